@@ -1,0 +1,1 @@
+# Manual pages (mdoc); linted by make check when mandoc is present.

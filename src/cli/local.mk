@@ -1,0 +1,1 @@
+# tor-resolve, tor-ptr, tor-connect.

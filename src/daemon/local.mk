@@ -1,0 +1,1 @@
+# torkitd and its engines.

@@ -1,0 +1,1 @@
+# libtorkit additions: the libuv SOCKS client session used by the clients.

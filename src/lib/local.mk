@@ -1,0 +1,1 @@
+# libtorkit: the shared core (codec, addresses, client session).

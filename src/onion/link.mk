@@ -1,0 +1,1 @@
+# libonion: TLS link, channel, circuits, directory client.

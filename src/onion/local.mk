@@ -1,0 +1,1 @@
+# libonion: the Tor client engine (no SOCKS here).

@@ -1,0 +1,1 @@
+# libonion: directory documents (netdoc) and their checks.

@@ -1,0 +1,1 @@
+# bats tests of torkitd.

@@ -1,0 +1,1 @@
+# Fuzz harnesses for the SOCKS codec.

@@ -1,0 +1,1 @@
+# Interop tests against real Tor on tools/tornet (make check-interop).

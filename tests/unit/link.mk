@@ -1,0 +1,1 @@
+# Link/channel/circuit unit tests.

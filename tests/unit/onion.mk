@@ -1,0 +1,1 @@
+# Onion engine unit tests: cells, crypto KATs, link, circuits.

@@ -1,0 +1,1 @@
+# SOCKS codec and address unit tests.
