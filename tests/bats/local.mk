@@ -1,1 +1,2 @@
 # Shared bats support.
+EXTRA_DIST += tests/bats/helpers.bash

@@ -1,0 +1,164 @@
+# Shared helpers for torkit's bats tests: ports, waiting, and real peers
+# (dnsmasq, an echo server) started on loopback and stopped by pid.
+#
+#   load "$TK_SRCDIR/tests/bats/helpers"
+#
+# Every wait is a bounded poll on something observable (a port, a log line,
+# a pid); nothing sleeps and hopes.
+
+: "${TK_BUILDDIR:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
+: "${TK_SRCDIR:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
+export TK_BUILDDIR TK_SRCDIR
+
+TK_TORKITD="$TK_BUILDDIR/src/daemon/torkitd"
+TK_RESOLVE="$TK_BUILDDIR/src/cli/tor-resolve"
+TK_PTR="$TK_BUILDDIR/src/cli/tor-ptr"
+TK_CONNECT="$TK_BUILDDIR/src/cli/tor-connect"
+
+# Records every pid a test starts, so teardown can stop exactly those.
+TK_PIDS=()
+
+# tk_port_in_use PORT: true if something listens on 127.0.0.1:PORT (TCP or UDP).
+tk_port_in_use() {
+	ss -Htaun 2>/dev/null | awk '{print $5}' | grep -Eq "[:.]$1\$"
+}
+
+# tk_free_port: print a TCP+UDP port on loopback that nothing uses now.
+# Random within a range so parallel test files rarely race for one port.
+tk_free_port() {
+	local i p
+	for ((i = 0; i < 200; i++)); do
+		p=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
+		tk_port_in_use "$p" || { echo "$p"; return 0; }
+	done
+	echo "tk_free_port: no free port found" >&2
+	return 1
+}
+
+# tk_wait_port HOST PORT [SECONDS]: wait until a TCP connect succeeds.
+tk_wait_port() {
+	local host=$1 port=$2 secs=${3:-20} i
+	for ((i = 0; i < secs * 20; i++)); do
+		if (exec 3<>"/dev/tcp/$host/$port") 2>/dev/null; then
+			return 0
+		fi
+		sleep 0.05
+	done
+	echo "tk_wait_port: nothing listening on $host:$port after ${secs}s" >&2
+	return 1
+}
+
+# tk_wait_log FILE REGEX [SECONDS]: wait until FILE has a line matching REGEX.
+tk_wait_log() {
+	local file=$1 re=$2 secs=${3:-20} i
+	for ((i = 0; i < secs * 20; i++)); do
+		if [ -f "$file" ] && grep -Eq -- "$re" "$file"; then
+			return 0
+		fi
+		sleep 0.05
+	done
+	echo "tk_wait_log: no line matching '$re' in $file after ${secs}s" >&2
+	[ -f "$file" ] && tail -n 20 "$file" >&2
+	return 1
+}
+
+# tk_wait_exit PID [SECONDS]: wait until PID is gone.
+tk_wait_exit() {
+	local pid=$1 secs=${2:-20} i
+	for ((i = 0; i < secs * 20; i++)); do
+		kill -0 "$pid" 2>/dev/null || return 0
+		sleep 0.05
+	done
+	echo "tk_wait_exit: pid $pid still running after ${secs}s" >&2
+	return 1
+}
+
+# tk_stop PID [SIGNAL]: stop a process this test started, then reap it.
+tk_stop() {
+	local pid=$1 sig=${2:-TERM}
+	[ -n "$pid" ] || return 0
+	kill -0 "$pid" 2>/dev/null || return 0
+	kill -"$sig" "$pid" 2>/dev/null
+	if ! tk_wait_exit "$pid" 10; then
+		kill -KILL "$pid" 2>/dev/null
+		tk_wait_exit "$pid" 5
+	fi
+	wait "$pid" 2>/dev/null || true
+}
+
+# tk_track PID: stop PID in tk_stop_all (call from teardown).
+tk_track() { TK_PIDS+=("$1"); }
+
+tk_stop_all() {
+	local pid
+	for pid in "${TK_PIDS[@]}"; do
+		tk_stop "$pid"
+	done
+	TK_PIDS=()
+}
+
+# The fixed DNS records every test shares (dnsmasq host-record syntax).
+# Documentation addresses, so PTR answers are not refused as internal.
+TK_DNS_RECORDS=(
+	"www.example.test,192.0.2.10,2001:db8::10"
+	"v4only.example.test,192.0.2.11"
+	"v6only.example.test,2001:db8::6"
+	"echo.example.test,127.0.0.1"
+)
+
+# tk_start_dnsmasq DIR [extra host-record ...]: authoritative-only dnsmasq
+# on 127.0.0.1 with TK_DNS_RECORDS; NXDOMAIN for everything else, no
+# upstream. Sets TK_DNS_PORT, TK_DNS_PID, TK_DNS_LOG.
+tk_start_dnsmasq() {
+	local dir=$1; shift
+	local args=() r
+	mkdir -p "$dir"
+	TK_DNS_PORT=$(tk_free_port) || return 1
+	TK_DNS_LOG="$dir/dnsmasq.log"
+	for r in "${TK_DNS_RECORDS[@]}" "$@"; do
+		args+=("--host-record=$r")
+	done
+	dnsmasq --keep-in-foreground --no-resolv --no-hosts --no-poll \
+		--no-negcache --bind-interfaces --listen-address=127.0.0.1 \
+		--port="$TK_DNS_PORT" --local=/#/ --log-queries \
+		--log-facility="$TK_DNS_LOG" --pid-file="$dir/dnsmasq.pid" \
+		--user=root "${args[@]}" 2>>"$dir/dnsmasq.err" &
+	TK_DNS_PID=$!
+	tk_track "$TK_DNS_PID"
+	tk_wait_port 127.0.0.1 "$TK_DNS_PORT" 10 || return 1
+	export TK_DNS_PORT TK_DNS_PID TK_DNS_LOG
+}
+
+# tk_start_echo: an echo server on 127.0.0.1 (ncat runs cat per
+# connection, so a client's half-close reaches cat as EOF and the echo ends
+# the stream after the last byte). Sets TK_ECHO_PORT, TK_ECHO_PID.
+tk_start_echo() {
+	TK_ECHO_PORT=$(tk_free_port) || return 1
+	ncat -l -k 127.0.0.1 "$TK_ECHO_PORT" --exec /bin/cat &
+	TK_ECHO_PID=$!
+	tk_track "$TK_ECHO_PID"
+	tk_wait_port 127.0.0.1 "$TK_ECHO_PORT" 10 || return 1
+	export TK_ECHO_PORT TK_ECHO_PID
+}
+
+# tk_start_torkitd DIR [--Option value ...]: torkitd (direct engine) on a
+# free port, logging to DIR/torkitd.log; waits for its listener log line.
+# Sets TK_SOCKS_PORT, TK_TORKITD_PID, TK_TORKITD_LOG.
+tk_start_torkitd() {
+	local dir=$1; shift
+	mkdir -p "$dir"
+	TK_SOCKS_PORT=$(tk_free_port) || return 1
+	TK_TORKITD_LOG="$dir/torkitd.log"
+	"$TK_TORKITD" --SocksPort "127.0.0.1:$TK_SOCKS_PORT" \
+		--Log "info file $TK_TORKITD_LOG" "$@" 2>>"$dir/torkitd.err" &
+	TK_TORKITD_PID=$!
+	tk_track "$TK_TORKITD_PID"
+	tk_wait_port 127.0.0.1 "$TK_SOCKS_PORT" 10 || {
+		cat "$dir/torkitd.err" >&2
+		return 1
+	}
+	export TK_SOCKS_PORT TK_TORKITD_PID TK_TORKITD_LOG
+}
+
+# tk_hex FILE: the bytes of FILE as lowercase hex pairs separated by spaces.
+tk_hex() { od -An -v -tx1 "$1" | tr -s ' \n' ' ' | sed 's/^ //; s/ $//'; }
