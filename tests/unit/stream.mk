@@ -1,0 +1,1 @@
+# relay messages, flow control, streams (H8).
