@@ -1,1 +1,6 @@
 # libtorkit: the shared core (codec, addresses, client session).
+# src/lib/client.mk appends the libuv client session with +=.
+noinst_LIBRARIES += src/lib/libtorkit.a
+src_lib_libtorkit_a_SOURCES = \
+	src/lib/addr.h src/lib/addr.c \
+	src/lib/socks_proto.h
