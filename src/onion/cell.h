@@ -155,7 +155,8 @@ typedef struct tk_netinfo_addr {
 typedef struct tk_netinfo {
 	uint32_t time;
 	tk_netinfo_addr other;
-	uint8_t n_my;  /* as sent; at most TK_NETINFO_MAX_MYADDRS kept */
+	uint8_t n_my;  /* addresses kept in my[]; any beyond the first
+			* TK_NETINFO_MAX_MYADDRS are checked, then dropped */
 	tk_netinfo_addr my[TK_NETINFO_MAX_MYADDRS];
 } tk_netinfo;
 /* Type 4 must have length 4 and type 6 length 16 (else

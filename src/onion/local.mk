@@ -5,7 +5,8 @@
 noinst_LIBRARIES += src/onion/libonion.a
 src_onion_libonion_a_SOURCES = \
 	src/onion/bytes.c src/onion/bytes.h \
-	src/onion/crypto.c src/onion/crypto.h
+	src/onion/crypto.c src/onion/crypto.h \
+	src/onion/cell.c src/onion/cell.h
 src_onion_libonion_a_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS)
 
 # Link line for anything using libonion's core.
