@@ -276,10 +276,10 @@ static int netinfo_addr_read(tk_reader *r, tk_netinfo_addr *a)
 	const uint8_t *v = tk_reader_view(r, a->len);
 	if (!v)
 		return TK_CELL_ETRUNC;
-	if ((a->type == TK_NETINFO_ADDR_IPV4 && a->len != 4) ||
-	    (a->type == TK_NETINFO_ADDR_IPV6 && a->len != 16))
-		return TK_CELL_EBADLEN;
-	if (a->type == TK_NETINFO_ADDR_IPV4 || a->type == TK_NETINFO_ADDR_IPV6)
+	/* An address of an unknown type or the wrong length for its type is
+	 * skipped, not fatal (as arti and tor's parser do): a client uses
+	 * NETINFO addresses only as hints. */
+	if (tk_netinfo_addr_usable(a))
 		memcpy(a->addr, v, a->len);
 	return TK_CELL_OK;
 }
@@ -313,7 +313,7 @@ static void netinfo_addr_write(tk_writer *w, const tk_netinfo_addr *a)
 	tk_writer_bytes(w, a->addr, a->len);
 }
 
-static int netinfo_addr_ok(const tk_netinfo_addr *a)
+int tk_netinfo_addr_usable(const tk_netinfo_addr *a)
 {
 	return (a->type == TK_NETINFO_ADDR_IPV4 && a->len == 4) ||
 	       (a->type == TK_NETINFO_ADDR_IPV6 && a->len == 16);
@@ -323,10 +323,10 @@ int tk_netinfo_write(const tk_netinfo *ni, uint8_t out[TK_CELL_PAYLOAD_LEN])
 {
 	if (ni->n_my > TK_NETINFO_MAX_MYADDRS)
 		return TK_CELL_ETOOMANY;
-	if (!netinfo_addr_ok(&ni->other))
+	if (!tk_netinfo_addr_usable(&ni->other))
 		return TK_CELL_EBADVALUE;
 	for (unsigned i = 0; i < ni->n_my; i++)
-		if (!netinfo_addr_ok(&ni->my[i]))
+		if (!tk_netinfo_addr_usable(&ni->my[i]))
 			return TK_CELL_EBADVALUE;
 	tk_writer w;
 	memset(out, 0, TK_CELL_PAYLOAD_LEN);

@@ -159,9 +159,12 @@ typedef struct tk_netinfo {
 			* TK_NETINFO_MAX_MYADDRS are checked, then dropped */
 	tk_netinfo_addr my[TK_NETINFO_MAX_MYADDRS];
 } tk_netinfo;
-/* Type 4 must have length 4 and type 6 length 16 (else
- * TK_CELL_EBADLEN); other types are skipped by their length. */
+/* Only truncation is an error: an address of another type, or of type
+ * 4/6 with a length other than 4/16, is kept as (type, len) with addr
+ * zeroed and is not usable. */
 int tk_netinfo_parse(const uint8_t *p, size_t len, tk_netinfo *out);
+/* 1 for a well-formed IPv4 (4, len 4) or IPv6 (6, len 16) address. */
+int tk_netinfo_addr_usable(const tk_netinfo_addr *a);
 /* Encodes into a 509-byte payload (zero padded). */
 int tk_netinfo_write(const tk_netinfo *ni, uint8_t out[TK_CELL_PAYLOAD_LEN]);
 

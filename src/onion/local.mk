@@ -6,7 +6,10 @@ noinst_LIBRARIES += src/onion/libonion.a
 src_onion_libonion_a_SOURCES = \
 	src/onion/bytes.c src/onion/bytes.h \
 	src/onion/crypto.c src/onion/crypto.h \
-	src/onion/cell.c src/onion/cell.h
+	src/onion/cell.c src/onion/cell.h \
+	src/onion/kdf.c src/onion/kdf.h \
+	src/onion/ntor.c src/onion/ntor.h \
+	src/onion/relay_crypto.c src/onion/relay_crypto.h
 src_onion_libonion_a_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS)
 
 # Link line for anything using libonion's core.
