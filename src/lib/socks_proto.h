@@ -118,6 +118,14 @@ struct tk_socks_request {
 	uint8_t has_password;	   /* distinguishes SOCKS4 (none) from "" */
 	uint8_t username[TK_SOCKS_USER_MAX];
 	uint8_t password[TK_SOCKS_PASS_MAX];
+	/* Added by the codec (H1): */
+	int family;		   /* AF_INET / AF_INET6 when host is an IP
+				    * literal however it came (ATYP 01/04, or
+				    * ATYP 03 / 4a text such as "1.2.3.4" or
+				    * "[::1]"); addr[] then holds it. 0 for a
+				    * name. */
+	uint8_t unsafe;		   /* the client gave only an IP for CONNECT or
+				    * RESOLVE (Tor's DANGEROUS_SOCKS event) */
 };
 
 /* Per-listener policy the server parser applies. */
@@ -126,7 +134,11 @@ struct tk_socks_server_config {
 	uint8_t test_socks;	 /* log whether each request was safe */
 	uint8_t prefer_no_auth;	 /* choose 00 over 02 when both offered */
 	int client_family;	 /* AF_INET, AF_INET6 or AF_UNIX of the peer:
-				  * decides the ATYP of generic replies */
+				  * decides the ATYP of generic replies
+				  * (AF_INET6/AF_UNIX: 22 bytes; anything
+				  * else, 0 included: 10 bytes) */
+	uint8_t log_addresses;	 /* 0 (SafeLogging 1, Tor's default): log[]
+				  * shows "[scrubbed]" for client targets */
 };
 
 /* Server parser state: zero it with tk_socks_server_init(). */
@@ -205,6 +217,8 @@ struct tk_socks_client_reply {
 	uint8_t addr[16];
 	uint16_t port;
 	char host[TK_SOCKS_HOST_MAX]; /* ATYP 03 answer (RESOLVE_PTR) */
+	size_t host_len;	/* its length on the wire (it may hold a NUL or
+				 * control bytes: escape before printing) */
 };
 
 /* Why a client exchange failed before a final answer was parsed. */
@@ -218,8 +232,14 @@ enum tk_socks_client_error {
 };
 
 struct tk_socks_client {
-	struct tk_socks_client_config cfg;
+	struct tk_socks_client_config cfg; /* its pointers are read only by
+					    * tk_socks_client_start() */
 	int state;		/* private */
+	/* private: messages prepared by start(), sent when their turn
+	 * comes, so cfg's strings need not outlive start() */
+	uint16_t req_len, auth_len;
+	uint8_t req[4 + 1 + 255 + 2];
+	uint8_t auth[3 + 255 + 255];
 };
 
 struct tk_socks_client_result {
