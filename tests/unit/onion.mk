@@ -1,1 +1,8 @@
 # Onion engine unit tests: cells, crypto KATs, link, circuits.
+# (H5: crypto, cells, CERTS.) Fixtures live in tests/unit/data/.
+check_PROGRAMS += tests/unit/test_onion_crypto
+tests_unit_test_onion_crypto_SOURCES = tests/unit/test_onion_crypto.c \
+	tests/unit/tor1_vectors.inc tests/unit/tap.h
+tests_unit_test_onion_crypto_LDADD = $(ONION_CORE_LIBS)
+TESTS += tests/unit/test_onion_crypto
+EXTRA_DIST += tests/unit/data/tor1_shake256.bin tests/unit/data/authcert1.txt
