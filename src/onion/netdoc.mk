@@ -1,1 +1,7 @@
 # libonion: directory documents (netdoc) and their checks.
+src_onion_libonion_a_SOURCES += \
+	src/onion/netdoc.c src/onion/netdoc.h \
+	src/onion/policy_summary.c src/onion/policy_summary.h \
+	src/onion/microdesc.c src/onion/microdesc.h \
+	src/onion/authcert.c src/onion/authcert.h \
+	src/onion/consensus.c src/onion/consensus.h

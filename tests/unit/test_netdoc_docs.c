@@ -1,0 +1,417 @@
+/* Directory documents saved from a real tor 0.4.9.11 test network
+ * (tests/data/netdoc, see its README), and tampered copies of them: every
+ * tampering must be rejected with a reason that names what failed. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../unit/tap.h"
+#include "netdoc_testutil.h"
+#include "onion/authcert.h"
+#include "onion/consensus.h"
+#include "onion/crypto.h"
+#include "onion/microdesc.h"
+#include "onion/netdoc.h"
+
+static struct tk_authcert certs[8];
+static size_t n_certs;
+static uint8_t auths[3][20];
+
+static int contains(const char *hay, const char *needle)
+{
+	if (!strstr(hay, needle)) {
+		tap_diag("  \"%s\" does not mention \"%s\"", hay, needle);
+		return 0;
+	}
+	return 1;
+}
+
+static void test_certs(void)
+{
+	char err[TK_NETDOC_ERRLEN];
+	struct tk_authcert bad[4];
+
+	n_certs = nd_load_certs("authority-certs.txt", certs, 8, err,
+				sizeof err);
+	tap_eq_long((long)n_certs, 3, "all three sample certificates verify");
+	if (err[0])
+		tap_diag("first error: %s", err);
+	int found = 0;
+	for (size_t i = 0; i < n_certs; i++)
+		for (int a = 0; a < 3; a++)
+			found += memcmp(certs[i].fingerprint, auths[a], 20) == 0;
+	tap_eq_long(found, 3, "their fingerprints are the configured v3idents");
+	tap_ok(n_certs > 0 && tk_authcert_current(&certs[0], ND_NOW),
+	       "certificate is current at the sample time");
+	tap_ok(n_certs > 0 && !tk_authcert_current(&certs[0],
+						   certs[0].expires + 1),
+	       "certificate is not current after dir-key-expires");
+	tap_ok(n_certs > 0 && tk_rsa_pub_bits(&certs[0].signing_key) == 2048,
+	       "signing key is the 2048-bit key of the certificate");
+
+	size_t n = nd_load_certs("authority-certs-badcert.txt", bad, 4, err,
+				 sizeof err);
+	tap_eq_long((long)n, 2, "a certificate with an edited field is dropped,"
+		    " the others kept");
+	tap_ok(contains(err, "dir-key-certification does not verify"),
+	       "reason names the certification signature");
+	for (size_t i = 0; i < n; i++)
+		tk_authcert_free(&bad[i]);
+
+	n = nd_load_certs("authority-certs-badcross.txt", bad, 4, err,
+			  sizeof err);
+	tap_eq_long((long)n, 2, "a certificate with a corrupt crosscert is "
+		    "dropped");
+	tap_ok(contains(err, "dir-key-crosscert"),
+	       "reason names the cross-certificate");
+	for (size_t i = 0; i < n; i++)
+		tk_authcert_free(&bad[i]);
+
+	/* Fingerprint line that is not the identity key's digest. */
+	size_t len;
+	char *t = nd_load("authority-certs.txt", &len);
+	char *fp = strstr(t, "fingerprint 66073B89");
+	fp[12] = '7';
+	struct tk_authcert c;
+	size_t used;
+	tk_authcert_init(&c);
+	tap_ok(tk_authcert_parse(t, len, &used, &c, err, sizeof err) < 0 &&
+		       contains(err, "not the digest of its dir-identity-key"),
+	       "fingerprint not matching the identity key is rejected");
+	/* Truncated in the middle of the certification object. */
+	char *cert2 = strstr(t + 1, "dir-key-certificate-version");
+	size_t cut = (size_t)(cert2 - t) - 40;
+	tap_ok(tk_authcert_parse(t, cut, &used, &c, err, sizeof err) < 0 &&
+		       contains(err, "not terminated"),
+	       "certificate truncated inside its signature object: %s", err);
+	tk_authcert_free(&c);
+	free(t);
+}
+
+static struct tk_consensus *load_consensus(const char *name, char *err,
+					   size_t errlen)
+{
+	size_t len;
+	char *doc = nd_load(name, &len);
+	struct tk_consensus *c = NULL;
+	if (tk_consensus_parse(doc, len, &c, err, errlen) < 0)
+		c = NULL;
+	free(doc);
+	return c;
+}
+
+static int verify(const struct tk_consensus *c, int64_t now, char *err,
+		  size_t errlen)
+{
+	return tk_consensus_verify(c, (const uint8_t(*)[20])auths, 3, certs,
+				   n_certs, now, 60, err, errlen);
+}
+
+static void test_consensus(void)
+{
+	char err[2048];
+	struct tk_consensus *c = load_consensus("consensus-microdesc.txt", err,
+						sizeof err);
+	if (!tap_ok(c != NULL, "sample microdesc consensus parses")) {
+		tap_diag("%s", err);
+		return;
+	}
+	tap_eq_long(c->consensus_method, 35, "consensus-method");
+	tap_eq_long((long)(c->valid_until - c->valid_after), 40,
+		    "valid-after .. valid-until is 40 s");
+	tap_eq_long(c->vote_delay, 4, "voting-delay");
+	tap_eq_long((long)c->n_routers, 7, "seven routers");
+	tap_eq_long((long)c->n_sources, 3, "three dir-sources");
+	tap_eq_long((long)c->n_sigs, 3, "three signatures");
+	tap_ok(c->sigs[0].alg == TK_SIG_SHA256, "signatures are sha256");
+	tap_eq_long(tk_consensus_weight(c, "Wgg", -1), 5004, "Wgg");
+	tap_eq_long(tk_consensus_weight(c, "Wmd", -1), 0, "Wmd");
+	tap_eq_long(tk_consensus_weight(c, "Wxx", 10000), 10000,
+		    "missing weight gives the default");
+	tap_eq_long((long)c->n_weights, 19, "19 bandwidth weights");
+	tap_eq_long(tk_consensus_param(c, "circwindow", 1000, 100, 1000), 1000,
+		    "absent param gives the default");
+	tap_ok(tk_protoset_has(&c->required_client, TK_PROTO_RELAY, 2) &&
+		       !tk_protoset_has(&c->required_client, TK_PROTO_RELAY, 3),
+	       "required-client-protocols Relay=2");
+	tap_ok(tk_protoset_has(&c->recommended_client, TK_PROTO_LINK, 5),
+	       "recommended-client-protocols Link=4-5");
+
+	const struct tk_router *r = &c->routers[0];
+	tap_eq_str(r->nickname, "tnexit0", "first router is tnexit0");
+	tap_eq_long((long)r->ipv4, 0x7f000001, "its address is 127.0.0.1");
+	tap_eq_long(r->or_port, 15105, "its ORPort");
+	tap_eq_long(r->dir_port, 0, "no DirPort");
+	tap_eq_long(r->bandwidth, 94, "Bandwidth=94");
+	tap_ok(r->bw_unmeasured, "Unmeasured=1");
+	tap_ok((r->flags & (TK_RF_EXIT | TK_RF_GUARD | TK_RF_RUNNING |
+			    TK_RF_VALID | TK_RF_FAST | TK_RF_V2DIR)) ==
+			   (TK_RF_EXIT | TK_RF_GUARD | TK_RF_RUNNING |
+			    TK_RF_VALID | TK_RF_FAST | TK_RF_V2DIR) &&
+		       !(r->flags & TK_RF_AUTHORITY),
+	       "flags of tnexit0");
+	tap_ok(tk_protoset_has(&r->protos, TK_PROTO_RELAY, 6) &&
+		       tk_protoset_has(&r->protos, TK_PROTO_LINK, 3) &&
+		       !tk_protoset_has(&r->protos, TK_PROTO_LINK, 2),
+	       "pr Relay=2-6 Link=3-5");
+	uint8_t id[20];
+	struct tk_netdoc_span hex = {"1E0D83A7D1FFB0347D898D17FC520F65474FE950",
+				     40};
+	tk_netdoc_hex_exact(hex, id, 20);
+	const struct tk_router *a0 = tk_consensus_router_by_id(c, id);
+	tap_ok(a0 && strcmp(a0->nickname, "tnauth0") == 0 &&
+		       (a0->flags & TK_RF_AUTHORITY) && a0->dir_port == 15150,
+	       "router_by_id finds tnauth0 by its RSA identity");
+	tap_ok(tk_consensus_router_by_md(c, c->routers[5].md_digest) ==
+		       &c->routers[5],
+	       "router_by_md finds a router by its m digest");
+
+	tap_eq_long(verify(c, ND_NOW, err, sizeof err), 0,
+		    "signatures of all three authorities verify");
+	if (err[0] && verify(c, ND_NOW, err, sizeof err) < 0)
+		tap_diag("%s", err);
+	tap_eq_long(verify(c, c->valid_until, err, sizeof err), 0,
+		    "still valid at valid-until");
+	tap_ok(verify(c, c->valid_until + 1, err, sizeof err) < 0 &&
+		       contains(err, "expired") &&
+		       contains(err, "valid-until 2026-11-27 06:33:40"),
+	       "expired one second after valid-until: %s", err);
+	tap_ok(verify(c, c->valid_after - 61, err, sizeof err) < 0 &&
+		       contains(err, "not yet valid"),
+	       "rejected before valid-after minus the allowed skew");
+
+	/* Two certificates missing: only one authority's signature can be
+	 * checked, which is not more than half of three. */
+	tap_ok(tk_consensus_verify(c, (const uint8_t(*)[20])auths, 3, certs, 1,
+				   ND_NOW, 60, err, sizeof err) < 0 &&
+		       contains(err, "1 of 3") &&
+		       contains(err, "no certificate"),
+	       "too few certificates: %s", err);
+	struct tk_cert_ref miss[4];
+	size_t nm = tk_consensus_missing_certs(c, (const uint8_t(*)[20])auths,
+					       3, certs, 1, miss, 4);
+	tap_eq_long((long)nm, 2, "two certificates reported missing");
+	tap_eq_long((long)tk_consensus_missing_certs(
+			    c, (const uint8_t(*)[20])auths, 3, certs, n_certs,
+			    miss, 4),
+		    0, "none missing with all certificates");
+
+	/* Authorities that did not sign it. */
+	uint8_t others[2][20];
+	memset(others, 0x11, sizeof others);
+	others[1][0] = 0x22;
+	tap_ok(tk_consensus_verify(c, (const uint8_t(*)[20])others, 2, certs,
+				   n_certs, ND_NOW, 60, err, sizeof err) < 0 &&
+		       contains(err, "0 of 2") && contains(err, "no signature"),
+	       "signed by none of the configured authorities: %s", err);
+	/* Four configured, three signed: 3 > 4/2. Five configured: 3 > 5/2.
+	 * Six: 3 is not more than half. */
+	uint8_t six[6][20];
+	memcpy(six, auths, sizeof auths);
+	memset(six[3], 0x33, 60);
+	six[4][0] = 0x44;
+	six[5][0] = 0x55;
+	tap_eq_long(tk_consensus_verify(c, (const uint8_t(*)[20])six, 5, certs,
+					n_certs, ND_NOW, 60, err, sizeof err),
+		    0, "3 of 5 configured authorities is a majority");
+	tap_ok(tk_consensus_verify(c, (const uint8_t(*)[20])six, 6, certs,
+				   n_certs, ND_NOW, 60, err, sizeof err) < 0 &&
+		       contains(err, "3 of 6") && contains(err, "need 4"),
+	       "3 of 6 is not: %s", err);
+	/* The same authority configured twice counts once. */
+	uint8_t dup[4][20];
+	memcpy(dup, auths, 20);
+	memcpy(dup[1], auths, 20);
+	memcpy(dup[2], six[3], 20);
+	memcpy(dup[3], six[4], 20);
+	tap_ok(tk_consensus_verify(c, (const uint8_t(*)[20])dup, 4, certs,
+				   n_certs, ND_NOW, 60, err, sizeof err) < 0 &&
+		       contains(err, "1 of 3"),
+	       "a duplicated authority is counted once: %s", err);
+	tk_consensus_free(c);
+
+	c = load_consensus("consensus-tampered-body.txt", err, sizeof err);
+	tap_ok(c && verify(c, ND_NOW, err, sizeof err) < 0 &&
+		       contains(err, "0 of 3") &&
+		       contains(err, "signature does not verify") &&
+		       contains(err, "tnauth1"),
+	       "edited router entry: every signature fails: %s", err);
+	tk_consensus_free(c);
+
+	c = load_consensus("consensus-badsig1.txt", err, sizeof err);
+	tap_ok(c && verify(c, ND_NOW, err, sizeof err) == 0,
+	       "one corrupt signature of three is tolerated");
+	tk_consensus_free(c);
+
+	c = load_consensus("consensus-badsig2.txt", err, sizeof err);
+	tap_ok(c && verify(c, ND_NOW, err, sizeof err) < 0 &&
+		       contains(err, "1 of 3") &&
+		       contains(err, "08B14E42 (tnauth1): signature does not "
+				     "verify"),
+	       "two corrupt signatures: %s", err);
+	tk_consensus_free(c);
+
+	c = load_consensus("consensus-onesig.txt", err, sizeof err);
+	tap_ok(c && verify(c, ND_NOW, err, sizeof err) < 0 &&
+		       contains(err, "1 of 3") &&
+		       contains(err, "66073B89 (tnauth0): no signature"),
+	       "only one signature: %s", err);
+	tk_consensus_free(c);
+
+	c = load_consensus("consensus-truncated.txt", err, sizeof err);
+	tap_ok(!c && contains(err, "SIGNATURE") &&
+		       contains(err, "not terminated"),
+	       "truncated inside a signature object: %s", err);
+	tk_consensus_free(c);
+
+	c = load_consensus("consensus-ns.txt", err, sizeof err);
+	tap_ok(!c && contains(err, "not a microdesc-flavoured consensus"),
+	       "ns flavour is refused: %s", err);
+	tk_consensus_free(c);
+}
+
+static void test_microdescs(void)
+{
+	char err[2048];
+	struct tk_consensus *c = load_consensus("consensus-microdesc.txt", err,
+						sizeof err);
+	size_t len, pos = 0, n = 0, matched = 0, exits = 0, ed = 0, tap = 0;
+	char *body = nd_load("microdescs.txt", &len);
+	struct tk_microdesc md;
+	const char *text;
+	size_t textlen;
+	int r;
+
+	tk_microdesc_init(&md);
+	while ((r = tk_microdesc_next(body, len, &pos, &md, &text, &textlen,
+				      err, sizeof err)) != 0) {
+		n++;
+		if (r < 0) {
+			tap_diag("microdesc %zu: %s", n, err);
+			continue;
+		}
+		const struct tk_router *rt =
+			c ? tk_consensus_router_by_md(c, md.digest) : NULL;
+		matched += rt != NULL;
+		ed += md.has_ed25519;
+		tap += md.has_tap_key;
+		if (rt && (rt->flags & TK_RF_EXIT)) {
+			exits++;
+			tap_ok(tk_policy_summary_allows(&md.p, 80) &&
+				       tk_policy_summary_allows(&md.p, 65535),
+			       "%s: p accept 1-65535", rt->nickname);
+		} else if (rt) {
+			tap_ok(tk_policy_summary_rejects_all(&md.p),
+			       "%s: no p line means reject all", rt->nickname);
+		}
+		tap_ok(text[0] == 'o' && text[textlen - 1] == '\n',
+		       "microdescriptor text starts at onion-key, ends at a "
+		       "newline");
+	}
+	tap_eq_long((long)n, 7, "seven microdescriptors in the cache file");
+	tap_eq_long((long)matched, 7, "each digest is an m line of the "
+		    "consensus");
+	tap_eq_long((long)exits, 2, "two of them are exits");
+	tap_eq_long((long)ed, 7, "each has an ed25519 id");
+	tap_eq_long((long)tap, 7, "each still carries a TAP onion key");
+	free(body);
+
+	/* Tampered: one key edited, so its digest matches no m line. */
+	body = nd_load("microdescs-tampered.txt", &len);
+	pos = 0;
+	n = matched = 0;
+	char why[TK_NETDOC_ERRLEN] = "";
+	while ((r = tk_microdesc_next(body, len, &pos, &md, &text, &textlen,
+				      err, sizeof err)) != 0) {
+		n++;
+		if (r > 0 && c &&
+		    tk_consensus_match_md(c, md.digest, why, sizeof why))
+			matched++;
+	}
+	tap_ok(n == 7 && matched == 6 &&
+		       contains(why, "listed by no m line"),
+	       "tampered microdescriptor matches no m line: %s", why);
+	free(body);
+
+	/* The ntor key decodes to the bytes of its base64. */
+	static const char one[] =
+		"onion-key\n"
+		"ntor-onion-key AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=\n"
+		"family $AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA "
+		"$bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb=x somenick\n"
+		"family-ids ed25519:abc rsa:def\n"
+		"p reject 25,119,135-139,445\n"
+		"p6 accept 80,443\n"
+		"a [::1]:9001\n"
+		"future-keyword with args\n";
+	r = tk_microdesc_parse(one, sizeof one - 1, &md, err, sizeof err);
+	tap_eq_long(r, 0, "hand-written microdescriptor without TAP key parses");
+	uint8_t want[32];
+	for (int i = 0; i < 32; i++)
+		want[i] = (uint8_t)i;
+	tap_eq_bytes(md.ntor_key, 32, want, 32, "ntor-onion-key bytes");
+	tap_ok(!md.has_tap_key && !md.has_ed25519, "no TAP key, no ed25519 id");
+	tap_eq_long((long)md.n_family, 2, "two $fingerprint family members "
+		    "(nickname dropped)");
+	tap_ok(md.n_family == 2 && md.family[1][0] == 0xbb,
+	       "lower-case family fingerprint decoded");
+	tap_ok(md.n_family_ids == 2 &&
+		       strcmp(md.family_ids[0], "ed25519:abc") == 0,
+	       "family-ids kept");
+	tap_ok(!tk_policy_summary_allows(&md.p, 137) &&
+		       tk_policy_summary_allows(&md.p, 80) &&
+		       !tk_policy_summary_allows(&md.p, 25),
+	       "p reject summary");
+	tap_ok(tk_policy_summary_allows(&md.p6, 443) &&
+		       !tk_policy_summary_allows(&md.p6, 22),
+	       "p6 accept summary");
+	uint8_t d[32];
+	tk_sha256(one, sizeof one - 1, d);
+	tap_ok(tk_microdesc_digest_is(&md, d), "digest is SHA-256 of the text");
+
+	struct {
+		const char *text, *why;
+	} bad[] = {
+		{"onion-key\np accept 80\n", "no ntor-onion-key"},
+		{"onion-key\nntor-onion-key AAAA\n", "32 bytes"},
+		{"onion-key\nntor-onion-key "
+		 "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8\n"
+		 "ntor-onion-key AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8\n",
+		 "second ntor-onion-key"},
+		{"onion-key\nntor-onion-key "
+		 "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8\np allow 80\n",
+		 "accept or reject"},
+		{"onion-key\nntor-onion-key "
+		 "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8\np accept 0-80\n",
+		 "port list"},
+		{"onion-key\nntor-onion-key "
+		 "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8\n"
+		 "family $ZZAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n",
+		 "family member"},
+		{"onion-key\n-----BEGIN RSA PUBLIC KEY-----\nAAAA\n",
+		 "not terminated"},
+		{"onion-key\nntor-onion-key "
+		 "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8", "newline"},
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		r = tk_microdesc_parse(bad[i].text, strlen(bad[i].text), &md,
+				       err, sizeof err);
+		tap_ok(r < 0 && contains(err, bad[i].why),
+		       "bad microdescriptor %zu rejected: %s", i, err);
+	}
+	tk_microdesc_free(&md);
+	tk_consensus_free(c);
+}
+
+int main(void)
+{
+	tk_crypto_init();
+	nd_v3idents(auths);
+	test_certs();
+	test_consensus();
+	test_microdescs();
+	for (size_t i = 0; i < n_certs; i++)
+		tk_authcert_free(&certs[i]);
+	return tap_done();
+}
