@@ -8,3 +8,8 @@ tests_unit_test_netdoc_docs_LDADD = $(NETDOC_TEST_LIBS)
 TESTS += tests/unit/test_netdoc_docs
 
 EXTRA_DIST += tests/data/netdoc
+
+check_PROGRAMS += tests/unit/test_netdoc_tokenizer
+tests_unit_test_netdoc_tokenizer_SOURCES = tests/unit/test_netdoc_tokenizer.c
+tests_unit_test_netdoc_tokenizer_LDADD = $(NETDOC_TEST_LIBS)
+TESTS += tests/unit/test_netdoc_tokenizer
