@@ -265,6 +265,34 @@ static void test_consensus(void)
 	       "truncated inside a signature object: %s", err);
 	tk_consensus_free(c);
 
+	/* Hand-edited: params, "a" lines, a legacy dir-source, unknown
+	 * keywords. Parses; its signatures no longer match, of course. */
+	c = load_consensus("consensus-extra.txt", err, sizeof err);
+	if (tap_ok(c != NULL, "consensus with params, a lines and unknown "
+		   "items parses")) {
+		tap_eq_long(tk_consensus_param(c, "circwindow", 1000, 100, 1000),
+			    800, "params circwindow=800");
+		tap_eq_long(tk_consensus_param(c, "neg", 0, -10, 10), -5,
+			    "negative param");
+		tap_eq_long(tk_consensus_param(c, "circwindow", 1000, 900,
+					       1000),
+			    900, "param clamped to the minimum");
+		tap_eq_long((long)c->n_sources, 3, "legacy dir-source not "
+			    "counted");
+		uint8_t v6[16] = {0x20, 0x01, 0x0d, 0xb8, [13] = 1, [15] = 2};
+		tap_ok(c->routers[0].has_ipv6 &&
+			       memcmp(c->routers[0].ipv6, v6, 16) == 0 &&
+			       c->routers[0].ipv6_port == 9001,
+		       "first a line: [2001:db8::1:2]:9001");
+		tap_ok(!c->routers[1].has_ipv6, "others have no IPv6");
+		tap_ok(verify(c, ND_NOW, err, sizeof err) < 0 &&
+			       contains(err, "0 of 3"),
+		       "edited consensus fails its signatures");
+	} else {
+		tap_diag("%s", err);
+	}
+	tk_consensus_free(c);
+
 	c = load_consensus("consensus-ns.txt", err, sizeof err);
 	tap_ok(!c && contains(err, "not a microdesc-flavoured consensus"),
 	       "ns flavour is refused: %s", err);
