@@ -9,7 +9,8 @@ src_onion_libonion_a_SOURCES = \
 	src/onion/cell.c src/onion/cell.h \
 	src/onion/kdf.c src/onion/kdf.h \
 	src/onion/ntor.c src/onion/ntor.h \
-	src/onion/relay_crypto.c src/onion/relay_crypto.h
+	src/onion/relay_crypto.c src/onion/relay_crypto.h \
+	src/onion/certs.c src/onion/certs.h
 src_onion_libonion_a_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS)
 
 # Link line for anything using libonion's core.

@@ -6,3 +6,11 @@ tests_unit_test_onion_crypto_SOURCES = tests/unit/test_onion_crypto.c \
 tests_unit_test_onion_crypto_LDADD = $(ONION_CORE_LIBS)
 TESTS += tests/unit/test_onion_crypto
 EXTRA_DIST += tests/unit/data/tor1_shake256.bin tests/unit/data/authcert1.txt
+
+check_PROGRAMS += tests/unit/test_onion_certs
+tests_unit_test_onion_certs_SOURCES = tests/unit/test_onion_certs.c \
+	tests/unit/tap.h
+tests_unit_test_onion_certs_LDADD = $(ONION_CORE_LIBS)
+TESTS += tests/unit/test_onion_certs
+EXTRA_DIST += tests/unit/data/tor-ed25519_signing_cert \
+	tests/unit/data/tor-fingerprint-ed25519
