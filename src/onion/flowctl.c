@@ -190,26 +190,26 @@ void tk_half_stream_init(tk_half_stream *h, uint16_t stream_id,
 int tk_half_stream_on_msg(tk_half_stream *h, uint8_t relay_cmd)
 {
 	switch (relay_cmd) {
-	case TK_RELAY_CMD_DATA:
+	case TK_RELAY_DATA:
 		if (h->data_pending > 0) {
 			h->data_pending--;
 			return TK_HALF_ACCEPT;
 		}
 		return TK_HALF_UNEXPECTED;
-	case TK_RELAY_CMD_SENDME:
+	case TK_RELAY_SENDME:
 		if (h->sendmes_pending > 0) {
 			h->sendmes_pending--;
 			return TK_HALF_ACCEPT;
 		}
 		return TK_HALF_UNEXPECTED;
-	case TK_RELAY_CMD_CONNECTED:
+	case TK_RELAY_CONNECTED:
 		if (h->connected_pending) {
 			h->connected_pending = 0;
 			return TK_HALF_ACCEPT;
 		}
 		return TK_HALF_UNEXPECTED;
-	case TK_RELAY_CMD_RESOLVED: /* a lookup's answer is its last word */
-	case TK_RELAY_CMD_END:
+	case TK_RELAY_RESOLVED: /* a lookup's answer is its last word */
+	case TK_RELAY_END:
 		return TK_HALF_DONE;
 	default:
 		return TK_HALF_UNEXPECTED;

@@ -36,30 +36,6 @@ const char *tk_relay_strerror(int err)
 	return "unknown relay message error";
 }
 
-const char *tk_relay_cmd_name(uint8_t cmd)
-{
-	static const char *const names[] = {
-		[TK_RELAY_CMD_BEGIN] = "BEGIN",
-		[TK_RELAY_CMD_DATA] = "DATA",
-		[TK_RELAY_CMD_END] = "END",
-		[TK_RELAY_CMD_CONNECTED] = "CONNECTED",
-		[TK_RELAY_CMD_SENDME] = "SENDME",
-		[TK_RELAY_CMD_EXTEND] = "EXTEND",
-		[TK_RELAY_CMD_EXTENDED] = "EXTENDED",
-		[TK_RELAY_CMD_TRUNCATE] = "TRUNCATE",
-		[TK_RELAY_CMD_TRUNCATED] = "TRUNCATED",
-		[TK_RELAY_CMD_DROP] = "DROP",
-		[TK_RELAY_CMD_RESOLVE] = "RESOLVE",
-		[TK_RELAY_CMD_RESOLVED] = "RESOLVED",
-		[TK_RELAY_CMD_BEGIN_DIR] = "BEGIN_DIR",
-		[TK_RELAY_CMD_EXTEND2] = "EXTEND2",
-		[TK_RELAY_CMD_EXTENDED2] = "EXTENDED2",
-	};
-	if (cmd < sizeof names / sizeof names[0] && names[cmd])
-		return names[cmd];
-	return "UNKNOWN";
-}
-
 const char *tk_end_reason_name(uint8_t reason)
 {
 	static const char *const names[] = {
@@ -162,7 +138,7 @@ int tk_relay_begin_encode(const char *host, uint16_t port, uint32_t flags,
 	int plen = snprintf(portbuf, sizeof portbuf, ":%u", (unsigned)port);
 	size_t need = hlen + (is_v6 ? 2 : 0) + (size_t)plen + 1 +
 		      (flags ? 4 : 0);
-	if (need > TK_RELAY_BODY_MAX)
+	if (need > TK_RELAY_DATA_MAX)
 		return TK_RELAY_ETOOBIG;
 	if (need > cap)
 		return TK_RELAY_ESPACE;
@@ -205,7 +181,7 @@ int tk_relay_begin_decode(const uint8_t *body, size_t len,
 			  tk_relay_begin *out)
 {
 	memset(out, 0, sizeof *out);
-	if (len > TK_RELAY_BODY_MAX)
+	if (len > TK_RELAY_DATA_MAX)
 		return TK_RELAY_ETOOBIG;
 	const uint8_t *nul = len ? memchr(body, 0, len) : NULL;
 	if (!nul)
@@ -279,7 +255,7 @@ int tk_relay_connected_decode(const uint8_t *body, size_t len,
 {
 	memset(out, 0, sizeof *out);
 	out->ttl = TK_TTL_NONE;
-	if (len > TK_RELAY_BODY_MAX)
+	if (len > TK_RELAY_DATA_MAX)
 		return TK_RELAY_ETOOBIG;
 	if (len == 0)
 		return TK_RELAY_OK;
@@ -308,7 +284,7 @@ int tk_relay_connected_decode(const uint8_t *body, size_t len,
 
 int tk_relay_data_check(size_t len)
 {
-	return len > TK_RELAY_BODY_MAX ? TK_RELAY_ETOOBIG : TK_RELAY_OK;
+	return len > TK_RELAY_DATA_MAX ? TK_RELAY_ETOOBIG : TK_RELAY_OK;
 }
 
 int tk_relay_end_encode(uint8_t reason, const tk_relay_addr *addr,
@@ -333,7 +309,7 @@ int tk_relay_end_decode(const uint8_t *body, size_t len, tk_relay_end *out)
 {
 	memset(out, 0, sizeof *out);
 	out->ttl = TK_TTL_NONE;
-	if (len > TK_RELAY_BODY_MAX)
+	if (len > TK_RELAY_DATA_MAX)
 		return TK_RELAY_ETOOBIG;
 	if (len == 0) {
 		/* tor-spec: an END without a reason means MISC. */
@@ -373,7 +349,7 @@ int tk_relay_resolve_encode(const char *name, uint8_t *out, size_t cap)
 	size_t n = strlen(name);
 	if (n == 0 || !host_chars_ok(name, n, 1))
 		return TK_RELAY_EADDR;
-	if (n + 1 > TK_RELAY_BODY_MAX)
+	if (n + 1 > TK_RELAY_DATA_MAX)
 		return TK_RELAY_ETOOBIG;
 	if (n + 1 > cap)
 		return TK_RELAY_ESPACE;
@@ -427,7 +403,7 @@ int tk_relay_resolve_decode(const uint8_t *body, size_t len,
 			    tk_relay_resolve *out)
 {
 	memset(out, 0, sizeof *out);
-	if (len > TK_RELAY_BODY_MAX)
+	if (len > TK_RELAY_DATA_MAX)
 		return TK_RELAY_ETOOBIG;
 	const uint8_t *nul = len ? memchr(body, 0, len) : NULL;
 	if (!nul)
@@ -445,7 +421,7 @@ int tk_relay_resolved_decode(const uint8_t *body, size_t len,
 {
 	out->n = 0;
 	out->error = 0;
-	if (len > TK_RELAY_BODY_MAX)
+	if (len > TK_RELAY_DATA_MAX)
 		return TK_RELAY_ETOOBIG;
 	tk_reader r;
 	tk_reader_init(&r, body, len);
@@ -521,7 +497,7 @@ int tk_relay_resolved_append(uint8_t type, const void *value, size_t vlen,
 		return TK_RELAY_ELEN;
 	if (*used > cap)
 		return TK_RELAY_EINVAL;
-	if (*used + 6 + vlen > TK_RELAY_BODY_MAX)
+	if (*used + 6 + vlen > TK_RELAY_DATA_MAX)
 		return TK_RELAY_ETOOBIG;
 	tk_writer w;
 	tk_writer_init(&w, out + *used, cap - *used);
@@ -554,7 +530,7 @@ int tk_relay_sendme_decode(const uint8_t *body, size_t len,
 			   tk_relay_sendme *out)
 {
 	memset(out, 0, sizeof *out);
-	if (len > TK_RELAY_BODY_MAX)
+	if (len > TK_RELAY_DATA_MAX)
 		return TK_RELAY_ETOOBIG;
 	if (len == 0)
 		return TK_RELAY_OK; /* version 0 */
@@ -643,7 +619,7 @@ int tk_relay_extend2_encode(const tk_relay_extend2 *m, uint8_t *out,
 	if (n_legacy != 1 || n_addr == 0)
 		return TK_RELAY_ELINKSPEC;
 
-	uint8_t tmp[TK_RELAY_BODY_MAX];
+	uint8_t tmp[TK_RELAY_DATA_MAX];
 	tk_writer w;
 	tk_writer_init(&w, tmp, sizeof tmp);
 	tk_writer_u8(&w, (uint8_t)m->n_specs);
@@ -669,7 +645,7 @@ int tk_relay_extend2_decode(const uint8_t *body, size_t len,
 	out->n_specs = 0;
 	out->htype = out->hlen = 0;
 	out->hdata = NULL;
-	if (len > TK_RELAY_BODY_MAX)
+	if (len > TK_RELAY_DATA_MAX)
 		return TK_RELAY_ETOOBIG;
 	tk_reader r;
 	tk_reader_init(&r, body, len);
@@ -708,7 +684,7 @@ int tk_relay_extended2_encode(const uint8_t *hdata, uint16_t hlen,
 {
 	if (hlen && !hdata)
 		return TK_RELAY_EINVAL;
-	if ((size_t)hlen + 2 > TK_RELAY_BODY_MAX)
+	if ((size_t)hlen + 2 > TK_RELAY_DATA_MAX)
 		return TK_RELAY_ETOOBIG;
 	tk_writer w;
 	tk_writer_init(&w, out, cap);
@@ -722,7 +698,7 @@ int tk_relay_extended2_decode(const uint8_t *body, size_t len,
 {
 	out->hlen = 0;
 	out->hdata = NULL;
-	if (len > TK_RELAY_BODY_MAX)
+	if (len > TK_RELAY_DATA_MAX)
 		return TK_RELAY_ETOOBIG;
 	tk_reader r;
 	tk_reader_init(&r, body, len);
@@ -739,7 +715,7 @@ int tk_relay_extended2_decode(const uint8_t *body, size_t len,
 int tk_relay_truncated_decode(const uint8_t *body, size_t len,
 			      uint8_t *reason)
 {
-	if (len > TK_RELAY_BODY_MAX)
+	if (len > TK_RELAY_DATA_MAX)
 		return TK_RELAY_ETOOBIG;
 	*reason = len ? body[0] : 0;
 	return TK_RELAY_OK;

@@ -16,26 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Largest relay body in relay cell format v0 (509 - 11 header bytes). */
-#define TK_RELAY_BODY_MAX 498
-
-enum tk_relay_cmd {
-	TK_RELAY_CMD_BEGIN = 1,
-	TK_RELAY_CMD_DATA = 2,
-	TK_RELAY_CMD_END = 3,
-	TK_RELAY_CMD_CONNECTED = 4,
-	TK_RELAY_CMD_SENDME = 5,
-	TK_RELAY_CMD_EXTEND = 6, /* obsolete, never sent */
-	TK_RELAY_CMD_EXTENDED = 7,
-	TK_RELAY_CMD_TRUNCATE = 8,
-	TK_RELAY_CMD_TRUNCATED = 9,
-	TK_RELAY_CMD_DROP = 10,
-	TK_RELAY_CMD_RESOLVE = 11,
-	TK_RELAY_CMD_RESOLVED = 12,
-	TK_RELAY_CMD_BEGIN_DIR = 13,
-	TK_RELAY_CMD_EXTEND2 = 14,
-	TK_RELAY_CMD_EXTENDED2 = 15
-};
+#include "onion/cell.h" /* enum tk_relay_cmd, TK_RELAY_DATA_MAX */
 
 /* RELAY_END reasons (tor-spec §6.3). Unknown values are legal on the
  * wire and are passed through. */
@@ -97,8 +78,6 @@ enum tk_relay_err {
 	TK_RELAY_EINVAL = -10    /* encoder given an invalid argument */
 };
 const char *tk_relay_strerror(int err);
-/* "BEGIN", "DATA", ...; "UNKNOWN" for other values. */
-const char *tk_relay_cmd_name(uint8_t cmd);
 /* "MISC", "EXITPOLICY", ...; "UNKNOWN" for other values. */
 const char *tk_end_reason_name(uint8_t reason);
 
