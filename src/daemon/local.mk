@@ -1,1 +1,15 @@
 # torkitd and its engines.
+sbin_PROGRAMS += src/daemon/torkitd
+src_daemon_torkitd_SOURCES = \
+	src/daemon/main.c \
+	src/daemon/conf.c src/daemon/conf.h \
+	src/daemon/log.c src/daemon/log.h \
+	src/daemon/policy.c src/daemon/policy.h \
+	src/daemon/listener.c src/daemon/server.h \
+	src/daemon/session.c \
+	src/daemon/engine.h \
+	src/daemon/engine_direct.c \
+	src/daemon/dns.c src/daemon/dns.h
+src_daemon_torkitd_CPPFLAGS = $(AM_CPPFLAGS) \
+	-DTK_SYSCONFDIR='"$(sysconfdir)"' $(UV_CFLAGS) $(CARES_CFLAGS)
+src_daemon_torkitd_LDADD = src/lib/libtorkit.a $(UV_LIBS) $(CARES_LIBS)

@@ -1,0 +1,317 @@
+/* listener.c — the SocksPorts: open, accept, admit or refuse, close. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "daemon/log.h"
+#include "daemon/server.h"
+
+struct tk_listener {
+	union {
+		uv_tcp_t tcp;
+		uv_pipe_t pipe;
+		uv_handle_t handle;
+		uv_stream_t stream;
+	} h;
+	struct tk_server *srv;
+	struct tk_listener *next;
+	char *key;
+	int is_unix;
+	char path[108];
+	int family;
+	uint16_t port;		/* actual port (after "auto") */
+	uint32_t id;
+	unsigned flags;
+	char name[128];		/* for logs */
+};
+
+static void
+format_sockaddr(const struct sockaddr *sa, char *out, size_t outlen,
+		uint16_t *port)
+{
+	char host[INET6_ADDRSTRLEN] = "?";
+
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *sin = (const void *)sa;
+
+		inet_ntop(AF_INET, &sin->sin_addr, host, sizeof(host));
+		*port = ntohs(sin->sin_port);
+		snprintf(out, outlen, "%s:%u", host, *port);
+	} else if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *sin6 = (const void *)sa;
+
+		inet_ntop(AF_INET6, &sin6->sin6_addr, host, sizeof(host));
+		*port = ntohs(sin6->sin6_port);
+		snprintf(out, outlen, "[%s]:%u", host, *port);
+	} else {
+		*port = 0;
+		snprintf(out, outlen, "?");
+	}
+}
+
+static void
+listener_closed(uv_handle_t *h)
+{
+	struct tk_listener *l = h->data;
+
+	free(l->key);
+	free(l);
+}
+
+static void
+listener_close(struct tk_listener *l)
+{
+	tk_notice("Closing Socks listener on %s", l->name);
+	if (l->is_unix)
+		unlink(l->path);
+	uv_close(&l->h.handle, listener_closed);
+}
+
+/* SocksPolicy: like Tor, judge the client's address, not its port. */
+static int
+client_allowed(struct tk_server *srv, const struct sockaddr_storage *ss)
+{
+	const struct tk_policy *p = &srv->cfg->socks_policy;
+	int r;
+
+	if (p->n == 0)
+		return 1;
+	if (ss->ss_family == AF_INET)
+		r = tk_policy_match(p, AF_INET, (const uint8_t *)
+				    &((const struct sockaddr_in *)ss)->sin_addr,
+				    1);
+	else if (ss->ss_family == AF_INET6)
+		r = tk_policy_match(p, AF_INET6, (const uint8_t *)
+				    &((const struct sockaddr_in6 *)ss)->sin6_addr,
+				    1);
+	else
+		return 1;
+	/* Tor's SocksPolicy ends in an implicit "accept *" only when it is
+	 * empty; an explicit policy that matches nothing rejects. */
+	return r == 1;
+}
+
+static void
+on_connection(uv_stream_t *server, int status)
+{
+	struct tk_listener *l = server->data;
+	struct tk_server *srv = l->srv;
+	struct tk_port_info pi;
+	struct sockaddr_storage ss;
+	char peer[128] = "unix";
+	uv_stream_t *client;
+	int rc;
+
+	if (status < 0) {
+		/* EMFILE/ENFILE: libuv has already shed the pending
+		 * connection with its reserve descriptor, so the loop does
+		 * not spin; accepting resumes by itself once descriptors are
+		 * free again. */
+		tk_warn("Failed to accept a connection on %s: %s%s", l->name,
+			uv_strerror(status),
+			status == UV_EMFILE || status == UV_ENFILE ?
+			" (out of file descriptors: raise ulimit -n or lower "
+			"MaxClients)" : "");
+		return;
+	}
+	client = tk_session_alloc_handle(srv, l->is_unix);
+	if (client == NULL) {
+		tk_warn("out of memory accepting a connection on %s", l->name);
+		return;
+	}
+	rc = uv_accept(server, client);
+	if (rc < 0) {
+		tk_session_free_handle(client);
+		return;
+	}
+	memset(&ss, 0, sizeof(ss));
+	pi.family = AF_UNIX;
+	if (!l->is_unix) {
+		int len = sizeof(ss);
+		uint16_t port;
+
+		if (uv_tcp_getpeername((uv_tcp_t *)client,
+				       (struct sockaddr *)&ss, &len) == 0) {
+			format_sockaddr((struct sockaddr *)&ss, peer,
+					sizeof(peer), &port);
+			pi.family = ss.ss_family;
+		}
+		if (!client_allowed(srv, &ss)) {
+			tk_notice("Denying socks connection from untrusted "
+				  "address %s.", tk_dlog_safe(peer));
+			tk_session_free_handle(client);
+			return;
+		}
+	}
+	if (srv->stopping) {
+		tk_session_free_handle(client);
+		return;
+	}
+	/* MaxClients: refuse at once rather than stop accepting, so one
+	 * flood of idle clients cannot make the port look dead and the
+	 * loop never waits on anything. */
+	if (srv->n_clients >= srv->cfg->max_clients) {
+		uint64_t now = uv_now(srv->loop);
+
+		srv->refused_full++;
+		if (now - srv->last_full_log >= 5000 ||
+		    srv->last_full_log == 0) {
+			tk_warn("MaxClients (%u) reached: refusing new "
+				"connections (%llu so far)",
+				srv->cfg->max_clients,
+				(unsigned long long)srv->refused_full);
+			srv->last_full_log = now;
+		}
+		tk_session_free_handle(client);
+		return;
+	}
+	pi.id = l->id;
+	pi.flags = l->flags;
+	pi.port = l->port;
+	tk_session_start(srv, client, &pi, peer);
+}
+
+static int
+listener_open(struct tk_server *srv, const struct tk_port_cfg *pc,
+	      struct tk_listener **out)
+{
+	struct tk_listener *l = calloc(1, sizeof(*l));
+	int rc;
+
+	if (l == NULL)
+		return UV_ENOMEM;
+	l->srv = srv;
+	l->key = strdup(pc->key);
+	l->flags = pc->flags;
+	l->is_unix = pc->is_unix;
+	l->id = ++srv->next_listener_id;
+	l->h.handle.data = l;
+	if (l->key == NULL) {
+		free(l);
+		return UV_ENOMEM;
+	}
+	if (pc->is_unix) {
+		struct stat st;
+
+		strcpy(l->path, pc->path);
+		snprintf(l->name, sizeof(l->name), "unix:%s", pc->path);
+		uv_pipe_init(srv->loop, &l->h.pipe, 0);
+		/* A socket left behind by a dead torkitd would block us. */
+		if (lstat(pc->path, &st) == 0 && S_ISSOCK(st.st_mode))
+			unlink(pc->path);
+		rc = uv_pipe_bind(&l->h.pipe, pc->path);
+		if (rc == 0) {
+			mode_t mode = 0600;
+
+			if (pc->flags & TK_PORT_GROUP_WRITABLE)
+				mode |= 0060;
+			if (pc->flags & TK_PORT_WORLD_WRITABLE)
+				mode |= 0066;
+			chmod(pc->path, mode);
+		}
+	} else {
+		struct sockaddr_storage ss;
+		int len = sizeof(ss);
+
+		l->family = pc->ss.ss_family;
+		uv_tcp_init(srv->loop, &l->h.tcp);
+		rc = uv_tcp_bind(&l->h.tcp, (const struct sockaddr *)&pc->ss,
+				 l->family == AF_INET6 ? UV_TCP_IPV6ONLY : 0);
+		format_sockaddr((const struct sockaddr *)&pc->ss, l->name,
+				sizeof(l->name), &l->port);
+		if (rc == 0)
+			rc = uv_tcp_getsockname(&l->h.tcp,
+						(struct sockaddr *)&ss, &len);
+		if (rc == 0)
+			format_sockaddr((struct sockaddr *)&ss, l->name,
+					sizeof(l->name), &l->port);
+	}
+	if (rc == 0)
+		rc = uv_listen(&l->h.stream, 511, on_connection);
+	if (rc < 0) {
+		tk_err("Could not bind to %s: %s.%s", l->name, uv_strerror(rc),
+		       rc == UV_EADDRINUSE ? " Is torkitd (or tor) already "
+		       "running on that port?" : "");
+		if (l->is_unix)
+			l->is_unix = 0;	/* do not unlink what is not ours */
+		uv_close(&l->h.handle, listener_closed);
+		return rc;
+	}
+	tk_notice("Opened Socks listener connection (ready) on %s", l->name);
+	*out = l;
+	return 0;
+}
+
+static int
+same_port(const struct tk_listener *l, const struct tk_port_cfg *pc)
+{
+	/* "auto" ports are never the same twice; everything else is named
+	 * by its normalised address text. */
+	if (strcasecmp(pc->key, "auto") == 0 || strstr(pc->key, ":auto"))
+		return 0;
+	return strcmp(l->key, pc->key) == 0 && l->is_unix == pc->is_unix;
+}
+
+int
+tk_listeners_apply(struct tk_server *srv, const struct tk_config *cfg,
+		   int strict)
+{
+	struct tk_listener **pp, *l, *opened = NULL;
+	uint8_t *kept = calloc(cfg->n_ports + 1, 1);
+	int failed = 0;
+
+	if (kept == NULL)
+		return -1;
+	/* Close what is gone; update the flags of what stays. */
+	for (pp = &srv->listeners; (l = *pp) != NULL;) {
+		size_t i;
+
+		for (i = 0; i < cfg->n_ports; i++)
+			if (!kept[i] && same_port(l, &cfg->ports[i]))
+				break;
+		if (i < cfg->n_ports) {
+			kept[i] = 1;
+			l->flags = cfg->ports[i].flags;
+			pp = &l->next;
+			continue;
+		}
+		*pp = l->next;
+		listener_close(l);
+	}
+	for (size_t i = 0; i < cfg->n_ports; i++) {
+		if (kept[i])
+			continue;
+		if (listener_open(srv, &cfg->ports[i], &l) < 0) {
+			failed = 1;
+			if (strict)
+				break;
+			continue;
+		}
+		l->next = opened;
+		opened = l;
+	}
+	free(kept);
+	while (opened != NULL) {
+		l = opened;
+		opened = l->next;
+		l->next = srv->listeners;
+		srv->listeners = l;
+	}
+	return failed && strict ? -1 : 0;
+}
+
+void
+tk_listeners_close_all(struct tk_server *srv)
+{
+	while (srv->listeners != NULL) {
+		struct tk_listener *l = srv->listeners;
+
+		srv->listeners = l->next;
+		listener_close(l);
+	}
+}

@@ -1,0 +1,318 @@
+/* main.c — torkitd: options, startup, signals, shutdown. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "daemon/conf.h"
+#include "daemon/engine.h"
+#include "daemon/log.h"
+#include "daemon/server.h"
+
+#ifndef PACKAGE_VERSION
+#define PACKAGE_VERSION "0"
+#endif
+
+static struct tk_server srv;
+static struct tk_config_source src;
+static uv_signal_t sig_hup, sig_term, sig_int;
+static int daemon_pipe = -1;	/* RunAsDaemon: tells the parent we are up */
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: torkitd [-f FILE] [--verify-config] [--Option value ...]\n"
+	    "       torkitd -h | --help | --version\n"
+	    "Options are those of torkitd.conf(5), e.g. --SocksPort 9150 "
+	    "--Log \"info stderr\".\n");
+}
+
+static int
+apply_logs(const struct tk_config *cfg, int detached)
+{
+	char err[256];
+
+	if (tk_dlog_configure(cfg->logs, cfg->n_logs, cfg->safe_logging, err,
+			      sizeof(err)) < 0) {
+		tk_warn("%s", err);
+		return -1;
+	}
+	if (detached)
+		tk_dlog_detach_tty();
+	return 0;
+}
+
+static int
+write_pid_file(const char *path)
+{
+	char buf[32];
+	int fd, n;
+
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		tk_err("Unable to open PidFile \"%s\" for writing: %s", path,
+		       strerror(errno));
+		return -1;
+	}
+	n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+	if (write(fd, buf, (size_t)n) != n) {
+		tk_err("Unable to write PidFile \"%s\": %s", path,
+		       strerror(errno));
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+static int
+check_data_dir(const char *dir)
+{
+	struct stat st;
+
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+		tk_err("Couldn't create DataDirectory %s: %s", dir,
+		       strerror(errno));
+		return -1;
+	}
+	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		tk_err("DataDirectory %s is not a directory", dir);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+engine_closed(void *arg)
+{
+	(void)arg;
+	srv.engine = NULL;
+}
+
+static void
+stop(const char *signame)
+{
+	if (srv.stopping)
+		return;
+	srv.stopping = 1;
+	tk_notice("Catching signal %s, exiting cleanly.", signame);
+	tk_listeners_close_all(&srv);
+	tk_sessions_close_all(&srv);
+	srv.engine->ops->close(srv.engine, engine_closed, NULL);
+	uv_close((uv_handle_t *)&sig_hup, NULL);
+	uv_close((uv_handle_t *)&sig_term, NULL);
+	uv_close((uv_handle_t *)&sig_int, NULL);
+}
+
+static void
+reload(void)
+{
+	struct tk_config *next = calloc(1, sizeof(*next));
+
+	tk_notice("Received reload signal (hup). Reloading config.");
+	if (next == NULL || tk_config_load(&src, next, 1) < 0) {
+		tk_warn("Restart failed (config error?). Keeping the old "
+			"configuration.");
+		free(next);
+		return;
+	}
+	if (next->engine != srv.cfg->engine)
+		tk_warn("Engine cannot change while torkitd runs; restart it "
+			"to switch engines.");
+	apply_logs(next, srv.cfg->run_as_daemon);
+	tk_listeners_apply(&srv, next, 0);
+	srv.engine->ops->reload(srv.engine, next);
+	/* Sessions copied what they need; the old config can go. */
+	tk_config_free(srv.cfg);
+	free(srv.cfg);
+	srv.cfg = next;
+}
+
+static void
+signal_cb(uv_signal_t *h, int signum)
+{
+	(void)h;
+	if (signum == SIGHUP)
+		reload();
+	else
+		stop(signum == SIGTERM ? "TERM" : "INT");
+}
+
+/* Fork; the parent waits until the child says it is listening, so
+ * `torkitd --RunAsDaemon 1` exits 0 only for a working daemon. */
+static int
+daemonize(void)
+{
+	int fds[2];
+	pid_t pid;
+
+	if (pipe(fds) < 0) {
+		tk_err("pipe: %s", strerror(errno));
+		return -1;
+	}
+	pid = fork();
+	if (pid < 0) {
+		tk_err("fork: %s", strerror(errno));
+		return -1;
+	}
+	if (pid > 0) {
+		char c;
+		ssize_t n;
+
+		close(fds[1]);
+		do
+			n = read(fds[0], &c, 1);
+		while (n < 0 && errno == EINTR);
+		_exit(n == 1 ? 0 : 1);
+	}
+	close(fds[0]);
+	setsid();
+	daemon_pipe = fds[1];
+	return 0;
+}
+
+static void
+daemon_ready(void)
+{
+	int fd;
+
+	if (daemon_pipe < 0)
+		return;
+	if (chdir("/") < 0)
+		tk_warn("chdir /: %s", strerror(errno));
+	fd = open("/dev/null", O_RDWR);
+	if (fd >= 0) {
+		dup2(fd, STDIN_FILENO);
+		dup2(fd, STDOUT_FILENO);
+		dup2(fd, STDERR_FILENO);
+		if (fd > STDERR_FILENO)
+			close(fd);
+	}
+	tk_dlog_detach_tty();
+	if (write(daemon_pipe, "", 1) < 0)
+		tk_warn("cannot notify the parent process: %s",
+			strerror(errno));
+	close(daemon_pipe);
+	daemon_pipe = -1;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct tk_config *cfg;
+	int verify = 0, rc;
+	char **opts;
+	int nopts = 0;
+	uv_loop_t *loop;
+
+	opts = calloc((size_t)argc + 1, sizeof(*opts));
+	if (opts == NULL)
+		return 1;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+			usage(stdout);
+			return 0;
+		}
+		if (strcmp(a, "--version") == 0) {
+			printf("torkitd %s\n", PACKAGE_VERSION);
+			return 0;
+		}
+		if (strcmp(a, "--verify-config") == 0) {
+			verify = 1;
+			continue;
+		}
+		if (strcmp(a, "-f") == 0) {
+			if (i + 1 >= argc) {
+				fprintf(stderr, "torkitd: -f needs a file\n");
+				usage(stderr);
+				return 2;
+			}
+			src.file = argv[++i];
+			src.file_given = 1;
+			continue;
+		}
+		if (strncmp(a, "--", 2) == 0 && a[2] != '\0') {
+			opts[nopts++] = argv[i];
+			if (i + 1 < argc)
+				opts[nopts++] = argv[++i];
+			continue;
+		}
+		fprintf(stderr, "torkitd: unexpected argument \"%s\"\n", a);
+		usage(stderr);
+		return 2;
+	}
+	src.argc = nopts;
+	src.argv = opts;
+
+	cfg = calloc(1, sizeof(*cfg));
+	if (cfg == NULL || tk_config_load(&src, cfg, 0) < 0)
+		return 1;
+	if (verify) {
+		if (cfg->engine == TK_ENGINE_TOR)
+			printf("Note: Engine tor is not built into this "
+			       "torkitd yet; it would refuse to start.\n");
+		printf("Configuration was valid\n");
+		tk_config_free(cfg);
+		free(cfg);
+		free(opts);
+		return 0;
+	}
+	if (cfg->engine == TK_ENGINE_TOR) {
+		fprintf(stderr, "torkitd: Engine tor is not built yet: this "
+			"torkitd has only the direct engine (Engine direct)\n");
+		return 1;
+	}
+	if (cfg->run_as_daemon && daemonize() < 0)
+		return 1;
+	if (apply_logs(cfg, 0) < 0)
+		return 1;
+	tk_notice("torkitd %s starting (engine %s)", PACKAGE_VERSION,
+		  cfg->engine == TK_ENGINE_DIRECT ? "direct" : "tor");
+	if (cfg->data_dir != NULL && check_data_dir(cfg->data_dir) < 0)
+		return 1;
+
+	/* Writes to a closed client must fail with EPIPE, not kill us. */
+	signal(SIGPIPE, SIG_IGN);
+	loop = uv_default_loop();
+	srv.loop = loop;
+	srv.cfg = cfg;
+	if (tk_engine_direct_new(loop, cfg, &srv.engine) < 0)
+		return 1;
+	if (tk_listeners_apply(&srv, cfg, 1) < 0) {
+		tk_err("Failed to open a SocksPort. Exiting.");
+		return 1;
+	}
+	if (cfg->pid_file != NULL && write_pid_file(cfg->pid_file) < 0)
+		return 1;
+	uv_signal_init(loop, &sig_hup);
+	uv_signal_init(loop, &sig_term);
+	uv_signal_init(loop, &sig_int);
+	uv_signal_start(&sig_hup, signal_cb, SIGHUP);
+	uv_signal_start(&sig_term, signal_cb, SIGTERM);
+	uv_signal_start(&sig_int, signal_cb, SIGINT);
+	daemon_ready();
+
+	uv_run(loop, UV_RUN_DEFAULT);
+
+	rc = uv_loop_close(loop);
+	if (rc != 0)
+		tk_warn("event loop closed with handles still open: %s",
+			uv_strerror(rc));
+	if (srv.cfg->pid_file != NULL)
+		unlink(srv.cfg->pid_file);
+	tk_notice("Clean shutdown finished. Exiting.");
+	tk_config_free(srv.cfg);
+	free(srv.cfg);
+	free(opts);
+	tk_dlog_shutdown();
+	return 0;
+}

@@ -1,0 +1,53 @@
+/* server.h — the running daemon: listeners, sessions, the engine. */
+#ifndef TK_DAEMON_SERVER_H
+#define TK_DAEMON_SERVER_H
+
+#include <stdint.h>
+#include <uv.h>
+
+#include "daemon/conf.h"
+#include "daemon/engine.h"
+
+struct tk_session;
+struct tk_listener;
+
+struct tk_server {
+	uv_loop_t *loop;
+	struct tk_config *cfg;		/* current configuration */
+	struct tk_engine *engine;
+	struct tk_listener *listeners;
+	struct tk_session *sessions;	/* every live client */
+	unsigned n_clients;
+	uint32_t next_listener_id;
+	int stopping;
+	uint64_t refused_full;		/* MaxClients refusals, for logs */
+	uint64_t last_full_log;		/* uv_now of the last such log */
+};
+
+/* Open the listeners cfg names that are not open yet, close the ones it
+ * no longer names, and update the flags of the others. At startup
+ * (`strict`) any failure is fatal: -1. On reload failures are logged and
+ * the rest applied. */
+int tk_listeners_apply(struct tk_server *srv, const struct tk_config *cfg,
+		       int strict);
+void tk_listeners_close_all(struct tk_server *srv);
+
+/* What a session needs to know about the port it came in on, copied so a
+ * reload may close the listener under it. */
+struct tk_port_info {
+	uint32_t id;
+	unsigned flags;
+	int family;		/* of the client: AF_INET, AF_INET6, AF_UNIX */
+	uint16_t port;		/* the SocksPort's own port, for logs */
+};
+
+/* A new client: takes ownership of the accepted handle (heap, from
+ * tk_session_alloc_handle). */
+void tk_session_start(struct tk_server *srv, uv_stream_t *client,
+		      const struct tk_port_info *pi, const char *peer);
+uv_stream_t *tk_session_alloc_handle(struct tk_server *srv, int is_unix);
+void tk_session_free_handle(uv_stream_t *h);
+/* SIGTERM: close every session now. */
+void tk_sessions_close_all(struct tk_server *srv);
+
+#endif

@@ -1,0 +1,898 @@
+/* session.c — one SOCKS client: handshake through the codec, the request
+ * to the engine, the reply, then the relay both ways.
+ *
+ * States (one per phase; every transition goes through set_state):
+ *
+ *   HANDSHAKE  reading and feeding the codec; its replies are written as
+ *              they come (every one, in order)
+ *   ENGINE     the request is with the engine; the client is not read, so
+ *              bytes it sends early stay queued and reach the target
+ *   RELAY      both ways, with backpressure and half-close
+ *   LINGER     the last reply is written: shut our side, drain what the
+ *              client still sends (so the reply is not lost to a RST),
+ *              close on its EOF or after a bounded time
+ *   CLOSING    handles closing; freed when the last one is
+ */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon/log.h"
+#include "daemon/policy.h"
+#include "daemon/server.h"
+
+#define RELAY_BUF (64 * 1024)
+/* Stop reading a side once this much of its data waits on the other. */
+#define RELAY_HIGH (4 * RELAY_BUF)
+#define LINGER_MS 5000
+#define HS_BUF 2048
+
+enum sess_state {
+	S_HANDSHAKE,
+	S_ENGINE,
+	S_RELAY,
+	S_LINGER,
+	S_CLOSING,
+};
+
+static const char *const state_names[] = {
+	"HANDSHAKE", "ENGINE", "RELAY", "LINGER", "CLOSING",
+};
+
+struct tk_session {
+	union {
+		uv_tcp_t tcp;
+		uv_pipe_t pipe;
+		uv_handle_t handle;
+		uv_stream_t stream;
+	} h;
+	int is_unix;
+	struct tk_server *srv;
+	struct tk_session *prev, *next;
+	struct tk_port_info port;
+	char peer[128];
+	enum sess_state state;
+	uv_timer_t timer;
+	int open_handles;	/* client, timer, stream */
+
+	struct tk_socks_server codec;
+	uint8_t in[HS_BUF];
+	size_t in_len;
+	char target[TK_SOCKS_HOST_MAX + 8]; /* for logs */
+
+	struct tk_engine_req *req;
+	struct tk_stream *stream;
+	size_t up_queued;	/* client bytes the engine has not given back */
+	size_t down_queued;	/* target bytes not yet written to the client */
+	unsigned client_reading : 1;
+	unsigned client_eof : 1;
+	unsigned target_eof : 1;
+	unsigned client_shut : 1;	/* our FIN to the client is out */
+	unsigned target_reading : 1;
+	unsigned counted : 1;
+};
+
+struct client_write {
+	uv_write_t w;
+	struct tk_session *s;
+	uint8_t *buf;		/* freed when written */
+	size_t len;
+	int final;		/* linger after this one */
+	int relayed;		/* counted in down_queued */
+};
+
+static void session_close(struct tk_session *s);
+static void start_relay(struct tk_session *s);
+
+static void
+set_state(struct tk_session *s, enum sess_state st)
+{
+	tk_debug("session %p: %s -> %s", (void *)s, state_names[s->state],
+		 state_names[st]);
+	s->state = st;
+}
+
+uv_stream_t *
+tk_session_alloc_handle(struct tk_server *srv, int is_unix)
+{
+	struct tk_session *s = calloc(1, sizeof(*s));
+
+	if (s == NULL)
+		return NULL;
+	s->srv = srv;
+	s->is_unix = is_unix;
+	if (is_unix)
+		uv_pipe_init(srv->loop, &s->h.pipe, 0);
+	else
+		uv_tcp_init(srv->loop, &s->h.tcp);
+	s->h.handle.data = s;
+	return &s->h.stream;
+}
+
+static void
+free_handle_cb(uv_handle_t *h)
+{
+	free(h->data);
+}
+
+void
+tk_session_free_handle(uv_stream_t *h)
+{
+	uv_close((uv_handle_t *)h, free_handle_cb);
+}
+
+/* ---- teardown */
+
+static void
+unref(struct tk_session *s)
+{
+	if (--s->open_handles > 0)
+		return;
+	free(s);
+}
+
+static void
+handle_closed(uv_handle_t *h)
+{
+	unref(h->data);
+}
+
+static void
+stream_closed(void *arg)
+{
+	unref(arg);
+}
+
+static void
+session_close(struct tk_session *s)
+{
+	struct tk_server *srv = s->srv;
+
+	if (s->state == S_CLOSING)
+		return;
+	set_state(s, S_CLOSING);
+	if (s->counted) {
+		srv->n_clients--;
+		if (s->prev)
+			s->prev->next = s->next;
+		else
+			srv->sessions = s->next;
+		if (s->next)
+			s->next->prev = s->prev;
+		s->counted = 0;
+	}
+	if (s->req != NULL) {
+		tk_engine_cancel(srv->engine, s->req);
+		s->req = NULL;
+	}
+	if (s->stream != NULL)
+		tk_stream_close(s->stream);	/* stream_closed unrefs */
+	uv_close(&s->h.handle, handle_closed);
+	uv_close((uv_handle_t *)&s->timer, handle_closed);
+}
+
+void
+tk_sessions_close_all(struct tk_server *srv)
+{
+	while (srv->sessions != NULL)
+		session_close(srv->sessions);
+}
+
+/* ---- writing to the client */
+
+static void linger_start(struct tk_session *s);
+
+static void
+client_write_cb(uv_write_t *w, int status)
+{
+	struct client_write *cw = (struct client_write *)w;
+	struct tk_session *s = cw->s;
+
+	free(cw->buf);
+	if (cw->relayed)
+		s->down_queued -= cw->len;
+	if (s->state == S_RELAY && cw->relayed) {
+		if (status < 0) {
+			tk_info("writing to client %s failed: %s",
+				tk_dlog_safe(s->peer), uv_strerror(status));
+			free(cw);
+			session_close(s);
+			return;
+		}
+		if (!s->target_reading && !s->target_eof &&
+		    s->down_queued < RELAY_HIGH) {
+			s->target_reading = 1;
+			tk_stream_read_start(s->stream);
+		}
+	} else if (cw->final && s->state == S_LINGER) {
+		free(cw);
+		if (status < 0)
+			session_close(s);
+		else
+			linger_start(s);
+		return;
+	}
+	free(cw);
+}
+
+/* Takes ownership of buf (malloc'd). `final` 1: the session's last
+ * bytes (linger after); 2: relayed target data (counted for
+ * backpressure). */
+static int
+client_write(struct tk_session *s, uint8_t *buf, size_t len, int final)
+{
+	struct client_write *cw = malloc(sizeof(*cw));
+	uv_buf_t b = uv_buf_init((char *)buf, (unsigned)len);
+	int rc;
+
+	if (cw == NULL) {
+		free(buf);
+		return UV_ENOMEM;
+	}
+	cw->s = s;
+	cw->buf = buf;
+	cw->len = len;
+	cw->final = final == 1;
+	cw->relayed = final == 2;
+	rc = uv_write(&cw->w, &s->h.stream, &b, 1, client_write_cb);
+	if (rc < 0) {
+		free(buf);
+		free(cw);
+	}
+	return rc;
+}
+
+static int
+client_write_copy(struct tk_session *s, const uint8_t *data, size_t len,
+		  int final)
+{
+	uint8_t *buf = malloc(len ? len : 1);
+
+	if (buf == NULL)
+		return UV_ENOMEM;
+	memcpy(buf, data, len);
+	return client_write(s, buf, len, final);
+}
+
+/* ---- lingering close */
+
+static void
+discard_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *b)
+{
+	struct tk_session *s = h->data;
+
+	(void)suggested;
+	*b = uv_buf_init((char *)s->in, sizeof(s->in));
+}
+
+static void
+discard_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *b)
+{
+	(void)b;
+	if (nread < 0)
+		session_close(st->data);
+}
+
+static void
+linger_timeout(uv_timer_t *t)
+{
+	session_close(t->data);
+}
+
+static void
+linger_shutdown_cb(uv_shutdown_t *r, int status)
+{
+	struct tk_session *s = r->data;
+
+	free(r);
+	if (status < 0 && s->state == S_LINGER)
+		session_close(s);
+}
+
+static void
+linger_start(struct tk_session *s)
+{
+	uv_shutdown_t *r = malloc(sizeof(*r));
+
+	if (r == NULL || (r->data = s,
+	    uv_shutdown(r, &s->h.stream, linger_shutdown_cb)) < 0) {
+		free(r);
+		session_close(s);
+		return;
+	}
+	uv_read_start(&s->h.stream, discard_alloc, discard_read);
+	uv_timer_start(&s->timer, linger_timeout, LINGER_MS, 0);
+}
+
+/* Send the last bytes of this session, then linger and close. */
+static void
+finish(struct tk_session *s, const uint8_t *reply, size_t len)
+{
+	uv_read_stop(&s->h.stream);
+	uv_timer_stop(&s->timer);
+	set_state(s, S_LINGER);
+	if (len == 0) {
+		linger_start(s);
+		return;
+	}
+	if (client_write_copy(s, reply, len, 1) < 0)
+		session_close(s);
+}
+
+/* ---- replies */
+
+static uint8_t
+rep_for(struct tk_session *s, int end_reason)
+{
+	if (TK_END_IS_EXT(end_reason)) {
+		if (s->port.flags & TK_PORT_EXTENDED_ERRORS)
+			return (uint8_t)TK_END_EXT_REP(end_reason);
+		end_reason = TK_END_BASE(end_reason);
+	}
+	return tk_socks5_rep_from_end_reason(end_reason);
+}
+
+static void
+reply_connect_failed(struct tk_session *s, int end_reason)
+{
+	uint8_t buf[32];
+	size_t n = tk_socks_reply_connect(buf, sizeof(buf), s->codec.version,
+					  rep_for(s, end_reason),
+					  s->port.family);
+
+	finish(s, buf, n);
+}
+
+/* Tor answers every RESOLVE failure with REP 04 ("host unreachable"). */
+static void
+reply_resolve_failed(struct tk_session *s)
+{
+	uint8_t buf[32];
+	size_t n = tk_socks_reply_resolve_error(buf, sizeof(buf),
+						s->codec.version,
+						TK_SOCKS5_HOST_UNREACHABLE);
+
+	finish(s, buf, n);
+}
+
+static void
+reply_address(struct tk_session *s, int family, const uint8_t *a)
+{
+	uint8_t buf[64];
+	size_t n;
+
+	if (family == AF_INET)
+		n = tk_socks_reply_resolved_ipv4(buf, sizeof(buf),
+						 s->codec.version, a);
+	else
+		n = tk_socks_reply_resolved_ipv6(buf, sizeof(buf),
+						 s->codec.version, a);
+	finish(s, buf, n);
+}
+
+/* ---- engine callbacks */
+
+static void
+connect_done(void *arg, int end_reason, struct tk_stream *stream)
+{
+	struct tk_session *s = arg;
+
+	s->req = NULL;
+	if (end_reason != TK_END_NONE) {
+		tk_info("CONNECT to %s failed: END reason %d",
+			tk_dlog_safe(s->target), TK_END_BASE(end_reason));
+		reply_connect_failed(s, end_reason);
+		return;
+	}
+	s->stream = stream;
+	s->open_handles++;	/* released by stream_closed */
+	start_relay(s);
+}
+
+static void
+resolve_done(void *arg, int end_reason, const struct tk_resolved *res)
+{
+	struct tk_session *s = arg;
+	const struct tk_resolved_addr *v4 = NULL, *v6 = NULL, *pick;
+
+	s->req = NULL;
+	if (end_reason != TK_END_NONE || res == NULL) {
+		reply_resolve_failed(s);
+		return;
+	}
+	if (s->codec.req.command == TK_SOCKS_CMD_RESOLVE_PTR) {
+		uint8_t buf[TK_SOCKS_REPLY_MAX];
+		size_t n = tk_socks_reply_resolved_name(buf, sizeof(buf),
+							 s->codec.version,
+							 res->name);
+
+		finish(s, buf, n);
+		return;
+	}
+	/* Tor's choice: the first IPv4 answer, else the first IPv6 one
+	 * (the other way round on PreferIPv6 ports). */
+	for (size_t i = 0; i < res->n_addrs; i++) {
+		if (res->addrs[i].family == AF_INET && v4 == NULL)
+			v4 = &res->addrs[i];
+		if (res->addrs[i].family == AF_INET6 && v6 == NULL)
+			v6 = &res->addrs[i];
+	}
+	if (s->port.flags & TK_PORT_PREFER_IPV6)
+		pick = v6 ? v6 : v4;
+	else
+		pick = v4 ? v4 : v6;
+	if (pick == NULL) {
+		reply_resolve_failed(s);
+		return;
+	}
+	reply_address(s, pick->family, pick->addr);
+}
+
+/* ---- the request */
+
+static int
+has_suffix(const char *host, const char *suffix)
+{
+	size_t n = strlen(host), m = strlen(suffix);
+
+	if (n > 0 && host[n - 1] == '.')
+		n--;
+	if (n == m - 1 && strncmp(host, suffix + 1, n) == 0)
+		return 1;
+	return n >= m && strncmp(host + n - m, suffix, m) == 0;
+}
+
+static void
+handle_request(struct tk_session *s)
+{
+	struct tk_socks_request *rq = &s->codec.req;
+	struct tk_server *srv = s->srv;
+	struct tk_isolation iso = { 0 };
+	struct tk_target t = { 0 };
+	char host[TK_SOCKS_HOST_MAX];
+	int rc = 0;
+
+	/* Tor lowercases the address before anything looks at it. */
+	for (size_t i = 0; i < sizeof(host); i++) {
+		host[i] = (char)tolower((unsigned char)rq->host[i]);
+		if (host[i] == '\0')
+			break;
+	}
+	host[sizeof(host) - 1] = '\0';
+	t.family = tk_ip_parse(host, t.addr);
+	if (t.family == AF_INET6 && host[0] == '[') {
+		/* The engine gets the address without brackets. */
+		size_t n = strlen(host);
+
+		memmove(host, host + 1, n - 2);
+		host[n - 2] = '\0';
+	}
+	if (t.family == 0)
+		t.family = AF_UNSPEC;
+	t.host = host;
+	t.port = rq->port;
+	snprintf(s->target, sizeof(s->target), t.family == AF_INET6 ?
+		 "[%s]:%u" : "%s:%u", host, rq->port);
+
+	iso.listener_id = s->port.id;
+	iso.socks_version = rq->version;
+	if (!(s->port.flags & TK_PORT_NO_ISOLATE_AUTH) && rq->has_auth) {
+		iso.has_auth = 1;
+		iso.has_password = rq->has_password;
+		iso.username = rq->username;
+		iso.username_len = rq->username_len;
+		iso.password = rq->password;
+		iso.password_len = rq->password_len;
+	}
+
+	if (has_suffix(host, ".exit")) {
+		tk_warn("The \".exit\" notation is disabled in torkitd, as "
+			"in Tor, due to security risks.");
+		if (rq->command == TK_SOCKS_CMD_CONNECT)
+			reply_connect_failed(s, TK_END_TORPROTOCOL);
+		else
+			reply_resolve_failed(s);
+		return;
+	}
+
+	set_state(s, S_ENGINE);
+	switch (rq->command) {
+	case TK_SOCKS_CMD_CONNECT:
+		if (rq->port == 0) {
+			tk_warn("Application asked to connect to port 0. "
+				"Refusing.");
+			reply_connect_failed(s, TK_END_TORPROTOCOL);
+			return;
+		}
+		if (rq->version == 4 && t.family == AF_INET6) {
+			tk_warn("Rejecting SOCKS4 request for an IPv6 "
+				"address.");
+			reply_connect_failed(s, TK_END_ENTRYPOLICY);
+			return;
+		}
+		tk_info("CONNECT %s (socks%d)", tk_dlog_safe(s->target),
+			rq->version);
+		rc = tk_engine_connect(srv->engine, &t, &iso, connect_done, s,
+				       &s->req);
+		break;
+	case TK_SOCKS_CMD_RESOLVE:
+		/* An IP literal is its own answer: no network (as Tor). */
+		if (t.family == AF_INET || t.family == AF_INET6) {
+			reply_address(s, t.family, t.addr);
+			return;
+		}
+		if (has_suffix(host, ".onion")) {
+			tk_warn("Resolve requests to hidden services not "
+				"allowed. Failing.");
+			reply_resolve_failed(s);
+			return;
+		}
+		tk_info("RESOLVE %s (socks%d)", tk_dlog_safe(host),
+			rq->version);
+		rc = tk_engine_resolve(srv->engine, host,
+				       rq->version == 4 ? TK_RESOLVE_IPV4 :
+				       TK_RESOLVE_IPV4 | TK_RESOLVE_IPV6,
+				       &iso, resolve_done, s, &s->req);
+		break;
+	case TK_SOCKS_CMD_RESOLVE_PTR:
+		if (t.family != AF_INET && t.family != AF_INET6) {
+			/* The codec refuses these; never guess. */
+			reply_resolve_failed(s);
+			return;
+		}
+		tk_info("RESOLVE_PTR %s", tk_dlog_safe(host));
+		rc = tk_engine_resolve_ptr(srv->engine, t.family, t.addr, &iso,
+					   resolve_done, s, &s->req);
+		break;
+	default:
+		/* The codec answers BIND and UDP ASSOCIATE itself. */
+		reply_connect_failed(s, TK_END_MISC);
+		return;
+	}
+	if (rc < 0) {
+		s->req = NULL;
+		tk_warn("cannot start the request: %s", uv_strerror(rc));
+		if (rq->command == TK_SOCKS_CMD_CONNECT)
+			reply_connect_failed(s, TK_END_RESOURCELIMIT);
+		else
+			reply_resolve_failed(s);
+	}
+}
+
+/* ---- handshake */
+
+static void
+hs_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *b)
+{
+	struct tk_session *s = h->data;
+
+	(void)suggested;
+	*b = uv_buf_init((char *)s->in + s->in_len,
+			 (unsigned)(sizeof(s->in) - s->in_len));
+}
+
+static void
+hs_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *b)
+{
+	struct tk_session *s = st->data;
+	struct tk_socks_server_result res;
+
+	(void)b;
+	if (nread == 0)
+		return;
+	if (nread < 0) {
+		/* EOF or reset before a request: Tor closes without a
+		 * reply. */
+		tk_debug("client %s went away during the handshake",
+			 tk_dlog_safe(s->peer));
+		session_close(s);
+		return;
+	}
+	s->in_len += (size_t)nread;
+	tk_socks_server_feed(&s->codec, s->in, s->in_len, &res);
+	if (res.log_level != TK_SOCKS_LOG_NONE && res.log[0] != '\0')
+		tk_dlog(res.log_level == TK_SOCKS_LOG_WARN ? TK_LOG_WARN :
+			TK_LOG_NOTICE, "%s", res.log);
+	if (res.consumed > s->in_len)
+		res.consumed = s->in_len;
+	memmove(s->in, s->in + res.consumed, s->in_len - res.consumed);
+	s->in_len -= res.consumed;
+
+	switch (res.status) {
+	case TK_SOCKS_ERROR:
+		tk_info("Fetching socks handshake failed. Closing.");
+		finish(s, res.reply, res.reply_len);
+		return;
+	case TK_SOCKS_NEED_MORE:
+		if (res.reply_len > 0 &&
+		    client_write_copy(s, res.reply, res.reply_len, 0) < 0) {
+			session_close(s);
+			return;
+		}
+		if (s->in_len == sizeof(s->in)) {
+			/* The codec never needs this much (its longest
+			 * message is 513 bytes); give up. */
+			tk_warn("handshake from %s too long; closing",
+				tk_dlog_safe(s->peer));
+			session_close(s);
+		}
+		return;
+	case TK_SOCKS_DONE:
+		/* Replies to earlier messages (methods, auth) first. */
+		if (res.reply_len > 0 &&
+		    client_write_copy(s, res.reply, res.reply_len, 0) < 0) {
+			session_close(s);
+			return;
+		}
+		uv_read_stop(st);
+		handle_request(s);
+		return;
+	}
+}
+
+static void
+socks_timeout(uv_timer_t *t)
+{
+	struct tk_session *s = t->data;
+
+	if (s->state == S_HANDSHAKE) {
+		/* No command yet: Tor closes without a reply. */
+		tk_info("client %s did not finish its SOCKS handshake in "
+			"time (SocksTimeout); closing",
+			tk_dlog_safe(s->peer));
+		session_close(s);
+		return;
+	}
+	if (s->state == S_ENGINE) {
+		tk_notice("request for %s timed out after SocksTimeout",
+			  tk_dlog_safe(s->target));
+		if (s->req != NULL) {
+			tk_engine_cancel(s->srv->engine, s->req);
+			s->req = NULL;
+		}
+		if (s->codec.req.command == TK_SOCKS_CMD_CONNECT)
+			reply_connect_failed(s, TK_END_TIMEOUT);
+		else
+			reply_resolve_failed(s);
+	}
+}
+
+void
+tk_session_start(struct tk_server *srv, uv_stream_t *client,
+		 const struct tk_port_info *pi, const char *peer)
+{
+	struct tk_session *s = client->data;
+	struct tk_socks_server_config cc = { 0 };
+
+	s->port = *pi;
+	snprintf(s->peer, sizeof(s->peer), "%s", peer);
+	s->open_handles = 2;
+	uv_timer_init(srv->loop, &s->timer);
+	s->timer.data = s;
+	s->counted = 1;
+	srv->n_clients++;
+	s->next = srv->sessions;
+	if (s->next)
+		s->next->prev = s;
+	srv->sessions = s;
+
+	cc.safe_socks = (uint8_t)srv->cfg->safe_socks;
+	cc.test_socks = (uint8_t)srv->cfg->test_socks;
+	cc.prefer_no_auth = (pi->flags & TK_PORT_PREFER_NO_AUTH) != 0;
+	cc.client_family = pi->family;
+	tk_socks_server_init(&s->codec, &cc);
+	if (!s->is_unix)
+		uv_tcp_nodelay(&s->h.tcp, 1);
+	set_state(s, S_HANDSHAKE);
+	uv_timer_start(&s->timer, socks_timeout,
+		       (uint64_t)srv->cfg->socks_timeout * 1000, 0);
+	if (uv_read_start(client, hs_alloc, hs_read) < 0)
+		session_close(s);
+}
+
+/* ---- relay */
+
+static void
+maybe_done(struct tk_session *s)
+{
+	/* Both directions finished: client EOF passed on and every byte
+	 * delivered, target EOF passed on as our FIN. */
+	if (s->client_eof && s->up_queued == 0 && s->target_eof &&
+	    s->client_shut && s->state == S_RELAY)
+		session_close(s);
+}
+
+static void
+relay_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *b)
+{
+	(void)h;
+	(void)suggested;
+	*b = uv_buf_init(malloc(RELAY_BUF), RELAY_BUF);
+	if (b->base == NULL)
+		b->len = 0;
+}
+
+static void
+relay_from_client(uv_stream_t *st, ssize_t nread, const uv_buf_t *b)
+{
+	struct tk_session *s = st->data;
+	int rc;
+
+	if (s->state != S_RELAY) {
+		free(b->base);
+		return;
+	}
+	if (nread > 0) {
+		rc = tk_stream_write(s->stream, (uint8_t *)b->base,
+				     (size_t)nread);
+		if (rc < 0) {
+			free(b->base);
+			session_close(s);
+			return;
+		}
+		s->up_queued += (size_t)nread;
+		if (s->up_queued >= RELAY_HIGH) {
+			uv_read_stop(st);
+			s->client_reading = 0;
+		}
+		return;
+	}
+	free(b->base);
+	if (nread == 0)
+		return;
+	uv_read_stop(st);
+	s->client_reading = 0;
+	if (nread == UV_EOF) {
+		/* Half-close: the target sees EOF after our queued bytes,
+		 * and its answers keep flowing back. */
+		s->client_eof = 1;
+		tk_stream_shutdown(s->stream);
+		maybe_done(s);
+		return;
+	}
+	tk_info("reading from client %s failed: %s", tk_dlog_safe(s->peer),
+		uv_strerror((int)nread));
+	session_close(s);
+}
+
+static void
+st_alloc(void *arg, size_t suggested, uint8_t **buf, size_t *cap)
+{
+	(void)arg;
+	(void)suggested;
+	*buf = malloc(RELAY_BUF);
+	*cap = *buf ? RELAY_BUF : 0;
+}
+
+static void
+client_shutdown_cb(uv_shutdown_t *r, int status)
+{
+	struct tk_session *s = r->data;
+
+	free(r);
+	if (s->state != S_RELAY)
+		return;
+	if (status < 0) {
+		session_close(s);
+		return;
+	}
+	s->client_shut = 1;
+	maybe_done(s);
+}
+
+static void
+st_read(void *arg, uint8_t *buf, size_t len, int eof)
+{
+	struct tk_session *s = arg;
+
+	if (len == 0) {
+		free(buf);
+		if (eof && s->state == S_RELAY) {
+			uv_shutdown_t *r = malloc(sizeof(*r));
+
+			s->target_eof = 1;
+			s->target_reading = 0;
+			/* libuv sends the FIN after the queued writes. */
+			if (r == NULL || (r->data = s,
+			    uv_shutdown(r, &s->h.stream,
+					client_shutdown_cb)) < 0) {
+				free(r);
+				session_close(s);
+			}
+		}
+		return;
+	}
+	if (s->state != S_RELAY) {
+		free(buf);
+		return;
+	}
+	if (client_write(s, buf, len, 2) < 0) {
+		session_close(s);
+		return;
+	}
+	s->down_queued += len;
+	if (s->down_queued >= RELAY_HIGH && s->target_reading) {
+		s->target_reading = 0;
+		tk_stream_read_stop(s->stream);
+	}
+}
+
+static void
+st_written(void *arg, uint8_t *buf, size_t len, int status)
+{
+	struct tk_session *s = arg;
+
+	free(buf);
+	s->up_queued -= len;
+	if (s->state != S_RELAY)
+		return;
+	if (status != 0)
+		return;		/* the engine reports the error itself */
+	if (!s->client_reading && !s->client_eof &&
+	    s->up_queued < RELAY_HIGH) {
+		s->client_reading = 1;
+		uv_read_start(&s->h.stream, relay_alloc, relay_from_client);
+	}
+	maybe_done(s);
+}
+
+static void
+st_error(void *arg, int end_reason)
+{
+	struct tk_session *s = arg;
+
+	tk_info("stream to %s failed: END reason %d",
+		tk_dlog_safe(s->target), TK_END_BASE(end_reason));
+	session_close(s);
+}
+
+static const struct tk_stream_cbs stream_cbs = {
+	.alloc = st_alloc,
+	.read = st_read,
+	.written = st_written,
+	.error = st_error,
+	.closed = stream_closed,
+};
+
+static void
+start_relay(struct tk_session *s)
+{
+	uint8_t ok[32];
+	size_t n = tk_socks_reply_connect(ok, sizeof(ok), s->codec.version,
+					  TK_SOCKS5_SUCCEEDED,
+					  s->port.family);
+
+	uv_timer_stop(&s->timer);
+	set_state(s, S_RELAY);
+	tk_stream_start(s->stream, &stream_cbs, s);
+	s->target_reading = 1;
+	/* The reply goes first; the target's bytes queue behind it. */
+	if (client_write_copy(s, ok, n, 0) < 0) {
+		session_close(s);
+		return;
+	}
+	/* Bytes the client sent after its request (optimistic data) go to
+	 * the target before anything else it sends. */
+	if (s->in_len > 0) {
+		uint8_t *buf = malloc(s->in_len);
+
+		if (buf == NULL) {
+			session_close(s);
+			return;
+		}
+		memcpy(buf, s->in, s->in_len);
+		if (tk_stream_write(s->stream, buf, s->in_len) < 0) {
+			free(buf);
+			session_close(s);
+			return;
+		}
+		s->up_queued += s->in_len;
+		s->in_len = 0;
+	}
+	s->client_reading = 1;
+	if (uv_read_start(&s->h.stream, relay_alloc, relay_from_client) < 0)
+		session_close(s);
+}
