@@ -198,7 +198,8 @@ settle_proxy(struct cli_opts *o, const char *text, const char *from,
 {
 	const char *env_host = getenv("TOR_SOCKS_HOST");
 	const char *env_port = getenv("TOR_SOCKS_PORT");
-	unsigned flags = TK_ENDPOINT_ALLOW_NO_PORT | TK_ENDPOINT_ALLOW_UNIX;
+	unsigned flags = TK_ENDPOINT_ALLOW_NO_PORT | TK_ENDPOINT_ALLOW_UNIX |
+			 TK_ENDPOINT_ALLOW_PORT_ONLY;
 	char err[256];
 	uint16_t dport = CLI_DEFAULT_PORT;
 

@@ -23,6 +23,8 @@
  * after a "conn N" line, so tests can check the exact bytes a client sent.
  * -F: listen with a full backlog and never accept, so a client's connect()
  * gets no answer (the connect-timeout test); prints the port all the same.
+ * A step "/" separates scripts: connection k runs script k (cycling), so
+ * one peer can answer a batch with a success, a failure and silence.
  * No step waits more than 60 s for the client: a broken test fails, it
  * does not hang.
  */
@@ -331,7 +333,22 @@ main(int argc, char **argv)
 			fprintf(logfp, "conn %ld\n", served);
 			fflush(logfp);
 		}
-		serve(fd, argc - optind, argv + optind);
+		{
+			/* Pick script number (served-1) mod nscripts. */
+			int first = optind, k = 0, want, j, nscripts = 1;
+			for (j = optind; j < argc; j++)
+				if (strcmp(argv[j], "/") == 0)
+					nscripts++;
+			want = (int)((served - 1) % nscripts);
+			for (j = optind; j < argc && k < want; j++)
+				if (strcmp(argv[j], "/") == 0) {
+					k++;
+					first = j + 1;
+				}
+			for (j = first; j < argc && strcmp(argv[j], "/"); j++)
+				;
+			serve(fd, j - first, argv + first);
+		}
 		close(fd);
 	}
 	if (unix_path)
