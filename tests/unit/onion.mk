@@ -14,3 +14,9 @@ tests_unit_test_onion_certs_LDADD = $(ONION_CORE_LIBS)
 TESTS += tests/unit/test_onion_certs
 EXTRA_DIST += tests/unit/data/tor-ed25519_signing_cert \
 	tests/unit/data/tor-fingerprint-ed25519
+
+check_PROGRAMS += tests/unit/test_onion_cell
+tests_unit_test_onion_cell_SOURCES = tests/unit/test_onion_cell.c \
+	tests/unit/tap.h
+tests_unit_test_onion_cell_LDADD = $(ONION_CORE_LIBS)
+TESTS += tests/unit/test_onion_cell
