@@ -5,3 +5,4 @@ src_onion_libonion_a_SOURCES += \
 	src/onion/microdesc.c src/onion/microdesc.h \
 	src/onion/authcert.c src/onion/authcert.h \
 	src/onion/consensus.c src/onion/consensus.h
+src_onion_libonion_a_SOURCES += src/onion/path.c src/onion/path.h

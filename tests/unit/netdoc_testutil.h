@@ -12,7 +12,7 @@
 
 /* Reads tests/data/netdoc/<name> into a malloc'ed exact-size buffer (so
  * ASan sees any overread); exits the test if it cannot. */
-static char *nd_load(const char *name, size_t *len)
+static inline char *nd_load(const char *name, size_t *len)
 {
 	const char *top = getenv("TK_SRCDIR");
 	char path[4096];
@@ -43,7 +43,7 @@ static const char *const nd_v3ident_hex[3] = {
 	"CA111EE2381B4354040663C695A6B7030E874F3D",
 };
 
-static void nd_v3idents(uint8_t out[3][20])
+static inline void nd_v3idents(uint8_t out[3][20])
 {
 	for (int i = 0; i < 3; i++) {
 		struct tk_netdoc_span s = {nd_v3ident_hex[i], 40};
@@ -53,7 +53,7 @@ static void nd_v3idents(uint8_t out[3][20])
 
 /* Parses every certificate in a file; returns how many parsed (at most
  * cap), and the first error in err. */
-static size_t nd_load_certs(const char *name, struct tk_authcert *certs,
+static inline size_t nd_load_certs(const char *name, struct tk_authcert *certs,
 			    size_t cap, char *err, size_t errlen)
 {
 	size_t len, pos = 0, n = 0;
