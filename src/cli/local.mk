@@ -19,3 +19,6 @@ src_cli_tor_ptr_LDADD = $(TK_CLI_LDADD)
 src_cli_tor_connect_SOURCES = src/cli/tor-connect.c
 src_cli_tor_connect_CPPFLAGS = $(AM_CPPFLAGS) $(UV_CFLAGS)
 src_cli_tor_connect_LDADD = $(TK_CLI_LDADD)
+
+# Manual pages (linted by man/lint-test in make check).
+dist_man_MANS += man/tor-resolve.1 man/tor-ptr.1 man/tor-connect.1
