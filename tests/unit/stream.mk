@@ -1,7 +1,11 @@
 # relay messages, flow control, streams (H8).
-check_PROGRAMS += tests/unit/test_relay_msg tests/unit/test_flowctl
+check_PROGRAMS += tests/unit/test_relay_msg tests/unit/test_flowctl \
+	tests/unit/test_stream
 tests_unit_test_relay_msg_SOURCES = tests/unit/test_relay_msg.c tests/unit/tap.h
 tests_unit_test_relay_msg_LDADD = $(ONION_CORE_LIBS)
 tests_unit_test_flowctl_SOURCES = tests/unit/test_flowctl.c tests/unit/tap.h
 tests_unit_test_flowctl_LDADD = $(ONION_CORE_LIBS)
-TESTS += tests/unit/test_relay_msg tests/unit/test_flowctl
+tests_unit_test_stream_SOURCES = tests/unit/test_stream.c tests/unit/tap.h
+tests_unit_test_stream_LDADD = $(ONION_CORE_LIBS)
+TESTS += tests/unit/test_relay_msg tests/unit/test_flowctl \
+	tests/unit/test_stream

@@ -1,0 +1,661 @@
+/* Per-circuit stream table: ids, states, stream windows, half-closed ids. */
+#include "onion/stream.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "onion/crypto.h"
+
+struct tk_stream {
+	uint16_t id;
+	uint8_t kind;
+	uint8_t state;
+	uint8_t optimistic;
+	uint8_t backed_up;
+	uint8_t want_write; /* a write came up short: owe `writable` */
+	tk_stream_flow flow;
+	void *data;
+	tk_stream *next_zombie;
+};
+
+struct tk_stream_table {
+	tk_stream_ops ops;
+	void *ud;
+	tk_stream **live;
+	size_t n_live, cap_live;
+	tk_half_stream *half; /* oldest first */
+	size_t n_half, cap_half;
+	/* Streams closed while a callback may still hold them: freed when
+	 * the outermost call into the table returns. */
+	tk_stream *zombies;
+	int depth;
+	uint64_t dropped;
+};
+
+const char *tk_stream_strerror(int err)
+{
+	switch (err) {
+	case 0:
+		return "ok";
+	case TK_STREAM_EINVAL:
+		return "invalid stream target (empty or malformed host, port 0, or too long)";
+	case TK_STREAM_ENOID:
+		return "no free stream id on this circuit (or the id given is in use)";
+	case TK_STREAM_ENOMEM:
+		return "out of memory";
+	case TK_STREAM_ESEND:
+		return "the circuit could not send the relay message";
+	case TK_STREAM_ESTATE:
+		return "operation not valid in the stream's state";
+	case TK_STREAM_EPROTO:
+		return "exit broke the stream protocol at circuit level: destroy the circuit";
+	}
+	return "unknown stream error";
+}
+
+const char *tk_stream_state_name(int state)
+{
+	switch (state) {
+	case TK_STREAM_BEGIN_SENT:
+		return "BEGIN_SENT";
+	case TK_STREAM_RESOLVE_SENT:
+		return "RESOLVE_SENT";
+	case TK_STREAM_OPEN:
+		return "OPEN";
+	case TK_STREAM_CLOSED:
+		return "CLOSED";
+	}
+	return "UNKNOWN";
+}
+
+tk_stream_table *tk_stream_table_new(const tk_stream_ops *ops, void *ud)
+{
+	tk_stream_table *t = calloc(1, sizeof *t);
+	if (!t)
+		return NULL;
+	t->ops = *ops;
+	t->ud = ud;
+	return t;
+}
+
+static void free_zombies(tk_stream_table *t)
+{
+	while (t->zombies) {
+		tk_stream *z = t->zombies;
+		t->zombies = z->next_zombie;
+		free(z);
+	}
+}
+
+void tk_stream_table_free(tk_stream_table *t)
+{
+	if (!t)
+		return;
+	for (size_t i = 0; i < t->n_live; i++)
+		free(t->live[i]);
+	free(t->live);
+	free(t->half);
+	free_zombies(t);
+	free(t);
+}
+
+static void enter(tk_stream_table *t)
+{
+	t->depth++;
+}
+
+static void leave(tk_stream_table *t)
+{
+	if (--t->depth == 0)
+		free_zombies(t);
+}
+
+static tk_stream *find_live(const tk_stream_table *t, uint16_t id,
+			    size_t *idx)
+{
+	for (size_t i = 0; i < t->n_live; i++) {
+		if (t->live[i]->id == id) {
+			if (idx)
+				*idx = i;
+			return t->live[i];
+		}
+	}
+	return NULL;
+}
+
+static tk_half_stream *find_half(const tk_stream_table *t, uint16_t id,
+				 size_t *idx)
+{
+	for (size_t i = 0; i < t->n_half; i++) {
+		if (t->half[i].stream_id == id) {
+			if (idx)
+				*idx = i;
+			return &t->half[i];
+		}
+	}
+	return NULL;
+}
+
+static int id_in_use(const tk_stream_table *t, uint16_t id)
+{
+	return find_live(t, id, NULL) || find_half(t, id, NULL);
+}
+
+static void released(tk_stream_table *t, uint16_t id)
+{
+	if (t->ops.released)
+		t->ops.released(t->ud, id);
+}
+
+static void half_remove_at(tk_stream_table *t, size_t i)
+{
+	uint16_t id = t->half[i].stream_id;
+	memmove(&t->half[i], &t->half[i + 1],
+		(t->n_half - i - 1) * sizeof t->half[0]);
+	t->n_half--;
+	released(t, id);
+}
+
+/* Keeps the id reserved after we closed the stream. */
+static void half_add(tk_stream_table *t, const tk_stream *s,
+		     int connected_pending)
+{
+	if (t->n_half == TK_STREAM_MAX_HALF)
+		half_remove_at(t, 0);
+	if (t->n_half == t->cap_half) {
+		size_t cap = t->cap_half ? t->cap_half * 2 : 8;
+		tk_half_stream *h = realloc(t->half, cap * sizeof *h);
+		if (!h) {
+			/* Cannot remember it: just free the id. Late cells
+			 * for it will count as dropped. */
+			released(t, s->id);
+			return;
+		}
+		t->half = h;
+		t->cap_half = cap;
+	}
+	tk_half_stream_init(&t->half[t->n_half++], s->id, &s->flow,
+			    connected_pending);
+	if (s->kind == TK_STREAM_RESOLVE || s->kind == TK_STREAM_RESOLVE_PTR)
+		t->half[t->n_half - 1].data_pending = 0;
+}
+
+/* Takes s out of the live set; it is freed once no caller can hold it. */
+static void unlink_stream(tk_stream_table *t, tk_stream *s)
+{
+	size_t i;
+	if (find_live(t, s->id, &i) == s) {
+		memmove(&t->live[i], &t->live[i + 1],
+			(t->n_live - i - 1) * sizeof t->live[0]);
+		t->n_live--;
+	}
+	s->state = TK_STREAM_CLOSED;
+	s->next_zombie = t->zombies;
+	t->zombies = s;
+}
+
+static int pick_id(tk_stream_table *t, uint16_t want, uint16_t *out)
+{
+	if (want) {
+		if (id_in_use(t, want))
+			return TK_STREAM_ENOID;
+		*out = want;
+		return 0;
+	}
+	if (t->n_live + t->n_half >= 65535)
+		return TK_STREAM_ENOID;
+	uint16_t id = 0;
+	for (int tries = 0; tries < 64; tries++) {
+		uint8_t r[2];
+		if (t->ops.random)
+			t->ops.random(t->ud, r, sizeof r);
+		else
+			tk_random(r, sizeof r);
+		id = (uint16_t)(r[0] << 8 | r[1]);
+		if (id != 0 && !id_in_use(t, id)) {
+			*out = id;
+			return 0;
+		}
+	}
+	/* Crowded (or a poor random source): walk on from the last guess. */
+	for (unsigned n = 0; n < 65536; n++) {
+		id++;
+		if (id != 0 && !id_in_use(t, id)) {
+			*out = id;
+			return 0;
+		}
+	}
+	return TK_STREAM_ENOID;
+}
+
+static int open_stream(tk_stream_table *t, int kind, uint8_t cmd,
+		       const uint8_t *body, size_t len, uint16_t want_id,
+		       void *data, tk_stream **out)
+{
+	if (t->n_live >= TK_STREAM_MAX_LIVE)
+		return TK_STREAM_ENOID;
+	uint16_t id;
+	int rc = pick_id(t, want_id, &id);
+	if (rc < 0)
+		return rc;
+	if (t->n_live == t->cap_live) {
+		size_t cap = t->cap_live ? t->cap_live * 2 : 8;
+		tk_stream **l = realloc(t->live, cap * sizeof *l);
+		if (!l)
+			return TK_STREAM_ENOMEM;
+		t->live = l;
+		t->cap_live = cap;
+	}
+	tk_stream *s = calloc(1, sizeof *s);
+	if (!s)
+		return TK_STREAM_ENOMEM;
+	s->id = id;
+	s->kind = (uint8_t)kind;
+	s->state = (kind == TK_STREAM_RESOLVE || kind == TK_STREAM_RESOLVE_PTR)
+			   ? TK_STREAM_RESOLVE_SENT
+			   : TK_STREAM_BEGIN_SENT;
+	s->optimistic = kind == TK_STREAM_CONNECT;
+	s->data = data;
+	tk_stream_flow_init(&s->flow);
+	/* In the table before the request goes out, in case the owner's send
+	 * hands back an answer at once. */
+	t->live[t->n_live++] = s;
+	enter(t);
+	rc = t->ops.send(t->ud, cmd, id, body, len);
+	if (rc < 0) {
+		if (s->state != TK_STREAM_CLOSED)
+			unlink_stream(t, s);
+		leave(t);
+		return TK_STREAM_ESEND;
+	}
+	/* Already finished by a synchronous answer: its terminal callback
+	 * has run, so the caller gets no handle. */
+	if (out)
+		*out = s->state == TK_STREAM_CLOSED ? NULL : s;
+	leave(t);
+	return 0;
+}
+
+int tk_stream_begin(tk_stream_table *t, const char *host, uint16_t port,
+		    uint32_t flags, uint16_t stream_id, void *data,
+		    tk_stream **out)
+{
+	uint8_t body[TK_RELAY_DATA_MAX];
+	int n = tk_relay_begin_encode(host, port, flags, body, sizeof body);
+	if (n < 0)
+		return TK_STREAM_EINVAL;
+	return open_stream(t, TK_STREAM_CONNECT, TK_RELAY_BEGIN, body,
+			   (size_t)n, stream_id, data, out);
+}
+
+int tk_stream_begin_dir(tk_stream_table *t, uint16_t stream_id, void *data,
+			tk_stream **out)
+{
+	return open_stream(t, TK_STREAM_DIR, TK_RELAY_BEGIN_DIR, NULL, 0,
+			   stream_id, data, out);
+}
+
+int tk_stream_resolve(tk_stream_table *t, const char *name,
+		      uint16_t stream_id, void *data, tk_stream **out)
+{
+	uint8_t body[TK_RELAY_DATA_MAX];
+	int n = tk_relay_resolve_encode(name, body, sizeof body);
+	if (n < 0)
+		return TK_STREAM_EINVAL;
+	return open_stream(t, TK_STREAM_RESOLVE, TK_RELAY_RESOLVE, body,
+			   (size_t)n, stream_id, data, out);
+}
+
+int tk_stream_resolve_ptr(tk_stream_table *t, const tk_relay_addr *addr,
+			  uint16_t stream_id, void *data, tk_stream **out)
+{
+	uint8_t body[TK_RELAY_DATA_MAX];
+	int n = tk_relay_resolve_ptr_encode(addr, body, sizeof body);
+	if (n < 0)
+		return TK_STREAM_EINVAL;
+	return open_stream(t, TK_STREAM_RESOLVE_PTR, TK_RELAY_RESOLVE, body,
+			   (size_t)n, stream_id, data, out);
+}
+
+void tk_stream_set_optimistic(tk_stream *s, int on)
+{
+	s->optimistic = on && s->kind == TK_STREAM_CONNECT;
+}
+
+static int can_write_now(tk_stream_table *t, const tk_stream *s)
+{
+	return tk_stream_flow_can_package(&s->flow) &&
+	       t->ops.circ_can_package(t->ud);
+}
+
+long tk_stream_write(tk_stream_table *t, tk_stream *s, const void *buf,
+		     size_t len)
+{
+	if (s->state != TK_STREAM_OPEN &&
+	    !(s->state == TK_STREAM_BEGIN_SENT && s->optimistic))
+		return TK_STREAM_ESTATE;
+	enter(t);
+	const uint8_t *p = buf;
+	size_t done = 0;
+	long rc = 0;
+	while (done < len && can_write_now(t, s)) {
+		size_t n = len - done;
+		if (n > TK_RELAY_DATA_MAX)
+			n = TK_RELAY_DATA_MAX;
+		if (t->ops.send(t->ud, TK_RELAY_DATA, s->id, p + done, n) < 0 ||
+		    s->state == TK_STREAM_CLOSED) {
+			rc = TK_STREAM_ESEND;
+			break;
+		}
+		tk_stream_flow_data_sent(&s->flow);
+		done += n;
+	}
+	if (rc == 0) {
+		s->want_write = done < len;
+		rc = (long)done;
+	}
+	leave(t);
+	return rc;
+}
+
+/* Sends the stream SENDMEs the deliver window owes, unless the local
+ * reader is backed up. */
+static int send_sendmes(tk_stream_table *t, tk_stream *s)
+{
+	int n = tk_stream_flow_sendmes_due(&s->flow, s->backed_up);
+	for (int i = 0; i < n && s->state != TK_STREAM_CLOSED; i++)
+		if (t->ops.send(t->ud, TK_RELAY_SENDME, s->id, NULL, 0) < 0)
+			return TK_STREAM_ESEND;
+	return 0;
+}
+
+int tk_stream_set_backed_up(tk_stream_table *t, tk_stream *s, int on)
+{
+	s->backed_up = on != 0;
+	if (on || s->state != TK_STREAM_OPEN)
+		return 0;
+	enter(t);
+	int rc = send_sendmes(t, s);
+	leave(t);
+	return rc;
+}
+
+int tk_stream_close(tk_stream_table *t, tk_stream *s, uint8_t reason)
+{
+	if (s->state == TK_STREAM_CLOSED)
+		return TK_STREAM_ESTATE;
+	enter(t);
+	int rc = 0;
+	int was_begin = s->state == TK_STREAM_BEGIN_SENT;
+	/* The exit keeps no stream for a lookup, so there is nothing to
+	 * END; a late RESOLVED is absorbed by the half-closed entry. */
+	if (s->state != TK_STREAM_RESOLVE_SENT) {
+		uint8_t body[1] = { reason ? reason : TK_END_MISC };
+		if (t->ops.send(t->ud, TK_RELAY_END, s->id, body, 1) < 0)
+			rc = TK_STREAM_ESEND;
+	}
+	unlink_stream(t, s);
+	half_add(t, s, was_begin);
+	leave(t);
+	return rc;
+}
+
+/* We end the stream because the exit broke the stream protocol: END
+ * TORPROTOCOL to the exit, closed(remote = 0) to the owner. */
+static void fail_stream(tk_stream_table *t, tk_stream *s)
+{
+	tk_relay_end e = { .reason = TK_END_TORPROTOCOL, .ttl = TK_TTL_NONE };
+	int was_begin = s->state == TK_STREAM_BEGIN_SENT;
+	if (s->state != TK_STREAM_RESOLVE_SENT) {
+		uint8_t body[1] = { TK_END_TORPROTOCOL };
+		(void)t->ops.send(t->ud, TK_RELAY_END, s->id, body, 1);
+		unlink_stream(t, s);
+		half_add(t, s, was_begin);
+	} else {
+		unlink_stream(t, s);
+		released(t, s->id);
+	}
+	t->ops.closed(t->ud, s, 0, &e);
+}
+
+/* The exit ended the stream (or answered the lookup): nothing more will
+ * come for this id, so it is free at once. */
+static void finish_stream(tk_stream_table *t, tk_stream *s)
+{
+	unlink_stream(t, s);
+	released(t, s->id);
+}
+
+static void on_connected(tk_stream_table *t, tk_stream *s,
+			 const uint8_t *body, size_t len)
+{
+	if (s->state != TK_STREAM_BEGIN_SENT) {
+		/* C tor: "Got 'connected' while not in state connect_wait.
+		 * Dropping." */
+		t->dropped++;
+		return;
+	}
+	tk_relay_connected c;
+	if (tk_relay_connected_decode(body, len, &c) < 0) {
+		fail_stream(t, s);
+		return;
+	}
+	s->state = TK_STREAM_OPEN;
+	if (t->ops.connected)
+		t->ops.connected(t->ud, s, &c);
+	if (s->state == TK_STREAM_OPEN && s->want_write && can_write_now(t, s)) {
+		s->want_write = 0;
+		if (t->ops.writable)
+			t->ops.writable(t->ud, s);
+	}
+}
+
+static void on_data(tk_stream_table *t, tk_stream *s, const uint8_t *body,
+		    size_t len)
+{
+	if (s->state != TK_STREAM_OPEN) {
+		t->dropped++;
+		return;
+	}
+	if (tk_stream_flow_data_received(&s->flow) < 0) {
+		fail_stream(t, s); /* the exit overran our window */
+		return;
+	}
+	if (len && t->ops.data)
+		t->ops.data(t->ud, s, body, len);
+	if (s->state == TK_STREAM_OPEN)
+		(void)send_sendmes(t, s); /* a send failure: circuit is gone */
+}
+
+static int on_sendme(tk_stream_table *t, tk_stream *s)
+{
+	if (s->state != TK_STREAM_OPEN && s->state != TK_STREAM_BEGIN_SENT) {
+		t->dropped++;
+		return 0;
+	}
+	if (tk_stream_flow_sendme_received(&s->flow) < 0)
+		return TK_STREAM_EPROTO; /* C tor closes the circuit */
+	if (s->want_write && can_write_now(t, s)) {
+		s->want_write = 0;
+		if (t->ops.writable)
+			t->ops.writable(t->ud, s);
+	}
+	return 0;
+}
+
+static void on_end(tk_stream_table *t, tk_stream *s, const uint8_t *body,
+		   size_t len)
+{
+	tk_relay_end e;
+	if (tk_relay_end_decode(body, len, &e) < 0) {
+		e.reason = TK_END_MISC; /* cannot fail within 498 bytes */
+		e.addr.family = 0;
+		e.ttl = TK_TTL_NONE;
+	}
+	finish_stream(t, s);
+	t->ops.closed(t->ud, s, 1, &e);
+}
+
+static void on_resolved(tk_stream_table *t, tk_stream *s,
+			const uint8_t *body, size_t len)
+{
+	if (s->state != TK_STREAM_RESOLVE_SENT) {
+		t->dropped++;
+		return;
+	}
+	tk_relay_resolved *r = malloc(sizeof *r);
+	if (!r || tk_relay_resolved_decode(body, len, r) < 0) {
+		/* C tor: "Dropping malformed 'resolved' cell" and the
+		 * lookup fails with TORPROTOCOL. */
+		free(r);
+		fail_stream(t, s);
+		return;
+	}
+	finish_stream(t, s);
+	if (t->ops.resolved)
+		t->ops.resolved(t->ud, s, r);
+	free(r);
+}
+
+int tk_stream_table_deliver(tk_stream_table *t, uint8_t cmd,
+			    uint16_t stream_id, const uint8_t *body,
+			    size_t len)
+{
+	int rc = 0;
+	if (stream_id == 0 || len > TK_RELAY_DATA_MAX) {
+		t->dropped++;
+		return 0;
+	}
+	enter(t);
+	tk_stream *s = find_live(t, stream_id, NULL);
+	if (!s) {
+		size_t i;
+		tk_half_stream *h = find_half(t, stream_id, &i);
+		if (!h) {
+			t->dropped++;
+		} else {
+			switch (tk_half_stream_on_msg(h, cmd)) {
+			case TK_HALF_ACCEPT:
+				break;
+			case TK_HALF_DONE:
+				half_remove_at(t, i);
+				break;
+			default:
+				t->dropped++;
+				break;
+			}
+		}
+		leave(t);
+		return 0;
+	}
+	switch (cmd) {
+	case TK_RELAY_CONNECTED:
+		on_connected(t, s, body, len);
+		break;
+	case TK_RELAY_DATA:
+		on_data(t, s, body, len);
+		break;
+	case TK_RELAY_SENDME:
+		rc = on_sendme(t, s);
+		break;
+	case TK_RELAY_END:
+		on_end(t, s, body, len);
+		break;
+	case TK_RELAY_RESOLVED:
+		on_resolved(t, s, body, len);
+		break;
+	default:
+		/* For forward compatibility C tor drops what it does not
+		 * expect rather than killing the circuit. */
+		t->dropped++;
+		break;
+	}
+	leave(t);
+	return rc;
+}
+
+void tk_stream_table_circ_writable(tk_stream_table *t)
+{
+	if (t->n_live == 0)
+		return;
+	enter(t);
+	/* Callbacks may open or close streams: work from a list of ids. */
+	size_t n = t->n_live;
+	uint16_t *ids = malloc(n * sizeof *ids);
+	if (ids) {
+		for (size_t i = 0; i < n; i++)
+			ids[i] = t->live[i]->id;
+		for (size_t i = 0; i < n; i++) {
+			tk_stream *s = find_live(t, ids[i], NULL);
+			if (!s || !s->want_write || !can_write_now(t, s))
+				continue;
+			s->want_write = 0;
+			if (t->ops.writable)
+				t->ops.writable(t->ud, s);
+		}
+		free(ids);
+	}
+	leave(t);
+}
+
+void tk_stream_table_fail_all(tk_stream_table *t, uint8_t reason)
+{
+	enter(t);
+	tk_stream **l = t->live;
+	size_t n = t->n_live;
+	t->live = NULL;
+	t->n_live = t->cap_live = 0;
+	tk_relay_end e = { .reason = reason, .ttl = TK_TTL_NONE };
+	for (size_t i = 0; i < n; i++) {
+		tk_stream *s = l[i];
+		s->state = TK_STREAM_CLOSED;
+		s->next_zombie = t->zombies;
+		t->zombies = s;
+		released(t, s->id);
+		t->ops.closed(t->ud, s, 0, &e);
+	}
+	free(l);
+	while (t->n_half)
+		half_remove_at(t, t->n_half - 1);
+	leave(t);
+}
+
+size_t tk_stream_table_live(const tk_stream_table *t)
+{
+	return t->n_live;
+}
+
+size_t tk_stream_table_half_closed(const tk_stream_table *t)
+{
+	return t->n_half;
+}
+
+uint64_t tk_stream_table_dropped(const tk_stream_table *t)
+{
+	return t->dropped;
+}
+
+uint16_t tk_stream_id(const tk_stream *s)
+{
+	return s->id;
+}
+
+int tk_stream_kind(const tk_stream *s)
+{
+	return s->kind;
+}
+
+int tk_stream_state(const tk_stream *s)
+{
+	return s->state;
+}
+
+void *tk_stream_data(const tk_stream *s)
+{
+	return s->data;
+}
+
+const tk_stream_flow *tk_stream_windows(const tk_stream *s)
+{
+	return &s->flow;
+}
