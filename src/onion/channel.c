@@ -155,10 +155,12 @@ static int send_netinfo(tk_channel *ch)
 	uint8_t payload[TK_CELL_PAYLOAD_LEN];
 	uint8_t cell[TK_CELL_LEN];
 	memset(&ni, 0, sizeof ni);
+	memset(&ss, 0, sizeof ss);
 	/* TIME 0 and no addresses of our own: a client need not reveal its
 	 * clock or addresses (tor-spec §4.5). */
 	ni.time = 0;
-	if (tk_tls_peername(ch->tls, &ss) == 0 && ss.ss_family == AF_INET) {
+	(void)tk_tls_peername(ch->tls, &ss);
+	if (ss.ss_family == AF_INET) {
 		ni.other.type = TK_NETINFO_ADDR_IPV4;
 		ni.other.len = 4;
 		memcpy(ni.other.addr, &((struct sockaddr_in *)&ss)->sin_addr, 4);
@@ -303,20 +305,25 @@ static struct chan_circ *find_circ(tk_channel *ch, uint32_t id)
 static void on_cell(tk_channel *ch, const tk_cell_view *v)
 {
 	ch->info.cells_in++;
-	if (v->cmd == TK_CELL_PADDING || v->cmd == TK_CELL_VPADDING) {
+	/* Before VERSIONS only VPADDING (and AUTHORIZE) may precede it
+	 * (tor-spec §4): a fixed-size cell here means the peer does not
+	 * speak the v3 handshake. */
+	if (ch->state == CHAN_WAIT_VERSIONS && v->cmd != TK_CELL_VERSIONS &&
+	    v->cmd != TK_CELL_VPADDING && v->cmd != TK_CELL_AUTHORIZE) {
+		set_errmsg(ch,
+			   "relay sent %s before VERSIONS (is this a Tor "
+			   "ORPort?)",
+			   tk_cell_cmd_name(v->cmd));
+		fail(ch, TK_CHAN_EPROTO);
+		return;
+	}
+	if (v->cmd == TK_CELL_PADDING || v->cmd == TK_CELL_VPADDING ||
+	    v->cmd == TK_CELL_AUTHORIZE) {
 		ch->info.padding_dropped++;
 		return;
 	}
 	switch (ch->state) {
 	case CHAN_WAIT_VERSIONS:
-		if (v->cmd != TK_CELL_VERSIONS) {
-			set_errmsg(ch,
-				   "relay sent %s before VERSIONS (is this "
-				   "a Tor ORPort?)",
-				   tk_cell_cmd_name(v->cmd));
-			fail(ch, TK_CHAN_EPROTO);
-			return;
-		}
 		on_versions(ch, v);
 		return;
 	case CHAN_WAIT_CERTS:

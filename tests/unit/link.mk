@@ -1,1 +1,14 @@
 # Link/channel/circuit unit tests.
+check_PROGRAMS += tests/unit/test_link_dirhttp
+tests_unit_test_link_dirhttp_SOURCES = tests/unit/test_link_dirhttp.c \
+	tests/unit/tap.h
+tests_unit_test_link_dirhttp_LDADD = $(ONION_LINK_LIBS)
+TESTS += tests/unit/test_link_dirhttp
+
+# Channel, circuit and BEGIN_DIR against a scripted TLS relay on loopback.
+check_PROGRAMS += tests/unit/test_link_channel
+tests_unit_test_link_channel_SOURCES = tests/unit/test_link_channel.c \
+	tests/unit/fake_relay.c tests/unit/fake_relay.h tests/unit/tap.h
+tests_unit_test_link_channel_CFLAGS = $(AM_CFLAGS) $(UV_CFLAGS)
+tests_unit_test_link_channel_LDADD = $(ONION_LINK_LIBS)
+TESTS += tests/unit/test_link_channel

@@ -1,0 +1,68 @@
+/* A scripted Tor relay for the link-layer unit tests: a real TLS server
+ * (mbedTLS) on 127.0.0.1 with freshly generated RSA identity and link
+ * keys, that speaks the responder side of the link handshake, answers
+ * CREATE_FAST and serves one canned directory document over BEGIN_DIR —
+ * or misbehaves in the ways the options ask for. One connection at a
+ * time; everything runs on the caller's libuv loop. */
+#ifndef TK_TESTS_FAKE_RELAY_H
+#define TK_TESTS_FAKE_RELAY_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+enum fr_versions { FR_VERSIONS_OK, FR_VERSIONS_OLD, FR_VERSIONS_NETINFO_FIRST };
+enum fr_certs {
+	FR_CERTS_OK,
+	FR_CERTS_NO_ID,        /* type 2 missing */
+	FR_CERTS_OTHER_LINK,   /* type 1 is not the TLS certificate */
+	FR_CERTS_MALFORMED,    /* length fields lie */
+	FR_CERTS_WRONG_SIGNER, /* link cert signed by another key */
+};
+enum fr_create {
+	FR_CREATE_OK,
+	FR_CREATE_DESTROY, /* answer CREATE_FAST with DESTROY */
+	FR_CREATE_BAD_KH,  /* CREATED_FAST with a wrong key hash */
+	FR_CREATE_SILENT,
+};
+
+struct fr_opts {
+	enum fr_versions versions;
+	enum fr_certs certs;
+	enum fr_create create;
+	int close_after_cells; /* close after sending N handshake cells; -1 never */
+	int silent;            /* TLS only, then say nothing */
+	int padding;           /* interleave PADDING/VPADDING cells */
+	int oversized;         /* send a cell whose length runs past EOF */
+	int end_before_connected; /* refuse BEGIN_DIR with END NOTDIRECTORY */
+	const char *body;      /* directory response body (default "hello") */
+	size_t body_len;
+};
+
+struct fr_seen {
+	int client_versions_ok;    /* VERSIONS offered exactly 4,5 */
+	int got_netinfo;
+	uint32_t netinfo_time;
+	int circ_ids_high_bit;     /* every circuit id had the high bit set */
+	int n_create_fast;
+	int n_destroy;
+	uint8_t destroy_reason;
+	int n_stream_sendme, n_circ_sendme;
+	int n_end;
+	char request[512];
+	int closed_by_client;
+};
+
+typedef struct fake_relay fake_relay;
+
+/* Starts listening; *port and rsa_id say where and who. Returns 0. */
+int fake_relay_start(uv_loop_t *loop, const struct fr_opts *opts,
+		     fake_relay **out, int *port, uint8_t rsa_id[20]);
+const struct fr_seen *fake_relay_seen(const fake_relay *fr);
+/* 1 while a client connection is open (the test waits for the relay to
+ * have seen everything the client sent before it stops). */
+int fake_relay_busy(const fake_relay *fr);
+/* Closes the listener and any connection; frees on the loop. */
+void fake_relay_stop(fake_relay *fr);
+
+#endif

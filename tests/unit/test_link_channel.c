@@ -1,0 +1,329 @@
+/* Channel, circuit and directory client against a scripted relay on
+ * loopback (tests/unit/fake_relay.c): the good path, and each way a relay
+ * can fail us during the link handshake, CREATE_FAST and BEGIN_DIR. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "../unit/tap.h"
+#include "fake_relay.h"
+#include "onion/channel.h"
+#include "onion/circuit.h"
+#include "onion/crypto.h"
+#include "onion/dirclient.h"
+
+enum step { STEP_CHANNEL, STEP_CIRCUIT, STEP_FETCH };
+
+struct run {
+	/* inputs */
+	struct fr_opts fr;
+	enum step upto;
+	int wrong_id;
+	unsigned chan_timeout, circ_timeout;
+	/* outputs */
+	int chan_status, circ_status, dir_status;
+	int http_status;
+	char errmsg[300];
+	char *body;
+	size_t body_len;
+	tk_channel_info info;
+	struct fr_seen seen;
+	uint8_t rsa_id[20];
+	/* state */
+	fake_relay *relay;
+	tk_channel *ch;
+	tk_circuit *circ;
+};
+
+static void finish(struct run *r)
+{
+	if (r->circ) {
+		tk_circuit_close(r->circ);
+		r->circ = NULL;
+	}
+	if (r->ch) {
+		tk_channel_close(r->ch, NULL);
+		r->ch = NULL;
+	}
+}
+
+static void on_dir(tk_dir_req *d, int status, const tk_http_response *resp,
+		   void *arg)
+{
+	struct run *r = arg;
+	r->dir_status = status;
+	if (status == 0) {
+		r->http_status = resp->status;
+		r->body = malloc(resp->body_len + 1);
+		memcpy(r->body, resp->body, resp->body_len + 1);
+		r->body_len = resp->body_len;
+	} else {
+		snprintf(r->errmsg, sizeof r->errmsg, "%s", tk_dir_errmsg(d));
+	}
+	finish(r);
+}
+
+static void on_built(tk_circuit *c, int status, void *arg)
+{
+	struct run *r = arg;
+	tk_dir_req *d;
+	r->circ_status = status;
+	if (status < 0) {
+		snprintf(r->errmsg, sizeof r->errmsg, "%s", tk_circuit_errmsg(c));
+		finish(r);
+		return;
+	}
+	if (r->upto == STEP_CIRCUIT) {
+		finish(r);
+		return;
+	}
+	r->dir_status = tk_dir_get(c, "/tor/keys/all", 0, 5000, on_dir, r, &d);
+	if (r->dir_status < 0)
+		finish(r);
+}
+
+static void on_lost_circ(tk_circuit *c, int status, void *arg)
+{
+	(void)c;
+	(void)status;
+	(void)arg;
+}
+
+static void on_open(tk_channel *ch, int status, void *arg)
+{
+	struct run *r = arg;
+	r->chan_status = status;
+	r->info = *tk_channel_get_info(ch);
+	if (status < 0) {
+		snprintf(r->errmsg, sizeof r->errmsg, "%s", tk_channel_errmsg(ch));
+		finish(r);
+		return;
+	}
+	if (r->upto == STEP_CHANNEL) {
+		finish(r);
+		return;
+	}
+	r->circ_status = tk_circuit_create_fast(ch, r->circ_timeout, on_built,
+						on_lost_circ, r, &r->circ);
+	if (r->circ_status < 0)
+		finish(r);
+}
+
+static void on_lost(tk_channel *ch, int status, void *arg)
+{
+	struct run *r = arg;
+	(void)status;
+	(void)ch;
+	finish(r);
+}
+
+static void run(struct run *r)
+{
+	uv_loop_t loop;
+	tk_channel_target t;
+	struct sockaddr_in sa;
+	int port, rc;
+	uv_loop_init(&loop);
+	r->chan_status = r->circ_status = r->dir_status = 1; /* not reached */
+	if (fake_relay_start(&loop, &r->fr, &r->relay, &port, r->rsa_id) != 0) {
+		tap_ok(0, "fake relay started");
+		return;
+	}
+	memset(&t, 0, sizeof t);
+	uv_ip4_addr("127.0.0.1", port, &sa);
+	memcpy(&t.addr, &sa, sizeof sa);
+	memcpy(t.rsa_id, r->rsa_id, 20);
+	if (r->wrong_id)
+		t.rsa_id[19] ^= 0x01;
+	rc = tk_channel_open(&loop, &t, r->chan_timeout, on_open, on_lost, r,
+			     &r->ch);
+	if (rc < 0)
+		r->chan_status = rc;
+	/* Run until the client side is done, then stop the relay and drain. */
+	while ((r->ch || r->circ || fake_relay_busy(r->relay)) &&
+	       uv_run(&loop, UV_RUN_ONCE))
+		;
+	r->seen = *fake_relay_seen(r->relay);
+	fake_relay_stop(r->relay);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	uv_loop_close(&loop);
+}
+
+static void test_good_handshake(void)
+{
+	struct run r = {.fr = {.close_after_cells = -1}};
+	run(&r);
+	tap_eq_long(r.chan_status, 0, "handshake with the right identity: %s",
+		    r.errmsg);
+	tap_eq_long(r.info.link_version, 5, "link protocol 5 chosen from 3,4,5");
+	tap_ok(r.seen.client_versions_ok, "we offered exactly 4 and 5");
+	tap_ok(r.info.n_certs == 2 && r.info.cert_types[0] == 1 &&
+		       r.info.cert_types[1] == 2,
+	       "CERTS types 1 and 2 seen");
+	tap_eq_bytes(r.info.rsa_id, 20, r.rsa_id, 20, "proved RSA identity");
+	tap_ok(r.info.got_auth_challenge && r.info.n_auth_methods == 1 &&
+		       r.info.auth_methods[0] == 3,
+	       "AUTH_CHALLENGE recorded and ignored");
+	tap_eq_long(r.info.netinfo.time, 1700000000, "relay's NETINFO time");
+	tap_ok(r.seen.got_netinfo && r.seen.netinfo_time == 0,
+	       "our NETINFO was sent, with TIME 0");
+	tap_ok(r.info.tls_version && strcmp(r.info.tls_version, "TLSv1.2") == 0,
+	       "TLS 1.2");
+}
+
+static void test_wrong_identity(void)
+{
+	struct run r = {.fr = {.close_after_cells = -1}, .wrong_id = 1};
+	run(&r);
+	tap_eq_long(r.chan_status, TK_CHAN_EIDENTITY, "wrong identity refused");
+	tap_ok(strstr(r.errmsg, "wrong relay identity") != NULL,
+	       "clear message: %s", r.errmsg);
+	tap_ok(!r.seen.got_netinfo, "no NETINFO sent to an impostor");
+}
+
+static void test_handshake_failures(void)
+{
+	static const struct {
+		struct fr_opts fr;
+		int want;
+		const char *msg, *what;
+	} cases[] = {
+		{{.versions = FR_VERSIONS_OLD, .close_after_cells = -1},
+		 TK_CHAN_ENOVERSION, "no common link protocol",
+		 "relay speaking only link 1,2"},
+		{{.versions = FR_VERSIONS_NETINFO_FIRST, .close_after_cells = -1},
+		 TK_CHAN_EPROTO, "before VERSIONS", "NETINFO before VERSIONS"},
+		{{.certs = FR_CERTS_NO_ID, .close_after_cells = -1},
+		 TK_CHAN_ECERTS, "type 2", "CERTS without identity cert"},
+		{{.certs = FR_CERTS_OTHER_LINK, .close_after_cells = -1},
+		 TK_CHAN_ECERTS, "not the certificate", "link cert not the TLS cert"},
+		{{.certs = FR_CERTS_WRONG_SIGNER, .close_after_cells = -1},
+		 TK_CHAN_ECERTS, "not signed by the identity",
+		 "link cert signed by a stranger"},
+		{{.certs = FR_CERTS_MALFORMED, .close_after_cells = -1},
+		 TK_CHAN_ECERTS, "malformed CERTS", "CERTS lengths lie"},
+		{{.close_after_cells = 0}, UV_EOF, "during the link handshake",
+		 "relay closes before VERSIONS"},
+		{{.close_after_cells = 1}, UV_EOF, "during the link handshake",
+		 "relay closes after VERSIONS"},
+		{{.close_after_cells = 3}, UV_EOF, "during the link handshake",
+		 "relay closes before NETINFO"},
+		{{.oversized = 1, .close_after_cells = -1}, UV_EOF,
+		 "during the link handshake",
+		 "truncated oversized CERTS then close"},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct run r = {.fr = cases[i].fr};
+		run(&r);
+		tap_eq_long(r.chan_status, cases[i].want, "%s: %s", cases[i].what,
+			    tk_channel_strerror(r.chan_status));
+		tap_ok(strstr(r.errmsg, cases[i].msg) != NULL, "%s: message: %s",
+		       cases[i].what, r.errmsg);
+	}
+}
+
+static void test_timeout(void)
+{
+	struct run r = {.fr = {.silent = 1, .close_after_cells = -1},
+			.chan_timeout = 300};
+	run(&r);
+	tap_eq_long(r.chan_status, TK_CHAN_ETIMEDOUT,
+		    "silent relay: handshake times out");
+	tap_ok(strstr(r.errmsg, "waiting for VERSIONS") != NULL, "message: %s",
+	       r.errmsg);
+}
+
+static void test_padding(void)
+{
+	struct run r = {.fr = {.padding = 1, .close_after_cells = -1},
+			.upto = STEP_FETCH};
+	run(&r);
+	tap_eq_long(r.chan_status, 0, "handshake with padding interleaved");
+	tap_ok(r.info.padding_dropped >= 3, "padding dropped (%zu)",
+	       r.info.padding_dropped);
+	tap_eq_long(r.dir_status, 0, "fetch works after padding");
+	free(r.body);
+}
+
+static void test_fetch(void)
+{
+	struct run r = {.fr = {.close_after_cells = -1}, .upto = STEP_FETCH};
+	run(&r);
+	tap_eq_long(r.circ_status, 0, "CREATE_FAST circuit built: %s", r.errmsg);
+	tap_eq_long(r.seen.circ_ids_high_bit, 1, "circuit id has the high bit");
+	tap_eq_long(r.dir_status, 0, "BEGIN_DIR fetch: %s", r.errmsg);
+	tap_eq_long(r.http_status, 200, "HTTP 200");
+	tap_eq_bytes(r.body, r.body_len, "hello", 5, "body");
+	tap_eq_str(r.seen.request, "GET /tor/keys/all HTTP/1.0\r\n\r\n",
+		   "request line as tor expects");
+	tap_ok(r.seen.n_destroy == 1 && r.seen.destroy_reason == 0,
+	       "circuit closed with DESTROY reason NONE");
+	free(r.body);
+}
+
+static void test_big_fetch(void)
+{
+	size_t n = 120000;
+	char *big = malloc(n);
+	for (size_t i = 0; i < n; i++)
+		big[i] = (char)('a' + i % 26);
+	struct run r = {.fr = {.close_after_cells = -1, .body = big,
+			       .body_len = n},
+			.upto = STEP_FETCH};
+	run(&r);
+	tap_eq_long(r.dir_status, 0, "120 kB document: %s", r.errmsg);
+	tap_eq_bytes(r.body, r.body_len, big, n, "document intact");
+	tap_ok(r.seen.n_stream_sendme >= 4, "stream SENDMEs sent (%d)",
+	       r.seen.n_stream_sendme);
+	tap_ok(r.seen.n_circ_sendme >= 2, "circuit SENDMEs sent (%d)",
+	       r.seen.n_circ_sendme);
+	free(r.body);
+	free(big);
+}
+
+static void test_circuit_failures(void)
+{
+	struct run r1 = {.fr = {.create = FR_CREATE_DESTROY,
+				.close_after_cells = -1},
+			 .upto = STEP_CIRCUIT};
+	run(&r1);
+	tap_eq_long(r1.circ_status, TK_CIRC_EDESTROYED,
+		    "DESTROY during CREATE_FAST");
+	tap_ok(strstr(r1.errmsg, "reason 5") != NULL, "message: %s", r1.errmsg);
+
+	struct run r2 = {.fr = {.create = FR_CREATE_BAD_KH,
+				.close_after_cells = -1},
+			 .upto = STEP_CIRCUIT};
+	run(&r2);
+	tap_eq_long(r2.circ_status, TK_CIRC_EHANDSHAKE, "bad CREATED_FAST KH");
+	tap_ok(r2.seen.n_destroy == 1 && r2.seen.destroy_reason == 1,
+	       "we DESTROY with PROTOCOL");
+
+	struct run r3 = {.fr = {.create = FR_CREATE_SILENT,
+				.close_after_cells = -1},
+			 .upto = STEP_CIRCUIT, .circ_timeout = 300};
+	run(&r3);
+	tap_eq_long(r3.circ_status, TK_CIRC_ETIMEDOUT, "silent relay: "
+		    "CREATE_FAST times out");
+
+	struct run r4 = {.fr = {.end_before_connected = 1,
+				.close_after_cells = -1},
+			 .upto = STEP_FETCH};
+	run(&r4);
+	tap_eq_long(r4.dir_status, TK_DIR_EREFUSED, "BEGIN_DIR refused");
+	tap_ok(strstr(r4.errmsg, "NOTDIRECTORY") != NULL, "message: %s",
+	       r4.errmsg);
+}
+
+int main(void)
+{
+	tk_crypto_init();
+	test_good_handshake();
+	test_wrong_identity();
+	test_handshake_failures();
+	test_timeout();
+	test_padding();
+	test_fetch();
+	test_big_fetch();
+	test_circuit_failures();
+	return tap_done();
+}
