@@ -131,9 +131,9 @@ size_t tk_socks_reply_resolve_error(uint8_t *out, size_t cap,
 	if (rep5 == TK_SOCKS5_SUCCEEDED)
 		rep5 = TK_SOCKS5_HOST_UNREACHABLE;
 	/* Deliberate difference: Tor zeroes ATYP too (05 04 00 00 + six
-	 * zeros), which strict parsers (Tor's own tor-resolve, curl) reject
-	 * as malformed instead of reporting the error. ATYP 01 with a zero
-	 * address keeps the same 10 bytes and parses everywhere. */
+	 * zeros), which strict parsers (Tor's own tor-resolve among them)
+	 * reject as malformed instead of reporting the error. ATYP 01 with a
+	 * zero address keeps the same 10 bytes and parses everywhere. */
 	uint8_t r[10] = {5, rep5, 0, TK_SOCKS_ATYP_IPV4};
 	return put(out, cap, r, sizeof r);
 }
