@@ -13,7 +13,9 @@ tests_unit_test_onion_certs_SOURCES = tests/unit/test_onion_certs.c \
 tests_unit_test_onion_certs_LDADD = $(ONION_CORE_LIBS)
 TESTS += tests/unit/test_onion_certs
 EXTRA_DIST += tests/unit/data/tor-ed25519_signing_cert \
-	tests/unit/data/tor-fingerprint-ed25519
+	tests/unit/data/tor-fingerprint-ed25519 \
+	tests/unit/data/tor0411-certs.bin tests/unit/data/tor0411-tls.der \
+	tests/unit/data/README
 
 check_PROGRAMS += tests/unit/test_onion_cell
 tests_unit_test_onion_cell_SOURCES = tests/unit/test_onion_cell.c \
