@@ -8,7 +8,8 @@
  *           incrementally.
  *
  * Behaviour is real Tor's (0.4.9) byte for byte, except where DESIGN.md says
- * we deliberately do better; each such place is commented in socks_proto.c.
+ * we deliberately do better; each such place is commented in
+ * socks_proto_{server,client,reply}.c.
  */
 #ifndef TK_SOCKS_PROTO_H
 #define TK_SOCKS_PROTO_H
@@ -111,11 +112,15 @@ struct tk_socks_request {
 	char host[TK_SOCKS_HOST_MAX]; /* target as text: dotted quad, IPv6
 				       * without brackets, or the hostname */
 	/* Credentials, never verified, kept for stream isolation (Tor's
-	 * IsolateSOCKSAuth): SOCKS4 userid or RFC 1929 username/password. */
+	 * IsolateSOCKSAuth): SOCKS4 userid or RFC 1929 username/password.
+	 * has_auth is 1 when there is a non-empty userid, username or
+	 * password; as in Tor, an empty RFC 1929 pair isolates like no
+	 * credentials at all. Isolation key: (username, password) bytes. */
 	uint8_t has_auth;
 	uint16_t username_len;
 	uint8_t password_len;
-	uint8_t has_password;	   /* distinguishes SOCKS4 (none) from "" */
+	uint8_t has_password;	   /* an RFC 1929 message was received (even
+				    * an empty one); 0 for SOCKS4 */
 	uint8_t username[TK_SOCKS_USER_MAX];
 	uint8_t password[TK_SOCKS_PASS_MAX];
 	/* Added by the codec (H1): */
@@ -168,8 +173,13 @@ void tk_socks_server_init(struct tk_socks_server *s,
 /* Feed every byte buffered so far (from the start of what is not yet
  * consumed). Processes as many complete handshake messages as there are,
  * appending every reply in order (Tor sends only the last; we send all).
- * DONE: s->req holds the request; bytes past `consumed` are stream data.
- * ERROR: send reply[0..reply_len) (possibly empty: silent close), close. */
+ * NEED_MORE: send reply[] (may be empty), drop `consumed` bytes, feed the
+ *   rest again with more appended.
+ * DONE: s->req holds the request; bytes past `consumed` are stream data
+ *   (optimistic data for CONNECT). Build the final answer later with the
+ *   reply builders below, from s->req.version and the engine's outcome.
+ * ERROR: send reply[0..reply_len) (possibly empty: silent close), close;
+ *   consumed == len. Feeding again after DONE or ERROR gives ERROR. */
 void tk_socks_server_feed(struct tk_socks_server *s, const uint8_t *in,
 			  size_t len, struct tk_socks_server_result *res);
 
@@ -249,7 +259,9 @@ struct tk_socks_client_result {
 	size_t send_len;	/* bytes to send to the proxy now */
 	enum tk_socks_client_error error;
 	struct tk_socks_client_reply reply; /* with DONE */
-	char msg[160];		/* with ERROR: what went wrong, in words */
+	char msg[160];		/* with ERROR: what went wrong, in words;
+				 * with DONE and a failure REP/CD: the code
+				 * and its words (tk_socks5_rep_str) */
 };
 
 /* Produces the first bytes to send (methods, or the whole SOCKS4 request).
