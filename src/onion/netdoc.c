@@ -185,7 +185,12 @@ int tk_netdoc_next(struct tk_netdoc_reader *rd, struct tk_netdoc_item *it,
 		   char *err, size_t errlen)
 {
 	size_t pos = rd->pos, eol, lineno = rd->lineno;
-	memset(it, 0, sizeof *it);
+	/* Not a memset: argv is large and filled below up to argc. */
+	it->kw.p = it->args.p = it->obj_label.p = it->obj_body.p = NULL;
+	it->kw.len = it->args.len = it->obj_label.len = it->obj_body.len = 0;
+	it->argc = 0;
+	it->has_obj = 0;
+	it->start = it->end = it->lineno = 0;
 	if (pos >= rd->len)
 		return 0;
 	if (rd->len > TK_NETDOC_MAX_DOC)
@@ -299,6 +304,10 @@ int tk_netdoc_arg_next(const struct tk_netdoc_item *it, size_t *cursor,
 
 int tk_netdoc_span_is(struct tk_netdoc_span s, const char *str)
 {
+	/* Called for every keyword and flag of large documents: reject on
+	 * the first byte before paying for strlen. */
+	if (s.len == 0 || s.p[0] != str[0])
+		return s.len == 0 && str[0] == '\0';
 	size_t n = strlen(str);
 	return s.len == n && memcmp(s.p, str, n) == 0;
 }

@@ -188,6 +188,16 @@ static void test_consensus(void)
 		       contains(err, "1 of 3") &&
 		       contains(err, "no certificate"),
 	       "too few certificates: %s", err);
+	/* A certificate past its dir-key-expires no longer vouches. */
+	int64_t saved = certs[1].expires;
+	certs[1].expires = ND_NOW - 1;
+	certs[2].expires = ND_NOW - 1;
+	tap_ok(verify(c, ND_NOW, err, sizeof err) < 0 &&
+		       contains(err, "1 of 3") &&
+		       contains(err, "key certificate is expired"),
+	       "expired authority certificates: %s", err);
+	certs[1].expires = certs[2].expires = saved;
+
 	struct tk_cert_ref miss[4];
 	size_t nm = tk_consensus_missing_certs(c, (const uint8_t(*)[20])auths,
 					       3, certs, 1, miss, 4);
