@@ -30,6 +30,9 @@ struct tk_stream_table {
 	tk_stream *zombies;
 	int depth;
 	uint64_t dropped;
+	/* Ids taken by live or half-closed streams: picking a free id stays
+	 * cheap however crowded the circuit is. */
+	uint8_t used[65536 / 8];
 };
 
 const char *tk_stream_strerror(int err)
@@ -138,11 +141,21 @@ static tk_half_stream *find_half(const tk_stream_table *t, uint16_t id,
 
 static int id_in_use(const tk_stream_table *t, uint16_t id)
 {
-	return find_live(t, id, NULL) || find_half(t, id, NULL);
+	return id == 0 || (t->used[id >> 3] >> (id & 7) & 1);
 }
 
+static void mark_id(tk_stream_table *t, uint16_t id, int on)
+{
+	if (on)
+		t->used[id >> 3] |= (uint8_t)(1u << (id & 7));
+	else
+		t->used[id >> 3] &= (uint8_t)~(1u << (id & 7));
+}
+
+/* The id is free again: tell the owner. */
 static void released(tk_stream_table *t, uint16_t id)
 {
+	mark_id(t, id, 0);
 	if (t->ops.released)
 		t->ops.released(t->ud, id);
 }
@@ -260,11 +273,14 @@ static int open_stream(tk_stream_table *t, int kind, uint8_t cmd,
 	/* In the table before the request goes out, in case the owner's send
 	 * hands back an answer at once. */
 	t->live[t->n_live++] = s;
+	mark_id(t, id, 1);
 	enter(t);
 	rc = t->ops.send(t->ud, cmd, id, body, len);
 	if (rc < 0) {
-		if (s->state != TK_STREAM_CLOSED)
+		if (s->state != TK_STREAM_CLOSED) {
 			unlink_stream(t, s);
+			mark_id(t, id, 0); /* never announced: no `released` */
+		}
 		leave(t);
 		return TK_STREAM_ESEND;
 	}

@@ -1,0 +1,213 @@
+/* libFuzzer harness for the stream table: the input is a script of owner
+ * actions and exit messages (any command, any stream id, any body), so the
+ * state machine meets hostile exits and odd call orders. Invariants are
+ * checked with abort(); ASan catches use of freed stream handles. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "onion/stream.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#define CHECK(x)                 \
+	do {                     \
+		if (!(x))        \
+			abort(); \
+	} while (0)
+
+#define MAXH 16
+static struct {
+	tk_stream *h[MAXH];
+	int circ_open;
+	unsigned rnd;
+	tk_stream_table *t;
+	int close_next_in_cb;
+} F;
+
+static void forget(tk_stream *s)
+{
+	for (int i = 0; i < MAXH; i++)
+		if (F.h[i] == s)
+			F.h[i] = NULL;
+}
+
+static void remember(tk_stream *s)
+{
+	for (int i = 0; i < MAXH; i++)
+		if (!F.h[i]) {
+			F.h[i] = s;
+			return;
+		}
+}
+
+static int f_send(void *ud, uint8_t cmd, uint16_t id, const uint8_t *b,
+		  size_t len)
+{
+	(void)ud;
+	(void)b;
+	CHECK(id != 0 && len <= TK_RELAY_DATA_MAX);
+	CHECK(cmd == TK_RELAY_BEGIN || cmd == TK_RELAY_BEGIN_DIR ||
+	      cmd == TK_RELAY_RESOLVE || cmd == TK_RELAY_DATA ||
+	      cmd == TK_RELAY_END || cmd == TK_RELAY_SENDME);
+	return 0;
+}
+
+static int f_can(void *ud)
+{
+	(void)ud;
+	return F.circ_open;
+}
+
+static void f_random(void *ud, void *buf, size_t n)
+{
+	(void)ud;
+	/* Ids 0..15 only, so the script hits them and they collide. */
+	uint8_t *b = buf;
+	memset(b, 0, n);
+	F.rnd = F.rnd * 1103515245u + 12345u;
+	if (n)
+		b[n - 1] = (uint8_t)(F.rnd >> 16) & 0x0f;
+}
+
+static void check_windows(const tk_stream *s)
+{
+	const tk_stream_flow *f = tk_stream_windows(s);
+	CHECK(f->package_window >= 0 && f->package_window <= 500);
+	CHECK(f->deliver_window >= 0 && f->deliver_window <= 500);
+}
+
+static void f_data(void *ud, tk_stream *s, const uint8_t *p, size_t len)
+{
+	(void)ud;
+	(void)p;
+	CHECK(len >= 1 && len <= TK_RELAY_DATA_MAX);
+	CHECK(tk_stream_state(s) == TK_STREAM_OPEN);
+	check_windows(s);
+	if (F.close_next_in_cb) {
+		F.close_next_in_cb = 0;
+		forget(s);
+		tk_stream_close(F.t, s, 0);
+	}
+}
+
+static void f_connected(void *ud, tk_stream *s, const tk_relay_connected *c)
+{
+	(void)ud;
+	(void)c;
+	CHECK(tk_stream_state(s) == TK_STREAM_OPEN);
+}
+
+static void f_resolved(void *ud, tk_stream *s, const tk_relay_resolved *r)
+{
+	(void)ud;
+	CHECK(r->n <= TK_RESOLVED_MAX);
+	forget(s);
+}
+
+static void f_closed(void *ud, tk_stream *s, int remote,
+		     const tk_relay_end *e)
+{
+	(void)ud;
+	(void)remote;
+	(void)e;
+	CHECK(tk_stream_state(s) == TK_STREAM_CLOSED);
+	forget(s);
+}
+
+static const tk_stream_ops ops = {
+	.send = f_send,
+	.circ_can_package = f_can,
+	.random = f_random,
+	.connected = f_connected,
+	.data = f_data,
+	.resolved = f_resolved,
+	.closed = f_closed,
+};
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static const uint8_t zeros[TK_RELAY_DATA_MAX * 3];
+	memset(&F, 0, sizeof F);
+	F.circ_open = 1;
+	F.t = tk_stream_table_new(&ops, NULL);
+	if (!F.t)
+		return 0;
+	size_t i = 0;
+	int opens = 0;
+	while (i < size) {
+		uint8_t op = data[i++];
+		/* Only we open streams, so their number is ours to bound;
+		 * thousands would only slow the search down. */
+		if (op % 10 <= 2 && ++opens > 64)
+			continue;
+		uint8_t arg = i < size ? data[i++] : 0;
+		tk_stream *s = F.h[arg % MAXH];
+		tk_stream *n = NULL;
+		switch (op % 10) {
+		case 0:
+			if (tk_stream_begin(F.t, "a.example", 80, 0, 0, NULL,
+					    &n) == 0 && n)
+				remember(n);
+			break;
+		case 1:
+			if (tk_stream_resolve(F.t, "b.example", 0, NULL, &n) ==
+				    0 && n)
+				remember(n);
+			break;
+		case 2:
+			if (tk_stream_begin_dir(F.t, arg & 7, NULL, &n) == 0 &&
+			    n)
+				remember(n);
+			break;
+		case 3:
+		case 4: {
+			/* An exit message: CMD ID[1] LEN[1] BODY */
+			uint8_t cmd = arg % 16;
+			uint16_t id = i < size ? data[i++] & 0x0f : 0;
+			size_t len = i < size ? data[i++] : 0;
+			if (len > size - i)
+				len = size - i;
+			int rc = tk_stream_table_deliver(F.t, cmd, id,
+							 data + i, len);
+			CHECK(rc == 0 || rc == TK_STREAM_EPROTO);
+			i += len;
+			break;
+		}
+		case 5:
+			if (s) {
+				long w = tk_stream_write(F.t, s, zeros,
+							 (size_t)arg * 6);
+				CHECK(w < 0 || (size_t)w <= (size_t)arg * 6);
+			}
+			break;
+		case 6:
+			if (s) {
+				forget(s);
+				tk_stream_close(F.t, s, arg);
+			}
+			break;
+		case 7:
+			if (s)
+				tk_stream_set_backed_up(F.t, s, arg & 1);
+			break;
+		case 8:
+			F.circ_open = arg & 1;
+			tk_stream_table_circ_writable(F.t);
+			break;
+		case 9:
+			if (arg == 0xff)
+				tk_stream_table_fail_all(F.t, TK_END_DESTROY);
+			else
+				F.close_next_in_cb = 1;
+			break;
+		}
+		for (int k = 0; k < MAXH; k++)
+			if (F.h[k])
+				check_windows(F.h[k]);
+		CHECK(tk_stream_table_live(F.t) <= TK_STREAM_MAX_LIVE);
+		CHECK(tk_stream_table_half_closed(F.t) <= TK_STREAM_MAX_HALF);
+	}
+	tk_stream_table_free(F.t);
+	return 0;
+}
