@@ -44,6 +44,23 @@ int tk_protoset_has(const struct tk_protoset *s, enum tk_proto proto,
 	return (s->v[proto] >> version) & 1;
 }
 
+int tk_protoset_covers(const struct tk_protoset *have,
+		       const struct tk_protoset *need, char *missing,
+		       size_t len)
+{
+	for (int p = 0; p < TK_PROTO_COUNT; p++) {
+		uint64_t lack = need->v[p] & ~have->v[p];
+		if (!lack)
+			continue;
+		int v = 0;
+		while (!((lack >> v) & 1))
+			v++;
+		tk_netdoc_err(missing, len, "%s=%d", proto_names[p], v);
+		return 0;
+	}
+	return 1;
+}
+
 /* "Name=1-3,5 Name2=4": unknown names ignored, versions 0..63. */
 static int parse_protoset(const struct tk_netdoc_item *it,
 			  struct tk_protoset *out)

@@ -60,6 +60,13 @@ struct tk_protoset {
 int tk_protoset_has(const struct tk_protoset *s, enum tk_proto proto,
 		    unsigned version);
 
+/* 1 if `have` includes every version `need` lists (e.g. our supported
+ * protocols against required-client-protocols). Otherwise 0, and the
+ * first missing one is named in missing ("Relay=3"). */
+int tk_protoset_covers(const struct tk_protoset *have,
+		       const struct tk_protoset *need, char *missing,
+		       size_t len);
+
 struct tk_router {
 	char nickname[20];		/* 1..19 chars, NUL-terminated */
 	uint8_t rsa_id[20];

@@ -138,6 +138,23 @@ static void test_consensus(void)
 	tap_ok(tk_protoset_has(&c->recommended_client, TK_PROTO_LINK, 5),
 	       "recommended-client-protocols Link=4-5");
 
+	struct tk_protoset ours = {{0}};
+	char lack[32] = "";
+	ours.v[TK_PROTO_CONS] = 1u << 2;
+	ours.v[TK_PROTO_DESC] = 1u << 2;
+	ours.v[TK_PROTO_FLOWCTRL] = 1u << 1;
+	ours.v[TK_PROTO_LINK] = 1u << 4 | 1u << 5;
+	ours.v[TK_PROTO_MICRODESC] = 1u << 2;
+	ours.v[TK_PROTO_RELAY] = 1u << 2;
+	tap_ok(tk_protoset_covers(&ours, &c->required_client, lack,
+				  sizeof lack),
+	       "our protocols cover required-client-protocols");
+	ours.v[TK_PROTO_RELAY] = 1u << 1;
+	tap_ok(!tk_protoset_covers(&ours, &c->required_client, lack,
+				   sizeof lack) &&
+		       strcmp(lack, "Relay=2") == 0,
+	       "a missing required protocol is named: %s", lack);
+
 	const struct tk_router *r = &c->routers[0];
 	tap_eq_str(r->nickname, "tnexit0", "first router is tnexit0");
 	tap_eq_long((long)r->ipv4, 0x7f000001, "its address is 127.0.0.1");
