@@ -46,7 +46,9 @@ teardown() {
 	# The far end talks first and closes; stdin stays open (a pipe that
 	# never ends within the run): tor-connect must exit on remote EOF.
 	fake_start read hex:0500 read "hex:05000001000000000000 48 49 0a" shut hang
-	run bash -c "sleep 60 | timeout 30 '$TK_CONNECT' -P '$FAKE_PROXY' www.example.test 7"
+	stdin_open_start
+	run timeout 30 "$TK_CONNECT" -P "$FAKE_PROXY" www.example.test 7 <&5
+	stdin_open_stop
 	assert_exit 0
 	assert_output "HI"
 }

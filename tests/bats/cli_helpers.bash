@@ -23,11 +23,25 @@ fake_start() {
 	FAKE_PROXY="127.0.0.1:$FAKE_PORT"
 }
 
-# fake_replies_resolve HEX: a SOCKS5 proxy that accepts no-auth, reads
-# the request and answers HEX, then closes.
-fake_socks5() {
-	fake_start "$@"
+# echo_start: an echo server on 127.0.0.1 that keeps answering after the
+# client's half-close (ncat --exec cat loses that reply). Sets ECHO_PORT.
+echo_start() {
+	local out="$BATS_TEST_TMPDIR/echo.$RANDOM.out"
+	"$TK_FAKESOCKS" -k echo >"$out" 2>>"$BATS_TEST_TMPDIR/echo.err" &
+	tk_track $!
+	tk_wait_log "$out" '^port ' 10 || return 1
+	ECHO_PORT=$(awk '$1 == "port" { print $2 }' "$out")
+	export ECHO_PORT
 }
+
+# stdin_open_start: fd 5 becomes a FIFO opened read-write, so a command
+# given <&5 sees a standard input that never ends and never blocks a
+# pipeline from finishing. stdin_open_stop closes it.
+stdin_open_start() {
+	mkfifo "$BATS_TEST_TMPDIR/never-ending"
+	exec 5<>"$BATS_TEST_TMPDIR/never-ending"
+}
+stdin_open_stop() { exec 5>&-; }
 
 # assert_exit N: the last `run` exited with N (prints output otherwise).
 assert_exit() {

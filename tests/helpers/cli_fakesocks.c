@@ -3,7 +3,7 @@
  * never sends (truncated, garbage, HTTP, Tor's ATYP-00 errors, F0-F7, a
  * proxy that never answers, one that accepts no connection at all).
  *
- *   cli_fakesocks [-n conns] [-l log] [-U path] [-F] step...
+ *   cli_fakesocks [-k] [-n conns] [-l log] [-U path] [-F] step...
  *
  * Listens on 127.0.0.1 (port chosen by the kernel) or on the unix socket
  * `path`, prints "port N" (or "unix PATH") on stdout, then serves
@@ -21,6 +21,8 @@
  *
  * Every message read is logged to `log` as one hex line, per connection
  * after a "conn N" line, so tests can check the exact bytes a client sent.
+ * -k: serve each connection in a child process, concurrently (with the
+ * single step `echo` this is an echo server that honours half-close).
  * -F: listen with a full backlog and never accept, so a client's connect()
  * gets no answer (the connect-timeout test); prints the port all the same.
  * A step "/" separates scripts: connection k runs script k (cycling), so
@@ -249,10 +251,10 @@ main(int argc, char **argv)
 {
 	const char *unix_path = NULL, *log_path = NULL;
 	long conns = -1, served = 0;
-	int c, lfd, full = 0, one = 1;
+	int c, lfd, full = 0, one = 1, forking = 0;
 
 	signal(SIGPIPE, SIG_IGN);
-	while ((c = getopt(argc, argv, "n:l:U:F")) != -1) {
+	while ((c = getopt(argc, argv, "kn:l:U:F")) != -1) {
 		switch (c) {
 		case 'n':
 			conns = strtol(optarg, NULL, 10);
@@ -266,8 +268,12 @@ main(int argc, char **argv)
 		case 'F':
 			full = 1;
 			break;
+		case 'k':
+			forking = 1;
+			signal(SIGCHLD, SIG_IGN); /* no zombies */
+			break;
 		default:
-			fputs("usage: cli_fakesocks [-n conns] [-l log] "
+			fputs("usage: cli_fakesocks [-k] [-n conns] [-l log] "
 			      "[-U path] [-F] step...\n", stderr);
 			return 2;
 		}
@@ -347,7 +353,16 @@ main(int argc, char **argv)
 				}
 			for (j = first; j < argc && strcmp(argv[j], "/"); j++)
 				;
-			serve(fd, j - first, argv + first);
+			if (forking) {
+				pid_t pid = fork();
+				if (pid == 0) {
+					close(lfd);
+					serve(fd, j - first, argv + first);
+					_exit(0);
+				}
+			} else {
+				serve(fd, j - first, argv + first);
+			}
 		}
 		close(fd);
 	}
