@@ -459,6 +459,71 @@ static void test_microdescs(void)
 	tk_consensus_free(c);
 }
 
+/* A second run, fetched with curl from a running tornet's DirPort: the
+ * consensus carries params, and the microdescriptors are the raw
+ * /tor/micro/d/ response (no annotations). */
+static void test_run2(void)
+{
+	static const char *const hex[3] = {
+		"E1D9E9BA94C195A8174407604822EE941BFAE5E4",
+		"516528484B51A4198361BAB960061EE654D08ABB",
+		"CB13D1F7074AFABB9A4327FF6D704A880F05A98E",
+	};
+	const int64_t now = 1795767205LL;	/* 2026-11-27 08:13:25 */
+	uint8_t ids[3][20];
+	struct tk_authcert rc[4];
+	char err[2048];
+	for (int i = 0; i < 3; i++) {
+		struct tk_netdoc_span s = {hex[i], 40};
+		tk_netdoc_hex_exact(s, ids[i], 20);
+	}
+	size_t nc = nd_load_certs("run2/authority-certs.txt", rc, 4, err,
+				  sizeof err);
+	tap_eq_long((long)nc, 3, "run2: three certificates verify");
+	struct tk_consensus *c = load_consensus("run2/consensus-microdesc.txt",
+						err, sizeof err);
+	if (!tap_ok(c != NULL, "run2: consensus parses")) {
+		tap_diag("%s", err);
+		goto out;
+	}
+	tap_eq_long(tk_consensus_verify(c, (const uint8_t(*)[20])ids, 3, rc, nc,
+					now, 60, err, sizeof err),
+		    0, "run2: signed by all three authorities");
+	tap_eq_long(tk_consensus_param(c, "sendme_emit_min_version", 0, 0, 255),
+		    1, "run2: params sendme_emit_min_version=1");
+	tap_eq_long(tk_consensus_param(c, "AuthDirMaxServersPerAddr", 2, 0, 10),
+		    0, "run2: params AuthDirMaxServersPerAddr=0");
+	/* Certificates of one run do not vouch for the other. */
+	tap_ok(tk_consensus_verify(c, (const uint8_t(*)[20])auths, 3, certs,
+				   n_certs, now, 60, err, sizeof err) < 0 &&
+		       contains(err, "0 of 3"),
+	       "run2 consensus against run1 authorities: %s", err);
+
+	size_t len, pos = 0, n = 0, matched = 0;
+	char *body = nd_load("run2/microdescs.txt", &len);
+	struct tk_microdesc md;
+	const char *text;
+	size_t textlen;
+	int r;
+	tk_microdesc_init(&md);
+	while ((r = tk_microdesc_next(body, len, &pos, &md, &text, &textlen,
+				      err, sizeof err)) != 0) {
+		n++;
+		if (r > 0 && tk_consensus_match_md(c, md.digest, err,
+						   sizeof err))
+			matched++;
+	}
+	tap_ok(n == 7 && matched == 7,
+	       "run2: all 7 microdescriptors of the response match m lines "
+	       "(%zu of %zu)", matched, n);
+	tk_microdesc_free(&md);
+	free(body);
+out:
+	tk_consensus_free(c);
+	for (size_t i = 0; i < nc; i++)
+		tk_authcert_free(&rc[i]);
+}
+
 int main(void)
 {
 	tk_crypto_init();
@@ -466,6 +531,7 @@ int main(void)
 	test_certs();
 	test_consensus();
 	test_microdescs();
+	test_run2();
 	for (size_t i = 0; i < n_certs; i++)
 		tk_authcert_free(&certs[i]);
 	return tap_done();
