@@ -266,7 +266,7 @@ long tk_base64_decode(const char *in, size_t inlen, uint8_t *out, size_t cap)
 		bits++;
 		group_chars++;
 		if (bits == 4) {
-			if (cap - n < 3 || n > cap)
+			if (cap - n < 3)
 				return -2;
 			out[n++] = (uint8_t)(acc >> 16);
 			out[n++] = (uint8_t)(acc >> 8);
@@ -284,12 +284,12 @@ long tk_base64_decode(const char *in, size_t inlen, uint8_t *out, size_t cap)
 	case 1:
 		return -1; /* 6 bits cannot encode a byte */
 	case 2:
-		if (cap - n < 1 || n > cap)
+		if (cap - n < 1)
 			return -2;
 		out[n++] = (uint8_t)(acc >> 4);
 		break;
 	case 3:
-		if (cap - n < 2 || n > cap)
+		if (cap - n < 2)
 			return -2;
 		out[n++] = (uint8_t)(acc >> 10);
 		out[n++] = (uint8_t)(acc >> 2);

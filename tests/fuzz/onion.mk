@@ -20,3 +20,10 @@ tests_fuzz_fuzz_certs_LDADD = $(ONION_CORE_LIBS)
 tests_fuzz_fuzz_certs_LDFLAGS = $(FUZZ_LINK_FLAGS)
 FUZZ_TESTS += tests/fuzz/fuzz_certs
 EXTRA_DIST += tests/fuzz/corpus/certs
+
+check_PROGRAMS += tests/fuzz/fuzz_base64
+tests_fuzz_fuzz_base64_SOURCES = tests/fuzz/fuzz_base64.c $(FUZZ_REPLAY)
+tests_fuzz_fuzz_base64_LDADD = $(ONION_CORE_LIBS)
+tests_fuzz_fuzz_base64_LDFLAGS = $(FUZZ_LINK_FLAGS)
+FUZZ_TESTS += tests/fuzz/fuzz_base64
+EXTRA_DIST += tests/fuzz/corpus/base64
