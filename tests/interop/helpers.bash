@@ -1,0 +1,122 @@
+# Shared by tests/interop/*.bats: the tornet network's variables, our
+# binaries, and bounded waits. The suite needs a running network:
+# TORNET_DIR names it (tests/interop/run starts one and sets it).
+
+load /usr/lib/bats/bats-support/load
+load /usr/lib/bats/bats-assert/load
+
+: "${TK_SRCDIR:=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)}"
+: "${TK_BUILDDIR:=$TK_SRCDIR}"
+
+if [ -z "${TORNET_DIR:-}" ]; then
+	echo "TORNET_DIR is not set: the interop tests need a running tornet" >&2
+	echo "(run tests/interop/run, or: tools/tornet start DIR; TORNET_DIR=DIR bats tests/interop)" >&2
+	return 1
+fi
+eval "$("$TK_SRCDIR/tools/tornet" env "$TORNET_DIR")" || return 1
+
+TOR_RESOLVE_DEB=/usr/bin/tor-resolve
+TK_RESOLVE=$TK_BUILDDIR/src/cli/tor-resolve
+TK_PTR=$TK_BUILDDIR/src/cli/tor-ptr
+TK_CONNECT=$TK_BUILDDIR/src/cli/tor-connect
+TK_TORKITD=$TK_BUILDDIR/src/daemon/torkitd
+SOCKSRAW=$TK_SRCDIR/tests/interop/socksraw
+
+# the torkitd of torkitd.bats: direct engine, tornet's DNS and exit policy
+KD_PORT=$TORNET_SPARE_PORT
+KD=127.0.0.1:$KD_PORT
+
+# Debian's tor-resolve prefixes its log lines with a timestamp; drop it
+# so outputs compare.
+strip_tor_log() {
+	sed -E 's/^[A-Z][a-z]{2} [ 0-9][0-9] [0-9:.]+ //'
+}
+
+# wait_file FILE GREP-PATTERN [TENTHS]: until FILE has a line matching
+wait_file() {
+	local i
+	for ((i = 0; i < ${3:-600}; i++)); do
+		grep -q -- "$2" "$1" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	echo "timed out waiting for /$2/ in $1" >&2
+	return 1
+}
+
+# wait_size FILE BYTES [TENTHS]
+wait_size() {
+	local i
+	for ((i = 0; i < ${3:-1200}; i++)); do
+		[ "$(stat -c %s "$1" 2>/dev/null || echo 0)" -ge "$2" ] && return 0
+		sleep 0.1
+	done
+	echo "timed out waiting for $2 bytes in $1" >&2
+	return 1
+}
+
+# wait_port PORT [TENTHS]: until something listens on 127.0.0.1:PORT
+wait_port() {
+	local i
+	for ((i = 0; i < ${2:-200}; i++)); do
+		(exec 9<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+		sleep 0.1
+	done
+	echo "nothing listens on 127.0.0.1:$1" >&2
+	return 1
+}
+
+# hold_stdin OUTFILE PATTERN DATA: print DATA, then keep the pipe open
+# until OUTFILE shows PATTERN. Through real Tor a client's half-close ends
+# the stream (DESIGN.md), so a client must not shut its write side before
+# the answer is in.
+hold_stdin() {
+	printf '%s' "$3"
+	wait_file "$1" "$2"
+}
+
+# control "COMMAND...": send commands to the client tor's ControlPort
+# (no authentication configured, loopback only) and print the answer.
+control() {
+	local cmd
+	cmd="AUTHENTICATE"$'\r\n'"$1"$'\r\n'"QUIT"$'\r\n'
+	(
+		exec 5<>"/dev/tcp/127.0.0.1/$TORNET_CONTROL_PORT" || exit 1
+		printf '%s' "$cmd" >&5
+		timeout 20 cat <&5
+	) | tr -d '\r'
+}
+
+# the circuit id that carries the open stream to TARGET (host:port)
+stream_circuit() {
+	control "GETINFO stream-status" | awk -v t="$1" '$4 == t && $2 == "SUCCEEDED" { print $3; exit }'
+}
+
+# the SOCKS_USERNAME a circuit is isolated to ("" if none)
+circuit_user() {
+	control "GETINFO circuit-status" |
+		awk -v c="$1" '$1 == c { if (match($0, /SOCKS_USERNAME="[^"]*"/)) print substr($0, RSTART + 16, RLENGTH - 17); exit }'
+}
+
+# torkitd (direct engine) for the "same requests against torkitd" tests
+start_torkitd() {
+	local dir=$1
+	"$TK_TORKITD" --SocksPort "$KD" --DNSServer "$TORNET_DNS" \
+		--ExitPolicy "$TORNET_EXIT_POLICY" --ExitPolicyRejectPrivate 0 \
+		--Log "notice file $dir/torkitd.log" \
+		</dev/null >"$dir/torkitd.out" 2>&1 3>&- &
+	echo $! >"$dir/torkitd.pid"
+	wait_port "$KD_PORT" || { cat "$dir/torkitd.out" >&2; return 1; }
+}
+
+stop_torkitd() {
+	local dir=$1 pid i
+	pid=$(cat "$dir/torkitd.pid" 2>/dev/null) || return 0
+	if tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q "^$TK_TORKITD "; then
+		kill "$pid"
+		for ((i = 0; i < 100; i++)); do
+			[ -d "/proc/$pid" ] || break
+			sleep 0.1
+		done
+	fi
+	rm -f "$dir/torkitd.pid"
+}
