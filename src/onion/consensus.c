@@ -107,96 +107,6 @@ static int parse_protoset(const struct tk_netdoc_item *it,
 	return 0;
 }
 
-static int parse_ipv4(struct tk_netdoc_span s, uint32_t *out)
-{
-	uint32_t v = 0;
-	size_t i = 0;
-	for (int part = 0; part < 4; part++) {
-		size_t st = i;
-		unsigned x = 0;
-		while (i < s.len && s.p[i] >= '0' && s.p[i] <= '9' &&
-		       i - st < 3)
-			x = x * 10 + (unsigned)(s.p[i++] - '0');
-		if (i == st || x > 255 || (i - st > 1 && s.p[st] == '0'))
-			return -1;
-		v = v << 8 | x;
-		if (part < 3) {
-			if (i >= s.len || s.p[i] != '.')
-				return -1;
-			i++;
-		}
-	}
-	if (i != s.len)
-		return -1;
-	*out = v;
-	return 0;
-}
-
-static int parse_port(struct tk_netdoc_span s, uint16_t *out)
-{
-	long long v;
-	if (tk_netdoc_int(s, 0, 65535, &v) < 0 || s.p[0] == '+' ||
-	    s.p[0] == '-')
-		return -1;
-	*out = (uint16_t)v;
-	return 0;
-}
-
-/* IPv6 text (between brackets) into 16 bytes; RFC 4291 forms without an
- * embedded IPv4 tail, which tor never writes in "a" lines. */
-static int parse_ipv6(const char *p, size_t n, uint8_t out[16])
-{
-	uint16_t g[8];
-	int ng = 0, gap = -1;
-	size_t i = 0;
-	if (n >= 2 && p[0] == ':' && p[1] == ':') {
-		gap = 0;
-		i = 2;
-	} else if (n >= 1 && p[0] == ':') {
-		return -1;
-	}
-	while (i < n) {
-		unsigned x = 0;
-		size_t st = i;
-		while (i < n && i - st < 4) {
-			char c = p[i];
-			int d = c >= '0' && c <= '9' ? c - '0' :
-				c >= 'a' && c <= 'f' ? c - 'a' + 10 :
-				c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-			if (d < 0)
-				break;
-			x = x << 4 | (unsigned)d;
-			i++;
-		}
-		if (i == st || ng == 8)
-			return -1;
-		g[ng++] = (uint16_t)x;
-		if (i == n)
-			break;
-		if (p[i] != ':')
-			return -1;
-		i++;
-		if (i < n && p[i] == ':') {
-			if (gap >= 0)
-				return -1;
-			gap = ng;
-			i++;
-		} else if (i == n) {
-			return -1;
-		}
-	}
-	if ((gap < 0 && ng != 8) || (gap >= 0 && ng > 7))
-		return -1;
-	memset(out, 0, 16);
-	int tail = gap < 0 ? 0 : ng - gap;
-	for (int k = 0; k < ng; k++) {
-		int pos = (gap >= 0 && k >= gap) ? 8 - tail + (k - gap) : k;
-		out[2 * pos] = (uint8_t)(g[k] >> 8);
-		out[2 * pos + 1] = (uint8_t)g[k];
-	}
-	return 0;
-}
-
 static int cmp_param(const void *a, const void *b)
 {
 	return strcmp(((const struct tk_cons_param *)a)->name,
@@ -289,9 +199,9 @@ static int parse_r(const struct tk_netdoc_item *it, struct tk_router *r,
 				     r->nickname);
 	/* "published" is a fixed date since method 33; checked for form. */
 	if (tk_netdoc_time(it->argv[2], it->argv[3], &published) < 0 ||
-	    parse_ipv4(it->argv[4], &r->ipv4) < 0 ||
-	    parse_port(it->argv[5], &r->or_port) < 0 ||
-	    parse_port(it->argv[6], &r->dir_port) < 0 || r->or_port == 0)
+	    tk_netdoc_ipv4(it->argv[4], &r->ipv4) < 0 ||
+	    tk_netdoc_port(it->argv[5], &r->or_port) < 0 ||
+	    tk_netdoc_port(it->argv[6], &r->dir_port) < 0 || r->or_port == 0)
 		return tk_netdoc_err(err, errlen,
 				     "line %zu: bad date, address or port for "
 				     "%s", it->lineno, r->nickname);
@@ -310,8 +220,8 @@ static void parse_a(const struct tk_netdoc_item *it, struct tk_router *r)
 		return;
 	struct tk_netdoc_span port = {close + 2,
 				      (size_t)(a.p + a.len - close - 2)};
-	if (parse_ipv6(a.p + 1, (size_t)(close - a.p - 1), r->ipv6) < 0 ||
-	    parse_port(port, &r->ipv6_port) < 0 || r->ipv6_port == 0)
+	if (tk_netdoc_ipv6(a.p + 1, (size_t)(close - a.p - 1), r->ipv6) < 0 ||
+	    tk_netdoc_port(port, &r->ipv6_port) < 0 || r->ipv6_port == 0)
 		return;
 	r->has_ipv6 = 1;
 }
@@ -510,9 +420,9 @@ static int parse_items(struct tk_netdoc_reader *rd, struct tk_consensus *c,
 			if (it.argc != 6 ||
 			    nickname(it.argv[0], d->nickname) < 0 ||
 			    tk_netdoc_hex_exact(it.argv[1], d->v3ident, 20) < 0 ||
-			    parse_ipv4(it.argv[3], &d->ipv4) < 0 ||
-			    parse_port(it.argv[4], &d->dir_port) < 0 ||
-			    parse_port(it.argv[5], &d->or_port) < 0)
+			    tk_netdoc_ipv4(it.argv[3], &d->ipv4) < 0 ||
+			    tk_netdoc_port(it.argv[4], &d->dir_port) < 0 ||
+			    tk_netdoc_port(it.argv[5], &d->or_port) < 0)
 				return tk_netdoc_err(err, errlen,
 						     "line %zu: malformed "
 						     "dir-source", it.lineno);
@@ -726,148 +636,6 @@ int tk_consensus_parse(const char *doc, size_t len, struct tk_consensus **out,
 	qsort(c->md_index, c->n_routers, sizeof *c->md_index, cmp_mdref);
 	*out = c;
 	return 0;
-}
-
-static const struct tk_authcert *find_cert(const struct tk_authcert *certs,
-					   size_t n, const uint8_t id[20],
-					   const uint8_t sk[20])
-{
-	for (size_t i = 0; i < n; i++)
-		if (memcmp(certs[i].fingerprint, id, 20) == 0 &&
-		    memcmp(certs[i].signing_digest, sk, 20) == 0)
-			return &certs[i];
-	return NULL;
-}
-
-static const char *source_name(const struct tk_consensus *c,
-			       const uint8_t id[20])
-{
-	for (size_t i = 0; i < c->n_sources; i++)
-		if (memcmp(c->sources[i].v3ident, id, 20) == 0)
-			return c->sources[i].nickname;
-	return "?";
-}
-
-int tk_consensus_verify(const struct tk_consensus *c,
-			const uint8_t (*v3idents)[20], size_t n_auth,
-			const struct tk_authcert *certs, size_t n_certs,
-			int64_t now, int64_t skew, char *err, size_t errlen)
-{
-	char t1[24], t2[24], why[1024];
-	size_t good = 0, wl = 0;
-
-	if (now > c->valid_until) {
-		tk_netdoc_time_fmt(c->valid_until, t1, sizeof t1);
-		tk_netdoc_time_fmt(now, t2, sizeof t2);
-		return tk_netdoc_err(err, errlen,
-				     "consensus expired: valid-until %s is "
-				     "before now (%s)", t1, t2);
-	}
-	if (c->valid_after > now + skew) {
-		tk_netdoc_time_fmt(c->valid_after, t1, sizeof t1);
-		tk_netdoc_time_fmt(now, t2, sizeof t2);
-		return tk_netdoc_err(err, errlen,
-				     "consensus not yet valid: valid-after %s "
-				     "is after now (%s); is the clock right?",
-				     t1, t2);
-	}
-	why[0] = '\0';
-	for (size_t a = 0; a < n_auth; a++) {
-		const char *status = "no signature";
-		int dup = 0;
-		for (size_t b = 0; b < a; b++)
-			dup |= memcmp(v3idents[a], v3idents[b], 20) == 0;
-		if (dup)
-			continue;	/* one vote per authority */
-		int ok = 0;
-		for (size_t s = 0; s < c->n_sigs && !ok; s++) {
-			const struct tk_cons_sig *sig = &c->sigs[s];
-			if (memcmp(sig->v3ident, v3idents[a], 20) != 0)
-				continue;
-			if (sig->alg == TK_SIG_UNKNOWN) {
-				status = "only unknown signature algorithms";
-				continue;
-			}
-			const struct tk_authcert *cert = find_cert(
-				certs, n_certs, sig->v3ident,
-				sig->signing_digest);
-			if (!cert) {
-				status = "no certificate for its signing key";
-				continue;
-			}
-			if (!tk_authcert_current(cert, now)) {
-				status = "its key certificate is expired or "
-					 "not yet valid";
-				continue;
-			}
-			int alg256 = sig->alg == TK_SIG_SHA256;
-			if (tk_rsa_verify_raw(&cert->signing_key,
-					      alg256 ? c->digest_sha256 :
-						       c->digest_sha1,
-					      alg256 ? 32 : 20, sig->sig,
-					      sig->siglen) == 0)
-				ok = 1;
-			else
-				status = "signature does not verify";
-		}
-		if (ok) {
-			good++;
-			continue;
-		}
-		char hex[41];
-		tk_netdoc_hex(v3idents[a], 20, hex);
-		int w = snprintf(why + wl, sizeof why - wl, "%s%.8s (%s): %s",
-				 wl ? "; " : "", hex,
-				 source_name(c, v3idents[a]), status);
-		if (w > 0 && (size_t)w < sizeof why - wl)
-			wl += (size_t)w;
-	}
-	size_t distinct = 0;
-	for (size_t a = 0; a < n_auth; a++) {
-		int dup = 0;
-		for (size_t b = 0; b < a; b++)
-			dup |= memcmp(v3idents[a], v3idents[b], 20) == 0;
-		distinct += !dup;
-	}
-	if (distinct == 0)
-		return tk_netdoc_err(err, errlen,
-				     "no directory authorities configured");
-	if (good * 2 > distinct)
-		return 0;
-	return tk_netdoc_err(err, errlen,
-			     "consensus signed validly by %zu of %zu "
-			     "configured authorities, need %zu: %s", good,
-			     distinct, distinct / 2 + 1, why);
-}
-
-size_t tk_consensus_missing_certs(const struct tk_consensus *c,
-				  const uint8_t (*v3idents)[20], size_t n_auth,
-				  const struct tk_authcert *certs,
-				  size_t n_certs, struct tk_cert_ref *out,
-				  size_t cap)
-{
-	size_t n = 0;
-	for (size_t s = 0; s < c->n_sigs && n < cap; s++) {
-		const struct tk_cons_sig *sig = &c->sigs[s];
-		int configured = 0, dup = 0;
-		if (sig->alg == TK_SIG_UNKNOWN)
-			continue;
-		for (size_t a = 0; a < n_auth; a++)
-			configured |= memcmp(v3idents[a], sig->v3ident, 20) == 0;
-		if (!configured ||
-		    find_cert(certs, n_certs, sig->v3ident, sig->signing_digest))
-			continue;
-		for (size_t k = 0; k < n; k++)
-			dup |= memcmp(out[k].v3ident, sig->v3ident, 20) == 0 &&
-			       memcmp(out[k].signing_digest,
-				      sig->signing_digest, 20) == 0;
-		if (dup)
-			continue;
-		memcpy(out[n].v3ident, sig->v3ident, 20);
-		memcpy(out[n].signing_digest, sig->signing_digest, 20);
-		n++;
-	}
-	return n;
 }
 
 static const struct tk_cons_param *find_param(const struct tk_cons_param *p,

@@ -447,3 +447,93 @@ void tk_netdoc_time_fmt(int64_t t, char *buf, size_t len)
 		 (long long)(secs / 3600), (long long)(secs / 60 % 60),
 		 (long long)(secs % 60));
 }
+
+int tk_netdoc_ipv4(struct tk_netdoc_span s, uint32_t *out)
+{
+	uint32_t v = 0;
+	size_t i = 0;
+	for (int part = 0; part < 4; part++) {
+		size_t st = i;
+		unsigned x = 0;
+		while (i < s.len && s.p[i] >= '0' && s.p[i] <= '9' &&
+		       i - st < 3)
+			x = x * 10 + (unsigned)(s.p[i++] - '0');
+		if (i == st || x > 255 || (i - st > 1 && s.p[st] == '0'))
+			return -1;
+		v = v << 8 | x;
+		if (part < 3) {
+			if (i >= s.len || s.p[i] != '.')
+				return -1;
+			i++;
+		}
+	}
+	if (i != s.len)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int tk_netdoc_port(struct tk_netdoc_span s, uint16_t *out)
+{
+	long long v;
+	if (tk_netdoc_int(s, 0, 65535, &v) < 0 || s.p[0] == '+' ||
+	    s.p[0] == '-')
+		return -1;
+	*out = (uint16_t)v;
+	return 0;
+}
+
+/* IPv6 text (between brackets) into 16 bytes; RFC 4291 forms without an
+ * embedded IPv4 tail, which tor never writes in "a" lines. */
+int tk_netdoc_ipv6(const char *p, size_t n, uint8_t out[16])
+{
+	uint16_t g[8];
+	int ng = 0, gap = -1;
+	size_t i = 0;
+	if (n >= 2 && p[0] == ':' && p[1] == ':') {
+		gap = 0;
+		i = 2;
+	} else if (n >= 1 && p[0] == ':') {
+		return -1;
+	}
+	while (i < n) {
+		unsigned x = 0;
+		size_t st = i;
+		while (i < n && i - st < 4) {
+			char c = p[i];
+			int d = c >= '0' && c <= '9' ? c - '0' :
+				c >= 'a' && c <= 'f' ? c - 'a' + 10 :
+				c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+			if (d < 0)
+				break;
+			x = x << 4 | (unsigned)d;
+			i++;
+		}
+		if (i == st || ng == 8)
+			return -1;
+		g[ng++] = (uint16_t)x;
+		if (i == n)
+			break;
+		if (p[i] != ':')
+			return -1;
+		i++;
+		if (i < n && p[i] == ':') {
+			if (gap >= 0)
+				return -1;
+			gap = ng;
+			i++;
+		} else if (i == n) {
+			return -1;
+		}
+	}
+	if ((gap < 0 && ng != 8) || (gap >= 0 && ng > 7))
+		return -1;
+	memset(out, 0, 16);
+	int tail = gap < 0 ? 0 : ng - gap;
+	for (int k = 0; k < ng; k++) {
+		int pos = (gap >= 0 && k >= gap) ? 8 - tail + (k - gap) : k;
+		out[2 * pos] = (uint8_t)(g[k] >> 8);
+		out[2 * pos + 1] = (uint8_t)g[k];
+	}
+	return 0;
+}

@@ -100,6 +100,13 @@ void tk_netdoc_hex(const uint8_t *in, size_t n, char *out);
 int tk_netdoc_int(struct tk_netdoc_span s, long long min, long long max,
 		  long long *out);
 
+/* Dotted-quad IPv4 (no leading zeros) into host byte order. 0 or -1. */
+int tk_netdoc_ipv4(struct tk_netdoc_span s, uint32_t *out);
+/* Port 0..65535 in decimal. 0 or -1. */
+int tk_netdoc_port(struct tk_netdoc_span s, uint16_t *out);
+/* IPv6 text (without brackets, no embedded IPv4 tail) into 16 bytes. */
+int tk_netdoc_ipv6(const char *p, size_t n, uint8_t out[16]);
+
 /* Parses "YYYY-MM-DD" and "HH:MM:SS" (two arguments, UTC) into seconds
  * since the epoch. 0 or -1. */
 int tk_netdoc_time(struct tk_netdoc_span date, struct tk_netdoc_span hms,

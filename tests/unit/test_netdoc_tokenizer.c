@@ -239,6 +239,56 @@ static void test_scalars(void)
 	tap_ok(tk_netdoc_hex_exact(x2, out, 2) < 0 &&
 		       tk_netdoc_hex_exact(x3, out, 2) < 0,
 	       "bad hex");
+	struct {
+		const char *s;
+		int ok;
+		uint32_t v;
+	} v4[] = {
+		{"127.0.0.1", 1, 0x7f000001}, {"255.255.255.255", 1, 0xffffffff},
+		{"0.0.0.0", 1, 0}, {"256.0.0.1", 0, 0}, {"1.2.3", 0, 0},
+		{"1.2.3.4.5", 0, 0}, {"01.2.3.4", 0, 0}, {"1..3.4", 0, 0},
+		{"1.2.3.4 ", 0, 0}, {"1234.1.1.1", 0, 0},
+	};
+	for (size_t i = 0; i < sizeof v4 / sizeof *v4; i++) {
+		uint32_t ip = 0;
+		struct tk_netdoc_span sp = {v4[i].s, strlen(v4[i].s)};
+		int r = tk_netdoc_ipv4(sp, &ip);
+		tap_ok(v4[i].ok ? r == 0 && ip == v4[i].v : r < 0, "ipv4 '%s'",
+		       v4[i].s);
+	}
+	struct {
+		const char *s;
+		const char *hex;	/* NULL: must fail */
+	} v6[] = {
+		{"::1", "00000000000000000000000000000001"},
+		{"::", "00000000000000000000000000000000"},
+		{"2001:db8::1:2", "20010db8000000000000000000010002"},
+		{"fe80::", "fe800000000000000000000000000000"},
+		{"1:2:3:4:5:6:7:8", "00010002000300040005000600070008"},
+		{"1:2:3:4:5:6:7::", "00010002000300040005000600070000"},
+		{"1:2:3:4:5:6:7:8:9", NULL}, {"1::2::3", NULL}, {":1", NULL},
+		{"1:", NULL}, {"12345::", NULL}, {"g::", NULL}, {"", NULL},
+		{"1:2:3:4:5:6:7", NULL},
+	};
+	for (size_t i = 0; i < sizeof v6 / sizeof *v6; i++) {
+		uint8_t a6[16], want6[16];
+		int r = tk_netdoc_ipv6(v6[i].s, strlen(v6[i].s), a6);
+		if (v6[i].hex) {
+			tap_unhex(v6[i].hex, want6, 16);
+			tap_ok(r == 0 && memcmp(a6, want6, 16) == 0,
+			       "ipv6 '%s'", v6[i].s);
+		} else {
+			tap_ok(r < 0, "bad ipv6 '%s'", v6[i].s);
+		}
+	}
+	uint16_t port;
+	struct tk_netdoc_span p1 = {"65535", 5}, p2 = {"65536", 5},
+			      p3 = {"-1", 2};
+	tap_ok(tk_netdoc_port(p1, &port) == 0 && port == 65535 &&
+		       tk_netdoc_port(p2, &port) < 0 &&
+		       tk_netdoc_port(p3, &port) < 0,
+	       "ports");
+
 	char hex[9];
 	tk_netdoc_hex((const uint8_t *)"\x0a\xff\x10\x01", 4, hex);
 	tap_eq_str(hex, "0AFF1001", "hex encodes upper-case");
