@@ -638,6 +638,17 @@ int tk_consensus_parse(const char *doc, size_t len, struct tk_consensus **out,
 	return 0;
 }
 
+int64_t tk_consensus_refetch_time(const struct tk_consensus *c,
+				  uint64_t random)
+{
+	int64_t start = c->fresh_until +
+			(c->fresh_until - c->valid_after) * 3 / 4;
+	int64_t window = (c->valid_until - start) * 7 / 8;
+	if (window < 1)
+		return start < c->valid_until ? start : c->valid_until;
+	return start + (int64_t)(random % (uint64_t)window);
+}
+
 static const struct tk_cons_param *find_param(const struct tk_cons_param *p,
 					      size_t n, const char *name)
 {

@@ -157,6 +157,13 @@ size_t tk_consensus_missing_certs(const struct tk_consensus *c,
 				  size_t n_certs, struct tk_cert_ref *out,
 				  size_t cap);
 
+/* When a client holding c should fetch the next consensus (dir-spec
+ * §5.1): uniformly in [FU + 3/4 (FU - VA), that + 7/8 (VU - that)).
+ * `random` is any uniform 64-bit value from the caller's generator. For
+ * VA 1:00, FU 2:00, VU 4:00 that is 2:45 .. 3:50:37. */
+int64_t tk_consensus_refetch_time(const struct tk_consensus *c,
+				  uint64_t random);
+
 /* Consensus parameter `name` clamped to [min,max], dflt if absent. */
 int32_t tk_consensus_param(const struct tk_consensus *c, const char *name,
 			   int32_t dflt, int32_t min, int32_t max);

@@ -155,6 +155,26 @@ static void test_consensus(void)
 		       strcmp(lack, "Relay=2") == 0,
 	       "a missing required protocol is named: %s", lack);
 
+	/* dir-spec §5.1 example: VA 1:00 FU 2:00 VU 4:00 -> from 2:45 for
+	 * 7/8 of the remaining 75 minutes (65.6 min; the spec says "65"). */
+	struct tk_consensus t = *c;
+	t.valid_after = 3600;
+	t.fresh_until = 7200;
+	t.valid_until = 14400;
+	int64_t lo = INT64_MAX, hi = 0;
+	for (uint64_t k = 0; k < 100000; k += 7) {
+		int64_t when = tk_consensus_refetch_time(&t, k * 2654435761u);
+		lo = when < lo ? when : lo;
+		hi = when > hi ? when : hi;
+	}
+	tap_ok(lo == 2 * 3600 + 45 * 60 && hi == 2 * 3600 + 45 * 60 + 3937 - 1,
+	       "refetch time within 2:45 .. 3:50:37 (got %lld .. %lld)",
+	       (long long)lo, (long long)hi);
+	int64_t when = tk_consensus_refetch_time(c, 12345);
+	tap_ok(when >= c->fresh_until && when < c->valid_until,
+	       "sample consensus: refetch between fresh-until and "
+	       "valid-until (+%lld s)", (long long)(when - c->valid_after));
+
 	const struct tk_router *r = &c->routers[0];
 	tap_eq_str(r->nickname, "tnexit0", "first router is tnexit0");
 	tap_eq_long((long)r->ipv4, 0x7f000001, "its address is 127.0.0.1");
