@@ -8,7 +8,7 @@
 #include <time.h>
 
 #include "onion/bytes.h"
-#include "onion/channel_certs.h"
+#include "onion/certs.h"
 #include "onion/crypto.h"
 #include "onion/tls.h"
 
@@ -224,7 +224,7 @@ static void on_certs(tk_channel *ch, const tk_cell_view *v)
 	tk_certs certs;
 	size_t tls_len;
 	const uint8_t *tls_der = tk_tls_peer_cert(ch->tls, &tls_len);
-	struct tk_chan_certs_result res;
+	tk_certs_result res;
 	int rc = tk_certs_parse(v->payload, v->payload_len, &certs);
 	if (rc != TK_CELL_OK) {
 		set_errmsg(ch, "malformed CERTS cell: %s", tk_cell_strerror(rc));
@@ -240,8 +240,8 @@ static void on_certs(tk_channel *ch, const tk_cell_view *v)
 		fail(ch, TK_CHAN_ECERTS);
 		return;
 	}
-	rc = tk_chan_certs_check(&certs, tls_der, tls_len, time(NULL), &res,
-				 ch->errmsg, sizeof ch->errmsg);
+	rc = tk_certs_check(&certs, tls_der, tls_len, time(NULL), &res,
+			    ch->errmsg, sizeof ch->errmsg);
 	if (rc != 0) {
 		fail(ch, TK_CHAN_ECERTS);
 		return;
