@@ -6,4 +6,5 @@ src_onion_libonion_a_SOURCES += \
 	src/onion/authcert.c src/onion/authcert.h \
 	src/onion/consensus.c src/onion/consensus.h \
 	src/onion/consensus_verify.c
-src_onion_libonion_a_SOURCES += src/onion/path.c src/onion/path.h
+src_onion_libonion_a_SOURCES += src/onion/path.c src/onion/path.h \
+	src/onion/path_nodes.c

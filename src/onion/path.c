@@ -53,13 +53,11 @@ static int is_exit(const struct tk_router *r)
 	return (r->flags & TK_RF_EXIT) && !(r->flags & TK_RF_BADEXIT);
 }
 
-int tk_path_usable(const struct tk_path_node *node, enum tk_path_role role,
-		   const struct tk_path_opts *o)
+int tk_path_flags_ok(const struct tk_router *r, enum tk_path_role role,
+		     const struct tk_path_opts *o)
 {
-	const struct tk_router *r = node->rt;
-	const struct tk_microdesc *md = node->md;
 	const uint32_t base = TK_RF_RUNNING | TK_RF_VALID;
-	if (!r || !md || (r->flags & base) != base)
+	if (!r || (r->flags & base) != base)
 		return 0;
 	if (o->need_fast && !(r->flags & TK_RF_FAST))
 		return 0;
@@ -79,13 +77,21 @@ int tk_path_usable(const struct tk_path_node *node, enum tk_path_role role,
 	case TK_PATH_MIDDLE:
 		return 1;
 	case TK_PATH_EXIT:
-		if (!is_exit(r) || (r->flags & TK_RF_MIDDLEONLY))
-			return 0;
-		return o->exit_port ?
-			       tk_policy_summary_allows(&md->p, o->exit_port) :
-			       !tk_policy_summary_rejects_all(&md->p);
+		return is_exit(r) && !(r->flags & TK_RF_MIDDLEONLY);
 	}
 	return 0;
+}
+
+int tk_path_usable(const struct tk_path_node *node, enum tk_path_role role,
+		   const struct tk_path_opts *o)
+{
+	const struct tk_microdesc *md = node->md;
+	if (!md || !tk_path_flags_ok(node->rt, role, o))
+		return 0;
+	if (role != TK_PATH_EXIT)
+		return 1;
+	return o->exit_port ? tk_policy_summary_allows(&md->p, o->exit_port) :
+			      !tk_policy_summary_rejects_all(&md->p);
 }
 
 uint64_t tk_path_weight(const struct tk_path_node *node,

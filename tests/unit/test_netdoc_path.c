@@ -285,6 +285,90 @@ static void test_rules(void)
 	(void)m2;
 }
 
+static void test_nodes(void)
+{
+	char err[2048];
+	size_t len, pos = 0;
+	char *doc = nd_load("consensus-microdesc.txt", &len);
+	struct tk_consensus *c = NULL;
+	struct tk_nodes t, t2;
+	tk_consensus_parse(doc, len, &c, err, sizeof err);
+	free(doc);
+	if (!tap_ok(c && tk_nodes_init(&t, c) == 0, "node table for the "
+		    "sample consensus"))
+		return;
+	struct tk_path_weights w;
+	struct tk_path_opts o;
+	tk_path_weights_init(&w, c);
+	tk_path_opts_init(&o);
+	o.enforce_distinct_subnets = 0;
+	uint8_t miss[8][32];
+	tap_eq_long((long)tk_nodes_missing(&t, miss, 8), 7,
+		    "empty table misses all seven microdescriptors");
+	tap_ok(memcmp(miss[0], c->routers[0].md_digest, 32) == 0,
+	       "missing digests are the m lines");
+	tap_ok(tk_nodes_path_fraction(&t, &w, &o) == 0.0,
+	       "no path possible without microdescriptors");
+
+	char *body = nd_load("microdescs.txt", &len);
+	struct tk_microdesc md;
+	const char *text;
+	size_t textlen;
+	int added = 0, r;
+	tk_microdesc_init(&md);
+	while ((r = tk_microdesc_next(body, len, &pos, &md, &text, &textlen,
+				      err, sizeof err)) != 0)
+		if (r > 0)
+			added += tk_nodes_add_md(&t, &md, err, sizeof err) == 1;
+	free(body);
+	tap_eq_long(added, 7, "all seven microdescriptors join the table");
+	tap_eq_long((long)tk_nodes_missing(&t, miss, 8), 0, "none missing");
+	tap_ok(tk_nodes_path_fraction(&t, &w, &o) == 1.0,
+	       "every path possible");
+
+	/* A microdescriptor no m line lists is refused with the reason. */
+	static const char stray[] =
+		"onion-key\n"
+		"ntor-onion-key AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8\n";
+	tk_microdesc_parse(stray, sizeof stray - 1, &md, err, sizeof err);
+	tap_ok(tk_nodes_add_md(&t, &md, err, sizeof err) < 0 &&
+		       strstr(err, "listed by no m line"),
+	       "stray microdescriptor refused: %s", err);
+
+	size_t out[3];
+	uint64_t seed = 99;
+	struct tk_path_rng rng = {splitmix, &seed};
+	tap_eq_long(tk_path_choose(t.node, t.n, &w, &o, -1, &rng, out, err,
+				   sizeof err),
+		    0, "path chosen from the node table");
+
+	/* A refreshed consensus (same documents here) adopts the old
+	 * table's microdescriptors instead of refetching them. */
+	tk_nodes_init(&t2, c);
+	tap_eq_long((long)tk_nodes_adopt(&t2, &t), 7,
+		    "new table adopts all seven");
+	tap_ok(t.n_have == 0 && t2.n_have == 7 &&
+		       tk_nodes_missing(&t2, miss, 8) == 0,
+	       "and the old one is left empty");
+
+	/* Only the exits' microdescriptors missing: no exit, no path. */
+	for (size_t i = 0; i < t2.n; i++)
+		if (c->routers[i].flags & TK_RF_EXIT) {
+			tk_microdesc_free(&t2.mds[i]);
+			t2.node[i].md = NULL;
+			t2.n_have--;
+		}
+	tap_ok(tk_nodes_path_fraction(&t2, &w, &o) == 0.0 &&
+		       tk_path_choose(t2.node, t2.n, &w, &o, -1, &rng, out, err,
+				      sizeof err) < 0 &&
+		       strstr(err, "no usable exit"),
+	       "without exit microdescriptors: fraction 0 and %s", err);
+	tk_microdesc_free(&md);
+	tk_nodes_free(&t);
+	tk_nodes_free(&t2);
+	tk_consensus_free(c);
+}
+
 static void test_samples(void)
 {
 	char err[2048];
@@ -361,6 +445,7 @@ int main(void)
 	test_weighting();
 	test_rules();
 	test_samples();
+	test_nodes();
 	reset();
 	return tap_done();
 }
