@@ -479,6 +479,188 @@ static void test_microdescs(void)
 	tk_consensus_free(c);
 }
 
+/* Replaces the first `from` in text (a malloc'ed copy) with `to`. */
+static char *edit(const char *text, size_t len, const char *from,
+		  const char *to, size_t *outlen)
+{
+	const char *at = strstr(text, from);
+	if (!at)
+		return NULL;
+	size_t fl = strlen(from), tl = strlen(to), pre = (size_t)(at - text);
+	char *out = malloc(len - fl + tl + 1);
+	memcpy(out, text, pre);
+	memcpy(out + pre, to, tl);
+	memcpy(out + pre + tl, at + fl, len - pre - fl);
+	*outlen = len - fl + tl;
+	out[*outlen] = '\0';
+	return out;
+}
+
+/* Structural damage to a consensus: each edit must be refused by the
+ * parser with a reason naming the item at fault. */
+static void test_consensus_malformed(void)
+{
+	static const struct {
+		const char *from, *to, *why;
+	} cases[] = {
+		{"network-status-version 3 microdesc",
+		 "network-status-version 2 microdesc", "is not 3"},
+		{"network-status-version", "x\nnetwork-status-version",
+		 "not a network status document"},
+		{"vote-status consensus", "vote-status vote",
+		 "vote-status is not 'consensus'"},
+		{"consensus-method 35\n", "consensus-method 35\nconsensus-method 35\n",
+		 "consensus-method appears twice"},
+		{"consensus-method 35", "consensus-method x",
+		 "bad consensus-method"},
+		{"valid-until 2026-11-27 06:33:40\n", "", "no valid-until line"},
+		{"valid-after 2026-11-27 06:33:00", "valid-after 2026-11-27 06:34:00",
+		 "not in order"},
+		{"fresh-until 2026-11-27 06:33:20", "fresh-until 2026-11-27",
+		 "fresh-until wants YYYY-MM-DD HH:MM:SS"},
+		{"voting-delay 4 4", "voting-delay 4", "bad voting-delay"},
+		{"known-flags Authority Exit Fast Guard HSDir NoEdConsensus Running "
+		 "Stable StaleDesc Sybil V2Dir Valid\n", "", "no known-flags line"},
+		{"Relay=2-4\nrecommended-relay", "Relay=2-x\nrecommended-relay",
+		 "malformed protocol list"},
+		{"dir-source tnauth1 08B14E4205D3CB4C8B0EC49B77757E31F7CA0988 "
+		 "127.0.0.1 127.0.0.1", "dir-source tnauth1 08B14E4205D3CB4C8B0EC49B"
+		 "77757E31F7CA0988 127.0.0.1 300.0.0.1", "malformed dir-source"},
+		{"vote-digest D70FD35A1D34ED9FE6F77D8D389F3259DFA1C841\n",
+		 "vote-digest D70FD35A1D34ED9FE6F77D8D389F3259DFA1C841\n"
+		 "voting-delay 4 4\n", "voting-delay outside the preamble"},
+		{"r tnexit0 CoLJaodz+uei6wSHuzvATJ/8rVM",
+		 "r tnexit0 CoLJaodz+uei6wSHuzvATJ/8rV", "identity of tnexit0"},
+		{"r tnexit0 CoLJaodz+uei6wSHuzvATJ/8rVM 2038-01-01 00:00:00 "
+		 "127.0.0.1 15105 0", "r tnexit0 CoLJaodz+uei6wSHuzvATJ/8rVM "
+		 "2038-01-01 00:00:00 127.0.0.1 0 0", "bad date, address or port"},
+		{"r tnexit0 CoLJ", "r tnexit0_ CoLJ", "bad nickname"},
+		{"r tnexit0 CoLJaodz+uei6wSHuzvATJ/8rVM", "r tnexit0 "
+		 "zzLJaodz+uei6wSHuzvATJ/8rVM", "out of identity order"},
+		{"m KpkeA+VuavyaC4MihG9fj1OvaIMpAzF4KuIJ6tZ0SnQ\n", "",
+		 "router tnexit0 has no m line"},
+		{"m KpkeA+VuavyaC4MihG9fj1OvaIMpAzF4KuIJ6tZ0SnQ",
+		 "m KpkeA+VuavyaC4MihG9fj1OvaIMpAzF4KuIJ6tZ0S",
+		 "not a base64 SHA-256 digest"},
+		{"s Exit Fast Guard HSDir Running Stable V2Dir Valid\n",
+		 "s Exit Fast Guard HSDir Running Stable V2Dir Valid\ns Exit\n",
+		 "s appears twice"},
+		{"w Bandwidth=94 ", "w Bandwidth=-94 ", "malformed w line"},
+		{"pr Conflux=1 ", "pr Conflux=1, ", "malformed pr line"},
+		{"directory-footer\n", "directory-footer\na [::1]:1\n",
+		 "a outside the router section"},
+		{"bandwidth-weights Wbd=0", "bandwidth-weights Wbd", "malformed "
+		 "bandwidth-weights entry"},
+		{"directory-signature sha256 08B14E4205D3CB4C8B0EC49B77757E31F7CA0988 "
+		 "D22C403668F549FA3AFABAE85D18BD7D05E6DA45",
+		 "directory-signature sha256 08B14E4205D3CB4C8B0EC49B77757E31F7CA0988",
+		 "malformed directory-signature"},
+		{"-----END SIGNATURE-----\ndirectory-signature sha256 66",
+		 "-----END SIGNATURE-----\nextra-item\ndirectory-signature sha256 66",
+		 "extra-item after the signatures"},
+		{"-----BEGIN SIGNATURE-----\npuzc", "-----BEGIN SIGNATURE-----\npuz*",
+		 "non-base64"},
+	};
+	size_t len;
+	char *doc = nd_load("consensus-microdesc.txt", &len);
+	char err[1024];
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		size_t elen;
+		char *bad = edit(doc, len, cases[i].from, cases[i].to, &elen);
+		struct tk_consensus *c = NULL;
+		err[0] = '\0';
+		if (!bad) {
+			tap_ok(0, "edit %zu: '%.30s' not found", i,
+			       cases[i].from);
+			continue;
+		}
+		int r = tk_consensus_parse(bad, elen, &c, err, sizeof err);
+		tap_ok(r < 0 && c == NULL && contains(err, cases[i].why),
+		       "malformed consensus %zu refused: %s", i, err);
+		tk_consensus_free(c);
+		free(bad);
+	}
+	/* A signature object bigger than any RSA signature. */
+	size_t elen;
+	char *big = edit(doc, len, "-----BEGIN SIGNATURE-----\npuzc",
+			 "-----BEGIN SIGNATURE-----\n"
+			 "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n"
+			 "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n"
+			 "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n"
+			 "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n"
+			 "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n"
+			 "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n"
+			 "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n"
+			 "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n"
+			 "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n"
+			 "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n"
+			 "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n"
+			 "puzc", &elen);
+	struct tk_consensus *c = NULL;
+	tap_ok(tk_consensus_parse(big, elen, &c, err, sizeof err) < 0 &&
+		       contains(err, "at most 512 bytes"),
+	       "oversized signature object refused: %s", err);
+	free(big);
+	free(doc);
+}
+
+/* Structural damage to a key certificate. */
+static void test_certs_malformed(void)
+{
+	static const struct {
+		const char *from, *to, *why;
+	} cases[] = {
+		{"dir-key-certificate-version 3", "dir-key-certificate-version 4",
+		 "not a version 3"},
+		{"fingerprint 66073B891425BB39A2A7BA4251D709847F0A1B53\n", "",
+		 "no fingerprint line"},
+		{"fingerprint 66073B891425BB39A2A7BA4251D709847F0A1B53",
+		 "fingerprint 66073B891425BB39A2A7BA4251D709847F0A1B5",
+		 "fingerprint is not 40 hex digits"},
+		{"dir-key-expires 2027-11-27 06:30:33",
+		 "dir-key-expires 2025-11-27 06:30:33", "not after"},
+		{"dir-key-published 2026-11-27 06:30:33\n",
+		 "dir-key-published 2026-11-27 06:30:33\n"
+		 "dir-key-published 2026-11-27 06:30:33\n", "appears twice"},
+		{"dir-identity-key\n-----BEGIN RSA PUBLIC KEY-----\nMIIB",
+		 "dir-identity-key\n-----BEGIN RSA PUBLIC KEY-----\nAIIB",
+		 "dir-identity-key is not a valid RSA key"},
+		{"dir-signing-key\n", "dir-signing-key\n-----BEGIN FOO-----\nAAAA\n"
+		 "-----END FOO-----\nsome-item\n",
+		 "dir-signing-key has no RSA PUBLIC KEY object"},
+		{"dir-key-certification\n-----BEGIN SIGNATURE-----\nnMBH",
+		 "dir-key-certification\n-----BEGIN SIGNATURE-----\nn",
+		 "dir-key-certification has no valid SIGNATURE"},
+		{"dir-key-published 2026-11-27 06:30:33",
+		 "dir-key-published 2026-11-27T06:30:33", "wants YYYY-MM-DD"},
+	};
+	size_t len;
+	char *doc = nd_load("authority-certs.txt", &len);
+	char err[TK_NETDOC_ERRLEN];
+	/* Only the first certificate is damaged and parsed. */
+	char *second = strstr(doc + 1, "dir-key-certificate-version");
+	len = (size_t)(second - doc);
+	doc[len] = '\0';
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		size_t elen, used;
+		char *bad = edit(doc, len, cases[i].from, cases[i].to, &elen);
+		struct tk_authcert c;
+		tk_authcert_init(&c);
+		if (!bad) {
+			tap_ok(0, "cert edit %zu: '%.30s' not found", i,
+			       cases[i].from);
+			continue;
+		}
+		err[0] = '\0';
+		int r = tk_authcert_parse(bad, elen, &used, &c, err, sizeof err);
+		tap_ok(r < 0 && contains(err, cases[i].why),
+		       "malformed certificate %zu refused: %s", i, err);
+		tk_authcert_free(&c);
+		free(bad);
+	}
+	free(doc);
+}
+
 /* A second run, fetched with curl from a running tornet's DirPort: the
  * consensus carries params, and the microdescriptors are the raw
  * /tor/micro/d/ response (no annotations). */
@@ -552,6 +734,8 @@ int main(void)
 	test_consensus();
 	test_microdescs();
 	test_run2();
+	test_consensus_malformed();
+	test_certs_malformed();
 	for (size_t i = 0; i < n_certs; i++)
 		tk_authcert_free(&certs[i]);
 	return tap_done();
