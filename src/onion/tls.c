@@ -17,12 +17,8 @@ enum tls_state {
 struct tk_tls {
 	uv_tcp_t tcp;
 	uv_connect_t connect_req;
-	uv_timer_t kick; /* resumes plaintext delivery after a pause */
 	tk_tls_engine *eng;
 	enum tls_state state;
-	int paused;
-	int draining;
-	int handles_open;
 	tk_tls_connect_cb connect_cb;
 	tk_tls_read_cb read_cb;
 	tk_tls_close_cb close_cb;
@@ -113,14 +109,12 @@ static void step_handshake(tk_tls *t)
 		drain(t); /* application data may have come with Finished */
 }
 
-/* Delivers every plaintext byte the engine can produce now. */
+/* Delivers every plaintext byte the engine can produce now. Flow
+ * control is Tor's business (SENDME windows), not the socket's. */
 static void drain(tk_tls *t)
 {
 	uint8_t buf[16384];
-	if (t->draining)
-		return; /* a callback resumed us; the outer loop goes on */
-	t->draining = 1;
-	while (t->state == TLS_OPEN && !t->paused) {
+	while (t->state == TLS_OPEN) {
 		ssize_t n = tk_tls_engine_read(t->eng, buf, sizeof buf);
 		int frc = flush(t); /* reads may answer renegotiation etc. */
 		if (frc < 0) {
@@ -135,7 +129,6 @@ static void drain(tk_tls *t)
 			break;
 		fail(t, n == TK_TLS_CLOSED ? UV_EOF : (int)n);
 	}
-	t->draining = 0;
 }
 
 static void on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *b)
@@ -190,13 +183,6 @@ static void on_connect(uv_connect_t *req, int status)
 	step_handshake(t);
 }
 
-static void on_kick(uv_timer_t *h)
-{
-	tk_tls *t = h->data;
-	if (t->state == TLS_OPEN)
-		drain(t);
-}
-
 int tk_tls_connect(uv_loop_t *loop, const struct sockaddr *addr,
 		   const char *sni, tk_tls_connect_cb connect_cb,
 		   tk_tls_read_cb read_cb, void *arg, tk_tls **out)
@@ -220,20 +206,14 @@ int tk_tls_connect(uv_loop_t *loop, const struct sockaddr *addr,
 		free(t);
 		return rc;
 	}
-	t->handles_open = 1;
 	t->tcp.data = t;
 	t->connect_cb = connect_cb;
 	t->read_cb = read_cb;
 	t->arg = arg;
 	t->state = TLS_CONNECTING;
-	rc = uv_timer_init(loop, &t->kick);
-	if (rc == 0) {
-		t->handles_open++;
-		t->kick.data = t;
-		uv_tcp_nodelay(&t->tcp, 1);
-		t->connect_req.data = t;
-		rc = uv_tcp_connect(&t->connect_req, &t->tcp, addr, on_connect);
-	}
+	uv_tcp_nodelay(&t->tcp, 1);
+	t->connect_req.data = t;
+	rc = uv_tcp_connect(&t->connect_req, &t->tcp, addr, on_connect);
 	if (rc < 0) {
 		t->state = TLS_DEAD;
 		tk_tls_close(t, NULL);
@@ -257,30 +237,6 @@ int tk_tls_write(tk_tls *t, const uint8_t *data, size_t len)
 size_t tk_tls_write_queue_size(const tk_tls *t)
 {
 	return uv_stream_get_write_queue_size((const uv_stream_t *)&t->tcp);
-}
-
-int tk_tls_read_pause(tk_tls *t)
-{
-	if (t->state != TLS_OPEN)
-		return TK_TLS_ESTATE;
-	t->paused = 1;
-	return uv_read_stop((uv_stream_t *)&t->tcp);
-}
-
-int tk_tls_read_resume(tk_tls *t)
-{
-	int rc;
-	if (t->state != TLS_OPEN)
-		return TK_TLS_ESTATE;
-	if (!t->paused)
-		return 0;
-	t->paused = 0;
-	rc = uv_read_start((uv_stream_t *)&t->tcp, on_alloc, on_read);
-	if (rc < 0)
-		return rc;
-	/* Plaintext may already sit in the engine: deliver it from the loop,
-	 * not from inside this call. */
-	return uv_timer_start(&t->kick, on_kick, 0, 0);
 }
 
 const uint8_t *tk_tls_peer_cert(const tk_tls *t, size_t *len)
@@ -318,8 +274,6 @@ int tk_tls_peername(const tk_tls *t, struct sockaddr_storage *ss)
 static void on_handle_closed(uv_handle_t *h)
 {
 	tk_tls *t = h->data;
-	if (--t->handles_open > 0)
-		return;
 	if (t->close_cb)
 		t->close_cb(t, t->arg);
 	tk_tls_engine_free(t->eng);
@@ -338,8 +292,6 @@ void tk_tls_close(tk_tls *t, tk_tls_close_cb close_cb)
 	t->state = TLS_CLOSING;
 	t->close_cb = close_cb;
 	uv_close((uv_handle_t *)&t->tcp, on_handle_closed);
-	if (t->handles_open > 1)
-		uv_close((uv_handle_t *)&t->kick, on_handle_closed);
 }
 
 const char *tk_tls_strerror(int status)

@@ -51,10 +51,6 @@ int tk_tls_write(tk_tls *t, const uint8_t *data, size_t len);
  * back-pressure above TLS with it. */
 size_t tk_tls_write_queue_size(const tk_tls *t);
 
-/* Stops and restarts delivery of read_cb (back-pressure from above). */
-int tk_tls_read_pause(tk_tls *t);
-int tk_tls_read_resume(tk_tls *t);
-
 /* After a successful connect: the peer certificate as DER (valid until
  * close), the protocol version and cipher suite names. */
 const uint8_t *tk_tls_peer_cert(const tk_tls *t, size_t *len);

@@ -371,6 +371,10 @@ static void on_relay_cell(fake_relay *fr, const uint8_t *cellp)
 	switch (h.cmd) {
 	case TK_RELAY_BEGIN_DIR:
 		fr->stream_id = h.stream_id;
+		if (fr->opts.close_on_begin_dir) {
+			close_conn(fr);
+			return;
+		}
 		if (fr->opts.end_before_connected) {
 			uint8_t r = 14;
 			send_relay(fr, TK_RELAY_END, h.stream_id, &r, 1);
@@ -406,6 +410,10 @@ static void on_create_fast(fake_relay *fr, uint32_t circ, const uint8_t *x)
 	fr->circ_id = circ;
 	if (fr->opts.create == FR_CREATE_SILENT)
 		return;
+	if (fr->opts.create == FR_CREATE_CLOSE) {
+		close_conn(fr);
+		return;
+	}
 	if (fr->opts.create == FR_CREATE_DESTROY) {
 		uint8_t reason = 5;
 		send_fixed(fr, circ, TK_CELL_DESTROY, &reason, 1);
@@ -455,6 +463,10 @@ static void on_cells(fake_relay *fr)
 				tk_netinfo_parse(v.payload, v.payload_len, &ni) ==
 				TK_CELL_OK;
 			fr->seen.netinfo_time = ni.time;
+			if (fr->opts.close_after_netinfo) {
+				close_conn(fr);
+				return;
+			}
 			break;
 		}
 		case TK_CELL_CREATE_FAST:

@@ -24,6 +24,7 @@ enum fr_create {
 	FR_CREATE_DESTROY, /* answer CREATE_FAST with DESTROY */
 	FR_CREATE_BAD_KH,  /* CREATED_FAST with a wrong key hash */
 	FR_CREATE_SILENT,
+	FR_CREATE_CLOSE,   /* hang up on CREATE_FAST */
 };
 
 struct fr_opts {
@@ -35,6 +36,8 @@ struct fr_opts {
 	int padding;           /* interleave PADDING/VPADDING cells */
 	int oversized;         /* send a cell whose length runs past EOF */
 	int end_before_connected; /* refuse BEGIN_DIR with END NOTDIRECTORY */
+	int close_on_begin_dir;   /* hang up when BEGIN_DIR arrives */
+	int close_after_netinfo;  /* hang up once the client's NETINFO is in */
 	const char *body;      /* directory response body (default "hello") */
 	size_t body_len;
 };

@@ -11,7 +11,7 @@
 #include "onion/crypto.h"
 #include "onion/dirclient.h"
 
-enum step { STEP_CHANNEL, STEP_CIRCUIT, STEP_FETCH };
+enum step { STEP_CHANNEL, STEP_CIRCUIT, STEP_FETCH, STEP_IDLE };
 
 struct run {
 	/* inputs */
@@ -21,6 +21,7 @@ struct run {
 	unsigned chan_timeout, circ_timeout;
 	/* outputs */
 	int chan_status, circ_status, dir_status;
+	int chan_lost;
 	int http_status;
 	char errmsg[300];
 	char *body;
@@ -102,6 +103,8 @@ static void on_open(tk_channel *ch, int status, void *arg)
 		finish(r);
 		return;
 	}
+	if (r->upto == STEP_IDLE)
+		return; /* keep the channel open until the relay drops it */
 	r->circ_status = tk_circuit_create_fast(ch, r->circ_timeout, on_built,
 						on_lost_circ, r, &r->circ);
 	if (r->circ_status < 0)
@@ -111,8 +114,8 @@ static void on_open(tk_channel *ch, int status, void *arg)
 static void on_lost(tk_channel *ch, int status, void *arg)
 {
 	struct run *r = arg;
-	(void)status;
 	(void)ch;
+	r->chan_lost = status;
 	finish(r);
 }
 
@@ -221,6 +224,16 @@ static void test_handshake_failures(void)
 	}
 }
 
+static void test_lost(void)
+{
+	struct run r = {.fr = {.close_after_netinfo = 1,
+			       .close_after_cells = -1},
+			.upto = STEP_IDLE};
+	run(&r);
+	tap_eq_long(r.chan_status, 0, "channel opened");
+	tap_eq_long(r.chan_lost, UV_EOF, "relay hangs up later: lost_cb(EOF)");
+}
+
 static void test_timeout(void)
 {
 	struct run r = {.fr = {.silent = 1, .close_after_cells = -1},
@@ -312,6 +325,26 @@ static void test_circuit_failures(void)
 	tap_eq_long(r4.dir_status, TK_DIR_EREFUSED, "BEGIN_DIR refused");
 	tap_ok(strstr(r4.errmsg, "NOTDIRECTORY") != NULL, "message: %s",
 	       r4.errmsg);
+
+	struct run r5 = {.fr = {.create = FR_CREATE_CLOSE,
+				.close_after_cells = -1},
+			 .upto = STEP_CIRCUIT};
+	run(&r5);
+	tap_eq_long(r5.circ_status, UV_EOF,
+		    "relay hangs up during CREATE_FAST: circuit told");
+	tap_ok(strstr(r5.errmsg, "channel to the relay went away") != NULL,
+	       "message: %s", r5.errmsg);
+	/* The circuit's callback closed the channel: no lost_cb after that. */
+	tap_eq_long(r5.chan_lost, 0, "no channel callback after our close");
+
+	struct run r6 = {.fr = {.close_on_begin_dir = 1,
+				.close_after_cells = -1},
+			 .upto = STEP_FETCH};
+	run(&r6);
+	tap_eq_long(r6.dir_status, UV_EOF,
+		    "relay hangs up during BEGIN_DIR: request fails");
+	tap_ok(strstr(r6.errmsg, "circuit went away") != NULL, "message: %s",
+	       r6.errmsg);
 }
 
 int main(void)
@@ -321,6 +354,7 @@ int main(void)
 	test_wrong_identity();
 	test_handshake_failures();
 	test_timeout();
+	test_lost();
 	test_padding();
 	test_fetch();
 	test_big_fetch();
