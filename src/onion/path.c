@@ -129,8 +129,12 @@ int tk_path_conflict(const struct tk_path_node *a,
 {
 	if (memcmp(a->rt->rsa_id, b->rt->rsa_id, 20) == 0)
 		return 1;
+	/* Tor's EnforceDistinctSubnets: IPv4 /16, and IPv6 /32 for relays
+	 * that have an IPv6 ORPort. */
 	if (o->enforce_distinct_subnets &&
-	    (a->rt->ipv4 >> 16) == (b->rt->ipv4 >> 16))
+	    ((a->rt->ipv4 >> 16) == (b->rt->ipv4 >> 16) ||
+	     (a->rt->has_ipv6 && b->rt->has_ipv6 &&
+	      memcmp(a->rt->ipv6, b->rt->ipv6, 4) == 0)))
 		return 1;
 	if (a->md && b->md &&
 	    tk_microdesc_same_family(a->md, a->rt->rsa_id, b->md,

@@ -8,7 +8,7 @@
  * position with the consensus weights (Wgg/Wgd/Wgm, Wmg/Wmm/Wme/Wmd,
  * Wee/Weg/Wem/Wed), uniformly when every candidate weighs zero (fresh
  * test networks list Bandwidth=0). No relay twice, no two of one family,
- * and (when enforced) no two in one IPv4 /16. */
+ * and (when enforced) no two in one IPv4 /16 or IPv6 /32. */
 #ifndef TK_ONION_PATH_H
 #define TK_ONION_PATH_H
 
@@ -70,7 +70,7 @@ uint64_t tk_path_weight(const struct tk_path_node *node,
 			enum tk_path_role role, const struct tk_path_weights *w);
 
 /* 1 if a and b may not share a path: same relay, same family, or (when
- * enforced) same /16. */
+ * enforced) same IPv4 /16 or IPv6 /32. */
 int tk_path_conflict(const struct tk_path_node *a,
 		     const struct tk_path_node *b,
 		     const struct tk_path_opts *o);

@@ -282,6 +282,18 @@ static void test_rules(void)
 	tap_eq_long(tk_path_choose(nodes, nn, &w, &o, -1, &rng, out, err,
 				   sizeof err),
 		    0, "and a path without it");
+
+	/* IPv6 /32: distinct IPv4 /16s but one IPv6 /32 conflict. */
+	struct tk_path_node *a = &nodes[g1], *b = &nodes[m1];
+	rts[g1].ipv4 = IP(10, 1, 0, 1);
+	rts[m1].ipv4 = IP(10, 2, 0, 1);
+	rts[g1].has_ipv6 = rts[m1].has_ipv6 = 1;
+	memcpy(rts[g1].ipv6, "\x20\x01\x0d\xb8\0\1", 6);
+	memcpy(rts[m1].ipv6, "\x20\x01\x0d\xb8\0\2", 6);
+	o.enforce_distinct_subnets = 1;
+	tap_ok(tk_path_conflict(a, b, &o), "same IPv6 /32 conflicts");
+	rts[m1].ipv6[3] = 0xb9;
+	tap_ok(!tk_path_conflict(a, b, &o), "different IPv6 /32 does not");
 	(void)m2;
 }
 
