@@ -285,6 +285,12 @@ static struct row rows[] = {
 	/* ---- derived from Tor's code (D-*): the codec half */
 	{"D-11", NULL, "05 01 00 | 05 f0 00 03 07 31 2e 32 2e 33 2e 34 00 00", 0,
 	 DONE, "05 00", 17, R, "1.2.3.4", 0, NULL, NULL, NULL, NULL},
+	{"D-12", NULL,
+	 "05 01 00 | 05 f0 00 03 0d 65 78 61 6d 70 6c 65 2e 6f 6e 69 6f 6e 00 "
+	 "00",
+	 0, DONE, "05 00", 23, R, "example.onion", 0, NULL, NULL, NULL,
+	 "the parser accepts it, as Tor's does; the daemon answers with the "
+	 "RESOLVE error (test_socks_reply D-12)"},
 	{"D-13", NULL,
 	 "05 01 00 | 05 01 00 03 0b 65 78 61 6d 70 6c 65 2e 63 6f 6d 00 00", 0,
 	 DONE, "05 00", 21, C, "example.com", 0, NULL, NULL, NULL,
