@@ -29,6 +29,11 @@ void tk_microdesc_free(struct tk_microdesc *md)
 	tk_microdesc_init(md);
 }
 
+static int cmp_id(const void *a, const void *b)
+{
+	return memcmp(a, b, 20);
+}
+
 static int parse_family(struct tk_microdesc *md,
 			const struct tk_netdoc_item *it, char *err,
 			size_t errlen)
@@ -54,6 +59,9 @@ static int parse_family(struct tk_microdesc *md,
 					     a.p);
 		n++;
 	}
+	/* Sorted so that "does a list b" is a binary search: path selection
+	 * asks it for every candidate, and big families list hundreds. */
+	qsort(md->family, n, sizeof *md->family, cmp_id);
 	md->n_family = n;
 	return 0;
 }
@@ -244,10 +252,9 @@ int tk_microdesc_digest_is(const struct tk_microdesc *md,
 
 static int lists(const struct tk_microdesc *md, const uint8_t id[20])
 {
-	for (size_t i = 0; i < md->n_family; i++)
-		if (memcmp(md->family[i], id, 20) == 0)
-			return 1;
-	return 0;
+	return md->n_family &&
+	       bsearch(id, md->family, md->n_family, sizeof *md->family,
+		       cmp_id) != NULL;
 }
 
 int tk_microdesc_same_family(const struct tk_microdesc *a,

@@ -19,7 +19,8 @@ struct tk_microdesc {
 	uint8_t ed25519_id[32];
 	int has_tap_key;		/* onion-key carried an RSA key */
 	/* "family": RSA identities of the relays listed as $HEX (nickname
-	 * entries cannot be matched to relays safely and are dropped). */
+	 * entries cannot be matched to relays safely and are dropped),
+	 * sorted. */
 	size_t n_family;
 	uint8_t (*family)[20];
 	/* "family-ids": opaque family identifiers (e.g. "ed25519:..."),
