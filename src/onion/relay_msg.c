@@ -485,6 +485,29 @@ badlen:
 	return TK_RELAY_ELEN;
 }
 
+const tk_resolved_answer *tk_relay_resolved_pick(const tk_relay_resolved *r,
+						 int ptr, int ipv4_ok,
+						 int ipv6_ok, int prefer_ipv6)
+{
+	const tk_resolved_answer *v4 = NULL, *v6 = NULL;
+	if (r->error)
+		return NULL; /* only errors (an address would clear it) */
+	for (size_t i = 0; i < r->n; i++) {
+		const tk_resolved_answer *a = &r->ans[i];
+		if (ptr && a->type == TK_RESOLVED_HOSTNAME)
+			return a;
+		if (a->type == TK_RESOLVED_IPV4 && ipv4_ok && !v4)
+			v4 = a;
+		if (a->type == TK_RESOLVED_IPV6 && ipv6_ok && !v6)
+			v6 = a;
+	}
+	if (ptr)
+		return NULL;
+	if (prefer_ipv6)
+		return v6 ? v6 : v4;
+	return v4 ? v4 : v6;
+}
+
 int tk_relay_resolved_append(uint8_t type, const void *value, size_t vlen,
 			     uint32_t ttl, uint8_t *out, size_t *used,
 			     size_t cap)

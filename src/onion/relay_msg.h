@@ -185,6 +185,14 @@ typedef struct tk_relay_resolved {
  * answers). */
 int tk_relay_resolved_decode(const uint8_t *body, size_t len,
 			     tk_relay_resolved *out);
+/* The answer C tor hands its SOCKS client (connection_ap_handshake_socks_
+ * got_resolved_cell): for a PTR lookup the first hostname; otherwise the
+ * first address of an allowed family, IPv4 before IPv6 unless
+ * prefer_ipv6. NULL when there is none: then r->error says why (0 means
+ * "no usable answer", which Tor reports as a non-transient error). */
+const tk_resolved_answer *tk_relay_resolved_pick(const tk_relay_resolved *r,
+						 int ptr, int ipv4_ok,
+						 int ipv6_ok, int prefer_ipv6);
 /* Appends one answer to a RESOLVED body being built in out[*used..cap). */
 int tk_relay_resolved_append(uint8_t type, const void *value, size_t vlen,
 			     uint32_t ttl, uint8_t *out, size_t *used,

@@ -24,7 +24,24 @@
  * (remote END, local protocol error, circuit gone), or for lookups
  * `resolved` or `closed`. A handle is valid until its terminal callback
  * returns or tk_stream_close() returns. Callbacks may call any function
- * here (write, close, open new streams) except tk_stream_table_free(). */
+ * here (write, close, open new streams) except tk_stream_table_free().
+ *
+ * Wiring on a built circuit (tests/unit/test_stream_tor1.c does exactly
+ * this against a simulated exit):
+ *   ops.send          tk_relay_payload_build + tk_relay_crypt_seal to the
+ *                     exit hop; for DATA tk_circ_flow_data_sent(exit, tag)
+ *                     (or tk_circuit_send(c, -1, ...), which does both)
+ *   ops.circ_can_package  tk_circ_flow_can_package(exit)
+ *   a cell comes in   tk_relay_crypt_open, tk_relay_header_parse; DATA
+ *                     first to tk_circ_flow_data_received (send the SENDME
+ *                     it writes, stream 0, to that hop); stream 0 SENDME to
+ *                     tk_circ_flow_sendme_received, then
+ *                     tk_stream_table_circ_writable(); stream != 0 to
+ *                     tk_stream_table_deliver() (TK_STREAM_EPROTO: destroy)
+ *   DESTROY, TRUNCATED, channel lost: tk_stream_table_fail_all(t,
+ *                     TK_END_DESTROY)
+ *   ids               pass the circuit's id to tk_stream_begin() if it
+ *                     allocates them; ops.released says when to drop it. */
 #ifndef TK_ONION_STREAM_H
 #define TK_ONION_STREAM_H
 

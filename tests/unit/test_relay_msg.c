@@ -385,6 +385,34 @@ static void test_resolved(void)
 	tap_eq_long(tk_relay_resolved_decode(want, wl, &r), TK_RELAY_ETRUNC,
 		    "length past the end");
 
+	/* Which answer a SOCKS client gets. */
+	wl = unhex("00 0a 686f7374322e74657374 0000003c"
+		   " 06 10 20010db8000000000000000000000001 0000003c"
+		   " 04 04 0a010203 0000003c 04 04 0a010204 0000003c");
+	const tk_resolved_answer *p;
+	tap_ok(tk_relay_resolved_decode(want, wl, &r) == 0 && r.n == 4,
+	       "mixed answers decode");
+	p = tk_relay_resolved_pick(&r, 0, 1, 1, 0);
+	tap_ok(p && p->type == 4 && p->addr.a[3] == 3,
+	       "pick: first IPv4 (not the earlier IPv6)");
+	p = tk_relay_resolved_pick(&r, 0, 1, 1, 1);
+	tap_ok(p && p->type == 6, "pick: IPv6 when preferred");
+	p = tk_relay_resolved_pick(&r, 0, 0, 1, 0);
+	tap_ok(p && p->type == 6, "pick: IPv6 when IPv4 not allowed");
+	p = tk_relay_resolved_pick(&r, 1, 1, 1, 0);
+	tap_ok(p && p->type == 0 && p->len == 10, "pick: PTR takes the name");
+	wl = unhex("04 04 0a010203 0000003c");
+	tk_relay_resolved_decode(want, wl, &r);
+	tap_ok(tk_relay_resolved_pick(&r, 1, 1, 1, 0) == NULL,
+	       "pick: PTR with only an address: none");
+	tap_ok(tk_relay_resolved_pick(&r, 0, 0, 1, 0) == NULL,
+	       "pick: only a disallowed family: none");
+	wl = unhex("F1 00 0000003c");
+	tk_relay_resolved_decode(want, wl, &r);
+	tap_ok(tk_relay_resolved_pick(&r, 0, 1, 1, 0) == NULL &&
+		       r.error == 0xF1,
+	       "pick: error answer: none, error F1");
+
 	/* 83 minimal answers fill 498 bytes exactly. */
 	used = 0;
 	int rc = 0;
