@@ -396,7 +396,15 @@ int tk_stream_set_backed_up(tk_stream_table *t, tk_stream *s, int on)
 	return rc;
 }
 
-int tk_stream_close(tk_stream_table *t, tk_stream *s, uint8_t reason)
+/* C tor (relay_send_end_cell_from_edge, connection_edge_end): "Never send
+ * the server an informative reason code". */
+static int send_end(tk_stream_table *t, uint16_t id)
+{
+	uint8_t body[1] = { TK_END_MISC };
+	return t->ops.send(t->ud, TK_RELAY_END, id, body, 1);
+}
+
+int tk_stream_close(tk_stream_table *t, tk_stream *s)
 {
 	if (s->state == TK_STREAM_CLOSED)
 		return TK_STREAM_ESTATE;
@@ -405,26 +413,22 @@ int tk_stream_close(tk_stream_table *t, tk_stream *s, uint8_t reason)
 	int was_begin = s->state == TK_STREAM_BEGIN_SENT;
 	/* The exit keeps no stream for a lookup, so there is nothing to
 	 * END; a late RESOLVED is absorbed by the half-closed entry. */
-	if (s->state != TK_STREAM_RESOLVE_SENT) {
-		uint8_t body[1] = { reason ? reason : TK_END_MISC };
-		if (t->ops.send(t->ud, TK_RELAY_END, s->id, body, 1) < 0)
-			rc = TK_STREAM_ESEND;
-	}
+	if (s->state != TK_STREAM_RESOLVE_SENT && send_end(t, s->id) < 0)
+		rc = TK_STREAM_ESEND;
 	unlink_stream(t, s);
 	half_add(t, s, was_begin);
 	leave(t);
 	return rc;
 }
 
-/* We end the stream because the exit broke the stream protocol: END
- * TORPROTOCOL to the exit, closed(remote = 0) to the owner. */
+/* We end the stream because the exit broke the stream protocol: END to
+ * the exit, closed(remote = 0, TORPROTOCOL) to the owner. */
 static void fail_stream(tk_stream_table *t, tk_stream *s)
 {
 	tk_relay_end e = { .reason = TK_END_TORPROTOCOL, .ttl = TK_TTL_NONE };
 	int was_begin = s->state == TK_STREAM_BEGIN_SENT;
 	if (s->state != TK_STREAM_RESOLVE_SENT) {
-		uint8_t body[1] = { TK_END_TORPROTOCOL };
-		(void)t->ops.send(t->ud, TK_RELAY_END, s->id, body, 1);
+		(void)send_end(t, s->id);
 		unlink_stream(t, s);
 		half_add(t, s, was_begin);
 	} else {

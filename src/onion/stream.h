@@ -105,8 +105,9 @@ typedef struct tk_stream_ops {
 	void (*resolved)(void *ud, tk_stream *s, const tk_relay_resolved *r);
 	/* Terminal. remote = 1: the exit sent END (end->reason as sent,
 	 * EXITPOLICY with its address); remote = 0: we ended it because the
-	 * exit broke the stream protocol (reason TORPROTOCOL, END already
-	 * sent) or the circuit is gone (tk_stream_table_fail_all's reason). */
+	 * exit broke the stream protocol (reason TORPROTOCOL; END MISC
+	 * already sent) or the circuit is gone (tk_stream_table_fail_all's
+	 * reason). */
 	void (*closed)(void *ud, tk_stream *s, int remote,
 		       const tk_relay_end *end);
 	/* Both windows are open again after tk_stream_write() took less
@@ -148,10 +149,10 @@ long tk_stream_write(tk_stream_table *t, tk_stream *s, const void *buf,
 		     size_t len);
 void tk_stream_set_optimistic(tk_stream *s, int on);
 
-/* Closes s: sends END with reason (0 = MISC, which C tor clients send
- * whatever the cause, so the exit learns nothing) unless it is a lookup,
- * keeps its id half-closed, frees s. No callback for s runs afterwards. */
-int tk_stream_close(tk_stream_table *t, tk_stream *s, uint8_t reason);
+/* Closes s: sends END unless it is a lookup, keeps its id half-closed,
+ * frees s. No callback for s runs afterwards. The END always says MISC:
+ * C tor never tells the exit why a client stream ends. */
+int tk_stream_close(tk_stream_table *t, tk_stream *s);
 
 /* Backpressure from the local reader: while backed up, stream SENDMEs are
  * withheld (the exit stops after 500 cells); clearing it sends the ones

@@ -87,7 +87,7 @@ static void f_data(void *ud, tk_stream *s, const uint8_t *p, size_t len)
 	if (F.close_next_in_cb) {
 		F.close_next_in_cb = 0;
 		forget(s);
-		tk_stream_close(F.t, s, 0);
+		tk_stream_close(F.t, s);
 	}
 }
 
@@ -184,7 +184,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		case 6:
 			if (s) {
 				forget(s);
-				tk_stream_close(F.t, s, arg);
+				tk_stream_close(F.t, s);
 			}
 			break;
 		case 7:

@@ -88,7 +88,7 @@ static void f_data(void *ud, tk_stream *s, const uint8_t *p, size_t len)
 	o.data_bytes += len;
 	if (o.close_in_data) {
 		o.close_in_data = 0;
-		tk_stream_close(o.t, s, 0);
+		tk_stream_close(o.t, s);
 	}
 }
 
@@ -196,7 +196,7 @@ static void test_ids(void)
 	tap_eq_long(tk_stream_begin(t, "x.example", 80, 0, 0x4242, NULL, &c), 0,
 		    "explicit free id used");
 	tap_eq_long(tk_stream_id(c), 0x4242, "it is 0x4242");
-	tk_stream_close(t, c, 0);
+	tk_stream_close(t, c);
 	tap_eq_long(tk_stream_begin(t, "x.example", 80, 0, 0x4242, NULL, &c),
 		    TK_STREAM_ENOID, "half-closed id still reserved");
 
@@ -308,9 +308,8 @@ static void test_connect_data(void)
 		       o.last_end.reason == TK_END_TORPROTOCOL,
 	       "exit overran the window: closed with TORPROTOCOL");
 	tap_ok(o.n_out == before + 1 && last_out()->cmd == TK_RELAY_END &&
-		       last_out()->len == 1 &&
-		       last_out()->body[0] == TK_END_TORPROTOCOL,
-	       "END TORPROTOCOL sent");
+		       last_out()->len == 1 && last_out()->body[0] == TK_END_MISC,
+	       "END sent, saying only MISC (as C tor clients do)");
 	tap_ok(tk_stream_table_live(t) == 0 &&
 		       tk_stream_table_half_closed(t) == 1,
 	       "stream gone, id half-closed");
@@ -350,7 +349,7 @@ static void test_end_and_half_closed(void)
 	id = tk_stream_id(s);
 	int closed0 = o.n_closed;
 	uint64_t dropped0 = tk_stream_table_dropped(t);
-	tap_eq_long(tk_stream_close(t, s, 0), 0, "close in BEGIN_SENT");
+	tap_eq_long(tk_stream_close(t, s), 0, "close in BEGIN_SENT");
 	tap_ok(last_out()->cmd == TK_RELAY_END && last_out()->id == id &&
 		       last_out()->body[0] == TK_END_MISC,
 	       "END MISC sent");
@@ -374,7 +373,7 @@ static void test_end_and_half_closed(void)
 	for (int i = 0; i < TK_STREAM_MAX_HALF + 50; i++) {
 		if (tk_stream_begin(t, "many.example", 80, 0, 0, NULL, &s) ==
 		    0)
-			tk_stream_close(t, s, 0);
+			tk_stream_close(t, s);
 	}
 	tap_eq_long((long)tk_stream_table_half_closed(t), TK_STREAM_MAX_HALF,
 		    "half-closed list capped");
@@ -437,7 +436,7 @@ static void test_lookups(void)
 	id = tk_stream_id(s);
 	before = o.n_out;
 	uint64_t d0 = tk_stream_table_dropped(t);
-	tk_stream_close(t, s, 0);
+	tk_stream_close(t, s);
 	tap_ok(o.n_out == before && tk_stream_table_half_closed(t) == 1,
 	       "lookup closed quietly, id reserved");
 	deliver(TK_RELAY_RESOLVED, id, "04 04 0a010203 0000003c");

@@ -340,7 +340,7 @@ int main(void)
 		       esf.deliver_window > 450,
 	       "stream SENDMEs kept both deliver windows open");
 
-	tap_eq_long(tk_stream_close(tbl, s, 0), 0, "close");
+	tap_eq_long(tk_stream_close(tbl, s), 0, "close");
 	while (pop(&to_exit, p))
 		exit_recv(p);
 	tap_ok(exit_ended && !closed, "exit got END MISC; no callback for us");
