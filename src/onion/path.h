@@ -94,7 +94,9 @@ int tk_path_choose(const struct tk_path_node *nodes, size_t n,
 
 /* The node table: a consensus joined with the microdescriptors its m
  * lines name, in the form tk_path_choose wants. It owns the
- * microdescriptors given to it; the consensus must outlive it. */
+ * microdescriptors given to it; the consensus must outlive it. On a new
+ * consensus: tk_nodes_init(new), tk_nodes_adopt(new, old), fetch
+ * tk_nodes_missing(new), then free the old table and old consensus. */
 struct tk_nodes {
 	const struct tk_consensus *c;
 	size_t n;			/* = c->n_routers */
