@@ -5,6 +5,9 @@
  *   tkonion fetch 'DirAuthority line' /tor/path
  *   tkonion fetch HOST:PORT FINGERPRINT /tor/path
  *       one-hop CREATE_FAST circuit, BEGIN_DIR, GET; body to stdout
+ *   -n NTORKEY: make the first hop with CREATE2 (ntor) instead
+ *   -x ADDR:PORT,FINGERPRINT,NTORKEY[,ED25519-ID] (repeatable): extend the
+ *       circuit to that relay (EXTEND2, ntor) before BEGIN_DIR
  *
  * Exit status: 0 success, 1 the relay or directory failed us (identity,
  * protocol, HTTP status other than 200), 2 usage, 3 could not connect,
@@ -37,6 +40,10 @@ static struct {
 	int verbose;
 	unsigned timeout_ms;
 	const char *out_path;
+	int use_ntor;
+	tk_circuit_hop_target first;
+	tk_circuit_hop_target ext[4];
+	int n_ext, n_extended;
 	/* results */
 	int exit_code;
 	tk_channel *ch;
@@ -48,11 +55,14 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: %s [-v] [-t MS] handshake HOST:PORT FINGERPRINT "
 		"[ED25519-ID]\n"
-		"       %s [-v] [-t MS] [-z] [-o FILE] fetch 'DirAuthority "
-		"line' /tor/path\n"
-		"       %s [-v] [-t MS] [-z] [-o FILE] fetch HOST:PORT "
-		"FINGERPRINT /tor/path\n"
+		"       %s [-v] [-t MS] [-z] [-o FILE] [-n KEY] [-x HOP]... "
+		"fetch 'DirAuthority line' /tor/path\n"
+		"       %s [-v] [-t MS] [-z] [-o FILE] [-n KEY] [-x HOP]... "
+		"fetch HOST:PORT FINGERPRINT /tor/path\n"
 		"  -t MS   handshake/request timeout in milliseconds\n"
+		"  -n KEY  first hop with CREATE2/ntor (base64 ntor-onion-key)\n"
+		"  -x ADDR:PORT,FP,NTORKEY[,ED25519-ID]  extend to that relay "
+		"first (repeatable)\n"
 		"  -z      ask for a deflate-compressed body\n"
 		"  -o FILE write the body to FILE instead of stdout\n"
 		"  -v      print the HTTP status and headers to stderr\n",
@@ -296,20 +306,68 @@ static void on_circ_lost(tk_circuit *c, int status, void *arg)
 	/* the pending request reports the failure */
 }
 
+static void start_fetch(tk_circuit *c);
+
+static void on_extended(tk_circuit *c, int status, void *arg)
+{
+	int rc;
+	(void)arg;
+	if (status < 0) {
+		fprintf(stderr, "%s: extending to hop %d: %s\n", progname,
+			tk_circuit_n_hops(c) + 1, tk_circuit_errmsg(c));
+		g.exit_code = exit_for(status);
+		tk_circuit_close(c);
+		g.circ = NULL;
+		tk_channel_close(g.ch, NULL);
+		g.ch = NULL;
+		return;
+	}
+	g.n_extended++;
+	if (g.verbose)
+		fprintf(stderr, "circuit extended to %d hops\n",
+			tk_circuit_n_hops(c));
+	if (g.n_extended < g.n_ext) {
+		rc = tk_circuit_extend(c, &g.ext[g.n_extended], g.timeout_ms,
+				       on_extended, NULL);
+		if (rc < 0)
+			on_extended(c, rc, NULL);
+		return;
+	}
+	start_fetch(c);
+}
+
 static void on_circ_built(tk_circuit *c, int status, void *arg)
 {
-	tk_dir_req *r;
 	int rc;
 	(void)arg;
 	if (status < 0) {
 		fprintf(stderr, "%s: circuit to %s: %s\n", progname, g.target_str,
 			tk_circuit_errmsg(c));
 		g.exit_code = exit_for(status);
-		goto out;
+		tk_circuit_close(c);
+		g.circ = NULL;
+		tk_channel_close(g.ch, NULL);
+		g.ch = NULL;
+		return;
 	}
 	if (g.verbose)
-		fprintf(stderr, "one-hop circuit %08x built with CREATE_FAST\n",
-			(unsigned)tk_circuit_id(c));
+		fprintf(stderr, "one-hop circuit %08x built with %s\n",
+			(unsigned)tk_circuit_id(c),
+			g.use_ntor ? "CREATE2 (ntor)" : "CREATE_FAST");
+	if (g.n_ext > 0) {
+		rc = tk_circuit_extend(c, &g.ext[0], g.timeout_ms, on_extended,
+				       NULL);
+		if (rc < 0)
+			on_extended(c, rc, NULL);
+		return;
+	}
+	start_fetch(c);
+}
+
+static void start_fetch(tk_circuit *c)
+{
+	tk_dir_req *r;
+	int rc;
 	rc = tk_dir_get(c, g.path, g.deflate, g.timeout_ms, on_dir_done, NULL,
 			&r);
 	if (rc == 0)
@@ -317,7 +375,6 @@ static void on_circ_built(tk_circuit *c, int status, void *arg)
 	fprintf(stderr, "%s: cannot request %s: %s\n", progname, g.path,
 		tk_dir_strerror(rc));
 	g.exit_code = rc == TK_DIR_EBADPATH ? 2 : 1;
-out:
 	tk_circuit_close(c);
 	g.circ = NULL;
 	tk_channel_close(g.ch, NULL);
@@ -356,8 +413,15 @@ static void on_open(tk_channel *ch, int status, void *arg)
 	}
 	if (g.verbose)
 		print_summary(stderr, tk_channel_get_info(ch));
-	rc = tk_circuit_create_fast(ch, g.timeout_ms, on_circ_built,
-				    on_circ_lost, NULL, &g.circ);
+	if (g.use_ntor) {
+		memcpy(g.first.rsa_id, g.target.rsa_id, 20);
+		rc = tk_circuit_create_ntor(ch, &g.first, g.timeout_ms,
+					    on_circ_built, on_circ_lost, NULL,
+					    &g.circ);
+	} else {
+		rc = tk_circuit_create_fast(ch, g.timeout_ms, on_circ_built,
+					    on_circ_lost, NULL, &g.circ);
+	}
 	if (rc < 0) {
 		fprintf(stderr, "%s: cannot start a circuit: %s\n", progname,
 			tk_circuit_strerror(rc));
@@ -367,6 +431,33 @@ static void on_open(tk_channel *ch, int status, void *arg)
 	}
 }
 
+static int parse_key32(const char *b64, uint8_t out[32])
+{
+	return tk_base64_decode(b64, strlen(b64), out, 32) == 32 ? 0 : -1;
+}
+
+/* ADDR:PORT,FINGERPRINT,NTORKEY[,ED25519-ID] */
+static int parse_ext(const char *arg, tk_circuit_hop_target *t)
+{
+	char buf[300], *f[4], *save = NULL;
+	int n = 0;
+	if (strlen(arg) >= sizeof buf)
+		return -1;
+	strcpy(buf, arg);
+	for (char *p = strtok_r(buf, ",", &save); p && n < 4;
+	     p = strtok_r(NULL, ",", &save))
+		f[n++] = p;
+	if (n < 3 || parse_hostport(f[0], &t->addr) != 0 ||
+	    parse_fp(f[1], t->rsa_id) != 0 || parse_key32(f[2], t->ntor_key) != 0)
+		return -1;
+	if (n == 4) {
+		if (parse_key32(f[3], t->ed_id) != 0)
+			return -1;
+		t->has_ed_id = 1;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	uv_loop_t *loop;
@@ -374,8 +465,28 @@ int main(int argc, char **argv)
 	char err[160];
 
 	g.exit_code = -1;
-	while ((opt = getopt(argc, argv, "vzt:o:h")) != -1) {
+	while ((opt = getopt(argc, argv, "vzt:o:n:x:h")) != -1) {
 		switch (opt) {
+		case 'n':
+			if (parse_key32(optarg, g.first.ntor_key) != 0) {
+				fprintf(stderr, "%s: bad ntor key \"%s\": want "
+						"base64 of 32 bytes\n",
+					progname, optarg);
+				return 2;
+			}
+			g.use_ntor = 1;
+			break;
+		case 'x':
+			if (g.n_ext == 4 || parse_ext(optarg, &g.ext[g.n_ext]) != 0) {
+				fprintf(stderr,
+					"%s: bad -x \"%s\": want ADDR:PORT,"
+					"FINGERPRINT,NTORKEY[,ED25519-ID] (at "
+					"most 4)\n",
+					progname, optarg);
+				return 2;
+			}
+			g.n_ext++;
+			break;
 		case 'v':
 			g.verbose = 1;
 			break;

@@ -2,6 +2,7 @@
  * circuit-level SENDMEs, stream dispatch. */
 #include "onion/circuit.h"
 
+#include <arpa/inet.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,10 +13,14 @@
 #include "onion/crypto.h"
 #include "onion/flowctl.h"
 #include "onion/kdf.h"
+#include "onion/ntor.h"
 #include "onion/relay_crypto.h"
+#include "onion/relay_msg.h"
+
+#define MAX_RELAY_EARLY 8 /* relays refuse more (tor-spec §5.6) */
 
 enum circ_state {
-	CIRC_CREATING, /* CREATE_FAST sent */
+	CIRC_CREATING, /* CREATE_FAST or CREATE2 sent */
 	CIRC_OPEN,
 	CIRC_DEAD,     /* failure reported; waiting for tk_circuit_close */
 	CIRC_CLOSING,
@@ -35,7 +40,16 @@ struct tk_circuit {
 	int n_hops;
 	tk_relay_hop crypto[TK_CIRC_MAX_HOPS]; /* contiguous for seal/open */
 	tk_circ_flow flow[TK_CIRC_MAX_HOPS];
+	int use_ntor;                /* first hop by CREATE2 */
 	uint8_t fast_x[TK_FAST_X_LEN];
+	tk_ntor_state ntor;          /* pending CREATE2 or EXTEND2 */
+	int early_sent;
+	int extending;               /* EXTEND2 sent, EXTENDED2 pending */
+	tk_circuit_extended_cb ext_cb;
+	void *ext_arg;
+	tk_circuit_stream_cb sink_cb;
+	tk_circuit_writable_cb writable_cb;
+	void *sink_arg;
 	struct circ_stream *streams;
 	size_t n_streams, cap_streams;
 	tk_circuit_built_cb built_cb;
@@ -67,6 +81,10 @@ const char *tk_circuit_strerror(int status)
 		return "no free stream id";
 	case TK_CIRC_ETRUNCATED:
 		return "circuit truncated";
+	case TK_CIRC_EEARLY:
+		return "RELAY_EARLY budget spent";
+	case TK_CIRC_EBUSY:
+		return "circuit extension already pending";
 	default:
 		return tk_channel_strerror(status);
 	}
@@ -96,6 +114,11 @@ static void notify_streams(tk_circuit *c, int status)
 	for (size_t i = 0; i < n; i++)
 		s[i].cb(s[i].stream, status, -1, 0, NULL, 0);
 	free(s);
+	if (c->sink_cb) {
+		tk_circuit_stream_cb cb = c->sink_cb;
+		c->sink_cb = NULL;
+		cb(c->sink_arg, status, -1, 0, NULL, 0);
+	}
 }
 
 /* The circuit cannot go on: forget the channel slot, tell the user. */
@@ -117,12 +140,19 @@ static void fail(tk_circuit *c, int status, int send_destroy)
 		tk_channel_circ_remove(c->ch, c->id);
 		c->ch = NULL;
 	}
+	tk_ntor_state_wipe(&c->ntor);
 	if (was == CIRC_CREATING) {
 		c->built_cb(c, status, c->arg);
 	} else {
 		notify_streams(c, status);
-		if (c->state == CIRC_DEAD && c->lost_cb)
+		if (c->state != CIRC_DEAD)
+			return;
+		if (c->extending) {
+			c->extending = 0;
+			c->ext_cb(c, status, c->ext_arg);
+		} else if (c->lost_cb) {
 			c->lost_cb(c, status, c->arg);
+		}
 	}
 }
 
@@ -132,6 +162,87 @@ static struct circ_stream *find_stream(tk_circuit *c, uint16_t id)
 		if (c->streams[i].id == id)
 			return &c->streams[i];
 	return NULL;
+}
+
+/* Keys agreed with a new hop: it joins the circuit. */
+static int add_hop(tk_circuit *c, uint8_t keys[TK_RELAY_KEYS_LEN])
+{
+	int rc = tk_relay_hop_init(&c->crypto[c->n_hops], keys);
+	tk_wipe(keys, TK_RELAY_KEYS_LEN);
+	if (rc != 0)
+		return TK_CIRC_ENOMEM;
+	tk_circ_flow_init(&c->flow[c->n_hops]);
+	c->n_hops++;
+	return 0;
+}
+
+static void on_created2(tk_circuit *c, const tk_cell_view *v)
+{
+	uint8_t keys[TK_RELAY_KEYS_LEN];
+	const uint8_t *hdata;
+	size_t hlen;
+	int rc;
+	if (tk_created2_parse(v->payload, v->payload_len, &hdata, &hlen) !=
+		    TK_CELL_OK ||
+	    hlen != TK_NTOR_SERVER_LEN) {
+		set_errmsg(c, "malformed CREATED2 (want a 64-byte ntor reply)");
+		fail(c, TK_CIRC_EPROTO, 1);
+		return;
+	}
+	if (tk_ntor_client_finish(&c->ntor, hdata, keys, sizeof keys) != 0) {
+		set_errmsg(c, "CREATED2 does not authenticate: the relay does "
+			      "not hold the ntor key we used");
+		tk_wipe(keys, sizeof keys);
+		fail(c, TK_CIRC_EHANDSHAKE, 1);
+		return;
+	}
+	tk_ntor_state_wipe(&c->ntor);
+	rc = add_hop(c, keys);
+	if (rc < 0) {
+		fail(c, rc, 1);
+		return;
+	}
+	c->state = CIRC_OPEN;
+	uv_timer_stop(&c->timer);
+	c->built_cb(c, 0, c->arg);
+}
+
+static void on_extended2(tk_circuit *c, int hop, const uint8_t *data,
+			 size_t len)
+{
+	uint8_t keys[TK_RELAY_KEYS_LEN];
+	tk_relay_extended2 m;
+	tk_circuit_extended_cb cb;
+	int rc;
+	if (!c->extending || hop != c->n_hops - 1) {
+		set_errmsg(c, "unexpected EXTENDED2 from hop %d", hop + 1);
+		fail(c, TK_CIRC_EPROTO, 1);
+		return;
+	}
+	if (tk_relay_extended2_decode(data, len, &m) != TK_RELAY_OK ||
+	    m.hlen != TK_NTOR_SERVER_LEN) {
+		set_errmsg(c, "malformed EXTENDED2 from hop %d", hop + 1);
+		fail(c, TK_CIRC_EPROTO, 1);
+		return;
+	}
+	if (tk_ntor_client_finish(&c->ntor, m.hdata, keys, sizeof keys) != 0) {
+		set_errmsg(c, "EXTENDED2 does not authenticate: hop %d does "
+			      "not hold the ntor key we used",
+			   c->n_hops + 1);
+		tk_wipe(keys, sizeof keys);
+		fail(c, TK_CIRC_EHANDSHAKE, 1);
+		return;
+	}
+	tk_ntor_state_wipe(&c->ntor);
+	rc = add_hop(c, keys);
+	if (rc < 0) {
+		fail(c, rc, 1);
+		return;
+	}
+	uv_timer_stop(&c->timer);
+	cb = c->ext_cb;
+	c->extending = 0;
+	cb(c, 0, c->ext_arg);
 }
 
 static void on_created_fast(tk_circuit *c, const tk_cell_view *v)
@@ -149,15 +260,11 @@ static void on_created_fast(tk_circuit *c, const tk_cell_view *v)
 		fail(c, TK_CIRC_EHANDSHAKE, 1);
 		return;
 	}
-	if (tk_relay_hop_init(&c->crypto[0], keys) != 0) {
-		tk_wipe(keys, sizeof keys);
+	tk_wipe(c->fast_x, sizeof c->fast_x);
+	if (add_hop(c, keys) != 0) {
 		fail(c, TK_CIRC_ENOMEM, 1);
 		return;
 	}
-	tk_wipe(keys, sizeof keys);
-	tk_wipe(c->fast_x, sizeof c->fast_x);
-	tk_circ_flow_init(&c->flow[0]);
-	c->n_hops = 1;
 	c->state = CIRC_OPEN;
 	uv_timer_stop(&c->timer);
 	c->built_cb(c, 0, c->arg);
@@ -168,12 +275,16 @@ static void on_created_fast(tk_circuit *c, const tk_cell_view *v)
 static void on_circuit_sendme(tk_circuit *c, int hop, const uint8_t *data,
 			      size_t len)
 {
+	int was_open = tk_circ_flow_can_package(&c->flow[hop]);
 	int rc = tk_circ_flow_sendme_received(&c->flow[hop], data, len);
 	if (rc != TK_FLOW_OK) {
 		set_errmsg(c, "hop %d sent a bad circuit SENDME: %s", hop + 1,
 			   tk_flow_strerror(rc));
 		fail(c, TK_CIRC_EPROTO, 1);
+		return;
 	}
+	if (!was_open && hop == c->n_hops - 1 && c->writable_cb)
+		c->writable_cb(c, c->sink_arg);
 }
 
 static void on_relay_cell(tk_circuit *c, const tk_cell_view *v)
@@ -229,6 +340,9 @@ static void on_relay_cell(tk_circuit *c, const tk_cell_view *v)
 		case TK_RELAY_SENDME:
 			on_circuit_sendme(c, hop, data, h.length);
 			return;
+		case TK_RELAY_EXTENDED2:
+			on_extended2(c, hop, data, h.length);
+			return;
 		case TK_RELAY_TRUNCATED:
 			set_errmsg(c, "hop %d sent TRUNCATED (reason %u: %s)",
 				   hop + 1, h.length ? data[0] : 0,
@@ -242,6 +356,8 @@ static void on_relay_cell(tk_circuit *c, const tk_cell_view *v)
 	s = find_stream(c, h.stream_id);
 	if (s)
 		s->cb(s->stream, 0, hop, h.cmd, data, h.length);
+	else if (c->sink_cb)
+		c->sink_cb(c->sink_arg, 0, hop, h.cmd, data, h.length);
 	/* else: a stream we already closed; its late cells are harmless. */
 }
 
@@ -262,7 +378,20 @@ static void on_channel_cell(void *arg, int status, const tk_cell_view *v)
 			fail(c, TK_CIRC_EPROTO, 1);
 			return;
 		}
+		if (c->use_ntor) {
+			set_errmsg(c, "CREATED_FAST in answer to CREATE2");
+			fail(c, TK_CIRC_EPROTO, 1);
+			return;
+		}
 		on_created_fast(c, v);
+		return;
+	case TK_CELL_CREATED2:
+		if (c->state != CIRC_CREATING || !c->use_ntor) {
+			set_errmsg(c, "unexpected CREATED2");
+			fail(c, TK_CIRC_EPROTO, 1);
+			return;
+		}
+		on_created2(c, v);
 		return;
 	case TK_CELL_DESTROY: {
 		uint8_t reason = 0;
@@ -293,18 +422,23 @@ static void on_channel_cell(void *arg, int status, const tk_cell_view *v)
 static void on_timeout(uv_timer_t *t)
 {
 	tk_circuit *c = t->data;
-	if (c->state != CIRC_CREATING)
+	if (c->state == CIRC_CREATING)
+		set_errmsg(c, "no %s from the relay in time",
+			   c->use_ntor ? "CREATED2" : "CREATED_FAST");
+	else if (c->state == CIRC_OPEN && c->extending)
+		set_errmsg(c, "no EXTENDED2 from hop %d in time", c->n_hops);
+	else
 		return;
-	set_errmsg(c, "no CREATED_FAST from the relay in time");
 	fail(c, TK_CIRC_ETIMEDOUT, 1);
 }
 
-int tk_circuit_create_fast(tk_channel *ch, unsigned timeout_ms,
-			   tk_circuit_built_cb built_cb,
-			   tk_circuit_lost_cb lost_cb, void *arg,
-			   tk_circuit **out)
+/* Allocates c, registers it on ch and sends the first-hop cell. */
+static int circuit_start(tk_channel *ch, const tk_circuit_hop_target *first,
+			 unsigned timeout_ms, tk_circuit_built_cb built_cb,
+			 tk_circuit_lost_cb lost_cb, void *arg, tk_circuit **out)
 {
 	uint8_t p[TK_CELL_PAYLOAD_LEN];
+	uint8_t skin[TK_NTOR_CLIENT_LEN];
 	tk_circuit *c;
 	int rc;
 	*out = NULL;
@@ -329,9 +463,19 @@ int tk_circuit_create_fast(tk_channel *ch, unsigned timeout_ms,
 	if (rc < 0)
 		goto fail;
 	c->ch = ch;
-	tk_fast_client_create(c->fast_x);
-	tk_create_fast_write(c->fast_x, p);
-	rc = tk_channel_send(ch, c->id, TK_CELL_CREATE_FAST, p, TK_FAST_X_LEN);
+	if (first) {
+		c->use_ntor = 1;
+		tk_ntor_client_create(&c->ntor, first->rsa_id, first->ntor_key,
+				      skin);
+		tk_create2_write(TK_HTYPE_NTOR, skin, sizeof skin, p);
+		rc = tk_channel_send(ch, c->id, TK_CELL_CREATE2, p,
+				     4 + sizeof skin);
+	} else {
+		tk_fast_client_create(c->fast_x);
+		tk_create_fast_write(c->fast_x, p);
+		rc = tk_channel_send(ch, c->id, TK_CELL_CREATE_FAST, p,
+				     TK_FAST_X_LEN);
+	}
 	if (rc == 0)
 		rc = uv_timer_start(&c->timer, on_timeout,
 				    timeout_ms ? timeout_ms
@@ -345,6 +489,91 @@ fail:
 	c->state = CIRC_DEAD;
 	tk_circuit_close(c);
 	return rc;
+}
+
+int tk_circuit_create_fast(tk_channel *ch, unsigned timeout_ms,
+			   tk_circuit_built_cb built_cb,
+			   tk_circuit_lost_cb lost_cb, void *arg,
+			   tk_circuit **out)
+{
+	return circuit_start(ch, NULL, timeout_ms, built_cb, lost_cb, arg, out);
+}
+
+int tk_circuit_create_ntor(tk_channel *ch, const tk_circuit_hop_target *first,
+			   unsigned timeout_ms, tk_circuit_built_cb built_cb,
+			   tk_circuit_lost_cb lost_cb, void *arg,
+			   tk_circuit **out)
+{
+	if (!first)
+		return UV_EINVAL;
+	return circuit_start(ch, first, timeout_ms, built_cb, lost_cb, arg,
+			     out);
+}
+
+int tk_circuit_extend(tk_circuit *c, const tk_circuit_hop_target *next,
+		      unsigned timeout_ms, tk_circuit_extended_cb cb, void *arg)
+{
+	tk_relay_extend2 m;
+	uint8_t skin[TK_NTOR_CLIENT_LEN];
+	uint8_t body[TK_RELAY_DATA_MAX];
+	int n, rc;
+	if (!cb || !next)
+		return UV_EINVAL;
+	if (c->state != CIRC_OPEN)
+		return TK_CIRC_ESTATE;
+	if (c->extending)
+		return TK_CIRC_EBUSY;
+	if (c->n_hops >= TK_CIRC_MAX_HOPS)
+		return TK_CIRC_ESTATE;
+	memset(&m, 0, sizeof m);
+	/* Tor's order: IPv4, legacy RSA id, Ed25519 id, IPv6. Relays insist
+	 * on exactly one RSA id and at least one address. */
+	if (next->addr.ss_family == AF_INET) {
+		const struct sockaddr_in *a = (const void *)&next->addr;
+		tk_linkspec_ipv4(&m.specs[m.n_specs++],
+				 (const uint8_t *)&a->sin_addr, ntohs(a->sin_port));
+	}
+	tk_linkspec_legacy_id(&m.specs[m.n_specs++], next->rsa_id);
+	if (next->has_ed_id)
+		tk_linkspec_ed25519_id(&m.specs[m.n_specs++], next->ed_id);
+	if (next->addr.ss_family == AF_INET6) {
+		const struct sockaddr_in6 *a = (const void *)&next->addr;
+		tk_linkspec_ipv6(&m.specs[m.n_specs++],
+				 (const uint8_t *)&a->sin6_addr,
+				 ntohs(a->sin6_port));
+	}
+	tk_ntor_client_create(&c->ntor, next->rsa_id, next->ntor_key, skin);
+	m.htype = TK_HTYPE_NTOR;
+	m.hlen = sizeof skin;
+	m.hdata = skin;
+	n = tk_relay_extend2_encode(&m, body, sizeof body);
+	if (n < 0) {
+		tk_ntor_state_wipe(&c->ntor);
+		return TK_CIRC_EPROTO;
+	}
+	/* EXTEND2 must come in RELAY_EARLY or relays drop it silently. */
+	rc = tk_circuit_send(c, -1, TK_RELAY_EXTEND2, 0, body, (size_t)n, 1);
+	if (rc == 0)
+		rc = uv_timer_start(&c->timer, on_timeout,
+				    timeout_ms ? timeout_ms
+					       : TK_CIRC_DEFAULT_TIMEOUT_MS,
+				    0);
+	if (rc < 0) {
+		tk_ntor_state_wipe(&c->ntor);
+		return rc;
+	}
+	c->extending = 1;
+	c->ext_cb = cb;
+	c->ext_arg = arg;
+	return 0;
+}
+
+void tk_circuit_set_stream_sink(tk_circuit *c, tk_circuit_stream_cb cb,
+				tk_circuit_writable_cb writable, void *arg)
+{
+	c->sink_cb = cb;
+	c->writable_cb = writable;
+	c->sink_arg = arg;
 }
 
 int tk_circuit_n_hops(const tk_circuit *c)
@@ -428,6 +657,8 @@ int tk_circuit_send(tk_circuit *c, int hop, uint8_t cmd, uint16_t stream_id,
 		return TK_CIRC_ESTATE;
 	if (cmd == TK_RELAY_DATA && !tk_circ_flow_can_package(&c->flow[hop]))
 		return TK_CIRC_EWINDOW;
+	if (early && c->early_sent >= MAX_RELAY_EARLY)
+		return TK_CIRC_EEARLY;
 	if (tk_relay_payload_build(payload, cmd, stream_id, data, len) !=
 	    TK_CELL_OK)
 		return TK_CIRC_EPROTO;
@@ -439,6 +670,8 @@ int tk_circuit_send(tk_circuit *c, int hop, uint8_t cmd, uint16_t stream_id,
 	if (cmd == TK_RELAY_DATA &&
 	    tk_circ_flow_data_sent(&c->flow[hop], tag) != TK_FLOW_OK)
 		return TK_CIRC_EWINDOW;
+	if (early)
+		c->early_sent++;
 	return tk_channel_send(c->ch, c->id,
 			       early ? TK_CELL_RELAY_EARLY : TK_CELL_RELAY,
 			       payload, sizeof payload);

@@ -41,6 +41,27 @@ ed_id() {
 	return 1
 }
 
+# relay_hop NODE: "ADDR:PORT,FINGERPRINT,NTORKEY,ED25519" of tornet node
+# NODE (nickname tnNODE) from the consensus and its microdescriptor, as
+# tkonion -x wants it.
+relay_hop() {
+	local cons md ip port d fp ntor ed
+	cons=$(curl -sf "http://127.0.0.1:$dirport$CONSENSUS") || return 1
+	read -r ip port d < <(awk -v n="tn$1" '$1 == "r" && $2 == n { ip = $6; p = $7; f = 1; next } f && $1 == "m" { print ip, p, $2; exit }' <<<"$cons")
+	[ -n "$d" ] || return 1
+	md=$(curl -sf "http://127.0.0.1:$dirport/tor/micro/d/$d") || return 1
+	ntor=$(awk '$1 == "ntor-onion-key" { print $2 }' <<<"$md")
+	ed=$(awk '$1 == "id" && $2 == "ed25519" { print $3 }' <<<"$md")
+	fp=$(awk '{ print $2 }' "$TORNET_DIR/nodes/$1/data/fingerprint")
+	[ -n "$ntor" ] && [ -n "$fp" ] || return 1
+	echo "$ip:$port,$fp,$ntor${ed:+,$ed}"
+}
+
+# all microdescriptor digests of the current consensus, as a /tor/micro/d/ path
+md_path() {
+	curl -sf "http://127.0.0.1:$dirport$CONSENSUS" | awk '$1 == "m" { print $2 }' | sort | paste -sd- | sed 's|^|/tor/micro/d/|'
+}
+
 # fetch_same PATH [tkonion options]: our BEGIN_DIR fetch must equal the
 # DirPort's answer. Directory documents change at every vote, so fetch
 # DirPort, ours, DirPort again: ours must equal one of the two; retry a
@@ -154,4 +175,41 @@ fetch_same() {
 	run "$TKONION" fetch "$line" /tor/micro/d/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA
 	assert_failure 1
 	assert_output --partial "HTTP 404"
+}
+
+@test "3 hops (CREATE_FAST, EXTEND2 x2 with RSA+Ed25519 link specifiers): microdescs from the exit's cache equal the DirPort's" {
+	local m e path
+	m=$(relay_hop middle0)
+	e=$(relay_hop exit0)
+	path=$(md_path)
+	run "$TKONION" -v -x "$m" -x "$e" fetch "$line" "$path"
+	assert_success
+	assert_output --partial "circuit extended to 3 hops"
+	curl -sf "http://127.0.0.1:$dirport$path" >"$tmp/dirport"
+	"$TKONION" -x "$m" -x "$e" fetch "$line" "$path" >"$tmp/ours"
+	cmp "$tmp/ours" "$tmp/dirport"
+}
+
+@test "first hop with CREATE2 (ntor key from the microdesc), then EXTEND2" {
+	local a m path
+	a=$(relay_hop auth0)
+	m=$(relay_hop middle1)
+	path=$(md_path)
+	run "$TKONION" -v -n "$(cut -d, -f3 <<<"$a")" -x "$m" fetch "$line" "$path"
+	assert_success
+	assert_output --partial "built with CREATE2 (ntor)"
+	assert_output --partial "circuit extended to 2 hops"
+}
+
+@test "wrong ntor key: CREATE2 and EXTEND2 replies do not authenticate" {
+	local m other bad
+	m=$(relay_hop middle1)
+	other=$(cut -d, -f3 <<<"$(relay_hop middle0)")
+	run "$TKONION" -n "$other" fetch "$line" /tor/keys/all
+	assert_failure 1
+	assert_output --partial "CREATED2 does not authenticate"
+	bad=$(awk -F, -v k="$other" 'BEGIN { OFS = "," } { $3 = k; print }' <<<"$m")
+	run "$TKONION" -x "$bad" fetch "$line" /tor/keys/all
+	assert_failure 1
+	assert_output --partial "EXTENDED2 does not authenticate"
 }

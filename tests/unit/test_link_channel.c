@@ -22,6 +22,7 @@ struct run {
 	/* outputs */
 	int chan_status, circ_status, dir_status;
 	int chan_lost;
+	int early_test, early_results[9];
 	int http_status;
 	char errmsg[300];
 	char *body;
@@ -72,6 +73,13 @@ static void on_built(tk_circuit *c, int status, void *arg)
 		snprintf(r->errmsg, sizeof r->errmsg, "%s", tk_circuit_errmsg(c));
 		finish(r);
 		return;
+	}
+	if (r->early_test) {
+		/* RELAY_EARLY: 8 go out, the 9th is refused locally. DROP
+		 * cells are ignored by relays. */
+		for (int i = 0; i < 9; i++)
+			r->early_results[i] = tk_circuit_send(c, 0, TK_RELAY_DROP, 0,
+							      NULL, 0, 1);
 	}
 	if (r->upto == STEP_CIRCUIT) {
 		finish(r);
@@ -293,6 +301,18 @@ static void test_big_fetch(void)
 	free(big);
 }
 
+static void test_relay_early_budget(void)
+{
+	struct run r = {.fr = {.close_after_cells = -1}, .upto = STEP_CIRCUIT,
+			.early_test = 1};
+	int ok = 1;
+	run(&r);
+	for (int i = 0; i < 8; i++)
+		ok &= r.early_results[i] == 0;
+	tap_ok(ok, "8 RELAY_EARLY cells sent");
+	tap_eq_long(r.early_results[8], TK_CIRC_EEARLY, "the 9th is refused");
+}
+
 static void test_circuit_failures(void)
 {
 	struct run r1 = {.fr = {.create = FR_CREATE_DESTROY,
@@ -359,5 +379,6 @@ int main(void)
 	test_fetch();
 	test_big_fetch();
 	test_circuit_failures();
+	test_relay_early_budget();
 	return tap_done();
 }
