@@ -36,23 +36,23 @@ const char *tk_relay_strerror(int err)
 	return "unknown relay message error";
 }
 
-const char *tk_end_reason_name(uint8_t reason)
+const char *tk_relay_end_reason_name(uint8_t reason)
 {
 	static const char *const names[] = {
-		[TK_END_MISC] = "MISC",
-		[TK_END_RESOLVEFAILED] = "RESOLVEFAILED",
-		[TK_END_CONNECTREFUSED] = "CONNECTREFUSED",
-		[TK_END_EXITPOLICY] = "EXITPOLICY",
-		[TK_END_DESTROY] = "DESTROY",
-		[TK_END_DONE] = "DONE",
-		[TK_END_TIMEOUT] = "TIMEOUT",
-		[TK_END_NOROUTE] = "NOROUTE",
-		[TK_END_HIBERNATING] = "HIBERNATING",
-		[TK_END_INTERNAL] = "INTERNAL",
-		[TK_END_RESOURCELIMIT] = "RESOURCELIMIT",
-		[TK_END_CONNRESET] = "CONNRESET",
-		[TK_END_TORPROTOCOL] = "TORPROTOCOL",
-		[TK_END_NOTDIRECTORY] = "NOTDIRECTORY",
+		[TK_RELAY_END_MISC] = "MISC",
+		[TK_RELAY_END_RESOLVEFAILED] = "RESOLVEFAILED",
+		[TK_RELAY_END_CONNECTREFUSED] = "CONNECTREFUSED",
+		[TK_RELAY_END_EXITPOLICY] = "EXITPOLICY",
+		[TK_RELAY_END_DESTROY] = "DESTROY",
+		[TK_RELAY_END_DONE] = "DONE",
+		[TK_RELAY_END_TIMEOUT] = "TIMEOUT",
+		[TK_RELAY_END_NOROUTE] = "NOROUTE",
+		[TK_RELAY_END_HIBERNATING] = "HIBERNATING",
+		[TK_RELAY_END_INTERNAL] = "INTERNAL",
+		[TK_RELAY_END_RESOURCELIMIT] = "RESOURCELIMIT",
+		[TK_RELAY_END_CONNRESET] = "CONNRESET",
+		[TK_RELAY_END_TORPROTOCOL] = "TORPROTOCOL",
+		[TK_RELAY_END_NOTDIRECTORY] = "NOTDIRECTORY",
 	};
 	if (reason < sizeof names / sizeof names[0] && names[reason])
 		return names[reason];
@@ -293,7 +293,7 @@ int tk_relay_end_encode(uint8_t reason, const tk_relay_addr *addr,
 	tk_writer w;
 	tk_writer_init(&w, out, cap);
 	tk_writer_u8(&w, reason);
-	if (reason == TK_END_EXITPOLICY && addr && addr->family) {
+	if (reason == TK_RELAY_END_EXITPOLICY && addr && addr->family) {
 		if (addr->family == 4)
 			tk_writer_bytes(&w, addr->a, 4);
 		else if (addr->family == 6)
@@ -313,11 +313,11 @@ int tk_relay_end_decode(const uint8_t *body, size_t len, tk_relay_end *out)
 		return TK_RELAY_ETOOBIG;
 	if (len == 0) {
 		/* tor-spec: an END without a reason means MISC. */
-		out->reason = TK_END_MISC;
+		out->reason = TK_RELAY_END_MISC;
 		return TK_RELAY_OK;
 	}
 	out->reason = body[0];
-	if (out->reason != TK_END_EXITPOLICY)
+	if (out->reason != TK_RELAY_END_EXITPOLICY)
 		return TK_RELAY_OK;
 	/* Tor recognises exactly these lengths and ignores the address
 	 * otherwise; the reason alone still stands. */
@@ -438,38 +438,38 @@ int tk_relay_resolved_decode(const uint8_t *body, size_t len,
 			out->n = 0;
 			return TK_RELAY_ETRUNC;
 		}
-		if (out->n >= TK_RESOLVED_MAX) {
+		if (out->n >= TK_RELAY_RESOLVED_MAX) {
 			out->n = 0;
 			return TK_RELAY_ETOOBIG; /* cannot happen in 498 */
 		}
-		tk_resolved_answer *a = &out->ans[out->n];
+		tk_relay_resolved_answer *a = &out->ans[out->n];
 		memset(a, 0, sizeof *a);
 		a->type = type;
 		a->value = val;
 		a->len = vlen;
 		a->ttl = ttl;
 		switch (type) {
-		case TK_RESOLVED_IPV4:
+		case TK_RELAY_RESOLVED_IPV4:
 			if (vlen != 4)
 				goto badlen;
 			a->addr.family = 4;
 			memcpy(a->addr.a, val, 4);
 			have_answer = 1;
 			break;
-		case TK_RESOLVED_IPV6:
+		case TK_RELAY_RESOLVED_IPV6:
 			if (vlen != 16)
 				goto badlen;
 			a->addr.family = 6;
 			memcpy(a->addr.a, val, 16);
 			have_answer = 1;
 			break;
-		case TK_RESOLVED_HOSTNAME:
+		case TK_RELAY_RESOLVED_HOSTNAME:
 			if (vlen == 0)
 				goto badlen;
 			have_answer = 1;
 			break;
-		case TK_RESOLVED_ERR_TRANSIENT:
-		case TK_RESOLVED_ERR_NONTRANSIENT:
+		case TK_RELAY_RESOLVED_ERR_TRANSIENT:
+		case TK_RELAY_RESOLVED_ERR_NONTRANSIENT:
 			if (!first_err)
 				first_err = type;
 			break;
@@ -485,20 +485,20 @@ badlen:
 	return TK_RELAY_ELEN;
 }
 
-const tk_resolved_answer *tk_relay_resolved_pick(const tk_relay_resolved *r,
-						 int ptr, int ipv4_ok,
-						 int ipv6_ok, int prefer_ipv6)
+const tk_relay_resolved_answer *
+tk_relay_resolved_pick(const tk_relay_resolved *r, int ptr, int ipv4_ok,
+		       int ipv6_ok, int prefer_ipv6)
 {
-	const tk_resolved_answer *v4 = NULL, *v6 = NULL;
+	const tk_relay_resolved_answer *v4 = NULL, *v6 = NULL;
 	if (r->error)
 		return NULL; /* only errors (an address would clear it) */
 	for (size_t i = 0; i < r->n; i++) {
-		const tk_resolved_answer *a = &r->ans[i];
-		if (ptr && a->type == TK_RESOLVED_HOSTNAME)
+		const tk_relay_resolved_answer *a = &r->ans[i];
+		if (ptr && a->type == TK_RELAY_RESOLVED_HOSTNAME)
 			return a;
-		if (a->type == TK_RESOLVED_IPV4 && ipv4_ok && !v4)
+		if (a->type == TK_RELAY_RESOLVED_IPV4 && ipv4_ok && !v4)
 			v4 = a;
-		if (a->type == TK_RESOLVED_IPV6 && ipv6_ok && !v6)
+		if (a->type == TK_RELAY_RESOLVED_IPV6 && ipv6_ok && !v6)
 			v6 = a;
 	}
 	if (ptr)
@@ -514,9 +514,9 @@ int tk_relay_resolved_append(uint8_t type, const void *value, size_t vlen,
 {
 	if (vlen > 255 || (vlen && !value))
 		return TK_RELAY_EINVAL;
-	if ((type == TK_RESOLVED_IPV4 && vlen != 4) ||
-	    (type == TK_RESOLVED_IPV6 && vlen != 16) ||
-	    (type == TK_RESOLVED_HOSTNAME && vlen == 0))
+	if ((type == TK_RELAY_RESOLVED_IPV4 && vlen != 4) ||
+	    (type == TK_RELAY_RESOLVED_IPV6 && vlen != 16) ||
+	    (type == TK_RELAY_RESOLVED_HOSTNAME && vlen == 0))
 		return TK_RELAY_ELEN;
 	if (*used > cap)
 		return TK_RELAY_EINVAL;

@@ -20,21 +20,21 @@
 
 /* RELAY_END reasons (tor-spec §6.3). Unknown values are legal on the
  * wire and are passed through. */
-enum tk_end_reason {
-	TK_END_MISC = 1,
-	TK_END_RESOLVEFAILED = 2,
-	TK_END_CONNECTREFUSED = 3,
-	TK_END_EXITPOLICY = 4,
-	TK_END_DESTROY = 5,
-	TK_END_DONE = 6,
-	TK_END_TIMEOUT = 7,
-	TK_END_NOROUTE = 8,
-	TK_END_HIBERNATING = 9,
-	TK_END_INTERNAL = 10,
-	TK_END_RESOURCELIMIT = 11,
-	TK_END_CONNRESET = 12,
-	TK_END_TORPROTOCOL = 13,
-	TK_END_NOTDIRECTORY = 14
+enum tk_relay_end_reason {
+	TK_RELAY_END_MISC = 1,
+	TK_RELAY_END_RESOLVEFAILED = 2,
+	TK_RELAY_END_CONNECTREFUSED = 3,
+	TK_RELAY_END_EXITPOLICY = 4,
+	TK_RELAY_END_DESTROY = 5,
+	TK_RELAY_END_DONE = 6,
+	TK_RELAY_END_TIMEOUT = 7,
+	TK_RELAY_END_NOROUTE = 8,
+	TK_RELAY_END_HIBERNATING = 9,
+	TK_RELAY_END_INTERNAL = 10,
+	TK_RELAY_END_RESOURCELIMIT = 11,
+	TK_RELAY_END_CONNRESET = 12,
+	TK_RELAY_END_TORPROTOCOL = 13,
+	TK_RELAY_END_NOTDIRECTORY = 14
 };
 
 /* BEGIN flags (tor-spec §6.2). */
@@ -43,12 +43,12 @@ enum tk_end_reason {
 #define TK_BEGIN_FLAG_IPV6_PREFERRED 0x4u
 
 /* RESOLVED answer types. */
-enum tk_resolved_type {
-	TK_RESOLVED_HOSTNAME = 0x00,
-	TK_RESOLVED_IPV4 = 0x04,
-	TK_RESOLVED_IPV6 = 0x06,
-	TK_RESOLVED_ERR_TRANSIENT = 0xF0,
-	TK_RESOLVED_ERR_NONTRANSIENT = 0xF1
+enum tk_relay_resolved_type {
+	TK_RELAY_RESOLVED_HOSTNAME = 0x00,
+	TK_RELAY_RESOLVED_IPV4 = 0x04,
+	TK_RELAY_RESOLVED_IPV6 = 0x06,
+	TK_RELAY_RESOLVED_ERR_TRANSIENT = 0xF0,
+	TK_RELAY_RESOLVED_ERR_NONTRANSIENT = 0xF1
 };
 
 /* Link specifier types in EXTEND2 (tor-spec §5.1.2). */
@@ -59,7 +59,6 @@ enum tk_linkspec_type {
 	TK_LS_ED25519_ID = 3
 };
 
-#define TK_HTYPE_NTOR 0x0002
 #define TK_SENDME_TAG_LEN 20
 /* TTL field value meaning "the peer sent none". */
 #define TK_TTL_NONE UINT32_MAX
@@ -79,7 +78,7 @@ enum tk_relay_err {
 };
 const char *tk_relay_strerror(int err);
 /* "MISC", "EXITPOLICY", ...; "UNKNOWN" for other values. */
-const char *tk_end_reason_name(uint8_t reason);
+const char *tk_relay_end_reason_name(uint8_t reason);
 
 /* An IP address as relay messages carry it (no port). family 0 = none. */
 typedef struct tk_relay_addr {
@@ -164,17 +163,17 @@ int tk_relay_resolve_decode(const uint8_t *body, size_t len,
 /* ---- RESOLVED -------------------------------------------------------- */
 
 /* An answer takes at least 6 bytes, so 498/6 bound the count. */
-#define TK_RESOLVED_MAX 83
-typedef struct tk_resolved_answer {
-	uint8_t type;          /* enum tk_resolved_type, or unknown */
+#define TK_RELAY_RESOLVED_MAX 83
+typedef struct tk_relay_resolved_answer {
+	uint8_t type;          /* enum tk_relay_resolved_type, or unknown */
 	const uint8_t *value;  /* into the body */
 	uint8_t len;
 	tk_relay_addr addr;    /* IPV4/IPV6 answers */
 	uint32_t ttl;
-} tk_resolved_answer;
+} tk_relay_resolved_answer;
 typedef struct tk_relay_resolved {
 	size_t n;
-	tk_resolved_answer ans[TK_RESOLVED_MAX];
+	tk_relay_resolved_answer ans[TK_RELAY_RESOLVED_MAX];
 	/* Tor's rule: 0 if any address/hostname answer is present, else the
 	 * first error type seen (F0/F1), else 0. */
 	uint8_t error;
@@ -190,9 +189,9 @@ int tk_relay_resolved_decode(const uint8_t *body, size_t len,
  * first address of an allowed family, IPv4 before IPv6 unless
  * prefer_ipv6. NULL when there is none: then r->error says why (0 means
  * "no usable answer", which Tor reports as a non-transient error). */
-const tk_resolved_answer *tk_relay_resolved_pick(const tk_relay_resolved *r,
-						 int ptr, int ipv4_ok,
-						 int ipv6_ok, int prefer_ipv6);
+const tk_relay_resolved_answer *
+tk_relay_resolved_pick(const tk_relay_resolved *r, int ptr, int ipv4_ok,
+		       int ipv6_ok, int prefer_ipv6);
 /* Appends one answer to a RESOLVED body being built in out[*used..cap). */
 int tk_relay_resolved_append(uint8_t type, const void *value, size_t vlen,
 			     uint32_t ttl, uint8_t *out, size_t *used,

@@ -64,7 +64,7 @@ static void fuzz_end(const uint8_t *b, size_t n)
 	tk_relay_end again;
 	CHECK(tk_relay_end_decode(out, (size_t)len, &again) == 0);
 	CHECK(again.reason == m.reason && again.addr.family == m.addr.family);
-	(void)tk_end_reason_name(m.reason);
+	(void)tk_relay_end_reason_name(m.reason);
 }
 
 static void fuzz_resolved(const uint8_t *b, size_t n)
@@ -77,7 +77,7 @@ static void fuzz_resolved(const uint8_t *b, size_t n)
 	uint8_t out[TK_RELAY_DATA_MAX];
 	size_t used = 0;
 	for (size_t i = 0; i < m.n; i++) {
-		const tk_resolved_answer *a = &m.ans[i];
+		const tk_relay_resolved_answer *a = &m.ans[i];
 		CHECK(a->value >= b && a->value + a->len <= b + n);
 		CHECK(tk_relay_resolved_append(a->type, a->value, a->len,
 					       a->ttl, out, &used,

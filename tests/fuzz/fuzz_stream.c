@@ -18,21 +18,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define MAXH 16
 static struct {
-	tk_stream *h[MAXH];
+	tk_ostream *h[MAXH];
 	int circ_open;
 	unsigned rnd;
-	tk_stream_table *t;
+	tk_ostream_table *t;
 	int close_next_in_cb;
 } F;
 
-static void forget(tk_stream *s)
+static void forget(tk_ostream *s)
 {
 	for (int i = 0; i < MAXH; i++)
 		if (F.h[i] == s)
 			F.h[i] = NULL;
 }
 
-static void remember(tk_stream *s)
+static void remember(tk_ostream *s)
 {
 	for (int i = 0; i < MAXH; i++)
 		if (!F.h[i]) {
@@ -70,52 +70,52 @@ static void f_random(void *ud, void *buf, size_t n)
 		b[n - 1] = (uint8_t)(F.rnd >> 16) & 0x0f;
 }
 
-static void check_windows(const tk_stream *s)
+static void check_windows(const tk_ostream *s)
 {
-	const tk_stream_flow *f = tk_stream_windows(s);
+	const tk_stream_flow *f = tk_ostream_windows(s);
 	CHECK(f->package_window >= 0 && f->package_window <= 500);
 	CHECK(f->deliver_window >= 0 && f->deliver_window <= 500);
 }
 
-static void f_data(void *ud, tk_stream *s, const uint8_t *p, size_t len)
+static void f_data(void *ud, tk_ostream *s, const uint8_t *p, size_t len)
 {
 	(void)ud;
 	(void)p;
 	CHECK(len >= 1 && len <= TK_RELAY_DATA_MAX);
-	CHECK(tk_stream_state(s) == TK_STREAM_OPEN);
+	CHECK(tk_ostream_state(s) == TK_OSTREAM_OPEN);
 	check_windows(s);
 	if (F.close_next_in_cb) {
 		F.close_next_in_cb = 0;
 		forget(s);
-		tk_stream_close(F.t, s);
+		tk_ostream_close(F.t, s);
 	}
 }
 
-static void f_connected(void *ud, tk_stream *s, const tk_relay_connected *c)
+static void f_connected(void *ud, tk_ostream *s, const tk_relay_connected *c)
 {
 	(void)ud;
 	(void)c;
-	CHECK(tk_stream_state(s) == TK_STREAM_OPEN);
+	CHECK(tk_ostream_state(s) == TK_OSTREAM_OPEN);
 }
 
-static void f_resolved(void *ud, tk_stream *s, const tk_relay_resolved *r)
+static void f_resolved(void *ud, tk_ostream *s, const tk_relay_resolved *r)
 {
 	(void)ud;
-	CHECK(r->n <= TK_RESOLVED_MAX);
+	CHECK(r->n <= TK_RELAY_RESOLVED_MAX);
 	forget(s);
 }
 
-static void f_closed(void *ud, tk_stream *s, int remote,
+static void f_closed(void *ud, tk_ostream *s, int remote,
 		     const tk_relay_end *e)
 {
 	(void)ud;
 	(void)remote;
 	(void)e;
-	CHECK(tk_stream_state(s) == TK_STREAM_CLOSED);
+	CHECK(tk_ostream_state(s) == TK_OSTREAM_CLOSED);
 	forget(s);
 }
 
-static const tk_stream_ops ops = {
+static const tk_ostream_ops ops = {
 	.send = f_send,
 	.circ_can_package = f_can,
 	.random = f_random,
@@ -130,7 +130,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static const uint8_t zeros[TK_RELAY_DATA_MAX * 3];
 	memset(&F, 0, sizeof F);
 	F.circ_open = 1;
-	F.t = tk_stream_table_new(&ops, NULL);
+	F.t = tk_ostream_table_new(&ops, NULL);
 	if (!F.t)
 		return 0;
 	size_t i = 0;
@@ -142,21 +142,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (op % 10 <= 2 && ++opens > 64)
 			continue;
 		uint8_t arg = i < size ? data[i++] : 0;
-		tk_stream *s = F.h[arg % MAXH];
-		tk_stream *n = NULL;
+		tk_ostream *s = F.h[arg % MAXH];
+		tk_ostream *n = NULL;
 		switch (op % 10) {
 		case 0:
-			if (tk_stream_begin(F.t, "a.example", 80, 0, 0, NULL,
+			if (tk_ostream_begin(F.t, "a.example", 80, 0, 0, NULL,
 					    &n) == 0 && n)
 				remember(n);
 			break;
 		case 1:
-			if (tk_stream_resolve(F.t, "b.example", 0, NULL, &n) ==
+			if (tk_ostream_resolve(F.t, "b.example", 0, NULL, &n) ==
 				    0 && n)
 				remember(n);
 			break;
 		case 2:
-			if (tk_stream_begin_dir(F.t, arg & 7, NULL, &n) == 0 &&
+			if (tk_ostream_begin_dir(F.t, arg & 7, NULL, &n) == 0 &&
 			    n)
 				remember(n);
 			break;
@@ -168,15 +168,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			size_t len = i < size ? data[i++] : 0;
 			if (len > size - i)
 				len = size - i;
-			int rc = tk_stream_table_deliver(F.t, cmd, id,
+			int rc = tk_ostream_table_deliver(F.t, cmd, id,
 							 data + i, len);
-			CHECK(rc == 0 || rc == TK_STREAM_EPROTO);
+			CHECK(rc == 0 || rc == TK_OSTREAM_EPROTO);
 			i += len;
 			break;
 		}
 		case 5:
 			if (s) {
-				long w = tk_stream_write(F.t, s, zeros,
+				long w = tk_ostream_write(F.t, s, zeros,
 							 (size_t)arg * 6);
 				CHECK(w < 0 || (size_t)w <= (size_t)arg * 6);
 			}
@@ -184,20 +184,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		case 6:
 			if (s) {
 				forget(s);
-				tk_stream_close(F.t, s);
+				tk_ostream_close(F.t, s);
 			}
 			break;
 		case 7:
 			if (s)
-				tk_stream_set_backed_up(F.t, s, arg & 1);
+				tk_ostream_set_backed_up(F.t, s, arg & 1);
 			break;
 		case 8:
 			F.circ_open = arg & 1;
-			tk_stream_table_circ_writable(F.t);
+			tk_ostream_table_circ_writable(F.t);
 			break;
 		case 9:
 			if (arg == 0xff)
-				tk_stream_table_fail_all(F.t, TK_END_DESTROY);
+				tk_ostream_table_fail_all(F.t, TK_RELAY_END_DESTROY);
 			else
 				F.close_next_in_cb = 1;
 			break;
@@ -205,9 +205,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		for (int k = 0; k < MAXH; k++)
 			if (F.h[k])
 				check_windows(F.h[k]);
-		CHECK(tk_stream_table_live(F.t) <= TK_STREAM_MAX_LIVE);
-		CHECK(tk_stream_table_half_closed(F.t) <= TK_STREAM_MAX_HALF);
+		CHECK(tk_ostream_table_live(F.t) <= TK_OSTREAM_MAX_LIVE);
+		CHECK(tk_ostream_table_half_closed(F.t) <= TK_OSTREAM_MAX_HALF);
 	}
-	tk_stream_table_free(F.t);
+	tk_ostream_table_free(F.t);
 	return 0;
 }

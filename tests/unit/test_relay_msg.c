@@ -187,18 +187,18 @@ static void test_end(void)
 	int n;
 	size_t wl;
 
-	n = tk_relay_end_encode(TK_END_MISC, NULL, 0, out, sizeof out);
+	n = tk_relay_end_encode(TK_RELAY_END_MISC, NULL, 0, out, sizeof out);
 	tap_eq_bytes(out, n > 0 ? (size_t)n : 0, "\x01", 1, "END MISC [arti]");
-	n = tk_relay_end_encode(TK_END_DONE, NULL, 0, out, sizeof out);
+	n = tk_relay_end_encode(TK_RELAY_END_DONE, NULL, 0, out, sizeof out);
 	tap_eq_bytes(out, n > 0 ? (size_t)n : 0, "\x06", 1, "END DONE [arti]");
 
 	wl = unhex("04 7f000007 00000100"); /* [arti] */
 	set_addr(&a, 4, "7f000007");
-	n = tk_relay_end_encode(TK_END_EXITPOLICY, &a, 256, out, sizeof out);
+	n = tk_relay_end_encode(TK_RELAY_END_EXITPOLICY, &a, 256, out, sizeof out);
 	tap_eq_bytes(out, n > 0 ? (size_t)n : 0, want, wl,
 		     "END EXITPOLICY IPv4 + TTL");
 	tap_ok(tk_relay_end_decode(want, wl, &e) == 0 &&
-		       e.reason == TK_END_EXITPOLICY &&
+		       e.reason == TK_RELAY_END_EXITPOLICY &&
 		       addr_is(&e.addr, 4, "127.0.0.7") && e.ttl == 256,
 	       "decodes address and TTL");
 	tap_ok(tk_relay_end_decode(want, 5, &e) == 0 &&
@@ -208,7 +208,7 @@ static void test_end(void)
 
 	wl = unhex("04 20010db8 00000000 00000000 0000f00b 00000200"); /* [arti] */
 	set_addr(&a, 6, "20010db80000000000000000 0000f00b");
-	n = tk_relay_end_encode(TK_END_EXITPOLICY, &a, 512, out, sizeof out);
+	n = tk_relay_end_encode(TK_RELAY_END_EXITPOLICY, &a, 512, out, sizeof out);
 	tap_eq_bytes(out, n > 0 ? (size_t)n : 0, want, wl,
 		     "END EXITPOLICY IPv6 + TTL");
 	tap_ok(tk_relay_end_decode(want, wl, &e) == 0 &&
@@ -219,11 +219,11 @@ static void test_end(void)
 		       e.ttl == TK_TTL_NONE,
 	       "IPv6 without TTL");
 	tap_ok(tk_relay_end_decode(want, 7, &e) == 0 &&
-		       e.reason == TK_END_EXITPOLICY && e.addr.family == 0,
+		       e.reason == TK_RELAY_END_EXITPOLICY && e.addr.family == 0,
 	       "odd EXITPOLICY length: reason kept, address ignored");
 
 	tap_ok(tk_relay_end_decode(NULL, 0, &e) == 0 &&
-		       e.reason == TK_END_MISC,
+		       e.reason == TK_RELAY_END_MISC,
 	       "empty END means MISC [arti]");
 	tap_ok(tk_relay_end_decode((const uint8_t *)"\xc8", 1, &e) == 0 &&
 		       e.reason == 200,
@@ -232,12 +232,12 @@ static void test_end(void)
 		       e.reason == 15,
 	       "reason 15 passed through");
 	tap_ok(tk_relay_end_decode((const uint8_t *)"\x03zz", 3, &e) == 0 &&
-		       e.reason == TK_END_CONNECTREFUSED &&
+		       e.reason == TK_RELAY_END_CONNECTREFUSED &&
 		       e.addr.family == 0,
 	       "trailing bytes after a plain reason ignored");
-	tap_eq_str(tk_end_reason_name(TK_END_EXITPOLICY), "EXITPOLICY",
+	tap_eq_str(tk_relay_end_reason_name(TK_RELAY_END_EXITPOLICY), "EXITPOLICY",
 		   "reason names");
-	tap_eq_str(tk_end_reason_name(99), "UNKNOWN", "unknown reason name");
+	tap_eq_str(tk_relay_end_reason_name(99), "UNKNOWN", "unknown reason name");
 }
 
 static void test_resolve(void)
@@ -303,7 +303,7 @@ static void test_resolved(void)
 
 	wl = unhex("F0 00 00000E10"); /* [arti] */
 	tap_ok(tk_relay_resolved_decode(want, wl, &r) == 0 && r.n == 1 &&
-		       r.error == TK_RESOLVED_ERR_TRANSIENT &&
+		       r.error == TK_RELAY_RESOLVED_ERR_TRANSIENT &&
 		       r.ans[0].ttl == 3600,
 	       "transient error");
 	used = 0;
@@ -311,14 +311,14 @@ static void test_resolved(void)
 	tap_eq_bytes(out, used, want, wl, "transient error encodes");
 	wl = unhex("F1 00 00000E10"); /* [arti] */
 	tap_ok(tk_relay_resolved_decode(want, wl, &r) == 0 &&
-		       r.error == TK_RESOLVED_ERR_NONTRANSIENT,
+		       r.error == TK_RELAY_RESOLVED_ERR_NONTRANSIENT,
 	       "non-transient error");
 	/* What a 0.4.9 exit sends for NXDOMAIN: F1 with a text value. */
 	used = 0;
 	tk_relay_resolved_append(0xF1, "Error resolving hostname", 24, 60, out,
 				 &used, sizeof out);
 	tap_ok(tk_relay_resolved_decode(out, used, &r) == 0 &&
-		       r.error == TK_RESOLVED_ERR_NONTRANSIENT && r.n == 1,
+		       r.error == TK_RELAY_RESOLVED_ERR_NONTRANSIENT && r.n == 1,
 	       "error with a value: value ignored");
 
 	wl = unhex("04 04 7f000001 00000E10 04 04 7f000002 00001c20"); /* [arti] */
@@ -389,7 +389,7 @@ static void test_resolved(void)
 	wl = unhex("00 0a 686f7374322e74657374 0000003c"
 		   " 06 10 20010db8000000000000000000000001 0000003c"
 		   " 04 04 0a010203 0000003c 04 04 0a010204 0000003c");
-	const tk_resolved_answer *p;
+	const tk_relay_resolved_answer *p;
 	tap_ok(tk_relay_resolved_decode(want, wl, &r) == 0 && r.n == 4,
 	       "mixed answers decode");
 	p = tk_relay_resolved_pick(&r, 0, 1, 1, 0);

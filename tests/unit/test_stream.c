@@ -37,7 +37,7 @@ static struct owner {
 	/* re-entrancy hooks */
 	int close_in_data;
 	int open_in_closed;
-	tk_stream_table *t;
+	tk_ostream_table *t;
 } o;
 
 static int f_send(void *ud, uint8_t cmd, uint16_t id, const uint8_t *body,
@@ -73,7 +73,7 @@ static void f_random(void *ud, void *buf, size_t n)
 	}
 }
 
-static void f_connected(void *ud, tk_stream *s, const tk_relay_connected *c)
+static void f_connected(void *ud, tk_ostream *s, const tk_relay_connected *c)
 {
 	(void)ud;
 	(void)s;
@@ -81,18 +81,18 @@ static void f_connected(void *ud, tk_stream *s, const tk_relay_connected *c)
 	o.last_conn = *c;
 }
 
-static void f_data(void *ud, tk_stream *s, const uint8_t *p, size_t len)
+static void f_data(void *ud, tk_ostream *s, const uint8_t *p, size_t len)
 {
 	(void)ud;
 	(void)p;
 	o.data_bytes += len;
 	if (o.close_in_data) {
 		o.close_in_data = 0;
-		tk_stream_close(o.t, s);
+		tk_ostream_close(o.t, s);
 	}
 }
 
-static void f_resolved(void *ud, tk_stream *s, const tk_relay_resolved *r)
+static void f_resolved(void *ud, tk_ostream *s, const tk_relay_resolved *r)
 {
 	(void)ud;
 	(void)s;
@@ -100,7 +100,7 @@ static void f_resolved(void *ud, tk_stream *s, const tk_relay_resolved *r)
 	o.last_res = *r;
 }
 
-static void f_closed(void *ud, tk_stream *s, int remote,
+static void f_closed(void *ud, tk_ostream *s, int remote,
 		     const tk_relay_end *end)
 {
 	(void)ud;
@@ -110,12 +110,12 @@ static void f_closed(void *ud, tk_stream *s, int remote,
 	o.last_end = *end;
 	if (o.open_in_closed) {
 		o.open_in_closed = 0;
-		tk_stream *n;
-		tk_stream_begin(o.t, "again.example", 443, 0, 0, NULL, &n);
+		tk_ostream *n;
+		tk_ostream_begin(o.t, "again.example", 443, 0, 0, NULL, &n);
 	}
 }
 
-static void f_writable(void *ud, tk_stream *s)
+static void f_writable(void *ud, tk_ostream *s)
 {
 	(void)ud;
 	(void)s;
@@ -129,7 +129,7 @@ static void f_released(void *ud, uint16_t id)
 	o.last_released = id;
 }
 
-static const tk_stream_ops ops = {
+static const tk_ostream_ops ops = {
 	.send = f_send,
 	.circ_can_package = f_can,
 	.random = f_random,
@@ -141,13 +141,13 @@ static const tk_stream_ops ops = {
 	.released = f_released,
 };
 
-static tk_stream_table *fresh(void)
+static tk_ostream_table *fresh(void)
 {
 	if (o.t)
-		tk_stream_table_free(o.t);
+		tk_ostream_table_free(o.t);
 	memset(&o, 0, sizeof o);
 	o.circ_open = 1;
-	o.t = tk_stream_table_new(&ops, NULL);
+	o.t = tk_ostream_table_new(&ops, NULL);
 	return o.t;
 }
 
@@ -166,115 +166,115 @@ static int deliver(uint8_t cmd, uint16_t id, const char *hex)
 {
 	uint8_t b[TK_RELAY_DATA_MAX];
 	size_t n = hex ? tap_unhex(hex, b, sizeof b) : 0;
-	return tk_stream_table_deliver(o.t, cmd, id, b, n);
+	return tk_ostream_table_deliver(o.t, cmd, id, b, n);
 }
 
 static void test_ids(void)
 {
-	tk_stream_table *t = fresh();
+	tk_ostream_table *t = fresh();
 	static const uint16_t seq[] = { 0, 0x0505, 0x0505, 0x0707 };
-	tk_stream *a, *b, *c;
+	tk_ostream *a, *b, *c;
 	o.rand_seq = seq;
 	o.rand_n = 4;
-	tap_eq_long(tk_stream_begin(t, "example.com", 80, 0, 0, NULL, &a), 0,
+	tap_eq_long(tk_ostream_begin(t, "example.com", 80, 0, 0, NULL, &a), 0,
 		    "BEGIN opened");
-	tap_eq_long(tk_stream_id(a), 0x0505, "id 0 skipped, 0x0505 taken");
-	tap_eq_long(tk_stream_begin(t, "example.com", 80, 0, 0, NULL, &b), 0,
+	tap_eq_long(tk_ostream_id(a), 0x0505, "id 0 skipped, 0x0505 taken");
+	tap_eq_long(tk_ostream_begin(t, "example.com", 80, 0, 0, NULL, &b), 0,
 		    "second BEGIN");
-	tap_eq_long(tk_stream_id(b), 0x0707, "duplicate 0x0505 skipped");
+	tap_eq_long(tk_ostream_id(b), 0x0707, "duplicate 0x0505 skipped");
 
 	static const uint16_t same[] = { 0x0707 };
 	o.rand_seq = same;
 	o.rand_n = 1;
 	o.rand_i = 0;
-	tap_eq_long(tk_stream_begin(t, "example.com", 80, 0, 0, NULL, &c), 0,
+	tap_eq_long(tk_ostream_begin(t, "example.com", 80, 0, 0, NULL, &c), 0,
 		    "third BEGIN with a stuck random source");
-	tap_eq_long(tk_stream_id(c), 0x0708, "falls back to the next free id");
+	tap_eq_long(tk_ostream_id(c), 0x0708, "falls back to the next free id");
 
-	tap_eq_long(tk_stream_begin(t, "x.example", 80, 0, 0x0505, NULL, &c),
-		    TK_STREAM_ENOID, "explicit id in use refused");
-	tap_eq_long(tk_stream_begin(t, "x.example", 80, 0, 0x4242, NULL, &c), 0,
+	tap_eq_long(tk_ostream_begin(t, "x.example", 80, 0, 0x0505, NULL, &c),
+		    TK_OSTREAM_ENOID, "explicit id in use refused");
+	tap_eq_long(tk_ostream_begin(t, "x.example", 80, 0, 0x4242, NULL, &c), 0,
 		    "explicit free id used");
-	tap_eq_long(tk_stream_id(c), 0x4242, "it is 0x4242");
-	tk_stream_close(t, c);
-	tap_eq_long(tk_stream_begin(t, "x.example", 80, 0, 0x4242, NULL, &c),
-		    TK_STREAM_ENOID, "half-closed id still reserved");
+	tap_eq_long(tk_ostream_id(c), 0x4242, "it is 0x4242");
+	tk_ostream_close(t, c);
+	tap_eq_long(tk_ostream_begin(t, "x.example", 80, 0, 0x4242, NULL, &c),
+		    TK_OSTREAM_ENOID, "half-closed id still reserved");
 
 	const struct sent *s = out_at(0);
 	tap_ok(s->cmd == TK_RELAY_BEGIN && s->id == 0x0505 && s->len == 15 &&
 		       memcmp(s->body, "example.com:80", 15) == 0,
 	       "BEGIN went out with the target");
-	tap_eq_long(tk_stream_begin(t, "", 80, 0, 0, NULL, &c),
-		    TK_STREAM_EINVAL, "empty host refused");
-	tap_eq_long(tk_stream_begin(t, "a.b", 0, 0, 0, NULL, &c),
-		    TK_STREAM_EINVAL, "port 0 refused");
-	tap_eq_long((long)tk_stream_table_live(t), 3, "3 live streams");
+	tap_eq_long(tk_ostream_begin(t, "", 80, 0, 0, NULL, &c),
+		    TK_OSTREAM_EINVAL, "empty host refused");
+	tap_eq_long(tk_ostream_begin(t, "a.b", 0, 0, 0, NULL, &c),
+		    TK_OSTREAM_EINVAL, "port 0 refused");
+	tap_eq_long((long)tk_ostream_table_live(t), 3, "3 live streams");
 	o.send_fails = 1;
-	tap_eq_long(tk_stream_begin(t, "a.b", 80, 0, 0, NULL, &c),
-		    TK_STREAM_ESEND, "send failure reported");
-	tap_eq_long((long)tk_stream_table_live(t), 3, "and nothing added");
+	tap_eq_long(tk_ostream_begin(t, "a.b", 80, 0, 0, NULL, &c),
+		    TK_OSTREAM_ESEND, "send failure reported");
+	tap_eq_long((long)tk_ostream_table_live(t), 3, "and nothing added");
 }
 
 static void test_connect_data(void)
 {
-	tk_stream_table *t = fresh();
-	tk_stream *s;
-	tk_stream_begin(t, "Echo.Test", 7, 0, 0, (void *)&o, &s);
-	uint16_t id = tk_stream_id(s);
-	tap_eq_long(tk_stream_state(s), TK_STREAM_BEGIN_SENT, "BEGIN_SENT");
-	tap_ok(tk_stream_data(s) == (void *)&o, "user data kept");
+	tk_ostream_table *t = fresh();
+	tk_ostream *s;
+	tk_ostream_begin(t, "Echo.Test", 7, 0, 0, (void *)&o, &s);
+	uint16_t id = tk_ostream_id(s);
+	tap_eq_long(tk_ostream_state(s), TK_OSTREAM_BEGIN_SENT, "BEGIN_SENT");
+	tap_ok(tk_ostream_data(s) == (void *)&o, "user data kept");
 
 	tap_eq_long(deliver(TK_RELAY_DATA, id, "41"), 0, "DATA before CONNECTED");
-	tap_ok(o.data_bytes == 0 && tk_stream_table_dropped(t) == 1,
+	tap_ok(o.data_bytes == 0 && tk_ostream_table_dropped(t) == 1,
 	       "is dropped, not fatal");
 	tap_eq_long(deliver(TK_RELAY_CONNECTED, id, "7f000001 0000003c"), 0,
 		    "CONNECTED");
-	tap_ok(o.n_connected == 1 && tk_stream_state(s) == TK_STREAM_OPEN &&
+	tap_ok(o.n_connected == 1 && tk_ostream_state(s) == TK_OSTREAM_OPEN &&
 		       o.last_conn.addr.family == 4 && o.last_conn.ttl == 60,
 	       "OPEN with 127.0.0.1 ttl 60");
 	deliver(TK_RELAY_CONNECTED, id, "");
-	tap_ok(o.n_connected == 1 && tk_stream_table_dropped(t) == 2,
+	tap_ok(o.n_connected == 1 && tk_ostream_table_dropped(t) == 2,
 	       "second CONNECTED dropped");
 
 	static uint8_t big[600 * 498];
 	for (size_t i = 0; i < sizeof big; i++)
 		big[i] = (uint8_t)i;
 	size_t before = o.n_out;
-	tap_eq_long(tk_stream_write(t, s, big, 2000), 2000, "2000 bytes taken");
+	tap_eq_long(tk_ostream_write(t, s, big, 2000), 2000, "2000 bytes taken");
 	tap_eq_long((long)(o.n_out - before), 5, "as 5 DATA cells");
 	tap_ok(out_at(before)->len == 498 && out_at(before + 4)->len == 8 &&
 		       memcmp(out_at(before + 1)->body, big + 498, 498) == 0,
 	       "498-byte cells, in order, remainder last");
-	tap_eq_long(tk_stream_windows(s)->package_window, 495,
+	tap_eq_long(tk_ostream_windows(s)->package_window, 495,
 		    "stream package window 495");
 
 	/* Fill the stream window. */
-	long n = tk_stream_write(t, s, big, sizeof big);
+	long n = tk_ostream_write(t, s, big, sizeof big);
 	tap_eq_long(n, 495L * 498, "stops at the stream window (495 cells)");
-	tap_eq_long(tk_stream_write(t, s, big, 10), 0, "window shut: 0 taken");
+	tap_eq_long(tk_ostream_write(t, s, big, 10), 0, "window shut: 0 taken");
 	deliver(TK_RELAY_SENDME, id, "");
 	tap_eq_long(o.n_writable, 1, "stream SENDME: writable");
-	tap_eq_long(tk_stream_windows(s)->package_window, 50, "window 50");
-	tap_eq_long(tk_stream_write(t, s, big, 10), 10, "writes again");
+	tap_eq_long(tk_ostream_windows(s)->package_window, 50, "window 50");
+	tap_eq_long(tk_ostream_write(t, s, big, 10), 10, "writes again");
 
 	/* Circuit window shut. */
 	o.circ_open = 0;
-	tap_eq_long(tk_stream_write(t, s, big, 10), 0,
+	tap_eq_long(tk_ostream_write(t, s, big, 10), 0,
 		    "circuit window shut: 0 taken");
-	tk_stream_table_circ_writable(t);
+	tk_ostream_table_circ_writable(t);
 	tap_eq_long(o.n_writable, 1, "no writable while still shut");
 	o.circ_open = 1;
-	tk_stream_table_circ_writable(t);
+	tk_ostream_table_circ_writable(t);
 	tap_eq_long(o.n_writable, 2, "circuit reopened: writable");
-	tk_stream_table_circ_writable(t);
+	tk_ostream_table_circ_writable(t);
 	tap_eq_long(o.n_writable, 2, "only once");
 
 	/* Too many stream SENDMEs: the circuit must go. */
 	for (int i = 0; i < 9; i++)
 		deliver(TK_RELAY_SENDME, id, "");
-	tap_eq_long(tk_stream_windows(s)->package_window, 499,
+	tap_eq_long(tk_ostream_windows(s)->package_window, 499,
 		    "9 more SENDMEs: 499");
-	tap_eq_long(deliver(TK_RELAY_SENDME, id, ""), TK_STREAM_EPROTO,
+	tap_eq_long(deliver(TK_RELAY_SENDME, id, ""), TK_OSTREAM_EPROTO,
 		    "SENDME past 500 is a circuit-level error");
 
 	/* Receiving: a SENDME after every 50 DATA cells. */
@@ -287,111 +287,111 @@ static void test_connect_data(void)
 	tap_ok(last_out()->cmd == TK_RELAY_SENDME && last_out()->id == id &&
 		       last_out()->len == 0,
 	       "stream SENDME: empty body, stream id");
-	tap_eq_long(tk_stream_windows(s)->deliver_window, 500,
+	tap_eq_long(tk_ostream_windows(s)->deliver_window, 500,
 		    "deliver window back at 500");
 
 	/* Backpressure. */
-	tk_stream_set_backed_up(t, s, 1);
+	tk_ostream_set_backed_up(t, s, 1);
 	before = o.n_out;
 	for (int i = 0; i < 500; i++)
 		deliver(TK_RELAY_DATA, id, "00");
 	tap_eq_long((long)(o.n_out - before), 0, "backed up: no SENDME");
-	tap_eq_long(tk_stream_set_backed_up(t, s, 0), 0, "drained");
+	tap_eq_long(tk_ostream_set_backed_up(t, s, 0), 0, "drained");
 	tap_eq_long((long)(o.n_out - before), 10, "10 SENDMEs at once");
 
-	tk_stream_set_backed_up(t, s, 1);
+	tk_ostream_set_backed_up(t, s, 1);
 	for (int i = 0; i < 500; i++)
 		deliver(TK_RELAY_DATA, id, "00");
 	before = o.n_out;
 	deliver(TK_RELAY_DATA, id, "00");
 	tap_ok(o.n_closed == 1 && o.last_remote == 0 &&
-		       o.last_end.reason == TK_END_TORPROTOCOL,
+		       o.last_end.reason == TK_RELAY_END_TORPROTOCOL,
 	       "exit overran the window: closed with TORPROTOCOL");
 	tap_ok(o.n_out == before + 1 && last_out()->cmd == TK_RELAY_END &&
-		       last_out()->len == 1 && last_out()->body[0] == TK_END_MISC,
+		       last_out()->len == 1 && last_out()->body[0] == TK_RELAY_END_MISC,
 	       "END sent, saying only MISC (as C tor clients do)");
-	tap_ok(tk_stream_table_live(t) == 0 &&
-		       tk_stream_table_half_closed(t) == 1,
+	tap_ok(tk_ostream_table_live(t) == 0 &&
+		       tk_ostream_table_half_closed(t) == 1,
 	       "stream gone, id half-closed");
 }
 
 static void test_end_and_half_closed(void)
 {
-	tk_stream_table *t = fresh();
-	tk_stream *s;
-	tk_stream_begin(t, "blocked.example", 25, 0, 0, NULL, &s);
-	uint16_t id = tk_stream_id(s);
+	tk_ostream_table *t = fresh();
+	tk_ostream *s;
+	tk_ostream_begin(t, "blocked.example", 25, 0, 0, NULL, &s);
+	uint16_t id = tk_ostream_id(s);
 	size_t before = o.n_out;
 	deliver(TK_RELAY_END, id, "04 7f000007 00000100");
 	tap_ok(o.n_closed == 1 && o.last_remote == 1 &&
-		       o.last_end.reason == TK_END_EXITPOLICY &&
+		       o.last_end.reason == TK_RELAY_END_EXITPOLICY &&
 		       o.last_end.addr.family == 4 && o.last_end.ttl == 256,
 	       "END EXITPOLICY reported with its address");
-	tap_ok(o.n_out == before && tk_stream_table_live(t) == 0 &&
-		       tk_stream_table_half_closed(t) == 0 &&
+	tap_ok(o.n_out == before && tk_ostream_table_live(t) == 0 &&
+		       tk_ostream_table_half_closed(t) == 0 &&
 		       o.n_released == 1 && o.last_released == id,
 	       "no END back, id released at once");
 	deliver(TK_RELAY_END, id, "");
-	tap_eq_long((long)tk_stream_table_dropped(t), 1,
+	tap_eq_long((long)tk_ostream_table_dropped(t), 1,
 		    "later cells for it are dropped");
 
 	/* Empty END = MISC; an unknown reason passes through. */
-	tk_stream_begin(t, "a.example", 80, 0, 0, NULL, &s);
-	deliver(TK_RELAY_END, tk_stream_id(s), "");
-	tap_eq_long(o.last_end.reason, TK_END_MISC, "empty END is MISC");
-	tk_stream_begin(t, "a.example", 80, 0, 0, NULL, &s);
-	deliver(TK_RELAY_END, tk_stream_id(s), "c8");
+	tk_ostream_begin(t, "a.example", 80, 0, 0, NULL, &s);
+	deliver(TK_RELAY_END, tk_ostream_id(s), "");
+	tap_eq_long(o.last_end.reason, TK_RELAY_END_MISC, "empty END is MISC");
+	tk_ostream_begin(t, "a.example", 80, 0, 0, NULL, &s);
+	deliver(TK_RELAY_END, tk_ostream_id(s), "c8");
 	tap_eq_long(o.last_end.reason, 200, "reason 200 passed through");
 
 	/* We close while BEGIN is pending: the exit may still CONNECT,
 	 * send DATA, and END. */
-	tk_stream_begin(t, "slow.example", 80, 0, 0, NULL, &s);
-	id = tk_stream_id(s);
+	tk_ostream_begin(t, "slow.example", 80, 0, 0, NULL, &s);
+	id = tk_ostream_id(s);
 	int closed0 = o.n_closed;
-	uint64_t dropped0 = tk_stream_table_dropped(t);
-	tap_eq_long(tk_stream_close(t, s), 0, "close in BEGIN_SENT");
+	uint64_t dropped0 = tk_ostream_table_dropped(t);
+	tap_eq_long(tk_ostream_close(t, s), 0, "close in BEGIN_SENT");
 	tap_ok(last_out()->cmd == TK_RELAY_END && last_out()->id == id &&
-		       last_out()->body[0] == TK_END_MISC,
+		       last_out()->body[0] == TK_RELAY_END_MISC,
 	       "END MISC sent");
-	tap_eq_long((long)tk_stream_table_half_closed(t), 1, "half-closed");
+	tap_eq_long((long)tk_ostream_table_half_closed(t), 1, "half-closed");
 	deliver(TK_RELAY_CONNECTED, id, "7f000001 0000003c");
 	for (int i = 0; i < 500; i++)
 		deliver(TK_RELAY_DATA, id, "00");
-	tap_ok(tk_stream_table_dropped(t) == dropped0 && o.n_closed == closed0 &&
+	tap_ok(tk_ostream_table_dropped(t) == dropped0 && o.n_closed == closed0 &&
 		       o.n_connected == 0,
 	       "late CONNECTED and 500 DATA absorbed silently");
 	deliver(TK_RELAY_DATA, id, "00");
-	tap_eq_long((long)(tk_stream_table_dropped(t) - dropped0), 1,
+	tap_eq_long((long)(tk_ostream_table_dropped(t) - dropped0), 1,
 		    "501st DATA counted as dropped");
 	int rel0 = o.n_released;
 	deliver(TK_RELAY_END, id, "06");
-	tap_ok(tk_stream_table_half_closed(t) == 0 &&
+	tap_ok(tk_ostream_table_half_closed(t) == 0 &&
 		       o.n_released == rel0 + 1 && o.last_released == id,
 	       "exit's END frees the id");
 
 	/* Half-closed list is bounded. */
-	for (int i = 0; i < TK_STREAM_MAX_HALF + 50; i++) {
-		if (tk_stream_begin(t, "many.example", 80, 0, 0, NULL, &s) ==
+	for (int i = 0; i < TK_OSTREAM_MAX_HALF + 50; i++) {
+		if (tk_ostream_begin(t, "many.example", 80, 0, 0, NULL, &s) ==
 		    0)
-			tk_stream_close(t, s);
+			tk_ostream_close(t, s);
 	}
-	tap_eq_long((long)tk_stream_table_half_closed(t), TK_STREAM_MAX_HALF,
+	tap_eq_long((long)tk_ostream_table_half_closed(t), TK_OSTREAM_MAX_HALF,
 		    "half-closed list capped");
-	tap_eq_long((long)tk_stream_table_live(t), 0, "no live streams");
+	tap_eq_long((long)tk_ostream_table_live(t), 0, "no live streams");
 }
 
 static void test_lookups(void)
 {
-	tk_stream_table *t = fresh();
-	tk_stream *s;
-	tap_eq_long(tk_stream_resolve(t, "Host2.Test", 0, NULL, &s), 0,
+	tk_ostream_table *t = fresh();
+	tk_ostream *s;
+	tap_eq_long(tk_ostream_resolve(t, "Host2.Test", 0, NULL, &s), 0,
 		    "RESOLVE opened");
-	uint16_t id = tk_stream_id(s);
+	uint16_t id = tk_ostream_id(s);
 	tap_ok(last_out()->cmd == TK_RELAY_RESOLVE && last_out()->len == 11 &&
 		       memcmp(last_out()->body, "host2.test", 11) == 0,
 	       "RESOLVE host2.test sent");
-	tap_eq_long(tk_stream_state(s), TK_STREAM_RESOLVE_SENT, "RESOLVE_SENT");
-	tap_eq_long(tk_stream_write(t, s, "x", 1), TK_STREAM_ESTATE,
+	tap_eq_long(tk_ostream_state(s), TK_OSTREAM_RESOLVE_SENT, "RESOLVE_SENT");
+	tap_eq_long(tk_ostream_write(t, s, "x", 1), TK_OSTREAM_ESTATE,
 		    "no DATA on a lookup");
 	size_t before = o.n_out;
 	deliver(TK_RELAY_RESOLVED, id, "04 04 0a010203 0000003c");
@@ -401,15 +401,15 @@ static void test_lookups(void)
 		       o.last_res.ans[0].ttl == 60,
 	       "RESOLVED 10.1.2.3 ttl 60");
 	tap_ok(o.n_out == before && o.n_closed == 0 &&
-		       tk_stream_table_live(t) == 0 &&
-		       tk_stream_table_half_closed(t) == 0,
+		       tk_ostream_table_live(t) == 0 &&
+		       tk_ostream_table_half_closed(t) == 0,
 	       "no END, no closed callback, id free");
 
 	tk_relay_addr a = { .family = 4, .a = { 8, 8, 4, 4 } };
-	tap_eq_long(tk_stream_resolve_ptr(t, &a, 0, NULL, &s), 0, "PTR opened");
+	tap_eq_long(tk_ostream_resolve_ptr(t, &a, 0, NULL, &s), 0, "PTR opened");
 	tap_eq_bytes(last_out()->body, last_out()->len,
 		     "4.4.8.8.in-addr.arpa", 21, "PTR name for 8.8.4.4");
-	deliver(TK_RELAY_RESOLVED, tk_stream_id(s),
+	deliver(TK_RELAY_RESOLVED, tk_ostream_id(s),
 		"F1 18 4572726f72207265736f6c76696e6720686f73746e616d65 0000003c");
 	tap_ok(o.n_resolved == 2 && o.last_res.error == 0xF1,
 	       "error answer reported as F1");
@@ -418,74 +418,74 @@ static void test_lookups(void)
 	a6.a[0] = 0x20;
 	a6.a[1] = 0x01;
 	a6.a[15] = 0x01;
-	tap_eq_long(tk_stream_resolve_ptr(t, &a6, 0, NULL, &s), 0,
+	tap_eq_long(tk_ostream_resolve_ptr(t, &a6, 0, NULL, &s), 0,
 		    "IPv6 PTR opened");
 	tap_ok(last_out()->len == 73 &&
 		       memcmp(last_out()->body, "1.0.0.0.", 8) == 0 &&
 		       memcmp(last_out()->body + 56, "1.0.0.2.ip6.arpa", 17) == 0,
 	       "ip6.arpa nibble name");
 	before = o.n_out;
-	deliver(TK_RELAY_RESOLVED, tk_stream_id(s), "04 03 010203 00000001");
+	deliver(TK_RELAY_RESOLVED, tk_ostream_id(s), "04 03 010203 00000001");
 	tap_ok(o.n_closed == 1 && o.last_remote == 0 &&
-		       o.last_end.reason == TK_END_TORPROTOCOL &&
+		       o.last_end.reason == TK_RELAY_END_TORPROTOCOL &&
 		       o.n_out == before,
 	       "malformed RESOLVED: closed TORPROTOCOL, no END sent");
 
 	/* Closing a pending lookup: no END, a late RESOLVED is absorbed. */
-	tk_stream_resolve(t, "late.test", 0, NULL, &s);
-	id = tk_stream_id(s);
+	tk_ostream_resolve(t, "late.test", 0, NULL, &s);
+	id = tk_ostream_id(s);
 	before = o.n_out;
-	uint64_t d0 = tk_stream_table_dropped(t);
-	tk_stream_close(t, s);
-	tap_ok(o.n_out == before && tk_stream_table_half_closed(t) == 1,
+	uint64_t d0 = tk_ostream_table_dropped(t);
+	tk_ostream_close(t, s);
+	tap_ok(o.n_out == before && tk_ostream_table_half_closed(t) == 1,
 	       "lookup closed quietly, id reserved");
 	deliver(TK_RELAY_RESOLVED, id, "04 04 0a010203 0000003c");
-	tap_ok(tk_stream_table_half_closed(t) == 0 &&
-		       tk_stream_table_dropped(t) == d0 && o.n_resolved == 2,
+	tap_ok(tk_ostream_table_half_closed(t) == 0 &&
+		       tk_ostream_table_dropped(t) == d0 && o.n_resolved == 2,
 	       "late RESOLVED absorbed and frees the id");
 
-	tap_eq_long(tk_stream_resolve(t, "", 0, NULL, &s), TK_STREAM_EINVAL,
+	tap_eq_long(tk_ostream_resolve(t, "", 0, NULL, &s), TK_OSTREAM_EINVAL,
 		    "empty name refused");
 	a.family = 9;
-	tap_eq_long(tk_stream_resolve_ptr(t, &a, 0, NULL, &s),
-		    TK_STREAM_EINVAL, "bad address family refused");
+	tap_eq_long(tk_ostream_resolve_ptr(t, &a, 0, NULL, &s),
+		    TK_OSTREAM_EINVAL, "bad address family refused");
 }
 
 static void test_dir_and_optimistic(void)
 {
-	tk_stream_table *t = fresh();
-	tk_stream *d, *c;
-	tap_eq_long(tk_stream_begin_dir(t, 0, NULL, &d), 0, "BEGIN_DIR");
+	tk_ostream_table *t = fresh();
+	tk_ostream *d, *c;
+	tap_eq_long(tk_ostream_begin_dir(t, 0, NULL, &d), 0, "BEGIN_DIR");
 	tap_ok(last_out()->cmd == TK_RELAY_BEGIN_DIR && last_out()->len == 0,
 	       "empty BEGIN_DIR body");
-	tap_eq_long(tk_stream_write(t, d, "GET /", 5), TK_STREAM_ESTATE,
+	tap_eq_long(tk_ostream_write(t, d, "GET /", 5), TK_OSTREAM_ESTATE,
 		    "no optimistic data on BEGIN_DIR");
-	deliver(TK_RELAY_CONNECTED, tk_stream_id(d), "");
-	tap_ok(tk_stream_state(d) == TK_STREAM_OPEN &&
+	deliver(TK_RELAY_CONNECTED, tk_ostream_id(d), "");
+	tap_ok(tk_ostream_state(d) == TK_OSTREAM_OPEN &&
 		       o.last_conn.addr.family == 0,
 	       "empty CONNECTED opens the dir stream");
-	tap_eq_long(tk_stream_write(t, d, "GET /", 5), 5, "then writes");
+	tap_eq_long(tk_ostream_write(t, d, "GET /", 5), 5, "then writes");
 
-	tk_stream_begin(t, "opt.example", 80, 0, 0, NULL, &c);
-	tap_eq_long(tk_stream_write(t, c, "hi", 2), 2,
+	tk_ostream_begin(t, "opt.example", 80, 0, 0, NULL, &c);
+	tap_eq_long(tk_ostream_write(t, c, "hi", 2), 2,
 		    "optimistic DATA right after BEGIN");
-	tk_stream_set_optimistic(c, 0);
-	tap_eq_long(tk_stream_write(t, c, "hi", 2), TK_STREAM_ESTATE,
+	tk_ostream_set_optimistic(c, 0);
+	tap_eq_long(tk_ostream_write(t, c, "hi", 2), TK_OSTREAM_ESTATE,
 		    "refused with optimistic data off");
-	tk_stream_set_optimistic(c, 1);
+	tk_ostream_set_optimistic(c, 1);
 	o.circ_open = 0;
-	tap_eq_long(tk_stream_write(t, c, "hi", 2), 0, "blocked by circuit");
+	tap_eq_long(tk_ostream_write(t, c, "hi", 2), 0, "blocked by circuit");
 	o.circ_open = 1;
-	deliver(TK_RELAY_CONNECTED, tk_stream_id(c), "7f000001 0000003c");
+	deliver(TK_RELAY_CONNECTED, tk_ostream_id(c), "7f000001 0000003c");
 	tap_eq_long(o.n_writable, 1, "writable after CONNECTED");
 }
 
 static void test_reentrancy_and_fail_all(void)
 {
-	tk_stream_table *t = fresh();
-	tk_stream *s, *s2;
-	tk_stream_begin(t, "r.example", 80, 0, 0, NULL, &s);
-	uint16_t id = tk_stream_id(s);
+	tk_ostream_table *t = fresh();
+	tk_ostream *s, *s2;
+	tk_ostream_begin(t, "r.example", 80, 0, 0, NULL, &s);
+	uint16_t id = tk_ostream_id(s);
 	deliver(TK_RELAY_CONNECTED, id, "");
 	for (int i = 0; i < 49; i++)
 		deliver(TK_RELAY_DATA, id, "00");
@@ -494,26 +494,26 @@ static void test_reentrancy_and_fail_all(void)
 	deliver(TK_RELAY_DATA, id, "00"); /* 50th: SENDME due, but closed */
 	tap_ok(o.n_out == before + 1 && last_out()->cmd == TK_RELAY_END,
 	       "closed inside the data callback: END, no SENDME after it");
-	tap_ok(tk_stream_table_live(t) == 0 &&
-		       tk_stream_table_half_closed(t) == 1,
+	tap_ok(tk_ostream_table_live(t) == 0 &&
+		       tk_ostream_table_half_closed(t) == 1,
 	       "stream half-closed");
 
-	tk_stream_begin(t, "a.example", 80, 0, 0, NULL, &s);
-	tk_stream_begin(t, "b.example", 80, 0, 0, NULL, &s2);
-	tk_stream_resolve(t, "c.example", 0, NULL, &s2);
+	tk_ostream_begin(t, "a.example", 80, 0, 0, NULL, &s);
+	tk_ostream_begin(t, "b.example", 80, 0, 0, NULL, &s2);
+	tk_ostream_resolve(t, "c.example", 0, NULL, &s2);
 	o.open_in_closed = 1;
 	int rel0 = o.n_released;
-	tk_stream_table_fail_all(t, TK_END_DESTROY);
+	tk_ostream_table_fail_all(t, TK_RELAY_END_DESTROY);
 	tap_ok(o.n_closed == 3 && o.last_remote == 0 &&
-		       o.last_end.reason == TK_END_DESTROY,
+		       o.last_end.reason == TK_RELAY_END_DESTROY,
 	       "circuit gone: 3 streams closed with DESTROY");
 	tap_eq_long(o.n_released - rel0, 4, "3 live + 1 half-closed released");
-	tap_eq_long((long)tk_stream_table_half_closed(t), 0, "no half-closed");
-	tap_eq_long((long)tk_stream_table_live(t), 1,
+	tap_eq_long((long)tk_ostream_table_half_closed(t), 0, "no half-closed");
+	tap_eq_long((long)tk_ostream_table_live(t), 1,
 		    "the stream opened from a callback survives");
 
 	/* END arriving while we write from a callback. */
-	tk_stream_table_free(t);
+	tk_ostream_table_free(t);
 	o.t = NULL;
 	tap_ok(1, "table freed with a live stream (ASan checks leaks)");
 }
@@ -526,8 +526,8 @@ int main(void)
 	test_lookups();
 	test_dir_and_optimistic();
 	test_reentrancy_and_fail_all();
-	tap_eq_str(tk_stream_state_name(TK_STREAM_OPEN), "OPEN", "state names");
-	tap_ok(strlen(tk_stream_strerror(TK_STREAM_EPROTO)) > 10,
+	tap_eq_str(tk_ostream_state_name(TK_OSTREAM_OPEN), "OPEN", "state names");
+	tap_ok(strlen(tk_ostream_strerror(TK_OSTREAM_EPROTO)) > 10,
 	       "error strings");
 	return tap_done();
 }

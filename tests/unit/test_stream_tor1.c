@@ -53,7 +53,7 @@ static int failures; /* any protocol check that failed, on either side */
 /* ---- client ---------------------------------------------------------- */
 static tk_relay_hop chops[3];
 static tk_circ_flow cflow;
-static tk_stream_table *tbl;
+static tk_ostream_table *tbl;
 static int opened, closed, sealed_ok = 1;
 
 static void client_seal(uint8_t cmd, uint16_t sid, const uint8_t *b,
@@ -82,14 +82,14 @@ static int c_can(void *ud)
 	return tk_circ_flow_can_package(&cflow);
 }
 
-static void c_connected(void *ud, tk_stream *s, const tk_relay_connected *c)
+static void c_connected(void *ud, tk_ostream *s, const tk_relay_connected *c)
 {
 	(void)ud;
 	(void)s;
 	opened = c->addr.family == 4 && c->ttl == 60;
 }
 
-static void c_data(void *ud, tk_stream *s, const uint8_t *p, size_t len)
+static void c_data(void *ud, tk_ostream *s, const uint8_t *p, size_t len)
 {
 	(void)ud;
 	(void)s;
@@ -101,7 +101,7 @@ static void c_data(void *ud, tk_stream *s, const uint8_t *p, size_t len)
 	received += len;
 }
 
-static void c_closed(void *ud, tk_stream *s, int remote,
+static void c_closed(void *ud, tk_ostream *s, int remote,
 		     const tk_relay_end *e)
 {
 	(void)ud;
@@ -111,7 +111,7 @@ static void c_closed(void *ud, tk_stream *s, int remote,
 	closed = 1;
 }
 
-static const tk_stream_ops cops = {
+static const tk_ostream_ops cops = {
 	.send = c_send,
 	.circ_can_package = c_can,
 	.connected = c_connected,
@@ -142,10 +142,10 @@ static void client_recv(uint8_t *p)
 		    tk_circ_flow_sendme_received(&cflow, body, h.length) != 0)
 			failures++;
 		else
-			tk_stream_table_circ_writable(tbl);
+			tk_ostream_table_circ_writable(tbl);
 		return;
 	}
-	if (tk_stream_table_deliver(tbl, h.cmd, h.stream_id, body, h.length))
+	if (tk_ostream_table_deliver(tbl, h.cmd, h.stream_id, body, h.length))
 		failures++;
 }
 
@@ -237,7 +237,7 @@ static void exit_recv(uint8_t *p)
 		exit_pump();
 		break;
 	case TK_RELAY_END:
-		exit_ended = body[0] == TK_END_MISC;
+		exit_ended = body[0] == TK_RELAY_END_MISC;
 		break;
 	default:
 		failures++;
@@ -263,12 +263,12 @@ int main(void)
 	tk_circ_flow_init(&eflow);
 	cflow.accept_min_version = eflow.accept_min_version = 1;
 	tk_stream_flow_init(&esf);
-	tbl = tk_stream_table_new(&cops, NULL);
+	tbl = tk_ostream_table_new(&cops, NULL);
 
-	tk_stream *s;
-	tap_eq_long(tk_stream_begin(tbl, "Echo.Test", 7, 0, 0, NULL, &s), 0,
+	tk_ostream *s;
+	tap_eq_long(tk_ostream_begin(tbl, "Echo.Test", 7, 0, 0, NULL, &s), 0,
 		    "BEGIN sealed for the exit");
-	tk_stream_set_optimistic(s, 0);
+	tk_ostream_set_optimistic(s, 0);
 
 	size_t written = 0, stalls = 0;
 	int backed = 0, backpressure_done = 0, exit_window_shut = 0;
@@ -276,7 +276,7 @@ int main(void)
 	for (long iter = 0; iter < 1000000 && received < TOTAL; iter++) {
 		int progress = 0;
 		if (opened && written < TOTAL) {
-			long n = tk_stream_write(tbl, s, src + written,
+			long n = tk_ostream_write(tbl, s, src + written,
 						 TOTAL - written);
 			if (n < 0)
 				break;
@@ -292,7 +292,7 @@ int main(void)
 			progress = 1;
 		}
 		if (!backpressure_done && received >= TOTAL / 4) {
-			tk_stream_set_backed_up(tbl, s, 1);
+			tk_ostream_set_backed_up(tbl, s, 1);
 			backed = 1;
 			backpressure_done = 1;
 		}
@@ -305,7 +305,7 @@ int main(void)
 					   e_out < e_in;
 			stalls++;
 			backed = 0;
-			tk_stream_set_backed_up(tbl, s, 0);
+			tk_ostream_set_backed_up(tbl, s, 0);
 		}
 	}
 	/* Let the last SENDMEs in flight land. */
@@ -336,18 +336,18 @@ int main(void)
 		       cflow.data_sent >= TOTAL / TK_RELAY_DATA_MAX,
 	       "DATA counted alike at both ends (%llu cells out)",
 	       (unsigned long long)cflow.data_sent);
-	tap_ok(tk_stream_windows(s)->deliver_window > 450 &&
+	tap_ok(tk_ostream_windows(s)->deliver_window > 450 &&
 		       esf.deliver_window > 450,
 	       "stream SENDMEs kept both deliver windows open");
 
-	tap_eq_long(tk_stream_close(tbl, s), 0, "close");
+	tap_eq_long(tk_ostream_close(tbl, s), 0, "close");
 	while (pop(&to_exit, p))
 		exit_recv(p);
 	tap_ok(exit_ended && !closed, "exit got END MISC; no callback for us");
-	tap_eq_long((long)tk_stream_table_half_closed(tbl), 1,
+	tap_eq_long((long)tk_ostream_table_half_closed(tbl), 1,
 		    "id kept half-closed");
 
-	tk_stream_table_free(tbl);
+	tk_ostream_table_free(tbl);
 	for (int i = 0; i < 3; i++) {
 		tk_relay_hop_free(&chops[i]);
 		tk_relay_hop_free(&rhops[i]);
