@@ -41,6 +41,8 @@ static struct {
 	unsigned timeout_ms;
 	const char *out_path;
 	int use_ntor;
+	unsigned hold_s;
+	uv_timer_t hold;
 	tk_circuit_hop_target first;
 	tk_circuit_hop_target ext[4];
 	int n_ext, n_extended;
@@ -60,6 +62,8 @@ static void usage(FILE *f)
 		"       %s [-v] [-t MS] [-z] [-o FILE] [-n KEY] [-x HOP]... "
 		"fetch HOST:PORT FINGERPRINT /tor/path\n"
 		"  -t MS   handshake/request timeout in milliseconds\n"
+		"  -H SEC  handshake: keep the channel open SEC seconds (the\n"
+		"          relay's link padding shows in the cell counts)\n"
 		"  -n KEY  first hop with CREATE2/ntor (base64 ntor-onion-key)\n"
 		"  -x ADDR:PORT,FP,NTORKEY[,ED25519-ID]  extend to that relay "
 		"first (repeatable)\n"
@@ -392,6 +396,15 @@ static void on_lost(tk_channel *ch, int status, void *arg)
 	g.ch = NULL;
 }
 
+static void on_hold(uv_timer_t *t)
+{
+	uv_close((uv_handle_t *)t, NULL);
+	print_summary(stdout, tk_channel_get_info(g.ch));
+	g.exit_code = 0;
+	tk_channel_close(g.ch, NULL);
+	g.ch = NULL;
+}
+
 static void on_open(tk_channel *ch, int status, void *arg)
 {
 	int rc;
@@ -402,6 +415,10 @@ static void on_open(tk_channel *ch, int status, void *arg)
 		g.exit_code = exit_for(status);
 		tk_channel_close(ch, NULL);
 		g.ch = NULL;
+		return;
+	}
+	if (g.mode == 'h' && g.hold_s > 0) {
+		uv_timer_start(&g.hold, on_hold, (uint64_t)g.hold_s * 1000, 0);
 		return;
 	}
 	if (g.mode == 'h') {
@@ -465,8 +482,11 @@ int main(int argc, char **argv)
 	char err[160];
 
 	g.exit_code = -1;
-	while ((opt = getopt(argc, argv, "vzt:o:n:x:h")) != -1) {
+	while ((opt = getopt(argc, argv, "vzt:o:n:x:H:h")) != -1) {
 		switch (opt) {
+		case 'H':
+			g.hold_s = (unsigned)strtoul(optarg, NULL, 10);
+			break;
 		case 'n':
 			if (parse_key32(optarg, g.first.ntor_key) != 0) {
 				fprintf(stderr, "%s: bad ntor key \"%s\": want "
@@ -560,6 +580,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	loop = uv_default_loop();
+	uv_timer_init(loop, &g.hold);
+	uv_unref((uv_handle_t *)&g.hold); /* only the channel keeps us running */
 	rc = tk_channel_open(loop, &g.target, g.timeout_ms, on_open, on_lost,
 			     NULL, &g.ch);
 	if (rc < 0) {
@@ -568,6 +590,10 @@ int main(int argc, char **argv)
 		return exit_for(rc);
 	}
 	uv_run(loop, UV_RUN_DEFAULT);
+	if (!uv_is_closing((uv_handle_t *)&g.hold)) {
+		uv_close((uv_handle_t *)&g.hold, NULL);
+		uv_run(loop, UV_RUN_DEFAULT);
+	}
 	uv_loop_close(loop);
 	return g.exit_code < 0 ? 1 : g.exit_code;
 }
