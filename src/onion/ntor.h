@@ -40,4 +40,17 @@ int tk_ntor_client_finish(const tk_ntor_state *st,
 			  uint8_t *keys, size_t keys_len);
 void tk_ntor_state_wipe(tk_ntor_state *st);
 
+/* The relay's side, for test doubles (scripted relays in unit tests) and
+ * known-answer tests; a client never needs it. id and b are the relay's
+ * identity digest and ntor secret key; y (NULL: random) its ephemeral
+ * secret. Writes the 64-byte reply and keys_len bytes of key material.
+ * Returns -1 if the onion skin is for another identity or key, or the
+ * client key is degenerate. */
+int tk_ntor_server_respond(const uint8_t id[TK_NTOR_ID_LEN],
+			   const uint8_t b[TK_NTOR_KEY_LEN],
+			   const uint8_t onionskin[TK_NTOR_CLIENT_LEN],
+			   const uint8_t y[TK_NTOR_KEY_LEN],
+			   uint8_t reply[TK_NTOR_SERVER_LEN], uint8_t *keys,
+			   size_t keys_len);
+
 #endif

@@ -381,6 +381,31 @@ static void test_ntor(void)
 	tk_ntor_client_create(&other, id, b_pk, skin);
 	tap_ok(memcmp(skin + 52, want_client + 52, 32) != 0,
 	       "fresh ephemeral key per handshake");
+
+	/* The relay side with the vector's b and y gives the same bytes. */
+	uint8_t b_sk[32], y_sk[32], reply[64], skeys[72], ckeys[72];
+	tap_unhex("4820544f4c4420594f5520444f474954204b454550532048415050454e494e47",
+		  b_sk, 32);
+	tap_unhex("70686520737175697272656c2e2e2e2e2e2e2e2e686173206869732067616d65",
+		  y_sk, 32);
+	tap_ok(tk_ntor_server_respond(id, b_sk, want_client, y_sk, reply,
+				      skeys, 72) == 0,
+	       "ntor relay side accepts the client's onion skin");
+	tap_eq_bytes(reply, 64, server, 64, "ntor relay reply KAT (Y | AUTH)");
+	tap_eq_bytes(skeys, 72, want_keys, 72, "ntor relay key material KAT");
+	/* random y: client and relay agree */
+	tk_ntor_client_create(&other, id, b_pk, skin);
+	tap_ok(tk_ntor_server_respond(id, b_sk, skin, NULL, reply, skeys,
+				      72) == 0 &&
+		       tk_ntor_client_finish(&other, reply, ckeys, 72) == 0 &&
+		       memcmp(skeys, ckeys, 72) == 0,
+	       "ntor with fresh keys on both sides: same 72 bytes");
+	uint8_t wrong_id[20];
+	memcpy(wrong_id, id, 20);
+	wrong_id[19] ^= 1;
+	tap_ok(tk_ntor_server_respond(wrong_id, b_sk, skin, NULL, reply,
+				      skeys, 72) < 0,
+	       "ntor relay refuses an onion skin for another identity");
 	tk_ntor_state_wipe(&st);
 	tk_ntor_state_wipe(&other);
 }
