@@ -356,6 +356,20 @@ proxy_resolved(struct tk_socks_proxy *p, int status)
 	start_some(r);
 }
 
+static void
+run_free(struct run *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->n; i++) {
+		free(r->l[i].query);
+		free(r->l[i].answer);
+		free(r->l[i].msg);
+	}
+	free(r->l);
+	free(r->slots);
+}
+
 int
 cli_lookup_run(struct cli_opts *o)
 {
@@ -368,25 +382,31 @@ cli_lookup_run(struct cli_opts *o)
 	r.o = o;
 	for (k = 0; k < o->nargs; k++) {
 		if (strcmp(o->args[k], "-") == 0) {
-			if (read_queries(&r, "-") < 0)
+			if (read_queries(&r, "-") < 0) {
+				run_free(&r);
 				return CLI_EXIT_USAGE;
+			}
 		} else {
 			add_query(&r, o->args[k]);
 		}
 	}
-	if (o->file && read_queries(&r, o->file) < 0)
+	if (o->file && read_queries(&r, o->file) < 0) {
+		run_free(&r);
 		return CLI_EXIT_USAGE;
+	}
 	for (i = 0; i < r.n; i++)
 		validate(&r, &r.l[i]);
 
 	/* A single bad query is a usage error found before connecting. */
 	if (!o->batch && r.n == 1 && r.l[0].done) {
 		print_ready(&r);
+		run_free(&r);
 		return r.worst;
 	}
 
 	if (uv_loop_init(&loop) < 0) {
 		cli_warn(o, "cannot start the event loop");
+		run_free(&r);
 		return CLI_EXIT_UNREACHABLE;
 	}
 	r.loop = &loop;
@@ -396,6 +416,7 @@ cli_lookup_run(struct cli_opts *o)
 	r.slots = calloc((size_t)r.nslots, sizeof(*r.slots));
 	if (!r.slots) {
 		cli_warn(o, "out of memory");
+		run_free(&r);
 		return CLI_EXIT_UNREACHABLE;
 	}
 	for (k = 0; k < r.nslots; k++)
@@ -417,13 +438,7 @@ cli_lookup_run(struct cli_opts *o)
 	print_ready(&r);
 	uv_loop_close(&loop);
 
-	for (i = 0; i < r.n; i++) {
-		free(r.l[i].query);
-		free(r.l[i].answer);
-		free(r.l[i].msg);
-	}
-	free(r.l);
-	free(r.slots);
+	run_free(&r);
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		cli_warn(o, "cannot write the answers: %s", strerror(errno));
 		if (r.worst < CLI_EXIT_FAILED)
