@@ -13,6 +13,8 @@ static int tap_count;
 static int tap_failures;
 
 static inline void tap_vreport(int ok, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
+static inline void tap_vreport(int ok, const char *fmt, va_list ap)
 {
 	tap_count++;
 	if (!ok)
