@@ -1,0 +1,1 @@
+# onion bootstrap: directory manager, cache, facade (H9).
