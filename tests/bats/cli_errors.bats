@@ -169,3 +169,28 @@ hex_of() { printf '%b' "$1" | od -An -v -tx1 | tr -d ' \n'; }
 	run "$TK_RESOLVE" -j 1 -P "$FAKE_PROXY" g.test h.test
 	assert_exit 1
 }
+
+@test "answers that arrive a byte at a time are put together" {
+	fake_start read drip:0500 read drip:05000003107777772e6578616d706c652e746573740000 / \
+		read drip:0500 read drip:050000042001 "drip:0db8 0000000000000000000000 0a 0000" / \
+		read drip:0500 read drip:05f60001000000000000
+	run "$TK_PTR" -P "$FAKE_PROXY" 192.0.2.10
+	assert_exit 0
+	assert_output "www.example.test"
+	run "$TK_RESOLVE" -P "$FAKE_PROXY" www.example.test
+	assert_exit 0
+	assert_output "2001:db8::a"
+	run "$TK_CONNECT" -P "$FAKE_PROXY" x.onion 80 </dev/null
+	assert_exit 1
+	assert_output "tor-connect: x.onion:80: onion service invalid address (SOCKS5 reply F6)"
+}
+
+@test "a name with control characters from the proxy is printed escaped" {
+	fake_start read hex:0500 read "hex:05000003 0b 1b5b33316d6576696c0a78 0000" / \
+		read hex:0500 read "hex:05000003 0b 1b5b33316d6576696c0a78 0000"
+	run "$TK_PTR" -P "$FAKE_PROXY" 192.0.2.10
+	assert_exit 0
+	assert_output '\x1b[31mevil\x0ax'
+	run "$TK_PTR" --json -P "$FAKE_PROXY" 192.0.2.10
+	assert_output '{"query":"192.0.2.10","type":"PTR","answer":"\u001b[31mevil\nx"}'
+}

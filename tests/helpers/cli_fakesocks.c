@@ -14,6 +14,8 @@
  *            methods / user-pass / request, framed by their lengths; any
  *            other first byte: whatever one read() returns)
  *   hex:HH   send these bytes (hex, spaces and '|' ignored)
+ *   drip:HH  the same, one byte per write, 5 ms apart, so the client
+ *            most likely reads the answer in many small pieces
  *   shut     shutdown(SHUT_WR)
  *   hang     send nothing, read until the client goes away
  *   echo     echo everything back until EOF, then shut the write side
@@ -38,6 +40,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <arpa/inet.h>
@@ -222,6 +225,13 @@ serve(int fd, int nsteps, char **steps)
 		} else if (strncmp(st, "hex:", 4) == 0) {
 			size_t n = unhex(st + 4, buf, sizeof(buf));
 			write_all(fd, buf, n);
+		} else if (strncmp(st, "drip:", 5) == 0) {
+			size_t n = unhex(st + 5, buf, sizeof(buf)), k;
+			struct timespec gap = {0, 5000000};
+			for (k = 0; k < n; k++) {
+				write_all(fd, buf + k, 1);
+				nanosleep(&gap, NULL);
+			}
 		} else if (strcmp(st, "shut") == 0) {
 			shutdown(fd, SHUT_WR);
 		} else if (strcmp(st, "hang") == 0) {
