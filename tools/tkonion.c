@@ -27,6 +27,7 @@
 #include "onion/channel.h"
 #include "onion/circuit.h"
 #include "onion/crypto.h"
+#include "onion/dirauth.h"
 #include "onion/dirclient.h"
 
 static const char *progname = "tkonion";
@@ -132,68 +133,17 @@ static int parse_hostport(const char *s, struct sockaddr_storage *ss)
 	return uv_ip4_addr(host, (int)port, (struct sockaddr_in *)ss);
 }
 
-/* DirAuthority [nickname] [flags] address:dirport fingerprint
- * (tor's torrc syntax). We need orport= and the fingerprint. */
 static int parse_dirauth(const char *line, char *err, size_t errlen)
 {
-	char buf[512], *tok, *save = NULL, ip[64] = "";
-	char fp[64] = "";
-	unsigned long orport = 0;
-	int seen_addr = 0;
-	if (strlen(line) >= sizeof buf) {
-		snprintf(err, errlen, "DirAuthority line too long");
+	tk_dirauth a;
+	char ip[INET_ADDRSTRLEN];
+	const struct sockaddr_in *sa = (const struct sockaddr_in *)&a.or_addr;
+	if (tk_dirauth_parse(line, &a, err, errlen) != 0)
 		return -1;
-	}
-	strcpy(buf, line);
-	for (tok = strtok_r(buf, " \t\n", &save); tok;
-	     tok = strtok_r(NULL, " \t\n", &save)) {
-		if (strcmp(tok, "DirAuthority") == 0)
-			continue;
-		if (strncmp(tok, "orport=", 7) == 0) {
-			orport = strtoul(tok + 7, NULL, 10);
-			continue;
-		}
-		if (strchr(tok, '=') || strcmp(tok, "no-v2") == 0 ||
-		    strcmp(tok, "hs") == 0 || strcmp(tok, "bridge") == 0 ||
-		    strcmp(tok, "v3") == 0)
-			continue;
-		if (!seen_addr && strchr(tok, ':') && strchr(tok, '.')) {
-			char *c = strrchr(tok, ':');
-			size_t n = (size_t)(c - tok);
-			if (n >= sizeof ip)
-				break;
-			memcpy(ip, tok, n);
-			ip[n] = '\0';
-			seen_addr = 1;
-			continue;
-		}
-		if (seen_addr) {
-			if (strlen(fp) + strlen(tok) >= sizeof fp) {
-				snprintf(err, errlen, "fingerprint too long");
-				return -1;
-			}
-			strcat(fp, tok);
-		}
-		/* else: the nickname */
-	}
-	if (!seen_addr || orport == 0 || orport > 65535) {
-		snprintf(err, errlen,
-			 "DirAuthority line needs orport=PORT and "
-			 "ADDRESS:DIRPORT");
-		return -1;
-	}
-	if (parse_fp(fp, g.target.rsa_id) != 0) {
-		snprintf(err, errlen,
-			 "DirAuthority line needs the relay fingerprint "
-			 "(40 hex digits) after the address");
-		return -1;
-	}
-	if (uv_ip4_addr(ip, (int)orport, (struct sockaddr_in *)&g.target.addr) !=
-	    0) {
-		snprintf(err, errlen, "bad IPv4 address \"%s\"", ip);
-		return -1;
-	}
-	snprintf(g.target_str, sizeof g.target_str, "%s:%lu", ip, orport);
+	tk_dirauth_target(&a, &g.target);
+	inet_ntop(AF_INET, &sa->sin_addr, ip, sizeof ip);
+	snprintf(g.target_str, sizeof g.target_str, "%s:%u", ip,
+		 ntohs(sa->sin_port));
 	return 0;
 }
 

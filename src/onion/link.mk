@@ -5,7 +5,8 @@ src_onion_libonion_a_SOURCES += \
 	src/onion/channel.c src/onion/channel.h \
 	src/onion/circuit.c src/onion/circuit.h \
 	src/onion/dirhttp.c src/onion/dirhttp.h \
-	src/onion/dirclient.c src/onion/dirclient.h
+	src/onion/dirclient.c src/onion/dirclient.h \
+	src/onion/dirauth.c src/onion/dirauth.h
 src_onion_libonion_a_CFLAGS += $(UV_CFLAGS)
 
 # Link line for anything using the link layer (TLS over libuv, zlib for

@@ -6,3 +6,10 @@ tests_fuzz_fuzz_dirhttp_LDADD = $(ONION_LINK_LIBS)
 tests_fuzz_fuzz_dirhttp_LDFLAGS = $(FUZZ_LINK_FLAGS)
 FUZZ_TESTS += tests/fuzz/fuzz_dirhttp
 EXTRA_DIST += tests/fuzz/corpus/dirhttp
+
+check_PROGRAMS += tests/fuzz/fuzz_dirauth
+tests_fuzz_fuzz_dirauth_SOURCES = tests/fuzz/fuzz_dirauth.c $(FUZZ_REPLAY)
+tests_fuzz_fuzz_dirauth_LDADD = $(ONION_LINK_LIBS)
+tests_fuzz_fuzz_dirauth_LDFLAGS = $(FUZZ_LINK_FLAGS)
+FUZZ_TESTS += tests/fuzz/fuzz_dirauth
+EXTRA_DIST += tests/fuzz/corpus/dirauth

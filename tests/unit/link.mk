@@ -12,3 +12,9 @@ tests_unit_test_link_channel_SOURCES = tests/unit/test_link_channel.c \
 tests_unit_test_link_channel_CFLAGS = $(AM_CFLAGS) $(UV_CFLAGS)
 tests_unit_test_link_channel_LDADD = $(ONION_LINK_LIBS)
 TESTS += tests/unit/test_link_channel
+
+check_PROGRAMS += tests/unit/test_link_dirauth
+tests_unit_test_link_dirauth_SOURCES = tests/unit/test_link_dirauth.c \
+	tests/unit/tap.h
+tests_unit_test_link_dirauth_LDADD = $(ONION_LINK_LIBS)
+TESTS += tests/unit/test_link_dirauth

@@ -1,0 +1,20 @@
+/* Fuzz the DirAuthority line parser (configuration text). */
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "onion/dirauth.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	char line[2048], err[128];
+	tk_dirauth a;
+	if (size >= sizeof line)
+		size = sizeof line - 1;
+	memcpy(line, data, size);
+	line[size] = '\0';
+	(void)tk_dirauth_parse(line, &a, err, sizeof err);
+	return 0;
+}
