@@ -1,12 +1,14 @@
 /* libFuzzer harness: each payload codec on arbitrary bytes, and the
  * encoders on what the decoders accept (decode -> encode -> decode must
- * give the same thing). The first byte selects the codec. */
+ * give the same thing), and tor1 decryption of inbound relay cells. The
+ * first byte selects the codec. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "onion/cell.h"
 #include "onion/crypto.h"
+#include "onion/relay_crypto.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -83,6 +85,29 @@ static void relay_roundtrip(const uint8_t *p, size_t len)
 		abort();
 }
 
+/* An inbound relay cell through three hops of tor1 crypto: whatever the
+ * bytes, it is either attributed to one hop with a sane header or refused. */
+static void relay_open(const uint8_t *p, size_t len)
+{
+	static const uint8_t k[3][72] = { { 1 }, { 2 }, { 3 } };
+	tk_relay_hop hops[3];
+	uint8_t cell[TK_CELL_PAYLOAD_LEN] = { 0 };
+	size_t from = 99;
+	uint8_t tag[TK_RELAY_TAG_LEN];
+	for (int i = 0; i < 3; i++)
+		if (tk_relay_hop_init(&hops[i], k[i]) != 0)
+			abort();
+	memcpy(cell, p, len < sizeof cell ? len : sizeof cell);
+	if (tk_relay_crypt_open(hops, 3, cell, &from, tag) == 0) {
+		tk_relay_header h;
+		if (from >= 3 || cell[1] != 0 || cell[2] != 0)
+			abort();
+		(void)tk_relay_header_parse(cell, &h, NULL);
+	}
+	for (int i = 0; i < 3; i++)
+		tk_relay_hop_free(&hops[i]);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static int init;
@@ -106,7 +131,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const uint8_t *a, *b;
 	uint8_t reason;
 
-	switch (data[0] % 9) {
+	switch (data[0] % 10) {
 	case 0:
 		(void)tk_versions_parse(p, len, vers, TK_VERSIONS_MAX, &n);
 		break;
@@ -135,6 +160,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		break;
 	case 8:
 		relay_roundtrip(p, len);
+		break;
+	case 9:
+		relay_open(p, len);
 		break;
 	}
 	free(p);
