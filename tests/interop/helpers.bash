@@ -86,11 +86,6 @@ control() {
 	) | tr -d '\r'
 }
 
-# the circuit id that carries the open stream to TARGET (host:port)
-stream_circuit() {
-	control "GETINFO stream-status" | awk -v t="$1" '$4 == t && $2 == "SUCCEEDED" { print $3; exit }'
-}
-
 # the SOCKS_USERNAME a circuit is isolated to ("" if none)
 circuit_user() {
 	control "GETINFO circuit-status" |
