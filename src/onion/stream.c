@@ -456,7 +456,12 @@ static void on_connected(tk_ostream_table *t, tk_ostream *s,
 		return;
 	}
 	tk_relay_connected c;
-	if (tk_relay_connected_decode(body, len, &c) < 0) {
+	static const uint8_t zero[16];
+	/* C tor also refuses "connected" to the null address (only the IPv6
+	 * form can say that: an IPv4 0.0.0.0 reads as the IPv6 layout). Which
+	 * internal addresses to refuse is the owner's policy. */
+	if (tk_relay_connected_decode(body, len, &c) < 0 ||
+	    (c.addr.family == 6 && memcmp(c.addr.a, zero, 16) == 0)) {
 		fail_stream(t, s);
 		return;
 	}

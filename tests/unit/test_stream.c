@@ -369,6 +369,21 @@ static void test_end_and_half_closed(void)
 		       o.n_released == rel0 + 1 && o.last_released == id,
 	       "exit's END frees the id");
 
+	/* CONNECTED to the null address, and a malformed CONNECTED. */
+	tk_ostream_begin(t, "null.example", 80, 0, 0, NULL, &s);
+	int c0 = o.n_closed;
+	deliver(TK_RELAY_CONNECTED, tk_ostream_id(s),
+		"00000000 06 00000000000000000000000000000000 0000003c");
+	tap_ok(o.n_closed == c0 + 1 && o.last_remote == 0 &&
+		       o.last_end.reason == TK_RELAY_END_TORPROTOCOL &&
+		       last_out()->cmd == TK_RELAY_END && o.n_connected == 0,
+	       "CONNECTED to :: refused (END sent, TORPROTOCOL reported)");
+	tk_ostream_begin(t, "bad.example", 80, 0, 0, NULL, &s);
+	deliver(TK_RELAY_CONNECTED, tk_ostream_id(s), "000000");
+	tap_ok(o.n_closed == c0 + 2 && o.last_remote == 0 &&
+		       o.n_connected == 0,
+	       "3-byte CONNECTED refused");
+
 	/* Half-closed list is bounded. */
 	for (int i = 0; i < TK_OSTREAM_MAX_HALF + 50; i++) {
 		if (tk_ostream_begin(t, "many.example", 80, 0, 0, NULL, &s) ==
