@@ -434,6 +434,105 @@ static void test_resolved(void)
 		    TK_RELAY_ELEN, "append: IPv4 must be 4 bytes");
 }
 
+/* Cases from tor's src/test/test_cell_formats.c test_cfmt_resolved_cells
+ * (BSD-3-Clause), taken as data: what C tor accepts and rejects. */
+#define TOR_LONG_NAME \
+	"this-hostname-has-255-characters.in-order-to-test-whether-very-long.ho" \
+	"stnames-are-accepted.i-am-putting-it-in-a-macro-because-although.this-" \
+	"function-is-already-very-full.of-copy-and-pasted-stuff.having-this-app" \
+	"ear-more-than-once-would-bother-me-somehow.is"
+#define TOR_LONG_NAME2 \
+	"this-name-has-231-characters.so-that-it-plus-LONG_NAME-can-completely-" \
+	"fill-up-the-payload-of-a-cell.its-important-to-check-for-the-full-thin" \
+	"g-case.to-avoid-off-by-one-errors.where-full-things-are-misreported-as" \
+	".overflowing-by-one.z"
+#define C(s) (const uint8_t *)(s), sizeof(s) - 1
+
+static void test_resolved_tor_cases(void)
+{
+	static tk_relay_resolved r;
+	char buf[64];
+
+	tap_ok(tk_relay_resolved_decode(C("\x04\x04\x7f\x00\x02\x0a\x00\x00\x01\x00"),
+					&r) == 0 &&
+		       r.n == 1 && tk_relay_addr_format(&r.ans[0].addr, buf, 64) > 0 &&
+		       strcmp(buf, "127.0.2.10") == 0 && r.ans[0].ttl == 256,
+	       "tor: one IPv4, ttl 256");
+	tap_ok(tk_relay_resolved_decode(
+		       C("\x06\x10\x20\x02\x90\x90\x00\x00\x00\x00"
+			 "\x00\x00\x00\x00\xf0\xf0\xab\xcd\x02\x00\x00\x01"),
+		       &r) == 0 &&
+		       tk_relay_addr_format(&r.ans[0].addr, buf, 64) > 0 &&
+		       strcmp(buf, "2002:9090::f0f0:abcd") == 0 &&
+		       r.ans[0].ttl == 0x2000001,
+	       "tor: one IPv6");
+	tap_ok(tk_relay_resolved_decode(
+		       C("\x00\xff" TOR_LONG_NAME "\x00\x01\x00\x00"), &r) == 0 &&
+		       r.n == 1 && r.ans[0].len == 255 && r.ans[0].ttl == 65536,
+	       "tor: 255-character hostname");
+	tap_ok(tk_relay_resolved_decode(
+		       C("\xf0\x2b" "I'm sorry, Dave. I'm afraid I can't do that"
+			 "\x00\x11\x22\x33"),
+		       &r) == 0 &&
+		       r.error == 0xF0,
+	       "tor: transient error with text");
+	tap_ok(tk_relay_resolved_decode(
+		       C("\xee\x16" "fault in the AE35 unit" "\x09\x09\x01\x01"),
+		       &r) == 0 &&
+		       r.error == 0 && tk_relay_resolved_pick(&r, 0, 1, 1, 0) == NULL,
+	       "tor: unrecognized type alone: no error, no answer");
+	tap_ok(tk_relay_resolved_decode(
+		       C("\xee\x16" "fault in the AE35 unit" "\x09\x09\x01\x01"
+			 "\xf0\x2b" "I'm sorry, Dave. I'm afraid I can't do that"
+			 "\x00\x11\x22\x33"
+			 "\x06\x10\x20\x02\x90\x90\x00\x00\x00\x00"
+			 "\x00\x00\x00\x00\xf0\xf0\xab\xcd\x02\x00\x00\x01"
+			 "\x04\x04\x7f\x00\x02\x0a\x00\x00\x01\x00"
+			 "\x00\x11" "motherbrain.zebes" "\x00\x00\x00\x00"),
+		       &r) == 0 &&
+		       r.n == 5 && r.error == 0 &&
+		       tk_relay_resolved_pick(&r, 0, 1, 1, 0)->ttl == 256 &&
+		       tk_relay_resolved_pick(&r, 1, 1, 1, 0)->len == 17,
+	       "tor: one of each: answers win over the error");
+	tap_ok(tk_relay_resolved_decode(
+		       C("\x00\xff" TOR_LONG_NAME "\x00\x01\x00\x00"
+			 "\x00\xe7" TOR_LONG_NAME2 "\x00\x01\x00\x00"),
+		       &r) == 0 &&
+		       r.n == 2 && r.ans[1].len == 231,
+	       "tor: a full 498-byte cell");
+
+	static const struct {
+		const char *b;
+		size_t n;
+		const char *what;
+	} bad[] = {
+		{ "\x04\x03zzz1234", 9, "IPv4 of length 3" },
+		{ "\x04\x04\x7f\x00\x02\x0a\x00\x00\x01\x00\x04\x05zzzzz1234", 21,
+		  "second IPv4 of length 5" },
+		{ "\x06\x03zzz1234", 9, "IPv6 of length 3" },
+		{ "\x04\x04\x7f\x00\x02\x0a\x00\x00\x01\x00"
+		  "\x06\x17wwwwwwwwwwwwwwwww1234",
+		  33, "IPv6 of length 23" },
+		{ "\x04\x04\x7f\x00\x02\x0a\x00\x00\x01\x00\x06\x10xxxx", 16,
+		  "IPv6 cut short" },
+		{ "\x00\x00xxxx", 6, "empty hostname" },
+		{ "\x04\x04\x7f\x00\x02\x0a\x00\x00\x01", 9, "TTL one byte short" },
+		{ "\x04", 1, "type only" },
+		{ "\xee", 1, "unknown type only" },
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		tap_ok(tk_relay_resolved_decode((const uint8_t *)bad[i].b,
+						bad[i].n, &r) < 0 &&
+			       r.n == 0,
+		       "tor rejects: %s", bad[i].what);
+	uint8_t full[300];
+	size_t fl = sizeof("\x00\xff" TOR_LONG_NAME "\x00\x01\x00\x00") - 1;
+	memcpy(full, "\x00\xff" TOR_LONG_NAME "\x00\x01\x00\x00", fl);
+	tap_ok(tk_relay_resolved_decode(full, fl - 1, &r) < 0 &&
+		       tk_relay_resolved_decode(full, fl - 6, &r) < 0,
+	       "tor rejects: item longer than the body");
+}
+
 static void test_sendme(void)
 {
 	tk_relay_sendme s;
@@ -641,6 +740,7 @@ int main(void)
 	test_end();
 	test_resolve();
 	test_resolved();
+	test_resolved_tor_cases();
 	test_sendme();
 	test_extend2();
 	test_extended2_and_small();
