@@ -208,3 +208,36 @@ teardown() {
 	assert_exit 0
 	assert_output "$(printf 'SSH-2.0-torkit-test\r')"
 }
+
+@test "ssh -o ProxyCommand='tor-connect %h %p' logs in through torkitd" {
+	[ -x /usr/sbin/sshd ] && command -v ssh >/dev/null || skip "openssh-server/client not installed"
+	local d="$BATS_TEST_TMPDIR/ssh" port
+	mkdir -p "$d" /run/sshd
+	ssh-keygen -q -t ed25519 -N '' -f "$d/host"
+	ssh-keygen -q -t ed25519 -N '' -f "$d/user"
+	cp "$d/user.pub" "$d/authorized_keys"
+	port=$(tk_free_port)
+	cat >"$d/sshd_config" <<-CONF
+		ListenAddress 127.0.0.1:$port
+		HostKey $d/host
+		AuthorizedKeysFile $d/authorized_keys
+		PasswordAuthentication no
+		KbdInteractiveAuthentication no
+		UsePAM no
+		StrictModes no
+		PermitRootLogin prohibit-password
+		PidFile $d/sshd.pid
+	CONF
+	/usr/sbin/sshd -D -e -f "$d/sshd_config" 2>"$d/sshd.log" &
+	tk_track $!
+	tk_wait_port 127.0.0.1 "$port" 10
+	# echo.example.test exists only in the proxy's DNS: ssh cannot have
+	# reached it any other way.
+	run timeout 60 ssh -F /dev/null -i "$d/user" -o IdentitiesOnly=yes \
+		-o BatchMode=yes -o StrictHostKeyChecking=no -o CheckHostIP=no -o LogLevel=ERROR \
+		-o UserKnownHostsFile="$d/known_hosts" \
+		-o ProxyCommand="$TK_CONNECT -P $P %h %p" -p "$port" \
+		"$(id -un)@echo.example.test" 'echo "logged in as $(id -un)"'
+	assert_exit 0
+	assert_output "logged in as $(id -un)"
+}
