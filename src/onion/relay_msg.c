@@ -250,6 +250,13 @@ int tk_relay_connected_encode(const tk_relay_addr *addr, uint32_t ttl,
 	return w.err ? TK_RELAY_ESPACE : (int)w.len;
 }
 
+/* C tor ignores a CONNECTED TTL above INT32_MAX (it reads as unknown). */
+static uint32_t connected_ttl(const uint8_t *p)
+{
+	uint32_t ttl = tk_get_u32(p);
+	return ttl > INT32_MAX ? TK_TTL_NONE : ttl;
+}
+
 int tk_relay_connected_decode(const uint8_t *body, size_t len,
 			      tk_relay_connected *out)
 {
@@ -267,7 +274,7 @@ int tk_relay_connected_decode(const uint8_t *body, size_t len,
 		/* Tor takes the TTL only when present and treats the rest as
 		 * slack, so do we. */
 		if (len >= 8)
-			out->ttl = tk_get_u32(body + 4);
+			out->ttl = connected_ttl(body + 4);
 		return TK_RELAY_OK;
 	}
 	if (len < 5)
@@ -278,7 +285,7 @@ int tk_relay_connected_decode(const uint8_t *body, size_t len,
 		return TK_RELAY_ETRUNC;
 	out->addr.family = 6;
 	memcpy(out->addr.a, body + 5, 16);
-	out->ttl = tk_get_u32(body + 21);
+	out->ttl = connected_ttl(body + 21);
 	return TK_RELAY_OK;
 }
 

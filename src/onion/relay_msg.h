@@ -115,7 +115,7 @@ int tk_relay_begin_decode(const uint8_t *body, size_t len,
 
 typedef struct tk_relay_connected {
 	tk_relay_addr addr; /* family 0 when the body was empty */
-	uint32_t ttl;       /* TK_TTL_NONE when absent */
+	uint32_t ttl;       /* TK_TTL_NONE when absent or > INT32_MAX */
 } tk_relay_connected;
 /* addr NULL or family 0 -> empty body. IPv4: ADDR[4] TTL[4]; IPv6:
  * 00000000 06 ADDR[16] TTL[4]. */

@@ -533,6 +533,103 @@ static void test_resolved_tor_cases(void)
 	       "tor rejects: item longer than the body");
 }
 
+/* BEGIN and CONNECTED cases from tor's src/test/test_cell_formats.c
+ * (test_cfmt_begin_cells, test_cfmt_connected_cells; BSD-3-Clause),
+ * taken as data. */
+static void test_begin_connected_tor_cases(void)
+{
+	tk_relay_begin b;
+	tk_relay_connected c;
+	char buf[64];
+
+	tap_ok(tk_relay_begin_decode(C("a.b:9\0"), &b) == 0 &&
+		       b.host_len == 3 && b.port == 9 && b.flags == 0,
+	       "tor: short BEGIN a.b:9");
+	tap_ok(tk_relay_begin_decode(C("here-is-a-nice-long.hostname.com:65535\0"),
+				     &b) == 0 &&
+		       b.port == 65535 && b.host_len == 32,
+	       "tor: port 65535");
+	tap_ok(tk_relay_begin_decode(C("[2620::6b0:b:1a1a:0:26e5:480e]:80\0"),
+				     &b) == 0 &&
+		       b.host_is_ipv6 && b.port == 80 &&
+		       b.host_len == strlen("2620::6b0:b:1a1a:0:26e5:480e"),
+	       "tor: IPv6 with its colons");
+	tap_ok(tk_relay_begin_decode(C("another.example.com:80\0\x01\x02"),
+				     &b) == 0 &&
+		       b.flags == 0,
+	       "tor: 2 junk bytes are not flags");
+	tap_ok(tk_relay_begin_decode(
+		       C("another.example.com:443\0\x01\x02\x03\x04"), &b) == 0 &&
+		       b.flags == 0x01020304,
+	       "tor: flags 0x01020304");
+	tap_ok(tk_relay_begin_decode(
+		       C("a-further.example.com:22\0\xee\xaa\x00\xffHi mom"),
+		       &b) == 0 &&
+		       b.flags == 0xeeaa00ff && b.port == 22,
+	       "tor: flags then cruft");
+	tap_ok(tk_relay_begin_decode(C("a.b:80\0\x42\x43\x44"), &b) == 0 &&
+		       b.flags == 0,
+	       "tor #41245: 3 flag bytes are not read");
+	tap_ok(tk_relay_begin_decode(C("a.b\0"), &b) < 0, "tor rejects: no colon");
+	tap_ok(tk_relay_begin_decode(C("a.b:\0"), &b) < 0, "tor rejects: no port");
+	tap_ok(tk_relay_begin_decode(C("a.b:xyz\0"), &b) < 0,
+	       "tor rejects: bad port");
+	tap_ok(tk_relay_begin_decode(C("a.b:100000\0"), &b) < 0,
+	       "tor rejects: port 100000");
+	tap_ok(tk_relay_begin_decode(C("a.b:80"), &b) < 0, "tor rejects: no NUL");
+
+	tap_ok(tk_relay_connected_decode(C("\x20\x30\x40\x50"), &c) == 0 &&
+		       tk_relay_addr_format(&c.addr, buf, 64) > 0 &&
+		       strcmp(buf, "32.48.64.80") == 0 && c.ttl == TK_TTL_NONE,
+	       "tor: CONNECTED with only an IPv4 address");
+	tap_ok(tk_relay_connected_decode(C("\x11\x12\x13\x14\x15"), &c) == 0 &&
+		       c.addr.family == 4 && c.ttl == TK_TTL_NONE,
+	       "tor: truncated TTL ignored");
+	tap_ok(tk_relay_connected_decode(C("\x02\x03\x04\x05\x00\x00\x0e\x10"),
+					 &c) == 0 &&
+		       c.ttl == 3600,
+	       "tor: IPv4 ttl 3600");
+	tap_ok(tk_relay_connected_decode(C("\x02\x03\x04\x05\xf0\x00\x00\x00"),
+					 &c) == 0 &&
+		       c.addr.family == 4 && c.ttl == TK_TTL_NONE,
+	       "tor: IPv4 TTL above INT32_MAX reads as none");
+	tap_ok(tk_relay_connected_decode(
+		       C("\x00\x00\x00\x00\x06\x26\x07\xf8\xb0\x40\x0c\x0c\x02"
+			 "\x00\x00\x00\x00\x00\x00\x00\x68\x00\x00\x02\x58"),
+		       &c) == 0 &&
+		       tk_relay_addr_format(&c.addr, buf, 64) > 0 &&
+		       strcmp(buf, "2607:f8b0:400c:c02::68") == 0 && c.ttl == 600,
+	       "tor: IPv6 ttl 600");
+	tap_ok(tk_relay_connected_decode(
+		       C("\x00\x00\x00\x00\x06\x26\x07\xf8\xb0\x40\x0c\x0c\x02"
+			 "\x00\x00\x00\x00\x00\x00\x00\x68\x90\x00\x02\x58"),
+		       &c) == 0 &&
+		       c.addr.family == 6 && c.ttl == TK_TTL_NONE,
+	       "tor: IPv6 TTL too big reads as none");
+	tap_ok(tk_relay_connected_decode(C("\x00\x01\x02"), &c) < 0,
+	       "tor rejects: 3 bytes");
+	tap_ok(tk_relay_connected_decode(
+		       C("\x00\x00\x00\x00\x07\x26\x07\xf8\xb0\x40\x0c\x0c\x02"
+			 "\x00\x00\x00\x00\x00\x00\x00\x68\x90\x00\x02\x58"),
+		       &c) < 0,
+	       "tor rejects: family 7");
+	tap_ok(tk_relay_connected_decode(
+		       C("\x00\x00\x00\x00\x06\x26\x07\xf8\xb0\x40\x0c\x0c\x02"
+			 "\x00\x00\x00\x00\x00\x00\x00\x68\x00\x00\x02"),
+		       &c) < 0,
+	       "tor rejects: IPv6 form of 24 bytes");
+	tk_relay_addr a = { .family = 4, .a = { 30, 40, 50, 60 } };
+	int n = tk_relay_connected_encode(&a, 1024, out, sizeof out);
+	tap_eq_bytes(out, n > 0 ? (size_t)n : 0, "\x1e\x28\x32\x3c\x00\x00\x04\x00",
+		     8, "tor: CONNECTED 30.40.50.60 ttl 1024 encodes");
+	a.family = 6;
+	tap_unhex("2620000006b0000b1a1a000026e5480e", a.a, 16);
+	n = tk_relay_connected_encode(&a, 3600, out, sizeof out);
+	size_t wl = unhex("00000000 06 2620000006b0000b1a1a000026e5480e 00000e10");
+	tap_eq_bytes(out, n > 0 ? (size_t)n : 0, want, wl,
+		     "tor: CONNECTED IPv6 ttl 3600 encodes");
+}
+
 static void test_sendme(void)
 {
 	tk_relay_sendme s;
@@ -741,6 +838,7 @@ int main(void)
 	test_resolve();
 	test_resolved();
 	test_resolved_tor_cases();
+	test_begin_connected_tor_cases();
 	test_sendme();
 	test_extend2();
 	test_extended2_and_small();
