@@ -463,6 +463,15 @@ main(int argc, char **argv)
 			 (unsigned)g.port);
 	g.trace.progname = g.o.progname;
 	g.trace.label = NULL;
+	if (g.o.verbose)
+		cli_warn(&g.o, "%s: %s", g.target,
+			 fam == AF_INET	   ? "an IPv4 address, sent as such"
+			 : fam == AF_INET6 ? "an IPv6 address, sent as such"
+			 : g.o.socks_version == 4
+				 ? "a name, sent to the proxy to resolve "
+				   "(SOCKS4a)"
+				 : "a name, sent to the proxy to resolve "
+				   "(SOCKS5 address type 3)");
 
 	if (uv_loop_init(&g.loop) < 0) {
 		cli_warn(&g.o, "cannot start the event loop");
