@@ -15,7 +15,9 @@
 #include "onion/cell.h"
 #include "onion/crypto.h"
 #include "onion/kdf.h"
+#include "onion/ntor.h"
 #include "onion/relay_crypto.h"
+#include "onion/relay_msg.h"
 
 struct buf {
 	uint8_t *p;
@@ -45,6 +47,12 @@ struct fake_relay {
 	uint32_t circ_id;
 	tk_relay_hop hop;
 	int hop_ready;
+	tk_relay_hop hop2; /* the virtual hop behind us, after EXTEND2 */
+	int hop2_ready;
+	int cur_hop; /* which hop the message being handled was for */
+	uint8_t rsa_id[20];
+	uint8_t ntor_b[32], ntor_B[32];        /* our ntor keys */
+	uint8_t next_id[20], next_b[32], next_B[32]; /* virtual hop's */
 	uint16_t stream_id;
 	int stopping;
 };
@@ -162,6 +170,8 @@ static void fr_free(fake_relay *fr)
 {
 	if (fr->hop_ready)
 		tk_relay_hop_free(&fr->hop);
+	if (fr->hop2_ready)
+		tk_relay_hop_free(&fr->hop2);
 	mbedtls_ssl_config_free(&fr->conf);
 	mbedtls_x509_crt_free(&fr->link_crt);
 	mbedtls_pk_free(&fr->id_key);
@@ -183,6 +193,10 @@ static void on_conn_closed(uv_handle_t *h)
 	if (fr->hop_ready) {
 		tk_relay_hop_free(&fr->hop);
 		fr->hop_ready = 0;
+	}
+	if (fr->hop2_ready) {
+		tk_relay_hop_free(&fr->hop2);
+		fr->hop2_ready = 0;
 	}
 	if (--fr->handles == 0 && fr->stopping)
 		fr_free(fr);
@@ -326,14 +340,65 @@ static void send_handshake(fake_relay *fr)
 
 /* ---- relay side of a one-hop circuit ---------------------------------- */
 
-static void send_relay(fake_relay *fr, uint8_t cmd, uint16_t sid,
-		       const uint8_t *data, size_t len)
+/* From hop 1 (us) or, once extended, hop 2 (the virtual one). */
+static void send_relay_from(fake_relay *fr, int from, uint8_t cmd,
+			    uint16_t sid, const uint8_t *data, size_t len)
 {
 	uint8_t payload[TK_CELL_PAYLOAD_LEN];
 	tk_relay_payload_build(payload, cmd, sid, data, len);
-	tk_relay_dir_set_digest(&fr->hop.bwd, payload, NULL);
+	if (from == 2) {
+		tk_relay_dir_set_digest(&fr->hop2.bwd, payload, NULL);
+		tk_relay_dir_crypt(&fr->hop2.bwd, payload);
+	} else {
+		tk_relay_dir_set_digest(&fr->hop.bwd, payload, NULL);
+	}
 	tk_relay_dir_crypt(&fr->hop.bwd, payload);
 	send_fixed(fr, fr->circ_id, TK_CELL_RELAY, payload, sizeof payload);
+}
+
+/* The hop the current message came from answers. */
+static void send_relay(fake_relay *fr, uint8_t cmd, uint16_t sid,
+		       const uint8_t *data, size_t len)
+{
+	send_relay_from(fr, fr->cur_hop, cmd, sid, data, len);
+}
+
+static void on_extend2(fake_relay *fr, const uint8_t *data, size_t len,
+		       int early)
+{
+	tk_relay_extend2 m;
+	uint8_t reply[TK_NTOR_SERVER_LEN], keys[TK_RELAY_KEYS_LEN], body[80];
+	int has_v4 = 0, has_id = 0, n;
+	fr->seen.n_extend2++;
+	fr->seen.extend2_was_early = early;
+	if (tk_relay_extend2_decode(data, len, &m) != TK_RELAY_OK)
+		return;
+	for (size_t i = 0; i < m.n_specs; i++) {
+		if (m.specs[i].type == TK_LS_IPV4)
+			has_v4 = 1;
+		if (m.specs[i].type == TK_LS_LEGACY_ID &&
+		    memcmp(m.specs[i].data, fr->next_id, 20) == 0)
+			has_id = 1;
+	}
+	fr->seen.extend2_specs_ok = has_v4 && has_id;
+	if (fr->opts.extend == FR_EXTEND_SILENT)
+		return;
+	if (fr->opts.extend == FR_EXTEND_TRUNCATED) {
+		uint8_t reason = 6; /* CONNECTFAILED */
+		send_relay_from(fr, 1, TK_RELAY_TRUNCATED, 0, &reason, 1);
+		return;
+	}
+	if (m.htype != 2 || m.hlen != TK_NTOR_CLIENT_LEN ||
+	    tk_ntor_server_respond(fr->next_id, fr->next_b, m.hdata, NULL, reply,
+				   keys, sizeof keys) != 0)
+		return;
+	if (fr->opts.extend == FR_EXTEND_BAD_REPLY)
+		reply[40] ^= 1; /* AUTH */
+	tk_relay_hop_init(&fr->hop2, keys);
+	fr->hop2_ready = 1;
+	n = tk_relay_extended2_encode(reply, sizeof reply, body, sizeof body);
+	if (n > 0)
+		send_relay_from(fr, 1, TK_RELAY_EXTENDED2, 0, body, (size_t)n);
 }
 
 static void serve_directory(fake_relay *fr)
@@ -357,18 +422,30 @@ static void serve_directory(fake_relay *fr)
 	send_relay(fr, TK_RELAY_END, fr->stream_id, &done, 1);
 }
 
-static void on_relay_cell(fake_relay *fr, const uint8_t *cellp)
+static void on_relay_cell(fake_relay *fr, const uint8_t *cellp, int early)
 {
 	uint8_t payload[TK_CELL_PAYLOAD_LEN];
 	tk_relay_header h;
 	const uint8_t *data;
 	memcpy(payload, cellp, sizeof payload);
 	tk_relay_dir_crypt(&fr->hop.fwd, payload);
-	if (!tk_relay_dir_check_digest(&fr->hop.fwd, payload, NULL))
-		return;
+	fr->cur_hop = 1;
+	if (!tk_relay_dir_check_digest(&fr->hop.fwd, payload, NULL)) {
+		/* not for us: for the hop behind us? */
+		if (!fr->hop2_ready)
+			return;
+		tk_relay_dir_crypt(&fr->hop2.fwd, payload);
+		if (!tk_relay_dir_check_digest(&fr->hop2.fwd, payload, NULL))
+			return;
+		fr->cur_hop = 2;
+	}
 	if (tk_relay_header_parse(payload, &h, &data) != TK_CELL_OK)
 		return;
 	switch (h.cmd) {
+	case TK_RELAY_EXTEND2:
+		if (fr->cur_hop == 1)
+			on_extend2(fr, data, h.length, early);
+		break;
 	case TK_RELAY_BEGIN_DIR:
 		fr->stream_id = h.stream_id;
 		if (fr->opts.close_on_begin_dir) {
@@ -383,6 +460,7 @@ static void on_relay_cell(fake_relay *fr, const uint8_t *cellp)
 		}
 		break;
 	case TK_RELAY_DATA:
+		fr->seen.dir_served_by_hop = fr->cur_hop;
 		if (h.length < sizeof fr->seen.request) {
 			memcpy(fr->seen.request, data, h.length);
 			fr->seen.request[h.length] = '\0';
@@ -431,6 +509,30 @@ static void on_create_fast(fake_relay *fr, uint32_t circ, const uint8_t *x)
 	send_fixed(fr, circ, TK_CELL_CREATED_FAST, reply, sizeof reply);
 }
 
+static void on_create2(fake_relay *fr, uint32_t circ, const uint8_t *p,
+		       size_t len)
+{
+	uint16_t htype;
+	const uint8_t *hdata;
+	size_t hlen;
+	uint8_t reply[TK_NTOR_SERVER_LEN], keys[TK_RELAY_KEYS_LEN];
+	uint8_t out[TK_CELL_PAYLOAD_LEN];
+	fr->seen.n_create2++;
+	fr->circ_id = circ;
+	if (tk_create2_parse(p, len, &htype, &hdata, &hlen) != TK_CELL_OK ||
+	    htype != TK_HTYPE_NTOR || hlen != TK_NTOR_CLIENT_LEN ||
+	    tk_ntor_server_respond(fr->rsa_id, fr->ntor_b, hdata, NULL, reply,
+				   keys, sizeof keys) != 0) {
+		uint8_t reason = 1;
+		send_fixed(fr, circ, TK_CELL_DESTROY, &reason, 1);
+		return;
+	}
+	tk_relay_hop_init(&fr->hop, keys);
+	fr->hop_ready = 1;
+	tk_created2_write(reply, sizeof reply, out);
+	send_fixed(fr, circ, TK_CELL_CREATED2, out, 2 + sizeof reply);
+}
+
 static void on_cells(fake_relay *fr)
 {
 	for (;;) {
@@ -477,8 +579,13 @@ static void on_cells(fake_relay *fr)
 			fr->seen.destroy_reason = v.payload[0];
 			break;
 		case TK_CELL_RELAY:
+		case TK_CELL_RELAY_EARLY:
 			if (fr->hop_ready && v.circ_id == fr->circ_id)
-				on_relay_cell(fr, v.payload);
+				on_relay_cell(fr, v.payload,
+					      v.cmd == TK_CELL_RELAY_EARLY);
+			break;
+		case TK_CELL_CREATE2:
+			on_create2(fr, v.circ_id, v.payload, v.payload_len);
 			break;
 		default:
 			break;
@@ -609,6 +716,10 @@ int fake_relay_start(uv_loop_t *loop, const struct fr_opts *opts,
 	tk_x509_parse(&idx, fr->id_der, fr->id_len);
 	tk_x509_get_rsa_pub(&idx, &idpub);
 	tk_rsa_pub_fingerprint(&idpub, rsa_id);
+	memcpy(fr->rsa_id, rsa_id, 20);
+	tk_x25519_keygen(fr->ntor_b, fr->ntor_B);
+	tk_x25519_keygen(fr->next_b, fr->next_B);
+	tk_random(fr->next_id, 20);
 	tk_rsa_pub_free(&idpub);
 	tk_x509_free(&idx);
 
@@ -623,6 +734,18 @@ int fake_relay_start(uv_loop_t *loop, const struct fr_opts *opts,
 	*port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
 	*out = fr;
 	return 0;
+}
+
+void fake_relay_ntor_key(const fake_relay *fr, uint8_t B[32])
+{
+	memcpy(B, fr->ntor_B, 32);
+}
+
+void fake_relay_next_hop(const fake_relay *fr, uint8_t rsa_id[20],
+			 uint8_t B[32])
+{
+	memcpy(rsa_id, fr->next_id, 20);
+	memcpy(B, fr->next_B, 32);
 }
 
 const struct fr_seen *fake_relay_seen(const fake_relay *fr)

@@ -19,6 +19,12 @@ enum fr_certs {
 	FR_CERTS_MALFORMED,    /* length fields lie */
 	FR_CERTS_WRONG_SIGNER, /* link cert signed by another key */
 };
+enum fr_extend {
+	FR_EXTEND_OK,       /* a virtual second hop answers EXTENDED2 */
+	FR_EXTEND_TRUNCATED,
+	FR_EXTEND_BAD_REPLY, /* EXTENDED2 whose AUTH does not verify */
+	FR_EXTEND_SILENT,
+};
 enum fr_create {
 	FR_CREATE_OK,
 	FR_CREATE_DESTROY, /* answer CREATE_FAST with DESTROY */
@@ -38,6 +44,7 @@ struct fr_opts {
 	int end_before_connected; /* refuse BEGIN_DIR with END NOTDIRECTORY */
 	int close_on_begin_dir;   /* hang up when BEGIN_DIR arrives */
 	int close_after_netinfo;  /* hang up once the client's NETINFO is in */
+	enum fr_extend extend;
 	const char *body;      /* directory response body (default "hello") */
 	size_t body_len;
 };
@@ -52,6 +59,9 @@ struct fr_seen {
 	uint8_t destroy_reason;
 	int n_stream_sendme, n_circ_sendme;
 	int n_end;
+	int n_create2;
+	int n_extend2, extend2_was_early, extend2_specs_ok;
+	int dir_served_by_hop;     /* 1 or 2: which hop answered BEGIN_DIR */
 	char request[512];
 	int closed_by_client;
 };
@@ -61,6 +71,11 @@ typedef struct fake_relay fake_relay;
 /* Starts listening; *port and rsa_id say where and who. Returns 0. */
 int fake_relay_start(uv_loop_t *loop, const struct fr_opts *opts,
 		     fake_relay **out, int *port, uint8_t rsa_id[20]);
+/* The relay's ntor onion key (for CREATE2), and the identity and ntor
+ * key of the virtual hop behind it (for EXTEND2). */
+void fake_relay_ntor_key(const fake_relay *fr, uint8_t B[32]);
+void fake_relay_next_hop(const fake_relay *fr, uint8_t rsa_id[20],
+			 uint8_t B[32]);
 const struct fr_seen *fake_relay_seen(const fake_relay *fr);
 /* 1 while a client connection is open (the test waits for the relay to
  * have seen everything the client sent before it stops). */
