@@ -65,6 +65,8 @@ const char *tk_ostream_state_name(int state)
 		return "RESOLVE_SENT";
 	case TK_OSTREAM_OPEN:
 		return "OPEN";
+	case TK_OSTREAM_HALF_CLOSED:
+		return "HALF_CLOSED";
 	case TK_OSTREAM_CLOSED:
 		return "CLOSED";
 	}
@@ -644,6 +646,16 @@ void tk_ostream_table_fail_all(tk_ostream_table *t, uint8_t reason)
 	while (t->n_half)
 		half_remove_at(t, t->n_half - 1);
 	leave(t);
+}
+
+int tk_ostream_table_id_state(const tk_ostream_table *t, uint16_t stream_id)
+{
+	const tk_ostream *s = find_live(t, stream_id, NULL);
+	if (s)
+		return s->state;
+	if (find_half(t, stream_id, NULL))
+		return TK_OSTREAM_HALF_CLOSED;
+	return TK_OSTREAM_CLOSED;
 }
 
 size_t tk_ostream_table_live(const tk_ostream_table *t)

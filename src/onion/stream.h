@@ -16,6 +16,7 @@
  *   BEGIN_SENT    BEGIN or BEGIN_DIR sent, waiting for CONNECTED or END
  *   RESOLVE_SENT  RESOLVE sent, waiting for RESOLVED (or END)
  *   OPEN          CONNECTED seen: DATA both ways
+ *   HALF_CLOSED   we closed it (END sent); only its id remains
  *   CLOSED        gone (the handle is about to be freed)
  * After we close a stream, its id stays reserved as a half-closed entry
  * (flowctl.h) until the exit's END/RESOLVED, so the exit's in-flight cells
@@ -67,6 +68,7 @@ enum tk_ostream_state {
 	TK_OSTREAM_BEGIN_SENT,
 	TK_OSTREAM_RESOLVE_SENT,
 	TK_OSTREAM_OPEN,
+	TK_OSTREAM_HALF_CLOSED, /* ids only: we sent END, the exit has not */
 	TK_OSTREAM_CLOSED
 };
 
@@ -174,6 +176,9 @@ void tk_ostream_table_circ_writable(tk_ostream_table *t);
  * DESTROY is what C tor uses), half-closed ids are released. No cells. */
 void tk_ostream_table_fail_all(tk_ostream_table *t, uint8_t reason);
 
+/* The state of whatever holds stream_id here: a live stream's state,
+ * HALF_CLOSED, or CLOSED when the id is free. */
+int tk_ostream_table_id_state(const tk_ostream_table *t, uint16_t stream_id);
 size_t tk_ostream_table_live(const tk_ostream_table *t);
 size_t tk_ostream_table_half_closed(const tk_ostream_table *t);
 /* Cells dropped: for unknown ids, or unexpected in the stream's state. */

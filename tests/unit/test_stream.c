@@ -349,7 +349,11 @@ static void test_end_and_half_closed(void)
 	id = tk_ostream_id(s);
 	int closed0 = o.n_closed;
 	uint64_t dropped0 = tk_ostream_table_dropped(t);
+	tap_eq_long(tk_ostream_table_id_state(t, id), TK_OSTREAM_BEGIN_SENT,
+		    "id state BEGIN_SENT");
 	tap_eq_long(tk_ostream_close(t, s), 0, "close in BEGIN_SENT");
+	tap_eq_long(tk_ostream_table_id_state(t, id), TK_OSTREAM_HALF_CLOSED,
+		    "id state HALF_CLOSED");
 	tap_ok(last_out()->cmd == TK_RELAY_END && last_out()->id == id &&
 		       last_out()->body[0] == TK_RELAY_END_MISC,
 	       "END MISC sent");
@@ -368,6 +372,8 @@ static void test_end_and_half_closed(void)
 	tap_ok(tk_ostream_table_half_closed(t) == 0 &&
 		       o.n_released == rel0 + 1 && o.last_released == id,
 	       "exit's END frees the id");
+	tap_eq_long(tk_ostream_table_id_state(t, id), TK_OSTREAM_CLOSED,
+		    "id state CLOSED (free)");
 
 	/* CONNECTED to the null address, and a malformed CONNECTED. */
 	tk_ostream_begin(t, "null.example", 80, 0, 0, NULL, &s);
@@ -544,6 +550,8 @@ int main(void)
 	test_dir_and_optimistic();
 	test_reentrancy_and_fail_all();
 	tap_eq_str(tk_ostream_state_name(TK_OSTREAM_OPEN), "OPEN", "state names");
+	tap_eq_str(tk_ostream_state_name(TK_OSTREAM_HALF_CLOSED), "HALF_CLOSED",
+		   "HALF_CLOSED name");
 	tap_ok(strlen(tk_ostream_strerror(TK_OSTREAM_EPROTO)) > 10,
 	       "error strings");
 	return tap_done();
