@@ -478,21 +478,22 @@ static void on_connected(tk_ostream_table *t, tk_ostream *s,
 	}
 }
 
-static void on_data(tk_ostream_table *t, tk_ostream *s, const uint8_t *body,
-		    size_t len)
+static int on_data(tk_ostream_table *t, tk_ostream *s, const uint8_t *body,
+		   size_t len)
 {
 	if (s->state != TK_OSTREAM_OPEN) {
 		t->dropped++;
-		return;
+		return 0;
 	}
-	if (tk_stream_flow_data_received(&s->flow) < 0) {
-		fail_stream(t, s); /* the exit overran our window */
-		return;
-	}
+	/* The exit overran the stream window: C tor kills the whole circuit
+	 * ("conn deliver_window below 0"). */
+	if (tk_stream_flow_data_received(&s->flow) < 0)
+		return TK_OSTREAM_EPROTO;
 	if (len && t->ops.data)
 		t->ops.data(t->ud, s, body, len);
 	if (s->state == TK_OSTREAM_OPEN)
 		(void)send_sendmes(t, s); /* a send failure: circuit is gone */
+	return 0;
 }
 
 static int on_sendme(tk_ostream_table *t, tk_ostream *s)
@@ -581,7 +582,7 @@ int tk_ostream_table_deliver(tk_ostream_table *t, uint8_t cmd,
 		on_connected(t, s, body, len);
 		break;
 	case TK_RELAY_DATA:
-		on_data(t, s, body, len);
+		rc = on_data(t, s, body, len);
 		break;
 	case TK_RELAY_SENDME:
 		rc = on_sendme(t, s);

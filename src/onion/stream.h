@@ -82,8 +82,10 @@ enum tk_ostream_err {
 				      lookup, or before CONNECTED without
 				      optimistic data) */
 	TK_OSTREAM_EPROTO = -8006   /* from deliver: the exit broke the
-				      protocol at circuit level (a stream
-				      SENDME past 500): destroy the circuit */
+				      protocol in a way C tor answers by
+				      closing the circuit (DATA past our
+				      stream window, a stream SENDME past
+				      500): destroy it, then fail_all */
 };
 const char *tk_ostream_strerror(int err);
 const char *tk_ostream_state_name(int state);
@@ -109,9 +111,9 @@ typedef struct tk_ostream_ops {
 	void (*resolved)(void *ud, tk_ostream *s, const tk_relay_resolved *r);
 	/* Terminal. remote = 1: the exit sent END (end->reason as sent,
 	 * EXITPOLICY with its address); remote = 0: we ended it because the
-	 * exit broke the stream protocol (reason TORPROTOCOL; END MISC
-	 * already sent) or the circuit is gone (tk_ostream_table_fail_all's
-	 * reason). */
+	 * exit sent a malformed CONNECTED or RESOLVED (reason TORPROTOCOL;
+	 * END MISC already sent) or the circuit is gone
+	 * (tk_ostream_table_fail_all's reason). */
 	void (*closed)(void *ud, tk_ostream *s, int remote,
 		       const tk_relay_end *end);
 	/* Both windows are open again after tk_ostream_write() took less

@@ -303,16 +303,14 @@ static void test_connect_data(void)
 	for (int i = 0; i < 500; i++)
 		deliver(TK_RELAY_DATA, id, "00");
 	before = o.n_out;
-	deliver(TK_RELAY_DATA, id, "00");
+	tap_eq_long(deliver(TK_RELAY_DATA, id, "00"), TK_OSTREAM_EPROTO,
+		    "exit overran the stream window: destroy the circuit");
+	tap_ok(o.n_out == before && o.n_closed == 0, "no END, no callback yet");
+	tk_ostream_table_fail_all(t, TK_RELAY_END_DESTROY);
 	tap_ok(o.n_closed == 1 && o.last_remote == 0 &&
-		       o.last_end.reason == TK_RELAY_END_TORPROTOCOL,
-	       "exit overran the window: closed with TORPROTOCOL");
-	tap_ok(o.n_out == before + 1 && last_out()->cmd == TK_RELAY_END &&
-		       last_out()->len == 1 && last_out()->body[0] == TK_RELAY_END_MISC,
-	       "END sent, saying only MISC (as C tor clients do)");
-	tap_ok(tk_ostream_table_live(t) == 0 &&
-		       tk_ostream_table_half_closed(t) == 1,
-	       "stream gone, id half-closed");
+		       o.last_end.reason == TK_RELAY_END_DESTROY &&
+		       tk_ostream_table_live(t) == 0,
+	       "then fail_all closes it with DESTROY");
 }
 
 static void test_end_and_half_closed(void)
