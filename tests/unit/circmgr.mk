@@ -1,0 +1,1 @@
+# onion circuit manager, guards, streams (H10).
