@@ -448,14 +448,15 @@ static void finish_stream(tk_ostream_table *t, tk_ostream *s)
 	released(t, s->id);
 }
 
-static void on_connected(tk_ostream_table *t, tk_ostream *s,
-			 const uint8_t *body, size_t len)
+static int on_connected(tk_ostream_table *t, tk_ostream *s,
+			const uint8_t *body, size_t len)
 {
+	/* C tor: "'connected' unsupported while open. Closing circ." */
+	if (s->state == TK_OSTREAM_OPEN)
+		return TK_OSTREAM_EPROTO;
 	if (s->state != TK_OSTREAM_BEGIN_SENT) {
-		/* C tor: "Got 'connected' while not in state connect_wait.
-		 * Dropping." */
-		t->dropped++;
-		return;
+		t->dropped++; /* on a lookup: dropped, as C tor does */
+		return 0;
 	}
 	tk_relay_connected c;
 	static const uint8_t zero[16];
@@ -465,7 +466,7 @@ static void on_connected(tk_ostream_table *t, tk_ostream *s,
 	if (tk_relay_connected_decode(body, len, &c) < 0 ||
 	    (c.addr.family == 6 && memcmp(c.addr.a, zero, 16) == 0)) {
 		fail_stream(t, s);
-		return;
+		return 0;
 	}
 	s->state = TK_OSTREAM_OPEN;
 	if (t->ops.connected)
@@ -476,6 +477,7 @@ static void on_connected(tk_ostream_table *t, tk_ostream *s,
 		if (t->ops.writable)
 			t->ops.writable(t->ud, s);
 	}
+	return 0;
 }
 
 static int on_data(tk_ostream_table *t, tk_ostream *s, const uint8_t *body,
@@ -579,7 +581,7 @@ int tk_ostream_table_deliver(tk_ostream_table *t, uint8_t cmd,
 	}
 	switch (cmd) {
 	case TK_RELAY_CONNECTED:
-		on_connected(t, s, body, len);
+		rc = on_connected(t, s, body, len);
 		break;
 	case TK_RELAY_DATA:
 		rc = on_data(t, s, body, len);

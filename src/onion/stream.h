@@ -85,7 +85,8 @@ enum tk_ostream_err {
 				      protocol in a way C tor answers by
 				      closing the circuit (DATA past our
 				      stream window, a stream SENDME past
-				      500): destroy it, then fail_all */
+				      500, CONNECTED on an open stream):
+				      destroy it, then fail_all */
 };
 const char *tk_ostream_strerror(int err);
 const char *tk_ostream_state_name(int state);

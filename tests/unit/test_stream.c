@@ -232,9 +232,10 @@ static void test_connect_data(void)
 	tap_ok(o.n_connected == 1 && tk_ostream_state(s) == TK_OSTREAM_OPEN &&
 		       o.last_conn.addr.family == 4 && o.last_conn.ttl == 60,
 	       "OPEN with 127.0.0.1 ttl 60");
-	deliver(TK_RELAY_CONNECTED, id, "");
-	tap_ok(o.n_connected == 1 && tk_ostream_table_dropped(t) == 2,
-	       "second CONNECTED dropped");
+	tap_eq_long(deliver(TK_RELAY_CONNECTED, id, ""), TK_OSTREAM_EPROTO,
+		    "CONNECTED on an open stream: destroy the circuit");
+	tap_ok(o.n_connected == 1 && tk_ostream_state(s) == TK_OSTREAM_OPEN,
+	       "and the stream is left to fail_all");
 
 	static uint8_t big[600 * 498];
 	for (size_t i = 0; i < sizeof big; i++)
