@@ -114,8 +114,7 @@ static void complete(tk_dir_req *r, int status, int send_end)
 		char perr[200];
 		if (tk_http_parse(r->buf, r->len, &resp, perr, sizeof perr) !=
 		    0) {
-			size_t l = strlen(r->errmsg);
-			snprintf(r->errmsg + l, sizeof r->errmsg - l, "%s", perr);
+			snprintf(r->errmsg, sizeof r->errmsg, "%s", perr);
 			status = TK_DIR_EHTTP;
 		} else {
 			finish(r, send_end);
@@ -214,9 +213,18 @@ static void on_stream(void *arg, int status, int hop, uint8_t cmd,
 		/* The relay ends the stream once the response is out. */
 		r->registered = 0;
 		tk_circuit_stream_remove(r->circ, r->stream_id);
-		if (reason != 6) /* not DONE: say so if the body is bad */
-			set_errmsg(r, "stream ended with reason %u (%s): ",
-				   reason, end_reason(reason));
+		if (reason != 6) {
+			/* Anything but DONE means the directory gave up
+			 * mid-response: without a Content-Length we could
+			 * not tell a truncated document from a whole one. */
+			set_errmsg(r,
+				   "relay ended the directory stream with "
+				   "reason %u (%s) after %zu bytes: the response "
+				   "may be incomplete",
+				   reason, end_reason(reason), r->len);
+			complete(r, TK_DIR_EPROTO, 0);
+			return;
+		}
 		complete(r, 0, 0);
 		return;
 	}

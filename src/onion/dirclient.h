@@ -1,8 +1,11 @@
 /* Directory requests over a circuit: a BEGIN_DIR stream to the circuit's
  * last hop carrying one HTTP/1.0 GET (tor-spec §6.2.1, dir-spec §6).
  *
- * The response is everything the relay sends until it ends the stream;
- * it is parsed with dirhttp.h (status, headers, identity or deflate body).
+ * The response is everything the relay sends until it ends the stream
+ * with reason DONE (any other reason is an error: the document may be
+ * cut short); it is parsed with dirhttp.h (status, headers, identity or
+ * deflate body). Closing the circuit completes pending requests with the
+ * circuit's status.
  * The stream keeps its own flow-control window (500 cells, a SENDME every
  * 50) so documents of any size arrive. */
 #ifndef TK_ONION_DIRCLIENT_H

@@ -418,7 +418,7 @@ static void serve_directory(fake_relay *fr)
 		send_relay(fr, TK_RELAY_DATA, fr->stream_id, all.p + off, n);
 	}
 	free(all.p);
-	uint8_t done = 6;
+	uint8_t done = fr->opts.end_reason ? (uint8_t)fr->opts.end_reason : 6;
 	send_relay(fr, TK_RELAY_END, fr->stream_id, &done, 1);
 }
 

@@ -45,6 +45,7 @@ struct fr_opts {
 	int close_on_begin_dir;   /* hang up when BEGIN_DIR arrives */
 	int close_after_netinfo;  /* hang up once the client's NETINFO is in */
 	enum fr_extend extend;
+	int end_reason;           /* END after the response (0: DONE) */
 	const char *body;      /* directory response body (default "hello") */
 	size_t body_len;
 };

@@ -446,6 +446,14 @@ static void test_circuit_failures(void)
 	tap_ok(strstr(r4.errmsg, "NOTDIRECTORY") != NULL, "message: %s",
 	       r4.errmsg);
 
+	struct run r4b = {.fr = {.end_reason = 1, .close_after_cells = -1},
+			  .upto = STEP_FETCH};
+	run(&r4b);
+	tap_eq_long(r4b.dir_status, TK_DIR_EPROTO,
+		    "END MISC after the response: not taken as complete");
+	tap_ok(strstr(r4b.errmsg, "may be incomplete") != NULL, "message: %s",
+	       r4b.errmsg);
+
 	struct run r5 = {.fr = {.create = FR_CREATE_CLOSE,
 				.close_after_cells = -1},
 			 .upto = STEP_CIRCUIT};
