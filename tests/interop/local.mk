@@ -1,1 +1,26 @@
 # Interop tests against real Tor on tools/tornet (make check-interop).
+# Not part of `make check`: they start 8 tor processes, dnsmasq and socat
+# services on 127.0.0.1 (ports from TORNET_BASE, default 22000) and take
+# a few minutes. tests/interop/run always stops the network it started.
+dist_noinst_SCRIPTS += \
+	tests/interop/run \
+	tests/interop/compare \
+	tests/interop/socksraw
+EXTRA_DIST += \
+	tests/interop/helpers.bash \
+	tests/interop/resolve.bats \
+	tests/interop/connect.bats \
+	tests/interop/torkitd.bats \
+	tests/interop/onion_link.bats
+
+check-interop: all
+	TK_BUILDDIR='$(abs_top_builddir)' TK_SRCDIR='$(abs_top_srcdir)' \
+	$(SHELL) '$(abs_top_srcdir)/tests/interop/run'
+
+# The side-by-side table, Tor vs torkitd, on a network started by hand:
+#   tools/tornet start DIR && make interop-table TORNET_DIR=DIR
+interop-table: all
+	TK_BUILDDIR='$(abs_top_builddir)' \
+	'$(abs_top_srcdir)/tests/interop/compare' '$(TORNET_DIR)'
+
+.PHONY: check-interop interop-table
