@@ -513,13 +513,13 @@ add_port(struct ctx *c, const struct entry *e, struct tk_config *cfg)
 			return -1;
 		}
 	}
+	pc.key = rc == 1 ? NULL : strdup(addr);
 	free(copy);
 	if (rc == 1)
 		return 0;	/* "SocksPort 0": no listener */
 	/* Tor: NoIsolateSOCKSAuth implies PreferSOCKSNoAuth. */
 	if (pc.flags & TK_PORT_NO_ISOLATE_AUTH)
 		pc.flags |= TK_PORT_PREFER_NO_AUTH;
-	pc.key = strdup(addr);
 	if (pc.key == NULL) {
 		report(c, e, "out of memory");
 		return -1;

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -29,6 +30,9 @@ struct tk_listener {
 	unsigned flags;
 	char name[128];		/* for logs */
 };
+
+/* Descriptors kept free for targets, the resolver and logs. */
+#define FD_RESERVE 16
 
 static void
 format_sockaddr(const struct sockaddr *sa, char *out, size_t outlen,
@@ -151,6 +155,35 @@ on_connection(uv_stream_t *server, int status)
 	if (srv->stopping) {
 		tk_session_free_handle(client);
 		return;
+	}
+	/* Each client needs a second descriptor for its target, and the
+	 * resolver needs some: refuse clients while descriptors run short,
+	 * rather than accept them and fail their requests. Descriptors are
+	 * handed out lowest first, so the new one's number is the count in
+	 * use. libuv's reserve-descriptor trick covers the hard EMFILE. */
+	{
+		uv_os_fd_t fd;
+		struct rlimit rl;
+
+		if (uv_fileno((uv_handle_t *)client, &fd) == 0 &&
+		    getrlimit(RLIMIT_NOFILE, &rl) == 0 &&
+		    rl.rlim_cur != RLIM_INFINITY &&
+		    (rlim_t)fd + FD_RESERVE >= rl.rlim_cur) {
+			uint64_t now = uv_now(srv->loop);
+
+			if (now - srv->last_fd_log >= 5000 ||
+			    srv->last_fd_log == 0) {
+				tk_warn("Running out of file descriptors (%d "
+					"of %llu in use): refusing new clients "
+					"until some close. Raise the limit "
+					"(ulimit -n) or lower MaxClients.",
+					(int)fd,
+					(unsigned long long)rl.rlim_cur);
+				srv->last_fd_log = now;
+			}
+			tk_session_free_handle(client);
+			return;
+		}
 	}
 	/* MaxClients: refuse at once rather than stop accepting, so one
 	 * flood of idle clients cannot make the port look dead and the

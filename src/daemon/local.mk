@@ -13,3 +13,5 @@ src_daemon_torkitd_SOURCES = \
 src_daemon_torkitd_CPPFLAGS = $(AM_CPPFLAGS) \
 	-DTK_SYSCONFDIR='"$(sysconfdir)"' $(UV_CFLAGS) $(CARES_CFLAGS)
 src_daemon_torkitd_LDADD = src/lib/libtorkit.a $(UV_LIBS) $(CARES_LIBS)
+
+dist_man_MANS += man/torkitd.8 man/torkitd.conf.5

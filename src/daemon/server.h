@@ -22,6 +22,7 @@ struct tk_server {
 	int stopping;
 	uint64_t refused_full;		/* MaxClients refusals, for logs */
 	uint64_t last_full_log;		/* uv_now of the last such log */
+	uint64_t last_fd_log;		/* ... of the last fd shortage log */
 };
 
 /* Open the listeners cfg names that are not open yet, close the ones it

@@ -1,0 +1,257 @@
+#!/usr/bin/env bats
+# torkitd's configuration, command line, signals and files.
+
+load "$TK_SRCDIR/tests/bats/helpers"
+load "$TK_SRCDIR/tests/bats/daemon_helpers"
+
+teardown() { tk_stop_all; }
+
+# conf LINES...: write $BATS_TEST_TMPDIR/torrc
+conf() {
+	CONF="$BATS_TEST_TMPDIR/torrc"
+	printf '%s\n' "$@" >"$CONF"
+}
+
+@test "unknown option: file:line in the error, exit 1, nothing listening" {
+	port=$(tk_free_port)
+	conf "# a comment" "SocksPort 127.0.0.1:$port" "Bogus 1"
+	run "$TK_TORKITD" -f "$CONF"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"$CONF:3: unknown option \"Bogus\""* ]]
+	! tk_port_in_use "$port"
+}
+
+@test "bad values name the file, the line and what is allowed" {
+	conf "SocksPort nowhere:9050"
+	run "$TK_TORKITD" -f "$CONF" --verify-config
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"$CONF:1: bad SocksPort address \"nowhere:9050\""* ]]
+
+	conf "" "MaxClients lots"
+	run "$TK_TORKITD" -f "$CONF" --verify-config
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"$CONF:2: MaxClients must be a number"* ]]
+
+	conf "SocksTimeout 3 fortnights"
+	run "$TK_TORKITD" -f "$CONF" --verify-config
+	[[ "$output" == *"$CONF:1: SocksTimeout must be a time"* ]]
+
+	conf "ExitPolicy allow *:*"
+	run "$TK_TORKITD" -f "$CONF" --verify-config
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"$CONF:1: policy entry \"allow\" must start with accept or reject"* ]]
+
+	conf "ExitPolicy accept 10.0.0.0/33:80"
+	run "$TK_TORKITD" -f "$CONF" --verify-config
+	[[ "$output" == *"$CONF:1: bad address in policy entry"* ]]
+
+	conf "ExitPolicy reject *:70000"
+	run "$TK_TORKITD" -f "$CONF" --verify-config
+	[[ "$output" == *"$CONF:1: bad port in policy entry"* ]]
+
+	conf "Log loud stderr"
+	run "$TK_TORKITD" -f "$CONF" --verify-config
+	[[ "$output" == *"$CONF:1: bad severity in Log"* ]]
+
+	conf "DNSServer dns.example.test"
+	run "$TK_TORKITD" -f "$CONF" --verify-config
+	[[ "$output" == *"$CONF:1: bad DNSServer"* ]]
+
+	conf "SocksPort 9050 IsolateEverything"
+	run "$TK_TORKITD" -f "$CONF" --verify-config
+	[[ "$output" == *"$CONF:1: unknown SocksPort flag \"IsolateEverything\""* ]]
+
+	conf "SafeSocks maybe"
+	run "$TK_TORKITD" -f "$CONF" --verify-config
+	[[ "$output" == *"$CONF:1: SafeSocks must be 0 or 1"* ]]
+
+	conf "Engine warp"
+	run "$TK_TORKITD" -f "$CONF" --verify-config
+	[[ "$output" == *"$CONF:1: Engine must be \"direct\" or \"tor\""* ]]
+}
+
+@test "command-line errors: unknown --Option, bad value, missing -f file" {
+	run "$TK_TORKITD" -f /dev/null --Nonsense 1
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"unknown option \"--Nonsense\""* ]]
+	run "$TK_TORKITD" -f /dev/null --MaxClients 0
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"command line (--MaxClients): MaxClients must be a number from 1"* ]]
+	run "$TK_TORKITD" -f "$BATS_TEST_TMPDIR/missing.conf"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"cannot read configuration file $BATS_TEST_TMPDIR/missing.conf"* ]]
+	run "$TK_TORKITD" stray
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"usage: torkitd"* ]]
+}
+
+@test "--verify-config: valid file, quoting, continuations; nothing started" {
+	port=$(tk_free_port)
+	conf "SocksPort 127.0.0.1:$port NoIsolateSOCKSAuth ExtendedErrors # trailing comment" \
+		"ExitPolicy accept 192.0.2.0/24:80-443, \\" \
+		"  reject6 [2001:db8::]/32:*, accept *:*" \
+		"SocksPolicy accept 127.0.0.1, reject *" \
+		"DataDirectory \"$BATS_TEST_TMPDIR/data dir\"" \
+		"Log notice-err stderr" "Log info file $BATS_TEST_TMPDIR/log" \
+		"SocksTimeout 2 minutes" "MaxClients 100" "SafeLogging relay" \
+		"DirAuthority test orport=5000 no-v2 v3ident=AAAA 127.0.0.1:7000 0000 0000 0000 0000 0000 0000 0000 0000 0000 0000" \
+		"DNSServer 127.0.0.1:5353" "DNSServer [::1]"
+	run "$TK_TORKITD" -f "$CONF" --verify-config
+	[ "$status" -eq 0 ]
+	[ "$output" = "Configuration was valid" ]
+	! tk_port_in_use "$port"
+	[ ! -e "$BATS_TEST_TMPDIR/data dir" ]
+}
+
+@test "Engine tor parses but says clearly it is not built yet" {
+	conf "Engine tor"
+	run "$TK_TORKITD" -f "$CONF" --verify-config
+	[ "$status" -eq 0 ]
+	run "$TK_TORKITD" -f "$CONF"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"Engine tor is not built yet"* ]]
+}
+
+@test "--Option on the command line replaces the file's lines" {
+	a=$(tk_free_port)
+	b=$(tk_free_port)
+	conf "SocksPort 127.0.0.1:$a" "Log notice file $BATS_TEST_TMPDIR/log"
+	"$TK_TORKITD" -f "$CONF" --SocksPort "127.0.0.1:$b" &
+	tk_track $!
+	tk_wait_log "$BATS_TEST_TMPDIR/log" "Opened Socks listener connection \(ready\) on 127.0.0.1:$b"
+	! grep -q ":$a" "$BATS_TEST_TMPDIR/log"
+	! tk_port_in_use "$a"
+}
+
+@test "log lines are timestamped like Tor's" {
+	dh_torkitd
+	run head -n1 "$DH_LOG"
+	[[ "$output" =~ ^[A-Z][a-z]{2}\ [\ 0-9][0-9]\ [0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}\ \[notice\]\ torkitd\  ]]
+}
+
+@test "SafeLogging (default on) scrubs names and addresses" {
+	tk_start_dnsmasq "$BATS_TEST_TMPDIR/dns"
+	dh_torkitd
+	sed -i '/SafeLogging 0/d' "$DH_CONF"
+	tk_stop "$DH_PID"
+	"$TK_TORKITD" -f "$DH_CONF" &
+	DH_PID=$!
+	tk_track $DH_PID
+	tk_wait_log "$DH_LOG" "Opened Socks listener.*$DH_PORT.*" 10
+	tk_wait_port 127.0.0.1 "$DH_PORT"
+	run dh_raw "$DH_PORT" "050100 05f00003 $(dh_hexname www.example.test) 0000"
+	[ "${lines[0]}" = "05 00 05 00 00 01 c0 00 02 0a 00 00" ]
+	tk_wait_log "$DH_LOG" "RESOLVE \[scrubbed\]"
+	! grep -q "www.example.test" "$DH_LOG"
+}
+
+@test "SocksPolicy: a rejected client is closed without a reply" {
+	dh_torkitd "SocksPolicy reject 127.0.0.1"
+	run dh_raw "$DH_PORT" 050100
+	[ "$output" = "EOF" ]
+	tk_wait_log "$DH_LOG" "Denying socks connection from untrusted address 127.0.0.1"
+}
+
+@test "SIGTERM and SIGINT: stop accepting, exit 0, PidFile removed" {
+	pidf="$BATS_TEST_TMPDIR/torkitd.pid"
+	dh_torkitd "PidFile $pidf"
+	[ "$(cat "$pidf")" = "$DH_PID" ]
+	kill -TERM "$DH_PID"
+	rc=0
+	wait "$DH_PID" || rc=$?
+	[ "$rc" -eq 0 ]
+	grep -q "Catching signal TERM, exiting cleanly." "$DH_LOG"
+	grep -q "Clean shutdown finished" "$DH_LOG"
+	[ ! -e "$pidf" ]
+	! tk_port_in_use "$DH_PORT"
+
+	dh_torkitd
+	kill -INT "$DH_PID"
+	rc=0
+	wait "$DH_PID" || rc=$?
+	[ "$rc" -eq 0 ]
+	grep -q "Catching signal INT" "$DH_LOG"
+}
+
+@test "SIGTERM with clients connected still exits 0" {
+	dh_target ECHO echo
+	dh_torkitd "ExitPolicyRejectPrivate 0"
+	exec 7<>"/dev/tcp/127.0.0.1/$DH_PORT"
+	printf "\x05\x01\x00\x05\x01\x00\x01\x7f\x00\x00\x01$(dh_portesc "$ECHO")" >&7
+	exec 8<>"/dev/tcp/127.0.0.1/$DH_PORT"
+	printf '\x05' >&8
+	tk_wait_log "$DH_LOG" "CONNECT 127.0.0.1:$ECHO"
+	kill -TERM "$DH_PID"
+	rc=0
+	wait "$DH_PID" || rc=$?
+	exec 7>&- 8>&-
+	[ "$rc" -eq 0 ]
+}
+
+@test "SIGHUP: new SocksPort opened, removed one closed, log re-read" {
+	dh_torkitd
+	second=$(tk_free_port)
+	sed -i "s/^SocksPort .*/SocksPort 127.0.0.1:$second/" "$DH_CONF"
+	kill -HUP "$DH_PID"
+	tk_wait_log "$DH_LOG" "Opened Socks listener connection \(ready\) on 127.0.0.1:$second"
+	tk_wait_log "$DH_LOG" "Closing Socks listener on 127.0.0.1:$DH_PORT"
+	DH_PORT=$second
+	dh_alive
+}
+
+@test "SIGHUP with a broken file keeps the old configuration" {
+	dh_torkitd
+	echo "Bogus line" >>"$DH_CONF"
+	kill -HUP "$DH_PID"
+	tk_wait_log "$DH_LOG" "Keeping the old configuration"
+	grep -q "torrc:[0-9]*: unknown option \"Bogus\"" "$DH_LOG"
+	dh_alive
+}
+
+@test "SIGHUP applies a new ExitPolicy to new requests" {
+	dh_target ECHO echo
+	dh_torkitd "ExitPolicyRejectPrivate 0"
+	P=$(dh_hexport "$ECHO")
+	run dh_raw -W "$DH_PORT" "050100 0501 0001 7f000001 $P 6f6b"
+	[ "${lines[0]}" = "05 00 05 00 00 01 00 00 00 00 00 00 6f 6b" ]
+	echo "ExitPolicy reject 127.0.0.1:$ECHO" >>"$DH_CONF"
+	kill -HUP "$DH_PID"
+	tk_wait_log "$DH_LOG" "Reloading config"
+	for ((i = 0; i < 100; i++)); do
+		run dh_raw "$DH_PORT" "050100 0501 0001 7f000001 $P"
+		[ "${lines[0]}" = "05 00 05 02 00 01 00 00 00 00 00 00" ] && break
+		sleep 0.05
+	done
+	[ "${lines[0]}" = "05 00 05 02 00 01 00 00 00 00 00 00" ]
+}
+
+@test "RunAsDaemon: the parent returns 0 once the daemon listens" {
+	port=$(tk_free_port)
+	pidf="$BATS_TEST_TMPDIR/d.pid"
+	conf "SocksPort 127.0.0.1:$port" "RunAsDaemon 1" "PidFile $pidf" \
+		"Log notice file $BATS_TEST_TMPDIR/log"
+	run "$TK_TORKITD" -f "$CONF"
+	[ "$status" -eq 0 ]
+	pid=$(cat "$pidf")
+	tk_track "$pid"
+	tk_port_in_use "$port"
+	kill -TERM "$pid"
+	tk_wait_exit "$pid"
+	tk_wait_log "$BATS_TEST_TMPDIR/log" "Clean shutdown finished"
+}
+
+@test "a SocksPort already in use: clear error, exit 1" {
+	dh_torkitd
+	run "$TK_TORKITD" -f /dev/null --SocksPort "127.0.0.1:$DH_PORT" --Log "notice stderr"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"Could not bind to 127.0.0.1:$DH_PORT: address already in use"* ]]
+}
+
+@test "--help and --version" {
+	run "$TK_TORKITD" --help
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"usage: torkitd"* ]]
+	run "$TK_TORKITD" --version
+	[ "$status" -eq 0 ]
+	[[ "$output" == "torkitd "[0-9]* ]]
+}

@@ -1,0 +1,76 @@
+# Helpers for torkitd's bats tests, on top of the shared helpers.bash.
+#
+#   load "$TK_SRCDIR/tests/bats/helpers"
+#   load "$TK_SRCDIR/tests/bats/daemon_helpers"
+
+DH_ECHO="$TK_BUILDDIR/tests/helpers/daemon_echo"
+DH_RAW="$TK_BUILDDIR/tests/helpers/daemon_rawsocks"
+
+# dh_target NAME MODE [ARGS...]: start daemon_echo (see its header) on an
+# ephemeral loopback port; sets the variable NAME to the port.
+dh_target() {
+	local var=$1; shift
+	local out="$BATS_TEST_TMPDIR/target.$var" i port=
+	"$DH_ECHO" "$@" >"$out" &
+	tk_track $!
+	for ((i = 0; i < 200; i++)); do
+		port=$(head -n1 "$out" 2>/dev/null)
+		[ -n "$port" ] && break
+		sleep 0.05
+	done
+	[ -n "$port" ] || { echo "daemon_echo did not start" >&2; return 1; }
+	printf -v "$var" '%s' "$port"
+}
+
+# dh_torkitd [torrc lines...]: write a torrc with a SocksPort on a free
+# port, the test dnsmasq as DNSServer, info logs to a file, and the given
+# extra lines; start torkitd -f on it and wait for the listener log line.
+# Sets DH_PORT, DH_PID, DH_LOG, DH_CONF.
+dh_torkitd() {
+	local dir="$BATS_TEST_TMPDIR/torkitd.$RANDOM" line
+	mkdir -p "$dir"
+	DH_PORT=$(tk_free_port) || return 1
+	DH_LOG="$dir/torkitd.log"
+	DH_CONF="$dir/torrc"
+	{
+		echo "SocksPort 127.0.0.1:$DH_PORT"
+		echo "Log info file $DH_LOG"
+		echo "SafeLogging 0"
+		# Never the system's resolvers: the test dnsmasq, or a dead
+		# loopback port when a test has none.
+		echo "DNSServer 127.0.0.1:${TK_DNS_PORT:-$(tk_free_port)}"
+		for line in "$@"; do echo "$line"; done
+	} >"$DH_CONF"
+	"$TK_TORKITD" -f "$DH_CONF" 2>"$dir/stderr" &
+	DH_PID=$!
+	tk_track "$DH_PID"
+	tk_wait_log "$DH_LOG" "Opened Socks listener connection \(ready\) on 127.0.0.1:$DH_PORT" 10 || {
+		cat "$dir/stderr" >&2
+		return 1
+	}
+}
+
+# dh_raw ARGS...: daemon_rawsocks against DH_PORT (see its header).
+dh_raw() { "$DH_RAW" -t 20 "$@"; }
+
+# dh_hexname NAME: "LEN NAME" as hex for a SOCKS5 ATYP 03 address.
+dh_hexname() {
+	printf '%02x' "${#1}"
+	printf '%s' "$1" | od -An -v -tx1 | tr -d ' \n'
+}
+
+# dh_hexport PORT: the port as 2 hex bytes, big endian.
+dh_hexport() { printf '%04x' "$1"; }
+
+# dh_portesc PORT: the port as printf escapes ("\x4e\x20").
+dh_portesc() { printf '\\x%02x\\x%02x' $(($1 >> 8)) $(($1 & 255)); }
+
+# dh_hexstr TEXT: TEXT as hex pairs separated by spaces (for expected data).
+dh_hexstr() { printf '%s' "$1" | od -An -v -tx1 | tr -s ' \n' ' ' | sed 's/^ //; s/ $//'; }
+
+# dh_alive: torkitd still running and answering a SOCKS5 greeting.
+dh_alive() {
+	kill -0 "$DH_PID" || return 1
+	run "$DH_RAW" -t 20 -W "$DH_PORT" 050100
+	[ "${lines[0]}" = "05 00" ]
+}

@@ -1,0 +1,139 @@
+#!/usr/bin/env bats
+# torkitd under hostile or heavy clients: timeouts, MaxClients, running out
+# of file descriptors, garbage. Nothing may crash or hang it.
+
+load "$TK_SRCDIR/tests/bats/helpers"
+load "$TK_SRCDIR/tests/bats/daemon_helpers"
+
+teardown() {
+	local fd
+	for fd in "${HELD[@]}"; do
+		exec {fd}>&- 2>/dev/null || true
+	done
+	tk_stop_all
+}
+
+HELD=()
+
+# hold N: open N idle TCP connections to DH_PORT, kept in HELD.
+hold() {
+	local i fd
+	for ((i = 0; i < $1; i++)); do
+		exec {fd}<>"/dev/tcp/127.0.0.1/$DH_PORT" || return 1
+		HELD+=("$fd")
+	done
+}
+
+release() {
+	local fd
+	for fd in "${HELD[@]}"; do
+		exec {fd}>&-
+	done
+	HELD=()
+}
+
+# until_alive: poll (bounded) until torkitd serves a greeting again.
+until_alive() {
+	local i
+	for ((i = 0; i < 200; i++)); do
+		run "$DH_RAW" -t 20 -W "$DH_PORT" 050100
+		[ "${lines[0]}" = "05 00" ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+@test "a client that never finishes its handshake is closed at SocksTimeout" {
+	dh_torkitd "SocksTimeout 2"
+	run "$DH_RAW" -t 60 "$DH_PORT" 0501
+	[ "$output" = "EOF" ]
+	grep -q "did not finish its SOCKS handshake in time" "$DH_LOG"
+	# after the method reply too: still no reply, just the close
+	run "$DH_RAW" -t 60 "$DH_PORT" 050100 0501
+	[ "${lines[0]}" = "05 00" ]
+	[ "${lines[1]}" = "EOF" ]
+}
+
+@test "a request the engine cannot finish in SocksTimeout: REP 06 (TTL expired)" {
+	# A DNS server that reads queries and never answers.
+	silent=$(tk_free_port)
+	socat -u "UDP4-RECV:$silent,bind=127.0.0.1" /dev/null &
+	tk_track $!
+	TK_DNS_PORT=$silent dh_torkitd "SocksTimeout 1"
+	run "$DH_RAW" -t 60 "$DH_PORT" "050100 0501 0003 $(dh_hexname slow.example.test) 0050"
+	[ "${lines[0]}" = "05 00 05 06 00 01 00 00 00 00 00 00" ]
+	[ "${lines[1]}" = "EOF" ]
+	run "$DH_RAW" -t 60 "$DH_PORT" "050100 05f0 0003 $(dh_hexname slow.example.test) 0000"
+	[ "${lines[0]}" = "05 00 05 04 00 01 00 00 00 00 00 00" ]
+	grep -q "timed out after SocksTimeout" "$DH_LOG"
+}
+
+@test "MaxClients: extra clients are closed at once, service resumes" {
+	dh_torkitd "MaxClients 3"
+	hold 3
+	# The held connections are accepted in order, so the next one is
+	# the fourth.
+	run "$DH_RAW" -t 60 "$DH_PORT" 050100
+	[ "$output" = "EOF" ]
+	tk_wait_log "$DH_LOG" "MaxClients \(3\) reached"
+	release
+	until_alive
+}
+
+@test "out of file descriptors (EMFILE): survived, and serving resumes" {
+	dir="$BATS_TEST_TMPDIR/emfile"
+	mkdir -p "$dir"
+	DH_PORT=$(tk_free_port)
+	DH_LOG="$dir/log"
+	prlimit --nofile=48:48 "$TK_TORKITD" -f /dev/null \
+		--SocksPort "127.0.0.1:$DH_PORT" --Log "info file $DH_LOG" \
+		--DNSServer "127.0.0.1:$(tk_free_port)" &
+	DH_PID=$!
+	tk_track $DH_PID
+	tk_wait_log "$DH_LOG" "Opened Socks listener connection \(ready\) on 127.0.0.1:$DH_PORT"
+	hold 80
+	tk_wait_log "$DH_LOG" "Running out of file descriptors \([0-9]+ of 48 in use\)"
+	kill -0 "$DH_PID"
+	release
+	until_alive
+	kill -0 "$DH_PID"
+}
+
+@test "random garbage, long names, huge credentials: no crash, no hang" {
+	dh_torkitd "SocksTimeout 5"
+	for i in $(seq 1 60); do
+		hex=$(head -c $((RANDOM % 700 + 1)) /dev/urandom | od -An -v -tx1 | tr -d ' \n')
+		run "$DH_RAW" -t 30 -W "$DH_PORT" "$hex"
+		[[ "${lines[-1]}" == "EOF" || "${lines[-1]}" == "RESET" ]]
+	done
+	# the same after a valid SOCKS5 greeting / SOCKS4 header
+	for i in $(seq 1 30); do
+		hex=$(head -c $((RANDOM % 600 + 1)) /dev/urandom | od -An -v -tx1 | tr -d ' \n')
+		run "$DH_RAW" -t 30 -W "$DH_PORT" "050100 05$hex"
+		[[ "${lines[-1]}" == "EOF" || "${lines[-1]}" == "RESET" ]]
+		run "$DH_RAW" -t 30 -W "$DH_PORT" "0401$hex"
+		[[ "${lines[-1]}" == "EOF" || "${lines[-1]}" == "RESET" ]]
+	done
+	# 255-byte hostname, 255/255 credentials, 2000-byte SOCKS4 userid
+	long=$(printf 'a%.0s' $(seq 1 255))
+	run "$DH_RAW" -W "$DH_PORT" "05020002 01ff$(dh_hexstr "$long" | tr -d ' ')ff$(dh_hexstr "$long" | tr -d ' ') 05f00003ff$(dh_hexstr "$long" | tr -d ' ')0000"
+	[[ "${lines[0]}" == "05 02 01 00 05 04 00 01 00 00 00 00 00 00" ]]
+	run "$DH_RAW" -W "$DH_PORT" "04010050 7f000001 $(head -c 2000 /dev/zero | tr '\0' 'u' | od -An -v -tx1 | tr -d ' \n')00"
+	[ "${lines[0]}" = "00 5b 00 00 00 00 00 00" ]
+	dh_alive
+}
+
+@test "many clients connecting and vanishing mid-handshake" {
+	dh_torkitd
+	local pids=()
+	for i in $(seq 1 100); do
+		"$DH_RAW" -t 5 "$DH_PORT" 05 >/dev/null &
+		pids+=($!)
+	done
+	for i in $(seq 1 100); do
+		"$DH_RAW" -t 5 -W "$DH_PORT" 0502 >/dev/null &
+		pids+=($!)
+	done
+	wait "${pids[@]}"
+	dh_alive
+}
