@@ -3,6 +3,7 @@ src_onion_libonion_a_SOURCES += \
 	src/onion/tls.c src/onion/tls.h src/onion/tls_engine.h \
 	src/onion/tls_mbedtls.c \
 	src/onion/channel.c src/onion/channel.h \
+	src/onion/chanmgr.c src/onion/chanmgr.h \
 	src/onion/circuit.c src/onion/circuit.h \
 	src/onion/dirhttp.c src/onion/dirhttp.h \
 	src/onion/dirclient.c src/onion/dirclient.h \

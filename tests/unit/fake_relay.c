@@ -648,6 +648,7 @@ static void on_connection(uv_stream_t *server, int status)
 	fr->conn.data = fr;
 	fr->handles++;
 	fr->conn_open = 1;
+	fr->seen.n_connections++;
 	if (uv_accept(server, (uv_stream_t *)&fr->conn) != 0) {
 		close_conn(fr);
 		return;

@@ -51,6 +51,7 @@ struct fr_opts {
 };
 
 struct fr_seen {
+	int n_connections;
 	int client_versions_ok;    /* VERSIONS offered exactly 4,5 */
 	int got_netinfo;
 	uint32_t netinfo_time;

@@ -18,3 +18,10 @@ tests_unit_test_link_dirauth_SOURCES = tests/unit/test_link_dirauth.c \
 	tests/unit/tap.h
 tests_unit_test_link_dirauth_LDADD = $(ONION_LINK_LIBS)
 TESTS += tests/unit/test_link_dirauth
+
+check_PROGRAMS += tests/unit/test_link_chanmgr
+tests_unit_test_link_chanmgr_SOURCES = tests/unit/test_link_chanmgr.c \
+	tests/unit/fake_relay.c tests/unit/fake_relay.h tests/unit/tap.h
+tests_unit_test_link_chanmgr_CFLAGS = $(AM_CFLAGS) $(UV_CFLAGS)
+tests_unit_test_link_chanmgr_LDADD = $(ONION_LINK_LIBS)
+TESTS += tests/unit/test_link_chanmgr
