@@ -285,7 +285,7 @@ static int launch(tk_dirmgr *m, enum tk_dirmgr_req_kind kind,
 	int rc;
 	if (m->n_reqs == MAX_REQS) {
 		free(slots);
-		return -1;
+		return -2;
 	}
 	r = &m->reqs[m->n_reqs++];
 	memset(r, 0, sizeof *r);
@@ -740,6 +740,8 @@ static void try_verify_pending(tk_dirmgr *m, int after_cert_fetch)
 		int fc = m->pend_from_cache;
 		m->pend = NULL;
 		m->pend_text = NULL;
+		if (!fc)
+			source_ok(m, &m->pend_src);
 		if (adopt(m, c, t, l, fc) != 0) {
 			tk_dirmgr_logf(m, TK_DLOG_WARN, "out of memory adopting "
 				       "a consensus");
@@ -791,6 +793,22 @@ static void consensus_received(tk_dirmgr *m, char *text, size_t len,
 		free(text);
 		return;
 	}
+	if (now_ms(m) / 1000 > c->valid_until) {
+		/* no certificate fetch for a dead document */
+		char vu[32];
+		fmt_time(c->valid_until, vu, sizeof vu);
+		m->stats.refused_docs++;
+		tk_dirmgr_logf(m, TK_DLOG_WARN, "refused %s consensus%s%s: "
+			       "expired (valid-until %s UTC is past)",
+			       from_cache ? "cached" : "fetched",
+			       from_cache ? "" : " from ",
+			       from_cache ? "" : origin, vu);
+		if (!from_cache)
+			source_failed(m, src);
+		tk_consensus_free(c);
+		free(text);
+		return;
+	}
 	if (!m->ever_usable)
 		progress(m, 30, "loading_status",
 			 "Loading networkstatus consensus");
@@ -810,7 +828,9 @@ static void consensus_received(tk_dirmgr *m, char *text, size_t len,
 	} else {
 		memset(&m->pend_src, 0, sizeof m->pend_src);
 	}
-	try_verify_pending(m, 0);
+	/* A cached consensus is tried with the cached certificates first
+	 * (enough of them may be there). */
+	try_verify_pending(m, from_cache);
 }
 
 /* ---- usability ---- */
@@ -970,8 +990,6 @@ void tk_dirmgr_fetched(tk_dirmgr *m, uint64_t id, int status, int http_status,
 	}
 	}
 	free(r.slots);
-	if (ok && r.kind == TK_DIRREQ_CONSENSUS)
-		source_ok(m, &r.src);
 	step(m);
 }
 
@@ -1046,34 +1064,36 @@ static void step(tk_dirmgr *m)
 
 	if (!m->started)
 		return;
-	/* A new consensus: when none is held, or the refetch time came. */
+	/* A new consensus: when none is held, or the refetch time came. A
+	 * source that cannot even be asked is backed off and the next one
+	 * tried at once. */
 	if (!m->pend && req_count(m, TK_DIRREQ_CONSENSUS) == 0) {
 		if (!m->cons || now >= m->refetch_at_ms) {
-			if (pick_source(m, 1, now, &src, &w) == 0) {
-				consensus_path(m, path, sizeof path);
-				launch(m, TK_DIRREQ_CONSENSUS, &src, path, NULL,
-				       0);
+			consensus_path(m, path, sizeof path);
+			for (;;) {
+				if (pick_source(m, 1, now, &src, &w) != 0) {
+					wake = min_t(wake, w);
+					break;
+				}
+				if (launch(m, TK_DIRREQ_CONSENSUS, &src, path,
+					   NULL, 0) != -1)
+					break;
 			}
-			/* also after a failed launch: its backoff */
-			if (req_count(m, TK_DIRREQ_CONSENSUS) == 0 &&
-			    pick_source(m, 1, now, &src, &w) != 0)
-				wake = min_t(wake, w);
-			else if (req_count(m, TK_DIRREQ_CONSENSUS) == 0)
-				wake = min_t(wake, now);
 		} else {
 			wake = min_t(wake, m->refetch_at_ms);
 		}
 	}
 	/* Certificates for the consensus that waits for them. */
 	if (m->pend && req_count(m, TK_DIRREQ_CERTS) == 0) {
-		if (pick_source(m, 1, now, &src, &w) == 0) {
-			certs_path(m, path, sizeof path);
-			launch(m, TK_DIRREQ_CERTS, &src, path, NULL, 0);
+		certs_path(m, path, sizeof path);
+		for (;;) {
+			if (pick_source(m, 1, now, &src, &w) != 0) {
+				wake = min_t(wake, w);
+				break;
+			}
+			if (launch(m, TK_DIRREQ_CERTS, &src, path, NULL, 0) != -1)
+				break;
 		}
-		if (req_count(m, TK_DIRREQ_CERTS) == 0)
-			wake = min_t(wake, pick_source(m, 1, now, &src, &w) == 0
-						   ? now
-						   : w);
 	}
 	if (m->has_nodes)
 		launch_mds(m, now, &wake);
@@ -1233,17 +1253,9 @@ static void load_cache(tk_dirmgr *m)
 	if (rc > 0) {
 		progress(m, 30, "loading_status",
 			 "Loading networkstatus consensus");
+		/* If signers' certificates are missing, the consensus
+		 * waits for them like a fetched one. */
 		consensus_received(m, buf, len, NULL, 1);
-		if (m->pend && m->pend_from_cache) {
-			/* Signers' certificates are not cached: the
-			 * network will have to do. */
-			tk_consensus_free(m->pend);
-			free(m->pend_text);
-			m->pend = NULL;
-			m->pend_text = NULL;
-			tk_dirmgr_logf(m, TK_DLOG_INFO, "cached consensus "
-				       "lacks certificates; fetching anew");
-		}
 	}
 }
 

@@ -1,1 +1,10 @@
 # onion bootstrap: directory manager, cache, facade (H9).
+check_PROGRAMS += tests/unit/test_dirmgr tests/unit/test_dirmgr_cache
+tests_unit_test_dirmgr_SOURCES = tests/unit/test_dirmgr.c \
+	tests/unit/dirmgr_fake.h tests/unit/netdoc_testutil.h tests/unit/tap.h
+tests_unit_test_dirmgr_LDADD = $(ONION_LINK_LIBS)
+tests_unit_test_dirmgr_cache_SOURCES = tests/unit/test_dirmgr_cache.c \
+	tests/unit/dirmgr_fake.h tests/unit/netdoc_testutil.h tests/unit/tap.h
+tests_unit_test_dirmgr_cache_CFLAGS = $(AM_CFLAGS) $(UV_CFLAGS)
+tests_unit_test_dirmgr_cache_LDADD = $(ONION_LINK_LIBS)
+TESTS += tests/unit/test_dirmgr tests/unit/test_dirmgr_cache
