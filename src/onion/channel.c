@@ -446,7 +446,8 @@ static void on_tls_connect(tk_tls *t, int status, void *arg)
 	(void)t;
 	if (status < 0) {
 		if (tk_tls_last_error(ch->tls)[0])
-			set_errmsg(ch, "%s", tk_tls_last_error(ch->tls));
+			set_errmsg(ch, "%s (is this a Tor ORPort?)",
+				   tk_tls_last_error(ch->tls));
 		else if (status == UV_EOF)
 			set_errmsg(ch, "relay closed the connection during the "
 				       "TLS handshake (is this a Tor ORPort?)");

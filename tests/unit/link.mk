@@ -25,3 +25,9 @@ tests_unit_test_link_chanmgr_SOURCES = tests/unit/test_link_chanmgr.c \
 tests_unit_test_link_chanmgr_CFLAGS = $(AM_CFLAGS) $(UV_CFLAGS)
 tests_unit_test_link_chanmgr_LDADD = $(ONION_LINK_LIBS)
 TESTS += tests/unit/test_link_chanmgr
+
+check_PROGRAMS += tests/unit/test_link_tls
+tests_unit_test_link_tls_SOURCES = tests/unit/test_link_tls.c tests/unit/tap.h
+tests_unit_test_link_tls_CFLAGS = $(AM_CFLAGS) $(UV_CFLAGS)
+tests_unit_test_link_tls_LDADD = $(ONION_LINK_LIBS)
+TESTS += tests/unit/test_link_tls
