@@ -129,10 +129,11 @@ reload(void)
 	apply_logs(next, srv.cfg->run_as_daemon);
 	tk_listeners_apply(&srv, next, 0);
 	srv.engine->ops->reload(srv.engine, next);
-	/* Sessions copied what they need; the old config can go. */
+	/* Sessions copied what they need; the old config can go. The
+	 * struct stays where it is, so pointers to it stay valid. */
 	tk_config_free(srv.cfg);
-	free(srv.cfg);
-	srv.cfg = next;
+	*srv.cfg = *next;
+	free(next);
 }
 
 static void
@@ -203,67 +204,33 @@ daemon_ready(void)
 	daemon_pipe = -1;
 }
 
-int
-main(int argc, char **argv)
+/* Startup failures after the configuration is read: close what was
+ * opened so the process exits as cleanly as after SIGTERM. */
+static int
+startup_failed(void)
 {
-	struct tk_config *cfg;
-	int verify = 0, rc;
-	char **opts;
-	int nopts = 0;
-	uv_loop_t *loop;
-
-	opts = calloc((size_t)argc + 1, sizeof(*opts));
-	if (opts == NULL)
-		return 1;
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-
-		if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-			usage(stdout);
-			return 0;
-		}
-		if (strcmp(a, "--version") == 0) {
-			printf("torkitd %s\n", PACKAGE_VERSION);
-			return 0;
-		}
-		if (strcmp(a, "--verify-config") == 0) {
-			verify = 1;
-			continue;
-		}
-		if (strcmp(a, "-f") == 0) {
-			if (i + 1 >= argc) {
-				fprintf(stderr, "torkitd: -f needs a file\n");
-				usage(stderr);
-				return 2;
-			}
-			src.file = argv[++i];
-			src.file_given = 1;
-			continue;
-		}
-		if (strncmp(a, "--", 2) == 0 && a[2] != '\0') {
-			opts[nopts++] = argv[i];
-			if (i + 1 < argc)
-				opts[nopts++] = argv[++i];
-			continue;
-		}
-		fprintf(stderr, "torkitd: unexpected argument \"%s\"\n", a);
-		usage(stderr);
-		return 2;
+	tk_listeners_close_all(&srv);
+	if (srv.engine != NULL)
+		srv.engine->ops->close(srv.engine, engine_closed, NULL);
+	if (srv.loop != NULL) {
+		uv_run(srv.loop, UV_RUN_DEFAULT);
+		uv_loop_close(srv.loop);
 	}
-	src.argc = nopts;
-	src.argv = opts;
+	return 1;
+}
 
-	cfg = calloc(1, sizeof(*cfg));
-	if (cfg == NULL || tk_config_load(&src, cfg, 0) < 0)
+static int
+run(struct tk_config *cfg, int verify)
+{
+	int rc;
+
+	if (tk_config_load(&src, cfg, 0) < 0)
 		return 1;
 	if (verify) {
 		if (cfg->engine == TK_ENGINE_TOR)
 			printf("Note: Engine tor is not built into this "
 			       "torkitd yet; it would refuse to start.\n");
 		printf("Configuration was valid\n");
-		tk_config_free(cfg);
-		free(cfg);
-		free(opts);
 		return 0;
 	}
 	if (cfg->engine == TK_ENGINE_TOR) {
@@ -282,37 +249,94 @@ main(int argc, char **argv)
 
 	/* Writes to a closed client must fail with EPIPE, not kill us. */
 	signal(SIGPIPE, SIG_IGN);
-	loop = uv_default_loop();
-	srv.loop = loop;
+	srv.loop = uv_default_loop();
 	srv.cfg = cfg;
-	if (tk_engine_direct_new(loop, cfg, &srv.engine) < 0)
-		return 1;
+	if (tk_engine_direct_new(srv.loop, cfg, &srv.engine) < 0)
+		return startup_failed();
 	if (tk_listeners_apply(&srv, cfg, 1) < 0) {
 		tk_err("Failed to open a SocksPort. Exiting.");
-		return 1;
+		return startup_failed();
 	}
 	if (cfg->pid_file != NULL && write_pid_file(cfg->pid_file) < 0)
-		return 1;
-	uv_signal_init(loop, &sig_hup);
-	uv_signal_init(loop, &sig_term);
-	uv_signal_init(loop, &sig_int);
+		return startup_failed();
+	uv_signal_init(srv.loop, &sig_hup);
+	uv_signal_init(srv.loop, &sig_term);
+	uv_signal_init(srv.loop, &sig_int);
 	uv_signal_start(&sig_hup, signal_cb, SIGHUP);
 	uv_signal_start(&sig_term, signal_cb, SIGTERM);
 	uv_signal_start(&sig_int, signal_cb, SIGINT);
 	daemon_ready();
 
-	uv_run(loop, UV_RUN_DEFAULT);
+	uv_run(srv.loop, UV_RUN_DEFAULT);
 
-	rc = uv_loop_close(loop);
+	rc = uv_loop_close(srv.loop);
 	if (rc != 0)
 		tk_warn("event loop closed with handles still open: %s",
 			uv_strerror(rc));
 	if (srv.cfg->pid_file != NULL)
 		unlink(srv.cfg->pid_file);
 	tk_notice("Clean shutdown finished. Exiting.");
-	tk_config_free(srv.cfg);
-	free(srv.cfg);
-	free(opts);
-	tk_dlog_shutdown();
 	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct tk_config *cfg = NULL;
+	int verify = 0, rc = 2;
+	char **opts;
+	int nopts = 0;
+
+	opts = calloc((size_t)argc + 1, sizeof(*opts));
+	if (opts == NULL)
+		return 1;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+			usage(stdout);
+			rc = 0;
+			goto out;
+		}
+		if (strcmp(a, "--version") == 0) {
+			printf("torkitd %s\n", PACKAGE_VERSION);
+			rc = 0;
+			goto out;
+		}
+		if (strcmp(a, "--verify-config") == 0) {
+			verify = 1;
+			continue;
+		}
+		if (strcmp(a, "-f") == 0) {
+			if (i + 1 >= argc) {
+				fprintf(stderr, "torkitd: -f needs a file\n");
+				usage(stderr);
+				goto out;
+			}
+			src.file = argv[++i];
+			src.file_given = 1;
+			continue;
+		}
+		if (strncmp(a, "--", 2) == 0 && a[2] != '\0') {
+			opts[nopts++] = argv[i];
+			if (i + 1 < argc)
+				opts[nopts++] = argv[++i];
+			continue;
+		}
+		fprintf(stderr, "torkitd: unexpected argument \"%s\"\n", a);
+		usage(stderr);
+		goto out;
+	}
+	src.argc = nopts;
+	src.argv = opts;
+
+	cfg = calloc(1, sizeof(*cfg));
+	rc = cfg == NULL ? 1 : run(cfg, verify);
+	if (cfg != NULL)
+		tk_config_free(cfg);
+	free(cfg);
+	tk_dlog_shutdown();
+out:
+	free(opts);
+	return rc;
 }
