@@ -11,7 +11,7 @@
 #include "onion/crypto.h"
 #include "onion/dirclient.h"
 
-enum step { STEP_CHANNEL, STEP_CIRCUIT, STEP_FETCH, STEP_IDLE };
+enum step { STEP_CHANNEL, STEP_CIRCUIT, STEP_FETCH, STEP_IDLE, STEP_SINK };
 
 struct run {
 	/* inputs */
@@ -25,6 +25,7 @@ struct run {
 	int early_test, early_results[9];
 	int use_ntor, extend;
 	int ext_status, hops;
+	int sink_cmd, sink_stream_ok, sink_end_status;
 	int http_status;
 	char errmsg[300];
 	char *body;
@@ -67,6 +68,22 @@ static void on_dir(tk_dir_req *d, int status, const tk_http_response *resp,
 }
 
 static void on_built(tk_circuit *c, int status, void *arg);
+
+/* A stream layer with its own ids (stream.h) sees its messages here. */
+static void on_sink(void *arg, int status, int hop, uint8_t cmd,
+		    const uint8_t *data, size_t len)
+{
+	struct run *r = arg;
+	(void)hop;
+	(void)data;
+	(void)len;
+	if (status < 0) {
+		r->sink_end_status = status;
+		return;
+	}
+	r->sink_cmd = cmd;
+	finish(r);
+}
 
 static void on_extended(tk_circuit *c, int status, void *arg)
 {
@@ -111,6 +128,12 @@ static void on_built(tk_circuit *c, int status, void *arg)
 		return;
 	}
 	r->hops = tk_circuit_n_hops(c);
+	if (r->upto == STEP_SINK) {
+		tk_circuit_set_stream_sink(c, on_sink, NULL, r);
+		r->sink_stream_ok = tk_circuit_send(c, -1, TK_RELAY_BEGIN_DIR,
+						    0x1234, NULL, 0, 0) == 0;
+		return;
+	}
 	if (r->upto == STEP_CIRCUIT) {
 		finish(r);
 		return;
@@ -401,6 +424,17 @@ static void test_ntor_and_extend(void)
 		    r6.errmsg);
 }
 
+static void test_stream_sink(void)
+{
+	struct run r = {.fr = {.close_after_cells = -1}, .upto = STEP_SINK};
+	run(&r);
+	tap_ok(r.sink_stream_ok, "BEGIN_DIR on a stream id of our own");
+	tap_eq_long(r.sink_cmd, TK_RELAY_CONNECTED,
+		    "the stream sink got CONNECTED");
+	tap_eq_long(r.sink_end_status, TK_CIRC_ECLOSED,
+		    "and was told when the circuit closed");
+}
+
 static void test_relay_early_budget(void)
 {
 	struct run r = {.fr = {.close_after_cells = -1}, .upto = STEP_CIRCUIT,
@@ -488,6 +522,7 @@ int main(void)
 	test_big_fetch();
 	test_circuit_failures();
 	test_relay_early_budget();
+	test_stream_sink();
 	test_ntor_and_extend();
 	return tap_done();
 }
