@@ -298,9 +298,10 @@ static int launch(tk_dirmgr *m, enum tk_dirmgr_req_kind kind,
 	m->stats.fetches++;
 	if (!m->ever_usable)
 		progress(m, 5, "conn", "Connecting to a relay");
-	tk_dirmgr_logf(m, TK_DLOG_INFO, "fetching %s from %s%s (%zu bytes of "
-		       "path)", kind_name(kind), src->nickname,
-		       src->is_authority ? " (authority)" : "", strlen(path));
+	tk_dirmgr_logf(m, TK_DLOG_INFO, "fetching %s from %s%s: %.60s%s",
+		       kind_name(kind), src->nickname,
+		       src->is_authority ? " (authority)" : "", path,
+		       strlen(path) > 60 ? "..." : "");
 	rc = m->env.fetch(m->env.arg, r->id, src, path);
 	if (rc < 0) {
 		tk_dirmgr_logf(m, TK_DLOG_WARN, "cannot fetch %s from %s",
@@ -912,8 +913,9 @@ void tk_dirmgr_fetched(tk_dirmgr *m, uint64_t id, int status, int http_status,
 
 	if (!ok) {
 		m->stats.failures++;
-		tk_dirmgr_logf(m, TK_DLOG_INFO, "%s from %s failed: %s; trying "
-			       "elsewhere", kind_name(r.kind), r.src.nickname,
+		/* loud while bootstrapping: the user waits for it */
+		tk_dirmgr_logf(m, m->ever_usable ? TK_DLOG_INFO : TK_DLOG_NOTICE,
+			       "%s from %s failed: %s; trying elsewhere", kind_name(r.kind), r.src.nickname,
 			       fail_reason(status, http_status, errmsg, why,
 					   sizeof why));
 		source_failed(m, &r.src);

@@ -1,0 +1,128 @@
+#!/usr/bin/env bats
+# The onion engine's bootstrap against the real tor authorities and relays
+# of tools/tornet: from an empty DataDirectory to 100 % (consensus,
+# authority certificates, signature check, microdescriptors over one-hop
+# BEGIN_DIR circuits), and from the warm cache without any fetch. Uses
+# tools/tkbootstrap.
+
+load helpers
+
+TKBOOT=$TK_BUILDDIR/tools/tkbootstrap
+
+setup() {
+	[ -x "$TKBOOT" ] || skip "tools/tkbootstrap not built"
+	dd=$BATS_TEST_TMPDIR/data
+	out=$BATS_TEST_TMPDIR/out
+	err=$BATS_TEST_TMPDIR/err
+	auth0=$(grep -m1 '^DirAuthority' "$TORNET_DIRAUTHORITY_FILE")
+	dirport=$(awk '{ for (i = 1; i <= NF; i++) if ($i ~ /^[0-9.]+:[0-9]+$/) { split($i, a, ":"); print a[2] } }' <<<"$auth0")
+}
+
+# boot [ARGS]: tkbootstrap on tornet's authorities with our DataDirectory;
+# status in $boot_rc, stdout in $out, stderr in $err.
+boot() {
+	boot_rc=0
+	"$TKBOOT" -S -t 60 -d "$dd" -f "$TORNET_DIRAUTHORITY_FILE" "$@" \
+		>"$out" 2>"$err" || boot_rc=$?
+}
+
+show() {
+	echo "--- stdout"
+	cat "$out"
+	echo "--- stderr"
+	cat "$err"
+}
+
+# percentages of the "Bootstrapped N%" lines, one per line
+percents() {
+	sed -nE 's/.*Bootstrapped ([0-9]+)% .*/\1/p' "$err"
+}
+
+# relays listed by the consensus an authority serves now
+consensus_relays() {
+	curl -sf "http://127.0.0.1:$dirport/tor/status-vote/current/consensus-microdesc" | grep -c '^r '
+}
+
+@test "bootstrap from an empty DataDirectory reaches 100%, tor-style progress" {
+	boot
+	show
+	[ "$boot_rc" -eq 0 ]
+	grep -q 'Bootstrapped 0% (starting): Starting' "$err"
+	grep -q 'Bootstrapped 25% (requesting_status): Asking for networkstatus consensus' "$err"
+	grep -q 'Bootstrapped 40% (loading_keys): Loading authority key certs' "$err"
+	grep -q 'Bootstrapped 75% (enough_dirinfo): Loaded enough directory info to build circuits' "$err"
+	grep -q 'Bootstrapped 100% (done): Done' "$err"
+	# increasing, each once
+	percents | sort -n -c -u
+	grep -q '^consensus: .* (fetched)$' "$out"
+	grep -qE '^fetches: [1-9][0-9]* before usable' "$out"
+	# the cache was written
+	[ -s "$dd/cached-microdesc-consensus" ]
+	[ -s "$dd/cached-certs" ]
+	[ -s "$dd/cached-microdescs" ]
+	head -n 1 "$dd/cached-microdesc-consensus" | grep -q '^network-status-version 3 microdesc'
+	! ls "$dd"/*.tmp 2>/dev/null
+}
+
+@test "every relay of the consensus is usable, both exits among them" {
+	boot
+	show
+	[ "$boot_rc" -eq 0 ]
+	n=$(consensus_relays)
+	read -r listed usable guards exits < <(sed -nE 's/^relays: ([0-9]+) listed, ([0-9]+) usable, ([0-9]+) guards, ([0-9]+) exits$/\1 \2 \3 \4/p' "$out")
+	echo "authority lists $n; we have $listed listed, $usable usable, $guards guards, $exits exits"
+	# a vote may fall between the two fetches; the network is fixed
+	[ "$listed" -eq "$n" ]
+	[ "$usable" -eq "$listed" ]
+	[ "$exits" -eq 2 ]
+	[ "$guards" -ge 1 ]
+}
+
+@test "restart from a warm cache: 100% without a single fetch" {
+	local i
+	boot
+	[ "$boot_rc" -eq 0 ] || { show; false; }
+	# The cached consensus lives 40 s on tornet; a stalled machine may
+	# outlive it between the two runs, so one retry from cold.
+	for i in 1 2; do
+		boot -v
+		if grep -q '^consensus: .* (from the cache)$' "$out"; then
+			break
+		fi
+		boot
+	done
+	show
+	[ "$boot_rc" -eq 0 ]
+	grep -q '^consensus: .* (from the cache)$' "$out"
+	grep -q '^fetches: 0 before usable' "$out"
+	grep -q 'Bootstrapped 100% (done): Done' "$err"
+	# no connection step: nothing was fetched on the way to 100 %
+	! grep -q 'Bootstrapped 5% (conn)' "$err"
+	! sed '/Bootstrapped 100%/q' "$err" | grep -q 'fetching '
+}
+
+@test "a tampered cached consensus is refused and fetched anew" {
+	boot
+	[ "$boot_rc" -eq 0 ] || { show; false; }
+	# change one relay's bandwidth in the signed part
+	sed -i -E '0,/^w Bandwidth=/s/^w Bandwidth=([0-9]+)/w Bandwidth=1\1/' "$dd/cached-microdesc-consensus"
+	boot -v
+	show
+	[ "$boot_rc" -eq 0 ]
+	grep -q 'refused cached consensus: ' "$err"
+	grep -q '^consensus: .* (fetched)$' "$out"
+	grep -q 'Bootstrapped 100% (done): Done' "$err"
+}
+
+@test "authorities we do not trust: no consensus, clear reasons, exit 4" {
+	# the real addresses and identities, but v3idents nobody signs with
+	sed -E 's/v3ident=[0-9A-F]{6}/v3ident=000000/' "$TORNET_DIRAUTHORITY_FILE" >"$BATS_TEST_TMPDIR/bad.lines"
+	boot_rc=0
+	"$TKBOOT" -v -S -t 4 -f "$BATS_TEST_TMPDIR/bad.lines" >"$out" 2>"$err" || boot_rc=$?
+	show
+	[ "$boot_rc" -eq 4 ]
+	grep -q 'no usable directory after 4 s' "$err"
+	# the authorities answer 404: the consensus is not signed by them
+	grep -q 'consensus from tnauth[0-9] failed: HTTP status 404' "$err"
+	! grep -q 'Bootstrapped 100%' "$err"
+}
