@@ -427,10 +427,11 @@ static void on_relay_cell(fake_relay *fr, const uint8_t *cellp, int early)
 	uint8_t payload[TK_CELL_PAYLOAD_LEN];
 	tk_relay_header h;
 	const uint8_t *data;
+	uint8_t tag[TK_RELAY_TAG_LEN];
 	memcpy(payload, cellp, sizeof payload);
 	tk_relay_dir_crypt(&fr->hop.fwd, payload);
 	fr->cur_hop = 1;
-	if (!tk_relay_dir_check_digest(&fr->hop.fwd, payload, NULL)) {
+	if (!tk_relay_dir_check_digest(&fr->hop.fwd, payload, tag)) {
 		/* not for us: for the hop behind us? */
 		if (!fr->hop2_ready)
 			return;
@@ -460,6 +461,20 @@ static void on_relay_cell(fake_relay *fr, const uint8_t *cellp, int early)
 		}
 		break;
 	case TK_RELAY_DATA:
+		if (fr->opts.sink_data) {
+			/* Acknowledge every 100th DATA cell with a v1 SENDME
+			 * carrying its digest, as relays do. */
+			if (++fr->seen.n_data % 100 == 0) {
+				uint8_t body[23];
+				if (fr->opts.bad_sendme_tag)
+					tag[0] ^= 1;
+				int n = tk_relay_sendme_encode(1, tag, body,
+							       sizeof body);
+				send_relay(fr, TK_RELAY_SENDME, 0, body,
+					   (size_t)n);
+			}
+			break;
+		}
 		fr->seen.dir_served_by_hop = fr->cur_hop;
 		if (h.length < sizeof fr->seen.request) {
 			memcpy(fr->seen.request, data, h.length);

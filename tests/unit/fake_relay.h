@@ -46,6 +46,8 @@ struct fr_opts {
 	int close_after_netinfo;  /* hang up once the client's NETINFO is in */
 	enum fr_extend extend;
 	int end_reason;           /* END after the response (0: DONE) */
+	int sink_data;            /* count DATA, SENDME v1 every 100 */
+	int bad_sendme_tag;       /* ... with a wrong tag */
 	const char *body;      /* directory response body (default "hello") */
 	size_t body_len;
 };
@@ -64,6 +66,7 @@ struct fr_seen {
 	int n_create2;
 	int n_extend2, extend2_was_early, extend2_specs_ok;
 	int dir_served_by_hop;     /* 1 or 2: which hop answered BEGIN_DIR */
+	int n_data;                /* DATA cells received (sink_data) */
 	char request[512];
 	int closed_by_client;
 };

@@ -11,7 +11,9 @@
 #include "onion/crypto.h"
 #include "onion/dirclient.h"
 
-enum step { STEP_CHANNEL, STEP_CIRCUIT, STEP_FETCH, STEP_IDLE, STEP_SINK };
+enum step {
+	STEP_CHANNEL, STEP_CIRCUIT, STEP_FETCH, STEP_IDLE, STEP_SINK, STEP_WINDOW
+};
 
 struct run {
 	/* inputs */
@@ -26,6 +28,7 @@ struct run {
 	int use_ntor, extend;
 	int ext_status, hops;
 	int sink_cmd, sink_stream_ok, sink_end_status;
+	int sent_before_block, window_rc, writable_calls, lost_status;
 	int http_status;
 	char errmsg[300];
 	char *body;
@@ -68,6 +71,14 @@ static void on_dir(tk_dir_req *d, int status, const tk_http_response *resp,
 }
 
 static void on_built(tk_circuit *c, int status, void *arg);
+
+static void on_writable(tk_circuit *c, void *arg)
+{
+	struct run *r = arg;
+	r->writable_calls++;
+	r->hops = tk_circuit_package_window(c, -1);
+	finish(r);
+}
 
 /* A stream layer with its own ids (stream.h) sees its messages here. */
 static void on_sink(void *arg, int status, int hop, uint8_t cmd,
@@ -128,6 +139,15 @@ static void on_built(tk_circuit *c, int status, void *arg)
 		return;
 	}
 	r->hops = tk_circuit_n_hops(c);
+	if (r->upto == STEP_WINDOW) {
+		uint8_t junk[TK_RELAY_DATA_MAX] = {0};
+		tk_circuit_set_stream_sink(c, on_sink, on_writable, r);
+		/* Fill the 1000-cell package window in one go. */
+		while ((r->window_rc = tk_circuit_send(c, 0, TK_RELAY_DATA, 0x42,
+						       junk, sizeof junk, 0)) == 0)
+			r->sent_before_block++;
+		return;
+	}
 	if (r->upto == STEP_SINK) {
 		tk_circuit_set_stream_sink(c, on_sink, NULL, r);
 		r->sink_stream_ok = tk_circuit_send(c, -1, TK_RELAY_BEGIN_DIR,
@@ -145,9 +165,10 @@ static void on_built(tk_circuit *c, int status, void *arg)
 
 static void on_lost_circ(tk_circuit *c, int status, void *arg)
 {
-	(void)c;
-	(void)status;
-	(void)arg;
+	struct run *r = arg;
+	r->lost_status = status;
+	snprintf(r->errmsg, sizeof r->errmsg, "%s", tk_circuit_errmsg(c));
+	finish(r);
 }
 
 static void on_open(tk_channel *ch, int status, void *arg)
@@ -435,6 +456,27 @@ static void test_stream_sink(void)
 		    "and was told when the circuit closed");
 }
 
+static void test_package_window(void)
+{
+	struct run r = {.fr = {.close_after_cells = -1, .sink_data = 1},
+			.upto = STEP_WINDOW};
+	run(&r);
+	tap_eq_long(r.sent_before_block, 1000, "1000 DATA cells fit the window");
+	tap_eq_long(r.window_rc, TK_CIRC_EWINDOW, "the 1001st must wait");
+	tap_eq_long(r.writable_calls, 1, "SENDME v1 with the right tag: "
+		    "writable again (%s)", r.errmsg);
+	tap_eq_long(r.hops, 100, "window reopened by 100");
+
+	struct run b = {.fr = {.close_after_cells = -1, .sink_data = 1,
+			       .bad_sendme_tag = 1},
+			.upto = STEP_WINDOW};
+	run(&b);
+	tap_eq_long(b.lost_status, TK_CIRC_EPROTO,
+		    "SENDME with a wrong tag kills the circuit");
+	tap_ok(strstr(b.errmsg, "SENDME") != NULL, "message: %s", b.errmsg);
+	tap_eq_long(b.writable_calls, 0, "no writable callback");
+}
+
 static void test_relay_early_budget(void)
 {
 	struct run r = {.fr = {.close_after_cells = -1}, .upto = STEP_CIRCUIT,
@@ -523,6 +565,7 @@ int main(void)
 	test_circuit_failures();
 	test_relay_early_budget();
 	test_stream_sink();
+	test_package_window();
 	test_ntor_and_extend();
 	return tap_done();
 }
