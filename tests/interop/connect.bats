@@ -200,3 +200,19 @@ close_stream() {
 	close_stream r1
 	close_stream r2
 }
+
+@test "names go to Tor, never to the local resolver: curl --socks5 (local DNS) cannot reach echo.test, ours can" {
+	# the machine's resolver does not know tornet's names ...
+	run getent hosts echo.test
+	assert_failure
+	run curl_body --socks5 "$TORNET_SOCKS" "http://echo.test:$TORNET_HTTP_PORT/"
+	assert_failure
+	assert_output --partial "resolve host"
+	# ... so these work only because the name went through the proxy
+	run tk_http -5 echo.test "$TORNET_HTTP_PORT"
+	assert_success
+	assert_output "$TORNET_HTTP_BODY"
+	run tk_http -4a echo.test "$TORNET_HTTP_PORT"
+	assert_success
+	assert_output "$TORNET_HTTP_BODY"
+}

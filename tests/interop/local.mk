@@ -11,6 +11,7 @@ EXTRA_DIST += \
 	tests/interop/resolve.bats \
 	tests/interop/connect.bats \
 	tests/interop/torkitd.bats \
+	tests/interop/tornet.bats \
 	tests/interop/onion_link.bats
 
 check-interop: all

@@ -1,0 +1,85 @@
+#!/usr/bin/env bats
+# tools/tornet itself, on the running network: what `env` promises is true
+# of the network, and a second start cannot disturb it.
+
+load helpers
+
+TORNET=$TK_SRCDIR/tools/tornet
+
+@test "status: all 12 recorded processes run as started, client bootstrapped" {
+	run "$TORNET" status "$TORNET_DIR"
+	assert_success
+	assert_line --regexp '^client +pid [0-9]+ +running$'
+	assert_line --regexp '^dnsmasq +pid [0-9]+ +running$'
+	assert_line "client: bootstrapped"
+	refute_output --partial "NOT running"
+	[ "$(grep -c ' running$' <<<"$output")" -eq 12 ]
+}
+
+@test "env: three DirAuthority torrc lines naming the authorities' real keys" {
+	local n=0 nick orport v3 addr fp
+	while read -r kw nick orport v3 addr fp; do
+		assert_equal "$kw" DirAuthority
+		[[ $orport =~ ^orport=[0-9]+$ ]]
+		[[ $v3 =~ ^v3ident=[0-9A-F]{40}$ ]]
+		[[ $addr =~ ^127\.0\.0\.1:[0-9]+$ ]]
+		[[ $fp =~ ^[0-9A-F]{40}$ ]]
+		# the v3ident is the authority certificate's, fp the relay identity
+		grep -q "^fingerprint ${v3#v3ident=}$" "$TORNET_DIR/nodes/${nick#tn}/data/keys/authority_certificate"
+		grep -q " $fp$" "$TORNET_DIR/nodes/${nick#tn}/data/fingerprint"
+		n=$((n + 1))
+	done <<<"$TORNET_DIRAUTHORITY_LINES"
+	assert_equal "$n" 3
+}
+
+@test "env: the DNS records listed are the ones dnsmasq serves" {
+	local name type value
+	while read -r name type value; do
+		case $type in
+		A | AAAA) grep -q "^host-record=$name,.*$value" "$TORNET_DIR/dnsmasq.conf" ;;
+		PTR) grep -q "^host-record=$value,.*$name" "$TORNET_DIR/dnsmasq.conf" ;;
+		*) false ;;
+		esac
+	done <<<"$TORNET_DNS_RECORDS"
+	grep -q '^no-resolv$' "$TORNET_DIR/dnsmasq.conf"
+	grep -q '^local=/#/$' "$TORNET_DIR/dnsmasq.conf"
+}
+
+@test "the consensus carries sendme_accept_min_version=1 and sendme_emit_min_version=1" {
+	run grep '^params ' "$TORNET_DIR/nodes/client/data/cached-microdesc-consensus"
+	assert_success
+	assert_output --partial "sendme_accept_min_version=1"
+	assert_output --partial "sendme_emit_min_version=1"
+}
+
+@test "the consensus lists 7 running relays, 2 of them exits" {
+	local c=$TORNET_DIR/nodes/client/data/cached-microdesc-consensus
+	[ "$(grep -c '^r ' "$c")" -eq 7 ]
+	[ "$(grep '^s ' "$c" | grep -c ' Running')" -eq 7 ]
+	[ "$(grep '^s ' "$c" | grep -c ' Exit')" -eq 2 ]
+}
+
+@test "a second start on the same directory refuses and leaves the network alone" {
+	run "$TORNET" start "$TORNET_DIR" --base "$TORNET_BASE"
+	assert_failure 1
+	assert_output --partial "already running"
+	run "$TORNET" status "$TORNET_DIR"
+	assert_success
+}
+
+@test "a start whose ports are taken refuses before starting anything" {
+	run "$TORNET" start "$BATS_TEST_TMPDIR/other" --base "$TORNET_BASE"
+	assert_failure 1
+	assert_output --regexp "port [0-9]+ \\((tcp|udp)\\) is in use"
+	[ ! -e "$BATS_TEST_TMPDIR/other/run/dnsmasq.pid" ]
+	run "$TORNET" status "$TORNET_DIR"
+	assert_success
+}
+
+@test "stop on a directory with nothing recorded does nothing" {
+	mkdir -p "$BATS_TEST_TMPDIR/empty"
+	run "$TORNET" stop "$BATS_TEST_TMPDIR/empty"
+	assert_success
+	run "$TORNET" status "$TORNET_DIR"
+	assert_success
+}
