@@ -1,0 +1,110 @@
+/* Between circmgr.c and ostream.c: managed circuits, circuit requests,
+ * deferred work. Not for other users. */
+#ifndef TK_ONION_CIRCMGR_INT_H
+#define TK_ONION_CIRCMGR_INT_H
+
+#include <stdarg.h>
+
+#include "onion/circmgr.h"
+#include "onion/circuit.h"
+#include "onion/guards.h"
+#include "onion/policy_summary.h"
+#include "onion/stream.h"
+
+struct cm_chan;
+struct cm_slot;
+
+enum oc_state { OC_BUILDING, OC_OPEN, OC_DEAD };
+
+/* A managed circuit. */
+struct tk_ocirc {
+	tk_circmgr *cm;
+	struct tk_ocirc *next, *prev;
+	uint32_t serial;
+	enum oc_state state;
+	int closed;			/* teardown queued */
+	tk_circuit *c;
+	struct cm_chan *ch;
+	int n_hops;			/* hops built */
+	tk_circuit_hop_target hop[3];
+	char nick[3][20];
+	struct tk_policy_summary exit_p; /* copy of the exit's "p" */
+	int has_iso;
+	uint8_t *iso;
+	size_t iso_len;
+	uint64_t dirty_since;		/* uv_now ms of the first stream, 0 */
+	int unusable;			/* no new streams */
+	uint64_t started, deadline, built_at;
+	tk_ostream_table *tbl;
+	struct cm_slot *slots;
+	unsigned n_waiting;		/* requests waiting on this build */
+};
+
+#define CM_MAX_EXCLUDED 16
+
+/* A request for a circuit (embedded in ostream.c's objects). */
+struct tk_circreq {
+	tk_circmgr *cm;
+	struct tk_circreq *next, *prev;
+	int queued;
+	uint16_t port;			/* 0: a lookup, any exit */
+	const uint8_t *iso;		/* owned by the embedding object */
+	size_t iso_len;
+	uint8_t excluded[CM_MAX_EXCLUDED][20];
+	size_t n_excluded;
+	unsigned builds_failed;
+	struct tk_ocirc *waiting_on;
+	/* status 0 and oc, or an END reason (MISC, EXITPOLICY). Runs from
+	 * deferred work, never inside tk__cm_request(). */
+	void (*cb)(struct tk_circreq *r, int reason, struct tk_ocirc *oc);
+};
+
+/* Deferred work: runs from a zero timer, in queue order. */
+struct tk_defer {
+	struct tk_defer *next;
+	int queued;
+	void (*fn)(struct tk_defer *d);
+};
+
+void tk__cm_defer(tk_circmgr *cm, struct tk_defer *d);
+void tk__cm_undefer(tk_circmgr *cm, struct tk_defer *d);
+/* tk_circmgr_free() was called: stop calling the application. */
+int tk__cm_dying(const tk_circmgr *cm);
+
+void tk__cm_request(tk_circmgr *cm, struct tk_circreq *r);
+void tk__cm_request_cancel(struct tk_circreq *r);
+
+/* Opens a stream id on oc for the stream layer: registers with the
+ * circuit so its cells reach the table. 0 or < 0. */
+int tk__oc_stream_id(struct tk_ocirc *oc, uint16_t *sid);
+/* The id could not be used after all (tk_ostream_* failed). */
+void tk__oc_stream_id_drop(struct tk_ocirc *oc, uint16_t sid);
+/* A stream was attached: the circuit is dirty from now on. */
+void tk__oc_attached(struct tk_ocirc *oc);
+/* No new streams on oc (tor's mark_circuit_unusable_for_new_conns). */
+void tk__oc_unusable(struct tk_ocirc *oc);
+
+const struct tk_circmgr_config *tk__cm_config(const tk_circmgr *cm);
+uv_loop_t *tk__cm_loop(const tk_circmgr *cm);
+void tk__cm_log(tk_circmgr *cm, int level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* ostream.c's side of each circuit's stream table (tk_ostream_ops). */
+void tk__os_connected(void *ud, tk_ostream *s, const tk_relay_connected *c);
+void tk__os_data(void *ud, tk_ostream *s, const uint8_t *p, size_t len);
+void tk__os_resolved(void *ud, tk_ostream *s, const tk_relay_resolved *r);
+void tk__os_closed(void *ud, tk_ostream *s, int remote,
+		   const tk_relay_end *end);
+void tk__os_writable(void *ud, tk_ostream *s);
+/* Once a tick: stream timeouts and lingering streams. */
+void tk__os_tick(tk_circmgr *cm, uint64_t now);
+/* tk_circmgr_free: free every stream object without callbacks. */
+void tk__os_free_all(tk_circmgr *cm);
+
+/* Stream objects registered with the manager (for ticks and free). */
+struct tk_os_link {
+	struct tk_os_link *next, *prev;
+};
+struct tk_os_link *tk__cm_streams(tk_circmgr *cm);
+
+#endif
