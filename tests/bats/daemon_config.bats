@@ -148,7 +148,7 @@ conf() {
 @test "SocksPolicy: a rejected client is closed without a reply" {
 	dh_torkitd "SocksPolicy reject 127.0.0.1"
 	run dh_raw "$DH_PORT" 050100
-	[ "$output" = "EOF" ]
+	dh_closed "$output"
 	tk_wait_log "$DH_LOG" "Denying socks connection from untrusted address 127.0.0.1"
 }
 

@@ -13,8 +13,8 @@ dh_target() {
 	local out="$BATS_TEST_TMPDIR/target.$var" i port=
 	"$DH_ECHO" "$@" >"$out" &
 	tk_track $!
-	for ((i = 0; i < 200; i++)); do
-		port=$(head -n1 "$out" 2>/dev/null)
+	for ((i = 0; i < 600; i++)); do
+		port=$(grep -m1 -x '[0-9][0-9]*' "$out" 2>/dev/null)
 		[ -n "$port" ] && break
 		sleep 0.05
 	done
@@ -67,6 +67,10 @@ dh_portesc() { printf '\\x%02x\\x%02x' $(($1 >> 8)) $(($1 & 255)); }
 
 # dh_hexstr TEXT: TEXT as hex pairs separated by spaces (for expected data).
 dh_hexstr() { printf '%s' "$1" | od -An -v -tx1 | tr -s ' \n' ' ' | sed 's/^ //; s/ $//'; }
+
+# dh_closed OUTPUT: daemon_rawsocks saw the connection closed with no
+# reply bytes (a FIN, or a RST if our bytes were still unread).
+dh_closed() { [ "$1" = "EOF" ] || [ "$1" = "RESET" ]; }
 
 # dh_alive: torkitd still running and answering a SOCKS5 greeting.
 dh_alive() {

@@ -74,7 +74,7 @@ until_alive() {
 	# The held connections are accepted in order, so the next one is
 	# the fourth.
 	run "$DH_RAW" -t 60 "$DH_PORT" 050100
-	[ "$output" = "EOF" ]
+	dh_closed "$output"
 	tk_wait_log "$DH_LOG" "MaxClients \(3\) reached"
 	release
 	until_alive

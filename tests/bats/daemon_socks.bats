@@ -227,3 +227,21 @@ OK5="05 00 00 01 00 00 00 00 00 00"
 	[ "${lines[0]}" = "00 5a 00 00 00 00 00 00" ]
 	tk_wait_log "$DH_LOG" "This is good" 10
 }
+
+@test "every kind of request, split byte by byte, gives the same answers" {
+	run dh_raw -1 "$DH_PORT" "$G5 05f00003 $(dh_hexname www.example.test) 0000"
+	[ "${lines[0]}" = "$R5 05 00 00 01 c0 00 02 0a 00 00" ]
+	run dh_raw -1 "$DH_PORT" "$G5 05f10001 c000020a 0000"
+	[ "${lines[0]}" = "$R5 05 00 00 03 10 $(dh_hexstr www.example.test) 00 00" ]
+	run dh_raw -1 "$DH_PORT" "04f0 0000 00000001 00 $(dh_hexstr www.example.test | tr -d ' ')00"
+	[ "${lines[0]}" = "00 5a 00 00 c0 00 02 0a" ]
+	run dh_raw -1 -W "$DH_PORT" "05020002 01 0475736572 0470617373 0501 0001 7f000001 $P 21"
+	[ "${lines[0]}" = "05 02 01 00 $OK5 21" ]
+	run dh_raw -1 "$DH_PORT" "$(dh_hexstr 'GET / HTTP/1.0' | tr -d ' ')0d0a0d0a"
+	[[ "${lines[0]}" == "48 54 54 50 2f 31 2e 30 20 35 30 31"* ]]
+}
+
+@test "greeting, auth and request in separate writes, then data" {
+	run dh_raw -W "$DH_PORT" 05020002 0104757365720470617373 "0501 0001 7f000001 $P" 6869
+	[ "${lines[0]}" = "05 02 01 00 $OK5 68 69" ]
+}
