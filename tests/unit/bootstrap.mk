@@ -11,3 +11,4 @@ TESTS += tests/unit/test_dirmgr tests/unit/test_dirmgr_cache
 
 # against tornet (tests/interop/run, make check-interop)
 EXTRA_DIST += tests/interop/onion_bootstrap.bats
+
