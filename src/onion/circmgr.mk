@@ -10,3 +10,4 @@ noinst_PROGRAMS += tools/tkstream
 tools_tkstream_SOURCES = tools/tkstream.c
 tools_tkstream_CFLAGS = $(AM_CFLAGS) $(UV_CFLAGS)
 tools_tkstream_LDADD = $(ONION_LINK_LIBS)
+EXTRA_DIST += tests/interop/onion_streams.bats
