@@ -206,6 +206,12 @@ tk_dlog_enabled(int level)
 	return 0;
 }
 
+int
+tk_dlog_scrubbing(void)
+{
+	return safe_logging;
+}
+
 const char *
 tk_dlog_safe(const char *s)
 {

@@ -52,6 +52,7 @@ void tk_dlog_v(int level, const char *fmt, va_list ap)
 /* A hostname or address for a log line: itself, or "[scrubbed]" while
  * SafeLogging is on. */
 const char *tk_dlog_safe(const char *s);
+int tk_dlog_scrubbing(void);
 
 #define tk_debug(...) tk_dlog(TK_LOG_DEBUG, __VA_ARGS__)
 #define tk_info(...) tk_dlog(TK_LOG_INFO, __VA_ARGS__)

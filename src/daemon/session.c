@@ -564,6 +564,28 @@ handle_request(struct tk_session *s)
 
 /* ---- handshake */
 
+/* The codec's messages are Tor's; the only one that quotes the client's
+ * hostname is "...malformed hostname: NAME. Rejecting...". Scrub NAME
+ * while SafeLogging is on, as Tor does. */
+static void
+log_codec_message(const struct tk_socks_server_result *res)
+{
+	static const char key[] = "hostname: ";
+	int level = res->log_level == TK_SOCKS_LOG_WARN ? TK_LOG_WARN :
+		    TK_LOG_NOTICE;
+	const char *at = strstr(res->log, key);
+
+	if (at != NULL && tk_dlog_scrubbing()) {
+		const char *end = strstr(at, ". Rejecting");
+
+		tk_dlog(level, "%.*s[scrubbed]%s",
+			(int)(at - res->log + sizeof(key) - 1), res->log,
+			end != NULL ? end : ".");
+		return;
+	}
+	tk_dlog(level, "%s", res->log);
+}
+
 static void
 hs_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *b)
 {
@@ -594,8 +616,7 @@ hs_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *b)
 	s->in_len += (size_t)nread;
 	tk_socks_server_feed(&s->codec, s->in, s->in_len, &res);
 	if (res.log_level != TK_SOCKS_LOG_NONE && res.log[0] != '\0')
-		tk_dlog(res.log_level == TK_SOCKS_LOG_WARN ? TK_LOG_WARN :
-			TK_LOG_NOTICE, "%s", res.log);
+		log_codec_message(&res);
 	if (res.consumed > s->in_len)
 		res.consumed = s->in_len;
 	memmove(s->in, s->in + res.consumed, s->in_len - res.consumed);

@@ -142,7 +142,11 @@ conf() {
 	run dh_raw "$DH_PORT" "050100 05f00003 $(dh_hexname www.example.test) 0000"
 	[ "${lines[0]}" = "05 00 05 00 00 01 c0 00 02 0a 00 00" ]
 	tk_wait_log "$DH_LOG" "RESOLVE \[scrubbed\]"
+	run dh_raw "$DH_PORT" "050100 05010003 $(dh_hexname 'bad!name.secret.test') 0050"
+	[ "${lines[0]}" = "05 00 05 01 00 01 00 00 00 00 00 00" ]
+	tk_wait_log "$DH_LOG" "malformed hostname: \[scrubbed\]. Rejecting"
 	! grep -q "www.example.test" "$DH_LOG"
+	! grep -q "secret" "$DH_LOG"
 }
 
 @test "SocksPolicy: a rejected client is closed without a reply" {
