@@ -27,6 +27,7 @@ struct lookup {
 	uint8_t rep;
 	char *answer;		/* on success */
 	char *msg;		/* on failure */
+	int msg_names_query;	/* msg already says which query */
 };
 
 struct slot {
@@ -143,6 +144,7 @@ validate(struct run *r, struct lookup *l)
 			snprintf(buf, sizeof(buf), "not an IP address: %s",
 				 l->query);
 			fail(r, l, CLI_EXIT_USAGE, buf);
+			l->msg_names_query = 1;
 		}
 		return;
 	}
@@ -189,7 +191,12 @@ print_one(struct run *r, struct lookup *l)
 	cli_safe_text(l->query, safeq, sizeof(safeq));
 	if (l->code != 0) {
 		fflush(stdout);
-		cli_warn(o, "%s: %s", safeq, l->msg);
+		if (l->msg_names_query) {
+			cli_safe_text(l->msg, safea, sizeof(safea));
+			cli_warn(o, "%s", safea);
+		} else {
+			cli_warn(o, "%s: %s", safeq, l->msg);
+		}
 		return;
 	}
 	cli_safe_text(l->answer, safea, sizeof(safea));

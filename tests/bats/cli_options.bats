@@ -82,10 +82,16 @@ teardown() {
 	fake_start read hex:0500 read hex:05000001c000020a0000
 	run "$TK_PTR" -P "$FAKE_PROXY" foo
 	assert_exit 2
-	assert_output "tor-ptr: foo: not an IP address: foo"
+	assert_output "tor-ptr: not an IP address: foo"
 	run "$TK_RESOLVE" -x foo "$FAKE_PROXY"
 	assert_exit 2
-	assert_output --partial "not an IP address: foo"
+	assert_output "tor-resolve: not an IP address: foo"
+	# In a batch the good ones still go; the bad one is named.
+	run --separate-stderr "$TK_PTR" -P "$FAKE_PROXY" 192.0.2.10 foo
+	assert_exit 2
+	assert_output "192.0.2.10	192.0.2.10"
+	[ "$stderr" = "tor-ptr: not an IP address: foo" ]
+	: >"$FAKE_LOG"
 	run "$TK_RESOLVE" -P "$FAKE_PROXY" abcdefghijklmnop.onion
 	assert_exit 2
 	assert_output --partial "onion service name has no IP address"
