@@ -491,7 +491,7 @@ int tk_relay_payload_build(uint8_t out[TK_CELL_PAYLOAD_LEN], uint8_t cmd,
 	size_t zeros = pad < 4 ? pad : 4;
 	memset(p, 0, zeros);
 	if (pad > zeros)
-		tk_random(p + zeros, pad - zeros);
+		tk_random_fast(p + zeros, pad - zeros);
 	return TK_CELL_OK;
 }
 

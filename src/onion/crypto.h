@@ -29,6 +29,9 @@ int tk_crypto_init(void);
 
 /* Fills buf with cryptographically secure random bytes. */
 void tk_random(void *buf, size_t n);
+/* Cheap unpredictable bytes for padding (a user-space ChaCha20 stream
+ * keyed from tk_random); never for key material. */
+void tk_random_fast(void *buf, size_t n);
 
 /* One-shot digests. */
 void tk_sha1(const void *msg, size_t len, uint8_t out[TK_SHA1_LEN]);

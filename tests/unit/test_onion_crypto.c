@@ -600,6 +600,24 @@ static void test_tor1_digest_rollback(void)
 	tk_relay_hop_free(&b);
 }
 
+/* The padding RNG: spans pool refills, never repeats a block, and is not
+ * stuck at zero (which is what a broken refill would give). */
+static void test_random_fast(void)
+{
+	static uint8_t a[10000], b[10000];
+	tk_random_fast(a, 1);
+	tk_random_fast(a + 1, sizeof a - 1);
+	tk_random_fast(b, sizeof b);
+	tap_ok(memcmp(a, b, sizeof a) != 0, "tk_random_fast: two draws differ");
+	size_t zeros = 0;
+	for (size_t i = 0; i < sizeof a; i++)
+		zeros += a[i] == 0;
+	/* 10000 uniform bytes hold about 39 zeros; 200 would be broken. */
+	tap_ok(zeros < 200, "tk_random_fast: bytes look uniform (%zu zeros)", zeros);
+	tap_ok(memcmp(a, a + 4096, 4096) != 0,
+	       "tk_random_fast: consecutive pool blocks differ");
+}
+
 int main(void)
 {
 	if (tk_crypto_init() != 0) {
@@ -613,6 +631,7 @@ int main(void)
 	test_rsa_authcert();
 	test_aes_ctr();
 	test_x25519_ed25519();
+	test_random_fast();
 	test_ntor();
 	test_fast();
 	test_tor1_kat();
