@@ -126,3 +126,17 @@ consensus_relays() {
 	grep -q 'consensus from tnauth[0-9] failed: HTTP status 404' "$err"
 	! grep -q 'Bootstrapped 100%' "$err"
 }
+
+@test "the consensus is refreshed before valid-until (50 s)" {
+	boot -v -k 50
+	show
+	[ "$boot_rc" -eq 0 ]
+	# tornet votes every 20 s and a consensus lives 40 s; the refetch
+	# falls 35-39 s after valid-after: in 50 s at least one newer
+	# consensus must have replaced the first
+	[ "$(grep -c 'new consensus of .* verified' "$err")" -ge 2 ]
+	! grep -q 'directory no longer usable' "$err"
+	# the summary's consensus is still live at the end
+	vu=$(sed -nE 's/^consensus: .* \.\. ([0-9-]+ [0-9:]+) UTC .*/\1/p' "$out")
+	[ "$(date -u -d "$vu" +%s)" -ge "$(date -u +%s)" ]
+}
