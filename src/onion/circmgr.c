@@ -17,18 +17,6 @@
 #define BAD_RELAY_MS 60000
 #define MAX_BAD 32
 
-enum { CH_OPENING, CH_OPEN, CH_DEAD };
-
-struct cm_chan {
-	tk_circmgr *cm;
-	struct cm_chan *next;
-	tk_channel *ch;
-	uint8_t rsa_id[20];
-	char nick[20];
-	int state;
-	unsigned refs;
-};
-
 struct cm_slot {
 	struct tk_ocirc *oc;
 	struct cm_slot *next;
@@ -46,8 +34,9 @@ struct tk_circmgr {
 	struct tk_circmgr_config cfg;
 	char *data_dir;
 	tk_guards *guards;
+	const struct tk_cm_transport *tp;
+	void *tp_state;
 	struct tk_ocirc *circs;
-	struct cm_chan *chans;
 	struct tk_circreq *reqs, *reqs_tail;
 	struct tk_defer *dq, *dq_tail;
 	struct tk_defer svc;
@@ -208,106 +197,7 @@ static void expire_bad(tk_circmgr *cm, uint64_t now)
 	}
 }
 
-/* ----------------------------------------------------------- channels */
-
 static void oc_fail(struct tk_ocirc *oc, const char *why);
-static void oc_create(struct tk_ocirc *oc);
-
-static void chan_unref(struct cm_chan *ch)
-{
-	tk_circmgr *cm = ch->cm;
-	struct cm_chan **pp;
-	if (--ch->refs > 0)
-		return;
-	for (pp = &cm->chans; *pp; pp = &(*pp)->next)
-		if (*pp == ch) {
-			*pp = ch->next;
-			break;
-		}
-	if (ch->ch)
-		tk_channel_close(ch->ch, NULL);
-	free(ch);
-}
-
-static void chan_open_cb(tk_channel *c, int status, void *arg)
-{
-	struct cm_chan *ch = arg;
-	tk_circmgr *cm = ch->cm;
-	struct tk_ocirc *oc, *next;
-	char why[200];
-
-	if (status != 0) {
-		snprintf(why, sizeof why, "cannot reach guard %s: %s", ch->nick,
-			 tk_channel_errmsg(c));
-		ch->state = CH_DEAD;
-		tk_guards_failed(cm->guards, ch->rsa_id, (int64_t)time(NULL));
-		tk_channel_close(c, NULL);
-		ch->ch = NULL;
-		ch->refs++; /* oc_fail may drop the last reference */
-		for (oc = cm->circs; oc; oc = next) {
-			next = oc->next;
-			if (oc->ch == ch && oc->state == OC_BUILDING)
-				oc_fail(oc, why);
-		}
-		chan_unref(ch);
-		return;
-	}
-	ch->state = CH_OPEN;
-	tk__cm_log(cm, 0, "channel to guard %s open", ch->nick);
-	for (oc = cm->circs; oc; oc = next) {
-		next = oc->next;
-		if (oc->ch == ch && oc->state == OC_BUILDING && !oc->c)
-			oc_create(oc);
-	}
-}
-
-static void chan_lost_cb(tk_channel *c, int status, void *arg)
-{
-	struct cm_chan *ch = arg;
-	tk__cm_log(ch->cm, 2, "channel to guard %s lost: %s", ch->nick,
-		   tk_channel_strerror(status));
-	ch->state = CH_DEAD;
-	tk_channel_close(c, NULL);
-	ch->ch = NULL;
-}
-
-static struct cm_chan *chan_get(tk_circmgr *cm, const tk_circuit_hop_target *h,
-				const char *nick)
-{
-	struct cm_chan *ch;
-	tk_channel_target t;
-	int rc;
-
-	for (ch = cm->chans; ch; ch = ch->next)
-		if (ch->state != CH_DEAD && memcmp(ch->rsa_id, h->rsa_id, 20) == 0) {
-			ch->refs++;
-			return ch;
-		}
-	ch = calloc(1, sizeof *ch);
-	if (!ch)
-		return NULL;
-	ch->cm = cm;
-	memcpy(ch->rsa_id, h->rsa_id, 20);
-	snprintf(ch->nick, sizeof ch->nick, "%s", nick);
-	memset(&t, 0, sizeof t);
-	t.addr = h->addr;
-	memcpy(t.rsa_id, h->rsa_id, 20);
-	t.has_ed_id = h->has_ed_id;
-	memcpy(t.ed_id, h->ed_id, 32);
-	rc = tk_channel_open(cm->loop, &t, cm->cfg.build_timeout_ms,
-			     chan_open_cb, chan_lost_cb, ch, &ch->ch);
-	if (rc != 0) {
-		tk__cm_log(cm, 3, "cannot connect to guard %s: %s", nick,
-			   tk_channel_strerror(rc));
-		free(ch);
-		return NULL;
-	}
-	ch->state = CH_OPENING;
-	ch->refs = 1;
-	ch->next = cm->chans;
-	cm->chans = ch;
-	return ch;
-}
 
 /* ----------------------------------------------------------- circuits */
 
@@ -330,10 +220,7 @@ static void oc_teardown(struct tk_ocirc *oc)
 			tk_ostream_table_fail_all(oc->tbl, TK_RELAY_END_DESTROY);
 	}
 	oc->state = OC_DEAD;
-	if (oc->c) {
-		tk_circuit_close(oc->c);
-		oc->c = NULL;
-	}
+	cm->tp->close(oc);
 	if (oc->tbl) {
 		tk_ostream_table_free(oc->tbl);
 		oc->tbl = NULL;
@@ -352,8 +239,6 @@ static void oc_teardown(struct tk_ocirc *oc)
 	for (struct tk_circreq *r = cm->reqs; r; r = r->next)
 		if (r->waiting_on == oc)
 			r->waiting_on = NULL;
-	if (oc->ch)
-		chan_unref(oc->ch);
 	tk_policy_summary_free(&oc->exit_p);
 	free(oc->iso);
 	free(full(oc));
@@ -411,19 +296,8 @@ static void oc_kill(struct tk_ocirc *oc, const char *why)
 	kick_requests(cm);
 }
 
-static unsigned remaining_ms(const struct tk_ocirc *oc)
+void tk__oc_lost(struct tk_ocirc *oc, const char *why)
 {
-	uint64_t now = uv_now(oc->cm->loop);
-	uint64_t left = oc->deadline > now ? oc->deadline - now : 0;
-	return left < 1000 ? 1000 : (unsigned)left;
-}
-
-static void on_lost(tk_circuit *c, int status, void *arg)
-{
-	struct tk_ocirc *oc = arg;
-	char why[300];
-	(void)status;
-	snprintf(why, sizeof why, "%s", tk_circuit_errmsg(c));
 	oc_kill(oc, why);
 }
 
@@ -433,16 +307,15 @@ static int t_send(void *ud, uint8_t cmd, uint16_t sid, const uint8_t *body,
 		  size_t len)
 {
 	struct tk_ocirc *oc = ud;
-	if (oc->state != OC_OPEN || !oc->c)
+	if (oc->state != OC_OPEN)
 		return -1;
-	return tk_circuit_send(oc->c, -1, cmd, sid, body, len, 0) < 0 ? -1 : 0;
+	return oc->cm->tp->send(oc, cmd, sid, body, len);
 }
 
 static int t_can_package(void *ud)
 {
 	struct tk_ocirc *oc = ud;
-	return oc->state == OC_OPEN && oc->c &&
-	       tk_circuit_package_window(oc->c, -1) > 0;
+	return oc->state == OC_OPEN && oc->cm->tp->can_package(oc);
 }
 
 static void t_released(void *ud, uint16_t sid)
@@ -452,8 +325,8 @@ static void t_released(void *ud, uint16_t sid)
 	for (pp = &oc->slots; (s = *pp); pp = &s->next)
 		if (s->sid == sid) {
 			*pp = s->next;
-			if (s->reg && oc->c)
-				tk_circuit_stream_remove(oc->c, sid);
+			if (s->reg && oc->state != OC_DEAD)
+				oc->cm->tp->stream_remove(oc, sid);
 			free(s);
 			return;
 		}
@@ -486,18 +359,8 @@ static void slot_cb(void *arg, int status, int hop, uint8_t cmd,
 		oc_kill(oc, "the exit broke the stream protocol");
 }
 
-static void sink_cb(void *arg, int status, int hop, uint8_t cmd,
-		    const uint8_t *data, size_t len)
+void tk__oc_writable(struct tk_ocirc *oc)
 {
-	/* Relay messages for ids no stream registered: late cells of
-	 * streams already forgotten. Dropped, as C tor does. */
-	(void)arg, (void)status, (void)hop, (void)cmd, (void)data, (void)len;
-}
-
-static void writable_cb(tk_circuit *c, void *arg)
-{
-	struct tk_ocirc *oc = arg;
-	(void)c;
 	if (oc->tbl && oc->state == OC_OPEN)
 		tk_ostream_table_circ_writable(oc->tbl);
 }
@@ -506,13 +369,13 @@ int tk__oc_stream_id(struct tk_ocirc *oc, uint16_t *sid)
 {
 	struct cm_slot *s;
 	int rc;
-	if (oc->state != OC_OPEN || !oc->c)
+	if (oc->state != OC_OPEN)
 		return -1;
 	s = calloc(1, sizeof *s);
 	if (!s)
 		return -1;
 	s->oc = oc;
-	rc = tk_circuit_stream_add(oc->c, slot_cb, s, &s->sid);
+	rc = oc->cm->tp->stream_add(oc, slot_cb, s, &s->sid);
 	if (rc != 0) {
 		free(s);
 		return -1;
@@ -558,7 +421,6 @@ static void oc_opened(struct tk_ocirc *oc)
 	cm->st.built++;
 	cm->st.last_build_ms = ms;
 	cm->st.total_build_ms += ms;
-	tk_circuit_set_stream_sink(oc->c, sink_cb, writable_cb, oc);
 	for (struct tk_circreq *r = cm->reqs; r; r = r->next)
 		if (r->waiting_on == oc)
 			r->waiting_on = NULL; /* service() attaches them */
@@ -567,65 +429,28 @@ static void oc_opened(struct tk_ocirc *oc)
 	kick_requests(cm);
 }
 
-static void on_extended(tk_circuit *c, int status, void *arg)
+void tk__oc_first_hop_ok(struct tk_ocirc *oc)
 {
-	struct tk_ocirc *oc = arg;
-	char why[300];
-	int rc;
+	oc->n_hops = 1;
+	tk_guards_succeeded(oc->cm->guards, oc->hop[0].rsa_id);
+}
 
+void tk__oc_build_done(struct tk_ocirc *oc, int status, int failed_hop,
+		       const char *why)
+{
 	if (oc->state != OC_BUILDING)
 		return;
-	if (status != 0) {
-		mark_bad(oc->cm, oc->hop[oc->n_hops].rsa_id);
-		snprintf(why, sizeof why, "extending to %s: %s",
-			 oc->nick[oc->n_hops], tk_circuit_errmsg(c));
-		oc_fail(oc, why);
-		return;
-	}
-	oc->n_hops++;
-	if (oc->n_hops == 3) {
+	if (status == 0) {
+		oc->n_hops = 3;
 		oc_opened(oc);
 		return;
 	}
-	rc = tk_circuit_extend(c, &oc->hop[oc->n_hops], remaining_ms(oc),
-			       on_extended, oc);
-	if (rc != 0)
-		oc_fail(oc, tk_circuit_strerror(rc));
-}
-
-static void on_built(tk_circuit *c, int status, void *arg)
-{
-	struct tk_ocirc *oc = arg;
-	char why[300];
-	int rc;
-
-	if (oc->state != OC_BUILDING)
-		return;
-	if (status != 0) {
+	if (failed_hop == 0)
 		tk_guards_failed(oc->cm->guards, oc->hop[0].rsa_id,
 				 (int64_t)time(NULL));
-		snprintf(why, sizeof why, "first hop %s: %s", oc->nick[0],
-			 tk_circuit_errmsg(c));
-		oc_fail(oc, why);
-		return;
-	}
-	tk_guards_succeeded(oc->cm->guards, oc->hop[0].rsa_id);
-	oc->n_hops = 1;
-	rc = tk_circuit_extend(c, &oc->hop[1], remaining_ms(oc), on_extended,
-			       oc);
-	if (rc != 0)
-		oc_fail(oc, tk_circuit_strerror(rc));
-}
-
-static void oc_create(struct tk_ocirc *oc)
-{
-	int rc = tk_circuit_create_ntor(oc->ch->ch, &oc->hop[0],
-					remaining_ms(oc), on_built, on_lost, oc,
-					&oc->c);
-	if (rc != 0) {
-		oc->c = NULL;
-		oc_fail(oc, tk_circuit_strerror(rc));
-	}
+	else if (failed_hop > 0 && failed_hop < 3)
+		mark_bad(oc->cm, oc->hop[failed_hop].rsa_id);
+	oc_fail(oc, why ? why : "build failed");
 }
 
 static void hop_from_node(const struct tk_path_node *n,
@@ -768,14 +593,8 @@ static int launch(tk_circmgr *cm, uint16_t port, const struct tk_circreq *r,
 	tk__cm_log(cm, 1, "circ %u: building %s~%s~%s (exit port %u)",
 		   oc->serial, oc->nick[0], oc->nick[1], oc->nick[2], port);
 
-	oc->ch = chan_get(cm, &oc->hop[0], oc->nick[0]);
-	if (!oc->ch) {
-		tk_guards_failed(cm->guards, oc->hop[0].rsa_id,
-				 (int64_t)time(NULL));
-		oc_fail(oc, "cannot open a channel to the guard");
-	} else if (oc->ch->state == CH_OPEN) {
-		oc_create(oc);
-	}
+	if (cm->tp->build(cm->tp_state, oc) != 0)
+		oc_fail(oc, "cannot start the build");
 	*out = oc;
 	return LAUNCH_OK;
 }
@@ -1064,6 +883,15 @@ int tk_circmgr_new(uv_loop_t *loop, const struct tk_circmgr_config *cfg,
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
+	cm->tp = &tk__cm_real_transport;
+	cm->tp_state = cm->tp->create(cm);
+	if (!cm->tp_state) {
+		tk_guards_free(cm->guards);
+		free(cm->data_dir);
+		free(cm);
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
 	if (tk_guards_errmsg(cm->guards)[0])
 		tk__cm_log(cm, 3, "guard state: %s", tk_guards_errmsg(cm->guards));
 	cm->svc.fn = service;
@@ -1076,6 +904,17 @@ int tk_circmgr_new(uv_loop_t *loop, const struct tk_circmgr_config *cfg,
 	uv_unref((uv_handle_t *)&cm->tick);
 	kick_requests(cm);
 	*out = cm;
+	return 0;
+}
+
+int tk__cm_set_transport(tk_circmgr *cm, const struct tk_cm_transport *tp)
+{
+	void *st = tp->create(cm);
+	if (!st)
+		return -1;
+	cm->tp->destroy(cm->tp_state);
+	cm->tp = tp;
+	cm->tp_state = st;
 	return 0;
 }
 
@@ -1116,13 +955,8 @@ static void do_free(tk_circmgr *cm)
 		dequeue(cm, cm->reqs);
 	while (cm->circs)
 		oc_teardown(cm->circs);
-	while (cm->chans) {
-		struct cm_chan *ch = cm->chans;
-		cm->chans = ch->next;
-		if (ch->ch)
-			tk_channel_close(ch->ch, NULL);
-		free(ch);
-	}
+	cm->tp->destroy(cm->tp_state);
+	cm->tp_state = NULL;
 	cm->dq = cm->dq_tail = NULL;
 	tk_guards_free(cm->guards);
 	cm->guards = NULL;
@@ -1142,9 +976,7 @@ void tk_circmgr_get_stats(const tk_circmgr *cm, struct tk_circmgr_stats *st)
 		else if (oc->state == OC_BUILDING)
 			st->building++;
 	}
-	for (const struct cm_chan *ch = cm->chans; ch; ch = ch->next)
-		if (ch->state != CH_DEAD)
-			st->channels++;
+	st->channels = cm->tp_state ? cm->tp->channels(cm->tp_state) : 0;
 }
 
 int tk_circmgr_describe(const tk_circmgr *cm, uint32_t serial, char *buf,

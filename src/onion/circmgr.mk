@@ -2,6 +2,7 @@
 src_onion_libonion_a_SOURCES += \
 	src/onion/guards.c src/onion/guards.h \
 	src/onion/circmgr.c src/onion/circmgr.h src/onion/circmgr_int.h \
+	src/onion/circmgr_tp.c \
 	src/onion/ostream.c src/onion/ostream.h
 
 # Developer tool: bootstrap from DirAuthority lines, then resolve, reverse

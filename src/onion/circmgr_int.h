@@ -11,7 +11,6 @@
 #include "onion/policy_summary.h"
 #include "onion/stream.h"
 
-struct cm_chan;
 struct cm_slot;
 
 enum oc_state { OC_BUILDING, OC_OPEN, OC_DEAD };
@@ -23,8 +22,7 @@ struct tk_ocirc {
 	uint32_t serial;
 	enum oc_state state;
 	int closed;			/* teardown queued */
-	tk_circuit *c;
-	struct cm_chan *ch;
+	void *tp;			/* the transport's circuit */
 	int n_hops;			/* hops built */
 	tk_circuit_hop_target hop[3];
 	char nick[3][20];
@@ -58,6 +56,43 @@ struct tk_circreq {
 	 * deferred work, never inside tk__cm_request(). */
 	void (*cb)(struct tk_circreq *r, int reason, struct tk_ocirc *oc);
 };
+
+/* How circuits are built and carry relay messages. The real one
+ * (circmgr_tp.c) uses chanmgr.h and circuit.h; tests script an exit. A
+ * transport reports back with tk__oc_first_hop_ok, tk__oc_build_done
+ * (once), then maybe tk__oc_lost and tk__oc_writable; never from inside
+ * build() or close(). */
+struct tk_cm_transport {
+	void *(*create)(tk_circmgr *cm);
+	void (*destroy)(void *st);	/* everything closed, no callbacks */
+	/* Starts building oc->hop[0..3) (guard, middle, exit). 0 or -1. */
+	int (*build)(void *st, struct tk_ocirc *oc);
+	/* A relay message to the exit; DATA counts against the circuit's
+	 * package window. 0 or -1 (circuit gone). */
+	int (*send)(struct tk_ocirc *oc, uint8_t cmd, uint16_t sid,
+		    const uint8_t *body, size_t len);
+	int (*can_package)(struct tk_ocirc *oc);
+	/* Registers a stream id: its relay messages go to cb(slot, ...);
+	 * when the circuit goes, cb(slot, status < 0, ...) once. */
+	int (*stream_add)(struct tk_ocirc *oc, tk_circuit_stream_cb cb,
+			  void *slot, uint16_t *sid);
+	void (*stream_remove)(struct tk_ocirc *oc, uint16_t sid);
+	/* Ends oc's circuit (DESTROY if up); registered streams get their
+	 * status < 0 call; nothing else runs for oc afterwards. */
+	void (*close)(struct tk_ocirc *oc);
+	unsigned (*channels)(void *st);
+};
+extern const struct tk_cm_transport tk__cm_real_transport;
+/* For tests: replaces the transport; call right after tk_circmgr_new. */
+int tk__cm_set_transport(tk_circmgr *cm, const struct tk_cm_transport *tp);
+
+/* The transport's reports. failed_hop: 0 guard, 1 middle, 2 exit, -1
+ * unknown (status < 0), status 0: all three hops are in. */
+void tk__oc_first_hop_ok(struct tk_ocirc *oc);
+void tk__oc_build_done(struct tk_ocirc *oc, int status, int failed_hop,
+		       const char *why);
+void tk__oc_lost(struct tk_ocirc *oc, const char *why);
+void tk__oc_writable(struct tk_ocirc *oc);
 
 /* Deferred work: runs from a zero timer, in queue order. */
 struct tk_defer {
