@@ -14,7 +14,7 @@ dh_target() {
 	"$DH_ECHO" "$@" >"$out" &
 	tk_track $!
 	for ((i = 0; i < 600; i++)); do
-		port=$(grep -m1 -x '[0-9][0-9]*' "$out" 2>/dev/null)
+		port=$(grep -m1 -x '[0-9][0-9]*' "$out" 2>/dev/null) || true
 		[ -n "$port" ] && break
 		sleep 0.05
 	done
