@@ -14,6 +14,7 @@
  * 4 timeout. */
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -525,6 +526,7 @@ int main(int argc, char **argv)
 			g.target.has_ed_id = 1;
 		}
 	}
+	signal(SIGPIPE, SIG_IGN); /* a relay hanging up is an error, not a kill */
 	if (tk_crypto_init() != 0) {
 		fprintf(stderr, "%s: crypto initialisation failed\n", progname);
 		return 1;

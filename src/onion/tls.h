@@ -8,6 +8,9 @@
  * The TLS library lives behind tls_engine.h (mbedTLS 2.28 today: TLS 1.2
  * only). This header does not mention it.
  *
+ * Programs must ignore SIGPIPE (libuv writes with write(2)): a relay that
+ * hung up then shows as an EPIPE status instead of killing the process.
+ *
  * Callbacks carry an explicit status: 0, a libuv error (UV_E*, UV_EOF) or a
  * TK_TLS_E* code below; tk_tls_strerror() names any of them. After a
  * callback reports an error the only valid call is tk_tls_close(). */
