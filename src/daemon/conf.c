@@ -55,6 +55,8 @@ static const struct opt_def opts[] = {
 	{ "RunAsDaemon", OPT_BOOL },
 	{ "DataDirectory", OPT_STRING },
 	{ "DirAuthority", OPT_LIST },
+	{ "EnforceDistinctSubnets", OPT_BOOL },
+	{ "HalfCloseLinger", OPT_INTERVAL },
 };
 #define N_OPTS (sizeof(opts) / sizeof(opts[0]))
 
@@ -62,7 +64,8 @@ const char *const tk_config_option_names[] = {
 	"SocksPort", "SocksPolicy", "ExitPolicy", "ExitPolicyRejectPrivate",
 	"Engine", "DNSServer", "SafeSocks", "TestSocks", "SafeLogging", "Log",
 	"MaxClients", "SocksTimeout", "PidFile", "RunAsDaemon",
-	"DataDirectory", "DirAuthority", NULL,
+	"DataDirectory", "DirAuthority", "EnforceDistinctSubnets",
+	"HalfCloseLinger", NULL,
 };
 
 /* One `Keyword value` occurrence, with where it came from. */
@@ -721,6 +724,10 @@ apply(struct ctx *c, const struct entry *e, struct tk_config *cfg)
 		cfg->pid_file = xstrdup(c, e, v);
 	} else if (strcmp(name, "RunAsDaemon") == 0)
 		cfg->run_as_daemon = b;
+	else if (strcmp(name, "EnforceDistinctSubnets") == 0)
+		cfg->enforce_distinct_subnets = b;
+	else if (strcmp(name, "HalfCloseLinger") == 0)
+		cfg->half_close_linger = u;
 	else if (strcmp(name, "DataDirectory") == 0) {
 		free(cfg->data_dir);
 		cfg->data_dir = xstrdup(c, e, v);
@@ -755,6 +762,8 @@ set_defaults(struct tk_config *cfg)
 	cfg->safe_logging = 1;
 	cfg->max_clients = 4096;
 	cfg->socks_timeout = 120;	/* Tor's default: 2 minutes */
+	cfg->enforce_distinct_subnets = 1;	/* as Tor */
+	cfg->half_close_linger = 30;	/* DESIGN.md: tor engine half-close */
 }
 
 void

@@ -52,6 +52,8 @@ struct tk_config {
 	char *data_dir;
 	char **dir_authorities;
 	size_t n_dir_authorities;
+	int enforce_distinct_subnets;	/* tor engine, default 1 */
+	unsigned half_close_linger;	/* tor engine, seconds */
 };
 
 /* Where the configuration comes from; kept for SIGHUP. */

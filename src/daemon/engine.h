@@ -179,6 +179,12 @@ struct tk_stream {
 /* Constructors, one per engine. 0, or -1 with the reason logged. */
 int tk_engine_direct_new(uv_loop_t *loop, const struct tk_config *cfg,
 			 struct tk_engine **out);
+int tk_engine_tor_new(uv_loop_t *loop, const struct tk_config *cfg,
+		      struct tk_engine **out);
+/* Checks the tor engine's settings (DirAuthority lines) without starting
+ * anything: 0, or -1 with err saying what is wrong (--verify-config). */
+int tk_engine_tor_check(const struct tk_config *cfg, char *err,
+			size_t errlen);
 
 /* Thin dispatchers, so callers read like libuv. */
 static inline int

@@ -9,9 +9,11 @@ src_daemon_torkitd_SOURCES = \
 	src/daemon/session.c \
 	src/daemon/engine.h \
 	src/daemon/engine_direct.c \
+	src/daemon/engine_tor.c \
 	src/daemon/dns.c src/daemon/dns.h
 src_daemon_torkitd_CPPFLAGS = $(AM_CPPFLAGS) \
 	-DTK_SYSCONFDIR='"$(sysconfdir)"' $(UV_CFLAGS) $(CARES_CFLAGS)
-src_daemon_torkitd_LDADD = src/lib/libtorkit.a $(UV_LIBS) $(CARES_LIBS)
+src_daemon_torkitd_LDADD = src/lib/libtorkit.a $(ONION_LINK_LIBS) \
+	$(UV_LIBS) $(CARES_LIBS)
 
 dist_man_MANS += man/torkitd.8 man/torkitd.conf.5

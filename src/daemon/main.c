@@ -226,17 +226,17 @@ run(struct tk_config *cfg, int verify)
 
 	if (tk_config_load(&src, cfg, 0) < 0)
 		return 1;
+	if (cfg->engine == TK_ENGINE_TOR) {
+		char err[512];
+
+		if (tk_engine_tor_check(cfg, err, sizeof(err)) < 0) {
+			fprintf(stderr, "torkitd: %s\n", err);
+			return 1;
+		}
+	}
 	if (verify) {
-		if (cfg->engine == TK_ENGINE_TOR)
-			printf("Note: Engine tor is not built into this "
-			       "torkitd yet; it would refuse to start.\n");
 		printf("Configuration was valid\n");
 		return 0;
-	}
-	if (cfg->engine == TK_ENGINE_TOR) {
-		fprintf(stderr, "torkitd: Engine tor is not built yet: this "
-			"torkitd has only the direct engine (Engine direct)\n");
-		return 1;
 	}
 	if (cfg->run_as_daemon && daemonize() < 0)
 		return 1;
@@ -251,7 +251,9 @@ run(struct tk_config *cfg, int verify)
 	signal(SIGPIPE, SIG_IGN);
 	srv.loop = uv_default_loop();
 	srv.cfg = cfg;
-	if (tk_engine_direct_new(srv.loop, cfg, &srv.engine) < 0)
+	if ((cfg->engine == TK_ENGINE_TOR ?
+	     tk_engine_tor_new(srv.loop, cfg, &srv.engine) :
+	     tk_engine_direct_new(srv.loop, cfg, &srv.engine)) < 0)
 		return startup_failed();
 	if (tk_listeners_apply(&srv, cfg, 1) < 0) {
 		tk_err("Failed to open a SocksPort. Exiting.");

@@ -1,0 +1,675 @@
+/* engine_tor.c — the onion-routing engine: torkitd's engine interface
+ * (engine.h) on top of the Tor client library (onion/onion.h for the
+ * directory, onion/circmgr.h for 3-hop circuits, onion/ostream.h for
+ * streams and lookups).
+ *
+ * ostream.h was shaped after engine.h, so this file mostly translates:
+ * the same callbacks, the same END reason numbers (passed through
+ * untouched so the front-end's one table maps them), the same
+ * written-when-packaged rule that carries Tor's flow-control windows to
+ * the application. What it adds is the daemon's side: configuration
+ * (DirAuthority, DataDirectory, EnforceDistinctSubnets, SocksTimeout,
+ * HalfCloseLinger), the isolation key built from struct tk_isolation,
+ * logging into torkitd's log, and an orderly close. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon/conf.h"
+#include "daemon/engine.h"
+#include "daemon/log.h"
+#include "onion/circmgr.h"
+#include "onion/dirmgr.h"
+#include "onion/onion.h"
+#include "onion/ostream.h"
+
+struct tor_engine {
+	struct tk_engine base;
+	tk_onion *o;
+	tk_circmgr *cm;
+	uv_timer_t done_timer;		/* calls done() on the loop */
+	void (*done)(void *);
+	void *done_arg;
+	unsigned n_streams;		/* open wrappers close() waits for */
+	unsigned n_reqs;
+	struct tk_engine_req *reqs;	/* outstanding, for close() */
+	int closing;
+	int ready_logged;
+};
+
+struct tor_stream {
+	struct tk_stream base;
+	tk_onion_stream *os;
+	const struct tk_stream_cbs *cbs;
+	void *arg;
+	uint32_t circ;
+	char target[TK_SOCKS_HOST_MAX + 8];
+};
+
+enum { REQ_CONNECT, REQ_RESOLVE, REQ_PTR };
+
+struct tk_engine_req {
+	struct tor_engine *e;
+	int kind;
+	tk_onion_req *oreq;
+	tk_engine_connect_cb ccb;
+	tk_engine_resolve_cb rcb;
+	void *arg;
+	struct tk_engine_req *prev, *next;
+	char what[TK_SOCKS_HOST_MAX + 8];	/* for the log */
+};
+
+/* ---- isolation */
+
+/* Tor's default isolation for a SocksPort: the session group (each
+ * SocksPort is its own) and the SOCKS credentials (IsolateSOCKSAuth).
+ * The key is length-prefixed so ("ab","c") and ("a","bc") differ. The
+ * SOCKS version is not part of it: IsolateClientProtocol is off by
+ * default in Tor, and engine.h does not carry the port's flags. */
+#define ISO_MAX (4 + 2 + 2 + 255 + 2 + 255)
+
+static size_t
+build_iso_key(const struct tk_isolation *iso, uint8_t key[ISO_MAX])
+{
+	size_t n = 0;
+	size_t ul, pl;
+
+	key[n++] = (uint8_t)(iso->listener_id >> 24);
+	key[n++] = (uint8_t)(iso->listener_id >> 16);
+	key[n++] = (uint8_t)(iso->listener_id >> 8);
+	key[n++] = (uint8_t)iso->listener_id;
+	if (!iso->has_auth)
+		return n;
+	ul = iso->username_len > 255 ? 255 : iso->username_len;
+	pl = iso->has_password ?
+	     (iso->password_len > 255 ? 255 : iso->password_len) : 0;
+	key[n++] = 'A';
+	key[n++] = iso->has_password ? 'P' : 'U';
+	key[n++] = (uint8_t)ul;
+	if (ul > 0)
+		memcpy(key + n, iso->username, ul);
+	n += ul;
+	key[n++] = (uint8_t)pl;
+	if (pl > 0)
+		memcpy(key + n, iso->password, pl);
+	n += pl;
+	return n;
+}
+
+/* ---- logging */
+
+static void
+onion_log(void *arg, int level, const char *msg)
+{
+	(void)arg;
+	if (level < TK_LOG_DEBUG)
+		level = TK_LOG_DEBUG;
+	if (level > TK_LOG_ERR)
+		level = TK_LOG_ERR;
+	tk_dlog(level, "%s", msg);
+}
+
+static const struct tk_nodes *
+nodes_fn(void *arg)
+{
+	struct tk_dirmgr *dm = tk_onion_dirmgr(arg);
+
+	return tk_dirmgr_usable(dm) ? tk_dirmgr_nodes(dm) : NULL;
+}
+
+static void
+onion_progress(void *arg, int percent, const char *tag, const char *summary)
+{
+	struct tor_engine *e = arg;
+
+	(void)tag;
+	(void)summary;	/* the onion log has the "Bootstrapped" line */
+	if (e->cm != NULL)
+		tk_circmgr_dir_changed(e->cm);
+	if (percent == 100 && !e->ready_logged) {
+		e->ready_logged = 1;
+		tk_notice("Engine tor: directory ready; building circuits");
+	}
+}
+
+/* ---- requests */
+
+static struct tk_engine_req *
+req_new(struct tor_engine *e, int kind, void *arg)
+{
+	struct tk_engine_req *r = calloc(1, sizeof(*r));
+
+	if (r == NULL)
+		return NULL;
+	r->e = e;
+	r->kind = kind;
+	r->arg = arg;
+	r->next = e->reqs;
+	if (e->reqs != NULL)
+		e->reqs->prev = r;
+	e->reqs = r;
+	e->n_reqs++;
+	return r;
+}
+
+static void
+req_free(struct tk_engine_req *r)
+{
+	struct tor_engine *e = r->e;
+
+	if (r->prev != NULL)
+		r->prev->next = r->next;
+	else
+		e->reqs = r->next;
+	if (r->next != NULL)
+		r->next->prev = r->prev;
+	e->n_reqs--;
+	free(r);
+}
+
+static const char *
+reason_name(int reason)
+{
+	static const char *const names[] = {
+		[TK_END_MISC] = "MISC",
+		[TK_END_RESOLVEFAILED] = "RESOLVEFAILED",
+		[TK_END_CONNECTREFUSED] = "CONNECTREFUSED",
+		[TK_END_EXITPOLICY] = "EXITPOLICY",
+		[TK_END_DESTROY] = "DESTROY",
+		[TK_END_DONE] = "DONE",
+		[TK_END_TIMEOUT] = "TIMEOUT",
+		[TK_END_NOROUTE] = "NOROUTE",
+		[TK_END_HIBERNATING] = "HIBERNATING",
+		[TK_END_INTERNAL] = "INTERNAL",
+		[TK_END_RESOURCELIMIT] = "RESOURCELIMIT",
+		[TK_END_CONNRESET] = "CONNRESET",
+		[TK_END_TORPROTOCOL] = "TORPROTOCOL",
+		[TK_END_NOTDIRECTORY] = "NOTDIRECTORY",
+	};
+
+	if (reason > 0 && (size_t)reason < sizeof(names) / sizeof(names[0]) &&
+	    names[reason] != NULL)
+		return names[reason];
+	return "unknown";
+}
+
+static void
+describe_circ(struct tor_engine *e, uint32_t circ, char *buf, size_t cap)
+{
+	if (circ == 0 || tk_circmgr_describe(e->cm, circ, buf, cap) < 0)
+		snprintf(buf, cap, "circ %u", (unsigned)circ);
+}
+
+/* ---- streams */
+
+static void
+s_alloc(void *arg, size_t suggested, uint8_t **buf, size_t *cap)
+{
+	struct tor_stream *s = arg;
+
+	s->cbs->alloc(s->arg, suggested, buf, cap);
+}
+
+static void
+s_read(void *arg, uint8_t *buf, size_t len, int eof)
+{
+	struct tor_stream *s = arg;
+
+	s->cbs->read(s->arg, buf, len, eof);
+}
+
+static void
+s_written(void *arg, uint8_t *buf, size_t len, int status)
+{
+	struct tor_stream *s = arg;
+
+	s->cbs->written(s->arg, buf, len, status);
+}
+
+static void
+s_error(void *arg, int reason)
+{
+	struct tor_stream *s = arg;
+	struct tor_engine *e = (struct tor_engine *)s->base.engine;
+	char circ[160];
+
+	describe_circ(e, s->circ, circ, sizeof(circ));
+	tk_info("stream to %s failed: END %s (%s)", tk_dlog_safe(s->target),
+		reason_name(reason), circ);
+	s->cbs->error(s->arg, reason);
+}
+
+static void
+free_on_close(uv_handle_t *h)
+{
+	free(h->data);
+}
+
+static void
+engine_closed_cb(uv_handle_t *h)
+{
+	struct tor_engine *e = h->data;
+	void (*done)(void *) = e->done;
+	void *arg = e->done_arg;
+
+	free(e);
+	done(arg);
+}
+
+/* The last stream is closed and close() was asked: the circuit manager
+ * and the directory go now (their memory is freed as the loop closes
+ * their handles), done() runs from our own handle's close. */
+static void
+engine_finish(struct tor_engine *e)
+{
+	if (!e->closing || e->n_streams > 0 || e->cm == NULL)
+		return;
+	tk_circmgr_free(e->cm);
+	e->cm = NULL;
+	tk_onion_free(e->o);
+	e->o = NULL;
+	uv_close((uv_handle_t *)&e->done_timer, engine_closed_cb);
+}
+
+static void
+s_closed(void *arg)
+{
+	struct tor_stream *s = arg;
+	struct tor_engine *e = (struct tor_engine *)s->base.engine;
+
+	if (s->cbs != NULL && s->cbs->closed != NULL)
+		s->cbs->closed(s->arg);
+	free(s);
+	e->n_streams--;
+	engine_finish(e);
+}
+
+static const struct tk_onion_stream_cbs stream_cbs = {
+	.alloc = s_alloc,
+	.read = s_read,
+	.written = s_written,
+	.error = s_error,
+	.closed = s_closed,
+};
+
+static void
+t_stream_start(struct tk_stream *base, const struct tk_stream_cbs *cbs,
+	       void *arg)
+{
+	struct tor_stream *s = (struct tor_stream *)base;
+
+	s->cbs = cbs;
+	s->arg = arg;
+	tk_onion_stream_start(s->os, &stream_cbs, s);
+}
+
+static void
+t_stream_read_stop(struct tk_stream *base)
+{
+	tk_onion_stream_read_stop(((struct tor_stream *)base)->os);
+}
+
+static void
+t_stream_read_start(struct tk_stream *base)
+{
+	tk_onion_stream_read_start(((struct tor_stream *)base)->os);
+}
+
+static int
+t_stream_write(struct tk_stream *base, uint8_t *buf, size_t len)
+{
+	struct tor_stream *s = (struct tor_stream *)base;
+
+	if (len == 0)
+		return 0;
+	/* -EPIPE after shutdown/error is UV_EPIPE on every libuv target. */
+	return tk_onion_stream_write(s->os, buf, len);
+}
+
+static void
+t_stream_shutdown(struct tk_stream *base)
+{
+	struct tor_stream *s = (struct tor_stream *)base;
+
+	/* Tor's relay protocol has no half-close (DESIGN.md): the queued
+	 * bytes go out, the stream keeps delivering what the exit sends
+	 * until the exit ends it, the client closes, or nothing moved for
+	 * HalfCloseLinger; then END and EOF. ostream.h does the lingering. */
+	tk_debug("stream to %s: the client finished sending; lingering",
+		 tk_dlog_safe(s->target));
+	tk_onion_stream_shutdown(s->os);
+}
+
+static void
+t_stream_close(struct tk_stream *base)
+{
+	struct tor_stream *s = (struct tor_stream *)base;
+
+	/* ostream gives back queued buffers (written, failed) and then
+	 * calls s_closed, which frees the wrapper. */
+	tk_onion_stream_close(s->os);
+}
+
+/* ---- connect */
+
+static void
+connect_cb(void *arg, int reason, tk_onion_stream *os)
+{
+	struct tk_engine_req *r = arg;
+	struct tor_engine *e = r->e;
+	struct tor_stream *s;
+	char circ[160];
+
+	r->oreq = NULL;
+	if (reason != TK_END_NONE || os == NULL) {
+		tk_info("CONNECT %s failed: END %s", tk_dlog_safe(r->what),
+			reason_name(reason ? reason : TK_END_MISC));
+		r->ccb(r->arg, reason ? reason : TK_END_MISC, NULL);
+		req_free(r);
+		return;
+	}
+	s = calloc(1, sizeof(*s));
+	if (s == NULL) {
+		/* The onion stream has no wrapper to report to: close it
+		 * without callbacks reaching anyone. */
+		tk_onion_stream_close(os);
+		r->ccb(r->arg, TK_END_RESOURCELIMIT, NULL);
+		req_free(r);
+		return;
+	}
+	s->base.engine = &e->base;
+	s->os = os;
+	s->circ = tk_onion_stream_circuit(os);
+	memcpy(s->target, r->what, sizeof(s->target));
+	e->n_streams++;
+	describe_circ(e, s->circ, circ, sizeof(circ));
+	tk_info("CONNECT %s open on %s (try %u)", tk_dlog_safe(r->what), circ,
+		tk_onion_stream_tries(os));
+	r->ccb(r->arg, TK_END_NONE, &s->base);
+	req_free(r);
+}
+
+static int
+t_connect(struct tk_engine *base, const struct tk_target *t,
+	  const struct tk_isolation *iso, tk_engine_connect_cb cb, void *arg,
+	  struct tk_engine_req **out)
+{
+	struct tor_engine *e = (struct tor_engine *)base;
+	struct tk_engine_req *r;
+	uint8_t key[ISO_MAX];
+	size_t klen = build_iso_key(iso, key);
+	int rc;
+
+	if (e->closing)
+		return UV_ECANCELED;
+	r = req_new(e, REQ_CONNECT, arg);
+	if (r == NULL)
+		return UV_ENOMEM;
+	r->ccb = cb;
+	snprintf(r->what, sizeof(r->what), t->family == AF_INET6 ?
+		 "[%s]:%u" : "%s:%u", t->host, t->port);
+	rc = tk_onion_stream_connect(e->cm, t->host, t->port, key, klen,
+				     connect_cb, r, &r->oreq);
+	if (rc < 0) {
+		req_free(r);
+		return rc;
+	}
+	*out = r;
+	return 0;
+}
+
+/* ---- resolve */
+
+static void
+resolve_cb(void *arg, int reason, const struct tk_onion_resolved *ores)
+{
+	struct tk_engine_req *r = arg;
+	struct tk_resolved res;
+
+	r->oreq = NULL;
+	memset(&res, 0, sizeof(res));
+	if (reason == TK_END_NONE && ores != NULL) {
+		size_t n = ores->n_addrs;
+
+		if (n > TK_RESOLVED_MAX)
+			n = TK_RESOLVED_MAX;
+		for (size_t i = 0; i < n; i++) {
+			res.addrs[i].family = ores->addrs[i].family;
+			memcpy(res.addrs[i].addr, ores->addrs[i].addr, 16);
+		}
+		res.n_addrs = n;
+		snprintf(res.name, sizeof(res.name), "%s", ores->name);
+		res.ttl = ores->ttl;
+		if (r->kind == REQ_RESOLVE && n == 0)
+			reason = TK_END_RESOLVEFAILED;
+		if (r->kind == REQ_PTR && res.name[0] == '\0')
+			reason = TK_END_RESOLVEFAILED;
+	} else if (reason == TK_END_NONE) {
+		reason = TK_END_RESOLVEFAILED;
+	}
+	if (reason != TK_END_NONE)
+		tk_info("%s %s failed: END %s",
+			r->kind == REQ_PTR ? "RESOLVE_PTR" : "RESOLVE",
+			tk_dlog_safe(r->what), reason_name(reason));
+	r->rcb(r->arg, reason, reason == TK_END_NONE ? &res : NULL);
+	req_free(r);
+}
+
+static int
+t_resolve(struct tk_engine *base, const char *name, int families,
+	  const struct tk_isolation *iso, tk_engine_resolve_cb cb, void *arg,
+	  struct tk_engine_req **out)
+{
+	struct tor_engine *e = (struct tor_engine *)base;
+	struct tk_engine_req *r;
+	uint8_t key[ISO_MAX];
+	size_t klen = build_iso_key(iso, key);
+	int of = 0, rc;
+
+	if (e->closing)
+		return UV_ECANCELED;
+	r = req_new(e, REQ_RESOLVE, arg);
+	if (r == NULL)
+		return UV_ENOMEM;
+	r->rcb = cb;
+	snprintf(r->what, sizeof(r->what), "%s", name);
+	if (families & TK_RESOLVE_IPV4)
+		of |= TK_ONION_RESOLVE_IPV4;
+	if (families & TK_RESOLVE_IPV6)
+		of |= TK_ONION_RESOLVE_IPV6;
+	rc = tk_onion_stream_resolve(e->cm, name, of, key, klen, resolve_cb,
+				     r, &r->oreq);
+	if (rc < 0) {
+		req_free(r);
+		return rc;
+	}
+	*out = r;
+	return 0;
+}
+
+static int
+t_resolve_ptr(struct tk_engine *base, int family, const uint8_t addr[16],
+	      const struct tk_isolation *iso, tk_engine_resolve_cb cb,
+	      void *arg, struct tk_engine_req **out)
+{
+	struct tor_engine *e = (struct tor_engine *)base;
+	struct tk_engine_req *r;
+	uint8_t key[ISO_MAX];
+	size_t klen = build_iso_key(iso, key);
+	int rc;
+
+	if (e->closing)
+		return UV_ECANCELED;
+	r = req_new(e, REQ_PTR, arg);
+	if (r == NULL)
+		return UV_ENOMEM;
+	r->rcb = cb;
+	inet_ntop(family, addr, r->what, sizeof(r->what));
+	/* The exit decides what it answers: a Tor exit refuses internal
+	 * addresses itself (RESOLVED error), and so do we by passing that
+	 * answer on, rather than guessing here. */
+	rc = tk_onion_stream_resolve_ptr(e->cm, family, addr, key, klen,
+					 resolve_cb, r, &r->oreq);
+	if (rc < 0) {
+		req_free(r);
+		return rc;
+	}
+	*out = r;
+	return 0;
+}
+
+static void
+t_cancel(struct tk_engine_req *r)
+{
+	if (r->oreq != NULL)
+		tk_onion_stream_cancel(r->oreq);
+	r->oreq = NULL;
+	req_free(r);
+}
+
+/* ---- lifecycle */
+
+static int
+t_reload(struct tk_engine *base, const struct tk_config *cfg)
+{
+	(void)base;
+	(void)cfg;
+	/* The directory authorities, DataDirectory and circuit options are
+	 * read once: a Tor client cannot swap its trust roots under live
+	 * circuits. SocksPort changes are the front-end's. */
+	tk_info("Engine tor keeps its DirAuthority, DataDirectory and "
+		"circuit settings until restarted");
+	return 0;
+}
+
+static void
+t_close(struct tk_engine *base, void (*done)(void *), void *arg)
+{
+	struct tor_engine *e = (struct tor_engine *)base;
+
+	e->done = done;
+	e->done_arg = arg;
+	e->closing = 1;
+	/* The front-end cancelled its requests; anything left is dropped
+	 * without a callback, as engine.h allows after close. */
+	while (e->reqs != NULL)
+		t_cancel(e->reqs);
+	engine_finish(e);
+}
+
+static const struct tk_engine_ops tor_ops = {
+	.name = "tor",
+	.connect = t_connect,
+	.resolve = t_resolve,
+	.resolve_ptr = t_resolve_ptr,
+	.cancel = t_cancel,
+	.stream_start = t_stream_start,
+	.stream_read_stop = t_stream_read_stop,
+	.stream_read_start = t_stream_read_start,
+	.stream_write = t_stream_write,
+	.stream_shutdown = t_stream_shutdown,
+	.stream_close = t_stream_close,
+	.reload = t_reload,
+	.close = t_close,
+};
+
+/* Fills an onion configuration from torkitd's (log callbacks aside). */
+static int
+onion_config(const struct tk_config *cfg, struct tk_onion_config *oc,
+	     char *err, size_t errlen)
+{
+	char e2[256];
+
+	tk_onion_config_init(oc);
+	if (cfg->n_dir_authorities == 0) {
+		snprintf(err, errlen, "Engine tor needs at least one "
+			 "DirAuthority line (tools/tornet env DIR prints them "
+			 "for a local test network)");
+		return -1;
+	}
+	for (size_t i = 0; i < cfg->n_dir_authorities; i++) {
+		if (tk_onion_config_add_authority(oc, cfg->dir_authorities[i],
+						  e2, sizeof(e2)) < 0) {
+			snprintf(err, errlen, "DirAuthority \"%s\": %s",
+				 cfg->dir_authorities[i], e2);
+			return -1;
+		}
+	}
+	oc->data_dir = cfg->data_dir;
+	oc->enforce_distinct_subnets = cfg->enforce_distinct_subnets;
+	return 0;
+}
+
+int
+tk_engine_tor_check(const struct tk_config *cfg, char *err, size_t errlen)
+{
+	struct tk_onion_config oc;
+
+	return onion_config(cfg, &oc, err, errlen);
+}
+
+int
+tk_engine_tor_new(uv_loop_t *loop, const struct tk_config *cfg,
+		  struct tk_engine **out)
+{
+	struct tor_engine *e;
+	struct tk_onion_config oc;
+	struct tk_circmgr_config cc;
+	char err[512];
+
+	if (onion_config(cfg, &oc, err, sizeof(err)) < 0) {
+		tk_err("%s", err);
+		return -1;
+	}
+	e = calloc(1, sizeof(*e));
+	if (e == NULL) {
+		tk_err("out of memory");
+		return -1;
+	}
+	e->base.ops = &tor_ops;
+	e->base.loop = loop;
+	oc.log = onion_log;
+	oc.log_arg = e;
+	oc.progress = onion_progress;
+	oc.progress_arg = e;
+	if (tk_onion_new(loop, &oc, &e->o, err, sizeof(err)) < 0) {
+		tk_err("Engine tor: %s", err);
+		free(e);
+		return -1;
+	}
+	tk_circmgr_config_init(&cc);
+	cc.nodes = nodes_fn;
+	cc.nodes_arg = e->o;
+	cc.data_dir = cfg->data_dir;
+	cc.enforce_distinct_subnets = cfg->enforce_distinct_subnets;
+	cc.linger_ms = cfg->half_close_linger * 1000;
+	if (cfg->socks_timeout > 0)
+		cc.request_timeout_ms = cfg->socks_timeout * 1000;
+	cc.log = onion_log;
+	cc.log_arg = e;
+	if (tk_circmgr_new(loop, &cc, &e->cm, err, sizeof(err)) < 0) {
+		tk_err("Engine tor: %s", err);
+		tk_onion_free(e->o);
+		free(e);	/* the onion's handles close on their own */
+		return -1;
+	}
+	uv_timer_init(loop, &e->done_timer);
+	e->done_timer.data = e;
+	if (tk_onion_start(e->o) < 0) {
+		tk_err("Engine tor: cannot start bootstrapping");
+		tk_circmgr_free(e->cm);
+		tk_onion_free(e->o);
+		uv_close((uv_handle_t *)&e->done_timer, free_on_close);
+		return -1;
+	}
+	tk_notice("Engine tor: %zu directory authorit%s, DataDirectory %s, "
+		  "EnforceDistinctSubnets %d, HalfCloseLinger %u s",
+		  cfg->n_dir_authorities,
+		  cfg->n_dir_authorities == 1 ? "y" : "ies",
+		  cfg->data_dir ? cfg->data_dir : "(none: nothing cached)",
+		  cfg->enforce_distinct_subnets, cfg->half_close_linger);
+	*out = &e->base;
+	return 0;
+}
