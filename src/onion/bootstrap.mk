@@ -3,6 +3,8 @@
 src_onion_libonion_a_SOURCES += \
 	src/onion/dircache.c src/onion/dircache.h \
 	src/onion/dirmgr.c src/onion/dirmgr.h src/onion/dirmgr_int.h \
+	src/onion/dirmgr_sources.c src/onion/dirmgr_store.c \
+	src/onion/dirmgr_mds.c \
 	src/onion/dirfetch.c src/onion/dirfetch.h \
 	src/onion/onion.c src/onion/onion.h
 

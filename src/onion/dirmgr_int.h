@@ -6,6 +6,7 @@
 #include "onion/dirmgr.h"
 
 #define TK_DIRMGR_MAX_REQS 64
+#define TK_DIRMGR_MAX_CERTS 64
 
 enum tk_dirmgr_req_kind { TK_DIRREQ_CONSENSUS, TK_DIRREQ_CERTS, TK_DIRREQ_MDS };
 
@@ -80,10 +81,42 @@ struct tk_dirmgr {
 	struct tk_dirmgr_stats stats;
 };
 
+/* dirmgr.c: the state machine */
 void tk_dirmgr_logf(tk_dirmgr *m, int level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+int64_t tk_dirmgr_now(tk_dirmgr *m);
+int64_t tk_dirmgr_min_t(int64_t a, int64_t b); /* -1 = none */
+void tk_dirmgr_progress(tk_dirmgr *m, int pct, const char *tag,
+			const char *summary);
+size_t tk_dirmgr_req_count(const tk_dirmgr *m, enum tk_dirmgr_req_kind kind);
+/* 0 started; -1 could not start (source backed off); -2 no room. Takes
+ * slots. */
+int tk_dirmgr_launch(tk_dirmgr *m, enum tk_dirmgr_req_kind kind,
+		     const struct tk_dirmgr_source *src, const char *path,
+		     uint32_t *slots, size_t n_slots);
+/* Takes text (malloc'ed). src NULL when from_cache. */
+void tk_dirmgr_consensus_received(tk_dirmgr *m, char *text, size_t len,
+				  const struct tk_dirmgr_source *src,
+				  int from_cache);
+
+/* dirmgr_sources.c */
+int64_t tk_dirmgr_backoff_ms(tk_dirmgr *m, unsigned fails);
+void tk_dirmgr_source_failed(tk_dirmgr *m, const struct tk_dirmgr_source *src);
+void tk_dirmgr_source_ok(tk_dirmgr *m, const struct tk_dirmgr_source *src);
+int tk_dirmgr_pick_source(tk_dirmgr *m, int caches_ok, int64_t now,
+			  struct tk_dirmgr_source *out, int64_t *wake_at);
 int tk_dirmgr_auth_index(const tk_dirmgr *m, const uint8_t rsa_id[20]);
+
+/* dirmgr_store.c */
 size_t tk_dirmgr_add_certs(tk_dirmgr *m, const char *text, size_t len,
 			   const char *origin);
+void tk_dirmgr_save_consensus_and_certs(tk_dirmgr *m);
+void tk_dirmgr_save_mds(tk_dirmgr *m);
+void tk_dirmgr_load_cache(tk_dirmgr *m);
+
+/* dirmgr_mds.c */
+size_t tk_dirmgr_offer_mds(tk_dirmgr *m, const char *body, size_t len,
+			   const char *origin, int from_net);
+void tk_dirmgr_launch_mds(tk_dirmgr *m, int64_t now, int64_t *wake);
 
 #endif
