@@ -581,7 +581,7 @@ int tk_onion_stream_connect(tk_circmgr *cm, const char *host, uint16_t port,
 	ostrm *s;
 
 	*req = NULL;
-	if (!host || strlen(host) >= sizeof s->host || !port ||
+	if (!host || !host[0] || strlen(host) >= sizeof s->host || !port ||
 	    tk_relay_begin_encode(host, port, 0, body, sizeof body) < 0)
 		return -EINVAL;
 	s = os_new(cm, K_CONNECT, iso, iso_len, arg);
@@ -605,7 +605,7 @@ int tk_onion_stream_resolve(tk_circmgr *cm, const char *name, int families,
 	ostrm *s;
 
 	*req = NULL;
-	if (!name || strlen(name) >= sizeof s->host || !families ||
+	if (!name || !name[0] || strlen(name) >= sizeof s->host || !families ||
 	    tk_relay_resolve_encode(name, body, sizeof body) < 0)
 		return -EINVAL;
 	s = os_new(cm, K_RESOLVE, iso, iso_len, arg);

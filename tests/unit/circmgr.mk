@@ -1,1 +1,8 @@
 # onion circuit manager, guards, streams (H10).
+# Circuit manager + client streams against a scripted exit (the
+# transport seam of circmgr_int.h); real stream table and windows.
+check_PROGRAMS += tests/unit/test_circmgr
+tests_unit_test_circmgr_SOURCES = tests/unit/test_circmgr.c tests/unit/tap.h
+tests_unit_test_circmgr_CFLAGS = $(AM_CFLAGS) $(UV_CFLAGS)
+tests_unit_test_circmgr_LDADD = $(ONION_LINK_LIBS)
+TESTS += tests/unit/test_circmgr

@@ -1,0 +1,1172 @@
+/* The circuit manager and client streams against a scripted exit.
+ *
+ * The real transport (channels, CREATE2, EXTEND2, tor1 crypto) is tested
+ * by test_link_channel and the interop suite; here a scripted transport
+ * stands in for it (circmgr_int.h's seam) so every decision of
+ * circmgr.c / ostream.c can be driven exactly: which path is built,
+ * reuse by port and isolation key, the preemptive circuit, build
+ * failures (guard down, bad middle), retries on END reasons and
+ * timeouts, exit-policy exclusion, DESTROY before and after CONNECTED,
+ * lookups, stream windows and backpressure both ways (H8's stream table
+ * and stream SENDMEs are real), half-close linger, cancel, and freeing
+ * the manager from inside a callback. Everything runs on a real libuv
+ * loop; waits are bounded loops on conditions, never on wall time. */
+#define _POSIX_C_SOURCE 200809L
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "../unit/tap.h"
+#include "onion/circmgr_int.h"
+#include "onion/ostream.h"
+
+/* ---------------------------------------------------------- the net */
+
+#define NN 7
+static struct tk_router rts[NN];
+static struct tk_microdesc mds[NN];
+static struct tk_path_node nodes[NN];
+static struct tk_consensus cons;
+static struct tk_nodes table;
+static int dir_ready;
+
+static void add(size_t i, const char *nick, uint32_t flags, const char *accept)
+{
+	struct tk_router *r = &rts[i];
+	snprintf(r->nickname, sizeof r->nickname, "%s", nick);
+	memset(r->rsa_id, (int)i + 1, 20);
+	r->ipv4 = 0x7f000001;
+	r->or_port = (uint16_t)(9000 + i);
+	r->flags = flags | TK_RF_RUNNING | TK_RF_VALID | TK_RF_FAST;
+	r->protos.v[TK_PROTO_RELAY] = 0x6;
+	tk_microdesc_init(&mds[i]);
+	memset(mds[i].ntor_key, 0x40 + (int)i, 32);
+	if (accept) {
+		char err[256];
+		tk_policy_summary_parse(&mds[i].p, "accept", 6, accept,
+					strlen(accept), err, sizeof err);
+	}
+	nodes[i].rt = r;
+	nodes[i].md = &mds[i];
+}
+
+static void make_net(void)
+{
+	add(0, "g0", TK_RF_GUARD, NULL);
+	add(1, "g1", TK_RF_GUARD, NULL);
+	add(2, "m0", 0, NULL);
+	add(3, "m1", 0, NULL);
+	add(4, "badmid", 0, NULL);
+	add(5, "exitA", TK_RF_EXIT, "1-65535");
+	add(6, "exitB", TK_RF_EXIT, "80,443");
+	cons.routers = rts;
+	cons.n_routers = NN;
+	table.c = &cons;
+	table.n = NN;
+	table.node = nodes;
+	table.n_have = NN;
+}
+
+static const struct tk_nodes *nodes_fn(void *arg)
+{
+	(void)arg;
+	return dir_ready ? &table : NULL;
+}
+
+/* ------------------------------------------------- scripted transport */
+
+#define MAXSTREAMS 64
+
+struct xs {			/* the exit's view of one stream */
+	int reg;		/* registered by the client (stream_add) */
+	int used;		/* the exit has not ended it */
+	uint16_t sid;
+	tk_circuit_stream_cb cb;
+	void *slot;
+	int pkg;		/* exit's package window for this stream */
+	int recv_since_sendme;
+	int echo, blackhole, connected;
+	uint8_t *pending;	/* echo bytes waiting for window */
+	size_t npending;
+	size_t data_cells_sent;
+	int got_end;
+};
+
+struct fc {			/* a scripted circuit */
+	struct tk_ocirc *oc;
+	int built, dead, closed;
+	int circ_pkg;		/* client's circuit package window */
+	int circ_recv;
+	struct xs s[MAXSTREAMS];
+	struct fc *next;
+};
+
+struct msg {
+	struct fc *fc;
+	int to_exit;
+	uint8_t cmd;
+	uint16_t sid;
+	size_t len;
+	uint8_t body[TK_RELAY_DATA_MAX];
+	struct msg *next;
+};
+
+static uv_loop_t *loop;
+static uv_timer_t pump_timer;
+static struct msg *mq, *mq_tail;
+static struct fc *circs;
+static int guard_down[NN];
+static int n_builds, n_begins, flaky_left, destroy_left, badmid_on;
+static char exit_of_last_begin[20];
+static char last_exit_refused[2][20];
+static int n_refused;
+
+static void schedule(void);
+
+static void push(struct fc *fc, int to_exit, uint8_t cmd, uint16_t sid,
+		 const void *body, size_t len)
+{
+	struct msg *m = calloc(1, sizeof *m);
+	m->fc = fc;
+	m->to_exit = to_exit;
+	m->cmd = cmd;
+	m->sid = sid;
+	m->len = len;
+	if (len)
+		memcpy(m->body, body, len);
+	if (mq_tail)
+		mq_tail->next = m;
+	else
+		mq = m;
+	mq_tail = m;
+	schedule();
+}
+
+static void *fx_create(tk_circmgr *cm)
+{
+	(void)cm;
+	return &circs;
+}
+
+static void fx_destroy(void *st)
+{
+	(void)st;
+}
+
+static int fx_build(void *st, struct tk_ocirc *oc)
+{
+	struct fc *fc = calloc(1, sizeof *fc);
+	(void)st;
+	fc->oc = oc;
+	fc->circ_pkg = 1000;
+	fc->next = circs;
+	circs = fc;
+	oc->tp = fc;
+	n_builds++;
+	push(fc, 1, 0xff, 0, NULL, 0); /* "build step" marker */
+	return 0;
+}
+
+static struct xs *find_xs(struct fc *fc, uint16_t sid)
+{
+	for (int i = 0; i < MAXSTREAMS; i++)
+		if (fc->s[i].used && fc->s[i].sid == sid)
+			return &fc->s[i];
+	return NULL;
+}
+
+static int fx_send(struct tk_ocirc *oc, uint8_t cmd, uint16_t sid,
+		   const uint8_t *body, size_t len)
+{
+	struct fc *fc = oc->tp;
+	if (!fc || fc->dead)
+		return -1;
+	if (cmd == TK_RELAY_DATA) {
+		if (fc->circ_pkg <= 0)
+			return -1;
+		fc->circ_pkg--;
+	}
+	push(fc, 1, cmd, sid, body, len);
+	return 0;
+}
+
+static int fx_can_package(struct tk_ocirc *oc)
+{
+	struct fc *fc = oc->tp;
+	return fc && !fc->dead && fc->circ_pkg > 0;
+}
+
+static int fx_stream_add(struct tk_ocirc *oc, tk_circuit_stream_cb cb,
+			 void *slot, uint16_t *sid)
+{
+	struct fc *fc = oc->tp;
+	static uint16_t next_sid = 1;
+	for (int i = 0; i < MAXSTREAMS; i++)
+		if (!fc->s[i].reg) {
+			free(fc->s[i].pending);
+			memset(&fc->s[i], 0, sizeof fc->s[i]);
+			fc->s[i].reg = 1;
+			fc->s[i].used = 1;
+			fc->s[i].sid = next_sid++;
+			if (!next_sid)
+				next_sid = 1;
+			fc->s[i].cb = cb;
+			fc->s[i].slot = slot;
+			fc->s[i].pkg = 500;
+			*sid = fc->s[i].sid;
+			return 0;
+		}
+	return -1;
+}
+
+static void fx_stream_remove(struct tk_ocirc *oc, uint16_t sid)
+{
+	struct fc *fc = oc->tp;
+	for (int i = 0; fc && i < MAXSTREAMS; i++)
+		if (fc->s[i].reg && fc->s[i].sid == sid) {
+			free(fc->s[i].pending);
+			memset(&fc->s[i], 0, sizeof fc->s[i]);
+		}
+}
+
+/* The circuit goes away: registered streams hear it first (as
+ * circuit.c's notify_streams does). */
+static void notify_gone(struct fc *fc)
+{
+	for (int i = 0; i < MAXSTREAMS; i++)
+		if (fc->s[i].reg) {
+			struct xs x = fc->s[i];
+			memset(&fc->s[i], 0, sizeof fc->s[i]);
+			free(x.pending);
+			x.cb(x.slot, -1, -1, 0, NULL, 0);
+		}
+}
+
+static void fx_close(struct tk_ocirc *oc)
+{
+	struct fc *fc = oc->tp;
+	if (!fc)
+		return;
+	oc->tp = NULL;
+	fc->closed = 1;
+	fc->dead = 1;
+	fc->oc = NULL;
+	notify_gone(fc);
+}
+
+static unsigned fx_channels(void *st)
+{
+	(void)st;
+	return 0;
+}
+
+static const struct tk_cm_transport fake_tp = {
+	.create = fx_create,
+	.destroy = fx_destroy,
+	.build = fx_build,
+	.send = fx_send,
+	.can_package = fx_can_package,
+	.stream_add = fx_stream_add,
+	.stream_remove = fx_stream_remove,
+	.close = fx_close,
+	.channels = fx_channels,
+};
+
+/* Kills a built circuit from the relay side (DESTROY). */
+static void kill_circ(struct fc *fc)
+{
+	struct tk_ocirc *oc = fc->oc;
+	fc->dead = 1;
+	notify_gone(fc);
+	tk__oc_lost(oc, "scripted DESTROY");
+}
+
+static void to_client(struct fc *fc, uint8_t cmd, uint16_t sid,
+		      const void *body, size_t len)
+{
+	push(fc, 0, cmd, sid, body, len);
+}
+
+static void exit_send_echo(struct fc *fc, struct xs *x)
+{
+	while (x->npending && x->pkg > 0) {
+		size_t n = x->npending > TK_RELAY_DATA_MAX ? TK_RELAY_DATA_MAX :
+							    x->npending;
+		to_client(fc, TK_RELAY_DATA, x->sid, x->pending, n);
+		memmove(x->pending, x->pending + n, x->npending - n);
+		x->npending -= n;
+		x->pkg--;
+		x->data_cells_sent++;
+	}
+}
+
+static void exit_begin(struct fc *fc, struct xs *x, const char *host)
+{
+	uint8_t b[64];
+	int n;
+	const char *exit_nick = fc->oc ? fc->oc->nick[2] : "?";
+	n_begins++;
+	snprintf(exit_of_last_begin, sizeof exit_of_last_begin, "%s",
+		 exit_nick);
+	if (!strcmp(host, "blocked.test")) {
+		if (n_refused < 2)
+			snprintf(last_exit_refused[n_refused++], 20, "%s",
+				 exit_nick);
+		n = tk_relay_end_encode(TK_RELAY_END_EXITPOLICY, NULL, 0, b,
+					sizeof b);
+		to_client(fc, TK_RELAY_END, x->sid, b, (size_t)n);
+		x->used = 0;
+		return;
+	}
+	if (!strcmp(host, "refused.test") ||
+	    (!strcmp(host, "flaky.test") && flaky_left > 0)) {
+		if (!strcmp(host, "flaky.test"))
+			flaky_left--;
+		n = tk_relay_end_encode(!strcmp(host, "refused.test") ?
+					TK_RELAY_END_CONNECTREFUSED :
+					TK_RELAY_END_RESOLVEFAILED, NULL, 0, b,
+					sizeof b);
+		to_client(fc, TK_RELAY_END, x->sid, b, (size_t)n);
+		x->used = 0;
+		return;
+	}
+	if (!strcmp(host, "silent.test"))
+		return;
+	if (!strcmp(host, "destroy.test") && destroy_left > 0) {
+		destroy_left--;
+		kill_circ(fc);
+		return;
+	}
+	{
+		tk_relay_addr a = { 4, { 127, 0, 0, 1 } };
+		n = tk_relay_connected_encode(&a, 60, b, sizeof b);
+		to_client(fc, TK_RELAY_CONNECTED, x->sid, b, (size_t)n);
+	}
+	x->connected = 1;
+	x->echo = !strcmp(host, "echo.test") || !strcmp(host, "destroy.test") ||
+		  !strcmp(host, "flaky.test");
+	x->blackhole = !strcmp(host, "blackhole.test");
+	if (!strcmp(host, "done.test")) {
+		to_client(fc, TK_RELAY_DATA, x->sid, "bye", 3);
+		n = tk_relay_end_encode(TK_RELAY_END_DONE, NULL, 0, b, sizeof b);
+		to_client(fc, TK_RELAY_END, x->sid, b, (size_t)n);
+		x->used = 0;
+	}
+}
+
+static void exit_resolve(struct fc *fc, struct xs *x, const char *name)
+{
+	uint8_t b[TK_RELAY_DATA_MAX];
+	size_t used = 0;
+	if (!strcmp(name, "echo.test")) {
+		uint8_t v4[4] = { 127, 0, 0, 1 }, v6[16] = { 0 };
+		v6[15] = 1;
+		tk_relay_resolved_append(TK_RELAY_RESOLVED_IPV4, v4, 4, 60, b,
+					 &used, sizeof b);
+		tk_relay_resolved_append(TK_RELAY_RESOLVED_IPV6, v6, 16, 60, b,
+					 &used, sizeof b);
+	} else if (!strcmp(name, "10.2.0.192.in-addr.arpa")) {
+		tk_relay_resolved_append(TK_RELAY_RESOLVED_HOSTNAME, "ptr.test",
+					 8, 60, b, &used, sizeof b);
+	} else {
+		/* NXDOMAIN, and internal reverse names (the exit refuses) */
+		tk_relay_resolved_append(TK_RELAY_RESOLVED_ERR_NONTRANSIENT, "",
+					 0, 0, b, &used, sizeof b);
+	}
+	to_client(fc, TK_RELAY_RESOLVED, x->sid, b, used);
+	x->used = 0;
+}
+
+static void exit_handle(struct msg *m)
+{
+	struct fc *fc = m->fc;
+	struct xs *x;
+
+	if (fc->closed)
+		return;
+	if (m->cmd == 0xff) { /* finish the build */
+		struct tk_ocirc *oc = fc->oc;
+		if (guard_down[oc->hop[0].rsa_id[0] - 1]) {
+			fc->dead = 1;
+			tk__oc_build_done(oc, -1, 0, "scripted: guard down");
+			return;
+		}
+		tk__oc_first_hop_ok(oc);
+		for (int h = 1; h < 3; h++)
+			if (badmid_on && !strcmp(oc->nick[h], "badmid")) {
+				fc->dead = 1;
+				tk__oc_build_done(oc, -1, h,
+						  "scripted: extend refused");
+				return;
+			}
+		fc->built = 1;
+		tk__oc_build_done(oc, 0, -1, NULL);
+		return;
+	}
+	if (fc->dead)
+		return;
+	if (m->sid == 0)
+		return;
+	x = find_xs(fc, m->sid);
+	if (!x) {
+		/* a stream the exit already ended; END answers nothing */
+		return;
+	}
+	switch (m->cmd) {
+	case TK_RELAY_BEGIN: {
+		tk_relay_begin bg;
+		char host[256];
+		if (tk_relay_begin_decode(m->body, m->len, &bg) != 0)
+			return;
+		memcpy(host, bg.host, bg.host_len);
+		host[bg.host_len] = '\0';
+		exit_begin(fc, x, host);
+		break;
+	}
+	case TK_RELAY_RESOLVE: {
+		tk_relay_resolve rs;
+		char name[256];
+		if (tk_relay_resolve_decode(m->body, m->len, &rs) != 0)
+			return;
+		memcpy(name, rs.name, rs.name_len);
+		name[rs.name_len] = '\0';
+		exit_resolve(fc, x, name);
+		break;
+	}
+	case TK_RELAY_DATA:
+		if (++fc->circ_recv % 100 == 0) {
+			int was = fc->circ_pkg;
+			fc->circ_pkg += 100;
+			if (was <= 0)
+				tk__oc_writable(fc->oc);
+		}
+		if (x->blackhole)
+			break; /* never acknowledges: the client's window ends */
+		if (++x->recv_since_sendme == 50) {
+			x->recv_since_sendme = 0;
+			to_client(fc, TK_RELAY_SENDME, x->sid, NULL, 0);
+		}
+		if (x->echo) {
+			x->pending = realloc(x->pending, x->npending + m->len);
+			memcpy(x->pending + x->npending, m->body, m->len);
+			x->npending += m->len;
+			exit_send_echo(fc, x);
+		}
+		break;
+	case TK_RELAY_SENDME:
+		x->pkg += 50;
+		exit_send_echo(fc, x);
+		break;
+	case TK_RELAY_END:
+		x->got_end = 1;
+		x->used = 0;
+		break;
+	default:
+		break;
+	}
+}
+
+static void client_handle(struct msg *m)
+{
+	struct fc *fc = m->fc;
+	struct xs *x;
+	if (fc->dead || fc->closed)
+		return;
+	/* the registered stream gets it (stream ids the exit closed are
+	 * still registered on the client side until released) */
+	x = NULL;
+	for (int i = 0; i < MAXSTREAMS; i++)
+		if (fc->s[i].reg && fc->s[i].sid == m->sid) {
+			x = &fc->s[i];
+			break;
+		}
+	if (x)
+		x->cb(x->slot, 0, 2, m->cmd, m->body, m->len);
+}
+
+static void pump_cb(uv_timer_t *t)
+{
+	(void)t;
+	/* one batch per turn: what is queued now */
+	struct msg *end = mq_tail;
+	while (mq) {
+		struct msg *m = mq;
+		int last = m == end;
+		mq = m->next;
+		if (!mq)
+			mq_tail = NULL;
+		if (m->to_exit)
+			exit_handle(m);
+		else
+			client_handle(m);
+		free(m);
+		if (last)
+			break;
+	}
+	if (mq)
+		schedule();
+}
+
+static void schedule(void)
+{
+	if (!uv_is_active((uv_handle_t *)&pump_timer))
+		uv_timer_start(&pump_timer, pump_cb, 0, 0);
+}
+
+/* ------------------------------------------------------ the harness */
+
+static tk_circmgr *cm;
+static char tmpdir[64];
+
+static void log_cb(void *arg, int level, const char *msg)
+{
+	(void)arg;
+	if (getenv("TK_TEST_VERBOSE") || level >= 3)
+		printf("# %s\n", msg);
+}
+
+static void new_cm(unsigned dirt_s, unsigned stream_timeout_ms,
+		   unsigned linger_ms)
+{
+	struct tk_circmgr_config cfg;
+	char err[200];
+	tk_circmgr_config_init(&cfg);
+	cfg.nodes = nodes_fn;
+	cfg.data_dir = tmpdir;
+	cfg.enforce_distinct_subnets = 0;
+	cfg.n_guards = 2;
+	cfg.preemptive_port = 80;
+	cfg.log = log_cb;
+	if (dirt_s)
+		cfg.max_dirtiness_s = dirt_s;
+	if (stream_timeout_ms)
+		cfg.stream_timeout_ms = stream_timeout_ms;
+	if (linger_ms)
+		cfg.linger_ms = linger_ms;
+	if (tk_circmgr_new(loop, &cfg, &cm, err, sizeof err) != 0 ||
+	    tk__cm_set_transport(cm, &fake_tp) != 0) {
+		printf("Bail out! %s\n", err);
+		exit(1);
+	}
+}
+
+static void free_cm(void)
+{
+	tk_circmgr_free(cm);
+	cm = NULL;
+	uv_run(loop, UV_RUN_NOWAIT);
+	while (mq) {
+		struct msg *m = mq;
+		mq = m->next;
+		free(m);
+	}
+	mq_tail = NULL;
+	while (circs) {
+		struct fc *f = circs;
+		circs = f->next;
+		for (int i = 0; i < MAXSTREAMS; i++)
+			free(f->s[i].pending);
+		free(f);
+	}
+}
+
+/* Runs the loop until *flag, at most `turns` iterations (each iteration
+ * runs whatever is ready; timers fire on loop time). */
+static int run_until(const int *flag, int turns)
+{
+	for (int i = 0; i < turns && !*flag; i++)
+		uv_run(loop, UV_RUN_ONCE);
+	return *flag;
+}
+
+/* Keeps the loop alive (the manager's tick timer is unreferenced), so
+ * UV_RUN_ONCE waits at most 5 ms of loop time. */
+static uv_timer_t heartbeat;
+static void beat(uv_timer_t *t)
+{
+	(void)t;
+}
+
+/* ---- request results */
+
+struct res {
+	int done, reason;
+	tk_onion_stream *s;
+	struct tk_onion_resolved r;
+	/* stream side */
+	uint8_t *rx;
+	size_t nrx, caprx;
+	int eof, err, closed, written_ok, written_fail, started;
+	size_t written_bytes;
+	uint8_t abuf[4096];
+};
+
+static void on_conn(void *arg, int reason, tk_onion_stream *s)
+{
+	struct res *r = arg;
+	r->done = 1;
+	r->reason = reason;
+	r->s = s;
+}
+
+static void on_res(void *arg, int reason, const struct tk_onion_resolved *x)
+{
+	struct res *r = arg;
+	r->done = 1;
+	r->reason = reason;
+	if (x)
+		r->r = *x;
+}
+
+static void c_alloc(void *arg, size_t sugg, uint8_t **buf, size_t *cap)
+{
+	struct res *r = arg;
+	(void)sugg;
+	*buf = r->abuf;
+	*cap = sizeof r->abuf;
+}
+
+static void c_read(void *arg, uint8_t *buf, size_t len, int eof)
+{
+	struct res *r = arg;
+	if (len) {
+		if (r->nrx + len > r->caprx) {
+			r->caprx = (r->nrx + len) * 2;
+			r->rx = realloc(r->rx, r->caprx);
+		}
+		memcpy(r->rx + r->nrx, buf, len);
+		r->nrx += len;
+	}
+	if (eof)
+		r->eof = 1;
+}
+
+static void c_written(void *arg, uint8_t *buf, size_t len, int status)
+{
+	struct res *r = arg;
+	(void)buf;
+	if (status == 0) {
+		r->written_ok++;
+		r->written_bytes += len;
+	} else {
+		r->written_fail++;
+	}
+}
+
+static void c_error(void *arg, int reason)
+{
+	struct res *r = arg;
+	r->err = reason;
+}
+
+static void c_closed(void *arg)
+{
+	struct res *r = arg;
+	r->closed = 1;
+}
+
+static const struct tk_onion_stream_cbs cbs = {
+	c_alloc, c_read, c_written, c_error, c_closed
+};
+
+static void start(struct res *r)
+{
+	r->started = 1;
+	tk_onion_stream_start(r->s, &cbs, r);
+}
+
+static void connect_to(const char *host, uint16_t port, const char *key,
+		       struct res *r, tk_onion_req **req)
+{
+	tk_onion_req *q;
+	memset(r, 0, sizeof *r);
+	if (tk_onion_stream_connect(cm, host, port, key, key ? strlen(key) : 0,
+				    on_conn, r, req ? req : &q) != 0)
+		tap_ok(0, "connect %s accepted", host);
+}
+
+/* A stream never started has no callbacks: closing it is silent. */
+static void close_stream(struct res *r)
+{
+	int started = r->started;
+	tk_onion_stream_close(r->s);
+	if (started)
+		run_until(&r->closed, 1000);
+	else
+		for (int i = 0; i < 5; i++)
+			uv_run(loop, UV_RUN_NOWAIT);
+	free(r->rx);
+	r->rx = NULL;
+}
+
+static struct fc *circ_of(uint32_t serial)
+{
+	for (struct fc *f = circs; f; f = f->next)
+		if (f->oc && f->oc->serial == serial)
+			return f;
+	return NULL;
+}
+
+/* ----------------------------------------------------------- tests */
+
+static void test_preemptive_and_reuse(void)
+{
+	struct res a, b, c, d;
+	struct tk_circmgr_stats st;
+	uint32_t ca, cb2;
+	int built;
+
+	new_cm(0, 0, 0);
+	dir_ready = 1;
+	tk_circmgr_dir_changed(cm);
+	built = 0;
+	for (int i = 0; i < 200 && !built; i++) {
+		uv_run(loop, UV_RUN_ONCE);
+		tk_circmgr_get_stats(cm, &st);
+		built = st.built >= 1;
+	}
+	tap_ok(built, "a preemptive circuit is built before any request");
+	tap_eq_long(st.launched, 1, "exactly one preemptive circuit");
+
+	connect_to("echo.test", 80, "k1", &a, NULL);
+	run_until(&a.done, 500);
+	tap_eq_long(a.reason, 0, "CONNECTED through the preemptive circuit");
+	tap_eq_long(tk_onion_stream_circuit(a.s), 1, "it used circuit 1");
+	tk_circmgr_get_stats(cm, &st);
+	tap_ok(st.launched <= 2,
+	       "no build for the request (one more preemptive at most)");
+
+	connect_to("echo.test", 80, "k1", &b, NULL);
+	run_until(&b.done, 500);
+	ca = tk_onion_stream_circuit(a.s);
+	tap_eq_long(tk_onion_stream_circuit(b.s), ca,
+		    "same key, same port: same circuit");
+
+	connect_to("echo.test", 80, "k2", &c, NULL);
+	run_until(&c.done, 500);
+	cb2 = tk_onion_stream_circuit(c.s);
+	tap_ok(c.reason == 0 && cb2 != ca, "another key: another circuit");
+
+	/* exitB only allows 80,443: port 7 must be on exitA */
+	connect_to("echo.test", 7, "k2", &d, NULL);
+	run_until(&d.done, 500);
+	tap_eq_long(d.reason, 0, "port 7 connected");
+	{
+		struct fc *f = circ_of(tk_onion_stream_circuit(d.s));
+		tap_ok(f && !strcmp(f->oc->nick[2], "exitA"),
+		       "port 7 went to the exit whose summary allows it");
+		if (tk_onion_stream_circuit(d.s) != cb2) {
+			struct fc *f2 = circ_of(cb2);
+			tap_ok(f2 && !tk_policy_summary_allows(&f2->oc->exit_p, 7),
+			       "k2's first circuit was not reused because "
+			       "its exit rejects port 7");
+		} else {
+			tap_ok(1, "k2's circuit allows port 7 and was reused");
+		}
+	}
+	close_stream(&a);
+	close_stream(&b);
+	close_stream(&c);
+	close_stream(&d);
+	free_cm();
+}
+
+static void test_echo_and_windows(void)
+{
+	struct res a;
+	size_t total = 3 * 1000 * 1000;
+	uint8_t *src = malloc(total);
+	struct fc *f;
+	struct xs *x = NULL;
+	int got_all = 0, stalled;
+
+	for (size_t i = 0; i < total; i++)
+		src[i] = (uint8_t)(i * 31 + (i >> 11));
+	new_cm(0, 0, 0);
+	connect_to("echo.test", 7, NULL, &a, NULL);
+	run_until(&a.done, 500);
+	tap_eq_long(a.reason, 0, "echo stream open");
+	start(&a);
+	/* one big write: given back only once all of it is packaged */
+	tk_onion_stream_write(a.s, src, total);
+	for (int i = 0; i < 100000 && !got_all; i++) {
+		uv_run(loop, UV_RUN_ONCE);
+		got_all = a.nrx == total;
+	}
+	tap_ok(got_all, "3 MB echoed through one stream (stream and circuit "
+			"windows reopened by SENDMEs many times)");
+	tap_ok(a.nrx == total && memcmp(a.rx, src, total) == 0,
+	       "the bytes are the same, in order");
+	tap_eq_long(a.written_ok, 1, "the buffer was given back once");
+
+	/* backpressure to the exit: stop reading, the exit runs out of its
+	 * 500-cell stream window and stops */
+	f = circ_of(tk_onion_stream_circuit(a.s));
+	for (int i = 0; f && i < MAXSTREAMS; i++)
+		if (f->s[i].used && f->s[i].echo)
+			x = &f->s[i];
+	tk_onion_stream_read_stop(a.s);
+	a.nrx = 0;
+	tk_onion_stream_write(a.s, src, total);
+	stalled = 0;
+	for (int i = 0; i < 100000 && !stalled; i++) {
+		uv_run(loop, UV_RUN_ONCE);
+		stalled = x && x->pkg == 0 && !mq;
+	}
+	tap_ok(stalled, "reader stopped: the exit's stream window ran out "
+			"(no stream SENDME while backed up)");
+	tap_eq_long((long)a.nrx, 0, "nothing was delivered while stopped");
+	tap_ok(x && x->npending > 0, "the exit holds the rest");
+	tk_onion_stream_read_start(a.s);
+	got_all = 0;
+	for (int i = 0; i < 100000 && !got_all; i++) {
+		uv_run(loop, UV_RUN_ONCE);
+		got_all = a.nrx == total;
+	}
+	tap_ok(got_all && memcmp(a.rx, src, total) == 0,
+	       "read_start: SENDMEs flow again and everything arrives");
+	close_stream(&a);
+	tap_ok(a.closed, "closed callback after close");
+	free(src);
+	free_cm();
+}
+
+static void test_write_backpressure(void)
+{
+	struct res a;
+	static uint8_t b1[100000], b2[200000];
+	int ok = 0;
+
+	new_cm(0, 0, 0);
+	connect_to("blackhole.test", 7, NULL, &a, NULL);
+	run_until(&a.done, 500);
+	start(&a);
+	tk_onion_stream_write(a.s, b1, sizeof b1);
+	tk_onion_stream_write(a.s, b2, sizeof b2);
+	run_until(&a.written_ok, 5000);
+	for (int i = 0; i < 200; i++)
+		uv_run(loop, UV_RUN_NOWAIT);
+	tap_eq_long(a.written_ok, 1, "100 KB fit the 500-cell stream window: "
+				      "given back");
+	tap_eq_long(a.written_bytes, sizeof b1, "... that buffer");
+	tap_eq_long(a.written_fail, 0, "the 200 KB one is held: it does not "
+				       "fit until the exit sends SENDMEs");
+	tk_onion_stream_close(a.s);
+	ok = 0;
+	run_until(&a.closed, 1000);
+	tap_eq_long(a.written_fail, 1, "close gives it back, failed");
+	tap_ok(a.closed, "then closed");
+	(void)ok;
+	free(a.rx);
+	free_cm();
+}
+
+static void test_failures_and_retries(void)
+{
+	struct res a, b, c, d, e, f;
+	tk_onion_req *q;
+	struct tk_circmgr_stats st;
+
+	new_cm(0, 300, 0);
+
+	n_refused = 0;
+	connect_to("blocked.test", 7, NULL, &a, NULL);
+	run_until(&a.done, 5000);
+	tap_eq_long(a.reason, TK_RELAY_END_EXITPOLICY,
+		    "EXITPOLICY when no exit is left");
+	tap_eq_long(n_refused, 1, "only exitA allows port 7: asked once");
+
+	n_refused = 0;
+	connect_to("blocked.test", 80, NULL, &a, NULL);
+	run_until(&a.done, 5000);
+	tap_eq_long(a.reason, TK_RELAY_END_EXITPOLICY, "port 80: EXITPOLICY");
+	tap_ok(n_refused == 2 && strcmp(last_exit_refused[0],
+					last_exit_refused[1]) != 0,
+	       "both exits allowing port 80 were tried, each once");
+
+	connect_to("refused.test", 7, NULL, &b, NULL);
+	run_until(&b.done, 5000);
+	tap_eq_long(b.reason, TK_RELAY_END_CONNECTREFUSED,
+		    "CONNECTREFUSED is the answer, not retried");
+
+	flaky_left = 1;
+	connect_to("flaky.test", 7, NULL, &c, NULL);
+	run_until(&c.done, 5000);
+	tap_eq_long(c.reason, 0, "RESOLVEFAILED once, then retried: CONNECTED");
+	tap_eq_long(tk_onion_stream_tries(c.s), 2, "took two tries");
+	close_stream(&c);
+
+	flaky_left = 10;
+	connect_to("flaky.test", 7, NULL, &c, NULL);
+	run_until(&c.done, 5000);
+	tap_eq_long(c.reason, TK_RELAY_END_RESOLVEFAILED,
+		    "RESOLVEFAILED three times: given up");
+	flaky_left = 0;
+
+	connect_to("silent.test", 7, NULL, &d, NULL);
+	run_until(&d.done, 100000);
+	tap_eq_long(d.reason, TK_RELAY_END_TIMEOUT,
+		    "no CONNECTED: TIMEOUT after the tries");
+
+	destroy_left = 1;
+	connect_to("destroy.test", 7, NULL, &e, NULL);
+	run_until(&e.done, 5000);
+	tap_eq_long(e.reason, 0, "circuit destroyed before CONNECTED: "
+				 "retried on a new circuit");
+	start(&e);
+	{
+		struct fc *fc = circ_of(tk_onion_stream_circuit(e.s));
+		tap_ok(fc != NULL, "the stream's circuit is known");
+		if (fc)
+			kill_circ(fc);
+	}
+	run_until(&e.err, 1000);
+	tap_eq_long(e.err, TK_RELAY_END_DESTROY,
+		    "open stream: circuit destroyed -> error(DESTROY)");
+	close_stream(&e);
+	connect_to("echo.test", 7, NULL, &f, NULL);
+	run_until(&f.done, 5000);
+	tap_eq_long(f.reason, 0, "the next request works on another circuit");
+	close_stream(&f);
+
+	/* cancel: no callback */
+	connect_to("silent.test", 7, NULL, &a, &q);
+	for (int i = 0; i < 20; i++)
+		uv_run(loop, UV_RUN_NOWAIT);
+	tk_onion_stream_cancel(q);
+	for (int i = 0; i < 50; i++)
+		uv_run(loop, UV_RUN_NOWAIT);
+	tap_eq_long(a.done, 0, "a cancelled request never calls back");
+
+	tk_circmgr_get_stats(cm, &st);
+	tap_ok(st.lost >= 2, "lost circuits counted (%u)", st.lost);
+	free_cm();
+}
+
+static void test_build_failures(void)
+{
+	struct res a;
+	FILE *gf;
+	char path[128], line[256];
+	int n_lines = 0;
+
+	new_cm(0, 0, 0);
+	/* Both guards of the set are g0/g1; take g0 down. */
+	guard_down[0] = 1;
+	connect_to("echo.test", 7, NULL, &a, NULL);
+	run_until(&a.done, 5000);
+	tap_eq_long(a.reason, 0, "guard g0 down: built through g1");
+	{
+		struct fc *f = circ_of(tk_onion_stream_circuit(a.s));
+		tap_ok(f && !strcmp(f->oc->nick[0], "g1"), "first hop is g1");
+	}
+	close_stream(&a);
+	guard_down[0] = 0;
+	snprintf(path, sizeof path, "%s/guards", tmpdir);
+	gf = fopen(path, "r");
+	while (gf && fgets(line, sizeof line, gf))
+		if (!strncmp(line, "guard ", 6))
+			n_lines++;
+	if (gf)
+		fclose(gf);
+	tap_eq_long(n_lines, 2, "the guard set (2) is saved in DataDirectory");
+	free_cm();
+
+	/* Builds through badmid fail; the request survives them. */
+	badmid_on = 1;
+	new_cm(0, 0, 0);
+	for (int k = 0; k < 6; k++) {
+		char key[8];
+		snprintf(key, sizeof key, "k%d", k); /* a new circuit each */
+		connect_to("echo.test", 7, key, &a, NULL);
+		run_until(&a.done, 5000);
+		tap_eq_long(a.reason, 0, "request %d connected despite the "
+					 "failing middle", k);
+		if (a.s) {
+			struct fc *f = circ_of(tk_onion_stream_circuit(a.s));
+			tap_ok(f && strcmp(f->oc->nick[1], "badmid") != 0,
+			       "its middle is not badmid");
+			close_stream(&a);
+		}
+	}
+	badmid_on = 0;
+	free_cm();
+}
+
+static void test_lookups(void)
+{
+	struct res a;
+	tk_onion_req *q;
+	uint8_t v4[16] = { 192, 0, 2, 10 }, lo[16] = { 127, 0, 0, 1 };
+
+	new_cm(0, 0, 0);
+	memset(&a, 0, sizeof a);
+	tk_onion_stream_resolve(cm, "echo.test",
+				TK_ONION_RESOLVE_IPV4 | TK_ONION_RESOLVE_IPV6,
+				NULL, 0, on_res, &a, &q);
+	run_until(&a.done, 5000);
+	tap_eq_long(a.reason, 0, "RESOLVE answered");
+	tap_eq_long((long)a.r.n_addrs, 2, "two addresses");
+	tap_ok(a.r.addrs[0].family == AF_INET && a.r.addrs[0].addr[0] == 127,
+	       "IPv4 first");
+	tap_ok(a.r.addrs[1].family == AF_INET6 && a.r.addrs[1].addr[15] == 1,
+	       "then IPv6");
+
+	memset(&a, 0, sizeof a);
+	tk_onion_stream_resolve(cm, "echo.test", TK_ONION_RESOLVE_IPV6, NULL,
+				0, on_res, &a, &q);
+	run_until(&a.done, 5000);
+	tap_ok(a.reason == 0 && a.r.n_addrs == 1 &&
+	       a.r.addrs[0].family == AF_INET6, "IPv6 only when asked");
+
+	memset(&a, 0, sizeof a);
+	tk_onion_stream_resolve(cm, "nx.test", TK_ONION_RESOLVE_IPV4, NULL, 0,
+				on_res, &a, &q);
+	run_until(&a.done, 5000);
+	tap_eq_long(a.reason, TK_RELAY_END_RESOLVEFAILED,
+		    "NXDOMAIN: RESOLVEFAILED");
+
+	memset(&a, 0, sizeof a);
+	tk_onion_stream_resolve_ptr(cm, AF_INET, v4, NULL, 0, on_res, &a, &q);
+	run_until(&a.done, 5000);
+	tap_ok(a.reason == 0 && !strcmp(a.r.name, "ptr.test"),
+	       "PTR of 192.0.2.10 (sent as 10.2.0.192.in-addr.arpa): %s",
+	       a.r.name);
+
+	memset(&a, 0, sizeof a);
+	tk_onion_stream_resolve_ptr(cm, AF_INET, lo, NULL, 0, on_res, &a, &q);
+	run_until(&a.done, 5000);
+	tap_eq_long(a.reason, TK_RELAY_END_RESOLVEFAILED,
+		    "internal PTR refused by the exit: RESOLVEFAILED");
+
+	tap_eq_long(tk_onion_stream_resolve(cm, "", 1, NULL, 0, on_res, &a,
+					    &q), -22, "empty name: -EINVAL");
+	free_cm();
+}
+
+static void test_end_and_linger(void)
+{
+	struct res a;
+	static uint8_t msg[5] = "hello";
+
+	new_cm(0, 0, 300);
+	connect_to("done.test", 7, NULL, &a, NULL);
+	run_until(&a.done, 5000);
+	start(&a);
+	run_until(&a.eof, 5000);
+	tap_ok(a.eof && a.nrx == 3 && !memcmp(a.rx, "bye", 3),
+	       "END DONE after data: the data, then EOF");
+	close_stream(&a);
+
+	connect_to("echo.test", 7, NULL, &a, NULL);
+	run_until(&a.done, 5000);
+	start(&a);
+	tk_onion_stream_write(a.s, msg, sizeof msg);
+	tk_onion_stream_shutdown(a.s);
+	tap_eq_long(tk_onion_stream_write(a.s, msg, sizeof msg), -32,
+		    "write after shutdown: -EPIPE");
+	run_until(&a.eof, 100000);
+	tap_ok(a.nrx == 5 && !memcmp(a.rx, "hello", 5),
+	       "after shutdown the echo still arrives (no half-close in "
+	       "Tor: the stream stays open)");
+	tap_ok(a.eof, "then, idle for the linger time, EOF");
+	close_stream(&a);
+	free_cm();
+}
+
+static void test_dirtiness(void)
+{
+	struct res a, b;
+	int retired = 0;
+	uint32_t c1;
+
+	new_cm(1, 0, 0);
+	connect_to("echo.test", 7, "d", &a, NULL);
+	run_until(&a.done, 5000);
+	c1 = tk_onion_stream_circuit(a.s);
+	close_stream(&a);
+	/* wait (on loop time) until the circuit is retired */
+	for (int i = 0; i < 2000 && !retired; i++) {
+		char buf[128];
+		uv_run(loop, UV_RUN_ONCE);
+		retired = tk_circmgr_describe(cm, c1, buf, sizeof buf) < 0;
+	}
+	tap_ok(retired, "a dirty circuit without streams is closed after "
+			"MaxCircuitDirtiness");
+	connect_to("echo.test", 7, "d", &b, NULL);
+	run_until(&b.done, 5000);
+	tap_ok(b.reason == 0 && tk_onion_stream_circuit(b.s) != c1,
+	       "the next stream with that key gets a new circuit");
+	close_stream(&b);
+	free_cm();
+}
+
+/* Freeing the manager from inside a request callback (tools do). */
+static int freed_in_cb;
+static void free_in_cb(void *arg, int reason, const struct tk_onion_resolved *x)
+{
+	(void)arg, (void)reason, (void)x;
+	tk_circmgr_free(cm);
+	cm = NULL;
+	freed_in_cb = 1;
+}
+
+static void test_free_in_callback(void)
+{
+	tk_onion_req *q, *q2;
+	struct res other;
+	new_cm(0, 0, 0);
+	memset(&other, 0, sizeof other);
+	tk_onion_stream_resolve(cm, "echo.test", 1, NULL, 0, free_in_cb, NULL,
+				&q);
+	tk_onion_stream_resolve(cm, "echo.test", 1, NULL, 0, on_res, &other,
+				&q2);
+	run_until(&freed_in_cb, 5000);
+	for (int i = 0; i < 50; i++)
+		uv_run(loop, UV_RUN_NOWAIT);
+	tap_ok(freed_in_cb, "tk_circmgr_free from a callback is safe (ASan "
+			    "checks the rest)");
+	tap_ok(!other.done || other.reason == 0,
+	       "other requests are dropped silently or were answered");
+	free_cm();
+}
+
+int main(void)
+{
+	snprintf(tmpdir, sizeof tmpdir, "/tmp/tk-circmgr-XXXXXX");
+	if (!mkdtemp(tmpdir)) {
+		printf("Bail out! mkdtemp\n");
+		return 1;
+	}
+	loop = uv_default_loop();
+	uv_timer_init(loop, &pump_timer);
+	uv_timer_init(loop, &heartbeat);
+	uv_timer_start(&heartbeat, beat, 5, 5);
+	make_net();
+	test_preemptive_and_reuse();
+	dir_ready = 1;
+	test_echo_and_windows();
+	test_write_backpressure();
+	test_failures_and_retries();
+	test_build_failures();
+	test_lookups();
+	test_end_and_linger();
+	test_dirtiness();
+	test_free_in_callback();
+	uv_close((uv_handle_t *)&pump_timer, NULL);
+	uv_close((uv_handle_t *)&heartbeat, NULL);
+	uv_run(loop, UV_RUN_DEFAULT);
+	uv_loop_close(loop);
+	for (int i = 0; i < NN; i++)
+		tk_microdesc_free(&mds[i]);
+	{
+		char p[128];
+		snprintf(p, sizeof p, "%s/guards", tmpdir);
+		unlink(p);
+		rmdir(tmpdir);
+	}
+	return tap_done();
+}
