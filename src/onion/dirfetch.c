@@ -194,15 +194,11 @@ static void on_lost(tk_channel *ch, int status, void *arg)
 	struct conn *c = arg;
 	(void)ch;
 	(void)status;
-	/* the circuit's lost callback already ran and may have freed c:
-	 * channels are looked up again to be safe */
-	for (struct conn *k = c->f->conns; k; k = k->next)
-		if (k == c) {
-			c->state = CONN_DEAD;
-			if (!c->jobs)
-				conn_destroy(c);
-			return;
-		}
+	/* Runs only if the circuit's lost callback did not already close
+	 * the channel (conn_destroy does), so c is still ours. */
+	c->state = CONN_DEAD;
+	if (!c->jobs)
+		conn_destroy(c);
 }
 
 static void on_open(tk_channel *ch, int status, void *arg)
