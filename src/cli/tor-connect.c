@@ -345,8 +345,10 @@ on_signal(uv_signal_t *h, int sig)
 	exit(CLI_EXIT_OK);
 }
 
-static int
-listen_mode(void)
+/* Binds and listens; the proxy's address is known by now, so no accepted
+ * connection waits for it. Exits on failure. */
+static void
+start_listen(void)
 {
 	struct tk_endpoint ep;
 	struct sockaddr_storage ss;
@@ -379,7 +381,7 @@ listen_mode(void)
 	if (r < 0) {
 		cli_warn(&g.o, "cannot listen on %s: %s", g.o.listen,
 			 uv_strerror(r));
-		return CLI_EXIT_USAGE;
+		exit(CLI_EXIT_USAGE);
 	}
 	/* Port 0 picks a free port: say which, so scripts can use it. */
 	uv_tcp_getsockname(&g.listener, (struct sockaddr *)&ss, &namelen);
@@ -394,8 +396,6 @@ listen_mode(void)
 	uv_signal_start(&g.sigint, on_signal, SIGINT);
 	uv_signal_init(&g.loop, &g.sigterm);
 	uv_signal_start(&g.sigterm, on_signal, SIGTERM);
-	uv_run(&g.loop, UV_RUN_DEFAULT);
-	return CLI_EXIT_OK;
 }
 
 /* ---- main ---------------------------------------------------------- */
@@ -423,7 +423,9 @@ proxy_resolved(struct tk_socks_proxy *p, int status)
 			 p->ep.host, uv_strerror(status));
 		exit(CLI_EXIT_UNREACHABLE);
 	}
-	if (!g.o.listen)
+	if (g.o.listen)
+		start_listen();
+	else
 		start_stdio();
 }
 
@@ -482,11 +484,11 @@ main(int argc, char **argv)
 					       proxy_resolved);
 		if (r < 0)
 			proxy_resolved(&g.proxy, r);
-	} else if (!g.o.listen) {
+	} else if (g.o.listen) {
+		start_listen();
+	} else {
 		start_stdio();
 	}
-	if (g.o.listen)
-		return listen_mode();
 	uv_run(&g.loop, UV_RUN_DEFAULT);
 	return CLI_EXIT_OK;
 }

@@ -89,7 +89,8 @@ teardown() {
 
 @test "-L forwards each local connection through the proxy" {
 	fake_start read hex:0500 read hex:05000001000000000000 echo
-	"$TK_CONNECT" -L 127.0.0.1:0 -P "$FAKE_PROXY" www.example.test 7 \
+	# The proxy by name: the listener opens once its address is known.
+	"$TK_CONNECT" -L 127.0.0.1:0 -P "localhost:$FAKE_PORT" www.example.test 7 \
 		2>"$BATS_TEST_TMPDIR/fwd.err" &
 	fwd=$!
 	tk_track "$fwd"
