@@ -21,7 +21,7 @@ struct tk_dir_req {
 	int registered;
 	enum dir_state state;
 	uv_timer_t timer;
-	char request[TK_RELAY_DATA_MAX + 1];
+	char *request;
 	size_t request_len;
 	uint8_t *buf;
 	size_t len, cap;
@@ -85,6 +85,7 @@ static void set_errmsg(tk_dir_req *r, const char *fmt, ...)
 static void on_timer_closed(uv_handle_t *h)
 {
 	tk_dir_req *r = h->data;
+	free(r->request);
 	free(r->buf);
 	free(r);
 }
@@ -152,11 +153,23 @@ static void on_stream(void *arg, int status, int hop, uint8_t cmd,
 			return;
 		}
 		r->state = DIR_RECEIVING;
-		status = tk_circuit_send(r->circ, -1, TK_RELAY_DATA, r->stream_id,
-					 (const uint8_t *)r->request,
-					 r->request_len, 0);
-		if (status < 0)
-			complete(r, status, 1);
+		/* Long requests (many microdescriptor digests) span several
+		 * DATA cells; TK_DIR_MAX_PATH keeps them well inside the
+		 * windows. */
+		for (size_t off = 0; off < r->request_len;
+		     off += TK_RELAY_DATA_MAX) {
+			size_t n = r->request_len - off;
+			if (n > TK_RELAY_DATA_MAX)
+				n = TK_RELAY_DATA_MAX;
+			status = tk_circuit_send(r->circ, -1, TK_RELAY_DATA,
+						 r->stream_id,
+						 (const uint8_t *)r->request + off,
+						 n, 0);
+			if (status < 0) {
+				complete(r, status, 1);
+				return;
+			}
+		}
 		return;
 	case TK_RELAY_DATA:
 		if (r->state != DIR_RECEIVING) {
@@ -260,11 +273,15 @@ int tk_dir_get(tk_circuit *c, const char *path, int deflate,
 	r = calloc(1, sizeof *r);
 	if (!r)
 		return TK_DIR_ENOMEM;
-	n = tk_http_request(path, deflate, r->request, sizeof r->request);
-	/* One DATA cell carries the request: keep paths short enough. */
-	if (n < 0 || n > TK_RELAY_DATA_MAX) {
-		free(r);
-		return TK_DIR_EBADPATH;
+	{
+		size_t cap = strlen(path) + 64;
+		if (cap > TK_DIR_MAX_PATH + 64 ||
+		    !(r->request = malloc(cap)) ||
+		    (n = tk_http_request(path, deflate, r->request, cap)) < 0) {
+			free(r->request);
+			free(r);
+			return TK_DIR_EBADPATH;
+		}
 	}
 	r->request_len = (size_t)n;
 	r->circ = c;

@@ -28,6 +28,9 @@ enum {
 };
 
 #define TK_DIR_DEFAULT_TIMEOUT_MS 60000
+/* Longest path: room for ~700 microdescriptor digests (Arti asks for at
+ * most 500 per request). */
+#define TK_DIR_MAX_PATH 32768
 
 typedef struct tk_dir_req tk_dir_req;
 

@@ -41,7 +41,7 @@ struct fake_relay {
 	mbedtls_ssl_config conf;
 	mbedtls_ssl_context ssl;
 	int tls_up;
-	struct buf in, out, cells;
+	struct buf in, out, cells, req;
 	int got_versions;
 	int sent_cells;
 	uint32_t circ_id;
@@ -182,6 +182,7 @@ static void fr_free(fake_relay *fr)
 	free(fr->in.p);
 	free(fr->out.p);
 	free(fr->cells.p);
+	free(fr->req.p);
 	free(fr);
 }
 
@@ -476,11 +477,19 @@ static void on_relay_cell(fake_relay *fr, const uint8_t *cellp, int early)
 			break;
 		}
 		fr->seen.dir_served_by_hop = fr->cur_hop;
-		if (h.length < sizeof fr->seen.request) {
-			memcpy(fr->seen.request, data, h.length);
-			fr->seen.request[h.length] = '\0';
+		/* The request may span several DATA cells: serve once the
+		 * blank line that ends it is in. */
+		buf_add(&fr->req, data, h.length);
+		fr->seen.request_len = fr->req.len;
+		if (fr->req.len < sizeof fr->seen.request) {
+			memcpy(fr->seen.request, fr->req.p, fr->req.len);
+			fr->seen.request[fr->req.len] = '\0';
 		}
-		serve_directory(fr);
+		if (fr->req.len >= 4 &&
+		    memcmp(fr->req.p + fr->req.len - 4, "\r\n\r\n", 4) == 0) {
+			fr->req.len = 0;
+			serve_directory(fr);
+		}
 		break;
 	case TK_RELAY_SENDME:
 		if (h.stream_id)
@@ -674,7 +683,7 @@ static void on_connection(uv_stream_t *server, int status)
 	fr->tls_up = 0;
 	fr->got_versions = 0;
 	fr->sent_cells = 0;
-	fr->in.len = fr->out.len = fr->cells.len = 0;
+	fr->in.len = fr->out.len = fr->cells.len = fr->req.len = 0;
 	uv_read_start((uv_stream_t *)&fr->conn, on_alloc, on_read);
 }
 

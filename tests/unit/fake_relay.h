@@ -67,7 +67,8 @@ struct fr_seen {
 	int n_extend2, extend2_was_early, extend2_specs_ok;
 	int dir_served_by_hop;     /* 1 or 2: which hop answered BEGIN_DIR */
 	int n_data;                /* DATA cells received (sink_data) */
-	char request[512];
+	char request[512];         /* the first 511 bytes of it */
+	size_t request_len;
 	int closed_by_client;
 };
 

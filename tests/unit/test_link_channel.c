@@ -29,6 +29,7 @@ struct run {
 	int use_ntor, extend;
 	int ext_status, hops;
 	int sink_cmd, sink_stream_ok, sink_end_status;
+	const char *path;
 	int sent_before_block, window_rc, writable_calls, lost_status;
 	int http_status;
 	char errmsg[300];
@@ -159,7 +160,8 @@ static void on_built(tk_circuit *c, int status, void *arg)
 		finish(r);
 		return;
 	}
-	r->dir_status = tk_dir_get(c, "/tor/keys/all", 0, 5000, on_dir, r, &d);
+	r->dir_status = tk_dir_get(c, r->path ? r->path : "/tor/keys/all", 0,
+				   5000, on_dir, r, &d);
 	if (r->dir_status < 0)
 		finish(r);
 }
@@ -370,6 +372,24 @@ static void test_fetch(void)
 	free(r.body);
 }
 
+static void test_long_request(void)
+{
+	/* 30 microdescriptor digests: the request spans several DATA cells */
+	static char path[2048];
+	size_t off = (size_t)snprintf(path, sizeof path, "/tor/micro/d/");
+	for (int i = 0; i < 30; i++)
+		off += (size_t)snprintf(path + off, sizeof path - off, "%s%043d",
+					i ? "-" : "", i);
+	struct run r = {.fr = {.close_after_cells = -1}, .upto = STEP_FETCH,
+			.path = path};
+	run(&r);
+	tap_eq_long(r.dir_status, 0, "%zu-byte path over BEGIN_DIR: %s", off,
+		    r.errmsg);
+	tap_eq_long((long)r.seen.request_len, (long)(off + 17), /* GET, HTTP/1.0 */
+		    "whole request line arrived across DATA cells");
+	free(r.body);
+}
+
 static void test_big_fetch(void)
 {
 	size_t n = 120000;
@@ -566,6 +586,7 @@ int main(void)
 	test_padding();
 	test_fetch();
 	test_big_fetch();
+	test_long_request();
 	test_circuit_failures();
 	test_relay_early_budget();
 	test_stream_sink();
