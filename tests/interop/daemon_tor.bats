@@ -1,0 +1,298 @@
+#!/usr/bin/env bats
+# torkitd with Engine tor on the real Tor relays of tools/tornet: every
+# client of the interop suite (our tor-resolve / tor-ptr / tor-connect,
+# curl socks5h and socks4a, ncat socks5 and socks4, Debian's tor-resolve)
+# through 3-hop circuits; 10 MB both ways through one stream; many
+# streams at once; NXDOMAIN, internal PTR refused by the exit, exit-policy
+# refusal; SOCKS credentials isolating streams onto different circuits;
+# a relay killed under a live stream.
+#
+# torkitd logs at info with SafeLogging 0, so the log names the circuit
+# ("CONNECT echo.test:PORT open on circ N guard~middle~exit ...") that
+# each stream got.
+
+load helpers
+
+KT_PORT=$((TORNET_SPARE_PORT + 2))
+KT=127.0.0.1:$KT_PORT
+
+setup_file() {
+	local d=$BATS_FILE_TMPDIR
+	mkdir -p "$d/data"
+	{
+		cat "$TORNET_DIRAUTHORITY_FILE"
+		echo "Engine tor"
+		echo "SocksPort $KT"
+		echo "EnforceDistinctSubnets 0"
+		echo "DataDirectory $d/data"
+		echo "HalfCloseLinger 2"
+		echo "SafeLogging 0"
+		echo "Log info file $d/torkitd.log"
+	} >"$d/torkitd.conf"
+	"$TK_TORKITD" -f "$d/torkitd.conf" </dev/null >"$d/torkitd.out" 2>&1 3>&- &
+	echo $! >"$d/torkitd.pid"
+	wait_port "$KT_PORT" || { cat "$d/torkitd.out" >&2; return 1; }
+	wait_file "$d/torkitd.log" 'Bootstrapped 100%' 1200 ||
+		{ cat "$d/torkitd.log" >&2; return 1; }
+}
+
+teardown_file() {
+	local d=$BATS_FILE_TMPDIR pid i
+	pid=$(cat "$d/torkitd.pid" 2>/dev/null) || return 0
+	if tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q "^$TK_TORKITD "; then
+		kill "$pid"
+		for ((i = 0; i < 100; i++)); do
+			[ -d "/proc/$pid" ] || break
+			sleep 0.1
+		done
+	fi
+	grep -q 'Clean shutdown finished' "$d/torkitd.log" ||
+		echo "torkitd did not log a clean shutdown" >&2
+}
+
+setup() {
+	T=$BATS_TEST_TMPDIR
+	LOG=$BATS_FILE_TMPDIR/torkitd.log
+	export TOR_SOCKS_HOST=127.0.0.1 TOR_SOCKS_PORT=$KT_PORT
+}
+
+# the circuit number torkitd logged for the Nth (1-based) stream opened
+# to TARGET since log line FROM
+circ_of() {
+	tail -n +"$1" "$LOG" |
+		sed -nE "s/.*CONNECT $2 open on circ ([0-9]+) .*/\\1/p" |
+		sed -n "${3:-1}p"
+}
+
+log_lines() {
+	wc -l <"$LOG"
+}
+
+@test "the engine bootstrapped from the DirAuthority lines and built a 3-hop circuit" {
+	grep -q 'starting (engine tor)' "$LOG"
+	grep -q 'Bootstrapped 100%' "$LOG"
+	wait_file "$LOG" 'circ [0-9]* built: [^~ ]*~[^~ ]*~[^~ ]* in'
+}
+
+@test "our tor-resolve: A, AAAA-only, both families; -4 is SOCKS4a" {
+	run "$TK_RESOLVE" "$TORNET_NAME_A"
+	assert_success
+	assert_output "$TORNET_ADDR_A"
+	run "$TK_RESOLVE" "$TORNET_NAME_AAAA_ONLY"
+	assert_success
+	assert_output "$TORNET_ADDR_AAAA_ONLY"
+	run "$TK_RESOLVE" "$TORNET_NAME_DUAL"
+	assert_success
+	assert_output "$TORNET_ADDR_DUAL_A"
+	run "$TK_RESOLVE" -4 "$TORNET_NAME_DUAL"
+	assert_success
+	assert_output "$TORNET_ADDR_DUAL_A"
+}
+
+@test "our tor-resolve: NXDOMAIN is a failure answer (exit 1), not a hang" {
+	run "$TK_RESOLVE" "$TORNET_NAME_NX"
+	echo "$output"
+	assert_failure 1
+	grep -q "RESOLVE $TORNET_NAME_NX failed: END RESOLVEFAILED" "$LOG"
+}
+
+@test "our tor-resolve: batch of names at once" {
+	run "$TK_RESOLVE" -j 4 "$TORNET_NAME_A" "$TORNET_NAME_DUAL" \
+		"$TORNET_NAME_AAAA_ONLY" "$TORNET_NAME_NX"
+	echo "$output"
+	assert_failure 1
+	assert_output --partial "$TORNET_ADDR_A"
+	assert_output --partial "$TORNET_ADDR_DUAL_A"
+	assert_output --partial "$TORNET_ADDR_AAAA_ONLY"
+}
+
+@test "our tor-ptr: IPv4 and IPv6 names; the exit refuses an internal address; no record" {
+	run "$TK_PTR" "$TORNET_PTR4_ADDR" "$TORNET_PTR6_ADDR"
+	echo "$output"
+	assert_success
+	assert_line --regexp "^$TORNET_PTR4_ADDR[[:space:]]+$TORNET_PTR4_NAME\$"
+	assert_line --regexp "^$TORNET_PTR6_ADDR[[:space:]]+$TORNET_PTR6_NAME\$"
+	run "$TK_PTR" "$TORNET_PTR_INTERNAL"
+	echo "$output"
+	assert_failure 1
+	run "$TK_PTR" "$TORNET_PTR_NX"
+	echo "$output"
+	assert_failure 1
+	grep -q "RESOLVE_PTR $TORNET_PTR_INTERNAL failed: END RESOLVEFAILED" "$LOG"
+}
+
+@test "Debian's tor-resolve: A, reverse, NXDOMAIN, SOCKS4a" {
+	run "$TOR_RESOLVE_DEB" "$TORNET_NAME_A" "$KT"
+	assert_success
+	assert_output "$TORNET_ADDR_A"
+	run "$TOR_RESOLVE_DEB" -x "$TORNET_PTR4_ADDR" "$KT"
+	assert_success
+	assert_output "$TORNET_PTR4_NAME"
+	run "$TOR_RESOLVE_DEB" -4 "$TORNET_NAME_DUAL" "$KT"
+	assert_success
+	assert_output "$TORNET_ADDR_DUAL_A"
+	run "$TOR_RESOLVE_DEB" "$TORNET_NAME_NX" "$KT"
+	assert_failure
+}
+
+@test "our tor-connect: SOCKS5 and SOCKS4a by name, SOCKS4 by address, through 3 hops" {
+	for v in -5 -4a; do
+		run bash -c "printf 'hello $v\n' | '$TK_CONNECT' $v '$TORNET_ECHO_NAME' '$TORNET_ECHO_PORT'"
+		assert_success
+		assert_output "hello $v"
+	done
+	run bash -c "printf 'hello v4\n' | '$TK_CONNECT' -4 '$TORNET_ECHO_HOST' '$TORNET_ECHO_PORT'"
+	assert_success
+	assert_output "hello v4"
+	# the client's half-close did not end the stream (DESIGN.md): the
+	# echo came back, then the stream lingered and ended
+	grep -q "idle 2000 ms after shutdown" "$LOG"
+}
+
+@test "curl --socks5-hostname and --socks4a: HTTP through 3 hops" {
+	run curl -sS --max-time 60 --socks5-hostname "$KT" \
+		"http://$TORNET_ECHO_NAME:$TORNET_HTTP_PORT/"
+	assert_success
+	assert_output "$TORNET_HTTP_BODY"
+	run curl -sS --max-time 60 --socks4a "$KT" \
+		"http://$TORNET_ECHO_NAME:$TORNET_HTTP_PORT/"
+	assert_success
+	assert_output "$TORNET_HTTP_BODY"
+	grep -q "CONNECT $TORNET_ECHO_NAME:$TORNET_HTTP_PORT open on circ" "$LOG"
+}
+
+@test "ncat --proxy-type socks5 (name sent to the proxy) and socks4 (address)" {
+	run bash -c "printf 'ncat5\n' | timeout 60 ncat --proxy '$KT' \
+		--proxy-type socks5 --proxy-dns remote '$TORNET_ECHO_NAME' \
+		'$TORNET_ECHO_PORT'"
+	assert_success
+	assert_output "ncat5"
+	run bash -c "printf 'ncat4\n' | timeout 60 ncat --proxy '$KT' \
+		--proxy-type socks4 '$TORNET_ECHO_HOST' '$TORNET_ECHO_PORT'"
+	assert_success
+	assert_output "ncat4"
+}
+
+@test "10 MB each way through one stream (circuit and stream SENDMEs)" {
+	head -c 10485760 /dev/urandom >"$T/big"
+	timeout 300 "$TK_CONNECT" "$TORNET_ECHO_NAME" "$TORNET_ECHO_PORT" \
+		<"$T/big" >"$T/big.out"
+	cmp "$T/big" "$T/big.out"
+}
+
+@test "40 concurrent streams, 200 KB each way each" {
+	local pids=() i
+	head -c 204800 /dev/urandom >"$T/chunk"
+	for ((i = 0; i < 40; i++)); do
+		timeout 200 "$TK_CONNECT" "$TORNET_ECHO_NAME" "$TORNET_ECHO_PORT" \
+			<"$T/chunk" >"$T/o.$i" 2>"$T/e.$i" &
+		pids+=($!)
+	done
+	for ((i = 0; i < 40; i++)); do
+		wait "${pids[$i]}" || { cat "$T/e.$i" >&2; false; }
+	done
+	for ((i = 0; i < 40; i++)); do
+		cmp "$T/chunk" "$T/o.$i"
+	done
+}
+
+@test "a port every exit refuses: SOCKS5 02 (not allowed by ruleset) after each exit said EXITPOLICY" {
+	run "$TK_CONNECT" -v "$TORNET_NAME_BLOCKED" "$TORNET_ECHO_PORT" </dev/null
+	echo "$output"
+	assert_failure 1
+	grep -q "CONNECT $TORNET_NAME_BLOCKED:$TORNET_ECHO_PORT failed: END EXITPOLICY" "$LOG"
+	assert_output --partial 'not allowed (SOCKS5 reply 02)'
+}
+
+@test "a closed port at the destination fails with the exit's reason instead of hanging" {
+	run "$TK_CONNECT" "$TORNET_ECHO_HOST" "$TORNET_CLOSED_PORT" </dev/null
+	echo "$output"
+	assert_failure 1
+}
+
+@test "isolation: credentials a and b get different circuits, a again shares a's" {
+	local from
+	from=$(($(log_lines) + 1))
+	for u in a b a; do
+		run bash -c "printf 'iso $u\n' | '$TK_CONNECT' -u '$u:pw' \
+			'$TORNET_ECHO_NAME' '$TORNET_ECHO_PORT'"
+		assert_success
+		assert_output "iso $u"
+	done
+	a1=$(circ_of "$from" "$TORNET_ECHO_NAME:$TORNET_ECHO_PORT" 1)
+	b=$(circ_of "$from" "$TORNET_ECHO_NAME:$TORNET_ECHO_PORT" 2)
+	a2=$(circ_of "$from" "$TORNET_ECHO_NAME:$TORNET_ECHO_PORT" 3)
+	echo "a: $a1, b: $b, a again: $a2"
+	[ -n "$a1" ] && [ -n "$b" ] && [ -n "$a2" ]
+	[ "$a1" != "$b" ]
+	[ "$a1" = "$a2" ]
+}
+
+@test "isolation: SOCKS4 userids isolate too (curl socks4a with a user)" {
+	local from
+	from=$(($(log_lines) + 1))
+	run curl -sS --max-time 60 --socks4a "$KT" --proxy-user 'x:' \
+		"http://$TORNET_ECHO_NAME:$TORNET_HTTP_PORT/"
+	assert_success
+	run curl -sS --max-time 60 --socks4a "$KT" --proxy-user 'y:' \
+		"http://$TORNET_ECHO_NAME:$TORNET_HTTP_PORT/"
+	assert_success
+	x=$(circ_of "$from" "$TORNET_ECHO_NAME:$TORNET_HTTP_PORT" 1)
+	y=$(circ_of "$from" "$TORNET_ECHO_NAME:$TORNET_HTTP_PORT" 2)
+	echo "x: $x, y: $y"
+	[ -n "$x" ] && [ -n "$y" ] && [ "$x" != "$y" ]
+}
+
+# Starts a relay again exactly as tornet did (its recorded command line).
+relaunch() {
+	local n=$1 args=() a
+	while IFS= read -r -d '' a; do args+=("$a"); done <"$TORNET_DIR/run/$n.cmdline"
+	setsid "${args[@]}" </dev/null >>"$TORNET_DIR/run/$n.out" 2>&1 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&- &
+	echo $! >"$TORNET_DIR/run/$n.pid"
+}
+
+@test "a relay killed under a live stream: the client sees the stream end, the next request works on a new circuit" {
+	local from fifo=$T/in node first second
+	from=$(($(log_lines) + 1))
+	mkfifo "$fifo"
+	# a fresh isolation key: a circuit of its own
+	timeout 200 "$TK_CONNECT" -u kill:me "$TORNET_ECHO_NAME" "$TORNET_ECHO_PORT" \
+		<"$fifo" >"$T/out" 2>"$T/err" 3>&- &
+	pid=$!
+	exec 7>"$fifo"
+	printf 'before\n' >&7
+	wait_file "$T/out" '^before$'
+	first=$(circ_of "$from" "$TORNET_ECHO_NAME:$TORNET_ECHO_PORT" 1)
+	node=$(tail -n +"$from" "$LOG" |
+		sed -nE "s/.*CONNECT $TORNET_ECHO_NAME:$TORNET_ECHO_PORT open on circ $first [^~ ]+~tn([a-z]+[0-9]+)~.*/\\1/p" | head -1)
+	echo "circ $first, middle $node"
+	[ -n "$node" ] && [ -f "$TORNET_DIR/run/$node.pid" ]
+	kill -KILL "$(cat "$TORNET_DIR/run/$node.pid")"
+	# the stream fails (DESTROY from the guard): torkitd closes the
+	# client connection and tor-connect ends, its stdin still open
+	local i
+	for ((i = 0; i < 1200; i++)); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	exec 7>&-
+	run wait "$pid"
+	echo "tor-connect exit $status: $(cat "$T/err")"
+	relaunch "$node"
+	grep -q "stream to $TORNET_ECHO_NAME:$TORNET_ECHO_PORT failed: END DESTROY" "$LOG"
+	# the next request with the same credentials gets a new circuit
+	run bash -c "printf 'after\n' | '$TK_CONNECT' -u kill:me '$TORNET_ECHO_NAME' '$TORNET_ECHO_PORT'"
+	assert_success
+	assert_output "after"
+	second=$(circ_of "$from" "$TORNET_ECHO_NAME:$TORNET_ECHO_PORT" 2)
+	echo "second stream on circ $second"
+	[ -n "$second" ] && [ "$second" != "$first" ]
+}
+
+@test "torkitd is still alive and answering after all of the above" {
+	pid=$(cat "$BATS_FILE_TMPDIR/torkitd.pid")
+	kill -0 "$pid"
+	run "$TK_RESOLVE" "$TORNET_NAME_A"
+	assert_success
+	assert_output "$TORNET_ADDR_A"
+}
