@@ -130,3 +130,39 @@ curl_via() {
 	done
 	grep -q '^SSH-2.0-OpenSSH' "$BATS_TEST_TMPDIR/ssh.in"
 }
+
+@test "ssh -o ProxyCommand through torkitd logs in to a real sshd" {
+	sshd=$(command -v sshd || echo /usr/sbin/sshd)
+	[ -x "$sshd" ] || skip "sshd not installed (Debian package openssh-server)"
+	d="$BATS_TEST_TMPDIR/ssh"
+	mkdir -p "$d"
+	ssh-keygen -q -t ed25519 -N '' -f "$d/hostkey"
+	ssh-keygen -q -t ed25519 -N '' -f "$d/userkey"
+	cp "$d/userkey.pub" "$d/authorized_keys"
+	chmod 600 "$d/authorized_keys"
+	port=$(tk_free_port)
+	cat >"$d/sshd_config" <<-CONF
+	Port $port
+	ListenAddress 127.0.0.1
+	HostKey $d/hostkey
+	AuthorizedKeysFile $d/authorized_keys
+	PidFile $d/sshd.pid
+	StrictModes no
+	UsePAM no
+	PasswordAuthentication no
+	KbdInteractiveAuthentication no
+	PermitRootLogin prohibit-password
+	CONF
+	"$sshd" -t -f "$d/sshd_config" 2>"$d/check" ||
+		skip "sshd cannot run here: $(cat "$d/check")"
+	"$sshd" -D -e -f "$d/sshd_config" 2>"$d/sshd.log" &
+	tk_track $!
+	tk_wait_port 127.0.0.1 "$port"
+	run timeout 60 ssh -F /dev/null -i "$d/userkey" -o BatchMode=yes \
+		-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
+		-o "ProxyCommand=nc.openbsd -X 5 -x 127.0.0.1:$DH_PORT %h %p" \
+		-p "$port" "$(id -un)@echo.example.test" 'echo logged-in-through-torkitd'
+	[ "$status" -eq 0 ]
+	[ "${lines[-1]}" = "logged-in-through-torkitd" ]
+	grep -q "CONNECT echo.example.test:$port" "$DH_LOG"
+}

@@ -103,13 +103,17 @@ conf() {
 	[ ! -e "$BATS_TEST_TMPDIR/data dir" ]
 }
 
-@test "Engine tor parses but says clearly it is not built yet" {
+@test "Engine tor: needs DirAuthority lines, checked by --verify-config" {
 	conf "Engine tor"
 	run "$TK_TORKITD" -f "$CONF" --verify-config
-	[ "$status" -eq 0 ]
-	run "$TK_TORKITD" -f "$CONF"
 	[ "$status" -eq 1 ]
-	[[ "$output" == *"Engine tor is not built yet"* ]]
+	[[ "$output" == *"Engine tor needs at least one DirAuthority line"* ]]
+	id=$(printf '0123%.0s' 1 2 3 4 5 6 7 8 9 10)
+	conf "Engine tor" "DataDirectory $BATS_TEST_TMPDIR/tordata" \
+		"DirAuthority test orport=5000 no-v2 v3ident=$id 127.0.0.1:7000 0123 0123 0123 0123 0123 0123 0123 0123 0123 0123"
+	run "$TK_TORKITD" -f "$CONF" --verify-config
+	[ "$status" -eq 0 ]
+	[ "$output" = "Configuration was valid" ]
 }
 
 @test "--Option on the command line replaces the file's lines" {
