@@ -146,8 +146,16 @@ static void env_changed(void *arg)
 	tk_onion *o = arg;
 	/* Until circuits exist, a usable directory is the end of the
 	 * bootstrap; the circuit steps (tor's 80..95) go in between. */
-	if (tk_dirmgr_usable(o->dm))
+	if (tk_dirmgr_usable(o->dm) && !o->cfg.circuits_report_done)
 		report(o, 100, "done", "Done");
+}
+
+void tk_onion_report_progress(tk_onion *o, int percent, const char *tag,
+			      const char *summary)
+{
+	if (percent > 100)
+		percent = 100;
+	report(o, percent, tag, summary);
 }
 
 static void on_fetched(void *arg, uint64_t id, int status, int http_status,

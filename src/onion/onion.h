@@ -50,6 +50,10 @@ struct tk_onion_config {
 	void *log_arg;
 	tk_onion_progress_cb progress;	/* may be NULL (the log has it too) */
 	void *progress_arg;
+	/* 0: a usable directory is "Bootstrapped 100% (done)". 1: stop at
+	 * 75% (enough_dirinfo); the circuit layer reports the rest with
+	 * tk_onion_report_progress() (tor: 90 circuit_create, 100 done). */
+	int circuits_report_done;
 };
 
 /* Defaults: no authorities, no DataDirectory, subnets enforced. */
@@ -92,5 +96,11 @@ void tk_onion_free(tk_onion *o);
 /* For the engine's own layers (circuits, path selection): the directory
  * manager. */
 struct tk_dirmgr *tk_onion_dirmgr(tk_onion *o);
+
+/* For the engine's own layers: a later bootstrap step, logged and passed
+ * to the progress callback like the directory's; ignored unless above
+ * the last percentage reported. tag and summary must be static. */
+void tk_onion_report_progress(tk_onion *o, int percent, const char *tag,
+			      const char *summary);
 
 #endif

@@ -287,6 +287,15 @@ static void t_config(void)
 			tap_ok(st.percent == 0 && !st.dir_usable &&
 				       st.n_relays == 0,
 			       "status before start: 0%%, no directory");
+			tk_onion_report_progress(o, 90, "circuit_create",
+						 "Establishing a Tor circuit");
+			tk_onion_report_progress(o, 80, "ap_handshake",
+						 "lower: ignored");
+			tk_onion_get_status(o, &st);
+			tap_ok(st.percent == 90 &&
+				       strcmp(st.tag, "circuit_create") == 0,
+			       "a later layer reports 90%% (circuit_create); "
+			       "lower steps ignored");
 			tk_onion_free(o);
 		}
 		uv_run(&loop, UV_RUN_DEFAULT);
