@@ -12,7 +12,10 @@ EXTRA_DIST += \
 	tests/interop/connect.bats \
 	tests/interop/torkitd.bats \
 	tests/interop/tornet.bats \
-	tests/interop/onion_link.bats
+	tests/interop/onion_link.bats \
+	tests/interop/onion_bootstrap.bats \
+	tests/interop/onion_streams.bats \
+	tests/interop/daemon_tor.bats
 
 check-interop: all
 	TK_BUILDDIR='$(abs_top_builddir)' TK_SRCDIR='$(abs_top_srcdir)' \
