@@ -129,12 +129,13 @@ tk_start_dnsmasq() {
 	export TK_DNS_PORT TK_DNS_PID TK_DNS_LOG
 }
 
-# tk_start_echo: an echo server on 127.0.0.1 (ncat runs cat per
-# connection, so a client's half-close reaches cat as EOF and the echo ends
-# the stream after the last byte). Sets TK_ECHO_PORT, TK_ECHO_PID.
+# tk_start_echo: an echo server on 127.0.0.1. socat runs cat per
+# connection and passes a client's half-close on to it as EOF, so the echo
+# still arrives after the client stopped writing (ncat --exec loses it).
+# Sets TK_ECHO_PORT, TK_ECHO_PID.
 tk_start_echo() {
 	TK_ECHO_PORT=$(tk_free_port) || return 1
-	ncat -l -k 127.0.0.1 "$TK_ECHO_PORT" --exec /bin/cat &
+	socat "TCP-LISTEN:$TK_ECHO_PORT,bind=127.0.0.1,fork,reuseaddr" EXEC:/bin/cat &
 	TK_ECHO_PID=$!
 	tk_track "$TK_ECHO_PID"
 	tk_wait_port 127.0.0.1 "$TK_ECHO_PORT" 10 || return 1
