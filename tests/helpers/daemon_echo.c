@@ -8,6 +8,9 @@
  *                               to OUT (proves client->target still flows
  *                               after the target's EOF)
  *   daemon_echo source BYTES    send BYTES bytes of a pattern, then close
+ *   daemon_echo once            echo the first read, then close first
+ *                               (benchmarks: TIME_WAIT stays on our port)
+ *   daemon_echo sink            read and discard until EOF
  *
  * Listens on 127.0.0.1, an ephemeral port, and prints "PORT\n" on stdout
  * once listening. One process per connection (fork). */
@@ -60,6 +63,13 @@ serve(int c, int argc, char **argv)
 		while ((n = read(c, buf, sizeof(buf))) > 0)
 			fwrite(buf, 1, (size_t)n, out);
 		fclose(out);
+	} else if (strcmp(argv[1], "once") == 0) {
+		n = read(c, buf, sizeof(buf));
+		if (n > 0)
+			write_all(c, buf, (size_t)n);
+	} else if (strcmp(argv[1], "sink") == 0) {
+		while (read(c, buf, sizeof(buf)) > 0)
+			;
 	} else if (strcmp(argv[1], "source") == 0 && argc >= 3) {
 		unsigned long long left = strtoull(argv[2], NULL, 10);
 
@@ -86,8 +96,8 @@ main(int argc, char **argv)
 	int s, one = 1;
 
 	if (argc < 2) {
-		fprintf(stderr, "usage: daemon_echo echo|banner TEXT OUT|"
-			"source BYTES\n");
+		fprintf(stderr, "usage: daemon_echo echo|once|sink|"
+			"banner TEXT OUT|source BYTES\n");
 		return 2;
 	}
 	signal(SIGCHLD, SIG_IGN);	/* no zombies */
