@@ -162,6 +162,15 @@ fetch_same() {
 	[ "$(grep -c '^onion-key' "$tmp/ours")" -ge 1 ]
 }
 
+@test "a request longer than one cell (digests listed 5 times): same answer as the DirPort" {
+	local ds path
+	curl -sf "http://127.0.0.1:$dirport$CONSENSUS" >"$tmp/cons"
+	ds=$(awk '$1 == "m" { print $2 }' "$tmp/cons" | sort)
+	path=/tor/micro/d/$(for i in 1 2 3 4 5; do echo "$ds"; done | paste -sd-)
+	[ ${#path} -gt 498 ]
+	fetch_same "$path"
+}
+
 @test "the fetch refuses an authority line with the wrong fingerprint" {
 	local bad badline
 	bad=$(other_fp "$fp")
