@@ -90,7 +90,8 @@ void tk_onion_get_status(const tk_onion *o, struct tk_onion_status *st);
 
 /* Stops everything. Memory is released while the loop closes the
  * handles: run the loop (uv_run) afterwards. No callback runs once this
- * returns. */
+ * returns. Not from inside one of o's own callbacks (log, progress):
+ * defer it to the loop. */
 void tk_onion_free(tk_onion *o);
 
 /* For the engine's own layers (circuits, path selection): the directory
