@@ -9,6 +9,3 @@ tests_unit_test_dirmgr_cache_CFLAGS = $(AM_CFLAGS) $(UV_CFLAGS)
 tests_unit_test_dirmgr_cache_LDADD = $(ONION_LINK_LIBS)
 TESTS += tests/unit/test_dirmgr tests/unit/test_dirmgr_cache
 
-# against tornet (tests/interop/run, make check-interop)
-EXTRA_DIST += tests/interop/onion_bootstrap.bats
-
