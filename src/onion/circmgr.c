@@ -325,7 +325,7 @@ static void t_released(void *ud, uint16_t sid)
 	for (pp = &oc->slots; (s = *pp); pp = &s->next)
 		if (s->sid == sid) {
 			*pp = s->next;
-			if (s->reg && oc->state != OC_DEAD)
+			if (s->reg) /* the transport still knows it */
 				oc->cm->tp->stream_remove(oc, sid);
 			free(s);
 			return;
