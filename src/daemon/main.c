@@ -277,6 +277,7 @@ run(struct tk_config *cfg, int verify)
 			uv_strerror(rc));
 	if (srv.cfg->pid_file != NULL)
 		unlink(srv.cfg->pid_file);
+	tk_session_pool_free();
 	tk_notice("Clean shutdown finished. Exiting.");
 	return 0;
 }

@@ -87,6 +87,37 @@ struct client_write {
 static void session_close(struct tk_session *s);
 static void start_relay(struct tk_session *s);
 
+/* Relay buffers are all RELAY_BUF bytes and recycled: malloc and free of
+ * 64 KiB at the top of the heap would trim and regrow it (and fault in
+ * fresh pages) on every read. A few spare ones are kept. */
+#define POOL_MAX 16
+static uint8_t *pool[POOL_MAX];
+static int n_pool;
+
+static uint8_t *
+buf_get(void)
+{
+	return n_pool > 0 ? pool[--n_pool] : malloc(RELAY_BUF);
+}
+
+static void
+buf_put(uint8_t *b)
+{
+	if (b == NULL)
+		return;
+	if (n_pool < POOL_MAX)
+		pool[n_pool++] = b;
+	else
+		free(b);
+}
+
+void
+tk_session_pool_free(void)
+{
+	while (n_pool > 0)
+		free(pool[--n_pool]);
+}
+
 static void
 set_state(struct tk_session *s, enum sess_state st)
 {
@@ -191,9 +222,11 @@ client_write_cb(uv_write_t *w, int status)
 	struct client_write *cw = (struct client_write *)w;
 	struct tk_session *s = cw->s;
 
-	free(cw->buf);
-	if (cw->relayed)
+	if (cw->relayed) {
+		buf_put(cw->buf);
 		s->down_queued -= cw->len;
+	} else
+		free(cw->buf);
 	if (s->state == S_RELAY && cw->relayed) {
 		if (status < 0) {
 			tk_info("writing to client %s failed: %s",
@@ -229,7 +262,10 @@ client_write(struct tk_session *s, uint8_t *buf, size_t len, int final)
 	int rc;
 
 	if (cw == NULL) {
-		free(buf);
+		if (final == 2)
+			buf_put(buf);
+		else
+			free(buf);
 		return UV_ENOMEM;
 	}
 	cw->s = s;
@@ -239,7 +275,10 @@ client_write(struct tk_session *s, uint8_t *buf, size_t len, int final)
 	cw->relayed = final == 2;
 	rc = uv_write(&cw->w, &s->h.stream, &b, 1, client_write_cb);
 	if (rc < 0) {
-		free(buf);
+		if (final == 2)
+			buf_put(buf);
+		else
+			free(buf);
 		free(cw);
 	}
 	return rc;
@@ -731,7 +770,7 @@ relay_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *b)
 {
 	(void)h;
 	(void)suggested;
-	*b = uv_buf_init(malloc(RELAY_BUF), RELAY_BUF);
+	*b = uv_buf_init((char *)buf_get(), RELAY_BUF);
 	if (b->base == NULL)
 		b->len = 0;
 }
@@ -743,14 +782,14 @@ relay_from_client(uv_stream_t *st, ssize_t nread, const uv_buf_t *b)
 	int rc;
 
 	if (s->state != S_RELAY) {
-		free(b->base);
+		buf_put((uint8_t *)b->base);
 		return;
 	}
 	if (nread > 0) {
 		rc = tk_stream_write(s->stream, (uint8_t *)b->base,
 				     (size_t)nread);
 		if (rc < 0) {
-			free(b->base);
+			buf_put((uint8_t *)b->base);
 			session_close(s);
 			return;
 		}
@@ -761,7 +800,7 @@ relay_from_client(uv_stream_t *st, ssize_t nread, const uv_buf_t *b)
 		}
 		return;
 	}
-	free(b->base);
+	buf_put((uint8_t *)b->base);
 	if (nread == 0)
 		return;
 	uv_read_stop(st);
@@ -784,7 +823,7 @@ st_alloc(void *arg, size_t suggested, uint8_t **buf, size_t *cap)
 {
 	(void)arg;
 	(void)suggested;
-	*buf = malloc(RELAY_BUF);
+	*buf = buf_get();
 	*cap = *buf ? RELAY_BUF : 0;
 }
 
@@ -810,7 +849,7 @@ st_read(void *arg, uint8_t *buf, size_t len, int eof)
 	struct tk_session *s = arg;
 
 	if (len == 0) {
-		free(buf);
+		buf_put(buf);
 		if (eof && s->state == S_RELAY) {
 			uv_shutdown_t *r = malloc(sizeof(*r));
 
@@ -827,7 +866,7 @@ st_read(void *arg, uint8_t *buf, size_t len, int eof)
 		return;
 	}
 	if (s->state != S_RELAY) {
-		free(buf);
+		buf_put(buf);
 		return;
 	}
 	if (client_write(s, buf, len, 2) < 0) {
@@ -846,7 +885,7 @@ st_written(void *arg, uint8_t *buf, size_t len, int status)
 {
 	struct tk_session *s = arg;
 
-	free(buf);
+	buf_put(buf);
 	s->up_queued -= len;
 	if (s->state != S_RELAY)
 		return;
@@ -898,15 +937,15 @@ start_relay(struct tk_session *s)
 	/* Bytes the client sent after its request (optimistic data) go to
 	 * the target before anything else it sends. */
 	if (s->in_len > 0) {
-		uint8_t *buf = malloc(s->in_len);
+		uint8_t *buf = buf_get();
 
 		if (buf == NULL) {
 			session_close(s);
 			return;
 		}
-		memcpy(buf, s->in, s->in_len);
+		memcpy(buf, s->in, s->in_len);	/* in_len <= HS_BUF */
 		if (tk_stream_write(s->stream, buf, s->in_len) < 0) {
-			free(buf);
+			buf_put(buf);
 			session_close(s);
 			return;
 		}

@@ -291,7 +291,8 @@ srv_written(uv_write_t *w, int status)
 
 		if (uv_write(n, s, &b, 1, srv_written) < 0) {
 			free(n);
-			uv_close((uv_handle_t *)s, srv_closed);
+			if (!uv_is_closing((uv_handle_t *)s))
+				uv_close((uv_handle_t *)s, srv_closed);
 		}
 	}
 }
