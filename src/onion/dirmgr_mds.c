@@ -21,7 +21,7 @@
 size_t tk_dirmgr_offer_mds(tk_dirmgr *m, const char *body, size_t len,
 			const char *origin, int from_net)
 {
-	size_t pos = 0, added = 0;
+	size_t pos = 0, added = 0, refused = 0;
 	struct tk_microdesc md;
 	const char *text;
 	size_t tlen;
@@ -36,23 +36,27 @@ size_t tk_dirmgr_offer_mds(tk_dirmgr *m, const char *body, size_t len,
 		uint8_t digest[32];
 		memcpy(digest, md.digest, 32);
 		tk_base64_encode(digest, 32, 0, b64, sizeof b64);
+		/* A hostile answer may hold thousands of bad ones: the
+		 * first few are named, the rest counted. */
 		if (rc < 0) {
-			if (from_net) {
+			if (from_net && refused++ < 3) {
 				m->stats.refused_docs++;
 				tk_dirmgr_logf(m, TK_DLOG_WARN, "refused "
 					       "microdescriptor %s from %s: %s",
 					       b64, origin, err);
+			} else if (from_net) {
+				m->stats.refused_docs++;
 			}
 			continue;
 		}
 		rc = tk_nodes_add_md(&m->nodes, &md, err, sizeof err);
 		if (rc < 0) {
-			if (from_net) {
-				m->stats.refused_docs++;
+			if (from_net && refused++ < 3)
 				tk_dirmgr_logf(m, TK_DLOG_WARN, "refused "
 					       "microdescriptor from %s: %s",
 					       origin, err);
-			}
+			if (from_net)
+				m->stats.refused_docs++;
 			tk_microdesc_free(&md);
 			tk_microdesc_init(&md);
 			continue;
@@ -72,6 +76,9 @@ size_t tk_dirmgr_offer_mds(tk_dirmgr *m, const char *body, size_t len,
 		added++;
 	}
 	tk_microdesc_free(&md);
+	if (refused > 3)
+		tk_dirmgr_logf(m, TK_DLOG_WARN, "refused %zu more "
+			       "microdescriptors from %s", refused - 3, origin);
 	if (added)
 		m->mds_dirty = 1;
 	return added;
@@ -153,7 +160,8 @@ void tk_dirmgr_launch_mds(tk_dirmgr *m, int64_t now, int64_t *wake)
 		if (!m->ever_usable)
 			tk_dirmgr_progress(m, 45, "requesting_descriptors",
 				 "Asking for relay descriptors");
-		if (tk_dirmgr_launch(m, TK_DIRREQ_MDS, &src, path, slots, k) != 0) {
+		int rc = tk_dirmgr_launch(m, TK_DIRREQ_MDS, &src, path, slots, k);
+		if (rc != 0) {
 			/* launch freed slots; clear from the path instead */
 			for (size_t i = 0; i < n; i++)
 				m->md_inflight[i] = 0;
@@ -164,6 +172,8 @@ void tk_dirmgr_launch_mds(tk_dirmgr *m, int64_t now, int64_t *wake)
 						m->md_inflight[m->reqs[i].slots[j]] = 1;
 		}
 		free(path);
+		if (rc == -2)
+			return; /* no room for requests: wait for answers */
 	}
 }
 
