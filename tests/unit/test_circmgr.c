@@ -979,7 +979,7 @@ static void test_build_failures(void)
 	badmid_on = 1;
 	new_cm(0, 0, 0);
 	for (int k = 0; k < 6; k++) {
-		char key[8];
+		char key[16];
 		snprintf(key, sizeof key, "k%d", k); /* a new circuit each */
 		connect_to("echo.test", 7, key, &a, NULL);
 		run_until(&a.done, 5000);
