@@ -1,6 +1,7 @@
 /* main.c — torkitd: options, startup, signals, shutdown. */
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -249,6 +250,12 @@ run(struct tk_config *cfg, int verify)
 
 	/* Writes to a closed client must fail with EPIPE, not kill us. */
 	signal(SIGPIPE, SIG_IGN);
+#ifdef M_TRIM_THRESHOLD
+	/* Sessions and relay buffers come and go by the thousand per
+	 * second; glibc's default (trim the heap above 128 KiB free) would
+	 * shrink and regrow it with brk() all the time. */
+	mallopt(M_TRIM_THRESHOLD, 8 * 1024 * 1024);
+#endif
 	srv.loop = uv_default_loop();
 	srv.cfg = cfg;
 	if ((cfg->engine == TK_ENGINE_TOR ?
