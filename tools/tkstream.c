@@ -15,8 +15,9 @@
  *
  * Options: -f FILE / -a LINE DirAuthority lines, -d DATADIR, -S (no
  * distinct subnets), -i KEY isolation key, -4 / -6 families for resolve,
- * -n N, -b BYTES, -L MS linger after shutdown, -t SEC overall timeout,
- * -v log, -T timings on stderr (bootstrap, first circuit, time to first
+ * -n N, -b BYTES, -w BYTES in flight (echo), -L MS linger after shutdown, -t SEC overall timeout,
+ * -v log, -W wait for the first (preemptive) circuit before the
+ * requests, -T timings on stderr (bootstrap, first circuit, time to first
  * byte, MB/s).
  *
  * Exit status: 0 success, 1 a request failed, 2 usage, 4 timeout. */
@@ -31,7 +32,6 @@
 #include <uv.h>
 
 #include "onion/circmgr.h"
-#include "onion/dirmgr.h"
 #include "onion/onion.h"
 #include "onion/ostream.h"
 #include "onion/relay_msg.h"
@@ -54,14 +54,15 @@ struct st {
 };
 
 static struct {
-	int verbose, timing;
+	int verbose, timing, warm;
+	uv_timer_t warm_timer;
 	const char *mode;
 	char **args;
 	int nargs;
 	const char *iso;
 	int families;
 	unsigned n, timeout_s, linger_ms;
-	size_t bytes;
+	size_t bytes, window;
 	uv_loop_t *loop;
 	tk_onion *o;
 	tk_circmgr *cm;
@@ -84,8 +85,8 @@ static void p_error(void *arg, int reason);
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: %s [-vT] [-S] [-d DIR] [-i KEY] [-4|-6] [-n N] [-b BYTES]"
-		" [-L MS] [-t SEC]\n"
+		"usage: %s [-vTW] [-S] [-d DIR] [-i KEY] [-4|-6] [-n N] [-b BYTES]"
+		" [-w BYTES] [-L MS] [-t SEC]\n"
 		"          (-f FILE | -a LINE)... COMMAND ARGS\n"
 		"commands: resolve NAME... | ptr ADDR... | connect HOST PORT |\n"
 		"          echo HOST PORT | iso HOST PORT | survive HOST PORT\n",
@@ -351,10 +352,11 @@ static const struct tk_onion_stream_cbs echo_cbs = {
 	s_alloc, e_read, e_written, e_error, s_closed
 };
 
-/* At most 64 KB in the engine at a time, 16 KB per write. */
+/* At most -w bytes (default 64 KB) sent and not yet echoed, 16 KB per
+ * write. */
 static void pump_echo(struct st *s)
 {
-	while (s->s && s->sent < s->total && s->sent - s->got < 65536) {
+	while (s->s && s->sent < s->total && s->sent - s->got < g.window) {
 		size_t n = s->total - s->sent;
 		if (n > 16384)
 			n = 16384;
@@ -509,12 +511,6 @@ static void stdin_resume(void)
 
 /* ------------------------------------------------------------ start */
 
-static const struct tk_nodes *nodes_fn(void *arg)
-{
-	struct tk_dirmgr *dm = tk_onion_dirmgr(arg);
-	return tk_dirmgr_usable(dm) ? tk_dirmgr_nodes(dm) : NULL;
-}
-
 static void start_work(void)
 {
 	if (!strcmp(g.mode, "resolve")) {
@@ -544,6 +540,27 @@ static void start_work(void)
 		g.s[1].idx = 1;
 		open_stream(&g.s[0], g.iso);
 	}
+}
+
+static void start_work(void);
+
+/* -W: requests go out only once a (preemptive) circuit is built, to
+ * measure a warm engine's time to first byte. */
+static void on_warm(uv_timer_t *t)
+{
+	struct tk_circmgr_stats cs;
+	if (!g.cm)
+		return;
+	tk_circmgr_get_stats(g.cm, &cs);
+	if (cs.open < 1)
+		return;
+	uv_timer_stop(t);
+	uv_close((uv_handle_t *)t, on_closed_handle);
+	if (g.timing)
+		fprintf(stderr, "timing: first circuit open %.1f ms after start "
+				"(build %.1f ms)\n", ms_since(g.t0),
+			cs.last_build_ms);
+	start_work();
 }
 
 static void on_progress(void *arg, int pct, const char *tag,
@@ -598,9 +615,10 @@ int main(int argc, char **argv)
 	g.timeout_s = 120;
 	g.n = 1;
 	g.bytes = 100000;
+	g.window = 65536;
 	g.families = TK_ONION_RESOLVE_IPV4 | TK_ONION_RESOLVE_IPV6;
 	g.linger_ms = 30000;
-	while ((opt = getopt(argc, argv, "a:f:d:Si:46n:b:L:t:vTh")) != -1) {
+	while ((opt = getopt(argc, argv, "a:f:d:Si:46n:b:w:L:t:vTWh")) != -1) {
 		switch (opt) {
 		case 'a':
 			if (tk_onion_config_add_authority(&cfg, optarg, err,
@@ -620,10 +638,12 @@ int main(int argc, char **argv)
 		case '6': g.families = TK_ONION_RESOLVE_IPV6; break;
 		case 'n': g.n = (unsigned)atoi(optarg); break;
 		case 'b': g.bytes = (size_t)strtoull(optarg, NULL, 10); break;
+		case 'w': g.window = (size_t)strtoull(optarg, NULL, 10); break;
 		case 'L': g.linger_ms = (unsigned)atoi(optarg); break;
 		case 't': g.timeout_s = (unsigned)atoi(optarg); break;
 		case 'v': g.verbose = 1; break;
 		case 'T': g.timing = 1; break;
+		case 'W': g.warm = 1; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -662,8 +682,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	tk_circmgr_config_init(&cc);
-	cc.nodes = nodes_fn;
-	cc.nodes_arg = g.o;
+	cc.nodes = tk_circmgr_dirmgr_nodes;
+	cc.nodes_arg = tk_onion_dirmgr(g.o);
 	cc.data_dir = data_dir;
 	cc.enforce_distinct_subnets = subnets;
 	cc.linger_ms = g.linger_ms;
@@ -687,8 +707,13 @@ int main(int argc, char **argv)
 	g.t0 = uv_hrtime();
 	tk_onion_start(g.o);
 	/* Requests wait inside the circuit manager until the directory is
-	 * usable: no need to hold them back here. */
-	start_work();
+	 * usable: no need to hold them back here, unless -W. */
+	if (g.warm) {
+		uv_timer_init(g.loop, &g.warm_timer);
+		uv_timer_start(&g.warm_timer, on_warm, 10, 10);
+	} else {
+		start_work();
+	}
 	uv_run(g.loop, UV_RUN_DEFAULT);
 	uv_loop_close(g.loop);
 	return g.exit_code;

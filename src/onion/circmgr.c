@@ -10,8 +10,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "onion/channel.h"
 #include "onion/crypto.h"
+#include "onion/dirmgr.h"
 
 #define TICK_MS 500
 #define BAD_RELAY_MS 60000
@@ -905,6 +905,12 @@ int tk_circmgr_new(uv_loop_t *loop, const struct tk_circmgr_config *cfg,
 	kick_requests(cm);
 	*out = cm;
 	return 0;
+}
+
+const struct tk_nodes *tk_circmgr_dirmgr_nodes(void *dirmgr)
+{
+	struct tk_dirmgr *dm = dirmgr;
+	return dm && tk_dirmgr_usable(dm) ? tk_dirmgr_nodes(dm) : NULL;
 }
 
 int tk__cm_set_transport(tk_circmgr *cm, const struct tk_cm_transport *tp)

@@ -74,6 +74,11 @@ void tk_circmgr_config_init(struct tk_circmgr_config *cfg);
 int tk_circmgr_new(uv_loop_t *loop, const struct tk_circmgr_config *cfg,
 		   tk_circmgr **out, char *err, size_t errlen);
 
+/* A nodes() for the directory manager (dirmgr.h): its node table while
+ * it is usable, else NULL. arg is the struct tk_dirmgr *, e.g.
+ * tk_onion_dirmgr(onion). */
+const struct tk_nodes *tk_circmgr_dirmgr_nodes(void *dirmgr);
+
 /* The directory changed: circuits waiting for one are built now. */
 void tk_circmgr_dir_changed(tk_circmgr *cm);
 
