@@ -6,3 +6,7 @@ tests_unit_test_circmgr_SOURCES = tests/unit/test_circmgr.c tests/unit/tap.h
 tests_unit_test_circmgr_CFLAGS = $(AM_CFLAGS) $(UV_CFLAGS)
 tests_unit_test_circmgr_LDADD = $(ONION_LINK_LIBS)
 TESTS += tests/unit/test_circmgr
+check_PROGRAMS += tests/unit/test_guards
+tests_unit_test_guards_SOURCES = tests/unit/test_guards.c tests/unit/tap.h
+tests_unit_test_guards_LDADD = $(ONION_LINK_LIBS)
+TESTS += tests/unit/test_guards

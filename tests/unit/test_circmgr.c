@@ -120,6 +120,7 @@ static struct msg *mq, *mq_tail;
 static struct fc *circs;
 static int guard_down[NN];
 static int n_builds, n_begins, flaky_left, destroy_left, badmid_on;
+static int builds_silent; /* builds never finish (build timeout test) */
 static char exit_of_last_begin[20];
 static char last_exit_refused[2][20];
 static int n_refused;
@@ -166,7 +167,8 @@ static int fx_build(void *st, struct tk_ocirc *oc)
 	circs = fc;
 	oc->tp = fc;
 	n_builds++;
-	push(fc, 1, 0xff, 0, NULL, 0); /* "build step" marker */
+	if (!builds_silent)
+		push(fc, 1, 0xff, 0, NULL, 0); /* "build step" marker */
 	return 0;
 }
 
@@ -528,6 +530,8 @@ static void log_cb(void *arg, int level, const char *msg)
 		printf("# %s\n", msg);
 }
 
+static unsigned build_timeout_ms;
+
 static void new_cm(unsigned dirt_s, unsigned stream_timeout_ms,
 		   unsigned linger_ms)
 {
@@ -546,6 +550,8 @@ static void new_cm(unsigned dirt_s, unsigned stream_timeout_ms,
 		cfg.stream_timeout_ms = stream_timeout_ms;
 	if (linger_ms)
 		cfg.linger_ms = linger_ms;
+	if (build_timeout_ms)
+		cfg.build_timeout_ms = build_timeout_ms;
 	if (tk_circmgr_new(loop, &cfg, &cm, err, sizeof err) != 0 ||
 	    tk__cm_set_transport(cm, &fake_tp) != 0) {
 		printf("Bail out! %s\n", err);
@@ -1104,6 +1110,25 @@ static void test_dirtiness(void)
 	free_cm();
 }
 
+static void test_build_timeout(void)
+{
+	struct res a;
+	struct tk_circmgr_stats st;
+
+	build_timeout_ms = 200;
+	builds_silent = 1;
+	new_cm(0, 0, 0);
+	connect_to("echo.test", 7, NULL, &a, NULL);
+	run_until(&a.done, 20000);
+	tk_circmgr_get_stats(cm, &st);
+	tap_eq_long(a.reason, TK_RELAY_END_MISC,
+		    "no build ever finishes: MISC after the build attempts");
+	tap_ok(st.failed >= 4, "each build timed out (%u failed)", st.failed);
+	builds_silent = 0;
+	build_timeout_ms = 0;
+	free_cm();
+}
+
 /* Freeing the manager from inside a request callback (tools do). */
 static int freed_in_cb;
 static void free_in_cb(void *arg, int reason, const struct tk_onion_resolved *x)
@@ -1155,6 +1180,7 @@ int main(void)
 	test_lookups();
 	test_end_and_linger();
 	test_dirtiness();
+	test_build_timeout();
 	test_free_in_callback();
 	uv_close((uv_handle_t *)&pump_timer, NULL);
 	uv_close((uv_handle_t *)&heartbeat, NULL);
