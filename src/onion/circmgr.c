@@ -826,6 +826,10 @@ static void tick_cb(uv_timer_t *t)
 			continue;
 		if (oc->dirty_since && now - oc->dirty_since >= maxd)
 			oc->unusable = 1;
+		/* Claimed by a key whose request went away before using it:
+		 * nobody else may use it, so it goes too. */
+		if (!oc->dirty_since && oc->has_iso && now - oc->built_at >= maxd)
+			oc->unusable = 1;
 		if (oc->unusable && tk_ostream_table_live(oc->tbl) == 0) {
 			tk__cm_log(cm, 1, "circ %u retired (%s)", oc->serial,
 				   oc->dirty_since && now - oc->dirty_since >= maxd ?
