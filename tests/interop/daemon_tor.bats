@@ -284,9 +284,10 @@ relaunch() {
 		sleep 0.1
 	done
 	exec 7>&-
-	run wait "$pid"
+	wait "$pid" && status=0 || status=$?
 	echo "tor-connect exit $status: $(cat "$T/err")"
 	relaunch "$node"
+	tail -n +"$from" "$LOG" | grep -E 'circ|stream|CONNECT'
 	grep -q "stream to $TORNET_ECHO_NAME:$TORNET_ECHO_PORT failed: END DESTROY" "$LOG"
 	# the next request with the same credentials gets a new circuit
 	run bash -c "printf 'after\n' | '$TK_CONNECT' -u kill:me '$TORNET_ECHO_NAME' '$TORNET_ECHO_PORT'"
