@@ -6,3 +6,4 @@ dist_noinst_SCRIPTS += tools/tornet
 # ratios. socksload is the libuv load generator socks-bench builds itself.
 dist_noinst_SCRIPTS += tools/bench/socks-bench
 EXTRA_DIST += tools/bench/socksload.c
+dist_noinst_SCRIPTS += tools/bench/onion-bench
