@@ -45,6 +45,8 @@ struct tk_channel {
 	size_t in_len, in_cap;
 	struct chan_circ *circs;
 	size_t n_circs, cap_circs;
+	uint32_t poke_id;  /* our CREATE_FAST that makes the relay flush */
+	int poke_again;
 	char sni[40];
 	char errmsg[256];
 };
@@ -301,6 +303,61 @@ static struct chan_circ *find_circ(tk_channel *ch, uint32_t id)
 	return NULL;
 }
 
+/* Tor relays queue DESTROY cells apart from circuit cells, and flush
+ * that queue only when a circuit cell gets queued on the channel too
+ * (circuitmux). When a relay loses its link to the next hop, every
+ * circuit over that link is destroyed, yet on an otherwise idle channel
+ * only the first DESTROY reaches us; streams on the other circuits would
+ * wait forever. So after each DESTROY, while other circuits remain, we
+ * send one CREATE_FAST: the relay answers it through a circuit queue,
+ * which flushes the DESTROYs queued before, and we tear it down again.
+ * One poke at a time; a DESTROY that arrives meanwhile asks for one
+ * more. */
+static void poke(tk_channel *ch);
+
+static void on_poke_cell(void *arg, int status, const tk_cell_view *v)
+{
+	tk_channel *ch = arg;
+	if (status < 0 || !v) { /* the channel is gone */
+		ch->poke_id = 0;
+		return;
+	}
+	if (v->cmd == TK_CELL_CREATED_FAST) {
+		uint8_t p[TK_CELL_PAYLOAD_LEN];
+		tk_destroy_write(TK_DESTROY_NONE, p);
+		(void)tk_channel_send(ch, ch->poke_id, TK_CELL_DESTROY, p, 1);
+	} else if (v->cmd != TK_CELL_DESTROY) {
+		return; /* nothing else is due on it; ignore */
+	}
+	tk_channel_circ_remove(ch, ch->poke_id);
+	ch->poke_id = 0;
+	if (ch->poke_again) {
+		ch->poke_again = 0;
+		poke(ch);
+	}
+}
+
+static void poke(tk_channel *ch)
+{
+	uint8_t x[TK_CREATE_FAST_LEN], p[TK_CELL_PAYLOAD_LEN];
+	uint32_t id;
+	if (ch->poke_id) {
+		ch->poke_again = 1;
+		return;
+	}
+	if (ch->n_circs == 0 ||
+	    tk_channel_circ_add(ch, on_poke_cell, ch, &id) != 0)
+		return;
+	tk_random(x, sizeof x);
+	tk_create_fast_write(x, p);
+	if (tk_channel_send(ch, id, TK_CELL_CREATE_FAST, p,
+			    TK_CREATE_FAST_LEN) != 0) {
+		tk_channel_circ_remove(ch, id);
+		return;
+	}
+	ch->poke_id = id;
+}
+
 /* One framed cell, in whatever state we are. */
 static void on_cell(tk_channel *ch, const tk_cell_view *v)
 {
@@ -364,9 +421,13 @@ static void on_cell(tk_channel *ch, const tk_cell_view *v)
 		if (v->circ_id == 0)
 			return; /* late handshake cells, PADDING_NEGOTIATE: ignored */
 		c = find_circ(ch, v->circ_id);
-		if (c)
-			c->cb(c->circ, 0, v);
-		/* else: a circuit we already forgot (DESTROY crossed ours) */
+		if (!c)
+			return; /* a circuit we already forgot (DESTROY crossed ours) */
+		int destroyed = v->cmd == TK_CELL_DESTROY &&
+				v->circ_id != ch->poke_id;
+		c->cb(c->circ, 0, v);
+		if (destroyed && ch->state == CHAN_OPEN)
+			poke(ch);
 		return;
 	}
 	default:
@@ -597,7 +658,7 @@ void tk_channel_circ_remove(tk_channel *ch, uint32_t circ_id)
 
 size_t tk_channel_circ_count(const tk_channel *ch)
 {
-	return ch->n_circs;
+	return ch->n_circs - (ch->poke_id != 0);
 }
 
 static void maybe_free(tk_channel *ch)

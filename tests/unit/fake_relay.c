@@ -54,6 +54,8 @@ struct fake_relay {
 	uint8_t ntor_b[32], ntor_B[32];        /* our ntor keys */
 	uint8_t next_id[20], next_b[32], next_B[32]; /* virtual hop's */
 	uint16_t stream_id;
+	uint32_t answered[8], held[8]; /* destroy_after */
+	int n_answered, n_held;
 	int stopping;
 };
 
@@ -505,6 +507,27 @@ static void on_relay_cell(fake_relay *fr, const uint8_t *cellp, int early)
 	}
 }
 
+/* destroy_after: see fake_relay.h. */
+static void destroy_answered(fake_relay *fr, uint32_t circ)
+{
+	uint8_t reason = 8; /* CHANNEL_CLOSED */
+	if (!fr->opts.destroy_after)
+		return;
+	for (int i = 0; i < fr->n_held; i++) {
+		send_fixed(fr, fr->held[i], TK_CELL_DESTROY, &reason, 1);
+		fr->seen.n_held_flushed++;
+	}
+	fr->n_held = 0;
+	if (fr->n_answered >= fr->opts.destroy_after || fr->n_answered >= 8)
+		return;
+	fr->answered[fr->n_answered++] = circ;
+	if (fr->n_answered < fr->opts.destroy_after)
+		return;
+	send_fixed(fr, fr->answered[0], TK_CELL_DESTROY, &reason, 1);
+	for (int i = 1; i < fr->n_answered; i++)
+		fr->held[fr->n_held++] = fr->answered[i];
+}
+
 static void on_create_fast(fake_relay *fr, uint32_t circ, const uint8_t *x)
 {
 	uint8_t k0[40], k[92], reply[40];
@@ -531,6 +554,7 @@ static void on_create_fast(fake_relay *fr, uint32_t circ, const uint8_t *x)
 	tk_relay_hop_init(&fr->hop, k + 20);
 	fr->hop_ready = 1;
 	send_fixed(fr, circ, TK_CELL_CREATED_FAST, reply, sizeof reply);
+	destroy_answered(fr, circ);
 }
 
 static void on_create2(fake_relay *fr, uint32_t circ, const uint8_t *p,

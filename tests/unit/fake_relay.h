@@ -48,6 +48,11 @@ struct fr_opts {
 	int end_reason;           /* END after the response (0: DONE) */
 	int sink_data;            /* count DATA, SENDME v1 every 100 */
 	int bad_sendme_tag;       /* ... with a wrong tag */
+	/* Once this many CREATE_FASTs are answered, destroy those circuits
+	 * (CHANNEL_CLOSED) as tor does when it loses the next hop: the
+	 * first DESTROY at once, the others held until a later CREATE_FAST
+	 * queues a cell (tor's circuitmux flushes DESTROYs only then). */
+	int destroy_after;
 	const char *body;      /* directory response body (default "hello") */
 	size_t body_len;
 };
@@ -70,6 +75,7 @@ struct fr_seen {
 	char request[512];         /* the first 511 bytes of it */
 	size_t request_len;
 	int closed_by_client;
+	int n_held_flushed;        /* held DESTROYs sent after all */
 };
 
 typedef struct fake_relay fake_relay;

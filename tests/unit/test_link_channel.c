@@ -572,6 +572,110 @@ static void test_circuit_failures(void)
 	       r6.errmsg);
 }
 
+/* The relay loses its next hop under two of our circuits and, as tor's
+ * circuitmux does, holds the second DESTROY until it has a circuit cell
+ * to send. The channel's CREATE_FAST poke gets it out; without the poke
+ * the second circuit never learns (the deadline below ends the test). */
+struct held {
+	fake_relay *relay;
+	tk_channel *ch;
+	tk_circuit *c[2];
+	int built, lost[2];
+	uv_timer_t deadline;
+};
+
+static void held_finish(struct held *h)
+{
+	for (int i = 0; i < 2; i++)
+		if (h->c[i]) {
+			tk_circuit_close(h->c[i]);
+			h->c[i] = NULL;
+		}
+	if (h->ch) {
+		tk_channel_close(h->ch, NULL);
+		h->ch = NULL;
+	}
+	uv_timer_stop(&h->deadline);
+}
+
+static void held_lost(tk_circuit *c, int status, void *arg)
+{
+	struct held *h = arg;
+	int i = c == h->c[1];
+	h->lost[i] = status;
+	tk_circuit_close(c);
+	h->c[i] = NULL;
+	if (!h->c[0] && !h->c[1])
+		held_finish(h);
+}
+
+static void held_built(tk_circuit *c, int status, void *arg)
+{
+	struct held *h = arg;
+	(void)c;
+	if (status < 0)
+		held_finish(h);
+	else
+		h->built++;
+}
+
+static void held_open(tk_channel *ch, int status, void *arg)
+{
+	struct held *h = arg;
+	if (status < 0 ||
+	    tk_circuit_create_fast(ch, 5000, held_built, held_lost, h,
+				   &h->c[0]) != 0 ||
+	    tk_circuit_create_fast(ch, 5000, held_built, held_lost, h,
+				   &h->c[1]) != 0)
+		held_finish(h);
+}
+
+static void held_timeout(uv_timer_t *t)
+{
+	held_finish(t->data);
+}
+
+static void test_held_destroys(void)
+{
+	struct held h;
+	struct fr_opts fo = {.close_after_cells = -1, .destroy_after = 2};
+	uv_loop_t loop;
+	tk_channel_target t;
+	struct sockaddr_in sa;
+	uint8_t id[20];
+	int port;
+	memset(&h, 0, sizeof h);
+	uv_loop_init(&loop);
+	if (fake_relay_start(&loop, &fo, &h.relay, &port, id) != 0) {
+		tap_ok(0, "fake relay started");
+		return;
+	}
+	memset(&t, 0, sizeof t);
+	uv_ip4_addr("127.0.0.1", port, &sa);
+	memcpy(&t.addr, &sa, sizeof sa);
+	memcpy(t.rsa_id, id, 20);
+	uv_timer_init(&loop, &h.deadline);
+	h.deadline.data = &h;
+	uv_timer_start(&h.deadline, held_timeout, 10000, 0);
+	if (tk_channel_open(&loop, &t, 0, held_open, NULL, &h, &h.ch) != 0)
+		held_finish(&h);
+	while ((h.ch || fake_relay_busy(h.relay)) && uv_run(&loop, UV_RUN_ONCE))
+		;
+	const struct fr_seen *seen = fake_relay_seen(h.relay);
+	tap_eq_long(h.built, 2, "two circuits built");
+	tap_eq_long(h.lost[0], TK_CIRC_EDESTROYED, "the first DESTROY arrives");
+	tap_eq_long(h.lost[1], TK_CIRC_EDESTROYED,
+		    "the held DESTROY arrives too, after our poke");
+	tap_eq_long(seen->n_create_fast, 3, "one poke: a third CREATE_FAST");
+	tap_eq_long(seen->n_held_flushed, 1, "it flushed the held DESTROY");
+	tap_ok(seen->n_destroy == 1 && seen->destroy_reason == 0,
+	       "the poke circuit torn down with DESTROY NONE");
+	fake_relay_stop(h.relay);
+	uv_close((uv_handle_t *)&h.deadline, NULL);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	uv_loop_close(&loop);
+}
+
 int main(void)
 {
 	/* A peer that hung up must not kill us when we write (libuv uses
@@ -592,5 +696,6 @@ int main(void)
 	test_stream_sink();
 	test_package_window();
 	test_ntor_and_extend();
+	test_held_destroys();
 	return tap_done();
 }
