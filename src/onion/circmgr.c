@@ -508,7 +508,7 @@ static int launch(tk_circmgr *cm, uint16_t port, const struct tk_circreq *r,
 	struct tk_path_opts po;
 	struct tk_path_weights w;
 	struct tk_path_rng rng = { tk_path_rng_system, NULL };
-	size_t avoid[CM_MAX_EXCLUDED + MAX_BAD + 2], n_strict = 0, n_avoid;
+	size_t avoid[CM_MAX_EXCLUDED + 4 + MAX_BAD], n_strict = 0, n_avoid;
 	long g, x, m;
 	char err[200];
 	struct oc_full *f;
@@ -522,31 +522,40 @@ static int launch(tk_circmgr *cm, uint16_t port, const struct tk_circreq *r,
 	po.exit_port = port;
 	tk_path_weights_init(&w, t->c);
 
-	g = tk_guards_pick(cm->guards, t, &po, &rng, (int64_t)time(NULL), err,
-			   sizeof err);
-	if (g < 0) {
-		tk__cm_log(cm, 3, "cannot build a circuit: %s", err);
-		return LAUNCH_NOPATH;
-	}
-	avoid[n_strict++] = (size_t)g;
+	/* The exit first, then a guard that may share its path (tor's
+	 * order): a guard picked first would rule out an exit that is also
+	 * our guard, and a request whose other exits refused could find
+	 * none. Up to 4 exits, in case one conflicts with every guard. */
 	for (size_t i = 0; r && i < r->n_excluded; i++) {
 		long k = node_by_id(t, r->excluded[i]);
 		if (k >= 0)
 			avoid[n_strict++] = (size_t)k;
 	}
-	n_avoid = n_strict;
-	for (size_t i = 0; i < cm->n_bad; i++) {
-		long k = node_by_id(t, cm->bad[i].id);
-		if (k >= 0)
-			avoid[n_avoid++] = (size_t)k;
-	}
-	x = tk_path_pick(t->node, t->n, TK_PATH_EXIT, &w, &po, avoid, n_avoid,
-			 &rng);
-	if (x < 0 && n_avoid > n_strict)
+	for (int tries = 0;; tries++) {
+		n_avoid = n_strict;
+		for (size_t i = 0; i < cm->n_bad; i++) {
+			long k = node_by_id(t, cm->bad[i].id);
+			if (k >= 0)
+				avoid[n_avoid++] = (size_t)k;
+		}
 		x = tk_path_pick(t->node, t->n, TK_PATH_EXIT, &w, &po, avoid,
-				 n_strict, &rng);
-	if (x < 0)
-		return LAUNCH_NOEXIT;
+				 n_avoid, &rng);
+		if (x < 0 && n_avoid > n_strict)
+			x = tk_path_pick(t->node, t->n, TK_PATH_EXIT, &w, &po,
+					 avoid, n_strict, &rng);
+		if (x < 0)
+			return LAUNCH_NOEXIT;
+		g = tk_guards_pick_beside(cm->guards, t, &po, &rng,
+					  (int64_t)time(NULL), x, err,
+					  sizeof err);
+		if (g >= 0)
+			break;
+		if (tries == 3) {
+			tk__cm_log(cm, 3, "cannot build a circuit: %s", err);
+			return LAUNCH_NOPATH;
+		}
+		avoid[n_strict++] = (size_t)x;
+	}
 	/* The middle avoids guard, exit and recently failed relays. */
 	avoid[0] = (size_t)g;
 	avoid[1] = (size_t)x;

@@ -211,7 +211,15 @@ long tk_guards_pick(tk_guards *g, const struct tk_nodes *t,
 		    const struct tk_path_opts *o, struct tk_path_rng *rng,
 		    int64_t now_s, char *err, size_t errlen)
 {
-	size_t n_usable = 0;
+	return tk_guards_pick_beside(g, t, o, rng, now_s, -1, err, errlen);
+}
+
+long tk_guards_pick_beside(tk_guards *g, const struct tk_nodes *t,
+			   const struct tk_path_opts *o,
+			   struct tk_path_rng *rng, int64_t now_s, long exit,
+			   char *err, size_t errlen)
+{
+	size_t n_usable = 0, n_beside = 0;
 	int added = 0;
 	long best = -1, soonest = -1;
 	int64_t soonest_at = 0;
@@ -231,6 +239,13 @@ long tk_guards_pick(tk_guards *g, const struct tk_nodes *t,
 		long k = usable(g, i, t, o);
 		if (k < 0)
 			continue;
+		/* A member that may not share the path with the exit is
+		 * passed over for this circuit, as tor does: the next member
+		 * serves, and the set stays as it is. */
+		if (exit >= 0 && tk_path_conflict(&t->node[k],
+						  &t->node[exit], o))
+			continue;
+		n_beside++;
 		if (g->m[i].retry_at <= now_s) {
 			best = k;
 			break;
@@ -243,12 +258,19 @@ long tk_guards_pick(tk_guards *g, const struct tk_nodes *t,
 	if (best < 0 && soonest >= 0) {
 		/* Every member is down: a fresh one may be up. */
 		if (g->n < TK_GUARDS_MAX && add_member(g, t, o, rng, now_s) == 0) {
+			long k = usable(g, g->n - 1, t, o);
 			save(g);
-			return usable(g, g->n - 1, t, o);
+			if (k >= 0 && (exit < 0 || !tk_path_conflict(
+						&t->node[k], &t->node[exit], o)))
+				return k;
 		}
 		best = soonest; /* all failed recently: retry the oldest */
 	}
-	if (best < 0)
+	if (best < 0 && n_usable > 0 && n_beside == 0)
+		snprintf(err, errlen, "every guard of the set shares relay, "
+				      "family or subnet with exit %s",
+			 t->node[exit].rt->nickname);
+	else if (best < 0)
 		snprintf(err, errlen, "no relay with the Guard flag and a "
 				      "microdescriptor to use as first hop");
 	return best;

@@ -44,6 +44,13 @@ const char *tk_guards_errmsg(const tk_guards *g);
 long tk_guards_pick(tk_guards *g, const struct tk_nodes *t,
 		    const struct tk_path_opts *o, struct tk_path_rng *rng,
 		    int64_t now_s, char *err, size_t errlen);
+/* The same for a path whose exit (node index) is chosen already: the
+ * first member that may share the path with it (tor picks the exit
+ * first too). exit -1: no constraint. */
+long tk_guards_pick_beside(tk_guards *g, const struct tk_nodes *t,
+			   const struct tk_path_opts *o,
+			   struct tk_path_rng *rng, int64_t now_s, long exit,
+			   char *err, size_t errlen);
 
 /* Outcome of using a member as first hop (ignored for non-members). */
 void tk_guards_failed(tk_guards *g, const uint8_t rsa_id[20], int64_t now_s);

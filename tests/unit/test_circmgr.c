@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../unit/tap.h"
@@ -1000,6 +1001,34 @@ static void test_build_failures(void)
 	}
 	badmid_on = 0;
 	free_cm();
+
+	/* Our first guard is exitA, the only exit allowing port 7: the
+	 * exit is chosen first, and the next guard serves beside it. */
+	gf = fopen(path, "w");
+	if (gf) {
+		fprintf(gf, "guard %s exitA %lld\nguard %s g0 %lld\n",
+			"0606060606060606060606060606060606060606",
+			(long long)time(NULL),
+			"0101010101010101010101010101010101010101",
+			(long long)time(NULL));
+		fclose(gf);
+	}
+	rts[5].flags |= TK_RF_GUARD;
+	new_cm(0, 0, 0);
+	connect_to("echo.test", 7, "exitguard", &a, NULL);
+	run_until(&a.done, 5000);
+	tap_eq_long(a.reason, 0, "port 7 while exitA is our first guard: "
+				 "connected");
+	if (a.s) {
+		struct fc *f = circ_of(tk_onion_stream_circuit(a.s));
+		tap_ok(f && !strcmp(f->oc->nick[2], "exitA") &&
+		       !strcmp(f->oc->nick[0], "g0"),
+		       "exit exitA, first hop the next guard, g0");
+		close_stream(&a);
+	}
+	rts[5].flags &= ~(uint32_t)TK_RF_GUARD;
+	free_cm();
+	remove(path);
 }
 
 static void test_lookups(void)

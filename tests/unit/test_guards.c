@@ -129,6 +129,35 @@ int main(void)
 	rts[k].flags |= TK_RF_GUARD;
 	k2 = tk_guards_pick(g, &table, &o, &rng, now + 50, err, sizeof err);
 	tap_eq_long(k2, k, "flag back: the first member is first again");
+
+	/* the exit is chosen first: the guard may not be that relay */
+	k2 = tk_guards_pick_beside(g, &table, &o, &rng, now + 50, k, err,
+				   sizeof err);
+	tap_ok(k2 >= 0 && k2 != k && is_member(g, k2),
+	       "beside exit = first member: the next member serves");
+	tap_eq_long((long)tk_guards_count(g), 4, "and the set is unchanged");
+	k2 = tk_guards_pick_beside(g, &table, &o, &rng, now + 50, 7, err,
+				   sizeof err);
+	tap_eq_long(k2, k, "beside another exit: the first member");
+	o.enforce_distinct_subnets = 1;
+	rts[7].ipv4 = rts[k].ipv4 + 1; /* the exit in the guard's /16 */
+	k2 = tk_guards_pick_beside(g, &table, &o, &rng, now + 50, 7, err,
+				   sizeof err);
+	tap_ok(k2 >= 0 && k2 != k, "an exit in the first member's /16: the "
+				   "next member");
+	rts[7].ipv4 = 0x0a000001 + (7u << 16);
+	o.enforce_distinct_subnets = 0;
+	tk_guards_free(g);
+
+	/* a set of one, which is the exit: no guard, and err says why */
+	unlink(path);
+	g = tk_guards_new(path, 1, 0, now);
+	k = tk_guards_pick(g, &table, &o, &rng, now, err, sizeof err);
+	k2 = tk_guards_pick_beside(g, &table, &o, &rng, now, k, err,
+				   sizeof err);
+	tap_eq_long(k2, -1, "a set of one beside itself: no guard");
+	tap_ok(strstr(err, "shares relay, family or subnet with exit") != NULL,
+	       "err: %s", err);
 	tk_guards_free(g);
 
 	/* expiry: members older than the lifetime are dropped on load */
