@@ -251,14 +251,6 @@ echo_check() {
 	[ -n "$x" ] && [ -n "$y" ] && [ "$x" != "$y" ]
 }
 
-# Starts a relay again exactly as tornet did (its recorded command line).
-relaunch() {
-	local n=$1 args=() a
-	while IFS= read -r -d '' a; do args+=("$a"); done <"$TORNET_DIR/run/$n.cmdline"
-	setsid "${args[@]}" </dev/null >>"$TORNET_DIR/run/$n.out" 2>&1 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&- &
-	echo $! >"$TORNET_DIR/run/$n.pid"
-}
-
 @test "a relay killed under a live stream: the client sees the stream end, the next request works on a new circuit" {
 	local from fifo=$T/in node first second
 	from=$(($(log_lines) + 1))
@@ -286,7 +278,7 @@ relaunch() {
 	exec 7>&-
 	wait "$pid" && status=0 || status=$?
 	echo "tor-connect exit $status: $(cat "$T/err")"
-	relaunch "$node"
+	tornet_relaunch "$node"
 	tail -n +"$from" "$LOG" | grep -E 'circ|stream|CONNECT'
 	grep -q "stream to $TORNET_ECHO_NAME:$TORNET_ECHO_PORT failed: END DESTROY" "$LOG"
 	# the next request with the same credentials gets a new circuit

@@ -86,6 +86,24 @@ control() {
 	) | tr -d '\r'
 }
 
+# tornet_relaunch NODE: starts a relay a test killed, exactly as tornet
+# did (its recorded command line; tornet stop finds it by the new pid),
+# waits for its ORPort, and has tornet's client tor drop the circuits it
+# built before (SIGNAL NEWNYM). The guard of a circuit through the dead
+# relay may hold that circuit's DESTROY a long time (tor flushes queued
+# DESTROYs only with other cells), so without NEWNYM the tests after
+# this one could have Tor's client put their requests on dead circuits.
+tornet_relaunch() {
+	local n=$1 args=() a orport
+	while IFS= read -r -d '' a; do args+=("$a"); done <"$TORNET_DIR/run/$n.cmdline"
+	setsid "${args[@]}" </dev/null >>"$TORNET_DIR/run/$n.out" 2>&1 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&- &
+	echo $! >"$TORNET_DIR/run/$n.pid"
+	orport=$(sed -nE 's/^ORPort 127\.0\.0\.1:([0-9]+).*/\1/p' "$TORNET_DIR/nodes/$n/torrc")
+	[ -n "$orport" ] && wait_port "$orport" 300
+	control "SIGNAL NEWNYM" | grep -q '^250 OK' ||
+		echo "tornet_relaunch: the client tor refused NEWNYM" >&2
+}
+
 # the SOCKS_USERNAME a circuit is isolated to ("" if none)
 circuit_user() {
 	control "GETINFO circuit-status" |

@@ -124,15 +124,6 @@ tks() {
 	[ "$(grep 'building ' <<<"$output" | grep -vc "building $first~")" -eq 0 ]
 }
 
-# Kills the middle relay of the stream's circuit, then starts it again
-# exactly as tornet did (same command line, recorded for tornet stop).
-relaunch() {
-	local n=$1 args=() a
-	while IFS= read -r -d '' a; do args+=("$a"); done <"$TORNET_DIR/run/$n.cmdline"
-	setsid "${args[@]}" </dev/null >>"$TORNET_DIR/run/$n.out" 2>&1 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&- &
-	echo $! >"$TORNET_DIR/run/$n.pid"
-}
-
 @test "a relay killed under a live stream: clean DESTROY, the next stream works on a new circuit" {
 	out=$BATS_TEST_TMPDIR/out
 	"$TKSTREAM" -v -S -d "$dd" -f "$TORNET_DIRAUTHORITY_FILE" -t 100 \
@@ -145,7 +136,7 @@ relaunch() {
 	[ -n "$node" ] && [ -f "$TORNET_DIR/run/$node.pid" ]
 	kill -KILL "$(cat "$TORNET_DIR/run/$node.pid")"
 	wait_file "$out" '^second stream ok' 900 || true
-	relaunch "$node"
+	tornet_relaunch "$node"
 	wait "$pid"
 	rc=$?
 	cat "$out" "$BATS_TEST_TMPDIR/log" >&2
