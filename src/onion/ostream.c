@@ -526,26 +526,33 @@ static void service(struct tk_defer *d)
 			continue;
 		}
 		if (s->reading && s->rq) {
-			struct rchunk *c = s->rq;
 			uint8_t *buf = NULL;
-			size_t cap = 0, n = c->len - c->off;
-			s->cbs.alloc(s->uarg, n, &buf, &cap);
+			size_t cap = 0, n = 0;
+			s->cbs.alloc(s->uarg, s->rq_bytes, &buf, &cap);
 			if (!buf || !cap) {
 				s->reading = 0; /* no memory: read_start again */
 				set_backed_up(s, 1);
 				continue;
 			}
-			if (n > cap)
-				n = cap;
-			memcpy(buf, c->data + c->off, n);
-			c->off += n;
-			s->rq_bytes -= n;
-			if (c->off == c->len) {
-				s->rq = c->next;
-				if (!s->rq)
-					s->rq_tail = NULL;
-				free(c);
+			/* Fill the buffer from as many chunks as it holds: one
+			 * per DATA cell (498 bytes) in a 64 KiB buffer would
+			 * waste the memory and the writes. */
+			while (s->rq && n < cap) {
+				struct rchunk *c = s->rq;
+				size_t k = c->len - c->off;
+				if (k > cap - n)
+					k = cap - n;
+				memcpy(buf + n, c->data + c->off, k);
+				c->off += k;
+				n += k;
+				if (c->off == c->len) {
+					s->rq = c->next;
+					if (!s->rq)
+						s->rq_tail = NULL;
+					free(c);
+				}
 			}
+			s->rq_bytes -= n;
 			if (s->backed_up && s->rq_bytes <= READ_LOW)
 				set_backed_up(s, 0);
 			s->cbs.read(s->uarg, buf, n, 0);
