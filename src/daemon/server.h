@@ -50,7 +50,7 @@ uv_stream_t *tk_session_alloc_handle(struct tk_server *srv, int is_unix);
 void tk_session_free_handle(uv_stream_t *h);
 /* Free the spare relay buffers (at exit). */
 void tk_session_pool_free(void);
-/* SIGTERM: close every session now. */
+/* SIGTERM: close every session now, and the idle-trim timer. */
 void tk_sessions_close_all(struct tk_server *srv);
 
 #endif

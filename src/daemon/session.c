@@ -15,6 +15,9 @@
  */
 #include <arpa/inet.h>
 #include <ctype.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -118,6 +121,41 @@ tk_session_pool_free(void)
 		free(pool[--n_pool]);
 }
 
+/* Once no client has been connected for IDLE_TRIM_MS, the spare relay
+ * buffers go back, and so do the free heap pages: main() keeps glibc
+ * from trimming the heap while traffic flows, so after a bulk transfer
+ * megabytes of free heap would otherwise stay resident for good. */
+#define IDLE_TRIM_MS 2000
+static uv_timer_t idle_timer;
+static int idle_timer_open;
+
+static void
+idle_trim_cb(uv_timer_t *t)
+{
+	struct tk_server *srv = t->data;
+
+	if (srv->n_clients > 0)
+		return;
+	tk_session_pool_free();
+#ifdef __GLIBC__
+	malloc_trim(0);
+#endif
+}
+
+static void
+idle_trim_arm(struct tk_server *srv)
+{
+	if (srv->stopping)
+		return;
+	if (!idle_timer_open) {
+		uv_timer_init(srv->loop, &idle_timer);
+		uv_unref((uv_handle_t *)&idle_timer); /* never keeps us up */
+		idle_timer.data = srv;
+		idle_timer_open = 1;
+	}
+	uv_timer_start(&idle_timer, idle_trim_cb, IDLE_TRIM_MS, 0);
+}
+
 static void
 set_state(struct tk_session *s, enum sess_state st)
 {
@@ -194,6 +232,8 @@ session_close(struct tk_session *s)
 		if (s->next)
 			s->next->prev = s->prev;
 		s->counted = 0;
+		if (srv->n_clients == 0)
+			idle_trim_arm(srv);
 	}
 	if (s->req != NULL) {
 		tk_engine_cancel(srv->engine, s->req);
@@ -210,6 +250,10 @@ tk_sessions_close_all(struct tk_server *srv)
 {
 	while (srv->sessions != NULL)
 		session_close(srv->sessions);
+	if (idle_timer_open) {
+		uv_close((uv_handle_t *)&idle_timer, NULL);
+		idle_timer_open = 0;
+	}
 }
 
 /* ---- writing to the client */
