@@ -687,6 +687,7 @@ int main(int argc, char **argv)
 	cc.data_dir = data_dir;
 	cc.enforce_distinct_subnets = subnets;
 	cc.linger_ms = g.linger_ms;
+	cc.scrub_hosts = 0; /* a test tool: its logs name the targets */
 	cc.log = on_log;
 	if (tk_circmgr_new(g.loop, &cc, &g.cm, err, sizeof err)) {
 		fprintf(stderr, "%s: %s\n", progname, err);

@@ -645,6 +645,7 @@ tk_engine_tor_new(uv_loop_t *loop, const struct tk_config *cfg,
 	cc.data_dir = cfg->data_dir;
 	cc.enforce_distinct_subnets = cfg->enforce_distinct_subnets;
 	cc.linger_ms = cfg->half_close_linger * 1000;
+	cc.scrub_hosts = cfg->safe_logging != 0;
 	if (cfg->socks_timeout > 0)
 		cc.request_timeout_ms = cfg->socks_timeout * 1000;
 	cc.log = onion_log;

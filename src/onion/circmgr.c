@@ -72,6 +72,12 @@ void tk_circmgr_config_init(struct tk_circmgr_config *cfg)
 	cfg->preemptive = 1;
 	cfg->preemptive_port = 80;
 	cfg->n_guards = TK_GUARDS_DEFAULT_N;
+	cfg->scrub_hosts = 1;
+}
+
+const char *tk__cm_host(const tk_circmgr *cm, const char *host)
+{
+	return cm->cfg.scrub_hosts ? "[scrubbed]" : host;
 }
 
 void tk__cm_log(tk_circmgr *cm, int level, const char *fmt, ...)

@@ -64,6 +64,8 @@ struct tk_circmgr_config {
 	unsigned preemptive;		/* clean circuits kept ready, 1 */
 	uint16_t preemptive_port;	/* their exits allow it, 80 */
 	unsigned n_guards;		/* guard set size, 3 */
+	int scrub_hosts;		/* log "[scrubbed]" for destinations,
+					 * default 1 (tor's SafeLogging) */
 	void (*log)(void *arg, int level, const char *msg);
 	void *log_arg;
 };

@@ -120,6 +120,9 @@ void tk__oc_attached(struct tk_ocirc *oc);
 void tk__oc_unusable(struct tk_ocirc *oc);
 
 const struct tk_circmgr_config *tk__cm_config(const tk_circmgr *cm);
+/* host, or "[scrubbed]" when the configuration says to keep destinations
+ * out of the log. */
+const char *tk__cm_host(const tk_circmgr *cm, const char *host);
 uv_loop_t *tk__cm_loop(const tk_circmgr *cm);
 void tk__cm_log(tk_circmgr *cm, int level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

@@ -189,8 +189,8 @@ static void retry(ostrm *s, struct tk_ocirc *oc, int reason, int exclude)
 		return;
 	}
 	tk__cm_log(s->cm, 1, "stream to %s:%u: %s on circ %u, trying "
-			     "another circuit", s->host, s->port,
-		   tk_relay_end_reason_name((uint8_t)reason), s->serial);
+			     "another circuit", tk__cm_host(s->cm, s->host),
+		   s->port, tk_relay_end_reason_name((uint8_t)reason), s->serial);
 	requeue(s);
 }
 
@@ -252,8 +252,8 @@ void tk__os_connected(void *ud, tk_ostream *os, const tk_relay_connected *c)
 	(void)ud, (void)c;
 	s->phase = P_OPEN;
 	s->last_activity = now_ms(s->cm);
-	tk__cm_log(s->cm, 0, "stream to %s:%u open on circ %u", s->host,
-		   s->port, s->serial);
+	tk__cm_log(s->cm, 0, "stream to %s:%u open on circ %u",
+		   tk__cm_host(s->cm, s->host), s->port, s->serial);
 	finish(s, 0);
 }
 
@@ -336,7 +336,8 @@ void tk__os_resolved(void *ud, tk_ostream *os, const tk_relay_resolved *r)
 			}
 		}
 	}
-	tk__cm_log(s->cm, 0, "lookup of %s on circ %u: %s", s->host, s->serial,
+	tk__cm_log(s->cm, 0, "lookup of %s on circ %u: %s",
+		   tk__cm_host(s->cm, s->host), s->serial,
 		   found ? "answered" : r->error == TK_RELAY_RESOLVED_ERR_TRANSIENT ?
 		   "transient error" : "no answer");
 	finish(s, found ? 0 : TK_RELAY_END_RESOLVEFAILED);
@@ -422,7 +423,8 @@ void tk__os_tick(tk_circmgr *cm, uint64_t now)
 			   now - s->last_activity >= cfg->linger_ms) {
 			tk__cm_log(cm, 1, "stream to %s:%u idle %u ms after "
 					  "shutdown: closing it",
-				   s->host, s->port, cfg->linger_ms);
+				   tk__cm_host(cm, s->host), s->port,
+				   cfg->linger_ms);
 			(void)tk_ostream_close(s->oc->tbl, s->os);
 			s->os = NULL;
 			s->oc = NULL;

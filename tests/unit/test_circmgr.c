@@ -524,9 +524,17 @@ static void schedule(void)
 static tk_circmgr *cm;
 static char tmpdir[64];
 
+/* Every destination here ends in ".test": with the default config
+ * (scrub_hosts) none may reach the log. */
+static unsigned n_host_logged, n_scrubbed;
+
 static void log_cb(void *arg, int level, const char *msg)
 {
 	(void)arg;
+	if (strstr(msg, ".test"))
+		n_host_logged++;
+	if (strstr(msg, "[scrubbed]"))
+		n_scrubbed++;
 	if (getenv("TK_TEST_VERBOSE") || level >= 3)
 		printf("# %s\n", msg);
 }
@@ -1240,6 +1248,9 @@ int main(void)
 	test_dirtiness();
 	test_build_timeout();
 	test_free_in_callback();
+	tap_eq_long(n_host_logged, 0, "no destination in the log (scrub_hosts "
+				      "by default)");
+	tap_ok(n_scrubbed > 0, "stream lines say [scrubbed] (%u)", n_scrubbed);
 	uv_close((uv_handle_t *)&pump_timer, NULL);
 	uv_close((uv_handle_t *)&heartbeat, NULL);
 	uv_run(loop, UV_RUN_DEFAULT);
