@@ -459,6 +459,15 @@ parse_port_addr(const char *s, struct tk_port_cfg *pc)
 static int
 parse_port_flag(const char *flag, unsigned *flags)
 {
+	/* Tor's "No" forms of the isolation flags; NoIsolateClientAddr is
+	 * the one that changes anything (IsolateClientAddr is on by
+	 * default, as in Tor). */
+	static const struct { const char *name; unsigned bit; } off[] = {
+		{ "NoIsolateDestAddr", TK_PORT_ISOLATE_DEST_ADDR },
+		{ "NoIsolateDestPort", TK_PORT_ISOLATE_DEST_PORT },
+		{ "NoIsolateClientAddr", TK_PORT_ISOLATE_CLIENT_ADDR },
+		{ "NoIsolateClientProtocol", TK_PORT_ISOLATE_CLIENT_PROTOCOL },
+	};
 	static const struct { const char *name; unsigned bit; } f[] = {
 		{ "NoIsolateSOCKSAuth", TK_PORT_NO_ISOLATE_AUTH },
 		{ "PreferSOCKSNoAuth", TK_PORT_PREFER_NO_AUTH },
@@ -475,6 +484,11 @@ parse_port_flag(const char *flag, unsigned *flags)
 		{ "IPv4Traffic", 0 },
 	};
 
+	for (size_t i = 0; i < sizeof(off) / sizeof(off[0]); i++)
+		if (strcasecmp(flag, off[i].name) == 0) {
+			*flags &= ~off[i].bit;
+			return 0;
+		}
 	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++)
 		if (strcasecmp(flag, f[i].name) == 0) {
 			*flags |= f[i].bit;
@@ -487,7 +501,7 @@ static int
 add_port(struct ctx *c, const struct entry *e, struct tk_config *cfg)
 {
 	char *copy = strdup(e->value), *save = NULL, *addr, *flag;
-	struct tk_port_cfg pc = { 0 };
+	struct tk_port_cfg pc = { .flags = TK_PORT_ISOLATE_CLIENT_ADDR };
 	int rc;
 
 	if (copy == NULL) {

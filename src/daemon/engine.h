@@ -55,18 +55,30 @@ struct tk_config;
 #define TK_END_EXT_REP(r) (((r) >> 9) & 0xff)
 #define TK_END_BASE(r) ((r) & 0x1ff)
 
-/* The stream isolation key, Tor's IsolateSOCKSAuth plus the listener:
- * two requests may share a circuit only if their keys are equal. The
- * direct engine ignores it. Pointers are valid only during the call. */
+/* What isolates a stream, as Tor's SocksPort isolation flags: two
+ * requests may share a circuit only if all the fields their port's rules
+ * name are equal. Always: the listener, and the SOCKS credentials unless
+ * NoIsolateSOCKSAuth (then has_auth is 0). The direct engine ignores it.
+ * Pointers are valid only during the call. */
+enum {
+	TK_ISO_DEST_ADDR = 1 << 0,	  /* IsolateDestAddr */
+	TK_ISO_DEST_PORT = 1 << 1,	  /* IsolateDestPort */
+	TK_ISO_CLIENT_ADDR = 1 << 2,	  /* IsolateClientAddr (Tor: on) */
+	TK_ISO_CLIENT_PROTOCOL = 1 << 3,  /* IsolateClientProtocol */
+};
 struct tk_isolation {
 	uint32_t listener_id;	  /* which SocksPort (stable across reloads) */
-	uint8_t socks_version;	  /* 4 or 5 (IsolateClientProtocol) */
+	unsigned rules;		  /* TK_ISO_*: which fields below count */
+	uint8_t socks_version;	  /* 4 or 5 */
 	uint8_t has_auth;	  /* SOCKS4 userid or RFC 1929 given */
 	uint8_t has_password;	  /* SOCKS5 RFC 1929 (else SOCKS4 userid) */
 	const uint8_t *username;
 	size_t username_len;
 	const uint8_t *password;
 	size_t password_len;
+	const char *client_addr;  /* without the port; "unix" for a socket */
+	const char *dest_host;	  /* lowercased; an address for RESOLVE_PTR */
+	uint16_t dest_port;	  /* 0 for lookups */
 };
 
 /* A CONNECT target. `host` is lowercased, without brackets, and is an IP

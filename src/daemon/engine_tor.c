@@ -63,12 +63,27 @@ struct tk_engine_req {
 
 /* ---- isolation */
 
-/* Tor's default isolation for a SocksPort: the session group (each
- * SocksPort is its own) and the SOCKS credentials (IsolateSOCKSAuth).
- * The key is length-prefixed so ("ab","c") and ("a","bc") differ. The
- * SOCKS version is not part of it: IsolateClientProtocol is off by
- * default in Tor, and engine.h does not carry the port's flags. */
-#define ISO_MAX (4 + 2 + 2 + 255 + 2 + 255)
+/* The isolation key: the session group (each SocksPort is its own),
+ * the SOCKS credentials, and whatever else the port's Isolate* rules
+ * name (engine.h). Every field is tagged and length-prefixed, so
+ * ("ab","c") and ("a","bc") differ and no field can pass for another. */
+#define ISO_STR_MAX 255
+#define ISO_MAX (4 + 2 + 2 + ISO_STR_MAX + 1 + ISO_STR_MAX + \
+		 2 + 2 + ISO_STR_MAX + 2 + ISO_STR_MAX + 3)
+
+static size_t
+iso_put_str(uint8_t *key, size_t n, uint8_t tag, const char *s)
+{
+	size_t len = s ? strlen(s) : 0;
+
+	if (len > ISO_STR_MAX)
+		len = ISO_STR_MAX;
+	key[n++] = tag;
+	key[n++] = (uint8_t)len;
+	if (len > 0)
+		memcpy(key + n, s, len);
+	return n + len;
+}
 
 static size_t
 build_iso_key(const struct tk_isolation *iso, uint8_t key[ISO_MAX])
@@ -80,21 +95,35 @@ build_iso_key(const struct tk_isolation *iso, uint8_t key[ISO_MAX])
 	key[n++] = (uint8_t)(iso->listener_id >> 16);
 	key[n++] = (uint8_t)(iso->listener_id >> 8);
 	key[n++] = (uint8_t)iso->listener_id;
-	if (!iso->has_auth)
-		return n;
-	ul = iso->username_len > 255 ? 255 : iso->username_len;
-	pl = iso->has_password ?
-	     (iso->password_len > 255 ? 255 : iso->password_len) : 0;
-	key[n++] = 'A';
-	key[n++] = iso->has_password ? 'P' : 'U';
-	key[n++] = (uint8_t)ul;
-	if (ul > 0)
-		memcpy(key + n, iso->username, ul);
-	n += ul;
-	key[n++] = (uint8_t)pl;
-	if (pl > 0)
-		memcpy(key + n, iso->password, pl);
-	n += pl;
+	if (iso->has_auth) {
+		ul = iso->username_len > ISO_STR_MAX ? ISO_STR_MAX :
+		     iso->username_len;
+		pl = iso->has_password ? (iso->password_len > ISO_STR_MAX ?
+					  ISO_STR_MAX : iso->password_len) : 0;
+		key[n++] = 'A';
+		key[n++] = iso->has_password ? 'P' : 'U';
+		key[n++] = (uint8_t)ul;
+		if (ul > 0)
+			memcpy(key + n, iso->username, ul);
+		n += ul;
+		key[n++] = (uint8_t)pl;
+		if (pl > 0)
+			memcpy(key + n, iso->password, pl);
+		n += pl;
+	}
+	if (iso->rules & TK_ISO_CLIENT_PROTOCOL) {
+		key[n++] = 'V';
+		key[n++] = iso->socks_version;
+	}
+	if (iso->rules & TK_ISO_CLIENT_ADDR)
+		n = iso_put_str(key, n, 'C', iso->client_addr);
+	if (iso->rules & TK_ISO_DEST_ADDR)
+		n = iso_put_str(key, n, 'D', iso->dest_host);
+	if (iso->rules & TK_ISO_DEST_PORT) {
+		key[n++] = 'O';
+		key[n++] = (uint8_t)(iso->dest_port >> 8);
+		key[n++] = (uint8_t)iso->dest_port;
+	}
 	return n;
 }
 

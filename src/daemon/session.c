@@ -536,6 +536,7 @@ handle_request(struct tk_session *s)
 	struct tk_isolation iso = { 0 };
 	struct tk_target t = { 0 };
 	char host[TK_SOCKS_HOST_MAX];
+	char client_addr[sizeof(s->peer)], *colon;
 	int rc = 0;
 
 	/* Tor lowercases the address before anything looks at it. */
@@ -562,6 +563,22 @@ handle_request(struct tk_session *s)
 
 	iso.listener_id = s->port.id;
 	iso.socks_version = rq->version;
+	iso.rules = (s->port.flags & TK_PORT_ISOLATE_DEST_ADDR ?
+		     TK_ISO_DEST_ADDR : 0) |
+		    (s->port.flags & TK_PORT_ISOLATE_DEST_PORT ?
+		     TK_ISO_DEST_PORT : 0) |
+		    (s->port.flags & TK_PORT_ISOLATE_CLIENT_ADDR ?
+		     TK_ISO_CLIENT_ADDR : 0) |
+		    (s->port.flags & TK_PORT_ISOLATE_CLIENT_PROTOCOL ?
+		     TK_ISO_CLIENT_PROTOCOL : 0);
+	/* s->peer is "ADDR:PORT" or "[ADDR]:PORT" ("unix" for a socket):
+	 * the client's address is all before the last colon. */
+	snprintf(client_addr, sizeof(client_addr), "%s", s->peer);
+	if (!s->is_unix && (colon = strrchr(client_addr, ':')) != NULL)
+		*colon = '\0';
+	iso.client_addr = client_addr;
+	iso.dest_host = host;
+	iso.dest_port = rq->port;
 	if (!(s->port.flags & TK_PORT_NO_ISOLATE_AUTH) && rq->has_auth) {
 		iso.has_auth = 1;
 		iso.has_password = rq->has_password;

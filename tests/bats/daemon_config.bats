@@ -88,6 +88,7 @@ conf() {
 @test "--verify-config: valid file, quoting, continuations; nothing started" {
 	port=$(tk_free_port)
 	conf "SocksPort 127.0.0.1:$port NoIsolateSOCKSAuth ExtendedErrors # trailing comment" \
+		"SocksPort 127.0.0.1:$((port + 1)) NoIsolateClientAddr IsolateDestAddr IsolateDestPort IsolateClientProtocol NoIsolateDestPort" \
 		"ExitPolicy accept 192.0.2.0/24:80-443, \\" \
 		"  reject6 [2001:db8::]/32:*, accept *:*" \
 		"SocksPolicy accept 127.0.0.1, reject *" \

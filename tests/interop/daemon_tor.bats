@@ -15,6 +15,9 @@ load helpers
 
 KT_PORT=$((TORNET_SPARE_PORT + 2))
 KT=127.0.0.1:$KT_PORT
+# a second SocksPort of the same torkitd, with IsolateDestPort
+KT_DP_PORT=$((TORNET_SPARE_PORT + 4))
+KT_DP=127.0.0.1:$KT_DP_PORT
 
 setup_file() {
 	local d=$BATS_FILE_TMPDIR
@@ -23,6 +26,7 @@ setup_file() {
 		cat "$TORNET_DIRAUTHORITY_FILE"
 		echo "Engine tor"
 		echo "SocksPort $KT"
+		echo "SocksPort $KT_DP IsolateDestPort"
 		echo "EnforceDistinctSubnets 0"
 		echo "DataDirectory $d/data"
 		echo "HalfCloseLinger 2"
@@ -234,6 +238,54 @@ echo_check() {
 	[ -n "$a1" ] && [ -n "$b" ] && [ -n "$a2" ]
 	[ "$a1" != "$b" ]
 	[ "$a1" = "$a2" ]
+}
+
+@test "isolation: IsolateClientAddr (on by default, as in Tor): 127.0.0.2 gets its own circuit" {
+	local from url=http://$TORNET_ECHO_NAME:$TORNET_HTTP_PORT/ a b c
+	from=$(($(log_lines) + 1))
+	for src in 127.0.0.1 127.0.0.2 127.0.0.1; do
+		run curl -sS --max-time 60 --interface "$src" \
+			--socks5-hostname "$KT" --proxy-user 'ca:pw' "$url"
+		assert_success
+		assert_output "$TORNET_HTTP_BODY"
+	done
+	a=$(circ_of "$from" "$TORNET_ECHO_NAME:$TORNET_HTTP_PORT" 1)
+	b=$(circ_of "$from" "$TORNET_ECHO_NAME:$TORNET_HTTP_PORT" 2)
+	c=$(circ_of "$from" "$TORNET_ECHO_NAME:$TORNET_HTTP_PORT" 3)
+	echo "127.0.0.1: $a, 127.0.0.2: $b, 127.0.0.1 again: $c"
+	[ -n "$a" ] && [ -n "$b" ] && [ -n "$c" ]
+	[ "$a" != "$b" ]
+	[ "$a" = "$c" ]
+}
+
+@test "isolation: IsolateDestPort on a second SocksPort; without it two ports share a circuit" {
+	local from url=http://$TORNET_ECHO_NAME:$TORNET_HTTP_PORT/ h1 e1 h2 h3 e3
+	local http=$TORNET_ECHO_NAME:$TORNET_HTTP_PORT echo=$TORNET_ECHO_NAME:$TORNET_ECHO_PORT
+	from=$(($(log_lines) + 1))
+	# the IsolateDestPort port: HTTP, echo, HTTP again
+	run curl -sS --max-time 60 --socks5-hostname "$KT_DP" --proxy-user 'dp:pw' "$url"
+	assert_success
+	run bash -c "printf 'dp\n' | TOR_SOCKS_PORT=$KT_DP_PORT '$TK_CONNECT' -u dp:pw '$TORNET_ECHO_NAME' '$TORNET_ECHO_PORT'"
+	assert_success
+	assert_output "dp"
+	run curl -sS --max-time 60 --socks5-hostname "$KT_DP" --proxy-user 'dp:pw' "$url"
+	assert_success
+	h1=$(circ_of "$from" "$http" 1)
+	e1=$(circ_of "$from" "$echo" 1)
+	h2=$(circ_of "$from" "$http" 2)
+	# the default port: HTTP then echo, one circuit
+	run curl -sS --max-time 60 --socks5-hostname "$KT" --proxy-user 'nodp:pw' "$url"
+	assert_success
+	run bash -c "printf 'nodp\n' | '$TK_CONNECT' -u nodp:pw '$TORNET_ECHO_NAME' '$TORNET_ECHO_PORT'"
+	assert_success
+	h3=$(circ_of "$from" "$http" 3)
+	e3=$(circ_of "$from" "$echo" 2)
+	echo "IsolateDestPort: http $h1, echo $e1, http again $h2; default port: http $h3, echo $e3"
+	[ -n "$h1" ] && [ -n "$e1" ] && [ -n "$h2" ] && [ -n "$h3" ] && [ -n "$e3" ]
+	[ "$h1" != "$e1" ]
+	[ "$h1" = "$h2" ]
+	[ "$h3" = "$e3" ]
+	[ "$h3" != "$h1" ]
 }
 
 @test "isolation: SOCKS4 userids isolate too (curl socks4a with a user)" {
