@@ -738,31 +738,3 @@ unsigned tk_onion_stream_tries(const tk_onion_stream *s)
 {
 	return s->tries + s->policy_tries;
 }
-
-size_t tk_onion_iso_key(uint8_t *out, size_t cap, uint32_t listener_id,
-			uint8_t socks_version, int has_auth, int has_password,
-			const uint8_t *user, size_t user_len,
-			const uint8_t *pass, size_t pass_len)
-{
-	size_t n = 0;
-	if (user_len > 0xffff || pass_len > 0xffff ||
-	    cap < 4 + 1 + 1 + 2 + user_len + 2 + pass_len)
-		return 0;
-	out[n++] = (uint8_t)(listener_id >> 24);
-	out[n++] = (uint8_t)(listener_id >> 16);
-	out[n++] = (uint8_t)(listener_id >> 8);
-	out[n++] = (uint8_t)listener_id;
-	out[n++] = socks_version;
-	out[n++] = (uint8_t)((has_auth ? 1 : 0) | (has_password ? 2 : 0));
-	out[n++] = (uint8_t)(user_len >> 8);
-	out[n++] = (uint8_t)user_len;
-	if (user_len)
-		memcpy(out + n, user, user_len);
-	n += user_len;
-	out[n++] = (uint8_t)(pass_len >> 8);
-	out[n++] = (uint8_t)pass_len;
-	if (pass_len)
-		memcpy(out + n, pass, pass_len);
-	n += pass_len;
-	return n;
-}

@@ -90,18 +90,6 @@ struct tk_onion_stream_cbs {
 	void (*closed)(void *arg);
 };
 
-/* Builds an isolation key from what Tor's IsolateSOCKSAuth,
- * IsolateClientProtocol and the listener distinguish (engine.h's struct
- * tk_isolation, field by field): listener, SOCKS version, whether
- * credentials were given, and which (length-prefixed, so "ab"+"c" and
- * "a"+"bc" differ). Returns the key length, or 0 if cap is too small
- * (TK_ONION_ISO_MAX always suffices for 255-byte fields). */
-#define TK_ONION_ISO_MAX (4 + 1 + 1 + 2 + 255 + 2 + 255)
-size_t tk_onion_iso_key(uint8_t *out, size_t cap, uint32_t listener_id,
-			uint8_t socks_version, int has_auth, int has_password,
-			const uint8_t *user, size_t user_len,
-			const uint8_t *pass, size_t pass_len);
-
 /* host: a DNS name or an IP literal (IPv6 without brackets); the exit
  * resolves names. iso/iso_len: the isolation key (copied; may be empty).
  * 0 and *req, or a negative errno-style code (-EINVAL bad target,

@@ -1196,34 +1196,6 @@ static void test_free_in_callback(void)
 	free_cm();
 }
 
-static void test_iso_key(void)
-{
-	uint8_t k1[TK_ONION_ISO_MAX], k2[TK_ONION_ISO_MAX];
-	size_t n1, n2;
-	n1 = tk_onion_iso_key(k1, sizeof k1, 1, 5, 1, 1,
-			      (const uint8_t *)"ab", 2, (const uint8_t *)"c", 1);
-	n2 = tk_onion_iso_key(k2, sizeof k2, 1, 5, 1, 1,
-			      (const uint8_t *)"a", 1, (const uint8_t *)"bc", 2);
-	tap_ok(n1 && n2 && (n1 != n2 || memcmp(k1, k2, n1)),
-	       "iso key: user ab + pass c differs from a + bc");
-	n2 = tk_onion_iso_key(k2, sizeof k2, 1, 4, 1, 0,
-			      (const uint8_t *)"ab", 2, NULL, 0);
-	n1 = tk_onion_iso_key(k1, sizeof k1, 1, 5, 1, 0,
-			      (const uint8_t *)"ab", 2, NULL, 0);
-	tap_ok(n1 == n2 && memcmp(k1, k2, n1),
-	       "iso key: SOCKS4 and SOCKS5 differ");
-	n2 = tk_onion_iso_key(k2, sizeof k2, 2, 5, 1, 0,
-			      (const uint8_t *)"ab", 2, NULL, 0);
-	tap_ok(n1 == n2 && memcmp(k1, k2, n1), "iso key: listeners differ");
-	n2 = tk_onion_iso_key(k2, sizeof k2, 1, 5, 1, 0,
-			      (const uint8_t *)"ab", 2, NULL, 0);
-	tap_ok(n1 == n2 && !memcmp(k1, k2, n1), "iso key: same fields, "
-						 "same key");
-	tap_eq_long((long)tk_onion_iso_key(k1, 8, 1, 5, 1, 0,
-					   (const uint8_t *)"ab", 2, NULL, 0),
-		    0, "iso key: too small a buffer gives 0");
-}
-
 int main(void)
 {
 	snprintf(tmpdir, sizeof tmpdir, "/tmp/tk-circmgr-XXXXXX");
@@ -1236,7 +1208,6 @@ int main(void)
 	uv_timer_init(loop, &heartbeat);
 	uv_timer_start(&heartbeat, beat, 5, 5);
 	make_net();
-	test_iso_key();
 	test_preemptive_and_reuse();
 	dir_ready = 1;
 	test_echo_and_windows();
