@@ -7,6 +7,7 @@ src_daemon_torkitd_SOURCES = \
 	src/daemon/policy.c src/daemon/policy.h \
 	src/daemon/listener.c src/daemon/server.h \
 	src/daemon/session.c \
+	src/daemon/relaybuf.c src/daemon/relaybuf.h \
 	src/daemon/engine.h \
 	src/daemon/engine_direct.c \
 	src/daemon/engine_tor.c \

@@ -14,6 +14,7 @@
 #include "daemon/conf.h"
 #include "daemon/engine.h"
 #include "daemon/log.h"
+#include "daemon/relaybuf.h"
 #include "daemon/server.h"
 
 #ifndef PACKAGE_VERSION
@@ -284,7 +285,7 @@ run(struct tk_config *cfg, int verify)
 			uv_strerror(rc));
 	if (srv.cfg->pid_file != NULL)
 		unlink(srv.cfg->pid_file);
-	tk_session_pool_free();
+	tk_relaybuf_free_all();
 	tk_notice("Clean shutdown finished. Exiting.");
 	return 0;
 }

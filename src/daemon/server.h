@@ -48,9 +48,8 @@ void tk_session_start(struct tk_server *srv, uv_stream_t *client,
 		      const struct tk_port_info *pi, const char *peer);
 uv_stream_t *tk_session_alloc_handle(struct tk_server *srv, int is_unix);
 void tk_session_free_handle(uv_stream_t *h);
-/* Free the spare relay buffers (at exit). */
-void tk_session_pool_free(void);
-/* SIGTERM: close every session now, and the idle-trim timer. */
+/* SIGTERM: close every session now (and stop the relay buffers' idle
+ * timer). */
 void tk_sessions_close_all(struct tk_server *srv);
 
 #endif

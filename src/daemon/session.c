@@ -15,9 +15,6 @@
  */
 #include <arpa/inet.h>
 #include <ctype.h>
-#ifdef __GLIBC__
-#include <malloc.h>
-#endif
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,11 +22,11 @@
 
 #include "daemon/log.h"
 #include "daemon/policy.h"
+#include "daemon/relaybuf.h"
 #include "daemon/server.h"
 
-#define RELAY_BUF (64 * 1024)
 /* Stop reading a side once this much of its data waits on the other. */
-#define RELAY_HIGH (4 * RELAY_BUF)
+#define RELAY_HIGH (4 * TK_RELAY_BUF)
 #define LINGER_MS 5000
 #define HS_BUF 2048
 
@@ -89,72 +86,6 @@ struct client_write {
 
 static void session_close(struct tk_session *s);
 static void start_relay(struct tk_session *s);
-
-/* Relay buffers are all RELAY_BUF bytes and recycled: malloc and free of
- * 64 KiB at the top of the heap would trim and regrow it (and fault in
- * fresh pages) on every read. A few spare ones are kept. */
-#define POOL_MAX 16
-static uint8_t *pool[POOL_MAX];
-static int n_pool;
-
-static uint8_t *
-buf_get(void)
-{
-	return n_pool > 0 ? pool[--n_pool] : malloc(RELAY_BUF);
-}
-
-static void
-buf_put(uint8_t *b)
-{
-	if (b == NULL)
-		return;
-	if (n_pool < POOL_MAX)
-		pool[n_pool++] = b;
-	else
-		free(b);
-}
-
-void
-tk_session_pool_free(void)
-{
-	while (n_pool > 0)
-		free(pool[--n_pool]);
-}
-
-/* Once no client has been connected for IDLE_TRIM_MS, the spare relay
- * buffers go back, and so do the free heap pages: main() keeps glibc
- * from trimming the heap while traffic flows, so after a bulk transfer
- * megabytes of free heap would otherwise stay resident for good. */
-#define IDLE_TRIM_MS 2000
-static uv_timer_t idle_timer;
-static int idle_timer_open;
-
-static void
-idle_trim_cb(uv_timer_t *t)
-{
-	struct tk_server *srv = t->data;
-
-	if (srv->n_clients > 0)
-		return;
-	tk_session_pool_free();
-#ifdef __GLIBC__
-	malloc_trim(0);
-#endif
-}
-
-static void
-idle_trim_arm(struct tk_server *srv)
-{
-	if (srv->stopping)
-		return;
-	if (!idle_timer_open) {
-		uv_timer_init(srv->loop, &idle_timer);
-		uv_unref((uv_handle_t *)&idle_timer); /* never keeps us up */
-		idle_timer.data = srv;
-		idle_timer_open = 1;
-	}
-	uv_timer_start(&idle_timer, idle_trim_cb, IDLE_TRIM_MS, 0);
-}
 
 static void
 set_state(struct tk_session *s, enum sess_state st)
@@ -233,7 +164,7 @@ session_close(struct tk_session *s)
 			s->next->prev = s->prev;
 		s->counted = 0;
 		if (srv->n_clients == 0)
-			idle_trim_arm(srv);
+			tk_relaybuf_idle(srv);
 	}
 	if (s->req != NULL) {
 		tk_engine_cancel(srv->engine, s->req);
@@ -250,10 +181,7 @@ tk_sessions_close_all(struct tk_server *srv)
 {
 	while (srv->sessions != NULL)
 		session_close(srv->sessions);
-	if (idle_timer_open) {
-		uv_close((uv_handle_t *)&idle_timer, NULL);
-		idle_timer_open = 0;
-	}
+	tk_relaybuf_idle_stop();
 }
 
 /* ---- writing to the client */
@@ -267,7 +195,7 @@ client_write_cb(uv_write_t *w, int status)
 	struct tk_session *s = cw->s;
 
 	if (cw->relayed) {
-		buf_put(cw->buf);
+		tk_relaybuf_put(cw->buf);
 		s->down_queued -= cw->len;
 	} else
 		free(cw->buf);
@@ -307,7 +235,7 @@ client_write(struct tk_session *s, uint8_t *buf, size_t len, int final)
 
 	if (cw == NULL) {
 		if (final == 2)
-			buf_put(buf);
+			tk_relaybuf_put(buf);
 		else
 			free(buf);
 		return UV_ENOMEM;
@@ -320,7 +248,7 @@ client_write(struct tk_session *s, uint8_t *buf, size_t len, int final)
 	rc = uv_write(&cw->w, &s->h.stream, &b, 1, client_write_cb);
 	if (rc < 0) {
 		if (final == 2)
-			buf_put(buf);
+			tk_relaybuf_put(buf);
 		else
 			free(buf);
 		free(cw);
@@ -831,7 +759,7 @@ relay_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *b)
 {
 	(void)h;
 	(void)suggested;
-	*b = uv_buf_init((char *)buf_get(), RELAY_BUF);
+	*b = uv_buf_init((char *)tk_relaybuf_get(), TK_RELAY_BUF);
 	if (b->base == NULL)
 		b->len = 0;
 }
@@ -843,14 +771,14 @@ relay_from_client(uv_stream_t *st, ssize_t nread, const uv_buf_t *b)
 	int rc;
 
 	if (s->state != S_RELAY) {
-		buf_put((uint8_t *)b->base);
+		tk_relaybuf_put((uint8_t *)b->base);
 		return;
 	}
 	if (nread > 0) {
 		rc = tk_stream_write(s->stream, (uint8_t *)b->base,
 				     (size_t)nread);
 		if (rc < 0) {
-			buf_put((uint8_t *)b->base);
+			tk_relaybuf_put((uint8_t *)b->base);
 			session_close(s);
 			return;
 		}
@@ -861,7 +789,7 @@ relay_from_client(uv_stream_t *st, ssize_t nread, const uv_buf_t *b)
 		}
 		return;
 	}
-	buf_put((uint8_t *)b->base);
+	tk_relaybuf_put((uint8_t *)b->base);
 	if (nread == 0)
 		return;
 	uv_read_stop(st);
@@ -884,8 +812,8 @@ st_alloc(void *arg, size_t suggested, uint8_t **buf, size_t *cap)
 {
 	(void)arg;
 	(void)suggested;
-	*buf = buf_get();
-	*cap = *buf ? RELAY_BUF : 0;
+	*buf = tk_relaybuf_get();
+	*cap = *buf ? TK_RELAY_BUF : 0;
 }
 
 static void
@@ -910,7 +838,7 @@ st_read(void *arg, uint8_t *buf, size_t len, int eof)
 	struct tk_session *s = arg;
 
 	if (len == 0) {
-		buf_put(buf);
+		tk_relaybuf_put(buf);
 		if (eof && s->state == S_RELAY) {
 			uv_shutdown_t *r = malloc(sizeof(*r));
 
@@ -927,7 +855,7 @@ st_read(void *arg, uint8_t *buf, size_t len, int eof)
 		return;
 	}
 	if (s->state != S_RELAY) {
-		buf_put(buf);
+		tk_relaybuf_put(buf);
 		return;
 	}
 	if (client_write(s, buf, len, 2) < 0) {
@@ -946,7 +874,7 @@ st_written(void *arg, uint8_t *buf, size_t len, int status)
 {
 	struct tk_session *s = arg;
 
-	buf_put(buf);
+	tk_relaybuf_put(buf);
 	s->up_queued -= len;
 	if (s->state != S_RELAY)
 		return;
@@ -998,7 +926,7 @@ start_relay(struct tk_session *s)
 	/* Bytes the client sent after its request (optimistic data) go to
 	 * the target before anything else it sends. */
 	if (s->in_len > 0) {
-		uint8_t *buf = buf_get();
+		uint8_t *buf = tk_relaybuf_get();
 
 		if (buf == NULL) {
 			session_close(s);
@@ -1006,7 +934,7 @@ start_relay(struct tk_session *s)
 		}
 		memcpy(buf, s->in, s->in_len);	/* in_len <= HS_BUF */
 		if (tk_stream_write(s->stream, buf, s->in_len) < 0) {
-			buf_put(buf);
+			tk_relaybuf_put(buf);
 			session_close(s);
 			return;
 		}
