@@ -214,6 +214,13 @@ long tk_guards_pick(tk_guards *g, const struct tk_nodes *t,
 	return tk_guards_pick_beside(g, t, o, rng, now_s, -1, err, errlen);
 }
 
+/* 1 if node k may share a path with the exit (exit -1: no exit yet). */
+static int beside(const struct tk_nodes *t, long k, long exit,
+		  const struct tk_path_opts *o)
+{
+	return exit < 0 || !tk_path_conflict(&t->node[k], &t->node[exit], o);
+}
+
 long tk_guards_pick_beside(tk_guards *g, const struct tk_nodes *t,
 			   const struct tk_path_opts *o,
 			   struct tk_path_rng *rng, int64_t now_s, long exit,
@@ -242,8 +249,7 @@ long tk_guards_pick_beside(tk_guards *g, const struct tk_nodes *t,
 		/* A member that may not share the path with the exit is
 		 * passed over for this circuit, as tor does: the next member
 		 * serves, and the set stays as it is. */
-		if (exit >= 0 && tk_path_conflict(&t->node[k],
-						  &t->node[exit], o))
+		if (!beside(t, k, exit, o))
 			continue;
 		n_beside++;
 		if (g->m[i].retry_at <= now_s) {
@@ -260,8 +266,7 @@ long tk_guards_pick_beside(tk_guards *g, const struct tk_nodes *t,
 		if (g->n < TK_GUARDS_MAX && add_member(g, t, o, rng, now_s) == 0) {
 			long k = usable(g, g->n - 1, t, o);
 			save(g);
-			if (k >= 0 && (exit < 0 || !tk_path_conflict(
-						&t->node[k], &t->node[exit], o)))
+			if (k >= 0 && beside(t, k, exit, o))
 				return k;
 		}
 		best = soonest; /* all failed recently: retry the oldest */
