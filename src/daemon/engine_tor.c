@@ -420,6 +420,36 @@ connect_cb(void *arg, int reason, tk_onion_stream *os)
 	req_free(r);
 }
 
+/* The shared ends of t_connect, t_resolve and t_resolve_ptr: a request
+ * record, unless the engine is closing; then the onion request's outcome
+ * (rc from tk_onion_stream_*), which either hands the record out or
+ * frees it. */
+static struct tk_engine_req *
+req_start(struct tor_engine *e, int kind, void *arg, int *rc)
+{
+	struct tk_engine_req *r;
+
+	if (e->closing) {
+		*rc = UV_ECANCELED;
+		return NULL;
+	}
+	r = req_new(e, kind, arg);
+	if (r == NULL)
+		*rc = UV_ENOMEM;
+	return r;
+}
+
+static int
+req_launched(struct tk_engine_req *r, int rc, struct tk_engine_req **out)
+{
+	if (rc < 0) {
+		req_free(r);
+		return rc;
+	}
+	*out = r;
+	return 0;
+}
+
 static int
 t_connect(struct tk_engine *base, const struct tk_target *t,
 	  const struct tk_isolation *iso, tk_engine_connect_cb cb, void *arg,
@@ -431,22 +461,14 @@ t_connect(struct tk_engine *base, const struct tk_target *t,
 	size_t klen = build_iso_key(iso, key);
 	int rc;
 
-	if (e->closing)
-		return UV_ECANCELED;
-	r = req_new(e, REQ_CONNECT, arg);
-	if (r == NULL)
-		return UV_ENOMEM;
+	if ((r = req_start(e, REQ_CONNECT, arg, &rc)) == NULL)
+		return rc;
 	r->ccb = cb;
 	snprintf(r->what, sizeof(r->what), t->family == AF_INET6 ?
 		 "[%s]:%u" : "%s:%u", t->host, t->port);
 	rc = tk_onion_stream_connect(e->cm, t->host, t->port, key, klen,
 				     connect_cb, r, &r->oreq);
-	if (rc < 0) {
-		req_free(r);
-		return rc;
-	}
-	*out = r;
-	return 0;
+	return req_launched(r, rc, out);
 }
 
 /* ---- resolve */
@@ -497,11 +519,8 @@ t_resolve(struct tk_engine *base, const char *name, int families,
 	size_t klen = build_iso_key(iso, key);
 	int of = 0, rc;
 
-	if (e->closing)
-		return UV_ECANCELED;
-	r = req_new(e, REQ_RESOLVE, arg);
-	if (r == NULL)
-		return UV_ENOMEM;
+	if ((r = req_start(e, REQ_RESOLVE, arg, &rc)) == NULL)
+		return rc;
 	r->rcb = cb;
 	snprintf(r->what, sizeof(r->what), "%s", name);
 	if (families & TK_RESOLVE_IPV4)
@@ -510,12 +529,7 @@ t_resolve(struct tk_engine *base, const char *name, int families,
 		of |= TK_ONION_RESOLVE_IPV6;
 	rc = tk_onion_stream_resolve(e->cm, name, of, key, klen, resolve_cb,
 				     r, &r->oreq);
-	if (rc < 0) {
-		req_free(r);
-		return rc;
-	}
-	*out = r;
-	return 0;
+	return req_launched(r, rc, out);
 }
 
 static int
@@ -529,11 +543,8 @@ t_resolve_ptr(struct tk_engine *base, int family, const uint8_t addr[16],
 	size_t klen = build_iso_key(iso, key);
 	int rc;
 
-	if (e->closing)
-		return UV_ECANCELED;
-	r = req_new(e, REQ_PTR, arg);
-	if (r == NULL)
-		return UV_ENOMEM;
+	if ((r = req_start(e, REQ_PTR, arg, &rc)) == NULL)
+		return rc;
 	r->rcb = cb;
 	inet_ntop(family, addr, r->what, sizeof(r->what));
 	/* The exit decides what it answers: a Tor exit refuses internal
@@ -541,12 +552,7 @@ t_resolve_ptr(struct tk_engine *base, int family, const uint8_t addr[16],
 	 * answer on, rather than guessing here. */
 	rc = tk_onion_stream_resolve_ptr(e->cm, family, addr, key, klen,
 					 resolve_cb, r, &r->oreq);
-	if (rc < 0) {
-		req_free(r);
-		return rc;
-	}
-	*out = r;
-	return 0;
+	return req_launched(r, rc, out);
 }
 
 static void
