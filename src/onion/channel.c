@@ -46,7 +46,8 @@ struct tk_channel {
 	struct chan_circ *circs;
 	size_t n_circs, cap_circs;
 	uint32_t poke_id;  /* our CREATE_FAST that makes the relay flush */
-	int poke_again;
+	uint64_t last_rx_ms; /* last circuit cell (not a poke's) */
+	unsigned probe_first_ms, probe_ms;
 	char sni[40];
 	char errmsg[256];
 };
@@ -291,7 +292,8 @@ static void on_netinfo(tk_channel *ch, const tk_cell_view *v)
 		return;
 	}
 	ch->state = CHAN_OPEN;
-	uv_timer_stop(&ch->timer);
+	uv_timer_stop(&ch->timer); /* from now on the probe timer */
+	ch->last_rx_ms = uv_now(ch->loop);
 	ch->open_cb(ch, 0, ch->arg);
 }
 
@@ -307,12 +309,15 @@ static struct chan_circ *find_circ(tk_channel *ch, uint32_t id)
  * that queue only when a circuit cell gets queued on the channel too
  * (circuitmux). When a relay loses its link to the next hop, every
  * circuit over that link is destroyed, yet on an otherwise idle channel
- * only the first DESTROY reaches us; streams on the other circuits would
- * wait forever. So after each DESTROY, while other circuits remain, we
- * send one CREATE_FAST: the relay answers it through a circuit queue,
- * which flushes the DESTROYs queued before, and we tear it down again.
- * One poke at a time; a DESTROY that arrives meanwhile asks for one
- * more. */
+ * at most the first DESTROY reaches us (none, if the relay's buffer to
+ * us held data at that moment); streams on those circuits would wait
+ * forever. So we send one CREATE_FAST: the relay answers it through a
+ * circuit queue, which flushes the DESTROYs queued before, and we tear
+ * it down again. We poke after each DESTROY while other circuits remain,
+ * and when a channel with circuits has been silent for probe_ms (5 s,
+ * doubling while the silence lasts). One poke at a time: DESTROYs that
+ * arrive while it is out came with the flush it caused, and any queued
+ * later are what the silence probe is for. */
 static void poke(tk_channel *ch);
 
 static void on_poke_cell(void *arg, int status, const tk_cell_view *v)
@@ -331,21 +336,13 @@ static void on_poke_cell(void *arg, int status, const tk_cell_view *v)
 	}
 	tk_channel_circ_remove(ch, ch->poke_id);
 	ch->poke_id = 0;
-	if (ch->poke_again) {
-		ch->poke_again = 0;
-		poke(ch);
-	}
 }
 
 static void poke(tk_channel *ch)
 {
 	uint8_t x[TK_CREATE_FAST_LEN], p[TK_CELL_PAYLOAD_LEN];
 	uint32_t id;
-	if (ch->poke_id) {
-		ch->poke_again = 1;
-		return;
-	}
-	if (ch->n_circs == 0 ||
+	if (ch->poke_id || ch->n_circs == 0 ||
 	    tk_channel_circ_add(ch, on_poke_cell, ch, &id) != 0)
 		return;
 	tk_random(x, sizeof x);
@@ -356,6 +353,48 @@ static void poke(tk_channel *ch)
 		return;
 	}
 	ch->poke_id = id;
+}
+
+static void probe_arm(tk_channel *ch);
+
+static void on_probe_timer(uv_timer_t *h)
+{
+	tk_channel *ch = h->data;
+	uint64_t quiet;
+	if (ch->state != CHAN_OPEN || tk_channel_circ_count(ch) == 0)
+		return; /* re-armed by the next circuit */
+	quiet = uv_now(ch->loop) - ch->last_rx_ms;
+	if (quiet >= ch->probe_ms) {
+		poke(ch);
+		ch->last_rx_ms = uv_now(ch->loop);
+		ch->probe_ms = ch->probe_ms >= TK_CHAN_PROBE_MAX_MS / 2
+				       ? TK_CHAN_PROBE_MAX_MS
+				       : ch->probe_ms * 2;
+	}
+	probe_arm(ch);
+}
+
+/* Wakes us when the channel will have been silent for probe_ms; cells
+ * only move last_rx_ms, so a busy channel costs no timer calls. */
+static void probe_arm(tk_channel *ch)
+{
+	uint64_t due = ch->last_rx_ms + ch->probe_ms, now = uv_now(ch->loop);
+	if (!ch->probe_first_ms || !ch->timer_open || ch->state != CHAN_OPEN)
+		return;
+	(void)uv_timer_start(&ch->timer, on_probe_timer,
+			     due > now ? due - now : 0, 0);
+}
+
+void tk_channel_set_probe_ms(tk_channel *ch, unsigned first_ms)
+{
+	ch->probe_first_ms = ch->probe_ms = first_ms;
+	if (!first_ms) {
+		if (ch->state == CHAN_OPEN && ch->timer_open)
+			uv_timer_stop(&ch->timer);
+		return;
+	}
+	if (tk_channel_circ_count(ch) > 0)
+		probe_arm(ch);
 }
 
 /* One framed cell, in whatever state we are. */
@@ -420,6 +459,10 @@ static void on_cell(tk_channel *ch, const tk_cell_view *v)
 		struct chan_circ *c;
 		if (v->circ_id == 0)
 			return; /* late handshake cells, PADDING_NEGOTIATE: ignored */
+		if (v->circ_id != ch->poke_id) {
+			ch->last_rx_ms = uv_now(ch->loop);
+			ch->probe_ms = ch->probe_first_ms;
+		}
 		c = find_circ(ch, v->circ_id);
 		if (!c)
 			return; /* a circuit we already forgot (DESTROY crossed ours) */
@@ -574,6 +617,7 @@ int tk_channel_open(uv_loop_t *loop, const tk_channel_target *target,
 	ch->lost_cb = lost_cb;
 	ch->arg = arg;
 	ch->state = CHAN_CONNECTING;
+	ch->probe_first_ms = ch->probe_ms = TK_CHAN_PROBE_FIRST_MS;
 	random_sni(ch->sni, sizeof ch->sni);
 	rc = uv_timer_init(loop, &ch->timer);
 	if (rc < 0) {
@@ -645,6 +689,12 @@ int tk_channel_circ_add(tk_channel *ch, tk_channel_circ_cb cb, void *circ,
 	ch->circs[ch->n_circs].circ = circ;
 	ch->n_circs++;
 	*circ_id = id;
+	if (cb != on_poke_cell && tk_channel_circ_count(ch) == 1) {
+		/* the first circuit after a quiet spell without any */
+		ch->last_rx_ms = uv_now(ch->loop);
+		ch->probe_ms = ch->probe_first_ms;
+		probe_arm(ch);
+	}
 	return 0;
 }
 

@@ -34,6 +34,11 @@ enum {
 };
 
 #define TK_CHAN_DEFAULT_TIMEOUT_MS 30000
+/* Silence on an open channel that carries circuits before we probe it
+ * (see channel.c, "poke"); the wait doubles up to the maximum while the
+ * silence lasts and starts over when a circuit cell arrives. */
+#define TK_CHAN_PROBE_FIRST_MS 5000
+#define TK_CHAN_PROBE_MAX_MS 600000
 
 typedef struct tk_channel tk_channel;
 
@@ -94,6 +99,8 @@ int tk_channel_circ_add(tk_channel *ch, tk_channel_circ_cb cb, void *circ,
 /* Unregisters (no DESTROY is sent: that is the circuit's business). */
 void tk_channel_circ_remove(tk_channel *ch, uint32_t circ_id);
 size_t tk_channel_circ_count(const tk_channel *ch);
+/* Changes the first probe wait (tests); 0 turns probing off. */
+void tk_channel_set_probe_ms(tk_channel *ch, unsigned first_ms);
 
 /* Sends a fixed cell (payload <= 509 bytes, zero padded). */
 int tk_channel_send(tk_channel *ch, uint32_t circ_id, uint8_t cmd,

@@ -507,24 +507,32 @@ static void on_relay_cell(fake_relay *fr, const uint8_t *cellp, int early)
 	}
 }
 
-/* destroy_after: see fake_relay.h. */
-static void destroy_answered(fake_relay *fr, uint32_t circ)
+/* destroy_after: see fake_relay.h. A circuit cell to send flushes the
+ * held DESTROYs first: tor's circuitmux favours its DESTROY queue. */
+static void flush_held(fake_relay *fr)
 {
 	uint8_t reason = 8; /* CHANNEL_CLOSED */
-	if (!fr->opts.destroy_after)
-		return;
 	for (int i = 0; i < fr->n_held; i++) {
 		send_fixed(fr, fr->held[i], TK_CELL_DESTROY, &reason, 1);
 		fr->seen.n_held_flushed++;
 	}
 	fr->n_held = 0;
+}
+
+static void destroy_answered(fake_relay *fr, uint32_t circ)
+{
+	uint8_t reason = 8; /* CHANNEL_CLOSED */
+	if (!fr->opts.destroy_after)
+		return;
 	if (fr->n_answered >= fr->opts.destroy_after || fr->n_answered >= 8)
 		return;
 	fr->answered[fr->n_answered++] = circ;
 	if (fr->n_answered < fr->opts.destroy_after)
 		return;
-	send_fixed(fr, fr->answered[0], TK_CELL_DESTROY, &reason, 1);
-	for (int i = 1; i < fr->n_answered; i++)
+	if (!fr->opts.destroy_hold_all)
+		send_fixed(fr, fr->answered[0], TK_CELL_DESTROY, &reason, 1);
+	for (int i = fr->opts.destroy_hold_all ? 0 : 1; i < fr->n_answered;
+	     i++)
 		fr->held[fr->n_held++] = fr->answered[i];
 }
 
@@ -553,6 +561,7 @@ static void on_create_fast(fake_relay *fr, uint32_t circ, const uint8_t *x)
 		reply[25] ^= 1;
 	tk_relay_hop_init(&fr->hop, k + 20);
 	fr->hop_ready = 1;
+	flush_held(fr);
 	send_fixed(fr, circ, TK_CELL_CREATED_FAST, reply, sizeof reply);
 	destroy_answered(fr, circ);
 }

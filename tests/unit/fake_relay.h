@@ -53,6 +53,8 @@ struct fr_opts {
 	 * first DESTROY at once, the others held until a later CREATE_FAST
 	 * queues a cell (tor's circuitmux flushes DESTROYs only then). */
 	int destroy_after;
+	int destroy_hold_all;  /* ... and hold the first one too (a relay
+				* whose buffer to us was busy then) */
 	const char *body;      /* directory response body (default "hello") */
 	size_t body_len;
 };

@@ -573,15 +573,19 @@ static void test_circuit_failures(void)
 }
 
 /* The relay loses its next hop under two of our circuits and, as tor's
- * circuitmux does, holds the second DESTROY until it has a circuit cell
- * to send. The channel's CREATE_FAST poke gets it out; without the poke
- * the second circuit never learns (the deadline below ends the test). */
+ * circuitmux does, holds the second DESTROY (or both) until it has a
+ * circuit cell to send. The channel's CREATE_FAST poke gets them out:
+ * after the first DESTROY, or after a silence; without the poke the
+ * circuits never learn (the deadline below ends the test). */
 struct held {
 	fake_relay *relay;
 	tk_channel *ch;
 	tk_circuit *c[2];
 	int built, lost[2];
+	unsigned probe_ms; /* tk_channel_set_probe_ms; 0 keeps the default */
+	int probe_off;
 	uv_timer_t deadline;
+	struct fr_seen seen;
 };
 
 static void held_finish(struct held *h)
@@ -605,8 +609,15 @@ static void held_lost(tk_circuit *c, int status, void *arg)
 	h->lost[i] = status;
 	tk_circuit_close(c);
 	h->c[i] = NULL;
-	if (!h->c[0] && !h->c[1])
-		held_finish(h);
+}
+
+/* Done once both circuits are gone and the relay has seen every poke
+ * (a CREATE_FAST beyond our two) torn down again. */
+static int held_done(const struct held *h)
+{
+	const struct fr_seen *s = fake_relay_seen(h->relay);
+	return h->built == 2 && !h->c[0] && !h->c[1] &&
+	       s->n_destroy >= s->n_create_fast - 2;
 }
 
 static void held_built(tk_circuit *c, int status, void *arg)
@@ -622,6 +633,8 @@ static void held_built(tk_circuit *c, int status, void *arg)
 static void held_open(tk_channel *ch, int status, void *arg)
 {
 	struct held *h = arg;
+	if (status == 0 && (h->probe_ms || h->probe_off))
+		tk_channel_set_probe_ms(ch, h->probe_ms);
 	if (status < 0 ||
 	    tk_circuit_create_fast(ch, 5000, held_built, held_lost, h,
 				   &h->c[0]) != 0 ||
@@ -635,16 +648,16 @@ static void held_timeout(uv_timer_t *t)
 	held_finish(t->data);
 }
 
-static void test_held_destroys(void)
+static void run_held(struct held *hp, const struct fr_opts *fo_in,
+		     unsigned deadline_ms)
 {
-	struct held h;
-	struct fr_opts fo = {.close_after_cells = -1, .destroy_after = 2};
+	struct held h = *hp;
+	struct fr_opts fo = *fo_in;
 	uv_loop_t loop;
 	tk_channel_target t;
 	struct sockaddr_in sa;
 	uint8_t id[20];
 	int port;
-	memset(&h, 0, sizeof h);
 	uv_loop_init(&loop);
 	if (fake_relay_start(&loop, &fo, &h.relay, &port, id) != 0) {
 		tap_ok(0, "fake relay started");
@@ -656,12 +669,29 @@ static void test_held_destroys(void)
 	memcpy(t.rsa_id, id, 20);
 	uv_timer_init(&loop, &h.deadline);
 	h.deadline.data = &h;
-	uv_timer_start(&h.deadline, held_timeout, 10000, 0);
+	uv_timer_start(&h.deadline, held_timeout, deadline_ms, 0);
 	if (tk_channel_open(&loop, &t, 0, held_open, NULL, &h, &h.ch) != 0)
 		held_finish(&h);
 	while ((h.ch || fake_relay_busy(h.relay)) && uv_run(&loop, UV_RUN_ONCE))
-		;
-	const struct fr_seen *seen = fake_relay_seen(h.relay);
+		if (h.ch && held_done(&h))
+			held_finish(&h);
+	*hp = h;
+	hp->relay = NULL;
+	hp->seen = *fake_relay_seen(h.relay);
+	fake_relay_stop(h.relay);
+	uv_close((uv_handle_t *)&h.deadline, NULL);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	uv_loop_close(&loop);
+}
+
+static void test_held_destroys(void)
+{
+	struct fr_opts fo = {.close_after_cells = -1, .destroy_after = 2};
+	struct held h;
+	const struct fr_seen *seen = &h.seen;
+
+	memset(&h, 0, sizeof h);
+	run_held(&h, &fo, 10000);
 	tap_eq_long(h.built, 2, "two circuits built");
 	tap_eq_long(h.lost[0], TK_CIRC_EDESTROYED, "the first DESTROY arrives");
 	tap_eq_long(h.lost[1], TK_CIRC_EDESTROYED,
@@ -670,10 +700,30 @@ static void test_held_destroys(void)
 	tap_eq_long(seen->n_held_flushed, 1, "it flushed the held DESTROY");
 	tap_ok(seen->n_destroy == 1 && seen->destroy_reason == 0,
 	       "the poke circuit torn down with DESTROY NONE");
-	fake_relay_stop(h.relay);
-	uv_close((uv_handle_t *)&h.deadline, NULL);
-	uv_run(&loop, UV_RUN_DEFAULT);
-	uv_loop_close(&loop);
+
+	/* Both DESTROYs held: nothing arrives until the silence probe. */
+	fo.destroy_hold_all = 1;
+	memset(&h, 0, sizeof h);
+	h.probe_ms = 100;
+	run_held(&h, &fo, 10000);
+	tap_eq_long(h.built, 2, "all held: two circuits built");
+	tap_ok(h.lost[0] == TK_CIRC_EDESTROYED &&
+		       h.lost[1] == TK_CIRC_EDESTROYED,
+	       "after a silence the probe brings both DESTROYs (%d, %d)",
+	       h.lost[0], h.lost[1]);
+	tap_eq_long(seen->n_held_flushed, 2, "the probe flushed both");
+	tap_eq_long(seen->n_create_fast, 3, "one probe: a third CREATE_FAST");
+
+	/* The same without probing: the circuits never learn. */
+	memset(&h, 0, sizeof h);
+	h.probe_off = 1;
+	run_held(&h, &fo, 1000);
+	tap_eq_long(h.built, 2, "no probe: two circuits built");
+	tap_ok(h.lost[0] != TK_CIRC_EDESTROYED &&
+		       h.lost[1] != TK_CIRC_EDESTROYED &&
+		       seen->n_create_fast == 2,
+	       "no probe: no DESTROY within 1 s (%d, %d), no third "
+	       "CREATE_FAST", h.lost[0], h.lost[1]);
 }
 
 int main(void)
