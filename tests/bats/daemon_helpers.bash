@@ -27,27 +27,36 @@ dh_target() {
 # extra lines; start torkitd -f on it and wait for the listener log line.
 # Sets DH_PORT, DH_PID, DH_LOG, DH_CONF.
 dh_torkitd() {
-	local dir="$BATS_TEST_TMPDIR/torkitd.$RANDOM" line
+	local dir="$BATS_TEST_TMPDIR/torkitd.$RANDOM" line try rc
 	mkdir -p "$dir"
-	DH_PORT=$(tk_free_port) || return 1
 	DH_LOG="$dir/torkitd.log"
 	DH_CONF="$dir/torrc"
-	{
-		echo "SocksPort 127.0.0.1:$DH_PORT"
-		echo "Log info file $DH_LOG"
-		echo "SafeLogging 0"
-		# Never the system's resolvers: the test dnsmasq, or a dead
-		# loopback port when a test has none.
-		echo "DNSServer 127.0.0.1:${TK_DNS_PORT:-$(tk_free_port)}"
-		for line in "$@"; do echo "$line"; done
-	} >"$DH_CONF"
-	"$TK_TORKITD" -f "$DH_CONF" 2>"$dir/stderr" &
-	DH_PID=$!
-	tk_track "$DH_PID"
-	tk_wait_log "$DH_LOG" "Opened Socks listener connection \(ready\) on 127.0.0.1:$DH_PORT" 10 || {
+	for try in 1 2 3; do
+		DH_PORT=$(tk_free_port) || return 1
+		{
+			echo "SocksPort 127.0.0.1:$DH_PORT"
+			echo "Log info file $DH_LOG"
+			echo "SafeLogging 0"
+			# Never the system's resolvers: the test dnsmasq, or
+			# a dead loopback port when a test has none.
+			echo "DNSServer 127.0.0.1:${TK_DNS_PORT:-$(tk_free_port)}"
+			for line in "$@"; do echo "$line"; done
+		} >"$DH_CONF"
+		"$TK_TORKITD" -f "$DH_CONF" 2>"$dir/stderr" &
+		DH_PID=$!
+		tk_track "$DH_PID"
+		rc=0
+		tk_wait_log_pid "$DH_PID" "$DH_LOG" "Opened Socks listener connection \(ready\) on 127.0.0.1:$DH_PORT" 20 ||
+			rc=$?
+		# the random port was taken in the meantime: another one
+		[ "$rc" -eq 2 ] && grep -q "in use" "$DH_LOG" "$dir/stderr" 2>/dev/null &&
+			continue
+		break
+	done
+	if [ "$rc" -ne 0 ]; then
 		cat "$dir/stderr" >&2
 		return 1
-	}
+	fi
 }
 
 # dh_raw ARGS...: daemon_rawsocks against DH_PORT (see its header).

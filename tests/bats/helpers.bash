@@ -24,11 +24,15 @@ tk_port_in_use() {
 }
 
 # tk_free_port: print a TCP+UDP port on loopback that nothing uses now.
-# Random within a range so parallel test files rarely race for one port.
+# Random within a range so parallel test files rarely race for one port,
+# and below the kernel's ephemeral range (ip_local_port_range, 32768 up
+# by default), which the tests' own outgoing connections draw from.
 tk_free_port() {
-	local i p
+	local i p lo=20000 hi=32768 eph
+	read -r eph _ </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null &&
+		[ "$eph" -gt $((lo + 4000)) ] && [ "$eph" -lt "$hi" ] && hi=$eph
 	for ((i = 0; i < 200; i++)); do
-		p=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
+		p=$((lo + (RANDOM * 32768 + RANDOM) % (hi - lo)))
 		tk_port_in_use "$p" || { echo "$p"; return 0; }
 	done
 	echo "tk_free_port: no free port found" >&2
@@ -48,6 +52,23 @@ tk_wait_port() {
 	return 1
 }
 
+# tk_wait_listen PID HOST PORT [SECONDS]: like tk_wait_port for a server
+# we just started as PID: 0 once it listens, 2 at once if PID is gone (it
+# could not bind: a random port may be taken between tk_free_port and the
+# bind, by a parallel test or an outgoing connection), 1 on timeout.
+tk_wait_listen() {
+	local pid=$1 host=$2 port=$3 secs=${4:-20} i
+	for ((i = 0; i < secs * 20; i++)); do
+		if (exec 3<>"/dev/tcp/$host/$port") 2>/dev/null; then
+			return 0
+		fi
+		kill -0 "$pid" 2>/dev/null || return 2
+		sleep 0.05
+	done
+	echo "tk_wait_listen: nothing listening on $host:$port after ${secs}s" >&2
+	return 1
+}
+
 # tk_wait_log FILE REGEX [SECONDS]: wait until FILE has a line matching REGEX.
 tk_wait_log() {
 	local file=$1 re=$2 secs=${3:-20} i
@@ -59,6 +80,21 @@ tk_wait_log() {
 	done
 	echo "tk_wait_log: no line matching '$re' in $file after ${secs}s" >&2
 	[ -f "$file" ] && tail -n 20 "$file" >&2
+	return 1
+}
+
+# tk_wait_log_pid PID FILE REGEX [SECONDS]: tk_wait_log for a process we
+# started: 2 at once if PID is gone first.
+tk_wait_log_pid() {
+	local pid=$1 file=$2 re=$3 secs=${4:-20} i
+	for ((i = 0; i < secs * 20; i++)); do
+		if [ -f "$file" ] && grep -Eq -- "$re" "$file"; then
+			return 0
+		fi
+		kill -0 "$pid" 2>/dev/null || return 2
+		sleep 0.05
+	done
+	echo "tk_wait_log_pid: no line matching '$re' in $file after ${secs}s" >&2
 	return 1
 }
 
@@ -111,21 +147,31 @@ TK_DNS_RECORDS=(
 # upstream. Sets TK_DNS_PORT, TK_DNS_PID, TK_DNS_LOG.
 tk_start_dnsmasq() {
 	local dir=$1; shift
-	local args=() r
+	local args=() r try rc
 	mkdir -p "$dir"
-	TK_DNS_PORT=$(tk_free_port) || return 1
 	TK_DNS_LOG="$dir/dnsmasq.log"
 	for r in "${TK_DNS_RECORDS[@]}" "$@"; do
 		args+=("--host-record=$r")
 	done
-	dnsmasq --keep-in-foreground --no-resolv --no-hosts --no-poll \
-		--no-negcache --bind-interfaces --listen-address=127.0.0.1 \
-		--port="$TK_DNS_PORT" --local=/#/ --log-queries \
-		--log-facility="$TK_DNS_LOG" --pid-file="$dir/dnsmasq.pid" \
-		--user=root "${args[@]}" 2>>"$dir/dnsmasq.err" &
-	TK_DNS_PID=$!
-	tk_track "$TK_DNS_PID"
-	tk_wait_port 127.0.0.1 "$TK_DNS_PORT" 10 || return 1
+	for try in 1 2 3; do
+		TK_DNS_PORT=$(tk_free_port) || return 1
+		dnsmasq --keep-in-foreground --no-resolv --no-hosts --no-poll \
+			--no-negcache --bind-interfaces --listen-address=127.0.0.1 \
+			--port="$TK_DNS_PORT" --local=/#/ --log-queries \
+			--log-facility="$TK_DNS_LOG" --pid-file="$dir/dnsmasq.pid" \
+			--user=root "${args[@]}" 2>>"$dir/dnsmasq.err" &
+		TK_DNS_PID=$!
+		tk_track "$TK_DNS_PID"
+		rc=0
+		tk_wait_listen "$TK_DNS_PID" 127.0.0.1 "$TK_DNS_PORT" 20 || rc=$?
+		[ "$rc" -eq 2 ] && continue # could not bind: another port
+		break
+	done
+	if [ "$rc" -ne 0 ]; then
+		echo "tk_start_dnsmasq: dnsmasq is not serving (try $try):" >&2
+		cat "$dir/dnsmasq.err" >&2
+		return 1
+	fi
 	export TK_DNS_PORT TK_DNS_PID TK_DNS_LOG
 }
 
@@ -134,11 +180,17 @@ tk_start_dnsmasq() {
 # still arrives after the client stopped writing (ncat --exec loses it).
 # Sets TK_ECHO_PORT, TK_ECHO_PID.
 tk_start_echo() {
-	TK_ECHO_PORT=$(tk_free_port) || return 1
-	socat "TCP-LISTEN:$TK_ECHO_PORT,bind=127.0.0.1,fork,reuseaddr" EXEC:/bin/cat &
-	TK_ECHO_PID=$!
-	tk_track "$TK_ECHO_PID"
-	tk_wait_port 127.0.0.1 "$TK_ECHO_PORT" 10 || return 1
+	local try rc
+	for try in 1 2 3; do
+		TK_ECHO_PORT=$(tk_free_port) || return 1
+		socat "TCP-LISTEN:$TK_ECHO_PORT,bind=127.0.0.1,fork,reuseaddr" EXEC:/bin/cat &
+		TK_ECHO_PID=$!
+		tk_track "$TK_ECHO_PID"
+		rc=0
+		tk_wait_listen "$TK_ECHO_PID" 127.0.0.1 "$TK_ECHO_PORT" 20 || rc=$?
+		[ "$rc" -eq 2 ] || break # 2: could not bind, another port
+	done
+	[ "$rc" -eq 0 ] || return 1
 	export TK_ECHO_PORT TK_ECHO_PID
 }
 
@@ -147,17 +199,27 @@ tk_start_echo() {
 # Sets TK_SOCKS_PORT, TK_TORKITD_PID, TK_TORKITD_LOG.
 tk_start_torkitd() {
 	local dir=$1; shift
+	local try rc
 	mkdir -p "$dir"
-	TK_SOCKS_PORT=$(tk_free_port) || return 1
 	TK_TORKITD_LOG="$dir/torkitd.log"
-	"$TK_TORKITD" --SocksPort "127.0.0.1:$TK_SOCKS_PORT" \
-		--Log "info file $TK_TORKITD_LOG" "$@" 2>>"$dir/torkitd.err" &
-	TK_TORKITD_PID=$!
-	tk_track "$TK_TORKITD_PID"
-	tk_wait_port 127.0.0.1 "$TK_SOCKS_PORT" 10 || {
+	for try in 1 2 3; do
+		TK_SOCKS_PORT=$(tk_free_port) || return 1
+		"$TK_TORKITD" --SocksPort "127.0.0.1:$TK_SOCKS_PORT" \
+			--Log "info file $TK_TORKITD_LOG" "$@" 2>>"$dir/torkitd.err" &
+		TK_TORKITD_PID=$!
+		tk_track "$TK_TORKITD_PID"
+		rc=0
+		tk_wait_listen "$TK_TORKITD_PID" 127.0.0.1 "$TK_SOCKS_PORT" 20 ||
+			rc=$?
+		# 2: it exited; another port if that is why, else report it
+		[ "$rc" -eq 2 ] && grep -q "in use" "$dir/torkitd.err" 2>/dev/null &&
+			continue
+		break
+	done
+	if [ "$rc" -ne 0 ]; then
 		cat "$dir/torkitd.err" >&2
 		return 1
-	}
+	fi
 	export TK_SOCKS_PORT TK_TORKITD_PID TK_TORKITD_LOG
 }
 
