@@ -68,48 +68,43 @@ struct tk_engine_req {
  * name (engine.h). Every field is tagged and length-prefixed, so
  * ("ab","c") and ("a","bc") differ and no field can pass for another. */
 #define ISO_STR_MAX 255
-#define ISO_MAX (4 + 2 + 2 + ISO_STR_MAX + 1 + ISO_STR_MAX + \
-		 2 + 2 + ISO_STR_MAX + 2 + ISO_STR_MAX + 3)
+#define ISO_MAX (4 + 4 * (2 + ISO_STR_MAX) + 2 + 3)
 
+/* One tagged, length-prefixed field (at most ISO_STR_MAX bytes). */
 static size_t
-iso_put_str(uint8_t *key, size_t n, uint8_t tag, const char *s)
+iso_put(uint8_t *key, size_t n, uint8_t tag, const void *p, size_t len)
 {
-	size_t len = s ? strlen(s) : 0;
-
 	if (len > ISO_STR_MAX)
 		len = ISO_STR_MAX;
 	key[n++] = tag;
 	key[n++] = (uint8_t)len;
 	if (len > 0)
-		memcpy(key + n, s, len);
+		memcpy(key + n, p, len);
 	return n + len;
+}
+
+static size_t
+iso_put_str(uint8_t *key, size_t n, uint8_t tag, const char *s)
+{
+	return iso_put(key, n, tag, s, s != NULL ? strlen(s) : 0);
 }
 
 static size_t
 build_iso_key(const struct tk_isolation *iso, uint8_t key[ISO_MAX])
 {
 	size_t n = 0;
-	size_t ul, pl;
 
 	key[n++] = (uint8_t)(iso->listener_id >> 24);
 	key[n++] = (uint8_t)(iso->listener_id >> 16);
 	key[n++] = (uint8_t)(iso->listener_id >> 8);
 	key[n++] = (uint8_t)iso->listener_id;
 	if (iso->has_auth) {
-		ul = iso->username_len > ISO_STR_MAX ? ISO_STR_MAX :
-		     iso->username_len;
-		pl = iso->has_password ? (iso->password_len > ISO_STR_MAX ?
-					  ISO_STR_MAX : iso->password_len) : 0;
-		key[n++] = 'A';
-		key[n++] = iso->has_password ? 'P' : 'U';
-		key[n++] = (uint8_t)ul;
-		if (ul > 0)
-			memcpy(key + n, iso->username, ul);
-		n += ul;
-		key[n++] = (uint8_t)pl;
-		if (pl > 0)
-			memcpy(key + n, iso->password, pl);
-		n += pl;
+		/* a SOCKS4 userid and a SOCKS5 username differ by tag */
+		n = iso_put(key, n, iso->has_password ? 'P' : 'U',
+			    iso->username, iso->username_len);
+		if (iso->has_password)
+			n = iso_put(key, n, 'W', iso->password,
+				    iso->password_len);
 	}
 	if (iso->rules & TK_ISO_CLIENT_PROTOCOL) {
 		key[n++] = 'V';

@@ -46,7 +46,7 @@ dh_torkitd() {
 		DH_PID=$!
 		tk_track "$DH_PID"
 		rc=0
-		tk_wait_log_pid "$DH_PID" "$DH_LOG" "Opened Socks listener connection \(ready\) on 127.0.0.1:$DH_PORT" 20 ||
+		tk_wait_log "$DH_LOG" "Opened Socks listener connection \(ready\) on 127.0.0.1:$DH_PORT" 20 "$DH_PID" ||
 			rc=$?
 		# the random port was taken in the meantime: another one
 		[ "$rc" -eq 2 ] && grep -q "in use" "$DH_LOG" "$dir/stderr" 2>/dev/null &&

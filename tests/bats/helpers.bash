@@ -39,73 +39,52 @@ tk_free_port() {
 	return 1
 }
 
-# tk_wait_port HOST PORT [SECONDS]: wait until a TCP connect succeeds.
+# tk_poll SECONDS PID CHECK...: run CHECK every 50 ms until it succeeds
+# (0); 2 at once if PID (may be empty) is gone; 1 after SECONDS. The PID
+# is a server we just started: gone means it could not come up (its port
+# may have been taken between tk_free_port and its bind, by a parallel
+# test or an outgoing connection).
+tk_poll() {
+	local secs=$1 pid=$2 i
+	shift 2
+	for ((i = 0; i < secs * 20; i++)); do
+		"$@" && return 0
+		[ -z "$pid" ] || kill -0 "$pid" 2>/dev/null || return 2
+		sleep 0.05
+	done
+	return 1
+}
+
+tk_port_open() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
+tk_log_has() { [ -f "$1" ] && grep -Eq -- "$2" "$1"; }
+tk_gone() { ! kill -0 "$1" 2>/dev/null; }
+
+# tk_wait_port HOST PORT [SECONDS [PID]]: wait until a TCP connect
+# succeeds (tk_poll's statuses).
 tk_wait_port() {
-	local host=$1 port=$2 secs=${3:-20} i
-	for ((i = 0; i < secs * 20; i++)); do
-		if (exec 3<>"/dev/tcp/$host/$port") 2>/dev/null; then
-			return 0
-		fi
-		sleep 0.05
-	done
-	echo "tk_wait_port: nothing listening on $host:$port after ${secs}s" >&2
-	return 1
+	local rc=0
+	tk_poll "${3:-20}" "${4:-}" tk_port_open "$1" "$2" || rc=$?
+	[ "$rc" -ne 1 ] ||
+		echo "tk_wait_port: nothing listening on $1:$2 after ${3:-20}s" >&2
+	return "$rc"
 }
 
-# tk_wait_listen PID HOST PORT [SECONDS]: like tk_wait_port for a server
-# we just started as PID: 0 once it listens, 2 at once if PID is gone (it
-# could not bind: a random port may be taken between tk_free_port and the
-# bind, by a parallel test or an outgoing connection), 1 on timeout.
-tk_wait_listen() {
-	local pid=$1 host=$2 port=$3 secs=${4:-20} i
-	for ((i = 0; i < secs * 20; i++)); do
-		if (exec 3<>"/dev/tcp/$host/$port") 2>/dev/null; then
-			return 0
-		fi
-		kill -0 "$pid" 2>/dev/null || return 2
-		sleep 0.05
-	done
-	echo "tk_wait_listen: nothing listening on $host:$port after ${secs}s" >&2
-	return 1
-}
-
-# tk_wait_log FILE REGEX [SECONDS]: wait until FILE has a line matching REGEX.
+# tk_wait_log FILE REGEX [SECONDS [PID]]: wait until FILE has a line
+# matching REGEX (tk_poll's statuses).
 tk_wait_log() {
-	local file=$1 re=$2 secs=${3:-20} i
-	for ((i = 0; i < secs * 20; i++)); do
-		if [ -f "$file" ] && grep -Eq -- "$re" "$file"; then
-			return 0
-		fi
-		sleep 0.05
-	done
-	echo "tk_wait_log: no line matching '$re' in $file after ${secs}s" >&2
-	[ -f "$file" ] && tail -n 20 "$file" >&2
-	return 1
-}
-
-# tk_wait_log_pid PID FILE REGEX [SECONDS]: tk_wait_log for a process we
-# started: 2 at once if PID is gone first.
-tk_wait_log_pid() {
-	local pid=$1 file=$2 re=$3 secs=${4:-20} i
-	for ((i = 0; i < secs * 20; i++)); do
-		if [ -f "$file" ] && grep -Eq -- "$re" "$file"; then
-			return 0
-		fi
-		kill -0 "$pid" 2>/dev/null || return 2
-		sleep 0.05
-	done
-	echo "tk_wait_log_pid: no line matching '$re' in $file after ${secs}s" >&2
-	return 1
+	local rc=0
+	tk_poll "${3:-20}" "${4:-}" tk_log_has "$1" "$2" || rc=$?
+	if [ "$rc" -eq 1 ]; then
+		echo "tk_wait_log: no line matching '$2' in $1 after ${3:-20}s" >&2
+		[ -f "$1" ] && tail -n 20 "$1" >&2
+	fi
+	return "$rc"
 }
 
 # tk_wait_exit PID [SECONDS]: wait until PID is gone.
 tk_wait_exit() {
-	local pid=$1 secs=${2:-20} i
-	for ((i = 0; i < secs * 20; i++)); do
-		kill -0 "$pid" 2>/dev/null || return 0
-		sleep 0.05
-	done
-	echo "tk_wait_exit: pid $pid still running after ${secs}s" >&2
+	tk_poll "${2:-20}" "" tk_gone "$1" && return 0
+	echo "tk_wait_exit: pid $1 still running after ${2:-20}s" >&2
 	return 1
 }
 
@@ -163,7 +142,7 @@ tk_start_dnsmasq() {
 		TK_DNS_PID=$!
 		tk_track "$TK_DNS_PID"
 		rc=0
-		tk_wait_listen "$TK_DNS_PID" 127.0.0.1 "$TK_DNS_PORT" 20 || rc=$?
+		tk_wait_port 127.0.0.1 "$TK_DNS_PORT" 20 "$TK_DNS_PID" || rc=$?
 		[ "$rc" -eq 2 ] && continue # could not bind: another port
 		break
 	done
@@ -187,7 +166,7 @@ tk_start_echo() {
 		TK_ECHO_PID=$!
 		tk_track "$TK_ECHO_PID"
 		rc=0
-		tk_wait_listen "$TK_ECHO_PID" 127.0.0.1 "$TK_ECHO_PORT" 20 || rc=$?
+		tk_wait_port 127.0.0.1 "$TK_ECHO_PORT" 20 "$TK_ECHO_PID" || rc=$?
 		[ "$rc" -eq 2 ] || break # 2: could not bind, another port
 	done
 	[ "$rc" -eq 0 ] || return 1
@@ -209,7 +188,7 @@ tk_start_torkitd() {
 		TK_TORKITD_PID=$!
 		tk_track "$TK_TORKITD_PID"
 		rc=0
-		tk_wait_listen "$TK_TORKITD_PID" 127.0.0.1 "$TK_SOCKS_PORT" 20 ||
+		tk_wait_port 127.0.0.1 "$TK_SOCKS_PORT" 20 "$TK_TORKITD_PID" ||
 			rc=$?
 		# 2: it exited; another port if that is why, else report it
 		[ "$rc" -eq 2 ] && grep -q "in use" "$dir/torkitd.err" 2>/dev/null &&

@@ -72,6 +72,19 @@ log_lines() {
 	wc -l <"$LOG"
 }
 
+# circs_aba FROM TARGET WHAT: of the first three streams to TARGET since
+# log line FROM, the first and third share a circuit, the second has its
+# own (WHAT names the three in the test's output)
+circs_aba() {
+	local a b c
+	a=$(circ_of "$1" "$2" 1)
+	b=$(circ_of "$1" "$2" 2)
+	c=$(circ_of "$1" "$2" 3)
+	echo "$3: circuits $a, $b, $c"
+	[ -n "$a" ] && [ -n "$b" ] && [ -n "$c" ] &&
+		[ "$a" != "$b" ] && [ "$a" = "$c" ]
+}
+
 @test "the engine bootstrapped from the DirAuthority lines and built a 3-hop circuit" {
 	grep -q 'starting (engine tor)' "$LOG"
 	grep -q 'Bootstrapped 100%' "$LOG"
@@ -231,17 +244,11 @@ echo_check() {
 		assert_success
 		assert_output "iso $u"
 	done
-	a1=$(circ_of "$from" "$TORNET_ECHO_NAME:$TORNET_ECHO_PORT" 1)
-	b=$(circ_of "$from" "$TORNET_ECHO_NAME:$TORNET_ECHO_PORT" 2)
-	a2=$(circ_of "$from" "$TORNET_ECHO_NAME:$TORNET_ECHO_PORT" 3)
-	echo "a: $a1, b: $b, a again: $a2"
-	[ -n "$a1" ] && [ -n "$b" ] && [ -n "$a2" ]
-	[ "$a1" != "$b" ]
-	[ "$a1" = "$a2" ]
+	circs_aba "$from" "$TORNET_ECHO_NAME:$TORNET_ECHO_PORT" "a, b, a again"
 }
 
 @test "isolation: IsolateClientAddr (on by default, as in Tor): 127.0.0.2 gets its own circuit" {
-	local from url=http://$TORNET_ECHO_NAME:$TORNET_HTTP_PORT/ a b c
+	local from url=http://$TORNET_ECHO_NAME:$TORNET_HTTP_PORT/
 	from=$(($(log_lines) + 1))
 	for src in 127.0.0.1 127.0.0.2 127.0.0.1; do
 		run curl -sS --max-time 60 --interface "$src" \
@@ -249,13 +256,8 @@ echo_check() {
 		assert_success
 		assert_output "$TORNET_HTTP_BODY"
 	done
-	a=$(circ_of "$from" "$TORNET_ECHO_NAME:$TORNET_HTTP_PORT" 1)
-	b=$(circ_of "$from" "$TORNET_ECHO_NAME:$TORNET_HTTP_PORT" 2)
-	c=$(circ_of "$from" "$TORNET_ECHO_NAME:$TORNET_HTTP_PORT" 3)
-	echo "127.0.0.1: $a, 127.0.0.2: $b, 127.0.0.1 again: $c"
-	[ -n "$a" ] && [ -n "$b" ] && [ -n "$c" ]
-	[ "$a" != "$b" ]
-	[ "$a" = "$c" ]
+	circs_aba "$from" "$TORNET_ECHO_NAME:$TORNET_HTTP_PORT" \
+		"127.0.0.1, 127.0.0.2, 127.0.0.1 again"
 }
 
 @test "isolation: IsolateDestPort on a second SocksPort; without it two ports share a circuit" {
