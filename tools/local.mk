@@ -7,3 +7,18 @@ dist_noinst_SCRIPTS += tools/tornet
 dist_noinst_SCRIPTS += tools/bench/socks-bench
 EXTRA_DIST += tools/bench/socksload.c
 dist_noinst_SCRIPTS += tools/bench/onion-bench
+
+# Developer tools over the onion engine. tkonion: a link handshake and
+# one-hop directory fetches. tkbootstrap: bootstrap from DirAuthority
+# lines and print progress. tkstream: bootstrap, then resolve, reverse
+# resolve or pipe stdin/stdout over a 3-hop stream.
+noinst_PROGRAMS += tools/tkonion tools/tkbootstrap tools/tkstream
+tools_tkonion_SOURCES = tools/tkonion.c
+tools_tkonion_CFLAGS = $(AM_CFLAGS) $(UV_CFLAGS)
+tools_tkonion_LDADD = $(ONION_LINK_LIBS)
+tools_tkbootstrap_SOURCES = tools/tkbootstrap.c
+tools_tkbootstrap_CFLAGS = $(AM_CFLAGS) $(UV_CFLAGS)
+tools_tkbootstrap_LDADD = $(ONION_LINK_LIBS)
+tools_tkstream_SOURCES = tools/tkstream.c
+tools_tkstream_CFLAGS = $(AM_CFLAGS) $(UV_CFLAGS)
+tools_tkstream_LDADD = $(ONION_LINK_LIBS)

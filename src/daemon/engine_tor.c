@@ -20,10 +20,10 @@
 #include "daemon/conf.h"
 #include "daemon/engine.h"
 #include "daemon/log.h"
-#include "onion/circmgr.h"
-#include "onion/dirmgr.h"
+#include "onion/client/circmgr.h"
+#include "onion/dir/dirmgr.h"
 #include "onion/onion.h"
-#include "onion/ostream.h"
+#include "onion/client/ostream.h"
 
 struct tor_engine {
 	struct tk_engine base;

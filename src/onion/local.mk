@@ -1,17 +1,23 @@
-# libonion: the Tor client engine (no SOCKS here).
-# This fragment defines the library with its core: bytes, crypto wrappers,
-# cells, CERTS validation, circuit handshakes and relay crypto. link.mk and
-# netdoc.mk append their sources with +=.
+# libonion: the Tor client engine. One library, one folder per layer; each
+# folder's local.mk appends its sources. src/layers says which layer may
+# include which, and tools/layers checks it in `make check`.
+# onion.h is the engine's only door: the daemon includes nothing else.
 noinst_LIBRARIES += src/onion/libonion.a
-src_onion_libonion_a_SOURCES = \
-	src/onion/bytes.c src/onion/bytes.h \
-	src/onion/crypto.c src/onion/crypto.h \
-	src/onion/cell.c src/onion/cell.h \
-	src/onion/kdf.c src/onion/kdf.h \
-	src/onion/ntor.c src/onion/ntor.h \
-	src/onion/relay_crypto.c src/onion/relay_crypto.h \
-	src/onion/certs.c src/onion/certs.h
-src_onion_libonion_a_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS)
+src_onion_libonion_a_SOURCES = src/onion/onion.h
+src_onion_libonion_a_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS) $(UV_CFLAGS)
 
-# Link line for anything using libonion's core.
+# Link lines: the core needs libsodium and mbedTLS; anything that does
+# I/O (link layer and up) needs libuv and zlib (deflated directory
+# answers) too.
 ONION_CORE_LIBS = src/onion/libonion.a $(SODIUM_LIBS) $(MBEDTLS_LIBS)
+ONION_LINK_LIBS = $(ONION_CORE_LIBS) $(UV_LIBS) -lz
+
+include src/onion/base/local.mk
+include src/onion/cell/local.mk
+include src/onion/link/local.mk
+include src/onion/circ/local.mk
+include src/onion/netdoc/local.mk
+include src/onion/netdir/local.mk
+include src/onion/dir/local.mk
+include src/onion/guard/local.mk
+include src/onion/client/local.mk

@@ -20,7 +20,7 @@
 #include <stdint.h>
 #include <uv.h>
 
-#include "onion/dirauth.h"
+#include "onion/netdoc/dirauth.h"
 
 #define TK_ONION_MAX_AUTHORITIES 16
 

@@ -1,0 +1,8 @@
+# base: bytes and encodings, crypto wrappers (mbedTLS, libsodium), KDFs.
+src_onion_libonion_a_SOURCES += \
+	src/onion/base/bytes.c \
+	src/onion/base/bytes.h \
+	src/onion/base/crypto.c \
+	src/onion/base/crypto.h \
+	src/onion/base/kdf.c \
+	src/onion/base/kdf.h

@@ -1,0 +1,706 @@
+/* circuit.h: circuit build (CREATE_FAST now), relay cells in and out,
+ * circuit-level SENDMEs, stream dispatch. */
+#include "onion/circ/circuit.h"
+
+#include <arpa/inet.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "onion/base/bytes.h"
+#include "onion/cell/cell.h"
+#include "onion/base/crypto.h"
+#include "onion/circ/flowctl.h"
+#include "onion/base/kdf.h"
+#include "onion/circ/ntor.h"
+#include "onion/circ/relay_crypto.h"
+#include "onion/cell/relay_msg.h"
+
+#define MAX_RELAY_EARLY 8 /* relays refuse more (tor-spec §5.6) */
+
+enum circ_state {
+	CIRC_CREATING, /* CREATE_FAST or CREATE2 sent */
+	CIRC_OPEN,
+	CIRC_DEAD,     /* failure reported; waiting for tk_circuit_close */
+	CIRC_CLOSING,
+};
+
+struct circ_stream {
+	uint16_t id;
+	tk_circuit_stream_cb cb;
+	void *stream;
+};
+
+struct tk_circuit {
+	tk_channel *ch;
+	uint32_t id;
+	enum circ_state state;
+	uv_timer_t timer;
+	int n_hops;
+	tk_relay_hop crypto[TK_CIRC_MAX_HOPS]; /* contiguous for seal/open */
+	tk_circ_flow flow[TK_CIRC_MAX_HOPS];
+	int use_ntor;                /* first hop by CREATE2 */
+	uint8_t fast_x[TK_FAST_X_LEN];
+	tk_ntor_state ntor;          /* pending CREATE2 or EXTEND2 */
+	int early_sent;
+	int extending;               /* EXTEND2 sent, EXTENDED2 pending */
+	tk_circuit_extended_cb ext_cb;
+	void *ext_arg;
+	tk_circuit_stream_cb sink_cb;
+	tk_circuit_writable_cb writable_cb;
+	void *sink_arg;
+	struct circ_stream *streams;
+	size_t n_streams, cap_streams;
+	tk_circuit_built_cb built_cb;
+	tk_circuit_lost_cb lost_cb;
+	void *arg;
+	char errmsg[200];
+};
+
+const char *tk_circuit_strerror(int status)
+{
+	switch (status) {
+	case TK_CIRC_EDESTROYED:
+		return "circuit destroyed by the relay";
+	case TK_CIRC_EPROTO:
+		return "circuit protocol violation";
+	case TK_CIRC_ETIMEDOUT:
+		return "circuit build timed out";
+	case TK_CIRC_ECLOSED:
+		return "circuit closed";
+	case TK_CIRC_EHANDSHAKE:
+		return "circuit handshake did not verify";
+	case TK_CIRC_ENOMEM:
+		return "out of memory";
+	case TK_CIRC_ESTATE:
+		return "circuit not open";
+	case TK_CIRC_EWINDOW:
+		return "circuit package window is empty";
+	case TK_CIRC_ENOSTREAMID:
+		return "no free stream id";
+	case TK_CIRC_ETRUNCATED:
+		return "circuit truncated";
+	case TK_CIRC_EEARLY:
+		return "RELAY_EARLY budget spent";
+	case TK_CIRC_EBUSY:
+		return "circuit extension already pending";
+	default:
+		return tk_channel_strerror(status);
+	}
+}
+
+const char *tk_circuit_errmsg(const tk_circuit *c)
+{
+	return c->errmsg;
+}
+
+static void set_errmsg(tk_circuit *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void set_errmsg(tk_circuit *c, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(c->errmsg, sizeof c->errmsg, fmt, ap);
+	va_end(ap);
+}
+
+static void notify_streams(tk_circuit *c, int status)
+{
+	struct circ_stream *s = c->streams;
+	size_t n = c->n_streams;
+	c->streams = NULL;
+	c->n_streams = c->cap_streams = 0;
+	for (size_t i = 0; i < n; i++)
+		s[i].cb(s[i].stream, status, -1, 0, NULL, 0);
+	free(s);
+	if (c->sink_cb) {
+		tk_circuit_stream_cb cb = c->sink_cb;
+		c->sink_cb = NULL;
+		cb(c->sink_arg, status, -1, 0, NULL, 0);
+	}
+}
+
+/* The circuit cannot go on: forget the channel slot, tell the user. */
+static void fail(tk_circuit *c, int status, int send_destroy)
+{
+	enum circ_state was = c->state;
+	if (was == CIRC_DEAD || was == CIRC_CLOSING)
+		return;
+	c->state = CIRC_DEAD;
+	uv_timer_stop(&c->timer);
+	if (!c->errmsg[0])
+		set_errmsg(c, "%s", tk_circuit_strerror(status));
+	if (c->ch) {
+		if (send_destroy) {
+			uint8_t p[TK_CELL_PAYLOAD_LEN];
+			tk_destroy_write(TK_DESTROY_PROTOCOL, p);
+			(void)tk_channel_send(c->ch, c->id, TK_CELL_DESTROY, p, 1);
+		}
+		tk_channel_circ_remove(c->ch, c->id);
+		c->ch = NULL;
+	}
+	tk_ntor_state_wipe(&c->ntor);
+	if (was == CIRC_CREATING) {
+		c->built_cb(c, status, c->arg);
+	} else {
+		notify_streams(c, status);
+		if (c->state != CIRC_DEAD)
+			return;
+		if (c->extending) {
+			c->extending = 0;
+			c->ext_cb(c, status, c->ext_arg);
+		} else if (c->lost_cb) {
+			c->lost_cb(c, status, c->arg);
+		}
+	}
+}
+
+static struct circ_stream *find_stream(tk_circuit *c, uint16_t id)
+{
+	for (size_t i = 0; i < c->n_streams; i++)
+		if (c->streams[i].id == id)
+			return &c->streams[i];
+	return NULL;
+}
+
+/* Keys agreed with a new hop: it joins the circuit. */
+static int add_hop(tk_circuit *c, uint8_t keys[TK_RELAY_KEYS_LEN])
+{
+	int rc = tk_relay_hop_init(&c->crypto[c->n_hops], keys);
+	tk_wipe(keys, TK_RELAY_KEYS_LEN);
+	if (rc != 0)
+		return TK_CIRC_ENOMEM;
+	tk_circ_flow_init(&c->flow[c->n_hops]);
+	c->n_hops++;
+	return 0;
+}
+
+static void on_created2(tk_circuit *c, const tk_cell_view *v)
+{
+	uint8_t keys[TK_RELAY_KEYS_LEN];
+	const uint8_t *hdata;
+	size_t hlen;
+	int rc;
+	if (tk_created2_parse(v->payload, v->payload_len, &hdata, &hlen) !=
+		    TK_CELL_OK ||
+	    hlen != TK_NTOR_SERVER_LEN) {
+		set_errmsg(c, "malformed CREATED2 (want a 64-byte ntor reply)");
+		fail(c, TK_CIRC_EPROTO, 1);
+		return;
+	}
+	if (tk_ntor_client_finish(&c->ntor, hdata, keys, sizeof keys) != 0) {
+		set_errmsg(c, "CREATED2 does not authenticate: the relay does "
+			      "not hold the ntor key we used");
+		tk_wipe(keys, sizeof keys);
+		fail(c, TK_CIRC_EHANDSHAKE, 1);
+		return;
+	}
+	tk_ntor_state_wipe(&c->ntor);
+	rc = add_hop(c, keys);
+	if (rc < 0) {
+		fail(c, rc, 1);
+		return;
+	}
+	c->state = CIRC_OPEN;
+	uv_timer_stop(&c->timer);
+	c->built_cb(c, 0, c->arg);
+}
+
+static void on_extended2(tk_circuit *c, int hop, const uint8_t *data,
+			 size_t len)
+{
+	uint8_t keys[TK_RELAY_KEYS_LEN];
+	tk_relay_extended2 m;
+	tk_circuit_extended_cb cb;
+	int rc;
+	if (!c->extending || hop != c->n_hops - 1) {
+		set_errmsg(c, "unexpected EXTENDED2 from hop %d", hop + 1);
+		fail(c, TK_CIRC_EPROTO, 1);
+		return;
+	}
+	if (tk_relay_extended2_decode(data, len, &m) != TK_RELAY_OK ||
+	    m.hlen != TK_NTOR_SERVER_LEN) {
+		set_errmsg(c, "malformed EXTENDED2 from hop %d", hop + 1);
+		fail(c, TK_CIRC_EPROTO, 1);
+		return;
+	}
+	if (tk_ntor_client_finish(&c->ntor, m.hdata, keys, sizeof keys) != 0) {
+		set_errmsg(c, "EXTENDED2 does not authenticate: hop %d does "
+			      "not hold the ntor key we used",
+			   c->n_hops + 1);
+		tk_wipe(keys, sizeof keys);
+		fail(c, TK_CIRC_EHANDSHAKE, 1);
+		return;
+	}
+	tk_ntor_state_wipe(&c->ntor);
+	rc = add_hop(c, keys);
+	if (rc < 0) {
+		fail(c, rc, 1);
+		return;
+	}
+	uv_timer_stop(&c->timer);
+	cb = c->ext_cb;
+	c->extending = 0;
+	cb(c, 0, c->ext_arg);
+}
+
+static void on_created_fast(tk_circuit *c, const tk_cell_view *v)
+{
+	uint8_t keys[TK_RELAY_KEYS_LEN];
+	if (v->payload_len < TK_FAST_REPLY_LEN) {
+		set_errmsg(c, "CREATED_FAST too short");
+		fail(c, TK_CIRC_EPROTO, 1);
+		return;
+	}
+	if (tk_fast_client_finish(c->fast_x, v->payload, keys, sizeof keys) != 0) {
+		set_errmsg(c, "CREATED_FAST key hash does not match: the relay "
+			      "did not derive our keys");
+		tk_wipe(keys, sizeof keys);
+		fail(c, TK_CIRC_EHANDSHAKE, 1);
+		return;
+	}
+	tk_wipe(c->fast_x, sizeof c->fast_x);
+	if (add_hop(c, keys) != 0) {
+		fail(c, TK_CIRC_ENOMEM, 1);
+		return;
+	}
+	c->state = CIRC_OPEN;
+	uv_timer_stop(&c->timer);
+	c->built_cb(c, 0, c->arg);
+}
+
+/* A circuit-level SENDME (stream 0) from hop: opens the package window
+ * once its v1 tag matches the digest of the cell it acknowledges. */
+static void on_circuit_sendme(tk_circuit *c, int hop, const uint8_t *data,
+			      size_t len)
+{
+	int was_open = tk_circ_flow_can_package(&c->flow[hop]);
+	int rc = tk_circ_flow_sendme_received(&c->flow[hop], data, len);
+	if (rc != TK_FLOW_OK) {
+		set_errmsg(c, "hop %d sent a bad circuit SENDME: %s", hop + 1,
+			   tk_flow_strerror(rc));
+		fail(c, TK_CIRC_EPROTO, 1);
+		return;
+	}
+	if (!was_open && hop == c->n_hops - 1 && c->writable_cb)
+		c->writable_cb(c, c->sink_arg);
+}
+
+static void on_relay_cell(tk_circuit *c, const tk_cell_view *v)
+{
+	uint8_t payload[TK_CELL_PAYLOAD_LEN];
+	uint8_t tag[TK_RELAY_TAG_LEN];
+	tk_relay_header h;
+	const uint8_t *data;
+	size_t from;
+	int hop;
+	struct circ_stream *s;
+
+	if (v->payload_len != TK_CELL_PAYLOAD_LEN) {
+		fail(c, TK_CIRC_EPROTO, 1);
+		return;
+	}
+	memcpy(payload, v->payload, sizeof payload);
+	if (tk_relay_crypt_open(c->crypto, (size_t)c->n_hops, payload, &from,
+				tag) != 0) {
+		set_errmsg(c, "relay cell recognised by no hop (corrupt or "
+			      "not for us)");
+		fail(c, TK_CIRC_EPROTO, 1);
+		return;
+	}
+	hop = (int)from;
+	if (tk_relay_header_parse(payload, &h, &data) != TK_CELL_OK) {
+		set_errmsg(c, "relay cell from hop %d has a bad length", hop + 1);
+		fail(c, TK_CIRC_EPROTO, 1);
+		return;
+	}
+	if (h.cmd == TK_RELAY_DATA) {
+		/* Every DATA cell counts, even for streams we dropped. */
+		uint8_t body[23];
+		size_t blen = 0;
+		int rc = tk_circ_flow_data_received(&c->flow[hop], tag, body,
+						    &blen);
+		if (rc != TK_FLOW_OK) {
+			set_errmsg(c, "hop %d: %s", hop + 1, tk_flow_strerror(rc));
+			fail(c, TK_CIRC_EPROTO, 1);
+			return;
+		}
+		if (blen > 0) {
+			rc = tk_circuit_send(c, hop, TK_RELAY_SENDME, 0, body,
+					     blen, 0);
+			if (rc < 0) {
+				fail(c, rc, 0);
+				return;
+			}
+		}
+	}
+	if (h.stream_id == 0) {
+		switch (h.cmd) {
+		case TK_RELAY_SENDME:
+			on_circuit_sendme(c, hop, data, h.length);
+			return;
+		case TK_RELAY_EXTENDED2:
+			on_extended2(c, hop, data, h.length);
+			return;
+		case TK_RELAY_TRUNCATED:
+			set_errmsg(c, "hop %d sent TRUNCATED (reason %u: %s)",
+				   hop + 1, h.length ? data[0] : 0,
+				   tk_destroy_reason_str(h.length ? data[0] : 0));
+			fail(c, TK_CIRC_ETRUNCATED, 1);
+			return;
+		default:
+			return; /* DROP (long-range padding), unknown: dropped */
+		}
+	}
+	s = find_stream(c, h.stream_id);
+	if (s)
+		s->cb(s->stream, 0, hop, h.cmd, data, h.length);
+	else if (c->sink_cb)
+		c->sink_cb(c->sink_arg, 0, hop, h.cmd, data, h.length);
+	/* else: a stream we already closed; its late cells are harmless. */
+}
+
+static void on_channel_cell(void *arg, int status, const tk_cell_view *v)
+{
+	tk_circuit *c = arg;
+	if (status < 0) {
+		c->ch = NULL; /* the channel already forgot us */
+		set_errmsg(c, "channel to the relay went away: %s",
+			   tk_channel_strerror(status));
+		fail(c, status, 0);
+		return;
+	}
+	switch (v->cmd) {
+	case TK_CELL_CREATED_FAST:
+		if (c->state != CIRC_CREATING) {
+			set_errmsg(c, "unexpected CREATED_FAST");
+			fail(c, TK_CIRC_EPROTO, 1);
+			return;
+		}
+		if (c->use_ntor) {
+			set_errmsg(c, "CREATED_FAST in answer to CREATE2");
+			fail(c, TK_CIRC_EPROTO, 1);
+			return;
+		}
+		on_created_fast(c, v);
+		return;
+	case TK_CELL_CREATED2:
+		if (c->state != CIRC_CREATING || !c->use_ntor) {
+			set_errmsg(c, "unexpected CREATED2");
+			fail(c, TK_CIRC_EPROTO, 1);
+			return;
+		}
+		on_created2(c, v);
+		return;
+	case TK_CELL_DESTROY: {
+		uint8_t reason = 0;
+		(void)tk_destroy_parse(v->payload, v->payload_len, &reason);
+		set_errmsg(c, "relay destroyed the circuit: reason %u (%s)",
+			   reason, tk_destroy_reason_str(reason));
+		fail(c, TK_CIRC_EDESTROYED, 0);
+		return;
+	}
+	case TK_CELL_RELAY:
+		if (c->state != CIRC_OPEN) {
+			set_errmsg(c, "RELAY cell before the circuit was built");
+			fail(c, TK_CIRC_EPROTO, 1);
+			return;
+		}
+		on_relay_cell(c, v);
+		return;
+	case TK_CELL_RELAY_EARLY:
+		/* Clients must never receive RELAY_EARLY (tor-spec §5.6). */
+		set_errmsg(c, "relay sent an inbound RELAY_EARLY");
+		fail(c, TK_CIRC_EPROTO, 1);
+		return;
+	default:
+		return;
+	}
+}
+
+static void on_timeout(uv_timer_t *t)
+{
+	tk_circuit *c = t->data;
+	if (c->state == CIRC_CREATING)
+		set_errmsg(c, "no %s from the relay in time",
+			   c->use_ntor ? "CREATED2" : "CREATED_FAST");
+	else if (c->state == CIRC_OPEN && c->extending)
+		set_errmsg(c, "no EXTENDED2 from hop %d in time", c->n_hops);
+	else
+		return;
+	fail(c, TK_CIRC_ETIMEDOUT, 1);
+}
+
+/* Allocates c, registers it on ch and sends the first-hop cell. */
+static int circuit_start(tk_channel *ch, const tk_circuit_hop_target *first,
+			 unsigned timeout_ms, tk_circuit_built_cb built_cb,
+			 tk_circuit_lost_cb lost_cb, void *arg, tk_circuit **out)
+{
+	uint8_t p[TK_CELL_PAYLOAD_LEN];
+	uint8_t skin[TK_NTOR_CLIENT_LEN];
+	tk_circuit *c;
+	int rc;
+	*out = NULL;
+	if (!built_cb)
+		return UV_EINVAL;
+	if (!tk_channel_is_open(ch))
+		return TK_CIRC_ESTATE;
+	c = calloc(1, sizeof *c);
+	if (!c)
+		return TK_CIRC_ENOMEM;
+	c->built_cb = built_cb;
+	c->lost_cb = lost_cb;
+	c->arg = arg;
+	c->state = CIRC_CREATING;
+	rc = uv_timer_init(tk_channel_loop(ch), &c->timer);
+	if (rc < 0) {
+		free(c);
+		return rc;
+	}
+	c->timer.data = c;
+	rc = tk_channel_circ_add(ch, on_channel_cell, c, &c->id);
+	if (rc < 0)
+		goto fail;
+	c->ch = ch;
+	if (first) {
+		c->use_ntor = 1;
+		tk_ntor_client_create(&c->ntor, first->rsa_id, first->ntor_key,
+				      skin);
+		tk_create2_write(TK_HTYPE_NTOR, skin, sizeof skin, p);
+		rc = tk_channel_send(ch, c->id, TK_CELL_CREATE2, p,
+				     4 + sizeof skin);
+	} else {
+		tk_fast_client_create(c->fast_x);
+		tk_create_fast_write(c->fast_x, p);
+		rc = tk_channel_send(ch, c->id, TK_CELL_CREATE_FAST, p,
+				     TK_FAST_X_LEN);
+	}
+	if (rc == 0)
+		rc = uv_timer_start(&c->timer, on_timeout,
+				    timeout_ms ? timeout_ms
+					       : TK_CIRC_DEFAULT_TIMEOUT_MS,
+				    0);
+	if (rc < 0)
+		goto fail;
+	*out = c;
+	return 0;
+fail:
+	c->state = CIRC_DEAD;
+	tk_circuit_close(c);
+	return rc;
+}
+
+int tk_circuit_create_fast(tk_channel *ch, unsigned timeout_ms,
+			   tk_circuit_built_cb built_cb,
+			   tk_circuit_lost_cb lost_cb, void *arg,
+			   tk_circuit **out)
+{
+	return circuit_start(ch, NULL, timeout_ms, built_cb, lost_cb, arg, out);
+}
+
+int tk_circuit_create_ntor(tk_channel *ch, const tk_circuit_hop_target *first,
+			   unsigned timeout_ms, tk_circuit_built_cb built_cb,
+			   tk_circuit_lost_cb lost_cb, void *arg,
+			   tk_circuit **out)
+{
+	if (!first)
+		return UV_EINVAL;
+	return circuit_start(ch, first, timeout_ms, built_cb, lost_cb, arg,
+			     out);
+}
+
+int tk_circuit_extend(tk_circuit *c, const tk_circuit_hop_target *next,
+		      unsigned timeout_ms, tk_circuit_extended_cb cb, void *arg)
+{
+	tk_relay_extend2 m;
+	uint8_t skin[TK_NTOR_CLIENT_LEN];
+	uint8_t body[TK_RELAY_DATA_MAX];
+	int n, rc;
+	if (!cb || !next)
+		return UV_EINVAL;
+	if (c->state != CIRC_OPEN)
+		return TK_CIRC_ESTATE;
+	if (c->extending)
+		return TK_CIRC_EBUSY;
+	if (c->n_hops >= TK_CIRC_MAX_HOPS)
+		return TK_CIRC_ESTATE;
+	memset(&m, 0, sizeof m);
+	/* Tor's order: IPv4, legacy RSA id, Ed25519 id, IPv6. Relays insist
+	 * on exactly one RSA id and at least one address. */
+	if (next->addr.ss_family == AF_INET) {
+		const struct sockaddr_in *a = (const void *)&next->addr;
+		tk_linkspec_ipv4(&m.specs[m.n_specs++],
+				 (const uint8_t *)&a->sin_addr, ntohs(a->sin_port));
+	}
+	tk_linkspec_legacy_id(&m.specs[m.n_specs++], next->rsa_id);
+	if (next->has_ed_id)
+		tk_linkspec_ed25519_id(&m.specs[m.n_specs++], next->ed_id);
+	if (next->addr.ss_family == AF_INET6) {
+		const struct sockaddr_in6 *a = (const void *)&next->addr;
+		tk_linkspec_ipv6(&m.specs[m.n_specs++],
+				 (const uint8_t *)&a->sin6_addr,
+				 ntohs(a->sin6_port));
+	}
+	tk_ntor_client_create(&c->ntor, next->rsa_id, next->ntor_key, skin);
+	m.htype = TK_HTYPE_NTOR;
+	m.hlen = sizeof skin;
+	m.hdata = skin;
+	n = tk_relay_extend2_encode(&m, body, sizeof body);
+	if (n < 0) {
+		tk_ntor_state_wipe(&c->ntor);
+		return TK_CIRC_EPROTO;
+	}
+	/* EXTEND2 must come in RELAY_EARLY or relays drop it silently. */
+	rc = tk_circuit_send(c, -1, TK_RELAY_EXTEND2, 0, body, (size_t)n, 1);
+	if (rc == 0)
+		rc = uv_timer_start(&c->timer, on_timeout,
+				    timeout_ms ? timeout_ms
+					       : TK_CIRC_DEFAULT_TIMEOUT_MS,
+				    0);
+	if (rc < 0) {
+		tk_ntor_state_wipe(&c->ntor);
+		return rc;
+	}
+	c->extending = 1;
+	c->ext_cb = cb;
+	c->ext_arg = arg;
+	return 0;
+}
+
+void tk_circuit_set_stream_sink(tk_circuit *c, tk_circuit_stream_cb cb,
+				tk_circuit_writable_cb writable, void *arg)
+{
+	c->sink_cb = cb;
+	c->writable_cb = writable;
+	c->sink_arg = arg;
+}
+
+int tk_circuit_n_hops(const tk_circuit *c)
+{
+	return c->n_hops;
+}
+
+uint32_t tk_circuit_id(const tk_circuit *c)
+{
+	return c->id;
+}
+
+int tk_circuit_is_open(const tk_circuit *c)
+{
+	return c->state == CIRC_OPEN;
+}
+
+uv_loop_t *tk_circuit_loop(const tk_circuit *c)
+{
+	return c->timer.loop;
+}
+
+int tk_circuit_stream_add(tk_circuit *c, tk_circuit_stream_cb cb,
+			  void *stream, uint16_t *stream_id)
+{
+	uint16_t id = 0;
+	int tries;
+	if (c->state != CIRC_OPEN)
+		return TK_CIRC_ESTATE;
+	for (tries = 0; tries < 64; tries++) {
+		uint8_t r[2];
+		tk_random(r, 2);
+		id = tk_get_u16(r);
+		if (id != 0 && !find_stream(c, id))
+			break;
+	}
+	if (tries == 64)
+		return TK_CIRC_ENOSTREAMID;
+	if (c->n_streams == c->cap_streams) {
+		size_t cap = c->cap_streams ? c->cap_streams * 2 : 4;
+		struct circ_stream *s = realloc(c->streams, cap * sizeof *s);
+		if (!s)
+			return TK_CIRC_ENOMEM;
+		c->streams = s;
+		c->cap_streams = cap;
+	}
+	c->streams[c->n_streams].id = id;
+	c->streams[c->n_streams].cb = cb;
+	c->streams[c->n_streams].stream = stream;
+	c->n_streams++;
+	*stream_id = id;
+	return 0;
+}
+
+void tk_circuit_stream_remove(tk_circuit *c, uint16_t stream_id)
+{
+	struct circ_stream *s = find_stream(c, stream_id);
+	if (s)
+		*s = c->streams[--c->n_streams];
+}
+
+int tk_circuit_package_window(const tk_circuit *c, int hop)
+{
+	if (hop < 0)
+		hop = c->n_hops - 1;
+	if (hop < 0 || hop >= c->n_hops)
+		return 0;
+	return c->flow[hop].package_window;
+}
+
+int tk_circuit_send(tk_circuit *c, int hop, uint8_t cmd, uint16_t stream_id,
+		    const uint8_t *data, size_t len, int early)
+{
+	uint8_t payload[TK_CELL_PAYLOAD_LEN];
+	uint8_t tag[TK_RELAY_TAG_LEN];
+	if (c->state != CIRC_OPEN || !c->ch)
+		return TK_CIRC_ESTATE;
+	if (hop < 0)
+		hop = c->n_hops - 1;
+	if (hop < 0 || hop >= c->n_hops)
+		return TK_CIRC_ESTATE;
+	if (cmd == TK_RELAY_DATA && !tk_circ_flow_can_package(&c->flow[hop]))
+		return TK_CIRC_EWINDOW;
+	if (early && c->early_sent >= MAX_RELAY_EARLY)
+		return TK_CIRC_EEARLY;
+	if (tk_relay_payload_build(payload, cmd, stream_id, data, len) !=
+	    TK_CELL_OK)
+		return TK_CIRC_EPROTO;
+	if (tk_relay_crypt_seal(c->crypto, (size_t)c->n_hops, (size_t)hop,
+				payload, tag) != 0)
+		return TK_CIRC_EPROTO;
+	/* The hop acknowledges every 100th DATA cell with a SENDME carrying
+	 * that cell's digest (tor-spec §7.4): flowctl keeps the tags. */
+	if (cmd == TK_RELAY_DATA &&
+	    tk_circ_flow_data_sent(&c->flow[hop], tag) != TK_FLOW_OK)
+		return TK_CIRC_EWINDOW;
+	if (early)
+		c->early_sent++;
+	return tk_channel_send(c->ch, c->id,
+			       early ? TK_CELL_RELAY_EARLY : TK_CELL_RELAY,
+			       payload, sizeof payload);
+}
+
+static void on_timer_closed(uv_handle_t *h)
+{
+	tk_circuit *c = h->data;
+	for (int i = 0; i < c->n_hops; i++)
+		tk_relay_hop_free(&c->crypto[i]);
+	free(c->streams);
+	tk_wipe(c, sizeof *c);
+	free(c);
+}
+
+void tk_circuit_close(tk_circuit *c)
+{
+	if (!c || c->state == CIRC_CLOSING)
+		return;
+	c->state = CIRC_CLOSING;
+	if (c->ch) {
+		uint8_t p[TK_CELL_PAYLOAD_LEN];
+		if (tk_channel_is_open(c->ch)) {
+			tk_destroy_write(TK_DESTROY_NONE, p);
+			(void)tk_channel_send(c->ch, c->id, TK_CELL_DESTROY, p, 1);
+		}
+		tk_channel_circ_remove(c->ch, c->id);
+		c->ch = NULL;
+	}
+	notify_streams(c, TK_CIRC_ECLOSED);
+	uv_close((uv_handle_t *)&c->timer, on_timer_closed);
+}

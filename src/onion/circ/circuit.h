@@ -1,0 +1,123 @@
+/* A circuit over a channel, seen from the client that built it.
+ *
+ * The first hop is made with CREATE_FAST (bootstrap to a relay we know
+ * only by RSA identity) or CREATE2/ntor; EXTEND2/ntor adds more. Each hop
+ * has its own tor1 crypto and circuit windows, and relay messages are
+ * sent to and received from a given hop.
+ *
+ * The circuit owns circuit-level flow control (tor-spec §7.3): it answers
+ * DATA with authenticated (v1) circuit SENDMEs, counts its package window
+ * and checks the tags of the SENDMEs the relay sends back. Streams are
+ * registered here and get their relay messages by stream id; stream-level
+ * windows are the stream's business.
+ *
+ * Statuses: 0 or a TK_CIRC_E* code (or a channel status when the channel
+ * failed); tk_circuit_strerror() names them, tk_circuit_errmsg() has the
+ * details. */
+#ifndef TK_ONION_CIRC_CIRCUIT_H
+#define TK_ONION_CIRC_CIRCUIT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "onion/link/channel.h"
+
+enum {
+	TK_CIRC_EDESTROYED = -7001, /* the relay sent DESTROY */
+	TK_CIRC_EPROTO = -7002,     /* relay broke the protocol */
+	TK_CIRC_ETIMEDOUT = -7003,  /* build did not finish in time */
+	TK_CIRC_ECLOSED = -7004,    /* closed locally */
+	TK_CIRC_EHANDSHAKE = -7005, /* CREATED_FAST/CREATED2 did not verify */
+	TK_CIRC_ENOMEM = -7006,
+	TK_CIRC_ESTATE = -7007,     /* call not valid in this state */
+	TK_CIRC_EWINDOW = -7008,    /* package window empty: wait for SENDME */
+	TK_CIRC_ENOSTREAMID = -7009,
+	TK_CIRC_ETRUNCATED = -7010, /* a hop sent TRUNCATED */
+	TK_CIRC_EEARLY = -7011,     /* RELAY_EARLY budget (8) spent */
+	TK_CIRC_EBUSY = -7012,      /* an extension is already pending */
+};
+
+#define TK_CIRC_DEFAULT_TIMEOUT_MS 30000
+#define TK_CIRC_MAX_HOPS 8
+
+typedef struct tk_circuit tk_circuit;
+
+/* Build finished: status 0, or the reason it failed (then only
+ * tk_circuit_close() is valid). Runs once. */
+typedef void (*tk_circuit_built_cb)(tk_circuit *c, int status, void *arg);
+/* The built circuit is gone (DESTROY, TRUNCATED, channel lost, protocol
+ * error). Streams were told first. Only tk_circuit_close() is valid. */
+typedef void (*tk_circuit_lost_cb)(tk_circuit *c, int status, void *arg);
+
+/* A stream's view: status 0 with a relay message (cmd, data) for its
+ * stream id, from hop (0-based); or status < 0 once, when the circuit
+ * goes away (the stream is unregistered; must not use c again). */
+typedef void (*tk_circuit_stream_cb)(void *stream, int status, int hop,
+				     uint8_t cmd, const uint8_t *data,
+				     size_t len);
+
+/* Builds a one-hop circuit to the channel's relay with CREATE_FAST. */
+int tk_circuit_create_fast(tk_channel *ch, unsigned timeout_ms,
+			   tk_circuit_built_cb built_cb,
+			   tk_circuit_lost_cb lost_cb, void *arg,
+			   tk_circuit **out);
+
+/* A relay to make a hop with ntor: its identity, its ntor onion key (from
+ * its microdescriptor) and, for EXTEND2, its address. */
+typedef struct tk_circuit_hop_target {
+	uint8_t rsa_id[20];
+	int has_ed_id;      /* sent as an Ed25519 link specifier if set */
+	uint8_t ed_id[32];
+	uint8_t ntor_key[32];
+	struct sockaddr_storage addr; /* IPv4 or IPv6 ORPort (EXTEND2) */
+} tk_circuit_hop_target;
+
+/* Builds a one-hop circuit with CREATE2 (ntor) to the channel's relay,
+ * which must be `first` (the channel already checked its identity). */
+int tk_circuit_create_ntor(tk_channel *ch, const tk_circuit_hop_target *first,
+			   unsigned timeout_ms, tk_circuit_built_cb built_cb,
+			   tk_circuit_lost_cb lost_cb, void *arg,
+			   tk_circuit **out);
+
+/* Adds a hop: EXTEND2 (in RELAY_EARLY, link specifiers IPv4/IPv6 +
+ * RSA id [+ Ed25519 id], ntor) to the current last hop. cb runs once:
+ * 0 when the new hop is in, or an error (the circuit is then dead, and
+ * lost_cb is not called for it). One extension at a time. */
+typedef void (*tk_circuit_extended_cb)(tk_circuit *c, int status, void *arg);
+int tk_circuit_extend(tk_circuit *c, const tk_circuit_hop_target *next,
+		      unsigned timeout_ms, tk_circuit_extended_cb cb, void *arg);
+
+/* For a stream layer that allocates its own stream ids (stream.h): every
+ * relay message with a stream id no tk_circuit_stream_add() stream
+ * claimed goes to cb; writable runs when a circuit SENDME reopens the
+ * package window of the last hop. Either may be NULL. */
+typedef void (*tk_circuit_writable_cb)(tk_circuit *c, void *arg);
+void tk_circuit_set_stream_sink(tk_circuit *c, tk_circuit_stream_cb cb,
+				tk_circuit_writable_cb writable, void *arg);
+
+int tk_circuit_n_hops(const tk_circuit *c);
+uint32_t tk_circuit_id(const tk_circuit *c);
+int tk_circuit_is_open(const tk_circuit *c);
+uv_loop_t *tk_circuit_loop(const tk_circuit *c);
+
+/* Registers a stream; picks a random non-zero stream id unused here. */
+int tk_circuit_stream_add(tk_circuit *c, tk_circuit_stream_cb cb,
+			  void *stream, uint16_t *stream_id);
+void tk_circuit_stream_remove(tk_circuit *c, uint16_t stream_id);
+
+/* Sends a relay message to hop (0-based; -1 = the last hop). DATA counts
+ * against that hop's package window: TK_CIRC_EWINDOW means wait. early
+ * sends it as RELAY_EARLY (EXTEND2; at most 8 per circuit). */
+int tk_circuit_send(tk_circuit *c, int hop, uint8_t cmd, uint16_t stream_id,
+		    const uint8_t *data, size_t len, int early);
+/* How many DATA cells hop may still take before a SENDME. */
+int tk_circuit_package_window(const tk_circuit *c, int hop);
+
+/* Sends DESTROY (if the channel is up), tells the streams
+ * (TK_CIRC_ECLOSED) and frees c; no callback of c runs afterwards. */
+void tk_circuit_close(tk_circuit *c);
+
+const char *tk_circuit_strerror(int status);
+const char *tk_circuit_errmsg(const tk_circuit *c);
+
+#endif

@@ -1,0 +1,217 @@
+/* Circuit and stream windows, authenticated SENDMEs, half-closed streams. */
+#include "onion/circ/flowctl.h"
+
+#include <string.h>
+
+#include "onion/base/bytes.h"
+#include "onion/cell/relay_msg.h"
+
+const char *tk_flow_strerror(int err)
+{
+	switch (err) {
+	case TK_FLOW_OK:
+		return "ok";
+	case TK_FLOW_EWINDOW:
+		return "package window is closed: wait for a SENDME before sending DATA";
+	case TK_FLOW_EDELIVER:
+		return "peer sent more DATA than our deliver window allows";
+	case TK_FLOW_ESENDME:
+		return "unexpected SENDME: it would open the window past its start";
+	case TK_FLOW_ENOTAG:
+		return "circuit SENDME received with no DATA cell awaiting one";
+	case TK_FLOW_EBADTAG:
+		return "circuit SENDME v1 digest does not match the DATA cell we sent";
+	case TK_FLOW_EVERSION:
+		return "SENDME version below the accepted minimum (or unknown)";
+	case TK_FLOW_EMALFORMED:
+		return "malformed SENDME body";
+	}
+	return "unknown flow-control error";
+}
+
+void tk_circ_flow_init(tk_circ_flow *f)
+{
+	memset(f, 0, sizeof *f);
+	f->package_window = TK_CIRCWINDOW_START;
+	f->deliver_window = TK_CIRCWINDOW_START;
+}
+
+int tk_circ_flow_can_package(const tk_circ_flow *f)
+{
+	return f->package_window > 0;
+}
+
+/* The hop answers every 100 DATA cells; the cell that completes a
+ * hundred is the one sent while the window is 1 above a multiple of 100
+ * (901, 801, ... 1). */
+static int tag_position(int window)
+{
+	return window > 0 && (window - 1) % TK_CIRCWINDOW_INCREMENT == 0;
+}
+
+int tk_circ_flow_next_needs_tag(const tk_circ_flow *f)
+{
+	return tag_position(f->package_window);
+}
+
+int tk_circ_flow_data_sent(tk_circ_flow *f, const uint8_t *tag)
+{
+	if (f->package_window <= 0)
+		return TK_FLOW_EWINDOW;
+	if (tag_position(f->package_window)) {
+		/* Cannot overflow: at most 10 positions per 1000-cell window
+		 * and the window never exceeds 1000. */
+		if (!tag || f->tag_count >= TK_FLOW_MAX_TAGS)
+			return TK_FLOW_EWINDOW;
+		unsigned slot = (f->tag_head + f->tag_count) % TK_FLOW_MAX_TAGS;
+		memcpy(f->tags[slot], tag, TK_FLOW_TAG_LEN);
+		f->tag_count++;
+	}
+	f->package_window--;
+	f->data_sent++;
+	return TK_FLOW_OK;
+}
+
+int tk_circ_flow_sendme_received(tk_circ_flow *f, const uint8_t *body,
+				 size_t len)
+{
+	tk_relay_sendme m;
+	int rc = tk_relay_sendme_decode(body, len, &m);
+	if (rc == TK_RELAY_EVERSION)
+		return TK_FLOW_EVERSION;
+	if (rc < 0)
+		return TK_FLOW_EMALFORMED;
+	if (m.version < f->accept_min_version)
+		return TK_FLOW_EVERSION;
+	if (f->tag_count == 0)
+		return TK_FLOW_ENOTAG;
+	const uint8_t *want = f->tags[f->tag_head];
+	f->tag_head = (f->tag_head + 1) % TK_FLOW_MAX_TAGS;
+	f->tag_count--;
+	if (m.version == 1 && !tk_ct_memeq(m.tag, want, TK_FLOW_TAG_LEN))
+		return TK_FLOW_EBADTAG;
+	if (f->package_window + TK_CIRCWINDOW_INCREMENT > TK_CIRCWINDOW_START)
+		return TK_FLOW_ESENDME;
+	f->package_window += TK_CIRCWINDOW_INCREMENT;
+	f->sendmes_received++;
+	return TK_FLOW_OK;
+}
+
+int tk_circ_flow_data_received(tk_circ_flow *f, const uint8_t *tag,
+			       uint8_t sendme_body[23], size_t *sendme_len)
+{
+	*sendme_len = 0;
+	if (f->deliver_window <= 0)
+		return TK_FLOW_EDELIVER;
+	f->deliver_window--;
+	f->data_received++;
+	if (f->deliver_window >
+	    TK_CIRCWINDOW_START - TK_CIRCWINDOW_INCREMENT)
+		return TK_FLOW_OK;
+	if (!tag)
+		return TK_FLOW_EMALFORMED; /* caller bug: digest needed */
+	int n = tk_relay_sendme_encode(1, tag, sendme_body, 23);
+	if (n < 0)
+		return TK_FLOW_EMALFORMED;
+	*sendme_len = (size_t)n;
+	f->deliver_window += TK_CIRCWINDOW_INCREMENT;
+	f->sendmes_sent++;
+	return TK_FLOW_OK;
+}
+
+void tk_stream_flow_init(tk_stream_flow *f)
+{
+	f->package_window = TK_STREAMWINDOW_START;
+	f->deliver_window = TK_STREAMWINDOW_START;
+}
+
+int tk_stream_flow_can_package(const tk_stream_flow *f)
+{
+	return f->package_window > 0;
+}
+
+int tk_stream_flow_data_sent(tk_stream_flow *f)
+{
+	if (f->package_window <= 0)
+		return TK_FLOW_EWINDOW;
+	f->package_window--;
+	return TK_FLOW_OK;
+}
+
+int tk_stream_flow_sendme_received(tk_stream_flow *f)
+{
+	if (f->package_window + TK_STREAMWINDOW_INCREMENT >
+	    TK_STREAMWINDOW_START)
+		return TK_FLOW_ESENDME;
+	f->package_window += TK_STREAMWINDOW_INCREMENT;
+	return TK_FLOW_OK;
+}
+
+int tk_stream_flow_data_received(tk_stream_flow *f)
+{
+	if (f->deliver_window <= 0)
+		return TK_FLOW_EDELIVER;
+	f->deliver_window--;
+	return TK_FLOW_OK;
+}
+
+int tk_stream_flow_sendmes_due(tk_stream_flow *f, int backed_up)
+{
+	int n = 0;
+	if (backed_up)
+		return 0;
+	while (f->deliver_window <=
+	       TK_STREAMWINDOW_START - TK_STREAMWINDOW_INCREMENT) {
+		f->deliver_window += TK_STREAMWINDOW_INCREMENT;
+		n++;
+	}
+	return n;
+}
+
+void tk_half_stream_init(tk_half_stream *h, uint16_t stream_id,
+			 const tk_stream_flow *f, int connected_pending)
+{
+	memset(h, 0, sizeof *h);
+	h->stream_id = stream_id;
+	/* What the exit may still send: a full deliver window of DATA and a
+	 * SENDME for every 50 cells we sent that it has not acknowledged. */
+	h->data_pending = f ? f->deliver_window : TK_STREAMWINDOW_START;
+	if (h->data_pending < 0)
+		h->data_pending = 0;
+	h->sendmes_pending =
+		f ? (TK_STREAMWINDOW_START - f->package_window) /
+			    TK_STREAMWINDOW_INCREMENT
+		  : 0;
+	if (h->sendmes_pending < 0)
+		h->sendmes_pending = 0;
+	h->connected_pending = connected_pending != 0;
+}
+
+int tk_half_stream_on_msg(tk_half_stream *h, uint8_t relay_cmd)
+{
+	switch (relay_cmd) {
+	case TK_RELAY_DATA:
+		if (h->data_pending > 0) {
+			h->data_pending--;
+			return TK_HALF_ACCEPT;
+		}
+		return TK_HALF_UNEXPECTED;
+	case TK_RELAY_SENDME:
+		if (h->sendmes_pending > 0) {
+			h->sendmes_pending--;
+			return TK_HALF_ACCEPT;
+		}
+		return TK_HALF_UNEXPECTED;
+	case TK_RELAY_CONNECTED:
+		if (h->connected_pending) {
+			h->connected_pending = 0;
+			return TK_HALF_ACCEPT;
+		}
+		return TK_HALF_UNEXPECTED;
+	case TK_RELAY_RESOLVED: /* a lookup's answer is its last word */
+	case TK_RELAY_END:
+		return TK_HALF_DONE;
+	default:
+		return TK_HALF_UNEXPECTED;
+	}
+}

@@ -1,0 +1,132 @@
+/* Tor's fixed-window flow control without congestion control (tor-spec
+ * §7.3-7.4, C tor's sendme.c), as every circuit built with CREATE_FAST or
+ * ntor v1 uses it:
+ *
+ *   circuit, per hop:  package 1000, +100 per circuit SENDME from the hop;
+ *                      deliver 1000, a SENDME back each time it reaches 900
+ *   stream:            package 500, +50 per stream SENDME;
+ *                      deliver 500, a SENDME back at 450 (unless the local
+ *                      side is backed up)
+ *
+ * Only DATA cells count. Circuit SENDMEs are authenticated (v1): each
+ * carries the 20-byte relay digest of the 100th, 200th, ... DATA cell the
+ * other side received; we record the digests of the cells we send and
+ * check the hop's SENDMEs against them in order, and put the digest of
+ * the cell we just received into ours.
+ *
+ * Pure arithmetic: no I/O, no allocation, no clock. Functions return 0 or
+ * a negative TK_FLOW_E* code meaning the peer broke the protocol (the
+ * caller tears down the circuit, or for stream-level deliver errors ends
+ * the stream with TORPROTOCOL, as C tor does). */
+#ifndef TK_ONION_CIRC_FLOWCTL_H
+#define TK_ONION_CIRC_FLOWCTL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define TK_CIRCWINDOW_START 1000
+#define TK_CIRCWINDOW_INCREMENT 100
+#define TK_STREAMWINDOW_START 500
+#define TK_STREAMWINDOW_INCREMENT 50
+#define TK_FLOW_TAG_LEN 20
+/* Outstanding tags: one per 100 cells of a full 1000-cell window. */
+#define TK_FLOW_MAX_TAGS (TK_CIRCWINDOW_START / TK_CIRCWINDOW_INCREMENT)
+
+enum tk_flow_err {
+	TK_FLOW_OK = 0,
+	TK_FLOW_EWINDOW = -1,  /* we were asked to send with a closed window */
+	TK_FLOW_EDELIVER = -2, /* peer sent DATA beyond our deliver window */
+	TK_FLOW_ESENDME = -3,  /* SENDME would open a window past its start */
+	TK_FLOW_ENOTAG = -4,   /* circuit SENDME with no DATA to acknowledge */
+	TK_FLOW_EBADTAG = -5,  /* circuit SENDME v1 tag does not match */
+	TK_FLOW_EVERSION = -6, /* SENDME version refused by policy */
+	TK_FLOW_EMALFORMED = -7 /* SENDME body does not parse */
+};
+const char *tk_flow_strerror(int err);
+
+/* ---- circuit level, one per hop we exchange DATA with ---------------- */
+
+typedef struct tk_circ_flow {
+	int package_window;
+	int deliver_window;
+	/* FIFO of the digests of our 100th, 200th, ... DATA cells to this
+	 * hop, each awaiting the hop's SENDME. */
+	uint8_t tags[TK_FLOW_MAX_TAGS][TK_FLOW_TAG_LEN];
+	unsigned tag_head, tag_count;
+	/* Lowest SENDME version we accept from the hop: 0 on a bare test
+	 * network, 1 when the consensus says sendme_accept_min_version=1. */
+	int accept_min_version;
+	uint64_t data_sent, data_received, sendmes_sent, sendmes_received;
+} tk_circ_flow;
+
+void tk_circ_flow_init(tk_circ_flow *f);
+/* 1 if a DATA cell may be sent to this hop now. */
+int tk_circ_flow_can_package(const tk_circ_flow *f);
+/* 1 if the DATA cell about to be sent is one whose digest must be
+ * remembered (the caller may then compute only that digest). */
+int tk_circ_flow_next_needs_tag(const tk_circ_flow *f);
+/* A DATA cell went to the hop; tag = its 20-byte relay digest (may be
+ * NULL unless tk_circ_flow_next_needs_tag() said 1). EWINDOW if the
+ * window was already closed (a caller bug: check can_package first). */
+int tk_circ_flow_data_sent(tk_circ_flow *f, const uint8_t *tag);
+/* A circuit SENDME (stream id 0) body arrived from the hop: parse it,
+ * pop the oldest tag (whatever the version, as C tor does, so v0 peers do
+ * not make tags pile up), compare a v1 tag in constant time, and open the
+ * package window by 100. */
+int tk_circ_flow_sendme_received(tk_circ_flow *f, const uint8_t *body,
+				 size_t len);
+/* A DATA cell arrived from the hop (on any stream, known or not);
+ * tag = its 20-byte relay digest. If a SENDME is now owed, *sendme_len is
+ * set to the length of the v1 body written to sendme_body (23 bytes),
+ * else 0; the window is credited at once, as C tor does on sending. */
+int tk_circ_flow_data_received(tk_circ_flow *f, const uint8_t *tag,
+			       uint8_t sendme_body[23], size_t *sendme_len);
+
+/* ---- stream level ----------------------------------------------------- */
+
+typedef struct tk_stream_flow {
+	int package_window;
+	int deliver_window;
+} tk_stream_flow;
+
+void tk_stream_flow_init(tk_stream_flow *f);
+int tk_stream_flow_can_package(const tk_stream_flow *f);
+int tk_stream_flow_data_sent(tk_stream_flow *f);
+/* A stream SENDME arrived: +50, ESENDME past 500 (C tor closes the
+ * circuit for that). */
+int tk_stream_flow_sendme_received(tk_stream_flow *f);
+/* A DATA cell arrived on the stream: EDELIVER when the peer overran the
+ * window. */
+int tk_stream_flow_data_received(tk_stream_flow *f);
+/* How many stream SENDMEs to send now: call after delivering data and
+ * again whenever the local side drains; backed_up = the local writer is
+ * over its high-water mark (then 0, so the exit stops at the window).
+ * The window is credited for each one counted. */
+int tk_stream_flow_sendmes_due(tk_stream_flow *f, int backed_up);
+
+/* ---- half-closed streams --------------------------------------------- */
+
+/* After we send END, the exit may still have cells for that stream in
+ * flight: at most a deliver window of DATA, the SENDMEs for what we sent,
+ * one CONNECTED if it had not connected yet, and a final END or RESOLVED.
+ * C tor accepts exactly these silently and so do we; anything more is the
+ * peer misbehaving (dropped, not fatal). */
+typedef struct tk_half_stream {
+	uint16_t stream_id;
+	int data_pending;    /* DATA cells still acceptable */
+	int sendmes_pending; /* stream SENDMEs still acceptable */
+	uint8_t connected_pending;
+} tk_half_stream;
+
+/* f = the stream's windows when it was closed (NULL: fresh windows). */
+void tk_half_stream_init(tk_half_stream *h, uint16_t stream_id,
+			 const tk_stream_flow *f, int connected_pending);
+enum tk_half_verdict {
+	TK_HALF_ACCEPT = 0, /* expected: absorb silently */
+	TK_HALF_DONE = 1,   /* END or RESOLVED: the exit is done, forget it */
+	TK_HALF_UNEXPECTED = 2 /* more than the exit could legitimately send */
+};
+/* Classifies a relay message for a half-closed stream and updates it. */
+int tk_half_stream_on_msg(tk_half_stream *h, uint8_t relay_cmd);
+
+#endif

@@ -1,0 +1,1020 @@
+/* circmgr.h: building, sharing and retiring 3-hop client circuits. */
+#include "onion/client/circmgr_int.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "onion/base/crypto.h"
+#include "onion/dir/dirmgr.h"
+
+#define TICK_MS 500
+#define BAD_RELAY_MS 60000
+#define MAX_BAD 32
+
+struct cm_slot {
+	struct tk_ocirc *oc;
+	struct cm_slot *next;
+	uint16_t sid;
+	int reg;
+};
+
+struct oc_full {
+	struct tk_ocirc oc;
+	struct tk_defer teardown;
+};
+
+struct tk_circmgr {
+	uv_loop_t *loop;
+	struct tk_circmgr_config cfg;
+	char *data_dir;
+	tk_guards *guards;
+	const struct tk_cm_transport *tp;
+	void *tp_state;
+	struct tk_ocirc *circs;
+	struct tk_circreq *reqs, *reqs_tail;
+	struct tk_defer *dq, *dq_tail;
+	struct tk_defer svc;
+	uv_timer_t kick, tick;
+	int handles_open;
+	int freeing;
+	int in_kick, free_pending;
+	uint32_t serial;
+	struct tk_circmgr_stats st;
+	struct {
+		uint8_t id[20];
+		uint64_t until;
+	} bad[MAX_BAD];
+	size_t n_bad;
+	int warned_nopath;
+	struct tk_os_link streams;
+};
+
+/* ------------------------------------------------------------ basics */
+
+void tk_circmgr_config_init(struct tk_circmgr_config *cfg)
+{
+	memset(cfg, 0, sizeof *cfg);
+	cfg->enforce_distinct_subnets = 1;
+	cfg->build_timeout_ms = 60000;
+	cfg->max_dirtiness_s = 600;
+	cfg->max_pending_builds = 4;
+	cfg->build_attempts = 4;
+	cfg->stream_timeout_ms = 10000;
+	cfg->stream_attempts = 3;
+	cfg->request_timeout_ms = 120000;
+	cfg->linger_ms = 30000;
+	cfg->preemptive = 1;
+	cfg->preemptive_port = 80;
+	cfg->n_guards = TK_GUARDS_DEFAULT_N;
+	cfg->scrub_hosts = 1;
+}
+
+const char *tk__cm_host(const tk_circmgr *cm, const char *host)
+{
+	return cm->cfg.scrub_hosts ? "[scrubbed]" : host;
+}
+
+void tk__cm_log(tk_circmgr *cm, int level, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+	if (!cm->cfg.log)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	cm->cfg.log(cm->cfg.log_arg, level, msg);
+}
+
+const struct tk_circmgr_config *tk__cm_config(const tk_circmgr *cm)
+{
+	return &cm->cfg;
+}
+
+uv_loop_t *tk__cm_loop(const tk_circmgr *cm)
+{
+	return cm->loop;
+}
+
+struct tk_os_link *tk__cm_streams(tk_circmgr *cm)
+{
+	return &cm->streams;
+}
+
+struct tk_guards *tk_circmgr_guards(tk_circmgr *cm)
+{
+	return cm->guards;
+}
+
+static void do_free(tk_circmgr *cm);
+
+static void kick_cb(uv_timer_t *t)
+{
+	tk_circmgr *cm = t->data;
+	cm->in_kick = 1;
+	/* Items queued while running run in this pass too. */
+	while (cm->dq && !cm->freeing && !cm->free_pending) {
+		struct tk_defer *d = cm->dq;
+		cm->dq = d->next;
+		if (!cm->dq)
+			cm->dq_tail = NULL;
+		d->next = NULL;
+		d->queued = 0;
+		d->fn(d);
+	}
+	cm->in_kick = 0;
+	if (cm->free_pending)
+		do_free(cm);
+}
+
+int tk__cm_dying(const tk_circmgr *cm)
+{
+	return cm->freeing || cm->free_pending;
+}
+
+void tk__cm_defer(tk_circmgr *cm, struct tk_defer *d)
+{
+	if (d->queued || cm->freeing || cm->free_pending)
+		return;
+	d->queued = 1;
+	d->next = NULL;
+	if (cm->dq_tail)
+		cm->dq_tail->next = d;
+	else
+		cm->dq = d;
+	cm->dq_tail = d;
+	if (!uv_is_active((uv_handle_t *)&cm->kick))
+		uv_timer_start(&cm->kick, kick_cb, 0, 0);
+}
+
+void tk__cm_undefer(tk_circmgr *cm, struct tk_defer *d)
+{
+	struct tk_defer **pp, *prev = NULL;
+	if (!d->queued)
+		return;
+	for (pp = &cm->dq; *pp; prev = *pp, pp = &(*pp)->next) {
+		if (*pp == d) {
+			*pp = d->next;
+			if (cm->dq_tail == d)
+				cm->dq_tail = prev;
+			break;
+		}
+	}
+	d->queued = 0;
+	d->next = NULL;
+}
+
+static void kick_requests(tk_circmgr *cm)
+{
+	tk__cm_defer(cm, &cm->svc);
+}
+
+/* --------------------------------------------------------- bad relays */
+
+static void mark_bad(tk_circmgr *cm, const uint8_t id[20])
+{
+	size_t i;
+	for (i = 0; i < cm->n_bad; i++)
+		if (memcmp(cm->bad[i].id, id, 20) == 0)
+			break;
+	if (i == cm->n_bad) {
+		if (cm->n_bad == MAX_BAD)
+			i = 0; /* forget the oldest slot */
+		else
+			cm->n_bad++;
+	}
+	memcpy(cm->bad[i].id, id, 20);
+	cm->bad[i].until = uv_now(cm->loop) + BAD_RELAY_MS;
+}
+
+static void expire_bad(tk_circmgr *cm, uint64_t now)
+{
+	for (size_t i = 0; i < cm->n_bad;) {
+		if (cm->bad[i].until <= now)
+			cm->bad[i] = cm->bad[--cm->n_bad];
+		else
+			i++;
+	}
+}
+
+static void oc_fail(struct tk_ocirc *oc, const char *why);
+
+/* ----------------------------------------------------------- circuits */
+
+static struct oc_full *full(struct tk_ocirc *oc)
+{
+	return (struct oc_full *)oc;
+}
+
+static void oc_teardown(struct tk_ocirc *oc)
+{
+	tk_circmgr *cm = oc->cm;
+	struct cm_slot *s, *n;
+
+	tk__cm_undefer(cm, &full(oc)->teardown);
+	if (oc->tbl && oc->state == OC_OPEN) {
+		/* Closed by us while streams were on it (retired, freed):
+		 * they learn it like a DESTROY. */
+		oc->state = OC_DEAD;
+		if (!cm->freeing)
+			tk_ostream_table_fail_all(oc->tbl, TK_RELAY_END_DESTROY);
+	}
+	oc->state = OC_DEAD;
+	cm->tp->close(oc);
+	if (oc->tbl) {
+		tk_ostream_table_free(oc->tbl);
+		oc->tbl = NULL;
+	}
+	for (s = oc->slots; s; s = n) {
+		n = s->next;
+		free(s);
+	}
+	oc->slots = NULL;
+	if (oc->prev)
+		oc->prev->next = oc->next;
+	else
+		cm->circs = oc->next;
+	if (oc->next)
+		oc->next->prev = oc->prev;
+	for (struct tk_circreq *r = cm->reqs; r; r = r->next)
+		if (r->waiting_on == oc)
+			r->waiting_on = NULL;
+	tk_policy_summary_free(&oc->exit_p);
+	free(oc->iso);
+	free(full(oc));
+}
+
+static void teardown_cb(struct tk_defer *d)
+{
+	struct oc_full *f = (struct oc_full *)((char *)d -
+					       offsetof(struct oc_full, teardown));
+	oc_teardown(&f->oc);
+}
+
+/* Queues the teardown: callers are often inside the circuit's callbacks. */
+static void oc_close_later(struct tk_ocirc *oc)
+{
+	if (oc->closed)
+		return;
+	oc->closed = 1;
+	tk__cm_defer(oc->cm, &full(oc)->teardown);
+}
+
+static void oc_fail(struct tk_ocirc *oc, const char *why)
+{
+	tk_circmgr *cm = oc->cm;
+	if (oc->state != OC_BUILDING)
+		return;
+	oc->state = OC_DEAD;
+	cm->st.failed++;
+	tk__cm_log(cm, 2, "circ %u (%s~%s~%s) failed after %d hop%s: %s",
+		   oc->serial, oc->nick[0], oc->nick[1], oc->nick[2],
+		   oc->n_hops, oc->n_hops == 1 ? "" : "s", why);
+	for (struct tk_circreq *r = cm->reqs; r; r = r->next)
+		if (r->waiting_on == oc) {
+			r->waiting_on = NULL;
+			r->builds_failed++;
+		}
+	oc_close_later(oc);
+	kick_requests(cm);
+}
+
+/* The circuit died after it was built, or the exit broke the stream
+ * protocol: its streams fail with DESTROY (C tor's reason). */
+static void oc_kill(struct tk_ocirc *oc, const char *why)
+{
+	tk_circmgr *cm = oc->cm;
+	if (oc->state != OC_OPEN)
+		return;
+	oc->state = OC_DEAD;
+	cm->st.lost++;
+	tk__cm_log(cm, 2, "circ %u (%s~%s~%s) closed: %s", oc->serial,
+		   oc->nick[0], oc->nick[1], oc->nick[2], why);
+	if (oc->tbl)
+		tk_ostream_table_fail_all(oc->tbl, TK_RELAY_END_DESTROY);
+	oc_close_later(oc);
+	kick_requests(cm);
+}
+
+void tk__oc_lost(struct tk_ocirc *oc, const char *why)
+{
+	oc_kill(oc, why);
+}
+
+/* ---- the stream table's circuit side */
+
+static int t_send(void *ud, uint8_t cmd, uint16_t sid, const uint8_t *body,
+		  size_t len)
+{
+	struct tk_ocirc *oc = ud;
+	if (oc->state != OC_OPEN)
+		return -1;
+	return oc->cm->tp->send(oc, cmd, sid, body, len);
+}
+
+static int t_can_package(void *ud)
+{
+	struct tk_ocirc *oc = ud;
+	return oc->state == OC_OPEN && oc->cm->tp->can_package(oc);
+}
+
+static void t_released(void *ud, uint16_t sid)
+{
+	struct tk_ocirc *oc = ud;
+	struct cm_slot **pp, *s;
+	for (pp = &oc->slots; (s = *pp); pp = &s->next)
+		if (s->sid == sid) {
+			*pp = s->next;
+			if (s->reg) /* the transport still knows it */
+				oc->cm->tp->stream_remove(oc, sid);
+			free(s);
+			return;
+		}
+}
+
+static const tk_ostream_ops table_ops = {
+	.send = t_send,
+	.circ_can_package = t_can_package,
+	.connected = tk__os_connected,
+	.data = tk__os_data,
+	.resolved = tk__os_resolved,
+	.closed = tk__os_closed,
+	.writable = tk__os_writable,
+	.released = t_released,
+};
+
+static void slot_cb(void *arg, int status, int hop, uint8_t cmd,
+		    const uint8_t *data, size_t len)
+{
+	struct cm_slot *s = arg;
+	struct tk_ocirc *oc = s->oc;
+	if (status < 0) {
+		s->reg = 0; /* the circuit is going; its lost_cb follows */
+		return;
+	}
+	if (hop != oc->n_hops - 1 || !oc->tbl)
+		return; /* only the exit speaks for streams */
+	if (tk_ostream_table_deliver(oc->tbl, cmd, s->sid, data, len) ==
+	    TK_OSTREAM_EPROTO)
+		oc_kill(oc, "the exit broke the stream protocol");
+}
+
+void tk__oc_writable(struct tk_ocirc *oc)
+{
+	if (oc->tbl && oc->state == OC_OPEN)
+		tk_ostream_table_circ_writable(oc->tbl);
+}
+
+int tk__oc_stream_id(struct tk_ocirc *oc, uint16_t *sid)
+{
+	struct cm_slot *s;
+	int rc;
+	if (oc->state != OC_OPEN)
+		return -1;
+	s = calloc(1, sizeof *s);
+	if (!s)
+		return -1;
+	s->oc = oc;
+	rc = oc->cm->tp->stream_add(oc, slot_cb, s, &s->sid);
+	if (rc != 0) {
+		free(s);
+		return -1;
+	}
+	s->reg = 1;
+	s->next = oc->slots;
+	oc->slots = s;
+	*sid = s->sid;
+	return 0;
+}
+
+void tk__oc_stream_id_drop(struct tk_ocirc *oc, uint16_t sid)
+{
+	t_released(oc, sid);
+}
+
+void tk__oc_attached(struct tk_ocirc *oc)
+{
+	if (!oc->dirty_since)
+		oc->dirty_since = uv_now(oc->cm->loop);
+	/* A clean circuit was taken: keep one ready for the next. */
+	kick_requests(oc->cm);
+}
+
+void tk__oc_unusable(struct tk_ocirc *oc)
+{
+	oc->unusable = 1;
+}
+
+static void oc_opened(struct tk_ocirc *oc)
+{
+	tk_circmgr *cm = oc->cm;
+	double ms;
+
+	oc->tbl = tk_ostream_table_new(&table_ops, oc);
+	if (!oc->tbl) {
+		oc_fail(oc, "out of memory");
+		return;
+	}
+	oc->state = OC_OPEN;
+	oc->built_at = uv_now(cm->loop);
+	ms = (double)(oc->built_at - oc->started);
+	cm->st.built++;
+	cm->st.last_build_ms = ms;
+	cm->st.total_build_ms += ms;
+	for (struct tk_circreq *r = cm->reqs; r; r = r->next)
+		if (r->waiting_on == oc)
+			r->waiting_on = NULL; /* service() attaches them */
+	tk__cm_log(cm, 1, "circ %u built: %s~%s~%s in %.0f ms", oc->serial,
+		   oc->nick[0], oc->nick[1], oc->nick[2], ms);
+	kick_requests(cm);
+}
+
+void tk__oc_first_hop_ok(struct tk_ocirc *oc)
+{
+	oc->n_hops = 1;
+	tk_guards_succeeded(oc->cm->guards, oc->hop[0].rsa_id);
+}
+
+void tk__oc_build_done(struct tk_ocirc *oc, int status, int failed_hop,
+		       const char *why)
+{
+	if (oc->state != OC_BUILDING)
+		return;
+	if (status == 0) {
+		oc->n_hops = 3;
+		oc_opened(oc);
+		return;
+	}
+	if (failed_hop == 0)
+		tk_guards_failed(oc->cm->guards, oc->hop[0].rsa_id,
+				 (int64_t)time(NULL));
+	else if (failed_hop > 0 && failed_hop < 3)
+		mark_bad(oc->cm, oc->hop[failed_hop].rsa_id);
+	oc_fail(oc, why ? why : "build failed");
+}
+
+static void hop_from_node(const struct tk_path_node *n,
+			  tk_circuit_hop_target *h, char nick[20])
+{
+	struct sockaddr_in *sin = (struct sockaddr_in *)&h->addr;
+	memset(h, 0, sizeof *h);
+	memcpy(h->rsa_id, n->rt->rsa_id, 20);
+	if (n->md->has_ed25519) {
+		h->has_ed_id = 1;
+		memcpy(h->ed_id, n->md->ed25519_id, 32);
+	}
+	memcpy(h->ntor_key, n->md->ntor_key, 32);
+	sin->sin_family = AF_INET;
+	sin->sin_addr.s_addr = htonl(n->rt->ipv4);
+	sin->sin_port = htons(n->rt->or_port);
+	snprintf(nick, 20, "%s", n->rt->nickname);
+}
+
+static int copy_summary(struct tk_policy_summary *dst,
+			const struct tk_policy_summary *src)
+{
+	tk_policy_summary_init(dst);
+	if (!src->n) {
+		dst->accept = src->accept;
+		return 0;
+	}
+	dst->r = malloc(src->n * sizeof *src->r);
+	if (!dst->r)
+		return -1;
+	memcpy(dst->r, src->r, src->n * sizeof *src->r);
+	dst->n = src->n;
+	dst->accept = src->accept;
+	return 0;
+}
+
+static long node_by_id(const struct tk_nodes *t, const uint8_t id[20])
+{
+	for (size_t i = 0; i < t->n; i++)
+		if (memcmp(t->node[i].rt->rsa_id, id, 20) == 0)
+			return (long)i;
+	return -1;
+}
+
+enum { LAUNCH_OK = 0, LAUNCH_NODIR = -1, LAUNCH_NOEXIT = -2,
+       LAUNCH_NOPATH = -3 };
+
+/* Picks guard, exit (allowing port, not excluded), middle, and starts the
+ * build. */
+static int launch(tk_circmgr *cm, uint16_t port, const struct tk_circreq *r,
+		  struct tk_ocirc **out)
+{
+	const struct tk_nodes *t = cm->cfg.nodes ?
+				   cm->cfg.nodes(cm->cfg.nodes_arg) : NULL;
+	struct tk_path_opts po;
+	struct tk_path_weights w;
+	struct tk_path_rng rng = { tk_path_rng_system, NULL };
+	size_t avoid[CM_MAX_EXCLUDED + 4 + MAX_BAD], n_strict = 0, n_avoid;
+	long g, x, m;
+	char err[200];
+	struct oc_full *f;
+	struct tk_ocirc *oc;
+
+	*out = NULL;
+	if (!t || !t->n)
+		return LAUNCH_NODIR;
+	tk_path_opts_init(&po);
+	po.enforce_distinct_subnets = cm->cfg.enforce_distinct_subnets;
+	po.exit_port = port;
+	tk_path_weights_init(&w, t->c);
+
+	/* The exit first, then a guard that may share its path (tor's
+	 * order): a guard picked first would rule out an exit that is also
+	 * our guard, and a request whose other exits refused could find
+	 * none. Up to 4 exits, in case one conflicts with every guard. */
+	for (size_t i = 0; r && i < r->n_excluded; i++) {
+		long k = node_by_id(t, r->excluded[i]);
+		if (k >= 0)
+			avoid[n_strict++] = (size_t)k;
+	}
+	for (int tries = 0;; tries++) {
+		n_avoid = n_strict;
+		for (size_t i = 0; i < cm->n_bad; i++) {
+			long k = node_by_id(t, cm->bad[i].id);
+			if (k >= 0)
+				avoid[n_avoid++] = (size_t)k;
+		}
+		x = tk_path_pick(t->node, t->n, TK_PATH_EXIT, &w, &po, avoid,
+				 n_avoid, &rng);
+		if (x < 0 && n_avoid > n_strict)
+			x = tk_path_pick(t->node, t->n, TK_PATH_EXIT, &w, &po,
+					 avoid, n_strict, &rng);
+		if (x < 0)
+			return LAUNCH_NOEXIT;
+		g = tk_guards_pick_beside(cm->guards, t, &po, &rng,
+					  (int64_t)time(NULL), x, err,
+					  sizeof err);
+		if (g >= 0)
+			break;
+		if (tries == 3) {
+			tk__cm_log(cm, 3, "cannot build a circuit: %s", err);
+			return LAUNCH_NOPATH;
+		}
+		avoid[n_strict++] = (size_t)x;
+	}
+	/* The middle avoids guard, exit and recently failed relays. */
+	avoid[0] = (size_t)g;
+	avoid[1] = (size_t)x;
+	n_avoid = 2;
+	for (size_t i = 0; i < cm->n_bad; i++) {
+		long k = node_by_id(t, cm->bad[i].id);
+		if (k >= 0)
+			avoid[n_avoid++] = (size_t)k;
+	}
+	m = tk_path_pick(t->node, t->n, TK_PATH_MIDDLE, &w, &po, avoid,
+			 n_avoid, &rng);
+	if (m < 0)
+		m = tk_path_pick(t->node, t->n, TK_PATH_MIDDLE, &w, &po, avoid, 2,
+				 &rng);
+	if (m < 0) {
+		tk__cm_log(cm, 3, "cannot build a circuit: no middle relay "
+				  "fits beside guard %s and exit %s",
+			   t->node[g].rt->nickname, t->node[x].rt->nickname);
+		return LAUNCH_NOPATH;
+	}
+
+	f = calloc(1, sizeof *f);
+	if (!f)
+		return LAUNCH_NOPATH;
+	oc = &f->oc;
+	f->teardown.fn = teardown_cb;
+	oc->cm = cm;
+	oc->serial = ++cm->serial;
+	oc->state = OC_BUILDING;
+	hop_from_node(&t->node[g], &oc->hop[0], oc->nick[0]);
+	hop_from_node(&t->node[m], &oc->hop[1], oc->nick[1]);
+	hop_from_node(&t->node[x], &oc->hop[2], oc->nick[2]);
+	if (copy_summary(&oc->exit_p, &t->node[x].md->p) != 0) {
+		free(f);
+		return LAUNCH_NOPATH;
+	}
+	oc->started = uv_now(cm->loop);
+	oc->deadline = oc->started + cm->cfg.build_timeout_ms;
+	oc->next = cm->circs;
+	if (cm->circs)
+		cm->circs->prev = oc;
+	cm->circs = oc;
+	cm->st.launched++;
+	tk__cm_log(cm, 1, "circ %u: building %s~%s~%s (exit port %u)",
+		   oc->serial, oc->nick[0], oc->nick[1], oc->nick[2], port);
+
+	if (cm->tp->build(cm->tp_state, oc) != 0)
+		oc_fail(oc, "cannot start the build");
+	*out = oc;
+	return LAUNCH_OK;
+}
+
+/* ----------------------------------------------------------- requests */
+
+static int excluded(const struct tk_circreq *r, const struct tk_ocirc *oc)
+{
+	for (size_t i = 0; i < r->n_excluded; i++)
+		if (memcmp(r->excluded[i], oc->hop[2].rsa_id, 20) == 0)
+			return 1;
+	return 0;
+}
+
+static int iso_ok(const struct tk_ocirc *oc, const struct tk_circreq *r)
+{
+	if (!oc->has_iso)
+		return 1;
+	return oc->iso_len == r->iso_len &&
+	       (r->iso_len == 0 || memcmp(oc->iso, r->iso, r->iso_len) == 0);
+}
+
+static int fits(const struct tk_ocirc *oc, const struct tk_circreq *r,
+		uint64_t now)
+{
+	const tk_circmgr *cm = oc->cm;
+	if (oc->closed || oc->unusable || oc->state == OC_DEAD)
+		return 0;
+	if (oc->dirty_since &&
+	    now - oc->dirty_since >= (uint64_t)cm->cfg.max_dirtiness_s * 1000)
+		return 0;
+	if (r->port && !tk_policy_summary_allows(&oc->exit_p, r->port))
+		return 0;
+	return iso_ok(oc, r) && !excluded(r, oc);
+}
+
+static void claim(struct tk_ocirc *oc, const struct tk_circreq *r)
+{
+	if (oc->has_iso)
+		return;
+	if (r->iso_len) {
+		oc->iso = malloc(r->iso_len);
+		if (!oc->iso) {
+			oc->unusable = 1; /* cannot record it: share nothing */
+			return;
+		}
+		memcpy(oc->iso, r->iso, r->iso_len);
+	}
+	oc->iso_len = r->iso_len;
+	oc->has_iso = 1;
+}
+
+static void dequeue(tk_circmgr *cm, struct tk_circreq *r)
+{
+	if (!r->queued)
+		return;
+	if (r->prev)
+		r->prev->next = r->next;
+	else
+		cm->reqs = r->next;
+	if (r->next)
+		r->next->prev = r->prev;
+	else
+		cm->reqs_tail = r->prev;
+	r->next = r->prev = NULL;
+	r->queued = 0;
+	r->waiting_on = NULL;
+}
+
+void tk__cm_request(tk_circmgr *cm, struct tk_circreq *r)
+{
+	r->cm = cm;
+	if (r->queued)
+		return;
+	r->queued = 1;
+	r->waiting_on = NULL;
+	r->next = NULL;
+	r->prev = cm->reqs_tail;
+	if (cm->reqs_tail)
+		cm->reqs_tail->next = r;
+	else
+		cm->reqs = r;
+	cm->reqs_tail = r;
+	kick_requests(cm);
+}
+
+void tk__cm_request_cancel(struct tk_circreq *r)
+{
+	if (r->cm)
+		dequeue(r->cm, r);
+}
+
+static unsigned count_building(const tk_circmgr *cm)
+{
+	unsigned n = 0;
+	for (struct tk_ocirc *oc = cm->circs; oc; oc = oc->next)
+		if (oc->state == OC_BUILDING)
+			n++;
+	return n;
+}
+
+static struct tk_ocirc *find_circ(tk_circmgr *cm, const struct tk_circreq *r,
+				  enum oc_state want, uint64_t now)
+{
+	struct tk_ocirc *clean = NULL;
+	for (struct tk_ocirc *oc = cm->circs; oc; oc = oc->next) {
+		if (oc->state != want || !fits(oc, r, now))
+			continue;
+		if (oc->has_iso)
+			return oc; /* already serving this key */
+		if (!clean)
+			clean = oc;
+	}
+	return clean;
+}
+
+static void keep_preemptive(tk_circmgr *cm)
+{
+	unsigned clean = 0;
+	struct tk_circreq probe;
+	struct tk_ocirc *oc;
+	uint64_t now = uv_now(cm->loop);
+
+	if (!cm->cfg.preemptive)
+		return;
+	memset(&probe, 0, sizeof probe);
+	probe.port = cm->cfg.preemptive_port;
+	for (oc = cm->circs; oc; oc = oc->next)
+		if (!oc->has_iso && !oc->dirty_since && fits(oc, &probe, now))
+			clean++;
+	while (clean < cm->cfg.preemptive &&
+	       count_building(cm) < cm->cfg.max_pending_builds) {
+		int rc = launch(cm, probe.port, NULL, &oc);
+		if (rc != LAUNCH_OK) {
+			if (rc != LAUNCH_NODIR && !cm->warned_nopath) {
+				cm->warned_nopath = 1;
+				tk__cm_log(cm, 3, "no preemptive circuit: "
+						  "no path for port %u",
+					   probe.port);
+			}
+			return;
+		}
+		cm->warned_nopath = 0;
+		clean++;
+	}
+}
+
+static void service(struct tk_defer *d)
+{
+	tk_circmgr *cm = (tk_circmgr *)((char *)d -
+					offsetof(struct tk_circmgr, svc));
+	uint64_t now = uv_now(cm->loop);
+	struct tk_circreq *r;
+	struct tk_ocirc *oc;
+
+again:
+	for (r = cm->reqs; r; r = r->next) {
+		int rc;
+		if (r->waiting_on)
+			continue;
+		if (r->builds_failed >= cm->cfg.build_attempts) {
+			dequeue(cm, r);
+			tk__cm_log(cm, 2, "giving up on a request after %u "
+					  "failed circuit builds",
+				   r->builds_failed);
+			r->cb(r, TK_RELAY_END_MISC, NULL);
+			goto again;
+		}
+		oc = find_circ(cm, r, OC_OPEN, now);
+		if (oc) {
+			dequeue(cm, r);
+			claim(oc, r);
+			r->cb(r, 0, oc);
+			goto again;
+		}
+		oc = find_circ(cm, r, OC_BUILDING, now);
+		if (oc) {
+			claim(oc, r);
+			r->waiting_on = oc;
+			continue;
+		}
+		if (count_building(cm) >= cm->cfg.max_pending_builds)
+			continue;
+		rc = launch(cm, r->port, r, &oc);
+		if (rc == LAUNCH_NODIR)
+			continue; /* the tick polls the directory */
+		if (rc == LAUNCH_NOEXIT) {
+			dequeue(cm, r);
+			tk__cm_log(cm, 2, "no exit allows port %u%s", r->port,
+				   r->n_excluded ? " (besides those that "
+						   "refused)" : "");
+			r->cb(r, r->port ? TK_RELAY_END_EXITPOLICY :
+					   TK_RELAY_END_RESOLVEFAILED, NULL);
+			goto again;
+		}
+		if (rc != LAUNCH_OK) {
+			dequeue(cm, r);
+			r->cb(r, TK_RELAY_END_MISC, NULL);
+			goto again;
+		}
+		if (oc->state == OC_BUILDING) {
+			claim(oc, r);
+			r->waiting_on = oc;
+		} else {
+			r->builds_failed++; /* failed at once */
+			goto again;
+		}
+	}
+	keep_preemptive(cm);
+}
+
+/* --------------------------------------------------------------- tick */
+
+static void tick_cb(uv_timer_t *t)
+{
+	tk_circmgr *cm = t->data;
+	uint64_t now = uv_now(cm->loop);
+	struct tk_ocirc *oc, *next;
+	uint64_t maxd = (uint64_t)cm->cfg.max_dirtiness_s * 1000;
+
+	expire_bad(cm, now);
+	for (oc = cm->circs; oc; oc = next) {
+		next = oc->next;
+		if (oc->state == OC_BUILDING && now >= oc->deadline) {
+			oc_fail(oc, "build timed out");
+			continue;
+		}
+		if (oc->state != OC_OPEN || oc->closed)
+			continue;
+		if (oc->dirty_since && now - oc->dirty_since >= maxd)
+			oc->unusable = 1;
+		/* Claimed by a key whose request went away before using it:
+		 * nobody else may use it, so it goes too. */
+		if (!oc->dirty_since && oc->has_iso && now - oc->built_at >= maxd)
+			oc->unusable = 1;
+		if (oc->unusable && tk_ostream_table_live(oc->tbl) == 0) {
+			tk__cm_log(cm, 1, "circ %u retired (%s)", oc->serial,
+				   oc->dirty_since && now - oc->dirty_since >= maxd ?
+				   "dirty too long" : "no new streams");
+			oc_close_later(oc);
+		}
+	}
+	tk__os_tick(cm, now);
+	kick_requests(cm);
+}
+
+/* --------------------------------------------------------- lifecycle */
+
+int tk_circmgr_new(uv_loop_t *loop, const struct tk_circmgr_config *cfg,
+		   tk_circmgr **out, char *err, size_t errlen)
+{
+	tk_circmgr *cm;
+	char path[4096];
+
+	*out = NULL;
+	if (tk_crypto_init() != 0) {
+		snprintf(err, errlen, "cannot initialise the random generator");
+		return -1;
+	}
+	cm = calloc(1, sizeof *cm);
+	if (!cm) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	cm->loop = loop;
+	cm->cfg = *cfg;
+	if (!cm->cfg.build_attempts)
+		cm->cfg.build_attempts = 1;
+	if (!cm->cfg.stream_attempts)
+		cm->cfg.stream_attempts = 1;
+	if (!cm->cfg.max_pending_builds)
+		cm->cfg.max_pending_builds = 1;
+	if (cfg->data_dir && cfg->data_dir[0]) {
+		cm->data_dir = strdup(cfg->data_dir);
+		if (!cm->data_dir ||
+		    snprintf(path, sizeof path, "%s/guards", cfg->data_dir) >=
+			    (int)sizeof path) {
+			free(cm->data_dir);
+			free(cm);
+			snprintf(err, errlen, "DataDirectory path too long");
+			return -1;
+		}
+	}
+	cm->cfg.data_dir = cm->data_dir;
+	cm->guards = tk_guards_new(cm->data_dir ? path : NULL, cfg->n_guards,
+				   0, (int64_t)time(NULL));
+	if (!cm->guards) {
+		free(cm->data_dir);
+		free(cm);
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	cm->tp = &tk__cm_real_transport;
+	cm->tp_state = cm->tp->create(cm);
+	if (!cm->tp_state) {
+		tk_guards_free(cm->guards);
+		free(cm->data_dir);
+		free(cm);
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (tk_guards_errmsg(cm->guards)[0])
+		tk__cm_log(cm, 3, "guard state: %s", tk_guards_errmsg(cm->guards));
+	cm->svc.fn = service;
+	cm->streams.next = cm->streams.prev = &cm->streams;
+	uv_timer_init(loop, &cm->kick);
+	uv_timer_init(loop, &cm->tick);
+	cm->kick.data = cm->tick.data = cm;
+	cm->handles_open = 2;
+	uv_timer_start(&cm->tick, tick_cb, TICK_MS, TICK_MS);
+	uv_unref((uv_handle_t *)&cm->tick);
+	kick_requests(cm);
+	*out = cm;
+	return 0;
+}
+
+const struct tk_nodes *tk_circmgr_dirmgr_nodes(void *dirmgr)
+{
+	struct tk_dirmgr *dm = dirmgr;
+	return dm && tk_dirmgr_usable(dm) ? tk_dirmgr_nodes(dm) : NULL;
+}
+
+int tk__cm_set_transport(tk_circmgr *cm, const struct tk_cm_transport *tp)
+{
+	void *st = tp->create(cm);
+	if (!st)
+		return -1;
+	cm->tp->destroy(cm->tp_state);
+	cm->tp = tp;
+	cm->tp_state = st;
+	return 0;
+}
+
+void tk_circmgr_dir_changed(tk_circmgr *cm)
+{
+	cm->warned_nopath = 0;
+	kick_requests(cm);
+}
+
+static void on_handle_closed(uv_handle_t *h)
+{
+	tk_circmgr *cm = h->data;
+	if (--cm->handles_open == 0) {
+		free(cm->data_dir);
+		free(cm);
+	}
+}
+
+void tk_circmgr_free(tk_circmgr *cm)
+{
+	if (!cm)
+		return;
+	if (cm->in_kick) {
+		/* From an application callback: the object being served is
+		 * still in use; free once the pass ends. */
+		cm->free_pending = 1;
+		return;
+	}
+	do_free(cm);
+}
+
+static void do_free(tk_circmgr *cm)
+{
+	cm->free_pending = 0;
+	cm->freeing = 1;
+	tk__os_free_all(cm);
+	while (cm->reqs)
+		dequeue(cm, cm->reqs);
+	while (cm->circs)
+		oc_teardown(cm->circs);
+	cm->tp->destroy(cm->tp_state);
+	cm->tp_state = NULL;
+	cm->dq = cm->dq_tail = NULL;
+	tk_guards_free(cm->guards);
+	cm->guards = NULL;
+	uv_timer_stop(&cm->kick);
+	uv_timer_stop(&cm->tick);
+	uv_close((uv_handle_t *)&cm->kick, on_handle_closed);
+	uv_close((uv_handle_t *)&cm->tick, on_handle_closed);
+}
+
+void tk_circmgr_get_stats(const tk_circmgr *cm, struct tk_circmgr_stats *st)
+{
+	*st = cm->st;
+	st->open = st->building = st->channels = 0;
+	for (const struct tk_ocirc *oc = cm->circs; oc; oc = oc->next) {
+		if (oc->state == OC_OPEN)
+			st->open++;
+		else if (oc->state == OC_BUILDING)
+			st->building++;
+	}
+	st->channels = cm->tp_state ? cm->tp->channels(cm->tp_state) : 0;
+}
+
+int tk_circmgr_describe(const tk_circmgr *cm, uint32_t serial, char *buf,
+			size_t cap)
+{
+	static const char *names[] = { "building", "open", "dead" };
+	for (const struct tk_ocirc *oc = cm->circs; oc; oc = oc->next) {
+		if (oc->serial != serial)
+			continue;
+		return snprintf(buf, cap, "circ %u %s~%s~%s %s%s%s", oc->serial,
+				oc->nick[0], oc->nick[1], oc->nick[2],
+				names[oc->state], oc->dirty_since ? " dirty" : "",
+				oc->unusable ? " retired" : "");
+	}
+	return -1;
+}

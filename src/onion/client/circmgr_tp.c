@@ -1,0 +1,228 @@
+/* The circuit manager's real transport: channels from chanmgr.h (one per
+ * guard, shared), CREATE2/ntor to the guard, EXTEND2 to middle and exit
+ * (circuit.h). circmgr.c only sees struct tk_cm_transport, so unit tests
+ * can put a scripted exit in its place. */
+#include "onion/client/circmgr_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "onion/link/chanmgr.h"
+
+struct rt {
+	tk_circmgr *cm;
+	tk_chanmgr *chm;
+};
+
+struct rt_circ {
+	struct tk_ocirc *oc;
+	tk_circuit *c;
+	tk_chanmgr_req *req;
+	int hops;
+};
+
+static void *rt_new(tk_circmgr *cm)
+{
+	struct rt *r = calloc(1, sizeof *r);
+	if (!r)
+		return NULL;
+	r->cm = cm;
+	r->chm = tk_chanmgr_new(tk__cm_loop(cm),
+				tk__cm_config(cm)->build_timeout_ms);
+	if (!r->chm) {
+		free(r);
+		return NULL;
+	}
+	return r;
+}
+
+static void rt_free(void *st)
+{
+	struct rt *r = st;
+	tk_chanmgr_free(r->chm);
+	free(r);
+}
+
+static unsigned rt_channels(void *st)
+{
+	struct rt *r = st;
+	return (unsigned)tk_chanmgr_count(r->chm);
+}
+
+static unsigned remaining_ms(const struct tk_ocirc *oc)
+{
+	uint64_t now = uv_now(tk__cm_loop(oc->cm));
+	uint64_t left = oc->deadline > now ? oc->deadline - now : 0;
+	return left < 1000 ? 1000 : (unsigned)left;
+}
+
+static void on_lost(tk_circuit *c, int status, void *arg)
+{
+	struct rt_circ *rc = arg;
+	char why[300];
+	(void)status;
+	snprintf(why, sizeof why, "%s", tk_circuit_errmsg(c));
+	tk__oc_lost(rc->oc, why);
+}
+
+static void on_writable(tk_circuit *c, void *arg)
+{
+	struct rt_circ *rc = arg;
+	(void)c;
+	tk__oc_writable(rc->oc);
+}
+
+static void on_sink(void *arg, int status, int hop, uint8_t cmd,
+		    const uint8_t *data, size_t len)
+{
+	/* Relay messages for ids no stream registered: late cells of
+	 * streams already forgotten. Dropped, as C tor does. */
+	(void)arg, (void)status, (void)hop, (void)cmd, (void)data, (void)len;
+}
+
+static void on_extended(tk_circuit *c, int status, void *arg)
+{
+	struct rt_circ *rc = arg;
+	char why[300];
+	int e;
+
+	if (status != 0) {
+		snprintf(why, sizeof why, "extending to %s: %s",
+			 rc->oc->nick[rc->hops], tk_circuit_errmsg(c));
+		tk__oc_build_done(rc->oc, status, rc->hops, why);
+		return;
+	}
+	rc->hops++;
+	if (rc->hops == 3) {
+		tk_circuit_set_stream_sink(c, on_sink, on_writable, rc);
+		tk__oc_build_done(rc->oc, 0, -1, NULL);
+		return;
+	}
+	e = tk_circuit_extend(c, &rc->oc->hop[rc->hops], remaining_ms(rc->oc),
+			      on_extended, rc);
+	if (e != 0)
+		tk__oc_build_done(rc->oc, e, rc->hops, tk_circuit_strerror(e));
+}
+
+static void on_built(tk_circuit *c, int status, void *arg)
+{
+	struct rt_circ *rc = arg;
+	char why[300];
+	int e;
+
+	if (status != 0) {
+		snprintf(why, sizeof why, "first hop %s: %s", rc->oc->nick[0],
+			 tk_circuit_errmsg(c));
+		tk__oc_build_done(rc->oc, status, 0, why);
+		return;
+	}
+	rc->hops = 1;
+	tk__oc_first_hop_ok(rc->oc);
+	e = tk_circuit_extend(c, &rc->oc->hop[1], remaining_ms(rc->oc),
+			      on_extended, rc);
+	if (e != 0)
+		tk__oc_build_done(rc->oc, e, 1, tk_circuit_strerror(e));
+}
+
+static void on_channel(tk_channel *ch, int status, const char *errmsg,
+		       void *arg)
+{
+	struct rt_circ *rc = arg;
+	char why[300];
+	int e;
+
+	rc->req = NULL;
+	if (status != 0) {
+		snprintf(why, sizeof why, "cannot reach guard %s: %s",
+			 rc->oc->nick[0], errmsg ? errmsg : "");
+		tk__oc_build_done(rc->oc, status, 0, why);
+		return;
+	}
+	e = tk_circuit_create_ntor(ch, &rc->oc->hop[0], remaining_ms(rc->oc),
+				   on_built, on_lost, rc, &rc->c);
+	if (e != 0) {
+		rc->c = NULL;
+		tk__oc_build_done(rc->oc, e, 0, tk_circuit_strerror(e));
+	}
+}
+
+static int rt_build(void *st, struct tk_ocirc *oc)
+{
+	struct rt *r = st;
+	struct rt_circ *rc = calloc(1, sizeof *rc);
+	tk_channel_target t;
+	int e;
+
+	if (!rc)
+		return -1;
+	rc->oc = oc;
+	memset(&t, 0, sizeof t);
+	t.addr = oc->hop[0].addr;
+	memcpy(t.rsa_id, oc->hop[0].rsa_id, 20);
+	t.has_ed_id = oc->hop[0].has_ed_id;
+	memcpy(t.ed_id, oc->hop[0].ed_id, 32);
+	e = tk_chanmgr_get(r->chm, &t, on_channel, rc, &rc->req);
+	if (e != 0) {
+		free(rc);
+		return -1;
+	}
+	oc->tp = rc;
+	return 0;
+}
+
+static int rt_send(struct tk_ocirc *oc, uint8_t cmd, uint16_t sid,
+		   const uint8_t *body, size_t len)
+{
+	struct rt_circ *rc = oc->tp;
+	if (!rc || !rc->c)
+		return -1;
+	return tk_circuit_send(rc->c, -1, cmd, sid, body, len, 0) < 0 ? -1 : 0;
+}
+
+static int rt_can_package(struct tk_ocirc *oc)
+{
+	struct rt_circ *rc = oc->tp;
+	return rc && rc->c && tk_circuit_package_window(rc->c, -1) > 0;
+}
+
+static int rt_stream_add(struct tk_ocirc *oc, tk_circuit_stream_cb cb,
+			 void *slot, uint16_t *sid)
+{
+	struct rt_circ *rc = oc->tp;
+	if (!rc || !rc->c)
+		return -1;
+	return tk_circuit_stream_add(rc->c, cb, slot, sid) == 0 ? 0 : -1;
+}
+
+static void rt_stream_remove(struct tk_ocirc *oc, uint16_t sid)
+{
+	struct rt_circ *rc = oc->tp;
+	if (rc && rc->c)
+		tk_circuit_stream_remove(rc->c, sid);
+}
+
+static void rt_close(struct tk_ocirc *oc)
+{
+	struct rt_circ *rc = oc->tp;
+	if (!rc)
+		return;
+	oc->tp = NULL;
+	if (rc->req)
+		tk_chanmgr_cancel(rc->req);
+	if (rc->c)
+		tk_circuit_close(rc->c);
+	free(rc);
+}
+
+const struct tk_cm_transport tk__cm_real_transport = {
+	.create = rt_new,
+	.destroy = rt_free,
+	.build = rt_build,
+	.send = rt_send,
+	.can_package = rt_can_package,
+	.stream_add = rt_stream_add,
+	.stream_remove = rt_stream_remove,
+	.close = rt_close,
+	.channels = rt_channels,
+};

@@ -1,0 +1,310 @@
+/* onion.h: the engine facade. Glues the directory manager to the real
+ * world: the wall clock, tk_random, a uv timer, and one-hop directory
+ * fetches (dirfetch.h). */
+#include "onion/onion.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+
+#include "onion/base/crypto.h"
+#include "onion/dir/dirfetch.h"
+#include "onion/dir/dirmgr.h"
+
+struct tk_onion {
+	uv_loop_t *loop;
+	struct tk_onion_config cfg;
+	char *data_dir;
+	tk_dirmgr *dm;
+	tk_dirfetch *df;
+	uv_timer_t wake;
+	int started;
+	int percent;
+	const char *tag, *summary;
+};
+
+void tk_onion_config_init(struct tk_onion_config *cfg)
+{
+	memset(cfg, 0, sizeof *cfg);
+	cfg->enforce_distinct_subnets = 1;
+}
+
+int tk_onion_config_add_authority(struct tk_onion_config *cfg,
+				  const char *line, char *err, size_t errlen)
+{
+	tk_dirauth a;
+	if (cfg->n_authorities == TK_ONION_MAX_AUTHORITIES) {
+		snprintf(err, errlen, "too many DirAuthority lines (at most %d)",
+			 TK_ONION_MAX_AUTHORITIES);
+		return -1;
+	}
+	if (tk_dirauth_parse(line, &a, err, errlen) != 0)
+		return -1;
+	if (!a.has_v3ident) {
+		snprintf(err, errlen, "DirAuthority %s has no v3ident=: without "
+			 "it no consensus signature can be checked",
+			 a.nickname[0] ? a.nickname : "line");
+		return -1;
+	}
+	cfg->authorities[cfg->n_authorities++] = a;
+	return 0;
+}
+
+static void logf_(tk_onion *o, int level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void logf_(tk_onion *o, int level, const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+	if (!o->cfg.log)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	o->cfg.log(o->cfg.log_arg, level, buf);
+}
+
+static void report(tk_onion *o, int pct, const char *tag, const char *summary)
+{
+	if (pct <= o->percent)
+		return;
+	o->percent = pct;
+	o->tag = tag;
+	o->summary = summary;
+	logf_(o, TK_ONION_LOG_NOTICE, "Bootstrapped %d%% (%s): %s", pct, tag,
+	      summary);
+	if (o->cfg.progress)
+		o->cfg.progress(o->cfg.progress_arg, pct, tag, summary);
+}
+
+/* ---- the directory manager's environment ---- */
+
+static int64_t env_now_ms(void *arg)
+{
+	struct timeval tv;
+	(void)arg;
+	gettimeofday(&tv, NULL);
+	return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
+}
+
+static uint64_t env_random(void *arg)
+{
+	uint64_t v;
+	(void)arg;
+	tk_random(&v, sizeof v);
+	return v;
+}
+
+static int env_fetch(void *arg, uint64_t id, const struct tk_dirmgr_source *src,
+		     const char *path)
+{
+	tk_onion *o = arg;
+	return tk_dirfetch_get(o->df, id, src, path);
+}
+
+static void env_cancel(void *arg, uint64_t id)
+{
+	tk_onion *o = arg;
+	tk_dirfetch_cancel(o->df, id);
+}
+
+static void on_wake(uv_timer_t *t)
+{
+	tk_onion *o = t->data;
+	tk_dirmgr_tick(o->dm);
+}
+
+static void env_wake(void *arg, int64_t at_ms)
+{
+	tk_onion *o = arg;
+	int64_t d;
+	if (at_ms < 0) {
+		uv_timer_stop(&o->wake);
+		return;
+	}
+	d = at_ms - env_now_ms(NULL);
+	uv_timer_start(&o->wake, on_wake, d > 0 ? (uint64_t)d : 0, 0);
+}
+
+static void env_log(void *arg, int level, const char *msg)
+{
+	tk_onion *o = arg;
+	if (o->cfg.log)
+		o->cfg.log(o->cfg.log_arg, level, msg);
+}
+
+static void env_progress(void *arg, int pct, const char *tag,
+			 const char *summary)
+{
+	report(arg, pct, tag, summary);
+}
+
+static void env_changed(void *arg)
+{
+	tk_onion *o = arg;
+	/* Until circuits exist, a usable directory is the end of the
+	 * bootstrap; the circuit steps (tor's 80..95) go in between. */
+	if (tk_dirmgr_usable(o->dm) && !o->cfg.circuits_report_done)
+		report(o, 100, "done", "Done");
+}
+
+void tk_onion_report_progress(tk_onion *o, int percent, const char *tag,
+			      const char *summary)
+{
+	if (percent > 100)
+		percent = 100;
+	report(o, percent, tag, summary);
+}
+
+static void on_fetched(void *arg, uint64_t id, int status, int http_status,
+		       const uint8_t *body, size_t len, const char *errmsg)
+{
+	tk_onion *o = arg;
+	tk_dirmgr_fetched(o->dm, id, status, http_status, body, len, errmsg);
+}
+
+static void on_stage(void *arg, uint64_t id, enum tk_dirmgr_stage stage)
+{
+	tk_onion *o = arg;
+	tk_dirmgr_fetch_stage(o->dm, id, stage);
+}
+
+int tk_onion_new(uv_loop_t *loop, const struct tk_onion_config *cfg,
+		 tk_onion **out, char *err, size_t errlen)
+{
+	struct tk_dirmgr_config dc;
+	struct tk_dirmgr_env env;
+	struct tk_dirfetch_config fc;
+	tk_onion *o;
+
+	*out = NULL;
+	if (tk_crypto_init() != 0) {
+		snprintf(err, errlen, "cannot initialise the random generator");
+		return -1;
+	}
+	o = calloc(1, sizeof *o);
+	if (!o) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	o->loop = loop;
+	o->cfg = *cfg;
+	o->percent = -1;
+	o->tag = "starting";
+	o->summary = "Not started";
+	if (cfg->data_dir && cfg->data_dir[0]) {
+		o->data_dir = strdup(cfg->data_dir);
+		if (!o->data_dir) {
+			free(o);
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+	}
+	o->cfg.data_dir = o->data_dir;
+
+	tk_dirmgr_config_init(&dc);
+	dc.auths = o->cfg.authorities;
+	dc.n_auths = o->cfg.n_authorities;
+	dc.data_dir = o->data_dir;
+	dc.enforce_distinct_subnets = cfg->enforce_distinct_subnets;
+	memset(&env, 0, sizeof env);
+	env.now_ms = env_now_ms;
+	env.random = env_random;
+	env.fetch = env_fetch;
+	env.cancel = env_cancel;
+	env.wake = env_wake;
+	env.log = env_log;
+	env.progress = env_progress;
+	env.changed = env_changed;
+	env.arg = o;
+	if (tk_dirmgr_new(&dc, &env, &o->dm, err, errlen) != 0) {
+		free(o->data_dir);
+		free(o);
+		return -1;
+	}
+	tk_dirfetch_config_init(&fc);
+	if (cfg->dir_timeout_ms)
+		fc.timeout_ms = cfg->dir_timeout_ms;
+	if (tk_dirfetch_new(loop, &fc, on_fetched, on_stage, o, &o->df) != 0) {
+		tk_dirmgr_free(o->dm);
+		free(o->data_dir);
+		free(o);
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	uv_timer_init(loop, &o->wake);
+	o->wake.data = o;
+	*out = o;
+	return 0;
+}
+
+int tk_onion_start(tk_onion *o)
+{
+	if (o->started)
+		return 0;
+	o->started = 1;
+	tk_dirmgr_start(o->dm);
+	return 0;
+}
+
+void tk_onion_get_status(const tk_onion *o, struct tk_onion_status *st)
+{
+	struct tk_dirmgr_stats ds;
+	const struct tk_nodes *t = tk_dirmgr_nodes(o->dm);
+	struct tk_path_opts po;
+
+	memset(st, 0, sizeof *st);
+	st->percent = o->percent < 0 ? 0 : o->percent;
+	st->tag = o->tag;
+	st->summary = o->summary;
+	st->dir_usable = tk_dirmgr_usable(o->dm);
+	tk_dirmgr_get_stats(o->dm, &ds);
+	st->from_cache = ds.from_cache;
+	st->fetches = ds.fetches;
+	st->fetches_before_usable = ds.fetches_before_usable;
+	if (!t)
+		return;
+	tk_path_opts_init(&po);
+	po.enforce_distinct_subnets = o->cfg.enforce_distinct_subnets;
+	st->n_relays = t->n;
+	st->valid_after = t->c->valid_after;
+	st->valid_until = t->c->valid_until;
+	for (size_t i = 0; i < t->n; i++) {
+		const struct tk_path_node *nd = &t->node[i];
+		if (!nd->md)
+			continue;
+		if (tk_path_usable(nd, TK_PATH_MIDDLE, &po))
+			st->n_usable++;
+		if (tk_path_usable(nd, TK_PATH_GUARD, &po))
+			st->n_guards++;
+		if (tk_path_usable(nd, TK_PATH_EXIT, &po))
+			st->n_exits++;
+	}
+}
+
+struct tk_dirmgr *tk_onion_dirmgr(tk_onion *o)
+{
+	return o->dm;
+}
+
+static void on_wake_closed(uv_handle_t *h)
+{
+	tk_onion *o = h->data;
+	free(o->data_dir);
+	free(o);
+}
+
+void tk_onion_free(tk_onion *o)
+{
+	if (!o)
+		return;
+	/* The manager cancels its requests through the fetcher first. */
+	tk_dirmgr_free(o->dm);
+	o->dm = NULL;
+	tk_dirfetch_free(o->df);
+	o->df = NULL;
+	uv_timer_stop(&o->wake);
+	uv_close((uv_handle_t *)&o->wake, on_wake_closed);
+}

@@ -1,0 +1,740 @@
+/* ostream.h: connect / resolve / resolve_ptr requests and client streams
+ * over the circuit manager's circuits. Every user callback runs from the
+ * manager's deferred work (service()), never from inside an API call or
+ * a cell callback, so the stream table and the circuit never see
+ * re-entrancy from the application. */
+#include "onion/client/ostream.h"
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "onion/client/circmgr_int.h"
+
+/* Cells kept for a reader that is not reading before we stop sending
+ * stream SENDMEs (the exit then stops after its window, 500 cells). */
+#define READ_HIGH (64 * 1024)
+#define READ_LOW (16 * 1024)
+
+enum os_kind { K_CONNECT, K_RESOLVE, K_PTR };
+enum os_phase { P_WAIT_CIRC, P_SENT, P_OPEN, P_DONE };
+
+struct wbuf {
+	struct wbuf *next;
+	uint8_t *buf;
+	size_t len, off;
+};
+
+struct rchunk {
+	struct rchunk *next;
+	size_t len, off;
+	uint8_t data[];
+};
+
+struct tk_onion_stream {
+	struct tk_os_link link;
+	tk_circmgr *cm;
+	struct tk_circreq creq;
+	struct tk_defer d;
+	enum os_kind kind;
+	enum os_phase phase;
+	char host[256];
+	uint16_t port;
+	int families;
+	tk_relay_addr ptr_addr;
+	uint8_t *iso;
+	size_t iso_len;
+	tk_onion_connect_cb ccb;
+	tk_onion_resolve_cb rcb;
+	void *arg;
+	unsigned tries, policy_tries;
+	uint64_t req_deadline, try_deadline;
+	struct tk_ocirc *oc;
+	tk_ostream *os;
+	uint32_t serial;
+	/* the request's answer, delivered by service() */
+	int done_pending, done_reason;
+	struct tk_onion_resolved res;
+	/* the open stream */
+	int started, reading, user_closed, shut, eof_got, eof_sent;
+	int error_reason, error_sent, backed_up;
+	struct tk_onion_stream_cbs cbs;
+	void *uarg;
+	struct wbuf *wq, *wq_tail, *wdone, *wdone_tail;
+	struct rchunk *rq, *rq_tail;
+	size_t rq_bytes;
+	uint64_t last_activity;
+};
+
+typedef struct tk_onion_stream ostrm;
+
+#define CONTAINER(ptr, type, member) \
+	((type *)(void *)((char *)(ptr) - offsetof(type, member)))
+
+static void service(struct tk_defer *d);
+static void on_circ(struct tk_circreq *r, int reason, struct tk_ocirc *oc);
+
+static uint64_t now_ms(tk_circmgr *cm)
+{
+	return uv_now(tk__cm_loop(cm));
+}
+
+static void kick(ostrm *s)
+{
+	tk__cm_defer(s->cm, &s->d);
+}
+
+static ostrm *os_new(tk_circmgr *cm, enum os_kind kind, const void *iso,
+		     size_t iso_len, void *arg)
+{
+	ostrm *s = calloc(1, sizeof *s);
+	struct tk_os_link *head = tk__cm_streams(cm);
+	if (!s)
+		return NULL;
+	if (iso_len) {
+		s->iso = malloc(iso_len);
+		if (!s->iso) {
+			free(s);
+			return NULL;
+		}
+		memcpy(s->iso, iso, iso_len);
+		s->iso_len = iso_len;
+	}
+	s->cm = cm;
+	s->kind = kind;
+	s->arg = arg;
+	s->d.fn = service;
+	s->creq.cb = on_circ;
+	s->creq.iso = s->iso;
+	s->creq.iso_len = s->iso_len;
+	s->tries = 1;
+	s->req_deadline = now_ms(cm) + tk__cm_config(cm)->request_timeout_ms;
+	s->link.next = head->next;
+	s->link.prev = head;
+	head->next->prev = &s->link;
+	head->next = &s->link;
+	return s;
+}
+
+static void os_free(ostrm *s)
+{
+	struct wbuf *w, *wn;
+	struct rchunk *c, *cn;
+
+	tk__cm_undefer(s->cm, &s->d);
+	tk__cm_request_cancel(&s->creq);
+	s->link.prev->next = s->link.next;
+	s->link.next->prev = s->link.prev;
+	for (w = s->wq; w; w = wn) {
+		wn = w->next;
+		free(w);
+	}
+	for (w = s->wdone; w; w = wn) {
+		wn = w->next;
+		free(w);
+	}
+	for (c = s->rq; c; c = cn) {
+		cn = c->next;
+		free(c);
+	}
+	free(s->iso);
+	free(s);
+}
+
+void tk__os_free_all(tk_circmgr *cm)
+{
+	struct tk_os_link *head = tk__cm_streams(cm);
+	while (head->next != head)
+		os_free(CONTAINER(head->next, ostrm, link));
+}
+
+/* The request is answered (success only for lookups or, with reason 0,
+ * for a connect that got CONNECTED). */
+static void finish(ostrm *s, int reason)
+{
+	s->done_pending = 1;
+	s->done_reason = reason;
+	if (reason)
+		s->phase = P_DONE;
+	kick(s);
+}
+
+static void requeue(ostrm *s)
+{
+	s->phase = P_WAIT_CIRC;
+	s->oc = NULL;
+	s->os = NULL;
+	s->creq.builds_failed = 0;
+	tk__cm_request(s->cm, &s->creq);
+}
+
+/* Tries again on another circuit, or gives up with reason. exclude: the
+ * exit refused the request for itself (policy, resources). */
+static void retry(ostrm *s, struct tk_ocirc *oc, int reason, int exclude)
+{
+	const struct tk_circmgr_config *cfg = tk__cm_config(s->cm);
+	if (exclude && oc) {
+		if (s->creq.n_excluded == CM_MAX_EXCLUDED) {
+			finish(s, reason);
+			return;
+		}
+		memcpy(s->creq.excluded[s->creq.n_excluded++],
+		       oc->hop[2].rsa_id, 20);
+		s->policy_tries++;
+	} else if (++s->tries > cfg->stream_attempts) {
+		s->tries--;
+		finish(s, reason);
+		return;
+	}
+	tk__cm_log(s->cm, 1, "stream to %s:%u: %s on circ %u, trying "
+			     "another circuit", tk__cm_host(s->cm, s->host),
+		   s->port, tk_relay_end_reason_name((uint8_t)reason), s->serial);
+	requeue(s);
+}
+
+static void on_circ(struct tk_circreq *r, int reason, struct tk_ocirc *oc)
+{
+	ostrm *s = CONTAINER(r, ostrm, creq);
+	uint16_t sid;
+	int rc;
+
+	if (reason) {
+		finish(s, reason);
+		return;
+	}
+	if (tk__oc_stream_id(oc, &sid) != 0) {
+		tk__oc_unusable(oc);
+		retry(s, NULL, TK_RELAY_END_MISC, 0);
+		return;
+	}
+	switch (s->kind) {
+	case K_CONNECT: {
+		uint32_t flags = 0;
+		if (strchr(s->host, ':'))
+			flags = TK_BEGIN_FLAG_IPV6_OK;
+		rc = tk_ostream_begin(oc->tbl, s->host, s->port, flags, sid, s,
+				      &s->os);
+		break;
+	}
+	case K_RESOLVE:
+		rc = tk_ostream_resolve(oc->tbl, s->host, sid, s, &s->os);
+		break;
+	default:
+		rc = tk_ostream_resolve_ptr(oc->tbl, &s->ptr_addr, sid, s,
+					    &s->os);
+		break;
+	}
+	if (rc != 0) {
+		s->os = NULL;
+		tk__oc_stream_id_drop(oc, sid);
+		if (rc == TK_OSTREAM_EINVAL) {
+			finish(s, TK_RELAY_END_TORPROTOCOL);
+			return;
+		}
+		tk__oc_unusable(oc);
+		retry(s, NULL, TK_RELAY_END_MISC, 0);
+		return;
+	}
+	s->oc = oc;
+	s->serial = oc->serial;
+	s->phase = P_SENT;
+	s->try_deadline = now_ms(s->cm) + tk__cm_config(s->cm)->stream_timeout_ms;
+	tk__oc_attached(oc);
+}
+
+/* ------------------------------------------------- stream table side */
+
+void tk__os_connected(void *ud, tk_ostream *os, const tk_relay_connected *c)
+{
+	ostrm *s = tk_ostream_data(os);
+	(void)ud, (void)c;
+	s->phase = P_OPEN;
+	s->last_activity = now_ms(s->cm);
+	tk__cm_log(s->cm, 0, "stream to %s:%u open on circ %u",
+		   tk__cm_host(s->cm, s->host), s->port, s->serial);
+	finish(s, 0);
+}
+
+static void set_backed_up(ostrm *s, int on)
+{
+	if (s->backed_up == on || !s->os || !s->oc)
+		return;
+	s->backed_up = on;
+	(void)tk_ostream_set_backed_up(s->oc->tbl, s->os, on);
+}
+
+void tk__os_data(void *ud, tk_ostream *os, const uint8_t *p, size_t len)
+{
+	ostrm *s = tk_ostream_data(os);
+	struct rchunk *c;
+	(void)ud;
+	if (s->user_closed || !len)
+		return;
+	c = malloc(sizeof *c + len);
+	if (!c) {
+		s->error_reason = TK_RELAY_END_RESOURCELIMIT;
+		kick(s);
+		return;
+	}
+	c->next = NULL;
+	c->len = len;
+	c->off = 0;
+	memcpy(c->data, p, len);
+	if (s->rq_tail)
+		s->rq_tail->next = c;
+	else
+		s->rq = c;
+	s->rq_tail = c;
+	s->rq_bytes += len;
+	s->last_activity = now_ms(s->cm);
+	if (!s->started || !s->reading || s->rq_bytes > READ_HIGH)
+		set_backed_up(s, 1);
+	kick(s);
+}
+
+static void add_addr(ostrm *s, const tk_relay_addr *a)
+{
+	struct tk_onion_resolved *r = &s->res;
+	int fam = a->family == 4 ? AF_INET : AF_INET6;
+	if (r->n_addrs == TK_ONION_RESOLVED_MAX)
+		return;
+	if (fam == AF_INET && !(s->families & TK_ONION_RESOLVE_IPV4))
+		return;
+	if (fam == AF_INET6 && !(s->families & TK_ONION_RESOLVE_IPV6))
+		return;
+	r->addrs[r->n_addrs].family = fam;
+	memset(r->addrs[r->n_addrs].addr, 0, 16);
+	memcpy(r->addrs[r->n_addrs].addr, a->a, a->family == 4 ? 4 : 16);
+	r->n_addrs++;
+}
+
+void tk__os_resolved(void *ud, tk_ostream *os, const tk_relay_resolved *r)
+{
+	ostrm *s = tk_ostream_data(os);
+	int found = 0;
+	(void)ud;
+	s->os = NULL; /* terminal: the table frees it */
+	memset(&s->res, 0, sizeof s->res);
+	for (size_t i = 0; i < r->n; i++) {
+		const tk_relay_resolved_answer *a = &r->ans[i];
+		if (s->kind == K_PTR) {
+			if (a->type == TK_RELAY_RESOLVED_HOSTNAME && !found) {
+				memcpy(s->res.name, a->value, a->len);
+				s->res.name[a->len] = '\0';
+				s->res.ttl = a->ttl;
+				found = 1;
+			}
+		} else if (a->type == TK_RELAY_RESOLVED_IPV4 ||
+			   a->type == TK_RELAY_RESOLVED_IPV6) {
+			size_t before = s->res.n_addrs;
+			add_addr(s, &a->addr);
+			if (s->res.n_addrs > before && !found) {
+				s->res.ttl = a->ttl;
+				found = 1;
+			}
+		}
+	}
+	tk__cm_log(s->cm, 0, "lookup of %s on circ %u: %s",
+		   tk__cm_host(s->cm, s->host), s->serial,
+		   found ? "answered" : r->error == TK_RELAY_RESOLVED_ERR_TRANSIENT ?
+		   "transient error" : "no answer");
+	finish(s, found ? 0 : TK_RELAY_END_RESOLVEFAILED);
+}
+
+void tk__os_closed(void *ud, tk_ostream *os, int remote,
+		   const tk_relay_end *end)
+{
+	ostrm *s = tk_ostream_data(os);
+	struct tk_ocirc *oc = ud;
+	int reason = end ? end->reason : TK_RELAY_END_DESTROY;
+
+	s->os = NULL; /* terminal: the table frees it */
+	if (s->phase == P_SENT) {
+		s->oc = NULL;
+		if (!remote) {
+			/* Circuit gone before an answer: nothing is lost by
+			 * asking again elsewhere. */
+			if (reason == TK_RELAY_END_DESTROY)
+				retry(s, NULL, reason, 0);
+			else
+				finish(s, reason);
+			return;
+		}
+		switch (reason) {
+		case TK_RELAY_END_EXITPOLICY:
+		case TK_RELAY_END_HIBERNATING:
+		case TK_RELAY_END_RESOURCELIMIT:
+			retry(s, oc, reason, 1);
+			return;
+		case TK_RELAY_END_RESOLVEFAILED:
+		case TK_RELAY_END_TIMEOUT:
+		case TK_RELAY_END_MISC:
+		case TK_RELAY_END_NOROUTE:
+			tk__oc_unusable(oc);
+			retry(s, NULL, reason, 0);
+			return;
+		default:
+			finish(s, reason);
+			return;
+		}
+	}
+	if (s->phase != P_OPEN)
+		return;
+	s->oc = NULL;
+	if (remote && reason == TK_RELAY_END_DONE)
+		s->eof_got = 1;
+	else
+		s->error_reason = reason ? reason : TK_RELAY_END_MISC;
+	kick(s);
+}
+
+void tk__os_writable(void *ud, tk_ostream *os)
+{
+	(void)ud;
+	kick(tk_ostream_data(os));
+}
+
+void tk__os_tick(tk_circmgr *cm, uint64_t now)
+{
+	const struct tk_circmgr_config *cfg = tk__cm_config(cm);
+	struct tk_os_link *head = tk__cm_streams(cm), *l, *next;
+
+	for (l = head->next; l != head; l = next) {
+		ostrm *s = CONTAINER(l, ostrm, link);
+		next = l->next;
+		if ((s->phase == P_WAIT_CIRC || s->phase == P_SENT) &&
+		    !s->done_pending && now >= s->req_deadline) {
+			if (s->os)
+				(void)tk_ostream_close(s->oc->tbl, s->os);
+			s->os = NULL;
+			tk__cm_request_cancel(&s->creq);
+			finish(s, TK_RELAY_END_TIMEOUT);
+		} else if (s->phase == P_SENT && now >= s->try_deadline) {
+			struct tk_ocirc *oc = s->oc;
+			if (s->os)
+				(void)tk_ostream_close(oc->tbl, s->os);
+			s->os = NULL;
+			tk__oc_unusable(oc);
+			retry(s, NULL, TK_RELAY_END_TIMEOUT, 0);
+		} else if (s->phase == P_OPEN && s->shut && !s->wq &&
+			   s->os && !s->eof_got &&
+			   now - s->last_activity >= cfg->linger_ms) {
+			tk__cm_log(cm, 1, "stream to %s:%u idle %u ms after "
+					  "shutdown: closing it",
+				   tk__cm_host(cm, s->host), s->port,
+				   cfg->linger_ms);
+			(void)tk_ostream_close(s->oc->tbl, s->os);
+			s->os = NULL;
+			s->oc = NULL;
+			s->eof_got = 1;
+			kick(s);
+		}
+	}
+}
+
+/* ------------------------------------------------------- the service */
+
+static void give_back_all(ostrm *s, int status)
+{
+	while (s->wdone || s->wq) {
+		struct wbuf *w;
+		int st = 0;
+		if (s->wdone) {
+			w = s->wdone;
+			s->wdone = w->next;
+			if (!s->wdone)
+				s->wdone_tail = NULL;
+		} else {
+			w = s->wq;
+			s->wq = w->next;
+			if (!s->wq)
+				s->wq_tail = NULL;
+			st = status;
+		}
+		if (s->started && s->cbs.written)
+			s->cbs.written(s->uarg, w->buf, w->len, st);
+		free(w);
+	}
+}
+
+static void pump_writes(ostrm *s)
+{
+	while (s->wq && s->os && s->oc && s->phase == P_OPEN) {
+		struct wbuf *w = s->wq;
+		long n = tk_ostream_write(s->oc->tbl, s->os, w->buf + w->off,
+					  w->len - w->off);
+		if (n <= 0)
+			break; /* windows closed (writable follows) or gone */
+		w->off += (size_t)n;
+		s->last_activity = now_ms(s->cm);
+		if (w->off < w->len)
+			break;
+		s->wq = w->next;
+		if (!s->wq)
+			s->wq_tail = NULL;
+		w->next = NULL;
+		if (s->wdone_tail)
+			s->wdone_tail->next = w;
+		else
+			s->wdone = w;
+		s->wdone_tail = w;
+	}
+}
+
+static void service(struct tk_defer *d)
+{
+	ostrm *s = CONTAINER(d, ostrm, d);
+
+	if (s->done_pending) {
+		s->done_pending = 0;
+		if (s->kind == K_CONNECT) {
+			tk_onion_connect_cb cb = s->ccb;
+			if (s->done_reason) {
+				cb(s->arg, s->done_reason, NULL);
+				os_free(s);
+				return;
+			}
+			cb(s->arg, 0, s); /* the application owns it now */
+			if (!tk__cm_dying(s->cm) && (s->started || s->user_closed))
+				kick(s);
+			return;
+		}
+		s->rcb(s->arg, s->done_reason, s->done_reason ? NULL : &s->res);
+		os_free(s);
+		return;
+	}
+	for (;;) {
+		if (tk__cm_dying(s->cm))
+			return; /* freed with the manager */
+		if (s->user_closed) {
+			give_back_all(s, -1);
+			if (s->cbs.closed)
+				s->cbs.closed(s->uarg);
+			os_free(s);
+			return;
+		}
+		if (!s->started)
+			return;
+		pump_writes(s);
+		if (s->wdone) {
+			struct wbuf *w = s->wdone;
+			s->wdone = w->next;
+			if (!s->wdone)
+				s->wdone_tail = NULL;
+			s->cbs.written(s->uarg, w->buf, w->len, 0);
+			free(w);
+			continue;
+		}
+		if (s->reading && s->rq) {
+			uint8_t *buf = NULL;
+			size_t cap = 0, n = 0;
+			s->cbs.alloc(s->uarg, s->rq_bytes, &buf, &cap);
+			if (!buf || !cap) {
+				s->reading = 0; /* no memory: read_start again */
+				set_backed_up(s, 1);
+				continue;
+			}
+			/* Fill the buffer from as many chunks as it holds: one
+			 * per DATA cell (498 bytes) in a 64 KiB buffer would
+			 * waste the memory and the writes. */
+			while (s->rq && n < cap) {
+				struct rchunk *c = s->rq;
+				size_t k = c->len - c->off;
+				if (k > cap - n)
+					k = cap - n;
+				memcpy(buf + n, c->data + c->off, k);
+				c->off += k;
+				n += k;
+				if (c->off == c->len) {
+					s->rq = c->next;
+					if (!s->rq)
+						s->rq_tail = NULL;
+					free(c);
+				}
+			}
+			s->rq_bytes -= n;
+			if (s->backed_up && s->rq_bytes <= READ_LOW)
+				set_backed_up(s, 0);
+			s->cbs.read(s->uarg, buf, n, 0);
+			continue;
+		}
+		if (s->reading && !s->rq && s->eof_got && !s->eof_sent) {
+			s->eof_sent = 1;
+			s->cbs.read(s->uarg, NULL, 0, 1);
+			continue;
+		}
+		if (s->error_reason && !s->error_sent &&
+		    (!s->rq || !s->reading)) {
+			s->error_sent = 1;
+			s->reading = 0;
+			give_back_all(s, -1);
+			s->cbs.error(s->uarg, s->error_reason);
+			continue;
+		}
+		if ((s->error_sent || s->eof_got) && s->wq && !s->os)
+			give_back_all(s, -1); /* nowhere to send them now */
+		return;
+	}
+}
+
+/* ---------------------------------------------------------- requests */
+
+int tk_onion_stream_connect(tk_circmgr *cm, const char *host, uint16_t port,
+			    const void *iso, size_t iso_len,
+			    tk_onion_connect_cb cb, void *arg,
+			    tk_onion_req **req)
+{
+	uint8_t body[TK_RELAY_DATA_MAX];
+	ostrm *s;
+
+	*req = NULL;
+	if (!host || !host[0] || strlen(host) >= sizeof s->host || !port ||
+	    tk_relay_begin_encode(host, port, 0, body, sizeof body) < 0)
+		return -EINVAL;
+	s = os_new(cm, K_CONNECT, iso, iso_len, arg);
+	if (!s)
+		return -ENOMEM;
+	snprintf(s->host, sizeof s->host, "%s", host);
+	s->port = port;
+	s->ccb = cb;
+	s->creq.port = port;
+	tk__cm_request(cm, &s->creq);
+	*req = (tk_onion_req *)s;
+	return 0;
+}
+
+int tk_onion_stream_resolve(tk_circmgr *cm, const char *name, int families,
+			    const void *iso, size_t iso_len,
+			    tk_onion_resolve_cb cb, void *arg,
+			    tk_onion_req **req)
+{
+	uint8_t body[TK_RELAY_DATA_MAX];
+	ostrm *s;
+
+	*req = NULL;
+	if (!name || !name[0] || strlen(name) >= sizeof s->host || !families ||
+	    tk_relay_resolve_encode(name, body, sizeof body) < 0)
+		return -EINVAL;
+	s = os_new(cm, K_RESOLVE, iso, iso_len, arg);
+	if (!s)
+		return -ENOMEM;
+	snprintf(s->host, sizeof s->host, "%s", name);
+	s->families = families;
+	s->rcb = cb;
+	tk__cm_request(cm, &s->creq);
+	*req = (tk_onion_req *)s;
+	return 0;
+}
+
+int tk_onion_stream_resolve_ptr(tk_circmgr *cm, int family,
+				const uint8_t addr[16], const void *iso,
+				size_t iso_len, tk_onion_resolve_cb cb,
+				void *arg, tk_onion_req **req)
+{
+	ostrm *s;
+	tk_relay_addr a;
+
+	*req = NULL;
+	if (family != AF_INET && family != AF_INET6)
+		return -EINVAL;
+	memset(&a, 0, sizeof a);
+	a.family = family == AF_INET ? 4 : 6;
+	memcpy(a.a, addr, family == AF_INET ? 4 : 16);
+	s = os_new(cm, K_PTR, iso, iso_len, arg);
+	if (!s)
+		return -ENOMEM;
+	s->ptr_addr = a;
+	(void)tk_relay_reverse_name(&a, s->host, sizeof s->host);
+	s->families = TK_ONION_RESOLVE_IPV4 | TK_ONION_RESOLVE_IPV6;
+	s->rcb = cb;
+	tk__cm_request(cm, &s->creq);
+	*req = (tk_onion_req *)s;
+	return 0;
+}
+
+void tk_onion_stream_cancel(tk_onion_req *req)
+{
+	ostrm *s = (ostrm *)req;
+	if (s->os && s->oc)
+		(void)tk_ostream_close(s->oc->tbl, s->os);
+	s->os = NULL;
+	os_free(s);
+}
+
+/* ----------------------------------------------------------- streams */
+
+void tk_onion_stream_start(tk_onion_stream *s,
+			   const struct tk_onion_stream_cbs *cbs, void *arg)
+{
+	s->cbs = *cbs;
+	s->uarg = arg;
+	s->started = 1;
+	s->reading = 1;
+	kick(s);
+}
+
+void tk_onion_stream_read_stop(tk_onion_stream *s)
+{
+	s->reading = 0;
+	set_backed_up(s, 1);
+}
+
+void tk_onion_stream_read_start(tk_onion_stream *s)
+{
+	s->reading = 1;
+	if (s->rq_bytes <= READ_LOW)
+		set_backed_up(s, 0);
+	kick(s);
+}
+
+int tk_onion_stream_write(tk_onion_stream *s, uint8_t *buf, size_t len)
+{
+	struct wbuf *w;
+	if (s->user_closed || s->shut || s->error_reason || s->eof_got || !len)
+		return -EPIPE;
+	w = calloc(1, sizeof *w);
+	if (!w)
+		return -ENOMEM;
+	w->buf = buf;
+	w->len = len;
+	if (s->wq_tail)
+		s->wq_tail->next = w;
+	else
+		s->wq = w;
+	s->wq_tail = w;
+	kick(s);
+	return 0;
+}
+
+void tk_onion_stream_shutdown(tk_onion_stream *s)
+{
+	if (s->shut)
+		return;
+	s->shut = 1;
+	s->last_activity = now_ms(s->cm);
+	kick(s);
+}
+
+void tk_onion_stream_close(tk_onion_stream *s)
+{
+	if (s->user_closed)
+		return;
+	s->user_closed = 1;
+	if (s->os && s->oc)
+		(void)tk_ostream_close(s->oc->tbl, s->os);
+	s->os = NULL;
+	s->oc = NULL;
+	kick(s);
+}
+
+uint32_t tk_onion_stream_circuit(const tk_onion_stream *s)
+{
+	return s->serial;
+}
+
+unsigned tk_onion_stream_tries(const tk_onion_stream *s)
+{
+	return s->tries + s->policy_tries;
+}

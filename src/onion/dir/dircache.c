@@ -1,0 +1,171 @@
+/* dircache.h: atomic files in the DataDirectory. */
+#include "onion/dir/dircache.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static const char *const names[] = {
+	[TK_DIRCACHE_CONSENSUS] = "cached-microdesc-consensus",
+	[TK_DIRCACHE_CERTS] = "cached-certs",
+	[TK_DIRCACHE_MICRODESCS] = "cached-microdescs",
+};
+
+const char *tk_dircache_name(enum tk_dircache_file f)
+{
+	if ((unsigned)f >= sizeof names / sizeof names[0])
+		return "?";
+	return names[f];
+}
+
+static int path_of(const char *dir, enum tk_dircache_file f,
+		   const char *suffix, char *out, size_t cap)
+{
+	int n = snprintf(out, cap, "%s/%s%s", dir, tk_dircache_name(f), suffix);
+	return n < 0 || (size_t)n >= cap ? -1 : 0;
+}
+
+int tk_dircache_prepare(const char *dir, char *err, size_t errlen)
+{
+	struct stat st;
+	if (stat(dir, &st) == 0) {
+		if (S_ISDIR(st.st_mode))
+			return 0;
+		snprintf(err, errlen, "DataDirectory %s is not a directory",
+			 dir);
+		return -1;
+	}
+	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+		snprintf(err, errlen, "cannot create DataDirectory %s: %s", dir,
+			 strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int tk_dircache_read(const char *dir, enum tk_dircache_file f, char **buf,
+		     size_t *len, char *err, size_t errlen)
+{
+	char path[4096];
+	struct stat st;
+	char *b;
+	size_t got = 0;
+	int fd;
+
+	*buf = NULL;
+	*len = 0;
+	if (path_of(dir, f, "", path, sizeof path) != 0) {
+		snprintf(err, errlen, "DataDirectory path too long");
+		return -1;
+	}
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return 0;
+		snprintf(err, errlen, "cannot open %s: %s", path,
+			 strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+	    (uint64_t)st.st_size > TK_DIRCACHE_MAX_FILE) {
+		snprintf(err, errlen, "%s is not a regular file of at most %u "
+			 "bytes; remove it", path, TK_DIRCACHE_MAX_FILE);
+		close(fd);
+		return -1;
+	}
+	b = malloc((size_t)st.st_size + 1);
+	if (!b) {
+		snprintf(err, errlen, "out of memory reading %s", path);
+		close(fd);
+		return -1;
+	}
+	while (got < (size_t)st.st_size) {
+		ssize_t n = read(fd, b + got, (size_t)st.st_size - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			snprintf(err, errlen, "cannot read %s: %s", path,
+				 n < 0 ? strerror(errno) : "file shrank");
+			free(b);
+			close(fd);
+			return -1;
+		}
+		got += (size_t)n;
+	}
+	close(fd);
+	b[got] = '\0';
+	*buf = b;
+	*len = got;
+	return 1;
+}
+
+static int write_all(int fd, const char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+int tk_dircache_write(const char *dir, enum tk_dircache_file f,
+		      const char *const *parts, const size_t *lens, size_t n,
+		      char *err, size_t errlen)
+{
+	char path[4096], tmp[4096];
+	int fd, e;
+
+	if (path_of(dir, f, "", path, sizeof path) != 0 ||
+	    path_of(dir, f, ".tmp", tmp, sizeof tmp) != 0) {
+		snprintf(err, errlen, "DataDirectory path too long");
+		return -1;
+	}
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		snprintf(err, errlen, "cannot create %s: %s", tmp,
+			 strerror(errno));
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (write_all(fd, parts[i], lens[i]) != 0)
+			goto fail;
+	}
+	/* Data on disk before the rename makes it visible. */
+	if (fsync(fd) != 0)
+		goto fail;
+	if (close(fd) != 0) {
+		fd = -1;
+		goto fail;
+	}
+	fd = -1;
+	if (rename(tmp, path) != 0)
+		goto fail;
+	return 0;
+fail:
+	e = errno;
+	if (fd >= 0)
+		close(fd);
+	unlink(tmp);
+	snprintf(err, errlen, "cannot write %s: %s", path, strerror(e));
+	return -1;
+}
+
+int tk_dircache_remove(const char *dir, enum tk_dircache_file f)
+{
+	char path[4096];
+	if (path_of(dir, f, "", path, sizeof path) != 0)
+		return -1;
+	if (unlink(path) != 0 && errno != ENOENT)
+		return -1;
+	return 0;
+}

@@ -1,0 +1,10 @@
+# link: TLS (behind tls_engine.h), channels to relays, the channel manager.
+src_onion_libonion_a_SOURCES += \
+	src/onion/link/tls.c \
+	src/onion/link/tls.h \
+	src/onion/link/tls_engine.h \
+	src/onion/link/tls_mbedtls.c \
+	src/onion/link/channel.c \
+	src/onion/link/channel.h \
+	src/onion/link/chanmgr.c \
+	src/onion/link/chanmgr.h

@@ -1,0 +1,6 @@
+# netdir: the network as a directory describes it (consensus joined with
+# microdescriptors) and pure choices over it: roles, weights, paths.
+src_onion_libonion_a_SOURCES += \
+	src/onion/netdir/path.c \
+	src/onion/netdir/path.h \
+	src/onion/netdir/path_nodes.c

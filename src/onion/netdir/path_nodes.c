@@ -1,0 +1,131 @@
+/* The node table behind path selection: consensus entries joined with
+ * their microdescriptors by digest, what is still missing, and whether
+ * enough is known to build paths. */
+#include "onion/netdir/path.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "onion/netdoc/netdoc.h"
+
+int tk_nodes_init(struct tk_nodes *t, const struct tk_consensus *c)
+{
+	size_t n = c->n_routers;
+	memset(t, 0, sizeof *t);
+	t->node = calloc(n ? n : 1, sizeof *t->node);
+	t->mds = calloc(n ? n : 1, sizeof *t->mds);
+	if (!t->node || !t->mds) {
+		free(t->node);
+		free(t->mds);
+		memset(t, 0, sizeof *t);
+		return -1;
+	}
+	t->c = c;
+	t->n = n;
+	for (size_t i = 0; i < n; i++) {
+		t->node[i].rt = &c->routers[i];
+		t->node[i].md = NULL;
+		tk_microdesc_init(&t->mds[i]);
+	}
+	return 0;
+}
+
+void tk_nodes_free(struct tk_nodes *t)
+{
+	for (size_t i = 0; i < t->n; i++)
+		tk_microdesc_free(&t->mds[i]);
+	free(t->node);
+	free(t->mds);
+	memset(t, 0, sizeof *t);
+}
+
+/* Index of the router whose m line is digest, or -1. */
+static long slot_of(const struct tk_nodes *t, const uint8_t digest[32])
+{
+	const struct tk_router *r = tk_consensus_router_by_md(t->c, digest);
+	return r ? (long)(r - t->c->routers) : -1;
+}
+
+static void put(struct tk_nodes *t, size_t i, struct tk_microdesc *md)
+{
+	t->mds[i] = *md;	/* the table takes over md's allocations */
+	tk_microdesc_init(md);
+	t->node[i].md = &t->mds[i];
+	t->n_have++;
+}
+
+int tk_nodes_add_md(struct tk_nodes *t, struct tk_microdesc *md, char *err,
+		    size_t errlen)
+{
+	if (!tk_consensus_match_md(t->c, md->digest, err, errlen))
+		return -1;
+	long i = slot_of(t, md->digest);
+	if (i < 0 || t->node[i].md)
+		return 0;
+	put(t, (size_t)i, md);
+	return 1;
+}
+
+size_t tk_nodes_adopt(struct tk_nodes *t, struct tk_nodes *old)
+{
+	size_t moved = 0;
+	for (size_t k = 0; k < old->n; k++) {
+		if (!old->node[k].md)
+			continue;
+		long i = slot_of(t, old->mds[k].digest);
+		if (i < 0 || t->node[i].md)
+			continue;
+		put(t, (size_t)i, &old->mds[k]);
+		old->node[k].md = NULL;
+		old->n_have--;
+		moved++;
+	}
+	return moved;
+}
+
+size_t tk_nodes_missing(const struct tk_nodes *t, uint8_t (*out)[32],
+			size_t cap)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < t->n; i++) {
+		if (t->node[i].md)
+			continue;
+		if (n < cap)
+			memcpy(out[n], t->c->routers[i].md_digest, 32);
+		n++;
+	}
+	return n;
+}
+
+static double role_fraction(const struct tk_nodes *t,
+			    const struct tk_path_weights *w,
+			    const struct tk_path_opts *o, enum tk_path_role role)
+{
+	uint64_t all = 0, have = 0;
+	size_t n_all = 0, n_have = 0;
+	for (size_t i = 0; i < t->n; i++) {
+		if (!tk_path_flags_ok(t->node[i].rt, role, o))
+			continue;
+		uint64_t wt = tk_path_weight(&t->node[i], role, w);
+		n_all++;
+		all += wt;
+		if (t->node[i].md) {
+			n_have++;
+			have += wt;
+		}
+	}
+	if (n_all == 0)
+		return 0.0;
+	if (all == 0)
+		return (double)n_have / (double)n_all;
+	return (double)have / (double)all;
+}
+
+double tk_nodes_path_fraction(const struct tk_nodes *t,
+			      const struct tk_path_weights *w,
+			      const struct tk_path_opts *o)
+{
+	return role_fraction(t, w, o, TK_PATH_GUARD) *
+	       role_fraction(t, w, o, TK_PATH_MIDDLE) *
+	       role_fraction(t, w, o, TK_PATH_EXIT);
+}

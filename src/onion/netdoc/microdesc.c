@@ -1,0 +1,272 @@
+/* Microdescriptor parser. The digest covers the exact bytes, so the text
+ * is hashed before it is looked at: a caller can always tell which
+ * consensus entry a bad one was meant for. Unknown items are ignored
+ * (dir-spec: clients must accept new keywords). */
+#include "onion/netdoc/microdesc.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "onion/base/bytes.h"
+#include "onion/base/crypto.h"
+#include "onion/netdoc/netdoc.h"
+
+void tk_microdesc_init(struct tk_microdesc *md)
+{
+	memset(md, 0, sizeof *md);
+	tk_policy_summary_init(&md->p);
+	tk_policy_summary_init(&md->p6);
+}
+
+void tk_microdesc_free(struct tk_microdesc *md)
+{
+	free(md->family);
+	for (size_t i = 0; i < md->n_family_ids; i++)
+		free(md->family_ids[i]);
+	free(md->family_ids);
+	tk_policy_summary_free(&md->p);
+	tk_policy_summary_free(&md->p6);
+	tk_microdesc_init(md);
+}
+
+static int cmp_id(const void *a, const void *b)
+{
+	return memcmp(a, b, 20);
+}
+
+static int parse_family(struct tk_microdesc *md,
+			const struct tk_netdoc_item *it, char *err,
+			size_t errlen)
+{
+	size_t cur = 0, n = 0;
+	struct tk_netdoc_span a;
+	md->family = calloc(it->argc ? it->argc : 1, sizeof *md->family);
+	if (!md->family)
+		return tk_netdoc_err(err, errlen, "out of memory");
+	while (tk_netdoc_arg_next(it, &cur, &a) && n < TK_MD_MAX_FAMILY) {
+		/* "$HEX", optionally "$HEX=nick" / "$HEX~nick" (old
+		 * forms); bare nicknames are unverifiable: skip. */
+		if (a.len < 41 || a.p[0] != '$')
+			continue;
+		if (a.len > 41 && a.p[41] != '=' && a.p[41] != '~')
+			continue;
+		struct tk_netdoc_span hex = {a.p + 1, 40};
+		if (tk_netdoc_hex_exact(hex, md->family[n], 20) < 0)
+			return tk_netdoc_err(err, errlen,
+					     "line %zu: bad family member "
+					     "'%.*s'", it->lineno,
+					     (int)(a.len > 60 ? 60 : a.len),
+					     a.p);
+		n++;
+	}
+	/* Sorted so that "does a list b" is a binary search: path selection
+	 * asks it for every candidate, and big families list hundreds. */
+	qsort(md->family, n, sizeof *md->family, cmp_id);
+	md->n_family = n;
+	return 0;
+}
+
+static int parse_family_ids(struct tk_microdesc *md,
+			    const struct tk_netdoc_item *it, char *err,
+			    size_t errlen)
+{
+	size_t cur = 0, n = 0;
+	struct tk_netdoc_span a;
+	md->family_ids = calloc(it->argc ? it->argc : 1,
+				sizeof *md->family_ids);
+	if (!md->family_ids)
+		return tk_netdoc_err(err, errlen, "out of memory");
+	while (tk_netdoc_arg_next(it, &cur, &a) && n < TK_MD_MAX_FAMILY) {
+		char *s = malloc(a.len + 1);
+		if (!s)
+			return tk_netdoc_err(err, errlen, "out of memory");
+		memcpy(s, a.p, a.len);
+		s[a.len] = '\0';
+		md->family_ids[n++] = s;
+		md->n_family_ids = n;
+	}
+	return 0;
+}
+
+int tk_microdesc_parse(const char *text, size_t len, struct tk_microdesc *md,
+		       char *err, size_t errlen)
+{
+	struct tk_netdoc_reader rd;
+	struct tk_netdoc_item it;
+	int r, seen_ntor = 0, seen_ed = 0, seen_fam = 0, seen_famid = 0;
+	int seen_p = 0, seen_p6 = 0, first = 1;
+	char why[TK_NETDOC_ERRLEN];
+
+	tk_microdesc_free(md);
+	tk_sha256(text, len, md->digest);
+	tk_netdoc_reader_init(&rd, text, len);
+	while ((r = tk_netdoc_next(&rd, &it, why, sizeof why)) == 1) {
+		int is_first = first;
+		first = 0;
+		if (tk_netdoc_kw_is(&it, "onion-key")) {
+			/* Optional since prop 350; when present it opens the
+			 * document and may or may not carry the old key. */
+			if (!is_first)
+				return tk_netdoc_err(err, errlen,
+						     "line %zu: onion-key is "
+						     "not the first item",
+						     it.lineno);
+			if (it.has_obj) {
+				if (!tk_netdoc_span_is(it.obj_label,
+						       "RSA PUBLIC KEY"))
+					return tk_netdoc_err(
+						err, errlen,
+						"line %zu: onion-key object "
+						"is not an RSA PUBLIC KEY",
+						it.lineno);
+				md->has_tap_key = 1;
+			}
+		} else if (tk_netdoc_kw_is(&it, "ntor-onion-key")) {
+			if (seen_ntor++)
+				return tk_netdoc_err(err, errlen,
+						     "line %zu: second "
+						     "ntor-onion-key",
+						     it.lineno);
+			if (it.argc < 1 ||
+			    tk_netdoc_b64_exact(it.argv[0], md->ntor_key,
+						32) < 0)
+				return tk_netdoc_err(err, errlen,
+						     "line %zu: ntor-onion-key "
+						     "is not 32 bytes of "
+						     "base64", it.lineno);
+		} else if (tk_netdoc_kw_is(&it, "id")) {
+			if (it.argc < 2)
+				return tk_netdoc_err(err, errlen,
+						     "line %zu: id needs a key "
+						     "type and a key",
+						     it.lineno);
+			if (!tk_netdoc_span_is(it.argv[0], "ed25519"))
+				continue;	/* rsa1024 and future types */
+			if (seen_ed++)
+				return tk_netdoc_err(err, errlen,
+						     "line %zu: second id "
+						     "ed25519", it.lineno);
+			if (tk_netdoc_b64_exact(it.argv[1], md->ed25519_id,
+						32) < 0)
+				return tk_netdoc_err(err, errlen,
+						     "line %zu: id ed25519 is "
+						     "not 32 bytes of base64",
+						     it.lineno);
+			md->has_ed25519 = 1;
+		} else if (tk_netdoc_kw_is(&it, "family")) {
+			if (seen_fam++)
+				return tk_netdoc_err(err, errlen,
+						     "line %zu: second family "
+						     "line", it.lineno);
+			if (parse_family(md, &it, err, errlen) < 0)
+				return -1;
+		} else if (tk_netdoc_kw_is(&it, "family-ids")) {
+			if (seen_famid++)
+				return tk_netdoc_err(err, errlen,
+						     "line %zu: second "
+						     "family-ids line",
+						     it.lineno);
+			if (parse_family_ids(md, &it, err, errlen) < 0)
+				return -1;
+		} else if (tk_netdoc_kw_is(&it, "p") ||
+			   tk_netdoc_kw_is(&it, "p6")) {
+			int six = it.kw.len == 2;
+			if (six ? seen_p6++ : seen_p++)
+				return tk_netdoc_err(err, errlen,
+						     "line %zu: second %s line",
+						     it.lineno,
+						     six ? "p6" : "p");
+			if (it.argc != 2)
+				return tk_netdoc_err(err, errlen,
+						     "line %zu: %s needs accept"
+						     "|reject and a port list",
+						     it.lineno,
+						     six ? "p6" : "p");
+			if (tk_policy_summary_parse(six ? &md->p6 : &md->p,
+						    it.argv[0].p,
+						    it.argv[0].len,
+						    it.argv[1].p,
+						    it.argv[1].len, why,
+						    sizeof why) < 0)
+				return tk_netdoc_err(err, errlen,
+						     "line %zu: %s", it.lineno,
+						     why);
+		} else if (it.kw.p[0] == '@') {
+			return tk_netdoc_err(err, errlen,
+					     "line %zu: annotation inside a "
+					     "microdescriptor", it.lineno);
+		}
+	}
+	if (r < 0)
+		return tk_netdoc_err(err, errlen, "%s", why);
+	if (first)
+		return tk_netdoc_err(err, errlen, "empty microdescriptor");
+	if (!seen_ntor)
+		return tk_netdoc_err(err, errlen,
+				     "microdescriptor has no ntor-onion-key");
+	return 0;
+}
+
+/* Length of the line at body[pos] including its newline (or to EOF). */
+static size_t line_len(const char *body, size_t len, size_t pos)
+{
+	const char *nl = memchr(body + pos, '\n', len - pos);
+	return nl ? (size_t)(nl - (body + pos)) + 1 : len - pos;
+}
+
+static int is_md_start(const char *p, size_t n)
+{
+	return n >= 9 && memcmp(p, "onion-key", 9) == 0 &&
+	       (n == 9 || p[9] == '\n' || p[9] == ' ' || p[9] == '\t');
+}
+
+int tk_microdesc_next(const char *body, size_t len, size_t *pos,
+		      struct tk_microdesc *md, const char **text,
+		      size_t *textlen, char *err, size_t errlen)
+{
+	size_t p = *pos;
+	/* Annotations ("@last-listed ...") belong to no microdescriptor. */
+	while (p < len && body[p] == '@')
+		p += line_len(body, len, p);
+	if (p >= len) {
+		*pos = len;
+		return 0;
+	}
+	size_t start = p;
+	p += line_len(body, len, p);
+	while (p < len && body[p] != '@' && !is_md_start(body + p, len - p))
+		p += line_len(body, len, p);
+	*pos = p;
+	*text = body + start;
+	*textlen = p - start;
+	if (tk_microdesc_parse(body + start, p - start, md, err, errlen) < 0)
+		return -1;
+	return 1;
+}
+
+int tk_microdesc_digest_is(const struct tk_microdesc *md,
+			   const uint8_t want[32])
+{
+	return memcmp(md->digest, want, 32) == 0;
+}
+
+static int lists(const struct tk_microdesc *md, const uint8_t id[20])
+{
+	return md->n_family &&
+	       bsearch(id, md->family, md->n_family, sizeof *md->family,
+		       cmp_id) != NULL;
+}
+
+int tk_microdesc_same_family(const struct tk_microdesc *a,
+			     const uint8_t id_a[20],
+			     const struct tk_microdesc *b,
+			     const uint8_t id_b[20])
+{
+	if (lists(a, id_b) && lists(b, id_a))
+		return 1;
+	for (size_t i = 0; i < a->n_family_ids; i++)
+		for (size_t j = 0; j < b->n_family_ids; j++)
+			if (strcmp(a->family_ids[i], b->family_ids[j]) == 0)
+				return 1;
+	return 0;
+}

@@ -1,0 +1,67 @@
+/* Microdescriptors (dir-spec §3.3): the per-relay keys and exit summary a
+ * client needs to extend to a relay. A microdescriptor is identified by
+ * the SHA-256 of its exact text, which the consensus lists on the relay's
+ * "m" line; only one whose digest is listed may be used. */
+#ifndef TK_ONION_NETDOC_MICRODESC_H
+#define TK_ONION_NETDOC_MICRODESC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "onion/netdoc/policy_summary.h"
+
+#define TK_MD_MAX_FAMILY 1024	/* entries kept from family / family-ids */
+
+struct tk_microdesc {
+	uint8_t digest[32];		/* SHA-256 of the text */
+	uint8_t ntor_key[32];		/* curve25519, always present */
+	int has_ed25519;
+	uint8_t ed25519_id[32];
+	int has_tap_key;		/* onion-key carried an RSA key */
+	/* "family": RSA identities of the relays listed as $HEX (nickname
+	 * entries cannot be matched to relays safely and are dropped),
+	 * sorted. */
+	size_t n_family;
+	uint8_t (*family)[20];
+	/* "family-ids": opaque family identifiers (e.g. "ed25519:..."),
+	 * NUL-terminated, compared as strings. */
+	size_t n_family_ids;
+	char **family_ids;
+	struct tk_policy_summary p;	/* IPv4 exit summary; absent: reject */
+	struct tk_policy_summary p6;	/* IPv6 exit summary; absent: reject */
+};
+
+void tk_microdesc_init(struct tk_microdesc *md);
+void tk_microdesc_free(struct tk_microdesc *md);
+
+/* Parses exactly one microdescriptor text[0..len) (no annotation lines)
+ * into md, computing its digest first (so md->digest is set even when
+ * parsing fails). 0, or -1 with err saying what is wrong. md must have
+ * been tk_microdesc_init()ed; it is freed and refilled. */
+int tk_microdesc_parse(const char *text, size_t len, struct tk_microdesc *md,
+		       char *err, size_t errlen);
+
+/* Iterates over a response body or cache file holding many
+ * microdescriptors (each begins with an "onion-key" line; "@" annotation
+ * lines between them are skipped and are not part of any digest).
+ * Start with *pos = 0. Returns 1 with md parsed and [*text, *text+*textlen)
+ * its exact bytes; 0 at the end; -1 if this one is malformed (err says
+ * why, md->digest and *text still identify it, *pos is past it so the
+ * caller can go on with the next). */
+int tk_microdesc_next(const char *body, size_t len, size_t *pos,
+		      struct tk_microdesc *md, const char **text,
+		      size_t *textlen, char *err, size_t errlen);
+
+/* 1 if md's digest equals want (e.g. the consensus "m" digest). */
+int tk_microdesc_digest_is(const struct tk_microdesc *md,
+			   const uint8_t want[32]);
+
+/* 1 if a and b declare each other family: a lists b's identity and b
+ * lists a's (id_a/id_b are their RSA identities), or they share a
+ * family-ids entry. */
+int tk_microdesc_same_family(const struct tk_microdesc *a,
+			     const uint8_t id_a[20],
+			     const struct tk_microdesc *b,
+			     const uint8_t id_b[20]);
+
+#endif

@@ -1,0 +1,38 @@
+/* Exit policy summaries as microdescriptors carry them (dir-spec §3.3,
+ * "p" and "p6" lines): "accept 80,443,1000-2000" or "reject 1-1024".
+ * A missing line means "reject everything". */
+#ifndef TK_ONION_NETDOC_POLICY_SUMMARY_H
+#define TK_ONION_NETDOC_POLICY_SUMMARY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct tk_port_range {
+	uint16_t lo, hi;
+};
+
+struct tk_policy_summary {
+	int accept;			/* 1: listed ports are the allowed ones */
+	size_t n;			/* sorted, merged, non-overlapping */
+	struct tk_port_range *r;	/* owned */
+};
+
+/* Sets p to "reject everything" (what a missing line means). */
+void tk_policy_summary_init(struct tk_policy_summary *p);
+void tk_policy_summary_free(struct tk_policy_summary *p);
+
+/* Parses the two arguments of a p/p6 line ("accept", "22,80-81").
+ * Ports are 1..65535, ranges lo <= hi; overlapping or unordered ranges are
+ * merged. On error p is left as "reject everything". 0 or -1 (err set). */
+int tk_policy_summary_parse(struct tk_policy_summary *p, const char *verb,
+			    size_t verblen, const char *list, size_t listlen,
+			    char *err, size_t errlen);
+
+/* 1 if a connection to port is allowed by the summary. Port 0 never is. */
+int tk_policy_summary_allows(const struct tk_policy_summary *p,
+			     uint16_t port);
+
+/* 1 if no port at all is allowed. */
+int tk_policy_summary_rejects_all(const struct tk_policy_summary *p);
+
+#endif
