@@ -3,6 +3,7 @@ src_onion_libonion_a_SOURCES += \
 	src/onion/link/tls.c \
 	src/onion/link/tls.h \
 	src/onion/link/tls_engine.h \
+	src/onion/link/tls_err.h \
 	src/onion/link/tls_mbedtls.c \
 	src/onion/link/channel.c \
 	src/onion/link/channel.h \

@@ -12,7 +12,7 @@
  * hung up then shows as an EPIPE status instead of killing the process.
  *
  * Callbacks carry an explicit status: 0, a libuv error (UV_E*, UV_EOF) or a
- * TK_TLS_E* code below; tk_tls_strerror() names any of them. After a
+ * TK_TLS_E* code (tls_err.h); tk_tls_strerror() names any of them. After a
  * callback reports an error the only valid call is tk_tls_close(). */
 #ifndef TK_ONION_LINK_TLS_H
 #define TK_ONION_LINK_TLS_H
@@ -21,13 +21,8 @@
 #include <stdint.h>
 #include <uv.h>
 
-enum {
-	TK_TLS_EHANDSHAKE = -5001, /* TLS handshake failed */
-	TK_TLS_EPROTO = -5002,     /* bad TLS record after the handshake */
-	TK_TLS_ENOMEM = -5003,
-	TK_TLS_ESTATE = -5004,     /* call not valid in this state */
-	TK_TLS_EINIT = -5005,      /* TLS library could not be set up */
-};
+#include "onion/link/tls_err.h"
+
 
 typedef struct tk_tls tk_tls;
 

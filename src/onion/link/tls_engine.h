@@ -11,9 +11,11 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "onion/link/tls_err.h"
+
 typedef struct tk_tls_engine tk_tls_engine;
 
-/* Results besides the TK_TLS_E* codes of tls.h. */
+/* Results besides the TK_TLS_E* codes. */
 #define TK_TLS_AGAIN 1 /* needs more ciphertext from the peer */
 #define TK_TLS_CLOSED (-5100) /* peer sent close_notify or the input ended */
 

@@ -5,7 +5,6 @@
  * everything, so mbedtls_ssl_write() never has to be re-called with the
  * same data. */
 #include "onion/link/tls_engine.h"
-#include "onion/link/tls.h"
 
 #include <stdio.h>
 #include <stdlib.h>

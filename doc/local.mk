@@ -1,0 +1,2 @@
+# The project's own documentation.
+EXTRA_DIST += doc/README.md
