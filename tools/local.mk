@@ -1,6 +1,6 @@
 # Developer tools, tornet, benchmarks.
 # tools/tornet: a local network of real Tor relays for the interop tests
-# (start|stop|status|env DIR [--base PORT]); see research/tornet.md.
+# (start|stop|status|env DIR [--base PORT]); its header comment says how.
 dist_noinst_SCRIPTS += tools/tornet
 # Benchmarks (tools/bench/): each runs its peers in the same run and prints
 # ratios. socksload is the libuv load generator socks-bench builds itself.
@@ -22,3 +22,10 @@ tools_tkbootstrap_LDADD = $(ONION_LINK_LIBS)
 tools_tkstream_SOURCES = tools/tkstream.c
 tools_tkstream_CFLAGS = $(AM_CFLAGS) $(UV_CFLAGS)
 tools_tkstream_LDADD = $(ONION_LINK_LIBS)
+
+# The layering check: every include under src/ against src/layers, and no
+# circle between modules (tools/layers reads the built objects' symbols
+# too). layers.bats plants violations in a copy and expects the failures.
+dist_check_SCRIPTS += tools/layers
+EXTRA_DIST += src/layers tests/bats/layers.bats
+TESTS += tools/layers tests/bats/layers.bats

@@ -24,7 +24,7 @@
 
 #include <uv.h>
 
-#include "onion/netdoc.h"
+#include "onion/netdoc/netdoc.h"
 #include "onion/onion.h"
 
 static const char *progname = "tkbootstrap";
@@ -64,7 +64,7 @@ static void on_log(void *arg, int level, const char *msg)
 	struct tm tm;
 	char ts[32];
 	(void)arg;
-	if (level < TK_ONION_LOG_NOTICE && !g.verbose)
+	if (level < TK_LOG_NOTICE && !g.verbose)
 		return;
 	gettimeofday(&tv, NULL);
 	gmtime_r(&tv.tv_sec, &tm);
@@ -236,6 +236,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	cfg.log = on_log;
+	cfg.directory_only = 1;
 	cfg.progress = on_progress;
 	g.loop = uv_default_loop();
 	if (tk_onion_new(g.loop, &cfg, &g.o, err, sizeof err) != 0) {

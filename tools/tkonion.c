@@ -24,12 +24,13 @@
 #include <arpa/inet.h>
 #include <uv.h>
 
-#include "onion/bytes.h"
-#include "onion/channel.h"
-#include "onion/circuit.h"
-#include "onion/crypto.h"
-#include "onion/dirauth.h"
-#include "onion/dirclient.h"
+#include "onion/base/bytes.h"
+#include "onion/link/channel.h"
+#include "onion/circ/circuit.h"
+#include "onion/base/crypto.h"
+#include "onion/dir/dirsrc.h"
+#include "onion/netdoc/dirauth.h"
+#include "onion/dir/dirclient.h"
 
 static const char *progname = "tkonion";
 
@@ -141,7 +142,11 @@ static int parse_dirauth(const char *line, char *err, size_t errlen)
 	const struct sockaddr_in *sa = (const struct sockaddr_in *)&a.or_addr;
 	if (tk_dirauth_parse(line, &a, err, errlen) != 0)
 		return -1;
-	tk_dirauth_target(&a, &g.target);
+	{
+		struct tk_dirsource src;
+		tk_dirsource_from_auth(&a, &src);
+		tk_dirsource_target(&src, &g.target);
+	}
 	inet_ntop(AF_INET, &sa->sin_addr, ip, sizeof ip);
 	snprintf(g.target_str, sizeof g.target_str, "%s:%u", ip,
 		 ntohs(sa->sin_port));

@@ -31,10 +31,8 @@
 
 #include <uv.h>
 
-#include "onion/circmgr.h"
 #include "onion/onion.h"
-#include "onion/ostream.h"
-#include "onion/relay_msg.h"
+#include "onion/cell/relay_msg.h"
 
 static const char *progname = "tkstream";
 
@@ -65,7 +63,6 @@ static struct {
 	size_t bytes, window;
 	uv_loop_t *loop;
 	tk_onion *o;
-	tk_circmgr *cm;
 	uv_timer_t deadline;
 	int started, finishing, exit_code, pending;
 	uint64_t t0, t_boot;
@@ -101,7 +98,7 @@ static double ms_since(uint64_t t)
 static void on_log(void *arg, int level, const char *msg)
 {
 	(void)arg;
-	if (g.verbose || level >= TK_ONION_LOG_WARN)
+	if (g.verbose || level >= TK_LOG_WARN)
 		fprintf(stderr, "%s: %s\n", progname, msg);
 }
 
@@ -125,20 +122,20 @@ static void finish_all(int code)
 			tk_onion_stream_close(g.s[i].s);
 		g.s[i].s = NULL;
 	}
-	if (g.timing && g.cm) {
-		struct tk_circmgr_stats cs;
-		tk_circmgr_get_stats(g.cm, &cs);
+	if (g.timing && g.o) {
+		struct tk_onion_status st;
+		tk_onion_get_status(g.o, &st);
 		fprintf(stderr, "timing: circuits built %u, failed %u, mean "
-				"build %.1f ms\n", cs.built, cs.failed,
-			cs.built ? cs.total_build_ms / cs.built : 0.0);
+				"build %.1f ms\n", st.circuits.built,
+			st.circuits.failed,
+			st.circuits.built ? st.circuits.total_build_ms /
+						    st.circuits.built : 0.0);
 	}
 	if (g.in_open) {
 		g.in_open = 0;
 		uv_close((uv_handle_t *)&g.in, on_closed_handle);
 	}
 	uv_close((uv_handle_t *)&g.deadline, on_closed_handle);
-	tk_circmgr_free(g.cm);
-	g.cm = NULL;
 	tk_onion_free(g.o);
 	g.o = NULL;
 }
@@ -213,11 +210,11 @@ static void start_lookups(int ptr)
 				finish_all(2);
 				return;
 			}
-			rc = tk_onion_stream_resolve_ptr(g.cm, fam, a, g.iso,
+			rc = tk_onion_stream_resolve_ptr(g.o, fam, a, g.iso,
 							 g.iso ? strlen(g.iso) : 0,
 							 on_resolved, s, &s->req);
 		} else {
-			rc = tk_onion_stream_resolve(g.cm, g.args[i], g.families,
+			rc = tk_onion_stream_resolve(g.o, g.args[i], g.families,
 						     g.iso,
 						     g.iso ? strlen(g.iso) : 0,
 						     on_resolved, s, &s->req);
@@ -386,8 +383,8 @@ static void on_connect(void *arg, int reason, tk_onion_stream *os)
 	if (!strcmp(g.mode, "iso") || !strcmp(g.mode, "survive") ||
 	    g.verbose) {
 		char d[160];
-		if (tk_circmgr_describe(g.cm, tk_onion_stream_circuit(os), d,
-					sizeof d) < 0)
+		if (tk_onion_describe_circuit(g.o, tk_onion_stream_circuit(os),
+					      d, sizeof d) < 0)
 			snprintf(d, sizeof d, "circ %u",
 				 tk_onion_stream_circuit(os));
 		printf("stream %d key %s: %s\n", s->idx,
@@ -423,7 +420,7 @@ static void open_stream(struct st *s, const char *key)
 			s->out[i] = (uint8_t)(i * 7 + (size_t)s->idx * 13 + (i >> 9));
 	}
 	s->t_req = uv_hrtime();
-	rc = tk_onion_stream_connect(g.cm, g.args[0],
+	rc = tk_onion_stream_connect(g.o, g.args[0],
 				     (uint16_t)atoi(g.args[1]), key,
 				     key ? strlen(key) : 0, on_connect, s,
 				     &s->req);
@@ -548,18 +545,18 @@ static void start_work(void);
  * measure a warm engine's time to first byte. */
 static void on_warm(uv_timer_t *t)
 {
-	struct tk_circmgr_stats cs;
-	if (!g.cm)
+	struct tk_onion_status st;
+	if (!g.o)
 		return;
-	tk_circmgr_get_stats(g.cm, &cs);
-	if (cs.open < 1)
+	tk_onion_get_status(g.o, &st);
+	if (st.circuits.open < 1)
 		return;
 	uv_timer_stop(t);
 	uv_close((uv_handle_t *)t, on_closed_handle);
 	if (g.timing)
 		fprintf(stderr, "timing: first circuit open %.1f ms after start "
 				"(build %.1f ms)\n", ms_since(g.t0),
-			cs.last_build_ms);
+			st.circuits.last_build_ms);
 	start_work();
 }
 
@@ -570,8 +567,6 @@ static void on_progress(void *arg, int pct, const char *tag,
 	if (g.verbose)
 		fprintf(stderr, "%s: Bootstrapped %d%%: %s\n", progname, pct,
 			summary);
-	if (g.cm)
-		tk_circmgr_dir_changed(g.cm);
 	if (pct == 100 && !g.started) {
 		g.started = 1;
 		g.t_boot = uv_hrtime();
@@ -606,7 +601,6 @@ static int add_file(struct tk_onion_config *cfg, const char *path)
 int main(int argc, char **argv)
 {
 	struct tk_onion_config cfg;
-	struct tk_circmgr_config cc;
 	char err[256];
 	int opt, subnets = 1;
 	const char *data_dir = NULL;
@@ -677,19 +671,9 @@ int main(int argc, char **argv)
 	cfg.enforce_distinct_subnets = subnets;
 	cfg.log = on_log;
 	cfg.progress = on_progress;
+	cfg.linger_ms = g.linger_ms;
+	cfg.scrub_hosts = 0; /* a test tool: its logs name the targets */
 	if (tk_onion_new(g.loop, &cfg, &g.o, err, sizeof err)) {
-		fprintf(stderr, "%s: %s\n", progname, err);
-		return 1;
-	}
-	tk_circmgr_config_init(&cc);
-	cc.nodes = tk_circmgr_dirmgr_nodes;
-	cc.nodes_arg = tk_onion_dirmgr(g.o);
-	cc.data_dir = data_dir;
-	cc.enforce_distinct_subnets = subnets;
-	cc.linger_ms = g.linger_ms;
-	cc.scrub_hosts = 0; /* a test tool: its logs name the targets */
-	cc.log = on_log;
-	if (tk_circmgr_new(g.loop, &cc, &g.cm, err, sizeof err)) {
 		fprintf(stderr, "%s: %s\n", progname, err);
 		return 1;
 	}

@@ -1,9 +1,8 @@
 /* engine_tor.c — the onion-routing engine: torkitd's engine interface
- * (engine.h) on top of the Tor client library (onion/onion.h for the
- * directory, onion/circmgr.h for 3-hop circuits, onion/ostream.h for
- * streams and lookups).
+ * (engine.h) on top of the Tor client library, through its facade
+ * onion/onion.h (the directory, 3-hop circuits, streams and lookups).
  *
- * ostream.h was shaped after engine.h, so this file mostly translates:
+ * onion.h was shaped after engine.h, so this file mostly translates:
  * the same callbacks, the same END reason numbers (passed through
  * untouched so the front-end's one table maps them), the same
  * written-when-packaged rule that carries Tor's flow-control windows to
@@ -20,15 +19,11 @@
 #include "daemon/conf.h"
 #include "daemon/engine.h"
 #include "daemon/log.h"
-#include "onion/client/circmgr.h"
-#include "onion/dir/dirmgr.h"
 #include "onion/onion.h"
-#include "onion/client/ostream.h"
 
 struct tor_engine {
 	struct tk_engine base;
 	tk_onion *o;
-	tk_circmgr *cm;
 	uv_timer_t done_timer;		/* calls done() on the loop */
 	void (*done)(void *);
 	void *done_arg;
@@ -135,14 +130,6 @@ onion_log(void *arg, int level, const char *msg)
 	tk_dlog(level, "%s", msg);
 }
 
-static const struct tk_nodes *
-nodes_fn(void *arg)
-{
-	struct tk_dirmgr *dm = tk_onion_dirmgr(arg);
-
-	return tk_dirmgr_usable(dm) ? tk_dirmgr_nodes(dm) : NULL;
-}
-
 static void
 onion_progress(void *arg, int percent, const char *tag, const char *summary)
 {
@@ -150,8 +137,6 @@ onion_progress(void *arg, int percent, const char *tag, const char *summary)
 
 	(void)tag;
 	(void)summary;	/* the onion log has the "Bootstrapped" line */
-	if (e->cm != NULL)
-		tk_circmgr_dir_changed(e->cm);
 	if (percent == 100 && !e->ready_logged) {
 		e->ready_logged = 1;
 		tk_notice("Engine tor: directory ready; building circuits");
@@ -222,7 +207,7 @@ reason_name(int reason)
 static void
 describe_circ(struct tor_engine *e, uint32_t circ, char *buf, size_t cap)
 {
-	if (circ == 0 || tk_circmgr_describe(e->cm, circ, buf, cap) < 0)
+	if (circ == 0 || tk_onion_describe_circuit(e->o, circ, buf, cap) < 0)
 		snprintf(buf, cap, "circ %u", (unsigned)circ);
 }
 
@@ -288,10 +273,8 @@ engine_closed_cb(uv_handle_t *h)
 static void
 engine_finish(struct tor_engine *e)
 {
-	if (!e->closing || e->n_streams > 0 || e->cm == NULL)
+	if (!e->closing || e->n_streams > 0 || e->o == NULL)
 		return;
-	tk_circmgr_free(e->cm);
-	e->cm = NULL;
 	tk_onion_free(e->o);
 	e->o = NULL;
 	uv_close((uv_handle_t *)&e->done_timer, engine_closed_cb);
@@ -461,7 +444,7 @@ t_connect(struct tk_engine *base, const struct tk_target *t,
 	r->ccb = cb;
 	snprintf(r->what, sizeof(r->what), t->family == AF_INET6 ?
 		 "[%s]:%u" : "%s:%u", t->host, t->port);
-	rc = tk_onion_stream_connect(e->cm, t->host, t->port, key, klen,
+	rc = tk_onion_stream_connect(e->o, t->host, t->port, key, klen,
 				     connect_cb, r, &r->oreq);
 	return req_launched(r, rc, out);
 }
@@ -522,7 +505,7 @@ t_resolve(struct tk_engine *base, const char *name, int families,
 		of |= TK_ONION_RESOLVE_IPV4;
 	if (families & TK_RESOLVE_IPV6)
 		of |= TK_ONION_RESOLVE_IPV6;
-	rc = tk_onion_stream_resolve(e->cm, name, of, key, klen, resolve_cb,
+	rc = tk_onion_stream_resolve(e->o, name, of, key, klen, resolve_cb,
 				     r, &r->oreq);
 	return req_launched(r, rc, out);
 }
@@ -545,7 +528,7 @@ t_resolve_ptr(struct tk_engine *base, int family, const uint8_t addr[16],
 	/* The exit decides what it answers: a Tor exit refuses internal
 	 * addresses itself (RESOLVED error), and so do we by passing that
 	 * answer on, rather than guessing here. */
-	rc = tk_onion_stream_resolve_ptr(e->cm, family, addr, key, klen,
+	rc = tk_onion_stream_resolve_ptr(e->o, family, addr, key, klen,
 					 resolve_cb, r, &r->oreq);
 	return req_launched(r, rc, out);
 }
@@ -629,6 +612,10 @@ onion_config(const struct tk_config *cfg, struct tk_onion_config *oc,
 	}
 	oc->data_dir = cfg->data_dir;
 	oc->enforce_distinct_subnets = cfg->enforce_distinct_subnets;
+	oc->linger_ms = cfg->half_close_linger * 1000;
+	oc->scrub_hosts = cfg->safe_logging != 0;
+	if (cfg->socks_timeout > 0)
+		oc->request_timeout_ms = cfg->socks_timeout * 1000;
 	return 0;
 }
 
@@ -646,7 +633,6 @@ tk_engine_tor_new(uv_loop_t *loop, const struct tk_config *cfg,
 {
 	struct tor_engine *e;
 	struct tk_onion_config oc;
-	struct tk_circmgr_config cc;
 	char err[512];
 
 	if (onion_config(cfg, &oc, err, sizeof(err)) < 0) {
@@ -669,28 +655,10 @@ tk_engine_tor_new(uv_loop_t *loop, const struct tk_config *cfg,
 		free(e);
 		return -1;
 	}
-	tk_circmgr_config_init(&cc);
-	cc.nodes = nodes_fn;
-	cc.nodes_arg = e->o;
-	cc.data_dir = cfg->data_dir;
-	cc.enforce_distinct_subnets = cfg->enforce_distinct_subnets;
-	cc.linger_ms = cfg->half_close_linger * 1000;
-	cc.scrub_hosts = cfg->safe_logging != 0;
-	if (cfg->socks_timeout > 0)
-		cc.request_timeout_ms = cfg->socks_timeout * 1000;
-	cc.log = onion_log;
-	cc.log_arg = e;
-	if (tk_circmgr_new(loop, &cc, &e->cm, err, sizeof(err)) < 0) {
-		tk_err("Engine tor: %s", err);
-		tk_onion_free(e->o);
-		free(e);	/* the onion's handles close on their own */
-		return -1;
-	}
 	uv_timer_init(loop, &e->done_timer);
 	e->done_timer.data = e;
 	if (tk_onion_start(e->o) < 0) {
 		tk_err("Engine tor: cannot start bootstrapping");
-		tk_circmgr_free(e->cm);
 		tk_onion_free(e->o);
 		uv_close((uv_handle_t *)&e->done_timer, free_on_close);
 		return -1;

@@ -8,13 +8,7 @@
 
 #include <stdarg.h>
 
-enum tk_log_level {
-	TK_LOG_DEBUG = 0,
-	TK_LOG_INFO,
-	TK_LOG_NOTICE,
-	TK_LOG_WARN,
-	TK_LOG_ERR,
-};
+#include "common/log_level.h"
 
 enum tk_log_kind {
 	TK_LOG_STDOUT,

@@ -1,4 +1,6 @@
-/* The onion engine: a Tor client, as the daemon sees it.
+/* The onion engine: a Tor client, as the daemon sees it. This header is
+ * the engine's only door: it includes nothing of the engine, and the
+ * daemon includes nothing else of it. Nothing here knows about SOCKS.
  *
  *   struct tk_onion_config cfg;
  *   tk_onion_config_init(&cfg);
@@ -7,12 +9,51 @@
  *   cfg.data_dir = "/var/lib/torkit"; cfg.log = my_log; ...
  *   tk_onion_new(loop, &cfg, &o, err, sizeof err);
  *   tk_onion_start(o);            // bootstrap: "Bootstrapped N%" ...
+ *   tk_onion_stream_connect(o, "example.com", 80, key, keylen, cb, arg,
+ *                           &req);
  *   ... uv_run(loop) ...
  *   tk_onion_free(o);             // then let the loop run to close
  *
- * Today the engine bootstraps its directory (dirmgr.h); circuits and
- * streams come next and will be added here. Nothing in this header knows
- * about SOCKS. */
+ * Streams and lookups mirror the daemon's engine interface, so its
+ * adapter is a thin translation: the same callbacks, and failures as Tor
+ * END reasons (TK_RELAY_END_* numbers). The rules:
+ *  - nothing calls back from inside the call that started it;
+ *  - each request's callback runs once unless the request is cancelled;
+ *  - a stream's `closed` runs once after tk_onion_stream_close() and is
+ *    its last callback.
+ *
+ * Failures and retries (as tor's connection_ap_process_end_not_open):
+ *  - END EXITPOLICY before CONNECTED: the exit is excluded and the
+ *    request retried on a circuit to another exit whose summary allows
+ *    the port; when none is left, EXITPOLICY. (Tor retries until
+ *    SocksTimeout; we stop as soon as no exit is left.)
+ *  - END RESOLVEFAILED / TIMEOUT / MISC / NOROUTE before CONNECTED: the
+ *    circuit takes no new streams and the request is retried on another
+ *    circuit, 3 tries in all (tor's MAX_RESOLVE_FAILURES), then that
+ *    reason.
+ *  - END HIBERNATING / RESOURCELIMIT: that exit is excluded, retried.
+ *  - no CONNECTED/RESOLVED within 10 s: END sent, the circuit takes no
+ *    new streams, retried; the last try fails TIMEOUT.
+ *  - the circuit dies before CONNECTED: retried (nothing was sent that
+ *    could be lost); after CONNECTED: error(DESTROY).
+ *  - no circuit could be built in 4 builds: MISC; no exit allows the port
+ *    at all: EXITPOLICY; no answer within request_timeout_ms: TIMEOUT.
+ *  - other END reasons (CONNECTREFUSED, DONE, ...) are the answer.
+ * A lookup that got a RESOLVED with only errors (NXDOMAIN, internal PTR
+ * refused by the exit) or no usable answer fails RESOLVEFAILED.
+ *
+ * Data: writes are copied into DATA cells while the stream and circuit
+ * package windows allow; a buffer is given back (`written`) when all of
+ * it is packaged, so the windows reach the application. Reads: while the
+ * application does not read (read_stop) or is slow, cells are kept here
+ * and no stream SENDME is sent, so the exit stops after its window.
+ *
+ * Half-close: Tor's relay protocol has none. After
+ * tk_onion_stream_shutdown() the queued bytes still go out, the stream
+ * stays open and keeps delivering what the exit sends until the exit
+ * ends it (EOF), the application closes, or nothing moved either way for
+ * linger_ms: then END is sent and the reader gets EOF. A remote END DONE
+ * is EOF; any other END on an open stream is error(reason). */
 #ifndef TK_ONION_ONION_H
 #define TK_ONION_ONION_H
 
@@ -20,48 +61,45 @@
 #include <stdint.h>
 #include <uv.h>
 
-#include "onion/netdoc/dirauth.h"
+#include "common/log_level.h"
 
 #define TK_ONION_MAX_AUTHORITIES 16
+#define TK_ONION_AUTHORITY_MAX 512	/* bytes of one DirAuthority line */
 
-/* Log levels (tor's names). */
-enum tk_onion_log_level {
-	TK_ONION_LOG_DEBUG,
-	TK_ONION_LOG_INFO,
-	TK_ONION_LOG_NOTICE,
-	TK_ONION_LOG_WARN,
-	TK_ONION_LOG_ERR,
-};
-
-/* msg is one line without a newline. */
-typedef void (*tk_onion_log_cb)(void *arg, int level, const char *msg);
 /* tor's bootstrap phases: percent 0..100, tag ("loading_keys"), summary
  * ("Loading authority key certs"); reported once each, increasing. */
 typedef void (*tk_onion_progress_cb)(void *arg, int percent, const char *tag,
 				     const char *summary);
 
 struct tk_onion_config {
-	tk_dirauth authorities[TK_ONION_MAX_AUTHORITIES];
+	char authorities[TK_ONION_MAX_AUTHORITIES][TK_ONION_AUTHORITY_MAX];
 	size_t n_authorities;
 	const char *data_dir;		/* NULL: no cache (nothing on disk) */
 	int enforce_distinct_subnets;	/* EnforceDistinctSubnets, default 1 */
 	unsigned dir_timeout_ms;	/* per directory connection/request */
-	tk_onion_log_cb log;		/* NULL: silent */
+	unsigned request_timeout_ms;	/* SocksTimeout: a whole request,
+					   default 120000 */
+	unsigned linger_ms;		/* HalfCloseLinger, default 30000 */
+	int scrub_hosts;		/* SafeLogging: "[scrubbed]" for
+					   destinations in the log, default 1 */
+	tk_log_fn log;			/* enum tk_log_level; NULL: silent */
 	void *log_arg;
 	tk_onion_progress_cb progress;	/* may be NULL (the log has it too) */
 	void *progress_arg;
 	/* 0: a usable directory is "Bootstrapped 100% (done)". 1: stop at
-	 * 75% (enough_dirinfo); the circuit layer reports the rest with
+	 * 75% (enough_dirinfo); the caller reports the rest with
 	 * tk_onion_report_progress() (tor: 90 circuit_create, 100 done). */
 	int circuits_report_done;
+	/* 1: the directory only, no circuits (tools/tkbootstrap). */
+	int directory_only;
 };
 
 /* Defaults: no authorities, no DataDirectory, subnets enforced. */
 void tk_onion_config_init(struct tk_onion_config *cfg);
 
-/* Parses a torrc DirAuthority line (the keyword is optional):
+/* Checks a torrc DirAuthority line (the keyword is optional):
  *   [DirAuthority] NICK orport=PORT v3ident=HEX40 IPv4:DIRPORT FINGERPRINT
- * and appends it. 0, or -1 with err saying what is wrong. */
+ * and appends a copy of it. 0, or -1 with err saying what is wrong. */
 int tk_onion_config_add_authority(struct tk_onion_config *cfg,
 				  const char *line, char *err, size_t errlen);
 
@@ -85,23 +123,111 @@ struct tk_onion_status {
 	int from_cache;			/* that consensus came from disk */
 	unsigned fetches;		/* directory requests so far */
 	unsigned fetches_before_usable;
+	struct {
+		unsigned launched;	/* builds started */
+		unsigned built;		/* builds that completed */
+		unsigned failed;	/* builds that failed */
+		unsigned lost;		/* built circuits that died */
+		unsigned open;		/* open now */
+		unsigned building;	/* building now */
+		unsigned channels;	/* channels open or opening */
+		double last_build_ms;	/* the last successful build */
+		double total_build_ms;	/* sum over `built` */
+	} circuits;
 };
 void tk_onion_get_status(const tk_onion *o, struct tk_onion_status *st);
 
-/* Stops everything. Memory is released while the loop closes the
- * handles: run the loop (uv_run) afterwards. No callback runs once this
- * returns. Not from inside one of o's own callbacks (log, progress):
- * defer it to the loop. */
+/* Describes circuit `serial` ("circ 3 guard0~middle1~exit0 open dirty");
+ * returns the length, or -1 if there is no such circuit. */
+int tk_onion_describe_circuit(const tk_onion *o, uint32_t serial, char *buf,
+			      size_t cap);
+
+/* Stops everything: open streams and requests are dropped without
+ * callbacks (close them first). Memory is released while the loop
+ * closes the handles: run the loop (uv_run) afterwards. Not from inside
+ * one of o's own callbacks: defer it to the loop. */
 void tk_onion_free(tk_onion *o);
 
-/* For the engine's own layers (circuits, path selection): the directory
- * manager. */
-struct tk_dirmgr *tk_onion_dirmgr(tk_onion *o);
-
-/* For the engine's own layers: a later bootstrap step, logged and passed
- * to the progress callback like the directory's; ignored unless above
- * the last percentage reported. tag and summary must be static. */
+/* A later bootstrap step (circuits_report_done), logged and passed to the
+ * progress callback like the directory's; ignored unless above the last
+ * percentage reported. tag and summary must be static. */
 void tk_onion_report_progress(tk_onion *o, int percent, const char *tag,
 			      const char *summary);
+
+/* ---- streams and lookups */
+
+typedef struct tk_onion_stream tk_onion_stream;
+typedef struct tk_onion_req tk_onion_req;
+
+enum {
+	TK_ONION_RESOLVE_IPV4 = 1,
+	TK_ONION_RESOLVE_IPV6 = 2,
+};
+
+#define TK_ONION_RESOLVED_MAX 16
+struct tk_onion_resolved {
+	size_t n_addrs;			/* resolve: >= 1 on success */
+	struct {
+		int family;		/* AF_INET or AF_INET6 */
+		uint8_t addr[16];
+	} addrs[TK_ONION_RESOLVED_MAX];
+	char name[256];			/* resolve_ptr: the name */
+	uint32_t ttl;			/* of the first answer used */
+};
+
+typedef void (*tk_onion_connect_cb)(void *arg, int end_reason,
+				    tk_onion_stream *s);
+typedef void (*tk_onion_resolve_cb)(void *arg, int end_reason,
+				    const struct tk_onion_resolved *res);
+
+/* What a stream reports, as the daemon's engine interface: alloc a read
+ * buffer, data read (or eof), a written buffer given back (status < 0:
+ * not sent), a failure (an END reason), and closed (the last). */
+struct tk_onion_stream_cbs {
+	void (*alloc)(void *arg, size_t suggested, uint8_t **buf, size_t *cap);
+	void (*read)(void *arg, uint8_t *buf, size_t len, int eof);
+	void (*written)(void *arg, uint8_t *buf, size_t len, int status);
+	void (*error)(void *arg, int end_reason);
+	void (*closed)(void *arg);
+};
+
+/* host: a DNS name or an IP literal (IPv6 without brackets); the exit
+ * resolves names. iso/iso_len: the isolation key (copied; may be empty):
+ * streams share a circuit only if their keys are equal. 0 and *req, or a
+ * negative errno-style code (-EINVAL bad target, -ENOMEM). */
+int tk_onion_stream_connect(tk_onion *o, const char *host, uint16_t port,
+			    const void *iso, size_t iso_len,
+			    tk_onion_connect_cb cb, void *arg,
+			    tk_onion_req **req);
+/* families: TK_ONION_RESOLVE_* bits; answers of other families are left
+ * out (all of them missing -> RESOLVEFAILED). */
+int tk_onion_stream_resolve(tk_onion *o, const char *name, int families,
+			    const void *iso, size_t iso_len,
+			    tk_onion_resolve_cb cb, void *arg,
+			    tk_onion_req **req);
+/* family AF_INET or AF_INET6, addr in network order: asks the exit for
+ * the in-addr.arpa / ip6.arpa name. */
+int tk_onion_stream_resolve_ptr(tk_onion *o, int family,
+				const uint8_t addr[16], const void *iso,
+				size_t iso_len, tk_onion_resolve_cb cb,
+				void *arg, tk_onion_req **req);
+/* The callback will not run; the request is freed (END sent if a BEGIN
+ * was out). */
+void tk_onion_stream_cancel(tk_onion_req *req);
+
+void tk_onion_stream_start(tk_onion_stream *s,
+			   const struct tk_onion_stream_cbs *cbs, void *arg);
+void tk_onion_stream_read_stop(tk_onion_stream *s);
+void tk_onion_stream_read_start(tk_onion_stream *s);
+/* Queues buf (len > 0; the caller keeps it alive until `written`).
+ * 0, or -EPIPE after shutdown/error/close. */
+int tk_onion_stream_write(tk_onion_stream *s, uint8_t *buf, size_t len);
+void tk_onion_stream_shutdown(tk_onion_stream *s);
+void tk_onion_stream_close(tk_onion_stream *s);
+
+/* The circuit carrying s (tk_onion_describe_circuit), 0 once it is gone. */
+uint32_t tk_onion_stream_circuit(const tk_onion_stream *s);
+/* How many tries the request took (1 = first). */
+unsigned tk_onion_stream_tries(const tk_onion_stream *s);
 
 #endif

@@ -3,9 +3,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "onion/authcert.h"
-#include "onion/crypto.h"
-#include "onion/netdoc.h"
+#include "onion/netdoc/authcert.h"
+#include "onion/base/crypto.h"
+#include "onion/netdoc/netdoc.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

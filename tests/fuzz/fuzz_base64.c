@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "onion/bytes.h"
-#include "onion/crypto.h"
+#include "onion/base/bytes.h"
+#include "onion/base/crypto.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "onion/cell.h"
-#include "onion/crypto.h"
+#include "onion/cell/cell.h"
+#include "onion/base/crypto.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

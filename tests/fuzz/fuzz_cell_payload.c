@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "onion/cell.h"
-#include "onion/crypto.h"
-#include "onion/relay_crypto.h"
+#include "onion/cell/cell.h"
+#include "onion/base/crypto.h"
+#include "onion/circ/relay_crypto.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

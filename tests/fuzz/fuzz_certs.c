@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "onion/cell.h"
-#include "onion/certs.h"
-#include "onion/crypto.h"
+#include "onion/cell/cell.h"
+#include "onion/cell/certs.h"
+#include "onion/base/crypto.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -7,10 +7,10 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "onion/authcert.h"
-#include "onion/consensus.h"
-#include "onion/crypto.h"
-#include "onion/netdoc.h"
+#include "onion/netdoc/authcert.h"
+#include "onion/netdoc/consensus.h"
+#include "onion/base/crypto.h"
+#include "onion/netdoc/netdoc.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -3,7 +3,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "onion/dirauth.h"
+#include "onion/netdoc/dirauth.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -17,9 +17,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "onion/crypto.h"
-#include "onion/dirauth.h"
-#include "onion/dirmgr.h"
+#include "onion/base/crypto.h"
+#include "onion/netdoc/dirauth.h"
+#include "onion/dir/dirmgr.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -86,7 +86,7 @@ static uint64_t f_random(void *a)
 	return w.rng;
 }
 
-static int f_fetch(void *a, uint64_t id, const struct tk_dirmgr_source *src,
+static int f_fetch(void *a, uint64_t id, const struct tk_dirsource *src,
 		   const char *path)
 {
 	(void)a;

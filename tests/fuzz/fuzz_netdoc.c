@@ -4,8 +4,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "onion/netdoc.h"
-#include "onion/policy_summary.h"
+#include "onion/netdoc/netdoc.h"
+#include "onion/netdoc/policy_summary.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "onion/flowctl.h"
-#include "onion/relay_msg.h"
+#include "onion/circ/flowctl.h"
+#include "onion/cell/relay_msg.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

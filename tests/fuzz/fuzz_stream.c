@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "onion/stream.h"
+#include "onion/circ/stream.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "onion/dirauth.h"
-#include "onion/dirmgr.h"
+#include "onion/netdoc/dirauth.h"
+#include "onion/dir/dirmgr.h"
 #include "netdoc_testutil.h"
 #include "tap.h"
 
@@ -18,7 +18,7 @@
 
 struct fk_req {
 	uint64_t id;
-	struct tk_dirmgr_source src;
+	struct tk_dirsource src;
 	char path[4096];
 	int cancelled;
 };
@@ -56,7 +56,7 @@ static inline uint64_t fk_random(void *arg)
 	return f->rng;
 }
 
-static inline int fk_fetch(void *arg, uint64_t id, const struct tk_dirmgr_source *src,
+static inline int fk_fetch(void *arg, uint64_t id, const struct tk_dirsource *src,
 		    const char *path)
 {
 	struct fk *f = arg;

@@ -11,13 +11,13 @@
 #include <mbedtls/ssl.h>
 #include <mbedtls/x509_crt.h>
 
-#include "onion/bytes.h"
-#include "onion/cell.h"
-#include "onion/crypto.h"
-#include "onion/kdf.h"
-#include "onion/ntor.h"
-#include "onion/relay_crypto.h"
-#include "onion/relay_msg.h"
+#include "onion/base/bytes.h"
+#include "onion/cell/cell.h"
+#include "onion/base/crypto.h"
+#include "onion/base/kdf.h"
+#include "onion/circ/ntor.h"
+#include "onion/circ/relay_crypto.h"
+#include "onion/cell/relay_msg.h"
 
 struct buf {
 	uint8_t *p;

@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "onion/authcert.h"
-#include "onion/netdoc.h"
+#include "onion/netdoc/authcert.h"
+#include "onion/netdoc/netdoc.h"
 
 /* Reads tests/data/netdoc/<name> into a malloc'ed exact-size buffer (so
  * ASan sees any overread); exits the test if it cannot. */

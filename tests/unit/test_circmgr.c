@@ -2,12 +2,12 @@
  *
  * The real transport (channels, CREATE2, EXTEND2, tor1 crypto) is tested
  * by test_link_channel and the interop suite; here a scripted transport
- * stands in for it (circmgr_int.h's seam) so every decision of
- * circmgr.c / ostream.c can be driven exactly: which path is built,
+ * stands in for it (ocirc.h's seam) so every decision of
+ * circmgr.c / streams.c can be driven exactly: which path is built,
  * reuse by port and isolation key, the preemptive circuit, build
  * failures (guard down, bad middle), retries on END reasons and
  * timeouts, exit-policy exclusion, DESTROY before and after CONNECTED,
- * lookups, stream windows and backpressure both ways (H8's stream table
+ * lookups, stream windows and backpressure both ways (the stream table
  * and stream SENDMEs are real), half-close linger, cancel, and freeing
  * the manager from inside a callback. Everything runs on a real libuv
  * loop; waits are bounded loops on conditions, never on wall time. */
@@ -21,8 +21,9 @@
 #include <unistd.h>
 
 #include "../unit/tap.h"
-#include "onion/circmgr_int.h"
-#include "onion/ostream.h"
+#include "onion/client/circmgr.h"
+#include "onion/client/ocirc.h"
+#include "onion/client/streams.h"
 
 /* ---------------------------------------------------------- the net */
 
@@ -147,9 +148,13 @@ static void push(struct fc *fc, int to_exit, uint8_t cmd, uint16_t sid,
 	schedule();
 }
 
-static void *fx_create(tk_circmgr *cm)
+static const struct tk_ocirc_events *fx_ev;
+
+static void *fx_create(uv_loop_t *l, unsigned channel_timeout_ms,
+		       const struct tk_ocirc_events *ev)
 {
-	(void)cm;
+	(void)l, (void)channel_timeout_ms;
+	fx_ev = ev;
 	return &circs;
 }
 
@@ -266,7 +271,7 @@ static unsigned fx_channels(void *st)
 	return 0;
 }
 
-static const struct tk_cm_transport fake_tp = {
+static const struct tk_ocirc_transport fake_tp = {
 	.create = fx_create,
 	.destroy = fx_destroy,
 	.build = fx_build,
@@ -284,7 +289,7 @@ static void kill_circ(struct fc *fc)
 	struct tk_ocirc *oc = fc->oc;
 	fc->dead = 1;
 	notify_gone(fc);
-	tk__oc_lost(oc, "scripted DESTROY");
+	fx_ev->lost(oc, "scripted DESTROY");
 }
 
 static void to_client(struct fc *fc, uint8_t cmd, uint16_t sid,
@@ -394,19 +399,19 @@ static void exit_handle(struct msg *m)
 		struct tk_ocirc *oc = fc->oc;
 		if (guard_down[oc->hop[0].rsa_id[0] - 1]) {
 			fc->dead = 1;
-			tk__oc_build_done(oc, -1, 0, "scripted: guard down");
+			fx_ev->build_done(oc, -1, 0, "scripted: guard down");
 			return;
 		}
-		tk__oc_first_hop_ok(oc);
+		fx_ev->first_hop_ok(oc);
 		for (int h = 1; h < 3; h++)
 			if (badmid_on && !strcmp(oc->nick[h], "badmid")) {
 				fc->dead = 1;
-				tk__oc_build_done(oc, -1, h,
+				fx_ev->build_done(oc, -1, h,
 						  "scripted: extend refused");
 				return;
 			}
 		fc->built = 1;
-		tk__oc_build_done(oc, 0, -1, NULL);
+		fx_ev->build_done(oc, 0, -1, NULL);
 		return;
 	}
 	if (fc->dead)
@@ -444,7 +449,7 @@ static void exit_handle(struct msg *m)
 			int was = fc->circ_pkg;
 			fc->circ_pkg += 100;
 			if (was <= 0)
-				tk__oc_writable(fc->oc);
+				fx_ev->writable(fc->oc);
 		}
 		if (x->blackhole)
 			break; /* never acknowledges: the client's window ends */
@@ -522,6 +527,7 @@ static void schedule(void)
 /* ------------------------------------------------------ the harness */
 
 static tk_circmgr *cm;
+static tk_streams *ss;
 static char tmpdir[64];
 
 /* Every destination here ends in ".test": with the default config
@@ -545,24 +551,28 @@ static void new_cm(unsigned dirt_s, unsigned stream_timeout_ms,
 		   unsigned linger_ms)
 {
 	struct tk_circmgr_config cfg;
+	struct tk_streams_config sc;
 	char err[200];
 	tk_circmgr_config_init(&cfg);
+	tk_streams_config_init(&sc);
 	cfg.nodes = nodes_fn;
 	cfg.data_dir = tmpdir;
 	cfg.enforce_distinct_subnets = 0;
 	cfg.n_guards = 2;
 	cfg.preemptive_port = 80;
 	cfg.log = log_cb;
+	cfg.transport = &fake_tp;
+	sc.log = log_cb;
 	if (dirt_s)
 		cfg.max_dirtiness_s = dirt_s;
 	if (stream_timeout_ms)
-		cfg.stream_timeout_ms = stream_timeout_ms;
+		sc.stream_timeout_ms = stream_timeout_ms;
 	if (linger_ms)
-		cfg.linger_ms = linger_ms;
+		sc.linger_ms = linger_ms;
 	if (build_timeout_ms)
 		cfg.build_timeout_ms = build_timeout_ms;
 	if (tk_circmgr_new(loop, &cfg, &cm, err, sizeof err) != 0 ||
-	    tk__cm_set_transport(cm, &fake_tp) != 0) {
+	    (ss = tk_streams_new(cm, &sc)) == NULL) {
 		printf("Bail out! %s\n", err);
 		exit(1);
 	}
@@ -572,6 +582,7 @@ static void free_cm(void)
 {
 	tk_circmgr_free(cm);
 	cm = NULL;
+	ss = NULL;
 	uv_run(loop, UV_RUN_NOWAIT);
 	while (mq) {
 		struct msg *m = mq;
@@ -698,7 +709,7 @@ static void connect_to(const char *host, uint16_t port, const char *key,
 {
 	tk_onion_req *q;
 	memset(r, 0, sizeof *r);
-	if (tk_onion_stream_connect(cm, host, port, key, key ? strlen(key) : 0,
+	if (tk_streams_connect(ss, host, port, key, key ? strlen(key) : 0,
 				    on_conn, r, req ? req : &q) != 0)
 		tap_ok(0, "connect %s accepted", host);
 }
@@ -1047,7 +1058,7 @@ static void test_lookups(void)
 
 	new_cm(0, 0, 0);
 	memset(&a, 0, sizeof a);
-	tk_onion_stream_resolve(cm, "echo.test",
+	tk_streams_resolve(ss, "echo.test",
 				TK_ONION_RESOLVE_IPV4 | TK_ONION_RESOLVE_IPV6,
 				NULL, 0, on_res, &a, &q);
 	run_until(&a.done, 5000);
@@ -1059,33 +1070,33 @@ static void test_lookups(void)
 	       "then IPv6");
 
 	memset(&a, 0, sizeof a);
-	tk_onion_stream_resolve(cm, "echo.test", TK_ONION_RESOLVE_IPV6, NULL,
+	tk_streams_resolve(ss, "echo.test", TK_ONION_RESOLVE_IPV6, NULL,
 				0, on_res, &a, &q);
 	run_until(&a.done, 5000);
 	tap_ok(a.reason == 0 && a.r.n_addrs == 1 &&
 	       a.r.addrs[0].family == AF_INET6, "IPv6 only when asked");
 
 	memset(&a, 0, sizeof a);
-	tk_onion_stream_resolve(cm, "nx.test", TK_ONION_RESOLVE_IPV4, NULL, 0,
+	tk_streams_resolve(ss, "nx.test", TK_ONION_RESOLVE_IPV4, NULL, 0,
 				on_res, &a, &q);
 	run_until(&a.done, 5000);
 	tap_eq_long(a.reason, TK_RELAY_END_RESOLVEFAILED,
 		    "NXDOMAIN: RESOLVEFAILED");
 
 	memset(&a, 0, sizeof a);
-	tk_onion_stream_resolve_ptr(cm, AF_INET, v4, NULL, 0, on_res, &a, &q);
+	tk_streams_resolve_ptr(ss, AF_INET, v4, NULL, 0, on_res, &a, &q);
 	run_until(&a.done, 5000);
 	tap_ok(a.reason == 0 && !strcmp(a.r.name, "ptr.test"),
 	       "PTR of 192.0.2.10 (sent as 10.2.0.192.in-addr.arpa): %s",
 	       a.r.name);
 
 	memset(&a, 0, sizeof a);
-	tk_onion_stream_resolve_ptr(cm, AF_INET, lo, NULL, 0, on_res, &a, &q);
+	tk_streams_resolve_ptr(ss, AF_INET, lo, NULL, 0, on_res, &a, &q);
 	run_until(&a.done, 5000);
 	tap_eq_long(a.reason, TK_RELAY_END_RESOLVEFAILED,
 		    "internal PTR refused by the exit: RESOLVEFAILED");
 
-	tap_eq_long(tk_onion_stream_resolve(cm, "", 1, NULL, 0, on_res, &a,
+	tap_eq_long(tk_streams_resolve(ss, "", 1, NULL, 0, on_res, &a,
 					    &q), -22, "empty name: -EINVAL");
 	free_cm();
 }
@@ -1182,9 +1193,9 @@ static void test_free_in_callback(void)
 	struct res other;
 	new_cm(0, 0, 0);
 	memset(&other, 0, sizeof other);
-	tk_onion_stream_resolve(cm, "echo.test", 1, NULL, 0, free_in_cb, NULL,
+	tk_streams_resolve(ss, "echo.test", 1, NULL, 0, free_in_cb, NULL,
 				&q);
-	tk_onion_stream_resolve(cm, "echo.test", 1, NULL, 0, on_res, &other,
+	tk_streams_resolve(ss, "echo.test", 1, NULL, 0, on_res, &other,
 				&q2);
 	run_until(&freed_in_cb, 5000);
 	for (int i = 0; i < 50; i++)

@@ -4,7 +4,7 @@
  * the refresh before valid-until. */
 #include "dirmgr_fake.h"
 
-#include "onion/dirmgr_int.h"
+#include "onion/dir/dirmgr.h"
 
 #define VA 1795761180LL /* 06:33:00 */
 #define FU (VA + 20)

@@ -4,8 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "onion/flowctl.h"
-#include "onion/relay_msg.h"
+#include "onion/circ/flowctl.h"
+#include "onion/cell/relay_msg.h"
 #include "../unit/tap.h"
 
 /* A distinct stand-in for the relay digest of the n-th cell. */

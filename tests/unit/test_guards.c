@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "../unit/tap.h"
-#include "onion/guards.h"
+#include "onion/guard/guards.h"
 
 #define NN 8
 static struct tk_router rts[NN];

@@ -4,8 +4,8 @@
 
 #include "../unit/tap.h"
 #include "fake_relay.h"
-#include "onion/chanmgr.h"
-#include "onion/crypto.h"
+#include "onion/link/chanmgr.h"
+#include "onion/base/crypto.h"
 
 struct got {
 	int calls;

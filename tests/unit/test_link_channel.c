@@ -7,10 +7,10 @@
 
 #include "../unit/tap.h"
 #include "fake_relay.h"
-#include "onion/channel.h"
-#include "onion/circuit.h"
-#include "onion/crypto.h"
-#include "onion/dirclient.h"
+#include "onion/link/channel.h"
+#include "onion/circ/circuit.h"
+#include "onion/base/crypto.h"
+#include "onion/dir/dirclient.h"
 
 enum step {
 	STEP_CHANNEL, STEP_CIRCUIT, STEP_FETCH, STEP_IDLE, STEP_SINK, STEP_WINDOW

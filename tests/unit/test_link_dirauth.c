@@ -4,7 +4,8 @@
 #include <string.h>
 
 #include "../unit/tap.h"
-#include "onion/dirauth.h"
+#include "onion/dir/dirsrc.h"
+#include "onion/netdoc/dirauth.h"
 
 static void test_good(void)
 {
@@ -13,6 +14,7 @@ static void test_good(void)
 	unsigned char want[20];
 	const struct sockaddr_in *sa = (const struct sockaddr_in *)&a.or_addr;
 	tk_channel_target t;
+	struct tk_dirsource src;
 
 	tap_eq_long(tk_dirauth_parse(
 			    "DirAuthority tnauth0 orport=23200 v3ident="
@@ -28,7 +30,8 @@ static void test_good(void)
 	tap_eq_bytes(a.rsa_id, 20, want, 20, "fingerprint");
 	tap_unhex("FCC1D1A53BFCE637786FB3ACC653FA1C5B65FBBF", want, 20);
 	tap_ok(a.has_v3ident && memcmp(a.v3ident, want, 20) == 0, "v3ident");
-	tk_dirauth_target(&a, &t);
+	tk_dirsource_from_auth(&a, &src);
+	tk_dirsource_target(&src, &t);
 	tap_ok(memcmp(&t.addr, &a.or_addr, sizeof t.addr) == 0 &&
 		       memcmp(t.rsa_id, a.rsa_id, 20) == 0 && !t.has_ed_id,
 	       "channel target");

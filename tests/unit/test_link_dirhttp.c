@@ -6,7 +6,7 @@
 #include <zlib.h>
 
 #include "../unit/tap.h"
-#include "onion/dirhttp.h"
+#include "onion/dir/dirhttp.h"
 
 static int parse(const char *s, tk_http_response *r, char *err, size_t n)
 {

@@ -5,9 +5,9 @@
 #include <string.h>
 
 #include "../unit/tap.h"
-#include "onion/channel.h"
-#include "onion/crypto.h"
-#include "onion/tls.h"
+#include "onion/link/channel.h"
+#include "onion/base/crypto.h"
+#include "onion/link/tls.h"
 
 enum peer { PEER_GARBAGE, PEER_CLOSE };
 

@@ -8,11 +8,11 @@
 
 #include "../unit/tap.h"
 #include "netdoc_testutil.h"
-#include "onion/authcert.h"
-#include "onion/consensus.h"
-#include "onion/crypto.h"
-#include "onion/microdesc.h"
-#include "onion/netdoc.h"
+#include "onion/netdoc/authcert.h"
+#include "onion/netdoc/consensus.h"
+#include "onion/base/crypto.h"
+#include "onion/netdoc/microdesc.h"
+#include "onion/netdoc/netdoc.h"
 
 static struct tk_authcert certs[8];
 static size_t n_certs;

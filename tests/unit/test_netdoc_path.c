@@ -10,9 +10,9 @@
 
 #include "../unit/tap.h"
 #include "netdoc_testutil.h"
-#include "onion/consensus.h"
-#include "onion/microdesc.h"
-#include "onion/path.h"
+#include "onion/netdoc/consensus.h"
+#include "onion/netdoc/microdesc.h"
+#include "onion/netdir/nodes.h"
 
 static uint64_t splitmix(void *arg)
 {

@@ -6,8 +6,8 @@
 #include <string.h>
 
 #include "../unit/tap.h"
-#include "onion/netdoc.h"
-#include "onion/policy_summary.h"
+#include "onion/netdoc/netdoc.h"
+#include "onion/netdoc/policy_summary.h"
 
 static int span_eq(struct tk_netdoc_span s, const char *want)
 {

@@ -9,9 +9,9 @@
 #include <string.h>
 
 #include "../unit/tap.h"
-#include "onion/bytes.h"
-#include "onion/cell.h"
-#include "onion/crypto.h"
+#include "onion/base/bytes.h"
+#include "onion/cell/cell.h"
+#include "onion/base/crypto.h"
 
 static uint8_t pay[TK_CELL_PAYLOAD_LEN];
 

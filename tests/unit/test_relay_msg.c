@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "onion/relay_msg.h"
+#include "onion/cell/relay_msg.h"
 #include "../unit/tap.h"
 
 static unsigned char want[1024];

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "onion/stream.h"
+#include "onion/circ/stream.h"
 #include "../unit/tap.h"
 
 #define OUT_CAP 2048

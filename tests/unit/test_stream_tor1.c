@@ -9,11 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "onion/cell.h"
-#include "onion/crypto.h"
-#include "onion/flowctl.h"
-#include "onion/relay_crypto.h"
-#include "onion/stream.h"
+#include "onion/cell/cell.h"
+#include "onion/base/crypto.h"
+#include "onion/circ/flowctl.h"
+#include "onion/circ/relay_crypto.h"
+#include "onion/circ/stream.h"
 #include "../unit/tap.h"
 
 #ifndef TOTAL

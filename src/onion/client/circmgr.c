@@ -1,8 +1,9 @@
 /* circmgr.h: building, sharing and retiring 3-hop client circuits. */
-#include "onion/client/circmgr_int.h"
+#include "onion/client/circmgr.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <netinet/in.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -10,16 +11,19 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/util.h"
 #include "onion/base/crypto.h"
-#include "onion/dir/dirmgr.h"
+#include "onion/client/ocirc.h"
+#include "onion/guard/guards.h"
+#include "onion/netdir/path.h"
 
 #define TICK_MS 500
 #define BAD_RELAY_MS 60000
 #define MAX_BAD 32
 
-struct cm_slot {
+struct tk_ocirc_slot {
 	struct tk_ocirc *oc;
-	struct cm_slot *next;
+	struct tk_ocirc_slot *next;
 	uint16_t sid;
 	int reg;
 };
@@ -34,8 +38,10 @@ struct tk_circmgr {
 	struct tk_circmgr_config cfg;
 	char *data_dir;
 	tk_guards *guards;
-	const struct tk_cm_transport *tp;
+	const struct tk_ocirc_transport *tp;
 	void *tp_state;
+	struct tk_circmgr_user user;
+	tk_ostream_ops table_ops;
 	struct tk_ocirc *circs;
 	struct tk_circreq *reqs, *reqs_tail;
 	struct tk_defer *dq, *dq_tail;
@@ -52,7 +58,6 @@ struct tk_circmgr {
 	} bad[MAX_BAD];
 	size_t n_bad;
 	int warned_nopath;
-	struct tk_os_link streams;
 };
 
 /* ------------------------------------------------------------ basics */
@@ -65,22 +70,14 @@ void tk_circmgr_config_init(struct tk_circmgr_config *cfg)
 	cfg->max_dirtiness_s = 600;
 	cfg->max_pending_builds = 4;
 	cfg->build_attempts = 4;
-	cfg->stream_timeout_ms = 10000;
-	cfg->stream_attempts = 3;
-	cfg->request_timeout_ms = 120000;
-	cfg->linger_ms = 30000;
 	cfg->preemptive = 1;
 	cfg->preemptive_port = 80;
 	cfg->n_guards = TK_GUARDS_DEFAULT_N;
-	cfg->scrub_hosts = 1;
 }
 
-const char *tk__cm_host(const tk_circmgr *cm, const char *host)
-{
-	return cm->cfg.scrub_hosts ? "[scrubbed]" : host;
-}
-
-void tk__cm_log(tk_circmgr *cm, int level, const char *fmt, ...)
+static void cm_log(tk_circmgr *cm, int level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void cm_log(tk_circmgr *cm, int level, const char *fmt, ...)
 {
 	char msg[512];
 	va_list ap;
@@ -92,19 +89,9 @@ void tk__cm_log(tk_circmgr *cm, int level, const char *fmt, ...)
 	cm->cfg.log(cm->cfg.log_arg, level, msg);
 }
 
-const struct tk_circmgr_config *tk__cm_config(const tk_circmgr *cm)
-{
-	return &cm->cfg;
-}
-
-uv_loop_t *tk__cm_loop(const tk_circmgr *cm)
+uv_loop_t *tk_circmgr_loop(const tk_circmgr *cm)
 {
 	return cm->loop;
-}
-
-struct tk_os_link *tk__cm_streams(tk_circmgr *cm)
-{
-	return &cm->streams;
 }
 
 struct tk_guards *tk_circmgr_guards(tk_circmgr *cm)
@@ -133,12 +120,12 @@ static void kick_cb(uv_timer_t *t)
 		do_free(cm);
 }
 
-int tk__cm_dying(const tk_circmgr *cm)
+int tk_circmgr_dying(const tk_circmgr *cm)
 {
 	return cm->freeing || cm->free_pending;
 }
 
-void tk__cm_defer(tk_circmgr *cm, struct tk_defer *d)
+void tk_circmgr_defer(tk_circmgr *cm, struct tk_defer *d)
 {
 	if (d->queued || cm->freeing || cm->free_pending)
 		return;
@@ -153,7 +140,7 @@ void tk__cm_defer(tk_circmgr *cm, struct tk_defer *d)
 		uv_timer_start(&cm->kick, kick_cb, 0, 0);
 }
 
-void tk__cm_undefer(tk_circmgr *cm, struct tk_defer *d)
+void tk_circmgr_undefer(tk_circmgr *cm, struct tk_defer *d)
 {
 	struct tk_defer **pp, *prev = NULL;
 	if (!d->queued)
@@ -172,7 +159,7 @@ void tk__cm_undefer(tk_circmgr *cm, struct tk_defer *d)
 
 static void kick_requests(tk_circmgr *cm)
 {
-	tk__cm_defer(cm, &cm->svc);
+	tk_circmgr_defer(cm, &cm->svc);
 }
 
 /* --------------------------------------------------------- bad relays */
@@ -215,17 +202,17 @@ static struct oc_full *full(struct tk_ocirc *oc)
 static void oc_teardown(struct tk_ocirc *oc)
 {
 	tk_circmgr *cm = oc->cm;
-	struct cm_slot *s, *n;
+	struct tk_ocirc_slot *s, *n;
 
-	tk__cm_undefer(cm, &full(oc)->teardown);
-	if (oc->tbl && oc->state == OC_OPEN) {
+	tk_circmgr_undefer(cm, &full(oc)->teardown);
+	if (oc->tbl && oc->state == TK_OCIRC_OPEN) {
 		/* Closed by us while streams were on it (retired, freed):
 		 * they learn it like a DESTROY. */
-		oc->state = OC_DEAD;
+		oc->state = TK_OCIRC_DEAD;
 		if (!cm->freeing)
 			tk_ostream_table_fail_all(oc->tbl, TK_RELAY_END_DESTROY);
 	}
-	oc->state = OC_DEAD;
+	oc->state = TK_OCIRC_DEAD;
 	cm->tp->close(oc);
 	if (oc->tbl) {
 		tk_ostream_table_free(oc->tbl);
@@ -252,8 +239,7 @@ static void oc_teardown(struct tk_ocirc *oc)
 
 static void teardown_cb(struct tk_defer *d)
 {
-	struct oc_full *f = (struct oc_full *)((char *)d -
-					       offsetof(struct oc_full, teardown));
+	struct oc_full *f = container_of(d, struct oc_full, teardown);
 	oc_teardown(&f->oc);
 }
 
@@ -263,17 +249,17 @@ static void oc_close_later(struct tk_ocirc *oc)
 	if (oc->closed)
 		return;
 	oc->closed = 1;
-	tk__cm_defer(oc->cm, &full(oc)->teardown);
+	tk_circmgr_defer(oc->cm, &full(oc)->teardown);
 }
 
 static void oc_fail(struct tk_ocirc *oc, const char *why)
 {
 	tk_circmgr *cm = oc->cm;
-	if (oc->state != OC_BUILDING)
+	if (oc->state != TK_OCIRC_BUILDING)
 		return;
-	oc->state = OC_DEAD;
+	oc->state = TK_OCIRC_DEAD;
 	cm->st.failed++;
-	tk__cm_log(cm, 2, "circ %u (%s~%s~%s) failed after %d hop%s: %s",
+	cm_log(cm, TK_LOG_NOTICE, "circ %u (%s~%s~%s) failed after %d hop%s: %s",
 		   oc->serial, oc->nick[0], oc->nick[1], oc->nick[2],
 		   oc->n_hops, oc->n_hops == 1 ? "" : "s", why);
 	for (struct tk_circreq *r = cm->reqs; r; r = r->next)
@@ -290,11 +276,11 @@ static void oc_fail(struct tk_ocirc *oc, const char *why)
 static void oc_kill(struct tk_ocirc *oc, const char *why)
 {
 	tk_circmgr *cm = oc->cm;
-	if (oc->state != OC_OPEN)
+	if (oc->state != TK_OCIRC_OPEN)
 		return;
-	oc->state = OC_DEAD;
+	oc->state = TK_OCIRC_DEAD;
 	cm->st.lost++;
-	tk__cm_log(cm, 2, "circ %u (%s~%s~%s) closed: %s", oc->serial,
+	cm_log(cm, TK_LOG_NOTICE, "circ %u (%s~%s~%s) closed: %s", oc->serial,
 		   oc->nick[0], oc->nick[1], oc->nick[2], why);
 	if (oc->tbl)
 		tk_ostream_table_fail_all(oc->tbl, TK_RELAY_END_DESTROY);
@@ -302,7 +288,7 @@ static void oc_kill(struct tk_ocirc *oc, const char *why)
 	kick_requests(cm);
 }
 
-void tk__oc_lost(struct tk_ocirc *oc, const char *why)
+static void oc_lost(struct tk_ocirc *oc, const char *why)
 {
 	oc_kill(oc, why);
 }
@@ -313,7 +299,7 @@ static int t_send(void *ud, uint8_t cmd, uint16_t sid, const uint8_t *body,
 		  size_t len)
 {
 	struct tk_ocirc *oc = ud;
-	if (oc->state != OC_OPEN)
+	if (oc->state != TK_OCIRC_OPEN)
 		return -1;
 	return oc->cm->tp->send(oc, cmd, sid, body, len);
 }
@@ -321,13 +307,13 @@ static int t_send(void *ud, uint8_t cmd, uint16_t sid, const uint8_t *body,
 static int t_can_package(void *ud)
 {
 	struct tk_ocirc *oc = ud;
-	return oc->state == OC_OPEN && oc->cm->tp->can_package(oc);
+	return oc->state == TK_OCIRC_OPEN && oc->cm->tp->can_package(oc);
 }
 
 static void t_released(void *ud, uint16_t sid)
 {
 	struct tk_ocirc *oc = ud;
-	struct cm_slot **pp, *s;
+	struct tk_ocirc_slot **pp, *s;
 	for (pp = &oc->slots; (s = *pp); pp = &s->next)
 		if (s->sid == sid) {
 			*pp = s->next;
@@ -338,21 +324,11 @@ static void t_released(void *ud, uint16_t sid)
 		}
 }
 
-static const tk_ostream_ops table_ops = {
-	.send = t_send,
-	.circ_can_package = t_can_package,
-	.connected = tk__os_connected,
-	.data = tk__os_data,
-	.resolved = tk__os_resolved,
-	.closed = tk__os_closed,
-	.writable = tk__os_writable,
-	.released = t_released,
-};
 
 static void slot_cb(void *arg, int status, int hop, uint8_t cmd,
 		    const uint8_t *data, size_t len)
 {
-	struct cm_slot *s = arg;
+	struct tk_ocirc_slot *s = arg;
 	struct tk_ocirc *oc = s->oc;
 	if (status < 0) {
 		s->reg = 0; /* the circuit is going; its lost_cb follows */
@@ -365,17 +341,17 @@ static void slot_cb(void *arg, int status, int hop, uint8_t cmd,
 		oc_kill(oc, "the exit broke the stream protocol");
 }
 
-void tk__oc_writable(struct tk_ocirc *oc)
+static void oc_writable(struct tk_ocirc *oc)
 {
-	if (oc->tbl && oc->state == OC_OPEN)
+	if (oc->tbl && oc->state == TK_OCIRC_OPEN)
 		tk_ostream_table_circ_writable(oc->tbl);
 }
 
-int tk__oc_stream_id(struct tk_ocirc *oc, uint16_t *sid)
+int tk_ocirc_stream_id(struct tk_ocirc *oc, uint16_t *sid)
 {
-	struct cm_slot *s;
+	struct tk_ocirc_slot *s;
 	int rc;
-	if (oc->state != OC_OPEN)
+	if (oc->state != TK_OCIRC_OPEN)
 		return -1;
 	s = calloc(1, sizeof *s);
 	if (!s)
@@ -393,12 +369,12 @@ int tk__oc_stream_id(struct tk_ocirc *oc, uint16_t *sid)
 	return 0;
 }
 
-void tk__oc_stream_id_drop(struct tk_ocirc *oc, uint16_t sid)
+void tk_ocirc_stream_id_drop(struct tk_ocirc *oc, uint16_t sid)
 {
 	t_released(oc, sid);
 }
 
-void tk__oc_attached(struct tk_ocirc *oc)
+void tk_ocirc_attached(struct tk_ocirc *oc)
 {
 	if (!oc->dirty_since)
 		oc->dirty_since = uv_now(oc->cm->loop);
@@ -406,9 +382,24 @@ void tk__oc_attached(struct tk_ocirc *oc)
 	kick_requests(oc->cm);
 }
 
-void tk__oc_unusable(struct tk_ocirc *oc)
+void tk_ocirc_retire(struct tk_ocirc *oc)
 {
 	oc->unusable = 1;
+}
+
+uint32_t tk_ocirc_serial(const struct tk_ocirc *oc)
+{
+	return oc->serial;
+}
+
+const uint8_t *tk_ocirc_exit_id(const struct tk_ocirc *oc)
+{
+	return oc->hop[2].rsa_id;
+}
+
+tk_ostream_table *tk_ocirc_streams(struct tk_ocirc *oc)
+{
+	return oc->tbl;
 }
 
 static void oc_opened(struct tk_ocirc *oc)
@@ -416,12 +407,12 @@ static void oc_opened(struct tk_ocirc *oc)
 	tk_circmgr *cm = oc->cm;
 	double ms;
 
-	oc->tbl = tk_ostream_table_new(&table_ops, oc);
+	oc->tbl = tk_ostream_table_new(&cm->table_ops, oc);
 	if (!oc->tbl) {
 		oc_fail(oc, "out of memory");
 		return;
 	}
-	oc->state = OC_OPEN;
+	oc->state = TK_OCIRC_OPEN;
 	oc->built_at = uv_now(cm->loop);
 	ms = (double)(oc->built_at - oc->started);
 	cm->st.built++;
@@ -430,21 +421,21 @@ static void oc_opened(struct tk_ocirc *oc)
 	for (struct tk_circreq *r = cm->reqs; r; r = r->next)
 		if (r->waiting_on == oc)
 			r->waiting_on = NULL; /* service() attaches them */
-	tk__cm_log(cm, 1, "circ %u built: %s~%s~%s in %.0f ms", oc->serial,
+	cm_log(cm, TK_LOG_INFO, "circ %u built: %s~%s~%s in %.0f ms", oc->serial,
 		   oc->nick[0], oc->nick[1], oc->nick[2], ms);
 	kick_requests(cm);
 }
 
-void tk__oc_first_hop_ok(struct tk_ocirc *oc)
+static void oc_first_hop_ok(struct tk_ocirc *oc)
 {
 	oc->n_hops = 1;
 	tk_guards_succeeded(oc->cm->guards, oc->hop[0].rsa_id);
 }
 
-void tk__oc_build_done(struct tk_ocirc *oc, int status, int failed_hop,
+static void oc_build_done(struct tk_ocirc *oc, int status, int failed_hop,
 		       const char *why)
 {
-	if (oc->state != OC_BUILDING)
+	if (oc->state != TK_OCIRC_BUILDING)
 		return;
 	if (status == 0) {
 		oc->n_hops = 3;
@@ -514,7 +505,7 @@ static int launch(tk_circmgr *cm, uint16_t port, const struct tk_circreq *r,
 	struct tk_path_opts po;
 	struct tk_path_weights w;
 	struct tk_path_rng rng = { tk_path_rng_system, NULL };
-	size_t avoid[CM_MAX_EXCLUDED + 4 + MAX_BAD], n_strict = 0, n_avoid;
+	size_t avoid[TK_CIRCREQ_MAX_EXCLUDED + 4 + MAX_BAD], n_strict = 0, n_avoid;
 	long g, x, m;
 	char err[200];
 	struct oc_full *f;
@@ -557,7 +548,7 @@ static int launch(tk_circmgr *cm, uint16_t port, const struct tk_circreq *r,
 		if (g >= 0)
 			break;
 		if (tries == 3) {
-			tk__cm_log(cm, 3, "cannot build a circuit: %s", err);
+			cm_log(cm, TK_LOG_WARN, "cannot build a circuit: %s", err);
 			return LAUNCH_NOPATH;
 		}
 		avoid[n_strict++] = (size_t)x;
@@ -577,7 +568,7 @@ static int launch(tk_circmgr *cm, uint16_t port, const struct tk_circreq *r,
 		m = tk_path_pick(t->node, t->n, TK_PATH_MIDDLE, &w, &po, avoid, 2,
 				 &rng);
 	if (m < 0) {
-		tk__cm_log(cm, 3, "cannot build a circuit: no middle relay "
+		cm_log(cm, TK_LOG_WARN, "cannot build a circuit: no middle relay "
 				  "fits beside guard %s and exit %s",
 			   t->node[g].rt->nickname, t->node[x].rt->nickname);
 		return LAUNCH_NOPATH;
@@ -590,7 +581,7 @@ static int launch(tk_circmgr *cm, uint16_t port, const struct tk_circreq *r,
 	f->teardown.fn = teardown_cb;
 	oc->cm = cm;
 	oc->serial = ++cm->serial;
-	oc->state = OC_BUILDING;
+	oc->state = TK_OCIRC_BUILDING;
 	hop_from_node(&t->node[g], &oc->hop[0], oc->nick[0]);
 	hop_from_node(&t->node[m], &oc->hop[1], oc->nick[1]);
 	hop_from_node(&t->node[x], &oc->hop[2], oc->nick[2]);
@@ -605,7 +596,7 @@ static int launch(tk_circmgr *cm, uint16_t port, const struct tk_circreq *r,
 		cm->circs->prev = oc;
 	cm->circs = oc;
 	cm->st.launched++;
-	tk__cm_log(cm, 1, "circ %u: building %s~%s~%s (exit port %u)",
+	cm_log(cm, TK_LOG_INFO, "circ %u: building %s~%s~%s (exit port %u)",
 		   oc->serial, oc->nick[0], oc->nick[1], oc->nick[2], port);
 
 	if (cm->tp->build(cm->tp_state, oc) != 0)
@@ -636,7 +627,7 @@ static int fits(const struct tk_ocirc *oc, const struct tk_circreq *r,
 		uint64_t now)
 {
 	const tk_circmgr *cm = oc->cm;
-	if (oc->closed || oc->unusable || oc->state == OC_DEAD)
+	if (oc->closed || oc->unusable || oc->state == TK_OCIRC_DEAD)
 		return 0;
 	if (oc->dirty_since &&
 	    now - oc->dirty_since >= (uint64_t)cm->cfg.max_dirtiness_s * 1000)
@@ -679,7 +670,7 @@ static void dequeue(tk_circmgr *cm, struct tk_circreq *r)
 	r->waiting_on = NULL;
 }
 
-void tk__cm_request(tk_circmgr *cm, struct tk_circreq *r)
+void tk_circmgr_request(tk_circmgr *cm, struct tk_circreq *r)
 {
 	r->cm = cm;
 	if (r->queued)
@@ -696,7 +687,7 @@ void tk__cm_request(tk_circmgr *cm, struct tk_circreq *r)
 	kick_requests(cm);
 }
 
-void tk__cm_request_cancel(struct tk_circreq *r)
+void tk_circmgr_request_cancel(struct tk_circreq *r)
 {
 	if (r->cm)
 		dequeue(r->cm, r);
@@ -706,13 +697,13 @@ static unsigned count_building(const tk_circmgr *cm)
 {
 	unsigned n = 0;
 	for (struct tk_ocirc *oc = cm->circs; oc; oc = oc->next)
-		if (oc->state == OC_BUILDING)
+		if (oc->state == TK_OCIRC_BUILDING)
 			n++;
 	return n;
 }
 
 static struct tk_ocirc *find_circ(tk_circmgr *cm, const struct tk_circreq *r,
-				  enum oc_state want, uint64_t now)
+				  enum tk_ocirc_state want, uint64_t now)
 {
 	struct tk_ocirc *clean = NULL;
 	for (struct tk_ocirc *oc = cm->circs; oc; oc = oc->next) {
@@ -746,7 +737,7 @@ static void keep_preemptive(tk_circmgr *cm)
 		if (rc != LAUNCH_OK) {
 			if (rc != LAUNCH_NODIR && !cm->warned_nopath) {
 				cm->warned_nopath = 1;
-				tk__cm_log(cm, 3, "no preemptive circuit: "
+				cm_log(cm, TK_LOG_WARN, "no preemptive circuit: "
 						  "no path for port %u",
 					   probe.port);
 			}
@@ -759,8 +750,7 @@ static void keep_preemptive(tk_circmgr *cm)
 
 static void service(struct tk_defer *d)
 {
-	tk_circmgr *cm = (tk_circmgr *)((char *)d -
-					offsetof(struct tk_circmgr, svc));
+	tk_circmgr *cm = container_of(d, struct tk_circmgr, svc);
 	uint64_t now = uv_now(cm->loop);
 	struct tk_circreq *r;
 	struct tk_ocirc *oc;
@@ -772,20 +762,20 @@ again:
 			continue;
 		if (r->builds_failed >= cm->cfg.build_attempts) {
 			dequeue(cm, r);
-			tk__cm_log(cm, 2, "giving up on a request after %u "
+			cm_log(cm, TK_LOG_NOTICE, "giving up on a request after %u "
 					  "failed circuit builds",
 				   r->builds_failed);
 			r->cb(r, TK_RELAY_END_MISC, NULL);
 			goto again;
 		}
-		oc = find_circ(cm, r, OC_OPEN, now);
+		oc = find_circ(cm, r, TK_OCIRC_OPEN, now);
 		if (oc) {
 			dequeue(cm, r);
 			claim(oc, r);
 			r->cb(r, 0, oc);
 			goto again;
 		}
-		oc = find_circ(cm, r, OC_BUILDING, now);
+		oc = find_circ(cm, r, TK_OCIRC_BUILDING, now);
 		if (oc) {
 			claim(oc, r);
 			r->waiting_on = oc;
@@ -798,7 +788,7 @@ again:
 			continue; /* the tick polls the directory */
 		if (rc == LAUNCH_NOEXIT) {
 			dequeue(cm, r);
-			tk__cm_log(cm, 2, "no exit allows port %u%s", r->port,
+			cm_log(cm, TK_LOG_NOTICE, "no exit allows port %u%s", r->port,
 				   r->n_excluded ? " (besides those that "
 						   "refused)" : "");
 			r->cb(r, r->port ? TK_RELAY_END_EXITPOLICY :
@@ -810,7 +800,7 @@ again:
 			r->cb(r, TK_RELAY_END_MISC, NULL);
 			goto again;
 		}
-		if (oc->state == OC_BUILDING) {
+		if (oc->state == TK_OCIRC_BUILDING) {
 			claim(oc, r);
 			r->waiting_on = oc;
 		} else {
@@ -833,11 +823,11 @@ static void tick_cb(uv_timer_t *t)
 	expire_bad(cm, now);
 	for (oc = cm->circs; oc; oc = next) {
 		next = oc->next;
-		if (oc->state == OC_BUILDING && now >= oc->deadline) {
+		if (oc->state == TK_OCIRC_BUILDING && now >= oc->deadline) {
 			oc_fail(oc, "build timed out");
 			continue;
 		}
-		if (oc->state != OC_OPEN || oc->closed)
+		if (oc->state != TK_OCIRC_OPEN || oc->closed)
 			continue;
 		if (oc->dirty_since && now - oc->dirty_since >= maxd)
 			oc->unusable = 1;
@@ -846,17 +836,35 @@ static void tick_cb(uv_timer_t *t)
 		if (!oc->dirty_since && oc->has_iso && now - oc->built_at >= maxd)
 			oc->unusable = 1;
 		if (oc->unusable && tk_ostream_table_live(oc->tbl) == 0) {
-			tk__cm_log(cm, 1, "circ %u retired (%s)", oc->serial,
+			cm_log(cm, TK_LOG_INFO, "circ %u retired (%s)", oc->serial,
 				   oc->dirty_since && now - oc->dirty_since >= maxd ?
 				   "dirty too long" : "no new streams");
 			oc_close_later(oc);
 		}
 	}
-	tk__os_tick(cm, now);
+	if (cm->user.tick)
+		cm->user.tick(cm->user.arg, now);
 	kick_requests(cm);
 }
 
 /* --------------------------------------------------------- lifecycle */
+
+static const struct tk_ocirc_events events = {
+	.first_hop_ok = oc_first_hop_ok,
+	.build_done = oc_build_done,
+	.lost = oc_lost,
+	.writable = oc_writable,
+};
+
+/* Until a user registers, nobody opens streams; closed() is the one
+ * stream.h calls unconditionally. */
+static void no_closed(void *ud, tk_ostream *s, int remote,
+		      const tk_relay_end *end)
+{
+	(void)ud, (void)s, (void)remote, (void)end;
+}
+
+static const struct tk_circmgr_user no_user = { .closed = no_closed };
 
 int tk_circmgr_new(uv_loop_t *loop, const struct tk_circmgr_config *cfg,
 		   tk_circmgr **out, char *err, size_t errlen)
@@ -878,8 +886,6 @@ int tk_circmgr_new(uv_loop_t *loop, const struct tk_circmgr_config *cfg,
 	cm->cfg = *cfg;
 	if (!cm->cfg.build_attempts)
 		cm->cfg.build_attempts = 1;
-	if (!cm->cfg.stream_attempts)
-		cm->cfg.stream_attempts = 1;
 	if (!cm->cfg.max_pending_builds)
 		cm->cfg.max_pending_builds = 1;
 	if (cfg->data_dir && cfg->data_dir[0]) {
@@ -902,8 +908,8 @@ int tk_circmgr_new(uv_loop_t *loop, const struct tk_circmgr_config *cfg,
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	cm->tp = &tk__cm_real_transport;
-	cm->tp_state = cm->tp->create(cm);
+	cm->tp = cfg->transport ? cfg->transport : &tk_ocirc_chan_transport;
+	cm->tp_state = cm->tp->create(loop, cm->cfg.build_timeout_ms, &events);
 	if (!cm->tp_state) {
 		tk_guards_free(cm->guards);
 		free(cm->data_dir);
@@ -912,9 +918,12 @@ int tk_circmgr_new(uv_loop_t *loop, const struct tk_circmgr_config *cfg,
 		return -1;
 	}
 	if (tk_guards_errmsg(cm->guards)[0])
-		tk__cm_log(cm, 3, "guard state: %s", tk_guards_errmsg(cm->guards));
+		cm_log(cm, TK_LOG_WARN, "guard state: %s", tk_guards_errmsg(cm->guards));
 	cm->svc.fn = service;
-	cm->streams.next = cm->streams.prev = &cm->streams;
+	cm->table_ops.send = t_send;
+	cm->table_ops.circ_can_package = t_can_package;
+	cm->table_ops.released = t_released;
+	tk_circmgr_set_user(cm, &no_user);
 	uv_timer_init(loop, &cm->kick);
 	uv_timer_init(loop, &cm->tick);
 	cm->kick.data = cm->tick.data = cm;
@@ -926,21 +935,14 @@ int tk_circmgr_new(uv_loop_t *loop, const struct tk_circmgr_config *cfg,
 	return 0;
 }
 
-const struct tk_nodes *tk_circmgr_dirmgr_nodes(void *dirmgr)
+void tk_circmgr_set_user(tk_circmgr *cm, const struct tk_circmgr_user *u)
 {
-	struct tk_dirmgr *dm = dirmgr;
-	return dm && tk_dirmgr_usable(dm) ? tk_dirmgr_nodes(dm) : NULL;
-}
-
-int tk__cm_set_transport(tk_circmgr *cm, const struct tk_cm_transport *tp)
-{
-	void *st = tp->create(cm);
-	if (!st)
-		return -1;
-	cm->tp->destroy(cm->tp_state);
-	cm->tp = tp;
-	cm->tp_state = st;
-	return 0;
+	cm->user = *u;
+	cm->table_ops.connected = u->connected;
+	cm->table_ops.data = u->data;
+	cm->table_ops.resolved = u->resolved;
+	cm->table_ops.closed = u->closed;
+	cm->table_ops.writable = u->writable;
 }
 
 void tk_circmgr_dir_changed(tk_circmgr *cm)
@@ -975,7 +977,9 @@ static void do_free(tk_circmgr *cm)
 {
 	cm->free_pending = 0;
 	cm->freeing = 1;
-	tk__os_free_all(cm);
+	if (cm->user.shutdown)
+		cm->user.shutdown(cm->user.arg);
+	tk_circmgr_set_user(cm, &no_user);
 	while (cm->reqs)
 		dequeue(cm, cm->reqs);
 	while (cm->circs)
@@ -996,9 +1000,9 @@ void tk_circmgr_get_stats(const tk_circmgr *cm, struct tk_circmgr_stats *st)
 	*st = cm->st;
 	st->open = st->building = st->channels = 0;
 	for (const struct tk_ocirc *oc = cm->circs; oc; oc = oc->next) {
-		if (oc->state == OC_OPEN)
+		if (oc->state == TK_OCIRC_OPEN)
 			st->open++;
-		else if (oc->state == OC_BUILDING)
+		else if (oc->state == TK_OCIRC_BUILDING)
 			st->building++;
 	}
 	st->channels = cm->tp_state ? cm->tp->channels(cm->tp_state) : 0;

@@ -6,33 +6,38 @@
  * allows the port, then the middle; no relay twice, no family, subnets
  * when enforced). Channels to a guard are shared by its circuits.
  *
- * Streams (ostream.h) ask for a circuit that fits: open, not retired,
- * the exit's summary allows the port (any exit for lookups), the same
- * isolation key (an opaque byte string: two requests may share a circuit
- * only if their keys are equal; a clean circuit takes the key of the
- * first request it serves), and not an exit the request excluded. If none
- * fits, a building circuit that fits is awaited, else a new one is built
- * (at most max_pending_builds at once; a request survives
- * build_attempts failed builds). As in tor:
+ * The manager hands out circuits and never sees a stream. Its user (the
+ * stream layer, streams.h) embeds a struct tk_circreq in each request and
+ * asks for a circuit that fits: open, not retired, the exit's summary
+ * allows the port (any exit for lookups), the same isolation key (an
+ * opaque byte string: two requests may share a circuit only if their
+ * keys are equal; a clean circuit takes the key of the first request it
+ * serves), and not an exit the request excluded. If none fits, a building
+ * circuit that fits is awaited, else a new one is built (at most
+ * max_pending_builds at once; a request survives build_attempts failed
+ * builds). The user registers its callbacks once (tk_circmgr_set_user):
+ * they receive what the exit says about streams, through each circuit's
+ * stream table (stream.h), which the manager keeps with the circuit. As
+ * in tor:
  *  - one clean circuit (exit allowing preemptive_port) is kept ready so
  *    the first request does not wait for a build;
  *  - a circuit is dirty from its first stream on and takes no new stream
  *    after max_dirtiness_s (tor's MaxCircuitDirtiness, 10 min); a dirty
  *    circuit without streams is then closed;
  *  - DESTROY, TRUNCATED, a lost channel or a protocol error kill the
- *    circuit: its streams fail with END DESTROY (ostream.h retries the
- *    ones not yet connected) and later requests get another circuit;
+ *    circuit: its streams fail with END DESTROY and later requests get
+ *    another circuit;
  *  - a relay that failed an extension is avoided for a minute, a guard
  *    that failed is skipped per guards.h.
  *
  * The directory comes from the caller: nodes() returns the current node
- * table (path.h) or NULL while there is no usable one. Call
+ * table (nodes.h) or NULL while there is no usable one. Call
  * tk_circmgr_dir_changed() when it changes (dirmgr's env->changed);
  * without that the manager polls nodes() every tick (500 ms) while it
  * has work waiting. Node pointers are never kept across calls.
  *
- * Logging: one line per event, levels as enum tk_onion_log_level
- * (0 debug, 1 info, 2 notice, 3 warn). */
+ * Every callback into the user runs from the manager's deferred work
+ * (tk_circmgr_defer), never from inside an API call. */
 #ifndef TK_ONION_CLIENT_CIRCMGR_H
 #define TK_ONION_CLIENT_CIRCMGR_H
 
@@ -40,9 +45,12 @@
 #include <stdint.h>
 #include <uv.h>
 
-#include "onion/netdir/path.h"
+#include "common/log_level.h"
+#include "onion/circ/stream.h"
+#include "onion/netdir/nodes.h"
 
 typedef struct tk_circmgr tk_circmgr;
+struct tk_ocirc_transport;
 
 struct tk_circmgr_config {
 	const struct tk_nodes *(*nodes)(void *arg);
@@ -53,21 +61,13 @@ struct tk_circmgr_config {
 	unsigned max_dirtiness_s;	/* default 600 */
 	unsigned max_pending_builds;	/* default 4 */
 	unsigned build_attempts;	/* builds a request waits for, 4 */
-	unsigned stream_timeout_ms;	/* CONNECTED/RESOLVED wait per try,
-					   10000 (tor: 10 s) */
-	unsigned stream_attempts;	/* tries per stream, 3 (tor's
-					   MAX_RESOLVE_FAILURES) */
-	unsigned request_timeout_ms;	/* whole request, 120000 (tor's
-					   SocksTimeout) */
-	unsigned linger_ms;		/* after shutdown, idle this long ->
-					   closed (DESIGN.md), 30000 */
 	unsigned preemptive;		/* clean circuits kept ready, 1 */
 	uint16_t preemptive_port;	/* their exits allow it, 80 */
 	unsigned n_guards;		/* guard set size, 3 */
-	int scrub_hosts;		/* log "[scrubbed]" for destinations,
-					 * default 1 (tor's SafeLogging) */
-	void (*log)(void *arg, int level, const char *msg);
+	tk_log_fn log;			/* enum tk_log_level; NULL: silent */
 	void *log_arg;
+	/* NULL: tk_ocirc_chan_transport (ocirc.h); tests script one */
+	const struct tk_ocirc_transport *transport;
 };
 void tk_circmgr_config_init(struct tk_circmgr_config *cfg);
 
@@ -76,17 +76,14 @@ void tk_circmgr_config_init(struct tk_circmgr_config *cfg);
 int tk_circmgr_new(uv_loop_t *loop, const struct tk_circmgr_config *cfg,
 		   tk_circmgr **out, char *err, size_t errlen);
 
-/* A nodes() for the directory manager (dirmgr.h): its node table while
- * it is usable, else NULL. arg is the struct tk_dirmgr *, e.g.
- * tk_onion_dirmgr(onion). */
-const struct tk_nodes *tk_circmgr_dirmgr_nodes(void *dirmgr);
-
 /* The directory changed: circuits waiting for one are built now. */
 void tk_circmgr_dir_changed(tk_circmgr *cm);
 
-/* Closes every circuit and channel. Streams and requests still held are
- * freed without callbacks: close them first. Memory is released while
- * the loop closes the handles: run the loop afterwards. */
+/* Closes every circuit and channel, and shuts the user down (its
+ * `shutdown` frees whatever it still holds, without callbacks). Safe from
+ * inside a callback: then it happens once that callback returns. Memory
+ * is released while the loop closes the handles: run the loop
+ * afterwards. */
 void tk_circmgr_free(tk_circmgr *cm);
 
 struct tk_circmgr_stats {
@@ -109,5 +106,88 @@ int tk_circmgr_describe(const tk_circmgr *cm, uint32_t serial, char *buf,
 
 /* The guard set (guards.h), for status output and tests. */
 struct tk_guards *tk_circmgr_guards(tk_circmgr *cm);
+
+uv_loop_t *tk_circmgr_loop(const tk_circmgr *cm);
+
+/* ---- deferred work: the order in which everything reaches the user */
+
+/* Runs from a zero timer, in queue order. Embed one in the object whose
+ * work it is. */
+struct tk_defer {
+	struct tk_defer *next;
+	int queued;
+	void (*fn)(struct tk_defer *d);
+};
+void tk_circmgr_defer(tk_circmgr *cm, struct tk_defer *d);
+void tk_circmgr_undefer(tk_circmgr *cm, struct tk_defer *d);
+/* tk_circmgr_free() was called: stop calling the application. */
+int tk_circmgr_dying(const tk_circmgr *cm);
+
+/* ---- circuits handed out */
+
+typedef struct tk_ocirc tk_ocirc;
+
+/* For log lines and tk_circmgr_describe. */
+uint32_t tk_ocirc_serial(const tk_ocirc *oc);
+/* The exit's RSA identity. */
+const uint8_t *tk_ocirc_exit_id(const tk_ocirc *oc);
+/* The circuit's streams: open a stream there with an id from
+ * tk_ocirc_stream_id(). */
+tk_ostream_table *tk_ocirc_streams(tk_ocirc *oc);
+/* Registers a fresh stream id with the circuit so that the exit's cells
+ * for it reach the table. 0, or -1 (the circuit is going). */
+int tk_ocirc_stream_id(tk_ocirc *oc, uint16_t *sid);
+/* The id could not be used after all (the table refused the stream). */
+void tk_ocirc_stream_id_drop(tk_ocirc *oc, uint16_t sid);
+/* A stream was attached: the circuit is dirty from now on. */
+void tk_ocirc_attached(tk_ocirc *oc);
+/* No new streams on oc (tor's mark_circuit_unusable_for_new_conns). */
+void tk_ocirc_retire(tk_ocirc *oc);
+
+/* ---- requests */
+
+#define TK_CIRCREQ_MAX_EXCLUDED 16
+
+/* A request for a circuit, embedded in the user's object; zero it, then
+ * fill port, iso and cb. */
+struct tk_circreq {
+	uint16_t port;			/* 0: a lookup, any exit */
+	const uint8_t *iso;		/* owned by the embedding object */
+	size_t iso_len;
+	uint8_t excluded[TK_CIRCREQ_MAX_EXCLUDED][20];	/* exits refused */
+	size_t n_excluded;
+	unsigned builds_failed;		/* reset it to ask again afresh */
+	/* reason 0 and oc, or an END reason (MISC, EXITPOLICY,
+	 * RESOLVEFAILED). From deferred work, never inside
+	 * tk_circmgr_request(). */
+	void (*cb)(struct tk_circreq *r, int reason, tk_ocirc *oc);
+	/* the manager's */
+	tk_circmgr *cm;
+	struct tk_circreq *next, *prev;
+	int queued;
+	tk_ocirc *waiting_on;
+};
+void tk_circmgr_request(tk_circmgr *cm, struct tk_circreq *r);
+void tk_circmgr_request_cancel(struct tk_circreq *r);
+
+/* ---- the user: the stream layer */
+
+struct tk_circmgr_user {
+	/* What every circuit's stream table reports (stream.h); ud is the
+	 * circuit (tk_ocirc *). */
+	void (*connected)(void *ud, tk_ostream *s, const tk_relay_connected *c);
+	void (*data)(void *ud, tk_ostream *s, const uint8_t *p, size_t len);
+	void (*resolved)(void *ud, tk_ostream *s, const tk_relay_resolved *r);
+	void (*closed)(void *ud, tk_ostream *s, int remote,
+		       const tk_relay_end *end);
+	void (*writable)(void *ud, tk_ostream *s);
+	/* Once a tick (500 ms), after the manager's own timers. */
+	void (*tick)(void *arg, uint64_t now);
+	/* From tk_circmgr_free(): free everything, no callbacks. */
+	void (*shutdown)(void *arg);
+	void *arg;
+};
+/* Once, before the first request. u is copied. */
+void tk_circmgr_set_user(tk_circmgr *cm, const struct tk_circmgr_user *u);
 
 #endif

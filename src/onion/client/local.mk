@@ -1,10 +1,11 @@
-# client: the circuit manager, streams for requests, and the engine
-# behind onion.h.
+# client: the circuit manager (circuits for clients; the transport over
+# channels apart), the streams that requests open over its circuits, and
+# the engine behind the facade ../onion.h.
 src_onion_libonion_a_SOURCES += \
 	src/onion/client/circmgr.c \
 	src/onion/client/circmgr.h \
-	src/onion/client/circmgr_int.h \
-	src/onion/client/circmgr_tp.c \
-	src/onion/client/ostream.c \
-	src/onion/client/ostream.h \
+	src/onion/client/ocirc.h \
+	src/onion/client/ocirc_chan.c \
+	src/onion/client/streams.c \
+	src/onion/client/streams.h \
 	src/onion/client/onion.c

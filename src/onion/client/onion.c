@@ -1,8 +1,10 @@
-/* onion.h: the engine facade. Glues the directory manager to the real
- * world: the wall clock, tk_random, a uv timer, and one-hop directory
- * fetches (dirfetch.h). */
+/* onion.h: the engine behind the facade. Glues the directory manager to
+ * the real world (the wall clock, tk_random, a uv timer, one-hop
+ * directory fetches from dirfetch.h) and to the circuit manager, whose
+ * user is the stream layer (streams.h). */
 #include "onion/onion.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,15 +12,22 @@
 #include <sys/time.h>
 
 #include "onion/base/crypto.h"
+#include "onion/client/circmgr.h"
+#include "onion/client/streams.h"
 #include "onion/dir/dirfetch.h"
 #include "onion/dir/dirmgr.h"
+#include "onion/netdir/path.h"
+#include "onion/netdoc/dirauth.h"
 
 struct tk_onion {
 	uv_loop_t *loop;
 	struct tk_onion_config cfg;
 	char *data_dir;
+	tk_dirauth auths[TK_ONION_MAX_AUTHORITIES];
 	tk_dirmgr *dm;
 	tk_dirfetch *df;
+	tk_circmgr *cm;			/* NULL: directory_only */
+	tk_streams *streams;		/* owned by cm */
 	uv_timer_t wake;
 	int started;
 	int percent;
@@ -35,6 +44,11 @@ int tk_onion_config_add_authority(struct tk_onion_config *cfg,
 				  const char *line, char *err, size_t errlen)
 {
 	tk_dirauth a;
+	if (strlen(line) >= TK_ONION_AUTHORITY_MAX) {
+		snprintf(err, errlen, "DirAuthority line too long (at most %d "
+			 "bytes)", TK_ONION_AUTHORITY_MAX - 1);
+		return -1;
+	}
 	if (cfg->n_authorities == TK_ONION_MAX_AUTHORITIES) {
 		snprintf(err, errlen, "too many DirAuthority lines (at most %d)",
 			 TK_ONION_MAX_AUTHORITIES);
@@ -48,7 +62,8 @@ int tk_onion_config_add_authority(struct tk_onion_config *cfg,
 			 a.nickname[0] ? a.nickname : "line");
 		return -1;
 	}
-	cfg->authorities[cfg->n_authorities++] = a;
+	snprintf(cfg->authorities[cfg->n_authorities++],
+		 TK_ONION_AUTHORITY_MAX, "%s", line);
 	return 0;
 }
 
@@ -73,8 +88,10 @@ static void report(tk_onion *o, int pct, const char *tag, const char *summary)
 	o->percent = pct;
 	o->tag = tag;
 	o->summary = summary;
-	logf_(o, TK_ONION_LOG_NOTICE, "Bootstrapped %d%% (%s): %s", pct, tag,
+	logf_(o, TK_LOG_NOTICE, "Bootstrapped %d%% (%s): %s", pct, tag,
 	      summary);
+	if (o->cm)
+		tk_circmgr_dir_changed(o->cm);
 	if (o->cfg.progress)
 		o->cfg.progress(o->cfg.progress_arg, pct, tag, summary);
 }
@@ -97,7 +114,7 @@ static uint64_t env_random(void *arg)
 	return v;
 }
 
-static int env_fetch(void *arg, uint64_t id, const struct tk_dirmgr_source *src,
+static int env_fetch(void *arg, uint64_t id, const struct tk_dirsource *src,
 		     const char *path)
 {
 	tk_onion *o = arg;
@@ -144,8 +161,10 @@ static void env_progress(void *arg, int pct, const char *tag,
 static void env_changed(void *arg)
 {
 	tk_onion *o = arg;
-	/* Until circuits exist, a usable directory is the end of the
-	 * bootstrap; the circuit steps (tor's 80..95) go in between. */
+	if (o->cm)
+		tk_circmgr_dir_changed(o->cm);
+	/* A usable directory ends the bootstrap unless the caller reports
+	 * the circuit steps (tor's 80..95) in between. */
 	if (tk_dirmgr_usable(o->dm) && !o->cfg.circuits_report_done)
 		report(o, 100, "done", "Done");
 }
@@ -169,6 +188,46 @@ static void on_stage(void *arg, uint64_t id, enum tk_dirmgr_stage stage)
 {
 	tk_onion *o = arg;
 	tk_dirmgr_fetch_stage(o->dm, id, stage);
+}
+
+/* The circuit manager's view of the directory: its node table while it is
+ * usable. */
+static const struct tk_nodes *usable_nodes(void *arg)
+{
+	tk_onion *o = arg;
+	return tk_dirmgr_usable(o->dm) ? tk_dirmgr_nodes(o->dm) : NULL;
+}
+
+static int start_circuits(tk_onion *o, char *err, size_t errlen)
+{
+	struct tk_circmgr_config cc;
+	struct tk_streams_config sc;
+
+	tk_circmgr_config_init(&cc);
+	cc.nodes = usable_nodes;
+	cc.nodes_arg = o;
+	cc.data_dir = o->data_dir;
+	cc.enforce_distinct_subnets = o->cfg.enforce_distinct_subnets;
+	cc.log = o->cfg.log;
+	cc.log_arg = o->cfg.log_arg;
+	if (tk_circmgr_new(o->loop, &cc, &o->cm, err, errlen) != 0)
+		return -1;
+	tk_streams_config_init(&sc);
+	if (o->cfg.request_timeout_ms)
+		sc.request_timeout_ms = o->cfg.request_timeout_ms;
+	if (o->cfg.linger_ms)
+		sc.linger_ms = o->cfg.linger_ms;
+	sc.scrub_hosts = o->cfg.scrub_hosts;
+	sc.log = o->cfg.log;
+	sc.log_arg = o->cfg.log_arg;
+	o->streams = tk_streams_new(o->cm, &sc);
+	if (!o->streams) {
+		tk_circmgr_free(o->cm);
+		o->cm = NULL;
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	return 0;
 }
 
 int tk_onion_new(uv_loop_t *loop, const struct tk_onion_config *cfg,
@@ -203,9 +262,17 @@ int tk_onion_new(uv_loop_t *loop, const struct tk_onion_config *cfg,
 		}
 	}
 	o->cfg.data_dir = o->data_dir;
+	for (size_t i = 0; i < cfg->n_authorities; i++) {
+		if (tk_dirauth_parse(cfg->authorities[i], &o->auths[i], err,
+				     errlen) != 0) {
+			free(o->data_dir);
+			free(o);
+			return -1;
+		}
+	}
 
 	tk_dirmgr_config_init(&dc);
-	dc.auths = o->cfg.authorities;
+	dc.auths = o->auths;
 	dc.n_auths = o->cfg.n_authorities;
 	dc.data_dir = o->data_dir;
 	dc.enforce_distinct_subnets = cfg->enforce_distinct_subnets;
@@ -232,6 +299,13 @@ int tk_onion_new(uv_loop_t *loop, const struct tk_onion_config *cfg,
 		free(o->data_dir);
 		free(o);
 		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (!cfg->directory_only && start_circuits(o, err, errlen) != 0) {
+		tk_dirfetch_free(o->df);
+		tk_dirmgr_free(o->dm);
+		free(o->data_dir);
+		free(o);
 		return -1;
 	}
 	uv_timer_init(loop, &o->wake);
@@ -264,6 +338,19 @@ void tk_onion_get_status(const tk_onion *o, struct tk_onion_status *st)
 	st->from_cache = ds.from_cache;
 	st->fetches = ds.fetches;
 	st->fetches_before_usable = ds.fetches_before_usable;
+	if (o->cm) {
+		struct tk_circmgr_stats cs;
+		tk_circmgr_get_stats(o->cm, &cs);
+		st->circuits.launched = cs.launched;
+		st->circuits.built = cs.built;
+		st->circuits.failed = cs.failed;
+		st->circuits.lost = cs.lost;
+		st->circuits.open = cs.open;
+		st->circuits.building = cs.building;
+		st->circuits.channels = cs.channels;
+		st->circuits.last_build_ms = cs.last_build_ms;
+		st->circuits.total_build_ms = cs.total_build_ms;
+	}
 	if (!t)
 		return;
 	tk_path_opts_init(&po);
@@ -284,9 +371,10 @@ void tk_onion_get_status(const tk_onion *o, struct tk_onion_status *st)
 	}
 }
 
-struct tk_dirmgr *tk_onion_dirmgr(tk_onion *o)
+int tk_onion_describe_circuit(const tk_onion *o, uint32_t serial, char *buf,
+			      size_t cap)
 {
-	return o->dm;
+	return o->cm ? tk_circmgr_describe(o->cm, serial, buf, cap) : -1;
 }
 
 static void on_wake_closed(uv_handle_t *h)
@@ -300,6 +388,10 @@ void tk_onion_free(tk_onion *o)
 {
 	if (!o)
 		return;
+	/* Circuits first: they hold the node table's nodes. */
+	tk_circmgr_free(o->cm);
+	o->cm = NULL;
+	o->streams = NULL;
 	/* The manager cancels its requests through the fetcher first. */
 	tk_dirmgr_free(o->dm);
 	o->dm = NULL;
@@ -307,4 +399,45 @@ void tk_onion_free(tk_onion *o)
 	o->df = NULL;
 	uv_timer_stop(&o->wake);
 	uv_close((uv_handle_t *)&o->wake, on_wake_closed);
+}
+
+/* ---- requests: the stream layer's */
+
+static int no_circuits(tk_onion_req **req)
+{
+	*req = NULL;
+	return -EINVAL;
+}
+
+int tk_onion_stream_connect(tk_onion *o, const char *host, uint16_t port,
+			    const void *iso, size_t iso_len,
+			    tk_onion_connect_cb cb, void *arg,
+			    tk_onion_req **req)
+{
+	if (!o->streams)
+		return no_circuits(req);
+	return tk_streams_connect(o->streams, host, port, iso, iso_len, cb,
+				  arg, req);
+}
+
+int tk_onion_stream_resolve(tk_onion *o, const char *name, int families,
+			    const void *iso, size_t iso_len,
+			    tk_onion_resolve_cb cb, void *arg,
+			    tk_onion_req **req)
+{
+	if (!o->streams)
+		return no_circuits(req);
+	return tk_streams_resolve(o->streams, name, families, iso, iso_len,
+				  cb, arg, req);
+}
+
+int tk_onion_stream_resolve_ptr(tk_onion *o, int family,
+				const uint8_t addr[16], const void *iso,
+				size_t iso_len, tk_onion_resolve_cb cb,
+				void *arg, tk_onion_req **req)
+{
+	if (!o->streams)
+		return no_circuits(req);
+	return tk_streams_resolve_ptr(o->streams, family, addr, iso, iso_len,
+				      cb, arg, req);
 }

@@ -228,7 +228,7 @@ static void on_open(tk_channel *ch, int status, void *arg)
 }
 
 int tk_dirfetch_get(tk_dirfetch *f, uint64_t id,
-		    const struct tk_dirmgr_source *src, const char *path)
+		    const struct tk_dirsource *src, const char *path)
 {
 	struct conn *c;
 	struct job *j;
@@ -254,9 +254,7 @@ int tk_dirfetch_get(tk_dirfetch *f, uint64_t id,
 		c->f = f;
 		memcpy(c->rsa_id, src->rsa_id, 20);
 		snprintf(c->nick, sizeof c->nick, "%s", src->nickname);
-		memset(&t, 0, sizeof t);
-		memcpy(&t.addr, &src->addr, sizeof t.addr);
-		memcpy(t.rsa_id, src->rsa_id, 20);
+		tk_dirsource_target(src, &t);
 		c->state = CONN_HANDSHAKE;
 		if (tk_channel_open(f->loop, &t, f->cfg.timeout_ms, on_open,
 				    on_lost, c, &c->ch) != 0) {

@@ -41,7 +41,7 @@ int tk_dirfetch_new(uv_loop_t *loop, const struct tk_dirfetch_config *cfg,
 /* Starts GET path from src. 0, or < 0 if it cannot start (done_cb will
  * not run for id then). */
 int tk_dirfetch_get(tk_dirfetch *f, uint64_t id,
-		    const struct tk_dirmgr_source *src, const char *path);
+		    const struct tk_dirsource *src, const char *path);
 
 /* Abandons id; done_cb will not run for it. */
 void tk_dirfetch_cancel(tk_dirfetch *f, uint64_t id);

@@ -17,24 +17,83 @@
 
 #include <netinet/in.h>
 
-#include "onion/base/bytes.h"
+#include "onion/dir/certstore.h"
 #include "onion/dir/dircache.h"
-#include "onion/dir/dirmgr_int.h"
+#include "onion/dir/dirsrc.h"
+#include "onion/dir/mdstore.h"
+#include "onion/netdir/path.h"
 #include "onion/netdoc/netdoc.h"
 
-#define MAX_REQS TK_DIRMGR_MAX_REQS
+#define MAX_REQS 64
 #define MAX_MD_BATCH 92		/* dir-spec: what proxies accept */
 
+enum req_kind { REQ_CONSENSUS, REQ_CERTS, REQ_MDS };
+
+struct req {
+	uint64_t id;
+	enum req_kind kind;
+	struct tk_dirsource src;
+	uint32_t *slots;		/* mds: router indexes asked for */
+	size_t n_slots;
+	const struct tk_consensus *cons; /* mds: table the slots refer to */
+};
+
+struct tk_dirmgr {
+	struct tk_dirmgr_config cfg;
+	struct tk_dirmgr_env env;
+	tk_dirauth *auths;
+	uint8_t (*v3ids)[20];
+	char *data_dir;			/* NULL: no cache */
+	int started;
+	tk_dirsources *srcs;
+
+	/* the verified consensus and its node table */
+	struct tk_consensus *cons;
+	char *cons_text;
+	size_t cons_len;
+	struct tk_nodes nodes;
+	struct tk_mdstore mds;		/* slot by slot of nodes */
+	int has_nodes;
+	int live, usable, ever_usable, from_cache, mds_dirty, cons_dirty;
+	int64_t refetch_at_ms;
+
+	/* a fetched consensus waiting for certificates */
+	struct tk_consensus *pend;
+	char *pend_text;
+	size_t pend_len;
+	int pend_from_cache;
+	unsigned pend_cert_tries;
+	struct tk_dirsource pend_src;
+
+	struct tk_certstore certs;
+
+	/* cached microdescriptors not yet matched to a consensus */
+	char *spare_md;
+	size_t spare_len;
+
+	struct req reqs[MAX_REQS];
+	size_t n_reqs;
+	uint64_t next_id;
+
+	int progress_pct;		/* last reported, -1 before 0% */
+	int64_t wake_at;
+	struct tk_dirmgr_stats stats;
+};
+
 static void step(tk_dirmgr *m);
+static void consensus_received(tk_dirmgr *m, char *text, size_t len,
+			       const struct tk_dirsource *src, int from_cache);
 
 /* ---- small helpers ---- */
 
-int64_t tk_dirmgr_now(tk_dirmgr *m)
+static int64_t now_ms(tk_dirmgr *m)
 {
 	return m->env.now_ms(m->env.arg);
 }
 
-void tk_dirmgr_logf(tk_dirmgr *m, int level, const char *fmt, ...)
+static void logf_(tk_dirmgr *m, int level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void logf_(tk_dirmgr *m, int level, const char *fmt, ...)
 {
 	char buf[512];
 	va_list ap;
@@ -46,7 +105,15 @@ void tk_dirmgr_logf(tk_dirmgr *m, int level, const char *fmt, ...)
 	m->env.log(m->env.arg, level, buf);
 }
 
-void tk_dirmgr_progress(tk_dirmgr *m, int pct, const char *tag,
+/* The log as a tk_log_fn, for the stores. */
+static void log_line(void *arg, int level, const char *msg)
+{
+	tk_dirmgr *m = arg;
+	if (m->env.log)
+		m->env.log(m->env.arg, level, msg);
+}
+
+static void progress(tk_dirmgr *m, int pct, const char *tag,
 		     const char *summary)
 {
 	if (pct <= m->progress_pct)
@@ -62,7 +129,8 @@ static void changed(tk_dirmgr *m)
 		m->env.changed(m->env.arg);
 }
 
-int64_t tk_dirmgr_min_t(int64_t a, int64_t b)
+/* The earlier of two times, -1 meaning none. */
+static int64_t min_t(int64_t a, int64_t b)
 {
 	if (a < 0)
 		return b;
@@ -78,7 +146,7 @@ static void fmt_time(int64_t t, char *buf, size_t len)
 
 /* ---- requests ---- */
 
-static struct tk_dirmgr_req *req_find(tk_dirmgr *m, uint64_t id)
+static struct req *req_find(tk_dirmgr *m, uint64_t id)
 {
 	for (size_t i = 0; i < m->n_reqs; i++)
 		if (m->reqs[i].id == id)
@@ -86,7 +154,7 @@ static struct tk_dirmgr_req *req_find(tk_dirmgr *m, uint64_t id)
 	return NULL;
 }
 
-size_t tk_dirmgr_req_count(const tk_dirmgr *m, enum tk_dirmgr_req_kind kind)
+static size_t req_count(const tk_dirmgr *m, enum req_kind kind)
 {
 	size_t n = 0;
 	for (size_t i = 0; i < m->n_reqs; i++)
@@ -94,20 +162,20 @@ size_t tk_dirmgr_req_count(const tk_dirmgr *m, enum tk_dirmgr_req_kind kind)
 	return n;
 }
 
-static void req_drop(tk_dirmgr *m, struct tk_dirmgr_req *r)
+static void req_drop(tk_dirmgr *m, struct req *r)
 {
 	free(r->slots);
 	*r = m->reqs[--m->n_reqs];
 }
 
-static const char *kind_name(enum tk_dirmgr_req_kind k)
+static const char *kind_name(enum req_kind k)
 {
 	switch (k) {
-	case TK_DIRREQ_CONSENSUS:
+	case REQ_CONSENSUS:
 		return "consensus";
-	case TK_DIRREQ_CERTS:
+	case REQ_CERTS:
 		return "authority certificates";
-	case TK_DIRREQ_MDS:
+	case REQ_MDS:
 		return "microdescriptors";
 	}
 	return "?";
@@ -115,11 +183,11 @@ static const char *kind_name(enum tk_dirmgr_req_kind k)
 
 /* Starts a request; on success the request is recorded (slots owned by
  * it), otherwise the source is backed off and slots freed. */
-int tk_dirmgr_launch(tk_dirmgr *m, enum tk_dirmgr_req_kind kind,
-		  const struct tk_dirmgr_source *src, const char *path,
+static int launch(tk_dirmgr *m, enum req_kind kind,
+		  const struct tk_dirsource *src, const char *path,
 		  uint32_t *slots, size_t n_slots)
 {
-	struct tk_dirmgr_req *r;
+	struct req *r;
 	int rc;
 	if (m->n_reqs == MAX_REQS) {
 		free(slots);
@@ -135,17 +203,17 @@ int tk_dirmgr_launch(tk_dirmgr *m, enum tk_dirmgr_req_kind kind,
 	r->cons = m->cons;
 	m->stats.fetches++;
 	if (!m->ever_usable)
-		tk_dirmgr_progress(m, 5, "conn", "Connecting to a relay");
-	tk_dirmgr_logf(m, TK_DLOG_INFO, "fetching %s from %s%s: %.60s%s",
+		progress(m, 5, "conn", "Connecting to a relay");
+	logf_(m, TK_LOG_INFO, "fetching %s from %s%s: %.60s%s",
 		       kind_name(kind), src->nickname,
 		       src->is_authority ? " (authority)" : "", path,
 		       strlen(path) > 60 ? "..." : "");
 	rc = m->env.fetch(m->env.arg, r->id, src, path);
 	if (rc < 0) {
-		tk_dirmgr_logf(m, TK_DLOG_WARN, "cannot fetch %s from %s",
+		logf_(m, TK_LOG_WARN, "cannot fetch %s from %s",
 			       kind_name(kind), src->nickname);
 		m->stats.failures++;
-		tk_dirmgr_source_failed(m, src);
+		tk_dirsources_failed(m->srcs, src, now_ms(m));
 		req_drop(m, r);
 		return -1;
 	}
@@ -154,21 +222,19 @@ int tk_dirmgr_launch(tk_dirmgr *m, enum tk_dirmgr_req_kind kind,
 
 /* ---- adopting a verified consensus ---- */
 
-static void free_slots(tk_dirmgr *m)
+/* Offers every microdescriptor of body to the node table; from_net:
+ * refusals are loud. Returns how many were new. */
+static size_t offer_mds(tk_dirmgr *m, const char *body, size_t len,
+			const char *origin, int from_net)
 {
-	if (m->md_text)
-		for (size_t i = 0; i < m->nodes.n; i++)
-			free(m->md_text[i]);
-	free(m->md_text);
-	free(m->md_len);
-	free(m->md_inflight);
-	free(m->md_fails);
-	free(m->md_retry_at);
-	m->md_text = NULL;
-	m->md_len = NULL;
-	m->md_inflight = NULL;
-	m->md_fails = NULL;
-	m->md_retry_at = NULL;
+	size_t added;
+	if (!m->has_nodes)
+		return 0;
+	added = tk_mdstore_offer(&m->mds, &m->nodes, body, len, origin,
+				 from_net, &m->stats.refused_docs);
+	if (added)
+		m->mds_dirty = 1;
+	return added;
 }
 
 static void update_usable(tk_dirmgr *m, int64_t now);
@@ -177,45 +243,19 @@ static int adopt(tk_dirmgr *m, struct tk_consensus *c, char *text, size_t len,
 		 int from_cache)
 {
 	struct tk_nodes nn;
-	size_t n = c->n_routers ? c->n_routers : 1;
-	char **mt;
-	size_t *ml;
-	uint8_t *inf;
-	unsigned *fails;
-	int64_t *retry;
+	struct tk_mdstore ms;
 	char va[32], vu[32];
 
 	if (tk_nodes_init(&nn, c) != 0)
 		return -1;
-	mt = calloc(n, sizeof *mt);
-	ml = calloc(n, sizeof *ml);
-	inf = calloc(n, 1);
-	fails = calloc(n, sizeof *fails);
-	retry = calloc(n, sizeof *retry);
-	if (!mt || !ml || !inf || !fails || !retry) {
-		free(mt);
-		free(ml);
-		free(inf);
-		free(fails);
-		free(retry);
+	if (tk_mdstore_init(&ms, nn.n, log_line, m) != 0) {
 		tk_nodes_free(&nn);
 		return -1;
 	}
 	if (m->has_nodes) {
 		tk_nodes_adopt(&nn, &m->nodes);
-		for (size_t i = 0; i < nn.n; i++) {
-			if (!nn.node[i].md)
-				continue;
-			const struct tk_router *o = tk_consensus_router_by_md(
-				m->cons, nn.mds[i].digest);
-			if (!o)
-				continue;
-			size_t oi = (size_t)(o - m->cons->routers);
-			mt[i] = m->md_text[oi];
-			ml[i] = m->md_len[oi];
-			m->md_text[oi] = NULL;
-		}
-		free_slots(m);
+		tk_mdstore_adopt(&ms, &nn, &m->mds, m->cons);
+		tk_mdstore_free(&m->mds);
 		tk_nodes_free(&m->nodes);
 	}
 	tk_consensus_free(m->cons);
@@ -224,15 +264,11 @@ static int adopt(tk_dirmgr *m, struct tk_consensus *c, char *text, size_t len,
 	m->cons_text = text;
 	m->cons_len = len;
 	m->nodes = nn;
+	m->mds = ms;
 	m->has_nodes = 1;
-	m->md_text = mt;
-	m->md_len = ml;
-	m->md_inflight = inf;
-	m->md_fails = fails;
-	m->md_retry_at = retry;
 	/* Requests in flight for the old table refer to its slots. */
 	for (size_t i = 0; i < m->n_reqs; i++)
-		if (m->reqs[i].kind == TK_DIRREQ_MDS)
+		if (m->reqs[i].kind == REQ_MDS)
 			m->reqs[i].cons = NULL;
 	m->from_cache = from_cache;
 	if (!from_cache)
@@ -241,19 +277,17 @@ static int adopt(tk_dirmgr *m, struct tk_consensus *c, char *text, size_t len,
 		tk_consensus_refetch_time(c, m->env.random(m->env.arg)) * 1000;
 	fmt_time(c->valid_after, va, sizeof va);
 	fmt_time(c->valid_until, vu, sizeof vu);
-	tk_dirmgr_logf(m, TK_DLOG_NOTICE, "%s consensus of %s verified "
+	logf_(m, TK_LOG_NOTICE, "%s consensus of %s verified "
 		       "(valid until %s UTC): %zu relays, %zu "
 		       "microdescriptors already held",
 		       from_cache ? "cached" : "new", va, vu, c->n_routers,
 		       m->nodes.n_have);
-	if (!from_cache && !m->ever_usable) {
-		m->prefer = m->pend_src;
-		m->prefer_set = 1;
-	}
+	if (!from_cache && !m->ever_usable)
+		tk_dirsources_prefer(m->srcs, &m->pend_src);
 	if (m->spare_md) {
-		size_t got = tk_dirmgr_offer_mds(m, m->spare_md, m->spare_len, "the cache",
-				       0);
-		tk_dirmgr_logf(m, TK_DLOG_INFO, "%zu microdescriptors from the "
+		size_t got = offer_mds(m, m->spare_md, m->spare_len,
+				       "the cache", 0);
+		logf_(m, TK_LOG_INFO, "%zu microdescriptors from the "
 			       "cache", got);
 		free(m->spare_md);
 		m->spare_md = NULL;
@@ -265,7 +299,7 @@ static int adopt(tk_dirmgr *m, struct tk_consensus *c, char *text, size_t len,
 	{
 		char at[32];
 		fmt_time(m->refetch_at_ms / 1000, at, sizeof at);
-		tk_dirmgr_logf(m, TK_DLOG_INFO, "next consensus fetch at %s UTC",
+		logf_(m, TK_LOG_INFO, "next consensus fetch at %s UTC",
 			       at);
 	}
 	/* Written at the end of step(), after the next requests left:
@@ -281,16 +315,16 @@ static void try_verify_pending(tk_dirmgr *m, int after_cert_fetch)
 {
 	struct tk_cert_ref refs[TK_CONS_MAX_SOURCES];
 	char err[512];
-	int64_t now = tk_dirmgr_now(m) / 1000;
+	int64_t now = now_ms(m) / 1000;
 	size_t missing = tk_consensus_missing_certs(
 		m->pend, (const uint8_t(*)[20])m->v3ids, m->cfg.n_auths,
-		m->certs, m->n_certs, refs, TK_CONS_MAX_SOURCES);
+		m->certs.certs, m->certs.n, refs, TK_CONS_MAX_SOURCES);
 	if (missing > 0 && !after_cert_fetch)
 		return; /* step() fetches them first */
 	if (!m->ever_usable)
-		tk_dirmgr_progress(m, 40, "loading_keys", "Loading authority key certs");
+		progress(m, 40, "loading_keys", "Loading authority key certs");
 	if (tk_consensus_verify(m->pend, (const uint8_t(*)[20])m->v3ids,
-				m->cfg.n_auths, m->certs, m->n_certs, now,
+				m->cfg.n_auths, m->certs.certs, m->certs.n, now,
 				m->cfg.skew_s, err, sizeof err) == 0) {
 		struct tk_consensus *c = m->pend;
 		char *t = m->pend_text;
@@ -299,9 +333,9 @@ static void try_verify_pending(tk_dirmgr *m, int after_cert_fetch)
 		m->pend = NULL;
 		m->pend_text = NULL;
 		if (!fc)
-			tk_dirmgr_source_ok(m, &m->pend_src);
+			tk_dirsources_succeeded(m->srcs, &m->pend_src);
 		if (adopt(m, c, t, l, fc) != 0) {
-			tk_dirmgr_logf(m, TK_DLOG_WARN, "out of memory adopting "
+			logf_(m, TK_LOG_WARN, "out of memory adopting "
 				       "a consensus");
 			tk_consensus_free(c);
 			free(t);
@@ -311,12 +345,12 @@ static void try_verify_pending(tk_dirmgr *m, int after_cert_fetch)
 	if (missing > 0 && m->pend_cert_tries < 2 * m->cfg.n_auths + 2)
 		return; /* more certificates may still come from elsewhere */
 	m->stats.refused_docs++;
-	tk_dirmgr_logf(m, TK_DLOG_WARN, "refused %s consensus%s%s: %s",
+	logf_(m, TK_LOG_WARN, "refused %s consensus%s%s: %s",
 		       m->pend_from_cache ? "cached" : "fetched",
 		       m->pend_from_cache ? "" : " from ",
 		       m->pend_from_cache ? "" : m->pend_src.nickname, err);
 	if (!m->pend_from_cache)
-		tk_dirmgr_source_failed(m, &m->pend_src);
+		tk_dirsources_failed(m->srcs, &m->pend_src, now_ms(m));
 	tk_consensus_free(m->pend);
 	free(m->pend_text);
 	m->pend = NULL;
@@ -324,51 +358,51 @@ static void try_verify_pending(tk_dirmgr *m, int after_cert_fetch)
 }
 
 /* Takes ownership of text. */
-void tk_dirmgr_consensus_received(tk_dirmgr *m, char *text, size_t len,
-			       const struct tk_dirmgr_source *src, int from_cache)
+void consensus_received(tk_dirmgr *m, char *text, size_t len,
+			       const struct tk_dirsource *src, int from_cache)
 {
 	struct tk_consensus *c;
 	char err[TK_NETDOC_ERRLEN];
 	const char *origin = from_cache ? "the cache" : src->nickname;
 	if (tk_consensus_parse(text, len, &c, err, sizeof err) != 0) {
 		m->stats.refused_docs++;
-		tk_dirmgr_logf(m, TK_DLOG_WARN, "refused consensus from %s: %s",
+		logf_(m, TK_LOG_WARN, "refused consensus from %s: %s",
 			       origin, err);
 		if (!from_cache)
-			tk_dirmgr_source_failed(m, src);
+			tk_dirsources_failed(m->srcs, src, now_ms(m));
 		free(text);
 		return;
 	}
 	if (m->cons && c->valid_after <= m->cons->valid_after) {
 		char va[32];
 		fmt_time(c->valid_after, va, sizeof va);
-		tk_dirmgr_logf(m, TK_DLOG_INFO, "consensus from %s (valid-after "
+		logf_(m, TK_LOG_INFO, "consensus from %s (valid-after "
 			       "%s) is not newer than ours; trying elsewhere",
 			       origin, va);
 		if (!from_cache)
-			tk_dirmgr_source_failed(m, src);
+			tk_dirsources_failed(m->srcs, src, now_ms(m));
 		tk_consensus_free(c);
 		free(text);
 		return;
 	}
-	if (tk_dirmgr_now(m) / 1000 > c->valid_until) {
+	if (now_ms(m) / 1000 > c->valid_until) {
 		/* no certificate fetch for a dead document */
 		char vu[32];
 		fmt_time(c->valid_until, vu, sizeof vu);
 		m->stats.refused_docs++;
-		tk_dirmgr_logf(m, TK_DLOG_WARN, "refused %s consensus%s%s: "
+		logf_(m, TK_LOG_WARN, "refused %s consensus%s%s: "
 			       "expired (valid-until %s UTC is past)",
 			       from_cache ? "cached" : "fetched",
 			       from_cache ? "" : " from ",
 			       from_cache ? "" : origin, vu);
 		if (!from_cache)
-			tk_dirmgr_source_failed(m, src);
+			tk_dirsources_failed(m->srcs, src, now_ms(m));
 		tk_consensus_free(c);
 		free(text);
 		return;
 	}
 	if (!m->ever_usable)
-		tk_dirmgr_progress(m, 30, "loading_status",
+		progress(m, 30, "loading_status",
 			 "Loading networkstatus consensus");
 	if (m->pend) {
 		tk_consensus_free(m->pend);
@@ -381,8 +415,7 @@ void tk_dirmgr_consensus_received(tk_dirmgr *m, char *text, size_t len,
 	m->pend_cert_tries = 0;
 	if (src) {
 		m->pend_src = *src;
-		m->prefer = *src;
-		m->prefer_set = 1;
+		tk_dirsources_prefer(m->srcs, src);
 	} else {
 		memset(&m->pend_src, 0, sizeof m->pend_src);
 	}
@@ -415,25 +448,25 @@ static void update_usable(tk_dirmgr *m, int64_t now)
 		int pct = 50 + (int)(24.0 * (double)m->nodes.n_have /
 				     (double)m->nodes.n);
 		if (m->nodes.n_have)
-			tk_dirmgr_progress(m, pct, "loading_descriptors",
+			progress(m, pct, "loading_descriptors",
 				 "Loading relay descriptors");
 	}
 	if (usable == m->usable)
 		return;
 	m->usable = usable;
 	if (usable) {
-		tk_dirmgr_logf(m, TK_DLOG_NOTICE, "directory usable: %zu of %zu "
+		logf_(m, TK_LOG_NOTICE, "directory usable: %zu of %zu "
 			       "microdescriptors, path fraction %.2f",
 			       m->nodes.n_have, m->nodes.n, frac);
 		if (!m->ever_usable) {
 			m->ever_usable = 1;
 			m->stats.fetches_before_usable = m->stats.fetches;
-			tk_dirmgr_progress(m, 75, "enough_dirinfo",
+			progress(m, 75, "enough_dirinfo",
 				 "Loaded enough directory info to build "
 				 "circuits");
 		}
 	} else {
-		tk_dirmgr_logf(m, TK_DLOG_WARN, "directory no longer usable: %s",
+		logf_(m, TK_LOG_WARN, "directory no longer usable: %s",
 			       m->has_nodes && now / 1000 > m->cons->valid_until +
 							  m->cfg.reasonably_live_s
 				       ? "the consensus is too old"
@@ -457,8 +490,8 @@ static const char *fail_reason(int status, int http_status, const char *errmsg,
 void tk_dirmgr_fetched(tk_dirmgr *m, uint64_t id, int status, int http_status,
 		       const uint8_t *body, size_t len, const char *errmsg)
 {
-	struct tk_dirmgr_req *rp = req_find(m, id);
-	struct tk_dirmgr_req r;
+	struct req *rp = req_find(m, id);
+	struct req r;
 	char why[256];
 	int ok = status == 0 && http_status == 200;
 
@@ -471,77 +504,68 @@ void tk_dirmgr_fetched(tk_dirmgr *m, uint64_t id, int status, int http_status,
 	if (!ok) {
 		m->stats.failures++;
 		/* loud while bootstrapping: the user waits for it */
-		tk_dirmgr_logf(m, m->ever_usable ? TK_DLOG_INFO : TK_DLOG_NOTICE,
+		logf_(m, m->ever_usable ? TK_LOG_INFO : TK_LOG_NOTICE,
 			       "%s from %s failed: %s; trying elsewhere", kind_name(r.kind), r.src.nickname,
 			       fail_reason(status, http_status, errmsg, why,
 					   sizeof why));
-		tk_dirmgr_source_failed(m, &r.src);
+		tk_dirsources_failed(m->srcs, &r.src, now_ms(m));
 	}
 	switch (r.kind) {
-	case TK_DIRREQ_CONSENSUS:
+	case REQ_CONSENSUS:
 		if (ok) {
 			char *t = malloc(len + 1);
 			if (t) {
 				memcpy(t, body, len);
 				t[len] = '\0';
-				tk_dirmgr_consensus_received(m, t, len, &r.src, 0);
+				consensus_received(m, t, len, &r.src, 0);
 			}
 		}
 		break;
-	case TK_DIRREQ_CERTS:
+	case REQ_CERTS:
 		if (!m->pend)
 			break;
 		m->pend_cert_tries++;
 		if (ok) {
-			size_t added = tk_dirmgr_add_certs(
-				m, (const char *)body, len, r.src.nickname);
-			tk_dirmgr_logf(m, TK_DLOG_INFO, "%zu new authority "
+			size_t added = tk_certstore_add(
+				&m->certs, (const char *)body, len,
+				now_ms(m) / 1000, r.src.nickname,
+				&m->stats.refused_docs);
+			logf_(m, TK_LOG_INFO, "%zu new authority "
 				       "certificates from %s", added,
 				       r.src.nickname);
 			struct tk_cert_ref refs[TK_CONS_MAX_SOURCES];
 			if (tk_consensus_missing_certs(
 				    m->pend, (const uint8_t(*)[20])m->v3ids,
-				    m->cfg.n_auths, m->certs, m->n_certs, refs,
+				    m->cfg.n_auths, m->certs.certs, m->certs.n, refs,
 				    TK_CONS_MAX_SOURCES) > 0)
-				tk_dirmgr_source_failed(m, &r.src);
+				tk_dirsources_failed(m->srcs, &r.src, now_ms(m));
 			else
-				tk_dirmgr_source_ok(m, &r.src);
+				tk_dirsources_succeeded(m->srcs, &r.src);
 		}
 		try_verify_pending(m, 1);
 		break;
-	case TK_DIRREQ_MDS: {
-		int64_t now = tk_dirmgr_now(m);
+	case REQ_MDS: {
+		int64_t now = now_ms(m);
 		size_t got = 0;
 		int current = r.cons != NULL && r.cons == m->cons;
 		if (current)
 			for (size_t j = 0; j < r.n_slots; j++)
-				m->md_inflight[r.slots[j]] = 0;
+				m->mds.inflight[r.slots[j]] = 0;
 		if (ok)
-			got = tk_dirmgr_offer_mds(m, (const char *)body, len,
+			got = offer_mds(m, (const char *)body, len,
 					r.src.nickname, 1);
 		if (current) {
-			size_t missing = 0;
-			for (size_t j = 0; j < r.n_slots; j++) {
-				uint32_t i = r.slots[j];
-				if (m->nodes.node[i].md)
-					continue;
-				missing++;
-				m->md_fails[i]++;
-				/* The source answered without it: wait
-				 * before asking anyone again. A transport
-				 * failure is no fault of the digest. */
-				m->md_retry_at[i] =
-					ok ? now + tk_dirmgr_backoff_ms(m, m->md_fails[i])
-					   : 0;
-			}
+			size_t missing = tk_mdstore_answered(
+				&m->mds, &m->nodes, r.slots, r.n_slots, ok,
+				now, m->srcs);
 			if (ok && missing == r.n_slots) {
 				m->stats.failures++;
-				tk_dirmgr_source_failed(m, &r.src);
+				tk_dirsources_failed(m->srcs, &r.src, now_ms(m));
 			} else if (ok) {
-				tk_dirmgr_source_ok(m, &r.src);
+				tk_dirsources_succeeded(m->srcs, &r.src);
 			}
 			if (ok)
-				tk_dirmgr_logf(m, TK_DLOG_INFO, "%zu of %zu "
+				logf_(m, TK_LOG_INFO, "%zu of %zu "
 					       "microdescriptors from %s", got,
 					       r.n_slots, r.src.nickname);
 		}
@@ -555,18 +579,18 @@ void tk_dirmgr_fetched(tk_dirmgr *m, uint64_t id, int status, int http_status,
 void tk_dirmgr_fetch_stage(tk_dirmgr *m, uint64_t id,
 			   enum tk_dirmgr_stage stage)
 {
-	struct tk_dirmgr_req *r = req_find(m, id);
+	struct req *r = req_find(m, id);
 	if (!r || m->ever_usable)
 		return;
 	switch (stage) {
 	case TK_DIRSTAGE_HANDSHAKE_DONE:
-		tk_dirmgr_progress(m, 15, "handshake_done", "Handshake with a relay done");
+		progress(m, 15, "handshake_done", "Handshake with a relay done");
 		break;
 	case TK_DIRSTAGE_CIRCUIT:
-		tk_dirmgr_progress(m, 20, "onehop_create",
+		progress(m, 20, "onehop_create",
 			 "Establishing an encrypted directory connection");
-		if (r->kind == TK_DIRREQ_CONSENSUS)
-			tk_dirmgr_progress(m, 25, "requesting_status",
+		if (r->kind == REQ_CONSENSUS)
+			progress(m, 25, "requesting_status",
 				 "Asking for networkstatus consensus");
 		break;
 	}
@@ -594,7 +618,7 @@ static void certs_path(const tk_dirmgr *m, char *out, size_t cap)
 	struct tk_cert_ref refs[TK_CONS_MAX_SOURCES];
 	size_t n = tk_consensus_missing_certs(
 		m->pend, (const uint8_t(*)[20])m->v3ids, m->cfg.n_auths,
-		m->certs, m->n_certs, refs, TK_CONS_MAX_SOURCES);
+		m->certs.certs, m->certs.n, refs, TK_CONS_MAX_SOURCES);
 	size_t off = (size_t)snprintf(out, cap, "/tor/keys/fp/");
 	int any = 0;
 	if (n > TK_CONS_MAX_SOURCES)
@@ -615,10 +639,156 @@ static void certs_path(const tk_dirmgr *m, char *out, size_t cap)
 		snprintf(out, cap, "/tor/keys/all");
 }
 
+/* Launches microdescriptor batches while there is room in flight. */
+static void launch_mds(tk_dirmgr *m, int64_t now, int64_t *wake)
+{
+	size_t n = m->nodes.n;
+	while (req_count(m, REQ_MDS) < m->cfg.max_parallel) {
+		uint32_t *slots = malloc(m->cfg.md_batch * sizeof *slots);
+		struct tk_dirsource src;
+		int64_t src_wake;
+		int retry, rc;
+		size_t k;
+		char *path;
+		if (!slots)
+			return;
+		k = tk_mdstore_batch(&m->mds, &m->nodes, now, slots,
+				     m->cfg.md_batch, &retry, wake);
+		if (k == 0) {
+			free(slots);
+			return;
+		}
+		/* Digests some cache did not have go to an authority. */
+		if (tk_dirsources_pick(m->srcs, retry ? NULL : m->cons, now,
+				       &src, &src_wake) != 0 &&
+		    (!retry || tk_dirsources_pick(m->srcs, m->cons, now, &src,
+						  &src_wake) != 0)) {
+			*wake = min_t(*wake, src_wake);
+			free(slots);
+			return;
+		}
+		path = tk_mdstore_path(&m->nodes, slots, k);
+		if (!path) {
+			free(slots);
+			return;
+		}
+		for (size_t j = 0; j < k; j++)
+			m->mds.inflight[slots[j]] = 1;
+		if (!m->ever_usable)
+			progress(m, 45, "requesting_descriptors",
+				 "Asking for relay descriptors");
+		rc = launch(m, REQ_MDS, &src, path, slots, k);
+		if (rc != 0) {
+			/* launch freed slots; clear from the path instead */
+			for (size_t i = 0; i < n; i++)
+				m->mds.inflight[i] = 0;
+			for (size_t i = 0; i < m->n_reqs; i++)
+				if (m->reqs[i].kind == REQ_MDS &&
+				    m->reqs[i].cons == m->cons)
+					for (size_t j = 0;
+					     j < m->reqs[i].n_slots; j++)
+						m->mds.inflight
+							[m->reqs[i].slots[j]] = 1;
+		}
+		free(path);
+		if (rc == -2)
+			return; /* no room for requests: wait for answers */
+	}
+}
+
+/* ---- the cache: written after verification, loaded and re-checked at
+ * start ---- */
+
+static void cache_write(tk_dirmgr *m, enum tk_dircache_file f,
+			const char *const *parts, const size_t *lens, size_t n)
+{
+	char err[256];
+	if (tk_dircache_write(m->data_dir, f, parts, lens, n, err, sizeof err))
+		logf_(m, TK_LOG_WARN, "%s (the cache is not updated)", err);
+}
+
+static void save_consensus_and_certs(tk_dirmgr *m)
+{
+	const char *p = m->cons_text;
+	size_t l = m->cons_len;
+	if (!m->data_dir)
+		return;
+	cache_write(m, TK_DIRCACHE_CONSENSUS, &p, &l, 1);
+	cache_write(m, TK_DIRCACHE_CERTS, (const char *const *)m->certs.text,
+		    m->certs.len, m->certs.n);
+}
+
+static void save_mds(tk_dirmgr *m)
+{
+	const char **parts;
+	size_t *lens, n = 0;
+	if (!m->data_dir || !m->has_nodes)
+		return;
+	parts = malloc((m->nodes.n ? m->nodes.n : 1) * sizeof *parts);
+	lens = malloc((m->nodes.n ? m->nodes.n : 1) * sizeof *lens);
+	if (parts && lens) {
+		for (size_t i = 0; i < m->nodes.n; i++) {
+			if (!m->mds.text[i])
+				continue;
+			parts[n] = m->mds.text[i];
+			lens[n++] = m->mds.len[i];
+		}
+		cache_write(m, TK_DIRCACHE_MICRODESCS, parts, lens, n);
+		m->mds_dirty = 0;
+	}
+	free(parts);
+	free(lens);
+}
+
+static void load_cache(tk_dirmgr *m)
+{
+	char err[512], *buf;
+	size_t len;
+	int rc;
+
+	if (tk_dircache_prepare(m->data_dir, err, sizeof err) != 0) {
+		logf_(m, TK_LOG_WARN, "%s; running without a cache", err);
+		free(m->data_dir);
+		m->data_dir = NULL;
+		return;
+	}
+	rc = tk_dircache_read(m->data_dir, TK_DIRCACHE_CERTS, &buf, &len, err,
+			      sizeof err);
+	if (rc < 0)
+		logf_(m, TK_LOG_WARN, "%s", err);
+	if (rc > 0) {
+		size_t n = tk_certstore_add(&m->certs, buf, len,
+					    now_ms(m) / 1000, "the cache",
+					    &m->stats.refused_docs);
+		logf_(m, TK_LOG_INFO, "%zu authority certificates from the "
+		      "cache", n);
+		free(buf);
+	}
+	rc = tk_dircache_read(m->data_dir, TK_DIRCACHE_MICRODESCS, &buf, &len,
+			      err, sizeof err);
+	if (rc < 0)
+		logf_(m, TK_LOG_WARN, "%s", err);
+	if (rc > 0) {
+		m->spare_md = buf;
+		m->spare_len = len;
+	}
+	rc = tk_dircache_read(m->data_dir, TK_DIRCACHE_CONSENSUS, &buf, &len,
+			      err, sizeof err);
+	if (rc < 0)
+		logf_(m, TK_LOG_WARN, "%s", err);
+	if (rc > 0) {
+		progress(m, 30, "loading_status",
+			 "Loading networkstatus consensus");
+		/* If signers' certificates are missing, the consensus
+		 * waits for them like a fetched one. */
+		consensus_received(m, buf, len, NULL, 1);
+	}
+}
+
 static void step(tk_dirmgr *m)
 {
-	int64_t now = tk_dirmgr_now(m), wake = -1, w;
-	struct tk_dirmgr_source src;
+	int64_t now = now_ms(m), wake = -1, w;
+	struct tk_dirsource src;
 	char path[1024];
 
 	if (!m->started)
@@ -626,46 +796,46 @@ static void step(tk_dirmgr *m)
 	/* A new consensus: when none is held, or the refetch time came. A
 	 * source that cannot even be asked is backed off and the next one
 	 * tried at once. */
-	if (!m->pend && tk_dirmgr_req_count(m, TK_DIRREQ_CONSENSUS) == 0) {
+	if (!m->pend && req_count(m, REQ_CONSENSUS) == 0) {
 		if (!m->cons || now >= m->refetch_at_ms) {
 			consensus_path(m, path, sizeof path);
 			for (;;) {
-				if (tk_dirmgr_pick_source(m, 1, now, &src, &w) != 0) {
-					wake = tk_dirmgr_min_t(wake, w);
+				if (tk_dirsources_pick(m->srcs, m->cons, now, &src, &w) != 0) {
+					wake = min_t(wake, w);
 					break;
 				}
-				if (tk_dirmgr_launch(m, TK_DIRREQ_CONSENSUS, &src, path,
+				if (launch(m, REQ_CONSENSUS, &src, path,
 					   NULL, 0) != -1)
 					break;
 			}
 		} else {
-			wake = tk_dirmgr_min_t(wake, m->refetch_at_ms);
+			wake = min_t(wake, m->refetch_at_ms);
 		}
 	}
 	/* Certificates for the consensus that waits for them. */
-	if (m->pend && tk_dirmgr_req_count(m, TK_DIRREQ_CERTS) == 0) {
+	if (m->pend && req_count(m, REQ_CERTS) == 0) {
 		certs_path(m, path, sizeof path);
 		for (;;) {
-			if (tk_dirmgr_pick_source(m, 1, now, &src, &w) != 0) {
-				wake = tk_dirmgr_min_t(wake, w);
+			if (tk_dirsources_pick(m->srcs, m->cons, now, &src, &w) != 0) {
+				wake = min_t(wake, w);
 				break;
 			}
-			if (tk_dirmgr_launch(m, TK_DIRREQ_CERTS, &src, path, NULL, 0) != -1)
+			if (launch(m, REQ_CERTS, &src, path, NULL, 0) != -1)
 				break;
 		}
 	}
 	if (m->has_nodes)
-		tk_dirmgr_launch_mds(m, now, &wake);
+		launch_mds(m, now, &wake);
 	update_usable(m, now);
 	if (m->usable)
-		wake = tk_dirmgr_min_t(wake, (m->cons->valid_until +
+		wake = min_t(wake, (m->cons->valid_until +
 				    m->cfg.reasonably_live_s) * 1000 + 1000);
 	if (m->cons_dirty) {
-		tk_dirmgr_save_consensus_and_certs(m);
+		save_consensus_and_certs(m);
 		m->cons_dirty = 0;
 	}
-	if (m->mds_dirty && tk_dirmgr_req_count(m, TK_DIRREQ_MDS) == 0)
-		tk_dirmgr_save_mds(m);
+	if (m->mds_dirty && req_count(m, REQ_MDS) == 0)
+		save_mds(m);
 	if (wake >= 0 && wake < now)
 		wake = now;
 	m->wake_at = wake;
@@ -747,16 +917,28 @@ int tk_dirmgr_new(const struct tk_dirmgr_config *cfg,
 	m->env = *env;
 	m->auths = malloc(cfg->n_auths * sizeof *m->auths);
 	m->v3ids = malloc(cfg->n_auths * sizeof *m->v3ids);
-	m->certs = calloc(TK_DIRMGR_MAX_CERTS, sizeof *m->certs);
-	m->cert_text = calloc(TK_DIRMGR_MAX_CERTS, sizeof *m->cert_text);
-	m->cert_len = calloc(TK_DIRMGR_MAX_CERTS, sizeof *m->cert_len);
-	if (!m->auths || !m->v3ids || !m->certs || !m->cert_text ||
-	    !m->cert_len)
+	if (!m->auths || !m->v3ids)
 		goto nomem;
 	memcpy(m->auths, cfg->auths, cfg->n_auths * sizeof *m->auths);
 	for (size_t i = 0; i < cfg->n_auths; i++)
 		memcpy(m->v3ids[i], cfg->auths[i].v3ident, 20);
 	m->cfg.auths = m->auths;
+	if (tk_certstore_init(&m->certs, (const uint8_t(*)[20])m->v3ids,
+			      cfg->n_auths, log_line, m) != 0)
+		goto nomem;
+	{
+		struct tk_dirsources_config sc = {
+			.auths = m->auths,
+			.n_auths = cfg->n_auths,
+			.backoff_base_ms = m->cfg.backoff_base_ms,
+			.backoff_max_ms = m->cfg.backoff_max_ms,
+			.random = env->random,
+			.random_arg = env->arg,
+		};
+		m->srcs = tk_dirsources_new(&sc);
+		if (!m->srcs)
+			goto nomem;
+	}
 	if (cfg->data_dir && cfg->data_dir[0]) {
 		m->data_dir = strdup(cfg->data_dir);
 		if (!m->data_dir)
@@ -779,9 +961,9 @@ void tk_dirmgr_start(tk_dirmgr *m)
 	if (m->started)
 		return;
 	m->started = 1;
-	tk_dirmgr_progress(m, 0, "starting", "Starting");
+	progress(m, 0, "starting", "Starting");
 	if (m->data_dir)
-		tk_dirmgr_load_cache(m);
+		load_cache(m);
 	step(m);
 }
 
@@ -795,22 +977,16 @@ void tk_dirmgr_free(tk_dirmgr *m)
 		free(m->reqs[i].slots);
 	}
 	if (m->has_nodes) {
-		free_slots(m);
+		tk_mdstore_free(&m->mds);
 		tk_nodes_free(&m->nodes);
 	}
 	tk_consensus_free(m->cons);
 	free(m->cons_text);
 	tk_consensus_free(m->pend);
 	free(m->pend_text);
-	for (size_t i = 0; i < m->n_certs; i++) {
-		tk_authcert_free(&m->certs[i]);
-		free(m->cert_text[i]);
-	}
-	free(m->certs);
-	free(m->cert_text);
-	free(m->cert_len);
+	tk_certstore_free(&m->certs);
 	free(m->spare_md);
-	free(m->srcs);
+	tk_dirsources_free(m->srcs);
 	free(m->auths);
 	free(m->v3ids);
 	free(m->data_dir);

@@ -27,23 +27,13 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "common/log_level.h"
+#include "onion/dir/dirsrc.h"
+#include "onion/netdir/nodes.h"
 #include "onion/netdoc/consensus.h"
 #include "onion/netdoc/dirauth.h"
-#include "onion/netdir/path.h"
 
 typedef struct tk_dirmgr tk_dirmgr;
-
-/* Log levels, as tor's. */
-enum tk_dirmgr_log { TK_DLOG_DEBUG, TK_DLOG_INFO, TK_DLOG_NOTICE,
-		     TK_DLOG_WARN };
-
-/* A directory server reached over its ORPort with BEGIN_DIR. */
-struct tk_dirmgr_source {
-	char nickname[20];
-	struct sockaddr_storage addr;	/* IPv4 ORPort */
-	uint8_t rsa_id[20];
-	int is_authority;
-};
 
 /* Stages a fetcher may report for a request (bootstrap progress). */
 enum tk_dirmgr_stage {
@@ -59,15 +49,15 @@ struct tk_dirmgr_env {
 	/* Starts GET path from src. The answer comes later, never from
 	 * inside this call, through tk_dirmgr_fetched(id, ...). A return
 	 * < 0 means it could not even start (counted as a failure). */
-	int (*fetch)(void *arg, uint64_t id, const struct tk_dirmgr_source *src,
+	int (*fetch)(void *arg, uint64_t id, const struct tk_dirsource *src,
 		     const char *path);
 	/* Abandons request id (tk_dirmgr_fetched must not follow). */
 	void (*cancel)(void *arg, uint64_t id);
 	/* Call tk_dirmgr_tick() at at_ms (replaces the previous request;
 	 * -1: nothing to wait for). */
 	void (*wake)(void *arg, int64_t at_ms);
-	/* One line, no newline. May be NULL. */
-	void (*log)(void *arg, int level, const char *msg);
+	/* One line, no newline, at a tk_log_level. May be NULL. */
+	tk_log_fn log;
 	/* Bootstrap progress, tor's percentages and tags (monotonic, each
 	 * reported once): "Bootstrapped 40% (loading_keys): ...". May be
 	 * NULL. The manager stops at 75 (enough_dirinfo); what follows

@@ -1,5 +1,6 @@
-# dir: directory fetches, the DataDirectory cache, the bootstrap state
-# machine.
+# dir: directory fetches (HTTP over BEGIN_DIR, one-hop circuits), the
+# DataDirectory cache, and the bootstrap state machine with its books:
+# sources and their backoff, authority certificates, microdescriptors.
 src_onion_libonion_a_SOURCES += \
 	src/onion/dir/dirhttp.c \
 	src/onion/dir/dirhttp.h \
@@ -9,9 +10,11 @@ src_onion_libonion_a_SOURCES += \
 	src/onion/dir/dirfetch.h \
 	src/onion/dir/dircache.c \
 	src/onion/dir/dircache.h \
+	src/onion/dir/dirsrc.c \
+	src/onion/dir/dirsrc.h \
+	src/onion/dir/certstore.c \
+	src/onion/dir/certstore.h \
+	src/onion/dir/mdstore.c \
+	src/onion/dir/mdstore.h \
 	src/onion/dir/dirmgr.c \
-	src/onion/dir/dirmgr.h \
-	src/onion/dir/dirmgr_int.h \
-	src/onion/dir/dirmgr_mds.c \
-	src/onion/dir/dirmgr_sources.c \
-	src/onion/dir/dirmgr_store.c
+	src/onion/dir/dirmgr.h

@@ -22,7 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "onion/netdir/path.h"
+#include "onion/netdir/nodes.h"
 
 typedef struct tk_guards tk_guards;
 

@@ -3,4 +3,5 @@
 src_onion_libonion_a_SOURCES += \
 	src/onion/netdir/path.c \
 	src/onion/netdir/path.h \
-	src/onion/netdir/path_nodes.c
+	src/onion/netdir/nodes.c \
+	src/onion/netdir/nodes.h

@@ -197,10 +197,3 @@ int tk_dirauth_parse(const char *line, tk_dirauth *out, char *err,
 	}
 	return 0;
 }
-
-void tk_dirauth_target(const tk_dirauth *a, tk_channel_target *t)
-{
-	memset(t, 0, sizeof *t);
-	t->addr = a->or_addr;
-	memcpy(t->rsa_id, a->rsa_id, 20);
-}

@@ -13,7 +13,6 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-#include "onion/link/channel.h"
 
 #define TK_DIRAUTH_NICK_MAX 19 /* tor's MAX_NICKNAME_LEN */
 
@@ -34,8 +33,5 @@ typedef struct tk_dirauth {
  * "DirAuthority line has no orport=". */
 int tk_dirauth_parse(const char *line, tk_dirauth *out, char *err,
 		     size_t errlen);
-
-/* The channel target for the authority's IPv4 ORPort and RSA identity. */
-void tk_dirauth_target(const tk_dirauth *a, tk_channel_target *t);
 
 #endif

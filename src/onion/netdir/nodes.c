@@ -1,7 +1,7 @@
-/* The node table behind path selection: consensus entries joined with
- * their microdescriptors by digest, what is still missing, and whether
- * enough is known to build paths. */
-#include "onion/netdir/path.h"
+/* nodes.h: consensus entries joined with their microdescriptors by
+ * digest, what is still missing, and whether enough is known to build
+ * paths. */
+#include "onion/netdir/nodes.h"
 
 #include <stdlib.h>
 #include <string.h>

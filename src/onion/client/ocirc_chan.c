@@ -1,8 +1,7 @@
-/* The circuit manager's real transport: channels from chanmgr.h (one per
- * guard, shared), CREATE2/ntor to the guard, EXTEND2 to middle and exit
- * (circuit.h). circmgr.c only sees struct tk_cm_transport, so unit tests
- * can put a scripted exit in its place. */
-#include "onion/client/circmgr_int.h"
+/* ocirc.h: the circuit manager's real transport, channels from
+ * chanmgr.h (one per guard, shared), CREATE2/ntor to the guard, EXTEND2
+ * to middle and exit (circuit.h). */
+#include "onion/client/ocirc.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,25 +10,28 @@
 #include "onion/link/chanmgr.h"
 
 struct rt {
-	tk_circmgr *cm;
+	uv_loop_t *loop;
+	const struct tk_ocirc_events *ev;
 	tk_chanmgr *chm;
 };
 
 struct rt_circ {
+	struct rt *rt;
 	struct tk_ocirc *oc;
 	tk_circuit *c;
 	tk_chanmgr_req *req;
 	int hops;
 };
 
-static void *rt_new(tk_circmgr *cm)
+static void *rt_new(uv_loop_t *loop, unsigned channel_timeout_ms,
+		    const struct tk_ocirc_events *ev)
 {
 	struct rt *r = calloc(1, sizeof *r);
 	if (!r)
 		return NULL;
-	r->cm = cm;
-	r->chm = tk_chanmgr_new(tk__cm_loop(cm),
-				tk__cm_config(cm)->build_timeout_ms);
+	r->loop = loop;
+	r->ev = ev;
+	r->chm = tk_chanmgr_new(loop, channel_timeout_ms);
 	if (!r->chm) {
 		free(r);
 		return NULL;
@@ -50,9 +52,10 @@ static unsigned rt_channels(void *st)
 	return (unsigned)tk_chanmgr_count(r->chm);
 }
 
-static unsigned remaining_ms(const struct tk_ocirc *oc)
+static unsigned remaining_ms(const struct rt_circ *rc)
 {
-	uint64_t now = uv_now(tk__cm_loop(oc->cm));
+	const struct tk_ocirc *oc = rc->oc;
+	uint64_t now = uv_now(rc->rt->loop);
 	uint64_t left = oc->deadline > now ? oc->deadline - now : 0;
 	return left < 1000 ? 1000 : (unsigned)left;
 }
@@ -63,14 +66,14 @@ static void on_lost(tk_circuit *c, int status, void *arg)
 	char why[300];
 	(void)status;
 	snprintf(why, sizeof why, "%s", tk_circuit_errmsg(c));
-	tk__oc_lost(rc->oc, why);
+	rc->rt->ev->lost(rc->oc, why);
 }
 
 static void on_writable(tk_circuit *c, void *arg)
 {
 	struct rt_circ *rc = arg;
 	(void)c;
-	tk__oc_writable(rc->oc);
+	rc->rt->ev->writable(rc->oc);
 }
 
 static void on_sink(void *arg, int status, int hop, uint8_t cmd,
@@ -90,19 +93,19 @@ static void on_extended(tk_circuit *c, int status, void *arg)
 	if (status != 0) {
 		snprintf(why, sizeof why, "extending to %s: %s",
 			 rc->oc->nick[rc->hops], tk_circuit_errmsg(c));
-		tk__oc_build_done(rc->oc, status, rc->hops, why);
+		rc->rt->ev->build_done(rc->oc, status, rc->hops, why);
 		return;
 	}
 	rc->hops++;
 	if (rc->hops == 3) {
 		tk_circuit_set_stream_sink(c, on_sink, on_writable, rc);
-		tk__oc_build_done(rc->oc, 0, -1, NULL);
+		rc->rt->ev->build_done(rc->oc, 0, -1, NULL);
 		return;
 	}
-	e = tk_circuit_extend(c, &rc->oc->hop[rc->hops], remaining_ms(rc->oc),
+	e = tk_circuit_extend(c, &rc->oc->hop[rc->hops], remaining_ms(rc),
 			      on_extended, rc);
 	if (e != 0)
-		tk__oc_build_done(rc->oc, e, rc->hops, tk_circuit_strerror(e));
+		rc->rt->ev->build_done(rc->oc, e, rc->hops, tk_circuit_strerror(e));
 }
 
 static void on_built(tk_circuit *c, int status, void *arg)
@@ -114,15 +117,15 @@ static void on_built(tk_circuit *c, int status, void *arg)
 	if (status != 0) {
 		snprintf(why, sizeof why, "first hop %s: %s", rc->oc->nick[0],
 			 tk_circuit_errmsg(c));
-		tk__oc_build_done(rc->oc, status, 0, why);
+		rc->rt->ev->build_done(rc->oc, status, 0, why);
 		return;
 	}
 	rc->hops = 1;
-	tk__oc_first_hop_ok(rc->oc);
-	e = tk_circuit_extend(c, &rc->oc->hop[1], remaining_ms(rc->oc),
+	rc->rt->ev->first_hop_ok(rc->oc);
+	e = tk_circuit_extend(c, &rc->oc->hop[1], remaining_ms(rc),
 			      on_extended, rc);
 	if (e != 0)
-		tk__oc_build_done(rc->oc, e, 1, tk_circuit_strerror(e));
+		rc->rt->ev->build_done(rc->oc, e, 1, tk_circuit_strerror(e));
 }
 
 static void on_channel(tk_channel *ch, int status, const char *errmsg,
@@ -136,14 +139,14 @@ static void on_channel(tk_channel *ch, int status, const char *errmsg,
 	if (status != 0) {
 		snprintf(why, sizeof why, "cannot reach guard %s: %s",
 			 rc->oc->nick[0], errmsg ? errmsg : "");
-		tk__oc_build_done(rc->oc, status, 0, why);
+		rc->rt->ev->build_done(rc->oc, status, 0, why);
 		return;
 	}
-	e = tk_circuit_create_ntor(ch, &rc->oc->hop[0], remaining_ms(rc->oc),
+	e = tk_circuit_create_ntor(ch, &rc->oc->hop[0], remaining_ms(rc),
 				   on_built, on_lost, rc, &rc->c);
 	if (e != 0) {
 		rc->c = NULL;
-		tk__oc_build_done(rc->oc, e, 0, tk_circuit_strerror(e));
+		rc->rt->ev->build_done(rc->oc, e, 0, tk_circuit_strerror(e));
 	}
 }
 
@@ -156,6 +159,7 @@ static int rt_build(void *st, struct tk_ocirc *oc)
 
 	if (!rc)
 		return -1;
+	rc->rt = r;
 	rc->oc = oc;
 	memset(&t, 0, sizeof t);
 	t.addr = oc->hop[0].addr;
@@ -215,7 +219,7 @@ static void rt_close(struct tk_ocirc *oc)
 	free(rc);
 }
 
-const struct tk_cm_transport tk__cm_real_transport = {
+const struct tk_ocirc_transport tk_ocirc_chan_transport = {
 	.create = rt_new,
 	.destroy = rt_free,
 	.build = rt_build,

@@ -1,9 +1,9 @@
-/* ostream.h: connect / resolve / resolve_ptr requests and client streams
+/* streams.h: connect / resolve / resolve_ptr requests and client streams
  * over the circuit manager's circuits. Every user callback runs from the
  * manager's deferred work (service()), never from inside an API call or
  * a cell callback, so the stream table and the circuit never see
  * re-entrancy from the application. */
-#include "onion/client/ostream.h"
+#include "onion/client/streams.h"
 
 #include <errno.h>
 #include <stddef.h>
@@ -11,7 +11,12 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "onion/client/circmgr_int.h"
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "common/util.h"
+#include "onion/cell/relay_msg.h"
+#include "onion/circ/stream.h"
 
 /* Cells kept for a reader that is not reading before we stop sending
  * stream SENDMEs (the exit then stops after its window, 500 cells). */
@@ -33,9 +38,20 @@ struct rchunk {
 	uint8_t data[];
 };
 
-struct tk_onion_stream {
-	struct tk_os_link link;
+/* The streams and requests alive, for ticks and shutdown. */
+struct link {
+	struct link *next, *prev;
+};
+
+struct tk_streams {
 	tk_circmgr *cm;
+	struct tk_streams_config cfg;
+	struct link all;
+};
+
+struct tk_onion_stream {
+	struct link link;
+	tk_streams *ss;
 	struct tk_circreq creq;
 	struct tk_defer d;
 	enum os_kind kind;
@@ -51,7 +67,7 @@ struct tk_onion_stream {
 	void *arg;
 	unsigned tries, policy_tries;
 	uint64_t req_deadline, try_deadline;
-	struct tk_ocirc *oc;
+	tk_ocirc *oc;
 	tk_ostream *os;
 	uint32_t serial;
 	/* the request's answer, delivered by service() */
@@ -70,27 +86,54 @@ struct tk_onion_stream {
 
 typedef struct tk_onion_stream ostrm;
 
-#define CONTAINER(ptr, type, member) \
-	((type *)(void *)((char *)(ptr) - offsetof(type, member)))
-
 static void service(struct tk_defer *d);
-static void on_circ(struct tk_circreq *r, int reason, struct tk_ocirc *oc);
+static void on_circ(struct tk_circreq *r, int reason, tk_ocirc *oc);
 
-static uint64_t now_ms(tk_circmgr *cm)
+void tk_streams_config_init(struct tk_streams_config *cfg)
 {
-	return uv_now(tk__cm_loop(cm));
+	memset(cfg, 0, sizeof *cfg);
+	cfg->stream_timeout_ms = 10000;
+	cfg->stream_attempts = 3;
+	cfg->request_timeout_ms = 120000;
+	cfg->linger_ms = 30000;
+	cfg->scrub_hosts = 1;
+}
+
+static void ss_log(tk_streams *ss, int level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void ss_log(tk_streams *ss, int level, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+	if (!ss->cfg.log)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	ss->cfg.log(ss->cfg.log_arg, level, msg);
+}
+
+/* host, or "[scrubbed]" when destinations stay out of the log. */
+static const char *ss_host(const tk_streams *ss, const char *host)
+{
+	return ss->cfg.scrub_hosts ? "[scrubbed]" : host;
+}
+
+static uint64_t now_ms(tk_streams *ss)
+{
+	return uv_now(tk_circmgr_loop(ss->cm));
 }
 
 static void kick(ostrm *s)
 {
-	tk__cm_defer(s->cm, &s->d);
+	tk_circmgr_defer(s->ss->cm, &s->d);
 }
 
-static ostrm *os_new(tk_circmgr *cm, enum os_kind kind, const void *iso,
+static ostrm *os_new(tk_streams *ss, enum os_kind kind, const void *iso,
 		     size_t iso_len, void *arg)
 {
 	ostrm *s = calloc(1, sizeof *s);
-	struct tk_os_link *head = tk__cm_streams(cm);
+	struct link *head = &ss->all;
 	if (!s)
 		return NULL;
 	if (iso_len) {
@@ -102,7 +145,7 @@ static ostrm *os_new(tk_circmgr *cm, enum os_kind kind, const void *iso,
 		memcpy(s->iso, iso, iso_len);
 		s->iso_len = iso_len;
 	}
-	s->cm = cm;
+	s->ss = ss;
 	s->kind = kind;
 	s->arg = arg;
 	s->d.fn = service;
@@ -110,7 +153,7 @@ static ostrm *os_new(tk_circmgr *cm, enum os_kind kind, const void *iso,
 	s->creq.iso = s->iso;
 	s->creq.iso_len = s->iso_len;
 	s->tries = 1;
-	s->req_deadline = now_ms(cm) + tk__cm_config(cm)->request_timeout_ms;
+	s->req_deadline = now_ms(ss) + ss->cfg.request_timeout_ms;
 	s->link.next = head->next;
 	s->link.prev = head;
 	head->next->prev = &s->link;
@@ -123,8 +166,8 @@ static void os_free(ostrm *s)
 	struct wbuf *w, *wn;
 	struct rchunk *c, *cn;
 
-	tk__cm_undefer(s->cm, &s->d);
-	tk__cm_request_cancel(&s->creq);
+	tk_circmgr_undefer(s->ss->cm, &s->d);
+	tk_circmgr_request_cancel(&s->creq);
 	s->link.prev->next = s->link.next;
 	s->link.next->prev = s->link.prev;
 	for (w = s->wq; w; w = wn) {
@@ -143,11 +186,15 @@ static void os_free(ostrm *s)
 	free(s);
 }
 
-void tk__os_free_all(tk_circmgr *cm)
+/* tk_circmgr_free(): every stream and request goes, without callbacks,
+ * and so does ss. */
+static void ss_shutdown(void *arg)
 {
-	struct tk_os_link *head = tk__cm_streams(cm);
+	tk_streams *ss = arg;
+	struct link *head = &ss->all;
 	while (head->next != head)
-		os_free(CONTAINER(head->next, ostrm, link));
+		os_free(container_of(head->next, ostrm, link));
+	free(ss);
 }
 
 /* The request is answered (success only for lookups or, with reason 0,
@@ -167,36 +214,36 @@ static void requeue(ostrm *s)
 	s->oc = NULL;
 	s->os = NULL;
 	s->creq.builds_failed = 0;
-	tk__cm_request(s->cm, &s->creq);
+	tk_circmgr_request(s->ss->cm, &s->creq);
 }
 
 /* Tries again on another circuit, or gives up with reason. exclude: the
  * exit refused the request for itself (policy, resources). */
-static void retry(ostrm *s, struct tk_ocirc *oc, int reason, int exclude)
+static void retry(ostrm *s, tk_ocirc *oc, int reason, int exclude)
 {
-	const struct tk_circmgr_config *cfg = tk__cm_config(s->cm);
+	const struct tk_streams_config *cfg = &s->ss->cfg;
 	if (exclude && oc) {
-		if (s->creq.n_excluded == CM_MAX_EXCLUDED) {
+		if (s->creq.n_excluded == TK_CIRCREQ_MAX_EXCLUDED) {
 			finish(s, reason);
 			return;
 		}
 		memcpy(s->creq.excluded[s->creq.n_excluded++],
-		       oc->hop[2].rsa_id, 20);
+		       tk_ocirc_exit_id(oc), 20);
 		s->policy_tries++;
 	} else if (++s->tries > cfg->stream_attempts) {
 		s->tries--;
 		finish(s, reason);
 		return;
 	}
-	tk__cm_log(s->cm, 1, "stream to %s:%u: %s on circ %u, trying "
-			     "another circuit", tk__cm_host(s->cm, s->host),
+	ss_log(s->ss, TK_LOG_INFO, "stream to %s:%u: %s on circ %u, trying "
+	       "another circuit", ss_host(s->ss, s->host),
 		   s->port, tk_relay_end_reason_name((uint8_t)reason), s->serial);
 	requeue(s);
 }
 
-static void on_circ(struct tk_circreq *r, int reason, struct tk_ocirc *oc)
+static void on_circ(struct tk_circreq *r, int reason, tk_ocirc *oc)
 {
-	ostrm *s = CONTAINER(r, ostrm, creq);
+	ostrm *s = container_of(r, ostrm, creq);
 	uint16_t sid;
 	int rc;
 
@@ -204,8 +251,8 @@ static void on_circ(struct tk_circreq *r, int reason, struct tk_ocirc *oc)
 		finish(s, reason);
 		return;
 	}
-	if (tk__oc_stream_id(oc, &sid) != 0) {
-		tk__oc_unusable(oc);
+	if (tk_ocirc_stream_id(oc, &sid) != 0) {
+		tk_ocirc_retire(oc);
 		retry(s, NULL, TK_RELAY_END_MISC, 0);
 		return;
 	}
@@ -214,46 +261,47 @@ static void on_circ(struct tk_circreq *r, int reason, struct tk_ocirc *oc)
 		uint32_t flags = 0;
 		if (strchr(s->host, ':'))
 			flags = TK_BEGIN_FLAG_IPV6_OK;
-		rc = tk_ostream_begin(oc->tbl, s->host, s->port, flags, sid, s,
+		rc = tk_ostream_begin(tk_ocirc_streams(oc), s->host, s->port, flags, sid, s,
 				      &s->os);
 		break;
 	}
 	case K_RESOLVE:
-		rc = tk_ostream_resolve(oc->tbl, s->host, sid, s, &s->os);
+		rc = tk_ostream_resolve(tk_ocirc_streams(oc), s->host, sid, s, &s->os);
 		break;
 	default:
-		rc = tk_ostream_resolve_ptr(oc->tbl, &s->ptr_addr, sid, s,
+		rc = tk_ostream_resolve_ptr(tk_ocirc_streams(oc), &s->ptr_addr, sid, s,
 					    &s->os);
 		break;
 	}
 	if (rc != 0) {
 		s->os = NULL;
-		tk__oc_stream_id_drop(oc, sid);
+		tk_ocirc_stream_id_drop(oc, sid);
 		if (rc == TK_OSTREAM_EINVAL) {
 			finish(s, TK_RELAY_END_TORPROTOCOL);
 			return;
 		}
-		tk__oc_unusable(oc);
+		tk_ocirc_retire(oc);
 		retry(s, NULL, TK_RELAY_END_MISC, 0);
 		return;
 	}
 	s->oc = oc;
-	s->serial = oc->serial;
+	s->serial = tk_ocirc_serial(oc);
 	s->phase = P_SENT;
-	s->try_deadline = now_ms(s->cm) + tk__cm_config(s->cm)->stream_timeout_ms;
-	tk__oc_attached(oc);
+	s->try_deadline = now_ms(s->ss) + s->ss->cfg.stream_timeout_ms;
+	tk_ocirc_attached(oc);
 }
 
 /* ------------------------------------------------- stream table side */
 
-void tk__os_connected(void *ud, tk_ostream *os, const tk_relay_connected *c)
+static void os_connected(void *ud, tk_ostream *os,
+			 const tk_relay_connected *c)
 {
 	ostrm *s = tk_ostream_data(os);
 	(void)ud, (void)c;
 	s->phase = P_OPEN;
-	s->last_activity = now_ms(s->cm);
-	tk__cm_log(s->cm, 0, "stream to %s:%u open on circ %u",
-		   tk__cm_host(s->cm, s->host), s->port, s->serial);
+	s->last_activity = now_ms(s->ss);
+	ss_log(s->ss, TK_LOG_DEBUG, "stream to %s:%u open on circ %u",
+	       ss_host(s->ss, s->host), s->port, s->serial);
 	finish(s, 0);
 }
 
@@ -262,10 +310,10 @@ static void set_backed_up(ostrm *s, int on)
 	if (s->backed_up == on || !s->os || !s->oc)
 		return;
 	s->backed_up = on;
-	(void)tk_ostream_set_backed_up(s->oc->tbl, s->os, on);
+	(void)tk_ostream_set_backed_up(tk_ocirc_streams(s->oc), s->os, on);
 }
 
-void tk__os_data(void *ud, tk_ostream *os, const uint8_t *p, size_t len)
+static void os_data(void *ud, tk_ostream *os, const uint8_t *p, size_t len)
 {
 	ostrm *s = tk_ostream_data(os);
 	struct rchunk *c;
@@ -288,7 +336,7 @@ void tk__os_data(void *ud, tk_ostream *os, const uint8_t *p, size_t len)
 		s->rq = c;
 	s->rq_tail = c;
 	s->rq_bytes += len;
-	s->last_activity = now_ms(s->cm);
+	s->last_activity = now_ms(s->ss);
 	if (!s->started || !s->reading || s->rq_bytes > READ_HIGH)
 		set_backed_up(s, 1);
 	kick(s);
@@ -310,7 +358,8 @@ static void add_addr(ostrm *s, const tk_relay_addr *a)
 	r->n_addrs++;
 }
 
-void tk__os_resolved(void *ud, tk_ostream *os, const tk_relay_resolved *r)
+static void os_resolved(void *ud, tk_ostream *os,
+			const tk_relay_resolved *r)
 {
 	ostrm *s = tk_ostream_data(os);
 	int found = 0;
@@ -336,18 +385,18 @@ void tk__os_resolved(void *ud, tk_ostream *os, const tk_relay_resolved *r)
 			}
 		}
 	}
-	tk__cm_log(s->cm, 0, "lookup of %s on circ %u: %s",
-		   tk__cm_host(s->cm, s->host), s->serial,
+	ss_log(s->ss, TK_LOG_DEBUG, "lookup of %s on circ %u: %s",
+	       ss_host(s->ss, s->host), s->serial,
 		   found ? "answered" : r->error == TK_RELAY_RESOLVED_ERR_TRANSIENT ?
 		   "transient error" : "no answer");
 	finish(s, found ? 0 : TK_RELAY_END_RESOLVEFAILED);
 }
 
-void tk__os_closed(void *ud, tk_ostream *os, int remote,
-		   const tk_relay_end *end)
+static void os_closed(void *ud, tk_ostream *os, int remote,
+		      const tk_relay_end *end)
 {
 	ostrm *s = tk_ostream_data(os);
-	struct tk_ocirc *oc = ud;
+	tk_ocirc *oc = ud;
 	int reason = end ? end->reason : TK_RELAY_END_DESTROY;
 
 	s->os = NULL; /* terminal: the table frees it */
@@ -372,7 +421,7 @@ void tk__os_closed(void *ud, tk_ostream *os, int remote,
 		case TK_RELAY_END_TIMEOUT:
 		case TK_RELAY_END_MISC:
 		case TK_RELAY_END_NOROUTE:
-			tk__oc_unusable(oc);
+			tk_ocirc_retire(oc);
 			retry(s, NULL, reason, 0);
 			return;
 		default:
@@ -390,42 +439,43 @@ void tk__os_closed(void *ud, tk_ostream *os, int remote,
 	kick(s);
 }
 
-void tk__os_writable(void *ud, tk_ostream *os)
+static void os_writable(void *ud, tk_ostream *os)
 {
 	(void)ud;
 	kick(tk_ostream_data(os));
 }
 
-void tk__os_tick(tk_circmgr *cm, uint64_t now)
+/* Once a tick: request and try deadlines, lingering streams. */
+static void os_tick(void *arg, uint64_t now)
 {
-	const struct tk_circmgr_config *cfg = tk__cm_config(cm);
-	struct tk_os_link *head = tk__cm_streams(cm), *l, *next;
+	tk_streams *ss = arg;
+	const struct tk_streams_config *cfg = &ss->cfg;
+	struct link *head = &ss->all, *l, *next;
 
 	for (l = head->next; l != head; l = next) {
-		ostrm *s = CONTAINER(l, ostrm, link);
+		ostrm *s = container_of(l, ostrm, link);
 		next = l->next;
 		if ((s->phase == P_WAIT_CIRC || s->phase == P_SENT) &&
 		    !s->done_pending && now >= s->req_deadline) {
 			if (s->os)
-				(void)tk_ostream_close(s->oc->tbl, s->os);
+				(void)tk_ostream_close(tk_ocirc_streams(s->oc), s->os);
 			s->os = NULL;
-			tk__cm_request_cancel(&s->creq);
+			tk_circmgr_request_cancel(&s->creq);
 			finish(s, TK_RELAY_END_TIMEOUT);
 		} else if (s->phase == P_SENT && now >= s->try_deadline) {
-			struct tk_ocirc *oc = s->oc;
+			tk_ocirc *oc = s->oc;
 			if (s->os)
-				(void)tk_ostream_close(oc->tbl, s->os);
+				(void)tk_ostream_close(tk_ocirc_streams(oc), s->os);
 			s->os = NULL;
-			tk__oc_unusable(oc);
+			tk_ocirc_retire(oc);
 			retry(s, NULL, TK_RELAY_END_TIMEOUT, 0);
 		} else if (s->phase == P_OPEN && s->shut && !s->wq &&
 			   s->os && !s->eof_got &&
 			   now - s->last_activity >= cfg->linger_ms) {
-			tk__cm_log(cm, 1, "stream to %s:%u idle %u ms after "
-					  "shutdown: closing it",
-				   tk__cm_host(cm, s->host), s->port,
-				   cfg->linger_ms);
-			(void)tk_ostream_close(s->oc->tbl, s->os);
+			ss_log(ss, TK_LOG_INFO, "stream to %s:%u idle %u ms "
+			       "after shutdown: closing it",
+			       ss_host(ss, s->host), s->port, cfg->linger_ms);
+			(void)tk_ostream_close(tk_ocirc_streams(s->oc), s->os);
 			s->os = NULL;
 			s->oc = NULL;
 			s->eof_got = 1;
@@ -463,12 +513,12 @@ static void pump_writes(ostrm *s)
 {
 	while (s->wq && s->os && s->oc && s->phase == P_OPEN) {
 		struct wbuf *w = s->wq;
-		long n = tk_ostream_write(s->oc->tbl, s->os, w->buf + w->off,
+		long n = tk_ostream_write(tk_ocirc_streams(s->oc), s->os, w->buf + w->off,
 					  w->len - w->off);
 		if (n <= 0)
 			break; /* windows closed (writable follows) or gone */
 		w->off += (size_t)n;
-		s->last_activity = now_ms(s->cm);
+		s->last_activity = now_ms(s->ss);
 		if (w->off < w->len)
 			break;
 		s->wq = w->next;
@@ -485,7 +535,7 @@ static void pump_writes(ostrm *s)
 
 static void service(struct tk_defer *d)
 {
-	ostrm *s = CONTAINER(d, ostrm, d);
+	ostrm *s = container_of(d, ostrm, d);
 
 	if (s->done_pending) {
 		s->done_pending = 0;
@@ -497,7 +547,7 @@ static void service(struct tk_defer *d)
 				return;
 			}
 			cb(s->arg, 0, s); /* the application owns it now */
-			if (!tk__cm_dying(s->cm) && (s->started || s->user_closed))
+			if (!tk_circmgr_dying(s->ss->cm) && (s->started || s->user_closed))
 				kick(s);
 			return;
 		}
@@ -506,7 +556,7 @@ static void service(struct tk_defer *d)
 		return;
 	}
 	for (;;) {
-		if (tk__cm_dying(s->cm))
+		if (tk_circmgr_dying(s->ss->cm))
 			return; /* freed with the manager */
 		if (s->user_closed) {
 			give_back_all(s, -1);
@@ -581,10 +631,9 @@ static void service(struct tk_defer *d)
 
 /* ---------------------------------------------------------- requests */
 
-int tk_onion_stream_connect(tk_circmgr *cm, const char *host, uint16_t port,
-			    const void *iso, size_t iso_len,
-			    tk_onion_connect_cb cb, void *arg,
-			    tk_onion_req **req)
+int tk_streams_connect(tk_streams *ss, const char *host, uint16_t port,
+		       const void *iso, size_t iso_len, tk_onion_connect_cb cb,
+		       void *arg, tk_onion_req **req)
 {
 	uint8_t body[TK_RELAY_DATA_MAX];
 	ostrm *s;
@@ -593,22 +642,21 @@ int tk_onion_stream_connect(tk_circmgr *cm, const char *host, uint16_t port,
 	if (!host || !host[0] || strlen(host) >= sizeof s->host || !port ||
 	    tk_relay_begin_encode(host, port, 0, body, sizeof body) < 0)
 		return -EINVAL;
-	s = os_new(cm, K_CONNECT, iso, iso_len, arg);
+	s = os_new(ss, K_CONNECT, iso, iso_len, arg);
 	if (!s)
 		return -ENOMEM;
 	snprintf(s->host, sizeof s->host, "%s", host);
 	s->port = port;
 	s->ccb = cb;
 	s->creq.port = port;
-	tk__cm_request(cm, &s->creq);
+	tk_circmgr_request(ss->cm, &s->creq);
 	*req = (tk_onion_req *)s;
 	return 0;
 }
 
-int tk_onion_stream_resolve(tk_circmgr *cm, const char *name, int families,
-			    const void *iso, size_t iso_len,
-			    tk_onion_resolve_cb cb, void *arg,
-			    tk_onion_req **req)
+int tk_streams_resolve(tk_streams *ss, const char *name, int families,
+		       const void *iso, size_t iso_len, tk_onion_resolve_cb cb,
+		       void *arg, tk_onion_req **req)
 {
 	uint8_t body[TK_RELAY_DATA_MAX];
 	ostrm *s;
@@ -617,21 +665,21 @@ int tk_onion_stream_resolve(tk_circmgr *cm, const char *name, int families,
 	if (!name || !name[0] || strlen(name) >= sizeof s->host || !families ||
 	    tk_relay_resolve_encode(name, body, sizeof body) < 0)
 		return -EINVAL;
-	s = os_new(cm, K_RESOLVE, iso, iso_len, arg);
+	s = os_new(ss, K_RESOLVE, iso, iso_len, arg);
 	if (!s)
 		return -ENOMEM;
 	snprintf(s->host, sizeof s->host, "%s", name);
 	s->families = families;
 	s->rcb = cb;
-	tk__cm_request(cm, &s->creq);
+	tk_circmgr_request(ss->cm, &s->creq);
 	*req = (tk_onion_req *)s;
 	return 0;
 }
 
-int tk_onion_stream_resolve_ptr(tk_circmgr *cm, int family,
-				const uint8_t addr[16], const void *iso,
-				size_t iso_len, tk_onion_resolve_cb cb,
-				void *arg, tk_onion_req **req)
+int tk_streams_resolve_ptr(tk_streams *ss, int family, const uint8_t addr[16],
+			   const void *iso, size_t iso_len,
+			   tk_onion_resolve_cb cb, void *arg,
+			   tk_onion_req **req)
 {
 	ostrm *s;
 	tk_relay_addr a;
@@ -642,14 +690,14 @@ int tk_onion_stream_resolve_ptr(tk_circmgr *cm, int family,
 	memset(&a, 0, sizeof a);
 	a.family = family == AF_INET ? 4 : 6;
 	memcpy(a.a, addr, family == AF_INET ? 4 : 16);
-	s = os_new(cm, K_PTR, iso, iso_len, arg);
+	s = os_new(ss, K_PTR, iso, iso_len, arg);
 	if (!s)
 		return -ENOMEM;
 	s->ptr_addr = a;
 	(void)tk_relay_reverse_name(&a, s->host, sizeof s->host);
 	s->families = TK_ONION_RESOLVE_IPV4 | TK_ONION_RESOLVE_IPV6;
 	s->rcb = cb;
-	tk__cm_request(cm, &s->creq);
+	tk_circmgr_request(ss->cm, &s->creq);
 	*req = (tk_onion_req *)s;
 	return 0;
 }
@@ -658,7 +706,7 @@ void tk_onion_stream_cancel(tk_onion_req *req)
 {
 	ostrm *s = (ostrm *)req;
 	if (s->os && s->oc)
-		(void)tk_ostream_close(s->oc->tbl, s->os);
+		(void)tk_ostream_close(tk_ocirc_streams(s->oc), s->os);
 	s->os = NULL;
 	os_free(s);
 }
@@ -713,7 +761,7 @@ void tk_onion_stream_shutdown(tk_onion_stream *s)
 	if (s->shut)
 		return;
 	s->shut = 1;
-	s->last_activity = now_ms(s->cm);
+	s->last_activity = now_ms(s->ss);
 	kick(s);
 }
 
@@ -723,7 +771,7 @@ void tk_onion_stream_close(tk_onion_stream *s)
 		return;
 	s->user_closed = 1;
 	if (s->os && s->oc)
-		(void)tk_ostream_close(s->oc->tbl, s->os);
+		(void)tk_ostream_close(tk_ocirc_streams(s->oc), s->os);
 	s->os = NULL;
 	s->oc = NULL;
 	kick(s);
@@ -737,4 +785,30 @@ uint32_t tk_onion_stream_circuit(const tk_onion_stream *s)
 unsigned tk_onion_stream_tries(const tk_onion_stream *s)
 {
 	return s->tries + s->policy_tries;
+}
+
+/* ------------------------------------------------------------- setup */
+
+tk_streams *tk_streams_new(tk_circmgr *cm, const struct tk_streams_config *cfg)
+{
+	struct tk_circmgr_user u;
+	tk_streams *ss = calloc(1, sizeof *ss);
+	if (!ss)
+		return NULL;
+	ss->cm = cm;
+	ss->cfg = *cfg;
+	if (!ss->cfg.stream_attempts)
+		ss->cfg.stream_attempts = 1;
+	ss->all.next = ss->all.prev = &ss->all;
+	memset(&u, 0, sizeof u);
+	u.connected = os_connected;
+	u.data = os_data;
+	u.resolved = os_resolved;
+	u.closed = os_closed;
+	u.writable = os_writable;
+	u.tick = os_tick;
+	u.shutdown = ss_shutdown;
+	u.arg = ss;
+	tk_circmgr_set_user(cm, &u);
+	return ss;
 }

@@ -1,0 +1,82 @@
+/* A circuit as the circuit manager keeps it, and the transport that
+ * builds it and carries its cells. circmgr.c decides which circuits to
+ * build and who gets them; a transport only builds and carries. The real
+ * transport (ocirc_chan.c) runs over channels and circuit.h; unit tests
+ * script an exit in its place (tk_circmgr_config.transport). */
+#ifndef TK_ONION_CLIENT_OCIRC_H
+#define TK_ONION_CLIENT_OCIRC_H
+
+#include <stdint.h>
+#include <uv.h>
+
+#include "onion/circ/circuit.h"
+#include "onion/circ/stream.h"
+#include "onion/netdoc/policy_summary.h"
+
+typedef struct tk_ocirc tk_ocirc;
+struct tk_circmgr;
+struct tk_ocirc_slot;
+
+enum tk_ocirc_state { TK_OCIRC_BUILDING, TK_OCIRC_OPEN, TK_OCIRC_DEAD };
+
+struct tk_ocirc {
+	struct tk_circmgr *cm;
+	struct tk_ocirc *next, *prev;
+	uint32_t serial;
+	enum tk_ocirc_state state;
+	int closed;			/* teardown queued */
+	void *tp;			/* the transport's circuit */
+	int n_hops;			/* hops built */
+	tk_circuit_hop_target hop[3];	/* guard, middle, exit */
+	char nick[3][20];
+	struct tk_policy_summary exit_p; /* copy of the exit's "p" */
+	int has_iso;
+	uint8_t *iso;
+	size_t iso_len;
+	uint64_t dirty_since;		/* uv_now ms of the first stream, 0 */
+	int unusable;			/* no new streams */
+	uint64_t started, deadline, built_at;
+	tk_ostream_table *tbl;
+	struct tk_ocirc_slot *slots;
+};
+
+/* How a transport reports back. failed_hop: 0 guard, 1 middle, 2 exit,
+ * -1 unknown; status 0: all three hops are in. first_hop_ok, then
+ * build_done once, then maybe lost and writable; never from inside
+ * build() or close(). */
+struct tk_ocirc_events {
+	void (*first_hop_ok)(tk_ocirc *oc);
+	void (*build_done)(tk_ocirc *oc, int status, int failed_hop,
+			   const char *why);
+	void (*lost)(tk_ocirc *oc, const char *why);
+	void (*writable)(tk_ocirc *oc);
+};
+
+struct tk_ocirc_transport {
+	/* channel_timeout_ms bounds a channel's set-up; ev is kept. */
+	void *(*create)(uv_loop_t *loop, unsigned channel_timeout_ms,
+			const struct tk_ocirc_events *ev);
+	void (*destroy)(void *st);	/* everything closed, no callbacks */
+	/* Starts building oc->hop[0..3) by oc->deadline. 0 or -1. */
+	int (*build)(void *st, tk_ocirc *oc);
+	/* A relay message to the exit; DATA counts against the circuit's
+	 * package window. 0 or -1 (circuit gone). */
+	int (*send)(tk_ocirc *oc, uint8_t cmd, uint16_t sid,
+		    const uint8_t *body, size_t len);
+	int (*can_package)(tk_ocirc *oc);
+	/* Registers a stream id: its relay messages go to cb(slot, ...);
+	 * when the circuit goes, cb(slot, status < 0, ...) once. */
+	int (*stream_add)(tk_ocirc *oc, tk_circuit_stream_cb cb, void *slot,
+			  uint16_t *sid);
+	void (*stream_remove)(tk_ocirc *oc, uint16_t sid);
+	/* Ends oc's circuit (DESTROY if up); registered streams get their
+	 * status < 0 call; nothing else runs for oc afterwards. */
+	void (*close)(tk_ocirc *oc);
+	unsigned (*channels)(void *st);
+};
+
+/* Channels from chanmgr.h (one per guard, shared), CREATE2/ntor to the
+ * guard, EXTEND2 to middle and exit. */
+extern const struct tk_ocirc_transport tk_ocirc_chan_transport;
+
+#endif

@@ -1,0 +1,227 @@
+/* mdstore.h: microdescriptors, slot by slot of the node table. */
+#include "onion/dir/mdstore.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "onion/base/bytes.h"
+#include "onion/netdoc/microdesc.h"
+#include "onion/netdoc/netdoc.h"
+
+static void ms_log(struct tk_mdstore *ms, int level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void ms_log(struct tk_mdstore *ms, int level, const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+	if (!ms->log)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	ms->log(ms->log_arg, level, buf);
+}
+
+int tk_mdstore_init(struct tk_mdstore *ms, size_t n, tk_log_fn log,
+		    void *log_arg)
+{
+	size_t k = n ? n : 1;
+	memset(ms, 0, sizeof *ms);
+	ms->n = n;
+	ms->log = log;
+	ms->log_arg = log_arg;
+	ms->text = calloc(k, sizeof *ms->text);
+	ms->len = calloc(k, sizeof *ms->len);
+	ms->inflight = calloc(k, 1);
+	ms->fails = calloc(k, sizeof *ms->fails);
+	ms->retry_at = calloc(k, sizeof *ms->retry_at);
+	if (!ms->text || !ms->len || !ms->inflight || !ms->fails ||
+	    !ms->retry_at) {
+		tk_mdstore_free(ms);
+		return -1;
+	}
+	return 0;
+}
+
+void tk_mdstore_free(struct tk_mdstore *ms)
+{
+	if (ms->text)
+		for (size_t i = 0; i < ms->n; i++)
+			free(ms->text[i]);
+	free(ms->text);
+	free(ms->len);
+	free(ms->inflight);
+	free(ms->fails);
+	free(ms->retry_at);
+	memset(ms, 0, sizeof *ms);
+}
+
+void tk_mdstore_adopt(struct tk_mdstore *ms, const struct tk_nodes *t,
+		      struct tk_mdstore *old,
+		      const struct tk_consensus *old_cons)
+{
+	for (size_t i = 0; i < t->n; i++) {
+		const struct tk_router *o;
+		size_t oi;
+		if (!t->node[i].md)
+			continue;
+		o = tk_consensus_router_by_md(old_cons, t->mds[i].digest);
+		if (!o)
+			continue;
+		oi = (size_t)(o - old_cons->routers);
+		ms->text[i] = old->text[oi];
+		ms->len[i] = old->len[oi];
+		old->text[oi] = NULL;
+	}
+}
+
+size_t tk_mdstore_offer(struct tk_mdstore *ms, struct tk_nodes *t,
+			const char *body, size_t len, const char *origin,
+			int from_net, unsigned *refused_docs)
+{
+	size_t pos = 0, added = 0, refused = 0;
+	struct tk_microdesc md;
+	const char *text;
+	size_t tlen;
+	char err[TK_NETDOC_ERRLEN], b64[48];
+	int rc;
+
+	tk_microdesc_init(&md);
+	while ((rc = tk_microdesc_next(body, len, &pos, &md, &text, &tlen, err,
+				       sizeof err)) != 0) {
+		const struct tk_router *rt;
+		uint8_t digest[32];
+		size_t i;
+		char *copy;
+		memcpy(digest, md.digest, 32);
+		tk_base64_encode(digest, 32, 0, b64, sizeof b64);
+		/* A hostile answer may hold thousands of bad ones: the
+		 * first few are named, the rest counted. */
+		if (rc < 0) {
+			if (from_net && refused++ < 3)
+				ms_log(ms, TK_LOG_WARN, "refused "
+				       "microdescriptor %s from %s: %s", b64,
+				       origin, err);
+			if (from_net && refused_docs)
+				(*refused_docs)++;
+			continue;
+		}
+		rc = tk_nodes_add_md(t, &md, err, sizeof err);
+		if (rc < 0) {
+			if (from_net && refused++ < 3)
+				ms_log(ms, TK_LOG_WARN, "refused "
+				       "microdescriptor from %s: %s", origin,
+				       err);
+			if (from_net && refused_docs)
+				(*refused_docs)++;
+			tk_microdesc_free(&md);
+			tk_microdesc_init(&md);
+			continue;
+		}
+		if (rc == 0)
+			continue;
+		rt = tk_consensus_router_by_md(t->c, digest);
+		i = (size_t)(rt - t->c->routers);
+		copy = malloc(tlen ? tlen : 1);
+		if (copy) {
+			memcpy(copy, text, tlen);
+			free(ms->text[i]);
+			ms->text[i] = copy;
+			ms->len[i] = tlen;
+		}
+		added++;
+	}
+	tk_microdesc_free(&md);
+	if (refused > 3)
+		ms_log(ms, TK_LOG_WARN, "refused %zu more microdescriptors "
+		       "from %s", refused - 3, origin);
+	return added;
+}
+
+static int64_t earliest(int64_t a, int64_t b)
+{
+	if (a < 0)
+		return b;
+	if (b < 0)
+		return a;
+	return a < b ? a : b;
+}
+
+size_t tk_mdstore_batch(const struct tk_mdstore *ms, const struct tk_nodes *t,
+			int64_t now, uint32_t *slots, size_t max, int *retry,
+			int64_t *wake)
+{
+	size_t k = 0;
+	*retry = 0;
+	for (size_t i = 0; i < t->n && k < max; i++) {
+		int dup = 0;
+		if (t->node[i].md || ms->inflight[i])
+			continue;
+		if (ms->retry_at[i] > now) {
+			*wake = earliest(*wake, ms->retry_at[i]);
+			continue;
+		}
+		/* One slot per digest (two routers could list the same). */
+		for (size_t j = 0; j < k && !dup; j++)
+			dup = memcmp(t->c->routers[slots[j]].md_digest,
+				     t->c->routers[i].md_digest, 32) == 0;
+		if (dup)
+			continue;
+		*retry |= ms->fails[i] > 0;
+		slots[k++] = (uint32_t)i;
+	}
+	return k;
+}
+
+static int cmp_digest(const void *a, const void *b)
+{
+	return memcmp(a, b, 32);
+}
+
+char *tk_mdstore_path(const struct tk_nodes *t, const uint32_t *slots,
+		      size_t k)
+{
+	uint8_t (*dig)[32] = malloc((k ? k : 1) * sizeof *dig);
+	size_t plen = 16 + k * 44, off;
+	char *path = malloc(plen);
+	if (!dig || !path) {
+		free(dig);
+		free(path);
+		return NULL;
+	}
+	for (size_t j = 0; j < k; j++)
+		memcpy(dig[j], t->c->routers[slots[j]].md_digest, 32);
+	qsort(dig, k, 32, cmp_digest);
+	off = (size_t)snprintf(path, plen, "/tor/micro/d/");
+	for (size_t j = 0; j < k; j++) {
+		long bl;
+		if (j)
+			path[off++] = '-';
+		bl = tk_base64_encode(dig[j], 32, 0, path + off, plen - off);
+		off += bl > 0 ? (size_t)bl : 0;
+	}
+	path[off] = '\0';
+	free(dig);
+	return path;
+}
+
+size_t tk_mdstore_answered(struct tk_mdstore *ms, const struct tk_nodes *t,
+			   const uint32_t *slots, size_t k, int ok,
+			   int64_t now, tk_dirsources *ds)
+{
+	size_t missing = 0;
+	for (size_t j = 0; j < k; j++) {
+		uint32_t i = slots[j];
+		if (t->node[i].md)
+			continue;
+		missing++;
+		ms->fails[i]++;
+		/* The source answered without it: wait before asking anyone
+		 * again. A transport failure is no fault of the digest. */
+		ms->retry_at[i] =
+			ok ? now + tk_dirsources_backoff_ms(ds, ms->fails[i]) : 0;
+	}
+	return missing;
+}

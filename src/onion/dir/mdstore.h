@@ -1,0 +1,68 @@
+/* What we hold and still want of each router's microdescriptor, slot by
+ * slot of the current node table (nodes.h): the exact text (for the
+ * DataDirectory cache), whether a request for it is out, how often the
+ * sources we asked answered without it, and when it may be asked for
+ * again. The directory manager decides when and where to fetch; this
+ * keeps the books and turns answers into node-table entries. */
+#ifndef TK_ONION_DIR_MDSTORE_H
+#define TK_ONION_DIR_MDSTORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/log_level.h"
+#include "onion/dir/dirsrc.h"
+#include "onion/netdir/nodes.h"
+
+struct tk_mdstore {
+	size_t n;			/* = the node table's n */
+	char **text;			/* exact text, NULL if not held */
+	size_t *len;
+	uint8_t *inflight;		/* asked for, no answer yet */
+	unsigned *fails;		/* answers without it */
+	int64_t *retry_at;		/* not asked for before (ms) */
+	tk_log_fn log;			/* why a microdescriptor was refused */
+	void *log_arg;
+};
+
+/* n slots. 0, or -1 if out of memory. */
+int tk_mdstore_init(struct tk_mdstore *ms, size_t n, tk_log_fn log,
+		    void *log_arg);
+void tk_mdstore_free(struct tk_mdstore *ms);
+
+/* After tk_nodes_adopt(t, old_t): takes from old (slots of old_cons) the
+ * text of every microdescriptor t now holds. */
+void tk_mdstore_adopt(struct tk_mdstore *ms, const struct tk_nodes *t,
+		      struct tk_mdstore *old,
+		      const struct tk_consensus *old_cons);
+
+/* Offers every microdescriptor of body to t, keeping the text of those
+ * that were new. from_net: unlisted or malformed ones are refused loudly
+ * (a cache file naturally holds stale ones) and counted in *refused.
+ * Returns how many were new. */
+size_t tk_mdstore_offer(struct tk_mdstore *ms, struct tk_nodes *t,
+			const char *body, size_t len, const char *origin,
+			int from_net, unsigned *refused);
+
+/* Chooses up to max slots to ask for: missing, not in flight, not
+ * waiting for a retry, one slot per digest. *retry is set if any was
+ * asked for before; *wake is lowered to the earliest retry time still to
+ * come. Returns how many were chosen. */
+size_t tk_mdstore_batch(const struct tk_mdstore *ms, const struct tk_nodes *t,
+			int64_t now_ms, uint32_t *slots, size_t max,
+			int *retry, int64_t *wake);
+
+/* "/tor/micro/d/D1-D2-..." for those slots, digests sorted (malloc'ed;
+ * NULL if out of memory). */
+char *tk_mdstore_path(const struct tk_nodes *t, const uint32_t *slots,
+		      size_t k);
+
+/* A request for slots was answered (ok: the source answered; 0: the
+ * transport failed). Slots still missing wait a backoff before being
+ * asked for again, unless the transport was at fault. Returns how many
+ * are still missing. */
+size_t tk_mdstore_answered(struct tk_mdstore *ms, const struct tk_nodes *t,
+			   const uint32_t *slots, size_t k, int ok,
+			   int64_t now_ms, tk_dirsources *ds);
+
+#endif

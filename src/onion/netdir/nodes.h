@@ -1,0 +1,54 @@
+/* The node table: what the directory says about each relay, in the form
+ * path.h chooses from. */
+#ifndef TK_ONION_NETDIR_NODES_H
+#define TK_ONION_NETDIR_NODES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "onion/netdir/path.h"
+
+/* The node table: a consensus joined with the microdescriptors its m
+ * lines name, in the form tk_path_choose wants. It owns the
+ * microdescriptors given to it; the consensus must outlive it. On a new
+ * consensus: tk_nodes_init(new), tk_nodes_adopt(new, old), fetch
+ * tk_nodes_missing(new), then free the old table and old consensus. */
+struct tk_nodes {
+	const struct tk_consensus *c;
+	size_t n;			/* = c->n_routers */
+	struct tk_path_node *node;	/* node[i].rt = &c->routers[i] */
+	struct tk_microdesc *mds;	/* slot i holds router i's md */
+	size_t n_have;			/* slots filled */
+};
+
+int tk_nodes_init(struct tk_nodes *t, const struct tk_consensus *c);
+void tk_nodes_free(struct tk_nodes *t);
+
+/* Offers a parsed microdescriptor. If a router's m line lists its digest
+ * (and that slot is empty) it is moved into the table (*md is left
+ * re-initialised) and 1 is returned; 0 if already held; -1 if no m line
+ * lists it (err says so; *md untouched). */
+int tk_nodes_add_md(struct tk_nodes *t, struct tk_microdesc *md, char *err,
+		    size_t errlen);
+
+/* Moves the microdescriptors of old that t's consensus still lists into
+ * t (after a consensus refresh most relays keep theirs). Returns how many
+ * moved. */
+size_t tk_nodes_adopt(struct tk_nodes *t, struct tk_nodes *old);
+
+/* Digests of the microdescriptors t still lacks (up to cap), in router
+ * order; returns how many are missing in total. */
+size_t tk_nodes_missing(const struct tk_nodes *t, uint8_t (*out)[32],
+			size_t cap);
+
+/* Share of paths that can be built with the microdescriptors held, the
+ * way tor decides it has "enough directory info" (compare with 0.6, or
+ * PathsNeededToBuildCircuits): product over guard, middle and exit
+ * positions of (weighted bandwidth of usable relays with a
+ * microdescriptor) / (weighted bandwidth of relays that would be usable
+ * with one); relays counted uniformly when all weigh zero. */
+double tk_nodes_path_fraction(const struct tk_nodes *t,
+			      const struct tk_path_weights *w,
+			      const struct tk_path_opts *o);
+
+#endif
