@@ -1,2 +1,2 @@
 # The project's own documentation.
-EXTRA_DIST += doc/README.md
+EXTRA_DIST += doc/README.md doc/architecture.md doc/differences.md

@@ -7,9 +7,9 @@
  *   client  tk_socks_client_* builds requests and parses a proxy's answers
  *           incrementally.
  *
- * Behaviour is real Tor's (0.4.9) byte for byte, except where DESIGN.md says
- * we deliberately do better; each such place is commented in
- * socks_proto_{server,client,reply}.c.
+ * Behaviour is real Tor's (0.4.9) byte for byte, except for the deliberate
+ * differences listed in doc/differences.md; each such place is commented
+ * in socks_proto_{server,client,reply}.c.
  */
 #ifndef TK_SOCKS_PROTO_H
 #define TK_SOCKS_PROTO_H
@@ -123,7 +123,7 @@ struct tk_socks_request {
 				    * an empty one); 0 for SOCKS4 */
 	uint8_t username[TK_SOCKS_USER_MAX];
 	uint8_t password[TK_SOCKS_PASS_MAX];
-	/* Added by the codec (H1): */
+	/* Worked out by the codec, not read from the wire: */
 	int family;		   /* AF_INET / AF_INET6 when host is an IP
 				    * literal however it came (ATYP 01/04, or
 				    * ATYP 03 / 4a text such as "1.2.3.4" or

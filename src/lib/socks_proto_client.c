@@ -1,7 +1,8 @@
 /* socks_client.c — the client role: build requests, parse a proxy's
  * answers incrementally, and say in words what went wrong.
  *
- * Requests follow what Tor's own tools send (socks-behavior.md §10.2):
+ * Requests follow what Tor's own tools send (tests/unit/test_socks_client.c
+ * holds the bytes Tor's tor-resolve puts on the wire):
  * RESOLVE always names its target with ATYP 03, even an IP literal, so
  * SafeSocks never refuses it; RESOLVE_PTR sends the address as ATYP 01/04;
  * SOCKS4 RESOLVE is always 4a. CONNECT sends literals as literals (curl's

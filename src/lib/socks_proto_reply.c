@@ -1,5 +1,6 @@
 /* socks_reply.c — every answer torkitd sends, Tor's END-reason table, REP
- * names, and our HTTP-resistance page. Byte layouts: socks-behavior.md §6.
+ * names, and our HTTP-resistance page. Byte layouts are Tor's; each is
+ * pinned by tests/unit/test_socks_reply.c.
  */
 #include "lib/socks_proto.h"
 
@@ -8,7 +9,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-/* Deliberate difference (DESIGN.md): Tor's page says "Tor is not an HTTP
+/* Deliberate difference (doc/differences.md): Tor's page says "Tor is not an HTTP
  * Proxy", points at HTTPTunnelPort and ends with a stray NUL byte. Ours
  * says what this port is and how to point a client at it; no NUL. It must
  * stay well under TK_SOCKS_REPLY_MAX together with a few SOCKS replies. */

@@ -4,7 +4,8 @@
  * incomplete message: messages are at most 513 bytes, so keeping no
  * partial-parse state is cheaper than getting it wrong. Validation runs in
  * real Tor's order (proto_socks.c as of 0.4.9) so that the same input
- * gives the same bytes on the wire; socks-behavior.md §§1-4, 9 describe it.
+ * gives the same bytes on the wire; tests/unit/test_socks_server.c and
+ * test_socks_captures.c hold the cases.
  */
 #include "lib/socks_proto.h"
 
@@ -68,8 +69,8 @@ static void add_reply(struct tk_socks_server_result *res, const void *p,
 	res->reply_len += n;
 }
 
-/* A SOCKS4 failure: Tor's parser writes no reply; the connection layer
- * then sends 5B with zeros (socks-behavior.md §6.4). */
+/* A SOCKS4 failure: Tor's parser writes no reply; its connection layer
+ * then sends 5B with zeros. */
 static enum msg_result fail_s4(struct tk_socks_server_result *res)
 {
 	uint8_t r[8];
@@ -107,7 +108,7 @@ static enum msg_result http_answer(struct tk_socks_server_result *res,
 	/* Deliberate difference: Tor answers only 'G', 'H', 'P' and 'C' and
 	 * sends its page with a stray trailing NUL. Any ASCII letter here
 	 * (lowercase methods, OPTIONS, DELETE, PATCH, TRACE ...) gets our own
-	 * page, without the NUL (DESIGN.md). */
+	 * page, without the NUL (doc/differences.md). */
 	add_reply(res, tk_socks_http_page, tk_socks_http_page_len);
 	set_log(res, TK_SOCKS_LOG_WARN,
 		"Socks version %d not recognized. (This port is not an HTTP "

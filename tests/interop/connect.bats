@@ -86,7 +86,7 @@ tk_http() {
 	cmp "$T/big.in" "$T/big.out"
 }
 
-@test "half-close through Tor: Tor ends the stream, tor-connect exits 0 and the reply is lost (DESIGN.md)" {
+@test "half-close through Tor: Tor ends the stream, tor-connect exits 0 and the reply is lost (doc/differences.md)" {
 	# the count server answers only after it saw EOF; Tor has no half-close
 	run timeout 90 "$TK_CONNECT" -P "$TORNET_SOCKS" 127.0.0.1 "$TORNET_COUNT_PORT" <<<"hello"
 	assert_success

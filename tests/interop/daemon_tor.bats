@@ -161,8 +161,9 @@ circs_aba() {
 	run bash -c "printf 'hello v4\n' | '$TK_CONNECT' -4 '$TORNET_ECHO_HOST' '$TORNET_ECHO_PORT'"
 	assert_success
 	assert_output "hello v4"
-	# the client's half-close did not end the stream (DESIGN.md): the
-	# echo came back, then the stream lingered and ended
+	# the client's half-close did not end the stream
+	# (doc/differences.md): the echo came back, then the stream lingered
+	# and ended
 	grep -q "idle 2000 ms after shutdown" "$LOG"
 }
 

@@ -67,8 +67,8 @@ wait_port() {
 
 # hold_stdin OUTFILE PATTERN DATA: print DATA, then keep the pipe open
 # until OUTFILE shows PATTERN. Through real Tor a client's half-close ends
-# the stream (DESIGN.md), so a client must not shut its write side before
-# the answer is in.
+# the stream (doc/differences.md), so a client must not shut its write
+# side before the answer is in.
 hold_stdin() {
 	printf '%s' "$3"
 	wait_file "$1" "$2"

@@ -1,8 +1,8 @@
 #!/usr/bin/env bats
 # The same requests against torkitd (direct engine: tornet's dnsmasq, the
 # exits' ExitPolicy) and against the real Tor client of tools/tornet. The
-# answers must be the same, except where DESIGN.md says torkit does better;
-# tests/interop/compare prints the byte-level table.
+# answers must be the same, except for the deliberate differences of
+# doc/differences.md; tests/interop/compare prints the byte-level table.
 
 load helpers
 
@@ -51,7 +51,7 @@ LOOKUPS=(
 	done
 }
 
-@test "torkitd answers Debian's tor-resolve as Tor does, except RESOLVE errors (ATYP 01, DESIGN.md)" {
+@test "torkitd answers Debian's tor-resolve as Tor does, except RESOLVE errors (ATYP 01, doc/differences.md)" {
 	local l
 	for l in "echo.test" "v6only.test" "dual.test" "127.0.0.1" "-4 echo.test" \
 		"-x 192.0.2.10" "-x 2001:db8::6" "-4 doesnotexist.test"; do
@@ -100,7 +100,7 @@ LOOKUPS=(
 	cmp "$T/big.in" "$T/big.kd"
 }
 
-@test "half-close: torkitd carries it (the count server answers 5), Tor ends the stream (DESIGN.md)" {
+@test "half-close: torkitd carries it (the count server answers 5), Tor ends the stream (doc/differences.md)" {
 	run timeout 90 "$TK_CONNECT" -P "$TORNET_SOCKS" 127.0.0.1 "$TORNET_COUNT_PORT" <<<"hell"
 	assert_success
 	assert_output ""
@@ -109,7 +109,7 @@ LOOKUPS=(
 	assert_output "5"
 }
 
-@test "closed port: torkitd says connection refused (REP 05), Tor general failure (REP 01) (DESIGN.md)" {
+@test "closed port: torkitd says connection refused (REP 05), Tor general failure (REP 01) (doc/differences.md)" {
 	run_both curl -sS --max-time 60 --socks5-hostname @PROXY@ "http://127.0.0.1:$TORNET_CLOSED_PORT/"
 	assert_equal "$tor_status" 97
 	assert_equal "$kd_status" 97
@@ -126,7 +126,7 @@ LOOKUPS=(
 	assert_output --partial "not allowed"
 }
 
-@test "the side-by-side table: every difference is one DESIGN.md lists" {
+@test "the side-by-side table: every difference is one doc/differences.md lists" {
 	run "$TK_SRCDIR/tests/interop/compare" --torkitd "$KD" "$TORNET_DIR"
 	echo "$output"
 	assert_success

@@ -176,7 +176,8 @@ static const struct dest_row {
 	const char *s;
 	int valid;
 } dest_rows[] = {
-	/* socks-behavior.md §3.3 and Tor's test_socks/address tests */
+	/* Tor's string_is_valid_dest() rules, and the cases of Tor's own
+	 * test_socks and address tests */
 	{"", 0},
 	{"---", 0},
 	{"\"\"\"\"\"\".com", 0},

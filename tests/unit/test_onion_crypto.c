@@ -14,18 +14,19 @@
  *    2.28 has no SHAKE); ciphertexts of cells 0,1,2,10,20,30,40,50 from
  *    arti crates/tor-proto/testdata/cell_crypt.data ("generated with Tor's
  *    encryption code").
- *  - RSA: the first authority key certificate of a tornet run
- *    (research/tornet-samples/authority-certs.txt, made by tor 0.4.9.11). */
+ *  - RSA: the first authority key certificate of a tornet run, made by
+ *    tor 0.4.9.11 (tests/unit/data/authcert1.txt, the first of
+ *    tests/data/netdoc/authority-certs.txt; tests/unit/data/README). */
 #include <stdlib.h>
 #include <string.h>
 
 #include "../unit/tap.h"
-#include "onion/bytes.h"
-#include "onion/cell.h"
-#include "onion/crypto.h"
-#include "onion/kdf.h"
-#include "onion/ntor.h"
-#include "onion/relay_crypto.h"
+#include "onion/base/bytes.h"
+#include "onion/cell/cell.h"
+#include "onion/base/crypto.h"
+#include "onion/base/kdf.h"
+#include "onion/circ/ntor.h"
+#include "onion/circ/relay_crypto.h"
 
 static unsigned char *read_data(const char *name, size_t *len)
 {

@@ -1,7 +1,8 @@
 /* Replays what a real tor 0.4.9.11 SocksPort was sent and answered
- * (research/tor-captures/, copied here as hex) through the server codec
- * and the reply builders, and compares with Tor's bytes: identical, or
- * different exactly where DESIGN.md says torkit does better.
+ * (captured on a local tornet network with a raw-socket client; the bytes
+ * are kept here as hex) through the server codec and the reply builders,
+ * and compares with Tor's bytes: identical, or different exactly where
+ * doc/differences.md says torkit differs on purpose.
  *
  * Each capture's request bytes (handshake, request and any payload, as one
  * stream) are fed to tk_socks_server_feed() whole and one byte at a time.

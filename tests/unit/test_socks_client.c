@@ -1,10 +1,12 @@
-/* Client role of the SOCKS codec: the C-* (Tor's client), AC-* (arti's
- * client) and R-* (tor-resolve) vectors of research/socks-vectors.md, the
- * bytes Debian's tor-resolve sends (tor-captures/tor-resolve-requests.txt),
- * and the classification of answers that are not SOCKS. Each exchange is
- * replayed with every proxy message fed whole, then one byte at a time;
- * every proper prefix of a proxy message must be NEED_MORE, and bytes after
- * the final reply must be left for the caller. */
+/* Client role of the SOCKS codec: the cases of Tor's own SOCKS client
+ * tests (C-*, from Tor's src/test/test_socks.c), of arti's tor-socksproto
+ * client tests (AC-*), what Tor's tor-resolve sends and expects (R-*,
+ * read from its source), the bytes Debian's tor-resolve 0.4.9.11 was seen
+ * sending to a scripted SOCKS server (capture/...), and the classification
+ * of answers that are not SOCKS. Each exchange is replayed with every
+ * proxy message fed whole, then one byte at a time; every proper prefix of
+ * a proxy message must be NEED_MORE, and bytes after the final reply must
+ * be left for the caller. */
 #include "lib/socks_proto.h"
 
 #include "lib/addr.h"
@@ -129,8 +131,8 @@ static const struct crow rows[] = {
 	 "DIFFERENCE: methods offered as 00 02 (curl's order; arti sends "
 	 "02 00), same meaning"},
 
-	/* ---- tor-resolve (derived rows R-*, and Debian's tor-resolve bytes
-	 * from tor-captures/tor-resolve-requests.txt) */
+	/* ---- tor-resolve (R-*, read from its source, and capture/...: the
+	 * bytes Debian's tor-resolve sent to a scripted SOCKS server) */
 	{"R-01", 4, R, "example.com", 0, NOAUTH,
 	 {"S 04 f0 00 00 00 00 00 01 00 65 78 61 6d 70 6c 65 2e 63 6f 6d 00",
 	  "R 00 5a 00 00 5d b8 d8 22"},

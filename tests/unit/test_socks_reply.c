@@ -1,6 +1,11 @@
-/* Reply builders and Tor's END reason -> REP table: the D-* rows of
- * research/socks-vectors.md (what Tor's connection layer sends), the reply
- * halves of the arti rows (A-01, A-02, A-07..A-10), and the §6.2 table. */
+/* Reply builders and Tor's END reason -> REP table.
+ *
+ * Row names: D-* are the bytes Tor's connection layer sends (read from
+ * Tor's source, connection_edge.c and reasons.c: no Tor unit test pins
+ * them); A-* are the reply halves of arti's tor-socksproto proxy tests;
+ * the END reason table is Tor's stream_end_reason_to_socks5_response().
+ * Where torkit differs on purpose (doc/differences.md) the row says
+ * DIFFERENCE and asserts our bytes. */
 #include "lib/socks_proto.h"
 
 #include "lib/addr.h"
@@ -116,7 +121,7 @@ static void test_resolve(void)
 
 static void test_reasons(void)
 {
-	/* socks-behavior.md §6.2 / D-04 */
+	/* D-04: Tor's stream_end_reason_to_socks5_response() */
 	static const struct {
 		int reason;
 		uint8_t rep;

@@ -1,6 +1,12 @@
-/* Server role of the SOCKS codec against every server-side vector of
- * research/socks-vectors.md (T4-*, T5-*, W-*, TR-*, the server half of
- * A-*, D-*), plus properties checked on every row:
+/* Server role of the SOCKS codec against the server-side cases of Tor's
+ * and arti's own tests, plus properties checked on every row.
+ *
+ * Row names: T4-* (SOCKS4), T5-* (SOCKS5), W-* (wrong protocol) and TR-*
+ * (truncated input) are the cases of Tor's src/test/test_socks.c; A-* are
+ * arti's tor-socksproto proxy tests; D-* are what Tor's connection layer
+ * sends where its parser writes no reply (read from Tor's source); S4-*
+ * and S5-* are further rules of Tor's parser (proto_socks.c). Checked on
+ * every row:
  *   - fed one byte at a time, and in odd chunks, the result is the same as
  *     fed whole (status, every reply byte, bytes consumed, the request);
  *   - every proper prefix of a non-error input is NEED_MORE;
@@ -319,7 +325,8 @@ static struct row rows[] = {
 	 DONE, "05 02 01 00", 21, C, "2.2.2.2", 4369, "6d 65", "79 6f 75", NULL,
 	 "DIFFERENCE: every reply in order: Tor sends only 01 00 (its 05 02 is lost)"},
 
-	/* ---- more of Tor's rules (socks-behavior.md §§1-4, 9) */
+	/* ---- more of Tor's rules (proto_socks.c: dispatch, limits,
+	 * SOCKS4/4a and SOCKS5 checks in Tor's order, SafeSocks) */
 	{"S4-4a-resolve-port0", NULL,
 	 "04 f0 00 00 00 00 00 01 00 65 63 68 6f 2e 74 65 73 74 00", 0, DONE, "",
 	 19, R, "echo.test", 0, NULL, NULL, NULL,
