@@ -7,9 +7,7 @@
 #include <string.h>
 
 #include "cli/cli_pump.h"
-
-#define container_of(p, type, member) \
-	((type *)(void *)((char *)(p) - offsetof(type, member)))
+#include "common/util.h"
 
 static void read_more(struct cli_pump *p);
 static void write_out(struct cli_pump *p);

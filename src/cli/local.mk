@@ -23,5 +23,5 @@ src_cli_tor_connect_LDADD = $(TK_CLI_LDADD)
 # Manual pages (linted by man/lint-test in make check).
 dist_man_MANS += man/tor-resolve.1 man/tor-ptr.1 man/tor-connect.1
 
-# The resolve benchmark (issue 4): tor-resolve -f vs Debian tor-resolve.
+# The resolve benchmark: tor-resolve -f against Debian's tor-resolve.
 dist_noinst_SCRIPTS += tools/bench/resolve-bench

@@ -69,7 +69,7 @@ struct tk_engine_req {
 /* connect(2) errors as Tor END reasons. Tor's exit reports a refused
  * connection as MISC in practice (captures: REP 01); we report
  * CONNECTREFUSED, which Tor's own table maps to REP 05 — a deliberate
- * difference (DESIGN.md): the client learns the port is closed. */
+ * difference (doc/differences.md): the client learns the port is closed. */
 static int
 end_reason_from_uv(int err)
 {

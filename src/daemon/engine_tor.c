@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/util.h"
 #include "daemon/conf.h"
 #include "daemon/engine.h"
 #include "daemon/log.h"
@@ -198,7 +199,7 @@ reason_name(int reason)
 		[TK_END_NOTDIRECTORY] = "NOTDIRECTORY",
 	};
 
-	if (reason > 0 && (size_t)reason < sizeof(names) / sizeof(names[0]) &&
+	if (reason > 0 && (size_t)reason < ARRAY_SIZE(names) &&
 	    names[reason] != NULL)
 		return names[reason];
 	return "unknown";
@@ -340,10 +341,10 @@ t_stream_shutdown(struct tk_stream *base)
 {
 	struct tor_stream *s = (struct tor_stream *)base;
 
-	/* Tor's relay protocol has no half-close (DESIGN.md): the queued
-	 * bytes go out, the stream keeps delivering what the exit sends
-	 * until the exit ends it, the client closes, or nothing moved for
-	 * HalfCloseLinger; then END and EOF. ostream.h does the lingering. */
+	/* Tor's relay protocol has no half-close (doc/differences.md): the
+	 * queued bytes go out, the stream keeps delivering what the exit
+	 * sends until the exit ends it, the client closes, or nothing moved
+	 * for HalfCloseLinger; then END and EOF. The engine lingers. */
 	tk_debug("stream to %s: the client finished sending; lingering",
 		 tk_dlog_safe(s->target));
 	tk_onion_stream_shutdown(s->os);

@@ -16,6 +16,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include "common/util.h"
 #include "lib/socks_client.h"
 
 enum session_state {
@@ -24,9 +25,6 @@ enum session_state {
 	S_HANDSHAKE,	/* codec exchange, answer timer running */
 	S_DONE,		/* callback ran (or the caller abandoned us) */
 };
-
-#define container_of(p, type, member) \
-	((type *)(void *)((char *)(p) - offsetof(type, member)))
 
 struct wbuf {
 	uv_write_t req;

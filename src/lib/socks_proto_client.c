@@ -11,7 +11,7 @@
 #include "lib/socks_proto.h"
 
 #include "lib/addr.h"
-#include "lib/socks_internal.h"
+#include "lib/socks_int.h"
 
 #include <stdarg.h>
 #include <stdio.h>

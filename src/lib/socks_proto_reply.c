@@ -4,7 +4,7 @@
  */
 #include "lib/socks_proto.h"
 
-#include "lib/socks_internal.h"
+#include "lib/socks_int.h"
 
 #include <string.h>
 #include <sys/socket.h>
@@ -30,12 +30,12 @@
 	"</body>\n"                                                           \
 	"</html>\n"
 
-const char tk_socks_http_page[] =
+const char tk__socks_http_page[] =
 	"HTTP/1.0 501 torkit is a SOCKS proxy, not an HTTP proxy\r\n"
 	"Content-Type: text/html; charset=utf-8\r\n"
 	"Connection: close\r\n"
 	"\r\n" HTTP_BODY;
-const size_t tk_socks_http_page_len = sizeof tk_socks_http_page - 1;
+const size_t tk__socks_http_page_len = sizeof tk__socks_http_page - 1;
 
 static size_t put(uint8_t *out, size_t cap, const uint8_t *p, size_t n)
 {

@@ -10,7 +10,7 @@
 #include "lib/socks_proto.h"
 
 #include "lib/addr.h"
-#include "lib/socks_internal.h"
+#include "lib/socks_int.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -109,7 +109,7 @@ static enum msg_result http_answer(struct tk_socks_server_result *res,
 	 * sends its page with a stray trailing NUL. Any ASCII letter here
 	 * (lowercase methods, OPTIONS, DELETE, PATCH, TRACE ...) gets our own
 	 * page, without the NUL (doc/differences.md). */
-	add_reply(res, tk_socks_http_page, tk_socks_http_page_len);
+	add_reply(res, tk__socks_http_page, tk__socks_http_page_len);
 	set_log(res, TK_SOCKS_LOG_WARN,
 		"Socks version %d not recognized. (This port is not an HTTP "
 		"proxy; sent an HTTP 501 page explaining how to use SOCKS.)",
@@ -497,7 +497,7 @@ static enum msg_result one_message(struct tk_socks_server *s,
 {
 	uint8_t c = m[0];
 
-	if (tk_is_ascii_letter(c))
+	if (tk__is_ascii_letter(c))
 		return http_answer(res, c);
 
 	if (s->state == SRV_START) {

@@ -692,7 +692,7 @@ static void test_extend2(void)
 		 "02 00 06 7F0000011388 02 14 "
 		 "03479E93EBF3FF2C58C1C9DBF2DE9DE9C2801B3E 0002 0054 %s",
 		 ntor_hs);
-	wl = unhex(body); /* [arti], the example in the research notes */
+	wl = unhex(body); /* Arti's EXTEND2 test vector */
 
 	memset(&m, 0, sizeof m);
 	m.n_specs = 2;

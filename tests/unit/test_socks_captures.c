@@ -12,7 +12,7 @@
 #include "lib/socks_proto.h"
 
 #include "lib/addr.h"
-#include "lib/socks_internal.h"
+#include "lib/socks_int.h"
 
 #include "../unit/tap.h"
 
@@ -352,8 +352,8 @@ static void replay(const struct cap *c)
 			       tor[tl - 1] == 0,
 		       "%s: Tor sent its 501 page and a NUL (%zu bytes)",
 		       c->name, tl);
-		tap_eq_bytes(ours, n, tk_socks_http_page,
-			     tk_socks_http_page_len,
+		tap_eq_bytes(ours, n, tk__socks_http_page,
+			     tk__socks_http_page_len,
 			     "%s: we send our 501 page, nothing else", c->name);
 		break;
 	case DIFF_ATYP0: {

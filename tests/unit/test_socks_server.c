@@ -15,7 +15,7 @@
  * its note names the difference. */
 #include "lib/socks_proto.h"
 
-#include "lib/socks_internal.h"
+#include "lib/socks_int.h"
 
 #include "../unit/tap.h"
 
@@ -640,36 +640,36 @@ static void test_http(void)
 		tk_socks_server_feed(&s, (const uint8_t *)firsts[i],
 				     strlen(firsts[i]), &res);
 		tap_ok(res.status == ERR &&
-			       res.reply_len == tk_socks_http_page_len &&
-			       memcmp(res.reply, tk_socks_http_page,
+			       res.reply_len == tk__socks_http_page_len &&
+			       memcmp(res.reply, tk__socks_http_page,
 				      res.reply_len) == 0,
 		       "HTTP page for \"%.8s...\"", firsts[i]);
 	}
-	const char *p = tk_socks_http_page;
+	const char *p = tk__socks_http_page;
 	tap_ok(strncmp(p, "HTTP/1.0 501 ", 13) == 0, "page: HTTP/1.0 501");
 	tap_ok(strstr(p, "\r\n\r\n<!DOCTYPE html>") != NULL,
 	       "page: headers end with CRLF CRLF");
 	tap_ok(strstr(p, "socks5h://") != NULL, "page: says socks5h://");
 	tap_ok(strstr(p, "torkit") != NULL, "page: names torkit");
-	tap_ok(memchr(p, 0, tk_socks_http_page_len) == NULL &&
-		       p[tk_socks_http_page_len - 1] == '\n',
+	tap_ok(memchr(p, 0, tk__socks_http_page_len) == NULL &&
+		       p[tk__socks_http_page_len - 1] == '\n',
 	       "page: no NUL, ends with a newline (Tor appends a NUL)");
-	tap_ok(tk_socks_http_page_len + 32 < TK_SOCKS_REPLY_MAX,
+	tap_ok(tk__socks_http_page_len + 32 < TK_SOCKS_REPLY_MAX,
 	       "page fits the reply buffer with handshake replies (%zu)",
-	       tk_socks_http_page_len);
+	       tk__socks_http_page_len);
 	/* Mid-handshake: every earlier reply, then the page. */
 	struct tk_socks_server s;
 	static struct tk_socks_server_result res;
 	tk_socks_server_init(&s, NULL);
 	tk_socks_server_feed(&s, (const uint8_t *)"\x05\x01\x00GET /", 8,
 			     &res);
-	tap_ok(res.status == ERR && res.reply_len == 2 + tk_socks_http_page_len &&
+	tap_ok(res.status == ERR && res.reply_len == 2 + tk__socks_http_page_len &&
 		       memcmp(res.reply, "\x05\x00", 2) == 0,
 	       "05 00 then the page when GET follows a greeting");
 	/* The unknown first bytes 0x00..0xff outside letters, 04, 05: silent */
 	int silent = 1;
 	for (int c = 0; c < 256; c++) {
-		if (c == 4 || c == 5 || tk_is_ascii_letter(c))
+		if (c == 4 || c == 5 || tk__is_ascii_letter(c))
 			continue;
 		uint8_t b[2] = {(uint8_t)c, 0};
 		tk_socks_server_init(&s, NULL);

@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/util.h"
+
 typedef struct tk_reader {
 	const uint8_t *p;
 	size_t len;
@@ -45,28 +47,6 @@ int tk_writer_bytes(tk_writer *w, const void *src, size_t n);
 int tk_writer_zero(tk_writer *w, size_t n);
 /* Reserve n bytes to fill in later (e.g. a length); NULL on overflow. */
 uint8_t *tk_writer_reserve(tk_writer *w, size_t n);
-
-static inline uint16_t tk_get_u16(const uint8_t *p)
-{
-	return (uint16_t)((unsigned)p[0] << 8 | p[1]);
-}
-static inline uint32_t tk_get_u32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	       (uint32_t)p[2] << 8 | p[3];
-}
-static inline void tk_put_u16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-static inline void tk_put_u32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
 
 /* 1 if equal; the time taken does not depend on where they differ. */
 int tk_ct_memeq(const void *a, const void *b, size_t n);

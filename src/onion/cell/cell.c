@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "common/util.h"
 #include "onion/base/bytes.h"
 #include "onion/base/crypto.h"
 
@@ -441,7 +442,7 @@ const char *tk_destroy_reason_str(uint8_t reason)
 		"OR identity mismatch", "channel closed", "finished",
 		"timeout", "destroyed", "no such service",
 	};
-	if (reason < sizeof names / sizeof names[0])
+	if (reason < ARRAY_SIZE(names))
 		return names[reason];
 	return "unknown reason";
 }

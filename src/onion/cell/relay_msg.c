@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/util.h"
 #include "onion/base/bytes.h"
 
 const char *tk_relay_strerror(int err)
@@ -54,7 +55,7 @@ const char *tk_relay_end_reason_name(uint8_t reason)
 		[TK_RELAY_END_TORPROTOCOL] = "TORPROTOCOL",
 		[TK_RELAY_END_NOTDIRECTORY] = "NOTDIRECTORY",
 	};
-	if (reason < sizeof names / sizeof names[0] && names[reason])
+	if (reason < ARRAY_SIZE(names) && names[reason])
 		return names[reason];
 	return "UNKNOWN";
 }

@@ -10,6 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/util.h"
+
 static const char *const names[] = {
 	[TK_DIRCACHE_CONSENSUS] = "cached-microdesc-consensus",
 	[TK_DIRCACHE_CERTS] = "cached-certs",
@@ -18,7 +20,7 @@ static const char *const names[] = {
 
 const char *tk_dircache_name(enum tk_dircache_file f)
 {
-	if ((unsigned)f >= sizeof names / sizeof names[0])
+	if ((unsigned)f >= ARRAY_SIZE(names))
 		return "?";
 	return names[f];
 }

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/util.h"
 #include "onion/cell/cell.h"
 #include "onion/circ/flowctl.h"
 
@@ -42,7 +43,7 @@ static const char *end_reason(uint8_t r)
 		"INTERNAL", "RESOURCELIMIT", "CONNRESET", "TORPROTOCOL",
 		"NOTDIRECTORY",
 	};
-	return r < sizeof names / sizeof names[0] && r ? names[r] : "unknown";
+	return r < ARRAY_SIZE(names) && r ? names[r] : "unknown";
 }
 
 const char *tk_dir_strerror(int status)

@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "common/util.h"
 #include "onion/base/bytes.h"
 #include "onion/netdoc/netdoc.h"
 
@@ -170,7 +171,7 @@ static int parse_body(struct tk_netdoc_reader *rd, struct tk_authcert *c,
 		{SEEN_SKEY, "dir-signing-key"},
 		{SEEN_CROSS, "dir-key-crosscert"},
 	};
-	for (size_t i = 0; i < sizeof need / sizeof need[0]; i++)
+	for (size_t i = 0; i < ARRAY_SIZE(need); i++)
 		if (!(seen & need[i].bit))
 			return tk_netdoc_err(err, errlen,
 					     "certificate has no %s line",

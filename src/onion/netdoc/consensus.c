@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/util.h"
 #include "onion/base/bytes.h"
 #include "onion/netdoc/netdoc.h"
 
@@ -231,7 +232,7 @@ static void parse_s(const struct tk_netdoc_item *it, struct tk_router *r)
 	size_t cur = 0;
 	struct tk_netdoc_span a;
 	while (tk_netdoc_arg_next(it, &cur, &a))
-		for (size_t i = 0; i < sizeof flag_names / sizeof flag_names[0];
+		for (size_t i = 0; i < ARRAY_SIZE(flag_names);
 		     i++)
 			if (tk_netdoc_span_is(a, flag_names[i].name))
 				r->flags |= flag_names[i].bit;
@@ -583,7 +584,7 @@ static int parse_items(struct tk_netdoc_reader *rd, struct tk_consensus *c,
 	};
 	const int seen[] = {seen_status, seen_method, seen_va, seen_fu,
 			    seen_vu, seen_delay, seen_flags};
-	for (size_t i = 0; i < sizeof seen / sizeof seen[0]; i++)
+	for (size_t i = 0; i < ARRAY_SIZE(seen); i++)
 		if (!seen[i])
 			return tk_netdoc_err(err, errlen,
 					     "consensus has no %s line",
