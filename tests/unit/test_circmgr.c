@@ -530,6 +530,29 @@ static tk_circmgr *cm;
 static tk_streams *ss;
 static char tmpdir[64];
 
+/* The manager's randomness and wall clock, scripted: a seeded xorshift,
+ * or a constant where a test needs one exact choice (every relay here
+ * weighs zero, so a constant k picks candidate k mod n, in table order). */
+static uint64_t rng_state = 0x9e3779b97f4a7c15ULL, rng_value;
+static int rng_fixed;
+
+static uint64_t fx_random(void *arg)
+{
+	(void)arg;
+	if (rng_fixed)
+		return rng_value;
+	rng_state ^= rng_state << 13;
+	rng_state ^= rng_state >> 7;
+	rng_state ^= rng_state << 17;
+	return rng_state;
+}
+
+static int64_t fx_wall_s(void *arg)
+{
+	(void)arg;
+	return 1700000000;
+}
+
 /* Every destination here ends in ".test": with the default config
  * (scrub_hosts) none may reach the log. */
 static unsigned n_host_logged, n_scrubbed;
@@ -562,6 +585,8 @@ static void new_cm(unsigned dirt_s, unsigned stream_timeout_ms,
 	cfg.preemptive_port = 80;
 	cfg.log = log_cb;
 	cfg.transport = &fake_tp;
+	cfg.random = fx_random;
+	cfg.wall_s = fx_wall_s;
 	sc.log = log_cb;
 	if (dirt_s)
 		cfg.max_dirtiness_s = dirt_s;
@@ -745,6 +770,11 @@ static void test_preemptive_and_reuse(void)
 	uint32_t ca, cb2;
 	int built;
 
+	/* Candidate 1 of every choice: the exits allowing port 80 are exitA
+	 * and exitB, in that order, so every port-80 circuit ends at exitB,
+	 * which rejects port 7. */
+	rng_fixed = 1;
+	rng_value = 1;
 	new_cm(0, 0, 0);
 	dir_ready = 1;
 	tk_circmgr_dir_changed(cm);
@@ -782,22 +812,42 @@ static void test_preemptive_and_reuse(void)
 	tap_eq_long(d.reason, 0, "port 7 connected");
 	{
 		struct fc *f = circ_of(tk_onion_stream_circuit(d.s));
+		struct fc *f2 = circ_of(cb2);
 		tap_ok(f && !strcmp(f->oc->nick[2], "exitA"),
 		       "port 7 went to the exit whose summary allows it");
-		if (tk_onion_stream_circuit(d.s) != cb2) {
-			struct fc *f2 = circ_of(cb2);
-			tap_ok(f2 && !tk_policy_summary_allows(&f2->oc->exit_p, 7),
-			       "k2's first circuit was not reused because "
-			       "its exit rejects port 7");
-		} else {
-			tap_ok(1, "k2's circuit allows port 7 and was reused");
-		}
+		tap_ok(f2 && !strcmp(f2->oc->nick[2], "exitB") &&
+			       !tk_policy_summary_allows(&f2->oc->exit_p, 7) &&
+			       tk_onion_stream_circuit(d.s) != cb2,
+		       "k2's first circuit (exitB) was not reused because "
+		       "its exit rejects port 7");
 	}
 	close_stream(&a);
 	close_stream(&b);
 	close_stream(&c);
 	close_stream(&d);
 	free_cm();
+
+	/* Candidate 0: every circuit ends at exitA, which allows port 7, so
+	 * k2's circuit is reused for it. */
+	rng_value = 0;
+	new_cm(0, 0, 0);
+	tk_circmgr_dir_changed(cm);
+	connect_to("echo.test", 80, "k2", &c, NULL);
+	run_until(&c.done, 500);
+	cb2 = tk_onion_stream_circuit(c.s);
+	connect_to("echo.test", 7, "k2", &d, NULL);
+	run_until(&d.done, 500);
+	{
+		struct fc *f = circ_of(cb2);
+		tap_ok(c.reason == 0 && d.reason == 0 && f &&
+			       !strcmp(f->oc->nick[2], "exitA") &&
+			       tk_onion_stream_circuit(d.s) == cb2,
+		       "k2's circuit (exitA) allows port 7 and was reused");
+	}
+	close_stream(&c);
+	close_stream(&d);
+	free_cm();
+	rng_fixed = 0;
 }
 
 static void test_echo_and_windows(void)

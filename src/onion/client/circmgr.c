@@ -89,6 +89,23 @@ static void cm_log(tk_circmgr *cm, int level, const char *fmt, ...)
 	cm->cfg.log(cm->cfg.log_arg, level, msg);
 }
 
+static uint64_t system_random(void *arg)
+{
+	return tk_path_rng_system(arg);
+}
+
+static int64_t system_wall_s(void *arg)
+{
+	(void)arg;
+	return (int64_t)time(NULL);
+}
+
+/* The wall clock, for the guard set's dates and retry times. */
+static int64_t wall_s(const tk_circmgr *cm)
+{
+	return cm->cfg.wall_s(cm->cfg.env_arg);
+}
+
 uv_loop_t *tk_circmgr_loop(const tk_circmgr *cm)
 {
 	return cm->loop;
@@ -444,7 +461,7 @@ static void oc_build_done(struct tk_ocirc *oc, int status, int failed_hop,
 	}
 	if (failed_hop == 0)
 		tk_guards_failed(oc->cm->guards, oc->hop[0].rsa_id,
-				 (int64_t)time(NULL));
+				 wall_s(oc->cm));
 	else if (failed_hop > 0 && failed_hop < 3)
 		mark_bad(oc->cm, oc->hop[failed_hop].rsa_id);
 	oc_fail(oc, why ? why : "build failed");
@@ -504,7 +521,7 @@ static int launch(tk_circmgr *cm, uint16_t port, const struct tk_circreq *r,
 				   cm->cfg.nodes(cm->cfg.nodes_arg) : NULL;
 	struct tk_path_opts po;
 	struct tk_path_weights w;
-	struct tk_path_rng rng = { tk_path_rng_system, NULL };
+	struct tk_path_rng rng = { cm->cfg.random, cm->cfg.env_arg };
 	size_t avoid[TK_CIRCREQ_MAX_EXCLUDED + 4 + MAX_BAD], n_strict = 0, n_avoid;
 	long g, x, m;
 	char err[200];
@@ -543,7 +560,7 @@ static int launch(tk_circmgr *cm, uint16_t port, const struct tk_circreq *r,
 		if (x < 0)
 			return LAUNCH_NOEXIT;
 		g = tk_guards_pick_beside(cm->guards, t, &po, &rng,
-					  (int64_t)time(NULL), x, err,
+					  wall_s(cm), x, err,
 					  sizeof err);
 		if (g >= 0)
 			break;
@@ -884,6 +901,11 @@ int tk_circmgr_new(uv_loop_t *loop, const struct tk_circmgr_config *cfg,
 	}
 	cm->loop = loop;
 	cm->cfg = *cfg;
+	if (!cm->cfg.random || !cm->cfg.wall_s) {
+		cm->cfg.random = system_random;
+		cm->cfg.wall_s = system_wall_s;
+		cm->cfg.env_arg = NULL;
+	}
 	if (!cm->cfg.build_attempts)
 		cm->cfg.build_attempts = 1;
 	if (!cm->cfg.max_pending_builds)
@@ -901,7 +923,7 @@ int tk_circmgr_new(uv_loop_t *loop, const struct tk_circmgr_config *cfg,
 	}
 	cm->cfg.data_dir = cm->data_dir;
 	cm->guards = tk_guards_new(cm->data_dir ? path : NULL, cfg->n_guards,
-				   0, (int64_t)time(NULL));
+				   0, wall_s(cm));
 	if (!cm->guards) {
 		free(cm->data_dir);
 		free(cm);

@@ -68,6 +68,12 @@ struct tk_circmgr_config {
 	void *log_arg;
 	/* NULL: tk_ocirc_chan_transport (ocirc.h); tests script one */
 	const struct tk_ocirc_transport *transport;
+	/* Uniform 64-bit numbers for paths and guards, and the wall clock
+	 * (seconds) for the guard set; NULL: tk_random() and time(). Tests
+	 * script both. Timers run on the loop's clock. */
+	uint64_t (*random)(void *arg);
+	int64_t (*wall_s)(void *arg);
+	void *env_arg;
 };
 void tk_circmgr_config_init(struct tk_circmgr_config *cfg);
 
