@@ -1,4 +1,5 @@
-# relay messages, flow control, streams (H8).
+# Unit tests of relay messages and of the circ layer: flow control, the
+# stream table of a circuit.
 check_PROGRAMS += tests/unit/test_relay_msg tests/unit/test_flowctl \
 	tests/unit/test_stream tests/unit/test_stream_tor1
 tests_unit_test_relay_msg_SOURCES = tests/unit/test_relay_msg.c tests/unit/tap.h

@@ -1,4 +1,4 @@
-# The directory manager fed hostile directory answers (H9). Needs to be
+# The directory manager fed hostile directory answers. Needs to be
 # included after tests/fuzz/local.mk (FUZZ_TESTS, FUZZ_REPLAY).
 check_PROGRAMS += tests/fuzz/fuzz_dirmgr
 tests_fuzz_fuzz_dirmgr_SOURCES = tests/fuzz/fuzz_dirmgr.c $(FUZZ_REPLAY)

@@ -1,5 +1,5 @@
-# Onion engine unit tests: cells, crypto KATs, link, circuits.
-# (H5: crypto, cells, CERTS.) Fixtures live in tests/unit/data/.
+# Unit tests of the engine's base and cell layers: crypto known answers,
+# CERTS validation, cells. Fixtures live in tests/unit/data/.
 check_PROGRAMS += tests/unit/test_onion_crypto
 tests_unit_test_onion_crypto_SOURCES = tests/unit/test_onion_crypto.c \
 	tests/unit/tor1_vectors.inc tests/unit/tap.h

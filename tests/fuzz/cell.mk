@@ -1,4 +1,5 @@
-# Fuzz harnesses for cells and CERTS (H5). Seeds: tests/fuzz/corpus/<name>/.
+# Fuzz harnesses for cells, CERTS and base64. Seeds:
+# tests/fuzz/corpus/<name>/.
 check_PROGRAMS += tests/fuzz/fuzz_cell
 tests_fuzz_fuzz_cell_SOURCES = tests/fuzz/fuzz_cell.c $(FUZZ_REPLAY)
 tests_fuzz_fuzz_cell_LDADD = $(ONION_CORE_LIBS)

@@ -1,4 +1,4 @@
-# relay messages, flow control, streams (H8).
+# Fuzz harnesses for relay messages and a circuit's stream table.
 check_PROGRAMS += tests/fuzz/fuzz_relay_msg
 tests_fuzz_fuzz_relay_msg_SOURCES = tests/fuzz/fuzz_relay_msg.c $(FUZZ_REPLAY)
 tests_fuzz_fuzz_relay_msg_LDADD = $(ONION_CORE_LIBS)

@@ -1,4 +1,5 @@
-# onion bootstrap: directory manager, cache, facade (H9).
+# Unit tests of the dir layer and the facade: the directory manager with
+# a fake environment, the DataDirectory cache, tk_onion_*.
 check_PROGRAMS += tests/unit/test_dirmgr tests/unit/test_dirmgr_cache
 tests_unit_test_dirmgr_SOURCES = tests/unit/test_dirmgr.c \
 	tests/unit/dirmgr_fake.h tests/unit/netdoc_testutil.h tests/unit/tap.h
