@@ -1,17 +1,18 @@
-/* conf.c — read torkitd's torrc-style configuration.
+/* conf.c — what torkitd's options mean.
  *
- * The file is Tor's format: `Keyword value` per line, keywords
- * case-insensitive, `#` comments, a trailing backslash continues a line,
- * values may be "quoted" with C escapes. A `--Keyword value` pair on the
- * command line replaces every file line of that keyword (as in Tor). Each
- * value is checked here, and any error names the file and line, so a bad
- * configuration never starts a half-working daemon.
+ * One table holds every option, as Tor's option_vars_ does: its name,
+ * type, field in struct tk_config, default (written as a user would write
+ * it, and parsed like one), flags and a summary for --help. torrc.c
+ * splits the file and the command line into `Keyword value` entries;
+ * here each value is checked, and any error names the file and line, so
+ * a bad configuration never starts a half-working daemon.
  */
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,68 +20,126 @@
 #include <sys/un.h>
 
 #include "daemon/conf.h"
+#include "daemon/torrc.h"
 
 #ifndef TK_SYSCONFDIR
 #define TK_SYSCONFDIR "/etc"
 #endif
 #define DEFAULT_CONF TK_SYSCONFDIR "/torkit/torkitd.conf"
 
-enum opt_type {
-	OPT_LIST,	/* every line counts */
-	OPT_STRING,	/* last one wins */
-	OPT_BOOL,
-	OPT_UINT,
-	OPT_INTERVAL,
-};
+/* policy.c and log.c have always had 256 bytes for a message; a longer
+ * one is cut where it was. */
+#define SUB_ERRLEN(n) ((n) < 256 ? (n) : 256)
 
-struct opt_def {
-	const char *name;
-	enum opt_type type;
-};
+static tk_option_parse_fn parse_socks_port, parse_socks_policy,
+    parse_exit_policy, parse_engine, parse_dns_server, parse_safe_logging,
+    parse_log, parse_dir_authority;
 
-static const struct opt_def opts[] = {
-	{ "SocksPort", OPT_LIST },
-	{ "SocksPolicy", OPT_LIST },
-	{ "ExitPolicy", OPT_LIST },
-	{ "ExitPolicyRejectPrivate", OPT_BOOL },
-	{ "Engine", OPT_STRING },
-	{ "DNSServer", OPT_LIST },
-	{ "SafeSocks", OPT_BOOL },
-	{ "TestSocks", OPT_BOOL },
-	{ "SafeLogging", OPT_STRING },
-	{ "Log", OPT_LIST },
-	{ "MaxClients", OPT_UINT },
-	{ "SocksTimeout", OPT_INTERVAL },
-	{ "PidFile", OPT_STRING },
-	{ "RunAsDaemon", OPT_BOOL },
-	{ "DataDirectory", OPT_STRING },
-	{ "DirAuthority", OPT_LIST },
-	{ "EnforceDistinctSubnets", OPT_BOOL },
-	{ "HalfCloseLinger", OPT_INTERVAL },
-};
-#define N_OPTS (sizeof(opts) / sizeof(opts[0]))
+/* offsetof(), refusing to compile (a negative array size) when the field
+ * is not of the C type the option type writes, so a row cannot scribble
+ * over a field of another type. */
+#define FIELD(f, ctype) (offsetof(struct tk_config, f) + 0 * sizeof(char[ \
+	_Generic(((struct tk_config *)0)->f, ctype: 1, default: -1)]))
 
-const char *const tk_config_option_names[] = {
-	"SocksPort", "SocksPolicy", "ExitPolicy", "ExitPolicyRejectPrivate",
-	"Engine", "DNSServer", "SafeSocks", "TestSocks", "SafeLogging", "Log",
-	"MaxClients", "SocksTimeout", "PidFile", "RunAsDaemon",
-	"DataDirectory", "DirAuthority", "EnforceDistinctSubnets",
-	"HalfCloseLinger", NULL,
-};
+/* One row each: NAME, field, default, [range,] flags, [syntax,] summary. */
+#define V_BOOL(n, f, d, fl, s) { .name = n, .type = TK_OPT_BOOL, \
+	.offset = FIELD(f, int), .dflt = d, .flags = fl, .max = 1, \
+	.syntax = "0|1", .summary = s }
+#define V_UINT(n, f, d, lo, hi, fl, syn, s) { .name = n, \
+	.type = TK_OPT_UINT, .offset = FIELD(f, unsigned), .dflt = d, \
+	.min = lo, .max = hi, .flags = fl, .syntax = syn, .summary = s }
+#define V_INTERVAL(n, f, d, lo, hi, fl, s) { .name = n, \
+	.type = TK_OPT_INTERVAL, .offset = FIELD(f, unsigned), .dflt = d, \
+	.min = lo, .max = hi, .flags = fl, .syntax = "INTERVAL", .summary = s }
+#define V_STRING(n, f, d, fl, syn, s) { .name = n, .type = TK_OPT_STRING, \
+	.offset = FIELD(f, char *), .dflt = d, .flags = fl, .syntax = syn, \
+	.summary = s }
+#define V_LINES(n, f, d, fl, syn, s) { .name = n, .type = TK_OPT_LINES, \
+	.offset = FIELD(f, struct tk_config_lines), .dflt = d, \
+	.flags = TK_OPTF_LIST | (fl), .syntax = syn, .summary = s }
+#define V_CUSTOM(n, fn, f, d, fl, syn, s) { .name = n, \
+	.type = TK_OPT_CUSTOM, .parse = fn, \
+	.offset = offsetof(struct tk_config, f), .dflt = d, .flags = fl, \
+	.syntax = syn, .summary = s }
 
-/* One `Keyword value` occurrence, with where it came from. */
-struct entry {
-	int opt;		/* index in opts */
-	char *value;
-	const char *where;	/* file name or "command line" */
-	int line;
-	int from_cli;
-};
+#define LIST TK_OPTF_LIST
+#define TOR TK_OPTF_TOR
+#define DIRECT TK_OPTF_DIRECT
+#define YEAR (86400UL * 365)
 
-struct entries {
-	struct entry *v;
-	size_t n, cap;
+/* In the order of torkitd.conf(5). */
+static const struct tk_option options[] = {
+	V_CUSTOM("SocksPort", parse_socks_port, ports, "127.0.0.1:9050",
+	    LIST | TK_OPTF_EMPTY, "[ADDRESS:]PORT|auto|unix:PATH [FLAGS]",
+	    "listen for SOCKS clients there (0: nowhere)"),
+	V_CUSTOM("SocksPolicy", parse_socks_policy, socks_policy, NULL, LIST,
+	    "POLICY[,POLICY...]", "which client addresses may connect"),
+	V_CUSTOM("Engine", parse_engine, engine, "direct", 0, "direct|tor",
+	    "which engine carries the requests"),
+	V_CUSTOM("DNSServer", parse_dns_server, dns_servers, NULL,
+	    LIST | DIRECT, "IP[:PORT]",
+	    "a DNS server instead of /etc/resolv.conf's"),
+	V_CUSTOM("ExitPolicy", parse_exit_policy, exit_policy, NULL,
+	    LIST | DIRECT, "POLICY[,POLICY...]",
+	    "what the direct engine may connect to"),
+	V_BOOL("ExitPolicyRejectPrivate", exit_reject_private, "1", DIRECT,
+	    "refuse private and local addresses before ExitPolicy"),
+	V_BOOL("SafeSocks", safe_socks, "0", 0,
+	    "refuse requests that carry only an IP address"),
+	V_BOOL("TestSocks", test_socks, "0", 0,
+	    "log whether each request was safe"),
+	V_CUSTOM("SafeLogging", parse_safe_logging, safe_logging, "1", 0,
+	    "0|1|relay", "scrub names and addresses from the log"),
+	V_CUSTOM("Log", parse_log, logs, "notice stdout", LIST,
+	    "SEVERITY[-SEVERITY] stdout|stderr|syslog|file PATH",
+	    "where log messages go"),
+	V_UINT("MaxClients", max_clients, "4096", 1, 1000000, 0, "N",
+	    "close new clients while this many are connected"),
+	V_INTERVAL("SocksTimeout", socks_timeout, "2 minutes", 1, YEAR, 0,
+	    "how long a handshake, and a request, may take"),
+	V_STRING("PidFile", pid_file, NULL, 0, "PATH",
+	    "write the process ID there"),
+	V_BOOL("RunAsDaemon", run_as_daemon, "0", 0,
+	    "detach into the background"),
+	V_STRING("DataDirectory", data_dir, NULL, 0, "PATH",
+	    "a directory for state (the tor engine's cache and guards)"),
+	V_CUSTOM("DirAuthority", parse_dir_authority, dir_authorities, NULL,
+	    LIST | TOR, "[NICKNAME] [FLAGS] IP:DIRPORT FINGERPRINT",
+	    "a directory authority for the tor engine"),
+	V_BOOL("EnforceDistinctSubnets", enforce_distinct_subnets, "1", TOR,
+	    "never two relays of one /16 in a circuit"),
+	V_INTERVAL("HalfCloseLinger", half_close_linger, "30 seconds", 1,
+	    YEAR, TOR, "how long a half-closed stream may sit idle"),
 };
+#define N_OPTS (sizeof(options) / sizeof(options[0]))
+
+const struct tk_option *
+tk_config_options(size_t *n)
+{
+	*n = N_OPTS;
+	return options;
+}
+
+const struct tk_option *
+tk_config_option(const char *name)
+{
+	for (size_t i = 0; i < N_OPTS; i++)
+		if (strcasecmp(name, options[i].name) == 0)
+			return &options[i];
+	return NULL;
+}
+
+/* What torrc.c may know of a keyword: its row and whether it repeats. */
+static int
+lookup(void *arg, const char *keyword, int *repeated)
+{
+	const struct tk_option *o = tk_config_option(keyword);
+
+	if (o == NULL)
+		return -1;
+	*repeated = (o->flags & TK_OPTF_LIST) != 0;
+	return (int)(o - options);
+}
 
 struct ctx {
 	int to_log;
@@ -88,11 +147,11 @@ struct ctx {
 };
 
 static void
-report(struct ctx *c, const struct entry *e, const char *fmt, ...)
+report(struct ctx *c, const struct tk_torrc_entry *e, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
 static void
-report(struct ctx *c, const struct entry *e, const char *fmt, ...)
+report(struct ctx *c, const struct tk_torrc_entry *e, const char *fmt, ...)
 {
 	char msg[1024], where[512];
 	va_list ap;
@@ -102,11 +161,11 @@ report(struct ctx *c, const struct entry *e, const char *fmt, ...)
 	va_end(ap);
 	if (e == NULL)
 		snprintf(where, sizeof(where), "configuration");
-	else if (e->from_cli)
+	else if (e->file == NULL)
 		snprintf(where, sizeof(where), "command line (--%s)",
-			 opts[e->opt].name);
+			 options[e->id].name);
 	else
-		snprintf(where, sizeof(where), "%s:%d", e->where, e->line);
+		snprintf(where, sizeof(where), "%s:%d", e->file, e->line);
 	if (c->to_log)
 		tk_warn("%s: %s", where, msg);
 	else
@@ -114,184 +173,40 @@ report(struct ctx *c, const struct entry *e, const char *fmt, ...)
 	c->failed = 1;
 }
 
-static int
-find_opt(const char *name)
-{
-	for (size_t i = 0; i < N_OPTS; i++)
-		if (strcasecmp(name, opts[i].name) == 0)
-			return (int)i;
-	return -1;
-}
-
-static int
-push(struct entries *es, int opt, const char *value, size_t vlen,
-     const char *where, int line, int from_cli)
-{
-	struct entry *e;
-
-	if (es->n == es->cap) {
-		size_t cap = es->cap ? es->cap * 2 : 32;
-		struct entry *v = realloc(es->v, cap * sizeof(*v));
-
-		if (v == NULL)
-			return -1;
-		es->v = v;
-		es->cap = cap;
-	}
-	e = &es->v[es->n];
-	e->value = malloc(vlen + 1);
-	if (e->value == NULL)
-		return -1;
-	memcpy(e->value, value, vlen);
-	e->value[vlen] = '\0';
-	e->opt = opt;
-	e->where = where;
-	e->line = line;
-	e->from_cli = from_cli;
-	es->n++;
-	return 0;
-}
-
+/* What the tokenizer found wrong with an entry, if anything. */
 static void
-entries_free(struct entries *es)
+report_form(struct ctx *c, const struct tk_torrc_entry *e)
 {
-	for (size_t i = 0; i < es->n; i++)
-		free(es->v[i].value);
-	free(es->v);
-}
-
-/* Unquote a "..." value with C escapes in place; -1 if malformed. */
-static int
-unquote(char *s)
-{
-	size_t len = strlen(s);
-	char *o = s;
-
-	if (len < 2 || s[len - 1] != '"')
-		return -1;
-	s[len - 1] = '\0';
-	for (char *p = s + 1; *p; p++) {
-		if (*p == '"')
-			return -1;
-		if (*p != '\\') {
-			*o++ = *p;
-			continue;
-		}
-		p++;
-		switch (*p) {
-		case 'n': *o++ = '\n'; break;
-		case 't': *o++ = '\t'; break;
-		case 'r': *o++ = '\r'; break;
-		case '\\': *o++ = '\\'; break;
-		case '"': *o++ = '"'; break;
-		case '\'': *o++ = '\''; break;
-		default: return -1;
-		}
+	switch (e->kind) {
+	case TK_TORRC_UNKNOWN:
+		if (e->file != NULL)
+			report(c, e, "unknown option \"%s\"; see "
+			       "torkitd.conf(5) for the options torkitd "
+			       "understands", e->keyword);
+		else if (c->to_log)
+			tk_warn("command line: unknown option \"%s\"",
+				e->keyword);
+		else
+			fprintf(stderr, "torkitd: unknown option \"%s\"; see "
+				"torkitd(8)\n", e->keyword);
+		c->failed = 1;
+		break;
+	case TK_TORRC_BAD_QUOTE:
+		report(c, e, "badly quoted value for %s",
+		       options[e->id].name);
+		break;
+	case TK_TORRC_NUL:
+		report(c, e, "NUL byte in the configuration file");
+		break;
+	case TK_TORRC_UNTERMINATED:
+		report(c, e, "the file ends inside a continued line");
+		break;
+	case TK_TORRC_NO_VALUE:
+		report(c, e, "missing value");
+		break;
+	default:
+		break;
 	}
-	*o = '\0';
-	return 0;
-}
-
-/* Split the file into entries. Unknown keywords are reported here. */
-static int
-read_file(struct ctx *c, const char *path, FILE *f, struct entries *es)
-{
-	char *line = NULL, *logical = NULL;
-	size_t cap = 0, llen = 0;
-	ssize_t n;
-	int lineno = 0, start_line = 0;
-
-	while ((n = getline(&line, &cap, f)) >= 0) {
-		char *p, *key, *val, *end;
-		struct entry where = { .where = path };
-		int cont = 0, in_q = 0;
-
-		lineno++;
-		if (logical == NULL)
-			start_line = lineno;
-		if (memchr(line, '\0', (size_t)n) != NULL) {
-			where.line = lineno;
-			report(c, &where, "NUL byte in the configuration file");
-			continue;
-		}
-		/* Strip the comment (outside quotes) and the newline. */
-		for (p = line; *p; p++) {
-			if (*p == '"' && (p == line || p[-1] != '\\'))
-				in_q = !in_q;
-			if (*p == '#' && !in_q) {
-				*p = '\0';
-				break;
-			}
-		}
-		end = line + strlen(line);
-		while (end > line && (end[-1] == '\n' || end[-1] == '\r'))
-			*--end = '\0';
-		if (end > line && end[-1] == '\\') {
-			*--end = '\0';
-			cont = 1;
-		}
-		{
-			size_t add = strlen(line);
-			char *nl = realloc(logical, llen + add + 2);
-
-			if (nl == NULL)
-				goto oom;
-			logical = nl;
-			memcpy(logical + llen, line, add);
-			llen += add;
-			logical[llen] = '\0';
-		}
-		if (cont)
-			continue;
-
-		p = logical;
-		while (isspace((unsigned char)*p))
-			p++;
-		end = p + strlen(p);
-		while (end > p && isspace((unsigned char)end[-1]))
-			*--end = '\0';
-		if (*p != '\0') {
-			int opt;
-
-			key = p;
-			while (*p && !isspace((unsigned char)*p))
-				p++;
-			if (*p)
-				*p++ = '\0';
-			while (isspace((unsigned char)*p))
-				p++;
-			val = p;
-			where.line = start_line;
-			opt = find_opt(key);
-			if (opt < 0) {
-				report(c, &where, "unknown option \"%s\"; see "
-				       "torkitd.conf(5) for the options "
-				       "torkitd understands", key);
-			} else if (*val == '"' && unquote(val) < 0) {
-				where.opt = opt;
-				report(c, &where, "badly quoted value for %s",
-				       opts[opt].name);
-			} else if (push(es, opt, val, strlen(val), path,
-					start_line, 0) < 0)
-				goto oom;
-		}
-		free(logical);
-		logical = NULL;
-		llen = 0;
-	}
-	if (logical != NULL) {
-		struct entry where = { .where = path, .line = start_line };
-
-		report(c, &where, "the file ends inside a continued line");
-	}
-	free(line);
-	free(logical);
-	return 0;
-oom:
-	free(line);
-	free(logical);
-	report(c, NULL, "out of memory");
-	return -1;
 }
 
 static int
@@ -324,7 +239,8 @@ parse_uint(const char *v, unsigned long max, unsigned *out)
 
 /* Tor's interval syntax: "N" (seconds) or "N unit". */
 static int
-parse_interval(const char *v, unsigned *out)
+parse_interval(const char *v, unsigned long min, unsigned long max,
+	       unsigned *out)
 {
 	static const struct { const char *u; unsigned long mul; } units[] = {
 		{ "second", 1 }, { "seconds", 1 }, { "sec", 1 }, { "s", 1 },
@@ -355,7 +271,7 @@ parse_interval(const char *v, unsigned *out)
 			return -1;
 		n *= units[i].mul;
 	}
-	if (n == 0 || n > 86400UL * 365)
+	if (n < min || n > max)
 		return -1;
 	*out = (unsigned)n;
 	return 0;
@@ -381,7 +297,7 @@ parse_port_addr(const char *s, struct tk_port_cfg *pc)
 			if (strlen(path) >= sizeof(tmp))
 				return -1;
 			strcpy(tmp, path);
-			if (unquote(tmp) < 0)
+			if (tk_torrc_unquote(tmp) < 0)
 				return -1;
 			path = tmp;
 		}
@@ -498,34 +414,35 @@ parse_port_flag(const char *flag, unsigned *flags)
 }
 
 static int
-add_port(struct ctx *c, const struct entry *e, struct tk_config *cfg)
+parse_socks_port(struct tk_config *cfg, const struct tk_option *o,
+		 const char *value, char *err, size_t errlen)
 {
-	char *copy = strdup(e->value), *save = NULL, *addr, *flag;
+	char *copy = strdup(value), *save = NULL, *addr, *flag;
 	struct tk_port_cfg pc = { .flags = TK_PORT_ISOLATE_CLIENT_ADDR };
+	struct tk_port_cfg *v;
 	int rc;
 
-	if (copy == NULL) {
-		report(c, e, "out of memory");
-		return -1;
-	}
+	if (copy == NULL)
+		goto oom;
 	addr = strtok_r(copy, " \t", &save);
 	if (addr == NULL) {
-		report(c, e, "SocksPort needs a value: [ADDRESS:]PORT, auto, "
-		       "or unix:/PATH");
+		snprintf(err, errlen, "SocksPort needs a value: "
+			 "[ADDRESS:]PORT, auto, or unix:/PATH");
 		free(copy);
 		return -1;
 	}
 	rc = parse_port_addr(addr, &pc);
 	if (rc < 0) {
-		report(c, e, "bad SocksPort address \"%s\": use [ADDRESS:]"
-		       "PORT, [IPv6]:PORT, auto, or unix:/PATH (an IP "
-		       "address, not a hostname)", addr);
+		snprintf(err, errlen, "bad SocksPort address \"%s\": use "
+			 "[ADDRESS:]PORT, [IPv6]:PORT, auto, or unix:/PATH "
+			 "(an IP address, not a hostname)", addr);
 		free(copy);
 		return -1;
 	}
 	while ((flag = strtok_r(NULL, " \t", &save)) != NULL) {
 		if (parse_port_flag(flag, &pc.flags) < 0) {
-			report(c, e, "unknown SocksPort flag \"%s\"", flag);
+			snprintf(err, errlen, "unknown SocksPort flag \"%s\"",
+				 flag);
 			free(copy);
 			return -1;
 		}
@@ -537,30 +454,27 @@ add_port(struct ctx *c, const struct entry *e, struct tk_config *cfg)
 	/* Tor: NoIsolateSOCKSAuth implies PreferSOCKSNoAuth. */
 	if (pc.flags & TK_PORT_NO_ISOLATE_AUTH)
 		pc.flags |= TK_PORT_PREFER_NO_AUTH;
-	if (pc.key == NULL) {
-		report(c, e, "out of memory");
-		return -1;
+	if (pc.key == NULL)
+		goto oom;
+	v = realloc(cfg->ports, (cfg->n_ports + 1) * sizeof(*v));
+	if (v == NULL) {
+		free(pc.key);
+		goto oom;
 	}
-	{
-		struct tk_port_cfg *v = realloc(cfg->ports,
-			(cfg->n_ports + 1) * sizeof(*v));
-
-		if (v == NULL) {
-			free(pc.key);
-			report(c, e, "out of memory");
-			return -1;
-		}
-		cfg->ports = v;
-		cfg->ports[cfg->n_ports++] = pc;
-	}
+	cfg->ports = v;
+	cfg->ports[cfg->n_ports++] = pc;
 	return 0;
+oom:
+	snprintf(err, errlen, "out of memory");
+	return -1;
 }
 
 static int
-add_dns_server(struct ctx *c, const struct entry *e, struct tk_config *cfg)
+parse_dns_server(struct tk_config *cfg, const struct tk_option *o,
+		 const char *value, char *err, size_t errlen)
 {
 	char host[64], item[80];
-	const char *v = e->value, *portstr = NULL;
+	const char *v = value, *portstr = NULL;
 	unsigned port = 53;
 	uint8_t a[16];
 	int fam;
@@ -612,7 +526,7 @@ add_dns_server(struct ctx *c, const struct entry *e, struct tk_config *cfg)
 		char *n = realloc(cfg->dns_servers, old + strlen(item) + 2);
 
 		if (n == NULL) {
-			report(c, e, "out of memory");
+			snprintf(err, errlen, "out of memory");
 			return -1;
 		}
 		if (old == 0)
@@ -625,164 +539,194 @@ add_dns_server(struct ctx *c, const struct entry *e, struct tk_config *cfg)
 	}
 	return 0;
 bad:
-	report(c, e, "bad DNSServer \"%s\": use IP[:PORT] or [IPv6]:PORT "
-	       "(an address, not a name)", v);
+	snprintf(err, errlen, "bad DNSServer \"%s\": use IP[:PORT] or "
+		 "[IPv6]:PORT (an address, not a name)", v);
 	return -1;
 }
 
-static char *
-xstrdup(struct ctx *c, const struct entry *e, const char *s)
+static int
+parse_socks_policy(struct tk_config *cfg, const struct tk_option *o,
+		   const char *value, char *err, size_t errlen)
 {
-	char *d = strdup(s);
+	return tk_policy_parse(&cfg->socks_policy, value, 0, err,
+			       SUB_ERRLEN(errlen));
+}
 
-	if (d == NULL)
-		report(c, e, "out of memory");
-	return d;
+static int
+parse_exit_policy(struct tk_config *cfg, const struct tk_option *o,
+		  const char *value, char *err, size_t errlen)
+{
+	return tk_policy_parse(&cfg->exit_policy, value, 1, err,
+			       SUB_ERRLEN(errlen));
+}
+
+static int
+parse_engine(struct tk_config *cfg, const struct tk_option *o,
+	     const char *value, char *err, size_t errlen)
+{
+	if (strcasecmp(value, "direct") == 0)
+		cfg->engine = TK_ENGINE_DIRECT;
+	else if (strcasecmp(value, "tor") == 0)
+		cfg->engine = TK_ENGINE_TOR;
+	else {
+		snprintf(err, errlen, "Engine must be \"direct\" or \"tor\", "
+			 "not \"%s\"", value);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+parse_safe_logging(struct tk_config *cfg, const struct tk_option *o,
+		   const char *value, char *err, size_t errlen)
+{
+	/* Tor's values; "relay" scrubs as 1 does for a client. */
+	if (strcmp(value, "0") == 0)
+		cfg->safe_logging = 0;
+	else if (strcmp(value, "1") == 0 || strcasecmp(value, "relay") == 0)
+		cfg->safe_logging = 1;
+	else {
+		snprintf(err, errlen, "SafeLogging must be 0, 1 or relay, "
+			 "not \"%s\"", value);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+parse_log(struct tk_config *cfg, const struct tk_option *o,
+	  const char *value, char *err, size_t errlen)
+{
+	struct tk_log_sink s, *n;
+
+	if (tk_dlog_parse_sink(value, &s, err, SUB_ERRLEN(errlen)) < 0)
+		return -1;
+	n = realloc(cfg->logs, (size_t)(cfg->n_logs + 1) * sizeof(*n));
+	if (n == NULL) {
+		free(s.path);
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	cfg->logs = n;
+	cfg->logs[cfg->n_logs++] = s;
+	return 0;
+}
+
+/* Append a copy of `value` to a list of lines. */
+static int
+lines_add(char ***v, size_t *n, const char *value, char *err, size_t errlen)
+{
+	char **nv = realloc(*v, (*n + 1) * sizeof(*nv));
+
+	if (nv == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	*v = nv;
+	nv[*n] = strdup(value);
+	if (nv[*n] == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	(*n)++;
+	return 0;
 }
 
 static void
-apply(struct ctx *c, const struct entry *e, struct tk_config *cfg)
+lines_free(char **v, size_t n)
 {
-	const char *name = opts[e->opt].name;
-	const char *v = e->value;
-	char err[256];
-	unsigned u = 0;
-	int b = 0;
-
-	if (*v == '\0' && opts[e->opt].type != OPT_LIST) {
-		report(c, e, "%s needs a value", name);
-		return;
-	}
-	switch (opts[e->opt].type) {
-	case OPT_BOOL:
-		if (parse_bool(v, &b) < 0) {
-			report(c, e, "%s must be 0 or 1, not \"%s\"", name, v);
-			return;
-		}
-		break;
-	case OPT_UINT:
-		if (parse_uint(v, 1000000, &u) < 0 || u == 0) {
-			report(c, e, "%s must be a number from 1 to 1000000, "
-			       "not \"%s\"", name, v);
-			return;
-		}
-		break;
-	case OPT_INTERVAL:
-		if (parse_interval(v, &u) < 0) {
-			report(c, e, "%s must be a time such as \"120\", "
-			       "\"30 seconds\" or \"2 minutes\", not \"%s\"",
-			       name, v);
-			return;
-		}
-		break;
-	default:
-		break;
-	}
-
-	if (strcmp(name, "SocksPort") == 0)
-		add_port(c, e, cfg);
-	else if (strcmp(name, "SocksPolicy") == 0) {
-		if (tk_policy_parse(&cfg->socks_policy, v, 0, err,
-				    sizeof(err)) < 0)
-			report(c, e, "%s", err);
-	} else if (strcmp(name, "ExitPolicy") == 0) {
-		if (tk_policy_parse(&cfg->exit_policy, v, 1, err,
-				    sizeof(err)) < 0)
-			report(c, e, "%s", err);
-	} else if (strcmp(name, "ExitPolicyRejectPrivate") == 0)
-		cfg->exit_reject_private = b;
-	else if (strcmp(name, "Engine") == 0) {
-		if (strcasecmp(v, "direct") == 0)
-			cfg->engine = TK_ENGINE_DIRECT;
-		else if (strcasecmp(v, "tor") == 0)
-			cfg->engine = TK_ENGINE_TOR;
-		else
-			report(c, e, "Engine must be \"direct\" or \"tor\", "
-			       "not \"%s\"", v);
-	} else if (strcmp(name, "DNSServer") == 0)
-		add_dns_server(c, e, cfg);
-	else if (strcmp(name, "SafeSocks") == 0)
-		cfg->safe_socks = b;
-	else if (strcmp(name, "TestSocks") == 0)
-		cfg->test_socks = b;
-	else if (strcmp(name, "SafeLogging") == 0) {
-		/* Tor's values; "relay" scrubs as 1 does for a client. */
-		if (strcmp(v, "0") == 0)
-			cfg->safe_logging = 0;
-		else if (strcmp(v, "1") == 0 || strcasecmp(v, "relay") == 0)
-			cfg->safe_logging = 1;
-		else
-			report(c, e, "SafeLogging must be 0, 1 or relay, "
-			       "not \"%s\"", v);
-	} else if (strcmp(name, "Log") == 0) {
-		struct tk_log_sink s, *n;
-
-		if (tk_dlog_parse_sink(v, &s, err, sizeof(err)) < 0) {
-			report(c, e, "%s", err);
-			return;
-		}
-		n = realloc(cfg->logs, (size_t)(cfg->n_logs + 1) * sizeof(*n));
-		if (n == NULL) {
-			free(s.path);
-			report(c, e, "out of memory");
-			return;
-		}
-		cfg->logs = n;
-		cfg->logs[cfg->n_logs++] = s;
-	} else if (strcmp(name, "MaxClients") == 0)
-		cfg->max_clients = u;
-	else if (strcmp(name, "SocksTimeout") == 0)
-		cfg->socks_timeout = u;
-	else if (strcmp(name, "PidFile") == 0) {
-		free(cfg->pid_file);
-		cfg->pid_file = xstrdup(c, e, v);
-	} else if (strcmp(name, "RunAsDaemon") == 0)
-		cfg->run_as_daemon = b;
-	else if (strcmp(name, "EnforceDistinctSubnets") == 0)
-		cfg->enforce_distinct_subnets = b;
-	else if (strcmp(name, "HalfCloseLinger") == 0)
-		cfg->half_close_linger = u;
-	else if (strcmp(name, "DataDirectory") == 0) {
-		free(cfg->data_dir);
-		cfg->data_dir = xstrdup(c, e, v);
-	} else if (strcmp(name, "DirAuthority") == 0) {
-		char **n;
-
-		/* Stored for the tor engine, which checks the details. */
-		if (*v == '\0' || strchr(v, ':') == NULL) {
-			report(c, e, "DirAuthority needs at least "
-			       "\"[nickname] [flags] IP:ORPort fingerprint\"");
-			return;
-		}
-		n = realloc(cfg->dir_authorities,
-			    (cfg->n_dir_authorities + 1) * sizeof(*n));
-		if (n == NULL) {
-			report(c, e, "out of memory");
-			return;
-		}
-		cfg->dir_authorities = n;
-		n[cfg->n_dir_authorities] = xstrdup(c, e, v);
-		if (n[cfg->n_dir_authorities] != NULL)
-			cfg->n_dir_authorities++;
-	}
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
 }
 
-static void
-set_defaults(struct tk_config *cfg)
+static int
+parse_dir_authority(struct tk_config *cfg, const struct tk_option *o,
+		    const char *value, char *err, size_t errlen)
 {
-	memset(cfg, 0, sizeof(*cfg));
-	cfg->exit_reject_private = 1;
-	cfg->engine = TK_ENGINE_DIRECT;
-	cfg->safe_logging = 1;
-	cfg->max_clients = 4096;
-	cfg->socks_timeout = 120;	/* Tor's default: 2 minutes */
-	cfg->enforce_distinct_subnets = 1;	/* as Tor */
-	cfg->half_close_linger = 30;	/* DESIGN.md: tor engine half-close */
+	/* Stored for the tor engine, which checks the details. */
+	if (*value == '\0' || strchr(value, ':') == NULL) {
+		snprintf(err, errlen, "DirAuthority needs at least "
+			 "\"[nickname] [flags] IP:ORPort fingerprint\"");
+		return -1;
+	}
+	return lines_add(&cfg->dir_authorities, &cfg->n_dir_authorities,
+			 value, err, errlen);
+}
+
+int
+tk_config_set(struct tk_config *cfg, const struct tk_option *o,
+	      const char *value, char *err, size_t errlen)
+{
+	void *field = (char *)cfg + o->offset;
+	struct tk_config_lines *lines;
+	char **s;
+	unsigned u;
+	int b;
+
+	if (*value == '\0' && !(o->flags & TK_OPTF_EMPTY)) {
+		snprintf(err, errlen, "%s needs a value", o->name);
+		return -1;
+	}
+	switch (o->type) {
+	case TK_OPT_BOOL:
+		if (parse_bool(value, &b) < 0) {
+			snprintf(err, errlen, "%s must be 0 or 1, not \"%s\"",
+				 o->name, value);
+			return -1;
+		}
+		*(int *)field = b;
+		return 0;
+	case TK_OPT_UINT:
+		if (parse_uint(value, o->max, &u) < 0 || u < o->min) {
+			snprintf(err, errlen, "%s must be a number from %lu "
+				 "to %lu, not \"%s\"", o->name, o->min, o->max,
+				 value);
+			return -1;
+		}
+		*(unsigned *)field = u;
+		return 0;
+	case TK_OPT_INTERVAL:
+		if (parse_interval(value, o->min, o->max, &u) < 0) {
+			snprintf(err, errlen, "%s must be a time such as "
+				 "\"120\", \"30 seconds\" or \"2 minutes\", "
+				 "not \"%s\"", o->name, value);
+			return -1;
+		}
+		*(unsigned *)field = u;
+		return 0;
+	case TK_OPT_STRING:
+		s = field;
+		free(*s);
+		*s = strdup(value);
+		if (*s == NULL) {
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+		return 0;
+	case TK_OPT_LINES:
+		lines = field;
+		return lines_add(&lines->v, &lines->n, value, err, errlen);
+	case TK_OPT_CUSTOM:
+		return o->parse(cfg, o, value, err, errlen);
+	}
+	snprintf(err, errlen, "%s: no such option type", o->name);
+	return -1;
 }
 
 void
 tk_config_free(struct tk_config *cfg)
 {
+	for (size_t i = 0; i < N_OPTS; i++) {
+		void *field = (char *)cfg + options[i].offset;
+		struct tk_config_lines *lines = field;
+
+		if (options[i].type == TK_OPT_STRING)
+			free(*(char **)field);
+		else if (options[i].type == TK_OPT_LINES)
+			lines_free(lines->v, lines->n);
+	}
+	/* What the custom types keep. */
 	for (size_t i = 0; i < cfg->n_ports; i++)
 		free(cfg->ports[i].key);
 	free(cfg->ports);
@@ -792,11 +736,7 @@ tk_config_free(struct tk_config *cfg)
 	for (int i = 0; i < cfg->n_logs; i++)
 		free(cfg->logs[i].path);
 	free(cfg->logs);
-	free(cfg->pid_file);
-	free(cfg->data_dir);
-	for (size_t i = 0; i < cfg->n_dir_authorities; i++)
-		free(cfg->dir_authorities[i]);
-	free(cfg->dir_authorities);
+	lines_free(cfg->dir_authorities, cfg->n_dir_authorities);
 	memset(cfg, 0, sizeof(*cfg));
 }
 
@@ -805,13 +745,14 @@ tk_config_load(const struct tk_config_source *src, struct tk_config *cfg,
 	       int to_log)
 {
 	struct ctx c = { .to_log = to_log };
-	struct entries es = { 0 };
+	struct tk_torrc t;
 	const char *path = src->file ? src->file : DEFAULT_CONF;
-	uint8_t cli_has[N_OPTS] = { 0 };
-	int saw_socksport = 0;
+	uint8_t seen[N_OPTS] = { 0 };
+	char err[1024];
 	FILE *f;
 
-	set_defaults(cfg);
+	memset(cfg, 0, sizeof(*cfg));
+	tk_torrc_init(&t, lookup, NULL);
 	f = fopen(path, "r");
 	if (f == NULL) {
 		if (src->file_given || errno != ENOENT) {
@@ -825,72 +766,38 @@ tk_config_load(const struct tk_config_source *src, struct tk_config *cfg,
 			return -1;
 		}
 	} else {
-		read_file(&c, path, f, &es);
+		if (tk_torrc_read(&t, path, f) < 0)
+			report(&c, NULL, "out of memory");
 		fclose(f);
 	}
+	if (tk_torrc_args(&t, src->argc, src->argv) < 0)
+		report(&c, NULL, "out of memory");
 
-	for (int i = 0; i < src->argc; i++) {
-		const char *a = src->argv[i];
-		struct entry where = { .where = "command line", .line = i + 1,
-				       .from_cli = 1 };
-		int opt;
+	/* Every malformed line first, in order, then every bad value. */
+	for (size_t i = 0; i < t.n; i++)
+		report_form(&c, &t.v[i]);
+	for (size_t i = 0; i < t.n; i++) {
+		const struct tk_torrc_entry *e = &t.v[i];
 
-		if (strncmp(a, "--", 2) != 0 || (opt = find_opt(a + 2)) < 0) {
-			if (to_log)
-				tk_warn("command line: unknown option \"%s\"",
-					a);
-			else
-				fprintf(stderr, "torkitd: unknown option "
-					"\"%s\"; see torkitd(8)\n", a);
-			c.failed = 1;
+		if (e->kind != TK_TORRC_ENTRY)
 			continue;
-		}
-		where.opt = opt;
-		if (i + 1 >= src->argc) {
-			report(&c, &where, "missing value");
-			break;
-		}
-		i++;
-		cli_has[opt] = 1;
-		if (push(&es, opt, src->argv[i], strlen(src->argv[i]),
-			 "command line", i, 1) < 0) {
-			report(&c, NULL, "out of memory");
-			break;
-		}
+		seen[e->id] = 1;
+		if (tk_config_set(cfg, &options[e->id], e->value, err,
+				  sizeof(err)) < 0)
+			report(&c, e, "%s", err);
 	}
+	tk_torrc_free(&t);
 
-	/* A list option given on the command line replaces the file's. */
-	for (size_t i = 0; i < es.n; i++) {
-		const struct entry *e = &es.v[i];
-
-		if (opts[e->opt].type == OPT_LIST && cli_has[e->opt] &&
-		    !e->from_cli)
+	/* An option no line names takes its default, so a list default
+	 * (SocksPort, Log) goes once any line is given, even "SocksPort
+	 * 0". */
+	for (size_t i = 0; i < N_OPTS && !c.failed; i++) {
+		if (options[i].dflt == NULL || seen[i])
 			continue;
-		if (strcmp(opts[e->opt].name, "SocksPort") == 0)
-			saw_socksport = 1;
-		else if (opts[e->opt].type == OPT_LIST && *e->value == '\0') {
-			report(&c, e, "%s needs a value", opts[e->opt].name);
-			continue;
-		}
-		apply(&c, e, cfg);
-	}
-	entries_free(&es);
-
-	/* Tor's defaults: SocksPort 9050 on loopback unless any SocksPort
-	 * line was given (even "0"); "Log notice stdout". */
-	if (!c.failed && !saw_socksport) {
-		struct entry def = { .opt = find_opt("SocksPort"),
-				     .value = "127.0.0.1:9050",
-				     .where = "default" };
-
-		add_port(&c, &def, cfg);
-	}
-	if (!c.failed && cfg->n_logs == 0) {
-		struct entry def = { .opt = find_opt("Log"),
-				     .value = "notice stdout",
-				     .where = "default" };
-
-		apply(&c, &def, cfg);
+		if (tk_config_set(cfg, &options[i], options[i].dflt, err,
+				  sizeof(err)) < 0)
+			report(&c, NULL, "default of %s: %s", options[i].name,
+			       err);
 	}
 	if (c.failed) {
 		tk_config_free(cfg);

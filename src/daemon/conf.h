@@ -70,7 +70,63 @@ int tk_config_load(const struct tk_config_source *src,
 		   struct tk_config *cfg, int to_log);
 void tk_config_free(struct tk_config *cfg);
 
-/* The options torkitd knows, for --help style listings. */
-extern const char *const tk_config_option_names[];
+/* The option table: one row per option, as Tor's option_vars_ in
+ * config.c. Adding an option is a row in conf.c and, when it keeps a
+ * value, a field above. Read-only, for --help and shell completion. */
+enum tk_option_type {
+	TK_OPT_BOOL,		/* 0 or 1, into an int */
+	TK_OPT_UINT,		/* min..max, into an unsigned */
+	TK_OPT_INTERVAL,	/* Tor's "N [unit]": seconds, min..max, into
+				 * an unsigned */
+	TK_OPT_STRING,		/* the last line wins, into a char * */
+	TK_OPT_LINES,		/* every line, into a struct tk_config_lines */
+	TK_OPT_CUSTOM,		/* `parse` stores it */
+};
+
+enum {
+	TK_OPTF_LIST = 1 << 0,		/* every line counts; --Option on the
+					 * command line replaces the file's */
+	TK_OPTF_EMPTY = 1 << 1,		/* `parse` judges an empty value */
+	TK_OPTF_TOR = 1 << 2,		/* only the tor engine uses it */
+	TK_OPTF_DIRECT = 1 << 3,	/* only the direct engine uses it */
+	TK_OPTF_HIDDEN = 1 << 4,	/* testing: kept out of --help */
+};
+
+/* A list of strings, one per line, for TK_OPT_LINES. */
+struct tk_config_lines {
+	char **v;
+	size_t n;
+};
+
+struct tk_option;
+
+/* Store `value` (never empty without TK_OPTF_EMPTY). 0, or -1 with the
+ * whole message in err; cfg may hold part of the value then. */
+typedef int tk_option_parse_fn(struct tk_config *cfg,
+			       const struct tk_option *o, const char *value,
+			       char *err, size_t errlen);
+
+struct tk_option {
+	const char *name;	/* as documented; matched case-insensitively */
+	enum tk_option_type type;
+	size_t offset;		/* of its field in struct tk_config */
+	const char *dflt;	/* as a user would write it, NULL for none;
+				 * used when no line names the option */
+	unsigned flags;		/* TK_OPTF_* */
+	unsigned long min, max;	/* TK_OPT_UINT, TK_OPT_INTERVAL */
+	tk_option_parse_fn *parse;	/* TK_OPT_CUSTOM */
+	const char *syntax;	/* the value: "0|1" for a choice of words,
+				 * upper case for a placeholder ("PATH") */
+	const char *summary;	/* one line, for --help and completion */
+};
+
+/* The table, in documentation order; *n gets its length. */
+const struct tk_option *tk_config_options(size_t *n);
+/* The option named `name` (any case), or NULL. */
+const struct tk_option *tk_config_option(const char *name);
+/* Apply one `Option value` line to cfg as tk_config_load does, value
+ * checks and messages included. 0, or -1 with the message in err. */
+int tk_config_set(struct tk_config *cfg, const struct tk_option *o,
+		  const char *value, char *err, size_t errlen);
 
 #endif

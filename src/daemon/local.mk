@@ -3,6 +3,7 @@ sbin_PROGRAMS += src/daemon/torkitd
 src_daemon_torkitd_SOURCES = \
 	src/daemon/main.c \
 	src/daemon/conf.c src/daemon/conf.h \
+	src/daemon/torrc.c src/daemon/torrc.h \
 	src/daemon/log.c src/daemon/log.h \
 	src/daemon/policy.c src/daemon/policy.h \
 	src/daemon/listener.c src/daemon/server.h \

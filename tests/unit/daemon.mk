@@ -1,4 +1,4 @@
-# torkitd's configuration: the torrc tokenizer and the option table.
+# Unit tests of the daemon's parts: the torrc tokenizer and the option table.
 check_PROGRAMS += tests/unit/test_conf
 tests_unit_test_conf_SOURCES = tests/unit/test_conf.c tests/unit/tap.h \
 	src/daemon/conf.c src/daemon/conf.h \
