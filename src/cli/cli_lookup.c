@@ -5,35 +5,35 @@
  * connection and closes it). A pool of -j session slots runs them; answers
  * are printed in input order as soon as every earlier one is in.
  */
+#include "cli/cli_lookup.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-
 #include <sys/socket.h>
 #include <uv.h>
 
-#include "cli/cli_lookup.h"
 #include "cli/cli_out.h"
 #include "lib/socks_client.h"
 
 struct lookup {
 	char *query;
 	int done;
-	int code;		/* exit code of this query */
-	int type;		/* 'A', '6' (AAAA), 'P' (name) */
+	int code; /* exit code of this query */
+	int type; /* 'A', '6' (AAAA), 'P' (name) */
 	int has_rep;
 	uint8_t rep;
-	char *answer;		/* on success */
-	char *msg;		/* on failure */
-	int msg_names_query;	/* msg already says which query */
+	char *answer;	     /* on success */
+	char *msg;	     /* on failure */
+	int msg_names_query; /* msg already says which query */
 };
 
 struct slot {
 	struct tk_socks_session s;
 	struct cli_trace_ctx trace;
-	size_t index;		/* the lookup it runs */
+	size_t index; /* the lookup it runs */
 	int busy;
 	struct run *run;
 };
@@ -44,8 +44,8 @@ struct run {
 	struct tk_socks_proxy proxy;
 	struct lookup *l;
 	size_t n, cap;
-	size_t next_start;	/* next lookup to start */
-	size_t next_print;	/* next lookup to print */
+	size_t next_start; /* next lookup to start */
+	size_t next_print; /* next lookup to print */
 	struct slot *slots;
 	int nslots;
 	int worst;
@@ -253,8 +253,8 @@ record(struct run *r, struct lookup *l, struct tk_socks_session *s)
 			snprintf(buf, sizeof(buf),
 				 "the proxy answered %s, not an %s address; "
 				 "it chooses the family (on Tor: PreferIPv6 / "
-				 "NoIPv4Traffic on its SocksPort)", ip,
-				 family == AF_INET ? "IPv6" : "IPv4");
+				 "NoIPv4Traffic on its SocksPort)",
+				 ip, family == AF_INET ? "IPv6" : "IPv4");
 			fail(r, l, CLI_EXIT_FAILED, buf);
 			return;
 		}
@@ -264,8 +264,10 @@ record(struct run *r, struct lookup *l, struct tk_socks_session *s)
 		l->type = 'P';
 		l->answer = xstrdup(rep->host);
 	} else {
-		snprintf(buf, sizeof(buf), "the proxy answered success "
-			 "without an address (ATYP %02x)", rep->atyp);
+		snprintf(buf, sizeof(buf),
+			 "the proxy answered success "
+			 "without an address (ATYP %02x)",
+			 rep->atyp);
 		fail(r, l, CLI_EXIT_UNREACHABLE, buf);
 		return;
 	}
@@ -346,14 +348,16 @@ start_some(struct run *r)
 static void
 proxy_resolved(struct tk_socks_proxy *p, int status)
 {
-	struct run *r = (struct run *)(void *)((char *)p -
-					       offsetof(struct run, proxy));
+	struct run *r =
+		(struct run *)(void *)((char *)p - offsetof(struct run, proxy));
 	char buf[400];
 	size_t i;
 
 	if (status < 0) {
-		snprintf(buf, sizeof(buf), "cannot resolve the proxy's host "
-			 "name %s: %s", p->ep.host, uv_strerror(status));
+		snprintf(buf, sizeof(buf),
+			 "cannot resolve the proxy's host "
+			 "name %s: %s",
+			 p->ep.host, uv_strerror(status));
 		for (i = 0; i < r->n; i++)
 			if (!r->l[i].done)
 				fail(r, &r->l[i], CLI_EXIT_UNREACHABLE, buf);
@@ -432,8 +436,9 @@ cli_lookup_run(struct cli_opts *o)
 	need_resolve = tk_socks_proxy_init(&r.proxy, &o->proxy);
 	if (o->verbose)
 		cli_warn(o, "proxy %s%s, %zu quer%s, %d at a time",
-			 r.proxy.text, need_resolve ? " (resolving its name)" : "",
-			 r.n, r.n == 1 ? "y" : "ies", r.nslots);
+			 r.proxy.text,
+			 need_resolve ? " (resolving its name)" : "", r.n,
+			 r.n == 1 ? "y" : "ies", r.nslots);
 	if (need_resolve) {
 		int e = tk_socks_proxy_resolve(&loop, &r.proxy, proxy_resolved);
 		if (e < 0)

@@ -4,6 +4,8 @@
  * here once (-P, then Tor's trailing sockshost, then the environment, then
  * 127.0.0.1:9050) so every program reports and uses it the same way.
  */
+#include "cli/cli_opts.h"
+
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
@@ -11,11 +13,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
 #include <sys/socket.h>
 #include <uv.h>
 
-#include "cli/cli_opts.h"
 #include "config.h"
 
 enum {
@@ -31,9 +31,8 @@ static const char resolve_usage[] =
 	"usage: tor-resolve [-4|-5] [-v] [-x] [-p port] [options] hostname "
 	"[sockshost[:socksport]]\n"
 	"       tor-resolve [options] name... | -f file | -\n";
-static const char ptr_usage[] =
-	"usage: tor-ptr [options] address...\n"
-	"       tor-ptr [options] -f file | -\n";
+static const char ptr_usage[] = "usage: tor-ptr [options] address...\n"
+				"       tor-ptr [options] -f file | -\n";
 static const char connect_usage[] =
 	"usage: tor-connect [-4|-4a|-5] [-vz] [-L [bind:]port] [options] "
 	"host port\n";
@@ -133,8 +132,10 @@ parse_secs(const struct cli_opts *o, const char *opt, const char *s)
 	errno = 0;
 	d = strtod(s, &end);
 	if (errno || end == s || *end || !isfinite(d) || d < 0 || d > 1e6)
-		cli_usage_error(o, "bad timeout \"%s\" for %s: seconds, "
-				"0 for none", s, opt);
+		cli_usage_error(o,
+				"bad timeout \"%s\" for %s: seconds, "
+				"0 for none",
+				s, opt);
 	return (uint64_t)(d * 1000.0 + 0.5);
 }
 
@@ -147,8 +148,8 @@ parse_port(const struct cli_opts *o, const char *what, const char *s)
 	errno = 0;
 	v = strtol(s, &end, 10);
 	if (errno || end == s || *end || v < 1 || v > 65535)
-		cli_usage_error(o, "bad port \"%s\" for %s: must be 1-65535",
-				s, what);
+		cli_usage_error(o, "bad port \"%s\" for %s: must be 1-65535", s,
+				what);
 	return (uint16_t)v;
 }
 
@@ -161,7 +162,7 @@ set_user(struct cli_opts *o, const char *arg)
 
 	if (ulen > sizeof(o->user) || plen > sizeof(o->pass))
 		cli_usage_error(o, "-u: user and password are at most 255 "
-				"bytes each");
+				   "bytes each");
 	memcpy(o->user, arg, ulen);
 	o->user_len = ulen;
 	if (colon)
@@ -193,8 +194,7 @@ set_random_user(struct cli_opts *o)
 
 /* Settles o->proxy. `text` is -P or Tor's trailing sockshost[:port]. */
 static void
-settle_proxy(struct cli_opts *o, const char *text, const char *from,
-	     long pflag)
+settle_proxy(struct cli_opts *o, const char *text, const char *from, long pflag)
 {
 	const char *env_host = getenv("TOR_SOCKS_HOST");
 	const char *env_port = getenv("TOR_SOCKS_PORT");
@@ -233,23 +233,23 @@ void
 cli_opts_parse(struct cli_opts *o, enum cli_prog prog, int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{"help", no_argument, NULL, OPT_HELP},
-		{"version", no_argument, NULL, OPT_VERSION},
-		{"json", no_argument, NULL, OPT_JSON},
-		{"ipv4", no_argument, NULL, OPT_IPV4},
-		{"ipv6", no_argument, NULL, OPT_IPV6},
-		{"socks4a", no_argument, NULL, OPT_SOCKS4A},
-		{"proxy", required_argument, NULL, 'P'},
-		{"user", required_argument, NULL, 'u'},
-		{"isolate", no_argument, NULL, 'i'},
-		{"connect-timeout", required_argument, NULL, 'w'},
-		{"timeout", required_argument, NULL, 't'},
-		{"verbose", no_argument, NULL, 'v'},
-		{"jobs", required_argument, NULL, 'j'},
-		{"file", required_argument, NULL, 'f'},
-		{"probe", no_argument, NULL, 'z'},
-		{"listen", required_argument, NULL, 'L'},
-		{NULL, 0, NULL, 0},
+		{ "help", no_argument, NULL, OPT_HELP },
+		{ "version", no_argument, NULL, OPT_VERSION },
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "ipv4", no_argument, NULL, OPT_IPV4 },
+		{ "ipv6", no_argument, NULL, OPT_IPV6 },
+		{ "socks4a", no_argument, NULL, OPT_SOCKS4A },
+		{ "proxy", required_argument, NULL, 'P' },
+		{ "user", required_argument, NULL, 'u' },
+		{ "isolate", no_argument, NULL, 'i' },
+		{ "connect-timeout", required_argument, NULL, 'w' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "jobs", required_argument, NULL, 'j' },
+		{ "file", required_argument, NULL, 'f' },
+		{ "probe", no_argument, NULL, 'z' },
+		{ "listen", required_argument, NULL, 'L' },
+		{ NULL, 0, NULL, 0 },
 	};
 	const char *optstr = prog == CLI_RESOLVE ? ":456xp:P:u:iw:t:vj:f:h"
 			     : prog == CLI_PTR	 ? ":5P:u:iw:t:vj:f:h"
@@ -329,8 +329,10 @@ cli_opts_parse(struct cli_opts *o, enum cli_prog prog, int argc, char **argv)
 			char *end;
 			long v = strtol(optarg, &end, 10);
 			if (end == optarg || *end || v < 1 || v > CLI_MAX_JOBS)
-				cli_usage_error(o, "bad -j \"%s\": must be "
-						"1-%d", optarg, CLI_MAX_JOBS);
+				cli_usage_error(o,
+						"bad -j \"%s\": must be "
+						"1-%d",
+						optarg, CLI_MAX_JOBS);
 			o->jobs = (int)v;
 			break;
 		}
@@ -374,7 +376,7 @@ cli_opts_parse(struct cli_opts *o, enum cli_prog prog, int argc, char **argv)
 		set_random_user(o);
 	if (o->reverse && o->socks_version == 4)
 		cli_usage_error(o, "reverse lookups need SOCKS5 (Tor has no "
-				"RESOLVE_PTR over SOCKS4a)");
+				   "RESOLVE_PTR over SOCKS4a)");
 	if (o->probe && o->listen)
 		cli_usage_error(o, "-z and -L exclude each other");
 
@@ -393,7 +395,8 @@ cli_opts_parse(struct cli_opts *o, enum cli_prog prog, int argc, char **argv)
 	if (prog == CLI_CONNECT) {
 		if (o->nargs != 2)
 			cli_usage_error(o, o->nargs < 2 ? "missing host and "
-					"port" : "too many arguments");
+							  "port"
+							: "too many arguments");
 		return;
 	}
 	if (o->nargs == 0 && !o->file)

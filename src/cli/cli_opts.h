@@ -16,7 +16,7 @@ enum cli_prog { CLI_RESOLVE, CLI_PTR, CLI_CONNECT };
 /* Exit codes, the same in the three programs (see their man pages). */
 enum {
 	CLI_EXIT_OK = 0,
-	CLI_EXIT_FAILED = 1,	  /* the proxy answered with a failure */
+	CLI_EXIT_FAILED = 1, /* the proxy answered with a failure */
 	CLI_EXIT_USAGE = 2,
 	CLI_EXIT_UNREACHABLE = 3, /* no proxy, or it does not speak SOCKS */
 	CLI_EXIT_TIMEOUT = 4,	  /* no answer in time */
@@ -33,17 +33,17 @@ struct cli_opts {
 	const char *progname;
 
 	struct tk_endpoint proxy;
-	int socks_version;	/* 4 or 5 */
-	int socks4a;		/* tor-connect -4a */
-	int reverse;		/* tor-resolve -x, tor-ptr always */
+	int socks_version; /* 4 or 5 */
+	int socks4a;	   /* tor-connect -4a */
+	int reverse;	   /* tor-resolve -x, tor-ptr always */
 	int verbose;
 	int json;
 	int jobs;
-	const char *file;	/* -f */
-	int want_family;	/* --ipv4/--ipv6: 0, AF_INET, AF_INET6 */
-	int probe;		/* tor-connect -z */
-	const char *listen;	/* tor-connect -L */
-	int batch;		/* name<TAB>answer output */
+	const char *file;   /* -f */
+	int want_family;    /* --ipv4/--ipv6: 0, AF_INET, AF_INET6 */
+	int probe;	    /* tor-connect -z */
+	const char *listen; /* tor-connect -L */
+	int batch;	    /* name<TAB>answer output */
 	uint64_t connect_timeout_ms;
 	uint64_t answer_timeout_ms;
 
@@ -53,7 +53,7 @@ struct cli_opts {
 	uint8_t pass[255];
 	size_t pass_len;
 
-	char **args;		/* positional arguments left */
+	char **args; /* positional arguments left */
 	int nargs;
 };
 

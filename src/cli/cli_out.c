@@ -1,8 +1,9 @@
 /* cli_out.c — traces and safe output for the clients. */
+#include "cli/cli_out.h"
+
 #include <stdio.h>
 #include <string.h>
 
-#include "cli/cli_out.h"
 #include "lib/socks_client.h"
 
 void
@@ -16,9 +17,8 @@ cli_trace(void *arg, int dir, const uint8_t *b, size_t n, const char *note)
 	char line[4 * 1100 + 256];
 	size_t len = 0;
 
-	len += (size_t)snprintf(line, sizeof(line), "%s: %s%s%s ",
-				t->progname, t->label ? t->label : "",
-				t->label ? ": " : "",
+	len += (size_t)snprintf(line, sizeof(line), "%s: %s%s%s ", t->progname,
+				t->label ? t->label : "", t->label ? ": " : "",
 				dir == TK_SOCKS_TRACE_SENT	 ? ">"
 				: dir == TK_SOCKS_TRACE_RECEIVED ? "<"
 								 : "*");
@@ -26,9 +26,8 @@ cli_trace(void *arg, int dir, const uint8_t *b, size_t n, const char *note)
 		snprintf(line + len, sizeof(line) - len, "%s", note);
 	} else {
 		for (i = 0; i < n && len + 4 < sizeof(line); i++)
-			len += (size_t)snprintf(line + len,
-						sizeof(line) - len, "%s%02x",
-						i ? " " : "", b[i]);
+			len += (size_t)snprintf(line + len, sizeof(line) - len,
+						"%s%02x", i ? " " : "", b[i]);
 	}
 	fprintf(stderr, "%s\n", line);
 }
@@ -68,8 +67,8 @@ cli_safe_text(const char *s, char *out, size_t cap)
 		if (*p >= 0x20 && *p < 0x7f && *p != '\\')
 			out[len++] = (char)*p;
 		else
-			len += (size_t)snprintf(out + len, cap - len,
-						"\\x%02x", *p);
+			len += (size_t)snprintf(out + len, cap - len, "\\x%02x",
+						*p);
 	}
 	out[len] = '\0';
 }

@@ -10,7 +10,7 @@
 /* The trace_arg of a session: who is talking, about what. */
 struct cli_trace_ctx {
 	const char *progname;
-	const char *label;	/* the query or target; may be NULL */
+	const char *label; /* the query or target; may be NULL */
 };
 
 /* tk_socks_session_config.trace for -v: one stderr line per event,

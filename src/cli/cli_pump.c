@@ -4,9 +4,10 @@
  * buffer in memory per direction, so a slow reader slows the writer down
  * instead of growing a queue.
  */
+#include "cli/cli_pump.h"
+
 #include <string.h>
 
-#include "cli/cli_pump.h"
 #include "common/util.h"
 
 static void read_more(struct cli_pump *p);

@@ -11,14 +11,13 @@
 
 #include <stddef.h>
 #include <stdint.h>
-
 #include <uv.h>
 
 #define CLI_PUMP_BUF (64 * 1024)
 
 struct cli_end {
-	uv_stream_t *stream;	/* NULL: use fd through uv_fs_* */
-	int fd;			/* with stream NULL; -1: always EOF / sink */
+	uv_stream_t *stream; /* NULL: use fd through uv_fs_* */
+	int fd;		     /* with stream NULL; -1: always EOF / sink */
 };
 
 struct cli_pump;
@@ -30,9 +29,9 @@ struct cli_pump {
 	void *data;
 	uv_loop_t *loop;
 	struct cli_end src, dst;
-	int shutdown_dst;	/* uv_shutdown(dst) on source EOF */
+	int shutdown_dst; /* uv_shutdown(dst) on source EOF */
 	cli_pump_cb done_cb;
-	uint64_t bytes;		/* copied so far */
+	uint64_t bytes; /* copied so far */
 	int failed_on_read;
 
 	/* private */
@@ -48,8 +47,7 @@ struct cli_pump {
  * first (stream bytes that arrived with the SOCKS reply). The caller set
  * src, dst, shutdown_dst, done_cb, loop. The source stream's `data` is
  * taken over. */
-void cli_pump_start(struct cli_pump *p, const uint8_t *prime,
-		    size_t prime_len);
+void cli_pump_start(struct cli_pump *p, const uint8_t *prime, size_t prime_len);
 
 /* Stops reading; callbacks of requests in flight still arrive but do
  * nothing further. */

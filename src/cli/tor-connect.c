@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
 #include <uv.h>
 
 #include "cli/cli_opts.h"
@@ -33,15 +32,15 @@ static struct {
 	struct tk_socks_proxy proxy;
 	const char *host;
 	uint16_t port;
-	char target[300];		/* "host:port" for messages */
+	char target[300]; /* "host:port" for messages */
 	struct cli_trace_ctx trace;
 
 	/* stdio mode */
 	struct tk_socks_session session;
 	union any_handle in_h, out_h;
 	struct cli_end in, out;
-	struct cli_pump up, down;	/* stdin->proxy, proxy->stdout */
-	int fl_in, fl_out;		/* fcntl flags to restore */
+	struct cli_pump up, down; /* stdin->proxy, proxy->stdout */
+	int fl_in, fl_out;	  /* fcntl flags to restore */
 
 	/* -L mode */
 	uv_tcp_t listener;
@@ -53,7 +52,7 @@ struct fwd {
 	unsigned long id;
 	uv_tcp_t client;
 	struct tk_socks_session s;
-	struct cli_pump up, down;	/* client->proxy, proxy->client */
+	struct cli_pump up, down; /* client->proxy, proxy->client */
 	int pumps_done;
 	int closing, pending;
 	char label[64];
@@ -99,8 +98,8 @@ session_config(struct tk_socks_session_config *cfg, struct cli_trace_ctx *t)
 static void
 report_failure(struct tk_socks_session *s, const char *who)
 {
-	cli_warn(&g.o, "%s%s%s: %s", who ? who : "", who ? ": " : "",
-		 g.target, s->msg);
+	cli_warn(&g.o, "%s%s%s: %s", who ? who : "", who ? ": " : "", g.target,
+		 s->msg);
 }
 
 /* ---- stdio mode ---------------------------------------------------- */
@@ -127,13 +126,13 @@ open_end(int fd, int readable, union any_handle *h, struct cli_end *e)
 			uv_close(&h->handle, NULL);
 		break;
 	case UV_FILE:
-		return 0;	/* files and /dev/null: uv_fs_* */
+		return 0; /* files and /dev/null: uv_fs_* */
 	default:
-		e->fd = -1;	/* closed: EOF for stdin, a sink for stdout */
+		e->fd = -1; /* closed: EOF for stdin, a sink for stdout */
 		return 0;
 	}
 	if (r < 0)
-		return 0;	/* fall back to plain fd I/O */
+		return 0; /* fall back to plain fd I/O */
 	e->stream = &h->stream;
 	return 0;
 }
@@ -155,9 +154,10 @@ stdio_down_done(struct cli_pump *p, int status)
 	/* The remote end finished and stdout has every byte: done, even if
 	 * stdin is still open (ssh ProxyCommand expects exactly this). */
 	if (g.o.verbose)
-		cli_warn(&g.o, "%s: closed by the remote end (%llu bytes in, "
-			 "%llu out)", g.target,
-			 (unsigned long long)g.down.bytes,
+		cli_warn(&g.o,
+			 "%s: closed by the remote end (%llu bytes in, "
+			 "%llu out)",
+			 g.target, (unsigned long long)g.down.bytes,
 			 (unsigned long long)g.up.bytes);
 	exit(CLI_EXIT_OK);
 }
@@ -259,8 +259,7 @@ fwd_pump_done(struct cli_pump *p, int status)
 
 	if (status < 0) {
 		if (g.o.verbose)
-			cli_warn(&g.o, "%s: %s", f->label,
-				 uv_strerror(status));
+			cli_warn(&g.o, "%s: %s", f->label, uv_strerror(status));
 		fwd_close(f);
 		return;
 	}
@@ -407,8 +406,7 @@ start_stdio(void)
 	int r;
 
 	session_config(&cfg, &g.trace);
-	r = tk_socks_session_start(&g.loop, &g.session, &cfg,
-				   stdio_connected);
+	r = tk_socks_session_start(&g.loop, &g.session, &cfg, stdio_connected);
 	if (r < 0) {
 		cli_warn(&g.o, "%s: %s", g.target, uv_strerror(r));
 		exit(CLI_EXIT_UNREACHABLE);
@@ -444,22 +442,25 @@ main(int argc, char **argv)
 	errno = 0;
 	port = strtol(g.o.args[1], &end, 10);
 	if (errno || end == g.o.args[1] || *end || port < 1 || port > 65535)
-		cli_usage_error(&g.o, "bad port \"%s\": must be 1-65535 "
+		cli_usage_error(&g.o,
+				"bad port \"%s\": must be 1-65535 "
 				"(service names are not looked up)",
 				g.o.args[1]);
 	g.port = (uint16_t)port;
 	if (!*g.host || strlen(g.host) > 255)
-		cli_usage_error(&g.o, "bad host \"%s\": 1-255 bytes",
-				g.host);
+		cli_usage_error(&g.o, "bad host \"%s\": 1-255 bytes", g.host);
 	fam = tk_ip_parse(g.host, a);
 	/* Plain SOCKS4 carries only an IPv4 address, and we never resolve a
 	 * target ourselves: the user must say -4a or -5 for a name. */
 	if (g.o.socks_version == 4 && !g.o.socks4a && fam != AF_INET)
-		cli_usage_error(&g.o, "-4 (SOCKS4) needs an IPv4 address, not "
+		cli_usage_error(&g.o,
+				"-4 (SOCKS4) needs an IPv4 address, not "
 				"\"%s\"; use -4a or -5 to let the proxy "
-				"resolve a name", g.host);
-	snprintf(g.target, sizeof(g.target), fam == AF_INET6 ? "[%s]:%u"
-			 : "%s:%u", g.host, (unsigned)g.port);
+				"resolve a name",
+				g.host);
+	snprintf(g.target, sizeof(g.target),
+		 fam == AF_INET6 ? "[%s]:%u" : "%s:%u", g.host,
+		 (unsigned)g.port);
 	if (fam == AF_INET6 && g.host[0] == '[')
 		snprintf(g.target, sizeof(g.target), "%s:%u", g.host,
 			 (unsigned)g.port);

@@ -7,6 +7,8 @@
  * here each value is checked, and any error names the file and line, so
  * a bad configuration never starts a half-working daemon.
  */
+#include "daemon/conf.h"
+
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
@@ -19,7 +21,6 @@
 #include <strings.h>
 #include <sys/un.h>
 
-#include "daemon/conf.h"
 #include "daemon/torrc.h"
 
 #ifndef TK_SYSCONFDIR
@@ -32,9 +33,10 @@
 #define SUB_ERRLEN(n) ((n) < 256 ? (n) : 256)
 
 static tk_option_parse_fn parse_socks_port, parse_socks_policy,
-    parse_exit_policy, parse_engine, parse_dns_server, parse_safe_logging,
-    parse_log, parse_dir_authority;
+	parse_exit_policy, parse_engine, parse_dns_server, parse_safe_logging,
+	parse_log, parse_dir_authority;
 
+/* clang-format off */
 /* offsetof(), refusing to compile (a negative array size) when the field
  * is not of the C type the option type writes, so a row cannot scribble
  * over a field of another type. */
@@ -66,50 +68,51 @@ static tk_option_parse_fn parse_socks_port, parse_socks_policy,
 #define TOR TK_OPTF_TOR
 #define DIRECT TK_OPTF_DIRECT
 #define YEAR (86400UL * 365)
+/* clang-format on */
 
 /* In the order of torkitd.conf(5). */
 static const struct tk_option options[] = {
 	V_CUSTOM("SocksPort", parse_socks_port, ports, "127.0.0.1:9050",
-	    LIST | TK_OPTF_EMPTY, "[ADDRESS:]PORT|auto|unix:PATH [FLAGS]",
-	    "listen for SOCKS clients there (0: nowhere)"),
+		 LIST | TK_OPTF_EMPTY, "[ADDRESS:]PORT|auto|unix:PATH [FLAGS]",
+		 "listen for SOCKS clients there (0: nowhere)"),
 	V_CUSTOM("SocksPolicy", parse_socks_policy, socks_policy, NULL, LIST,
-	    "POLICY[,POLICY...]", "which client addresses may connect"),
+		 "POLICY[,POLICY...]", "which client addresses may connect"),
 	V_CUSTOM("Engine", parse_engine, engine, "direct", 0, "direct|tor",
-	    "which engine carries the requests"),
+		 "which engine carries the requests"),
 	V_CUSTOM("DNSServer", parse_dns_server, dns_servers, NULL,
-	    LIST | DIRECT, "IP[:PORT]",
-	    "a DNS server instead of /etc/resolv.conf's"),
+		 LIST | DIRECT, "IP[:PORT]",
+		 "a DNS server instead of /etc/resolv.conf's"),
 	V_CUSTOM("ExitPolicy", parse_exit_policy, exit_policy, NULL,
-	    LIST | DIRECT, "POLICY[,POLICY...]",
-	    "what the direct engine may connect to"),
+		 LIST | DIRECT, "POLICY[,POLICY...]",
+		 "what the direct engine may connect to"),
 	V_BOOL("ExitPolicyRejectPrivate", exit_reject_private, "1", DIRECT,
-	    "refuse private and local addresses before ExitPolicy"),
+	       "refuse private and local addresses before ExitPolicy"),
 	V_BOOL("SafeSocks", safe_socks, "0", 0,
-	    "refuse requests that carry only an IP address"),
+	       "refuse requests that carry only an IP address"),
 	V_BOOL("TestSocks", test_socks, "0", 0,
-	    "log whether each request was safe"),
+	       "log whether each request was safe"),
 	V_CUSTOM("SafeLogging", parse_safe_logging, safe_logging, "1", 0,
-	    "0|1|relay", "scrub names and addresses from the log"),
+		 "0|1|relay", "scrub names and addresses from the log"),
 	V_CUSTOM("Log", parse_log, logs, "notice stdout", LIST,
-	    "SEVERITY[-SEVERITY] stdout|stderr|syslog|file PATH",
-	    "where log messages go"),
+		 "SEVERITY[-SEVERITY] stdout|stderr|syslog|file PATH",
+		 "where log messages go"),
 	V_UINT("MaxClients", max_clients, "4096", 1, 1000000, 0, "N",
-	    "close new clients while this many are connected"),
+	       "close new clients while this many are connected"),
 	V_INTERVAL("SocksTimeout", socks_timeout, "2 minutes", 1, YEAR, 0,
-	    "how long a handshake, and a request, may take"),
+		   "how long a handshake, and a request, may take"),
 	V_STRING("PidFile", pid_file, NULL, 0, "PATH",
-	    "write the process ID there"),
+		 "write the process ID there"),
 	V_BOOL("RunAsDaemon", run_as_daemon, "0", 0,
-	    "detach into the background"),
+	       "detach into the background"),
 	V_STRING("DataDirectory", data_dir, NULL, 0, "PATH",
-	    "a directory for state (the tor engine's cache and guards)"),
+		 "a directory for state (the tor engine's cache and guards)"),
 	V_CUSTOM("DirAuthority", parse_dir_authority, dir_authorities, NULL,
-	    LIST | TOR, "[NICKNAME] [FLAGS] IP:DIRPORT FINGERPRINT",
-	    "a directory authority for the tor engine"),
+		 LIST | TOR, "[NICKNAME] [FLAGS] IP:DIRPORT FINGERPRINT",
+		 "a directory authority for the tor engine"),
 	V_BOOL("EnforceDistinctSubnets", enforce_distinct_subnets, "1", TOR,
-	    "never two relays of one /16 in a circuit"),
-	V_INTERVAL("HalfCloseLinger", half_close_linger, "30 seconds", 1,
-	    YEAR, TOR, "how long a half-closed stream may sit idle"),
+	       "never two relays of one /16 in a circuit"),
+	V_INTERVAL("HalfCloseLinger", half_close_linger, "30 seconds", 1, YEAR,
+		   TOR, "how long a half-closed stream may sit idle"),
 };
 #define N_OPTS (sizeof(options) / sizeof(options[0]))
 
@@ -146,9 +149,8 @@ struct ctx {
 	int failed;
 };
 
-static void
-report(struct ctx *c, const struct tk_torrc_entry *e, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+static void report(struct ctx *c, const struct tk_torrc_entry *e,
+		   const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 static void
 report(struct ctx *c, const struct tk_torrc_entry *e, const char *fmt, ...)
@@ -180,20 +182,23 @@ report_form(struct ctx *c, const struct tk_torrc_entry *e)
 	switch (e->kind) {
 	case TK_TORRC_UNKNOWN:
 		if (e->file != NULL)
-			report(c, e, "unknown option \"%s\"; see "
+			report(c, e,
+			       "unknown option \"%s\"; see "
 			       "torkitd.conf(5) for the options torkitd "
-			       "understands", e->keyword);
+			       "understands",
+			       e->keyword);
 		else if (c->to_log)
 			tk_warn("command line: unknown option \"%s\"",
 				e->keyword);
 		else
-			fprintf(stderr, "torkitd: unknown option \"%s\"; see "
-				"torkitd(8)\n", e->keyword);
+			fprintf(stderr,
+				"torkitd: unknown option \"%s\"; see "
+				"torkitd(8)\n",
+				e->keyword);
 		c->failed = 1;
 		break;
 	case TK_TORRC_BAD_QUOTE:
-		report(c, e, "badly quoted value for %s",
-		       options[e->id].name);
+		report(c, e, "badly quoted value for %s", options[e->id].name);
 		break;
 	case TK_TORRC_NUL:
 		report(c, e, "NUL byte in the configuration file");
@@ -242,10 +247,13 @@ static int
 parse_interval(const char *v, unsigned long min, unsigned long max,
 	       unsigned *out)
 {
-	static const struct { const char *u; unsigned long mul; } units[] = {
-		{ "second", 1 }, { "seconds", 1 }, { "sec", 1 }, { "s", 1 },
-		{ "minute", 60 }, { "minutes", 60 }, { "min", 60 },
-		{ "hour", 3600 }, { "hours", 3600 },
+	static const struct {
+		const char *u;
+		unsigned long mul;
+	} units[] = {
+		{ "second", 1 },  { "seconds", 1 },  { "sec", 1 },
+		{ "s", 1 },	  { "minute", 60 },  { "minutes", 60 },
+		{ "min", 60 },	  { "hour", 3600 },  { "hours", 3600 },
 		{ "day", 86400 }, { "days", 86400 },
 	};
 	char *end;
@@ -336,7 +344,7 @@ parse_port_addr(const char *s, struct tk_port_cfg *pc)
 		} else {
 			colon = strchr(s, ':');
 			if (colon != NULL && strchr(colon + 1, ':') != NULL)
-				return -1;	/* bare IPv6 needs brackets */
+				return -1; /* bare IPv6 needs brackets */
 			if (colon == NULL)
 				colon = s + strlen(s);
 			if ((size_t)(colon - s) >= sizeof(host))
@@ -378,13 +386,19 @@ parse_port_flag(const char *flag, unsigned *flags)
 	/* Tor's "No" forms of the isolation flags; NoIsolateClientAddr is
 	 * the one that changes anything (IsolateClientAddr is on by
 	 * default, as in Tor). */
-	static const struct { const char *name; unsigned bit; } off[] = {
+	static const struct {
+		const char *name;
+		unsigned bit;
+	} off[] = {
 		{ "NoIsolateDestAddr", TK_PORT_ISOLATE_DEST_ADDR },
 		{ "NoIsolateDestPort", TK_PORT_ISOLATE_DEST_PORT },
 		{ "NoIsolateClientAddr", TK_PORT_ISOLATE_CLIENT_ADDR },
 		{ "NoIsolateClientProtocol", TK_PORT_ISOLATE_CLIENT_PROTOCOL },
 	};
-	static const struct { const char *name; unsigned bit; } f[] = {
+	static const struct {
+		const char *name;
+		unsigned bit;
+	} f[] = {
 		{ "NoIsolateSOCKSAuth", TK_PORT_NO_ISOLATE_AUTH },
 		{ "PreferSOCKSNoAuth", TK_PORT_PREFER_NO_AUTH },
 		{ "ExtendedErrors", TK_PORT_EXTENDED_ERRORS },
@@ -426,16 +440,19 @@ parse_socks_port(struct tk_config *cfg, const struct tk_option *o,
 		goto oom;
 	addr = strtok_r(copy, " \t", &save);
 	if (addr == NULL) {
-		snprintf(err, errlen, "SocksPort needs a value: "
+		snprintf(err, errlen,
+			 "SocksPort needs a value: "
 			 "[ADDRESS:]PORT, auto, or unix:/PATH");
 		free(copy);
 		return -1;
 	}
 	rc = parse_port_addr(addr, &pc);
 	if (rc < 0) {
-		snprintf(err, errlen, "bad SocksPort address \"%s\": use "
+		snprintf(err, errlen,
+			 "bad SocksPort address \"%s\": use "
 			 "[ADDRESS:]PORT, [IPv6]:PORT, auto, or unix:/PATH "
-			 "(an IP address, not a hostname)", addr);
+			 "(an IP address, not a hostname)",
+			 addr);
 		free(copy);
 		return -1;
 	}
@@ -450,7 +467,7 @@ parse_socks_port(struct tk_config *cfg, const struct tk_option *o,
 	pc.key = rc == 1 ? NULL : strdup(addr);
 	free(copy);
 	if (rc == 1)
-		return 0;	/* "SocksPort 0": no listener */
+		return 0; /* "SocksPort 0": no listener */
 	/* Tor: NoIsolateSOCKSAuth implies PreferSOCKSNoAuth. */
 	if (pc.flags & TK_PORT_NO_ISOLATE_AUTH)
 		pc.flags |= TK_PORT_PREFER_NO_AUTH;
@@ -509,8 +526,8 @@ parse_dns_server(struct tk_config *cfg, const struct tk_option *o,
 				portstr = colon + 1;
 		}
 	}
-	if (portstr != NULL && (parse_uint(portstr, 65535, &port) < 0 ||
-				port == 0))
+	if (portstr != NULL &&
+	    (parse_uint(portstr, 65535, &port) < 0 || port == 0))
 		goto bad;
 	fam = tk_ip_parse(host, a);
 	if (fam == 0)
@@ -539,8 +556,10 @@ parse_dns_server(struct tk_config *cfg, const struct tk_option *o,
 	}
 	return 0;
 bad:
-	snprintf(err, errlen, "bad DNSServer \"%s\": use IP[:PORT] or "
-		 "[IPv6]:PORT (an address, not a name)", v);
+	snprintf(err, errlen,
+		 "bad DNSServer \"%s\": use IP[:PORT] or "
+		 "[IPv6]:PORT (an address, not a name)",
+		 v);
 	return -1;
 }
 
@@ -569,8 +588,10 @@ parse_engine(struct tk_config *cfg, const struct tk_option *o,
 	else if (strcasecmp(value, "tor") == 0)
 		cfg->engine = TK_ENGINE_TOR;
 	else {
-		snprintf(err, errlen, "Engine must be \"direct\" or \"tor\", "
-			 "not \"%s\"", value);
+		snprintf(err, errlen,
+			 "Engine must be \"direct\" or \"tor\", "
+			 "not \"%s\"",
+			 value);
 		return -1;
 	}
 	return 0;
@@ -586,16 +607,18 @@ parse_safe_logging(struct tk_config *cfg, const struct tk_option *o,
 	else if (strcmp(value, "1") == 0 || strcasecmp(value, "relay") == 0)
 		cfg->safe_logging = 1;
 	else {
-		snprintf(err, errlen, "SafeLogging must be 0, 1 or relay, "
-			 "not \"%s\"", value);
+		snprintf(err, errlen,
+			 "SafeLogging must be 0, 1 or relay, "
+			 "not \"%s\"",
+			 value);
 		return -1;
 	}
 	return 0;
 }
 
 static int
-parse_log(struct tk_config *cfg, const struct tk_option *o,
-	  const char *value, char *err, size_t errlen)
+parse_log(struct tk_config *cfg, const struct tk_option *o, const char *value,
+	  char *err, size_t errlen)
 {
 	struct tk_log_sink s, *n;
 
@@ -646,12 +669,13 @@ parse_dir_authority(struct tk_config *cfg, const struct tk_option *o,
 {
 	/* Stored for the tor engine, which checks the details. */
 	if (*value == '\0' || strchr(value, ':') == NULL) {
-		snprintf(err, errlen, "DirAuthority needs at least "
+		snprintf(err, errlen,
+			 "DirAuthority needs at least "
 			 "\"[nickname] [flags] IP:ORPort fingerprint\"");
 		return -1;
 	}
-	return lines_add(&cfg->dir_authorities, &cfg->n_dir_authorities,
-			 value, err, errlen);
+	return lines_add(&cfg->dir_authorities, &cfg->n_dir_authorities, value,
+			 err, errlen);
 }
 
 int
@@ -679,18 +703,21 @@ tk_config_set(struct tk_config *cfg, const struct tk_option *o,
 		return 0;
 	case TK_OPT_UINT:
 		if (parse_uint(value, o->max, &u) < 0 || u < o->min) {
-			snprintf(err, errlen, "%s must be a number from %lu "
-				 "to %lu, not \"%s\"", o->name, o->min, o->max,
-				 value);
+			snprintf(err, errlen,
+				 "%s must be a number from %lu "
+				 "to %lu, not \"%s\"",
+				 o->name, o->min, o->max, value);
 			return -1;
 		}
 		*(unsigned *)field = u;
 		return 0;
 	case TK_OPT_INTERVAL:
 		if (parse_interval(value, o->min, o->max, &u) < 0) {
-			snprintf(err, errlen, "%s must be a time such as "
+			snprintf(err, errlen,
+				 "%s must be a time such as "
 				 "\"120\", \"30 seconds\" or \"2 minutes\", "
-				 "not \"%s\"", o->name, value);
+				 "not \"%s\"",
+				 o->name, value);
 			return -1;
 		}
 		*(unsigned *)field = u;
@@ -758,11 +785,13 @@ tk_config_load(const struct tk_config_source *src, struct tk_config *cfg,
 		if (src->file_given || errno != ENOENT) {
 			if (to_log)
 				tk_warn("cannot read configuration file %s: "
-					"%s", path, strerror(errno));
+					"%s",
+					path, strerror(errno));
 			else
-				fprintf(stderr, "torkitd: cannot read "
-					"configuration file %s: %s\n", path,
-					strerror(errno));
+				fprintf(stderr,
+					"torkitd: cannot read "
+					"configuration file %s: %s\n",
+					path, strerror(errno));
 			return -1;
 		}
 	} else {

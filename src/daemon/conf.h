@@ -25,7 +25,7 @@ enum {
 };
 
 struct tk_port_cfg {
-	char *key;		/* address as written, normalised: for reload */
+	char *key; /* address as written, normalised: for reload */
 	int is_unix;
 	char path[108];
 	struct sockaddr_storage ss;
@@ -38,58 +38,58 @@ struct tk_config {
 	struct tk_port_cfg *ports;
 	size_t n_ports;
 	struct tk_policy socks_policy;
-	struct tk_policy exit_policy;	/* user lines only */
+	struct tk_policy exit_policy; /* user lines only */
 	int exit_reject_private;
 	int engine;
-	char *dns_servers;		/* c-ares CSV, NULL: /etc/resolv.conf */
+	char *dns_servers; /* c-ares CSV, NULL: /etc/resolv.conf */
 	int safe_socks, test_socks, safe_logging;
 	struct tk_log_sink *logs;
 	int n_logs;
 	unsigned max_clients;
-	unsigned socks_timeout;		/* seconds */
+	unsigned socks_timeout; /* seconds */
 	char *pid_file;
 	int run_as_daemon;
 	char *data_dir;
 	char **dir_authorities;
 	size_t n_dir_authorities;
-	int enforce_distinct_subnets;	/* tor engine, default 1 */
-	unsigned half_close_linger;	/* tor engine, seconds */
+	int enforce_distinct_subnets; /* tor engine, default 1 */
+	unsigned half_close_linger;   /* tor engine, seconds */
 };
 
 /* Where the configuration comes from; kept for SIGHUP. */
 struct tk_config_source {
-	const char *file;	/* -f FILE, or NULL for the default */
-	int file_given;		/* a missing -f FILE is an error */
-	int argc;		/* the --Option value pairs */
+	const char *file; /* -f FILE, or NULL for the default */
+	int file_given;	  /* a missing -f FILE is an error */
+	int argc;	  /* the --Option value pairs */
 	char **argv;
 };
 
 /* Read and validate. 0, or -1 after printing "FILE:LINE: what is wrong"
  * to stderr (at startup) or the log (reload, `to_log`). */
-int tk_config_load(const struct tk_config_source *src,
-		   struct tk_config *cfg, int to_log);
+int tk_config_load(const struct tk_config_source *src, struct tk_config *cfg,
+		   int to_log);
 void tk_config_free(struct tk_config *cfg);
 
 /* The option table: one row per option, as Tor's option_vars_ in
  * config.c. Adding an option is a row in conf.c and, when it keeps a
  * value, a field above. Read-only, for --help and shell completion. */
 enum tk_option_type {
-	TK_OPT_BOOL,		/* 0 or 1, into an int */
-	TK_OPT_UINT,		/* min..max, into an unsigned */
-	TK_OPT_INTERVAL,	/* Tor's "N [unit]": seconds, min..max, into
-				 * an unsigned */
-	TK_OPT_STRING,		/* the last line wins, into a char * */
-	TK_OPT_LINES,		/* every line, into a struct tk_config_lines */
-	TK_OPT_CUSTOM,		/* `parse` stores it */
+	TK_OPT_BOOL,	 /* 0 or 1, into an int */
+	TK_OPT_UINT,	 /* min..max, into an unsigned */
+	TK_OPT_INTERVAL, /* Tor's "N [unit]": seconds, min..max, into
+			  * an unsigned */
+	TK_OPT_STRING,	 /* the last line wins, into a char * */
+	TK_OPT_LINES,	 /* every line, into a struct tk_config_lines */
+	TK_OPT_CUSTOM,	 /* `parse` stores it */
 };
 
 enum {
-	TK_OPTF_LIST = 1 << 0,		/* every line counts; --Option on the
-					 * command line replaces the file's */
-	TK_OPTF_EMPTY = 1 << 1,		/* `parse` judges an empty value */
-	TK_OPTF_TOR = 1 << 2,		/* only the tor engine uses it */
-	TK_OPTF_DIRECT = 1 << 3,	/* only the direct engine uses it */
-	TK_OPTF_HIDDEN = 1 << 4,	/* testing: kept out of --help */
+	TK_OPTF_LIST = 1 << 0,	 /* every line counts; --Option on the
+				  * command line replaces the file's */
+	TK_OPTF_EMPTY = 1 << 1,	 /* `parse` judges an empty value */
+	TK_OPTF_TOR = 1 << 2,	 /* only the tor engine uses it */
+	TK_OPTF_DIRECT = 1 << 3, /* only the direct engine uses it */
+	TK_OPTF_HIDDEN = 1 << 4, /* testing: kept out of --help */
 };
 
 /* A list of strings, one per line, for TK_OPT_LINES. */
@@ -102,22 +102,21 @@ struct tk_option;
 
 /* Store `value` (never empty without TK_OPTF_EMPTY). 0, or -1 with the
  * whole message in err; cfg may hold part of the value then. */
-typedef int tk_option_parse_fn(struct tk_config *cfg,
-			       const struct tk_option *o, const char *value,
-			       char *err, size_t errlen);
+typedef int tk_option_parse_fn(struct tk_config *cfg, const struct tk_option *o,
+			       const char *value, char *err, size_t errlen);
 
 struct tk_option {
-	const char *name;	/* as documented; matched case-insensitively */
+	const char *name; /* as documented; matched case-insensitively */
 	enum tk_option_type type;
-	size_t offset;		/* of its field in struct tk_config */
-	const char *dflt;	/* as a user would write it, NULL for none;
-				 * used when no line names the option */
-	unsigned flags;		/* TK_OPTF_* */
-	unsigned long min, max;	/* TK_OPT_UINT, TK_OPT_INTERVAL */
-	tk_option_parse_fn *parse;	/* TK_OPT_CUSTOM */
-	const char *syntax;	/* the value: "0|1" for a choice of words,
-				 * upper case for a placeholder ("PATH") */
-	const char *summary;	/* one line, for --help and completion */
+	size_t offset;		   /* of its field in struct tk_config */
+	const char *dflt;	   /* as a user would write it, NULL for none;
+				    * used when no line names the option */
+	unsigned flags;		   /* TK_OPTF_* */
+	unsigned long min, max;	   /* TK_OPT_UINT, TK_OPT_INTERVAL */
+	tk_option_parse_fn *parse; /* TK_OPT_CUSTOM */
+	const char *syntax;	   /* the value: "0|1" for a choice of words,
+				    * upper case for a placeholder ("PATH") */
+	const char *summary;	   /* one line, for --help and completion */
 };
 
 /* The table, in documentation order; *n gets its length. */

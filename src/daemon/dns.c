@@ -1,5 +1,7 @@
 /* dns.c — c-ares driven by libuv: one uv_poll per resolver socket and one
  * timer for c-ares' retransmissions (the pattern Node.js uses). */
+#include "daemon/dns.h"
+
 #include <ares.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -7,10 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "daemon/dns.h"
-
 struct dns_sock {
-	uv_poll_t poll;		/* first: the handle's address is ours */
+	uv_poll_t poll; /* first: the handle's address is ours */
 	struct tk_dns *dns;
 	ares_socket_t fd;
 	struct dns_sock *next;
@@ -21,7 +21,7 @@ struct tk_dns_query {
 	tk_dns_cb cb;
 	void *arg;
 	int cancelled;
-	int done;		/* c-ares answered */
+	int done; /* c-ares answered */
 	int status;
 	struct tk_resolved res;
 	struct tk_dns_query *next_deferred;
@@ -30,11 +30,11 @@ struct tk_dns_query {
 struct tk_dns {
 	uv_loop_t *loop;
 	ares_channel channel;
-	uv_timer_t timer;	/* c-ares timeouts */
-	uv_timer_t defer;	/* delivers answers c-ares gave synchronously */
+	uv_timer_t timer; /* c-ares timeouts */
+	uv_timer_t defer; /* delivers answers c-ares gave synchronously */
 	struct dns_sock *socks;
 	struct tk_dns_query *deferred;
-	int starting;		/* inside tk_dns_lookup/reverse */
+	int starting; /* inside tk_dns_lookup/reverse */
 	int closing;
 	int open_handles;
 	void (*done)(void *);
@@ -87,7 +87,8 @@ update_timer(struct tk_dns *d)
 		return;
 	}
 	uv_timer_start(&d->timer, timer_cb,
-		       (uint64_t)tvp->tv_sec * 1000 + (uint64_t)tvp->tv_usec / 1000,
+		       (uint64_t)tvp->tv_sec * 1000 +
+			       (uint64_t)tvp->tv_usec / 1000,
 		       0);
 }
 
@@ -135,7 +136,7 @@ sock_state_cb(void *data, ares_socket_t fd, int readable, int writable)
 	if (s == NULL) {
 		s = calloc(1, sizeof(*s));
 		if (s == NULL)
-			return;	/* c-ares times the query out */
+			return; /* c-ares times the query out */
 		if (uv_poll_init_socket(d->loop, &s->poll, fd) < 0) {
 			free(s);
 			return;
@@ -146,16 +147,18 @@ sock_state_cb(void *data, ares_socket_t fd, int readable, int writable)
 		d->socks = s;
 		d->open_handles++;
 	}
-	uv_poll_start(&s->poll, (readable ? UV_READABLE : 0) |
-		      (writable ? UV_WRITABLE : 0), poll_cb);
+	uv_poll_start(&s->poll,
+		      (readable ? UV_READABLE : 0) |
+			      (writable ? UV_WRITABLE : 0),
+		      poll_cb);
 }
 
 static void
 deliver(struct tk_dns_query *q)
 {
 	if (!q->cancelled)
-		q->cb(q->arg, q->status, q->status == ARES_SUCCESS ?
-		      &q->res : NULL);
+		q->cb(q->arg, q->status,
+		      q->status == ARES_SUCCESS ? &q->res : NULL);
 	free(q);
 }
 
@@ -211,16 +214,21 @@ addrinfo_cb(void *arg, int status, int timeouts, struct ares_addrinfo *ai)
 			if (q->res.n_addrs == TK_RESOLVED_MAX)
 				break;
 			if (n->ai_family == AF_INET)
-				memcpy(ra.addr, &((struct sockaddr_in *)
-					n->ai_addr)->sin_addr, 4);
+				memcpy(ra.addr,
+				       &((struct sockaddr_in *)n->ai_addr)
+						->sin_addr,
+				       4);
 			else if (n->ai_family == AF_INET6)
-				memcpy(ra.addr, &((struct sockaddr_in6 *)
-					n->ai_addr)->sin6_addr, 16);
+				memcpy(ra.addr,
+				       &((struct sockaddr_in6 *)n->ai_addr)
+						->sin6_addr,
+				       16);
 			else
 				continue;
 			for (size_t i = 0; i < q->res.n_addrs; i++)
 				if (q->res.addrs[i].family == ra.family &&
-				    memcmp(q->res.addrs[i].addr, ra.addr, 16) == 0)
+				    memcmp(q->res.addrs[i].addr, ra.addr, 16) ==
+					    0)
 					dup = 1;
 			if (dup)
 				continue;
@@ -301,8 +309,8 @@ tk_dns_reverse(struct tk_dns *d, int family, const uint8_t addr[16],
 		return UV_ENOMEM;
 	*out = q;
 	d->starting = 1;
-	ares_gethostbyaddr(d->channel, addr, family == AF_INET ? 4 : 16,
-			   family, hostent_cb, q);
+	ares_gethostbyaddr(d->channel, addr, family == AF_INET ? 4 : 16, family,
+			   hostent_cb, q);
 	d->starting = 0;
 	update_timer(d);
 	return 0;
@@ -325,16 +333,16 @@ tk_dns_set_servers(struct tk_dns *d, const char *servers, char *err,
 		return 0;
 	rc = ares_set_servers_ports_csv(d->channel, servers);
 	if (rc != ARES_SUCCESS) {
-		snprintf(err, errlen, "cannot use DNS servers %s: %s",
-			 servers, ares_strerror(rc));
+		snprintf(err, errlen, "cannot use DNS servers %s: %s", servers,
+			 ares_strerror(rc));
 		return -1;
 	}
 	return 0;
 }
 
 int
-tk_dns_new(uv_loop_t *loop, const char *servers, struct tk_dns **out,
-	   char *err, size_t errlen)
+tk_dns_new(uv_loop_t *loop, const char *servers, struct tk_dns **out, char *err,
+	   size_t errlen)
 {
 	static int lib_ready;
 	struct ares_options o;
@@ -364,9 +372,9 @@ tk_dns_new(uv_loop_t *loop, const char *servers, struct tk_dns **out,
 	o.domains = NULL;
 	o.timeout = 2000;
 	o.tries = 3;
-	rc = ares_init_options(&d->channel, &o, ARES_OPT_SOCK_STATE_CB |
-			       ARES_OPT_DOMAINS | ARES_OPT_TIMEOUTMS |
-			       ARES_OPT_TRIES);
+	rc = ares_init_options(&d->channel, &o,
+			       ARES_OPT_SOCK_STATE_CB | ARES_OPT_DOMAINS |
+				       ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES);
 	if (rc != ARES_SUCCESS) {
 		snprintf(err, errlen, "c-ares: %s", ares_strerror(rc));
 		free(d);

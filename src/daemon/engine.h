@@ -50,10 +50,12 @@ struct tk_config;
 /* An onion-service failure carries Tor's extended SOCKS5 code (F0-F7)
  * beside the plain END reason: the front-end sends the code on ports with
  * ExtendedErrors, and the mapped reason elsewhere (as Tor does). */
+/* clang-format off */
 #define TK_END_EXT(rep5, reason) ((1 << 20) | ((rep5) << 9) | (reason))
 #define TK_END_IS_EXT(r) (((r) & (1 << 20)) != 0)
 #define TK_END_EXT_REP(r) (((r) >> 9) & 0xff)
 #define TK_END_BASE(r) ((r) & 0x1ff)
+/* clang-format on */
 
 /* What isolates a stream, as Tor's SocksPort isolation flags: two
  * requests may share a circuit only if all the fields their port's rules
@@ -61,24 +63,24 @@ struct tk_config;
  * NoIsolateSOCKSAuth (then has_auth is 0). The direct engine ignores it.
  * Pointers are valid only during the call. */
 enum {
-	TK_ISO_DEST_ADDR = 1 << 0,	  /* IsolateDestAddr */
-	TK_ISO_DEST_PORT = 1 << 1,	  /* IsolateDestPort */
-	TK_ISO_CLIENT_ADDR = 1 << 2,	  /* IsolateClientAddr (Tor: on) */
-	TK_ISO_CLIENT_PROTOCOL = 1 << 3,  /* IsolateClientProtocol */
+	TK_ISO_DEST_ADDR = 1 << 0,	 /* IsolateDestAddr */
+	TK_ISO_DEST_PORT = 1 << 1,	 /* IsolateDestPort */
+	TK_ISO_CLIENT_ADDR = 1 << 2,	 /* IsolateClientAddr (Tor: on) */
+	TK_ISO_CLIENT_PROTOCOL = 1 << 3, /* IsolateClientProtocol */
 };
 struct tk_isolation {
-	uint32_t listener_id;	  /* which SocksPort (stable across reloads) */
-	unsigned rules;		  /* TK_ISO_*: which fields below count */
-	uint8_t socks_version;	  /* 4 or 5 */
-	uint8_t has_auth;	  /* SOCKS4 userid or RFC 1929 given */
-	uint8_t has_password;	  /* SOCKS5 RFC 1929 (else SOCKS4 userid) */
+	uint32_t listener_id;  /* which SocksPort (stable across reloads) */
+	unsigned rules;	       /* TK_ISO_*: which fields below count */
+	uint8_t socks_version; /* 4 or 5 */
+	uint8_t has_auth;      /* SOCKS4 userid or RFC 1929 given */
+	uint8_t has_password;  /* SOCKS5 RFC 1929 (else SOCKS4 userid) */
 	const uint8_t *username;
 	size_t username_len;
 	const uint8_t *password;
 	size_t password_len;
-	const char *client_addr;  /* without the port; "unix" for a socket */
-	const char *dest_host;	  /* lowercased; an address for RESOLVE_PTR */
-	uint16_t dest_port;	  /* 0 for lookups */
+	const char *client_addr; /* without the port; "unix" for a socket */
+	const char *dest_host;	 /* lowercased; an address for RESOLVE_PTR */
+	uint16_t dest_port;	 /* 0 for lookups */
 };
 
 /* A CONNECT target. `host` is lowercased, without brackets, and is an IP
@@ -96,7 +98,7 @@ struct tk_target {
  * IPv6), as Tor chooses among a RESOLVED cell's answers. */
 #define TK_RESOLVED_MAX 16
 struct tk_resolved_addr {
-	int family;		/* AF_INET or AF_INET6 */
+	int family; /* AF_INET or AF_INET6 */
 	uint8_t addr[16];
 };
 struct tk_resolved {
@@ -144,15 +146,13 @@ struct tk_stream_cbs {
 struct tk_engine_ops {
 	const char *name;
 	int (*connect)(struct tk_engine *e, const struct tk_target *t,
-		       const struct tk_isolation *iso,
-		       tk_engine_connect_cb cb, void *arg,
-		       struct tk_engine_req **req);
+		       const struct tk_isolation *iso, tk_engine_connect_cb cb,
+		       void *arg, struct tk_engine_req **req);
 	/* `name` is a hostname (never an IP literal: the front-end answers
 	 * those itself, as Tor does). */
 	int (*resolve)(struct tk_engine *e, const char *name, int families,
-		       const struct tk_isolation *iso,
-		       tk_engine_resolve_cb cb, void *arg,
-		       struct tk_engine_req **req);
+		       const struct tk_isolation *iso, tk_engine_resolve_cb cb,
+		       void *arg, struct tk_engine_req **req);
 	int (*resolve_ptr)(struct tk_engine *e, int family,
 			   const uint8_t addr[16],
 			   const struct tk_isolation *iso,
@@ -195,8 +195,7 @@ int tk_engine_tor_new(uv_loop_t *loop, const struct tk_config *cfg,
 		      struct tk_engine **out);
 /* Checks the tor engine's settings (DirAuthority lines) without starting
  * anything: 0, or -1 with err saying what is wrong (--verify-config). */
-int tk_engine_tor_check(const struct tk_config *cfg, char *err,
-			size_t errlen);
+int tk_engine_tor_check(const struct tk_config *cfg, char *err, size_t errlen);
 
 /* Thin dispatchers, so callers read like libuv. */
 static inline int
@@ -230,8 +229,7 @@ tk_engine_cancel(struct tk_engine *e, struct tk_engine_req *req)
 }
 
 static inline void
-tk_stream_start(struct tk_stream *s, const struct tk_stream_cbs *cbs,
-		void *arg)
+tk_stream_start(struct tk_stream *s, const struct tk_stream_cbs *cbs, void *arg)
 {
 	s->engine->ops->stream_start(s, cbs, arg);
 }

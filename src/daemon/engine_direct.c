@@ -2,6 +2,8 @@
  * libuv, relay through a plain TCP socket. It plays the part of a Tor exit
  * (ExitPolicy, no reverse lookups of internal addresses, END reasons) so
  * the front-end behaves the same whichever engine runs. */
+#include "daemon/engine.h"
+
 #include <ares.h>
 #include <arpa/inet.h>
 #include <errno.h>
@@ -12,18 +14,17 @@
 
 #include "daemon/conf.h"
 #include "daemon/dns.h"
-#include "daemon/engine.h"
 #include "daemon/log.h"
 
 struct direct_engine {
 	struct tk_engine base;
 	struct tk_dns *dns;
-	struct tk_policy policy;	/* private rejects + ExitPolicy */
-	uv_timer_t defer;		/* delivers failures asynchronously */
+	struct tk_policy policy; /* private rejects + ExitPolicy */
+	uv_timer_t defer;	 /* delivers failures asynchronously */
 	struct tk_engine_req *deferred;
 	void (*done)(void *);
 	void *done_arg;
-	int open;			/* things close() waits for */
+	int open; /* things close() waits for */
 };
 
 struct direct_stream {
@@ -33,7 +34,7 @@ struct direct_stream {
 	uv_shutdown_t sreq;
 	const struct tk_stream_cbs *cbs;
 	void *arg;
-	struct tk_engine_req *connecting;	/* while connecting */
+	struct tk_engine_req *connecting; /* while connecting */
 	int closing;
 };
 
@@ -56,12 +57,12 @@ struct tk_engine_req {
 	tk_engine_resolve_cb rcb;
 	void *arg;
 	struct tk_dns_query *q;
-	int reason;			/* to deliver, when deferred */
+	int reason; /* to deliver, when deferred */
 	struct tk_engine_req *next;
 	/* connect */
 	char host[TK_SOCKS_HOST_MAX];
 	uint16_t port;
-	struct tk_resolved cand;	/* addresses to try, in order */
+	struct tk_resolved cand; /* addresses to try, in order */
 	size_t next_cand;
 	struct direct_stream *s;
 };
@@ -102,8 +103,8 @@ end_reason_from_uv(int err)
 static int
 end_reason_from_ares(int status)
 {
-	return status == ARES_ENOMEM ? TK_END_RESOURCELIMIT :
-	       TK_END_RESOLVEFAILED;
+	return status == ARES_ENOMEM ? TK_END_RESOURCELIMIT
+				     : TK_END_RESOLVEFAILED;
 }
 
 static void
@@ -288,7 +289,7 @@ static void
 shutdown_cb(uv_shutdown_t *r, int status)
 {
 	(void)r;
-	(void)status;	/* a failed shutdown shows up as a read error */
+	(void)status; /* a failed shutdown shows up as a read error */
 }
 
 static void
@@ -449,8 +450,8 @@ start_candidates(struct tk_engine_req *r, const struct tk_resolved *res)
 	if (r->cand.n_addrs == 0) {
 		tk_info("ExitPolicy rejects every address of %s:%u (%zu)",
 			tk_dlog_safe(r->host), r->port, refused);
-		fail_later(r, refused ? TK_END_EXITPOLICY :
-			   TK_END_RESOLVEFAILED);
+		fail_later(r,
+			   refused ? TK_END_EXITPOLICY : TK_END_RESOLVEFAILED);
 		return;
 	}
 	try_next(r);
@@ -492,7 +493,7 @@ d_connect(struct tk_engine *base, const struct tk_target *t,
 	struct direct_engine *e = (struct direct_engine *)base;
 	struct tk_engine_req *r = req_new(e, REQ_CONNECT, arg);
 
-	(void)iso;	/* zero hops: nothing to isolate */
+	(void)iso; /* zero hops: nothing to isolate */
 	if (r == NULL)
 		return UV_ENOMEM;
 	r->ccb = cb;
@@ -510,14 +511,16 @@ d_connect(struct tk_engine *base, const struct tk_target *t,
 	if (is_onion(t->host)) {
 		/* Never let an onion name reach DNS. */
 		tk_notice("the direct engine cannot reach onion services "
-			  "(%s); use Engine tor", tk_dlog_safe(t->host));
+			  "(%s); use Engine tor",
+			  tk_dlog_safe(t->host));
 		fail_later(r, TK_END_RESOLVEFAILED);
 		return 0;
 	}
 	r->waiting = WAIT_DNS;
 	return tk_dns_lookup(e->dns, t->host, TK_RESOLVE_IPV4 | TK_RESOLVE_IPV6,
-			     connect_dns_cb, r, &r->q) < 0 ?
-	       (req_free(r), UV_ENOMEM) : 0;
+			     connect_dns_cb, r, &r->q) < 0
+		       ? (req_free(r), UV_ENOMEM)
+		       : 0;
 }
 
 /* ---- resolve */
@@ -532,8 +535,10 @@ resolve_dns_cb(void *arg, int status, const struct tk_resolved *res)
 	if (status != ARES_SUCCESS)
 		tk_info("resolving %s failed: %s", tk_dlog_safe(r->host),
 			tk_dns_strerror(status));
-	r->rcb(r->arg, status == ARES_SUCCESS ? TK_END_NONE :
-	       end_reason_from_ares(status), res);
+	r->rcb(r->arg,
+	       status == ARES_SUCCESS ? TK_END_NONE
+				      : end_reason_from_ares(status),
+	       res);
 	req_free(r);
 }
 
@@ -556,8 +561,8 @@ d_resolve(struct tk_engine *base, const char *name, int families,
 		return 0;
 	}
 	r->waiting = WAIT_DNS;
-	if (tk_dns_lookup(e->dns, name, families, resolve_dns_cb, r,
-			  &r->q) < 0) {
+	if (tk_dns_lookup(e->dns, name, families, resolve_dns_cb, r, &r->q) <
+	    0) {
 		req_free(r);
 		return UV_ENOMEM;
 	}
@@ -590,8 +595,8 @@ d_resolve_ptr(struct tk_engine *base, int family, const uint8_t addr[16],
 		return 0;
 	}
 	r->waiting = WAIT_DNS;
-	if (tk_dns_reverse(e->dns, family, addr, resolve_dns_cb, r,
-			   &r->q) < 0) {
+	if (tk_dns_reverse(e->dns, family, addr, resolve_dns_cb, r, &r->q) <
+	    0) {
 		req_free(r);
 		return UV_ENOMEM;
 	}
@@ -613,7 +618,7 @@ d_cancel(struct tk_engine_req *r)
 		uv_close((uv_handle_t *)&r->s->tcp, attempt_closed);
 		break;
 	case WAIT_DEFER:
-		break;	/* defer_cb frees it */
+		break; /* defer_cb frees it */
 	default:
 		req_free(r);
 		break;
@@ -653,8 +658,8 @@ d_reload(struct tk_engine *base, const struct tk_config *cfg)
 	if (build_policy(e, cfg) < 0)
 		return -1;
 	if (cfg->dns_servers != NULL &&
-	    tk_dns_set_servers(e->dns, cfg->dns_servers, err,
-			       sizeof(err)) < 0) {
+	    tk_dns_set_servers(e->dns, cfg->dns_servers, err, sizeof(err)) <
+		    0) {
 		tk_warn("%s", err);
 		return -1;
 	}
@@ -722,8 +727,7 @@ tk_engine_direct_new(uv_loop_t *loop, const struct tk_config *cfg,
 		free(e);
 		return -1;
 	}
-	if (tk_dns_new(loop, cfg->dns_servers, &e->dns, err,
-		       sizeof(err)) < 0) {
+	if (tk_dns_new(loop, cfg->dns_servers, &e->dns, err, sizeof(err)) < 0) {
 		tk_err("%s", err);
 		tk_policy_free(&e->policy);
 		free(e);

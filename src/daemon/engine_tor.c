@@ -10,6 +10,8 @@
  * (DirAuthority, DataDirectory, EnforceDistinctSubnets, SocksTimeout,
  * HalfCloseLinger), the isolation key built from struct tk_isolation,
  * logging into torkitd's log, and an orderly close. */
+#include "daemon/engine.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
@@ -18,19 +20,18 @@
 
 #include "common/util.h"
 #include "daemon/conf.h"
-#include "daemon/engine.h"
 #include "daemon/log.h"
 #include "onion/onion.h"
 
 struct tor_engine {
 	struct tk_engine base;
 	tk_onion *o;
-	uv_timer_t done_timer;		/* calls done() on the loop */
+	uv_timer_t done_timer; /* calls done() on the loop */
 	void (*done)(void *);
 	void *done_arg;
-	unsigned n_streams;		/* open wrappers close() waits for */
+	unsigned n_streams; /* open wrappers close() waits for */
 	unsigned n_reqs;
-	struct tk_engine_req *reqs;	/* outstanding, for close() */
+	struct tk_engine_req *reqs; /* outstanding, for close() */
 	int closing;
 	int ready_logged;
 };
@@ -54,7 +55,7 @@ struct tk_engine_req {
 	tk_engine_resolve_cb rcb;
 	void *arg;
 	struct tk_engine_req *prev, *next;
-	char what[TK_SOCKS_HOST_MAX + 8];	/* for the log */
+	char what[TK_SOCKS_HOST_MAX + 8]; /* for the log */
 };
 
 /* ---- isolation */
@@ -137,7 +138,7 @@ onion_progress(void *arg, int percent, const char *tag, const char *summary)
 	struct tor_engine *e = arg;
 
 	(void)tag;
-	(void)summary;	/* the onion log has the "Bootstrapped" line */
+	(void)summary; /* the onion log has the "Bootstrapped" line */
 	if (percent == 100 && !e->ready_logged) {
 		e->ready_logged = 1;
 		tk_notice("Engine tor: directory ready; building circuits");
@@ -443,8 +444,8 @@ t_connect(struct tk_engine *base, const struct tk_target *t,
 	if ((r = req_start(e, REQ_CONNECT, arg, &rc)) == NULL)
 		return rc;
 	r->ccb = cb;
-	snprintf(r->what, sizeof(r->what), t->family == AF_INET6 ?
-		 "[%s]:%u" : "%s:%u", t->host, t->port);
+	snprintf(r->what, sizeof(r->what),
+		 t->family == AF_INET6 ? "[%s]:%u" : "%s:%u", t->host, t->port);
 	rc = tk_onion_stream_connect(e->o, t->host, t->port, key, klen,
 				     connect_cb, r, &r->oreq);
 	return req_launched(r, rc, out);
@@ -506,8 +507,8 @@ t_resolve(struct tk_engine *base, const char *name, int families,
 		of |= TK_ONION_RESOLVE_IPV4;
 	if (families & TK_RESOLVE_IPV6)
 		of |= TK_ONION_RESOLVE_IPV6;
-	rc = tk_onion_stream_resolve(e->o, name, of, key, klen, resolve_cb,
-				     r, &r->oreq);
+	rc = tk_onion_stream_resolve(e->o, name, of, key, klen, resolve_cb, r,
+				     &r->oreq);
 	return req_launched(r, rc, out);
 }
 
@@ -591,14 +592,15 @@ static const struct tk_engine_ops tor_ops = {
 
 /* Fills an onion configuration from torkitd's (log callbacks aside). */
 static int
-onion_config(const struct tk_config *cfg, struct tk_onion_config *oc,
-	     char *err, size_t errlen)
+onion_config(const struct tk_config *cfg, struct tk_onion_config *oc, char *err,
+	     size_t errlen)
 {
 	char e2[256];
 
 	tk_onion_config_init(oc);
 	if (cfg->n_dir_authorities == 0) {
-		snprintf(err, errlen, "Engine tor needs at least one "
+		snprintf(err, errlen,
+			 "Engine tor needs at least one "
 			 "DirAuthority line (tools/tornet env DIR prints them "
 			 "for a local test network)");
 		return -1;

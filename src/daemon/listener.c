@@ -25,10 +25,10 @@ struct tk_listener {
 	int is_unix;
 	char path[108];
 	int family;
-	uint16_t port;		/* actual port (after "auto") */
+	uint16_t port; /* actual port (after "auto") */
 	uint32_t id;
 	unsigned flags;
-	char name[128];		/* for logs */
+	char name[128]; /* for logs */
 };
 
 /* Descriptors kept free for targets, the resolver and logs. */
@@ -86,12 +86,16 @@ client_allowed(struct tk_server *srv, const struct sockaddr_storage *ss)
 	if (p->n == 0)
 		return 1;
 	if (ss->ss_family == AF_INET)
-		r = tk_policy_match(p, AF_INET, (const uint8_t *)
-				    &((const struct sockaddr_in *)ss)->sin_addr,
+		r = tk_policy_match(p, AF_INET,
+				    (const uint8_t *)&(
+					    (const struct sockaddr_in *)ss)
+					    ->sin_addr,
 				    1);
 	else if (ss->ss_family == AF_INET6)
-		r = tk_policy_match(p, AF_INET6, (const uint8_t *)
-				    &((const struct sockaddr_in6 *)ss)->sin6_addr,
+		r = tk_policy_match(p, AF_INET6,
+				    (const uint8_t *)&(
+					    (const struct sockaddr_in6 *)ss)
+					    ->sin6_addr,
 				    1);
 	else
 		return 1;
@@ -118,9 +122,10 @@ on_connection(uv_stream_t *server, int status)
 		 * free again. */
 		tk_warn("Failed to accept a connection on %s: %s%s", l->name,
 			uv_strerror(status),
-			status == UV_EMFILE || status == UV_ENFILE ?
-			" (out of file descriptors: raise ulimit -n or lower "
-			"MaxClients)" : "");
+			status == UV_EMFILE || status == UV_ENFILE
+				? " (out of file descriptors: raise ulimit -n or lower "
+				  "MaxClients)"
+				: "");
 		return;
 	}
 	client = tk_session_alloc_handle(srv, l->is_unix);
@@ -147,7 +152,8 @@ on_connection(uv_stream_t *server, int status)
 		}
 		if (!client_allowed(srv, &ss)) {
 			tk_notice("Denying socks connection from untrusted "
-				  "address %s.", tk_dlog_safe(peer));
+				  "address %s.",
+				  tk_dlog_safe(peer));
 			tk_session_free_handle(client);
 			return;
 		}
@@ -269,9 +275,10 @@ listener_open(struct tk_server *srv, const struct tk_port_cfg *pc,
 	if (rc < 0) {
 		tk_err("Could not bind to %s: %s.%s", l->name, uv_strerror(rc),
 		       rc == UV_EADDRINUSE ? " Is torkitd (or tor) already "
-		       "running on that port?" : "");
+					     "running on that port?"
+					   : "");
 		if (l->is_unix)
-			l->is_unix = 0;	/* do not unlink what is not ours */
+			l->is_unix = 0; /* do not unlink what is not ours */
 		uv_close(&l->h.handle, listener_closed);
 		return rc;
 	}

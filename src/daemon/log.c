@@ -1,4 +1,6 @@
 /* log.c — Tor-style timestamped log lines to the configured sinks. */
+#include "daemon/log.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -10,13 +12,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "daemon/log.h"
-
 #define LOG_SINKS_MAX 16
 
 struct active_sink {
 	int min, max, kind;
-	int fd;			/* stdout/stderr/file */
+	int fd; /* stdout/stderr/file */
 };
 
 static const char *const level_names[] = {
@@ -60,7 +60,8 @@ tk_dlog_parse_sink(const char *value, struct tk_log_sink *out, char *err,
 	kind = strtok_r(NULL, " \t", &save);
 	rest = strtok_r(NULL, "", &save);
 	if (sev == NULL) {
-		snprintf(err, errlen, "Log needs a severity, e.g. "
+		snprintf(err, errlen,
+			 "Log needs a severity, e.g. "
 			 "\"Log notice stderr\"");
 		return -1;
 	}
@@ -75,9 +76,11 @@ tk_dlog_parse_sink(const char *value, struct tk_log_sink *out, char *err,
 		out->max = TK_LOG_ERR;
 	}
 	if (out->min < 0 || out->max < 0 || out->min > out->max) {
-		snprintf(err, errlen, "bad severity in Log \"%s\": use debug, "
+		snprintf(err, errlen,
+			 "bad severity in Log \"%s\": use debug, "
 			 "info, notice, warn or err, or a range like "
-			 "info-err", value);
+			 "info-err",
+			 value);
 		return -1;
 	}
 	if (kind == NULL)
@@ -93,8 +96,10 @@ tk_dlog_parse_sink(const char *value, struct tk_log_sink *out, char *err,
 		while (rest != NULL && (*rest == ' ' || *rest == '\t'))
 			rest++;
 		if (rest == NULL || *rest == '\0') {
-			snprintf(err, errlen, "Log %s file: missing the file "
-				 "name", sev);
+			snprintf(err, errlen,
+				 "Log %s file: missing the file "
+				 "name",
+				 sev);
 			return -1;
 		}
 		out->path = strdup(rest);
@@ -104,8 +109,10 @@ tk_dlog_parse_sink(const char *value, struct tk_log_sink *out, char *err,
 		}
 		return 0;
 	} else {
-		snprintf(err, errlen, "unknown log destination \"%s\": use "
-			 "stdout, stderr, syslog or file PATH", kind);
+		snprintf(err, errlen,
+			 "unknown log destination \"%s\": use "
+			 "stdout, stderr, syslog or file PATH",
+			 kind);
 		return -1;
 	}
 	if (rest != NULL && strspn(rest, " \t") != strlen(rest)) {
@@ -152,12 +159,15 @@ tk_dlog_configure(const struct tk_log_sink *in, int n, int safe, char *err,
 			used_syslog = 1;
 			break;
 		case TK_LOG_FILE:
-			next[i].fd = open(in[i].path, O_WRONLY | O_CREAT |
-					  O_APPEND | O_CLOEXEC, 0600);
+			next[i].fd =
+				open(in[i].path,
+				     O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
+				     0600);
 			if (next[i].fd < 0) {
-				snprintf(err, errlen, "cannot open log file "
-					 "%s: %s", in[i].path,
-					 strerror(errno));
+				snprintf(err, errlen,
+					 "cannot open log file "
+					 "%s: %s",
+					 in[i].path, strerror(errno));
 				close_sinks(next, i);
 				return -1;
 			}
@@ -263,7 +273,8 @@ tk_dlog_v(int level, const char *fmt, va_list ap)
 		       (int)(tv.tv_usec / 1000), level_names[level], msg);
 	if (len < 0)
 		return;
-	n += (size_t)len < sizeof(line) - n ? (size_t)len : sizeof(line) - n - 1;
+	n += (size_t)len < sizeof(line) - n ? (size_t)len
+					    : sizeof(line) - n - 1;
 	for (int i = 0; i < n_sinks; i++) {
 		if (level < sinks[i].min || level > sinks[i].max)
 			continue;

@@ -7,6 +7,7 @@
 #define TK_DAEMON_LOG_H
 
 #include <stdarg.h>
+#include <stddef.h>
 
 #include "common/log_level.h"
 
@@ -18,15 +19,15 @@ enum tk_log_kind {
 };
 
 struct tk_log_sink {
-	int min, max;		/* enum tk_log_level, inclusive */
-	int kind;		/* enum tk_log_kind */
-	char *path;		/* TK_LOG_FILE */
+	int min, max; /* enum tk_log_level, inclusive */
+	int kind;     /* enum tk_log_kind */
+	char *path;   /* TK_LOG_FILE */
 };
 
 /* Parse a Log value ("notice stderr", "info-err file /path",
  * "warn syslog"). 0 or -1 with a message in err. */
-int tk_dlog_parse_sink(const char *value, struct tk_log_sink *out,
-		       char *err, size_t errlen);
+int tk_dlog_parse_sink(const char *value, struct tk_log_sink *out, char *err,
+		       size_t errlen);
 int tk_dlog_level_parse(const char *word);
 
 /* Replace the active sinks (files are opened here; on failure the old

@@ -24,16 +24,16 @@
 static struct tk_server srv;
 static struct tk_config_source src;
 static uv_signal_t sig_hup, sig_term, sig_int;
-static int daemon_pipe = -1;	/* RunAsDaemon: tells the parent we are up */
+static int daemon_pipe = -1; /* RunAsDaemon: tells the parent we are up */
 
 static void
 usage(FILE *f)
 {
 	fprintf(f,
-	    "usage: torkitd [-f FILE] [--verify-config] [--Option value ...]\n"
-	    "       torkitd -h | --help | --version\n"
-	    "Options are those of torkitd.conf(5), e.g. --SocksPort 9150 "
-	    "--Log \"info stderr\".\n");
+		"usage: torkitd [-f FILE] [--verify-config] [--Option value ...]\n"
+		"       torkitd -h | --help | --version\n"
+		"Options are those of torkitd.conf(5), e.g. --SocksPort 9150 "
+		"--Log \"info stderr\".\n");
 }
 
 static int
@@ -259,9 +259,9 @@ run(struct tk_config *cfg, int verify)
 #endif
 	srv.loop = uv_default_loop();
 	srv.cfg = cfg;
-	if ((cfg->engine == TK_ENGINE_TOR ?
-	     tk_engine_tor_new(srv.loop, cfg, &srv.engine) :
-	     tk_engine_direct_new(srv.loop, cfg, &srv.engine)) < 0)
+	if ((cfg->engine == TK_ENGINE_TOR
+		     ? tk_engine_tor_new(srv.loop, cfg, &srv.engine)
+		     : tk_engine_direct_new(srv.loop, cfg, &srv.engine)) < 0)
 		return startup_failed();
 	if (tk_listeners_apply(&srv, cfg, 1) < 0) {
 		tk_err("Failed to open a SocksPort. Exiting.");

@@ -1,4 +1,6 @@
 /* policy.c — parse and match Tor-syntax accept/reject address policies. */
+#include "daemon/policy.h"
+
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <stdio.h>
@@ -7,14 +9,12 @@
 #include <strings.h>
 #include <sys/socket.h>
 
-#include "daemon/policy.h"
-
 /* Tor's "private" ranges (policies.c private_nets), plus 100.64.0.0/10
  * which Tor's tor_addr_is_internal() also treats as internal. */
 static const char *const private_nets[] = {
-	"0.0.0.0/8", "169.254.0.0/16", "127.0.0.0/8", "192.168.0.0/16",
-	"10.0.0.0/8", "172.16.0.0/12", "100.64.0.0/10",
-	"[::]/8", "[fc00::]/7", "[fe80::]/10", "[fec0::]/10", "[ff00::]/8",
+	"0.0.0.0/8",  "169.254.0.0/16", "127.0.0.0/8",	 "192.168.0.0/16",
+	"10.0.0.0/8", "172.16.0.0/12",	"100.64.0.0/10", "[::]/8",
+	"[fc00::]/7", "[fe80::]/10",	"[fec0::]/10",	 "[ff00::]/8",
 	"[::]/127",
 };
 
@@ -69,8 +69,7 @@ parse_port(const char *s, int *out)
 /* Parses "ADDR[/MASK]" into r (family 0 for "*"). `private` is handled by
  * the caller. */
 static int
-parse_addrmask(const char *s, struct tk_policy_rule *r, int v6only,
-	       int v4only)
+parse_addrmask(const char *s, struct tk_policy_rule *r, int v6only, int v4only)
 {
 	char buf[128], *slash;
 	int fam;
@@ -109,7 +108,8 @@ parse_addrmask(const char *s, struct tk_policy_rule *r, int v6only,
 		char *end;
 		long bits = strtol(slash, &end, 10);
 
-		if (*slash != '\0' && *end == '\0' && isdigit((unsigned char)*slash)) {
+		if (*slash != '\0' && *end == '\0' &&
+		    isdigit((unsigned char)*slash)) {
 			if (bits < 0 || bits > r->bits)
 				return -1;
 			r->bits = (uint8_t)bits;
@@ -123,7 +123,7 @@ parse_addrmask(const char *s, struct tk_policy_rule *r, int v6only,
 			while (n < 32 && (m & (0x80000000u >> n)))
 				n++;
 			if (n < 32 && (m << n) != 0)
-				return -1;	/* not contiguous */
+				return -1; /* not contiguous */
 			r->bits = (uint8_t)n;
 		} else
 			return -1;
@@ -175,13 +175,17 @@ parse_one(struct tk_policy *p, char *item, int need_port, char *err,
 	else if (strcasecmp(verb, "reject6") == 0)
 		r.accept = 0, v6only = 1;
 	else {
-		snprintf(err, errlen, "policy entry \"%s\" must start with "
-			 "accept or reject", verb);
+		snprintf(err, errlen,
+			 "policy entry \"%s\" must start with "
+			 "accept or reject",
+			 verb);
 		return -1;
 	}
 	if (target == NULL || strtok_r(NULL, " \t", &save) != NULL) {
-		snprintf(err, errlen, "policy entry needs exactly one "
-			 "ADDR[/MASK][:PORT] after %s", verb);
+		snprintf(err, errlen,
+			 "policy entry needs exactly one "
+			 "ADDR[/MASK][:PORT] after %s",
+			 verb);
 		return -1;
 	}
 	/* The port follows the last ':' outside brackets. */
@@ -195,8 +199,10 @@ parse_one(struct tk_policy *p, char *item, int need_port, char *err,
 		}
 	}
 	if (portpart == NULL && need_port) {
-		snprintf(err, errlen, "policy entry \"%s %s\" needs a port "
-			 "(use :* for every port)", verb, target);
+		snprintf(err, errlen,
+			 "policy entry \"%s %s\" needs a port "
+			 "(use :* for every port)",
+			 verb, target);
 		return -1;
 	}
 	if (portpart != NULL && strcmp(portpart, "*") != 0) {
@@ -208,8 +214,10 @@ parse_one(struct tk_policy *p, char *item, int need_port, char *err,
 		    (dash != NULL && parse_port(dash + 1, &pmax) < 0) ||
 		    (dash == NULL && (pmax = pmin, 0)) || pmin > pmax ||
 		    pmax == 0) {
-			snprintf(err, errlen, "bad port in policy entry "
-				 "\"%s %s\": use N, N-M or *", verb, target);
+			snprintf(err, errlen,
+				 "bad port in policy entry "
+				 "\"%s %s\": use N, N-M or *",
+				 verb, target);
 			return -1;
 		}
 		if (pmin == 0)
@@ -221,9 +229,11 @@ parse_one(struct tk_policy *p, char *item, int need_port, char *err,
 	if (strcasecmp(target, "private") == 0)
 		return tk_policy_add_private(p, r.accept, pmin, pmax);
 	if (parse_addrmask(target, &r, v6only, v4only) < 0) {
-		snprintf(err, errlen, "bad address in policy entry \"%s %s\": "
+		snprintf(err, errlen,
+			 "bad address in policy entry \"%s %s\": "
 			 "use *, *4, *6, private, IPv4[/bits] or "
-			 "[IPv6][/bits]", verb, target);
+			 "[IPv6][/bits]",
+			 verb, target);
 		return -1;
 	}
 	r.port_min = (uint16_t)pmin;

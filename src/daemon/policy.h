@@ -16,8 +16,8 @@
 
 struct tk_policy_rule {
 	uint8_t accept;
-	uint8_t family;		/* 0 = any, else AF_INET / AF_INET6 */
-	uint8_t bits;		/* prefix length */
+	uint8_t family; /* 0 = any, else AF_INET / AF_INET6 */
+	uint8_t bits;	/* prefix length */
 	uint8_t addr[16];
 	uint16_t port_min, port_max;
 };
@@ -36,8 +36,8 @@ int tk_policy_add_private(struct tk_policy *p, int accept, int port_min,
 			  int port_max);
 int tk_policy_add(struct tk_policy *p, const struct tk_policy_rule *r);
 /* 1 accept, 0 reject, -1 no rule matched. `addr` in network order. */
-int tk_policy_match(const struct tk_policy *p, int family,
-		    const uint8_t *addr, uint16_t port);
+int tk_policy_match(const struct tk_policy *p, int family, const uint8_t *addr,
+		    uint16_t port);
 void tk_policy_free(struct tk_policy *p);
 int tk_policy_copy(struct tk_policy *dst, const struct tk_policy *src);
 

@@ -13,16 +13,16 @@ struct tk_listener;
 
 struct tk_server {
 	uv_loop_t *loop;
-	struct tk_config *cfg;		/* current configuration */
+	struct tk_config *cfg; /* current configuration */
 	struct tk_engine *engine;
 	struct tk_listener *listeners;
-	struct tk_session *sessions;	/* every live client */
+	struct tk_session *sessions; /* every live client */
 	unsigned n_clients;
 	uint32_t next_listener_id;
 	int stopping;
-	uint64_t refused_full;		/* MaxClients refusals, for logs */
-	uint64_t last_full_log;		/* uv_now of the last such log */
-	uint64_t last_fd_log;		/* ... of the last fd shortage log */
+	uint64_t refused_full;	/* MaxClients refusals, for logs */
+	uint64_t last_full_log; /* uv_now of the last such log */
+	uint64_t last_fd_log;	/* ... of the last fd shortage log */
 };
 
 /* Open the listeners cfg names that are not open yet, close the ones it
@@ -38,8 +38,8 @@ void tk_listeners_close_all(struct tk_server *srv);
 struct tk_port_info {
 	uint32_t id;
 	unsigned flags;
-	int family;		/* of the client: AF_INET, AF_INET6, AF_UNIX */
-	uint16_t port;		/* the SocksPort's own port, for logs */
+	int family;    /* of the client: AF_INET, AF_INET6, AF_UNIX */
+	uint16_t port; /* the SocksPort's own port, for logs */
 };
 
 /* A new client: takes ownership of the accepted handle (heap, from

@@ -56,7 +56,7 @@ struct tk_session {
 	char peer[128];
 	enum sess_state state;
 	uv_timer_t timer;
-	int open_handles;	/* client, timer, stream */
+	int open_handles; /* client, timer, stream */
 
 	struct tk_socks_server codec;
 	uint8_t in[HS_BUF];
@@ -65,12 +65,12 @@ struct tk_session {
 
 	struct tk_engine_req *req;
 	struct tk_stream *stream;
-	size_t up_queued;	/* client bytes the engine has not given back */
-	size_t down_queued;	/* target bytes not yet written to the client */
+	size_t up_queued;   /* client bytes the engine has not given back */
+	size_t down_queued; /* target bytes not yet written to the client */
 	unsigned client_reading : 1;
 	unsigned client_eof : 1;
 	unsigned target_eof : 1;
-	unsigned client_shut : 1;	/* our FIN to the client is out */
+	unsigned client_shut : 1; /* our FIN to the client is out */
 	unsigned target_reading : 1;
 	unsigned counted : 1;
 };
@@ -78,10 +78,10 @@ struct tk_session {
 struct client_write {
 	uv_write_t w;
 	struct tk_session *s;
-	uint8_t *buf;		/* freed when written */
+	uint8_t *buf; /* freed when written */
 	size_t len;
-	int final;		/* linger after this one */
-	int relayed;		/* counted in down_queued */
+	int final;   /* linger after this one */
+	int relayed; /* counted in down_queued */
 };
 
 static void session_close(struct tk_session *s);
@@ -171,7 +171,7 @@ session_close(struct tk_session *s)
 		s->req = NULL;
 	}
 	if (s->stream != NULL)
-		tk_stream_close(s->stream);	/* stream_closed unrefs */
+		tk_stream_close(s->stream); /* stream_closed unrefs */
 	uv_close(&s->h.handle, handle_closed);
 	uv_close((uv_handle_t *)&s->timer, handle_closed);
 }
@@ -308,8 +308,8 @@ linger_start(struct tk_session *s)
 {
 	uv_shutdown_t *r = malloc(sizeof(*r));
 
-	if (r == NULL || (r->data = s,
-	    uv_shutdown(r, &s->h.stream, linger_shutdown_cb)) < 0) {
+	if (r == NULL || (r->data = s, uv_shutdown(r, &s->h.stream,
+						   linger_shutdown_cb)) < 0) {
 		free(r);
 		session_close(s);
 		return;
@@ -399,7 +399,7 @@ connect_done(void *arg, int end_reason, struct tk_stream *stream)
 		return;
 	}
 	s->stream = stream;
-	s->open_handles++;	/* released by stream_closed */
+	s->open_handles++; /* released by stream_closed */
 	start_relay(s);
 }
 
@@ -417,8 +417,8 @@ resolve_done(void *arg, int end_reason, const struct tk_resolved *res)
 	if (s->codec.req.command == TK_SOCKS_CMD_RESOLVE_PTR) {
 		uint8_t buf[TK_SOCKS_REPLY_MAX];
 		size_t n = tk_socks_reply_resolved_name(buf, sizeof(buf),
-							 s->codec.version,
-							 res->name);
+							s->codec.version,
+							res->name);
 
 		finish(s, buf, n);
 		return;
@@ -486,19 +486,22 @@ handle_request(struct tk_session *s)
 		t.family = AF_UNSPEC;
 	t.host = host;
 	t.port = rq->port;
-	snprintf(s->target, sizeof(s->target), t.family == AF_INET6 ?
-		 "[%s]:%u" : "%s:%u", host, rq->port);
+	snprintf(s->target, sizeof(s->target),
+		 t.family == AF_INET6 ? "[%s]:%u" : "%s:%u", host, rq->port);
 
 	iso.listener_id = s->port.id;
 	iso.socks_version = rq->version;
-	iso.rules = (s->port.flags & TK_PORT_ISOLATE_DEST_ADDR ?
-		     TK_ISO_DEST_ADDR : 0) |
-		    (s->port.flags & TK_PORT_ISOLATE_DEST_PORT ?
-		     TK_ISO_DEST_PORT : 0) |
-		    (s->port.flags & TK_PORT_ISOLATE_CLIENT_ADDR ?
-		     TK_ISO_CLIENT_ADDR : 0) |
-		    (s->port.flags & TK_PORT_ISOLATE_CLIENT_PROTOCOL ?
-		     TK_ISO_CLIENT_PROTOCOL : 0);
+	iso.rules =
+		(s->port.flags & TK_PORT_ISOLATE_DEST_ADDR ? TK_ISO_DEST_ADDR
+							   : 0) |
+		(s->port.flags & TK_PORT_ISOLATE_DEST_PORT ? TK_ISO_DEST_PORT
+							   : 0) |
+		(s->port.flags & TK_PORT_ISOLATE_CLIENT_ADDR
+			 ? TK_ISO_CLIENT_ADDR
+			 : 0) |
+		(s->port.flags & TK_PORT_ISOLATE_CLIENT_PROTOCOL
+			 ? TK_ISO_CLIENT_PROTOCOL
+			 : 0);
 	/* s->peer is "ADDR:PORT" or "[ADDR]:PORT" ("unix" for a socket):
 	 * the client's address is all before the last colon. */
 	snprintf(client_addr, sizeof(client_addr), "%s", s->peer);
@@ -561,8 +564,10 @@ handle_request(struct tk_session *s)
 		tk_info("RESOLVE %s (socks%d)", tk_dlog_safe(host),
 			rq->version);
 		rc = tk_engine_resolve(srv->engine, host,
-				       rq->version == 4 ? TK_RESOLVE_IPV4 :
-				       TK_RESOLVE_IPV4 | TK_RESOLVE_IPV6,
+				       rq->version == 4
+					       ? TK_RESOLVE_IPV4
+					       : TK_RESOLVE_IPV4 |
+							 TK_RESOLVE_IPV6,
 				       &iso, resolve_done, s, &s->req);
 		break;
 	case TK_SOCKS_CMD_RESOLVE_PTR:
@@ -599,8 +604,8 @@ static void
 log_codec_message(const struct tk_socks_server_result *res)
 {
 	static const char key[] = "hostname: ";
-	int level = res->log_level == TK_SOCKS_LOG_WARN ? TK_LOG_WARN :
-		    TK_LOG_NOTICE;
+	int level = res->log_level == TK_SOCKS_LOG_WARN ? TK_LOG_WARN
+							: TK_LOG_NOTICE;
 	const char *at = strstr(res->log, key);
 
 	if (at != NULL && tk_dlog_scrubbing()) {
@@ -845,9 +850,10 @@ st_read(void *arg, uint8_t *buf, size_t len, int eof)
 			s->target_eof = 1;
 			s->target_reading = 0;
 			/* libuv sends the FIN after the queued writes. */
-			if (r == NULL || (r->data = s,
-			    uv_shutdown(r, &s->h.stream,
-					client_shutdown_cb)) < 0) {
+			if (r == NULL ||
+			    (r->data = s,
+			     uv_shutdown(r, &s->h.stream, client_shutdown_cb)) <
+				    0) {
 				free(r);
 				session_close(s);
 			}
@@ -879,9 +885,8 @@ st_written(void *arg, uint8_t *buf, size_t len, int status)
 	if (s->state != S_RELAY)
 		return;
 	if (status != 0)
-		return;		/* the engine reports the error itself */
-	if (!s->client_reading && !s->client_eof &&
-	    s->up_queued < RELAY_HIGH) {
+		return; /* the engine reports the error itself */
+	if (!s->client_reading && !s->client_eof && s->up_queued < RELAY_HIGH) {
 		s->client_reading = 1;
 		uv_read_start(&s->h.stream, relay_alloc, relay_from_client);
 	}
@@ -893,8 +898,8 @@ st_error(void *arg, int end_reason)
 {
 	struct tk_session *s = arg;
 
-	tk_info("stream to %s failed: END reason %d",
-		tk_dlog_safe(s->target), TK_END_BASE(end_reason));
+	tk_info("stream to %s failed: END reason %d", tk_dlog_safe(s->target),
+		TK_END_BASE(end_reason));
 	session_close(s);
 }
 
@@ -911,8 +916,7 @@ start_relay(struct tk_session *s)
 {
 	uint8_t ok[32];
 	size_t n = tk_socks_reply_connect(ok, sizeof(ok), s->codec.version,
-					  TK_SOCKS5_SUCCEEDED,
-					  s->port.family);
+					  TK_SOCKS5_SUCCEEDED, s->port.family);
 
 	uv_timer_stop(&s->timer);
 	set_state(s, S_RELAY);
@@ -932,7 +936,7 @@ start_relay(struct tk_session *s)
 			session_close(s);
 			return;
 		}
-		memcpy(buf, s->in, s->in_len);	/* in_len <= HS_BUF */
+		memcpy(buf, s->in, s->in_len); /* in_len <= HS_BUF */
 		if (tk_stream_write(s->stream, buf, s->in_len) < 0) {
 			tk_relaybuf_put(buf);
 			session_close(s);

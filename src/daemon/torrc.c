@@ -6,13 +6,13 @@
  * file line of that keyword when every line of it counts (as in Tor).
  * What a keyword means is the caller's business (conf.c).
  */
+#include "daemon/torrc.h"
+
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/types.h>
-
-#include "daemon/torrc.h"
 
 void
 tk_torrc_init(struct tk_torrc *t, tk_torrc_lookup_fn *lookup, void *arg)
@@ -27,8 +27,7 @@ tk_torrc_free(struct tk_torrc *t)
 {
 	/* The value lives in the keyword's allocation. */
 	for (size_t i = 0; i < t->n; i++)
-		free(t->v[i].keyword != NULL ? t->v[i].keyword :
-		     t->v[i].value);
+		free(t->v[i].keyword != NULL ? t->v[i].keyword : t->v[i].value);
 	free(t->v);
 	t->v = NULL;
 	t->n = t->cap = 0;
@@ -87,6 +86,7 @@ tk_torrc_unquote(char *s)
 			continue;
 		}
 		p++;
+		/* clang-format off */
 		switch (*p) {
 		case 'n': *o++ = '\n'; break;
 		case 't': *o++ = '\t'; break;
@@ -96,6 +96,7 @@ tk_torrc_unquote(char *s)
 		case '\'': *o++ = '\''; break;
 		default: return -1;
 		}
+		/* clang-format on */
 	}
 	*o = '\0';
 	return 0;
@@ -132,7 +133,7 @@ tokenize(struct tk_torrc *t, const char *file, int line, char *p)
 	if (e->id < 0)
 		e->kind = TK_TORRC_UNKNOWN;
 	else if (*val == '"' && tk_torrc_unquote(e->value) < 0) {
-		strcpy(e->value, val);	/* as written, for a message */
+		strcpy(e->value, val); /* as written, for a message */
 		e->kind = TK_TORRC_BAD_QUOTE;
 	}
 	return 0;
@@ -227,8 +228,9 @@ tk_torrc_args(struct tk_torrc *t, int argc, char *const *argv)
 		}
 		if (i + 1 >= argc)
 			kind = TK_TORRC_NO_VALUE;
-		if (push(t, kind, a + 2, kind == TK_TORRC_NO_VALUE ? "" :
-			 argv[i + 1], NULL, i + 1) < 0)
+		if (push(t, kind, a + 2,
+			 kind == TK_TORRC_NO_VALUE ? "" : argv[i + 1], NULL,
+			 i + 1) < 0)
 			return -1;
 		t->v[t->n - 1].id = id;
 		t->v[t->n - 1].repeated = repeated;

@@ -8,17 +8,20 @@
 #include <string.h>
 #include <sys/socket.h>
 
-static int is_digit(int c)
+static int
+is_digit(int c)
 {
 	return c >= '0' && c <= '9';
 }
 
-static int is_alnum(int c)
+static int
+is_alnum(int c)
 {
 	return is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 }
 
-static int lower(int c)
+static int
+lower(int c)
 {
 	return (c >= 'A' && c <= 'Z') ? c + ('a' - 'A') : c;
 }
@@ -26,7 +29,8 @@ static int lower(int c)
 /* Strict dotted quad as Tor's tor_inet_aton() accepts it: exactly four
  * groups of 1-3 digits, each <= 255, no leading zero (which some libcs
  * would read as octal). */
-static int parse_ipv4(const char *s, size_t len, uint8_t out[4])
+static int
+parse_ipv4(const char *s, size_t len, uint8_t out[4])
 {
 	size_t i = 0;
 	for (int part = 0; part < 4; part++) {
@@ -48,7 +52,8 @@ static int parse_ipv4(const char *s, size_t len, uint8_t out[4])
 	return i == len;
 }
 
-static int parse_ipv6(const char *s, size_t len, uint8_t out[16])
+static int
+parse_ipv6(const char *s, size_t len, uint8_t out[16])
 {
 	char buf[TK_IP_STR_MAX + 2];
 	if (len == 0 || len >= sizeof buf || memchr(s, '\0', len))
@@ -60,7 +65,8 @@ static int parse_ipv6(const char *s, size_t len, uint8_t out[16])
 	return inet_pton(AF_INET6, buf, out) == 1;
 }
 
-int tk_ip_parse_n(const char *s, size_t len, uint8_t out[16])
+int
+tk_ip_parse_n(const char *s, size_t len, uint8_t out[16])
 {
 	if (!s)
 		return 0;
@@ -73,12 +79,14 @@ int tk_ip_parse_n(const char *s, size_t len, uint8_t out[16])
 	return 0;
 }
 
-int tk_ip_parse(const char *s, uint8_t out[16])
+int
+tk_ip_parse(const char *s, uint8_t out[16])
 {
 	return s ? tk_ip_parse_n(s, strlen(s), out) : 0;
 }
 
-size_t tk_ip_format(int family, const uint8_t *a, char *out, size_t cap)
+size_t
+tk_ip_format(int family, const uint8_t *a, char *out, size_t cap)
 {
 	char buf[TK_IP_STR_MAX];
 	if (family != AF_INET && family != AF_INET6)
@@ -92,8 +100,8 @@ size_t tk_ip_format(int family, const uint8_t *a, char *out, size_t cap)
 	return n;
 }
 
-size_t tk_addr_reverse_name(int family, const uint8_t *a, char *out,
-			    size_t cap)
+size_t
+tk_addr_reverse_name(int family, const uint8_t *a, char *out, size_t cap)
 {
 	static const char hex[] = "0123456789abcdef";
 	char buf[TK_REVERSE_NAME_MAX];
@@ -122,7 +130,8 @@ size_t tk_addr_reverse_name(int family, const uint8_t *a, char *out,
 }
 
 /* Tor's string_is_valid_nonrfc_hostname(). */
-static int valid_nonrfc_hostname(const char *s, size_t len)
+static int
+valid_nonrfc_hostname(const char *s, size_t len)
 {
 	uint8_t ip[4];
 	if (len == 0 || parse_ipv4(s, len, ip))
@@ -151,7 +160,8 @@ static int valid_nonrfc_hostname(const char *s, size_t len)
 	}
 }
 
-int tk_addr_is_valid_dest(const char *s)
+int
+tk_addr_is_valid_dest(const char *s)
 {
 	if (!s)
 		return 0;
@@ -171,21 +181,23 @@ int tk_addr_is_valid_dest(const char *s)
 	return valid_nonrfc_hostname(s, len);
 }
 
-static int ipv4_is_internal(const uint8_t *a)
+static int
+ipv4_is_internal(const uint8_t *a)
 {
-	return a[0] == 0 ||				  /* 0/8 */
-	       a[0] == 10 ||				  /* 10/8 */
-	       a[0] == 127 ||				  /* 127/8 */
-	       (a[0] == 169 && a[1] == 254) ||		  /* 169.254/16 */
-	       (a[0] == 172 && (a[1] & 0xf0) == 16) ||	  /* 172.16/12 */
-	       (a[0] == 192 && a[1] == 168) ||		  /* 192.168/16 */
-	       (a[0] == 100 && (a[1] & 0xc0) == 64);	  /* 100.64/10 */
+	return a[0] == 0 ||			       /* 0/8 */
+	       a[0] == 10 ||			       /* 10/8 */
+	       a[0] == 127 ||			       /* 127/8 */
+	       (a[0] == 169 && a[1] == 254) ||	       /* 169.254/16 */
+	       (a[0] == 172 && (a[1] & 0xf0) == 16) || /* 172.16/12 */
+	       (a[0] == 192 && a[1] == 168) ||	       /* 192.168/16 */
+	       (a[0] == 100 && (a[1] & 0xc0) == 64);   /* 100.64/10 */
 }
 
-int tk_addr_is_internal(int family, const uint8_t *a)
+int
+tk_addr_is_internal(int family, const uint8_t *a)
 {
-	static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0,
-					   0, 0, 0, 0, 0xff, 0xff};
+	static const uint8_t mapped[12] = { 0, 0, 0, 0, 0,    0,
+					    0, 0, 0, 0, 0xff, 0xff };
 	if (family == AF_INET)
 		return ipv4_is_internal(a);
 	if (family != AF_INET6)
@@ -210,20 +222,21 @@ int tk_addr_is_internal(int family, const uint8_t *a)
 	return 0;
 }
 
-int tk_addr_name_is_local(const char *name)
+int
+tk_addr_name_is_local(const char *name)
 {
 	if (!name)
 		return 0;
 	size_t len = strlen(name);
 	if (len > 1 && name[len - 1] == '.')
 		len--;
-	static const char *const exact[] = {"localhost", "local"};
+	static const char *const exact[] = { "localhost", "local" };
 	for (size_t i = 0; i < 2; i++) {
 		size_t n = strlen(exact[i]);
 		if (len == n) {
 			size_t k = 0;
-			while (k < n && lower((unsigned char)name[k]) ==
-						exact[i][k])
+			while (k < n &&
+			       lower((unsigned char)name[k]) == exact[i][k])
 				k++;
 			if (k == n)
 				return 1;
@@ -245,7 +258,8 @@ int tk_addr_name_is_local(const char *name)
 
 static void set_err(char *err, size_t errsz, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t errsz, const char *fmt, ...)
+static void
+set_err(char *err, size_t errsz, const char *fmt, ...)
 {
 	if (!err || errsz == 0)
 		return;
@@ -257,7 +271,8 @@ static void set_err(char *err, size_t errsz, const char *fmt, ...)
 
 /* Digits only, no sign, no spaces; returns -1 if not a number at all,
  * else the value clamped to 65536 so callers can say "out of range". */
-static long parse_port_digits(const char *s, size_t len)
+static long
+parse_port_digits(const char *s, size_t len)
 {
 	if (len == 0)
 		return -1;
@@ -271,14 +286,15 @@ static long parse_port_digits(const char *s, size_t len)
 	return v > 65536 ? 65536 : v;
 }
 
-static int set_port(struct tk_endpoint *ep, const char *p, size_t plen,
-		    const char *text, unsigned flags, char *err,
-		    size_t errsz)
+static int
+set_port(struct tk_endpoint *ep, const char *p, size_t plen, const char *text,
+	 unsigned flags, char *err, size_t errsz)
 {
 	long v = parse_port_digits(p, plen);
 	int zero_ok = (flags & TK_ENDPOINT_ALLOW_PORT_ZERO) != 0;
 	if (v < 0 || v > 65535 || (v == 0 && !zero_ok)) {
-		set_err(err, errsz, "bad port \"%.*s\" in \"%s\": must be %s-65535",
+		set_err(err, errsz,
+			"bad port \"%.*s\" in \"%s\": must be %s-65535",
 			(int)(plen > 20 ? 20 : plen), p, text,
 			zero_ok ? "0" : "1");
 		return -1;
@@ -287,17 +303,19 @@ static int set_port(struct tk_endpoint *ep, const char *p, size_t plen,
 	return 0;
 }
 
-static int set_host(struct tk_endpoint *ep, const char *h, size_t hlen,
-		    int bracketed, const char *text, unsigned flags,
-		    char *err, size_t errsz)
+static int
+set_host(struct tk_endpoint *ep, const char *h, size_t hlen, int bracketed,
+	 const char *text, unsigned flags, char *err, size_t errsz)
 {
 	if (hlen == 0) {
 		set_err(err, errsz, "missing host in \"%s\"", text);
 		return -1;
 	}
 	if (hlen >= sizeof ep->host) {
-		set_err(err, errsz, "host too long in \"%.40s...\": at most %d "
-			"characters", text, (int)sizeof ep->host - 1);
+		set_err(err, errsz,
+			"host too long in \"%.40s...\": at most %d "
+			"characters",
+			text, (int)sizeof ep->host - 1);
 		return -1;
 	}
 	uint8_t a[16];
@@ -305,7 +323,8 @@ static int set_host(struct tk_endpoint *ep, const char *h, size_t hlen,
 	if (bracketed) {
 		fam = parse_ipv6(h, hlen, a) ? AF_INET6 : 0;
 		if (!fam) {
-			set_err(err, errsz, "bad IPv6 address \"%.*s\" in \"%s\"",
+			set_err(err, errsz,
+				"bad IPv6 address \"%.*s\" in \"%s\"",
 				(int)hlen, h, text);
 			return -1;
 		}
@@ -314,7 +333,8 @@ static int set_host(struct tk_endpoint *ep, const char *h, size_t hlen,
 	}
 	if (!fam) {
 		if (flags & TK_ENDPOINT_IP_ONLY) {
-			set_err(err, errsz, "\"%.*s\" in \"%s\" is not an IP "
+			set_err(err, errsz,
+				"\"%.*s\" in \"%s\" is not an IP "
 				"address (names are not resolved here)",
 				(int)hlen, h, text);
 			return -1;
@@ -323,9 +343,11 @@ static int set_host(struct tk_endpoint *ep, const char *h, size_t hlen,
 		for (size_t i = 0; i < hlen; i++) {
 			int c = (unsigned char)h[i];
 			if (!is_alnum(c) && c != '-' && c != '.' && c != '_') {
-				set_err(err, errsz, "bad host \"%.*s\" in \"%s\": "
+				set_err(err, errsz,
+					"bad host \"%.*s\" in \"%s\": "
 					"expected a name, an IPv4 address or "
-					"[IPv6]", (int)hlen, h, text);
+					"[IPv6]",
+					(int)hlen, h, text);
 				return -1;
 			}
 		}
@@ -338,9 +360,10 @@ static int set_host(struct tk_endpoint *ep, const char *h, size_t hlen,
 	return 0;
 }
 
-int tk_endpoint_parse(struct tk_endpoint *ep, const char *text,
-		      const char *default_host, uint16_t default_port,
-		      unsigned flags, char *err, size_t errsz)
+int
+tk_endpoint_parse(struct tk_endpoint *ep, const char *text,
+		  const char *default_host, uint16_t default_port,
+		  unsigned flags, char *err, size_t errsz)
 {
 	memset(ep, 0, sizeof *ep);
 	if (err && errsz)
@@ -353,20 +376,25 @@ int tk_endpoint_parse(struct tk_endpoint *ep, const char *text,
 
 	if (strncmp(text, "unix:", 5) == 0) {
 		if (!(flags & TK_ENDPOINT_ALLOW_UNIX)) {
-			set_err(err, errsz, "\"%s\": unix sockets are not "
-				"allowed here", text);
+			set_err(err, errsz,
+				"\"%s\": unix sockets are not "
+				"allowed here",
+				text);
 			return -1;
 		}
 		size_t plen = len - 5;
 		if (plen == 0) {
-			set_err(err, errsz, "\"%s\": missing socket path "
-				"after unix:", text);
+			set_err(err, errsz,
+				"\"%s\": missing socket path "
+				"after unix:",
+				text);
 			return -1;
 		}
 		if (plen >= sizeof ep->path) {
-			set_err(err, errsz, "unix socket path too long in "
-				"\"%.40s...\": at most %d bytes", text,
-				(int)sizeof ep->path - 1);
+			set_err(err, errsz,
+				"unix socket path too long in "
+				"\"%.40s...\": at most %d bytes",
+				text, (int)sizeof ep->path - 1);
 			return -1;
 		}
 		ep->kind = TK_ENDPOINT_UNIX;
@@ -379,27 +407,33 @@ int tk_endpoint_parse(struct tk_endpoint *ep, const char *text,
 	if (text[0] == '[') {
 		const char *close = strchr(text, ']');
 		if (!close) {
-			set_err(err, errsz, "\"%s\": missing ']' after IPv6 "
-				"address", text);
+			set_err(err, errsz,
+				"\"%s\": missing ']' after IPv6 "
+				"address",
+				text);
 			return -1;
 		}
 		size_t hlen = (size_t)(close - text - 1);
-		if (set_host(ep, text + 1, hlen, 1, text, flags, err,
-			     errsz) < 0)
+		if (set_host(ep, text + 1, hlen, 1, text, flags, err, errsz) <
+		    0)
 			return -1;
 		const char *rest = close + 1;
 		if (*rest == '\0') {
 			if (!(flags & TK_ENDPOINT_ALLOW_NO_PORT)) {
-				set_err(err, errsz, "missing port in \"%s\": "
-					"expected [v6]:port", text);
+				set_err(err, errsz,
+					"missing port in \"%s\": "
+					"expected [v6]:port",
+					text);
 				return -1;
 			}
 			ep->port = default_port;
 			return 0;
 		}
 		if (*rest != ':') {
-			set_err(err, errsz, "\"%s\": expected ':port' after "
-				"']'", text);
+			set_err(err, errsz,
+				"\"%s\": expected ':port' after "
+				"']'",
+				text);
 			return -1;
 		}
 		return set_port(ep, rest + 1, strlen(rest + 1), text, flags,
@@ -410,14 +444,18 @@ int tk_endpoint_parse(struct tk_endpoint *ep, const char *text,
 	if (colon && strchr(colon + 1, ':')) {
 		/* Several colons and no brackets: a bare IPv6 address. */
 		if (!(flags & TK_ENDPOINT_ALLOW_NO_PORT)) {
-			set_err(err, errsz, "\"%s\": write an IPv6 address with "
-				"a port as [v6]:port", text);
+			set_err(err, errsz,
+				"\"%s\": write an IPv6 address with "
+				"a port as [v6]:port",
+				text);
 			return -1;
 		}
 		uint8_t a[16];
 		if (!parse_ipv6(text, len, a)) {
-			set_err(err, errsz, "bad IPv6 address \"%s\" (with a "
-				"port, write [v6]:port)", text);
+			set_err(err, errsz,
+				"bad IPv6 address \"%s\" (with a "
+				"port, write [v6]:port)",
+				text);
 			return -1;
 		}
 		if (set_host(ep, text, len, 0, text, flags, err, errsz) < 0)
@@ -442,8 +480,10 @@ int tk_endpoint_parse(struct tk_endpoint *ep, const char *text,
 		return set_port(ep, text, len, text, flags, err, errsz);
 	}
 	if (!(flags & TK_ENDPOINT_ALLOW_NO_PORT)) {
-		set_err(err, errsz, "missing port in \"%s\": expected "
-			"host:port", text);
+		set_err(err, errsz,
+			"missing port in \"%s\": expected "
+			"host:port",
+			text);
 		return -1;
 	}
 	if (set_host(ep, text, len, 0, text, flags, err, errsz) < 0)
@@ -452,8 +492,8 @@ int tk_endpoint_parse(struct tk_endpoint *ep, const char *text,
 	return 0;
 }
 
-size_t tk_endpoint_format(const struct tk_endpoint *ep, char *out,
-			  size_t cap)
+size_t
+tk_endpoint_format(const struct tk_endpoint *ep, char *out, size_t cap)
 {
 	int w;
 	if (ep->kind == TK_ENDPOINT_UNIX)

@@ -21,13 +21,13 @@ enum tk_endpoint_kind {
 
 /* A proxy address (client side) or a listen address (daemon). */
 struct tk_endpoint {
-	int kind;		/* enum tk_endpoint_kind */
+	int kind;			 /* enum tk_endpoint_kind */
 	char host[TK_ENDPOINT_HOST_MAX]; /* IP literal (no brackets) or name */
 	uint16_t port;
 	char path[TK_ENDPOINT_PATH_MAX]; /* TK_ENDPOINT_UNIX only */
-	int family;		/* AF_INET / AF_INET6 when host is an IP
-				 * literal, AF_UNSPEC (0) for a name */
-	uint8_t addr[16];	/* the literal's bytes when family != 0 */
+	int family;	  /* AF_INET / AF_INET6 when host is an IP
+			   * literal, AF_UNSPEC (0) for a name */
+	uint8_t addr[16]; /* the literal's bytes when family != 0 */
 };
 
 /* Flags for tk_endpoint_parse(). */
@@ -50,8 +50,7 @@ int tk_endpoint_parse(struct tk_endpoint *ep, const char *text,
 
 /* "127.0.0.1:9050", "[::1]:9050" or "unix:/path"; returns strlen or 0 if
  * cap is too small. */
-size_t tk_endpoint_format(const struct tk_endpoint *ep, char *out,
-			  size_t cap);
+size_t tk_endpoint_format(const struct tk_endpoint *ep, char *out, size_t cap);
 
 /* IP literal -> bytes. IPv4 must be a strict dotted quad (no shorthand,
  * no octal, no leading zeros); IPv6 may be bracketed. Returns AF_INET or

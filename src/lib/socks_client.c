@@ -5,25 +5,25 @@
  * timeout) -> DONE (the callback ran). Everything that ends an exchange
  * goes through finish(), which runs the callback exactly once.
  */
+#include "lib/socks_client.h"
+
+#include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <sys/socket.h>
 
 #include "common/util.h"
-#include "lib/socks_client.h"
 
 enum session_state {
 	S_IDLE = 0,
-	S_CONNECTING,	/* connect() to addrs[addr_index] in flight */
-	S_HANDSHAKE,	/* codec exchange, answer timer running */
-	S_DONE,		/* callback ran (or the caller abandoned us) */
+	S_CONNECTING, /* connect() to addrs[addr_index] in flight */
+	S_HANDSHAKE,  /* codec exchange, answer timer running */
+	S_DONE,	      /* callback ran (or the caller abandoned us) */
 };
 
 struct wbuf {
@@ -68,7 +68,8 @@ tk_socks_proxy_init(struct tk_socks_proxy *p, const struct tk_endpoint *ep)
 static void
 proxy_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
 {
-	struct tk_socks_proxy *p = container_of(req, struct tk_socks_proxy, gai);
+	struct tk_socks_proxy *p = container_of(req, struct tk_socks_proxy,
+						gai);
 	struct addrinfo *ai;
 
 	p->naddrs = 0;
@@ -113,8 +114,7 @@ tk_socks_reply_str(uint8_t version, uint8_t rep)
 	return s ? s : "unknown reply code";
 }
 
-static void
-trace_note(struct tk_socks_session *s, const char *fmt, ...)
+static void trace_note(struct tk_socks_session *s, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 static void
 trace_note(struct tk_socks_session *s, const char *fmt, ...)
@@ -137,9 +137,8 @@ secs(uint64_t ms)
 }
 
 /* Ends the exchange: stops the clock and reading, runs the callback. */
-static void
-finish(struct tk_socks_session *s, int outcome, int why, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+static void finish(struct tk_socks_session *s, int outcome, int why,
+		   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 static void
 finish(struct tk_socks_session *s, int outcome, int why, const char *fmt, ...)
 {
@@ -170,14 +169,14 @@ finish_connect_error(struct tk_socks_session *s, int err)
 	if (err == UV_ECONNREFUSED)
 		finish(s, TK_SOCKS_OUT_UNREACHABLE, TK_SOCKS_WHY_REFUSED,
 		       "cannot connect to proxy %s: connection refused "
-		       "(is it running? is the address right?)", px);
+		       "(is it running? is the address right?)",
+		       px);
 	else if (err == UV_ETIMEDOUT)
 		finish(s, TK_SOCKS_OUT_UNREACHABLE,
 		       TK_SOCKS_WHY_CONNECT_TIMEOUT,
 		       "cannot connect to proxy %s: timed out", px);
 	else
-		finish(s, TK_SOCKS_OUT_UNREACHABLE,
-		       TK_SOCKS_WHY_CONNECT_ERROR,
+		finish(s, TK_SOCKS_OUT_UNREACHABLE, TK_SOCKS_WHY_CONNECT_ERROR,
 		       "cannot connect to proxy %s: %s", px, uv_strerror(err));
 }
 
@@ -186,8 +185,8 @@ finish_connect_error(struct tk_socks_session *s, int err)
 static void
 on_timeout(uv_timer_t *t)
 {
-	struct tk_socks_session *s =
-		container_of(t, struct tk_socks_session, timer);
+	struct tk_socks_session *s = container_of(t, struct tk_socks_session,
+						  timer);
 	const char *px = s->cfg.proxy->text;
 
 	if (s->state == S_CONNECTING && s->sync_error)
@@ -196,13 +195,13 @@ on_timeout(uv_timer_t *t)
 		finish(s, TK_SOCKS_OUT_UNREACHABLE,
 		       TK_SOCKS_WHY_CONNECT_TIMEOUT,
 		       "cannot connect to proxy %s: no connection after %gs "
-		       "(raise it with -w)", px,
-		       secs(s->cfg.connect_timeout_ms));
+		       "(raise it with -w)",
+		       px, secs(s->cfg.connect_timeout_ms));
 	else if (s->state == S_HANDSHAKE)
 		finish(s, TK_SOCKS_OUT_TIMEOUT, TK_SOCKS_WHY_ANSWER_TIMEOUT,
 		       "no answer from proxy %s within %gs (%zu bytes "
-		       "received; raise it with -t)", px,
-		       secs(s->cfg.answer_timeout_ms), s->received_total);
+		       "received; raise it with -t)",
+		       px, secs(s->cfg.answer_timeout_ms), s->received_total);
 }
 
 static void
@@ -246,8 +245,7 @@ send_bytes(struct tk_socks_session *s, const uint8_t *b, size_t n)
 	w->len = n;
 	memcpy(w->data, b, n);
 	if (s->cfg.trace)
-		s->cfg.trace(s->cfg.trace_arg, TK_SOCKS_TRACE_SENT, b, n,
-			     NULL);
+		s->cfg.trace(s->cfg.trace_arg, TK_SOCKS_TRACE_SENT, b, n, NULL);
 	buf = uv_buf_init((char *)w->data, (unsigned)n);
 	r = uv_write(&w->req, &s->conn.stream, &buf, 1, on_written);
 	if (r < 0)
@@ -258,8 +256,8 @@ send_bytes(struct tk_socks_session *s, const uint8_t *b, size_t n)
 static void
 on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
 {
-	struct tk_socks_session *s =
-		container_of(h, struct tk_socks_session, conn.handle);
+	struct tk_socks_session *s = container_of(h, struct tk_socks_session,
+						  conn.handle);
 
 	(void)hint;
 	buf->base = (char *)s->readbuf;
@@ -284,21 +282,22 @@ handle_error(struct tk_socks_session *s,
 	case TK_SOCKS_CLIENT_HTTP:
 		finish(s, TK_SOCKS_OUT_UNREACHABLE, TK_SOCKS_WHY_HTTP,
 		       "proxy %s answered in HTTP: it is an HTTP proxy or "
-		       "server, not SOCKS (wrong port?)", px);
+		       "server, not SOCKS (wrong port?)",
+		       px);
 		break;
 	case TK_SOCKS_CLIENT_NO_METHOD:
 		finish(s, TK_SOCKS_OUT_FAILED, TK_SOCKS_WHY_NO_METHOD,
 		       "proxy %s accepts none of the offered authentication "
-		       "methods%s", px,
-		       s->cfg.req.use_auth ? "" : " (does it need -u?)");
+		       "methods%s",
+		       px, s->cfg.req.use_auth ? "" : " (does it need -u?)");
 		break;
 	case TK_SOCKS_CLIENT_AUTH_FAILED:
 		finish(s, TK_SOCKS_OUT_FAILED, TK_SOCKS_WHY_AUTH_FAILED,
 		       "proxy %s rejected the username/password", px);
 		break;
 	case TK_SOCKS_CLIENT_BAD_REQUEST:
-		finish(s, TK_SOCKS_OUT_USAGE, TK_SOCKS_WHY_BAD_REQUEST,
-		       "%s", res->msg[0] ? res->msg : "bad request");
+		finish(s, TK_SOCKS_OUT_USAGE, TK_SOCKS_WHY_BAD_REQUEST, "%s",
+		       res->msg[0] ? res->msg : "bad request");
 		break;
 	default:
 		finish(s, TK_SOCKS_OUT_UNREACHABLE, TK_SOCKS_WHY_GARBAGE,
@@ -324,8 +323,7 @@ feed(struct tk_socks_session *s)
 		}
 		if (res.send_len && send_bytes(s, res.send, res.send_len) < 0) {
 			finish(s, TK_SOCKS_OUT_UNREACHABLE,
-			       TK_SOCKS_WHY_IO_ERROR,
-			       "cannot send to proxy %s",
+			       TK_SOCKS_WHY_IO_ERROR, "cannot send to proxy %s",
 			       s->cfg.proxy->text);
 			return;
 		}
@@ -339,12 +337,13 @@ feed(struct tk_socks_session *s)
 			s->early_len = s->inlen;
 			if (reply_ok(s)) {
 				finish(s, TK_SOCKS_OUT_OK, TK_SOCKS_WHY_REPLY,
-				       "%s", tk_socks_reply_str(
-						     s->cfg.req.version,
-						     s->reply.rep));
+				       "%s",
+				       tk_socks_reply_str(s->cfg.req.version,
+							  s->reply.rep));
 			} else {
 				finish(s, TK_SOCKS_OUT_FAILED,
-				       TK_SOCKS_WHY_REPLY, "%s (SOCKS%u "
+				       TK_SOCKS_WHY_REPLY,
+				       "%s (SOCKS%u "
 				       "reply %02X)",
 				       tk_socks_reply_str(s->cfg.req.version,
 							  s->reply.rep),
@@ -361,25 +360,25 @@ feed(struct tk_socks_session *s)
 static void
 on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 {
-	struct tk_socks_session *s =
-		container_of(st, struct tk_socks_session, conn.stream);
+	struct tk_socks_session *s = container_of(st, struct tk_socks_session,
+						  conn.stream);
 	const char *px = s->cfg.proxy->text;
 
 	if (s->state != S_HANDSHAKE)
 		return;
 	if (nread == UV_EOF) {
 		if (s->received_total == 0)
-			finish(s, TK_SOCKS_OUT_UNREACHABLE,
-			       TK_SOCKS_WHY_CLOSED,
+			finish(s, TK_SOCKS_OUT_UNREACHABLE, TK_SOCKS_WHY_CLOSED,
 			       "proxy %s closed the connection without "
 			       "answering (not a SOCKS proxy, or it refused "
-			       "the request silently)", px);
+			       "the request silently)",
+			       px);
 		else
 			finish(s, TK_SOCKS_OUT_UNREACHABLE,
 			       TK_SOCKS_WHY_TRUNCATED,
 			       "proxy %s sent a truncated reply: it closed "
-			       "the connection after %zu bytes", px,
-			       s->received_total);
+			       "the connection after %zu bytes",
+			       px, s->received_total);
 		return;
 	}
 	if (nread < 0) {
@@ -398,7 +397,8 @@ on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 	if ((size_t)nread > sizeof(s->in) - s->inlen) {
 		finish(s, TK_SOCKS_OUT_UNREACHABLE, TK_SOCKS_WHY_GARBAGE,
 		       "proxy %s does not speak SOCKS: %zu bytes and still "
-		       "no complete answer", px, s->received_total);
+		       "no complete answer",
+		       px, s->received_total);
 		return;
 	}
 	memcpy(s->in + s->inlen, buf->base, (size_t)nread);
@@ -435,8 +435,8 @@ start_handshake(struct tk_socks_session *s)
 static void
 on_conn_closed(uv_handle_t *h)
 {
-	struct tk_socks_session *s =
-		container_of(h, struct tk_socks_session, conn.handle);
+	struct tk_socks_session *s = container_of(h, struct tk_socks_session,
+						  conn.handle);
 
 	s->conn_open = 0;
 	if (s->closing) {
@@ -458,8 +458,8 @@ on_conn_closed(uv_handle_t *h)
 static void
 on_connect(uv_connect_t *req, int status)
 {
-	struct tk_socks_session *s =
-		container_of(req, struct tk_socks_session, connect_req);
+	struct tk_socks_session *s = container_of(req, struct tk_socks_session,
+						  connect_req);
 
 	if (status == UV_ECANCELED || s->state != S_CONNECTING)
 		return;
@@ -491,10 +491,10 @@ conn_connect_next(struct tk_socks_session *s)
 		if (r == 0) {
 			s->conn_open = 1;
 			uv_tcp_nodelay(&s->conn.tcp, 1);
-			r = uv_tcp_connect(
-				&s->connect_req, &s->conn.tcp,
-				(const struct sockaddr *)&p->addrs[s->addr_index],
-				on_connect);
+			r = uv_tcp_connect(&s->connect_req, &s->conn.tcp,
+					   (const struct sockaddr *)&p
+						   ->addrs[s->addr_index],
+					   on_connect);
 			if (r < 0) {
 				/* Reported from the close callback, never
 				 * from inside tk_socks_session_start(). */
@@ -539,8 +539,8 @@ tk_socks_session_start(uv_loop_t *loop, struct tk_socks_session *s,
 static void
 on_timer_closed(uv_handle_t *h)
 {
-	struct tk_socks_session *s =
-		container_of(h, struct tk_socks_session, timer);
+	struct tk_socks_session *s = container_of(h, struct tk_socks_session,
+						  timer);
 
 	if (--s->pending_closes == 0 && s->close_cb)
 		s->close_cb(s);

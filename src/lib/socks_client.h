@@ -13,7 +13,6 @@
 
 #include <stddef.h>
 #include <stdint.h>
-
 #include <uv.h>
 
 #include "lib/addr.h"
@@ -31,9 +30,9 @@ enum tk_socks_outcome {
 /* The finer reason behind an outcome, for messages and JSON. */
 enum tk_socks_why {
 	TK_SOCKS_WHY_NONE = 0,
-	TK_SOCKS_WHY_REPLY,	      /* reply.rep says what the proxy said */
-	TK_SOCKS_WHY_NO_METHOD,	      /* 05 FF */
-	TK_SOCKS_WHY_AUTH_FAILED,     /* RFC 1929 status != 0 */
+	TK_SOCKS_WHY_REPLY,	  /* reply.rep says what the proxy said */
+	TK_SOCKS_WHY_NO_METHOD,	  /* 05 FF */
+	TK_SOCKS_WHY_AUTH_FAILED, /* RFC 1929 status != 0 */
 	TK_SOCKS_WHY_BAD_REQUEST,
 	TK_SOCKS_WHY_RESOLVE_PROXY,   /* the proxy's name did not resolve */
 	TK_SOCKS_WHY_REFUSED,	      /* connect(): refused */
@@ -52,7 +51,7 @@ enum tk_socks_why {
 /* A proxy address, ready to connect to. */
 struct tk_socks_proxy {
 	struct tk_endpoint ep;
-	int naddrs;		/* 0 until resolved; unix sockets need none */
+	int naddrs; /* 0 until resolved; unix sockets need none */
 	struct sockaddr_storage addrs[TK_SOCKS_PROXY_ADDRS];
 	char text[TK_ENDPOINT_HOST_MAX + 16]; /* "host:port" for messages */
 	/* private */
@@ -69,14 +68,17 @@ int tk_socks_proxy_resolve(uv_loop_t *loop, struct tk_socks_proxy *p,
 			   void (*cb)(struct tk_socks_proxy *p, int status));
 
 /* Direction of traced bytes. */
-enum { TK_SOCKS_TRACE_SENT = 1, TK_SOCKS_TRACE_RECEIVED = 2,
-       TK_SOCKS_TRACE_NOTE = 3 };
+enum {
+	TK_SOCKS_TRACE_SENT = 1,
+	TK_SOCKS_TRACE_RECEIVED = 2,
+	TK_SOCKS_TRACE_NOTE = 3
+};
 
 struct tk_socks_session_config {
 	const struct tk_socks_proxy *proxy;
 	struct tk_socks_client_config req;
-	uint64_t connect_timeout_ms;	/* 0: none */
-	uint64_t answer_timeout_ms;	/* 0: none */
+	uint64_t connect_timeout_ms; /* 0: none */
+	uint64_t answer_timeout_ms;  /* 0: none */
 	/* -v: every byte sent/received, and notes (bytes NULL, text in
 	 * `note`). May be NULL. */
 	void (*trace)(void *arg, int dir, const uint8_t *b, size_t n,
@@ -88,14 +90,14 @@ struct tk_socks_session;
 typedef void (*tk_socks_session_cb)(struct tk_socks_session *s);
 
 struct tk_socks_session {
-	void *data;			/* the caller's */
+	void *data; /* the caller's */
 
 	/* Set before the callback runs. */
-	int outcome;			/* enum tk_socks_outcome */
-	int why;			/* enum tk_socks_why */
-	int uv_status;			/* libuv error behind an I/O why */
+	int outcome;			    /* enum tk_socks_outcome */
+	int why;			    /* enum tk_socks_why */
+	int uv_status;			    /* libuv error behind an I/O why */
 	struct tk_socks_client_reply reply; /* with TK_SOCKS_WHY_REPLY */
-	char msg[320];			/* the outcome in words */
+	char msg[320];			    /* the outcome in words */
 
 	/* CONNECT success: the connected stream (reading stopped) and the
 	 * stream bytes that arrived together with the reply. The stream's

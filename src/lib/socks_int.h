@@ -12,7 +12,8 @@
 extern const char tk__socks_http_page[];
 extern const size_t tk__socks_http_page_len;
 
-static inline int tk__is_ascii_letter(int c)
+static inline int
+tk__is_ascii_letter(int c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 }

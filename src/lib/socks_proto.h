@@ -91,24 +91,24 @@ enum tk_end_reason {
 
 /* Results of every incremental parser. */
 enum tk_socks_status {
-	TK_SOCKS_ERROR = -1,	/* invalid: send the reply (if any), then close */
+	TK_SOCKS_ERROR = -1, /* invalid: send the reply (if any), then close */
 	TK_SOCKS_NEED_MORE = 0, /* a prefix of a valid message: feed more */
 	TK_SOCKS_DONE = 1,	/* a complete request / reply */
 };
 
-#define TK_SOCKS_HOST_MAX 256	  /* host[] size, NUL included (Tor's) */
-#define TK_SOCKS_USER_MAX 512	  /* SOCKS4 userids may be this long */
+#define TK_SOCKS_HOST_MAX 256 /* host[] size, NUL included (Tor's) */
+#define TK_SOCKS_USER_MAX 512 /* SOCKS4 userids may be this long */
 #define TK_SOCKS_PASS_MAX 255
-#define TK_SOCKS_REPLY_MAX 1024	  /* Tor's MAX_SOCKS_REPLY_LEN */
-#define TK_SOCKS_MSG_MAX 513	  /* longest handshake message (RFC 1929) */
+#define TK_SOCKS_REPLY_MAX 1024 /* Tor's MAX_SOCKS_REPLY_LEN */
+#define TK_SOCKS_MSG_MAX 513	/* longest handshake message (RFC 1929) */
 
 /* A complete request as the server parsed it. */
 struct tk_socks_request {
-	uint8_t version;	   /* 4 or 5 */
-	uint8_t command;	   /* enum tk_socks_cmd */
-	uint8_t atyp;		   /* enum tk_socks_atyp: how the target came */
+	uint8_t version; /* 4 or 5 */
+	uint8_t command; /* enum tk_socks_cmd */
+	uint8_t atyp;	 /* enum tk_socks_atyp: how the target came */
 	uint16_t port;
-	uint8_t addr[16];	   /* binary address when atyp is IPV4/IPV6 */
+	uint8_t addr[16]; /* binary address when atyp is IPV4/IPV6 */
 	char host[TK_SOCKS_HOST_MAX]; /* target as text: dotted quad, IPv6
 				       * without brackets, or the hostname */
 	/* Credentials, never verified, kept for stream isolation (Tor's
@@ -119,50 +119,50 @@ struct tk_socks_request {
 	uint8_t has_auth;
 	uint16_t username_len;
 	uint8_t password_len;
-	uint8_t has_password;	   /* an RFC 1929 message was received (even
-				    * an empty one); 0 for SOCKS4 */
+	uint8_t has_password; /* an RFC 1929 message was received (even
+			       * an empty one); 0 for SOCKS4 */
 	uint8_t username[TK_SOCKS_USER_MAX];
 	uint8_t password[TK_SOCKS_PASS_MAX];
 	/* Worked out by the codec, not read from the wire: */
-	int family;		   /* AF_INET / AF_INET6 when host is an IP
-				    * literal however it came (ATYP 01/04, or
-				    * ATYP 03 / 4a text such as "1.2.3.4" or
-				    * "[::1]"); addr[] then holds it. 0 for a
-				    * name. */
-	uint8_t unsafe;		   /* the client gave only an IP for CONNECT or
-				    * RESOLVE (Tor's DANGEROUS_SOCKS event) */
+	int family;	/* AF_INET / AF_INET6 when host is an IP
+			 * literal however it came (ATYP 01/04, or
+			 * ATYP 03 / 4a text such as "1.2.3.4" or
+			 * "[::1]"); addr[] then holds it. 0 for a
+			 * name. */
+	uint8_t unsafe; /* the client gave only an IP for CONNECT or
+			 * RESOLVE (Tor's DANGEROUS_SOCKS event) */
 };
 
 /* Per-listener policy the server parser applies. */
 struct tk_socks_server_config {
-	uint8_t safe_socks;	 /* refuse requests carrying only an IP */
-	uint8_t test_socks;	 /* log whether each request was safe */
-	uint8_t prefer_no_auth;	 /* choose 00 over 02 when both offered */
-	int client_family;	 /* AF_INET, AF_INET6 or AF_UNIX of the peer:
-				  * decides the ATYP of generic replies
-				  * (AF_INET6/AF_UNIX: 22 bytes; anything
-				  * else, 0 included: 10 bytes) */
-	uint8_t log_addresses;	 /* 0 (SafeLogging 1, Tor's default): log[]
-				  * shows "[scrubbed]" for client targets */
+	uint8_t safe_socks;	/* refuse requests carrying only an IP */
+	uint8_t test_socks;	/* log whether each request was safe */
+	uint8_t prefer_no_auth; /* choose 00 over 02 when both offered */
+	int client_family;	/* AF_INET, AF_INET6 or AF_UNIX of the peer:
+				 * decides the ATYP of generic replies
+				 * (AF_INET6/AF_UNIX: 22 bytes; anything
+				 * else, 0 included: 10 bytes) */
+	uint8_t log_addresses;	/* 0 (SafeLogging 1, Tor's default): log[]
+				 * shows "[scrubbed]" for client targets */
 };
 
 /* Server parser state: zero it with tk_socks_server_init(). */
 struct tk_socks_server {
 	struct tk_socks_server_config cfg;
-	int state;		 /* private */
-	uint8_t version;	 /* 0 until known, then 4 or 5 */
-	uint8_t method;		 /* selected SOCKS5 method */
+	int state;	 /* private */
+	uint8_t version; /* 0 until known, then 4 or 5 */
+	uint8_t method;	 /* selected SOCKS5 method */
 	struct tk_socks_request req;
 };
 
 /* What one call to tk_socks_server_feed() decided. */
 struct tk_socks_server_result {
 	enum tk_socks_status status;
-	size_t consumed;	/* bytes the caller drops from its input */
+	size_t consumed; /* bytes the caller drops from its input */
 	uint8_t reply[TK_SOCKS_REPLY_MAX];
-	size_t reply_len;	/* send these now, even with NEED_MORE */
-	int log_level;		/* TK_SOCKS_LOG_*, 0 when nothing to log */
-	char log[256];		/* why it failed / TestSocks notices */
+	size_t reply_len; /* send these now, even with NEED_MORE */
+	int log_level;	  /* TK_SOCKS_LOG_*, 0 when nothing to log */
+	char log[256];	  /* why it failed / TestSocks notices */
 };
 
 enum { TK_SOCKS_LOG_NONE, TK_SOCKS_LOG_NOTICE, TK_SOCKS_LOG_WARN };
@@ -190,14 +190,14 @@ void tk_socks_server_feed(struct tk_socks_server *s, const uint8_t *in,
 size_t tk_socks_reply_connect(uint8_t *out, size_t cap, uint8_t version,
 			      uint8_t rep5, int client_family);
 /* RESOLVE answers. SOCKS4 can carry only IPv4; anything else is 5B. */
-size_t tk_socks_reply_resolved_ipv4(uint8_t *out, size_t cap,
-				    uint8_t version, const uint8_t a[4]);
-size_t tk_socks_reply_resolved_ipv6(uint8_t *out, size_t cap,
-				    uint8_t version, const uint8_t a[16]);
-size_t tk_socks_reply_resolved_name(uint8_t *out, size_t cap,
-				    uint8_t version, const char *name);
-size_t tk_socks_reply_resolve_error(uint8_t *out, size_t cap,
-				    uint8_t version, uint8_t rep5);
+size_t tk_socks_reply_resolved_ipv4(uint8_t *out, size_t cap, uint8_t version,
+				    const uint8_t a[4]);
+size_t tk_socks_reply_resolved_ipv6(uint8_t *out, size_t cap, uint8_t version,
+				    const uint8_t a[16]);
+size_t tk_socks_reply_resolved_name(uint8_t *out, size_t cap, uint8_t version,
+				    const char *name);
+size_t tk_socks_reply_resolve_error(uint8_t *out, size_t cap, uint8_t version,
+				    uint8_t rep5);
 
 /* Tor's END reason -> SOCKS5 REP table (reasons.c); SOCKS4 is 5A for 00,
  * 5B otherwise. */
@@ -207,44 +207,44 @@ uint8_t tk_socks4_rep_from_rep5(uint8_t rep5);
 /* ---- Client side. */
 
 struct tk_socks_client_config {
-	uint8_t version;	/* 4 or 5; SOCKS4 with a hostname is 4a */
-	uint8_t command;	/* enum tk_socks_cmd */
+	uint8_t version; /* 4 or 5; SOCKS4 with a hostname is 4a */
+	uint8_t command; /* enum tk_socks_cmd */
 	uint16_t port;
-	const char *host;	/* hostname or IP literal (brackets ok) */
+	const char *host; /* hostname or IP literal (brackets ok) */
 	/* optional credentials (SOCKS4: userid = username) */
 	const uint8_t *username;
 	size_t username_len;
 	const uint8_t *password;
 	size_t password_len;
-	uint8_t use_auth;	/* offer RFC 1929 (SOCKS5) / send userid */
+	uint8_t use_auth; /* offer RFC 1929 (SOCKS5) / send userid */
 };
 
 /* The proxy's final answer. */
 struct tk_socks_client_reply {
 	uint8_t version;
-	uint8_t rep;		/* SOCKS5 REP, or SOCKS4 CD (5A..5D) */
-	uint8_t atyp;		/* 0 for Tor's ATYP-00 resolve errors */
+	uint8_t rep;  /* SOCKS5 REP, or SOCKS4 CD (5A..5D) */
+	uint8_t atyp; /* 0 for Tor's ATYP-00 resolve errors */
 	uint8_t addr[16];
 	uint16_t port;
 	char host[TK_SOCKS_HOST_MAX]; /* ATYP 03 answer (RESOLVE_PTR) */
-	size_t host_len;	/* its length on the wire (it may hold a NUL or
-				 * control bytes: escape before printing) */
+	size_t host_len; /* its length on the wire (it may hold a NUL or
+			  * control bytes: escape before printing) */
 };
 
 /* Why a client exchange failed before a final answer was parsed. */
 enum tk_socks_client_error {
 	TK_SOCKS_CLIENT_OK = 0,
-	TK_SOCKS_CLIENT_BAD_REQUEST,	/* cannot encode (too long, 4 + name) */
-	TK_SOCKS_CLIENT_NOT_SOCKS,	/* garbage: not a SOCKS answer */
-	TK_SOCKS_CLIENT_HTTP,		/* the proxy answered HTTP */
-	TK_SOCKS_CLIENT_NO_METHOD,	/* 05 FF: no acceptable method */
-	TK_SOCKS_CLIENT_AUTH_FAILED,	/* RFC 1929 status != 0 */
+	TK_SOCKS_CLIENT_BAD_REQUEST, /* cannot encode (too long, 4 + name) */
+	TK_SOCKS_CLIENT_NOT_SOCKS,   /* garbage: not a SOCKS answer */
+	TK_SOCKS_CLIENT_HTTP,	     /* the proxy answered HTTP */
+	TK_SOCKS_CLIENT_NO_METHOD,   /* 05 FF: no acceptable method */
+	TK_SOCKS_CLIENT_AUTH_FAILED, /* RFC 1929 status != 0 */
 };
 
 struct tk_socks_client {
 	struct tk_socks_client_config cfg; /* its pointers are read only by
 					    * tk_socks_client_start() */
-	int state;		/* private */
+	int state;			   /* private */
 	/* private: messages prepared by start(), sent when their turn
 	 * comes, so cfg's strings need not outlive start() */
 	uint16_t req_len, auth_len;
@@ -254,14 +254,14 @@ struct tk_socks_client {
 
 struct tk_socks_client_result {
 	enum tk_socks_status status;
-	size_t consumed;	/* bytes of the proxy's answer used */
+	size_t consumed; /* bytes of the proxy's answer used */
 	uint8_t send[TK_SOCKS_REPLY_MAX];
-	size_t send_len;	/* bytes to send to the proxy now */
+	size_t send_len; /* bytes to send to the proxy now */
 	enum tk_socks_client_error error;
 	struct tk_socks_client_reply reply; /* with DONE */
-	char msg[160];		/* with ERROR: what went wrong, in words;
-				 * with DONE and a failure REP/CD: the code
-				 * and its words (tk_socks5_rep_str) */
+	char msg[160]; /* with ERROR: what went wrong, in words;
+			* with DONE and a failure REP/CD: the code
+			* and its words (tk_socks5_rep_str) */
 };
 
 /* Produces the first bytes to send (methods, or the whole SOCKS4 request).

@@ -10,13 +10,13 @@
  */
 #include "lib/socks_proto.h"
 
-#include "lib/addr.h"
-#include "lib/socks_int.h"
-
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+
+#include "lib/addr.h"
+#include "lib/socks_int.h"
 
 enum cli_state {
 	CLI_INIT = 0,
@@ -30,7 +30,8 @@ enum cli_state {
 
 #define S4_MSG_MAX 512 /* Tor refuses longer SOCKS4 messages */
 
-static void reset(struct tk_socks_client_result *res)
+static void
+reset(struct tk_socks_client_result *res)
 {
 	res->status = TK_SOCKS_NEED_MORE;
 	res->consumed = 0;
@@ -43,8 +44,9 @@ static void reset(struct tk_socks_client_result *res)
 static void fail(struct tk_socks_client *c, struct tk_socks_client_result *res,
 		 enum tk_socks_client_error err, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
-static void fail(struct tk_socks_client *c, struct tk_socks_client_result *res,
-		 enum tk_socks_client_error err, const char *fmt, ...)
+static void
+fail(struct tk_socks_client *c, struct tk_socks_client_result *res,
+     enum tk_socks_client_error err, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -55,8 +57,8 @@ static void fail(struct tk_socks_client *c, struct tk_socks_client_result *res,
 	c->state = CLI_FAILED;
 }
 
-static void add_send(struct tk_socks_client_result *res, const uint8_t *p,
-		     size_t n)
+static void
+add_send(struct tk_socks_client_result *res, const uint8_t *p, size_t n)
 {
 	if (n > sizeof res->send - res->send_len)
 		return; /* cannot happen: at most 513 bytes per call */
@@ -66,10 +68,9 @@ static void add_send(struct tk_socks_client_result *res, const uint8_t *p,
 
 /* ---- building */
 
-static int build_s4(struct tk_socks_client *c,
-		    const struct tk_socks_client_config *cfg,
-		    struct tk_socks_client_result *res, uint8_t *out,
-		    size_t *outlen)
+static int
+build_s4(struct tk_socks_client *c, const struct tk_socks_client_config *cfg,
+	 struct tk_socks_client_result *res, uint8_t *out, size_t *outlen)
 {
 	uint8_t a[16];
 	int fam = tk_ip_parse(cfg->host, a);
@@ -85,8 +86,7 @@ static int build_s4(struct tk_socks_client *c,
 	    cfg->command != TK_SOCKS_CMD_BIND &&
 	    cfg->command != TK_SOCKS_CMD_RESOLVE) {
 		fail(c, res, TK_SOCKS_CLIENT_BAD_REQUEST,
-		     "command 0x%02x cannot be sent over SOCKS4",
-		     cfg->command);
+		     "command 0x%02x cannot be sent over SOCKS4", cfg->command);
 		return -1;
 	}
 	if (fam == AF_INET6) {
@@ -112,14 +112,15 @@ static int build_s4(struct tk_socks_client *c,
 	if (total > S4_MSG_MAX) {
 		fail(c, res, TK_SOCKS_CLIENT_BAD_REQUEST,
 		     "SOCKS4 request would be %zu bytes; proxies accept at "
-		     "most %d (shorten the user id)", total, S4_MSG_MAX);
+		     "most %d (shorten the user id)",
+		     total, S4_MSG_MAX);
 		return -1;
 	}
 	out[0] = 4;
 	out[1] = cfg->command;
 	tk_put_u16(out + 2, cfg->port);
 	if (is4a) {
-		static const uint8_t ip4a[4] = {0, 0, 0, 1};
+		static const uint8_t ip4a[4] = { 0, 0, 0, 1 };
 		memcpy(out + 4, ip4a, 4);
 	} else {
 		memcpy(out + 4, a, 4);
@@ -138,9 +139,9 @@ static int build_s4(struct tk_socks_client *c,
 	return 0;
 }
 
-static int build_s5(struct tk_socks_client *c,
-		    const struct tk_socks_client_config *cfg,
-		    struct tk_socks_client_result *res)
+static int
+build_s5(struct tk_socks_client *c, const struct tk_socks_client_config *cfg,
+	 struct tk_socks_client_result *res)
 {
 	uint8_t a[16];
 	int fam = tk_ip_parse(cfg->host, a);
@@ -163,7 +164,8 @@ static int build_s5(struct tk_socks_client *c,
 	if (cfg->command == TK_SOCKS_CMD_RESOLVE_PTR && !fam) {
 		fail(c, res, TK_SOCKS_CLIENT_BAD_REQUEST,
 		     "a reverse lookup needs an IPv4 or IPv6 address, not "
-		     "\"%.100s\"", cfg->host);
+		     "\"%.100s\"",
+		     cfg->host);
 		return -1;
 	}
 	r[0] = 5;
@@ -172,8 +174,7 @@ static int build_s5(struct tk_socks_client *c,
 	if (cfg->command == TK_SOCKS_CMD_RESOLVE || !fam) {
 		if (hl == 0 || hl > 255) {
 			fail(c, res, TK_SOCKS_CLIENT_BAD_REQUEST,
-			     "hostname must be 1-255 bytes long (got %zu)",
-			     hl);
+			     "hostname must be 1-255 bytes long (got %zu)", hl);
 			return -1;
 		}
 		r[3] = TK_SOCKS_ATYP_DOMAIN;
@@ -216,9 +217,10 @@ static int build_s5(struct tk_socks_client *c,
 	return 0;
 }
 
-void tk_socks_client_start(struct tk_socks_client *c,
-			   const struct tk_socks_client_config *cfg,
-			   struct tk_socks_client_result *res)
+void
+tk_socks_client_start(struct tk_socks_client *c,
+		      const struct tk_socks_client_config *cfg,
+		      struct tk_socks_client_result *res)
 {
 	memset(c, 0, sizeof *c);
 	c->cfg = *cfg;
@@ -246,8 +248,8 @@ void tk_socks_client_start(struct tk_socks_client *c,
 		return;
 	/* Offer no-auth too when we have credentials: a proxy without
 	 * RFC 1929 still works (curl does the same). */
-	static const uint8_t m_none[3] = {5, 1, 0};
-	static const uint8_t m_both[4] = {5, 2, 0, 2};
+	static const uint8_t m_none[3] = { 5, 1, 0 };
+	static const uint8_t m_both[4] = { 5, 2, 0, 2 };
 	if (cfg->use_auth)
 		add_send(res, m_both, sizeof m_both);
 	else
@@ -260,9 +262,9 @@ void tk_socks_client_start(struct tk_socks_client *c,
 /* Bytes that cannot start the SOCKS answer we wait for: an HTTP server
  * or proxy, or something else entirely. Returns 0 when more bytes are
  * needed to tell. */
-static int classify(struct tk_socks_client *c,
-		    struct tk_socks_client_result *res, const uint8_t *in,
-		    size_t len, const char *wanted)
+static int
+classify(struct tk_socks_client *c, struct tk_socks_client_result *res,
+	 const uint8_t *in, size_t len, const char *wanted)
 {
 	static const char http[] = "HTTP/";
 	size_t k = len < 5 ? len : 5;
@@ -274,13 +276,15 @@ static int classify(struct tk_socks_client *c,
 		for (size_t i = 0; i < len && o + 1 < sizeof line; i++) {
 			if (in[i] == '\r' || in[i] == '\n')
 				break;
-			line[o++] = (in[i] >= 0x20 && in[i] < 0x7f) ? (char)in[i]
-								   : '?';
+			line[o++] = (in[i] >= 0x20 && in[i] < 0x7f)
+					    ? (char)in[i]
+					    : '?';
 		}
 		line[o] = '\0';
 		fail(c, res, TK_SOCKS_CLIENT_HTTP,
 		     "the proxy answered HTTP (\"%s\"): it is an HTTP proxy or "
-		     "web server, not a SOCKS proxy", line);
+		     "web server, not a SOCKS proxy",
+		     line);
 		return 1;
 	}
 	char hex[3 * 8 + 1];
@@ -295,15 +299,17 @@ static int classify(struct tk_socks_client *c,
 	return 1;
 }
 
-static void final_words(struct tk_socks_client_result *res)
+static void
+final_words(struct tk_socks_client_result *res)
 {
 	const struct tk_socks_client_reply *r = &res->reply;
 	if (r->version == 4) {
 		if (r->rep != TK_SOCKS4_GRANTED)
-			snprintf(res->msg, sizeof res->msg,
-				 "the proxy refused: SOCKS4 status %u (0x%02x): "
-				 "%s", r->rep, r->rep,
-				 tk_socks4_rep_str(r->rep));
+			snprintf(
+				res->msg, sizeof res->msg,
+				"the proxy refused: SOCKS4 status %u (0x%02x): "
+				"%s",
+				r->rep, r->rep, tk_socks4_rep_str(r->rep));
 	} else if (r->rep != TK_SOCKS5_SUCCEEDED) {
 		snprintf(res->msg, sizeof res->msg,
 			 "the proxy refused: SOCKS5 status %u (0x%02x): %s",
@@ -313,8 +319,9 @@ static void final_words(struct tk_socks_client_result *res)
 
 /* One message; returns bytes used, 0 for need-more or failure (state
  * tells which). */
-static size_t one(struct tk_socks_client *c, const uint8_t *in, size_t len,
-		  struct tk_socks_client_result *res)
+static size_t
+one(struct tk_socks_client *c, const uint8_t *in, size_t len,
+    struct tk_socks_client_result *res)
 {
 	struct tk_socks_client_reply *r = &res->reply;
 
@@ -359,7 +366,8 @@ static size_t one(struct tk_socks_client *c, const uint8_t *in, size_t len,
 		} else {
 			fail(c, res, TK_SOCKS_CLIENT_NOT_SOCKS,
 			     "the proxy chose authentication method 0x%02x, "
-			     "which was not offered", in[1]);
+			     "which was not offered",
+			     in[1]);
 			return 0;
 		}
 		return 2;
@@ -376,7 +384,8 @@ static size_t one(struct tk_socks_client *c, const uint8_t *in, size_t len,
 		if (in[1] != 0) {
 			fail(c, res, TK_SOCKS_CLIENT_AUTH_FAILED,
 			     "the proxy rejected the username/password "
-			     "(status 0x%02x)", in[1]);
+			     "(status 0x%02x)",
+			     in[1]);
 			return 0;
 		}
 		add_send(res, c->req, c->req_len);
@@ -415,8 +424,8 @@ static size_t one(struct tk_socks_client *c, const uint8_t *in, size_t len,
 		bad_atyp:
 			fail(c, res, TK_SOCKS_CLIENT_NOT_SOCKS,
 			     "malformed SOCKS5 reply: address type 0x%02x "
-			     "(status 0x%02x: %s)", in[3], in[1],
-			     tk_socks5_rep_str(in[1]));
+			     "(status 0x%02x: %s)",
+			     in[3], in[1], tk_socks5_rep_str(in[1]));
 			r->version = 5;
 			r->rep = in[1];
 			return 0;
@@ -447,8 +456,9 @@ static size_t one(struct tk_socks_client *c, const uint8_t *in, size_t len,
 	}
 }
 
-void tk_socks_client_feed(struct tk_socks_client *c, const uint8_t *in,
-			  size_t len, struct tk_socks_client_result *res)
+void
+tk_socks_client_feed(struct tk_socks_client *c, const uint8_t *in, size_t len,
+		     struct tk_socks_client_result *res)
 {
 	reset(res);
 	if (c->state == CLI_INIT || c->state == CLI_DONE ||

@@ -4,30 +4,30 @@
  */
 #include "lib/socks_proto.h"
 
-#include "lib/socks_int.h"
-
 #include <string.h>
 #include <sys/socket.h>
 
-/* Deliberate difference (doc/differences.md): Tor's page says "Tor is not an HTTP
- * Proxy", points at HTTPTunnelPort and ends with a stray NUL byte. Ours
+#include "lib/socks_int.h"
+
+/* Deliberate difference (doc/differences.md): Tor's page says "Tor is not an
+ * HTTP Proxy", points at HTTPTunnelPort and ends with a stray NUL byte. Ours
  * says what this port is and how to point a client at it; no NUL. It must
  * stay well under TK_SOCKS_REPLY_MAX together with a few SOCKS replies. */
-#define HTTP_BODY                                                             \
-	"<!DOCTYPE html>\n"                                                   \
-	"<html>\n"                                                            \
-	"<head><title>This is a SOCKS proxy, not an HTTP proxy</title>"       \
-	"</head>\n"                                                           \
-	"<body>\n"                                                            \
-	"<h1>This is a SOCKS proxy, not an HTTP proxy</h1>\n"                 \
-	"<p>You reached the SOCKS port of torkit (torkitd). It speaks "       \
-	"SOCKS4, SOCKS4a and SOCKS5, not HTTP.</p>\n"                         \
-	"<p>Configure your client to use this address as a SOCKS5 proxy "     \
-	"that resolves names itself: for example "                            \
-	"<code>curl --proxy socks5h://127.0.0.1:9050 URL</code> (with this "  \
-	"port's address), or in a browser &quot;SOCKS v5&quot; with "         \
-	"&quot;Proxy DNS when using SOCKS v5&quot;.</p>\n"                    \
-	"</body>\n"                                                           \
+#define HTTP_BODY                                                            \
+	"<!DOCTYPE html>\n"                                                  \
+	"<html>\n"                                                           \
+	"<head><title>This is a SOCKS proxy, not an HTTP proxy</title>"      \
+	"</head>\n"                                                          \
+	"<body>\n"                                                           \
+	"<h1>This is a SOCKS proxy, not an HTTP proxy</h1>\n"                \
+	"<p>You reached the SOCKS port of torkit (torkitd). It speaks "      \
+	"SOCKS4, SOCKS4a and SOCKS5, not HTTP.</p>\n"                        \
+	"<p>Configure your client to use this address as a SOCKS5 proxy "    \
+	"that resolves names itself: for example "                           \
+	"<code>curl --proxy socks5h://127.0.0.1:9050 URL</code> (with this " \
+	"port's address), or in a browser &quot;SOCKS v5&quot; with "        \
+	"&quot;Proxy DNS when using SOCKS v5&quot;.</p>\n"                   \
+	"</body>\n"                                                          \
 	"</html>\n"
 
 const char tk__socks_http_page[] =
@@ -37,7 +37,8 @@ const char tk__socks_http_page[] =
 	"\r\n" HTTP_BODY;
 const size_t tk__socks_http_page_len = sizeof tk__socks_http_page - 1;
 
-static size_t put(uint8_t *out, size_t cap, const uint8_t *p, size_t n)
+static size_t
+put(uint8_t *out, size_t cap, const uint8_t *p, size_t n)
 {
 	if (!out || cap < n)
 		return 0;
@@ -45,28 +46,30 @@ static size_t put(uint8_t *out, size_t cap, const uint8_t *p, size_t n)
 	return n;
 }
 
-static size_t s4_reply(uint8_t *out, size_t cap, uint8_t cd,
-		       const uint8_t a[4])
+static size_t
+s4_reply(uint8_t *out, size_t cap, uint8_t cd, const uint8_t a[4])
 {
 	/* VN is 0 and DSTPORT 0, as Tor sends them. */
-	uint8_t r[8] = {0, cd, 0, 0, 0, 0, 0, 0};
+	uint8_t r[8] = { 0, cd, 0, 0, 0, 0, 0, 0 };
 	if (a)
 		memcpy(r + 4, a, 4);
 	return put(out, cap, r, sizeof r);
 }
 
-uint8_t tk_socks4_rep_from_rep5(uint8_t rep5)
+uint8_t
+tk_socks4_rep_from_rep5(uint8_t rep5)
 {
 	return rep5 == TK_SOCKS5_SUCCEEDED ? TK_SOCKS4_GRANTED
 					   : TK_SOCKS4_REJECTED;
 }
 
-size_t tk_socks_reply_connect(uint8_t *out, size_t cap, uint8_t version,
-			      uint8_t rep5, int client_family)
+size_t
+tk_socks_reply_connect(uint8_t *out, size_t cap, uint8_t version, uint8_t rep5,
+		       int client_family)
 {
 	if (version == 4)
 		return s4_reply(out, cap, tk_socks4_rep_from_rep5(rep5), NULL);
-	uint8_t r[22] = {5, rep5, 0, TK_SOCKS_ATYP_IPV4};
+	uint8_t r[22] = { 5, rep5, 0, TK_SOCKS_ATYP_IPV4 };
 	size_t n = 10;
 	/* BND.ADDR is always zero; its family is the client's own (Tor
 	 * sends the IPv6 form to IPv6 and AF_UNIX clients). */
@@ -77,28 +80,31 @@ size_t tk_socks_reply_connect(uint8_t *out, size_t cap, uint8_t version,
 	return put(out, cap, r, n);
 }
 
-size_t tk_socks_reply_resolved_ipv4(uint8_t *out, size_t cap,
-				    uint8_t version, const uint8_t a[4])
+size_t
+tk_socks_reply_resolved_ipv4(uint8_t *out, size_t cap, uint8_t version,
+			     const uint8_t a[4])
 {
 	if (version == 4)
 		return s4_reply(out, cap, TK_SOCKS4_GRANTED, a);
-	uint8_t r[10] = {5, 0, 0, TK_SOCKS_ATYP_IPV4};
+	uint8_t r[10] = { 5, 0, 0, TK_SOCKS_ATYP_IPV4 };
 	memcpy(r + 4, a, 4);
 	return put(out, cap, r, sizeof r);
 }
 
-size_t tk_socks_reply_resolved_ipv6(uint8_t *out, size_t cap,
-				    uint8_t version, const uint8_t a[16])
+size_t
+tk_socks_reply_resolved_ipv6(uint8_t *out, size_t cap, uint8_t version,
+			     const uint8_t a[16])
 {
 	if (version == 4) /* SOCKS4 cannot carry it: Tor says 5B */
 		return s4_reply(out, cap, TK_SOCKS4_REJECTED, NULL);
-	uint8_t r[22] = {5, 0, 0, TK_SOCKS_ATYP_IPV6};
+	uint8_t r[22] = { 5, 0, 0, TK_SOCKS_ATYP_IPV6 };
 	memcpy(r + 4, a, 16);
 	return put(out, cap, r, sizeof r);
 }
 
-size_t tk_socks_reply_resolved_name(uint8_t *out, size_t cap,
-				    uint8_t version, const char *name)
+size_t
+tk_socks_reply_resolved_name(uint8_t *out, size_t cap, uint8_t version,
+			     const char *name)
 {
 	size_t len = name ? strlen(name) : 256;
 	if (version == 4)
@@ -121,8 +127,9 @@ size_t tk_socks_reply_resolved_name(uint8_t *out, size_t cap,
 	return 7 + len;
 }
 
-size_t tk_socks_reply_resolve_error(uint8_t *out, size_t cap,
-				    uint8_t version, uint8_t rep5)
+size_t
+tk_socks_reply_resolve_error(uint8_t *out, size_t cap, uint8_t version,
+			     uint8_t rep5)
 {
 	if (version == 4)
 		return s4_reply(out, cap, TK_SOCKS4_REJECTED, NULL);
@@ -135,11 +142,12 @@ size_t tk_socks_reply_resolve_error(uint8_t *out, size_t cap,
 	 * zeros), which strict parsers (Tor's own tor-resolve among them)
 	 * reject as malformed instead of reporting the error. ATYP 01 with a
 	 * zero address keeps the same 10 bytes and parses everywhere. */
-	uint8_t r[10] = {5, rep5, 0, TK_SOCKS_ATYP_IPV4};
+	uint8_t r[10] = { 5, rep5, 0, TK_SOCKS_ATYP_IPV4 };
 	return put(out, cap, r, sizeof r);
 }
 
-uint8_t tk_socks5_rep_from_end_reason(int end_reason)
+uint8_t
+tk_socks5_rep_from_end_reason(int end_reason)
 {
 	/* Tor's stream_end_reason_to_socks5_response(); flag bits above the
 	 * reason (REMOTE, ALREADY_SENT_CLOSED, ...) are masked off first. */
@@ -174,9 +182,11 @@ uint8_t tk_socks5_rep_from_end_reason(int end_reason)
 	}
 }
 
-const char *tk_socks5_rep_str(uint8_t rep)
+const char *
+tk_socks5_rep_str(uint8_t rep)
 {
 	/* 00-08 as tor-resolve words them; F0-F7 as prop 304 names them. */
+	/* clang-format off */
 	switch (rep) {
 	case 0x00: return "succeeded";
 	case 0x01: return "general error";
@@ -197,10 +207,13 @@ const char *tk_socks5_rep_str(uint8_t rep)
 	case 0xF7: return "onion service introduction timed out";
 	default: return "unknown SOCKS5 code";
 	}
+	/* clang-format on */
 }
 
-const char *tk_socks4_rep_str(uint8_t rep)
+const char *
+tk_socks4_rep_str(uint8_t rep)
 {
+	/* clang-format off */
 	switch (rep) {
 	case TK_SOCKS4_GRANTED: return "request granted";
 	case TK_SOCKS4_REJECTED: return "request rejected or failed";
@@ -212,4 +225,5 @@ const char *tk_socks4_rep_str(uint8_t rep)
 		       "identd report different user-ids";
 	default: return "unknown SOCKS4 code";
 	}
+	/* clang-format on */
 }

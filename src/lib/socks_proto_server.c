@@ -9,13 +9,13 @@
  */
 #include "lib/socks_proto.h"
 
-#include "lib/addr.h"
-#include "lib/socks_int.h"
-
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+
+#include "lib/addr.h"
+#include "lib/socks_int.h"
 
 /* Tor's MAX_SOCKS_MESSAGE_LEN: a SOCKS4 message must end within this. */
 #define S4_MSG_MAX 512
@@ -32,8 +32,9 @@ enum srv_state {
 
 enum msg_result { MSG_NEED, MSG_OK, MSG_BAD };
 
-void tk_socks_server_init(struct tk_socks_server *s,
-			  const struct tk_socks_server_config *cfg)
+void
+tk_socks_server_init(struct tk_socks_server *s,
+		     const struct tk_socks_server_config *cfg)
 {
 	memset(s, 0, sizeof *s);
 	if (cfg)
@@ -45,8 +46,8 @@ void tk_socks_server_init(struct tk_socks_server *s,
 
 static void set_log(struct tk_socks_server_result *res, int level,
 		    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void set_log(struct tk_socks_server_result *res, int level,
-		    const char *fmt, ...)
+static void
+set_log(struct tk_socks_server_result *res, int level, const char *fmt, ...)
 {
 	/* One line per call: a warning outranks an earlier notice. */
 	if (level < res->log_level)
@@ -58,8 +59,8 @@ static void set_log(struct tk_socks_server_result *res, int level,
 	res->log_level = level;
 }
 
-static void add_reply(struct tk_socks_server_result *res, const void *p,
-		      size_t n)
+static void
+add_reply(struct tk_socks_server_result *res, const void *p, size_t n)
 {
 	/* Replies per call are bounded (2+2+22 or the HTTP page after at
 	 * most 4 bytes), far below TK_SOCKS_REPLY_MAX; never overflow. */
@@ -71,7 +72,8 @@ static void add_reply(struct tk_socks_server_result *res, const void *p,
 
 /* A SOCKS4 failure: Tor's parser writes no reply; its connection layer
  * then sends 5B with zeros. */
-static enum msg_result fail_s4(struct tk_socks_server_result *res)
+static enum msg_result
+fail_s4(struct tk_socks_server_result *res)
 {
 	uint8_t r[8];
 	size_t n = tk_socks_reply_connect(r, sizeof r, 4,
@@ -81,18 +83,19 @@ static enum msg_result fail_s4(struct tk_socks_server_result *res)
 }
 
 /* A reply Tor's SOCKS5 parser writes itself: always ATYP 01, 10 bytes. */
-static enum msg_result fail_s5_parser(struct tk_socks_server_result *res,
-				      uint8_t rep)
+static enum msg_result
+fail_s5_parser(struct tk_socks_server_result *res, uint8_t rep)
 {
-	uint8_t r[10] = {5, rep, 0, 1, 0, 0, 0, 0, 0, 0};
+	uint8_t r[10] = { 5, rep, 0, 1, 0, 0, 0, 0, 0, 0 };
 	add_reply(res, r, sizeof r);
 	return MSG_BAD;
 }
 
 /* A SOCKS5 failure Tor's parser leaves unanswered: the connection layer
  * sends REP 01 with the zero address of the client's own family. */
-static enum msg_result fail_s5_generic(const struct tk_socks_server *s,
-				       struct tk_socks_server_result *res)
+static enum msg_result
+fail_s5_generic(const struct tk_socks_server *s,
+		struct tk_socks_server_result *res)
 {
 	uint8_t r[22];
 	size_t n = tk_socks_reply_connect(r, sizeof r, 5,
@@ -102,8 +105,8 @@ static enum msg_result fail_s5_generic(const struct tk_socks_server *s,
 	return MSG_BAD;
 }
 
-static enum msg_result http_answer(struct tk_socks_server_result *res,
-				   uint8_t first)
+static enum msg_result
+http_answer(struct tk_socks_server_result *res, uint8_t first)
 {
 	/* Deliberate difference: Tor answers only 'G', 'H', 'P' and 'C' and
 	 * sends its page with a stray trailing NUL. Any ASCII letter here
@@ -119,8 +122,8 @@ static enum msg_result http_answer(struct tk_socks_server_result *res,
 
 /* Tor's escaped_safe_str_client(): scrubbed unless addresses may be
  * logged, else quoted with anything unprintable escaped. */
-static const char *log_host(const struct tk_socks_server *s, const char *h,
-			    char *buf, size_t cap)
+static const char *
+log_host(const struct tk_socks_server *s, const char *h, char *buf, size_t cap)
 {
 	if (!s->cfg.log_addresses)
 		return "[scrubbed]";
@@ -142,8 +145,9 @@ static const char *log_host(const struct tk_socks_server *s, const char *h,
 	return buf;
 }
 
-static void log_unsafe(const struct tk_socks_server *s,
-		       struct tk_socks_server_result *res, int ver)
+static void
+log_unsafe(const struct tk_socks_server *s, struct tk_socks_server_result *res,
+	   int ver)
 {
 	/* Tor logs this only when it is about to reject (SafeSocks). Its
 	 * TestSocks notice then claims "This is good" even for a bare IP;
@@ -160,8 +164,9 @@ static void log_unsafe(const struct tk_socks_server *s,
 		ver, s->req.port, reject ? " Rejecting." : "");
 }
 
-static void log_good(const struct tk_socks_server *s,
-		     struct tk_socks_server_result *res, const char *proto)
+static void
+log_good(const struct tk_socks_server *s, struct tk_socks_server_result *res,
+	 const char *proto)
 {
 	if (s->cfg.test_socks && !s->req.unsafe)
 		set_log(res, TK_SOCKS_LOG_NOTICE,
@@ -171,20 +176,21 @@ static void log_good(const struct tk_socks_server *s,
 			proto, s->req.port);
 }
 
-static void log_malformed(const struct tk_socks_server *s,
-			  struct tk_socks_server_result *res, int ver)
+static void
+log_malformed(const struct tk_socks_server *s,
+	      struct tk_socks_server_result *res, int ver)
 {
 	char buf[200];
 	set_log(res, TK_SOCKS_LOG_WARN,
 		"Your application (using socks%d to port %u) gave Tor a "
 		"malformed hostname: %s. Rejecting the connection.",
-		ver, s->req.port,
-		log_host(s, s->req.host, buf, sizeof buf));
+		ver, s->req.port, log_host(s, s->req.host, buf, sizeof buf));
 }
 
 /* ---- SOCKS4 / 4a */
 
-static int s4_command_known(uint8_t cd)
+static int
+s4_command_known(uint8_t cd)
 {
 	/* What Tor's wire parser accepts; F2 (long gone CONNECT_DIR) and
 	 * anything else is a parse error. */
@@ -192,9 +198,9 @@ static int s4_command_known(uint8_t cd)
 	       cd == TK_SOCKS_CMD_RESOLVE || cd == TK_SOCKS_CMD_RESOLVE_PTR;
 }
 
-static enum msg_result parse_s4(struct tk_socks_server *s, const uint8_t *m,
-				size_t n, size_t *used,
-				struct tk_socks_server_result *res)
+static enum msg_result
+parse_s4(struct tk_socks_server *s, const uint8_t *m, size_t n, size_t *used,
+	 struct tk_socks_server_result *res)
 {
 	struct tk_socks_request *rq = &s->req;
 
@@ -301,9 +307,9 @@ truncated:
 
 /* ---- SOCKS5 */
 
-static enum msg_result parse_methods(struct tk_socks_server *s,
-				     const uint8_t *m, size_t n, size_t *used,
-				     struct tk_socks_server_result *res)
+static enum msg_result
+parse_methods(struct tk_socks_server *s, const uint8_t *m, size_t n,
+	      size_t *used, struct tk_socks_server_result *res)
 {
 	if (n < 2 || n < 2 + (size_t)m[1])
 		return MSG_NEED;
@@ -317,7 +323,7 @@ static enum msg_result parse_methods(struct tk_socks_server *s,
 	}
 	int have_up = memchr(m + 2, 0x02, nm) != NULL;
 	int have_none = memchr(m + 2, 0x00, nm) != NULL;
-	uint8_t r[2] = {5, 0};
+	uint8_t r[2] = { 5, 0 };
 
 	/* Tor prefers username/password (it isolates streams by it) unless
 	 * PreferSOCKSNoAuth and no-auth is offered too. */
@@ -342,10 +348,9 @@ static enum msg_result parse_methods(struct tk_socks_server *s,
 	return MSG_OK;
 }
 
-static enum msg_result parse_userpass(struct tk_socks_server *s,
-				      const uint8_t *m, size_t n,
-				      size_t *used,
-				      struct tk_socks_server_result *res)
+static enum msg_result
+parse_userpass(struct tk_socks_server *s, const uint8_t *m, size_t n,
+	       size_t *used, struct tk_socks_server_result *res)
 {
 	struct tk_socks_request *rq = &s->req;
 	if (n < 2)
@@ -368,14 +373,14 @@ static enum msg_result parse_userpass(struct tk_socks_server *s,
 	rq->has_password = 1;
 	rq->has_auth = ulen > 0 || plen > 0;
 	s->state = SRV_S5_AUTHED;
-	static const uint8_t ok[2] = {1, 0};
+	static const uint8_t ok[2] = { 1, 0 };
 	add_reply(res, ok, 2);
 	return MSG_OK;
 }
 
-static enum msg_result parse_request(struct tk_socks_server *s,
-				     const uint8_t *m, size_t n, size_t *used,
-				     struct tk_socks_server_result *res)
+static enum msg_result
+parse_request(struct tk_socks_server *s, const uint8_t *m, size_t n,
+	      size_t *used, struct tk_socks_server_result *res)
 {
 	struct tk_socks_request *rq = &s->req;
 	size_t alen;
@@ -478,9 +483,9 @@ bad_wire:
 	return fail_s5_parser(res, TK_SOCKS5_GENERAL_FAILURE);
 }
 
-static enum msg_result unrecognized(struct tk_socks_server *s,
-				    struct tk_socks_server_result *res,
-				    uint8_t first)
+static enum msg_result
+unrecognized(struct tk_socks_server *s, struct tk_socks_server_result *res,
+	     uint8_t first)
 {
 	set_log(res, TK_SOCKS_LOG_WARN,
 		"Socks version %d not recognized. (This port is not an HTTP "
@@ -491,9 +496,9 @@ static enum msg_result unrecognized(struct tk_socks_server *s,
 	return MSG_BAD; /* version unknown: Tor closes without a word */
 }
 
-static enum msg_result one_message(struct tk_socks_server *s,
-				   const uint8_t *m, size_t n, size_t *used,
-				   struct tk_socks_server_result *res)
+static enum msg_result
+one_message(struct tk_socks_server *s, const uint8_t *m, size_t n, size_t *used,
+	    struct tk_socks_server_result *res)
 {
 	uint8_t c = m[0];
 
@@ -523,7 +528,8 @@ static enum msg_result one_message(struct tk_socks_server *s,
 		if (c == 5) {
 			/* Method 02 was chosen but the client skipped RFC
 			 * 1929: Tor reads the request as user/pass, fails on
-			 * the version byte, and the generic failure goes out. */
+			 * the version byte, and the generic failure goes out.
+			 */
 			set_log(res, TK_SOCKS_LOG_WARN,
 				"socks5: parsing failed - invalid user/pass "
 				"authentication message.");
@@ -544,8 +550,9 @@ static enum msg_result one_message(struct tk_socks_server *s,
 	return unrecognized(s, res, c);
 }
 
-void tk_socks_server_feed(struct tk_socks_server *s, const uint8_t *in,
-			  size_t len, struct tk_socks_server_result *res)
+void
+tk_socks_server_feed(struct tk_socks_server *s, const uint8_t *in, size_t len,
+		     struct tk_socks_server_result *res)
 {
 	res->status = TK_SOCKS_NEED_MORE;
 	res->consumed = 0;

@@ -64,7 +64,7 @@
 #include "common/log_level.h"
 
 #define TK_ONION_MAX_AUTHORITIES 16
-#define TK_ONION_AUTHORITY_MAX 512	/* bytes of one DirAuthority line */
+#define TK_ONION_AUTHORITY_MAX 512 /* bytes of one DirAuthority line */
 
 /* tor's bootstrap phases: percent 0..100, tag ("loading_keys"), summary
  * ("Loading authority key certs"); reported once each, increasing. */
@@ -74,17 +74,17 @@ typedef void (*tk_onion_progress_cb)(void *arg, int percent, const char *tag,
 struct tk_onion_config {
 	char authorities[TK_ONION_MAX_AUTHORITIES][TK_ONION_AUTHORITY_MAX];
 	size_t n_authorities;
-	const char *data_dir;		/* NULL: no cache (nothing on disk) */
-	int enforce_distinct_subnets;	/* EnforceDistinctSubnets, default 1 */
-	unsigned dir_timeout_ms;	/* per directory connection/request */
-	unsigned request_timeout_ms;	/* SocksTimeout: a whole request,
-					   default 120000 */
-	unsigned linger_ms;		/* HalfCloseLinger, default 30000 */
-	int scrub_hosts;		/* SafeLogging: "[scrubbed]" for
-					   destinations in the log, default 1 */
-	tk_log_fn log;			/* enum tk_log_level; NULL: silent */
+	const char *data_dir;	      /* NULL: no cache (nothing on disk) */
+	int enforce_distinct_subnets; /* EnforceDistinctSubnets, default 1 */
+	unsigned dir_timeout_ms;      /* per directory connection/request */
+	unsigned request_timeout_ms;  /* SocksTimeout: a whole request,
+					 default 120000 */
+	unsigned linger_ms;	      /* HalfCloseLinger, default 30000 */
+	int scrub_hosts;	      /* SafeLogging: "[scrubbed]" for
+					 destinations in the log, default 1 */
+	tk_log_fn log;		      /* enum tk_log_level; NULL: silent */
 	void *log_arg;
-	tk_onion_progress_cb progress;	/* may be NULL (the log has it too) */
+	tk_onion_progress_cb progress; /* may be NULL (the log has it too) */
 	void *progress_arg;
 	/* 0: a usable directory is "Bootstrapped 100% (done)". 1: stop at
 	 * 75% (enough_dirinfo); the caller reports the rest with
@@ -100,8 +100,8 @@ void tk_onion_config_init(struct tk_onion_config *cfg);
 /* Checks a torrc DirAuthority line (the keyword is optional):
  *   [DirAuthority] NICK orport=PORT v3ident=HEX40 IPv4:DIRPORT FINGERPRINT
  * and appends a copy of it. 0, or -1 with err saying what is wrong. */
-int tk_onion_config_add_authority(struct tk_onion_config *cfg,
-				  const char *line, char *err, size_t errlen);
+int tk_onion_config_add_authority(struct tk_onion_config *cfg, const char *line,
+				  char *err, size_t errlen);
 
 typedef struct tk_onion tk_onion;
 
@@ -113,26 +113,26 @@ int tk_onion_new(uv_loop_t *loop, const struct tk_onion_config *cfg,
 int tk_onion_start(tk_onion *o);
 
 struct tk_onion_status {
-	int percent;			/* last "Bootstrapped" percentage */
+	int percent; /* last "Bootstrapped" percentage */
 	const char *tag, *summary;
-	int dir_usable;			/* enough directory to build circuits */
-	size_t n_relays;		/* in the consensus */
-	size_t n_usable;		/* Running, Valid, with a microdesc */
-	size_t n_guards, n_exits;	/* of those, usable in that position */
+	int dir_usable;		  /* enough directory to build circuits */
+	size_t n_relays;	  /* in the consensus */
+	size_t n_usable;	  /* Running, Valid, with a microdesc */
+	size_t n_guards, n_exits; /* of those, usable in that position */
 	int64_t valid_after, valid_until; /* of the consensus, 0 if none */
-	int from_cache;			/* that consensus came from disk */
-	unsigned fetches;		/* directory requests so far */
+	int from_cache;			  /* that consensus came from disk */
+	unsigned fetches;		  /* directory requests so far */
 	unsigned fetches_before_usable;
 	struct {
-		unsigned launched;	/* builds started */
-		unsigned built;		/* builds that completed */
-		unsigned failed;	/* builds that failed */
-		unsigned lost;		/* built circuits that died */
-		unsigned open;		/* open now */
-		unsigned building;	/* building now */
-		unsigned channels;	/* channels open or opening */
-		double last_build_ms;	/* the last successful build */
-		double total_build_ms;	/* sum over `built` */
+		unsigned launched;     /* builds started */
+		unsigned built;	       /* builds that completed */
+		unsigned failed;       /* builds that failed */
+		unsigned lost;	       /* built circuits that died */
+		unsigned open;	       /* open now */
+		unsigned building;     /* building now */
+		unsigned channels;     /* channels open or opening */
+		double last_build_ms;  /* the last successful build */
+		double total_build_ms; /* sum over `built` */
 	} circuits;
 };
 void tk_onion_get_status(const tk_onion *o, struct tk_onion_status *st);
@@ -166,13 +166,13 @@ enum {
 
 #define TK_ONION_RESOLVED_MAX 16
 struct tk_onion_resolved {
-	size_t n_addrs;			/* resolve: >= 1 on success */
+	size_t n_addrs; /* resolve: >= 1 on success */
 	struct {
-		int family;		/* AF_INET or AF_INET6 */
+		int family; /* AF_INET or AF_INET6 */
 		uint8_t addr[16];
 	} addrs[TK_ONION_RESOLVED_MAX];
-	char name[256];			/* resolve_ptr: the name */
-	uint32_t ttl;			/* of the first answer used */
+	char name[256]; /* resolve_ptr: the name */
+	uint32_t ttl;	/* of the first answer used */
 };
 
 typedef void (*tk_onion_connect_cb)(void *arg, int end_reason,
@@ -207,10 +207,10 @@ int tk_onion_stream_resolve(tk_onion *o, const char *name, int families,
 			    tk_onion_req **req);
 /* family AF_INET or AF_INET6, addr in network order: asks the exit for
  * the in-addr.arpa / ip6.arpa name. */
-int tk_onion_stream_resolve_ptr(tk_onion *o, int family,
-				const uint8_t addr[16], const void *iso,
-				size_t iso_len, tk_onion_resolve_cb cb,
-				void *arg, tk_onion_req **req);
+int tk_onion_stream_resolve_ptr(tk_onion *o, int family, const uint8_t addr[16],
+				const void *iso, size_t iso_len,
+				tk_onion_resolve_cb cb, void *arg,
+				tk_onion_req **req);
 /* The callback will not run; the request is freed (END sent if a BEGIN
  * was out). */
 void tk_onion_stream_cancel(tk_onion_req *req);

@@ -3,7 +3,8 @@
 
 #include <string.h>
 
-void tk_reader_init(tk_reader *r, const void *buf, size_t len)
+void
+tk_reader_init(tk_reader *r, const void *buf, size_t len)
 {
 	r->p = buf;
 	r->len = buf ? len : 0;
@@ -11,13 +12,15 @@ void tk_reader_init(tk_reader *r, const void *buf, size_t len)
 	r->err = 0;
 }
 
-size_t tk_reader_left(const tk_reader *r)
+size_t
+tk_reader_left(const tk_reader *r)
 {
 	return r->err ? 0 : r->len - r->off;
 }
 
 /* Marks the reader failed unless n more bytes are available. */
-static int reader_need(tk_reader *r, size_t n)
+static int
+reader_need(tk_reader *r, size_t n)
 {
 	if (r->err || r->len - r->off < n) {
 		r->err = 1;
@@ -26,7 +29,8 @@ static int reader_need(tk_reader *r, size_t n)
 	return 0;
 }
 
-int tk_reader_u8(tk_reader *r, uint8_t *v)
+int
+tk_reader_u8(tk_reader *r, uint8_t *v)
 {
 	if (reader_need(r, 1) < 0) {
 		*v = 0;
@@ -36,7 +40,8 @@ int tk_reader_u8(tk_reader *r, uint8_t *v)
 	return 0;
 }
 
-int tk_reader_u16(tk_reader *r, uint16_t *v)
+int
+tk_reader_u16(tk_reader *r, uint16_t *v)
 {
 	if (reader_need(r, 2) < 0) {
 		*v = 0;
@@ -47,7 +52,8 @@ int tk_reader_u16(tk_reader *r, uint16_t *v)
 	return 0;
 }
 
-int tk_reader_u32(tk_reader *r, uint32_t *v)
+int
+tk_reader_u32(tk_reader *r, uint32_t *v)
 {
 	if (reader_need(r, 4) < 0) {
 		*v = 0;
@@ -58,7 +64,8 @@ int tk_reader_u32(tk_reader *r, uint32_t *v)
 	return 0;
 }
 
-int tk_reader_copy(tk_reader *r, void *out, size_t n)
+int
+tk_reader_copy(tk_reader *r, void *out, size_t n)
 {
 	if (reader_need(r, n) < 0) {
 		if (n)
@@ -71,7 +78,8 @@ int tk_reader_copy(tk_reader *r, void *out, size_t n)
 	return 0;
 }
 
-int tk_reader_skip(tk_reader *r, size_t n)
+int
+tk_reader_skip(tk_reader *r, size_t n)
 {
 	if (reader_need(r, n) < 0)
 		return -1;
@@ -79,7 +87,8 @@ int tk_reader_skip(tk_reader *r, size_t n)
 	return 0;
 }
 
-const uint8_t *tk_reader_view(tk_reader *r, size_t n)
+const uint8_t *
+tk_reader_view(tk_reader *r, size_t n)
 {
 	if (reader_need(r, n) < 0)
 		return NULL;
@@ -88,7 +97,8 @@ const uint8_t *tk_reader_view(tk_reader *r, size_t n)
 	return v;
 }
 
-void tk_writer_init(tk_writer *w, void *buf, size_t cap)
+void
+tk_writer_init(tk_writer *w, void *buf, size_t cap)
 {
 	w->p = buf;
 	w->cap = buf ? cap : 0;
@@ -96,7 +106,8 @@ void tk_writer_init(tk_writer *w, void *buf, size_t cap)
 	w->err = 0;
 }
 
-static int writer_room(tk_writer *w, size_t n)
+static int
+writer_room(tk_writer *w, size_t n)
 {
 	if (w->err || w->cap - w->len < n) {
 		w->err = 1;
@@ -105,7 +116,8 @@ static int writer_room(tk_writer *w, size_t n)
 	return 0;
 }
 
-int tk_writer_u8(tk_writer *w, uint8_t v)
+int
+tk_writer_u8(tk_writer *w, uint8_t v)
 {
 	if (writer_room(w, 1) < 0)
 		return -1;
@@ -113,7 +125,8 @@ int tk_writer_u8(tk_writer *w, uint8_t v)
 	return 0;
 }
 
-int tk_writer_u16(tk_writer *w, uint16_t v)
+int
+tk_writer_u16(tk_writer *w, uint16_t v)
 {
 	if (writer_room(w, 2) < 0)
 		return -1;
@@ -122,7 +135,8 @@ int tk_writer_u16(tk_writer *w, uint16_t v)
 	return 0;
 }
 
-int tk_writer_u32(tk_writer *w, uint32_t v)
+int
+tk_writer_u32(tk_writer *w, uint32_t v)
 {
 	if (writer_room(w, 4) < 0)
 		return -1;
@@ -131,7 +145,8 @@ int tk_writer_u32(tk_writer *w, uint32_t v)
 	return 0;
 }
 
-int tk_writer_bytes(tk_writer *w, const void *src, size_t n)
+int
+tk_writer_bytes(tk_writer *w, const void *src, size_t n)
 {
 	if (writer_room(w, n) < 0)
 		return -1;
@@ -141,7 +156,8 @@ int tk_writer_bytes(tk_writer *w, const void *src, size_t n)
 	return 0;
 }
 
-int tk_writer_zero(tk_writer *w, size_t n)
+int
+tk_writer_zero(tk_writer *w, size_t n)
 {
 	if (writer_room(w, n) < 0)
 		return -1;
@@ -151,7 +167,8 @@ int tk_writer_zero(tk_writer *w, size_t n)
 	return 0;
 }
 
-uint8_t *tk_writer_reserve(tk_writer *w, size_t n)
+uint8_t *
+tk_writer_reserve(tk_writer *w, size_t n)
 {
 	if (writer_room(w, n) < 0)
 		return NULL;
@@ -161,7 +178,8 @@ uint8_t *tk_writer_reserve(tk_writer *w, size_t n)
 	return at;
 }
 
-int tk_ct_memeq(const void *a, const void *b, size_t n)
+int
+tk_ct_memeq(const void *a, const void *b, size_t n)
 {
 	const volatile uint8_t *x = a, *y = b;
 	uint8_t acc = 0;
@@ -170,14 +188,16 @@ int tk_ct_memeq(const void *a, const void *b, size_t n)
 	return acc == 0;
 }
 
-void tk_wipe(void *p, size_t n)
+void
+tk_wipe(void *p, size_t n)
 {
 	volatile uint8_t *v = p;
 	while (n--)
 		*v++ = 0;
 }
 
-static int hexval(char c)
+static int
+hexval(char c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -188,7 +208,8 @@ static int hexval(char c)
 	return -1;
 }
 
-int tk_hex_decode(const char *hex, size_t hexlen, uint8_t *out, size_t n)
+int
+tk_hex_decode(const char *hex, size_t hexlen, uint8_t *out, size_t n)
 {
 	if (hexlen != 2 * n)
 		return -1;
@@ -201,7 +222,8 @@ int tk_hex_decode(const char *hex, size_t hexlen, uint8_t *out, size_t n)
 	return 0;
 }
 
-void tk_hex_encode(const uint8_t *in, size_t n, char *out)
+void
+tk_hex_encode(const uint8_t *in, size_t n, char *out)
 {
 	static const char digits[] = "0123456789abcdef";
 	for (size_t i = 0; i < n; i++) {
@@ -214,7 +236,8 @@ void tk_hex_encode(const uint8_t *in, size_t n, char *out)
 static const char b64chars[] =
 	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-static int b64val(char c)
+static int
+b64val(char c)
 {
 	if (c >= 'A' && c <= 'Z')
 		return c - 'A';
@@ -229,22 +252,25 @@ static int b64val(char c)
 	return -1;
 }
 
-static int is_space(char c)
+static int
+is_space(char c)
 {
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' ||
 	       c == '\v';
 }
 
-size_t tk_base64_decoded_max(size_t inlen)
+size_t
+tk_base64_decoded_max(size_t inlen)
 {
 	return inlen / 4 * 3 + 3;
 }
 
-long tk_base64_decode(const char *in, size_t inlen, uint8_t *out, size_t cap)
+long
+tk_base64_decode(const char *in, size_t inlen, uint8_t *out, size_t cap)
 {
 	uint32_t acc = 0;
-	size_t n = 0;   /* bytes written */
-	int bits = 0;   /* sextets pending in the current group */
+	size_t n = 0; /* bytes written */
+	int bits = 0; /* sextets pending in the current group */
 	int pads = 0;
 	size_t group_chars = 0;
 
@@ -298,8 +324,8 @@ long tk_base64_decode(const char *in, size_t inlen, uint8_t *out, size_t cap)
 	return (long)n;
 }
 
-long tk_base64_encode(const uint8_t *in, size_t n, int pad, char *out,
-		      size_t cap)
+long
+tk_base64_encode(const uint8_t *in, size_t n, int pad, char *out, size_t cap)
 {
 	size_t need = n / 3 * 4;
 	size_t rem = n % 3;
@@ -335,8 +361,8 @@ long tk_base64_encode(const uint8_t *in, size_t n, int pad, char *out,
 }
 
 /* Finds needle (nlen bytes) in hay[0..hlen); NULL if absent. */
-static const char *find_bytes(const char *hay, size_t hlen,
-			      const char *needle, size_t nlen)
+static const char *
+find_bytes(const char *hay, size_t hlen, const char *needle, size_t nlen)
 {
 	if (nlen == 0 || hlen < nlen)
 		return NULL;
@@ -346,8 +372,9 @@ static const char *find_bytes(const char *hay, size_t hlen,
 	return NULL;
 }
 
-long tk_pem_decode(const char *text, size_t len, const char *label,
-		   uint8_t *out, size_t cap, const char **end)
+long
+tk_pem_decode(const char *text, size_t len, const char *label, uint8_t *out,
+	      size_t cap, const char **end)
 {
 	char begin[96], fin[96];
 	size_t ll = strlen(label);
@@ -365,7 +392,8 @@ long tk_pem_decode(const char *text, size_t len, const char *label,
 	if (!b)
 		return -1;
 	const char *body = b + blen;
-	const char *e = find_bytes(body, len - (size_t)(body - text), fin, flen);
+	const char *e = find_bytes(body, len - (size_t)(body - text), fin,
+				   flen);
 	if (!e)
 		return -1;
 	long n = tk_base64_decode(body, (size_t)(e - body), out, cap);

@@ -2,22 +2,23 @@
  * libsodium for X25519, Ed25519 and the RNG. */
 #include "onion/base/crypto.h"
 
-#include <string.h>
-
 #include <mbedtls/hkdf.h>
 #include <mbedtls/md.h>
 #include <mbedtls/rsa.h>
 #include <sodium.h>
+#include <string.h>
 
 #include "onion/base/bytes.h"
 
-int tk_crypto_init(void)
+int
+tk_crypto_init(void)
 {
 	/* 1 means "already initialised", which is fine. */
 	return sodium_init() < 0 ? -1 : 0;
 }
 
-void tk_random(void *buf, size_t n)
+void
+tk_random(void *buf, size_t n)
 {
 	randombytes_buf(buf, n);
 }
@@ -37,7 +38,8 @@ static struct {
 	uint8_t pool[TK_FAST_RNG_BLOCK];
 } fast_rng = { .off = TK_FAST_RNG_BLOCK, .since_rekey = TK_FAST_RNG_REKEY };
 
-static void fast_rng_refill(void)
+static void
+fast_rng_refill(void)
 {
 	uint8_t nonce[crypto_stream_chacha20_NONCEBYTES];
 
@@ -54,7 +56,8 @@ static void fast_rng_refill(void)
 	fast_rng.off = 0;
 }
 
-void tk_random_fast(void *buf, size_t n)
+void
+tk_random_fast(void *buf, size_t n)
 {
 	uint8_t *out = buf;
 
@@ -73,29 +76,34 @@ void tk_random_fast(void *buf, size_t n)
 	}
 }
 
-void tk_sha1(const void *msg, size_t len, uint8_t out[TK_SHA1_LEN])
+void
+tk_sha1(const void *msg, size_t len, uint8_t out[TK_SHA1_LEN])
 {
 	/* Cannot fail for the built-in software implementation. */
 	(void)mbedtls_sha1_ret(msg, len, out);
 }
 
-void tk_sha256(const void *msg, size_t len, uint8_t out[TK_SHA256_LEN])
+void
+tk_sha256(const void *msg, size_t len, uint8_t out[TK_SHA256_LEN])
 {
 	(void)mbedtls_sha256_ret(msg, len, out, 0);
 }
 
-void tk_sha1_init(tk_sha1_ctx *ctx)
+void
+tk_sha1_init(tk_sha1_ctx *ctx)
 {
 	mbedtls_sha1_init(&ctx->c);
 	(void)mbedtls_sha1_starts_ret(&ctx->c);
 }
 
-void tk_sha1_update(tk_sha1_ctx *ctx, const void *msg, size_t len)
+void
+tk_sha1_update(tk_sha1_ctx *ctx, const void *msg, size_t len)
 {
 	(void)mbedtls_sha1_update_ret(&ctx->c, msg, len);
 }
 
-void tk_sha1_peek(const tk_sha1_ctx *ctx, uint8_t out[TK_SHA1_LEN])
+void
+tk_sha1_peek(const tk_sha1_ctx *ctx, uint8_t out[TK_SHA1_LEN])
 {
 	mbedtls_sha1_context tmp;
 	mbedtls_sha1_init(&tmp);
@@ -104,28 +112,33 @@ void tk_sha1_peek(const tk_sha1_ctx *ctx, uint8_t out[TK_SHA1_LEN])
 	mbedtls_sha1_free(&tmp);
 }
 
-void tk_sha1_clone(tk_sha1_ctx *dst, const tk_sha1_ctx *src)
+void
+tk_sha1_clone(tk_sha1_ctx *dst, const tk_sha1_ctx *src)
 {
 	mbedtls_sha1_clone(&dst->c, &src->c);
 }
 
-void tk_sha1_free(tk_sha1_ctx *ctx)
+void
+tk_sha1_free(tk_sha1_ctx *ctx)
 {
 	mbedtls_sha1_free(&ctx->c); /* zeroizes */
 }
 
-void tk_sha256_init(tk_sha256_ctx *ctx)
+void
+tk_sha256_init(tk_sha256_ctx *ctx)
 {
 	mbedtls_sha256_init(&ctx->c);
 	(void)mbedtls_sha256_starts_ret(&ctx->c, 0);
 }
 
-void tk_sha256_update(tk_sha256_ctx *ctx, const void *msg, size_t len)
+void
+tk_sha256_update(tk_sha256_ctx *ctx, const void *msg, size_t len)
 {
 	(void)mbedtls_sha256_update_ret(&ctx->c, msg, len);
 }
 
-void tk_sha256_peek(const tk_sha256_ctx *ctx, uint8_t out[TK_SHA256_LEN])
+void
+tk_sha256_peek(const tk_sha256_ctx *ctx, uint8_t out[TK_SHA256_LEN])
 {
 	mbedtls_sha256_context tmp;
 	mbedtls_sha256_init(&tmp);
@@ -134,26 +147,29 @@ void tk_sha256_peek(const tk_sha256_ctx *ctx, uint8_t out[TK_SHA256_LEN])
 	mbedtls_sha256_free(&tmp);
 }
 
-void tk_sha256_clone(tk_sha256_ctx *dst, const tk_sha256_ctx *src)
+void
+tk_sha256_clone(tk_sha256_ctx *dst, const tk_sha256_ctx *src)
 {
 	mbedtls_sha256_clone(&dst->c, &src->c);
 }
 
-void tk_sha256_free(tk_sha256_ctx *ctx)
+void
+tk_sha256_free(tk_sha256_ctx *ctx)
 {
 	mbedtls_sha256_free(&ctx->c);
 }
 
-void tk_hmac_sha256(const void *key, size_t keylen, const void *msg,
-		    size_t msglen, uint8_t out[TK_SHA256_LEN])
+void
+tk_hmac_sha256(const void *key, size_t keylen, const void *msg, size_t msglen,
+	       uint8_t out[TK_SHA256_LEN])
 {
-	(void)mbedtls_md_hmac(mbedtls_md_info_from_type(MBEDTLS_MD_SHA256),
-			      key, keylen, msg, msglen, out);
+	(void)mbedtls_md_hmac(mbedtls_md_info_from_type(MBEDTLS_MD_SHA256), key,
+			      keylen, msg, msglen, out);
 }
 
-int tk_hkdf_sha256(const void *salt, size_t saltlen, const void *ikm,
-		   size_t ikmlen, const void *info, size_t infolen,
-		   uint8_t *out, size_t outlen)
+int
+tk_hkdf_sha256(const void *salt, size_t saltlen, const void *ikm, size_t ikmlen,
+	       const void *info, size_t infolen, uint8_t *out, size_t outlen)
 {
 	if (outlen > 255 * TK_SHA256_LEN)
 		return -1;
@@ -163,8 +179,9 @@ int tk_hkdf_sha256(const void *salt, size_t saltlen, const void *ikm,
 	return rc == 0 ? 0 : -1;
 }
 
-int tk_aes_ctr_init(tk_aes_ctr *c, const uint8_t key[TK_AES128_KEY_LEN],
-		    const uint8_t iv[16])
+int
+tk_aes_ctr_init(tk_aes_ctr *c, const uint8_t key[TK_AES128_KEY_LEN],
+		const uint8_t iv[16])
 {
 	mbedtls_aes_init(&c->aes);
 	if (iv)
@@ -180,16 +197,17 @@ int tk_aes_ctr_init(tk_aes_ctr *c, const uint8_t key[TK_AES128_KEY_LEN],
 	return 0;
 }
 
-void tk_aes_ctr_crypt(tk_aes_ctr *c, const uint8_t *in, uint8_t *out,
-		      size_t n)
+void
+tk_aes_ctr_crypt(tk_aes_ctr *c, const uint8_t *in, uint8_t *out, size_t n)
 {
 	if (n == 0)
 		return;
-	(void)mbedtls_aes_crypt_ctr(&c->aes, n, &c->off, c->counter,
-				    c->stream, in, out);
+	(void)mbedtls_aes_crypt_ctr(&c->aes, n, &c->off, c->counter, c->stream,
+				    in, out);
 }
 
-void tk_aes_ctr_clone(tk_aes_ctr *dst, const tk_aes_ctr *src)
+void
+tk_aes_ctr_clone(tk_aes_ctr *dst, const tk_aes_ctr *src)
 {
 	/* mbedtls_aes_context holds the expanded key and a pointer into its
 	 * own buffer (rk -> buf), so a struct copy needs the pointer fixed. */
@@ -197,7 +215,8 @@ void tk_aes_ctr_clone(tk_aes_ctr *dst, const tk_aes_ctr *src)
 	dst->aes.rk = dst->aes.buf + (src->aes.rk - src->aes.buf);
 }
 
-void tk_aes_ctr_free(tk_aes_ctr *c)
+void
+tk_aes_ctr_free(tk_aes_ctr *c)
 {
 	mbedtls_aes_free(&c->aes);
 	tk_wipe(c->counter, sizeof c->counter);
@@ -205,18 +224,21 @@ void tk_aes_ctr_free(tk_aes_ctr *c)
 	c->off = 0;
 }
 
-void tk_rsa_pub_init(tk_rsa_pub *k)
+void
+tk_rsa_pub_init(tk_rsa_pub *k)
 {
 	mbedtls_pk_init(&k->pk);
 }
 
-void tk_rsa_pub_free(tk_rsa_pub *k)
+void
+tk_rsa_pub_free(tk_rsa_pub *k)
 {
 	mbedtls_pk_free(&k->pk);
 	mbedtls_pk_init(&k->pk);
 }
 
-int tk_rsa_pub_from_der(tk_rsa_pub *k, const uint8_t *der, size_t len)
+int
+tk_rsa_pub_from_der(tk_rsa_pub *k, const uint8_t *der, size_t len)
 {
 	tk_rsa_pub_free(k);
 	if (len == 0)
@@ -231,7 +253,8 @@ int tk_rsa_pub_from_der(tk_rsa_pub *k, const uint8_t *der, size_t len)
 	return 0;
 }
 
-int tk_rsa_pub_from_pem(tk_rsa_pub *k, const char *pem, size_t len)
+int
+tk_rsa_pub_from_pem(tk_rsa_pub *k, const char *pem, size_t len)
 {
 	/* 16 KiB covers RSA keys far beyond anything Tor uses. */
 	uint8_t der[16384];
@@ -247,14 +270,16 @@ int tk_rsa_pub_from_pem(tk_rsa_pub *k, const char *pem, size_t len)
 	return tk_rsa_pub_from_der(k, der, (size_t)n);
 }
 
-size_t tk_rsa_pub_bits(const tk_rsa_pub *k)
+size_t
+tk_rsa_pub_bits(const tk_rsa_pub *k)
 {
 	if (mbedtls_pk_get_type(&k->pk) != MBEDTLS_PK_RSA)
 		return 0;
 	return mbedtls_pk_get_bitlen(&k->pk);
 }
 
-long tk_rsa_pub_to_der(const tk_rsa_pub *k, uint8_t *out, size_t cap)
+long
+tk_rsa_pub_to_der(const tk_rsa_pub *k, uint8_t *out, size_t cap)
 {
 	if (mbedtls_pk_get_type(&k->pk) != MBEDTLS_PK_RSA || cap == 0)
 		return -1;
@@ -268,7 +293,8 @@ long tk_rsa_pub_to_der(const tk_rsa_pub *k, uint8_t *out, size_t cap)
 	return n;
 }
 
-int tk_rsa_pub_fingerprint(const tk_rsa_pub *k, uint8_t out[TK_RSA_ID_LEN])
+int
+tk_rsa_pub_fingerprint(const tk_rsa_pub *k, uint8_t out[TK_RSA_ID_LEN])
 {
 	uint8_t der[4096];
 	long n = tk_rsa_pub_to_der(k, der, sizeof der);
@@ -278,8 +304,9 @@ int tk_rsa_pub_fingerprint(const tk_rsa_pub *k, uint8_t out[TK_RSA_ID_LEN])
 	return 0;
 }
 
-int tk_rsa_verify_raw(const tk_rsa_pub *k, const uint8_t *digest,
-		      size_t dlen, const uint8_t *sig, size_t siglen)
+int
+tk_rsa_verify_raw(const tk_rsa_pub *k, const uint8_t *digest, size_t dlen,
+		  const uint8_t *sig, size_t siglen)
 {
 	if (mbedtls_pk_get_type(&k->pk) != MBEDTLS_PK_RSA || dlen == 0 ||
 	    siglen != mbedtls_pk_get_len(&k->pk))
@@ -287,14 +314,15 @@ int tk_rsa_verify_raw(const tk_rsa_pub *k, const uint8_t *digest,
 	mbedtls_rsa_context *rsa = mbedtls_pk_rsa(k->pk);
 	/* MD_NONE makes mbedTLS compare the padded payload with the digest
 	 * bytes themselves: PKCS#1 v1.5 type 1 padding, no DigestInfo. */
-	int rc = mbedtls_rsa_pkcs1_verify(rsa, NULL, NULL,
-					  MBEDTLS_RSA_PUBLIC, MBEDTLS_MD_NONE,
-					  (unsigned int)dlen, digest, sig);
+	int rc = mbedtls_rsa_pkcs1_verify(rsa, NULL, NULL, MBEDTLS_RSA_PUBLIC,
+					  MBEDTLS_MD_NONE, (unsigned int)dlen,
+					  digest, sig);
 	return rc == 0 ? 0 : -1;
 }
 
-int tk_rsa_verify_digestinfo(const tk_rsa_pub *k, const uint8_t *digest,
-			     size_t dlen, const uint8_t *sig, size_t siglen)
+int
+tk_rsa_verify_digestinfo(const tk_rsa_pub *k, const uint8_t *digest,
+			 size_t dlen, const uint8_t *sig, size_t siglen)
 {
 	mbedtls_md_type_t md;
 	if (dlen == TK_SHA1_LEN)
@@ -312,18 +340,21 @@ int tk_rsa_verify_digestinfo(const tk_rsa_pub *k, const uint8_t *digest,
 	return rc == 0 ? 0 : -1;
 }
 
-void tk_x509_init(tk_x509 *c)
+void
+tk_x509_init(tk_x509 *c)
 {
 	mbedtls_x509_crt_init(&c->crt);
 }
 
-void tk_x509_free(tk_x509 *c)
+void
+tk_x509_free(tk_x509 *c)
 {
 	mbedtls_x509_crt_free(&c->crt);
 	mbedtls_x509_crt_init(&c->crt);
 }
 
-int tk_x509_parse(tk_x509 *c, const uint8_t *der, size_t len)
+int
+tk_x509_parse(tk_x509 *c, const uint8_t *der, size_t len)
 {
 	tk_x509_free(c);
 	if (len == 0 || mbedtls_x509_crt_parse_der(&c->crt, der, len) != 0) {
@@ -338,13 +369,15 @@ int tk_x509_parse(tk_x509 *c, const uint8_t *der, size_t len)
 	return 0;
 }
 
-const uint8_t *tk_x509_der(const tk_x509 *c, size_t *len)
+const uint8_t *
+tk_x509_der(const tk_x509 *c, size_t *len)
 {
 	*len = c->crt.raw.len;
 	return c->crt.raw.p;
 }
 
-int tk_x509_get_rsa_pub(const tk_x509 *c, tk_rsa_pub *out)
+int
+tk_x509_get_rsa_pub(const tk_x509 *c, tk_rsa_pub *out)
 {
 	tk_rsa_pub_free(out);
 	if (c->crt.raw.len == 0 ||
@@ -359,18 +392,20 @@ int tk_x509_get_rsa_pub(const tk_x509 *c, tk_rsa_pub *out)
 }
 
 /* Orders an X.509 time against a broken-down UTC time: <0, 0, >0. */
-static int x509_time_cmp(const mbedtls_x509_time *t, const struct tm *tm)
+static int
+x509_time_cmp(const mbedtls_x509_time *t, const struct tm *tm)
 {
 	int a[6] = { t->year, t->mon, t->day, t->hour, t->min, t->sec };
 	int b[6] = { tm->tm_year + 1900, tm->tm_mon + 1, tm->tm_mday,
-		     tm->tm_hour, tm->tm_min, tm->tm_sec };
+		     tm->tm_hour,	 tm->tm_min,	 tm->tm_sec };
 	for (int i = 0; i < 6; i++)
 		if (a[i] != b[i])
 			return a[i] < b[i] ? -1 : 1;
 	return 0;
 }
 
-int tk_x509_valid_at(const tk_x509 *c, time_t now)
+int
+tk_x509_valid_at(const tk_x509 *c, time_t now)
 {
 	struct tm tm;
 	if (c->crt.raw.len == 0 || !gmtime_r(&now, &tm))
@@ -379,7 +414,8 @@ int tk_x509_valid_at(const tk_x509 *c, time_t now)
 	       x509_time_cmp(&c->crt.valid_to, &tm) >= 0;
 }
 
-int tk_x509_check_signed_by(const tk_x509 *c, const tk_rsa_pub *signer)
+int
+tk_x509_check_signed_by(const tk_x509 *c, const tk_rsa_pub *signer)
 {
 	const mbedtls_x509_crt *crt = &c->crt;
 	if (crt->raw.len == 0 || crt->sig_pk != MBEDTLS_PK_RSA ||
@@ -400,20 +436,22 @@ int tk_x509_check_signed_by(const tk_x509 *c, const tk_rsa_pub *signer)
 	return rc == 0 ? 0 : -1;
 }
 
-void tk_x25519_keygen(uint8_t sk[TK_X25519_LEN], uint8_t pk[TK_X25519_LEN])
+void
+tk_x25519_keygen(uint8_t sk[TK_X25519_LEN], uint8_t pk[TK_X25519_LEN])
 {
 	randombytes_buf(sk, TK_X25519_LEN);
 	tk_x25519_public(sk, pk);
 }
 
-void tk_x25519_public(const uint8_t sk[TK_X25519_LEN],
-		      uint8_t pk[TK_X25519_LEN])
+void
+tk_x25519_public(const uint8_t sk[TK_X25519_LEN], uint8_t pk[TK_X25519_LEN])
 {
 	(void)crypto_scalarmult_curve25519_base(pk, sk);
 }
 
-int tk_x25519(uint8_t out[TK_X25519_LEN], const uint8_t sk[TK_X25519_LEN],
-	      const uint8_t peer[TK_X25519_LEN])
+int
+tk_x25519(uint8_t out[TK_X25519_LEN], const uint8_t sk[TK_X25519_LEN],
+	  const uint8_t peer[TK_X25519_LEN])
 {
 	/* libsodium returns -1 when the result is all zeros. */
 	if (crypto_scalarmult_curve25519(out, sk, peer) != 0) {
@@ -423,9 +461,9 @@ int tk_x25519(uint8_t out[TK_X25519_LEN], const uint8_t sk[TK_X25519_LEN],
 	return 0;
 }
 
-int tk_ed25519_verify(const uint8_t sig[TK_ED25519_SIG_LEN],
-		      const uint8_t *msg, size_t len,
-		      const uint8_t pub[TK_ED25519_PUB_LEN])
+int
+tk_ed25519_verify(const uint8_t sig[TK_ED25519_SIG_LEN], const uint8_t *msg,
+		  size_t len, const uint8_t pub[TK_ED25519_PUB_LEN])
 {
 	return crypto_sign_ed25519_verify_detached(sig, msg, len, pub) == 0
 		       ? 0

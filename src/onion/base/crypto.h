@@ -7,15 +7,14 @@
 #ifndef TK_ONION_BASE_CRYPTO_H
 #define TK_ONION_BASE_CRYPTO_H
 
-#include <stddef.h>
-#include <stdint.h>
-#include <time.h>
-
 #include <mbedtls/aes.h>
 #include <mbedtls/pk.h>
 #include <mbedtls/sha1.h>
 #include <mbedtls/sha256.h>
 #include <mbedtls/x509_crt.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
 
 #define TK_SHA1_LEN 20
 #define TK_SHA256_LEN 32
@@ -77,8 +76,7 @@ typedef struct tk_aes_ctr {
 int tk_aes_ctr_init(tk_aes_ctr *c, const uint8_t key[TK_AES128_KEY_LEN],
 		    const uint8_t iv[16]);
 /* in and out may be the same buffer. */
-void tk_aes_ctr_crypt(tk_aes_ctr *c, const uint8_t *in, uint8_t *out,
-		      size_t n);
+void tk_aes_ctr_crypt(tk_aes_ctr *c, const uint8_t *in, uint8_t *out, size_t n);
 void tk_aes_ctr_clone(tk_aes_ctr *dst, const tk_aes_ctr *src);
 void tk_aes_ctr_free(tk_aes_ctr *c);
 
@@ -101,8 +99,8 @@ long tk_rsa_pub_to_der(const tk_rsa_pub *k, uint8_t *out, size_t cap);
 int tk_rsa_pub_fingerprint(const tk_rsa_pub *k, uint8_t out[TK_RSA_ID_LEN]);
 /* PKCS#1 v1.5 signature over a raw digest WITHOUT DigestInfo, the way Tor
  * signs documents and cross-certificates. 0 valid, -1 not. */
-int tk_rsa_verify_raw(const tk_rsa_pub *k, const uint8_t *digest,
-		      size_t dlen, const uint8_t *sig, size_t siglen);
+int tk_rsa_verify_raw(const tk_rsa_pub *k, const uint8_t *digest, size_t dlen,
+		      const uint8_t *sig, size_t siglen);
 /* Standard PKCS#1 v1.5 with DigestInfo for SHA-1 (dlen 20) or SHA-256
  * (dlen 32). */
 int tk_rsa_verify_digestinfo(const tk_rsa_pub *k, const uint8_t *digest,
@@ -134,8 +132,7 @@ int tk_x25519(uint8_t out[TK_X25519_LEN], const uint8_t sk[TK_X25519_LEN],
 	      const uint8_t peer[TK_X25519_LEN]);
 
 /* Ed25519 detached-signature check: 0 valid, -1 not. */
-int tk_ed25519_verify(const uint8_t sig[TK_ED25519_SIG_LEN],
-		      const uint8_t *msg, size_t len,
-		      const uint8_t pub[TK_ED25519_PUB_LEN]);
+int tk_ed25519_verify(const uint8_t sig[TK_ED25519_SIG_LEN], const uint8_t *msg,
+		      size_t len, const uint8_t pub[TK_ED25519_PUB_LEN]);
 
 #endif

@@ -6,7 +6,8 @@
 #include "onion/base/bytes.h"
 #include "onion/base/crypto.h"
 
-int tk_kdf_tor(const uint8_t *k0, size_t k0len, uint8_t *out, size_t outlen)
+int
+tk_kdf_tor(const uint8_t *k0, size_t k0len, uint8_t *out, size_t outlen)
 {
 	if (outlen > 256 * TK_SHA1_LEN)
 		return -1;
@@ -29,14 +30,16 @@ int tk_kdf_tor(const uint8_t *k0, size_t k0len, uint8_t *out, size_t outlen)
 	return 0;
 }
 
-void tk_fast_client_create(uint8_t x[TK_FAST_X_LEN])
+void
+tk_fast_client_create(uint8_t x[TK_FAST_X_LEN])
 {
 	tk_random(x, TK_FAST_X_LEN);
 }
 
-int tk_fast_client_finish(const uint8_t x[TK_FAST_X_LEN],
-			  const uint8_t reply[TK_FAST_REPLY_LEN],
-			  uint8_t *keys, size_t keys_len)
+int
+tk_fast_client_finish(const uint8_t x[TK_FAST_X_LEN],
+		      const uint8_t reply[TK_FAST_REPLY_LEN], uint8_t *keys,
+		      size_t keys_len)
 {
 	uint8_t k0[TK_FAST_X_LEN + 20];
 	uint8_t k[TK_SHA1_LEN + 256 * TK_SHA1_LEN];

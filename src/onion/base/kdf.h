@@ -24,7 +24,7 @@ void tk_fast_client_create(uint8_t x[TK_FAST_X_LEN]);
  * K[20..20+keys_len), after KH). Returns 0, or -1 if KH does not match
  * (the relay did not see our X: tear the circuit down). */
 int tk_fast_client_finish(const uint8_t x[TK_FAST_X_LEN],
-			  const uint8_t reply[TK_FAST_REPLY_LEN],
-			  uint8_t *keys, size_t keys_len);
+			  const uint8_t reply[TK_FAST_REPLY_LEN], uint8_t *keys,
+			  size_t keys_len);
 
 #endif

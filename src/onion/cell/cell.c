@@ -7,7 +7,8 @@
 #include "onion/base/bytes.h"
 #include "onion/base/crypto.h"
 
-const char *tk_cell_strerror(int err)
+const char *
+tk_cell_strerror(int err)
 {
 	switch (err) {
 	case TK_CELL_OK:
@@ -36,13 +37,16 @@ const char *tk_cell_strerror(int err)
 	return "unknown cell error";
 }
 
-int tk_cell_cmd_is_var(uint8_t cmd)
+int
+tk_cell_cmd_is_var(uint8_t cmd)
 {
 	return cmd == TK_CELL_VERSIONS || cmd >= 128;
 }
 
-const char *tk_cell_cmd_name(uint8_t cmd)
+const char *
+tk_cell_cmd_name(uint8_t cmd)
 {
+	/* clang-format off */
 	switch (cmd) {
 	case TK_CELL_PADDING: return "PADDING";
 	case TK_CELL_CREATE: return "CREATE";
@@ -63,13 +67,15 @@ const char *tk_cell_cmd_name(uint8_t cmd)
 	case TK_CELL_AUTHENTICATE: return "AUTHENTICATE";
 	case TK_CELL_AUTHORIZE: return "AUTHORIZE";
 	}
+	/* clang-format on */
 	return "unknown";
 }
 
 /* ---- framing ------------------------------------------------------ */
 
-int tk_cell_frame(const uint8_t *buf, size_t len, int circ_id_len,
-		  tk_cell_view *v, size_t *used)
+int
+tk_cell_frame(const uint8_t *buf, size_t len, int circ_id_len, tk_cell_view *v,
+	      size_t *used)
 {
 	if (circ_id_len != 2 && circ_id_len != 4)
 		return TK_CELL_EBADCIRC;
@@ -98,8 +104,9 @@ int tk_cell_frame(const uint8_t *buf, size_t len, int circ_id_len,
 	return TK_CELL_OK;
 }
 
-int tk_cell_write_fixed(uint8_t out[TK_CELL_LEN], uint32_t circ_id,
-			uint8_t cmd, const uint8_t *payload, size_t len)
+int
+tk_cell_write_fixed(uint8_t out[TK_CELL_LEN], uint32_t circ_id, uint8_t cmd,
+		    const uint8_t *payload, size_t len)
 {
 	if (tk_cell_cmd_is_var(cmd))
 		return TK_CELL_EBADVALUE;
@@ -113,9 +120,10 @@ int tk_cell_write_fixed(uint8_t out[TK_CELL_LEN], uint32_t circ_id,
 	return TK_CELL_OK;
 }
 
-int tk_cell_write_var(uint8_t *out, size_t cap, int circ_id_len,
-		      uint32_t circ_id, uint8_t cmd, const uint8_t *payload,
-		      size_t len, size_t *written)
+int
+tk_cell_write_var(uint8_t *out, size_t cap, int circ_id_len, uint32_t circ_id,
+		  uint8_t cmd, const uint8_t *payload, size_t len,
+		  size_t *written)
 {
 	if (circ_id_len != 2 && circ_id_len != 4)
 		return TK_CELL_EBADCIRC;
@@ -142,15 +150,17 @@ int tk_cell_write_var(uint8_t *out, size_t cap, int circ_id_len,
 
 /* ---- VERSIONS ----------------------------------------------------- */
 
-int tk_versions_write_ours(uint8_t *out, size_t cap, size_t *written)
+int
+tk_versions_write_ours(uint8_t *out, size_t cap, size_t *written)
 {
 	static const uint8_t offer[] = { 0, 4, 0, 5 };
 	return tk_cell_write_var(out, cap, 2, 0, TK_CELL_VERSIONS, offer,
 				 sizeof offer, written);
 }
 
-int tk_versions_parse(const uint8_t *p, size_t len, uint16_t *versions,
-		      size_t max, size_t *n)
+int
+tk_versions_parse(const uint8_t *p, size_t len, uint16_t *versions, size_t max,
+		  size_t *n)
 {
 	if (len % 2)
 		return TK_CELL_EBADLEN;
@@ -162,15 +172,16 @@ int tk_versions_parse(const uint8_t *p, size_t len, uint16_t *versions,
 	return TK_CELL_OK;
 }
 
-int tk_versions_choose(const uint16_t *ours, size_t n_ours,
-		       const uint16_t *theirs, size_t n_theirs,
-		       uint16_t *chosen)
+int
+tk_versions_choose(const uint16_t *ours, size_t n_ours, const uint16_t *theirs,
+		   size_t n_theirs, uint16_t *chosen)
 {
 	int found = 0;
 	uint16_t best = 0;
 	for (size_t i = 0; i < n_ours; i++)
 		for (size_t j = 0; j < n_theirs; j++)
-			if (ours[i] == theirs[j] && (!found || ours[i] > best)) {
+			if (ours[i] == theirs[j] &&
+			    (!found || ours[i] > best)) {
 				best = ours[i];
 				found = 1;
 			}
@@ -182,7 +193,8 @@ int tk_versions_choose(const uint16_t *ours, size_t n_ours,
 
 /* ---- CERTS -------------------------------------------------------- */
 
-int tk_certs_parse(const uint8_t *p, size_t len, tk_certs *out)
+int
+tk_certs_parse(const uint8_t *p, size_t len, tk_certs *out)
 {
 	tk_reader r;
 	uint8_t n;
@@ -214,7 +226,8 @@ int tk_certs_parse(const uint8_t *p, size_t len, tk_certs *out)
 	return TK_CELL_OK;
 }
 
-const tk_cert_entry *tk_certs_find(const tk_certs *c, uint8_t type)
+const tk_cert_entry *
+tk_certs_find(const tk_certs *c, uint8_t type)
 {
 	for (size_t i = 0; i < c->n; i++)
 		if (c->e[i].type == type)
@@ -222,8 +235,8 @@ const tk_cert_entry *tk_certs_find(const tk_certs *c, uint8_t type)
 	return NULL;
 }
 
-int tk_certs_write(const tk_certs *c, uint8_t *out, size_t cap,
-		   size_t *written)
+int
+tk_certs_write(const tk_certs *c, uint8_t *out, size_t cap, size_t *written)
 {
 	if (c->n > 255)
 		return TK_CELL_ETOOMANY;
@@ -243,8 +256,8 @@ int tk_certs_write(const tk_certs *c, uint8_t *out, size_t cap,
 
 /* ---- AUTH_CHALLENGE ----------------------------------------------- */
 
-int tk_auth_challenge_parse(const uint8_t *p, size_t len,
-			    tk_auth_challenge *out)
+int
+tk_auth_challenge_parse(const uint8_t *p, size_t len, tk_auth_challenge *out)
 {
 	tk_reader r;
 	tk_reader_init(&r, p, len);
@@ -259,7 +272,8 @@ int tk_auth_challenge_parse(const uint8_t *p, size_t len,
 	return TK_CELL_OK;
 }
 
-int tk_auth_challenge_has_method(const tk_auth_challenge *a, uint16_t m)
+int
+tk_auth_challenge_has_method(const tk_auth_challenge *a, uint16_t m)
 {
 	for (size_t i = 0; i < a->n_methods; i++)
 		if (tk_get_u16(a->methods + 2 * i) == m)
@@ -269,7 +283,8 @@ int tk_auth_challenge_has_method(const tk_auth_challenge *a, uint16_t m)
 
 /* ---- NETINFO ------------------------------------------------------ */
 
-static int netinfo_addr_read(tk_reader *r, tk_netinfo_addr *a)
+static int
+netinfo_addr_read(tk_reader *r, tk_netinfo_addr *a)
 {
 	memset(a, 0, sizeof *a);
 	tk_reader_u8(r, &a->type);
@@ -285,7 +300,8 @@ static int netinfo_addr_read(tk_reader *r, tk_netinfo_addr *a)
 	return TK_CELL_OK;
 }
 
-int tk_netinfo_parse(const uint8_t *p, size_t len, tk_netinfo *out)
+int
+tk_netinfo_parse(const uint8_t *p, size_t len, tk_netinfo *out)
 {
 	tk_reader r;
 	uint8_t n;
@@ -307,20 +323,23 @@ int tk_netinfo_parse(const uint8_t *p, size_t len, tk_netinfo *out)
 	return TK_CELL_OK;
 }
 
-static void netinfo_addr_write(tk_writer *w, const tk_netinfo_addr *a)
+static void
+netinfo_addr_write(tk_writer *w, const tk_netinfo_addr *a)
 {
 	tk_writer_u8(w, a->type);
 	tk_writer_u8(w, a->len);
 	tk_writer_bytes(w, a->addr, a->len);
 }
 
-int tk_netinfo_addr_usable(const tk_netinfo_addr *a)
+int
+tk_netinfo_addr_usable(const tk_netinfo_addr *a)
 {
 	return (a->type == TK_NETINFO_ADDR_IPV4 && a->len == 4) ||
 	       (a->type == TK_NETINFO_ADDR_IPV6 && a->len == 16);
 }
 
-int tk_netinfo_write(const tk_netinfo *ni, uint8_t out[TK_CELL_PAYLOAD_LEN])
+int
+tk_netinfo_write(const tk_netinfo *ni, uint8_t out[TK_CELL_PAYLOAD_LEN])
 {
 	if (ni->n_my > TK_NETINFO_MAX_MYADDRS)
 		return TK_CELL_ETOOMANY;
@@ -343,16 +362,18 @@ int tk_netinfo_write(const tk_netinfo *ni, uint8_t out[TK_CELL_PAYLOAD_LEN])
 
 /* ---- circuit creation --------------------------------------------- */
 
-int tk_create_fast_write(const uint8_t x[TK_CREATE_FAST_LEN],
-			 uint8_t out[TK_CELL_PAYLOAD_LEN])
+int
+tk_create_fast_write(const uint8_t x[TK_CREATE_FAST_LEN],
+		     uint8_t out[TK_CELL_PAYLOAD_LEN])
 {
 	memset(out, 0, TK_CELL_PAYLOAD_LEN);
 	memcpy(out, x, TK_CREATE_FAST_LEN);
 	return TK_CELL_OK;
 }
 
-int tk_created_fast_parse(const uint8_t *p, size_t len,
-			  const uint8_t **y, const uint8_t **kh)
+int
+tk_created_fast_parse(const uint8_t *p, size_t len, const uint8_t **y,
+		      const uint8_t **kh)
 {
 	if (len < TK_CREATED_FAST_LEN)
 		return TK_CELL_ETRUNC;
@@ -361,8 +382,9 @@ int tk_created_fast_parse(const uint8_t *p, size_t len,
 	return TK_CELL_OK;
 }
 
-int tk_create2_write(uint16_t htype, const uint8_t *hdata, size_t hlen,
-		     uint8_t out[TK_CELL_PAYLOAD_LEN])
+int
+tk_create2_write(uint16_t htype, const uint8_t *hdata, size_t hlen,
+		 uint8_t out[TK_CELL_PAYLOAD_LEN])
 {
 	if (hlen > TK_CREATE2_MAX_HLEN)
 		return TK_CELL_ETOOLONG;
@@ -374,8 +396,9 @@ int tk_create2_write(uint16_t htype, const uint8_t *hdata, size_t hlen,
 	return TK_CELL_OK;
 }
 
-int tk_create2_parse(const uint8_t *p, size_t len, uint16_t *htype,
-		     const uint8_t **hdata, size_t *hlen)
+int
+tk_create2_parse(const uint8_t *p, size_t len, uint16_t *htype,
+		 const uint8_t **hdata, size_t *hlen)
 {
 	tk_reader r;
 	uint16_t l;
@@ -391,8 +414,9 @@ int tk_create2_parse(const uint8_t *p, size_t len, uint16_t *htype,
 	return TK_CELL_OK;
 }
 
-int tk_created2_write(const uint8_t *hdata, size_t hlen,
-		      uint8_t out[TK_CELL_PAYLOAD_LEN])
+int
+tk_created2_write(const uint8_t *hdata, size_t hlen,
+		  uint8_t out[TK_CELL_PAYLOAD_LEN])
 {
 	if (hlen > TK_CREATED2_MAX_HLEN)
 		return TK_CELL_ETOOLONG;
@@ -403,8 +427,9 @@ int tk_created2_write(const uint8_t *hdata, size_t hlen,
 	return TK_CELL_OK;
 }
 
-int tk_created2_parse(const uint8_t *p, size_t len, const uint8_t **hdata,
-		      size_t *hlen)
+int
+tk_created2_parse(const uint8_t *p, size_t len, const uint8_t **hdata,
+		  size_t *hlen)
 {
 	tk_reader r;
 	uint16_t l;
@@ -419,14 +444,16 @@ int tk_created2_parse(const uint8_t *p, size_t len, const uint8_t **hdata,
 	return TK_CELL_OK;
 }
 
-int tk_destroy_write(uint8_t reason, uint8_t out[TK_CELL_PAYLOAD_LEN])
+int
+tk_destroy_write(uint8_t reason, uint8_t out[TK_CELL_PAYLOAD_LEN])
 {
 	memset(out, 0, TK_CELL_PAYLOAD_LEN);
 	out[0] = reason;
 	return TK_CELL_OK;
 }
 
-int tk_destroy_parse(const uint8_t *p, size_t len, uint8_t *reason)
+int
+tk_destroy_parse(const uint8_t *p, size_t len, uint8_t *reason)
 {
 	if (len < 1)
 		return TK_CELL_ETRUNC;
@@ -434,21 +461,32 @@ int tk_destroy_parse(const uint8_t *p, size_t len, uint8_t *reason)
 	return TK_CELL_OK;
 }
 
-const char *tk_destroy_reason_str(uint8_t reason)
+const char *
+tk_destroy_reason_str(uint8_t reason)
 {
 	static const char *const names[] = {
-		"none", "protocol violation", "internal error", "requested",
-		"hibernating", "resource limit", "connect failed",
-		"OR identity mismatch", "channel closed", "finished",
-		"timeout", "destroyed", "no such service",
+		"none",
+		"protocol violation",
+		"internal error",
+		"requested",
+		"hibernating",
+		"resource limit",
+		"connect failed",
+		"OR identity mismatch",
+		"channel closed",
+		"finished",
+		"timeout",
+		"destroyed",
+		"no such service",
 	};
 	if (reason < ARRAY_SIZE(names))
 		return names[reason];
 	return "unknown reason";
 }
 
-int tk_padding_negotiate_write(const tk_padding_negotiate *pn,
-			       uint8_t out[TK_CELL_PAYLOAD_LEN])
+int
+tk_padding_negotiate_write(const tk_padding_negotiate *pn,
+			   uint8_t out[TK_CELL_PAYLOAD_LEN])
 {
 	memset(out, 0, TK_CELL_PAYLOAD_LEN);
 	out[0] = pn->version;
@@ -458,8 +496,9 @@ int tk_padding_negotiate_write(const tk_padding_negotiate *pn,
 	return TK_CELL_OK;
 }
 
-int tk_padding_negotiate_parse(const uint8_t *p, size_t len,
-			       tk_padding_negotiate *out)
+int
+tk_padding_negotiate_parse(const uint8_t *p, size_t len,
+			   tk_padding_negotiate *out)
 {
 	tk_reader r;
 	tk_reader_init(&r, p, len);
@@ -472,9 +511,9 @@ int tk_padding_negotiate_parse(const uint8_t *p, size_t len,
 
 /* ---- relay header ------------------------------------------------- */
 
-int tk_relay_payload_build(uint8_t out[TK_CELL_PAYLOAD_LEN], uint8_t cmd,
-			   uint16_t stream_id, const uint8_t *data,
-			   size_t len)
+int
+tk_relay_payload_build(uint8_t out[TK_CELL_PAYLOAD_LEN], uint8_t cmd,
+		       uint16_t stream_id, const uint8_t *data, size_t len)
 {
 	if (len > TK_RELAY_DATA_MAX)
 		return TK_CELL_ETOOLONG;
@@ -496,8 +535,9 @@ int tk_relay_payload_build(uint8_t out[TK_CELL_PAYLOAD_LEN], uint8_t cmd,
 	return TK_CELL_OK;
 }
 
-int tk_relay_header_parse(const uint8_t payload[TK_CELL_PAYLOAD_LEN],
-			  tk_relay_header *h, const uint8_t **data)
+int
+tk_relay_header_parse(const uint8_t payload[TK_CELL_PAYLOAD_LEN],
+		      tk_relay_header *h, const uint8_t **data)
 {
 	h->cmd = payload[0];
 	h->recognized = tk_get_u16(payload + 1);
@@ -511,8 +551,10 @@ int tk_relay_header_parse(const uint8_t payload[TK_CELL_PAYLOAD_LEN],
 	return TK_CELL_OK;
 }
 
-const char *tk_relay_cmd_name(uint8_t cmd)
+const char *
+tk_relay_cmd_name(uint8_t cmd)
 {
+	/* clang-format off */
 	switch (cmd) {
 	case TK_RELAY_BEGIN: return "BEGIN";
 	case TK_RELAY_DATA: return "DATA";
@@ -530,5 +572,6 @@ const char *tk_relay_cmd_name(uint8_t cmd)
 	case TK_RELAY_EXTEND2: return "EXTEND2";
 	case TK_RELAY_EXTENDED2: return "EXTENDED2";
 	}
+	/* clang-format on */
 	return "unknown";
 }

@@ -13,8 +13,8 @@
 #include <stdint.h>
 
 #define TK_CELL_PAYLOAD_LEN 509
-#define TK_CELL_LEN 514        /* fixed cell, 4-byte circuit ids (link >= 4) */
-#define TK_CELL_VAR_HDR_LEN 7  /* CircID[4] Command[1] Length[2] */
+#define TK_CELL_LEN 514	      /* fixed cell, 4-byte circuit ids (link >= 4) */
+#define TK_CELL_VAR_HDR_LEN 7 /* CircID[4] Command[1] Length[2] */
 #define TK_CELL_VERSIONS_HDR_LEN 5 /* CircID[2] Command[1] Length[2] */
 #define TK_CELL_VAR_MAX_PAYLOAD 65535
 
@@ -41,16 +41,16 @@ enum tk_cell_cmd {
 
 enum tk_cell_err {
 	TK_CELL_OK = 0,
-	TK_CELL_NEED_MORE = 1, /* framing only: not an error, read more */
-	TK_CELL_ETRUNC = -1,   /* payload shorter than its fields say */
-	TK_CELL_ETOOLONG = -2, /* a length field exceeds what fits */
-	TK_CELL_EBADLEN = -3,  /* a length field has an impossible value */
-	TK_CELL_ENOSPACE = -4, /* caller's output buffer is too small */
-	TK_CELL_EDUP = -5,     /* a certificate type appears twice */
-	TK_CELL_ETOOMANY = -6, /* more entries than this codec keeps */
-	TK_CELL_EBADCIRC = -7, /* circuit id width not 2 or 4 */
+	TK_CELL_NEED_MORE = 1,	 /* framing only: not an error, read more */
+	TK_CELL_ETRUNC = -1,	 /* payload shorter than its fields say */
+	TK_CELL_ETOOLONG = -2,	 /* a length field exceeds what fits */
+	TK_CELL_EBADLEN = -3,	 /* a length field has an impossible value */
+	TK_CELL_ENOSPACE = -4,	 /* caller's output buffer is too small */
+	TK_CELL_EDUP = -5,	 /* a certificate type appears twice */
+	TK_CELL_ETOOMANY = -6,	 /* more entries than this codec keeps */
+	TK_CELL_EBADCIRC = -7,	 /* circuit id width not 2 or 4 */
 	TK_CELL_ENOVERSION = -8, /* no link protocol in common */
-	TK_CELL_EBADVALUE = -9,  /* field holds a value the spec forbids */
+	TK_CELL_EBADVALUE = -9,	 /* field holds a value the spec forbids */
 };
 const char *tk_cell_strerror(int err);
 
@@ -80,8 +80,8 @@ int tk_cell_frame(const uint8_t *buf, size_t len, int circ_id_len,
 		  tk_cell_view *v, size_t *used);
 
 /* Writes a 514-byte fixed cell; payload (<= 509 bytes) is zero-padded. */
-int tk_cell_write_fixed(uint8_t out[TK_CELL_LEN], uint32_t circ_id,
-			uint8_t cmd, const uint8_t *payload, size_t len);
+int tk_cell_write_fixed(uint8_t out[TK_CELL_LEN], uint32_t circ_id, uint8_t cmd,
+			const uint8_t *payload, size_t len);
 /* Writes a variable cell; returns its size via *written. */
 int tk_cell_write_var(uint8_t *out, size_t cap, int circ_id_len,
 		      uint32_t circ_id, uint8_t cmd, const uint8_t *payload,
@@ -104,8 +104,8 @@ int tk_versions_choose(const uint16_t *ours, size_t n_ours,
 /* ---- CERTS (variable) --------------------------------------------- */
 
 enum tk_cert_type {
-	TK_CERTTYPE_LINK = 1,         /* X.509 TLS link cert (RSA) */
-	TK_CERTTYPE_RSA_ID = 2,       /* X.509 self-signed RSA-1024 identity */
+	TK_CERTTYPE_LINK = 1,	      /* X.509 TLS link cert (RSA) */
+	TK_CERTTYPE_RSA_ID = 2,	      /* X.509 self-signed RSA-1024 identity */
 	TK_CERTTYPE_RSA_AUTH = 3,     /* initiator authentication (unused) */
 	TK_CERTTYPE_ED_ID_SIGN = 4,   /* Ed25519 identity -> signing key */
 	TK_CERTTYPE_ED_SIGN_LINK = 5, /* Ed25519 signing key -> TLS cert */
@@ -148,15 +148,15 @@ int tk_auth_challenge_has_method(const tk_auth_challenge *a, uint16_t m);
 enum { TK_NETINFO_ADDR_IPV4 = 4, TK_NETINFO_ADDR_IPV6 = 6 };
 #define TK_NETINFO_MAX_MYADDRS 8
 typedef struct tk_netinfo_addr {
-	uint8_t type;  /* 4, 6, or something we skip */
+	uint8_t type; /* 4, 6, or something we skip */
 	uint8_t len;
 	uint8_t addr[16]; /* valid for type 4 (len 4) and 6 (len 16) */
 } tk_netinfo_addr;
 typedef struct tk_netinfo {
 	uint32_t time;
 	tk_netinfo_addr other;
-	uint8_t n_my;  /* addresses kept in my[]; any beyond the first
-			* TK_NETINFO_MAX_MYADDRS are checked, then dropped */
+	uint8_t n_my; /* addresses kept in my[]; any beyond the first
+		       * TK_NETINFO_MAX_MYADDRS are checked, then dropped */
 	tk_netinfo_addr my[TK_NETINFO_MAX_MYADDRS];
 } tk_netinfo;
 /* Only truncation is an error: an address of another type, or of type
@@ -174,8 +174,8 @@ int tk_netinfo_write(const tk_netinfo *ni, uint8_t out[TK_CELL_PAYLOAD_LEN]);
 #define TK_CREATED_FAST_LEN 40
 int tk_create_fast_write(const uint8_t x[TK_CREATE_FAST_LEN],
 			 uint8_t out[TK_CELL_PAYLOAD_LEN]);
-int tk_created_fast_parse(const uint8_t *p, size_t len,
-			  const uint8_t **y, const uint8_t **kh);
+int tk_created_fast_parse(const uint8_t *p, size_t len, const uint8_t **y,
+			  const uint8_t **kh);
 
 enum {
 	TK_HTYPE_TAP = 0,
@@ -265,8 +265,7 @@ typedef struct tk_relay_header {
  * zero, data, then padding (4 zero bytes, then random bytes, prop 289).
  * len > 498 is TK_CELL_ETOOLONG. Relay crypto fills in the digest. */
 int tk_relay_payload_build(uint8_t out[TK_CELL_PAYLOAD_LEN], uint8_t cmd,
-			   uint16_t stream_id, const uint8_t *data,
-			   size_t len);
+			   uint16_t stream_id, const uint8_t *data, size_t len);
 /* Decodes the header of a decrypted, recognized payload; Length > 498 is
  * TK_CELL_EBADLEN. *data (optional) points at the data bytes. */
 int tk_relay_header_parse(const uint8_t payload[TK_CELL_PAYLOAD_LEN],

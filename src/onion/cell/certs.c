@@ -10,7 +10,8 @@
 #define ED_EXT_FLAG_AFFECTS_VALIDATION 1
 #define CROSSCERT_PREFIX "Tor TLS RSA/Ed25519 cross-certificate"
 
-static int why_fail(const char **why, const char *msg)
+static int
+why_fail(const char **why, const char *msg)
 {
 	if (why)
 		*why = msg;
@@ -19,18 +20,21 @@ static int why_fail(const char **why, const char *msg)
 
 /* Expiry rules as C tor applies them: an Ed25519 cert is valid while
  * now <= hours * 3600; the RSA cross-cert while hours >= now / 3600. */
-static int ed_expired(uint32_t hours, time_t now)
+static int
+ed_expired(uint32_t hours, time_t now)
 {
 	return now >= 0 && (uint64_t)now > (uint64_t)hours * 3600u;
 }
 
-static int crosscert_expired(uint32_t hours, time_t now)
+static int
+crosscert_expired(uint32_t hours, time_t now)
 {
 	return now >= 0 && (uint64_t)hours < (uint64_t)now / 3600u;
 }
 
-int tk_ed_cert_parse(const uint8_t *p, size_t len, tk_ed_cert *out,
-		     const char **why)
+int
+tk_ed_cert_parse(const uint8_t *p, size_t len, tk_ed_cert *out,
+		 const char **why)
 {
 	tk_reader r;
 	uint8_t version, n_ext;
@@ -83,8 +87,9 @@ int tk_ed_cert_parse(const uint8_t *p, size_t len, tk_ed_cert *out,
 	return 0;
 }
 
-int tk_ed_cert_check(const tk_ed_cert *c, const uint8_t signer[32],
-		     time_t now, const char **why)
+int
+tk_ed_cert_check(const tk_ed_cert *c, const uint8_t signer[32], time_t now,
+		 const char **why)
 {
 	if (!signer) {
 		if (!c->has_signer)
@@ -103,8 +108,9 @@ int tk_ed_cert_check(const tk_ed_cert *c, const uint8_t signer[32],
 	return 0;
 }
 
-int tk_rsa_crosscert_parse(const uint8_t *p, size_t len,
-			   tk_rsa_crosscert *out, const char **why)
+int
+tk_rsa_crosscert_parse(const uint8_t *p, size_t len, tk_rsa_crosscert *out,
+		       const char **why)
 {
 	tk_reader r;
 	uint8_t siglen;
@@ -115,7 +121,8 @@ int tk_rsa_crosscert_parse(const uint8_t *p, size_t len,
 	tk_reader_u8(&r, &siglen);
 	out->sig = tk_reader_view(&r, siglen);
 	if (r.err || !out->sig)
-		return why_fail(why, "RSA->Ed25519 cross-certificate truncated");
+		return why_fail(why,
+				"RSA->Ed25519 cross-certificate truncated");
 	if (tk_reader_left(&r) != 0)
 		return why_fail(why, "RSA->Ed25519 cross-certificate has "
 				     "trailing bytes");
@@ -124,8 +131,9 @@ int tk_rsa_crosscert_parse(const uint8_t *p, size_t len,
 	return 0;
 }
 
-int tk_rsa_crosscert_check(const tk_rsa_crosscert *c, const tk_rsa_pub *rsa,
-			   time_t now, const char **why)
+int
+tk_rsa_crosscert_check(const tk_rsa_crosscert *c, const tk_rsa_pub *rsa,
+		       time_t now, const char **why)
 {
 	uint8_t digest[TK_SHA256_LEN];
 	tk_sha256_ctx h;
@@ -143,7 +151,8 @@ int tk_rsa_crosscert_check(const tk_rsa_crosscert *c, const tk_rsa_pub *rsa,
 	return 0;
 }
 
-static int fail(char *err, size_t errlen, const char *msg)
+static int
+fail(char *err, size_t errlen, const char *msg)
 {
 	if (err && errlen)
 		snprintf(err, errlen, "%s", msg);
@@ -151,12 +160,12 @@ static int fail(char *err, size_t errlen, const char *msg)
 }
 
 /* Ed25519 path: types 4, 5, 7 against the already-checked identity key. */
-static int check_ed_path(const tk_certs *certs, const tk_rsa_pub *idkey,
-			 const uint8_t *tls_der, size_t tls_len, time_t now,
-			 tk_certs_result *res, char *err, size_t errlen)
+static int
+check_ed_path(const tk_certs *certs, const tk_rsa_pub *idkey,
+	      const uint8_t *tls_der, size_t tls_len, time_t now,
+	      tk_certs_result *res, char *err, size_t errlen)
 {
-	const tk_cert_entry *t4 = tk_certs_find(certs,
-						TK_CERTTYPE_ED_ID_SIGN);
+	const tk_cert_entry *t4 = tk_certs_find(certs, TK_CERTTYPE_ED_ID_SIGN);
 	const tk_cert_entry *t5 = tk_certs_find(certs,
 						TK_CERTTYPE_ED_SIGN_LINK);
 	const tk_cert_entry *t7 = tk_certs_find(certs,
@@ -167,13 +176,15 @@ static int check_ed_path(const tk_certs *certs, const tk_rsa_pub *idkey,
 	char buf[160];
 
 	if (!t5)
-		return fail(err, errlen, "CERTS has an Ed25519 identity cert "
-					 "(type 4) but no TLS-link cert "
-					 "(type 5)");
+		return fail(err, errlen,
+			    "CERTS has an Ed25519 identity cert "
+			    "(type 4) but no TLS-link cert "
+			    "(type 5)");
 	if (!t7)
-		return fail(err, errlen, "CERTS has an Ed25519 identity cert "
-					 "(type 4) but no RSA->Ed25519 "
-					 "cross-cert (type 7)");
+		return fail(err, errlen,
+			    "CERTS has an Ed25519 identity cert "
+			    "(type 4) but no RSA->Ed25519 "
+			    "cross-cert (type 7)");
 	if (tk_ed_cert_parse(t4->body, t4->len, &c4, &why) != 0)
 		goto bad4;
 	if (c4.cert_type != TK_CERTTYPE_ED_ID_SIGN) {
@@ -193,9 +204,10 @@ static int check_ed_path(const tk_certs *certs, const tk_rsa_pub *idkey,
 		return fail(err, errlen, buf);
 	}
 	if (!tk_ct_memeq(c7.ed_key, c4.signer, 32))
-		return fail(err, errlen, "CERTS type 7 cross-certifies a "
-					 "different Ed25519 identity than "
-					 "the one that signed type 4");
+		return fail(err, errlen,
+			    "CERTS type 7 cross-certifies a "
+			    "different Ed25519 identity than "
+			    "the one that signed type 4");
 
 	if (tk_ed_cert_parse(t5->body, t5->len, &c5, &why) != 0)
 		goto bad5;
@@ -214,9 +226,10 @@ static int check_ed_path(const tk_certs *certs, const tk_rsa_pub *idkey,
 	uint8_t tls_digest[TK_SHA256_LEN];
 	tk_sha256(tls_der, tls_len, tls_digest);
 	if (!tk_ct_memeq(tls_digest, c5.certified_key, 32))
-		return fail(err, errlen, "CERTS type 5 does not certify the "
-					 "TLS certificate the relay "
-					 "presented");
+		return fail(err, errlen,
+			    "CERTS type 5 does not certify the "
+			    "TLS certificate the relay "
+			    "presented");
 	memcpy(res->ed_id, c4.signer, 32);
 	res->ed_verified = 1;
 	return 0;
@@ -229,38 +242,44 @@ bad5:
 }
 
 /* RSA path: the type-1 link cert is the TLS cert, signed by the id key. */
-static int check_rsa_link(const tk_certs *certs, const tk_rsa_pub *idkey,
-			  const uint8_t *tls_der, size_t tls_len, time_t now,
-			  char *err, size_t errlen)
+static int
+check_rsa_link(const tk_certs *certs, const tk_rsa_pub *idkey,
+	       const uint8_t *tls_der, size_t tls_len, time_t now, char *err,
+	       size_t errlen)
 {
 	const tk_cert_entry *t1 = tk_certs_find(certs, TK_CERTTYPE_LINK);
 	tk_x509 lx;
 	int rc = -1;
 	if (!t1)
-		return fail(err, errlen, "CERTS lacks the TLS link "
-					 "certificate (type 1)");
+		return fail(err, errlen,
+			    "CERTS lacks the TLS link "
+			    "certificate (type 1)");
 	if (t1->len != tls_len || memcmp(t1->body, tls_der, tls_len) != 0)
-		return fail(err, errlen, "CERTS type 1 is not the certificate "
-					 "the relay presented in TLS");
+		return fail(err, errlen,
+			    "CERTS type 1 is not the certificate "
+			    "the relay presented in TLS");
 	tk_x509_init(&lx);
 	if (tk_x509_parse(&lx, t1->body, t1->len) != 0)
-		fail(err, errlen, "CERTS type 1 is not a valid X.509 "
-				  "certificate");
+		fail(err, errlen,
+		     "CERTS type 1 is not a valid X.509 "
+		     "certificate");
 	else if (!tk_x509_valid_at(&lx, now))
-		fail(err, errlen, "CERTS type 1 is expired or not yet valid "
-				  "(check the clock)");
+		fail(err, errlen,
+		     "CERTS type 1 is expired or not yet valid "
+		     "(check the clock)");
 	else if (tk_x509_check_signed_by(&lx, idkey) != 0)
-		fail(err, errlen, "CERTS type 1 is not signed by the identity "
-				  "key");
+		fail(err, errlen,
+		     "CERTS type 1 is not signed by the identity "
+		     "key");
 	else
 		rc = 0;
 	tk_x509_free(&lx);
 	return rc;
 }
 
-int tk_certs_check(const tk_certs *certs, const uint8_t *tls_der,
-		   size_t tls_len, time_t now, tk_certs_result *res, char *err,
-		   size_t errlen)
+int
+tk_certs_check(const tk_certs *certs, const uint8_t *tls_der, size_t tls_len,
+	       time_t now, tk_certs_result *res, char *err, size_t errlen)
 {
 	const tk_cert_entry *t2 = tk_certs_find(certs, TK_CERTTYPE_RSA_ID);
 	tk_x509 ix;
@@ -269,32 +288,38 @@ int tk_certs_check(const tk_certs *certs, const uint8_t *tls_der,
 
 	memset(res, 0, sizeof *res);
 	if (!tls_der || tls_len == 0)
-		return fail(err, errlen, "no TLS peer certificate to check "
-					 "CERTS against");
+		return fail(err, errlen,
+			    "no TLS peer certificate to check "
+			    "CERTS against");
 	if (!t2)
-		return fail(err, errlen, "CERTS lacks the RSA identity "
-					 "certificate (type 2)");
+		return fail(err, errlen,
+			    "CERTS lacks the RSA identity "
+			    "certificate (type 2)");
 	tk_x509_init(&ix);
 	tk_rsa_pub_init(&idkey);
 	if (tk_x509_parse(&ix, t2->body, t2->len) != 0) {
-		fail(err, errlen, "CERTS type 2 is not a valid X.509 "
-				  "certificate");
+		fail(err, errlen,
+		     "CERTS type 2 is not a valid X.509 "
+		     "certificate");
 		goto out;
 	}
 	if (tk_x509_get_rsa_pub(&ix, &idkey) != 0 ||
 	    tk_rsa_pub_bits(&idkey) != 1024) {
-		fail(err, errlen, "CERTS type 2 key is not a 1024-bit RSA "
-				  "identity key");
+		fail(err, errlen,
+		     "CERTS type 2 key is not a 1024-bit RSA "
+		     "identity key");
 		goto out;
 	}
 	if (!tk_x509_valid_at(&ix, now)) {
-		fail(err, errlen, "CERTS type 2 is expired or not yet valid "
-				  "(check the clock)");
+		fail(err, errlen,
+		     "CERTS type 2 is expired or not yet valid "
+		     "(check the clock)");
 		goto out;
 	}
 	if (tk_x509_check_signed_by(&ix, &idkey) != 0) {
-		fail(err, errlen, "CERTS type 2 is not self-signed by its "
-				  "identity key");
+		fail(err, errlen,
+		     "CERTS type 2 is not self-signed by its "
+		     "identity key");
 		goto out;
 	}
 	if (tk_rsa_pub_fingerprint(&idkey, res->rsa_id) != 0) {

@@ -17,13 +17,13 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "onion/cell/cell.h"
 #include "onion/base/crypto.h"
+#include "onion/cell/cell.h"
 
 typedef struct tk_certs_result {
 	uint8_t rsa_id[TK_RSA_ID_LEN]; /* SHA-1 of the PKCS#1 identity key */
-	int ed_verified;               /* 1 if the Ed25519 path was checked */
-	uint8_t ed_id[32];             /* Ed25519 identity, if ed_verified */
+	int ed_verified;	       /* 1 if the Ed25519 path was checked */
+	uint8_t ed_id[32];	       /* Ed25519 identity, if ed_verified */
 } tk_certs_result;
 
 /* tls_der: the certificate the peer presented in the TLS handshake.
@@ -48,11 +48,11 @@ typedef struct tk_ed_cert {
 	uint32_t expiration_hours; /* hours since the epoch */
 	uint8_t key_type;
 	uint8_t certified_key[32];
-	int has_signer;            /* extension 04 present */
-	uint8_t signer[32];        /* the key that signed this cert */
+	int has_signer;		    /* extension 04 present */
+	uint8_t signer[32];	    /* the key that signed this cert */
 	const uint8_t *signed_part; /* everything before the signature */
 	size_t signed_len;
-	const uint8_t *sig;        /* 64 bytes */
+	const uint8_t *sig; /* 64 bytes */
 } tk_ed_cert;
 
 /* Parses (views into p). Rejects: version != 1, truncation, trailing
@@ -62,8 +62,8 @@ int tk_ed_cert_parse(const uint8_t *p, size_t len, tk_ed_cert *out,
 		     const char **why);
 /* Checks the signature with signer (or, if NULL, the key in extension
  * 04, which must then be present) and that now is before the expiry. */
-int tk_ed_cert_check(const tk_ed_cert *c, const uint8_t signer[32],
-		     time_t now, const char **why);
+int tk_ed_cert_check(const tk_ed_cert *c, const uint8_t signer[32], time_t now,
+		     const char **why);
 
 /* ---- RSA -> Ed25519 cross-certificate (cert-spec §2.3, type 7) ----- */
 
@@ -75,8 +75,8 @@ typedef struct tk_rsa_crosscert {
 	size_t siglen;
 } tk_rsa_crosscert;
 
-int tk_rsa_crosscert_parse(const uint8_t *p, size_t len,
-			   tk_rsa_crosscert *out, const char **why);
+int tk_rsa_crosscert_parse(const uint8_t *p, size_t len, tk_rsa_crosscert *out,
+			   const char **why);
 /* RSA PKCS#1 v1.5 (no DigestInfo) by rsa over SHA-256("Tor TLS RSA/Ed25519
  * cross-certificate" | first 36 bytes), and not expired at now. */
 int tk_rsa_crosscert_check(const tk_rsa_crosscert *c, const tk_rsa_pub *rsa,

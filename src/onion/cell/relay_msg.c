@@ -8,7 +8,8 @@
 #include "common/util.h"
 #include "onion/base/bytes.h"
 
-const char *tk_relay_strerror(int err)
+const char *
+tk_relay_strerror(int err)
 {
 	switch (err) {
 	case TK_RELAY_OK:
@@ -37,7 +38,8 @@ const char *tk_relay_strerror(int err)
 	return "unknown relay message error";
 }
 
-const char *tk_relay_end_reason_name(uint8_t reason)
+const char *
+tk_relay_end_reason_name(uint8_t reason)
 {
 	static const char *const names[] = {
 		[TK_RELAY_END_MISC] = "MISC",
@@ -60,7 +62,8 @@ const char *tk_relay_end_reason_name(uint8_t reason)
 	return "UNKNOWN";
 }
 
-int tk_relay_addr_format(const tk_relay_addr *addr, char *out, size_t cap)
+int
+tk_relay_addr_format(const tk_relay_addr *addr, char *out, size_t cap)
 {
 	char buf[INET6_ADDRSTRLEN];
 	const char *s = NULL;
@@ -79,7 +82,8 @@ int tk_relay_addr_format(const tk_relay_addr *addr, char *out, size_t cap)
 
 /* Copies s lower-cased; Tor normalises stream targets this way before
  * they go on the wire, so the exit sees one spelling per name. */
-static void put_lower(uint8_t *dst, const char *s, size_t n)
+static void
+put_lower(uint8_t *dst, const char *s, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		char c = s[i];
@@ -89,7 +93,8 @@ static void put_lower(uint8_t *dst, const char *s, size_t n)
 
 /* Printable ASCII without space: what a DNS name or address literal can
  * hold. Anything else in a target is a caller bug or an attack. */
-static int host_chars_ok(const char *s, size_t n, int allow_colon)
+static int
+host_chars_ok(const char *s, size_t n, int allow_colon)
 {
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
@@ -103,8 +108,9 @@ static int host_chars_ok(const char *s, size_t n, int allow_colon)
 	return 1;
 }
 
-int tk_relay_begin_encode(const char *host, uint16_t port, uint32_t flags,
-			  uint8_t *out, size_t cap)
+int
+tk_relay_begin_encode(const char *host, uint16_t port, uint32_t flags,
+		      uint8_t *out, size_t cap)
 {
 	if (!host || port == 0)
 		return port == 0 ? TK_RELAY_EPORT : TK_RELAY_EINVAL;
@@ -162,7 +168,8 @@ int tk_relay_begin_encode(const char *host, uint16_t port, uint32_t flags,
 }
 
 /* Decimal port 1..65535 from exactly n digits. */
-static int parse_port(const uint8_t *p, size_t n, uint16_t *port)
+static int
+parse_port(const uint8_t *p, size_t n, uint16_t *port)
 {
 	if (n == 0 || n > 5)
 		return TK_RELAY_EPORT;
@@ -178,8 +185,8 @@ static int parse_port(const uint8_t *p, size_t n, uint16_t *port)
 	return TK_RELAY_OK;
 }
 
-int tk_relay_begin_decode(const uint8_t *body, size_t len,
-			  tk_relay_begin *out)
+int
+tk_relay_begin_decode(const uint8_t *body, size_t len, tk_relay_begin *out)
 {
 	memset(out, 0, sizeof *out);
 	if (len > TK_RELAY_DATA_MAX)
@@ -229,8 +236,9 @@ int tk_relay_begin_decode(const uint8_t *body, size_t len,
 	return TK_RELAY_OK;
 }
 
-int tk_relay_connected_encode(const tk_relay_addr *addr, uint32_t ttl,
-			      uint8_t *out, size_t cap)
+int
+tk_relay_connected_encode(const tk_relay_addr *addr, uint32_t ttl, uint8_t *out,
+			  size_t cap)
 {
 	tk_writer w;
 	tk_writer_init(&w, out, cap);
@@ -252,14 +260,16 @@ int tk_relay_connected_encode(const tk_relay_addr *addr, uint32_t ttl,
 }
 
 /* C tor ignores a CONNECTED TTL above INT32_MAX (it reads as unknown). */
-static uint32_t connected_ttl(const uint8_t *p)
+static uint32_t
+connected_ttl(const uint8_t *p)
 {
 	uint32_t ttl = tk_get_u32(p);
 	return ttl > INT32_MAX ? TK_TTL_NONE : ttl;
 }
 
-int tk_relay_connected_decode(const uint8_t *body, size_t len,
-			      tk_relay_connected *out)
+int
+tk_relay_connected_decode(const uint8_t *body, size_t len,
+			  tk_relay_connected *out)
 {
 	memset(out, 0, sizeof *out);
 	out->ttl = TK_TTL_NONE;
@@ -290,13 +300,15 @@ int tk_relay_connected_decode(const uint8_t *body, size_t len,
 	return TK_RELAY_OK;
 }
 
-int tk_relay_data_check(size_t len)
+int
+tk_relay_data_check(size_t len)
 {
 	return len > TK_RELAY_DATA_MAX ? TK_RELAY_ETOOBIG : TK_RELAY_OK;
 }
 
-int tk_relay_end_encode(uint8_t reason, const tk_relay_addr *addr,
-			uint32_t ttl, uint8_t *out, size_t cap)
+int
+tk_relay_end_encode(uint8_t reason, const tk_relay_addr *addr, uint32_t ttl,
+		    uint8_t *out, size_t cap)
 {
 	tk_writer w;
 	tk_writer_init(&w, out, cap);
@@ -313,7 +325,8 @@ int tk_relay_end_encode(uint8_t reason, const tk_relay_addr *addr,
 	return w.err ? TK_RELAY_ESPACE : (int)w.len;
 }
 
-int tk_relay_end_decode(const uint8_t *body, size_t len, tk_relay_end *out)
+int
+tk_relay_end_decode(const uint8_t *body, size_t len, tk_relay_end *out)
 {
 	memset(out, 0, sizeof *out);
 	out->ttl = TK_TTL_NONE;
@@ -350,7 +363,8 @@ int tk_relay_end_decode(const uint8_t *body, size_t len, tk_relay_end *out)
 	return TK_RELAY_OK;
 }
 
-int tk_relay_resolve_encode(const char *name, uint8_t *out, size_t cap)
+int
+tk_relay_resolve_encode(const char *name, uint8_t *out, size_t cap)
 {
 	if (!name)
 		return TK_RELAY_EINVAL;
@@ -366,7 +380,8 @@ int tk_relay_resolve_encode(const char *name, uint8_t *out, size_t cap)
 	return (int)(n + 1);
 }
 
-int tk_relay_reverse_name(const tk_relay_addr *addr, char *out, size_t cap)
+int
+tk_relay_reverse_name(const tk_relay_addr *addr, char *out, size_t cap)
 {
 	static const char hexd[] = "0123456789abcdef";
 	if (!addr)
@@ -397,8 +412,8 @@ int tk_relay_reverse_name(const tk_relay_addr *addr, char *out, size_t cap)
 	return (int)(o + sizeof "ip6.arpa" - 1);
 }
 
-int tk_relay_resolve_ptr_encode(const tk_relay_addr *addr, uint8_t *out,
-				size_t cap)
+int
+tk_relay_resolve_ptr_encode(const tk_relay_addr *addr, uint8_t *out, size_t cap)
 {
 	char name[80];
 	int n = tk_relay_reverse_name(addr, name, sizeof name);
@@ -407,8 +422,8 @@ int tk_relay_resolve_ptr_encode(const tk_relay_addr *addr, uint8_t *out,
 	return tk_relay_resolve_encode(name, out, cap);
 }
 
-int tk_relay_resolve_decode(const uint8_t *body, size_t len,
-			    tk_relay_resolve *out)
+int
+tk_relay_resolve_decode(const uint8_t *body, size_t len, tk_relay_resolve *out)
 {
 	memset(out, 0, sizeof *out);
 	if (len > TK_RELAY_DATA_MAX)
@@ -424,8 +439,9 @@ int tk_relay_resolve_decode(const uint8_t *body, size_t len,
 	return TK_RELAY_OK;
 }
 
-int tk_relay_resolved_decode(const uint8_t *body, size_t len,
-			     tk_relay_resolved *out)
+int
+tk_relay_resolved_decode(const uint8_t *body, size_t len,
+			 tk_relay_resolved *out)
 {
 	out->n = 0;
 	out->error = 0;
@@ -516,9 +532,9 @@ tk_relay_resolved_pick(const tk_relay_resolved *r, int ptr, int ipv4_ok,
 	return v4 ? v4 : v6;
 }
 
-int tk_relay_resolved_append(uint8_t type, const void *value, size_t vlen,
-			     uint32_t ttl, uint8_t *out, size_t *used,
-			     size_t cap)
+int
+tk_relay_resolved_append(uint8_t type, const void *value, size_t vlen,
+			 uint32_t ttl, uint8_t *out, size_t *used, size_t cap)
 {
 	if (vlen > 255 || (vlen && !value))
 		return TK_RELAY_EINVAL;
@@ -542,8 +558,9 @@ int tk_relay_resolved_append(uint8_t type, const void *value, size_t vlen,
 	return (int)*used;
 }
 
-int tk_relay_sendme_encode(int version, const uint8_t *tag, uint8_t *out,
-			   size_t cap)
+int
+tk_relay_sendme_encode(int version, const uint8_t *tag, uint8_t *out,
+		       size_t cap)
 {
 	if (version == 0)
 		return 0;
@@ -557,8 +574,8 @@ int tk_relay_sendme_encode(int version, const uint8_t *tag, uint8_t *out,
 	return w.err ? TK_RELAY_ESPACE : (int)w.len;
 }
 
-int tk_relay_sendme_decode(const uint8_t *body, size_t len,
-			   tk_relay_sendme *out)
+int
+tk_relay_sendme_decode(const uint8_t *body, size_t len, tk_relay_sendme *out)
 {
 	memset(out, 0, sizeof *out);
 	if (len > TK_RELAY_DATA_MAX)
@@ -585,7 +602,8 @@ int tk_relay_sendme_decode(const uint8_t *body, size_t len,
 	return TK_RELAY_OK;
 }
 
-void tk_linkspec_ipv4(tk_linkspec *ls, const uint8_t addr[4], uint16_t port)
+void
+tk_linkspec_ipv4(tk_linkspec *ls, const uint8_t addr[4], uint16_t port)
 {
 	ls->type = TK_LS_IPV4;
 	ls->len = 6;
@@ -593,7 +611,8 @@ void tk_linkspec_ipv4(tk_linkspec *ls, const uint8_t addr[4], uint16_t port)
 	tk_put_u16(ls->data + 4, port);
 }
 
-void tk_linkspec_ipv6(tk_linkspec *ls, const uint8_t addr[16], uint16_t port)
+void
+tk_linkspec_ipv6(tk_linkspec *ls, const uint8_t addr[16], uint16_t port)
 {
 	ls->type = TK_LS_IPV6;
 	ls->len = 18;
@@ -601,14 +620,16 @@ void tk_linkspec_ipv6(tk_linkspec *ls, const uint8_t addr[16], uint16_t port)
 	tk_put_u16(ls->data + 16, port);
 }
 
-void tk_linkspec_legacy_id(tk_linkspec *ls, const uint8_t id[20])
+void
+tk_linkspec_legacy_id(tk_linkspec *ls, const uint8_t id[20])
 {
 	ls->type = TK_LS_LEGACY_ID;
 	ls->len = 20;
 	memcpy(ls->data, id, 20);
 }
 
-void tk_linkspec_ed25519_id(tk_linkspec *ls, const uint8_t key[32])
+void
+tk_linkspec_ed25519_id(tk_linkspec *ls, const uint8_t key[32])
 {
 	ls->type = TK_LS_ED25519_ID;
 	ls->len = 32;
@@ -616,7 +637,8 @@ void tk_linkspec_ed25519_id(tk_linkspec *ls, const uint8_t key[32])
 }
 
 /* Known link specifier types have one legal length each. */
-static int linkspec_len_ok(uint8_t type, uint8_t len)
+static int
+linkspec_len_ok(uint8_t type, uint8_t len)
 {
 	switch (type) {
 	case TK_LS_IPV4:
@@ -632,8 +654,8 @@ static int linkspec_len_ok(uint8_t type, uint8_t len)
 	}
 }
 
-int tk_relay_extend2_encode(const tk_relay_extend2 *m, uint8_t *out,
-			    size_t cap)
+int
+tk_relay_extend2_encode(const tk_relay_extend2 *m, uint8_t *out, size_t cap)
 {
 	if (!m || m->n_specs == 0 || m->n_specs > TK_EXTEND2_MAX_SPECS ||
 	    (m->hlen && !m->hdata))
@@ -670,8 +692,8 @@ int tk_relay_extend2_encode(const tk_relay_extend2 *m, uint8_t *out,
 	return (int)w.len;
 }
 
-int tk_relay_extend2_decode(const uint8_t *body, size_t len,
-			    tk_relay_extend2 *out)
+int
+tk_relay_extend2_decode(const uint8_t *body, size_t len, tk_relay_extend2 *out)
 {
 	out->n_specs = 0;
 	out->htype = out->hlen = 0;
@@ -710,8 +732,9 @@ int tk_relay_extend2_decode(const uint8_t *body, size_t len,
 	return TK_RELAY_OK;
 }
 
-int tk_relay_extended2_encode(const uint8_t *hdata, uint16_t hlen,
-			      uint8_t *out, size_t cap)
+int
+tk_relay_extended2_encode(const uint8_t *hdata, uint16_t hlen, uint8_t *out,
+			  size_t cap)
 {
 	if (hlen && !hdata)
 		return TK_RELAY_EINVAL;
@@ -724,8 +747,9 @@ int tk_relay_extended2_encode(const uint8_t *hdata, uint16_t hlen,
 	return w.err ? TK_RELAY_ESPACE : (int)w.len;
 }
 
-int tk_relay_extended2_decode(const uint8_t *body, size_t len,
-			      tk_relay_extended2 *out)
+int
+tk_relay_extended2_decode(const uint8_t *body, size_t len,
+			  tk_relay_extended2 *out)
 {
 	out->hlen = 0;
 	out->hdata = NULL;
@@ -743,8 +767,8 @@ int tk_relay_extended2_decode(const uint8_t *body, size_t len,
 	return TK_RELAY_OK;
 }
 
-int tk_relay_truncated_decode(const uint8_t *body, size_t len,
-			      uint8_t *reason)
+int
+tk_relay_truncated_decode(const uint8_t *body, size_t len, uint8_t *reason)
 {
 	if (len > TK_RELAY_DATA_MAX)
 		return TK_RELAY_ETOOBIG;
@@ -752,7 +776,8 @@ int tk_relay_truncated_decode(const uint8_t *body, size_t len,
 	return TK_RELAY_OK;
 }
 
-int tk_relay_truncated_encode(uint8_t reason, uint8_t *out, size_t cap)
+int
+tk_relay_truncated_encode(uint8_t reason, uint8_t *out, size_t cap)
 {
 	if (cap < 1)
 		return TK_RELAY_ESPACE;

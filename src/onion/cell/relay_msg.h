@@ -65,16 +65,16 @@ enum tk_linkspec_type {
 
 enum tk_relay_err {
 	TK_RELAY_OK = 0,
-	TK_RELAY_ETRUNC = -1,    /* body ends inside a field */
-	TK_RELAY_ETOOBIG = -2,   /* body or field longer than allowed */
-	TK_RELAY_ESPACE = -3,    /* encoder: output buffer too small */
-	TK_RELAY_ENONUL = -4,    /* string without its NUL terminator */
-	TK_RELAY_EADDR = -5,     /* bad host, address or address type */
-	TK_RELAY_EPORT = -6,     /* missing, zero or out-of-range port */
-	TK_RELAY_ELEN = -7,      /* a length field disagrees with its type */
-	TK_RELAY_EVERSION = -8,  /* SENDME version we cannot handle */
+	TK_RELAY_ETRUNC = -1,	 /* body ends inside a field */
+	TK_RELAY_ETOOBIG = -2,	 /* body or field longer than allowed */
+	TK_RELAY_ESPACE = -3,	 /* encoder: output buffer too small */
+	TK_RELAY_ENONUL = -4,	 /* string without its NUL terminator */
+	TK_RELAY_EADDR = -5,	 /* bad host, address or address type */
+	TK_RELAY_EPORT = -6,	 /* missing, zero or out-of-range port */
+	TK_RELAY_ELEN = -7,	 /* a length field disagrees with its type */
+	TK_RELAY_EVERSION = -8,	 /* SENDME version we cannot handle */
 	TK_RELAY_ELINKSPEC = -9, /* EXTEND2 link specifiers malformed */
-	TK_RELAY_EINVAL = -10    /* encoder given an invalid argument */
+	TK_RELAY_EINVAL = -10	 /* encoder given an invalid argument */
 };
 const char *tk_relay_strerror(int err);
 /* "MISC", "EXITPOLICY", ...; "UNKNOWN" for other values. */
@@ -83,7 +83,7 @@ const char *tk_relay_end_reason_name(uint8_t reason);
 /* An IP address as relay messages carry it (no port). family 0 = none. */
 typedef struct tk_relay_addr {
 	uint8_t family; /* 0, 4 or 6 */
-	uint8_t a[16];  /* network byte order; IPv4 in a[0..4) */
+	uint8_t a[16];	/* network byte order; IPv4 in a[0..4) */
 } tk_relay_addr;
 
 /* Text form ("127.0.0.1", "2001:db8::1", no brackets); returns the
@@ -106,8 +106,7 @@ typedef struct tk_relay_begin {
 	uint16_t port;
 	uint32_t flags; /* 0 when absent */
 } tk_relay_begin;
-int tk_relay_begin_decode(const uint8_t *body, size_t len,
-			  tk_relay_begin *out);
+int tk_relay_begin_decode(const uint8_t *body, size_t len, tk_relay_begin *out);
 
 /* BEGIN_DIR, TRUNCATE and DROP bodies are empty: encode writes nothing. */
 
@@ -115,7 +114,7 @@ int tk_relay_begin_decode(const uint8_t *body, size_t len,
 
 typedef struct tk_relay_connected {
 	tk_relay_addr addr; /* family 0 when the body was empty */
-	uint32_t ttl;       /* TK_TTL_NONE when absent or > INT32_MAX */
+	uint32_t ttl;	    /* TK_TTL_NONE when absent or > INT32_MAX */
 } tk_relay_connected;
 /* addr NULL or family 0 -> empty body. IPv4: ADDR[4] TTL[4]; IPv6:
  * 00000000 06 ADDR[16] TTL[4]. */
@@ -133,14 +132,14 @@ int tk_relay_data_check(size_t len);
 /* ---- END ------------------------------------------------------------- */
 
 typedef struct tk_relay_end {
-	uint8_t reason;     /* MISC when the body was empty */
+	uint8_t reason;	    /* MISC when the body was empty */
 	tk_relay_addr addr; /* EXITPOLICY only; family 0 otherwise */
-	uint32_t ttl;       /* EXITPOLICY only; TK_TTL_NONE when absent */
+	uint32_t ttl;	    /* EXITPOLICY only; TK_TTL_NONE when absent */
 } tk_relay_end;
 /* REASON[1] [+ ADDR[4|16] TTL[4] when reason is EXITPOLICY and addr is
  * given]. */
-int tk_relay_end_encode(uint8_t reason, const tk_relay_addr *addr,
-			uint32_t ttl, uint8_t *out, size_t cap);
+int tk_relay_end_encode(uint8_t reason, const tk_relay_addr *addr, uint32_t ttl,
+			uint8_t *out, size_t cap);
 int tk_relay_end_decode(const uint8_t *body, size_t len, tk_relay_end *out);
 
 /* ---- RESOLVE --------------------------------------------------------- */
@@ -165,10 +164,10 @@ int tk_relay_resolve_decode(const uint8_t *body, size_t len,
 /* An answer takes at least 6 bytes, so 498/6 bound the count. */
 #define TK_RELAY_RESOLVED_MAX 83
 typedef struct tk_relay_resolved_answer {
-	uint8_t type;          /* enum tk_relay_resolved_type, or unknown */
-	const uint8_t *value;  /* into the body */
+	uint8_t type;	      /* enum tk_relay_resolved_type, or unknown */
+	const uint8_t *value; /* into the body */
 	uint8_t len;
-	tk_relay_addr addr;    /* IPV4/IPV6 answers */
+	tk_relay_addr addr; /* IPV4/IPV6 answers */
 	uint32_t ttl;
 } tk_relay_resolved_answer;
 typedef struct tk_relay_resolved {
@@ -200,8 +199,8 @@ int tk_relay_resolved_append(uint8_t type, const void *value, size_t vlen,
 /* ---- SENDME ---------------------------------------------------------- */
 
 typedef struct tk_relay_sendme {
-	uint8_t version;                  /* 0 for an empty body */
-	uint8_t tag[TK_SENDME_TAG_LEN];   /* version 1 only */
+	uint8_t version;		/* 0 for an empty body */
+	uint8_t tag[TK_SENDME_TAG_LEN]; /* version 1 only */
 } tk_relay_sendme;
 /* version 0 -> empty body (also the stream-level SENDME); version 1 ->
  * 01 0014 TAG[20]. */
@@ -223,8 +222,7 @@ typedef struct tk_linkspec {
 			      legacy: RSA id[20]; Ed25519: key[32] */
 } tk_linkspec;
 void tk_linkspec_ipv4(tk_linkspec *ls, const uint8_t addr[4], uint16_t port);
-void tk_linkspec_ipv6(tk_linkspec *ls, const uint8_t addr[16],
-		      uint16_t port);
+void tk_linkspec_ipv6(tk_linkspec *ls, const uint8_t addr[16], uint16_t port);
 void tk_linkspec_legacy_id(tk_linkspec *ls, const uint8_t id[20]);
 void tk_linkspec_ed25519_id(tk_linkspec *ls, const uint8_t key[32]);
 
@@ -249,16 +247,15 @@ typedef struct tk_relay_extended2 {
 	uint16_t hlen;
 	const uint8_t *hdata; /* into the body */
 } tk_relay_extended2;
-int tk_relay_extended2_encode(const uint8_t *hdata, uint16_t hlen,
-			      uint8_t *out, size_t cap);
+int tk_relay_extended2_encode(const uint8_t *hdata, uint16_t hlen, uint8_t *out,
+			      size_t cap);
 int tk_relay_extended2_decode(const uint8_t *body, size_t len,
 			      tk_relay_extended2 *out);
 
 /* ---- TRUNCATED ------------------------------------------------------- */
 
 /* REASON[1] (a DESTROY reason); an empty body gives reason 0 (NONE). */
-int tk_relay_truncated_decode(const uint8_t *body, size_t len,
-			      uint8_t *reason);
+int tk_relay_truncated_decode(const uint8_t *body, size_t len, uint8_t *reason);
 int tk_relay_truncated_encode(uint8_t reason, uint8_t *out, size_t cap);
 
 #endif

@@ -9,20 +9,20 @@
 #include <string.h>
 
 #include "onion/base/bytes.h"
-#include "onion/cell/cell.h"
 #include "onion/base/crypto.h"
-#include "onion/circ/flowctl.h"
 #include "onion/base/kdf.h"
+#include "onion/cell/cell.h"
+#include "onion/cell/relay_msg.h"
+#include "onion/circ/flowctl.h"
 #include "onion/circ/ntor.h"
 #include "onion/circ/relay_crypto.h"
-#include "onion/cell/relay_msg.h"
 
 #define MAX_RELAY_EARLY 8 /* relays refuse more (tor-spec §5.6) */
 
 enum circ_state {
 	CIRC_CREATING, /* CREATE_FAST or CREATE2 sent */
 	CIRC_OPEN,
-	CIRC_DEAD,     /* failure reported; waiting for tk_circuit_close */
+	CIRC_DEAD, /* failure reported; waiting for tk_circuit_close */
 	CIRC_CLOSING,
 };
 
@@ -40,11 +40,11 @@ struct tk_circuit {
 	int n_hops;
 	tk_relay_hop crypto[TK_CIRC_MAX_HOPS]; /* contiguous for seal/open */
 	tk_circ_flow flow[TK_CIRC_MAX_HOPS];
-	int use_ntor;                /* first hop by CREATE2 */
+	int use_ntor; /* first hop by CREATE2 */
 	uint8_t fast_x[TK_FAST_X_LEN];
-	tk_ntor_state ntor;          /* pending CREATE2 or EXTEND2 */
+	tk_ntor_state ntor; /* pending CREATE2 or EXTEND2 */
 	int early_sent;
-	int extending;               /* EXTEND2 sent, EXTENDED2 pending */
+	int extending; /* EXTEND2 sent, EXTENDED2 pending */
 	tk_circuit_extended_cb ext_cb;
 	void *ext_arg;
 	tk_circuit_stream_cb sink_cb;
@@ -58,7 +58,8 @@ struct tk_circuit {
 	char errmsg[200];
 };
 
-const char *tk_circuit_strerror(int status)
+const char *
+tk_circuit_strerror(int status)
 {
 	switch (status) {
 	case TK_CIRC_EDESTROYED:
@@ -90,14 +91,16 @@ const char *tk_circuit_strerror(int status)
 	}
 }
 
-const char *tk_circuit_errmsg(const tk_circuit *c)
+const char *
+tk_circuit_errmsg(const tk_circuit *c)
 {
 	return c->errmsg;
 }
 
 static void set_errmsg(tk_circuit *c, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-static void set_errmsg(tk_circuit *c, const char *fmt, ...)
+static void
+set_errmsg(tk_circuit *c, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -105,7 +108,8 @@ static void set_errmsg(tk_circuit *c, const char *fmt, ...)
 	va_end(ap);
 }
 
-static void notify_streams(tk_circuit *c, int status)
+static void
+notify_streams(tk_circuit *c, int status)
 {
 	struct circ_stream *s = c->streams;
 	size_t n = c->n_streams;
@@ -122,7 +126,8 @@ static void notify_streams(tk_circuit *c, int status)
 }
 
 /* The circuit cannot go on: forget the channel slot, tell the user. */
-static void fail(tk_circuit *c, int status, int send_destroy)
+static void
+fail(tk_circuit *c, int status, int send_destroy)
 {
 	enum circ_state was = c->state;
 	if (was == CIRC_DEAD || was == CIRC_CLOSING)
@@ -135,7 +140,8 @@ static void fail(tk_circuit *c, int status, int send_destroy)
 		if (send_destroy) {
 			uint8_t p[TK_CELL_PAYLOAD_LEN];
 			tk_destroy_write(TK_DESTROY_PROTOCOL, p);
-			(void)tk_channel_send(c->ch, c->id, TK_CELL_DESTROY, p, 1);
+			(void)tk_channel_send(c->ch, c->id, TK_CELL_DESTROY, p,
+					      1);
 		}
 		tk_channel_circ_remove(c->ch, c->id);
 		c->ch = NULL;
@@ -156,7 +162,8 @@ static void fail(tk_circuit *c, int status, int send_destroy)
 	}
 }
 
-static struct circ_stream *find_stream(tk_circuit *c, uint16_t id)
+static struct circ_stream *
+find_stream(tk_circuit *c, uint16_t id)
 {
 	for (size_t i = 0; i < c->n_streams; i++)
 		if (c->streams[i].id == id)
@@ -165,7 +172,8 @@ static struct circ_stream *find_stream(tk_circuit *c, uint16_t id)
 }
 
 /* Keys agreed with a new hop: it joins the circuit. */
-static int add_hop(tk_circuit *c, uint8_t keys[TK_RELAY_KEYS_LEN])
+static int
+add_hop(tk_circuit *c, uint8_t keys[TK_RELAY_KEYS_LEN])
 {
 	int rc = tk_relay_hop_init(&c->crypto[c->n_hops], keys);
 	tk_wipe(keys, TK_RELAY_KEYS_LEN);
@@ -176,7 +184,8 @@ static int add_hop(tk_circuit *c, uint8_t keys[TK_RELAY_KEYS_LEN])
 	return 0;
 }
 
-static void on_created2(tk_circuit *c, const tk_cell_view *v)
+static void
+on_created2(tk_circuit *c, const tk_cell_view *v)
 {
 	uint8_t keys[TK_RELAY_KEYS_LEN];
 	const uint8_t *hdata;
@@ -207,8 +216,8 @@ static void on_created2(tk_circuit *c, const tk_cell_view *v)
 	c->built_cb(c, 0, c->arg);
 }
 
-static void on_extended2(tk_circuit *c, int hop, const uint8_t *data,
-			 size_t len)
+static void
+on_extended2(tk_circuit *c, int hop, const uint8_t *data, size_t len)
 {
 	uint8_t keys[TK_RELAY_KEYS_LEN];
 	tk_relay_extended2 m;
@@ -226,8 +235,9 @@ static void on_extended2(tk_circuit *c, int hop, const uint8_t *data,
 		return;
 	}
 	if (tk_ntor_client_finish(&c->ntor, m.hdata, keys, sizeof keys) != 0) {
-		set_errmsg(c, "EXTENDED2 does not authenticate: hop %d does "
-			      "not hold the ntor key we used",
+		set_errmsg(c,
+			   "EXTENDED2 does not authenticate: hop %d does "
+			   "not hold the ntor key we used",
 			   c->n_hops + 1);
 		tk_wipe(keys, sizeof keys);
 		fail(c, TK_CIRC_EHANDSHAKE, 1);
@@ -245,7 +255,8 @@ static void on_extended2(tk_circuit *c, int hop, const uint8_t *data,
 	cb(c, 0, c->ext_arg);
 }
 
-static void on_created_fast(tk_circuit *c, const tk_cell_view *v)
+static void
+on_created_fast(tk_circuit *c, const tk_cell_view *v)
 {
 	uint8_t keys[TK_RELAY_KEYS_LEN];
 	if (v->payload_len < TK_FAST_REPLY_LEN) {
@@ -253,7 +264,8 @@ static void on_created_fast(tk_circuit *c, const tk_cell_view *v)
 		fail(c, TK_CIRC_EPROTO, 1);
 		return;
 	}
-	if (tk_fast_client_finish(c->fast_x, v->payload, keys, sizeof keys) != 0) {
+	if (tk_fast_client_finish(c->fast_x, v->payload, keys, sizeof keys) !=
+	    0) {
 		set_errmsg(c, "CREATED_FAST key hash does not match: the relay "
 			      "did not derive our keys");
 		tk_wipe(keys, sizeof keys);
@@ -272,8 +284,8 @@ static void on_created_fast(tk_circuit *c, const tk_cell_view *v)
 
 /* A circuit-level SENDME (stream 0) from hop: opens the package window
  * once its v1 tag matches the digest of the cell it acknowledges. */
-static void on_circuit_sendme(tk_circuit *c, int hop, const uint8_t *data,
-			      size_t len)
+static void
+on_circuit_sendme(tk_circuit *c, int hop, const uint8_t *data, size_t len)
 {
 	int was_open = tk_circ_flow_can_package(&c->flow[hop]);
 	int rc = tk_circ_flow_sendme_received(&c->flow[hop], data, len);
@@ -287,7 +299,8 @@ static void on_circuit_sendme(tk_circuit *c, int hop, const uint8_t *data,
 		c->writable_cb(c, c->sink_arg);
 }
 
-static void on_relay_cell(tk_circuit *c, const tk_cell_view *v)
+static void
+on_relay_cell(tk_circuit *c, const tk_cell_view *v)
 {
 	uint8_t payload[TK_CELL_PAYLOAD_LEN];
 	uint8_t tag[TK_RELAY_TAG_LEN];
@@ -311,7 +324,8 @@ static void on_relay_cell(tk_circuit *c, const tk_cell_view *v)
 	}
 	hop = (int)from;
 	if (tk_relay_header_parse(payload, &h, &data) != TK_CELL_OK) {
-		set_errmsg(c, "relay cell from hop %d has a bad length", hop + 1);
+		set_errmsg(c, "relay cell from hop %d has a bad length",
+			   hop + 1);
 		fail(c, TK_CIRC_EPROTO, 1);
 		return;
 	}
@@ -322,7 +336,8 @@ static void on_relay_cell(tk_circuit *c, const tk_cell_view *v)
 		int rc = tk_circ_flow_data_received(&c->flow[hop], tag, body,
 						    &blen);
 		if (rc != TK_FLOW_OK) {
-			set_errmsg(c, "hop %d: %s", hop + 1, tk_flow_strerror(rc));
+			set_errmsg(c, "hop %d: %s", hop + 1,
+				   tk_flow_strerror(rc));
 			fail(c, TK_CIRC_EPROTO, 1);
 			return;
 		}
@@ -346,11 +361,13 @@ static void on_relay_cell(tk_circuit *c, const tk_cell_view *v)
 		case TK_RELAY_TRUNCATED:
 			set_errmsg(c, "hop %d sent TRUNCATED (reason %u: %s)",
 				   hop + 1, h.length ? data[0] : 0,
-				   tk_destroy_reason_str(h.length ? data[0] : 0));
+				   tk_destroy_reason_str(h.length ? data[0]
+								  : 0));
 			fail(c, TK_CIRC_ETRUNCATED, 1);
 			return;
 		default:
-			return; /* DROP (long-range padding), unknown: dropped */
+			return; /* DROP (long-range padding), unknown: dropped
+				 */
 		}
 	}
 	s = find_stream(c, h.stream_id);
@@ -361,7 +378,8 @@ static void on_relay_cell(tk_circuit *c, const tk_cell_view *v)
 	/* else: a stream we already closed; its late cells are harmless. */
 }
 
-static void on_channel_cell(void *arg, int status, const tk_cell_view *v)
+static void
+on_channel_cell(void *arg, int status, const tk_cell_view *v)
 {
 	tk_circuit *c = arg;
 	if (status < 0) {
@@ -403,7 +421,8 @@ static void on_channel_cell(void *arg, int status, const tk_cell_view *v)
 	}
 	case TK_CELL_RELAY:
 		if (c->state != CIRC_OPEN) {
-			set_errmsg(c, "RELAY cell before the circuit was built");
+			set_errmsg(c,
+				   "RELAY cell before the circuit was built");
 			fail(c, TK_CIRC_EPROTO, 1);
 			return;
 		}
@@ -419,7 +438,8 @@ static void on_channel_cell(void *arg, int status, const tk_cell_view *v)
 	}
 }
 
-static void on_timeout(uv_timer_t *t)
+static void
+on_timeout(uv_timer_t *t)
 {
 	tk_circuit *c = t->data;
 	if (c->state == CIRC_CREATING)
@@ -433,9 +453,10 @@ static void on_timeout(uv_timer_t *t)
 }
 
 /* Allocates c, registers it on ch and sends the first-hop cell. */
-static int circuit_start(tk_channel *ch, const tk_circuit_hop_target *first,
-			 unsigned timeout_ms, tk_circuit_built_cb built_cb,
-			 tk_circuit_lost_cb lost_cb, void *arg, tk_circuit **out)
+static int
+circuit_start(tk_channel *ch, const tk_circuit_hop_target *first,
+	      unsigned timeout_ms, tk_circuit_built_cb built_cb,
+	      tk_circuit_lost_cb lost_cb, void *arg, tk_circuit **out)
 {
 	uint8_t p[TK_CELL_PAYLOAD_LEN];
 	uint8_t skin[TK_NTOR_CLIENT_LEN];
@@ -491,18 +512,18 @@ fail:
 	return rc;
 }
 
-int tk_circuit_create_fast(tk_channel *ch, unsigned timeout_ms,
-			   tk_circuit_built_cb built_cb,
-			   tk_circuit_lost_cb lost_cb, void *arg,
-			   tk_circuit **out)
+int
+tk_circuit_create_fast(tk_channel *ch, unsigned timeout_ms,
+		       tk_circuit_built_cb built_cb, tk_circuit_lost_cb lost_cb,
+		       void *arg, tk_circuit **out)
 {
 	return circuit_start(ch, NULL, timeout_ms, built_cb, lost_cb, arg, out);
 }
 
-int tk_circuit_create_ntor(tk_channel *ch, const tk_circuit_hop_target *first,
-			   unsigned timeout_ms, tk_circuit_built_cb built_cb,
-			   tk_circuit_lost_cb lost_cb, void *arg,
-			   tk_circuit **out)
+int
+tk_circuit_create_ntor(tk_channel *ch, const tk_circuit_hop_target *first,
+		       unsigned timeout_ms, tk_circuit_built_cb built_cb,
+		       tk_circuit_lost_cb lost_cb, void *arg, tk_circuit **out)
 {
 	if (!first)
 		return UV_EINVAL;
@@ -510,8 +531,9 @@ int tk_circuit_create_ntor(tk_channel *ch, const tk_circuit_hop_target *first,
 			     out);
 }
 
-int tk_circuit_extend(tk_circuit *c, const tk_circuit_hop_target *next,
-		      unsigned timeout_ms, tk_circuit_extended_cb cb, void *arg)
+int
+tk_circuit_extend(tk_circuit *c, const tk_circuit_hop_target *next,
+		  unsigned timeout_ms, tk_circuit_extended_cb cb, void *arg)
 {
 	tk_relay_extend2 m;
 	uint8_t skin[TK_NTOR_CLIENT_LEN];
@@ -531,7 +553,8 @@ int tk_circuit_extend(tk_circuit *c, const tk_circuit_hop_target *next,
 	if (next->addr.ss_family == AF_INET) {
 		const struct sockaddr_in *a = (const void *)&next->addr;
 		tk_linkspec_ipv4(&m.specs[m.n_specs++],
-				 (const uint8_t *)&a->sin_addr, ntohs(a->sin_port));
+				 (const uint8_t *)&a->sin_addr,
+				 ntohs(a->sin_port));
 	}
 	tk_linkspec_legacy_id(&m.specs[m.n_specs++], next->rsa_id);
 	if (next->has_ed_id)
@@ -568,36 +591,42 @@ int tk_circuit_extend(tk_circuit *c, const tk_circuit_hop_target *next,
 	return 0;
 }
 
-void tk_circuit_set_stream_sink(tk_circuit *c, tk_circuit_stream_cb cb,
-				tk_circuit_writable_cb writable, void *arg)
+void
+tk_circuit_set_stream_sink(tk_circuit *c, tk_circuit_stream_cb cb,
+			   tk_circuit_writable_cb writable, void *arg)
 {
 	c->sink_cb = cb;
 	c->writable_cb = writable;
 	c->sink_arg = arg;
 }
 
-int tk_circuit_n_hops(const tk_circuit *c)
+int
+tk_circuit_n_hops(const tk_circuit *c)
 {
 	return c->n_hops;
 }
 
-uint32_t tk_circuit_id(const tk_circuit *c)
+uint32_t
+tk_circuit_id(const tk_circuit *c)
 {
 	return c->id;
 }
 
-int tk_circuit_is_open(const tk_circuit *c)
+int
+tk_circuit_is_open(const tk_circuit *c)
 {
 	return c->state == CIRC_OPEN;
 }
 
-uv_loop_t *tk_circuit_loop(const tk_circuit *c)
+uv_loop_t *
+tk_circuit_loop(const tk_circuit *c)
 {
 	return c->timer.loop;
 }
 
-int tk_circuit_stream_add(tk_circuit *c, tk_circuit_stream_cb cb,
-			  void *stream, uint16_t *stream_id)
+int
+tk_circuit_stream_add(tk_circuit *c, tk_circuit_stream_cb cb, void *stream,
+		      uint16_t *stream_id)
 {
 	uint16_t id = 0;
 	int tries;
@@ -628,14 +657,16 @@ int tk_circuit_stream_add(tk_circuit *c, tk_circuit_stream_cb cb,
 	return 0;
 }
 
-void tk_circuit_stream_remove(tk_circuit *c, uint16_t stream_id)
+void
+tk_circuit_stream_remove(tk_circuit *c, uint16_t stream_id)
 {
 	struct circ_stream *s = find_stream(c, stream_id);
 	if (s)
 		*s = c->streams[--c->n_streams];
 }
 
-int tk_circuit_package_window(const tk_circuit *c, int hop)
+int
+tk_circuit_package_window(const tk_circuit *c, int hop)
 {
 	if (hop < 0)
 		hop = c->n_hops - 1;
@@ -644,8 +675,9 @@ int tk_circuit_package_window(const tk_circuit *c, int hop)
 	return c->flow[hop].package_window;
 }
 
-int tk_circuit_send(tk_circuit *c, int hop, uint8_t cmd, uint16_t stream_id,
-		    const uint8_t *data, size_t len, int early)
+int
+tk_circuit_send(tk_circuit *c, int hop, uint8_t cmd, uint16_t stream_id,
+		const uint8_t *data, size_t len, int early)
 {
 	uint8_t payload[TK_CELL_PAYLOAD_LEN];
 	uint8_t tag[TK_RELAY_TAG_LEN];
@@ -677,7 +709,8 @@ int tk_circuit_send(tk_circuit *c, int hop, uint8_t cmd, uint16_t stream_id,
 			       payload, sizeof payload);
 }
 
-static void on_timer_closed(uv_handle_t *h)
+static void
+on_timer_closed(uv_handle_t *h)
 {
 	tk_circuit *c = h->data;
 	for (int i = 0; i < c->n_hops; i++)
@@ -687,7 +720,8 @@ static void on_timer_closed(uv_handle_t *h)
 	free(c);
 }
 
-void tk_circuit_close(tk_circuit *c)
+void
+tk_circuit_close(tk_circuit *c)
 {
 	if (!c || c->state == CIRC_CLOSING)
 		return;
@@ -696,7 +730,8 @@ void tk_circuit_close(tk_circuit *c)
 		uint8_t p[TK_CELL_PAYLOAD_LEN];
 		if (tk_channel_is_open(c->ch)) {
 			tk_destroy_write(TK_DESTROY_NONE, p);
-			(void)tk_channel_send(c->ch, c->id, TK_CELL_DESTROY, p, 1);
+			(void)tk_channel_send(c->ch, c->id, TK_CELL_DESTROY, p,
+					      1);
 		}
 		tk_channel_circ_remove(c->ch, c->id);
 		c->ch = NULL;

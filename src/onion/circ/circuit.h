@@ -24,17 +24,17 @@
 
 enum {
 	TK_CIRC_EDESTROYED = -7001, /* the relay sent DESTROY */
-	TK_CIRC_EPROTO = -7002,     /* relay broke the protocol */
+	TK_CIRC_EPROTO = -7002,	    /* relay broke the protocol */
 	TK_CIRC_ETIMEDOUT = -7003,  /* build did not finish in time */
 	TK_CIRC_ECLOSED = -7004,    /* closed locally */
 	TK_CIRC_EHANDSHAKE = -7005, /* CREATED_FAST/CREATED2 did not verify */
 	TK_CIRC_ENOMEM = -7006,
-	TK_CIRC_ESTATE = -7007,     /* call not valid in this state */
-	TK_CIRC_EWINDOW = -7008,    /* package window empty: wait for SENDME */
+	TK_CIRC_ESTATE = -7007,	 /* call not valid in this state */
+	TK_CIRC_EWINDOW = -7008, /* package window empty: wait for SENDME */
 	TK_CIRC_ENOSTREAMID = -7009,
 	TK_CIRC_ETRUNCATED = -7010, /* a hop sent TRUNCATED */
-	TK_CIRC_EEARLY = -7011,     /* RELAY_EARLY budget (8) spent */
-	TK_CIRC_EBUSY = -7012,      /* an extension is already pending */
+	TK_CIRC_EEARLY = -7011,	    /* RELAY_EARLY budget (8) spent */
+	TK_CIRC_EBUSY = -7012,	    /* an extension is already pending */
 };
 
 #define TK_CIRC_DEFAULT_TIMEOUT_MS 30000
@@ -66,7 +66,7 @@ int tk_circuit_create_fast(tk_channel *ch, unsigned timeout_ms,
  * its microdescriptor) and, for EXTEND2, its address. */
 typedef struct tk_circuit_hop_target {
 	uint8_t rsa_id[20];
-	int has_ed_id;      /* sent as an Ed25519 link specifier if set */
+	int has_ed_id; /* sent as an Ed25519 link specifier if set */
 	uint8_t ed_id[32];
 	uint8_t ntor_key[32];
 	struct sockaddr_storage addr; /* IPv4 or IPv6 ORPort (EXTEND2) */
@@ -85,7 +85,8 @@ int tk_circuit_create_ntor(tk_channel *ch, const tk_circuit_hop_target *first,
  * lost_cb is not called for it). One extension at a time. */
 typedef void (*tk_circuit_extended_cb)(tk_circuit *c, int status, void *arg);
 int tk_circuit_extend(tk_circuit *c, const tk_circuit_hop_target *next,
-		      unsigned timeout_ms, tk_circuit_extended_cb cb, void *arg);
+		      unsigned timeout_ms, tk_circuit_extended_cb cb,
+		      void *arg);
 
 /* For a stream layer that allocates its own stream ids (stream.h): every
  * relay message with a stream id no tk_circuit_stream_add() stream
@@ -101,8 +102,8 @@ int tk_circuit_is_open(const tk_circuit *c);
 uv_loop_t *tk_circuit_loop(const tk_circuit *c);
 
 /* Registers a stream; picks a random non-zero stream id unused here. */
-int tk_circuit_stream_add(tk_circuit *c, tk_circuit_stream_cb cb,
-			  void *stream, uint16_t *stream_id);
+int tk_circuit_stream_add(tk_circuit *c, tk_circuit_stream_cb cb, void *stream,
+			  uint16_t *stream_id);
 void tk_circuit_stream_remove(tk_circuit *c, uint16_t stream_id);
 
 /* Sends a relay message to hop (0-based; -1 = the last hop). DATA counts

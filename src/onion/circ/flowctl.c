@@ -6,7 +6,8 @@
 #include "onion/base/bytes.h"
 #include "onion/cell/relay_msg.h"
 
-const char *tk_flow_strerror(int err)
+const char *
+tk_flow_strerror(int err)
 {
 	switch (err) {
 	case TK_FLOW_OK:
@@ -29,14 +30,16 @@ const char *tk_flow_strerror(int err)
 	return "unknown flow-control error";
 }
 
-void tk_circ_flow_init(tk_circ_flow *f)
+void
+tk_circ_flow_init(tk_circ_flow *f)
 {
 	memset(f, 0, sizeof *f);
 	f->package_window = TK_CIRCWINDOW_START;
 	f->deliver_window = TK_CIRCWINDOW_START;
 }
 
-int tk_circ_flow_can_package(const tk_circ_flow *f)
+int
+tk_circ_flow_can_package(const tk_circ_flow *f)
 {
 	return f->package_window > 0;
 }
@@ -44,17 +47,20 @@ int tk_circ_flow_can_package(const tk_circ_flow *f)
 /* The hop answers every 100 DATA cells; the cell that completes a
  * hundred is the one sent while the window is 1 above a multiple of 100
  * (901, 801, ... 1). */
-static int tag_position(int window)
+static int
+tag_position(int window)
 {
 	return window > 0 && (window - 1) % TK_CIRCWINDOW_INCREMENT == 0;
 }
 
-int tk_circ_flow_next_needs_tag(const tk_circ_flow *f)
+int
+tk_circ_flow_next_needs_tag(const tk_circ_flow *f)
 {
 	return tag_position(f->package_window);
 }
 
-int tk_circ_flow_data_sent(tk_circ_flow *f, const uint8_t *tag)
+int
+tk_circ_flow_data_sent(tk_circ_flow *f, const uint8_t *tag)
 {
 	if (f->package_window <= 0)
 		return TK_FLOW_EWINDOW;
@@ -72,8 +78,8 @@ int tk_circ_flow_data_sent(tk_circ_flow *f, const uint8_t *tag)
 	return TK_FLOW_OK;
 }
 
-int tk_circ_flow_sendme_received(tk_circ_flow *f, const uint8_t *body,
-				 size_t len)
+int
+tk_circ_flow_sendme_received(tk_circ_flow *f, const uint8_t *body, size_t len)
 {
 	tk_relay_sendme m;
 	int rc = tk_relay_sendme_decode(body, len, &m);
@@ -97,16 +103,16 @@ int tk_circ_flow_sendme_received(tk_circ_flow *f, const uint8_t *body,
 	return TK_FLOW_OK;
 }
 
-int tk_circ_flow_data_received(tk_circ_flow *f, const uint8_t *tag,
-			       uint8_t sendme_body[23], size_t *sendme_len)
+int
+tk_circ_flow_data_received(tk_circ_flow *f, const uint8_t *tag,
+			   uint8_t sendme_body[23], size_t *sendme_len)
 {
 	*sendme_len = 0;
 	if (f->deliver_window <= 0)
 		return TK_FLOW_EDELIVER;
 	f->deliver_window--;
 	f->data_received++;
-	if (f->deliver_window >
-	    TK_CIRCWINDOW_START - TK_CIRCWINDOW_INCREMENT)
+	if (f->deliver_window > TK_CIRCWINDOW_START - TK_CIRCWINDOW_INCREMENT)
 		return TK_FLOW_OK;
 	if (!tag)
 		return TK_FLOW_EMALFORMED; /* caller bug: digest needed */
@@ -119,18 +125,21 @@ int tk_circ_flow_data_received(tk_circ_flow *f, const uint8_t *tag,
 	return TK_FLOW_OK;
 }
 
-void tk_stream_flow_init(tk_stream_flow *f)
+void
+tk_stream_flow_init(tk_stream_flow *f)
 {
 	f->package_window = TK_STREAMWINDOW_START;
 	f->deliver_window = TK_STREAMWINDOW_START;
 }
 
-int tk_stream_flow_can_package(const tk_stream_flow *f)
+int
+tk_stream_flow_can_package(const tk_stream_flow *f)
 {
 	return f->package_window > 0;
 }
 
-int tk_stream_flow_data_sent(tk_stream_flow *f)
+int
+tk_stream_flow_data_sent(tk_stream_flow *f)
 {
 	if (f->package_window <= 0)
 		return TK_FLOW_EWINDOW;
@@ -138,7 +147,8 @@ int tk_stream_flow_data_sent(tk_stream_flow *f)
 	return TK_FLOW_OK;
 }
 
-int tk_stream_flow_sendme_received(tk_stream_flow *f)
+int
+tk_stream_flow_sendme_received(tk_stream_flow *f)
 {
 	if (f->package_window + TK_STREAMWINDOW_INCREMENT >
 	    TK_STREAMWINDOW_START)
@@ -147,7 +157,8 @@ int tk_stream_flow_sendme_received(tk_stream_flow *f)
 	return TK_FLOW_OK;
 }
 
-int tk_stream_flow_data_received(tk_stream_flow *f)
+int
+tk_stream_flow_data_received(tk_stream_flow *f)
 {
 	if (f->deliver_window <= 0)
 		return TK_FLOW_EDELIVER;
@@ -155,7 +166,8 @@ int tk_stream_flow_data_received(tk_stream_flow *f)
 	return TK_FLOW_OK;
 }
 
-int tk_stream_flow_sendmes_due(tk_stream_flow *f, int backed_up)
+int
+tk_stream_flow_sendmes_due(tk_stream_flow *f, int backed_up)
 {
 	int n = 0;
 	if (backed_up)
@@ -168,8 +180,9 @@ int tk_stream_flow_sendmes_due(tk_stream_flow *f, int backed_up)
 	return n;
 }
 
-void tk_half_stream_init(tk_half_stream *h, uint16_t stream_id,
-			 const tk_stream_flow *f, int connected_pending)
+void
+tk_half_stream_init(tk_half_stream *h, uint16_t stream_id,
+		    const tk_stream_flow *f, int connected_pending)
 {
 	memset(h, 0, sizeof *h);
 	h->stream_id = stream_id;
@@ -178,16 +191,16 @@ void tk_half_stream_init(tk_half_stream *h, uint16_t stream_id,
 	h->data_pending = f ? f->deliver_window : TK_STREAMWINDOW_START;
 	if (h->data_pending < 0)
 		h->data_pending = 0;
-	h->sendmes_pending =
-		f ? (TK_STREAMWINDOW_START - f->package_window) /
-			    TK_STREAMWINDOW_INCREMENT
-		  : 0;
+	h->sendmes_pending = f ? (TK_STREAMWINDOW_START - f->package_window) /
+					     TK_STREAMWINDOW_INCREMENT
+			       : 0;
 	if (h->sendmes_pending < 0)
 		h->sendmes_pending = 0;
 	h->connected_pending = connected_pending != 0;
 }
 
-int tk_half_stream_on_msg(tk_half_stream *h, uint8_t relay_cmd)
+int
+tk_half_stream_on_msg(tk_half_stream *h, uint8_t relay_cmd)
 {
 	switch (relay_cmd) {
 	case TK_RELAY_DATA:

@@ -34,12 +34,12 @@
 
 enum tk_flow_err {
 	TK_FLOW_OK = 0,
-	TK_FLOW_EWINDOW = -1,  /* we were asked to send with a closed window */
-	TK_FLOW_EDELIVER = -2, /* peer sent DATA beyond our deliver window */
-	TK_FLOW_ESENDME = -3,  /* SENDME would open a window past its start */
-	TK_FLOW_ENOTAG = -4,   /* circuit SENDME with no DATA to acknowledge */
-	TK_FLOW_EBADTAG = -5,  /* circuit SENDME v1 tag does not match */
-	TK_FLOW_EVERSION = -6, /* SENDME version refused by policy */
+	TK_FLOW_EWINDOW = -1,	/* we were asked to send with a closed window */
+	TK_FLOW_EDELIVER = -2,	/* peer sent DATA beyond our deliver window */
+	TK_FLOW_ESENDME = -3,	/* SENDME would open a window past its start */
+	TK_FLOW_ENOTAG = -4,	/* circuit SENDME with no DATA to acknowledge */
+	TK_FLOW_EBADTAG = -5,	/* circuit SENDME v1 tag does not match */
+	TK_FLOW_EVERSION = -6,	/* SENDME version refused by policy */
 	TK_FLOW_EMALFORMED = -7 /* SENDME body does not parse */
 };
 const char *tk_flow_strerror(int err);

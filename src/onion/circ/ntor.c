@@ -13,11 +13,11 @@ static const char t_key[] = PROTOID ":key_extract";
 static const char t_verify[] = PROTOID ":verify";
 static const char m_expand[] = PROTOID ":key_expand";
 
-void tk_ntor_client_create_with(tk_ntor_state *st,
-				const uint8_t id[TK_NTOR_ID_LEN],
-				const uint8_t B[TK_NTOR_KEY_LEN],
-				const uint8_t x[TK_NTOR_KEY_LEN],
-				uint8_t onionskin[TK_NTOR_CLIENT_LEN])
+void
+tk_ntor_client_create_with(tk_ntor_state *st, const uint8_t id[TK_NTOR_ID_LEN],
+			   const uint8_t B[TK_NTOR_KEY_LEN],
+			   const uint8_t x[TK_NTOR_KEY_LEN],
+			   uint8_t onionskin[TK_NTOR_CLIENT_LEN])
 {
 	memcpy(st->id, id, TK_NTOR_ID_LEN);
 	memcpy(st->B, B, TK_NTOR_KEY_LEN);
@@ -28,9 +28,10 @@ void tk_ntor_client_create_with(tk_ntor_state *st,
 	memcpy(onionskin + 52, st->X, TK_NTOR_KEY_LEN);
 }
 
-void tk_ntor_client_create(tk_ntor_state *st, const uint8_t id[TK_NTOR_ID_LEN],
-			   const uint8_t B[TK_NTOR_KEY_LEN],
-			   uint8_t onionskin[TK_NTOR_CLIENT_LEN])
+void
+tk_ntor_client_create(tk_ntor_state *st, const uint8_t id[TK_NTOR_ID_LEN],
+		      const uint8_t B[TK_NTOR_KEY_LEN],
+		      uint8_t onionskin[TK_NTOR_CLIENT_LEN])
 {
 	uint8_t x[TK_NTOR_KEY_LEN];
 	tk_random(x, sizeof x);
@@ -40,10 +41,10 @@ void tk_ntor_client_create(tk_ntor_state *st, const uint8_t id[TK_NTOR_ID_LEN],
 
 /* The part both sides compute: from the two DH results and the public
  * values, the AUTH the server must send and the key material. */
-static int ntor_derive(const uint8_t xy[32], const uint8_t xb[32],
-		       const uint8_t id[20], const uint8_t B[32],
-		       const uint8_t X[32], const uint8_t Y[32],
-		       uint8_t auth[32], uint8_t *keys, size_t keys_len)
+static int
+ntor_derive(const uint8_t xy[32], const uint8_t xb[32], const uint8_t id[20],
+	    const uint8_t B[32], const uint8_t X[32], const uint8_t Y[32],
+	    uint8_t auth[32], uint8_t *keys, size_t keys_len)
 {
 	/* secret_input = EXP(Y,x) | EXP(B,x) | ID | B | X | Y | PROTOID */
 	uint8_t si[32 + 32 + 20 + 32 + 32 + 32 + PROTOID_LEN];
@@ -74,9 +75,10 @@ static int ntor_derive(const uint8_t xy[32], const uint8_t xb[32],
 	return rc;
 }
 
-int tk_ntor_client_finish(const tk_ntor_state *st,
-			  const uint8_t reply[TK_NTOR_SERVER_LEN],
-			  uint8_t *keys, size_t keys_len)
+int
+tk_ntor_client_finish(const tk_ntor_state *st,
+		      const uint8_t reply[TK_NTOR_SERVER_LEN], uint8_t *keys,
+		      size_t keys_len)
 {
 	const uint8_t *Y = reply, *auth = reply + 32;
 	uint8_t xy[32], xb[32], mac[32];
@@ -96,12 +98,13 @@ int tk_ntor_client_finish(const tk_ntor_state *st,
 	return bad ? -1 : 0;
 }
 
-int tk_ntor_server_respond(const uint8_t id[TK_NTOR_ID_LEN],
-			   const uint8_t b[TK_NTOR_KEY_LEN],
-			   const uint8_t onionskin[TK_NTOR_CLIENT_LEN],
-			   const uint8_t y_in[TK_NTOR_KEY_LEN],
-			   uint8_t reply[TK_NTOR_SERVER_LEN], uint8_t *keys,
-			   size_t keys_len)
+int
+tk_ntor_server_respond(const uint8_t id[TK_NTOR_ID_LEN],
+		       const uint8_t b[TK_NTOR_KEY_LEN],
+		       const uint8_t onionskin[TK_NTOR_CLIENT_LEN],
+		       const uint8_t y_in[TK_NTOR_KEY_LEN],
+		       uint8_t reply[TK_NTOR_SERVER_LEN], uint8_t *keys,
+		       size_t keys_len)
 {
 	uint8_t B[32], y[32], Y[32], xy[32], xb[32];
 	const uint8_t *X = onionskin + 52;
@@ -119,8 +122,8 @@ int tk_ntor_server_respond(const uint8_t id[TK_NTOR_ID_LEN],
 	bad |= tk_x25519(xy, y, X) != 0;
 	bad |= tk_x25519(xb, b, X) != 0;
 	memcpy(reply, Y, 32);
-	bad |= ntor_derive(xy, xb, id, B, X, Y, reply + 32, keys,
-			   keys_len) != 0;
+	bad |= ntor_derive(xy, xb, id, B, X, Y, reply + 32, keys, keys_len) !=
+	       0;
 	tk_wipe(y, sizeof y);
 	tk_wipe(xy, sizeof xy);
 	tk_wipe(xb, sizeof xb);
@@ -131,7 +134,8 @@ int tk_ntor_server_respond(const uint8_t id[TK_NTOR_ID_LEN],
 	return bad ? -1 : 0;
 }
 
-void tk_ntor_state_wipe(tk_ntor_state *st)
+void
+tk_ntor_state_wipe(tk_ntor_state *st)
 {
 	tk_wipe(st, sizeof *st);
 }

@@ -6,10 +6,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define TK_NTOR_ID_LEN 20      /* relay RSA identity digest */
-#define TK_NTOR_KEY_LEN 32     /* curve25519 keys */
-#define TK_NTOR_CLIENT_LEN 84  /* ID | B | X */
-#define TK_NTOR_SERVER_LEN 64  /* Y | AUTH */
+#define TK_NTOR_ID_LEN 20     /* relay RSA identity digest */
+#define TK_NTOR_KEY_LEN 32    /* curve25519 keys */
+#define TK_NTOR_CLIENT_LEN 84 /* ID | B | X */
+#define TK_NTOR_SERVER_LEN 64 /* Y | AUTH */
 
 /* What the client remembers between sending the onion skin and the
  * reply. Holds the ephemeral secret: wipe with tk_ntor_state_wipe(). */

@@ -5,7 +5,8 @@
 
 #include "onion/base/bytes.h"
 
-static int dir_init(tk_relay_dir *d, const uint8_t *key, const uint8_t *seed)
+static int
+dir_init(tk_relay_dir *d, const uint8_t *key, const uint8_t *seed)
 {
 	if (tk_aes_ctr_init(&d->cipher, key, NULL) != 0)
 		return -1;
@@ -14,13 +15,15 @@ static int dir_init(tk_relay_dir *d, const uint8_t *key, const uint8_t *seed)
 	return 0;
 }
 
-static void dir_free(tk_relay_dir *d)
+static void
+dir_free(tk_relay_dir *d)
 {
 	tk_aes_ctr_free(&d->cipher);
 	tk_sha1_free(&d->digest);
 }
 
-int tk_relay_hop_init(tk_relay_hop *hop, const uint8_t keys[72])
+int
+tk_relay_hop_init(tk_relay_hop *hop, const uint8_t keys[72])
 {
 	const uint8_t *df = keys, *db = keys + 20, *kf = keys + 40,
 		      *kb = keys + 56;
@@ -33,15 +36,16 @@ int tk_relay_hop_init(tk_relay_hop *hop, const uint8_t keys[72])
 	return 0;
 }
 
-void tk_relay_hop_free(tk_relay_hop *hop)
+void
+tk_relay_hop_free(tk_relay_hop *hop)
 {
 	dir_free(&hop->fwd);
 	dir_free(&hop->bwd);
 }
 
-void tk_relay_dir_set_digest(tk_relay_dir *d,
-			     uint8_t payload[TK_CELL_PAYLOAD_LEN],
-			     uint8_t tag[TK_RELAY_TAG_LEN])
+void
+tk_relay_dir_set_digest(tk_relay_dir *d, uint8_t payload[TK_CELL_PAYLOAD_LEN],
+			uint8_t tag[TK_RELAY_TAG_LEN])
 {
 	uint8_t full[TK_SHA1_LEN];
 	tk_put_u16(payload + 1, 0);
@@ -53,9 +57,10 @@ void tk_relay_dir_set_digest(tk_relay_dir *d,
 		memcpy(tag, full, TK_RELAY_TAG_LEN);
 }
 
-int tk_relay_dir_check_digest(tk_relay_dir *d,
-			      const uint8_t payload[TK_CELL_PAYLOAD_LEN],
-			      uint8_t tag[TK_RELAY_TAG_LEN])
+int
+tk_relay_dir_check_digest(tk_relay_dir *d,
+			  const uint8_t payload[TK_CELL_PAYLOAD_LEN],
+			  uint8_t tag[TK_RELAY_TAG_LEN])
 {
 	static const uint8_t zero4[4];
 	if (payload[1] != 0 || payload[2] != 0)
@@ -81,14 +86,16 @@ int tk_relay_dir_check_digest(tk_relay_dir *d,
 	return ok;
 }
 
-void tk_relay_dir_crypt(tk_relay_dir *d, uint8_t payload[TK_CELL_PAYLOAD_LEN])
+void
+tk_relay_dir_crypt(tk_relay_dir *d, uint8_t payload[TK_CELL_PAYLOAD_LEN])
 {
 	tk_aes_ctr_crypt(&d->cipher, payload, payload, TK_CELL_PAYLOAD_LEN);
 }
 
-int tk_relay_crypt_seal(tk_relay_hop *hops, size_t n_hops, size_t target,
-			uint8_t payload[TK_CELL_PAYLOAD_LEN],
-			uint8_t tag[TK_RELAY_TAG_LEN])
+int
+tk_relay_crypt_seal(tk_relay_hop *hops, size_t n_hops, size_t target,
+		    uint8_t payload[TK_CELL_PAYLOAD_LEN],
+		    uint8_t tag[TK_RELAY_TAG_LEN])
 {
 	if (target >= n_hops)
 		return -1;
@@ -98,9 +105,10 @@ int tk_relay_crypt_seal(tk_relay_hop *hops, size_t n_hops, size_t target,
 	return 0;
 }
 
-int tk_relay_crypt_open(tk_relay_hop *hops, size_t n_hops,
-			uint8_t payload[TK_CELL_PAYLOAD_LEN], size_t *from,
-			uint8_t tag[TK_RELAY_TAG_LEN])
+int
+tk_relay_crypt_open(tk_relay_hop *hops, size_t n_hops,
+		    uint8_t payload[TK_CELL_PAYLOAD_LEN], size_t *from,
+		    uint8_t tag[TK_RELAY_TAG_LEN])
 {
 	for (size_t i = 0; i < n_hops; i++) {
 		tk_relay_dir_crypt(&hops[i].bwd, payload);

@@ -12,8 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "onion/cell/cell.h"
 #include "onion/base/crypto.h"
+#include "onion/cell/cell.h"
 
 #define TK_RELAY_TAG_LEN 20 /* full SHA-1 digest: the SENDME v1 tag */
 

@@ -35,7 +35,8 @@ struct tk_ostream_table {
 	uint8_t used[65536 / 8];
 };
 
-const char *tk_ostream_strerror(int err)
+const char *
+tk_ostream_strerror(int err)
 {
 	switch (err) {
 	case 0:
@@ -56,7 +57,8 @@ const char *tk_ostream_strerror(int err)
 	return "unknown stream error";
 }
 
-const char *tk_ostream_state_name(int state)
+const char *
+tk_ostream_state_name(int state)
 {
 	switch (state) {
 	case TK_OSTREAM_BEGIN_SENT:
@@ -73,7 +75,8 @@ const char *tk_ostream_state_name(int state)
 	return "UNKNOWN";
 }
 
-tk_ostream_table *tk_ostream_table_new(const tk_ostream_ops *ops, void *ud)
+tk_ostream_table *
+tk_ostream_table_new(const tk_ostream_ops *ops, void *ud)
 {
 	tk_ostream_table *t = calloc(1, sizeof *t);
 	if (!t)
@@ -83,7 +86,8 @@ tk_ostream_table *tk_ostream_table_new(const tk_ostream_ops *ops, void *ud)
 	return t;
 }
 
-static void free_zombies(tk_ostream_table *t)
+static void
+free_zombies(tk_ostream_table *t)
 {
 	while (t->zombies) {
 		tk_ostream *z = t->zombies;
@@ -92,7 +96,8 @@ static void free_zombies(tk_ostream_table *t)
 	}
 }
 
-void tk_ostream_table_free(tk_ostream_table *t)
+void
+tk_ostream_table_free(tk_ostream_table *t)
 {
 	if (!t)
 		return;
@@ -104,19 +109,21 @@ void tk_ostream_table_free(tk_ostream_table *t)
 	free(t);
 }
 
-static void enter(tk_ostream_table *t)
+static void
+enter(tk_ostream_table *t)
 {
 	t->depth++;
 }
 
-static void leave(tk_ostream_table *t)
+static void
+leave(tk_ostream_table *t)
 {
 	if (--t->depth == 0)
 		free_zombies(t);
 }
 
-static tk_ostream *find_live(const tk_ostream_table *t, uint16_t id,
-			    size_t *idx)
+static tk_ostream *
+find_live(const tk_ostream_table *t, uint16_t id, size_t *idx)
 {
 	for (size_t i = 0; i < t->n_live; i++) {
 		if (t->live[i]->id == id) {
@@ -128,8 +135,8 @@ static tk_ostream *find_live(const tk_ostream_table *t, uint16_t id,
 	return NULL;
 }
 
-static tk_half_stream *find_half(const tk_ostream_table *t, uint16_t id,
-				 size_t *idx)
+static tk_half_stream *
+find_half(const tk_ostream_table *t, uint16_t id, size_t *idx)
 {
 	for (size_t i = 0; i < t->n_half; i++) {
 		if (t->half[i].stream_id == id) {
@@ -141,28 +148,32 @@ static tk_half_stream *find_half(const tk_ostream_table *t, uint16_t id,
 	return NULL;
 }
 
-static int id_in_use(const tk_ostream_table *t, uint16_t id)
+static int
+id_in_use(const tk_ostream_table *t, uint16_t id)
 {
 	return id == 0 || (t->used[id >> 3] >> (id & 7) & 1);
 }
 
-static void mark_id(tk_ostream_table *t, uint16_t id, int on)
+static void
+mark_id(tk_ostream_table *t, uint16_t id, int on)
 {
 	if (on)
 		t->used[id >> 3] |= (uint8_t)(1u << (id & 7));
 	else
-		t->used[id >> 3] &= (uint8_t)~(1u << (id & 7));
+		t->used[id >> 3] &= (uint8_t) ~(1u << (id & 7));
 }
 
 /* The id is free again: tell the owner. */
-static void released(tk_ostream_table *t, uint16_t id)
+static void
+released(tk_ostream_table *t, uint16_t id)
 {
 	mark_id(t, id, 0);
 	if (t->ops.released)
 		t->ops.released(t->ud, id);
 }
 
-static void half_remove_at(tk_ostream_table *t, size_t i)
+static void
+half_remove_at(tk_ostream_table *t, size_t i)
 {
 	uint16_t id = t->half[i].stream_id;
 	memmove(&t->half[i], &t->half[i + 1],
@@ -172,8 +183,8 @@ static void half_remove_at(tk_ostream_table *t, size_t i)
 }
 
 /* Keeps the id reserved after we closed the stream. */
-static void half_add(tk_ostream_table *t, const tk_ostream *s,
-		     int connected_pending)
+static void
+half_add(tk_ostream_table *t, const tk_ostream *s, int connected_pending)
 {
 	if (t->n_half == TK_OSTREAM_MAX_HALF)
 		half_remove_at(t, 0);
@@ -196,7 +207,8 @@ static void half_add(tk_ostream_table *t, const tk_ostream *s,
 }
 
 /* Takes s out of the live set; it is freed once no caller can hold it. */
-static void unlink_stream(tk_ostream_table *t, tk_ostream *s)
+static void
+unlink_stream(tk_ostream_table *t, tk_ostream *s)
 {
 	size_t i;
 	if (find_live(t, s->id, &i) == s) {
@@ -209,7 +221,8 @@ static void unlink_stream(tk_ostream_table *t, tk_ostream *s)
 	t->zombies = s;
 }
 
-static int pick_id(tk_ostream_table *t, uint16_t want, uint16_t *out)
+static int
+pick_id(tk_ostream_table *t, uint16_t want, uint16_t *out)
 {
 	if (want) {
 		if (id_in_use(t, want))
@@ -243,9 +256,9 @@ static int pick_id(tk_ostream_table *t, uint16_t want, uint16_t *out)
 	return TK_OSTREAM_ENOID;
 }
 
-static int open_stream(tk_ostream_table *t, int kind, uint8_t cmd,
-		       const uint8_t *body, size_t len, uint16_t want_id,
-		       void *data, tk_ostream **out)
+static int
+open_stream(tk_ostream_table *t, int kind, uint8_t cmd, const uint8_t *body,
+	    size_t len, uint16_t want_id, void *data, tk_ostream **out)
 {
 	if (t->n_live >= TK_OSTREAM_MAX_LIVE)
 		return TK_OSTREAM_ENOID;
@@ -266,7 +279,8 @@ static int open_stream(tk_ostream_table *t, int kind, uint8_t cmd,
 		return TK_OSTREAM_ENOMEM;
 	s->id = id;
 	s->kind = (uint8_t)kind;
-	int lookup = kind == TK_OSTREAM_RESOLVE || kind == TK_OSTREAM_RESOLVE_PTR;
+	int lookup = kind == TK_OSTREAM_RESOLVE ||
+		     kind == TK_OSTREAM_RESOLVE_PTR;
 	s->state = lookup ? TK_OSTREAM_RESOLVE_SENT : TK_OSTREAM_BEGIN_SENT;
 	s->optimistic = kind == TK_OSTREAM_CONNECT;
 	s->data = data;
@@ -293,9 +307,10 @@ static int open_stream(tk_ostream_table *t, int kind, uint8_t cmd,
 	return 0;
 }
 
-int tk_ostream_begin(tk_ostream_table *t, const char *host, uint16_t port,
-		    uint32_t flags, uint16_t stream_id, void *data,
-		    tk_ostream **out)
+int
+tk_ostream_begin(tk_ostream_table *t, const char *host, uint16_t port,
+		 uint32_t flags, uint16_t stream_id, void *data,
+		 tk_ostream **out)
 {
 	uint8_t body[TK_RELAY_DATA_MAX];
 	int n = tk_relay_begin_encode(host, port, flags, body, sizeof body);
@@ -305,15 +320,17 @@ int tk_ostream_begin(tk_ostream_table *t, const char *host, uint16_t port,
 			   (size_t)n, stream_id, data, out);
 }
 
-int tk_ostream_begin_dir(tk_ostream_table *t, uint16_t stream_id, void *data,
-			tk_ostream **out)
+int
+tk_ostream_begin_dir(tk_ostream_table *t, uint16_t stream_id, void *data,
+		     tk_ostream **out)
 {
 	return open_stream(t, TK_OSTREAM_DIR, TK_RELAY_BEGIN_DIR, NULL, 0,
 			   stream_id, data, out);
 }
 
-int tk_ostream_resolve(tk_ostream_table *t, const char *name,
-		      uint16_t stream_id, void *data, tk_ostream **out)
+int
+tk_ostream_resolve(tk_ostream_table *t, const char *name, uint16_t stream_id,
+		   void *data, tk_ostream **out)
 {
 	uint8_t body[TK_RELAY_DATA_MAX];
 	int n = tk_relay_resolve_encode(name, body, sizeof body);
@@ -323,8 +340,9 @@ int tk_ostream_resolve(tk_ostream_table *t, const char *name,
 			   (size_t)n, stream_id, data, out);
 }
 
-int tk_ostream_resolve_ptr(tk_ostream_table *t, const tk_relay_addr *addr,
-			  uint16_t stream_id, void *data, tk_ostream **out)
+int
+tk_ostream_resolve_ptr(tk_ostream_table *t, const tk_relay_addr *addr,
+		       uint16_t stream_id, void *data, tk_ostream **out)
 {
 	uint8_t body[TK_RELAY_DATA_MAX];
 	int n = tk_relay_resolve_ptr_encode(addr, body, sizeof body);
@@ -334,19 +352,22 @@ int tk_ostream_resolve_ptr(tk_ostream_table *t, const tk_relay_addr *addr,
 			   (size_t)n, stream_id, data, out);
 }
 
-void tk_ostream_set_optimistic(tk_ostream *s, int on)
+void
+tk_ostream_set_optimistic(tk_ostream *s, int on)
 {
 	s->optimistic = on && s->kind == TK_OSTREAM_CONNECT;
 }
 
-static int can_write_now(tk_ostream_table *t, const tk_ostream *s)
+static int
+can_write_now(tk_ostream_table *t, const tk_ostream *s)
 {
 	return tk_stream_flow_can_package(&s->flow) &&
 	       t->ops.circ_can_package(t->ud);
 }
 
-long tk_ostream_write(tk_ostream_table *t, tk_ostream *s, const void *buf,
-		     size_t len)
+long
+tk_ostream_write(tk_ostream_table *t, tk_ostream *s, const void *buf,
+		 size_t len)
 {
 	if (s->state != TK_OSTREAM_OPEN &&
 	    !(s->state == TK_OSTREAM_BEGIN_SENT && s->optimistic))
@@ -377,7 +398,8 @@ long tk_ostream_write(tk_ostream_table *t, tk_ostream *s, const void *buf,
 
 /* Sends the stream SENDMEs the deliver window owes, unless the local
  * reader is backed up. */
-static int send_sendmes(tk_ostream_table *t, tk_ostream *s)
+static int
+send_sendmes(tk_ostream_table *t, tk_ostream *s)
 {
 	int n = tk_stream_flow_sendmes_due(&s->flow, s->backed_up);
 	for (int i = 0; i < n && s->state != TK_OSTREAM_CLOSED; i++)
@@ -386,7 +408,8 @@ static int send_sendmes(tk_ostream_table *t, tk_ostream *s)
 	return 0;
 }
 
-int tk_ostream_set_backed_up(tk_ostream_table *t, tk_ostream *s, int on)
+int
+tk_ostream_set_backed_up(tk_ostream_table *t, tk_ostream *s, int on)
 {
 	s->backed_up = on != 0;
 	if (on || s->state != TK_OSTREAM_OPEN)
@@ -399,13 +422,15 @@ int tk_ostream_set_backed_up(tk_ostream_table *t, tk_ostream *s, int on)
 
 /* C tor (relay_send_end_cell_from_edge, connection_edge_end): "Never send
  * the server an informative reason code". */
-static int send_end(tk_ostream_table *t, uint16_t id)
+static int
+send_end(tk_ostream_table *t, uint16_t id)
 {
 	uint8_t body[1] = { TK_RELAY_END_MISC };
 	return t->ops.send(t->ud, TK_RELAY_END, id, body, 1);
 }
 
-int tk_ostream_close(tk_ostream_table *t, tk_ostream *s)
+int
+tk_ostream_close(tk_ostream_table *t, tk_ostream *s)
 {
 	if (s->state == TK_OSTREAM_CLOSED)
 		return TK_OSTREAM_ESTATE;
@@ -424,7 +449,8 @@ int tk_ostream_close(tk_ostream_table *t, tk_ostream *s)
 
 /* We end the stream because the exit broke the stream protocol: END to
  * the exit, closed(remote = 0, TORPROTOCOL) to the owner. */
-static void fail_stream(tk_ostream_table *t, tk_ostream *s)
+static void
+fail_stream(tk_ostream_table *t, tk_ostream *s)
 {
 	tk_relay_end e = { .reason = TK_RELAY_END_TORPROTOCOL,
 			   .ttl = TK_TTL_NONE };
@@ -442,14 +468,16 @@ static void fail_stream(tk_ostream_table *t, tk_ostream *s)
 
 /* The exit ended the stream (or answered the lookup): nothing more will
  * come for this id, so it is free at once. */
-static void finish_stream(tk_ostream_table *t, tk_ostream *s)
+static void
+finish_stream(tk_ostream_table *t, tk_ostream *s)
 {
 	unlink_stream(t, s);
 	released(t, s->id);
 }
 
-static int on_connected(tk_ostream_table *t, tk_ostream *s,
-			const uint8_t *body, size_t len)
+static int
+on_connected(tk_ostream_table *t, tk_ostream *s, const uint8_t *body,
+	     size_t len)
 {
 	/* C tor: "'connected' unsupported while open. Closing circ." */
 	if (s->state == TK_OSTREAM_OPEN)
@@ -480,8 +508,8 @@ static int on_connected(tk_ostream_table *t, tk_ostream *s,
 	return 0;
 }
 
-static int on_data(tk_ostream_table *t, tk_ostream *s, const uint8_t *body,
-		   size_t len)
+static int
+on_data(tk_ostream_table *t, tk_ostream *s, const uint8_t *body, size_t len)
 {
 	if (s->state != TK_OSTREAM_OPEN) {
 		t->dropped++;
@@ -498,7 +526,8 @@ static int on_data(tk_ostream_table *t, tk_ostream *s, const uint8_t *body,
 	return 0;
 }
 
-static int on_sendme(tk_ostream_table *t, tk_ostream *s)
+static int
+on_sendme(tk_ostream_table *t, tk_ostream *s)
 {
 	if (s->state != TK_OSTREAM_OPEN && s->state != TK_OSTREAM_BEGIN_SENT) {
 		t->dropped++;
@@ -514,8 +543,8 @@ static int on_sendme(tk_ostream_table *t, tk_ostream *s)
 	return 0;
 }
 
-static void on_end(tk_ostream_table *t, tk_ostream *s, const uint8_t *body,
-		   size_t len)
+static void
+on_end(tk_ostream_table *t, tk_ostream *s, const uint8_t *body, size_t len)
 {
 	tk_relay_end e;
 	if (tk_relay_end_decode(body, len, &e) < 0) {
@@ -527,8 +556,8 @@ static void on_end(tk_ostream_table *t, tk_ostream *s, const uint8_t *body,
 	t->ops.closed(t->ud, s, 1, &e);
 }
 
-static void on_resolved(tk_ostream_table *t, tk_ostream *s,
-			const uint8_t *body, size_t len)
+static void
+on_resolved(tk_ostream_table *t, tk_ostream *s, const uint8_t *body, size_t len)
 {
 	if (s->state != TK_OSTREAM_RESOLVE_SENT) {
 		t->dropped++;
@@ -548,9 +577,9 @@ static void on_resolved(tk_ostream_table *t, tk_ostream *s,
 	free(r);
 }
 
-int tk_ostream_table_deliver(tk_ostream_table *t, uint8_t cmd,
-			    uint16_t stream_id, const uint8_t *body,
-			    size_t len)
+int
+tk_ostream_table_deliver(tk_ostream_table *t, uint8_t cmd, uint16_t stream_id,
+			 const uint8_t *body, size_t len)
 {
 	int rc = 0;
 	if (stream_id == 0 || len > TK_RELAY_DATA_MAX) {
@@ -605,7 +634,8 @@ int tk_ostream_table_deliver(tk_ostream_table *t, uint8_t cmd,
 	return rc;
 }
 
-void tk_ostream_table_circ_writable(tk_ostream_table *t)
+void
+tk_ostream_table_circ_writable(tk_ostream_table *t)
 {
 	if (t->n_live == 0)
 		return;
@@ -629,7 +659,8 @@ void tk_ostream_table_circ_writable(tk_ostream_table *t)
 	leave(t);
 }
 
-void tk_ostream_table_fail_all(tk_ostream_table *t, uint8_t reason)
+void
+tk_ostream_table_fail_all(tk_ostream_table *t, uint8_t reason)
 {
 	enter(t);
 	tk_ostream **l = t->live;
@@ -651,7 +682,8 @@ void tk_ostream_table_fail_all(tk_ostream_table *t, uint8_t reason)
 	leave(t);
 }
 
-int tk_ostream_table_id_state(const tk_ostream_table *t, uint16_t stream_id)
+int
+tk_ostream_table_id_state(const tk_ostream_table *t, uint16_t stream_id)
 {
 	const tk_ostream *s = find_live(t, stream_id, NULL);
 	if (s)
@@ -661,42 +693,50 @@ int tk_ostream_table_id_state(const tk_ostream_table *t, uint16_t stream_id)
 	return TK_OSTREAM_CLOSED;
 }
 
-size_t tk_ostream_table_live(const tk_ostream_table *t)
+size_t
+tk_ostream_table_live(const tk_ostream_table *t)
 {
 	return t->n_live;
 }
 
-size_t tk_ostream_table_half_closed(const tk_ostream_table *t)
+size_t
+tk_ostream_table_half_closed(const tk_ostream_table *t)
 {
 	return t->n_half;
 }
 
-uint64_t tk_ostream_table_dropped(const tk_ostream_table *t)
+uint64_t
+tk_ostream_table_dropped(const tk_ostream_table *t)
 {
 	return t->dropped;
 }
 
-uint16_t tk_ostream_id(const tk_ostream *s)
+uint16_t
+tk_ostream_id(const tk_ostream *s)
 {
 	return s->id;
 }
 
-int tk_ostream_kind(const tk_ostream *s)
+int
+tk_ostream_kind(const tk_ostream *s)
 {
 	return s->kind;
 }
 
-int tk_ostream_state(const tk_ostream *s)
+int
+tk_ostream_state(const tk_ostream *s)
 {
 	return s->state;
 }
 
-void *tk_ostream_data(const tk_ostream *s)
+void *
+tk_ostream_data(const tk_ostream *s)
 {
 	return s->data;
 }
 
-const tk_stream_flow *tk_ostream_windows(const tk_ostream *s)
+const tk_stream_flow *
+tk_ostream_windows(const tk_ostream *s)
 {
 	return &s->flow;
 }

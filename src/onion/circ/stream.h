@@ -51,15 +51,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "onion/circ/flowctl.h"
 #include "onion/cell/relay_msg.h"
+#include "onion/circ/flowctl.h"
 
 typedef struct tk_ostream_table tk_ostream_table;
 typedef struct tk_ostream tk_ostream;
 
 enum tk_ostream_kind {
 	TK_OSTREAM_CONNECT,    /* BEGIN host:port */
-	TK_OSTREAM_DIR,        /* BEGIN_DIR */
+	TK_OSTREAM_DIR,	       /* BEGIN_DIR */
 	TK_OSTREAM_RESOLVE,    /* RESOLVE name */
 	TK_OSTREAM_RESOLVE_PTR /* RESOLVE <reverse name of an address> */
 };
@@ -73,20 +73,20 @@ enum tk_ostream_state {
 };
 
 enum tk_ostream_err {
-	TK_OSTREAM_EINVAL = -8001,  /* bad target (see the relay_msg code) */
-	TK_OSTREAM_ENOID = -8002,   /* no free stream id, or the given id is
-				      in use (live or half-closed) */
+	TK_OSTREAM_EINVAL = -8001, /* bad target (see the relay_msg code) */
+	TK_OSTREAM_ENOID = -8002,  /* no free stream id, or the given id is
+				     in use (live or half-closed) */
 	TK_OSTREAM_ENOMEM = -8003,
-	TK_OSTREAM_ESEND = -8004,   /* ops->send failed: the circuit is gone */
-	TK_OSTREAM_ESTATE = -8005,  /* not valid in this state (e.g. write on a
-				      lookup, or before CONNECTED without
-				      optimistic data) */
-	TK_OSTREAM_EPROTO = -8006   /* from deliver: the exit broke the
-				      protocol in a way C tor answers by
-				      closing the circuit (DATA past our
-				      stream window, a stream SENDME past
-				      500, CONNECTED on an open stream):
-				      destroy it, then fail_all */
+	TK_OSTREAM_ESEND = -8004,  /* ops->send failed: the circuit is gone */
+	TK_OSTREAM_ESTATE = -8005, /* not valid in this state (e.g. write on a
+				     lookup, or before CONNECTED without
+				     optimistic data) */
+	TK_OSTREAM_EPROTO = -8006  /* from deliver: the exit broke the
+				     protocol in a way C tor answers by
+				     closing the circuit (DATA past our
+				     stream window, a stream SENDME past
+				     500, CONNECTED on an open stream):
+				     destroy it, then fail_all */
 };
 const char *tk_ostream_strerror(int err);
 const char *tk_ostream_state_name(int state);
@@ -136,14 +136,14 @@ void tk_ostream_table_free(tk_ostream_table *t);
  * allocates ids pass them in). data is the caller's per-stream pointer.
  * flags: TK_BEGIN_FLAG_* for BEGIN. */
 int tk_ostream_begin(tk_ostream_table *t, const char *host, uint16_t port,
-		    uint32_t flags, uint16_t stream_id, void *data,
-		    tk_ostream **out);
+		     uint32_t flags, uint16_t stream_id, void *data,
+		     tk_ostream **out);
 int tk_ostream_begin_dir(tk_ostream_table *t, uint16_t stream_id, void *data,
-			tk_ostream **out);
+			 tk_ostream **out);
 int tk_ostream_resolve(tk_ostream_table *t, const char *name,
-		      uint16_t stream_id, void *data, tk_ostream **out);
+		       uint16_t stream_id, void *data, tk_ostream **out);
 int tk_ostream_resolve_ptr(tk_ostream_table *t, const tk_relay_addr *addr,
-			  uint16_t stream_id, void *data, tk_ostream **out);
+			   uint16_t stream_id, void *data, tk_ostream **out);
 
 /* Packages up to len bytes into DATA cells (498 bytes each) while both
  * the stream and circuit windows allow. Returns the bytes taken (maybe
@@ -153,7 +153,7 @@ int tk_ostream_resolve_ptr(tk_ostream_table *t, const tk_relay_addr *addr,
  * DATA right after BEGIN; if the BEGIN then fails that data is lost, so
  * keep a copy if you want to retry elsewhere). */
 long tk_ostream_write(tk_ostream_table *t, tk_ostream *s, const void *buf,
-		     size_t len);
+		      size_t len);
 void tk_ostream_set_optimistic(tk_ostream *s, int on);
 
 /* Closes s: sends END unless it is a lookup, keeps its id half-closed,
@@ -170,8 +170,8 @@ int tk_ostream_set_backed_up(tk_ostream_table *t, tk_ostream *s, int on);
  * handled or dropped (unknown/closed stream, unexpected command: not
  * fatal, as in C tor), or TK_OSTREAM_EPROTO: destroy the circuit. */
 int tk_ostream_table_deliver(tk_ostream_table *t, uint8_t cmd,
-			    uint16_t stream_id, const uint8_t *body,
-			    size_t len);
+			     uint16_t stream_id, const uint8_t *body,
+			     size_t len);
 /* The circuit's package window reopened: streams that were blocked get
  * `writable`. */
 void tk_ostream_table_circ_writable(tk_ostream_table *t);

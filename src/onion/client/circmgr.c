@@ -3,8 +3,8 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <netinet/in.h>
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,7 +62,8 @@ struct tk_circmgr {
 
 /* ------------------------------------------------------------ basics */
 
-void tk_circmgr_config_init(struct tk_circmgr_config *cfg)
+void
+tk_circmgr_config_init(struct tk_circmgr_config *cfg)
 {
 	memset(cfg, 0, sizeof *cfg);
 	cfg->enforce_distinct_subnets = 1;
@@ -77,7 +78,8 @@ void tk_circmgr_config_init(struct tk_circmgr_config *cfg)
 
 static void cm_log(tk_circmgr *cm, int level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-static void cm_log(tk_circmgr *cm, int level, const char *fmt, ...)
+static void
+cm_log(tk_circmgr *cm, int level, const char *fmt, ...)
 {
 	char msg[512];
 	va_list ap;
@@ -89,36 +91,42 @@ static void cm_log(tk_circmgr *cm, int level, const char *fmt, ...)
 	cm->cfg.log(cm->cfg.log_arg, level, msg);
 }
 
-static uint64_t system_random(void *arg)
+static uint64_t
+system_random(void *arg)
 {
 	return tk_path_rng_system(arg);
 }
 
-static int64_t system_wall_s(void *arg)
+static int64_t
+system_wall_s(void *arg)
 {
 	(void)arg;
 	return (int64_t)time(NULL);
 }
 
 /* The wall clock, for the guard set's dates and retry times. */
-static int64_t wall_s(const tk_circmgr *cm)
+static int64_t
+wall_s(const tk_circmgr *cm)
 {
 	return cm->cfg.wall_s(cm->cfg.env_arg);
 }
 
-uv_loop_t *tk_circmgr_loop(const tk_circmgr *cm)
+uv_loop_t *
+tk_circmgr_loop(const tk_circmgr *cm)
 {
 	return cm->loop;
 }
 
-struct tk_guards *tk_circmgr_guards(tk_circmgr *cm)
+struct tk_guards *
+tk_circmgr_guards(tk_circmgr *cm)
 {
 	return cm->guards;
 }
 
 static void do_free(tk_circmgr *cm);
 
-static void kick_cb(uv_timer_t *t)
+static void
+kick_cb(uv_timer_t *t)
 {
 	tk_circmgr *cm = t->data;
 	cm->in_kick = 1;
@@ -137,12 +145,14 @@ static void kick_cb(uv_timer_t *t)
 		do_free(cm);
 }
 
-int tk_circmgr_dying(const tk_circmgr *cm)
+int
+tk_circmgr_dying(const tk_circmgr *cm)
 {
 	return cm->freeing || cm->free_pending;
 }
 
-void tk_circmgr_defer(tk_circmgr *cm, struct tk_defer *d)
+void
+tk_circmgr_defer(tk_circmgr *cm, struct tk_defer *d)
 {
 	if (d->queued || cm->freeing || cm->free_pending)
 		return;
@@ -157,7 +167,8 @@ void tk_circmgr_defer(tk_circmgr *cm, struct tk_defer *d)
 		uv_timer_start(&cm->kick, kick_cb, 0, 0);
 }
 
-void tk_circmgr_undefer(tk_circmgr *cm, struct tk_defer *d)
+void
+tk_circmgr_undefer(tk_circmgr *cm, struct tk_defer *d)
 {
 	struct tk_defer **pp, *prev = NULL;
 	if (!d->queued)
@@ -174,14 +185,16 @@ void tk_circmgr_undefer(tk_circmgr *cm, struct tk_defer *d)
 	d->next = NULL;
 }
 
-static void kick_requests(tk_circmgr *cm)
+static void
+kick_requests(tk_circmgr *cm)
 {
 	tk_circmgr_defer(cm, &cm->svc);
 }
 
 /* --------------------------------------------------------- bad relays */
 
-static void mark_bad(tk_circmgr *cm, const uint8_t id[20])
+static void
+mark_bad(tk_circmgr *cm, const uint8_t id[20])
 {
 	size_t i;
 	for (i = 0; i < cm->n_bad; i++)
@@ -197,7 +210,8 @@ static void mark_bad(tk_circmgr *cm, const uint8_t id[20])
 	cm->bad[i].until = uv_now(cm->loop) + BAD_RELAY_MS;
 }
 
-static void expire_bad(tk_circmgr *cm, uint64_t now)
+static void
+expire_bad(tk_circmgr *cm, uint64_t now)
 {
 	for (size_t i = 0; i < cm->n_bad;) {
 		if (cm->bad[i].until <= now)
@@ -211,12 +225,14 @@ static void oc_fail(struct tk_ocirc *oc, const char *why);
 
 /* ----------------------------------------------------------- circuits */
 
-static struct oc_full *full(struct tk_ocirc *oc)
+static struct oc_full *
+full(struct tk_ocirc *oc)
 {
 	return (struct oc_full *)oc;
 }
 
-static void oc_teardown(struct tk_ocirc *oc)
+static void
+oc_teardown(struct tk_ocirc *oc)
 {
 	tk_circmgr *cm = oc->cm;
 	struct tk_ocirc_slot *s, *n;
@@ -227,7 +243,8 @@ static void oc_teardown(struct tk_ocirc *oc)
 		 * they learn it like a DESTROY. */
 		oc->state = TK_OCIRC_DEAD;
 		if (!cm->freeing)
-			tk_ostream_table_fail_all(oc->tbl, TK_RELAY_END_DESTROY);
+			tk_ostream_table_fail_all(oc->tbl,
+						  TK_RELAY_END_DESTROY);
 	}
 	oc->state = TK_OCIRC_DEAD;
 	cm->tp->close(oc);
@@ -254,14 +271,16 @@ static void oc_teardown(struct tk_ocirc *oc)
 	free(full(oc));
 }
 
-static void teardown_cb(struct tk_defer *d)
+static void
+teardown_cb(struct tk_defer *d)
 {
 	struct oc_full *f = container_of(d, struct oc_full, teardown);
 	oc_teardown(&f->oc);
 }
 
 /* Queues the teardown: callers are often inside the circuit's callbacks. */
-static void oc_close_later(struct tk_ocirc *oc)
+static void
+oc_close_later(struct tk_ocirc *oc)
 {
 	if (oc->closed)
 		return;
@@ -269,16 +288,18 @@ static void oc_close_later(struct tk_ocirc *oc)
 	tk_circmgr_defer(oc->cm, &full(oc)->teardown);
 }
 
-static void oc_fail(struct tk_ocirc *oc, const char *why)
+static void
+oc_fail(struct tk_ocirc *oc, const char *why)
 {
 	tk_circmgr *cm = oc->cm;
 	if (oc->state != TK_OCIRC_BUILDING)
 		return;
 	oc->state = TK_OCIRC_DEAD;
 	cm->st.failed++;
-	cm_log(cm, TK_LOG_NOTICE, "circ %u (%s~%s~%s) failed after %d hop%s: %s",
-		   oc->serial, oc->nick[0], oc->nick[1], oc->nick[2],
-		   oc->n_hops, oc->n_hops == 1 ? "" : "s", why);
+	cm_log(cm, TK_LOG_NOTICE,
+	       "circ %u (%s~%s~%s) failed after %d hop%s: %s", oc->serial,
+	       oc->nick[0], oc->nick[1], oc->nick[2], oc->n_hops,
+	       oc->n_hops == 1 ? "" : "s", why);
 	for (struct tk_circreq *r = cm->reqs; r; r = r->next)
 		if (r->waiting_on == oc) {
 			r->waiting_on = NULL;
@@ -290,7 +311,8 @@ static void oc_fail(struct tk_ocirc *oc, const char *why)
 
 /* The circuit died after it was built, or the exit broke the stream
  * protocol: its streams fail with DESTROY (C tor's reason). */
-static void oc_kill(struct tk_ocirc *oc, const char *why)
+static void
+oc_kill(struct tk_ocirc *oc, const char *why)
 {
 	tk_circmgr *cm = oc->cm;
 	if (oc->state != TK_OCIRC_OPEN)
@@ -298,22 +320,23 @@ static void oc_kill(struct tk_ocirc *oc, const char *why)
 	oc->state = TK_OCIRC_DEAD;
 	cm->st.lost++;
 	cm_log(cm, TK_LOG_NOTICE, "circ %u (%s~%s~%s) closed: %s", oc->serial,
-		   oc->nick[0], oc->nick[1], oc->nick[2], why);
+	       oc->nick[0], oc->nick[1], oc->nick[2], why);
 	if (oc->tbl)
 		tk_ostream_table_fail_all(oc->tbl, TK_RELAY_END_DESTROY);
 	oc_close_later(oc);
 	kick_requests(cm);
 }
 
-static void oc_lost(struct tk_ocirc *oc, const char *why)
+static void
+oc_lost(struct tk_ocirc *oc, const char *why)
 {
 	oc_kill(oc, why);
 }
 
 /* ---- the stream table's circuit side */
 
-static int t_send(void *ud, uint8_t cmd, uint16_t sid, const uint8_t *body,
-		  size_t len)
+static int
+t_send(void *ud, uint8_t cmd, uint16_t sid, const uint8_t *body, size_t len)
 {
 	struct tk_ocirc *oc = ud;
 	if (oc->state != TK_OCIRC_OPEN)
@@ -321,13 +344,15 @@ static int t_send(void *ud, uint8_t cmd, uint16_t sid, const uint8_t *body,
 	return oc->cm->tp->send(oc, cmd, sid, body, len);
 }
 
-static int t_can_package(void *ud)
+static int
+t_can_package(void *ud)
 {
 	struct tk_ocirc *oc = ud;
 	return oc->state == TK_OCIRC_OPEN && oc->cm->tp->can_package(oc);
 }
 
-static void t_released(void *ud, uint16_t sid)
+static void
+t_released(void *ud, uint16_t sid)
 {
 	struct tk_ocirc *oc = ud;
 	struct tk_ocirc_slot **pp, *s;
@@ -341,9 +366,9 @@ static void t_released(void *ud, uint16_t sid)
 		}
 }
 
-
-static void slot_cb(void *arg, int status, int hop, uint8_t cmd,
-		    const uint8_t *data, size_t len)
+static void
+slot_cb(void *arg, int status, int hop, uint8_t cmd, const uint8_t *data,
+	size_t len)
 {
 	struct tk_ocirc_slot *s = arg;
 	struct tk_ocirc *oc = s->oc;
@@ -358,13 +383,15 @@ static void slot_cb(void *arg, int status, int hop, uint8_t cmd,
 		oc_kill(oc, "the exit broke the stream protocol");
 }
 
-static void oc_writable(struct tk_ocirc *oc)
+static void
+oc_writable(struct tk_ocirc *oc)
 {
 	if (oc->tbl && oc->state == TK_OCIRC_OPEN)
 		tk_ostream_table_circ_writable(oc->tbl);
 }
 
-int tk_ocirc_stream_id(struct tk_ocirc *oc, uint16_t *sid)
+int
+tk_ocirc_stream_id(struct tk_ocirc *oc, uint16_t *sid)
 {
 	struct tk_ocirc_slot *s;
 	int rc;
@@ -386,12 +413,14 @@ int tk_ocirc_stream_id(struct tk_ocirc *oc, uint16_t *sid)
 	return 0;
 }
 
-void tk_ocirc_stream_id_drop(struct tk_ocirc *oc, uint16_t sid)
+void
+tk_ocirc_stream_id_drop(struct tk_ocirc *oc, uint16_t sid)
 {
 	t_released(oc, sid);
 }
 
-void tk_ocirc_attached(struct tk_ocirc *oc)
+void
+tk_ocirc_attached(struct tk_ocirc *oc)
 {
 	if (!oc->dirty_since)
 		oc->dirty_since = uv_now(oc->cm->loop);
@@ -399,27 +428,32 @@ void tk_ocirc_attached(struct tk_ocirc *oc)
 	kick_requests(oc->cm);
 }
 
-void tk_ocirc_retire(struct tk_ocirc *oc)
+void
+tk_ocirc_retire(struct tk_ocirc *oc)
 {
 	oc->unusable = 1;
 }
 
-uint32_t tk_ocirc_serial(const struct tk_ocirc *oc)
+uint32_t
+tk_ocirc_serial(const struct tk_ocirc *oc)
 {
 	return oc->serial;
 }
 
-const uint8_t *tk_ocirc_exit_id(const struct tk_ocirc *oc)
+const uint8_t *
+tk_ocirc_exit_id(const struct tk_ocirc *oc)
 {
 	return oc->hop[2].rsa_id;
 }
 
-tk_ostream_table *tk_ocirc_streams(struct tk_ocirc *oc)
+tk_ostream_table *
+tk_ocirc_streams(struct tk_ocirc *oc)
 {
 	return oc->tbl;
 }
 
-static void oc_opened(struct tk_ocirc *oc)
+static void
+oc_opened(struct tk_ocirc *oc)
 {
 	tk_circmgr *cm = oc->cm;
 	double ms;
@@ -438,19 +472,20 @@ static void oc_opened(struct tk_ocirc *oc)
 	for (struct tk_circreq *r = cm->reqs; r; r = r->next)
 		if (r->waiting_on == oc)
 			r->waiting_on = NULL; /* service() attaches them */
-	cm_log(cm, TK_LOG_INFO, "circ %u built: %s~%s~%s in %.0f ms", oc->serial,
-		   oc->nick[0], oc->nick[1], oc->nick[2], ms);
+	cm_log(cm, TK_LOG_INFO, "circ %u built: %s~%s~%s in %.0f ms",
+	       oc->serial, oc->nick[0], oc->nick[1], oc->nick[2], ms);
 	kick_requests(cm);
 }
 
-static void oc_first_hop_ok(struct tk_ocirc *oc)
+static void
+oc_first_hop_ok(struct tk_ocirc *oc)
 {
 	oc->n_hops = 1;
 	tk_guards_succeeded(oc->cm->guards, oc->hop[0].rsa_id);
 }
 
-static void oc_build_done(struct tk_ocirc *oc, int status, int failed_hop,
-		       const char *why)
+static void
+oc_build_done(struct tk_ocirc *oc, int status, int failed_hop, const char *why)
 {
 	if (oc->state != TK_OCIRC_BUILDING)
 		return;
@@ -467,8 +502,9 @@ static void oc_build_done(struct tk_ocirc *oc, int status, int failed_hop,
 	oc_fail(oc, why ? why : "build failed");
 }
 
-static void hop_from_node(const struct tk_path_node *n,
-			  tk_circuit_hop_target *h, char nick[20])
+static void
+hop_from_node(const struct tk_path_node *n, tk_circuit_hop_target *h,
+	      char nick[20])
 {
 	struct sockaddr_in *sin = (struct sockaddr_in *)&h->addr;
 	memset(h, 0, sizeof *h);
@@ -484,8 +520,8 @@ static void hop_from_node(const struct tk_path_node *n,
 	snprintf(nick, 20, "%s", n->rt->nickname);
 }
 
-static int copy_summary(struct tk_policy_summary *dst,
-			const struct tk_policy_summary *src)
+static int
+copy_summary(struct tk_policy_summary *dst, const struct tk_policy_summary *src)
 {
 	tk_policy_summary_init(dst);
 	if (!src->n) {
@@ -501,7 +537,8 @@ static int copy_summary(struct tk_policy_summary *dst,
 	return 0;
 }
 
-static long node_by_id(const struct tk_nodes *t, const uint8_t id[20])
+static long
+node_by_id(const struct tk_nodes *t, const uint8_t id[20])
 {
 	for (size_t i = 0; i < t->n; i++)
 		if (memcmp(t->node[i].rt->rsa_id, id, 20) == 0)
@@ -509,20 +546,26 @@ static long node_by_id(const struct tk_nodes *t, const uint8_t id[20])
 	return -1;
 }
 
-enum { LAUNCH_OK = 0, LAUNCH_NODIR = -1, LAUNCH_NOEXIT = -2,
-       LAUNCH_NOPATH = -3 };
+enum {
+	LAUNCH_OK = 0,
+	LAUNCH_NODIR = -1,
+	LAUNCH_NOEXIT = -2,
+	LAUNCH_NOPATH = -3
+};
 
 /* Picks guard, exit (allowing port, not excluded), middle, and starts the
  * build. */
-static int launch(tk_circmgr *cm, uint16_t port, const struct tk_circreq *r,
-		  struct tk_ocirc **out)
+static int
+launch(tk_circmgr *cm, uint16_t port, const struct tk_circreq *r,
+       struct tk_ocirc **out)
 {
-	const struct tk_nodes *t = cm->cfg.nodes ?
-				   cm->cfg.nodes(cm->cfg.nodes_arg) : NULL;
+	const struct tk_nodes *t =
+		cm->cfg.nodes ? cm->cfg.nodes(cm->cfg.nodes_arg) : NULL;
 	struct tk_path_opts po;
 	struct tk_path_weights w;
 	struct tk_path_rng rng = { cm->cfg.random, cm->cfg.env_arg };
-	size_t avoid[TK_CIRCREQ_MAX_EXCLUDED + 4 + MAX_BAD], n_strict = 0, n_avoid;
+	size_t avoid[TK_CIRCREQ_MAX_EXCLUDED + 4 + MAX_BAD], n_strict = 0,
+							     n_avoid;
 	long g, x, m;
 	char err[200];
 	struct oc_full *f;
@@ -559,13 +602,13 @@ static int launch(tk_circmgr *cm, uint16_t port, const struct tk_circreq *r,
 					 avoid, n_strict, &rng);
 		if (x < 0)
 			return LAUNCH_NOEXIT;
-		g = tk_guards_pick_beside(cm->guards, t, &po, &rng,
-					  wall_s(cm), x, err,
-					  sizeof err);
+		g = tk_guards_pick_beside(cm->guards, t, &po, &rng, wall_s(cm),
+					  x, err, sizeof err);
 		if (g >= 0)
 			break;
 		if (tries == 3) {
-			cm_log(cm, TK_LOG_WARN, "cannot build a circuit: %s", err);
+			cm_log(cm, TK_LOG_WARN, "cannot build a circuit: %s",
+			       err);
 			return LAUNCH_NOPATH;
 		}
 		avoid[n_strict++] = (size_t)x;
@@ -579,15 +622,16 @@ static int launch(tk_circmgr *cm, uint16_t port, const struct tk_circreq *r,
 		if (k >= 0)
 			avoid[n_avoid++] = (size_t)k;
 	}
-	m = tk_path_pick(t->node, t->n, TK_PATH_MIDDLE, &w, &po, avoid,
-			 n_avoid, &rng);
+	m = tk_path_pick(t->node, t->n, TK_PATH_MIDDLE, &w, &po, avoid, n_avoid,
+			 &rng);
 	if (m < 0)
-		m = tk_path_pick(t->node, t->n, TK_PATH_MIDDLE, &w, &po, avoid, 2,
-				 &rng);
+		m = tk_path_pick(t->node, t->n, TK_PATH_MIDDLE, &w, &po, avoid,
+				 2, &rng);
 	if (m < 0) {
-		cm_log(cm, TK_LOG_WARN, "cannot build a circuit: no middle relay "
-				  "fits beside guard %s and exit %s",
-			   t->node[g].rt->nickname, t->node[x].rt->nickname);
+		cm_log(cm, TK_LOG_WARN,
+		       "cannot build a circuit: no middle relay "
+		       "fits beside guard %s and exit %s",
+		       t->node[g].rt->nickname, t->node[x].rt->nickname);
 		return LAUNCH_NOPATH;
 	}
 
@@ -614,7 +658,7 @@ static int launch(tk_circmgr *cm, uint16_t port, const struct tk_circreq *r,
 	cm->circs = oc;
 	cm->st.launched++;
 	cm_log(cm, TK_LOG_INFO, "circ %u: building %s~%s~%s (exit port %u)",
-		   oc->serial, oc->nick[0], oc->nick[1], oc->nick[2], port);
+	       oc->serial, oc->nick[0], oc->nick[1], oc->nick[2], port);
 
 	if (cm->tp->build(cm->tp_state, oc) != 0)
 		oc_fail(oc, "cannot start the build");
@@ -624,7 +668,8 @@ static int launch(tk_circmgr *cm, uint16_t port, const struct tk_circreq *r,
 
 /* ----------------------------------------------------------- requests */
 
-static int excluded(const struct tk_circreq *r, const struct tk_ocirc *oc)
+static int
+excluded(const struct tk_circreq *r, const struct tk_ocirc *oc)
 {
 	for (size_t i = 0; i < r->n_excluded; i++)
 		if (memcmp(r->excluded[i], oc->hop[2].rsa_id, 20) == 0)
@@ -632,7 +677,8 @@ static int excluded(const struct tk_circreq *r, const struct tk_ocirc *oc)
 	return 0;
 }
 
-static int iso_ok(const struct tk_ocirc *oc, const struct tk_circreq *r)
+static int
+iso_ok(const struct tk_ocirc *oc, const struct tk_circreq *r)
 {
 	if (!oc->has_iso)
 		return 1;
@@ -640,8 +686,8 @@ static int iso_ok(const struct tk_ocirc *oc, const struct tk_circreq *r)
 	       (r->iso_len == 0 || memcmp(oc->iso, r->iso, r->iso_len) == 0);
 }
 
-static int fits(const struct tk_ocirc *oc, const struct tk_circreq *r,
-		uint64_t now)
+static int
+fits(const struct tk_ocirc *oc, const struct tk_circreq *r, uint64_t now)
 {
 	const tk_circmgr *cm = oc->cm;
 	if (oc->closed || oc->unusable || oc->state == TK_OCIRC_DEAD)
@@ -654,7 +700,8 @@ static int fits(const struct tk_ocirc *oc, const struct tk_circreq *r,
 	return iso_ok(oc, r) && !excluded(r, oc);
 }
 
-static void claim(struct tk_ocirc *oc, const struct tk_circreq *r)
+static void
+claim(struct tk_ocirc *oc, const struct tk_circreq *r)
 {
 	if (oc->has_iso)
 		return;
@@ -670,7 +717,8 @@ static void claim(struct tk_ocirc *oc, const struct tk_circreq *r)
 	oc->has_iso = 1;
 }
 
-static void dequeue(tk_circmgr *cm, struct tk_circreq *r)
+static void
+dequeue(tk_circmgr *cm, struct tk_circreq *r)
 {
 	if (!r->queued)
 		return;
@@ -687,7 +735,8 @@ static void dequeue(tk_circmgr *cm, struct tk_circreq *r)
 	r->waiting_on = NULL;
 }
 
-void tk_circmgr_request(tk_circmgr *cm, struct tk_circreq *r)
+void
+tk_circmgr_request(tk_circmgr *cm, struct tk_circreq *r)
 {
 	r->cm = cm;
 	if (r->queued)
@@ -704,13 +753,15 @@ void tk_circmgr_request(tk_circmgr *cm, struct tk_circreq *r)
 	kick_requests(cm);
 }
 
-void tk_circmgr_request_cancel(struct tk_circreq *r)
+void
+tk_circmgr_request_cancel(struct tk_circreq *r)
 {
 	if (r->cm)
 		dequeue(r->cm, r);
 }
 
-static unsigned count_building(const tk_circmgr *cm)
+static unsigned
+count_building(const tk_circmgr *cm)
 {
 	unsigned n = 0;
 	for (struct tk_ocirc *oc = cm->circs; oc; oc = oc->next)
@@ -719,8 +770,9 @@ static unsigned count_building(const tk_circmgr *cm)
 	return n;
 }
 
-static struct tk_ocirc *find_circ(tk_circmgr *cm, const struct tk_circreq *r,
-				  enum tk_ocirc_state want, uint64_t now)
+static struct tk_ocirc *
+find_circ(tk_circmgr *cm, const struct tk_circreq *r, enum tk_ocirc_state want,
+	  uint64_t now)
 {
 	struct tk_ocirc *clean = NULL;
 	for (struct tk_ocirc *oc = cm->circs; oc; oc = oc->next) {
@@ -734,7 +786,8 @@ static struct tk_ocirc *find_circ(tk_circmgr *cm, const struct tk_circreq *r,
 	return clean;
 }
 
-static void keep_preemptive(tk_circmgr *cm)
+static void
+keep_preemptive(tk_circmgr *cm)
 {
 	unsigned clean = 0;
 	struct tk_circreq probe;
@@ -754,9 +807,10 @@ static void keep_preemptive(tk_circmgr *cm)
 		if (rc != LAUNCH_OK) {
 			if (rc != LAUNCH_NODIR && !cm->warned_nopath) {
 				cm->warned_nopath = 1;
-				cm_log(cm, TK_LOG_WARN, "no preemptive circuit: "
-						  "no path for port %u",
-					   probe.port);
+				cm_log(cm, TK_LOG_WARN,
+				       "no preemptive circuit: "
+				       "no path for port %u",
+				       probe.port);
 			}
 			return;
 		}
@@ -765,7 +819,8 @@ static void keep_preemptive(tk_circmgr *cm)
 	}
 }
 
-static void service(struct tk_defer *d)
+static void
+service(struct tk_defer *d)
 {
 	tk_circmgr *cm = container_of(d, struct tk_circmgr, svc);
 	uint64_t now = uv_now(cm->loop);
@@ -779,9 +834,10 @@ again:
 			continue;
 		if (r->builds_failed >= cm->cfg.build_attempts) {
 			dequeue(cm, r);
-			cm_log(cm, TK_LOG_NOTICE, "giving up on a request after %u "
-					  "failed circuit builds",
-				   r->builds_failed);
+			cm_log(cm, TK_LOG_NOTICE,
+			       "giving up on a request after %u "
+			       "failed circuit builds",
+			       r->builds_failed);
 			r->cb(r, TK_RELAY_END_MISC, NULL);
 			goto again;
 		}
@@ -805,11 +861,15 @@ again:
 			continue; /* the tick polls the directory */
 		if (rc == LAUNCH_NOEXIT) {
 			dequeue(cm, r);
-			cm_log(cm, TK_LOG_NOTICE, "no exit allows port %u%s", r->port,
-				   r->n_excluded ? " (besides those that "
-						   "refused)" : "");
-			r->cb(r, r->port ? TK_RELAY_END_EXITPOLICY :
-					   TK_RELAY_END_RESOLVEFAILED, NULL);
+			cm_log(cm, TK_LOG_NOTICE, "no exit allows port %u%s",
+			       r->port,
+			       r->n_excluded ? " (besides those that "
+					       "refused)"
+					     : "");
+			r->cb(r,
+			      r->port ? TK_RELAY_END_EXITPOLICY
+				      : TK_RELAY_END_RESOLVEFAILED,
+			      NULL);
 			goto again;
 		}
 		if (rc != LAUNCH_OK) {
@@ -830,7 +890,8 @@ again:
 
 /* --------------------------------------------------------------- tick */
 
-static void tick_cb(uv_timer_t *t)
+static void
+tick_cb(uv_timer_t *t)
 {
 	tk_circmgr *cm = t->data;
 	uint64_t now = uv_now(cm->loop);
@@ -850,12 +911,15 @@ static void tick_cb(uv_timer_t *t)
 			oc->unusable = 1;
 		/* Claimed by a key whose request went away before using it:
 		 * nobody else may use it, so it goes too. */
-		if (!oc->dirty_since && oc->has_iso && now - oc->built_at >= maxd)
+		if (!oc->dirty_since && oc->has_iso &&
+		    now - oc->built_at >= maxd)
 			oc->unusable = 1;
 		if (oc->unusable && tk_ostream_table_live(oc->tbl) == 0) {
-			cm_log(cm, TK_LOG_INFO, "circ %u retired (%s)", oc->serial,
-				   oc->dirty_since && now - oc->dirty_since >= maxd ?
-				   "dirty too long" : "no new streams");
+			cm_log(cm, TK_LOG_INFO, "circ %u retired (%s)",
+			       oc->serial,
+			       oc->dirty_since && now - oc->dirty_since >= maxd
+				       ? "dirty too long"
+				       : "no new streams");
 			oc_close_later(oc);
 		}
 	}
@@ -875,16 +939,17 @@ static const struct tk_ocirc_events events = {
 
 /* Until a user registers, nobody opens streams; closed() is the one
  * stream.h calls unconditionally. */
-static void no_closed(void *ud, tk_ostream *s, int remote,
-		      const tk_relay_end *end)
+static void
+no_closed(void *ud, tk_ostream *s, int remote, const tk_relay_end *end)
 {
 	(void)ud, (void)s, (void)remote, (void)end;
 }
 
 static const struct tk_circmgr_user no_user = { .closed = no_closed };
 
-int tk_circmgr_new(uv_loop_t *loop, const struct tk_circmgr_config *cfg,
-		   tk_circmgr **out, char *err, size_t errlen)
+int
+tk_circmgr_new(uv_loop_t *loop, const struct tk_circmgr_config *cfg,
+	       tk_circmgr **out, char *err, size_t errlen)
 {
 	tk_circmgr *cm;
 	char path[4096];
@@ -922,8 +987,8 @@ int tk_circmgr_new(uv_loop_t *loop, const struct tk_circmgr_config *cfg,
 		}
 	}
 	cm->cfg.data_dir = cm->data_dir;
-	cm->guards = tk_guards_new(cm->data_dir ? path : NULL, cfg->n_guards,
-				   0, wall_s(cm));
+	cm->guards = tk_guards_new(cm->data_dir ? path : NULL, cfg->n_guards, 0,
+				   wall_s(cm));
 	if (!cm->guards) {
 		free(cm->data_dir);
 		free(cm);
@@ -940,7 +1005,8 @@ int tk_circmgr_new(uv_loop_t *loop, const struct tk_circmgr_config *cfg,
 		return -1;
 	}
 	if (tk_guards_errmsg(cm->guards)[0])
-		cm_log(cm, TK_LOG_WARN, "guard state: %s", tk_guards_errmsg(cm->guards));
+		cm_log(cm, TK_LOG_WARN, "guard state: %s",
+		       tk_guards_errmsg(cm->guards));
 	cm->svc.fn = service;
 	cm->table_ops.send = t_send;
 	cm->table_ops.circ_can_package = t_can_package;
@@ -957,7 +1023,8 @@ int tk_circmgr_new(uv_loop_t *loop, const struct tk_circmgr_config *cfg,
 	return 0;
 }
 
-void tk_circmgr_set_user(tk_circmgr *cm, const struct tk_circmgr_user *u)
+void
+tk_circmgr_set_user(tk_circmgr *cm, const struct tk_circmgr_user *u)
 {
 	cm->user = *u;
 	cm->table_ops.connected = u->connected;
@@ -967,13 +1034,15 @@ void tk_circmgr_set_user(tk_circmgr *cm, const struct tk_circmgr_user *u)
 	cm->table_ops.writable = u->writable;
 }
 
-void tk_circmgr_dir_changed(tk_circmgr *cm)
+void
+tk_circmgr_dir_changed(tk_circmgr *cm)
 {
 	cm->warned_nopath = 0;
 	kick_requests(cm);
 }
 
-static void on_handle_closed(uv_handle_t *h)
+static void
+on_handle_closed(uv_handle_t *h)
 {
 	tk_circmgr *cm = h->data;
 	if (--cm->handles_open == 0) {
@@ -982,7 +1051,8 @@ static void on_handle_closed(uv_handle_t *h)
 	}
 }
 
-void tk_circmgr_free(tk_circmgr *cm)
+void
+tk_circmgr_free(tk_circmgr *cm)
 {
 	if (!cm)
 		return;
@@ -995,7 +1065,8 @@ void tk_circmgr_free(tk_circmgr *cm)
 	do_free(cm);
 }
 
-static void do_free(tk_circmgr *cm)
+static void
+do_free(tk_circmgr *cm)
 {
 	cm->free_pending = 0;
 	cm->freeing = 1;
@@ -1017,7 +1088,8 @@ static void do_free(tk_circmgr *cm)
 	uv_close((uv_handle_t *)&cm->tick, on_handle_closed);
 }
 
-void tk_circmgr_get_stats(const tk_circmgr *cm, struct tk_circmgr_stats *st)
+void
+tk_circmgr_get_stats(const tk_circmgr *cm, struct tk_circmgr_stats *st)
 {
 	*st = cm->st;
 	st->open = st->building = st->channels = 0;
@@ -1030,8 +1102,9 @@ void tk_circmgr_get_stats(const tk_circmgr *cm, struct tk_circmgr_stats *st)
 	st->channels = cm->tp_state ? cm->tp->channels(cm->tp_state) : 0;
 }
 
-int tk_circmgr_describe(const tk_circmgr *cm, uint32_t serial, char *buf,
-			size_t cap)
+int
+tk_circmgr_describe(const tk_circmgr *cm, uint32_t serial, char *buf,
+		    size_t cap)
 {
 	static const char *names[] = { "building", "open", "dead" };
 	for (const struct tk_ocirc *oc = cm->circs; oc; oc = oc->next) {
@@ -1039,7 +1112,8 @@ int tk_circmgr_describe(const tk_circmgr *cm, uint32_t serial, char *buf,
 			continue;
 		return snprintf(buf, cap, "circ %u %s~%s~%s %s%s%s", oc->serial,
 				oc->nick[0], oc->nick[1], oc->nick[2],
-				names[oc->state], oc->dirty_since ? " dirty" : "",
+				names[oc->state],
+				oc->dirty_since ? " dirty" : "",
 				oc->unusable ? " retired" : "");
 	}
 	return -1;

@@ -55,16 +55,16 @@ struct tk_ocirc_transport;
 struct tk_circmgr_config {
 	const struct tk_nodes *(*nodes)(void *arg);
 	void *nodes_arg;
-	const char *data_dir;		/* guard state file; NULL: memory */
-	int enforce_distinct_subnets;	/* default 1; 0 on test networks */
-	unsigned build_timeout_ms;	/* whole build, default 60000 */
-	unsigned max_dirtiness_s;	/* default 600 */
-	unsigned max_pending_builds;	/* default 4 */
-	unsigned build_attempts;	/* builds a request waits for, 4 */
-	unsigned preemptive;		/* clean circuits kept ready, 1 */
-	uint16_t preemptive_port;	/* their exits allow it, 80 */
-	unsigned n_guards;		/* guard set size, 3 */
-	tk_log_fn log;			/* enum tk_log_level; NULL: silent */
+	const char *data_dir;	      /* guard state file; NULL: memory */
+	int enforce_distinct_subnets; /* default 1; 0 on test networks */
+	unsigned build_timeout_ms;    /* whole build, default 60000 */
+	unsigned max_dirtiness_s;     /* default 600 */
+	unsigned max_pending_builds;  /* default 4 */
+	unsigned build_attempts;      /* builds a request waits for, 4 */
+	unsigned preemptive;	      /* clean circuits kept ready, 1 */
+	uint16_t preemptive_port;     /* their exits allow it, 80 */
+	unsigned n_guards;	      /* guard set size, 3 */
+	tk_log_fn log;		      /* enum tk_log_level; NULL: silent */
 	void *log_arg;
 	/* NULL: tk_ocirc_chan_transport (ocirc.h); tests script one */
 	const struct tk_ocirc_transport *transport;
@@ -93,15 +93,15 @@ void tk_circmgr_dir_changed(tk_circmgr *cm);
 void tk_circmgr_free(tk_circmgr *cm);
 
 struct tk_circmgr_stats {
-	unsigned launched;	/* builds started */
-	unsigned built;		/* builds that completed */
-	unsigned failed;	/* builds that failed (timeout, refused...) */
-	unsigned lost;		/* built circuits that died (DESTROY...) */
-	unsigned open;		/* open now */
-	unsigned building;	/* building now */
-	unsigned channels;	/* channels open or opening */
-	double last_build_ms;	/* time of the last successful build */
-	double total_build_ms;	/* sum over `built` */
+	unsigned launched;     /* builds started */
+	unsigned built;	       /* builds that completed */
+	unsigned failed;       /* builds that failed (timeout, refused...) */
+	unsigned lost;	       /* built circuits that died (DESTROY...) */
+	unsigned open;	       /* open now */
+	unsigned building;     /* building now */
+	unsigned channels;     /* channels open or opening */
+	double last_build_ms;  /* time of the last successful build */
+	double total_build_ms; /* sum over `built` */
 };
 void tk_circmgr_get_stats(const tk_circmgr *cm, struct tk_circmgr_stats *st);
 
@@ -157,12 +157,12 @@ void tk_ocirc_retire(tk_ocirc *oc);
 /* A request for a circuit, embedded in the user's object; zero it, then
  * fill port, iso and cb. */
 struct tk_circreq {
-	uint16_t port;			/* 0: a lookup, any exit */
-	const uint8_t *iso;		/* owned by the embedding object */
+	uint16_t port;	    /* 0: a lookup, any exit */
+	const uint8_t *iso; /* owned by the embedding object */
 	size_t iso_len;
-	uint8_t excluded[TK_CIRCREQ_MAX_EXCLUDED][20];	/* exits refused */
+	uint8_t excluded[TK_CIRCREQ_MAX_EXCLUDED][20]; /* exits refused */
 	size_t n_excluded;
-	unsigned builds_failed;		/* reset it to ask again afresh */
+	unsigned builds_failed; /* reset it to ask again afresh */
 	/* reason 0 and oc, or an END reason (MISC, EXITPOLICY,
 	 * RESOLVEFAILED). From deferred work, never inside
 	 * tk_circmgr_request(). */

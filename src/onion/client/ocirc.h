@@ -24,17 +24,17 @@ struct tk_ocirc {
 	struct tk_ocirc *next, *prev;
 	uint32_t serial;
 	enum tk_ocirc_state state;
-	int closed;			/* teardown queued */
-	void *tp;			/* the transport's circuit */
-	int n_hops;			/* hops built */
-	tk_circuit_hop_target hop[3];	/* guard, middle, exit */
+	int closed;		      /* teardown queued */
+	void *tp;		      /* the transport's circuit */
+	int n_hops;		      /* hops built */
+	tk_circuit_hop_target hop[3]; /* guard, middle, exit */
 	char nick[3][20];
 	struct tk_policy_summary exit_p; /* copy of the exit's "p" */
 	int has_iso;
 	uint8_t *iso;
 	size_t iso_len;
-	uint64_t dirty_since;		/* uv_now ms of the first stream, 0 */
-	int unusable;			/* no new streams */
+	uint64_t dirty_since; /* uv_now ms of the first stream, 0 */
+	int unusable;	      /* no new streams */
 	uint64_t started, deadline, built_at;
 	tk_ostream_table *tbl;
 	struct tk_ocirc_slot *slots;
@@ -56,7 +56,7 @@ struct tk_ocirc_transport {
 	/* channel_timeout_ms bounds a channel's set-up; ev is kept. */
 	void *(*create)(uv_loop_t *loop, unsigned channel_timeout_ms,
 			const struct tk_ocirc_events *ev);
-	void (*destroy)(void *st);	/* everything closed, no callbacks */
+	void (*destroy)(void *st); /* everything closed, no callbacks */
 	/* Starts building oc->hop[0..3) by oc->deadline. 0 or -1. */
 	int (*build)(void *st, tk_ocirc *oc);
 	/* A relay message to the exit; DATA counts against the circuit's

@@ -23,8 +23,9 @@ struct rt_circ {
 	int hops;
 };
 
-static void *rt_new(uv_loop_t *loop, unsigned channel_timeout_ms,
-		    const struct tk_ocirc_events *ev)
+static void *
+rt_new(uv_loop_t *loop, unsigned channel_timeout_ms,
+       const struct tk_ocirc_events *ev)
 {
 	struct rt *r = calloc(1, sizeof *r);
 	if (!r)
@@ -39,20 +40,23 @@ static void *rt_new(uv_loop_t *loop, unsigned channel_timeout_ms,
 	return r;
 }
 
-static void rt_free(void *st)
+static void
+rt_free(void *st)
 {
 	struct rt *r = st;
 	tk_chanmgr_free(r->chm);
 	free(r);
 }
 
-static unsigned rt_channels(void *st)
+static unsigned
+rt_channels(void *st)
 {
 	struct rt *r = st;
 	return (unsigned)tk_chanmgr_count(r->chm);
 }
 
-static unsigned remaining_ms(const struct rt_circ *rc)
+static unsigned
+remaining_ms(const struct rt_circ *rc)
 {
 	const struct tk_ocirc *oc = rc->oc;
 	uint64_t now = uv_now(rc->rt->loop);
@@ -60,7 +64,8 @@ static unsigned remaining_ms(const struct rt_circ *rc)
 	return left < 1000 ? 1000 : (unsigned)left;
 }
 
-static void on_lost(tk_circuit *c, int status, void *arg)
+static void
+on_lost(tk_circuit *c, int status, void *arg)
 {
 	struct rt_circ *rc = arg;
 	char why[300];
@@ -69,22 +74,25 @@ static void on_lost(tk_circuit *c, int status, void *arg)
 	rc->rt->ev->lost(rc->oc, why);
 }
 
-static void on_writable(tk_circuit *c, void *arg)
+static void
+on_writable(tk_circuit *c, void *arg)
 {
 	struct rt_circ *rc = arg;
 	(void)c;
 	rc->rt->ev->writable(rc->oc);
 }
 
-static void on_sink(void *arg, int status, int hop, uint8_t cmd,
-		    const uint8_t *data, size_t len)
+static void
+on_sink(void *arg, int status, int hop, uint8_t cmd, const uint8_t *data,
+	size_t len)
 {
 	/* Relay messages for ids no stream registered: late cells of
 	 * streams already forgotten. Dropped, as C tor does. */
 	(void)arg, (void)status, (void)hop, (void)cmd, (void)data, (void)len;
 }
 
-static void on_extended(tk_circuit *c, int status, void *arg)
+static void
+on_extended(tk_circuit *c, int status, void *arg)
 {
 	struct rt_circ *rc = arg;
 	char why[300];
@@ -105,10 +113,12 @@ static void on_extended(tk_circuit *c, int status, void *arg)
 	e = tk_circuit_extend(c, &rc->oc->hop[rc->hops], remaining_ms(rc),
 			      on_extended, rc);
 	if (e != 0)
-		rc->rt->ev->build_done(rc->oc, e, rc->hops, tk_circuit_strerror(e));
+		rc->rt->ev->build_done(rc->oc, e, rc->hops,
+				       tk_circuit_strerror(e));
 }
 
-static void on_built(tk_circuit *c, int status, void *arg)
+static void
+on_built(tk_circuit *c, int status, void *arg)
 {
 	struct rt_circ *rc = arg;
 	char why[300];
@@ -122,14 +132,14 @@ static void on_built(tk_circuit *c, int status, void *arg)
 	}
 	rc->hops = 1;
 	rc->rt->ev->first_hop_ok(rc->oc);
-	e = tk_circuit_extend(c, &rc->oc->hop[1], remaining_ms(rc),
-			      on_extended, rc);
+	e = tk_circuit_extend(c, &rc->oc->hop[1], remaining_ms(rc), on_extended,
+			      rc);
 	if (e != 0)
 		rc->rt->ev->build_done(rc->oc, e, 1, tk_circuit_strerror(e));
 }
 
-static void on_channel(tk_channel *ch, int status, const char *errmsg,
-		       void *arg)
+static void
+on_channel(tk_channel *ch, int status, const char *errmsg, void *arg)
 {
 	struct rt_circ *rc = arg;
 	char why[300];
@@ -150,7 +160,8 @@ static void on_channel(tk_channel *ch, int status, const char *errmsg,
 	}
 }
 
-static int rt_build(void *st, struct tk_ocirc *oc)
+static int
+rt_build(void *st, struct tk_ocirc *oc)
 {
 	struct rt *r = st;
 	struct rt_circ *rc = calloc(1, sizeof *rc);
@@ -175,8 +186,9 @@ static int rt_build(void *st, struct tk_ocirc *oc)
 	return 0;
 }
 
-static int rt_send(struct tk_ocirc *oc, uint8_t cmd, uint16_t sid,
-		   const uint8_t *body, size_t len)
+static int
+rt_send(struct tk_ocirc *oc, uint8_t cmd, uint16_t sid, const uint8_t *body,
+	size_t len)
 {
 	struct rt_circ *rc = oc->tp;
 	if (!rc || !rc->c)
@@ -184,14 +196,16 @@ static int rt_send(struct tk_ocirc *oc, uint8_t cmd, uint16_t sid,
 	return tk_circuit_send(rc->c, -1, cmd, sid, body, len, 0) < 0 ? -1 : 0;
 }
 
-static int rt_can_package(struct tk_ocirc *oc)
+static int
+rt_can_package(struct tk_ocirc *oc)
 {
 	struct rt_circ *rc = oc->tp;
 	return rc && rc->c && tk_circuit_package_window(rc->c, -1) > 0;
 }
 
-static int rt_stream_add(struct tk_ocirc *oc, tk_circuit_stream_cb cb,
-			 void *slot, uint16_t *sid)
+static int
+rt_stream_add(struct tk_ocirc *oc, tk_circuit_stream_cb cb, void *slot,
+	      uint16_t *sid)
 {
 	struct rt_circ *rc = oc->tp;
 	if (!rc || !rc->c)
@@ -199,14 +213,16 @@ static int rt_stream_add(struct tk_ocirc *oc, tk_circuit_stream_cb cb,
 	return tk_circuit_stream_add(rc->c, cb, slot, sid) == 0 ? 0 : -1;
 }
 
-static void rt_stream_remove(struct tk_ocirc *oc, uint16_t sid)
+static void
+rt_stream_remove(struct tk_ocirc *oc, uint16_t sid)
 {
 	struct rt_circ *rc = oc->tp;
 	if (rc && rc->c)
 		tk_circuit_stream_remove(rc->c, sid);
 }
 
-static void rt_close(struct tk_ocirc *oc)
+static void
+rt_close(struct tk_ocirc *oc)
 {
 	struct rt_circ *rc = oc->tp;
 	if (!rc)

@@ -26,50 +26,57 @@ struct tk_onion {
 	tk_dirauth auths[TK_ONION_MAX_AUTHORITIES];
 	tk_dirmgr *dm;
 	tk_dirfetch *df;
-	tk_circmgr *cm;			/* NULL: directory_only */
-	tk_streams *streams;		/* owned by cm */
+	tk_circmgr *cm;	     /* NULL: directory_only */
+	tk_streams *streams; /* owned by cm */
 	uv_timer_t wake;
 	int started;
 	int percent;
 	const char *tag, *summary;
 };
 
-void tk_onion_config_init(struct tk_onion_config *cfg)
+void
+tk_onion_config_init(struct tk_onion_config *cfg)
 {
 	memset(cfg, 0, sizeof *cfg);
 	cfg->enforce_distinct_subnets = 1;
 }
 
-int tk_onion_config_add_authority(struct tk_onion_config *cfg,
-				  const char *line, char *err, size_t errlen)
+int
+tk_onion_config_add_authority(struct tk_onion_config *cfg, const char *line,
+			      char *err, size_t errlen)
 {
 	tk_dirauth a;
 	if (strlen(line) >= TK_ONION_AUTHORITY_MAX) {
-		snprintf(err, errlen, "DirAuthority line too long (at most %d "
-			 "bytes)", TK_ONION_AUTHORITY_MAX - 1);
+		snprintf(err, errlen,
+			 "DirAuthority line too long (at most %d "
+			 "bytes)",
+			 TK_ONION_AUTHORITY_MAX - 1);
 		return -1;
 	}
 	if (cfg->n_authorities == TK_ONION_MAX_AUTHORITIES) {
-		snprintf(err, errlen, "too many DirAuthority lines (at most %d)",
+		snprintf(err, errlen,
+			 "too many DirAuthority lines (at most %d)",
 			 TK_ONION_MAX_AUTHORITIES);
 		return -1;
 	}
 	if (tk_dirauth_parse(line, &a, err, errlen) != 0)
 		return -1;
 	if (!a.has_v3ident) {
-		snprintf(err, errlen, "DirAuthority %s has no v3ident=: without "
+		snprintf(err, errlen,
+			 "DirAuthority %s has no v3ident=: without "
 			 "it no consensus signature can be checked",
 			 a.nickname[0] ? a.nickname : "line");
 		return -1;
 	}
-	snprintf(cfg->authorities[cfg->n_authorities++],
-		 TK_ONION_AUTHORITY_MAX, "%s", line);
+	snprintf(cfg->authorities[cfg->n_authorities++], TK_ONION_AUTHORITY_MAX,
+		 "%s", line);
 	return 0;
 }
 
 static void logf_(tk_onion *o, int level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-static void logf_(tk_onion *o, int level, const char *fmt, ...)
+static void
+logf_(tk_onion *o, int level, const char *fmt, ...)
 {
 	char buf[512];
 	va_list ap;
@@ -81,7 +88,8 @@ static void logf_(tk_onion *o, int level, const char *fmt, ...)
 	o->cfg.log(o->cfg.log_arg, level, buf);
 }
 
-static void report(tk_onion *o, int pct, const char *tag, const char *summary)
+static void
+report(tk_onion *o, int pct, const char *tag, const char *summary)
 {
 	if (pct <= o->percent)
 		return;
@@ -98,7 +106,8 @@ static void report(tk_onion *o, int pct, const char *tag, const char *summary)
 
 /* ---- the directory manager's environment ---- */
 
-static int64_t env_now_ms(void *arg)
+static int64_t
+env_now_ms(void *arg)
 {
 	struct timeval tv;
 	(void)arg;
@@ -106,7 +115,8 @@ static int64_t env_now_ms(void *arg)
 	return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
 }
 
-static uint64_t env_random(void *arg)
+static uint64_t
+env_random(void *arg)
 {
 	uint64_t v;
 	(void)arg;
@@ -114,26 +124,30 @@ static uint64_t env_random(void *arg)
 	return v;
 }
 
-static int env_fetch(void *arg, uint64_t id, const struct tk_dirsource *src,
-		     const char *path)
+static int
+env_fetch(void *arg, uint64_t id, const struct tk_dirsource *src,
+	  const char *path)
 {
 	tk_onion *o = arg;
 	return tk_dirfetch_get(o->df, id, src, path);
 }
 
-static void env_cancel(void *arg, uint64_t id)
+static void
+env_cancel(void *arg, uint64_t id)
 {
 	tk_onion *o = arg;
 	tk_dirfetch_cancel(o->df, id);
 }
 
-static void on_wake(uv_timer_t *t)
+static void
+on_wake(uv_timer_t *t)
 {
 	tk_onion *o = t->data;
 	tk_dirmgr_tick(o->dm);
 }
 
-static void env_wake(void *arg, int64_t at_ms)
+static void
+env_wake(void *arg, int64_t at_ms)
 {
 	tk_onion *o = arg;
 	int64_t d;
@@ -145,20 +159,22 @@ static void env_wake(void *arg, int64_t at_ms)
 	uv_timer_start(&o->wake, on_wake, d > 0 ? (uint64_t)d : 0, 0);
 }
 
-static void env_log(void *arg, int level, const char *msg)
+static void
+env_log(void *arg, int level, const char *msg)
 {
 	tk_onion *o = arg;
 	if (o->cfg.log)
 		o->cfg.log(o->cfg.log_arg, level, msg);
 }
 
-static void env_progress(void *arg, int pct, const char *tag,
-			 const char *summary)
+static void
+env_progress(void *arg, int pct, const char *tag, const char *summary)
 {
 	report(arg, pct, tag, summary);
 }
 
-static void env_changed(void *arg)
+static void
+env_changed(void *arg)
 {
 	tk_onion *o = arg;
 	if (o->cm)
@@ -169,22 +185,25 @@ static void env_changed(void *arg)
 		report(o, 100, "done", "Done");
 }
 
-void tk_onion_report_progress(tk_onion *o, int percent, const char *tag,
-			      const char *summary)
+void
+tk_onion_report_progress(tk_onion *o, int percent, const char *tag,
+			 const char *summary)
 {
 	if (percent > 100)
 		percent = 100;
 	report(o, percent, tag, summary);
 }
 
-static void on_fetched(void *arg, uint64_t id, int status, int http_status,
-		       const uint8_t *body, size_t len, const char *errmsg)
+static void
+on_fetched(void *arg, uint64_t id, int status, int http_status,
+	   const uint8_t *body, size_t len, const char *errmsg)
 {
 	tk_onion *o = arg;
 	tk_dirmgr_fetched(o->dm, id, status, http_status, body, len, errmsg);
 }
 
-static void on_stage(void *arg, uint64_t id, enum tk_dirmgr_stage stage)
+static void
+on_stage(void *arg, uint64_t id, enum tk_dirmgr_stage stage)
 {
 	tk_onion *o = arg;
 	tk_dirmgr_fetch_stage(o->dm, id, stage);
@@ -192,13 +211,15 @@ static void on_stage(void *arg, uint64_t id, enum tk_dirmgr_stage stage)
 
 /* The circuit manager's view of the directory: its node table while it is
  * usable. */
-static const struct tk_nodes *usable_nodes(void *arg)
+static const struct tk_nodes *
+usable_nodes(void *arg)
 {
 	tk_onion *o = arg;
 	return tk_dirmgr_usable(o->dm) ? tk_dirmgr_nodes(o->dm) : NULL;
 }
 
-static int start_circuits(tk_onion *o, char *err, size_t errlen)
+static int
+start_circuits(tk_onion *o, char *err, size_t errlen)
 {
 	struct tk_circmgr_config cc;
 	struct tk_streams_config sc;
@@ -230,8 +251,9 @@ static int start_circuits(tk_onion *o, char *err, size_t errlen)
 	return 0;
 }
 
-int tk_onion_new(uv_loop_t *loop, const struct tk_onion_config *cfg,
-		 tk_onion **out, char *err, size_t errlen)
+int
+tk_onion_new(uv_loop_t *loop, const struct tk_onion_config *cfg, tk_onion **out,
+	     char *err, size_t errlen)
 {
 	struct tk_dirmgr_config dc;
 	struct tk_dirmgr_env env;
@@ -314,7 +336,8 @@ int tk_onion_new(uv_loop_t *loop, const struct tk_onion_config *cfg,
 	return 0;
 }
 
-int tk_onion_start(tk_onion *o)
+int
+tk_onion_start(tk_onion *o)
 {
 	if (o->started)
 		return 0;
@@ -323,7 +346,8 @@ int tk_onion_start(tk_onion *o)
 	return 0;
 }
 
-void tk_onion_get_status(const tk_onion *o, struct tk_onion_status *st)
+void
+tk_onion_get_status(const tk_onion *o, struct tk_onion_status *st)
 {
 	struct tk_dirmgr_stats ds;
 	const struct tk_nodes *t = tk_dirmgr_nodes(o->dm);
@@ -371,20 +395,23 @@ void tk_onion_get_status(const tk_onion *o, struct tk_onion_status *st)
 	}
 }
 
-int tk_onion_describe_circuit(const tk_onion *o, uint32_t serial, char *buf,
-			      size_t cap)
+int
+tk_onion_describe_circuit(const tk_onion *o, uint32_t serial, char *buf,
+			  size_t cap)
 {
 	return o->cm ? tk_circmgr_describe(o->cm, serial, buf, cap) : -1;
 }
 
-static void on_wake_closed(uv_handle_t *h)
+static void
+on_wake_closed(uv_handle_t *h)
 {
 	tk_onion *o = h->data;
 	free(o->data_dir);
 	free(o);
 }
 
-void tk_onion_free(tk_onion *o)
+void
+tk_onion_free(tk_onion *o)
 {
 	if (!o)
 		return;
@@ -403,38 +430,40 @@ void tk_onion_free(tk_onion *o)
 
 /* ---- requests: the stream layer's */
 
-static int no_circuits(tk_onion_req **req)
+static int
+no_circuits(tk_onion_req **req)
 {
 	*req = NULL;
 	return -EINVAL;
 }
 
-int tk_onion_stream_connect(tk_onion *o, const char *host, uint16_t port,
-			    const void *iso, size_t iso_len,
-			    tk_onion_connect_cb cb, void *arg,
-			    tk_onion_req **req)
+int
+tk_onion_stream_connect(tk_onion *o, const char *host, uint16_t port,
+			const void *iso, size_t iso_len, tk_onion_connect_cb cb,
+			void *arg, tk_onion_req **req)
 {
 	if (!o->streams)
 		return no_circuits(req);
-	return tk_streams_connect(o->streams, host, port, iso, iso_len, cb,
+	return tk_streams_connect(o->streams, host, port, iso, iso_len, cb, arg,
+				  req);
+}
+
+int
+tk_onion_stream_resolve(tk_onion *o, const char *name, int families,
+			const void *iso, size_t iso_len, tk_onion_resolve_cb cb,
+			void *arg, tk_onion_req **req)
+{
+	if (!o->streams)
+		return no_circuits(req);
+	return tk_streams_resolve(o->streams, name, families, iso, iso_len, cb,
 				  arg, req);
 }
 
-int tk_onion_stream_resolve(tk_onion *o, const char *name, int families,
+int
+tk_onion_stream_resolve_ptr(tk_onion *o, int family, const uint8_t addr[16],
 			    const void *iso, size_t iso_len,
 			    tk_onion_resolve_cb cb, void *arg,
 			    tk_onion_req **req)
-{
-	if (!o->streams)
-		return no_circuits(req);
-	return tk_streams_resolve(o->streams, name, families, iso, iso_len,
-				  cb, arg, req);
-}
-
-int tk_onion_stream_resolve_ptr(tk_onion *o, int family,
-				const uint8_t addr[16], const void *iso,
-				size_t iso_len, tk_onion_resolve_cb cb,
-				void *arg, tk_onion_req **req)
 {
 	if (!o->streams)
 		return no_circuits(req);

@@ -6,13 +6,12 @@
 #include "onion/client/streams.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-
-#include <stdarg.h>
-#include <stdio.h>
 
 #include "common/util.h"
 #include "onion/cell/relay_msg.h"
@@ -89,7 +88,8 @@ typedef struct tk_onion_stream ostrm;
 static void service(struct tk_defer *d);
 static void on_circ(struct tk_circreq *r, int reason, tk_ocirc *oc);
 
-void tk_streams_config_init(struct tk_streams_config *cfg)
+void
+tk_streams_config_init(struct tk_streams_config *cfg)
 {
 	memset(cfg, 0, sizeof *cfg);
 	cfg->stream_timeout_ms = 10000;
@@ -101,7 +101,8 @@ void tk_streams_config_init(struct tk_streams_config *cfg)
 
 static void ss_log(tk_streams *ss, int level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-static void ss_log(tk_streams *ss, int level, const char *fmt, ...)
+static void
+ss_log(tk_streams *ss, int level, const char *fmt, ...)
 {
 	char msg[512];
 	va_list ap;
@@ -114,23 +115,27 @@ static void ss_log(tk_streams *ss, int level, const char *fmt, ...)
 }
 
 /* host, or "[scrubbed]" when destinations stay out of the log. */
-static const char *ss_host(const tk_streams *ss, const char *host)
+static const char *
+ss_host(const tk_streams *ss, const char *host)
 {
 	return ss->cfg.scrub_hosts ? "[scrubbed]" : host;
 }
 
-static uint64_t now_ms(tk_streams *ss)
+static uint64_t
+now_ms(tk_streams *ss)
 {
 	return uv_now(tk_circmgr_loop(ss->cm));
 }
 
-static void kick(ostrm *s)
+static void
+kick(ostrm *s)
 {
 	tk_circmgr_defer(s->ss->cm, &s->d);
 }
 
-static ostrm *os_new(tk_streams *ss, enum os_kind kind, const void *iso,
-		     size_t iso_len, void *arg)
+static ostrm *
+os_new(tk_streams *ss, enum os_kind kind, const void *iso, size_t iso_len,
+       void *arg)
 {
 	ostrm *s = calloc(1, sizeof *s);
 	struct link *head = &ss->all;
@@ -161,7 +166,8 @@ static ostrm *os_new(tk_streams *ss, enum os_kind kind, const void *iso,
 	return s;
 }
 
-static void os_free(ostrm *s)
+static void
+os_free(ostrm *s)
 {
 	struct wbuf *w, *wn;
 	struct rchunk *c, *cn;
@@ -188,7 +194,8 @@ static void os_free(ostrm *s)
 
 /* tk_circmgr_free(): every stream and request goes, without callbacks,
  * and so does ss. */
-static void ss_shutdown(void *arg)
+static void
+ss_shutdown(void *arg)
 {
 	tk_streams *ss = arg;
 	struct link *head = &ss->all;
@@ -199,7 +206,8 @@ static void ss_shutdown(void *arg)
 
 /* The request is answered (success only for lookups or, with reason 0,
  * for a connect that got CONNECTED). */
-static void finish(ostrm *s, int reason)
+static void
+finish(ostrm *s, int reason)
 {
 	s->done_pending = 1;
 	s->done_reason = reason;
@@ -208,7 +216,8 @@ static void finish(ostrm *s, int reason)
 	kick(s);
 }
 
-static void requeue(ostrm *s)
+static void
+requeue(ostrm *s)
 {
 	s->phase = P_WAIT_CIRC;
 	s->oc = NULL;
@@ -219,7 +228,8 @@ static void requeue(ostrm *s)
 
 /* Tries again on another circuit, or gives up with reason. exclude: the
  * exit refused the request for itself (policy, resources). */
-static void retry(ostrm *s, tk_ocirc *oc, int reason, int exclude)
+static void
+retry(ostrm *s, tk_ocirc *oc, int reason, int exclude)
 {
 	const struct tk_streams_config *cfg = &s->ss->cfg;
 	if (exclude && oc) {
@@ -235,13 +245,16 @@ static void retry(ostrm *s, tk_ocirc *oc, int reason, int exclude)
 		finish(s, reason);
 		return;
 	}
-	ss_log(s->ss, TK_LOG_INFO, "stream to %s:%u: %s on circ %u, trying "
-	       "another circuit", ss_host(s->ss, s->host),
-		   s->port, tk_relay_end_reason_name((uint8_t)reason), s->serial);
+	ss_log(s->ss, TK_LOG_INFO,
+	       "stream to %s:%u: %s on circ %u, trying "
+	       "another circuit",
+	       ss_host(s->ss, s->host), s->port,
+	       tk_relay_end_reason_name((uint8_t)reason), s->serial);
 	requeue(s);
 }
 
-static void on_circ(struct tk_circreq *r, int reason, tk_ocirc *oc)
+static void
+on_circ(struct tk_circreq *r, int reason, tk_ocirc *oc)
 {
 	ostrm *s = container_of(r, ostrm, creq);
 	uint16_t sid;
@@ -261,16 +274,17 @@ static void on_circ(struct tk_circreq *r, int reason, tk_ocirc *oc)
 		uint32_t flags = 0;
 		if (strchr(s->host, ':'))
 			flags = TK_BEGIN_FLAG_IPV6_OK;
-		rc = tk_ostream_begin(tk_ocirc_streams(oc), s->host, s->port, flags, sid, s,
-				      &s->os);
+		rc = tk_ostream_begin(tk_ocirc_streams(oc), s->host, s->port,
+				      flags, sid, s, &s->os);
 		break;
 	}
 	case K_RESOLVE:
-		rc = tk_ostream_resolve(tk_ocirc_streams(oc), s->host, sid, s, &s->os);
+		rc = tk_ostream_resolve(tk_ocirc_streams(oc), s->host, sid, s,
+					&s->os);
 		break;
 	default:
-		rc = tk_ostream_resolve_ptr(tk_ocirc_streams(oc), &s->ptr_addr, sid, s,
-					    &s->os);
+		rc = tk_ostream_resolve_ptr(tk_ocirc_streams(oc), &s->ptr_addr,
+					    sid, s, &s->os);
 		break;
 	}
 	if (rc != 0) {
@@ -293,8 +307,8 @@ static void on_circ(struct tk_circreq *r, int reason, tk_ocirc *oc)
 
 /* ------------------------------------------------- stream table side */
 
-static void os_connected(void *ud, tk_ostream *os,
-			 const tk_relay_connected *c)
+static void
+os_connected(void *ud, tk_ostream *os, const tk_relay_connected *c)
 {
 	ostrm *s = tk_ostream_data(os);
 	(void)ud, (void)c;
@@ -305,7 +319,8 @@ static void os_connected(void *ud, tk_ostream *os,
 	finish(s, 0);
 }
 
-static void set_backed_up(ostrm *s, int on)
+static void
+set_backed_up(ostrm *s, int on)
 {
 	if (s->backed_up == on || !s->os || !s->oc)
 		return;
@@ -313,7 +328,8 @@ static void set_backed_up(ostrm *s, int on)
 	(void)tk_ostream_set_backed_up(tk_ocirc_streams(s->oc), s->os, on);
 }
 
-static void os_data(void *ud, tk_ostream *os, const uint8_t *p, size_t len)
+static void
+os_data(void *ud, tk_ostream *os, const uint8_t *p, size_t len)
 {
 	ostrm *s = tk_ostream_data(os);
 	struct rchunk *c;
@@ -342,7 +358,8 @@ static void os_data(void *ud, tk_ostream *os, const uint8_t *p, size_t len)
 	kick(s);
 }
 
-static void add_addr(ostrm *s, const tk_relay_addr *a)
+static void
+add_addr(ostrm *s, const tk_relay_addr *a)
 {
 	struct tk_onion_resolved *r = &s->res;
 	int fam = a->family == 4 ? AF_INET : AF_INET6;
@@ -358,8 +375,8 @@ static void add_addr(ostrm *s, const tk_relay_addr *a)
 	r->n_addrs++;
 }
 
-static void os_resolved(void *ud, tk_ostream *os,
-			const tk_relay_resolved *r)
+static void
+os_resolved(void *ud, tk_ostream *os, const tk_relay_resolved *r)
 {
 	ostrm *s = tk_ostream_data(os);
 	int found = 0;
@@ -387,13 +404,14 @@ static void os_resolved(void *ud, tk_ostream *os,
 	}
 	ss_log(s->ss, TK_LOG_DEBUG, "lookup of %s on circ %u: %s",
 	       ss_host(s->ss, s->host), s->serial,
-		   found ? "answered" : r->error == TK_RELAY_RESOLVED_ERR_TRANSIENT ?
-		   "transient error" : "no answer");
+	       found					     ? "answered"
+	       : r->error == TK_RELAY_RESOLVED_ERR_TRANSIENT ? "transient error"
+							     : "no answer");
 	finish(s, found ? 0 : TK_RELAY_END_RESOLVEFAILED);
 }
 
-static void os_closed(void *ud, tk_ostream *os, int remote,
-		      const tk_relay_end *end)
+static void
+os_closed(void *ud, tk_ostream *os, int remote, const tk_relay_end *end)
 {
 	ostrm *s = tk_ostream_data(os);
 	tk_ocirc *oc = ud;
@@ -439,14 +457,16 @@ static void os_closed(void *ud, tk_ostream *os, int remote,
 	kick(s);
 }
 
-static void os_writable(void *ud, tk_ostream *os)
+static void
+os_writable(void *ud, tk_ostream *os)
 {
 	(void)ud;
 	kick(tk_ostream_data(os));
 }
 
 /* Once a tick: request and try deadlines, lingering streams. */
-static void os_tick(void *arg, uint64_t now)
+static void
+os_tick(void *arg, uint64_t now)
 {
 	tk_streams *ss = arg;
 	const struct tk_streams_config *cfg = &ss->cfg;
@@ -458,21 +478,24 @@ static void os_tick(void *arg, uint64_t now)
 		if ((s->phase == P_WAIT_CIRC || s->phase == P_SENT) &&
 		    !s->done_pending && now >= s->req_deadline) {
 			if (s->os)
-				(void)tk_ostream_close(tk_ocirc_streams(s->oc), s->os);
+				(void)tk_ostream_close(tk_ocirc_streams(s->oc),
+						       s->os);
 			s->os = NULL;
 			tk_circmgr_request_cancel(&s->creq);
 			finish(s, TK_RELAY_END_TIMEOUT);
 		} else if (s->phase == P_SENT && now >= s->try_deadline) {
 			tk_ocirc *oc = s->oc;
 			if (s->os)
-				(void)tk_ostream_close(tk_ocirc_streams(oc), s->os);
+				(void)tk_ostream_close(tk_ocirc_streams(oc),
+						       s->os);
 			s->os = NULL;
 			tk_ocirc_retire(oc);
 			retry(s, NULL, TK_RELAY_END_TIMEOUT, 0);
-		} else if (s->phase == P_OPEN && s->shut && !s->wq &&
-			   s->os && !s->eof_got &&
+		} else if (s->phase == P_OPEN && s->shut && !s->wq && s->os &&
+			   !s->eof_got &&
 			   now - s->last_activity >= cfg->linger_ms) {
-			ss_log(ss, TK_LOG_INFO, "stream to %s:%u idle %u ms "
+			ss_log(ss, TK_LOG_INFO,
+			       "stream to %s:%u idle %u ms "
 			       "after shutdown: closing it",
 			       ss_host(ss, s->host), s->port, cfg->linger_ms);
 			(void)tk_ostream_close(tk_ocirc_streams(s->oc), s->os);
@@ -486,7 +509,8 @@ static void os_tick(void *arg, uint64_t now)
 
 /* ------------------------------------------------------- the service */
 
-static void give_back_all(ostrm *s, int status)
+static void
+give_back_all(ostrm *s, int status)
 {
 	while (s->wdone || s->wq) {
 		struct wbuf *w;
@@ -509,12 +533,13 @@ static void give_back_all(ostrm *s, int status)
 	}
 }
 
-static void pump_writes(ostrm *s)
+static void
+pump_writes(ostrm *s)
 {
 	while (s->wq && s->os && s->oc && s->phase == P_OPEN) {
 		struct wbuf *w = s->wq;
-		long n = tk_ostream_write(tk_ocirc_streams(s->oc), s->os, w->buf + w->off,
-					  w->len - w->off);
+		long n = tk_ostream_write(tk_ocirc_streams(s->oc), s->os,
+					  w->buf + w->off, w->len - w->off);
 		if (n <= 0)
 			break; /* windows closed (writable follows) or gone */
 		w->off += (size_t)n;
@@ -533,7 +558,8 @@ static void pump_writes(ostrm *s)
 	}
 }
 
-static void service(struct tk_defer *d)
+static void
+service(struct tk_defer *d)
 {
 	ostrm *s = container_of(d, ostrm, d);
 
@@ -547,7 +573,8 @@ static void service(struct tk_defer *d)
 				return;
 			}
 			cb(s->arg, 0, s); /* the application owns it now */
-			if (!tk_circmgr_dying(s->ss->cm) && (s->started || s->user_closed))
+			if (!tk_circmgr_dying(s->ss->cm) &&
+			    (s->started || s->user_closed))
 				kick(s);
 			return;
 		}
@@ -582,7 +609,8 @@ static void service(struct tk_defer *d)
 			size_t cap = 0, n = 0;
 			s->cbs.alloc(s->uarg, s->rq_bytes, &buf, &cap);
 			if (!buf || !cap) {
-				s->reading = 0; /* no memory: read_start again */
+				s->reading =
+					0; /* no memory: read_start again */
 				set_backed_up(s, 1);
 				continue;
 			}
@@ -631,9 +659,10 @@ static void service(struct tk_defer *d)
 
 /* ---------------------------------------------------------- requests */
 
-int tk_streams_connect(tk_streams *ss, const char *host, uint16_t port,
-		       const void *iso, size_t iso_len, tk_onion_connect_cb cb,
-		       void *arg, tk_onion_req **req)
+int
+tk_streams_connect(tk_streams *ss, const char *host, uint16_t port,
+		   const void *iso, size_t iso_len, tk_onion_connect_cb cb,
+		   void *arg, tk_onion_req **req)
 {
 	uint8_t body[TK_RELAY_DATA_MAX];
 	ostrm *s;
@@ -654,9 +683,10 @@ int tk_streams_connect(tk_streams *ss, const char *host, uint16_t port,
 	return 0;
 }
 
-int tk_streams_resolve(tk_streams *ss, const char *name, int families,
-		       const void *iso, size_t iso_len, tk_onion_resolve_cb cb,
-		       void *arg, tk_onion_req **req)
+int
+tk_streams_resolve(tk_streams *ss, const char *name, int families,
+		   const void *iso, size_t iso_len, tk_onion_resolve_cb cb,
+		   void *arg, tk_onion_req **req)
 {
 	uint8_t body[TK_RELAY_DATA_MAX];
 	ostrm *s;
@@ -676,10 +706,10 @@ int tk_streams_resolve(tk_streams *ss, const char *name, int families,
 	return 0;
 }
 
-int tk_streams_resolve_ptr(tk_streams *ss, int family, const uint8_t addr[16],
-			   const void *iso, size_t iso_len,
-			   tk_onion_resolve_cb cb, void *arg,
-			   tk_onion_req **req)
+int
+tk_streams_resolve_ptr(tk_streams *ss, int family, const uint8_t addr[16],
+		       const void *iso, size_t iso_len, tk_onion_resolve_cb cb,
+		       void *arg, tk_onion_req **req)
 {
 	ostrm *s;
 	tk_relay_addr a;
@@ -702,7 +732,8 @@ int tk_streams_resolve_ptr(tk_streams *ss, int family, const uint8_t addr[16],
 	return 0;
 }
 
-void tk_onion_stream_cancel(tk_onion_req *req)
+void
+tk_onion_stream_cancel(tk_onion_req *req)
 {
 	ostrm *s = (ostrm *)req;
 	if (s->os && s->oc)
@@ -713,8 +744,9 @@ void tk_onion_stream_cancel(tk_onion_req *req)
 
 /* ----------------------------------------------------------- streams */
 
-void tk_onion_stream_start(tk_onion_stream *s,
-			   const struct tk_onion_stream_cbs *cbs, void *arg)
+void
+tk_onion_stream_start(tk_onion_stream *s, const struct tk_onion_stream_cbs *cbs,
+		      void *arg)
 {
 	s->cbs = *cbs;
 	s->uarg = arg;
@@ -723,13 +755,15 @@ void tk_onion_stream_start(tk_onion_stream *s,
 	kick(s);
 }
 
-void tk_onion_stream_read_stop(tk_onion_stream *s)
+void
+tk_onion_stream_read_stop(tk_onion_stream *s)
 {
 	s->reading = 0;
 	set_backed_up(s, 1);
 }
 
-void tk_onion_stream_read_start(tk_onion_stream *s)
+void
+tk_onion_stream_read_start(tk_onion_stream *s)
 {
 	s->reading = 1;
 	if (s->rq_bytes <= READ_LOW)
@@ -737,7 +771,8 @@ void tk_onion_stream_read_start(tk_onion_stream *s)
 	kick(s);
 }
 
-int tk_onion_stream_write(tk_onion_stream *s, uint8_t *buf, size_t len)
+int
+tk_onion_stream_write(tk_onion_stream *s, uint8_t *buf, size_t len)
 {
 	struct wbuf *w;
 	if (s->user_closed || s->shut || s->error_reason || s->eof_got || !len)
@@ -756,7 +791,8 @@ int tk_onion_stream_write(tk_onion_stream *s, uint8_t *buf, size_t len)
 	return 0;
 }
 
-void tk_onion_stream_shutdown(tk_onion_stream *s)
+void
+tk_onion_stream_shutdown(tk_onion_stream *s)
 {
 	if (s->shut)
 		return;
@@ -765,7 +801,8 @@ void tk_onion_stream_shutdown(tk_onion_stream *s)
 	kick(s);
 }
 
-void tk_onion_stream_close(tk_onion_stream *s)
+void
+tk_onion_stream_close(tk_onion_stream *s)
 {
 	if (s->user_closed)
 		return;
@@ -777,19 +814,22 @@ void tk_onion_stream_close(tk_onion_stream *s)
 	kick(s);
 }
 
-uint32_t tk_onion_stream_circuit(const tk_onion_stream *s)
+uint32_t
+tk_onion_stream_circuit(const tk_onion_stream *s)
 {
 	return s->serial;
 }
 
-unsigned tk_onion_stream_tries(const tk_onion_stream *s)
+unsigned
+tk_onion_stream_tries(const tk_onion_stream *s)
 {
 	return s->tries + s->policy_tries;
 }
 
 /* ------------------------------------------------------------- setup */
 
-tk_streams *tk_streams_new(tk_circmgr *cm, const struct tk_streams_config *cfg)
+tk_streams *
+tk_streams_new(tk_circmgr *cm, const struct tk_streams_config *cfg)
 {
 	struct tk_circmgr_user u;
 	tk_streams *ss = calloc(1, sizeof *ss);

@@ -18,17 +18,17 @@
 typedef struct tk_streams tk_streams;
 
 struct tk_streams_config {
-	unsigned stream_timeout_ms;	/* CONNECTED/RESOLVED wait per try,
-					   10000 (tor: 10 s) */
-	unsigned stream_attempts;	/* tries per stream, 3 (tor's
-					   MAX_RESOLVE_FAILURES) */
-	unsigned request_timeout_ms;	/* whole request, 120000 (tor's
-					   SocksTimeout) */
-	unsigned linger_ms;		/* after shutdown, idle this long ->
-					   closed (see onion.h), 30000 */
-	int scrub_hosts;		/* log "[scrubbed]" for destinations,
-					 * default 1 (tor's SafeLogging) */
-	tk_log_fn log;			/* NULL: silent */
+	unsigned stream_timeout_ms;  /* CONNECTED/RESOLVED wait per try,
+					10000 (tor: 10 s) */
+	unsigned stream_attempts;    /* tries per stream, 3 (tor's
+					MAX_RESOLVE_FAILURES) */
+	unsigned request_timeout_ms; /* whole request, 120000 (tor's
+					SocksTimeout) */
+	unsigned linger_ms;	     /* after shutdown, idle this long ->
+					closed (see onion.h), 30000 */
+	int scrub_hosts;	     /* log "[scrubbed]" for destinations,
+				      * default 1 (tor's SafeLogging) */
+	tk_log_fn log;		     /* NULL: silent */
 	void *log_arg;
 };
 void tk_streams_config_init(struct tk_streams_config *cfg);

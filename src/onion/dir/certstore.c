@@ -11,7 +11,8 @@
 
 static void cs_log(struct tk_certstore *cs, int level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-static void cs_log(struct tk_certstore *cs, int level, const char *fmt, ...)
+static void
+cs_log(struct tk_certstore *cs, int level, const char *fmt, ...)
 {
 	char buf[512];
 	va_list ap;
@@ -23,8 +24,9 @@ static void cs_log(struct tk_certstore *cs, int level, const char *fmt, ...)
 	cs->log(cs->log_arg, level, buf);
 }
 
-int tk_certstore_init(struct tk_certstore *cs, const uint8_t (*v3ids)[20],
-		      size_t n_auths, tk_log_fn log, void *log_arg)
+int
+tk_certstore_init(struct tk_certstore *cs, const uint8_t (*v3ids)[20],
+		  size_t n_auths, tk_log_fn log, void *log_arg)
 {
 	memset(cs, 0, sizeof *cs);
 	cs->v3ids = v3ids;
@@ -41,7 +43,8 @@ int tk_certstore_init(struct tk_certstore *cs, const uint8_t (*v3ids)[20],
 	return 0;
 }
 
-void tk_certstore_free(struct tk_certstore *cs)
+void
+tk_certstore_free(struct tk_certstore *cs)
 {
 	for (size_t i = 0; i < cs->n; i++) {
 		tk_authcert_free(&cs->certs[i]);
@@ -53,7 +56,8 @@ void tk_certstore_free(struct tk_certstore *cs)
 	memset(cs, 0, sizeof *cs);
 }
 
-static int known(const struct tk_certstore *cs, const struct tk_authcert *c)
+static int
+known(const struct tk_certstore *cs, const struct tk_authcert *c)
 {
 	for (size_t i = 0; i < cs->n; i++)
 		if (memcmp(cs->certs[i].fingerprint, c->fingerprint, 20) == 0 &&
@@ -63,7 +67,8 @@ static int known(const struct tk_certstore *cs, const struct tk_authcert *c)
 	return 0;
 }
 
-static int configured(const struct tk_certstore *cs, const uint8_t v3[20])
+static int
+configured(const struct tk_certstore *cs, const uint8_t v3[20])
 {
 	for (size_t i = 0; i < cs->n_auths; i++)
 		if (memcmp(cs->v3ids[i], v3, 20) == 0)
@@ -71,8 +76,9 @@ static int configured(const struct tk_certstore *cs, const uint8_t v3[20])
 	return 0;
 }
 
-size_t tk_certstore_add(struct tk_certstore *cs, const char *text, size_t len,
-			int64_t now, const char *origin, unsigned *refused)
+size_t
+tk_certstore_add(struct tk_certstore *cs, const char *text, size_t len,
+		 int64_t now, const char *origin, unsigned *refused)
 {
 	size_t pos = 0, added = 0;
 	unsigned bad = 0;
@@ -90,8 +96,10 @@ size_t tk_certstore_add(struct tk_certstore *cs, const char *text, size_t len,
 		rc = tk_authcert_parse(text + pos, len - pos, &used, &c, err,
 				       sizeof err);
 		if (rc != 0) {
-			cs_log(cs, TK_LOG_WARN, "refused an authority "
-			       "certificate from %s: %s", origin, err);
+			cs_log(cs, TK_LOG_WARN,
+			       "refused an authority "
+			       "certificate from %s: %s",
+			       origin, err);
 			bad++;
 			tk_authcert_free(&c);
 			if (used == 0)
@@ -101,13 +109,16 @@ size_t tk_certstore_add(struct tk_certstore *cs, const char *text, size_t len,
 		}
 		tk_netdoc_hex(c.fingerprint, 20, hex);
 		if (!configured(cs, c.fingerprint)) {
-			cs_log(cs, TK_LOG_INFO, "ignored certificate of %s "
-			       "from %s: not a configured authority", hex,
-			       origin);
+			cs_log(cs, TK_LOG_INFO,
+			       "ignored certificate of %s "
+			       "from %s: not a configured authority",
+			       hex, origin);
 		} else if (!tk_authcert_current(&c, now)) {
-			cs_log(cs, TK_LOG_WARN, "refused certificate of %s "
+			cs_log(cs, TK_LOG_WARN,
+			       "refused certificate of %s "
 			       "from %s: not current (expired or published "
-			       "in the future)", hex, origin);
+			       "in the future)",
+			       hex, origin);
 			bad++;
 		} else if (!known(cs, &c) && cs->n < TK_CERTSTORE_MAX) {
 			char *t = malloc(used);

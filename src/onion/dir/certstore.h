@@ -13,13 +13,13 @@
 #define TK_CERTSTORE_MAX 64
 
 struct tk_certstore {
-	const uint8_t (*v3ids)[20];	/* the configured authorities' */
+	const uint8_t (*v3ids)[20]; /* the configured authorities' */
 	size_t n_auths;
-	struct tk_authcert *certs;	/* [TK_CERTSTORE_MAX] */
+	struct tk_authcert *certs; /* [TK_CERTSTORE_MAX] */
 	char **text;
 	size_t *len;
 	size_t n;
-	tk_log_fn log;			/* why a certificate was refused */
+	tk_log_fn log; /* why a certificate was refused */
 	void *log_arg;
 };
 

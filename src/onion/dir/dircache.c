@@ -18,21 +18,24 @@ static const char *const names[] = {
 	[TK_DIRCACHE_MICRODESCS] = "cached-microdescs",
 };
 
-const char *tk_dircache_name(enum tk_dircache_file f)
+const char *
+tk_dircache_name(enum tk_dircache_file f)
 {
 	if ((unsigned)f >= ARRAY_SIZE(names))
 		return "?";
 	return names[f];
 }
 
-static int path_of(const char *dir, enum tk_dircache_file f,
-		   const char *suffix, char *out, size_t cap)
+static int
+path_of(const char *dir, enum tk_dircache_file f, const char *suffix, char *out,
+	size_t cap)
 {
 	int n = snprintf(out, cap, "%s/%s%s", dir, tk_dircache_name(f), suffix);
 	return n < 0 || (size_t)n >= cap ? -1 : 0;
 }
 
-int tk_dircache_prepare(const char *dir, char *err, size_t errlen)
+int
+tk_dircache_prepare(const char *dir, char *err, size_t errlen)
 {
 	struct stat st;
 	if (stat(dir, &st) == 0) {
@@ -50,8 +53,9 @@ int tk_dircache_prepare(const char *dir, char *err, size_t errlen)
 	return 0;
 }
 
-int tk_dircache_read(const char *dir, enum tk_dircache_file f, char **buf,
-		     size_t *len, char *err, size_t errlen)
+int
+tk_dircache_read(const char *dir, enum tk_dircache_file f, char **buf,
+		 size_t *len, char *err, size_t errlen)
 {
 	char path[4096];
 	struct stat st;
@@ -75,8 +79,10 @@ int tk_dircache_read(const char *dir, enum tk_dircache_file f, char **buf,
 	}
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
 	    (uint64_t)st.st_size > TK_DIRCACHE_MAX_FILE) {
-		snprintf(err, errlen, "%s is not a regular file of at most %u "
-			 "bytes; remove it", path, TK_DIRCACHE_MAX_FILE);
+		snprintf(err, errlen,
+			 "%s is not a regular file of at most %u "
+			 "bytes; remove it",
+			 path, TK_DIRCACHE_MAX_FILE);
 		close(fd);
 		return -1;
 	}
@@ -106,7 +112,8 @@ int tk_dircache_read(const char *dir, enum tk_dircache_file f, char **buf,
 	return 1;
 }
 
-static int write_all(int fd, const char *p, size_t n)
+static int
+write_all(int fd, const char *p, size_t n)
 {
 	while (n > 0) {
 		ssize_t w = write(fd, p, n);
@@ -120,9 +127,10 @@ static int write_all(int fd, const char *p, size_t n)
 	return 0;
 }
 
-int tk_dircache_write(const char *dir, enum tk_dircache_file f,
-		      const char *const *parts, const size_t *lens, size_t n,
-		      char *err, size_t errlen)
+int
+tk_dircache_write(const char *dir, enum tk_dircache_file f,
+		  const char *const *parts, const size_t *lens, size_t n,
+		  char *err, size_t errlen)
 {
 	char path[4096], tmp[4096];
 	int fd, e;
@@ -162,7 +170,8 @@ fail:
 	return -1;
 }
 
-int tk_dircache_remove(const char *dir, enum tk_dircache_file f)
+int
+tk_dircache_remove(const char *dir, enum tk_dircache_file f)
 {
 	char path[4096];
 	if (path_of(dir, f, "", path, sizeof path) != 0)

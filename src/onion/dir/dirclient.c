@@ -12,8 +12,8 @@
 
 enum dir_state {
 	DIR_CONNECTING, /* BEGIN_DIR sent, waiting for CONNECTED */
-	DIR_RECEIVING,  /* request sent, collecting the response */
-	DIR_DONE,       /* callback ran or cancelled; timer closing */
+	DIR_RECEIVING,	/* request sent, collecting the response */
+	DIR_DONE,	/* callback ran or cancelled; timer closing */
 };
 
 struct tk_dir_req {
@@ -35,18 +35,20 @@ struct tk_dir_req {
 /* The most we keep before parsing: the decoded-body limit plus a head. */
 #define DIR_MAX_WIRE ((size_t)TK_HTTP_MAX_BODY + TK_HTTP_MAX_HEAD)
 
-static const char *end_reason(uint8_t r)
+static const char *
+end_reason(uint8_t r)
 {
 	static const char *const names[] = {
-		"", "MISC", "RESOLVEFAILED", "CONNECTREFUSED", "EXITPOLICY",
-		"DESTROY", "DONE", "TIMEOUT", "NOROUTE", "HIBERNATING",
-		"INTERNAL", "RESOURCELIMIT", "CONNRESET", "TORPROTOCOL",
-		"NOTDIRECTORY",
+		"",	      "MISC",	     "RESOLVEFAILED", "CONNECTREFUSED",
+		"EXITPOLICY", "DESTROY",     "DONE",	      "TIMEOUT",
+		"NOROUTE",    "HIBERNATING", "INTERNAL",      "RESOURCELIMIT",
+		"CONNRESET",  "TORPROTOCOL", "NOTDIRECTORY",
 	};
 	return r < ARRAY_SIZE(names) && r ? names[r] : "unknown";
 }
 
-const char *tk_dir_strerror(int status)
+const char *
+tk_dir_strerror(int status)
 {
 	switch (status) {
 	case TK_DIR_EREFUSED:
@@ -68,14 +70,16 @@ const char *tk_dir_strerror(int status)
 	}
 }
 
-const char *tk_dir_errmsg(const tk_dir_req *r)
+const char *
+tk_dir_errmsg(const tk_dir_req *r)
 {
 	return r->errmsg;
 }
 
 static void set_errmsg(tk_dir_req *r, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-static void set_errmsg(tk_dir_req *r, const char *fmt, ...)
+static void
+set_errmsg(tk_dir_req *r, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -83,7 +87,8 @@ static void set_errmsg(tk_dir_req *r, const char *fmt, ...)
 	va_end(ap);
 }
 
-static void on_timer_closed(uv_handle_t *h)
+static void
+on_timer_closed(uv_handle_t *h)
 {
 	tk_dir_req *r = h->data;
 	free(r->request);
@@ -92,7 +97,8 @@ static void on_timer_closed(uv_handle_t *h)
 }
 
 /* Stops everything and frees r once the timer handle is closed. */
-static void finish(tk_dir_req *r, int send_end)
+static void
+finish(tk_dir_req *r, int send_end)
 {
 	r->state = DIR_DONE;
 	if (r->registered) {
@@ -107,7 +113,8 @@ static void finish(tk_dir_req *r, int send_end)
 	uv_close((uv_handle_t *)&r->timer, on_timer_closed);
 }
 
-static void complete(tk_dir_req *r, int status, int send_end)
+static void
+complete(tk_dir_req *r, int status, int send_end)
 {
 	tk_http_response resp;
 	if (r->state == DIR_DONE)
@@ -131,8 +138,9 @@ static void complete(tk_dir_req *r, int status, int send_end)
 	r->cb(r, status, NULL, r->arg);
 }
 
-static void on_stream(void *arg, int status, int hop, uint8_t cmd,
-		      const uint8_t *data, size_t len)
+static void
+on_stream(void *arg, int status, int hop, uint8_t cmd, const uint8_t *data,
+	  size_t len)
 {
 	tk_dir_req *r = arg;
 	(void)hop;
@@ -140,8 +148,9 @@ static void on_stream(void *arg, int status, int hop, uint8_t cmd,
 		return;
 	if (status < 0) {
 		r->registered = 0; /* the circuit already forgot the stream */
-		set_errmsg(r, "circuit went away during the directory request: "
-			      "%s",
+		set_errmsg(r,
+			   "circuit went away during the directory request: "
+			   "%s",
 			   tk_circuit_strerror(status));
 		complete(r, status, 0);
 		return;
@@ -149,7 +158,8 @@ static void on_stream(void *arg, int status, int hop, uint8_t cmd,
 	switch (cmd) {
 	case TK_RELAY_CONNECTED:
 		if (r->state != DIR_CONNECTING) {
-			set_errmsg(r, "second CONNECTED on the directory stream");
+			set_errmsg(r,
+				   "second CONNECTED on the directory stream");
 			complete(r, TK_DIR_EPROTO, 1);
 			return;
 		}
@@ -164,7 +174,8 @@ static void on_stream(void *arg, int status, int hop, uint8_t cmd,
 				n = TK_RELAY_DATA_MAX;
 			status = tk_circuit_send(r->circ, -1, TK_RELAY_DATA,
 						 r->stream_id,
-						 (const uint8_t *)r->request + off,
+						 (const uint8_t *)r->request +
+							 off,
 						 n, 0);
 			if (status < 0) {
 				complete(r, status, 1);
@@ -185,7 +196,8 @@ static void on_stream(void *arg, int status, int hop, uint8_t cmd,
 			return;
 		}
 		if (r->len + len > DIR_MAX_WIRE) {
-			set_errmsg(r, "response exceeds %zu bytes", DIR_MAX_WIRE);
+			set_errmsg(r, "response exceeds %zu bytes",
+				   DIR_MAX_WIRE);
 			complete(r, TK_DIR_ETOOBIG, 1);
 			return;
 		}
@@ -219,8 +231,10 @@ static void on_stream(void *arg, int status, int hop, uint8_t cmd,
 	case TK_RELAY_END: {
 		uint8_t reason = len ? data[0] : 1;
 		if (r->state == DIR_CONNECTING) {
-			set_errmsg(r, "relay refused BEGIN_DIR: END reason %u (%s)",
-				   reason, end_reason(reason));
+			set_errmsg(
+				r,
+				"relay refused BEGIN_DIR: END reason %u (%s)",
+				reason, end_reason(reason));
 			complete(r, TK_DIR_EREFUSED, 0);
 			return;
 		}
@@ -231,11 +245,12 @@ static void on_stream(void *arg, int status, int hop, uint8_t cmd,
 			/* Anything but DONE means the directory gave up
 			 * mid-response: without a Content-Length we could
 			 * not tell a truncated document from a whole one. */
-			set_errmsg(r,
-				   "relay ended the directory stream with "
-				   "reason %u (%s) after %zu bytes: the response "
-				   "may be incomplete",
-				   reason, end_reason(reason), r->len);
+			set_errmsg(
+				r,
+				"relay ended the directory stream with "
+				"reason %u (%s) after %zu bytes: the response "
+				"may be incomplete",
+				reason, end_reason(reason), r->len);
 			complete(r, TK_DIR_EPROTO, 0);
 			return;
 		}
@@ -249,7 +264,8 @@ static void on_stream(void *arg, int status, int hop, uint8_t cmd,
 	}
 }
 
-static void on_timeout(uv_timer_t *t)
+static void
+on_timeout(uv_timer_t *t)
 {
 	tk_dir_req *r = t->data;
 	set_errmsg(r, "directory request timed out %s (%zu bytes received)",
@@ -259,9 +275,9 @@ static void on_timeout(uv_timer_t *t)
 	complete(r, TK_DIR_ETIMEDOUT, 1);
 }
 
-int tk_dir_get(tk_circuit *c, const char *path, int deflate,
-	       unsigned timeout_ms, tk_dir_done_cb cb, void *arg,
-	       tk_dir_req **out)
+int
+tk_dir_get(tk_circuit *c, const char *path, int deflate, unsigned timeout_ms,
+	   tk_dir_done_cb cb, void *arg, tk_dir_req **out)
 {
 	tk_dir_req *r;
 	long n;
@@ -276,8 +292,7 @@ int tk_dir_get(tk_circuit *c, const char *path, int deflate,
 		return TK_DIR_ENOMEM;
 	{
 		size_t cap = strlen(path) + 64;
-		if (cap > TK_DIR_MAX_PATH + 64 ||
-		    !(r->request = malloc(cap)) ||
+		if (cap > TK_DIR_MAX_PATH + 64 || !(r->request = malloc(cap)) ||
 		    (n = tk_http_request(path, deflate, r->request, cap)) < 0) {
 			free(r->request);
 			free(r);
@@ -315,7 +330,8 @@ int tk_dir_get(tk_circuit *c, const char *path, int deflate,
 	return 0;
 }
 
-void tk_dir_cancel(tk_dir_req *r)
+void
+tk_dir_cancel(tk_dir_req *r)
 {
 	if (!r || r->state == DIR_DONE)
 		return;

@@ -19,11 +19,11 @@
 
 enum {
 	TK_DIR_EREFUSED = -8001, /* relay ended the stream before CONNECTED */
-	TK_DIR_EHTTP = -8002,    /* response could not be parsed */
+	TK_DIR_EHTTP = -8002,	 /* response could not be parsed */
 	TK_DIR_ETIMEDOUT = -8003,
 	TK_DIR_ENOMEM = -8004,
-	TK_DIR_ETOOBIG = -8005,  /* response exceeds the size limit */
-	TK_DIR_EPROTO = -8006,   /* relay broke the stream protocol */
+	TK_DIR_ETOOBIG = -8005, /* response exceeds the size limit */
+	TK_DIR_EPROTO = -8006,	/* relay broke the stream protocol */
 	TK_DIR_EBADPATH = -8007,
 };
 

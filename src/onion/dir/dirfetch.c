@@ -5,12 +5,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "onion/link/channel.h"
 #include "onion/circ/circuit.h"
 #include "onion/dir/dirclient.h"
+#include "onion/link/channel.h"
 
 enum conn_state {
-	CONN_HANDSHAKE,	/* channel opening */
+	CONN_HANDSHAKE, /* channel opening */
 	CONN_BUILDING,	/* CREATE_FAST sent */
 	CONN_OPEN,	/* requests go straight to the circuit */
 	CONN_DEAD,	/* failed or closing: takes no new requests */
@@ -27,7 +27,7 @@ struct conn {
 	tk_channel *ch;
 	tk_circuit *circ;
 	struct job *jobs;
-	uint64_t idle_since;	/* uv_now when the last job ended */
+	uint64_t idle_since; /* uv_now when the last job ended */
 };
 
 struct job {
@@ -35,7 +35,7 @@ struct job {
 	struct conn *conn;
 	uint64_t id;
 	char *path;
-	tk_dir_req *req;	/* once sent */
+	tk_dir_req *req; /* once sent */
 };
 
 struct tk_dirfetch {
@@ -49,20 +49,23 @@ struct tk_dirfetch {
 	int freeing;
 };
 
-void tk_dirfetch_config_init(struct tk_dirfetch_config *c)
+void
+tk_dirfetch_config_init(struct tk_dirfetch_config *c)
 {
 	c->timeout_ms = 10000;
 	c->idle_ms = 60000;
 	c->deflate = 1;
 }
 
-static void job_free(struct job *j)
+static void
+job_free(struct job *j)
 {
 	free(j->path);
 	free(j);
 }
 
-static void unlink_job(struct job *j)
+static void
+unlink_job(struct job *j)
 {
 	struct job **pp;
 	for (pp = &j->conn->jobs; *pp; pp = &(*pp)->next)
@@ -74,7 +77,8 @@ static void unlink_job(struct job *j)
 		j->conn->idle_since = uv_now(j->conn->f->loop);
 }
 
-static void unlink_conn(struct conn *c)
+static void
+unlink_conn(struct conn *c)
 {
 	struct conn **pp;
 	for (pp = &c->f->conns; *pp; pp = &(*pp)->next)
@@ -85,7 +89,8 @@ static void unlink_conn(struct conn *c)
 }
 
 /* Closes the circuit and channel and frees c. Its jobs must be gone. */
-static void conn_destroy(struct conn *c)
+static void
+conn_destroy(struct conn *c)
 {
 	unlink_conn(c);
 	if (c->circ)
@@ -98,7 +103,8 @@ static void conn_destroy(struct conn *c)
 /* Fails every job of c: only called before the circuit is built, when
  * none has been sent. Callbacks may start new fetches: c is dead by then,
  * so they go to a new connection. */
-static void fail_pending(struct conn *c, const char *why)
+static void
+fail_pending(struct conn *c, const char *why)
 {
 	struct job *j;
 	c->state = CONN_DEAD;
@@ -110,8 +116,8 @@ static void fail_pending(struct conn *c, const char *why)
 	}
 }
 
-static void on_dir_done(tk_dir_req *r, int status, const tk_http_response *resp,
-			void *arg)
+static void
+on_dir_done(tk_dir_req *r, int status, const tk_http_response *resp, void *arg)
 {
 	struct job *j = arg;
 	struct conn *c = j->conn;
@@ -122,8 +128,8 @@ static void on_dir_done(tk_dir_req *r, int status, const tk_http_response *resp,
 	unlink_job(j);
 	job_free(j);
 	if (status < 0) {
-		snprintf(why, sizeof why, "%s from %s: %s", "request",
-			 c->nick, tk_dir_errmsg(r));
+		snprintf(why, sizeof why, "%s from %s: %s", "request", c->nick,
+			 tk_dir_errmsg(r));
 		f->done(f->arg, id, status, 0, NULL, 0, why);
 	} else {
 		f->done(f->arg, id, 0, resp->status, resp->body, resp->body_len,
@@ -133,13 +139,15 @@ static void on_dir_done(tk_dir_req *r, int status, const tk_http_response *resp,
 		conn_destroy(c);
 }
 
-static int send_job(struct conn *c, struct job *j)
+static int
+send_job(struct conn *c, struct job *j)
 {
 	return tk_dir_get(c->circ, j->path, c->f->cfg.deflate,
 			  c->f->cfg.timeout_ms, on_dir_done, j, &j->req);
 }
 
-static void on_circ_lost(tk_circuit *circ, int status, void *arg)
+static void
+on_circ_lost(tk_circuit *circ, int status, void *arg)
 {
 	struct conn *c = arg;
 	(void)circ;
@@ -150,7 +158,8 @@ static void on_circ_lost(tk_circuit *circ, int status, void *arg)
 		conn_destroy(c);
 }
 
-static void on_built(tk_circuit *circ, int status, void *arg)
+static void
+on_built(tk_circuit *circ, int status, void *arg)
 {
 	struct conn *c = arg;
 	tk_dirfetch *f = c->f;
@@ -189,7 +198,8 @@ static void on_built(tk_circuit *circ, int status, void *arg)
 		conn_destroy(c);
 }
 
-static void on_lost(tk_channel *ch, int status, void *arg)
+static void
+on_lost(tk_channel *ch, int status, void *arg)
 {
 	struct conn *c = arg;
 	(void)ch;
@@ -201,7 +211,8 @@ static void on_lost(tk_channel *ch, int status, void *arg)
 		conn_destroy(c);
 }
 
-static void on_open(tk_channel *ch, int status, void *arg)
+static void
+on_open(tk_channel *ch, int status, void *arg)
 {
 	struct conn *c = arg;
 	tk_dirfetch *f = c->f;
@@ -227,8 +238,9 @@ static void on_open(tk_channel *ch, int status, void *arg)
 	}
 }
 
-int tk_dirfetch_get(tk_dirfetch *f, uint64_t id,
-		    const struct tk_dirsource *src, const char *path)
+int
+tk_dirfetch_get(tk_dirfetch *f, uint64_t id, const struct tk_dirsource *src,
+		const char *path)
 {
 	struct conn *c;
 	struct job *j;
@@ -236,7 +248,8 @@ int tk_dirfetch_get(tk_dirfetch *f, uint64_t id,
 	if (f->freeing)
 		return -1;
 	for (c = f->conns; c; c = c->next)
-		if (c->state != CONN_DEAD && memcmp(c->rsa_id, src->rsa_id, 20) == 0)
+		if (c->state != CONN_DEAD &&
+		    memcmp(c->rsa_id, src->rsa_id, 20) == 0)
 			break;
 	j = calloc(1, sizeof *j);
 	if (!j || !(j->path = strdup(path))) {
@@ -279,7 +292,8 @@ int tk_dirfetch_get(tk_dirfetch *f, uint64_t id,
 	return 0;
 }
 
-void tk_dirfetch_cancel(tk_dirfetch *f, uint64_t id)
+void
+tk_dirfetch_cancel(tk_dirfetch *f, uint64_t id)
 {
 	for (struct conn *c = f->conns; c; c = c->next)
 		for (struct job *j = c->jobs; j; j = j->next) {
@@ -295,7 +309,8 @@ void tk_dirfetch_cancel(tk_dirfetch *f, uint64_t id)
 		}
 }
 
-size_t tk_dirfetch_open_count(const tk_dirfetch *f)
+size_t
+tk_dirfetch_open_count(const tk_dirfetch *f)
 {
 	size_t n = 0;
 	for (const struct conn *c = f->conns; c; c = c->next)
@@ -303,7 +318,8 @@ size_t tk_dirfetch_open_count(const tk_dirfetch *f)
 	return n;
 }
 
-static void on_sweep(uv_timer_t *t)
+static void
+on_sweep(uv_timer_t *t)
 {
 	tk_dirfetch *f = t->data;
 	uint64_t now = uv_now(f->loop);
@@ -316,9 +332,10 @@ static void on_sweep(uv_timer_t *t)
 	}
 }
 
-int tk_dirfetch_new(uv_loop_t *loop, const struct tk_dirfetch_config *cfg,
-		    tk_dirfetch_done_cb done, tk_dirfetch_stage_cb stage,
-		    void *arg, tk_dirfetch **out)
+int
+tk_dirfetch_new(uv_loop_t *loop, const struct tk_dirfetch_config *cfg,
+		tk_dirfetch_done_cb done, tk_dirfetch_stage_cb stage, void *arg,
+		tk_dirfetch **out)
 {
 	tk_dirfetch *f = calloc(1, sizeof *f);
 	if (!f)
@@ -337,12 +354,14 @@ int tk_dirfetch_new(uv_loop_t *loop, const struct tk_dirfetch_config *cfg,
 	return 0;
 }
 
-static void on_sweep_closed(uv_handle_t *h)
+static void
+on_sweep_closed(uv_handle_t *h)
 {
 	free(h->data);
 }
 
-void tk_dirfetch_free(tk_dirfetch *f)
+void
+tk_dirfetch_free(tk_dirfetch *f)
 {
 	if (!f)
 		return;

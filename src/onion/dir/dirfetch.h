@@ -27,9 +27,9 @@ typedef void (*tk_dirfetch_stage_cb)(void *arg, uint64_t id,
 				     enum tk_dirmgr_stage stage);
 
 struct tk_dirfetch_config {
-	unsigned timeout_ms;	/* handshake, circuit and each request */
-	unsigned idle_ms;	/* close a source's circuit unused this long */
-	int deflate;		/* ask for compressed bodies */
+	unsigned timeout_ms; /* handshake, circuit and each request */
+	unsigned idle_ms;    /* close a source's circuit unused this long */
+	int deflate;	     /* ask for compressed bodies */
 };
 /* 10 s, 60 s idle, deflate on. */
 void tk_dirfetch_config_init(struct tk_dirfetch_config *c);
@@ -40,8 +40,8 @@ int tk_dirfetch_new(uv_loop_t *loop, const struct tk_dirfetch_config *cfg,
 
 /* Starts GET path from src. 0, or < 0 if it cannot start (done_cb will
  * not run for id then). */
-int tk_dirfetch_get(tk_dirfetch *f, uint64_t id,
-		    const struct tk_dirsource *src, const char *path);
+int tk_dirfetch_get(tk_dirfetch *f, uint64_t id, const struct tk_dirsource *src,
+		    const char *path);
 
 /* Abandons id; done_cb will not run for it. */
 void tk_dirfetch_cancel(tk_dirfetch *f, uint64_t id);

@@ -7,12 +7,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-
 #include <zlib.h>
 
 static int fail(char *err, size_t errlen, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t errlen, const char *fmt, ...)
+static int
+fail(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
 	if (err && errlen) {
@@ -23,7 +23,8 @@ static int fail(char *err, size_t errlen, const char *fmt, ...)
 	return -1;
 }
 
-long tk_http_request(const char *path, int deflate, char *out, size_t cap)
+long
+tk_http_request(const char *path, int deflate, char *out, size_t cap)
 {
 	int n;
 	if (!path || path[0] != '/')
@@ -41,7 +42,8 @@ long tk_http_request(const char *path, int deflate, char *out, size_t cap)
 }
 
 /* Finds the end of the head: the offset just past the blank line. */
-static size_t head_end(const uint8_t *buf, size_t len)
+static size_t
+head_end(const uint8_t *buf, size_t len)
 {
 	for (size_t i = 0; i < len; i++) {
 		if (buf[i] != '\n')
@@ -56,8 +58,8 @@ static size_t head_end(const uint8_t *buf, size_t len)
 
 /* Finds header name in head (lines after the status line). Returns a
  * pointer to the value (leading blanks skipped) and its length. */
-static const char *find_header(const char *head, const char *name,
-			       size_t *vlen)
+static const char *
+find_header(const char *head, const char *name, size_t *vlen)
 {
 	size_t nlen = strlen(name);
 	const char *line = head;
@@ -70,8 +72,8 @@ static const char *find_header(const char *head, const char *name,
 			const char *e = line + llen;
 			while (v < e && (*v == ' ' || *v == '\t'))
 				v++;
-			while (e > v && (e[-1] == '\r' || e[-1] == ' ' ||
-					 e[-1] == '\t'))
+			while (e > v &&
+			       (e[-1] == '\r' || e[-1] == ' ' || e[-1] == '\t'))
 				e--;
 			*vlen = (size_t)(e - v);
 			return v;
@@ -83,8 +85,9 @@ static const char *find_header(const char *head, const char *name,
 	return NULL;
 }
 
-int tk_http_header(const tk_http_response *r, const char *name, char *out,
-		   size_t cap)
+int
+tk_http_header(const tk_http_response *r, const char *name, char *out,
+	       size_t cap)
 {
 	size_t vlen;
 	const char *v = r->head ? find_header(r->head, name, &vlen) : NULL;
@@ -99,8 +102,9 @@ int tk_http_header(const tk_http_response *r, const char *name, char *out,
 	return 1;
 }
 
-static int inflate_body(const uint8_t *in, size_t inlen, uint8_t **out,
-			size_t *outlen, char *err, size_t errlen)
+static int
+inflate_body(const uint8_t *in, size_t inlen, uint8_t **out, size_t *outlen,
+	     char *err, size_t errlen)
 {
 	z_stream z;
 	size_t cap = inlen * 4 + 1024, len = 0;
@@ -129,7 +133,8 @@ static int inflate_body(const uint8_t *in, size_t inlen, uint8_t **out,
 		if (!nb) {
 			inflateEnd(&z);
 			free(buf);
-			return fail(err, errlen, "out of memory inflating body");
+			return fail(err, errlen,
+				    "out of memory inflating body");
 		}
 		buf = nb;
 		z.next_out = buf + len;
@@ -159,8 +164,9 @@ static int inflate_body(const uint8_t *in, size_t inlen, uint8_t **out,
 	return 0;
 }
 
-int tk_http_parse(const uint8_t *buf, size_t len, tk_http_response *r,
-		  char *err, size_t errlen)
+int
+tk_http_parse(const uint8_t *buf, size_t len, tk_http_response *r, char *err,
+	      size_t errlen)
 {
 	size_t hend, i, vlen;
 	const char *v;
@@ -175,10 +181,11 @@ int tk_http_parse(const uint8_t *buf, size_t len, tk_http_response *r,
 			return fail(err, errlen,
 				    "response head longer than %d bytes",
 				    TK_HTTP_MAX_HEAD);
-		return fail(err, errlen,
-			    len ? "response ends inside the HTTP head (%zu bytes)"
-				: "empty response (%zu bytes)",
-			    len);
+		return fail(
+			err, errlen,
+			len ? "response ends inside the HTTP head (%zu bytes)"
+			    : "empty response (%zu bytes)",
+			len);
 	}
 	for (i = 0; i < hend; i++)
 		if (buf[i] == '\0' || (buf[i] >= 0x7f) ||
@@ -189,12 +196,13 @@ int tk_http_parse(const uint8_t *buf, size_t len, tk_http_response *r,
 				    "HTTP head at offset %zu",
 				    buf[i], i);
 	/* Status line: HTTP/1.x SP 3DIGIT [SP reason] */
-	if (hend < 13 || memcmp(buf, "HTTP/1.", 7) != 0 ||
-	    !isdigit(buf[7]) || buf[8] != ' ' || !isdigit(buf[9]) ||
-	    !isdigit(buf[10]) || !isdigit(buf[11]) ||
+	if (hend < 13 || memcmp(buf, "HTTP/1.", 7) != 0 || !isdigit(buf[7]) ||
+	    buf[8] != ' ' || !isdigit(buf[9]) || !isdigit(buf[10]) ||
+	    !isdigit(buf[11]) ||
 	    (buf[12] != ' ' && buf[12] != '\r' && buf[12] != '\n'))
 		return fail(err, errlen, "not an HTTP/1.x status line");
-	r->status = (buf[9] - '0') * 100 + (buf[10] - '0') * 10 + (buf[11] - '0');
+	r->status = (buf[9] - '0') * 100 + (buf[10] - '0') * 10 +
+		    (buf[11] - '0');
 	if (r->status < 100)
 		return fail(err, errlen, "bad HTTP status %d", r->status);
 	{
@@ -253,10 +261,11 @@ int tk_http_parse(const uint8_t *buf, size_t len, tk_http_response *r,
 		}
 		if (cl != body_len) {
 			tk_http_response_free(r);
-			return fail(err, errlen,
-				    "%s body: Content-Length %llu, got %zu bytes",
-				    cl > body_len ? "truncated" : "oversized",
-				    cl, body_len);
+			return fail(
+				err, errlen,
+				"%s body: Content-Length %llu, got %zu bytes",
+				cl > body_len ? "truncated" : "oversized", cl,
+				body_len);
 		}
 	}
 	v = find_header(r->head, "Content-Encoding", &vlen);
@@ -300,7 +309,8 @@ oom:
 	return fail(err, errlen, "out of memory");
 }
 
-void tk_http_response_free(tk_http_response *r)
+void
+tk_http_response_free(tk_http_response *r)
 {
 	free(r->reason);
 	free(r->head);

@@ -17,13 +17,13 @@
 #define TK_HTTP_MAX_BODY (64u << 20) /* decoded */
 
 typedef struct tk_http_response {
-	int status;     /* 100..599 */
-	char *reason;   /* NUL-terminated, may be "" */
-	char *head;     /* the header lines, NUL-terminated, CRLF as sent */
-	uint8_t *body;  /* decoded; NUL-terminated for convenience */
+	int status;    /* 100..599 */
+	char *reason;  /* NUL-terminated, may be "" */
+	char *head;    /* the header lines, NUL-terminated, CRLF as sent */
+	uint8_t *body; /* decoded; NUL-terminated for convenience */
 	size_t body_len;
 	size_t wire_body_len; /* as received, before decoding */
-	int deflated;   /* the body came with Content-Encoding: deflate */
+	int deflated;	      /* the body came with Content-Encoding: deflate */
 } tk_http_response;
 
 /* Writes "GET <path> HTTP/1.0\r\n\r\n" (with Accept-Encoding: deflate when

@@ -10,12 +10,11 @@
  * consensus's usable life. */
 #include "onion/dir/dirmgr.h"
 
+#include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <netinet/in.h>
 
 #include "onion/dir/certstore.h"
 #include "onion/dir/dircache.h"
@@ -25,7 +24,7 @@
 #include "onion/netdoc/netdoc.h"
 
 #define MAX_REQS 64
-#define MAX_MD_BATCH 92		/* dir-spec: what proxies accept */
+#define MAX_MD_BATCH 92 /* dir-spec: what proxies accept */
 
 enum req_kind { REQ_CONSENSUS, REQ_CERTS, REQ_MDS };
 
@@ -33,7 +32,7 @@ struct req {
 	uint64_t id;
 	enum req_kind kind;
 	struct tk_dirsource src;
-	uint32_t *slots;		/* mds: router indexes asked for */
+	uint32_t *slots; /* mds: router indexes asked for */
 	size_t n_slots;
 	const struct tk_consensus *cons; /* mds: table the slots refer to */
 };
@@ -43,7 +42,7 @@ struct tk_dirmgr {
 	struct tk_dirmgr_env env;
 	tk_dirauth *auths;
 	uint8_t (*v3ids)[20];
-	char *data_dir;			/* NULL: no cache */
+	char *data_dir; /* NULL: no cache */
 	int started;
 	tk_dirsources *srcs;
 
@@ -52,7 +51,7 @@ struct tk_dirmgr {
 	char *cons_text;
 	size_t cons_len;
 	struct tk_nodes nodes;
-	struct tk_mdstore mds;		/* slot by slot of nodes */
+	struct tk_mdstore mds; /* slot by slot of nodes */
 	int has_nodes;
 	int live, usable, ever_usable, from_cache, mds_dirty, cons_dirty;
 	int64_t refetch_at_ms;
@@ -75,7 +74,7 @@ struct tk_dirmgr {
 	size_t n_reqs;
 	uint64_t next_id;
 
-	int progress_pct;		/* last reported, -1 before 0% */
+	int progress_pct; /* last reported, -1 before 0% */
 	int64_t wake_at;
 	struct tk_dirmgr_stats stats;
 };
@@ -86,14 +85,16 @@ static void consensus_received(tk_dirmgr *m, char *text, size_t len,
 
 /* ---- small helpers ---- */
 
-static int64_t now_ms(tk_dirmgr *m)
+static int64_t
+now_ms(tk_dirmgr *m)
 {
 	return m->env.now_ms(m->env.arg);
 }
 
 static void logf_(tk_dirmgr *m, int level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-static void logf_(tk_dirmgr *m, int level, const char *fmt, ...)
+static void
+logf_(tk_dirmgr *m, int level, const char *fmt, ...)
 {
 	char buf[512];
 	va_list ap;
@@ -106,15 +107,16 @@ static void logf_(tk_dirmgr *m, int level, const char *fmt, ...)
 }
 
 /* The log as a tk_log_fn, for the stores. */
-static void log_line(void *arg, int level, const char *msg)
+static void
+log_line(void *arg, int level, const char *msg)
 {
 	tk_dirmgr *m = arg;
 	if (m->env.log)
 		m->env.log(m->env.arg, level, msg);
 }
 
-static void progress(tk_dirmgr *m, int pct, const char *tag,
-		     const char *summary)
+static void
+progress(tk_dirmgr *m, int pct, const char *tag, const char *summary)
 {
 	if (pct <= m->progress_pct)
 		return;
@@ -123,14 +125,16 @@ static void progress(tk_dirmgr *m, int pct, const char *tag,
 		m->env.progress(m->env.arg, pct, tag, summary);
 }
 
-static void changed(tk_dirmgr *m)
+static void
+changed(tk_dirmgr *m)
 {
 	if (m->env.changed)
 		m->env.changed(m->env.arg);
 }
 
 /* The earlier of two times, -1 meaning none. */
-static int64_t min_t(int64_t a, int64_t b)
+static int64_t
+min_t(int64_t a, int64_t b)
 {
 	if (a < 0)
 		return b;
@@ -139,14 +143,16 @@ static int64_t min_t(int64_t a, int64_t b)
 	return a < b ? a : b;
 }
 
-static void fmt_time(int64_t t, char *buf, size_t len)
+static void
+fmt_time(int64_t t, char *buf, size_t len)
 {
 	tk_netdoc_time_fmt(t, buf, len);
 }
 
 /* ---- requests ---- */
 
-static struct req *req_find(tk_dirmgr *m, uint64_t id)
+static struct req *
+req_find(tk_dirmgr *m, uint64_t id)
 {
 	for (size_t i = 0; i < m->n_reqs; i++)
 		if (m->reqs[i].id == id)
@@ -154,7 +160,8 @@ static struct req *req_find(tk_dirmgr *m, uint64_t id)
 	return NULL;
 }
 
-static size_t req_count(const tk_dirmgr *m, enum req_kind kind)
+static size_t
+req_count(const tk_dirmgr *m, enum req_kind kind)
 {
 	size_t n = 0;
 	for (size_t i = 0; i < m->n_reqs; i++)
@@ -162,13 +169,15 @@ static size_t req_count(const tk_dirmgr *m, enum req_kind kind)
 	return n;
 }
 
-static void req_drop(tk_dirmgr *m, struct req *r)
+static void
+req_drop(tk_dirmgr *m, struct req *r)
 {
 	free(r->slots);
 	*r = m->reqs[--m->n_reqs];
 }
 
-static const char *kind_name(enum req_kind k)
+static const char *
+kind_name(enum req_kind k)
 {
 	switch (k) {
 	case REQ_CONSENSUS:
@@ -183,9 +192,9 @@ static const char *kind_name(enum req_kind k)
 
 /* Starts a request; on success the request is recorded (slots owned by
  * it), otherwise the source is backed off and slots freed. */
-static int launch(tk_dirmgr *m, enum req_kind kind,
-		  const struct tk_dirsource *src, const char *path,
-		  uint32_t *slots, size_t n_slots)
+static int
+launch(tk_dirmgr *m, enum req_kind kind, const struct tk_dirsource *src,
+       const char *path, uint32_t *slots, size_t n_slots)
 {
 	struct req *r;
 	int rc;
@@ -204,14 +213,13 @@ static int launch(tk_dirmgr *m, enum req_kind kind,
 	m->stats.fetches++;
 	if (!m->ever_usable)
 		progress(m, 5, "conn", "Connecting to a relay");
-	logf_(m, TK_LOG_INFO, "fetching %s from %s%s: %.60s%s",
-		       kind_name(kind), src->nickname,
-		       src->is_authority ? " (authority)" : "", path,
-		       strlen(path) > 60 ? "..." : "");
+	logf_(m, TK_LOG_INFO, "fetching %s from %s%s: %.60s%s", kind_name(kind),
+	      src->nickname, src->is_authority ? " (authority)" : "", path,
+	      strlen(path) > 60 ? "..." : "");
 	rc = m->env.fetch(m->env.arg, r->id, src, path);
 	if (rc < 0) {
 		logf_(m, TK_LOG_WARN, "cannot fetch %s from %s",
-			       kind_name(kind), src->nickname);
+		      kind_name(kind), src->nickname);
 		m->stats.failures++;
 		tk_dirsources_failed(m->srcs, src, now_ms(m));
 		req_drop(m, r);
@@ -224,8 +232,9 @@ static int launch(tk_dirmgr *m, enum req_kind kind,
 
 /* Offers every microdescriptor of body to the node table; from_net:
  * refusals are loud. Returns how many were new. */
-static size_t offer_mds(tk_dirmgr *m, const char *body, size_t len,
-			const char *origin, int from_net)
+static size_t
+offer_mds(tk_dirmgr *m, const char *body, size_t len, const char *origin,
+	  int from_net)
 {
 	size_t added;
 	if (!m->has_nodes)
@@ -239,8 +248,9 @@ static size_t offer_mds(tk_dirmgr *m, const char *body, size_t len,
 
 static void update_usable(tk_dirmgr *m, int64_t now);
 
-static int adopt(tk_dirmgr *m, struct tk_consensus *c, char *text, size_t len,
-		 int from_cache)
+static int
+adopt(tk_dirmgr *m, struct tk_consensus *c, char *text, size_t len,
+      int from_cache)
 {
 	struct tk_nodes nn;
 	struct tk_mdstore ms;
@@ -277,18 +287,21 @@ static int adopt(tk_dirmgr *m, struct tk_consensus *c, char *text, size_t len,
 		tk_consensus_refetch_time(c, m->env.random(m->env.arg)) * 1000;
 	fmt_time(c->valid_after, va, sizeof va);
 	fmt_time(c->valid_until, vu, sizeof vu);
-	logf_(m, TK_LOG_NOTICE, "%s consensus of %s verified "
-		       "(valid until %s UTC): %zu relays, %zu "
-		       "microdescriptors already held",
-		       from_cache ? "cached" : "new", va, vu, c->n_routers,
-		       m->nodes.n_have);
+	logf_(m, TK_LOG_NOTICE,
+	      "%s consensus of %s verified "
+	      "(valid until %s UTC): %zu relays, %zu "
+	      "microdescriptors already held",
+	      from_cache ? "cached" : "new", va, vu, c->n_routers,
+	      m->nodes.n_have);
 	if (!from_cache && !m->ever_usable)
 		tk_dirsources_prefer(m->srcs, &m->pend_src);
 	if (m->spare_md) {
 		size_t got = offer_mds(m, m->spare_md, m->spare_len,
 				       "the cache", 0);
-		logf_(m, TK_LOG_INFO, "%zu microdescriptors from the "
-			       "cache", got);
+		logf_(m, TK_LOG_INFO,
+		      "%zu microdescriptors from the "
+		      "cache",
+		      got);
 		free(m->spare_md);
 		m->spare_md = NULL;
 		m->spare_len = 0;
@@ -299,8 +312,7 @@ static int adopt(tk_dirmgr *m, struct tk_consensus *c, char *text, size_t len,
 	{
 		char at[32];
 		fmt_time(m->refetch_at_ms / 1000, at, sizeof at);
-		logf_(m, TK_LOG_INFO, "next consensus fetch at %s UTC",
-			       at);
+		logf_(m, TK_LOG_INFO, "next consensus fetch at %s UTC", at);
 	}
 	/* Written at the end of step(), after the next requests left:
 	 * fsync is slow and the network need not wait for the disk. */
@@ -311,14 +323,18 @@ static int adopt(tk_dirmgr *m, struct tk_consensus *c, char *text, size_t len,
 }
 
 /* Decides about the pending consensus once certificates may suffice. */
-static void try_verify_pending(tk_dirmgr *m, int after_cert_fetch)
+static void
+try_verify_pending(tk_dirmgr *m, int after_cert_fetch)
 {
 	struct tk_cert_ref refs[TK_CONS_MAX_SOURCES];
 	char err[512];
 	int64_t now = now_ms(m) / 1000;
-	size_t missing = tk_consensus_missing_certs(
-		m->pend, (const uint8_t(*)[20])m->v3ids, m->cfg.n_auths,
-		m->certs.certs, m->certs.n, refs, TK_CONS_MAX_SOURCES);
+	size_t missing =
+		tk_consensus_missing_certs(m->pend,
+					   (const uint8_t(*)[20])m->v3ids,
+					   m->cfg.n_auths, m->certs.certs,
+					   m->certs.n, refs,
+					   TK_CONS_MAX_SOURCES);
 	if (missing > 0 && !after_cert_fetch)
 		return; /* step() fetches them first */
 	if (!m->ever_usable)
@@ -335,8 +351,9 @@ static void try_verify_pending(tk_dirmgr *m, int after_cert_fetch)
 		if (!fc)
 			tk_dirsources_succeeded(m->srcs, &m->pend_src);
 		if (adopt(m, c, t, l, fc) != 0) {
-			logf_(m, TK_LOG_WARN, "out of memory adopting "
-				       "a consensus");
+			logf_(m, TK_LOG_WARN,
+			      "out of memory adopting "
+			      "a consensus");
 			tk_consensus_free(c);
 			free(t);
 		}
@@ -346,9 +363,9 @@ static void try_verify_pending(tk_dirmgr *m, int after_cert_fetch)
 		return; /* more certificates may still come from elsewhere */
 	m->stats.refused_docs++;
 	logf_(m, TK_LOG_WARN, "refused %s consensus%s%s: %s",
-		       m->pend_from_cache ? "cached" : "fetched",
-		       m->pend_from_cache ? "" : " from ",
-		       m->pend_from_cache ? "" : m->pend_src.nickname, err);
+	      m->pend_from_cache ? "cached" : "fetched",
+	      m->pend_from_cache ? "" : " from ",
+	      m->pend_from_cache ? "" : m->pend_src.nickname, err);
 	if (!m->pend_from_cache)
 		tk_dirsources_failed(m->srcs, &m->pend_src, now_ms(m));
 	tk_consensus_free(m->pend);
@@ -358,16 +375,17 @@ static void try_verify_pending(tk_dirmgr *m, int after_cert_fetch)
 }
 
 /* Takes ownership of text. */
-void consensus_received(tk_dirmgr *m, char *text, size_t len,
-			       const struct tk_dirsource *src, int from_cache)
+void
+consensus_received(tk_dirmgr *m, char *text, size_t len,
+		   const struct tk_dirsource *src, int from_cache)
 {
 	struct tk_consensus *c;
 	char err[TK_NETDOC_ERRLEN];
 	const char *origin = from_cache ? "the cache" : src->nickname;
 	if (tk_consensus_parse(text, len, &c, err, sizeof err) != 0) {
 		m->stats.refused_docs++;
-		logf_(m, TK_LOG_WARN, "refused consensus from %s: %s",
-			       origin, err);
+		logf_(m, TK_LOG_WARN, "refused consensus from %s: %s", origin,
+		      err);
 		if (!from_cache)
 			tk_dirsources_failed(m->srcs, src, now_ms(m));
 		free(text);
@@ -376,9 +394,10 @@ void consensus_received(tk_dirmgr *m, char *text, size_t len,
 	if (m->cons && c->valid_after <= m->cons->valid_after) {
 		char va[32];
 		fmt_time(c->valid_after, va, sizeof va);
-		logf_(m, TK_LOG_INFO, "consensus from %s (valid-after "
-			       "%s) is not newer than ours; trying elsewhere",
-			       origin, va);
+		logf_(m, TK_LOG_INFO,
+		      "consensus from %s (valid-after "
+		      "%s) is not newer than ours; trying elsewhere",
+		      origin, va);
 		if (!from_cache)
 			tk_dirsources_failed(m->srcs, src, now_ms(m));
 		tk_consensus_free(c);
@@ -390,11 +409,11 @@ void consensus_received(tk_dirmgr *m, char *text, size_t len,
 		char vu[32];
 		fmt_time(c->valid_until, vu, sizeof vu);
 		m->stats.refused_docs++;
-		logf_(m, TK_LOG_WARN, "refused %s consensus%s%s: "
-			       "expired (valid-until %s UTC is past)",
-			       from_cache ? "cached" : "fetched",
-			       from_cache ? "" : " from ",
-			       from_cache ? "" : origin, vu);
+		logf_(m, TK_LOG_WARN,
+		      "refused %s consensus%s%s: "
+		      "expired (valid-until %s UTC is past)",
+		      from_cache ? "cached" : "fetched",
+		      from_cache ? "" : " from ", from_cache ? "" : origin, vu);
 		if (!from_cache)
 			tk_dirsources_failed(m->srcs, src, now_ms(m));
 		tk_consensus_free(c);
@@ -426,7 +445,8 @@ void consensus_received(tk_dirmgr *m, char *text, size_t len,
 
 /* ---- usability ---- */
 
-static void update_usable(tk_dirmgr *m, int64_t now)
+static void
+update_usable(tk_dirmgr *m, int64_t now)
 {
 	int usable = 0;
 	double frac = 0;
@@ -455,9 +475,10 @@ static void update_usable(tk_dirmgr *m, int64_t now)
 		return;
 	m->usable = usable;
 	if (usable) {
-		logf_(m, TK_LOG_NOTICE, "directory usable: %zu of %zu "
-			       "microdescriptors, path fraction %.2f",
-			       m->nodes.n_have, m->nodes.n, frac);
+		logf_(m, TK_LOG_NOTICE,
+		      "directory usable: %zu of %zu "
+		      "microdescriptors, path fraction %.2f",
+		      m->nodes.n_have, m->nodes.n, frac);
 		if (!m->ever_usable) {
 			m->ever_usable = 1;
 			m->stats.fetches_before_usable = m->stats.fetches;
@@ -467,18 +488,20 @@ static void update_usable(tk_dirmgr *m, int64_t now)
 		}
 	} else {
 		logf_(m, TK_LOG_WARN, "directory no longer usable: %s",
-			       m->has_nodes && now / 1000 > m->cons->valid_until +
-							  m->cfg.reasonably_live_s
-				       ? "the consensus is too old"
-				       : "too few microdescriptors");
+		      m->has_nodes && now / 1000 >
+					      m->cons->valid_until +
+						      m->cfg.reasonably_live_s
+			      ? "the consensus is too old"
+			      : "too few microdescriptors");
 	}
 	changed(m);
 }
 
 /* ---- answers ---- */
 
-static const char *fail_reason(int status, int http_status, const char *errmsg,
-			       char *buf, size_t len)
+static const char *
+fail_reason(int status, int http_status, const char *errmsg, char *buf,
+	    size_t len)
 {
 	if (status < 0)
 		snprintf(buf, len, "%s", errmsg && *errmsg ? errmsg : "failed");
@@ -487,8 +510,9 @@ static const char *fail_reason(int status, int http_status, const char *errmsg,
 	return buf;
 }
 
-void tk_dirmgr_fetched(tk_dirmgr *m, uint64_t id, int status, int http_status,
-		       const uint8_t *body, size_t len, const char *errmsg)
+void
+tk_dirmgr_fetched(tk_dirmgr *m, uint64_t id, int status, int http_status,
+		  const uint8_t *body, size_t len, const char *errmsg)
 {
 	struct req *rp = req_find(m, id);
 	struct req r;
@@ -505,9 +529,10 @@ void tk_dirmgr_fetched(tk_dirmgr *m, uint64_t id, int status, int http_status,
 		m->stats.failures++;
 		/* loud while bootstrapping: the user waits for it */
 		logf_(m, m->ever_usable ? TK_LOG_INFO : TK_LOG_NOTICE,
-			       "%s from %s failed: %s; trying elsewhere", kind_name(r.kind), r.src.nickname,
-			       fail_reason(status, http_status, errmsg, why,
-					   sizeof why));
+		      "%s from %s failed: %s; trying elsewhere",
+		      kind_name(r.kind), r.src.nickname,
+		      fail_reason(status, http_status, errmsg, why,
+				  sizeof why));
 		tk_dirsources_failed(m->srcs, &r.src, now_ms(m));
 	}
 	switch (r.kind) {
@@ -526,19 +551,22 @@ void tk_dirmgr_fetched(tk_dirmgr *m, uint64_t id, int status, int http_status,
 			break;
 		m->pend_cert_tries++;
 		if (ok) {
-			size_t added = tk_certstore_add(
-				&m->certs, (const char *)body, len,
-				now_ms(m) / 1000, r.src.nickname,
-				&m->stats.refused_docs);
-			logf_(m, TK_LOG_INFO, "%zu new authority "
-				       "certificates from %s", added,
-				       r.src.nickname);
+			size_t added = tk_certstore_add(&m->certs,
+							(const char *)body, len,
+							now_ms(m) / 1000,
+							r.src.nickname,
+							&m->stats.refused_docs);
+			logf_(m, TK_LOG_INFO,
+			      "%zu new authority "
+			      "certificates from %s",
+			      added, r.src.nickname);
 			struct tk_cert_ref refs[TK_CONS_MAX_SOURCES];
 			if (tk_consensus_missing_certs(
 				    m->pend, (const uint8_t(*)[20])m->v3ids,
-				    m->cfg.n_auths, m->certs.certs, m->certs.n, refs,
-				    TK_CONS_MAX_SOURCES) > 0)
-				tk_dirsources_failed(m->srcs, &r.src, now_ms(m));
+				    m->cfg.n_auths, m->certs.certs, m->certs.n,
+				    refs, TK_CONS_MAX_SOURCES) > 0)
+				tk_dirsources_failed(m->srcs, &r.src,
+						     now_ms(m));
 			else
 				tk_dirsources_succeeded(m->srcs, &r.src);
 		}
@@ -555,19 +583,21 @@ void tk_dirmgr_fetched(tk_dirmgr *m, uint64_t id, int status, int http_status,
 			got = offer_mds(m, (const char *)body, len,
 					r.src.nickname, 1);
 		if (current) {
-			size_t missing = tk_mdstore_answered(
-				&m->mds, &m->nodes, r.slots, r.n_slots, ok,
-				now, m->srcs);
+			size_t missing = tk_mdstore_answered(&m->mds, &m->nodes,
+							     r.slots, r.n_slots,
+							     ok, now, m->srcs);
 			if (ok && missing == r.n_slots) {
 				m->stats.failures++;
-				tk_dirsources_failed(m->srcs, &r.src, now_ms(m));
+				tk_dirsources_failed(m->srcs, &r.src,
+						     now_ms(m));
 			} else if (ok) {
 				tk_dirsources_succeeded(m->srcs, &r.src);
 			}
 			if (ok)
-				logf_(m, TK_LOG_INFO, "%zu of %zu "
-					       "microdescriptors from %s", got,
-					       r.n_slots, r.src.nickname);
+				logf_(m, TK_LOG_INFO,
+				      "%zu of %zu "
+				      "microdescriptors from %s",
+				      got, r.n_slots, r.src.nickname);
 		}
 		break;
 	}
@@ -576,15 +606,16 @@ void tk_dirmgr_fetched(tk_dirmgr *m, uint64_t id, int status, int http_status,
 	step(m);
 }
 
-void tk_dirmgr_fetch_stage(tk_dirmgr *m, uint64_t id,
-			   enum tk_dirmgr_stage stage)
+void
+tk_dirmgr_fetch_stage(tk_dirmgr *m, uint64_t id, enum tk_dirmgr_stage stage)
 {
 	struct req *r = req_find(m, id);
 	if (!r || m->ever_usable)
 		return;
 	switch (stage) {
 	case TK_DIRSTAGE_HANDSHAKE_DONE:
-		progress(m, 15, "handshake_done", "Handshake with a relay done");
+		progress(m, 15, "handshake_done",
+			 "Handshake with a relay done");
 		break;
 	case TK_DIRSTAGE_CIRCUIT:
 		progress(m, 20, "onehop_create",
@@ -598,7 +629,8 @@ void tk_dirmgr_fetch_stage(tk_dirmgr *m, uint64_t id,
 
 /* ---- the driver ---- */
 
-static void consensus_path(const tk_dirmgr *m, char *out, size_t cap)
+static void
+consensus_path(const tk_dirmgr *m, char *out, size_t cap)
 {
 	/* Ask for a consensus only if our authorities signed it (the
 	 * server answers 404 otherwise): dir-spec §4.3, 3-byte prefixes. */
@@ -613,12 +645,15 @@ static void consensus_path(const tk_dirmgr *m, char *out, size_t cap)
 	}
 }
 
-static void certs_path(const tk_dirmgr *m, char *out, size_t cap)
+static void
+certs_path(const tk_dirmgr *m, char *out, size_t cap)
 {
 	struct tk_cert_ref refs[TK_CONS_MAX_SOURCES];
-	size_t n = tk_consensus_missing_certs(
-		m->pend, (const uint8_t(*)[20])m->v3ids, m->cfg.n_auths,
-		m->certs.certs, m->certs.n, refs, TK_CONS_MAX_SOURCES);
+	size_t n = tk_consensus_missing_certs(m->pend,
+					      (const uint8_t(*)[20])m->v3ids,
+					      m->cfg.n_auths, m->certs.certs,
+					      m->certs.n, refs,
+					      TK_CONS_MAX_SOURCES);
 	size_t off = (size_t)snprintf(out, cap, "/tor/keys/fp/");
 	int any = 0;
 	if (n > TK_CONS_MAX_SOURCES)
@@ -640,7 +675,8 @@ static void certs_path(const tk_dirmgr *m, char *out, size_t cap)
 }
 
 /* Launches microdescriptor batches while there is room in flight. */
-static void launch_mds(tk_dirmgr *m, int64_t now, int64_t *wake)
+static void
+launch_mds(tk_dirmgr *m, int64_t now, int64_t *wake)
 {
 	size_t n = m->nodes.n;
 	while (req_count(m, REQ_MDS) < m->cfg.max_parallel) {
@@ -688,7 +724,8 @@ static void launch_mds(tk_dirmgr *m, int64_t now, int64_t *wake)
 					for (size_t j = 0;
 					     j < m->reqs[i].n_slots; j++)
 						m->mds.inflight
-							[m->reqs[i].slots[j]] = 1;
+							[m->reqs[i].slots[j]] =
+							1;
 		}
 		free(path);
 		if (rc == -2)
@@ -699,15 +736,17 @@ static void launch_mds(tk_dirmgr *m, int64_t now, int64_t *wake)
 /* ---- the cache: written after verification, loaded and re-checked at
  * start ---- */
 
-static void cache_write(tk_dirmgr *m, enum tk_dircache_file f,
-			const char *const *parts, const size_t *lens, size_t n)
+static void
+cache_write(tk_dirmgr *m, enum tk_dircache_file f, const char *const *parts,
+	    const size_t *lens, size_t n)
 {
 	char err[256];
 	if (tk_dircache_write(m->data_dir, f, parts, lens, n, err, sizeof err))
 		logf_(m, TK_LOG_WARN, "%s (the cache is not updated)", err);
 }
 
-static void save_consensus_and_certs(tk_dirmgr *m)
+static void
+save_consensus_and_certs(tk_dirmgr *m)
 {
 	const char *p = m->cons_text;
 	size_t l = m->cons_len;
@@ -718,7 +757,8 @@ static void save_consensus_and_certs(tk_dirmgr *m)
 		    m->certs.len, m->certs.n);
 }
 
-static void save_mds(tk_dirmgr *m)
+static void
+save_mds(tk_dirmgr *m)
 {
 	const char **parts;
 	size_t *lens, n = 0;
@@ -740,7 +780,8 @@ static void save_mds(tk_dirmgr *m)
 	free(lens);
 }
 
-static void load_cache(tk_dirmgr *m)
+static void
+load_cache(tk_dirmgr *m)
 {
 	char err[512], *buf;
 	size_t len;
@@ -760,8 +801,10 @@ static void load_cache(tk_dirmgr *m)
 		size_t n = tk_certstore_add(&m->certs, buf, len,
 					    now_ms(m) / 1000, "the cache",
 					    &m->stats.refused_docs);
-		logf_(m, TK_LOG_INFO, "%zu authority certificates from the "
-		      "cache", n);
+		logf_(m, TK_LOG_INFO,
+		      "%zu authority certificates from the "
+		      "cache",
+		      n);
 		free(buf);
 	}
 	rc = tk_dircache_read(m->data_dir, TK_DIRCACHE_MICRODESCS, &buf, &len,
@@ -785,7 +828,8 @@ static void load_cache(tk_dirmgr *m)
 	}
 }
 
-static void step(tk_dirmgr *m)
+static void
+step(tk_dirmgr *m)
 {
 	int64_t now = now_ms(m), wake = -1, w;
 	struct tk_dirsource src;
@@ -800,12 +844,13 @@ static void step(tk_dirmgr *m)
 		if (!m->cons || now >= m->refetch_at_ms) {
 			consensus_path(m, path, sizeof path);
 			for (;;) {
-				if (tk_dirsources_pick(m->srcs, m->cons, now, &src, &w) != 0) {
+				if (tk_dirsources_pick(m->srcs, m->cons, now,
+						       &src, &w) != 0) {
 					wake = min_t(wake, w);
 					break;
 				}
-				if (launch(m, REQ_CONSENSUS, &src, path,
-					   NULL, 0) != -1)
+				if (launch(m, REQ_CONSENSUS, &src, path, NULL,
+					   0) != -1)
 					break;
 			}
 		} else {
@@ -816,7 +861,8 @@ static void step(tk_dirmgr *m)
 	if (m->pend && req_count(m, REQ_CERTS) == 0) {
 		certs_path(m, path, sizeof path);
 		for (;;) {
-			if (tk_dirsources_pick(m->srcs, m->cons, now, &src, &w) != 0) {
+			if (tk_dirsources_pick(m->srcs, m->cons, now, &src,
+					       &w) != 0) {
 				wake = min_t(wake, w);
 				break;
 			}
@@ -828,8 +874,10 @@ static void step(tk_dirmgr *m)
 		launch_mds(m, now, &wake);
 	update_usable(m, now);
 	if (m->usable)
-		wake = min_t(wake, (m->cons->valid_until +
-				    m->cfg.reasonably_live_s) * 1000 + 1000);
+		wake = min_t(wake,
+			     (m->cons->valid_until + m->cfg.reasonably_live_s) *
+					     1000 +
+				     1000);
 	if (m->cons_dirty) {
 		save_consensus_and_certs(m);
 		m->cons_dirty = 0;
@@ -843,14 +891,16 @@ static void step(tk_dirmgr *m)
 		m->env.wake(m->env.arg, wake);
 }
 
-void tk_dirmgr_tick(tk_dirmgr *m)
+void
+tk_dirmgr_tick(tk_dirmgr *m)
 {
 	step(m);
 }
 
 /* ---- life cycle ---- */
 
-void tk_dirmgr_config_init(struct tk_dirmgr_config *cfg)
+void
+tk_dirmgr_config_init(struct tk_dirmgr_config *cfg)
 {
 	memset(cfg, 0, sizeof *cfg);
 	cfg->enforce_distinct_subnets = 1;
@@ -863,40 +913,50 @@ void tk_dirmgr_config_init(struct tk_dirmgr_config *cfg)
 	cfg->reasonably_live_s = 24 * 3600;
 }
 
-int tk_dirmgr_new(const struct tk_dirmgr_config *cfg,
-		  const struct tk_dirmgr_env *env, tk_dirmgr **out, char *err,
-		  size_t errlen)
+int
+tk_dirmgr_new(const struct tk_dirmgr_config *cfg,
+	      const struct tk_dirmgr_env *env, tk_dirmgr **out, char *err,
+	      size_t errlen)
 {
 	tk_dirmgr *m;
 	*out = NULL;
 	if (cfg->n_auths == 0) {
-		snprintf(err, errlen, "no DirAuthority configured: the tor "
-			 "engine needs the authorities of the network to trust");
+		snprintf(
+			err, errlen,
+			"no DirAuthority configured: the tor "
+			"engine needs the authorities of the network to trust");
 		return -1;
 	}
 	if (!env->now_ms || !env->random || !env->fetch) {
-		snprintf(err, errlen, "directory manager environment "
+		snprintf(err, errlen,
+			 "directory manager environment "
 			 "incomplete (clock, random and fetch are required)");
 		return -1;
 	}
 	for (size_t i = 0; i < cfg->n_auths; i++) {
 		const tk_dirauth *a = &cfg->auths[i];
 		if (!a->has_v3ident) {
-			snprintf(err, errlen, "DirAuthority %s has no v3ident=: "
-				 "its consensus signatures could not be checked",
-				 a->nickname[0] ? a->nickname : "(unnamed)");
+			snprintf(
+				err, errlen,
+				"DirAuthority %s has no v3ident=: "
+				"its consensus signatures could not be checked",
+				a->nickname[0] ? a->nickname : "(unnamed)");
 			return -1;
 		}
 		if (a->or_addr.ss_family != AF_INET) {
-			snprintf(err, errlen, "DirAuthority %s has no IPv4 "
-				 "orport=", a->nickname);
+			snprintf(err, errlen,
+				 "DirAuthority %s has no IPv4 "
+				 "orport=",
+				 a->nickname);
 			return -1;
 		}
 		for (size_t j = 0; j < i; j++)
-			if (memcmp(cfg->auths[j].v3ident, a->v3ident, 20) == 0) {
-				snprintf(err, errlen, "DirAuthority %s repeats "
-					 "the v3ident of %s", a->nickname,
-					 cfg->auths[j].nickname);
+			if (memcmp(cfg->auths[j].v3ident, a->v3ident, 20) ==
+			    0) {
+				snprintf(err, errlen,
+					 "DirAuthority %s repeats "
+					 "the v3ident of %s",
+					 a->nickname, cfg->auths[j].nickname);
 				return -1;
 			}
 	}
@@ -956,7 +1016,8 @@ nomem:
 	return -1;
 }
 
-void tk_dirmgr_start(tk_dirmgr *m)
+void
+tk_dirmgr_start(tk_dirmgr *m)
 {
 	if (m->started)
 		return;
@@ -967,7 +1028,8 @@ void tk_dirmgr_start(tk_dirmgr *m)
 	step(m);
 }
 
-void tk_dirmgr_free(tk_dirmgr *m)
+void
+tk_dirmgr_free(tk_dirmgr *m)
 {
 	if (!m)
 		return;
@@ -995,7 +1057,8 @@ void tk_dirmgr_free(tk_dirmgr *m)
 
 /* ---- queries ---- */
 
-enum tk_dirmgr_phase tk_dirmgr_phase(const tk_dirmgr *m)
+enum tk_dirmgr_phase
+tk_dirmgr_phase(const tk_dirmgr *m)
 {
 	if (!m->started)
 		return TK_DIRMGR_IDLE;
@@ -1008,7 +1071,8 @@ enum tk_dirmgr_phase tk_dirmgr_phase(const tk_dirmgr *m)
 	return TK_DIRMGR_NEED_CONSENSUS;
 }
 
-const char *tk_dirmgr_phase_name(enum tk_dirmgr_phase p)
+const char *
+tk_dirmgr_phase_name(enum tk_dirmgr_phase p)
 {
 	switch (p) {
 	case TK_DIRMGR_IDLE:
@@ -1025,17 +1089,20 @@ const char *tk_dirmgr_phase_name(enum tk_dirmgr_phase p)
 	return "?";
 }
 
-int tk_dirmgr_usable(const tk_dirmgr *m)
+int
+tk_dirmgr_usable(const tk_dirmgr *m)
 {
 	return m->usable;
 }
 
-const struct tk_nodes *tk_dirmgr_nodes(const tk_dirmgr *m)
+const struct tk_nodes *
+tk_dirmgr_nodes(const tk_dirmgr *m)
 {
 	return m->has_nodes ? &m->nodes : NULL;
 }
 
-void tk_dirmgr_get_stats(const tk_dirmgr *m, struct tk_dirmgr_stats *st)
+void
+tk_dirmgr_get_stats(const tk_dirmgr *m, struct tk_dirmgr_stats *st)
 {
 	*st = m->stats;
 	st->from_cache = m->from_cache;

@@ -37,8 +37,8 @@ typedef struct tk_dirmgr tk_dirmgr;
 
 /* Stages a fetcher may report for a request (bootstrap progress). */
 enum tk_dirmgr_stage {
-	TK_DIRSTAGE_HANDSHAKE_DONE,	/* link handshake with the source done */
-	TK_DIRSTAGE_CIRCUIT,		/* one-hop circuit built */
+	TK_DIRSTAGE_HANDSHAKE_DONE, /* link handshake with the source done */
+	TK_DIRSTAGE_CIRCUIT,	    /* one-hop circuit built */
 };
 
 struct tk_dirmgr_env {
@@ -72,16 +72,16 @@ struct tk_dirmgr_env {
 };
 
 struct tk_dirmgr_config {
-	const tk_dirauth *auths;	/* need orport= and v3ident= */
+	const tk_dirauth *auths; /* need orport= and v3ident= */
 	size_t n_auths;
-	const char *data_dir;		/* NULL or "": no cache */
-	int enforce_distinct_subnets;	/* for the path fraction */
-	double min_path_fraction;	/* usable at this share (tor: 0.6) */
-	unsigned md_batch;		/* digests per request (<= 92) */
-	unsigned max_parallel;		/* microdesc requests in flight */
-	int64_t backoff_base_ms;	/* first retry delay of a source */
+	const char *data_dir;	      /* NULL or "": no cache */
+	int enforce_distinct_subnets; /* for the path fraction */
+	double min_path_fraction;     /* usable at this share (tor: 0.6) */
+	unsigned md_batch;	      /* digests per request (<= 92) */
+	unsigned max_parallel;	      /* microdesc requests in flight */
+	int64_t backoff_base_ms;      /* first retry delay of a source */
 	int64_t backoff_max_ms;
-	int64_t skew_s;			/* valid-after this far ahead is ok */
+	int64_t skew_s; /* valid-after this far ahead is ok */
 	/* How long a verified consensus stays usable past valid-until when
 	 * no newer one can be had (tor: 24 h, "reasonably live"). */
 	int64_t reasonably_live_s;
@@ -116,11 +116,11 @@ void tk_dirmgr_free(tk_dirmgr *m);
 
 /* What the manager is doing (for status output and tests). */
 enum tk_dirmgr_phase {
-	TK_DIRMGR_IDLE,			/* not started */
-	TK_DIRMGR_NEED_CONSENSUS,	/* no live verified consensus */
-	TK_DIRMGR_NEED_CERTS,		/* a consensus waits for certificates */
-	TK_DIRMGR_NEED_MICRODESCS,	/* not enough microdescriptors yet */
-	TK_DIRMGR_READY,		/* usable; refresh scheduled */
+	TK_DIRMGR_IDLE,		   /* not started */
+	TK_DIRMGR_NEED_CONSENSUS,  /* no live verified consensus */
+	TK_DIRMGR_NEED_CERTS,	   /* a consensus waits for certificates */
+	TK_DIRMGR_NEED_MICRODESCS, /* not enough microdescriptors yet */
+	TK_DIRMGR_READY,	   /* usable; refresh scheduled */
 };
 enum tk_dirmgr_phase tk_dirmgr_phase(const tk_dirmgr *m);
 const char *tk_dirmgr_phase_name(enum tk_dirmgr_phase p);
@@ -136,14 +136,14 @@ const struct tk_nodes *tk_dirmgr_nodes(const tk_dirmgr *m);
 
 /* Counters for status output and tests. */
 struct tk_dirmgr_stats {
-	unsigned fetches;		/* requests started */
-	unsigned failures;		/* transport errors, bad HTTP, bad docs */
-	unsigned consensus_fetched;	/* consensuses verified from the net */
-	unsigned refused_docs;		/* documents refused (sig, digest...) */
-	int from_cache;			/* the current consensus came from disk */
-	unsigned fetches_before_usable;	/* requests started before usable */
+	unsigned fetches;	    /* requests started */
+	unsigned failures;	    /* transport errors, bad HTTP, bad docs */
+	unsigned consensus_fetched; /* consensuses verified from the net */
+	unsigned refused_docs;	    /* documents refused (sig, digest...) */
+	int from_cache;		    /* the current consensus came from disk */
+	unsigned fetches_before_usable; /* requests started before usable */
 	size_t mds_held, mds_missing;
-	int64_t refetch_at_ms;		/* next consensus fetch, -1 if none */
+	int64_t refetch_at_ms; /* next consensus fetch, -1 if none */
 	double path_fraction;
 };
 void tk_dirmgr_get_stats(const tk_dirmgr *m, struct tk_dirmgr_stats *st);

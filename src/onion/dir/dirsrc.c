@@ -2,11 +2,10 @@
  * after it failed. */
 #include "onion/dir/dirsrc.h"
 
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <netinet/in.h>
 
 /* A source that failed: when it may be asked again. */
 struct srcstate {
@@ -24,7 +23,8 @@ struct tk_dirsources {
 	int prefer_set;
 };
 
-void tk_dirsource_from_auth(const tk_dirauth *a, struct tk_dirsource *s)
+void
+tk_dirsource_from_auth(const tk_dirauth *a, struct tk_dirsource *s)
 {
 	memset(s, 0, sizeof *s);
 	snprintf(s->nickname, sizeof s->nickname, "%s",
@@ -34,8 +34,8 @@ void tk_dirsource_from_auth(const tk_dirauth *a, struct tk_dirsource *s)
 	s->is_authority = 1;
 }
 
-void tk_dirsource_from_router(const struct tk_router *r,
-			      struct tk_dirsource *s)
+void
+tk_dirsource_from_router(const struct tk_router *r, struct tk_dirsource *s)
 {
 	struct sockaddr_in *sin = (struct sockaddr_in *)&s->addr;
 	memset(s, 0, sizeof *s);
@@ -47,21 +47,23 @@ void tk_dirsource_from_router(const struct tk_router *r,
 	s->is_authority = (r->flags & TK_RF_AUTHORITY) != 0;
 }
 
-void tk_dirsource_target(const struct tk_dirsource *s, tk_channel_target *t)
+void
+tk_dirsource_target(const struct tk_dirsource *s, tk_channel_target *t)
 {
 	memset(t, 0, sizeof *t);
 	t->addr = s->addr;
 	memcpy(t->rsa_id, s->rsa_id, 20);
 }
 
-tk_dirsources *tk_dirsources_new(const struct tk_dirsources_config *cfg)
+tk_dirsources *
+tk_dirsources_new(const struct tk_dirsources_config *cfg)
 {
 	tk_dirsources *ds = calloc(1, sizeof *ds);
 	if (!ds)
 		return NULL;
 	ds->cfg = *cfg;
-	ds->auths = malloc((cfg->n_auths ? cfg->n_auths : 1) *
-			   sizeof *ds->auths);
+	ds->auths =
+		malloc((cfg->n_auths ? cfg->n_auths : 1) * sizeof *ds->auths);
 	if (!ds->auths) {
 		free(ds);
 		return NULL;
@@ -71,7 +73,8 @@ tk_dirsources *tk_dirsources_new(const struct tk_dirsources_config *cfg)
 	return ds;
 }
 
-void tk_dirsources_free(tk_dirsources *ds)
+void
+tk_dirsources_free(tk_dirsources *ds)
 {
 	if (!ds)
 		return;
@@ -80,7 +83,8 @@ void tk_dirsources_free(tk_dirsources *ds)
 	free(ds);
 }
 
-int64_t tk_dirsources_backoff_ms(tk_dirsources *ds, unsigned fails)
+int64_t
+tk_dirsources_backoff_ms(tk_dirsources *ds, unsigned fails)
 {
 	int64_t d = ds->cfg.backoff_base_ms;
 	for (unsigned i = 1; i < fails && d < ds->cfg.backoff_max_ms; i++)
@@ -93,8 +97,8 @@ int64_t tk_dirsources_backoff_ms(tk_dirsources *ds, unsigned fails)
 				 (uint64_t)(d / 2 + 1));
 }
 
-static struct srcstate *state_of(tk_dirsources *ds, const uint8_t id[20],
-				 int create)
+static struct srcstate *
+state_of(tk_dirsources *ds, const uint8_t id[20], int create)
 {
 	struct srcstate *s;
 	for (size_t i = 0; i < ds->n_st; i++)
@@ -117,8 +121,9 @@ static struct srcstate *state_of(tk_dirsources *ds, const uint8_t id[20],
 	return s;
 }
 
-void tk_dirsources_failed(tk_dirsources *ds, const struct tk_dirsource *src,
-			  int64_t now_ms)
+void
+tk_dirsources_failed(tk_dirsources *ds, const struct tk_dirsource *src,
+		     int64_t now_ms)
 {
 	struct srcstate *s = state_of(ds, src->rsa_id, 1);
 	if (!s)
@@ -127,7 +132,8 @@ void tk_dirsources_failed(tk_dirsources *ds, const struct tk_dirsource *src,
 	s->next_ok_ms = now_ms + tk_dirsources_backoff_ms(ds, s->fails);
 }
 
-void tk_dirsources_succeeded(tk_dirsources *ds, const struct tk_dirsource *src)
+void
+tk_dirsources_succeeded(tk_dirsources *ds, const struct tk_dirsource *src)
 {
 	struct srcstate *s = state_of(ds, src->rsa_id, 0);
 	if (s) {
@@ -136,13 +142,15 @@ void tk_dirsources_succeeded(tk_dirsources *ds, const struct tk_dirsource *src)
 	}
 }
 
-void tk_dirsources_prefer(tk_dirsources *ds, const struct tk_dirsource *s)
+void
+tk_dirsources_prefer(tk_dirsources *ds, const struct tk_dirsource *s)
 {
 	ds->prefer = *s;
 	ds->prefer_set = 1;
 }
 
-int tk_dirsources_authority(const tk_dirsources *ds, const uint8_t rsa_id[20])
+int
+tk_dirsources_authority(const tk_dirsources *ds, const uint8_t rsa_id[20])
 {
 	for (size_t i = 0; i < ds->cfg.n_auths; i++)
 		if (memcmp(ds->auths[i].rsa_id, rsa_id, 20) == 0)
@@ -150,13 +158,15 @@ int tk_dirsources_authority(const tk_dirsources *ds, const uint8_t rsa_id[20])
 	return -1;
 }
 
-static int router_is_cache(const struct tk_router *r)
+static int
+router_is_cache(const struct tk_router *r)
 {
 	const uint32_t need = TK_RF_V2DIR | TK_RF_RUNNING | TK_RF_VALID;
 	return (r->flags & need) == need && r->ipv4 != 0 && r->or_port != 0;
 }
 
-static int64_t earliest(int64_t a, int64_t b)
+static int64_t
+earliest(int64_t a, int64_t b)
 {
 	if (a < 0)
 		return b;
@@ -165,8 +175,9 @@ static int64_t earliest(int64_t a, int64_t b)
 	return a < b ? a : b;
 }
 
-int tk_dirsources_pick(tk_dirsources *ds, const struct tk_consensus *caches,
-		       int64_t now, struct tk_dirsource *out, int64_t *wake_at)
+int
+tk_dirsources_pick(tk_dirsources *ds, const struct tk_consensus *caches,
+		   int64_t now, struct tk_dirsource *out, int64_t *wake_at)
 {
 	size_t n_auth = ds->cfg.n_auths;
 	size_t n_router = caches ? caches->n_routers : 0;

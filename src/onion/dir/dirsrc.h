@@ -17,7 +17,7 @@
 /* A directory server reached over its ORPort with BEGIN_DIR. */
 struct tk_dirsource {
 	char nickname[20];
-	struct sockaddr_storage addr;	/* IPv4 ORPort */
+	struct sockaddr_storage addr; /* IPv4 ORPort */
 	uint8_t rsa_id[20];
 	int is_authority;
 };
@@ -31,11 +31,11 @@ void tk_dirsource_target(const struct tk_dirsource *s, tk_channel_target *t);
 typedef struct tk_dirsources tk_dirsources;
 
 struct tk_dirsources_config {
-	const tk_dirauth *auths;	/* copied */
+	const tk_dirauth *auths; /* copied */
 	size_t n_auths;
-	int64_t backoff_base_ms;	/* first retry delay of a source */
+	int64_t backoff_base_ms; /* first retry delay of a source */
 	int64_t backoff_max_ms;
-	uint64_t (*random)(void *arg);	/* uniform 64-bit numbers */
+	uint64_t (*random)(void *arg); /* uniform 64-bit numbers */
 	void *random_arg;
 };
 

@@ -12,7 +12,8 @@
 
 static void ms_log(struct tk_mdstore *ms, int level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-static void ms_log(struct tk_mdstore *ms, int level, const char *fmt, ...)
+static void
+ms_log(struct tk_mdstore *ms, int level, const char *fmt, ...)
 {
 	char buf[512];
 	va_list ap;
@@ -24,8 +25,8 @@ static void ms_log(struct tk_mdstore *ms, int level, const char *fmt, ...)
 	ms->log(ms->log_arg, level, buf);
 }
 
-int tk_mdstore_init(struct tk_mdstore *ms, size_t n, tk_log_fn log,
-		    void *log_arg)
+int
+tk_mdstore_init(struct tk_mdstore *ms, size_t n, tk_log_fn log, void *log_arg)
 {
 	size_t k = n ? n : 1;
 	memset(ms, 0, sizeof *ms);
@@ -45,7 +46,8 @@ int tk_mdstore_init(struct tk_mdstore *ms, size_t n, tk_log_fn log,
 	return 0;
 }
 
-void tk_mdstore_free(struct tk_mdstore *ms)
+void
+tk_mdstore_free(struct tk_mdstore *ms)
 {
 	if (ms->text)
 		for (size_t i = 0; i < ms->n; i++)
@@ -58,9 +60,9 @@ void tk_mdstore_free(struct tk_mdstore *ms)
 	memset(ms, 0, sizeof *ms);
 }
 
-void tk_mdstore_adopt(struct tk_mdstore *ms, const struct tk_nodes *t,
-		      struct tk_mdstore *old,
-		      const struct tk_consensus *old_cons)
+void
+tk_mdstore_adopt(struct tk_mdstore *ms, const struct tk_nodes *t,
+		 struct tk_mdstore *old, const struct tk_consensus *old_cons)
 {
 	for (size_t i = 0; i < t->n; i++) {
 		const struct tk_router *o;
@@ -77,9 +79,10 @@ void tk_mdstore_adopt(struct tk_mdstore *ms, const struct tk_nodes *t,
 	}
 }
 
-size_t tk_mdstore_offer(struct tk_mdstore *ms, struct tk_nodes *t,
-			const char *body, size_t len, const char *origin,
-			int from_net, unsigned *refused_docs)
+size_t
+tk_mdstore_offer(struct tk_mdstore *ms, struct tk_nodes *t, const char *body,
+		 size_t len, const char *origin, int from_net,
+		 unsigned *refused_docs)
 {
 	size_t pos = 0, added = 0, refused = 0;
 	struct tk_microdesc md;
@@ -101,9 +104,10 @@ size_t tk_mdstore_offer(struct tk_mdstore *ms, struct tk_nodes *t,
 		 * first few are named, the rest counted. */
 		if (rc < 0) {
 			if (from_net && refused++ < 3)
-				ms_log(ms, TK_LOG_WARN, "refused "
-				       "microdescriptor %s from %s: %s", b64,
-				       origin, err);
+				ms_log(ms, TK_LOG_WARN,
+				       "refused "
+				       "microdescriptor %s from %s: %s",
+				       b64, origin, err);
 			if (from_net && refused_docs)
 				(*refused_docs)++;
 			continue;
@@ -111,9 +115,10 @@ size_t tk_mdstore_offer(struct tk_mdstore *ms, struct tk_nodes *t,
 		rc = tk_nodes_add_md(t, &md, err, sizeof err);
 		if (rc < 0) {
 			if (from_net && refused++ < 3)
-				ms_log(ms, TK_LOG_WARN, "refused "
-				       "microdescriptor from %s: %s", origin,
-				       err);
+				ms_log(ms, TK_LOG_WARN,
+				       "refused "
+				       "microdescriptor from %s: %s",
+				       origin, err);
 			if (from_net && refused_docs)
 				(*refused_docs)++;
 			tk_microdesc_free(&md);
@@ -135,12 +140,15 @@ size_t tk_mdstore_offer(struct tk_mdstore *ms, struct tk_nodes *t,
 	}
 	tk_microdesc_free(&md);
 	if (refused > 3)
-		ms_log(ms, TK_LOG_WARN, "refused %zu more microdescriptors "
-		       "from %s", refused - 3, origin);
+		ms_log(ms, TK_LOG_WARN,
+		       "refused %zu more microdescriptors "
+		       "from %s",
+		       refused - 3, origin);
 	return added;
 }
 
-static int64_t earliest(int64_t a, int64_t b)
+static int64_t
+earliest(int64_t a, int64_t b)
 {
 	if (a < 0)
 		return b;
@@ -149,9 +157,10 @@ static int64_t earliest(int64_t a, int64_t b)
 	return a < b ? a : b;
 }
 
-size_t tk_mdstore_batch(const struct tk_mdstore *ms, const struct tk_nodes *t,
-			int64_t now, uint32_t *slots, size_t max, int *retry,
-			int64_t *wake)
+size_t
+tk_mdstore_batch(const struct tk_mdstore *ms, const struct tk_nodes *t,
+		 int64_t now, uint32_t *slots, size_t max, int *retry,
+		 int64_t *wake)
 {
 	size_t k = 0;
 	*retry = 0;
@@ -175,15 +184,16 @@ size_t tk_mdstore_batch(const struct tk_mdstore *ms, const struct tk_nodes *t,
 	return k;
 }
 
-static int cmp_digest(const void *a, const void *b)
+static int
+cmp_digest(const void *a, const void *b)
 {
 	return memcmp(a, b, 32);
 }
 
-char *tk_mdstore_path(const struct tk_nodes *t, const uint32_t *slots,
-		      size_t k)
+char *
+tk_mdstore_path(const struct tk_nodes *t, const uint32_t *slots, size_t k)
 {
-	uint8_t (*dig)[32] = malloc((k ? k : 1) * sizeof *dig);
+	uint8_t(*dig)[32] = malloc((k ? k : 1) * sizeof *dig);
 	size_t plen = 16 + k * 44, off;
 	char *path = malloc(plen);
 	if (!dig || !path) {
@@ -207,9 +217,10 @@ char *tk_mdstore_path(const struct tk_nodes *t, const uint32_t *slots,
 	return path;
 }
 
-size_t tk_mdstore_answered(struct tk_mdstore *ms, const struct tk_nodes *t,
-			   const uint32_t *slots, size_t k, int ok,
-			   int64_t now, tk_dirsources *ds)
+size_t
+tk_mdstore_answered(struct tk_mdstore *ms, const struct tk_nodes *t,
+		    const uint32_t *slots, size_t k, int ok, int64_t now,
+		    tk_dirsources *ds)
 {
 	size_t missing = 0;
 	for (size_t j = 0; j < k; j++) {
@@ -221,7 +232,8 @@ size_t tk_mdstore_answered(struct tk_mdstore *ms, const struct tk_nodes *t,
 		/* The source answered without it: wait before asking anyone
 		 * again. A transport failure is no fault of the digest. */
 		ms->retry_at[i] =
-			ok ? now + tk_dirsources_backoff_ms(ds, ms->fails[i]) : 0;
+			ok ? now + tk_dirsources_backoff_ms(ds, ms->fails[i])
+			   : 0;
 	}
 	return missing;
 }

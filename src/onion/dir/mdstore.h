@@ -15,13 +15,13 @@
 #include "onion/netdir/nodes.h"
 
 struct tk_mdstore {
-	size_t n;			/* = the node table's n */
-	char **text;			/* exact text, NULL if not held */
+	size_t n;    /* = the node table's n */
+	char **text; /* exact text, NULL if not held */
 	size_t *len;
-	uint8_t *inflight;		/* asked for, no answer yet */
-	unsigned *fails;		/* answers without it */
-	int64_t *retry_at;		/* not asked for before (ms) */
-	tk_log_fn log;			/* why a microdescriptor was refused */
+	uint8_t *inflight; /* asked for, no answer yet */
+	unsigned *fails;   /* answers without it */
+	int64_t *retry_at; /* not asked for before (ms) */
+	tk_log_fn log;	   /* why a microdescriptor was refused */
 	void *log_arg;
 };
 
@@ -49,8 +49,8 @@ size_t tk_mdstore_offer(struct tk_mdstore *ms, struct tk_nodes *t,
  * asked for before; *wake is lowered to the earliest retry time still to
  * come. Returns how many were chosen. */
 size_t tk_mdstore_batch(const struct tk_mdstore *ms, const struct tk_nodes *t,
-			int64_t now_ms, uint32_t *slots, size_t max,
-			int *retry, int64_t *wake);
+			int64_t now_ms, uint32_t *slots, size_t max, int *retry,
+			int64_t *wake);
 
 /* "/tor/micro/d/D1-D2-..." for those slots, digests sorted (malloc'ed;
  * NULL if out of memory). */

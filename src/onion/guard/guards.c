@@ -15,8 +15,8 @@ struct member {
 	uint8_t rsa_id[20];
 	char nickname[20];
 	int64_t added;
-	int64_t retry_at;	/* skipped before this (0: never failed) */
-	int64_t backoff;	/* next delay after a failure */
+	int64_t retry_at; /* skipped before this (0: never failed) */
+	int64_t backoff;  /* next delay after a failure */
 };
 
 struct tk_guards {
@@ -28,7 +28,8 @@ struct tk_guards {
 	char errmsg[160];
 };
 
-static void load(tk_guards *g, int64_t now_s)
+static void
+load(tk_guards *g, int64_t now_s)
 {
 	FILE *f = fopen(g->path, "r");
 	char line[256];
@@ -47,12 +48,15 @@ static void load(tk_guards *g, int64_t now_s)
 		lineno++;
 		if (line[0] == '#' || line[0] == '\n')
 			continue;
-		if (sscanf(line, "guard %63s %63s %lld", fp, nick, &added) != 3 ||
+		if (sscanf(line, "guard %63s %63s %lld", fp, nick, &added) !=
+			    3 ||
 		    strlen(fp) != 40 || strlen(nick) >= sizeof mb.nickname ||
 		    tk_hex_decode(fp, 40, mb.rsa_id, 20) != 0) {
-			snprintf(g->errmsg, sizeof g->errmsg,
-				 "%.60s line %u is not \"guard FINGERPRINT NICK "
-				 "TIME\": ignoring the file", g->path, lineno);
+			snprintf(
+				g->errmsg, sizeof g->errmsg,
+				"%.60s line %u is not \"guard FINGERPRINT NICK "
+				"TIME\": ignoring the file",
+				g->path, lineno);
 			g->n = 0;
 			break;
 		}
@@ -69,7 +73,8 @@ static void load(tk_guards *g, int64_t now_s)
 	fclose(f);
 }
 
-static void save(tk_guards *g)
+static void
+save(tk_guards *g)
 {
 	char tmp[4096];
 	FILE *f;
@@ -102,8 +107,9 @@ static void save(tk_guards *g)
 	}
 }
 
-tk_guards *tk_guards_new(const char *path, unsigned n_want,
-			 int64_t lifetime_s, int64_t now_s)
+tk_guards *
+tk_guards_new(const char *path, unsigned n_want, int64_t lifetime_s,
+	      int64_t now_s)
 {
 	tk_guards *g = calloc(1, sizeof *g);
 	if (!g)
@@ -118,14 +124,15 @@ tk_guards *tk_guards_new(const char *path, unsigned n_want,
 	g->n_want = n_want ? n_want : TK_GUARDS_DEFAULT_N;
 	if (g->n_want > TK_GUARDS_MAX / 2)
 		g->n_want = TK_GUARDS_MAX / 2;
-	g->lifetime_s = lifetime_s > 0 ? lifetime_s :
-			TK_GUARDS_DEFAULT_LIFETIME_S;
+	g->lifetime_s = lifetime_s > 0 ? lifetime_s
+				       : TK_GUARDS_DEFAULT_LIFETIME_S;
 	if (g->path)
 		load(g, now_s);
 	return g;
 }
 
-void tk_guards_free(tk_guards *g)
+void
+tk_guards_free(tk_guards *g)
 {
 	if (!g)
 		return;
@@ -133,12 +140,14 @@ void tk_guards_free(tk_guards *g)
 	free(g);
 }
 
-const char *tk_guards_errmsg(const tk_guards *g)
+const char *
+tk_guards_errmsg(const tk_guards *g)
 {
 	return g->errmsg;
 }
 
-static long find_node(const struct tk_nodes *t, const uint8_t id[20])
+static long
+find_node(const struct tk_nodes *t, const uint8_t id[20])
 {
 	for (size_t i = 0; i < t->n; i++)
 		if (memcmp(t->node[i].rt->rsa_id, id, 20) == 0)
@@ -146,7 +155,8 @@ static long find_node(const struct tk_nodes *t, const uint8_t id[20])
 	return -1;
 }
 
-static struct member *find_member(tk_guards *g, const uint8_t id[20])
+static struct member *
+find_member(tk_guards *g, const uint8_t id[20])
 {
 	for (size_t i = 0; i < g->n; i++)
 		if (memcmp(g->m[i].rsa_id, id, 20) == 0)
@@ -155,8 +165,9 @@ static struct member *find_member(tk_guards *g, const uint8_t id[20])
 }
 
 /* Node index of member i if the directory lets it be a guard now. */
-static long usable(const tk_guards *g, size_t i, const struct tk_nodes *t,
-		   const struct tk_path_opts *o)
+static long
+usable(const tk_guards *g, size_t i, const struct tk_nodes *t,
+       const struct tk_path_opts *o)
 {
 	long k = find_node(t, g->m[i].rsa_id);
 	if (k < 0 || !tk_path_usable(&t->node[k], TK_PATH_GUARD, o))
@@ -165,9 +176,9 @@ static long usable(const tk_guards *g, size_t i, const struct tk_nodes *t,
 }
 
 /* Draws a new member (not one we have) and appends it. */
-static int add_member(tk_guards *g, const struct tk_nodes *t,
-		      const struct tk_path_opts *o, struct tk_path_rng *rng,
-		      int64_t now_s)
+static int
+add_member(tk_guards *g, const struct tk_nodes *t, const struct tk_path_opts *o,
+	   struct tk_path_rng *rng, int64_t now_s)
 {
 	struct tk_path_weights w;
 	size_t avoid[TK_GUARDS_MAX];
@@ -207,24 +218,26 @@ static int add_member(tk_guards *g, const struct tk_nodes *t,
 	return 0;
 }
 
-long tk_guards_pick(tk_guards *g, const struct tk_nodes *t,
-		    const struct tk_path_opts *o, struct tk_path_rng *rng,
-		    int64_t now_s, char *err, size_t errlen)
+long
+tk_guards_pick(tk_guards *g, const struct tk_nodes *t,
+	       const struct tk_path_opts *o, struct tk_path_rng *rng,
+	       int64_t now_s, char *err, size_t errlen)
 {
 	return tk_guards_pick_beside(g, t, o, rng, now_s, -1, err, errlen);
 }
 
 /* 1 if node k may share a path with the exit (exit -1: no exit yet). */
-static int beside(const struct tk_nodes *t, long k, long exit,
-		  const struct tk_path_opts *o)
+static int
+beside(const struct tk_nodes *t, long k, long exit,
+       const struct tk_path_opts *o)
 {
 	return exit < 0 || !tk_path_conflict(&t->node[k], &t->node[exit], o);
 }
 
-long tk_guards_pick_beside(tk_guards *g, const struct tk_nodes *t,
-			   const struct tk_path_opts *o,
-			   struct tk_path_rng *rng, int64_t now_s, long exit,
-			   char *err, size_t errlen)
+long
+tk_guards_pick_beside(tk_guards *g, const struct tk_nodes *t,
+		      const struct tk_path_opts *o, struct tk_path_rng *rng,
+		      int64_t now_s, long exit, char *err, size_t errlen)
 {
 	size_t n_usable = 0, n_beside = 0;
 	int added = 0;
@@ -263,7 +276,8 @@ long tk_guards_pick_beside(tk_guards *g, const struct tk_nodes *t,
 	}
 	if (best < 0 && soonest >= 0) {
 		/* Every member is down: a fresh one may be up. */
-		if (g->n < TK_GUARDS_MAX && add_member(g, t, o, rng, now_s) == 0) {
+		if (g->n < TK_GUARDS_MAX &&
+		    add_member(g, t, o, rng, now_s) == 0) {
 			long k = usable(g, g->n - 1, t, o);
 			save(g);
 			if (k >= 0 && beside(t, k, exit, o))
@@ -272,16 +286,19 @@ long tk_guards_pick_beside(tk_guards *g, const struct tk_nodes *t,
 		best = soonest; /* all failed recently: retry the oldest */
 	}
 	if (best < 0 && n_usable > 0 && n_beside == 0)
-		snprintf(err, errlen, "every guard of the set shares relay, "
-				      "family or subnet with exit %s",
+		snprintf(err, errlen,
+			 "every guard of the set shares relay, "
+			 "family or subnet with exit %s",
 			 t->node[exit].rt->nickname);
 	else if (best < 0)
-		snprintf(err, errlen, "no relay with the Guard flag and a "
-				      "microdescriptor to use as first hop");
+		snprintf(err, errlen,
+			 "no relay with the Guard flag and a "
+			 "microdescriptor to use as first hop");
 	return best;
 }
 
-void tk_guards_failed(tk_guards *g, const uint8_t rsa_id[20], int64_t now_s)
+void
+tk_guards_failed(tk_guards *g, const uint8_t rsa_id[20], int64_t now_s)
 {
 	struct member *m = find_member(g, rsa_id);
 	if (!m)
@@ -292,7 +309,8 @@ void tk_guards_failed(tk_guards *g, const uint8_t rsa_id[20], int64_t now_s)
 		m->backoff = RETRY_MAX_S;
 }
 
-void tk_guards_succeeded(tk_guards *g, const uint8_t rsa_id[20])
+void
+tk_guards_succeeded(tk_guards *g, const uint8_t rsa_id[20])
 {
 	struct member *m = find_member(g, rsa_id);
 	if (!m)
@@ -301,22 +319,26 @@ void tk_guards_succeeded(tk_guards *g, const uint8_t rsa_id[20])
 	m->backoff = RETRY_MIN_S;
 }
 
-size_t tk_guards_count(const tk_guards *g)
+size_t
+tk_guards_count(const tk_guards *g)
 {
 	return g->n;
 }
 
-const uint8_t *tk_guards_rsa_id(const tk_guards *g, size_t i)
+const uint8_t *
+tk_guards_rsa_id(const tk_guards *g, size_t i)
 {
 	return i < g->n ? g->m[i].rsa_id : NULL;
 }
 
-const char *tk_guards_nickname(const tk_guards *g, size_t i)
+const char *
+tk_guards_nickname(const tk_guards *g, size_t i)
 {
 	return i < g->n ? g->m[i].nickname : NULL;
 }
 
-int tk_guards_is_down(const tk_guards *g, size_t i, int64_t now_s)
+int
+tk_guards_is_down(const tk_guards *g, size_t i, int64_t now_s)
 {
 	return i < g->n && g->m[i].retry_at > now_s;
 }

@@ -32,8 +32,8 @@ typedef struct tk_guards tk_guards;
 
 /* path: the state file, or NULL to keep the set in memory only. Loads it
  * if present. Returns NULL on allocation failure. */
-tk_guards *tk_guards_new(const char *path, unsigned n_want,
-			 int64_t lifetime_s, int64_t now_s);
+tk_guards *tk_guards_new(const char *path, unsigned n_want, int64_t lifetime_s,
+			 int64_t now_s);
 void tk_guards_free(tk_guards *g);
 /* Why the file was not loaded or saved ("" if it was fine). */
 const char *tk_guards_errmsg(const tk_guards *g);

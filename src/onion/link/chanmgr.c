@@ -22,7 +22,7 @@ struct tk_chanmgr_req {
 	char errmsg[256];
 	tk_chanmgr_cb cb;
 	void *arg;
-	struct tk_chanmgr_req *next;     /* in the entry's waiters */
+	struct tk_chanmgr_req *next;	 /* in the entry's waiters */
 	struct tk_chanmgr_req *all_next; /* in the manager's live requests */
 	tk_chanmgr *m;
 	int done;
@@ -35,7 +35,8 @@ struct tk_chanmgr {
 	struct tk_chanmgr_req *reqs; /* not yet completed or cancelled */
 };
 
-tk_chanmgr *tk_chanmgr_new(uv_loop_t *loop, unsigned timeout_ms)
+tk_chanmgr *
+tk_chanmgr_new(uv_loop_t *loop, unsigned timeout_ms)
 {
 	tk_chanmgr *m = calloc(1, sizeof *m);
 	if (m) {
@@ -45,7 +46,8 @@ tk_chanmgr *tk_chanmgr_new(uv_loop_t *loop, unsigned timeout_ms)
 	return m;
 }
 
-size_t tk_chanmgr_count(const tk_chanmgr *m)
+size_t
+tk_chanmgr_count(const tk_chanmgr *m)
 {
 	size_t n = 0;
 	for (const struct entry *e = m->entries; e; e = e->next)
@@ -53,12 +55,14 @@ size_t tk_chanmgr_count(const tk_chanmgr *m)
 	return n;
 }
 
-static void on_req_closed(uv_handle_t *h)
+static void
+on_req_closed(uv_handle_t *h)
 {
 	free(h->data);
 }
 
-static void req_forget(struct tk_chanmgr_req *r)
+static void
+req_forget(struct tk_chanmgr_req *r)
 {
 	for (struct tk_chanmgr_req **p = &r->m->reqs; *p; p = &(*p)->all_next)
 		if (*p == r) {
@@ -67,7 +71,8 @@ static void req_forget(struct tk_chanmgr_req *r)
 		}
 }
 
-static void on_req_timer(uv_timer_t *t)
+static void
+on_req_timer(uv_timer_t *t)
 {
 	struct tk_chanmgr_req *r = t->data;
 	req_forget(r);
@@ -76,8 +81,9 @@ static void on_req_timer(uv_timer_t *t)
 	r->cb(r->ch, r->status, r->errmsg, r->arg);
 }
 
-static void complete(struct tk_chanmgr_req *r, tk_channel *ch, int status,
-		     const char *errmsg)
+static void
+complete(struct tk_chanmgr_req *r, tk_channel *ch, int status,
+	 const char *errmsg)
 {
 	r->e = NULL;
 	r->ch = status == 0 ? ch : NULL;
@@ -86,7 +92,8 @@ static void complete(struct tk_chanmgr_req *r, tk_channel *ch, int status,
 	uv_timer_start(&r->timer, on_req_timer, 0, 0);
 }
 
-static void unlink_entry(tk_chanmgr *m, struct entry *e)
+static void
+unlink_entry(tk_chanmgr *m, struct entry *e)
 {
 	for (struct entry **p = &m->entries; *p; p = &(*p)->next)
 		if (*p == e) {
@@ -95,13 +102,15 @@ static void unlink_entry(tk_chanmgr *m, struct entry *e)
 		}
 }
 
-static void on_entry_closed(tk_channel *ch, void *arg)
+static void
+on_entry_closed(tk_channel *ch, void *arg)
 {
 	(void)ch;
 	free(arg);
 }
 
-static void on_open(tk_channel *ch, int status, void *arg)
+static void
+on_open(tk_channel *ch, int status, void *arg)
 {
 	struct entry *e = arg;
 	struct tk_chanmgr_req *r = e->waiters, *next;
@@ -118,7 +127,8 @@ static void on_open(tk_channel *ch, int status, void *arg)
 		tk_channel_close(ch, on_entry_closed);
 }
 
-static void on_lost(tk_channel *ch, int status, void *arg)
+static void
+on_lost(tk_channel *ch, int status, void *arg)
 {
 	struct entry *e = arg;
 	/* Answers already scheduled with this channel must not hand it out. */
@@ -133,7 +143,8 @@ static void on_lost(tk_channel *ch, int status, void *arg)
 	tk_channel_close(ch, on_entry_closed);
 }
 
-static int matches(const struct entry *e, const tk_channel_target *t)
+static int
+matches(const struct entry *e, const tk_channel_target *t)
 {
 	const tk_channel_info *in;
 	if (memcmp(e->target.rsa_id, t->rsa_id, 20) != 0)
@@ -144,11 +155,13 @@ static int matches(const struct entry *e, const tk_channel_target *t)
 		return memcmp(e->target.ed_id, t->ed_id, 32) == 0;
 	/* opened without an Ed25519 expectation: did it prove this one? */
 	in = tk_channel_get_info(e->ch);
-	return e->open && in->ed_verified && memcmp(in->ed_id, t->ed_id, 32) == 0;
+	return e->open && in->ed_verified &&
+	       memcmp(in->ed_id, t->ed_id, 32) == 0;
 }
 
-int tk_chanmgr_get(tk_chanmgr *m, const tk_channel_target *t,
-		   tk_chanmgr_cb cb, void *arg, tk_chanmgr_req **out)
+int
+tk_chanmgr_get(tk_chanmgr *m, const tk_channel_target *t, tk_chanmgr_cb cb,
+	       void *arg, tk_chanmgr_req **out)
 {
 	struct tk_chanmgr_req *r;
 	struct entry *e;
@@ -187,8 +200,8 @@ int tk_chanmgr_get(tk_chanmgr *m, const tk_channel_target *t,
 		}
 		e->m = m;
 		e->target = *t;
-		rc = tk_channel_open(m->loop, t, m->timeout_ms, on_open, on_lost, e,
-				     &e->ch);
+		rc = tk_channel_open(m->loop, t, m->timeout_ms, on_open,
+				     on_lost, e, &e->ch);
 		if (rc < 0) {
 			free(e);
 			tk_chanmgr_cancel(r);
@@ -203,7 +216,8 @@ int tk_chanmgr_get(tk_chanmgr *m, const tk_channel_target *t,
 	return 0;
 }
 
-void tk_chanmgr_cancel(tk_chanmgr_req *r)
+void
+tk_chanmgr_cancel(tk_chanmgr_req *r)
 {
 	if (!r || r->done)
 		return;
@@ -221,7 +235,8 @@ void tk_chanmgr_cancel(tk_chanmgr_req *r)
 	uv_close((uv_handle_t *)&r->timer, on_req_closed);
 }
 
-void tk_chanmgr_free(tk_chanmgr *m)
+void
+tk_chanmgr_free(tk_chanmgr *m)
 {
 	struct entry *e, *next;
 	if (!m)

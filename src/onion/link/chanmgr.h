@@ -23,8 +23,8 @@ typedef void (*tk_chanmgr_cb)(tk_channel *ch, int status, const char *errmsg,
 			      void *arg);
 
 tk_chanmgr *tk_chanmgr_new(uv_loop_t *loop, unsigned timeout_ms);
-int tk_chanmgr_get(tk_chanmgr *m, const tk_channel_target *t,
-		   tk_chanmgr_cb cb, void *arg, tk_chanmgr_req **req);
+int tk_chanmgr_get(tk_chanmgr *m, const tk_channel_target *t, tk_chanmgr_cb cb,
+		   void *arg, tk_chanmgr_req **req);
 /* The callback of req will not run. */
 void tk_chanmgr_cancel(tk_chanmgr_req *req);
 /* Open or opening channels (for tests and logs). */

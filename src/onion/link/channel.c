@@ -8,17 +8,17 @@
 #include <time.h>
 
 #include "onion/base/bytes.h"
-#include "onion/cell/certs.h"
 #include "onion/base/crypto.h"
+#include "onion/cell/certs.h"
 #include "onion/link/tls.h"
 
 enum chan_state {
 	CHAN_CONNECTING,    /* TCP + TLS */
 	CHAN_WAIT_VERSIONS, /* sent VERSIONS, waiting for theirs */
 	CHAN_WAIT_CERTS,
-	CHAN_WAIT_NETINFO,  /* CERTS checked; AUTH_CHALLENGE may come first */
+	CHAN_WAIT_NETINFO, /* CERTS checked; AUTH_CHALLENGE may come first */
 	CHAN_OPEN,
-	CHAN_DEAD,          /* failure reported; waiting for tk_channel_close */
+	CHAN_DEAD, /* failure reported; waiting for tk_channel_close */
 	CHAN_CLOSING,
 };
 
@@ -41,20 +41,21 @@ struct tk_channel {
 	tk_channel_lost_cb lost_cb;
 	tk_channel_close_cb close_cb;
 	void *arg;
-	uint8_t *in;   /* plaintext not yet framed into cells */
+	uint8_t *in; /* plaintext not yet framed into cells */
 	size_t in_len, in_cap;
 	struct chan_circ *circs;
 	size_t n_circs, cap_circs;
-	uint32_t poke_id;  /* our CREATE_FAST that makes the relay flush */
+	uint32_t poke_id;    /* our CREATE_FAST that makes the relay flush */
 	uint64_t last_rx_ms; /* last circuit cell (not a poke's) */
 	unsigned probe_first_ms, probe_ms;
 	char sni[40];
 	char errmsg[256];
 };
 
-static const uint16_t our_versions[] = {4, 5};
+static const uint16_t our_versions[] = { 4, 5 };
 
-const char *tk_channel_strerror(int status)
+const char *
+tk_channel_strerror(int status)
 {
 	switch (status) {
 	case TK_CHAN_ETIMEDOUT:
@@ -80,14 +81,16 @@ const char *tk_channel_strerror(int status)
 	}
 }
 
-const char *tk_channel_errmsg(const tk_channel *ch)
+const char *
+tk_channel_errmsg(const tk_channel *ch)
 {
 	return ch->errmsg;
 }
 
 static void set_errmsg(tk_channel *ch, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-static void set_errmsg(tk_channel *ch, const char *fmt, ...)
+static void
+set_errmsg(tk_channel *ch, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -97,7 +100,8 @@ static void set_errmsg(tk_channel *ch, const char *fmt, ...)
 
 /* Tells every circuit the channel is gone and forgets them. A callback
  * may remove other circuits, so take the array away first. */
-static void notify_circs(tk_channel *ch, int status)
+static void
+notify_circs(tk_channel *ch, int status)
 {
 	struct chan_circ *c = ch->circs;
 	size_t n = ch->n_circs;
@@ -108,7 +112,8 @@ static void notify_circs(tk_channel *ch, int status)
 	free(c);
 }
 
-static void fail(tk_channel *ch, int status)
+static void
+fail(tk_channel *ch, int status)
 {
 	enum chan_state was = ch->state;
 	if (was == CHAN_DEAD || was == CHAN_CLOSING)
@@ -127,7 +132,8 @@ static void fail(tk_channel *ch, int status)
 	}
 }
 
-static int send_raw(tk_channel *ch, const uint8_t *p, size_t n)
+static int
+send_raw(tk_channel *ch, const uint8_t *p, size_t n)
 {
 	int rc = tk_tls_write(ch->tls, p, n);
 	if (rc == 0)
@@ -135,8 +141,9 @@ static int send_raw(tk_channel *ch, const uint8_t *p, size_t n)
 	return rc;
 }
 
-int tk_channel_send(tk_channel *ch, uint32_t circ_id, uint8_t cmd,
-		    const uint8_t *payload, size_t len)
+int
+tk_channel_send(tk_channel *ch, uint32_t circ_id, uint8_t cmd,
+		const uint8_t *payload, size_t len)
 {
 	uint8_t cell[TK_CELL_LEN];
 	if (ch->state != CHAN_OPEN)
@@ -146,12 +153,14 @@ int tk_channel_send(tk_channel *ch, uint32_t circ_id, uint8_t cmd,
 	return send_raw(ch, cell, sizeof cell);
 }
 
-size_t tk_channel_write_queue_size(const tk_channel *ch)
+size_t
+tk_channel_write_queue_size(const tk_channel *ch)
 {
 	return ch->tls ? tk_tls_write_queue_size(ch->tls) : 0;
 }
 
-static int send_netinfo(tk_channel *ch)
+static int
+send_netinfo(tk_channel *ch)
 {
 	tk_netinfo ni;
 	struct sockaddr_storage ss;
@@ -166,7 +175,8 @@ static int send_netinfo(tk_channel *ch)
 	if (ss.ss_family == AF_INET) {
 		ni.other.type = TK_NETINFO_ADDR_IPV4;
 		ni.other.len = 4;
-		memcpy(ni.other.addr, &((struct sockaddr_in *)&ss)->sin_addr, 4);
+		memcpy(ni.other.addr, &((struct sockaddr_in *)&ss)->sin_addr,
+		       4);
 	} else if (ss.ss_family == AF_INET6) {
 		ni.other.type = TK_NETINFO_ADDR_IPV6;
 		ni.other.len = 16;
@@ -181,7 +191,8 @@ static int send_netinfo(tk_channel *ch)
 	return send_raw(ch, cell, sizeof cell);
 }
 
-static void on_versions(tk_channel *ch, const tk_cell_view *v)
+static void
+on_versions(tk_channel *ch, const tk_cell_view *v)
 {
 	uint16_t chosen;
 	int rc = tk_versions_parse(v->payload, v->payload_len,
@@ -198,7 +209,8 @@ static void on_versions(tk_channel *ch, const tk_cell_view *v)
 	if (rc != TK_CELL_OK) {
 		char list[128] = "";
 		size_t off = 0;
-		for (size_t i = 0; i < ch->info.n_their_versions && off < 100; i++)
+		for (size_t i = 0; i < ch->info.n_their_versions && off < 100;
+		     i++)
 			off += (size_t)snprintf(list + off, sizeof list - off,
 						"%s%u", i ? "," : "",
 						ch->info.their_versions[i]);
@@ -214,7 +226,8 @@ static void on_versions(tk_channel *ch, const tk_cell_view *v)
 }
 
 /* Fingerprints as tor prints them: upper-case hex. */
-static void hex_upper(const uint8_t id[20], char out[41])
+static void
+hex_upper(const uint8_t id[20], char out[41])
 {
 	tk_hex_encode(id, 20, out);
 	for (char *p = out; *p; p++)
@@ -222,7 +235,8 @@ static void hex_upper(const uint8_t id[20], char out[41])
 			*p = (char)(*p - 'a' + 'A');
 }
 
-static void on_certs(tk_channel *ch, const tk_cell_view *v)
+static void
+on_certs(tk_channel *ch, const tk_cell_view *v)
 {
 	tk_certs certs;
 	size_t tls_len;
@@ -230,7 +244,8 @@ static void on_certs(tk_channel *ch, const tk_cell_view *v)
 	tk_certs_result res;
 	int rc = tk_certs_parse(v->payload, v->payload_len, &certs);
 	if (rc != TK_CELL_OK) {
-		set_errmsg(ch, "malformed CERTS cell: %s", tk_cell_strerror(rc));
+		set_errmsg(ch, "malformed CERTS cell: %s",
+			   tk_cell_strerror(rc));
 		fail(ch, TK_CHAN_ECERTS);
 		return;
 	}
@@ -265,21 +280,25 @@ static void on_certs(tk_channel *ch, const tk_cell_view *v)
 		return;
 	}
 	if (ch->target.has_ed_id &&
-	    (!res.ed_verified || !tk_ct_memeq(res.ed_id, ch->target.ed_id, 32))) {
-		set_errmsg(ch, res.ed_verified
-				       ? "wrong relay identity: Ed25519 identity "
-					 "differs from the expected one"
-				       : "relay did not prove the expected "
-					 "Ed25519 identity");
+	    (!res.ed_verified ||
+	     !tk_ct_memeq(res.ed_id, ch->target.ed_id, 32))) {
+		set_errmsg(ch,
+			   res.ed_verified
+				   ? "wrong relay identity: Ed25519 identity "
+				     "differs from the expected one"
+				   : "relay did not prove the expected "
+				     "Ed25519 identity");
 		fail(ch, TK_CHAN_EIDENTITY);
 		return;
 	}
 	ch->state = CHAN_WAIT_NETINFO;
 }
 
-static void on_netinfo(tk_channel *ch, const tk_cell_view *v)
+static void
+on_netinfo(tk_channel *ch, const tk_cell_view *v)
 {
-	int rc = tk_netinfo_parse(v->payload, v->payload_len, &ch->info.netinfo);
+	int rc = tk_netinfo_parse(v->payload, v->payload_len,
+				  &ch->info.netinfo);
 	if (rc != TK_CELL_OK) {
 		set_errmsg(ch, "bad NETINFO cell from relay: %s",
 			   tk_cell_strerror(rc));
@@ -297,7 +316,8 @@ static void on_netinfo(tk_channel *ch, const tk_cell_view *v)
 	ch->open_cb(ch, 0, ch->arg);
 }
 
-static struct chan_circ *find_circ(tk_channel *ch, uint32_t id)
+static struct chan_circ *
+find_circ(tk_channel *ch, uint32_t id)
 {
 	for (size_t i = 0; i < ch->n_circs; i++)
 		if (ch->circs[i].id == id)
@@ -320,7 +340,8 @@ static struct chan_circ *find_circ(tk_channel *ch, uint32_t id)
  * later are what the silence probe is for. */
 static void poke(tk_channel *ch);
 
-static void on_poke_cell(void *arg, int status, const tk_cell_view *v)
+static void
+on_poke_cell(void *arg, int status, const tk_cell_view *v)
 {
 	tk_channel *ch = arg;
 	if (status < 0 || !v) { /* the channel is gone */
@@ -338,7 +359,8 @@ static void on_poke_cell(void *arg, int status, const tk_cell_view *v)
 	ch->poke_id = 0;
 }
 
-static void poke(tk_channel *ch)
+static void
+poke(tk_channel *ch)
 {
 	uint8_t x[TK_CREATE_FAST_LEN], p[TK_CELL_PAYLOAD_LEN];
 	uint32_t id;
@@ -357,7 +379,8 @@ static void poke(tk_channel *ch)
 
 static void probe_arm(tk_channel *ch);
 
-static void on_probe_timer(uv_timer_t *h)
+static void
+on_probe_timer(uv_timer_t *h)
 {
 	tk_channel *ch = h->data;
 	uint64_t quiet;
@@ -376,7 +399,8 @@ static void on_probe_timer(uv_timer_t *h)
 
 /* Wakes us when the channel will have been silent for probe_ms; cells
  * only move last_rx_ms, so a busy channel costs no timer calls. */
-static void probe_arm(tk_channel *ch)
+static void
+probe_arm(tk_channel *ch)
 {
 	uint64_t due = ch->last_rx_ms + ch->probe_ms, now = uv_now(ch->loop);
 	if (!ch->probe_first_ms || !ch->timer_open || ch->state != CHAN_OPEN)
@@ -385,7 +409,8 @@ static void probe_arm(tk_channel *ch)
 			     due > now ? due - now : 0, 0);
 }
 
-void tk_channel_set_probe_ms(tk_channel *ch, unsigned first_ms)
+void
+tk_channel_set_probe_ms(tk_channel *ch, unsigned first_ms)
 {
 	ch->probe_first_ms = ch->probe_ms = first_ms;
 	if (!first_ms) {
@@ -398,7 +423,8 @@ void tk_channel_set_probe_ms(tk_channel *ch, unsigned first_ms)
 }
 
 /* One framed cell, in whatever state we are. */
-static void on_cell(tk_channel *ch, const tk_cell_view *v)
+static void
+on_cell(tk_channel *ch, const tk_cell_view *v)
 {
 	ch->info.cells_in++;
 	/* Before VERSIONS only VPADDING (and AUTHORIZE) may precede it
@@ -438,8 +464,8 @@ static void on_cell(tk_channel *ch, const tk_cell_view *v)
 			if (tk_auth_challenge_parse(v->payload, v->payload_len,
 						    &ac) == TK_CELL_OK) {
 				ch->info.got_auth_challenge = 1;
-				for (size_t i = 0; i < ac.n_methods &&
-						   i < 8; i++)
+				for (size_t i = 0; i < ac.n_methods && i < 8;
+				     i++)
 					ch->info.auth_methods[i] =
 						tk_get_u16(ac.methods + 2 * i);
 				ch->info.n_auth_methods =
@@ -458,14 +484,16 @@ static void on_cell(tk_channel *ch, const tk_cell_view *v)
 	case CHAN_OPEN: {
 		struct chan_circ *c;
 		if (v->circ_id == 0)
-			return; /* late handshake cells, PADDING_NEGOTIATE: ignored */
+			return; /* late handshake cells, PADDING_NEGOTIATE:
+				   ignored */
 		if (v->circ_id != ch->poke_id) {
 			ch->last_rx_ms = uv_now(ch->loop);
 			ch->probe_ms = ch->probe_first_ms;
 		}
 		c = find_circ(ch, v->circ_id);
 		if (!c)
-			return; /* a circuit we already forgot (DESTROY crossed ours) */
+			return; /* a circuit we already forgot (DESTROY crossed
+				   ours) */
 		int destroyed = v->cmd == TK_CELL_DESTROY &&
 				v->circ_id != ch->poke_id;
 		c->cb(c->circ, 0, v);
@@ -478,7 +506,8 @@ static void on_cell(tk_channel *ch, const tk_cell_view *v)
 	}
 }
 
-static int in_append(tk_channel *ch, const uint8_t *p, size_t n)
+static int
+in_append(tk_channel *ch, const uint8_t *p, size_t n)
 {
 	if (ch->in_len + n > ch->in_cap) {
 		size_t cap = ch->in_cap ? ch->in_cap : 8192;
@@ -496,8 +525,8 @@ static int in_append(tk_channel *ch, const uint8_t *p, size_t n)
 	return 0;
 }
 
-static void on_tls_read(tk_tls *t, int status, const uint8_t *data,
-			size_t len, void *arg)
+static void
+on_tls_read(tk_tls *t, int status, const uint8_t *data, size_t len, void *arg)
 {
 	tk_channel *ch = arg;
 	size_t off = 0;
@@ -522,8 +551,8 @@ static void on_tls_read(tk_tls *t, int status, const uint8_t *data,
 		size_t used;
 		/* Only the first VERSIONS cell has 2-byte circuit ids. */
 		int idlen = ch->state == CHAN_WAIT_VERSIONS ? 2 : 4;
-		int rc = tk_cell_frame(ch->in + off, ch->in_len - off, idlen, &v,
-				       &used);
+		int rc = tk_cell_frame(ch->in + off, ch->in_len - off, idlen,
+				       &v, &used);
 		if (rc == TK_CELL_NEED_MORE)
 			break;
 		if (rc != TK_CELL_OK) {
@@ -541,7 +570,8 @@ static void on_tls_read(tk_tls *t, int status, const uint8_t *data,
 	ch->in_len -= off;
 }
 
-static void on_tls_connect(tk_tls *t, int status, void *arg)
+static void
+on_tls_connect(tk_tls *t, int status, void *arg)
 {
 	tk_channel *ch = arg;
 	uint8_t cell[16];
@@ -571,11 +601,14 @@ static void on_tls_connect(tk_tls *t, int status, void *arg)
 		fail(ch, rc);
 }
 
-static void on_timeout(uv_timer_t *h)
+static void
+on_timeout(uv_timer_t *h)
 {
 	tk_channel *ch = h->data;
 	static const char *const what[] = {
-		"TCP connect or TLS handshake", "VERSIONS", "CERTS",
+		"TCP connect or TLS handshake",
+		"VERSIONS",
+		"CERTS",
 		"NETINFO",
 	};
 	if (ch->state > CHAN_WAIT_NETINFO)
@@ -585,7 +618,8 @@ static void on_timeout(uv_timer_t *h)
 	fail(ch, TK_CHAN_ETIMEDOUT);
 }
 
-static void random_sni(char *out, size_t cap)
+static void
+random_sni(char *out, size_t cap)
 {
 	/* Like tor: a plausible random host name so the SNI says nothing. */
 	static const char alpha[] = "abcdefghijklmnopqrstuvwxyz234567";
@@ -599,9 +633,10 @@ static void random_sni(char *out, size_t cap)
 	snprintf(out + 4 + i, cap - 4 - i, ".com");
 }
 
-int tk_channel_open(uv_loop_t *loop, const tk_channel_target *target,
-		    unsigned timeout_ms, tk_channel_open_cb open_cb,
-		    tk_channel_lost_cb lost_cb, void *arg, tk_channel **out)
+int
+tk_channel_open(uv_loop_t *loop, const tk_channel_target *target,
+		unsigned timeout_ms, tk_channel_open_cb open_cb,
+		tk_channel_lost_cb lost_cb, void *arg, tk_channel **out)
 {
 	tk_channel *ch;
 	int rc;
@@ -627,10 +662,12 @@ int tk_channel_open(uv_loop_t *loop, const tk_channel_target *target,
 	ch->timer_open = 1;
 	ch->timer.data = ch;
 	rc = uv_timer_start(&ch->timer, on_timeout,
-			    timeout_ms ? timeout_ms : TK_CHAN_DEFAULT_TIMEOUT_MS,
+			    timeout_ms ? timeout_ms
+				       : TK_CHAN_DEFAULT_TIMEOUT_MS,
 			    0);
 	if (rc == 0)
-		rc = tk_tls_connect(loop, (const struct sockaddr *)&target->addr,
+		rc = tk_tls_connect(loop,
+				    (const struct sockaddr *)&target->addr,
 				    ch->sni, on_tls_connect, on_tls_read, ch,
 				    &ch->tls);
 	if (rc < 0) {
@@ -643,23 +680,27 @@ int tk_channel_open(uv_loop_t *loop, const tk_channel_target *target,
 	return 0;
 }
 
-const tk_channel_info *tk_channel_get_info(const tk_channel *ch)
+const tk_channel_info *
+tk_channel_get_info(const tk_channel *ch)
 {
 	return &ch->info;
 }
 
-uv_loop_t *tk_channel_loop(const tk_channel *ch)
+uv_loop_t *
+tk_channel_loop(const tk_channel *ch)
 {
 	return ch->loop;
 }
 
-int tk_channel_is_open(const tk_channel *ch)
+int
+tk_channel_is_open(const tk_channel *ch)
 {
 	return ch->state == CHAN_OPEN;
 }
 
-int tk_channel_circ_add(tk_channel *ch, tk_channel_circ_cb cb, void *circ,
-			uint32_t *circ_id)
+int
+tk_channel_circ_add(tk_channel *ch, tk_channel_circ_cb cb, void *circ,
+		    uint32_t *circ_id)
 {
 	uint32_t id = 0;
 	int tries;
@@ -698,7 +739,8 @@ int tk_channel_circ_add(tk_channel *ch, tk_channel_circ_cb cb, void *circ,
 	return 0;
 }
 
-void tk_channel_circ_remove(tk_channel *ch, uint32_t circ_id)
+void
+tk_channel_circ_remove(tk_channel *ch, uint32_t circ_id)
 {
 	struct chan_circ *c = find_circ(ch, circ_id);
 	if (!c)
@@ -706,12 +748,14 @@ void tk_channel_circ_remove(tk_channel *ch, uint32_t circ_id)
 	*c = ch->circs[--ch->n_circs];
 }
 
-size_t tk_channel_circ_count(const tk_channel *ch)
+size_t
+tk_channel_circ_count(const tk_channel *ch)
 {
 	return ch->n_circs - (ch->poke_id != 0);
 }
 
-static void maybe_free(tk_channel *ch)
+static void
+maybe_free(tk_channel *ch)
 {
 	if (ch->timer_open || ch->tls_open)
 		return;
@@ -722,14 +766,16 @@ static void maybe_free(tk_channel *ch)
 	free(ch);
 }
 
-static void on_timer_closed(uv_handle_t *h)
+static void
+on_timer_closed(uv_handle_t *h)
 {
 	tk_channel *ch = h->data;
 	ch->timer_open = 0;
 	maybe_free(ch);
 }
 
-static void on_tls_closed(tk_tls *t, void *arg)
+static void
+on_tls_closed(tk_tls *t, void *arg)
 {
 	tk_channel *ch = arg;
 	(void)t;
@@ -737,7 +783,8 @@ static void on_tls_closed(tk_tls *t, void *arg)
 	maybe_free(ch);
 }
 
-void tk_channel_close(tk_channel *ch, tk_channel_close_cb close_cb)
+void
+tk_channel_close(tk_channel *ch, tk_channel_close_cb close_cb)
 {
 	if (!ch || ch->state == CHAN_CLOSING)
 		return;

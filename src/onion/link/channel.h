@@ -24,13 +24,13 @@
 enum {
 	TK_CHAN_ETIMEDOUT = -6001,  /* handshake did not finish in time */
 	TK_CHAN_EIDENTITY = -6002,  /* relay proved a different identity */
-	TK_CHAN_ECERTS = -6003,     /* CERTS missing, malformed or invalid */
-	TK_CHAN_EPROTO = -6004,     /* link protocol violation */
+	TK_CHAN_ECERTS = -6003,	    /* CERTS missing, malformed or invalid */
+	TK_CHAN_EPROTO = -6004,	    /* link protocol violation */
 	TK_CHAN_ENOVERSION = -6005, /* no link protocol version in common */
 	TK_CHAN_ECLOSED = -6006,    /* closed locally (tk_channel_close) */
 	TK_CHAN_ENOMEM = -6007,
-	TK_CHAN_ESTATE = -6008,     /* call not valid in this state */
-	TK_CHAN_ENOCIRCID = -6009,  /* could not find a free circuit id */
+	TK_CHAN_ESTATE = -6008,	   /* call not valid in this state */
+	TK_CHAN_ENOCIRCID = -6009, /* could not find a free circuit id */
 };
 
 #define TK_CHAN_DEFAULT_TIMEOUT_MS 30000
@@ -45,8 +45,8 @@ typedef struct tk_channel tk_channel;
 /* Whom we want to reach: address, and the identity it must prove. */
 typedef struct tk_channel_target {
 	struct sockaddr_storage addr;
-	uint8_t rsa_id[20];  /* SHA-1 of the relay's RSA identity key */
-	int has_ed_id;       /* if set, the Ed25519 identity must match too */
+	uint8_t rsa_id[20]; /* SHA-1 of the relay's RSA identity key */
+	int has_ed_id;	    /* if set, the Ed25519 identity must match too */
 	uint8_t ed_id[32];
 } tk_channel_target;
 
@@ -59,13 +59,13 @@ typedef struct tk_channel_info {
 	const char *tls_ciphersuite;
 	uint8_t cert_types[TK_CERTS_MAX];
 	size_t n_certs;
-	uint8_t rsa_id[20];  /* proved by the CERTS cell */
-	int ed_verified;     /* the Ed25519 chain (types 4, 5, 7) checked out */
-	uint8_t ed_id[32];   /* valid if ed_verified */
+	uint8_t rsa_id[20]; /* proved by the CERTS cell */
+	int ed_verified;    /* the Ed25519 chain (types 4, 5, 7) checked out */
+	uint8_t ed_id[32];  /* valid if ed_verified */
 	int got_auth_challenge;
 	uint16_t auth_methods[8];
 	size_t n_auth_methods;
-	tk_netinfo netinfo;  /* the relay's NETINFO: its time, our address */
+	tk_netinfo netinfo; /* the relay's NETINFO: its time, our address */
 	size_t cells_in, cells_out, padding_dropped;
 } tk_channel_info;
 

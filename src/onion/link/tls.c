@@ -1,17 +1,18 @@
 /* tls.h: libuv TCP underneath, a tls_engine.h engine on memory buffers on
  * top. This file knows no TLS library. */
 #include "onion/link/tls.h"
-#include "onion/link/tls_engine.h"
 
 #include <stdlib.h>
 #include <string.h>
 
+#include "onion/link/tls_engine.h"
+
 enum tls_state {
 	TLS_CONNECTING, /* TCP connect in flight */
-	TLS_HANDSHAKE,  /* TLS handshake in flight */
-	TLS_OPEN,       /* application data both ways */
-	TLS_DEAD,       /* an error was reported; waiting for tk_tls_close */
-	TLS_CLOSING,    /* tk_tls_close called; handles closing */
+	TLS_HANDSHAKE,	/* TLS handshake in flight */
+	TLS_OPEN,	/* application data both ways */
+	TLS_DEAD,	/* an error was reported; waiting for tk_tls_close */
+	TLS_CLOSING,	/* tk_tls_close called; handles closing */
 };
 
 struct tk_tls {
@@ -32,7 +33,8 @@ struct tls_write {
 
 static void drain(tk_tls *t);
 
-static void on_write(uv_write_t *req, int status)
+static void
+on_write(uv_write_t *req, int status)
 {
 	struct tls_write *w = (struct tls_write *)req;
 	tk_tls *t = req->data;
@@ -49,7 +51,8 @@ static void on_write(uv_write_t *req, int status)
 }
 
 /* Hands the engine's pending ciphertext to the socket. */
-static int flush(tk_tls *t)
+static int
+flush(tk_tls *t)
 {
 	size_t n;
 	uint8_t *p = tk_tls_engine_take_output(t->eng, &n);
@@ -74,7 +77,8 @@ static int flush(tk_tls *t)
 	return rc;
 }
 
-static void fail(tk_tls *t, int status)
+static void
+fail(tk_tls *t, int status)
 {
 	enum tls_state was = t->state;
 	t->state = TLS_DEAD;
@@ -85,7 +89,8 @@ static void fail(tk_tls *t, int status)
 		t->read_cb(t, status, NULL, 0, t->arg);
 }
 
-static void step_handshake(tk_tls *t)
+static void
+step_handshake(tk_tls *t)
 {
 	int rc = tk_tls_engine_handshake(t->eng);
 	int frc = flush(t);
@@ -111,7 +116,8 @@ static void step_handshake(tk_tls *t)
 
 /* Delivers every plaintext byte the engine can produce now. Flow
  * control is Tor's business (SENDME windows), not the socket's. */
-static void drain(tk_tls *t)
+static void
+drain(tk_tls *t)
 {
 	uint8_t buf[16384];
 	while (t->state == TLS_OPEN) {
@@ -131,7 +137,8 @@ static void drain(tk_tls *t)
 	}
 }
 
-static void on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *b)
+static void
+on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *b)
 {
 	static char slab[65536]; /* the loop is single-threaded; fed at once */
 	(void)h;
@@ -139,7 +146,8 @@ static void on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *b)
 	*b = uv_buf_init(slab, sizeof slab);
 }
 
-static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *b)
+static void
+on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *b)
 {
 	tk_tls *t = s->data;
 	if (t->state != TLS_HANDSHAKE && t->state != TLS_OPEN)
@@ -164,7 +172,8 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *b)
 		drain(t);
 }
 
-static void on_connect(uv_connect_t *req, int status)
+static void
+on_connect(uv_connect_t *req, int status)
 {
 	tk_tls *t = req->data;
 	int rc;
@@ -183,9 +192,10 @@ static void on_connect(uv_connect_t *req, int status)
 	step_handshake(t);
 }
 
-int tk_tls_connect(uv_loop_t *loop, const struct sockaddr *addr,
-		   const char *sni, tk_tls_connect_cb connect_cb,
-		   tk_tls_read_cb read_cb, void *arg, tk_tls **out)
+int
+tk_tls_connect(uv_loop_t *loop, const struct sockaddr *addr, const char *sni,
+	       tk_tls_connect_cb connect_cb, tk_tls_read_cb read_cb, void *arg,
+	       tk_tls **out)
 {
 	tk_tls *t;
 	int rc;
@@ -223,7 +233,8 @@ int tk_tls_connect(uv_loop_t *loop, const struct sockaddr *addr,
 	return 0;
 }
 
-int tk_tls_write(tk_tls *t, const uint8_t *data, size_t len)
+int
+tk_tls_write(tk_tls *t, const uint8_t *data, size_t len)
 {
 	int rc;
 	if (t->state != TLS_OPEN)
@@ -234,44 +245,52 @@ int tk_tls_write(tk_tls *t, const uint8_t *data, size_t len)
 	return flush(t);
 }
 
-size_t tk_tls_write_queue_size(const tk_tls *t)
+size_t
+tk_tls_write_queue_size(const tk_tls *t)
 {
 	return uv_stream_get_write_queue_size((const uv_stream_t *)&t->tcp);
 }
 
-const uint8_t *tk_tls_peer_cert(const tk_tls *t, size_t *len)
+const uint8_t *
+tk_tls_peer_cert(const tk_tls *t, size_t *len)
 {
 	return tk_tls_engine_peer_cert(t->eng, len);
 }
 
-const char *tk_tls_version(const tk_tls *t)
+const char *
+tk_tls_version(const tk_tls *t)
 {
 	return tk_tls_engine_version(t->eng);
 }
 
-const char *tk_tls_ciphersuite(const tk_tls *t)
+const char *
+tk_tls_ciphersuite(const tk_tls *t)
 {
 	return tk_tls_engine_ciphersuite(t->eng);
 }
 
-const char *tk_tls_last_error(const tk_tls *t)
+const char *
+tk_tls_last_error(const tk_tls *t)
 {
 	return tk_tls_engine_last_error(t->eng);
 }
 
-int tk_tls_sockname(const tk_tls *t, struct sockaddr_storage *ss)
+int
+tk_tls_sockname(const tk_tls *t, struct sockaddr_storage *ss)
 {
 	int n = sizeof *ss;
 	return uv_tcp_getsockname(&t->tcp, (struct sockaddr *)ss, &n);
 }
 
-int tk_tls_peername(const tk_tls *t, struct sockaddr_storage *ss)
+int
+tk_tls_peername(const tk_tls *t, struct sockaddr_storage *ss)
 {
 	int n = sizeof *ss;
 	return uv_tcp_getpeername(&t->tcp, (struct sockaddr *)ss, &n);
 }
 
-static void on_handle_closed(uv_handle_t *h)
+static void
+on_handle_closed(uv_handle_t *h)
 {
 	tk_tls *t = h->data;
 	if (t->close_cb)
@@ -280,7 +299,8 @@ static void on_handle_closed(uv_handle_t *h)
 	free(t);
 }
 
-void tk_tls_close(tk_tls *t, tk_tls_close_cb close_cb)
+void
+tk_tls_close(tk_tls *t, tk_tls_close_cb close_cb)
 {
 	if (!t || t->state == TLS_CLOSING)
 		return;
@@ -294,7 +314,8 @@ void tk_tls_close(tk_tls *t, tk_tls_close_cb close_cb)
 	uv_close((uv_handle_t *)&t->tcp, on_handle_closed);
 }
 
-const char *tk_tls_strerror(int status)
+const char *
+tk_tls_strerror(int status)
 {
 	switch (status) {
 	case 0:

@@ -23,7 +23,6 @@
 
 #include "onion/link/tls_err.h"
 
-
 typedef struct tk_tls tk_tls;
 
 /* status 0: TLS is up, tk_tls_write() may be called. */

@@ -16,7 +16,7 @@
 typedef struct tk_tls_engine tk_tls_engine;
 
 /* Results besides the TK_TLS_E* codes. */
-#define TK_TLS_AGAIN 1 /* needs more ciphertext from the peer */
+#define TK_TLS_AGAIN 1	      /* needs more ciphertext from the peer */
 #define TK_TLS_CLOSED (-5100) /* peer sent close_notify or the input ended */
 
 int tk_tls_engine_new(tk_tls_engine **out, const char *sni);

@@ -4,16 +4,15 @@
  * says WANT_READ), send appends to the output buffer and always accepts
  * everything, so mbedtls_ssl_write() never has to be re-called with the
  * same data. */
-#include "onion/link/tls_engine.h"
-
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
 #include <mbedtls/ctr_drbg.h>
 #include <mbedtls/entropy.h>
 #include <mbedtls/error.h>
 #include <mbedtls/ssl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "onion/link/tls_engine.h"
 
 struct tk_buf {
 	uint8_t *p;
@@ -31,7 +30,8 @@ struct tk_tls_engine {
 	char err[128];
 };
 
-static int buf_append(struct tk_buf *b, const uint8_t *p, size_t n)
+static int
+buf_append(struct tk_buf *b, const uint8_t *p, size_t n)
 {
 	if (b->off > 0 && b->off + b->len + n > b->cap) {
 		memmove(b->p, b->p + b->off, b->len);
@@ -52,7 +52,8 @@ static int buf_append(struct tk_buf *b, const uint8_t *p, size_t n)
 	return 0;
 }
 
-static void set_err(tk_tls_engine *e, const char *what, int rc)
+static void
+set_err(tk_tls_engine *e, const char *what, int rc)
 {
 	char msg[96];
 	mbedtls_strerror(rc, msg, sizeof msg);
@@ -60,7 +61,8 @@ static void set_err(tk_tls_engine *e, const char *what, int rc)
 		 (unsigned)-rc);
 }
 
-static int bio_send(void *ctx, const unsigned char *p, size_t n)
+static int
+bio_send(void *ctx, const unsigned char *p, size_t n)
 {
 	tk_tls_engine *e = ctx;
 	if (buf_append(&e->out, p, n) != 0) {
@@ -70,7 +72,8 @@ static int bio_send(void *ctx, const unsigned char *p, size_t n)
 	return (int)n;
 }
 
-static int bio_recv(void *ctx, unsigned char *p, size_t n)
+static int
+bio_recv(void *ctx, unsigned char *p, size_t n)
 {
 	tk_tls_engine *e = ctx;
 	if (e->in.len == 0)
@@ -85,7 +88,8 @@ static int bio_recv(void *ctx, unsigned char *p, size_t n)
 	return (int)n;
 }
 
-int tk_tls_engine_new(tk_tls_engine **out, const char *sni)
+int
+tk_tls_engine_new(tk_tls_engine **out, const char *sni)
 {
 	static const char pers[] = "torkit tls";
 	tk_tls_engine *e = calloc(1, sizeof *e);
@@ -98,9 +102,11 @@ int tk_tls_engine_new(tk_tls_engine **out, const char *sni)
 	mbedtls_entropy_init(&e->entropy);
 	mbedtls_ctr_drbg_init(&e->drbg);
 	rc = mbedtls_ctr_drbg_seed(&e->drbg, mbedtls_entropy_func, &e->entropy,
-				   (const unsigned char *)pers, sizeof pers - 1);
+				   (const unsigned char *)pers,
+				   sizeof pers - 1);
 	if (rc == 0)
-		rc = mbedtls_ssl_config_defaults(&e->conf, MBEDTLS_SSL_IS_CLIENT,
+		rc = mbedtls_ssl_config_defaults(&e->conf,
+						 MBEDTLS_SSL_IS_CLIENT,
 						 MBEDTLS_SSL_TRANSPORT_STREAM,
 						 MBEDTLS_SSL_PRESET_DEFAULT);
 	if (rc == 0) {
@@ -109,9 +115,11 @@ int tk_tls_engine_new(tk_tls_engine **out, const char *sni)
 		 * self-signed by design. */
 		mbedtls_ssl_conf_authmode(&e->conf, MBEDTLS_SSL_VERIFY_NONE);
 		/* tor 0.4.9 relays require TLS 1.2 or later. */
-		mbedtls_ssl_conf_min_version(&e->conf, MBEDTLS_SSL_MAJOR_VERSION_3,
+		mbedtls_ssl_conf_min_version(&e->conf,
+					     MBEDTLS_SSL_MAJOR_VERSION_3,
 					     MBEDTLS_SSL_MINOR_VERSION_3);
-		mbedtls_ssl_conf_rng(&e->conf, mbedtls_ctr_drbg_random, &e->drbg);
+		mbedtls_ssl_conf_rng(&e->conf, mbedtls_ctr_drbg_random,
+				     &e->drbg);
 		rc = mbedtls_ssl_setup(&e->ssl, &e->conf);
 	}
 	if (rc == 0 && sni)
@@ -125,7 +133,8 @@ int tk_tls_engine_new(tk_tls_engine **out, const char *sni)
 	return 0;
 }
 
-void tk_tls_engine_free(tk_tls_engine *e)
+void
+tk_tls_engine_free(tk_tls_engine *e)
 {
 	if (!e)
 		return;
@@ -138,17 +147,20 @@ void tk_tls_engine_free(tk_tls_engine *e)
 	free(e);
 }
 
-int tk_tls_engine_feed(tk_tls_engine *e, const uint8_t *p, size_t n)
+int
+tk_tls_engine_feed(tk_tls_engine *e, const uint8_t *p, size_t n)
 {
 	return buf_append(&e->in, p, n) == 0 ? 0 : TK_TLS_ENOMEM;
 }
 
-void tk_tls_engine_feed_eof(tk_tls_engine *e)
+void
+tk_tls_engine_feed_eof(tk_tls_engine *e)
 {
 	e->in_eof = 1;
 }
 
-uint8_t *tk_tls_engine_take_output(tk_tls_engine *e, size_t *n)
+uint8_t *
+tk_tls_engine_take_output(tk_tls_engine *e, size_t *n)
 {
 	uint8_t *p;
 	*n = e->out.len;
@@ -170,7 +182,8 @@ uint8_t *tk_tls_engine_take_output(tk_tls_engine *e, size_t *n)
 	return p;
 }
 
-int tk_tls_engine_handshake(tk_tls_engine *e)
+int
+tk_tls_engine_handshake(tk_tls_engine *e)
 {
 	int rc = mbedtls_ssl_handshake(&e->ssl);
 	if (rc == 0)
@@ -179,14 +192,14 @@ int tk_tls_engine_handshake(tk_tls_engine *e)
 		return e->in_eof ? TK_TLS_CLOSED : TK_TLS_AGAIN;
 	if (e->oom)
 		return TK_TLS_ENOMEM;
-	if (e->in_eof && e->in.len == 0 &&
-	    rc == MBEDTLS_ERR_SSL_CONN_EOF)
+	if (e->in_eof && e->in.len == 0 && rc == MBEDTLS_ERR_SSL_CONN_EOF)
 		return TK_TLS_CLOSED;
 	set_err(e, "TLS handshake", rc);
 	return TK_TLS_EHANDSHAKE;
 }
 
-ssize_t tk_tls_engine_read(tk_tls_engine *e, uint8_t *buf, size_t cap)
+ssize_t
+tk_tls_engine_read(tk_tls_engine *e, uint8_t *buf, size_t cap)
 {
 	int rc = mbedtls_ssl_read(&e->ssl, buf, cap);
 	if (rc > 0)
@@ -202,7 +215,8 @@ ssize_t tk_tls_engine_read(tk_tls_engine *e, uint8_t *buf, size_t cap)
 	return TK_TLS_EPROTO;
 }
 
-int tk_tls_engine_write(tk_tls_engine *e, const uint8_t *p, size_t n)
+int
+tk_tls_engine_write(tk_tls_engine *e, const uint8_t *p, size_t n)
 {
 	while (n > 0) {
 		int rc = mbedtls_ssl_write(&e->ssl, p, n);
@@ -219,12 +233,14 @@ int tk_tls_engine_write(tk_tls_engine *e, const uint8_t *p, size_t n)
 	return 0;
 }
 
-void tk_tls_engine_close_notify(tk_tls_engine *e)
+void
+tk_tls_engine_close_notify(tk_tls_engine *e)
 {
 	(void)mbedtls_ssl_close_notify(&e->ssl);
 }
 
-const uint8_t *tk_tls_engine_peer_cert(const tk_tls_engine *e, size_t *n)
+const uint8_t *
+tk_tls_engine_peer_cert(const tk_tls_engine *e, size_t *n)
 {
 	const mbedtls_x509_crt *c = mbedtls_ssl_get_peer_cert(&e->ssl);
 	if (!c) {
@@ -235,18 +251,21 @@ const uint8_t *tk_tls_engine_peer_cert(const tk_tls_engine *e, size_t *n)
 	return c->raw.p;
 }
 
-const char *tk_tls_engine_version(const tk_tls_engine *e)
+const char *
+tk_tls_engine_version(const tk_tls_engine *e)
 {
 	return mbedtls_ssl_get_version(&e->ssl);
 }
 
-const char *tk_tls_engine_ciphersuite(const tk_tls_engine *e)
+const char *
+tk_tls_engine_ciphersuite(const tk_tls_engine *e)
 {
 	const char *s = mbedtls_ssl_get_ciphersuite(&e->ssl);
 	return s ? s : "";
 }
 
-const char *tk_tls_engine_last_error(const tk_tls_engine *e)
+const char *
+tk_tls_engine_last_error(const tk_tls_engine *e)
 {
 	return e->err;
 }

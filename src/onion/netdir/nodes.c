@@ -8,7 +8,8 @@
 
 #include "onion/netdoc/netdoc.h"
 
-int tk_nodes_init(struct tk_nodes *t, const struct tk_consensus *c)
+int
+tk_nodes_init(struct tk_nodes *t, const struct tk_consensus *c)
 {
 	size_t n = c->n_routers;
 	memset(t, 0, sizeof *t);
@@ -30,7 +31,8 @@ int tk_nodes_init(struct tk_nodes *t, const struct tk_consensus *c)
 	return 0;
 }
 
-void tk_nodes_free(struct tk_nodes *t)
+void
+tk_nodes_free(struct tk_nodes *t)
 {
 	for (size_t i = 0; i < t->n; i++)
 		tk_microdesc_free(&t->mds[i]);
@@ -40,22 +42,25 @@ void tk_nodes_free(struct tk_nodes *t)
 }
 
 /* Index of the router whose m line is digest, or -1. */
-static long slot_of(const struct tk_nodes *t, const uint8_t digest[32])
+static long
+slot_of(const struct tk_nodes *t, const uint8_t digest[32])
 {
 	const struct tk_router *r = tk_consensus_router_by_md(t->c, digest);
 	return r ? (long)(r - t->c->routers) : -1;
 }
 
-static void put(struct tk_nodes *t, size_t i, struct tk_microdesc *md)
+static void
+put(struct tk_nodes *t, size_t i, struct tk_microdesc *md)
 {
-	t->mds[i] = *md;	/* the table takes over md's allocations */
+	t->mds[i] = *md; /* the table takes over md's allocations */
 	tk_microdesc_init(md);
 	t->node[i].md = &t->mds[i];
 	t->n_have++;
 }
 
-int tk_nodes_add_md(struct tk_nodes *t, struct tk_microdesc *md, char *err,
-		    size_t errlen)
+int
+tk_nodes_add_md(struct tk_nodes *t, struct tk_microdesc *md, char *err,
+		size_t errlen)
 {
 	if (!tk_consensus_match_md(t->c, md->digest, err, errlen))
 		return -1;
@@ -66,7 +71,8 @@ int tk_nodes_add_md(struct tk_nodes *t, struct tk_microdesc *md, char *err,
 	return 1;
 }
 
-size_t tk_nodes_adopt(struct tk_nodes *t, struct tk_nodes *old)
+size_t
+tk_nodes_adopt(struct tk_nodes *t, struct tk_nodes *old)
 {
 	size_t moved = 0;
 	for (size_t k = 0; k < old->n; k++) {
@@ -83,8 +89,8 @@ size_t tk_nodes_adopt(struct tk_nodes *t, struct tk_nodes *old)
 	return moved;
 }
 
-size_t tk_nodes_missing(const struct tk_nodes *t, uint8_t (*out)[32],
-			size_t cap)
+size_t
+tk_nodes_missing(const struct tk_nodes *t, uint8_t (*out)[32], size_t cap)
 {
 	size_t n = 0;
 	for (size_t i = 0; i < t->n; i++) {
@@ -97,9 +103,9 @@ size_t tk_nodes_missing(const struct tk_nodes *t, uint8_t (*out)[32],
 	return n;
 }
 
-static double role_fraction(const struct tk_nodes *t,
-			    const struct tk_path_weights *w,
-			    const struct tk_path_opts *o, enum tk_path_role role)
+static double
+role_fraction(const struct tk_nodes *t, const struct tk_path_weights *w,
+	      const struct tk_path_opts *o, enum tk_path_role role)
 {
 	uint64_t all = 0, have = 0;
 	size_t n_all = 0, n_have = 0;
@@ -121,9 +127,10 @@ static double role_fraction(const struct tk_nodes *t,
 	return (double)have / (double)all;
 }
 
-double tk_nodes_path_fraction(const struct tk_nodes *t,
-			      const struct tk_path_weights *w,
-			      const struct tk_path_opts *o)
+double
+tk_nodes_path_fraction(const struct tk_nodes *t,
+		       const struct tk_path_weights *w,
+		       const struct tk_path_opts *o)
 {
 	return role_fraction(t, w, o, TK_PATH_GUARD) *
 	       role_fraction(t, w, o, TK_PATH_MIDDLE) *

@@ -15,10 +15,10 @@
  * tk_nodes_missing(new), then free the old table and old consensus. */
 struct tk_nodes {
 	const struct tk_consensus *c;
-	size_t n;			/* = c->n_routers */
-	struct tk_path_node *node;	/* node[i].rt = &c->routers[i] */
-	struct tk_microdesc *mds;	/* slot i holds router i's md */
-	size_t n_have;			/* slots filled */
+	size_t n;		   /* = c->n_routers */
+	struct tk_path_node *node; /* node[i].rt = &c->routers[i] */
+	struct tk_microdesc *mds;  /* slot i holds router i's md */
+	size_t n_have;		   /* slots filled */
 };
 
 int tk_nodes_init(struct tk_nodes *t, const struct tk_consensus *c);

@@ -9,7 +9,8 @@
 #include "onion/base/crypto.h"
 #include "onion/netdoc/netdoc.h"
 
-uint64_t tk_path_rng_system(void *arg)
+uint64_t
+tk_path_rng_system(void *arg)
 {
 	uint64_t v;
 	(void)arg;
@@ -17,17 +18,18 @@ uint64_t tk_path_rng_system(void *arg)
 	return v;
 }
 
-static int32_t weight_or(const struct tk_consensus *c, const char *name)
+static int32_t
+weight_or(const struct tk_consensus *c, const char *name)
 {
 	return c ? tk_consensus_weight(c, name, 10000) : 10000;
 }
 
-void tk_path_weights_init(struct tk_path_weights *w,
-			  const struct tk_consensus *c)
+void
+tk_path_weights_init(struct tk_path_weights *w, const struct tk_consensus *c)
 {
 	w->scale = c ? tk_consensus_param(c, "bwweightscale", 10000, 1,
-					  INT32_MAX) :
-		       10000;
+					  INT32_MAX)
+		     : 10000;
 	w->wgg = weight_or(c, "Wgg");
 	w->wgd = weight_or(c, "Wgd");
 	w->wgm = weight_or(c, "Wgm");
@@ -41,20 +43,23 @@ void tk_path_weights_init(struct tk_path_weights *w,
 	w->wed = weight_or(c, "Wed");
 }
 
-void tk_path_opts_init(struct tk_path_opts *o)
+void
+tk_path_opts_init(struct tk_path_opts *o)
 {
 	memset(o, 0, sizeof *o);
 	o->enforce_distinct_subnets = 1;
 	o->need_fast = 1;
 }
 
-static int is_exit(const struct tk_router *r)
+static int
+is_exit(const struct tk_router *r)
 {
 	return (r->flags & TK_RF_EXIT) && !(r->flags & TK_RF_BADEXIT);
 }
 
-int tk_path_flags_ok(const struct tk_router *r, enum tk_path_role role,
-		     const struct tk_path_opts *o)
+int
+tk_path_flags_ok(const struct tk_router *r, enum tk_path_role role,
+		 const struct tk_path_opts *o)
 {
 	const uint32_t base = TK_RF_RUNNING | TK_RF_VALID;
 	if (!r || (r->flags & base) != base)
@@ -82,20 +87,22 @@ int tk_path_flags_ok(const struct tk_router *r, enum tk_path_role role,
 	return 0;
 }
 
-int tk_path_usable(const struct tk_path_node *node, enum tk_path_role role,
-		   const struct tk_path_opts *o)
+int
+tk_path_usable(const struct tk_path_node *node, enum tk_path_role role,
+	       const struct tk_path_opts *o)
 {
 	const struct tk_microdesc *md = node->md;
 	if (!md || !tk_path_flags_ok(node->rt, role, o))
 		return 0;
 	if (role != TK_PATH_EXIT)
 		return 1;
-	return o->exit_port ? tk_policy_summary_allows(&md->p, o->exit_port) :
-			      !tk_policy_summary_rejects_all(&md->p);
+	return o->exit_port ? tk_policy_summary_allows(&md->p, o->exit_port)
+			    : !tk_policy_summary_rejects_all(&md->p);
 }
 
-uint64_t tk_path_weight(const struct tk_path_node *node,
-			enum tk_path_role role, const struct tk_path_weights *w)
+uint64_t
+tk_path_weight(const struct tk_path_node *node, enum tk_path_role role,
+	       const struct tk_path_weights *w)
 {
 	const struct tk_router *r = node->rt;
 	int g = (r->flags & TK_RF_GUARD) != 0, e = is_exit(r);
@@ -118,14 +125,15 @@ uint64_t tk_path_weight(const struct tk_path_node *node,
 		wt = 0;
 	if (wt > w->scale)
 		wt = w->scale;
-	uint64_t w10k = w->scale == 10000 ? (uint64_t)wt :
-			(uint64_t)wt * 10000 / (uint64_t)w->scale;
+	uint64_t w10k = w->scale == 10000
+				? (uint64_t)wt
+				: (uint64_t)wt * 10000 / (uint64_t)w->scale;
 	return (uint64_t)r->bandwidth * w10k;
 }
 
-int tk_path_conflict(const struct tk_path_node *a,
-		     const struct tk_path_node *b,
-		     const struct tk_path_opts *o)
+int
+tk_path_conflict(const struct tk_path_node *a, const struct tk_path_node *b,
+		 const struct tk_path_opts *o)
 {
 	if (memcmp(a->rt->rsa_id, b->rt->rsa_id, 20) == 0)
 		return 1;
@@ -144,7 +152,8 @@ int tk_path_conflict(const struct tk_path_node *a,
 }
 
 /* Uniform integer in [0, n), n > 0. */
-static uint64_t below(struct tk_path_rng *rng, uint64_t n)
+static uint64_t
+below(struct tk_path_rng *rng, uint64_t n)
 {
 	uint64_t limit = UINT64_MAX - UINT64_MAX % n;
 	for (;;) {
@@ -154,9 +163,9 @@ static uint64_t below(struct tk_path_rng *rng, uint64_t n)
 	}
 }
 
-static int candidate(const struct tk_path_node *nodes, size_t i,
-		     enum tk_path_role role, const struct tk_path_opts *o,
-		     const size_t *avoid, size_t n_avoid)
+static int
+candidate(const struct tk_path_node *nodes, size_t i, enum tk_path_role role,
+	  const struct tk_path_opts *o, const size_t *avoid, size_t n_avoid)
 {
 	if (!tk_path_usable(&nodes[i], role, o))
 		return 0;
@@ -166,10 +175,10 @@ static int candidate(const struct tk_path_node *nodes, size_t i,
 	return 1;
 }
 
-long tk_path_pick(const struct tk_path_node *nodes, size_t n,
-		  enum tk_path_role role, const struct tk_path_weights *w,
-		  const struct tk_path_opts *o, const size_t *avoid,
-		  size_t n_avoid, struct tk_path_rng *rng)
+long
+tk_path_pick(const struct tk_path_node *nodes, size_t n, enum tk_path_role role,
+	     const struct tk_path_weights *w, const struct tk_path_opts *o,
+	     const size_t *avoid, size_t n_avoid, struct tk_path_rng *rng)
 {
 	uint64_t total = 0;
 	size_t count = 0;
@@ -192,16 +201,16 @@ long tk_path_pick(const struct tk_path_node *nodes, size_t n,
 			return (long)i;
 		x -= wt;
 	}
-	return -1;	/* not reached: x < total */
+	return -1; /* not reached: x < total */
 }
 
-int tk_path_choose(const struct tk_path_node *nodes, size_t n,
-		   const struct tk_path_weights *w,
-		   const struct tk_path_opts *o, long guard,
-		   struct tk_path_rng *rng, size_t out[3], char *err,
-		   size_t errlen)
+int
+tk_path_choose(const struct tk_path_node *nodes, size_t n,
+	       const struct tk_path_weights *w, const struct tk_path_opts *o,
+	       long guard, struct tk_path_rng *rng, size_t out[3], char *err,
+	       size_t errlen)
 {
-	size_t chosen[3] = {0, 0, 0};
+	size_t chosen[3] = { 0, 0, 0 };
 	size_t k = 0;
 	if (guard >= (long)n)
 		return tk_netdoc_err(err, errlen, "guard index out of range");
@@ -211,9 +220,9 @@ int tk_path_choose(const struct tk_path_node *nodes, size_t n,
 					     "guard %s is not usable now (not "
 					     "Running/Valid/Guard, or no "
 					     "microdescriptor)",
-					     nodes[guard].rt ?
-						     nodes[guard].rt->nickname :
-						     "?");
+					     nodes[guard].rt
+						     ? nodes[guard].rt->nickname
+						     : "?");
 		chosen[k++] = (size_t)guard;
 	}
 	long ex = tk_path_pick(nodes, n, TK_PATH_EXIT, w, o, chosen, k, rng);
@@ -223,24 +232,23 @@ int tk_path_choose(const struct tk_path_node *nodes, size_t n,
 					     "no usable exit allows port %u%s",
 					     o->exit_port,
 					     guard >= 0 ? " apart from the "
-							  "guard's family" : "");
-		return tk_netdoc_err(err, errlen,
-				     "no usable exit relay%s",
+							  "guard's family"
+							: "");
+		return tk_netdoc_err(err, errlen, "no usable exit relay%s",
 				     guard >= 0 ? " outside the guard's family"
 						: "");
 	}
 	chosen[k++] = (size_t)ex;
 	long g = guard;
 	if (g < 0) {
-		g = tk_path_pick(nodes, n, TK_PATH_GUARD, w, o, chosen, k,
-				 rng);
+		g = tk_path_pick(nodes, n, TK_PATH_GUARD, w, o, chosen, k, rng);
 		if (g < 0)
 			return tk_netdoc_err(err, errlen,
 					     "no usable guard relay distinct "
 					     "from the exit%s",
-					     o->enforce_distinct_subnets ?
-						     " (family, /16)" :
-						     " (family)");
+					     o->enforce_distinct_subnets
+						     ? " (family, /16)"
+						     : " (family)");
 		chosen[k++] = (size_t)g;
 	}
 	long m = tk_path_pick(nodes, n, TK_PATH_MIDDLE, w, o, chosen, k, rng);
@@ -248,8 +256,9 @@ int tk_path_choose(const struct tk_path_node *nodes, size_t n,
 		return tk_netdoc_err(err, errlen,
 				     "no usable middle relay distinct from "
 				     "guard and exit%s",
-				     o->enforce_distinct_subnets ?
-					     " (family, /16)" : " (family)");
+				     o->enforce_distinct_subnets
+					     ? " (family, /16)"
+					     : " (family)");
 	out[0] = (size_t)g;
 	out[1] = (size_t)m;
 	out[2] = (size_t)ex;

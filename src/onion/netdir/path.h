@@ -37,18 +37,18 @@ enum tk_path_role { TK_PATH_GUARD, TK_PATH_MIDDLE, TK_PATH_EXIT };
 
 /* Position weights, from bandwidth-weights (10000 where absent). */
 struct tk_path_weights {
-	int32_t scale;			/* bwweightscale, default 10000 */
-	int32_t wgg, wgd, wgm;		/* guard position */
-	int32_t wmg, wmm, wme, wmd;	/* middle position */
-	int32_t weg, wee, wem, wed;	/* exit position */
+	int32_t scale;		    /* bwweightscale, default 10000 */
+	int32_t wgg, wgd, wgm;	    /* guard position */
+	int32_t wmg, wmm, wme, wmd; /* middle position */
+	int32_t weg, wee, wem, wed; /* exit position */
 };
 void tk_path_weights_init(struct tk_path_weights *w,
 			  const struct tk_consensus *c);
 
 struct tk_path_opts {
-	int enforce_distinct_subnets;	/* no two relays in one /16 */
-	int need_fast;			/* all hops Fast (tor's default) */
-	int need_stable;		/* all hops Stable (long-lived) */
+	int enforce_distinct_subnets; /* no two relays in one /16 */
+	int need_fast;		      /* all hops Fast (tor's default) */
+	int need_stable;	      /* all hops Stable (long-lived) */
 	/* Exit must allow this port per its "p" summary; 0 means any exit
 	 * whose summary is not reject-all (RESOLVE, or a port unknown yet). */
 	uint16_t exit_port;
@@ -66,13 +66,12 @@ int tk_path_usable(const struct tk_path_node *node, enum tk_path_role role,
 		   const struct tk_path_opts *o);
 
 /* Weight of node for role: Bandwidth x position weight. */
-uint64_t tk_path_weight(const struct tk_path_node *node,
-			enum tk_path_role role, const struct tk_path_weights *w);
+uint64_t tk_path_weight(const struct tk_path_node *node, enum tk_path_role role,
+			const struct tk_path_weights *w);
 
 /* 1 if a and b may not share a path: same relay, same family, or (when
  * enforced) same IPv4 /16 or IPv6 /32. */
-int tk_path_conflict(const struct tk_path_node *a,
-		     const struct tk_path_node *b,
+int tk_path_conflict(const struct tk_path_node *a, const struct tk_path_node *b,
 		     const struct tk_path_opts *o);
 
 /* Picks one relay for role among nodes[0..n), skipping any that conflicts

@@ -10,32 +10,36 @@
 /* RSA keys and signatures in these certificates are at most 4096 bits. */
 #define KEYBUF 1024
 
-void tk_authcert_init(struct tk_authcert *c)
+void
+tk_authcert_init(struct tk_authcert *c)
 {
 	memset(c, 0, sizeof *c);
 	tk_rsa_pub_init(&c->signing_key);
 }
 
-void tk_authcert_free(struct tk_authcert *c)
+void
+tk_authcert_free(struct tk_authcert *c)
 {
 	tk_rsa_pub_free(&c->signing_key);
 	tk_authcert_init(c);
 }
 
-int tk_authcert_current(const struct tk_authcert *c, int64_t now)
+int
+tk_authcert_current(const struct tk_authcert *c, int64_t now)
 {
 	return now >= c->published && now <= c->expires;
 }
 
-static int load_key(const struct tk_netdoc_item *it, tk_rsa_pub *k,
-		    size_t min_bits, const char *what, char *err,
-		    size_t errlen)
+static int
+load_key(const struct tk_netdoc_item *it, tk_rsa_pub *k, size_t min_bits,
+	 const char *what, char *err, size_t errlen)
 {
 	uint8_t der[KEYBUF];
 	if (!it->has_obj || !tk_netdoc_span_is(it->obj_label, "RSA PUBLIC KEY"))
-		return tk_netdoc_err(err, errlen,
-				     "line %zu: %s has no RSA PUBLIC KEY object",
-				     it->lineno, what);
+		return tk_netdoc_err(
+			err, errlen,
+			"line %zu: %s has no RSA PUBLIC KEY object", it->lineno,
+			what);
 	long n = tk_netdoc_obj_decode(it, der, sizeof der);
 	if (n < 0 || tk_rsa_pub_from_der(k, der, (size_t)n) < 0)
 		return tk_netdoc_err(err, errlen,
@@ -49,8 +53,8 @@ static int load_key(const struct tk_netdoc_item *it, tk_rsa_pub *k,
 	return 0;
 }
 
-static int item_time(const struct tk_netdoc_item *it, int64_t *t, char *err,
-		     size_t errlen)
+static int
+item_time(const struct tk_netdoc_item *it, int64_t *t, char *err, size_t errlen)
 {
 	if (it->argc != 2 || tk_netdoc_time(it->argv[0], it->argv[1], t) < 0)
 		return tk_netdoc_err(err, errlen,
@@ -60,15 +64,20 @@ static int item_time(const struct tk_netdoc_item *it, int64_t *t, char *err,
 }
 
 enum seen {
-	SEEN_FP = 1, SEEN_PUB = 2, SEEN_EXP = 4, SEEN_IDKEY = 8,
-	SEEN_SKEY = 16, SEEN_CROSS = 32
+	SEEN_FP = 1,
+	SEEN_PUB = 2,
+	SEEN_EXP = 4,
+	SEEN_IDKEY = 8,
+	SEEN_SKEY = 16,
+	SEEN_CROSS = 32
 };
 
 /* Reads items up to and including dir-key-certification. */
-static int parse_body(struct tk_netdoc_reader *rd, struct tk_authcert *c,
-		      tk_rsa_pub *idkey, uint8_t *crosssig, long *crosslen,
-		      uint8_t *certsig, long *certlen, size_t *signed_end,
-		      char *err, size_t errlen)
+static int
+parse_body(struct tk_netdoc_reader *rd, struct tk_authcert *c,
+	   tk_rsa_pub *idkey, uint8_t *crosssig, long *crosslen,
+	   uint8_t *certsig, long *certlen, size_t *signed_end, char *err,
+	   size_t errlen)
 {
 	struct tk_netdoc_item it;
 	char why[TK_NETDOC_ERRLEN];
@@ -81,7 +90,8 @@ static int parse_body(struct tk_netdoc_reader *rd, struct tk_authcert *c,
 	    it.argc != 1 || !tk_netdoc_span_is(it.argv[0], "3"))
 		return tk_netdoc_err(err, errlen,
 				     "line %zu: not a version 3 authority key "
-				     "certificate", it.lineno);
+				     "certificate",
+				     it.lineno);
 	for (;;) {
 		r = tk_netdoc_next(rd, &it, why, sizeof why);
 		if (r < 0)
@@ -93,8 +103,9 @@ static int parse_body(struct tk_netdoc_reader *rd, struct tk_authcert *c,
 		unsigned bit = 0;
 		if (tk_netdoc_kw_is(&it, "fingerprint")) {
 			bit = SEEN_FP;
-			if (it.argc != 1 || tk_netdoc_hex_exact(
-				    it.argv[0], c->fingerprint, 20) < 0)
+			if (it.argc != 1 ||
+			    tk_netdoc_hex_exact(it.argv[0], c->fingerprint,
+						20) < 0)
 				return tk_netdoc_err(err, errlen,
 						     "line %zu: fingerprint is "
 						     "not 40 hex digits",
@@ -110,8 +121,8 @@ static int parse_body(struct tk_netdoc_reader *rd, struct tk_authcert *c,
 		} else if (tk_netdoc_kw_is(&it, "dir-identity-key")) {
 			bit = SEEN_IDKEY;
 			if (!(seen & bit) &&
-			    load_key(&it, idkey, 1024, "dir-identity-key",
-				     err, errlen) < 0)
+			    load_key(&it, idkey, 1024, "dir-identity-key", err,
+				     errlen) < 0)
 				return -1;
 		} else if (tk_netdoc_kw_is(&it, "dir-signing-key")) {
 			bit = SEEN_SKEY;
@@ -126,20 +137,23 @@ static int parse_body(struct tk_netdoc_reader *rd, struct tk_authcert *c,
 			     !tk_netdoc_span_is(it.obj_label, "SIGNATURE")) ||
 			    (*crosslen = tk_netdoc_obj_decode(&it, crosssig,
 							      KEYBUF)) <= 0)
-				return tk_netdoc_err(err, errlen,
-						     "line %zu: dir-key-crosscert"
-						     " has no valid signature "
-						     "object", it.lineno);
+				return tk_netdoc_err(
+					err, errlen,
+					"line %zu: dir-key-crosscert"
+					" has no valid signature "
+					"object",
+					it.lineno);
 		} else if (tk_netdoc_kw_is(&it, "dir-key-certification")) {
 			if (!it.has_obj ||
 			    !tk_netdoc_span_is(it.obj_label, "SIGNATURE") ||
 			    (*certlen = tk_netdoc_obj_decode(&it, certsig,
 							     KEYBUF)) <= 0)
-				return tk_netdoc_err(err, errlen,
-						     "line %zu: dir-key-"
-						     "certification has no valid "
-						     "SIGNATURE object",
-						     it.lineno);
+				return tk_netdoc_err(
+					err, errlen,
+					"line %zu: dir-key-"
+					"certification has no valid "
+					"SIGNATURE object",
+					it.lineno);
 			/* Signed: through the newline of this keyword line. */
 			*signed_end = it.start;
 			while (*signed_end < rd->len &&
@@ -147,11 +161,13 @@ static int parse_body(struct tk_netdoc_reader *rd, struct tk_authcert *c,
 				(*signed_end)++;
 			(*signed_end)++;
 			break;
-		} else if (tk_netdoc_kw_is(&it, "dir-key-certificate-version")) {
-			return tk_netdoc_err(err, errlen,
-					     "line %zu: next certificate starts "
-					     "before dir-key-certification",
-					     it.lineno);
+		} else if (tk_netdoc_kw_is(&it,
+					   "dir-key-certificate-version")) {
+			return tk_netdoc_err(
+				err, errlen,
+				"line %zu: next certificate starts "
+				"before dir-key-certification",
+				it.lineno);
 		}
 		if (bit && (seen & bit))
 			return tk_netdoc_err(err, errlen,
@@ -164,12 +180,12 @@ static int parse_body(struct tk_netdoc_reader *rd, struct tk_authcert *c,
 		unsigned bit;
 		const char *kw;
 	} need[] = {
-		{SEEN_FP, "fingerprint"},
-		{SEEN_PUB, "dir-key-published"},
-		{SEEN_EXP, "dir-key-expires"},
-		{SEEN_IDKEY, "dir-identity-key"},
-		{SEEN_SKEY, "dir-signing-key"},
-		{SEEN_CROSS, "dir-key-crosscert"},
+		{ SEEN_FP, "fingerprint" },
+		{ SEEN_PUB, "dir-key-published" },
+		{ SEEN_EXP, "dir-key-expires" },
+		{ SEEN_IDKEY, "dir-identity-key" },
+		{ SEEN_SKEY, "dir-signing-key" },
+		{ SEEN_CROSS, "dir-key-crosscert" },
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(need); i++)
 		if (!(seen & need[i].bit))
@@ -181,7 +197,8 @@ static int parse_body(struct tk_netdoc_reader *rd, struct tk_authcert *c,
 
 /* Skips to the start of the next certificate (or the end), so one bad
  * certificate in a /tor/keys/all response does not hide the others. */
-static size_t next_cert(const char *text, size_t len, size_t from)
+static size_t
+next_cert(const char *text, size_t len, size_t from)
 {
 	static const char kw[] = "\ndir-key-certificate-version";
 	size_t k = sizeof kw - 1;
@@ -191,8 +208,9 @@ static size_t next_cert(const char *text, size_t len, size_t from)
 	return len;
 }
 
-int tk_authcert_parse(const char *text, size_t len, size_t *used,
-		      struct tk_authcert *c, char *err, size_t errlen)
+int
+tk_authcert_parse(const char *text, size_t len, size_t *used,
+		  struct tk_authcert *c, char *err, size_t errlen)
 {
 	struct tk_netdoc_reader rd;
 	tk_rsa_pub idkey;
@@ -216,28 +234,32 @@ int tk_authcert_parse(const char *text, size_t len, size_t *used,
 	    memcmp(idfp, c->fingerprint, 20) != 0) {
 		tk_netdoc_err(err, errlen,
 			      "certificate %s: fingerprint is not the digest "
-			      "of its dir-identity-key", hex);
+			      "of its dir-identity-key",
+			      hex);
 		goto out;
 	}
 	if (c->expires <= c->published) {
 		tk_netdoc_err(err, errlen,
 			      "certificate %s: dir-key-expires is not after "
-			      "dir-key-published", hex);
+			      "dir-key-published",
+			      hex);
 		goto out;
 	}
 	if (tk_rsa_verify_raw(&c->signing_key, c->fingerprint, 20, crosssig,
 			      (size_t)crosslen) < 0) {
 		tk_netdoc_err(err, errlen,
 			      "certificate %s: dir-key-crosscert does not "
-			      "verify under its signing key", hex);
+			      "verify under its signing key",
+			      hex);
 		goto out;
 	}
 	tk_sha1(text, signed_end, digest);
-	if (tk_rsa_verify_raw(&idkey, digest, 20, certsig,
-			      (size_t)certlen) < 0) {
+	if (tk_rsa_verify_raw(&idkey, digest, 20, certsig, (size_t)certlen) <
+	    0) {
 		tk_netdoc_err(err, errlen,
 			      "certificate %s: dir-key-certification does not "
-			      "verify under its identity key", hex);
+			      "verify under its identity key",
+			      hex);
 		goto out;
 	}
 	if (tk_rsa_pub_fingerprint(&c->signing_key, c->signing_digest) < 0) {

@@ -20,10 +20,10 @@
 /* May be moved (memcpy, realloc of an array of them) but not copied:
  * signing_key owns heap memory, freed once by tk_authcert_free. */
 struct tk_authcert {
-	uint8_t fingerprint[20];	/* v3ident: SHA-1 of the identity key */
-	uint8_t signing_digest[20];	/* SHA-1 of the signing key */
-	int64_t published;		/* dir-key-published */
-	int64_t expires;		/* dir-key-expires */
+	uint8_t fingerprint[20];    /* v3ident: SHA-1 of the identity key */
+	uint8_t signing_digest[20]; /* SHA-1 of the signing key */
+	int64_t published;	    /* dir-key-published */
+	int64_t expires;	    /* dir-key-expires */
 	tk_rsa_pub signing_key;
 };
 

@@ -16,11 +16,11 @@
 enum section { SEC_PREAMBLE, SEC_SOURCES, SEC_ROUTERS, SEC_FOOTER, SEC_SIGS };
 
 static const char *const proto_names[TK_PROTO_COUNT] = {
-	[TK_PROTO_CONFLUX] = "Conflux", [TK_PROTO_CONS] = "Cons",
-	[TK_PROTO_DESC] = "Desc", [TK_PROTO_DIRCACHE] = "DirCache",
-	[TK_PROTO_FLOWCTRL] = "FlowCtrl", [TK_PROTO_HSDIR] = "HSDir",
-	[TK_PROTO_HSINTRO] = "HSIntro", [TK_PROTO_HSREND] = "HSRend",
-	[TK_PROTO_LINK] = "Link", [TK_PROTO_LINKAUTH] = "LinkAuth",
+	[TK_PROTO_CONFLUX] = "Conflux",	    [TK_PROTO_CONS] = "Cons",
+	[TK_PROTO_DESC] = "Desc",	    [TK_PROTO_DIRCACHE] = "DirCache",
+	[TK_PROTO_FLOWCTRL] = "FlowCtrl",   [TK_PROTO_HSDIR] = "HSDir",
+	[TK_PROTO_HSINTRO] = "HSIntro",	    [TK_PROTO_HSREND] = "HSRend",
+	[TK_PROTO_LINK] = "Link",	    [TK_PROTO_LINKAUTH] = "LinkAuth",
 	[TK_PROTO_MICRODESC] = "Microdesc", [TK_PROTO_PADDING] = "Padding",
 	[TK_PROTO_RELAY] = "Relay",
 };
@@ -29,25 +29,34 @@ static const struct {
 	const char *name;
 	uint32_t bit;
 } flag_names[] = {
-	{"Authority", TK_RF_AUTHORITY}, {"BadExit", TK_RF_BADEXIT},
-	{"Exit", TK_RF_EXIT}, {"Fast", TK_RF_FAST}, {"Guard", TK_RF_GUARD},
-	{"HSDir", TK_RF_HSDIR}, {"MiddleOnly", TK_RF_MIDDLEONLY},
-	{"NoEdConsensus", TK_RF_NOEDCONSENSUS}, {"Running", TK_RF_RUNNING},
-	{"Stable", TK_RF_STABLE}, {"StaleDesc", TK_RF_STALEDESC},
-	{"Sybil", TK_RF_SYBIL}, {"V2Dir", TK_RF_V2DIR}, {"Valid", TK_RF_VALID},
+	{ "Authority", TK_RF_AUTHORITY },
+	{ "BadExit", TK_RF_BADEXIT },
+	{ "Exit", TK_RF_EXIT },
+	{ "Fast", TK_RF_FAST },
+	{ "Guard", TK_RF_GUARD },
+	{ "HSDir", TK_RF_HSDIR },
+	{ "MiddleOnly", TK_RF_MIDDLEONLY },
+	{ "NoEdConsensus", TK_RF_NOEDCONSENSUS },
+	{ "Running", TK_RF_RUNNING },
+	{ "Stable", TK_RF_STABLE },
+	{ "StaleDesc", TK_RF_STALEDESC },
+	{ "Sybil", TK_RF_SYBIL },
+	{ "V2Dir", TK_RF_V2DIR },
+	{ "Valid", TK_RF_VALID },
 };
 
-int tk_protoset_has(const struct tk_protoset *s, enum tk_proto proto,
-		    unsigned version)
+int
+tk_protoset_has(const struct tk_protoset *s, enum tk_proto proto,
+		unsigned version)
 {
 	if ((unsigned)proto >= TK_PROTO_COUNT || version > 63)
 		return 0;
 	return (s->v[proto] >> version) & 1;
 }
 
-int tk_protoset_covers(const struct tk_protoset *have,
-		       const struct tk_protoset *need, char *missing,
-		       size_t len)
+int
+tk_protoset_covers(const struct tk_protoset *have,
+		   const struct tk_protoset *need, char *missing, size_t len)
 {
 	for (int p = 0; p < TK_PROTO_COUNT; p++) {
 		uint64_t lack = need->v[p] & ~have->v[p];
@@ -63,8 +72,8 @@ int tk_protoset_covers(const struct tk_protoset *have,
 }
 
 /* "Name=1-3,5 Name2=4": unknown names ignored, versions 0..63. */
-static int parse_protoset(const struct tk_netdoc_item *it,
-			  struct tk_protoset *out)
+static int
+parse_protoset(const struct tk_netdoc_item *it, struct tk_protoset *out)
 {
 	size_t cur = 0;
 	struct tk_netdoc_span a;
@@ -73,7 +82,7 @@ static int parse_protoset(const struct tk_netdoc_item *it,
 		const char *eq = memchr(a.p, '=', a.len);
 		if (!eq || eq == a.p)
 			return -1;
-		struct tk_netdoc_span name = {a.p, (size_t)(eq - a.p)};
+		struct tk_netdoc_span name = { a.p, (size_t)(eq - a.p) };
 		const char *v = eq + 1, *end = a.p + a.len;
 		uint64_t bits = 0;
 		while (v < end) {
@@ -81,14 +90,17 @@ static int parse_protoset(const struct tk_netdoc_item *it,
 			const char *e = comma ? comma : end;
 			const char *dash = memchr(v, '-', (size_t)(e - v));
 			long long lo, hi;
-			struct tk_netdoc_span s1 = {v, (size_t)((dash ? dash : e) - v)};
-			if (tk_netdoc_int(s1, 0, 63, &lo) < 0 || s1.p[0] == '+' ||
-			    s1.p[0] == '-')
+			struct tk_netdoc_span s1 = {
+				v, (size_t)((dash ? dash : e) - v)
+			};
+			if (tk_netdoc_int(s1, 0, 63, &lo) < 0 ||
+			    s1.p[0] == '+' || s1.p[0] == '-')
 				return -1;
 			hi = lo;
 			if (dash) {
-				struct tk_netdoc_span s2 = {dash + 1,
-							    (size_t)(e - dash - 1)};
+				struct tk_netdoc_span s2 = {
+					dash + 1, (size_t)(e - dash - 1)
+				};
 				if (tk_netdoc_int(s2, lo, 63, &hi) < 0 ||
 				    s2.p[0] == '+' || s2.p[0] == '-')
 					return -1;
@@ -99,7 +111,7 @@ static int parse_protoset(const struct tk_netdoc_item *it,
 				break;
 			v = comma + 1;
 			if (v == end)
-				return -1;	/* trailing comma */
+				return -1; /* trailing comma */
 		}
 		for (int p = 0; p < TK_PROTO_COUNT; p++)
 			if (tk_netdoc_span_is(name, proto_names[p]))
@@ -108,23 +120,25 @@ static int parse_protoset(const struct tk_netdoc_item *it,
 	return 0;
 }
 
-static int cmp_param(const void *a, const void *b)
+static int
+cmp_param(const void *a, const void *b)
 {
 	return strcmp(((const struct tk_cons_param *)a)->name,
 		      ((const struct tk_cons_param *)b)->name);
 }
 
 /* "k=v k=v ...", values int32. */
-static int parse_kv(const struct tk_netdoc_item *it,
-		    struct tk_cons_param **out, size_t *n_out, char *err,
-		    size_t errlen)
+static int
+parse_kv(const struct tk_netdoc_item *it, struct tk_cons_param **out,
+	 size_t *n_out, char *err, size_t errlen)
 {
 	size_t cur = 0, n = 0;
 	struct tk_netdoc_span a;
 	if (it->argc > TK_CONS_MAX_PARAMS)
-		return tk_netdoc_err(err, errlen, "line %zu: more than %d "
-				     "parameters", it->lineno,
-				     TK_CONS_MAX_PARAMS);
+		return tk_netdoc_err(err, errlen,
+				     "line %zu: more than %d "
+				     "parameters",
+				     it->lineno, TK_CONS_MAX_PARAMS);
 	struct tk_cons_param *p = calloc(it->argc ? it->argc : 1, sizeof *p);
 	if (!p)
 		return tk_netdoc_err(err, errlen, "out of memory");
@@ -132,15 +146,16 @@ static int parse_kv(const struct tk_netdoc_item *it,
 		const char *eq = memchr(a.p, '=', a.len);
 		long long v;
 		size_t nl = eq ? (size_t)(eq - a.p) : 0;
-		struct tk_netdoc_span vs = {eq ? eq + 1 : a.p,
-					    eq ? a.len - nl - 1 : 0};
+		struct tk_netdoc_span vs = { eq ? eq + 1 : a.p,
+					     eq ? a.len - nl - 1 : 0 };
 		if (!eq || nl == 0 || nl >= sizeof p[n].name ||
 		    tk_netdoc_int(vs, INT32_MIN, INT32_MAX, &v) < 0) {
 			free(p);
 			return tk_netdoc_err(err, errlen,
 					     "line %zu: malformed %.*s entry "
-					     "'%.*s'", it->lineno,
-					     (int)it->kw.len, it->kw.p,
+					     "'%.*s'",
+					     it->lineno, (int)it->kw.len,
+					     it->kw.p,
 					     (int)(a.len > 40 ? 40 : a.len),
 					     a.p);
 		}
@@ -155,8 +170,8 @@ static int parse_kv(const struct tk_netdoc_item *it,
 	return 0;
 }
 
-static int item_time(const struct tk_netdoc_item *it, int64_t *t, char *err,
-		     size_t errlen)
+static int
+item_time(const struct tk_netdoc_item *it, int64_t *t, char *err, size_t errlen)
 {
 	if (it->argc != 2 || tk_netdoc_time(it->argv[0], it->argv[1], t) < 0)
 		return tk_netdoc_err(err, errlen,
@@ -165,7 +180,8 @@ static int item_time(const struct tk_netdoc_item *it, int64_t *t, char *err,
 	return 0;
 }
 
-static int nickname(struct tk_netdoc_span s, char out[20])
+static int
+nickname(struct tk_netdoc_span s, char out[20])
 {
 	if (s.len < 1 || s.len > 19)
 		return -1;
@@ -180,24 +196,25 @@ static int nickname(struct tk_netdoc_span s, char out[20])
 	return 0;
 }
 
-static int parse_r(const struct tk_netdoc_item *it, struct tk_router *r,
-		   char *err, size_t errlen)
+static int
+parse_r(const struct tk_netdoc_item *it, struct tk_router *r, char *err,
+	size_t errlen)
 {
 	int64_t published;
 	memset(r, 0, sizeof *r);
 	if (it->argc != 7)
 		return tk_netdoc_err(err, errlen,
 				     "line %zu: r line has %zu arguments, want "
-				     "7 (microdesc flavour)", it->lineno,
-				     it->argc);
+				     "7 (microdesc flavour)",
+				     it->lineno, it->argc);
 	if (nickname(it->argv[0], r->nickname) < 0)
 		return tk_netdoc_err(err, errlen, "line %zu: bad nickname",
 				     it->lineno);
 	if (tk_netdoc_b64_exact(it->argv[1], r->rsa_id, 20) < 0)
 		return tk_netdoc_err(err, errlen,
 				     "line %zu: identity of %s is not 20 "
-				     "bytes of base64", it->lineno,
-				     r->nickname);
+				     "bytes of base64",
+				     it->lineno, r->nickname);
 	/* "published" is a fixed date since method 33; checked for form. */
 	if (tk_netdoc_time(it->argv[2], it->argv[3], &published) < 0 ||
 	    tk_netdoc_ipv4(it->argv[4], &r->ipv4) < 0 ||
@@ -205,47 +222,50 @@ static int parse_r(const struct tk_netdoc_item *it, struct tk_router *r,
 	    tk_netdoc_port(it->argv[6], &r->dir_port) < 0 || r->or_port == 0)
 		return tk_netdoc_err(err, errlen,
 				     "line %zu: bad date, address or port for "
-				     "%s", it->lineno, r->nickname);
+				     "%s",
+				     it->lineno, r->nickname);
 	return 0;
 }
 
-static void parse_a(const struct tk_netdoc_item *it, struct tk_router *r)
+static void
+parse_a(const struct tk_netdoc_item *it, struct tk_router *r)
 {
 	if (r->has_ipv6 || it->argc < 1)
 		return;
 	struct tk_netdoc_span a = it->argv[0];
 	if (a.len < 4 || a.p[0] != '[')
-		return;		/* not IPv6: ignore */
+		return; /* not IPv6: ignore */
 	const char *close = memchr(a.p, ']', a.len);
 	if (!close || close + 1 >= a.p + a.len || close[1] != ':')
 		return;
-	struct tk_netdoc_span port = {close + 2,
-				      (size_t)(a.p + a.len - close - 2)};
+	struct tk_netdoc_span port = { close + 2,
+				       (size_t)(a.p + a.len - close - 2) };
 	if (tk_netdoc_ipv6(a.p + 1, (size_t)(close - a.p - 1), r->ipv6) < 0 ||
 	    tk_netdoc_port(port, &r->ipv6_port) < 0 || r->ipv6_port == 0)
 		return;
 	r->has_ipv6 = 1;
 }
 
-static void parse_s(const struct tk_netdoc_item *it, struct tk_router *r)
+static void
+parse_s(const struct tk_netdoc_item *it, struct tk_router *r)
 {
 	size_t cur = 0;
 	struct tk_netdoc_span a;
 	while (tk_netdoc_arg_next(it, &cur, &a))
-		for (size_t i = 0; i < ARRAY_SIZE(flag_names);
-		     i++)
+		for (size_t i = 0; i < ARRAY_SIZE(flag_names); i++)
 			if (tk_netdoc_span_is(a, flag_names[i].name))
 				r->flags |= flag_names[i].bit;
 }
 
-static int parse_w(const struct tk_netdoc_item *it, struct tk_router *r)
+static int
+parse_w(const struct tk_netdoc_item *it, struct tk_router *r)
 {
 	size_t cur = 0;
 	struct tk_netdoc_span a;
 	long long v;
 	while (tk_netdoc_arg_next(it, &cur, &a)) {
 		if (a.len > 10 && memcmp(a.p, "Bandwidth=", 10) == 0) {
-			struct tk_netdoc_span n = {a.p + 10, a.len - 10};
+			struct tk_netdoc_span n = { a.p + 10, a.len - 10 };
 			if (tk_netdoc_int(n, 0, UINT32_MAX, &v) < 0)
 				return -1;
 			r->bandwidth = (uint32_t)v;
@@ -256,13 +276,15 @@ static int parse_w(const struct tk_netdoc_item *it, struct tk_router *r)
 	return 0;
 }
 
-static int cmp_mdref(const void *a, const void *b)
+static int
+cmp_mdref(const void *a, const void *b)
 {
 	return memcmp(((const struct tk_cons_mdref *)a)->digest,
 		      ((const struct tk_cons_mdref *)b)->digest, 32);
 }
 
-void tk_consensus_free(struct tk_consensus *c)
+void
+tk_consensus_free(struct tk_consensus *c)
 {
 	if (!c)
 		return;
@@ -280,13 +302,14 @@ struct rstate {
 	int m, s, w, pr, v;
 };
 
-static int parse_items(struct tk_netdoc_reader *rd, struct tk_consensus *c,
-		       size_t *signed_end, char *err, size_t errlen)
+static int
+parse_items(struct tk_netdoc_reader *rd, struct tk_consensus *c,
+	    size_t *signed_end, char *err, size_t errlen)
 {
 	struct tk_netdoc_item it;
 	char why[TK_NETDOC_ERRLEN];
 	enum section sec = SEC_PREAMBLE;
-	struct rstate rs = {0, 0, 0, 0, 0};
+	struct rstate rs = { 0, 0, 0, 0, 0 };
 	size_t cap_routers = 0;
 	int seen_status = 0, seen_method = 0, seen_va = 0, seen_fu = 0;
 	int seen_vu = 0, seen_delay = 0, seen_flags = 0, seen_params = 0;
@@ -312,7 +335,7 @@ static int parse_items(struct tk_netdoc_reader *rd, struct tk_consensus *c,
 				     it.argc < 2 ? "ns" : it.argv[1].p);
 
 	while ((r = tk_netdoc_next(rd, &it, why, sizeof why)) == 1) {
-#define ONCE(flag)                                                          \
+#define ONCE(flag)                                                           \
 	do {                                                                 \
 		if ((flag)++)                                                \
 			return tk_netdoc_err(err, errlen,                    \
@@ -320,19 +343,21 @@ static int parse_items(struct tk_netdoc_reader *rd, struct tk_consensus *c,
 					     it.lineno, (int)it.kw.len,      \
 					     it.kw.p);                       \
 	} while (0)
-#define IN(cond, what)                                                      \
-	do {                                                                 \
-		if (!(cond))                                                 \
-			return tk_netdoc_err(err, errlen,                    \
-					     "line %zu: %.*s outside the "   \
-					     what, it.lineno,                \
-					     (int)it.kw.len, it.kw.p);       \
+#define IN(cond, what)                                                         \
+	do {                                                                   \
+		if (!(cond))                                                   \
+			return tk_netdoc_err(                                  \
+				err, errlen,                                   \
+				"line %zu: %.*s outside the " what, it.lineno, \
+				(int)it.kw.len, it.kw.p);                      \
 	} while (0)
-		if (sec == SEC_SIGS && !tk_netdoc_kw_is(&it, "directory-signature"))
+		if (sec == SEC_SIGS &&
+		    !tk_netdoc_kw_is(&it, "directory-signature"))
 			return tk_netdoc_err(err, errlen,
 					     "line %zu: %.*s after the "
-					     "signatures", it.lineno,
-					     (int)it.kw.len, it.kw.p);
+					     "signatures",
+					     it.lineno, (int)it.kw.len,
+					     it.kw.p);
 		if (tk_netdoc_kw_is(&it, "vote-status")) {
 			IN(sec == SEC_PREAMBLE, "preamble");
 			ONCE(seen_status);
@@ -375,9 +400,10 @@ static int parse_items(struct tk_netdoc_reader *rd, struct tk_consensus *c,
 			if (it.argc != 2 ||
 			    tk_netdoc_int(it.argv[0], 0, 86400, &v1) < 0 ||
 			    tk_netdoc_int(it.argv[1], 0, 86400, &v2) < 0)
-				return tk_netdoc_err(err, errlen,
-						     "line %zu: bad voting-delay",
-						     it.lineno);
+				return tk_netdoc_err(
+					err, errlen,
+					"line %zu: bad voting-delay",
+					it.lineno);
 			c->vote_delay = (int)v1;
 			c->dist_delay = (int)v2;
 		} else if (tk_netdoc_kw_is(&it, "known-flags")) {
@@ -394,11 +420,13 @@ static int parse_items(struct tk_netdoc_reader *rd, struct tk_consensus *c,
 					   "recommended-client-protocols")) {
 			int req = it.kw.p[2] == 'q'; /* "required" */
 			IN(sec == SEC_PREAMBLE, "preamble");
-			if (parse_protoset(&it, req ? &c->required_client :
-						      &c->recommended_client) < 0)
+			if (parse_protoset(&it, req ? &c->required_client
+						    : &c->recommended_client) <
+			    0)
 				return tk_netdoc_err(err, errlen,
 						     "line %zu: malformed "
-						     "protocol list", it.lineno);
+						     "protocol list",
+						     it.lineno);
 		} else if (tk_netdoc_kw_is(&it, "dir-source")) {
 			struct tk_dir_source *d;
 			IN(sec == SEC_PREAMBLE || sec == SEC_SOURCES,
@@ -413,20 +441,22 @@ static int parse_items(struct tk_netdoc_reader *rd, struct tk_consensus *c,
 			/* Legacy-key entries ("nick-legacy") are the same
 			 * authority under an old key: not counted. */
 			if (it.argc >= 1 && it.argv[0].len > 7 &&
-			    memcmp(it.argv[0].p + it.argv[0].len - 7,
-				   "-legacy", 7) == 0)
+			    memcmp(it.argv[0].p + it.argv[0].len - 7, "-legacy",
+				   7) == 0)
 				continue;
 			d = &c->sources[c->n_sources];
 			memset(d, 0, sizeof *d);
 			if (it.argc != 6 ||
 			    nickname(it.argv[0], d->nickname) < 0 ||
-			    tk_netdoc_hex_exact(it.argv[1], d->v3ident, 20) < 0 ||
+			    tk_netdoc_hex_exact(it.argv[1], d->v3ident, 20) <
+				    0 ||
 			    tk_netdoc_ipv4(it.argv[3], &d->ipv4) < 0 ||
 			    tk_netdoc_port(it.argv[4], &d->dir_port) < 0 ||
 			    tk_netdoc_port(it.argv[5], &d->or_port) < 0)
 				return tk_netdoc_err(err, errlen,
 						     "line %zu: malformed "
-						     "dir-source", it.lineno);
+						     "dir-source",
+						     it.lineno);
 			c->n_sources++;
 		} else if (tk_netdoc_kw_is(&it, "contact") ||
 			   tk_netdoc_kw_is(&it, "vote-digest")) {
@@ -436,8 +466,8 @@ static int parse_items(struct tk_netdoc_reader *rd, struct tk_consensus *c,
 			if (cur && (!rs.m || !rs.s))
 				return tk_netdoc_err(err, errlen,
 						     "line %zu: router %s has "
-						     "no %s line", it.lineno,
-						     cur->nickname,
+						     "no %s line",
+						     it.lineno, cur->nickname,
 						     !rs.m ? "m" : "s");
 			sec = SEC_ROUTERS;
 			if (c->n_routers == cap_routers) {
@@ -445,13 +475,14 @@ static int parse_items(struct tk_netdoc_reader *rd, struct tk_consensus *c,
 					return tk_netdoc_err(
 						err, errlen,
 						"line %zu: more than %d "
-						"routers", it.lineno,
-						TK_CONS_MAX_ROUTERS);
-				size_t ncap = cap_routers ? cap_routers * 2 : 64;
+						"routers",
+						it.lineno, TK_CONS_MAX_ROUTERS);
+				size_t ncap = cap_routers ? cap_routers * 2
+							  : 64;
 				if (ncap > TK_CONS_MAX_ROUTERS)
 					ncap = TK_CONS_MAX_ROUTERS;
-				struct tk_router *nr = realloc(
-					c->routers, ncap * sizeof *nr);
+				struct tk_router *nr =
+					realloc(c->routers, ncap * sizeof *nr);
 				if (!nr)
 					return tk_netdoc_err(err, errlen,
 							     "out of memory");
@@ -466,8 +497,8 @@ static int parse_items(struct tk_netdoc_reader *rd, struct tk_consensus *c,
 				return tk_netdoc_err(err, errlen,
 						     "line %zu: router %s is "
 						     "out of identity order or "
-						     "listed twice", it.lineno,
-						     cur->nickname);
+						     "listed twice",
+						     it.lineno, cur->nickname);
 			c->n_routers++;
 			memset(&rs, 0, sizeof rs);
 		} else if (tk_netdoc_kw_is(&it, "a")) {
@@ -479,11 +510,12 @@ static int parse_items(struct tk_netdoc_reader *rd, struct tk_consensus *c,
 			if (it.argc < 1 ||
 			    tk_netdoc_b64_exact(it.argv[0], cur->md_digest,
 						32) < 0)
-				return tk_netdoc_err(err, errlen,
-						     "line %zu: m line of %s is "
-						     "not a base64 SHA-256 "
-						     "digest", it.lineno,
-						     cur->nickname);
+				return tk_netdoc_err(
+					err, errlen,
+					"line %zu: m line of %s is "
+					"not a base64 SHA-256 "
+					"digest",
+					it.lineno, cur->nickname);
 		} else if (tk_netdoc_kw_is(&it, "s")) {
 			IN(sec == SEC_ROUTERS, "router section");
 			ONCE(rs.s);
@@ -497,16 +529,17 @@ static int parse_items(struct tk_netdoc_reader *rd, struct tk_consensus *c,
 			if (parse_protoset(&it, &cur->protos) < 0)
 				return tk_netdoc_err(err, errlen,
 						     "line %zu: malformed pr "
-						     "line for %s", it.lineno,
-						     cur->nickname);
+						     "line for %s",
+						     it.lineno, cur->nickname);
 		} else if (tk_netdoc_kw_is(&it, "w")) {
 			IN(sec == SEC_ROUTERS, "router section");
 			ONCE(rs.w);
 			if (parse_w(&it, cur) < 0)
-				return tk_netdoc_err(err, errlen,
-						     "line %zu: malformed w line "
-						     "for %s", it.lineno,
-						     cur->nickname);
+				return tk_netdoc_err(
+					err, errlen,
+					"line %zu: malformed w line "
+					"for %s",
+					it.lineno, cur->nickname);
 		} else if (tk_netdoc_kw_is(&it, "directory-footer")) {
 			IN(sec != SEC_FOOTER, "document body");
 			sec = SEC_FOOTER;
@@ -535,7 +568,8 @@ static int parse_items(struct tk_netdoc_reader *rd, struct tk_consensus *c,
 			if (c->n_sigs == TK_CONS_MAX_SIGS)
 				return tk_netdoc_err(err, errlen,
 						     "line %zu: more than %d "
-						     "signatures", it.lineno,
+						     "signatures",
+						     it.lineno,
 						     TK_CONS_MAX_SIGS);
 			s = &c->sigs[c->n_sigs];
 			memset(s, 0, sizeof *s);
@@ -548,24 +582,25 @@ static int parse_items(struct tk_netdoc_reader *rd, struct tk_consensus *c,
 						     "line %zu: malformed "
 						     "directory-signature line",
 						     it.lineno);
-			s->alg = !has_alg ? TK_SIG_SHA1 :
-				 tk_netdoc_span_is(it.argv[0], "sha256") ?
-					    TK_SIG_SHA256 :
-				 tk_netdoc_span_is(it.argv[0], "sha1") ?
-					    TK_SIG_SHA1 :
-					    TK_SIG_UNKNOWN;
+			s->alg = !has_alg ? TK_SIG_SHA1
+				 : tk_netdoc_span_is(it.argv[0], "sha256")
+					 ? TK_SIG_SHA256
+				 : tk_netdoc_span_is(it.argv[0], "sha1")
+					 ? TK_SIG_SHA1
+					 : TK_SIG_UNKNOWN;
 			long n = -1;
 			if (it.has_obj &&
 			    tk_netdoc_span_is(it.obj_label, "SIGNATURE"))
 				n = tk_netdoc_obj_decode(&it, s->sig,
 							 sizeof s->sig);
 			if (n <= 0)
-				return tk_netdoc_err(err, errlen,
-						     "line %zu: directory-"
-						     "signature has no valid "
-						     "SIGNATURE object (at most "
-						     "%d bytes)", it.lineno,
-						     TK_CONS_MAX_SIGLEN);
+				return tk_netdoc_err(
+					err, errlen,
+					"line %zu: directory-"
+					"signature has no valid "
+					"SIGNATURE object (at most "
+					"%d bytes)",
+					it.lineno, TK_CONS_MAX_SIGLEN);
 			s->siglen = (size_t)n;
 			c->n_sigs++;
 		}
@@ -580,10 +615,10 @@ static int parse_items(struct tk_netdoc_reader *rd, struct tk_consensus *c,
 				     cur->nickname, !rs.m ? "m" : "s");
 	static const char *const names[] = {
 		"vote-status", "consensus-method", "valid-after", "fresh-until",
-		"valid-until", "voting-delay", "known-flags",
+		"valid-until", "voting-delay",	   "known-flags",
 	};
-	const int seen[] = {seen_status, seen_method, seen_va, seen_fu,
-			    seen_vu, seen_delay, seen_flags};
+	const int seen[] = { seen_status, seen_method, seen_va,	  seen_fu,
+			     seen_vu,	  seen_delay,  seen_flags };
 	for (size_t i = 0; i < ARRAY_SIZE(seen); i++)
 		if (!seen[i])
 			return tk_netdoc_err(err, errlen,
@@ -601,8 +636,9 @@ static int parse_items(struct tk_netdoc_reader *rd, struct tk_consensus *c,
 	return 0;
 }
 
-int tk_consensus_parse(const char *doc, size_t len, struct tk_consensus **out,
-		       char *err, size_t errlen)
+int
+tk_consensus_parse(const char *doc, size_t len, struct tk_consensus **out,
+		   char *err, size_t errlen)
 {
 	struct tk_netdoc_reader rd;
 	size_t signed_end = 0;
@@ -624,8 +660,8 @@ int tk_consensus_parse(const char *doc, size_t len, struct tk_consensus **out,
 	}
 	tk_sha1(doc, signed_end, c->digest_sha1);
 	tk_sha256(doc, signed_end, c->digest_sha256);
-	c->md_index = malloc((c->n_routers ? c->n_routers : 1) *
-			     sizeof *c->md_index);
+	c->md_index =
+		malloc((c->n_routers ? c->n_routers : 1) * sizeof *c->md_index);
 	if (!c->md_index) {
 		tk_consensus_free(c);
 		return tk_netdoc_err(err, errlen, "out of memory");
@@ -639,8 +675,8 @@ int tk_consensus_parse(const char *doc, size_t len, struct tk_consensus **out,
 	return 0;
 }
 
-int64_t tk_consensus_refetch_time(const struct tk_consensus *c,
-				  uint64_t random)
+int64_t
+tk_consensus_refetch_time(const struct tk_consensus *c, uint64_t random)
 {
 	int64_t start = c->fresh_until +
 			(c->fresh_until - c->valid_after) * 3 / 4;
@@ -650,8 +686,8 @@ int64_t tk_consensus_refetch_time(const struct tk_consensus *c,
 	return start + (int64_t)(random % (uint64_t)window);
 }
 
-static const struct tk_cons_param *find_param(const struct tk_cons_param *p,
-					      size_t n, const char *name)
+static const struct tk_cons_param *
+find_param(const struct tk_cons_param *p, size_t n, const char *name)
 {
 	size_t lo = 0, hi = n;
 	while (lo < hi) {
@@ -667,8 +703,9 @@ static const struct tk_cons_param *find_param(const struct tk_cons_param *p,
 	return NULL;
 }
 
-int32_t tk_consensus_param(const struct tk_consensus *c, const char *name,
-			   int32_t dflt, int32_t min, int32_t max)
+int32_t
+tk_consensus_param(const struct tk_consensus *c, const char *name, int32_t dflt,
+		   int32_t min, int32_t max)
 {
 	const struct tk_cons_param *p = find_param(c->params, c->n_params,
 						   name);
@@ -677,16 +714,17 @@ int32_t tk_consensus_param(const struct tk_consensus *c, const char *name,
 	return p->value < min ? min : p->value > max ? max : p->value;
 }
 
-int32_t tk_consensus_weight(const struct tk_consensus *c, const char *name,
-			    int32_t dflt)
+int32_t
+tk_consensus_weight(const struct tk_consensus *c, const char *name,
+		    int32_t dflt)
 {
 	const struct tk_cons_param *p = find_param(c->weights, c->n_weights,
 						   name);
 	return !p || p->value < 0 ? dflt : p->value;
 }
 
-const struct tk_router *tk_consensus_router_by_id(const struct tk_consensus *c,
-						  const uint8_t id[20])
+const struct tk_router *
+tk_consensus_router_by_id(const struct tk_consensus *c, const uint8_t id[20])
 {
 	size_t lo = 0, hi = c->n_routers;
 	while (lo < hi) {
@@ -702,8 +740,9 @@ const struct tk_router *tk_consensus_router_by_id(const struct tk_consensus *c,
 	return NULL;
 }
 
-const struct tk_router *tk_consensus_router_by_md(const struct tk_consensus *c,
-						  const uint8_t digest[32])
+const struct tk_router *
+tk_consensus_router_by_md(const struct tk_consensus *c,
+			  const uint8_t digest[32])
 {
 	size_t lo = 0, hi = c->n_routers;
 	while (lo < hi) {
@@ -719,18 +758,20 @@ const struct tk_router *tk_consensus_router_by_md(const struct tk_consensus *c,
 	return NULL;
 }
 
-const struct tk_router *tk_consensus_match_md(const struct tk_consensus *c,
-					      const uint8_t digest[32],
-					      char *err, size_t errlen)
+const struct tk_router *
+tk_consensus_match_md(const struct tk_consensus *c, const uint8_t digest[32],
+		      char *err, size_t errlen)
 {
 	const struct tk_router *r = tk_consensus_router_by_md(c, digest);
 	if (!r) {
 		char b64[48];
 		if (tk_base64_encode(digest, 32, 0, b64, sizeof b64) < 0)
 			b64[0] = '\0';
-		tk_netdoc_err(err, errlen,
-			      "microdescriptor %s is listed by no m line of the "
-			      "consensus (tampered with, or stale)", b64);
+		tk_netdoc_err(
+			err, errlen,
+			"microdescriptor %s is listed by no m line of the "
+			"consensus (tampered with, or stale)",
+			b64);
 	}
 	return r;
 }

@@ -18,11 +18,11 @@
 
 #include "onion/netdoc/authcert.h"
 
-#define TK_CONS_MAX_ROUTERS	100000
-#define TK_CONS_MAX_PARAMS	1024
-#define TK_CONS_MAX_SIGS	64
-#define TK_CONS_MAX_SOURCES	64
-#define TK_CONS_MAX_SIGLEN	512	/* RSA-4096 */
+#define TK_CONS_MAX_ROUTERS 100000
+#define TK_CONS_MAX_PARAMS 1024
+#define TK_CONS_MAX_SIGS 64
+#define TK_CONS_MAX_SOURCES 64
+#define TK_CONS_MAX_SIGLEN 512 /* RSA-4096 */
 
 /* Relay flags (s lines). Unknown flags are ignored. */
 enum tk_router_flag {
@@ -45,10 +45,19 @@ enum tk_router_flag {
 /* Subprotocols (pr lines, *-protocols lines); each holds a bit set of
  * versions 0..63. Unknown names are ignored. */
 enum tk_proto {
-	TK_PROTO_CONFLUX, TK_PROTO_CONS, TK_PROTO_DESC, TK_PROTO_DIRCACHE,
-	TK_PROTO_FLOWCTRL, TK_PROTO_HSDIR, TK_PROTO_HSINTRO, TK_PROTO_HSREND,
-	TK_PROTO_LINK, TK_PROTO_LINKAUTH, TK_PROTO_MICRODESC,
-	TK_PROTO_PADDING, TK_PROTO_RELAY,
+	TK_PROTO_CONFLUX,
+	TK_PROTO_CONS,
+	TK_PROTO_DESC,
+	TK_PROTO_DIRCACHE,
+	TK_PROTO_FLOWCTRL,
+	TK_PROTO_HSDIR,
+	TK_PROTO_HSINTRO,
+	TK_PROTO_HSREND,
+	TK_PROTO_LINK,
+	TK_PROTO_LINKAUTH,
+	TK_PROTO_MICRODESC,
+	TK_PROTO_PADDING,
+	TK_PROTO_RELAY,
 	TK_PROTO_COUNT
 };
 
@@ -68,18 +77,18 @@ int tk_protoset_covers(const struct tk_protoset *have,
 		       size_t len);
 
 struct tk_router {
-	char nickname[20];		/* 1..19 chars, NUL-terminated */
+	char nickname[20]; /* 1..19 chars, NUL-terminated */
 	uint8_t rsa_id[20];
-	uint8_t md_digest[32];		/* from the m line */
-	uint32_t ipv4;			/* host byte order */
+	uint8_t md_digest[32]; /* from the m line */
+	uint32_t ipv4;	       /* host byte order */
 	uint16_t or_port, dir_port;
-	int has_ipv6;			/* first "a" line with an IPv6 */
+	int has_ipv6; /* first "a" line with an IPv6 */
 	uint8_t ipv6[16];
 	uint16_t ipv6_port;
-	uint32_t flags;			/* TK_RF_* */
-	uint32_t bandwidth;		/* w Bandwidth=, kilobytes/s */
-	int bw_unmeasured;		/* w Unmeasured=1 */
-	struct tk_protoset protos;	/* pr */
+	uint32_t flags;		   /* TK_RF_* */
+	uint32_t bandwidth;	   /* w Bandwidth=, kilobytes/s */
+	int bw_unmeasured;	   /* w Unmeasured=1 */
+	struct tk_protoset protos; /* pr */
 };
 
 struct tk_cons_param {
@@ -109,23 +118,23 @@ struct tk_consensus {
 	int64_t valid_after, fresh_until, valid_until;
 	int vote_delay, dist_delay;
 	struct tk_protoset required_client, recommended_client;
-	size_t n_params;		/* sorted by name */
+	size_t n_params; /* sorted by name */
 	struct tk_cons_param *params;
-	size_t n_weights;		/* bandwidth-weights, sorted by name */
+	size_t n_weights; /* bandwidth-weights, sorted by name */
 	struct tk_cons_param *weights;
 	size_t n_sources;
 	struct tk_dir_source *sources;
-	size_t n_routers;		/* sorted by rsa_id */
+	size_t n_routers; /* sorted by rsa_id */
 	struct tk_router *routers;
 	size_t n_sigs;
 	struct tk_cons_sig *sigs;
 	/* Digests of the signed part (start through "directory-signature "). */
 	uint8_t digest_sha1[20];
 	uint8_t digest_sha256[32];
-	struct tk_cons_mdref {		/* private: routers by md digest */
+	struct tk_cons_mdref { /* private: routers by md digest */
 		uint8_t digest[32];
 		size_t router;
-	} *md_index;
+	} * md_index;
 };
 
 /* Parses a microdesc consensus. 0 and *out (free with tk_consensus_free),

@@ -10,9 +10,9 @@
 
 #include "onion/netdoc/netdoc.h"
 
-static const struct tk_authcert *find_cert(const struct tk_authcert *certs,
-					   size_t n, const uint8_t id[20],
-					   const uint8_t sk[20])
+static const struct tk_authcert *
+find_cert(const struct tk_authcert *certs, size_t n, const uint8_t id[20],
+	  const uint8_t sk[20])
 {
 	for (size_t i = 0; i < n; i++)
 		if (memcmp(certs[i].fingerprint, id, 20) == 0 &&
@@ -21,8 +21,8 @@ static const struct tk_authcert *find_cert(const struct tk_authcert *certs,
 	return NULL;
 }
 
-static const char *source_name(const struct tk_consensus *c,
-			       const uint8_t id[20])
+static const char *
+source_name(const struct tk_consensus *c, const uint8_t id[20])
 {
 	for (size_t i = 0; i < c->n_sources; i++)
 		if (memcmp(c->sources[i].v3ident, id, 20) == 0)
@@ -30,10 +30,11 @@ static const char *source_name(const struct tk_consensus *c,
 	return "?";
 }
 
-int tk_consensus_verify(const struct tk_consensus *c,
-			const uint8_t (*v3idents)[20], size_t n_auth,
-			const struct tk_authcert *certs, size_t n_certs,
-			int64_t now, int64_t skew, char *err, size_t errlen)
+int
+tk_consensus_verify(const struct tk_consensus *c, const uint8_t (*v3idents)[20],
+		    size_t n_auth, const struct tk_authcert *certs,
+		    size_t n_certs, int64_t now, int64_t skew, char *err,
+		    size_t errlen)
 {
 	char t1[24], t2[24], why[1024];
 	size_t good = 0, wl = 0;
@@ -43,7 +44,8 @@ int tk_consensus_verify(const struct tk_consensus *c,
 		tk_netdoc_time_fmt(now, t2, sizeof t2);
 		return tk_netdoc_err(err, errlen,
 				     "consensus expired: valid-until %s is "
-				     "before now (%s)", t1, t2);
+				     "before now (%s)",
+				     t1, t2);
 	}
 	if (c->valid_after > now + skew) {
 		tk_netdoc_time_fmt(c->valid_after, t1, sizeof t1);
@@ -60,7 +62,7 @@ int tk_consensus_verify(const struct tk_consensus *c,
 		for (size_t b = 0; b < a; b++)
 			dup |= memcmp(v3idents[a], v3idents[b], 20) == 0;
 		if (dup)
-			continue;	/* one vote per authority */
+			continue; /* one vote per authority */
 		int ok = 0;
 		for (size_t s = 0; s < c->n_sigs && !ok; s++) {
 			const struct tk_cons_sig *sig = &c->sigs[s];
@@ -70,9 +72,9 @@ int tk_consensus_verify(const struct tk_consensus *c,
 				status = "only unknown signature algorithms";
 				continue;
 			}
-			const struct tk_authcert *cert = find_cert(
-				certs, n_certs, sig->v3ident,
-				sig->signing_digest);
+			const struct tk_authcert *cert =
+				find_cert(certs, n_certs, sig->v3ident,
+					  sig->signing_digest);
 			if (!cert) {
 				status = "no certificate for its signing key";
 				continue;
@@ -84,8 +86,8 @@ int tk_consensus_verify(const struct tk_consensus *c,
 			}
 			int alg256 = sig->alg == TK_SIG_SHA256;
 			if (tk_rsa_verify_raw(&cert->signing_key,
-					      alg256 ? c->digest_sha256 :
-						       c->digest_sha1,
+					      alg256 ? c->digest_sha256
+						     : c->digest_sha1,
 					      alg256 ? 32 : 20, sig->sig,
 					      sig->siglen) == 0)
 				ok = 1;
@@ -118,15 +120,15 @@ int tk_consensus_verify(const struct tk_consensus *c,
 		return 0;
 	return tk_netdoc_err(err, errlen,
 			     "consensus signed validly by %zu of %zu "
-			     "configured authorities, need %zu: %s", good,
-			     distinct, distinct / 2 + 1, why);
+			     "configured authorities, need %zu: %s",
+			     good, distinct, distinct / 2 + 1, why);
 }
 
-size_t tk_consensus_missing_certs(const struct tk_consensus *c,
-				  const uint8_t (*v3idents)[20], size_t n_auth,
-				  const struct tk_authcert *certs,
-				  size_t n_certs, struct tk_cert_ref *out,
-				  size_t cap)
+size_t
+tk_consensus_missing_certs(const struct tk_consensus *c,
+			   const uint8_t (*v3idents)[20], size_t n_auth,
+			   const struct tk_authcert *certs, size_t n_certs,
+			   struct tk_cert_ref *out, size_t cap)
 {
 	size_t n = 0;
 	for (size_t s = 0; s < c->n_sigs && n < cap; s++) {
@@ -135,9 +137,10 @@ size_t tk_consensus_missing_certs(const struct tk_consensus *c,
 		if (sig->alg == TK_SIG_UNKNOWN)
 			continue;
 		for (size_t a = 0; a < n_auth; a++)
-			configured |= memcmp(v3idents[a], sig->v3ident, 20) == 0;
-		if (!configured ||
-		    find_cert(certs, n_certs, sig->v3ident, sig->signing_digest))
+			configured |= memcmp(v3idents[a], sig->v3ident, 20) ==
+				      0;
+		if (!configured || find_cert(certs, n_certs, sig->v3ident,
+					     sig->signing_digest))
 			continue;
 		for (size_t k = 0; k < n; k++)
 			dup |= memcmp(out[k].v3ident, sig->v3ident, 20) == 0 &&

@@ -1,22 +1,22 @@
 /* dirauth.h: DirAuthority line parser. */
 #include "onion/netdoc/dirauth.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-
 #include "onion/base/bytes.h"
 
 static int fail(char *err, size_t errlen, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t errlen, const char *fmt, ...)
+static int
+fail(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
 	if (err && errlen) {
@@ -27,7 +27,8 @@ static int fail(char *err, size_t errlen, const char *fmt, ...)
 	return -1;
 }
 
-static int parse_port(const char *s, uint16_t *port)
+static int
+parse_port(const char *s, uint16_t *port)
 {
 	char *end;
 	unsigned long v;
@@ -41,13 +42,15 @@ static int parse_port(const char *s, uint16_t *port)
 	return 0;
 }
 
-static int parse_hex20(const char *s, uint8_t out[20])
+static int
+parse_hex20(const char *s, uint8_t out[20])
 {
 	return strlen(s) == 40 ? tk_hex_decode(s, 40, out, 20) : -1;
 }
 
 /* "1.2.3.4:80" */
-static int parse_ipv4_port(const char *tok, struct in_addr *a, uint16_t *port)
+static int
+parse_ipv4_port(const char *tok, struct in_addr *a, uint16_t *port)
 {
 	char ip[INET_ADDRSTRLEN];
 	const char *colon = strchr(tok, ':');
@@ -65,7 +68,8 @@ static int parse_ipv4_port(const char *tok, struct in_addr *a, uint16_t *port)
 }
 
 /* "[2001:db8::1]:443" */
-static int parse_ipv6_port(const char *tok, struct sockaddr_in6 *sa)
+static int
+parse_ipv6_port(const char *tok, struct sockaddr_in6 *sa)
 {
 	char ip[INET6_ADDRSTRLEN];
 	const char *close = strchr(tok, ']');
@@ -87,7 +91,8 @@ static int parse_ipv6_port(const char *tok, struct sockaddr_in6 *sa)
 	return 0;
 }
 
-static int is_nickname(const char *s)
+static int
+is_nickname(const char *s)
 {
 	size_t n = strlen(s);
 	if (n == 0 || n > TK_DIRAUTH_NICK_MAX)
@@ -98,8 +103,8 @@ static int is_nickname(const char *s)
 	return 1;
 }
 
-int tk_dirauth_parse(const char *line, tk_dirauth *out, char *err,
-		     size_t errlen)
+int
+tk_dirauth_parse(const char *line, tk_dirauth *out, char *err, size_t errlen)
 {
 	char buf[1024], fp[48];
 	char *tok, *save = NULL;
@@ -124,9 +129,10 @@ int tk_dirauth_parse(const char *line, tk_dirauth *out, char *err,
 			/* The fingerprint, possibly in groups of 4. */
 			size_t n = strlen(tok);
 			if (fplen + n > 40)
-				return fail(err, errlen,
-					    "DirAuthority fingerprint is longer "
-					    "than 40 hex digits");
+				return fail(
+					err, errlen,
+					"DirAuthority fingerprint is longer "
+					"than 40 hex digits");
 			memcpy(fp + fplen, tok, n);
 			fplen += n;
 			continue;
@@ -140,11 +146,11 @@ int tk_dirauth_parse(const char *line, tk_dirauth *out, char *err,
 					    "bad v3ident: want 40 hex digits");
 			out->has_v3ident = 1;
 		} else if (strncmp(tok, "ipv6=", 5) == 0) {
-			if (parse_ipv6_port(tok + 5,
-					    (struct sockaddr_in6 *)&out->or_addr6) !=
-			    0)
+			if (parse_ipv6_port(tok + 5, (struct sockaddr_in6 *)&out
+							     ->or_addr6) != 0)
 				return fail(err, errlen,
-					    "bad %s: want ipv6=[ADDRESS]:PORT", tok);
+					    "bad %s: want ipv6=[ADDRESS]:PORT",
+					    tok);
 			out->has_ipv6 = 1;
 		} else if (strncmp(tok, "weight=", 7) == 0) {
 			char *end;
@@ -156,7 +162,8 @@ int tk_dirauth_parse(const char *line, tk_dirauth *out, char *err,
 			out->no_v2 = 1;
 		} else if (strcmp(tok, "v3") == 0) {
 			out->v3 = 1;
-		} else if (strcmp(tok, "hs") == 0 || strcmp(tok, "no-hs") == 0) {
+		} else if (strcmp(tok, "hs") == 0 ||
+			   strcmp(tok, "no-hs") == 0) {
 			out->hs = tok[0] == 'h';
 		} else if (strcmp(tok, "bridge") == 0) {
 			out->bridge = 1;
@@ -171,10 +178,12 @@ int tk_dirauth_parse(const char *line, tk_dirauth *out, char *err,
 			return fail(err, errlen, "unknown DirAuthority flag %s",
 				    tok);
 		} else if (first && is_nickname(tok)) {
-			snprintf(out->nickname, sizeof out->nickname, "%s", tok);
+			snprintf(out->nickname, sizeof out->nickname, "%s",
+				 tok);
 		} else {
 			return fail(err, errlen,
-				    "unexpected \"%s\" in DirAuthority line", tok);
+				    "unexpected \"%s\" in DirAuthority line",
+				    tok);
 		}
 	}
 	if (!seen_addr)

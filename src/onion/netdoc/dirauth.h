@@ -13,19 +13,18 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-
 #define TK_DIRAUTH_NICK_MAX 19 /* tor's MAX_NICKNAME_LEN */
 
 typedef struct tk_dirauth {
 	char nickname[TK_DIRAUTH_NICK_MAX + 1]; /* "" if none given */
-	struct sockaddr_storage or_addr;  /* IPv4 address, orport= */
+	struct sockaddr_storage or_addr;	/* IPv4 address, orport= */
 	uint16_t dir_port;
 	int has_ipv6;
 	struct sockaddr_storage or_addr6; /* ipv6= */
 	uint8_t rsa_id[20];
 	int has_v3ident;
 	uint8_t v3ident[20];
-	unsigned weight;  /* 1 unless weight= */
+	unsigned weight; /* 1 unless weight= */
 	int no_v2, v3, hs, bridge;
 } tk_dirauth;
 

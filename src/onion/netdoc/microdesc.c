@@ -11,14 +11,16 @@
 #include "onion/base/crypto.h"
 #include "onion/netdoc/netdoc.h"
 
-void tk_microdesc_init(struct tk_microdesc *md)
+void
+tk_microdesc_init(struct tk_microdesc *md)
 {
 	memset(md, 0, sizeof *md);
 	tk_policy_summary_init(&md->p);
 	tk_policy_summary_init(&md->p6);
 }
 
-void tk_microdesc_free(struct tk_microdesc *md)
+void
+tk_microdesc_free(struct tk_microdesc *md)
 {
 	free(md->family);
 	for (size_t i = 0; i < md->n_family_ids; i++)
@@ -29,14 +31,15 @@ void tk_microdesc_free(struct tk_microdesc *md)
 	tk_microdesc_init(md);
 }
 
-static int cmp_id(const void *a, const void *b)
+static int
+cmp_id(const void *a, const void *b)
 {
 	return memcmp(a, b, 20);
 }
 
-static int parse_family(struct tk_microdesc *md,
-			const struct tk_netdoc_item *it, char *err,
-			size_t errlen)
+static int
+parse_family(struct tk_microdesc *md, const struct tk_netdoc_item *it,
+	     char *err, size_t errlen)
 {
 	size_t cur = 0, n = 0;
 	struct tk_netdoc_span a;
@@ -50,11 +53,12 @@ static int parse_family(struct tk_microdesc *md,
 			continue;
 		if (a.len > 41 && a.p[41] != '=' && a.p[41] != '~')
 			continue;
-		struct tk_netdoc_span hex = {a.p + 1, 40};
+		struct tk_netdoc_span hex = { a.p + 1, 40 };
 		if (tk_netdoc_hex_exact(hex, md->family[n], 20) < 0)
 			return tk_netdoc_err(err, errlen,
 					     "line %zu: bad family member "
-					     "'%.*s'", it->lineno,
+					     "'%.*s'",
+					     it->lineno,
 					     (int)(a.len > 60 ? 60 : a.len),
 					     a.p);
 		n++;
@@ -66,9 +70,9 @@ static int parse_family(struct tk_microdesc *md,
 	return 0;
 }
 
-static int parse_family_ids(struct tk_microdesc *md,
-			    const struct tk_netdoc_item *it, char *err,
-			    size_t errlen)
+static int
+parse_family_ids(struct tk_microdesc *md, const struct tk_netdoc_item *it,
+		 char *err, size_t errlen)
 {
 	size_t cur = 0, n = 0;
 	struct tk_netdoc_span a;
@@ -88,8 +92,9 @@ static int parse_family_ids(struct tk_microdesc *md,
 	return 0;
 }
 
-int tk_microdesc_parse(const char *text, size_t len, struct tk_microdesc *md,
-		       char *err, size_t errlen)
+int
+tk_microdesc_parse(const char *text, size_t len, struct tk_microdesc *md,
+		   char *err, size_t errlen)
 {
 	struct tk_netdoc_reader rd;
 	struct tk_netdoc_item it;
@@ -128,12 +133,13 @@ int tk_microdesc_parse(const char *text, size_t len, struct tk_microdesc *md,
 						     "ntor-onion-key",
 						     it.lineno);
 			if (it.argc < 1 ||
-			    tk_netdoc_b64_exact(it.argv[0], md->ntor_key,
-						32) < 0)
+			    tk_netdoc_b64_exact(it.argv[0], md->ntor_key, 32) <
+				    0)
 				return tk_netdoc_err(err, errlen,
 						     "line %zu: ntor-onion-key "
 						     "is not 32 bytes of "
-						     "base64", it.lineno);
+						     "base64",
+						     it.lineno);
 		} else if (tk_netdoc_kw_is(&it, "id")) {
 			if (it.argc < 2)
 				return tk_netdoc_err(err, errlen,
@@ -141,11 +147,12 @@ int tk_microdesc_parse(const char *text, size_t len, struct tk_microdesc *md,
 						     "type and a key",
 						     it.lineno);
 			if (!tk_netdoc_span_is(it.argv[0], "ed25519"))
-				continue;	/* rsa1024 and future types */
+				continue; /* rsa1024 and future types */
 			if (seen_ed++)
 				return tk_netdoc_err(err, errlen,
 						     "line %zu: second id "
-						     "ed25519", it.lineno);
+						     "ed25519",
+						     it.lineno);
 			if (tk_netdoc_b64_exact(it.argv[1], md->ed25519_id,
 						32) < 0)
 				return tk_netdoc_err(err, errlen,
@@ -157,7 +164,8 @@ int tk_microdesc_parse(const char *text, size_t len, struct tk_microdesc *md,
 			if (seen_fam++)
 				return tk_netdoc_err(err, errlen,
 						     "line %zu: second family "
-						     "line", it.lineno);
+						     "line",
+						     it.lineno);
 			if (parse_family(md, &it, err, errlen) < 0)
 				return -1;
 		} else if (tk_netdoc_kw_is(&it, "family-ids")) {
@@ -194,7 +202,8 @@ int tk_microdesc_parse(const char *text, size_t len, struct tk_microdesc *md,
 		} else if (it.kw.p[0] == '@') {
 			return tk_netdoc_err(err, errlen,
 					     "line %zu: annotation inside a "
-					     "microdescriptor", it.lineno);
+					     "microdescriptor",
+					     it.lineno);
 		}
 	}
 	if (r < 0)
@@ -208,21 +217,24 @@ int tk_microdesc_parse(const char *text, size_t len, struct tk_microdesc *md,
 }
 
 /* Length of the line at body[pos] including its newline (or to EOF). */
-static size_t line_len(const char *body, size_t len, size_t pos)
+static size_t
+line_len(const char *body, size_t len, size_t pos)
 {
 	const char *nl = memchr(body + pos, '\n', len - pos);
 	return nl ? (size_t)(nl - (body + pos)) + 1 : len - pos;
 }
 
-static int is_md_start(const char *p, size_t n)
+static int
+is_md_start(const char *p, size_t n)
 {
 	return n >= 9 && memcmp(p, "onion-key", 9) == 0 &&
 	       (n == 9 || p[9] == '\n' || p[9] == ' ' || p[9] == '\t');
 }
 
-int tk_microdesc_next(const char *body, size_t len, size_t *pos,
-		      struct tk_microdesc *md, const char **text,
-		      size_t *textlen, char *err, size_t errlen)
+int
+tk_microdesc_next(const char *body, size_t len, size_t *pos,
+		  struct tk_microdesc *md, const char **text, size_t *textlen,
+		  char *err, size_t errlen)
 {
 	size_t p = *pos;
 	/* Annotations ("@last-listed ...") belong to no microdescriptor. */
@@ -244,23 +256,22 @@ int tk_microdesc_next(const char *body, size_t len, size_t *pos,
 	return 1;
 }
 
-int tk_microdesc_digest_is(const struct tk_microdesc *md,
-			   const uint8_t want[32])
+int
+tk_microdesc_digest_is(const struct tk_microdesc *md, const uint8_t want[32])
 {
 	return memcmp(md->digest, want, 32) == 0;
 }
 
-static int lists(const struct tk_microdesc *md, const uint8_t id[20])
+static int
+lists(const struct tk_microdesc *md, const uint8_t id[20])
 {
-	return md->n_family &&
-	       bsearch(id, md->family, md->n_family, sizeof *md->family,
-		       cmp_id) != NULL;
+	return md->n_family && bsearch(id, md->family, md->n_family,
+				       sizeof *md->family, cmp_id) != NULL;
 }
 
-int tk_microdesc_same_family(const struct tk_microdesc *a,
-			     const uint8_t id_a[20],
-			     const struct tk_microdesc *b,
-			     const uint8_t id_b[20])
+int
+tk_microdesc_same_family(const struct tk_microdesc *a, const uint8_t id_a[20],
+			 const struct tk_microdesc *b, const uint8_t id_b[20])
 {
 	if (lists(a, id_b) && lists(b, id_a))
 		return 1;

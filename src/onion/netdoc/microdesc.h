@@ -10,14 +10,14 @@
 
 #include "onion/netdoc/policy_summary.h"
 
-#define TK_MD_MAX_FAMILY 1024	/* entries kept from family / family-ids */
+#define TK_MD_MAX_FAMILY 1024 /* entries kept from family / family-ids */
 
 struct tk_microdesc {
-	uint8_t digest[32];		/* SHA-256 of the text */
-	uint8_t ntor_key[32];		/* curve25519, always present */
+	uint8_t digest[32];   /* SHA-256 of the text */
+	uint8_t ntor_key[32]; /* curve25519, always present */
 	int has_ed25519;
 	uint8_t ed25519_id[32];
-	int has_tap_key;		/* onion-key carried an RSA key */
+	int has_tap_key; /* onion-key carried an RSA key */
 	/* "family": RSA identities of the relays listed as $HEX (nickname
 	 * entries cannot be matched to relays safely and are dropped),
 	 * sorted. */
@@ -27,8 +27,8 @@ struct tk_microdesc {
 	 * NUL-terminated, compared as strings. */
 	size_t n_family_ids;
 	char **family_ids;
-	struct tk_policy_summary p;	/* IPv4 exit summary; absent: reject */
-	struct tk_policy_summary p6;	/* IPv6 exit summary; absent: reject */
+	struct tk_policy_summary p;  /* IPv4 exit summary; absent: reject */
+	struct tk_policy_summary p6; /* IPv6 exit summary; absent: reject */
 };
 
 void tk_microdesc_init(struct tk_microdesc *md);

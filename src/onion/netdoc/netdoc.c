@@ -5,13 +5,14 @@
  * guessing. */
 #include "onion/netdoc/netdoc.h"
 
-#include "onion/base/bytes.h"
-
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
-int tk_netdoc_err(char *err, size_t errlen, const char *fmt, ...)
+#include "onion/base/bytes.h"
+
+int
+tk_netdoc_err(char *err, size_t errlen, const char *fmt, ...)
 {
 	if (err && errlen > 0) {
 		va_list ap;
@@ -22,8 +23,8 @@ int tk_netdoc_err(char *err, size_t errlen, const char *fmt, ...)
 	return -1;
 }
 
-void tk_netdoc_reader_init(struct tk_netdoc_reader *rd, const char *doc,
-			   size_t len)
+void
+tk_netdoc_reader_init(struct tk_netdoc_reader *rd, const char *doc, size_t len)
 {
 	rd->doc = doc;
 	rd->len = len;
@@ -31,18 +32,21 @@ void tk_netdoc_reader_init(struct tk_netdoc_reader *rd, const char *doc,
 	rd->lineno = 1;
 }
 
-static int is_kwchar(unsigned char c)
+static int
+is_kwchar(unsigned char c)
 {
 	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
 	       (c >= '0' && c <= '9') || c == '-';
 }
 
-static int is_blank(unsigned char c)
+static int
+is_blank(unsigned char c)
 {
 	return c == ' ' || c == '\t';
 }
 
-static int is_b64char(unsigned char c)
+static int
+is_b64char(unsigned char c)
 {
 	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
 	       (c >= '0' && c <= '9') || c == '+' || c == '/' || c == '=';
@@ -50,9 +54,9 @@ static int is_b64char(unsigned char c)
 
 /* Finds the end of the line starting at pos: sets *eol to the index of its
  * '\n'. Returns 0, or -1 with err set. */
-static int line_end(const struct tk_netdoc_reader *rd, size_t pos,
-		    size_t lineno, size_t max, size_t *eol, char *err,
-		    size_t errlen)
+static int
+line_end(const struct tk_netdoc_reader *rd, size_t pos, size_t lineno,
+	 size_t max, size_t *eol, char *err, size_t errlen)
 {
 	size_t avail = rd->len - pos;
 	size_t scan = avail < max + 1 ? avail : max + 1;
@@ -64,13 +68,15 @@ static int line_end(const struct tk_netdoc_reader *rd, size_t pos,
 					     lineno, max);
 		return tk_netdoc_err(err, errlen,
 				     "line %zu: document truncated (last line "
-				     "has no newline)", lineno);
+				     "has no newline)",
+				     lineno);
 	}
 	*eol = (size_t)(nl - rd->doc);
 	return 0;
 }
 
-static int starts_with(const char *p, size_t n, const char *prefix)
+static int
+starts_with(const char *p, size_t n, const char *prefix)
 {
 	size_t k = strlen(prefix);
 	return n >= k && memcmp(p, prefix, k) == 0;
@@ -78,8 +84,9 @@ static int starts_with(const char *p, size_t n, const char *prefix)
 
 /* Checks "-----BEGIN LABEL-----" / "-----END LABEL-----" (without the
  * newline) and returns the label span. */
-static int armor_label(const char *line, size_t n, const char *what,
-		       struct tk_netdoc_span *label)
+static int
+armor_label(const char *line, size_t n, const char *what,
+	    struct tk_netdoc_span *label)
 {
 	size_t pre = strlen(what);
 	if (n < pre + 5 + 1 || memcmp(line, what, pre) != 0 ||
@@ -103,14 +110,14 @@ static int armor_label(const char *line, size_t n, const char *what,
 	return 0;
 }
 
-static int read_object(struct tk_netdoc_reader *rd, size_t pos,
-		       size_t *lineno, struct tk_netdoc_item *it, char *err,
-		       size_t errlen)
+static int
+read_object(struct tk_netdoc_reader *rd, size_t pos, size_t *lineno,
+	    struct tk_netdoc_item *it, char *err, size_t errlen)
 {
 	size_t start = pos, eol;
 	size_t begin_line = *lineno;
-	if (line_end(rd, pos, *lineno, TK_NETDOC_MAX_LINE, &eol, err,
-		     errlen) < 0)
+	if (line_end(rd, pos, *lineno, TK_NETDOC_MAX_LINE, &eol, err, errlen) <
+	    0)
 		return -1;
 	if (armor_label(rd->doc + pos, eol - pos, "-----BEGIN ",
 			&it->obj_label) < 0)
@@ -125,20 +132,20 @@ static int read_object(struct tk_netdoc_reader *rd, size_t pos,
 			return tk_netdoc_err(err, errlen,
 					     "line %zu: object '%.*s' is not "
 					     "terminated by an END line "
-					     "(truncated?)", begin_line,
-					     (int)it->obj_label.len,
+					     "(truncated?)",
+					     begin_line, (int)it->obj_label.len,
 					     it->obj_label.p);
 		if (pos - start > TK_NETDOC_MAX_OBJECT)
 			return tk_netdoc_err(err, errlen,
 					     "line %zu: object larger than %u "
-					     "bytes", begin_line,
-					     TK_NETDOC_MAX_OBJECT);
+					     "bytes",
+					     begin_line, TK_NETDOC_MAX_OBJECT);
 		if (!memchr(rd->doc + pos, '\n', rd->len - pos))
 			return tk_netdoc_err(err, errlen,
 					     "line %zu: object '%.*s' is not "
 					     "terminated by an END line "
-					     "(truncated?)", begin_line,
-					     (int)it->obj_label.len,
+					     "(truncated?)",
+					     begin_line, (int)it->obj_label.len,
 					     it->obj_label.p);
 		if (line_end(rd, pos, *lineno, TK_NETDOC_MAX_LINE, &eol, err,
 			     errlen) < 0)
@@ -153,7 +160,8 @@ static int read_object(struct tk_netdoc_reader *rd, size_t pos,
 				return tk_netdoc_err(err, errlen,
 						     "line %zu: END line does "
 						     "not match '-----BEGIN "
-						     "%.*s-----'", *lineno,
+						     "%.*s-----'",
+						     *lineno,
 						     (int)it->obj_label.len,
 						     it->obj_label.p);
 			it->obj_body.len = (size_t)(line - it->obj_body.p);
@@ -165,8 +173,8 @@ static int read_object(struct tk_netdoc_reader *rd, size_t pos,
 		if (n == 0)
 			return tk_netdoc_err(err, errlen,
 					     "line %zu: empty line inside "
-					     "object '%.*s'", *lineno,
-					     (int)it->obj_label.len,
+					     "object '%.*s'",
+					     *lineno, (int)it->obj_label.len,
 					     it->obj_label.p);
 		for (size_t i = 0; i < n; i++)
 			if (!is_b64char((unsigned char)line[i]))
@@ -181,8 +189,9 @@ static int read_object(struct tk_netdoc_reader *rd, size_t pos,
 	}
 }
 
-int tk_netdoc_next(struct tk_netdoc_reader *rd, struct tk_netdoc_item *it,
-		   char *err, size_t errlen)
+int
+tk_netdoc_next(struct tk_netdoc_reader *rd, struct tk_netdoc_item *it,
+	       char *err, size_t errlen)
 {
 	size_t pos = rd->pos, eol, lineno = rd->lineno;
 	/* Not a memset: argv is large and filled below up to argc. */
@@ -197,8 +206,8 @@ int tk_netdoc_next(struct tk_netdoc_reader *rd, struct tk_netdoc_item *it,
 		return tk_netdoc_err(err, errlen,
 				     "document larger than %u bytes",
 				     TK_NETDOC_MAX_DOC);
-	if (line_end(rd, pos, lineno, TK_NETDOC_MAX_LINE, &eol, err,
-		     errlen) < 0)
+	if (line_end(rd, pos, lineno, TK_NETDOC_MAX_LINE, &eol, err, errlen) <
+	    0)
 		return -1;
 	const char *line = rd->doc + pos;
 	size_t n = eol - pos;
@@ -267,8 +276,8 @@ int tk_netdoc_next(struct tk_netdoc_reader *rd, struct tk_netdoc_item *it,
 	return 1;
 }
 
-int tk_netdoc_peek_kw(const struct tk_netdoc_reader *rd,
-		      struct tk_netdoc_span *kw)
+int
+tk_netdoc_peek_kw(const struct tk_netdoc_reader *rd, struct tk_netdoc_span *kw)
 {
 	size_t pos = rd->pos, k = pos;
 	if (pos >= rd->len)
@@ -282,8 +291,9 @@ int tk_netdoc_peek_kw(const struct tk_netdoc_reader *rd,
 	return 1;
 }
 
-int tk_netdoc_arg_next(const struct tk_netdoc_item *it, size_t *cursor,
-		       struct tk_netdoc_span *arg)
+int
+tk_netdoc_arg_next(const struct tk_netdoc_item *it, size_t *cursor,
+		   struct tk_netdoc_span *arg)
 {
 	size_t i = *cursor, n = it->args.len;
 	const char *p = it->args.p;
@@ -302,7 +312,8 @@ int tk_netdoc_arg_next(const struct tk_netdoc_item *it, size_t *cursor,
 	return 1;
 }
 
-int tk_netdoc_span_is(struct tk_netdoc_span s, const char *str)
+int
+tk_netdoc_span_is(struct tk_netdoc_span s, const char *str)
 {
 	/* Called for every keyword and flag of large documents: reject on
 	 * the first byte before paying for strlen. */
@@ -312,13 +323,14 @@ int tk_netdoc_span_is(struct tk_netdoc_span s, const char *str)
 	return s.len == n && memcmp(s.p, str, n) == 0;
 }
 
-int tk_netdoc_kw_is(const struct tk_netdoc_item *it, const char *kw)
+int
+tk_netdoc_kw_is(const struct tk_netdoc_item *it, const char *kw)
 {
 	return tk_netdoc_span_is(it->kw, kw);
 }
 
-long tk_netdoc_obj_decode(const struct tk_netdoc_item *it, uint8_t *out,
-			  size_t cap)
+long
+tk_netdoc_obj_decode(const struct tk_netdoc_item *it, uint8_t *out, size_t cap)
 {
 	if (!it->has_obj)
 		return -1;
@@ -326,7 +338,8 @@ long tk_netdoc_obj_decode(const struct tk_netdoc_item *it, uint8_t *out,
 	return n < 0 ? -1 : n;
 }
 
-int tk_netdoc_b64_exact(struct tk_netdoc_span s, uint8_t *out, size_t want)
+int
+tk_netdoc_b64_exact(struct tk_netdoc_span s, uint8_t *out, size_t want)
 {
 	uint8_t buf[128];
 	if (want > sizeof buf || s.len > 2 * sizeof buf)
@@ -338,12 +351,14 @@ int tk_netdoc_b64_exact(struct tk_netdoc_span s, uint8_t *out, size_t want)
 	return 0;
 }
 
-int tk_netdoc_hex_exact(struct tk_netdoc_span s, uint8_t *out, size_t want)
+int
+tk_netdoc_hex_exact(struct tk_netdoc_span s, uint8_t *out, size_t want)
 {
 	return tk_hex_decode(s.p, s.len, out, want);
 }
 
-void tk_netdoc_hex(const uint8_t *in, size_t n, char *out)
+void
+tk_netdoc_hex(const uint8_t *in, size_t n, char *out)
 {
 	static const char digit[] = "0123456789ABCDEF";
 	for (size_t i = 0; i < n; i++) {
@@ -353,8 +368,9 @@ void tk_netdoc_hex(const uint8_t *in, size_t n, char *out)
 	out[2 * n] = '\0';
 }
 
-int tk_netdoc_int(struct tk_netdoc_span s, long long min, long long max,
-		  long long *out)
+int
+tk_netdoc_int(struct tk_netdoc_span s, long long min, long long max,
+	      long long *out)
 {
 	size_t i = 0;
 	int neg = 0;
@@ -364,7 +380,7 @@ int tk_netdoc_int(struct tk_netdoc_span s, long long min, long long max,
 		neg = s.p[0] == '-';
 		i = 1;
 	}
-	if (i == s.len || s.len - i > 18)	/* fits in long long */
+	if (i == s.len || s.len - i > 18) /* fits in long long */
 		return -1;
 	long long v = 0;
 	for (; i < s.len; i++) {
@@ -380,7 +396,8 @@ int tk_netdoc_int(struct tk_netdoc_span s, long long min, long long max,
 	return 0;
 }
 
-static int digits(const char *p, size_t n, int *out)
+static int
+digits(const char *p, size_t n, int *out)
 {
 	int v = 0;
 	for (size_t i = 0; i < n; i++) {
@@ -394,7 +411,8 @@ static int digits(const char *p, size_t n, int *out)
 
 /* Days since 1970-01-01 of a proleptic Gregorian date (civil calendar
  * arithmetic with March-based years, so leap days fall at the end). */
-static int64_t days_from_civil(int y, int m, int d)
+static int64_t
+days_from_civil(int y, int m, int d)
 {
 	y -= m <= 2;
 	int64_t era = (y >= 0 ? y : y - 399) / 400;
@@ -404,11 +422,12 @@ static int64_t days_from_civil(int y, int m, int d)
 	return era * 146097 + doe - 719468;
 }
 
-int tk_netdoc_time(struct tk_netdoc_span date, struct tk_netdoc_span hms,
-		   int64_t *out)
+int
+tk_netdoc_time(struct tk_netdoc_span date, struct tk_netdoc_span hms,
+	       int64_t *out)
 {
-	static const int mdays[12] = {31, 29, 31, 30, 31, 30,
-				      31, 31, 30, 31, 30, 31};
+	static const int mdays[12] = { 31, 29, 31, 30, 31, 30,
+				       31, 31, 30, 31, 30, 31 };
 	int y, mo, d, h, mi, s;
 	if (date.len != 10 || date.p[4] != '-' || date.p[7] != '-' ||
 	    hms.len != 8 || hms.p[2] != ':' || hms.p[5] != ':')
@@ -427,7 +446,8 @@ int tk_netdoc_time(struct tk_netdoc_span date, struct tk_netdoc_span hms,
 	return 0;
 }
 
-void tk_netdoc_time_fmt(int64_t t, char *buf, size_t len)
+void
+tk_netdoc_time_fmt(int64_t t, char *buf, size_t len)
 {
 	int64_t days = t >= 0 ? t / 86400 : (t - 86399) / 86400;
 	int64_t secs = t - days * 86400;
@@ -448,7 +468,8 @@ void tk_netdoc_time_fmt(int64_t t, char *buf, size_t len)
 		 (long long)(secs % 60));
 }
 
-int tk_netdoc_ipv4(struct tk_netdoc_span s, uint32_t *out)
+int
+tk_netdoc_ipv4(struct tk_netdoc_span s, uint32_t *out)
 {
 	uint32_t v = 0;
 	size_t i = 0;
@@ -473,7 +494,8 @@ int tk_netdoc_ipv4(struct tk_netdoc_span s, uint32_t *out)
 	return 0;
 }
 
-int tk_netdoc_port(struct tk_netdoc_span s, uint16_t *out)
+int
+tk_netdoc_port(struct tk_netdoc_span s, uint16_t *out)
 {
 	long long v;
 	if (tk_netdoc_int(s, 0, 65535, &v) < 0 || s.p[0] == '+' ||
@@ -485,7 +507,8 @@ int tk_netdoc_port(struct tk_netdoc_span s, uint16_t *out)
 
 /* IPv6 text (between brackets) into 16 bytes; RFC 4291 forms without an
  * embedded IPv4 tail, which tor never writes in "a" lines. */
-int tk_netdoc_ipv6(const char *p, size_t n, uint8_t out[16])
+int
+tk_netdoc_ipv6(const char *p, size_t n, uint8_t out[16])
 {
 	uint16_t g[8];
 	int ng = 0, gap = -1;
@@ -501,9 +524,10 @@ int tk_netdoc_ipv6(const char *p, size_t n, uint8_t out[16])
 		size_t st = i;
 		while (i < n && i - st < 4) {
 			char c = p[i];
-			int d = c >= '0' && c <= '9' ? c - '0' :
-				c >= 'a' && c <= 'f' ? c - 'a' + 10 :
-				c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+			int d = c >= '0' && c <= '9'   ? c - '0'
+				: c >= 'a' && c <= 'f' ? c - 'a' + 10
+				: c >= 'A' && c <= 'F' ? c - 'A' + 10
+						       : -1;
 			if (d < 0)
 				break;
 			x = x << 4 | (unsigned)d;

@@ -16,14 +16,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define TK_NETDOC_MAX_DOC	(32u << 20)	/* whole document */
-#define TK_NETDOC_MAX_LINE	(64u << 10)	/* one keyword line */
-#define TK_NETDOC_MAX_OBJECT	(128u << 10)	/* one object, armor included */
-#define TK_NETDOC_MAX_LABEL	64		/* BEGIN/END label */
-#define TK_NETDOC_ARGV		16		/* args kept in tk_netdoc_item.argv */
+#define TK_NETDOC_MAX_DOC (32u << 20)	  /* whole document */
+#define TK_NETDOC_MAX_LINE (64u << 10)	  /* one keyword line */
+#define TK_NETDOC_MAX_OBJECT (128u << 10) /* one object, armor included */
+#define TK_NETDOC_MAX_LABEL 64		  /* BEGIN/END label */
+#define TK_NETDOC_ARGV 16		  /* args kept in tk_netdoc_item.argv */
 
 /* Size of the error buffers the parsers take. */
-#define TK_NETDOC_ERRLEN	160
+#define TK_NETDOC_ERRLEN 160
 
 struct tk_netdoc_span {
 	const char *p;
@@ -31,18 +31,18 @@ struct tk_netdoc_span {
 };
 
 struct tk_netdoc_item {
-	struct tk_netdoc_span kw;	/* keyword */
-	struct tk_netdoc_span args;	/* after keyword and blanks, to EOL */
+	struct tk_netdoc_span kw;   /* keyword */
+	struct tk_netdoc_span args; /* after keyword and blanks, to EOL */
 	/* First TK_NETDOC_ARGV arguments; argc counts all of them (use
 	 * tk_netdoc_arg_next() for the rest). */
 	struct tk_netdoc_span argv[TK_NETDOC_ARGV];
 	size_t argc;
 	int has_obj;
-	struct tk_netdoc_span obj_label;	/* "SIGNATURE", "RSA PUBLIC KEY" */
-	struct tk_netdoc_span obj_body;		/* base64 lines, newlines kept */
-	size_t start;		/* offset of the keyword line in the document */
-	size_t end;		/* offset just past the item (object included) */
-	size_t lineno;		/* 1-based line number of the keyword line */
+	struct tk_netdoc_span obj_label; /* "SIGNATURE", "RSA PUBLIC KEY" */
+	struct tk_netdoc_span obj_body;	 /* base64 lines, newlines kept */
+	size_t start;  /* offset of the keyword line in the document */
+	size_t end;    /* offset just past the item (object included) */
+	size_t lineno; /* 1-based line number of the keyword line */
 };
 
 struct tk_netdoc_reader {

@@ -8,20 +8,23 @@
 
 #include "onion/netdoc/netdoc.h"
 
-void tk_policy_summary_init(struct tk_policy_summary *p)
+void
+tk_policy_summary_init(struct tk_policy_summary *p)
 {
 	p->accept = 1;
 	p->n = 0;
 	p->r = NULL;
 }
 
-void tk_policy_summary_free(struct tk_policy_summary *p)
+void
+tk_policy_summary_free(struct tk_policy_summary *p)
 {
 	free(p->r);
 	tk_policy_summary_init(p);
 }
 
-static int parse_port(const char *s, size_t n, uint16_t *out)
+static int
+parse_port(const char *s, size_t n, uint16_t *out)
 {
 	unsigned v = 0;
 	if (n == 0 || n > 5)
@@ -37,7 +40,8 @@ static int parse_port(const char *s, size_t n, uint16_t *out)
 	return 0;
 }
 
-static int cmp_range(const void *a, const void *b)
+static int
+cmp_range(const void *a, const void *b)
 {
 	const struct tk_port_range *x = a, *y = b;
 	if (x->lo != y->lo)
@@ -45,9 +49,10 @@ static int cmp_range(const void *a, const void *b)
 	return x->hi < y->hi ? -1 : x->hi > y->hi;
 }
 
-int tk_policy_summary_parse(struct tk_policy_summary *p, const char *verb,
-			    size_t verblen, const char *list, size_t listlen,
-			    char *err, size_t errlen)
+int
+tk_policy_summary_parse(struct tk_policy_summary *p, const char *verb,
+			size_t verblen, const char *list, size_t listlen,
+			char *err, size_t errlen)
 {
 	int accept;
 	tk_policy_summary_free(p);
@@ -110,7 +115,8 @@ bad:
 			     "(want N or N-M, comma-separated, 1..65535)");
 }
 
-static int listed(const struct tk_policy_summary *p, uint16_t port)
+static int
+listed(const struct tk_policy_summary *p, uint16_t port)
 {
 	size_t lo = 0, hi = p->n;
 	while (lo < hi) {
@@ -125,15 +131,16 @@ static int listed(const struct tk_policy_summary *p, uint16_t port)
 	return 0;
 }
 
-int tk_policy_summary_allows(const struct tk_policy_summary *p,
-			     uint16_t port)
+int
+tk_policy_summary_allows(const struct tk_policy_summary *p, uint16_t port)
 {
 	if (port == 0)
 		return 0;
 	return listed(p, port) ? p->accept : !p->accept;
 }
 
-int tk_policy_summary_rejects_all(const struct tk_policy_summary *p)
+int
+tk_policy_summary_rejects_all(const struct tk_policy_summary *p)
 {
 	if (p->accept)
 		return p->n == 0;

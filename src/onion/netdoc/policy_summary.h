@@ -12,9 +12,9 @@ struct tk_port_range {
 };
 
 struct tk_policy_summary {
-	int accept;			/* 1: listed ports are the allowed ones */
-	size_t n;			/* sorted, merged, non-overlapping */
-	struct tk_port_range *r;	/* owned */
+	int accept;		 /* 1: listed ports are the allowed ones */
+	size_t n;		 /* sorted, merged, non-overlapping */
+	struct tk_port_range *r; /* owned */
 };
 
 /* Sets p to "reject everything" (what a missing line means). */
@@ -29,8 +29,7 @@ int tk_policy_summary_parse(struct tk_policy_summary *p, const char *verb,
 			    char *err, size_t errlen);
 
 /* 1 if a connection to port is allowed by the summary. Port 0 never is. */
-int tk_policy_summary_allows(const struct tk_policy_summary *p,
-			     uint16_t port);
+int tk_policy_summary_allows(const struct tk_policy_summary *p, uint16_t port);
 
 /* 1 if no port at all is allowed. */
 int tk_policy_summary_rejects_all(const struct tk_policy_summary *p);
