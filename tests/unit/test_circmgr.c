@@ -564,7 +564,7 @@ static void log_cb(void *arg, int level, const char *msg)
 		n_host_logged++;
 	if (strstr(msg, "[scrubbed]"))
 		n_scrubbed++;
-	if (getenv("TK_TEST_VERBOSE") || level >= 3)
+	if (getenv("TK_TEST_VERBOSE") || level >= TK_LOG_WARN)
 		printf("# %s\n", msg);
 }
 
