@@ -183,6 +183,13 @@ int
 tk_aes_ctr_init(tk_aes_ctr *c, const uint8_t key[TK_AES128_KEY_LEN],
 		const uint8_t iv[16])
 {
+	return tk_aes_ctr_init_bits(c, key, 128, iv);
+}
+
+int
+tk_aes_ctr_init_bits(tk_aes_ctr *c, const uint8_t *key, unsigned bits,
+		     const uint8_t iv[16])
+{
 	mbedtls_aes_init(&c->aes);
 	if (iv)
 		memcpy(c->counter, iv, 16);
@@ -190,7 +197,7 @@ tk_aes_ctr_init(tk_aes_ctr *c, const uint8_t key[TK_AES128_KEY_LEN],
 		memset(c->counter, 0, 16);
 	memset(c->stream, 0, 16);
 	c->off = 0;
-	if (mbedtls_aes_setkey_enc(&c->aes, key, 128) != 0) {
+	if (mbedtls_aes_setkey_enc(&c->aes, key, bits) != 0) {
 		mbedtls_aes_free(&c->aes);
 		return -1;
 	}

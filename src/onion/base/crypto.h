@@ -19,6 +19,7 @@
 #define TK_SHA1_LEN 20
 #define TK_SHA256_LEN 32
 #define TK_AES128_KEY_LEN 16
+#define TK_AES256_KEY_LEN 32
 #define TK_X25519_LEN 32
 #define TK_ED25519_PUB_LEN 32
 #define TK_ED25519_SIG_LEN 64
@@ -75,6 +76,9 @@ typedef struct tk_aes_ctr {
 } tk_aes_ctr;
 int tk_aes_ctr_init(tk_aes_ctr *c, const uint8_t key[TK_AES128_KEY_LEN],
 		    const uint8_t iv[16]);
+/* The same with a 128-, 192- or 256-bit key (ntor v3 uses AES-256). */
+int tk_aes_ctr_init_bits(tk_aes_ctr *c, const uint8_t *key, unsigned bits,
+			 const uint8_t iv[16]);
 /* in and out may be the same buffer. */
 void tk_aes_ctr_crypt(tk_aes_ctr *c, const uint8_t *in, uint8_t *out, size_t n);
 void tk_aes_ctr_clone(tk_aes_ctr *dst, const tk_aes_ctr *src);
