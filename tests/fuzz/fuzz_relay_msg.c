@@ -117,9 +117,9 @@ static void fuzz_sendme(const uint8_t *b, size_t n)
 	tk_circ_flow_init(&f);
 	uint8_t tag[20] = { 0 };
 	for (int i = 0; i < 200; i++)
-		CHECK(tk_circ_flow_data_sent(&f, tag) == 0);
+		CHECK(tk_circ_flow_data_sent(&f, tag, 0) == 0);
 	int before = f.package_window;
-	int rc = tk_circ_flow_sendme_received(&f, b, n);
+	int rc = tk_circ_flow_sendme_received(&f, b, n, 0, 0);
 	CHECK(rc == 0 ? f.package_window == before + 100
 		      : f.package_window == before);
 	CHECK(f.package_window <= TK_CIRCWINDOW_START);

@@ -1,6 +1,8 @@
-/* Circuit and stream windows, authenticated SENDMEs, half-closed streams. */
+/* Circuit and stream windows, authenticated SENDMEs, congestion-controlled
+ * hops, half-closed streams. */
 #include "onion/circ/flowctl.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "onion/base/bytes.h"
@@ -26,6 +28,8 @@ tk_flow_strerror(int err)
 		return "SENDME version below the accepted minimum (or unknown)";
 	case TK_FLOW_EMALFORMED:
 		return "malformed SENDME body";
+	case TK_FLOW_ENOMEM:
+		return "out of memory for the cells in flight";
 	}
 	return "unknown flow-control error";
 }
@@ -36,12 +40,44 @@ tk_circ_flow_init(tk_circ_flow *f)
 	memset(f, 0, sizeof *f);
 	f->package_window = TK_CIRCWINDOW_START;
 	f->deliver_window = TK_CIRCWINDOW_START;
+	f->inc = TK_CIRCWINDOW_INCREMENT;
+	f->ack_cap = TK_FLOW_MAX_TAGS;
+}
+
+void
+tk_circ_flow_init_cc(tk_circ_flow *f, const struct tk_cc_params *p,
+		     unsigned sendme_inc)
+{
+	tk_circ_flow_init(f);
+	f->has_cc = 1;
+	tk_cc_init(&f->cc, p, sendme_inc);
+	f->inc = (int)f->cc.sendme_inc;
+	f->accept_min_version = p->sendme_accept_min_version;
+	/* the inline records serve until the window outgrows them */
+}
+
+void
+tk_circ_flow_free(tk_circ_flow *f)
+{
+	free(f->heap);
+	f->heap = NULL;
+	f->ack_count = 0;
+}
+
+static struct tk_flow_ack *
+ack_at(tk_circ_flow *f, unsigned i)
+{
+	unsigned slot = (f->ack_head + i) % f->ack_cap;
+	return f->heap ? &f->heap[slot] : &f->fixed[slot];
 }
 
 int
-tk_circ_flow_can_package(const tk_circ_flow *f)
+tk_circ_flow_package_window(const tk_circ_flow *f)
 {
-	return f->package_window > 0;
+	if (!f->has_cc)
+		return f->package_window > 0 ? f->package_window : 0;
+	uint64_t w = tk_cc_package_window(&f->cc);
+	return w > 0x7fffffff ? 0x7fffffff : (int)w;
 }
 
 /* The hop answers every 100 DATA cells; the cell that completes a
@@ -56,30 +92,84 @@ tag_position(int window)
 int
 tk_circ_flow_next_needs_tag(const tk_circ_flow *f)
 {
+	if (f->has_cc)
+		return tk_cc_next_is_acked(&f->cc);
 	return tag_position(f->package_window);
 }
 
 int
-tk_circ_flow_data_sent(tk_circ_flow *f, const uint8_t *tag)
+tk_circ_flow_can_package(const tk_circ_flow *f)
 {
-	if (f->package_window <= 0)
+	if (!f->has_cc)
+		return f->package_window > 0;
+	if (tk_cc_package_window(&f->cc) == 0)
+		return 0;
+	/* Past TK_FLOW_MAX_ACKS owed SENDMEs the window counts as closed. */
+	return !tk_cc_next_is_acked(&f->cc) || f->ack_count < TK_FLOW_MAX_ACKS;
+}
+
+/* Makes room for one more record: the ring doubles, oldest first. */
+static int
+grow(tk_circ_flow *f)
+{
+	unsigned cap = f->ack_cap * 2;
+	if (cap > TK_FLOW_MAX_ACKS)
+		cap = TK_FLOW_MAX_ACKS;
+	if (cap <= f->ack_cap)
 		return TK_FLOW_EWINDOW;
-	if (tag_position(f->package_window)) {
-		/* Cannot overflow: at most 10 positions per 1000-cell window
-		 * and the window never exceeds 1000. */
-		if (!tag || f->tag_count >= TK_FLOW_MAX_TAGS)
+	struct tk_flow_ack *n = malloc(cap * sizeof *n);
+	if (!n)
+		return TK_FLOW_ENOMEM;
+	for (unsigned i = 0; i < f->ack_count; i++)
+		n[i] = *ack_at(f, i);
+	free(f->heap);
+	f->heap = n;
+	f->ack_head = 0;
+	f->ack_cap = cap;
+	return TK_FLOW_OK;
+}
+
+int
+tk_circ_flow_prepare(tk_circ_flow *f)
+{
+	if (!tk_circ_flow_can_package(f))
+		return TK_FLOW_EWINDOW;
+	if (tk_circ_flow_next_needs_tag(f) && f->ack_count == f->ack_cap)
+		return grow(f);
+	return TK_FLOW_OK;
+}
+
+int
+tk_circ_flow_data_sent(tk_circ_flow *f, const uint8_t *tag, uint64_t now_usec)
+{
+	if (!tk_circ_flow_can_package(f))
+		return TK_FLOW_EWINDOW;
+	if (tk_circ_flow_next_needs_tag(f)) {
+		/* Fixed windows cannot overflow: at most 10 positions per
+		 * 1000-cell window, which never exceeds 1000. */
+		if (!tag)
 			return TK_FLOW_EWINDOW;
-		unsigned slot = (f->tag_head + f->tag_count) % TK_FLOW_MAX_TAGS;
-		memcpy(f->tags[slot], tag, TK_FLOW_TAG_LEN);
-		f->tag_count++;
+		if (f->ack_count == f->ack_cap) {
+			int rc = f->has_cc ? grow(f) : TK_FLOW_EWINDOW;
+			if (rc != TK_FLOW_OK)
+				return rc;
+		}
+		struct tk_flow_ack *a = ack_at(f, f->ack_count);
+		memcpy(a->tag, tag, TK_FLOW_TAG_LEN);
+		a->sent_usec = now_usec;
+		f->ack_count++;
 	}
-	f->package_window--;
+	if (f->has_cc)
+		tk_cc_cell_sent(&f->cc);
+	else
+		f->package_window--;
 	f->data_sent++;
 	return TK_FLOW_OK;
 }
 
 int
-tk_circ_flow_sendme_received(tk_circ_flow *f, const uint8_t *body, size_t len)
+tk_circ_flow_sendme_received(tk_circ_flow *f, const uint8_t *body, size_t len,
+			     uint64_t now_usec, int chan_blocked)
 {
 	tk_relay_sendme m;
 	int rc = tk_relay_sendme_decode(body, len, &m);
@@ -89,16 +179,25 @@ tk_circ_flow_sendme_received(tk_circ_flow *f, const uint8_t *body, size_t len)
 		return TK_FLOW_EMALFORMED;
 	if (m.version < f->accept_min_version)
 		return TK_FLOW_EVERSION;
-	if (f->tag_count == 0)
+	if (f->ack_count == 0)
 		return TK_FLOW_ENOTAG;
-	const uint8_t *want = f->tags[f->tag_head];
-	f->tag_head = (f->tag_head + 1) % TK_FLOW_MAX_TAGS;
-	f->tag_count--;
-	if (m.version == 1 && !tk_ct_memeq(m.tag, want, TK_FLOW_TAG_LEN))
+	struct tk_flow_ack a = *ack_at(f, 0);
+	f->ack_head = (f->ack_head + 1) % f->ack_cap;
+	f->ack_count--;
+	if (m.version == 1 && !tk_ct_memeq(m.tag, a.tag, TK_FLOW_TAG_LEN))
 		return TK_FLOW_EBADTAG;
-	if (f->package_window + TK_CIRCWINDOW_INCREMENT > TK_CIRCWINDOW_START)
-		return TK_FLOW_ESENDME;
-	f->package_window += TK_CIRCWINDOW_INCREMENT;
+	if (f->has_cc) {
+		/* A clock that did not move gives RTT 0: Vegas treats that as
+		 * a stall and skips the sample. */
+		uint64_t rtt = now_usec > a.sent_usec ? now_usec - a.sent_usec
+						      : 0;
+		tk_cc_sendme(&f->cc, rtt, chan_blocked);
+	} else {
+		if (f->package_window + TK_CIRCWINDOW_INCREMENT >
+		    TK_CIRCWINDOW_START)
+			return TK_FLOW_ESENDME;
+		f->package_window += TK_CIRCWINDOW_INCREMENT;
+	}
 	f->sendmes_received++;
 	return TK_FLOW_OK;
 }
@@ -112,7 +211,7 @@ tk_circ_flow_data_received(tk_circ_flow *f, const uint8_t *tag,
 		return TK_FLOW_EDELIVER;
 	f->deliver_window--;
 	f->data_received++;
-	if (f->deliver_window > TK_CIRCWINDOW_START - TK_CIRCWINDOW_INCREMENT)
+	if (f->deliver_window > TK_CIRCWINDOW_START - f->inc)
 		return TK_FLOW_OK;
 	if (!tag)
 		return TK_FLOW_EMALFORMED; /* caller bug: digest needed */
@@ -120,7 +219,7 @@ tk_circ_flow_data_received(tk_circ_flow *f, const uint8_t *tag,
 	if (n < 0)
 		return TK_FLOW_EMALFORMED;
 	*sendme_len = (size_t)n;
-	f->deliver_window += TK_CIRCWINDOW_INCREMENT;
+	f->deliver_window += f->inc;
 	f->sendmes_sent++;
 	return TK_FLOW_OK;
 }

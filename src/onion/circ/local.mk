@@ -3,6 +3,8 @@
 src_onion_libonion_a_SOURCES += \
 	src/onion/circ/circuit.c \
 	src/onion/circ/circuit.h \
+	src/onion/circ/congestion.c \
+	src/onion/circ/congestion.h \
 	src/onion/circ/ntor.c \
 	src/onion/circ/ntor.h \
 	src/onion/circ/ntor_v3.c \
