@@ -280,6 +280,183 @@ tk_stream_flow_sendmes_due(tk_stream_flow *f, int backed_up)
 }
 
 void
+tk_stream_xon_init(tk_stream_xon *x, const struct tk_cc_params *p)
+{
+	memset(x, 0, sizeof *x);
+	x->xoff_limit = (uint64_t)p->cc_xoff_client * TK_RELAY_DATA_MAX;
+	x->peer_xoff_limit = (uint64_t)p->cc_xoff_exit * TK_RELAY_DATA_MAX;
+	x->xon_rate_bytes = (uint64_t)p->cc_xon_rate * TK_RELAY_DATA_MAX;
+	x->change_pct = (uint32_t)p->cc_xon_change_pct;
+	x->ewma_cnt = (uint32_t)(p->cc_xon_ewma_cnt < 2 ? 2
+							: p->cc_xon_ewma_cnt);
+}
+
+/* Past this much queued, tor assumes the reader is not draining and
+ * looks at the rate even without a write (its MAX_EXPECTED_CELL_BURST). */
+#define BURST_BYTES (32 * TK_RELAY_DATA_MAX)
+/* Counters are halved past these, so that old traffic does not excuse
+ * new XON/XOFF cells forever (tor's *_SCALE_AT). */
+#define COUNT_SCALE_AT 200
+#define BYTES_SCALE_AT (10u << 20)
+
+int
+tk_stream_xon_data_arrived(tk_stream_xon *x, uint64_t buffered,
+			   uint64_t now_usec)
+{
+	if (buffered > x->xoff_limit && !x->xoff_sent) {
+		/* a rate measured all the way to XOFF is wrong */
+		x->ewma_rate = 0;
+		return TK_XON_SEND_XOFF;
+	}
+	if (buffered > BURST_BYTES)
+		return tk_stream_xon_drained(x, 0, buffered, now_usec);
+	return TK_XON_NONE;
+}
+
+static int
+rate_changed(const tk_stream_xon *x)
+{
+	uint64_t last = x->rate_last_sent;
+	if (!last)
+		return 0;
+	return x->ewma_rate > (100 + (uint64_t)x->change_pct) * last / 100 ||
+	       x->ewma_rate < (100 - (uint64_t)x->change_pct) * last / 100;
+}
+
+int
+tk_stream_xon_drained(tk_stream_xon *x, uint64_t n, uint64_t buffered,
+		      uint64_t now_usec)
+{
+	int action = TK_XON_NONE;
+
+	if (x->drained >= UINT32_MAX - n) {
+		x->drained /= 2;
+		if (x->drain_start_usec)
+			x->drain_start_usec =
+				now_usec - (now_usec - x->drain_start_usec) / 2;
+	}
+	x->drained += n;
+	if (!x->drain_start_usec && buffered > 0) {
+		/* data is queueing: time how fast it goes */
+		x->drain_start_usec = now_usec ? now_usec : 1;
+		x->drained = 0;
+	}
+	if (x->drain_start_usec && x->drained > x->xon_rate_bytes) {
+		if (x->prev_drained == 0)
+			x->prev_drained = x->drained;
+		uint64_t delta = now_usec > x->drain_start_usec
+					 ? now_usec - x->drain_start_usec
+					 : 0;
+		uint32_t rate = 0;
+		if (delta) {
+			/* bytes/usec * 1000 = KB/s */
+			uint64_t r = x->prev_drained * 1000 / delta;
+			rate = r > 0x7fffffff ? 0x7fffffff
+					      : (uint32_t)(r ? r : 1);
+		}
+		x->prev_drained = x->drained;
+		if (rate) {
+			uint64_t n_ = x->ewma_cnt;
+			x->ewma_rate =
+				x->ewma_rate == 0
+					? rate
+					: (uint32_t)((2 * (uint64_t)rate +
+						      (n_ - 1) * x->ewma_rate) /
+						     (n_ + 1));
+			x->drained = 0;
+			x->drain_start_usec = 0;
+		}
+	}
+	if (!x->xoff_sent) {
+		if (rate_changed(x))
+			action = TK_XON_SEND_XON; /* advisory */
+	} else if (buffered == 0) {
+		action = TK_XON_SEND_XON;
+	}
+	if (buffered == 0) {
+		x->drain_start_usec = 0;
+		/* drained with nothing queued: the reader is faster than
+		 * we said; double the advice */
+		if (x->drained >= x->xon_rate_bytes && x->rate_last_sent) {
+			uint64_t d = 2 * (uint64_t)x->ewma_rate;
+			x->ewma_rate = d > 0x7fffffff ? 0x7fffffff
+						      : (uint32_t)d;
+			x->prev_drained = x->drained;
+			x->drained = 0;
+		}
+	}
+	return action;
+}
+
+void
+tk_stream_xon_sent(tk_stream_xon *x, int action)
+{
+	if (action == TK_XON_SEND_XOFF) {
+		x->xoff_sent = 1;
+		x->xoffs_sent++;
+	} else if (action == TK_XON_SEND_XON) {
+		x->rate_last_sent = x->ewma_rate;
+		x->xoff_sent = 0;
+		x->xons_sent++;
+	}
+}
+
+static void
+scale_down(tk_stream_xon *x)
+{
+	x->bytes_sent /= 2;
+	x->xoffs_received /= 2;
+	x->xons_received /= 2;
+}
+
+void
+tk_stream_xon_data_sent(tk_stream_xon *x, uint64_t len)
+{
+	if (x->bytes_sent >= BYTES_SCALE_AT - len)
+		scale_down(x);
+	x->bytes_sent += len;
+}
+
+int
+tk_stream_xon_got_xoff(tk_stream_xon *x)
+{
+	int rc = 0;
+	if (x->xoff_received)
+		return -1;
+	if (x->xoffs_received == COUNT_SCALE_AT)
+		scale_down(x);
+	x->xoffs_received++;
+	/* an exit sends XOFF only past cc_xoff_exit of our data */
+	if (x->bytes_sent < x->peer_xoff_limit * x->xoffs_received) {
+		x->suspect++;
+		rc = 1;
+	}
+	x->xoff_received = 1;
+	return rc;
+}
+
+int
+tk_stream_xon_got_xon(tk_stream_xon *x, uint32_t kbps)
+{
+	int rc = 0;
+	uint64_t limit = x->peer_xoff_limit < x->xon_rate_bytes
+				 ? x->peer_xoff_limit
+				 : x->xon_rate_bytes;
+	if (x->xons_received == COUNT_SCALE_AT)
+		scale_down(x);
+	x->xons_received++;
+	if (x->bytes_sent < limit * x->xons_received) {
+		x->suspect++;
+		rc = 1;
+	}
+	/* 0 means no advice; tor also treats rates past INT32_MAX bytes/s
+	 * as none */
+	x->send_rate = (uint64_t)kbps * 1000 > 0x7fffffff ? 0 : kbps;
+	x->xoff_received = 0;
+	return rc;
+}
+
+void
 tk_half_stream_init(tk_half_stream *h, uint16_t stream_id,
 		    const tk_stream_flow *f, int connected_pending)
 {
@@ -302,7 +479,12 @@ int
 tk_half_stream_on_msg(tk_half_stream *h, uint8_t relay_cmd)
 {
 	switch (relay_cmd) {
+	case TK_RELAY_XON:
+	case TK_RELAY_XOFF:
+		return h->cc ? TK_HALF_ACCEPT : TK_HALF_UNEXPECTED;
 	case TK_RELAY_DATA:
+		if (h->cc)
+			return TK_HALF_ACCEPT;
 		if (h->data_pending > 0) {
 			h->data_pending--;
 			return TK_HALF_ACCEPT;

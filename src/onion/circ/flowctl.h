@@ -149,11 +149,67 @@ int tk_stream_flow_data_received(tk_stream_flow *f);
  * The window is credited for each one counted. */
 int tk_stream_flow_sendmes_due(tk_stream_flow *f, int backed_up);
 
+/* ---- stream level with congestion control: XON/XOFF (prop 324 §4) ---- */
+
+/* A stream on a congestion-controlled circuit has no windows. The side
+ * that receives decides from how much it holds for its local reader (tor:
+ * the edge connection's outbuf): past cc_xoff_client cells' worth it sends
+ * XOFF; once that has drained to nothing, XON. While data queues it
+ * measures the rate the reader drains it (N-EWMA over cc_xon_rate cells'
+ * worth at a time) and sends an advisory XON when the rate moved more than
+ * cc_xon_change_pct since the last one. The side that sends stops on XOFF
+ * and resumes on XON, at most at the rate the XON advises. As C tor's
+ * congestion_control_flow.c, including its checks against XON/XOFF sent
+ * earlier or more often than the data we sent can explain (dropmark
+ * attacks): such cells are still obeyed, and counted as suspect. */
+typedef struct tk_stream_xon {
+	/* limits, in bytes */
+	uint64_t xoff_limit;	 /* ours: cc_xoff_client cells */
+	uint64_t peer_xoff_limit; /* the exit's: cc_xoff_exit cells */
+	uint64_t xon_rate_bytes; /* cc_xon_rate cells */
+	uint32_t change_pct, ewma_cnt;
+	/* what we tell the exit */
+	int xoff_sent;
+	uint32_t ewma_rate, rate_last_sent; /* KB/s (1000 bytes/s) */
+	uint64_t drain_start_usec, drained, prev_drained;
+	/* what the exit tells us */
+	int xoff_received;
+	uint32_t send_rate; /* KB/s from its last XON; 0: no limit */
+	uint64_t bytes_sent;
+	uint32_t xoffs_received, xons_received, suspect;
+	uint32_t xoffs_sent, xons_sent;
+} tk_stream_xon;
+
+enum tk_xon_action {
+	TK_XON_NONE = 0,
+	TK_XON_SEND_XOFF = 1,
+	TK_XON_SEND_XON = 2 /* with ewma_rate as its advice */
+};
+
+void tk_stream_xon_init(tk_stream_xon *x, const struct tk_cc_params *p);
+/* A DATA cell arrived; buffered = what the reader has not taken yet,
+ * before this cell. Returns the cell to send (then call _sent). */
+int tk_stream_xon_data_arrived(tk_stream_xon *x, uint64_t buffered,
+			       uint64_t now_usec);
+/* The reader took n bytes; buffered = what remains. */
+int tk_stream_xon_drained(tk_stream_xon *x, uint64_t n, uint64_t buffered,
+			  uint64_t now_usec);
+/* The cell an action asked for went out. */
+void tk_stream_xon_sent(tk_stream_xon *x, int action);
+/* We packaged len bytes of DATA on the stream. */
+void tk_stream_xon_data_sent(tk_stream_xon *x, uint64_t len);
+/* The exit's XOFF / XON (kbps from its body). Return 0 when obeyed, 1
+ * when obeyed but suspect (more than the data we sent explains), -1
+ * when ignored (a second XOFF while stopped). */
+int tk_stream_xon_got_xoff(tk_stream_xon *x);
+int tk_stream_xon_got_xon(tk_stream_xon *x, uint32_t kbps);
+
 /* ---- half-closed streams --------------------------------------------- */
 
 /* After we send END, the exit may still have cells for that stream in
- * flight: at most a deliver window of DATA, the SENDMEs for what we sent,
- * one CONNECTED if it had not connected yet, and a final END or RESOLVED.
+ * flight: at most a deliver window of DATA (any amount, and XON/XOFF,
+ * with congestion control), the SENDMEs for what we sent, one CONNECTED
+ * if it had not connected yet, and a final END or RESOLVED.
  * C tor accepts exactly these silently and so do we; anything more is the
  * peer misbehaving (dropped, not fatal). */
 typedef struct tk_half_stream {
@@ -161,6 +217,9 @@ typedef struct tk_half_stream {
 	int data_pending;    /* DATA cells still acceptable */
 	int sendmes_pending; /* stream SENDMEs still acceptable */
 	uint8_t connected_pending;
+	/* congestion-controlled: no window bounds the DATA still coming
+	 * (C tor accepts any, and XON/XOFF too); stream SENDMEs are wrong */
+	uint8_t cc;
 } tk_half_stream;
 
 /* f = the stream's windows when it was closed (NULL: fresh windows). */

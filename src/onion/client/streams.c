@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,10 @@
  * stream SENDMEs (the exit then stops after its window, 500 cells). */
 #define READ_HIGH (64 * 1024)
 #define READ_LOW (16 * 1024)
+/* With congestion control the exit stops on our XOFF (sent past
+ * cc_xoff_client cells held), but what it had in flight still comes.
+ * Beyond this much more, it ignored the XOFF: the stream is ended. */
+#define READ_CC_SLACK (8u << 20)
 
 enum os_kind { K_CONNECT, K_RESOLVE, K_PTR };
 enum os_phase { P_WAIT_CIRC, P_SENT, P_OPEN, P_DONE };
@@ -81,6 +86,10 @@ struct tk_onion_stream {
 	struct rchunk *rq, *rq_tail;
 	size_t rq_bytes;
 	uint64_t last_activity;
+	/* the exit's advice in its last XON (prop 324 §4.1.2): a token
+	 * bucket of one second's worth, refilled as time passes */
+	uint64_t tokens, tokens_at;
+	int rate_wait; /* out of tokens: the tick refills and kicks */
 };
 
 typedef struct tk_onion_stream ostrm;
@@ -125,6 +134,13 @@ static uint64_t
 now_ms(tk_streams *ss)
 {
 	return uv_now(tk_circmgr_loop(ss->cm));
+}
+
+/* For drain rates: finer than the loop's millisecond clock. */
+static uint64_t
+now_usec(void)
+{
+	return uv_hrtime() / 1000;
 }
 
 static void
@@ -332,10 +348,22 @@ static void
 os_data(void *ud, tk_ostream *os, const uint8_t *p, size_t len)
 {
 	ostrm *s = tk_ostream_data(os);
+	tk_ocirc *oc = ud;
+	size_t before = s->rq_bytes;
 	struct rchunk *c;
-	(void)ud;
 	if (s->user_closed || !len)
 		return;
+	if (tk_ostream_table_uses_cc(tk_ocirc_streams(oc)) &&
+	    s->rq_bytes > tk_ostream_xon(os)->xoff_limit + READ_CC_SLACK) {
+		ss_log(s->ss, TK_LOG_INFO,
+		       "stream to %s:%u on circ %u: the exit sent %zu bytes "
+		       "after our XOFF; ending the stream",
+		       ss_host(s->ss, s->host), s->port, s->serial,
+		       s->rq_bytes);
+		s->error_reason = TK_RELAY_END_RESOURCELIMIT;
+		kick(s);
+		return;
+	}
 	c = malloc(sizeof *c + len);
 	if (!c) {
 		s->error_reason = TK_RELAY_END_RESOURCELIMIT;
@@ -355,6 +383,9 @@ os_data(void *ud, tk_ostream *os, const uint8_t *p, size_t len)
 	s->last_activity = now_ms(s->ss);
 	if (!s->started || !s->reading || s->rq_bytes > READ_HIGH)
 		set_backed_up(s, 1);
+	/* congestion control: XOFF once the reader holds too much */
+	(void)tk_ostream_data_queued(tk_ocirc_streams(oc), os, before,
+				     now_usec());
 	kick(s);
 }
 
@@ -475,6 +506,10 @@ os_tick(void *arg, uint64_t now)
 	for (l = head->next; l != head; l = next) {
 		ostrm *s = container_of(l, ostrm, link);
 		next = l->next;
+		if (s->rate_wait) {
+			s->rate_wait = 0;
+			kick(s);
+		}
 		if ((s->phase == P_WAIT_CIRC || s->phase == P_SENT) &&
 		    !s->done_pending && now >= s->req_deadline) {
 			if (s->os)
@@ -533,15 +568,44 @@ give_back_all(ostrm *s, int status)
 	}
 }
 
+/* How many bytes the exit's advised rate lets us send now (SIZE_MAX: no
+ * advice). Tor's edge bucket: rate bytes/s, a burst of one second. */
+static size_t
+rate_allowance(ostrm *s)
+{
+	uint32_t rate = tk_ostream_send_rate(s->os);
+	uint64_t now = now_ms(s->ss);
+	if (!rate)
+		return SIZE_MAX;
+	if (!s->tokens_at) {
+		s->tokens = rate;
+	} else if (now > s->tokens_at) {
+		s->tokens += (now - s->tokens_at) * rate / 1000;
+		if (s->tokens > rate)
+			s->tokens = rate;
+	}
+	s->tokens_at = now;
+	return (size_t)s->tokens;
+}
+
 static void
 pump_writes(ostrm *s)
 {
 	while (s->wq && s->os && s->oc && s->phase == P_OPEN) {
 		struct wbuf *w = s->wq;
+		size_t want = w->len - w->off, allow = rate_allowance(s);
+		if (allow == 0) {
+			s->rate_wait = 1; /* os_tick refills */
+			break;
+		}
+		if (want > allow)
+			want = allow;
 		long n = tk_ostream_write(tk_ocirc_streams(s->oc), s->os,
-					  w->buf + w->off, w->len - w->off);
+					  w->buf + w->off, want);
 		if (n <= 0)
 			break; /* windows closed (writable follows) or gone */
+		if (allow != SIZE_MAX)
+			s->tokens -= (uint64_t)n;
 		w->off += (size_t)n;
 		s->last_activity = now_ms(s->ss);
 		if (w->off < w->len)
@@ -635,6 +699,11 @@ service(struct tk_defer *d)
 			s->rq_bytes -= n;
 			if (s->backed_up && s->rq_bytes <= READ_LOW)
 				set_backed_up(s, 0);
+			/* congestion control: XON once drained, rate advice */
+			if (s->os && s->oc)
+				(void)tk_ostream_data_drained(
+					tk_ocirc_streams(s->oc), s->os, n,
+					s->rq_bytes, now_usec());
 			s->cbs.read(s->uarg, buf, n, 0);
 			continue;
 		}
