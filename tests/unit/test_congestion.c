@@ -385,6 +385,49 @@ static void test_flow_cc(void)
 	tk_circ_flow_free(&f);
 }
 
+/* The receiving side's XON/XOFF decisions and drain rate (prop 324
+ * §4.1.1-4.1.2, as C tor computes them). */
+static void test_xon_rate(void)
+{
+	struct tk_cc_params p;
+	tk_stream_xon x;
+	tk_cc_params_load(&p, NULL, NULL);
+	tk_stream_xon_init(&x, &p);
+	tap_ok(x.xoff_limit == 500 * 498 && x.xon_rate_bytes == 500 * 498,
+	       "limits: 500 cells of bytes");
+	int a = tk_stream_xon_data_arrived(&x, 300000, 1000000);
+	tap_eq_long(a, TK_XON_SEND_XOFF, "300 kB held: XOFF");
+	tk_stream_xon_sent(&x, a);
+	tap_eq_long(tk_stream_xon_data_arrived(&x, 400000, 1000000),
+		    TK_XON_NONE, "only once (the clock starts: data queues)");
+	tap_eq_long(tk_stream_xon_drained(&x, 1000, 299000, 1000000), 0,
+		    "the reader takes 1 kB");
+	tap_eq_long(tk_stream_xon_drained(&x, 250000, 49000, 1100000), 0,
+		    "and 250 kB more in 100 ms");
+	tap_eq_long(x.ewma_rate, 2510, "drain rate 251 kB / 100 ms = 2510 KB/s");
+	a = tk_stream_xon_drained(&x, 49000, 0, 1120000);
+	tap_eq_long(a, TK_XON_SEND_XON, "empty: XON");
+	tk_stream_xon_sent(&x, a);
+	tap_ok(x.rate_last_sent == 2510 && !x.xoff_sent,
+	       "XON carries 2510 KB/s");
+	/* slower now: tor divides the previous count (251 kB) by the new
+	 * interval, 500 ms: 502 KB/s; N-EWMA (N 2): (2 * 502 + 2510) / 3 =
+	 * 1171, more than 25% below: advisory XON */
+	tap_eq_long(tk_stream_xon_drained(&x, 1000, 20000, 2000000), 0,
+		    "queueing again");
+	a = tk_stream_xon_drained(&x, 250000, 10000, 2500000);
+	tap_ok(a == TK_XON_SEND_XON && x.ewma_rate == 1171,
+	       "rate 1171 KB/s: advisory XON (%u)", x.ewma_rate);
+	tk_stream_xon_sent(&x, a);
+	/* a reader with nothing queued for cc_xon_rate cells: the advice
+	 * doubles, and the next look sends it */
+	tap_eq_long(tk_stream_xon_drained(&x, 249000, 0, 2600000), 0,
+		    "drained with nothing queued");
+	tap_eq_long(x.ewma_rate, 2342, "rate doubled to 2342");
+	tap_eq_long(tk_stream_xon_drained(&x, 0, 0, 2700000), TK_XON_SEND_XON,
+		    "advisory XON with the doubled rate");
+}
+
 int main(void)
 {
 	test_params();
@@ -393,5 +436,6 @@ int main(void)
 	test_update_cadence();
 	test_signals();
 	test_flow_cc();
+	test_xon_rate();
 	return tap_done();
 }

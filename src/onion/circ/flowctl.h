@@ -164,9 +164,9 @@ int tk_stream_flow_sendmes_due(tk_stream_flow *f, int backed_up);
  * attacks): such cells are still obeyed, and counted as suspect. */
 typedef struct tk_stream_xon {
 	/* limits, in bytes */
-	uint64_t xoff_limit;	 /* ours: cc_xoff_client cells */
+	uint64_t xoff_limit;	  /* ours: cc_xoff_client cells */
 	uint64_t peer_xoff_limit; /* the exit's: cc_xoff_exit cells */
-	uint64_t xon_rate_bytes; /* cc_xon_rate cells */
+	uint64_t xon_rate_bytes;  /* cc_xon_rate cells */
 	uint32_t change_pct, ewma_cnt;
 	/* what we tell the exit */
 	int xoff_sent;

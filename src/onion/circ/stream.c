@@ -13,7 +13,7 @@ struct tk_ostream {
 	uint8_t state;
 	uint8_t optimistic;
 	uint8_t backed_up;
-	uint8_t want_write; /* a write came up short: owe `writable` */
+	uint8_t want_write;  /* a write came up short: owe `writable` */
 	tk_stream_flow flow; /* fixed windows */
 	tk_stream_xon xon;   /* congestion control */
 	void *data;
@@ -382,7 +382,8 @@ tk_ostream_set_optimistic(tk_ostream *s, int on)
 static int
 can_write_now(tk_ostream_table *t, const tk_ostream *s)
 {
-	if (t->cc ? s->xon.xoff_received : !tk_stream_flow_can_package(&s->flow))
+	if (t->cc ? s->xon.xoff_received
+		  : !tk_stream_flow_can_package(&s->flow))
 		return 0;
 	return t->ops.circ_can_package(t->ud);
 }
@@ -476,8 +477,9 @@ tk_ostream_data_queued(tk_ostream_table *t, tk_ostream *s, uint64_t buffered,
 	if (!t->cc || s->state != TK_OSTREAM_OPEN)
 		return 0;
 	enter(t);
-	int rc = send_xon_action(
-		t, s, tk_stream_xon_data_arrived(&s->xon, buffered, now_usec));
+	int rc = send_xon_action(t, s,
+				 tk_stream_xon_data_arrived(&s->xon, buffered,
+							    now_usec));
 	leave(t);
 	return rc;
 }
@@ -489,8 +491,9 @@ tk_ostream_data_drained(tk_ostream_table *t, tk_ostream *s, uint64_t n,
 	if (!t->cc || s->state != TK_OSTREAM_OPEN)
 		return 0;
 	enter(t);
-	int rc = send_xon_action(
-		t, s, tk_stream_xon_drained(&s->xon, n, buffered, now_usec));
+	int rc = send_xon_action(t, s,
+				 tk_stream_xon_drained(&s->xon, n, buffered,
+						       now_usec));
 	leave(t);
 	return rc;
 }

@@ -185,8 +185,8 @@ int tk_ostream_table_uses_cc(const tk_ostream_table *t);
  * reader took n bytes and `buffered` remain (may send XON). now_usec: a
  * monotonic clock, for the drain rate. 0, or TK_OSTREAM_ESEND. No effect
  * without congestion control. */
-int tk_ostream_data_queued(tk_ostream_table *t, tk_ostream *s, uint64_t buffered,
-			   uint64_t now_usec);
+int tk_ostream_data_queued(tk_ostream_table *t, tk_ostream *s,
+			   uint64_t buffered, uint64_t now_usec);
 int tk_ostream_data_drained(tk_ostream_table *t, tk_ostream *s, uint64_t n,
 			    uint64_t buffered, uint64_t now_usec);
 /* The exit's advice from its last XON, in bytes per second (0: none). */

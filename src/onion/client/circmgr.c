@@ -681,7 +681,10 @@ launch(tk_circmgr *cm, uint16_t port, const struct tk_circreq *r,
 	hop_from_node(&t->node[m], &oc->hop[1], oc->nick[1]);
 	hop_from_node(&t->node[x], &oc->hop[2], oc->nick[2]);
 	for (int i = 0; i < 3; i++)
-		hop_flow_facts(t, &t->node[i == 0 ? g : i == 1 ? m : x],
+		hop_flow_facts(t,
+			       &t->node[i == 0	 ? g
+					: i == 1 ? m
+						 : x],
 			       &oc->hop[i], &oc->supports_cc[i]);
 	oc->cc_enabled = cm->cfg.congestion_control > 0 ||
 			 (cm->cfg.congestion_control < 0 &&

@@ -68,7 +68,7 @@ struct tk_circmgr_config {
 	 * that support it when the consensus says cc_alg != 0; 0: never;
 	 * 1: also without cc_alg (tk_onion_config.congestion_control) */
 	int congestion_control;
-	tk_log_fn log;		      /* enum tk_log_level; NULL: silent */
+	tk_log_fn log; /* enum tk_log_level; NULL: silent */
 	void *log_arg;
 	/* NULL: tk_ocirc_chan_transport (ocirc.h); tests script one */
 	const struct tk_ocirc_transport *transport;

@@ -701,9 +701,11 @@ service(struct tk_defer *d)
 				set_backed_up(s, 0);
 			/* congestion control: XON once drained, rate advice */
 			if (s->os && s->oc)
-				(void)tk_ostream_data_drained(
-					tk_ocirc_streams(s->oc), s->os, n,
-					s->rq_bytes, now_usec());
+				(void)tk_ostream_data_drained(tk_ocirc_streams(
+								      s->oc),
+							      s->os, n,
+							      s->rq_bytes,
+							      now_usec());
 			s->cbs.read(s->uarg, buf, n, 0);
 			continue;
 		}
