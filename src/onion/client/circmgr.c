@@ -1151,13 +1151,27 @@ tk_circmgr_describe(const tk_circmgr *cm, uint32_t serial, char *buf,
 {
 	static const char *names[] = { "building", "open", "dead" };
 	for (const struct tk_ocirc *oc = cm->circs; oc; oc = oc->next) {
+		const tk_circ_flow *f;
+		char cc[120] = "";
 		if (oc->serial != serial)
 			continue;
-		return snprintf(buf, cap, "circ %u %s~%s~%s %s%s%s", oc->serial,
-				oc->nick[0], oc->nick[1], oc->nick[2],
-				names[oc->state],
+		/* congestion control's state, as tor's CIRC_BW event has it */
+		f = oc->state == TK_OCIRC_OPEN && cm->tp->exit_flow
+			    ? cm->tp->exit_flow((struct tk_ocirc *)oc)
+			    : NULL;
+		if (f && f->has_cc)
+			snprintf(cc, sizeof cc,
+				 " cc%s cwnd %lu rtt %lu/%lu ms inflight %lu",
+				 f->cc.in_slow_start ? " slow-start" : "",
+				 (unsigned long)f->cc.cwnd,
+				 (unsigned long)(f->cc.min_rtt / 1000),
+				 (unsigned long)(f->cc.ewma_rtt / 1000),
+				 (unsigned long)f->cc.inflight);
+		return snprintf(buf, cap, "circ %u %s~%s~%s %s%s%s%s",
+				oc->serial, oc->nick[0], oc->nick[1],
+				oc->nick[2], names[oc->state],
 				oc->dirty_since ? " dirty" : "",
-				oc->unusable ? " retired" : "");
+				oc->unusable ? " retired" : "", cc);
 	}
 	return -1;
 }

@@ -86,6 +86,7 @@ struct tk_onion_stream {
 	struct rchunk *rq, *rq_tail;
 	size_t rq_bytes;
 	uint64_t last_activity;
+	uint64_t bytes_up, bytes_down;
 	/* the exit's advice in its last XON (prop 324 §4.1.2): a token
 	 * bucket of one second's worth, refilled as time passes */
 	uint64_t tokens, tokens_at;
@@ -380,6 +381,7 @@ os_data(void *ud, tk_ostream *os, const uint8_t *p, size_t len)
 		s->rq = c;
 	s->rq_tail = c;
 	s->rq_bytes += len;
+	s->bytes_down += len;
 	s->last_activity = now_ms(s->ss);
 	if (!s->started || !s->reading || s->rq_bytes > READ_HIGH)
 		set_backed_up(s, 1);
@@ -606,6 +608,7 @@ pump_writes(ostrm *s)
 			break; /* windows closed (writable follows) or gone */
 		if (allow != SIZE_MAX)
 			s->tokens -= (uint64_t)n;
+		s->bytes_up += (uint64_t)n;
 		w->off += (size_t)n;
 		s->last_activity = now_ms(s->ss);
 		if (w->off < w->len)
@@ -650,6 +653,16 @@ service(struct tk_defer *d)
 		if (tk_circmgr_dying(s->ss->cm))
 			return; /* freed with the manager */
 		if (s->user_closed) {
+			char circ[200];
+			if (s->kind == K_CONNECT && s->serial &&
+			    tk_circmgr_describe(s->ss->cm, s->serial, circ,
+						sizeof circ) > 0)
+				ss_log(s->ss, TK_LOG_INFO,
+				       "stream to %s:%u closed after %llu bytes "
+				       "up, %llu down; %s",
+				       ss_host(s->ss, s->host), s->port,
+				       (unsigned long long)s->bytes_up,
+				       (unsigned long long)s->bytes_down, circ);
 			give_back_all(s, -1);
 			if (s->cbs.closed)
 				s->cbs.closed(s->uarg);
