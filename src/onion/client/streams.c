@@ -87,6 +87,8 @@ struct tk_onion_stream {
 	size_t rq_bytes;
 	uint64_t last_activity;
 	uint64_t bytes_up, bytes_down;
+	unsigned xoff_sent, xon_sent, xoff_got, xon_got;
+	uint32_t xon_rate; /* KB/s in the last XON we sent */
 	/* the exit's advice in its last XON (prop 324 §4.1.2): a token
 	 * bucket of one second's worth, refilled as time passes */
 	uint64_t tokens, tokens_at;
@@ -322,6 +324,44 @@ on_circ(struct tk_circreq *r, int reason, tk_ocirc *oc)
 	tk_ocirc_attached(oc);
 }
 
+/* The stream's last word in the log: what it carried, its XON/XOFF
+ * (congestion control) and the circuit's state. */
+static void
+log_closed(ostrm *s)
+{
+	char circ[200], xon[120] = "";
+	if (s->kind != K_CONNECT || !s->serial ||
+	    tk_circmgr_describe(s->ss->cm, s->serial, circ, sizeof circ) <= 0)
+		return;
+	if (s->xoff_sent || s->xon_sent || s->xoff_got || s->xon_got)
+		snprintf(xon, sizeof xon,
+			 "; XOFF/XON sent %u/%u (last advice %u KB/s), "
+			 "received %u/%u",
+			 s->xoff_sent, s->xon_sent, s->xon_rate, s->xoff_got,
+			 s->xon_got);
+	ss_log(s->ss, TK_LOG_INFO,
+	       "stream to %s:%u closed after %llu bytes up, %llu down%s; %s",
+	       ss_host(s->ss, s->host), s->port,
+	       (unsigned long long)s->bytes_up,
+	       (unsigned long long)s->bytes_down, xon, circ);
+}
+
+/* Keeps the stream's XON/XOFF counts for log_closed: the table's stream
+ * (and its counters) go with the stream id. */
+static void
+note_xon(ostrm *s)
+{
+	const tk_stream_xon *x;
+	if (!s->os)
+		return;
+	x = tk_ostream_xon(s->os);
+	s->xoff_sent = x->xoffs_sent;
+	s->xon_sent = x->xons_sent;
+	s->xoff_got = x->xoffs_received;
+	s->xon_got = x->xons_received;
+	s->xon_rate = x->rate_last_sent;
+}
+
 /* ------------------------------------------------- stream table side */
 
 static void
@@ -388,6 +428,7 @@ os_data(void *ud, tk_ostream *os, const uint8_t *p, size_t len)
 	/* congestion control: XOFF once the reader holds too much */
 	(void)tk_ostream_data_queued(tk_ocirc_streams(oc), os, before,
 				     now_usec());
+	note_xon(s);
 	kick(s);
 }
 
@@ -450,6 +491,7 @@ os_closed(void *ud, tk_ostream *os, int remote, const tk_relay_end *end)
 	tk_ocirc *oc = ud;
 	int reason = end ? end->reason : TK_RELAY_END_DESTROY;
 
+	note_xon(s);
 	s->os = NULL; /* terminal: the table frees it */
 	if (s->phase == P_SENT) {
 		s->oc = NULL;
@@ -494,6 +536,7 @@ static void
 os_writable(void *ud, tk_ostream *os)
 {
 	(void)ud;
+	note_xon(tk_ostream_data(os));
 	kick(tk_ostream_data(os));
 }
 
@@ -535,6 +578,7 @@ os_tick(void *arg, uint64_t now)
 			       "stream to %s:%u idle %u ms "
 			       "after shutdown: closing it",
 			       ss_host(ss, s->host), s->port, cfg->linger_ms);
+			note_xon(s);
 			(void)tk_ostream_close(tk_ocirc_streams(s->oc), s->os);
 			s->os = NULL;
 			s->oc = NULL;
@@ -609,6 +653,7 @@ pump_writes(ostrm *s)
 		if (allow != SIZE_MAX)
 			s->tokens -= (uint64_t)n;
 		s->bytes_up += (uint64_t)n;
+		note_xon(s);
 		w->off += (size_t)n;
 		s->last_activity = now_ms(s->ss);
 		if (w->off < w->len)
@@ -653,16 +698,7 @@ service(struct tk_defer *d)
 		if (tk_circmgr_dying(s->ss->cm))
 			return; /* freed with the manager */
 		if (s->user_closed) {
-			char circ[200];
-			if (s->kind == K_CONNECT && s->serial &&
-			    tk_circmgr_describe(s->ss->cm, s->serial, circ,
-						sizeof circ) > 0)
-				ss_log(s->ss, TK_LOG_INFO,
-				       "stream to %s:%u closed after %llu bytes "
-				       "up, %llu down; %s",
-				       ss_host(s->ss, s->host), s->port,
-				       (unsigned long long)s->bytes_up,
-				       (unsigned long long)s->bytes_down, circ);
+			log_closed(s);
 			give_back_all(s, -1);
 			if (s->cbs.closed)
 				s->cbs.closed(s->uarg);
@@ -891,6 +927,7 @@ tk_onion_stream_close(tk_onion_stream *s)
 	if (s->user_closed)
 		return;
 	s->user_closed = 1;
+	note_xon(s);
 	if (s->os && s->oc)
 		(void)tk_ostream_close(tk_ocirc_streams(s->oc), s->os);
 	s->os = NULL;
