@@ -7,6 +7,8 @@ noinst_PROGRAMS += tools/tkdelay
 tools_tkdelay_SOURCES = tools/tkdelay.c
 tools_tkdelay_CFLAGS = $(AM_CFLAGS) $(UV_CFLAGS)
 tools_tkdelay_LDADD = $(UV_LIBS)
+TESTS += tests/bats/tkdelay.bats
+EXTRA_DIST += tests/bats/tkdelay.bats
 # Benchmarks (tools/bench/): each runs its peers in the same run and prints
 # ratios. socksload is the libuv load generator socks-bench builds itself.
 dist_noinst_SCRIPTS += tools/bench/socks-bench
