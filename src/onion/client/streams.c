@@ -425,8 +425,13 @@ os_data(void *ud, tk_ostream *os, const uint8_t *p, size_t len)
 	s->last_activity = now_ms(s->ss);
 	if (!s->started || !s->reading || s->rq_bytes > READ_HIGH)
 		set_backed_up(s, 1);
-	/* congestion control: XOFF once the reader holds too much */
-	(void)tk_ostream_data_queued(tk_ocirc_streams(oc), os, before,
+	/* Congestion control: XOFF once too much waits because the reader
+	 * cannot take it. Bytes that arrived in this loop turn while the
+	 * reader reads are handed over by service() in the next: they are
+	 * not backed up, however many one burst of cells brought (libuv
+	 * reads up to 32 x 64 KiB from one socket in a turn). */
+	(void)tk_ostream_data_queued(tk_ocirc_streams(oc), os,
+				     s->started && s->reading ? 0 : before,
 				     now_usec());
 	note_xon(s);
 	kick(s);
