@@ -366,6 +366,7 @@ parse_port(const char *s, int *port)
 	return 0;
 }
 
+static void usage(void) __attribute__((noreturn));
 static void
 usage(void)
 {
@@ -405,7 +406,7 @@ main(int argc, char **argv)
 		/* argv stays as it was: tornet checks /proc/PID/cmdline
 		 * before it stops us */
 		char arg[32], *eq;
-		int lp, tp;
+		int lp = 0, tp = 0;
 		struct sockaddr_in la;
 		if (strlen(argv[i]) >= sizeof arg || n_pairs == MAX_PAIRS)
 			usage();
