@@ -80,11 +80,6 @@ struct tk_onion_config {
 	unsigned request_timeout_ms;  /* SocksTimeout: a whole request,
 					 default 120000 */
 	unsigned linger_ms;	      /* HalfCloseLinger, default 30000 */
-	/* CongestionControl: -1 (default) negotiate with exits that
-	 * support it when the consensus says cc_alg != 0; 0 never (fixed
-	 * windows); 1 also when the consensus does not say so (tor's
-	 * __AlwaysCongestionControl). */
-	int congestion_control;
 	int scrub_hosts;	      /* SafeLogging: "[scrubbed]" for
 					 destinations in the log, default 1 */
 	tk_log_fn log;		      /* enum tk_log_level; NULL: silent */
@@ -97,6 +92,11 @@ struct tk_onion_config {
 	int circuits_report_done;
 	/* 1: the directory only, no circuits (tools/tkbootstrap). */
 	int directory_only;
+	/* CongestionControl: -1 (default) negotiate with exits that
+	 * support it when the consensus says cc_alg != 0; 0 never (fixed
+	 * windows); 1 also when the consensus does not say so (tor's
+	 * __AlwaysCongestionControl). */
+	int congestion_control;
 };
 
 /* Defaults: no authorities, no DataDirectory, subnets enforced. */
