@@ -261,6 +261,8 @@ tk_cc_sendme(tk_cc *cc, uint64_t rtt_usec, int chan_blocked)
 	uint64_t queue_use;
 
 	cc->sendmes++;
+	if (chan_blocked)
+		cc->blocked_acks++;
 	if (cc->next_cc_event)
 		cc->next_cc_event--;
 	if (cc->next_cwnd_event)

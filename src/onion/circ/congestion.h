@@ -86,7 +86,7 @@ typedef struct tk_cc {
 	uint64_t ewma_rtt, min_rtt, max_rtt; /* microseconds */
 	uint64_t bdp;			     /* cwnd * min_rtt / ewma_rtt */
 	/* counters for logs and tests */
-	uint64_t sendmes, rtt_discarded, ss_exit_cwnd;
+	uint64_t sendmes, rtt_discarded, ss_exit_cwnd, blocked_acks;
 } tk_cc;
 
 void tk_cc_init(tk_cc *cc, const struct tk_cc_params *p, unsigned sendme_inc);

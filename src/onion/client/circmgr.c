@@ -1152,7 +1152,7 @@ tk_circmgr_describe(const tk_circmgr *cm, uint32_t serial, char *buf,
 	static const char *names[] = { "building", "open", "dead" };
 	for (const struct tk_ocirc *oc = cm->circs; oc; oc = oc->next) {
 		const tk_circ_flow *f;
-		char cc[120] = "";
+		char cc[160] = "";
 		if (oc->serial != serial)
 			continue;
 		/* congestion control's state, as tor's CIRC_BW event has it */
@@ -1161,12 +1161,15 @@ tk_circmgr_describe(const tk_circmgr *cm, uint32_t serial, char *buf,
 			    : NULL;
 		if (f && f->has_cc)
 			snprintf(cc, sizeof cc,
-				 " cc%s cwnd %lu rtt %lu/%lu ms inflight %lu",
+				 " cc%s cwnd %lu rtt %lu/%lu ms inflight %lu"
+				 " acks %lu (%lu blocked)",
 				 f->cc.in_slow_start ? " slow-start" : "",
 				 (unsigned long)f->cc.cwnd,
 				 (unsigned long)(f->cc.min_rtt / 1000),
 				 (unsigned long)(f->cc.ewma_rtt / 1000),
-				 (unsigned long)f->cc.inflight);
+				 (unsigned long)f->cc.inflight,
+				 (unsigned long)f->cc.sendmes,
+				 (unsigned long)f->cc.blocked_acks);
 		return snprintf(buf, cap, "circ %u %s~%s~%s %s%s%s%s",
 				oc->serial, oc->nick[0], oc->nick[1],
 				oc->nick[2], names[oc->state],

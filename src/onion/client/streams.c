@@ -329,7 +329,7 @@ on_circ(struct tk_circreq *r, int reason, tk_ocirc *oc)
 static void
 log_closed(ostrm *s)
 {
-	char circ[200], xon[120] = "";
+	char circ[300], xon[120] = "";
 	if (s->kind != K_CONNECT || !s->serial ||
 	    tk_circmgr_describe(s->ss->cm, s->serial, circ, sizeof circ) <= 0)
 		return;
