@@ -69,6 +69,9 @@ static void test_params(void)
 	tap_ok(d.cc_xoff_client == 500 && d.cc_xon_rate == 500 &&
 		       d.cc_xon_change_pct == 25 && d.cc_xon_ewma_cnt == 2,
 	       "built-in XON/XOFF defaults");
+	tap_ok(d.cellq_high == 256 && d.cellq_low == 10 &&
+		       d.sendme_accept_min_version == 0,
+	       "blocked-channel marks 256/10 cells; any SENDME version");
 	tk_cc_params_load(&r, real_get, NULL);
 	tap_ok(r.cc_alg == 2 && r.cc_cwnd_inc == 1 && r.cc_cwnd_inc_rate == 31 &&
 		       r.cc_cwnd_min == 124 && r.cc_sscap_exit == 600 &&

@@ -50,7 +50,10 @@ struct tk_circuit {
 	tk_ntor_state ntor;
 	tk_ntor3_state ntor3;
 	struct tk_cc_params params;
-	size_t orconn_high; /* channel "blocked" above this (CC signal) */
+	/* channel "blocked" (a CC signal) from cellq_high cells queued
+	 * until cellq_low */
+	size_t blocked_high, blocked_low;
+	int chan_blocked;
 	int early_sent;
 	int extending; /* EXTEND2 sent, EXTENDED2 pending */
 	tk_circuit_extended_cb ext_cb;
@@ -213,9 +216,10 @@ start_handshake(tk_circuit *c, const tk_circuit_hop_target *t, uint8_t *skin,
 		size_t cap, uint16_t *htype)
 {
 	c->params = t->params;
-	c->orconn_high = t->params.orconn_high > 0
-				 ? (size_t)t->params.orconn_high
-				 : 32 * 1024;
+	if (t->params.cellq_high > 0) {
+		c->blocked_high = (size_t)t->params.cellq_high * TK_CELL_LEN;
+		c->blocked_low = (size_t)t->params.cellq_low * TK_CELL_LEN;
+	}
 	c->pending_v3 = t->ntor_v3 != 0;
 	c->pending_cc = c->pending_v3 && t->request_cc;
 	if (!c->pending_v3) {
@@ -403,11 +407,17 @@ on_circuit_sendme(tk_circuit *c, int hop, const uint8_t *data, size_t len)
 {
 	int was_open = tk_circ_flow_can_package(&c->flow[hop]);
 	/* Our channel's output piling up is congestion before the guard:
-	 * Vegas's "blocked channel" signal (prop 324 §3.3). */
-	int blocked = c->ch &&
-		      tk_channel_write_queue_size(c->ch) > c->orconn_high;
+	 * Vegas's "blocked channel" signal (prop 324 §3.3). Tor raises it
+	 * when a circuit's queue to the channel reaches cellq_high cells
+	 * and drops it at cellq_low; we send straight into the channel, so
+	 * its output queue stands in for the circuit's. */
+	size_t q = c->ch ? tk_channel_write_queue_size(c->ch) : 0;
+	if (q >= c->blocked_high)
+		c->chan_blocked = 1;
+	else if (q <= c->blocked_low)
+		c->chan_blocked = 0;
 	int rc = tk_circ_flow_sendme_received(&c->flow[hop], data, len,
-					      now_usec(), blocked);
+					      now_usec(), c->chan_blocked);
 	if (rc != TK_FLOW_OK) {
 		set_errmsg(c, "hop %d sent a bad circuit SENDME: %s", hop + 1,
 			   tk_flow_strerror(rc));
@@ -593,6 +603,8 @@ circuit_start(tk_channel *ch, const tk_circuit_hop_target *first,
 	c->lost_cb = lost_cb;
 	c->arg = arg;
 	c->state = CIRC_CREATING;
+	c->blocked_high = 256 * TK_CELL_LEN; /* tor's cellq_high, cellq_low */
+	c->blocked_low = 10 * TK_CELL_LEN;
 	rc = uv_timer_init(tk_channel_loop(ch), &c->timer);
 	if (rc < 0) {
 		free(c);

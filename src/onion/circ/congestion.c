@@ -51,7 +51,8 @@ static const struct param_row {
 	ROW(cc_xon_change_pct, 25, 1, 99),
 	ROW(cc_xon_ewma_cnt, 2, 2, 100),
 	ROW(sendme_accept_min_version, 0, 0, 255),
-	ROW(orconn_high, 32 * 1024, 509, I32MAX),
+	ROW(cellq_high, 256, 1, 1000),
+	ROW(cellq_low, 10, 1, 1000),
 #undef ROW
 };
 

@@ -53,8 +53,11 @@ struct tk_cc_params {
 	int32_t cc_xon_ewma_cnt;
 	/* circuit SENDMEs (prop 289) */
 	int32_t sendme_accept_min_version;
-	/* the channel counts as blocked above this many queued bytes */
-	int32_t orconn_high;
+	/* A circuit is "blocked on its channel" (tor: its cell queue to
+	 * the channel reached cellq_high cells, until it falls to
+	 * cellq_low): here, our channel's output queue, in cells. */
+	int32_t cellq_high;
+	int32_t cellq_low;
 };
 
 /* Looks up a consensus parameter, clamped to [min, max], dflt if absent
