@@ -170,6 +170,11 @@ struct tk_engine_ops {
 	void (*stream_shutdown)(struct tk_stream *s);
 	void (*stream_close)(struct tk_stream *s);
 
+	/* Memory the engine holds for one stream, and for all, beyond the
+	 * front-end's buffers (MaxMemInQueues); NULL: nothing. */
+	size_t (*stream_held)(const struct tk_stream *s);
+	size_t (*held)(const struct tk_engine *e);
+
 	/* New configuration after SIGHUP (policies, DNS servers); 0 or a
 	 * negative UV_E* / -1 with the reason already logged. */
 	int (*reload)(struct tk_engine *e, const struct tk_config *cfg);

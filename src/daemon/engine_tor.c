@@ -361,6 +361,20 @@ t_stream_close(struct tk_stream *base)
 	tk_onion_stream_close(s->os);
 }
 
+static size_t
+t_stream_held(const struct tk_stream *base)
+{
+	return tk_onion_stream_queued(((const struct tor_stream *)base)->os);
+}
+
+static size_t
+t_held(const struct tk_engine *base)
+{
+	const struct tor_engine *e = (const struct tor_engine *)base;
+
+	return e->o != NULL ? tk_onion_queued(e->o) : 0;
+}
+
 /* ---- connect */
 
 static void
@@ -586,6 +600,8 @@ static const struct tk_engine_ops tor_ops = {
 	.stream_write = t_stream_write,
 	.stream_shutdown = t_stream_shutdown,
 	.stream_close = t_stream_close,
+	.stream_held = t_stream_held,
+	.held = t_held,
 	.reload = t_reload,
 	.close = t_close,
 };

@@ -174,7 +174,9 @@ on_connection(uv_stream_t *server, int status)
 		if (uv_fileno((uv_handle_t *)client, &fd) == 0 &&
 		    getrlimit(RLIMIT_NOFILE, &rl) == 0 &&
 		    rl.rlim_cur != RLIM_INFINITY &&
-		    (rlim_t)fd + FD_RESERVE >= rl.rlim_cur) {
+		    (rlim_t)fd + FD_RESERVE >= rl.rlim_cur &&
+		    tk_sessions_shed_lingering(srv, 2, "Descriptors short") ==
+			    0) {
 			uint64_t now = uv_now(srv->loop);
 
 			if (now - srv->last_fd_log >= 5000 ||
@@ -194,7 +196,8 @@ on_connection(uv_stream_t *server, int status)
 	/* MaxClients: refuse at once rather than stop accepting, so one
 	 * flood of idle clients cannot make the port look dead and the
 	 * loop never waits on anything. */
-	if (srv->n_clients >= srv->cfg->max_clients) {
+	if (srv->n_clients >= srv->cfg->max_clients &&
+	    tk_sessions_shed_lingering(srv, 1, "MaxClients reached") == 0) {
 		uint64_t now = uv_now(srv->loop);
 
 		srv->refused_full++;

@@ -9,6 +9,8 @@ src_daemon_torkitd_SOURCES = \
 	src/daemon/listener.c src/daemon/server.h \
 	src/daemon/session.c \
 	src/daemon/relaybuf.c src/daemon/relaybuf.h \
+	src/daemon/relayq.c src/daemon/relayq.h \
+	src/daemon/pressure.c \
 	src/daemon/engine.h \
 	src/daemon/engine_direct.c \
 	src/daemon/engine_tor.c \

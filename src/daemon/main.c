@@ -107,6 +107,7 @@ stop(const char *signame)
 	tk_notice("Catching signal %s, exiting cleanly.", signame);
 	tk_listeners_close_all(&srv);
 	tk_sessions_close_all(&srv);
+	tk_pressure_stop(&srv);
 	srv.engine->ops->close(srv.engine, engine_closed, NULL);
 	uv_close((uv_handle_t *)&sig_hup, NULL);
 	uv_close((uv_handle_t *)&sig_term, NULL);
@@ -136,6 +137,7 @@ reload(void)
 	tk_config_free(srv.cfg);
 	*srv.cfg = *next;
 	free(next);
+	tk_pressure_configure(&srv);
 }
 
 static void
@@ -259,6 +261,7 @@ run(struct tk_config *cfg, int verify)
 #endif
 	srv.loop = uv_default_loop();
 	srv.cfg = cfg;
+	tk_pressure_configure(&srv);
 	if ((cfg->engine == TK_ENGINE_TOR
 		     ? tk_engine_tor_new(srv.loop, cfg, &srv.engine)
 		     : tk_engine_direct_new(srv.loop, cfg, &srv.engine)) < 0)
@@ -275,6 +278,7 @@ run(struct tk_config *cfg, int verify)
 	uv_signal_start(&sig_hup, signal_cb, SIGHUP);
 	uv_signal_start(&sig_term, signal_cb, SIGTERM);
 	uv_signal_start(&sig_int, signal_cb, SIGINT);
+	tk_pressure_start(&srv);
 	daemon_ready();
 
 	uv_run(srv.loop, UV_RUN_DEFAULT);

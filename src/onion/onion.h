@@ -225,6 +225,13 @@ int tk_onion_stream_write(tk_onion_stream *s, uint8_t *buf, size_t len);
 void tk_onion_stream_shutdown(tk_onion_stream *s);
 void tk_onion_stream_close(tk_onion_stream *s);
 
+/* Memory the engine holds for s: the cells it keeps for the reader and
+ * its write-queue entries (the queued buffers are the caller's), in
+ * bytes; and for every stream together. For a bound like Tor's
+ * MaxMemInQueues. */
+size_t tk_onion_stream_queued(const tk_onion_stream *s);
+size_t tk_onion_queued(const tk_onion *o);
+
 /* The circuit carrying s (tk_onion_describe_circuit), 0 once it is gone. */
 uint32_t tk_onion_stream_circuit(const tk_onion_stream *s);
 /* How many tries the request took (1 = first). */

@@ -137,3 +137,36 @@ until_alive() {
 	wait "${pids[@]}"
 	dh_alive
 }
+
+# VmHWM of a process in kB: the most it ever had resident.
+hwm_kb() { awk '/^VmHWM:/ { print $2 }' "/proc/$1/status"; }
+
+@test "1-byte segments to a target that does not read: memory held is what was sent" {
+	# Each read once took a 64 KiB buffer of its own, and backpressure
+	# counted only the bytes: 3000 bytes held about 3000 buffers.
+	dh_target STALL stall
+	dh_torkitd "ExitPolicyRejectPrivate 0"
+	before=$(hwm_kb "$DH_PID")
+	run dh_raw -t 2 -x 3000 -p 1000 "$DH_PORT" "050100 0501 0001 7f000001 $(dh_hexport "$STALL")"
+	[ "${lines[0]}" = "05 00 05 00 00 01 00 00 00 00 00 00" ]
+	after=$(hwm_kb "$DH_PID")
+	echo "peak RSS grew by $((after - before)) kB"
+	[ $((after - before)) -lt 4096 ]
+	dh_alive
+}
+
+@test "MaxMemInQueues: past it the connections holding the most are closed, with a log line" {
+	dh_target STALL stall
+	dh_torkitd "ExitPolicyRejectPrivate 0" "MaxMemInQueues 1 MB"
+	before=$(hwm_kb "$DH_PID")
+	for i in $(seq 1 16); do
+		timeout 30 nc.openbsd -X 5 -x "127.0.0.1:$DH_PORT" 127.0.0.1 "$STALL" \
+			</dev/zero >/dev/null 2>&1 &
+		tk_track $!
+	done
+	tk_wait_log "$DH_LOG" "MaxMemInQueues \(1048576 bytes\) exceeded: [0-9]+ bytes queued; closed [1-9][0-9]* connections"
+	after=$(hwm_kb "$DH_PID")
+	echo "peak RSS grew by $((after - before)) kB"
+	[ $((after - before)) -lt 16384 ]
+	dh_alive
+}

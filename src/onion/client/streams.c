@@ -46,7 +46,14 @@ struct tk_streams {
 	tk_circmgr *cm;
 	struct tk_streams_config cfg;
 	struct link all;
+	size_t held; /* what every stream holds (queued()) */
 };
+
+/* What one queued entry costs beyond its bytes: the allocator's header
+ * and our own. */
+#define ALLOC_OVERHEAD 16
+#define RCHUNK_COST(len) (sizeof(struct rchunk) + (len) + ALLOC_OVERHEAD)
+#define WBUF_COST (sizeof(struct wbuf) + ALLOC_OVERHEAD)
 
 struct tk_onion_stream {
 	struct link link;
@@ -80,6 +87,7 @@ struct tk_onion_stream {
 	struct wbuf *wq, *wq_tail, *wdone, *wdone_tail;
 	struct rchunk *rq, *rq_tail;
 	size_t rq_bytes;
+	size_t held; /* bytes of memory in rq and the write queue entries */
 	uint64_t last_activity;
 };
 
@@ -87,6 +95,20 @@ typedef struct tk_onion_stream ostrm;
 
 static void service(struct tk_defer *d);
 static void on_circ(struct tk_circreq *r, int reason, tk_ocirc *oc);
+
+static void
+hold(ostrm *s, size_t n)
+{
+	s->held += n;
+	s->ss->held += n;
+}
+
+static void
+unhold(ostrm *s, size_t n)
+{
+	s->held -= n;
+	s->ss->held -= n;
+}
 
 void
 tk_streams_config_init(struct tk_streams_config *cfg)
@@ -188,6 +210,7 @@ os_free(ostrm *s)
 		cn = c->next;
 		free(c);
 	}
+	s->ss->held -= s->held;
 	free(s->iso);
 	free(s);
 }
@@ -346,6 +369,7 @@ os_data(void *ud, tk_ostream *os, const uint8_t *p, size_t len)
 	c->len = len;
 	c->off = 0;
 	memcpy(c->data, p, len);
+	hold(s, RCHUNK_COST(len));
 	if (s->rq_tail)
 		s->rq_tail->next = c;
 	else
@@ -527,6 +551,7 @@ give_back_all(ostrm *s, int status)
 				s->wq_tail = NULL;
 			st = status;
 		}
+		unhold(s, WBUF_COST);
 		if (s->started && s->cbs.written)
 			s->cbs.written(s->uarg, w->buf, w->len, st);
 		free(w);
@@ -600,6 +625,7 @@ service(struct tk_defer *d)
 			s->wdone = w->next;
 			if (!s->wdone)
 				s->wdone_tail = NULL;
+			unhold(s, WBUF_COST);
 			s->cbs.written(s->uarg, w->buf, w->len, 0);
 			free(w);
 			continue;
@@ -629,6 +655,7 @@ service(struct tk_defer *d)
 					s->rq = c->next;
 					if (!s->rq)
 						s->rq_tail = NULL;
+					unhold(s, RCHUNK_COST(c->len));
 					free(c);
 				}
 			}
@@ -782,6 +809,7 @@ tk_onion_stream_write(tk_onion_stream *s, uint8_t *buf, size_t len)
 		return -ENOMEM;
 	w->buf = buf;
 	w->len = len;
+	hold(s, WBUF_COST);
 	if (s->wq_tail)
 		s->wq_tail->next = w;
 	else
@@ -812,6 +840,18 @@ tk_onion_stream_close(tk_onion_stream *s)
 	s->os = NULL;
 	s->oc = NULL;
 	kick(s);
+}
+
+size_t
+tk_onion_stream_queued(const tk_onion_stream *s)
+{
+	return s->held;
+}
+
+size_t
+tk_streams_queued(const tk_streams *ss)
+{
+	return ss->held;
 }
 
 uint32_t

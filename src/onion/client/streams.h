@@ -45,6 +45,8 @@ int tk_streams_connect(tk_streams *ss, const char *host, uint16_t port,
 int tk_streams_resolve(tk_streams *ss, const char *name, int families,
 		       const void *iso, size_t iso_len, tk_onion_resolve_cb cb,
 		       void *arg, tk_onion_req **req);
+/* Bytes of memory every stream holds for its reader and writer. */
+size_t tk_streams_queued(const tk_streams *ss);
 int tk_streams_resolve_ptr(tk_streams *ss, int family, const uint8_t addr[16],
 			   const void *iso, size_t iso_len,
 			   tk_onion_resolve_cb cb, void *arg,
