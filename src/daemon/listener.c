@@ -104,6 +104,24 @@ client_allowed(struct tk_server *srv, const struct sockaddr_storage *ss)
 	return r == 1;
 }
 
+/* MaxClientsPerAddress: how many sessions the client's address has. */
+static unsigned
+sessions_of(struct tk_server *srv, const struct tk_port_info *pi)
+{
+	size_t alen = pi->family == AF_INET ? 4 : 16;
+	unsigned n = 0;
+
+	for (struct tk_session *s = srv->sessions; s != NULL;
+	     s = tk_session_next(s)) {
+		const struct tk_port_info *o = tk_session_port(s);
+
+		if (o->family == pi->family &&
+		    memcmp(o->addr, pi->addr, alen) == 0)
+			n++;
+	}
+	return n;
+}
+
 static void
 on_connection(uv_stream_t *server, int status)
 {
@@ -139,6 +157,7 @@ on_connection(uv_stream_t *server, int status)
 		return;
 	}
 	memset(&ss, 0, sizeof(ss));
+	memset(&pi, 0, sizeof(pi));
 	pi.family = AF_UNIX;
 	if (!l->is_unix) {
 		int len = sizeof(ss);
@@ -149,6 +168,14 @@ on_connection(uv_stream_t *server, int status)
 			format_sockaddr((struct sockaddr *)&ss, peer,
 					sizeof(peer), &port);
 			pi.family = ss.ss_family;
+			if (ss.ss_family == AF_INET)
+				memcpy(pi.addr,
+				       &((struct sockaddr_in *)&ss)->sin_addr,
+				       4);
+			else if (ss.ss_family == AF_INET6)
+				memcpy(pi.addr,
+				       &((struct sockaddr_in6 *)&ss)->sin6_addr,
+				       16);
 		}
 		if (!client_allowed(srv, &ss)) {
 			tk_notice("Denying socks connection from untrusted "
@@ -207,6 +234,21 @@ on_connection(uv_stream_t *server, int status)
 				"connections (%llu so far)",
 				srv->cfg->max_clients,
 				(unsigned long long)srv->refused_full);
+			srv->last_full_log = now;
+		}
+		tk_session_free_handle(client);
+		return;
+	}
+	if (srv->cfg->max_clients_per_address > 0 && !l->is_unix &&
+	    sessions_of(srv, &pi) >= srv->cfg->max_clients_per_address) {
+		uint64_t now = uv_now(srv->loop);
+
+		if (now - srv->last_full_log >= 5000 ||
+		    srv->last_full_log == 0) {
+			tk_warn("MaxClientsPerAddress (%u) reached for %s: "
+				"refusing its new connections",
+				srv->cfg->max_clients_per_address,
+				tk_dlog_safe(peer));
 			srv->last_full_log = now;
 		}
 		tk_session_free_handle(client);

@@ -48,6 +48,7 @@ struct tk_port_info {
 	unsigned flags;
 	int family;    /* of the client: AF_INET, AF_INET6, AF_UNIX */
 	uint16_t port; /* the SocksPort's own port, for logs */
+	uint8_t addr[16]; /* the client's address (AF_INET: 4 bytes) */
 };
 
 /* A new client: takes ownership of the accepted handle (heap, from
@@ -66,6 +67,7 @@ struct tk_session *tk_session_linger_next(const struct tk_session *s);
 /* Bytes held for it: its relay queues and the engine's for its stream. */
 size_t tk_session_held(const struct tk_session *s);
 int tk_session_is_lingering(const struct tk_session *s);
+const struct tk_port_info *tk_session_port(const struct tk_session *s);
 void tk_session_kill(struct tk_session *s);
 
 /* pressure.c: who goes first when resources run short. */

@@ -242,6 +242,12 @@ tk_session_held(const struct tk_session *s)
 	return n;
 }
 
+const struct tk_port_info *
+tk_session_port(const struct tk_session *s)
+{
+	return &s->port;
+}
+
 int
 tk_session_is_lingering(const struct tk_session *s)
 {
