@@ -377,6 +377,23 @@ t_held(const struct tk_engine *base)
 
 /* ---- connect */
 
+/* An onion-service failure (onion.h) as Tor answers it: the extended
+ * code F0-F7 on ExtendedErrors ports, else the plain reply of the END
+ * reason Tor ends the stream with (TORPROTOCOL for a malformed address,
+ * REP 01; RESOLVEFAILED otherwise, REP 04). */
+static int
+hs_reason(int reason)
+{
+	int code;
+
+	if (!TK_ONION_IS_HS_ERROR(reason))
+		return reason;
+	code = 0xF0 + (reason - TK_ONION_HS_NOT_FOUND);
+	return TK_END_EXT(code, reason == TK_ONION_HS_BAD_ADDRESS
+					? TK_END_TORPROTOCOL
+					: TK_END_RESOLVEFAILED);
+}
+
 static void
 connect_cb(void *arg, int reason, tk_onion_stream *os)
 {
@@ -387,9 +404,10 @@ connect_cb(void *arg, int reason, tk_onion_stream *os)
 
 	r->oreq = NULL;
 	if (reason != TK_END_NONE || os == NULL) {
+		reason = hs_reason(reason ? reason : TK_END_MISC);
 		tk_info("CONNECT %s failed: END %s", tk_dlog_safe(r->what),
-			reason_name(reason ? reason : TK_END_MISC));
-		r->ccb(r->arg, reason ? reason : TK_END_MISC, NULL);
+			reason_name(TK_END_BASE(reason)));
+		r->ccb(r->arg, reason, NULL);
 		req_free(r);
 		return;
 	}
@@ -494,6 +512,7 @@ resolve_cb(void *arg, int reason, const struct tk_onion_resolved *ores)
 	} else if (reason == TK_END_NONE) {
 		reason = TK_END_RESOLVEFAILED;
 	}
+	reason = TK_END_BASE(hs_reason(reason)); /* lookups: REP 04 */
 	if (reason != TK_END_NONE)
 		tk_info("%s %s failed: END %s",
 			r->kind == REQ_PTR ? "RESOLVE_PTR" : "RESOLVE",

@@ -46,8 +46,8 @@ void tk_listeners_close_all(struct tk_server *srv);
 struct tk_port_info {
 	uint32_t id;
 	unsigned flags;
-	int family;    /* of the client: AF_INET, AF_INET6, AF_UNIX */
-	uint16_t port; /* the SocksPort's own port, for logs */
+	int family;	  /* of the client: AF_INET, AF_INET6, AF_UNIX */
+	uint16_t port;	  /* the SocksPort's own port, for logs */
 	uint8_t addr[16]; /* the client's address (AF_INET: 4 bytes) */
 };
 

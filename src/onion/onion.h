@@ -180,6 +180,26 @@ typedef void (*tk_onion_connect_cb)(void *arg, int end_reason,
 typedef void (*tk_onion_resolve_cb)(void *arg, int end_reason,
 				    const struct tk_onion_resolved *res);
 
+/* Onion-service failures, reported like END reasons but above them, in
+ * the order of Tor's extended SOCKS errors (ExtendedErrors F0..F7), so a
+ * caller can map them to its own replies. Until this engine has an
+ * onion-service client, a CONNECT or lookup of an onion name fails at
+ * once, before any circuit is asked for: NOT_FOUND for a well-formed v3
+ * address, BAD_ADDRESS for anything else ending in .onion. No onion name
+ * is ever sent to an exit. */
+enum tk_onion_hs_error {
+	TK_ONION_HS_NOT_FOUND = 0x1000, /* F0 descriptor not found */
+	TK_ONION_HS_BAD_DESC,		/* F1 descriptor invalid */
+	TK_ONION_HS_INTRO_FAILED,	/* F2 */
+	TK_ONION_HS_REND_FAILED,	/* F3 */
+	TK_ONION_HS_MISSING_AUTH,	/* F4 client authorization missing */
+	TK_ONION_HS_BAD_AUTH,		/* F5 client authorization wrong */
+	TK_ONION_HS_BAD_ADDRESS,	/* F6 malformed onion address */
+	TK_ONION_HS_INTRO_TIMEOUT,	/* F7 */
+};
+#define TK_ONION_IS_HS_ERROR(r) \
+	((r) >= TK_ONION_HS_NOT_FOUND && (r) <= TK_ONION_HS_INTRO_TIMEOUT)
+
 /* What a stream reports, as the daemon's engine interface: alloc a read
  * buffer, data read (or eof), a written buffer given back (status < 0:
  * not sent), a failure (an END reason), and closed (the last). */

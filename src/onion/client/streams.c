@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 
 #include "common/util.h"
+#include "onion/base/onionaddr.h"
 #include "onion/cell/relay_msg.h"
 #include "onion/circ/stream.h"
 
@@ -324,6 +325,12 @@ on_circ(struct tk_circreq *r, int reason, tk_ocirc *oc)
 	s->oc = oc;
 	s->serial = tk_ocirc_serial(oc);
 	s->phase = P_SENT;
+	ss_log(s->ss, TK_LOG_INFO, "%s %s:%u sent on circ %u (try %u)",
+	       s->kind == K_CONNECT   ? "BEGIN"
+	       : s->kind == K_RESOLVE ? "RESOLVE"
+				      : "RESOLVE_PTR",
+	       ss_host(s->ss, s->host), s->port, s->serial,
+	       s->tries + s->policy_tries);
 	s->try_deadline = now_ms(s->ss) + s->ss->cfg.stream_timeout_ms;
 	tk_ocirc_attached(oc);
 }
@@ -686,6 +693,28 @@ service(struct tk_defer *d)
 
 /* ---------------------------------------------------------- requests */
 
+/* The one place onion names are decided, before any circuit is asked
+ * for: there is no onion-service client yet, so every onion name fails
+ * here (onion.h) and none can reach an exit in a BEGIN or RESOLVE. The
+ * onion-service client replaces this with its own request. 0 for any
+ * other name. */
+static int
+onion_refusal(tk_streams *ss, const char *host)
+{
+	enum tk_onion_host k = tk_onion_host_classify(host, strlen(host), NULL);
+
+	if (k == TK_ONION_HOST_NONE)
+		return 0;
+	ss_log(ss, k == TK_ONION_HOST_V3 ? TK_LOG_NOTICE : TK_LOG_WARN,
+	       k == TK_ONION_HOST_V3
+		       ? "%s: onion services are not supported yet; refused "
+			 "here, nothing was sent"
+		       : "Invalid onion hostname %s; rejecting",
+	       ss_host(ss, host));
+	return k == TK_ONION_HOST_V3 ? TK_ONION_HS_NOT_FOUND
+				     : TK_ONION_HS_BAD_ADDRESS;
+}
+
 int
 tk_streams_connect(tk_streams *ss, const char *host, uint16_t port,
 		   const void *iso, size_t iso_len, tk_onion_connect_cb cb,
@@ -693,6 +722,7 @@ tk_streams_connect(tk_streams *ss, const char *host, uint16_t port,
 {
 	uint8_t body[TK_RELAY_DATA_MAX];
 	ostrm *s;
+	int refusal;
 
 	*req = NULL;
 	if (!host || !host[0] || strlen(host) >= sizeof s->host || !port ||
@@ -705,7 +735,10 @@ tk_streams_connect(tk_streams *ss, const char *host, uint16_t port,
 	s->port = port;
 	s->ccb = cb;
 	s->creq.port = port;
-	tk_circmgr_request(ss->cm, &s->creq);
+	if ((refusal = onion_refusal(ss, host)) != 0)
+		finish(s, refusal); /* answered from the deferred work */
+	else
+		tk_circmgr_request(ss->cm, &s->creq);
 	*req = (tk_onion_req *)s;
 	return 0;
 }
@@ -717,6 +750,7 @@ tk_streams_resolve(tk_streams *ss, const char *name, int families,
 {
 	uint8_t body[TK_RELAY_DATA_MAX];
 	ostrm *s;
+	int refusal;
 
 	*req = NULL;
 	if (!name || !name[0] || strlen(name) >= sizeof s->host || !families ||
@@ -728,7 +762,10 @@ tk_streams_resolve(tk_streams *ss, const char *name, int families,
 	snprintf(s->host, sizeof s->host, "%s", name);
 	s->families = families;
 	s->rcb = cb;
-	tk_circmgr_request(ss->cm, &s->creq);
+	if ((refusal = onion_refusal(ss, name)) != 0)
+		finish(s, refusal);
+	else
+		tk_circmgr_request(ss->cm, &s->creq);
 	*req = (tk_onion_req *)s;
 	return 0;
 }
