@@ -77,9 +77,9 @@ struct tk_onion_config {
 	const char *data_dir;	      /* NULL: no cache (nothing on disk) */
 	int enforce_distinct_subnets; /* EnforceDistinctSubnets, default 1 */
 	unsigned dir_timeout_ms;      /* per directory connection/request */
-	unsigned request_timeout_ms;  /* SocksTimeout: a whole request,
+	uint64_t request_timeout_ms;  /* SocksTimeout: a whole request,
 					 default 120000 */
-	unsigned linger_ms;	      /* HalfCloseLinger, default 30000 */
+	uint64_t linger_ms;	      /* HalfCloseLinger, default 30000 */
 	int scrub_hosts;	      /* SafeLogging: "[scrubbed]" for
 					 destinations in the log, default 1 */
 	tk_log_fn log;		      /* enum tk_log_level; NULL: silent */
@@ -147,6 +147,10 @@ int tk_onion_describe_circuit(const tk_onion *o, uint32_t serial, char *buf,
  * closes the handles: run the loop (uv_run) afterwards. Not from inside
  * one of o's own callbacks: defer it to the loop. */
 void tk_onion_free(tk_onion *o);
+
+/* SafeLogging changed (SIGHUP): scrub destinations from the log, or not,
+ * from now on. */
+void tk_onion_set_scrub_hosts(tk_onion *o, int on);
 
 /* A later bootstrap step (circuits_report_done), logged and passed to the
  * progress callback like the directory's; ignored unless above the last
@@ -251,6 +255,10 @@ void tk_onion_stream_close(tk_onion_stream *s);
  * MaxMemInQueues. */
 size_t tk_onion_stream_queued(const tk_onion_stream *s);
 size_t tk_onion_queued(const tk_onion *o);
+
+/* The address the exit said it connected to (its CONNECTED cell): AF_INET
+ * or AF_INET6 with addr filled, 0 when it named none. */
+int tk_onion_stream_peer(const tk_onion_stream *s, uint8_t addr[16]);
 
 /* The circuit carrying s (tk_onion_describe_circuit), 0 once it is gone. */
 uint32_t tk_onion_stream_circuit(const tk_onion_stream *s);

@@ -476,3 +476,11 @@ tk_onion_queued(const tk_onion *o)
 {
 	return o->streams != NULL ? tk_streams_queued(o->streams) : 0;
 }
+
+void
+tk_onion_set_scrub_hosts(tk_onion *o, int on)
+{
+	o->cfg.scrub_hosts = on;
+	if (o->streams != NULL)
+		tk_streams_set_scrub_hosts(o->streams, on);
+}

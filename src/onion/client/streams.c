@@ -88,7 +88,9 @@ struct tk_onion_stream {
 	struct wbuf *wq, *wq_tail, *wdone, *wdone_tail;
 	struct rchunk *rq, *rq_tail;
 	size_t rq_bytes;
-	size_t held; /* bytes of memory in rq and the write queue entries */
+	size_t held;	 /* bytes of memory in rq and the write queue entries */
+	int peer_family; /* the address CONNECTED named, 0 if none */
+	uint8_t peer_addr[16];
 	uint64_t last_activity;
 };
 
@@ -341,7 +343,11 @@ static void
 os_connected(void *ud, tk_ostream *os, const tk_relay_connected *c)
 {
 	ostrm *s = tk_ostream_data(os);
-	(void)ud, (void)c;
+	(void)ud;
+	if (c != NULL && (c->addr.family == 4 || c->addr.family == 6)) {
+		s->peer_family = c->addr.family == 4 ? AF_INET : AF_INET6;
+		memcpy(s->peer_addr, c->addr.a, c->addr.family == 4 ? 4 : 16);
+	}
 	s->phase = P_OPEN;
 	s->last_activity = now_ms(s->ss);
 	ss_log(s->ss, TK_LOG_DEBUG, "stream to %s:%u open on circ %u",
@@ -526,9 +532,10 @@ os_tick(void *arg, uint64_t now)
 			   !s->eof_got &&
 			   now - s->last_activity >= cfg->linger_ms) {
 			ss_log(ss, TK_LOG_INFO,
-			       "stream to %s:%u idle %u ms "
+			       "stream to %s:%u idle %llu ms "
 			       "after shutdown: closing it",
-			       ss_host(ss, s->host), s->port, cfg->linger_ms);
+			       ss_host(ss, s->host), s->port,
+			       (unsigned long long)cfg->linger_ms);
 			(void)tk_ostream_close(tk_ocirc_streams(s->oc), s->os);
 			s->os = NULL;
 			s->oc = NULL;
@@ -879,10 +886,24 @@ tk_onion_stream_close(tk_onion_stream *s)
 	kick(s);
 }
 
+int
+tk_onion_stream_peer(const tk_onion_stream *s, uint8_t addr[16])
+{
+	if (s->peer_family)
+		memcpy(addr, s->peer_addr, 16);
+	return s->peer_family;
+}
+
 size_t
 tk_onion_stream_queued(const tk_onion_stream *s)
 {
 	return s->held;
+}
+
+void
+tk_streams_set_scrub_hosts(tk_streams *ss, int on)
+{
+	ss->cfg.scrub_hosts = on;
 }
 
 size_t
