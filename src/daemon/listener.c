@@ -260,6 +260,50 @@ on_connection(uv_stream_t *server, int status)
 	tk_session_start(srv, client, &pi, peer);
 }
 
+/* Tor's warnings for a SocksPort others can reach, unless a SocksPolicy
+ * says who may use it (then the operator has decided). */
+static void
+warn_nonlocal(struct tk_server *srv, const struct tk_port_cfg *pc,
+	      const char *name)
+{
+	const uint8_t *a;
+	int fam = pc->ss.ss_family;
+	int any;
+
+	if (pc->is_unix || srv->cfg->socks_policy.n > 0)
+		return;
+	if (fam == AF_INET) {
+		static const uint8_t zero[4];
+
+		a = (const uint8_t *)&((const struct sockaddr_in *)&pc->ss)
+			    ->sin_addr;
+		if (a[0] == 127)
+			return;
+		any = memcmp(a, zero, 4) == 0;
+	} else {
+		static const uint8_t zero[16];
+
+		a = (const uint8_t *)&((const struct sockaddr_in6 *)&pc->ss)
+			    ->sin6_addr;
+		if (memcmp(a, zero, 15) == 0 && a[15] == 1)
+			return; /* ::1 */
+		any = memcmp(a, zero, 16) == 0;
+	}
+	if (any || !tk_addr_is_internal(fam, a))
+		tk_warn("You specified a public address '%s' for SocksPort. "
+			"Other people on the Internet might find your "
+			"computer and use it as an open proxy. Please don't "
+			"allow this unless you have a good reason (a "
+			"SocksPolicy says who may use it).",
+			name);
+	else
+		tk_notice("You configured a non-loopback address '%s' for "
+			  "SocksPort. This allows everybody on your local "
+			  "network to use your machine as a proxy. Make sure "
+			  "this is what you wanted.",
+			  name);
+}
+
 static int
 listener_open(struct tk_server *srv, const struct tk_port_cfg *pc,
 	      struct tk_listener **out)
@@ -327,6 +371,7 @@ listener_open(struct tk_server *srv, const struct tk_port_cfg *pc,
 		uv_close(&l->h.handle, listener_closed);
 		return rc;
 	}
+	warn_nonlocal(srv, pc, l->name);
 	tk_notice("Opened Socks listener connection (ready) on %s", l->name);
 	*out = l;
 	return 0;

@@ -11,6 +11,8 @@ src_daemon_torkitd_SOURCES = \
 	src/daemon/relaybuf.c src/daemon/relaybuf.h \
 	src/daemon/relayq.c src/daemon/relayq.h \
 	src/daemon/pressure.c \
+	src/daemon/datadir.c src/daemon/datadir.h \
+	src/daemon/privs.c src/daemon/privs.h \
 	src/daemon/engine.h \
 	src/daemon/engine_direct.c \
 	src/daemon/engine_tor.c \
