@@ -240,7 +240,7 @@ echo_check() {
 	local from
 	from=$(($(log_lines) + 1))
 	for u in a b a; do
-		run bash -c "printf 'iso $u\n' | '$TK_CONNECT' -u '$u:pw' \
+		run bash -c "printf 'iso $u\n' | TOR_SOCKS_PASSWORD=pw '$TK_CONNECT' -u '$u' \
 			'$TORNET_ECHO_NAME' '$TORNET_ECHO_PORT'"
 		assert_success
 		assert_output "iso $u"
@@ -268,7 +268,7 @@ echo_check() {
 	# the IsolateDestPort port: HTTP, echo, HTTP again
 	run curl -sS --max-time 60 --socks5-hostname "$KT_DP" --proxy-user 'dp:pw' "$url"
 	assert_success
-	run bash -c "printf 'dp\n' | TOR_SOCKS_PORT=$KT_DP_PORT '$TK_CONNECT' -u dp:pw '$TORNET_ECHO_NAME' '$TORNET_ECHO_PORT'"
+	run bash -c "printf 'dp\n' | TOR_SOCKS_PORT=$KT_DP_PORT TOR_SOCKS_PASSWORD=pw '$TK_CONNECT' -u dp '$TORNET_ECHO_NAME' '$TORNET_ECHO_PORT'"
 	assert_success
 	assert_output "dp"
 	run curl -sS --max-time 60 --socks5-hostname "$KT_DP" --proxy-user 'dp:pw' "$url"
@@ -279,7 +279,7 @@ echo_check() {
 	# the default port: HTTP then echo, one circuit
 	run curl -sS --max-time 60 --socks5-hostname "$KT" --proxy-user 'nodp:pw' "$url"
 	assert_success
-	run bash -c "printf 'nodp\n' | '$TK_CONNECT' -u nodp:pw '$TORNET_ECHO_NAME' '$TORNET_ECHO_PORT'"
+	run bash -c "printf 'nodp\n' | TOR_SOCKS_PASSWORD=pw '$TK_CONNECT' -u nodp '$TORNET_ECHO_NAME' '$TORNET_ECHO_PORT'"
 	assert_success
 	h3=$(circ_of "$from" "$http" 3)
 	e3=$(circ_of "$from" "$echo" 2)
@@ -311,7 +311,7 @@ echo_check() {
 	from=$(($(log_lines) + 1))
 	mkfifo "$fifo"
 	# a fresh isolation key: a circuit of its own
-	timeout 200 "$TK_CONNECT" -u kill:me "$TORNET_ECHO_NAME" "$TORNET_ECHO_PORT" \
+	TOR_SOCKS_PASSWORD=me timeout 200 "$TK_CONNECT" -u kill "$TORNET_ECHO_NAME" "$TORNET_ECHO_PORT" \
 		<"$fifo" >"$T/out" 2>"$T/err" 3>&- &
 	pid=$!
 	exec 7>"$fifo"
@@ -337,7 +337,7 @@ echo_check() {
 	tail -n +"$from" "$LOG" | grep -E 'circ|stream|CONNECT'
 	grep -q "stream to $TORNET_ECHO_NAME:$TORNET_ECHO_PORT failed: END DESTROY" "$LOG"
 	# the next request with the same credentials gets a new circuit
-	run bash -c "printf 'after\n' | '$TK_CONNECT' -u kill:me '$TORNET_ECHO_NAME' '$TORNET_ECHO_PORT'"
+	run bash -c "printf 'after\n' | TOR_SOCKS_PASSWORD=me '$TK_CONNECT' -u kill '$TORNET_ECHO_NAME' '$TORNET_ECHO_PORT'"
 	assert_success
 	assert_output "after"
 	second=$(circ_of "$from" "$TORNET_ECHO_NAME:$TORNET_ECHO_PORT" 2)
