@@ -206,3 +206,26 @@ EOS
 	[ "${lines[1]}" = "EOF" ]
 	tk_wait_log "$DH_LOG" "idle for 1 s \(IdleTimeout\); closing it"
 }
+
+@test "MaxClients reached: the oldest lingering connection goes first, the new client is served" {
+	# Lingering: the client finished sending (half-close), the target
+	# neither answers nor closes. Such sessions once held their slots
+	# until the target closed, and new clients were refused.
+	dh_target HOLD hold
+	dh_torkitd "ExitPolicyRejectPrivate 0" "MaxClients 3"
+	P=$(dh_hexport "$HOLD")
+	for i in 1 2 3; do
+		"$DH_RAW" -W -t 60 "$DH_PORT" "050100 0501 0001 7f000001 $P 6869" \
+			>"$BATS_TEST_TMPDIR/linger.$i" &
+		tk_track $!
+		# torkitd's connection to the target is up (and the client's
+		# EOF follows at once)
+		tk_poll 20 "" eval "[ \$(ss -Htn '( dport = :$HOLD )' | wc -l) -ge $i ]"
+	done
+	run "$DH_RAW" -t 20 -W "$DH_PORT" 050100
+	[ "${lines[0]}" = "05 00" ]
+	tk_wait_log "$DH_LOG" "MaxClients reached: closed the oldest lingering connection"
+	# the first of them is the one closed
+	# the first of them is the one closed: its client saw the end
+	tk_wait_log "$BATS_TEST_TMPDIR/linger.1" "^05 00 05 00 00 01 00 00 00 00 00 00"
+}

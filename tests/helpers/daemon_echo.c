@@ -11,6 +11,9 @@
  *   daemon_echo once            echo the first read, then close first
  *                               (benchmarks: TIME_WAIT stays on our port)
  *   daemon_echo sink            read and discard until EOF
+ *   daemon_echo hold            read until the client's EOF, then keep
+ *                               the connection open (never answer, never
+ *                               close) until this server is stopped
  *   daemon_echo stall           accept and never read (a small receive
  *                               buffer), until the client hangs up or
  *                               this server is stopped
@@ -72,6 +75,10 @@ serve(int c, int argc, char **argv)
 		n = read(c, buf, sizeof(buf));
 		if (n > 0)
 			write_all(c, buf, (size_t)n);
+	} else if (strcmp(argv[1], "hold") == 0) {
+		while (read(c, buf, sizeof(buf)) > 0)
+			;
+		sleep(60); /* killed with the server (PR_SET_PDEATHSIG) */
 	} else if (strcmp(argv[1], "stall") == 0) {
 		struct pollfd p = { .fd = c, .events = POLLRDHUP };
 
@@ -106,7 +113,7 @@ main(int argc, char **argv)
 
 	if (argc < 2) {
 		fprintf(stderr, "usage: daemon_echo echo|once|sink|"
-			"stall|banner TEXT OUT|source BYTES\n");
+			"hold|stall|banner TEXT OUT|source BYTES\n");
 		return 2;
 	}
 	signal(SIGCHLD, SIG_IGN);	/* no zombies */
