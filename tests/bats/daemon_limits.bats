@@ -225,7 +225,6 @@ EOS
 	run "$DH_RAW" -t 20 -W "$DH_PORT" 050100
 	[ "${lines[0]}" = "05 00" ]
 	tk_wait_log "$DH_LOG" "MaxClients reached: closed the oldest lingering connection"
-	# the first of them is the one closed
 	# the first of them is the one closed: its client saw the end
 	tk_wait_log "$BATS_TEST_TMPDIR/linger.1" "^05 00 05 00 00 01 00 00 00 00 00 00"
 }
