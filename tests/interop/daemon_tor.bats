@@ -415,7 +415,7 @@ ClientDNSRejectInternalAddresses 1"
 	# a private literal: REP 01 at once, without a BEGIN
 	run "$SOCKSRAW" "$KT" s:050100 r:2 "s:050100017f000001$(printf %04x "$TORNET_ECHO_PORT")" e
 	assert_output "050005010001000000000000 [closed]"
-	run "$SOCKSRAW" "$KT" s:050100 r:2 "s:050100030a6c6f63616c686f73740050" e
+	run "$SOCKSRAW" "$KT" s:050100 r:2 "s:05010003096c6f63616c686f73740050" e
 	assert_output "050005010001000000000000 [closed]"
 	tail -n +"$from" "$LOG" | grep -q "Rejecting SOCKS request for anonymous connection to private address"
 	# an exit's answer naming an internal address is dropped: REP 04
