@@ -11,6 +11,9 @@ dist_noinst_SCRIPTS += tools/bench/onion-bench
 # segments into targets that do not read; trickle.c is its load tool.
 dist_noinst_SCRIPTS += tools/bench/trickle-bench
 EXTRA_DIST += tools/bench/trickle.c
+# soak: both engines (tor on a tornet it starts) under a mixed load for
+# 30 minutes; soakload.py is its load and its echo target.
+dist_noinst_SCRIPTS += tools/bench/soak tools/bench/soakload.py
 
 # Developer tools over the onion engine. tkonion: a link handshake and
 # one-hop directory fetches. tkbootstrap: bootstrap from DirAuthority
