@@ -104,24 +104,6 @@ client_allowed(struct tk_server *srv, const struct sockaddr_storage *ss)
 	return r == 1;
 }
 
-/* MaxClientsPerAddress: how many sessions the client's address has. */
-static unsigned
-sessions_of(struct tk_server *srv, const struct tk_port_info *pi)
-{
-	size_t alen = pi->family == AF_INET ? 4 : 16;
-	unsigned n = 0;
-
-	for (struct tk_session *s = srv->sessions; s != NULL;
-	     s = tk_session_next(s)) {
-		const struct tk_port_info *o = tk_session_port(s);
-
-		if (o->family == pi->family &&
-		    memcmp(o->addr, pi->addr, alen) == 0)
-			n++;
-	}
-	return n;
-}
-
 static void
 on_connection(uv_stream_t *server, int status)
 {
@@ -240,7 +222,8 @@ on_connection(uv_stream_t *server, int status)
 		return;
 	}
 	if (srv->cfg->max_clients_per_address > 0 && !l->is_unix &&
-	    sessions_of(srv, &pi) >= srv->cfg->max_clients_per_address) {
+	    tk_sessions_of_address(srv, &pi) >=
+		    srv->cfg->max_clients_per_address) {
 		uint64_t now = uv_now(srv->loop);
 
 		if (now - srv->last_full_log >= 5000 ||

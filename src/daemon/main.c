@@ -297,6 +297,7 @@ run(struct tk_config *cfg, int verify)
 #endif
 	srv.loop = uv_default_loop();
 	srv.cfg = cfg;
+	srv.mem_grew = tk_mem_check;
 	tk_pressure_configure(&srv);
 	/* The ports first, then nothing more as root (User): the engine
 	 * reaches the network as the user. */

@@ -29,6 +29,7 @@ struct tk_server {
 	struct tk_session *linger_head, *linger_tail;
 	unsigned n_lingering;
 	size_t mem_limit; /* MaxMemInQueues in bytes, resolved */
+	void (*mem_grew)(struct tk_server *srv); /* after a queue grew */
 	uv_timer_t pressure_timer;
 	int pressure_timer_open;
 };
@@ -61,16 +62,7 @@ void tk_session_free_handle(uv_stream_t *h);
  * timer). */
 void tk_sessions_close_all(struct tk_server *srv);
 
-/* What pressure.c needs of a session. */
-struct tk_session *tk_session_next(const struct tk_session *s);
-struct tk_session *tk_session_linger_next(const struct tk_session *s);
-/* Bytes held for it: its relay queues and the engine's for its stream. */
-size_t tk_session_held(const struct tk_session *s);
-int tk_session_is_lingering(const struct tk_session *s);
-const struct tk_port_info *tk_session_port(const struct tk_session *s);
-void tk_session_kill(struct tk_session *s);
-
-/* pressure.c: who goes first when resources run short. */
+/* session_shed.c: which sessions go first when resources run short. */
 /* MaxMemInQueues from cfg (0: from the machine's memory). */
 void tk_pressure_configure(struct tk_server *srv);
 /* A 1 s check of memory, for what the engine queues on its own. */
@@ -83,5 +75,9 @@ void tk_mem_check(struct tk_server *srv);
  * short; returns how many. */
 unsigned tk_sessions_shed_lingering(struct tk_server *srv, unsigned n,
 				    const char *why);
+/* MaxClientsPerAddress: how many sessions have this client address
+ * (pi->family and pi->addr). */
+unsigned tk_sessions_of_address(const struct tk_server *srv,
+				const struct tk_port_info *pi);
 
 #endif

@@ -25,59 +25,15 @@
 #include "daemon/relaybuf.h"
 #include "daemon/relayq.h"
 #include "daemon/server.h"
+#include "daemon/session_int.h"
 
 /* Stop reading a side once its queue holds this much memory (the fill
  * buffer and one full buffer with the writer, or many small ones). */
 #define RELAY_HIGH (2 * TK_RELAY_BUF)
 #define LINGER_MS 5000
-#define HS_BUF 2048
-
-enum sess_state {
-	S_HANDSHAKE,
-	S_ENGINE,
-	S_RELAY,
-	S_LINGER,
-	S_CLOSING,
-};
 
 static const char *const state_names[] = {
 	"HANDSHAKE", "ENGINE", "RELAY", "LINGER", "CLOSING",
-};
-
-struct tk_session {
-	union {
-		uv_tcp_t tcp;
-		uv_pipe_t pipe;
-		uv_handle_t handle;
-		uv_stream_t stream;
-	} h;
-	int is_unix;
-	struct tk_server *srv;
-	struct tk_session *prev, *next;
-	struct tk_port_info port;
-	char peer[128];
-	enum sess_state state;
-	uv_timer_t timer;
-	int open_handles; /* client, timer, stream */
-
-	struct tk_socks_server codec;
-	uint8_t in[HS_BUF];
-	size_t in_len;
-	char target[TK_SOCKS_HOST_MAX + 8]; /* for logs */
-
-	struct tk_engine_req *req;
-	struct tk_stream *stream;
-	struct tk_relayq up;   /* client -> engine */
-	struct tk_relayq down; /* engine -> client */
-	uint64_t last_active;  /* uv_now of the last byte either way */
-	struct tk_session *lprev, *lnext; /* srv->lingering, oldest first */
-	unsigned lingering : 1;
-	unsigned client_reading : 1;
-	unsigned client_eof : 1;
-	unsigned target_eof : 1;
-	unsigned client_shut : 1; /* our FIN to the client is out */
-	unsigned target_reading : 1;
-	unsigned counted : 1;
 };
 
 struct client_write {
@@ -91,6 +47,15 @@ struct client_write {
 
 static void session_close(struct tk_session *s);
 static void start_relay(struct tk_session *s);
+
+/* A queue grew: the server's memory check (session_shed.c, wired by
+ * main.c, which keeps that policy above the sessions). */
+static void
+mem_grew(struct tk_server *srv)
+{
+	if (srv->mem_grew != NULL)
+		srv->mem_grew(srv);
+}
 
 /* Lingering sessions (the last reply is out, or the client finished
  * sending and the target may still answer) are the first to go when
@@ -220,42 +185,8 @@ session_close(struct tk_session *s)
 	uv_close((uv_handle_t *)&s->timer, handle_closed);
 }
 
-struct tk_session *
-tk_session_next(const struct tk_session *s)
-{
-	return s->next;
-}
-
-struct tk_session *
-tk_session_linger_next(const struct tk_session *s)
-{
-	return s->lnext;
-}
-
-size_t
-tk_session_held(const struct tk_session *s)
-{
-	size_t n = s->up.held + s->down.held;
-
-	if (s->stream != NULL && s->stream->engine->ops->stream_held != NULL)
-		n += s->stream->engine->ops->stream_held(s->stream);
-	return n;
-}
-
-const struct tk_port_info *
-tk_session_port(const struct tk_session *s)
-{
-	return &s->port;
-}
-
-int
-tk_session_is_lingering(const struct tk_session *s)
-{
-	return s->lingering;
-}
-
 void
-tk_session_kill(struct tk_session *s)
+tk__session_close(struct tk_session *s)
 {
 	session_close(s);
 }
@@ -915,7 +846,7 @@ relay_from_client(uv_stream_t *st, ssize_t nread, const uv_buf_t *b)
 			uv_read_stop(st);
 			s->client_reading = 0;
 		}
-		tk_mem_check(s->srv);
+		mem_grew(s->srv);
 		return;
 	}
 	if (tk_relayq_pending(&s->up) == 0)
@@ -988,7 +919,7 @@ st_read(void *arg, uint8_t *buf, size_t len, int eof)
 			s->target_reading = 0;
 			tk_stream_read_stop(s->stream);
 		}
-		tk_mem_check(s->srv);
+		mem_grew(s->srv);
 		return;
 	}
 	if (!eof) {

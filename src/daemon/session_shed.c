@@ -1,5 +1,5 @@
-/* pressure.c — who goes first when memory, descriptors or MaxClients run
- * short.
+/* session_shed.c — which sessions go first when memory, descriptors or
+ * MaxClients run short.
  *
  * Memory: every relay queue counts what it holds (relayq.h) and the
  * engine counts what it queues for its streams; past MaxMemInQueues the
@@ -10,14 +10,28 @@
  * itself. Descriptors and MaxClients: listener.c closes the oldest
  * lingering session to make room for a new client. */
 #include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "daemon/log.h"
 #include "daemon/relayq.h"
 #include "daemon/server.h"
+#include "daemon/session_int.h"
 
 #define MIB ((size_t)1 << 20)
 #define CHECK_MS 1000
+
+/* Bytes held for s: its relay queues and the engine's for its stream. */
+static size_t
+session_held(const struct tk_session *s)
+{
+	size_t n = s->up.held + s->down.held;
+
+	if (s->stream != NULL && s->stream->engine->ops->stream_held != NULL)
+		n += s->stream->engine->ops->stream_held(s->stream);
+	return n;
+}
 
 static size_t
 engine_held(const struct tk_server *srv)
@@ -78,28 +92,27 @@ tk_mem_check(struct tk_server *srv)
 	/* Lingering sessions first, oldest first. */
 	for (s = srv->linger_head; s != NULL && total - freed > goal;
 	     s = next) {
-		size_t h = tk_session_held(s);
+		size_t h = session_held(s);
 
-		next = tk_session_linger_next(s);
+		next = s->lnext;
 		if (h == 0)
 			continue;
 		freed += h;
 		closed++;
 		lingering++;
-		tk_session_kill(s);
+		tk__session_close(s);
 	}
 	if (total - freed > goal) {
 		v = malloc(srv->n_clients * sizeof(*v) + 1);
-		for (s = srv->sessions; v != NULL && s != NULL;
-		     s = tk_session_next(s))
-			v[n++] = (struct victim){ s, tk_session_held(s) };
+		for (s = srv->sessions; v != NULL && s != NULL; s = s->next)
+			v[n++] = (struct victim){ s, session_held(s) };
 		if (v != NULL)
 			qsort(v, n, sizeof(*v), by_held_desc);
 		for (i = 0; i < n && total - freed > goal && v[i].held > 0;
 		     i++) {
 			freed += v[i].held;
 			closed++;
-			tk_session_kill(v[i].s);
+			tk__session_close(v[i].s);
 		}
 		free(v);
 	}
@@ -116,7 +129,7 @@ tk_sessions_shed_lingering(struct tk_server *srv, unsigned n, const char *why)
 	uint64_t now;
 
 	while (closed < n && srv->linger_head != NULL) {
-		tk_session_kill(srv->linger_head);
+		tk__session_close(srv->linger_head);
 		closed++;
 	}
 	now = uv_now(srv->loop);
@@ -153,4 +166,18 @@ tk_pressure_stop(struct tk_server *srv)
 		uv_close((uv_handle_t *)&srv->pressure_timer, NULL);
 		srv->pressure_timer_open = 0;
 	}
+}
+
+unsigned
+tk_sessions_of_address(const struct tk_server *srv,
+		       const struct tk_port_info *pi)
+{
+	size_t alen = pi->family == AF_INET ? 4 : 16;
+	unsigned n = 0;
+
+	for (const struct tk_session *s = srv->sessions; s != NULL; s = s->next)
+		if (s->port.family == pi->family &&
+		    memcmp(s->port.addr, pi->addr, alen) == 0)
+			n++;
+	return n;
 }
