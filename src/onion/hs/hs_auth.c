@@ -89,8 +89,11 @@ tk_hs_auth_parse(const char *text, size_t len, struct tk_hs_client_auth *out,
 		return fail(err, errlen, "key type '%.*s' is not 'x25519'",
 			    (int)(flen[2] > 32 ? 32 : flen[2]), f[2]);
 	if (flen[3] != KEY_B32_LEN ||
-	    tk_base32_decode(f[3], flen[3], out->sk, sizeof out->sk) != 32)
+	    tk_base32_decode(f[3], flen[3], out->sk, sizeof out->sk) != 32) {
+		/* A failed decode may have written part of the key. */
+		tk_wipe(out, sizeof *out);
 		return fail(err, errlen, "key is not 52 base32 characters");
+	}
 	if (tk_ct_memeq(out->sk, zero, 32)) {
 		tk_wipe(out, sizeof *out);
 		return fail(err, errlen, "key is all zeros");

@@ -26,7 +26,8 @@ struct tk_hs_client_auth {
 	uint8_t sk[32];		  /* our x25519 secret key for it */
 };
 
-/* Parses one file's content. 0, or -1 with err saying why. */
+/* Parses one file's content. 0, or -1 with err saying why and *out
+ * zeroed. */
 int tk_hs_auth_parse(const char *text, size_t len,
 		     struct tk_hs_client_auth *out, char *err, size_t errlen);
 
