@@ -160,6 +160,18 @@ test_indexes(void)
 }
 
 static void
+test_desc_path(void)
+{
+	char path[TK_HS_DESC_PATH_LEN + 1];
+	tap_eq_long(tk_hs_desc_path(unhex("706628758208395D461AA0F460A5E76E"
+					  "7B828C66B5E794768592B451302E961D"),
+				    path),
+		    TK_HS_DESC_PATH_LEN, "descriptor path length");
+	tap_eq_str(path, "/tor/hs/3/cGYodYIIOV1GGqD0YKXnbnuCjGa155R2hZK0UTAulh0",
+		   "GET path for arti hsdesc2's blinded key (unpadded base64)");
+}
+
+static void
 test_consensus_srv(void)
 {
 	char err[256];
@@ -289,6 +301,7 @@ main(void)
 	test_dirparams();
 	test_disaster_srv();
 	test_indexes();
+	test_desc_path();
 	test_consensus_srv();
 	test_ring();
 	return tap_done();

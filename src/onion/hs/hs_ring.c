@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "onion/base/bytes.h"
 #include "onion/base/keccak.h"
 #include "onion/hs/hs_crypto.h"
 #include "onion/netdir/nodes.h"
@@ -144,4 +145,14 @@ tk_hs_ring_responsible(const struct tk_hs_ring *ring, const uint8_t blinded[32],
 		} while (added < spread && idx != start);
 	}
 	return n_out;
+}
+
+int
+tk_hs_desc_path(const uint8_t blinded[32], char out[TK_HS_DESC_PATH_LEN + 1])
+{
+	static const char prefix[] = "/tor/hs/3/";
+	memcpy(out, prefix, sizeof prefix - 1);
+	tk_base64_encode(blinded, 32, 0, out + sizeof prefix - 1,
+			 TK_HS_DESC_PATH_LEN + 1 - (sizeof prefix - 1));
+	return TK_HS_DESC_PATH_LEN;
 }

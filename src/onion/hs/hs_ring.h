@@ -59,4 +59,11 @@ size_t tk_hs_ring_responsible(const struct tk_hs_ring *ring,
 			      const uint8_t blinded[32], int n_replicas,
 			      int spread, size_t *out, size_t cap);
 
+/* The path to GET from an HSDir over BEGIN_DIR (rend-spec-v3 §2.2.6):
+ * "/tor/hs/3/" and the blinded key in base64 without padding, as Tor
+ * writes it. Returns its length (53). */
+#define TK_HS_DESC_PATH_LEN 53
+int tk_hs_desc_path(const uint8_t blinded[32],
+		    char out[TK_HS_DESC_PATH_LEN + 1]);
+
 #endif
