@@ -5,4 +5,6 @@ src_onion_libonion_a_SOURCES += \
 	src/onion/base/crypto.c \
 	src/onion/base/crypto.h \
 	src/onion/base/kdf.c \
-	src/onion/base/kdf.h
+	src/onion/base/kdf.h \
+	src/onion/base/keccak.c \
+	src/onion/base/keccak.h
