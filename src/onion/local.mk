@@ -20,4 +20,5 @@ include src/onion/netdoc/local.mk
 include src/onion/netdir/local.mk
 include src/onion/dir/local.mk
 include src/onion/guard/local.mk
+include src/onion/hs/local.mk
 include src/onion/client/local.mk

@@ -28,10 +28,3 @@ tests_fuzz_fuzz_base64_LDADD = $(ONION_CORE_LIBS)
 tests_fuzz_fuzz_base64_LDFLAGS = $(FUZZ_LINK_FLAGS)
 FUZZ_TESTS += tests/fuzz/fuzz_base64
 EXTRA_DIST += tests/fuzz/corpus/base64
-
-check_PROGRAMS += tests/fuzz/fuzz_onionaddr
-tests_fuzz_fuzz_onionaddr_SOURCES = tests/fuzz/fuzz_onionaddr.c $(FUZZ_REPLAY)
-tests_fuzz_fuzz_onionaddr_LDADD = $(ONION_CORE_LIBS)
-tests_fuzz_fuzz_onionaddr_LDFLAGS = $(FUZZ_LINK_FLAGS)
-FUZZ_TESTS += tests/fuzz/fuzz_onionaddr
-EXTRA_DIST += tests/fuzz/corpus/onionaddr

@@ -4,10 +4,6 @@
  *
  * Vector sources (taken as data; the test code is ours):
  *  - HMAC-SHA256: RFC 4231 test case 2. HKDF-SHA256: RFC 5869 A.1, A.3.
- *  - SHA3-256: FIPS 202 example values ("", "abc", and 200 bytes of 0xa3
- *    across the 136-byte rate).
- *  - onion address: a public v3 address (DuckDuckGo's), and copies of it
- *    with a wrong checksum and a wrong version.
  *  - ntor: arti crates/tor-proto/src/crypto/handshake/ntor.rs, testvec()
  *    (MIT/Apache-2.0).
  *  - CREATE_FAST: arti crates/tor-proto/src/crypto/handshake/fast.rs,
@@ -28,8 +24,6 @@
 #include "onion/base/bytes.h"
 #include "onion/cell/cell.h"
 #include "onion/base/crypto.h"
-#include "onion/base/onionaddr.h"
-#include "onion/base/sha3.h"
 #include "onion/base/kdf.h"
 #include "onion/circ/ntor.h"
 #include "onion/circ/relay_crypto.h"
@@ -625,45 +619,6 @@ static void test_random_fast(void)
 	       "tk_random_fast: consecutive pool blocks differ");
 }
 
-static void test_sha3_onionaddr(void)
-{
-	static const char *const want[] = {
-		"a7ffc6f8bf1ed76651c14756a061d662f580ff4de43b49fa82d80a4b80f8434a",
-		"3a985da74fe225b2045c172d6bd390bd855f086e3e9d525b46bfe24511431532",
-		"79f38adec5c20307a98ef76e8324afbfd46cfd81b22e3973c65fa1bd9de31787",
-	};
-	static const char v3[] = "duckduckgogg42xjoc72x3sjasowoarfbgcmvfimaftt6"
-				 "twagswzczad.onion";
-	uint8_t a3[200], out[32], pk[32];
-	char hex[65], bad[sizeof v3];
-	const char *msgs[] = { "", "abc", (const char *)a3 };
-	size_t lens[] = { 0, 3, sizeof a3 };
-
-	memset(a3, 0xa3, sizeof a3);
-	for (int i = 0; i < 3; i++) {
-		tk_sha3_256(msgs[i], lens[i], out);
-		for (int k = 0; k < 32; k++)
-			snprintf(hex + 2 * k, 3, "%02x", out[k]);
-		tap_ok(strcmp(hex, want[i]) == 0, "SHA3-256 vector %d", i);
-	}
-	tap_eq_long(tk_onion_host_classify(v3, strlen(v3), pk),
-		    TK_ONION_HOST_V3, "a v3 onion address is well-formed");
-	memcpy(bad, v3, sizeof v3);
-	bad[55] = 'e'; /* the version byte's last bits: no longer 3 */
-	tap_eq_long(tk_onion_host_classify(bad, strlen(bad), NULL),
-		    TK_ONION_HOST_BAD, "another version: malformed");
-	memcpy(bad, v3, sizeof v3);
-	bad[0] = 'e'; /* the key changes, the checksum does not */
-	tap_eq_long(tk_onion_host_classify(bad, strlen(bad), NULL),
-		    TK_ONION_HOST_BAD, "a wrong checksum: malformed");
-	tap_eq_long(tk_onion_host_classify("example.com", 11, NULL),
-		    TK_ONION_HOST_NONE, "example.com is no onion name");
-	tap_eq_long(tk_onion_host_classify("myonion", 7, NULL),
-		    TK_ONION_HOST_NONE, "neither is myonion");
-	tap_eq_long(tk_onion_host_classify("ONION.", 6, NULL),
-		    TK_ONION_HOST_BAD, "ONION. alone is a malformed one");
-}
-
 int main(void)
 {
 	if (tk_crypto_init() != 0) {
@@ -683,6 +638,5 @@ int main(void)
 	test_tor1_kat();
 	test_tor1_roundtrip();
 	test_tor1_digest_rollback();
-	test_sha3_onionaddr();
 	return tap_done();
 }

@@ -8,7 +8,5 @@ src_onion_libonion_a_SOURCES += \
 	src/onion/base/crypto.h \
 	src/onion/base/kdf.c \
 	src/onion/base/kdf.h \
-	src/onion/base/onionaddr.c \
-	src/onion/base/onionaddr.h \
-	src/onion/base/sha3.c \
-	src/onion/base/sha3.h
+	src/onion/base/keccak.c \
+	src/onion/base/keccak.h

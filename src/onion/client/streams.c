@@ -14,9 +14,9 @@
 #include <sys/socket.h>
 
 #include "common/util.h"
-#include "onion/base/onionaddr.h"
 #include "onion/cell/relay_msg.h"
 #include "onion/circ/stream.h"
+#include "onion/hs/hs_addr.h"
 
 /* Cells kept for a reader that is not reading before we stop sending
  * stream SENDMEs (the exit then stops after its window, 500 cells). */
@@ -708,18 +708,17 @@ service(struct tk_defer *d)
 static int
 onion_refusal(tk_streams *ss, const char *host)
 {
-	enum tk_onion_host k = tk_onion_host_classify(host, strlen(host), NULL);
+	uint8_t id[TK_HS_ID_LEN];
+	int k = tk_hs_host_parse(host, strlen(host), id);
 
-	if (k == TK_ONION_HOST_NONE)
+	if (k == 0)
 		return 0;
-	ss_log(ss, k == TK_ONION_HOST_V3 ? TK_LOG_NOTICE : TK_LOG_WARN,
-	       k == TK_ONION_HOST_V3
-		       ? "%s: onion services are not supported yet; refused "
-			 "here, nothing was sent"
-		       : "Invalid onion hostname %s; rejecting",
+	ss_log(ss, k > 0 ? TK_LOG_NOTICE : TK_LOG_WARN,
+	       k > 0 ? "%s: onion services are not supported yet; refused "
+		       "here, nothing was sent"
+		     : "Invalid onion hostname %s; rejecting",
 	       ss_host(ss, host));
-	return k == TK_ONION_HOST_V3 ? TK_ONION_HS_NOT_FOUND
-				     : TK_ONION_HS_BAD_ADDRESS;
+	return k > 0 ? TK_ONION_HS_NOT_FOUND : TK_ONION_HS_BAD_ADDRESS;
 }
 
 int
