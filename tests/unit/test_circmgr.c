@@ -1151,6 +1151,55 @@ static void test_lookups(void)
 	free_cm();
 }
 
+/* No onion name leaves: a CONNECT or RESOLVE of one fails at once, with
+ * no BEGIN and no RESOLVE cell to any exit. */
+static void test_onion_names(void)
+{
+	static const char v3[] = "duckduckgogg42xjoc72x3sjasowoarfbgcmvfimaftt6"
+				 "twagswzczad.onion";
+	static const char *const bad[] = {
+		"duckduckgogg42xjoc72x3sjasowoarfbgcmvfimaftt6twagswzczae.onion",
+		"expyuzz4wqqyqhjn.onion",
+		"x.onion.",
+		"onion",
+	};
+	struct res a;
+	tk_onion_req *q;
+	int begins;
+
+	new_cm(0, 0, 0);
+	begins = n_begins;
+	connect_to(v3, 80, NULL, &a, NULL);
+	run_until(&a.done, 5000);
+	tap_eq_long(a.reason, TK_ONION_HS_NOT_FOUND,
+		    "a v3 onion address: HS_NOT_FOUND at once");
+	connect_to("www.DuckDuckGoGG42xjoc72x3sjasowoarfbgcmvfimaftt6twagswzczad"
+		   ".onion",
+		   443, NULL, &a, NULL);
+	run_until(&a.done, 5000);
+	tap_eq_long(a.reason, TK_ONION_HS_NOT_FOUND,
+		    "a subdomain, any case: the same");
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		connect_to(bad[i], 80, NULL, &a, NULL);
+		run_until(&a.done, 5000);
+		tap_eq_long(a.reason, TK_ONION_HS_BAD_ADDRESS,
+			    "malformed %s: HS_BAD_ADDRESS", bad[i]);
+	}
+	memset(&a, 0, sizeof a);
+	tk_streams_resolve(ss, v3, TK_ONION_RESOLVE_IPV4, NULL, 0, on_res, &a,
+			   &q);
+	run_until(&a.done, 5000);
+	tap_eq_long(a.reason, TK_ONION_HS_NOT_FOUND, "RESOLVE of it: refused");
+	tap_eq_long(n_begins - begins, 0, "no BEGIN reached an exit");
+	/* the layer still works for other names */
+	connect_to("echo.test", 7, NULL, &a, NULL);
+	run_until(&a.done, 5000);
+	tap_eq_long(a.reason, 0, "echo.test still connects");
+	tap_eq_long(n_begins - begins, 1, "with one BEGIN");
+	close_stream(&a);
+	free_cm();
+}
+
 static void test_end_and_linger(void)
 {
 	struct res a;
@@ -1276,6 +1325,7 @@ int main(void)
 	test_failures_and_retries();
 	test_build_failures();
 	test_lookups();
+	test_onion_names();
 	test_end_and_linger();
 	test_dirtiness();
 	test_build_timeout();

@@ -16,10 +16,24 @@ enum step {
 	STEP_CHANNEL, STEP_CIRCUIT, STEP_FETCH, STEP_IDLE, STEP_SINK, STEP_WINDOW
 };
 
+/* -Wl,--wrap=uv_timer_init (link.mk): fails the next call when set. */
+static int fail_next_timer_init;
+int __real_uv_timer_init(uv_loop_t *loop, uv_timer_t *t);
+int __wrap_uv_timer_init(uv_loop_t *loop, uv_timer_t *t);
+int __wrap_uv_timer_init(uv_loop_t *loop, uv_timer_t *t)
+{
+	if (fail_next_timer_init) {
+		fail_next_timer_init = 0;
+		return UV_ENOMEM;
+	}
+	return __real_uv_timer_init(loop, t);
+}
+
 struct run {
 	/* inputs */
 	struct fr_opts fr;
 	enum step upto;
+	int fail_timer; /* the fetch's uv_timer_init fails */
 	int wrong_id;
 	unsigned chan_timeout, circ_timeout;
 	/* outputs */
@@ -160,8 +174,10 @@ static void on_built(tk_circuit *c, int status, void *arg)
 		finish(r);
 		return;
 	}
+	fail_next_timer_init = r->fail_timer;
 	r->dir_status = tk_dir_get(c, r->path ? r->path : "/tor/keys/all", 0,
 				   5000, on_dir, r, &d);
+	fail_next_timer_init = 0;
 	if (r->dir_status < 0)
 		finish(r);
 }
@@ -369,6 +385,18 @@ static void test_fetch(void)
 		   "request line as tor expects");
 	tap_ok(r.seen.n_destroy == 1 && r.seen.destroy_reason == 0,
 	       "circuit closed with DESTROY reason NONE");
+	free(r.body);
+}
+
+/* An error path of tk_dir_get after the request line is built: nothing
+ * may leak (LeakSanitizer checks this in the ASan build). */
+static void test_fetch_setup_fails(void)
+{
+	struct run r = {.fr = {.close_after_cells = -1}, .upto = STEP_FETCH,
+			.fail_timer = 1};
+	run(&r);
+	tap_ok(r.dir_status < 0, "tk_dir_get fails when its timer cannot be "
+				 "set up (%d)", r.dir_status);
 	free(r.body);
 }
 
@@ -740,6 +768,7 @@ int main(void)
 	test_padding();
 	test_fetch();
 	test_big_fetch();
+	test_fetch_setup_fails();
 	test_long_request();
 	test_circuit_failures();
 	test_relay_early_budget();

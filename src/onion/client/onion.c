@@ -470,3 +470,17 @@ tk_onion_stream_resolve_ptr(tk_onion *o, int family, const uint8_t addr[16],
 	return tk_streams_resolve_ptr(o->streams, family, addr, iso, iso_len,
 				      cb, arg, req);
 }
+
+size_t
+tk_onion_queued(const tk_onion *o)
+{
+	return o->streams != NULL ? tk_streams_queued(o->streams) : 0;
+}
+
+void
+tk_onion_set_scrub_hosts(tk_onion *o, int on)
+{
+	o->cfg.scrub_hosts = on;
+	if (o->streams != NULL)
+		tk_streams_set_scrub_hosts(o->streams, on);
+}
