@@ -621,15 +621,16 @@ on_timeout(uv_timer_t *h)
 static void
 random_sni(char *out, size_t cap)
 {
-	/* Like tor: a plausible random host name so the SNI says nothing. */
+	/* As tor: "www." and 4 to 25 random base32 characters, ".com", so
+	 * that the server name says nothing and its length matches tor's. */
 	static const char alpha[] = "abcdefghijklmnopqrstuvwxyz234567";
-	uint8_t r[16];
+	uint8_t r[4 + 25];
 	size_t n, i;
 	tk_random(r, sizeof r);
-	n = 8 + r[0] % 8;
+	n = 4 + tk_get_u32(r) % 22;
 	snprintf(out, cap, "www.");
 	for (i = 0; i < n && 4 + i + 5 < cap; i++)
-		out[4 + i] = alpha[r[i] & 31];
+		out[4 + i] = alpha[r[4 + i] & 31];
 	snprintf(out + 4 + i, cap - 4 - i, ".com");
 }
 
