@@ -211,6 +211,9 @@ static void print_summary(FILE *f, const tk_channel_info *in)
 	}
 	fprintf(f, "\ncells: %zu in, %zu out, %zu padding dropped\n",
 		in->cells_in, in->cells_out, in->padding_dropped);
+	fprintf(f, "padding: %zu sent, %zu PADDING_NEGOTIATE sent, %zu "
+		   "received (ignored)\n",
+		in->padding_sent, in->padneg_sent, in->padneg_received);
 }
 
 static void on_dir_done(tk_dir_req *r, int status,

@@ -52,8 +52,10 @@ struct tk_config {
 	char *data_dir;
 	char **dir_authorities;
 	size_t n_dir_authorities;
-	int enforce_distinct_subnets; /* tor engine, default 1 */
-	unsigned half_close_linger;   /* tor engine, seconds */
+	int enforce_distinct_subnets;	/* tor engine, default 1 */
+	unsigned half_close_linger;	/* tor engine, seconds */
+	int connection_padding;		/* tor engine: -1 auto, 0, 1 */
+	int reduced_connection_padding; /* tor engine */
 };
 
 /* Where the configuration comes from; kept for SIGHUP. */

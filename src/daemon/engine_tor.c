@@ -8,7 +8,8 @@
  * written-when-packaged rule that carries Tor's flow-control windows to
  * the application. What it adds is the daemon's side: configuration
  * (DirAuthority, DataDirectory, EnforceDistinctSubnets, SocksTimeout,
- * HalfCloseLinger), the isolation key built from struct tk_isolation,
+ * HalfCloseLinger, ConnectionPadding, ReducedConnectionPadding), the
+ * isolation key built from struct tk_isolation,
  * logging into torkitd's log, and an orderly close. */
 #include "daemon/engine.h"
 
@@ -616,6 +617,8 @@ onion_config(const struct tk_config *cfg, struct tk_onion_config *oc, char *err,
 	oc->data_dir = cfg->data_dir;
 	oc->enforce_distinct_subnets = cfg->enforce_distinct_subnets;
 	oc->linger_ms = cfg->half_close_linger * 1000;
+	oc->connection_padding = cfg->connection_padding;
+	oc->reduced_connection_padding = cfg->reduced_connection_padding;
 	oc->scrub_hosts = cfg->safe_logging != 0;
 	if (cfg->socks_timeout > 0)
 		oc->request_timeout_ms = cfg->socks_timeout * 1000;

@@ -5,6 +5,8 @@ src_onion_libonion_a_SOURCES += \
 	src/onion/link/tls.h \
 	src/onion/link/tls_engine.h \
 	src/onion/link/tls_err.h \
+	src/onion/link/padding.c \
+	src/onion/link/padding.h \
 	src/onion/link/channel.c \
 	src/onion/link/channel.h \
 	src/onion/link/chanmgr.c \
