@@ -368,8 +368,10 @@ find_circ(tk_channel *ch, uint32_t id)
  * to every guard): the owner hears `stalled` and builds a circuit through
  * it, as tor's clients build circuits, and the relay's answer flushes the
  * queue. Our own padding delays the relay's (a cell either way restarts
- * both sides' timers), so a healthy relay is silent for 45 s only if we
- * padded first ~8 times in a row: rare, and it costs one circuit. */
+ * both sides' timers, and each side's timeout is drawn alike, so each
+ * pads first half the time), so a healthy relay is silent for a minute
+ * only if we padded first about ten times in a row: on a quiet channel
+ * that happens about once in four hours, and costs one circuit. */
 
 static uint64_t
 pad_rng(void *arg)

@@ -50,7 +50,7 @@ enum {
  * the wait doubles up to the maximum while the silence lasts and starts
  * over with the next cell. A healthy relay pads every 1.5 to 9.5 s
  * unless our own padding came first: see channel.c. */
-#define TK_CHAN_STALL_FIRST_MS 45000
+#define TK_CHAN_STALL_FIRST_MS 60000
 #define TK_CHAN_STALL_MAX_MS 600000
 /* tor's KeepalivePeriod: a PADDING after this long without a cell sent,
  * on a channel that is not padded otherwise. */
