@@ -256,6 +256,9 @@ static void test_defaults(void)
 	tap_eq_long(cfg.enforce_distinct_subnets, 1,
 		    "EnforceDistinctSubnets 1");
 	tap_eq_long(cfg.half_close_linger, 30, "HalfCloseLinger 30");
+	tap_eq_long(cfg.connection_padding, -1, "ConnectionPadding auto");
+	tap_eq_long(cfg.reduced_connection_padding, 0,
+		    "ReducedConnectionPadding 0");
 	tap_ok(cfg.safe_socks == 0 && cfg.test_socks == 0 &&
 		       cfg.run_as_daemon == 0,
 	       "SafeSocks, TestSocks, RunAsDaemon 0");
@@ -350,6 +353,14 @@ static void test_values(void)
 		{"SafeLogging", "Relay", NULL},
 		{"SafeLogging", "2",
 		 "SafeLogging must be 0, 1 or relay, not \"2\""},
+		{"ConnectionPadding", "0", NULL},
+		{"ConnectionPadding", "1", NULL},
+		{"ConnectionPadding", "AUTO", NULL},
+		{"ConnectionPadding", "yes",
+		 "ConnectionPadding must be 0, 1 or auto, not \"yes\""},
+		{"ReducedConnectionPadding", "1", NULL},
+		{"ReducedConnectionPadding", "2",
+		 "ReducedConnectionPadding must be 0 or 1, not \"2\""},
 		{"DNSServer", "[::1]:53", NULL},
 		{"DNSServer", "ns.example",
 		 "bad DNSServer \"ns.example\": use IP[:PORT] or [IPv6]:PORT "

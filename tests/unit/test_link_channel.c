@@ -813,6 +813,7 @@ static void test_held_destroys(void)
 
 struct padrun {
 	struct fr_opts fr;
+	unsigned keepalive_ms; /* hooks.keepalive_ms, 0: none set */
 	int multihop;	    /* note a multi-hop circuit once open */
 	int want_padding;   /* stop once the relay saw this many PADDING */
 	unsigned deadline_ms;
@@ -843,6 +844,10 @@ static void pad_open(tk_channel *ch, int status, void *arg)
 	if (status < 0) {
 		pad_finish(p);
 		return;
+	}
+	if (p->keepalive_ms) {
+		struct tk_channel_hooks h = {.keepalive_ms = p->keepalive_ms};
+		tk_channel_set_hooks(ch, &h);
 	}
 	if (p->multihop)
 		tk_channel_note_multihop(ch);
@@ -954,6 +959,16 @@ static void test_link_padding(void)
 	       c.seen.n_padneg_in, c.seen.padneg_cmd);
 	tap_eq_long(c.seen.n_padding_in, 0,
 		    "ConnectionPadding 0: no PADDING in 1 s");
+
+	/* Unpadded, a keepalive after KeepalivePeriod without a cell sent
+	 * (300 s; 200 ms here). */
+	struct padrun k = {.fr = {.close_after_cells = -1}, .multihop = 1,
+			   .keepalive_ms = 200, .want_padding = 3,
+			   .deadline_ms = 10000};
+	run_pad(&k);
+	tap_ok(k.seen.n_padding_in >= 3 && k.seen.n_padneg_in == 1,
+	       "ConnectionPadding 0: keepalive PADDING after quiet spells "
+	       "(%d), STOP sent once", k.seen.n_padding_in);
 
 	struct padrun d = {.fr = {.close_after_cells = -1}, .multihop = 1,
 			   .want_padding = 3, .deadline_ms = 10000};

@@ -389,13 +389,20 @@ stall_watch(const tk_channel *ch)
 	       tk_chanpad_relay_pads(&ch->pad, ch->info.link_version);
 }
 
+static uint64_t
+keepalive_ms(const tk_channel *ch)
+{
+	return ch->hooks.keepalive_ms ? ch->hooks.keepalive_ms
+				      : TK_CHAN_KEEPALIVE_MS;
+}
+
 /* When the timer must wake us next (UINT64_MAX: never). */
 static uint64_t
 next_due(tk_channel *ch)
 {
 	uint64_t due = tk_chanpad_due(&ch->pad, pad_rng, NULL), t;
 	if (!tk_chanpad_active(&ch->pad)) {
-		t = ch->last_tx_ms + TK_CHAN_KEEPALIVE_MS;
+		t = ch->last_tx_ms + keepalive_ms(ch);
 		due = t < due ? t : due;
 	}
 	if (stall_watch(ch)) {
@@ -430,8 +437,16 @@ arm(tk_channel *ch)
 static void
 send_padding(tk_channel *ch)
 {
-	if (tk_channel_send(ch, 0, TK_CELL_PADDING, NULL, 0) == 0)
+	uint64_t now;
+	if (tk_channel_send(ch, 0, TK_CELL_PADDING, NULL, 0) == 0) {
 		ch->info.padding_sent++;
+		return;
+	}
+	/* The link is going (its read side will say so): count the try
+	 * as sent, or the deadline stays in the past and the timer spins. */
+	now = uv_now(ch->loop);
+	ch->last_tx_ms = now;
+	tk_chanpad_note_cell(&ch->pad, now);
 }
 
 static void
@@ -458,7 +473,7 @@ on_tick(uv_timer_t *h)
 		else
 			tk_chanpad_note_cell(&ch->pad, now);
 	} else if (!tk_chanpad_active(&ch->pad) &&
-		   now - ch->last_tx_ms >= TK_CHAN_KEEPALIVE_MS) {
+		   now - ch->last_tx_ms >= keepalive_ms(ch)) {
 		send_padding(ch);
 	}
 	if (stall_watch(ch) && now - ch->stall_from >= ch->stall_ms) {

@@ -112,6 +112,7 @@ struct tk_channel_hooks {
 	void *arg;
 	unsigned idle_ms;
 	unsigned stall_first_ms; /* 0: TK_CHAN_STALL_FIRST_MS */
+	unsigned keepalive_ms;	 /* 0: TK_CHAN_KEEPALIVE_MS (tests) */
 };
 
 /* status 0: the channel is open. Otherwise it failed and the only valid
