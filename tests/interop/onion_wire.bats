@@ -189,8 +189,13 @@ ports_to() {
 		[ "$ours" -ge 2 ] && [ $((SECONDS - t0)) -ge 20 ] && break
 		sleep 0.1
 	done
-	# the channel torkitd kept all along (not a directory fetch's)
-	ports=$(comm -12 <(tr ' ' '\n' <<<"$ports" | sort) <(ports_to "$pid" "$orport" | sort))
+	# the channel torkitd kept all along for its circuits: CREATE2 went
+	# over it (directory fetches use one-hop CREATE_FAST circuits on
+	# channels of their own, dirfetch.c)
+	ports=$(comm -12 <(tr ' ' '\n' <<<"$ports" | sort) <(ports_to "$pid" "$orport" | sort) |
+		while read -r p; do
+			[ "$(count "$node" "$p" 1 CREATE2)" -gt 0 ] && echo "$p"
+		done)
 	[ -n "$ports" ]
 	echo "after $((SECONDS - t0)) s, on $ports the guard read:"
 	cells "$node" "$ports" "$from" | sort | uniq -c
@@ -201,16 +206,16 @@ ports_to() {
 	[ "$fast" -eq 0 ]
 	# ConnectionPadding auto: nothing negotiated, as tor's clients do
 	[ "$negs" -eq 0 ]
-	# tor's own client pads its channels the same way: some relay read
-	# PADDING from it in the same time, and no PADDING_NEGOTIATE ever
+	# tor's own client pads its channels the same way (a relay read
+	# PADDING from it) and negotiates nothing either
 	for n in "$TORNET_DIR"/nodes/*/; do
 		n=$(basename "$n")
 		[ -f "$TORNET_DIR/nodes/$n/cells.log" ] || continue
 		tport=$(ports_to "$tpid" "$(or_port_of_node "$n")")
 		[ -n "$tport" ] || continue
-		theirs=$((theirs + $(count "$n" "$tport" "$from" PADDING)))
+		theirs=$((theirs + $(count "$n" "$tport" 1 PADDING)))
 		[ "$(count "$n" "$tport" 1 PADDING_NEGOTIATE)" -eq 0 ]
 	done
-	echo "tor's client: $theirs PADDING in the same time"
+	echo "tor's client: $theirs PADDING on its open channels"
 	[ "$theirs" -ge 1 ]
 }
