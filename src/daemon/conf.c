@@ -34,7 +34,7 @@
 
 static tk_option_parse_fn parse_socks_port, parse_socks_policy,
 	parse_exit_policy, parse_engine, parse_dns_server, parse_safe_logging,
-	parse_log, parse_dir_authority;
+	parse_log, parse_dir_authority, parse_connection_padding;
 
 /* clang-format off */
 /* offsetof(), refusing to compile (a negative array size) when the field
@@ -133,6 +133,11 @@ static const struct tk_option options[] = {
 	       TOR, "refuse CONNECTs to private addresses and local names"),
 	V_BOOL("ClientDNSRejectInternalAddresses", client_dns_reject_internal,
 	       "1", TOR, "refuse private answers from exits, and their PTRs"),
+	V_CUSTOM("ConnectionPadding", parse_connection_padding,
+		 connection_padding, "auto", TOR, "0|1|auto",
+		 "pad the links to relays (auto: when the relay supports it)"),
+	V_BOOL("ReducedConnectionPadding", reduced_connection_padding, "0", TOR,
+	       "pad less, and ask relays not to pad"),
 };
 #define N_OPTS (sizeof(options) / sizeof(options[0]))
 
@@ -657,6 +662,26 @@ parse_engine(struct tk_config *cfg, const struct tk_option *o,
 		snprintf(err, errlen,
 			 "Engine must be \"direct\" or \"tor\", "
 			 "not \"%s\"",
+			 value);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+parse_connection_padding(struct tk_config *cfg, const struct tk_option *o,
+			 const char *value, char *err, size_t errlen)
+{
+	/* Tor's values: auto pads when the link protocol allows (5+). */
+	if (strcmp(value, "0") == 0)
+		cfg->connection_padding = 0;
+	else if (strcmp(value, "1") == 0)
+		cfg->connection_padding = 1;
+	else if (strcasecmp(value, "auto") == 0)
+		cfg->connection_padding = -1;
+	else {
+		snprintf(err, errlen,
+			 "ConnectionPadding must be 0, 1 or auto, not \"%s\"",
 			 value);
 		return -1;
 	}

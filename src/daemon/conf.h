@@ -61,6 +61,8 @@ struct tk_config {
 	int client_reject_internal;	  /* tor engine, default 1 */
 	int client_dns_reject_internal;	  /* tor engine, default 1 */
 	int exit_reject_local_interfaces; /* direct engine, default 1 */
+	int connection_padding;		  /* tor engine: -1 auto, 0, 1 */
+	int reduced_connection_padding;	  /* tor engine */
 };
 
 /* Where the configuration comes from; kept for SIGHUP. */

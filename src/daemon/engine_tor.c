@@ -8,7 +8,8 @@
  * written-when-packaged rule that carries Tor's flow-control windows to
  * the application. What it adds is the daemon's side: configuration
  * (DirAuthority, DataDirectory, EnforceDistinctSubnets, SocksTimeout,
- * HalfCloseLinger), the isolation key built from struct tk_isolation,
+ * HalfCloseLinger, ConnectionPadding, ReducedConnectionPadding), the
+ * isolation key built from struct tk_isolation,
  * logging into torkitd's log, and an orderly close. */
 #include "daemon/engine.h"
 
@@ -780,6 +781,8 @@ tk_engine_tor_config(const struct tk_config *cfg, struct tk_onion_config *oc,
 	oc->enforce_distinct_subnets = cfg->enforce_distinct_subnets;
 	/* In 64 bits: a year of seconds does not fit in 32 bits of ms. */
 	oc->linger_ms = (uint64_t)cfg->half_close_linger * 1000;
+	oc->connection_padding = cfg->connection_padding;
+	oc->reduced_connection_padding = cfg->reduced_connection_padding;
 	oc->scrub_hosts = cfg->safe_logging != 0;
 	if (cfg->socks_timeout > 0)
 		oc->request_timeout_ms = (uint64_t)cfg->socks_timeout * 1000;

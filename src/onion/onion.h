@@ -92,9 +92,15 @@ struct tk_onion_config {
 	int circuits_report_done;
 	/* 1: the directory only, no circuits (tools/tkbootstrap). */
 	int directory_only;
+	/* Link padding as tor's ConnectionPadding (-1 auto, the default;
+	 * 0 off, 1 on) and ReducedConnectionPadding (0/1). Process-wide,
+	 * as in tor. */
+	int connection_padding;
+	int reduced_connection_padding;
 };
 
-/* Defaults: no authorities, no DataDirectory, subnets enforced. */
+/* Defaults: no authorities, no DataDirectory, subnets enforced, link
+ * padding as tor's defaults. */
 void tk_onion_config_init(struct tk_onion_config *cfg);
 
 /* Checks a torrc DirAuthority line (the keyword is optional):

@@ -1276,6 +1276,86 @@ static void test_build_timeout(void)
 	free_cm();
 }
 
+/* A guard holding cells for us (guard_stalled, the channel's `stalled`
+ * through the transport): a circuit is built through that very guard,
+ * unless a build through it has not sent its CREATE2 yet; and clean
+ * circuits stay bounded however often it happens. */
+static unsigned launched(void)
+{
+	struct tk_circmgr_stats st;
+	tk_circmgr_get_stats(cm, &st);
+	return st.launched;
+}
+
+static void settle(void)
+{
+	for (int i = 0; i < 50; i++)
+		uv_run(loop, UV_RUN_ONCE);
+}
+
+static void test_guard_stalled(void)
+{
+	struct tk_circmgr_stats st;
+	struct fc *pre;
+	uint8_t guard[20];
+	unsigned before;
+	int built = 0;
+
+	new_cm(0, 0, 0);
+	tk_circmgr_dir_changed(cm);
+	for (int i = 0; i < 500 && !built; i++) {
+		uv_run(loop, UV_RUN_ONCE);
+		tk_circmgr_get_stats(cm, &st);
+		built = st.built >= 1 && st.building == 0;
+	}
+	pre = circs;
+	tap_ok(built && pre && pre->oc, "stalled guard: a preemptive circuit");
+	memcpy(guard, pre->oc->hop[0].rsa_id, 20);
+	before = launched();
+	fx_ev->guard_stalled(pre->oc);
+	settle();
+	tap_eq_long(launched(), before + 1, "one circuit built on the news");
+	tap_ok(circs != pre && circs->oc &&
+		       memcmp(circs->oc->hop[0].rsa_id, guard, 20) == 0,
+	       "through that guard (%s)", circs->oc ? circs->oc->nick[0] : "?");
+
+	free_cm();
+
+	/* A build through it that has not reached it yet will do (one
+	 * clean circuit and one building: below the bound). */
+	new_cm(0, 0, 0);
+	tk_circmgr_dir_changed(cm);
+	settle();
+	pre = circs;
+	builds_silent = 1;
+	before = launched();
+	fx_ev->guard_stalled(pre->oc);
+	settle();
+	fx_ev->guard_stalled(pre->oc);
+	fx_ev->guard_stalled(pre->oc);
+	settle();
+	tap_eq_long(launched(), before + 1,
+		    "then not while a build through it waits for its first "
+		    "hop");
+	builds_silent = 0;
+	free_cm();
+
+	/* However often it happens: at most preemptive + 2 clean ones. */
+	new_cm(0, 0, 0);
+	tk_circmgr_dir_changed(cm);
+	settle();
+	for (int i = 0; i < 6; i++) {
+		if (circs && circs->oc)
+			fx_ev->guard_stalled(circs->oc);
+		settle();
+	}
+	tk_circmgr_get_stats(cm, &st);
+	tap_ok(st.open <= 3 && st.launched <= 3,
+	       "six stalls: %u open, %u launched (1 preemptive + 2)", st.open,
+	       st.launched);
+	free_cm();
+}
+
 /* Freeing the manager from inside a request callback (tools do). */
 static int freed_in_cb;
 static void free_in_cb(void *arg, int reason, const struct tk_onion_resolved *x)
@@ -1329,6 +1409,7 @@ int main(void)
 	test_end_and_linger();
 	test_dirtiness();
 	test_build_timeout();
+	test_guard_stalled();
 	test_free_in_callback();
 	tap_eq_long(n_host_logged, 0, "no destination in the log (scrub_hosts "
 				      "by default)");

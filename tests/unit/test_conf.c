@@ -265,6 +265,9 @@ static void test_defaults(void)
 		       cfg.max_clients_per_address == 0 && cfg.user == NULL,
 	       "MaxMemInQueues auto, no IdleTimeout, no per-address limit, "
 	       "no User");
+	tap_eq_long(cfg.connection_padding, -1, "ConnectionPadding auto");
+	tap_eq_long(cfg.reduced_connection_padding, 0,
+		    "ReducedConnectionPadding 0");
 	tap_ok(cfg.safe_socks == 0 && cfg.test_socks == 0 &&
 		       cfg.run_as_daemon == 0,
 	       "SafeSocks, TestSocks, RunAsDaemon 0");
@@ -359,6 +362,14 @@ static void test_values(void)
 		{"SafeLogging", "Relay", NULL},
 		{"SafeLogging", "2",
 		 "SafeLogging must be 0, 1 or relay, not \"2\""},
+		{"ConnectionPadding", "0", NULL},
+		{"ConnectionPadding", "1", NULL},
+		{"ConnectionPadding", "AUTO", NULL},
+		{"ConnectionPadding", "yes",
+		 "ConnectionPadding must be 0, 1 or auto, not \"yes\""},
+		{"ReducedConnectionPadding", "1", NULL},
+		{"ReducedConnectionPadding", "2",
+		 "ReducedConnectionPadding must be 0 or 1, not \"2\""},
 		{"DNSServer", "[::1]:53", NULL},
 		{"DNSServer", "ns.example",
 		 "bad DNSServer \"ns.example\": use IP[:PORT] or [IPv6]:PORT "
