@@ -27,6 +27,9 @@ start_torkitd() {
 		echo "DataDirectory $d/data"
 		echo "HalfCloseLinger 2"
 		echo "SafeLogging 0"
+		# tornet's relays and services are all 127.0.0.1
+		echo "ClientRejectInternalAddresses 0"
+		echo "ClientDNSRejectInternalAddresses 0"
 		echo "Log info file $d/torkitd.log"
 		printf '%s\n' "$@"
 	} >"$d/torkitd.conf"

@@ -257,6 +257,18 @@ static void test_defaults(void)
 		    "EnforceDistinctSubnets 1");
 	tap_eq_long(cfg.half_close_linger, 30, "HalfCloseLinger 30");
 	tap_eq_long(cfg.congestion_control, -1, "CongestionControl auto");
+	tap_ok(cfg.client_reject_internal == 1 &&
+		       cfg.client_dns_reject_internal == 1,
+	       "Client[DNS]RejectInternalAddresses 1, as Tor");
+	tap_eq_long(cfg.exit_reject_local_interfaces, 1,
+		    "ExitPolicyRejectLocalInterfaces 1");
+	tap_ok(cfg.max_mem_in_queues == 0 && cfg.idle_timeout == 0 &&
+		       cfg.max_clients_per_address == 0 && cfg.user == NULL,
+	       "MaxMemInQueues auto, no IdleTimeout, no per-address limit, "
+	       "no User");
+	tap_eq_long(cfg.connection_padding, -1, "ConnectionPadding auto");
+	tap_eq_long(cfg.reduced_connection_padding, 0,
+		    "ReducedConnectionPadding 0");
 	tap_ok(cfg.safe_socks == 0 && cfg.test_socks == 0 &&
 		       cfg.run_as_daemon == 0,
 	       "SafeSocks, TestSocks, RunAsDaemon 0");
@@ -356,6 +368,14 @@ static void test_values(void)
 		{"SafeLogging", "Relay", NULL},
 		{"SafeLogging", "2",
 		 "SafeLogging must be 0, 1 or relay, not \"2\""},
+		{"ConnectionPadding", "0", NULL},
+		{"ConnectionPadding", "1", NULL},
+		{"ConnectionPadding", "AUTO", NULL},
+		{"ConnectionPadding", "yes",
+		 "ConnectionPadding must be 0, 1 or auto, not \"yes\""},
+		{"ReducedConnectionPadding", "1", NULL},
+		{"ReducedConnectionPadding", "2",
+		 "ReducedConnectionPadding must be 0 or 1, not \"2\""},
 		{"DNSServer", "[::1]:53", NULL},
 		{"DNSServer", "ns.example",
 		 "bad DNSServer \"ns.example\": use IP[:PORT] or [IPv6]:PORT "
@@ -365,6 +385,22 @@ static void test_values(void)
 		 "fingerprint\""},
 		{"ExitPolicy", "accept *:80", NULL},
 		{"Log", "info file /tmp/x", NULL},
+		{"MaxMemInQueues", "512 MB", NULL},
+		{"MaxMemInQueues", "2GB", NULL},
+		{"MaxMemInQueues", "100 kbytes", NULL},
+		{"MaxMemInQueues", "1048576", NULL},
+		{"MaxMemInQueues", "5 parsecs",
+		 "MaxMemInQueues must be an amount of memory such as \"512 "
+		 "MB\" or \"2 GB\", not \"5 parsecs\""},
+		{"MaxMemInQueues", "99999999999999999999 TB",
+		 "MaxMemInQueues must be an amount of memory such as \"512 "
+		 "MB\" or \"2 GB\", not \"99999999999999999999 TB\""},
+		{"MaxMemInQueues", "20000000 TB",
+		 "MaxMemInQueues must be an amount of memory such as \"512 "
+		 "MB\" or \"2 GB\", not \"20000000 TB\""},
+		{"IdleTimeout", "0", NULL},
+		{"IdleTimeout", "2 hours", NULL},
+		{"User", "nobody", NULL},
 	};
 	for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
 		const struct tk_option *o = tk_config_option(rows[i].name);
@@ -386,6 +422,34 @@ static void test_values(void)
 	}
 }
 
+/* Tor's memory units, into bytes. */
+static void test_memunits(void)
+{
+	static const struct {
+		const char *value;
+		unsigned long long bytes;
+	} rows[] = {
+		{"0", 0},
+		{"1048576", 1048576},
+		{"100 KB", 100ULL << 10},
+		{"512 MBytes", 512ULL << 20},
+		{"2GB", 2ULL << 30},
+		{"1 terabyte", 1ULL << 40},
+	};
+	const struct tk_option *o = tk_config_option("MaxMemInQueues");
+	for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+		struct tk_config cfg;
+		char err[256] = "";
+		memset(&cfg, 0, sizeof cfg);
+		tap_ok(tk_config_set(&cfg, o, rows[i].value, err, sizeof err) ==
+				       0 &&
+			       cfg.max_mem_in_queues == rows[i].bytes,
+		       "MaxMemInQueues %s is %llu bytes", rows[i].value,
+		       rows[i].bytes);
+		tk_config_free(&cfg);
+	}
+}
+
 int main(void)
 {
 	test_file();
@@ -394,6 +458,7 @@ int main(void)
 	test_nul();
 	test_args();
 	test_table();
+	test_memunits();
 	test_defaults();
 	test_values();
 	return tap_done();

@@ -552,3 +552,26 @@ tk_ed25519_verify(const uint8_t sig[TK_ED25519_SIG_LEN], const uint8_t *msg,
 		       ? 0
 		       : -1;
 }
+
+int
+tk_ed25519_pub_valid(const uint8_t pub[TK_ED25519_PUB_LEN])
+{
+	/* Checks the encoding is canonical, the point is on the curve, not
+	 * of small order, and in the prime-order subgroup. */
+	return crypto_core_ed25519_is_valid_point(pub) == 1;
+}
+
+int
+tk_ed25519_scalarmult(uint8_t out[TK_ED25519_PUB_LEN], const uint8_t k[32],
+		      const uint8_t pub[TK_ED25519_PUB_LEN])
+{
+	/* libsodium clears bit 255 of the scalar and refuses an invalid
+	 * point or an identity result; the caller's scalars never have bit
+	 * 255 set, so k is used unchanged. */
+	if ((k[31] & 0x80) || !tk_ed25519_pub_valid(pub) ||
+	    crypto_scalarmult_ed25519_noclamp(out, k, pub) != 0) {
+		memset(out, 0, TK_ED25519_PUB_LEN);
+		return -1;
+	}
+	return 0;
+}

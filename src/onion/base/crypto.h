@@ -139,4 +139,16 @@ int tk_x25519(uint8_t out[TK_X25519_LEN], const uint8_t sk[TK_X25519_LEN],
 int tk_ed25519_verify(const uint8_t sig[TK_ED25519_SIG_LEN], const uint8_t *msg,
 		      size_t len, const uint8_t pub[TK_ED25519_PUB_LEN]);
 
+/* 1 if pub is a canonical encoding of an Ed25519 point of prime order
+ * (not small-order, no torsion component), else 0. Onion addresses must
+ * name such a key (rend-spec-v3 §2.2.7). */
+int tk_ed25519_pub_valid(const uint8_t pub[TK_ED25519_PUB_LEN]);
+/* out = k * pub, for a scalar k given as 32 little-endian bytes below
+ * 2^255 (used as is: no clamping, no reduction); pub must pass
+ * tk_ed25519_pub_valid. -1 if it does not, or if the result is the
+ * identity. Key blinding (rend-spec-v3 appendix A.2) is this with a
+ * clamped blinding factor. */
+int tk_ed25519_scalarmult(uint8_t out[TK_ED25519_PUB_LEN], const uint8_t k[32],
+			  const uint8_t pub[TK_ED25519_PUB_LEN]);
+
 #endif

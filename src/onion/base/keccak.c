@@ -1,16 +1,16 @@
-/* Keccak-f[1600] and the SHA3-256 / SHAKE-256 sponges (FIPS 202). Written
- * for clarity over speed: ntor v3 hashes a few hundred bytes per circuit
- * hop. Lanes are little-endian 64-bit words, as FIPS 202 numbers them. */
+/* Keccak-f[1600] and the FIPS 202 sponge. The state is 25 lanes of 64
+ * bits; bytes enter and leave it little-endian (FIPS 202 §B.1), which is
+ * done byte by byte here so the code does not depend on the host's byte
+ * order. Speed is not a concern: onion-service work hashes a few
+ * kilobytes per connection. */
 #include "onion/base/keccak.h"
 
 #include <string.h>
 
 #include "onion/base/bytes.h"
 
-#define ROUNDS 24
-#define RATE_256 136 /* (1600 - 2 * 256) / 8 */
-
-static const uint64_t round_constants[ROUNDS] = {
+/* Round constants RC[i] (FIPS 202 §3.2.5). */
+static const uint64_t round_const[24] = {
 	0x0000000000000001ULL, 0x0000000000008082ULL, 0x800000000000808aULL,
 	0x8000000080008000ULL, 0x000000000000808bULL, 0x0000000080000001ULL,
 	0x8000000080008081ULL, 0x8000000000008009ULL, 0x000000000000008aULL,
@@ -21,74 +21,62 @@ static const uint64_t round_constants[ROUNDS] = {
 	0x8000000000008080ULL, 0x0000000080000001ULL, 0x8000000080008008ULL,
 };
 
+/* rho offsets and the pi permutation, walked as one cycle through the 24
+ * lanes other than (0,0): lane pi_lane[i] receives the previous lane
+ * rotated by rho_off[i]. */
+static const unsigned rho_off[24] = {
+	1,  3,	6,  10, 15, 21, 28, 36, 45, 55, 2,  14,
+	27, 41, 56, 8,	25, 43, 62, 18, 39, 61, 20, 44,
+};
+static const unsigned pi_lane[24] = {
+	10, 7,	11, 17, 18, 3, 5,  16, 8,  21, 24, 4,
+	15, 23, 19, 13, 12, 2, 20, 14, 22, 9,  6,  1,
+};
+
 static uint64_t
-rol64(uint64_t v, unsigned n)
+rotl(uint64_t x, unsigned n)
 {
-	n &= 63;
-	return n ? (v << n) | (v >> (64 - n)) : v;
+	return (x << n) | (x >> (64 - n));
 }
 
 void
 tk_keccak_f1600(uint64_t st[25])
 {
-	for (int r = 0; r < ROUNDS; r++) {
-		uint64_t c[5], b[25];
-		/* theta: every lane takes the parity of two columns */
+	for (int round = 0; round < 24; round++) {
+		uint64_t c[5], t;
+		/* theta */
 		for (int x = 0; x < 5; x++)
 			c[x] = st[x] ^ st[x + 5] ^ st[x + 10] ^ st[x + 15] ^
 			       st[x + 20];
 		for (int x = 0; x < 5; x++) {
-			uint64_t d = c[(x + 4) % 5] ^ rol64(c[(x + 1) % 5], 1);
+			t = c[(x + 4) % 5] ^ rotl(c[(x + 1) % 5], 1);
 			for (int y = 0; y < 25; y += 5)
-				st[y + x] ^= d;
+				st[y + x] ^= t;
 		}
-		/* rho and pi: lane (x,y) is rotated by the offset FIPS 202
-		 * §3.2.2 walks out, and moves to (y, 2x+3y). */
-		int x = 1, y = 0;
-		b[0] = st[0];
-		for (int t = 0; t < 24; t++) {
-			unsigned off = (unsigned)((t + 1) * (t + 2) / 2);
-			int nx = y, ny = (2 * x + 3 * y) % 5;
-			b[ny * 5 + nx] = rol64(st[y * 5 + x], off);
-			x = nx;
-			y = ny;
+		/* rho and pi */
+		t = st[1];
+		for (int i = 0; i < 24; i++) {
+			uint64_t next = st[pi_lane[i]];
+			st[pi_lane[i]] = rotl(t, rho_off[i]);
+			t = next;
 		}
-		/* chi: the only non-linear step, along each row */
-		for (int row = 0; row < 25; row += 5)
-			for (int i = 0; i < 5; i++)
-				st[row + i] = b[row + i] ^
-					      (~b[row + (i + 1) % 5] &
-					       b[row + (i + 2) % 5]);
+		/* chi */
+		for (int y = 0; y < 25; y += 5) {
+			for (int x = 0; x < 5; x++)
+				c[x] = st[y + x];
+			for (int x = 0; x < 5; x++)
+				st[y + x] = c[x] ^
+					    (~c[(x + 1) % 5] & c[(x + 2) % 5]);
+		}
 		/* iota */
-		st[0] ^= round_constants[r];
+		st[0] ^= round_const[round];
 	}
 }
 
 static void
-sponge_init(tk_keccak *k, uint8_t suffix)
+xor_byte(tk_keccak *k, size_t i, uint8_t b)
 {
-	memset(k, 0, sizeof *k);
-	k->rate = RATE_256;
-	k->suffix = suffix;
-}
-
-void
-tk_sha3_256_init(tk_keccak *k)
-{
-	sponge_init(k, 0x06);
-}
-
-void
-tk_shake256_init(tk_keccak *k)
-{
-	sponge_init(k, 0x1f);
-}
-
-/* XORs one byte into the state at byte position i (little-endian lanes). */
-static void
-xor_byte(tk_keccak *k, size_t i, uint8_t v)
-{
-	k->st[i / 8] ^= (uint64_t)v << (8 * (i % 8));
+	k->st[i / 8] ^= (uint64_t)b << (8 * (i % 8));
 }
 
 static uint8_t
@@ -97,14 +85,34 @@ get_byte(const tk_keccak *k, size_t i)
 	return (uint8_t)(k->st[i / 8] >> (8 * (i % 8)));
 }
 
+static void
+keccak_init(tk_keccak *k, uint8_t suffix)
+{
+	memset(k, 0, sizeof *k);
+	k->rate = 136; /* 1600 - 2 * 256 bits, for both functions */
+	k->suffix = suffix;
+}
+
+void
+tk_sha3_256_init(tk_keccak *k)
+{
+	keccak_init(k, 0x06);
+}
+
+void
+tk_shake256_init(tk_keccak *k)
+{
+	keccak_init(k, 0x1f);
+}
+
 void
 tk_keccak_absorb(tk_keccak *k, const void *data, size_t len)
 {
 	const uint8_t *p = data;
 	if (k->squeezing)
-		return; /* a caller bug; the output stays as it was */
-	while (len--) {
-		xor_byte(k, k->pos++, *p++);
+		return;
+	for (size_t i = 0; i < len; i++) {
+		xor_byte(k, k->pos++, p[i]);
 		if (k->pos == k->rate) {
 			tk_keccak_f1600(k->st);
 			k->pos = 0;
@@ -112,7 +120,7 @@ tk_keccak_absorb(tk_keccak *k, const void *data, size_t len)
 	}
 }
 
-/* Pads (suffix bits, then the final 1 of pad10*1) and permutes. */
+/* Pads (the domain suffix, then pad10*1) and turns the sponge around. */
 static void
 finish_absorb(tk_keccak *k)
 {
@@ -128,12 +136,12 @@ tk_shake256_squeeze(tk_keccak *k, uint8_t *out, size_t len)
 {
 	if (!k->squeezing)
 		finish_absorb(k);
-	while (len--) {
+	for (size_t i = 0; i < len; i++) {
 		if (k->pos == k->rate) {
 			tk_keccak_f1600(k->st);
 			k->pos = 0;
 		}
-		*out++ = get_byte(k, k->pos++);
+		out[i] = get_byte(k, k->pos++);
 	}
 }
 

@@ -1,11 +1,13 @@
-/* SHA3-256 and SHAKE-256 (FIPS 202), which ntor v3 (proposal 332) needs
- * and mbedTLS 2.28 lacks: Keccak-f[1600] with the sponge around it.
+/* SHA3-256 and SHAKE-256 (FIPS 202): the Keccak-f[1600] permutation and
+ * the sponge around it. mbedTLS 2.28 has neither; onion services hash
+ * with SHA3-256 and derive keys with SHAKE-256 (rend-spec-v3 §0.3), and
+ * ntor v3 and consensus diffs need them too.
  *
  * One context type serves both. SHA3-256: init, absorb any number of
- * times, then tk_sha3_256_final. SHAKE-256: init, absorb, then squeeze
- * as many bytes as wanted, in as many calls as wanted (the output is one
- * continuous stream); absorbing after the first squeeze is not allowed.
- * Contexts hold secrets when they hash key material: tk_keccak_wipe. */
+ * times, then tk_sha3_256_final. SHAKE-256: init, absorb, then squeeze as
+ * many bytes as wanted in as many calls as wanted (one continuous output
+ * stream); absorbing after the first squeeze is not allowed. A context
+ * that hashed key material is wiped with tk_keccak_wipe. */
 #ifndef TK_ONION_BASE_KECCAK_H
 #define TK_ONION_BASE_KECCAK_H
 
@@ -16,10 +18,10 @@
 
 typedef struct tk_keccak {
 	uint64_t st[25];
-	size_t rate; /* bytes: 136 for SHA3-256 and SHAKE-256 */
-	size_t pos;  /* absorbing: bytes in the block; squeezing: bytes used */
-	uint8_t suffix; /* domain bits: 0x06 SHA3, 0x1f SHAKE */
-	uint8_t squeezing;
+	size_t rate;	   /* bytes per block: 136 for both functions */
+	size_t pos;	   /* absorbing: bytes in the block; squeezing: used */
+	uint8_t suffix;	   /* domain bits: 0x06 SHA3, 0x1f SHAKE */
+	uint8_t squeezing; /* the padding went in */
 } tk_keccak;
 
 /* The permutation itself (24 rounds), for tests. */

@@ -1,5 +1,7 @@
 # base: bytes and encodings, crypto wrappers (mbedTLS, libsodium), KDFs.
 src_onion_libonion_a_SOURCES += \
+	src/onion/base/atomicfile.c \
+	src/onion/base/atomicfile.h \
 	src/onion/base/bytes.c \
 	src/onion/base/bytes.h \
 	src/onion/base/crypto.c \

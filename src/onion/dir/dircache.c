@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "common/util.h"
+#include "onion/base/atomicfile.h"
 
 static const char *const names[] = {
 	[TK_DIRCACHE_CONSENSUS] = "cached-microdesc-consensus",
@@ -112,62 +113,20 @@ tk_dircache_read(const char *dir, enum tk_dircache_file f, char **buf,
 	return 1;
 }
 
-static int
-write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 int
 tk_dircache_write(const char *dir, enum tk_dircache_file f,
 		  const char *const *parts, const size_t *lens, size_t n,
 		  char *err, size_t errlen)
 {
-	char path[4096], tmp[4096];
-	int fd, e;
+	char path[4096];
 
-	if (path_of(dir, f, "", path, sizeof path) != 0 ||
-	    path_of(dir, f, ".tmp", tmp, sizeof tmp) != 0) {
+	if (path_of(dir, f, "", path, sizeof path) != 0) {
 		snprintf(err, errlen, "DataDirectory path too long");
 		return -1;
 	}
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		snprintf(err, errlen, "cannot create %s: %s", tmp,
-			 strerror(errno));
-		return -1;
-	}
-	for (size_t i = 0; i < n; i++) {
-		if (write_all(fd, parts[i], lens[i]) != 0)
-			goto fail;
-	}
-	/* Data on disk before the rename makes it visible. */
-	if (fsync(fd) != 0)
-		goto fail;
-	if (close(fd) != 0) {
-		fd = -1;
-		goto fail;
-	}
-	fd = -1;
-	if (rename(tmp, path) != 0)
-		goto fail;
-	return 0;
-fail:
-	e = errno;
-	if (fd >= 0)
-		close(fd);
-	unlink(tmp);
-	snprintf(err, errlen, "cannot write %s: %s", path, strerror(e));
-	return -1;
+	/* New temporary file, never through a symlink, fsync'd, renamed. */
+	return tk_file_replace(path, (const void *const *)parts, lens, n, err,
+			       errlen);
 }
 
 int

@@ -307,6 +307,7 @@ tk_dir_get(tk_circuit *c, const char *path, int deflate, unsigned timeout_ms,
 	r->state = DIR_CONNECTING;
 	rc = uv_timer_init(tk_circuit_loop(c), &r->timer);
 	if (rc < 0) {
+		free(r->request);
 		free(r);
 		return rc;
 	}
