@@ -106,7 +106,7 @@ closed_line() {
 	run closed_line "$CLOG" 52428800
 	echo "$output"
 	assert_success
-	assert_output --regexp ' cc (slow-start )?cwnd [0-9]+ rtt [0-9]+/[0-9]+ ms inflight [0-9]+$'
+	assert_output --regexp ' cc (slow-start )?cwnd [0-9]+ rtt [0-9]+/[0-9]+ ms inflight [0-9]+ acks [0-9]+ \([0-9]+ blocked\)$'
 }
 
 @test "Vegas measured the circuit's round trip: with --latency, at least 3 x the added link latency" {
