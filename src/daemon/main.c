@@ -122,6 +122,14 @@ engine_closed(void *arg)
 }
 
 static void
+signals_close(void)
+{
+	uv_close((uv_handle_t *)&sig_hup, NULL);
+	uv_close((uv_handle_t *)&sig_term, NULL);
+	uv_close((uv_handle_t *)&sig_int, NULL);
+}
+
+static void
 stop(const char *signame)
 {
 	if (srv.stopping)
@@ -132,9 +140,7 @@ stop(const char *signame)
 	tk_sessions_close_all(&srv);
 	tk_pressure_stop(&srv);
 	srv.engine->ops->close(srv.engine, engine_closed, NULL);
-	uv_close((uv_handle_t *)&sig_hup, NULL);
-	uv_close((uv_handle_t *)&sig_term, NULL);
-	uv_close((uv_handle_t *)&sig_int, NULL);
+	signals_close();
 }
 
 static void
@@ -241,6 +247,7 @@ startup_failed(void)
 	if (srv.engine != NULL)
 		srv.engine->ops->close(srv.engine, engine_closed, NULL);
 	if (srv.loop != NULL) {
+		signals_close();
 		uv_run(srv.loop, UV_RUN_DEFAULT);
 		uv_loop_close(srv.loop);
 	}
@@ -299,6 +306,15 @@ run(struct tk_config *cfg, int verify)
 	srv.cfg = cfg;
 	srv.mem_grew = tk_mem_check;
 	tk_pressure_configure(&srv);
+	/* Before the ports open: a supervisor may send SIGHUP as soon as
+	 * it sees us listen, and the default action would kill us. libuv
+	 * holds the signals until the loop runs, when everything is set. */
+	uv_signal_init(srv.loop, &sig_hup);
+	uv_signal_init(srv.loop, &sig_term);
+	uv_signal_init(srv.loop, &sig_int);
+	uv_signal_start(&sig_hup, signal_cb, SIGHUP);
+	uv_signal_start(&sig_term, signal_cb, SIGTERM);
+	uv_signal_start(&sig_int, signal_cb, SIGINT);
 	/* The ports first, then nothing more as root (User): the engine
 	 * reaches the network as the user. */
 	if (tk_listeners_apply(&srv, cfg, 1) < 0) {
@@ -313,12 +329,6 @@ run(struct tk_config *cfg, int verify)
 		     ? tk_engine_tor_new(srv.loop, cfg, &srv.engine)
 		     : tk_engine_direct_new(srv.loop, cfg, &srv.engine)) < 0)
 		return startup_failed();
-	uv_signal_init(srv.loop, &sig_hup);
-	uv_signal_init(srv.loop, &sig_term);
-	uv_signal_init(srv.loop, &sig_int);
-	uv_signal_start(&sig_hup, signal_cb, SIGHUP);
-	uv_signal_start(&sig_term, signal_cb, SIGTERM);
-	uv_signal_start(&sig_int, signal_cb, SIGINT);
 	tk_pressure_start(&srv);
 	daemon_ready();
 
