@@ -23,6 +23,16 @@ tools_tkstream_SOURCES = tools/tkstream.c
 tools_tkstream_CFLAGS = $(AM_CFLAGS) $(UV_CFLAGS)
 tools_tkstream_LDADD = $(ONION_LINK_LIBS)
 
+# The built-in directory lists: tools/gen-dirlists makes
+# src/onion/dir/builtin_*.inc from tor's lists in tools/dirlists/ (`make
+# dirlists` refreshes them; dirlists.bats checks they are current).
+dist_noinst_SCRIPTS += tools/gen-dirlists
+EXTRA_DIST += tools/dirlists tests/bats/dirlists.bats
+TESTS += tests/bats/dirlists.bats
+dirlists:
+	python3 $(top_srcdir)/tools/gen-dirlists
+.PHONY: dirlists
+
 # The layering check: every include under src/ against src/layers, and no
 # circle between modules (tools/layers reads the built objects' symbols
 # too). layers.bats plants violations in a copy and expects the failures.

@@ -93,7 +93,10 @@ parse_protoset(const struct tk_netdoc_item *it, struct tk_protoset *out)
 			struct tk_netdoc_span s1 = {
 				v, (size_t)((dash ? dash : e) - v)
 			};
-			if (tk_netdoc_int(s1, 0, 63, &lo) < 0 ||
+			/* Versions above 63 are valid (a consensus may
+			 * require one we do not know: protover.h names it);
+			 * the bit set keeps 0..63. */
+			if (tk_netdoc_int(s1, 0, UINT32_MAX, &lo) < 0 ||
 			    s1.p[0] == '+' || s1.p[0] == '-')
 				return -1;
 			hi = lo;
@@ -101,11 +104,12 @@ parse_protoset(const struct tk_netdoc_item *it, struct tk_protoset *out)
 				struct tk_netdoc_span s2 = {
 					dash + 1, (size_t)(e - dash - 1)
 				};
-				if (tk_netdoc_int(s2, lo, 63, &hi) < 0 ||
+				if (tk_netdoc_int(s2, lo, UINT32_MAX, &hi) <
+					    0 ||
 				    s2.p[0] == '+' || s2.p[0] == '-')
 					return -1;
 			}
-			for (long long i = lo; i <= hi; i++)
+			for (long long i = lo; i <= hi && i <= 63; i++)
 				bits |= (uint64_t)1 << i;
 			if (!comma)
 				break;
@@ -117,6 +121,32 @@ parse_protoset(const struct tk_netdoc_item *it, struct tk_protoset *out)
 			if (tk_netdoc_span_is(name, proto_names[p]))
 				out->v[p] |= bits;
 	}
+	return 0;
+}
+
+/* The arguments of an item as one string, single spaces between them
+ * (malloc'ed). */
+static int
+args_text(const struct tk_netdoc_item *it, char **out)
+{
+	size_t cur = 0, len = 0;
+	struct tk_netdoc_span a;
+	char *t;
+	while (tk_netdoc_arg_next(it, &cur, &a))
+		len += a.len + 1;
+	t = malloc(len + 1);
+	if (!t)
+		return -1;
+	len = 0;
+	cur = 0;
+	while (tk_netdoc_arg_next(it, &cur, &a)) {
+		if (len)
+			t[len++] = ' ';
+		memcpy(t + len, a.p, a.len);
+		len += a.len;
+	}
+	t[len] = '\0';
+	*out = t;
 	return 0;
 }
 
@@ -294,6 +324,8 @@ tk_consensus_free(struct tk_consensus *c)
 	free(c->routers);
 	free(c->sigs);
 	free(c->md_index);
+	free(c->required_client_text);
+	free(c->recommended_client_text);
 	free(c);
 }
 
@@ -419,7 +451,14 @@ parse_items(struct tk_netdoc_reader *rd, struct tk_consensus *c,
 			   tk_netdoc_kw_is(&it,
 					   "recommended-client-protocols")) {
 			int req = it.kw.p[2] == 'q'; /* "required" */
+			char **text = req ? &c->required_client_text
+					  : &c->recommended_client_text;
 			IN(sec == SEC_PREAMBLE, "preamble");
+			if (*text)
+				return tk_netdoc_err(err, errlen,
+						     "line %zu: %.*s repeated",
+						     it.lineno, (int)it.kw.len,
+						     it.kw.p);
 			if (parse_protoset(&it, req ? &c->required_client
 						    : &c->recommended_client) <
 			    0)
@@ -427,6 +466,9 @@ parse_items(struct tk_netdoc_reader *rd, struct tk_consensus *c,
 						     "line %zu: malformed "
 						     "protocol list",
 						     it.lineno);
+			if (args_text(&it, text) < 0)
+				return tk_netdoc_err(err, errlen,
+						     "out of memory");
 		} else if (tk_netdoc_kw_is(&it, "dir-source")) {
 			struct tk_dir_source *d;
 			IN(sec == SEC_PREAMBLE || sec == SEC_SOURCES,
@@ -658,6 +700,7 @@ tk_consensus_parse(const char *doc, size_t len, struct tk_consensus **out,
 		tk_consensus_free(c);
 		return -1;
 	}
+	c->signed_len = signed_end;
 	tk_sha1(doc, signed_end, c->digest_sha1);
 	tk_sha256(doc, signed_end, c->digest_sha256);
 	c->md_index =

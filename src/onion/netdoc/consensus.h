@@ -118,6 +118,8 @@ struct tk_consensus {
 	int64_t valid_after, fresh_until, valid_until;
 	int vote_delay, dist_delay;
 	struct tk_protoset required_client, recommended_client;
+	/* The same lines as listed, for protover.h (NULL if absent). */
+	char *required_client_text, *recommended_client_text;
 	size_t n_params; /* sorted by name */
 	struct tk_cons_param *params;
 	size_t n_weights; /* bandwidth-weights, sorted by name */
@@ -128,7 +130,10 @@ struct tk_consensus {
 	struct tk_router *routers;
 	size_t n_sigs;
 	struct tk_cons_sig *sigs;
-	/* Digests of the signed part (start through "directory-signature "). */
+	/* The signed part: the document from its start through the space
+	 * after the first "directory-signature" keyword. */
+	size_t signed_len;
+	/* Digests of the signed part. */
 	uint8_t digest_sha1[20];
 	uint8_t digest_sha256[32];
 	struct tk_cons_mdref { /* private: routers by md digest */
