@@ -276,14 +276,40 @@ static void t_config(void)
 		struct tk_onion_config empty;
 		tk_onion_config_init(&empty);
 		uv_loop_init(&loop);
+		tap_ok(tk_onion_new(&loop, &empty, &o, err, sizeof err) == 0,
+		       "engine without DirAuthority lines: the public network");
+		if (o) {
+			struct tk_onion_status st;
+			tk_onion_get_status(o, &st);
+			tap_ok(st.n_authorities == 9 && st.n_fallbacks == 200,
+			       "its 9 authorities and 200 fallbacks (%zu, %zu)",
+			       st.n_authorities, st.n_fallbacks);
+			tk_onion_free(o); /* never started: nothing was sent */
+		}
+		empty.use_default_fallbacks = 0;
+		tap_ok(tk_onion_new(&loop, &empty, &o, err, sizeof err) == 0,
+		       "UseDefaultFallbackDirs 0");
+		if (o) {
+			struct tk_onion_status st;
+			tk_onion_get_status(o, &st);
+			tap_ok(st.n_authorities == 9 && st.n_fallbacks == 0,
+			       "the authorities only");
+			tk_onion_free(o);
+		}
+		empty.testing_tor_network = 1;
 		tap_ok(tk_onion_new(&loop, &empty, &o, err, sizeof err) < 0 &&
-			       strstr(err, "DirAuthority"),
-		       "engine without authorities refused: %s", err);
+			       strstr(err, "TestingTorNetwork"),
+		       "TestingTorNetwork with the public authorities refused: "
+		       "%s",
+		       err);
 		tap_ok(tk_onion_new(&loop, &cfg, &o, err, sizeof err) == 0,
 		       "engine with the three authorities");
 		if (o) {
 			struct tk_onion_status st;
 			tk_onion_get_status(o, &st);
+			tap_ok(st.n_authorities == 3 && st.n_fallbacks == 0,
+			       "configured authorities: no built-in fallbacks "
+			       "(tor's rule)");
 			tap_ok(st.percent == 0 && !st.dir_usable &&
 				       st.n_relays == 0,
 			       "status before start: 0%%, no directory");

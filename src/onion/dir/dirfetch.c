@@ -11,7 +11,7 @@
 
 enum conn_state {
 	CONN_HANDSHAKE, /* channel opening */
-	CONN_BUILDING,	/* CREATE_FAST sent */
+	CONN_BUILDING,	/* CREATE_FAST or CREATE2 sent */
 	CONN_OPEN,	/* requests go straight to the circuit */
 	CONN_DEAD,	/* failed or closing: takes no new requests */
 };
@@ -24,6 +24,7 @@ struct conn {
 	enum conn_state state;
 	uint8_t rsa_id[20];
 	char nick[20];
+	struct tk_dirsource src; /* its keys decide the handshake */
 	tk_channel *ch;
 	tk_circuit *circ;
 	struct job *jobs;
@@ -35,6 +36,7 @@ struct job {
 	struct conn *conn;
 	uint64_t id;
 	char *path;
+	char *headers;
 	tk_dir_req *req; /* once sent */
 };
 
@@ -43,6 +45,7 @@ struct tk_dirfetch {
 	struct tk_dirfetch_config cfg;
 	tk_dirfetch_done_cb done;
 	tk_dirfetch_stage_cb stage;
+	tk_dirfetch_progress_cb progress;
 	void *arg;
 	struct conn *conns;
 	uv_timer_t sweep;
@@ -53,6 +56,7 @@ void
 tk_dirfetch_config_init(struct tk_dirfetch_config *c)
 {
 	c->timeout_ms = 10000;
+	c->stall_ms = 60000;
 	c->idle_ms = 60000;
 	c->deflate = 1;
 }
@@ -61,6 +65,7 @@ static void
 job_free(struct job *j)
 {
 	free(j->path);
+	free(j->headers);
 	free(j);
 }
 
@@ -139,11 +144,21 @@ on_dir_done(tk_dir_req *r, int status, const tk_http_response *resp, void *arg)
 		conn_destroy(c);
 }
 
+static void
+on_dir_progress(void *arg, size_t bytes)
+{
+	struct job *j = arg;
+	tk_dirfetch *f = j->conn->f;
+	if (f->progress)
+		f->progress(f->arg, j->id, bytes);
+}
+
 static int
 send_job(struct conn *c, struct job *j)
 {
-	return tk_dir_get(c->circ, j->path, c->f->cfg.deflate,
-			  c->f->cfg.timeout_ms, on_dir_done, j, &j->req);
+	return tk_dir_get_hdrs(c->circ, j->path, j->headers, c->f->cfg.deflate,
+			       c->f->cfg.stall_ms, on_dir_progress, on_dir_done,
+			       j, &j->req);
 }
 
 static void
@@ -228,8 +243,22 @@ on_open(tk_channel *ch, int status, void *arg)
 		for (struct job *j = c->jobs; j; j = j->next)
 			f->stage(f->arg, j->id, TK_DIRSTAGE_HANDSHAKE_DONE);
 	c->state = CONN_BUILDING;
-	if (tk_circuit_create_fast(ch, f->cfg.timeout_ms, on_built,
-				   on_circ_lost, c, &c->circ) != 0) {
+	if (c->src.has_ntor) {
+		tk_circuit_hop_target hop;
+		memset(&hop, 0, sizeof hop);
+		memcpy(hop.rsa_id, c->src.rsa_id, 20);
+		memcpy(hop.ntor_key, c->src.ntor_key, 32);
+		hop.has_ed_id = c->src.has_ed;
+		memcpy(hop.ed_id, c->src.ed_id, 32);
+		hop.addr = c->src.addr;
+		status = tk_circuit_create_ntor(ch, &hop, f->cfg.timeout_ms,
+						on_built, on_circ_lost, c,
+						&c->circ);
+	} else {
+		status = tk_circuit_create_fast(ch, f->cfg.timeout_ms, on_built,
+						on_circ_lost, c, &c->circ);
+	}
+	if (status != 0) {
 		c->circ = NULL;
 		snprintf(why, sizeof why, "cannot start a circuit to %s",
 			 c->nick);
@@ -240,7 +269,7 @@ on_open(tk_channel *ch, int status, void *arg)
 
 int
 tk_dirfetch_get(tk_dirfetch *f, uint64_t id, const struct tk_dirsource *src,
-		const char *path)
+		const char *path, const char *headers)
 {
 	struct conn *c;
 	struct job *j;
@@ -252,7 +281,10 @@ tk_dirfetch_get(tk_dirfetch *f, uint64_t id, const struct tk_dirsource *src,
 		    memcmp(c->rsa_id, src->rsa_id, 20) == 0)
 			break;
 	j = calloc(1, sizeof *j);
-	if (!j || !(j->path = strdup(path))) {
+	if (!j || !(j->path = strdup(path)) ||
+	    !(j->headers = strdup(headers ? headers : ""))) {
+		if (j)
+			free(j->path);
 		free(j);
 		return -1;
 	}
@@ -265,6 +297,7 @@ tk_dirfetch_get(tk_dirfetch *f, uint64_t id, const struct tk_dirsource *src,
 			return -1;
 		}
 		c->f = f;
+		c->src = *src;
 		memcpy(c->rsa_id, src->rsa_id, 20);
 		snprintf(c->nick, sizeof c->nick, "%s", src->nickname);
 		tk_dirsource_target(src, &t);
@@ -334,8 +367,8 @@ on_sweep(uv_timer_t *t)
 
 int
 tk_dirfetch_new(uv_loop_t *loop, const struct tk_dirfetch_config *cfg,
-		tk_dirfetch_done_cb done, tk_dirfetch_stage_cb stage, void *arg,
-		tk_dirfetch **out)
+		tk_dirfetch_done_cb done, tk_dirfetch_stage_cb stage,
+		tk_dirfetch_progress_cb progress, void *arg, tk_dirfetch **out)
 {
 	tk_dirfetch *f = calloc(1, sizeof *f);
 	if (!f)
@@ -344,6 +377,7 @@ tk_dirfetch_new(uv_loop_t *loop, const struct tk_dirfetch_config *cfg,
 	f->cfg = *cfg;
 	f->done = done;
 	f->stage = stage;
+	f->progress = progress;
 	f->arg = arg;
 	uv_timer_init(loop, &f->sweep);
 	f->sweep.data = f;

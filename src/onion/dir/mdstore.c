@@ -57,6 +57,7 @@ tk_mdstore_free(struct tk_mdstore *ms)
 	free(ms->inflight);
 	free(ms->fails);
 	free(ms->retry_at);
+	free(ms->lacks);
 	memset(ms, 0, sizeof *ms);
 }
 
@@ -184,6 +185,23 @@ tk_mdstore_batch(const struct tk_mdstore *ms, const struct tk_nodes *t,
 	return k;
 }
 
+size_t
+tk_mdstore_downloadable(const struct tk_mdstore *ms, const struct tk_nodes *t,
+			int64_t now, int64_t *wake)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < t->n; i++) {
+		if (t->node[i].md || ms->inflight[i])
+			continue;
+		if (ms->retry_at[i] > now) {
+			*wake = earliest(*wake, ms->retry_at[i]);
+			continue;
+		}
+		n++;
+	}
+	return n;
+}
+
 static int
 cmp_digest(const void *a, const void *b)
 {
@@ -217,23 +235,86 @@ tk_mdstore_path(const struct tk_nodes *t, const uint32_t *slots, size_t k)
 	return path;
 }
 
+static struct tk_mdstore_lack *
+lack_of(struct tk_mdstore *ms, uint32_t slot, int create)
+{
+	for (size_t i = 0; i < ms->n_lacks; i++)
+		if (ms->lacks[i].slot == slot)
+			return &ms->lacks[i];
+	if (!create)
+		return NULL;
+	if (ms->n_lacks == ms->cap_lacks) {
+		size_t cap = ms->cap_lacks ? ms->cap_lacks * 2 : 16;
+		void *p = realloc(ms->lacks, cap * sizeof *ms->lacks);
+		if (!p)
+			return NULL;
+		ms->lacks = p;
+		ms->cap_lacks = cap;
+	}
+	memset(&ms->lacks[ms->n_lacks], 0, sizeof *ms->lacks);
+	ms->lacks[ms->n_lacks].slot = slot;
+	return &ms->lacks[ms->n_lacks++];
+}
+
 size_t
 tk_mdstore_answered(struct tk_mdstore *ms, const struct tk_nodes *t,
 		    const uint32_t *slots, size_t k, int ok, int64_t now,
-		    tk_dirsources *ds)
+		    tk_dirsources *ds, const uint8_t src_id[20])
 {
 	size_t missing = 0;
 	for (size_t j = 0; j < k; j++) {
 		uint32_t i = slots[j];
+		struct tk_mdstore_lack *l;
 		if (t->node[i].md)
 			continue;
 		missing++;
+		if (!ok) {
+			/* the transport's fault: ask again, elsewhere */
+			ms->retry_at[i] = 0;
+			continue;
+		}
 		ms->fails[i]++;
-		/* The source answered without it: wait before asking anyone
-		 * again. A transport failure is no fault of the digest. */
+		l = lack_of(ms, i, 1);
+		if (l) {
+			/* keep the last two that lacked it */
+			if (l->n == 2)
+				memcpy(l->ids[0], l->ids[1], 20);
+			memcpy(l->ids[l->n == 2 ? 1 : l->n], src_id, 20);
+			if (l->n < 2)
+				l->n++;
+		}
+		/* another cache at once, twice; then wait before anyone is
+		 * asked again (it may be too new for the caches yet) */
 		ms->retry_at[i] =
-			ok ? now + tk_dirsources_backoff_ms(ds, ms->fails[i])
-			   : 0;
+			ms->fails[i] <= 2
+				? 0
+				: now + tk_dirsources_backoff_ms(ds,
+								 ms->fails[i] -
+									 2);
 	}
 	return missing;
+}
+
+size_t
+tk_mdstore_lacked(const struct tk_mdstore *ms, const uint32_t *slots, size_t k,
+		  uint8_t (*out)[20], size_t cap)
+{
+	size_t n = 0;
+	if (!ms->n_lacks)
+		return 0;
+	for (size_t j = 0; j < k; j++)
+		for (size_t i = 0; i < ms->n_lacks; i++) {
+			const struct tk_mdstore_lack *l = &ms->lacks[i];
+			if (l->slot != slots[j])
+				continue;
+			for (uint8_t h = 0; h < l->n; h++) {
+				int dup = 0;
+				for (size_t x = 0; x < n && !dup; x++)
+					dup = memcmp(out[x], l->ids[h], 20) ==
+					      0;
+				if (!dup && n < cap)
+					memcpy(out[n++], l->ids[h], 20);
+			}
+		}
+	return n;
 }

@@ -21,7 +21,15 @@ struct tk_mdstore {
 	uint8_t *inflight; /* asked for, no answer yet */
 	unsigned *fails;   /* answers without it */
 	int64_t *retry_at; /* not asked for before (ms) */
-	tk_log_fn log;	   /* why a microdescriptor was refused */
+	/* Sources that answered without a slot's microdescriptor: the next
+	 * request for it goes elsewhere. Few slots ever have one. */
+	struct tk_mdstore_lack {
+		uint32_t slot;
+		uint8_t n;
+		uint8_t ids[2][20];
+	} * lacks;
+	size_t n_lacks, cap_lacks;
+	tk_log_fn log; /* why a microdescriptor was refused */
 	void *log_arg;
 };
 
@@ -52,17 +60,31 @@ size_t tk_mdstore_batch(const struct tk_mdstore *ms, const struct tk_nodes *t,
 			int64_t now_ms, uint32_t *slots, size_t max, int *retry,
 			int64_t *wake);
 
+/* How many slots tk_mdstore_batch() could choose now (missing, not in
+ * flight, not waiting); *wake is lowered to the earliest retry time
+ * still to come. */
+size_t tk_mdstore_downloadable(const struct tk_mdstore *ms,
+			       const struct tk_nodes *t, int64_t now_ms,
+			       int64_t *wake);
+
 /* "/tor/micro/d/D1-D2-..." for those slots, digests sorted (malloc'ed;
  * NULL if out of memory). */
 char *tk_mdstore_path(const struct tk_nodes *t, const uint32_t *slots,
 		      size_t k);
 
-/* A request for slots was answered (ok: the source answered; 0: the
- * transport failed). Slots still missing wait a backoff before being
- * asked for again, unless the transport was at fault. Returns how many
- * are still missing. */
+/* A request to src for slots was answered (ok: the source answered, with
+ * or without them; 0: the transport failed, no fault of the digests).
+ * A slot still missing after an answer is asked for again at once of
+ * another source, the first two times; after that it waits a backoff.
+ * Returns how many are still missing. */
 size_t tk_mdstore_answered(struct tk_mdstore *ms, const struct tk_nodes *t,
 			   const uint32_t *slots, size_t k, int ok,
-			   int64_t now_ms, tk_dirsources *ds);
+			   int64_t now_ms, tk_dirsources *ds,
+			   const uint8_t src_id[20]);
+
+/* The sources that lacked any of slots[0..k): up to cap identities into
+ * out, for tk_dirsources_pick() to avoid. Returns how many. */
+size_t tk_mdstore_lacked(const struct tk_mdstore *ms, const uint32_t *slots,
+			 size_t k, uint8_t (*out)[20], size_t cap);
 
 #endif
