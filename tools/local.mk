@@ -12,7 +12,7 @@ dist_noinst_SCRIPTS += tools/bench/onion-bench
 # one-hop directory fetches. tkbootstrap: bootstrap from DirAuthority
 # lines and print progress. tkstream: bootstrap, then resolve, reverse
 # resolve or pipe stdin/stdout over a 3-hop stream.
-noinst_PROGRAMS += tools/tkonion tools/tkbootstrap tools/tkstream
+noinst_PROGRAMS += tools/tkonion tools/tkbootstrap tools/tkstream tools/tkmkdir
 tools_tkonion_SOURCES = tools/tkonion.c
 tools_tkonion_CFLAGS = $(AM_CFLAGS) $(UV_CFLAGS)
 tools_tkonion_LDADD = $(ONION_LINK_LIBS)
@@ -22,6 +22,11 @@ tools_tkbootstrap_LDADD = $(ONION_LINK_LIBS)
 tools_tkstream_SOURCES = tools/tkstream.c
 tools_tkstream_CFLAGS = $(AM_CFLAGS) $(UV_CFLAGS)
 tools_tkstream_LDADD = $(ONION_LINK_LIBS)
+# tkmkdir: a synthetic directory of N relays from the real entries of
+# tests/data/realnet, signed by given authority keys (tools/dirsign.c),
+# written as a DataDirectory's cache (scale tests, tools/bench/dir-bench).
+tools_tkmkdir_SOURCES = tools/tkmkdir.c tools/dirsign.c tools/dirsign.h
+tools_tkmkdir_LDADD = $(ONION_LINK_LIBS)
 
 # The built-in directory lists: tools/gen-dirlists makes
 # src/onion/dir/builtin_*.inc from tor's lists in tools/dirlists/ (`make

@@ -24,7 +24,9 @@
 static struct tk_server srv;
 static struct tk_config_source src;
 static uv_signal_t sig_hup, sig_term, sig_int;
-static int daemon_pipe = -1; /* RunAsDaemon: tells the parent we are up */
+static uv_timer_t fatal_timer; /* runs the shutdown after an engine error */
+static int daemon_pipe = -1;   /* RunAsDaemon: tells the parent we are up */
+static int exit_status;	       /* 1 after a fatal engine error */
 
 static void
 usage(FILE *f)
@@ -99,18 +101,48 @@ engine_closed(void *arg)
 }
 
 static void
-stop(const char *signame)
+shut_down(void)
 {
-	if (srv.stopping)
-		return;
-	srv.stopping = 1;
-	tk_notice("Catching signal %s, exiting cleanly.", signame);
 	tk_listeners_close_all(&srv);
 	tk_sessions_close_all(&srv);
 	srv.engine->ops->close(srv.engine, engine_closed, NULL);
 	uv_close((uv_handle_t *)&sig_hup, NULL);
 	uv_close((uv_handle_t *)&sig_term, NULL);
 	uv_close((uv_handle_t *)&sig_int, NULL);
+	uv_close((uv_handle_t *)&fatal_timer, NULL);
+}
+
+static void
+stop(const char *signame)
+{
+	if (srv.stopping)
+		return;
+	srv.stopping = 1;
+	tk_notice("Catching signal %s, exiting cleanly.", signame);
+	shut_down();
+}
+
+static void
+on_fatal_timer(uv_timer_t *t)
+{
+	(void)t;
+	shut_down();
+}
+
+/* The engine cannot go on (its message is in the log): close down as
+ * after SIGTERM, and exit 1, as tor does. From the loop, not from inside
+ * the engine's callback. */
+static void
+engine_fatal(void *arg, const char *msg)
+{
+	(void)arg;
+	(void)msg;
+	if (srv.stopping)
+		return;
+	srv.stopping = 1;
+	exit_status = 1;
+	tk_err("The engine cannot continue; exiting.");
+	uv_timer_start(&fatal_timer, on_fatal_timer, 0, 0);
 }
 
 static void
@@ -215,6 +247,7 @@ startup_failed(void)
 	if (srv.engine != NULL)
 		srv.engine->ops->close(srv.engine, engine_closed, NULL);
 	if (srv.loop != NULL) {
+		uv_close((uv_handle_t *)&fatal_timer, NULL);
 		uv_run(srv.loop, UV_RUN_DEFAULT);
 		uv_loop_close(srv.loop);
 	}
@@ -259,10 +292,12 @@ run(struct tk_config *cfg, int verify)
 #endif
 	srv.loop = uv_default_loop();
 	srv.cfg = cfg;
+	uv_timer_init(srv.loop, &fatal_timer);
 	if ((cfg->engine == TK_ENGINE_TOR
 		     ? tk_engine_tor_new(srv.loop, cfg, &srv.engine)
 		     : tk_engine_direct_new(srv.loop, cfg, &srv.engine)) < 0)
 		return startup_failed();
+	srv.engine->fatal = engine_fatal;
 	if (tk_listeners_apply(&srv, cfg, 1) < 0) {
 		tk_err("Failed to open a SocksPort. Exiting.");
 		return startup_failed();
@@ -287,7 +322,7 @@ run(struct tk_config *cfg, int verify)
 		unlink(srv.cfg->pid_file);
 	tk_relaybuf_free_all();
 	tk_notice("Clean shutdown finished. Exiting.");
-	return 0;
+	return exit_status;
 }
 
 int

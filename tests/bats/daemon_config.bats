@@ -14,7 +14,7 @@ conf() {
 
 @test "unknown option: file:line in the error, exit 1, nothing listening" {
 	port=$(tk_free_port)
-	conf "# a comment" "SocksPort 127.0.0.1:$port" "Bogus 1"
+	conf "# a comment" "SocksPort 127.0.0.1:$port" "Bogus 1" "Engine direct"
 	run "$TK_TORKITD" -f "$CONF"
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"$CONF:3: unknown option \"Bogus\""* ]]
@@ -87,7 +87,8 @@ conf() {
 
 @test "--verify-config: valid file, quoting, continuations; nothing started" {
 	port=$(tk_free_port)
-	conf "SocksPort 127.0.0.1:$port NoIsolateSOCKSAuth ExtendedErrors # trailing comment" \
+	conf "Engine direct" \
+		"SocksPort 127.0.0.1:$port NoIsolateSOCKSAuth ExtendedErrors # trailing comment" \
 		"SocksPort 127.0.0.1:$((port + 1)) NoIsolateClientAddr IsolateDestAddr IsolateDestPort IsolateClientProtocol NoIsolateDestPort" \
 		"ExitPolicy accept 192.0.2.0/24:80-443, \\" \
 		"  reject6 [2001:db8::]/32:*, accept *:*" \
@@ -104,23 +105,38 @@ conf() {
 	[ ! -e "$BATS_TEST_TMPDIR/data dir" ]
 }
 
-@test "Engine tor: needs DirAuthority lines, checked by --verify-config" {
-	conf "Engine tor"
-	run "$TK_TORKITD" -f "$CONF" --verify-config
-	[ "$status" -eq 1 ]
-	[[ "$output" == *"Engine tor needs at least one DirAuthority line"* ]]
+@test "Engine tor is the default: the public network's authorities, or DirAuthority lines, checked by --verify-config" {
+	# nothing is started by --verify-config: no packet leaves
+	conf "SocksPort 127.0.0.1:$(tk_free_port)"
+	HOME=$BATS_TEST_TMPDIR run "$TK_TORKITD" -f "$CONF" --verify-config
+	[ "$status" -eq 0 ]
+	[ "$output" = "Configuration was valid" ]
 	id=$(printf '0123%.0s' 1 2 3 4 5 6 7 8 9 10)
 	conf "Engine tor" "DataDirectory $BATS_TEST_TMPDIR/tordata" \
-		"DirAuthority test orport=5000 no-v2 v3ident=$id 127.0.0.1:7000 0123 0123 0123 0123 0123 0123 0123 0123 0123 0123"
+		"DirAuthority test orport=5000 no-v2 v3ident=$id 127.0.0.1:7000 0123 0123 0123 0123 0123 0123 0123 0123 0123 0123" \
+		"FallbackDir 127.0.0.1 orport=5001 id=$id" "TestingTorNetwork 1"
 	run "$TK_TORKITD" -f "$CONF" --verify-config
 	[ "$status" -eq 0 ]
 	[ "$output" = "Configuration was valid" ]
+	[ ! -e "$BATS_TEST_TMPDIR/tordata" ]
+	conf "TestingTorNetwork 1"
+	run "$TK_TORKITD" -f "$CONF" --verify-config
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"TestingTorNetwork may only be configured with a non-default set of DirAuthority lines"* ]]
+	conf "DirAuthority Serge orport=9001 bridge 66.111.2.131:9030 BA44 A889 E64B 93FA A2B1 14E0 2C2A 279A 8555 C533"
+	run "$TK_TORKITD" -f "$CONF" --verify-config
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"Serge is a bridge authority"* ]]
+	conf "FallbackDir 192.0.2.1 orport=443 id=0123"
+	run "$TK_TORKITD" -f "$CONF" --verify-config
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"FallbackDir \"192.0.2.1 orport=443 id=0123\": bad id=0123"* ]]
 }
 
 @test "--Option on the command line replaces the file's lines" {
 	a=$(tk_free_port)
 	b=$(tk_free_port)
-	conf "SocksPort 127.0.0.1:$a" "Log notice file $BATS_TEST_TMPDIR/log"
+	conf "Engine direct" "SocksPort 127.0.0.1:$a" "Log notice file $BATS_TEST_TMPDIR/log"
 	"$TK_TORKITD" -f "$CONF" --SocksPort "127.0.0.1:$b" &
 	tk_track $!
 	tk_wait_log "$BATS_TEST_TMPDIR/log" "Opened Socks listener connection \(ready\) on 127.0.0.1:$b"
@@ -237,7 +253,7 @@ conf() {
 @test "RunAsDaemon: the parent returns 0 once the daemon listens" {
 	port=$(tk_free_port)
 	pidf="$BATS_TEST_TMPDIR/d.pid"
-	conf "SocksPort 127.0.0.1:$port" "RunAsDaemon 1" "PidFile $pidf" \
+	conf "Engine direct" "SocksPort 127.0.0.1:$port" "RunAsDaemon 1" "PidFile $pidf" \
 		"Log notice file $BATS_TEST_TMPDIR/log"
 	run "$TK_TORKITD" -f "$CONF"
 	[ "$status" -eq 0 ]
@@ -251,7 +267,7 @@ conf() {
 
 @test "a SocksPort already in use: clear error, exit 1" {
 	dh_torkitd
-	run "$TK_TORKITD" -f /dev/null --SocksPort "127.0.0.1:$DH_PORT" --Log "notice stderr"
+	run "$TK_TORKITD" -f /dev/null --Engine direct --SocksPort "127.0.0.1:$DH_PORT" --Log "notice stderr"
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"Could not bind to 127.0.0.1:$DH_PORT: address already in use"* ]]
 }

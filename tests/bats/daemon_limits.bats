@@ -85,7 +85,7 @@ until_alive() {
 	mkdir -p "$dir"
 	DH_PORT=$(tk_free_port)
 	DH_LOG="$dir/log"
-	prlimit --nofile=48:48 "$TK_TORKITD" -f /dev/null \
+	prlimit --nofile=48:48 "$TK_TORKITD" -f /dev/null --Engine direct \
 		--SocksPort "127.0.0.1:$DH_PORT" --Log "info file $DH_LOG" \
 		--DNSServer "127.0.0.1:$(tk_free_port)" &
 	DH_PID=$!

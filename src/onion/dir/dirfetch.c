@@ -1,6 +1,7 @@
 /* dirfetch.h: a small pool of one-hop directory circuits. */
 #include "onion/dir/dirfetch.h"
 
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,7 +34,7 @@ struct conn {
 
 struct job {
 	struct job *next;
-	struct conn *conn;
+	struct conn *conn; /* NULL: failed before it started (f->failed) */
 	uint64_t id;
 	char *path;
 	char *headers;
@@ -49,6 +50,10 @@ struct tk_dirfetch {
 	void *arg;
 	struct conn *conns;
 	uv_timer_t sweep;
+	/* Requests that failed inside tk_dirfetch_get() (a connect refused
+	 * at once: no route in this network), answered from the loop. */
+	struct job *failed;
+	uv_timer_t defer;
 	int freeing;
 };
 
@@ -267,12 +272,58 @@ on_open(tk_channel *ch, int status, void *arg)
 	}
 }
 
+static void
+on_defer(uv_timer_t *t)
+{
+	tk_dirfetch *f = t->data;
+	struct job *j;
+	while ((j = f->failed) != NULL) {
+		uint64_t id = j->id;
+		char why[300];
+		f->failed = j->next;
+		snprintf(why, sizeof why, "%s", j->path);
+		job_free(j);
+		f->done(f->arg, id, -1, 0, NULL, 0, why);
+	}
+}
+
+/* The connection could not even start: the answer (a failure saying
+ * why) comes from the loop, as every other. */
+static int
+fail_later(tk_dirfetch *f, struct job *j, const struct tk_dirsource *src,
+	   int rc)
+{
+	char addr[64] = "?", why[300];
+	const struct sockaddr_in *sin = (const struct sockaddr_in *)&src->addr;
+	if (sin->sin_family == AF_INET)
+		snprintf(addr, sizeof addr, "%u.%u.%u.%u:%u",
+			 ((const uint8_t *)&sin->sin_addr)[0],
+			 ((const uint8_t *)&sin->sin_addr)[1],
+			 ((const uint8_t *)&sin->sin_addr)[2],
+			 ((const uint8_t *)&sin->sin_addr)[3],
+			 ntohs(sin->sin_port));
+	snprintf(why, sizeof why, "cannot connect to %s at %s: %s",
+		 src->nickname, addr, tk_channel_strerror(rc));
+	free(j->path);
+	j->path = strdup(why); /* the message rides in the job */
+	if (!j->path) {
+		job_free(j);
+		return -1;
+	}
+	j->conn = NULL;
+	j->next = f->failed;
+	f->failed = j;
+	uv_timer_start(&f->defer, on_defer, 0, 0);
+	return 0;
+}
+
 int
 tk_dirfetch_get(tk_dirfetch *f, uint64_t id, const struct tk_dirsource *src,
 		const char *path, const char *headers)
 {
 	struct conn *c;
 	struct job *j;
+	int rc;
 
 	if (f->freeing)
 		return -1;
@@ -302,11 +353,11 @@ tk_dirfetch_get(tk_dirfetch *f, uint64_t id, const struct tk_dirsource *src,
 		snprintf(c->nick, sizeof c->nick, "%s", src->nickname);
 		tk_dirsource_target(src, &t);
 		c->state = CONN_HANDSHAKE;
-		if (tk_channel_open(f->loop, &t, f->cfg.timeout_ms, on_open,
-				    on_lost, c, &c->ch) != 0) {
+		rc = tk_channel_open(f->loop, &t, f->cfg.timeout_ms, on_open,
+				     on_lost, c, &c->ch);
+		if (rc != 0) {
 			free(c);
-			job_free(j);
-			return -1;
+			return fail_later(f, j, src, rc);
 		}
 		c->next = f->conns;
 		f->conns = c;
@@ -328,6 +379,13 @@ tk_dirfetch_get(tk_dirfetch *f, uint64_t id, const struct tk_dirsource *src,
 void
 tk_dirfetch_cancel(tk_dirfetch *f, uint64_t id)
 {
+	for (struct job **pp = &f->failed; *pp; pp = &(*pp)->next)
+		if ((*pp)->id == id) {
+			struct job *j = *pp;
+			*pp = j->next;
+			job_free(j);
+			return;
+		}
 	for (struct conn *c = f->conns; c; c = c->next)
 		for (struct job *j = c->jobs; j; j = j->next) {
 			if (j->id != id)
@@ -381,6 +439,8 @@ tk_dirfetch_new(uv_loop_t *loop, const struct tk_dirfetch_config *cfg,
 	f->arg = arg;
 	uv_timer_init(loop, &f->sweep);
 	f->sweep.data = f;
+	uv_timer_init(loop, &f->defer);
+	f->defer.data = f;
 	uint64_t every = cfg->idle_ms / 4 + 1;
 	uv_timer_start(&f->sweep, on_sweep, every, every);
 	uv_unref((uv_handle_t *)&f->sweep);
@@ -388,10 +448,18 @@ tk_dirfetch_new(uv_loop_t *loop, const struct tk_dirfetch_config *cfg,
 	return 0;
 }
 
+/* The two timers close one after the other; the second frees f. */
+static void
+on_defer_closed(uv_handle_t *h)
+{
+	free(h->data);
+}
+
 static void
 on_sweep_closed(uv_handle_t *h)
 {
-	free(h->data);
+	tk_dirfetch *f = h->data;
+	uv_close((uv_handle_t *)&f->defer, on_defer_closed);
 }
 
 void
@@ -400,6 +468,11 @@ tk_dirfetch_free(tk_dirfetch *f)
 	if (!f)
 		return;
 	f->freeing = 1;
+	while (f->failed) {
+		struct job *j = f->failed;
+		f->failed = j->next;
+		job_free(j);
+	}
 	while (f->conns) {
 		struct conn *c = f->conns;
 		struct job *j;
