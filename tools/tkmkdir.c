@@ -24,8 +24,9 @@
  * of their DirAuthority lines: the dir-source lines take names, addresses
  * and ports from it.
  *
- * Writes OUTDIR/cached-microdesc-consensus, cached-microdescs and
- * cached-certs; prints the sizes. */
+ * Writes OUTDIR/cached-microdesc-consensus, cached-microdescs (with tor's
+ * "@last-listed" annotations, so tor keeps them too) and cached-certs;
+ * prints the sizes. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
@@ -369,6 +370,10 @@ main(int argc, char **argv)
 			 b = (unsigned)(i % 250) + 1;
 		rnd_bytes(rel[i].id, 20);
 		make_md(r->md, i / 2, &md);
+		/* as tor's cache file: tor drops a cached microdescriptor
+		 * without a last-listed time as old */
+		tk_netdoc_time_fmt(va, ts, sizeof ts);
+		putf(&mds, "@last-listed %s\n", ts);
 		puts_(&mds, md.p);
 		tk_sha256(md.p, md.len, d);
 		free(md.p);

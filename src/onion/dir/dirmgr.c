@@ -515,7 +515,6 @@ tk_dirmgr_free(tk_dirmgr *m)
 	free(m->pend_text);
 	free(m->base_text);
 	tk_certstore_free(&m->certs);
-	free(m->spare_md);
 	tk_dirsources_free(m->srcs);
 	free(m->auths);
 	free(m->v3ids);

@@ -204,6 +204,7 @@ struct tk_dirmgr_stats {
 	int from_cache;		    /* the current consensus came from disk */
 	unsigned fetches_before_usable; /* requests started before usable */
 	size_t mds_held, mds_missing;
+	unsigned mds_cached;   /* taken from the cache file */
 	int64_t refetch_at_ms; /* next consensus fetch, -1 if none */
 	double path_fraction;
 };

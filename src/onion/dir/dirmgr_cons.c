@@ -36,7 +36,7 @@ tk__offer_mds(tk_dirmgr *m, const char *body, size_t len, const char *origin,
 	if (!m->has_nodes)
 		return 0;
 	added = tk_mdstore_offer(&m->mds, &m->nodes, body, len, origin,
-				 from_net, &m->stats.refused_docs);
+				 from_net, &m->stats.refused_docs, -1);
 	if (added)
 		m->mds_dirty = 1;
 	return added;
@@ -101,7 +101,8 @@ adopt(tk_dirmgr *m, struct tk_consensus *c, char *text, size_t len,
 
 	if (tk_nodes_init(&nn, c) != 0)
 		return -1;
-	if (tk_mdstore_init(&ms, nn.n, tk__log_line, m) != 0) {
+	if (tk_mdstore_init(&ms, nn.n, m->data_dir != NULL, tk__log_line, m) !=
+	    0) {
 		tk_nodes_free(&nn);
 		return -1;
 	}
@@ -116,6 +117,13 @@ adopt(tk_dirmgr *m, struct tk_consensus *c, char *text, size_t len,
 	m->cons = c;
 	m->cons_text = text;
 	m->cons_len = len;
+	m->cons_sha3[0] = '\0';
+	m->cons_in_file = from_cache;
+	if (from_cache) {
+		/* the file has it: no need to hold 3 MB of text */
+		free(m->cons_text);
+		m->cons_text = NULL;
+	}
 	m->nodes = nn;
 	m->mds = ms;
 	m->has_nodes = 1;
@@ -137,17 +145,9 @@ adopt(tk_dirmgr *m, struct tk_consensus *c, char *text, size_t len,
 		"relays, %zu microdescriptors already held",
 		from_cache ? "cached" : "new", va, vu, c->n_routers,
 		m->nodes.n_have);
-	if (m->spare_md) {
-		size_t got = tk__offer_mds(m, m->spare_md, m->spare_len,
-					   "the cache", 0);
-		tk__log(m, TK_LOG_INFO, "%zu microdescriptors from the cache",
-			got);
-		free(m->spare_md);
-		m->spare_md = NULL;
-		m->spare_len = 0;
-		/* They came from the file: no need to write it back. */
-		if (from_cache)
-			m->mds_dirty = 0;
+	if (m->data_dir && !m->md_file_loaded) {
+		m->md_file_loaded = 1;
+		tk__load_cached_mds(m);
 	}
 	fmt_time(m->refetch_at_ms / 1000, at, sizeof at);
 	tk__log(m, TK_LOG_INFO, "next consensus fetch at %s UTC", at);
@@ -234,6 +234,7 @@ keep_as_base(tk_dirmgr *m, struct tk_consensus *c, char *text, size_t len)
 	m->base_len = len;
 	m->base_signed = c->signed_len;
 	m->base_va = c->valid_after;
+	m->base_sha3[0] = '\0';
 }
 
 /* Takes ownership of text. */
@@ -311,16 +312,15 @@ tk__consensus_received(tk_dirmgr *m, char *text, size_t len,
 	try_verify_pending(m, from_cache);
 }
 
-/* The document a diff starts from: the consensus held, or the older one
- * kept from the cache. */
+/* The document a diff starts from: the consensus held (read back from
+ * the cache if need be), or the older one kept from the cache. */
 static int
-diff_base(const tk_dirmgr *m, const char **text, size_t *len, size_t *sig)
+diff_base(tk_dirmgr *m, const char **text, size_t *len, size_t *sig, int *owned)
 {
+	*owned = 0;
 	if (m->cons) {
-		*text = m->cons_text;
-		*len = m->cons_len;
 		*sig = m->cons->signed_len;
-		return 0;
+		return tk__consensus_text(m, text, len, owned);
 	}
 	if (m->base_text) {
 		*text = m->base_text;
@@ -342,13 +342,18 @@ tk__consensus_answer(tk_dirmgr *m, const struct tk__req *r, int ok,
 		const char *base;
 		size_t blen, bsig, olen;
 		char err[256];
-		if (!r->asked_diff || diff_base(m, &base, &blen, &bsig) != 0) {
+		int owned, rc;
+		if (!r->asked_diff ||
+		    diff_base(m, &base, &blen, &bsig, &owned) != 0) {
 			tk__fetch_failed(m, TK__REQ_CONSENSUS, &r->src, 0,
 					 "a consensus diff we did not ask for");
 			return;
 		}
-		if (tk_consdiff_apply(base, blen, bsig, (const char *)body, len,
-				      &t, &olen, err, sizeof err) != 0) {
+		rc = tk_consdiff_apply(base, blen, bsig, (const char *)body,
+				       len, &t, &olen, err, sizeof err);
+		if (owned)
+			free((char *)base);
+		if (rc != 0) {
 			m->stats.diffs_refused++;
 			m->diff_failed = 1;
 			tk__log(m, TK_LOG_NOTICE,

@@ -156,39 +156,47 @@ consensus_path(const tk_dirmgr *m, char *out, size_t cap)
 
 /* X-Or-Diff-From-Consensus when we hold a consensus younger than tor's
  * try-diff-for-consensus-newer-than (72 h by default), unless the last
- * diff failed. */
+ * diff failed. The digest (SHA3-256 of megabytes) is computed the first
+ * time it is needed, not when the consensus arrives. */
 static void
-consensus_headers(const tk_dirmgr *m, int64_t now, char *out, size_t cap)
+consensus_headers(tk_dirmgr *m, int64_t now, char *out, size_t cap)
 {
-	const char *text = NULL;
-	size_t sig = 0;
-	int64_t va = 0, max_age;
-	char hex[65];
+	int64_t va, max_age = 72 * 3600;
+	char *hex;
 
 	out[0] = '\0';
 	if (m->cfg.no_diffs || m->diff_failed)
 		return;
 	if (m->cons) {
-		text = m->cons_text;
-		sig = m->cons->signed_len;
 		va = m->cons->valid_after;
+		max_age = 3600 * (int64_t)tk_consensus_param(
+					 m->cons,
+					 "try-diff-for-consensus-newer-than",
+					 72, 0, 8192);
+		hex = m->cons_sha3;
 	} else if (m->base_text) {
-		text = m->base_text;
-		sig = m->base_signed;
 		va = m->base_va;
-	}
-	if (!text)
+		hex = m->base_sha3;
+	} else {
 		return;
-	max_age = 3600 *
-		  (int64_t)(m->cons ? tk_consensus_param(m->cons,
-							 "try-diff-for-"
-							 "consensus-newer-"
-							 "than",
-							 72, 0, 8192)
-				    : 72);
+	}
 	if (va < now / 1000 - max_age)
 		return;
-	tk_consdiff_digest_hex(text, sig, hex);
+	if (!hex[0]) {
+		const char *text;
+		size_t len;
+		int owned = 0;
+		if (m->cons) {
+			if (tk__consensus_text(m, &text, &len, &owned) != 0)
+				return;
+			tk_consdiff_digest_hex(text, m->cons->signed_len, hex);
+		} else {
+			tk_consdiff_digest_hex(m->base_text, m->base_signed,
+					       hex);
+		}
+		if (owned)
+			free((char *)text);
+	}
 	snprintf(out, cap, "X-Or-Diff-From-Consensus: %s\r\n", hex);
 }
 
@@ -196,8 +204,9 @@ consensus_headers(const tk_dirmgr *m, int64_t now, char *out, size_t cap)
  * (*wake lowered), -2 no room. */
 static int
 boot_attempt(tk_dirmgr *m, enum tk_dirsrc_pool pool, int sched, int64_t now,
-	     const char *path, const char *hdrs, int64_t *wake)
+	     const char *path, int64_t *wake)
 {
+	char hdrs[128];
 	uint8_t busy[8][20];
 	size_t nb = busy_sources(m, TK__REQ_CONSENSUS, busy, 8);
 	struct tk_dirsource src;
@@ -211,6 +220,7 @@ boot_attempt(tk_dirmgr *m, enum tk_dirsrc_pool pool, int sched, int64_t now,
 		return -1;
 	}
 	fill_keys(m, &src);
+	consensus_headers(m, now, hdrs, sizeof hdrs);
 	rc = tk__launch(m, TK__REQ_CONSENSUS, &src, path, hdrs, NULL, 0, &r);
 	if (rc == -2)
 		return -2;
@@ -230,6 +240,8 @@ tk__launch_consensus(tk_dirmgr *m, int64_t now, int64_t *wake)
 {
 	char path[512], hdrs[128];
 	size_t n = tk__req_count(m, TK__REQ_CONSENSUS);
+	struct tk_dirsource src;
+	struct tk__req *r;
 	int boot = tk__bootstrapping(m, now);
 
 	if (boot && !m->booting) {
@@ -242,7 +254,6 @@ tk__launch_consensus(tk_dirmgr *m, int64_t now, int64_t *wake)
 	if (m->pend)
 		return; /* its certificates first */
 	consensus_path(m, path, sizeof path);
-	consensus_headers(m, now, hdrs, sizeof hdrs);
 	if (boot) {
 		unsigned max = m->cfg.boot_max_in_progress;
 		/* tor: no more attempts once one is downloading */
@@ -253,7 +264,7 @@ tk__launch_consensus(tk_dirmgr *m, int64_t now, int64_t *wake)
 		if (m->cfg.n_fallbacks) {
 			while (n < max && tk_dlsched_ready(&m->boot_fb, now)) {
 				int rc = boot_attempt(m, TK_DIRSRC_FALLBACKS, 1,
-						      now, path, hdrs, wake);
+						      now, path, wake);
 				if (rc != 0)
 					break;
 				tk_dlsched_attempted(&m->boot_fb, now,
@@ -267,7 +278,7 @@ tk__launch_consensus(tk_dirmgr *m, int64_t now, int64_t *wake)
 		}
 		while (n < max && tk_dlsched_ready(&m->boot_auth, now)) {
 			int rc = boot_attempt(m, TK_DIRSRC_AUTHORITIES, 2, now,
-					      path, hdrs, wake);
+					      path, wake);
 			if (rc != 0)
 				break;
 			tk_dlsched_attempted(&m->boot_auth, now, tk__rand(m));
@@ -287,14 +298,12 @@ tk__launch_consensus(tk_dirmgr *m, int64_t now, int64_t *wake)
 		*wake = tk__min_t(*wake, m->cons_dl.next_ms);
 		return;
 	}
-	{
-		struct tk_dirsource src;
-		struct tk__req *r;
-		if (pick_source(m, now, 1, NULL, 0, 0, &src, wake) == 0 &&
-		    tk__launch(m, TK__REQ_CONSENSUS, &src, path, hdrs, NULL, 0,
-			       &r) == 0)
-			r->asked_diff = hdrs[0] != '\0';
-	}
+	if (pick_source(m, now, 1, NULL, 0, 0, &src, wake) != 0)
+		return;
+	consensus_headers(m, now, hdrs, sizeof hdrs);
+	if (tk__launch(m, TK__REQ_CONSENSUS, &src, path, hdrs, NULL, 0, &r) ==
+	    0)
+		r->asked_diff = hdrs[0] != '\0';
 }
 
 static void

@@ -44,10 +44,13 @@ struct tk_dirmgr {
 	int started, stopped;
 	tk_dirsources *srcs;
 
-	/* the verified consensus and its node table */
+	/* the verified consensus and its node table; its text only while
+	 * the cache file does not hold it (or there is no cache) */
 	struct tk_consensus *cons;
 	char *cons_text;
 	size_t cons_len;
+	int cons_in_file;
+	char cons_sha3[65]; /* of its signed part, for diffs; "" unknown */
 	struct tk_nodes nodes;
 	struct tk_mdstore mds; /* slot by slot of nodes */
 	int has_nodes;
@@ -59,6 +62,7 @@ struct tk_dirmgr {
 	char *base_text;
 	size_t base_len, base_signed;
 	int64_t base_va;
+	char base_sha3[65];
 	int diff_failed; /* the last diff did not check out: ask whole */
 
 	/* a fetched consensus waiting for certificates */
@@ -71,9 +75,8 @@ struct tk_dirmgr {
 
 	struct tk_certstore certs;
 
-	/* cached microdescriptors not yet matched to a consensus */
-	char *spare_md;
-	size_t spare_len;
+	/* the cache file's microdescriptors were offered to a table */
+	int md_file_loaded;
 
 	struct tk__req reqs[TK__MAX_REQS];
 	size_t n_reqs;
@@ -152,6 +155,13 @@ void tk__consensus_done(tk_dirmgr *m);
 
 /* dirmgr_cache.c */
 void tk__load_cache(tk_dirmgr *m);
+/* Offers the cache file's microdescriptors to the node table (read in
+ * chunks; only their places in the file are kept). */
+void tk__load_cached_mds(tk_dirmgr *m);
+/* The consensus held as text: in memory or read back from the cache.
+ * *owned: the caller frees it. -1 if there is none. */
+int tk__consensus_text(tk_dirmgr *m, const char **text, size_t *len,
+		       int *owned);
 void tk__save_consensus_and_certs(tk_dirmgr *m);
 void tk__save_mds(tk_dirmgr *m);
 

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "onion/base/bytes.h"
+#include "onion/dir/dircache.h"
 #include "onion/netdoc/microdesc.h"
 #include "onion/netdoc/netdoc.h"
 
@@ -26,20 +27,24 @@ ms_log(struct tk_mdstore *ms, int level, const char *fmt, ...)
 }
 
 int
-tk_mdstore_init(struct tk_mdstore *ms, size_t n, tk_log_fn log, void *log_arg)
+tk_mdstore_init(struct tk_mdstore *ms, size_t n, int keep_text, tk_log_fn log,
+		void *log_arg)
 {
 	size_t k = n ? n : 1;
 	memset(ms, 0, sizeof *ms);
 	ms->n = n;
+	ms->keep_text = keep_text;
 	ms->log = log;
 	ms->log_arg = log_arg;
 	ms->text = calloc(k, sizeof *ms->text);
 	ms->len = calloc(k, sizeof *ms->len);
+	ms->file_off = calloc(k, sizeof *ms->file_off);
+	ms->in_file = calloc(k, 1);
 	ms->inflight = calloc(k, 1);
 	ms->fails = calloc(k, sizeof *ms->fails);
 	ms->retry_at = calloc(k, sizeof *ms->retry_at);
-	if (!ms->text || !ms->len || !ms->inflight || !ms->fails ||
-	    !ms->retry_at) {
+	if (!ms->text || !ms->len || !ms->file_off || !ms->in_file ||
+	    !ms->inflight || !ms->fails || !ms->retry_at) {
 		tk_mdstore_free(ms);
 		return -1;
 	}
@@ -54,6 +59,8 @@ tk_mdstore_free(struct tk_mdstore *ms)
 			free(ms->text[i]);
 	free(ms->text);
 	free(ms->len);
+	free(ms->file_off);
+	free(ms->in_file);
 	free(ms->inflight);
 	free(ms->fails);
 	free(ms->retry_at);
@@ -76,6 +83,8 @@ tk_mdstore_adopt(struct tk_mdstore *ms, const struct tk_nodes *t,
 		oi = (size_t)(o - old_cons->routers);
 		ms->text[i] = old->text[oi];
 		ms->len[i] = old->len[oi];
+		ms->file_off[i] = old->file_off[oi];
+		ms->in_file[i] = old->in_file[oi];
 		old->text[oi] = NULL;
 	}
 }
@@ -83,7 +92,7 @@ tk_mdstore_adopt(struct tk_mdstore *ms, const struct tk_nodes *t,
 size_t
 tk_mdstore_offer(struct tk_mdstore *ms, struct tk_nodes *t, const char *body,
 		 size_t len, const char *origin, int from_net,
-		 unsigned *refused_docs)
+		 unsigned *refused_docs, int64_t file_off)
 {
 	size_t pos = 0, added = 0, refused = 0;
 	struct tk_microdesc md;
@@ -130,12 +139,20 @@ tk_mdstore_offer(struct tk_mdstore *ms, struct tk_nodes *t, const char *body,
 			continue;
 		rt = tk_consensus_router_by_md(t->c, digest);
 		i = (size_t)(rt - t->c->routers);
-		copy = malloc(tlen ? tlen : 1);
-		if (copy) {
-			memcpy(copy, text, tlen);
-			free(ms->text[i]);
-			ms->text[i] = copy;
-			ms->len[i] = tlen;
+		free(ms->text[i]);
+		ms->text[i] = NULL;
+		ms->in_file[i] = 0;
+		ms->len[i] = (uint32_t)tlen;
+		if (file_off >= 0) {
+			ms->in_file[i] = 1;
+			ms->file_off[i] =
+				(uint32_t)(file_off + (int64_t)(text - body));
+		} else if (ms->keep_text) {
+			copy = malloc(tlen ? tlen : 1);
+			if (copy) {
+				memcpy(copy, text, tlen);
+				ms->text[i] = copy;
+			}
 		}
 		added++;
 	}
@@ -183,6 +200,37 @@ tk_mdstore_batch(const struct tk_mdstore *ms, const struct tk_nodes *t,
 		slots[k++] = (uint32_t)i;
 	}
 	return k;
+}
+
+size_t
+tk_mdstore_pieces(const struct tk_mdstore *ms, const struct tk_nodes *t,
+		  struct tk_dircache_piece *pieces, uint32_t *slots)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < t->n; i++) {
+		if (!t->node[i].md || (!ms->text[i] && !ms->in_file[i]))
+			continue;
+		pieces[n].p = ms->text[i];
+		pieces[n].off = ms->file_off[i];
+		pieces[n].len = ms->len[i];
+		slots[n++] = (uint32_t)i;
+	}
+	return n;
+}
+
+void
+tk_mdstore_saved(struct tk_mdstore *ms, const struct tk_dircache_piece *pieces,
+		 const uint32_t *slots, size_t n)
+{
+	uint64_t off = 0;
+	for (size_t k = 0; k < n; k++) {
+		uint32_t i = slots[k];
+		free(ms->text[i]);
+		ms->text[i] = NULL;
+		ms->in_file[i] = 1;
+		ms->file_off[i] = (uint32_t)off;
+		off += pieces[k].len;
+	}
 }
 
 size_t

@@ -49,7 +49,7 @@ int
 tk_protoset_has(const struct tk_protoset *s, enum tk_proto proto,
 		unsigned version)
 {
-	if ((unsigned)proto >= TK_PROTO_COUNT || version > 63)
+	if ((unsigned)proto >= TK_PROTO_COUNT || version > TK_PROTO_MAX_VERSION)
 		return 0;
 	return (s->v[proto] >> version) & 1;
 }
@@ -59,7 +59,7 @@ tk_protoset_covers(const struct tk_protoset *have,
 		   const struct tk_protoset *need, char *missing, size_t len)
 {
 	for (int p = 0; p < TK_PROTO_COUNT; p++) {
-		uint64_t lack = need->v[p] & ~have->v[p];
+		unsigned lack = (unsigned)need->v[p] & ~(unsigned)have->v[p];
 		if (!lack)
 			continue;
 		int v = 0;
@@ -93,9 +93,9 @@ parse_protoset(const struct tk_netdoc_item *it, struct tk_protoset *out)
 			struct tk_netdoc_span s1 = {
 				v, (size_t)((dash ? dash : e) - v)
 			};
-			/* Versions above 63 are valid (a consensus may
+			/* Versions above 15 are valid (a consensus may
 			 * require one we do not know: protover.h names it);
-			 * the bit set keeps 0..63. */
+			 * the bit set keeps 0..15. */
 			if (tk_netdoc_int(s1, 0, UINT32_MAX, &lo) < 0 ||
 			    s1.p[0] == '+' || s1.p[0] == '-')
 				return -1;
@@ -109,7 +109,8 @@ parse_protoset(const struct tk_netdoc_item *it, struct tk_protoset *out)
 				    s2.p[0] == '+' || s2.p[0] == '-')
 					return -1;
 			}
-			for (long long i = lo; i <= hi && i <= 63; i++)
+			for (long long i = lo;
+			     i <= hi && i <= TK_PROTO_MAX_VERSION; i++)
 				bits |= (uint64_t)1 << i;
 			if (!comma)
 				break;
@@ -119,7 +120,7 @@ parse_protoset(const struct tk_netdoc_item *it, struct tk_protoset *out)
 		}
 		for (int p = 0; p < TK_PROTO_COUNT; p++)
 			if (tk_netdoc_span_is(name, proto_names[p]))
-				out->v[p] |= bits;
+				out->v[p] |= (uint16_t)bits;
 	}
 	return 0;
 }
@@ -342,12 +343,13 @@ parse_items(struct tk_netdoc_reader *rd, struct tk_consensus *c,
 	char why[TK_NETDOC_ERRLEN];
 	enum section sec = SEC_PREAMBLE;
 	struct rstate rs = { 0, 0, 0, 0, 0 };
-	size_t cap_routers = 0;
+	size_t cap_routers = c->n_routers; /* allocated by the caller */
 	int seen_status = 0, seen_method = 0, seen_va = 0, seen_fu = 0;
 	int seen_vu = 0, seen_delay = 0, seen_flags = 0, seen_params = 0;
 	int seen_weights = 0, r;
 	struct tk_router *cur = NULL;
 
+	c->n_routers = 0;
 	r = tk_netdoc_next(rd, &it, why, sizeof why);
 	if (r <= 0)
 		return tk_netdoc_err(err, errlen, "%s",
@@ -513,6 +515,9 @@ parse_items(struct tk_netdoc_reader *rd, struct tk_consensus *c,
 						     !rs.m ? "m" : "s");
 			sec = SEC_ROUTERS;
 			if (c->n_routers == cap_routers) {
+				/* tk_consensus_parse() sized the table
+				 * exactly; this is for "r" lines it did not
+				 * count (none in a well-formed document) */
 				if (cap_routers >= TK_CONS_MAX_ROUTERS)
 					return tk_netdoc_err(
 						err, errlen,
@@ -695,13 +700,36 @@ tk_consensus_parse(const char *doc, size_t len, struct tk_consensus **out,
 		tk_consensus_free(c);
 		return tk_netdoc_err(err, errlen, "out of memory");
 	}
+	/* The router table at its exact size (a large consensus would
+	 * otherwise grow it by doubling, a third more memory at the peak):
+	 * n_routers carries the capacity into parse_items(). */
+	{
+		size_t n = 0;
+		for (const char *p = doc, *end = doc + len;
+		     (p = memchr(p, '\n', (size_t)(end - p))) != NULL; p++)
+			n += end - p > 2 && p[1] == 'r' && p[2] == ' ';
+		if (n > TK_CONS_MAX_ROUTERS)
+			n = TK_CONS_MAX_ROUTERS;
+		c->routers = malloc((n ? n : 1) * sizeof *c->routers);
+		if (!c->routers) {
+			tk_consensus_free(c);
+			return tk_netdoc_err(err, errlen, "out of memory");
+		}
+		c->n_routers = n;
+	}
 	tk_netdoc_reader_init(&rd, doc, len);
 	if (parse_items(&rd, c, &signed_end, err, errlen) < 0) {
 		tk_consensus_free(c);
 		return -1;
 	}
 	c->signed_len = signed_end;
-	tk_sha1(doc, signed_end, c->digest_sha1);
+	/* SHA-1 only if a signature needs it (no authority signs with it
+	 * any more): each digest of a large consensus costs milliseconds */
+	for (size_t i = 0; i < c->n_sigs; i++)
+		if (c->sigs[i].alg == TK_SIG_SHA1) {
+			tk_sha1(doc, signed_end, c->digest_sha1);
+			break;
+		}
 	tk_sha256(doc, signed_end, c->digest_sha256);
 	c->md_index =
 		malloc((c->n_routers ? c->n_routers : 1) * sizeof *c->md_index);

@@ -43,7 +43,9 @@ enum tk_router_flag {
 };
 
 /* Subprotocols (pr lines, *-protocols lines); each holds a bit set of
- * versions 0..63. Unknown names are ignored. */
+ * versions 0..15 (no protocol has reached 10 yet; a consensus carries one
+ * set per relay, so the set is kept small). Unknown names and higher
+ * versions are left out here; protover.h reads whole lists. */
 enum tk_proto {
 	TK_PROTO_CONFLUX,
 	TK_PROTO_CONS,
@@ -61,8 +63,9 @@ enum tk_proto {
 	TK_PROTO_COUNT
 };
 
+#define TK_PROTO_MAX_VERSION 15
 struct tk_protoset {
-	uint64_t v[TK_PROTO_COUNT];
+	uint16_t v[TK_PROTO_COUNT];
 };
 
 /* 1 if the set has version `version` of `proto`. */
