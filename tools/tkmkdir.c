@@ -101,7 +101,10 @@ slurp(const char *dir, const char *name, size_t *len)
 	FILE *f;
 	long n;
 	char *p;
-	snprintf(path, sizeof path, "%s/%s", dir, name);
+	if (dir)
+		snprintf(path, sizeof path, "%s/%s", dir, name);
+	else
+		snprintf(path, sizeof path, "%s", name);
 	f = fopen(path, "rb");
 	if (!f) {
 		fprintf(stderr, "%s: cannot read %s: %s\n", progname, path,
@@ -339,7 +342,7 @@ main(int argc, char **argv)
 		}
 	if (authfile) {
 		size_t alen;
-		char *lines = slurp(".", authfile, &alen), *save = NULL;
+		char *lines = slurp(NULL, authfile, &alen), *save = NULL;
 		for (char *l = strtok_r(lines, "\n", &save);
 		     l && n_auths < MAX_KEYS; l = strtok_r(NULL, "\n", &save))
 			if (tk_dirauth_parse(l, &auths[n_auths], err,

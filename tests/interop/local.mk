@@ -5,7 +5,8 @@
 dist_noinst_SCRIPTS += \
 	tests/interop/run \
 	tests/interop/compare \
-	tests/interop/socksraw
+	tests/interop/socksraw \
+	tests/interop/slowproxy
 EXTRA_DIST += \
 	tests/interop/helpers.bash \
 	tests/interop/resolve.bats \
@@ -15,7 +16,8 @@ EXTRA_DIST += \
 	tests/interop/onion_link.bats \
 	tests/interop/onion_bootstrap.bats \
 	tests/interop/onion_streams.bats \
-	tests/interop/daemon_tor.bats
+	tests/interop/daemon_tor.bats \
+	tests/interop/onion_fallback.bats
 
 check-interop: all
 	TK_BUILDDIR='$(abs_top_builddir)' TK_SRCDIR='$(abs_top_srcdir)' \
