@@ -17,5 +17,7 @@ src_onion_libonion_a_SOURCES += \
 	src/onion/netdoc/dirauth.h \
 	src/onion/netdoc/consdiff.c \
 	src/onion/netdoc/consdiff.h \
+	src/onion/netdoc/protoset.c \
+	src/onion/netdoc/protoset.h \
 	src/onion/netdoc/protover.c \
 	src/onion/netdoc/protover.h
