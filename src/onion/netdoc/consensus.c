@@ -190,21 +190,23 @@ parse_a(const struct tk_netdoc_item *it, struct tk_router *r)
 static void
 parse_s(const struct tk_netdoc_item *it, struct tk_router *r)
 {
-	size_t cur = 0;
+	struct tk_netdoc_args st = { 0, 0 };
 	struct tk_netdoc_span a;
-	while (tk_netdoc_arg_next(it, &cur, &a))
+	while (tk_netdoc_args_next(it, &st, &a))
 		for (size_t i = 0; i < ARRAY_SIZE(flag_names); i++)
-			if (tk_netdoc_span_is(a, flag_names[i].name))
+			if (tk_netdoc_span_is(a, flag_names[i].name)) {
 				r->flags |= flag_names[i].bit;
+				break;
+			}
 }
 
 static int
 parse_w(const struct tk_netdoc_item *it, struct tk_router *r)
 {
-	size_t cur = 0;
+	struct tk_netdoc_args st = { 0, 0 };
 	struct tk_netdoc_span a;
 	long long v;
-	while (tk_netdoc_arg_next(it, &cur, &a)) {
+	while (tk_netdoc_args_next(it, &st, &a)) {
 		if (a.len > 10 && memcmp(a.p, "Bandwidth=", 10) == 0) {
 			struct tk_netdoc_span n = { a.p + 10, a.len - 10 };
 			if (tk_netdoc_int(n, 0, UINT32_MAX, &v) < 0)

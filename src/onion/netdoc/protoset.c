@@ -45,10 +45,10 @@ tk_protoset_covers(const struct tk_protoset *have,
 int
 tk_protoset_parse(const struct tk_netdoc_item *it, struct tk_protoset *out)
 {
-	size_t cur = 0;
+	struct tk_netdoc_args st = { 0, 0 };
 	struct tk_netdoc_span a;
 	memset(out, 0, sizeof *out);
-	while (tk_netdoc_arg_next(it, &cur, &a)) {
+	while (tk_netdoc_args_next(it, &st, &a)) {
 		const char *eq = memchr(a.p, '=', a.len);
 		if (!eq || eq == a.p)
 			return -1;
