@@ -289,6 +289,13 @@ run(struct tk_config *cfg, int verify)
 	 * second; glibc's default (trim the heap above 128 KiB free) would
 	 * shrink and regrow it with brk() all the time. */
 	mallopt(M_TRIM_THRESHOLD, 8 * 1024 * 1024);
+	/* The directory reads a consensus of megabytes into memory, parses
+	 * it and frees it: from the heap, what comes next (the relay
+	 * tables) reuses those pages; as a mapping of its own (glibc's
+	 * fixed threshold is 128 KiB once the one above is set) each page
+	 * is faulted in for it alone and handed back, a fifth of the time
+	 * of loading a large directory. */
+	mallopt(M_MMAP_THRESHOLD, 16 * 1024 * 1024);
 #endif
 	srv.loop = uv_default_loop();
 	srv.cfg = cfg;
