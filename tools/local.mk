@@ -6,7 +6,7 @@ dist_noinst_SCRIPTS += tools/tornet
 # ratios. socksload is the libuv load generator socks-bench builds itself.
 dist_noinst_SCRIPTS += tools/bench/socks-bench
 EXTRA_DIST += tools/bench/socksload.c
-dist_noinst_SCRIPTS += tools/bench/onion-bench
+dist_noinst_SCRIPTS += tools/bench/onion-bench tools/bench/dir-bench
 
 # Developer tools over the onion engine. tkonion: a link handshake and
 # one-hop directory fetches. tkbootstrap: bootstrap from DirAuthority
