@@ -12,6 +12,9 @@
 #include "onion/base/crypto.h"
 #include "onion/netdoc/authcert.h"
 
+static void seterr(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 static void
 seterr(char *err, size_t errlen, const char *fmt, ...)
 {
