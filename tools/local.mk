@@ -7,6 +7,13 @@ dist_noinst_SCRIPTS += tools/tornet
 dist_noinst_SCRIPTS += tools/bench/socks-bench
 EXTRA_DIST += tools/bench/socksload.c
 dist_noinst_SCRIPTS += tools/bench/onion-bench tools/bench/dir-bench
+# trickle-bench: RSS of torkitd, dante and microsocks under 1-byte
+# segments into targets that do not read; trickle.c is its load tool.
+dist_noinst_SCRIPTS += tools/bench/trickle-bench
+EXTRA_DIST += tools/bench/trickle.c
+# soak: both engines (tor on a tornet it starts) under a mixed load for
+# 30 minutes; soakload.py is its load and its echo target.
+dist_noinst_SCRIPTS += tools/bench/soak tools/bench/soakload.py
 
 # Developer tools over the onion engine. tkonion: a link handshake and
 # one-hop directory fetches. tkbootstrap: bootstrap from DirAuthority

@@ -26,6 +26,7 @@
 
 #include "onion/base/bytes.h"
 #include "onion/link/channel.h"
+#include "onion/link/tls.h"
 #include "onion/circ/circuit.h"
 #include "onion/base/crypto.h"
 #include "onion/dir/dirsrc.h"
@@ -170,6 +171,7 @@ static void print_summary(FILE *f, const tk_channel_info *in)
 	struct tm tm;
 	fprintf(f, "relay: %s\n", g.target_str);
 	fprintf(f, "tls: %s %s\n", in->tls_version, in->tls_ciphersuite);
+	fprintf(f, "tls library: %s\n", tk_tls_library());
 	fprintf(f, "versions offered by relay:");
 	for (size_t i = 0; i < in->n_their_versions; i++)
 		fprintf(f, " %u", in->their_versions[i]);
@@ -209,6 +211,9 @@ static void print_summary(FILE *f, const tk_channel_info *in)
 	}
 	fprintf(f, "\ncells: %zu in, %zu out, %zu padding dropped\n",
 		in->cells_in, in->cells_out, in->padding_dropped);
+	fprintf(f, "padding: %zu sent, %zu PADDING_NEGOTIATE sent, %zu "
+		   "received (ignored)\n",
+		in->padding_sent, in->padneg_sent, in->padneg_received);
 }
 
 static void on_dir_done(tk_dir_req *r, int status,

@@ -25,6 +25,7 @@ enum {
 	OPT_SOCKS4A,
 	OPT_VERSION,
 	OPT_HELP,
+	OPT_PASSWORD_FILE,
 };
 
 static const char resolve_usage[] =
@@ -41,7 +42,9 @@ static const char common_help[] =
 	"  -P proxy         SOCKS proxy: host:port, [v6]:port or unix:/path\n"
 	"                   (default $TOR_SOCKS_HOST:$TOR_SOCKS_PORT, else\n"
 	"                   127.0.0.1:9050)\n"
-	"  -u user:pass     SOCKS credentials (Tor isolates streams by them)\n"
+	"  -u user          SOCKS username (Tor isolates streams by it and the\n"
+	"                   password, read from $TOR_SOCKS_PASSWORD or from\n"
+	"                   --password-file file; never give it as an argument)\n"
 	"  -i               fresh random credentials for this run (isolation)\n"
 	"  -w secs          timeout connecting to the proxy (default 30)\n"
 	"  -t secs          timeout waiting for the proxy's answer (default "
@@ -153,22 +156,56 @@ parse_port(const struct cli_opts *o, const char *what, const char *s)
 	return (uint16_t)v;
 }
 
+/* -u takes the user name only: a password in argv is visible to every
+ * user of the machine (ps, /proc/PID/cmdline), so it comes from the
+ * environment or a file (read_password). */
 static void
 set_user(struct cli_opts *o, const char *arg)
 {
-	const char *colon = strchr(arg, ':');
-	size_t ulen = colon ? (size_t)(colon - arg) : strlen(arg);
-	size_t plen = colon ? strlen(colon + 1) : 0;
+	size_t ulen = strlen(arg);
 
-	if (ulen > sizeof(o->user) || plen > sizeof(o->pass))
-		cli_usage_error(o, "-u: user and password are at most 255 "
-				   "bytes each");
+	if (strchr(arg, ':') != NULL)
+		cli_usage_error(o, "-u takes the user name only: put the "
+				   "password in TOR_SOCKS_PASSWORD or in a "
+				   "file given with --password-file, never on "
+				   "the command line");
+	if (ulen > sizeof(o->user))
+		cli_usage_error(o, "-u: the user name is at most 255 bytes");
 	memcpy(o->user, arg, ulen);
 	o->user_len = ulen;
-	if (colon)
-		memcpy(o->pass, colon + 1, plen);
-	o->pass_len = plen;
 	o->use_auth = 1;
+}
+
+/* The password for -u: the first line of `file` (its newline dropped),
+ * else $TOR_SOCKS_PASSWORD, else empty. */
+static void
+read_password(struct cli_opts *o, const char *file)
+{
+	char line[512];
+	const char *pw = getenv("TOR_SOCKS_PASSWORD");
+	size_t n;
+
+	if (file != NULL) {
+		FILE *f = fopen(file, "r");
+
+		if (f == NULL) {
+			cli_warn(o, "--password-file %s: %s", file,
+				 strerror(errno));
+			exit(CLI_EXIT_USAGE);
+		}
+		if (fgets(line, sizeof(line), f) == NULL)
+			line[0] = '\0';
+		fclose(f);
+		line[strcspn(line, "\r\n")] = '\0';
+		pw = line;
+	}
+	if (pw == NULL)
+		return;
+	n = strlen(pw);
+	if (n > sizeof(o->pass))
+		cli_usage_error(o, "the password is at most 255 bytes");
+	memcpy(o->pass, pw, n);
+	o->pass_len = n;
 }
 
 static void
@@ -241,6 +278,7 @@ cli_opts_parse(struct cli_opts *o, enum cli_prog prog, int argc, char **argv)
 		{ "socks4a", no_argument, NULL, OPT_SOCKS4A },
 		{ "proxy", required_argument, NULL, 'P' },
 		{ "user", required_argument, NULL, 'u' },
+		{ "password-file", required_argument, NULL, OPT_PASSWORD_FILE },
 		{ "isolate", no_argument, NULL, 'i' },
 		{ "connect-timeout", required_argument, NULL, 'w' },
 		{ "timeout", required_argument, NULL, 't' },
@@ -254,7 +292,7 @@ cli_opts_parse(struct cli_opts *o, enum cli_prog prog, int argc, char **argv)
 	const char *optstr = prog == CLI_RESOLVE ? ":456xp:P:u:iw:t:vj:f:h"
 			     : prog == CLI_PTR	 ? ":5P:u:iw:t:vj:f:h"
 						 : ":45zL:P:u:iw:t:vh";
-	const char *proxy_text = NULL;
+	const char *proxy_text = NULL, *password_file = NULL;
 	long pflag = 0;
 	int c, isolate = 0, i;
 
@@ -312,6 +350,9 @@ cli_opts_parse(struct cli_opts *o, enum cli_prog prog, int argc, char **argv)
 			break;
 		case 'u':
 			set_user(o, optarg);
+			break;
+		case OPT_PASSWORD_FILE:
+			password_file = optarg;
 			break;
 		case 'i':
 			isolate = 1;
@@ -372,6 +413,10 @@ cli_opts_parse(struct cli_opts *o, enum cli_prog prog, int argc, char **argv)
 	}
 	if (isolate && o->use_auth)
 		cli_usage_error(o, "-i and -u exclude each other");
+	if (password_file != NULL && !o->use_auth)
+		cli_usage_error(o, "--password-file goes with -u");
+	if (o->use_auth)
+		read_password(o, password_file);
 	if (isolate)
 		set_random_user(o);
 	if (o->reverse && o->socks_version == 4)

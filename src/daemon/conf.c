@@ -38,7 +38,8 @@
 
 static tk_option_parse_fn parse_socks_port, parse_socks_policy,
 	parse_exit_policy, parse_engine, parse_dns_server, parse_safe_logging,
-	parse_log, parse_dir_authority, parse_fallback_dir, parse_data_dir;
+	parse_log, parse_dir_authority, parse_fallback_dir, parse_data_dir,
+	parse_connection_padding;
 
 /* clang-format off */
 /* offsetof(), refusing to compile (a negative array size) when the field
@@ -57,6 +58,10 @@ static tk_option_parse_fn parse_socks_port, parse_socks_policy,
 #define V_INTERVAL(n, f, d, lo, hi, fl, s) { .name = n, \
 	.type = TK_OPT_INTERVAL, .offset = FIELD(f, unsigned), .dflt = d, \
 	.min = lo, .max = hi, .flags = fl, .syntax = "INTERVAL", .summary = s }
+#define V_MEMUNIT(n, f, d, lo, hi, fl, s) { .name = n, \
+	.type = TK_OPT_MEMUNIT, .offset = FIELD(f, uint64_t), .dflt = d, \
+	.min = lo, .max = hi, .flags = fl, .syntax = "N bytes|KB|MB|GB", \
+	.summary = s }
 #define V_STRING(n, f, d, fl, syn, s) { .name = n, .type = TK_OPT_STRING, \
 	.offset = FIELD(f, char *), .dflt = d, .flags = fl, .syntax = syn, \
 	.summary = s }
@@ -72,6 +77,7 @@ static tk_option_parse_fn parse_socks_port, parse_socks_policy,
 #define TOR TK_OPTF_TOR
 #define DIRECT TK_OPTF_DIRECT
 #define YEAR (86400UL * 365)
+#define MIB (1024UL * 1024)
 /* clang-format on */
 
 /* In the order of torkitd.conf(5). */
@@ -91,6 +97,8 @@ static const struct tk_option options[] = {
 		 "what the direct engine may connect to"),
 	V_BOOL("ExitPolicyRejectPrivate", exit_reject_private, "1", DIRECT,
 	       "refuse private and local addresses before ExitPolicy"),
+	V_BOOL("ExitPolicyRejectLocalInterfaces", exit_reject_local_interfaces,
+	       "1", DIRECT, "refuse this host's own interface addresses"),
 	V_BOOL("SafeSocks", safe_socks, "0", 0,
 	       "refuse requests that carry only an IP address"),
 	V_BOOL("TestSocks", test_socks, "0", 0,
@@ -102,12 +110,21 @@ static const struct tk_option options[] = {
 		 "where log messages go"),
 	V_UINT("MaxClients", max_clients, "4096", 1, 1000000, 0, "N",
 	       "close new clients while this many are connected"),
+	V_UINT("MaxClientsPerAddress", max_clients_per_address, "0", 0, 1000000,
+	       0, "N",
+	       "close new clients of an address with this many (0: no limit)"),
+	V_MEMUNIT("MaxMemInQueues", max_mem_in_queues, "0", 0, 0, 0,
+		  "close the connections holding the most past this (0: auto)"),
+	V_INTERVAL("IdleTimeout", idle_timeout, "0", 0, YEAR, 0,
+		   "close a relayed connection idle this long (0: never)"),
 	V_INTERVAL("SocksTimeout", socks_timeout, "2 minutes", 1, YEAR, 0,
 		   "how long a handshake, and a request, may take"),
 	V_STRING("PidFile", pid_file, NULL, 0, "PATH",
 		 "write the process ID there"),
 	V_BOOL("RunAsDaemon", run_as_daemon, "0", 0,
 	       "detach into the background"),
+	V_STRING("User", user, NULL, 0, "NAME",
+		 "after opening the ports, run as this user"),
 	/* Its default depends on who runs torkitd and on the engine:
 	 * tk_config_default_data_dir(), applied in tk_config_load(). */
 	V_CUSTOM("DataDirectory", parse_data_dir, data_dir, NULL, 0, "PATH",
@@ -128,6 +145,15 @@ static const struct tk_option options[] = {
 	       "never two relays of one /16 in a circuit"),
 	V_INTERVAL("HalfCloseLinger", half_close_linger, "30 seconds", 1, YEAR,
 		   TOR, "how long a half-closed stream may sit idle"),
+	V_BOOL("ClientRejectInternalAddresses", client_reject_internal, "1",
+	       TOR, "refuse CONNECTs to private addresses and local names"),
+	V_BOOL("ClientDNSRejectInternalAddresses", client_dns_reject_internal,
+	       "1", TOR, "refuse private answers from exits, and their PTRs"),
+	V_CUSTOM("ConnectionPadding", parse_connection_padding,
+		 connection_padding, "auto", TOR, "0|1|auto",
+		 "pad the links to relays (auto: when the relay supports it)"),
+	V_BOOL("ReducedConnectionPadding", reduced_connection_padding, "0", TOR,
+	       "pad less, and ask relays not to pad"),
 };
 #define N_OPTS (sizeof(options) / sizeof(options[0]))
 
@@ -297,6 +323,52 @@ parse_interval(const char *v, unsigned long min, unsigned long max,
 	if (n < min || n > max)
 		return -1;
 	*out = (unsigned)n;
+	return 0;
+}
+
+/* Tor's memory units: "N" (bytes) or "N unit", the unit in any case. */
+static int
+parse_memunit(const char *v, unsigned long long max, uint64_t *out)
+{
+	static const struct {
+		const char *u;
+		int shift;
+	} units[] = {
+		{ "b", 0 },	     { "byte", 0 },	  { "bytes", 0 },
+		{ "kb", 10 },	     { "kbyte", 10 },	  { "kbytes", 10 },
+		{ "kilobyte", 10 },  { "kilobytes", 10 }, { "mb", 20 },
+		{ "mbyte", 20 },     { "mbytes", 20 },	  { "megabyte", 20 },
+		{ "megabytes", 20 }, { "gb", 30 },	  { "gbyte", 30 },
+		{ "gbytes", 30 },    { "gigabyte", 30 },  { "gigabytes", 30 },
+		{ "tb", 40 },	     { "tbyte", 40 },	  { "tbytes", 40 },
+		{ "terabyte", 40 },  { "terabytes", 40 },
+	};
+	char *end;
+	unsigned long long n;
+
+	if (!isdigit((unsigned char)*v))
+		return -1;
+	errno = 0;
+	n = strtoull(v, &end, 10);
+	if (errno != 0)
+		return -1;
+	while (isspace((unsigned char)*end))
+		end++;
+	if (*end != '\0') {
+		size_t i;
+
+		for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+			if (strcasecmp(end, units[i].u) == 0)
+				break;
+		if (i == sizeof(units) / sizeof(units[0]))
+			return -1;
+		if (n > (~0ULL >> units[i].shift))
+			return -1;
+		n <<= units[i].shift;
+	}
+	if (max != 0 && n > max)
+		return -1;
+	*out = n;
 	return 0;
 }
 
@@ -613,6 +685,26 @@ parse_engine(struct tk_config *cfg, const struct tk_option *o,
 }
 
 static int
+parse_connection_padding(struct tk_config *cfg, const struct tk_option *o,
+			 const char *value, char *err, size_t errlen)
+{
+	/* Tor's values: auto pads when the link protocol allows (5+). */
+	if (strcmp(value, "0") == 0)
+		cfg->connection_padding = 0;
+	else if (strcmp(value, "1") == 0)
+		cfg->connection_padding = 1;
+	else if (strcasecmp(value, "auto") == 0)
+		cfg->connection_padding = -1;
+	else {
+		snprintf(err, errlen,
+			 "ConnectionPadding must be 0, 1 or auto, not \"%s\"",
+			 value);
+		return -1;
+	}
+	return 0;
+}
+
+static int
 parse_safe_logging(struct tk_config *cfg, const struct tk_option *o,
 		   const char *value, char *err, size_t errlen)
 {
@@ -760,6 +852,7 @@ tk_config_set(struct tk_config *cfg, const struct tk_option *o,
 	struct tk_config_lines *lines;
 	char **s;
 	unsigned u;
+	uint64_t m;
 	int b;
 
 	if (*value == '\0' && !(o->flags & TK_OPTF_EMPTY)) {
@@ -795,6 +888,16 @@ tk_config_set(struct tk_config *cfg, const struct tk_option *o,
 			return -1;
 		}
 		*(unsigned *)field = u;
+		return 0;
+	case TK_OPT_MEMUNIT:
+		if (parse_memunit(value, o->max, &m) < 0 || m < o->min) {
+			snprintf(err, errlen,
+				 "%s must be an amount of memory such as "
+				 "\"512 MB\" or \"2 GB\", not \"%s\"",
+				 o->name, value);
+			return -1;
+		}
+		*(uint64_t *)field = m;
 		return 0;
 	case TK_OPT_STRING:
 		s = field;
@@ -844,14 +947,20 @@ tk_config_free(struct tk_config *cfg)
 }
 
 /* Defaults that depend on other options, as tor's: TestingTorNetwork
- * (only with DirAuthority lines) turns EnforceDistinctSubnets off unless
- * it is set; the tor engine gets a DataDirectory unless one is set. */
+ * (only with DirAuthority lines) turns EnforceDistinctSubnets,
+ * ClientRejectInternalAddresses and ClientDNSRejectInternalAddresses off
+ * unless they are set (a test network lives on 127.0.0.0/8); the tor
+ * engine gets a DataDirectory unless one is set. */
 static void
 apply_dependent_defaults(struct ctx *c, struct tk_config *cfg,
 			 const uint8_t *seen)
 {
 	const struct tk_option *eds =
 		tk_config_option("EnforceDistinctSubnets");
+	const struct tk_option *cri =
+		tk_config_option("ClientRejectInternalAddresses");
+	const struct tk_option *cdri =
+		tk_config_option("ClientDNSRejectInternalAddresses");
 
 	if (cfg->testing_tor_network) {
 		if (cfg->n_dir_authorities == 0) {
@@ -862,6 +971,10 @@ apply_dependent_defaults(struct ctx *c, struct tk_config *cfg,
 		}
 		if (!seen[eds - options])
 			cfg->enforce_distinct_subnets = 0;
+		if (!seen[cri - options])
+			cfg->client_reject_internal = 0;
+		if (!seen[cdri - options])
+			cfg->client_dns_reject_internal = 0;
 	}
 	if (cfg->engine == TK_ENGINE_TOR && cfg->data_dir == NULL) {
 		cfg->data_dir = tk_config_default_data_dir();

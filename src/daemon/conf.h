@@ -56,9 +56,19 @@ struct tk_config {
 	size_t n_fallback_dirs;
 	int use_default_fallback_dirs;
 	int testing_tor_network;
-	int enforce_distinct_subnets; /* tor engine, default 1 (0 with
-				       * TestingTorNetwork) */
-	unsigned half_close_linger;   /* tor engine, seconds */
+	int enforce_distinct_subnets;	  /* tor engine, default 1 (0 with
+					   * TestingTorNetwork) */
+	unsigned half_close_linger;	  /* tor engine, seconds */
+	uint64_t max_mem_in_queues;	  /* bytes; 0: from the machine's RAM */
+	unsigned idle_timeout;		  /* seconds, 0: none */
+	unsigned max_clients_per_address; /* 0: no limit */
+	char *user;			  /* User: drop to it after binding */
+	int client_reject_internal;	  /* tor engine, default 1 (0 with
+					   * TestingTorNetwork) */
+	int client_dns_reject_internal;	  /* the same */
+	int exit_reject_local_interfaces; /* direct engine, default 1 */
+	int connection_padding;		  /* tor engine: -1 auto, 0, 1 */
+	int reduced_connection_padding;	  /* tor engine */
 };
 
 /* Where the tor engine keeps its state when DataDirectory is not set, as
@@ -89,6 +99,8 @@ enum tk_option_type {
 	TK_OPT_UINT,	 /* min..max, into an unsigned */
 	TK_OPT_INTERVAL, /* Tor's "N [unit]": seconds, min..max, into
 			  * an unsigned */
+	TK_OPT_MEMUNIT,	 /* Tor's "N [bytes|KB|MB|GB|TB]", min..max,
+			  * into a uint64_t */
 	TK_OPT_STRING,	 /* the last line wins, into a char * */
 	TK_OPT_LINES,	 /* every line, into a struct tk_config_lines */
 	TK_OPT_CUSTOM,	 /* `parse` stores it */

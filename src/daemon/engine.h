@@ -83,6 +83,15 @@ struct tk_isolation {
 	uint16_t dest_port;	 /* 0 for lookups */
 };
 
+/* The tor engine's isolation key for iso: every field tagged and
+ * length-prefixed in full (engine_tor.c). No field is longer than
+ * TK_ISO_FIELD_MAX (a SOCKS4 userid: 512 bytes). */
+#define TK_ISO_FIELD_MAX 512
+#define TK_ISO_KEY_MAX \
+	(4 + 2 * 3 + 2 * TK_ISO_FIELD_MAX + 2 + 2 * 3 + 2 * 256 + 3)
+size_t tk_engine_tor_iso_key(const struct tk_isolation *iso,
+			     uint8_t key[TK_ISO_KEY_MAX]);
+
 /* A CONNECT target. `host` is lowercased, without brackets, and is an IP
  * literal exactly when `family` is AF_INET or AF_INET6 (then `addr` holds
  * it in network order); for a hostname `family` is AF_UNSPEC. */
@@ -170,6 +179,11 @@ struct tk_engine_ops {
 	void (*stream_shutdown)(struct tk_stream *s);
 	void (*stream_close)(struct tk_stream *s);
 
+	/* Memory the engine holds for one stream, and for all, beyond the
+	 * front-end's buffers (MaxMemInQueues); NULL: nothing. */
+	size_t (*stream_held)(const struct tk_stream *s);
+	size_t (*held)(const struct tk_engine *e);
+
 	/* New configuration after SIGHUP (policies, DNS servers); 0 or a
 	 * negative UV_E* / -1 with the reason already logged. */
 	int (*reload)(struct tk_engine *e, const struct tk_config *cfg);
@@ -198,6 +212,11 @@ int tk_engine_direct_new(uv_loop_t *loop, const struct tk_config *cfg,
 			 struct tk_engine **out);
 int tk_engine_tor_new(uv_loop_t *loop, const struct tk_config *cfg,
 		      struct tk_engine **out);
+/* The onion engine's configuration from torkitd's (log callbacks aside):
+ * 0, or -1 with err. */
+struct tk_onion_config;
+int tk_engine_tor_config(const struct tk_config *cfg,
+			 struct tk_onion_config *oc, char *err, size_t errlen);
 /* Checks the tor engine's settings (DirAuthority lines) without starting
  * anything: 0, or -1 with err saying what is wrong (--verify-config). */
 int tk_engine_tor_check(const struct tk_config *cfg, char *err, size_t errlen);

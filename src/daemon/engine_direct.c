@@ -20,7 +20,12 @@ struct direct_engine {
 	struct tk_engine base;
 	struct tk_dns *dns;
 	struct tk_policy policy; /* private rejects + ExitPolicy */
-	uv_timer_t defer;	 /* delivers failures asynchronously */
+	/* ExitPolicyRejectLocalInterfaces: this host's own addresses that
+	 * the private rejects do not cover, read again when a second old */
+	int reject_ifaces;
+	struct tk_policy ifaces;
+	uint64_t ifaces_at;
+	uv_timer_t defer; /* delivers failures asynchronously */
 	struct tk_engine_req *deferred;
 	void (*done)(void *);
 	void *done_arg;
@@ -171,6 +176,7 @@ engine_unref(struct direct_engine *e)
 		void *arg = e->done_arg;
 
 		tk_policy_free(&e->policy);
+		tk_policy_free(&e->ifaces);
 		free(e);
 		done(arg);
 	}
@@ -328,6 +334,34 @@ attempt_closed(uv_handle_t *h)
 	engine_unref(e);
 }
 
+/* A connection to one of this host's own public addresses has its own
+ * address at both ends (the kernel picks the destination as the source
+ * for a local route). Internal addresses are ExitPolicyRejectPrivate's. */
+static int
+connected_to_self(struct direct_stream *s)
+{
+	struct sockaddr_storage me, peer;
+	int ml = sizeof(me), pl = sizeof(peer);
+	const uint8_t *a, *b;
+	size_t alen;
+
+	if (uv_tcp_getsockname(&s->tcp, (struct sockaddr *)&me, &ml) < 0 ||
+	    uv_tcp_getpeername(&s->tcp, (struct sockaddr *)&peer, &pl) < 0 ||
+	    me.ss_family != peer.ss_family)
+		return 0;
+	if (peer.ss_family == AF_INET) {
+		a = (const uint8_t *)&((struct sockaddr_in *)&me)->sin_addr;
+		b = (const uint8_t *)&((struct sockaddr_in *)&peer)->sin_addr;
+		alen = 4;
+	} else {
+		a = (const uint8_t *)&((struct sockaddr_in6 *)&me)->sin6_addr;
+		b = (const uint8_t *)&((struct sockaddr_in6 *)&peer)->sin6_addr;
+		alen = 16;
+	}
+	return memcmp(a, b, alen) == 0 &&
+	       !tk_addr_is_internal(peer.ss_family, b);
+}
+
 static void
 connect_cb(uv_connect_t *c, int status)
 {
@@ -339,6 +373,17 @@ connect_cb(uv_connect_t *c, int status)
 	if (r->cancelled) {
 		/* tk_engine_cancel closed the handle already. */
 		req_free(r);
+		return;
+	}
+	if (status == 0 && r->e->reject_ifaces && connected_to_self(s)) {
+		/* An interface address that appeared within the last second:
+		 * nothing has been relayed; refuse it as the policy would. */
+		tk_info("ExitPolicyRejectLocalInterfaces: %s:%u is this host",
+			tk_dlog_safe(r->host), r->port);
+		r->reason = TK_END_EXITPOLICY;
+		uv_close((uv_handle_t *)&s->tcp, attempt_closed);
+		r->e->ifaces_at = 0;
+		try_next(r);
 		return;
 	}
 	if (status == 0) {
@@ -431,7 +476,9 @@ filter_candidates(struct tk_engine_req *r, const struct tk_resolved *res)
 
 			if (a->family != fam)
 				continue;
-			if (tk_policy_match(&r->e->policy, a->family, a->addr,
+			if (tk_policy_match(&r->e->ifaces, a->family, a->addr,
+					    r->port) == 0 ||
+			    tk_policy_match(&r->e->policy, a->family, a->addr,
 					    r->port) == 0) {
 				refused++;
 				continue;
@@ -442,10 +489,59 @@ filter_candidates(struct tk_engine_req *r, const struct tk_resolved *res)
 	return refused;
 }
 
+/* ExitPolicyRejectLocalInterfaces, as Tor's: every address of this
+ * host's interfaces that is not internal (ExitPolicyRejectPrivate covers
+ * those) is rejected, so a service listening on 0.0.0.0 is not reached
+ * through the host's own public address. Interfaces come and go, so the
+ * list is read again when it is more than a second old. */
+static void
+refresh_ifaces(struct direct_engine *e)
+{
+	uv_interface_address_t *ifs;
+	uint64_t now = uv_now(e->base.loop);
+	int n;
+
+	if (!e->reject_ifaces ||
+	    (e->ifaces_at != 0 && now - e->ifaces_at < 1000))
+		return;
+	e->ifaces_at = now;
+	tk_policy_free(&e->ifaces);
+	if (uv_interface_addresses(&ifs, &n) < 0)
+		return;
+	for (int i = 0; i < n; i++) {
+		struct tk_policy_rule rule = { 0 };
+		const struct sockaddr *sa =
+			(const struct sockaddr *)&ifs[i].address;
+
+		if (sa->sa_family == AF_INET) {
+			rule.family = AF_INET;
+			rule.bits = 32;
+			memcpy(rule.addr,
+			       &((const struct sockaddr_in *)sa)->sin_addr, 4);
+		} else if (sa->sa_family == AF_INET6) {
+			rule.family = AF_INET6;
+			rule.bits = 128;
+			memcpy(rule.addr,
+			       &((const struct sockaddr_in6 *)sa)->sin6_addr,
+			       16);
+		} else
+			continue;
+		if (tk_addr_is_internal(rule.family, rule.addr))
+			continue;
+		rule.port_min = 1;
+		rule.port_max = 65535;
+		(void)tk_policy_add(&e->ifaces, &rule);
+	}
+	uv_free_interface_addresses(ifs, n);
+}
+
 static void
 start_candidates(struct tk_engine_req *r, const struct tk_resolved *res)
 {
-	size_t refused = filter_candidates(r, res);
+	size_t refused;
+
+	refresh_ifaces(r->e);
+	refused = filter_candidates(r, res);
 
 	if (r->cand.n_addrs == 0) {
 		tk_info("ExitPolicy rejects every address of %s:%u (%zu)",
@@ -642,6 +738,9 @@ build_policy(struct direct_engine *e, const struct tk_config *cfg)
 			goto oom;
 	tk_policy_free(&e->policy);
 	e->policy = p;
+	e->reject_ifaces = cfg->exit_reject_local_interfaces;
+	e->ifaces_at = 0;
+	tk_policy_free(&e->ifaces);
 	return 0;
 oom:
 	tk_policy_free(&p);

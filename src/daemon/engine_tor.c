@@ -8,7 +8,8 @@
  * written-when-packaged rule that carries Tor's flow-control windows to
  * the application. What it adds is the daemon's side: configuration
  * (DirAuthority, DataDirectory, EnforceDistinctSubnets, SocksTimeout,
- * HalfCloseLinger), the isolation key built from struct tk_isolation,
+ * HalfCloseLinger, ConnectionPadding, ReducedConnectionPadding), the
+ * isolation key built from struct tk_isolation,
  * logging into torkitd's log, and an orderly close. */
 #include "daemon/engine.h"
 
@@ -21,6 +22,7 @@
 #include "common/util.h"
 #include "daemon/conf.h"
 #include "daemon/log.h"
+#include "lib/addr.h"
 #include "onion/onion.h"
 
 struct tor_engine {
@@ -31,9 +33,14 @@ struct tor_engine {
 	void *done_arg;
 	unsigned n_streams; /* open wrappers close() waits for */
 	unsigned n_reqs;
-	struct tk_engine_req *reqs; /* outstanding, for close() */
+	struct tk_engine_req *reqs;	/* outstanding, for close() */
+	struct tk_engine_req *deferred; /* refused here, answered from
+					   done_timer on the next turn */
 	int closing;
 	int ready_logged;
+	int reject_internal;	 /* ClientRejectInternalAddresses */
+	int dns_reject_internal; /* ClientDNSRejectInternalAddresses */
+	uint64_t last_private_log;
 };
 
 struct tor_stream {
@@ -55,6 +62,8 @@ struct tk_engine_req {
 	tk_engine_resolve_cb rcb;
 	void *arg;
 	struct tk_engine_req *prev, *next;
+	struct tk_engine_req *dnext; /* on e->deferred */
+	int is_deferred, reason;
 	char what[TK_SOCKS_HOST_MAX + 8]; /* for the log */
 };
 
@@ -62,18 +71,17 @@ struct tk_engine_req {
 
 /* The isolation key: the session group (each SocksPort is its own),
  * the SOCKS credentials, and whatever else the port's Isolate* rules
- * name (engine.h). Every field is tagged and length-prefixed, so
- * ("ab","c") and ("a","bc") differ and no field can pass for another. */
-#define ISO_STR_MAX 255
-#define ISO_MAX (4 + 4 * (2 + ISO_STR_MAX) + 2 + 3)
-
-/* One tagged, length-prefixed field (at most ISO_STR_MAX bytes). */
+ * name (engine.h). Every field is tagged and carries its whole length
+ * (two bytes), so ("ab","c") and ("a","bc") differ, no field can pass
+ * for another, and two SOCKS4 userids of 512 bytes differ wherever
+ * their bytes do. */
 static size_t
 iso_put(uint8_t *key, size_t n, uint8_t tag, const void *p, size_t len)
 {
-	if (len > ISO_STR_MAX)
-		len = ISO_STR_MAX;
+	if (len > TK_ISO_FIELD_MAX)
+		len = TK_ISO_FIELD_MAX; /* no field is longer (engine.h) */
 	key[n++] = tag;
+	key[n++] = (uint8_t)(len >> 8);
 	key[n++] = (uint8_t)len;
 	if (len > 0)
 		memcpy(key + n, p, len);
@@ -86,8 +94,9 @@ iso_put_str(uint8_t *key, size_t n, uint8_t tag, const char *s)
 	return iso_put(key, n, tag, s, s != NULL ? strlen(s) : 0);
 }
 
-static size_t
-build_iso_key(const struct tk_isolation *iso, uint8_t key[ISO_MAX])
+size_t
+tk_engine_tor_iso_key(const struct tk_isolation *iso,
+		      uint8_t key[TK_ISO_KEY_MAX])
 {
 	size_t n = 0;
 
@@ -181,6 +190,13 @@ req_free(struct tk_engine_req *r)
 {
 	struct tor_engine *e = r->e;
 
+	if (r->is_deferred) {
+		struct tk_engine_req **pp = &e->deferred;
+
+		while (*pp != r)
+			pp = &(*pp)->dnext;
+		*pp = r->dnext;
+	}
 	if (r->prev != NULL)
 		r->prev->next = r->next;
 	else
@@ -372,7 +388,98 @@ t_stream_close(struct tk_stream *base)
 	tk_onion_stream_close(s->os);
 }
 
+static size_t
+t_stream_held(const struct tk_stream *base)
+{
+	return tk_onion_stream_queued(((const struct tor_stream *)base)->os);
+}
+
+static size_t
+t_held(const struct tk_engine *base)
+{
+	const struct tor_engine *e = (const struct tor_engine *)base;
+
+	return e->o != NULL ? tk_onion_queued(e->o) : 0;
+}
+
+/* ---- refusals made here, answered on the next loop turn */
+
+static void
+deferred_cb(uv_timer_t *t)
+{
+	struct tor_engine *e = t->data;
+
+	while (e->deferred != NULL) {
+		struct tk_engine_req *r = e->deferred;
+
+		e->deferred = r->dnext;
+		r->is_deferred = 0;
+		if (r->kind == REQ_CONNECT)
+			r->ccb(r->arg, r->reason, NULL);
+		else
+			r->rcb(r->arg, r->reason, NULL);
+		req_free(r);
+	}
+}
+
+/* Fails r with `reason` from the loop, never from inside the call. */
+static int
+fail_later(struct tk_engine_req *r, int reason, struct tk_engine_req **out)
+{
+	struct tor_engine *e = r->e;
+
+	r->reason = reason;
+	r->is_deferred = 1;
+	r->dnext = e->deferred;
+	e->deferred = r;
+	uv_timer_start(&e->done_timer, deferred_cb, 0, 0);
+	*out = r;
+	return 0;
+}
+
+/* ClientRejectInternalAddresses, as Tor: a CONNECT to an internal
+ * address literal, or to "localhost", "local" or a *.local name, is
+ * refused here instead of being sent to exit after exit. */
+static int
+is_private_target(const struct tk_target *t)
+{
+	if (t->family == AF_INET || t->family == AF_INET6)
+		return tk_addr_is_internal(t->family, t->addr);
+	return tk_addr_name_is_local(t->host);
+}
+
+static void
+log_private(struct tor_engine *e, const char *what)
+{
+	uint64_t now = uv_now(e->base.loop);
+
+	/* Tor's message, at most once in 5 minutes as Tor. */
+	if (e->last_private_log != 0 && now - e->last_private_log < 300000)
+		return;
+	e->last_private_log = now;
+	tk_warn("Rejecting SOCKS request for anonymous connection to private "
+		"address %s.",
+		tk_dlog_safe(what));
+}
+
 /* ---- connect */
+
+/* An onion-service failure (onion.h) as Tor answers it: the extended
+ * code F0-F7 on ExtendedErrors ports, else the plain reply of the END
+ * reason Tor ends the stream with (TORPROTOCOL for a malformed address,
+ * REP 01; RESOLVEFAILED otherwise, REP 04). */
+static int
+hs_reason(int reason)
+{
+	int code;
+
+	if (!TK_ONION_IS_HS_ERROR(reason))
+		return reason;
+	code = 0xF0 + (reason - TK_ONION_HS_NOT_FOUND);
+	return TK_END_EXT(code, reason == TK_ONION_HS_BAD_ADDRESS
+					? TK_END_TORPROTOCOL
+					: TK_END_RESOLVEFAILED);
+}
 
 static void
 connect_cb(void *arg, int reason, tk_onion_stream *os)
@@ -384,9 +491,10 @@ connect_cb(void *arg, int reason, tk_onion_stream *os)
 
 	r->oreq = NULL;
 	if (reason != TK_END_NONE || os == NULL) {
+		reason = hs_reason(reason ? reason : TK_END_MISC);
 		tk_info("CONNECT %s failed: END %s", tk_dlog_safe(r->what),
-			reason_name(reason ? reason : TK_END_MISC));
-		r->ccb(r->arg, reason ? reason : TK_END_MISC, NULL);
+			reason_name(TK_END_BASE(reason)));
+		r->ccb(r->arg, reason, NULL);
 		req_free(r);
 		return;
 	}
@@ -402,6 +510,26 @@ connect_cb(void *arg, int reason, tk_onion_stream *os)
 	s->base.engine = &e->base;
 	s->os = os;
 	s->circ = tk_onion_stream_circuit(os);
+	if (e->dns_reject_internal) {
+		uint8_t a[16];
+		int fam = tk_onion_stream_peer(os, a);
+
+		if (fam != 0 && tk_addr_is_internal(fam, a)) {
+			char text[64];
+
+			/* ClientDNSRejectInternalAddresses: the exit says the
+			 * name led to an internal address. Tor closes. */
+			inet_ntop(fam, a, text, sizeof(text));
+			tk_info("CONNECT %s: ...but it claims the IP address "
+				"was %s. Closing.",
+				tk_dlog_safe(r->what), tk_dlog_safe(text));
+			free(s);
+			tk_onion_stream_close(os);
+			r->ccb(r->arg, TK_END_TORPROTOCOL, NULL);
+			req_free(r);
+			return;
+		}
+	}
 	memcpy(s->target, r->what, sizeof(s->target));
 	e->n_streams++;
 	describe_circ(e, s->circ, circ, sizeof(circ));
@@ -448,8 +576,8 @@ t_connect(struct tk_engine *base, const struct tk_target *t,
 {
 	struct tor_engine *e = (struct tor_engine *)base;
 	struct tk_engine_req *r;
-	uint8_t key[ISO_MAX];
-	size_t klen = build_iso_key(iso, key);
+	uint8_t key[TK_ISO_KEY_MAX];
+	size_t klen = tk_engine_tor_iso_key(iso, key);
 	int rc;
 
 	if ((r = req_start(e, REQ_CONNECT, arg, &rc)) == NULL)
@@ -457,6 +585,10 @@ t_connect(struct tk_engine *base, const struct tk_target *t,
 	r->ccb = cb;
 	snprintf(r->what, sizeof(r->what),
 		 t->family == AF_INET6 ? "[%s]:%u" : "%s:%u", t->host, t->port);
+	if (e->reject_internal && is_private_target(t)) {
+		log_private(e, t->host);
+		return fail_later(r, TK_END_PRIVATE_ADDR, out);
+	}
 	rc = tk_onion_stream_connect(e->o, t->host, t->port, key, klen,
 				     connect_cb, r, &r->oreq);
 	return req_launched(r, rc, out);
@@ -477,11 +609,24 @@ resolve_cb(void *arg, int reason, const struct tk_onion_resolved *ores)
 
 		if (n > TK_RESOLVED_MAX)
 			n = TK_RESOLVED_MAX;
+		res.n_addrs = 0;
 		for (size_t i = 0; i < n; i++) {
-			res.addrs[i].family = ores->addrs[i].family;
-			memcpy(res.addrs[i].addr, ores->addrs[i].addr, 16);
+			/* ClientDNSRejectInternalAddresses: an exit's answer
+			 * naming an internal address is dropped (Tor). */
+			if (r->e->dns_reject_internal &&
+			    tk_addr_is_internal(ores->addrs[i].family,
+						ores->addrs[i].addr)) {
+				tk_info("RESOLVE %s: dropping a private "
+					"answer",
+					tk_dlog_safe(r->what));
+				continue;
+			}
+			res.addrs[res.n_addrs].family = ores->addrs[i].family;
+			memcpy(res.addrs[res.n_addrs].addr, ores->addrs[i].addr,
+			       16);
+			res.n_addrs++;
 		}
-		res.n_addrs = n;
+		n = res.n_addrs;
 		snprintf(res.name, sizeof(res.name), "%s", ores->name);
 		res.ttl = ores->ttl;
 		if (r->kind == REQ_RESOLVE && n == 0)
@@ -491,6 +636,7 @@ resolve_cb(void *arg, int reason, const struct tk_onion_resolved *ores)
 	} else if (reason == TK_END_NONE) {
 		reason = TK_END_RESOLVEFAILED;
 	}
+	reason = TK_END_BASE(hs_reason(reason)); /* lookups: REP 04 */
 	if (reason != TK_END_NONE)
 		tk_info("%s %s failed: END %s",
 			r->kind == REQ_PTR ? "RESOLVE_PTR" : "RESOLVE",
@@ -506,8 +652,8 @@ t_resolve(struct tk_engine *base, const char *name, int families,
 {
 	struct tor_engine *e = (struct tor_engine *)base;
 	struct tk_engine_req *r;
-	uint8_t key[ISO_MAX];
-	size_t klen = build_iso_key(iso, key);
+	uint8_t key[TK_ISO_KEY_MAX];
+	size_t klen = tk_engine_tor_iso_key(iso, key);
 	int of = 0, rc;
 
 	if ((r = req_start(e, REQ_RESOLVE, arg, &rc)) == NULL)
@@ -530,17 +676,22 @@ t_resolve_ptr(struct tk_engine *base, int family, const uint8_t addr[16],
 {
 	struct tor_engine *e = (struct tor_engine *)base;
 	struct tk_engine_req *r;
-	uint8_t key[ISO_MAX];
-	size_t klen = build_iso_key(iso, key);
+	uint8_t key[TK_ISO_KEY_MAX];
+	size_t klen = tk_engine_tor_iso_key(iso, key);
 	int rc;
 
 	if ((r = req_start(e, REQ_PTR, arg, &rc)) == NULL)
 		return rc;
 	r->rcb = cb;
 	inet_ntop(family, addr, r->what, sizeof(r->what));
-	/* The exit decides what it answers: a Tor exit refuses internal
-	 * addresses itself (RESOLVED error), and so do we by passing that
-	 * answer on, rather than guessing here. */
+	/* ClientDNSRejectInternalAddresses: as Tor, a reverse lookup of an
+	 * internal address is answered with an error here; without it the
+	 * exit decides (a Tor exit refuses them too). */
+	if (e->dns_reject_internal && tk_addr_is_internal(family, addr)) {
+		tk_info("RESOLVE_PTR %s: an internal address; refused here",
+			tk_dlog_safe(r->what));
+		return fail_later(r, TK_END_RESOLVEFAILED, out);
+	}
 	rc = tk_onion_stream_resolve_ptr(e->o, family, addr, key, klen,
 					 resolve_cb, r, &r->oreq);
 	return req_launched(r, rc, out);
@@ -557,14 +708,25 @@ t_cancel(struct tk_engine_req *r)
 
 /* ---- lifecycle */
 
+static void
+apply_client_options(struct tor_engine *e, const struct tk_config *cfg)
+{
+	e->reject_internal = cfg->client_reject_internal;
+	e->dns_reject_internal = cfg->client_dns_reject_internal;
+}
+
 static int
 t_reload(struct tk_engine *base, const struct tk_config *cfg)
 {
-	(void)base;
-	(void)cfg;
-	/* The directory authorities, DataDirectory and circuit options are
-	 * read once: a Tor client cannot swap its trust roots under live
+	struct tor_engine *e = (struct tor_engine *)base;
+
+	/* What only filters requests or the log changes at once; the
+	 * directory authorities, DataDirectory and circuit options are read
+	 * once: a Tor client cannot swap its trust roots under live
 	 * circuits. SocksPort changes are the front-end's. */
+	apply_client_options(e, cfg);
+	if (e->o != NULL)
+		tk_onion_set_scrub_hosts(e->o, cfg->safe_logging != 0);
 	tk_info("Engine tor keeps its DirAuthority, DataDirectory and "
 		"circuit settings until restarted");
 	return 0;
@@ -597,14 +759,16 @@ static const struct tk_engine_ops tor_ops = {
 	.stream_write = t_stream_write,
 	.stream_shutdown = t_stream_shutdown,
 	.stream_close = t_stream_close,
+	.stream_held = t_stream_held,
+	.held = t_held,
 	.reload = t_reload,
 	.close = t_close,
 };
 
 /* Fills an onion configuration from torkitd's (log callbacks aside). */
-static int
-onion_config(const struct tk_config *cfg, struct tk_onion_config *oc, char *err,
-	     size_t errlen)
+int
+tk_engine_tor_config(const struct tk_config *cfg, struct tk_onion_config *oc,
+		     char *err, size_t errlen)
 {
 	char e2[256];
 
@@ -630,10 +794,13 @@ onion_config(const struct tk_config *cfg, struct tk_onion_config *oc, char *err,
 	oc->testing_tor_network = cfg->testing_tor_network;
 	oc->data_dir = cfg->data_dir;
 	oc->enforce_distinct_subnets = cfg->enforce_distinct_subnets;
-	oc->linger_ms = cfg->half_close_linger * 1000;
+	/* In 64 bits: a year of seconds does not fit in 32 bits of ms. */
+	oc->linger_ms = (uint64_t)cfg->half_close_linger * 1000;
+	oc->connection_padding = cfg->connection_padding;
+	oc->reduced_connection_padding = cfg->reduced_connection_padding;
 	oc->scrub_hosts = cfg->safe_logging != 0;
 	if (cfg->socks_timeout > 0)
-		oc->request_timeout_ms = cfg->socks_timeout * 1000;
+		oc->request_timeout_ms = (uint64_t)cfg->socks_timeout * 1000;
 	return 0;
 }
 
@@ -642,7 +809,7 @@ tk_engine_tor_check(const struct tk_config *cfg, char *err, size_t errlen)
 {
 	struct tk_onion_config oc;
 
-	return onion_config(cfg, &oc, err, errlen);
+	return tk_engine_tor_config(cfg, &oc, err, errlen);
 }
 
 int
@@ -653,7 +820,7 @@ tk_engine_tor_new(uv_loop_t *loop, const struct tk_config *cfg,
 	struct tk_onion_config oc;
 	char err[512];
 
-	if (onion_config(cfg, &oc, err, sizeof(err)) < 0) {
+	if (tk_engine_tor_config(cfg, &oc, err, sizeof(err)) < 0) {
 		tk_err("%s", err);
 		return -1;
 	}
@@ -664,6 +831,7 @@ tk_engine_tor_new(uv_loop_t *loop, const struct tk_config *cfg,
 	}
 	e->base.ops = &tor_ops;
 	e->base.loop = loop;
+	apply_client_options(e, cfg);
 	oc.log = onion_log;
 	oc.log_arg = e;
 	oc.progress = onion_progress;

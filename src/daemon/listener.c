@@ -139,6 +139,7 @@ on_connection(uv_stream_t *server, int status)
 		return;
 	}
 	memset(&ss, 0, sizeof(ss));
+	memset(&pi, 0, sizeof(pi));
 	pi.family = AF_UNIX;
 	if (!l->is_unix) {
 		int len = sizeof(ss);
@@ -149,6 +150,14 @@ on_connection(uv_stream_t *server, int status)
 			format_sockaddr((struct sockaddr *)&ss, peer,
 					sizeof(peer), &port);
 			pi.family = ss.ss_family;
+			if (ss.ss_family == AF_INET)
+				memcpy(pi.addr,
+				       &((struct sockaddr_in *)&ss)->sin_addr,
+				       4);
+			else if (ss.ss_family == AF_INET6)
+				memcpy(pi.addr,
+				       &((struct sockaddr_in6 *)&ss)->sin6_addr,
+				       16);
 		}
 		if (!client_allowed(srv, &ss)) {
 			tk_notice("Denying socks connection from untrusted "
@@ -174,7 +183,9 @@ on_connection(uv_stream_t *server, int status)
 		if (uv_fileno((uv_handle_t *)client, &fd) == 0 &&
 		    getrlimit(RLIMIT_NOFILE, &rl) == 0 &&
 		    rl.rlim_cur != RLIM_INFINITY &&
-		    (rlim_t)fd + FD_RESERVE >= rl.rlim_cur) {
+		    (rlim_t)fd + FD_RESERVE >= rl.rlim_cur &&
+		    tk_sessions_shed_lingering(srv, 2, "Descriptors short") ==
+			    0) {
 			uint64_t now = uv_now(srv->loop);
 
 			if (now - srv->last_fd_log >= 5000 ||
@@ -194,7 +205,8 @@ on_connection(uv_stream_t *server, int status)
 	/* MaxClients: refuse at once rather than stop accepting, so one
 	 * flood of idle clients cannot make the port look dead and the
 	 * loop never waits on anything. */
-	if (srv->n_clients >= srv->cfg->max_clients) {
+	if (srv->n_clients >= srv->cfg->max_clients &&
+	    tk_sessions_shed_lingering(srv, 1, "MaxClients reached") == 0) {
 		uint64_t now = uv_now(srv->loop);
 
 		srv->refused_full++;
@@ -209,10 +221,70 @@ on_connection(uv_stream_t *server, int status)
 		tk_session_free_handle(client);
 		return;
 	}
+	if (srv->cfg->max_clients_per_address > 0 && !l->is_unix &&
+	    tk_sessions_of_address(srv, &pi) >=
+		    srv->cfg->max_clients_per_address) {
+		uint64_t now = uv_now(srv->loop);
+
+		if (now - srv->last_full_log >= 5000 ||
+		    srv->last_full_log == 0) {
+			tk_warn("MaxClientsPerAddress (%u) reached for %s: "
+				"refusing its new connections",
+				srv->cfg->max_clients_per_address,
+				tk_dlog_safe(peer));
+			srv->last_full_log = now;
+		}
+		tk_session_free_handle(client);
+		return;
+	}
 	pi.id = l->id;
 	pi.flags = l->flags;
 	pi.port = l->port;
 	tk_session_start(srv, client, &pi, peer);
+}
+
+/* Tor's warnings for a SocksPort others can reach, unless a SocksPolicy
+ * says who may use it (then the operator has decided). */
+static void
+warn_nonlocal(struct tk_server *srv, const struct tk_port_cfg *pc,
+	      const char *name)
+{
+	const uint8_t *a;
+	int fam = pc->ss.ss_family;
+	int any;
+
+	if (pc->is_unix || srv->cfg->socks_policy.n > 0)
+		return;
+	if (fam == AF_INET) {
+		static const uint8_t zero[4];
+
+		a = (const uint8_t *)&((const struct sockaddr_in *)&pc->ss)
+			    ->sin_addr;
+		if (a[0] == 127)
+			return;
+		any = memcmp(a, zero, 4) == 0;
+	} else {
+		static const uint8_t zero[16];
+
+		a = (const uint8_t *)&((const struct sockaddr_in6 *)&pc->ss)
+			    ->sin6_addr;
+		if (memcmp(a, zero, 15) == 0 && a[15] == 1)
+			return; /* ::1 */
+		any = memcmp(a, zero, 16) == 0;
+	}
+	if (any || !tk_addr_is_internal(fam, a))
+		tk_warn("You specified a public address '%s' for SocksPort. "
+			"Other people on the Internet might find your "
+			"computer and use it as an open proxy. Please don't "
+			"allow this unless you have a good reason (a "
+			"SocksPolicy says who may use it).",
+			name);
+	else
+		tk_notice("You configured a non-loopback address '%s' for "
+			  "SocksPort. This allows everybody on your local "
+			  "network to use your machine as a proxy. Make sure "
+			  "this is what you wanted.",
+			  name);
 }
 
 static int
@@ -282,6 +354,7 @@ listener_open(struct tk_server *srv, const struct tk_port_cfg *pc,
 		uv_close(&l->h.handle, listener_closed);
 		return rc;
 	}
+	warn_nonlocal(srv, pc, l->name);
 	tk_notice("Opened Socks listener connection (ready) on %s", l->name);
 	*out = l;
 	return 0;

@@ -7,8 +7,12 @@ src_daemon_torkitd_SOURCES = \
 	src/daemon/log.c src/daemon/log.h \
 	src/daemon/policy.c src/daemon/policy.h \
 	src/daemon/listener.c src/daemon/server.h \
-	src/daemon/session.c \
+	src/daemon/session.c src/daemon/session_int.h \
+	src/daemon/session_shed.c \
 	src/daemon/relaybuf.c src/daemon/relaybuf.h \
+	src/daemon/relayq.c src/daemon/relayq.h \
+	src/daemon/datadir.c src/daemon/datadir.h \
+	src/daemon/privs.c src/daemon/privs.h \
 	src/daemon/engine.h \
 	src/daemon/engine_direct.c \
 	src/daemon/engine_tor.c \

@@ -12,8 +12,10 @@
 
 #include "config.h"
 #include "daemon/conf.h"
+#include "daemon/datadir.h"
 #include "daemon/engine.h"
 #include "daemon/log.h"
+#include "daemon/privs.h"
 #include "daemon/relaybuf.h"
 #include "daemon/server.h"
 
@@ -27,6 +29,36 @@ static uv_signal_t sig_hup, sig_term, sig_int;
 static uv_timer_t fatal_timer; /* runs the shutdown after an engine error */
 static int daemon_pipe = -1;   /* RunAsDaemon: tells the parent we are up */
 static int exit_status;	       /* 1 after a fatal engine error */
+static char start_cwd[4096];   /* relative paths are relative to this */
+static char *conf_path;	       /* -f FILE made absolute */
+
+/* Relative paths (-f, PidFile, DataDirectory, Log files) mean the
+ * directory torkitd was started in, even after RunAsDaemon's chdir to
+ * "/", at startup and at every reload. */
+static int
+absolutize(char **path)
+{
+	char *abs;
+
+	if (*path == NULL || (*path)[0] == '/' || start_cwd[0] == '\0')
+		return 0;
+	if (asprintf(&abs, "%s/%s", start_cwd, *path) < 0)
+		return -1;
+	free(*path);
+	*path = abs;
+	return 0;
+}
+
+static int
+absolutize_config(struct tk_config *cfg)
+{
+	int rc = absolutize(&cfg->pid_file) | absolutize(&cfg->data_dir);
+
+	for (int i = 0; i < cfg->n_logs; i++)
+		if (cfg->logs[i].path != NULL)
+			rc |= absolutize(&cfg->logs[i].path);
+	return rc;
+}
 
 static void
 usage(FILE *f)
@@ -53,41 +85,32 @@ apply_logs(const struct tk_config *cfg, int detached)
 	return 0;
 }
 
+/* Written to a new file beside it and renamed over it: a symlink (or
+ * anything else) planted at PidFile is replaced, never followed. */
 static int
 write_pid_file(const char *path)
 {
-	char buf[32];
+	char buf[32], tmp[4200];
 	int fd, n;
 
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp)) {
+		tk_err("PidFile \"%s\": path too long", path);
+		return -1;
+	}
+	(void)unlink(tmp); /* a stale one; unlink never follows a link */
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+		  0644);
 	if (fd < 0) {
-		tk_err("Unable to open PidFile \"%s\" for writing: %s", path,
+		tk_err("Unable to open PidFile \"%s\" for writing: %s", tmp,
 		       strerror(errno));
 		return -1;
 	}
 	n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
-	if (write(fd, buf, (size_t)n) != n) {
+	if (write(fd, buf, (size_t)n) != n || close(fd) != 0 ||
+	    rename(tmp, path) != 0) {
 		tk_err("Unable to write PidFile \"%s\": %s", path,
 		       strerror(errno));
-		close(fd);
-		return -1;
-	}
-	close(fd);
-	return 0;
-}
-
-static int
-check_data_dir(const char *dir)
-{
-	struct stat st;
-
-	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
-		tk_err("Couldn't create DataDirectory %s: %s", dir,
-		       strerror(errno));
-		return -1;
-	}
-	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
-		tk_err("DataDirectory %s is not a directory", dir);
+		unlink(tmp);
 		return -1;
 	}
 	return 0;
@@ -105,6 +128,7 @@ shut_down(void)
 {
 	tk_listeners_close_all(&srv);
 	tk_sessions_close_all(&srv);
+	tk_pressure_stop(&srv);
 	srv.engine->ops->close(srv.engine, engine_closed, NULL);
 	uv_close((uv_handle_t *)&sig_hup, NULL);
 	uv_close((uv_handle_t *)&sig_term, NULL);
@@ -151,7 +175,8 @@ reload(void)
 	struct tk_config *next = calloc(1, sizeof(*next));
 
 	tk_notice("Received reload signal (hup). Reloading config.");
-	if (next == NULL || tk_config_load(&src, next, 1) < 0) {
+	if (next == NULL || tk_config_load(&src, next, 1) < 0 ||
+	    absolutize_config(next) < 0) {
 		tk_warn("Restart failed (config error?). Keeping the old "
 			"configuration.");
 		free(next);
@@ -168,6 +193,7 @@ reload(void)
 	tk_config_free(srv.cfg);
 	*srv.cfg = *next;
 	free(next);
+	tk_pressure_configure(&srv);
 }
 
 static void
@@ -257,9 +283,11 @@ startup_failed(void)
 static int
 run(struct tk_config *cfg, int verify)
 {
+	uid_t uid;
+	gid_t gid;
 	int rc;
 
-	if (tk_config_load(&src, cfg, 0) < 0)
+	if (tk_config_load(&src, cfg, 0) < 0 || absolutize_config(cfg) < 0)
 		return 1;
 	if (cfg->engine == TK_ENGINE_TOR) {
 		char err[512];
@@ -279,8 +307,18 @@ run(struct tk_config *cfg, int verify)
 		return 1;
 	tk_notice("torkitd %s starting (engine %s)", PACKAGE_VERSION,
 		  cfg->engine == TK_ENGINE_DIRECT ? "direct" : "tor");
-	if (cfg->data_dir != NULL && check_data_dir(cfg->data_dir) < 0)
+	if (tk_privs_lookup(cfg->user, &uid, &gid) < 0)
 		return 1;
+	if (cfg->data_dir != NULL &&
+	    tk_datadir_open(cfg->data_dir, uid, gid) < 0)
+		return 1;
+	/* A client's socket, its target's (direct engine), the reserve. */
+	tk_fd_limit_raise((unsigned long)cfg->max_clients *
+					  (cfg->engine == TK_ENGINE_DIRECT
+						   ? 2
+						   : 1) +
+				  64,
+			  cfg->max_clients);
 
 	/* Writes to a closed client must fail with EPIPE, not kill us. */
 	signal(SIGPIPE, SIG_IGN);
@@ -300,23 +338,30 @@ run(struct tk_config *cfg, int verify)
 	srv.loop = uv_default_loop();
 	srv.cfg = cfg;
 	uv_timer_init(srv.loop, &fatal_timer);
-	if ((cfg->engine == TK_ENGINE_TOR
-		     ? tk_engine_tor_new(srv.loop, cfg, &srv.engine)
-		     : tk_engine_direct_new(srv.loop, cfg, &srv.engine)) < 0)
-		return startup_failed();
-	srv.engine->fatal = engine_fatal;
+	srv.mem_grew = tk_mem_check;
+	tk_pressure_configure(&srv);
+	/* The ports first, then nothing more as root (User): the engine
+	 * reaches the network as the user. */
 	if (tk_listeners_apply(&srv, cfg, 1) < 0) {
 		tk_err("Failed to open a SocksPort. Exiting.");
 		return startup_failed();
 	}
 	if (cfg->pid_file != NULL && write_pid_file(cfg->pid_file) < 0)
 		return startup_failed();
+	if (tk_privs_drop(cfg->user) < 0)
+		return startup_failed();
+	if ((cfg->engine == TK_ENGINE_TOR
+		     ? tk_engine_tor_new(srv.loop, cfg, &srv.engine)
+		     : tk_engine_direct_new(srv.loop, cfg, &srv.engine)) < 0)
+		return startup_failed();
+	srv.engine->fatal = engine_fatal;
 	uv_signal_init(srv.loop, &sig_hup);
 	uv_signal_init(srv.loop, &sig_term);
 	uv_signal_init(srv.loop, &sig_int);
 	uv_signal_start(&sig_hup, signal_cb, SIGHUP);
 	uv_signal_start(&sig_term, signal_cb, SIGTERM);
 	uv_signal_start(&sig_int, signal_cb, SIGINT);
+	tk_pressure_start(&srv);
 	daemon_ready();
 
 	uv_run(srv.loop, UV_RUN_DEFAULT);
@@ -368,6 +413,11 @@ main(int argc, char **argv)
 			}
 			src.file = argv[++i];
 			src.file_given = 1;
+			if (src.file[0] != '/' &&
+			    getcwd(start_cwd, sizeof(start_cwd)) != NULL &&
+			    asprintf(&conf_path, "%s/%s", start_cwd,
+				     src.file) >= 0)
+				src.file = conf_path;
 			continue;
 		}
 		if (strncmp(a, "--", 2) == 0 && a[2] != '\0') {
@@ -382,6 +432,9 @@ main(int argc, char **argv)
 	}
 	src.argc = nopts;
 	src.argv = opts;
+	if (start_cwd[0] == '\0' &&
+	    getcwd(start_cwd, sizeof(start_cwd)) == NULL)
+		start_cwd[0] = '\0';
 
 	cfg = calloc(1, sizeof(*cfg));
 	rc = cfg == NULL ? 1 : run(cfg, verify);
@@ -391,5 +444,6 @@ main(int argc, char **argv)
 	tk_dlog_shutdown();
 out:
 	free(opts);
+	free(conf_path);
 	return rc;
 }

@@ -9,15 +9,6 @@
 #include <strings.h>
 #include <sys/socket.h>
 
-/* Tor's "private" ranges (policies.c private_nets), plus 100.64.0.0/10
- * which Tor's tor_addr_is_internal() also treats as internal. */
-static const char *const private_nets[] = {
-	"0.0.0.0/8",  "169.254.0.0/16", "127.0.0.0/8",	 "192.168.0.0/16",
-	"10.0.0.0/8", "172.16.0.0/12",	"100.64.0.0/10", "[::]/8",
-	"[fc00::]/7", "[fe80::]/10",	"[fec0::]/10",	 "[ff00::]/8",
-	"[::]/127",
-};
-
 int
 tk_policy_add(struct tk_policy *p, const struct tk_policy_rule *r)
 {
@@ -133,16 +124,18 @@ parse_addrmask(const char *s, struct tk_policy_rule *r, int v6only, int v4only)
 	return 0;
 }
 
+/* Tor's `private` ranges, and the rest of the special-purpose ranges of
+ * tk_addr_special (lib/addr.c), which tk_addr_is_internal() matches. */
 int
 tk_policy_add_private(struct tk_policy *p, int accept, int port_min,
 		      int port_max)
 {
-	for (size_t i = 0; i < sizeof(private_nets) / sizeof(*private_nets);
-	     i++) {
+	for (size_t i = 0; i < tk_addr_n_special; i++) {
 		struct tk_policy_rule r = { 0 };
 
-		if (parse_addrmask(private_nets[i], &r, 0, 0) < 0)
-			return -1;
+		r.family = tk_addr_special[i].family == 4 ? AF_INET : AF_INET6;
+		r.bits = tk_addr_special[i].bits;
+		memcpy(r.addr, tk_addr_special[i].addr, 16);
 		r.accept = (uint8_t)accept;
 		r.port_min = (uint16_t)port_min;
 		r.port_max = (uint16_t)port_max;

@@ -23,6 +23,15 @@ struct tk_server {
 	uint64_t refused_full;	/* MaxClients refusals, for logs */
 	uint64_t last_full_log; /* uv_now of the last such log */
 	uint64_t last_fd_log;	/* ... of the last fd shortage log */
+	uint64_t last_shed_log; /* ... of the last "lingering closed" log */
+	/* Lingering sessions, oldest first (session.c): the first to go
+	 * when descriptors, MaxClients or memory run short. */
+	struct tk_session *linger_head, *linger_tail;
+	unsigned n_lingering;
+	size_t mem_limit; /* MaxMemInQueues in bytes, resolved */
+	void (*mem_grew)(struct tk_server *srv); /* after a queue grew */
+	uv_timer_t pressure_timer;
+	int pressure_timer_open;
 };
 
 /* Open the listeners cfg names that are not open yet, close the ones it
@@ -38,8 +47,9 @@ void tk_listeners_close_all(struct tk_server *srv);
 struct tk_port_info {
 	uint32_t id;
 	unsigned flags;
-	int family;    /* of the client: AF_INET, AF_INET6, AF_UNIX */
-	uint16_t port; /* the SocksPort's own port, for logs */
+	int family;	  /* of the client: AF_INET, AF_INET6, AF_UNIX */
+	uint16_t port;	  /* the SocksPort's own port, for logs */
+	uint8_t addr[16]; /* the client's address (AF_INET: 4 bytes) */
 };
 
 /* A new client: takes ownership of the accepted handle (heap, from
@@ -51,5 +61,23 @@ void tk_session_free_handle(uv_stream_t *h);
 /* SIGTERM: close every session now (and stop the relay buffers' idle
  * timer). */
 void tk_sessions_close_all(struct tk_server *srv);
+
+/* session_shed.c: which sessions go first when resources run short. */
+/* MaxMemInQueues from cfg (0: from the machine's memory). */
+void tk_pressure_configure(struct tk_server *srv);
+/* A 1 s check of memory, for what the engine queues on its own. */
+void tk_pressure_start(struct tk_server *srv);
+void tk_pressure_stop(struct tk_server *srv);
+/* Past MaxMemInQueues: close lingering sessions, then the ones holding
+ * the most, until 3/4 of it is held, with a log line. Cheap when under. */
+void tk_mem_check(struct tk_server *srv);
+/* Close up to n lingering sessions, oldest first, because `why` ran
+ * short; returns how many. */
+unsigned tk_sessions_shed_lingering(struct tk_server *srv, unsigned n,
+				    const char *why);
+/* MaxClientsPerAddress: how many sessions have this client address
+ * (pi->family and pi->addr). */
+unsigned tk_sessions_of_address(const struct tk_server *srv,
+				const struct tk_port_info *pi);
 
 #endif

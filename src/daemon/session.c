@@ -23,56 +23,17 @@
 #include "daemon/log.h"
 #include "daemon/policy.h"
 #include "daemon/relaybuf.h"
+#include "daemon/relayq.h"
 #include "daemon/server.h"
+#include "daemon/session_int.h"
 
-/* Stop reading a side once this much of its data waits on the other. */
-#define RELAY_HIGH (4 * TK_RELAY_BUF)
+/* Stop reading a side once its queue holds this much memory (the fill
+ * buffer and one full buffer with the writer, or many small ones). */
+#define RELAY_HIGH (2 * TK_RELAY_BUF)
 #define LINGER_MS 5000
-#define HS_BUF 2048
-
-enum sess_state {
-	S_HANDSHAKE,
-	S_ENGINE,
-	S_RELAY,
-	S_LINGER,
-	S_CLOSING,
-};
 
 static const char *const state_names[] = {
 	"HANDSHAKE", "ENGINE", "RELAY", "LINGER", "CLOSING",
-};
-
-struct tk_session {
-	union {
-		uv_tcp_t tcp;
-		uv_pipe_t pipe;
-		uv_handle_t handle;
-		uv_stream_t stream;
-	} h;
-	int is_unix;
-	struct tk_server *srv;
-	struct tk_session *prev, *next;
-	struct tk_port_info port;
-	char peer[128];
-	enum sess_state state;
-	uv_timer_t timer;
-	int open_handles; /* client, timer, stream */
-
-	struct tk_socks_server codec;
-	uint8_t in[HS_BUF];
-	size_t in_len;
-	char target[TK_SOCKS_HOST_MAX + 8]; /* for logs */
-
-	struct tk_engine_req *req;
-	struct tk_stream *stream;
-	size_t up_queued;   /* client bytes the engine has not given back */
-	size_t down_queued; /* target bytes not yet written to the client */
-	unsigned client_reading : 1;
-	unsigned client_eof : 1;
-	unsigned target_eof : 1;
-	unsigned client_shut : 1; /* our FIN to the client is out */
-	unsigned target_reading : 1;
-	unsigned counted : 1;
 };
 
 struct client_write {
@@ -81,11 +42,54 @@ struct client_write {
 	uint8_t *buf; /* freed when written */
 	size_t len;
 	int final;   /* linger after this one */
-	int relayed; /* counted in down_queued */
+	int relayed; /* from s->down: given back to it */
 };
 
 static void session_close(struct tk_session *s);
 static void start_relay(struct tk_session *s);
+
+/* A queue grew: the server's memory check (session_shed.c, wired by
+ * main.c, which keeps that policy above the sessions). */
+static void
+mem_grew(struct tk_server *srv)
+{
+	if (srv->mem_grew != NULL)
+		srv->mem_grew(srv);
+}
+
+/* Lingering sessions (the last reply is out, or the client finished
+ * sending and the target may still answer) are the first to go when
+ * descriptors, MaxClients or memory run short: a list, oldest first. */
+static void
+linger_mark(struct tk_session *s, int on)
+{
+	struct tk_server *srv = s->srv;
+
+	if (s->lingering == (unsigned)on)
+		return;
+	s->lingering = on != 0;
+	if (on) {
+		s->lnext = NULL;
+		s->lprev = srv->linger_tail;
+		if (srv->linger_tail)
+			srv->linger_tail->lnext = s;
+		else
+			srv->linger_head = s;
+		srv->linger_tail = s;
+		srv->n_lingering++;
+		return;
+	}
+	if (s->lprev)
+		s->lprev->lnext = s->lnext;
+	else
+		srv->linger_head = s->lnext;
+	if (s->lnext)
+		s->lnext->lprev = s->lprev;
+	else
+		srv->linger_tail = s->lprev;
+	s->lprev = s->lnext = NULL;
+	srv->n_lingering--;
+}
 
 static void
 set_state(struct tk_session *s, enum sess_state st)
@@ -93,6 +97,8 @@ set_state(struct tk_session *s, enum sess_state st)
 	tk_debug("session %p: %s -> %s", (void *)s, state_names[s->state],
 		 state_names[st]);
 	s->state = st;
+	if (st == S_LINGER)
+		linger_mark(s, 1);
 }
 
 uv_stream_t *
@@ -154,6 +160,9 @@ session_close(struct tk_session *s)
 	if (s->state == S_CLOSING)
 		return;
 	set_state(s, S_CLOSING);
+	linger_mark(s, 0);
+	tk_relayq_drop_fill(&s->up);
+	tk_relayq_drop_fill(&s->down);
 	if (s->counted) {
 		srv->n_clients--;
 		if (s->prev)
@@ -177,6 +186,12 @@ session_close(struct tk_session *s)
 }
 
 void
+tk__session_close(struct tk_session *s)
+{
+	session_close(s);
+}
+
+void
 tk_sessions_close_all(struct tk_server *srv)
 {
 	while (srv->sessions != NULL)
@@ -188,30 +203,33 @@ tk_sessions_close_all(struct tk_server *srv)
 
 static void linger_start(struct tk_session *s);
 
+static void down_flush(struct tk_session *s);
+
 static void
 client_write_cb(uv_write_t *w, int status)
 {
 	struct client_write *cw = (struct client_write *)w;
 	struct tk_session *s = cw->s;
 
-	if (cw->relayed) {
-		tk_relaybuf_put(cw->buf);
-		s->down_queued -= cw->len;
-	} else
+	if (cw->relayed)
+		tk_relayq_returned(&s->down, cw->buf, cw->len);
+	else
 		free(cw->buf);
 	if (s->state == S_RELAY && cw->relayed) {
+		free(cw);
 		if (status < 0) {
 			tk_info("writing to client %s failed: %s",
 				tk_dlog_safe(s->peer), uv_strerror(status));
-			free(cw);
 			session_close(s);
 			return;
 		}
-		if (!s->target_reading && !s->target_eof &&
-		    s->down_queued < RELAY_HIGH) {
+		down_flush(s);
+		if (s->state == S_RELAY && !s->target_reading &&
+		    !s->target_eof && s->down.held < RELAY_HIGH) {
 			s->target_reading = 1;
 			tk_stream_read_start(s->stream);
 		}
+		return;
 	} else if (cw->final && s->state == S_LINGER) {
 		free(cw);
 		if (status < 0)
@@ -223,9 +241,8 @@ client_write_cb(uv_write_t *w, int status)
 	free(cw);
 }
 
-/* Takes ownership of buf (malloc'd). `final` 1: the session's last
- * bytes (linger after); 2: relayed target data (counted for
- * backpressure). */
+/* Takes ownership of buf: malloc'd, or (`final` 2) taken from s->down.
+ * `final` 1: the session's last bytes (linger after). */
 static int
 client_write(struct tk_session *s, uint8_t *buf, size_t len, int final)
 {
@@ -235,7 +252,7 @@ client_write(struct tk_session *s, uint8_t *buf, size_t len, int final)
 
 	if (cw == NULL) {
 		if (final == 2)
-			tk_relaybuf_put(buf);
+			tk_relayq_returned(&s->down, buf, len);
 		else
 			free(buf);
 		return UV_ENOMEM;
@@ -248,7 +265,7 @@ client_write(struct tk_session *s, uint8_t *buf, size_t len, int final)
 	rc = uv_write(&cw->w, &s->h.stream, &b, 1, client_write_cb);
 	if (rc < 0) {
 		if (final == 2)
-			tk_relaybuf_put(buf);
+			tk_relayq_returned(&s->down, buf, len);
 		else
 			free(buf);
 		free(cw);
@@ -754,47 +771,86 @@ maybe_done(struct tk_session *s)
 {
 	/* Both directions finished: client EOF passed on and every byte
 	 * delivered, target EOF passed on as our FIN. */
-	if (s->client_eof && s->up_queued == 0 && s->target_eof &&
-	    s->client_shut && s->state == S_RELAY)
+	if (s->client_eof && s->up.out == 0 && tk_relayq_pending(&s->up) == 0 &&
+	    s->target_eof && s->client_shut && s->state == S_RELAY)
+		session_close(s);
+}
+
+/* Hands the engine what the client sent, when it is due (relayq.h). */
+static int
+up_flush(struct tk_session *s, int force)
+{
+	uint8_t *buf;
+	size_t len;
+	int rc;
+
+	while ((rc = tk_relayq_take(&s->up, force, &buf, &len)) == 1) {
+		rc = tk_stream_write(s->stream, buf, len);
+		if (rc < 0) {
+			tk_relayq_returned(&s->up, buf, len);
+			return rc;
+		}
+	}
+	return rc < 0 ? UV_ENOMEM : 0;
+}
+
+/* Writes to the client what the target sent, when it is due. */
+static void
+down_flush(struct tk_session *s)
+{
+	uint8_t *buf;
+	size_t len;
+	int rc;
+
+	if (s->state != S_RELAY)
+		return;
+	while ((rc = tk_relayq_take(&s->down, 0, &buf, &len)) == 1)
+		if (client_write(s, buf, len, 2) < 0) {
+			session_close(s);
+			return;
+		}
+	if (rc < 0)
 		session_close(s);
 }
 
 static void
 relay_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *b)
 {
-	(void)h;
+	struct tk_session *s = h->data;
+	uint8_t *p;
+	size_t len;
+
 	(void)suggested;
-	*b = uv_buf_init((char *)tk_relaybuf_get(), TK_RELAY_BUF);
-	if (b->base == NULL)
-		b->len = 0;
+	if (tk_relayq_space(&s->up, &p, &len) < 0)
+		*b = uv_buf_init(NULL, 0); /* UV_ENOBUFS: the read fails */
+	else
+		*b = uv_buf_init((char *)p, (unsigned)len);
 }
 
 static void
 relay_from_client(uv_stream_t *st, ssize_t nread, const uv_buf_t *b)
 {
 	struct tk_session *s = st->data;
-	int rc;
 
-	if (s->state != S_RELAY) {
-		tk_relaybuf_put((uint8_t *)b->base);
+	(void)b;
+	if (s->state != S_RELAY)
 		return;
-	}
 	if (nread > 0) {
-		rc = tk_stream_write(s->stream, (uint8_t *)b->base,
-				     (size_t)nread);
-		if (rc < 0) {
-			tk_relaybuf_put((uint8_t *)b->base);
+		tk_relayq_filled(&s->up, (size_t)nread);
+		s->last_active = uv_now(s->srv->loop);
+		if (up_flush(s, 0) < 0) {
 			session_close(s);
 			return;
 		}
-		s->up_queued += (size_t)nread;
-		if (s->up_queued >= RELAY_HIGH) {
+		if (s->up.held >= RELAY_HIGH) {
 			uv_read_stop(st);
 			s->client_reading = 0;
 		}
+		mem_grew(s->srv);
 		return;
 	}
-	tk_relaybuf_put((uint8_t *)b->base);
+	if (tk_relayq_pending(&s->up) == 0)
+		tk_relayq_drop_fill(&s->up); /* unused: back to the pool */
 	if (nread == 0)
 		return;
 	uv_read_stop(st);
@@ -803,7 +859,13 @@ relay_from_client(uv_stream_t *st, ssize_t nread, const uv_buf_t *b)
 		/* Half-close: the target sees EOF after our queued bytes,
 		 * and its answers keep flowing back. */
 		s->client_eof = 1;
+		if (up_flush(s, 1) < 0) {
+			session_close(s);
+			return;
+		}
 		tk_stream_shutdown(s->stream);
+		if (!s->target_eof)
+			linger_mark(s, 1);
 		maybe_done(s);
 		return;
 	}
@@ -815,10 +877,13 @@ relay_from_client(uv_stream_t *st, ssize_t nread, const uv_buf_t *b)
 static void
 st_alloc(void *arg, size_t suggested, uint8_t **buf, size_t *cap)
 {
-	(void)arg;
+	struct tk_session *s = arg;
+
 	(void)suggested;
-	*buf = tk_relaybuf_get();
-	*cap = *buf ? TK_RELAY_BUF : 0;
+	if (s->state != S_RELAY || tk_relayq_space(&s->down, buf, cap) < 0) {
+		*buf = NULL;
+		*cap = 0;
+	}
 }
 
 static void
@@ -842,36 +907,48 @@ st_read(void *arg, uint8_t *buf, size_t len, int eof)
 {
 	struct tk_session *s = arg;
 
-	if (len == 0) {
-		tk_relaybuf_put(buf);
-		if (eof && s->state == S_RELAY) {
-			uv_shutdown_t *r = malloc(sizeof(*r));
-
-			s->target_eof = 1;
+	(void)buf; /* it is s->down's fill buffer */
+	if (s->state != S_RELAY)
+		return;
+	if (len > 0) {
+		tk_relayq_filled(&s->down, len);
+		s->last_active = uv_now(s->srv->loop);
+		down_flush(s);
+		if (s->state == S_RELAY && s->down.held >= RELAY_HIGH &&
+		    s->target_reading) {
 			s->target_reading = 0;
-			/* libuv sends the FIN after the queued writes. */
-			if (r == NULL ||
-			    (r->data = s,
-			     uv_shutdown(r, &s->h.stream, client_shutdown_cb)) <
-				    0) {
-				free(r);
-				session_close(s);
-			}
+			tk_stream_read_stop(s->stream);
 		}
+		mem_grew(s->srv);
 		return;
 	}
-	if (s->state != S_RELAY) {
-		tk_relaybuf_put(buf);
+	if (!eof) {
+		if (tk_relayq_pending(&s->down) == 0)
+			tk_relayq_drop_fill(&s->down);
 		return;
 	}
-	if (client_write(s, buf, len, 2) < 0) {
-		session_close(s);
-		return;
-	}
-	s->down_queued += len;
-	if (s->down_queued >= RELAY_HIGH && s->target_reading) {
+	{
+		uint8_t *last;
+		size_t n;
+		uv_shutdown_t *r;
+		int rc;
+
+		s->target_eof = 1;
 		s->target_reading = 0;
-		tk_stream_read_stop(s->stream);
+		linger_mark(s, 0);
+		/* What is left goes out, then our FIN (libuv sends it after
+		 * the queued writes). */
+		while ((rc = tk_relayq_take(&s->down, 1, &last, &n)) == 1)
+			if (client_write(s, last, n, 2) < 0)
+				rc = -1;
+		tk_relayq_drop_fill(&s->down);
+		r = rc < 0 ? NULL : malloc(sizeof(*r));
+		if (r == NULL ||
+		    (r->data = s,
+		     uv_shutdown(r, &s->h.stream, client_shutdown_cb)) < 0) {
+			free(r);
+			session_close(s);
+		}
 	}
 }
 
@@ -880,13 +957,16 @@ st_written(void *arg, uint8_t *buf, size_t len, int status)
 {
 	struct tk_session *s = arg;
 
-	tk_relaybuf_put(buf);
-	s->up_queued -= len;
+	tk_relayq_returned(&s->up, buf, len);
 	if (s->state != S_RELAY)
 		return;
 	if (status != 0)
 		return; /* the engine reports the error itself */
-	if (!s->client_reading && !s->client_eof && s->up_queued < RELAY_HIGH) {
+	if (s->up.out == 0 && up_flush(s, s->client_eof) < 0) {
+		session_close(s);
+		return;
+	}
+	if (!s->client_reading && !s->client_eof && s->up.held < RELAY_HIGH) {
 		s->client_reading = 1;
 		uv_read_start(&s->h.stream, relay_alloc, relay_from_client);
 	}
@@ -911,6 +991,29 @@ static const struct tk_stream_cbs stream_cbs = {
 	.closed = stream_closed,
 };
 
+/* IdleTimeout: nothing moved either way for that long. The timer is
+ * armed once and re-armed for what is left, rather than reset on every
+ * read. */
+static void
+idle_timeout(uv_timer_t *t)
+{
+	struct tk_session *s = t->data;
+	uint64_t limit = (uint64_t)s->srv->cfg->idle_timeout * 1000;
+	uint64_t now = uv_now(s->srv->loop), idle = now - s->last_active;
+
+	if (s->state != S_RELAY || limit == 0)
+		return;
+	if (idle < limit) {
+		uv_timer_start(&s->timer, idle_timeout, limit - idle, 0);
+		return;
+	}
+	tk_info("connection of %s to %s idle for %llu s (IdleTimeout); "
+		"closing it",
+		tk_dlog_safe(s->peer), tk_dlog_safe(s->target),
+		(unsigned long long)(idle / 1000));
+	session_close(s);
+}
+
 static void
 start_relay(struct tk_session *s)
 {
@@ -920,6 +1023,10 @@ start_relay(struct tk_session *s)
 
 	uv_timer_stop(&s->timer);
 	set_state(s, S_RELAY);
+	s->last_active = uv_now(s->srv->loop);
+	if (s->srv->cfg->idle_timeout > 0)
+		uv_timer_start(&s->timer, idle_timeout,
+			       (uint64_t)s->srv->cfg->idle_timeout * 1000, 0);
 	tk_stream_start(s->stream, &stream_cbs, s);
 	s->target_reading = 1;
 	/* The reply goes first; the target's bytes queue behind it. */
@@ -930,20 +1037,20 @@ start_relay(struct tk_session *s)
 	/* Bytes the client sent after its request (optimistic data) go to
 	 * the target before anything else it sends. */
 	if (s->in_len > 0) {
-		uint8_t *buf = tk_relaybuf_get();
+		uint8_t *p;
+		size_t room;
 
-		if (buf == NULL) {
+		if (tk_relayq_space(&s->up, &p, &room) < 0) {
 			session_close(s);
 			return;
 		}
-		memcpy(buf, s->in, s->in_len); /* in_len <= HS_BUF */
-		if (tk_stream_write(s->stream, buf, s->in_len) < 0) {
-			tk_relaybuf_put(buf);
-			session_close(s);
-			return;
-		}
-		s->up_queued += s->in_len;
+		memcpy(p, s->in, s->in_len); /* in_len <= HS_BUF < room */
+		tk_relayq_filled(&s->up, s->in_len);
 		s->in_len = 0;
+		if (up_flush(s, 1) < 0) {
+			session_close(s);
+			return;
+		}
 	}
 	s->client_reading = 1;
 	if (uv_read_start(&s->h.stream, relay_alloc, relay_from_client) < 0)

@@ -181,16 +181,62 @@ tk_addr_is_valid_dest(const char *s)
 	return valid_nonrfc_hostname(s, len);
 }
 
+/* Addresses a SOCKS client must not reach through us and an exit must
+ * not be told about: Tor's private and local ranges, and the rest of
+ * IANA's special-purpose registries (RFC 6890 and its updates) whose
+ * addresses are not globally reachable, or that lead to an IPv4 address
+ * of someone's own network through translation (NAT64, 6to4). Left out
+ * on purpose: the documentation ranges (192.0.2.0/24, 198.51.100.0/24,
+ * 203.0.113.0/24, 2001:db8::/32), which route nowhere, and which
+ * examples and tests use as stand-ins for public addresses. */
+#define V4(a, b, c, d, bits, what)            \
+	{                                     \
+		4, bits, { a, b, c, d }, what \
+	}
+#define V6(a0, a1, a2, a3, a4, a5, bits, what)            \
+	{                                                 \
+		6, bits, { a0, a1, a2, a3, a4, a5 }, what \
+	}
+const struct tk_addr_range tk_addr_special[] = {
+	V4(0, 0, 0, 0, 8, "this network"),
+	V4(10, 0, 0, 0, 8, "private use"),
+	V4(100, 64, 0, 0, 10, "shared address space (CGNAT)"),
+	V4(127, 0, 0, 0, 8, "loopback"),
+	V4(169, 254, 0, 0, 16, "link local"),
+	V4(172, 16, 0, 0, 12, "private use"),
+	V4(192, 0, 0, 0, 24, "IETF protocol assignments"),
+	V4(192, 88, 99, 0, 24, "6to4 relay anycast"),
+	V4(192, 168, 0, 0, 16, "private use"),
+	V4(198, 18, 0, 0, 15, "benchmarking"),
+	V4(224, 0, 0, 0, 4, "multicast"),
+	V4(240, 0, 0, 0, 4, "reserved, and broadcast"),
+	V6(0, 0, 0, 0, 0, 0, 8,
+	   "reserved (unspecified, loopback, "
+	   "IPv4-compatible)"),
+	V6(0x00, 0x64, 0xff, 0x9b, 0, 0, 96, "NAT64, well-known prefix"),
+	V6(0x00, 0x64, 0xff, 0x9b, 0x00, 0x01, 48, "NAT64, local use"),
+	V6(0x01, 0x00, 0, 0, 0, 0, 64, "discard only (100::/64)"),
+	V6(0x20, 0x01, 0x00, 0x02, 0, 0, 48, "benchmarking (2001:2::/48)"),
+	V6(0x20, 0x02, 0, 0, 0, 0, 16, "6to4"),
+	V6(0x5f, 0x00, 0, 0, 0, 0, 16, "segment routing SIDs"),
+	V6(0xfc, 0x00, 0, 0, 0, 0, 7, "unique local"),
+	V6(0xfe, 0x80, 0, 0, 0, 0, 10, "link local"),
+	V6(0xfe, 0xc0, 0, 0, 0, 0, 10, "site local (deprecated)"),
+	V6(0xff, 0x00, 0, 0, 0, 0, 8, "multicast"),
+};
+const size_t tk_addr_n_special = sizeof tk_addr_special /
+				 sizeof tk_addr_special[0];
+
 static int
-ipv4_is_internal(const uint8_t *a)
+in_range(const struct tk_addr_range *r, const uint8_t *a)
 {
-	return a[0] == 0 ||			       /* 0/8 */
-	       a[0] == 10 ||			       /* 10/8 */
-	       a[0] == 127 ||			       /* 127/8 */
-	       (a[0] == 169 && a[1] == 254) ||	       /* 169.254/16 */
-	       (a[0] == 172 && (a[1] & 0xf0) == 16) || /* 172.16/12 */
-	       (a[0] == 192 && a[1] == 168) ||	       /* 192.168/16 */
-	       (a[0] == 100 && (a[1] & 0xc0) == 64);   /* 100.64/10 */
+	unsigned full = r->bits / 8, rest = r->bits % 8;
+
+	if (memcmp(a, r->addr, full) != 0)
+		return 0;
+	if (rest == 0)
+		return 1;
+	return ((a[full] ^ r->addr[full]) & (0xff00 >> rest) & 0xff) == 0;
 }
 
 int
@@ -198,27 +244,17 @@ tk_addr_is_internal(int family, const uint8_t *a)
 {
 	static const uint8_t mapped[12] = { 0, 0, 0, 0, 0,    0,
 					    0, 0, 0, 0, 0xff, 0xff };
-	if (family == AF_INET)
-		return ipv4_is_internal(a);
-	if (family != AF_INET6)
+	int v = family == AF_INET ? 4 : family == AF_INET6 ? 6 : 0;
+
+	if (v == 0)
 		return 0;
-	if (memcmp(a, mapped, 12) == 0)
-		return ipv4_is_internal(a + 12);
-	int zero15 = 1;
-	for (int i = 0; i < 15; i++)
-		if (a[i]) {
-			zero15 = 0;
-			break;
-		}
-	if (zero15 && (a[15] == 0 || a[15] == 1)) /* :: and ::1 */
-		return 1;
-	if ((a[0] & 0xfe) == 0xfc) /* fc00::/7 unique local */
-		return 1;
-	if (a[0] == 0xfe && (a[1] & 0xc0) == 0x80) /* fe80::/10 */
-		return 1;
-	/* fec0::/10: deprecated site-local, still private; Tor counts it. */
-	if (a[0] == 0xfe && (a[1] & 0xc0) == 0xc0)
-		return 1;
+	/* An IPv4-mapped address is the IPv4 address it carries. */
+	if (v == 6 && memcmp(a, mapped, 12) == 0)
+		return tk_addr_is_internal(AF_INET, a + 12);
+	for (size_t i = 0; i < tk_addr_n_special; i++)
+		if (tk_addr_special[i].family == v &&
+		    in_range(&tk_addr_special[i], a))
+			return 1;
 	return 0;
 }
 

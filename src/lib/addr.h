@@ -78,9 +78,22 @@ size_t tk_addr_reverse_name(int family, const uint8_t *a, char *out,
  * Returns 1 if valid. */
 int tk_addr_is_valid_dest(const char *s);
 
-/* Private, loopback, link-local, CGNAT, "this network" and unspecified
- * addresses, and IPv4-mapped IPv6 forms of the IPv4 ones. The daemon's
- * exit policy and PTR refusal use this. Returns 1 if internal. */
+/* Tor's private and local ranges and the rest of IANA's special-purpose
+ * ranges that are not globally reachable or translate to someone's own
+ * IPv4 network (NAT64, 6to4); the documentation ranges are left out
+ * (addr.c says why). ExitPolicyRejectPrivate, the `private` policy word,
+ * the PTR refusal and ClientRejectInternalAddresses use it. */
+struct tk_addr_range {
+	uint8_t family; /* 4 or 6 */
+	uint8_t bits;	/* prefix length */
+	uint8_t addr[16];
+	const char *what;
+};
+extern const struct tk_addr_range tk_addr_special[];
+extern const size_t tk_addr_n_special;
+
+/* 1 if the address is in one of those ranges (an IPv4-mapped IPv6
+ * address: if the IPv4 address it carries is). */
 int tk_addr_is_internal(int family, const uint8_t *a);
 
 /* Names Tor treats as local for ClientRejectInternalAddresses: "localhost",

@@ -260,8 +260,10 @@ on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
 						  conn.handle);
 
 	(void)hint;
-	buf->base = (char *)s->readbuf;
-	buf->len = sizeof(s->readbuf);
+	/* Never more than fits: nothing read is ever dropped, and a reply
+	 * that has not ended when `in` is full is not SOCKS (below). */
+	buf->base = (char *)s->in + s->inlen;
+	buf->len = sizeof(s->in) - s->inlen;
 }
 
 static int
@@ -309,7 +311,7 @@ handle_error(struct tk_socks_session *s,
 
 /* Feeds what is buffered; the codec drops `consumed` bytes each time and
  * may need several rounds when the proxy sent messages back to back. */
-static void
+static int
 feed(struct tk_socks_session *s)
 {
 	struct tk_socks_client_result res;
@@ -319,13 +321,13 @@ feed(struct tk_socks_session *s)
 		tk_socks_client_feed(&s->codec, s->in, s->inlen, &res);
 		if (res.status == TK_SOCKS_ERROR) {
 			handle_error(s, &res);
-			return;
+			return 1;
 		}
 		if (res.send_len && send_bytes(s, res.send, res.send_len) < 0) {
 			finish(s, TK_SOCKS_OUT_UNREACHABLE,
 			       TK_SOCKS_WHY_IO_ERROR, "cannot send to proxy %s",
 			       s->cfg.proxy->text);
-			return;
+			return 1;
 		}
 		if (res.consumed > s->inlen)
 			res.consumed = s->inlen;
@@ -350,10 +352,10 @@ feed(struct tk_socks_session *s)
 				       (unsigned)s->cfg.req.version,
 				       (unsigned)s->reply.rep);
 			}
-			return;
+			return 1;
 		}
 		if (res.consumed == 0 || s->inlen == 0)
-			return;
+			return 0;
 	}
 }
 
@@ -394,16 +396,12 @@ on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 		s->cfg.trace(s->cfg.trace_arg, TK_SOCKS_TRACE_RECEIVED,
 			     (const uint8_t *)buf->base, (size_t)nread, NULL);
 	s->received_total += (size_t)nread;
-	if ((size_t)nread > sizeof(s->in) - s->inlen) {
+	s->inlen += (size_t)nread; /* on_alloc gave the free part of in */
+	if (feed(s) == 0 && s->inlen == sizeof(s->in))
 		finish(s, TK_SOCKS_OUT_UNREACHABLE, TK_SOCKS_WHY_GARBAGE,
 		       "proxy %s does not speak SOCKS: %zu bytes and still "
 		       "no complete answer",
 		       px, s->received_total);
-		return;
-	}
-	memcpy(s->in + s->inlen, buf->base, (size_t)nread);
-	s->inlen += (size_t)nread;
-	feed(s);
 }
 
 static void

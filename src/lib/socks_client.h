@@ -129,9 +129,10 @@ struct tk_socks_session {
 	int pending_closes;
 	size_t received_total;
 	size_t inlen;
-	uint8_t in[TK_SOCKS_REPLY_MAX + 64];
+	/* Reads land here directly: a reply and the target's first bytes
+	 * may come in one read, and those bytes are `early`. */
+	uint8_t in[TK_SOCKS_REPLY_MAX + 4096];
 	uint8_t out[TK_SOCKS_REPLY_MAX];
-	uint8_t readbuf[4096];
 };
 
 /* Starts one exchange. cb runs exactly once, never from inside this call.

@@ -363,6 +363,19 @@ parse_userpass(struct tk_socks_server *s, const uint8_t *m, size_t n,
 		return MSG_NEED;
 	*used = 3 + ulen + plen;
 
+	/* Prop 351 (Tor 0.4.9): a username starting "<torS0X>" carries a
+	 * format byte. Format '0' with nothing after it means the password
+	 * is the isolation token; any other format (C tor has no RPC object
+	 * IDs), a missing one or bytes after '0' are refused as tor refuses
+	 * them: no RFC 1929 status, the generic failure, close. */
+	if (ulen >= 8 && memcmp(m + 2, "<torS0X>", 8) == 0 &&
+	    (ulen != 9 || m[10] != '0')) {
+		set_log(res, TK_SOCKS_LOG_WARN,
+			"socks5: unsupported <torS0X> username format. "
+			"Rejecting.");
+		return fail_s5_generic(s, res);
+	}
+
 	/* Never verified (RFC 1929 would allow refusing; Tor never does):
 	 * kept for stream isolation. Empty fields are allowed on purpose,
 	 * as in Tor; an all-empty pair isolates like no credentials. */

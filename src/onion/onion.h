@@ -98,9 +98,9 @@ struct tk_onion_config {
 	int enforce_distinct_subnets; /* EnforceDistinctSubnets, default 1 */
 	unsigned dir_timeout_ms;      /* to connect to a directory source:
 					 TCP, TLS and one-hop circuit */
-	unsigned request_timeout_ms;  /* SocksTimeout: a whole request,
+	uint64_t request_timeout_ms;  /* SocksTimeout: a whole request,
 					 default 120000 */
-	unsigned linger_ms;	      /* HalfCloseLinger, default 30000 */
+	uint64_t linger_ms;	      /* HalfCloseLinger, default 30000 */
 	int scrub_hosts;	      /* SafeLogging: "[scrubbed]" for
 					 destinations in the log, default 1 */
 	tk_log_fn log;		      /* enum tk_log_level; NULL: silent */
@@ -113,10 +113,15 @@ struct tk_onion_config {
 	int circuits_report_done;
 	/* 1: the directory only, no circuits (tools/tkbootstrap). */
 	int directory_only;
+	/* Link padding as tor's ConnectionPadding (-1 auto, the default;
+	 * 0 off, 1 on) and ReducedConnectionPadding (0/1). Process-wide,
+	 * as in tor. */
+	int connection_padding;
+	int reduced_connection_padding;
 };
 
 /* Defaults: the built-in authorities and fallbacks, no DataDirectory,
- * subnets enforced. */
+ * subnets enforced, link padding as tor's defaults. */
 void tk_onion_config_init(struct tk_onion_config *cfg);
 
 /* Checks a torrc DirAuthority line (the keyword is optional):
@@ -182,6 +187,10 @@ int tk_onion_describe_circuit(const tk_onion *o, uint32_t serial, char *buf,
  * one of o's own callbacks: defer it to the loop. */
 void tk_onion_free(tk_onion *o);
 
+/* SafeLogging changed (SIGHUP): scrub destinations from the log, or not,
+ * from now on. */
+void tk_onion_set_scrub_hosts(tk_onion *o, int on);
+
 /* A later bootstrap step (circuits_report_done), logged and passed to the
  * progress callback like the directory's; ignored unless above the last
  * percentage reported. tag and summary must be static. */
@@ -213,6 +222,26 @@ typedef void (*tk_onion_connect_cb)(void *arg, int end_reason,
 				    tk_onion_stream *s);
 typedef void (*tk_onion_resolve_cb)(void *arg, int end_reason,
 				    const struct tk_onion_resolved *res);
+
+/* Onion-service failures, reported like END reasons but above them, in
+ * the order of Tor's extended SOCKS errors (ExtendedErrors F0..F7), so a
+ * caller can map them to its own replies. Until this engine has an
+ * onion-service client, a CONNECT or lookup of an onion name fails at
+ * once, before any circuit is asked for: NOT_FOUND for a well-formed v3
+ * address, BAD_ADDRESS for anything else ending in .onion. No onion name
+ * is ever sent to an exit. */
+enum tk_onion_hs_error {
+	TK_ONION_HS_NOT_FOUND = 0x1000, /* F0 descriptor not found */
+	TK_ONION_HS_BAD_DESC,		/* F1 descriptor invalid */
+	TK_ONION_HS_INTRO_FAILED,	/* F2 */
+	TK_ONION_HS_REND_FAILED,	/* F3 */
+	TK_ONION_HS_MISSING_AUTH,	/* F4 client authorization missing */
+	TK_ONION_HS_BAD_AUTH,		/* F5 client authorization wrong */
+	TK_ONION_HS_BAD_ADDRESS,	/* F6 malformed onion address */
+	TK_ONION_HS_INTRO_TIMEOUT,	/* F7 */
+};
+#define TK_ONION_IS_HS_ERROR(r) \
+	((r) >= TK_ONION_HS_NOT_FOUND && (r) <= TK_ONION_HS_INTRO_TIMEOUT)
 
 /* What a stream reports, as the daemon's engine interface: alloc a read
  * buffer, data read (or eof), a written buffer given back (status < 0:
@@ -258,6 +287,17 @@ void tk_onion_stream_read_start(tk_onion_stream *s);
 int tk_onion_stream_write(tk_onion_stream *s, uint8_t *buf, size_t len);
 void tk_onion_stream_shutdown(tk_onion_stream *s);
 void tk_onion_stream_close(tk_onion_stream *s);
+
+/* Memory the engine holds for s: the cells it keeps for the reader and
+ * its write-queue entries (the queued buffers are the caller's), in
+ * bytes; and for every stream together. For a bound like Tor's
+ * MaxMemInQueues. */
+size_t tk_onion_stream_queued(const tk_onion_stream *s);
+size_t tk_onion_queued(const tk_onion *o);
+
+/* The address the exit said it connected to (its CONNECTED cell): AF_INET
+ * or AF_INET6 with addr filled, 0 when it named none. */
+int tk_onion_stream_peer(const tk_onion_stream *s, uint8_t addr[16]);
 
 /* The circuit carrying s (tk_onion_describe_circuit), 0 once it is gone. */
 uint32_t tk_onion_stream_circuit(const tk_onion_stream *s);

@@ -112,3 +112,15 @@ teardown() {
 	tk_wait_log "$BATS_TEST_TMPDIR/fwd.err" 'connection 3: www.example.test:7: cannot connect to proxy' 10
 	kill -0 "$fwd"
 }
+
+@test "a reply and a 4,000-byte banner in one read: every byte arrives" {
+	# One write of reply and banner: one read of ~4,010 bytes, more than
+	# the reply buffer once held ("does not speak SOCKS").
+	banner=$(head -c 4000 /dev/zero | tr '\0' 'b')
+	fake_start read hex:0500 read "hex:05000001000000000000 $(printf '%s' "$banner" | od -An -v -tx1 | tr -d ' \n')" shut hang
+	for i in 1 2 3 4 5; do
+		run timeout 30 "$TK_CONNECT" -P "$FAKE_PROXY" www.example.test 7 </dev/null
+		assert_exit 0
+		[ "$output" = "$banner" ]
+	done
+}

@@ -128,7 +128,7 @@ hex_of() { printf '%b' "$1" | od -An -v -tx1 | tr -d ' \n'; }
 	expect_all 1 "accepts none of the offered authentication methods (does it need -u?)"
 	tk_stop "$FAKE_PID"
 	fake_start read hex:0502 read hex:0101
-	run_all -u a:b -P "$FAKE_PROXY"
+	TOR_SOCKS_PASSWORD=b run_all -u a -P "$FAKE_PROXY"
 	expect_all 1 "rejected the username/password"
 	tk_stop "$FAKE_PID"
 	fake_start read hex:005b000000000000

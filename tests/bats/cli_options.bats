@@ -52,7 +52,7 @@ teardown() {
 	run "$TK_RESOLVE" -x -4 192.0.2.1
 	assert_exit 2
 	assert_output --partial "reverse lookups need SOCKS5"
-	run "$TK_RESOLVE" -i -u a:b x
+	run "$TK_RESOLVE" -i -u a x
 	assert_exit 2
 	run "$TK_RESOLVE" -P '[::1' x
 	assert_exit 2
@@ -154,13 +154,31 @@ teardown() {
 	assert_output --partial "[::1]:1"
 }
 
-@test "-u sends RFC 1929 credentials, -i fresh random ones each run" {
+@test "a password is never taken from the command line" {
+	run "$TK_RESOLVE" -u alice:secret -P 127.0.0.1:1 www.example.test
+	assert_exit 2
+	assert_output --partial "-u takes the user name only: put the password in TOR_SOCKS_PASSWORD or in a file given with --password-file"
+	run "$TK_CONNECT" -u alice:secret -P 127.0.0.1:1 www.example.test 80
+	assert_exit 2
+	run "$TK_RESOLVE" --password-file /nonexistent -P 127.0.0.1:1 www.example.test
+	assert_exit 2
+	assert_output --partial "--password-file goes with -u"
+}
+
+@test "-u sends RFC 1929 credentials, the password from TOR_SOCKS_PASSWORD or a file; -i fresh random ones each run" {
 	fake_start read hex:0502 read hex:0100 read hex:05000001c000020a0000
-	run "$TK_RESOLVE" -u alice:secret -P "$FAKE_PROXY" www.example.test
+	TOR_SOCKS_PASSWORD=secret run "$TK_RESOLVE" -u alice -P "$FAKE_PROXY" www.example.test
 	assert_exit 0
 	run sed -n 2,3p "$FAKE_LOG"
 	assert_line --index 0 "05 02 00 02"
 	assert_line --index 1 "01 05 61 6c 69 63 65 06 73 65 63 72 65 74"
+	: >"$FAKE_LOG"
+	printf 'from a file\nsecond line\n' >"$BATS_TEST_TMPDIR/pw"
+	TOR_SOCKS_PASSWORD=ignored run "$TK_RESOLVE" -u bob --password-file "$BATS_TEST_TMPDIR/pw" \
+		-P "$FAKE_PROXY" www.example.test
+	assert_exit 0
+	run sed -n 3p "$FAKE_LOG"
+	assert_output "01 03 62 6f 62 0b 66 72 6f 6d 20 61 20 66 69 6c 65"
 	: >"$FAKE_LOG"
 	run "$TK_RESOLVE" -i -P "$FAKE_PROXY" www.example.test
 	assert_exit 0

@@ -280,3 +280,127 @@ conf() {
 	[ "$status" -eq 0 ]
 	[[ "$output" == "torkitd "[0-9]* ]]
 }
+
+@test "RunAsDaemon: relative -f, PidFile and Log are the start directory's, for SIGHUP and at exit" {
+	port=$(tk_free_port)
+	second=$(tk_free_port)
+	cd "$BATS_TEST_TMPDIR"
+	printf '%s\n' "Engine direct" "SocksPort 127.0.0.1:$port" "RunAsDaemon 1" "PidFile t.pid" \
+		"Log info file t.log" "DNSServer 127.0.0.1:$(tk_free_port)" >t.conf
+	run "$TK_TORKITD" -f t.conf
+	[ "$status" -eq 0 ]
+	pid=$(cat t.pid)
+	tk_track "$pid"
+	# SIGHUP reads t.conf again, not /t.conf
+	sed -i "s/^SocksPort .*/SocksPort 127.0.0.1:$second/" t.conf
+	kill -HUP "$pid"
+	tk_wait_log t.log "Opened Socks listener connection \(ready\) on 127.0.0.1:$second"
+	! grep -q "Keeping the old configuration" t.log
+	kill -TERM "$pid"
+	tk_wait_exit "$pid"
+	tk_wait_log t.log "Clean shutdown finished"
+	# the PidFile removed at exit is ours, not /t.pid
+	[ ! -e t.pid ]
+}
+
+@test "PidFile: a symlink planted there is replaced, never followed" {
+	pidf="$BATS_TEST_TMPDIR/t.pid"
+	echo "precious" >"$BATS_TEST_TMPDIR/victim"
+	ln -s "$BATS_TEST_TMPDIR/victim" "$pidf"
+	dh_torkitd "PidFile $pidf"
+	[ "$(cat "$BATS_TEST_TMPDIR/victim")" = "precious" ]
+	[ ! -L "$pidf" ]
+	[ "$(cat "$pidf")" = "$DH_PID" ]
+}
+
+@test "DataDirectory: created 0700; refused when not ours or writable by others; fixed when readable" {
+	d="$BATS_TEST_TMPDIR/data"
+	dh_torkitd "DataDirectory $d"
+	[ "$(stat -c %a "$d")" = 700 ]
+	tk_stop "$DH_PID"
+
+	chmod 0770 "$d"
+	run timeout 20 "$TK_TORKITD" -f /dev/null --Engine direct --SocksPort "127.0.0.1:$(tk_free_port)" \
+		--DataDirectory "$d" --Log "notice stderr"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"DataDirectory $d is writable by its group or by everyone (mode 770); refusing it"* ]]
+
+	chmod 0755 "$d"
+	dh_torkitd "DataDirectory $d"
+	grep -q "Fixing permissions on DataDirectory $d" "$DH_LOG"
+	[ "$(stat -c %a "$d")" = 700 ]
+	tk_stop "$DH_PID"
+
+	if [ "$(id -u)" -eq 0 ]; then
+		chown nobody "$d"
+		run timeout 20 "$TK_TORKITD" -f /dev/null --Engine direct --SocksPort "127.0.0.1:$(tk_free_port)" \
+			--DataDirectory "$d" --Log "notice stderr"
+		[ "$status" -eq 1 ]
+		[[ "$output" == *"is not owned by this user"* ]]
+	fi
+}
+
+@test "DataDirectory: a second torkitd on the same one refuses to start" {
+	d="$BATS_TEST_TMPDIR/data"
+	dh_torkitd "DataDirectory $d"
+	first=$DH_PID
+	run timeout 20 "$TK_TORKITD" -f /dev/null --Engine direct --SocksPort "127.0.0.1:$(tk_free_port)" \
+		--DataDirectory "$d" --Log "notice stderr"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"another torkitd (or tor) is already using DataDirectory $d"* ]]
+	kill -0 "$first"
+}
+
+@test "User: after binding, torkitd runs as that user, groups and all, and still serves" {
+	[ "$(id -u)" -eq 0 ] || skip "needs root to switch users"
+	d="$BATS_TEST_TMPDIR/data"
+	dh_torkitd "User nobody" "DataDirectory $d"
+	tk_wait_log "$DH_LOG" "Running as user nobody"
+	uid=$(id -u nobody)
+	gid=$(id -g nobody)
+	grep -Eq "^Uid:[[:space:]]+$uid[[:space:]]+$uid[[:space:]]+$uid[[:space:]]+$uid\$" "/proc/$DH_PID/status"
+	grep -Eq "^Gid:[[:space:]]+$gid[[:space:]]+$gid[[:space:]]+$gid[[:space:]]+$gid\$" "/proc/$DH_PID/status"
+	groups=$(sed -n 's/^Groups:[[:space:]]*//p' "/proc/$DH_PID/status")
+	[[ " $groups " != *" 0 "* ]]
+	[ "$(stat -c %U "$d")" = nobody ]
+	dh_alive
+}
+
+@test "RLIMIT_NOFILE is raised for MaxClients, and a hard limit too low is said" {
+	dir="$BATS_TEST_TMPDIR/lim"
+	mkdir -p "$dir"
+	port=$(tk_free_port)
+	[ "$(ulimit -Hn)" = unlimited ] || [ "$(ulimit -Hn)" -ge 4100 ] ||
+		skip "the hard descriptor limit here is below 4100"
+	prlimit --nofile=64:"$(ulimit -Hn)" "$TK_TORKITD" -f /dev/null --Engine direct --SocksPort "127.0.0.1:$port" \
+		--MaxClients 2000 --Log "info file $dir/log" --DNSServer 127.0.0.1:1 &
+	pid=$!
+	tk_track $pid
+	tk_wait_log "$dir/log" "Opened Socks listener"
+	soft=$(awk '/Max open files/ { print $4 }' "/proc/$pid/limits")
+	[ "$soft" -ge 4000 ]
+	tk_stop "$pid"
+
+	port=$(tk_free_port)
+	# without CAP_SYS_RESOURCE the hard limit cannot be raised
+	setpriv --bounding-set=-sys_resource prlimit --nofile=64:128 "$TK_TORKITD" -f /dev/null --Engine direct \
+		--SocksPort "127.0.0.1:$port" --MaxClients 2000 --Log "info file $dir/log2" \
+		--DNSServer 127.0.0.1:1 &
+	pid=$!
+	tk_track $pid
+	tk_wait_log "$dir/log2" "MaxClients 2000 needs about 4064 file descriptors, but the limit is 128"
+}
+
+@test "a SocksPort on a non-loopback address without SocksPolicy: Tor's warning" {
+	port=$(tk_free_port)
+	"$TK_TORKITD" -f /dev/null --Engine direct --SocksPort "0.0.0.0:$port" --Log "notice file $BATS_TEST_TMPDIR/w.log" \
+		--DNSServer 127.0.0.1:1 &
+	tk_track $!
+	tk_wait_log "$BATS_TEST_TMPDIR/w.log" "You specified a public address '0.0.0.0:$port' for SocksPort. Other people on the Internet might find your computer"
+	port2=$(tk_free_port)
+	"$TK_TORKITD" -f /dev/null --Engine direct --SocksPort "0.0.0.0:$port2" --SocksPolicy "accept 127.0.0.1" \
+		--Log "notice file $BATS_TEST_TMPDIR/p.log" --DNSServer 127.0.0.1:1 &
+	tk_track $!
+	tk_wait_log "$BATS_TEST_TMPDIR/p.log" "Opened Socks listener connection \(ready\) on 0.0.0.0:$port2"
+	! grep -q "public address" "$BATS_TEST_TMPDIR/p.log"
+}

@@ -137,3 +137,94 @@ until_alive() {
 	wait "${pids[@]}"
 	dh_alive
 }
+
+# VmHWM of a process in kB: the most it ever had resident.
+hwm_kb() { awk '/^VmHWM:/ { print $2 }' "/proc/$1/status"; }
+
+@test "1-byte segments to a target that does not read: memory held is what was sent" {
+	# Each read once took a 64 KiB buffer of its own, and backpressure
+	# counted only the bytes. In a network namespace of its own with a
+	# 16 KiB TCP send buffer, so the kernel absorbs little and the bytes
+	# queue in torkitd (only loopback, inside the namespace).
+	command -v unshare >/dev/null || skip "no unshare"
+	cat >"$BATS_TEST_TMPDIR/ns.sh" <<EOS
+set -e
+ip link set lo up
+sysctl -qw net.ipv4.tcp_wmem="4096 16384 16384"
+"$DH_ECHO" stall >"$BATS_TEST_TMPDIR/stall.port" & e=\$!
+for i in \$(seq 200); do [ -s "$BATS_TEST_TMPDIR/stall.port" ] && break; sleep 0.05; done
+"$TK_TORKITD" -f /dev/null --Engine direct --SocksPort 127.0.0.1:9050 --ExitPolicyRejectPrivate 0 \\
+	--Log "notice file $BATS_TEST_TMPDIR/torkitd.log" --DNSServer 127.0.0.1:1 & t=\$!
+for i in \$(seq 200); do grep -q "Opened Socks listener" "$BATS_TEST_TMPDIR/torkitd.log" 2>/dev/null && break; sleep 0.05; done
+before=\$(awk '/^VmHWM:/ { print \$2 }' /proc/\$t/status)
+"$DH_RAW" -t 2 -x 5000 -p 500 9050 "050100 0501 0001 7f000001 \$(printf %04x \$(cat "$BATS_TEST_TMPDIR/stall.port"))" | head -n 1
+after=\$(awk '/^VmHWM:/ { print \$2 }' /proc/\$t/status)
+kill \$t \$e
+wait \$t
+echo "grew \$((after - before))"
+EOS
+	run unshare -n bash "$BATS_TEST_TMPDIR/ns.sh"
+	echo "$output"
+	[ "${lines[0]}" = "05 00 05 00 00 01 00 00 00 00 00 00" ]
+	grew=$(echo "$output" | sed -n 's/^grew //p')
+	echo "peak RSS grew by $grew kB"
+	[ -n "$grew" ] && [ "$grew" -lt 2048 ]
+}
+
+@test "MaxMemInQueues: past it the connections holding the most are closed, with a log line" {
+	dh_target STALL stall
+	dh_torkitd "ExitPolicyRejectPrivate 0" "MaxMemInQueues 1 MB"
+	before=$(hwm_kb "$DH_PID")
+	for i in $(seq 1 16); do
+		timeout 30 nc.openbsd -X 5 -x "127.0.0.1:$DH_PORT" 127.0.0.1 "$STALL" \
+			</dev/zero >/dev/null 2>&1 &
+		tk_track $!
+	done
+	tk_wait_log "$DH_LOG" "MaxMemInQueues \(1048576 bytes\) exceeded: [0-9]+ bytes queued; closed [1-9][0-9]* connections"
+	after=$(hwm_kb "$DH_PID")
+	echo "peak RSS grew by $((after - before)) kB"
+	[ $((after - before)) -lt 16384 ]
+	dh_alive
+}
+
+@test "MaxClientsPerAddress: a further connection from the same address is closed" {
+	dh_torkitd "MaxClientsPerAddress 2"
+	hold 2
+	run "$DH_RAW" -t 60 "$DH_PORT" 050100
+	dh_closed "$output"
+	tk_wait_log "$DH_LOG" "MaxClientsPerAddress \(2\) reached for 127\.0\.0\.1"
+	release
+	until_alive
+}
+
+@test "IdleTimeout: a relayed connection with no traffic is closed" {
+	tk_start_dnsmasq "$BATS_TEST_TMPDIR/dns"
+	dh_target ECHO echo
+	dh_torkitd "ExitPolicyRejectPrivate 0" "IdleTimeout 1"
+	run dh_raw -t 30 "$DH_PORT" "050100 0501 0001 7f000001 $(dh_hexport "$ECHO") 6869"
+	[ "${lines[0]}" = "05 00 05 00 00 01 00 00 00 00 00 00 68 69" ]
+	[ "${lines[1]}" = "EOF" ]
+	tk_wait_log "$DH_LOG" "idle for 1 s \(IdleTimeout\); closing it"
+}
+
+@test "MaxClients reached: the oldest lingering connection goes first, the new client is served" {
+	# Lingering: the client finished sending (half-close), the target
+	# neither answers nor closes. Such sessions once held their slots
+	# until the target closed, and new clients were refused.
+	dh_target HOLD hold
+	dh_torkitd "ExitPolicyRejectPrivate 0" "MaxClients 3"
+	P=$(dh_hexport "$HOLD")
+	for i in 1 2 3; do
+		"$DH_RAW" -W -t 60 "$DH_PORT" "050100 0501 0001 7f000001 $P 6869" \
+			>"$BATS_TEST_TMPDIR/linger.$i" &
+		tk_track $!
+		# torkitd's connection to the target is up (and the client's
+		# EOF follows at once)
+		tk_poll 20 "" eval "[ \$(ss -Htn '( dport = :$HOLD )' | wc -l) -ge $i ]"
+	done
+	run "$DH_RAW" -t 20 -W "$DH_PORT" 050100
+	[ "${lines[0]}" = "05 00" ]
+	tk_wait_log "$DH_LOG" "MaxClients reached: closed the oldest lingering connection"
+	# the first of them is the one closed: its client saw the end
+	tk_wait_log "$BATS_TEST_TMPDIR/linger.1" "^05 00 05 00 00 01 00 00 00 00 00 00"
+}

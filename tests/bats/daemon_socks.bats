@@ -245,3 +245,36 @@ OK5="05 00 00 01 00 00 00 00 00 00"
 	run dh_raw -W "$DH_PORT" 05020002 0104757365720470617373 "0501 0001 7f000001 $P" 6869
 	[ "${lines[0]}" = "05 02 01 00 $OK5 68 69" ]
 }
+
+@test "ExitPolicyRejectLocalInterfaces (default 1): this host's own public address is refused, in a namespace of the test's own" {
+	# In a network namespace the test makes (loopback only): lo also gets
+	# 198.51.100.7, standing for the host's public address, and a service
+	# listens on 0.0.0.0 there. torkitd must not reach it through that
+	# address, which ExitPolicyRejectPrivate does not cover.
+	command -v unshare >/dev/null || skip "no unshare"
+	cat >"$BATS_TEST_TMPDIR/ns.sh" <<EOS
+set -e
+ip link set lo up
+ip addr add 198.51.100.7/32 dev lo
+socat TCP-LISTEN:7777,bind=0.0.0.0,fork,reuseaddr EXEC:/bin/cat & s=\$!
+for i in \$(seq 200); do (exec 3<>/dev/tcp/127.0.0.1/7777) 2>/dev/null && break; sleep 0.05; done
+run_torkitd() {
+	rm -f "$BATS_TEST_TMPDIR/k.log"
+	"$TK_TORKITD" -f /dev/null --Engine direct --SocksPort 127.0.0.1:9050 --DNSServer 127.0.0.1:1 \\
+		--Log "info file $BATS_TEST_TMPDIR/k.log" "\$@" & t=\$!
+	for i in \$(seq 200); do grep -q "Opened Socks listener" "$BATS_TEST_TMPDIR/k.log" 2>/dev/null && break; sleep 0.05; done
+	"$DH_RAW" -W 9050 "050100 0501 0001 c6336407 1e61 6f6b" | head -n 1
+	kill \$t; wait \$t || true
+}
+echo "default: \$(run_torkitd)"
+echo "off: \$(run_torkitd --ExitPolicyRejectLocalInterfaces 0)"
+kill \$s
+EOS
+	run unshare -n bash "$BATS_TEST_TMPDIR/ns.sh"
+	echo "$output"
+	assert_line() { printf '%s\n' "${lines[@]}" | grep -qx -- "$1"; }
+	# refused as the exit policy refuses (REP 02), at once
+	assert_line "default: 05 00 05 02 00 01 00 00 00 00 00 00"
+	# and reachable when the option is off: the test shows something
+	assert_line "off: 05 00 05 00 00 01 00 00 00 00 00 00 6f 6b"
+}

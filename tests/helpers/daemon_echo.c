@@ -11,16 +11,24 @@
  *   daemon_echo once            echo the first read, then close first
  *                               (benchmarks: TIME_WAIT stays on our port)
  *   daemon_echo sink            read and discard until EOF
+ *   daemon_echo hold            read until the client's EOF, then keep
+ *                               the connection open (never answer, never
+ *                               close) until this server is stopped
+ *   daemon_echo stall           accept and never read (a small receive
+ *                               buffer), until the client hangs up or
+ *                               this server is stopped
  *
  * Listens on 127.0.0.1, an ephemeral port, and prints "PORT\n" on stdout
  * once listening. One process per connection (fork). */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -67,6 +75,14 @@ serve(int c, int argc, char **argv)
 		n = read(c, buf, sizeof(buf));
 		if (n > 0)
 			write_all(c, buf, (size_t)n);
+	} else if (strcmp(argv[1], "hold") == 0) {
+		while (read(c, buf, sizeof(buf)) > 0)
+			;
+		sleep(60); /* killed with the server (PR_SET_PDEATHSIG) */
+	} else if (strcmp(argv[1], "stall") == 0) {
+		struct pollfd p = { .fd = c, .events = POLLRDHUP };
+
+		poll(&p, 1, 60000);
 	} else if (strcmp(argv[1], "sink") == 0) {
 		while (read(c, buf, sizeof(buf)) > 0)
 			;
@@ -97,12 +113,17 @@ main(int argc, char **argv)
 
 	if (argc < 2) {
 		fprintf(stderr, "usage: daemon_echo echo|once|sink|"
-			"banner TEXT OUT|source BYTES\n");
+			"hold|stall|banner TEXT OUT|source BYTES\n");
 		return 2;
 	}
 	signal(SIGCHLD, SIG_IGN);	/* no zombies */
 	s = socket(AF_INET, SOCK_STREAM, 0);
 	setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (strcmp(argv[1], "stall") == 0) {
+		int small = 4096; /* the kernel absorbs little for us */
+
+		setsockopt(s, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+	}
 	memset(&sin, 0, sizeof(sin));
 	sin.sin_family = AF_INET;
 	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -124,6 +145,7 @@ main(int argc, char **argv)
 			return 1;
 		}
 		if (fork() == 0) {
+			prctl(PR_SET_PDEATHSIG, SIGKILL); /* go with us */
 			close(s);
 			serve(c, argc, argv);
 		}

@@ -1,6 +1,6 @@
 /* daemon_rawsocks — send raw bytes to a SOCKS port, print what comes back.
  *
- *   daemon_rawsocks [-1] [-W] [-t SECS] PORT HEX [HEX ...]
+ *   daemon_rawsocks [-1] [-W] [-t SECS] [-x N [-p USEC]] PORT HEX [HEX ...]
  *
  * Connects to 127.0.0.1:PORT, writes each HEX argument ("05 01 00" or
  * "050100") with one write(2) — or one byte per write with -1, pausing
@@ -8,7 +8,9 @@
  * its write side. Reads until the server closes (or SECS, default 10) and
  * prints the bytes as lowercase hex pairs separated by spaces, then
  * "EOF", "RESET" or "TIMEOUT" on a line of its own. Exit 0; 2 on usage or
- * connect errors. */
+ * connect errors. -x N: after the HEX arguments, trickle N bytes 'x', one
+ * per write, USEC microseconds apart (default 1000), so each arrives in a
+ * segment of its own. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -58,13 +60,16 @@ main(int argc, char **argv)
 	static unsigned char buf[65536];
 	struct sockaddr_in sin;
 	int one_byte = 0, shut = 0, secs = 10, opt, s, first = 1;
+	long trickle = 0, usec = 1000;
 	struct timespec pause = { 0, 20 * 1000 * 1000 };
 	const char *end = "TIMEOUT";
 	time_t deadline;
 
-	while ((opt = getopt(argc, argv, "1Wt:")) != -1) {
+	while ((opt = getopt(argc, argv, "1Wt:x:p:")) != -1) {
 		switch (opt) {
 		case '1': one_byte = 1; break;
+		case 'x': trickle = atol(optarg); break;
+		case 'p': usec = atol(optarg); break;
 		case 'W': shut = 1; break;
 		case 't': secs = atoi(optarg); break;
 		default: return 2;
@@ -98,6 +103,13 @@ main(int argc, char **argv)
 			if (one_byte)
 				nanosleep(&pause, NULL);
 		}
+	}
+	for (long i = 0; i < trickle; i++) {
+		struct timespec t = { usec / 1000000, (usec % 1000000) * 1000 };
+
+		if (write(s, "x", 1) < 0)
+			break;
+		nanosleep(&t, NULL);
 	}
 	if (shut)
 		shutdown(s, SHUT_WR);

@@ -156,8 +156,8 @@ close_stream() {
 }
 
 @test "isolation: streams with different SOCKS credentials ride different circuits, each isolated to its user" {
-	open_stream alice -u alice:one
-	open_stream bob -u bob:two
+	TOR_SOCKS_PASSWORD=one open_stream alice -u alice
+	TOR_SOCKS_PASSWORD=two open_stream bob -u bob
 	local ca cb
 	run control "GETINFO stream-status"
 	echo "$output"
@@ -176,8 +176,8 @@ close_stream() {
 }
 
 @test "isolation: the same credentials share one circuit" {
-	open_stream c1 -u carol:three
-	open_stream c2 -u carol:three
+	TOR_SOCKS_PASSWORD=three open_stream c1 -u carol
+	TOR_SOCKS_PASSWORD=three open_stream c2 -u carol
 	run control "GETINFO stream-status"
 	echo "$output"
 	local circs

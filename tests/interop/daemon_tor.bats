@@ -18,6 +18,14 @@ KT=127.0.0.1:$KT_PORT
 # a second SocksPort of the same torkitd, with IsolateDestPort
 KT_DP_PORT=$((TORNET_SPARE_PORT + 4))
 KT_DP=127.0.0.1:$KT_DP_PORT
+# a third, with ExtendedErrors
+KT_EE_PORT=$((TORNET_SPARE_PORT + 6))
+KT_EE=127.0.0.1:$KT_EE_PORT
+
+# tornet is all 127.0.0.1: Tor's defaults would refuse every one of its
+# addresses (TestingTorNetwork turns them off in tor)
+CLIENT_REJECT="ClientRejectInternalAddresses 0
+ClientDNSRejectInternalAddresses 0"
 
 setup_file() {
 	local d=$BATS_FILE_TMPDIR
@@ -27,7 +35,9 @@ setup_file() {
 		echo "Engine tor"
 		echo "SocksPort $KT"
 		echo "SocksPort $KT_DP IsolateDestPort"
+		echo "SocksPort $KT_EE ExtendedErrors"
 		echo "EnforceDistinctSubnets 0"
+		echo "$CLIENT_REJECT"
 		echo "DataDirectory $d/data"
 		echo "HalfCloseLinger 2"
 		echo "SafeLogging 0"
@@ -240,7 +250,7 @@ echo_check() {
 	local from
 	from=$(($(log_lines) + 1))
 	for u in a b a; do
-		run bash -c "printf 'iso $u\n' | '$TK_CONNECT' -u '$u:pw' \
+		run bash -c "printf 'iso $u\n' | TOR_SOCKS_PASSWORD=pw '$TK_CONNECT' -u '$u' \
 			'$TORNET_ECHO_NAME' '$TORNET_ECHO_PORT'"
 		assert_success
 		assert_output "iso $u"
@@ -268,7 +278,7 @@ echo_check() {
 	# the IsolateDestPort port: HTTP, echo, HTTP again
 	run curl -sS --max-time 60 --socks5-hostname "$KT_DP" --proxy-user 'dp:pw' "$url"
 	assert_success
-	run bash -c "printf 'dp\n' | TOR_SOCKS_PORT=$KT_DP_PORT '$TK_CONNECT' -u dp:pw '$TORNET_ECHO_NAME' '$TORNET_ECHO_PORT'"
+	run bash -c "printf 'dp\n' | TOR_SOCKS_PORT=$KT_DP_PORT TOR_SOCKS_PASSWORD=pw '$TK_CONNECT' -u dp '$TORNET_ECHO_NAME' '$TORNET_ECHO_PORT'"
 	assert_success
 	assert_output "dp"
 	run curl -sS --max-time 60 --socks5-hostname "$KT_DP" --proxy-user 'dp:pw' "$url"
@@ -279,7 +289,7 @@ echo_check() {
 	# the default port: HTTP then echo, one circuit
 	run curl -sS --max-time 60 --socks5-hostname "$KT" --proxy-user 'nodp:pw' "$url"
 	assert_success
-	run bash -c "printf 'nodp\n' | '$TK_CONNECT' -u nodp:pw '$TORNET_ECHO_NAME' '$TORNET_ECHO_PORT'"
+	run bash -c "printf 'nodp\n' | TOR_SOCKS_PASSWORD=pw '$TK_CONNECT' -u nodp '$TORNET_ECHO_NAME' '$TORNET_ECHO_PORT'"
 	assert_success
 	h3=$(circ_of "$from" "$http" 3)
 	e3=$(circ_of "$from" "$echo" 2)
@@ -311,7 +321,7 @@ echo_check() {
 	from=$(($(log_lines) + 1))
 	mkfifo "$fifo"
 	# a fresh isolation key: a circuit of its own
-	timeout 200 "$TK_CONNECT" -u kill:me "$TORNET_ECHO_NAME" "$TORNET_ECHO_PORT" \
+	TOR_SOCKS_PASSWORD=me timeout 200 "$TK_CONNECT" -u kill "$TORNET_ECHO_NAME" "$TORNET_ECHO_PORT" \
 		<"$fifo" >"$T/out" 2>"$T/err" 3>&- &
 	pid=$!
 	exec 7>"$fifo"
@@ -337,12 +347,113 @@ echo_check() {
 	tail -n +"$from" "$LOG" | grep -E 'circ|stream|CONNECT'
 	grep -q "stream to $TORNET_ECHO_NAME:$TORNET_ECHO_PORT failed: END DESTROY" "$LOG"
 	# the next request with the same credentials gets a new circuit
-	run bash -c "printf 'after\n' | '$TK_CONNECT' -u kill:me '$TORNET_ECHO_NAME' '$TORNET_ECHO_PORT'"
+	run bash -c "printf 'after\n' | TOR_SOCKS_PASSWORD=me '$TK_CONNECT' -u kill '$TORNET_ECHO_NAME' '$TORNET_ECHO_PORT'"
 	assert_success
 	assert_output "after"
 	second=$(circ_of "$from" "$TORNET_ECHO_NAME:$TORNET_ECHO_PORT" 2)
 	echo "second stream on circ $second"
 	[ -n "$second" ] && [ "$second" != "$first" ]
+}
+
+# reconfigure "OLD" "NEW": replace a line of torkitd's file, SIGHUP, and
+# wait until the reload is logged
+reconfigure() {
+	local d=$BATS_FILE_TMPDIR from
+	from=$(($(log_lines) + 1))
+	python3 - "$d/torkitd.conf" "$1" "$2" <<'PY'
+import sys
+p, old, new = sys.argv[1:4]
+s = open(p).read()
+assert old in s, old
+open(p, "w").write(s.replace(old, new))
+PY
+	kill -HUP "$(cat "$d/torkitd.pid")"
+	for ((i = 0; i < 200; i++)); do
+		tail -n +"$from" "$LOG" | grep -q "Engine tor keeps its" && return 0
+		sleep 0.05
+	done
+	echo "no reload in the log" >&2
+	return 1
+}
+
+ONION_V3=duckduckgogg42xjoc72x3sjasowoarfbgcmvfimaftt6twagswzczad.onion
+ONION_BAD=duckduckgogg42xjoc72x3sjasowoarfbgcmvfimaftt6twagswzczae.onion
+
+@test "onion names never reach an exit: refused at once, Tor's replies, F0/F6 with ExtendedErrors" {
+	local from hexv3 hexbad
+	from=$(($(log_lines) + 1))
+	hexv3=$(printf '%02x' ${#ONION_V3})$(printf '%s' "$ONION_V3" | xxd -p | tr -d '\n')
+	hexbad=$(printf '%02x' ${#ONION_BAD})$(printf '%s' "$ONION_BAD" | xxd -p | tr -d '\n')
+	# the control: a BEGIN for an ordinary name is logged
+	run bash -c "printf 'ctl\n' | '$TK_CONNECT' '$TORNET_ECHO_NAME' '$TORNET_ECHO_PORT'"
+	assert_success
+	tail -n +"$from" "$LOG" | grep -q "BEGIN $TORNET_ECHO_NAME:$TORNET_ECHO_PORT sent on circ"
+	# a well-formed v3 address: REP 04 (descriptor not found), F0 with
+	# ExtendedErrors; a malformed one: REP 01, F6 (Tor's answers)
+	run "$SOCKSRAW" "$KT" s:050100 r:2 "s:05010003${hexv3}0050" e
+	assert_output "050005040001000000000000 [closed]"
+	run "$SOCKSRAW" "$KT_EE" s:050100 r:2 "s:05010003${hexv3}0050" e
+	assert_output "050005f00001000000000000 [closed]"
+	run "$SOCKSRAW" "$KT" s:050100 r:2 "s:05010003${hexbad}0050" e
+	assert_output "050005010001000000000000 [closed]"
+	run "$SOCKSRAW" "$KT_EE" s:050100 r:2 "s:05010003${hexbad}0050" e
+	assert_output "050005f60001000000000000 [closed]"
+	# SOCKS4a and a subdomain: refused just the same
+	run "$TK_CONNECT" -4a "www.$ONION_V3" 80 </dev/null
+	assert_failure 1
+	# not one BEGIN, RESOLVE or retry carried an onion name
+	run bash -c "tail -n +$from '$LOG' | grep -E '(BEGIN|RESOLVE) .*onion'"
+	assert_failure
+	tail -n +"$from" "$LOG" | grep -q "onion services are not supported yet; refused here"
+}
+
+@test "ClientRejectInternalAddresses / ClientDNSRejectInternalAddresses (Tor's defaults, on by SIGHUP): refused locally" {
+	local from
+	reconfigure "$CLIENT_REJECT" "ClientRejectInternalAddresses 1
+ClientDNSRejectInternalAddresses 1"
+	from=$(($(log_lines) + 1))
+	# a private literal: REP 01 at once, without a BEGIN
+	run "$SOCKSRAW" "$KT" s:050100 r:2 "s:050100017f000001$(printf %04x "$TORNET_ECHO_PORT")" e
+	assert_output "050005010001000000000000 [closed]"
+	run "$SOCKSRAW" "$KT" s:050100 r:2 "s:05010003096c6f63616c686f73740050" e
+	assert_output "050005010001000000000000 [closed]"
+	tail -n +"$from" "$LOG" | grep -q "Rejecting SOCKS request for anonymous connection to private address"
+	# an exit's answer naming an internal address is dropped: REP 04
+	run "$TK_RESOLVE" "$TORNET_NAME_A"
+	assert_failure 1
+	# a name whose CONNECTED names an internal address: closed
+	run bash -c "printf 'x\n' | timeout 60 '$TK_CONNECT' '$TORNET_ECHO_NAME' '$TORNET_ECHO_PORT'"
+	assert_failure 1
+	# a reverse lookup of an internal address: answered here
+	run "$TK_PTR" "$TORNET_PTR_INTERNAL"
+	assert_failure 1
+	tail -n +"$from" "$LOG" | grep -q "RESOLVE_PTR $TORNET_PTR_INTERNAL: an internal address; refused here"
+	run bash -c "tail -n +$from '$LOG' | grep -E 'BEGIN (127\.0\.0\.1|localhost)|RESOLVE_PTR 1\.0\.0\.127\.in-addr'"
+	assert_failure
+	# public names still work (dual.test has public-looking addresses)
+	run "$TK_RESOLVE" "$TORNET_NAME_DUAL"
+	assert_success
+	assert_output "$TORNET_ADDR_DUAL_A"
+	reconfigure "ClientRejectInternalAddresses 1
+ClientDNSRejectInternalAddresses 1" "$CLIENT_REJECT"
+}
+
+@test "SafeLogging changed by SIGHUP reaches the engine's own log lines" {
+	local from
+	reconfigure "SafeLogging 0" "SafeLogging 1"
+	from=$(($(log_lines) + 1))
+	# a half-closed stream lingers (HalfCloseLinger 2), then the engine
+	# logs that it closes it: with the destination scrubbed now
+	run bash -c "printf 'scrub\n' | timeout 60 '$TK_CONNECT' '$TORNET_ECHO_NAME' '$TORNET_ECHO_PORT'"
+	assert_success
+	for ((i = 0; i < 200; i++)); do
+		tail -n +"$from" "$LOG" | grep -q "idle [0-9]* ms after shutdown" && break
+		sleep 0.1
+	done
+	tail -n +"$from" "$LOG" | grep "idle [0-9]* ms after shutdown" | grep -q "stream to \[scrubbed\]:"
+	run bash -c "tail -n +$from '$LOG' | grep -F '$TORNET_ECHO_NAME'"
+	assert_failure
+	reconfigure "SafeLogging 1" "SafeLogging 0"
 }
 
 @test "torkitd is still alive and answering after all of the above" {

@@ -98,9 +98,17 @@ control() {
 # tornet start does before it calls a network ready (bounded: 1 if not
 # within about a minute).
 tornet_relaunch() {
-	local n=$1 args=() a orport i
+	local n=$1 args=() a orport i lib="" tls="" cells=""
 	while IFS= read -r -d '' a; do args+=("$a"); done <"$TORNET_DIR/run/$n.cmdline"
-	setsid "${args[@]}" </dev/null >>"$TORNET_DIR/run/$n.out" 2>&1 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&- &
+	# a network started with --tls13-only / --cell-log: the relay comes
+	# back as it was (tools/tornet launch_tor)
+	if [ -s "$TORNET_DIR/preload" ]; then
+		{ read -r lib; read -r tls; read -r cells; } <"$TORNET_DIR/preload"
+		[ "$tls" = 1 ] && tls=1.3 || tls=
+		[ "$cells" = 1 ] && cells=$TORNET_DIR/nodes/$n/cells.log || cells=
+	fi
+	LD_PRELOAD=$lib TORNET_TLS_MIN=$tls TORNET_CELL_LOG=$cells \
+		setsid "${args[@]}" </dev/null >>"$TORNET_DIR/run/$n.out" 2>&1 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&- &
 	echo $! >"$TORNET_DIR/run/$n.pid"
 	orport=$(sed -nE 's/^ORPort 127\.0\.0\.1:([0-9]+).*/\1/p' "$TORNET_DIR/nodes/$n/torrc")
 	[ -n "$orport" ] && wait_port "$orport" 300

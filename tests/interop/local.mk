@@ -16,6 +16,7 @@ EXTRA_DIST += \
 	tests/interop/onion_link.bats \
 	tests/interop/onion_bootstrap.bats \
 	tests/interop/onion_streams.bats \
+	tests/interop/onion_wire.bats \
 	tests/interop/daemon_tor.bats \
 	tests/interop/onion_fallback.bats
 
@@ -30,3 +31,11 @@ interop-table: all
 	'$(abs_top_srcdir)/tests/interop/compare' '$(TORNET_DIR)'
 
 .PHONY: check-interop interop-table
+
+# tools/tornet's LD_PRELOAD library for its relays (--tls13-only,
+# --cell-log). Built by make, never linked into anything of ours.
+noinst_PROGRAMS += tests/helpers/tornet_preload.so
+tests_helpers_tornet_preload_so_SOURCES = tests/helpers/tornet_preload.c
+tests_helpers_tornet_preload_so_CFLAGS = $(AM_CFLAGS) -fPIC
+tests_helpers_tornet_preload_so_LDFLAGS = -shared
+tests_helpers_tornet_preload_so_LDADD = -ldl

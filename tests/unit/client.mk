@@ -9,4 +9,5 @@ TESTS += tests/unit/test_circmgr
 check_PROGRAMS += tests/unit/test_guards
 tests_unit_test_guards_SOURCES = tests/unit/test_guards.c tests/unit/tap.h
 tests_unit_test_guards_LDADD = $(ONION_LINK_LIBS)
+tests_unit_test_guards_LDFLAGS = -Wl,--wrap=fsync -Wl,--wrap=rename
 TESTS += tests/unit/test_guards

@@ -9,3 +9,14 @@ tests_unit_test_conf_SOURCES = tests/unit/test_conf.c tests/unit/tap.h \
 tests_unit_test_conf_CPPFLAGS = $(AM_CPPFLAGS) -DTK_LOCALSTATEDIR='"/var/test"'
 tests_unit_test_conf_LDADD = src/lib/libtorkit.a
 TESTS += tests/unit/test_conf
+
+# The tor engine's translations of torkitd's configuration and requests.
+check_PROGRAMS += tests/unit/test_daemon_engine
+tests_unit_test_daemon_engine_SOURCES = tests/unit/test_daemon_engine.c \
+	tests/unit/tap.h src/daemon/engine_tor.c \
+	src/daemon/conf.c src/daemon/torrc.c src/daemon/log.c \
+	src/daemon/policy.c
+tests_unit_test_daemon_engine_CPPFLAGS = $(AM_CPPFLAGS) $(UV_CFLAGS)
+tests_unit_test_daemon_engine_LDADD = src/lib/libtorkit.a $(ONION_LINK_LIBS) \
+	$(UV_LIBS)
+TESTS += tests/unit/test_daemon_engine

@@ -57,6 +57,8 @@ struct fake_relay {
 	uint32_t answered[8], held[8]; /* destroy_after */
 	int n_answered, n_held;
 	int stopping;
+	uv_timer_t pad_timer; /* pad_ms */
+	uint64_t last_cell;   /* either way, for pad_ms */
 };
 
 static int buf_add(struct buf *b, const uint8_t *p, size_t n)
@@ -215,6 +217,7 @@ static void close_conn(fake_relay *fr)
 
 static void send_plain(fake_relay *fr, const uint8_t *p, size_t n)
 {
+	fr->last_cell = uv_now(fr->loop);
 	while (n > 0) {
 		int rc = mbedtls_ssl_write(&fr->ssl, p, n);
 		if (rc <= 0)
@@ -586,6 +589,7 @@ static void on_create2(fake_relay *fr, uint32_t circ, const uint8_t *p,
 	}
 	tk_relay_hop_init(&fr->hop, keys);
 	fr->hop_ready = 1;
+	flush_held(fr);
 	tk_created2_write(reply, sizeof reply, out);
 	send_fixed(fr, circ, TK_CELL_CREATED2, out, 2 + sizeof reply);
 }
@@ -611,6 +615,7 @@ static void on_cells(fake_relay *fr)
 				return;
 			continue;
 		}
+		fr->last_cell = uv_now(fr->loop);
 		if (v.circ_id != 0 && !(v.circ_id & 0x80000000u))
 			fr->seen.circ_ids_high_bit = -1;
 		else if (v.circ_id != 0 && fr->seen.circ_ids_high_bit == 0)
@@ -626,8 +631,23 @@ static void on_cells(fake_relay *fr)
 				close_conn(fr);
 				return;
 			}
+			if (fr->opts.send_padneg) {
+				uint8_t pn[6] = {0, (uint8_t)fr->opts.send_padneg,
+						 0x05, 0xdc, 0x25, 0x1c};
+				send_fixed(fr, 0, TK_CELL_PADDING_NEGOTIATE, pn,
+					   sizeof pn);
+			}
 			break;
 		}
+		case TK_CELL_PADDING:
+			fr->seen.n_padding_in++;
+			break;
+		case TK_CELL_PADDING_NEGOTIATE:
+			if (fr->seen.n_padding_in == 0)
+				fr->seen.padneg_before_padding = 1;
+			fr->seen.n_padneg_in++;
+			fr->seen.padneg_cmd = v.payload[1];
+			break;
 		case TK_CELL_CREATE_FAST:
 			on_create_fast(fr, v.circ_id, v.payload);
 			break;
@@ -696,6 +716,19 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
 	}
 }
 
+/* pad_ms: a PADDING once the channel was quiet both ways that long. */
+static void on_pad_timer(uv_timer_t *t)
+{
+	fake_relay *fr = t->data;
+	if (!fr->conn_open || !fr->tls_up || !fr->got_versions ||
+	    fr->n_held > 0)
+		return;
+	if (uv_now(fr->loop) - fr->last_cell < fr->opts.pad_ms)
+		return;
+	send_fixed(fr, 0, TK_CELL_PADDING, NULL, 0);
+	fr->seen.n_padding_out++;
+}
+
 static void on_connection(uv_stream_t *server, int status)
 {
 	fake_relay *fr = server->data;
@@ -717,6 +750,7 @@ static void on_connection(uv_stream_t *server, int status)
 	fr->got_versions = 0;
 	fr->sent_cells = 0;
 	fr->in.len = fr->out.len = fr->cells.len = fr->req.len = 0;
+	fr->last_cell = uv_now(fr->loop);
 	uv_read_start((uv_stream_t *)&fr->conn, on_alloc, on_read);
 }
 
@@ -784,6 +818,16 @@ int fake_relay_start(uv_loop_t *loop, const struct fr_opts *opts,
 	uv_tcp_init(loop, &fr->listener);
 	fr->listener.data = fr;
 	fr->handles = 1;
+	uv_timer_init(loop, &fr->pad_timer);
+	fr->pad_timer.data = fr;
+	fr->handles++;
+	if (opts->pad_ms) {
+		/* checked every tenth of the period, unref'd: it never keeps
+		 * the loop alive on its own */
+		unsigned step = opts->pad_ms / 10 ? opts->pad_ms / 10 : 1;
+		uv_timer_start(&fr->pad_timer, on_pad_timer, step, step);
+	}
+	uv_unref((uv_handle_t *)&fr->pad_timer);
 	uv_ip4_addr("127.0.0.1", 0, &sa);
 	if (uv_tcp_bind(&fr->listener, (struct sockaddr *)&sa, 0) ||
 	    uv_listen((uv_stream_t *)&fr->listener, 4, on_connection))
@@ -827,5 +871,6 @@ void fake_relay_stop(fake_relay *fr)
 {
 	fr->stopping = 1;
 	close_conn(fr);
+	uv_close((uv_handle_t *)&fr->pad_timer, on_listener_closed);
 	uv_close((uv_handle_t *)&fr->listener, on_listener_closed);
 }

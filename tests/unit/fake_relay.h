@@ -1,9 +1,11 @@
 /* A scripted Tor relay for the link-layer unit tests: a real TLS server
- * (mbedTLS) on 127.0.0.1 with freshly generated RSA identity and link
- * keys, that speaks the responder side of the link handshake, answers
- * CREATE_FAST and serves one canned directory document over BEGIN_DIR —
- * or misbehaves in the ways the options ask for. One connection at a
- * time; everything runs on the caller's libuv loop. */
+ * (mbedTLS, so TLS 1.2 whichever library the client uses) on 127.0.0.1
+ * with freshly generated RSA identity and link keys, that speaks the
+ * responder side of the link handshake, answers CREATE_FAST and CREATE2,
+ * serves one canned directory document over BEGIN_DIR, pads and sends
+ * PADDING_NEGOTIATE if asked — or misbehaves in the ways the options ask
+ * for. One connection at a time; everything runs on the caller's libuv
+ * loop. */
 #ifndef TK_TESTS_FAKE_RELAY_H
 #define TK_TESTS_FAKE_RELAY_H
 
@@ -51,10 +53,18 @@ struct fr_opts {
 	/* Once this many CREATE_FASTs are answered, destroy those circuits
 	 * (CHANNEL_CLOSED) as tor does when it loses the next hop: the
 	 * first DESTROY at once, the others held until a later CREATE_FAST
-	 * queues a cell (tor's circuitmux flushes DESTROYs only then). */
+	 * or CREATE2 queues a cell (tor's circuitmux flushes DESTROYs only
+	 * then). */
 	int destroy_after;
 	int destroy_hold_all;  /* ... and hold the first one too (a relay
 				* whose buffer to us was busy then) */
+	/* Pad the client every pad_ms while nothing else went either way
+	 * for that long, and never while DESTROYs are held (tor's relays
+	 * do not pad a channel with cells queued). 0: never. */
+	unsigned pad_ms;
+	/* After the client's NETINFO, send PADDING_NEGOTIATE with this
+	 * command (1 stop, 2 start; 0: none), as a misbehaving relay. */
+	int send_padneg;
 	const char *body;      /* directory response body (default "hello") */
 	size_t body_len;
 };
@@ -78,6 +88,11 @@ struct fr_seen {
 	size_t request_len;
 	int closed_by_client;
 	int n_held_flushed;        /* held DESTROYs sent after all */
+	int n_padding_in;          /* PADDING cells from the client */
+	int n_padneg_in;           /* PADDING_NEGOTIATE from the client */
+	uint8_t padneg_cmd;        /* the last one's command */
+	int padneg_before_padding; /* it came before any PADDING */
+	int n_padding_out;         /* PADDING we sent (pad_ms) */
 };
 
 typedef struct fake_relay fake_relay;

@@ -1151,6 +1151,55 @@ static void test_lookups(void)
 	free_cm();
 }
 
+/* No onion name leaves: a CONNECT or RESOLVE of one fails at once, with
+ * no BEGIN and no RESOLVE cell to any exit. */
+static void test_onion_names(void)
+{
+	static const char v3[] = "duckduckgogg42xjoc72x3sjasowoarfbgcmvfimaftt6"
+				 "twagswzczad.onion";
+	static const char *const bad[] = {
+		"duckduckgogg42xjoc72x3sjasowoarfbgcmvfimaftt6twagswzczae.onion",
+		"expyuzz4wqqyqhjn.onion",
+		"x.onion.",
+		"onion",
+	};
+	struct res a;
+	tk_onion_req *q;
+	int begins;
+
+	new_cm(0, 0, 0);
+	begins = n_begins;
+	connect_to(v3, 80, NULL, &a, NULL);
+	run_until(&a.done, 5000);
+	tap_eq_long(a.reason, TK_ONION_HS_NOT_FOUND,
+		    "a v3 onion address: HS_NOT_FOUND at once");
+	connect_to("www.DuckDuckGoGG42xjoc72x3sjasowoarfbgcmvfimaftt6twagswzczad"
+		   ".onion",
+		   443, NULL, &a, NULL);
+	run_until(&a.done, 5000);
+	tap_eq_long(a.reason, TK_ONION_HS_NOT_FOUND,
+		    "a subdomain, any case: the same");
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		connect_to(bad[i], 80, NULL, &a, NULL);
+		run_until(&a.done, 5000);
+		tap_eq_long(a.reason, TK_ONION_HS_BAD_ADDRESS,
+			    "malformed %s: HS_BAD_ADDRESS", bad[i]);
+	}
+	memset(&a, 0, sizeof a);
+	tk_streams_resolve(ss, v3, TK_ONION_RESOLVE_IPV4, NULL, 0, on_res, &a,
+			   &q);
+	run_until(&a.done, 5000);
+	tap_eq_long(a.reason, TK_ONION_HS_NOT_FOUND, "RESOLVE of it: refused");
+	tap_eq_long(n_begins - begins, 0, "no BEGIN reached an exit");
+	/* the layer still works for other names */
+	connect_to("echo.test", 7, NULL, &a, NULL);
+	run_until(&a.done, 5000);
+	tap_eq_long(a.reason, 0, "echo.test still connects");
+	tap_eq_long(n_begins - begins, 1, "with one BEGIN");
+	close_stream(&a);
+	free_cm();
+}
+
 static void test_end_and_linger(void)
 {
 	struct res a;
@@ -1227,6 +1276,86 @@ static void test_build_timeout(void)
 	free_cm();
 }
 
+/* A guard holding cells for us (guard_stalled, the channel's `stalled`
+ * through the transport): a circuit is built through that very guard,
+ * unless a build through it has not sent its CREATE2 yet; and clean
+ * circuits stay bounded however often it happens. */
+static unsigned launched(void)
+{
+	struct tk_circmgr_stats st;
+	tk_circmgr_get_stats(cm, &st);
+	return st.launched;
+}
+
+static void settle(void)
+{
+	for (int i = 0; i < 50; i++)
+		uv_run(loop, UV_RUN_ONCE);
+}
+
+static void test_guard_stalled(void)
+{
+	struct tk_circmgr_stats st;
+	struct fc *pre;
+	uint8_t guard[20];
+	unsigned before;
+	int built = 0;
+
+	new_cm(0, 0, 0);
+	tk_circmgr_dir_changed(cm);
+	for (int i = 0; i < 500 && !built; i++) {
+		uv_run(loop, UV_RUN_ONCE);
+		tk_circmgr_get_stats(cm, &st);
+		built = st.built >= 1 && st.building == 0;
+	}
+	pre = circs;
+	tap_ok(built && pre && pre->oc, "stalled guard: a preemptive circuit");
+	memcpy(guard, pre->oc->hop[0].rsa_id, 20);
+	before = launched();
+	fx_ev->guard_stalled(pre->oc);
+	settle();
+	tap_eq_long(launched(), before + 1, "one circuit built on the news");
+	tap_ok(circs != pre && circs->oc &&
+		       memcmp(circs->oc->hop[0].rsa_id, guard, 20) == 0,
+	       "through that guard (%s)", circs->oc ? circs->oc->nick[0] : "?");
+
+	free_cm();
+
+	/* A build through it that has not reached it yet will do (one
+	 * clean circuit and one building: below the bound). */
+	new_cm(0, 0, 0);
+	tk_circmgr_dir_changed(cm);
+	settle();
+	pre = circs;
+	builds_silent = 1;
+	before = launched();
+	fx_ev->guard_stalled(pre->oc);
+	settle();
+	fx_ev->guard_stalled(pre->oc);
+	fx_ev->guard_stalled(pre->oc);
+	settle();
+	tap_eq_long(launched(), before + 1,
+		    "then not while a build through it waits for its first "
+		    "hop");
+	builds_silent = 0;
+	free_cm();
+
+	/* However often it happens: at most preemptive + 2 clean ones. */
+	new_cm(0, 0, 0);
+	tk_circmgr_dir_changed(cm);
+	settle();
+	for (int i = 0; i < 6; i++) {
+		if (circs && circs->oc)
+			fx_ev->guard_stalled(circs->oc);
+		settle();
+	}
+	tk_circmgr_get_stats(cm, &st);
+	tap_ok(st.open <= 3 && st.launched <= 3,
+	       "six stalls: %u open, %u launched (1 preemptive + 2)", st.open,
+	       st.launched);
+	free_cm();
+}
+
 /* Freeing the manager from inside a request callback (tools do). */
 static int freed_in_cb;
 static void free_in_cb(void *arg, int reason, const struct tk_onion_resolved *x)
@@ -1276,9 +1405,11 @@ int main(void)
 	test_failures_and_retries();
 	test_build_failures();
 	test_lookups();
+	test_onion_names();
 	test_end_and_linger();
 	test_dirtiness();
 	test_build_timeout();
+	test_guard_stalled();
 	test_free_in_callback();
 	tap_eq_long(n_host_logged, 0, "no destination in the log (scrub_hosts "
 				      "by default)");

@@ -259,6 +259,18 @@ static void test_defaults(void)
 	tap_eq_long(cfg.enforce_distinct_subnets, 1,
 		    "EnforceDistinctSubnets 1");
 	tap_eq_long(cfg.half_close_linger, 30, "HalfCloseLinger 30");
+	tap_ok(cfg.client_reject_internal == 1 &&
+		       cfg.client_dns_reject_internal == 1,
+	       "Client[DNS]RejectInternalAddresses 1, as Tor");
+	tap_eq_long(cfg.exit_reject_local_interfaces, 1,
+		    "ExitPolicyRejectLocalInterfaces 1");
+	tap_ok(cfg.max_mem_in_queues == 0 && cfg.idle_timeout == 0 &&
+		       cfg.max_clients_per_address == 0 && cfg.user == NULL,
+	       "MaxMemInQueues auto, no IdleTimeout, no per-address limit, "
+	       "no User");
+	tap_eq_long(cfg.connection_padding, -1, "ConnectionPadding auto");
+	tap_eq_long(cfg.reduced_connection_padding, 0,
+		    "ReducedConnectionPadding 0");
 	tap_ok(cfg.safe_socks == 0 && cfg.test_socks == 0 &&
 		       cfg.run_as_daemon == 0,
 	       "SafeSocks, TestSocks, RunAsDaemon 0");
@@ -366,6 +378,32 @@ static void test_dependent_defaults(void)
 		    0, "TestingTorNetwork with DirAuthority loads");
 	tap_ok(cfg.enforce_distinct_subnets == 0 && cfg.n_fallback_dirs == 1,
 	       "... EnforceDistinctSubnets 0, one FallbackDir");
+	tap_ok(cfg.client_reject_internal == 0 &&
+		       cfg.client_dns_reject_internal == 0,
+	       "... Client(DNS)RejectInternalAddresses 0");
+	tk_config_free(&cfg);
+	tap_eq_long(load("DirAuthority a orport=1 "
+			 "v3ident=0123456789ABCDEF0123456789ABCDEF01234567 "
+			 "127.0.0.1:2 0123456789ABCDEF0123456789ABCDEF01234567"
+			 "\n",
+			 NULL, 0, &cfg),
+		    0, "DirAuthority without TestingTorNetwork loads");
+	tap_ok(cfg.enforce_distinct_subnets == 1 &&
+		       cfg.client_reject_internal == 1 &&
+		       cfg.client_dns_reject_internal == 1,
+	       "... subnets enforced, internal addresses refused");
+	tk_config_free(&cfg);
+	tap_eq_long(load("TestingTorNetwork 1\nClientRejectInternalAddresses 1\n"
+			 "DirAuthority a orport=1 "
+			 "v3ident=0123456789ABCDEF0123456789ABCDEF01234567 "
+			 "127.0.0.1:2 0123456789ABCDEF0123456789ABCDEF01234567"
+			 "\n",
+			 NULL, 0, &cfg),
+		    0, "TestingTorNetwork and ClientRejectInternalAddresses 1");
+	tap_ok(cfg.client_reject_internal == 1 &&
+		       cfg.client_dns_reject_internal == 0,
+	       "... the value given wins, the other follows "
+	       "TestingTorNetwork");
 	tk_config_free(&cfg);
 	tap_eq_long(load("TestingTorNetwork 1\nEnforceDistinctSubnets 1\n"
 			 "DirAuthority a orport=1 "
@@ -423,6 +461,14 @@ static void test_values(void)
 		{"SafeLogging", "Relay", NULL},
 		{"SafeLogging", "2",
 		 "SafeLogging must be 0, 1 or relay, not \"2\""},
+		{"ConnectionPadding", "0", NULL},
+		{"ConnectionPadding", "1", NULL},
+		{"ConnectionPadding", "AUTO", NULL},
+		{"ConnectionPadding", "yes",
+		 "ConnectionPadding must be 0, 1 or auto, not \"yes\""},
+		{"ReducedConnectionPadding", "1", NULL},
+		{"ReducedConnectionPadding", "2",
+		 "ReducedConnectionPadding must be 0 or 1, not \"2\""},
 		{"DNSServer", "[::1]:53", NULL},
 		{"DNSServer", "ns.example",
 		 "bad DNSServer \"ns.example\": use IP[:PORT] or [IPv6]:PORT "
@@ -432,6 +478,22 @@ static void test_values(void)
 		 "fingerprint\""},
 		{"ExitPolicy", "accept *:80", NULL},
 		{"Log", "info file /tmp/x", NULL},
+		{"MaxMemInQueues", "512 MB", NULL},
+		{"MaxMemInQueues", "2GB", NULL},
+		{"MaxMemInQueues", "100 kbytes", NULL},
+		{"MaxMemInQueues", "1048576", NULL},
+		{"MaxMemInQueues", "5 parsecs",
+		 "MaxMemInQueues must be an amount of memory such as \"512 "
+		 "MB\" or \"2 GB\", not \"5 parsecs\""},
+		{"MaxMemInQueues", "99999999999999999999 TB",
+		 "MaxMemInQueues must be an amount of memory such as \"512 "
+		 "MB\" or \"2 GB\", not \"99999999999999999999 TB\""},
+		{"MaxMemInQueues", "20000000 TB",
+		 "MaxMemInQueues must be an amount of memory such as \"512 "
+		 "MB\" or \"2 GB\", not \"20000000 TB\""},
+		{"IdleTimeout", "0", NULL},
+		{"IdleTimeout", "2 hours", NULL},
+		{"User", "nobody", NULL},
 	};
 	for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
 		const struct tk_option *o = tk_config_option(rows[i].name);
@@ -453,6 +515,34 @@ static void test_values(void)
 	}
 }
 
+/* Tor's memory units, into bytes. */
+static void test_memunits(void)
+{
+	static const struct {
+		const char *value;
+		unsigned long long bytes;
+	} rows[] = {
+		{"0", 0},
+		{"1048576", 1048576},
+		{"100 KB", 100ULL << 10},
+		{"512 MBytes", 512ULL << 20},
+		{"2GB", 2ULL << 30},
+		{"1 terabyte", 1ULL << 40},
+	};
+	const struct tk_option *o = tk_config_option("MaxMemInQueues");
+	for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+		struct tk_config cfg;
+		char err[256] = "";
+		memset(&cfg, 0, sizeof cfg);
+		tap_ok(tk_config_set(&cfg, o, rows[i].value, err, sizeof err) ==
+				       0 &&
+			       cfg.max_mem_in_queues == rows[i].bytes,
+		       "MaxMemInQueues %s is %llu bytes", rows[i].value,
+		       rows[i].bytes);
+		tk_config_free(&cfg);
+	}
+}
+
 int main(void)
 {
 	test_file();
@@ -461,6 +551,7 @@ int main(void)
 	test_nul();
 	test_args();
 	test_table();
+	test_memunits();
 	test_defaults();
 	test_dependent_defaults();
 	test_values();

@@ -2,7 +2,10 @@
  * the state file and loaded back in the same order, the first usable
  * member used, failed members skipped with backoff, members that lost
  * the Guard flag skipped and replaced, expired and damaged entries
- * dropped. */
+ * dropped. The state file is replaced safely: never written through a
+ * symlink planted at its temporary name, and fsync'd before the rename
+ * (fsync and rename are wrapped, -Wl,--wrap in client.mk, to see the
+ * order). */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +14,28 @@
 
 #include "../unit/tap.h"
 #include "onion/guard/guards.h"
+
+/* Calls to fsync, and renames onto a file named "guards", in order:
+ * 'F' and 'R'. */
+static char events[256];
+int __real_fsync(int fd);
+int __wrap_fsync(int fd);
+int __real_rename(const char *a, const char *b);
+int __wrap_rename(const char *a, const char *b);
+int __wrap_fsync(int fd)
+{
+	if (strlen(events) < sizeof events - 1)
+		strcat(events, "F");
+	return __real_fsync(fd);
+}
+int __wrap_rename(const char *a, const char *b)
+{
+	size_t n = strlen(b);
+	if (n >= 7 && !strcmp(b + n - 7, "/guards") &&
+	    strlen(events) < sizeof events - 1)
+		strcat(events, "R");
+	return __real_rename(a, b);
+}
 
 #define NN 8
 static struct tk_router rts[NN];
@@ -79,10 +104,36 @@ int main(void)
 	tk_path_opts_init(&o);
 	o.enforce_distinct_subnets = 0;
 
-	g = tk_guards_new(path, 3, 0, now);
-	tap_ok(g && tk_guards_count(g) == 0, "no file: empty set");
-	k = tk_guards_pick(g, &table, &o, &rng, now, err, sizeof err);
-	tap_ok(k >= 0 && k < 5, "the pick has the Guard flag (%ld)", k);
+	{
+		/* someone planted a symlink at the temporary name */
+		char victim[160], tmp[160];
+		snprintf(victim, sizeof victim, "%s/victim", dir);
+		snprintf(tmp, sizeof tmp, "%s.tmp", path);
+		f = fopen(victim, "w");
+		fputs("victim\n", f);
+		fclose(f);
+		if (symlink(victim, tmp) != 0)
+			printf("Bail out! symlink\n");
+		g = tk_guards_new(path, 3, 0, now);
+		tap_ok(g && tk_guards_count(g) == 0, "no file: empty set");
+		k = tk_guards_pick(g, &table, &o, &rng, now, err, sizeof err);
+		tap_ok(k >= 0 && k < 5, "the pick has the Guard flag (%ld)", k);
+		f = fopen(victim, "r");
+		tap_ok(f && fgets(err, sizeof err, f) &&
+			       !strcmp(err, "victim\n"),
+		       "the symlink's target is untouched");
+		if (f)
+			fclose(f);
+		tap_ok(access(tmp, F_OK) != 0, "no temporary file left");
+		unlink(victim);
+	}
+	{
+		int ok = strchr(events, 'R') != NULL;
+		for (size_t i = 0; events[i]; i++)
+			if (events[i] == 'R' && (i == 0 || events[i - 1] != 'F'))
+				ok = 0;
+		tap_ok(ok, "each save fsyncs before its rename (%s)", events);
+	}
 	tap_eq_long((long)tk_guards_count(g), 3, "three members drawn");
 	tap_ok(!memcmp(tk_guards_rsa_id(g, 0), rts[k].rsa_id, 20),
 	       "the first member is the one used");

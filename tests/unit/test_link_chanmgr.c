@@ -1,4 +1,5 @@
-/* chanmgr: one channel per identity, shared; failures, loss, cancel. */
+/* chanmgr: one channel per identity, shared; failures, loss, cancel;
+ * idle channels closed; a stalled relay reported. */
 #include <signal.h>
 #include <string.h>
 
@@ -156,6 +157,121 @@ static void test_reconnect_after_loss(void)
 	tap_eq_long(uv_loop_close(&loop), 0, "every handle closed");
 }
 
+static void wait_cb(uv_timer_t *t)
+{
+	*(int *)t->data = 1;
+}
+
+/* Runs the loop for ms milliseconds. */
+static void run_for(uv_loop_t *loop, unsigned ms)
+{
+	uv_timer_t t;
+	int done = 0;
+	uv_timer_init(loop, &t);
+	t.data = &done;
+	uv_timer_start(&t, wait_cb, ms, 0);
+	RUN_UNTIL(loop, done);
+	uv_close((uv_handle_t *)&t, NULL);
+	uv_run(loop, UV_RUN_NOWAIT);
+}
+
+static void no_cells(void *circ, int status, const tk_cell_view *v)
+{
+	(void)circ, (void)status, (void)v;
+}
+
+static void test_idle_close(void)
+{
+	uv_loop_t loop;
+	struct fr_opts o = {.close_after_cells = -1};
+	fake_relay *fr;
+	int port;
+	uint8_t id[20];
+	uint32_t cid;
+	tk_channel_target t;
+	tk_chanmgr *m;
+	tk_chanmgr_req *r1;
+	struct got g1 = {0};
+
+	uv_loop_init(&loop);
+	fake_relay_start(&loop, &o, &fr, &port, id);
+	target_for(port, id, &t);
+	m = tk_chanmgr_new(&loop, 5000);
+	tk_chanmgr_set_timing(m, 300, 0);
+	get(m, &t, &g1, &r1);
+	RUN_UNTIL(&loop, g1.calls);
+	tap_eq_long(g1.status, 0, "idle: channel open");
+	tk_channel_circ_add(g1.ch, no_cells, NULL, &cid);
+	run_for(&loop, 700);
+	tap_eq_long((long)tk_chanmgr_count(m), 1,
+		    "a channel with a circuit stays open past its idle time");
+	tk_channel_circ_remove(g1.ch, cid);
+	RUN_UNTIL(&loop, tk_chanmgr_count(m) == 0);
+	tap_eq_long((long)tk_chanmgr_count(m), 0,
+		    "without circuits it is closed after its idle time");
+	RUN_UNTIL(&loop, !fake_relay_busy(fr));
+	tap_ok(fake_relay_seen(fr)->closed_by_client,
+	       "the relay saw us close it");
+	tk_chanmgr_free(m);
+	fake_relay_stop(fr);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	tap_eq_long(uv_loop_close(&loop), 0, "every handle closed");
+}
+
+struct stall {
+	int calls;
+	enum tk_channel_stall why;
+	uint8_t id[20];
+};
+
+static void on_stall(const uint8_t rsa_id[20], enum tk_channel_stall why,
+		     void *arg)
+{
+	struct stall *st = arg;
+	st->calls++;
+	st->why = why;
+	memcpy(st->id, rsa_id, 20);
+}
+
+static void test_stall_report(void)
+{
+	uv_loop_t loop;
+	struct fr_opts o = {.close_after_cells = -1}; /* never pads */
+	fake_relay *fr;
+	int port;
+	uint8_t id[20];
+	uint32_t cid;
+	tk_channel_target t;
+	tk_chanmgr *m;
+	tk_chanmgr_req *r1;
+	struct got g1 = {0};
+	struct stall st = {0};
+
+	uv_loop_init(&loop);
+	fake_relay_start(&loop, &o, &fr, &port, id);
+	target_for(port, id, &t);
+	m = tk_chanmgr_new(&loop, 5000);
+	tk_chanmgr_set_timing(m, 0, 200);
+	tk_chanmgr_set_stall_cb(m, on_stall, &st);
+	get(m, &t, &g1, &r1);
+	RUN_UNTIL(&loop, g1.calls);
+	tk_channel_note_multihop(g1.ch);
+	tk_channel_circ_add(g1.ch, no_cells, NULL, &cid);
+	RUN_UNTIL(&loop, st.calls > 0);
+	tap_ok(st.calls == 1 && st.why == TK_CHAN_STALL_SILENCE,
+	       "a relay that should pad and is silent: stall reported");
+	tap_eq_bytes(st.id, 20, id, 20, "naming that relay");
+	tap_eq_long(fake_relay_seen(fr)->n_create_fast +
+			    fake_relay_seen(fr)->n_create2,
+		    0, "the manager itself built nothing");
+	tk_channel_circ_remove(g1.ch, cid);
+	tk_chanmgr_free(m);
+	RUN_UNTIL(&loop, !fake_relay_busy(fr));
+	fake_relay_stop(fr);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	tap_eq_long(uv_loop_close(&loop), 0, "every handle closed");
+}
+
 int main(void)
 {
 	/* A peer that hung up must not kill us when we write (libuv uses
@@ -165,5 +281,7 @@ int main(void)
 	test_share_and_lose();
 	test_wrong_identity();
 	test_reconnect_after_loss();
+	test_idle_close();
+	test_stall_report();
 	return tap_done();
 }

@@ -8,6 +8,7 @@
 #include "../unit/tap.h"
 #include "fake_relay.h"
 #include "onion/link/channel.h"
+#include "onion/link/padding.h"
 #include "onion/circ/circuit.h"
 #include "onion/base/crypto.h"
 #include "onion/dir/dirclient.h"
@@ -16,10 +17,24 @@ enum step {
 	STEP_CHANNEL, STEP_CIRCUIT, STEP_FETCH, STEP_IDLE, STEP_SINK, STEP_WINDOW
 };
 
+/* -Wl,--wrap=uv_timer_init (link.mk): fails the next call when set. */
+static int fail_next_timer_init;
+int __real_uv_timer_init(uv_loop_t *loop, uv_timer_t *t);
+int __wrap_uv_timer_init(uv_loop_t *loop, uv_timer_t *t);
+int __wrap_uv_timer_init(uv_loop_t *loop, uv_timer_t *t)
+{
+	if (fail_next_timer_init) {
+		fail_next_timer_init = 0;
+		return UV_ENOMEM;
+	}
+	return __real_uv_timer_init(loop, t);
+}
+
 struct run {
 	/* inputs */
 	struct fr_opts fr;
 	enum step upto;
+	int fail_timer; /* the fetch's uv_timer_init fails */
 	int wrong_id;
 	unsigned chan_timeout, circ_timeout;
 	/* outputs */
@@ -160,8 +175,10 @@ static void on_built(tk_circuit *c, int status, void *arg)
 		finish(r);
 		return;
 	}
+	fail_next_timer_init = r->fail_timer;
 	r->dir_status = tk_dir_get(c, r->path ? r->path : "/tor/keys/all", 0,
 				   5000, on_dir, r, &d);
+	fail_next_timer_init = 0;
 	if (r->dir_status < 0)
 		finish(r);
 }
@@ -372,6 +389,18 @@ static void test_fetch(void)
 	free(r.body);
 }
 
+/* An error path of tk_dir_get after the request line is built: nothing
+ * may leak (LeakSanitizer checks this in the ASan build). */
+static void test_fetch_setup_fails(void)
+{
+	struct run r = {.fr = {.close_after_cells = -1}, .upto = STEP_FETCH,
+			.fail_timer = 1};
+	run(&r);
+	tap_ok(r.dir_status < 0, "tk_dir_get fails when its timer cannot be "
+				 "set up (%d)", r.dir_status);
+	free(r.body);
+}
+
 static void test_long_request(void)
 {
 	/* 30 microdescriptor digests: the request spans several DATA cells */
@@ -574,18 +603,27 @@ static void test_circuit_failures(void)
 
 /* The relay loses its next hop under two of our circuits and, as tor's
  * circuitmux does, holds the second DESTROY (or both) until it has a
- * circuit cell to send. The channel's CREATE_FAST poke gets them out:
- * after the first DESTROY, or after a silence; without the poke the
- * circuits never learn (the deadline below ends the test). */
+ * circuit cell to send. The channel never pokes it itself: it tells its
+ * owner (`stalled`) after the first DESTROY, or after a silence from a
+ * relay that should pad, and the owner here builds a circuit with
+ * CREATE2, as tor's clients build circuits, whose CREATED2 flushes the
+ * held DESTROYs. Without the owner's circuit the circuits never learn
+ * (the deadline ends the test). */
 struct held {
 	fake_relay *relay;
 	tk_channel *ch;
 	tk_circuit *c[2];
+	tk_circuit *flush; /* the owner's answer to `stalled` */
 	int built, lost[2];
-	unsigned probe_ms; /* tk_channel_set_probe_ms; 0 keeps the default */
-	int probe_off;
+	int hooked;	    /* set the hooks (the owner builds) */
+	int multihop;	    /* the channel carries multi-hop circuits */
+	unsigned stall_ms;  /* hooks.stall_first_ms */
+	int stalls[3];	    /* by enum tk_channel_stall */
+	int run_to_deadline; /* do not stop when both circuits are gone */
+	uint8_t rsa_id[20];
 	uv_timer_t deadline;
 	struct fr_seen seen;
+	tk_channel_info info;
 };
 
 static void held_finish(struct held *h)
@@ -595,7 +633,12 @@ static void held_finish(struct held *h)
 			tk_circuit_close(h->c[i]);
 			h->c[i] = NULL;
 		}
+	if (h->flush) {
+		tk_circuit_close(h->flush);
+		h->flush = NULL;
+	}
 	if (h->ch) {
+		h->info = *tk_channel_get_info(h->ch);
 		tk_channel_close(h->ch, NULL);
 		h->ch = NULL;
 	}
@@ -605,36 +648,65 @@ static void held_finish(struct held *h)
 static void held_lost(tk_circuit *c, int status, void *arg)
 {
 	struct held *h = arg;
-	int i = c == h->c[1];
+	int i;
+	if (c == h->flush) {
+		tk_circuit_close(c);
+		h->flush = NULL;
+		return;
+	}
+	i = c == h->c[1];
 	h->lost[i] = status;
 	tk_circuit_close(c);
 	h->c[i] = NULL;
 }
 
-/* Done once both circuits are gone and the relay has seen every poke
- * (a CREATE_FAST beyond our two) torn down again. */
+/* Done once both circuits are gone and the relay saw every circuit the
+ * owner built. */
 static int held_done(const struct held *h)
 {
-	const struct fr_seen *s = fake_relay_seen(h->relay);
-	return h->built == 2 && !h->c[0] && !h->c[1] &&
-	       s->n_destroy >= s->n_create_fast - 2;
+	return !h->run_to_deadline && h->built == 2 && !h->c[0] && !h->c[1];
 }
 
 static void held_built(tk_circuit *c, int status, void *arg)
 {
 	struct held *h = arg;
-	(void)c;
+	if (c == h->flush)
+		return; /* the owner's circuit: kept until the end */
 	if (status < 0)
 		held_finish(h);
 	else
 		h->built++;
 }
 
+static void held_stalled(tk_channel *ch, enum tk_channel_stall why,
+			 void *arg)
+{
+	struct held *h = arg;
+	tk_circuit_hop_target t;
+	h->stalls[why]++;
+	if (h->flush)
+		return;
+	memset(&t, 0, sizeof t);
+	memcpy(t.rsa_id, h->rsa_id, 20);
+	fake_relay_ntor_key(h->relay, t.ntor_key);
+	if (tk_circuit_create_ntor(ch, &t, 5000, held_built, held_lost, h,
+				   &h->flush) != 0)
+		h->flush = NULL;
+}
+
 static void held_open(tk_channel *ch, int status, void *arg)
 {
 	struct held *h = arg;
-	if (status == 0 && (h->probe_ms || h->probe_off))
-		tk_channel_set_probe_ms(ch, h->probe_ms);
+	if (status == 0 && h->hooked) {
+		struct tk_channel_hooks hk = {
+			.stalled = held_stalled,
+			.arg = h,
+			.stall_first_ms = h->stall_ms,
+		};
+		tk_channel_set_hooks(ch, &hk);
+	}
+	if (status == 0 && h->multihop)
+		tk_channel_note_multihop(ch);
 	if (status < 0 ||
 	    tk_circuit_create_fast(ch, 5000, held_built, held_lost, h,
 				   &h->c[0]) != 0 ||
@@ -656,17 +728,16 @@ static void run_held(struct held *hp, const struct fr_opts *fo_in,
 	uv_loop_t loop;
 	tk_channel_target t;
 	struct sockaddr_in sa;
-	uint8_t id[20];
 	int port;
 	uv_loop_init(&loop);
-	if (fake_relay_start(&loop, &fo, &h.relay, &port, id) != 0) {
+	if (fake_relay_start(&loop, &fo, &h.relay, &port, h.rsa_id) != 0) {
 		tap_ok(0, "fake relay started");
 		return;
 	}
 	memset(&t, 0, sizeof t);
 	uv_ip4_addr("127.0.0.1", port, &sa);
 	memcpy(&t.addr, &sa, sizeof sa);
-	memcpy(t.rsa_id, id, 20);
+	memcpy(t.rsa_id, h.rsa_id, 20);
 	uv_timer_init(&loop, &h.deadline);
 	h.deadline.data = &h;
 	uv_timer_start(&h.deadline, held_timeout, deadline_ms, 0);
@@ -691,39 +762,270 @@ static void test_held_destroys(void)
 	const struct fr_seen *seen = &h.seen;
 
 	memset(&h, 0, sizeof h);
+	h.hooked = 1;
 	run_held(&h, &fo, 10000);
 	tap_eq_long(h.built, 2, "two circuits built");
 	tap_eq_long(h.lost[0], TK_CIRC_EDESTROYED, "the first DESTROY arrives");
+	tap_eq_long(h.stalls[TK_CHAN_STALL_DESTROY], 1,
+		    "a DESTROY for a lost link, others remain: one `stalled`");
 	tap_eq_long(h.lost[1], TK_CIRC_EDESTROYED,
-		    "the held DESTROY arrives too, after our poke");
-	tap_eq_long(seen->n_create_fast, 3, "one poke: a third CREATE_FAST");
-	tap_eq_long(seen->n_held_flushed, 1, "it flushed the held DESTROY");
-	tap_ok(seen->n_destroy == 1 && seen->destroy_reason == 0,
-	       "the poke circuit torn down with DESTROY NONE");
+		    "the held DESTROY arrives too, after the owner's CREATE2");
+	tap_eq_long(seen->n_create2, 1, "the owner built one circuit");
+	tap_eq_long(seen->n_held_flushed, 1, "its CREATED2 came after the "
+		    "held DESTROY");
+	tap_eq_long(seen->n_create_fast, 2,
+		    "no CREATE_FAST from the channel itself (only our two)");
 
-	/* Both DESTROYs held: nothing arrives until the silence probe. */
+	/* Both DESTROYs held by a relay that pads: it falls silent. */
 	fo.destroy_hold_all = 1;
+	fo.pad_ms = 50;
 	memset(&h, 0, sizeof h);
-	h.probe_ms = 100;
+	h.hooked = h.multihop = 1;
+	h.stall_ms = 300;
 	run_held(&h, &fo, 10000);
 	tap_eq_long(h.built, 2, "all held: two circuits built");
+	tap_ok(h.stalls[TK_CHAN_STALL_SILENCE] >= 1,
+	       "a padding relay fell silent: `stalled` (%d)",
+	       h.stalls[TK_CHAN_STALL_SILENCE]);
 	tap_ok(h.lost[0] == TK_CIRC_EDESTROYED &&
 		       h.lost[1] == TK_CIRC_EDESTROYED,
-	       "after a silence the probe brings both DESTROYs (%d, %d)",
+	       "the owner's circuit brought both DESTROYs (%d, %d)",
 	       h.lost[0], h.lost[1]);
-	tap_eq_long(seen->n_held_flushed, 2, "the probe flushed both");
-	tap_eq_long(seen->n_create_fast, 3, "one probe: a third CREATE_FAST");
+	tap_eq_long(seen->n_held_flushed, 2, "its CREATED2 flushed both");
+	tap_eq_long(seen->n_create_fast, 2, "no CREATE_FAST from the channel");
 
-	/* The same without probing: the circuits never learn. */
+	/* The same without an owner that builds: nobody learns, and the
+	 * channel itself sends no circuit cell at all. */
 	memset(&h, 0, sizeof h);
-	h.probe_off = 1;
-	run_held(&h, &fo, 1000);
-	tap_eq_long(h.built, 2, "no probe: two circuits built");
+	h.multihop = 1;
+	h.stall_ms = 300;
+	run_held(&h, &fo, 1500);
+	tap_eq_long(h.built, 2, "no owner: two circuits built");
 	tap_ok(h.lost[0] != TK_CIRC_EDESTROYED &&
-		       h.lost[1] != TK_CIRC_EDESTROYED &&
-		       seen->n_create_fast == 2,
-	       "no probe: no DESTROY within 1 s (%d, %d), no third "
-	       "CREATE_FAST", h.lost[0], h.lost[1]);
+		       h.lost[1] != TK_CIRC_EDESTROYED,
+	       "no owner: no DESTROY within 1.5 s (%d, %d)", h.lost[0],
+	       h.lost[1]);
+	tap_ok(seen->n_create_fast == 2 && seen->n_create2 == 0,
+	       "no owner: no CREATE_FAST or CREATE2 from the channel (%d, %d)",
+	       seen->n_create_fast, seen->n_create2);
+
+	/* A relay that pads is alive: its padding keeps `stalled` away. */
+	fo.destroy_after = 0;
+	fo.destroy_hold_all = 0;
+	memset(&h, 0, sizeof h);
+	h.hooked = h.multihop = 1;
+	h.stall_ms = 600;
+	h.run_to_deadline = 1;
+	run_held(&h, &fo, 1500);
+	tap_ok(seen->n_padding_out >= 5,
+	       "a relay padding every 50 ms (%d PADDING) ...",
+	       seen->n_padding_out);
+	tap_eq_long(h.stalls[TK_CHAN_STALL_SILENCE], 0,
+		    "... is never taken for stalled");
+	tap_eq_long(seen->n_create2, 0, "and nothing is built");
+
+	/* A silent one is, after 300 ms and again after 600 ms (doubling). */
+	fo.pad_ms = 0;
+	memset(&h, 0, sizeof h);
+	h.hooked = h.multihop = 1;
+	h.stall_ms = 300;
+	h.run_to_deadline = 1;
+	run_held(&h, &fo, 1500);
+	tap_ok(h.stalls[TK_CHAN_STALL_SILENCE] >= 1 &&
+		       h.stalls[TK_CHAN_STALL_SILENCE] <= 3,
+	       "a silent relay: `stalled` once or twice in 1.5 s (%d)",
+	       h.stalls[TK_CHAN_STALL_SILENCE]);
+}
+
+/* ---- link padding against the fake relay */
+
+struct padrun {
+	struct fr_opts fr;
+	unsigned keepalive_ms; /* hooks.keepalive_ms, 0: none set */
+	int multihop;	    /* note a multi-hop circuit once open */
+	int want_padding;   /* stop once the relay saw this many PADDING */
+	unsigned deadline_ms;
+	int chan_status;
+	tk_channel_info info;
+	struct fr_seen seen;
+	/* state */
+	fake_relay *relay;
+	tk_channel *ch;
+	uv_timer_t deadline, poll;
+};
+
+static void pad_finish(struct padrun *p)
+{
+	if (p->ch) {
+		p->info = *tk_channel_get_info(p->ch);
+		tk_channel_close(p->ch, NULL);
+		p->ch = NULL;
+	}
+	uv_timer_stop(&p->deadline);
+	uv_timer_stop(&p->poll);
+}
+
+static void pad_open(tk_channel *ch, int status, void *arg)
+{
+	struct padrun *p = arg;
+	p->chan_status = status;
+	if (status < 0) {
+		pad_finish(p);
+		return;
+	}
+	if (p->keepalive_ms) {
+		struct tk_channel_hooks h = {.keepalive_ms = p->keepalive_ms};
+		tk_channel_set_hooks(ch, &h);
+	}
+	if (p->multihop)
+		tk_channel_note_multihop(ch);
+}
+
+static void pad_lost(tk_channel *ch, int status, void *arg)
+{
+	struct padrun *p = arg;
+	(void)ch;
+	p->chan_status = status;
+	pad_finish(p);
+}
+
+static void pad_deadline(uv_timer_t *t)
+{
+	pad_finish(t->data);
+}
+
+static void pad_poll(uv_timer_t *t)
+{
+	struct padrun *p = t->data;
+	if (p->want_padding &&
+	    fake_relay_seen(p->relay)->n_padding_in >= p->want_padding)
+		pad_finish(p);
+}
+
+static void run_pad(struct padrun *p)
+{
+	uv_loop_t loop;
+	tk_channel_target t;
+	struct sockaddr_in sa;
+	uint8_t id[20];
+	int port;
+	uv_loop_init(&loop);
+	p->chan_status = 1;
+	if (fake_relay_start(&loop, &p->fr, &p->relay, &port, id) != 0) {
+		tap_ok(0, "fake relay started");
+		return;
+	}
+	memset(&t, 0, sizeof t);
+	uv_ip4_addr("127.0.0.1", port, &sa);
+	memcpy(&t.addr, &sa, sizeof sa);
+	memcpy(t.rsa_id, id, 20);
+	uv_timer_init(&loop, &p->deadline);
+	uv_timer_init(&loop, &p->poll);
+	p->deadline.data = p->poll.data = p;
+	uv_timer_start(&p->deadline, pad_deadline, p->deadline_ms, 0);
+	uv_timer_start(&p->poll, pad_poll, 20, 20);
+	if (tk_channel_open(&loop, &t, 0, pad_open, pad_lost, p, &p->ch) != 0)
+		pad_finish(p);
+	while ((p->ch || fake_relay_busy(p->relay)) &&
+	       uv_run(&loop, UV_RUN_ONCE))
+		;
+	p->seen = *fake_relay_seen(p->relay);
+	fake_relay_stop(p->relay);
+	uv_close((uv_handle_t *)&p->deadline, NULL);
+	uv_close((uv_handle_t *)&p->poll, NULL);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	uv_loop_close(&loop);
+}
+
+/* Fast padding for the tests: 50 to 100 ms instead of 1.5 to 9.5 s. */
+static void fast_padding(int connection_padding, int reduced)
+{
+	struct tk_padding_params pp = { 50, 100, 60, 120, 1 };
+	struct tk_padding_options po = { connection_padding, reduced };
+	tk_padding_set_params(&pp);
+	tk_padding_configure(&po);
+}
+
+static void tor_padding_defaults(void)
+{
+	struct tk_padding_params pp;
+	struct tk_padding_options po = { TK_PADDING_AUTO, 0 };
+	tk_padding_params_init(&pp);
+	tk_padding_set_params(&pp);
+	tk_padding_configure(&po);
+}
+
+static void test_link_padding(void)
+{
+	struct padrun a = {.fr = {.close_after_cells = -1}, .multihop = 1,
+			   .want_padding = 5, .deadline_ms = 10000};
+	fast_padding(TK_PADDING_AUTO, 0);
+	run_pad(&a);
+	tap_eq_long(a.chan_status, 0, "padding: channel open");
+	tap_ok(a.seen.n_padding_in >= 5,
+	       "default (auto) on link 5: the relay got PADDING cells (%d)",
+	       a.seen.n_padding_in);
+	tap_eq_long(a.seen.n_padneg_in, 0,
+		    "and no PADDING_NEGOTIATE (tor's clients send none)");
+	tap_ok(a.info.padding_sent >= 5, "counted as sent (%zu)",
+	       a.info.padding_sent);
+
+	struct padrun b = {.fr = {.close_after_cells = -1}, .multihop = 0,
+			   .deadline_ms = 1000};
+	run_pad(&b);
+	tap_eq_long(b.seen.n_padding_in, 0,
+		    "no multi-hop circuit (a directory channel): no padding "
+		    "in 1 s");
+
+	struct padrun c = {.fr = {.close_after_cells = -1}, .multihop = 1,
+			   .deadline_ms = 1000};
+	fast_padding(0, 0);
+	run_pad(&c);
+	tap_ok(c.seen.n_padneg_in == 1 &&
+		       c.seen.padneg_cmd == TK_PADDING_NEGOTIATE_STOP,
+	       "ConnectionPadding 0: PADDING_NEGOTIATE STOP sent (%d, cmd %u)",
+	       c.seen.n_padneg_in, c.seen.padneg_cmd);
+	tap_eq_long(c.seen.n_padding_in, 0,
+		    "ConnectionPadding 0: no PADDING in 1 s");
+
+	/* Unpadded, a keepalive after KeepalivePeriod without a cell sent
+	 * (300 s; 200 ms here). */
+	struct padrun k = {.fr = {.close_after_cells = -1}, .multihop = 1,
+			   .keepalive_ms = 200, .want_padding = 3,
+			   .deadline_ms = 10000};
+	run_pad(&k);
+	tap_ok(k.seen.n_padding_in >= 3 && k.seen.n_padneg_in == 1,
+	       "ConnectionPadding 0: keepalive PADDING after quiet spells "
+	       "(%d), STOP sent once", k.seen.n_padding_in);
+
+	struct padrun d = {.fr = {.close_after_cells = -1}, .multihop = 1,
+			   .want_padding = 3, .deadline_ms = 10000};
+	fast_padding(TK_PADDING_AUTO, 1);
+	run_pad(&d);
+	tap_ok(d.seen.n_padneg_in == 1 &&
+		       d.seen.padneg_cmd == TK_PADDING_NEGOTIATE_STOP &&
+		       d.seen.padneg_before_padding,
+	       "ReducedConnectionPadding: STOP first, as the channel opens");
+	tap_ok(d.seen.n_padding_in >= 3,
+	       "ReducedConnectionPadding: we still pad (%d)",
+	       d.seen.n_padding_in);
+
+	/* A relay that tries to turn our padding off is ignored. */
+	struct padrun e = {.fr = {.close_after_cells = -1,
+				  .send_padneg = TK_PADDING_NEGOTIATE_STOP},
+			   .multihop = 1, .want_padding = 5,
+			   .deadline_ms = 10000};
+	fast_padding(TK_PADDING_AUTO, 0);
+	run_pad(&e);
+	tap_ok(e.info.padneg_received == 1 &&
+		       e.info.padneg_last == TK_PADDING_NEGOTIATE_STOP,
+	       "PADDING_NEGOTIATE STOP from the relay seen (%zu, cmd %u)",
+	       e.info.padneg_received, e.info.padneg_last);
+	tap_ok(e.seen.n_padding_in >= 5,
+	       "and ignored: we keep padding (%d PADDING)",
+	       e.seen.n_padding_in);
+	tap_eq_long(e.chan_status, 0, "and the channel stays open");
+	tor_padding_defaults();
 }
 
 int main(void)
@@ -740,6 +1042,7 @@ int main(void)
 	test_padding();
 	test_fetch();
 	test_big_fetch();
+	test_fetch_setup_fails();
 	test_long_request();
 	test_circuit_failures();
 	test_relay_early_budget();
@@ -747,5 +1050,6 @@ int main(void)
 	test_package_window();
 	test_ntor_and_extend();
 	test_held_destroys();
+	test_link_padding();
 	return tap_done();
 }

@@ -232,6 +232,23 @@ static struct row rows[] = {
 	 "*", NULL,
 	 "DIFFERENCE: the full 513-byte message is accepted (Tor can stall on it when it "
 	 "arrives in pieces)"},
+	/* Prop 351 (Tor 0.4.9): "<torS0X>" then a format byte. '0' and
+	 * nothing after it: the password isolates. Anything else is refused
+	 * as tor 0.4.9.11 refuses it (seen against its SocksPort): no RFC
+	 * 1929 status, the generic failure, close. */
+	{"P351-format0", "05 01 02", "01 09 3c 74 6f 72 53 30 58 3e 30 03 69 73 6f", F_TR, NEED,
+	 "01 00", 15, 0, NULL, 0, "3c 74 6f 72 53 30 58 3e 30", "69 73 6f", NULL, NULL},
+	{"P351-extra", "05 01 02", "01 0a 3c 74 6f 72 53 30 58 3e 30 78 03 69 73 6f", F_TR, ERR,
+	 S5_GEN, ANY, 0, NULL, 0, NULL, NULL, "torS0X", NULL},
+	{"P351-format1", "05 01 02", "01 0c 3c 74 6f 72 53 30 58 3e 31 61 62 63 00",
+	 F_TR, ERR, S5_GEN, ANY, 0, NULL, 0, NULL, NULL, "torS0X", NULL},
+	{"P351-format2", "05 01 02", "01 09 3c 74 6f 72 53 30 58 3e 32 00", F_TR,
+	 ERR, S5_GEN, ANY, 0, NULL, 0, NULL, NULL, "torS0X", NULL},
+	{"P351-noformat", "05 01 02", "01 08 3c 74 6f 72 53 30 58 3e 00", F_TR,
+	 ERR, S5_GEN, ANY, 0, NULL, 0, NULL, NULL, "torS0X", NULL},
+	{"P351-otherprefix", "05 01 02", "01 09 3c 74 6f 72 53 30 59 3e 30 00",
+	 F_TR, NEED, "01 00", 12, 0, NULL, 0, "3c 74 6f 72 53 30 59 3e 30", "",
+	 NULL, NULL},
 	{"TR-10", "05 01 00", "05 01 00 01 01 02 03 04 20 20", F_TR, DONE, "",
 	 10, C, "1.2.3.4", 0x2020, NULL, NULL, NULL, NULL},
 	{"TR-11", "05 01 00",

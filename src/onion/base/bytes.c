@@ -373,6 +373,65 @@ find_bytes(const char *hay, size_t hlen, const char *needle, size_t nlen)
 	return NULL;
 }
 
+static int
+base32_value(unsigned char c)
+{
+	if (c >= 'a' && c <= 'z')
+		return c - 'a';
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= '2' && c <= '7')
+		return c - '2' + 26;
+	return -1;
+}
+
+long
+tk_base32_decode(const char *in, size_t inlen, uint8_t *out, size_t cap)
+{
+	size_t n = inlen / 8 * 5 + (inlen % 8) * 5 / 8, o = 0;
+	uint32_t acc = 0;
+	unsigned bits = 0;
+	if (n > cap)
+		return -2;
+	for (size_t i = 0; i < inlen; i++) {
+		int v = base32_value((unsigned char)in[i]);
+		if (v < 0)
+			return -1;
+		acc = (acc << 5) | (uint32_t)v;
+		bits += 5;
+		if (bits >= 8) {
+			bits -= 8;
+			out[o++] = (uint8_t)(acc >> bits);
+			acc &= (1u << bits) - 1;
+		}
+	}
+	return (long)o;
+}
+
+long
+tk_base32_encode(const uint8_t *in, size_t n, char *out, size_t cap)
+{
+	static const char alphabet[] = "abcdefghijklmnopqrstuvwxyz234567";
+	size_t len = (n * 8 + 4) / 5, o = 0;
+	uint32_t acc = 0;
+	unsigned bits = 0;
+	if (cap < len + 1)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		acc = (acc << 8) | in[i];
+		bits += 8;
+		while (bits >= 5) {
+			bits -= 5;
+			out[o++] = alphabet[(acc >> bits) & 31];
+		}
+		acc &= (1u << bits) - 1;
+	}
+	if (bits > 0)
+		out[o++] = alphabet[(acc << (5 - bits)) & 31];
+	out[o] = '\0';
+	return (long)o;
+}
+
 long
 tk_pem_decode(const char *text, size_t len, const char *label, uint8_t *out,
 	      size_t cap, const char **end)

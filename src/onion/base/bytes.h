@@ -73,6 +73,15 @@ size_t tk_base64_decoded_max(size_t inlen);
 long tk_base64_encode(const uint8_t *in, size_t n, int pad, char *out,
 		      size_t cap);
 
+/* Base32 (RFC 4648 alphabet, no padding), as onion addresses and
+ * client-authorization keys write it: decode takes either case, decodes
+ * inlen * 5 / 8 bytes and ignores the few bits left over (as Tor does).
+ * Returns the decoded length, or -1 (a character outside the alphabet,
+ * '=' included) / -2 (out too small). encode writes lower case and a NUL;
+ * returns the length without it, or -1 if cap is too small. */
+long tk_base32_decode(const char *in, size_t inlen, uint8_t *out, size_t cap);
+long tk_base32_encode(const uint8_t *in, size_t n, char *out, size_t cap);
+
 /* PEM: finds "-----BEGIN <label>-----" ... "-----END <label>-----" in
  * text and decodes its body. Returns the DER length, -1 if the armour is
  * missing/malformed, -2 if out is too small. *end (optional) is set past

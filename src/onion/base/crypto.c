@@ -188,6 +188,13 @@ int
 tk_aes_ctr_init(tk_aes_ctr *c, const uint8_t key[TK_AES128_KEY_LEN],
 		const uint8_t iv[16])
 {
+	return tk_aes_ctr_init_bits(c, key, 128, iv);
+}
+
+int
+tk_aes_ctr_init_bits(tk_aes_ctr *c, const uint8_t *key, unsigned bits,
+		     const uint8_t iv[16])
+{
 	mbedtls_aes_init(&c->aes);
 	if (iv)
 		memcpy(c->counter, iv, 16);
@@ -195,7 +202,7 @@ tk_aes_ctr_init(tk_aes_ctr *c, const uint8_t key[TK_AES128_KEY_LEN],
 		memset(c->counter, 0, 16);
 	memset(c->stream, 0, 16);
 	c->off = 0;
-	if (mbedtls_aes_setkey_enc(&c->aes, key, 128) != 0) {
+	if (mbedtls_aes_setkey_enc(&c->aes, key, bits) != 0) {
 		mbedtls_aes_free(&c->aes);
 		return -1;
 	}
@@ -473,4 +480,27 @@ tk_ed25519_verify(const uint8_t sig[TK_ED25519_SIG_LEN], const uint8_t *msg,
 	return crypto_sign_ed25519_verify_detached(sig, msg, len, pub) == 0
 		       ? 0
 		       : -1;
+}
+
+int
+tk_ed25519_pub_valid(const uint8_t pub[TK_ED25519_PUB_LEN])
+{
+	/* Checks the encoding is canonical, the point is on the curve, not
+	 * of small order, and in the prime-order subgroup. */
+	return crypto_core_ed25519_is_valid_point(pub) == 1;
+}
+
+int
+tk_ed25519_scalarmult(uint8_t out[TK_ED25519_PUB_LEN], const uint8_t k[32],
+		      const uint8_t pub[TK_ED25519_PUB_LEN])
+{
+	/* libsodium clears bit 255 of the scalar and refuses an invalid
+	 * point or an identity result; the caller's scalars never have bit
+	 * 255 set, so k is used unchanged. */
+	if ((k[31] & 0x80) || !tk_ed25519_pub_valid(pub) ||
+	    crypto_scalarmult_ed25519_noclamp(out, k, pub) != 0) {
+		memset(out, 0, TK_ED25519_PUB_LEN);
+		return -1;
+	}
+	return 0;
 }

@@ -19,6 +19,7 @@
 #define TK_SHA1_LEN 20
 #define TK_SHA256_LEN 32
 #define TK_AES128_KEY_LEN 16
+#define TK_AES256_KEY_LEN 32
 #define TK_X25519_LEN 32
 #define TK_ED25519_PUB_LEN 32
 #define TK_ED25519_SIG_LEN 64
@@ -75,6 +76,9 @@ typedef struct tk_aes_ctr {
 } tk_aes_ctr;
 int tk_aes_ctr_init(tk_aes_ctr *c, const uint8_t key[TK_AES128_KEY_LEN],
 		    const uint8_t iv[16]);
+/* The same with a 128-, 192- or 256-bit key (ntor v3 uses AES-256). */
+int tk_aes_ctr_init_bits(tk_aes_ctr *c, const uint8_t *key, unsigned bits,
+			 const uint8_t iv[16]);
 /* in and out may be the same buffer. */
 void tk_aes_ctr_crypt(tk_aes_ctr *c, const uint8_t *in, uint8_t *out, size_t n);
 void tk_aes_ctr_clone(tk_aes_ctr *dst, const tk_aes_ctr *src);
@@ -134,5 +138,17 @@ int tk_x25519(uint8_t out[TK_X25519_LEN], const uint8_t sk[TK_X25519_LEN],
 /* Ed25519 detached-signature check: 0 valid, -1 not. */
 int tk_ed25519_verify(const uint8_t sig[TK_ED25519_SIG_LEN], const uint8_t *msg,
 		      size_t len, const uint8_t pub[TK_ED25519_PUB_LEN]);
+
+/* 1 if pub is a canonical encoding of an Ed25519 point of prime order
+ * (not small-order, no torsion component), else 0. Onion addresses must
+ * name such a key (rend-spec-v3 §2.2.7). */
+int tk_ed25519_pub_valid(const uint8_t pub[TK_ED25519_PUB_LEN]);
+/* out = k * pub, for a scalar k given as 32 little-endian bytes below
+ * 2^255 (used as is: no clamping, no reduction); pub must pass
+ * tk_ed25519_pub_valid. -1 if it does not, or if the result is the
+ * identity. Key blinding (rend-spec-v3 appendix A.2) is this with a
+ * clamped blinding factor. */
+int tk_ed25519_scalarmult(uint8_t out[TK_ED25519_PUB_LEN], const uint8_t k[32],
+			  const uint8_t pub[TK_ED25519_PUB_LEN]);
 
 #endif

@@ -1,11 +1,16 @@
-/* keccak.h: FIPS 202, written from the standard. The state is 25 lanes
- * of 64 bits, lane (x, y) at index x + 5y; bytes enter and leave the
- * lanes little-endian. */
+/* Keccak-f[1600] and the FIPS 202 sponge. The state is 25 lanes of 64
+ * bits; bytes enter and leave it little-endian (FIPS 202 §B.1), which is
+ * done byte by byte here so the code does not depend on the host's byte
+ * order. Speed is not a concern: onion-service work hashes a few
+ * kilobytes per connection. */
 #include "onion/base/keccak.h"
 
 #include <string.h>
 
-static const uint64_t round_constants[24] = {
+#include "onion/base/bytes.h"
+
+/* Round constants RC[i] (FIPS 202 §3.2.5). */
+static const uint64_t round_const[24] = {
 	0x0000000000000001ULL, 0x0000000000008082ULL, 0x800000000000808aULL,
 	0x8000000080008000ULL, 0x000000000000808bULL, 0x0000000080000001ULL,
 	0x8000000080008081ULL, 0x8000000000008009ULL, 0x000000000000008aULL,
@@ -16,71 +21,62 @@ static const uint64_t round_constants[24] = {
 	0x8000000000008080ULL, 0x0000000080000001ULL, 0x8000000080008008ULL,
 };
 
-/* rho offsets, lane x + 5y */
-static const unsigned rho[25] = {
-	0,  1,	62, 28, 27, 36, 44, 6,	55, 20, 3,  10, 43,
-	25, 39, 41, 45, 15, 21, 8,  18, 2,  61, 56, 14,
+/* rho offsets and the pi permutation, walked as one cycle through the 24
+ * lanes other than (0,0): lane pi_lane[i] receives the previous lane
+ * rotated by rho_off[i]. */
+static const unsigned rho_off[24] = {
+	1,  3,	6,  10, 15, 21, 28, 36, 45, 55, 2,  14,
+	27, 41, 56, 8,	25, 43, 62, 18, 39, 61, 20, 44,
+};
+static const unsigned pi_lane[24] = {
+	10, 7,	11, 17, 18, 3, 5,  16, 8,  21, 24, 4,
+	15, 23, 19, 13, 12, 2, 20, 14, 22, 9,  6,  1,
 };
 
 static uint64_t
-rotl(uint64_t v, unsigned n)
+rotl(uint64_t x, unsigned n)
 {
-	return n ? (v << n) | (v >> (64 - n)) : v;
+	return (x << n) | (x >> (64 - n));
 }
 
 void
-tk_keccak_f1600(uint64_t a[25])
+tk_keccak_f1600(uint64_t st[25])
 {
-	uint64_t b[25], c[5], d[5];
-
-	for (int r = 0; r < 24; r++) {
+	for (int round = 0; round < 24; round++) {
+		uint64_t c[5], t;
 		/* theta */
 		for (int x = 0; x < 5; x++)
-			c[x] = a[x] ^ a[x + 5] ^ a[x + 10] ^ a[x + 15] ^
-			       a[x + 20];
-		for (int x = 0; x < 5; x++)
-			d[x] = c[(x + 4) % 5] ^ rotl(c[(x + 1) % 5], 1);
-		for (int i = 0; i < 25; i++)
-			a[i] ^= d[i % 5];
-		/* rho and pi: lane (x, y) moves to (y, 2x + 3y) */
-		for (int x = 0; x < 5; x++)
-			for (int y = 0; y < 5; y++)
-				b[y + 5 * ((2 * x + 3 * y) % 5)] =
-					rotl(a[x + 5 * y], rho[x + 5 * y]);
+			c[x] = st[x] ^ st[x + 5] ^ st[x + 10] ^ st[x + 15] ^
+			       st[x + 20];
+		for (int x = 0; x < 5; x++) {
+			t = c[(x + 4) % 5] ^ rotl(c[(x + 1) % 5], 1);
+			for (int y = 0; y < 25; y += 5)
+				st[y + x] ^= t;
+		}
+		/* rho and pi */
+		t = st[1];
+		for (int i = 0; i < 24; i++) {
+			uint64_t next = st[pi_lane[i]];
+			st[pi_lane[i]] = rotl(t, rho_off[i]);
+			t = next;
+		}
 		/* chi */
-		for (int y = 0; y < 25; y += 5)
+		for (int y = 0; y < 25; y += 5) {
 			for (int x = 0; x < 5; x++)
-				a[y + x] = b[y + x] ^ (~b[y + (x + 1) % 5] &
-						       b[y + (x + 2) % 5]);
+				c[x] = st[y + x];
+			for (int x = 0; x < 5; x++)
+				st[y + x] = c[x] ^
+					    (~c[(x + 1) % 5] & c[(x + 2) % 5]);
+		}
 		/* iota */
-		a[0] ^= round_constants[r];
+		st[0] ^= round_const[round];
 	}
 }
 
 static void
-init(tk_keccak *k, uint8_t suffix)
+xor_byte(tk_keccak *k, size_t i, uint8_t b)
 {
-	memset(k, 0, sizeof *k);
-	k->rate = 136; /* 1600 - 2 * 256 bits */
-	k->suffix = suffix;
-}
-
-void
-tk_sha3_256_init(tk_keccak *k)
-{
-	init(k, 0x06);
-}
-
-void
-tk_shake256_init(tk_keccak *k)
-{
-	init(k, 0x1f);
-}
-
-static void
-xor_byte(tk_keccak *k, size_t i, uint8_t v)
-{
-	k->st[i / 8] ^= (uint64_t)v << (8 * (i % 8));
+	k->st[i / 8] ^= (uint64_t)b << (8 * (i % 8));
 }
 
 static uint8_t
@@ -89,29 +85,34 @@ get_byte(const tk_keccak *k, size_t i)
 	return (uint8_t)(k->st[i / 8] >> (8 * (i % 8)));
 }
 
+static void
+keccak_init(tk_keccak *k, uint8_t suffix)
+{
+	memset(k, 0, sizeof *k);
+	k->rate = 136; /* 1600 - 2 * 256 bits, for both functions */
+	k->suffix = suffix;
+}
+
+void
+tk_sha3_256_init(tk_keccak *k)
+{
+	keccak_init(k, 0x06);
+}
+
+void
+tk_shake256_init(tk_keccak *k)
+{
+	keccak_init(k, 0x1f);
+}
+
 void
 tk_keccak_absorb(tk_keccak *k, const void *data, size_t len)
 {
 	const uint8_t *p = data;
-
 	if (k->squeezing)
 		return;
-	while (len > 0) {
-		if (k->pos == 0 && len >= k->rate) {
-			/* a whole block straight from the input */
-			for (size_t i = 0; i < k->rate / 8; i++) {
-				uint64_t v = 0;
-				for (int j = 7; j >= 0; j--)
-					v = (v << 8) | p[8 * i + (size_t)j];
-				k->st[i] ^= v;
-			}
-			tk_keccak_f1600(k->st);
-			p += k->rate;
-			len -= k->rate;
-			continue;
-		}
-		xor_byte(k, k->pos++, *p++);
-		len--;
+	for (size_t i = 0; i < len; i++) {
+		xor_byte(k, k->pos++, p[i]);
 		if (k->pos == k->rate) {
 			tk_keccak_f1600(k->st);
 			k->pos = 0;
@@ -119,10 +120,9 @@ tk_keccak_absorb(tk_keccak *k, const void *data, size_t len)
 	}
 }
 
-/* The domain bits and the pad10*1 rule, then the first permutation of
- * the squeezing phase. */
+/* Pads (the domain suffix, then pad10*1) and turns the sponge around. */
 static void
-pad(tk_keccak *k)
+finish_absorb(tk_keccak *k)
 {
 	xor_byte(k, k->pos, k->suffix);
 	xor_byte(k, k->rate - 1, 0x80);
@@ -135,14 +135,13 @@ void
 tk_shake256_squeeze(tk_keccak *k, uint8_t *out, size_t len)
 {
 	if (!k->squeezing)
-		pad(k);
-	while (len > 0) {
+		finish_absorb(k);
+	for (size_t i = 0; i < len; i++) {
 		if (k->pos == k->rate) {
 			tk_keccak_f1600(k->st);
 			k->pos = 0;
 		}
-		*out++ = get_byte(k, k->pos++);
-		len--;
+		out[i] = get_byte(k, k->pos++);
 	}
 }
 
@@ -156,9 +155,7 @@ tk_sha3_256_final(tk_keccak *k, uint8_t out[TK_SHA3_256_LEN])
 void
 tk_keccak_wipe(tk_keccak *k)
 {
-	volatile uint8_t *p = (volatile uint8_t *)k;
-	for (size_t i = 0; i < sizeof *k; i++)
-		p[i] = 0;
+	tk_wipe(k, sizeof *k);
 }
 
 void

@@ -1,6 +1,7 @@
-/* SHA3-256 and SHAKE-256 (FIPS 202): Keccak-f[1600] and the sponge
- * around it. mbedTLS 2.28 has neither; consensus diffs name documents by
- * their SHA3-256 digests (dir-spec §4.5), ntor v3 needs both.
+/* SHA3-256 and SHAKE-256 (FIPS 202): the Keccak-f[1600] permutation and
+ * the sponge around it. mbedTLS 2.28 has neither; onion services hash
+ * with SHA3-256 and derive keys with SHAKE-256 (rend-spec-v3 §0.3), and
+ * ntor v3 and consensus diffs need them too.
  *
  * One context type serves both. SHA3-256: init, absorb any number of
  * times, then tk_sha3_256_final. SHAKE-256: init, absorb, then squeeze as

@@ -2,6 +2,8 @@
 # Keccak (SHA3-256, SHAKE-256), which mbedTLS 2.28 lacks, and SHA-256 on
 # the x86 SHA instructions.
 src_onion_libonion_a_SOURCES += \
+	src/onion/base/atomicfile.c \
+	src/onion/base/atomicfile.h \
 	src/onion/base/bytes.c \
 	src/onion/base/bytes.h \
 	src/onion/base/crypto.c \

@@ -69,6 +69,11 @@ struct tk_circmgr {
 	int warned_nopath;
 	unsigned preempt_fails; /* in a row */
 	uint64_t preempt_ok_at; /* uv_now before which none is launched */
+	/* Guards that seem to hold cells for us (guard_stalled), for
+	 * stall_service(). */
+	struct tk_defer stall_d;
+	uint8_t stalled[4][20];
+	size_t n_stalled;
 };
 
 /* ------------------------------------------------------------ basics */
@@ -582,10 +587,10 @@ enum {
 };
 
 /* Picks guard, exit (allowing port, not excluded), middle, and starts the
- * build. */
+ * build. want_guard: that guard or nothing (guard_stalled). */
 static int
 launch(tk_circmgr *cm, uint16_t port, const struct tk_circreq *r,
-       struct tk_ocirc **out)
+       const uint8_t *want_guard, struct tk_ocirc **out)
 {
 	const struct tk_nodes *t =
 		cm->cfg.nodes ? cm->cfg.nodes(cm->cfg.nodes_arg) : NULL;
@@ -594,7 +599,7 @@ launch(tk_circmgr *cm, uint16_t port, const struct tk_circreq *r,
 	struct tk_path_rng rng = { cm->cfg.random, cm->cfg.env_arg };
 	size_t avoid[TK_CIRCREQ_MAX_EXCLUDED + 4 + MAX_BAD], n_strict = 0,
 							     n_avoid;
-	long g, x, m;
+	long g, x, m, wg = -1;
 	char err[200];
 	struct oc_full *f;
 	struct tk_ocirc *oc;
@@ -606,6 +611,8 @@ launch(tk_circmgr *cm, uint16_t port, const struct tk_circreq *r,
 	po.enforce_distinct_subnets = cm->cfg.enforce_distinct_subnets;
 	po.exit_port = port;
 	tk_path_weights_init(&w, t->c);
+	if (want_guard && (wg = node_by_id(t, want_guard)) < 0)
+		return LAUNCH_NOPATH;
 
 	/* The exit first, then a guard that may share its path (tor's
 	 * order): a guard picked first would rule out an exit that is also
@@ -616,6 +623,8 @@ launch(tk_circmgr *cm, uint16_t port, const struct tk_circreq *r,
 		if (k >= 0)
 			avoid[n_strict++] = (size_t)k;
 	}
+	if (wg >= 0)
+		avoid[n_strict++] = (size_t)wg; /* not as the exit */
 	for (int tries = 0;; tries++) {
 		n_avoid = n_strict;
 		for (size_t i = 0; i < cm->n_bad; i++) {
@@ -632,11 +641,16 @@ launch(tk_circmgr *cm, uint16_t port, const struct tk_circreq *r,
 			return LAUNCH_NOEXIT;
 		g = tk_guards_pick_beside(cm->guards, t, &po, &rng, wall_s(cm),
 					  x, err, sizeof err);
-		if (g >= 0)
+		if (g >= 0 && wg >= 0 && g != wg)
+			snprintf(err, sizeof err,
+				 "guard %s is not the one to use beside any "
+				 "exit tried",
+				 t->node[wg].rt->nickname);
+		else if (g >= 0)
 			break;
 		if (tries == 3) {
-			cm_log(cm, TK_LOG_WARN, "cannot build a circuit: %s",
-			       err);
+			cm_log(cm, want_guard ? TK_LOG_INFO : TK_LOG_WARN,
+			       "cannot build a circuit: %s", err);
 			return LAUNCH_NOPATH;
 		}
 		avoid[n_strict++] = (size_t)x;
@@ -831,7 +845,7 @@ keep_preemptive(tk_circmgr *cm)
 			clean++;
 	while (clean < cm->cfg.preemptive &&
 	       count_building(cm) < cm->cfg.max_pending_builds) {
-		int rc = launch(cm, probe.port, NULL, &oc);
+		int rc = launch(cm, probe.port, NULL, NULL, &oc);
 		if (rc == LAUNCH_OK)
 			full(oc)->preemptive = 1;
 		if (rc == LAUNCH_OK && oc->state != TK_OCIRC_BUILDING) {
@@ -891,7 +905,7 @@ again:
 		}
 		if (count_building(cm) >= cm->cfg.max_pending_builds)
 			continue;
-		rc = launch(cm, r->port, r, &oc);
+		rc = launch(cm, r->port, r, NULL, &oc);
 		if (rc == LAUNCH_NODIR)
 			continue; /* the tick polls the directory */
 		if (rc == LAUNCH_NOEXIT) {
@@ -921,6 +935,65 @@ again:
 		}
 	}
 	keep_preemptive(cm);
+}
+
+/* ------------------------------------------------------ stalled guards */
+
+/* A guard that lost a link to the next hop queues the DESTROYs of our
+ * circuits over that link and may send none of them until a circuit
+ * cell for us is queued too (channel.c says how the channel notices).
+ * What tor's clients do anyway, build a circuit through their guard,
+ * makes it send them: so build one, a clean circuit like the preemptive
+ * ones, unless a build through that guard is about to send its CREATE2
+ * anyway. At most preemptive + 2 clean circuits, so a guard that keeps
+ * stalling costs no more. */
+static void
+flush_through(tk_circmgr *cm, const uint8_t id[20])
+{
+	unsigned clean = 0;
+	struct tk_ocirc *oc;
+	int rc;
+
+	for (oc = cm->circs; oc; oc = oc->next) {
+		if (oc->closed || oc->state == TK_OCIRC_DEAD)
+			continue;
+		if (oc->state == TK_OCIRC_BUILDING && oc->n_hops == 0 &&
+		    memcmp(oc->hop[0].rsa_id, id, 20) == 0)
+			return;
+		if (!oc->has_iso && !oc->dirty_since)
+			clean++;
+	}
+	if (clean >= cm->cfg.preemptive + 2 ||
+	    count_building(cm) >= cm->cfg.max_pending_builds)
+		return;
+	rc = launch(cm, cm->cfg.preemptive_port, NULL, id, &oc);
+	if (rc == LAUNCH_OK)
+		cm_log(cm, TK_LOG_INFO,
+		       "circ %u: through guard %s, which seems to hold cells "
+		       "for us (DESTROYs of a lost link?)",
+		       oc->serial, oc->nick[0]);
+}
+
+static void
+stall_service(struct tk_defer *d)
+{
+	tk_circmgr *cm = container_of(d, struct tk_circmgr, stall_d);
+	for (size_t i = 0; i < cm->n_stalled; i++)
+		flush_through(cm, cm->stalled[i]);
+	cm->n_stalled = 0;
+}
+
+static void
+oc_guard_stalled(struct tk_ocirc *oc)
+{
+	tk_circmgr *cm = oc->cm;
+	for (size_t i = 0; i < cm->n_stalled; i++)
+		if (memcmp(cm->stalled[i], oc->hop[0].rsa_id, 20) == 0)
+			return;
+	if (cm->n_stalled == ARRAY_SIZE(cm->stalled))
+		return;
+	memcpy(cm->stalled[cm->n_stalled++], oc->hop[0].rsa_id, 20);
+	tk_circmgr_defer(cm, &cm->stall_d);
 }
 
 /* --------------------------------------------------------------- tick */
@@ -970,6 +1043,7 @@ static const struct tk_ocirc_events events = {
 	.build_done = oc_build_done,
 	.lost = oc_lost,
 	.writable = oc_writable,
+	.guard_stalled = oc_guard_stalled,
 };
 
 /* Until a user registers, nobody opens streams; closed() is the one
@@ -1043,6 +1117,7 @@ tk_circmgr_new(uv_loop_t *loop, const struct tk_circmgr_config *cfg,
 		cm_log(cm, TK_LOG_WARN, "guard state: %s",
 		       tk_guards_errmsg(cm->guards));
 	cm->svc.fn = service;
+	cm->stall_d.fn = stall_service;
 	cm->table_ops.send = t_send;
 	cm->table_ops.circ_can_package = t_can_package;
 	cm->table_ops.released = t_released;

@@ -43,13 +43,16 @@ struct tk_ocirc {
 /* How a transport reports back. failed_hop: 0 guard, 1 middle, 2 exit,
  * -1 unknown; status 0: all three hops are in. first_hop_ok, then
  * build_done once, then maybe lost and writable; never from inside
- * build() or close(). */
+ * build() or close(). guard_stalled (may be NULL): oc's first hop seems
+ * to hold cells for us, DESTROYs of other circuits probably
+ * (channel.h, `stalled`); a circuit built through it gets them out. */
 struct tk_ocirc_events {
 	void (*first_hop_ok)(tk_ocirc *oc);
 	void (*build_done)(tk_ocirc *oc, int status, int failed_hop,
 			   const char *why);
 	void (*lost)(tk_ocirc *oc, const char *why);
 	void (*writable)(tk_ocirc *oc);
+	void (*guard_stalled)(tk_ocirc *oc);
 };
 
 struct tk_ocirc_transport {

@@ -9,10 +9,13 @@
 
 #include "onion/link/chanmgr.h"
 
+struct rt_circ;
+
 struct rt {
 	uv_loop_t *loop;
 	const struct tk_ocirc_events *ev;
 	tk_chanmgr *chm;
+	struct rt_circ *circs; /* every circuit of ours, for on_stall */
 };
 
 struct rt_circ {
@@ -21,7 +24,24 @@ struct rt_circ {
 	tk_circuit *c;
 	tk_chanmgr_req *req;
 	int hops;
+	struct rt_circ *next, *prev;
 };
+
+/* A guard holds cells for us: tell the manager about it through any
+ * circuit of ours that starts there. */
+static void
+on_stall(const uint8_t rsa_id[20], enum tk_channel_stall why, void *arg)
+{
+	struct rt *r = arg;
+	(void)why;
+	if (!r->ev->guard_stalled)
+		return;
+	for (struct rt_circ *rc = r->circs; rc; rc = rc->next)
+		if (memcmp(rc->oc->hop[0].rsa_id, rsa_id, 20) == 0) {
+			r->ev->guard_stalled(rc->oc);
+			return;
+		}
+}
 
 static void *
 rt_new(uv_loop_t *loop, unsigned channel_timeout_ms,
@@ -37,6 +57,7 @@ rt_new(uv_loop_t *loop, unsigned channel_timeout_ms,
 		free(r);
 		return NULL;
 	}
+	tk_chanmgr_set_stall_cb(r->chm, on_stall, r);
 	return r;
 }
 
@@ -152,6 +173,7 @@ on_channel(tk_channel *ch, int status, const char *errmsg, void *arg)
 		rc->rt->ev->build_done(rc->oc, status, 0, why);
 		return;
 	}
+	tk_channel_note_multihop(ch); /* tor pads it from now on */
 	e = tk_circuit_create_ntor(ch, &rc->oc->hop[0], remaining_ms(rc),
 				   on_built, on_lost, rc, &rc->c);
 	if (e != 0) {
@@ -172,6 +194,10 @@ rt_build(void *st, struct tk_ocirc *oc)
 		return -1;
 	rc->rt = r;
 	rc->oc = oc;
+	rc->next = r->circs;
+	if (r->circs)
+		r->circs->prev = rc;
+	r->circs = rc;
 	memset(&t, 0, sizeof t);
 	t.addr = oc->hop[0].addr;
 	memcpy(t.rsa_id, oc->hop[0].rsa_id, 20);
@@ -179,6 +205,9 @@ rt_build(void *st, struct tk_ocirc *oc)
 	memcpy(t.ed_id, oc->hop[0].ed_id, 32);
 	e = tk_chanmgr_get(r->chm, &t, on_channel, rc, &rc->req);
 	if (e != 0) {
+		r->circs = rc->next;
+		if (rc->next)
+			rc->next->prev = NULL;
 		free(rc);
 		return -1;
 	}
@@ -228,6 +257,12 @@ rt_close(struct tk_ocirc *oc)
 	if (!rc)
 		return;
 	oc->tp = NULL;
+	if (rc->prev)
+		rc->prev->next = rc->next;
+	else
+		rc->rt->circs = rc->next;
+	if (rc->next)
+		rc->next->prev = rc->prev;
 	if (rc->req)
 		tk_chanmgr_cancel(rc->req);
 	if (rc->c)

@@ -21,6 +21,7 @@
 #include "onion/dir/dirfetch.h"
 #include "onion/dir/dirmgr.h"
 #include "onion/guard/guards.h"
+#include "onion/link/padding.h"
 #include "onion/netdir/path.h"
 #include "onion/netdoc/dirauth.h"
 
@@ -49,6 +50,7 @@ tk_onion_config_init(struct tk_onion_config *cfg)
 	memset(cfg, 0, sizeof *cfg);
 	cfg->enforce_distinct_subnets = 1;
 	cfg->use_default_fallbacks = 1;
+	cfg->connection_padding = -1;
 }
 
 int
@@ -283,10 +285,35 @@ env_progress(void *arg, int pct, const char *tag, const char *summary)
 	report(arg, pct, tag, summary);
 }
 
+/* Link padding follows the consensus parameters (padding-spec §2.6). */
+static void
+padding_from_consensus(tk_onion *o)
+{
+	const struct tk_nodes *t = tk_dirmgr_nodes(o->dm);
+	struct tk_padding_params p;
+	if (!t || !t->c)
+		return;
+	tk_padding_params_init(&p);
+	p.ito_low = (uint32_t)tk_consensus_param(t->c, "nf_ito_low", 1500, 0,
+						 60000);
+	p.ito_high = (uint32_t)tk_consensus_param(t->c, "nf_ito_high", 9500,
+						  (int32_t)p.ito_low, 60000);
+	p.ito_low_reduced = (uint32_t)tk_consensus_param(t->c,
+							 "nf_ito_low_reduced",
+							 9000, 0, 60000);
+	p.ito_high_reduced =
+		(uint32_t)tk_consensus_param(t->c, "nf_ito_high_reduced", 14000,
+					     (int32_t)p.ito_low_reduced, 60000);
+	p.pad_before_usage = tk_consensus_param(t->c, "nf_pad_before_usage", 1,
+						0, 1);
+	tk_padding_set_params(&p);
+}
+
 static void
 env_changed(void *arg)
 {
 	tk_onion *o = arg;
+	padding_from_consensus(o);
 	if (o->cm)
 		tk_circmgr_dir_changed(o->cm);
 	/* A usable directory ends the bootstrap unless the caller reports
@@ -454,6 +481,13 @@ tk_onion_new(uv_loop_t *loop, const struct tk_onion_config *cfg, tk_onion **out,
 	o->loop = loop;
 	o->cfg = *cfg;
 	o->percent = -1;
+	{
+		struct tk_padding_options po = {
+			cfg->connection_padding,
+			cfg->reduced_connection_padding != 0,
+		};
+		tk_padding_configure(&po);
+	}
 	o->tag = "starting";
 	o->summary = "Not started";
 	if (cfg->data_dir && cfg->data_dir[0]) {
@@ -659,4 +693,18 @@ tk_onion_stream_resolve_ptr(tk_onion *o, int family, const uint8_t addr[16],
 		return no_circuits(req);
 	return tk_streams_resolve_ptr(o->streams, family, addr, iso, iso_len,
 				      cb, arg, req);
+}
+
+size_t
+tk_onion_queued(const tk_onion *o)
+{
+	return o->streams != NULL ? tk_streams_queued(o->streams) : 0;
+}
+
+void
+tk_onion_set_scrub_hosts(tk_onion *o, int on)
+{
+	o->cfg.scrub_hosts = on;
+	if (o->streams != NULL)
+		tk_streams_set_scrub_hosts(o->streams, on);
 }

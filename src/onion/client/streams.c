@@ -16,6 +16,7 @@
 #include "common/util.h"
 #include "onion/cell/relay_msg.h"
 #include "onion/circ/stream.h"
+#include "onion/hs/hs_addr.h"
 
 /* Cells kept for a reader that is not reading before we stop sending
  * stream SENDMEs (the exit then stops after its window, 500 cells). */
@@ -46,7 +47,14 @@ struct tk_streams {
 	tk_circmgr *cm;
 	struct tk_streams_config cfg;
 	struct link all;
+	size_t held; /* what every stream holds (queued()) */
 };
+
+/* What one queued entry costs beyond its bytes: the allocator's header
+ * and our own. */
+#define ALLOC_OVERHEAD 16
+#define RCHUNK_COST(len) (sizeof(struct rchunk) + (len) + ALLOC_OVERHEAD)
+#define WBUF_COST (sizeof(struct wbuf) + ALLOC_OVERHEAD)
 
 struct tk_onion_stream {
 	struct link link;
@@ -80,6 +88,9 @@ struct tk_onion_stream {
 	struct wbuf *wq, *wq_tail, *wdone, *wdone_tail;
 	struct rchunk *rq, *rq_tail;
 	size_t rq_bytes;
+	size_t held;	 /* bytes of memory in rq and the write queue entries */
+	int peer_family; /* the address CONNECTED named, 0 if none */
+	uint8_t peer_addr[16];
 	uint64_t last_activity;
 };
 
@@ -87,6 +98,20 @@ typedef struct tk_onion_stream ostrm;
 
 static void service(struct tk_defer *d);
 static void on_circ(struct tk_circreq *r, int reason, tk_ocirc *oc);
+
+static void
+hold(ostrm *s, size_t n)
+{
+	s->held += n;
+	s->ss->held += n;
+}
+
+static void
+unhold(ostrm *s, size_t n)
+{
+	s->held -= n;
+	s->ss->held -= n;
+}
 
 void
 tk_streams_config_init(struct tk_streams_config *cfg)
@@ -188,6 +213,7 @@ os_free(ostrm *s)
 		cn = c->next;
 		free(c);
 	}
+	s->ss->held -= s->held;
 	free(s->iso);
 	free(s);
 }
@@ -301,6 +327,12 @@ on_circ(struct tk_circreq *r, int reason, tk_ocirc *oc)
 	s->oc = oc;
 	s->serial = tk_ocirc_serial(oc);
 	s->phase = P_SENT;
+	ss_log(s->ss, TK_LOG_INFO, "%s %s:%u sent on circ %u (try %u)",
+	       s->kind == K_CONNECT   ? "BEGIN"
+	       : s->kind == K_RESOLVE ? "RESOLVE"
+				      : "RESOLVE_PTR",
+	       ss_host(s->ss, s->host), s->port, s->serial,
+	       s->tries + s->policy_tries);
 	s->try_deadline = now_ms(s->ss) + s->ss->cfg.stream_timeout_ms;
 	tk_ocirc_attached(oc);
 }
@@ -311,7 +343,11 @@ static void
 os_connected(void *ud, tk_ostream *os, const tk_relay_connected *c)
 {
 	ostrm *s = tk_ostream_data(os);
-	(void)ud, (void)c;
+	(void)ud;
+	if (c != NULL && (c->addr.family == 4 || c->addr.family == 6)) {
+		s->peer_family = c->addr.family == 4 ? AF_INET : AF_INET6;
+		memcpy(s->peer_addr, c->addr.a, c->addr.family == 4 ? 4 : 16);
+	}
 	s->phase = P_OPEN;
 	s->last_activity = now_ms(s->ss);
 	ss_log(s->ss, TK_LOG_DEBUG, "stream to %s:%u open on circ %u",
@@ -346,6 +382,7 @@ os_data(void *ud, tk_ostream *os, const uint8_t *p, size_t len)
 	c->len = len;
 	c->off = 0;
 	memcpy(c->data, p, len);
+	hold(s, RCHUNK_COST(len));
 	if (s->rq_tail)
 		s->rq_tail->next = c;
 	else
@@ -495,9 +532,10 @@ os_tick(void *arg, uint64_t now)
 			   !s->eof_got &&
 			   now - s->last_activity >= cfg->linger_ms) {
 			ss_log(ss, TK_LOG_INFO,
-			       "stream to %s:%u idle %u ms "
+			       "stream to %s:%u idle %llu ms "
 			       "after shutdown: closing it",
-			       ss_host(ss, s->host), s->port, cfg->linger_ms);
+			       ss_host(ss, s->host), s->port,
+			       (unsigned long long)cfg->linger_ms);
 			(void)tk_ostream_close(tk_ocirc_streams(s->oc), s->os);
 			s->os = NULL;
 			s->oc = NULL;
@@ -527,6 +565,7 @@ give_back_all(ostrm *s, int status)
 				s->wq_tail = NULL;
 			st = status;
 		}
+		unhold(s, WBUF_COST);
 		if (s->started && s->cbs.written)
 			s->cbs.written(s->uarg, w->buf, w->len, st);
 		free(w);
@@ -600,6 +639,7 @@ service(struct tk_defer *d)
 			s->wdone = w->next;
 			if (!s->wdone)
 				s->wdone_tail = NULL;
+			unhold(s, WBUF_COST);
 			s->cbs.written(s->uarg, w->buf, w->len, 0);
 			free(w);
 			continue;
@@ -629,6 +669,7 @@ service(struct tk_defer *d)
 					s->rq = c->next;
 					if (!s->rq)
 						s->rq_tail = NULL;
+					unhold(s, RCHUNK_COST(c->len));
 					free(c);
 				}
 			}
@@ -659,6 +700,27 @@ service(struct tk_defer *d)
 
 /* ---------------------------------------------------------- requests */
 
+/* The one place onion names are decided, before any circuit is asked
+ * for: there is no onion-service client yet, so every onion name fails
+ * here (onion.h) and none can reach an exit in a BEGIN or RESOLVE. The
+ * onion-service client replaces this with its own request. 0 for any
+ * other name. */
+static int
+onion_refusal(tk_streams *ss, const char *host)
+{
+	uint8_t id[TK_HS_ID_LEN];
+	int k = tk_hs_host_parse(host, strlen(host), id);
+
+	if (k == 0)
+		return 0;
+	ss_log(ss, k > 0 ? TK_LOG_NOTICE : TK_LOG_WARN,
+	       k > 0 ? "%s: onion services are not supported yet; refused "
+		       "here, nothing was sent"
+		     : "Invalid onion hostname %s; rejecting",
+	       ss_host(ss, host));
+	return k > 0 ? TK_ONION_HS_NOT_FOUND : TK_ONION_HS_BAD_ADDRESS;
+}
+
 int
 tk_streams_connect(tk_streams *ss, const char *host, uint16_t port,
 		   const void *iso, size_t iso_len, tk_onion_connect_cb cb,
@@ -666,6 +728,7 @@ tk_streams_connect(tk_streams *ss, const char *host, uint16_t port,
 {
 	uint8_t body[TK_RELAY_DATA_MAX];
 	ostrm *s;
+	int refusal;
 
 	*req = NULL;
 	if (!host || !host[0] || strlen(host) >= sizeof s->host || !port ||
@@ -678,7 +741,10 @@ tk_streams_connect(tk_streams *ss, const char *host, uint16_t port,
 	s->port = port;
 	s->ccb = cb;
 	s->creq.port = port;
-	tk_circmgr_request(ss->cm, &s->creq);
+	if ((refusal = onion_refusal(ss, host)) != 0)
+		finish(s, refusal); /* answered from the deferred work */
+	else
+		tk_circmgr_request(ss->cm, &s->creq);
 	*req = (tk_onion_req *)s;
 	return 0;
 }
@@ -690,6 +756,7 @@ tk_streams_resolve(tk_streams *ss, const char *name, int families,
 {
 	uint8_t body[TK_RELAY_DATA_MAX];
 	ostrm *s;
+	int refusal;
 
 	*req = NULL;
 	if (!name || !name[0] || strlen(name) >= sizeof s->host || !families ||
@@ -701,7 +768,10 @@ tk_streams_resolve(tk_streams *ss, const char *name, int families,
 	snprintf(s->host, sizeof s->host, "%s", name);
 	s->families = families;
 	s->rcb = cb;
-	tk_circmgr_request(ss->cm, &s->creq);
+	if ((refusal = onion_refusal(ss, name)) != 0)
+		finish(s, refusal);
+	else
+		tk_circmgr_request(ss->cm, &s->creq);
 	*req = (tk_onion_req *)s;
 	return 0;
 }
@@ -782,6 +852,7 @@ tk_onion_stream_write(tk_onion_stream *s, uint8_t *buf, size_t len)
 		return -ENOMEM;
 	w->buf = buf;
 	w->len = len;
+	hold(s, WBUF_COST);
 	if (s->wq_tail)
 		s->wq_tail->next = w;
 	else
@@ -812,6 +883,32 @@ tk_onion_stream_close(tk_onion_stream *s)
 	s->os = NULL;
 	s->oc = NULL;
 	kick(s);
+}
+
+int
+tk_onion_stream_peer(const tk_onion_stream *s, uint8_t addr[16])
+{
+	if (s->peer_family)
+		memcpy(addr, s->peer_addr, 16);
+	return s->peer_family;
+}
+
+size_t
+tk_onion_stream_queued(const tk_onion_stream *s)
+{
+	return s->held;
+}
+
+void
+tk_streams_set_scrub_hosts(tk_streams *ss, int on)
+{
+	ss->cfg.scrub_hosts = on;
+}
+
+size_t
+tk_streams_queued(const tk_streams *ss)
+{
+	return ss->held;
 }
 
 uint32_t

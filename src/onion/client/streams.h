@@ -22,9 +22,9 @@ struct tk_streams_config {
 					10000 (tor: 10 s) */
 	unsigned stream_attempts;    /* tries per stream, 3 (tor's
 					MAX_RESOLVE_FAILURES) */
-	unsigned request_timeout_ms; /* whole request, 120000 (tor's
+	uint64_t request_timeout_ms; /* whole request, 120000 (tor's
 					SocksTimeout) */
-	unsigned linger_ms;	     /* after shutdown, idle this long ->
+	uint64_t linger_ms;	     /* after shutdown, idle this long ->
 					closed (see onion.h), 30000 */
 	int scrub_hosts;	     /* log "[scrubbed]" for destinations,
 				      * default 1 (tor's SafeLogging) */
@@ -45,6 +45,10 @@ int tk_streams_connect(tk_streams *ss, const char *host, uint16_t port,
 int tk_streams_resolve(tk_streams *ss, const char *name, int families,
 		       const void *iso, size_t iso_len, tk_onion_resolve_cb cb,
 		       void *arg, tk_onion_req **req);
+/* SafeLogging changed: destinations in the log from now on, or not. */
+void tk_streams_set_scrub_hosts(tk_streams *ss, int on);
+/* Bytes of memory every stream holds for its reader and writer. */
+size_t tk_streams_queued(const tk_streams *ss);
 int tk_streams_resolve_ptr(tk_streams *ss, int family, const uint8_t addr[16],
 			   const void *iso, size_t iso_len,
 			   tk_onion_resolve_cb cb, void *arg,

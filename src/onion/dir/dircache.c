@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "common/util.h"
+#include "onion/base/atomicfile.h"
 
 static const char *const names[] = {
 	[TK_DIRCACHE_CONSENSUS] = "cached-microdesc-consensus",
@@ -112,62 +113,20 @@ tk_dircache_read(const char *dir, enum tk_dircache_file f, char **buf,
 	return 1;
 }
 
-static int
-write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 int
 tk_dircache_write(const char *dir, enum tk_dircache_file f,
 		  const char *const *parts, const size_t *lens, size_t n,
 		  char *err, size_t errlen)
 {
-	char path[4096], tmp[4096];
-	int fd, e;
+	char path[4096];
 
-	if (path_of(dir, f, "", path, sizeof path) != 0 ||
-	    path_of(dir, f, ".tmp", tmp, sizeof tmp) != 0) {
+	if (path_of(dir, f, "", path, sizeof path) != 0) {
 		snprintf(err, errlen, "DataDirectory path too long");
 		return -1;
 	}
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		snprintf(err, errlen, "cannot create %s: %s", tmp,
-			 strerror(errno));
-		return -1;
-	}
-	for (size_t i = 0; i < n; i++) {
-		if (write_all(fd, parts[i], lens[i]) != 0)
-			goto fail;
-	}
-	/* Data on disk before the rename makes it visible. */
-	if (fsync(fd) != 0)
-		goto fail;
-	if (close(fd) != 0) {
-		fd = -1;
-		goto fail;
-	}
-	fd = -1;
-	if (rename(tmp, path) != 0)
-		goto fail;
-	return 0;
-fail:
-	e = errno;
-	if (fd >= 0)
-		close(fd);
-	unlink(tmp);
-	snprintf(err, errlen, "cannot write %s: %s", path, strerror(e));
-	return -1;
+	/* New temporary file, never through a symlink, fsync'd, renamed. */
+	return tk_file_replace(path, (const void *const *)parts, lens, n, err,
+			       errlen);
 }
 
 int
@@ -175,12 +134,10 @@ tk_dircache_write_pieces(const char *dir, enum tk_dircache_file f,
 			 const struct tk_dircache_piece *pieces, size_t n,
 			 char *err, size_t errlen)
 {
-	char path[4096], tmp[4096], *copy = NULL;
-	int fd = -1, old = -1, e = 0;
-	const char *what = "write";
+	char path[4096], *copy = NULL;
+	int fd, old = -1, ok = 1, read_failed = 0;
 
-	if (path_of(dir, f, "", path, sizeof path) != 0 ||
-	    path_of(dir, f, ".tmp", tmp, sizeof tmp) != 0) {
+	if (path_of(dir, f, "", path, sizeof path) != 0) {
 		snprintf(err, errlen, "DataDirectory path too long");
 		return -1;
 	}
@@ -193,24 +150,27 @@ tk_dircache_write_pieces(const char *dir, enum tk_dircache_file f,
 				return -1;
 			}
 		}
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	/* New temporary file, never through a symlink, fsync'd, renamed,
+	 * as tk_dircache_write's. */
+	fd = tk_file_replace_open(path, err, errlen);
 	if (fd < 0) {
-		e = errno;
-		what = "create";
-		goto fail;
+		if (old >= 0)
+			close(old);
+		return -1;
 	}
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < n && ok; i++) {
 		if (pieces[i].p) {
-			if (write_all(fd, pieces[i].p, pieces[i].len) != 0)
-				goto fail_errno;
+			ok = tk_file_write_all(fd, pieces[i].p,
+					       pieces[i].len) == 0;
 			continue;
 		}
 		/* a range of the old file, through a small buffer */
 		if (!copy && !(copy = malloc(65536))) {
-			e = ENOMEM;
-			goto fail;
+			errno = ENOMEM;
+			ok = 0;
+			break;
 		}
-		for (size_t done = 0; done < pieces[i].len;) {
+		for (size_t done = 0; ok && done < pieces[i].len;) {
 			size_t want = pieces[i].len - done;
 			ssize_t r;
 			if (want > 65536)
@@ -220,39 +180,26 @@ tk_dircache_write_pieces(const char *dir, enum tk_dircache_file f,
 			if (r < 0 && errno == EINTR)
 				continue;
 			if (r <= 0) {
-				e = r < 0 ? errno : EIO;
-				what = "read back";
-				goto fail;
+				if (r == 0)
+					errno = EIO; /* the old file shrank */
+				ok = 0;
+				read_failed = 1;
+				break;
 			}
-			if (write_all(fd, copy, (size_t)r) != 0)
-				goto fail_errno;
+			ok = tk_file_write_all(fd, copy, (size_t)r) == 0;
 			done += (size_t)r;
 		}
 	}
-	/* Data on disk before the rename makes it visible. */
-	if (fsync(fd) != 0)
-		goto fail_errno;
-	if (close(fd) != 0) {
-		fd = -1;
-		goto fail_errno;
-	}
-	fd = -1;
-	if (rename(tmp, path) != 0)
-		goto fail_errno;
+	int e = errno; /* why it failed, if it did */
 	if (old >= 0)
 		close(old);
 	free(copy);
-	return 0;
-fail_errno:
-	e = errno;
-fail:
-	if (fd >= 0)
-		close(fd);
-	if (old >= 0)
-		close(old);
-	free(copy);
-	unlink(tmp);
-	snprintf(err, errlen, "cannot %s %s: %s", what, path, strerror(e));
+	errno = e;
+	if (tk_file_replace_finish(fd, path, ok, err, errlen) == 0)
+		return 0;
+	if (read_failed)
+		snprintf(err, errlen, "cannot read back %s: %s", path,
+			 strerror(e));
 	return -1;
 }
 

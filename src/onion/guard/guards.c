@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "onion/base/atomicfile.h"
 #include "onion/base/bytes.h"
 
 #define RETRY_MIN_S 30
@@ -73,38 +74,37 @@ load(tk_guards *g, int64_t now_s)
 	fclose(f);
 }
 
+/* Replaced whole: a new file (never through a symlink), fsync'd before
+ * the rename, so a crash leaves the old set or the new one. */
 static void
 save(tk_guards *g)
 {
-	char tmp[4096];
-	FILE *f;
+	static const char head[] = "# torkit guard set: first usable member "
+				   "is the first hop of every circuit\n";
+	char text[sizeof head + TK_GUARDS_MAX * 96];
+	size_t len = sizeof head - 1;
+	const void *part = text;
 
 	if (!g->path)
 		return;
-	if (snprintf(tmp, sizeof tmp, "%s.tmp", g->path) >= (int)sizeof tmp)
-		return;
-	f = fopen(tmp, "w");
-	if (!f) {
-		snprintf(g->errmsg, sizeof g->errmsg, "cannot write %.100s: %s",
-			 tmp, strerror(errno));
-		return;
-	}
-	fprintf(f, "# torkit guard set: first usable member is the first "
-		   "hop of every circuit\n");
+	memcpy(text, head, len);
 	for (size_t i = 0; i < g->n; i++) {
 		char hex[41];
+		int w;
 		tk_hex_encode(g->m[i].rsa_id, 20, hex);
 		for (char *p = hex; *p; p++)
 			if (*p >= 'a' && *p <= 'f')
 				*p = (char)(*p - 'a' + 'A');
-		fprintf(f, "guard %s %s %lld\n", hex, g->m[i].nickname,
-			(long long)g->m[i].added);
+		w = snprintf(text + len, sizeof text - len,
+			     "guard %s %s %lld\n", hex, g->m[i].nickname,
+			     (long long)g->m[i].added);
+		if (w < 0 || (size_t)w >= sizeof text - len)
+			return;
+		len += (size_t)w;
 	}
-	if (fclose(f) != 0 || rename(tmp, g->path) != 0) {
-		snprintf(g->errmsg, sizeof g->errmsg, "cannot write %.100s: %s",
-			 g->path, strerror(errno));
-		remove(tmp);
-	}
+	if (tk_file_replace(g->path, &part, &len, 1, g->errmsg,
+			    sizeof g->errmsg) != 0)
+		return;
 }
 
 tk_guards *

@@ -5,6 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "onion/base/bytes.h"
+#include "onion/base/crypto.h"
+#include "onion/link/padding.h"
+
 struct entry {
 	tk_chanmgr *m;
 	tk_channel *ch;
@@ -33,6 +37,9 @@ struct tk_chanmgr {
 	unsigned timeout_ms;
 	struct entry *entries;
 	struct tk_chanmgr_req *reqs; /* not yet completed or cancelled */
+	tk_chanmgr_stall_cb stall_cb;
+	void *stall_arg;
+	unsigned idle_ms, stall_first_ms; /* tests; 0: tor's */
 };
 
 tk_chanmgr *
@@ -109,16 +116,76 @@ on_entry_closed(tk_channel *ch, void *arg)
 	free(arg);
 }
 
+void
+tk_chanmgr_set_stall_cb(tk_chanmgr *m, tk_chanmgr_stall_cb cb, void *arg)
+{
+	m->stall_cb = cb;
+	m->stall_arg = arg;
+}
+
+void
+tk_chanmgr_set_timing(tk_chanmgr *m, unsigned idle_ms, unsigned stall_first_ms)
+{
+	m->idle_ms = idle_ms;
+	m->stall_first_ms = stall_first_ms;
+}
+
+static void
+on_stalled(tk_channel *ch, enum tk_channel_stall why, void *arg)
+{
+	struct entry *e = arg;
+	(void)ch;
+	if (e->m->stall_cb)
+		e->m->stall_cb(e->target.rsa_id, why, e->m->stall_arg);
+}
+
+/* tor's client channels: 180 s plus up to 90 s, halved with
+ * ReducedConnectionPadding (channelpadding_get_channel_idle_timeout). */
+static unsigned
+idle_ms(const tk_chanmgr *m)
+{
+	uint8_t r[4];
+	unsigned s;
+	if (m->idle_ms)
+		return m->idle_ms;
+	tk_random(r, sizeof r);
+	s = 180 + tk_get_u32(r) % 90;
+	if (tk_padding_options()->reduced)
+		s /= 2;
+	return s * 1000;
+}
+
+static void
+on_idle(tk_channel *ch, void *arg)
+{
+	struct entry *e = arg;
+	/* An answer on its way hands this channel out: keep it. */
+	for (struct tk_chanmgr_req *r = e->m->reqs; r; r = r->all_next)
+		if (r->ch == ch)
+			return;
+	unlink_entry(e->m, e);
+	tk_channel_close(ch, on_entry_closed);
+}
+
 static void
 on_open(tk_channel *ch, int status, void *arg)
 {
 	struct entry *e = arg;
 	struct tk_chanmgr_req *r = e->waiters, *next;
 	e->waiters = NULL;
-	if (status == 0)
+	if (status == 0) {
+		struct tk_channel_hooks h = {
+			.stalled = on_stalled,
+			.idle = on_idle,
+			.arg = e,
+			.idle_ms = idle_ms(e->m),
+			.stall_first_ms = e->m->stall_first_ms,
+		};
 		e->open = 1;
-	else
+		tk_channel_set_hooks(ch, &h);
+	} else {
 		unlink_entry(e->m, e);
+	}
 	for (; r; r = next) {
 		next = r->next;
 		complete(r, ch, status, status ? tk_channel_errmsg(ch) : "");

@@ -10,6 +10,7 @@
 #include "onion/base/bytes.h"
 #include "onion/base/crypto.h"
 #include "onion/cell/certs.h"
+#include "onion/link/padding.h"
 #include "onion/link/tls.h"
 
 enum chan_state {
@@ -45,9 +46,17 @@ struct tk_channel {
 	size_t in_len, in_cap;
 	struct chan_circ *circs;
 	size_t n_circs, cap_circs;
-	uint32_t poke_id;    /* our CREATE_FAST that makes the relay flush */
-	uint64_t last_rx_ms; /* last circuit cell (not a poke's) */
-	unsigned probe_first_ms, probe_ms;
+	/* Once open, the timer wakes us for whatever is due first: the next
+	 * PADDING, a keepalive, the stall wait, the idle time. Cells only
+	 * move timestamps; the timer re-arms when it fires. */
+	uint64_t timer_due; /* 0: not armed */
+	struct tk_chanpad pad;
+	uint64_t last_rx_ms, last_tx_ms;
+	uint64_t stall_from;  /* silence counts from here */
+	unsigned stall_ms;    /* the current wait; doubles while it lasts */
+	int destroy_reported; /* until a circuit cell other than DESTROY */
+	uint64_t no_circs_since;
+	struct tk_channel_hooks hooks;
 	char sni[40];
 	char errmsg[256];
 };
@@ -136,21 +145,35 @@ static int
 send_raw(tk_channel *ch, const uint8_t *p, size_t n)
 {
 	int rc = tk_tls_write(ch->tls, p, n);
-	if (rc == 0)
+	if (rc == 0) {
 		ch->info.cells_out++;
+		ch->last_tx_ms = uv_now(ch->loop);
+		tk_chanpad_note_cell(&ch->pad, ch->last_tx_ms);
+	}
 	return rc;
 }
+
+static void arm(tk_channel *ch);
+static int open_actions(tk_channel *ch);
 
 int
 tk_channel_send(tk_channel *ch, uint32_t circ_id, uint8_t cmd,
 		const uint8_t *payload, size_t len)
 {
 	uint8_t cell[TK_CELL_LEN];
+	int was_active, rc;
 	if (ch->state != CHAN_OPEN)
 		return TK_CHAN_ESTATE;
 	if (tk_cell_write_fixed(cell, circ_id, cmd, payload, len) != TK_CELL_OK)
 		return TK_CHAN_EPROTO;
-	return send_raw(ch, cell, sizeof cell);
+	rc = send_raw(ch, cell, sizeof cell);
+	if (rc == 0) {
+		was_active = tk_chanpad_active(&ch->pad);
+		tk_chanpad_note_sent(&ch->pad, cmd);
+		if (!was_active && tk_chanpad_active(&ch->pad))
+			arm(ch); /* padding starts: a deadline appears */
+	}
+	return rc;
 }
 
 size_t
@@ -311,9 +334,11 @@ on_netinfo(tk_channel *ch, const tk_cell_view *v)
 		return;
 	}
 	ch->state = CHAN_OPEN;
-	uv_timer_stop(&ch->timer); /* from now on the probe timer */
-	ch->last_rx_ms = uv_now(ch->loop);
+	uv_timer_stop(&ch->timer); /* from now on the channel's timer */
+	if (open_actions(ch) < 0)
+		return;
 	ch->open_cb(ch, 0, ch->arg);
+	arm(ch);
 }
 
 static struct chan_circ *
@@ -325,101 +350,223 @@ find_circ(tk_channel *ch, uint32_t id)
 	return NULL;
 }
 
-/* Tor relays queue DESTROY cells apart from circuit cells, and flush
- * that queue only when a circuit cell gets queued on the channel too
- * (circuitmux). When a relay loses its link to the next hop, every
- * circuit over that link is destroyed, yet on an otherwise idle channel
- * at most the first DESTROY reaches us (none, if the relay's buffer to
- * us held data at that moment); streams on those circuits would wait
- * forever. So we send one CREATE_FAST: the relay answers it through a
- * circuit queue, which flushes the DESTROYs queued before, and we tear
- * it down again. We poke after each DESTROY while other circuits remain,
- * and when a channel with circuits has been silent for probe_ms (5 s,
- * doubling while the silence lasts). One poke at a time: DESTROYs that
- * arrive while it is out came with the flush it caused, and any queued
- * later are what the silence probe is for. */
-static void poke(tk_channel *ch);
+/* ---- padding, stalls, idleness: everything the open channel's timer
+ * does.
+ *
+ * Why "stalled": tor relays queue DESTROY cells apart from circuit cells
+ * (circuitmux), send the first one at once only when nothing else waits
+ * for the socket, and otherwise flush that queue only when a circuit cell
+ * gets queued on the channel too. When a relay loses its link to the next
+ * hop it destroys every circuit over that link: on a quiet channel only
+ * the first DESTROY reaches us, and none at all if data toward us was in
+ * flight at that moment. Streams on those circuits would wait forever.
+ * The same relay does not pad a channel that has cells queued, so a
+ * relay that should pad (link 5, padding on) and has sent nothing at all
+ * for TK_CHAN_STALL_FIRST_MS is holding cells for us; so is one whose
+ * DESTROY says it lost a link while other circuits of ours remain. We do
+ * not poke it ourselves (a CREATE_FAST torn down at once would mark us
+ * to every guard): the owner hears `stalled` and builds a circuit through
+ * it, as tor's clients build circuits, and the relay's answer flushes the
+ * queue. Our own padding delays the relay's (a cell either way restarts
+ * both sides' timers, and each side's timeout is drawn alike, so each
+ * pads first half the time), so a healthy relay is silent for a minute
+ * only if we padded first about ten times in a row: on a quiet channel
+ * that happens about once in four hours, and costs one circuit. */
 
-static void
-on_poke_cell(void *arg, int status, const tk_cell_view *v)
+static uint64_t
+pad_rng(void *arg)
 {
-	tk_channel *ch = arg;
-	if (status < 0 || !v) { /* the channel is gone */
-		ch->poke_id = 0;
+	uint64_t v;
+	(void)arg;
+	tk_random(&v, sizeof v);
+	return v;
+}
+
+static int
+stall_watch(const tk_channel *ch)
+{
+	return ch->n_circs > 0 && ch->stall_ms > 0 &&
+	       tk_chanpad_relay_pads(&ch->pad, ch->info.link_version);
+}
+
+static uint64_t
+keepalive_ms(const tk_channel *ch)
+{
+	return ch->hooks.keepalive_ms ? ch->hooks.keepalive_ms
+				      : TK_CHAN_KEEPALIVE_MS;
+}
+
+/* When the timer must wake us next (UINT64_MAX: never). */
+static uint64_t
+next_due(tk_channel *ch)
+{
+	uint64_t due = tk_chanpad_due(&ch->pad, pad_rng, NULL), t;
+	if (!tk_chanpad_active(&ch->pad)) {
+		t = ch->last_tx_ms + keepalive_ms(ch);
+		due = t < due ? t : due;
+	}
+	if (stall_watch(ch)) {
+		t = ch->stall_from + ch->stall_ms;
+		due = t < due ? t : due;
+	}
+	if (ch->n_circs == 0 && ch->hooks.idle && ch->hooks.idle_ms) {
+		t = ch->no_circs_since + ch->hooks.idle_ms;
+		due = t < due ? t : due;
+	}
+	return due;
+}
+
+static void on_tick(uv_timer_t *h);
+
+/* Arms the timer for the earliest deadline, unless it is armed earlier
+ * already (then it re-arms when it fires). */
+static void
+arm(tk_channel *ch)
+{
+	uint64_t due, now;
+	if (ch->state != CHAN_OPEN || !ch->timer_open)
 		return;
-	}
-	if (v->cmd == TK_CELL_CREATED_FAST) {
-		uint8_t p[TK_CELL_PAYLOAD_LEN];
-		tk_destroy_write(TK_DESTROY_NONE, p);
-		(void)tk_channel_send(ch, ch->poke_id, TK_CELL_DESTROY, p, 1);
-	} else if (v->cmd != TK_CELL_DESTROY) {
-		return; /* nothing else is due on it; ignore */
-	}
-	tk_channel_circ_remove(ch, ch->poke_id);
-	ch->poke_id = 0;
+	due = next_due(ch);
+	if (due == UINT64_MAX || (ch->timer_due && ch->timer_due <= due))
+		return;
+	now = uv_now(ch->loop);
+	ch->timer_due = due;
+	(void)uv_timer_start(&ch->timer, on_tick, due > now ? due - now : 0, 0);
 }
 
 static void
-poke(tk_channel *ch)
+send_padding(tk_channel *ch)
 {
-	uint8_t x[TK_CREATE_FAST_LEN], p[TK_CELL_PAYLOAD_LEN];
-	uint32_t id;
-	if (ch->poke_id || ch->n_circs == 0 ||
-	    tk_channel_circ_add(ch, on_poke_cell, ch, &id) != 0)
-		return;
-	tk_random(x, sizeof x);
-	tk_create_fast_write(x, p);
-	if (tk_channel_send(ch, id, TK_CELL_CREATE_FAST, p,
-			    TK_CREATE_FAST_LEN) != 0) {
-		tk_channel_circ_remove(ch, id);
+	uint64_t now;
+	if (tk_channel_send(ch, 0, TK_CELL_PADDING, NULL, 0) == 0) {
+		ch->info.padding_sent++;
 		return;
 	}
-	ch->poke_id = id;
+	/* The link is going (its read side will say so): count the try
+	 * as sent, or the deadline stays in the past and the timer spins. */
+	now = uv_now(ch->loop);
+	ch->last_tx_ms = now;
+	tk_chanpad_note_cell(&ch->pad, now);
 }
 
-static void probe_arm(tk_channel *ch);
+static void
+report_stall(tk_channel *ch, enum tk_channel_stall why)
+{
+	ch->info.stalls++;
+	if (ch->hooks.stalled)
+		ch->hooks.stalled(ch, why, ch->hooks.arg);
+}
 
 static void
-on_probe_timer(uv_timer_t *h)
+on_tick(uv_timer_t *h)
 {
 	tk_channel *ch = h->data;
-	uint64_t quiet;
-	if (ch->state != CHAN_OPEN || tk_channel_circ_count(ch) == 0)
-		return; /* re-armed by the next circuit */
-	quiet = uv_now(ch->loop) - ch->last_rx_ms;
-	if (quiet >= ch->probe_ms) {
-		poke(ch);
-		ch->last_rx_ms = uv_now(ch->loop);
-		ch->probe_ms = ch->probe_ms >= TK_CHAN_PROBE_MAX_MS / 2
-				       ? TK_CHAN_PROBE_MAX_MS
-				       : ch->probe_ms * 2;
+	uint64_t now = uv_now(ch->loop);
+	ch->timer_due = 0;
+	if (ch->state != CHAN_OPEN)
+		return;
+	if (tk_chanpad_due(&ch->pad, pad_rng, NULL) <= now) {
+		/* Not while bytes wait for the socket: the channel is busy
+		 * (padding-spec §2.2); count that as activity. */
+		if (tk_channel_write_queue_size(ch) == 0)
+			send_padding(ch);
+		else
+			tk_chanpad_note_cell(&ch->pad, now);
+	} else if (!tk_chanpad_active(&ch->pad) &&
+		   now - ch->last_tx_ms >= keepalive_ms(ch)) {
+		send_padding(ch);
 	}
-	probe_arm(ch);
+	if (stall_watch(ch) && now - ch->stall_from >= ch->stall_ms) {
+		ch->stall_from = now;
+		ch->stall_ms = ch->stall_ms >= TK_CHAN_STALL_MAX_MS / 2
+				       ? TK_CHAN_STALL_MAX_MS
+				       : ch->stall_ms * 2;
+		report_stall(ch, TK_CHAN_STALL_SILENCE);
+		if (ch->state != CHAN_OPEN)
+			return;
+	}
+	if (ch->n_circs == 0 && ch->hooks.idle && ch->hooks.idle_ms &&
+	    now - ch->no_circs_since >= ch->hooks.idle_ms) {
+		ch->hooks.idle(ch, ch->hooks.arg);
+		if (ch->state != CHAN_OPEN)
+			return;
+		ch->no_circs_since = now; /* kept after all: wait again */
+	}
+	arm(ch);
 }
 
-/* Wakes us when the channel will have been silent for probe_ms; cells
- * only move last_rx_ms, so a busy channel costs no timer calls. */
-static void
-probe_arm(tk_channel *ch)
+/* What tor's client does as a channel opens, after its NETINFO. */
+static int
+open_actions(tk_channel *ch)
 {
-	uint64_t due = ch->last_rx_ms + ch->probe_ms, now = uv_now(ch->loop);
-	if (!ch->probe_first_ms || !ch->timer_open || ch->state != CHAN_OPEN)
-		return;
-	(void)uv_timer_start(&ch->timer, on_probe_timer,
-			     due > now ? due - now : 0, 0);
+	tk_padding_negotiate neg;
+	uint8_t p[TK_CELL_PAYLOAD_LEN];
+	uint64_t now = uv_now(ch->loop);
+	int rc;
+	ch->last_rx_ms = ch->last_tx_ms = ch->stall_from = now;
+	ch->no_circs_since = now;
+	if (!ch->stall_ms)
+		ch->stall_ms = TK_CHAN_STALL_FIRST_MS;
+	if (tk_chanpad_open(&ch->pad, ch->info.link_version, now, &neg)) {
+		tk_padding_negotiate_write(&neg, p);
+		rc = tk_channel_send(ch, 0, TK_CELL_PADDING_NEGOTIATE, p,
+				     sizeof p);
+		if (rc < 0) {
+			fail(ch, rc);
+			return rc;
+		}
+		ch->info.padneg_sent++;
+	}
+	return 0;
 }
 
 void
-tk_channel_set_probe_ms(tk_channel *ch, unsigned first_ms)
+tk_channel_set_hooks(tk_channel *ch, const struct tk_channel_hooks *h)
 {
-	ch->probe_first_ms = ch->probe_ms = first_ms;
-	if (!first_ms) {
-		if (ch->state == CHAN_OPEN && ch->timer_open)
-			uv_timer_stop(&ch->timer);
-		return;
+	ch->hooks = *h;
+	ch->stall_ms = h->stall_first_ms ? h->stall_first_ms
+					 : TK_CHAN_STALL_FIRST_MS;
+	ch->stall_from = uv_now(ch->loop);
+	if (ch->timer_due) { /* the new hooks may want it earlier */
+		uv_timer_stop(&ch->timer);
+		ch->timer_due = 0;
 	}
-	if (tk_channel_circ_count(ch) > 0)
-		probe_arm(ch);
+	arm(ch);
+}
+
+void
+tk_channel_note_multihop(tk_channel *ch)
+{
+	int was = tk_chanpad_active(&ch->pad);
+	tk_chanpad_note_multihop(&ch->pad);
+	if (!was && tk_chanpad_active(&ch->pad))
+		arm(ch);
+}
+
+/* A cell arrived on the open channel. */
+static void
+note_rx(tk_channel *ch, const tk_cell_view *v)
+{
+	uint64_t now = uv_now(ch->loop);
+	ch->last_rx_ms = now;
+	tk_chanpad_note_cell(&ch->pad, now);
+	ch->stall_from = now;
+	ch->stall_ms = ch->hooks.stall_first_ms ? ch->hooks.stall_first_ms
+						: TK_CHAN_STALL_FIRST_MS;
+	if (v->circ_id != 0 && v->cmd != TK_CELL_DESTROY)
+		ch->destroy_reported = 0;
+}
+
+/* A relay must not turn a client's padding down (padding-spec §2.5);
+ * tor's clients log it and carry on, and so do we. */
+static void
+on_padding_negotiate(tk_channel *ch, const tk_cell_view *v)
+{
+	tk_padding_negotiate neg;
+	ch->info.padneg_received++;
+	if (tk_padding_negotiate_parse(v->payload, v->payload_len, &neg) ==
+	    TK_CELL_OK)
+		ch->info.padneg_last = neg.command;
 }
 
 /* One framed cell, in whatever state we are. */
@@ -439,6 +586,8 @@ on_cell(tk_channel *ch, const tk_cell_view *v)
 		fail(ch, TK_CHAN_EPROTO);
 		return;
 	}
+	if (ch->state == CHAN_OPEN)
+		note_rx(ch, v);
 	if (v->cmd == TK_CELL_PADDING || v->cmd == TK_CELL_VPADDING ||
 	    v->cmd == TK_CELL_AUTHORIZE) {
 		ch->info.padding_dropped++;
@@ -483,22 +632,28 @@ on_cell(tk_channel *ch, const tk_cell_view *v)
 		return;
 	case CHAN_OPEN: {
 		struct chan_circ *c;
-		if (v->circ_id == 0)
-			return; /* late handshake cells, PADDING_NEGOTIATE:
-				   ignored */
-		if (v->circ_id != ch->poke_id) {
-			ch->last_rx_ms = uv_now(ch->loop);
-			ch->probe_ms = ch->probe_first_ms;
+		int lost_link;
+		if (v->circ_id == 0) {
+			if (v->cmd == TK_CELL_PADDING_NEGOTIATE)
+				on_padding_negotiate(ch, v);
+			return; /* late handshake cells: ignored */
 		}
 		c = find_circ(ch, v->circ_id);
 		if (!c)
 			return; /* a circuit we already forgot (DESTROY crossed
 				   ours) */
-		int destroyed = v->cmd == TK_CELL_DESTROY &&
-				v->circ_id != ch->poke_id;
+		lost_link = v->cmd == TK_CELL_DESTROY && v->payload_len > 0 &&
+			    v->payload[0] == TK_DESTROY_CHANNEL_CLOSED &&
+			    ch->n_circs > 1;
 		c->cb(c->circ, 0, v);
-		if (destroyed && ch->state == CHAN_OPEN)
-			poke(ch);
+		if (lost_link && ch->state == CHAN_OPEN &&
+		    !ch->destroy_reported) {
+			/* One report until a circuit cell answers: the
+			 * DESTROYs that come with that answer were queued
+			 * behind this one. */
+			ch->destroy_reported = 1;
+			report_stall(ch, TK_CHAN_STALL_DESTROY);
+		}
 		return;
 	}
 	default:
@@ -621,15 +776,16 @@ on_timeout(uv_timer_t *h)
 static void
 random_sni(char *out, size_t cap)
 {
-	/* Like tor: a plausible random host name so the SNI says nothing. */
+	/* As tor: "www." and 4 to 25 random base32 characters, ".com", so
+	 * that the server name says nothing and its length matches tor's. */
 	static const char alpha[] = "abcdefghijklmnopqrstuvwxyz234567";
-	uint8_t r[16];
+	uint8_t r[4 + 25];
 	size_t n, i;
 	tk_random(r, sizeof r);
-	n = 8 + r[0] % 8;
+	n = 4 + tk_get_u32(r) % 22;
 	snprintf(out, cap, "www.");
 	for (i = 0; i < n && 4 + i + 5 < cap; i++)
-		out[4 + i] = alpha[r[i] & 31];
+		out[4 + i] = alpha[r[4 + i] & 31];
 	snprintf(out + 4 + i, cap - 4 - i, ".com");
 }
 
@@ -652,7 +808,6 @@ tk_channel_open(uv_loop_t *loop, const tk_channel_target *target,
 	ch->lost_cb = lost_cb;
 	ch->arg = arg;
 	ch->state = CHAN_CONNECTING;
-	ch->probe_first_ms = ch->probe_ms = TK_CHAN_PROBE_FIRST_MS;
 	random_sni(ch->sni, sizeof ch->sni);
 	rc = uv_timer_init(loop, &ch->timer);
 	if (rc < 0) {
@@ -730,11 +885,11 @@ tk_channel_circ_add(tk_channel *ch, tk_channel_circ_cb cb, void *circ,
 	ch->circs[ch->n_circs].circ = circ;
 	ch->n_circs++;
 	*circ_id = id;
-	if (cb != on_poke_cell && tk_channel_circ_count(ch) == 1) {
-		/* the first circuit after a quiet spell without any */
-		ch->last_rx_ms = uv_now(ch->loop);
-		ch->probe_ms = ch->probe_first_ms;
-		probe_arm(ch);
+	if (ch->n_circs == 1) {
+		/* the first circuit after a spell without any: silence
+		 * counts from now */
+		ch->stall_from = uv_now(ch->loop);
+		arm(ch);
 	}
 	return 0;
 }
@@ -746,12 +901,16 @@ tk_channel_circ_remove(tk_channel *ch, uint32_t circ_id)
 	if (!c)
 		return;
 	*c = ch->circs[--ch->n_circs];
+	if (ch->n_circs == 0 && ch->state == CHAN_OPEN) {
+		ch->no_circs_since = uv_now(ch->loop);
+		arm(ch);
+	}
 }
 
 size_t
 tk_channel_circ_count(const tk_channel *ch)
 {
-	return ch->n_circs - (ch->poke_id != 0);
+	return ch->n_circs;
 }
 
 static void

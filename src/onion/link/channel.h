@@ -5,8 +5,19 @@
  *
  * Once open, the channel carries cells for circuits: each circuit
  * registers with a freshly allocated circuit id (high bit set, as link
- * >= 4 initiators must) and receives every cell sent to that id. PADDING
- * and VPADDING are dropped.
+ * >= 4 initiators must) and receives every cell sent to that id.
+ *
+ * The channel pads as tor's client does (padding.h): PADDING cells at
+ * random on a quiet channel, PADDING_NEGOTIATE when the options say so,
+ * a keepalive PADDING after 5 minutes without a cell sent when it is not
+ * padded. Incoming PADDING and VPADDING are counted and dropped, incoming
+ * PADDING_NEGOTIATE is counted and ignored, as tor's clients do.
+ *
+ * Its owner may set hooks (tk_channel_set_hooks): `stalled` when the
+ * relay seems to hold cells for us (see channel.c: a relay that lost a
+ * link to the next hop queues our DESTROYs and may never send them on a
+ * quiet channel), `idle` when the channel has had no circuit for a while
+ * (tor closes such channels).
  *
  * Statuses: 0, a TK_CHAN_E* code, or a tls.h status (libuv or TLS
  * error); tk_channel_strerror() names any of them and
@@ -34,11 +45,16 @@ enum {
 };
 
 #define TK_CHAN_DEFAULT_TIMEOUT_MS 30000
-/* Silence on an open channel that carries circuits before we probe it
- * (see channel.c, "poke"); the wait doubles up to the maximum while the
- * silence lasts and starts over when a circuit cell arrives. */
-#define TK_CHAN_PROBE_FIRST_MS 5000
-#define TK_CHAN_PROBE_MAX_MS 600000
+/* Silence (not a cell, padding included) from a relay that should pad
+ * us, on a channel that carries circuits, before it counts as stalled;
+ * the wait doubles up to the maximum while the silence lasts and starts
+ * over with the next cell. A healthy relay pads every 1.5 to 9.5 s
+ * unless our own padding came first: see channel.c. */
+#define TK_CHAN_STALL_FIRST_MS 60000
+#define TK_CHAN_STALL_MAX_MS 600000
+/* tor's KeepalivePeriod: a PADDING after this long without a cell sent,
+ * on a channel that is not padded otherwise. */
+#define TK_CHAN_KEEPALIVE_MS 300000
 
 typedef struct tk_channel tk_channel;
 
@@ -66,8 +82,38 @@ typedef struct tk_channel_info {
 	uint16_t auth_methods[8];
 	size_t n_auth_methods;
 	tk_netinfo netinfo; /* the relay's NETINFO: its time, our address */
-	size_t cells_in, cells_out, padding_dropped;
+	size_t cells_in, cells_out;
+	size_t padding_dropped; /* PADDING and VPADDING received */
+	size_t padding_sent;	/* PADDING sent (padding and keepalives) */
+	size_t padneg_sent;	/* PADDING_NEGOTIATE sent (STOP) */
+	size_t padneg_received; /* PADDING_NEGOTIATE from the relay, ignored */
+	uint8_t padneg_last;	/* its command (1 stop, 2 start), 0 if none */
+	size_t stalls;		/* `stalled` reports */
 } tk_channel_info;
+
+/* Why the relay seems to hold cells for us. */
+enum tk_channel_stall {
+	/* A DESTROY said it lost a link (CHANNEL_CLOSED) while other
+	 * circuits of ours remain: their DESTROYs may be queued behind. */
+	TK_CHAN_STALL_DESTROY = 1,
+	/* Nothing at all came for the stall wait while it should pad. */
+	TK_CHAN_STALL_SILENCE = 2,
+};
+
+/* Set by the channel's owner; every field may be 0/NULL. The hooks run
+ * from the loop (a timer or a cell) and may close the channel. */
+struct tk_channel_hooks {
+	/* The relay is holding cells for us, probably DESTROYs. A circuit
+	 * built through it makes it send them (its answer goes through a
+	 * circuit queue, which flushes the DESTROY queue first). */
+	void (*stalled)(tk_channel *ch, enum tk_channel_stall why, void *arg);
+	/* No circuit for idle_ms (0: never). */
+	void (*idle)(tk_channel *ch, void *arg);
+	void *arg;
+	unsigned idle_ms;
+	unsigned stall_first_ms; /* 0: TK_CHAN_STALL_FIRST_MS */
+	unsigned keepalive_ms;	 /* 0: TK_CHAN_KEEPALIVE_MS (tests) */
+};
 
 /* status 0: the channel is open. Otherwise it failed and the only valid
  * call is tk_channel_close(). Runs once. */
@@ -99,8 +145,11 @@ int tk_channel_circ_add(tk_channel *ch, tk_channel_circ_cb cb, void *circ,
 /* Unregisters (no DESTROY is sent: that is the circuit's business). */
 void tk_channel_circ_remove(tk_channel *ch, uint32_t circ_id);
 size_t tk_channel_circ_count(const tk_channel *ch);
-/* Changes the first probe wait (tests); 0 turns probing off. */
-void tk_channel_set_probe_ms(tk_channel *ch, unsigned first_ms);
+/* Sets (copies) the hooks; they apply from now on. */
+void tk_channel_set_hooks(tk_channel *ch, const struct tk_channel_hooks *h);
+/* A multi-hop circuit is being started on ch: from now on it is padded
+ * (padding.h; a RELAY_EARLY sent says the same). */
+void tk_channel_note_multihop(tk_channel *ch);
 
 /* Sends a fixed cell (payload <= 509 bytes, zero padded). */
 int tk_channel_send(tk_channel *ch, uint32_t circ_id, uint8_t cmd,

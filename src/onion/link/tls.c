@@ -315,6 +315,12 @@ tk_tls_close(tk_tls *t, tk_tls_close_cb close_cb)
 }
 
 const char *
+tk_tls_library(void)
+{
+	return tk_tls_engine_library();
+}
+
+const char *
 tk_tls_strerror(int status)
 {
 	switch (status) {

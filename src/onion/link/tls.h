@@ -5,8 +5,9 @@
  * certificate (DER) so the channel can prove, with the CERTS cell, that it
  * belongs to the expected relay identity.
  *
- * The TLS library lives behind tls_engine.h (mbedTLS 2.28 today: TLS 1.2
- * only). This header does not mention it.
+ * The TLS library lives behind tls_engine.h: OpenSSL 3 (TLS 1.3 and 1.2,
+ * a ClientHello shaped like tor's) unless configure chose mbedTLS 2.28
+ * (TLS 1.2 only). This header does not mention it.
  *
  * Programs must ignore SIGPIPE (libuv writes with write(2)): a relay that
  * hung up then shows as an EPIPE status instead of killing the process.
@@ -67,5 +68,8 @@ const char *tk_tls_strerror(int status);
 
 /* Details of the last TLS failure on t from the TLS library ("" if none). */
 const char *tk_tls_last_error(const tk_tls *t);
+
+/* The TLS library linked in, with its version (for logs and tools). */
+const char *tk_tls_library(void);
 
 #endif

@@ -2,8 +2,9 @@
  *
  * An engine is a TLS client that does no I/O: ciphertext from the network
  * is fed in, ciphertext for the network is taken out, plaintext goes
- * through read/write. Replacing mbedTLS (for TLS 1.3, say) means writing
- * one more file that implements these functions. */
+ * through read/write. configure links one implementation:
+ * tls_openssl.c (the default: TLS 1.3 and 1.2, tor's ClientHello) or
+ * tls_mbedtls.c (--with-tls=mbedtls: TLS 1.2 only). */
 #ifndef TK_ONION_LINK_TLS_ENGINE_H
 #define TK_ONION_LINK_TLS_ENGINE_H
 
@@ -49,5 +50,8 @@ const char *tk_tls_engine_ciphersuite(const tk_tls_engine *e);
 
 /* A human-readable reason for the last failure ("" if none). */
 const char *tk_tls_engine_last_error(const tk_tls_engine *e);
+
+/* The library and its version, e.g. "OpenSSL 3.0.19 27 Jan 2026". */
+const char *tk_tls_engine_library(void);
 
 #endif

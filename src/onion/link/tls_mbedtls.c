@@ -1,4 +1,6 @@
-/* tls_engine.h on mbedTLS 2.28: a TLS 1.2 client over memory buffers.
+/* tls_engine.h on mbedTLS 2.28: a TLS 1.2 client over memory buffers
+ * (configure --with-tls=mbedtls). It cannot speak TLS 1.3, and its
+ * ClientHello is nothing like tor's; tls_openssl.c is the default.
  *
  * The BIO callbacks never block: receive copies from the input buffer (or
  * says WANT_READ), send appends to the output buffer and always accepts
@@ -8,6 +10,7 @@
 #include <mbedtls/entropy.h>
 #include <mbedtls/error.h>
 #include <mbedtls/ssl.h>
+#include <mbedtls/version.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -268,4 +271,13 @@ const char *
 tk_tls_engine_last_error(const tk_tls_engine *e)
 {
 	return e->err;
+}
+
+const char *
+tk_tls_engine_library(void)
+{
+	static char name[32];
+	if (!name[0])
+		mbedtls_version_get_string_full(name);
+	return name;
 }

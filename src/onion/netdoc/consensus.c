@@ -242,6 +242,21 @@ tk_consensus_free(struct tk_consensus *c)
 	free(c);
 }
 
+/* "shared-rand-*-value NumReveals Value": Value is 32 bytes in base64.
+ * A malformed line leaves the value absent instead of failing the
+ * consensus, as Tor does. */
+static void
+srv_value(const struct tk_netdoc_item *it, int *has, uint8_t out[32])
+{
+	long long reveals;
+	*has = it->argc >= 2 &&
+	       tk_netdoc_int(it->argv[0], 0, INT64_MAX, &reveals) == 0 &&
+	       it->argv[1].len == 44 &&
+	       tk_netdoc_b64_exact(it->argv[1], out, 32) == 0;
+	if (!*has)
+		memset(out, 0, 32);
+}
+
 /* What the router entry being read has seen so far. */
 struct rstate {
 	int m, s, w, pr, v;
@@ -259,6 +274,7 @@ parse_items(struct tk_netdoc_reader *rd, struct tk_consensus *c,
 	int seen_status = 0, seen_method = 0, seen_va = 0, seen_fu = 0;
 	int seen_vu = 0, seen_delay = 0, seen_flags = 0, seen_params = 0;
 	int seen_weights = 0, r;
+	int seen_srv_cur = 0, seen_srv_prev = 0;
 	struct tk_router *cur = NULL;
 
 	c->n_routers = 0;
@@ -313,6 +329,19 @@ parse_items(struct tk_netdoc_reader *rd, struct tk_consensus *c,
 						     "line %zu: vote-status is "
 						     "not 'consensus'",
 						     it.lineno);
+		} else if (tk_netdoc_kw_is(&it, "shared-rand-current-value") ||
+			   tk_netdoc_kw_is(&it, "shared-rand-previous-value")) {
+			int now = it.kw.p[12] ==
+				  'c'; /* "shared-rand-current" */
+			IN(sec == SEC_PREAMBLE, "preamble");
+			if (now)
+				ONCE(seen_srv_cur);
+			else
+				ONCE(seen_srv_prev);
+			srv_value(&it,
+				  now ? &c->has_srv_current
+				      : &c->has_srv_previous,
+				  now ? c->srv_current : c->srv_previous);
 		} else if (tk_netdoc_kw_is(&it, "consensus-method")) {
 			long long v;
 			IN(sec == SEC_PREAMBLE, "preamble");

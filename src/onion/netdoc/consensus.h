@@ -93,6 +93,12 @@ struct tk_consensus {
 	struct tk_cons_param *weights;
 	size_t n_sources;
 	struct tk_dir_source *sources;
+	/* Shared random values (shared-rand-current-value,
+	 * shared-rand-previous-value): where onion-service descriptors are
+	 * stored. has_* is 0 when the line is absent or malformed, which Tor
+	 * tolerates too (clients then compute a "disaster" value). */
+	int has_srv_current, has_srv_previous;
+	uint8_t srv_current[32], srv_previous[32];
 	size_t n_routers; /* sorted by rsa_id */
 	struct tk_router *routers;
 	size_t n_sigs;
