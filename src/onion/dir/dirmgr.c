@@ -1,9 +1,14 @@
-/* dirmgr.h: the bootstrap state machine's frame: life cycle, the table of
- * requests in flight, answers, and the driver.
+/* dirmgr.h: the bootstrap state machine's frame. It owns three objects
+ * and joins them; none of them knows it:
+ *   dirstore.h  the DataDirectory's copy of the directory
+ *   dirdocs.h   the documents held, and how one is accepted
+ *   dirreqs.h   the requests in flight and the schedules launching them
+ * They report upward through events, which land here and are passed on
+ * (a refused document is a failed request; an adopted consensus ends the
+ * other consensus requests; a stalled request frees what it asked for).
  *
  * Everything is need-driven: after any event (start, an answer, a timer)
- * step() looks at what is held and launches what is missing
- * (dirmgr_fetch.c decides what, from where and when):
+ * step() looks at what is held and launches what is missing:
  *   no reasonably live consensus, or the refetch time has come ->
  *     consensus fetches (tor's bootstrap schedules, or one retry);
  *   a fetched consensus whose signers' certificates we lack -> certs;
@@ -12,30 +17,65 @@
  * of: the next scheduled attempt, a stall, the end of a source's
  * backoff, a microdescriptor's retry time, the refetch time, the end of
  * the consensus's usable life. */
+#include "onion/dir/dirmgr.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "onion/dir/dirmgr_int.h"
+#include "onion/dir/dirdocs.h"
+#include "onion/dir/dirreqs.h"
+#include "onion/dir/dirstore.h"
 #include "onion/netdoc/protover.h"
 
-/* ---- small helpers ---- */
+struct tk_dirmgr {
+	struct tk_dirmgr_config cfg;
+	struct tk_dirmgr_env env;
+	tk_dirauth *auths;
+	tk_dirfallback *fallbacks;
+	char (*fallback_names)[20];
+	uint8_t (*v3ids)[20];
+	int started, stopped;
+	tk_dirsources *srcs;
+	struct tk_dirstore store;
+	struct tk_dirdocs docs;
+	struct tk_dirreqs reqs;
+	unsigned fetches_before_usable;
+	int progress_pct; /* last reported, -1 before 0% */
+	const char *progress_tag;
+	int64_t wake_at;
+};
 
-int64_t
-tk__now(tk_dirmgr *m)
+/* ---- the environment, and the objects' events ---- */
+
+static int64_t
+now_ms(void *arg)
 {
+	tk_dirmgr *m = arg;
 	return m->env.now_ms(m->env.arg);
 }
 
-uint64_t
-tk__rand(tk_dirmgr *m)
+static uint64_t
+random64(void *arg)
 {
+	tk_dirmgr *m = arg;
 	return m->env.random(m->env.arg);
 }
 
-void
-tk__log(tk_dirmgr *m, int level, const char *fmt, ...)
+static void
+log_line(void *arg, int level, const char *msg)
+{
+	tk_dirmgr *m = arg;
+	if (m->env.log)
+		m->env.log(m->env.arg, level, msg);
+}
+
+static void say(tk_dirmgr *m, int level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void
+say(tk_dirmgr *m, int level, const char *fmt, ...)
 {
 	char buf[1024];
 	va_list ap;
@@ -47,18 +87,11 @@ tk__log(tk_dirmgr *m, int level, const char *fmt, ...)
 	m->env.log(m->env.arg, level, buf);
 }
 
-/* The log as a tk_log_fn, for the stores. */
-void
-tk__log_line(void *arg, int level, const char *msg)
+/* Monotonic: each percentage is reported once. */
+static void
+progress(void *arg, int pct, const char *tag, const char *summary)
 {
 	tk_dirmgr *m = arg;
-	if (m->env.log)
-		m->env.log(m->env.arg, level, msg);
-}
-
-void
-tk__progress(tk_dirmgr *m, int pct, const char *tag, const char *summary)
-{
 	if (pct <= m->progress_pct)
 		return;
 	m->progress_pct = pct;
@@ -67,120 +100,117 @@ tk__progress(tk_dirmgr *m, int pct, const char *tag, const char *summary)
 		m->env.progress(m->env.arg, pct, tag, summary);
 }
 
-void
-tk__changed(tk_dirmgr *m)
+static void
+changed(void *arg)
 {
+	tk_dirmgr *m = arg;
 	if (m->env.changed)
 		m->env.changed(m->env.arg);
 }
 
-/* The earlier of two times, -1 meaning none. */
-int64_t
-tk__min_t(int64_t a, int64_t b)
+static int
+fetch(void *arg, uint64_t id, const struct tk_dirsource *src, const char *path,
+      const char *headers)
 {
-	if (a < 0)
-		return b;
-	if (b < 0)
-		return a;
-	return a < b ? a : b;
-}
-
-/* ---- requests ---- */
-
-static struct tk__req *
-req_find(tk_dirmgr *m, uint64_t id)
-{
-	for (size_t i = 0; i < m->n_reqs; i++)
-		if (m->reqs[i].id == id)
-			return &m->reqs[i];
-	return NULL;
-}
-
-size_t
-tk__req_count(const tk_dirmgr *m, enum tk__req_kind kind)
-{
-	size_t n = 0;
-	for (size_t i = 0; i < m->n_reqs; i++)
-		n += m->reqs[i].kind == kind;
-	return n;
+	tk_dirmgr *m = arg;
+	return m->env.fetch(m->env.arg, id, src, path, headers);
 }
 
 static void
-req_drop(tk_dirmgr *m, struct tk__req *r)
+cancel(void *arg, uint64_t id)
 {
-	free(r->slots);
-	*r = m->reqs[--m->n_reqs];
-}
-
-void
-tk__req_cancel(tk_dirmgr *m, struct tk__req *r)
-{
+	tk_dirmgr *m = arg;
 	if (m->env.cancel)
-		m->env.cancel(m->env.arg, r->id);
-	if (r->kind == TK__REQ_MDS && r->cons == m->cons && m->has_nodes)
-		for (size_t j = 0; j < r->n_slots; j++)
-			m->mds.inflight[r->slots[j]] = 0;
-	req_drop(m, r);
+		m->env.cancel(m->env.arg, id);
 }
 
-const char *
-tk__kind_name(enum tk__req_kind k)
+static int
+dir_guard(void *arg, const struct tk_nodes *nodes, struct tk_dirsource *out)
 {
-	switch (k) {
-	case TK__REQ_CONSENSUS:
-		return "consensus";
-	case TK__REQ_CERTS:
-		return "authority certificates";
-	case TK__REQ_MDS:
-		return "microdescriptors";
-	}
-	return "?";
+	tk_dirmgr *m = arg;
+	return m->env.dir_guard(m->env.arg, nodes, out);
 }
 
-int
-tk__launch(tk_dirmgr *m, enum tk__req_kind kind, const struct tk_dirsource *src,
-	   const char *path, const char *headers, uint32_t *slots,
-	   size_t n_slots, struct tk__req **out)
+static void
+doc_failed(void *arg, enum tk_dirdoc doc, const struct tk_dirsource *src,
+	   const char *why)
 {
-	struct tk__req *r;
-	int rc;
-	if (m->n_reqs == TK__MAX_REQS) {
-		free(slots);
-		return -2;
-	}
-	r = &m->reqs[m->n_reqs++];
-	memset(r, 0, sizeof *r);
-	r->id = ++m->next_id;
-	r->kind = kind;
-	r->src = *src;
-	r->slots = slots;
-	r->n_slots = n_slots;
-	r->cons = m->cons;
-	r->started_ms = r->progress_ms = tk__now(m);
-	m->stats.fetches++;
-	if (!m->ever_usable)
-		tk__progress(m, 5, "conn", "Connecting to a relay");
-	tk__log(m, TK_LOG_INFO, "fetching %s from %s%s%s%s: %.60s%s",
-		tk__kind_name(kind), src->nickname,
-		src->is_authority  ? " (authority)"
-		: src->is_fallback ? " (fallback)"
-		: src->is_guard	   ? " (directory guard)"
-				   : "",
-		src->has_ntor ? ", ntor" : "",
-		headers && *headers ? ", asking for a diff" : "", path,
-		strlen(path) > 60 ? "..." : "");
-	rc = m->env.fetch(m->env.arg, r->id, src, path, headers ? headers : "");
-	if (rc < 0) {
-		tk__log(m, TK_LOG_WARN, "cannot fetch %s from %s",
-			tk__kind_name(kind), src->nickname);
-		m->stats.failures++;
-		tk_dirsources_failed(m->srcs, src, tk__now(m));
-		req_drop(m, r);
-		return -1;
-	}
-	if (out)
-		*out = r;
-	return 0;
+	tk_dirmgr *m = arg;
+	tk_dirreqs_failed(&m->reqs, doc, src, 0, why);
+}
+
+static void
+adopted(void *arg)
+{
+	tk_dirmgr *m = arg;
+	tk_dirreqs_adopted(&m->reqs);
+}
+
+static void
+ask_whole(void *arg)
+{
+	tk_dirmgr *m = arg;
+	tk_dirreqs_ask_whole(&m->reqs);
+}
+
+static void
+fatal(void *arg, const char *msg)
+{
+	tk_dirmgr *m = arg;
+	m->stopped = 1;
+	if (m->env.fatal)
+		m->env.fatal(m->env.arg, msg);
+}
+
+/* A request given up for silence: what it asked for may be asked again
+ * (and certificates that never came count as an answer without them). */
+static void
+stalled(void *arg, const struct tk_dirreq *r)
+{
+	tk_dirmgr *m = arg;
+	if (r->doc == TK_DIRDOC_MDS)
+		tk_dirdocs_take_mds(&m->docs, &r->src, r->cons, r->slots,
+				    r->n_slots, 0, 0, NULL, 0);
+	else if (r->doc == TK_DIRDOC_CERTS)
+		tk_dirdocs_take_certs(&m->docs, &r->src, 0, NULL, 0);
+}
+
+static void
+stuck(void *arg, unsigned fails, unsigned tried_fb, unsigned tried_auth,
+      const char *last)
+{
+	tk_dirmgr *m = arg;
+	char who[160];
+	if (m->cfg.n_fallbacks)
+		snprintf(who, sizeof who,
+			 "%u made to fallback directory mirrors, %u to "
+			 "directory authorities",
+			 tried_fb, tried_auth);
+	else
+		snprintf(who, sizeof who, "all made to directory authorities");
+	say(m, TK_LOG_WARN,
+	    "Problem bootstrapping. Stuck at %d%% (%s): no directory "
+	    "source could be reached. %u attempts failed (%s); the last: "
+	    "%s. Check that this host can open TCP connections to the "
+	    "Internet (relays listen on ports such as 443 and 9001), and "
+	    "that no firewall blocks them. Still trying, at most %lld s "
+	    "apart.",
+	    m->progress_pct < 0 ? 0 : m->progress_pct, m->progress_tag, fails,
+	    who, last, (long long)(m->cfg.boot_max_delay_ms / 1000));
+}
+
+static void
+certs_path(void *arg, char *out, size_t cap)
+{
+	tk_dirmgr *m = arg;
+	tk_dirdocs_certs_path(&m->docs, out, cap);
+}
+
+static void
+diff_header(void *arg, int64_t now, char *out, size_t cap)
+{
+	tk_dirmgr *m = arg;
+	tk_dirdocs_diff_header(&m->docs, now, out, cap);
 }
 
 /* ---- answers ---- */
@@ -189,16 +219,11 @@ void
 tk_dirmgr_fetched(tk_dirmgr *m, uint64_t id, int status, int http_status,
 		  const uint8_t *body, size_t len, const char *errmsg)
 {
-	struct tk__req *rp = req_find(m, id);
-	struct tk__req r;
+	struct tk_dirreq r;
 	int ok = status == 0 && http_status == 200;
 
-	if (!rp || m->stopped)
+	if (m->stopped || tk_dirreqs_take(&m->reqs, id, &r) != 0)
 		return; /* cancelled, unknown, or we stopped */
-	r = *rp;
-	rp->slots = NULL;
-	req_drop(m, rp);
-
 	if (!ok) {
 		char why[300];
 		if (status < 0)
@@ -208,19 +233,22 @@ tk_dirmgr_fetched(tk_dirmgr *m, uint64_t id, int status, int http_status,
 			snprintf(why, sizeof why, "HTTP status %d%s",
 				 http_status,
 				 http_status == 503 ? " (busy)" : "");
-		tk__fetch_failed(m, r.kind, &r.src,
-				 status < 0 ? 0 : http_status, why);
+		tk_dirreqs_failed(&m->reqs, r.doc, &r.src,
+				  status < 0 ? 0 : http_status, why);
 	}
-	switch (r.kind) {
-	case TK__REQ_CONSENSUS:
-		tk__consensus_answer(m, &r, ok, body, len);
+	switch (r.doc) {
+	case TK_DIRDOC_CONSENSUS:
+		if (ok)
+			tk_dirdocs_take_consensus(&m->docs, &r.src,
+						  r.asked_diff, body, len);
 		break;
-	case TK__REQ_CERTS:
-		tk__certs_answer(m, &r, ok, body, len);
+	case TK_DIRDOC_CERTS:
+		tk_dirdocs_take_certs(&m->docs, &r.src, ok, body, len);
 		break;
-	case TK__REQ_MDS:
-		tk__mds_answer(m, &r, ok, status < 0 ? 0 : http_status, body,
-			       len);
+	case TK_DIRDOC_MDS:
+		tk_dirdocs_take_mds(&m->docs, &r.src, r.cons, r.slots,
+				    r.n_slots, ok, status < 0 ? 0 : http_status,
+				    body, len);
 		break;
 	}
 	free(r.slots);
@@ -230,23 +258,23 @@ tk_dirmgr_fetched(tk_dirmgr *m, uint64_t id, int status, int http_status,
 void
 tk_dirmgr_fetch_stage(tk_dirmgr *m, uint64_t id, enum tk_dirmgr_stage stage)
 {
-	struct tk__req *r = req_find(m, id);
+	struct tk_dirreq *r = tk_dirreqs_find(&m->reqs, id);
 	if (!r)
 		return;
-	r->progress_ms = tk__now(m);
-	if (m->ever_usable)
+	r->progress_ms = now_ms(m);
+	if (m->docs.ever_usable)
 		return;
 	switch (stage) {
 	case TK_DIRSTAGE_HANDSHAKE_DONE:
-		tk__progress(m, 15, "handshake_done",
-			     "Handshake with a relay done");
+		progress(m, 15, "handshake_done",
+			 "Handshake with a relay done");
 		break;
 	case TK_DIRSTAGE_CIRCUIT:
-		tk__progress(m, 20, "onehop_create",
-			     "Establishing an encrypted directory connection");
-		if (r->kind == TK__REQ_CONSENSUS)
-			tk__progress(m, 25, "requesting_status",
-				     "Asking for networkstatus consensus");
+		progress(m, 20, "onehop_create",
+			 "Establishing an encrypted directory connection");
+		if (r->doc == TK_DIRDOC_CONSENSUS)
+			progress(m, 25, "requesting_status",
+				 "Asking for networkstatus consensus");
 		break;
 	}
 }
@@ -254,43 +282,89 @@ tk_dirmgr_fetch_stage(tk_dirmgr *m, uint64_t id, enum tk_dirmgr_stage stage)
 void
 tk_dirmgr_fetch_progress(tk_dirmgr *m, uint64_t id, size_t bytes)
 {
-	struct tk__req *r = req_find(m, id);
+	struct tk_dirreq *r = tk_dirreqs_find(&m->reqs, id);
 	if (!r)
 		return;
 	r->bytes = bytes;
-	r->progress_ms = tk__now(m);
+	r->progress_ms = now_ms(m);
 }
 
 /* ---- the driver ---- */
 
+/* The earlier of two times, -1 meaning none. */
+static int64_t
+min_t(int64_t a, int64_t b)
+{
+	if (a < 0)
+		return b;
+	if (b < 0)
+		return a;
+	return a < b ? a : b;
+}
+
+/* What the requests need to know of what is held, now. */
+static void
+view(tk_dirmgr *m, int64_t now, struct tk_dirreqs_view *v)
+{
+	struct tk_dirdocs *d = &m->docs;
+	memset(v, 0, sizeof *v);
+	if (d->has_nodes) {
+		v->cons = d->cons;
+		v->nodes = &d->nodes;
+		v->mds = &d->mds;
+	}
+	v->bootstrapping = tk_dirdocs_bootstrapping(d, now);
+	v->usable = d->usable;
+	v->refetch_at_ms = d->refetch_at_ms;
+	v->pending = d->pend != NULL;
+	v->pend_src = d->pend && !d->pend_from_cache ? &d->pend_src : NULL;
+	v->cert_tries = d->pend_cert_tries;
+	v->certs_path = certs_path;
+	v->diff_header = diff_header;
+	v->arg = m;
+}
+
 static void
 step(tk_dirmgr *m)
 {
-	int64_t now = tk__now(m), wake = -1;
+	struct tk_dirdocs *d = &m->docs;
+	struct tk_dirreqs_view v;
+	int64_t now = now_ms(m), wake = -1;
 
 	if (!m->started || m->stopped)
 		return;
-	tk__check_stalls(m, now, &wake);
-	tk__launch_consensus(m, now, &wake);
+	/* (an answer to a stalled request may change what is held) */
+	tk_dirreqs_check_stalls(&m->reqs, now, &wake);
+	view(m, now, &v);
+	tk_dirreqs_launch_consensus(&m->reqs, &v, now, &wake);
 	if (m->stopped)
 		return;
-	tk__launch_certs(m, now, &wake);
+	tk_dirreqs_launch_certs(&m->reqs, &v, now, &wake);
 	/* usability first: a usable directory asks for few missing
 	 * microdescriptors less eagerly */
-	tk__update_usable(m, now);
-	if (m->has_nodes)
-		tk__launch_mds(m, now, &wake);
-	if (m->has_nodes && m->live)
-		wake = tk__min_t(wake, (m->cons->valid_until +
-					m->cfg.reasonably_live_s) *
-						       1000 +
-					       1000);
-	if (m->cons_dirty) {
-		tk__save_consensus_and_certs(m);
-		m->cons_dirty = 0;
+	if (tk_dirdocs_update_usable(d, now)) {
+		m->fetches_before_usable = m->reqs.fetches;
+		m->reqs.ever_usable = 1;
 	}
-	if (m->mds_dirty && tk__req_count(m, TK__REQ_MDS) == 0)
-		tk__save_mds(m);
+	if (d->has_nodes) {
+		view(m, now, &v);
+		tk_dirreqs_launch_mds(&m->reqs, &v, now, &wake);
+	}
+	if (d->has_nodes && d->live)
+		wake = min_t(wake,
+			     (d->cons->valid_until + m->cfg.reasonably_live_s) *
+					     1000 +
+				     1000);
+	if (d->cons_dirty) {
+		tk_dirstore_save_consensus(&m->store, &d->certs);
+		d->cons_dirty = 0;
+	}
+	if (d->mds_dirty && tk_dirreqs_count(&m->reqs, TK_DIRDOC_MDS) == 0 &&
+	    d->has_nodes && tk_dirstore_enabled(&m->store)) {
+		tk_dirstore_save_mds(&m->store, &d->mds, &d->nodes);
+		/* not again at every step if it failed: at the next change */
+		d->mds_dirty = 0;
+	}
 	if (wake >= 0 && wake < now)
 		wake = now;
 	m->wake_at = wake;
@@ -385,8 +459,8 @@ copy_config(tk_dirmgr *m, const struct tk_dirmgr_config *cfg)
 		m->cfg.md_batch_min = m->cfg.md_batch_max;
 	if (m->cfg.md_max_parallel == 0)
 		m->cfg.md_max_parallel = 1;
-	if (m->cfg.md_max_parallel > TK__MAX_REQS - 8)
-		m->cfg.md_max_parallel = TK__MAX_REQS - 8;
+	if (m->cfg.md_max_parallel > TK_DIRREQS_MAX - 8)
+		m->cfg.md_max_parallel = TK_DIRREQS_MAX - 8;
 	if (m->cfg.boot_max_in_progress == 0)
 		m->cfg.boot_max_in_progress = 1;
 	if (m->cfg.boot_max_in_progress > 8)
@@ -418,12 +492,69 @@ copy_config(tk_dirmgr *m, const struct tk_dirmgr_config *cfg)
 	m->cfg.auths = m->auths;
 	m->cfg.fallbacks = m->fallbacks;
 	m->cfg.fallback_names = NULL;
-	if (cfg->data_dir && cfg->data_dir[0]) {
-		m->data_dir = strdup(cfg->data_dir);
-		if (!m->data_dir)
-			return -1;
-	}
-	m->cfg.data_dir = m->data_dir;
+	m->cfg.data_dir = NULL; /* the store's */
+	return 0;
+}
+
+/* The objects' views of the configuration, and their events. */
+static int
+init_parts(tk_dirmgr *m, const struct tk_dirmgr_config *cfg)
+{
+	const struct tk_dirmgr_config *c = &m->cfg;
+	struct tk_dirdocs_config dc = {
+		.v3ids = (const uint8_t(*)[20])m->v3ids,
+		.n_auths = c->n_auths,
+		.skew_s = c->skew_s,
+		.reasonably_live_s = c->reasonably_live_s,
+		.enforce_distinct_subnets = c->enforce_distinct_subnets,
+		.min_path_fraction = c->min_path_fraction,
+		.no_diffs = c->no_diffs,
+		.supported_protocols = c->supported_protocols,
+	};
+	struct tk_dirdocs_events de = {
+		.now_ms = now_ms,
+		.random = random64,
+		.log = log_line,
+		.progress = progress,
+		.failed = doc_failed,
+		.adopted = adopted,
+		.ask_whole = ask_whole,
+		.changed = changed,
+		.fatal = fatal,
+		.arg = m,
+	};
+	struct tk_dirreqs_config qc = {
+		.v3ids = (const uint8_t(*)[20])m->v3ids,
+		.n_auths = c->n_auths,
+		.n_fallbacks = c->n_fallbacks,
+		.md_batch_max = c->md_batch_max,
+		.md_batch_min = c->md_batch_min,
+		.md_max_parallel = c->md_max_parallel,
+		.boot_fallback_delay_ms = c->boot_fallback_delay_ms,
+		.boot_authority_delay_ms = c->boot_authority_delay_ms,
+		.boot_authority_only_delay_ms = c->boot_authority_only_delay_ms,
+		.boot_max_delay_ms = c->boot_max_delay_ms,
+		.boot_max_in_progress = c->boot_max_in_progress,
+		.stall_ms = c->stall_ms,
+		.md_delay_ms = c->md_delay_ms,
+	};
+	struct tk_dirreqs_events qe = {
+		.now_ms = now_ms,
+		.random = random64,
+		.fetch = fetch,
+		.cancel = cancel,
+		.dir_guard = m->env.dir_guard ? dir_guard : NULL,
+		.log = log_line,
+		.progress = progress,
+		.stalled = stalled,
+		.stuck = stuck,
+		.arg = m,
+	};
+	if (tk_dirstore_init(&m->store, cfg->data_dir, log_line, m) != 0)
+		return -1;
+	if (tk_dirdocs_init(&m->docs, &dc, &de, &m->store, m->srcs) != 0)
+		return -1;
+	tk_dirreqs_init(&m->reqs, &qc, &qe, m->srcs);
 	return 0;
 }
 
@@ -441,9 +572,6 @@ tk_dirmgr_new(const struct tk_dirmgr_config *cfg,
 	if (!m || copy_config(m, cfg) != 0)
 		goto nomem;
 	m->env = *env;
-	if (tk_certstore_init(&m->certs, (const uint8_t(*)[20])m->v3ids,
-			      cfg->n_auths, tk__log_line, m) != 0)
-		goto nomem;
 	{
 		const char **fn =
 			cfg->n_fallbacks ? malloc(cfg->n_fallbacks * sizeof *fn)
@@ -470,7 +598,8 @@ tk_dirmgr_new(const struct tk_dirmgr_config *cfg,
 		if (!m->srcs)
 			goto nomem;
 	}
-	m->refetch_at_ms = -1;
+	if (init_parts(m, cfg) != 0)
+		goto nomem;
 	m->wake_at = -1;
 	m->progress_pct = -1;
 	m->progress_tag = "starting";
@@ -488,10 +617,12 @@ tk_dirmgr_start(tk_dirmgr *m)
 	if (m->started)
 		return;
 	m->started = 1;
-	tk__progress(m, 0, "starting", "Starting");
-	tk__fetch_init(m);
-	if (m->data_dir)
-		tk__load_cache(m);
+	progress(m, 0, "starting", "Starting");
+	tk_dirreqs_start(&m->reqs);
+	if (tk_dirstore_enabled(&m->store)) {
+		tk_dirstore_prepare(&m->store);
+		tk_dirdocs_load(&m->docs);
+	}
 	step(m);
 }
 
@@ -500,28 +631,14 @@ tk_dirmgr_free(tk_dirmgr *m)
 {
 	if (!m)
 		return;
-	for (size_t i = 0; i < m->n_reqs; i++) {
-		if (m->env.cancel)
-			m->env.cancel(m->env.arg, m->reqs[i].id);
-		free(m->reqs[i].slots);
-	}
-	if (m->has_nodes) {
-		tk_mdstore_free(&m->mds);
-		tk_nodes_free(&m->nodes);
-	}
-	tk_consensus_free(m->cons);
-	free(m->cons_text);
-	tk_consensus_free(m->pend);
-	free(m->pend_text);
-	free(m->base_text);
-	tk_certstore_free(&m->certs);
+	tk_dirreqs_free(&m->reqs);
+	tk_dirdocs_free(&m->docs);
+	tk_dirstore_free(&m->store);
 	tk_dirsources_free(m->srcs);
 	free(m->auths);
 	free(m->v3ids);
 	free(m->fallbacks);
 	free(m->fallback_names);
-	free(m->data_dir);
-	free(m->warned_recommended);
 	free(m);
 }
 
@@ -534,11 +651,11 @@ tk_dirmgr_phase(const tk_dirmgr *m)
 		return TK_DIRMGR_IDLE;
 	if (m->stopped)
 		return TK_DIRMGR_STOPPED;
-	if (m->usable)
+	if (m->docs.usable)
 		return TK_DIRMGR_READY;
-	if (m->pend)
+	if (m->docs.pend)
 		return TK_DIRMGR_NEED_CERTS;
-	if (m->has_nodes && m->live)
+	if (m->docs.has_nodes && m->docs.live)
 		return TK_DIRMGR_NEED_MICRODESCS;
 	return TK_DIRMGR_NEED_CONSENSUS;
 }
@@ -566,21 +683,32 @@ tk_dirmgr_phase_name(enum tk_dirmgr_phase p)
 int
 tk_dirmgr_usable(const tk_dirmgr *m)
 {
-	return m->usable && !m->stopped;
+	return m->docs.usable && !m->stopped;
 }
 
 const struct tk_nodes *
 tk_dirmgr_nodes(const tk_dirmgr *m)
 {
-	return m->has_nodes ? &m->nodes : NULL;
+	return m->docs.has_nodes ? &m->docs.nodes : NULL;
 }
 
 void
 tk_dirmgr_get_stats(const tk_dirmgr *m, struct tk_dirmgr_stats *st)
 {
-	*st = m->stats;
-	st->from_cache = m->from_cache;
-	st->mds_held = m->has_nodes ? m->nodes.n_have : 0;
-	st->mds_missing = m->has_nodes ? m->nodes.n - m->nodes.n_have : 0;
-	st->refetch_at_ms = m->cons ? m->refetch_at_ms : -1;
+	const struct tk_dirdocs *d = &m->docs;
+	memset(st, 0, sizeof *st);
+	st->fetches = m->reqs.fetches;
+	st->failures = m->reqs.failures;
+	st->stalls = m->reqs.stalls;
+	st->consensus_fetched = d->consensus_fetched;
+	st->diffs_applied = d->diffs_applied;
+	st->diffs_refused = d->diffs_refused;
+	st->refused_docs = d->refused_docs;
+	st->from_cache = d->from_cache;
+	st->fetches_before_usable = m->fetches_before_usable;
+	st->mds_held = d->has_nodes ? d->nodes.n_have : 0;
+	st->mds_missing = d->has_nodes ? d->nodes.n - d->nodes.n_have : 0;
+	st->mds_cached = d->mds_cached;
+	st->refetch_at_ms = d->cons ? d->refetch_at_ms : -1;
+	st->path_fraction = d->path_fraction;
 }

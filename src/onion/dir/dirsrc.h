@@ -47,6 +47,9 @@ void tk_dirsource_from_router(const struct tk_router *r,
 /* The channel target for the source's ORPort and RSA identity. */
 void tk_dirsource_target(const struct tk_dirsource *s, tk_channel_target *t);
 
+/* What a request asks a source for. */
+enum tk_dirdoc { TK_DIRDOC_CONSENSUS, TK_DIRDOC_CERTS, TK_DIRDOC_MDS };
+
 typedef struct tk_dirsources tk_dirsources;
 
 enum tk_dirsrc_pool {

@@ -20,12 +20,14 @@ src_onion_libonion_a_SOURCES += \
 	src/onion/dir/mdstore.h \
 	src/onion/dir/dlsched.c \
 	src/onion/dir/dlsched.h \
+	src/onion/dir/dirstore.c \
+	src/onion/dir/dirstore.h \
+	src/onion/dir/dirdocs.c \
+	src/onion/dir/dirdocs.h \
+	src/onion/dir/dirreqs.c \
+	src/onion/dir/dirreqs.h \
 	src/onion/dir/dirmgr.c \
 	src/onion/dir/dirmgr.h \
-	src/onion/dir/dirmgr_int.h \
-	src/onion/dir/dirmgr_cons.c \
-	src/onion/dir/dirmgr_fetch.c \
-	src/onion/dir/dirmgr_cache.c \
 	src/onion/dir/builtin.c \
 	src/onion/dir/builtin.h \
 	src/onion/dir/builtin_authorities.inc \
