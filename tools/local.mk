@@ -13,7 +13,7 @@ EXTRA_DIST += tests/bats/tkdelay.bats
 # ratios. socksload is the libuv load generator socks-bench builds itself.
 dist_noinst_SCRIPTS += tools/bench/socks-bench
 EXTRA_DIST += tools/bench/socksload.c
-dist_noinst_SCRIPTS += tools/bench/onion-bench
+dist_noinst_SCRIPTS += tools/bench/onion-bench tools/bench/dir-bench
 # trickle-bench: RSS of torkitd, dante and microsocks under 1-byte
 # segments into targets that do not read; trickle.c is its load tool.
 dist_noinst_SCRIPTS += tools/bench/trickle-bench
@@ -26,7 +26,7 @@ dist_noinst_SCRIPTS += tools/bench/soak tools/bench/soakload.py
 # one-hop directory fetches. tkbootstrap: bootstrap from DirAuthority
 # lines and print progress. tkstream: bootstrap, then resolve, reverse
 # resolve or pipe stdin/stdout over a 3-hop stream.
-noinst_PROGRAMS += tools/tkonion tools/tkbootstrap tools/tkstream
+noinst_PROGRAMS += tools/tkonion tools/tkbootstrap tools/tkstream tools/tkmkdir
 tools_tkonion_SOURCES = tools/tkonion.c
 tools_tkonion_CFLAGS = $(AM_CFLAGS) $(UV_CFLAGS)
 tools_tkonion_LDADD = $(ONION_LINK_LIBS)
@@ -36,6 +36,21 @@ tools_tkbootstrap_LDADD = $(ONION_LINK_LIBS)
 tools_tkstream_SOURCES = tools/tkstream.c
 tools_tkstream_CFLAGS = $(AM_CFLAGS) $(UV_CFLAGS)
 tools_tkstream_LDADD = $(ONION_LINK_LIBS)
+# tkmkdir: a synthetic directory of N relays from the real entries of
+# tests/data/realnet, signed by given authority keys (tools/dirsign.c),
+# written as a DataDirectory's cache (scale tests, tools/bench/dir-bench).
+tools_tkmkdir_SOURCES = tools/tkmkdir.c tools/dirsign.c tools/dirsign.h
+tools_tkmkdir_LDADD = $(ONION_LINK_LIBS)
+
+# The built-in directory lists: tools/gen-dirlists makes
+# src/onion/dir/builtin_*.inc from tor's lists in tools/dirlists/ (`make
+# dirlists` refreshes them; dirlists.bats checks they are current).
+dist_noinst_SCRIPTS += tools/gen-dirlists
+EXTRA_DIST += tools/dirlists tests/bats/dirlists.bats
+TESTS += tests/bats/dirlists.bats
+dirlists:
+	python3 $(top_srcdir)/tools/gen-dirlists
+.PHONY: dirlists
 
 # The layering check: every include under src/ against src/layers, and no
 # circle between modules (tools/layers reads the built objects' symbols

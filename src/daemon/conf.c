@@ -20,11 +20,15 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/un.h>
+#include <unistd.h>
 
 #include "daemon/torrc.h"
 
 #ifndef TK_SYSCONFDIR
 #define TK_SYSCONFDIR "/etc"
+#endif
+#ifndef TK_LOCALSTATEDIR
+#define TK_LOCALSTATEDIR "/var"
 #endif
 #define DEFAULT_CONF TK_SYSCONFDIR "/torkit/torkitd.conf"
 
@@ -35,7 +39,7 @@
 static tk_option_parse_fn parse_socks_port, parse_socks_policy,
 	parse_exit_policy, parse_engine, parse_dns_server, parse_safe_logging,
 	parse_log, parse_dir_authority, parse_congestion_control,
-	parse_connection_padding;
+	parse_fallback_dir, parse_data_dir, parse_connection_padding;
 
 /* clang-format off */
 /* offsetof(), refusing to compile (a negative array size) when the field
@@ -83,8 +87,8 @@ static const struct tk_option options[] = {
 		 "listen for SOCKS clients there (0: nowhere)"),
 	V_CUSTOM("SocksPolicy", parse_socks_policy, socks_policy, NULL, LIST,
 		 "POLICY[,POLICY...]", "which client addresses may connect"),
-	V_CUSTOM("Engine", parse_engine, engine, "direct", 0, "direct|tor",
-		 "which engine carries the requests"),
+	V_CUSTOM("Engine", parse_engine, engine, "tor", 0, "tor|direct",
+		 "which engine carries the requests (tor: the Tor network)"),
 	V_CUSTOM("DNSServer", parse_dns_server, dns_servers, NULL,
 		 LIST | DIRECT, "IP[:PORT]",
 		 "a DNS server instead of /etc/resolv.conf's"),
@@ -121,11 +125,22 @@ static const struct tk_option options[] = {
 	       "detach into the background"),
 	V_STRING("User", user, NULL, 0, "NAME",
 		 "after opening the ports, run as this user"),
-	V_STRING("DataDirectory", data_dir, NULL, 0, "PATH",
-		 "a directory for state (the tor engine's cache and guards)"),
+	/* Its default depends on who runs torkitd and on the engine:
+	 * tk_config_default_data_dir(), applied in tk_config_load(). */
+	V_CUSTOM("DataDirectory", parse_data_dir, data_dir, NULL, 0, "PATH",
+		 "state of the tor engine: its cache and guards (default "
+		 "~/.torkit, root: " TK_LOCALSTATEDIR "/lib/torkit)"),
 	V_CUSTOM("DirAuthority", parse_dir_authority, dir_authorities, NULL,
 		 LIST | TOR, "[NICKNAME] [FLAGS] IP:DIRPORT FINGERPRINT",
-		 "a directory authority for the tor engine"),
+		 "a directory authority to trust instead of the public "
+		 "network's"),
+	V_CUSTOM("FallbackDir", parse_fallback_dir, fallback_dirs, NULL,
+		 LIST | TOR, "IP[:DIRPORT] orport=PORT id=FINGERPRINT [FLAGS]",
+		 "a directory mirror to bootstrap from"),
+	V_BOOL("UseDefaultFallbackDirs", use_default_fallback_dirs, "1", TOR,
+	       "bootstrap from the built-in fallback mirrors"),
+	V_BOOL("TestingTorNetwork", testing_tor_network, "0", TOR,
+	       "defaults for a test network (needs DirAuthority lines)"),
 	V_BOOL("EnforceDistinctSubnets", enforce_distinct_subnets, "1", TOR,
 	       "never two relays of one /16 in a circuit"),
 	V_INTERVAL("HalfCloseLinger", half_close_linger, "30 seconds", 1, YEAR,
@@ -793,6 +808,65 @@ parse_dir_authority(struct tk_config *cfg, const struct tk_option *o,
 			 err, errlen);
 }
 
+static int
+parse_fallback_dir(struct tk_config *cfg, const struct tk_option *o,
+		   const char *value, char *err, size_t errlen)
+{
+	/* Stored for the tor engine, which checks the details. */
+	if (strstr(value, "orport=") == NULL || strstr(value, "id=") == NULL) {
+		snprintf(err, errlen,
+			 "FallbackDir needs at least \"IP orport=PORT "
+			 "id=FINGERPRINT\"");
+		return -1;
+	}
+	return lines_add(&cfg->fallback_dirs, &cfg->n_fallback_dirs, value, err,
+			 errlen);
+}
+
+/* tor expands a leading "~/" to the home directory. */
+static int
+parse_data_dir(struct tk_config *cfg, const struct tk_option *o,
+	       const char *value, char *err, size_t errlen)
+{
+	const char *home = getenv("HOME");
+	char *v;
+
+	if (strncmp(value, "~/", 2) == 0) {
+		if (home == NULL || *home == '\0') {
+			snprintf(err, errlen,
+				 "DataDirectory %s: no HOME to expand ~ with",
+				 value);
+			return -1;
+		}
+		if (asprintf(&v, "%s/%s", home, value + 2) < 0)
+			v = NULL;
+	} else {
+		v = strdup(value);
+	}
+	if (v == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	free(cfg->data_dir);
+	cfg->data_dir = v;
+	return 0;
+}
+
+char *
+tk_config_default_data_dir(void)
+{
+	const char *home = getenv("HOME");
+	char *v;
+
+	if (geteuid() != 0 && home != NULL && home[0] == '/' &&
+	    strcmp(home, "/") != 0) {
+		if (asprintf(&v, "%s/.torkit", home) < 0)
+			return NULL;
+		return v;
+	}
+	return strdup(TK_LOCALSTATEDIR "/lib/torkit");
+}
+
 int
 tk_config_set(struct tk_config *cfg, const struct tk_option *o,
 	      const char *value, char *err, size_t errlen)
@@ -890,7 +964,46 @@ tk_config_free(struct tk_config *cfg)
 		free(cfg->logs[i].path);
 	free(cfg->logs);
 	lines_free(cfg->dir_authorities, cfg->n_dir_authorities);
+	lines_free(cfg->fallback_dirs, cfg->n_fallback_dirs);
+	free(cfg->data_dir);
 	memset(cfg, 0, sizeof(*cfg));
+}
+
+/* Defaults that depend on other options, as tor's: TestingTorNetwork
+ * (only with DirAuthority lines) turns EnforceDistinctSubnets,
+ * ClientRejectInternalAddresses and ClientDNSRejectInternalAddresses off
+ * unless they are set (a test network lives on 127.0.0.0/8); the tor
+ * engine gets a DataDirectory unless one is set. */
+static void
+apply_dependent_defaults(struct ctx *c, struct tk_config *cfg,
+			 const uint8_t *seen)
+{
+	const struct tk_option *eds =
+		tk_config_option("EnforceDistinctSubnets");
+	const struct tk_option *cri =
+		tk_config_option("ClientRejectInternalAddresses");
+	const struct tk_option *cdri =
+		tk_config_option("ClientDNSRejectInternalAddresses");
+
+	if (cfg->testing_tor_network) {
+		if (cfg->n_dir_authorities == 0) {
+			report(c, NULL,
+			       "TestingTorNetwork may only be configured with "
+			       "a non-default set of DirAuthority lines");
+			return;
+		}
+		if (!seen[eds - options])
+			cfg->enforce_distinct_subnets = 0;
+		if (!seen[cri - options])
+			cfg->client_reject_internal = 0;
+		if (!seen[cdri - options])
+			cfg->client_dns_reject_internal = 0;
+	}
+	if (cfg->engine == TK_ENGINE_TOR && cfg->data_dir == NULL) {
+		cfg->data_dir = tk_config_default_data_dir();
+		if (cfg->data_dir == NULL)
+			report(c, NULL, "out of memory");
+	}
 }
 
 int
@@ -954,6 +1067,8 @@ tk_config_load(const struct tk_config_source *src, struct tk_config *cfg,
 			report(&c, NULL, "default of %s: %s", options[i].name,
 			       err);
 	}
+	if (!c.failed)
+		apply_dependent_defaults(&c, cfg, seen);
 	if (c.failed) {
 		tk_config_free(cfg);
 		return -1;

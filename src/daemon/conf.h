@@ -49,22 +49,34 @@ struct tk_config {
 	unsigned socks_timeout; /* seconds */
 	char *pid_file;
 	int run_as_daemon;
-	char *data_dir;
+	char *data_dir; /* tor engine default: tk_config_default_data_dir() */
 	char **dir_authorities;
 	size_t n_dir_authorities;
-	int enforce_distinct_subnets;	  /* tor engine, default 1 */
+	char **fallback_dirs;
+	size_t n_fallback_dirs;
+	int use_default_fallback_dirs;
+	int testing_tor_network;
+	int enforce_distinct_subnets;	  /* tor engine, default 1 (0 with
+					   * TestingTorNetwork) */
 	unsigned half_close_linger;	  /* tor engine, seconds */
 	int congestion_control;		  /* tor engine: -1 auto, 0, 1 */
 	uint64_t max_mem_in_queues;	  /* bytes; 0: from the machine's RAM */
 	unsigned idle_timeout;		  /* seconds, 0: none */
 	unsigned max_clients_per_address; /* 0: no limit */
 	char *user;			  /* User: drop to it after binding */
-	int client_reject_internal;	  /* tor engine, default 1 */
-	int client_dns_reject_internal;	  /* tor engine, default 1 */
+	int client_reject_internal;	  /* tor engine, default 1 (0 with
+					   * TestingTorNetwork) */
+	int client_dns_reject_internal;	  /* the same */
 	int exit_reject_local_interfaces; /* direct engine, default 1 */
 	int connection_padding;		  /* tor engine: -1 auto, 0, 1 */
 	int reduced_connection_padding;	  /* tor engine */
 };
+
+/* Where the tor engine keeps its state when DataDirectory is not set, as
+ * tor: ~/.torkit for a user (HOME set and not "/"), LOCALSTATEDIR/lib/
+ * torkit for root and for a user without a home. Malloc'ed; NULL if out
+ * of memory. */
+char *tk_config_default_data_dir(void);
 
 /* Where the configuration comes from; kept for SIGHUP. */
 struct tk_config_source {

@@ -195,6 +195,11 @@ struct tk_engine_ops {
 struct tk_engine {
 	const struct tk_engine_ops *ops;
 	uv_loop_t *loop;
+	/* Set by the daemon: the engine cannot go on (the tor engine: the
+	 * network requires a protocol it lacks); msg is logged already.
+	 * May be NULL. */
+	void (*fatal)(void *arg, const char *msg);
+	void *fatal_arg;
 };
 
 /* Every engine stream embeds this first. */

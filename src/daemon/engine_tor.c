@@ -154,6 +154,17 @@ onion_progress(void *arg, int percent, const char *tag, const char *summary)
 	}
 }
 
+/* The network requires what this engine lacks: tor exits, so do we
+ * (through the daemon's hook, with the message already logged). */
+static void
+onion_fatal(void *arg, const char *msg)
+{
+	struct tor_engine *e = arg;
+
+	if (e->base.fatal != NULL)
+		e->base.fatal(e->base.fatal_arg, msg);
+}
+
 /* ---- requests */
 
 static struct tk_engine_req *
@@ -762,13 +773,7 @@ tk_engine_tor_config(const struct tk_config *cfg, struct tk_onion_config *oc,
 	char e2[256];
 
 	tk_onion_config_init(oc);
-	if (cfg->n_dir_authorities == 0) {
-		snprintf(err, errlen,
-			 "Engine tor needs at least one "
-			 "DirAuthority line (tools/tornet env DIR prints them "
-			 "for a local test network)");
-		return -1;
-	}
+	/* No DirAuthority line: the public Tor network, built in. */
 	for (size_t i = 0; i < cfg->n_dir_authorities; i++) {
 		if (tk_onion_config_add_authority(oc, cfg->dir_authorities[i],
 						  e2, sizeof(e2)) < 0) {
@@ -777,6 +782,16 @@ tk_engine_tor_config(const struct tk_config *cfg, struct tk_onion_config *oc,
 			return -1;
 		}
 	}
+	for (size_t i = 0; i < cfg->n_fallback_dirs; i++) {
+		if (tk_onion_config_add_fallback(oc, cfg->fallback_dirs[i], e2,
+						 sizeof(e2)) < 0) {
+			snprintf(err, errlen, "FallbackDir \"%s\": %s",
+				 cfg->fallback_dirs[i], e2);
+			return -1;
+		}
+	}
+	oc->use_default_fallbacks = cfg->use_default_fallback_dirs;
+	oc->testing_tor_network = cfg->testing_tor_network;
 	oc->data_dir = cfg->data_dir;
 	oc->enforce_distinct_subnets = cfg->enforce_distinct_subnets;
 	/* In 64 bits: a year of seconds does not fit in 32 bits of ms. */
@@ -822,6 +837,8 @@ tk_engine_tor_new(uv_loop_t *loop, const struct tk_config *cfg,
 	oc.log_arg = e;
 	oc.progress = onion_progress;
 	oc.progress_arg = e;
+	oc.fatal = onion_fatal;
+	oc.fatal_arg = e;
 	if (tk_onion_new(loop, &oc, &e->o, err, sizeof(err)) < 0) {
 		tk_err("Engine tor: %s", err);
 		free(e);
@@ -829,22 +846,43 @@ tk_engine_tor_new(uv_loop_t *loop, const struct tk_config *cfg,
 	}
 	uv_timer_init(loop, &e->done_timer);
 	e->done_timer.data = e;
+	{
+		struct tk_onion_status st;
+		char net[160];
+
+		tk_onion_get_status(e->o, &st);
+		if (tk_onion_config_is_public(&oc))
+			snprintf(net, sizeof(net),
+				 "the public Tor network (%zu authorities, "
+				 "%zu fallback directory mirrors)",
+				 st.n_authorities, st.n_fallbacks);
+		else
+			snprintf(net, sizeof(net),
+				 "%zu configured directory authorit%s, %zu "
+				 "fallback%s%s",
+				 st.n_authorities,
+				 st.n_authorities == 1 ? "y" : "ies",
+				 st.n_fallbacks, st.n_fallbacks == 1 ? "" : "s",
+				 cfg->testing_tor_network
+					 ? " (TestingTorNetwork)"
+					 : "");
+		tk_notice("Engine tor: %s, DataDirectory %s, "
+			  "EnforceDistinctSubnets %d, HalfCloseLinger %u s, "
+			  "CongestionControl %s",
+			  net,
+			  cfg->data_dir ? cfg->data_dir
+					: "(none: nothing cached)",
+			  cfg->enforce_distinct_subnets, cfg->half_close_linger,
+			  cfg->congestion_control < 0	 ? "auto"
+			  : cfg->congestion_control == 0 ? "0"
+							 : "1");
+	}
 	if (tk_onion_start(e->o) < 0) {
 		tk_err("Engine tor: cannot start bootstrapping");
 		tk_onion_free(e->o);
 		uv_close((uv_handle_t *)&e->done_timer, free_on_close);
 		return -1;
 	}
-	tk_notice("Engine tor: %zu directory authorit%s, DataDirectory %s, "
-		  "EnforceDistinctSubnets %d, HalfCloseLinger %u s, "
-		  "CongestionControl %s",
-		  cfg->n_dir_authorities,
-		  cfg->n_dir_authorities == 1 ? "y" : "ies",
-		  cfg->data_dir ? cfg->data_dir : "(none: nothing cached)",
-		  cfg->enforce_distinct_subnets, cfg->half_close_linger,
-		  cfg->congestion_control < 0	 ? "auto"
-		  : cfg->congestion_control == 0 ? "0"
-						 : "1");
 	*out = &e->base;
 	return 0;
 }

@@ -18,7 +18,8 @@ src_daemon_torkitd_SOURCES = \
 	src/daemon/engine_tor.c \
 	src/daemon/dns.c src/daemon/dns.h
 src_daemon_torkitd_CPPFLAGS = $(AM_CPPFLAGS) \
-	-DTK_SYSCONFDIR='"$(sysconfdir)"' $(UV_CFLAGS) $(CARES_CFLAGS)
+	-DTK_SYSCONFDIR='"$(sysconfdir)"' \
+	-DTK_LOCALSTATEDIR='"$(localstatedir)"' $(UV_CFLAGS) $(CARES_CFLAGS)
 src_daemon_torkitd_LDADD = src/lib/libtorkit.a $(ONION_LINK_LIBS) \
 	$(UV_LIBS) $(CARES_LIBS)
 

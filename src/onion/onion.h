@@ -3,9 +3,8 @@
  * daemon includes nothing else of it. Nothing here knows about SOCKS.
  *
  *   struct tk_onion_config cfg;
- *   tk_onion_config_init(&cfg);
- *   tk_onion_config_add_authority(&cfg, "DirAuthority tnauth0 orport=...
- *       v3ident=... 127.0.0.1:25150 1E0D...", err, sizeof err);
+ *   tk_onion_config_init(&cfg);   // the public network: built-in
+ *                                 // authorities and fallbacks
  *   cfg.data_dir = "/var/lib/torkit"; cfg.log = my_log; ...
  *   tk_onion_new(loop, &cfg, &o, err, sizeof err);
  *   tk_onion_start(o);            // bootstrap: "Bootstrapped N%" ...
@@ -65,18 +64,40 @@
 
 #define TK_ONION_MAX_AUTHORITIES 16
 #define TK_ONION_AUTHORITY_MAX 512 /* bytes of one DirAuthority line */
+#define TK_ONION_MAX_FALLBACKS 64
+#define TK_ONION_FALLBACK_MAX 256 /* bytes of one FallbackDir line */
 
 /* tor's bootstrap phases: percent 0..100, tag ("loading_keys"), summary
  * ("Loading authority key certs"); reported once each, increasing. */
 typedef void (*tk_onion_progress_cb)(void *arg, int percent, const char *tag,
 				     const char *summary);
 
+/* The engine cannot work with this network (a protocol the consensus
+ * requires is missing): msg says why. The engine has stopped fetching;
+ * the caller should stop (tor exits). */
+typedef void (*tk_onion_fatal_cb)(void *arg, const char *msg);
+
 struct tk_onion_config {
+	/* No DirAuthority line: the public network's authorities (built
+	 * in). Lines given replace them all, as in tor. */
 	char authorities[TK_ONION_MAX_AUTHORITIES][TK_ONION_AUTHORITY_MAX];
 	size_t n_authorities;
+	/* FallbackDir lines; with none, the built-in fallbacks are used if
+	 * use_default_fallbacks is set and no DirAuthority was given
+	 * (tor's rule: custom authorities bring no public fallbacks). */
+	char fallbacks[TK_ONION_MAX_FALLBACKS][TK_ONION_FALLBACK_MAX];
+	size_t n_fallbacks;
+	int use_default_fallbacks; /* UseDefaultFallbackDirs, default 1 */
+	/* TestingTorNetwork: only with DirAuthority lines; the authorities
+	 * are asked at once, and a directory request may stall 30 s (not
+	 * 60 s). */
+	int testing_tor_network;
+	tk_onion_fatal_cb fatal; /* may be NULL */
+	void *fatal_arg;
 	const char *data_dir;	      /* NULL: no cache (nothing on disk) */
 	int enforce_distinct_subnets; /* EnforceDistinctSubnets, default 1 */
-	unsigned dir_timeout_ms;      /* per directory connection/request */
+	unsigned dir_timeout_ms;      /* to connect to a directory source:
+					 TCP, TLS and one-hop circuit */
 	uint64_t request_timeout_ms;  /* SocksTimeout: a whole request,
 					 default 120000 */
 	uint64_t linger_ms;	      /* HalfCloseLinger, default 30000 */
@@ -104,15 +125,25 @@ struct tk_onion_config {
 	int congestion_control;
 };
 
-/* Defaults: no authorities, no DataDirectory, subnets enforced, link
- * padding as tor's defaults. */
+/* Defaults: the built-in authorities and fallbacks, no DataDirectory,
+ * subnets enforced, link padding as tor's defaults. */
 void tk_onion_config_init(struct tk_onion_config *cfg);
 
 /* Checks a torrc DirAuthority line (the keyword is optional):
  *   [DirAuthority] NICK orport=PORT v3ident=HEX40 IPv4:DIRPORT FINGERPRINT
- * and appends a copy of it. 0, or -1 with err saying what is wrong. */
+ * and appends a copy of it. 0, or -1 with err saying what is wrong. A
+ * bridge authority line (flag "bridge", no v3ident) is refused: a client
+ * does not use one. */
 int tk_onion_config_add_authority(struct tk_onion_config *cfg, const char *line,
 				  char *err, size_t errlen);
+/* The same for a FallbackDir line:
+ *   [FallbackDir] IPv4[:DIRPORT] orport=PORT id=HEX40 [ipv6=[ADDR]:PORT]
+ *                 [weight=N] */
+int tk_onion_config_add_fallback(struct tk_onion_config *cfg, const char *line,
+				 char *err, size_t errlen);
+/* 1 if the configuration reaches the public Tor network (no DirAuthority
+ * line), for the caller's messages. */
+int tk_onion_config_is_public(const struct tk_onion_config *cfg);
 
 typedef struct tk_onion tk_onion;
 
@@ -134,6 +165,8 @@ struct tk_onion_status {
 	int from_cache;			  /* that consensus came from disk */
 	unsigned fetches;		  /* directory requests so far */
 	unsigned fetches_before_usable;
+	unsigned diffs_applied;		   /* consensuses made from a diff */
+	size_t n_authorities, n_fallbacks; /* in use */
 	struct {
 		unsigned launched;     /* builds started */
 		unsigned built;	       /* builds that completed */

@@ -14,7 +14,7 @@ conf() {
 
 @test "unknown option: file:line in the error, exit 1, nothing listening" {
 	port=$(tk_free_port)
-	conf "# a comment" "SocksPort 127.0.0.1:$port" "Bogus 1"
+	conf "# a comment" "SocksPort 127.0.0.1:$port" "Bogus 1" "Engine direct"
 	run "$TK_TORKITD" -f "$CONF"
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"$CONF:3: unknown option \"Bogus\""* ]]
@@ -87,7 +87,8 @@ conf() {
 
 @test "--verify-config: valid file, quoting, continuations; nothing started" {
 	port=$(tk_free_port)
-	conf "SocksPort 127.0.0.1:$port NoIsolateSOCKSAuth ExtendedErrors # trailing comment" \
+	conf "Engine direct" \
+		"SocksPort 127.0.0.1:$port NoIsolateSOCKSAuth ExtendedErrors # trailing comment" \
 		"SocksPort 127.0.0.1:$((port + 1)) NoIsolateClientAddr IsolateDestAddr IsolateDestPort IsolateClientProtocol NoIsolateDestPort" \
 		"ExitPolicy accept 192.0.2.0/24:80-443, \\" \
 		"  reject6 [2001:db8::]/32:*, accept *:*" \
@@ -104,23 +105,38 @@ conf() {
 	[ ! -e "$BATS_TEST_TMPDIR/data dir" ]
 }
 
-@test "Engine tor: needs DirAuthority lines, checked by --verify-config" {
-	conf "Engine tor"
-	run "$TK_TORKITD" -f "$CONF" --verify-config
-	[ "$status" -eq 1 ]
-	[[ "$output" == *"Engine tor needs at least one DirAuthority line"* ]]
+@test "Engine tor is the default: the public network's authorities, or DirAuthority lines, checked by --verify-config" {
+	# nothing is started by --verify-config: no packet leaves
+	conf "SocksPort 127.0.0.1:$(tk_free_port)"
+	HOME=$BATS_TEST_TMPDIR run "$TK_TORKITD" -f "$CONF" --verify-config
+	[ "$status" -eq 0 ]
+	[ "$output" = "Configuration was valid" ]
 	id=$(printf '0123%.0s' 1 2 3 4 5 6 7 8 9 10)
 	conf "Engine tor" "DataDirectory $BATS_TEST_TMPDIR/tordata" \
-		"DirAuthority test orport=5000 no-v2 v3ident=$id 127.0.0.1:7000 0123 0123 0123 0123 0123 0123 0123 0123 0123 0123"
+		"DirAuthority test orport=5000 no-v2 v3ident=$id 127.0.0.1:7000 0123 0123 0123 0123 0123 0123 0123 0123 0123 0123" \
+		"FallbackDir 127.0.0.1 orport=5001 id=$id" "TestingTorNetwork 1"
 	run "$TK_TORKITD" -f "$CONF" --verify-config
 	[ "$status" -eq 0 ]
 	[ "$output" = "Configuration was valid" ]
+	[ ! -e "$BATS_TEST_TMPDIR/tordata" ]
+	conf "TestingTorNetwork 1"
+	run "$TK_TORKITD" -f "$CONF" --verify-config
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"TestingTorNetwork may only be configured with a non-default set of DirAuthority lines"* ]]
+	conf "DirAuthority Serge orport=9001 bridge 66.111.2.131:9030 BA44 A889 E64B 93FA A2B1 14E0 2C2A 279A 8555 C533"
+	run "$TK_TORKITD" -f "$CONF" --verify-config
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"Serge is a bridge authority"* ]]
+	conf "FallbackDir 192.0.2.1 orport=443 id=0123"
+	run "$TK_TORKITD" -f "$CONF" --verify-config
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"FallbackDir \"192.0.2.1 orport=443 id=0123\": bad id=0123"* ]]
 }
 
 @test "--Option on the command line replaces the file's lines" {
 	a=$(tk_free_port)
 	b=$(tk_free_port)
-	conf "SocksPort 127.0.0.1:$a" "Log notice file $BATS_TEST_TMPDIR/log"
+	conf "Engine direct" "SocksPort 127.0.0.1:$a" "Log notice file $BATS_TEST_TMPDIR/log"
 	"$TK_TORKITD" -f "$CONF" --SocksPort "127.0.0.1:$b" &
 	tk_track $!
 	tk_wait_log "$BATS_TEST_TMPDIR/log" "Opened Socks listener connection \(ready\) on 127.0.0.1:$b"
@@ -237,7 +253,7 @@ conf() {
 @test "RunAsDaemon: the parent returns 0 once the daemon listens" {
 	port=$(tk_free_port)
 	pidf="$BATS_TEST_TMPDIR/d.pid"
-	conf "SocksPort 127.0.0.1:$port" "RunAsDaemon 1" "PidFile $pidf" \
+	conf "Engine direct" "SocksPort 127.0.0.1:$port" "RunAsDaemon 1" "PidFile $pidf" \
 		"Log notice file $BATS_TEST_TMPDIR/log"
 	run "$TK_TORKITD" -f "$CONF"
 	[ "$status" -eq 0 ]
@@ -251,7 +267,7 @@ conf() {
 
 @test "a SocksPort already in use: clear error, exit 1" {
 	dh_torkitd
-	run "$TK_TORKITD" -f /dev/null --SocksPort "127.0.0.1:$DH_PORT" --Log "notice stderr"
+	run "$TK_TORKITD" -f /dev/null --Engine direct --SocksPort "127.0.0.1:$DH_PORT" --Log "notice stderr"
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"Could not bind to 127.0.0.1:$DH_PORT: address already in use"* ]]
 }
@@ -269,7 +285,7 @@ conf() {
 	port=$(tk_free_port)
 	second=$(tk_free_port)
 	cd "$BATS_TEST_TMPDIR"
-	printf '%s\n' "SocksPort 127.0.0.1:$port" "RunAsDaemon 1" "PidFile t.pid" \
+	printf '%s\n' "Engine direct" "SocksPort 127.0.0.1:$port" "RunAsDaemon 1" "PidFile t.pid" \
 		"Log info file t.log" "DNSServer 127.0.0.1:$(tk_free_port)" >t.conf
 	run "$TK_TORKITD" -f t.conf
 	[ "$status" -eq 0 ]
@@ -304,7 +320,7 @@ conf() {
 	tk_stop "$DH_PID"
 
 	chmod 0770 "$d"
-	run timeout 20 "$TK_TORKITD" -f /dev/null --SocksPort "127.0.0.1:$(tk_free_port)" \
+	run timeout 20 "$TK_TORKITD" -f /dev/null --Engine direct --SocksPort "127.0.0.1:$(tk_free_port)" \
 		--DataDirectory "$d" --Log "notice stderr"
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"DataDirectory $d is writable by its group or by everyone (mode 770); refusing it"* ]]
@@ -317,7 +333,7 @@ conf() {
 
 	if [ "$(id -u)" -eq 0 ]; then
 		chown nobody "$d"
-		run timeout 20 "$TK_TORKITD" -f /dev/null --SocksPort "127.0.0.1:$(tk_free_port)" \
+		run timeout 20 "$TK_TORKITD" -f /dev/null --Engine direct --SocksPort "127.0.0.1:$(tk_free_port)" \
 			--DataDirectory "$d" --Log "notice stderr"
 		[ "$status" -eq 1 ]
 		[[ "$output" == *"is not owned by this user"* ]]
@@ -328,7 +344,7 @@ conf() {
 	d="$BATS_TEST_TMPDIR/data"
 	dh_torkitd "DataDirectory $d"
 	first=$DH_PID
-	run timeout 20 "$TK_TORKITD" -f /dev/null --SocksPort "127.0.0.1:$(tk_free_port)" \
+	run timeout 20 "$TK_TORKITD" -f /dev/null --Engine direct --SocksPort "127.0.0.1:$(tk_free_port)" \
 		--DataDirectory "$d" --Log "notice stderr"
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"another torkitd (or tor) is already using DataDirectory $d"* ]]
@@ -356,7 +372,7 @@ conf() {
 	port=$(tk_free_port)
 	[ "$(ulimit -Hn)" = unlimited ] || [ "$(ulimit -Hn)" -ge 4100 ] ||
 		skip "the hard descriptor limit here is below 4100"
-	prlimit --nofile=64:"$(ulimit -Hn)" "$TK_TORKITD" -f /dev/null --SocksPort "127.0.0.1:$port" \
+	prlimit --nofile=64:"$(ulimit -Hn)" "$TK_TORKITD" -f /dev/null --Engine direct --SocksPort "127.0.0.1:$port" \
 		--MaxClients 2000 --Log "info file $dir/log" --DNSServer 127.0.0.1:1 &
 	pid=$!
 	tk_track $pid
@@ -367,7 +383,7 @@ conf() {
 
 	port=$(tk_free_port)
 	# without CAP_SYS_RESOURCE the hard limit cannot be raised
-	setpriv --bounding-set=-sys_resource prlimit --nofile=64:128 "$TK_TORKITD" -f /dev/null \
+	setpriv --bounding-set=-sys_resource prlimit --nofile=64:128 "$TK_TORKITD" -f /dev/null --Engine direct \
 		--SocksPort "127.0.0.1:$port" --MaxClients 2000 --Log "info file $dir/log2" \
 		--DNSServer 127.0.0.1:1 &
 	pid=$!
@@ -377,12 +393,12 @@ conf() {
 
 @test "a SocksPort on a non-loopback address without SocksPolicy: Tor's warning" {
 	port=$(tk_free_port)
-	"$TK_TORKITD" -f /dev/null --SocksPort "0.0.0.0:$port" --Log "notice file $BATS_TEST_TMPDIR/w.log" \
+	"$TK_TORKITD" -f /dev/null --Engine direct --SocksPort "0.0.0.0:$port" --Log "notice file $BATS_TEST_TMPDIR/w.log" \
 		--DNSServer 127.0.0.1:1 &
 	tk_track $!
 	tk_wait_log "$BATS_TEST_TMPDIR/w.log" "You specified a public address '0.0.0.0:$port' for SocksPort. Other people on the Internet might find your computer"
 	port2=$(tk_free_port)
-	"$TK_TORKITD" -f /dev/null --SocksPort "0.0.0.0:$port2" --SocksPolicy "accept 127.0.0.1" \
+	"$TK_TORKITD" -f /dev/null --Engine direct --SocksPort "0.0.0.0:$port2" --SocksPolicy "accept 127.0.0.1" \
 		--Log "notice file $BATS_TEST_TMPDIR/p.log" --DNSServer 127.0.0.1:1 &
 	tk_track $!
 	tk_wait_log "$BATS_TEST_TMPDIR/p.log" "Opened Socks listener connection \(ready\) on 0.0.0.0:$port2"

@@ -22,7 +22,8 @@ dh_target() {
 	printf -v "$var" '%s' "$port"
 }
 
-# dh_torkitd [torrc lines...]: write a torrc with a SocksPort on a free
+# dh_torkitd [torrc lines...]: write a torrc with the direct engine (the
+# default, tor, would go to the public network), a SocksPort on a free
 # port, the test dnsmasq as DNSServer, info logs to a file, and the given
 # extra lines; start torkitd -f on it and wait for the listener log line.
 # Sets DH_PORT, DH_PID, DH_LOG, DH_CONF.
@@ -34,6 +35,7 @@ dh_torkitd() {
 	for try in 1 2 3; do
 		DH_PORT=$(tk_free_port) || return 1
 		{
+			echo "Engine direct"
 			echo "SocksPort 127.0.0.1:$DH_PORT"
 			echo "Log info file $DH_LOG"
 			echo "SafeLogging 0"

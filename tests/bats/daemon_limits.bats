@@ -85,7 +85,7 @@ until_alive() {
 	mkdir -p "$dir"
 	DH_PORT=$(tk_free_port)
 	DH_LOG="$dir/log"
-	prlimit --nofile=48:48 "$TK_TORKITD" -f /dev/null \
+	prlimit --nofile=48:48 "$TK_TORKITD" -f /dev/null --Engine direct \
 		--SocksPort "127.0.0.1:$DH_PORT" --Log "info file $DH_LOG" \
 		--DNSServer "127.0.0.1:$(tk_free_port)" &
 	DH_PID=$!
@@ -153,7 +153,7 @@ ip link set lo up
 sysctl -qw net.ipv4.tcp_wmem="4096 16384 16384"
 "$DH_ECHO" stall >"$BATS_TEST_TMPDIR/stall.port" & e=\$!
 for i in \$(seq 200); do [ -s "$BATS_TEST_TMPDIR/stall.port" ] && break; sleep 0.05; done
-"$TK_TORKITD" -f /dev/null --SocksPort 127.0.0.1:9050 --ExitPolicyRejectPrivate 0 \\
+"$TK_TORKITD" -f /dev/null --Engine direct --SocksPort 127.0.0.1:9050 --ExitPolicyRejectPrivate 0 \\
 	--Log "notice file $BATS_TEST_TMPDIR/torkitd.log" --DNSServer 127.0.0.1:1 & t=\$!
 for i in \$(seq 200); do grep -q "Opened Socks listener" "$BATS_TEST_TMPDIR/torkitd.log" 2>/dev/null && break; sleep 0.05; done
 before=\$(awk '/^VmHWM:/ { print \$2 }' /proc/\$t/status)

@@ -260,7 +260,7 @@ socat TCP-LISTEN:7777,bind=0.0.0.0,fork,reuseaddr EXEC:/bin/cat & s=\$!
 for i in \$(seq 200); do (exec 3<>/dev/tcp/127.0.0.1/7777) 2>/dev/null && break; sleep 0.05; done
 run_torkitd() {
 	rm -f "$BATS_TEST_TMPDIR/k.log"
-	"$TK_TORKITD" -f /dev/null --SocksPort 127.0.0.1:9050 --DNSServer 127.0.0.1:1 \\
+	"$TK_TORKITD" -f /dev/null --Engine direct --SocksPort 127.0.0.1:9050 --DNSServer 127.0.0.1:1 \\
 		--Log "info file $BATS_TEST_TMPDIR/k.log" "\$@" & t=\$!
 	for i in \$(seq 200); do grep -q "Opened Socks listener" "$BATS_TEST_TMPDIR/k.log" 2>/dev/null && break; sleep 0.05; done
 	"$DH_RAW" -W 9050 "050100 0501 0001 c6336407 1e61 6f6b" | head -n 1

@@ -173,8 +173,9 @@ tk_start_echo() {
 	export TK_ECHO_PORT TK_ECHO_PID
 }
 
-# tk_start_torkitd DIR [--Option value ...]: torkitd (direct engine) on a
-# free port, logging to DIR/torkitd.log; waits for its listener log line.
+# tk_start_torkitd DIR [--Option value ...]: torkitd (direct engine: the
+# default, tor, would go to the public network) on a free port, logging to
+# DIR/torkitd.log; waits for its listener log line.
 # Sets TK_SOCKS_PORT, TK_TORKITD_PID, TK_TORKITD_LOG.
 tk_start_torkitd() {
 	local dir=$1; shift
@@ -183,7 +184,7 @@ tk_start_torkitd() {
 	TK_TORKITD_LOG="$dir/torkitd.log"
 	for try in 1 2 3; do
 		TK_SOCKS_PORT=$(tk_free_port) || return 1
-		"$TK_TORKITD" --SocksPort "127.0.0.1:$TK_SOCKS_PORT" \
+		"$TK_TORKITD" --Engine direct --SocksPort "127.0.0.1:$TK_SOCKS_PORT" \
 			--Log "info file $TK_TORKITD_LOG" "$@" 2>>"$dir/torkitd.err" &
 		TK_TORKITD_PID=$!
 		tk_track "$TK_TORKITD_PID"

@@ -56,6 +56,23 @@ layers() {
 	[[ "$output" == *"src/onion/dir/dirmgr"* ]]
 }
 
+@test "layers: a foo_*.c part sharing foo_int.h is its own module: calling both ways is a circle" {
+	# A module split into files that share a private header and call
+	# each other is still a circle: each part must be an object with
+	# its own interface, used one way.
+	printf 'struct tk_dirmgr;\n' >"$COPY/src/onion/dir/dirmgr_int.h"
+	printf 'void tk_dirmgr_part(void);\n' >"$COPY/src/onion/dir/dirmgr_part.h"
+	printf '#include "onion/dir/dirmgr_int.h"\n#include "onion/dir/dirmgr_part.h"\nvoid tk_dirmgr_part(void) {}\n' \
+		>"$COPY/src/onion/dir/dirmgr_part.c"
+	printf '#include "onion/dir/dirmgr_part.h"\n' >>"$COPY/src/onion/dir/dirmgr.c"
+	layers
+	[ "$status" -eq 1 ]
+	[[ "$output" != *"not ok 2"* ]]
+	[[ "$output" == *"not ok 3"* ]]
+	[[ "$output" == *"src/onion/dir/dirmgr.c includes src/onion/dir/dirmgr_part.h"* ]]
+	[[ "$output" == *"src/onion/dir/dirmgr_part.c includes src/onion/dir/dirmgr_int.h"* ]]
+}
+
 @test "layers: a file outside every unit fails" {
 	mkdir -p "$COPY/src/stray"
 	printf 'int x;\n' >"$COPY/src/stray/x.c"

@@ -1,2 +1,2 @@
 # Shared bats support.
-EXTRA_DIST += tests/bats/helpers.bash
+EXTRA_DIST += tests/bats/helpers.bash tests/bats/in-netns

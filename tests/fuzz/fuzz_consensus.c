@@ -11,6 +11,8 @@
 #include "onion/netdoc/consensus.h"
 #include "onion/base/crypto.h"
 #include "onion/netdoc/netdoc.h"
+#include "onion/netdoc/protover.h"
+#include "onion/netdoc/consdiff.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -116,6 +118,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			tk_consensus_router_by_md(c, r->md_digest);
 		if (!m || memcmp(m->md_digest, r->md_digest, 32) != 0)
 			__builtin_trap();
+	}
+	{
+		char missing[128], hex[65];
+		if (c->required_client_text)
+			tk_protover_all_supported(c->required_client_text,
+						  TK_PROTOVER_CLIENT, missing,
+						  sizeof missing);
+		if (c->recommended_client_text)
+			tk_protover_all_supported(c->recommended_client_text,
+						  TK_PROTOVER_CLIENT, missing,
+						  sizeof missing);
+		if (c->signed_len > size)
+			__builtin_trap();
+		tk_consdiff_digest_hex((const char *)data, c->signed_len, hex);
 	}
 	static const uint8_t nothing[32];
 	tk_consensus_match_md(c, nothing, err, sizeof err);

@@ -3,7 +3,10 @@
  * Input: one mode byte, then answer bodies separated by "\n=====\n". The
  * manager runs against a fake clock and fetcher; each request it makes is
  * answered with the next body (HTTP 200; mode bit 4: HTTP 404 for odd
- * ones; mode bit 8: transport failure for every third one). With
+ * ones; mode bit 8: transport failure for every third one; bit 16: 503
+ * for every fifth; bit 32: progress reports before each answer; bit 64:
+ * the clock jumps past the stall time before every fourth answer; bit
+ * 128: fallbacks configured too). A body may be a consensus diff. With
  * $TK_SRCDIR set (make check sets it), mode bit 1 answers the first
  * consensus request with the real sample consensus and bit 2 the first
  * certificate request with the real certificates, so the fuzzed bodies
@@ -87,10 +90,11 @@ static uint64_t f_random(void *a)
 }
 
 static int f_fetch(void *a, uint64_t id, const struct tk_dirsource *src,
-		   const char *path)
+		   const char *path, const char *headers)
 {
 	(void)a;
 	(void)src;
+	(void)headers;
 	if (w.n == MAX_PENDING)
 		abort(); /* more in flight than max_parallel + 2 allows */
 	w.ids[w.n] = id;
@@ -99,6 +103,20 @@ static int f_fetch(void *a, uint64_t id, const struct tk_dirsource *src,
 								 : 'm';
 	w.n++;
 	return 0;
+}
+
+static void f_cancel(void *a, uint64_t id)
+{
+	(void)a;
+	for (size_t i = 0; i < w.n; i++)
+		if (w.ids[i] == id) {
+			memmove(w.ids + i, w.ids + i + 1,
+				(w.n - i - 1) * sizeof w.ids[0]);
+			memmove(w.kind + i, w.kind + i + 1,
+				(w.n - i - 1) * sizeof w.kind[0]);
+			w.n--;
+			return;
+		}
 }
 
 static void f_wake(void *a, int64_t at)
@@ -131,6 +149,7 @@ static int next_part(const uint8_t *d, size_t size, size_t *pos,
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	tk_dirauth auths[3];
+	tk_dirfallback fbs[2];
 	struct tk_dirmgr_config cfg;
 	struct tk_dirmgr_env env;
 	tk_dirmgr *m;
@@ -159,12 +178,27 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cfg.auths = auths;
 	cfg.n_auths = 3;
 	cfg.enforce_distinct_subnets = 0;
-	cfg.md_batch = 4;
-	cfg.max_parallel = 2;
+	cfg.md_batch_max = 4;
+	cfg.md_batch_min = 1;
+	cfg.md_max_parallel = 2;
+	if (mode & 128) {
+		if (tk_dirfallback_parse("127.0.0.1 orport=15103 id=75"
+					 "08D014650DA0C3C3EB0E1AFE0F84BF678F"
+					 "3D50",
+					 &fbs[0], err, sizeof err) ||
+		    tk_dirfallback_parse("127.0.0.1 orport=15104 id=41"
+					 "F0DD18A431888DC30A8FCE1C8B5694BE28"
+					 "9C1A",
+					 &fbs[1], err, sizeof err))
+			abort();
+		cfg.fallbacks = fbs;
+		cfg.n_fallbacks = 2;
+	}
 	memset(&env, 0, sizeof env);
 	env.now_ms = f_now;
 	env.random = f_random;
 	env.fetch = f_fetch;
+	env.cancel = f_cancel;
 	env.wake = f_wake;
 	env.arg = &w;
 	if (tk_dirmgr_new(&cfg, &env, &m, err, sizeof err) != 0)
@@ -200,8 +234,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		answered++;
 		if ((mode & 4) && answered % 2)
 			http = 404;
+		if ((mode & 16) && answered % 5 == 0)
+			http = 503;
 		if ((mode & 8) && answered % 3 == 0)
 			status = -1;
+		if (mode & 32)
+			tk_dirmgr_fetch_progress(m, id, len / 2);
+		if ((mode & 64) && answered % 4 == 0) {
+			w.now += 61000;
+			tk_dirmgr_tick(m);
+		}
 		tk_dirmgr_fetched(m, id, status, http, status ? NULL : body,
 				  status ? 0 : len, "fuzz");
 		const struct tk_nodes *t = tk_dirmgr_nodes(m);

@@ -26,3 +26,10 @@ tests_fuzz_fuzz_authcert_LDADD = $(ONION_CORE_LIBS)
 tests_fuzz_fuzz_authcert_LDFLAGS = $(FUZZ_LINK_FLAGS)
 FUZZ_TESTS += tests/fuzz/fuzz_authcert
 EXTRA_DIST += tests/fuzz/corpus/authcert
+
+check_PROGRAMS += tests/fuzz/fuzz_consdiff
+tests_fuzz_fuzz_consdiff_SOURCES = tests/fuzz/fuzz_consdiff.c $(FUZZ_REPLAY)
+tests_fuzz_fuzz_consdiff_LDADD = $(ONION_CORE_LIBS)
+tests_fuzz_fuzz_consdiff_LDFLAGS = $(FUZZ_LINK_FLAGS)
+FUZZ_TESTS += tests/fuzz/fuzz_consdiff
+EXTRA_DIST += tests/fuzz/corpus/consdiff

@@ -133,7 +133,7 @@ circuit_user() {
 # torkitd (direct engine) for the "same requests against torkitd" tests
 start_torkitd() {
 	local dir=$1
-	"$TK_TORKITD" --SocksPort "$KD" --DNSServer "$TORNET_DNS" \
+	"$TK_TORKITD" --Engine direct --SocksPort "$KD" --DNSServer "$TORNET_DNS" \
 		--ExitPolicy "$TORNET_EXIT_POLICY" --ExitPolicyRejectPrivate 0 \
 		--Log "notice file $dir/torkitd.log" \
 		</dev/null >"$dir/torkitd.out" 2>&1 3>&- &

@@ -6,7 +6,8 @@ dist_noinst_SCRIPTS += \
 	tests/interop/run \
 	tests/interop/compare \
 	tests/interop/socksraw \
-	tests/interop/socks_rtt
+	tests/interop/socks_rtt \
+	tests/interop/slowproxy
 EXTRA_DIST += \
 	tests/interop/helpers.bash \
 	tests/interop/resolve.bats \
@@ -18,7 +19,8 @@ EXTRA_DIST += \
 	tests/interop/onion_streams.bats \
 	tests/interop/onion_wire.bats \
 	tests/interop/daemon_tor.bats \
-	tests/interop/onion_cc.bats
+	tests/interop/onion_cc.bats \
+	tests/interop/onion_fallback.bats
 
 check-interop: all
 	TK_BUILDDIR='$(abs_top_builddir)' TK_SRCDIR='$(abs_top_srcdir)' \

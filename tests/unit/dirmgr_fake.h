@@ -1,7 +1,9 @@
 /* A fake world for the directory manager: a settable clock, a seeded
  * random generator, and a fetcher that queues requests for the test to
  * answer with canned documents from tests/data/netdoc (the tornet sample,
- * valid 2026-11-27 06:33:00 .. 06:33:40 UTC). */
+ * valid 2026-11-27 06:33:00 .. 06:33:40 UTC), or with documents signed
+ * at run time by the test authorities (testdocs.h, fk_init_signed). It
+ * also records what a directory guard and a fatal stop would see. */
 #ifndef TK_TESTS_DIRMGR_FAKE_H
 #define TK_TESTS_DIRMGR_FAKE_H
 
@@ -19,7 +21,9 @@
 struct fk_req {
 	uint64_t id;
 	struct tk_dirsource src;
-	char path[4096];
+	char path[16384];
+	char headers[256];
+	int64_t at; /* fake time it was made */
 	int cancelled;
 };
 
@@ -36,9 +40,16 @@ struct fk {
 	size_t n_pct;
 	char log[65536];
 	size_t log_len;
-	tk_dirauth auths[3];
+	tk_dirauth auths[16];
+	tk_dirfallback fbs[256];
+	const char *fb_names[256];
 	struct tk_dirmgr_config cfg;
 	tk_dirmgr *m;
+	char fatal[1024];
+	unsigned n_fatal;
+	int have_guard; /* dir_guard() answers guard */
+	struct tk_dirsource guard;
+	unsigned guard_asked;
 };
 
 static inline int64_t fk_now(void *arg)
@@ -57,7 +68,7 @@ static inline uint64_t fk_random(void *arg)
 }
 
 static inline int fk_fetch(void *arg, uint64_t id, const struct tk_dirsource *src,
-		    const char *path)
+		    const char *path, const char *headers)
 {
 	struct fk *f = arg;
 	if (f->refuse_fetch || f->n_req == FK_MAX_REQ)
@@ -66,9 +77,30 @@ static inline int fk_fetch(void *arg, uint64_t id, const struct tk_dirsource *sr
 	memset(r, 0, sizeof *r);
 	r->id = id;
 	r->src = *src;
+	r->at = f->now_ms;
 	snprintf(r->path, sizeof r->path, "%s", path);
+	snprintf(r->headers, sizeof r->headers, "%s", headers);
 	f->total_req++;
 	return 0;
+}
+
+static inline int fk_dir_guard(void *arg, const struct tk_nodes *t,
+			       struct tk_dirsource *out)
+{
+	struct fk *f = arg;
+	(void)t;
+	f->guard_asked++;
+	if (!f->have_guard)
+		return -1;
+	*out = f->guard;
+	return 0;
+}
+
+static inline void fk_fatal(void *arg, const char *msg)
+{
+	struct fk *f = arg;
+	snprintf(f->fatal, sizeof f->fatal, "%s", msg);
+	f->n_fatal++;
 }
 
 static inline void fk_cancel(void *arg, uint64_t id)
@@ -174,6 +206,8 @@ static inline int fk_new(struct fk *f)
 	env.log = fk_log;
 	env.progress = fk_progress;
 	env.changed = fk_changed;
+	env.dir_guard = fk_dir_guard;
+	env.fatal = fk_fatal;
 	env.arg = f;
 	if (tk_dirmgr_new(&f->cfg, &env, &f->m, err, sizeof err) != 0) {
 		tap_diag("tk_dirmgr_new: %s", err);
@@ -194,6 +228,37 @@ static inline struct fk_req fk_take(struct fk *f, size_t i)
 static inline int fk_path_is(const struct fk_req *r, const char *prefix)
 {
 	return strncmp(r->path, prefix, strlen(prefix)) == 0;
+}
+
+/* Answers pending request i with body and HTTP status http, or with a
+ * transport failure when http < 0. Returns the request. */
+static inline struct fk_req fk_answer_buf(struct fk *f, size_t i,
+					  const char *body, size_t len,
+					  int http)
+{
+	struct fk_req r = fk_take(f, i);
+	if (http < 0)
+		tk_dirmgr_fetched(f->m, r.id, -1, 0, NULL, 0,
+				  "connection refused (fake)");
+	else
+		tk_dirmgr_fetched(f->m, r.id, 0, http,
+				  (const uint8_t *)(body ? body : ""),
+				  body ? len : 0, NULL);
+	return r;
+}
+
+/* Moves the clock to the time the manager asked to be woken, and ticks.
+ * 0, or -1 if it asked for nothing (or for the past). */
+static inline int fk_advance(struct fk *f)
+{
+	if (f->wake_at < 0)
+		return -1;
+	if (f->wake_at > f->now_ms)
+		f->now_ms = f->wake_at;
+	else
+		f->now_ms++;
+	tk_dirmgr_tick(f->m);
+	return 0;
 }
 
 /* Answers the oldest pending request with file (from tests/data/netdoc)

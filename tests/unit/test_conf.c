@@ -6,6 +6,9 @@
 
 #include "../unit/tap.h"
 
+/* as tests/unit/daemon.mk compiles conf.c */
+#define TK_LOCALSTATEDIR_TEST "/var/test"
+
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -249,7 +252,7 @@ static void test_defaults(void)
 	struct tk_config cfg;
 	tap_eq_long(load("", NULL, 0, &cfg), 0, "empty file loads");
 	tap_eq_long(cfg.exit_reject_private, 1, "ExitPolicyRejectPrivate 1");
-	tap_eq_long(cfg.engine, TK_ENGINE_DIRECT, "Engine direct");
+	tap_eq_long(cfg.engine, TK_ENGINE_TOR, "Engine tor");
 	tap_eq_long(cfg.safe_logging, 1, "SafeLogging 1");
 	tap_eq_long(cfg.max_clients, 4096, "MaxClients 4096");
 	tap_eq_long(cfg.socks_timeout, 120, "SocksTimeout 120");
@@ -272,10 +275,20 @@ static void test_defaults(void)
 	tap_ok(cfg.safe_socks == 0 && cfg.test_socks == 0 &&
 		       cfg.run_as_daemon == 0,
 	       "SafeSocks, TestSocks, RunAsDaemon 0");
-	tap_ok(cfg.pid_file == NULL && cfg.data_dir == NULL &&
-		       cfg.dns_servers == NULL && cfg.n_dir_authorities == 0 &&
-		       cfg.socks_policy.n == 0 && cfg.exit_policy.n == 0,
-	       "no PidFile, DataDirectory, DNSServer, DirAuthority, policies");
+	tap_ok(cfg.pid_file == NULL && cfg.dns_servers == NULL &&
+		       cfg.n_dir_authorities == 0 &&
+		       cfg.n_fallback_dirs == 0 && cfg.socks_policy.n == 0 &&
+		       cfg.exit_policy.n == 0,
+	       "no PidFile, DNSServer, DirAuthority, FallbackDir, policies");
+	tap_ok(cfg.use_default_fallback_dirs == 1 &&
+		       cfg.testing_tor_network == 0,
+	       "UseDefaultFallbackDirs 1, TestingTorNetwork 0");
+	{
+		char *want = tk_config_default_data_dir();
+		tap_ok(cfg.data_dir && want && strcmp(cfg.data_dir, want) == 0,
+		       "Engine tor: DataDirectory defaults to %s", want);
+		free(want);
+	}
 	tap_eq_long((long)cfg.n_ports, 1, "one SocksPort");
 	if (cfg.n_ports == 1) {
 		const struct sockaddr_in *sin =
@@ -319,6 +332,92 @@ static void test_defaults(void)
 	tap_eq_long(load("Bogus 1\n", NULL, 0, &cfg), -1,
 		    "an unknown option fails the load");
 	tap_ok(cfg.ports == NULL && cfg.logs == NULL, "... nothing kept");
+}
+
+/* The tor engine's defaults that depend on something else: who runs
+ * torkitd (DataDirectory), the engine, TestingTorNetwork. */
+static void test_dependent_defaults(void)
+{
+	struct tk_config cfg;
+	const char *home = getenv("HOME");
+	char *saved = home ? strdup(home) : NULL, *d;
+
+	setenv("HOME", "/home/someone", 1);
+	d = tk_config_default_data_dir();
+	tap_eq_str(d, geteuid() == 0 ? TK_LOCALSTATEDIR_TEST "/lib/torkit"
+				     : "/home/someone/.torkit",
+		   "default DataDirectory: ~/.torkit, for root the system's");
+	free(d);
+	setenv("HOME", "/", 1);
+	d = tk_config_default_data_dir();
+	tap_eq_str(d, TK_LOCALSTATEDIR_TEST "/lib/torkit",
+		   "HOME / (a system account): the system's");
+	free(d);
+	setenv("HOME", "/home/someone", 1);
+	tap_eq_long(load("DataDirectory ~/tk\n", NULL, 0, &cfg), 0,
+		    "DataDirectory ~/tk loads");
+	tap_eq_str(cfg.data_dir, "/home/someone/tk", "... ~ expanded");
+	tk_config_free(&cfg);
+	if (saved)
+		setenv("HOME", saved, 1);
+	free(saved);
+
+	tap_eq_long(load("Engine direct\n", NULL, 0, &cfg), 0,
+		    "Engine direct loads");
+	tap_ok(cfg.data_dir == NULL,
+	       "... and has no DataDirectory unless one is set");
+	tk_config_free(&cfg);
+
+	tap_eq_long(load("TestingTorNetwork 1\n", NULL, 0, &cfg), -1,
+		    "TestingTorNetwork without DirAuthority fails");
+	tap_eq_long(load("TestingTorNetwork 1\nDirAuthority a orport=1 "
+			 "v3ident=0123456789ABCDEF0123456789ABCDEF01234567 "
+			 "127.0.0.1:2 0123456789ABCDEF0123456789ABCDEF01234567"
+			 "\nFallbackDir 127.0.0.1 orport=3 "
+			 "id=0123456789ABCDEF0123456789ABCDEF01234568\n",
+			 NULL, 0, &cfg),
+		    0, "TestingTorNetwork with DirAuthority loads");
+	tap_ok(cfg.enforce_distinct_subnets == 0 && cfg.n_fallback_dirs == 1,
+	       "... EnforceDistinctSubnets 0, one FallbackDir");
+	tap_ok(cfg.client_reject_internal == 0 &&
+		       cfg.client_dns_reject_internal == 0,
+	       "... Client(DNS)RejectInternalAddresses 0");
+	tk_config_free(&cfg);
+	tap_eq_long(load("DirAuthority a orport=1 "
+			 "v3ident=0123456789ABCDEF0123456789ABCDEF01234567 "
+			 "127.0.0.1:2 0123456789ABCDEF0123456789ABCDEF01234567"
+			 "\n",
+			 NULL, 0, &cfg),
+		    0, "DirAuthority without TestingTorNetwork loads");
+	tap_ok(cfg.enforce_distinct_subnets == 1 &&
+		       cfg.client_reject_internal == 1 &&
+		       cfg.client_dns_reject_internal == 1,
+	       "... subnets enforced, internal addresses refused");
+	tk_config_free(&cfg);
+	tap_eq_long(load("TestingTorNetwork 1\nClientRejectInternalAddresses 1\n"
+			 "DirAuthority a orport=1 "
+			 "v3ident=0123456789ABCDEF0123456789ABCDEF01234567 "
+			 "127.0.0.1:2 0123456789ABCDEF0123456789ABCDEF01234567"
+			 "\n",
+			 NULL, 0, &cfg),
+		    0, "TestingTorNetwork and ClientRejectInternalAddresses 1");
+	tap_ok(cfg.client_reject_internal == 1 &&
+		       cfg.client_dns_reject_internal == 0,
+	       "... the value given wins, the other follows "
+	       "TestingTorNetwork");
+	tk_config_free(&cfg);
+	tap_eq_long(load("TestingTorNetwork 1\nEnforceDistinctSubnets 1\n"
+			 "DirAuthority a orport=1 "
+			 "v3ident=0123456789ABCDEF0123456789ABCDEF01234567 "
+			 "127.0.0.1:2 0123456789ABCDEF0123456789ABCDEF01234567"
+			 "\n",
+			 NULL, 0, &cfg),
+		    0, "TestingTorNetwork and EnforceDistinctSubnets 1");
+	tap_eq_long(cfg.enforce_distinct_subnets, 1,
+		    "... a value given wins over TestingTorNetwork's");
+	tk_config_free(&cfg);
+	tap_eq_long(load("FallbackDir 127.0.0.1:80\n", NULL, 0, &cfg), -1,
+		    "FallbackDir without orport= and id= fails");
 }
 
 /* tk_config_set: what is accepted and the messages, as before. */
@@ -460,6 +559,7 @@ int main(void)
 	test_table();
 	test_memunits();
 	test_defaults();
+	test_dependent_defaults();
 	test_values();
 	return tap_done();
 }

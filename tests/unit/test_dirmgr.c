@@ -1,7 +1,8 @@
 /* The bootstrap state machine driven with canned documents and a fake
  * fetcher and clock: the happy path, tampered and expired documents,
- * retries across authorities with backoff, microdescriptor retries and
- * the refresh before valid-until. */
+ * tor's bootstrap schedule with authorities only, microdescriptor retries
+ * and batches, and the refresh before valid-until. (test_dirmgr_boot.c:
+ * fallbacks, 503, stalls, protocols, diffs.) */
 #include "dirmgr_fake.h"
 
 #include "onion/dir/dirmgr.h"
@@ -24,7 +25,7 @@ static void t_new_errors(void)
 	env.arg = &f;
 	f.cfg.n_auths = 0;
 	tap_ok(tk_dirmgr_new(&f.cfg, &env, &m, err, sizeof err) < 0 &&
-		       strstr(err, "no DirAuthority"),
+		       strstr(err, "no directory authority"),
 	       "no authorities: refused (%s)", err);
 	f.cfg.n_auths = 3;
 	f.auths[1].has_v3ident = 0;
@@ -116,8 +117,9 @@ static void certs_if_asked(struct fk *f)
 		fk_answer(f, "authority-certs.txt", 200);
 }
 
-/* A refused consensus: the reason is logged, the source is not asked
- * again at once, and another authority is. */
+/* A refused consensus: the reason is logged, the source is left alone
+ * (a backoff longer than the schedule's step), and the next attempt, on
+ * tor's schedule a second later, goes to another authority. */
 static void refused_case(const char *file, const char *why_part,
 			 const char *label)
 {
@@ -126,6 +128,7 @@ static void refused_case(const char *file, const char *why_part,
 	struct tk_dirmgr_stats st;
 
 	fk_init(&f, NULL);
+	f.cfg.backoff_base_ms = 20000;
 	if (fk_new(&f) != 0)
 		return;
 	tk_dirmgr_start(f.m);
@@ -137,6 +140,12 @@ static void refused_case(const char *file, const char *why_part,
 	       "%s: refused, reason names '%s'", label, why_part);
 	if (!fk_log_has(&f, why_part))
 		tap_diag("log: %s", f.log);
+	tap_ok(f.n_req == 0 && f.wake_at > f.now_ms &&
+		       f.wake_at <= f.now_ms + 2000,
+	       "%s: no new attempt at once; the schedule's next one within "
+	       "2 s",
+	       label);
+	fk_advance(&f);
 	tap_ok(f.n_req == 1 &&
 		       fk_path_is(&f.req[0], "/tor/status-vote/current/") &&
 		       memcmp(f.req[0].src.rsa_id, first.src.rsa_id, 20) != 0,
@@ -193,78 +202,64 @@ static void t_expired(void)
 	tk_dirmgr_free(f.m);
 }
 
-/* Failures rotate across the authorities, then back off exponentially
- * up to the cap; no request is made while every source is backed off. */
+/* Authorities only (no fallbacks): tor's schedule asks one at once, then
+ * about one a second, then ever more slowly (decorrelated jitter), never
+ * more than 60 s apart, never more than 3 at once, and never in a busy
+ * loop: every wake-up is in the future and starts at most one attempt. */
 static void t_backoff(void)
 {
 	struct fk f;
-	int asked[3] = {0, 0, 0}, busy = 0;
-	int64_t max_gap = 0, last_gap = 0;
-	unsigned rounds = 0;
+	int64_t t0, times[512], max_gap = 0;
+	size_t n = 0, in_10s = 0, max_inflight = 0;
+	int busy = 0, three = 0;
 
 	fk_init(&f, NULL);
-	f.cfg.backoff_base_ms = 1000;
-	f.cfg.backoff_max_ms = 16000;
 	if (fk_new(&f) != 0)
 		return;
+	t0 = f.now_ms;
 	tk_dirmgr_start(f.m);
-	for (int i = 0; i < 3; i++) {
-		if (f.n_req != 1) {
+	while (f.now_ms < t0 + 3600 * 1000 && n < 512) {
+		size_t before = f.total_req;
+		if (f.n_req > max_inflight)
+			max_inflight = f.n_req;
+		while (f.n_req) {
+			struct fk_req r = f.req[0];
+			times[n++] = r.at;
+			for (int a = 0; a < 3; a++)
+				if (memcmp(r.src.rsa_id, f.auths[a].rsa_id,
+					   20) == 0)
+					three |= 1 << a;
+			fk_answer(&f, NULL, -1);
+		}
+		if (f.wake_at <= f.now_ms) {
 			busy = 1;
 			break;
 		}
-		struct fk_req r = fk_answer(&f, NULL, i == 1 ? 404 : -1);
-		for (int a = 0; a < 3; a++)
-			asked[a] += memcmp(r.src.rsa_id, f.auths[a].rsa_id, 20) == 0;
-	}
-	tap_ok(!busy && asked[0] == 1 && asked[1] == 1 && asked[2] == 1,
-	       "three failures (transport, HTTP 404, transport) went to the "
-	       "three authorities in turn");
-	tap_ok(f.n_req == 0 && f.wake_at > f.now_ms &&
-		       f.wake_at <= f.now_ms + 1000,
-	       "then nothing until the first backoff ends (%lld ms)",
-	       (long long)(f.wake_at - f.now_ms));
-	/* keep failing; follow the wake-ups */
-	int64_t last[3] = {-1, -1, -1}, prev_gap[3] = {0, 0, 0};
-	for (int i = 0; i < 60; i++) {
-		int64_t gap;
-		if (f.n_req == 0) {
-			gap = f.wake_at - f.now_ms;
-			if (gap <= 0 || f.wake_at < 0) {
-				busy = 1;
-				break;
-			}
-			f.now_ms = f.wake_at;
-			tk_dirmgr_tick(f.m);
-			rounds++;
-		}
-		if (f.n_req != 1) {
+		f.now_ms = f.wake_at;
+		tk_dirmgr_tick(f.m);
+		if (f.total_req - before > 3) {
 			busy = 1;
 			break;
 		}
-		struct fk_req r = fk_answer(&f, NULL, -1);
-		for (int a = 0; a < 3; a++) {
-			if (memcmp(r.src.rsa_id, f.auths[a].rsa_id, 20) != 0)
-				continue;
-			if (last[a] >= 0) {
-				prev_gap[a] = f.now_ms - last[a];
-				if (prev_gap[a] > max_gap)
-					max_gap = prev_gap[a];
-			}
-			last[a] = f.now_ms;
-		}
 	}
-	last_gap = prev_gap[0];
-	for (int a = 1; a < 3; a++)
-		if (prev_gap[a] < last_gap)
-			last_gap = prev_gap[a];
-	tap_ok(!busy && rounds > 10, "every wake-up starts exactly one request");
-	tap_ok(max_gap <= 16000 + 1000,
-	       "one authority is asked again at most every 16 s, the cap "
-	       "(max gap %lld ms)", (long long)max_gap);
-	tap_ok(last_gap >= 8000,
-	       "after many failures each authority waits at least half the "
-	       "cap (shortest last gap %lld ms)", (long long)last_gap);
+	for (size_t i = 0; i < n; i++) {
+		if (times[i] - t0 <= 10000)
+			in_10s++;
+		if (i && times[i] - times[i - 1] > max_gap)
+			max_gap = times[i] - times[i - 1];
+	}
+	tap_ok(!busy, "every wake-up lies in the future (no busy loop)");
+	tap_ok(n > 0 && times[0] == t0, "the first attempt at once");
+	tap_ok(in_10s >= 3 && in_10s <= 8,
+	       "%zu attempts in the first 10 s (tor: at least 3)", in_10s);
+	tap_ok(three == 7, "all three authorities were asked");
+	tap_ok(max_gap <= 60000 && max_gap >= 20000,
+	       "attempts grow apart, at most 60 s (largest gap %lld ms)",
+	       (long long)max_gap);
+	tap_ok(n >= 40 && n <= 400,
+	       "%zu attempts in an hour of failures: it keeps trying, "
+	       "slowly", n);
+	tap_ok(max_inflight <= 3, "never more than 3 at once");
 	tk_dirmgr_free(f.m);
 }
 
@@ -278,12 +273,11 @@ static void t_fetch_cannot_start(void)
 		return;
 	tk_dirmgr_start(f.m);
 	tk_dirmgr_get_stats(f.m, &st);
-	tap_ok(f.n_req == 0 && st.failures == 3 && f.wake_at > f.now_ms,
-	       "fetch that cannot start: each authority tried once, then a "
-	       "backoff wait (no busy loop)");
+	tap_ok(f.n_req == 0 && st.failures == 1 && f.wake_at > f.now_ms,
+	       "fetch that cannot start: one attempt, then a wait for the "
+	       "schedule (no busy loop)");
 	f.refuse_fetch = 0;
-	f.now_ms = f.wake_at;
-	tk_dirmgr_tick(f.m);
+	fk_advance(&f);
 	tap_eq_long((long)f.n_req, 1, "after the wait, one request");
 	tk_dirmgr_free(f.m);
 }
@@ -299,29 +293,45 @@ static int to_mds(struct fk *f)
 	return f->n_req >= 1 && fk_path_is(&f->req[0], "/tor/micro/d/") ? 0 : -1;
 }
 
+/* One microdescriptor refused (tampered): the other six make the
+ * directory usable, so the last one, fewer than tor's 16, waits for the
+ * next request (10 minutes after the last), then goes to another cache,
+ * not to an authority. */
 static void t_md_tampered(void)
 {
 	struct fk f;
-	struct fk_req r;
+	struct fk_req first, r;
 	fk_init(&f, NULL);
 	if (to_mds(&f) != 0) {
 		tap_ok(0, "microdescriptor request");
 		return;
 	}
-	fk_answer(&f, "microdescs-tampered.txt", 200);
+	tap_ok(!f.req[0].src.is_authority,
+	       "microdescriptors are asked of a cache, not an authority");
+	first = fk_answer(&f, "microdescs-tampered.txt", 200);
 	tap_ok(fk_log_has(&f, "refused microdescriptor") &&
 		       fk_log_has(&f, "no m line"),
 	       "tampered microdescriptor refused: digest on no m line");
 	tap_eq_long((long)tk_dirmgr_nodes(f.m)->n_have, 6,
 		    "the six good ones are kept");
-	tap_ok(f.n_req == 0 && f.wake_at > f.now_ms &&
-		       f.wake_at <= f.now_ms + 1000,
-	       "missing one retried after a backoff, not at once");
-	f.now_ms = f.wake_at;
-	tk_dirmgr_tick(f.m);
+	tap_ok(tk_dirmgr_usable(f.m), "six of seven: usable");
+	tap_ok(f.n_req == 0, "the missing one is not asked for at once");
+	/* the sample consensus is refreshed meanwhile (nobody has a newer
+	 * one): follow the wake-ups until the microdescriptor is asked */
+	for (int i = 0; i < 200; i++) {
+		while (f.n_req && !fk_path_is(&f.req[0], "/tor/micro/d/"))
+			fk_answer(&f, NULL, 503);
+		if (f.n_req || fk_advance(&f) != 0)
+			break;
+	}
+	tap_ok(f.n_req == 1 && f.req[0].at >= first.at + 10 * 60 * 1000 &&
+		       f.req[0].at <= first.at + 10 * 60 * 1000 + 60000,
+	       "it waits 10 minutes (fewer than 16 missing): %lld ms",
+	       (long long)(f.n_req ? f.req[0].at - first.at : -1));
 	tap_ok(f.n_req == 1 && fk_md_count(&f.req[0]) == 1 &&
-		       f.req[0].src.is_authority,
-	       "retry asks an authority for just the missing digest");
+		       !f.req[0].src.is_authority &&
+		       memcmp(f.req[0].src.rsa_id, first.src.rsa_id, 20) != 0,
+	       "then it is asked of another cache, not an authority");
 	r = fk_answer(&f, "microdescs.txt", 200);
 	(void)r;
 	tap_ok(tk_dirmgr_nodes(f.m)->n_have == 7 && tk_dirmgr_usable(f.m),
@@ -334,21 +344,24 @@ static void t_md_batches(void)
 	struct fk f;
 	struct fk_req a;
 	fk_init(&f, NULL);
-	f.cfg.md_batch = 2;
-	f.cfg.max_parallel = 2;
+	f.cfg.md_batch_max = 2;
+	f.cfg.md_max_parallel = 2;
 	if (to_mds(&f) != 0) {
 		tap_ok(0, "microdescriptor requests");
 		return;
 	}
 	tap_ok(f.n_req == 2 && fk_md_count(&f.req[0]) == 2 &&
 		       fk_md_count(&f.req[1]) == 2 &&
-		       strcmp(f.req[0].path, f.req[1].path) != 0,
-	       "batches of 2, two in flight, different digests");
+		       strcmp(f.req[0].path, f.req[1].path) != 0 &&
+		       memcmp(f.req[0].src.rsa_id, f.req[1].src.rsa_id, 20) !=
+			       0,
+	       "batches of 2, two in flight, different digests, different "
+	       "caches");
 	a = fk_answer(&f, NULL, -1);
 	tap_ok(f.n_req == 2 && strcmp(f.req[1].path, a.path) == 0 &&
 		       memcmp(f.req[1].src.rsa_id, a.src.rsa_id, 20) != 0 &&
-		       f.req[1].src.is_authority,
-	       "a failed batch is asked again at once, of another authority");
+		       !f.req[1].src.is_authority,
+	       "a failed batch is asked again at once, of another cache");
 	while (f.n_req)
 		fk_answer(&f, "microdescs.txt", 200);
 	tap_ok(tk_dirmgr_usable(f.m) && tk_dirmgr_nodes(f.m)->n_have == 7,
@@ -356,31 +369,60 @@ static void t_md_batches(void)
 	tk_dirmgr_free(f.m);
 }
 
+/* tor's batch sizes: a third of what is missing per request, at least
+ * 32 (or all, if fewer), at most 500 over BEGIN_DIR: 7 missing digests
+ * go in one request. */
+static void t_md_one_request(void)
+{
+	struct fk f;
+	fk_init(&f, NULL);
+	if (to_mds(&f) != 0) {
+		tap_ok(0, "microdescriptor request");
+		return;
+	}
+	tap_ok(f.n_req == 1 && fk_md_count(&f.req[0]) == 7,
+	       "7 missing: one request for all 7 (fewer than tor's 32)");
+	tk_dirmgr_free(f.m);
+}
+
+/* A cache that says 404 lacks them: the next two requests go to other
+ * caches at once; then the digests wait a backoff. No authority. */
 static void t_md_404(void)
 {
 	struct fk f;
-	struct fk_req a;
+	struct fk_req a, b, c;
+	int auth = 0;
 	fk_init(&f, NULL);
 	if (to_mds(&f) != 0) {
 		tap_ok(0, "microdescriptor request");
 		return;
 	}
 	a = fk_answer(&f, NULL, 404);
-	tap_ok(f.n_req == 1 && memcmp(f.req[0].src.rsa_id, a.src.rsa_id, 20) != 0 &&
-		       f.req[0].src.is_authority,
-	       "404 for microdescriptors: asked again at once, of an authority "
-	       "(a cache may simply not have them yet)");
-	a = fk_answer(&f, NULL, 404);
-	tap_ok(f.n_req == 1 && memcmp(f.req[0].src.rsa_id, a.src.rsa_id, 20) != 0,
-	       "and again elsewhere");
-	int n = 2;
-	while (f.n_req && n < 50) {
-		fk_answer(&f, NULL, 404);
-		n++;
+	tap_ok(f.n_req == 1 &&
+		       memcmp(f.req[0].src.rsa_id, a.src.rsa_id, 20) != 0 &&
+		       !f.req[0].src.is_authority,
+	       "404 for microdescriptors: asked again at once, of another "
+	       "cache");
+	b = fk_answer(&f, NULL, 404);
+	tap_ok(f.n_req == 1 &&
+		       memcmp(f.req[0].src.rsa_id, a.src.rsa_id, 20) != 0 &&
+		       memcmp(f.req[0].src.rsa_id, b.src.rsa_id, 20) != 0,
+	       "and again, of a third cache");
+	c = fk_answer(&f, NULL, 404);
+	(void)c;
+	tap_ok(f.n_req == 0 && f.wake_at > f.now_ms,
+	       "after three caches said 404: a wait before anyone is asked "
+	       "again");
+	for (int i = 0; i < 20; i++) {
+		if (fk_advance(&f) != 0)
+			break;
+		while (f.n_req) {
+			auth |= f.req[0].src.is_authority;
+			fk_answer(&f, NULL, 404);
+		}
 	}
-	tap_ok(f.n_req == 0 && f.wake_at > f.now_ms && n <= 7,
-	       "once every source (3 authorities, 4 caches) said 404: wait "
-	       "for a backoff (%d requests)", n);
+	tap_ok(!auth, "an authority is never asked for microdescriptors "
+		      "while caches are listed");
 	tk_dirmgr_free(f.m);
 }
 
@@ -466,6 +508,7 @@ int main(void)
 	t_fetch_cannot_start();
 	t_md_tampered();
 	t_md_batches();
+	t_md_one_request();
 	t_md_404();
 	t_refresh();
 	t_caches_used();

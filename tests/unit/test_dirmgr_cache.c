@@ -85,6 +85,83 @@ static void t_files(void)
 	rm_cache();
 }
 
+/* Pieces: memory and ranges of the file as it was, in one atomic
+ * rewrite; chunks: records that straddle reads come whole. */
+static size_t chunk_calls, chunk_bytes;
+static char chunk_seen[256];
+static size_t on_chunk(void *arg, const char *data, size_t len, uint64_t off,
+		       int last)
+{
+	/* use whole lines only (the rest comes again) */
+	size_t used = len;
+	(void)arg;
+	if (!last)
+		while (used > 0 && data[used - 1] != '\n')
+			used--;
+	if (off != chunk_bytes)
+		tap_diag("chunk at %llu, expected %zu", (unsigned long long)off,
+			 chunk_bytes);
+	if (chunk_bytes + used < sizeof chunk_seen)
+		memcpy(chunk_seen + chunk_bytes, data, used);
+	chunk_bytes += used;
+	chunk_calls++;
+	return used;
+}
+
+static void t_pieces_and_chunks(void)
+{
+	char err[256], *buf, big[10000];
+	size_t len;
+	const char *a = "line one\nline two\n";
+	struct tk_dircache_piece pc[3] = {
+		{ "head\n", 0, 5 }, { NULL, 9, 9 }, { NULL, 0, 9 }
+	};
+
+	put_file(TK_DIRCACHE_MICRODESCS, a, strlen(a));
+	tap_eq_long(tk_dircache_write_pieces(dir, TK_DIRCACHE_MICRODESCS, pc,
+					     3, err, sizeof err),
+		    0, "write pieces: memory and two ranges of the old file");
+	tap_ok(tk_dircache_read(dir, TK_DIRCACHE_MICRODESCS, &buf, &len, err,
+				sizeof err) == 1 &&
+		       strcmp(buf, "head\nline two\nline one\n") == 0,
+	       "the new file: the piece, then the ranges in order");
+	free(buf);
+	pc[1].off = 100; /* past the end of the file */
+	tap_ok(tk_dircache_write_pieces(dir, TK_DIRCACHE_MICRODESCS, pc, 3, err,
+					sizeof err) < 0 &&
+		       strstr(err, "read back"),
+	       "a range past the end fails: %s", err);
+	tap_ok(tk_dircache_read(dir, TK_DIRCACHE_MICRODESCS, &buf, &len, err,
+				sizeof err) == 1 &&
+		       strcmp(buf, "head\nline two\nline one\n") == 0,
+	       "and the old file stays");
+	free(buf);
+
+	chunk_calls = chunk_bytes = 0;
+	tap_eq_long(tk_dircache_read_chunks(dir, TK_DIRCACHE_MICRODESCS, 7,
+					    on_chunk, NULL, err, sizeof err),
+		    1, "read in chunks of 7 bytes (a minimum of 4096 applies)");
+	tap_ok(chunk_bytes == 23 &&
+		       memcmp(chunk_seen, "head\nline two\nline one\n",
+			      23) == 0,
+	       "everything came, in order");
+	/* lines longer than a chunk: the buffer grows */
+	memset(big, 'x', sizeof big);
+	big[5000] = '\n';
+	big[sizeof big - 1] = '\n';
+	put_file(TK_DIRCACHE_MICRODESCS, big, sizeof big);
+	chunk_calls = chunk_bytes = 0;
+	tap_eq_long(tk_dircache_read_chunks(dir, TK_DIRCACHE_MICRODESCS, 4096,
+					    on_chunk, NULL, err, sizeof err),
+		    1, "a record larger than a chunk");
+	tap_eq_long((long)chunk_bytes, (long)sizeof big, "... comes whole");
+	tap_eq_long(tk_dircache_read_chunks("/nonexistent-dir-h9",
+					    TK_DIRCACHE_MICRODESCS, 4096,
+					    on_chunk, NULL, err, sizeof err),
+		    0, "absent file: 0");
+	tk_dircache_remove(dir, TK_DIRCACHE_MICRODESCS);
+}
+
 static void t_warm(void)
 {
 	struct fk f;
@@ -130,6 +207,56 @@ static void t_warm(void)
 	       "progress: loading steps, no connection step");
 	tap_ok(f.wake_at == st.refetch_at_ms && f.wake_at > f.now_ms,
 	       "next wake-up is the refresh");
+	tk_dirmgr_free(f.m);
+}
+
+/* Microdescriptors held as places in the file: a rewrite mixes them
+ * with new texts, and the next start reads them all back. */
+static void t_md_rewrite(void)
+{
+	struct fk f;
+	char *b, err[256];
+	size_t l;
+	int n = 0;
+
+	/* the cache holds 7; the file is made to lack one (the first) */
+	if (tk_dircache_read(dir, TK_DIRCACHE_MICRODESCS, &b, &l, err,
+			     sizeof err) != 1) {
+		tap_ok(0, "cached microdescriptors");
+		return;
+	}
+	{
+		char *second = strstr(b + 1, "\nonion-key") + 1;
+		put_file(TK_DIRCACHE_MICRODESCS, second,
+			 l - (size_t)(second - b));
+	}
+	free(b);
+	fk_init(&f, dir);
+	f.now_ms += 5000;
+	if (fk_new(&f) != 0)
+		return;
+	tk_dirmgr_start(f.m);
+	tap_ok(f.n_req == 1 && fk_md_count(&f.req[0]) == 1,
+	       "6 from the file: the seventh is fetched");
+	fk_answer(&f, "microdescs.txt", 200);
+	tap_ok(tk_dirmgr_usable(f.m), "usable");
+	tk_dirmgr_free(f.m);
+	if (tk_dircache_read(dir, TK_DIRCACHE_MICRODESCS, &b, &l, err,
+			     sizeof err) == 1) {
+		for (char *p = b; (p = strstr(p, "onion-key")); p++)
+			n += p == b || p[-1] == '\n';
+		free(b);
+	}
+	tap_eq_long(n, 7, "the file was rewritten with all 7 (6 copied from "
+			  "the old file, 1 new)");
+	fk_init(&f, dir);
+	f.now_ms += 6000;
+	if (fk_new(&f) != 0)
+		return;
+	tk_dirmgr_start(f.m);
+	tap_ok(tk_dirmgr_usable(f.m) && f.total_req == 0 &&
+		       tk_dirmgr_nodes(f.m)->n_have == 7,
+	       "and the next start finds all 7 in it");
 	tk_dirmgr_free(f.m);
 }
 
@@ -276,14 +403,40 @@ static void t_config(void)
 		struct tk_onion_config empty;
 		tk_onion_config_init(&empty);
 		uv_loop_init(&loop);
+		tap_ok(tk_onion_new(&loop, &empty, &o, err, sizeof err) == 0,
+		       "engine without DirAuthority lines: the public network");
+		if (o) {
+			struct tk_onion_status st;
+			tk_onion_get_status(o, &st);
+			tap_ok(st.n_authorities == 9 && st.n_fallbacks == 200,
+			       "its 9 authorities and 200 fallbacks (%zu, %zu)",
+			       st.n_authorities, st.n_fallbacks);
+			tk_onion_free(o); /* never started: nothing was sent */
+		}
+		empty.use_default_fallbacks = 0;
+		tap_ok(tk_onion_new(&loop, &empty, &o, err, sizeof err) == 0,
+		       "UseDefaultFallbackDirs 0");
+		if (o) {
+			struct tk_onion_status st;
+			tk_onion_get_status(o, &st);
+			tap_ok(st.n_authorities == 9 && st.n_fallbacks == 0,
+			       "the authorities only");
+			tk_onion_free(o);
+		}
+		empty.testing_tor_network = 1;
 		tap_ok(tk_onion_new(&loop, &empty, &o, err, sizeof err) < 0 &&
-			       strstr(err, "DirAuthority"),
-		       "engine without authorities refused: %s", err);
+			       strstr(err, "TestingTorNetwork"),
+		       "TestingTorNetwork with the public authorities refused: "
+		       "%s",
+		       err);
 		tap_ok(tk_onion_new(&loop, &cfg, &o, err, sizeof err) == 0,
 		       "engine with the three authorities");
 		if (o) {
 			struct tk_onion_status st;
 			tk_onion_get_status(o, &st);
+			tap_ok(st.n_authorities == 3 && st.n_fallbacks == 0,
+			       "configured authorities: no built-in fallbacks "
+			       "(tor's rule)");
 			tap_ok(st.percent == 0 && !st.dir_usable &&
 				       st.n_relays == 0,
 			       "status before start: 0%%, no directory");
@@ -313,7 +466,9 @@ int main(void)
 		return 1;
 	}
 	t_files();
+	t_pieces_and_chunks();
 	t_warm();
+	t_md_rewrite();
 	t_expired();
 	t_reuse_certs_mds();
 	t_bad_cache();

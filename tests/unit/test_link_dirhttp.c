@@ -30,6 +30,22 @@ static void test_request(void)
 		    "space in path refused");
 	tap_eq_long(tk_http_request("/a\r\nX: y", 0, buf, sizeof buf), -1,
 		    "CRLF injection refused");
+	tk_http_request_hdrs("/tor/status-vote/current/consensus-microdesc", 1,
+			     "X-Or-Diff-From-Consensus: 0A1B\r\n", buf,
+			     sizeof buf);
+	tap_eq_str(buf,
+		   "GET /tor/status-vote/current/consensus-microdesc "
+		   "HTTP/1.0\r\nAccept-Encoding: deflate\r\n"
+		   "X-Or-Diff-From-Consensus: 0A1B\r\n\r\n",
+		   "extra header line after Accept-Encoding");
+	tap_eq_long(tk_http_request_hdrs("/a", 0, "X: y\r\n\r\nGET /b", buf,
+					 sizeof buf),
+		    -1, "a header that ends the head early is refused");
+	tap_eq_long(tk_http_request_hdrs("/a", 0, "X: y", buf, sizeof buf), -1,
+		    "a header line without CRLF is refused");
+	tap_eq_long(tk_http_request_hdrs("/a", 0, "no colon\r\n", buf,
+					 sizeof buf),
+		    -1, "a header line without a colon is refused");
 	tap_eq_long(tk_http_request("/tor/keys/all", 0, buf, 20), -1,
 		    "too small buffer refused");
 }

@@ -141,6 +141,43 @@ static void test_item_errors(void)
 		       strstr(err, "control byte 0x00"),
 	       "NUL byte rejected");
 
+	/* The control-byte scan goes eight bytes at a time: a control byte
+	 * at any place of a line is found, and tabs, bytes of 0x80 and
+	 * above and 0x20 are not control bytes wherever they are. */
+	int missed = 0, wrong = 0;
+	char line[64];
+	for (size_t at = 1; at < 40; at++) {
+		const unsigned char ctl[] = { 0x00, 0x01, 0x0d, 0x1f, 0x7f };
+		for (size_t c = 0; c < sizeof ctl; c++) {
+			memset(line, 'k', sizeof line);
+			line[at] = (char)ctl[c];
+			line[41] = '\n';
+			tk_netdoc_reader_init(&rd, line, 42);
+			char want[32];
+			snprintf(want, sizeof want, "control byte 0x%02x",
+				 ctl[c]);
+			if (tk_netdoc_next(&rd, &it, err, sizeof err) >= 0 ||
+			    !strstr(err, want))
+				missed++;
+		}
+		memset(line, 'k', sizeof line);
+		line[1] = ' '; /* keyword "k", then arguments */
+		line[at + 1] = at % 3 == 0   ? '\t'
+			       : at % 3 == 1 ? (char)0x80
+					     : (char)0xff;
+		line[at] = ' ';
+		line[41] = '\n';
+		tk_netdoc_reader_init(&rd, line, 42);
+		if (tk_netdoc_next(&rd, &it, err, sizeof err) != 1)
+			wrong++;
+	}
+	tap_ok(!missed, "a control byte anywhere in a line is found (%d "
+			"missed)",
+	       missed);
+	tap_ok(!wrong, "tabs, spaces and high bytes are no control bytes "
+		       "(%d refused)",
+	       wrong);
+
 	/* A line longer than the limit: error, not an unbounded scan. */
 	size_t big = TK_NETDOC_MAX_LINE + 10;
 	char *doc = malloc(big);
@@ -338,6 +375,11 @@ static void test_policy(void)
 		       !tk_policy_summary_allows(&p, 137) &&
 		       !tk_policy_summary_rejects_all(&p),
 	       "reject list allows the rest");
+	tap_eq_long(psum(&p, "accept", "20-30,25-40,41,50"), 0,
+		    "ordered, overlapping and adjacent ranges");
+	tap_ok(p.n == 2 && p.r[0].lo == 20 && p.r[0].hi == 41 &&
+		       p.r[1].lo == 50 && p.r[1].hi == 50,
+	       "20-41,50");
 	const char *bad[] = {"0", "65536", "80-79", "80,,81", "80,", ",80",
 			     "-80", "80-", "1-2-3", "x", "", "123456"};
 	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)

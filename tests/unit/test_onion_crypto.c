@@ -3,7 +3,8 @@
  * tor1 relay crypto over three hops.
  *
  * Vector sources (taken as data; the test code is ours):
- *  - HMAC-SHA256: RFC 4231 test case 2. HKDF-SHA256: RFC 5869 A.1, A.3.
+ *  - SHA-256: FIPS 180-2 appendix B (one block, two blocks, a million
+ *    "a"s). HMAC-SHA256: RFC 4231 test case 2. HKDF-SHA256: RFC 5869 A.1, A.3.
  *  - ntor: arti crates/tor-proto/src/crypto/handshake/ntor.rs, testvec()
  *    (MIT/Apache-2.0).
  *  - CREATE_FAST: arti crates/tor-proto/src/crypto/handshake/fast.rs,
@@ -25,6 +26,7 @@
 #include "onion/cell/cell.h"
 #include "onion/base/crypto.h"
 #include "onion/base/kdf.h"
+#include "onion/base/sha256_hw.h"
 #include "onion/circ/ntor.h"
 #include "onion/circ/relay_crypto.h"
 
@@ -85,6 +87,46 @@ static void test_digests(void)
 	tap_eq_bytes(out, 32, want, 32, "SHA-256 clone + peek");
 	tk_sha256_free(&c);
 	tk_sha256_free(&d);
+}
+
+/* The SHA-NI code against mbedTLS for every length around the block and
+ * padding edges (55/56/64 bytes), the FIPS vectors and a large input.
+ * On a CPU without the extensions tk_sha256() is mbedTLS: nothing to
+ * compare, which the test says. */
+static void test_sha256_hw(void)
+{
+	static uint8_t buf[1000000];
+	uint8_t a[32], b[32], want[32];
+	int bad = -1;
+
+	if (!tk_sha256_hw_available()) {
+		tap_ok(1, "# SKIP no SHA extensions on this CPU: "
+			  "tk_sha256 is mbedTLS");
+		return;
+	}
+	for (size_t i = 0; i < 300; i++)
+		buf[i] = (uint8_t)(i * 7 + 3);
+	for (size_t len = 0; len <= 300 && bad < 0; len++) {
+		tk_sha256_hw(buf, len, a);
+		(void)mbedtls_sha256_ret(buf, len, b, 0);
+		if (memcmp(a, b, 32) != 0)
+			bad = (int)len;
+	}
+	tap_ok(bad < 0, "SHA-NI = mbedTLS for lengths 0..300 (first bad: %d)",
+	       bad);
+	tk_sha256_hw("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
+		     56, a);
+	tap_unhex("248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1",
+		  want, 32);
+	tap_eq_bytes(a, 32, want, 32, "SHA-NI: two-block FIPS vector");
+	memset(buf, 'a', sizeof buf);
+	tk_sha256_hw(buf, sizeof buf, a);
+	tap_unhex("cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0",
+		  want, 32);
+	tap_eq_bytes(a, 32, want, 32, "SHA-NI: a million 'a's");
+	tk_sha256(buf + 1, sizeof buf - 1, a);
+	(void)mbedtls_sha256_ret(buf + 1, sizeof buf - 1, b, 0);
+	tap_eq_bytes(a, 32, b, 32, "tk_sha256 = mbedTLS, unaligned input");
 }
 
 static void test_hmac_hkdf(void)
@@ -667,6 +709,7 @@ int main(void)
 		return tap_done();
 	}
 	test_digests();
+	test_sha256_hw();
 	test_hmac_hkdf();
 	test_base64_hex();
 	test_bytes();

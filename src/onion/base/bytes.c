@@ -236,28 +236,30 @@ tk_hex_encode(const uint8_t *in, size_t n, char *out)
 static const char b64chars[] =
 	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-static int
-b64val(char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
-
-static int
-is_space(char c)
-{
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' ||
-	       c == '\v';
-}
+/* Value of each byte in base64: 0..63, B64_SPACE for white space (skipped),
+ * B64_PAD for '=', B64_BAD otherwise. A table: directory documents hold
+ * tens of thousands of base64 fields. */
+enum { B64_BAD = -1, B64_SPACE = -2, B64_PAD = -3 };
+static const signed char b64tab[256] = {
+	/* clang-format off */
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -2, -2, -2, -2, -2, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-2, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 62, -1, -1, -1, 63,
+	52, 53, 54, 55, 56, 57, 58, 59, 60, 61, -1, -1, -1, -3, -1, -1,
+	-1,  0,  1,  2,  3,  4,  5,  6,  7,  8,  9, 10, 11, 12, 13, 14,
+	15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, -1, -1, -1, -1, -1,
+	-1, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40,
+	41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	/* clang-format on */
+};
 
 size_t
 tk_base64_decoded_max(size_t inlen)
@@ -275,17 +277,16 @@ tk_base64_decode(const char *in, size_t inlen, uint8_t *out, size_t cap)
 	size_t group_chars = 0;
 
 	for (size_t i = 0; i < inlen; i++) {
-		char c = in[i];
-		if (is_space(c))
+		int v = b64tab[(unsigned char)in[i]];
+		if (v == B64_SPACE)
 			continue;
-		if (c == '=') {
+		if (v == B64_PAD) {
 			pads++;
 			group_chars++;
 			continue;
 		}
 		if (pads)
 			return -1; /* data after padding */
-		int v = b64val(c);
 		if (v < 0)
 			return -1;
 		acc = acc << 6 | (uint32_t)v;

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "onion/base/bytes.h"
+#include "onion/base/sha256_hw.h"
 
 int
 tk_crypto_init(void)
@@ -86,6 +87,10 @@ tk_sha1(const void *msg, size_t len, uint8_t out[TK_SHA1_LEN])
 void
 tk_sha256(const void *msg, size_t len, uint8_t out[TK_SHA256_LEN])
 {
+	if (tk_sha256_hw_available()) {
+		tk_sha256_hw(msg, len, out);
+		return;
+	}
 	(void)mbedtls_sha256_ret(msg, len, out, 0);
 }
 

@@ -1,4 +1,6 @@
-# base: bytes and encodings, crypto wrappers (mbedTLS, libsodium), KDFs.
+# base: bytes and encodings, crypto wrappers (mbedTLS, libsodium), KDFs,
+# Keccak (SHA3-256, SHAKE-256), which mbedTLS 2.28 lacks, and SHA-256 on
+# the x86 SHA instructions.
 src_onion_libonion_a_SOURCES += \
 	src/onion/base/atomicfile.c \
 	src/onion/base/atomicfile.h \
@@ -9,4 +11,6 @@ src_onion_libonion_a_SOURCES += \
 	src/onion/base/kdf.c \
 	src/onion/base/kdf.h \
 	src/onion/base/keccak.c \
-	src/onion/base/keccak.h
+	src/onion/base/keccak.h \
+	src/onion/base/sha256_hw.c \
+	src/onion/base/sha256_hw.h

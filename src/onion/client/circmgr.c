@@ -31,7 +31,16 @@ struct tk_ocirc_slot {
 struct oc_full {
 	struct tk_ocirc oc;
 	struct tk_defer teardown;
+	int preemptive; /* launched with no request, by keep_preemptive() */
 };
+
+/* A preemptive circuit that failed is not replaced at once: with no
+ * guard reachable (the network went away after the directory was
+ * loaded) that would be a busy loop. tor launches them from its
+ * once-a-second housekeeping; here the wait doubles from 1 s to a
+ * minute while they keep failing. */
+#define PREEMPT_BACKOFF_MIN_MS 1000
+#define PREEMPT_BACKOFF_MAX_MS 60000
 
 struct tk_circmgr {
 	uv_loop_t *loop;
@@ -58,6 +67,8 @@ struct tk_circmgr {
 	} bad[MAX_BAD];
 	size_t n_bad;
 	int warned_nopath;
+	unsigned preempt_fails; /* in a row */
+	uint64_t preempt_ok_at; /* uv_now before which none is launched */
 	/* Guards that seem to hold cells for us (guard_stalled), for
 	 * stall_service(). */
 	struct tk_defer stall_d;
@@ -295,6 +306,19 @@ oc_close_later(struct tk_ocirc *oc)
 }
 
 static void
+preempt_failed(tk_circmgr *cm)
+{
+	uint64_t d = PREEMPT_BACKOFF_MIN_MS;
+	for (unsigned i = 0;
+	     i < cm->preempt_fails && d < PREEMPT_BACKOFF_MAX_MS; i++)
+		d *= 2;
+	if (d > PREEMPT_BACKOFF_MAX_MS)
+		d = PREEMPT_BACKOFF_MAX_MS;
+	cm->preempt_fails++;
+	cm->preempt_ok_at = uv_now(cm->loop) + d;
+}
+
+static void
 oc_fail(struct tk_ocirc *oc, const char *why)
 {
 	tk_circmgr *cm = oc->cm;
@@ -302,6 +326,8 @@ oc_fail(struct tk_ocirc *oc, const char *why)
 		return;
 	oc->state = TK_OCIRC_DEAD;
 	cm->st.failed++;
+	if (full(oc)->preemptive)
+		preempt_failed(cm);
 	cm_log(cm, TK_LOG_NOTICE,
 	       "circ %u (%s~%s~%s) failed after %d hop%s: %s", oc->serial,
 	       oc->nick[0], oc->nick[1], oc->nick[2], oc->n_hops,
@@ -475,6 +501,8 @@ oc_opened(struct tk_ocirc *oc)
 		tk_ostream_table_set_cc(oc->tbl, &oc->hop[2].params);
 	oc->state = TK_OCIRC_OPEN;
 	oc->built_at = uv_now(cm->loop);
+	cm->preempt_fails = 0;
+	cm->preempt_ok_at = 0;
 	ms = (double)(oc->built_at - oc->started);
 	cm->st.built++;
 	cm->st.last_build_ms = ms;
@@ -851,8 +879,8 @@ keep_preemptive(tk_circmgr *cm)
 	struct tk_ocirc *oc;
 	uint64_t now = uv_now(cm->loop);
 
-	if (!cm->cfg.preemptive)
-		return;
+	if (!cm->cfg.preemptive || now < cm->preempt_ok_at)
+		return; /* the tick comes back */
 	memset(&probe, 0, sizeof probe);
 	probe.port = cm->cfg.preemptive_port;
 	for (oc = cm->circs; oc; oc = oc->next)
@@ -861,6 +889,13 @@ keep_preemptive(tk_circmgr *cm)
 	while (clean < cm->cfg.preemptive &&
 	       count_building(cm) < cm->cfg.max_pending_builds) {
 		int rc = launch(cm, probe.port, NULL, NULL, &oc);
+		if (rc == LAUNCH_OK)
+			full(oc)->preemptive = 1;
+		if (rc == LAUNCH_OK && oc->state != TK_OCIRC_BUILDING) {
+			/* failed at once, before it was marked */
+			preempt_failed(cm);
+			return;
+		}
 		if (rc != LAUNCH_OK) {
 			if (rc != LAUNCH_NODIR && !cm->warned_nopath) {
 				cm->warned_nopath = 1;

@@ -1,7 +1,9 @@
 /* onion.h: the engine behind the facade. Glues the directory manager to
  * the real world (the wall clock, tk_random, a uv timer, one-hop
- * directory fetches from dirfetch.h) and to the circuit manager, whose
- * user is the stream layer (streams.h). */
+ * directory fetches from dirfetch.h, directory guards from the guard set)
+ * and to the circuit manager, whose user is the stream layer
+ * (streams.h). Without DirAuthority lines it trusts the public network's
+ * authorities and asks its fallbacks (dir/builtin.h). */
 #include "onion/onion.h"
 
 #include <errno.h>
@@ -10,12 +12,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
+#include <time.h>
 
 #include "onion/base/crypto.h"
 #include "onion/client/circmgr.h"
 #include "onion/client/streams.h"
+#include "onion/dir/builtin.h"
 #include "onion/dir/dirfetch.h"
 #include "onion/dir/dirmgr.h"
+#include "onion/guard/guards.h"
 #include "onion/link/padding.h"
 #include "onion/netdir/path.h"
 #include "onion/netdoc/dirauth.h"
@@ -25,6 +30,10 @@ struct tk_onion {
 	struct tk_onion_config cfg;
 	char *data_dir;
 	tk_dirauth auths[TK_ONION_MAX_AUTHORITIES];
+	size_t n_auths;
+	tk_dirfallback *fbs; /* in use: configured or built in */
+	const char **fb_names;
+	size_t n_fbs;
 	tk_dirmgr *dm;
 	tk_dirfetch *df;
 	tk_circmgr *cm;	     /* NULL: directory_only */
@@ -41,7 +50,37 @@ tk_onion_config_init(struct tk_onion_config *cfg)
 	memset(cfg, 0, sizeof *cfg);
 	cfg->enforce_distinct_subnets = 1;
 	cfg->congestion_control = -1;
+	cfg->use_default_fallbacks = 1;
 	cfg->connection_padding = -1;
+}
+
+int
+tk_onion_config_is_public(const struct tk_onion_config *cfg)
+{
+	return cfg->n_authorities == 0;
+}
+
+int
+tk_onion_config_add_fallback(struct tk_onion_config *cfg, const char *line,
+			     char *err, size_t errlen)
+{
+	tk_dirfallback f;
+	if (strlen(line) >= TK_ONION_FALLBACK_MAX) {
+		snprintf(err, errlen,
+			 "FallbackDir line too long (at most %d bytes)",
+			 TK_ONION_FALLBACK_MAX - 1);
+		return -1;
+	}
+	if (cfg->n_fallbacks == TK_ONION_MAX_FALLBACKS) {
+		snprintf(err, errlen, "too many FallbackDir lines (at most %d)",
+			 TK_ONION_MAX_FALLBACKS);
+		return -1;
+	}
+	if (tk_dirfallback_parse(line, &f, err, errlen) != 0)
+		return -1;
+	snprintf(cfg->fallbacks[cfg->n_fallbacks++], TK_ONION_FALLBACK_MAX,
+		 "%s", line);
+	return 0;
 }
 
 int
@@ -64,6 +103,13 @@ tk_onion_config_add_authority(struct tk_onion_config *cfg, const char *line,
 	}
 	if (tk_dirauth_parse(line, &a, err, errlen) != 0)
 		return -1;
+	if (a.bridge) {
+		snprintf(err, errlen,
+			 "DirAuthority %s is a bridge authority: a client has "
+			 "no use for one",
+			 a.nickname[0] ? a.nickname : "line");
+		return -1;
+	}
 	if (!a.has_v3ident) {
 		snprintf(err, errlen,
 			 "DirAuthority %s has no v3ident=: without "
@@ -129,10 +175,74 @@ env_random(void *arg)
 
 static int
 env_fetch(void *arg, uint64_t id, const struct tk_dirsource *src,
-	  const char *path)
+	  const char *path, const char *headers)
 {
 	tk_onion *o = arg;
-	return tk_dirfetch_get(o->df, id, src, path);
+	return tk_dirfetch_get(o->df, id, src, path, headers);
+}
+
+/* A directory guard, as tor's guards_choose_dirguard(): one of the first
+ * few members of the guard set (consensus parameter
+ * guard-n-primary-dir-guards-to-use, 3 by default) that the directory
+ * lists with a microdescriptor and that is not down, uniformly. The guard
+ * set gets members if it has none yet. */
+static int
+env_dir_guard(void *arg, const struct tk_nodes *t, struct tk_dirsource *out)
+{
+	tk_onion *o = arg;
+	struct tk_guards *g;
+	struct tk_path_opts po;
+	struct tk_path_rng rng = { tk_path_rng_system, NULL };
+	const struct tk_router *cand[10];
+	const struct tk_microdesc *mds[10];
+	size_t n = 0, want;
+	int64_t now = (int64_t)time(NULL);
+	char err[128];
+	uint64_t r;
+
+	if (!o->cm || !t)
+		return -1;
+	g = tk_circmgr_guards(o->cm);
+	tk_path_opts_init(&po);
+	po.enforce_distinct_subnets = o->cfg.enforce_distinct_subnets;
+	if (tk_guards_pick(g, t, &po, &rng, now, err, sizeof err) < 0)
+		return -1;
+	want = (size_t)tk_consensus_param(t->c,
+					  "guard-n-primary-dir-guards-to-use",
+					  3, 1, 10);
+	for (size_t i = 0; i < tk_guards_count(g) && n < want; i++) {
+		const struct tk_router *rt =
+			tk_consensus_router_by_id(t->c, tk_guards_rsa_id(g, i));
+		size_t k;
+		if (!rt || tk_guards_is_down(g, i, now))
+			continue;
+		k = (size_t)(rt - t->c->routers);
+		if (!t->node[k].md ||
+		    !tk_path_usable(&t->node[k], TK_PATH_GUARD, &po))
+			continue;
+		cand[n] = rt;
+		mds[n++] = t->node[k].md;
+	}
+	if (n == 0)
+		return -1;
+	tk_random(&r, sizeof r);
+	r %= n;
+	tk_dirsource_from_router(cand[r], out);
+	out->has_ntor = 1;
+	memcpy(out->ntor_key, mds[r]->ntor_key, 32);
+	if (mds[r]->has_ed25519) {
+		out->has_ed = 1;
+		memcpy(out->ed_id, mds[r]->ed25519_id, 32);
+	}
+	return 0;
+}
+
+static void
+env_fatal(void *arg, const char *msg)
+{
+	tk_onion *o = arg;
+	if (o->cfg.fatal)
+		o->cfg.fatal(o->cfg.fatal_arg, msg);
 }
 
 static void
@@ -237,6 +347,77 @@ on_stage(void *arg, uint64_t id, enum tk_dirmgr_stage stage)
 	tk_dirmgr_fetch_stage(o->dm, id, stage);
 }
 
+static void
+on_fetch_progress(void *arg, uint64_t id, size_t bytes)
+{
+	tk_onion *o = arg;
+	tk_dirmgr_fetch_progress(o->dm, id, bytes);
+}
+
+/* The authorities and fallbacks in use: the configured ones, or the
+ * public network's. */
+static int
+choose_dirservers(tk_onion *o, const struct tk_onion_config *cfg, char *err,
+		  size_t errlen)
+{
+	size_t nb = 0, nf = 0;
+	const char *const *ba = NULL;
+	const struct tk_builtin_fallback *bf = NULL;
+	int public_net = cfg->n_authorities == 0;
+
+	if (public_net) {
+		ba = tk_builtin_authorities(&nb);
+		if (nb > TK_ONION_MAX_AUTHORITIES)
+			nb = TK_ONION_MAX_AUTHORITIES;
+		for (size_t i = 0; i < nb; i++)
+			if (tk_dirauth_parse(ba[i], &o->auths[i], err,
+					     errlen) != 0)
+				return -1;
+		o->n_auths = nb;
+	} else {
+		for (size_t i = 0; i < cfg->n_authorities; i++)
+			if (tk_dirauth_parse(cfg->authorities[i], &o->auths[i],
+					     err, errlen) != 0)
+				return -1;
+		o->n_auths = cfg->n_authorities;
+	}
+	if (cfg->testing_tor_network && public_net) {
+		snprintf(err, errlen,
+			 "TestingTorNetwork may only be used with a "
+			 "non-default set of DirAuthority lines");
+		return -1;
+	}
+	/* tor: FallbackDir lines replace the built-in fallbacks; custom
+	 * authorities come without them */
+	if (cfg->n_fallbacks == 0 && public_net && cfg->use_default_fallbacks)
+		bf = tk_builtin_fallbacks(&nf);
+	else
+		nf = cfg->n_fallbacks;
+	o->fbs = calloc(nf ? nf : 1, sizeof *o->fbs);
+	o->fb_names = calloc(nf ? nf : 1, sizeof *o->fb_names);
+	if (!o->fbs || !o->fb_names) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	for (size_t i = 0; i < nf; i++) {
+		const char *line = bf ? bf[i].line : cfg->fallbacks[i];
+		if (tk_dirfallback_parse(line, &o->fbs[i], err, errlen) != 0)
+			return -1;
+		o->fb_names[i] = bf ? bf[i].nickname : NULL;
+	}
+	o->n_fbs = nf;
+	return 0;
+}
+
+static void
+free_onion(tk_onion *o)
+{
+	free(o->fbs);
+	free(o->fb_names);
+	free(o->data_dir);
+	free(o);
+}
+
 /* The circuit manager's view of the directory: its node table while it is
  * usable. */
 static const struct tk_nodes *
@@ -320,20 +501,25 @@ tk_onion_new(uv_loop_t *loop, const struct tk_onion_config *cfg, tk_onion **out,
 		}
 	}
 	o->cfg.data_dir = o->data_dir;
-	for (size_t i = 0; i < cfg->n_authorities; i++) {
-		if (tk_dirauth_parse(cfg->authorities[i], &o->auths[i], err,
-				     errlen) != 0) {
-			free(o->data_dir);
-			free(o);
-			return -1;
-		}
+	if (choose_dirservers(o, cfg, err, errlen) != 0) {
+		free_onion(o);
+		return -1;
 	}
 
 	tk_dirmgr_config_init(&dc);
 	dc.auths = o->auths;
-	dc.n_auths = o->cfg.n_authorities;
+	dc.n_auths = o->n_auths;
+	dc.fallbacks = o->fbs;
+	dc.fallback_names = o->fb_names;
+	dc.n_fallbacks = o->n_fbs;
 	dc.data_dir = o->data_dir;
 	dc.enforce_distinct_subnets = cfg->enforce_distinct_subnets;
+	if (cfg->testing_tor_network) {
+		/* tor's TestingTorNetwork schedule and stall */
+		dc.boot_authority_delay_ms = 0;
+		dc.stall_ms = 30000;
+		dc.md_delay_ms = 5000;
+	}
 	memset(&env, 0, sizeof env);
 	env.now_ms = env_now_ms;
 	env.random = env_random;
@@ -343,27 +529,30 @@ tk_onion_new(uv_loop_t *loop, const struct tk_onion_config *cfg, tk_onion **out,
 	env.log = env_log;
 	env.progress = env_progress;
 	env.changed = env_changed;
+	env.dir_guard = cfg->directory_only ? NULL : env_dir_guard;
+	env.fatal = env_fatal;
 	env.arg = o;
 	if (tk_dirmgr_new(&dc, &env, &o->dm, err, errlen) != 0) {
-		free(o->data_dir);
-		free(o);
+		free_onion(o);
 		return -1;
 	}
 	tk_dirfetch_config_init(&fc);
 	if (cfg->dir_timeout_ms)
 		fc.timeout_ms = cfg->dir_timeout_ms;
-	if (tk_dirfetch_new(loop, &fc, on_fetched, on_stage, o, &o->df) != 0) {
+	/* the manager gives up stalled requests first; the transport's
+	 * own limit is a little later */
+	fc.stall_ms = (unsigned)dc.stall_ms + 5000;
+	if (tk_dirfetch_new(loop, &fc, on_fetched, on_stage, on_fetch_progress,
+			    o, &o->df) != 0) {
 		tk_dirmgr_free(o->dm);
-		free(o->data_dir);
-		free(o);
+		free_onion(o);
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
 	if (!cfg->directory_only && start_circuits(o, err, errlen) != 0) {
 		tk_dirfetch_free(o->df);
 		tk_dirmgr_free(o->dm);
-		free(o->data_dir);
-		free(o);
+		free_onion(o);
 		return -1;
 	}
 	uv_timer_init(loop, &o->wake);
@@ -398,6 +587,9 @@ tk_onion_get_status(const tk_onion *o, struct tk_onion_status *st)
 	st->from_cache = ds.from_cache;
 	st->fetches = ds.fetches;
 	st->fetches_before_usable = ds.fetches_before_usable;
+	st->diffs_applied = ds.diffs_applied;
+	st->n_authorities = o->n_auths;
+	st->n_fallbacks = o->n_fbs;
 	if (o->cm) {
 		struct tk_circmgr_stats cs;
 		tk_circmgr_get_stats(o->cm, &cs);
@@ -441,9 +633,7 @@ tk_onion_describe_circuit(const tk_onion *o, uint32_t serial, char *buf,
 static void
 on_wake_closed(uv_handle_t *h)
 {
-	tk_onion *o = h->data;
-	free(o->data_dir);
-	free(o);
+	free_onion(h->data);
 }
 
 void

@@ -130,6 +130,158 @@ tk_dircache_write(const char *dir, enum tk_dircache_file f,
 }
 
 int
+tk_dircache_write_pieces(const char *dir, enum tk_dircache_file f,
+			 const struct tk_dircache_piece *pieces, size_t n,
+			 char *err, size_t errlen)
+{
+	char path[4096], *copy = NULL;
+	int fd, old = -1, ok = 1, read_failed = 0;
+
+	if (path_of(dir, f, "", path, sizeof path) != 0) {
+		snprintf(err, errlen, "DataDirectory path too long");
+		return -1;
+	}
+	for (size_t i = 0; i < n && old < 0; i++)
+		if (!pieces[i].p) {
+			old = open(path, O_RDONLY | O_CLOEXEC);
+			if (old < 0) {
+				snprintf(err, errlen, "cannot read %s: %s",
+					 path, strerror(errno));
+				return -1;
+			}
+		}
+	/* New temporary file, never through a symlink, fsync'd, renamed,
+	 * as tk_dircache_write's. */
+	fd = tk_file_replace_open(path, err, errlen);
+	if (fd < 0) {
+		if (old >= 0)
+			close(old);
+		return -1;
+	}
+	for (size_t i = 0; i < n && ok; i++) {
+		if (pieces[i].p) {
+			ok = tk_file_write_all(fd, pieces[i].p,
+					       pieces[i].len) == 0;
+			continue;
+		}
+		/* a range of the old file, through a small buffer */
+		if (!copy && !(copy = malloc(65536))) {
+			errno = ENOMEM;
+			ok = 0;
+			break;
+		}
+		for (size_t done = 0; ok && done < pieces[i].len;) {
+			size_t want = pieces[i].len - done;
+			ssize_t r;
+			if (want > 65536)
+				want = 65536;
+			r = pread(old, copy, want,
+				  (off_t)(pieces[i].off + done));
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r <= 0) {
+				if (r == 0)
+					errno = EIO; /* the old file shrank */
+				ok = 0;
+				read_failed = 1;
+				break;
+			}
+			ok = tk_file_write_all(fd, copy, (size_t)r) == 0;
+			done += (size_t)r;
+		}
+	}
+	int e = errno; /* why it failed, if it did */
+	if (old >= 0)
+		close(old);
+	free(copy);
+	errno = e;
+	if (tk_file_replace_finish(fd, path, ok, err, errlen) == 0)
+		return 0;
+	if (read_failed)
+		snprintf(err, errlen, "cannot read back %s: %s", path,
+			 strerror(e));
+	return -1;
+}
+
+int
+tk_dircache_read_chunks(const char *dir, enum tk_dircache_file f, size_t chunk,
+			tk_dircache_chunk_cb cb, void *arg, char *err,
+			size_t errlen)
+{
+	char path[4096], *buf;
+	size_t have = 0, cap;
+	uint64_t off = 0; /* of buf[0] in the file */
+	int fd, eof = 0;
+
+	if (path_of(dir, f, "", path, sizeof path) != 0) {
+		snprintf(err, errlen, "DataDirectory path too long");
+		return -1;
+	}
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return 0;
+		snprintf(err, errlen, "cannot read %s: %s", path,
+			 strerror(errno));
+		return -1;
+	}
+	cap = chunk < 4096 ? 4096 : chunk;
+	buf = malloc(cap);
+	if (!buf) {
+		close(fd);
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	while (!eof) {
+		ssize_t r;
+		size_t used;
+		if (have == cap) {
+			/* a record larger than the chunk: grow, up to the
+			 * file size limit */
+			char *nb;
+			if (cap >= TK_DIRCACHE_MAX_FILE ||
+			    !(nb = realloc(buf, cap * 2))) {
+				snprintf(err, errlen,
+					 "%s: a record too large to read",
+					 path);
+				goto fail;
+			}
+			buf = nb;
+			cap *= 2;
+		}
+		r = read(fd, buf + have, cap - have);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			snprintf(err, errlen, "cannot read %s: %s", path,
+				 strerror(errno));
+			goto fail;
+		}
+		eof = r == 0;
+		have += (size_t)r;
+		if (off + have > TK_DIRCACHE_MAX_FILE) {
+			snprintf(err, errlen, "%s is too large", path);
+			goto fail;
+		}
+		if (!eof && have < cap)
+			continue; /* fill the buffer first */
+		used = cb(arg, buf, have, off, eof);
+		if (used > have)
+			used = have;
+		memmove(buf, buf + used, have - used);
+		have -= used;
+		off += used;
+	}
+	free(buf);
+	close(fd);
+	return 1;
+fail:
+	free(buf);
+	close(fd);
+	return -1;
+}
+
+int
 tk_dircache_remove(const char *dir, enum tk_dircache_file f)
 {
 	char path[4096];

@@ -14,6 +14,7 @@
 #define TK_ONION_DIR_DIRCACHE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 enum tk_dircache_file {
 	TK_DIRCACHE_CONSENSUS,
@@ -40,6 +41,33 @@ int tk_dircache_read(const char *dir, enum tk_dircache_file f, char **buf,
 int tk_dircache_write(const char *dir, enum tk_dircache_file f,
 		      const char *const *parts, const size_t *lens, size_t n,
 		      char *err, size_t errlen);
+
+/* A piece of a file to write: bytes in memory (p), or, with p NULL, the
+ * range [off, off + len) of the file as it is before the write. */
+struct tk_dircache_piece {
+	const char *p;
+	uint64_t off;
+	size_t len;
+};
+
+/* Writes the pieces, in order, as the file, atomically: ranges of the
+ * old file are copied from it without reading it all into memory. 0, or
+ * -1 with err (the old file is left in place). */
+int tk_dircache_write_pieces(const char *dir, enum tk_dircache_file f,
+			     const struct tk_dircache_piece *pieces, size_t n,
+			     char *err, size_t errlen);
+
+/* Reads the file in chunks of at most about `chunk` bytes: cb gets the
+ * data and the offset in the file of its first byte, and returns how
+ * many bytes it used; the rest comes again at the start of the next
+ * call (so a record need not fit in one read), and at the end of the
+ * file (last 1) all of it must be used. 1 if read, 0 if absent, -1 on
+ * an error (err). */
+typedef size_t (*tk_dircache_chunk_cb)(void *arg, const char *data, size_t len,
+				       uint64_t off, int last);
+int tk_dircache_read_chunks(const char *dir, enum tk_dircache_file f,
+			    size_t chunk, tk_dircache_chunk_cb cb, void *arg,
+			    char *err, size_t errlen);
 
 /* Removes the file (no error if absent). */
 int tk_dircache_remove(const char *dir, enum tk_dircache_file f);

@@ -27,6 +27,8 @@ struct tk_dir_req {
 	uint8_t *buf;
 	size_t len, cap;
 	tk_stream_flow flow;
+	unsigned stall_ms;
+	tk_dir_progress_cb progress;
 	tk_dir_done_cb cb;
 	void *arg;
 	char errmsg[256];
@@ -138,6 +140,8 @@ complete(tk_dir_req *r, int status, int send_end)
 	r->cb(r, status, NULL, r->arg);
 }
 
+static void on_timeout(uv_timer_t *t);
+
 static void
 on_stream(void *arg, int status, int hop, uint8_t cmd, const uint8_t *data,
 	  size_t len)
@@ -146,6 +150,8 @@ on_stream(void *arg, int status, int hop, uint8_t cmd, const uint8_t *data,
 	(void)hop;
 	if (r->state == DIR_DONE)
 		return;
+	if (status == 0) /* a cell: the stall time starts over */
+		uv_timer_start(&r->timer, on_timeout, r->stall_ms, 0);
 	if (status < 0) {
 		r->registered = 0; /* the circuit already forgot the stream */
 		set_errmsg(r,
@@ -216,6 +222,8 @@ on_stream(void *arg, int status, int hop, uint8_t cmd, const uint8_t *data,
 		}
 		memcpy(r->buf + r->len, data, len);
 		r->len += len;
+		if (r->progress)
+			r->progress(r->arg, r->len);
 		/* We keep everything in memory: never backed up. Stream
 		 * SENDMEs are empty (tor-spec §7.4). */
 		for (int due = tk_stream_flow_sendmes_due(&r->flow, 0); due > 0;
@@ -268,7 +276,10 @@ static void
 on_timeout(uv_timer_t *t)
 {
 	tk_dir_req *r = t->data;
-	set_errmsg(r, "directory request timed out %s (%zu bytes received)",
+	set_errmsg(r,
+		   "directory request stalled: nothing for %u s %s (%zu "
+		   "bytes received)",
+		   r->stall_ms / 1000,
 		   r->state == DIR_CONNECTING ? "waiting for CONNECTED"
 					      : "while receiving",
 		   r->len);
@@ -276,8 +287,17 @@ on_timeout(uv_timer_t *t)
 }
 
 int
-tk_dir_get(tk_circuit *c, const char *path, int deflate, unsigned timeout_ms,
+tk_dir_get(tk_circuit *c, const char *path, int deflate, unsigned stall_ms,
 	   tk_dir_done_cb cb, void *arg, tk_dir_req **out)
+{
+	return tk_dir_get_hdrs(c, path, NULL, deflate, stall_ms, NULL, cb, arg,
+			       out);
+}
+
+int
+tk_dir_get_hdrs(tk_circuit *c, const char *path, const char *headers,
+		int deflate, unsigned stall_ms, tk_dir_progress_cb progress,
+		tk_dir_done_cb cb, void *arg, tk_dir_req **out)
 {
 	tk_dir_req *r;
 	long n;
@@ -291,9 +311,12 @@ tk_dir_get(tk_circuit *c, const char *path, int deflate, unsigned timeout_ms,
 	if (!r)
 		return TK_DIR_ENOMEM;
 	{
-		size_t cap = strlen(path) + 64;
-		if (cap > TK_DIR_MAX_PATH + 64 || !(r->request = malloc(cap)) ||
-		    (n = tk_http_request(path, deflate, r->request, cap)) < 0) {
+		size_t cap = strlen(path) + (headers ? strlen(headers) : 0) +
+			     64;
+		if (strlen(path) > TK_DIR_MAX_PATH ||
+		    !(r->request = malloc(cap)) ||
+		    (n = tk_http_request_hdrs(path, deflate, headers,
+					      r->request, cap)) < 0) {
 			free(r->request);
 			free(r);
 			return TK_DIR_EBADPATH;
@@ -303,6 +326,8 @@ tk_dir_get(tk_circuit *c, const char *path, int deflate, unsigned timeout_ms,
 	r->circ = c;
 	r->cb = cb;
 	r->arg = arg;
+	r->progress = progress;
+	r->stall_ms = stall_ms ? stall_ms : TK_DIR_DEFAULT_TIMEOUT_MS;
 	tk_stream_flow_init(&r->flow);
 	r->state = DIR_CONNECTING;
 	rc = uv_timer_init(tk_circuit_loop(c), &r->timer);
@@ -319,10 +344,7 @@ tk_dir_get(tk_circuit *c, const char *path, int deflate, unsigned timeout_ms,
 				     NULL, 0, 0);
 	}
 	if (rc == 0)
-		rc = uv_timer_start(&r->timer, on_timeout,
-				    timeout_ms ? timeout_ms
-					       : TK_DIR_DEFAULT_TIMEOUT_MS,
-				    0);
+		rc = uv_timer_start(&r->timer, on_timeout, r->stall_ms, 0);
 	if (rc < 0) {
 		finish(r, 0);
 		return rc;

@@ -5,7 +5,9 @@
  * with reason DONE (any other reason is an error: the document may be
  * cut short); it is parsed with dirhttp.h (status, headers, identity or
  * deflate body). Closing the circuit completes pending requests with the
- * circuit's status.
+ * circuit's status. A request fails when no cell came for the stall time
+ * (waiting for CONNECTED, or between DATA cells), not after a fixed time:
+ * a large document over a slow relay takes as long as it takes.
  * The stream keeps its own flow-control window (500 cells, a SENDME every
  * 50) so documents of any size arrive. */
 #ifndef TK_ONION_DIR_DIRCLIENT_H
@@ -42,10 +44,18 @@ typedef void (*tk_dir_done_cb)(tk_dir_req *r, int status,
 			       const tk_http_response *resp, void *arg);
 
 /* GETs path over a new BEGIN_DIR stream on c. deflate asks for a
- * compressed body. timeout_ms 0 = the default (whole request). */
-int tk_dir_get(tk_circuit *c, const char *path, int deflate,
-	       unsigned timeout_ms, tk_dir_done_cb cb, void *arg,
-	       tk_dir_req **out);
+ * compressed body. stall_ms: the longest wait for the next cell (0 = the
+ * default). */
+int tk_dir_get(tk_circuit *c, const char *path, int deflate, unsigned stall_ms,
+	       tk_dir_done_cb cb, void *arg, tk_dir_req **out);
+
+/* The same with extra header lines (dirhttp.h) and a progress callback,
+ * called with the bytes received so far each time some arrive (may be
+ * NULL). */
+typedef void (*tk_dir_progress_cb)(void *arg, size_t bytes);
+int tk_dir_get_hdrs(tk_circuit *c, const char *path, const char *headers,
+		    int deflate, unsigned stall_ms, tk_dir_progress_cb progress,
+		    tk_dir_done_cb cb, void *arg, tk_dir_req **out);
 
 /* Abandons the request (END to the relay); cb will not run. */
 void tk_dir_cancel(tk_dir_req *r);

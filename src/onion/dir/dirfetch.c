@@ -1,6 +1,7 @@
 /* dirfetch.h: a small pool of one-hop directory circuits. */
 #include "onion/dir/dirfetch.h"
 
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,7 +12,7 @@
 
 enum conn_state {
 	CONN_HANDSHAKE, /* channel opening */
-	CONN_BUILDING,	/* CREATE_FAST sent */
+	CONN_BUILDING,	/* CREATE_FAST or CREATE2 sent */
 	CONN_OPEN,	/* requests go straight to the circuit */
 	CONN_DEAD,	/* failed or closing: takes no new requests */
 };
@@ -24,6 +25,7 @@ struct conn {
 	enum conn_state state;
 	uint8_t rsa_id[20];
 	char nick[20];
+	struct tk_dirsource src; /* its keys decide the handshake */
 	tk_channel *ch;
 	tk_circuit *circ;
 	struct job *jobs;
@@ -32,9 +34,10 @@ struct conn {
 
 struct job {
 	struct job *next;
-	struct conn *conn;
+	struct conn *conn; /* NULL: failed before it started (f->failed) */
 	uint64_t id;
 	char *path;
+	char *headers;
 	tk_dir_req *req; /* once sent */
 };
 
@@ -43,9 +46,14 @@ struct tk_dirfetch {
 	struct tk_dirfetch_config cfg;
 	tk_dirfetch_done_cb done;
 	tk_dirfetch_stage_cb stage;
+	tk_dirfetch_progress_cb progress;
 	void *arg;
 	struct conn *conns;
 	uv_timer_t sweep;
+	/* Requests that failed inside tk_dirfetch_get() (a connect refused
+	 * at once: no route in this network), answered from the loop. */
+	struct job *failed;
+	uv_timer_t defer;
 	int freeing;
 };
 
@@ -53,6 +61,7 @@ void
 tk_dirfetch_config_init(struct tk_dirfetch_config *c)
 {
 	c->timeout_ms = 10000;
+	c->stall_ms = 60000;
 	c->idle_ms = 60000;
 	c->deflate = 1;
 }
@@ -61,6 +70,7 @@ static void
 job_free(struct job *j)
 {
 	free(j->path);
+	free(j->headers);
 	free(j);
 }
 
@@ -139,11 +149,21 @@ on_dir_done(tk_dir_req *r, int status, const tk_http_response *resp, void *arg)
 		conn_destroy(c);
 }
 
+static void
+on_dir_progress(void *arg, size_t bytes)
+{
+	struct job *j = arg;
+	tk_dirfetch *f = j->conn->f;
+	if (f->progress)
+		f->progress(f->arg, j->id, bytes);
+}
+
 static int
 send_job(struct conn *c, struct job *j)
 {
-	return tk_dir_get(c->circ, j->path, c->f->cfg.deflate,
-			  c->f->cfg.timeout_ms, on_dir_done, j, &j->req);
+	return tk_dir_get_hdrs(c->circ, j->path, j->headers, c->f->cfg.deflate,
+			       c->f->cfg.stall_ms, on_dir_progress, on_dir_done,
+			       j, &j->req);
 }
 
 static void
@@ -228,8 +248,22 @@ on_open(tk_channel *ch, int status, void *arg)
 		for (struct job *j = c->jobs; j; j = j->next)
 			f->stage(f->arg, j->id, TK_DIRSTAGE_HANDSHAKE_DONE);
 	c->state = CONN_BUILDING;
-	if (tk_circuit_create_fast(ch, f->cfg.timeout_ms, on_built,
-				   on_circ_lost, c, &c->circ) != 0) {
+	if (c->src.has_ntor) {
+		tk_circuit_hop_target hop;
+		memset(&hop, 0, sizeof hop);
+		memcpy(hop.rsa_id, c->src.rsa_id, 20);
+		memcpy(hop.ntor_key, c->src.ntor_key, 32);
+		hop.has_ed_id = c->src.has_ed;
+		memcpy(hop.ed_id, c->src.ed_id, 32);
+		hop.addr = c->src.addr;
+		status = tk_circuit_create_ntor(ch, &hop, f->cfg.timeout_ms,
+						on_built, on_circ_lost, c,
+						&c->circ);
+	} else {
+		status = tk_circuit_create_fast(ch, f->cfg.timeout_ms, on_built,
+						on_circ_lost, c, &c->circ);
+	}
+	if (status != 0) {
 		c->circ = NULL;
 		snprintf(why, sizeof why, "cannot start a circuit to %s",
 			 c->nick);
@@ -238,12 +272,58 @@ on_open(tk_channel *ch, int status, void *arg)
 	}
 }
 
+static void
+on_defer(uv_timer_t *t)
+{
+	tk_dirfetch *f = t->data;
+	struct job *j;
+	while ((j = f->failed) != NULL) {
+		uint64_t id = j->id;
+		char why[300];
+		f->failed = j->next;
+		snprintf(why, sizeof why, "%s", j->path);
+		job_free(j);
+		f->done(f->arg, id, -1, 0, NULL, 0, why);
+	}
+}
+
+/* The connection could not even start: the answer (a failure saying
+ * why) comes from the loop, as every other. */
+static int
+fail_later(tk_dirfetch *f, struct job *j, const struct tk_dirsource *src,
+	   int rc)
+{
+	char addr[64] = "?", why[300];
+	const struct sockaddr_in *sin = (const struct sockaddr_in *)&src->addr;
+	if (sin->sin_family == AF_INET)
+		snprintf(addr, sizeof addr, "%u.%u.%u.%u:%u",
+			 ((const uint8_t *)&sin->sin_addr)[0],
+			 ((const uint8_t *)&sin->sin_addr)[1],
+			 ((const uint8_t *)&sin->sin_addr)[2],
+			 ((const uint8_t *)&sin->sin_addr)[3],
+			 ntohs(sin->sin_port));
+	snprintf(why, sizeof why, "cannot connect to %s at %s: %s",
+		 src->nickname, addr, tk_channel_strerror(rc));
+	free(j->path);
+	j->path = strdup(why); /* the message rides in the job */
+	if (!j->path) {
+		job_free(j);
+		return -1;
+	}
+	j->conn = NULL;
+	j->next = f->failed;
+	f->failed = j;
+	uv_timer_start(&f->defer, on_defer, 0, 0);
+	return 0;
+}
+
 int
 tk_dirfetch_get(tk_dirfetch *f, uint64_t id, const struct tk_dirsource *src,
-		const char *path)
+		const char *path, const char *headers)
 {
 	struct conn *c;
 	struct job *j;
+	int rc;
 
 	if (f->freeing)
 		return -1;
@@ -252,7 +332,10 @@ tk_dirfetch_get(tk_dirfetch *f, uint64_t id, const struct tk_dirsource *src,
 		    memcmp(c->rsa_id, src->rsa_id, 20) == 0)
 			break;
 	j = calloc(1, sizeof *j);
-	if (!j || !(j->path = strdup(path))) {
+	if (!j || !(j->path = strdup(path)) ||
+	    !(j->headers = strdup(headers ? headers : ""))) {
+		if (j)
+			free(j->path);
 		free(j);
 		return -1;
 	}
@@ -265,15 +348,16 @@ tk_dirfetch_get(tk_dirfetch *f, uint64_t id, const struct tk_dirsource *src,
 			return -1;
 		}
 		c->f = f;
+		c->src = *src;
 		memcpy(c->rsa_id, src->rsa_id, 20);
 		snprintf(c->nick, sizeof c->nick, "%s", src->nickname);
 		tk_dirsource_target(src, &t);
 		c->state = CONN_HANDSHAKE;
-		if (tk_channel_open(f->loop, &t, f->cfg.timeout_ms, on_open,
-				    on_lost, c, &c->ch) != 0) {
+		rc = tk_channel_open(f->loop, &t, f->cfg.timeout_ms, on_open,
+				     on_lost, c, &c->ch);
+		if (rc != 0) {
 			free(c);
-			job_free(j);
-			return -1;
+			return fail_later(f, j, src, rc);
 		}
 		c->next = f->conns;
 		f->conns = c;
@@ -295,6 +379,13 @@ tk_dirfetch_get(tk_dirfetch *f, uint64_t id, const struct tk_dirsource *src,
 void
 tk_dirfetch_cancel(tk_dirfetch *f, uint64_t id)
 {
+	for (struct job **pp = &f->failed; *pp; pp = &(*pp)->next)
+		if ((*pp)->id == id) {
+			struct job *j = *pp;
+			*pp = j->next;
+			job_free(j);
+			return;
+		}
 	for (struct conn *c = f->conns; c; c = c->next)
 		for (struct job *j = c->jobs; j; j = j->next) {
 			if (j->id != id)
@@ -334,8 +425,8 @@ on_sweep(uv_timer_t *t)
 
 int
 tk_dirfetch_new(uv_loop_t *loop, const struct tk_dirfetch_config *cfg,
-		tk_dirfetch_done_cb done, tk_dirfetch_stage_cb stage, void *arg,
-		tk_dirfetch **out)
+		tk_dirfetch_done_cb done, tk_dirfetch_stage_cb stage,
+		tk_dirfetch_progress_cb progress, void *arg, tk_dirfetch **out)
 {
 	tk_dirfetch *f = calloc(1, sizeof *f);
 	if (!f)
@@ -344,9 +435,12 @@ tk_dirfetch_new(uv_loop_t *loop, const struct tk_dirfetch_config *cfg,
 	f->cfg = *cfg;
 	f->done = done;
 	f->stage = stage;
+	f->progress = progress;
 	f->arg = arg;
 	uv_timer_init(loop, &f->sweep);
 	f->sweep.data = f;
+	uv_timer_init(loop, &f->defer);
+	f->defer.data = f;
 	uint64_t every = cfg->idle_ms / 4 + 1;
 	uv_timer_start(&f->sweep, on_sweep, every, every);
 	uv_unref((uv_handle_t *)&f->sweep);
@@ -354,10 +448,18 @@ tk_dirfetch_new(uv_loop_t *loop, const struct tk_dirfetch_config *cfg,
 	return 0;
 }
 
+/* The two timers close one after the other; the second frees f. */
+static void
+on_defer_closed(uv_handle_t *h)
+{
+	free(h->data);
+}
+
 static void
 on_sweep_closed(uv_handle_t *h)
 {
-	free(h->data);
+	tk_dirfetch *f = h->data;
+	uv_close((uv_handle_t *)&f->defer, on_defer_closed);
 }
 
 void
@@ -366,6 +468,11 @@ tk_dirfetch_free(tk_dirfetch *f)
 	if (!f)
 		return;
 	f->freeing = 1;
+	while (f->failed) {
+		struct job *j = f->failed;
+		f->failed = j->next;
+		job_free(j);
+	}
 	while (f->conns) {
 		struct conn *c = f->conns;
 		struct job *j;

@@ -23,8 +23,28 @@ fail(char *err, size_t errlen, const char *fmt, ...)
 	return -1;
 }
 
+/* Header lines: "Name: value" CRLF each, printable, no empty line. */
+static int
+headers_ok(const char *h)
+{
+	while (*h) {
+		const char *colon = NULL, *p = h;
+		for (; *p && *p != '\r'; p++) {
+			if (*p == ':' && !colon)
+				colon = p;
+			if ((*p < ' ' || *p > '~') && *p != '\t')
+				return 0;
+		}
+		if (*p != '\r' || p[1] != '\n' || !colon || colon == h)
+			return 0;
+		h = p + 2;
+	}
+	return 1;
+}
+
 long
-tk_http_request(const char *path, int deflate, char *out, size_t cap)
+tk_http_request_hdrs(const char *path, int deflate, const char *headers,
+		     char *out, size_t cap)
 {
 	int n;
 	if (!path || path[0] != '/')
@@ -32,13 +52,23 @@ tk_http_request(const char *path, int deflate, char *out, size_t cap)
 	for (const char *p = path; *p; p++)
 		if (*p <= ' ' || *p > '~')
 			return -1;
+	if (!headers)
+		headers = "";
+	if (!headers_ok(headers))
+		return -1;
 	/* No Host header: tor's directory server does not need one, and
 	 * tor's own client sends none over BEGIN_DIR either. */
-	n = snprintf(out, cap, "GET %s HTTP/1.0\r\n%s\r\n", path,
-		     deflate ? "Accept-Encoding: deflate\r\n" : "");
+	n = snprintf(out, cap, "GET %s HTTP/1.0\r\n%s%s\r\n", path,
+		     deflate ? "Accept-Encoding: deflate\r\n" : "", headers);
 	if (n < 0 || (size_t)n >= cap)
 		return -1;
 	return n;
+}
+
+long
+tk_http_request(const char *path, int deflate, char *out, size_t cap)
+{
+	return tk_http_request_hdrs(path, deflate, NULL, out, cap);
 }
 
 /* Finds the end of the head: the offset just past the blank line. */

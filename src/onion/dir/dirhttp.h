@@ -31,6 +31,11 @@ typedef struct tk_http_response {
  * a plain absolute path (must start with '/', printable ASCII, no space)
  * or out is too small. */
 long tk_http_request(const char *path, int deflate, char *out, size_t cap);
+/* The same with extra header lines (each "Name: value\r\n", printable
+ * ASCII; NULL or "" for none), e.g. X-Or-Diff-From-Consensus. -1 also if
+ * a header line is malformed. */
+long tk_http_request_hdrs(const char *path, int deflate, const char *headers,
+			  char *out, size_t cap);
 
 /* Parses a complete response. Returns 0, or -1 with a message in err
  * (e.g. "truncated body: Content-Length 1000, got 12 bytes"). On success

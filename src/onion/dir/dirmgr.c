@@ -1,102 +1,83 @@
-/* dirmgr.h: the bootstrap state machine.
+/* dirmgr.h: the bootstrap state machine's frame. It owns three objects
+ * and joins them; none of them knows it:
+ *   dirstore.h  the DataDirectory's copy of the directory
+ *   dirdocs.h   the documents held, and how one is accepted
+ *   dirreqs.h   the requests in flight and the schedules launching them
+ * They report upward through events, which land here and are passed on
+ * (a refused document is a failed request; an adopted consensus ends the
+ * other consensus requests; a stalled request frees what it asked for).
  *
- * Everything is need-driven: after any event (start, a fetch answered, a
- * timer) step() looks at what is held and launches what is missing:
- *   no live consensus, or the refetch time has come -> a consensus fetch;
+ * Everything is need-driven: after any event (start, an answer, a timer)
+ * step() looks at what is held and launches what is missing:
+ *   no reasonably live consensus, or the refetch time has come ->
+ *     consensus fetches (tor's bootstrap schedules, or one retry);
  *   a fetched consensus whose signers' certificates we lack -> certs;
  *   a verified consensus with microdescriptors missing -> md batches;
- * and asks to be woken for the earliest of: the refetch time, the end of a
- * source's backoff, a microdescriptor's retry time, the end of the
- * consensus's usable life. */
+ * gives up requests that stalled, and asks to be woken for the earliest
+ * of: the next scheduled attempt, a stall, the end of a source's
+ * backoff, a microdescriptor's retry time, the refetch time, the end of
+ * the consensus's usable life. */
 #include "onion/dir/dirmgr.h"
 
-#include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "onion/dir/certstore.h"
-#include "onion/dir/dircache.h"
-#include "onion/dir/dirsrc.h"
-#include "onion/dir/mdstore.h"
-#include "onion/netdir/path.h"
-#include "onion/netdoc/netdoc.h"
-
-#define MAX_REQS 64
-#define MAX_MD_BATCH 92 /* dir-spec: what proxies accept */
-
-enum req_kind { REQ_CONSENSUS, REQ_CERTS, REQ_MDS };
-
-struct req {
-	uint64_t id;
-	enum req_kind kind;
-	struct tk_dirsource src;
-	uint32_t *slots; /* mds: router indexes asked for */
-	size_t n_slots;
-	const struct tk_consensus *cons; /* mds: table the slots refer to */
-};
+#include "onion/dir/dirdocs.h"
+#include "onion/dir/dirreqs.h"
+#include "onion/dir/dirstore.h"
+#include "onion/netdoc/protover.h"
 
 struct tk_dirmgr {
 	struct tk_dirmgr_config cfg;
 	struct tk_dirmgr_env env;
 	tk_dirauth *auths;
+	tk_dirfallback *fallbacks;
+	char (*fallback_names)[20];
 	uint8_t (*v3ids)[20];
-	char *data_dir; /* NULL: no cache */
-	int started;
+	int started, stopped;
 	tk_dirsources *srcs;
-
-	/* the verified consensus and its node table */
-	struct tk_consensus *cons;
-	char *cons_text;
-	size_t cons_len;
-	struct tk_nodes nodes;
-	struct tk_mdstore mds; /* slot by slot of nodes */
-	int has_nodes;
-	int live, usable, ever_usable, from_cache, mds_dirty, cons_dirty;
-	int64_t refetch_at_ms;
-
-	/* a fetched consensus waiting for certificates */
-	struct tk_consensus *pend;
-	char *pend_text;
-	size_t pend_len;
-	int pend_from_cache;
-	unsigned pend_cert_tries;
-	struct tk_dirsource pend_src;
-
-	struct tk_certstore certs;
-
-	/* cached microdescriptors not yet matched to a consensus */
-	char *spare_md;
-	size_t spare_len;
-
-	struct req reqs[MAX_REQS];
-	size_t n_reqs;
-	uint64_t next_id;
-
+	struct tk_dirstore store;
+	struct tk_dirdocs docs;
+	struct tk_dirreqs reqs;
+	unsigned fetches_before_usable;
 	int progress_pct; /* last reported, -1 before 0% */
+	const char *progress_tag;
 	int64_t wake_at;
-	struct tk_dirmgr_stats stats;
 };
 
-static void step(tk_dirmgr *m);
-static void consensus_received(tk_dirmgr *m, char *text, size_t len,
-			       const struct tk_dirsource *src, int from_cache);
-
-/* ---- small helpers ---- */
+/* ---- the environment, and the objects' events ---- */
 
 static int64_t
-now_ms(tk_dirmgr *m)
+now_ms(void *arg)
 {
+	tk_dirmgr *m = arg;
 	return m->env.now_ms(m->env.arg);
 }
 
-static void logf_(tk_dirmgr *m, int level, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void
-logf_(tk_dirmgr *m, int level, const char *fmt, ...)
+static uint64_t
+random64(void *arg)
 {
-	char buf[512];
+	tk_dirmgr *m = arg;
+	return m->env.random(m->env.arg);
+}
+
+static void
+log_line(void *arg, int level, const char *msg)
+{
+	tk_dirmgr *m = arg;
+	if (m->env.log)
+		m->env.log(m->env.arg, level, msg);
+}
+
+static void say(tk_dirmgr *m, int level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void
+say(tk_dirmgr *m, int level, const char *fmt, ...)
+{
+	char buf[1024];
 	va_list ap;
 	if (!m->env.log)
 		return;
@@ -106,31 +87,209 @@ logf_(tk_dirmgr *m, int level, const char *fmt, ...)
 	m->env.log(m->env.arg, level, buf);
 }
 
-/* The log as a tk_log_fn, for the stores. */
+/* Monotonic: each percentage is reported once. */
 static void
-log_line(void *arg, int level, const char *msg)
+progress(void *arg, int pct, const char *tag, const char *summary)
 {
 	tk_dirmgr *m = arg;
-	if (m->env.log)
-		m->env.log(m->env.arg, level, msg);
-}
-
-static void
-progress(tk_dirmgr *m, int pct, const char *tag, const char *summary)
-{
 	if (pct <= m->progress_pct)
 		return;
 	m->progress_pct = pct;
+	m->progress_tag = tag;
 	if (m->env.progress)
 		m->env.progress(m->env.arg, pct, tag, summary);
 }
 
 static void
-changed(tk_dirmgr *m)
+changed(void *arg)
 {
+	tk_dirmgr *m = arg;
 	if (m->env.changed)
 		m->env.changed(m->env.arg);
 }
+
+static int
+fetch(void *arg, uint64_t id, const struct tk_dirsource *src, const char *path,
+      const char *headers)
+{
+	tk_dirmgr *m = arg;
+	return m->env.fetch(m->env.arg, id, src, path, headers);
+}
+
+static void
+cancel(void *arg, uint64_t id)
+{
+	tk_dirmgr *m = arg;
+	if (m->env.cancel)
+		m->env.cancel(m->env.arg, id);
+}
+
+static int
+dir_guard(void *arg, const struct tk_nodes *nodes, struct tk_dirsource *out)
+{
+	tk_dirmgr *m = arg;
+	return m->env.dir_guard(m->env.arg, nodes, out);
+}
+
+static void
+doc_failed(void *arg, enum tk_dirdoc doc, const struct tk_dirsource *src,
+	   const char *why)
+{
+	tk_dirmgr *m = arg;
+	tk_dirreqs_failed(&m->reqs, doc, src, 0, why);
+}
+
+static void
+adopted(void *arg)
+{
+	tk_dirmgr *m = arg;
+	tk_dirreqs_adopted(&m->reqs);
+}
+
+static void
+ask_whole(void *arg)
+{
+	tk_dirmgr *m = arg;
+	tk_dirreqs_ask_whole(&m->reqs);
+}
+
+static void
+fatal(void *arg, const char *msg)
+{
+	tk_dirmgr *m = arg;
+	m->stopped = 1;
+	if (m->env.fatal)
+		m->env.fatal(m->env.arg, msg);
+}
+
+/* A request given up for silence: what it asked for may be asked again
+ * (and certificates that never came count as an answer without them). */
+static void
+stalled(void *arg, const struct tk_dirreq *r)
+{
+	tk_dirmgr *m = arg;
+	if (r->doc == TK_DIRDOC_MDS)
+		tk_dirdocs_take_mds(&m->docs, &r->src, r->cons, r->slots,
+				    r->n_slots, 0, 0, NULL, 0);
+	else if (r->doc == TK_DIRDOC_CERTS)
+		tk_dirdocs_take_certs(&m->docs, &r->src, 0, NULL, 0);
+}
+
+static void
+stuck(void *arg, unsigned fails, unsigned tried_fb, unsigned tried_auth,
+      const char *last)
+{
+	tk_dirmgr *m = arg;
+	char who[160];
+	if (m->cfg.n_fallbacks)
+		snprintf(who, sizeof who,
+			 "%u made to fallback directory mirrors, %u to "
+			 "directory authorities",
+			 tried_fb, tried_auth);
+	else
+		snprintf(who, sizeof who, "all made to directory authorities");
+	say(m, TK_LOG_WARN,
+	    "Problem bootstrapping. Stuck at %d%% (%s): no directory "
+	    "source could be reached. %u attempts failed (%s); the last: "
+	    "%s. Check that this host can open TCP connections to the "
+	    "Internet (relays listen on ports such as 443 and 9001), and "
+	    "that no firewall blocks them. Still trying, at most %lld s "
+	    "apart.",
+	    m->progress_pct < 0 ? 0 : m->progress_pct, m->progress_tag, fails,
+	    who, last, (long long)(m->cfg.boot_max_delay_ms / 1000));
+}
+
+static void
+certs_path(void *arg, char *out, size_t cap)
+{
+	tk_dirmgr *m = arg;
+	tk_dirdocs_certs_path(&m->docs, out, cap);
+}
+
+static void
+diff_header(void *arg, int64_t now, char *out, size_t cap)
+{
+	tk_dirmgr *m = arg;
+	tk_dirdocs_diff_header(&m->docs, now, out, cap);
+}
+
+/* ---- answers ---- */
+
+void
+tk_dirmgr_fetched(tk_dirmgr *m, uint64_t id, int status, int http_status,
+		  const uint8_t *body, size_t len, const char *errmsg)
+{
+	struct tk_dirreq r;
+	int ok = status == 0 && http_status == 200;
+
+	if (m->stopped || tk_dirreqs_take(&m->reqs, id, &r) != 0)
+		return; /* cancelled, unknown, or we stopped */
+	if (!ok) {
+		char why[300];
+		if (status < 0)
+			snprintf(why, sizeof why, "%s",
+				 errmsg && *errmsg ? errmsg : "failed");
+		else
+			snprintf(why, sizeof why, "HTTP status %d%s",
+				 http_status,
+				 http_status == 503 ? " (busy)" : "");
+		tk_dirreqs_failed(&m->reqs, r.doc, &r.src,
+				  status < 0 ? 0 : http_status, why);
+	}
+	switch (r.doc) {
+	case TK_DIRDOC_CONSENSUS:
+		if (ok)
+			tk_dirdocs_take_consensus(&m->docs, &r.src,
+						  r.asked_diff, body, len);
+		break;
+	case TK_DIRDOC_CERTS:
+		tk_dirdocs_take_certs(&m->docs, &r.src, ok, body, len);
+		break;
+	case TK_DIRDOC_MDS:
+		tk_dirdocs_take_mds(&m->docs, &r.src, r.cons, r.slots,
+				    r.n_slots, ok, status < 0 ? 0 : http_status,
+				    body, len);
+		break;
+	}
+	free(r.slots);
+	tk_dirmgr_tick(m);
+}
+
+void
+tk_dirmgr_fetch_stage(tk_dirmgr *m, uint64_t id, enum tk_dirmgr_stage stage)
+{
+	struct tk_dirreq *r = tk_dirreqs_find(&m->reqs, id);
+	if (!r)
+		return;
+	r->progress_ms = now_ms(m);
+	if (m->docs.ever_usable)
+		return;
+	switch (stage) {
+	case TK_DIRSTAGE_HANDSHAKE_DONE:
+		progress(m, 15, "handshake_done",
+			 "Handshake with a relay done");
+		break;
+	case TK_DIRSTAGE_CIRCUIT:
+		progress(m, 20, "onehop_create",
+			 "Establishing an encrypted directory connection");
+		if (r->doc == TK_DIRDOC_CONSENSUS)
+			progress(m, 25, "requesting_status",
+				 "Asking for networkstatus consensus");
+		break;
+	}
+}
+
+void
+tk_dirmgr_fetch_progress(tk_dirmgr *m, uint64_t id, size_t bytes)
+{
+	struct tk_dirreq *r = tk_dirreqs_find(&m->reqs, id);
+	if (!r)
+		return;
+	r->bytes = bytes;
+	r->progress_ms = now_ms(m);
+}
+
+/* ---- the driver ---- */
 
 /* The earlier of two times, -1 meaning none. */
 static int64_t
@@ -143,747 +302,69 @@ min_t(int64_t a, int64_t b)
 	return a < b ? a : b;
 }
 
+/* What the requests need to know of what is held, now. */
 static void
-fmt_time(int64_t t, char *buf, size_t len)
+view(tk_dirmgr *m, int64_t now, struct tk_dirreqs_view *v)
 {
-	tk_netdoc_time_fmt(t, buf, len);
-}
-
-/* ---- requests ---- */
-
-static struct req *
-req_find(tk_dirmgr *m, uint64_t id)
-{
-	for (size_t i = 0; i < m->n_reqs; i++)
-		if (m->reqs[i].id == id)
-			return &m->reqs[i];
-	return NULL;
-}
-
-static size_t
-req_count(const tk_dirmgr *m, enum req_kind kind)
-{
-	size_t n = 0;
-	for (size_t i = 0; i < m->n_reqs; i++)
-		n += m->reqs[i].kind == kind;
-	return n;
-}
-
-static void
-req_drop(tk_dirmgr *m, struct req *r)
-{
-	free(r->slots);
-	*r = m->reqs[--m->n_reqs];
-}
-
-static const char *
-kind_name(enum req_kind k)
-{
-	switch (k) {
-	case REQ_CONSENSUS:
-		return "consensus";
-	case REQ_CERTS:
-		return "authority certificates";
-	case REQ_MDS:
-		return "microdescriptors";
+	struct tk_dirdocs *d = &m->docs;
+	memset(v, 0, sizeof *v);
+	if (d->has_nodes) {
+		v->cons = d->cons;
+		v->nodes = &d->nodes;
+		v->mds = &d->mds;
 	}
-	return "?";
-}
-
-/* Starts a request; on success the request is recorded (slots owned by
- * it), otherwise the source is backed off and slots freed. */
-static int
-launch(tk_dirmgr *m, enum req_kind kind, const struct tk_dirsource *src,
-       const char *path, uint32_t *slots, size_t n_slots)
-{
-	struct req *r;
-	int rc;
-	if (m->n_reqs == MAX_REQS) {
-		free(slots);
-		return -2;
-	}
-	r = &m->reqs[m->n_reqs++];
-	memset(r, 0, sizeof *r);
-	r->id = ++m->next_id;
-	r->kind = kind;
-	r->src = *src;
-	r->slots = slots;
-	r->n_slots = n_slots;
-	r->cons = m->cons;
-	m->stats.fetches++;
-	if (!m->ever_usable)
-		progress(m, 5, "conn", "Connecting to a relay");
-	logf_(m, TK_LOG_INFO, "fetching %s from %s%s: %.60s%s", kind_name(kind),
-	      src->nickname, src->is_authority ? " (authority)" : "", path,
-	      strlen(path) > 60 ? "..." : "");
-	rc = m->env.fetch(m->env.arg, r->id, src, path);
-	if (rc < 0) {
-		logf_(m, TK_LOG_WARN, "cannot fetch %s from %s",
-		      kind_name(kind), src->nickname);
-		m->stats.failures++;
-		tk_dirsources_failed(m->srcs, src, now_ms(m));
-		req_drop(m, r);
-		return -1;
-	}
-	return 0;
-}
-
-/* ---- adopting a verified consensus ---- */
-
-/* Offers every microdescriptor of body to the node table; from_net:
- * refusals are loud. Returns how many were new. */
-static size_t
-offer_mds(tk_dirmgr *m, const char *body, size_t len, const char *origin,
-	  int from_net)
-{
-	size_t added;
-	if (!m->has_nodes)
-		return 0;
-	added = tk_mdstore_offer(&m->mds, &m->nodes, body, len, origin,
-				 from_net, &m->stats.refused_docs);
-	if (added)
-		m->mds_dirty = 1;
-	return added;
-}
-
-static void update_usable(tk_dirmgr *m, int64_t now);
-
-static int
-adopt(tk_dirmgr *m, struct tk_consensus *c, char *text, size_t len,
-      int from_cache)
-{
-	struct tk_nodes nn;
-	struct tk_mdstore ms;
-	char va[32], vu[32];
-
-	if (tk_nodes_init(&nn, c) != 0)
-		return -1;
-	if (tk_mdstore_init(&ms, nn.n, log_line, m) != 0) {
-		tk_nodes_free(&nn);
-		return -1;
-	}
-	if (m->has_nodes) {
-		tk_nodes_adopt(&nn, &m->nodes);
-		tk_mdstore_adopt(&ms, &nn, &m->mds, m->cons);
-		tk_mdstore_free(&m->mds);
-		tk_nodes_free(&m->nodes);
-	}
-	tk_consensus_free(m->cons);
-	free(m->cons_text);
-	m->cons = c;
-	m->cons_text = text;
-	m->cons_len = len;
-	m->nodes = nn;
-	m->mds = ms;
-	m->has_nodes = 1;
-	/* Requests in flight for the old table refer to its slots. */
-	for (size_t i = 0; i < m->n_reqs; i++)
-		if (m->reqs[i].kind == REQ_MDS)
-			m->reqs[i].cons = NULL;
-	m->from_cache = from_cache;
-	if (!from_cache)
-		m->stats.consensus_fetched++;
-	m->refetch_at_ms =
-		tk_consensus_refetch_time(c, m->env.random(m->env.arg)) * 1000;
-	fmt_time(c->valid_after, va, sizeof va);
-	fmt_time(c->valid_until, vu, sizeof vu);
-	logf_(m, TK_LOG_NOTICE,
-	      "%s consensus of %s verified "
-	      "(valid until %s UTC): %zu relays, %zu "
-	      "microdescriptors already held",
-	      from_cache ? "cached" : "new", va, vu, c->n_routers,
-	      m->nodes.n_have);
-	if (!from_cache && !m->ever_usable)
-		tk_dirsources_prefer(m->srcs, &m->pend_src);
-	if (m->spare_md) {
-		size_t got = offer_mds(m, m->spare_md, m->spare_len,
-				       "the cache", 0);
-		logf_(m, TK_LOG_INFO,
-		      "%zu microdescriptors from the "
-		      "cache",
-		      got);
-		free(m->spare_md);
-		m->spare_md = NULL;
-		m->spare_len = 0;
-		/* They came from the file: no need to write it back. */
-		if (from_cache)
-			m->mds_dirty = 0;
-	}
-	{
-		char at[32];
-		fmt_time(m->refetch_at_ms / 1000, at, sizeof at);
-		logf_(m, TK_LOG_INFO, "next consensus fetch at %s UTC", at);
-	}
-	/* Written at the end of step(), after the next requests left:
-	 * fsync is slow and the network need not wait for the disk. */
-	if (!from_cache)
-		m->cons_dirty = 1;
-	changed(m);
-	return 0;
-}
-
-/* Decides about the pending consensus once certificates may suffice. */
-static void
-try_verify_pending(tk_dirmgr *m, int after_cert_fetch)
-{
-	struct tk_cert_ref refs[TK_CONS_MAX_SOURCES];
-	char err[512];
-	int64_t now = now_ms(m) / 1000;
-	size_t missing =
-		tk_consensus_missing_certs(m->pend,
-					   (const uint8_t(*)[20])m->v3ids,
-					   m->cfg.n_auths, m->certs.certs,
-					   m->certs.n, refs,
-					   TK_CONS_MAX_SOURCES);
-	if (missing > 0 && !after_cert_fetch)
-		return; /* step() fetches them first */
-	if (!m->ever_usable)
-		progress(m, 40, "loading_keys", "Loading authority key certs");
-	if (tk_consensus_verify(m->pend, (const uint8_t(*)[20])m->v3ids,
-				m->cfg.n_auths, m->certs.certs, m->certs.n, now,
-				m->cfg.skew_s, err, sizeof err) == 0) {
-		struct tk_consensus *c = m->pend;
-		char *t = m->pend_text;
-		size_t l = m->pend_len;
-		int fc = m->pend_from_cache;
-		m->pend = NULL;
-		m->pend_text = NULL;
-		if (!fc)
-			tk_dirsources_succeeded(m->srcs, &m->pend_src);
-		if (adopt(m, c, t, l, fc) != 0) {
-			logf_(m, TK_LOG_WARN,
-			      "out of memory adopting "
-			      "a consensus");
-			tk_consensus_free(c);
-			free(t);
-		}
-		return;
-	}
-	if (missing > 0 && m->pend_cert_tries < 2 * m->cfg.n_auths + 2)
-		return; /* more certificates may still come from elsewhere */
-	m->stats.refused_docs++;
-	logf_(m, TK_LOG_WARN, "refused %s consensus%s%s: %s",
-	      m->pend_from_cache ? "cached" : "fetched",
-	      m->pend_from_cache ? "" : " from ",
-	      m->pend_from_cache ? "" : m->pend_src.nickname, err);
-	if (!m->pend_from_cache)
-		tk_dirsources_failed(m->srcs, &m->pend_src, now_ms(m));
-	tk_consensus_free(m->pend);
-	free(m->pend_text);
-	m->pend = NULL;
-	m->pend_text = NULL;
-}
-
-/* Takes ownership of text. */
-void
-consensus_received(tk_dirmgr *m, char *text, size_t len,
-		   const struct tk_dirsource *src, int from_cache)
-{
-	struct tk_consensus *c;
-	char err[TK_NETDOC_ERRLEN];
-	const char *origin = from_cache ? "the cache" : src->nickname;
-	if (tk_consensus_parse(text, len, &c, err, sizeof err) != 0) {
-		m->stats.refused_docs++;
-		logf_(m, TK_LOG_WARN, "refused consensus from %s: %s", origin,
-		      err);
-		if (!from_cache)
-			tk_dirsources_failed(m->srcs, src, now_ms(m));
-		free(text);
-		return;
-	}
-	if (m->cons && c->valid_after <= m->cons->valid_after) {
-		char va[32];
-		fmt_time(c->valid_after, va, sizeof va);
-		logf_(m, TK_LOG_INFO,
-		      "consensus from %s (valid-after "
-		      "%s) is not newer than ours; trying elsewhere",
-		      origin, va);
-		if (!from_cache)
-			tk_dirsources_failed(m->srcs, src, now_ms(m));
-		tk_consensus_free(c);
-		free(text);
-		return;
-	}
-	if (now_ms(m) / 1000 > c->valid_until) {
-		/* no certificate fetch for a dead document */
-		char vu[32];
-		fmt_time(c->valid_until, vu, sizeof vu);
-		m->stats.refused_docs++;
-		logf_(m, TK_LOG_WARN,
-		      "refused %s consensus%s%s: "
-		      "expired (valid-until %s UTC is past)",
-		      from_cache ? "cached" : "fetched",
-		      from_cache ? "" : " from ", from_cache ? "" : origin, vu);
-		if (!from_cache)
-			tk_dirsources_failed(m->srcs, src, now_ms(m));
-		tk_consensus_free(c);
-		free(text);
-		return;
-	}
-	if (!m->ever_usable)
-		progress(m, 30, "loading_status",
-			 "Loading networkstatus consensus");
-	if (m->pend) {
-		tk_consensus_free(m->pend);
-		free(m->pend_text);
-	}
-	m->pend = c;
-	m->pend_text = text;
-	m->pend_len = len;
-	m->pend_from_cache = from_cache;
-	m->pend_cert_tries = 0;
-	if (src) {
-		m->pend_src = *src;
-		tk_dirsources_prefer(m->srcs, src);
-	} else {
-		memset(&m->pend_src, 0, sizeof m->pend_src);
-	}
-	/* A cached consensus is tried with the cached certificates first
-	 * (enough of them may be there). */
-	try_verify_pending(m, from_cache);
-}
-
-/* ---- usability ---- */
-
-static void
-update_usable(tk_dirmgr *m, int64_t now)
-{
-	int usable = 0;
-	double frac = 0;
-	if (m->has_nodes &&
-	    now / 1000 <= m->cons->valid_until + m->cfg.reasonably_live_s) {
-		struct tk_path_weights w;
-		struct tk_path_opts o;
-		tk_path_weights_init(&w, m->cons);
-		tk_path_opts_init(&o);
-		o.enforce_distinct_subnets = m->cfg.enforce_distinct_subnets;
-		frac = tk_nodes_path_fraction(&m->nodes, &w, &o);
-		usable = frac >= m->cfg.min_path_fraction;
-	}
-	m->stats.path_fraction = frac;
-	m->live = m->has_nodes &&
-		  now / 1000 <= m->cons->valid_until + m->cfg.reasonably_live_s;
-	if (!m->ever_usable && m->has_nodes && m->nodes.n) {
-		/* tor: 50% + 25% x share of descriptors held */
-		int pct = 50 + (int)(24.0 * (double)m->nodes.n_have /
-				     (double)m->nodes.n);
-		if (m->nodes.n_have)
-			progress(m, pct, "loading_descriptors",
-				 "Loading relay descriptors");
-	}
-	if (usable == m->usable)
-		return;
-	m->usable = usable;
-	if (usable) {
-		logf_(m, TK_LOG_NOTICE,
-		      "directory usable: %zu of %zu "
-		      "microdescriptors, path fraction %.2f",
-		      m->nodes.n_have, m->nodes.n, frac);
-		if (!m->ever_usable) {
-			m->ever_usable = 1;
-			m->stats.fetches_before_usable = m->stats.fetches;
-			progress(m, 75, "enough_dirinfo",
-				 "Loaded enough directory info to build "
-				 "circuits");
-		}
-	} else {
-		logf_(m, TK_LOG_WARN, "directory no longer usable: %s",
-		      m->has_nodes && now / 1000 >
-					      m->cons->valid_until +
-						      m->cfg.reasonably_live_s
-			      ? "the consensus is too old"
-			      : "too few microdescriptors");
-	}
-	changed(m);
-}
-
-/* ---- answers ---- */
-
-static const char *
-fail_reason(int status, int http_status, const char *errmsg, char *buf,
-	    size_t len)
-{
-	if (status < 0)
-		snprintf(buf, len, "%s", errmsg && *errmsg ? errmsg : "failed");
-	else
-		snprintf(buf, len, "HTTP status %d", http_status);
-	return buf;
-}
-
-void
-tk_dirmgr_fetched(tk_dirmgr *m, uint64_t id, int status, int http_status,
-		  const uint8_t *body, size_t len, const char *errmsg)
-{
-	struct req *rp = req_find(m, id);
-	struct req r;
-	char why[256];
-	int ok = status == 0 && http_status == 200;
-
-	if (!rp)
-		return; /* cancelled or unknown */
-	r = *rp;
-	rp->slots = NULL;
-	req_drop(m, rp);
-
-	if (!ok) {
-		m->stats.failures++;
-		/* loud while bootstrapping: the user waits for it */
-		logf_(m, m->ever_usable ? TK_LOG_INFO : TK_LOG_NOTICE,
-		      "%s from %s failed: %s; trying elsewhere",
-		      kind_name(r.kind), r.src.nickname,
-		      fail_reason(status, http_status, errmsg, why,
-				  sizeof why));
-		tk_dirsources_failed(m->srcs, &r.src, now_ms(m));
-	}
-	switch (r.kind) {
-	case REQ_CONSENSUS:
-		if (ok) {
-			char *t = malloc(len + 1);
-			if (t) {
-				memcpy(t, body, len);
-				t[len] = '\0';
-				consensus_received(m, t, len, &r.src, 0);
-			}
-		}
-		break;
-	case REQ_CERTS:
-		if (!m->pend)
-			break;
-		m->pend_cert_tries++;
-		if (ok) {
-			size_t added = tk_certstore_add(&m->certs,
-							(const char *)body, len,
-							now_ms(m) / 1000,
-							r.src.nickname,
-							&m->stats.refused_docs);
-			logf_(m, TK_LOG_INFO,
-			      "%zu new authority "
-			      "certificates from %s",
-			      added, r.src.nickname);
-			struct tk_cert_ref refs[TK_CONS_MAX_SOURCES];
-			if (tk_consensus_missing_certs(
-				    m->pend, (const uint8_t(*)[20])m->v3ids,
-				    m->cfg.n_auths, m->certs.certs, m->certs.n,
-				    refs, TK_CONS_MAX_SOURCES) > 0)
-				tk_dirsources_failed(m->srcs, &r.src,
-						     now_ms(m));
-			else
-				tk_dirsources_succeeded(m->srcs, &r.src);
-		}
-		try_verify_pending(m, 1);
-		break;
-	case REQ_MDS: {
-		int64_t now = now_ms(m);
-		size_t got = 0;
-		int current = r.cons != NULL && r.cons == m->cons;
-		if (current)
-			for (size_t j = 0; j < r.n_slots; j++)
-				m->mds.inflight[r.slots[j]] = 0;
-		if (ok)
-			got = offer_mds(m, (const char *)body, len,
-					r.src.nickname, 1);
-		if (current) {
-			size_t missing = tk_mdstore_answered(&m->mds, &m->nodes,
-							     r.slots, r.n_slots,
-							     ok, now, m->srcs);
-			if (ok && missing == r.n_slots) {
-				m->stats.failures++;
-				tk_dirsources_failed(m->srcs, &r.src,
-						     now_ms(m));
-			} else if (ok) {
-				tk_dirsources_succeeded(m->srcs, &r.src);
-			}
-			if (ok)
-				logf_(m, TK_LOG_INFO,
-				      "%zu of %zu "
-				      "microdescriptors from %s",
-				      got, r.n_slots, r.src.nickname);
-		}
-		break;
-	}
-	}
-	free(r.slots);
-	step(m);
-}
-
-void
-tk_dirmgr_fetch_stage(tk_dirmgr *m, uint64_t id, enum tk_dirmgr_stage stage)
-{
-	struct req *r = req_find(m, id);
-	if (!r || m->ever_usable)
-		return;
-	switch (stage) {
-	case TK_DIRSTAGE_HANDSHAKE_DONE:
-		progress(m, 15, "handshake_done",
-			 "Handshake with a relay done");
-		break;
-	case TK_DIRSTAGE_CIRCUIT:
-		progress(m, 20, "onehop_create",
-			 "Establishing an encrypted directory connection");
-		if (r->kind == REQ_CONSENSUS)
-			progress(m, 25, "requesting_status",
-				 "Asking for networkstatus consensus");
-		break;
-	}
-}
-
-/* ---- the driver ---- */
-
-static void
-consensus_path(const tk_dirmgr *m, char *out, size_t cap)
-{
-	/* Ask for a consensus only if our authorities signed it (the
-	 * server answers 404 otherwise): dir-spec §4.3, 3-byte prefixes. */
-	size_t off = (size_t)snprintf(out, cap,
-				      "/tor/status-vote/current/"
-				      "consensus-microdesc/");
-	for (size_t i = 0; i < m->cfg.n_auths && off + 8 < cap; i++) {
-		char hex[41];
-		tk_netdoc_hex(m->v3ids[i], 20, hex);
-		off += (size_t)snprintf(out + off, cap - off, "%s%.6s",
-					i ? "+" : "", hex);
-	}
-}
-
-static void
-certs_path(const tk_dirmgr *m, char *out, size_t cap)
-{
-	struct tk_cert_ref refs[TK_CONS_MAX_SOURCES];
-	size_t n = tk_consensus_missing_certs(m->pend,
-					      (const uint8_t(*)[20])m->v3ids,
-					      m->cfg.n_auths, m->certs.certs,
-					      m->certs.n, refs,
-					      TK_CONS_MAX_SOURCES);
-	size_t off = (size_t)snprintf(out, cap, "/tor/keys/fp/");
-	int any = 0;
-	if (n > TK_CONS_MAX_SOURCES)
-		n = TK_CONS_MAX_SOURCES;
-	for (size_t i = 0; i < n && off + 42 < cap; i++) {
-		int dup = 0;
-		for (size_t j = 0; j < i && !dup; j++)
-			dup = memcmp(refs[j].v3ident, refs[i].v3ident, 20) == 0;
-		if (dup)
-			continue;
-		char hex[41];
-		tk_netdoc_hex(refs[i].v3ident, 20, hex);
-		off += (size_t)snprintf(out + off, cap - off, "%s%s",
-					any ? "+" : "", hex);
-		any = 1;
-	}
-	if (!any)
-		snprintf(out, cap, "/tor/keys/all");
-}
-
-/* Launches microdescriptor batches while there is room in flight. */
-static void
-launch_mds(tk_dirmgr *m, int64_t now, int64_t *wake)
-{
-	size_t n = m->nodes.n;
-	while (req_count(m, REQ_MDS) < m->cfg.max_parallel) {
-		uint32_t *slots = malloc(m->cfg.md_batch * sizeof *slots);
-		struct tk_dirsource src;
-		int64_t src_wake;
-		int retry, rc;
-		size_t k;
-		char *path;
-		if (!slots)
-			return;
-		k = tk_mdstore_batch(&m->mds, &m->nodes, now, slots,
-				     m->cfg.md_batch, &retry, wake);
-		if (k == 0) {
-			free(slots);
-			return;
-		}
-		/* Digests some cache did not have go to an authority. */
-		if (tk_dirsources_pick(m->srcs, retry ? NULL : m->cons, now,
-				       &src, &src_wake) != 0 &&
-		    (!retry || tk_dirsources_pick(m->srcs, m->cons, now, &src,
-						  &src_wake) != 0)) {
-			*wake = min_t(*wake, src_wake);
-			free(slots);
-			return;
-		}
-		path = tk_mdstore_path(&m->nodes, slots, k);
-		if (!path) {
-			free(slots);
-			return;
-		}
-		for (size_t j = 0; j < k; j++)
-			m->mds.inflight[slots[j]] = 1;
-		if (!m->ever_usable)
-			progress(m, 45, "requesting_descriptors",
-				 "Asking for relay descriptors");
-		rc = launch(m, REQ_MDS, &src, path, slots, k);
-		if (rc != 0) {
-			/* launch freed slots; clear from the path instead */
-			for (size_t i = 0; i < n; i++)
-				m->mds.inflight[i] = 0;
-			for (size_t i = 0; i < m->n_reqs; i++)
-				if (m->reqs[i].kind == REQ_MDS &&
-				    m->reqs[i].cons == m->cons)
-					for (size_t j = 0;
-					     j < m->reqs[i].n_slots; j++)
-						m->mds.inflight
-							[m->reqs[i].slots[j]] =
-							1;
-		}
-		free(path);
-		if (rc == -2)
-			return; /* no room for requests: wait for answers */
-	}
-}
-
-/* ---- the cache: written after verification, loaded and re-checked at
- * start ---- */
-
-static void
-cache_write(tk_dirmgr *m, enum tk_dircache_file f, const char *const *parts,
-	    const size_t *lens, size_t n)
-{
-	char err[256];
-	if (tk_dircache_write(m->data_dir, f, parts, lens, n, err, sizeof err))
-		logf_(m, TK_LOG_WARN, "%s (the cache is not updated)", err);
-}
-
-static void
-save_consensus_and_certs(tk_dirmgr *m)
-{
-	const char *p = m->cons_text;
-	size_t l = m->cons_len;
-	if (!m->data_dir)
-		return;
-	cache_write(m, TK_DIRCACHE_CONSENSUS, &p, &l, 1);
-	cache_write(m, TK_DIRCACHE_CERTS, (const char *const *)m->certs.text,
-		    m->certs.len, m->certs.n);
-}
-
-static void
-save_mds(tk_dirmgr *m)
-{
-	const char **parts;
-	size_t *lens, n = 0;
-	if (!m->data_dir || !m->has_nodes)
-		return;
-	parts = malloc((m->nodes.n ? m->nodes.n : 1) * sizeof *parts);
-	lens = malloc((m->nodes.n ? m->nodes.n : 1) * sizeof *lens);
-	if (parts && lens) {
-		for (size_t i = 0; i < m->nodes.n; i++) {
-			if (!m->mds.text[i])
-				continue;
-			parts[n] = m->mds.text[i];
-			lens[n++] = m->mds.len[i];
-		}
-		cache_write(m, TK_DIRCACHE_MICRODESCS, parts, lens, n);
-		m->mds_dirty = 0;
-	}
-	free(parts);
-	free(lens);
-}
-
-static void
-load_cache(tk_dirmgr *m)
-{
-	char err[512], *buf;
-	size_t len;
-	int rc;
-
-	if (tk_dircache_prepare(m->data_dir, err, sizeof err) != 0) {
-		logf_(m, TK_LOG_WARN, "%s; running without a cache", err);
-		free(m->data_dir);
-		m->data_dir = NULL;
-		return;
-	}
-	rc = tk_dircache_read(m->data_dir, TK_DIRCACHE_CERTS, &buf, &len, err,
-			      sizeof err);
-	if (rc < 0)
-		logf_(m, TK_LOG_WARN, "%s", err);
-	if (rc > 0) {
-		size_t n = tk_certstore_add(&m->certs, buf, len,
-					    now_ms(m) / 1000, "the cache",
-					    &m->stats.refused_docs);
-		logf_(m, TK_LOG_INFO,
-		      "%zu authority certificates from the "
-		      "cache",
-		      n);
-		free(buf);
-	}
-	rc = tk_dircache_read(m->data_dir, TK_DIRCACHE_MICRODESCS, &buf, &len,
-			      err, sizeof err);
-	if (rc < 0)
-		logf_(m, TK_LOG_WARN, "%s", err);
-	if (rc > 0) {
-		m->spare_md = buf;
-		m->spare_len = len;
-	}
-	rc = tk_dircache_read(m->data_dir, TK_DIRCACHE_CONSENSUS, &buf, &len,
-			      err, sizeof err);
-	if (rc < 0)
-		logf_(m, TK_LOG_WARN, "%s", err);
-	if (rc > 0) {
-		progress(m, 30, "loading_status",
-			 "Loading networkstatus consensus");
-		/* If signers' certificates are missing, the consensus
-		 * waits for them like a fetched one. */
-		consensus_received(m, buf, len, NULL, 1);
-	}
+	v->bootstrapping = tk_dirdocs_bootstrapping(d, now);
+	v->usable = d->usable;
+	v->refetch_at_ms = d->refetch_at_ms;
+	v->pending = d->pend != NULL;
+	v->pend_src = d->pend && !d->pend_from_cache ? &d->pend_src : NULL;
+	v->cert_tries = d->pend_cert_tries;
+	v->certs_path = certs_path;
+	v->diff_header = diff_header;
+	v->arg = m;
 }
 
 static void
 step(tk_dirmgr *m)
 {
-	int64_t now = now_ms(m), wake = -1, w;
-	struct tk_dirsource src;
-	char path[1024];
+	struct tk_dirdocs *d = &m->docs;
+	struct tk_dirreqs_view v;
+	int64_t now = now_ms(m), wake = -1;
 
-	if (!m->started)
+	if (!m->started || m->stopped)
 		return;
-	/* A new consensus: when none is held, or the refetch time came. A
-	 * source that cannot even be asked is backed off and the next one
-	 * tried at once. */
-	if (!m->pend && req_count(m, REQ_CONSENSUS) == 0) {
-		if (!m->cons || now >= m->refetch_at_ms) {
-			consensus_path(m, path, sizeof path);
-			for (;;) {
-				if (tk_dirsources_pick(m->srcs, m->cons, now,
-						       &src, &w) != 0) {
-					wake = min_t(wake, w);
-					break;
-				}
-				if (launch(m, REQ_CONSENSUS, &src, path, NULL,
-					   0) != -1)
-					break;
-			}
-		} else {
-			wake = min_t(wake, m->refetch_at_ms);
-		}
+	/* (an answer to a stalled request may change what is held) */
+	tk_dirreqs_check_stalls(&m->reqs, now, &wake);
+	view(m, now, &v);
+	tk_dirreqs_launch_consensus(&m->reqs, &v, now, &wake);
+	if (m->stopped)
+		return;
+	tk_dirreqs_launch_certs(&m->reqs, &v, now, &wake);
+	/* usability first: a usable directory asks for few missing
+	 * microdescriptors less eagerly */
+	if (tk_dirdocs_update_usable(d, now)) {
+		m->fetches_before_usable = m->reqs.fetches;
+		m->reqs.ever_usable = 1;
 	}
-	/* Certificates for the consensus that waits for them. */
-	if (m->pend && req_count(m, REQ_CERTS) == 0) {
-		certs_path(m, path, sizeof path);
-		for (;;) {
-			if (tk_dirsources_pick(m->srcs, m->cons, now, &src,
-					       &w) != 0) {
-				wake = min_t(wake, w);
-				break;
-			}
-			if (launch(m, REQ_CERTS, &src, path, NULL, 0) != -1)
-				break;
-		}
+	if (d->has_nodes) {
+		view(m, now, &v);
+		tk_dirreqs_launch_mds(&m->reqs, &v, now, &wake);
 	}
-	if (m->has_nodes)
-		launch_mds(m, now, &wake);
-	update_usable(m, now);
-	if (m->usable)
+	if (d->has_nodes && d->live)
 		wake = min_t(wake,
-			     (m->cons->valid_until + m->cfg.reasonably_live_s) *
+			     (d->cons->valid_until + m->cfg.reasonably_live_s) *
 					     1000 +
 				     1000);
-	if (m->cons_dirty) {
-		save_consensus_and_certs(m);
-		m->cons_dirty = 0;
+	if (d->cons_dirty) {
+		tk_dirstore_save_consensus(&m->store, &d->certs);
+		d->cons_dirty = 0;
 	}
-	if (m->mds_dirty && req_count(m, REQ_MDS) == 0)
-		save_mds(m);
+	if (d->mds_dirty && tk_dirreqs_count(&m->reqs, TK_DIRDOC_MDS) == 0 &&
+	    d->has_nodes && tk_dirstore_enabled(&m->store)) {
+		tk_dirstore_save_mds(&m->store, &d->mds, &d->nodes);
+		/* not again at every step if it failed: at the next change */
+		d->mds_dirty = 0;
+	}
 	if (wake >= 0 && wake < now)
 		wake = now;
 	m->wake_at = wake;
@@ -905,12 +386,176 @@ tk_dirmgr_config_init(struct tk_dirmgr_config *cfg)
 	memset(cfg, 0, sizeof *cfg);
 	cfg->enforce_distinct_subnets = 1;
 	cfg->min_path_fraction = 0.6;
-	cfg->md_batch = MAX_MD_BATCH;
-	cfg->max_parallel = 4;
+	cfg->md_batch_max = 500;
+	cfg->md_batch_min = 32;
+	cfg->md_max_parallel = 16;
 	cfg->backoff_base_ms = 1000;
 	cfg->backoff_max_ms = 60000;
 	cfg->skew_s = 3600;
 	cfg->reasonably_live_s = 24 * 3600;
+	cfg->boot_fallback_delay_ms = 0;
+	cfg->boot_authority_delay_ms = 6000;
+	cfg->boot_authority_only_delay_ms = 0;
+	cfg->boot_max_in_progress = 3;
+	cfg->boot_max_delay_ms = 60000;
+	cfg->stall_ms = 60000;
+	cfg->md_delay_ms = 10 * 60 * 1000;
+	cfg->authority_fallback_weight = 0.1;
+}
+
+static int
+check_config(const struct tk_dirmgr_config *cfg,
+	     const struct tk_dirmgr_env *env, char *err, size_t errlen)
+{
+	if (cfg->n_auths == 0) {
+		snprintf(err, errlen,
+			 "no directory authority: the tor engine needs the "
+			 "authorities of the network to trust");
+		return -1;
+	}
+	if (!env->now_ms || !env->random || !env->fetch) {
+		snprintf(err, errlen,
+			 "directory manager environment incomplete (clock, "
+			 "random and fetch are required)");
+		return -1;
+	}
+	for (size_t i = 0; i < cfg->n_auths; i++) {
+		const tk_dirauth *a = &cfg->auths[i];
+		if (!a->has_v3ident) {
+			snprintf(err, errlen,
+				 "DirAuthority %s has no v3ident=: its "
+				 "consensus signatures could not be checked",
+				 a->nickname[0] ? a->nickname : "(unnamed)");
+			return -1;
+		}
+		if (a->or_addr.ss_family != AF_INET) {
+			snprintf(err, errlen,
+				 "DirAuthority %s has no IPv4 orport=",
+				 a->nickname);
+			return -1;
+		}
+		for (size_t j = 0; j < i; j++)
+			if (memcmp(cfg->auths[j].v3ident, a->v3ident, 20) ==
+			    0) {
+				snprintf(err, errlen,
+					 "DirAuthority %s repeats the v3ident "
+					 "of %s",
+					 a->nickname, cfg->auths[j].nickname);
+				return -1;
+			}
+	}
+	return 0;
+}
+
+static int
+copy_config(tk_dirmgr *m, const struct tk_dirmgr_config *cfg)
+{
+	size_t na = cfg->n_auths, nf = cfg->n_fallbacks ? cfg->n_fallbacks : 1;
+	m->cfg = *cfg;
+	if (m->cfg.md_batch_max == 0)
+		m->cfg.md_batch_max = 500;
+	if (m->cfg.md_batch_min == 0 ||
+	    m->cfg.md_batch_min > m->cfg.md_batch_max)
+		m->cfg.md_batch_min = m->cfg.md_batch_max;
+	if (m->cfg.md_max_parallel == 0)
+		m->cfg.md_max_parallel = 1;
+	if (m->cfg.md_max_parallel > TK_DIRREQS_MAX - 8)
+		m->cfg.md_max_parallel = TK_DIRREQS_MAX - 8;
+	if (m->cfg.boot_max_in_progress == 0)
+		m->cfg.boot_max_in_progress = 1;
+	if (m->cfg.boot_max_in_progress > 8)
+		m->cfg.boot_max_in_progress = 8;
+	if (m->cfg.backoff_base_ms < 1)
+		m->cfg.backoff_base_ms = 1;
+	if (m->cfg.backoff_max_ms < m->cfg.backoff_base_ms)
+		m->cfg.backoff_max_ms = m->cfg.backoff_base_ms;
+	if (m->cfg.stall_ms < 1000)
+		m->cfg.stall_ms = 1000;
+	if (!m->cfg.supported_protocols)
+		m->cfg.supported_protocols = TK_PROTOVER_CLIENT;
+	m->auths = malloc(na * sizeof *m->auths);
+	m->v3ids = malloc(na * sizeof *m->v3ids);
+	m->fallbacks = malloc(nf * sizeof *m->fallbacks);
+	m->fallback_names = calloc(nf, sizeof *m->fallback_names);
+	if (!m->auths || !m->v3ids || !m->fallbacks || !m->fallback_names)
+		return -1;
+	memcpy(m->auths, cfg->auths, na * sizeof *m->auths);
+	for (size_t i = 0; i < na; i++)
+		memcpy(m->v3ids[i], cfg->auths[i].v3ident, 20);
+	if (cfg->n_fallbacks)
+		memcpy(m->fallbacks, cfg->fallbacks,
+		       cfg->n_fallbacks * sizeof *m->fallbacks);
+	for (size_t i = 0; cfg->fallback_names && i < cfg->n_fallbacks; i++)
+		snprintf(m->fallback_names[i], sizeof m->fallback_names[i],
+			 "%s",
+			 cfg->fallback_names[i] ? cfg->fallback_names[i] : "");
+	m->cfg.auths = m->auths;
+	m->cfg.fallbacks = m->fallbacks;
+	m->cfg.fallback_names = NULL;
+	m->cfg.data_dir = NULL; /* the store's */
+	return 0;
+}
+
+/* The objects' views of the configuration, and their events. */
+static int
+init_parts(tk_dirmgr *m, const struct tk_dirmgr_config *cfg)
+{
+	const struct tk_dirmgr_config *c = &m->cfg;
+	struct tk_dirdocs_config dc = {
+		.v3ids = (const uint8_t(*)[20])m->v3ids,
+		.n_auths = c->n_auths,
+		.skew_s = c->skew_s,
+		.reasonably_live_s = c->reasonably_live_s,
+		.enforce_distinct_subnets = c->enforce_distinct_subnets,
+		.min_path_fraction = c->min_path_fraction,
+		.no_diffs = c->no_diffs,
+		.supported_protocols = c->supported_protocols,
+	};
+	struct tk_dirdocs_events de = {
+		.now_ms = now_ms,
+		.random = random64,
+		.log = log_line,
+		.progress = progress,
+		.failed = doc_failed,
+		.adopted = adopted,
+		.ask_whole = ask_whole,
+		.changed = changed,
+		.fatal = fatal,
+		.arg = m,
+	};
+	struct tk_dirreqs_config qc = {
+		.v3ids = (const uint8_t(*)[20])m->v3ids,
+		.n_auths = c->n_auths,
+		.n_fallbacks = c->n_fallbacks,
+		.md_batch_max = c->md_batch_max,
+		.md_batch_min = c->md_batch_min,
+		.md_max_parallel = c->md_max_parallel,
+		.boot_fallback_delay_ms = c->boot_fallback_delay_ms,
+		.boot_authority_delay_ms = c->boot_authority_delay_ms,
+		.boot_authority_only_delay_ms = c->boot_authority_only_delay_ms,
+		.boot_max_delay_ms = c->boot_max_delay_ms,
+		.boot_max_in_progress = c->boot_max_in_progress,
+		.stall_ms = c->stall_ms,
+		.md_delay_ms = c->md_delay_ms,
+	};
+	struct tk_dirreqs_events qe = {
+		.now_ms = now_ms,
+		.random = random64,
+		.fetch = fetch,
+		.cancel = cancel,
+		.dir_guard = m->env.dir_guard ? dir_guard : NULL,
+		.log = log_line,
+		.progress = progress,
+		.stalled = stalled,
+		.stuck = stuck,
+		.arg = m,
+	};
+	if (tk_dirstore_init(&m->store, cfg->data_dir, log_line, m) != 0)
+		return -1;
+	if (tk_dirdocs_init(&m->docs, &dc, &de, &m->store, m->srcs) != 0)
+		return -1;
+	tk_dirreqs_init(&m->reqs, &qc, &qe, m->srcs);
+	return 0;
 }
 
 int
@@ -919,95 +564,45 @@ tk_dirmgr_new(const struct tk_dirmgr_config *cfg,
 	      size_t errlen)
 {
 	tk_dirmgr *m;
+	const char *names[1];
 	*out = NULL;
-	if (cfg->n_auths == 0) {
-		snprintf(
-			err, errlen,
-			"no DirAuthority configured: the tor "
-			"engine needs the authorities of the network to trust");
+	if (check_config(cfg, env, err, errlen) != 0)
 		return -1;
-	}
-	if (!env->now_ms || !env->random || !env->fetch) {
-		snprintf(err, errlen,
-			 "directory manager environment "
-			 "incomplete (clock, random and fetch are required)");
-		return -1;
-	}
-	for (size_t i = 0; i < cfg->n_auths; i++) {
-		const tk_dirauth *a = &cfg->auths[i];
-		if (!a->has_v3ident) {
-			snprintf(
-				err, errlen,
-				"DirAuthority %s has no v3ident=: "
-				"its consensus signatures could not be checked",
-				a->nickname[0] ? a->nickname : "(unnamed)");
-			return -1;
-		}
-		if (a->or_addr.ss_family != AF_INET) {
-			snprintf(err, errlen,
-				 "DirAuthority %s has no IPv4 "
-				 "orport=",
-				 a->nickname);
-			return -1;
-		}
-		for (size_t j = 0; j < i; j++)
-			if (memcmp(cfg->auths[j].v3ident, a->v3ident, 20) ==
-			    0) {
-				snprintf(err, errlen,
-					 "DirAuthority %s repeats "
-					 "the v3ident of %s",
-					 a->nickname, cfg->auths[j].nickname);
-				return -1;
-			}
-	}
 	m = calloc(1, sizeof *m);
-	if (!m)
+	if (!m || copy_config(m, cfg) != 0)
 		goto nomem;
-	m->cfg = *cfg;
-	if (m->cfg.md_batch == 0 || m->cfg.md_batch > MAX_MD_BATCH)
-		m->cfg.md_batch = MAX_MD_BATCH;
-	if (m->cfg.max_parallel == 0)
-		m->cfg.max_parallel = 1;
-	if (m->cfg.max_parallel > MAX_REQS - 4)
-		m->cfg.max_parallel = MAX_REQS - 4;
-	if (m->cfg.backoff_base_ms < 1)
-		m->cfg.backoff_base_ms = 1;
-	if (m->cfg.backoff_max_ms < m->cfg.backoff_base_ms)
-		m->cfg.backoff_max_ms = m->cfg.backoff_base_ms;
 	m->env = *env;
-	m->auths = malloc(cfg->n_auths * sizeof *m->auths);
-	m->v3ids = malloc(cfg->n_auths * sizeof *m->v3ids);
-	if (!m->auths || !m->v3ids)
-		goto nomem;
-	memcpy(m->auths, cfg->auths, cfg->n_auths * sizeof *m->auths);
-	for (size_t i = 0; i < cfg->n_auths; i++)
-		memcpy(m->v3ids[i], cfg->auths[i].v3ident, 20);
-	m->cfg.auths = m->auths;
-	if (tk_certstore_init(&m->certs, (const uint8_t(*)[20])m->v3ids,
-			      cfg->n_auths, log_line, m) != 0)
-		goto nomem;
 	{
+		const char **fn =
+			cfg->n_fallbacks ? malloc(cfg->n_fallbacks * sizeof *fn)
+					 : names;
 		struct tk_dirsources_config sc = {
 			.auths = m->auths,
 			.n_auths = cfg->n_auths,
+			.fallbacks = m->fallbacks,
+			.fallback_names = fn,
+			.n_fallbacks = cfg->n_fallbacks,
+			.authority_weight = m->cfg.authority_fallback_weight,
 			.backoff_base_ms = m->cfg.backoff_base_ms,
 			.backoff_max_ms = m->cfg.backoff_max_ms,
 			.random = env->random,
 			.random_arg = env->arg,
 		};
+		if (!fn)
+			goto nomem;
+		for (size_t i = 0; i < cfg->n_fallbacks; i++)
+			fn[i] = m->fallback_names[i];
 		m->srcs = tk_dirsources_new(&sc);
+		if (fn != names)
+			free(fn);
 		if (!m->srcs)
 			goto nomem;
 	}
-	if (cfg->data_dir && cfg->data_dir[0]) {
-		m->data_dir = strdup(cfg->data_dir);
-		if (!m->data_dir)
-			goto nomem;
-	}
-	m->cfg.data_dir = m->data_dir;
-	m->refetch_at_ms = -1;
+	if (init_parts(m, cfg) != 0)
+		goto nomem;
 	m->wake_at = -1;
 	m->progress_pct = -1;
+	m->progress_tag = "starting";
 	*out = m;
 	return 0;
 nomem:
@@ -1023,8 +618,11 @@ tk_dirmgr_start(tk_dirmgr *m)
 		return;
 	m->started = 1;
 	progress(m, 0, "starting", "Starting");
-	if (m->data_dir)
-		load_cache(m);
+	tk_dirreqs_start(&m->reqs);
+	if (tk_dirstore_enabled(&m->store)) {
+		tk_dirstore_prepare(&m->store);
+		tk_dirdocs_load(&m->docs);
+	}
 	step(m);
 }
 
@@ -1033,25 +631,14 @@ tk_dirmgr_free(tk_dirmgr *m)
 {
 	if (!m)
 		return;
-	for (size_t i = 0; i < m->n_reqs; i++) {
-		if (m->env.cancel)
-			m->env.cancel(m->env.arg, m->reqs[i].id);
-		free(m->reqs[i].slots);
-	}
-	if (m->has_nodes) {
-		tk_mdstore_free(&m->mds);
-		tk_nodes_free(&m->nodes);
-	}
-	tk_consensus_free(m->cons);
-	free(m->cons_text);
-	tk_consensus_free(m->pend);
-	free(m->pend_text);
-	tk_certstore_free(&m->certs);
-	free(m->spare_md);
+	tk_dirreqs_free(&m->reqs);
+	tk_dirdocs_free(&m->docs);
+	tk_dirstore_free(&m->store);
 	tk_dirsources_free(m->srcs);
 	free(m->auths);
 	free(m->v3ids);
-	free(m->data_dir);
+	free(m->fallbacks);
+	free(m->fallback_names);
 	free(m);
 }
 
@@ -1062,11 +649,13 @@ tk_dirmgr_phase(const tk_dirmgr *m)
 {
 	if (!m->started)
 		return TK_DIRMGR_IDLE;
-	if (m->usable)
+	if (m->stopped)
+		return TK_DIRMGR_STOPPED;
+	if (m->docs.usable)
 		return TK_DIRMGR_READY;
-	if (m->pend)
+	if (m->docs.pend)
 		return TK_DIRMGR_NEED_CERTS;
-	if (m->has_nodes && m->live)
+	if (m->docs.has_nodes && m->docs.live)
 		return TK_DIRMGR_NEED_MICRODESCS;
 	return TK_DIRMGR_NEED_CONSENSUS;
 }
@@ -1085,6 +674,8 @@ tk_dirmgr_phase_name(enum tk_dirmgr_phase p)
 		return "fetching microdescriptors";
 	case TK_DIRMGR_READY:
 		return "ready";
+	case TK_DIRMGR_STOPPED:
+		return "stopped (a required protocol is missing)";
 	}
 	return "?";
 }
@@ -1092,21 +683,32 @@ tk_dirmgr_phase_name(enum tk_dirmgr_phase p)
 int
 tk_dirmgr_usable(const tk_dirmgr *m)
 {
-	return m->usable;
+	return m->docs.usable && !m->stopped;
 }
 
 const struct tk_nodes *
 tk_dirmgr_nodes(const tk_dirmgr *m)
 {
-	return m->has_nodes ? &m->nodes : NULL;
+	return m->docs.has_nodes ? &m->docs.nodes : NULL;
 }
 
 void
 tk_dirmgr_get_stats(const tk_dirmgr *m, struct tk_dirmgr_stats *st)
 {
-	*st = m->stats;
-	st->from_cache = m->from_cache;
-	st->mds_held = m->has_nodes ? m->nodes.n_have : 0;
-	st->mds_missing = m->has_nodes ? m->nodes.n - m->nodes.n_have : 0;
-	st->refetch_at_ms = m->cons ? m->refetch_at_ms : -1;
+	const struct tk_dirdocs *d = &m->docs;
+	memset(st, 0, sizeof *st);
+	st->fetches = m->reqs.fetches;
+	st->failures = m->reqs.failures;
+	st->stalls = m->reqs.stalls;
+	st->consensus_fetched = d->consensus_fetched;
+	st->diffs_applied = d->diffs_applied;
+	st->diffs_refused = d->diffs_refused;
+	st->refused_docs = d->refused_docs;
+	st->from_cache = d->from_cache;
+	st->fetches_before_usable = m->fetches_before_usable;
+	st->mds_held = d->has_nodes ? d->nodes.n_have : 0;
+	st->mds_missing = d->has_nodes ? d->nodes.n - d->nodes.n_have : 0;
+	st->mds_cached = d->mds_cached;
+	st->refetch_at_ms = d->cons ? d->refetch_at_ms : -1;
+	st->path_fraction = d->path_fraction;
 }

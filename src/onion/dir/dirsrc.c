@@ -7,7 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* A source that failed: when it may be asked again. */
+/* A source that failed: when it may be asked again. Kept sorted by
+ * identity: a pick over thousands of caches looks each one up. */
 struct srcstate {
 	uint8_t id[20];
 	unsigned fails;
@@ -17,10 +18,10 @@ struct srcstate {
 struct tk_dirsources {
 	struct tk_dirsources_config cfg;
 	tk_dirauth *auths;
+	tk_dirfallback *fallbacks;
+	char (*fallback_names)[20];
 	struct srcstate *st;
 	size_t n_st, cap_st;
-	struct tk_dirsource prefer;
-	int prefer_set;
 };
 
 void
@@ -32,6 +33,24 @@ tk_dirsource_from_auth(const tk_dirauth *a, struct tk_dirsource *s)
 	memcpy(&s->addr, &a->or_addr, sizeof s->addr);
 	memcpy(s->rsa_id, a->rsa_id, 20);
 	s->is_authority = 1;
+}
+
+void
+tk_dirsource_from_fallback(const tk_dirfallback *f, const char *nickname,
+			   struct tk_dirsource *s)
+{
+	memset(s, 0, sizeof *s);
+	if (nickname && nickname[0]) {
+		snprintf(s->nickname, sizeof s->nickname, "%s", nickname);
+	} else {
+		/* "fallback" and the start of its fingerprint */
+		snprintf(s->nickname, sizeof s->nickname,
+			 "fallback$%02X%02X%02X%02X", f->rsa_id[0],
+			 f->rsa_id[1], f->rsa_id[2], f->rsa_id[3]);
+	}
+	memcpy(&s->addr, &f->or_addr, sizeof s->addr);
+	memcpy(s->rsa_id, f->rsa_id, 20);
+	s->is_fallback = 1;
 }
 
 void
@@ -59,17 +78,31 @@ tk_dirsources *
 tk_dirsources_new(const struct tk_dirsources_config *cfg)
 {
 	tk_dirsources *ds = calloc(1, sizeof *ds);
+	size_t na = cfg->n_auths ? cfg->n_auths : 1;
+	size_t nf = cfg->n_fallbacks ? cfg->n_fallbacks : 1;
 	if (!ds)
 		return NULL;
 	ds->cfg = *cfg;
-	ds->auths =
-		malloc((cfg->n_auths ? cfg->n_auths : 1) * sizeof *ds->auths);
-	if (!ds->auths) {
-		free(ds);
+	ds->auths = malloc(na * sizeof *ds->auths);
+	ds->fallbacks = malloc(nf * sizeof *ds->fallbacks);
+	ds->fallback_names = calloc(nf, sizeof *ds->fallback_names);
+	if (!ds->auths || !ds->fallbacks || !ds->fallback_names) {
+		tk_dirsources_free(ds);
 		return NULL;
 	}
-	memcpy(ds->auths, cfg->auths, cfg->n_auths * sizeof *ds->auths);
+	if (cfg->n_auths)
+		memcpy(ds->auths, cfg->auths, cfg->n_auths * sizeof *ds->auths);
+	if (cfg->n_fallbacks)
+		memcpy(ds->fallbacks, cfg->fallbacks,
+		       cfg->n_fallbacks * sizeof *ds->fallbacks);
+	for (size_t i = 0; cfg->fallback_names && i < cfg->n_fallbacks; i++)
+		if (cfg->fallback_names[i])
+			snprintf(ds->fallback_names[i],
+				 sizeof ds->fallback_names[i], "%s",
+				 cfg->fallback_names[i]);
 	ds->cfg.auths = ds->auths;
+	ds->cfg.fallbacks = ds->fallbacks;
+	ds->cfg.fallback_names = NULL;
 	return ds;
 }
 
@@ -79,8 +112,22 @@ tk_dirsources_free(tk_dirsources *ds)
 	if (!ds)
 		return;
 	free(ds->auths);
+	free(ds->fallbacks);
+	free(ds->fallback_names);
 	free(ds->st);
 	free(ds);
+}
+
+size_t
+tk_dirsources_n_fallbacks(const tk_dirsources *ds)
+{
+	return ds->cfg.n_fallbacks;
+}
+
+size_t
+tk_dirsources_n_authorities(const tk_dirsources *ds)
+{
+	return ds->cfg.n_auths;
 }
 
 int64_t
@@ -97,15 +144,34 @@ tk_dirsources_backoff_ms(tk_dirsources *ds, unsigned fails)
 				 (uint64_t)(d / 2 + 1));
 }
 
+/* Binary search; *at is where id is or would go. */
+static struct srcstate *
+find_state(const tk_dirsources *ds, const uint8_t id[20], size_t *at)
+{
+	size_t lo = 0, hi = ds->n_st;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int d = memcmp(ds->st[mid].id, id, 20);
+		if (d == 0) {
+			*at = mid;
+			return &ds->st[mid];
+		}
+		if (d < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*at = lo;
+	return NULL;
+}
+
 static struct srcstate *
 state_of(tk_dirsources *ds, const uint8_t id[20], int create)
 {
-	struct srcstate *s;
-	for (size_t i = 0; i < ds->n_st; i++)
-		if (memcmp(ds->st[i].id, id, 20) == 0)
-			return &ds->st[i];
-	if (!create)
-		return NULL;
+	size_t at;
+	struct srcstate *s = find_state(ds, id, &at);
+	if (s || !create)
+		return s;
 	if (ds->n_st == ds->cap_st) {
 		size_t cap = ds->cap_st ? ds->cap_st * 2 : 16;
 		void *p = realloc(ds->st, cap * sizeof *ds->st);
@@ -114,7 +180,9 @@ state_of(tk_dirsources *ds, const uint8_t id[20], int create)
 		ds->st = p;
 		ds->cap_st = cap;
 	}
-	s = &ds->st[ds->n_st++];
+	memmove(&ds->st[at + 1], &ds->st[at], (ds->n_st - at) * sizeof *ds->st);
+	ds->n_st++;
+	s = &ds->st[at];
 	memcpy(s->id, id, 20);
 	s->fails = 0;
 	s->next_ok_ms = 0;
@@ -142,11 +210,12 @@ tk_dirsources_succeeded(tk_dirsources *ds, const struct tk_dirsource *src)
 	}
 }
 
-void
-tk_dirsources_prefer(tk_dirsources *ds, const struct tk_dirsource *s)
+int
+tk_dirsources_ready(tk_dirsources *ds, const struct tk_dirsource *src,
+		    int64_t now_ms)
 {
-	ds->prefer = *s;
-	ds->prefer_set = 1;
+	const struct srcstate *s = state_of(ds, src->rsa_id, 0);
+	return !s || s->next_ok_ms <= now_ms;
 }
 
 int
@@ -175,67 +244,170 @@ earliest(int64_t a, int64_t b)
 	return a < b ? a : b;
 }
 
-int
-tk_dirsources_pick(tk_dirsources *ds, const struct tk_consensus *caches,
-		   int64_t now, struct tk_dirsource *out, int64_t *wake_at)
-{
-	size_t n_auth = ds->cfg.n_auths;
-	size_t n_router = caches ? caches->n_routers : 0;
-	size_t total = n_auth + n_router, n_ok = 0;
-	uint64_t pick = 0;
+/* Candidate i of a pool: its identity and weight, or 0 if it is not one.
+ * Caches: authorities only when the consensus lists no other cache. */
+struct pool {
+	enum tk_dirsrc_pool kind;
+	const struct tk_consensus *c;
+	size_t n;
+	int auth_caches;
+};
 
-	if (ds->prefer_set) {
-		const struct srcstate *ps = state_of(ds, ds->prefer.rsa_id, 0);
-		ds->prefer_set = 0;
-		if (!ps || ps->next_ok_ms <= now) {
-			*out = ds->prefer;
-			*wake_at = -1;
+static double
+candidate(const tk_dirsources *ds, const struct pool *p, size_t i,
+	  const uint8_t **id)
+{
+	switch (p->kind) {
+	case TK_DIRSRC_FALLBACKS:
+		if (i < ds->cfg.n_fallbacks) {
+			*id = ds->fallbacks[i].rsa_id;
+			return ds->fallbacks[i].weight;
+		}
+		i -= ds->cfg.n_fallbacks;
+		*id = ds->auths[i].rsa_id;
+		return ds->cfg.authority_weight * ds->auths[i].weight;
+	case TK_DIRSRC_AUTHORITIES:
+		*id = ds->auths[i].rsa_id;
+		return 1.0;
+	case TK_DIRSRC_CACHES: {
+		const struct tk_router *r = &p->c->routers[i];
+		int is_auth;
+		if (!router_is_cache(r))
 			return 0;
-		}
+		is_auth = (r->flags & TK_RF_AUTHORITY) ||
+			  tk_dirsources_authority(ds, r->rsa_id) >= 0;
+		if (is_auth != p->auth_caches)
+			return 0;
+		*id = r->rsa_id;
+		return 1.0;
 	}
-	*wake_at = -1;
-	/* Two passes: count the candidates, then find the chosen one; no
-	 * candidate list is allocated. */
-	for (int pass = 0; pass < 2; pass++) {
-		size_t k = 0;
-		if (pass == 1) {
-			if (n_ok == 0)
-				return -1;
-			pick = ds->cfg.random(ds->cfg.random_arg) % n_ok;
+	}
+	return 0;
+}
+
+static void
+make_source(const tk_dirsources *ds, const struct pool *p, size_t i,
+	    struct tk_dirsource *out)
+{
+	switch (p->kind) {
+	case TK_DIRSRC_FALLBACKS:
+		if (i < ds->cfg.n_fallbacks) {
+			tk_dirsource_from_fallback(&ds->fallbacks[i],
+						   ds->fallback_names[i], out);
+			return;
 		}
-		for (size_t i = 0; i < total; i++) {
-			const struct srcstate *s;
+		tk_dirsource_from_auth(&ds->auths[i - ds->cfg.n_fallbacks],
+				       out);
+		return;
+	case TK_DIRSRC_AUTHORITIES:
+		tk_dirsource_from_auth(&ds->auths[i], out);
+		return;
+	case TK_DIRSRC_CACHES:
+		tk_dirsource_from_router(&p->c->routers[i], out);
+		if (tk_dirsources_authority(ds, out->rsa_id) >= 0)
+			out->is_authority = 1;
+		return;
+	}
+}
+
+static int
+avoided(const uint8_t *id, const uint8_t (*avoid)[20], size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (memcmp(avoid[i], id, 20) == 0)
+			return 1;
+	return 0;
+}
+
+int
+tk_dirsources_pick(tk_dirsources *ds, enum tk_dirsrc_pool pool,
+		   const struct tk_consensus *c, int64_t now,
+		   const uint8_t (*avoid)[20], size_t n_avoid,
+		   struct tk_dirsource *out, int64_t *wake_at)
+{
+	struct pool p = { .kind = pool, .c = c };
+	double total = 0, x = 0;
+	int any_avoided = 0;
+
+	*wake_at = -1;
+	switch (pool) {
+	case TK_DIRSRC_FALLBACKS:
+		if (ds->cfg.n_fallbacks == 0)
+			return -1;
+		p.n = ds->cfg.n_fallbacks + ds->cfg.n_auths;
+		break;
+	case TK_DIRSRC_AUTHORITIES:
+		p.n = ds->cfg.n_auths;
+		break;
+	case TK_DIRSRC_CACHES:
+		if (!c)
+			return -1;
+		p.n = c->n_routers;
+		/* any cache that is no authority? */
+		for (size_t i = 0; i < p.n; i++) {
 			const uint8_t *id;
-			if (i < n_auth) {
-				id = ds->auths[i].rsa_id;
-			} else {
-				const struct tk_router *r =
-					&caches->routers[i - n_auth];
-				/* authorities are already in the first part */
-				if (!router_is_cache(r) ||
-				    tk_dirsources_authority(ds, r->rsa_id) >= 0)
-					continue;
-				id = r->rsa_id;
-			}
-			s = state_of(ds, id, 0);
+			if (candidate(ds, &p, i, &id) > 0)
+				break;
+			if (i + 1 == p.n)
+				p.auth_caches = 1;
+		}
+		break;
+	}
+	/* Two passes: the total weight of what may be asked, then the
+	 * chosen one; no candidate list is allocated. */
+	for (int pass = 0; pass < 2; pass++) {
+		if (pass == 1) {
+			if (total <= 0)
+				return any_avoided ? -2 : -1;
+			x = (double)(ds->cfg.random(ds->cfg.random_arg) >> 11) /
+			    9007199254740992.0 * total;
+		}
+		for (size_t i = 0; i < p.n; i++) {
+			const uint8_t *id;
+			double w = candidate(ds, &p, i, &id);
+			const struct srcstate *s;
+			size_t at;
+			if (w <= 0)
+				continue;
+			s = find_state(ds, id, &at);
 			if (s && s->next_ok_ms > now) {
 				if (pass == 0)
 					*wake_at = earliest(*wake_at,
 							    s->next_ok_ms);
 				continue;
 			}
-			if (pass == 0) {
-				n_ok++;
+			if (avoided(id, avoid, n_avoid)) {
+				any_avoided = 1;
 				continue;
 			}
-			if (k++ != pick)
+			if (pass == 0) {
+				total += w;
 				continue;
-			if (i < n_auth)
-				tk_dirsource_from_auth(&ds->auths[i], out);
-			else
-				tk_dirsource_from_router(
-					&caches->routers[i - n_auth], out);
-			return 0;
+			}
+			if (x < w || i + 1 == p.n) {
+				make_source(ds, &p, i, out);
+				*wake_at = -1;
+				return 0;
+			}
+			x -= w;
+		}
+		if (pass == 1) {
+			/* rounding left x past the last candidate: take
+			 * the last one that was eligible */
+			for (size_t i = p.n; i-- > 0;) {
+				const uint8_t *id;
+				const struct srcstate *s;
+				size_t at;
+				if (candidate(ds, &p, i, &id) <= 0 ||
+				    avoided(id, avoid, n_avoid))
+					continue;
+				s = find_state(ds, id, &at);
+				if (s && s->next_ok_ms > now)
+					continue;
+				make_source(ds, &p, i, out);
+				*wake_at = -1;
+				return 0;
+			}
 		}
 	}
 	return -1;

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "onion/base/bytes.h"
+#include "onion/dir/dircache.h"
 #include "onion/netdoc/microdesc.h"
 #include "onion/netdoc/netdoc.h"
 
@@ -26,20 +27,24 @@ ms_log(struct tk_mdstore *ms, int level, const char *fmt, ...)
 }
 
 int
-tk_mdstore_init(struct tk_mdstore *ms, size_t n, tk_log_fn log, void *log_arg)
+tk_mdstore_init(struct tk_mdstore *ms, size_t n, int keep_text, tk_log_fn log,
+		void *log_arg)
 {
 	size_t k = n ? n : 1;
 	memset(ms, 0, sizeof *ms);
 	ms->n = n;
+	ms->keep_text = keep_text;
 	ms->log = log;
 	ms->log_arg = log_arg;
 	ms->text = calloc(k, sizeof *ms->text);
 	ms->len = calloc(k, sizeof *ms->len);
+	ms->file_off = calloc(k, sizeof *ms->file_off);
+	ms->in_file = calloc(k, 1);
 	ms->inflight = calloc(k, 1);
 	ms->fails = calloc(k, sizeof *ms->fails);
 	ms->retry_at = calloc(k, sizeof *ms->retry_at);
-	if (!ms->text || !ms->len || !ms->inflight || !ms->fails ||
-	    !ms->retry_at) {
+	if (!ms->text || !ms->len || !ms->file_off || !ms->in_file ||
+	    !ms->inflight || !ms->fails || !ms->retry_at) {
 		tk_mdstore_free(ms);
 		return -1;
 	}
@@ -54,9 +59,12 @@ tk_mdstore_free(struct tk_mdstore *ms)
 			free(ms->text[i]);
 	free(ms->text);
 	free(ms->len);
+	free(ms->file_off);
+	free(ms->in_file);
 	free(ms->inflight);
 	free(ms->fails);
 	free(ms->retry_at);
+	free(ms->lacks);
 	memset(ms, 0, sizeof *ms);
 }
 
@@ -75,6 +83,8 @@ tk_mdstore_adopt(struct tk_mdstore *ms, const struct tk_nodes *t,
 		oi = (size_t)(o - old_cons->routers);
 		ms->text[i] = old->text[oi];
 		ms->len[i] = old->len[oi];
+		ms->file_off[i] = old->file_off[oi];
+		ms->in_file[i] = old->in_file[oi];
 		old->text[oi] = NULL;
 	}
 }
@@ -82,7 +92,7 @@ tk_mdstore_adopt(struct tk_mdstore *ms, const struct tk_nodes *t,
 size_t
 tk_mdstore_offer(struct tk_mdstore *ms, struct tk_nodes *t, const char *body,
 		 size_t len, const char *origin, int from_net,
-		 unsigned *refused_docs)
+		 unsigned *refused_docs, int64_t file_off)
 {
 	size_t pos = 0, added = 0, refused = 0;
 	struct tk_microdesc md;
@@ -129,12 +139,20 @@ tk_mdstore_offer(struct tk_mdstore *ms, struct tk_nodes *t, const char *body,
 			continue;
 		rt = tk_consensus_router_by_md(t->c, digest);
 		i = (size_t)(rt - t->c->routers);
-		copy = malloc(tlen ? tlen : 1);
-		if (copy) {
-			memcpy(copy, text, tlen);
-			free(ms->text[i]);
-			ms->text[i] = copy;
-			ms->len[i] = tlen;
+		free(ms->text[i]);
+		ms->text[i] = NULL;
+		ms->in_file[i] = 0;
+		ms->len[i] = (uint32_t)tlen;
+		if (file_off >= 0) {
+			ms->in_file[i] = 1;
+			ms->file_off[i] =
+				(uint32_t)(file_off + (int64_t)(text - body));
+		} else if (ms->keep_text) {
+			copy = malloc(tlen ? tlen : 1);
+			if (copy) {
+				memcpy(copy, text, tlen);
+				ms->text[i] = copy;
+			}
 		}
 		added++;
 	}
@@ -184,6 +202,54 @@ tk_mdstore_batch(const struct tk_mdstore *ms, const struct tk_nodes *t,
 	return k;
 }
 
+size_t
+tk_mdstore_pieces(const struct tk_mdstore *ms, const struct tk_nodes *t,
+		  struct tk_dircache_piece *pieces, uint32_t *slots)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < t->n; i++) {
+		if (!t->node[i].md || (!ms->text[i] && !ms->in_file[i]))
+			continue;
+		pieces[n].p = ms->text[i];
+		pieces[n].off = ms->file_off[i];
+		pieces[n].len = ms->len[i];
+		slots[n++] = (uint32_t)i;
+	}
+	return n;
+}
+
+void
+tk_mdstore_saved(struct tk_mdstore *ms, const struct tk_dircache_piece *pieces,
+		 const uint32_t *slots, size_t n)
+{
+	uint64_t off = 0;
+	for (size_t k = 0; k < n; k++) {
+		uint32_t i = slots[k];
+		free(ms->text[i]);
+		ms->text[i] = NULL;
+		ms->in_file[i] = 1;
+		ms->file_off[i] = (uint32_t)off;
+		off += pieces[k].len;
+	}
+}
+
+size_t
+tk_mdstore_downloadable(const struct tk_mdstore *ms, const struct tk_nodes *t,
+			int64_t now, int64_t *wake)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < t->n; i++) {
+		if (t->node[i].md || ms->inflight[i])
+			continue;
+		if (ms->retry_at[i] > now) {
+			*wake = earliest(*wake, ms->retry_at[i]);
+			continue;
+		}
+		n++;
+	}
+	return n;
+}
+
 static int
 cmp_digest(const void *a, const void *b)
 {
@@ -217,23 +283,86 @@ tk_mdstore_path(const struct tk_nodes *t, const uint32_t *slots, size_t k)
 	return path;
 }
 
+static struct tk_mdstore_lack *
+lack_of(struct tk_mdstore *ms, uint32_t slot, int create)
+{
+	for (size_t i = 0; i < ms->n_lacks; i++)
+		if (ms->lacks[i].slot == slot)
+			return &ms->lacks[i];
+	if (!create)
+		return NULL;
+	if (ms->n_lacks == ms->cap_lacks) {
+		size_t cap = ms->cap_lacks ? ms->cap_lacks * 2 : 16;
+		void *p = realloc(ms->lacks, cap * sizeof *ms->lacks);
+		if (!p)
+			return NULL;
+		ms->lacks = p;
+		ms->cap_lacks = cap;
+	}
+	memset(&ms->lacks[ms->n_lacks], 0, sizeof *ms->lacks);
+	ms->lacks[ms->n_lacks].slot = slot;
+	return &ms->lacks[ms->n_lacks++];
+}
+
 size_t
 tk_mdstore_answered(struct tk_mdstore *ms, const struct tk_nodes *t,
 		    const uint32_t *slots, size_t k, int ok, int64_t now,
-		    tk_dirsources *ds)
+		    tk_dirsources *ds, const uint8_t src_id[20])
 {
 	size_t missing = 0;
 	for (size_t j = 0; j < k; j++) {
 		uint32_t i = slots[j];
+		struct tk_mdstore_lack *l;
 		if (t->node[i].md)
 			continue;
 		missing++;
+		if (!ok) {
+			/* the transport's fault: ask again, elsewhere */
+			ms->retry_at[i] = 0;
+			continue;
+		}
 		ms->fails[i]++;
-		/* The source answered without it: wait before asking anyone
-		 * again. A transport failure is no fault of the digest. */
+		l = lack_of(ms, i, 1);
+		if (l) {
+			/* keep the last two that lacked it */
+			if (l->n == 2)
+				memcpy(l->ids[0], l->ids[1], 20);
+			memcpy(l->ids[l->n == 2 ? 1 : l->n], src_id, 20);
+			if (l->n < 2)
+				l->n++;
+		}
+		/* another cache at once, twice; then wait before anyone is
+		 * asked again (it may be too new for the caches yet) */
 		ms->retry_at[i] =
-			ok ? now + tk_dirsources_backoff_ms(ds, ms->fails[i])
-			   : 0;
+			ms->fails[i] <= 2
+				? 0
+				: now + tk_dirsources_backoff_ms(ds,
+								 ms->fails[i] -
+									 2);
 	}
 	return missing;
+}
+
+size_t
+tk_mdstore_lacked(const struct tk_mdstore *ms, const uint32_t *slots, size_t k,
+		  uint8_t (*out)[20], size_t cap)
+{
+	size_t n = 0;
+	if (!ms->n_lacks)
+		return 0;
+	for (size_t j = 0; j < k; j++)
+		for (size_t i = 0; i < ms->n_lacks; i++) {
+			const struct tk_mdstore_lack *l = &ms->lacks[i];
+			if (l->slot != slots[j])
+				continue;
+			for (uint8_t h = 0; h < l->n; h++) {
+				int dup = 0;
+				for (size_t x = 0; x < n && !dup; x++)
+					dup = memcmp(out[x], l->ids[h], 20) ==
+					      0;
+				if (!dup && n < cap)
+					memcpy(out[n++], l->ids[h], 20);
+			}
+		}
+	return n;
 }

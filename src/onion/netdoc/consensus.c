@@ -15,16 +15,6 @@
 
 enum section { SEC_PREAMBLE, SEC_SOURCES, SEC_ROUTERS, SEC_FOOTER, SEC_SIGS };
 
-static const char *const proto_names[TK_PROTO_COUNT] = {
-	[TK_PROTO_CONFLUX] = "Conflux",	    [TK_PROTO_CONS] = "Cons",
-	[TK_PROTO_DESC] = "Desc",	    [TK_PROTO_DIRCACHE] = "DirCache",
-	[TK_PROTO_FLOWCTRL] = "FlowCtrl",   [TK_PROTO_HSDIR] = "HSDir",
-	[TK_PROTO_HSINTRO] = "HSIntro",	    [TK_PROTO_HSREND] = "HSRend",
-	[TK_PROTO_LINK] = "Link",	    [TK_PROTO_LINKAUTH] = "LinkAuth",
-	[TK_PROTO_MICRODESC] = "Microdesc", [TK_PROTO_PADDING] = "Padding",
-	[TK_PROTO_RELAY] = "Relay",
-};
-
 static const struct {
 	const char *name;
 	uint32_t bit;
@@ -45,78 +35,29 @@ static const struct {
 	{ "Valid", TK_RF_VALID },
 };
 
-int
-tk_protoset_has(const struct tk_protoset *s, enum tk_proto proto,
-		unsigned version)
-{
-	if ((unsigned)proto >= TK_PROTO_COUNT || version > 63)
-		return 0;
-	return (s->v[proto] >> version) & 1;
-}
-
-int
-tk_protoset_covers(const struct tk_protoset *have,
-		   const struct tk_protoset *need, char *missing, size_t len)
-{
-	for (int p = 0; p < TK_PROTO_COUNT; p++) {
-		uint64_t lack = need->v[p] & ~have->v[p];
-		if (!lack)
-			continue;
-		int v = 0;
-		while (!((lack >> v) & 1))
-			v++;
-		tk_netdoc_err(missing, len, "%s=%d", proto_names[p], v);
-		return 0;
-	}
-	return 1;
-}
-
-/* "Name=1-3,5 Name2=4": unknown names ignored, versions 0..63. */
+/* The arguments of an item as one string, single spaces between them
+ * (malloc'ed). */
 static int
-parse_protoset(const struct tk_netdoc_item *it, struct tk_protoset *out)
+args_text(const struct tk_netdoc_item *it, char **out)
 {
-	size_t cur = 0;
+	size_t cur = 0, len = 0;
 	struct tk_netdoc_span a;
-	memset(out, 0, sizeof *out);
+	char *t;
+	while (tk_netdoc_arg_next(it, &cur, &a))
+		len += a.len + 1;
+	t = malloc(len + 1);
+	if (!t)
+		return -1;
+	len = 0;
+	cur = 0;
 	while (tk_netdoc_arg_next(it, &cur, &a)) {
-		const char *eq = memchr(a.p, '=', a.len);
-		if (!eq || eq == a.p)
-			return -1;
-		struct tk_netdoc_span name = { a.p, (size_t)(eq - a.p) };
-		const char *v = eq + 1, *end = a.p + a.len;
-		uint64_t bits = 0;
-		while (v < end) {
-			const char *comma = memchr(v, ',', (size_t)(end - v));
-			const char *e = comma ? comma : end;
-			const char *dash = memchr(v, '-', (size_t)(e - v));
-			long long lo, hi;
-			struct tk_netdoc_span s1 = {
-				v, (size_t)((dash ? dash : e) - v)
-			};
-			if (tk_netdoc_int(s1, 0, 63, &lo) < 0 ||
-			    s1.p[0] == '+' || s1.p[0] == '-')
-				return -1;
-			hi = lo;
-			if (dash) {
-				struct tk_netdoc_span s2 = {
-					dash + 1, (size_t)(e - dash - 1)
-				};
-				if (tk_netdoc_int(s2, lo, 63, &hi) < 0 ||
-				    s2.p[0] == '+' || s2.p[0] == '-')
-					return -1;
-			}
-			for (long long i = lo; i <= hi; i++)
-				bits |= (uint64_t)1 << i;
-			if (!comma)
-				break;
-			v = comma + 1;
-			if (v == end)
-				return -1; /* trailing comma */
-		}
-		for (int p = 0; p < TK_PROTO_COUNT; p++)
-			if (tk_netdoc_span_is(name, proto_names[p]))
-				out->v[p] |= bits;
+		if (len)
+			t[len++] = ' ';
+		memcpy(t + len, a.p, a.len);
+		len += a.len;
 	}
+	t[len] = '\0';
+	*out = t;
 	return 0;
 }
 
@@ -249,21 +190,23 @@ parse_a(const struct tk_netdoc_item *it, struct tk_router *r)
 static void
 parse_s(const struct tk_netdoc_item *it, struct tk_router *r)
 {
-	size_t cur = 0;
+	struct tk_netdoc_args st = { 0, 0 };
 	struct tk_netdoc_span a;
-	while (tk_netdoc_arg_next(it, &cur, &a))
+	while (tk_netdoc_args_next(it, &st, &a))
 		for (size_t i = 0; i < ARRAY_SIZE(flag_names); i++)
-			if (tk_netdoc_span_is(a, flag_names[i].name))
+			if (tk_netdoc_span_is(a, flag_names[i].name)) {
 				r->flags |= flag_names[i].bit;
+				break;
+			}
 }
 
 static int
 parse_w(const struct tk_netdoc_item *it, struct tk_router *r)
 {
-	size_t cur = 0;
+	struct tk_netdoc_args st = { 0, 0 };
 	struct tk_netdoc_span a;
 	long long v;
-	while (tk_netdoc_arg_next(it, &cur, &a)) {
+	while (tk_netdoc_args_next(it, &st, &a)) {
 		if (a.len > 10 && memcmp(a.p, "Bandwidth=", 10) == 0) {
 			struct tk_netdoc_span n = { a.p + 10, a.len - 10 };
 			if (tk_netdoc_int(n, 0, UINT32_MAX, &v) < 0)
@@ -294,6 +237,8 @@ tk_consensus_free(struct tk_consensus *c)
 	free(c->routers);
 	free(c->sigs);
 	free(c->md_index);
+	free(c->required_client_text);
+	free(c->recommended_client_text);
 	free(c);
 }
 
@@ -325,13 +270,14 @@ parse_items(struct tk_netdoc_reader *rd, struct tk_consensus *c,
 	char why[TK_NETDOC_ERRLEN];
 	enum section sec = SEC_PREAMBLE;
 	struct rstate rs = { 0, 0, 0, 0, 0 };
-	size_t cap_routers = 0;
+	size_t cap_routers = c->n_routers; /* allocated by the caller */
 	int seen_status = 0, seen_method = 0, seen_va = 0, seen_fu = 0;
 	int seen_vu = 0, seen_delay = 0, seen_flags = 0, seen_params = 0;
 	int seen_weights = 0, r;
 	int seen_srv_cur = 0, seen_srv_prev = 0;
 	struct tk_router *cur = NULL;
 
+	c->n_routers = 0;
 	r = tk_netdoc_next(rd, &it, why, sizeof why);
 	if (r <= 0)
 		return tk_netdoc_err(err, errlen, "%s",
@@ -448,14 +394,24 @@ parse_items(struct tk_netdoc_reader *rd, struct tk_consensus *c,
 			   tk_netdoc_kw_is(&it,
 					   "recommended-client-protocols")) {
 			int req = it.kw.p[2] == 'q'; /* "required" */
+			char **text = req ? &c->required_client_text
+					  : &c->recommended_client_text;
 			IN(sec == SEC_PREAMBLE, "preamble");
-			if (parse_protoset(&it, req ? &c->required_client
-						    : &c->recommended_client) <
-			    0)
+			if (*text)
+				return tk_netdoc_err(err, errlen,
+						     "line %zu: %.*s repeated",
+						     it.lineno, (int)it.kw.len,
+						     it.kw.p);
+			if (tk_protoset_parse(&it,
+					      req ? &c->required_client
+						  : &c->recommended_client) < 0)
 				return tk_netdoc_err(err, errlen,
 						     "line %zu: malformed "
 						     "protocol list",
 						     it.lineno);
+			if (args_text(&it, text) < 0)
+				return tk_netdoc_err(err, errlen,
+						     "out of memory");
 		} else if (tk_netdoc_kw_is(&it, "dir-source")) {
 			struct tk_dir_source *d;
 			IN(sec == SEC_PREAMBLE || sec == SEC_SOURCES,
@@ -500,6 +456,9 @@ parse_items(struct tk_netdoc_reader *rd, struct tk_consensus *c,
 						     !rs.m ? "m" : "s");
 			sec = SEC_ROUTERS;
 			if (c->n_routers == cap_routers) {
+				/* tk_consensus_parse() sized the table
+				 * exactly; this is for "r" lines it did not
+				 * count (none in a well-formed document) */
 				if (cap_routers >= TK_CONS_MAX_ROUTERS)
 					return tk_netdoc_err(
 						err, errlen,
@@ -555,7 +514,7 @@ parse_items(struct tk_netdoc_reader *rd, struct tk_consensus *c,
 		} else if (tk_netdoc_kw_is(&it, "pr")) {
 			IN(sec == SEC_ROUTERS, "router section");
 			ONCE(rs.pr);
-			if (parse_protoset(&it, &cur->protos) < 0)
+			if (tk_protoset_parse(&it, &cur->protos) < 0)
 				return tk_netdoc_err(err, errlen,
 						     "line %zu: malformed pr "
 						     "line for %s",
@@ -682,12 +641,36 @@ tk_consensus_parse(const char *doc, size_t len, struct tk_consensus **out,
 		tk_consensus_free(c);
 		return tk_netdoc_err(err, errlen, "out of memory");
 	}
+	/* The router table at its exact size (a large consensus would
+	 * otherwise grow it by doubling, a third more memory at the peak):
+	 * n_routers carries the capacity into parse_items(). */
+	{
+		size_t n = 0;
+		for (const char *p = doc, *end = doc + len;
+		     (p = memchr(p, '\n', (size_t)(end - p))) != NULL; p++)
+			n += end - p > 2 && p[1] == 'r' && p[2] == ' ';
+		if (n > TK_CONS_MAX_ROUTERS)
+			n = TK_CONS_MAX_ROUTERS;
+		c->routers = malloc((n ? n : 1) * sizeof *c->routers);
+		if (!c->routers) {
+			tk_consensus_free(c);
+			return tk_netdoc_err(err, errlen, "out of memory");
+		}
+		c->n_routers = n;
+	}
 	tk_netdoc_reader_init(&rd, doc, len);
 	if (parse_items(&rd, c, &signed_end, err, errlen) < 0) {
 		tk_consensus_free(c);
 		return -1;
 	}
-	tk_sha1(doc, signed_end, c->digest_sha1);
+	c->signed_len = signed_end;
+	/* SHA-1 only if a signature needs it (no authority signs with it
+	 * any more): each digest of a large consensus costs milliseconds */
+	for (size_t i = 0; i < c->n_sigs; i++)
+		if (c->sigs[i].alg == TK_SIG_SHA1) {
+			tk_sha1(doc, signed_end, c->digest_sha1);
+			break;
+		}
 	tk_sha256(doc, signed_end, c->digest_sha256);
 	c->md_index =
 		malloc((c->n_routers ? c->n_routers : 1) * sizeof *c->md_index);

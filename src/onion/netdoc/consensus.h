@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "onion/netdoc/authcert.h"
+#include "onion/netdoc/protoset.h"
 
 #define TK_CONS_MAX_ROUTERS 100000
 #define TK_CONS_MAX_PARAMS 1024
@@ -41,40 +42,6 @@ enum tk_router_flag {
 	TK_RF_V2DIR = 1u << 12,
 	TK_RF_VALID = 1u << 13,
 };
-
-/* Subprotocols (pr lines, *-protocols lines); each holds a bit set of
- * versions 0..63. Unknown names are ignored. */
-enum tk_proto {
-	TK_PROTO_CONFLUX,
-	TK_PROTO_CONS,
-	TK_PROTO_DESC,
-	TK_PROTO_DIRCACHE,
-	TK_PROTO_FLOWCTRL,
-	TK_PROTO_HSDIR,
-	TK_PROTO_HSINTRO,
-	TK_PROTO_HSREND,
-	TK_PROTO_LINK,
-	TK_PROTO_LINKAUTH,
-	TK_PROTO_MICRODESC,
-	TK_PROTO_PADDING,
-	TK_PROTO_RELAY,
-	TK_PROTO_COUNT
-};
-
-struct tk_protoset {
-	uint64_t v[TK_PROTO_COUNT];
-};
-
-/* 1 if the set has version `version` of `proto`. */
-int tk_protoset_has(const struct tk_protoset *s, enum tk_proto proto,
-		    unsigned version);
-
-/* 1 if `have` includes every version `need` lists (e.g. our supported
- * protocols against required-client-protocols). Otherwise 0, and the
- * first missing one is named in missing ("Relay=3"). */
-int tk_protoset_covers(const struct tk_protoset *have,
-		       const struct tk_protoset *need, char *missing,
-		       size_t len);
 
 struct tk_router {
 	char nickname[20]; /* 1..19 chars, NUL-terminated */
@@ -118,6 +85,8 @@ struct tk_consensus {
 	int64_t valid_after, fresh_until, valid_until;
 	int vote_delay, dist_delay;
 	struct tk_protoset required_client, recommended_client;
+	/* The same lines as listed, for protover.h (NULL if absent). */
+	char *required_client_text, *recommended_client_text;
 	size_t n_params; /* sorted by name */
 	struct tk_cons_param *params;
 	size_t n_weights; /* bandwidth-weights, sorted by name */
@@ -134,7 +103,10 @@ struct tk_consensus {
 	struct tk_router *routers;
 	size_t n_sigs;
 	struct tk_cons_sig *sigs;
-	/* Digests of the signed part (start through "directory-signature "). */
+	/* The signed part: the document from its start through the space
+	 * after the first "directory-signature" keyword. */
+	size_t signed_len;
+	/* Digests of the signed part. */
 	uint8_t digest_sha1[20];
 	uint8_t digest_sha256[32];
 	struct tk_cons_mdref { /* private: routers by md digest */

@@ -1,4 +1,4 @@
-/* dirauth.h: DirAuthority line parser. */
+/* dirauth.h: DirAuthority and FallbackDir line parsers. */
 #include "onion/netdoc/dirauth.h"
 
 #include <arpa/inet.h>
@@ -204,5 +204,88 @@ tk_dirauth_parse(const char *line, tk_dirauth *out, char *err, size_t errlen)
 		sa->sin_addr = v4;
 		sa->sin_port = htons(orport);
 	}
+	return 0;
+}
+
+int
+tk_dirfallback_parse(const char *line, tk_dirfallback *out, char *err,
+		     size_t errlen)
+{
+	char buf[1024], ip[INET_ADDRSTRLEN];
+	char *tok, *save = NULL;
+	int have_id = 0;
+	uint16_t orport = 0, dirport;
+	struct in_addr v4;
+	struct sockaddr_in *sa = (struct sockaddr_in *)&out->or_addr;
+
+	memset(out, 0, sizeof *out);
+	out->weight = 1.0;
+	while (*line == ' ' || *line == '\t')
+		line++;
+	if (strncasecmp(line, "FallbackDir", 11) == 0 &&
+	    (line[11] == ' ' || line[11] == '\t'))
+		line += 11;
+	if (strlen(line) >= sizeof buf)
+		return fail(err, errlen, "FallbackDir line too long");
+	strcpy(buf, line);
+	tok = strtok_r(buf, " \t\r\n", &save);
+	if (!tok)
+		return fail(err, errlen, "FallbackDir line is empty");
+	/* IPv4 first, with or without a DirPort */
+	if (strchr(tok, ':')) {
+		if (parse_ipv4_port(tok, &v4, &dirport) != 0)
+			return fail(err, errlen,
+				    "bad FallbackDir address \"%s\": want "
+				    "IPv4[:DirPort]",
+				    tok);
+	} else if (strlen(tok) >= sizeof ip ||
+		   inet_pton(AF_INET, tok, &v4) != 1) {
+		return fail(err, errlen,
+			    "bad FallbackDir address \"%s\": want "
+			    "IPv4[:DirPort]",
+			    tok);
+	}
+	while ((tok = strtok_r(NULL, " \t\r\n", &save)) != NULL) {
+		if (strncmp(tok, "orport=", 7) == 0) {
+			if (parse_port(tok + 7, &orport) != 0)
+				return fail(err, errlen, "bad %s", tok);
+		} else if (strncmp(tok, "id=", 3) == 0) {
+			if (parse_hex20(tok + 3, out->rsa_id) != 0)
+				return fail(err, errlen,
+					    "bad %s: want 40 hex digits", tok);
+			have_id = 1;
+		} else if (strncmp(tok, "ipv6=", 5) == 0) {
+			if (parse_ipv6_port(tok + 5, (struct sockaddr_in6 *)&out
+							     ->or_addr6) != 0)
+				return fail(err, errlen,
+					    "bad %s: want ipv6=[ADDRESS]:PORT",
+					    tok);
+			out->has_ipv6 = 1;
+		} else if (strncmp(tok, "weight=", 7) == 0) {
+			char *end;
+			double w;
+			errno = 0;
+			w = strtod(tok + 7, &end);
+			if (errno || *end || end == tok + 7 || !(w >= 0) ||
+			    w > 1e6)
+				return fail(err, errlen, "bad %s", tok);
+			out->weight = w;
+		} else {
+			return fail(err, errlen,
+				    "unexpected \"%s\" in FallbackDir line",
+				    tok);
+		}
+	}
+	if (orport == 0)
+		return fail(err, errlen,
+			    "FallbackDir line has no orport=: fallbacks are "
+			    "reached on their ORPort");
+	if (!have_id)
+		return fail(err, errlen,
+			    "FallbackDir line has no id= (the relay's "
+			    "fingerprint, 40 hex digits)");
+	sa->sin_family = AF_INET;
+	sa->sin_addr = v4;
+	sa->sin_port = htons(orport);
 	return 0;
 }

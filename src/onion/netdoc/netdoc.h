@@ -15,6 +15,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #define TK_NETDOC_MAX_DOC (32u << 20)	  /* whole document */
 #define TK_NETDOC_MAX_LINE (64u << 10)	  /* one keyword line */
@@ -74,10 +75,41 @@ int tk_netdoc_peek_kw(const struct tk_netdoc_reader *rd,
 int tk_netdoc_arg_next(const struct tk_netdoc_item *it, size_t *cursor,
 		       struct tk_netdoc_span *arg);
 
-/* 1 if the span equals the NUL-terminated string s. */
-int tk_netdoc_span_is(struct tk_netdoc_span s, const char *str);
+/* The same walk from argv while the item's arguments all fit there (the
+ * tokenizer split them already): zero *st before the first call. */
+struct tk_netdoc_args {
+	size_t i, cur;
+};
+static inline int
+tk_netdoc_args_next(const struct tk_netdoc_item *it, struct tk_netdoc_args *st,
+		    struct tk_netdoc_span *arg)
+{
+	if (it->argc > TK_NETDOC_ARGV)
+		return tk_netdoc_arg_next(it, &st->cur, arg);
+	if (st->i >= it->argc)
+		return 0;
+	*arg = it->argv[st->i++];
+	return 1;
+}
+
+/* 1 if the span equals the NUL-terminated string s. Inline: called for
+ * every keyword and flag of large documents, and mostly rejected on the
+ * first byte before strlen is paid for. */
+static inline int
+tk_netdoc_span_is(struct tk_netdoc_span s, const char *str)
+{
+	if (s.len == 0 || s.p[0] != str[0])
+		return s.len == 0 && str[0] == '\0';
+	size_t n = strlen(str);
+	return s.len == n && memcmp(s.p, str, n) == 0;
+}
+
 /* 1 if the item's keyword is kw. */
-int tk_netdoc_kw_is(const struct tk_netdoc_item *it, const char *kw);
+static inline int
+tk_netdoc_kw_is(const struct tk_netdoc_item *it, const char *kw)
+{
+	return tk_netdoc_span_is(it->kw, kw);
+}
 
 /* Decodes the object of it into out (base64 over several lines, as tor writes
  * it). Returns the decoded length or -1 (not base64, or more than cap). */

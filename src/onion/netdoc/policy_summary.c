@@ -71,6 +71,7 @@ tk_policy_summary_parse(struct tk_policy_summary *p, const char *verb,
 	if (!r)
 		return tk_netdoc_err(err, errlen, "out of memory");
 	size_t n = 0, s = 0;
+	int unsorted = 0;
 	for (size_t i = 0; i <= listlen; i++) {
 		if (i < listlen && list[i] != ',')
 			continue;
@@ -89,12 +90,17 @@ tk_policy_summary_parse(struct tk_policy_summary *p, const char *verb,
 				goto bad;
 			hi = lo;
 		}
+		if (n > 0 &&
+		    cmp_range(&r[n - 1], &(struct tk_port_range){ lo, hi }) > 0)
+			unsorted = 1;
 		r[n].lo = lo;
 		r[n].hi = hi;
 		n++;
 		s = i + 1;
 	}
-	qsort(r, n, sizeof *r, cmp_range);
+	/* Authorities write the list in order: sort only what is not. */
+	if (unsorted)
+		qsort(r, n, sizeof *r, cmp_range);
 	size_t m = 0;
 	for (size_t i = 0; i < n; i++) {
 		if (m > 0 && (uint32_t)r[i].lo <= (uint32_t)r[m - 1].hi + 1) {
