@@ -1,6 +1,7 @@
 # Unit tests of the guard and client layers: the circuit manager and the
 # client streams against a scripted exit (the transport seam of ocirc.h),
-# with the real stream table and windows; the guard set.
+# with the real stream table and windows; the guard sets and the state
+# file; the learned circuit build timeout.
 check_PROGRAMS += tests/unit/test_circmgr
 tests_unit_test_circmgr_SOURCES = tests/unit/test_circmgr.c tests/unit/tap.h
 tests_unit_test_circmgr_CFLAGS = $(AM_CFLAGS) $(UV_CFLAGS)

@@ -8,6 +8,8 @@ src_onion_libonion_a_SOURCES += \
 	src/onion/client/circmgr.h \
 	src/onion/client/ocirc.h \
 	src/onion/client/ocirc_chan.c \
+	src/onion/client/statefile.c \
+	src/onion/client/statefile.h \
 	src/onion/client/streams.c \
 	src/onion/client/streams.h \
 	src/onion/client/onion.c
