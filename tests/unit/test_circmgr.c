@@ -1022,6 +1022,41 @@ static void test_failures_and_retries(void)
 	free_cm();
 }
 
+/* Tor's LongLivedPorts (22 here) want Stable relays on every hop, and a
+ * circuit with a relay that is not Stable serves other ports only. */
+static void test_long_lived(void)
+{
+	struct res a, b;
+	struct fc *fa = NULL, *fb = NULL;
+
+	rts[2].flags &= ~(uint32_t)TK_RF_STABLE; /* m0 */
+	rts[3].flags &= ~(uint32_t)TK_RF_STABLE; /* m1 */
+	new_cm(0, 0, 0);
+	connect_to("echo.test", 7, "ll", &a, NULL);
+	run_until(&a.done, 5000);
+	tap_eq_long(a.reason, 0, "port 7: connected");
+	if (a.s)
+		fa = circ_of(tk_onion_stream_circuit(a.s));
+	connect_to("echo.test", 22, "ll", &b, NULL);
+	run_until(&b.done, 5000);
+	tap_eq_long(b.reason, 0, "port 22 (long-lived): connected");
+	if (b.s)
+		fb = circ_of(tk_onion_stream_circuit(b.s));
+	tap_ok(fb && !strcmp(fb->oc->nick[1], "badmid"),
+	       "its middle is the only Stable one (%s)",
+	       fb ? fb->oc->nick[1] : "?");
+	tap_ok(fa && fb &&
+		       (fa == fb) == !strcmp(fa->oc->nick[1], "badmid"),
+	       "the port-7 circuit is shared only if it is all Stable");
+	if (a.s)
+		close_stream(&a);
+	if (b.s)
+		close_stream(&b);
+	free_cm();
+	rts[2].flags |= TK_RF_STABLE;
+	rts[3].flags |= TK_RF_STABLE;
+}
+
 static void test_build_failures(void)
 {
 	struct res a;
@@ -1410,6 +1445,7 @@ int main(void)
 	test_write_backpressure();
 	test_failures_and_retries();
 	test_build_failures();
+	test_long_lived();
 	test_lookups();
 	test_onion_names();
 	test_end_and_linger();

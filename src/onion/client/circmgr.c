@@ -589,6 +589,19 @@ copy_summary(struct tk_policy_summary *dst, const struct tk_policy_summary *src)
 	return 0;
 }
 
+/* Tor's default LongLivedPorts: streams expected to stay open long want
+ * a circuit of Stable relays only (path-spec 2.2). */
+static int
+long_lived(uint16_t port)
+{
+	static const uint16_t ports[] = { 21,	22,   706,  1863, 5050, 5190,
+					  5222, 5223, 6667, 6697, 8300 };
+	for (size_t i = 0; i < sizeof ports / sizeof ports[0]; i++)
+		if (ports[i] == port)
+			return 1;
+	return 0;
+}
+
 static long
 node_by_id(const struct tk_nodes *t, const uint8_t id[20])
 {
@@ -629,6 +642,7 @@ launch(tk_circmgr *cm, uint16_t port, const struct tk_circreq *r,
 	tk_path_opts_init(&po);
 	po.enforce_distinct_subnets = cm->cfg.enforce_distinct_subnets;
 	po.exit_port = port;
+	po.need_stable = long_lived(port);
 	tk_path_weights_init(&w, t->c);
 	follow_consensus(cm, t->c);
 	if (want_guard && (wg = node_by_id(t, want_guard)) < 0)
@@ -708,6 +722,8 @@ launch(tk_circmgr *cm, uint16_t port, const struct tk_circreq *r,
 	hop_from_node(&t->node[g], &oc->hop[0], oc->nick[0]);
 	hop_from_node(&t->node[m], &oc->hop[1], oc->nick[1]);
 	hop_from_node(&t->node[x], &oc->hop[2], oc->nick[2]);
+	oc->stable = (t->node[g].rt->flags & t->node[m].rt->flags &
+		      t->node[x].rt->flags & TK_RF_STABLE) != 0;
 	if (copy_summary(&oc->exit_p, &t->node[x].md->p) != 0) {
 		free(f);
 		return LAUNCH_NOPATH;
@@ -758,6 +774,8 @@ fits(const struct tk_ocirc *oc, const struct tk_circreq *r, uint64_t now)
 	    now - oc->dirty_since >= (uint64_t)cm->cfg.max_dirtiness_s * 1000)
 		return 0;
 	if (r->port && !tk_policy_summary_allows(&oc->exit_p, r->port))
+		return 0;
+	if (long_lived(r->port) && !oc->stable)
 		return 0;
 	return iso_ok(oc, r) && !excluded(r, oc);
 }

@@ -27,6 +27,7 @@ struct tk_ocirc {
 	int closed;		      /* teardown queued */
 	void *tp;		      /* the transport's circuit */
 	int n_hops;		      /* hops built */
+	int stable;		      /* every hop has the Stable flag */
 	tk_circuit_hop_target hop[3]; /* guard, middle, exit */
 	char nick[3][20];
 	struct tk_policy_summary exit_p; /* copy of the exit's "p" */
