@@ -412,6 +412,24 @@ static void test_beside_and_dir(void)
 				  node_of_member(g, prim[0]), err, sizeof err);
 	tap_eq_long(k, node_of_member(g, prim[1]),
 		    "the exit is our first primary guard: the second serves");
+	/* a guard already in use (a stalled one) may serve though not
+	 * primary: sampled, listed, not down, not the exit */
+	{
+		long np_node = node_of_member(g, 10);
+		tap_ok(tk_guards_usable(g, &table, &o, now, rts[np_node].rsa_id,
+					-1),
+		       "a non-primary member not down is usable on demand");
+		tap_ok(!tk_guards_usable(g, &table, &o, now,
+					 rts[np_node].rsa_id, np_node),
+		       "but not beside itself as the exit");
+		tk_guards_failed(g, rts[np_node].rsa_id, now);
+		tap_ok(!tk_guards_usable(g, &table, &o, now + 1,
+					 rts[np_node].rsa_id, -1),
+		       "nor while down");
+		tap_ok(!tk_guards_usable(g, &table, &o, now, rts[100].rsa_id,
+					 -1),
+		       "a relay outside the sample is not");
+	}
 	for (int i = 0; i < 300; i++) {
 		long d = tk_guards_pick_dir(g, &table, &o, &rng, now, err,
 					    sizeof err);

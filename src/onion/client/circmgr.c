@@ -673,12 +673,21 @@ launch(tk_circmgr *cm, uint16_t port, const struct tk_circreq *r,
 					 avoid, n_strict, &rng);
 		if (x < 0)
 			return LAUNCH_NOEXIT;
-		g = tk_guards_pick_beside(cm->guards, t, &po, &rng, wall_s(cm),
-					  x, err, sizeof err);
-		if (g >= 0 && wg >= 0 && g != wg)
+		/* A stalled guard carries our circuits already: it serves
+		 * if usable, whichever primary guard a pick would give. */
+		if (wg >= 0)
+			g = tk_guards_usable(cm->guards, t, &po, wall_s(cm),
+					     want_guard, x)
+				    ? wg
+				    : -1;
+		else
+			g = tk_guards_pick_beside(cm->guards, t, &po, &rng,
+						  wall_s(cm), x, err,
+						  sizeof err);
+		if (g < 0 && wg >= 0)
 			snprintf(err, sizeof err,
-				 "guard %s is not the one to use beside any "
-				 "exit tried",
+				 "guard %s is not usable beside any exit "
+				 "tried",
 				 t->node[wg].rt->nickname);
 		else if (g >= 0)
 			break;

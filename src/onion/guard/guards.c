@@ -566,6 +566,22 @@ tk_guards_pick_dir(tk_guards *g, const struct tk_nodes *t,
 		    errlen);
 }
 
+int
+tk_guards_usable(tk_guards *g, const struct tk_nodes *t,
+		 const struct tk_path_opts *o, int64_t now_s,
+		 const uint8_t rsa_id[20], long exit)
+{
+	struct tk__guard *m = find_member(g, rsa_id);
+	long k;
+	if (!m || !t || !t->c || !m->listed)
+		return 0;
+	update_retries(g, now_s);
+	k = find_node(t, rsa_id);
+	return k >= 0 && eligible(&t->node[k], o) &&
+	       tk_path_usable(&t->node[k], TK_PATH_GUARD, o) &&
+	       m->reach != TK__REACH_NO && beside(t, k, exit, o);
+}
+
 /* guard-spec 4.7 */
 void
 tk_guards_failed(tk_guards *g, const uint8_t rsa_id[20], int64_t now_s)

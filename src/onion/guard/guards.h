@@ -115,6 +115,14 @@ long tk_guards_pick_dir(tk_guards *g, const struct tk_nodes *t,
 			const struct tk_path_opts *o, struct tk_path_rng *rng,
 			int64_t now_s, char *err, size_t errlen);
 
+/* 1 if the member rsa_id may carry a circuit beside exit now: sampled,
+ * filtered, not down. For a circuit that must go through a guard already
+ * in use (the client's stalled guard), whichever primary guard a pick
+ * would give. */
+int tk_guards_usable(tk_guards *g, const struct tk_nodes *t,
+		     const struct tk_path_opts *o, int64_t now_s,
+		     const uint8_t rsa_id[20], long exit);
+
 /* Outcomes (ignored for non-members). failed: the guard could not be
  * reached or refused the first hop. succeeded: the first hop is up.
  * confirmed: a circuit through it was built for use; appends it to the
