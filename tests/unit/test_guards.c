@@ -65,7 +65,7 @@ static void make_net(size_t n, size_t n_guard)
 {
 	for (size_t i = 0; i < n; i++) {
 		struct tk_router *r = &rts[i];
-		snprintf(r->nickname, sizeof r->nickname, "relay%zu", i);
+		snprintf(r->nickname, sizeof r->nickname, "relay%u", (unsigned)(i % 1000));
 		memset(r->rsa_id, 0, 20);
 		r->rsa_id[0] = (uint8_t)(i >> 8);
 		r->rsa_id[1] = (uint8_t)i;
