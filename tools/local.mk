@@ -2,6 +2,13 @@
 # tools/tornet: a local network of real Tor relays for the interop tests
 # (start|stop|status|env DIR [--base PORT]); its header comment says how.
 dist_noinst_SCRIPTS += tools/tornet
+# tkdelay: the forwarder that gives tornet's links latency (--latency).
+noinst_PROGRAMS += tools/tkdelay
+tools_tkdelay_SOURCES = tools/tkdelay.c
+tools_tkdelay_CFLAGS = $(AM_CFLAGS) $(UV_CFLAGS)
+tools_tkdelay_LDADD = $(UV_LIBS)
+TESTS += tests/bats/tkdelay.bats
+EXTRA_DIST += tests/bats/tkdelay.bats
 # Benchmarks (tools/bench/): each runs its peers in the same run and prints
 # ratios. socksload is the libuv load generator socks-bench builds itself.
 dist_noinst_SCRIPTS += tools/bench/socks-bench

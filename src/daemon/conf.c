@@ -34,7 +34,8 @@
 
 static tk_option_parse_fn parse_socks_port, parse_socks_policy,
 	parse_exit_policy, parse_engine, parse_dns_server, parse_safe_logging,
-	parse_log, parse_dir_authority, parse_connection_padding;
+	parse_log, parse_dir_authority, parse_congestion_control,
+	parse_connection_padding;
 
 /* clang-format off */
 /* offsetof(), refusing to compile (a negative array size) when the field
@@ -129,6 +130,10 @@ static const struct tk_option options[] = {
 	       "never two relays of one /16 in a circuit"),
 	V_INTERVAL("HalfCloseLinger", half_close_linger, "30 seconds", 1, YEAR,
 		   TOR, "how long a half-closed stream may sit idle"),
+	V_CUSTOM("CongestionControl", parse_congestion_control,
+		 congestion_control, "auto", TOR, "auto|0|1",
+		 "negotiate congestion control with exits (auto: as the "
+		 "consensus says)"),
 	V_BOOL("ClientRejectInternalAddresses", client_reject_internal, "1",
 	       TOR, "refuse CONNECTs to private addresses and local names"),
 	V_BOOL("ClientDNSRejectInternalAddresses", client_dns_reject_internal,
@@ -661,6 +666,25 @@ parse_engine(struct tk_config *cfg, const struct tk_option *o,
 	else {
 		snprintf(err, errlen,
 			 "Engine must be \"direct\" or \"tor\", "
+			 "not \"%s\"",
+			 value);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+parse_congestion_control(struct tk_config *cfg, const struct tk_option *o,
+			 const char *value, char *err, size_t errlen)
+{
+	(void)o;
+	if (strcasecmp(value, "auto") == 0)
+		cfg->congestion_control = -1;
+	else if (strcmp(value, "0") == 0 || strcmp(value, "1") == 0)
+		cfg->congestion_control = value[0] - '0';
+	else {
+		snprintf(err, errlen,
+			 "CongestionControl must be auto, 0 or 1, "
 			 "not \"%s\"",
 			 value);
 		return -1;

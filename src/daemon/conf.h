@@ -54,6 +54,7 @@ struct tk_config {
 	size_t n_dir_authorities;
 	int enforce_distinct_subnets;	  /* tor engine, default 1 */
 	unsigned half_close_linger;	  /* tor engine, seconds */
+	int congestion_control;		  /* tor engine: -1 auto, 0, 1 */
 	uint64_t max_mem_in_queues;	  /* bytes; 0: from the machine's RAM */
 	unsigned idle_timeout;		  /* seconds, 0: none */
 	unsigned max_clients_per_address; /* 0: no limit */

@@ -781,6 +781,7 @@ tk_engine_tor_config(const struct tk_config *cfg, struct tk_onion_config *oc,
 	oc->enforce_distinct_subnets = cfg->enforce_distinct_subnets;
 	/* In 64 bits: a year of seconds does not fit in 32 bits of ms. */
 	oc->linger_ms = (uint64_t)cfg->half_close_linger * 1000;
+	oc->congestion_control = cfg->congestion_control;
 	oc->connection_padding = cfg->connection_padding;
 	oc->reduced_connection_padding = cfg->reduced_connection_padding;
 	oc->scrub_hosts = cfg->safe_logging != 0;
@@ -835,11 +836,15 @@ tk_engine_tor_new(uv_loop_t *loop, const struct tk_config *cfg,
 		return -1;
 	}
 	tk_notice("Engine tor: %zu directory authorit%s, DataDirectory %s, "
-		  "EnforceDistinctSubnets %d, HalfCloseLinger %u s",
+		  "EnforceDistinctSubnets %d, HalfCloseLinger %u s, "
+		  "CongestionControl %s",
 		  cfg->n_dir_authorities,
 		  cfg->n_dir_authorities == 1 ? "y" : "ies",
 		  cfg->data_dir ? cfg->data_dir : "(none: nothing cached)",
-		  cfg->enforce_distinct_subnets, cfg->half_close_linger);
+		  cfg->enforce_distinct_subnets, cfg->half_close_linger,
+		  cfg->congestion_control < 0	 ? "auto"
+		  : cfg->congestion_control == 0 ? "0"
+						 : "1");
 	*out = &e->base;
 	return 0;
 }

@@ -97,6 +97,11 @@ struct tk_onion_config {
 	 * as in tor. */
 	int connection_padding;
 	int reduced_connection_padding;
+	/* CongestionControl: -1 (default) negotiate with exits that
+	 * support it when the consensus says cc_alg != 0; 0 never (fixed
+	 * windows); 1 also when the consensus does not say so (tor's
+	 * __AlwaysCongestionControl). */
+	int congestion_control;
 };
 
 /* Defaults: no authorities, no DataDirectory, subnets enforced, link

@@ -1,13 +1,17 @@
-/* libFuzzer harness for the relay message decoders and the circuit
- * SENDME check. Input: CMD[1] then the relay body. Every decoder must stay
+/* libFuzzer harness for the relay message decoders, the circuit SENDME
+ * check (fixed windows and congestion control), XON/XOFF, and what comes
+ * back from an exit in an ntor v3 handshake (the reply, and the message
+ * in it). Input: CMD[1] then the relay body. Every decoder must stay
  * inside the body; whatever decodes must re-encode to a body that decodes
  * to the same message (checked with abort() so libFuzzer reports it). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "onion/circ/flowctl.h"
+#include "onion/base/crypto.h"
 #include "onion/cell/relay_msg.h"
+#include "onion/circ/flowctl.h"
+#include "onion/circ/ntor_v3.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -117,12 +121,68 @@ static void fuzz_sendme(const uint8_t *b, size_t n)
 	tk_circ_flow_init(&f);
 	uint8_t tag[20] = { 0 };
 	for (int i = 0; i < 200; i++)
-		CHECK(tk_circ_flow_data_sent(&f, tag) == 0);
+		CHECK(tk_circ_flow_data_sent(&f, tag, 0) == 0);
 	int before = f.package_window;
-	int rc = tk_circ_flow_sendme_received(&f, b, n);
+	int rc = tk_circ_flow_sendme_received(&f, b, n, 0, 0);
 	CHECK(rc == 0 ? f.package_window == before + 100
 		      : f.package_window == before);
 	CHECK(f.package_window <= TK_CIRCWINDOW_START);
+
+	/* The same SENDME at a congestion-controlled hop with 62 cells out:
+	 * whatever it says, inflight never underflows and cwnd stays
+	 * within its bounds. */
+	struct tk_cc_params p;
+	tk_cc_params_load(&p, NULL, NULL);
+	tk_circ_flow_init_cc(&f, &p, 31);
+	for (int i = 0; i < 62; i++)
+		CHECK(tk_circ_flow_prepare(&f) == 0 &&
+		      tk_circ_flow_data_sent(&f, tag, (uint64_t)i) == 0);
+	rc = tk_circ_flow_sendme_received(&f, b, n, 100000, n & 1);
+	CHECK(rc == 0 ? f.cc.inflight == 31 : f.cc.inflight == 62);
+	CHECK(f.cc.cwnd >= (uint64_t)p.cc_cwnd_min ||
+	      f.cc.cwnd == (uint64_t)p.cc_cwnd_init);
+	tk_circ_flow_free(&f);
+}
+
+static void fuzz_xon(const uint8_t *b, size_t n)
+{
+	uint32_t kbps;
+	uint8_t out[8];
+	if (tk_relay_xon_decode(b, n, &kbps) == 0) {
+		CHECK(n >= 5 && b[0] == 0);
+		CHECK(tk_relay_xon_encode(kbps, out, sizeof out) == 5);
+		CHECK(memcmp(out, b, 5) == 0);
+	}
+	if (tk_relay_xoff_decode(b, n) == 0)
+		CHECK(n >= 1 && b[0] == 0);
+}
+
+/* What an exit answers an ntor v3 handshake with: the reply (almost
+ * never authentic here, but every length must be handled) and the
+ * extension message inside an authentic one. */
+static void fuzz_ntor3(const uint8_t *b, size_t n)
+{
+	static tk_ntor3_state st;
+	static int ready;
+	uint8_t keys[72], msg[TK_NTOR3_MSG_MAX];
+	const uint8_t *body;
+	size_t mlen, blen;
+	if (!ready) {
+		uint8_t id[32] = { 1 }, x[32] = { 2 }, B[32], bb[32] = { 3 };
+		uint8_t skin[256];
+		tk_x25519_public(bb, B);
+		CHECK(tk_ntor3_client_create_with(&st, id, B, x, "v", 1, NULL,
+						  0, skin, sizeof skin) == 128);
+		ready = 1;
+	}
+	if (tk_ntor3_client_finish(&st, b, n, keys, sizeof keys, msg,
+				   sizeof msg, &mlen) == 0)
+		CHECK(mlen + 64 == n);
+	int found = tk_ntor3_msg_find(b, n, TK_NTOR3_EXT_CC_RESPONSE, &body,
+				      &blen);
+	if (found == 1)
+		CHECK(body >= b + 3 && body + blen <= b + n);
+	CHECK(found >= -1 && found <= 1);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -163,6 +223,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			CHECK(m.hdata + m.hlen <= b + n);
 		break;
 	}
+	case TK_RELAY_DROP:
+		fuzz_xon(b, n);
+		break;
+	case TK_RELAY_EXTEND:
+		fuzz_ntor3(b, n);
+		break;
 	case TK_RELAY_TRUNCATED: {
 		uint8_t reason;
 		(void)tk_relay_truncated_decode(b, n, &reason);

@@ -1,7 +1,9 @@
 /* libFuzzer harness for the stream table: the input is a script of owner
  * actions and exit messages (any command, any stream id, any body), so the
- * state machine meets hostile exits and odd call orders. Invariants are
- * checked with abort(); ASan catches use of freed stream handles. */
+ * state machine meets hostile exits and odd call orders. An input that
+ * starts with 0xcc runs the table in congestion-control mode (XON/XOFF,
+ * no stream windows). Invariants are checked with abort(); ASan catches
+ * use of freed stream handles. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +25,7 @@ static struct {
 	unsigned rnd;
 	tk_ostream_table *t;
 	int close_next_in_cb;
+	int cc;
 } F;
 
 static void forget(tk_ostream *s)
@@ -49,7 +52,9 @@ static int f_send(void *ud, uint8_t cmd, uint16_t id, const uint8_t *b,
 	CHECK(id != 0 && len <= TK_RELAY_DATA_MAX);
 	CHECK(cmd == TK_RELAY_BEGIN || cmd == TK_RELAY_BEGIN_DIR ||
 	      cmd == TK_RELAY_RESOLVE || cmd == TK_RELAY_DATA ||
-	      cmd == TK_RELAY_END || cmd == TK_RELAY_SENDME);
+	      cmd == TK_RELAY_END || cmd == TK_RELAY_SENDME ||
+	      (F.cc && (cmd == TK_RELAY_XON || cmd == TK_RELAY_XOFF)));
+	CHECK(!F.cc || cmd != TK_RELAY_SENDME);
 	return 0;
 }
 
@@ -134,6 +139,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!F.t)
 		return 0;
 	size_t i = 0;
+	if (size && data[0] == 0xcc) {
+		struct tk_cc_params p;
+		tk_cc_params_load(&p, NULL, NULL);
+		tk_ostream_table_set_cc(F.t, &p);
+		F.cc = 1;
+		i = 1;
+	}
 	int opens = 0;
 	while (i < size) {
 		uint8_t op = data[i++];
@@ -163,7 +175,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		case 3:
 		case 4: {
 			/* An exit message: CMD ID[1] LEN[1] BODY */
+			/* 14 and 15 (EXTEND2/EXTENDED2 mean nothing to a
+			 * stream) stand for XON and XOFF. */
 			uint8_t cmd = arg % 16;
+			if (cmd == 14 || cmd == 15)
+				cmd = cmd == 14 ? TK_RELAY_XON : TK_RELAY_XOFF;
 			uint16_t id = i < size ? data[i++] & 0x0f : 0;
 			size_t len = i < size ? data[i++] : 0;
 			if (len > size - i)
@@ -188,8 +204,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			}
 			break;
 		case 7:
-			if (s)
-				tk_ostream_set_backed_up(F.t, s, arg & 1);
+			if (!s)
+				break;
+			/* the owner's reader: backed up, data held, drained */
+			if (arg & 1)
+				tk_ostream_set_backed_up(F.t, s, arg & 2);
+			else if (arg & 2)
+				tk_ostream_data_queued(F.t, s,
+						       (uint64_t)arg << 12, i);
+			else
+				tk_ostream_data_drained(F.t, s, arg,
+							(uint64_t)arg << 10,
+							(uint64_t)i * 1000);
 			break;
 		case 8:
 			F.circ_open = arg & 1;

@@ -110,7 +110,8 @@ tornet_relaunch() {
 	LD_PRELOAD=$lib TORNET_TLS_MIN=$tls TORNET_CELL_LOG=$cells \
 		setsid "${args[@]}" </dev/null >>"$TORNET_DIR/run/$n.out" 2>&1 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&- &
 	echo $! >"$TORNET_DIR/run/$n.pid"
-	orport=$(sed -nE 's/^ORPort 127\.0\.0\.1:([0-9]+).*/\1/p' "$TORNET_DIR/nodes/$n/torrc")
+	# the port it listens on (with --latency, not the advertised one)
+	orport=$(sed -nE '/NoListen/d; s/^ORPort 127\.0\.0\.1:([0-9]+).*/\1/p' "$TORNET_DIR/nodes/$n/torrc")
 	[ -n "$orport" ] && wait_port "$orport" 300
 	control "SIGNAL NEWNYM" | grep -q '^250 OK' ||
 		echo "tornet_relaunch: the client tor refused NEWNYM" >&2

@@ -5,7 +5,8 @@
 dist_noinst_SCRIPTS += \
 	tests/interop/run \
 	tests/interop/compare \
-	tests/interop/socksraw
+	tests/interop/socksraw \
+	tests/interop/socks_rtt
 EXTRA_DIST += \
 	tests/interop/helpers.bash \
 	tests/interop/resolve.bats \
@@ -16,7 +17,8 @@ EXTRA_DIST += \
 	tests/interop/onion_bootstrap.bats \
 	tests/interop/onion_streams.bats \
 	tests/interop/onion_wire.bats \
-	tests/interop/daemon_tor.bats
+	tests/interop/daemon_tor.bats \
+	tests/interop/onion_cc.bats
 
 check-interop: all
 	TK_BUILDDIR='$(abs_top_builddir)' TK_SRCDIR='$(abs_top_srcdir)' \

@@ -6,14 +6,19 @@ load helpers
 
 TORNET=$TK_SRCDIR/tools/tornet
 
-@test "status: all 12 recorded processes run as started, client bootstrapped" {
+@test "status: all 12 recorded processes run as started (13 with --latency), client bootstrapped" {
 	run "$TORNET" status "$TORNET_DIR"
 	assert_success
 	assert_line --regexp '^client +pid [0-9]+ +running$'
 	assert_line --regexp '^dnsmasq +pid [0-9]+ +running$'
 	assert_line "client: bootstrapped"
 	refute_output --partial "NOT running"
-	[ "$(grep -c ' running$' <<<"$output")" -eq 12 ]
+	if [ "$TORNET_LATENCY_MS" -gt 0 ]; then
+		assert_line --regexp '^delay +pid [0-9]+ +running$'
+		[ "$(grep -c ' running$' <<<"$output")" -eq 13 ]
+	else
+		[ "$(grep -c ' running$' <<<"$output")" -eq 12 ]
+	fi
 }
 
 @test "env: three DirAuthority torrc lines naming the authorities' real keys" {
@@ -50,6 +55,29 @@ TORNET=$TK_SRCDIR/tools/tornet
 	assert_success
 	assert_output --partial "sendme_accept_min_version=1"
 	assert_output --partial "sendme_emit_min_version=1"
+}
+
+@test "the consensus carries the live network's congestion control: cc_alg=2 and its Vegas parameters" {
+	run grep '^params ' "$TORNET_DIR/nodes/client/data/cached-microdesc-consensus"
+	assert_success
+	for p in cc_alg=2 cc_cwnd_inc=1 cc_cwnd_inc_rate=31 cc_cwnd_min=124 \
+		cc_sscap_exit=600 cc_vegas_alpha_exit=186 cc_vegas_delta_exit=310; do
+		assert_output --partial " $p "
+	done
+	# and every relay can do it: FlowCtrl=2, ntor v3 (Relay=4)
+	run grep -c '^pr .*FlowCtrl=1-2 .*Relay=2-[4-9]' \
+		"$TORNET_DIR/nodes/client/data/cached-microdesc-consensus"
+	assert_output 7
+}
+
+@test "--latency: a circuit through tor has about 3 x the round trip added per link" {
+	[ "$TORNET_LATENCY_MS" -gt 0 ] || skip "this network has no added latency (TORNET_LATENCY)"
+	local ms
+	ms=$(python3 "$TK_SRCDIR/tests/interop/socks_rtt" "$TORNET_SOCKS_PORT")
+	echo "one-byte echo through tor: $ms ms; per link $TORNET_LATENCY_MS ms"
+	[ "$ms" -ge $((3 * TORNET_LATENCY_MS)) ]
+	[ "$ms" -le $((3 * TORNET_LATENCY_MS + 400)) ]
+	grep -q "$((TORNET_LATENCY_MS / 2)) ms each way" "$TORNET_DIR/run/delay.out"
 }
 
 @test "the consensus lists 7 running relays, 2 of them exits" {

@@ -16,6 +16,7 @@
 #include "onion/base/crypto.h"
 #include "onion/base/kdf.h"
 #include "onion/circ/ntor.h"
+#include "onion/circ/ntor_v3.h"
 #include "onion/circ/relay_crypto.h"
 #include "onion/cell/relay_msg.h"
 
@@ -53,6 +54,8 @@ struct fake_relay {
 	uint8_t rsa_id[20];
 	uint8_t ntor_b[32], ntor_B[32];        /* our ntor keys */
 	uint8_t next_id[20], next_b[32], next_B[32]; /* virtual hop's */
+	uint8_t ed_id[32], next_ed[32];	  /* ntor v3 names */
+	int sendme_every; /* 100, or the sendme_inc given with CC */
 	uint16_t stream_id;
 	uint32_t answered[8], held[8]; /* destroy_after */
 	int n_answered, n_held;
@@ -369,11 +372,53 @@ static void send_relay(fake_relay *fr, uint8_t cmd, uint16_t sid,
 	send_relay_from(fr, fr->cur_hop, cmd, sid, data, len);
 }
 
+/* Answers an ntor v3 onion skin for the relay (ed, b, B): the reply,
+ * with the congestion control the options ask for, and its keys.
+ * Returns the reply length, or -1. */
+static long ntor3_answer(fake_relay *fr, const uint8_t ed[32],
+			 const uint8_t b[32], const uint8_t B[32],
+			 const uint8_t *skin, size_t len, uint8_t *reply,
+			 size_t cap, uint8_t keys[TK_RELAY_KEYS_LEN])
+{
+	const char *ver = TK_NTOR3_CIRC_VERIFICATION;
+	tk_ntor3_server_state st;
+	uint8_t cm[TK_NTOR3_MSG_MAX], sm[8];
+	const uint8_t *body;
+	size_t cm_len, sm_len = 0, blen;
+	fr->seen.n_ntor_v3++;
+	if (tk_ntor3_server_receive(&st, ed, b, B, ver, strlen(ver), skin, len,
+				    cm, sizeof cm, &cm_len) != 0)
+		return -1;
+	int asked = tk_ntor3_msg_find(cm, cm_len, TK_NTOR3_EXT_CC_REQUEST,
+				      &body, &blen) == 1;
+	fr->seen.cc_requested = asked;
+	int inc = fr->opts.cc_sendme_inc ? fr->opts.cc_sendme_inc : 31;
+	if (fr->opts.cc == FR_CC_MALFORMED) {
+		sm[sm_len++] = 1;
+		sm[sm_len++] = TK_NTOR3_EXT_CC_RESPONSE;
+		sm[sm_len++] = 5; /* but only one byte follows */
+		sm[sm_len++] = (uint8_t)inc;
+	} else if ((asked && fr->opts.cc == FR_CC_ACCEPT) ||
+		   fr->opts.cc == FR_CC_UNASKED) {
+		sm[sm_len++] = 1;
+		sm[sm_len++] = TK_NTOR3_EXT_CC_RESPONSE;
+		sm[sm_len++] = 1;
+		sm[sm_len++] = (uint8_t)inc;
+		fr->sendme_every = inc;
+	} else {
+		sm[sm_len++] = 0; /* no extensions */
+	}
+	return tk_ntor3_server_reply(&st, NULL, sm, sm_len, reply, cap, keys,
+				     TK_RELAY_KEYS_LEN);
+}
+
 static void on_extend2(fake_relay *fr, const uint8_t *data, size_t len,
 		       int early)
 {
 	tk_relay_extend2 m;
-	uint8_t reply[TK_NTOR_SERVER_LEN], keys[TK_RELAY_KEYS_LEN], body[80];
+	uint8_t reply[TK_NTOR3_SERVER_OVERHEAD + 16], keys[TK_RELAY_KEYS_LEN];
+	uint8_t body[120];
+	long rlen = TK_NTOR_SERVER_LEN;
 	int has_v4 = 0, has_id = 0, n;
 	fr->seen.n_extend2++;
 	fr->seen.extend2_was_early = early;
@@ -394,15 +439,20 @@ static void on_extend2(fake_relay *fr, const uint8_t *data, size_t len,
 		send_relay_from(fr, 1, TK_RELAY_TRUNCATED, 0, &reason, 1);
 		return;
 	}
-	if (m.htype != 2 || m.hlen != TK_NTOR_CLIENT_LEN ||
-	    tk_ntor_server_respond(fr->next_id, fr->next_b, m.hdata, NULL, reply,
-				   keys, sizeof keys) != 0)
+	if (m.htype == TK_HTYPE_NTOR_V3) {
+		rlen = ntor3_answer(fr, fr->next_ed, fr->next_b, fr->next_B,
+				    m.hdata, m.hlen, reply, sizeof reply, keys);
+		if (rlen < 0)
+			return;
+	} else if (m.htype != 2 || m.hlen != TK_NTOR_CLIENT_LEN ||
+		   tk_ntor_server_respond(fr->next_id, fr->next_b, m.hdata,
+					  NULL, reply, keys, sizeof keys) != 0)
 		return;
 	if (fr->opts.extend == FR_EXTEND_BAD_REPLY)
 		reply[40] ^= 1; /* AUTH */
 	tk_relay_hop_init(&fr->hop2, keys);
 	fr->hop2_ready = 1;
-	n = tk_relay_extended2_encode(reply, sizeof reply, body, sizeof body);
+	n = tk_relay_extended2_encode(reply, (uint16_t)rlen, body, sizeof body);
 	if (n > 0)
 		send_relay_from(fr, 1, TK_RELAY_EXTENDED2, 0, body, (size_t)n);
 }
@@ -470,7 +520,7 @@ static void on_relay_cell(fake_relay *fr, const uint8_t *cellp, int early)
 		if (fr->opts.sink_data) {
 			/* Acknowledge every 100th DATA cell with a v1 SENDME
 			 * carrying its digest, as relays do. */
-			if (++fr->seen.n_data % 100 == 0) {
+			if (++fr->seen.n_data % fr->sendme_every == 0) {
 				uint8_t body[23];
 				if (fr->opts.bad_sendme_tag)
 					tag[0] ^= 1;
@@ -575,14 +625,23 @@ static void on_create2(fake_relay *fr, uint32_t circ, const uint8_t *p,
 	uint16_t htype;
 	const uint8_t *hdata;
 	size_t hlen;
-	uint8_t reply[TK_NTOR_SERVER_LEN], keys[TK_RELAY_KEYS_LEN];
+	uint8_t reply[TK_NTOR3_SERVER_OVERHEAD + 16], keys[TK_RELAY_KEYS_LEN];
 	uint8_t out[TK_CELL_PAYLOAD_LEN];
+	long rlen = TK_NTOR_SERVER_LEN;
+	int ok;
 	fr->seen.n_create2++;
 	fr->circ_id = circ;
-	if (tk_create2_parse(p, len, &htype, &hdata, &hlen) != TK_CELL_OK ||
-	    htype != TK_HTYPE_NTOR || hlen != TK_NTOR_CLIENT_LEN ||
-	    tk_ntor_server_respond(fr->rsa_id, fr->ntor_b, hdata, NULL, reply,
-				   keys, sizeof keys) != 0) {
+	ok = tk_create2_parse(p, len, &htype, &hdata, &hlen) == TK_CELL_OK;
+	if (ok && htype == TK_HTYPE_NTOR_V3) {
+		rlen = ntor3_answer(fr, fr->ed_id, fr->ntor_b, fr->ntor_B, hdata,
+				    hlen, reply, sizeof reply, keys);
+		ok = rlen > 0;
+	} else {
+		ok = ok && htype == TK_HTYPE_NTOR && hlen == TK_NTOR_CLIENT_LEN &&
+		     tk_ntor_server_respond(fr->rsa_id, fr->ntor_b, hdata, NULL,
+					    reply, keys, sizeof keys) == 0;
+	}
+	if (!ok) {
 		uint8_t reason = 1;
 		send_fixed(fr, circ, TK_CELL_DESTROY, &reason, 1);
 		return;
@@ -590,8 +649,8 @@ static void on_create2(fake_relay *fr, uint32_t circ, const uint8_t *p,
 	tk_relay_hop_init(&fr->hop, keys);
 	fr->hop_ready = 1;
 	flush_held(fr);
-	tk_created2_write(reply, sizeof reply, out);
-	send_fixed(fr, circ, TK_CELL_CREATED2, out, 2 + sizeof reply);
+	tk_created2_write(reply, (size_t)rlen, out);
+	send_fixed(fr, circ, TK_CELL_CREATED2, out, 2 + (size_t)rlen);
 }
 
 static void on_cells(fake_relay *fr)
@@ -812,6 +871,9 @@ int fake_relay_start(uv_loop_t *loop, const struct fr_opts *opts,
 	tk_x25519_keygen(fr->ntor_b, fr->ntor_B);
 	tk_x25519_keygen(fr->next_b, fr->next_B);
 	tk_random(fr->next_id, 20);
+	tk_random(fr->ed_id, 32);
+	tk_random(fr->next_ed, 32);
+	fr->sendme_every = 100;
 	tk_rsa_pub_free(&idpub);
 	tk_x509_free(&idx);
 
@@ -848,6 +910,13 @@ void fake_relay_next_hop(const fake_relay *fr, uint8_t rsa_id[20],
 {
 	memcpy(rsa_id, fr->next_id, 20);
 	memcpy(B, fr->next_B, 32);
+}
+
+void fake_relay_ed_ids(const fake_relay *fr, uint8_t ed[32],
+		       uint8_t next_ed[32])
+{
+	memcpy(ed, fr->ed_id, 32);
+	memcpy(next_ed, fr->next_ed, 32);
 }
 
 const struct fr_seen *fake_relay_seen(const fake_relay *fr)

@@ -1,11 +1,12 @@
 /* A scripted Tor relay for the link-layer unit tests: a real TLS server
  * (mbedTLS, so TLS 1.2 whichever library the client uses) on 127.0.0.1
  * with freshly generated RSA identity and link keys, that speaks the
- * responder side of the link handshake, answers CREATE_FAST and CREATE2,
- * serves one canned directory document over BEGIN_DIR, pads and sends
- * PADDING_NEGOTIATE if asked — or misbehaves in the ways the options ask
- * for. One connection at a time; everything runs on the caller's libuv
- * loop. */
+ * responder side of the link handshake, answers CREATE_FAST, CREATE2 and
+ * EXTEND2 (ntor, or ntor v3 with the congestion control negotiation of
+ * prop 324), serves one canned directory document over BEGIN_DIR, pads
+ * and sends PADDING_NEGOTIATE if asked — or misbehaves in the ways the
+ * options ask for. One connection at a time; everything runs on the
+ * caller's libuv loop. */
 #ifndef TK_TESTS_FAKE_RELAY_H
 #define TK_TESTS_FAKE_RELAY_H
 
@@ -35,6 +36,14 @@ enum fr_create {
 	FR_CREATE_CLOSE,   /* hang up on CREATE_FAST */
 };
 
+/* How the relay answers an ntor v3 handshake's congestion control. */
+enum fr_cc {
+	FR_CC_ACCEPT,	 /* a request gets the CC response (cc_sendme_inc) */
+	FR_CC_REFUSE,	 /* no extensions back, as a relay with cc_alg=0 */
+	FR_CC_UNASKED,	 /* the CC response even without a request */
+	FR_CC_MALFORMED, /* an extension running past the message's end */
+};
+
 struct fr_opts {
 	enum fr_versions versions;
 	enum fr_certs certs;
@@ -48,7 +57,10 @@ struct fr_opts {
 	int close_after_netinfo;  /* hang up once the client's NETINFO is in */
 	enum fr_extend extend;
 	int end_reason;           /* END after the response (0: DONE) */
-	int sink_data;            /* count DATA, SENDME v1 every 100 */
+	int sink_data;            /* count DATA, SENDME v1 every 100 (or
+				   every sendme_inc once CC is on) */
+	enum fr_cc cc;
+	int cc_sendme_inc;        /* in the CC response; 0: 31 */
 	int bad_sendme_tag;       /* ... with a wrong tag */
 	/* Once this many CREATE_FASTs are answered, destroy those circuits
 	 * (CHANNEL_CLOSED) as tor does when it loses the next hop: the
@@ -81,6 +93,8 @@ struct fr_seen {
 	int n_stream_sendme, n_circ_sendme;
 	int n_end;
 	int n_create2;
+	int n_ntor_v3;             /* CREATE2/EXTEND2 with HTYPE 3 */
+	int cc_requested;          /* ... whose message asked for CC */
 	int n_extend2, extend2_was_early, extend2_specs_ok;
 	int dir_served_by_hop;     /* 1 or 2: which hop answered BEGIN_DIR */
 	int n_data;                /* DATA cells received (sink_data) */
@@ -105,6 +119,10 @@ int fake_relay_start(uv_loop_t *loop, const struct fr_opts *opts,
 void fake_relay_ntor_key(const fake_relay *fr, uint8_t B[32]);
 void fake_relay_next_hop(const fake_relay *fr, uint8_t rsa_id[20],
 			 uint8_t B[32]);
+/* The Ed25519 identities ntor v3 names the relay and its virtual hop by
+ * (random bytes: nothing here signs with them). */
+void fake_relay_ed_ids(const fake_relay *fr, uint8_t ed[32],
+		       uint8_t next_ed[32]);
 const struct fr_seen *fake_relay_seen(const fake_relay *fr);
 /* 1 while a client connection is open (the test waits for the relay to
  * have seen everything the client sent before it stops). */

@@ -96,6 +96,11 @@ struct xs {			/* the exit's view of one stream */
 	size_t npending;
 	size_t data_cells_sent;
 	int got_end;
+	/* congestion control (cc_mode): what the client said, and the XOFF
+	 * this exit sends a "slow" destination's stream */
+	int xoff_from_client, xoffs_got, xons_got, xoff_sent;
+	uint32_t last_xon_kbps;
+	size_t data_cells_got;
 };
 
 struct fc {			/* a scripted circuit */
@@ -124,6 +129,11 @@ static struct fc *circs;
 static int guard_down[NN];
 static int n_builds, n_begins, flaky_left, destroy_left, badmid_on;
 static int builds_silent; /* builds never finish (build timeout test) */
+/* The exit negotiated congestion control: no stream windows, XON/XOFF
+ * (the transport's exit_flow says so, the scripted exit acts so). */
+static int cc_mode;
+static tk_circ_flow cc_flow;
+static int n_stream_sendmes_got;
 static char exit_of_last_begin[20];
 static char last_exit_refused[2][20];
 static int n_refused;
@@ -272,6 +282,12 @@ static unsigned fx_channels(void *st)
 	return 0;
 }
 
+static const tk_circ_flow *fx_exit_flow(struct tk_ocirc *oc)
+{
+	(void)oc;
+	return cc_mode ? &cc_flow : NULL;
+}
+
 static const struct tk_ocirc_transport fake_tp = {
 	.create = fx_create,
 	.destroy = fx_destroy,
@@ -282,6 +298,7 @@ static const struct tk_ocirc_transport fake_tp = {
 	.stream_remove = fx_stream_remove,
 	.close = fx_close,
 	.channels = fx_channels,
+	.exit_flow = fx_exit_flow,
 };
 
 /* Kills a built circuit from the relay side (DESTROY). */
@@ -301,13 +318,14 @@ static void to_client(struct fc *fc, uint8_t cmd, uint16_t sid,
 
 static void exit_send_echo(struct fc *fc, struct xs *x)
 {
-	while (x->npending && x->pkg > 0) {
+	while (x->npending && (cc_mode ? !x->xoff_from_client : x->pkg > 0)) {
 		size_t n = x->npending > TK_RELAY_DATA_MAX ? TK_RELAY_DATA_MAX :
 							    x->npending;
 		to_client(fc, TK_RELAY_DATA, x->sid, x->pending, n);
 		memmove(x->pending, x->pending + n, x->npending - n);
 		x->npending -= n;
-		x->pkg--;
+		if (!cc_mode)
+			x->pkg--;
 		x->data_cells_sent++;
 	}
 }
@@ -357,7 +375,8 @@ static void exit_begin(struct fc *fc, struct xs *x, const char *host)
 	x->connected = 1;
 	x->echo = !strcmp(host, "echo.test") || !strcmp(host, "destroy.test") ||
 		  !strcmp(host, "flaky.test");
-	x->blackhole = !strcmp(host, "blackhole.test");
+	x->blackhole = !strcmp(host, "blackhole.test") ||
+		       !strcmp(host, "slow.test");
 	if (!strcmp(host, "done.test")) {
 		to_client(fc, TK_RELAY_DATA, x->sid, "bye", 3);
 		n = tk_relay_end_encode(TK_RELAY_END_DONE, NULL, 0, b, sizeof b);
@@ -452,9 +471,24 @@ static void exit_handle(struct msg *m)
 			if (was <= 0)
 				fx_ev->writable(fc->oc);
 		}
+		x->data_cells_got++;
+		if (cc_mode && x->blackhole) {
+			/* a destination slower than the circuit: past
+			 * cc_xoff_exit (500 cells) the exit says XOFF */
+			if (x->data_cells_got > 500 && !x->xoff_sent) {
+				uint8_t b[8];
+				int n = tk_relay_xoff_encode(b, sizeof b);
+				x->xoff_sent = 1;
+				to_client(fc, TK_RELAY_XOFF, x->sid, b,
+					  (size_t)n);
+			}
+			break;
+		}
 		if (x->blackhole)
 			break; /* never acknowledges: the client's window ends */
-		if (++x->recv_since_sendme == 50) {
+		if (cc_mode) {
+			/* no stream window: echo at once */
+		} else if (++x->recv_since_sendme == 50) {
 			x->recv_since_sendme = 0;
 			to_client(fc, TK_RELAY_SENDME, x->sid, NULL, 0);
 		}
@@ -466,7 +500,19 @@ static void exit_handle(struct msg *m)
 		}
 		break;
 	case TK_RELAY_SENDME:
+		if (cc_mode)
+			n_stream_sendmes_got++; /* C tor: protocol error */
 		x->pkg += 50;
+		exit_send_echo(fc, x);
+		break;
+	case TK_RELAY_XOFF:
+		x->xoffs_got++;
+		x->xoff_from_client = 1;
+		break;
+	case TK_RELAY_XON:
+		x->xons_got++;
+		(void)tk_relay_xon_decode(m->body, m->len, &x->last_xon_kbps);
+		x->xoff_from_client = 0;
 		exit_send_echo(fc, x);
 		break;
 	case TK_RELAY_END:
@@ -940,6 +986,104 @@ static void test_write_backpressure(void)
 	free_cm();
 }
 
+/* The exit negotiated congestion control: streams.c and the stream
+ * table run XON/XOFF instead of stream windows. */
+static void test_cc_streams(void)
+{
+	struct res a, b;
+	size_t total = 3 * 1000 * 1000;
+	uint8_t *src = malloc(total);
+	struct fc *f;
+	struct xs *x = NULL;
+	int got_all = 0, stopped = 0;
+	struct tk_cc_params p;
+
+	tk_cc_params_load(&p, NULL, NULL);
+	tk_circ_flow_init_cc(&cc_flow, &p, 31);
+	cc_mode = 1;
+	n_stream_sendmes_got = 0;
+	for (size_t i = 0; i < total; i++)
+		src[i] = (uint8_t)(i * 7 + (i >> 9));
+	new_cm(0, 0, 0);
+	connect_to("echo.test", 7, NULL, &a, NULL);
+	run_until(&a.done, 500);
+	tap_eq_long(a.reason, 0, "echo stream open on a CC circuit");
+	start(&a);
+	f = circ_of(tk_onion_stream_circuit(a.s));
+	tap_ok(f && tk_ostream_table_uses_cc(tk_ocirc_streams(f->oc)),
+	       "the exit negotiated CC: the stream table uses XON/XOFF");
+	for (int i = 0; f && i < MAXSTREAMS; i++)
+		if (f->s[i].used && f->s[i].echo)
+			x = &f->s[i];
+	tk_onion_stream_write(a.s, src, total);
+	for (int i = 0; i < 100000 && !got_all; i++) {
+		uv_run(loop, UV_RUN_ONCE);
+		got_all = a.nrx == total;
+	}
+	tap_ok(got_all && memcmp(a.rx, src, total) == 0,
+	       "3 MB echoed without stream windows");
+	tap_eq_long(n_stream_sendmes_got, 0, "and without a stream SENDME");
+	tap_eq_long(x ? x->xoffs_got : -1, 0,
+		    "nor an XOFF: the reader took everything as it came");
+
+	/* the reader stops: what it holds passes cc_xoff_client cells'
+	 * worth, XOFF goes out and the exit stops (the batches this
+	 * scripted exit delivers may have made the reader XOFF before) */
+	int xoffs = x ? x->xoffs_got : 0;
+	tk_onion_stream_read_stop(a.s);
+	a.nrx = 0;
+	tk_onion_stream_write(a.s, src, total);
+	for (int i = 0; i < 100000 && !stopped; i++) {
+		uv_run(loop, UV_RUN_ONCE);
+		stopped = x && x->xoffs_got == xoffs + 1 &&
+			  x->xoff_from_client && x->npending > 0 && !mq;
+	}
+	tap_ok(stopped, "reader stopped: one XOFF, the exit holds the rest");
+	tap_eq_long((long)a.nrx, 0, "nothing delivered while stopped");
+	tk_onion_stream_read_start(a.s);
+	got_all = 0;
+	for (int i = 0; i < 100000 && !got_all; i++) {
+		uv_run(loop, UV_RUN_ONCE);
+		got_all = a.nrx == total;
+	}
+	tap_ok(got_all && memcmp(a.rx, src, total) == 0,
+	       "read_start: drained to nothing, XON, everything arrives");
+	tap_ok(x && x->xons_got >= 1 && !x->xoff_from_client,
+	       "the exit got XON (%d)", x ? x->xons_got : -1);
+	close_stream(&a);
+
+	/* the exit's XOFF stops our writes: the buffer is not given back */
+	static uint8_t big[600 * 498];
+	connect_to("slow.test", 7, NULL, &b, NULL);
+	run_until(&b.done, 500);
+	start(&b);
+	tk_onion_stream_write(b.s, big, sizeof big);
+	run_until(&b.written_ok, 5000);
+	tk_onion_stream_write(b.s, big, sizeof big);
+	for (int i = 0; i < 2000; i++)
+		uv_run(loop, UV_RUN_NOWAIT);
+	tap_ok(b.written_ok == 1 && b.written_fail == 0,
+	       "exit's XOFF after 500 cells: the second write is held");
+	f = circ_of(tk_onion_stream_circuit(b.s));
+	x = NULL;
+	for (int i = 0; f && i < MAXSTREAMS; i++)
+		if (f->s[i].used && f->s[i].blackhole)
+			x = &f->s[i];
+	if (x) {
+		uint8_t xb[8];
+		int n = tk_relay_xon_encode(0, xb, sizeof xb);
+		to_client(f, TK_RELAY_XON, x->sid, xb, (size_t)n);
+	}
+	for (int i = 0; i < 100000 && b.written_ok < 2; i++)
+		uv_run(loop, UV_RUN_ONCE);
+	tap_eq_long(b.written_ok, 2, "the exit's XON: written again");
+	close_stream(&b);
+	free(src);
+	free_cm();
+	cc_mode = 0;
+	tk_circ_flow_free(&cc_flow);
+}
+
 static void test_failures_and_retries(void)
 {
 	struct res a, b, c, d, e, f;
@@ -1042,12 +1186,16 @@ static void test_long_lived(void)
 	tap_eq_long(b.reason, 0, "port 22 (long-lived): connected");
 	if (b.s)
 		fb = circ_of(tk_onion_stream_circuit(b.s));
-	tap_ok(fb && !strcmp(fb->oc->nick[1], "badmid"),
-	       "its middle is the only Stable one (%s)",
+	tap_ok(fb && strcmp(fb->oc->nick[1], "m0") &&
+		       strcmp(fb->oc->nick[1], "m1"),
+	       "its middle is a Stable one (%s), not m0 or m1",
 	       fb ? fb->oc->nick[1] : "?");
 	tap_ok(fa && fb &&
-		       (fa == fb) == !strcmp(fa->oc->nick[1], "badmid"),
-	       "the port-7 circuit is shared only if it is all Stable");
+		       (fa == fb) == (strcmp(fa->oc->nick[1], "m0") &&
+				      strcmp(fa->oc->nick[1], "m1")),
+	       "the port-7 circuit (middle %s) is shared only if it is all "
+	       "Stable",
+	       fa ? fa->oc->nick[1] : "?");
 	if (a.s)
 		close_stream(&a);
 	if (b.s)
@@ -1443,6 +1591,7 @@ int main(void)
 	dir_ready = 1;
 	test_echo_and_windows();
 	test_write_backpressure();
+	test_cc_streams();
 	test_failures_and_retries();
 	test_build_failures();
 	test_long_lived();

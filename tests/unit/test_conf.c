@@ -256,6 +256,7 @@ static void test_defaults(void)
 	tap_eq_long(cfg.enforce_distinct_subnets, 1,
 		    "EnforceDistinctSubnets 1");
 	tap_eq_long(cfg.half_close_linger, 30, "HalfCloseLinger 30");
+	tap_eq_long(cfg.congestion_control, -1, "CongestionControl auto");
 	tap_ok(cfg.client_reject_internal == 1 &&
 		       cfg.client_dns_reject_internal == 1,
 	       "Client[DNS]RejectInternalAddresses 1, as Tor");
@@ -348,6 +349,11 @@ static void test_values(void)
 		{"HalfCloseLinger", "0",
 		 "HalfCloseLinger must be a time such as \"120\", \"30 "
 		 "seconds\" or \"2 minutes\", not \"0\""},
+		{"CongestionControl", "auto", NULL},
+		{"CongestionControl", "0", NULL},
+		{"CongestionControl", "1", NULL},
+		{"CongestionControl", "2",
+		 "CongestionControl must be auto, 0 or 1, not \"2\""},
 		{"PidFile", "", "PidFile needs a value"},
 		{"DNSServer", "", "DNSServer needs a value"},
 		{"SocksPort", "",

@@ -30,7 +30,7 @@ static void test_circ_package(void)
 
 	tk_circ_flow_init(&f);
 	tap_ok(f.package_window == 1000 && f.deliver_window == 1000 &&
-		       f.tag_count == 0,
+		       f.ack_count == 0,
 	       "circuit windows start at 1000");
 
 	/* Exactly cells 100, 200, ..., 1000 need their digest kept. */
@@ -43,49 +43,49 @@ static void test_circ_package(void)
 				wrong_pos++;
 		}
 		tag_of(n, tag);
-		if (tk_circ_flow_data_sent(&f, tag) != 0)
+		if (tk_circ_flow_data_sent(&f, tag, 0) != 0)
 			bad++;
 	}
 	tap_ok(bad == 0, "1000 DATA cells sent");
 	tap_eq_long(needs, 10, "10 cells need a tag");
 	tap_eq_long(wrong_pos, 0, "and they are the 100th, 200th, ...");
-	tap_eq_long(f.tag_count, 10, "10 tags queued");
+	tap_eq_long(f.ack_count, 10, "10 tags queued");
 	tap_eq_long(f.package_window, 0, "package window empty");
 	tap_ok(!tk_circ_flow_can_package(&f), "cannot package");
-	tap_eq_long(tk_circ_flow_data_sent(&f, tag), TK_FLOW_EWINDOW,
+	tap_eq_long(tk_circ_flow_data_sent(&f, tag, 0), TK_FLOW_EWINDOW,
 		    "1001st cell refused");
 
 	/* SENDMEs must come in order. */
-	tap_eq_long(tk_circ_flow_sendme_received(&f, body, sendme_v1(200, body)),
+	tap_eq_long(tk_circ_flow_sendme_received(&f, body, sendme_v1(200, body), 0, 0),
 		    TK_FLOW_EBADTAG, "200th tag first: mismatch");
 	tk_circ_flow_init(&f);
 	for (unsigned n = 1; n <= 1000; n++) {
 		tag_of(n, tag);
-		tk_circ_flow_data_sent(&f, tag);
+		tk_circ_flow_data_sent(&f, tag, 0);
 	}
 	bad = 0;
 	for (unsigned k = 1; k <= 10; k++) {
 		if (tk_circ_flow_sendme_received(&f, body,
-						 sendme_v1(100 * k, body)) != 0)
+						 sendme_v1(100 * k, body), 0, 0) != 0)
 			bad++;
 		if (f.package_window != (int)(100 * k))
 			bad++;
 	}
 	tap_ok(bad == 0, "10 SENDMEs with tags of cells 100..1000 accepted");
 	tap_eq_long(f.package_window, 1000, "window back to 1000");
-	tap_eq_long(tk_circ_flow_sendme_received(&f, body, sendme_v1(1100, body)),
+	tap_eq_long(tk_circ_flow_sendme_received(&f, body, sendme_v1(1100, body), 0, 0),
 		    TK_FLOW_ENOTAG, "11th SENDME: nothing to acknowledge");
-	tap_eq_long(tk_circ_flow_sendme_received(&f, NULL, 0), TK_FLOW_ENOTAG,
+	tap_eq_long(tk_circ_flow_sendme_received(&f, NULL, 0, 0, 0), TK_FLOW_ENOTAG,
 		    "v0 SENDME at a full window: nothing to acknowledge");
 
 	/* A SENDME before the 100th cell has no tag to match. */
 	tk_circ_flow_init(&f);
 	for (unsigned n = 1; n <= 99; n++)
-		tk_circ_flow_data_sent(&f, NULL);
-	tap_eq_long(f.tag_count, 0, "99 cells: no tag");
-	tap_eq_long(tk_circ_flow_sendme_received(&f, body, sendme_v1(99, body)),
+		tk_circ_flow_data_sent(&f, NULL, 0);
+	tap_eq_long(f.ack_count, 0, "99 cells: no tag");
+	tap_eq_long(tk_circ_flow_sendme_received(&f, body, sendme_v1(99, body), 0, 0),
 		    TK_FLOW_ENOTAG, "early SENDME refused");
-	tap_eq_long(tk_circ_flow_data_sent(&f, NULL), TK_FLOW_EWINDOW,
+	tap_eq_long(tk_circ_flow_data_sent(&f, NULL, 0), TK_FLOW_EWINDOW,
 		    "100th cell without its digest is a caller error");
 }
 
@@ -97,34 +97,34 @@ static void test_circ_versions(void)
 	tk_circ_flow_init(&f);
 	for (unsigned n = 1; n <= 200; n++) {
 		tag_of(n, tag);
-		tk_circ_flow_data_sent(&f, tag);
+		tk_circ_flow_data_sent(&f, tag, 0);
 	}
-	tap_eq_long(tk_circ_flow_sendme_received(&f, NULL, 0), 0,
+	tap_eq_long(tk_circ_flow_sendme_received(&f, NULL, 0, 0, 0), 0,
 		    "v0 accepted when the minimum is 0");
-	tap_eq_long(f.tag_count, 1, "v0 still pops a tag");
+	tap_eq_long(f.ack_count, 1, "v0 still pops a tag");
 	tap_eq_long(f.package_window, 900, "and opens the window");
 	f.accept_min_version = 1;
-	tap_eq_long(tk_circ_flow_sendme_received(&f, NULL, 0),
+	tap_eq_long(tk_circ_flow_sendme_received(&f, NULL, 0, 0, 0),
 		    TK_FLOW_EVERSION,
 		    "v0 refused under sendme_accept_min_version=1");
 	size_t n = tap_unhex("02 0000", body, sizeof body);
-	tap_eq_long(tk_circ_flow_sendme_received(&f, body, n),
+	tap_eq_long(tk_circ_flow_sendme_received(&f, body, n, 0, 0),
 		    TK_FLOW_EVERSION, "v2 refused");
 	n = tap_unhex("01 0014 0000", body, sizeof body);
-	tap_eq_long(tk_circ_flow_sendme_received(&f, body, n),
+	tap_eq_long(tk_circ_flow_sendme_received(&f, body, n, 0, 0),
 		    TK_FLOW_EMALFORMED, "truncated v1 refused");
-	tap_eq_long(tk_circ_flow_sendme_received(&f, body, sendme_v1(200, body)),
+	tap_eq_long(tk_circ_flow_sendme_received(&f, body, sendme_v1(200, body), 0, 0),
 		    0, "the right v1 still accepted afterwards");
 
 	/* One flipped bit in the tag. */
 	tk_circ_flow_init(&f);
 	for (unsigned i = 1; i <= 100; i++) {
 		tag_of(i, tag);
-		tk_circ_flow_data_sent(&f, tag);
+		tk_circ_flow_data_sent(&f, tag, 0);
 	}
 	sendme_v1(100, body);
 	body[3 + 19] ^= 1;
-	tap_eq_long(tk_circ_flow_sendme_received(&f, body, 23),
+	tap_eq_long(tk_circ_flow_sendme_received(&f, body, 23, 0, 0),
 		    TK_FLOW_EBADTAG, "one bit off in the last tag byte");
 }
 
@@ -150,7 +150,7 @@ static void test_circ_long_run(void)
 			       qn < burst) {
 				sent++;
 				tag_of(sent, tag);
-				if (tk_circ_flow_data_sent(&f, tag) != 0)
+				if (tk_circ_flow_data_sent(&f, tag, 0) != 0)
 					bad++;
 				if (sent % 100 == 0)
 					q[qn++] = sent; /* the exit owes one */
@@ -159,7 +159,7 @@ static void test_circ_long_run(void)
 			}
 			for (unsigned i = 0; i < qn; i++) {
 				if (tk_circ_flow_sendme_received(
-					    &f, body, sendme_v1(q[i], body)) != 0)
+					    &f, body, sendme_v1(q[i], body), 0, 0) != 0)
 					bad++;
 				if ((unsigned)f.package_window > max_w)
 					max_w = (unsigned)f.package_window;
@@ -174,7 +174,7 @@ static void test_circ_long_run(void)
 			    "200 SENDMEs counted");
 		tap_ok(max_w == 1000 && min_w == 1000 - 100 * burst,
 		       "window moves within %u..1000", 1000 - 100 * burst);
-		tap_eq_long(f.tag_count, 0, "no tags left over");
+		tap_eq_long(f.ack_count, 0, "no tags left over");
 	}
 
 	unsigned bad = 0;

@@ -42,6 +42,9 @@ struct run {
 	int chan_lost;
 	int early_test, early_results[9];
 	int use_ntor, extend;
+	int v3, request_cc; /* ntor v3 (to hop 1, or the extended hop) */
+	int cc_inc[2];	    /* per hop: negotiated sendme_inc, 0 fixed */
+	unsigned long cwnd_after;
 	int ext_status, hops;
 	int sink_cmd, sink_stream_ok, sink_end_status;
 	const char *path;
@@ -92,9 +95,23 @@ static void on_built(tk_circuit *c, int status, void *arg);
 static void on_writable(tk_circuit *c, void *arg)
 {
 	struct run *r = arg;
+	const tk_circ_flow *f = tk_circuit_flow(c, -1);
 	r->writable_calls++;
 	r->hops = tk_circuit_package_window(c, -1);
+	r->cwnd_after = f && f->has_cc ? (unsigned long)f->cc.cwnd : 0;
 	finish(r);
+}
+
+/* What the handshake of a test asks for, and the real network's
+ * defaults for what congestion control needs. */
+static void set_handshake(struct run *r, tk_circuit_hop_target *t,
+			  const uint8_t ed[32])
+{
+	t->has_ed_id = 1;
+	memcpy(t->ed_id, ed, 32);
+	t->ntor_v3 = r->v3;
+	t->request_cc = r->request_cc;
+	tk_cc_params_load(&t->params, NULL, NULL);
 }
 
 /* A stream layer with its own ids (stream.h) sees its messages here. */
@@ -147,6 +164,11 @@ static void on_built(tk_circuit *c, int status, void *arg)
 		struct sockaddr_in sa;
 		memset(&t, 0, sizeof t);
 		fake_relay_next_hop(r->relay, t.rsa_id, t.ntor_key);
+		if (r->v3) {
+			uint8_t ed[32], next_ed[32];
+			fake_relay_ed_ids(r->relay, ed, next_ed);
+			set_handshake(r, &t, next_ed);
+		}
 		uv_ip4_addr("127.0.0.1", 9, &sa);
 		memcpy(&t.addr, &sa, sizeof sa);
 		r->ext_status = tk_circuit_extend(c, &t, r->circ_timeout,
@@ -156,10 +178,14 @@ static void on_built(tk_circuit *c, int status, void *arg)
 		return;
 	}
 	r->hops = tk_circuit_n_hops(c);
+	for (int i = 0; i < r->hops && i < 2; i++) {
+		const tk_circ_flow *f = tk_circuit_flow(c, i);
+		r->cc_inc[i] = f->has_cc ? f->inc : 0;
+	}
 	if (r->upto == STEP_WINDOW) {
 		uint8_t junk[TK_RELAY_DATA_MAX] = {0};
 		tk_circuit_set_stream_sink(c, on_sink, on_writable, r);
-		/* Fill the 1000-cell package window in one go. */
+		/* Fill the package window (1000 cells, or cwnd) in one go. */
 		while ((r->window_rc = tk_circuit_send(c, 0, TK_RELAY_DATA, 0x42,
 						       junk, sizeof junk, 0)) == 0)
 			r->sent_before_block++;
@@ -212,6 +238,11 @@ static void on_open(tk_channel *ch, int status, void *arg)
 		memset(&t, 0, sizeof t);
 		memcpy(t.rsa_id, r->rsa_id, 20);
 		fake_relay_ntor_key(r->relay, t.ntor_key);
+		if (r->v3 && !r->extend) {
+			uint8_t ed[32], next_ed[32];
+			fake_relay_ed_ids(r->relay, ed, next_ed);
+			set_handshake(r, &t, ed);
+		}
 		if (r->use_ntor == 2)
 			t.ntor_key[0] ^= 1; /* not the relay's key */
 		r->circ_status = tk_circuit_create_ntor(ch, &t, r->circ_timeout,
@@ -493,6 +524,87 @@ static void test_ntor_and_extend(void)
 	run(&r6);
 	tap_eq_long(r6.ext_status, TK_CIRC_ETIMEDOUT, "no EXTENDED2: %s",
 		    r6.errmsg);
+}
+
+/* ntor v3 and the congestion-control negotiation (prop 324 §10). */
+static void test_ntor_v3_cc(void)
+{
+	struct run a = {.fr = {.close_after_cells = -1, .sink_data = 1},
+			.upto = STEP_WINDOW, .use_ntor = 1, .v3 = 1,
+			.request_cc = 1};
+	run(&a);
+	tap_eq_long(a.circ_status, 0, "CREATE2 ntor v3 with CC request: %s",
+		    a.errmsg);
+	tap_ok(a.seen.n_ntor_v3 == 1 && a.seen.cc_requested,
+	       "relay got HTYPE 3 and the CC request extension");
+	tap_eq_long(a.cc_inc[0], 31, "congestion control on, sendme_inc 31");
+	tap_eq_long(a.sent_before_block, 124,
+		    "package window = cc_cwnd_init 124, not 1000");
+	tap_eq_long(a.writable_calls, 1,
+		    "SENDME v1 after the 31st cell reopens it (%s)", a.errmsg);
+	tap_ok(a.cwnd_after == 155 && a.hops == 62,
+	       "Vegas slow start: cwnd 155, 93 in flight, 62 may go (%lu, %d)",
+	       a.cwnd_after, a.hops);
+
+	struct run b = {.fr = {.close_after_cells = -1, .cc_sendme_inc = 20},
+			.upto = STEP_CIRCUIT, .use_ntor = 1, .v3 = 1,
+			.request_cc = 1};
+	run(&b);
+	tap_ok(b.circ_status == 0 && b.cc_inc[0] == 20,
+	       "the exit's sendme_inc 20 is used: %s", b.errmsg);
+
+	struct run c = {.fr = {.close_after_cells = -1, .sink_data = 1,
+			       .cc = FR_CC_REFUSE},
+			.upto = STEP_WINDOW, .use_ntor = 1, .v3 = 1,
+			.request_cc = 1};
+	run(&c);
+	tap_ok(c.circ_status == 0 && c.cc_inc[0] == 0 &&
+		       c.sent_before_block == 1000,
+	       "no CC response: fixed windows, 1000 cells (%s)", c.errmsg);
+
+	struct run d = {.fr = {.close_after_cells = -1, .cc = FR_CC_UNASKED},
+			.upto = STEP_CIRCUIT, .use_ntor = 1, .v3 = 1};
+	run(&d);
+	tap_eq_long(d.circ_status, TK_CIRC_EHANDSHAKE,
+		    "CC response to no request refused: %s", d.errmsg);
+	tap_ok(d.seen.n_ntor_v3 == 1 && !d.seen.cc_requested,
+	       "(ntor v3 without the request)");
+
+	struct run e = {.fr = {.close_after_cells = -1, .cc_sendme_inc = 63},
+			.upto = STEP_CIRCUIT, .use_ntor = 1, .v3 = 1,
+			.request_cc = 1};
+	run(&e);
+	tap_eq_long(e.circ_status, TK_CIRC_EHANDSHAKE,
+		    "sendme_inc 63 (more than twice ours) refused: %s",
+		    e.errmsg);
+	tap_ok(e.seen.n_destroy == 1, "and the circuit destroyed");
+
+	struct run f = {.fr = {.close_after_cells = -1, .cc = FR_CC_MALFORMED},
+			.upto = STEP_CIRCUIT, .use_ntor = 1, .v3 = 1,
+			.request_cc = 1};
+	run(&f);
+	tap_eq_long(f.circ_status, TK_CIRC_EHANDSHAKE,
+		    "malformed server message refused: %s", f.errmsg);
+
+	struct run g = {.fr = {.close_after_cells = -1}, .upto = STEP_CIRCUIT,
+			.use_ntor = 2, .v3 = 1, .request_cc = 1};
+	run(&g);
+	tap_ok(g.circ_status == TK_CIRC_EDESTROYED ||
+		       g.circ_status == TK_CIRC_EHANDSHAKE,
+	       "ntor v3 to the wrong onion key fails: %s", g.errmsg);
+
+	struct run h = {.fr = {.close_after_cells = -1}, .upto = STEP_FETCH,
+			.extend = 1, .v3 = 1, .request_cc = 1};
+	run(&h);
+	tap_eq_long(h.ext_status, 0, "EXTEND2 ntor v3 + CC to a second hop: %s",
+		    h.errmsg);
+	tap_ok(h.cc_inc[0] == 0 && h.cc_inc[1] == 31,
+	       "first hop fixed windows (CREATE_FAST), second hop CC");
+	tap_eq_long(h.dir_status, 0, "fetch through the ntor v3 hop: %s",
+		    h.errmsg);
+	tap_eq_bytes(h.body, h.body_len, "hello", 5,
+		     "ntor v3 keys work both ways");
+	free(h.body);
 }
 
 static void test_stream_sink(void)
@@ -1049,6 +1161,7 @@ int main(void)
 	test_stream_sink();
 	test_package_window();
 	test_ntor_and_extend();
+	test_ntor_v3_cc();
 	test_held_destroys();
 	test_link_padding();
 	return tap_done();

@@ -1,6 +1,7 @@
 /* The per-circuit stream table driven by scripted exit messages: ids,
  * BEGIN/CONNECTED/DATA/END, lookups, stream windows and SENDMEs,
- * backpressure, half-closed streams, circuit loss, re-entrant callbacks. */
+ * backpressure, half-closed streams, circuit loss, re-entrant callbacks;
+ * on a congestion-controlled circuit, XON/XOFF instead of windows. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -540,6 +541,125 @@ static void test_reentrancy_and_fail_all(void)
 	tap_eq_long(o.n_closed, closed_before, "free runs no callback");
 }
 
+static size_t count_out(uint8_t cmd, size_t from)
+{
+	size_t n = 0;
+	for (size_t i = from; i < o.n_out; i++)
+		if (out_at(i)->cmd == cmd)
+			n++;
+	return n;
+}
+
+/* Congestion control (prop 324 §4): no windows, XON/XOFF both ways. */
+static void test_xon_xoff(void)
+{
+	tk_ostream_table *t = fresh();
+	struct tk_cc_params p;
+	tk_ostream *s;
+	static uint8_t big[2000 * 498];
+	uint32_t kbps;
+
+	tk_cc_params_load(&p, NULL, NULL);
+	tk_ostream_table_set_cc(t, &p);
+	tap_ok(tk_ostream_table_uses_cc(t), "table in congestion-control mode");
+	tk_ostream_begin(t, "bulk.example", 80, 0, 0, NULL, &s);
+	uint16_t id = tk_ostream_id(s);
+	deliver(TK_RELAY_CONNECTED, id, "7f000001 0000003c");
+
+	/* Sending: no 500-cell stream window, only the circuit's. */
+	tap_eq_long(tk_ostream_write(t, s, big, sizeof big), (long)sizeof big,
+		    "2000 cells written at once: no stream window");
+	/* Receiving: no stream SENDMEs, however much arrives. */
+	size_t mark = o.n_out;
+	for (int i = 0; i < 1200; i++)
+		deliver(TK_RELAY_DATA, id, "41");
+	tap_ok(o.data_bytes == 1200 && count_out(TK_RELAY_SENDME, mark) == 0,
+	       "1200 DATA cells taken, no stream SENDME sent");
+	tap_eq_long(deliver(TK_RELAY_SENDME, id, NULL), TK_OSTREAM_EPROTO,
+		    "a stream SENDME from the exit: destroy the circuit");
+
+	/* The exit's XOFF stops us; its XON lets us go on. */
+	tap_eq_long(deliver(TK_RELAY_XOFF, id, "00"), 0, "XOFF");
+	tap_eq_long(tk_ostream_write(t, s, big, 498), 0, "nothing written");
+	tap_eq_long(tk_ostream_table_suspect(t), 0,
+		    "not suspect: we had sent 2000 cells (> cc_xoff_exit 500)");
+	tap_eq_long(deliver(TK_RELAY_XOFF, id, "00"), 0,
+		    "second XOFF while stopped");
+	tap_eq_long((long)tk_ostream_table_dropped(t), 1, "is ignored");
+	int w = o.n_writable;
+	tap_eq_long(deliver(TK_RELAY_XON, id, "00 00000fa0"), 0,
+		    "XON advising 4000 KB/s");
+	tap_eq_long(o.n_writable, w + 1, "writable again");
+	tap_eq_long((long)tk_ostream_send_rate(s), 4000000,
+		    "advised rate 4 MB/s");
+	tap_eq_long(tk_ostream_write(t, s, big, 498), 498, "writing again");
+	deliver(TK_RELAY_XON, id, "00 00000000");
+	tap_eq_long((long)tk_ostream_send_rate(s), 0, "XON 0: no limit");
+	size_t drop = tk_ostream_table_dropped(t);
+	deliver(TK_RELAY_XON, id, "01 00000000");
+	deliver(TK_RELAY_XON, id, "00 0000");
+	tap_eq_long((long)(tk_ostream_table_dropped(t) - drop), 2,
+		    "XON of version 1, or truncated: ignored");
+
+	/* Receiving side: XOFF past cc_xoff_client (500 cells of bytes)
+	 * held for the reader, once; XON when it drained to nothing. */
+	uint64_t limit = 500 * 498;
+	mark = o.n_out;
+	tap_eq_long(tk_ostream_data_queued(t, s, limit, 1000), 0,
+		    "at the limit");
+	tap_eq_long((long)count_out(TK_RELAY_XOFF, mark), 0, "no XOFF yet");
+	tk_ostream_data_queued(t, s, limit + 1, 2000);
+	tk_ostream_data_queued(t, s, limit + 500, 3000);
+	tap_ok(count_out(TK_RELAY_XOFF, mark) == 1 && last_out()->len == 1 &&
+		       last_out()->body[0] == 0,
+	       "one XOFF (version 0) past the limit");
+	/* the reader drains 600 cells' worth in 100 ms, then the rest */
+	tk_ostream_data_drained(t, s, 300 * 498, 300 * 498 + 1000, 10000);
+	tap_eq_long((long)count_out(TK_RELAY_XON, mark), 0,
+		    "no XON while data remains");
+	tk_ostream_data_drained(t, s, 300 * 498 + 1000, 0, 110000);
+	tap_eq_long((long)count_out(TK_RELAY_XON, mark), 1, "XON once empty");
+	tap_ok(last_out()->cmd == TK_RELAY_XON && last_out()->len == 5 &&
+		       tk_relay_xon_decode(last_out()->body, 5, &kbps) == 0,
+	       "well-formed XON");
+	tap_ok(tk_ostream_xon(s)->xoffs_sent == 1 &&
+		       tk_ostream_xon(s)->xons_sent == 1 &&
+		       !tk_ostream_xon(s)->xoff_sent,
+	       "counted; XOFF may be sent again");
+
+	/* Half-closed with congestion control: any amount of DATA, and
+	 * XON/XOFF, are absorbed. */
+	tk_ostream_close(t, s);
+	drop = tk_ostream_table_dropped(t);
+	for (int i = 0; i < 3000; i++)
+		deliver(TK_RELAY_DATA, id, "41");
+	deliver(TK_RELAY_XOFF, id, "00");
+	deliver(TK_RELAY_XON, id, "00 00000001");
+	tap_ok(tk_ostream_table_dropped(t) == drop &&
+		       tk_ostream_table_id_state(t, id) == TK_OSTREAM_HALF_CLOSED,
+	       "half-closed: 3000 DATA and XON/XOFF absorbed");
+
+	/* Suspect XOFF: before we sent cc_xoff_exit of data (dropmark). */
+	tk_ostream_begin(t, "bulk.example", 80, 0, 0, NULL, &s);
+	id = tk_ostream_id(s);
+	deliver(TK_RELAY_CONNECTED, id, "7f000001 0000003c");
+	tk_ostream_write(t, s, big, 10 * 498);
+	deliver(TK_RELAY_XOFF, id, "00");
+	tap_eq_long((long)tk_ostream_table_suspect(t), 1,
+		    "XOFF after 10 cells is obeyed but suspect");
+	tap_eq_long(tk_ostream_write(t, s, big, 498), 0, "and obeyed");
+
+	/* Without congestion control, XON/XOFF mean nothing. */
+	t = fresh();
+	tk_ostream_begin(t, "bulk.example", 80, 0, 0, NULL, &s);
+	id = tk_ostream_id(s);
+	deliver(TK_RELAY_CONNECTED, id, "7f000001 0000003c");
+	deliver(TK_RELAY_XOFF, id, "00");
+	tap_ok(tk_ostream_table_dropped(t) == 1 &&
+		       tk_ostream_write(t, s, big, 498) == 498,
+	       "fixed windows: XOFF dropped, writes go on");
+}
+
 int main(void)
 {
 	test_ids();
@@ -548,6 +668,7 @@ int main(void)
 	test_lookups();
 	test_dir_and_optimistic();
 	test_reentrancy_and_fail_all();
+	test_xon_xoff();
 	tap_eq_str(tk_ostream_state_name(TK_OSTREAM_OPEN), "OPEN", "state names");
 	tap_eq_str(tk_ostream_state_name(TK_OSTREAM_HALF_CLOSED), "HALF_CLOSED",
 		   "HALF_CLOSED name");

@@ -65,7 +65,7 @@ static void client_seal(uint8_t cmd, uint16_t sid, const uint8_t *b,
 	if (tk_relay_payload_build(p, cmd, sid, b, len) != 0 ||
 	    tk_relay_crypt_seal(chops, 3, 2, p, tag) != 0)
 		sealed_ok = 0;
-	if (cmd == TK_RELAY_DATA && tk_circ_flow_data_sent(&cflow, tag) != 0)
+	if (cmd == TK_RELAY_DATA && tk_circ_flow_data_sent(&cflow, tag, 0) != 0)
 		failures++;
 	push(&to_exit, p);
 }
@@ -141,7 +141,7 @@ static void client_recv(uint8_t *p)
 	}
 	if (h.stream_id == 0) {
 		if (h.cmd != TK_RELAY_SENDME ||
-		    tk_circ_flow_sendme_received(&cflow, body, h.length) != 0)
+		    tk_circ_flow_sendme_received(&cflow, body, h.length, 0, 0) != 0)
 			failures++;
 		else
 			tk_ostream_table_circ_writable(tbl);
@@ -168,7 +168,7 @@ static void exit_send(uint8_t cmd, uint16_t sid, const uint8_t *b,
 	tk_relay_dir_set_digest(&rhops[2].bwd, p, tag);
 	for (int i = 2; i >= 0; i--)
 		tk_relay_dir_crypt(&rhops[i].bwd, p);
-	if (cmd == TK_RELAY_DATA && tk_circ_flow_data_sent(&eflow, tag) != 0)
+	if (cmd == TK_RELAY_DATA && tk_circ_flow_data_sent(&eflow, tag, 0) != 0)
 		failures++;
 	push(&to_client, p);
 }
@@ -231,7 +231,7 @@ static void exit_recv(uint8_t *p)
 		if (h.stream_id == 0) {
 			/* The exit checks our v1 tags against its digests. */
 			if (tk_circ_flow_sendme_received(&eflow, body,
-							 h.length) != 0)
+							 h.length, 0, 0) != 0)
 				failures++;
 		} else if (tk_stream_flow_sendme_received(&esf) != 0) {
 			failures++;

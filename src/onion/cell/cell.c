@@ -571,6 +571,8 @@ tk_relay_cmd_name(uint8_t cmd)
 	case TK_RELAY_BEGIN_DIR: return "BEGIN_DIR";
 	case TK_RELAY_EXTEND2: return "EXTEND2";
 	case TK_RELAY_EXTENDED2: return "EXTENDED2";
+	case TK_RELAY_XON: return "XON";
+	case TK_RELAY_XOFF: return "XOFF";
 	}
 	/* clang-format on */
 	return "unknown";

@@ -251,6 +251,11 @@ enum tk_relay_cmd {
 	TK_RELAY_BEGIN_DIR = 13,
 	TK_RELAY_EXTEND2 = 14,
 	TK_RELAY_EXTENDED2 = 15,
+	/* stream flow control (prop 324 §4). Older tor-spec text has the
+	 * two numbers the other way round; tor's code (or.h) and the relays
+	 * on the network use these. */
+	TK_RELAY_XOFF = 43,
+	TK_RELAY_XON = 44,
 };
 
 typedef struct tk_relay_header {

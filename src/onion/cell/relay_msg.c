@@ -784,3 +784,46 @@ tk_relay_truncated_encode(uint8_t reason, uint8_t *out, size_t cap)
 	out[0] = reason;
 	return 1;
 }
+
+int
+tk_relay_xoff_encode(uint8_t *out, size_t cap)
+{
+	if (cap < 1)
+		return TK_RELAY_ESPACE;
+	out[0] = 0;
+	return 1;
+}
+
+int
+tk_relay_xoff_decode(const uint8_t *body, size_t len)
+{
+	if (len < 1)
+		return TK_RELAY_ETRUNC;
+	return body[0] == 0 ? TK_RELAY_OK : TK_RELAY_EVERSION;
+}
+
+int
+tk_relay_xon_encode(uint32_t kbps_ewma, uint8_t *out, size_t cap)
+{
+	tk_writer w;
+	tk_writer_init(&w, out, cap);
+	tk_writer_u8(&w, 0);
+	tk_writer_u32(&w, kbps_ewma);
+	return w.err ? TK_RELAY_ESPACE : (int)w.len;
+}
+
+int
+tk_relay_xon_decode(const uint8_t *body, size_t len, uint32_t *kbps_ewma)
+{
+	tk_reader r;
+	uint8_t version;
+	*kbps_ewma = 0;
+	tk_reader_init(&r, body, len);
+	tk_reader_u8(&r, &version);
+	if (r.err)
+		return TK_RELAY_ETRUNC;
+	if (version != 0)
+		return TK_RELAY_EVERSION;
+	tk_reader_u32(&r, kbps_ewma);
+	return r.err ? TK_RELAY_ETRUNC : TK_RELAY_OK;
+}

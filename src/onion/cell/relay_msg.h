@@ -212,6 +212,18 @@ int tk_relay_sendme_encode(int version, const uint8_t *tag, uint8_t *out,
 int tk_relay_sendme_decode(const uint8_t *body, size_t len,
 			   tk_relay_sendme *out);
 
+/* ---- XON / XOFF (prop 324 §4.1, stream flow control) ------------------ */
+
+/* XOFF: VERSION[1] = 0. XON: VERSION[1] = 0, KBPS_EWMA[4], the drain rate
+ * in units of 1000 bytes/s (0: no limit). Encoders return the length;
+ * decoders 0, TK_RELAY_ETRUNC, or TK_RELAY_EVERSION for a version other
+ * than 0 (a protocol violation). Bytes after the fields are ignored, as
+ * tor's parser ignores them. */
+int tk_relay_xoff_encode(uint8_t *out, size_t cap);
+int tk_relay_xoff_decode(const uint8_t *body, size_t len);
+int tk_relay_xon_encode(uint32_t kbps_ewma, uint8_t *out, size_t cap);
+int tk_relay_xon_decode(const uint8_t *body, size_t len, uint32_t *kbps_ewma);
+
 /* ---- EXTEND2 / EXTENDED2 --------------------------------------------- */
 
 #define TK_EXTEND2_MAX_SPECS 8

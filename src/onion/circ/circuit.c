@@ -1,5 +1,6 @@
-/* circuit.h: circuit build (CREATE_FAST now), relay cells in and out,
- * circuit-level SENDMEs, stream dispatch. */
+/* circuit.h: circuit build (CREATE_FAST, CREATE2/EXTEND2 with ntor v1 or
+ * v3), relay cells in and out, circuit-level SENDMEs and congestion
+ * control, stream dispatch. */
 #include "onion/circ/circuit.h"
 
 #include <arpa/inet.h>
@@ -15,6 +16,7 @@
 #include "onion/cell/relay_msg.h"
 #include "onion/circ/flowctl.h"
 #include "onion/circ/ntor.h"
+#include "onion/circ/ntor_v3.h"
 #include "onion/circ/relay_crypto.h"
 
 #define MAX_RELAY_EARLY 8 /* relays refuse more (tor-spec §5.6) */
@@ -42,7 +44,16 @@ struct tk_circuit {
 	tk_circ_flow flow[TK_CIRC_MAX_HOPS];
 	int use_ntor; /* first hop by CREATE2 */
 	uint8_t fast_x[TK_FAST_X_LEN];
-	tk_ntor_state ntor; /* pending CREATE2 or EXTEND2 */
+	/* the pending CREATE2 or EXTEND2: ntor v1 or v3 (and whether it
+	 * asked for congestion control), with the consensus parameters */
+	int pending_v3, pending_cc;
+	tk_ntor_state ntor;
+	tk_ntor3_state ntor3;
+	struct tk_cc_params params;
+	/* channel "blocked" (a CC signal) from cellq_high cells queued
+	 * until cellq_low */
+	size_t blocked_high, blocked_low;
+	int chan_blocked;
 	int early_sent;
 	int extending; /* EXTEND2 sent, EXTENDED2 pending */
 	tk_circuit_extended_cb ext_cb;
@@ -108,6 +119,12 @@ set_errmsg(tk_circuit *c, const char *fmt, ...)
 	va_end(ap);
 }
 
+static uint64_t
+now_usec(void)
+{
+	return uv_hrtime() / 1000;
+}
+
 static void
 notify_streams(tk_circuit *c, int status)
 {
@@ -147,6 +164,7 @@ fail(tk_circuit *c, int status, int send_destroy)
 		c->ch = NULL;
 	}
 	tk_ntor_state_wipe(&c->ntor);
+	tk_ntor3_state_wipe(&c->ntor3);
 	if (was == CIRC_CREATING) {
 		c->built_cb(c, status, c->arg);
 	} else {
@@ -171,17 +189,124 @@ find_stream(tk_circuit *c, uint16_t id)
 	return NULL;
 }
 
-/* Keys agreed with a new hop: it joins the circuit. */
+/* Keys agreed with a new hop: it joins the circuit, with congestion
+ * control if it accepted it (sendme_inc > 0), else fixed windows. */
 static int
-add_hop(tk_circuit *c, uint8_t keys[TK_RELAY_KEYS_LEN])
+add_hop(tk_circuit *c, uint8_t keys[TK_RELAY_KEYS_LEN], unsigned sendme_inc)
 {
+	tk_circ_flow *f = &c->flow[c->n_hops];
 	int rc = tk_relay_hop_init(&c->crypto[c->n_hops], keys);
 	tk_wipe(keys, TK_RELAY_KEYS_LEN);
 	if (rc != 0)
 		return TK_CIRC_ENOMEM;
-	tk_circ_flow_init(&c->flow[c->n_hops]);
+	if (sendme_inc) {
+		tk_circ_flow_init_cc(f, &c->params, sendme_inc);
+	} else {
+		tk_circ_flow_init(f);
+		f->accept_min_version = c->params.sendme_accept_min_version;
+	}
 	c->n_hops++;
 	return 0;
+}
+
+/* Writes the onion skin for target (ntor v1, or v3 with its message)
+ * and remembers what to expect back. Returns the length, or < 0. */
+static long
+start_handshake(tk_circuit *c, const tk_circuit_hop_target *t, uint8_t *skin,
+		size_t cap, uint16_t *htype)
+{
+	c->params = t->params;
+	if (t->params.cellq_high > 0) {
+		c->blocked_high = (size_t)t->params.cellq_high * TK_CELL_LEN;
+		c->blocked_low = (size_t)t->params.cellq_low * TK_CELL_LEN;
+	}
+	c->pending_v3 = t->ntor_v3 != 0;
+	c->pending_cc = c->pending_v3 && t->request_cc;
+	if (!c->pending_v3) {
+		if (cap < TK_NTOR_CLIENT_LEN)
+			return TK_CIRC_EPROTO;
+		tk_ntor_client_create(&c->ntor, t->rsa_id, t->ntor_key, skin);
+		*htype = TK_HTYPE_NTOR;
+		return TK_NTOR_CLIENT_LEN;
+	}
+	if (!t->has_ed_id)
+		return UV_EINVAL; /* ntor v3 names the relay by Ed25519 id */
+	/* As tor: the CC request, or a message with no extensions. */
+	uint8_t msg[3] = { 0 };
+	size_t mlen = c->pending_cc ? tk_ntor3_msg_cc_request(msg) : 1;
+	const char *ver = TK_NTOR3_CIRC_VERIFICATION;
+	long n = tk_ntor3_client_create(&c->ntor3, t->ed_id, t->ntor_key, ver,
+					strlen(ver), msg, mlen, skin, cap);
+	*htype = TK_HTYPE_NTOR_V3;
+	return n < 0 ? TK_CIRC_EHANDSHAKE : n;
+}
+
+/* The relay's handshake reply (CREATED2 or EXTENDED2 data): derives the
+ * hop's keys and, for ntor v3, what it said about congestion control
+ * (*sendme_inc, 0 for fixed windows). 0, or a status with errmsg set. */
+static int
+finish_handshake(tk_circuit *c, const char *what, int hop, const uint8_t *hdata,
+		 size_t hlen, uint8_t keys[TK_RELAY_KEYS_LEN],
+		 unsigned *sendme_inc)
+{
+	uint8_t msg[TK_NTOR3_MSG_MAX];
+	const uint8_t *body;
+	size_t mlen, blen;
+	int found;
+
+	*sendme_inc = 0;
+	if (!c->pending_v3) {
+		if (hlen != TK_NTOR_SERVER_LEN) {
+			set_errmsg(c,
+				   "malformed %s from hop %d (want a 64-byte "
+				   "ntor reply)",
+				   what, hop);
+			return TK_CIRC_EPROTO;
+		}
+		if (tk_ntor_client_finish(&c->ntor, hdata, keys,
+					  TK_RELAY_KEYS_LEN) != 0) {
+			set_errmsg(c,
+				   "%s does not authenticate: hop %d does "
+				   "not hold the ntor key we used",
+				   what, hop);
+			return TK_CIRC_EHANDSHAKE;
+		}
+		tk_ntor_state_wipe(&c->ntor);
+		return 0;
+	}
+	if (tk_ntor3_client_finish(&c->ntor3, hdata, hlen, keys,
+				   TK_RELAY_KEYS_LEN, msg, sizeof msg,
+				   &mlen) != 0) {
+		set_errmsg(c,
+			   "%s does not authenticate (ntor v3): hop %d does "
+			   "not hold the key we used, or the reply is "
+			   "malformed",
+			   what, hop);
+		return TK_CIRC_EHANDSHAKE;
+	}
+	tk_ntor3_state_wipe(&c->ntor3);
+	found = tk_ntor3_msg_find(msg, mlen, TK_NTOR3_EXT_CC_RESPONSE, &body,
+				  &blen);
+	if (found < 0) {
+		set_errmsg(c, "hop %d sent a malformed ntor v3 message", hop);
+	} else if (found && !c->pending_cc) {
+		set_errmsg(c,
+			   "hop %d answered a congestion-control request "
+			   "we did not make",
+			   hop);
+	} else if (found &&
+		   (blen < 1 || !tk_cc_sendme_inc_ok(&c->params, body[0]))) {
+		set_errmsg(c,
+			   "hop %d wants sendme_inc %u, too far from ours "
+			   "(%d)",
+			   hop, blen ? body[0] : 0, c->params.cc_sendme_inc);
+	} else {
+		*sendme_inc = found ? body[0] : 0;
+		tk_wipe(msg, sizeof msg);
+		return 0;
+	}
+	tk_wipe(keys, TK_RELAY_KEYS_LEN);
+	return TK_CIRC_EHANDSHAKE;
 }
 
 static void
@@ -190,23 +315,20 @@ on_created2(tk_circuit *c, const tk_cell_view *v)
 	uint8_t keys[TK_RELAY_KEYS_LEN];
 	const uint8_t *hdata;
 	size_t hlen;
+	unsigned inc;
 	int rc;
 	if (tk_created2_parse(v->payload, v->payload_len, &hdata, &hlen) !=
-		    TK_CELL_OK ||
-	    hlen != TK_NTOR_SERVER_LEN) {
-		set_errmsg(c, "malformed CREATED2 (want a 64-byte ntor reply)");
+	    TK_CELL_OK) {
+		set_errmsg(c, "malformed CREATED2");
 		fail(c, TK_CIRC_EPROTO, 1);
 		return;
 	}
-	if (tk_ntor_client_finish(&c->ntor, hdata, keys, sizeof keys) != 0) {
-		set_errmsg(c, "CREATED2 does not authenticate: the relay does "
-			      "not hold the ntor key we used");
-		tk_wipe(keys, sizeof keys);
-		fail(c, TK_CIRC_EHANDSHAKE, 1);
+	rc = finish_handshake(c, "CREATED2", 1, hdata, hlen, keys, &inc);
+	if (rc < 0) {
+		fail(c, rc, 1);
 		return;
 	}
-	tk_ntor_state_wipe(&c->ntor);
-	rc = add_hop(c, keys);
+	rc = add_hop(c, keys, inc);
 	if (rc < 0) {
 		fail(c, rc, 1);
 		return;
@@ -222,29 +344,25 @@ on_extended2(tk_circuit *c, int hop, const uint8_t *data, size_t len)
 	uint8_t keys[TK_RELAY_KEYS_LEN];
 	tk_relay_extended2 m;
 	tk_circuit_extended_cb cb;
+	unsigned inc;
 	int rc;
 	if (!c->extending || hop != c->n_hops - 1) {
 		set_errmsg(c, "unexpected EXTENDED2 from hop %d", hop + 1);
 		fail(c, TK_CIRC_EPROTO, 1);
 		return;
 	}
-	if (tk_relay_extended2_decode(data, len, &m) != TK_RELAY_OK ||
-	    m.hlen != TK_NTOR_SERVER_LEN) {
+	if (tk_relay_extended2_decode(data, len, &m) != TK_RELAY_OK) {
 		set_errmsg(c, "malformed EXTENDED2 from hop %d", hop + 1);
 		fail(c, TK_CIRC_EPROTO, 1);
 		return;
 	}
-	if (tk_ntor_client_finish(&c->ntor, m.hdata, keys, sizeof keys) != 0) {
-		set_errmsg(c,
-			   "EXTENDED2 does not authenticate: hop %d does "
-			   "not hold the ntor key we used",
-			   c->n_hops + 1);
-		tk_wipe(keys, sizeof keys);
-		fail(c, TK_CIRC_EHANDSHAKE, 1);
+	rc = finish_handshake(c, "EXTENDED2", c->n_hops + 1, m.hdata, m.hlen,
+			      keys, &inc);
+	if (rc < 0) {
+		fail(c, rc, 1);
 		return;
 	}
-	tk_ntor_state_wipe(&c->ntor);
-	rc = add_hop(c, keys);
+	rc = add_hop(c, keys, inc);
 	if (rc < 0) {
 		fail(c, rc, 1);
 		return;
@@ -273,7 +391,7 @@ on_created_fast(tk_circuit *c, const tk_cell_view *v)
 		return;
 	}
 	tk_wipe(c->fast_x, sizeof c->fast_x);
-	if (add_hop(c, keys) != 0) {
+	if (add_hop(c, keys, 0) != 0) {
 		fail(c, TK_CIRC_ENOMEM, 1);
 		return;
 	}
@@ -288,7 +406,18 @@ static void
 on_circuit_sendme(tk_circuit *c, int hop, const uint8_t *data, size_t len)
 {
 	int was_open = tk_circ_flow_can_package(&c->flow[hop]);
-	int rc = tk_circ_flow_sendme_received(&c->flow[hop], data, len);
+	/* Our channel's output piling up is congestion before the guard:
+	 * Vegas's "blocked channel" signal (prop 324 §3.3). Tor raises it
+	 * when a circuit's queue to the channel reaches cellq_high cells
+	 * and drops it at cellq_low; we send straight into the channel, so
+	 * its output queue stands in for the circuit's. */
+	size_t q = c->ch ? tk_channel_write_queue_size(c->ch) : 0;
+	if (q >= c->blocked_high)
+		c->chan_blocked = 1;
+	else if (q <= c->blocked_low)
+		c->chan_blocked = 0;
+	int rc = tk_circ_flow_sendme_received(&c->flow[hop], data, len,
+					      now_usec(), c->chan_blocked);
 	if (rc != TK_FLOW_OK) {
 		set_errmsg(c, "hop %d sent a bad circuit SENDME: %s", hop + 1,
 			   tk_flow_strerror(rc));
@@ -459,7 +588,7 @@ circuit_start(tk_channel *ch, const tk_circuit_hop_target *first,
 	      tk_circuit_lost_cb lost_cb, void *arg, tk_circuit **out)
 {
 	uint8_t p[TK_CELL_PAYLOAD_LEN];
-	uint8_t skin[TK_NTOR_CLIENT_LEN];
+	uint8_t skin[TK_CELL_PAYLOAD_LEN - 4];
 	tk_circuit *c;
 	int rc;
 	*out = NULL;
@@ -474,6 +603,8 @@ circuit_start(tk_channel *ch, const tk_circuit_hop_target *first,
 	c->lost_cb = lost_cb;
 	c->arg = arg;
 	c->state = CIRC_CREATING;
+	c->blocked_high = 256 * TK_CELL_LEN; /* tor's cellq_high, cellq_low */
+	c->blocked_low = 10 * TK_CELL_LEN;
 	rc = uv_timer_init(tk_channel_loop(ch), &c->timer);
 	if (rc < 0) {
 		free(c);
@@ -485,12 +616,15 @@ circuit_start(tk_channel *ch, const tk_circuit_hop_target *first,
 		goto fail;
 	c->ch = ch;
 	if (first) {
+		uint16_t htype = 0;
+		long n = start_handshake(c, first, skin, sizeof skin, &htype);
 		c->use_ntor = 1;
-		tk_ntor_client_create(&c->ntor, first->rsa_id, first->ntor_key,
-				      skin);
-		tk_create2_write(TK_HTYPE_NTOR, skin, sizeof skin, p);
-		rc = tk_channel_send(ch, c->id, TK_CELL_CREATE2, p,
-				     4 + sizeof skin);
+		rc = (int)n;
+		if (n >= 0 && tk_create2_write(htype, skin, (size_t)n, p) < 0)
+			rc = TK_CIRC_EPROTO;
+		if (rc >= 0)
+			rc = tk_channel_send(ch, c->id, TK_CELL_CREATE2, p,
+					     4 + (size_t)n);
 	} else {
 		tk_fast_client_create(c->fast_x);
 		tk_create_fast_write(c->fast_x, p);
@@ -536,8 +670,10 @@ tk_circuit_extend(tk_circuit *c, const tk_circuit_hop_target *next,
 		  unsigned timeout_ms, tk_circuit_extended_cb cb, void *arg)
 {
 	tk_relay_extend2 m;
-	uint8_t skin[TK_NTOR_CLIENT_LEN];
+	uint8_t skin[TK_RELAY_DATA_MAX];
 	uint8_t body[TK_RELAY_DATA_MAX];
+	uint16_t htype = 0;
+	long sn;
 	int n, rc;
 	if (!cb || !next)
 		return UV_EINVAL;
@@ -565,13 +701,16 @@ tk_circuit_extend(tk_circuit *c, const tk_circuit_hop_target *next,
 				 (const uint8_t *)&a->sin6_addr,
 				 ntohs(a->sin6_port));
 	}
-	tk_ntor_client_create(&c->ntor, next->rsa_id, next->ntor_key, skin);
-	m.htype = TK_HTYPE_NTOR;
-	m.hlen = sizeof skin;
+	sn = start_handshake(c, next, skin, sizeof skin, &htype);
+	if (sn < 0)
+		return (int)sn;
+	m.htype = htype;
+	m.hlen = (uint16_t)sn;
 	m.hdata = skin;
 	n = tk_relay_extend2_encode(&m, body, sizeof body);
 	if (n < 0) {
 		tk_ntor_state_wipe(&c->ntor);
+		tk_ntor3_state_wipe(&c->ntor3);
 		return TK_CIRC_EPROTO;
 	}
 	/* EXTEND2 must come in RELAY_EARLY or relays drop it silently. */
@@ -583,6 +722,7 @@ tk_circuit_extend(tk_circuit *c, const tk_circuit_hop_target *next,
 				    0);
 	if (rc < 0) {
 		tk_ntor_state_wipe(&c->ntor);
+		tk_ntor3_state_wipe(&c->ntor3);
 		return rc;
 	}
 	c->extending = 1;
@@ -672,7 +812,17 @@ tk_circuit_package_window(const tk_circuit *c, int hop)
 		hop = c->n_hops - 1;
 	if (hop < 0 || hop >= c->n_hops)
 		return 0;
-	return c->flow[hop].package_window;
+	return tk_circ_flow_package_window(&c->flow[hop]);
+}
+
+const tk_circ_flow *
+tk_circuit_flow(const tk_circuit *c, int hop)
+{
+	if (hop < 0)
+		hop = c->n_hops - 1;
+	if (hop < 0 || hop >= c->n_hops)
+		return NULL;
+	return &c->flow[hop];
 }
 
 int
@@ -687,8 +837,15 @@ tk_circuit_send(tk_circuit *c, int hop, uint8_t cmd, uint16_t stream_id,
 		hop = c->n_hops - 1;
 	if (hop < 0 || hop >= c->n_hops)
 		return TK_CIRC_ESTATE;
-	if (cmd == TK_RELAY_DATA && !tk_circ_flow_can_package(&c->flow[hop]))
-		return TK_CIRC_EWINDOW;
+	if (cmd == TK_RELAY_DATA) {
+		/* After sealing, the cell must go: check (and make room to
+		 * record it) first. */
+		int frc = tk_circ_flow_prepare(&c->flow[hop]);
+		if (frc == TK_FLOW_ENOMEM)
+			return TK_CIRC_ENOMEM;
+		if (frc != TK_FLOW_OK)
+			return TK_CIRC_EWINDOW;
+	}
 	if (early && c->early_sent >= MAX_RELAY_EARLY)
 		return TK_CIRC_EEARLY;
 	if (tk_relay_payload_build(payload, cmd, stream_id, data, len) !=
@@ -697,10 +854,14 @@ tk_circuit_send(tk_circuit *c, int hop, uint8_t cmd, uint16_t stream_id,
 	if (tk_relay_crypt_seal(c->crypto, (size_t)c->n_hops, (size_t)hop,
 				payload, tag) != 0)
 		return TK_CIRC_EPROTO;
-	/* The hop acknowledges every 100th DATA cell with a SENDME carrying
-	 * that cell's digest (tor-spec §7.4): flowctl keeps the tags. */
+	/* The hop acknowledges every 100th (or sendme_inc-th) DATA cell with
+	 * a SENDME carrying that cell's digest (tor-spec §7.4): flowctl
+	 * keeps the tags, and the send times for congestion control. */
 	if (cmd == TK_RELAY_DATA &&
-	    tk_circ_flow_data_sent(&c->flow[hop], tag) != TK_FLOW_OK)
+	    tk_circ_flow_data_sent(&c->flow[hop], tag,
+				   tk_circ_flow_next_needs_tag(&c->flow[hop])
+					   ? now_usec()
+					   : 0) != TK_FLOW_OK)
 		return TK_CIRC_EWINDOW;
 	if (early)
 		c->early_sent++;
@@ -713,8 +874,10 @@ static void
 on_timer_closed(uv_handle_t *h)
 {
 	tk_circuit *c = h->data;
-	for (int i = 0; i < c->n_hops; i++)
+	for (int i = 0; i < c->n_hops; i++) {
 		tk_relay_hop_free(&c->crypto[i]);
+		tk_circ_flow_free(&c->flow[i]);
+	}
 	free(c->streams);
 	tk_wipe(c, sizeof *c);
 	free(c);

@@ -5,11 +5,13 @@
  * has its own tor1 crypto and circuit windows, and relay messages are
  * sent to and received from a given hop.
  *
- * The circuit owns circuit-level flow control (tor-spec §7.3): it answers
- * DATA with authenticated (v1) circuit SENDMEs, counts its package window
- * and checks the tags of the SENDMEs the relay sends back. Streams are
- * registered here and get their relay messages by stream id; stream-level
- * windows are the stream's business.
+ * The circuit owns circuit-level flow control (tor-spec §7.3, flowctl.h):
+ * it answers DATA with authenticated (v1) circuit SENDMEs, counts its
+ * package window, or runs congestion control with a hop that negotiated
+ * it (prop 324, congestion.h), and checks the tags of the SENDMEs the
+ * relay sends back. Streams are registered here and get their relay
+ * messages by stream id; stream-level flow control is the stream's
+ * business.
  *
  * Statuses: 0 or a TK_CIRC_E* code (or a channel status when the channel
  * failed); tk_circuit_strerror() names them, tk_circuit_errmsg() has the
@@ -20,6 +22,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "onion/circ/congestion.h"
+#include "onion/circ/flowctl.h"
 #include "onion/link/channel.h"
 
 enum {
@@ -63,24 +67,38 @@ int tk_circuit_create_fast(tk_channel *ch, unsigned timeout_ms,
 			   tk_circuit **out);
 
 /* A relay to make a hop with ntor: its identity, its ntor onion key (from
- * its microdescriptor) and, for EXTEND2, its address. */
+ * its microdescriptor) and, for EXTEND2, its address; the handshake to
+ * use; what the consensus says about flow control. */
 typedef struct tk_circuit_hop_target {
 	uint8_t rsa_id[20];
 	int has_ed_id; /* sent as an Ed25519 link specifier if set */
 	uint8_t ed_id[32];
 	uint8_t ntor_key[32];
 	struct sockaddr_storage addr; /* IPv4 or IPv6 ORPort (EXTEND2) */
+	/* 1: ntor v3 (HTYPE 3, needs has_ed_id), asking for congestion
+	 * control if request_cc; 0: ntor v1. */
+	int ntor_v3;
+	int request_cc;
+	/* Consensus parameters (tk_cc_params_load); all zero is fine for a
+	 * hop that does not request congestion control. */
+	struct tk_cc_params params;
 } tk_circuit_hop_target;
 
-/* Builds a one-hop circuit with CREATE2 (ntor) to the channel's relay,
- * which must be `first` (the channel already checked its identity). */
+/* Builds a one-hop circuit with CREATE2 (ntor v1 or v3, as first says)
+ * to the channel's relay, which must be `first` (the channel already
+ * checked its identity). */
 int tk_circuit_create_ntor(tk_channel *ch, const tk_circuit_hop_target *first,
 			   unsigned timeout_ms, tk_circuit_built_cb built_cb,
 			   tk_circuit_lost_cb lost_cb, void *arg,
 			   tk_circuit **out);
 
 /* Adds a hop: EXTEND2 (in RELAY_EARLY, link specifiers IPv4/IPv6 +
- * RSA id [+ Ed25519 id], ntor) to the current last hop. cb runs once:
+ * RSA id [+ Ed25519 id], ntor v1 or v3) to the current last hop. A hop
+ * that answers an ntor v3 congestion-control request with a valid
+ * sendme_inc gets congestion control (flowctl.h); one that does not
+ * answer it keeps fixed windows; a reply that breaks prop 324 §10.5
+ * (an answer to no request, sendme_inc off by more than a factor of two,
+ * a malformed message) fails the hop with TK_CIRC_EHANDSHAKE. cb runs once:
  * 0 when the new hop is in, or an error (the circuit is then dead, and
  * lost_cb is not called for it). One extension at a time. */
 typedef void (*tk_circuit_extended_cb)(tk_circuit *c, int status, void *arg);
@@ -111,8 +129,13 @@ void tk_circuit_stream_remove(tk_circuit *c, uint16_t stream_id);
  * sends it as RELAY_EARLY (EXTEND2; at most 8 per circuit). */
 int tk_circuit_send(tk_circuit *c, int hop, uint8_t cmd, uint16_t stream_id,
 		    const uint8_t *data, size_t len, int early);
-/* How many DATA cells hop may still take before a SENDME. */
+/* How many DATA cells hop may still take before a SENDME (cwnd -
+ * inflight with congestion control). */
 int tk_circuit_package_window(const tk_circuit *c, int hop);
+/* The flow-control state of hop (-1: the last), for logs and status:
+ * has_cc says whether the hop negotiated congestion control, cc holds
+ * its window and RTTs. NULL if there is no such hop. */
+const tk_circ_flow *tk_circuit_flow(const tk_circuit *c, int hop);
 
 /* Sends DESTROY (if the channel is up), tells the streams
  * (TK_CIRC_ECLOSED) and frees c; no callback of c runs afterwards. */

@@ -3,8 +3,12 @@
 src_onion_libonion_a_SOURCES += \
 	src/onion/circ/circuit.c \
 	src/onion/circ/circuit.h \
+	src/onion/circ/congestion.c \
+	src/onion/circ/congestion.h \
 	src/onion/circ/ntor.c \
 	src/onion/circ/ntor.h \
+	src/onion/circ/ntor_v3.c \
+	src/onion/circ/ntor_v3.h \
 	src/onion/circ/relay_crypto.c \
 	src/onion/circ/relay_crypto.h \
 	src/onion/circ/flowctl.c \

@@ -1,4 +1,5 @@
-/* Per-circuit stream table: ids, states, stream windows, half-closed ids. */
+/* Per-circuit stream table: ids, states, stream windows or XON/XOFF,
+ * half-closed ids. */
 #include "onion/circ/stream.h"
 
 #include <stdlib.h>
@@ -12,8 +13,9 @@ struct tk_ostream {
 	uint8_t state;
 	uint8_t optimistic;
 	uint8_t backed_up;
-	uint8_t want_write; /* a write came up short: owe `writable` */
-	tk_stream_flow flow;
+	uint8_t want_write;  /* a write came up short: owe `writable` */
+	tk_stream_flow flow; /* fixed windows */
+	tk_stream_xon xon;   /* congestion control */
 	void *data;
 	tk_ostream *next_zombie;
 };
@@ -21,6 +23,8 @@ struct tk_ostream {
 struct tk_ostream_table {
 	tk_ostream_ops ops;
 	void *ud;
+	int cc; /* the exit negotiated congestion control: XON/XOFF */
+	struct tk_cc_params params;
 	tk_ostream **live;
 	size_t n_live, cap_live;
 	tk_half_stream *half; /* oldest first */
@@ -29,7 +33,7 @@ struct tk_ostream_table {
 	 * the outermost call into the table returns. */
 	tk_ostream *zombies;
 	int depth;
-	uint64_t dropped;
+	uint64_t dropped, suspect;
 	/* Ids taken by live or half-closed streams: picking a free id stays
 	 * cheap however crowded the circuit is. */
 	uint8_t used[65536 / 8];
@@ -84,6 +88,20 @@ tk_ostream_table_new(const tk_ostream_ops *ops, void *ud)
 	t->ops = *ops;
 	t->ud = ud;
 	return t;
+}
+
+void
+tk_ostream_table_set_cc(tk_ostream_table *t, const struct tk_cc_params *p)
+{
+	t->cc = p != NULL;
+	if (p)
+		t->params = *p;
+}
+
+int
+tk_ostream_table_uses_cc(const tk_ostream_table *t)
+{
+	return t->cc;
 }
 
 static void
@@ -202,6 +220,7 @@ half_add(tk_ostream_table *t, const tk_ostream *s, int connected_pending)
 	}
 	tk_half_stream_init(&t->half[t->n_half++], s->id, &s->flow,
 			    connected_pending);
+	t->half[t->n_half - 1].cc = (uint8_t)t->cc;
 	if (s->kind == TK_OSTREAM_RESOLVE || s->kind == TK_OSTREAM_RESOLVE_PTR)
 		t->half[t->n_half - 1].data_pending = 0;
 }
@@ -285,6 +304,8 @@ open_stream(tk_ostream_table *t, int kind, uint8_t cmd, const uint8_t *body,
 	s->optimistic = kind == TK_OSTREAM_CONNECT;
 	s->data = data;
 	tk_stream_flow_init(&s->flow);
+	if (t->cc)
+		tk_stream_xon_init(&s->xon, &t->params);
 	/* In the table before the request goes out, in case the owner's send
 	 * hands back an answer at once. */
 	t->live[t->n_live++] = s;
@@ -361,8 +382,10 @@ tk_ostream_set_optimistic(tk_ostream *s, int on)
 static int
 can_write_now(tk_ostream_table *t, const tk_ostream *s)
 {
-	return tk_stream_flow_can_package(&s->flow) &&
-	       t->ops.circ_can_package(t->ud);
+	if (t->cc ? s->xon.xoff_received
+		  : !tk_stream_flow_can_package(&s->flow))
+		return 0;
+	return t->ops.circ_can_package(t->ud);
 }
 
 long
@@ -385,7 +408,10 @@ tk_ostream_write(tk_ostream_table *t, tk_ostream *s, const void *buf,
 			rc = TK_OSTREAM_ESEND;
 			break;
 		}
-		tk_stream_flow_data_sent(&s->flow);
+		if (t->cc)
+			tk_stream_xon_data_sent(&s->xon, n);
+		else
+			tk_stream_flow_data_sent(&s->flow);
 		done += n;
 	}
 	if (rc == 0) {
@@ -401,6 +427,8 @@ tk_ostream_write(tk_ostream_table *t, tk_ostream *s, const void *buf,
 static int
 send_sendmes(tk_ostream_table *t, tk_ostream *s)
 {
+	if (t->cc)
+		return 0; /* no stream SENDMEs with congestion control */
 	int n = tk_stream_flow_sendmes_due(&s->flow, s->backed_up);
 	for (int i = 0; i < n && s->state != TK_OSTREAM_CLOSED; i++)
 		if (t->ops.send(t->ud, TK_RELAY_SENDME, s->id, NULL, 0) < 0)
@@ -416,6 +444,56 @@ tk_ostream_set_backed_up(tk_ostream_table *t, tk_ostream *s, int on)
 		return 0;
 	enter(t);
 	int rc = send_sendmes(t, s);
+	leave(t);
+	return rc;
+}
+
+/* Sends the XON or XOFF the state machine asked for. */
+static int
+send_xon_action(tk_ostream_table *t, tk_ostream *s, int action)
+{
+	uint8_t body[8];
+	int n, rc;
+	if (action == TK_XON_NONE || s->state != TK_OSTREAM_OPEN)
+		return 0;
+	if (action == TK_XON_SEND_XOFF)
+		n = tk_relay_xoff_encode(body, sizeof body);
+	else
+		n = tk_relay_xon_encode(s->xon.ewma_rate, body, sizeof body);
+	rc = t->ops.send(t->ud,
+			 action == TK_XON_SEND_XOFF ? TK_RELAY_XOFF
+						    : TK_RELAY_XON,
+			 s->id, body, (size_t)n);
+	if (rc < 0)
+		return TK_OSTREAM_ESEND;
+	tk_stream_xon_sent(&s->xon, action);
+	return 0;
+}
+
+int
+tk_ostream_data_queued(tk_ostream_table *t, tk_ostream *s, uint64_t buffered,
+		       uint64_t now_usec)
+{
+	if (!t->cc || s->state != TK_OSTREAM_OPEN)
+		return 0;
+	enter(t);
+	int rc = send_xon_action(t, s,
+				 tk_stream_xon_data_arrived(&s->xon, buffered,
+							    now_usec));
+	leave(t);
+	return rc;
+}
+
+int
+tk_ostream_data_drained(tk_ostream_table *t, tk_ostream *s, uint64_t n,
+			uint64_t buffered, uint64_t now_usec)
+{
+	if (!t->cc || s->state != TK_OSTREAM_OPEN)
+		return 0;
+	enter(t);
+	int rc = send_xon_action(t, s,
+				 tk_stream_xon_drained(&s->xon, n, buffered,
+						       now_usec));
 	leave(t);
 	return rc;
 }
@@ -516,8 +594,9 @@ on_data(tk_ostream_table *t, tk_ostream *s, const uint8_t *body, size_t len)
 		return 0;
 	}
 	/* The exit overran the stream window: C tor kills the whole circuit
-	 * ("conn deliver_window below 0"). */
-	if (tk_stream_flow_data_received(&s->flow) < 0)
+	 * ("conn deliver_window below 0"). With congestion control there
+	 * is no stream window: the owner's XON/XOFF pace the exit. */
+	if (!t->cc && tk_stream_flow_data_received(&s->flow) < 0)
 		return TK_OSTREAM_EPROTO;
 	if (len && t->ops.data)
 		t->ops.data(t->ud, s, body, len);
@@ -533,14 +612,53 @@ on_sendme(tk_ostream_table *t, tk_ostream *s)
 		t->dropped++;
 		return 0;
 	}
-	if (tk_stream_flow_sendme_received(&s->flow) < 0)
-		return TK_OSTREAM_EPROTO; /* C tor closes the circuit */
+	/* C tor closes the circuit for a stream SENDME on a stream under
+	 * flow control, and for one past the window. */
+	if (t->cc || tk_stream_flow_sendme_received(&s->flow) < 0)
+		return TK_OSTREAM_EPROTO;
 	if (s->want_write && can_write_now(t, s)) {
 		s->want_write = 0;
 		if (t->ops.writable)
 			t->ops.writable(t->ud, s);
 	}
 	return 0;
+}
+
+/* The exit's XOFF / XON for a stream of ours (prop 324 §4.1). C tor
+ * ignores them on streams without flow control, and XONs that do not
+ * parse; suspect ones (earlier than our data explains) are obeyed and
+ * counted. */
+static void
+on_xoff(tk_ostream_table *t, tk_ostream *s, const uint8_t *body, size_t len)
+{
+	(void)body, (void)len; /* C tor reads nothing of an XOFF's body */
+	if (!t->cc || s->state != TK_OSTREAM_OPEN) {
+		t->dropped++;
+		return;
+	}
+	int rc = tk_stream_xon_got_xoff(&s->xon);
+	if (rc < 0)
+		t->dropped++;
+	else if (rc > 0)
+		t->suspect++;
+}
+
+static void
+on_xon(tk_ostream_table *t, tk_ostream *s, const uint8_t *body, size_t len)
+{
+	uint32_t kbps;
+	if (!t->cc || s->state != TK_OSTREAM_OPEN ||
+	    tk_relay_xon_decode(body, len, &kbps) != TK_RELAY_OK) {
+		t->dropped++;
+		return;
+	}
+	if (tk_stream_xon_got_xon(&s->xon, kbps) > 0)
+		t->suspect++;
+	if (s->want_write && can_write_now(t, s)) {
+		s->want_write = 0;
+		if (t->ops.writable)
+			t->ops.writable(t->ud, s);
+	}
 }
 
 static void
@@ -623,6 +741,12 @@ tk_ostream_table_deliver(tk_ostream_table *t, uint8_t cmd, uint16_t stream_id,
 		break;
 	case TK_RELAY_RESOLVED:
 		on_resolved(t, s, body, len);
+		break;
+	case TK_RELAY_XOFF:
+		on_xoff(t, s, body, len);
+		break;
+	case TK_RELAY_XON:
+		on_xon(t, s, body, len);
 		break;
 	default:
 		/* For forward compatibility C tor drops what it does not
@@ -709,6 +833,25 @@ uint64_t
 tk_ostream_table_dropped(const tk_ostream_table *t)
 {
 	return t->dropped;
+}
+
+uint64_t
+tk_ostream_table_suspect(const tk_ostream_table *t)
+{
+	return t->suspect;
+}
+
+uint32_t
+tk_ostream_send_rate(const tk_ostream *s)
+{
+	return s->xon.send_rate > 0x7fffffff / 1000 ? 0
+						    : s->xon.send_rate * 1000;
+}
+
+const tk_stream_xon *
+tk_ostream_xon(const tk_ostream *s)
+{
+	return &s->xon;
 }
 
 uint16_t

@@ -4,6 +4,15 @@
  * Named tk_ostream ("onion stream") so that it can sit beside the
  * daemon's SOCKS-side tk_stream (daemon/engine.h) in the tor engine.
  *
+ * Flow control is the fixed stream windows (500 cells, SENDME every 50),
+ * or, on a circuit whose exit negotiated congestion control
+ * (tk_ostream_table_set_cc), no stream windows and no stream SENDMEs but
+ * XON/XOFF (prop 324 §4, flowctl.h): the owner reports how much it holds
+ * for each stream's reader (tk_ostream_data_queued / _drained) and the
+ * table sends XOFF and XON as C tor's client does; the exit's XOFF stops
+ * tk_ostream_write until its XON, whose advised rate the owner may apply
+ * (tk_ostream_send_rate).
+ *
  * A pure state machine: no I/O, no timers, no circuit. The owner (the
  * engine, sitting on a circuit) gives it decoded relay messages for
  * stream ids != 0 with tk_ostream_table_deliver() and supplies, through
@@ -163,8 +172,26 @@ int tk_ostream_close(tk_ostream_table *t, tk_ostream *s);
 
 /* Backpressure from the local reader: while backed up, stream SENDMEs are
  * withheld (the exit stops after 500 cells); clearing it sends the ones
- * due. Returns 0 or TK_OSTREAM_ESEND. */
+ * due. Returns 0 or TK_OSTREAM_ESEND. No effect with congestion control:
+ * there, the two calls below. */
 int tk_ostream_set_backed_up(tk_ostream_table *t, tk_ostream *s, int on);
+
+/* Congestion control (before any stream opens): the exit negotiated it;
+ * p gives the XON/XOFF limits. NULL: fixed windows (the default). */
+void tk_ostream_table_set_cc(tk_ostream_table *t, const struct tk_cc_params *p);
+int tk_ostream_table_uses_cc(const tk_ostream_table *t);
+/* With congestion control: a DATA cell's bytes reached the owner, which
+ * held `buffered` bytes for the reader before them (may send XOFF); the
+ * reader took n bytes and `buffered` remain (may send XON). now_usec: a
+ * monotonic clock, for the drain rate. 0, or TK_OSTREAM_ESEND. No effect
+ * without congestion control. */
+int tk_ostream_data_queued(tk_ostream_table *t, tk_ostream *s,
+			   uint64_t buffered, uint64_t now_usec);
+int tk_ostream_data_drained(tk_ostream_table *t, tk_ostream *s, uint64_t n,
+			    uint64_t buffered, uint64_t now_usec);
+/* The exit's advice from its last XON, in bytes per second (0: none). */
+uint32_t tk_ostream_send_rate(const tk_ostream *s);
+const tk_stream_xon *tk_ostream_xon(const tk_ostream *s);
 
 /* A relay message for stream_id != 0 from the exit. Returns 0 when
  * handled or dropped (unknown/closed stream, unexpected command: not
@@ -186,6 +213,8 @@ size_t tk_ostream_table_live(const tk_ostream_table *t);
 size_t tk_ostream_table_half_closed(const tk_ostream_table *t);
 /* Cells dropped: for unknown ids, or unexpected in the stream's state. */
 uint64_t tk_ostream_table_dropped(const tk_ostream_table *t);
+/* XON/XOFF obeyed though earlier than our data explains (dropmark). */
+uint64_t tk_ostream_table_suspect(const tk_ostream_table *t);
 
 uint16_t tk_ostream_id(const tk_ostream *s);
 int tk_ostream_kind(const tk_ostream *s);

@@ -84,6 +84,7 @@ tk_circmgr_config_init(struct tk_circmgr_config *cfg)
 	cfg->build_attempts = 4;
 	cfg->preemptive = 1;
 	cfg->preemptive_port = 80;
+	cfg->congestion_control = -1;
 }
 
 static void cm_log(tk_circmgr *cm, int level, const char *fmt, ...)
@@ -513,6 +514,10 @@ oc_opened(struct tk_ocirc *oc)
 		oc_fail(oc, "out of memory");
 		return;
 	}
+	const tk_circ_flow *xf = cm->tp->exit_flow ? cm->tp->exit_flow(oc)
+						   : NULL;
+	if (xf && xf->has_cc)
+		tk_ostream_table_set_cc(oc->tbl, &oc->hop[2].params);
 	oc->state = TK_OCIRC_OPEN;
 	oc->built_at = uv_now(cm->loop);
 	ms = (double)(oc->built_at - oc->started);
@@ -526,6 +531,17 @@ oc_opened(struct tk_ocirc *oc)
 			r->waiting_on = NULL; /* service() attaches them */
 	cm_log(cm, TK_LOG_INFO, "circ %u built: %s~%s~%s in %.0f ms",
 	       oc->serial, oc->nick[0], oc->nick[1], oc->nick[2], ms);
+	if (xf && xf->has_cc)
+		cm_log(cm, TK_LOG_INFO,
+		       "circ %u: congestion control with exit %s: Vegas, "
+		       "sendme_inc %d, cwnd %lu",
+		       oc->serial, oc->nick[2], xf->inc,
+		       (unsigned long)xf->cc.cwnd);
+	else if (oc->cc_enabled && oc->supports_cc[2])
+		cm_log(cm, TK_LOG_INFO,
+		       "circ %u: exit %s did not accept congestion control: "
+		       "fixed windows",
+		       oc->serial, oc->nick[2]);
 	kick_requests(cm);
 }
 
@@ -552,6 +568,24 @@ oc_build_done(struct tk_ocirc *oc, int status, int failed_hop, const char *why)
 	else if (failed_hop > 0 && failed_hop < 3)
 		mark_bad(oc->cm, oc->hop[failed_hop].rsa_id);
 	oc_fail(oc, why ? why : "build failed");
+}
+
+static int32_t
+cons_param(void *arg, const char *name, int32_t dflt, int32_t min, int32_t max)
+{
+	return tk_consensus_param(arg, name, dflt, min, max);
+}
+
+/* What the consensus says about a hop's flow control: the parameters,
+ * and whether the relay can do congestion control (tor's
+ * supports_congestion_control: FlowCtrl=2 and ntor v3, Relay=4). */
+static void
+hop_flow_facts(const struct tk_nodes *t, const struct tk_path_node *n,
+	       tk_circuit_hop_target *h, uint8_t *supports_cc)
+{
+	tk_cc_params_load(&h->params, cons_param, (void *)t->c);
+	*supports_cc = tk_protoset_has(&n->rt->protos, TK_PROTO_FLOWCTRL, 2) &&
+		       tk_protoset_has(&n->rt->protos, TK_PROTO_RELAY, 4);
 }
 
 static void
@@ -731,6 +765,15 @@ launch(tk_circmgr *cm, uint16_t port, const struct tk_circreq *r,
 	hop_from_node(&t->node[g], &oc->hop[0], oc->nick[0]);
 	hop_from_node(&t->node[m], &oc->hop[1], oc->nick[1]);
 	hop_from_node(&t->node[x], &oc->hop[2], oc->nick[2]);
+	for (int i = 0; i < 3; i++)
+		hop_flow_facts(t,
+			       &t->node[i == 0	 ? g
+					: i == 1 ? m
+						 : x],
+			       &oc->hop[i], &oc->supports_cc[i]);
+	oc->cc_enabled = cm->cfg.congestion_control > 0 ||
+			 (cm->cfg.congestion_control < 0 &&
+			  oc->hop[2].params.cc_alg != 0);
 	oc->stable = (t->node[g].rt->flags & t->node[m].rt->flags &
 		      t->node[x].rt->flags & TK_RF_STABLE) != 0;
 	if (copy_summary(&oc->exit_p, &t->node[x].md->p) != 0) {
@@ -1276,13 +1319,30 @@ tk_circmgr_describe(const tk_circmgr *cm, uint32_t serial, char *buf,
 {
 	static const char *names[] = { "building", "open", "dead" };
 	for (const struct tk_ocirc *oc = cm->circs; oc; oc = oc->next) {
+		const tk_circ_flow *f;
+		char cc[160] = "";
 		if (oc->serial != serial)
 			continue;
-		return snprintf(buf, cap, "circ %u %s~%s~%s %s%s%s", oc->serial,
-				oc->nick[0], oc->nick[1], oc->nick[2],
-				names[oc->state],
+		/* congestion control's state, as tor's CIRC_BW event has it */
+		f = oc->state == TK_OCIRC_OPEN && cm->tp->exit_flow
+			    ? cm->tp->exit_flow((struct tk_ocirc *)oc)
+			    : NULL;
+		if (f && f->has_cc)
+			snprintf(cc, sizeof cc,
+				 " cc%s cwnd %lu rtt %lu/%lu ms inflight %lu"
+				 " acks %lu (%lu blocked)",
+				 f->cc.in_slow_start ? " slow-start" : "",
+				 (unsigned long)f->cc.cwnd,
+				 (unsigned long)(f->cc.min_rtt / 1000),
+				 (unsigned long)(f->cc.ewma_rtt / 1000),
+				 (unsigned long)f->cc.inflight,
+				 (unsigned long)f->cc.sendmes,
+				 (unsigned long)f->cc.blocked_acks);
+		return snprintf(buf, cap, "circ %u %s~%s~%s %s%s%s%s",
+				oc->serial, oc->nick[0], oc->nick[1],
+				oc->nick[2], names[oc->state],
 				oc->dirty_since ? " dirty" : "",
-				oc->unusable ? " retired" : "");
+				oc->unusable ? " retired" : "", cc);
 	}
 	return -1;
 }

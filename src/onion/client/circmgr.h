@@ -67,7 +67,11 @@ struct tk_circmgr_config {
 	unsigned build_attempts;      /* builds a request waits for, 4 */
 	unsigned preemptive;	      /* clean circuits kept ready, 1 */
 	uint16_t preemptive_port;     /* their exits allow it, 80 */
-	tk_log_fn log;		      /* enum tk_log_level; NULL: silent */
+	/* -1 (default): negotiate congestion control (prop 324) with exits
+	 * that support it when the consensus says cc_alg != 0; 0: never;
+	 * 1: also without cc_alg (tk_onion_config.congestion_control) */
+	int congestion_control;
+	tk_log_fn log; /* enum tk_log_level; NULL: silent */
 	void *log_arg;
 	/* NULL: tk_ocirc_chan_transport (ocirc.h); tests script one */
 	const struct tk_ocirc_transport *transport;

@@ -29,6 +29,11 @@ struct tk_ocirc {
 	int n_hops;		      /* hops built */
 	int stable;		      /* every hop has the Stable flag */
 	tk_circuit_hop_target hop[3]; /* guard, middle, exit */
+	/* From the consensus, for the transport's choice of handshake:
+	 * which hops can do congestion control, and whether we want it
+	 * (cc_alg != 0, or the CongestionControl option). */
+	uint8_t supports_cc[3];
+	int cc_enabled;
 	char nick[3][20];
 	struct tk_policy_summary exit_p; /* copy of the exit's "p" */
 	int has_iso;
@@ -77,6 +82,10 @@ struct tk_ocirc_transport {
 	 * status < 0 call; nothing else runs for oc afterwards. */
 	void (*close)(tk_ocirc *oc);
 	unsigned (*channels)(void *st);
+	/* Once built: the exit hop's flow control (has_cc: it negotiated
+	 * congestion control, and its streams use XON/XOFF). May be NULL
+	 * itself, or return NULL: fixed windows. */
+	const tk_circ_flow *(*exit_flow)(tk_ocirc *oc);
 };
 
 /* Channels from chanmgr.h (one per guard, shared), CREATE2/ntor to the

@@ -1,6 +1,7 @@
 /* ocirc.h: the circuit manager's real transport, channels from
  * chanmgr.h (one per guard, shared), CREATE2/ntor to the guard, EXTEND2
- * to middle and exit (circuit.h). */
+ * to middle and exit (circuit.h), ntor v3 with the congestion-control
+ * request to an exit that supports it. */
 #include "onion/client/ocirc.h"
 
 #include <stdio.h>
@@ -112,6 +113,22 @@ on_sink(void *arg, int status, int hop, uint8_t cmd, const uint8_t *data,
 	(void)arg, (void)status, (void)hop, (void)cmd, (void)data, (void)len;
 }
 
+/* As tor's client (circuit_pick_create_handshake, onion_skin_create):
+ * ntor v3 only to the exit, when congestion control is enabled and the
+ * exit supports it (FlowCtrl=2 and Relay=4, and an Ed25519 identity to
+ * name it by); its message is then the CC request. Guard and middle,
+ * and exits without it: ntor v1, fixed windows. */
+static tk_circuit_hop_target *
+target(struct tk_ocirc *oc, int hop)
+{
+	tk_circuit_hop_target *h = &oc->hop[hop];
+	int v3 = hop == 2 && oc->cc_enabled && oc->supports_cc[2] &&
+		 h->has_ed_id;
+	h->ntor_v3 = v3;
+	h->request_cc = v3;
+	return h;
+}
+
 static void
 on_extended(tk_circuit *c, int status, void *arg)
 {
@@ -131,7 +148,7 @@ on_extended(tk_circuit *c, int status, void *arg)
 		rc->rt->ev->build_done(rc->oc, 0, -1, NULL);
 		return;
 	}
-	e = tk_circuit_extend(c, &rc->oc->hop[rc->hops], remaining_ms(rc),
+	e = tk_circuit_extend(c, target(rc->oc, rc->hops), remaining_ms(rc),
 			      on_extended, rc);
 	if (e != 0)
 		rc->rt->ev->build_done(rc->oc, e, rc->hops,
@@ -153,8 +170,8 @@ on_built(tk_circuit *c, int status, void *arg)
 	}
 	rc->hops = 1;
 	rc->rt->ev->first_hop_ok(rc->oc);
-	e = tk_circuit_extend(c, &rc->oc->hop[1], remaining_ms(rc), on_extended,
-			      rc);
+	e = tk_circuit_extend(c, target(rc->oc, 1), remaining_ms(rc),
+			      on_extended, rc);
 	if (e != 0)
 		rc->rt->ev->build_done(rc->oc, e, 1, tk_circuit_strerror(e));
 }
@@ -174,7 +191,7 @@ on_channel(tk_channel *ch, int status, const char *errmsg, void *arg)
 		return;
 	}
 	tk_channel_note_multihop(ch); /* tor pads it from now on */
-	e = tk_circuit_create_ntor(ch, &rc->oc->hop[0], remaining_ms(rc),
+	e = tk_circuit_create_ntor(ch, target(rc->oc, 0), remaining_ms(rc),
 				   on_built, on_lost, rc, &rc->c);
 	if (e != 0) {
 		rc->c = NULL;
@@ -250,6 +267,13 @@ rt_stream_remove(struct tk_ocirc *oc, uint16_t sid)
 		tk_circuit_stream_remove(rc->c, sid);
 }
 
+static const tk_circ_flow *
+rt_exit_flow(struct tk_ocirc *oc)
+{
+	struct rt_circ *rc = oc->tp;
+	return rc && rc->c ? tk_circuit_flow(rc->c, -1) : NULL;
+}
+
 static void
 rt_close(struct tk_ocirc *oc)
 {
@@ -280,4 +304,5 @@ const struct tk_ocirc_transport tk_ocirc_chan_transport = {
 	.stream_remove = rt_stream_remove,
 	.close = rt_close,
 	.channels = rt_channels,
+	.exit_flow = rt_exit_flow,
 };

@@ -40,6 +40,7 @@ tk_onion_config_init(struct tk_onion_config *cfg)
 {
 	memset(cfg, 0, sizeof *cfg);
 	cfg->enforce_distinct_subnets = 1;
+	cfg->congestion_control = -1;
 	cfg->connection_padding = -1;
 }
 
@@ -256,6 +257,7 @@ start_circuits(tk_onion *o, char *err, size_t errlen)
 	cc.nodes_arg = o;
 	cc.data_dir = o->data_dir;
 	cc.enforce_distinct_subnets = o->cfg.enforce_distinct_subnets;
+	cc.congestion_control = o->cfg.congestion_control;
 	cc.log = o->cfg.log;
 	cc.log_arg = o->cfg.log_arg;
 	if (tk_circmgr_new(o->loop, &cc, &o->cm, err, errlen) != 0)

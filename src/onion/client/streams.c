@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,10 @@
  * stream SENDMEs (the exit then stops after its window, 500 cells). */
 #define READ_HIGH (64 * 1024)
 #define READ_LOW (16 * 1024)
+/* With congestion control the exit stops on our XOFF (sent past
+ * cc_xoff_client cells held), but what it had in flight still comes.
+ * Beyond this much more, it ignored the XOFF: the stream is ended. */
+#define READ_CC_SLACK (8u << 20)
 
 enum os_kind { K_CONNECT, K_RESOLVE, K_PTR };
 enum os_phase { P_WAIT_CIRC, P_SENT, P_OPEN, P_DONE };
@@ -92,6 +97,13 @@ struct tk_onion_stream {
 	int peer_family; /* the address CONNECTED named, 0 if none */
 	uint8_t peer_addr[16];
 	uint64_t last_activity;
+	uint64_t bytes_up, bytes_down;
+	unsigned xoff_sent, xon_sent, xoff_got, xon_got;
+	uint32_t xon_rate; /* KB/s in the last XON we sent */
+	/* the exit's advice in its last XON (prop 324 §4.1.2): a token
+	 * bucket of one second's worth, refilled as time passes */
+	uint64_t tokens, tokens_at;
+	int rate_wait; /* out of tokens: the tick refills and kicks */
 };
 
 typedef struct tk_onion_stream ostrm;
@@ -150,6 +162,13 @@ static uint64_t
 now_ms(tk_streams *ss)
 {
 	return uv_now(tk_circmgr_loop(ss->cm));
+}
+
+/* For drain rates: finer than the loop's millisecond clock. */
+static uint64_t
+now_usec(void)
+{
+	return uv_hrtime() / 1000;
 }
 
 static void
@@ -337,6 +356,44 @@ on_circ(struct tk_circreq *r, int reason, tk_ocirc *oc)
 	tk_ocirc_attached(oc);
 }
 
+/* The stream's last word in the log: what it carried, its XON/XOFF
+ * (congestion control) and the circuit's state. */
+static void
+log_closed(ostrm *s)
+{
+	char circ[300], xon[120] = "";
+	if (s->kind != K_CONNECT || !s->serial ||
+	    tk_circmgr_describe(s->ss->cm, s->serial, circ, sizeof circ) <= 0)
+		return;
+	if (s->xoff_sent || s->xon_sent || s->xoff_got || s->xon_got)
+		snprintf(xon, sizeof xon,
+			 "; XOFF/XON sent %u/%u (last advice %u KB/s), "
+			 "received %u/%u",
+			 s->xoff_sent, s->xon_sent, s->xon_rate, s->xoff_got,
+			 s->xon_got);
+	ss_log(s->ss, TK_LOG_INFO,
+	       "stream to %s:%u closed after %llu bytes up, %llu down%s; %s",
+	       ss_host(s->ss, s->host), s->port,
+	       (unsigned long long)s->bytes_up,
+	       (unsigned long long)s->bytes_down, xon, circ);
+}
+
+/* Keeps the stream's XON/XOFF counts for log_closed: the table's stream
+ * (and its counters) go with the stream id. */
+static void
+note_xon(ostrm *s)
+{
+	const tk_stream_xon *x;
+	if (!s->os)
+		return;
+	x = tk_ostream_xon(s->os);
+	s->xoff_sent = x->xoffs_sent;
+	s->xon_sent = x->xons_sent;
+	s->xoff_got = x->xoffs_received;
+	s->xon_got = x->xons_received;
+	s->xon_rate = x->rate_last_sent;
+}
+
 /* ------------------------------------------------- stream table side */
 
 static void
@@ -368,10 +425,22 @@ static void
 os_data(void *ud, tk_ostream *os, const uint8_t *p, size_t len)
 {
 	ostrm *s = tk_ostream_data(os);
+	tk_ocirc *oc = ud;
+	size_t before = s->rq_bytes;
 	struct rchunk *c;
-	(void)ud;
 	if (s->user_closed || !len)
 		return;
+	if (tk_ostream_table_uses_cc(tk_ocirc_streams(oc)) &&
+	    s->rq_bytes > tk_ostream_xon(os)->xoff_limit + READ_CC_SLACK) {
+		ss_log(s->ss, TK_LOG_INFO,
+		       "stream to %s:%u on circ %u: the exit sent %zu bytes "
+		       "after our XOFF; ending the stream",
+		       ss_host(s->ss, s->host), s->port, s->serial,
+		       s->rq_bytes);
+		s->error_reason = TK_RELAY_END_RESOURCELIMIT;
+		kick(s);
+		return;
+	}
 	c = malloc(sizeof *c + len);
 	if (!c) {
 		s->error_reason = TK_RELAY_END_RESOURCELIMIT;
@@ -389,9 +458,19 @@ os_data(void *ud, tk_ostream *os, const uint8_t *p, size_t len)
 		s->rq = c;
 	s->rq_tail = c;
 	s->rq_bytes += len;
+	s->bytes_down += len;
 	s->last_activity = now_ms(s->ss);
 	if (!s->started || !s->reading || s->rq_bytes > READ_HIGH)
 		set_backed_up(s, 1);
+	/* Congestion control: XOFF once too much waits because the reader
+	 * cannot take it. Bytes that arrived in this loop turn while the
+	 * reader reads are handed over by service() in the next: they are
+	 * not backed up, however many one burst of cells brought (libuv
+	 * reads up to 32 x 64 KiB from one socket in a turn). */
+	(void)tk_ostream_data_queued(tk_ocirc_streams(oc), os,
+				     s->started && s->reading ? 0 : before,
+				     now_usec());
+	note_xon(s);
 	kick(s);
 }
 
@@ -454,6 +533,7 @@ os_closed(void *ud, tk_ostream *os, int remote, const tk_relay_end *end)
 	tk_ocirc *oc = ud;
 	int reason = end ? end->reason : TK_RELAY_END_DESTROY;
 
+	note_xon(s);
 	s->os = NULL; /* terminal: the table frees it */
 	if (s->phase == P_SENT) {
 		s->oc = NULL;
@@ -498,6 +578,7 @@ static void
 os_writable(void *ud, tk_ostream *os)
 {
 	(void)ud;
+	note_xon(tk_ostream_data(os));
 	kick(tk_ostream_data(os));
 }
 
@@ -512,6 +593,10 @@ os_tick(void *arg, uint64_t now)
 	for (l = head->next; l != head; l = next) {
 		ostrm *s = container_of(l, ostrm, link);
 		next = l->next;
+		if (s->rate_wait) {
+			s->rate_wait = 0;
+			kick(s);
+		}
 		if ((s->phase == P_WAIT_CIRC || s->phase == P_SENT) &&
 		    !s->done_pending && now >= s->req_deadline) {
 			if (s->os)
@@ -536,6 +621,7 @@ os_tick(void *arg, uint64_t now)
 			       "after shutdown: closing it",
 			       ss_host(ss, s->host), s->port,
 			       (unsigned long long)cfg->linger_ms);
+			note_xon(s);
 			(void)tk_ostream_close(tk_ocirc_streams(s->oc), s->os);
 			s->os = NULL;
 			s->oc = NULL;
@@ -572,15 +658,46 @@ give_back_all(ostrm *s, int status)
 	}
 }
 
+/* How many bytes the exit's advised rate lets us send now (SIZE_MAX: no
+ * advice). Tor's edge bucket: rate bytes/s, a burst of one second. */
+static size_t
+rate_allowance(ostrm *s)
+{
+	uint32_t rate = tk_ostream_send_rate(s->os);
+	uint64_t now = now_ms(s->ss);
+	if (!rate)
+		return SIZE_MAX;
+	if (!s->tokens_at) {
+		s->tokens = rate;
+	} else if (now > s->tokens_at) {
+		s->tokens += (now - s->tokens_at) * rate / 1000;
+		if (s->tokens > rate)
+			s->tokens = rate;
+	}
+	s->tokens_at = now;
+	return (size_t)s->tokens;
+}
+
 static void
 pump_writes(ostrm *s)
 {
 	while (s->wq && s->os && s->oc && s->phase == P_OPEN) {
 		struct wbuf *w = s->wq;
+		size_t want = w->len - w->off, allow = rate_allowance(s);
+		if (allow == 0) {
+			s->rate_wait = 1; /* os_tick refills */
+			break;
+		}
+		if (want > allow)
+			want = allow;
 		long n = tk_ostream_write(tk_ocirc_streams(s->oc), s->os,
-					  w->buf + w->off, w->len - w->off);
+					  w->buf + w->off, want);
 		if (n <= 0)
 			break; /* windows closed (writable follows) or gone */
+		if (allow != SIZE_MAX)
+			s->tokens -= (uint64_t)n;
+		s->bytes_up += (uint64_t)n;
+		note_xon(s);
 		w->off += (size_t)n;
 		s->last_activity = now_ms(s->ss);
 		if (w->off < w->len)
@@ -625,6 +742,7 @@ service(struct tk_defer *d)
 		if (tk_circmgr_dying(s->ss->cm))
 			return; /* freed with the manager */
 		if (s->user_closed) {
+			log_closed(s);
 			give_back_all(s, -1);
 			if (s->cbs.closed)
 				s->cbs.closed(s->uarg);
@@ -676,6 +794,13 @@ service(struct tk_defer *d)
 			s->rq_bytes -= n;
 			if (s->backed_up && s->rq_bytes <= READ_LOW)
 				set_backed_up(s, 0);
+			/* congestion control: XON once drained, rate advice */
+			if (s->os && s->oc)
+				(void)tk_ostream_data_drained(tk_ocirc_streams(
+								      s->oc),
+							      s->os, n,
+							      s->rq_bytes,
+							      now_usec());
 			s->cbs.read(s->uarg, buf, n, 0);
 			continue;
 		}
@@ -878,6 +1003,7 @@ tk_onion_stream_close(tk_onion_stream *s)
 	if (s->user_closed)
 		return;
 	s->user_closed = 1;
+	note_xon(s);
 	if (s->os && s->oc)
 		(void)tk_ostream_close(tk_ocirc_streams(s->oc), s->os);
 	s->os = NULL;
