@@ -108,25 +108,36 @@ tks() {
 	[ "$a1" = "$a2" ]
 }
 
-@test "guards: a persistent set in DataDirectory; its first member is the first hop, across runs" {
+@test "guards: guard-spec's sample in DataDirectory/state; the first primary guard is the first hop, across runs" {
 	run tks -v resolve "$TORNET_NAME_A"
 	assert_success
-	[ -f "$dd/guards" ]
-	cp "$dd/guards" "$BATS_TEST_TMPDIR/guards.1"
-	[ "$(grep -c '^guard [0-9A-F]\{40\} ' "$dd/guards")" -eq 3 ]
-	first=$(awk '$1 == "guard" { print $3; exit }' "$dd/guards")
+	[ -f "$dd/state" ]
+	# tor's Guard lines: every tornet guard is sampled (fewer than
+	# guard-min-filtered-sample-size), and the guard of the built
+	# circuit is confirmed
+	ids() { sed -nE 's/^Guard in=default rsa_id=([0-9A-F]{40}) .*/\1/p' "$dd/state"; }
+	ids >"$BATS_TEST_TMPDIR/ids.1"
+	[ "$(wc -l <"$BATS_TEST_TMPDIR/ids.1")" -ge 3 ]
+	grep -q '^Guard in=default .* confirmed_idx=0' "$dd/state"
+	grep -q '^CircuitBuildTimeBin [0-9]* [0-9]*$' "$dd/state"
 	run tks -v resolve "$TORNET_NAME_A"
 	assert_success
-	cmp "$dd/guards" "$BATS_TEST_TMPDIR/guards.1"
-	# every circuit of the second run starts at the first member that
-	# is not its exit (the exit is chosen first and the guard beside it,
-	# as tor does), so at $first unless $first is that circuit's exit
+	ids | cmp - "$BATS_TEST_TMPDIR/ids.1"
+	# primary guards: confirmed ones in confirmed order, then the others
+	# in sample order; every circuit of the second run starts at the
+	# first of them that is not its exit (the exit is chosen first and
+	# the guard beside it, as tor does)
+	primary=$( {
+		sed -nE 's/^Guard in=default .*nickname=([^ ]+) .*confirmed_idx=([0-9]+).*/\2 \1/p' "$dd/state" | sort -n | cut -d' ' -f2
+		grep '^Guard in=default' "$dd/state" | grep -v confirmed_idx |
+			sed -nE 's/.*nickname=([^ ]+) .*/\1/p'
+	} | head -n3)
+	echo "primary guards: $primary" >&2
 	grep 'building' <<<"$output" >&2
-	names=$(awk '$1 == "guard" { print $3 }' "$dd/guards")
 	[ "$(grep -c 'building ' <<<"$output")" -ge 1 ]
 	bad=$(grep -oE 'building [^ ]+' <<<"$output" | cut -d' ' -f2 |
 		while IFS='~' read -r g m e; do
-			want=$(grep -vxF "$e" <<<"$names" | head -n1)
+			want=$(grep -vxF "$e" <<<"$primary" | head -n1)
 			[ "$g" = "$want" ] || echo "$g~$m~$e (wanted $want first)"
 		done)
 	[ -z "$bad" ] || { echo "wrong first hop: $bad" >&2; false; }

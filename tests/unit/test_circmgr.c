@@ -42,7 +42,8 @@ static void add(size_t i, const char *nick, uint32_t flags, const char *accept)
 	memset(r->rsa_id, (int)i + 1, 20);
 	r->ipv4 = 0x7f000001;
 	r->or_port = (uint16_t)(9000 + i);
-	r->flags = flags | TK_RF_RUNNING | TK_RF_VALID | TK_RF_FAST;
+	r->flags = flags | TK_RF_RUNNING | TK_RF_VALID | TK_RF_FAST |
+		   TK_RF_STABLE | TK_RF_V2DIR;
 	r->protos.v[TK_PROTO_RELAY] = 0x6;
 	tk_microdesc_init(&mds[i]);
 	memset(mds[i].ntor_key, 0x40 + (int)i, 32);
@@ -627,7 +628,6 @@ static void new_cm(unsigned dirt_s, unsigned stream_timeout_ms,
 	cfg.nodes = nodes_fn;
 	cfg.data_dir = tmpdir;
 	cfg.enforce_distinct_subnets = 0;
-	cfg.n_guards = 2;
 	cfg.preemptive_port = 80;
 	cfg.log = log_cb;
 	cfg.transport = &fake_tp;
@@ -1166,6 +1166,45 @@ static void test_failures_and_retries(void)
 	free_cm();
 }
 
+/* Tor's LongLivedPorts (22 here) want Stable relays on every hop, and a
+ * circuit with a relay that is not Stable serves other ports only. */
+static void test_long_lived(void)
+{
+	struct res a, b;
+	struct fc *fa = NULL, *fb = NULL;
+
+	rts[2].flags &= ~(uint32_t)TK_RF_STABLE; /* m0 */
+	rts[3].flags &= ~(uint32_t)TK_RF_STABLE; /* m1 */
+	new_cm(0, 0, 0);
+	connect_to("echo.test", 7, "ll", &a, NULL);
+	run_until(&a.done, 5000);
+	tap_eq_long(a.reason, 0, "port 7: connected");
+	if (a.s)
+		fa = circ_of(tk_onion_stream_circuit(a.s));
+	connect_to("echo.test", 22, "ll", &b, NULL);
+	run_until(&b.done, 5000);
+	tap_eq_long(b.reason, 0, "port 22 (long-lived): connected");
+	if (b.s)
+		fb = circ_of(tk_onion_stream_circuit(b.s));
+	tap_ok(fb && strcmp(fb->oc->nick[1], "m0") &&
+		       strcmp(fb->oc->nick[1], "m1"),
+	       "its middle is a Stable one (%s), not m0 or m1",
+	       fb ? fb->oc->nick[1] : "?");
+	tap_ok(fa && fb &&
+		       (fa == fb) == (strcmp(fa->oc->nick[1], "m0") &&
+				      strcmp(fa->oc->nick[1], "m1")),
+	       "the port-7 circuit (middle %s) is shared only if it is all "
+	       "Stable",
+	       fa ? fa->oc->nick[1] : "?");
+	if (a.s)
+		close_stream(&a);
+	if (b.s)
+		close_stream(&b);
+	free_cm();
+	rts[2].flags |= TK_RF_STABLE;
+	rts[3].flags |= TK_RF_STABLE;
+}
+
 static void test_build_failures(void)
 {
 	struct res a;
@@ -1185,15 +1224,17 @@ static void test_build_failures(void)
 	}
 	close_stream(&a);
 	guard_down[0] = 0;
-	snprintf(path, sizeof path, "%s/guards", tmpdir);
+	free_cm();
+	snprintf(path, sizeof path, "%s/state", tmpdir);
 	gf = fopen(path, "r");
 	while (gf && fgets(line, sizeof line, gf))
-		if (!strncmp(line, "guard ", 6))
+		if (!strncmp(line, "Guard in=default rsa_id=", 24))
 			n_lines++;
 	if (gf)
 		fclose(gf);
-	tap_eq_long(n_lines, 2, "the guard set (2) is saved in DataDirectory");
-	free_cm();
+	tap_eq_long(n_lines, 2,
+		    "the guard sample (both guards) is saved in "
+		    "DataDirectory/state as tor's Guard lines");
 
 	/* Builds through badmid fail; the request survives them. */
 	badmid_on = 1;
@@ -1215,15 +1256,19 @@ static void test_build_failures(void)
 	badmid_on = 0;
 	free_cm();
 
-	/* Our first guard is exitA, the only exit allowing port 7: the
-	 * exit is chosen first, and the next guard serves beside it. */
+	/* Our first confirmed guard is exitA, the only exit allowing port
+	 * 7: the exit is chosen first, and the next primary guard serves
+	 * beside it. */
 	gf = fopen(path, "w");
 	if (gf) {
-		fprintf(gf, "guard %s exitA %lld\nguard %s g0 %lld\n",
+		fprintf(gf, "Guard in=default rsa_id=%s nickname=exitA "
+			    "sampled_on=2023-11-01T00:00:00 listed=1 "
+			    "confirmed_on=2023-11-02T00:00:00 confirmed_idx=0\n"
+			    "Guard in=default rsa_id=%s nickname=g0 "
+			    "sampled_on=2023-11-01T00:00:00 listed=1 "
+			    "confirmed_on=2023-11-02T00:00:00 confirmed_idx=1\n",
 			"0606060606060606060606060606060606060606",
-			(long long)time(NULL),
-			"0101010101010101010101010101010101010101",
-			(long long)time(NULL));
+			"0101010101010101010101010101010101010101");
 		fclose(gf);
 	}
 	rts[5].flags |= TK_RF_GUARD;
@@ -1549,6 +1594,7 @@ int main(void)
 	test_cc_streams();
 	test_failures_and_retries();
 	test_build_failures();
+	test_long_lived();
 	test_lookups();
 	test_onion_names();
 	test_end_and_linger();
@@ -1567,7 +1613,7 @@ int main(void)
 		tk_microdesc_free(&mds[i]);
 	{
 		char p[128];
-		snprintf(p, sizeof p, "%s/guards", tmpdir);
+		snprintf(p, sizeof p, "%s/state", tmpdir);
 		unlink(p);
 		rmdir(tmpdir);
 	}

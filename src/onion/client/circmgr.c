@@ -13,13 +13,16 @@
 
 #include "common/util.h"
 #include "onion/base/crypto.h"
+#include "onion/client/cbt.h"
 #include "onion/client/ocirc.h"
+#include "onion/client/statefile.h"
 #include "onion/guard/guards.h"
 #include "onion/netdir/path.h"
 
 #define TICK_MS 500
 #define BAD_RELAY_MS 60000
 #define MAX_BAD 32
+#define STATE_SAVE_MS 60000 /* the state file at most once a minute */
 
 struct tk_ocirc_slot {
 	struct tk_ocirc *oc;
@@ -46,7 +49,10 @@ struct tk_circmgr {
 	uv_loop_t *loop;
 	struct tk_circmgr_config cfg;
 	char *data_dir;
+	char *state_path; /* DataDirectory/state, or NULL */
 	tk_guards *guards;
+	tk_cbt *cbt;
+	uint64_t state_saved_at;
 	const struct tk_ocirc_transport *tp;
 	void *tp_state;
 	struct tk_circmgr_user user;
@@ -83,13 +89,12 @@ tk_circmgr_config_init(struct tk_circmgr_config *cfg)
 {
 	memset(cfg, 0, sizeof *cfg);
 	cfg->enforce_distinct_subnets = 1;
-	cfg->build_timeout_ms = 60000;
+	cfg->build_timeout_ms = 0; /* learned (cbt.h) */
 	cfg->max_dirtiness_s = 600;
 	cfg->max_pending_builds = 4;
 	cfg->build_attempts = 4;
 	cfg->preemptive = 1;
 	cfg->preemptive_port = 80;
-	cfg->n_guards = TK_GUARDS_DEFAULT_N;
 	cfg->congestion_control = -1;
 }
 
@@ -128,6 +133,40 @@ wall_s(const tk_circmgr *cm)
 	return cm->cfg.wall_s(cm->cfg.env_arg);
 }
 
+/* A fixed CircuitBuildTimeout, or the learned one. */
+static unsigned
+build_timeout_ms(const tk_circmgr *cm)
+{
+	return cm->cfg.build_timeout_ms ? cm->cfg.build_timeout_ms
+					: tk_cbt_timeout_ms(cm->cbt);
+}
+
+/* The guard and build-timeout parameters come from the consensus. */
+static void
+follow_consensus(tk_circmgr *cm, const struct tk_consensus *c)
+{
+	struct tk_guard_params gp;
+	struct tk_cbt_params bp;
+	tk_guard_params_from_consensus(&gp, c);
+	tk_guards_set_params(cm->guards, &gp);
+	tk_cbt_params_from_consensus(&bp, c);
+	tk_cbt_set_params(cm->cbt, &bp);
+}
+
+/* Writes the state file if something in it changed. */
+static void
+save_state(tk_circmgr *cm)
+{
+	char why[200];
+	cm->state_saved_at = uv_now(cm->loop);
+	if (!cm->state_path ||
+	    (!tk_guards_dirty(cm->guards) && !tk_cbt_dirty(cm->cbt)))
+		return;
+	if (tk_statefile_save(cm->state_path, cm->guards, cm->cbt, wall_s(cm),
+			      why, sizeof why) != 0)
+		cm_log(cm, TK_LOG_WARN, "state file: %s", why);
+}
+
 uv_loop_t *
 tk_circmgr_loop(const tk_circmgr *cm)
 {
@@ -138,6 +177,12 @@ struct tk_guards *
 tk_circmgr_guards(tk_circmgr *cm)
 {
 	return cm->guards;
+}
+
+struct tk_cbt *
+tk_circmgr_cbt(tk_circmgr *cm)
+{
+	return cm->cbt;
 }
 
 static void do_free(tk_circmgr *cm);
@@ -507,6 +552,8 @@ oc_opened(struct tk_ocirc *oc)
 	cm->st.built++;
 	cm->st.last_build_ms = ms;
 	cm->st.total_build_ms += ms;
+	tk_cbt_built(cm->cbt, (uint32_t)ms);
+	tk_guards_confirmed(cm->guards, oc->hop[0].rsa_id, wall_s(cm));
 	for (struct tk_circreq *r = cm->reqs; r; r = r->next)
 		if (r->waiting_on == oc)
 			r->waiting_on = NULL; /* service() attaches them */
@@ -530,7 +577,7 @@ static void
 oc_first_hop_ok(struct tk_ocirc *oc)
 {
 	oc->n_hops = 1;
-	tk_guards_succeeded(oc->cm->guards, oc->hop[0].rsa_id);
+	tk_guards_succeeded(oc->cm->guards, oc->hop[0].rsa_id, wall_s(oc->cm));
 }
 
 static void
@@ -604,6 +651,19 @@ copy_summary(struct tk_policy_summary *dst, const struct tk_policy_summary *src)
 	return 0;
 }
 
+/* Tor's default LongLivedPorts: streams expected to stay open long want
+ * a circuit of Stable relays only (path-spec 2.2). */
+static int
+long_lived(uint16_t port)
+{
+	static const uint16_t ports[] = { 21,	22,   706,  1863, 5050, 5190,
+					  5222, 5223, 6667, 6697, 8300 };
+	for (size_t i = 0; i < sizeof ports / sizeof ports[0]; i++)
+		if (ports[i] == port)
+			return 1;
+	return 0;
+}
+
 static long
 node_by_id(const struct tk_nodes *t, const uint8_t id[20])
 {
@@ -644,7 +704,9 @@ launch(tk_circmgr *cm, uint16_t port, const struct tk_circreq *r,
 	tk_path_opts_init(&po);
 	po.enforce_distinct_subnets = cm->cfg.enforce_distinct_subnets;
 	po.exit_port = port;
+	po.need_stable = long_lived(port);
 	tk_path_weights_init(&w, t->c);
+	follow_consensus(cm, t->c);
 	if (want_guard && (wg = node_by_id(t, want_guard)) < 0)
 		return LAUNCH_NOPATH;
 
@@ -673,12 +735,21 @@ launch(tk_circmgr *cm, uint16_t port, const struct tk_circreq *r,
 					 avoid, n_strict, &rng);
 		if (x < 0)
 			return LAUNCH_NOEXIT;
-		g = tk_guards_pick_beside(cm->guards, t, &po, &rng, wall_s(cm),
-					  x, err, sizeof err);
-		if (g >= 0 && wg >= 0 && g != wg)
+		/* A stalled guard carries our circuits already: it serves
+		 * if usable, whichever primary guard a pick would give. */
+		if (wg >= 0)
+			g = tk_guards_usable(cm->guards, t, &po, wall_s(cm),
+					     want_guard, x)
+				    ? wg
+				    : -1;
+		else
+			g = tk_guards_pick_beside(cm->guards, t, &po, &rng,
+						  wall_s(cm), x, err,
+						  sizeof err);
+		if (g < 0 && wg >= 0)
 			snprintf(err, sizeof err,
-				 "guard %s is not the one to use beside any "
-				 "exit tried",
+				 "guard %s is not usable beside any exit "
+				 "tried",
 				 t->node[wg].rt->nickname);
 		else if (g >= 0)
 			break;
@@ -731,12 +802,14 @@ launch(tk_circmgr *cm, uint16_t port, const struct tk_circreq *r,
 	oc->cc_enabled = cm->cfg.congestion_control > 0 ||
 			 (cm->cfg.congestion_control < 0 &&
 			  oc->hop[2].params.cc_alg != 0);
+	oc->stable = (t->node[g].rt->flags & t->node[m].rt->flags &
+		      t->node[x].rt->flags & TK_RF_STABLE) != 0;
 	if (copy_summary(&oc->exit_p, &t->node[x].md->p) != 0) {
 		free(f);
 		return LAUNCH_NOPATH;
 	}
 	oc->started = uv_now(cm->loop);
-	oc->deadline = oc->started + cm->cfg.build_timeout_ms;
+	oc->deadline = oc->started + build_timeout_ms(cm);
 	oc->next = cm->circs;
 	if (cm->circs)
 		cm->circs->prev = oc;
@@ -781,6 +854,8 @@ fits(const struct tk_ocirc *oc, const struct tk_circreq *r, uint64_t now)
 	    now - oc->dirty_since >= (uint64_t)cm->cfg.max_dirtiness_s * 1000)
 		return 0;
 	if (r->port && !tk_policy_summary_allows(&oc->exit_p, r->port))
+		return 0;
+	if (long_lived(r->port) && !oc->stable)
 		return 0;
 	return iso_ok(oc, r) && !excluded(r, oc);
 }
@@ -1053,6 +1128,11 @@ tick_cb(uv_timer_t *t)
 	for (oc = cm->circs; oc; oc = next) {
 		next = oc->next;
 		if (oc->state == TK_OCIRC_BUILDING && now >= oc->deadline) {
+			/* Past the first hop, a timeout says how slow paths
+			 * are; before it, only that the guard is away. */
+			if (oc->n_hops >= 1 && !cm->cfg.build_timeout_ms)
+				tk_cbt_timed_out(cm->cbt,
+						 (uint32_t)(now - oc->started));
 			oc_fail(oc, "build timed out");
 			continue;
 		}
@@ -1074,6 +1154,8 @@ tick_cb(uv_timer_t *t)
 			oc_close_later(oc);
 		}
 	}
+	if (now - cm->state_saved_at >= STATE_SAVE_MS)
+		save_state(cm);
 	if (cm->user.tick)
 		cm->user.tick(cm->user.arg, now);
 	kick_requests(cm);
@@ -1130,35 +1212,41 @@ tk_circmgr_new(uv_loop_t *loop, const struct tk_circmgr_config *cfg,
 	if (cfg->data_dir && cfg->data_dir[0]) {
 		cm->data_dir = strdup(cfg->data_dir);
 		if (!cm->data_dir ||
-		    snprintf(path, sizeof path, "%s/guards", cfg->data_dir) >=
+		    snprintf(path, sizeof path, "%s/state", cfg->data_dir) >=
 			    (int)sizeof path) {
 			free(cm->data_dir);
 			free(cm);
 			snprintf(err, errlen, "DataDirectory path too long");
 			return -1;
 		}
+		cm->state_path = strdup(path);
 	}
 	cm->cfg.data_dir = cm->data_dir;
-	cm->guards = tk_guards_new(cm->data_dir ? path : NULL, cfg->n_guards, 0,
-				   wall_s(cm));
-	if (!cm->guards) {
-		free(cm->data_dir);
-		free(cm);
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
+	cm->guards = tk_guards_new();
+	cm->cbt = tk_cbt_new();
 	cm->tp = cfg->transport ? cfg->transport : &tk_ocirc_chan_transport;
-	cm->tp_state = cm->tp->create(loop, cm->cfg.build_timeout_ms, &events);
+	if (cm->guards && cm->cbt && (!cm->data_dir || cm->state_path))
+		cm->tp_state = cm->tp->create(loop, build_timeout_ms(cm),
+					      &events);
 	if (!cm->tp_state) {
 		tk_guards_free(cm->guards);
+		tk_cbt_free(cm->cbt);
+		free(cm->state_path);
 		free(cm->data_dir);
 		free(cm);
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	if (tk_guards_errmsg(cm->guards)[0])
-		cm_log(cm, TK_LOG_WARN, "guard state: %s",
-		       tk_guards_errmsg(cm->guards));
+	if (cm->state_path) {
+		char why[200];
+		int rc = tk_statefile_load(cm->state_path, cm->guards, cm->cbt,
+					   cm->cfg.random, cm->cfg.env_arg, why,
+					   sizeof why);
+		if (rc != 0)
+			cm_log(cm, TK_LOG_WARN, "state file %s: %s",
+			       cm->state_path, why);
+	}
+	cm->state_saved_at = uv_now(loop);
 	cm->svc.fn = service;
 	cm->stall_d.fn = stall_service;
 	cm->table_ops.send = t_send;
@@ -1233,8 +1321,13 @@ do_free(tk_circmgr *cm)
 	cm->tp->destroy(cm->tp_state);
 	cm->tp_state = NULL;
 	cm->dq = cm->dq_tail = NULL;
+	save_state(cm);
 	tk_guards_free(cm->guards);
 	cm->guards = NULL;
+	tk_cbt_free(cm->cbt);
+	cm->cbt = NULL;
+	free(cm->state_path);
+	cm->state_path = NULL;
 	uv_timer_stop(&cm->kick);
 	uv_timer_stop(&cm->tick);
 	uv_close((uv_handle_t *)&cm->kick, on_handle_closed);

@@ -28,7 +28,11 @@
  *    circuit: its streams fail with END DESTROY and later requests get
  *    another circuit;
  *  - a relay that failed an extension is avoided for a minute, a guard
- *    that failed is skipped per guards.h.
+ *    that failed is skipped per guards.h (guard-spec); the first hop is
+ *    a primary guard, a circuit built through a guard confirms it;
+ *  - a build still going after the learned timeout (cbt.h, tor's
+ *    CircuitBuildTimeout learning) fails; DataDirectory/state keeps the
+ *    guard sample and the build times, as tor's state file does.
  *
  * The directory comes from the caller: nodes() returns the current node
  * table (nodes.h) or NULL while there is no usable one. Call
@@ -55,15 +59,14 @@ struct tk_ocirc_transport;
 struct tk_circmgr_config {
 	const struct tk_nodes *(*nodes)(void *arg);
 	void *nodes_arg;
-	const char *data_dir;	      /* guard state file; NULL: memory */
+	const char *data_dir;	      /* its "state" file; NULL: memory */
 	int enforce_distinct_subnets; /* default 1; 0 on test networks */
-	unsigned build_timeout_ms;    /* whole build, default 60000 */
+	unsigned build_timeout_ms;    /* whole build; 0 (default): cbt.h */
 	unsigned max_dirtiness_s;     /* default 600 */
 	unsigned max_pending_builds;  /* default 4 */
 	unsigned build_attempts;      /* builds a request waits for, 4 */
 	unsigned preemptive;	      /* clean circuits kept ready, 1 */
 	uint16_t preemptive_port;     /* their exits allow it, 80 */
-	unsigned n_guards;	      /* guard set size, 3 */
 	/* -1 (default): negotiate congestion control (prop 324) with exits
 	 * that support it when the consensus says cc_alg != 0; 0: never;
 	 * 1: also without cc_alg (tk_onion_config.congestion_control) */
@@ -114,8 +117,10 @@ void tk_circmgr_get_stats(const tk_circmgr *cm, struct tk_circmgr_stats *st);
 int tk_circmgr_describe(const tk_circmgr *cm, uint32_t serial, char *buf,
 			size_t cap);
 
-/* The guard set (guards.h), for status output and tests. */
+/* The guard sets (guards.h) and the build timeout (cbt.h), for status
+ * output and tests. */
 struct tk_guards *tk_circmgr_guards(tk_circmgr *cm);
+struct tk_cbt *tk_circmgr_cbt(tk_circmgr *cm);
 
 uv_loop_t *tk_circmgr_loop(const tk_circmgr *cm);
 

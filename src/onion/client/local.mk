@@ -2,10 +2,14 @@
 # channels apart), the streams that requests open over its circuits, and
 # the engine behind the facade ../onion.h.
 src_onion_libonion_a_SOURCES += \
+	src/onion/client/cbt.c \
+	src/onion/client/cbt.h \
 	src/onion/client/circmgr.c \
 	src/onion/client/circmgr.h \
 	src/onion/client/ocirc.h \
 	src/onion/client/ocirc_chan.c \
+	src/onion/client/statefile.c \
+	src/onion/client/statefile.h \
 	src/onion/client/streams.c \
 	src/onion/client/streams.h \
 	src/onion/client/onion.c

@@ -27,6 +27,7 @@ struct tk_ocirc {
 	int closed;		      /* teardown queued */
 	void *tp;		      /* the transport's circuit */
 	int n_hops;		      /* hops built */
+	int stable;		      /* every hop has the Stable flag */
 	tk_circuit_hop_target hop[3]; /* guard, middle, exit */
 	/* From the consensus, for the transport's choice of handshake:
 	 * which hops can do congestion control, and whether we want it

@@ -1,0 +1,195 @@
+/* The adaptive circuit build timeout (path-spec 2.4): the initial 60 s
+ * while fewer than cbtmincircs builds are known; the Pareto fit of
+ * known samples gives the timeout path-spec's formulas give (expected
+ * values computed apart, by hand: Xm from the 10 most frequent 10 ms
+ * bins, alpha = n / sum ln(x_i / Xm), timeout = Xm / 0.2^(1/alpha));
+ * the consensus parameters; the reset when the network changes;
+ * censored timeouts; the state-file lines, their round trip and their
+ * bounds. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../unit/tap.h"
+#include "onion/client/cbt.h"
+#include "onion/netdoc/consensus.h"
+
+static uint64_t splitmix(void *arg)
+{
+	uint64_t *s = arg;
+	uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+/* 40 builds at 1005 ms, 30 at 1015, then 2005, 2105, ... 4905. */
+static void feed_known(tk_cbt *b)
+{
+	for (int i = 0; i < 40; i++)
+		tk_cbt_built(b, 1005);
+	for (int i = 0; i < 30; i++)
+		tk_cbt_built(b, 1015);
+	for (int i = 0; i < 30; i++)
+		tk_cbt_built(b, (uint32_t)(2005 + 100 * i));
+}
+
+static int near(double a, double b, double eps)
+{
+	return fabs(a - b) <= eps;
+}
+
+int main(void)
+{
+	tk_cbt *b, *b2;
+	struct tk_cbt_params p;
+	struct tk_consensus c;
+	struct tk_cons_param params[3];
+	char *text, err[200];
+	uint64_t seed = 7;
+
+	memset(&c, 0, sizeof c);
+	c.params = params;
+
+	b = tk_cbt_new();
+	tap_eq_long(tk_cbt_timeout_ms(b), 60000, "initial timeout: 60 s");
+	for (int i = 0; i < 99; i++)
+		tk_cbt_built(b, 1000 + (uint32_t)i);
+	tap_ok(!tk_cbt_learned(b) && tk_cbt_timeout_ms(b) == 60000,
+	       "99 builds (under cbtmincircs 100): still 60 s");
+	tk_cbt_free(b);
+
+	b = tk_cbt_new();
+	feed_known(b);
+	tap_ok(tk_cbt_learned(b), "100 builds: a timeout is learned");
+	tap_ok(near(tk_cbt_xm(b), 1147.3077, 0.001),
+	       "Xm: weighted mean of the 10 modes' midpoints (%.4f)",
+	       tk_cbt_xm(b));
+	tap_ok(near(tk_cbt_alpha(b), 3.117955, 0.00001),
+	       "alpha: the maximum likelihood estimate (%.6f)",
+	       tk_cbt_alpha(b));
+	tap_eq_long(tk_cbt_timeout_ms(b), 1923,
+		    "timeout: the 80%% quantile, 1922.45 ms rounded up");
+	tap_eq_long(tk_cbt_close_ms(b), 60000,
+		    "close timeout: at least cbtinitialtimeout");
+
+	/* The consensus moves the quantile. */
+	strcpy(params[0].name, "cbtquantile");
+	params[0].value = 60;
+	c.n_params = 1;
+	tk_cbt_params_from_consensus(&p, &c);
+	tk_cbt_set_params(b, &p);
+	tap_eq_long(tk_cbt_timeout_ms(b), 1540, "cbtquantile=60: 1539.25 ms");
+
+	/* State lines: bins at midpoints, round trip gives the same. */
+	text = tk_cbt_state_text(b);
+	tap_ok(text && strstr(text, "CircuitBuildTimeBin 1005 40\n") &&
+	       strstr(text, "CircuitBuildTimeBin 1015 30\n") &&
+	       strstr(text, "TotalBuildTimes 100\n") &&
+	       strstr(text, "CircuitBuildAbandonedCount 0\n"),
+	       "tor's state lines");
+	b2 = tk_cbt_new();
+	tk_cbt_set_params(b2, &p);
+	for (char *line = text, *nl; line && *line; line = nl + 1) {
+		nl = strchr(line, '\n');
+		*nl = '\0';
+		if (tk_cbt_load_line(b2, line, err, sizeof err) != 1) {
+			tap_ok(0, "line \"%s\" read", line);
+			break;
+		}
+	}
+	tk_cbt_load_done(b2, splitmix, &seed);
+	tap_ok(tk_cbt_count(b2) == 100 && tk_cbt_timeout_ms(b2) == 1540,
+	       "read back: 100 times, the same timeout (%u)",
+	       (unsigned)tk_cbt_timeout_ms(b2));
+	free(text);
+	tk_cbt_free(b2);
+	tk_cbt_free(b);
+
+	/* Sampled from a Pareto (Xm 1000, alpha 2, true 80%: 2236 ms) */
+	b = tk_cbt_new();
+	for (int i = 0; i < 1000; i++)
+		tk_cbt_built(b, (uint32_t)(1000.0 / sqrt(1.0 - (i + 0.5) /
+								   1000.0)));
+	tap_eq_long(tk_cbt_timeout_ms(b), 2180,
+		    "a Pareto sample: 2179.17 ms (the true quantile is 2236)");
+	/* more than 1000: the oldest go */
+	for (int i = 0; i < 500; i++)
+		tk_cbt_built(b, 1000);
+	tap_eq_long((long)tk_cbt_count(b), TK_CBT_NCIRCUITS,
+		    "at most 1000 build times held");
+	tk_cbt_free(b);
+
+	/* Censored timeouts lengthen the tail, never shorten it. */
+	b = tk_cbt_new();
+	feed_known(b);
+	{
+		uint32_t before = tk_cbt_timeout_ms(b);
+		double a0 = tk_cbt_alpha(b);
+		for (int i = 0; i < 5; i++)
+			tk_cbt_timed_out(b, before);
+		tap_ok(tk_cbt_alpha(b) < a0,
+		       "timeouts count as censored: alpha %.3f < %.3f",
+		       tk_cbt_alpha(b), a0);
+	}
+	/* The network changed: 18 of the last 20 timed out. */
+	for (int i = 0; i < 13; i++)
+		tk_cbt_timed_out(b, 3000);
+	tap_ok(tk_cbt_timeout_ms(b) == 60000 && tk_cbt_count(b) == 0 &&
+	       !tk_cbt_learned(b),
+	       "18 of the last 20 timed out: history gone, back to 60 s");
+	for (int i = 0; i < 18; i++)
+		tk_cbt_timed_out(b, 60000);
+	tap_eq_long(tk_cbt_timeout_ms(b), 120000,
+		    "again, while at 60 s already: doubled");
+	tk_cbt_free(b);
+
+	/* cbtdisabled, cbtinitialtimeout, cbtmincircs from the consensus */
+	b = tk_cbt_new();
+	feed_known(b);
+	strcpy(params[0].name, "cbtdisabled");
+	params[0].value = 1;
+	strcpy(params[1].name, "cbtinitialtimeout");
+	params[1].value = 30000;
+	c.n_params = 2;
+	tk_cbt_params_from_consensus(&p, &c);
+	tk_cbt_set_params(b, &p);
+	tap_ok(tk_cbt_timeout_ms(b) == 30000 && tk_cbt_count(b) == 0,
+	       "cbtdisabled: history dropped, cbtinitialtimeout (30 s)");
+	strcpy(params[0].name, "cbtinitialtimeout");
+	params[0].value = 30000;
+	strcpy(params[1].name, "cbtmincircs");
+	params[1].value = 10;
+	tk_cbt_params_from_consensus(&p, &c);
+	tk_cbt_set_params(b, &p);
+	for (int i = 0; i < 9; i++)
+		tk_cbt_built(b, 1000 + 10 * (uint32_t)i);
+	tap_ok(!tk_cbt_learned(b), "cbtmincircs=10: 9 builds are too few");
+	tk_cbt_built(b, 1500);
+	tap_ok(tk_cbt_learned(b) && tk_cbt_timeout_ms(b) <= 1500,
+	       "the 10th gives a fit (%u ms)", (unsigned)tk_cbt_timeout_ms(b));
+	tk_cbt_free(b);
+
+	/* Bounds and damage in state lines */
+	b = tk_cbt_new();
+	tap_eq_long(tk_cbt_load_line(b, "CircuitBuildTimeBin 1005 999999", err,
+				     sizeof err),
+		    1, "a huge bin count is read");
+	tap_eq_long((long)tk_cbt_count(b), TK_CBT_NCIRCUITS,
+		    "but at most 1000 times are held");
+	tap_eq_long(tk_cbt_load_line(b, "CircuitBuildTimeBin 99999999 3", err,
+				     sizeof err),
+		    -1, "a time past the cap is refused");
+	tap_eq_long(tk_cbt_load_line(b, "CircuitBuildTimeBin 1005", err,
+				     sizeof err),
+		    -1, "a bin without a count is refused");
+	tap_eq_long(tk_cbt_load_line(b, "CircuitBuildTimeBin -5 2", err,
+				     sizeof err),
+		    -1, "a negative time is refused");
+	tap_eq_long(tk_cbt_load_line(b, "Guard in=default", err, sizeof err),
+		    0, "other lines are not ours");
+	tk_cbt_load_done(b, splitmix, &seed);
+	tk_cbt_free(b);
+	return tap_done();
+}
