@@ -346,9 +346,9 @@ make_room(void)
 	for (struct ctl_conn *c = ctl.head; c != NULL; c = c->next) {
 		if (c->s.authenticated || c->handle_shut)
 			continue;
-		tk_notice("Too many control connections (%u): closing the "
+		tk_notice("Too many control connections (%d): closing the "
 			  "oldest that has not authenticated (from %s)",
-			  ctl.n_conns, c->peer);
+			  TK_CONTROL_CONN_MAX, c->peer);
 		conn_shut(c);
 		return 0;
 	}
