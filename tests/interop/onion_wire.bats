@@ -43,6 +43,9 @@ wire_start_torkitd() {
 		echo "Engine tor"
 		echo "SocksPort 127.0.0.1:$KW_PORT"
 		echo "EnforceDistinctSubnets 0"
+		# tornet's names resolve to 127.0.0.1 (doc/differences.md)
+		echo "ClientRejectInternalAddresses 0"
+		echo "ClientDNSRejectInternalAddresses 0"
 		echo "DataDirectory $d/data"
 		echo "SafeLogging 0"
 		echo "HalfCloseLinger 2"

@@ -17,6 +17,7 @@ Loopback only.
 """
 
 import argparse
+import os
 import asyncio
 import socket
 import struct
@@ -108,6 +109,9 @@ OPS = [("short", op_short), ("resolve", op_resolve), ("bulk", op_bulk),
 async def worker(a, deadline, i):
     k = i
     while time.monotonic() < deadline:
+        # The soak pauses the load to measure torkitd at rest.
+        while a.pause_file and os.path.exists(a.pause_file):
+            await asyncio.sleep(0.2)
         what, fn = OPS[k % len(OPS)]
         k += 1
         try:
@@ -173,6 +177,7 @@ def main():
     p.add_argument("--seconds", type=int, default=60)
     p.add_argument("--workers", type=int, default=6)
     p.add_argument("--serve-echo", type=int)
+    p.add_argument("--pause-file", help="no new operation while it exists")
     a = p.parse_args()
     if a.serve_echo:
         asyncio.run(serve(a.serve_echo))
