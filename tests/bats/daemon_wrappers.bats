@@ -5,7 +5,8 @@
 # remote_dns_subnet) and torsocks (the program's getaddrinfo becomes
 # Tor's RESOLVE, gethostbyaddr RESOLVE_PTR). The names exist only in the
 # test's dnsmasq, which only torkitd asks: an answer proves the lookup went
-# through torkitd, and its log names each request.
+# through torkitd, and its log names each request. The programs: curl,
+# Python's socket module, ssh (logging in to a real sshd).
 
 load "$TK_SRCDIR/tests/bats/helpers"
 load "$TK_SRCDIR/tests/bats/daemon_helpers"
@@ -74,4 +75,37 @@ except socket.gaierror:
 	grep -q "RESOLVE www.example.test (socks5)" "$DH_LOG"
 	grep -q "RESOLVE_PTR 192.0.2.10" "$DH_LOG"
 	grep -q "RESOLVE nx.example.test (socks5)" "$DH_LOG"
+}
+
+@test "proxychains4 proxy_dns: ssh logs in to a real sshd by a name only torkitd can resolve" {
+	sshd=$(command -v sshd || echo /usr/sbin/sshd)
+	[ -x "$sshd" ] || fail "sshd missing (tools/deps: openssh-server)"
+	d="$BATS_TEST_TMPDIR/ssh"
+	mkdir -p "$d"
+	ssh-keygen -q -t ed25519 -N '' -f "$d/hostkey"
+	ssh-keygen -q -t ed25519 -N '' -f "$d/userkey"
+	cp "$d/userkey.pub" "$d/authorized_keys"
+	chmod 600 "$d/authorized_keys"
+	port=$(tk_free_port)
+	cat >"$d/sshd_config" <<-CONF
+	Port $port
+	ListenAddress 127.0.0.1
+	HostKey $d/hostkey
+	AuthorizedKeysFile $d/authorized_keys
+	PidFile $d/sshd.pid
+	StrictModes no
+	UsePAM no
+	PasswordAuthentication no
+	KbdInteractiveAuthentication no
+	PermitRootLogin prohibit-password
+	CONF
+	"$sshd" -D -e -f "$d/sshd_config" 2>"$d/sshd.log" &
+	tk_track $!
+	tk_wait_port 127.0.0.1 "$port"
+	run timeout 60 proxychains4 -q -f "$PC" ssh -F /dev/null -i "$d/userkey" \
+		-o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
+		-p "$port" "$(id -un)@echo.example.test" 'echo logged-in-through-proxychains'
+	[ "$status" -eq 0 ]
+	[ "${lines[-1]}" = "logged-in-through-proxychains" ]
+	grep -q "CONNECT echo.example.test:$port (socks5)" "$DH_LOG"
 }
