@@ -26,6 +26,7 @@ enum {
 	OPT_VERSION,
 	OPT_HELP,
 	OPT_PASSWORD_FILE,
+	OPT_LIST_OPTIONS,
 };
 
 static const char resolve_usage[] =
@@ -123,6 +124,51 @@ help(const struct cli_opts *o)
 				     : connect_help,
 	      stdout);
 	fputs(common_help, stdout);
+	exit(CLI_EXIT_OK);
+}
+
+/* Whether a long option is one of prog's: one with a short form exactly
+ * when the short form is in prog's optstr, the others by name. */
+static int
+long_applies(enum cli_prog prog, const char *optstr, int val)
+{
+	switch (val) {
+	case OPT_JSON:
+		return prog != CLI_CONNECT;
+	case OPT_IPV4:
+	case OPT_IPV6:
+		return prog == CLI_RESOLVE;
+	case OPT_SOCKS4A:
+		return prog == CLI_CONNECT;
+	case OPT_VERSION:
+	case OPT_HELP:
+	case OPT_PASSWORD_FILE:
+	case OPT_LIST_OPTIONS:
+		return 1;
+	default:
+		return val > 0 && val < 256 && val != ':' &&
+		       strchr(optstr, val) != NULL;
+	}
+}
+
+/* --list-options: prog's options, one a line, " arg" after those that take
+ * a value; from the tables getopt reads, for the shell completions. */
+static void
+list_options(enum cli_prog prog, const char *optstr,
+	     const struct option *longopts)
+{
+	for (const char *c = optstr; *c; c++) {
+		if (*c == ':')
+			continue;
+		printf("-%c%s\n", *c, c[1] == ':' ? " arg" : "");
+	}
+	if (prog == CLI_CONNECT)
+		puts("-4a");
+	for (const struct option *l = longopts; l->name != NULL; l++)
+		if (l->val != OPT_LIST_OPTIONS &&
+		    long_applies(prog, optstr, l->val))
+			printf("--%s%s\n", l->name,
+			       l->has_arg == required_argument ? " arg" : "");
 	exit(CLI_EXIT_OK);
 }
 
@@ -287,6 +333,7 @@ cli_opts_parse(struct cli_opts *o, enum cli_prog prog, int argc, char **argv)
 		{ "file", required_argument, NULL, 'f' },
 		{ "probe", no_argument, NULL, 'z' },
 		{ "listen", required_argument, NULL, 'L' },
+		{ "list-options", no_argument, NULL, OPT_LIST_OPTIONS },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *optstr = prog == CLI_RESOLVE ? ":456xp:P:u:iw:t:vj:f:h"
@@ -294,7 +341,7 @@ cli_opts_parse(struct cli_opts *o, enum cli_prog prog, int argc, char **argv)
 						 : ":45zL:P:u:iw:t:vh";
 	const char *proxy_text = NULL, *password_file = NULL;
 	long pflag = 0;
-	int c, isolate = 0, i;
+	int c, isolate = 0, i, li;
 
 	memset(o, 0, sizeof(*o));
 	o->prog = prog;
@@ -316,7 +363,13 @@ cli_opts_parse(struct cli_opts *o, enum cli_prog prog, int argc, char **argv)
 	}
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, optstr, longopts, NULL)) != -1) {
+	li = -1;
+	while ((c = getopt_long(argc, argv, optstr, longopts, &li)) != -1) {
+		if (c != '?' && c != ':' && li >= 0 &&
+		    !long_applies(prog, optstr, c))
+			cli_usage_error(o, "unknown option --%s",
+					longopts[li].name);
+		li = -1;
 		switch (c) {
 		case '4':
 			o->socks_version = 4;
@@ -399,6 +452,9 @@ cli_opts_parse(struct cli_opts *o, enum cli_prog prog, int argc, char **argv)
 			printf("%s (torkit) %s\n", o->progname,
 			       PACKAGE_VERSION);
 			exit(CLI_EXIT_OK);
+		case OPT_LIST_OPTIONS:
+			list_options(prog, optstr, longopts);
+			break;
 		case ':':
 			cli_usage_error(o, "option %s needs an argument",
 					argv[optind - 1]);

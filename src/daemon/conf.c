@@ -39,7 +39,8 @@
 static tk_option_parse_fn parse_socks_port, parse_socks_policy,
 	parse_exit_policy, parse_engine, parse_dns_server, parse_safe_logging,
 	parse_log, parse_dir_authority, parse_congestion_control,
-	parse_fallback_dir, parse_data_dir, parse_connection_padding;
+	parse_fallback_dir, parse_data_dir, parse_connection_padding,
+	parse_control_port, parse_control_socket;
 
 /* clang-format off */
 /* offsetof(), refusing to compile (a negative array size) when the field
@@ -158,6 +159,18 @@ static const struct tk_option options[] = {
 		 "pad the links to relays (auto: when the relay supports it)"),
 	V_BOOL("ReducedConnectionPadding", reduced_connection_padding, "0", TOR,
 	       "pad less, and ask relays not to pad"),
+	V_CUSTOM("ControlPort", parse_control_port, control_ports, NULL, LIST,
+		 "[ADDRESS:]PORT|auto|unix:PATH [FLAGS]",
+		 "listen for controllers (Tor's control protocol) there"),
+	V_CUSTOM("ControlSocket", parse_control_socket, control_ports, NULL,
+		 LIST, "PATH [GroupWritable] [WorldWritable]",
+		 "listen for controllers on this Unix socket"),
+	V_BOOL("CookieAuthentication", cookie_auth, "0", 0,
+	       "controllers must prove they can read the cookie file"),
+	V_STRING("CookieAuthFile", cookie_auth_file, NULL, 0, "PATH",
+		 "the cookie file (default DataDirectory/control_auth_cookie)"),
+	V_BOOL("CookieAuthFileGroupReadable", cookie_auth_group_readable, "0",
+	       0, "let the User's group read the cookie file"),
 };
 #define N_OPTS (sizeof(options) / sizeof(options[0]))
 
@@ -376,15 +389,14 @@ parse_memunit(const char *v, unsigned long long max, uint64_t *out)
 	return 0;
 }
 
-/* "host:port", "[v6]:port", "port", "auto", "addr" (port 9050),
+/* "host:port", "[v6]:port", "port", "auto", "addr" (the default port),
  * "unix:/path" or unix:"/path". Returns 0, -1 bad, 1 disabled ("0"). */
 static int
-parse_port_addr(const char *s, struct tk_port_cfg *pc)
+parse_port_addr(const char *s, struct tk_port_cfg *pc, unsigned port)
 {
 	char host[64];
 	const char *portstr = NULL;
 	uint8_t a[16];
-	unsigned port = 9050;
 	int fam;
 
 	memset(&pc->ss, 0, sizeof(pc->ss));
@@ -537,7 +549,7 @@ parse_socks_port(struct tk_config *cfg, const struct tk_option *o,
 		free(copy);
 		return -1;
 	}
-	rc = parse_port_addr(addr, &pc);
+	rc = parse_port_addr(addr, &pc, 9050);
 	if (rc < 0) {
 		snprintf(err, errlen,
 			 "bad SocksPort address \"%s\": use "
@@ -575,6 +587,95 @@ parse_socks_port(struct tk_config *cfg, const struct tk_option *o,
 oom:
 	snprintf(err, errlen, "out of memory");
 	return -1;
+}
+
+/* Tor's ControlPort: an address as SocksPort's (port 9051 when none is
+ * given) or unix:PATH, and the flags of a Unix socket. */
+static int
+add_control(struct tk_config *cfg, const char *what, const char *value,
+	    int unix_only, char *err, size_t errlen)
+{
+	char *copy = strdup(value), *save = NULL, *addr, *flag;
+	char path[sizeof(((struct tk_port_cfg *)0)->path) + 8];
+	struct tk_port_cfg pc = { 0 };
+	struct tk_port_cfg *v;
+	int rc;
+
+	if (copy == NULL)
+		goto oom;
+	addr = strtok_r(copy, " \t", &save);
+	if (addr == NULL) {
+		snprintf(err, errlen, "%s needs a value", what);
+		free(copy);
+		return -1;
+	}
+	if (unix_only && strcmp(addr, "0") != 0) {
+		snprintf(path, sizeof(path), "unix:%s", addr);
+		rc = strlen(addr) + 6 > sizeof(path)
+			     ? -1
+			     : parse_port_addr(path, &pc, 9051);
+	} else {
+		rc = parse_port_addr(addr, &pc, 9051);
+	}
+	if (rc < 0) {
+		snprintf(err, errlen,
+			 unix_only ? "bad %s \"%s\": use an absolute PATH"
+				   : "bad %s address \"%s\": use "
+				     "[ADDRESS:]PORT, [IPv6]:PORT, auto, or "
+				     "unix:/PATH (an IP address, not a "
+				     "hostname)",
+			 what, addr);
+		free(copy);
+		return -1;
+	}
+	while ((flag = strtok_r(NULL, " \t", &save)) != NULL) {
+		if (strcasecmp(flag, "GroupWritable") == 0)
+			pc.flags |= TK_PORT_GROUP_WRITABLE;
+		else if (strcasecmp(flag, "WorldWritable") == 0)
+			pc.flags |= TK_PORT_WORLD_WRITABLE;
+		else if (strcasecmp(flag, "RelaxDirModeCheck") != 0) {
+			/* RelaxDirModeCheck: accepted so torrc lines carry
+			 * over; torkitd does not check the directory. */
+			snprintf(err, errlen, "unknown %s flag \"%s\"", what,
+				 flag);
+			free(copy);
+			return -1;
+		}
+	}
+	if (rc == 1) {
+		free(copy);
+		return 0; /* "ControlPort 0": none */
+	}
+	pc.key = strdup(addr);
+	free(copy);
+	if (pc.key == NULL)
+		goto oom;
+	v = realloc(cfg->control_ports,
+		    (cfg->n_control_ports + 1) * sizeof(*v));
+	if (v == NULL) {
+		free(pc.key);
+		goto oom;
+	}
+	cfg->control_ports = v;
+	cfg->control_ports[cfg->n_control_ports++] = pc;
+	return 0;
+oom:
+	snprintf(err, errlen, "out of memory");
+	return -1;
+}
+
+static int
+parse_control_port(struct tk_config *cfg, const struct tk_option *o,
+		   const char *value, char *err, size_t errlen)
+{
+	return add_control(cfg, "ControlPort", value, 0, err, errlen);
+}
+
+static int
+parse_control_socket(struct tk_config *cfg, const struct tk_option *o,
+		     const char *value, char *err, size_t errlen)
+{
+	return add_control(cfg, "ControlSocket", value, 1, err, errlen);
 }
 
 static int
@@ -957,6 +1058,9 @@ tk_config_free(struct tk_config *cfg)
 	for (size_t i = 0; i < cfg->n_ports; i++)
 		free(cfg->ports[i].key);
 	free(cfg->ports);
+	for (size_t i = 0; i < cfg->n_control_ports; i++)
+		free(cfg->control_ports[i].key);
+	free(cfg->control_ports);
 	tk_policy_free(&cfg->socks_policy);
 	tk_policy_free(&cfg->exit_policy);
 	free(cfg->dns_servers);

@@ -70,6 +70,11 @@ struct tk_config {
 	int exit_reject_local_interfaces; /* direct engine, default 1 */
 	int connection_padding;		  /* tor engine: -1 auto, 0, 1 */
 	int reduced_connection_padding;	  /* tor engine */
+	struct tk_port_cfg *control_ports; /* ControlPort, ControlSocket */
+	size_t n_control_ports;
+	int cookie_auth;		/* CookieAuthentication */
+	char *cookie_auth_file;		/* NULL: DataDirectory's */
+	int cookie_auth_group_readable; /* CookieAuthFileGroupReadable */
 };
 
 /* Where the tor engine keeps its state when DataDirectory is not set, as

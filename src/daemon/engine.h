@@ -132,6 +132,16 @@ typedef void (*tk_engine_connect_cb)(void *arg, int end_reason,
 typedef void (*tk_engine_resolve_cb)(void *arg, int end_reason,
 				     const struct tk_resolved *res);
 
+/* How far the engine is from carrying requests, for the ControlPort
+ * (GETINFO status/bootstrap-phase, status/circuit-established) and
+ * systemd's STATUS=. */
+struct tk_engine_status {
+	int percent;		 /* tor's "Bootstrapped" percentage */
+	const char *tag;	 /* tor's tag ("loading_descriptors"); static */
+	const char *summary;	 /* tor's words; static */
+	int circuit_established; /* a circuit was built (tor engine) */
+};
+
 /* Callbacks of one stream, given to tk_stream_start(). */
 struct tk_stream_cbs {
 	/* Give the engine a buffer to read into (at least 1 byte). */
@@ -187,6 +197,12 @@ struct tk_engine_ops {
 	/* New configuration after SIGHUP (policies, DNS servers); 0 or a
 	 * negative UV_E* / -1 with the reason already logged. */
 	int (*reload)(struct tk_engine *e, const struct tk_config *cfg);
+	/* NULL: nothing to bootstrap (100%, done, and requests are carried
+	 * at once). */
+	void (*status)(const struct tk_engine *e, struct tk_engine_status *st);
+	/* SIGNAL NEWNYM: later requests share no circuit with earlier ones;
+	 * NULL: the engine has no circuits to change. */
+	void (*newnym)(struct tk_engine *e);
 	/* Stop: cancel everything, free, then call done(arg) on the loop. */
 	void (*close)(struct tk_engine *e, void (*done)(void *), void *arg);
 };
@@ -200,6 +216,11 @@ struct tk_engine {
 	 * May be NULL. */
 	void (*fatal)(void *arg, const char *msg);
 	void *fatal_arg;
+	/* Set by the daemon once the engine is made (never called from
+	 * inside the constructor): each new bootstrap percentage. May be
+	 * NULL. */
+	void (*progress)(void *arg, const struct tk_engine_status *st);
+	void *progress_arg;
 };
 
 /* Every engine stream embeds this first. */
@@ -250,6 +271,20 @@ static inline void
 tk_engine_cancel(struct tk_engine *e, struct tk_engine_req *req)
 {
 	e->ops->cancel(req);
+}
+
+/* The engine's bootstrap status (see struct tk_engine_status). */
+static inline void
+tk_engine_status(const struct tk_engine *e, struct tk_engine_status *st)
+{
+	if (e->ops->status != NULL) {
+		e->ops->status(e, st);
+		return;
+	}
+	st->percent = 100;
+	st->tag = "done";
+	st->summary = "Done";
+	st->circuit_established = 1;
 }
 
 static inline void

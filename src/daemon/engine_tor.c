@@ -38,6 +38,9 @@ struct tor_engine {
 					   done_timer on the next turn */
 	int closing;
 	int ready_logged;
+	uv_timer_t newnym_timer; /* a NEWNYM held back by the rate limit */
+	uint64_t last_newnym;	 /* uv_now of the last one done, 0: none */
+	int newnym_pending;
 	int reject_internal;	 /* ClientRejectInternalAddresses */
 	int dns_reject_internal; /* ClientDNSRejectInternalAddresses */
 	uint64_t last_private_log;
@@ -151,6 +154,12 @@ onion_progress(void *arg, int percent, const char *tag, const char *summary)
 	if (percent == 100 && !e->ready_logged) {
 		e->ready_logged = 1;
 		tk_notice("Engine tor: directory ready; building circuits");
+	}
+	if (e->base.progress != NULL) {
+		struct tk_engine_status st;
+
+		tk_engine_status(&e->base, &st);
+		e->base.progress(e->base.progress_arg, &st);
 	}
 }
 
@@ -286,6 +295,15 @@ free_on_close(uv_handle_t *h)
 }
 
 static void
+close_done_timer(uv_handle_t *h)
+{
+	struct tor_engine *e = h->data;
+
+	e->done_timer.data = e;
+	uv_close((uv_handle_t *)&e->done_timer, free_on_close);
+}
+
+static void
 engine_closed_cb(uv_handle_t *h)
 {
 	struct tor_engine *e = h->data;
@@ -294,6 +312,15 @@ engine_closed_cb(uv_handle_t *h)
 
 	free(e);
 	done(arg);
+}
+
+/* The engine is freed from the last of its handles to close. */
+static void
+newnym_timer_closed(uv_handle_t *h)
+{
+	struct tor_engine *e = h->data;
+
+	uv_close((uv_handle_t *)&e->done_timer, engine_closed_cb);
 }
 
 /* The last stream is closed and close() was asked: the circuit manager
@@ -306,7 +333,7 @@ engine_finish(struct tor_engine *e)
 		return;
 	tk_onion_free(e->o);
 	e->o = NULL;
-	uv_close((uv_handle_t *)&e->done_timer, engine_closed_cb);
+	uv_close((uv_handle_t *)&e->newnym_timer, newnym_timer_closed);
 }
 
 static void
@@ -747,6 +774,73 @@ t_close(struct tk_engine *base, void (*done)(void *), void *arg)
 	engine_finish(e);
 }
 
+static void
+t_status(const struct tk_engine *base, struct tk_engine_status *st)
+{
+	const struct tor_engine *e = (const struct tor_engine *)base;
+	struct tk_onion_status os;
+
+	memset(st, 0, sizeof(*st));
+	st->tag = "starting";
+	st->summary = "Starting";
+	if (e->o == NULL)
+		return;
+	tk_onion_get_status(e->o, &os);
+	st->percent = os.percent;
+	if (os.tag != NULL)
+		st->tag = os.tag;
+	if (os.summary != NULL)
+		st->summary = os.summary;
+	st->circuit_established = os.circuits.built > 0;
+}
+
+/* tor's MAX_SIGNAL_NEWNYM_INTERVAL: one NEWNYM in 10 s; a later one waits
+ * for the rest of that time (tor delays it the same way). */
+#define NEWNYM_INTERVAL_MS 10000
+
+static void
+newnym_now(struct tor_engine *e)
+{
+	unsigned n;
+
+	e->newnym_pending = 0;
+	e->last_newnym = uv_now(e->base.loop);
+	if (e->last_newnym == 0)
+		e->last_newnym = 1;
+	n = tk_onion_newnym(e->o);
+	tk_notice("NEWNYM: new requests get new circuits (%u in use retired "
+		  "once their streams end)",
+		  n);
+}
+
+static void
+newnym_timer_cb(uv_timer_t *t)
+{
+	struct tor_engine *e = t->data;
+
+	if (e->o != NULL && !e->closing)
+		newnym_now(e);
+}
+
+static void
+t_newnym(struct tk_engine *base)
+{
+	struct tor_engine *e = (struct tor_engine *)base;
+	uint64_t now = uv_now(base->loop), wait;
+
+	if (e->o == NULL || e->closing || e->newnym_pending)
+		return;
+	if (e->last_newnym == 0 || now - e->last_newnym >= NEWNYM_INTERVAL_MS) {
+		newnym_now(e);
+		return;
+	}
+	wait = NEWNYM_INTERVAL_MS - (now - e->last_newnym);
+	tk_notice("Rate limiting NEWNYM request: delaying by %u second(s)",
+		  (unsigned)((wait + 999) / 1000));
+	e->newnym_pending = 1;
+	uv_timer_start(&e->newnym_timer, newnym_timer_cb, wait, 0);
+}
+
 static const struct tk_engine_ops tor_ops = {
 	.name = "tor",
 	.connect = t_connect,
@@ -762,6 +856,8 @@ static const struct tk_engine_ops tor_ops = {
 	.stream_held = t_stream_held,
 	.held = t_held,
 	.reload = t_reload,
+	.status = t_status,
+	.newnym = t_newnym,
 	.close = t_close,
 };
 
@@ -877,10 +973,13 @@ tk_engine_tor_new(uv_loop_t *loop, const struct tk_config *cfg,
 			  : cfg->congestion_control == 0 ? "0"
 							 : "1");
 	}
+	uv_timer_init(loop, &e->newnym_timer);
+	e->newnym_timer.data = e;
 	if (tk_onion_start(e->o) < 0) {
 		tk_err("Engine tor: cannot start bootstrapping");
 		tk_onion_free(e->o);
-		uv_close((uv_handle_t *)&e->done_timer, free_on_close);
+		/* One handle after the other: the last frees e. */
+		uv_close((uv_handle_t *)&e->newnym_timer, close_done_timer);
 		return -1;
 	}
 	*out = &e->base;

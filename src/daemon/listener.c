@@ -428,3 +428,12 @@ tk_listeners_close_all(struct tk_server *srv)
 		listener_close(l);
 	}
 }
+
+void
+tk_listeners_foreach(const struct tk_server *srv,
+		     void (*fn)(void *arg, const char *name), void *arg)
+{
+	for (const struct tk_listener *l = srv->listeners; l != NULL;
+	     l = l->next)
+		fn(arg, l->name);
+}

@@ -3,6 +3,11 @@ sbin_PROGRAMS += src/daemon/torkitd
 src_daemon_torkitd_SOURCES = \
 	src/daemon/main.c \
 	src/daemon/conf.c src/daemon/conf.h \
+	src/daemon/conf_doc.c src/daemon/conf_doc.h \
+	src/daemon/control.c src/daemon/control.h \
+	src/daemon/control_session.c src/daemon/control_session.h \
+	src/daemon/control_proto.c src/daemon/control_proto.h \
+	src/daemon/sdnotify.c src/daemon/sdnotify.h \
 	src/daemon/torrc.c src/daemon/torrc.h \
 	src/daemon/log.c src/daemon/log.h \
 	src/daemon/policy.c src/daemon/policy.h \
@@ -19,8 +24,9 @@ src_daemon_torkitd_SOURCES = \
 	src/daemon/dns.c src/daemon/dns.h
 src_daemon_torkitd_CPPFLAGS = $(AM_CPPFLAGS) \
 	-DTK_SYSCONFDIR='"$(sysconfdir)"' \
-	-DTK_LOCALSTATEDIR='"$(localstatedir)"' $(UV_CFLAGS) $(CARES_CFLAGS)
+	-DTK_LOCALSTATEDIR='"$(localstatedir)"' $(UV_CFLAGS) $(CARES_CFLAGS) \
+	$(SODIUM_CFLAGS)
 src_daemon_torkitd_LDADD = src/lib/libtorkit.a $(ONION_LINK_LIBS) \
-	$(UV_LIBS) $(CARES_LIBS)
+	$(UV_LIBS) $(CARES_LIBS) $(SODIUM_LIBS)
 
 dist_man_MANS += man/torkitd.8 man/torkitd.conf.5

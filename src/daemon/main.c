@@ -12,11 +12,14 @@
 
 #include "config.h"
 #include "daemon/conf.h"
+#include "daemon/conf_doc.h"
+#include "daemon/control.h"
 #include "daemon/datadir.h"
 #include "daemon/engine.h"
 #include "daemon/log.h"
 #include "daemon/privs.h"
 #include "daemon/relaybuf.h"
+#include "daemon/sdnotify.h"
 #include "daemon/server.h"
 
 #ifndef PACKAGE_VERSION
@@ -31,6 +34,8 @@ static int daemon_pipe = -1;   /* RunAsDaemon: tells the parent we are up */
 static int exit_status;	       /* 1 after a fatal engine error */
 static char start_cwd[4096];   /* relative paths are relative to this */
 static char *conf_path;	       /* -f FILE made absolute */
+
+static void sd_say(const char *text);
 
 /* Relative paths (-f, PidFile, DataDirectory, Log files) mean the
  * directory torkitd was started in, even after RunAsDaemon's chdir to
@@ -52,7 +57,8 @@ absolutize(char **path)
 static int
 absolutize_config(struct tk_config *cfg)
 {
-	int rc = absolutize(&cfg->pid_file) | absolutize(&cfg->data_dir);
+	int rc = absolutize(&cfg->pid_file) | absolutize(&cfg->data_dir) |
+		 absolutize(&cfg->cookie_auth_file);
 
 	for (int i = 0; i < cfg->n_logs; i++)
 		if (cfg->logs[i].path != NULL)
@@ -65,7 +71,8 @@ usage(FILE *f)
 {
 	fprintf(f,
 		"usage: torkitd [-f FILE] [--verify-config] [--Option value ...]\n"
-		"       torkitd -h | --help | --version\n"
+		"       torkitd -h | --help | --version | --list-torrc-options |\n"
+		"               --sample-config\n"
 		"Options are those of torkitd.conf(5), e.g. --SocksPort 9150 "
 		"--Log \"info stderr\".\n");
 }
@@ -134,6 +141,8 @@ signals_close(void)
 static void
 shut_down(void)
 {
+	sd_say("STOPPING=1");
+	tk_control_close_all();
 	tk_listeners_close_all(&srv);
 	tk_sessions_close_all(&srv);
 	tk_pressure_stop(&srv);
@@ -181,13 +190,16 @@ reload(void)
 	struct tk_config *next = calloc(1, sizeof(*next));
 
 	tk_notice("Received reload signal (hup). Reloading config.");
+	sd_say("RELOADING=1");
 	if (next == NULL || tk_config_load(&src, next, 1) < 0 ||
 	    absolutize_config(next) < 0) {
 		tk_warn("Restart failed (config error?). Keeping the old "
 			"configuration.");
 		free(next);
+		sd_say("READY=1");
 		return;
 	}
+	tk_control_reload(next);
 	if (next->engine != srv.cfg->engine)
 		tk_warn("Engine cannot change while torkitd runs; restart it "
 			"to switch engines.");
@@ -200,7 +212,40 @@ reload(void)
 	*srv.cfg = *next;
 	free(next);
 	tk_pressure_configure(&srv);
+	sd_say("READY=1");
 }
+
+/* systemd (Type=notify) hears how we are; nothing without NOTIFY_SOCKET. */
+static void
+sd_say(const char *text)
+{
+	if (tk_sd_notify(text) < 0)
+		tk_warn("Cannot notify systemd (%s): %s", text,
+			strerror(errno));
+}
+
+static void
+on_progress(void *arg, const struct tk_engine_status *st)
+{
+	char msg[256];
+
+	(void)arg;
+	tk_control_progress(st);
+	snprintf(msg, sizeof(msg), "STATUS=Bootstrapped %d%% (%s): %s",
+		 st->percent, st->tag, st->summary);
+	sd_say(msg);
+}
+
+static void
+control_shutdown(const char *why)
+{
+	stop(why);
+}
+
+static const struct tk_control_hooks control_hooks = {
+	.reload = reload,
+	.shutdown = control_shutdown,
+};
 
 static void
 signal_cb(uv_signal_t *h, int signum)
@@ -248,8 +293,17 @@ daemonize(void)
 static void
 daemon_ready(void)
 {
+	struct tk_engine_status st;
+	char msg[300];
 	int fd;
 
+	/* The SocksPorts listen and the engine runs: systemd may start what
+	 * comes After= us. MAINPID, for RunAsDaemon's child. */
+	tk_engine_status(srv.engine, &st);
+	snprintf(msg, sizeof(msg),
+		 "READY=1\nMAINPID=%ld\nSTATUS=Bootstrapped %d%% (%s): %s",
+		 (long)getpid(), st.percent, st.tag, st.summary);
+	sd_say(msg);
 	if (daemon_pipe < 0)
 		return;
 	if (chdir("/") < 0)
@@ -275,6 +329,7 @@ daemon_ready(void)
 static int
 startup_failed(void)
 {
+	tk_control_close_all();
 	tk_listeners_close_all(&srv);
 	if (srv.engine != NULL)
 		srv.engine->ops->close(srv.engine, engine_closed, NULL);
@@ -304,6 +359,14 @@ run(struct tk_config *cfg, int verify)
 			return 1;
 		}
 	}
+	{
+		char err[512];
+
+		if (tk_control_check(cfg, err, sizeof(err)) < 0) {
+			fprintf(stderr, "torkitd: %s\n", err);
+			return 1;
+		}
+	}
 	if (verify) {
 		printf("Configuration was valid\n");
 		return 0;
@@ -312,6 +375,9 @@ run(struct tk_config *cfg, int verify)
 		return 1;
 	if (apply_logs(cfg, 0) < 0)
 		return 1;
+	if (tk_sd_init() < 0)
+		tk_warn("NOTIFY_SOCKET: %s; not notifying systemd",
+			strerror(errno));
 	tk_notice("torkitd %s starting (engine %s)", PACKAGE_VERSION,
 		  cfg->engine == TK_ENGINE_DIRECT ? "direct" : "tor");
 	if (tk_privs_lookup(cfg->user, &uid, &gid) < 0)
@@ -364,6 +430,8 @@ run(struct tk_config *cfg, int verify)
 	}
 	if (cfg->pid_file != NULL && write_pid_file(cfg->pid_file) < 0)
 		return startup_failed();
+	if (tk_control_open(&srv, cfg, uid, gid, &control_hooks) < 0)
+		return startup_failed();
 	if (tk_privs_drop(cfg->user) < 0)
 		return startup_failed();
 	if ((cfg->engine == TK_ENGINE_TOR
@@ -371,6 +439,7 @@ run(struct tk_config *cfg, int verify)
 		     : tk_engine_direct_new(srv.loop, cfg, &srv.engine)) < 0)
 		return startup_failed();
 	srv.engine->fatal = engine_fatal;
+	srv.engine->progress = on_progress;
 	tk_pressure_start(&srv);
 	daemon_ready();
 
@@ -383,6 +452,7 @@ run(struct tk_config *cfg, int verify)
 	if (srv.cfg->pid_file != NULL)
 		unlink(srv.cfg->pid_file);
 	tk_relaybuf_free_all();
+	tk_sd_close();
 	tk_notice("Clean shutdown finished. Exiting.");
 	return exit_status;
 }
@@ -408,6 +478,15 @@ main(int argc, char **argv)
 		}
 		if (strcmp(a, "--version") == 0) {
 			printf("torkitd %s\n", PACKAGE_VERSION);
+			rc = 0;
+			goto out;
+		}
+		if (strcmp(a, "--list-torrc-options") == 0 ||
+		    strcmp(a, "--sample-config") == 0) {
+			if (a[2] == 'l')
+				tk_config_print_options(stdout);
+			else
+				tk_config_print_sample(stdout);
 			rc = 0;
 			goto out;
 		}

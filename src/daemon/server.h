@@ -41,6 +41,10 @@ struct tk_server {
 int tk_listeners_apply(struct tk_server *srv, const struct tk_config *cfg,
 		       int strict);
 void tk_listeners_close_all(struct tk_server *srv);
+/* fn(arg, name) for each open SocksPort: "127.0.0.1:9050", "[::1]:9050"
+ * or "unix:/path", with the port a listener actually got ("auto"). */
+void tk_listeners_foreach(const struct tk_server *srv,
+			  void (*fn)(void *arg, const char *name), void *arg);
 
 /* What a session needs to know about the port it came in on, copied so a
  * reload may close the listener under it. */

@@ -196,6 +196,13 @@ void tk_onion_free(tk_onion *o);
  * from now on. */
 void tk_onion_set_scrub_hosts(tk_onion *o, int on);
 
+/* SIGNAL NEWNYM: new streams and lookups share no circuit with earlier
+ * ones. Every circuit that carried a stream (or was claimed for one)
+ * takes no new streams and closes once its streams are done; open
+ * streams go on where they are. Returns how many circuits were retired.
+ * (Rate limiting, as tor's, is the caller's.) */
+unsigned tk_onion_newnym(tk_onion *o);
+
 /* A later bootstrap step (circuits_report_done), logged and passed to the
  * progress callback like the directory's; ignored unless above the last
  * percentage reported. tag and summary must be static. */

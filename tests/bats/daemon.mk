@@ -9,6 +9,9 @@ DAEMON_BATS = \
 	tests/bats/daemon_clients.bats \
 	tests/bats/daemon_config.bats \
 	tests/bats/daemon_limits.bats \
-	tests/bats/daemon_default.bats
+	tests/bats/daemon_default.bats \
+	tests/bats/daemon_control.bats \
+	tests/bats/install.bats \
+	tests/bats/daemon_wrappers.bats
 TESTS += $(DAEMON_BATS)
-EXTRA_DIST += $(DAEMON_BATS) tests/bats/daemon_helpers.bash
+EXTRA_DIST += $(DAEMON_BATS) tests/bats/daemon_helpers.bash tests/bats/ctl.py

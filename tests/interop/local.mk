@@ -20,7 +20,9 @@ EXTRA_DIST += \
 	tests/interop/onion_wire.bats \
 	tests/interop/daemon_tor.bats \
 	tests/interop/onion_cc.bats \
-	tests/interop/onion_fallback.bats
+	tests/interop/onion_fallback.bats \
+	tests/interop/control_stem.bats \
+	tests/interop/stem_control.py
 
 check-interop: all
 	TK_BUILDDIR='$(abs_top_builddir)' TK_SRCDIR='$(abs_top_srcdir)' \

@@ -1334,6 +1334,31 @@ do_free(tk_circmgr *cm)
 	uv_close((uv_handle_t *)&cm->tick, on_handle_closed);
 }
 
+unsigned
+tk_circmgr_newnym(tk_circmgr *cm)
+{
+	unsigned n = 0;
+
+	/* tor's circuit_mark_all_dirty_circs_as_unusable: what carried a
+	 * stream, or was promised to one (claimed by its key), takes no new
+	 * streams; the tick closes each once its streams are done. Clean
+	 * circuits stay: nothing links them to anyone yet. */
+	for (struct tk_ocirc *oc = cm->circs; oc; oc = oc->next) {
+		if (oc->closed || oc->unusable || oc->state == TK_OCIRC_DEAD)
+			continue;
+		if (!oc->dirty_since && !oc->has_iso)
+			continue;
+		oc->unusable = 1;
+		n++;
+	}
+	cm_log(cm, TK_LOG_INFO, "NEWNYM: %u circuit%s take no new streams", n,
+	       n == 1 ? "" : "s");
+	/* A request queued from now on finds no old circuit; keep a clean
+	 * one ready. */
+	kick_requests(cm);
+	return n;
+}
+
 void
 tk_circmgr_get_stats(const tk_circmgr *cm, struct tk_circmgr_stats *st)
 {

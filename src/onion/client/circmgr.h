@@ -112,6 +112,12 @@ struct tk_circmgr_stats {
 };
 void tk_circmgr_get_stats(const tk_circmgr *cm, struct tk_circmgr_stats *st);
 
+/* SIGNAL NEWNYM: every circuit that carried a stream or was claimed by
+ * an isolation key takes no new streams (it closes once its streams are
+ * done); new requests get circuits that share nothing with earlier ones.
+ * Returns how many were retired. */
+unsigned tk_circmgr_newnym(tk_circmgr *cm);
+
 /* Describes circuit `serial` ("circ 3 guard0~middle1~exit0 open dirty
  * 12s"); returns the length, or -1 if there is no such circuit. */
 int tk_circmgr_describe(const tk_circmgr *cm, uint32_t serial, char *buf,

@@ -703,6 +703,12 @@ tk_onion_queued(const tk_onion *o)
 	return o->streams != NULL ? tk_streams_queued(o->streams) : 0;
 }
 
+unsigned
+tk_onion_newnym(tk_onion *o)
+{
+	return o->cm != NULL ? tk_circmgr_newnym(o->cm) : 0;
+}
+
 void
 tk_onion_set_scrub_hosts(tk_onion *o, int on)
 {
