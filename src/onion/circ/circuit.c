@@ -531,14 +531,16 @@ tk_circuit_create_ntor(tk_channel *ch, const tk_circuit_hop_target *first,
 			     out);
 }
 
+static int extend_with(tk_circuit *c, tk_relay_extend2 *m,
+		       const uint8_t rsa_id[20], const uint8_t ntor_key[32],
+		       unsigned timeout_ms, tk_circuit_extended_cb cb,
+		       void *arg);
+
 int
 tk_circuit_extend(tk_circuit *c, const tk_circuit_hop_target *next,
 		  unsigned timeout_ms, tk_circuit_extended_cb cb, void *arg)
 {
 	tk_relay_extend2 m;
-	uint8_t skin[TK_NTOR_CLIENT_LEN];
-	uint8_t body[TK_RELAY_DATA_MAX];
-	int n, rc;
 	if (!cb || !next)
 		return UV_EINVAL;
 	if (c->state != CIRC_OPEN)
@@ -565,11 +567,46 @@ tk_circuit_extend(tk_circuit *c, const tk_circuit_hop_target *next,
 				 (const uint8_t *)&a->sin6_addr,
 				 ntohs(a->sin6_port));
 	}
-	tk_ntor_client_create(&c->ntor, next->rsa_id, next->ntor_key, skin);
-	m.htype = TK_HTYPE_NTOR;
-	m.hlen = sizeof skin;
-	m.hdata = skin;
-	n = tk_relay_extend2_encode(&m, body, sizeof body);
+	return extend_with(c, &m, next->rsa_id, next->ntor_key, timeout_ms, cb,
+			   arg);
+}
+
+int
+tk_circuit_extend_linkspecs(tk_circuit *c, const tk_relay_extend2 *specs,
+			    const uint8_t rsa_id[20],
+			    const uint8_t ntor_key[32], unsigned timeout_ms,
+			    tk_circuit_extended_cb cb, void *arg)
+{
+	tk_relay_extend2 m;
+	if (!cb || !specs || specs->n_specs > TK_EXTEND2_MAX_SPECS)
+		return UV_EINVAL;
+	if (c->state != CIRC_OPEN)
+		return TK_CIRC_ESTATE;
+	if (c->extending)
+		return TK_CIRC_EBUSY;
+	if (c->n_hops >= TK_CIRC_MAX_HOPS)
+		return TK_CIRC_ESTATE;
+	memset(&m, 0, sizeof m);
+	m.n_specs = specs->n_specs;
+	memcpy(m.specs, specs->specs, sizeof m.specs);
+	return extend_with(c, &m, rsa_id, ntor_key, timeout_ms, cb, arg);
+}
+
+/* EXTEND2 with m's link specifiers and an ntor handshake to the relay
+ * with rsa_id and ntor_key. */
+static int
+extend_with(tk_circuit *c, tk_relay_extend2 *m, const uint8_t rsa_id[20],
+	    const uint8_t ntor_key[32], unsigned timeout_ms,
+	    tk_circuit_extended_cb cb, void *arg)
+{
+	uint8_t skin[TK_NTOR_CLIENT_LEN];
+	uint8_t body[TK_RELAY_DATA_MAX];
+	int n, rc;
+	tk_ntor_client_create(&c->ntor, rsa_id, ntor_key, skin);
+	m->htype = TK_HTYPE_NTOR;
+	m->hlen = sizeof skin;
+	m->hdata = skin;
+	n = tk_relay_extend2_encode(m, body, sizeof body);
 	if (n < 0) {
 		tk_ntor_state_wipe(&c->ntor);
 		return TK_CIRC_EPROTO;
@@ -588,6 +625,21 @@ tk_circuit_extend(tk_circuit *c, const tk_circuit_hop_target *next,
 	c->extending = 1;
 	c->ext_cb = cb;
 	c->ext_arg = arg;
+	return 0;
+}
+
+int
+tk_circuit_add_virtual_hop(tk_circuit *c,
+			   const uint8_t keys[TK_RELAY_HS_KEYS_LEN])
+{
+	if (c->state != CIRC_OPEN || c->extending)
+		return TK_CIRC_ESTATE;
+	if (c->n_hops >= TK_CIRC_MAX_HOPS)
+		return TK_CIRC_ESTATE;
+	if (tk_relay_hop_init_hs(&c->crypto[c->n_hops], keys) != 0)
+		return TK_CIRC_ENOMEM;
+	tk_circ_flow_init(&c->flow[c->n_hops]);
+	c->n_hops++;
 	return 0;
 }
 

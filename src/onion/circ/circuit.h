@@ -20,6 +20,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "onion/cell/relay_msg.h"
+#include "onion/circ/relay_crypto.h"
 #include "onion/link/channel.h"
 
 enum {
@@ -87,6 +89,22 @@ typedef void (*tk_circuit_extended_cb)(tk_circuit *c, int status, void *arg);
 int tk_circuit_extend(tk_circuit *c, const tk_circuit_hop_target *next,
 		      unsigned timeout_ms, tk_circuit_extended_cb cb,
 		      void *arg);
+
+/* The same to a relay named by link specifiers only (an onion service's
+ * introduction point: its descriptor's block, passed on as given; only
+ * specs->specs[0..n_specs) is read), with the RSA identity and ntor key
+ * for the handshake. */
+int tk_circuit_extend_linkspecs(tk_circuit *c, const tk_relay_extend2 *specs,
+				const uint8_t rsa_id[20],
+				const uint8_t ntor_key[32], unsigned timeout_ms,
+				tk_circuit_extended_cb cb, void *arg);
+
+/* Adds an onion service's virtual hop after the last one (rend-spec-v3
+ * §4.2.1: the rendezvous point joined us to the service; keys from
+ * hs-ntor, SHA3-256 digests and AES-256). No cell is sent. 0, or
+ * TK_CIRC_ESTATE (not open, extending, no room), TK_CIRC_ENOMEM. */
+int tk_circuit_add_virtual_hop(tk_circuit *c,
+			       const uint8_t keys[TK_RELAY_HS_KEYS_LEN]);
 
 /* For a stream layer that allocates its own stream ids (stream.h): every
  * relay message with a stream id no tk_circuit_stream_add() stream
