@@ -127,6 +127,11 @@ static const struct tk_option options[] = {
 		 "a directory authority for the tor engine"),
 	V_BOOL("EnforceDistinctSubnets", enforce_distinct_subnets, "1", TOR,
 	       "never two relays of one /16 in a circuit"),
+	V_STRING("ClientOnionAuthDir", client_onion_auth_dir, NULL, TOR, "PATH",
+		 "client authorization keys for onion services "
+		 "(*.auth_private)"),
+	V_BOOL("TestingTorNetwork", testing_tor_network, "0", TOR,
+	       "onion-service time periods of a test network"),
 	V_INTERVAL("HalfCloseLinger", half_close_linger, "30 seconds", 1, YEAR,
 		   TOR, "how long a half-closed stream may sit idle"),
 	V_BOOL("ClientRejectInternalAddresses", client_reject_internal, "1",

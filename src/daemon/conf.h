@@ -53,6 +53,8 @@ struct tk_config {
 	char **dir_authorities;
 	size_t n_dir_authorities;
 	int enforce_distinct_subnets;	  /* tor engine, default 1 */
+	char *client_onion_auth_dir;	  /* tor engine */
+	int testing_tor_network;	  /* tor engine, default 0 */
 	unsigned half_close_linger;	  /* tor engine, seconds */
 	uint64_t max_mem_in_queues;	  /* bytes; 0: from the machine's RAM */
 	unsigned idle_timeout;		  /* seconds, 0: none */

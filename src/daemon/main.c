@@ -50,7 +50,8 @@ absolutize(char **path)
 static int
 absolutize_config(struct tk_config *cfg)
 {
-	int rc = absolutize(&cfg->pid_file) | absolutize(&cfg->data_dir);
+	int rc = absolutize(&cfg->pid_file) | absolutize(&cfg->data_dir) |
+		 absolutize(&cfg->client_onion_auth_dir);
 
 	for (int i = 0; i < cfg->n_logs; i++)
 		if (cfg->logs[i].path != NULL)

@@ -97,6 +97,13 @@ struct tk_onion_config {
 	 * as in tor. */
 	int connection_padding;
 	int reduced_connection_padding;
+	/* ClientOnionAuthDir: "<name>.auth_private" client authorization
+	 * keys, read once by tk_onion_new(); NULL: none. */
+	const char *client_onion_auth_dir;
+	/* TestingTorNetwork: onion-service time periods of one
+	 * shared-random run (24 voting intervals) instead of
+	 * hsdir_interval, as tor on a test network. Default 0. */
+	int testing_tor_network;
 };
 
 /* Defaults: no authorities, no DataDirectory, subnets enforced, link

@@ -50,6 +50,8 @@ struct tk_circuit {
 	tk_circuit_stream_cb sink_cb;
 	tk_circuit_writable_cb writable_cb;
 	void *sink_arg;
+	tk_circuit_stream_cb control_cb; /* stream-0 messages of others */
+	void *control_arg;
 	struct circ_stream *streams;
 	size_t n_streams, cap_streams;
 	tk_circuit_built_cb built_cb;
@@ -366,8 +368,13 @@ on_relay_cell(tk_circuit *c, const tk_cell_view *v)
 			fail(c, TK_CIRC_ETRUNCATED, 1);
 			return;
 		default:
-			return; /* DROP (long-range padding), unknown: dropped
-				 */
+			/* DROP (long-range padding), unknown: dropped,
+			 * unless someone speaks that protocol (onion
+			 * services: RENDEZVOUS2, INTRODUCE_ACK...) */
+			if (c->control_cb && h.cmd != TK_RELAY_DROP)
+				c->control_cb(c->control_arg, 0, hop, h.cmd,
+					      data, h.length);
+			return;
 		}
 	}
 	s = find_stream(c, h.stream_id);
@@ -650,6 +657,13 @@ tk_circuit_set_stream_sink(tk_circuit *c, tk_circuit_stream_cb cb,
 	c->sink_cb = cb;
 	c->writable_cb = writable;
 	c->sink_arg = arg;
+}
+
+void
+tk_circuit_set_control_cb(tk_circuit *c, tk_circuit_stream_cb cb, void *arg)
+{
+	c->control_cb = cb;
+	c->control_arg = arg;
 }
 
 int

@@ -114,6 +114,13 @@ typedef void (*tk_circuit_writable_cb)(tk_circuit *c, void *arg);
 void tk_circuit_set_stream_sink(tk_circuit *c, tk_circuit_stream_cb cb,
 				tk_circuit_writable_cb writable, void *arg);
 
+/* Relay messages on stream 0 that the circuit itself does not handle
+ * (it handles SENDME, EXTENDED2, TRUNCATED, and drops DROP) go to cb,
+ * with stream pointer arg and status 0: the onion-service protocol's
+ * cells. NULL: dropped. */
+void tk_circuit_set_control_cb(tk_circuit *c, tk_circuit_stream_cb cb,
+			       void *arg);
+
 int tk_circuit_n_hops(const tk_circuit *c);
 uint32_t tk_circuit_id(const tk_circuit *c);
 int tk_circuit_is_open(const tk_circuit *c);

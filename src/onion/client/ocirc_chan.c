@@ -270,6 +270,13 @@ rt_close(struct tk_ocirc *oc)
 	free(rc);
 }
 
+static tk_circuit *
+rt_circuit(struct tk_ocirc *oc)
+{
+	struct rt_circ *rc = oc->tp;
+	return rc ? rc->c : NULL;
+}
+
 const struct tk_ocirc_transport tk_ocirc_chan_transport = {
 	.create = rt_new,
 	.destroy = rt_free,
@@ -280,4 +287,5 @@ const struct tk_ocirc_transport tk_ocirc_chan_transport = {
 	.stream_remove = rt_stream_remove,
 	.close = rt_close,
 	.channels = rt_channels,
+	.circuit = rt_circuit,
 };
