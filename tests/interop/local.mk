@@ -16,6 +16,7 @@ EXTRA_DIST += \
 	tests/interop/onion_bootstrap.bats \
 	tests/interop/onion_streams.bats \
 	tests/interop/onion_wire.bats \
+	tests/interop/onion_hs.bats \
 	tests/interop/daemon_tor.bats
 
 check-interop: all
