@@ -32,6 +32,8 @@ start_kd() {
 		echo "ClientRejectInternalAddresses 0"
 		echo "ClientDNSRejectInternalAddresses 0"
 		echo "TestingTorNetwork 1"
+		# tor-connect's half-close ends the stream after this
+		echo "HalfCloseLinger 2"
 		echo "DataDirectory $d/data"
 		echo "Log info file $d/torkitd.log"
 		echo "$3"
