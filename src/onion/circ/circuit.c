@@ -578,27 +578,6 @@ tk_circuit_extend(tk_circuit *c, const tk_circuit_hop_target *next,
 			   arg);
 }
 
-int
-tk_circuit_extend_linkspecs(tk_circuit *c, const tk_relay_extend2 *specs,
-			    const uint8_t rsa_id[20],
-			    const uint8_t ntor_key[32], unsigned timeout_ms,
-			    tk_circuit_extended_cb cb, void *arg)
-{
-	tk_relay_extend2 m;
-	if (!cb || !specs || specs->n_specs > TK_EXTEND2_MAX_SPECS)
-		return UV_EINVAL;
-	if (c->state != CIRC_OPEN)
-		return TK_CIRC_ESTATE;
-	if (c->extending)
-		return TK_CIRC_EBUSY;
-	if (c->n_hops >= TK_CIRC_MAX_HOPS)
-		return TK_CIRC_ESTATE;
-	memset(&m, 0, sizeof m);
-	m.n_specs = specs->n_specs;
-	memcpy(m.specs, specs->specs, sizeof m.specs);
-	return extend_with(c, &m, rsa_id, ntor_key, timeout_ms, cb, arg);
-}
-
 /* EXTEND2 with m's link specifiers and an ntor handshake to the relay
  * with rsa_id and ntor_key. */
 static int

@@ -90,15 +90,6 @@ int tk_circuit_extend(tk_circuit *c, const tk_circuit_hop_target *next,
 		      unsigned timeout_ms, tk_circuit_extended_cb cb,
 		      void *arg);
 
-/* The same to a relay named by link specifiers only (an onion service's
- * introduction point: its descriptor's block, passed on as given; only
- * specs->specs[0..n_specs) is read), with the RSA identity and ntor key
- * for the handshake. */
-int tk_circuit_extend_linkspecs(tk_circuit *c, const tk_relay_extend2 *specs,
-				const uint8_t rsa_id[20],
-				const uint8_t ntor_key[32], unsigned timeout_ms,
-				tk_circuit_extended_cb cb, void *arg);
-
 /* Adds an onion service's virtual hop after the last one (rend-spec-v3
  * §4.2.1: the rendezvous point joined us to the service; keys from
  * hs-ntor, SHA3-256 digests and AES-256). No cell is sent. 0, or
