@@ -144,6 +144,9 @@ static const struct tk_option options[] = {
 	       "defaults for a test network (needs DirAuthority lines)"),
 	V_BOOL("EnforceDistinctSubnets", enforce_distinct_subnets, "1", TOR,
 	       "never two relays of one /16 in a circuit"),
+	V_STRING("ClientOnionAuthDir", client_onion_auth_dir, NULL, TOR, "PATH",
+		 "client authorization keys for onion services "
+		 "(*.auth_private)"),
 	V_INTERVAL("HalfCloseLinger", half_close_linger, "30 seconds", 1, YEAR,
 		   TOR, "how long a half-closed stream may sit idle"),
 	V_CUSTOM("CongestionControl", parse_congestion_control,

@@ -58,6 +58,7 @@ struct tk_config {
 	int testing_tor_network;
 	int enforce_distinct_subnets;	  /* tor engine, default 1 (0 with
 					   * TestingTorNetwork) */
+	char *client_onion_auth_dir;	  /* tor engine */
 	unsigned half_close_linger;	  /* tor engine, seconds */
 	int congestion_control;		  /* tor engine: -1 auto, 0, 1 */
 	uint64_t max_mem_in_queues;	  /* bytes; 0: from the machine's RAM */

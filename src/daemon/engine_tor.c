@@ -890,6 +890,7 @@ tk_engine_tor_config(const struct tk_config *cfg, struct tk_onion_config *oc,
 	oc->testing_tor_network = cfg->testing_tor_network;
 	oc->data_dir = cfg->data_dir;
 	oc->enforce_distinct_subnets = cfg->enforce_distinct_subnets;
+	oc->client_onion_auth_dir = cfg->client_onion_auth_dir;
 	/* In 64 bits: a year of seconds does not fit in 32 bits of ms. */
 	oc->linger_ms = (uint64_t)cfg->half_close_linger * 1000;
 	oc->congestion_control = cfg->congestion_control;

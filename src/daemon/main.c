@@ -58,7 +58,8 @@ static int
 absolutize_config(struct tk_config *cfg)
 {
 	int rc = absolutize(&cfg->pid_file) | absolutize(&cfg->data_dir) |
-		 absolutize(&cfg->cookie_auth_file);
+		 absolutize(&cfg->cookie_auth_file) |
+		 absolutize(&cfg->client_onion_auth_dir);
 
 	for (int i = 0; i < cfg->n_logs; i++)
 		if (cfg->logs[i].path != NULL)

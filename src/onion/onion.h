@@ -89,8 +89,9 @@ struct tk_onion_config {
 	size_t n_fallbacks;
 	int use_default_fallbacks; /* UseDefaultFallbackDirs, default 1 */
 	/* TestingTorNetwork: only with DirAuthority lines; the authorities
-	 * are asked at once, and a directory request may stall 30 s (not
-	 * 60 s). */
+	 * are asked at once, a directory request may stall 30 s (not 60 s),
+	 * and onion-service time periods are one shared-random run (24
+	 * voting intervals) instead of hsdir_interval, as tor's. */
 	int testing_tor_network;
 	tk_onion_fatal_cb fatal; /* may be NULL */
 	void *fatal_arg;
@@ -123,6 +124,9 @@ struct tk_onion_config {
 	 * windows); 1 also when the consensus does not say so (tor's
 	 * __AlwaysCongestionControl). */
 	int congestion_control;
+	/* ClientOnionAuthDir: "<name>.auth_private" client authorization
+	 * keys, read once by tk_onion_new(); NULL: none. */
+	const char *client_onion_auth_dir;
 };
 
 /* Defaults: the built-in authorities and fallbacks, no DataDirectory,

@@ -21,6 +21,7 @@ EXTRA_DIST += \
 	tests/interop/daemon_tor.bats \
 	tests/interop/onion_cc.bats \
 	tests/interop/onion_fallback.bats \
+	tests/interop/onion_hs.bats \
 	tests/interop/control_stem.bats \
 	tests/interop/stem_control.py
 

@@ -6,18 +6,19 @@ load helpers
 
 TORNET=$TK_SRCDIR/tools/tornet
 
-@test "status: all 12 recorded processes run as started (13 with --latency), client bootstrapped" {
+@test "status: all 13 recorded processes run as started (14 with --latency), client bootstrapped" {
 	run "$TORNET" status "$TORNET_DIR"
 	assert_success
 	assert_line --regexp '^client +pid [0-9]+ +running$'
 	assert_line --regexp '^dnsmasq +pid [0-9]+ +running$'
+	assert_line --regexp '^onion +pid [0-9]+ +running$'
 	assert_line "client: bootstrapped"
 	refute_output --partial "NOT running"
 	if [ "$TORNET_LATENCY_MS" -gt 0 ]; then
 		assert_line --regexp '^delay +pid [0-9]+ +running$'
-		[ "$(grep -c ' running$' <<<"$output")" -eq 13 ]
+		[ "$(grep -c ' running$' <<<"$output")" -eq 14 ]
 	else
-		[ "$(grep -c ' running$' <<<"$output")" -eq 12 ]
+		[ "$(grep -c ' running$' <<<"$output")" -eq 13 ]
 	fi
 }
 
@@ -80,10 +81,11 @@ TORNET=$TK_SRCDIR/tools/tornet
 	grep -q "$((TORNET_LATENCY_MS / 2)) ms each way" "$TORNET_DIR/run/delay.out"
 }
 
-@test "the consensus lists 7 running relays, 2 of them exits" {
+@test "the consensus lists 7 running relays, all HSDirs, 2 of them exits" {
 	local c=$TORNET_DIR/nodes/client/data/cached-microdesc-consensus
 	[ "$(grep -c '^r ' "$c")" -eq 7 ]
 	[ "$(grep '^s ' "$c" | grep -c ' Running')" -eq 7 ]
+	[ "$(grep '^s ' "$c" | grep -c ' HSDir')" -eq 7 ]
 	[ "$(grep '^s ' "$c" | grep -c ' Exit')" -eq 2 ]
 }
 
@@ -110,4 +112,42 @@ TORNET=$TK_SRCDIR/tools/tornet
 	assert_success
 	run "$TORNET" status "$TORNET_DIR"
 	assert_success
+}
+
+@test "env: two v3 onion addresses, the ones the service tor wrote" {
+	[[ $TORNET_ONION_PLAIN =~ ^[a-z2-7]{55}d\.onion$ ]]
+	[[ $TORNET_ONION_AUTH =~ ^[a-z2-7]{55}d\.onion$ ]]
+	[ "$TORNET_ONION_PLAIN" != "$TORNET_ONION_AUTH" ]
+	assert_equal "$TORNET_ONION_PLAIN" "$(cat "$TORNET_DIR/nodes/onion/hs_plain/hostname")"
+	assert_equal "$TORNET_ONION_AUTH" "$(cat "$TORNET_DIR/nodes/onion/hs_auth/hostname")"
+	grep -q "^HiddenServicePort $TORNET_ONION_ECHO_PORT 127.0.0.1:$TORNET_ECHO_PORT$" "$TORNET_DIR/nodes/onion/torrc"
+	grep -q "^HiddenServicePort $TORNET_ONION_HTTP_PORT 127.0.0.1:$TORNET_HTTP_PORT$" "$TORNET_DIR/nodes/onion/torrc"
+}
+
+@test "env: the auth_private file names the auth service and holds the private half of its authorized client key" {
+	local f line pub
+	f=$(ls "$TORNET_ONION_AUTH_DIR"/*.auth_private)
+	[ "$(wc -l <<<"$f")" -eq 1 ]
+	line=$(cat "$f")
+	[[ $line =~ ^${TORNET_ONION_AUTH%.onion}:descriptor:x25519:[a-z2-7]{52}$ ]]
+	# the public key of that private key is the one the service authorizes
+	pub=$(python3 -c '
+import base64, sys
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+from cryptography.hazmat.primitives import serialization as s
+k = sys.argv[1].upper() + "===="
+p = X25519PrivateKey.from_private_bytes(base64.b32decode(k)).public_key()
+raw = p.public_bytes(s.Encoding.Raw, s.PublicFormat.Raw)
+print(base64.b32encode(raw).decode().rstrip("=").lower())' "${line##*:}")
+	assert_equal "descriptor:x25519:$pub" "$(cat "$TORNET_DIR/nodes/onion/hs_auth/authorized_clients/tornet.auth")"
+}
+
+@test "the client tor reaches both onion services (curl --socks5-hostname)" {
+	# (tornet start already made an echo round trip to each)
+	local onion
+	for onion in "$TORNET_ONION_PLAIN" "$TORNET_ONION_AUTH"; do
+		run curl -sS --max-time 60 --socks5-hostname "$TORNET_SOCKS" "http://$onion:$TORNET_ONION_HTTP_PORT/"
+		assert_success
+		assert_output "$TORNET_HTTP_BODY"
+	done
 }

@@ -20,6 +20,12 @@ tests_unit_test_ntor_v3_LDADD = $(ONION_CORE_LIBS)
 tests_unit_test_congestion_SOURCES = tests/unit/test_congestion.c \
 	tests/unit/tap.h
 tests_unit_test_congestion_LDADD = $(ONION_CORE_LIBS)
+# The virtual hop of onion-service circuits: SHA3-256 and AES-256.
+check_PROGRAMS += tests/unit/test_relay_crypto_hs
+tests_unit_test_relay_crypto_hs_SOURCES = tests/unit/test_relay_crypto_hs.c \
+	tests/unit/tap.h
+tests_unit_test_relay_crypto_hs_LDADD = $(ONION_CORE_LIBS)
 TESTS += tests/unit/test_relay_msg tests/unit/test_flowctl \
 	tests/unit/test_stream tests/unit/test_stream_tor1 \
-	tests/unit/test_ntor_v3 tests/unit/test_congestion
+	tests/unit/test_ntor_v3 tests/unit/test_congestion \
+	tests/unit/test_relay_crypto_hs

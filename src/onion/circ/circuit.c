@@ -61,6 +61,8 @@ struct tk_circuit {
 	tk_circuit_stream_cb sink_cb;
 	tk_circuit_writable_cb writable_cb;
 	void *sink_arg;
+	tk_circuit_stream_cb control_cb; /* stream-0 messages of others */
+	void *control_arg;
 	struct circ_stream *streams;
 	size_t n_streams, cap_streams;
 	tk_circuit_built_cb built_cb;
@@ -495,8 +497,13 @@ on_relay_cell(tk_circuit *c, const tk_cell_view *v)
 			fail(c, TK_CIRC_ETRUNCATED, 1);
 			return;
 		default:
-			return; /* DROP (long-range padding), unknown: dropped
-				 */
+			/* DROP (long-range padding), unknown: dropped,
+			 * unless someone speaks that protocol (onion
+			 * services: RENDEZVOUS2, INTRODUCE_ACK...) */
+			if (c->control_cb && h.cmd != TK_RELAY_DROP)
+				c->control_cb(c->control_arg, 0, hop, h.cmd,
+					      data, h.length);
+			return;
 		}
 	}
 	s = find_stream(c, h.stream_id);
@@ -731,6 +738,21 @@ tk_circuit_extend(tk_circuit *c, const tk_circuit_hop_target *next,
 	return 0;
 }
 
+int
+tk_circuit_add_virtual_hop(tk_circuit *c,
+			   const uint8_t keys[TK_RELAY_HS_KEYS_LEN])
+{
+	if (c->state != CIRC_OPEN || c->extending)
+		return TK_CIRC_ESTATE;
+	if (c->n_hops >= TK_CIRC_MAX_HOPS)
+		return TK_CIRC_ESTATE;
+	if (tk_relay_hop_init_hs(&c->crypto[c->n_hops], keys) != 0)
+		return TK_CIRC_ENOMEM;
+	tk_circ_flow_init(&c->flow[c->n_hops]);
+	c->n_hops++;
+	return 0;
+}
+
 void
 tk_circuit_set_stream_sink(tk_circuit *c, tk_circuit_stream_cb cb,
 			   tk_circuit_writable_cb writable, void *arg)
@@ -738,6 +760,13 @@ tk_circuit_set_stream_sink(tk_circuit *c, tk_circuit_stream_cb cb,
 	c->sink_cb = cb;
 	c->writable_cb = writable;
 	c->sink_arg = arg;
+}
+
+void
+tk_circuit_set_control_cb(tk_circuit *c, tk_circuit_stream_cb cb, void *arg)
+{
+	c->control_cb = cb;
+	c->control_arg = arg;
 }
 
 int

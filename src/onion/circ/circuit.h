@@ -22,8 +22,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "onion/cell/relay_msg.h"
 #include "onion/circ/congestion.h"
 #include "onion/circ/flowctl.h"
+#include "onion/circ/relay_crypto.h"
 #include "onion/link/channel.h"
 
 enum {
@@ -106,6 +108,13 @@ int tk_circuit_extend(tk_circuit *c, const tk_circuit_hop_target *next,
 		      unsigned timeout_ms, tk_circuit_extended_cb cb,
 		      void *arg);
 
+/* Adds an onion service's virtual hop after the last one (rend-spec-v3
+ * §4.2.1: the rendezvous point joined us to the service; keys from
+ * hs-ntor, SHA3-256 digests and AES-256). No cell is sent. 0, or
+ * TK_CIRC_ESTATE (not open, extending, no room), TK_CIRC_ENOMEM. */
+int tk_circuit_add_virtual_hop(tk_circuit *c,
+			       const uint8_t keys[TK_RELAY_HS_KEYS_LEN]);
+
 /* For a stream layer that allocates its own stream ids (stream.h): every
  * relay message with a stream id no tk_circuit_stream_add() stream
  * claimed goes to cb; writable runs when a circuit SENDME reopens the
@@ -113,6 +122,13 @@ int tk_circuit_extend(tk_circuit *c, const tk_circuit_hop_target *next,
 typedef void (*tk_circuit_writable_cb)(tk_circuit *c, void *arg);
 void tk_circuit_set_stream_sink(tk_circuit *c, tk_circuit_stream_cb cb,
 				tk_circuit_writable_cb writable, void *arg);
+
+/* Relay messages on stream 0 that the circuit itself does not handle
+ * (it handles SENDME, EXTENDED2, TRUNCATED, and drops DROP) go to cb,
+ * with stream pointer arg and status 0: the onion-service protocol's
+ * cells. NULL: dropped. */
+void tk_circuit_set_control_cb(tk_circuit *c, tk_circuit_stream_cb cb,
+			       void *arg);
 
 int tk_circuit_n_hops(const tk_circuit *c);
 uint32_t tk_circuit_id(const tk_circuit *c);

@@ -13,14 +13,20 @@
 #include <stdint.h>
 
 #include "onion/base/crypto.h"
+#include "onion/base/keccak.h"
 #include "onion/cell/cell.h"
 
 #define TK_RELAY_TAG_LEN 20 /* full SHA-1 digest: the SENDME v1 tag */
 
-/* One direction of one hop. */
+/* One direction of one hop. An onion service's virtual hop (rend-spec-v3
+ * §4.2.1) runs the same protocol with a SHA3-256 running digest (sha3
+ * set, digest3 used) and AES-256; its SENDME tags are the first 20
+ * bytes of that digest, as Tor takes them. */
 typedef struct tk_relay_dir {
 	tk_aes_ctr cipher;
 	tk_sha1_ctx digest;
+	int sha3;
+	tk_keccak digest3;
 } tk_relay_dir;
 
 typedef struct tk_relay_hop {
@@ -31,6 +37,11 @@ typedef struct tk_relay_hop {
 /* keys = Df[20] Db[20] Kf[16] Kb[16] (the first 72 bytes from ntor's
  * HKDF or CREATE_FAST's KDF-TOR). Returns 0 or -1. */
 int tk_relay_hop_init(tk_relay_hop *hop, const uint8_t keys[72]);
+/* The virtual hop to an onion service: keys = Df[32] Db[32] Kf[32]
+ * Kb[32] from hs-ntor (hs_ntor.h's tk_hs_ntor_expand). 0 or -1. */
+#define TK_RELAY_HS_KEYS_LEN 128
+int tk_relay_hop_init_hs(tk_relay_hop *hop,
+			 const uint8_t keys[TK_RELAY_HS_KEYS_LEN]);
 void tk_relay_hop_free(tk_relay_hop *hop);
 
 /* Primitives on one direction. */

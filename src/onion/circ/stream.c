@@ -2,6 +2,7 @@
  * half-closed ids. */
 #include "onion/circ/stream.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -339,6 +340,20 @@ tk_ostream_begin(tk_ostream_table *t, const char *host, uint16_t port,
 		return TK_OSTREAM_EINVAL;
 	return open_stream(t, TK_OSTREAM_CONNECT, TK_RELAY_BEGIN, body,
 			   (size_t)n, stream_id, data, out);
+}
+
+int
+tk_ostream_begin_onion(tk_ostream_table *t, uint16_t port, uint16_t stream_id,
+		       void *data, tk_ostream **out)
+{
+	/* rend-spec-v3 §4.2.2 / tor: the address is empty, ":PORT" NUL. */
+	uint8_t body[8];
+	int n;
+	if (port == 0)
+		return TK_OSTREAM_EINVAL;
+	n = snprintf((char *)body, sizeof body, ":%u", (unsigned)port);
+	return open_stream(t, TK_OSTREAM_CONNECT, TK_RELAY_BEGIN, body,
+			   (size_t)n + 1, stream_id, data, out);
 }
 
 int

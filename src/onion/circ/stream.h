@@ -147,6 +147,10 @@ void tk_ostream_table_free(tk_ostream_table *t);
 int tk_ostream_begin(tk_ostream_table *t, const char *host, uint16_t port,
 		     uint32_t flags, uint16_t stream_id, void *data,
 		     tk_ostream **out);
+/* BEGIN on a circuit joined to an onion service: an empty address and
+ * the service's virtual port, no flags. */
+int tk_ostream_begin_onion(tk_ostream_table *t, uint16_t port,
+			   uint16_t stream_id, void *data, tk_ostream **out);
 int tk_ostream_begin_dir(tk_ostream_table *t, uint16_t stream_id, void *data,
 			 tk_ostream **out);
 int tk_ostream_resolve(tk_ostream_table *t, const char *name,

@@ -173,6 +173,12 @@ tk_circmgr_loop(const tk_circmgr *cm)
 	return cm->loop;
 }
 
+const struct tk_nodes *
+tk_circmgr_nodes(tk_circmgr *cm)
+{
+	return cm->cfg.nodes ? cm->cfg.nodes(cm->cfg.nodes_arg) : NULL;
+}
+
 struct tk_guards *
 tk_circmgr_guards(tk_circmgr *cm)
 {
@@ -293,6 +299,19 @@ full(struct tk_ocirc *oc)
 	return (struct oc_full *)oc;
 }
 
+/* A private circuit's owner hears of it; every event but BUILT is the
+ * last one it gets. */
+static void
+owner_event(struct tk_ocirc *oc, int ev, const char *why)
+{
+	void (*fn)(void *, tk_ocirc *, int, const char *) = oc->owner_ev;
+	if (!fn || oc->cm->freeing)
+		return;
+	if (ev != TK_OCIRC_EV_BUILT)
+		oc->owner_ev = NULL;
+	fn(oc->owner_arg, oc, ev, why);
+}
+
 static void
 oc_teardown(struct tk_ocirc *oc)
 {
@@ -328,6 +347,7 @@ oc_teardown(struct tk_ocirc *oc)
 	for (struct tk_circreq *r = cm->reqs; r; r = r->next)
 		if (r->waiting_on == oc)
 			r->waiting_on = NULL;
+	owner_event(oc, TK_OCIRC_EV_GONE, "closed");
 	tk_policy_summary_free(&oc->exit_p);
 	free(oc->iso);
 	free(full(oc));
@@ -384,6 +404,7 @@ oc_fail(struct tk_ocirc *oc, const char *why)
 		}
 	oc_close_later(oc);
 	kick_requests(cm);
+	owner_event(oc, TK_OCIRC_EV_FAILED, why);
 }
 
 /* The circuit died after it was built, or the exit broke the stream
@@ -402,6 +423,7 @@ oc_kill(struct tk_ocirc *oc, const char *why)
 		tk_ostream_table_fail_all(oc->tbl, TK_RELAY_END_DESTROY);
 	oc_close_later(oc);
 	kick_requests(cm);
+	owner_event(oc, TK_OCIRC_EV_LOST, why);
 }
 
 static void
@@ -571,6 +593,7 @@ oc_opened(struct tk_ocirc *oc)
 		       "fixed windows",
 		       oc->serial, oc->nick[2]);
 	kick_requests(cm);
+	owner_event(oc, TK_OCIRC_EV_BUILT, NULL);
 }
 
 static void
@@ -824,6 +847,124 @@ launch(tk_circmgr *cm, uint16_t port, const struct tk_circreq *r,
 	return LAUNCH_OK;
 }
 
+/* ------------------------------------------- circuits to a chosen hop */
+
+int
+tk_circmgr_build_to(tk_circmgr *cm, const tk_circuit_hop_target *last,
+		    const char *nick,
+		    void (*ev)(void *arg, tk_ocirc *oc, int event,
+			       const char *why),
+		    void *arg, tk_ocirc **out, char *err, size_t errlen)
+{
+	const struct tk_nodes *t =
+		cm->cfg.nodes ? cm->cfg.nodes(cm->cfg.nodes_arg) : NULL;
+	struct tk_path_opts po;
+	struct tk_path_weights w;
+	struct tk_path_rng rng = { cm->cfg.random, cm->cfg.env_arg };
+	size_t avoid[2 + MAX_BAD], n_avoid = 0;
+	long g, m, x;
+	struct oc_full *f;
+	struct tk_ocirc *oc;
+
+	*out = NULL;
+	if (!t || !t->n) {
+		snprintf(err, errlen, "no usable directory");
+		return -1;
+	}
+	tk_path_opts_init(&po);
+	po.enforce_distinct_subnets = cm->cfg.enforce_distinct_subnets;
+	tk_path_weights_init(&w, t->c);
+	/* The last hop may be a relay of the consensus (HSDir, rendezvous
+	 * point) or not (an introduction point we only know from a
+	 * descriptor): avoid it as guard and middle when we know it. */
+	x = node_by_id(t, last->rsa_id);
+	g = tk_guards_pick_beside(cm->guards, t, &po, &rng, wall_s(cm), x, err,
+				  errlen);
+	if (g < 0)
+		return -1;
+	avoid[n_avoid++] = (size_t)g;
+	if (x >= 0)
+		avoid[n_avoid++] = (size_t)x;
+	for (size_t i = 0; i < cm->n_bad; i++) {
+		long k = node_by_id(t, cm->bad[i].id);
+		if (k >= 0)
+			avoid[n_avoid++] = (size_t)k;
+	}
+	m = tk_path_pick(t->node, t->n, TK_PATH_MIDDLE, &w, &po, avoid, n_avoid,
+			 &rng);
+	if (m < 0)
+		m = tk_path_pick(t->node, t->n, TK_PATH_MIDDLE, &w, &po, avoid,
+				 x >= 0 ? 2 : 1, &rng);
+	if (m < 0) {
+		snprintf(err, errlen, "no middle relay fits beside guard %s",
+			 t->node[g].rt->nickname);
+		return -1;
+	}
+	f = calloc(1, sizeof *f);
+	if (!f) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	oc = &f->oc;
+	f->teardown.fn = teardown_cb;
+	oc->cm = cm;
+	oc->serial = ++cm->serial;
+	oc->state = TK_OCIRC_BUILDING;
+	oc->private_use = 1;
+	hop_from_node(&t->node[g], &oc->hop[0], oc->nick[0]);
+	hop_from_node(&t->node[m], &oc->hop[1], oc->nick[1]);
+	oc->hop[2] = *last;
+	snprintf(oc->nick[2], sizeof oc->nick[2], "%s", nick ? nick : "?");
+	tk_policy_summary_init(&oc->exit_p); /* rejects every port */
+	oc->started = uv_now(cm->loop);
+	oc->deadline = oc->started + cm->cfg.build_timeout_ms;
+	oc->next = cm->circs;
+	if (cm->circs)
+		cm->circs->prev = oc;
+	cm->circs = oc;
+	cm->st.launched++;
+	cm_log(cm, TK_LOG_INFO, "circ %u: building %s~%s~%s (onion service)",
+	       oc->serial, oc->nick[0], oc->nick[1], oc->nick[2]);
+	if (cm->tp->build(cm->tp_state, oc) != 0) {
+		snprintf(err, errlen, "cannot start the build");
+		oc_fail(oc, "cannot start the build");
+		return -1;
+	}
+	oc->owner_ev = ev;
+	oc->owner_arg = arg;
+	*out = oc;
+	return 0;
+}
+
+tk_circuit *
+tk_ocirc_circuit(tk_ocirc *oc)
+{
+	if (oc->state != TK_OCIRC_OPEN || !oc->cm->tp->circuit)
+		return NULL;
+	return oc->cm->tp->circuit(oc);
+}
+
+void
+tk_ocirc_close(tk_ocirc *oc)
+{
+	oc->owner_ev = NULL;
+	if (tk_circmgr_dying(oc->cm))
+		return; /* the manager tears every circuit down itself */
+	if (oc->state == TK_OCIRC_OPEN && oc->tbl)
+		tk_ostream_table_fail_all(oc->tbl, TK_RELAY_END_DESTROY);
+	if (oc->state != TK_OCIRC_DEAD) {
+		oc->state = TK_OCIRC_DEAD;
+		kick_requests(oc->cm);
+	}
+	oc_close_later(oc);
+}
+
+void
+tk_ocirc_joined(tk_ocirc *oc)
+{
+	oc->n_hops++; /* streams now speak from the virtual hop */
+}
+
 /* ----------------------------------------------------------- requests */
 
 static int
@@ -848,7 +989,8 @@ static int
 fits(const struct tk_ocirc *oc, const struct tk_circreq *r, uint64_t now)
 {
 	const tk_circmgr *cm = oc->cm;
-	if (oc->closed || oc->unusable || oc->state == TK_OCIRC_DEAD)
+	if (oc->closed || oc->unusable || oc->private_use ||
+	    oc->state == TK_OCIRC_DEAD)
 		return 0;
 	if (oc->dirty_since &&
 	    now - oc->dirty_since >= (uint64_t)cm->cfg.max_dirtiness_s * 1000)
@@ -1078,7 +1220,7 @@ flush_through(tk_circmgr *cm, const uint8_t id[20])
 		if (oc->state == TK_OCIRC_BUILDING && oc->n_hops == 0 &&
 		    memcmp(oc->hop[0].rsa_id, id, 20) == 0)
 			return;
-		if (!oc->has_iso && !oc->dirty_since)
+		if (!oc->has_iso && !oc->dirty_since && !oc->private_use)
 			clean++;
 	}
 	if (clean >= cm->cfg.preemptive + 2 ||

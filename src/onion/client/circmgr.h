@@ -50,6 +50,7 @@
 #include <uv.h>
 
 #include "common/log_level.h"
+#include "onion/circ/circuit.h"
 #include "onion/circ/stream.h"
 #include "onion/netdir/nodes.h"
 
@@ -123,6 +124,9 @@ unsigned tk_circmgr_newnym(tk_circmgr *cm);
 int tk_circmgr_describe(const tk_circmgr *cm, uint32_t serial, char *buf,
 			size_t cap);
 
+/* The usable node table now (the config's nodes()), or NULL. */
+const struct tk_nodes *tk_circmgr_nodes(tk_circmgr *cm);
+
 /* The guard sets (guards.h) and the build timeout (cbt.h), for status
  * output and tests. */
 struct tk_guards *tk_circmgr_guards(tk_circmgr *cm);
@@ -164,6 +168,33 @@ void tk_ocirc_stream_id_drop(tk_ocirc *oc, uint16_t sid);
 void tk_ocirc_attached(tk_ocirc *oc);
 /* No new streams on oc (tor's mark_circuit_unusable_for_new_conns). */
 void tk_ocirc_retire(tk_ocirc *oc);
+
+/* ---- circuits to a chosen last hop (onion services) */
+
+enum {
+	TK_OCIRC_EV_BUILT = 1, /* open: use tk_ocirc_circuit() */
+	TK_OCIRC_EV_FAILED,    /* the build failed */
+	TK_OCIRC_EV_LOST,      /* it died after it was built */
+	TK_OCIRC_EV_GONE,      /* retired and closed by the manager */
+};
+/* Builds guard -> middle -> last (an HSDir, an introduction point, a
+ * rendezvous point), a circuit no request is ever given. ev hears BUILT,
+ * then at most one of FAILED, LOST, GONE (after which oc is gone); none
+ * after tk_ocirc_close() or tk_circmgr_free(), and none from inside this
+ * call. 0 and *out, or -1 with err (no directory, no path). */
+int tk_circmgr_build_to(tk_circmgr *cm, const tk_circuit_hop_target *last,
+			const char *nick,
+			void (*ev)(void *arg, tk_ocirc *oc, int event,
+				   const char *why),
+			void *arg, tk_ocirc **out, char *err, size_t errlen);
+/* The circuit of an open oc (NULL otherwise), for the onion-service
+ * cells that go beside streams. */
+tk_circuit *tk_ocirc_circuit(tk_ocirc *oc);
+/* The owner is done with a private circuit: its streams fail, it goes. */
+void tk_ocirc_close(tk_ocirc *oc);
+/* The circuit grew the onion service's virtual hop
+ * (tk_circuit_add_virtual_hop): streams are the service's from now on. */
+void tk_ocirc_joined(tk_ocirc *oc);
 
 /* ---- requests */
 

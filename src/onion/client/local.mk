@@ -6,6 +6,8 @@ src_onion_libonion_a_SOURCES += \
 	src/onion/client/cbt.h \
 	src/onion/client/circmgr.c \
 	src/onion/client/circmgr.h \
+	src/onion/client/hs_client.c \
+	src/onion/client/hs_client.h \
 	src/onion/client/ocirc.h \
 	src/onion/client/ocirc_chan.c \
 	src/onion/client/statefile.c \

@@ -44,6 +44,11 @@ struct tk_ocirc {
 	uint64_t started, deadline, built_at;
 	tk_ostream_table *tbl;
 	struct tk_ocirc_slot *slots;
+	/* Built for one owner (tk_circmgr_build_to: onion services) and
+	 * never handed to a request; owner_ev hears of it. */
+	int private_use;
+	void (*owner_ev)(void *arg, tk_ocirc *oc, int event, const char *why);
+	void *owner_arg;
 };
 
 /* How a transport reports back. failed_hop: 0 guard, 1 middle, 2 exit,
@@ -86,6 +91,9 @@ struct tk_ocirc_transport {
 	 * congestion control, and its streams use XON/XOFF). May be NULL
 	 * itself, or return NULL: fixed windows. */
 	const tk_circ_flow *(*exit_flow)(tk_ocirc *oc);
+	/* The circuit itself, for protocols above streams (onion
+	 * services); may be NULL, or return NULL. */
+	tk_circuit *(*circuit)(tk_ocirc *oc);
 };
 
 /* Channels from chanmgr.h (one per guard, shared), CREATE2/ntor to the

@@ -294,6 +294,13 @@ rt_close(struct tk_ocirc *oc)
 	free(rc);
 }
 
+static tk_circuit *
+rt_circuit(struct tk_ocirc *oc)
+{
+	struct rt_circ *rc = oc->tp;
+	return rc ? rc->c : NULL;
+}
+
 const struct tk_ocirc_transport tk_ocirc_chan_transport = {
 	.create = rt_new,
 	.destroy = rt_free,
@@ -305,4 +312,5 @@ const struct tk_ocirc_transport tk_ocirc_chan_transport = {
 	.close = rt_close,
 	.channels = rt_channels,
 	.exit_flow = rt_exit_flow,
+	.circuit = rt_circuit,
 };

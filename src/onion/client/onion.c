@@ -16,6 +16,7 @@
 
 #include "onion/base/crypto.h"
 #include "onion/client/circmgr.h"
+#include "onion/client/hs_client.h"
 #include "onion/client/streams.h"
 #include "onion/dir/builtin.h"
 #include "onion/dir/dirfetch.h"
@@ -432,6 +433,8 @@ start_circuits(tk_onion *o, char *err, size_t errlen)
 {
 	struct tk_circmgr_config cc;
 	struct tk_streams_config sc;
+	struct tk_hs_client_config hc;
+	tk_hs_client *hs;
 
 	tk_circmgr_config_init(&cc);
 	cc.nodes = usable_nodes;
@@ -458,6 +461,20 @@ start_circuits(tk_onion *o, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
+	tk_hs_client_config_init(&hc);
+	hc.auth_dir = o->cfg.client_onion_auth_dir;
+	hc.testing = o->cfg.testing_tor_network;
+	hc.scrub_hosts = o->cfg.scrub_hosts;
+	hc.log = o->cfg.log;
+	hc.log_arg = o->cfg.log_arg;
+	hs = tk_hs_client_new(o->cm, &hc, err, errlen);
+	if (!hs) {
+		tk_circmgr_free(o->cm); /* frees the streams too */
+		o->cm = NULL;
+		o->streams = NULL;
+		return -1;
+	}
+	tk_streams_set_hs(o->streams, hs);
 	return 0;
 }
 

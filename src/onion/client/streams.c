@@ -17,6 +17,7 @@
 #include "common/util.h"
 #include "onion/cell/relay_msg.h"
 #include "onion/circ/stream.h"
+#include "onion/client/hs_client.h"
 #include "onion/hs/hs_addr.h"
 
 /* Cells kept for a reader that is not reading before we stop sending
@@ -50,6 +51,7 @@ struct link {
 
 struct tk_streams {
 	tk_circmgr *cm;
+	tk_hs_client *hs; /* NULL: onion names are refused */
 	struct tk_streams_config cfg;
 	struct link all;
 	size_t held; /* what every stream holds (queued()) */
@@ -70,6 +72,8 @@ struct tk_onion_stream {
 	enum os_phase phase;
 	char host[256];
 	uint16_t port;
+	int onion; /* host is an onion service: circuits from ss->hs */
+	uint8_t onion_id[TK_HS_ID_LEN];
 	int families;
 	tk_relay_addr ptr_addr;
 	uint8_t *iso;
@@ -110,6 +114,29 @@ typedef struct tk_onion_stream ostrm;
 
 static void service(struct tk_defer *d);
 static void on_circ(struct tk_circreq *r, int reason, tk_ocirc *oc);
+
+/* Asks for a circuit: the manager's, or for an onion service the
+ * onion-service client's (a circuit joined to it). 0, or an answer. */
+static int
+ask_circ(ostrm *s)
+{
+	if (!s->onion) {
+		tk_circmgr_request(s->ss->cm, &s->creq);
+		return 0;
+	}
+	return tk_hs_client_request(s->ss->hs, s->onion_id, &s->creq) == 0
+		       ? 0
+		       : TK_ONION_HS_NOT_FOUND;
+}
+
+static void
+cancel_circ(ostrm *s)
+{
+	if (s->onion)
+		tk_hs_client_cancel(s->ss->hs, &s->creq);
+	else
+		tk_circmgr_request_cancel(&s->creq);
+}
 
 static void
 hold(ostrm *s, size_t n)
@@ -217,7 +244,7 @@ os_free(ostrm *s)
 	struct rchunk *c, *cn;
 
 	tk_circmgr_undefer(s->ss->cm, &s->d);
-	tk_circmgr_request_cancel(&s->creq);
+	cancel_circ(s);
 	s->link.prev->next = s->link.next;
 	s->link.next->prev = s->link.prev;
 	for (w = s->wq; w; w = wn) {
@@ -246,7 +273,14 @@ ss_shutdown(void *arg)
 	struct link *head = &ss->all;
 	while (head->next != head)
 		os_free(container_of(head->next, ostrm, link));
+	tk_hs_client_free(ss->hs);
 	free(ss);
+}
+
+void
+tk_streams_set_hs(tk_streams *ss, tk_hs_client *hs)
+{
+	ss->hs = hs;
 }
 
 /* The request is answered (success only for lookups or, with reason 0,
@@ -268,7 +302,9 @@ requeue(ostrm *s)
 	s->oc = NULL;
 	s->os = NULL;
 	s->creq.builds_failed = 0;
-	tk_circmgr_request(s->ss->cm, &s->creq);
+	int refusal = ask_circ(s);
+	if (refusal)
+		finish(s, refusal);
 }
 
 /* Tries again on another circuit, or gives up with reason. exclude: the
@@ -277,7 +313,7 @@ static void
 retry(ostrm *s, tk_ocirc *oc, int reason, int exclude)
 {
 	const struct tk_streams_config *cfg = &s->ss->cfg;
-	if (exclude && oc) {
+	if (exclude && oc && !s->onion) {
 		if (s->creq.n_excluded == TK_CIRCREQ_MAX_EXCLUDED) {
 			finish(s, reason);
 			return;
@@ -317,6 +353,12 @@ on_circ(struct tk_circreq *r, int reason, tk_ocirc *oc)
 	switch (s->kind) {
 	case K_CONNECT: {
 		uint32_t flags = 0;
+		if (s->onion) {
+			/* the name stays here: the service gets ":PORT" */
+			rc = tk_ostream_begin_onion(tk_ocirc_streams(oc),
+						    s->port, sid, s, &s->os);
+			break;
+		}
 		if (strchr(s->host, ':'))
 			flags = TK_BEGIN_FLAG_IPV6_OK;
 		rc = tk_ostream_begin(tk_ocirc_streams(oc), s->host, s->port,
@@ -603,7 +645,7 @@ os_tick(void *arg, uint64_t now)
 				(void)tk_ostream_close(tk_ocirc_streams(s->oc),
 						       s->os);
 			s->os = NULL;
-			tk_circmgr_request_cancel(&s->creq);
+			cancel_circ(s);
 			finish(s, TK_RELAY_END_TIMEOUT);
 		} else if (s->phase == P_SENT && now >= s->try_deadline) {
 			tk_ocirc *oc = s->oc;
@@ -826,24 +868,33 @@ service(struct tk_defer *d)
 /* ---------------------------------------------------------- requests */
 
 /* The one place onion names are decided, before any circuit is asked
- * for: there is no onion-service client yet, so every onion name fails
- * here (onion.h) and none can reach an exit in a BEGIN or RESOLVE. The
- * onion-service client replaces this with its own request. 0 for any
- * other name. */
+ * for, so that none can reach an exit in a BEGIN or RESOLVE: a malformed
+ * one fails here (F6); a valid one is a CONNECT's to the onion-service
+ * client (*id filled, -1 returned), while a lookup of one is refused as
+ * tor refuses it, and so is a CONNECT without the client
+ * (directory_only). 0 for any other name. */
 static int
-onion_refusal(tk_streams *ss, const char *host)
+onion_refusal(tk_streams *ss, const char *host, int connect,
+	      uint8_t id[TK_HS_ID_LEN])
 {
-	uint8_t id[TK_HS_ID_LEN];
 	int k = tk_hs_host_parse(host, strlen(host), id);
 
 	if (k == 0)
 		return 0;
-	ss_log(ss, k > 0 ? TK_LOG_NOTICE : TK_LOG_WARN,
-	       k > 0 ? "%s: onion services are not supported yet; refused "
-		       "here, nothing was sent"
-		     : "Invalid onion hostname %s; rejecting",
+	if (k < 0) {
+		ss_log(ss, TK_LOG_WARN, "Invalid onion hostname %s; rejecting",
+		       ss_host(ss, host));
+		return TK_ONION_HS_BAD_ADDRESS;
+	}
+	if (connect && ss->hs)
+		return -1;
+	ss_log(ss, TK_LOG_NOTICE,
+	       connect ? "%s: no onion-service client here; refused, "
+			 "nothing was sent"
+		       : "Resolve requests to onion services (%s) are not "
+			 "allowed; refused, nothing was sent",
 	       ss_host(ss, host));
-	return k > 0 ? TK_ONION_HS_NOT_FOUND : TK_ONION_HS_BAD_ADDRESS;
+	return TK_ONION_HS_NOT_FOUND;
 }
 
 int
@@ -866,10 +917,15 @@ tk_streams_connect(tk_streams *ss, const char *host, uint16_t port,
 	s->port = port;
 	s->ccb = cb;
 	s->creq.port = port;
-	if ((refusal = onion_refusal(ss, host)) != 0)
+	refusal = onion_refusal(ss, host, 1, s->onion_id);
+	if (refusal < 0) {
+		s->onion = 1;
+		refusal = ask_circ(s);
+	} else if (refusal == 0) {
+		refusal = ask_circ(s);
+	}
+	if (refusal)
 		finish(s, refusal); /* answered from the deferred work */
-	else
-		tk_circmgr_request(ss->cm, &s->creq);
 	*req = (tk_onion_req *)s;
 	return 0;
 }
@@ -893,7 +949,8 @@ tk_streams_resolve(tk_streams *ss, const char *name, int families,
 	snprintf(s->host, sizeof s->host, "%s", name);
 	s->families = families;
 	s->rcb = cb;
-	if ((refusal = onion_refusal(ss, name)) != 0)
+	uint8_t id[TK_HS_ID_LEN];
+	if ((refusal = onion_refusal(ss, name, 0, id)) != 0)
 		finish(s, refusal);
 	else
 		tk_circmgr_request(ss->cm, &s->creq);
@@ -1029,6 +1086,8 @@ void
 tk_streams_set_scrub_hosts(tk_streams *ss, int on)
 {
 	ss->cfg.scrub_hosts = on;
+	if (ss->hs)
+		tk_hs_client_set_scrub(ss->hs, on);
 }
 
 size_t

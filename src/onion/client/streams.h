@@ -45,6 +45,10 @@ int tk_streams_connect(tk_streams *ss, const char *host, uint16_t port,
 int tk_streams_resolve(tk_streams *ss, const char *name, int families,
 		       const void *iso, size_t iso_len, tk_onion_resolve_cb cb,
 		       void *arg, tk_onion_req **req);
+/* The onion-service client CONNECTs to onion names go to (taken over:
+ * freed with ss). Without one they are refused. */
+struct tk_hs_client;
+void tk_streams_set_hs(tk_streams *ss, struct tk_hs_client *hs);
 /* SafeLogging changed: destinations in the log from now on, or not. */
 void tk_streams_set_scrub_hosts(tk_streams *ss, int on);
 /* Bytes of memory every stream holds for its reader and writer. */

@@ -1,0 +1,72 @@
+/* The onion-service client (rend-spec-v3 §2, §3, §4): from a v3 address
+ * to a circuit joined to the service, on which streams BEGIN with an
+ * empty address and the virtual port.
+ *
+ * For a service it is not yet joined to, it:
+ *  1. derives the blinded key and subcredential of the current time
+ *     period (hs_keys.h, hs_period.h: from the live consensus, never the
+ *     local clock), and finds the descriptor in its cache or fetches it:
+ *     a circuit to one of the responsible HSDirs (hs_ring.h, chosen at
+ *     random among those not yet asked), BEGIN_DIR, GET /tor/hs/3/<key>;
+ *     a 404 or a descriptor that does not decode sends it to the next
+ *     HSDir; the descriptor is checked and decrypted (hs_desc.h), with
+ *     our ClientOnionAuthDir key when the service wants one;
+ *  2. builds a circuit to a rendezvous point and sends
+ *     ESTABLISH_RENDEZVOUS with a fresh cookie;
+ *  3. once RENDEZVOUS_ESTABLISHED is in, builds a circuit to an
+ *     introduction point (named by its link specifiers and ntor key) and
+ *     sends INTRODUCE1 (hs-ntor); a refusing INTRODUCE_ACK, a failed
+ *     build or no answer in time moves on to the next introduction point;
+ *  4. RENDEZVOUS2 on the rendezvous circuit completes hs-ntor: the
+ *     service's virtual hop joins that circuit (SHA3-256, AES-256).
+ * Every circuit here is built by the circuit manager
+ * (tk_circmgr_build_to) and never given to exit streams.
+ *
+ * Requests are the stream layer's tk_circreq: cb(r, 0, oc) with the
+ * joined circuit, or cb(r, TK_ONION_HS_*, NULL) (onion.h: F0..F7), from
+ * the manager's deferred work. Requests for one service share one
+ * attempt and, once joined, its circuit (until the manager retires it).
+ * At most TK_HS_CLIENT_MAX_SERVICES services are in progress or joined
+ * at once; a request beyond that fails as "descriptor not found". */
+#ifndef TK_ONION_CLIENT_HS_CLIENT_H
+#define TK_ONION_CLIENT_HS_CLIENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/log_level.h"
+#include "onion/client/circmgr.h"
+#include "onion/hs/hs_addr.h"
+
+#define TK_HS_CLIENT_MAX_SERVICES 64
+
+typedef struct tk_hs_client tk_hs_client;
+
+struct tk_hs_client_config {
+	const char *auth_dir;	   /* ClientOnionAuthDir; NULL: none */
+	int testing;		   /* TestingTorNetwork: short time periods */
+	unsigned intro_timeout_ms; /* INTRODUCE_ACK + RENDEZVOUS2, 20000 */
+	int scrub_hosts;	   /* SafeLogging */
+	tk_log_fn log;
+	void *log_arg;
+};
+void tk_hs_client_config_init(struct tk_hs_client_config *cfg);
+
+/* NULL with err if the auth directory cannot be loaded or no memory. */
+tk_hs_client *tk_hs_client_new(tk_circmgr *cm,
+			       const struct tk_hs_client_config *cfg, char *err,
+			       size_t errlen);
+/* Frees everything, closes its circuits; no callbacks. */
+void tk_hs_client_free(tk_hs_client *hc);
+
+/* Asks for a circuit joined to the service id. r is the caller's (zeroed
+ * but for cb); its manager fields are not used. 0, or -1 when too many
+ * services are in progress (or no memory): r's cb will not run. */
+int tk_hs_client_request(tk_hs_client *hc, const uint8_t id[TK_HS_ID_LEN],
+			 struct tk_circreq *r);
+/* r's cb will not run. */
+void tk_hs_client_cancel(tk_hs_client *hc, struct tk_circreq *r);
+/* SafeLogging changed. */
+void tk_hs_client_set_scrub(tk_hs_client *hc, int on);
+
+#endif

@@ -1,0 +1,193 @@
+#!/usr/bin/env bats
+# torkitd's onion-service client against tornet's two real tor onion
+# services (tools/tornet: "plain", and "auth" with client authorization):
+# tor-connect (SOCKS5 and SOCKS4a) and curl --socks5-hostname reach both,
+# 10 MB echoed through one onion stream, and Tor's failures with
+# ExtendedErrors: F4 without a key, F5 with a wrong one, F6 for a bad
+# checksum, F0 for an address no HSDir knows; a RESOLVE of an onion name
+# refused; the names never reach an exit, and SafeLogging keeps them out
+# of the log. Three torkitd (Engine tor): A with the tornet key, B with
+# no ClientOnionAuthDir (SafeLogging on), C with a wrong key.
+
+load helpers
+
+A_PORT=$((TORNET_SPARE_PORT + 3))
+A_EE_PORT=$((TORNET_SPARE_PORT + 5))
+B_EE_PORT=$((TORNET_SPARE_PORT + 7))
+C_EE_PORT=$((TORNET_SPARE_PORT + 8))
+
+ONION_UNKNOWN=duckduckgogg42xjoc72x3sjasowoarfbgcmvfimaftt6twagswzczad.onion
+ONION_BADSUM=duckduckgogg42xjoc72x3sjasowoarfbgcmvfimaftt6twagswzczae.onion
+
+# start_kd NAME PORT-LINES EXTRA-LINES
+start_kd() {
+	local d=$BATS_FILE_TMPDIR/$1
+	mkdir -p "$d/data"
+	{
+		cat "$TORNET_DIRAUTHORITY_FILE"
+		echo "Engine tor"
+		echo "$2"
+		# tornet is all 127.0.0.1, its network a test network
+		echo "EnforceDistinctSubnets 0"
+		echo "ClientRejectInternalAddresses 0"
+		echo "ClientDNSRejectInternalAddresses 0"
+		echo "TestingTorNetwork 1"
+		# tor-connect's half-close ends the stream after this
+		echo "HalfCloseLinger 2"
+		echo "DataDirectory $d/data"
+		echo "Log info file $d/torkitd.log"
+		echo "$3"
+	} >"$d/torkitd.conf"
+	"$TK_TORKITD" -f "$d/torkitd.conf" </dev/null >"$d/torkitd.out" 2>&1 3>&- &
+	echo $! >"$d/torkitd.pid"
+}
+
+wait_kd() {
+	local d=$BATS_FILE_TMPDIR/$1
+	wait_port "$2" || { cat "$d/torkitd.out" >&2; return 1; }
+	wait_file "$d/torkitd.log" 'Bootstrapped 100%' 1200 ||
+		{ cat "$d/torkitd.log" >&2; return 1; }
+}
+
+stop_kd() {
+	local d=$BATS_FILE_TMPDIR/$1 pid i
+	pid=$(cat "$d/torkitd.pid" 2>/dev/null) || return 0
+	if tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q "^$TK_TORKITD "; then
+		kill "$pid"
+		for ((i = 0; i < 100; i++)); do
+			[ -d "/proc/$pid" ] || break
+			sleep 0.1
+		done
+	fi
+}
+
+setup_file() {
+	local f=$BATS_FILE_TMPDIR wrong der priv
+	# C's key: a fresh x25519 key the service never authorized
+	mkdir -p "$f/wrongauth"
+	chmod 700 "$f/wrongauth"
+	der=$f/wrong.der
+	openssl genpkey -algorithm x25519 -outform DER -out "$der" 2>/dev/null
+	priv=$(tail -c 32 "$der" | base32 -w0 | tr -d = | tr 'A-Z' 'a-z')
+	echo "${TORNET_ONION_AUTH%.onion}:descriptor:x25519:$priv" >"$f/wrongauth/tornet.auth_private"
+	chmod 600 "$f/wrongauth/tornet.auth_private"
+	start_kd A "SocksPort 127.0.0.1:$A_PORT
+SocksPort 127.0.0.1:$A_EE_PORT ExtendedErrors" "SafeLogging 0
+ClientOnionAuthDir $TORNET_ONION_AUTH_DIR"
+	start_kd B "SocksPort 127.0.0.1:$B_EE_PORT ExtendedErrors" ""
+	start_kd C "SocksPort 127.0.0.1:$C_EE_PORT ExtendedErrors" "SafeLogging 0
+ClientOnionAuthDir $f/wrongauth"
+	wait_kd A "$A_PORT" && wait_kd B "$B_EE_PORT" && wait_kd C "$C_EE_PORT"
+}
+
+teardown_file() {
+	stop_kd A
+	stop_kd B
+	stop_kd C
+}
+
+setup() {
+	LOG=$BATS_FILE_TMPDIR/A/torkitd.log
+	export TOR_SOCKS_HOST=127.0.0.1 TOR_SOCKS_PORT=$A_PORT
+}
+
+log_lines() {
+	wc -l <"$1"
+}
+
+# the SOCKS5 CONNECT request for NAME port 80, in hex
+connect_hex() {
+	printf '05010003%02x' ${#1}
+	printf '%s' "$1" | xxd -p | tr -d '\n'
+	printf '0050'
+}
+
+@test "tor-connect (SOCKS5 and SOCKS4a) echoes through both onion services; the BEGIN goes on the joined circuit" {
+	local onion from circ T=$BATS_TEST_TMPDIR
+	for onion in "$TORNET_ONION_PLAIN" "$TORNET_ONION_AUTH"; do
+		from=$(($(log_lines "$LOG") + 1))
+		hold_stdin "$T/out5" 'onion echo' $'onion echo\n' |
+			timeout 90 "$TK_CONNECT" "$onion" "$TORNET_ONION_ECHO_PORT" >"$T/out5"
+		assert_equal "$(cat "$T/out5")" "onion echo"
+		circ=$(tail -n +"$from" "$LOG" | sed -nE "s/.*BEGIN $onion:$TORNET_ONION_ECHO_PORT sent on circ ([0-9]+) .*/\\1/p" | head -n 1)
+		[ -n "$circ" ]
+		grep -qE "onion service $onion: joined on circ $circ\$" "$LOG"
+		# SOCKS4a: the name goes to torkitd the same way
+		hold_stdin "$T/out4" 'socks4a echo' $'socks4a echo\n' |
+			timeout 90 "$TK_CONNECT" -4a "$onion" "$TORNET_ONION_ECHO_PORT" >"$T/out4"
+		assert_equal "$(cat "$T/out4")" "socks4a echo"
+	done
+}
+
+@test "curl --socks5-hostname: both services' HTTP page through torkitd, as through tornet's tor" {
+	local onion
+	for onion in "$TORNET_ONION_PLAIN" "$TORNET_ONION_AUTH"; do
+		run curl -sS --max-time 90 --socks5-hostname "127.0.0.1:$A_PORT" "http://$onion/"
+		assert_success
+		assert_output "$TORNET_HTTP_BODY"
+		run curl -sS --max-time 90 --socks5-hostname "$TORNET_SOCKS" "http://$onion/"
+		assert_success
+		assert_output "$TORNET_HTTP_BODY"
+	done
+}
+
+@test "10 MB echoed through one onion stream" {
+	local in=$BATS_TEST_TMPDIR/in out=$BATS_TEST_TMPDIR/out
+	head -c 10485760 /dev/urandom >"$in"
+	run bash -c "{ cat '$in'; for i in \$(seq 1800); do [ \$(stat -c %s '$out' 2>/dev/null || echo 0) -ge 10485760 ] && break; sleep 0.1; done; } |
+		timeout 240 '$TK_CONNECT' '$TORNET_ONION_PLAIN' '$TORNET_ONION_ECHO_PORT' >'$out'"
+	assert_success
+	cmp "$in" "$out"
+}
+
+@test "client authorization: no key F4, a wrong key F5 (REP 04 without ExtendedErrors); the right key works" {
+	run "$SOCKSRAW" -t 120 "127.0.0.1:$B_EE_PORT" s:050100 r:2 "s:$(connect_hex "$TORNET_ONION_AUTH")" e
+	assert_output "050005f40001000000000000 [closed]"
+	run "$SOCKSRAW" -t 120 "127.0.0.1:$C_EE_PORT" s:050100 r:2 "s:$(connect_hex "$TORNET_ONION_AUTH")" e
+	assert_output "050005f50001000000000000 [closed]"
+	# the plain service needs no key: B reaches it
+	run curl -sS --max-time 90 --socks5-hostname "127.0.0.1:$B_EE_PORT" "http://$TORNET_ONION_PLAIN/"
+	assert_success
+	assert_output "$TORNET_HTTP_BODY"
+	grep -q "the descriptor needs client authorization" "$BATS_FILE_TMPDIR/B/torkitd.log"
+	grep -q "our client authorization key does not open the descriptor" "$BATS_FILE_TMPDIR/C/torkitd.log"
+}
+
+@test "a bad checksum: F6 at once; an address no HSDir has: F0 after asking them; Tor's plain replies without ExtendedErrors" {
+	run "$SOCKSRAW" "127.0.0.1:$A_EE_PORT" s:050100 r:2 "s:$(connect_hex "$ONION_BADSUM")" e
+	assert_output "050005f60001000000000000 [closed]"
+	run "$SOCKSRAW" "127.0.0.1:$A_PORT" s:050100 r:2 "s:$(connect_hex "$ONION_BADSUM")" e
+	assert_output "050005010001000000000000 [closed]"
+	run "$SOCKSRAW" -t 120 "127.0.0.1:$A_EE_PORT" s:050100 r:2 "s:$(connect_hex "$ONION_UNKNOWN")" e
+	assert_output "050005f00001000000000000 [closed]"
+	grep -q "onion service $ONION_UNKNOWN: no HSDir had the descriptor" "$LOG"
+	grep -q "onion service $ONION_UNKNOWN: HSDir [0-9]*: HTTP 404" "$LOG"
+}
+
+@test "RESOLVE of an onion name is refused locally, as Tor refuses it (REP 04)" {
+	local from
+	from=$(($(log_lines "$LOG") + 1))
+	# (our tor-resolve refuses it before asking; ask in raw SOCKS5)
+	run "$SOCKSRAW" "127.0.0.1:$A_EE_PORT" s:050100 r:2 \
+		"s:05f00003$(printf %02x ${#TORNET_ONION_PLAIN})$(printf %s "$TORNET_ONION_PLAIN" | xxd -p | tr -d '\n')0000" e
+	assert_output --regexp '^050005040000000000000000 \[closed\]$|^050005040001000000000000 \[closed\]$'
+	tail -n +"$from" "$LOG" | grep -q "Resolve requests to hidden services not allowed. Failing."
+	run bash -c "tail -n +$from '$LOG' | grep -E 'RESOLVE .*onion.* sent on circ'"
+	assert_failure
+}
+
+@test "onion names never reach an exit, and SafeLogging keeps them out of the log" {
+	# every BEGIN that named an onion went on a circuit joined to a
+	# service, never on an exit circuit
+	local line circ
+	while read -r line; do
+		circ=$(sed -nE 's/.*sent on circ ([0-9]+) .*/\1/p' <<<"$line")
+		grep -qE "joined on circ $circ\$" "$LOG"
+	done < <(grep -E 'BEGIN [a-z2-7]{56}\.onion:[0-9]+ sent on circ' "$LOG")
+	[ "$(grep -cE 'BEGIN [a-z2-7]{56}\.onion:[0-9]+ sent on circ' "$LOG")" -gt 0 ]
+	# B ran with SafeLogging on: it reached the plain service and failed
+	# the auth one, and never wrote either address
+	run grep -F -e "${TORNET_ONION_PLAIN%.onion}" -e "${TORNET_ONION_AUTH%.onion}" "$BATS_FILE_TMPDIR/B/torkitd.log"
+	assert_failure
+	grep -q 'onion service \[scrubbed\]: the descriptor needs client authorization' "$BATS_FILE_TMPDIR/B/torkitd.log"
+}
