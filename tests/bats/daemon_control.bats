@@ -137,11 +137,13 @@ EXPECTED
 	run python3 "$CTL" "unix:$sock" "GETINFO version"
 	[ "$output" = "514 Authentication required." ]
 
-	printf 'ControlPort 127.0.0.1:%s\n' "$(tk_free_port)" >"$BATS_TEST_TMPDIR/tcp"
+	printf 'Engine direct\nControlPort 127.0.0.1:%s\n' "$(tk_free_port)" >"$BATS_TEST_TMPDIR/tcp"
 	run "$TK_TORKITD" -f "$BATS_TEST_TMPDIR/tcp" --verify-config
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"needs CookieAuthentication 1"* ]]
-	printf 'CookieAuthentication 1\n' >"$BATS_TEST_TMPDIR/nodir"
+	# the direct engine has no DataDirectory unless one is set (the tor
+	# engine has a default one)
+	printf 'Engine direct\nCookieAuthentication 1\n' >"$BATS_TEST_TMPDIR/nodir"
 	run "$TK_TORKITD" -f "$BATS_TEST_TMPDIR/nodir" --verify-config
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"needs a CookieAuthFile or a DataDirectory"* ]]
