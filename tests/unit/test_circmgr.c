@@ -617,6 +617,10 @@ static void log_cb(void *arg, int level, const char *msg)
 
 static unsigned build_timeout_ms;
 
+/* LongLivedPorts for the next new_cm(); n_ll_ports 0: the default. */
+static uint16_t ll_ports[4];
+static size_t n_ll_ports;
+
 static void new_cm(unsigned dirt_s, unsigned stream_timeout_ms,
 		   unsigned linger_ms)
 {
@@ -642,6 +646,10 @@ static void new_cm(unsigned dirt_s, unsigned stream_timeout_ms,
 		sc.linger_ms = linger_ms;
 	if (build_timeout_ms)
 		cfg.build_timeout_ms = build_timeout_ms;
+	if (n_ll_ports) {
+		memcpy(cfg.long_lived_ports, ll_ports, sizeof ll_ports);
+		cfg.n_long_lived_ports = n_ll_ports;
+	}
 	if (tk_circmgr_new(loop, &cfg, &cm, err, sizeof err) != 0 ||
 	    (ss = tk_streams_new(cm, &sc)) == NULL) {
 		printf("Bail out! %s\n", err);
@@ -1205,6 +1213,58 @@ static void test_long_lived(void)
 	rts[3].flags |= TK_RF_STABLE;
 }
 
+/* A LongLivedPorts list of its own: its port wants Stable hops, 22 no
+ * longer does. */
+static void test_long_lived_option(void)
+{
+	struct res a, b, c;
+	struct fc *fa = NULL, *fb = NULL, *fc = NULL;
+
+	rts[2].flags &= ~(uint32_t)TK_RF_STABLE; /* m0 */
+	rts[3].flags &= ~(uint32_t)TK_RF_STABLE; /* m1 */
+	ll_ports[0] = 4444;
+	n_ll_ports = 1;
+	for (int k = 0; k < 4; k++) {
+		char key[16];
+		snprintf(key, sizeof key, "llo%d", k);
+		new_cm(0, 0, 0);
+		connect_to("echo.test", 7, key, &a, NULL);
+		run_until(&a.done, 5000);
+		if (a.s)
+			fa = circ_of(tk_onion_stream_circuit(a.s));
+		connect_to("echo.test", 22, key, &b, NULL);
+		run_until(&b.done, 5000);
+		if (b.s)
+			fb = circ_of(tk_onion_stream_circuit(b.s));
+		tap_ok(a.reason == 0 && b.reason == 0 && fa && fa == fb,
+		       "LongLivedPorts 4444: port 22 shares the port-7 "
+		       "circuit (middle %s)",
+		       fa ? fa->oc->nick[1] : "?");
+		connect_to("echo.test", 4444, key, &c, NULL);
+		run_until(&c.done, 5000);
+		if (c.s)
+			fc = circ_of(tk_onion_stream_circuit(c.s));
+		tap_ok(c.reason == 0 && fc && fc->oc->stable &&
+			       strcmp(fc->oc->nick[1], "m0") &&
+			       strcmp(fc->oc->nick[1], "m1"),
+		       "port 4444: a circuit of Stable relays (middle %s)",
+		       fc ? fc->oc->nick[1] : "?");
+		tap_ok(fa && fc && (fa == fc) == (fa->oc->stable != 0),
+		       "the port-7 circuit serves 4444 only if all Stable");
+		if (a.s)
+			close_stream(&a);
+		if (b.s)
+			close_stream(&b);
+		if (c.s)
+			close_stream(&c);
+		free_cm();
+		fa = fb = fc = NULL;
+	}
+	n_ll_ports = 0;
+	rts[2].flags |= TK_RF_STABLE;
+	rts[3].flags |= TK_RF_STABLE;
+}
+
 static void test_build_failures(void)
 {
 	struct res a;
@@ -1595,6 +1655,7 @@ int main(void)
 	test_failures_and_retries();
 	test_build_failures();
 	test_long_lived();
+	test_long_lived_option();
 	test_lookups();
 	test_onion_names();
 	test_end_and_linger();

@@ -96,6 +96,11 @@ tk_circmgr_config_init(struct tk_circmgr_config *cfg)
 	cfg->preemptive = 1;
 	cfg->preemptive_port = 80;
 	cfg->congestion_control = -1;
+	{
+		static const uint16_t dflt[] = TK_CIRCMGR_LONG_LIVED_DEFAULT;
+		memcpy(cfg->long_lived_ports, dflt, sizeof dflt);
+		cfg->n_long_lived_ports = sizeof dflt / sizeof dflt[0];
+	}
 }
 
 static void cm_log(tk_circmgr *cm, int level, const char *fmt, ...)
@@ -674,15 +679,13 @@ copy_summary(struct tk_policy_summary *dst, const struct tk_policy_summary *src)
 	return 0;
 }
 
-/* Tor's default LongLivedPorts: streams expected to stay open long want
- * a circuit of Stable relays only (path-spec 2.2). */
+/* LongLivedPorts: streams expected to stay open long want a circuit of
+ * Stable relays only (path-spec 2.2). */
 static int
-long_lived(uint16_t port)
+long_lived(const tk_circmgr *cm, uint16_t port)
 {
-	static const uint16_t ports[] = { 21,	22,   706,  1863, 5050, 5190,
-					  5222, 5223, 6667, 6697, 8300 };
-	for (size_t i = 0; i < sizeof ports / sizeof ports[0]; i++)
-		if (ports[i] == port)
+	for (size_t i = 0; i < cm->cfg.n_long_lived_ports; i++)
+		if (cm->cfg.long_lived_ports[i] == port)
 			return 1;
 	return 0;
 }
@@ -727,7 +730,7 @@ launch(tk_circmgr *cm, uint16_t port, const struct tk_circreq *r,
 	tk_path_opts_init(&po);
 	po.enforce_distinct_subnets = cm->cfg.enforce_distinct_subnets;
 	po.exit_port = port;
-	po.need_stable = long_lived(port);
+	po.need_stable = long_lived(cm, port);
 	tk_path_weights_init(&w, t->c);
 	follow_consensus(cm, t->c);
 	if (want_guard && (wg = node_by_id(t, want_guard)) < 0)
@@ -997,7 +1000,7 @@ fits(const struct tk_ocirc *oc, const struct tk_circreq *r, uint64_t now)
 		return 0;
 	if (r->port && !tk_policy_summary_allows(&oc->exit_p, r->port))
 		return 0;
-	if (long_lived(r->port) && !oc->stable)
+	if (long_lived(cm, r->port) && !oc->stable)
 		return 0;
 	return iso_ok(oc, r) && !excluded(r, oc);
 }
@@ -1342,6 +1345,8 @@ tk_circmgr_new(uv_loop_t *loop, const struct tk_circmgr_config *cfg,
 	}
 	cm->loop = loop;
 	cm->cfg = *cfg;
+	if (cm->cfg.n_long_lived_ports > TK_CIRCMGR_MAX_LONG_LIVED)
+		cm->cfg.n_long_lived_ports = TK_CIRCMGR_MAX_LONG_LIVED;
 	if (!cm->cfg.random || !cm->cfg.wall_s) {
 		cm->cfg.random = system_random;
 		cm->cfg.wall_s = system_wall_s;

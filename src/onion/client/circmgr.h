@@ -55,6 +55,12 @@
 #include "onion/netdir/nodes.h"
 
 typedef struct tk_circmgr tk_circmgr;
+#define TK_CIRCMGR_MAX_LONG_LIVED 64
+#define TK_CIRCMGR_LONG_LIVED_DEFAULT                                        \
+	{                                                                    \
+		21, 22, 706, 1863, 5050, 5190, 5222, 5223, 6523, 6667, 6697, \
+			8300                                                 \
+	}
 struct tk_ocirc_transport;
 
 struct tk_circmgr_config {
@@ -68,6 +74,11 @@ struct tk_circmgr_config {
 	unsigned build_attempts;      /* builds a request waits for, 4 */
 	unsigned preemptive;	      /* clean circuits kept ready, 1 */
 	uint16_t preemptive_port;     /* their exits allow it, 80 */
+	/* Tor's LongLivedPorts: a stream to one of these ports wants a
+	 * circuit whose every hop is Stable (path-spec 2.2). Default:
+	 * tor's list (TK_CIRCMGR_LONG_LIVED_DEFAULT). */
+	uint16_t long_lived_ports[TK_CIRCMGR_MAX_LONG_LIVED];
+	size_t n_long_lived_ports;
 	/* -1 (default): negotiate congestion control (prop 324) with exits
 	 * that support it when the consensus says cc_alg != 0; 0: never;
 	 * 1: also without cc_alg (tk_onion_config.congestion_control) */
