@@ -135,6 +135,8 @@ static int cc_mode;
 static tk_circ_flow cc_flow;
 static int n_stream_sendmes_got;
 static char exit_of_last_begin[20];
+static uint32_t last_begin_flags; /* and its body's length */
+static size_t last_begin_len;
 static char last_exit_refused[2][20];
 static int n_refused;
 
@@ -449,6 +451,8 @@ static void exit_handle(struct msg *m)
 		char host[256];
 		if (tk_relay_begin_decode(m->body, m->len, &bg) != 0)
 			return;
+		last_begin_flags = bg.flags;
+		last_begin_len = m->len;
 		memcpy(host, bg.host, bg.host_len);
 		host[bg.host_len] = '\0';
 		exit_begin(fc, x, host);
@@ -1265,6 +1269,53 @@ static void test_long_lived_option(void)
 	rts[3].flags |= TK_RF_STABLE;
 }
 
+/* The FLAGS of a BEGIN follow the exit's "p6" line as tor's: IPv6 OK
+ * when it may exit to IPv6 on the port, else no FLAGS field at all. Port
+ * 7: only exitA allows it. body: the BEGIN's "host:port\0" without
+ * FLAGS. */
+static void begin_through_exit_a(const char *p6, const char *host,
+				 const char *body, const char *key,
+				 uint32_t want, const char *what)
+{
+	struct res a;
+	char err[256];
+	tk_policy_summary_free(&mds[5].p6);
+	if (p6)
+		tk_policy_summary_parse(&mds[5].p6, "accept", 6, p6,
+					strlen(p6), err, sizeof err);
+	new_cm(0, 0, 0);
+	last_begin_flags = 0xdead;
+	connect_to(host, 7, key, &a, NULL);
+	run_until(&a.done, 5000);
+	tap_ok(a.reason == 0 && !strcmp(exit_of_last_begin, "exitA"),
+	       "%s: connected through exitA", what);
+	tap_ok(last_begin_flags == want &&
+		       last_begin_len == strlen(body) + 1 + (want ? 4 : 0),
+	       "%s: BEGIN flags %#x (want %#x), %zu bytes", what,
+	       (unsigned)last_begin_flags, (unsigned)want, last_begin_len);
+	if (a.s)
+		close_stream(&a);
+	free_cm();
+}
+
+static void test_begin_flags(void)
+{
+	begin_through_exit_a(NULL, "echo.test", "echo.test:7", "bf0", 0,
+			     "exit without p6, a name");
+	begin_through_exit_a("1-65535", "echo.test", "echo.test:7", "bf1",
+			     TK_BEGIN_FLAG_IPV6_OK,
+			     "p6 accept 1-65535, a name");
+	begin_through_exit_a("80,443", "echo.test", "echo.test:7", "bf2", 0,
+			     "p6 accept 80,443 (not 7), a name");
+	begin_through_exit_a("1-65535", "192.0.2.7", "192.0.2.7:7", "bf3",
+			     TK_BEGIN_FLAG_IPV6_OK,
+			     "p6 accept 1-65535, an IPv4 literal");
+	begin_through_exit_a(NULL, "2001:db8::7", "[2001:db8::7]:7", "bf4",
+			     TK_BEGIN_FLAG_IPV6_OK,
+			     "exit without p6, an IPv6 literal");
+	tk_policy_summary_free(&mds[5].p6);
+}
+
 static void test_build_failures(void)
 {
 	struct res a;
@@ -1656,6 +1707,7 @@ int main(void)
 	test_build_failures();
 	test_long_lived();
 	test_long_lived_option();
+	test_begin_flags();
 	test_lookups();
 	test_onion_names();
 	test_end_and_linger();

@@ -354,6 +354,7 @@ oc_teardown(struct tk_ocirc *oc)
 			r->waiting_on = NULL;
 	owner_event(oc, TK_OCIRC_EV_GONE, "closed");
 	tk_policy_summary_free(&oc->exit_p);
+	tk_policy_summary_free(&oc->exit_p6);
 	free(oc->iso);
 	free(full(oc));
 }
@@ -548,6 +549,12 @@ const uint8_t *
 tk_ocirc_exit_id(const struct tk_ocirc *oc)
 {
 	return oc->hop[2].rsa_id;
+}
+
+const struct tk_policy_summary *
+tk_ocirc_exit_p6(const struct tk_ocirc *oc)
+{
+	return &oc->exit_p6;
 }
 
 tk_ostream_table *
@@ -834,6 +841,11 @@ launch(tk_circmgr *cm, uint16_t port, const struct tk_circreq *r,
 		free(f);
 		return LAUNCH_NOPATH;
 	}
+	if (copy_summary(&oc->exit_p6, &t->node[x].md->p6) != 0) {
+		tk_policy_summary_free(&oc->exit_p);
+		free(f);
+		return LAUNCH_NOPATH;
+	}
 	oc->started = uv_now(cm->loop);
 	oc->deadline = oc->started + build_timeout_ms(cm);
 	oc->next = cm->circs;
@@ -919,6 +931,7 @@ tk_circmgr_build_to(tk_circmgr *cm, const tk_circuit_hop_target *last,
 	oc->hop[2] = *last;
 	snprintf(oc->nick[2], sizeof oc->nick[2], "%s", nick ? nick : "?");
 	tk_policy_summary_init(&oc->exit_p); /* rejects every port */
+	tk_policy_summary_init(&oc->exit_p6);
 	oc->started = uv_now(cm->loop);
 	oc->deadline = oc->started + cm->cfg.build_timeout_ms;
 	oc->next = cm->circs;

@@ -167,6 +167,8 @@ typedef struct tk_ocirc tk_ocirc;
 uint32_t tk_ocirc_serial(const tk_ocirc *oc);
 /* The exit's RSA identity. */
 const uint8_t *tk_ocirc_exit_id(const tk_ocirc *oc);
+/* The exit's IPv6 policy summary ("p6"; rejects all without one). */
+const struct tk_policy_summary *tk_ocirc_exit_p6(const tk_ocirc *oc);
 /* The circuit's streams: open a stream there with an id from
  * tk_ocirc_stream_id(). */
 tk_ostream_table *tk_ocirc_streams(tk_ocirc *oc);
