@@ -23,6 +23,7 @@
 #include "../unit/tap.h"
 #include "onion/client/circmgr.h"
 #include "onion/client/ocirc.h"
+#include "onion/client/portpred.h"
 #include "onion/client/streams.h"
 
 /* ---------------------------------------------------------- the net */
@@ -1316,6 +1317,90 @@ static void test_begin_flags(void)
 	tk_policy_summary_free(&mds[5].p6);
 }
 
+/* The list of ports used lately: bounded, most recent first, an hour. */
+static void test_portpred(void)
+{
+	struct tk_portpred pp;
+	uint16_t out[TK_PORTPRED_MAX + 4];
+	size_t n;
+	int has_old = 0;
+
+	tk_portpred_init(&pp);
+	for (uint16_t k = 1; k <= TK_PORTPRED_MAX + 4; k++)
+		tk_portpred_note(&pp, (uint16_t)(1000 + k), 1000u * k);
+	tk_portpred_note(&pp, 0, 50000); /* lookups: no port */
+	n = tk_portpred_list(&pp, 30000, out, sizeof out / sizeof out[0]);
+	for (size_t i = 0; i < n; i++)
+		if (out[i] <= 1004)
+			has_old = 1;
+	tap_ok(n == TK_PORTPRED_MAX && out[0] == 1000 + TK_PORTPRED_MAX + 4 &&
+		       out[n - 1] == 1005 && !has_old,
+	       "%d ports used: the %d used last are kept, newest first "
+	       "(%zu, %u..%u)",
+	       TK_PORTPRED_MAX + 4, TK_PORTPRED_MAX, n, out[0],
+	       n ? out[n - 1] : 0);
+	tk_portpred_note(&pp, 1005, 2000000); /* used again */
+	n = tk_portpred_list(&pp, 1000u * 19 + TK_PORTPRED_RELEVANCE_MS, out,
+			     sizeof out / sizeof out[0]);
+	tap_ok(n == 2 && out[0] == 1005 && out[1] == 1000 + TK_PORTPRED_MAX + 4,
+	       "an hour on, only ports used within the hour remain (%zu)", n);
+	n = tk_portpred_list(&pp, 2000000 + TK_PORTPRED_RELEVANCE_MS, out,
+			     sizeof out / sizeof out[0]);
+	tap_eq_long((long)n, 0, "then none");
+}
+
+/* A clean open circuit whose exit allows port. */
+static int clean_for(uint16_t port)
+{
+	for (struct fc *f = circs; f; f = f->next)
+		if (f->oc && f->oc->state == TK_OCIRC_OPEN && !f->dead &&
+		    !f->oc->closed && !f->oc->has_iso &&
+		    !f->oc->dirty_since &&
+		    tk_policy_summary_allows(&f->oc->exit_p, port))
+			return 1;
+	return 0;
+}
+
+/* Port prediction (path-spec 2.1.1): after a request to port 7 a clean
+ * circuit that can exit to 7 is kept ready. exitA refuses 80 here, so
+ * the preemptive circuits for 80 all go through exitB, which refuses 7:
+ * without the prediction no clean circuit would fit 7. */
+static void test_predicted_ports(void)
+{
+	struct res a;
+	char err[256];
+	int ok = 1;
+
+	tk_policy_summary_free(&mds[5].p);
+	tk_policy_summary_parse(&mds[5].p, "accept", 6, "1-79,81-65535", 13,
+				err, sizeof err);
+	new_cm(0, 0, 0);
+	for (int k = 0; k < 3; k++) {
+		char key[16];
+		int found = 0;
+		snprintf(key, sizeof key, "pp%d", k);
+		connect_to("echo.test", 7, key, &a, NULL);
+		run_until(&a.done, 5000);
+		if (a.reason != 0)
+			ok = 0;
+		for (int i = 0; i < 5000 && !found; i++) {
+			uv_run(loop, UV_RUN_ONCE);
+			found = clean_for(7);
+		}
+		if (!found)
+			ok = 0;
+		if (a.s)
+			close_stream(&a);
+	}
+	tap_ok(ok, "after each request to port 7, a clean circuit through "
+		   "an exit allowing 7 is made ready");
+	tap_ok(clean_for(80), "and one for port 80 still");
+	free_cm();
+	tk_policy_summary_free(&mds[5].p);
+	tk_policy_summary_parse(&mds[5].p, "accept", 6, "1-65535", 7, err,
+				sizeof err);
+}
+
 static void test_build_failures(void)
 {
 	struct res a;
@@ -1708,6 +1793,8 @@ int main(void)
 	test_long_lived();
 	test_long_lived_option();
 	test_begin_flags();
+	test_portpred();
+	test_predicted_ports();
 	test_lookups();
 	test_onion_names();
 	test_end_and_linger();

@@ -15,6 +15,7 @@
 #include "onion/base/crypto.h"
 #include "onion/client/cbt.h"
 #include "onion/client/ocirc.h"
+#include "onion/client/portpred.h"
 #include "onion/client/statefile.h"
 #include "onion/guard/guards.h"
 #include "onion/netdir/path.h"
@@ -44,6 +45,9 @@ struct oc_full {
  * minute while they keep failing. */
 #define PREEMPT_BACKOFF_MIN_MS 1000
 #define PREEMPT_BACKOFF_MAX_MS 60000
+/* Clean circuits at most, open or building: path-spec 2.1.1's 12, so a
+ * client cycling through ports cannot make us build without end. */
+#define MAX_CLEAN 12
 
 struct tk_circmgr {
 	uv_loop_t *loop;
@@ -73,8 +77,9 @@ struct tk_circmgr {
 	} bad[MAX_BAD];
 	size_t n_bad;
 	int warned_nopath;
-	unsigned preempt_fails; /* in a row */
-	uint64_t preempt_ok_at; /* uv_now before which none is launched */
+	unsigned preempt_fails;	 /* in a row */
+	uint64_t preempt_ok_at;	 /* uv_now before which none is launched */
+	struct tk_portpred pred; /* ports requested lately */
 	/* Guards that seem to hold cells for us (guard_stalled), for
 	 * stall_service(). */
 	struct tk_defer stall_d;
@@ -1057,6 +1062,7 @@ void
 tk_circmgr_request(tk_circmgr *cm, struct tk_circreq *r)
 {
 	r->cm = cm;
+	tk_portpred_note(&cm->pred, r->port, uv_now(cm->loop));
 	if (r->queued)
 		return;
 	r->queued = 1;
@@ -1104,43 +1110,73 @@ find_circ(tk_circmgr *cm, const struct tk_circreq *r, enum tk_ocirc_state want,
 	return clean;
 }
 
-static void
-keep_preemptive(tk_circmgr *cm)
+/* Launches clean circuits for port until `clean` of them fit it. 0, or
+ * -1 when nothing more should be launched now. */
+static int
+preempt_port(tk_circmgr *cm, uint16_t port, unsigned *total, uint64_t now)
 {
 	unsigned clean = 0;
 	struct tk_circreq probe;
 	struct tk_ocirc *oc;
-	uint64_t now = uv_now(cm->loop);
 
-	if (!cm->cfg.preemptive || now < cm->preempt_ok_at)
-		return; /* the tick comes back */
 	memset(&probe, 0, sizeof probe);
-	probe.port = cm->cfg.preemptive_port;
+	probe.port = port;
 	for (oc = cm->circs; oc; oc = oc->next)
 		if (!oc->has_iso && !oc->dirty_since && fits(oc, &probe, now))
 			clean++;
-	while (clean < cm->cfg.preemptive &&
+	while (clean < cm->cfg.preemptive && *total < MAX_CLEAN &&
 	       count_building(cm) < cm->cfg.max_pending_builds) {
-		int rc = launch(cm, probe.port, NULL, NULL, &oc);
+		int rc = launch(cm, port, NULL, NULL, &oc);
 		if (rc == LAUNCH_OK)
 			full(oc)->preemptive = 1;
 		if (rc == LAUNCH_OK && oc->state != TK_OCIRC_BUILDING) {
 			/* failed at once, before it was marked */
 			preempt_failed(cm);
-			return;
+			return -1;
 		}
+		if (rc == LAUNCH_NODIR)
+			return -1;
 		if (rc != LAUNCH_OK) {
-			if (rc != LAUNCH_NODIR && !cm->warned_nopath) {
+			if (!cm->warned_nopath) {
 				cm->warned_nopath = 1;
 				cm_log(cm, TK_LOG_WARN,
 				       "no preemptive circuit: "
 				       "no path for port %u",
-				       probe.port);
+				       port);
 			}
-			return;
+			return 0; /* the other ports may have one */
 		}
 		cm->warned_nopath = 0;
 		clean++;
+		(*total)++;
+	}
+	return 0;
+}
+
+/* Clean circuits kept ready (path-spec 2.1.1): `preemptive` of them for
+ * preemptive_port, and as many for each port requested within the hour
+ * (portpred.h), at most MAX_CLEAN in all. */
+static void
+keep_preemptive(tk_circmgr *cm)
+{
+	uint16_t ports[1 + TK_PORTPRED_MAX];
+	size_t n_ports = 1;
+	unsigned total = 0;
+	uint64_t now = uv_now(cm->loop);
+
+	if (!cm->cfg.preemptive || now < cm->preempt_ok_at)
+		return; /* the tick comes back */
+	ports[0] = cm->cfg.preemptive_port;
+	n_ports += tk_portpred_list(&cm->pred, now, ports + 1, TK_PORTPRED_MAX);
+	for (struct tk_ocirc *oc = cm->circs; oc; oc = oc->next)
+		if (!oc->has_iso && !oc->dirty_since && !oc->private_use &&
+		    !oc->closed && !oc->unusable && oc->state != TK_OCIRC_DEAD)
+			total++;
+	for (size_t i = 0; i < n_ports; i++) {
+		if (i > 0 && ports[i] == ports[0])
+			continue;
+		if (preempt_port(cm, ports[i], &total, now) != 0)
+			return;
 	}
 }
 

@@ -19,8 +19,10 @@
  * they receive what the exit says about streams, through each circuit's
  * stream table (stream.h), which the manager keeps with the circuit. As
  * in tor:
- *  - one clean circuit (exit allowing preemptive_port) is kept ready so
- *    the first request does not wait for a build;
+ *  - clean circuits are kept ready so that a request does not wait for
+ *    a build: `preemptive` whose exits allow preemptive_port, and as
+ *    many for each port requested within the last hour (port
+ *    prediction, path-spec 2.1.1; portpred.h), at most 12 in all;
  *  - a circuit is dirty from its first stream on and takes no new stream
  *    after max_dirtiness_s (tor's MaxCircuitDirtiness, 10 min); a dirty
  *    circuit without streams is then closed;
@@ -72,7 +74,8 @@ struct tk_circmgr_config {
 	unsigned max_dirtiness_s;     /* default 600 */
 	unsigned max_pending_builds;  /* default 4 */
 	unsigned build_attempts;      /* builds a request waits for, 4 */
-	unsigned preemptive;	      /* clean circuits kept ready, 1 */
+	unsigned preemptive;	      /* clean circuits kept ready per
+				       * predicted port, 1 */
 	uint16_t preemptive_port;     /* their exits allow it, 80 */
 	/* Tor's LongLivedPorts: a stream to one of these ports wants a
 	 * circuit whose every hop is Stable (path-spec 2.2). Default:

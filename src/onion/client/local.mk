@@ -12,6 +12,8 @@ src_onion_libonion_a_SOURCES += \
 	src/onion/client/hs_client.h \
 	src/onion/client/ocirc.h \
 	src/onion/client/ocirc_chan.c \
+	src/onion/client/portpred.c \
+	src/onion/client/portpred.h \
 	src/onion/client/statefile.c \
 	src/onion/client/statefile.h \
 	src/onion/client/streams.c \
