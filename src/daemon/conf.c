@@ -40,7 +40,7 @@ static tk_option_parse_fn parse_socks_port, parse_socks_policy,
 	parse_exit_policy, parse_engine, parse_dns_server, parse_safe_logging,
 	parse_log, parse_dir_authority, parse_congestion_control,
 	parse_fallback_dir, parse_data_dir, parse_connection_padding,
-	parse_control_port, parse_control_socket;
+	parse_control_port, parse_control_socket, parse_long_lived_ports;
 
 /* clang-format off */
 /* offsetof(), refusing to compile (a negative array size) when the field
@@ -144,6 +144,10 @@ static const struct tk_option options[] = {
 	       "defaults for a test network (needs DirAuthority lines)"),
 	V_BOOL("EnforceDistinctSubnets", enforce_distinct_subnets, "1", TOR,
 	       "never two relays of one /16 in a circuit"),
+	V_CUSTOM("LongLivedPorts", parse_long_lived_ports, long_lived_ports,
+		 "21,22,706,1863,5050,5190,5222,5223,6523,6667,6697,8300", TOR,
+		 "PORT[,PORT...]",
+		 "streams to these ports get circuits of Stable relays"),
 	V_STRING("ClientOnionAuthDir", client_onion_auth_dir, NULL, TOR, "PATH",
 		 "client authorization keys for onion services "
 		 "(*.auth_private)"),
@@ -809,6 +813,51 @@ parse_congestion_control(struct tk_config *cfg, const struct tk_option *o,
 		return -1;
 	}
 	return 0;
+}
+
+/* Tor's CSV of ports: commas, blanks around them ignored. */
+static int
+parse_long_lived_ports(struct tk_config *cfg, const struct tk_option *o,
+		       const char *value, char *err, size_t errlen)
+{
+	const char *p = value;
+	size_t n = 0;
+
+	(void)o;
+	for (;;) {
+		char *end;
+		unsigned long port;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (!isdigit((unsigned char)*p))
+			goto bad;
+		errno = 0;
+		port = strtoul(p, &end, 10);
+		if (errno || port < 1 || port > 65535)
+			goto bad;
+		if (n == TK_CONFIG_MAX_LONG_LIVED_PORTS) {
+			snprintf(err, errlen,
+				 "LongLivedPorts: at most %d ports",
+				 TK_CONFIG_MAX_LONG_LIVED_PORTS);
+			return -1;
+		}
+		cfg->long_lived_ports[n++] = (uint16_t)port;
+		p = end;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p == '\0')
+			break;
+		if (*p++ != ',')
+			goto bad;
+	}
+	cfg->n_long_lived_ports = n;
+	return 0;
+bad:
+	snprintf(err, errlen,
+		 "LongLivedPorts must be ports from 1 to 65535 separated by "
+		 "commas, not \"%s\"",
+		 value);
+	return -1;
 }
 
 static int

@@ -34,6 +34,8 @@ struct tk_port_cfg {
 
 enum { TK_ENGINE_DIRECT, TK_ENGINE_TOR };
 
+#define TK_CONFIG_MAX_LONG_LIVED_PORTS 64
+
 struct tk_config {
 	struct tk_port_cfg *ports;
 	size_t n_ports;
@@ -56,8 +58,10 @@ struct tk_config {
 	size_t n_fallback_dirs;
 	int use_default_fallback_dirs;
 	int testing_tor_network;
-	int enforce_distinct_subnets;	  /* tor engine, default 1 (0 with
-					   * TestingTorNetwork) */
+	int enforce_distinct_subnets; /* tor engine, default 1 (0 with
+				       * TestingTorNetwork) */
+	uint16_t long_lived_ports[TK_CONFIG_MAX_LONG_LIVED_PORTS];
+	size_t n_long_lived_ports;	  /* tor engine: LongLivedPorts */
 	char *client_onion_auth_dir;	  /* tor engine */
 	unsigned half_close_linger;	  /* tor engine, seconds */
 	int congestion_control;		  /* tor engine: -1 auto, 0, 1 */

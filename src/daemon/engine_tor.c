@@ -890,6 +890,12 @@ tk_engine_tor_config(const struct tk_config *cfg, struct tk_onion_config *oc,
 	oc->testing_tor_network = cfg->testing_tor_network;
 	oc->data_dir = cfg->data_dir;
 	oc->enforce_distinct_subnets = cfg->enforce_distinct_subnets;
+	_Static_assert(TK_CONFIG_MAX_LONG_LIVED_PORTS <=
+			       TK_ONION_MAX_LONG_LIVED_PORTS,
+		       "LongLivedPorts fit the engine's config");
+	memcpy(oc->long_lived_ports, cfg->long_lived_ports,
+	       cfg->n_long_lived_ports * sizeof cfg->long_lived_ports[0]);
+	oc->n_long_lived_ports = cfg->n_long_lived_ports;
 	oc->client_onion_auth_dir = cfg->client_onion_auth_dir;
 	/* In 64 bits: a year of seconds does not fit in 32 bits of ms. */
 	oc->linger_ms = (uint64_t)cfg->half_close_linger * 1000;

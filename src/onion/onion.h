@@ -77,6 +77,8 @@ typedef void (*tk_onion_progress_cb)(void *arg, int percent, const char *tag,
  * the caller should stop (tor exits). */
 typedef void (*tk_onion_fatal_cb)(void *arg, const char *msg);
 
+#define TK_ONION_MAX_LONG_LIVED_PORTS 64
+
 struct tk_onion_config {
 	/* No DirAuthority line: the public network's authorities (built
 	 * in). Lines given replace them all, as in tor. */
@@ -97,14 +99,19 @@ struct tk_onion_config {
 	void *fatal_arg;
 	const char *data_dir;	      /* NULL: no cache (nothing on disk) */
 	int enforce_distinct_subnets; /* EnforceDistinctSubnets, default 1 */
-	unsigned dir_timeout_ms;      /* to connect to a directory source:
-					 TCP, TLS and one-hop circuit */
-	uint64_t request_timeout_ms;  /* SocksTimeout: a whole request,
-					 default 120000 */
-	uint64_t linger_ms;	      /* HalfCloseLinger, default 30000 */
-	int scrub_hosts;	      /* SafeLogging: "[scrubbed]" for
-					 destinations in the log, default 1 */
-	tk_log_fn log;		      /* enum tk_log_level; NULL: silent */
+	/* LongLivedPorts: streams to these ports get circuits of Stable
+	 * relays only. Default (tk_onion_config_init): tor's list, 21, 22,
+	 * 706, 1863, 5050, 5190, 5222, 5223, 6523, 6667, 6697, 8300. */
+	uint16_t long_lived_ports[TK_ONION_MAX_LONG_LIVED_PORTS];
+	size_t n_long_lived_ports;
+	unsigned dir_timeout_ms;     /* to connect to a directory source:
+					TCP, TLS and one-hop circuit */
+	uint64_t request_timeout_ms; /* SocksTimeout: a whole request,
+					default 120000 */
+	uint64_t linger_ms;	     /* HalfCloseLinger, default 30000 */
+	int scrub_hosts;	     /* SafeLogging: "[scrubbed]" for
+					destinations in the log, default 1 */
+	tk_log_fn log;		     /* enum tk_log_level; NULL: silent */
 	void *log_arg;
 	tk_onion_progress_cb progress; /* may be NULL (the log has it too) */
 	void *progress_arg;

@@ -23,6 +23,7 @@
 #include "../unit/tap.h"
 #include "onion/client/circmgr.h"
 #include "onion/client/ocirc.h"
+#include "onion/client/portpred.h"
 #include "onion/client/streams.h"
 
 /* ---------------------------------------------------------- the net */
@@ -135,6 +136,8 @@ static int cc_mode;
 static tk_circ_flow cc_flow;
 static int n_stream_sendmes_got;
 static char exit_of_last_begin[20];
+static uint32_t last_begin_flags; /* and its body's length */
+static size_t last_begin_len;
 static char last_exit_refused[2][20];
 static int n_refused;
 
@@ -449,6 +452,8 @@ static void exit_handle(struct msg *m)
 		char host[256];
 		if (tk_relay_begin_decode(m->body, m->len, &bg) != 0)
 			return;
+		last_begin_flags = bg.flags;
+		last_begin_len = m->len;
 		memcpy(host, bg.host, bg.host_len);
 		host[bg.host_len] = '\0';
 		exit_begin(fc, x, host);
@@ -617,6 +622,10 @@ static void log_cb(void *arg, int level, const char *msg)
 
 static unsigned build_timeout_ms;
 
+/* LongLivedPorts for the next new_cm(); n_ll_ports 0: the default. */
+static uint16_t ll_ports[4];
+static size_t n_ll_ports;
+
 static void new_cm(unsigned dirt_s, unsigned stream_timeout_ms,
 		   unsigned linger_ms)
 {
@@ -642,6 +651,10 @@ static void new_cm(unsigned dirt_s, unsigned stream_timeout_ms,
 		sc.linger_ms = linger_ms;
 	if (build_timeout_ms)
 		cfg.build_timeout_ms = build_timeout_ms;
+	if (n_ll_ports) {
+		memcpy(cfg.long_lived_ports, ll_ports, sizeof ll_ports);
+		cfg.n_long_lived_ports = n_ll_ports;
+	}
 	if (tk_circmgr_new(loop, &cfg, &cm, err, sizeof err) != 0 ||
 	    (ss = tk_streams_new(cm, &sc)) == NULL) {
 		printf("Bail out! %s\n", err);
@@ -1205,6 +1218,189 @@ static void test_long_lived(void)
 	rts[3].flags |= TK_RF_STABLE;
 }
 
+/* A LongLivedPorts list of its own: its port wants Stable hops, 22 no
+ * longer does. */
+static void test_long_lived_option(void)
+{
+	struct res a, b, c;
+	struct fc *fa = NULL, *fb = NULL, *fc = NULL;
+
+	rts[2].flags &= ~(uint32_t)TK_RF_STABLE; /* m0 */
+	rts[3].flags &= ~(uint32_t)TK_RF_STABLE; /* m1 */
+	ll_ports[0] = 4444;
+	n_ll_ports = 1;
+	for (int k = 0; k < 4; k++) {
+		char key[16];
+		snprintf(key, sizeof key, "llo%d", k);
+		new_cm(0, 0, 0);
+		connect_to("echo.test", 7, key, &a, NULL);
+		run_until(&a.done, 5000);
+		if (a.s)
+			fa = circ_of(tk_onion_stream_circuit(a.s));
+		connect_to("echo.test", 22, key, &b, NULL);
+		run_until(&b.done, 5000);
+		if (b.s)
+			fb = circ_of(tk_onion_stream_circuit(b.s));
+		tap_ok(a.reason == 0 && b.reason == 0 && fa && fa == fb,
+		       "LongLivedPorts 4444: port 22 shares the port-7 "
+		       "circuit (middle %s)",
+		       fa ? fa->oc->nick[1] : "?");
+		connect_to("echo.test", 4444, key, &c, NULL);
+		run_until(&c.done, 5000);
+		if (c.s)
+			fc = circ_of(tk_onion_stream_circuit(c.s));
+		tap_ok(c.reason == 0 && fc && fc->oc->stable &&
+			       strcmp(fc->oc->nick[1], "m0") &&
+			       strcmp(fc->oc->nick[1], "m1"),
+		       "port 4444: a circuit of Stable relays (middle %s)",
+		       fc ? fc->oc->nick[1] : "?");
+		tap_ok(fa && fc && (fa == fc) == (fa->oc->stable != 0),
+		       "the port-7 circuit serves 4444 only if all Stable");
+		if (a.s)
+			close_stream(&a);
+		if (b.s)
+			close_stream(&b);
+		if (c.s)
+			close_stream(&c);
+		free_cm();
+		fa = fb = fc = NULL;
+	}
+	n_ll_ports = 0;
+	rts[2].flags |= TK_RF_STABLE;
+	rts[3].flags |= TK_RF_STABLE;
+}
+
+/* The FLAGS of a BEGIN follow the exit's "p6" line as tor's: IPv6 OK
+ * when it may exit to IPv6 on the port, else no FLAGS field at all. Port
+ * 7: only exitA allows it. body: the BEGIN's "host:port\0" without
+ * FLAGS. */
+static void begin_through_exit_a(const char *p6, const char *host,
+				 const char *body, const char *key,
+				 uint32_t want, const char *what)
+{
+	struct res a;
+	char err[256];
+	tk_policy_summary_free(&mds[5].p6);
+	if (p6)
+		tk_policy_summary_parse(&mds[5].p6, "accept", 6, p6,
+					strlen(p6), err, sizeof err);
+	new_cm(0, 0, 0);
+	last_begin_flags = 0xdead;
+	connect_to(host, 7, key, &a, NULL);
+	run_until(&a.done, 5000);
+	tap_ok(a.reason == 0 && !strcmp(exit_of_last_begin, "exitA"),
+	       "%s: connected through exitA", what);
+	tap_ok(last_begin_flags == want &&
+		       last_begin_len == strlen(body) + 1 + (want ? 4 : 0),
+	       "%s: BEGIN flags %#x (want %#x), %zu bytes", what,
+	       (unsigned)last_begin_flags, (unsigned)want, last_begin_len);
+	if (a.s)
+		close_stream(&a);
+	free_cm();
+}
+
+static void test_begin_flags(void)
+{
+	begin_through_exit_a(NULL, "echo.test", "echo.test:7", "bf0", 0,
+			     "exit without p6, a name");
+	begin_through_exit_a("1-65535", "echo.test", "echo.test:7", "bf1",
+			     TK_BEGIN_FLAG_IPV6_OK,
+			     "p6 accept 1-65535, a name");
+	begin_through_exit_a("80,443", "echo.test", "echo.test:7", "bf2", 0,
+			     "p6 accept 80,443 (not 7), a name");
+	begin_through_exit_a("1-65535", "192.0.2.7", "192.0.2.7:7", "bf3",
+			     TK_BEGIN_FLAG_IPV6_OK,
+			     "p6 accept 1-65535, an IPv4 literal");
+	begin_through_exit_a(NULL, "2001:db8::7", "[2001:db8::7]:7", "bf4",
+			     TK_BEGIN_FLAG_IPV6_OK,
+			     "exit without p6, an IPv6 literal");
+	tk_policy_summary_free(&mds[5].p6);
+}
+
+/* The list of ports used lately: bounded, most recent first, an hour. */
+static void test_portpred(void)
+{
+	struct tk_portpred pp;
+	uint16_t out[TK_PORTPRED_MAX + 4];
+	size_t n;
+	int has_old = 0;
+
+	tk_portpred_init(&pp);
+	for (uint16_t k = 1; k <= TK_PORTPRED_MAX + 4; k++)
+		tk_portpred_note(&pp, (uint16_t)(1000 + k), 1000u * k);
+	tk_portpred_note(&pp, 0, 50000); /* lookups: no port */
+	n = tk_portpred_list(&pp, 30000, out, sizeof out / sizeof out[0]);
+	for (size_t i = 0; i < n; i++)
+		if (out[i] <= 1004)
+			has_old = 1;
+	tap_ok(n == TK_PORTPRED_MAX && out[0] == 1000 + TK_PORTPRED_MAX + 4 &&
+		       out[n - 1] == 1005 && !has_old,
+	       "%d ports used: the %d used last are kept, newest first "
+	       "(%zu, %u..%u)",
+	       TK_PORTPRED_MAX + 4, TK_PORTPRED_MAX, n, out[0],
+	       n ? out[n - 1] : 0);
+	tk_portpred_note(&pp, 1005, 2000000); /* used again */
+	n = tk_portpred_list(&pp, 1000u * 19 + TK_PORTPRED_RELEVANCE_MS, out,
+			     sizeof out / sizeof out[0]);
+	tap_ok(n == 2 && out[0] == 1005 && out[1] == 1000 + TK_PORTPRED_MAX + 4,
+	       "an hour on, only ports used within the hour remain (%zu)", n);
+	n = tk_portpred_list(&pp, 2000000 + TK_PORTPRED_RELEVANCE_MS, out,
+			     sizeof out / sizeof out[0]);
+	tap_eq_long((long)n, 0, "then none");
+}
+
+/* A clean open circuit whose exit allows port. */
+static int clean_for(uint16_t port)
+{
+	for (struct fc *f = circs; f; f = f->next)
+		if (f->oc && f->oc->state == TK_OCIRC_OPEN && !f->dead &&
+		    !f->oc->closed && !f->oc->has_iso &&
+		    !f->oc->dirty_since &&
+		    tk_policy_summary_allows(&f->oc->exit_p, port))
+			return 1;
+	return 0;
+}
+
+/* Port prediction (path-spec 2.1.1): after a request to port 7 a clean
+ * circuit that can exit to 7 is kept ready. exitA refuses 80 here, so
+ * the preemptive circuits for 80 all go through exitB, which refuses 7:
+ * without the prediction no clean circuit would fit 7. */
+static void test_predicted_ports(void)
+{
+	struct res a;
+	char err[256];
+	int ok = 1;
+
+	tk_policy_summary_free(&mds[5].p);
+	tk_policy_summary_parse(&mds[5].p, "accept", 6, "1-79,81-65535", 13,
+				err, sizeof err);
+	new_cm(0, 0, 0);
+	for (int k = 0; k < 3; k++) {
+		char key[16];
+		int found = 0;
+		snprintf(key, sizeof key, "pp%d", k);
+		connect_to("echo.test", 7, key, &a, NULL);
+		run_until(&a.done, 5000);
+		if (a.reason != 0)
+			ok = 0;
+		for (int i = 0; i < 5000 && !found; i++) {
+			uv_run(loop, UV_RUN_ONCE);
+			found = clean_for(7);
+		}
+		if (!found)
+			ok = 0;
+		if (a.s)
+			close_stream(&a);
+	}
+	tap_ok(ok, "after each request to port 7, a clean circuit through "
+		   "an exit allowing 7 is made ready");
+	tap_ok(clean_for(80), "and one for port 80 still");
+	free_cm();
+	tk_policy_summary_free(&mds[5].p);
+	tk_policy_summary_parse(&mds[5].p, "accept", 6, "1-65535", 7, err,
+				sizeof err);
+}
+
 static void test_build_failures(void)
 {
 	struct res a;
@@ -1595,6 +1791,10 @@ int main(void)
 	test_failures_and_retries();
 	test_build_failures();
 	test_long_lived();
+	test_long_lived_option();
+	test_begin_flags();
+	test_portpred();
+	test_predicted_ports();
 	test_lookups();
 	test_onion_names();
 	test_end_and_linger();

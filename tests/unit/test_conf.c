@@ -260,6 +260,14 @@ static void test_defaults(void)
 		    "EnforceDistinctSubnets 1");
 	tap_eq_long(cfg.half_close_linger, 30, "HalfCloseLinger 30");
 	tap_eq_long(cfg.congestion_control, -1, "CongestionControl auto");
+	{
+		static const uint16_t ll[] = {21,   22,	  706,	1863,
+					      5050, 5190, 5222, 5223,
+					      6523, 6667, 6697, 8300};
+		tap_ok(cfg.n_long_lived_ports == 12 &&
+			       memcmp(cfg.long_lived_ports, ll, sizeof ll) == 0,
+		       "LongLivedPorts: tor's list");
+	}
 	tap_ok(cfg.client_reject_internal == 1 &&
 		       cfg.client_dns_reject_internal == 1,
 	       "Client[DNS]RejectInternalAddresses 1, as Tor");
@@ -420,6 +428,20 @@ static void test_dependent_defaults(void)
 		    "FallbackDir without orport= and id= fails");
 }
 
+/* LongLivedPorts replaces tor's list with the one given. */
+static void test_long_lived_ports(void)
+{
+	struct tk_config cfg;
+	tap_eq_long(load("LongLivedPorts 4444 , 22,65535\n", NULL, 0, &cfg), 0,
+		    "LongLivedPorts loads");
+	tap_ok(cfg.n_long_lived_ports == 3 && cfg.long_lived_ports[0] == 4444 &&
+		       cfg.long_lived_ports[1] == 22 &&
+		       cfg.long_lived_ports[2] == 65535,
+	       "LongLivedPorts 4444,22,65535 (%zu ports)",
+	       cfg.n_long_lived_ports);
+	tk_config_free(&cfg);
+}
+
 /* tk_config_set: what is accepted and the messages, as before. */
 static void test_values(void)
 {
@@ -453,6 +475,21 @@ static void test_values(void)
 		{"CongestionControl", "1", NULL},
 		{"CongestionControl", "2",
 		 "CongestionControl must be auto, 0 or 1, not \"2\""},
+		{"LongLivedPorts", "22", NULL},
+		{"LongLivedPorts", " 22 , 6667,65535", NULL},
+		{"LongLivedPorts", "22,,80",
+		 "LongLivedPorts must be ports from 1 to 65535 separated by "
+		 "commas, not \"22,,80\""},
+		{"LongLivedPorts", "0",
+		 "LongLivedPorts must be ports from 1 to 65535 separated by "
+		 "commas, not \"0\""},
+		{"LongLivedPorts", "65536",
+		 "LongLivedPorts must be ports from 1 to 65535 separated by "
+		 "commas, not \"65536\""},
+		{"LongLivedPorts", "22,ssh",
+		 "LongLivedPorts must be ports from 1 to 65535 separated by "
+		 "commas, not \"22,ssh\""},
+		{"LongLivedPorts", "", "LongLivedPorts needs a value"},
 		{"PidFile", "", "PidFile needs a value"},
 		{"DNSServer", "", "DNSServer needs a value"},
 		{"SocksPort", "",
@@ -559,6 +596,7 @@ int main(void)
 	test_table();
 	test_memunits();
 	test_defaults();
+	test_long_lived_ports();
 	test_dependent_defaults();
 	test_values();
 	return tap_done();

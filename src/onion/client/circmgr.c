@@ -15,6 +15,7 @@
 #include "onion/base/crypto.h"
 #include "onion/client/cbt.h"
 #include "onion/client/ocirc.h"
+#include "onion/client/portpred.h"
 #include "onion/client/statefile.h"
 #include "onion/guard/guards.h"
 #include "onion/netdir/path.h"
@@ -44,6 +45,9 @@ struct oc_full {
  * minute while they keep failing. */
 #define PREEMPT_BACKOFF_MIN_MS 1000
 #define PREEMPT_BACKOFF_MAX_MS 60000
+/* Clean circuits at most, open or building: path-spec 2.1.1's 12, so a
+ * client cycling through ports cannot make us build without end. */
+#define MAX_CLEAN 12
 
 struct tk_circmgr {
 	uv_loop_t *loop;
@@ -73,8 +77,9 @@ struct tk_circmgr {
 	} bad[MAX_BAD];
 	size_t n_bad;
 	int warned_nopath;
-	unsigned preempt_fails; /* in a row */
-	uint64_t preempt_ok_at; /* uv_now before which none is launched */
+	unsigned preempt_fails;	 /* in a row */
+	uint64_t preempt_ok_at;	 /* uv_now before which none is launched */
+	struct tk_portpred pred; /* ports requested lately */
 	/* Guards that seem to hold cells for us (guard_stalled), for
 	 * stall_service(). */
 	struct tk_defer stall_d;
@@ -96,6 +101,11 @@ tk_circmgr_config_init(struct tk_circmgr_config *cfg)
 	cfg->preemptive = 1;
 	cfg->preemptive_port = 80;
 	cfg->congestion_control = -1;
+	{
+		static const uint16_t dflt[] = TK_CIRCMGR_LONG_LIVED_DEFAULT;
+		memcpy(cfg->long_lived_ports, dflt, sizeof dflt);
+		cfg->n_long_lived_ports = sizeof dflt / sizeof dflt[0];
+	}
 }
 
 static void cm_log(tk_circmgr *cm, int level, const char *fmt, ...)
@@ -349,6 +359,7 @@ oc_teardown(struct tk_ocirc *oc)
 			r->waiting_on = NULL;
 	owner_event(oc, TK_OCIRC_EV_GONE, "closed");
 	tk_policy_summary_free(&oc->exit_p);
+	tk_policy_summary_free(&oc->exit_p6);
 	free(oc->iso);
 	free(full(oc));
 }
@@ -545,6 +556,12 @@ tk_ocirc_exit_id(const struct tk_ocirc *oc)
 	return oc->hop[2].rsa_id;
 }
 
+const struct tk_policy_summary *
+tk_ocirc_exit_p6(const struct tk_ocirc *oc)
+{
+	return &oc->exit_p6;
+}
+
 tk_ostream_table *
 tk_ocirc_streams(struct tk_ocirc *oc)
 {
@@ -674,15 +691,13 @@ copy_summary(struct tk_policy_summary *dst, const struct tk_policy_summary *src)
 	return 0;
 }
 
-/* Tor's default LongLivedPorts: streams expected to stay open long want
- * a circuit of Stable relays only (path-spec 2.2). */
+/* LongLivedPorts: streams expected to stay open long want a circuit of
+ * Stable relays only (path-spec 2.2). */
 static int
-long_lived(uint16_t port)
+long_lived(const tk_circmgr *cm, uint16_t port)
 {
-	static const uint16_t ports[] = { 21,	22,   706,  1863, 5050, 5190,
-					  5222, 5223, 6667, 6697, 8300 };
-	for (size_t i = 0; i < sizeof ports / sizeof ports[0]; i++)
-		if (ports[i] == port)
+	for (size_t i = 0; i < cm->cfg.n_long_lived_ports; i++)
+		if (cm->cfg.long_lived_ports[i] == port)
 			return 1;
 	return 0;
 }
@@ -727,7 +742,7 @@ launch(tk_circmgr *cm, uint16_t port, const struct tk_circreq *r,
 	tk_path_opts_init(&po);
 	po.enforce_distinct_subnets = cm->cfg.enforce_distinct_subnets;
 	po.exit_port = port;
-	po.need_stable = long_lived(port);
+	po.need_stable = long_lived(cm, port);
 	tk_path_weights_init(&w, t->c);
 	follow_consensus(cm, t->c);
 	if (want_guard && (wg = node_by_id(t, want_guard)) < 0)
@@ -831,6 +846,11 @@ launch(tk_circmgr *cm, uint16_t port, const struct tk_circreq *r,
 		free(f);
 		return LAUNCH_NOPATH;
 	}
+	if (copy_summary(&oc->exit_p6, &t->node[x].md->p6) != 0) {
+		tk_policy_summary_free(&oc->exit_p);
+		free(f);
+		return LAUNCH_NOPATH;
+	}
 	oc->started = uv_now(cm->loop);
 	oc->deadline = oc->started + build_timeout_ms(cm);
 	oc->next = cm->circs;
@@ -916,6 +936,7 @@ tk_circmgr_build_to(tk_circmgr *cm, const tk_circuit_hop_target *last,
 	oc->hop[2] = *last;
 	snprintf(oc->nick[2], sizeof oc->nick[2], "%s", nick ? nick : "?");
 	tk_policy_summary_init(&oc->exit_p); /* rejects every port */
+	tk_policy_summary_init(&oc->exit_p6);
 	oc->started = uv_now(cm->loop);
 	oc->deadline = oc->started + cm->cfg.build_timeout_ms;
 	oc->next = cm->circs;
@@ -997,7 +1018,7 @@ fits(const struct tk_ocirc *oc, const struct tk_circreq *r, uint64_t now)
 		return 0;
 	if (r->port && !tk_policy_summary_allows(&oc->exit_p, r->port))
 		return 0;
-	if (long_lived(r->port) && !oc->stable)
+	if (long_lived(cm, r->port) && !oc->stable)
 		return 0;
 	return iso_ok(oc, r) && !excluded(r, oc);
 }
@@ -1041,6 +1062,7 @@ void
 tk_circmgr_request(tk_circmgr *cm, struct tk_circreq *r)
 {
 	r->cm = cm;
+	tk_portpred_note(&cm->pred, r->port, uv_now(cm->loop));
 	if (r->queued)
 		return;
 	r->queued = 1;
@@ -1088,43 +1110,73 @@ find_circ(tk_circmgr *cm, const struct tk_circreq *r, enum tk_ocirc_state want,
 	return clean;
 }
 
-static void
-keep_preemptive(tk_circmgr *cm)
+/* Launches clean circuits for port until `clean` of them fit it. 0, or
+ * -1 when nothing more should be launched now. */
+static int
+preempt_port(tk_circmgr *cm, uint16_t port, unsigned *total, uint64_t now)
 {
 	unsigned clean = 0;
 	struct tk_circreq probe;
 	struct tk_ocirc *oc;
-	uint64_t now = uv_now(cm->loop);
 
-	if (!cm->cfg.preemptive || now < cm->preempt_ok_at)
-		return; /* the tick comes back */
 	memset(&probe, 0, sizeof probe);
-	probe.port = cm->cfg.preemptive_port;
+	probe.port = port;
 	for (oc = cm->circs; oc; oc = oc->next)
 		if (!oc->has_iso && !oc->dirty_since && fits(oc, &probe, now))
 			clean++;
-	while (clean < cm->cfg.preemptive &&
+	while (clean < cm->cfg.preemptive && *total < MAX_CLEAN &&
 	       count_building(cm) < cm->cfg.max_pending_builds) {
-		int rc = launch(cm, probe.port, NULL, NULL, &oc);
+		int rc = launch(cm, port, NULL, NULL, &oc);
 		if (rc == LAUNCH_OK)
 			full(oc)->preemptive = 1;
 		if (rc == LAUNCH_OK && oc->state != TK_OCIRC_BUILDING) {
 			/* failed at once, before it was marked */
 			preempt_failed(cm);
-			return;
+			return -1;
 		}
+		if (rc == LAUNCH_NODIR)
+			return -1;
 		if (rc != LAUNCH_OK) {
-			if (rc != LAUNCH_NODIR && !cm->warned_nopath) {
+			if (!cm->warned_nopath) {
 				cm->warned_nopath = 1;
 				cm_log(cm, TK_LOG_WARN,
 				       "no preemptive circuit: "
 				       "no path for port %u",
-				       probe.port);
+				       port);
 			}
-			return;
+			return 0; /* the other ports may have one */
 		}
 		cm->warned_nopath = 0;
 		clean++;
+		(*total)++;
+	}
+	return 0;
+}
+
+/* Clean circuits kept ready (path-spec 2.1.1): `preemptive` of them for
+ * preemptive_port, and as many for each port requested within the hour
+ * (portpred.h), at most MAX_CLEAN in all. */
+static void
+keep_preemptive(tk_circmgr *cm)
+{
+	uint16_t ports[1 + TK_PORTPRED_MAX];
+	size_t n_ports = 1;
+	unsigned total = 0;
+	uint64_t now = uv_now(cm->loop);
+
+	if (!cm->cfg.preemptive || now < cm->preempt_ok_at)
+		return; /* the tick comes back */
+	ports[0] = cm->cfg.preemptive_port;
+	n_ports += tk_portpred_list(&cm->pred, now, ports + 1, TK_PORTPRED_MAX);
+	for (struct tk_ocirc *oc = cm->circs; oc; oc = oc->next)
+		if (!oc->has_iso && !oc->dirty_since && !oc->private_use &&
+		    !oc->closed && !oc->unusable && oc->state != TK_OCIRC_DEAD)
+			total++;
+	for (size_t i = 0; i < n_ports; i++) {
+		if (i > 0 && ports[i] == ports[0])
+			continue;
+		if (preempt_port(cm, ports[i], &total, now) != 0)
+			return;
 	}
 }
 
@@ -1342,6 +1394,8 @@ tk_circmgr_new(uv_loop_t *loop, const struct tk_circmgr_config *cfg,
 	}
 	cm->loop = loop;
 	cm->cfg = *cfg;
+	if (cm->cfg.n_long_lived_ports > TK_CIRCMGR_MAX_LONG_LIVED)
+		cm->cfg.n_long_lived_ports = TK_CIRCMGR_MAX_LONG_LIVED;
 	if (!cm->cfg.random || !cm->cfg.wall_s) {
 		cm->cfg.random = system_random;
 		cm->cfg.wall_s = system_wall_s;

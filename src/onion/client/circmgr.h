@@ -19,8 +19,10 @@
  * they receive what the exit says about streams, through each circuit's
  * stream table (stream.h), which the manager keeps with the circuit. As
  * in tor:
- *  - one clean circuit (exit allowing preemptive_port) is kept ready so
- *    the first request does not wait for a build;
+ *  - clean circuits are kept ready so that a request does not wait for
+ *    a build: `preemptive` whose exits allow preemptive_port, and as
+ *    many for each port requested within the last hour (port
+ *    prediction, path-spec 2.1.1; portpred.h), at most 12 in all;
  *  - a circuit is dirty from its first stream on and takes no new stream
  *    after max_dirtiness_s (tor's MaxCircuitDirtiness, 10 min); a dirty
  *    circuit without streams is then closed;
@@ -55,6 +57,12 @@
 #include "onion/netdir/nodes.h"
 
 typedef struct tk_circmgr tk_circmgr;
+#define TK_CIRCMGR_MAX_LONG_LIVED 64
+#define TK_CIRCMGR_LONG_LIVED_DEFAULT                                        \
+	{                                                                    \
+		21, 22, 706, 1863, 5050, 5190, 5222, 5223, 6523, 6667, 6697, \
+			8300                                                 \
+	}
 struct tk_ocirc_transport;
 
 struct tk_circmgr_config {
@@ -66,8 +74,14 @@ struct tk_circmgr_config {
 	unsigned max_dirtiness_s;     /* default 600 */
 	unsigned max_pending_builds;  /* default 4 */
 	unsigned build_attempts;      /* builds a request waits for, 4 */
-	unsigned preemptive;	      /* clean circuits kept ready, 1 */
+	unsigned preemptive;	      /* clean circuits kept ready per
+				       * predicted port, 1 */
 	uint16_t preemptive_port;     /* their exits allow it, 80 */
+	/* Tor's LongLivedPorts: a stream to one of these ports wants a
+	 * circuit whose every hop is Stable (path-spec 2.2). Default:
+	 * tor's list (TK_CIRCMGR_LONG_LIVED_DEFAULT). */
+	uint16_t long_lived_ports[TK_CIRCMGR_MAX_LONG_LIVED];
+	size_t n_long_lived_ports;
 	/* -1 (default): negotiate congestion control (prop 324) with exits
 	 * that support it when the consensus says cc_alg != 0; 0: never;
 	 * 1: also without cc_alg (tk_onion_config.congestion_control) */
@@ -156,6 +170,8 @@ typedef struct tk_ocirc tk_ocirc;
 uint32_t tk_ocirc_serial(const tk_ocirc *oc);
 /* The exit's RSA identity. */
 const uint8_t *tk_ocirc_exit_id(const tk_ocirc *oc);
+/* The exit's IPv6 policy summary ("p6"; rejects all without one). */
+const struct tk_policy_summary *tk_ocirc_exit_p6(const tk_ocirc *oc);
 /* The circuit's streams: open a stream there with an id from
  * tk_ocirc_stream_id(). */
 tk_ostream_table *tk_ocirc_streams(tk_ocirc *oc);

@@ -2,6 +2,8 @@
 # channels apart), the streams that requests open over its circuits, and
 # the engine behind the facade ../onion.h.
 src_onion_libonion_a_SOURCES += \
+	src/onion/client/begin_flags.c \
+	src/onion/client/begin_flags.h \
 	src/onion/client/cbt.c \
 	src/onion/client/cbt.h \
 	src/onion/client/circmgr.c \
@@ -10,6 +12,8 @@ src_onion_libonion_a_SOURCES += \
 	src/onion/client/hs_client.h \
 	src/onion/client/ocirc.h \
 	src/onion/client/ocirc_chan.c \
+	src/onion/client/portpred.c \
+	src/onion/client/portpred.h \
 	src/onion/client/statefile.c \
 	src/onion/client/statefile.h \
 	src/onion/client/streams.c \

@@ -35,7 +35,8 @@ struct tk_ocirc {
 	uint8_t supports_cc[3];
 	int cc_enabled;
 	char nick[3][20];
-	struct tk_policy_summary exit_p; /* copy of the exit's "p" */
+	struct tk_policy_summary exit_p;  /* copy of the exit's "p" */
+	struct tk_policy_summary exit_p6; /* and of its "p6" (BEGIN flags) */
 	int has_iso;
 	uint8_t *iso;
 	size_t iso_len;

@@ -53,6 +53,13 @@ tk_onion_config_init(struct tk_onion_config *cfg)
 	cfg->congestion_control = -1;
 	cfg->use_default_fallbacks = 1;
 	cfg->connection_padding = -1;
+	{
+		struct tk_circmgr_config cc;
+		tk_circmgr_config_init(&cc);
+		memcpy(cfg->long_lived_ports, cc.long_lived_ports,
+		       cc.n_long_lived_ports * sizeof cc.long_lived_ports[0]);
+		cfg->n_long_lived_ports = cc.n_long_lived_ports;
+	}
 }
 
 int
@@ -442,6 +449,14 @@ start_circuits(tk_onion *o, char *err, size_t errlen)
 	cc.data_dir = o->data_dir;
 	cc.enforce_distinct_subnets = o->cfg.enforce_distinct_subnets;
 	cc.congestion_control = o->cfg.congestion_control;
+	_Static_assert(TK_ONION_MAX_LONG_LIVED_PORTS <=
+			       TK_CIRCMGR_MAX_LONG_LIVED,
+		       "LongLivedPorts fit the circuit manager");
+	cc.n_long_lived_ports = o->cfg.n_long_lived_ports;
+	if (cc.n_long_lived_ports > TK_ONION_MAX_LONG_LIVED_PORTS)
+		cc.n_long_lived_ports = TK_ONION_MAX_LONG_LIVED_PORTS;
+	memcpy(cc.long_lived_ports, o->cfg.long_lived_ports,
+	       cc.n_long_lived_ports * sizeof cc.long_lived_ports[0]);
 	cc.log = o->cfg.log;
 	cc.log_arg = o->cfg.log_arg;
 	if (tk_circmgr_new(o->loop, &cc, &o->cm, err, errlen) != 0)

@@ -17,6 +17,7 @@
 #include "common/util.h"
 #include "onion/cell/relay_msg.h"
 #include "onion/circ/stream.h"
+#include "onion/client/begin_flags.h"
 #include "onion/client/hs_client.h"
 #include "onion/hs/hs_addr.h"
 
@@ -359,8 +360,7 @@ on_circ(struct tk_circreq *r, int reason, tk_ocirc *oc)
 						    s->port, sid, s, &s->os);
 			break;
 		}
-		if (strchr(s->host, ':'))
-			flags = TK_BEGIN_FLAG_IPV6_OK;
+		flags = tk_begin_flags(s->host, s->port, tk_ocirc_exit_p6(oc));
 		rc = tk_ostream_begin(tk_ocirc_streams(oc), s->host, s->port,
 				      flags, sid, s, &s->os);
 		break;
