@@ -917,7 +917,7 @@ tk_circmgr_build_to(tk_circmgr *cm, const tk_circuit_hop_target *last,
 	snprintf(oc->nick[2], sizeof oc->nick[2], "%s", nick ? nick : "?");
 	tk_policy_summary_init(&oc->exit_p); /* rejects every port */
 	oc->started = uv_now(cm->loop);
-	oc->deadline = oc->started + cm->cfg.build_timeout_ms;
+	oc->deadline = oc->started + build_timeout_ms(cm);
 	oc->next = cm->circs;
 	if (cm->circs)
 		cm->circs->prev = oc;
