@@ -23,6 +23,7 @@ EXTRA_DIST += \
 	tests/interop/onion_fallback.bats \
 	tests/interop/onion_hs.bats \
 	tests/interop/control_stem.bats \
+	tests/interop/wrappers.bats \
 	tests/interop/stem_control.py
 
 check-interop: all

@@ -1661,6 +1661,44 @@ static void test_build_timeout(void)
 	free_cm();
 }
 
+/* A circuit to a chosen hop (onion services: HSDir, introduction,
+ * rendezvous) gets the learned build timeout too, not a deadline of 0
+ * that the next tick would take for "timed out". */
+static int private_failed;
+static void private_ev(void *arg, tk_ocirc *oc, int event, const char *why)
+{
+	(void)arg, (void)oc;
+	if (event == TK_OCIRC_EV_FAILED) {
+		printf("# private circuit failed: %s\n", why ? why : "?");
+		private_failed = 1;
+	}
+}
+
+static void test_build_to_timeout(void)
+{
+	tk_circuit_hop_target last;
+	tk_ocirc *oc = NULL;
+	char err[200];
+	int never = 0;
+
+	builds_silent = 1;
+	new_cm(0, 0, 0);
+	memset(&last, 0, sizeof last);
+	memcpy(last.rsa_id, rts[6].rsa_id, 20);
+	private_failed = 0;
+	tap_eq_long(tk_circmgr_build_to(cm, &last, "exitB", private_ev, NULL,
+					&oc, err, sizeof err),
+		    0, "a circuit to a chosen hop is launched");
+	/* about 1.5 s of loop time: three ticks */
+	run_until(&never, 300);
+	tap_ok(!private_failed && oc,
+	       "still building after three ticks (the learned timeout)");
+	if (!private_failed && oc)
+		tk_ocirc_close(oc);
+	builds_silent = 0;
+	free_cm();
+}
+
 /* A guard holding cells for us (guard_stalled, the channel's `stalled`
  * through the transport): a circuit is built through that very guard,
  * unless a build through it has not sent its CREATE2 yet; and clean
@@ -1800,6 +1838,7 @@ int main(void)
 	test_end_and_linger();
 	test_dirtiness();
 	test_build_timeout();
+	test_build_to_timeout();
 	test_guard_stalled();
 	test_free_in_callback();
 	tap_eq_long(n_host_logged, 0, "no destination in the log (scrub_hosts "

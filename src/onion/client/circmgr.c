@@ -938,7 +938,7 @@ tk_circmgr_build_to(tk_circmgr *cm, const tk_circuit_hop_target *last,
 	tk_policy_summary_init(&oc->exit_p); /* rejects every port */
 	tk_policy_summary_init(&oc->exit_p6);
 	oc->started = uv_now(cm->loop);
-	oc->deadline = oc->started + cm->cfg.build_timeout_ms;
+	oc->deadline = oc->started + build_timeout_ms(cm);
 	oc->next = cm->circs;
 	if (cm->circs)
 		cm->circs->prev = oc;
