@@ -210,14 +210,22 @@ ports_to() {
 	# ConnectionPadding auto: nothing negotiated, as tor's clients do
 	[ "$negs" -eq 0 ]
 	# tor's own client pads its channels the same way (a relay read
-	# PADDING from it) and negotiates nothing either
-	for n in "$TORNET_DIR"/nodes/*/; do
-		n=$(basename "$n")
-		[ -f "$TORNET_DIR/nodes/$n/cells.log" ] || continue
-		tport=$(ports_to "$tpid" "$(or_port_of_node "$n")")
-		[ -n "$tport" ] || continue
-		theirs=$((theirs + $(count "$n" "$tport" 1 PADDING)))
-		[ "$(count "$n" "$tport" 1 PADDING_NEGOTIATE)" -eq 0 ]
+	# PADDING from it) and negotiates nothing either. Its channels may
+	# have carried traffic until just now (preemptive circuits, the
+	# onion services tornet checks), and tor pads only after 1.5 to 9.5
+	# s of quiet: look for up to a minute.
+	for ((i = 0; i < 600; i++)); do
+		theirs=0
+		for n in "$TORNET_DIR"/nodes/*/; do
+			n=$(basename "$n")
+			[ -f "$TORNET_DIR/nodes/$n/cells.log" ] || continue
+			tport=$(ports_to "$tpid" "$(or_port_of_node "$n")")
+			[ -n "$tport" ] || continue
+			theirs=$((theirs + $(count "$n" "$tport" 1 PADDING)))
+			[ "$(count "$n" "$tport" 1 PADDING_NEGOTIATE)" -eq 0 ]
+		done
+		[ "$theirs" -ge 1 ] && break
+		sleep 0.1
 	done
 	echo "tor's client: $theirs PADDING on its open channels"
 	[ "$theirs" -ge 1 ]
