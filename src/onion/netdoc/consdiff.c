@@ -155,6 +155,10 @@ apply_ed(const char *base, size_t base_len, const char *ed, size_t ed_len,
 		return fail(err, errlen,
 			    "the consensus we hold does not end with a "
 			    "newline");
+	/* A document is text: a NUL would survive into the result and cut
+	 * it short for every string function downstream. */
+	if (memchr(ed, '\0', ed_len) != NULL)
+		return fail(err, errlen, "the diff contains a NUL byte");
 	ix = index_lines(base, base_len, &n_base);
 	if (!ix)
 		return fail(err, errlen, "out of memory");
