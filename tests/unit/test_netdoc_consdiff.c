@@ -104,6 +104,20 @@ static void t_ed(void)
 	ed_case(b, "0d\n", NULL, "not a diff command", "line 0 deleted");
 	ed_case(b, "02d\n", NULL, "not a diff command", "leading zero");
 	ed_case(b, "3,2d\n", NULL, "not a diff command", "inverted range");
+	ed_case(b, "9,$d\n8a\nx\n.\n", NULL, "not a diff command",
+		"N,$d with N past the end (it let later commands reach past "
+		"the base: fuzz_consdiff)");
+	{
+		static const char nul_ed[] = "2d\n1a\nx\0y\n.\n";
+		char *out = NULL, err[256] = "";
+		size_t len = 0;
+		int rc = tk_consdiff_apply_ed(b, strlen(b), nul_ed,
+					      sizeof nul_ed - 1, &out, &len,
+					      err, sizeof err);
+		tap_ok(rc < 0 && out == NULL && strstr(err, "NUL"),
+		       "a diff with a NUL byte is refused: %s", err);
+		free(out);
+	}
 	ed_case(b, "a\nx\n.\n", NULL, "not a diff command",
 		"bare a (not in dir-spec)");
 	ed_case(b, "99999999999999999999d\n", NULL, "not a diff command",

@@ -102,7 +102,9 @@ parse_cmd(const char *l, size_t n, size_t n_base, struct cmd *c)
 		} else if (number(&p, end, &c->hi) < 0) {
 			return -1;
 		}
-		if (!dollar && c->hi < c->lo)
+		/* "N,$" too: N past the last line would let the commands
+		 * after it reach beyond the base */
+		if (c->hi < c->lo)
 			return -1;
 	}
 	if (p + 1 != end)
