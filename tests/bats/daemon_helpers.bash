@@ -89,3 +89,34 @@ dh_alive() {
 	run "$DH_RAW" -t 20 -W "$DH_PORT" 050100
 	[ "${lines[0]}" = "05 00" ]
 }
+
+# dh_sshd SSHD: a real sshd on an ephemeral loopback port that lets this
+# user in with the key DH_SSH_DIR/userkey; sets DH_SSH_DIR and
+# DH_SSH_PORT. Returns 1 (the reason in DH_SSH_DIR/check) when this sshd
+# refuses its configuration.
+dh_sshd() {
+	local sshd=$1 d="$BATS_TEST_TMPDIR/ssh" port
+	mkdir -p "$d"
+	ssh-keygen -q -t ed25519 -N '' -f "$d/hostkey"
+	ssh-keygen -q -t ed25519 -N '' -f "$d/userkey"
+	cp "$d/userkey.pub" "$d/authorized_keys"
+	chmod 600 "$d/authorized_keys"
+	port=$(tk_free_port)
+	cat >"$d/sshd_config" <<-CONF
+	Port $port
+	ListenAddress 127.0.0.1
+	HostKey $d/hostkey
+	AuthorizedKeysFile $d/authorized_keys
+	PidFile $d/sshd.pid
+	StrictModes no
+	UsePAM no
+	PasswordAuthentication no
+	KbdInteractiveAuthentication no
+	PermitRootLogin prohibit-password
+	CONF
+	DH_SSH_DIR=$d DH_SSH_PORT=$port
+	"$sshd" -t -f "$d/sshd_config" 2>"$d/check" || return 1
+	"$sshd" -D -e -f "$d/sshd_config" 2>"$d/sshd.log" &
+	tk_track $!
+	tk_wait_port 127.0.0.1 "$port"
+}

@@ -80,28 +80,8 @@ except socket.gaierror:
 @test "proxychains4 proxy_dns: ssh logs in to a real sshd by a name only torkitd can resolve" {
 	sshd=$(command -v sshd || echo /usr/sbin/sshd)
 	[ -x "$sshd" ] || fail "sshd missing (tools/deps: openssh-server)"
-	d="$BATS_TEST_TMPDIR/ssh"
-	mkdir -p "$d"
-	ssh-keygen -q -t ed25519 -N '' -f "$d/hostkey"
-	ssh-keygen -q -t ed25519 -N '' -f "$d/userkey"
-	cp "$d/userkey.pub" "$d/authorized_keys"
-	chmod 600 "$d/authorized_keys"
-	port=$(tk_free_port)
-	cat >"$d/sshd_config" <<-CONF
-	Port $port
-	ListenAddress 127.0.0.1
-	HostKey $d/hostkey
-	AuthorizedKeysFile $d/authorized_keys
-	PidFile $d/sshd.pid
-	StrictModes no
-	UsePAM no
-	PasswordAuthentication no
-	KbdInteractiveAuthentication no
-	PermitRootLogin prohibit-password
-	CONF
-	"$sshd" -D -e -f "$d/sshd_config" 2>"$d/sshd.log" &
-	tk_track $!
-	tk_wait_port 127.0.0.1 "$port"
+	dh_sshd "$sshd" || fail "sshd refuses its configuration: $(cat "$DH_SSH_DIR/check")"
+	d=$DH_SSH_DIR port=$DH_SSH_PORT
 	run timeout 60 proxychains4 -q -f "$PC" ssh -F /dev/null -i "$d/userkey" \
 		-o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
 		-p "$port" "$(id -un)@echo.example.test" 'echo logged-in-through-proxychains'
