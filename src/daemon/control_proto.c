@@ -118,6 +118,16 @@ tk_ctl_parse(struct tk_ctl_parser *p, const uint8_t *buf, size_t n,
 	return TK_CTL_MORE;
 }
 
+/* A refused argument still leaves a string in out (what was read of it):
+ * callers quote it in their error reply, and stack bytes past it must
+ * never reach a controller (fuzz_control found one that did). */
+static int
+bad_arg(char *out, size_t n)
+{
+	out[n] = '\0';
+	return -1;
+}
+
 int
 tk_ctl_next_arg(const char **s, char *out, size_t cap, int *quoted)
 {
@@ -134,23 +144,23 @@ tk_ctl_next_arg(const char **s, char *out, size_t cap, int *quoted)
 	if (*quoted) {
 		for (p++;; p++) {
 			if (*p == '\0')
-				return -1; /* no closing quote */
+				return bad_arg(out, n); /* no closing quote */
 			if (*p == '"')
 				break;
 			if (*p == '\\' && *++p == '\0')
-				return -1;
+				return bad_arg(out, n);
 			if (n + 1 >= cap)
-				return -1;
+				return bad_arg(out, n);
 			out[n++] = *p;
 		}
 		p++;
 		/* A quoted string is a whole argument. */
 		if (*p != '\0' && *p != ' ')
-			return -1;
+			return bad_arg(out, n);
 	} else {
 		for (; *p != '\0' && *p != ' '; p++) {
 			if (n + 1 >= cap)
-				return -1;
+				return bad_arg(out, n);
 			out[n++] = *p;
 		}
 	}

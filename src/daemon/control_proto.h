@@ -52,7 +52,7 @@ enum tk_ctl_status tk_ctl_parse(struct tk_ctl_parser *p, const uint8_t *buf,
  * backslash takes the next byte as it is) or a run of non-space bytes,
  * NUL-terminated into out. 1 and *s past it, 0 at the end, -1 when it is
  * malformed (an unterminated quote) or does not fit in cap. *quoted says
- * which form it was. */
+ * which form it was; on -1, out holds what was read of it. */
 int tk_ctl_next_arg(const char **s, char *out, size_t cap, int *quoted);
 
 /* Hex digits (either case, an even count) into bytes: the count, or -1

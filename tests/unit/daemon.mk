@@ -20,3 +20,12 @@ tests_unit_test_daemon_engine_CPPFLAGS = $(AM_CPPFLAGS) $(UV_CFLAGS)
 tests_unit_test_daemon_engine_LDADD = src/lib/libtorkit.a $(ONION_LINK_LIBS) \
 	$(UV_LIBS)
 TESTS += tests/unit/test_daemon_engine
+
+# The control protocol's framing, argument reader and session replies.
+check_PROGRAMS += tests/unit/test_control_proto
+tests_unit_test_control_proto_SOURCES = tests/unit/test_control_proto.c \
+	tests/unit/tap.h src/daemon/control_session.c \
+	src/daemon/control_proto.c
+tests_unit_test_control_proto_CPPFLAGS = $(AM_CPPFLAGS) $(SODIUM_CFLAGS)
+tests_unit_test_control_proto_LDADD = $(SODIUM_LIBS)
+TESTS += tests/unit/test_control_proto
