@@ -316,6 +316,30 @@ echo_check() {
 	[ -n "$x" ] && [ -n "$y" ] && [ "$x" != "$y" ]
 }
 
+@test "once bootstrapped, directory fetches go to directory guards: sampled guards, at most 3 of them" {
+	local boot
+	# tornet votes every 20 s: a consensus refresh (or a microdescriptor
+	# fetch) comes within a minute of the bootstrap
+	wait_file "$LOG" 'fetching .* (directory guard)' 900
+	boot=$(grep -n 'Bootstrapped 100%' "$LOG" | head -1 | cut -d: -f1)
+	tail -n +"$boot" "$LOG" | grep 'fetching ' >"$T/fetches" || true
+	cat "$T/fetches"
+	[ -s "$T/fetches" ]
+	# every fetch since names a directory guard, never a cache at random
+	[ -z "$(grep -v '(directory guard)' "$T/fetches")" ]
+	sed -nE 's/.*fetching [a-z ]+ from ([^ ]+) \(directory guard\).*/\1/p' "$T/fetches" |
+		sort -u >"$T/asked"
+	echo "directory guards asked: $(tr '\n' ' ' <"$T/asked")"
+	# guard-spec: the first primary guards (3 by default), members of the
+	# guard sample torkitd keeps in its state file (written at most once
+	# a minute, hence the wait)
+	[ "$(wc -l <"$T/asked")" -le 3 ]
+	while read -r name; do
+		wait_file "$BATS_FILE_TMPDIR/data/state" "^Guard in=default .*nickname=$name " 700 ||
+			{ echo "$name is no sampled guard"; false; }
+	done <"$T/asked"
+}
+
 @test "a relay killed under a live stream: the client sees the stream end, the next request works on a new circuit" {
 	local from fifo=$T/in node first second
 	from=$(($(log_lines) + 1))

@@ -189,58 +189,37 @@ env_fetch(void *arg, uint64_t id, const struct tk_dirsource *src,
 	return tk_dirfetch_get(o->df, id, src, path, headers);
 }
 
-/* A directory guard, as tor's guards_choose_dirguard(): one of the first
- * few members of the guard set (consensus parameter
- * guard-n-primary-dir-guards-to-use, 3 by default) that the directory
- * lists with a microdescriptor and that is not down, uniformly. The guard
- * set gets members if it has none yet. */
+/* A directory guard, as guard-spec's "directory guards" and tor's
+ * guards_choose_dirguard(): one of the first usable primary guards
+ * (consensus parameter guard-n-primary-dir-guards-to-use, 3 by default)
+ * that is not down, at random, with a microdescriptor for its ntor key.
+ * When every primary guard is down, the guard selection's own fallback
+ * (confirmed, then sampled guards) applies, as for circuits. The guard set
+ * gets members if it has none yet. */
 static int
 env_dir_guard(void *arg, const struct tk_nodes *t, struct tk_dirsource *out)
 {
 	tk_onion *o = arg;
-	struct tk_guards *g;
 	struct tk_path_opts po;
 	struct tk_path_rng rng = { tk_path_rng_system, NULL };
-	const struct tk_router *cand[10];
-	const struct tk_microdesc *mds[10];
-	size_t n = 0, want;
-	int64_t now = (int64_t)time(NULL);
+	const struct tk_microdesc *md;
 	char err[128];
-	uint64_t r;
+	long k;
 
 	if (!o->cm || !t)
 		return -1;
-	g = tk_circmgr_guards(o->cm);
 	tk_path_opts_init(&po);
 	po.enforce_distinct_subnets = o->cfg.enforce_distinct_subnets;
-	if (tk_guards_pick(g, t, &po, &rng, now, err, sizeof err) < 0)
+	k = tk_guards_pick_dir(tk_circmgr_guards(o->cm), t, &po, &rng,
+			       (int64_t)time(NULL), err, sizeof err);
+	if (k < 0 || (md = t->node[k].md) == NULL)
 		return -1;
-	want = (size_t)tk_consensus_param(t->c,
-					  "guard-n-primary-dir-guards-to-use",
-					  3, 1, 10);
-	for (size_t i = 0; i < tk_guards_count(g) && n < want; i++) {
-		const struct tk_router *rt =
-			tk_consensus_router_by_id(t->c, tk_guards_rsa_id(g, i));
-		size_t k;
-		if (!rt || tk_guards_is_down(g, i, now))
-			continue;
-		k = (size_t)(rt - t->c->routers);
-		if (!t->node[k].md ||
-		    !tk_path_usable(&t->node[k], TK_PATH_GUARD, &po))
-			continue;
-		cand[n] = rt;
-		mds[n++] = t->node[k].md;
-	}
-	if (n == 0)
-		return -1;
-	tk_random(&r, sizeof r);
-	r %= n;
-	tk_dirsource_from_router(cand[r], out);
+	tk_dirsource_from_router(t->node[k].rt, out);
 	out->has_ntor = 1;
-	memcpy(out->ntor_key, mds[r]->ntor_key, 32);
-	if (mds[r]->has_ed25519) {
+	memcpy(out->ntor_key, md->ntor_key, 32);
+	if (md->has_ed25519) {
 		out->has_ed = 1;
-		memcpy(out->ed_id, mds[r]->ed25519_id, 32);
+		memcpy(out->ed_id, md->ed25519_id, 32);
 	}
 	return 0;
 }

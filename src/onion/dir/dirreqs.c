@@ -184,10 +184,11 @@ launch(struct tk_dirreqs *q, const struct tk_dirreqs_view *v,
 	progress(q, 5, "conn", "Connecting to a relay");
 	say(q, TK_LOG_INFO, "fetching %s from %s%s%s%s: %.60s%s", doc_name(doc),
 	    src->nickname,
-	    src->is_authority  ? " (authority)"
-	    : src->is_fallback ? " (fallback)"
-	    : src->is_guard    ? " (directory guard)"
-			       : "",
+	    /* why it was chosen: a directory guard may be an authority */
+	    src->is_guard	? " (directory guard)"
+	    : src->is_authority ? " (authority)"
+	    : src->is_fallback	? " (fallback)"
+				: "",
 	    src->has_ntor ? ", ntor" : "",
 	    headers && *headers ? ", asking for a diff" : "", path,
 	    strlen(path) > 60 ? "..." : "");
@@ -268,13 +269,17 @@ pick_source(struct tk_dirreqs *q, const struct tk_dirreqs_view *v, int64_t now,
 						      TK_DIRSRC_FALLBACKS,
 						      TK_DIRSRC_AUTHORITIES };
 	int64_t w;
-	if (v->usable && q->ev.dir_guard &&
-	    q->ev.dir_guard(q->ev.arg, v->nodes, src) == 0 &&
-	    tk_dirsources_ready(q->srcs, src, now) &&
-	    !avoided(src->rsa_id, avoid, n_strict)) {
-		src->is_guard = 1;
-		fill_keys(v, src);
-		return 0;
+	/* The guard is drawn among a few: a draw that gives one resting
+	 * after a failure is drawn again before the caches are asked. */
+	for (int draw = 0; v->usable && q->ev.dir_guard && draw < 4; draw++) {
+		if (q->ev.dir_guard(q->ev.arg, v->nodes, src) != 0)
+			break;
+		if (tk_dirsources_ready(q->srcs, src, now) &&
+		    !avoided(src->rsa_id, avoid, n_strict)) {
+			src->is_guard = 1;
+			fill_keys(v, src);
+			return 0;
+		}
 	}
 	for (int p = v->bootstrapping ? 1 : 0; p < 3; p++) {
 		size_t tries[3] = { n_strict + n_soft, n_strict, 0 };
