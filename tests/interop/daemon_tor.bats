@@ -379,6 +379,47 @@ echo_check() {
 	[ -n "$second" ] && [ "$second" != "$first" ]
 }
 
+# the first hops (guards) of the circuits torkitd logged since line FROM
+first_hops() {
+	tail -n +"$1" "$LOG" |
+		sed -nE "s/.*CONNECT [^ ]+ open on circ [0-9]+ ([^~ ]+)~.*/\1/p"
+}
+
+# guard-spec's primary guards by our reading of DataDirectory/state:
+# confirmed ones in confirmed order, then the others in sample order
+primary_guards() {
+	local st=$BATS_FILE_TMPDIR/data/state
+	{
+		sed -nE 's/^Guard in=default .*nickname=([^ ]+) .*confirmed_idx=([0-9]+).*/\2 \1/p' "$st" | sort -n | cut -d' ' -f2
+		grep '^Guard in=default' "$st" | grep -v confirmed_idx |
+			sed -nE 's/.*nickname=([^ ]+) .*/\1/p'
+	} | head -n "${1:-3}"
+}
+
+@test "a guard killed: the next circuit goes through another primary guard, as guard-spec says" {
+	local from guard node next
+	from=$(($(log_lines) + 1))
+	run bash -c "printf 'one\n' | TOR_SOCKS_PASSWORD=g '$TK_CONNECT' -u guard1 '$TORNET_ECHO_NAME' '$TORNET_ECHO_PORT'"
+	assert_success
+	guard=$(first_hops "$from" | tail -n 1)
+	node=${guard#tn}
+	echo "first hop: $guard; primary guards: $(primary_guards | tr '\n' ' ')"
+	[ -n "$guard" ] && [ -f "$TORNET_DIR/run/$node.pid" ]
+	kill -KILL "$(cat "$TORNET_DIR/run/$node.pid")"
+	from=$(($(log_lines) + 1))
+	# a new isolation key: a new circuit, which cannot use the dead guard
+	run bash -c "printf 'two\n' | TOR_SOCKS_PASSWORD=g '$TK_CONNECT' -u guard2 '$TORNET_ECHO_NAME' '$TORNET_ECHO_PORT'"
+	echo "$output"
+	tail -n +"$from" "$LOG" | grep -E 'circ|guard' | head -n 20
+	tornet_relaunch "$node"
+	assert_success
+	assert_output "two"
+	next=$(first_hops "$from" | tail -n 1)
+	echo "first hop after the kill: $next"
+	[ -n "$next" ] && [ "$next" != "$guard" ]
+	primary_guards 4 | grep -qxF "$next"
+}
+
 # reconfigure "OLD" "NEW": replace a line of torkitd's file, SIGHUP, and
 # wait until the reload is logged
 reconfigure() {
