@@ -621,6 +621,7 @@ static void log_cb(void *arg, int level, const char *msg)
 }
 
 static unsigned build_timeout_ms;
+static unsigned n_preemptive; /* 0: the default */
 
 /* LongLivedPorts for the next new_cm(); n_ll_ports 0: the default. */
 static uint16_t ll_ports[4];
@@ -651,6 +652,8 @@ static void new_cm(unsigned dirt_s, unsigned stream_timeout_ms,
 		sc.linger_ms = linger_ms;
 	if (build_timeout_ms)
 		cfg.build_timeout_ms = build_timeout_ms;
+	if (n_preemptive)
+		cfg.preemptive = n_preemptive;
 	if (n_ll_ports) {
 		memcpy(cfg.long_lived_ports, ll_ports, sizeof ll_ports);
 		cfg.n_long_lived_ports = n_ll_ports;
@@ -1401,6 +1404,44 @@ static void test_predicted_ports(void)
 				sizeof err);
 }
 
+/* path-spec 2.1.1: at most 12 clean circuits, open or building, however
+ * many are wanted (here 20 for port 80, and more for predicted ports). */
+static void test_clean_cap(void)
+{
+	struct res a;
+	struct tk_circmgr_stats st;
+	unsigned clean = 0, launched = 0;
+
+	n_preemptive = 20;
+	new_cm(0, 0, 0);
+	for (int k = 0; k < 4; k++) {
+		connect_to("echo.test", (uint16_t)(7000 + k), "cap", &a, NULL);
+		run_until(&a.done, 5000);
+		if (a.s)
+			close_stream(&a);
+	}
+	/* until no build is started for a while */
+	for (int i = 0; i < 20000; i++) {
+		uv_run(loop, UV_RUN_ONCE);
+		tk_circmgr_get_stats(cm, &st);
+		if (st.launched != launched) {
+			launched = st.launched;
+			i = 0;
+		}
+		if (i > 2000)
+			break;
+	}
+	for (struct fc *f = circs; f; f = f->next)
+		if (f->oc && !f->dead && !f->oc->closed && !f->oc->has_iso &&
+		    !f->oc->dirty_since)
+			clean++;
+	tap_eq_long(clean, 12, "20 clean circuits wanted: 12 kept, "
+			       "path-spec's bound (%u launched in all)",
+		    launched);
+	free_cm();
+	n_preemptive = 0;
+}
+
 static void test_build_failures(void)
 {
 	struct res a;
@@ -1833,6 +1874,7 @@ int main(void)
 	test_begin_flags();
 	test_portpred();
 	test_predicted_ports();
+	test_clean_cap();
 	test_lookups();
 	test_onion_names();
 	test_end_and_linger();
