@@ -104,26 +104,23 @@ test_next_arg(void)
 
 	/* Each refusal leaves what was read, terminated: callers quote it
 	 * in their error reply (the stack bytes after it once went out). */
-	memset(out, 'X', sizeof(out));
-	s = "\"abc";
-	tap_ok(tk_ctl_next_arg(&s, out, sizeof(out), &q) == -1 &&
-		       strcmp(out, "abc") == 0,
-	       "next_arg: an unterminated quote is refused, out terminated");
-	memset(out, 'X', sizeof(out));
-	s = "\"ab\\";
-	tap_ok(tk_ctl_next_arg(&s, out, sizeof(out), &q) == -1 &&
-		       strcmp(out, "ab") == 0,
-	       "next_arg: a trailing backslash is refused, out terminated");
-	memset(out, 'X', sizeof(out));
-	s = "\"ab\"c";
-	tap_ok(tk_ctl_next_arg(&s, out, sizeof(out), &q) == -1 &&
-		       strcmp(out, "ab") == 0,
-	       "next_arg: bytes after a closing quote are refused");
-	memset(out, 'X', sizeof(out));
-	s = "0123456789abcdefghij";
-	tap_ok(tk_ctl_next_arg(&s, out, sizeof(out), &q) == -1 &&
-		       strlen(out) == sizeof(out) - 1,
-	       "next_arg: a word longer than out is refused, out terminated");
+	static const struct {
+		const char *in, *left, *what;
+	} bad[] = {
+		{ "\"abc", "abc", "an unterminated quote" },
+		{ "\"ab\\", "ab", "a trailing backslash" },
+		{ "\"ab\"c", "ab", "bytes after a closing quote" },
+		{ "0123456789abcdefghij", "0123456789abcde",
+		  "a word longer than out" },
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		memset(out, 'X', sizeof(out));
+		s = bad[i].in;
+		tap_ok(tk_ctl_next_arg(&s, out, sizeof(out), &q) == -1 &&
+			       strcmp(out, bad[i].left) == 0,
+		       "next_arg refuses %s; out holds \"%s\"", bad[i].what,
+		       bad[i].left);
+	}
 }
 
 static void
