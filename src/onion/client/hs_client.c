@@ -802,6 +802,15 @@ tk_hs_client_cancel(tk_hs_client *hc, struct tk_circreq *r)
 }
 
 void
+tk_hs_client_purge(tk_hs_client *hc)
+{
+	size_t n = tk_hs_cache_expire(hc->cache, INT64_MAX);
+	hc_log(hc, TK_LOG_INFO,
+	       "NEWNYM: %zu onion service descriptor%s dropped", n,
+	       n == 1 ? "" : "s");
+}
+
+void
 tk_hs_client_set_scrub(tk_hs_client *hc, int on)
 {
 	hc->cfg.scrub_hosts = on;

@@ -66,6 +66,9 @@ int tk_hs_client_request(tk_hs_client *hc, const uint8_t id[TK_HS_ID_LEN],
 			 struct tk_circreq *r);
 /* r's cb will not run. */
 void tk_hs_client_cancel(tk_hs_client *hc, struct tk_circreq *r);
+/* NEWNYM: forgets every cached descriptor (tor's hs_client_purge_state);
+ * joined circuits are retired by the manager's own NEWNYM. */
+void tk_hs_client_purge(tk_hs_client *hc);
 /* SafeLogging changed. */
 void tk_hs_client_set_scrub(tk_hs_client *hc, int on);
 
