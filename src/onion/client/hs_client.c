@@ -11,8 +11,8 @@
 #include "common/util.h"
 #include "onion/base/bytes.h"
 #include "onion/base/crypto.h"
+#include "onion/client/hs_fetch.h"
 #include "onion/client/ocirc.h"
-#include "onion/dir/dirclient.h"
 #include "onion/hs/hs_auth.h"
 #include "onion/hs/hs_cache.h"
 #include "onion/hs/hs_cell.h"
@@ -21,21 +21,19 @@
 #include "onion/hs/hs_linkspec.h"
 #include "onion/hs/hs_ntor.h"
 #include "onion/hs/hs_period.h"
-#include "onion/hs/hs_ring.h"
 #include "onion/netdir/path.h"
 #include "onion/onion.h"
 
 #define TICK_MS 500
-#define MAX_HSDIRS 32
-#define DIR_TIMEOUT_MS 30000
 #define REND_TIMEOUT_MS 30000 /* for RENDEZVOUS_ESTABLISHED */
 
 enum svc_state {
 	S_IDLE,
 	S_WAITDIR, /* no usable directory yet */
 	S_FETCH,
-	S_REND,	 /* rendezvous circuit: building, or waiting for ESTABLISHED */
-	S_INTRO, /* introduction under way, then waiting for RENDEZVOUS2 */
+	/* the rendezvous and the introduction circuits, built side by side;
+	 * INTRODUCE1 once both are ready, then RENDEZVOUS2 */
+	S_CONNECT,
 	S_JOINED,
 };
 
@@ -54,16 +52,11 @@ struct svc {
 	int result;
 	struct tk_hs_keys keys;
 	int64_t now, period_end; /* the consensus's valid-after */
-	uint64_t deadline;	 /* uv_now ms, 0: none */
-	/* descriptor fetch */
-	uint8_t hsdir[MAX_HSDIRS][20];
-	size_t n_hsdirs, dir_next;
-	tk_ocirc *dir_oc;
-	tk_dir_req *dir_req;
-	int desc_err;
+	tk_hs_fetch *fetch;
 	/* rendezvous */
 	tk_ocirc *rend_oc;
-	int rend_ready;
+	int rend_ready;		/* RENDEZVOUS_ESTABLISHED is in */
+	uint64_t rend_deadline; /* uv_now ms, 0: none */
 	uint8_t cookie[TK_HS_REND_COOKIE_LEN];
 	uint8_t rp_onion_key[32];
 	uint8_t rp_ls[128];
@@ -71,7 +64,8 @@ struct svc {
 	/* introduction */
 	size_t intro_next;
 	tk_ocirc *intro_oc;
-	int intro_acked;
+	int intro_built, intro_sent, intro_acked;
+	uint64_t intro_deadline; /* uv_now ms, 0: none */
 	uint8_t ip_auth[32], ip_enc[32];
 	struct tk_hs_ntor_client ntor;
 	int n_intro_timeouts;
@@ -144,15 +138,6 @@ hop_from_node(const struct tk_path_node *n, tk_circuit_hop_target *h)
 	sin->sin_port = htons(n->rt->or_port);
 }
 
-static long
-node_by_id(const struct tk_nodes *t, const uint8_t id[20])
-{
-	for (size_t i = 0; i < t->n; i++)
-		if (memcmp(t->node[i].rt->rsa_id, id, 20) == 0)
-			return (long)i;
-	return -1;
-}
-
 /* ------------------------------------------------------------ cleanup */
 
 /* Stops hearing of *ocp and lets it go. The circuit's control callback
@@ -173,17 +158,14 @@ drop_oc(tk_ocirc **ocp)
 static void
 svc_reset(struct svc *v)
 {
-	if (v->dir_req) {
-		tk_dir_cancel(v->dir_req);
-		v->dir_req = NULL;
-	}
-	drop_oc(&v->dir_oc);
+	tk_hs_fetch_cancel(v->fetch);
+	v->fetch = NULL;
 	drop_oc(&v->rend_oc);
 	drop_oc(&v->intro_oc);
 	tk_hs_ntor_client_wipe(&v->ntor);
 	tk_wipe(v->cookie, sizeof v->cookie);
-	v->rend_ready = v->intro_acked = 0;
-	v->deadline = 0;
+	v->rend_ready = v->intro_built = v->intro_sent = v->intro_acked = 0;
+	v->rend_deadline = v->intro_deadline = 0;
 }
 
 static void
@@ -263,12 +245,14 @@ joined(struct svc *v)
 	v->rend_oc = NULL;
 	drop_oc(&v->intro_oc);
 	tk_hs_ntor_client_wipe(&v->ntor);
-	v->deadline = 0;
+	v->rend_deadline = v->intro_deadline = 0;
 	v->st = S_JOINED;
 	hc_log(v->hc, TK_LOG_INFO, "onion service %s: joined on circ %u",
 	       svc_name(v, nb), tk_ocirc_serial(v->joined));
 	answer(v, 0);
 }
+
+static void intro_send(struct svc *v);
 
 static void
 on_rend_cell(void *arg, int status, int hop, uint8_t cmd, const uint8_t *data,
@@ -283,11 +267,14 @@ on_rend_cell(void *arg, int status, int hop, uint8_t cmd, const uint8_t *data,
 	if (cmd == TK_RELAY_RENDEZVOUS_ESTABLISHED && !v->rend_ready) {
 		tk_hs_rendezvous_established_decode(data, len);
 		v->rend_ready = 1;
-		v->st = S_INTRO;
-		intro_next(v);
+		v->rend_deadline = 0;
+		/* the introduction circuit may have been waiting for this */
+		if (v->intro_built && !v->intro_sent)
+			intro_send(v);
 		return;
 	}
-	if (cmd != TK_RELAY_RENDEZVOUS2 || v->st != S_INTRO)
+	/* RENDEZVOUS2 answers our INTRODUCE1: none is expected before */
+	if (cmd != TK_RELAY_RENDEZVOUS2 || !v->intro_sent)
 		return;
 	c = tk_ocirc_circuit(v->rend_oc);
 	if (!c || tk_hs_rendezvous2_decode(data, len, info) != 0 ||
@@ -335,6 +322,9 @@ on_intro_cell(void *arg, int status, int hop, uint8_t cmd, const uint8_t *data,
 	intro_next(v);
 }
 
+/* Both circuits are ready: INTRODUCE1 (rend-spec-v3 §3.2), which names
+ * the rendezvous point the service is to reach, so it goes only once the
+ * point has our cookie (RENDEZVOUS_ESTABLISHED). */
 static void
 intro_send(struct svc *v)
 {
@@ -363,7 +353,8 @@ intro_send(struct svc *v)
 		intro_next(v);
 		return;
 	}
-	v->deadline = now_ms(v->hc) + v->hc->cfg.intro_timeout_ms;
+	v->intro_sent = 1;
+	v->intro_deadline = now_ms(v->hc) + v->hc->cfg.intro_timeout_ms;
 }
 
 /* The next introduction point of the descriptor we can reach. */
@@ -377,7 +368,8 @@ intro_next(struct svc *v)
 
 	drop_oc(&v->intro_oc);
 	tk_hs_ntor_client_wipe(&v->ntor);
-	v->intro_acked = 0;
+	v->intro_built = v->intro_sent = v->intro_acked = 0;
+	v->intro_deadline = 0;
 	d = tk_hs_cache_get(hc->cache, v->keys.blinded, v->keys.period_num,
 			    v->now);
 	for (; d && v->intro_next < d->n_intro; v->intro_next++) {
@@ -400,8 +392,9 @@ intro_next(struct svc *v)
 		v->intro_next++;
 		if (tk_circmgr_build_to(hc->cm, &t, "intro", on_oc_event, v,
 					&v->intro_oc, err, sizeof err) == 0) {
-			v->deadline = now_ms(hc) + hc->cfg.intro_timeout_ms +
-				      60000; /* the build, then the answer */
+			v->intro_deadline =
+				now_ms(hc) + hc->cfg.intro_timeout_ms +
+				60000; /* the build, then the answer */
 			return;
 		}
 	}
@@ -420,8 +413,11 @@ intro_next(struct svc *v)
 
 /* ---------------------------------------------------------- rendezvous */
 
+/* The descriptor is in the cache: the rendezvous circuit and the first
+ * introduction circuit are built at once, as tor builds them, so that
+ * contact costs one circuit build rather than two in a row. */
 static void
-rend_start(struct svc *v)
+connect_start(struct svc *v)
 {
 	tk_hs_client *hc = v->hc;
 	const struct tk_nodes *t = tk_circmgr_nodes(hc->cm);
@@ -465,7 +461,8 @@ rend_start(struct svc *v)
 		return;
 	}
 	v->rp_ls_len = (size_t)k;
-	v->st = S_REND;
+	v->st = S_CONNECT;
+	v->rend_ready = 0;
 	v->intro_next = 0;
 	v->n_intro_timeouts = 0;
 	if (tk_circmgr_build_to(hc->cm, &h, t->node[rp].rt->nickname,
@@ -474,7 +471,8 @@ rend_start(struct svc *v)
 		fail(v, TK_ONION_HS_REND_FAILED, err);
 		return;
 	}
-	v->deadline = now_ms(hc) + 60000 + REND_TIMEOUT_MS;
+	v->rend_deadline = now_ms(hc) + 60000 + REND_TIMEOUT_MS;
+	intro_next(v);
 }
 
 static void
@@ -495,114 +493,35 @@ rend_established_wait(struct svc *v)
 		     "cannot send ESTABLISH_RENDEZVOUS");
 		return;
 	}
-	v->deadline = now_ms(v->hc) + REND_TIMEOUT_MS;
+	v->rend_deadline = now_ms(v->hc) + REND_TIMEOUT_MS;
 }
 
 /* ----------------------------------------------------- descriptor fetch */
 
-static void fetch_next(struct svc *v);
-
 static void
-on_dir(tk_dir_req *r, int status, const tk_http_response *resp, void *arg)
+on_fetched(void *arg, int reason, const char *why, struct tk_hs_desc *desc)
 {
 	struct svc *v = arg;
 	tk_hs_client *hc = v->hc;
-	struct tk_hs_desc desc;
-	struct tk_hs_desc_opts o;
-	char err[200], nb[TK_HS_ADDR_LEN + 7];
-	const uint8_t *sk;
-	int rc;
 
-	(void)r;
-	v->dir_req = NULL;
-	drop_oc(&v->dir_oc);
-	if (status != 0 || resp->status != 200) {
-		hc_log(hc, TK_LOG_INFO, "onion service %s: HSDir %zu: %s %d",
-		       svc_name(v, nb), v->dir_next,
-		       status ? "request failed" : "HTTP",
-		       status ? status : resp->status);
-		fetch_next(v);
+	v->fetch = NULL;
+	if (reason) {
+		fail(v, reason, why);
 		return;
 	}
-	memset(&o, 0, sizeof o);
-	o.now = (time_t)v->now;
-	sk = tk_hs_auth_set_find(&hc->auth, v->id);
-	tk_hs_desc_init(&desc);
-	rc = tk_hs_desc_decode((const char *)resp->body, resp->body_len,
-			       &v->keys, sk, &o, &desc, err, sizeof err);
-	if (rc == TK_HS_DESC_ENEEDAUTH) {
-		tk_hs_desc_free(&desc);
-		fail(v, TK_ONION_HS_MISSING_AUTH,
-		     "the descriptor needs client authorization and we have "
-		     "no key for it");
-		return;
-	}
-	if (rc == TK_HS_DESC_EBADAUTH) {
-		tk_hs_desc_free(&desc);
-		fail(v, TK_ONION_HS_BAD_AUTH,
-		     "our client authorization key does not open the "
-		     "descriptor");
-		return;
-	}
-	if (rc != TK_HS_DESC_OK) {
-		tk_hs_desc_free(&desc);
-		hc_log(hc, TK_LOG_NOTICE,
-		       "onion service %s: descriptor does not decode: %s",
-		       svc_name(v, nb), err);
-		v->desc_err = TK_ONION_HS_BAD_DESC;
-		fetch_next(v);
-		return;
-	}
-	if (desc.n_intro == 0) {
-		tk_hs_desc_free(&desc);
+	if (desc->n_intro == 0) {
+		tk_hs_desc_free(desc);
 		fail(v, TK_ONION_HS_INTRO_FAILED,
 		     "the descriptor lists no usable introduction point");
 		return;
 	}
-	if (tk_hs_cache_put(hc->cache, v->keys.period_num, &desc, v->period_end,
+	if (tk_hs_cache_put(hc->cache, v->keys.period_num, desc, v->period_end,
 			    v->now) < 0) {
-		tk_hs_desc_free(&desc);
+		tk_hs_desc_free(desc);
 		fail(v, TK_ONION_HS_BAD_DESC, "cannot cache the descriptor");
 		return;
 	}
-	rend_start(v);
-}
-
-static void
-dir_built(struct svc *v)
-{
-	char path[TK_HS_DESC_PATH_LEN + 1];
-	tk_circuit *c = tk_ocirc_circuit(v->dir_oc);
-	tk_hs_desc_path(v->keys.blinded, path);
-	if (!c || tk_dir_get(c, path, 0, DIR_TIMEOUT_MS, on_dir, v,
-			     &v->dir_req) != 0) {
-		v->dir_req = NULL;
-		drop_oc(&v->dir_oc);
-		fetch_next(v);
-	}
-}
-
-static void
-fetch_next(struct svc *v)
-{
-	tk_hs_client *hc = v->hc;
-	const struct tk_nodes *t = tk_circmgr_nodes(hc->cm);
-	tk_circuit_hop_target h;
-	char err[200];
-
-	while (t && v->dir_next < v->n_hsdirs) {
-		long k = node_by_id(t, v->hsdir[v->dir_next++]);
-		if (k < 0 || !t->node[k].md)
-			continue;
-		hop_from_node(&t->node[k], &h);
-		if (tk_circmgr_build_to(hc->cm, &h, t->node[k].rt->nickname,
-					on_oc_event, v, &v->dir_oc, err,
-					sizeof err) == 0)
-			return;
-	}
-	fail(v, v->desc_err ? v->desc_err : TK_ONION_HS_NOT_FOUND,
-	     v->desc_err ? "no HSDir had a valid descriptor"
-			 : "no HSDir had the descriptor");
+	connect_start(v);
 }
 
 static void
@@ -611,8 +530,11 @@ svc_start(struct svc *v)
 	tk_hs_client *hc = v->hc;
 	const struct tk_nodes *t = tk_circmgr_nodes(hc->cm);
 	struct tk_hs_dirparams p;
-	struct tk_hs_ring ring;
-	size_t idx[MAX_HSDIRS], n;
+	struct tk_hs_fetch_params fp;
+	size_t n;
+	uint8_t hsdir[TK_HS_FETCH_MAX_HSDIRS][20];
+	char nb[TK_HS_ADDR_LEN + 7], why[200];
+	int reason;
 
 	if (!t) {
 		v->st = S_WAITDIR; /* the tick tries again */
@@ -626,35 +548,29 @@ svc_start(struct svc *v)
 	}
 	v->now = t->c->valid_after;
 	v->period_end = p.period_end;
-	v->desc_err = 0;
 	if (tk_hs_cache_get(hc->cache, v->keys.blinded, v->keys.period_num,
 			    v->now)) {
-		rend_start(v);
+		connect_start(v);
 		return;
 	}
-	if (tk_hs_ring_build(&ring, t, p.srv, p.period_num, p.period_len_min) !=
-	    0) {
-		fail(v, TK_ONION_HS_NOT_FOUND, "out of memory");
-		return;
-	}
-	n = tk_hs_ring_responsible(&ring, v->keys.blinded, p.n_replicas,
-				   p.spread_fetch, idx, MAX_HSDIRS);
-	tk_hs_ring_free(&ring);
-	/* Tor asks the responsible HSDirs in random order. */
-	for (size_t i = n; i > 1; i--) {
-		uint32_t j;
-		tk_random(&j, sizeof j);
-		j %= (uint32_t)i;
-		size_t tmp = idx[i - 1];
-		idx[i - 1] = idx[j];
-		idx[j] = tmp;
-	}
-	for (size_t i = 0; i < n; i++)
-		memcpy(v->hsdir[i], t->node[idx[i]].rt->rsa_id, 20);
-	v->n_hsdirs = n;
-	v->dir_next = 0;
+	n = tk_hs_fetch_hsdirs(t, &p, v->keys.blinded, hsdir);
+	memset(&fp, 0, sizeof fp);
+	fp.cm = hc->cm;
+	fp.keys = &v->keys;
+	fp.client_sk = tk_hs_auth_set_find(&hc->auth, v->id);
+	fp.now = v->now;
+	fp.hsdirs = (const uint8_t(*)[20])hsdir;
+	fp.n_hsdirs = n;
+	fp.parallel = hc->cfg.fetch_parallel;
+	fp.name = svc_name(v, nb);
+	fp.log = hc->cfg.log;
+	fp.log_arg = hc->cfg.log_arg;
+	fp.cb = on_fetched;
+	fp.arg = v;
 	v->st = S_FETCH;
-	fetch_next(v);
+	v->fetch = tk_hs_fetch_start(&fp, &reason, why, sizeof why);
+	if (!v->fetch)
+		fail(v, reason, why);
 }
 
 /* ------------------------------------------------------- circuit events */
@@ -674,19 +590,6 @@ on_oc_event(void *arg, tk_ocirc *oc, int ev, const char *why)
 		}
 		return;
 	}
-	if (oc == v->dir_oc) {
-		if (ev == TK_OCIRC_EV_BUILT) {
-			dir_built(v);
-			return;
-		}
-		v->dir_oc = NULL;
-		if (v->dir_req) {
-			tk_dir_cancel(v->dir_req);
-			v->dir_req = NULL;
-		}
-		fetch_next(v);
-		return;
-	}
 	if (oc == v->rend_oc) {
 		if (ev == TK_OCIRC_EV_BUILT) {
 			rend_established_wait(v);
@@ -700,7 +603,12 @@ on_oc_event(void *arg, tk_ocirc *oc, int ev, const char *why)
 	}
 	if (oc == v->intro_oc) {
 		if (ev == TK_OCIRC_EV_BUILT) {
-			intro_send(v);
+			v->intro_built = 1;
+			if (v->rend_ready)
+				intro_send(v);
+			else
+				v->intro_deadline = 0; /* the rendezvous'
+							* deadline runs */
 			return;
 		}
 		v->intro_oc = NULL;
@@ -722,18 +630,20 @@ on_tick(uv_timer_t *tm)
 			svc_start(v);
 			continue;
 		}
-		if (!v->deadline || now < v->deadline)
+		if (v->st != S_CONNECT)
 			continue;
-		v->deadline = 0;
-		if (v->st == S_INTRO && v->intro_oc && !v->intro_acked) {
-			v->n_intro_timeouts++;
-			intro_next(v);
-		} else if (v->st == S_INTRO) {
-			fail(v, TK_ONION_HS_REND_FAILED,
-			     "no RENDEZVOUS2 in time");
-		} else if (v->st == S_REND) {
+		if (v->rend_deadline && now >= v->rend_deadline) {
 			fail(v, TK_ONION_HS_REND_FAILED,
 			     "no RENDEZVOUS_ESTABLISHED in time");
+		} else if (v->intro_deadline && now >= v->intro_deadline) {
+			v->intro_deadline = 0;
+			if (v->intro_acked) {
+				fail(v, TK_ONION_HS_REND_FAILED,
+				     "no RENDEZVOUS2 in time");
+			} else {
+				v->n_intro_timeouts++;
+				intro_next(v);
+			}
 		}
 	}
 }
@@ -822,6 +732,25 @@ auth_warn(void *arg, const char *msg)
 	hc_log(arg, TK_LOG_WARN, "ClientOnionAuthDir: %s", msg);
 }
 
+int
+tk_hs_client_load_auth(tk_hs_client *hc, const char *dir, char *err,
+		       size_t errlen)
+{
+	struct tk_hs_auth_set set = { 0, NULL };
+	if (dir &&
+	    tk_hs_auth_load_dir(dir, &set, auth_warn, hc, err, errlen) != 0)
+		return -1;
+	/* Keys already used stay with what they opened: a cached
+	 * descriptor, a joined circuit. */
+	tk_hs_auth_set_free(&hc->auth);
+	hc->auth = set;
+	if (dir)
+		hc_log(hc, TK_LOG_NOTICE,
+		       "ClientOnionAuthDir: %zu client authorization key%s",
+		       hc->auth.n, hc->auth.n == 1 ? "" : "s");
+	return 0;
+}
+
 tk_hs_client *
 tk_hs_client_new(tk_circmgr *cm, const struct tk_hs_client_config *cfg,
 		 char *err, size_t errlen)
@@ -842,14 +771,8 @@ tk_hs_client_new(tk_circmgr *cm, const struct tk_hs_client_config *cfg,
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
-	if (cfg->auth_dir &&
-	    tk_hs_auth_load_dir(cfg->auth_dir, &hc->auth, auth_warn, hc, err,
-				errlen) != 0)
+	if (tk_hs_client_load_auth(hc, cfg->auth_dir, err, errlen) != 0)
 		goto fail;
-	if (cfg->auth_dir)
-		hc_log(hc, TK_LOG_NOTICE,
-		       "ClientOnionAuthDir: %zu client authorization key%s",
-		       hc->auth.n, hc->auth.n == 1 ? "" : "s");
 	uv_timer_init(tk_circmgr_loop(cm), hc->tick);
 	hc->tick->data = hc;
 	uv_timer_start(hc->tick, on_tick, TICK_MS, TICK_MS);
@@ -877,7 +800,9 @@ tk_hs_client_free(tk_hs_client *hc)
 	while (hc->svcs) {
 		if (tk_circmgr_dying(hc->cm)) {
 			/* the manager closes every circuit itself */
-			hc->svcs->dir_oc = hc->svcs->rend_oc = NULL;
+			tk_hs_fetch_abandon(hc->svcs->fetch);
+			hc->svcs->fetch = NULL;
+			hc->svcs->rend_oc = NULL;
 			hc->svcs->intro_oc = hc->svcs->joined = NULL;
 		}
 		svc_free(hc->svcs);
