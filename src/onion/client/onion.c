@@ -749,6 +749,15 @@ tk_onion_newnym(tk_onion *o)
 	return o->cm != NULL ? tk_circmgr_newnym(o->cm) : 0;
 }
 
+int
+tk_onion_reload_onion_auth(tk_onion *o, const char *dir, char *err,
+			   size_t errlen)
+{
+	if (!o->hs)
+		return 0; /* directory only: no onion-service client */
+	return tk_hs_client_load_auth(o->hs, dir, err, errlen);
+}
+
 void
 tk_onion_set_scrub_hosts(tk_onion *o, int on)
 {
