@@ -13,7 +13,8 @@ EXTRA_DIST += tests/bats/tkdelay.bats
 # ratios. socksload is the libuv load generator socks-bench builds itself.
 dist_noinst_SCRIPTS += tools/bench/socks-bench
 EXTRA_DIST += tools/bench/socksload.c
-dist_noinst_SCRIPTS += tools/bench/onion-bench tools/bench/dir-bench
+dist_noinst_SCRIPTS += tools/bench/onion-bench tools/bench/onion-hs-bench \
+	tools/bench/dir-bench
 # trickle-bench: RSS of torkitd, dante and microsocks under 1-byte
 # segments into targets that do not read; trickle.c is its load tool.
 dist_noinst_SCRIPTS += tools/bench/trickle-bench

@@ -752,8 +752,16 @@ t_reload(struct tk_engine *base, const struct tk_config *cfg)
 	 * once: a Tor client cannot swap its trust roots under live
 	 * circuits. SocksPort changes are the front-end's. */
 	apply_client_options(e, cfg);
-	if (e->o != NULL)
+	if (e->o != NULL) {
+		char err[256];
 		tk_onion_set_scrub_hosts(e->o, cfg->safe_logging != 0);
+		/* tor re-reads the client authorization keys on a reload */
+		if (tk_onion_reload_onion_auth(e->o, cfg->client_onion_auth_dir,
+					       err, sizeof err) != 0)
+			tk_warn("ClientOnionAuthDir: %s; keeping the keys read "
+				"before",
+				err);
+	}
 	tk_info("Engine tor keeps its DirAuthority, DataDirectory and "
 		"circuit settings until restarted");
 	return 0;

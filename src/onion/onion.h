@@ -207,6 +207,12 @@ void tk_onion_free(tk_onion *o);
  * from now on. */
 void tk_onion_set_scrub_hosts(tk_onion *o, int on);
 
+/* SIGHUP: reads ClientOnionAuthDir dir again (NULL: no keys), as tor
+ * does on a reload. 0, or -1 with err when it cannot be read (the keys
+ * held so far stay in use). */
+int tk_onion_reload_onion_auth(tk_onion *o, const char *dir, char *err,
+			       size_t errlen);
+
 /* SIGNAL NEWNYM: new streams and lookups share no circuit with earlier
  * ones. Every circuit that carried a stream (or was claimed for one)
  * takes no new streams and closes once its streams are done; open

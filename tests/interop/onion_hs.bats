@@ -6,8 +6,11 @@
 # ExtendedErrors: F4 without a key, F5 with a wrong one, F6 for a bad
 # checksum, F0 for an address no HSDir knows; a RESOLVE of an onion name
 # refused; the names never reach an exit, and SafeLogging keeps them out
-# of the log. Three torkitd (Engine tor): A with the tornet key, B with
-# no ClientOnionAuthDir (SafeLogging on), C with a wrong key.
+# of the log; ncat and OpenBSD nc as SOCKS5 clients; NEWNYM drops the
+# cached descriptors; a reload reads ClientOnionAuthDir again. Three
+# torkitd (Engine tor): A with the tornet key (and a control socket), B
+# with no ClientOnionAuthDir (SafeLogging on; a reload gives it one), C
+# with a wrong key.
 
 load helpers
 
@@ -73,7 +76,8 @@ setup_file() {
 	chmod 600 "$f/wrongauth/tornet.auth_private"
 	start_kd A "SocksPort 127.0.0.1:$A_PORT
 SocksPort 127.0.0.1:$A_EE_PORT ExtendedErrors" "SafeLogging 0
-ClientOnionAuthDir $TORNET_ONION_AUTH_DIR"
+ClientOnionAuthDir $TORNET_ONION_AUTH_DIR
+ControlSocket $f/A/control"
 	start_kd B "SocksPort 127.0.0.1:$B_EE_PORT ExtendedErrors" ""
 	start_kd C "SocksPort 127.0.0.1:$C_EE_PORT ExtendedErrors" "SafeLogging 0
 ClientOnionAuthDir $f/wrongauth"
@@ -190,4 +194,65 @@ connect_hex() {
 	run grep -F -e "${TORNET_ONION_PLAIN%.onion}" -e "${TORNET_ONION_AUTH%.onion}" "$BATS_FILE_TMPDIR/B/torkitd.log"
 	assert_failure
 	grep -q 'onion service \[scrubbed\]: the descriptor needs client authorization' "$BATS_FILE_TMPDIR/B/torkitd.log"
+}
+
+@test "ncat and OpenBSD nc (SOCKS5, the name sent to the proxy) echo through the onion service" {
+	local T=$BATS_TEST_TMPDIR
+	# ncat: --proxy-dns remote hands the name to torkitd
+	hold_stdin "$T/ncat" 'ncat echo' $'ncat echo\n' |
+		timeout 90 ncat --proxy-type socks5 --proxy "127.0.0.1:$A_PORT" --proxy-dns remote \
+			"$TORNET_ONION_PLAIN" "$TORNET_ONION_ECHO_PORT" >"$T/ncat"
+	assert_equal "$(cat "$T/ncat")" "ncat echo"
+	# OpenBSD nc: -X 5 -x sends the name as given; -N shuts its sending
+	# side at the end of its input (torkitd then lingers, see HalfCloseLinger)
+	hold_stdin "$T/nc" 'nc echo' $'nc echo\n' |
+		timeout 90 nc.openbsd -N -X 5 -x "127.0.0.1:$A_PORT" "$TORNET_ONION_PLAIN" "$TORNET_ONION_ECHO_PORT" >"$T/nc"
+	assert_equal "$(cat "$T/nc")" "nc echo"
+}
+
+# ctl_a "COMMAND": one command on A's control socket (no cookie: an
+# empty AUTHENTICATE), its answer printed
+ctl_a() {
+	printf 'AUTHENTICATE\r\n%s\r\nQUIT\r\n' "$1" |
+		timeout 20 socat - "UNIX-CONNECT:$BATS_FILE_TMPDIR/A/control" | tr -d '\r'
+}
+
+@test "SIGNAL NEWNYM drops the cached descriptors, as tor: the next request fetches the descriptor again" {
+	local T=$BATS_TEST_TMPDIR from
+	# the descriptor is cached (earlier tests reached the service)
+	hold_stdin "$T/o1" 'before' $'before\n' |
+		timeout 90 "$TK_CONNECT" "$TORNET_ONION_PLAIN" "$TORNET_ONION_ECHO_PORT" >"$T/o1"
+	assert_equal "$(cat "$T/o1")" "before"
+	from=$(($(log_lines "$LOG") + 1))
+	run ctl_a "SIGNAL NEWNYM"
+	assert_output --partial "250 OK"
+	wait_file "$LOG" 'NEWNYM: [1-9][0-9]* onion service descriptors\{0,1\} dropped' 200
+	# (NEWNYM is done once its log line is in: tail from where it began)
+	tail -n +"$from" "$LOG" | grep -q 'onion service descriptors\{0,1\} dropped'
+	hold_stdin "$T/o2" 'after' $'after\n' |
+		timeout 90 "$TK_CONNECT" "$TORNET_ONION_PLAIN" "$TORNET_ONION_ECHO_PORT" >"$T/o2"
+	assert_equal "$(cat "$T/o2")" "after"
+	tail -n +"$from" "$LOG" | grep -q "onion service $TORNET_ONION_PLAIN: descriptor from HSDir"
+}
+
+@test "a reload (SIGHUP) reads ClientOnionAuthDir again, as tor: B gains the key and reaches the auth service" {
+	local d=$BATS_FILE_TMPDIR/B pid
+	pid=$(cat "$d/torkitd.pid")
+	# B has no key yet: F4
+	run "$SOCKSRAW" -t 120 "127.0.0.1:$B_EE_PORT" s:050100 r:2 "s:$(connect_hex "$TORNET_ONION_AUTH")" e
+	assert_output "050005f40001000000000000 [closed]"
+	mkdir -p "$d/auth"
+	chmod 700 "$d/auth"
+	cp "$TORNET_ONION_AUTH_DIR/tornet.auth_private" "$d/auth/"
+	chmod 600 "$d/auth/tornet.auth_private"
+	echo "ClientOnionAuthDir $d/auth" >>"$d/torkitd.conf"
+	kill -HUP "$pid"
+	wait_file "$d/torkitd.log" 'ClientOnionAuthDir: 1 client authorization key$' 200
+	run curl -sS --max-time 90 --socks5-hostname "127.0.0.1:$B_EE_PORT" "http://$TORNET_ONION_AUTH/"
+	assert_success
+	assert_output "$TORNET_HTTP_BODY"
+	# a directory that cannot be read keeps the keys read before
+	echo "ClientOnionAuthDir $d/no-such-dir" >>"$d/torkitd.conf"
+	kill -HUP "$pid"
+	wait_file "$d/torkitd.log" 'ClientOnionAuthDir: .*; keeping the keys read before' 200
 }

@@ -5,18 +5,17 @@
  * For a service it is not yet joined to, it:
  *  1. derives the blinded key and subcredential of the current time
  *     period (hs_keys.h, hs_period.h: from the live consensus, never the
- *     local clock), and finds the descriptor in its cache or fetches it:
- *     a circuit to one of the responsible HSDirs (hs_ring.h, chosen at
- *     random among those not yet asked), BEGIN_DIR, GET /tor/hs/3/<key>;
- *     a 404 or a descriptor that does not decode sends it to the next
- *     HSDir; the descriptor is checked and decrypted (hs_desc.h), with
- *     our ClientOnionAuthDir key when the service wants one;
- *  2. builds a circuit to a rendezvous point and sends
- *     ESTABLISH_RENDEZVOUS with a fresh cookie;
- *  3. once RENDEZVOUS_ESTABLISHED is in, builds a circuit to an
- *     introduction point (named by its link specifiers and ntor key) and
- *     sends INTRODUCE1 (hs-ntor); a refusing INTRODUCE_ACK, a failed
- *     build or no answer in time moves on to the next introduction point;
+ *     local clock), and finds the descriptor in its cache or fetches it
+ *     from the responsible HSDirs (hs_ring.h, in random order), a few at
+ *     once (hs_fetch.h); the first one that decodes wins, opened with our
+ *     ClientOnionAuthDir key when the service wants one;
+ *  2. builds, side by side, a circuit to a rendezvous point (where it
+ *     sends ESTABLISH_RENDEZVOUS with a fresh cookie) and one to an
+ *     introduction point (named by its link specifiers and ntor key);
+ *  3. once both are ready (RENDEZVOUS_ESTABLISHED in), sends INTRODUCE1
+ *     (hs-ntor); a refusing INTRODUCE_ACK, a failed build or no answer in
+ *     time moves on to the next introduction point, the rendezvous
+ *     circuit staying as it is;
  *  4. RENDEZVOUS2 on the rendezvous circuit completes hs-ntor: the
  *     service's virtual hop joins that circuit (SHA3-256, AES-256).
  * Every circuit here is built by the circuit manager
@@ -46,6 +45,7 @@ struct tk_hs_client_config {
 	const char *auth_dir;	   /* ClientOnionAuthDir; NULL: none */
 	int testing;		   /* TestingTorNetwork: short time periods */
 	unsigned intro_timeout_ms; /* INTRODUCE_ACK + RENDEZVOUS2, 20000 */
+	unsigned fetch_parallel;   /* HSDirs asked at once; 0: 3 */
 	int scrub_hosts;	   /* SafeLogging */
 	tk_log_fn log;
 	void *log_arg;
@@ -66,6 +66,14 @@ int tk_hs_client_request(tk_hs_client *hc, const uint8_t id[TK_HS_ID_LEN],
 			 struct tk_circreq *r);
 /* r's cb will not run. */
 void tk_hs_client_cancel(tk_hs_client *hc, struct tk_circreq *r);
+/* (Re)reads the ClientOnionAuthDir dir (NULL: no keys), as tor does at
+ * start and on every reload: 0 and the new keys in use for the next
+ * descriptor decoded, or -1 with err and the keys held so far kept. */
+int tk_hs_client_load_auth(tk_hs_client *hc, const char *dir, char *err,
+			   size_t errlen);
+/* NEWNYM: forgets every cached descriptor (tor's hs_client_purge_state);
+ * joined circuits are retired by the manager's own NEWNYM. */
+void tk_hs_client_purge(tk_hs_client *hc);
 /* SafeLogging changed. */
 void tk_hs_client_set_scrub(tk_hs_client *hc, int on);
 

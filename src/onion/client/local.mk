@@ -10,6 +10,10 @@ src_onion_libonion_a_SOURCES += \
 	src/onion/client/circmgr.h \
 	src/onion/client/hs_client.c \
 	src/onion/client/hs_client.h \
+	src/onion/client/hs_client_int.h \
+	src/onion/client/hs_client_join.c \
+	src/onion/client/hs_fetch.c \
+	src/onion/client/hs_fetch.h \
 	src/onion/client/ocirc.h \
 	src/onion/client/ocirc_chan.c \
 	src/onion/client/portpred.c \

@@ -39,6 +39,7 @@ struct tk_onion {
 	tk_dirfetch *df;
 	tk_circmgr *cm;	     /* NULL: directory_only */
 	tk_streams *streams; /* owned by cm */
+	tk_hs_client *hs;    /* owned by streams */
 	uv_timer_t wake;
 	int started;
 	int percent;
@@ -466,9 +467,11 @@ start_circuits(tk_onion *o, char *err, size_t errlen)
 		tk_circmgr_free(o->cm); /* frees the streams too */
 		o->cm = NULL;
 		o->streams = NULL;
+		o->hs = NULL;
 		return -1;
 	}
 	tk_streams_set_hs(o->streams, hs);
+	o->hs = hs;
 	return 0;
 }
 
@@ -656,6 +659,7 @@ tk_onion_free(tk_onion *o)
 	tk_circmgr_free(o->cm);
 	o->cm = NULL;
 	o->streams = NULL;
+	o->hs = NULL;
 	/* The manager cancels its requests through the fetcher first. */
 	tk_dirmgr_free(o->dm);
 	o->dm = NULL;
@@ -717,7 +721,20 @@ tk_onion_queued(const tk_onion *o)
 unsigned
 tk_onion_newnym(tk_onion *o)
 {
+	/* as tor's hs_client_purge_state: a new identity must not reuse
+	 * what we learnt about onion services under the old one */
+	if (o->hs)
+		tk_hs_client_purge(o->hs);
 	return o->cm != NULL ? tk_circmgr_newnym(o->cm) : 0;
+}
+
+int
+tk_onion_reload_onion_auth(tk_onion *o, const char *dir, char *err,
+			   size_t errlen)
+{
+	if (!o->hs)
+		return 0; /* directory only: no onion-service client */
+	return tk_hs_client_load_auth(o->hs, dir, err, errlen);
 }
 
 void

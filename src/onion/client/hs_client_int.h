@@ -1,0 +1,102 @@
+/* Private to hs_client.c and hs_client_join.c: one service's attempt,
+ * shared by the requests for it. hs_client.c keeps the services, the
+ * requests, the descriptor cache and the fetch (hs_fetch.h);
+ * hs_client_join.c, the introduction and the rendezvous that follow a
+ * descriptor (rend-spec-v3 §3, §4). */
+#ifndef TK_ONION_CLIENT_HS_CLIENT_INT_H
+#define TK_ONION_CLIENT_HS_CLIENT_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "onion/client/circmgr.h"
+#include "onion/client/hs_client.h"
+#include "onion/client/hs_fetch.h"
+#include "onion/client/ocirc.h"
+#include "onion/hs/hs_auth.h"
+#include "onion/hs/hs_cache.h"
+#include "onion/hs/hs_cell.h"
+#include "onion/hs/hs_keys.h"
+#include "onion/hs/hs_ntor.h"
+
+enum tk_hs_svc_state {
+	S_IDLE,
+	S_WAITDIR, /* no usable directory yet */
+	S_FETCH,
+	/* the rendezvous and the introduction circuits, built side by side;
+	 * INTRODUCE1 once both are ready, then RENDEZVOUS2 */
+	S_CONNECT,
+	S_JOINED,
+};
+
+struct tk_hs_waiter {
+	struct tk_hs_waiter *next;
+	struct tk_circreq *r;
+};
+
+struct tk_hs_svc {
+	struct tk_hs_svc *next, *prev;
+	tk_hs_client *hc;
+	uint8_t id[TK_HS_ID_LEN];
+	enum tk_hs_svc_state st;
+	struct tk_hs_waiter *waiters;
+	struct tk_defer d;
+	int result;
+	struct tk_hs_keys keys;
+	int64_t now, period_end; /* the consensus's valid-after */
+	tk_hs_fetch *fetch;
+	/* rendezvous */
+	tk_ocirc *rend_oc;
+	int rend_ready;		/* RENDEZVOUS_ESTABLISHED is in */
+	uint64_t rend_deadline; /* uv_now ms, 0: none */
+	uint8_t cookie[TK_HS_REND_COOKIE_LEN];
+	uint8_t rp_onion_key[32];
+	uint8_t rp_ls[128];
+	size_t rp_ls_len;
+	/* introduction */
+	size_t intro_next;
+	tk_ocirc *intro_oc;
+	int intro_built, intro_sent, intro_acked;
+	uint64_t intro_deadline; /* uv_now ms, 0: none */
+	uint8_t ip_auth[32], ip_enc[32];
+	struct tk_hs_ntor_client ntor;
+	int n_intro_timeouts;
+	tk_ocirc *joined;
+};
+
+struct tk_hs_client {
+	tk_circmgr *cm;
+	struct tk_hs_client_config cfg;
+	struct tk_hs_auth_set auth;
+	struct tk_hs_cache *cache;
+	struct tk_hs_svc *svcs;
+	size_t n_svcs;
+	uv_timer_t *tick;
+};
+
+/* The log, with the service's name as SafeLogging allows. */
+void tk_hs_log(tk_hs_client *hc, int level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+const char *tk_hs_svc_name(const struct tk_hs_svc *v,
+			   char buf[TK_HS_ADDR_LEN + 7]);
+uint64_t tk_hs_now_ms(const tk_hs_client *hc);
+/* Stops hearing of *ocp and lets it go. */
+void tk_hs_drop_oc(tk_ocirc **ocp);
+/* Answers the waiting requests (from deferred work): reason 0, joined. */
+void tk_hs_svc_answer(struct tk_hs_svc *v, int reason);
+/* Ends the attempt: circuits dropped, requests answered reason. */
+void tk_hs_svc_fail(struct tk_hs_svc *v, int reason, const char *why);
+/* The owner callback of every circuit built for a service. */
+void tk_hs_on_oc_event(void *arg, tk_ocirc *oc, int ev, const char *why);
+
+/* hs_client_join.c. The descriptor is cached: the rendezvous and first
+ * introduction circuits, side by side. */
+void tk_hs_join_start(struct tk_hs_svc *v);
+/* oc's event if it is v's rendezvous or introduction circuit: 1, else
+ * 0. */
+int tk_hs_join_event(struct tk_hs_svc *v, tk_ocirc *oc, int ev,
+		     const char *why);
+/* The timeouts of the introduction and the rendezvous. */
+void tk_hs_join_tick(struct tk_hs_svc *v, uint64_t now);
+
+#endif

@@ -1,0 +1,351 @@
+/* hs_fetch.h: a descriptor fetch from several HSDirs at once. */
+#include "onion/client/hs_fetch.h"
+
+#include <arpa/inet.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "onion/base/bytes.h"
+#include "onion/base/crypto.h"
+#include "onion/client/ocirc.h"
+#include "onion/dir/dirclient.h"
+#include "onion/hs/hs_ring.h"
+#include "onion/onion.h"
+
+#define DIR_TIMEOUT_MS 30000
+
+struct slot {
+	tk_hs_fetch *f;
+	size_t hsdir; /* its index in f->hsdir, for the log */
+	tk_ocirc *oc;
+	tk_dir_req *req;
+};
+
+struct tk_hs_fetch {
+	tk_circmgr *cm;
+	struct tk_hs_keys keys;
+	uint8_t sk[32];
+	int has_sk;
+	int64_t now;
+	uint8_t hsdir[TK_HS_FETCH_MAX_HSDIRS][20];
+	size_t n_hsdirs, next;
+	struct slot slot[TK_HS_FETCH_MAX_HSDIRS];
+	size_t n_slots; /* the parallelism */
+	int desc_err;	/* a descriptor did not decode */
+	char name[80];
+	tk_log_fn log;
+	void *log_arg;
+	tk_hs_fetch_cb cb;
+	void *arg;
+};
+
+static void f_log(tk_hs_fetch *f, int level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void
+f_log(tk_hs_fetch *f, int level, const char *fmt, ...)
+{
+	char msg[512];
+	int n;
+	va_list ap;
+	if (!f->log)
+		return;
+	n = snprintf(msg, sizeof msg, "onion service %s: ", f->name);
+	va_start(ap, fmt);
+	vsnprintf(msg + n, sizeof msg - (size_t)n, fmt, ap);
+	va_end(ap);
+	f->log(f->log_arg, level, msg);
+}
+
+static void
+hop_from_node(const struct tk_path_node *n, tk_circuit_hop_target *h)
+{
+	struct sockaddr_in *sin = (struct sockaddr_in *)&h->addr;
+	memset(h, 0, sizeof *h);
+	memcpy(h->rsa_id, n->rt->rsa_id, 20);
+	if (n->md->has_ed25519) {
+		h->has_ed_id = 1;
+		memcpy(h->ed_id, n->md->ed25519_id, 32);
+	}
+	memcpy(h->ntor_key, n->md->ntor_key, 32);
+	sin->sin_family = AF_INET;
+	sin->sin_addr.s_addr = htonl(n->rt->ipv4);
+	sin->sin_port = htons(n->rt->or_port);
+}
+
+static long
+node_by_id(const struct tk_nodes *t, const uint8_t id[20])
+{
+	for (size_t i = 0; i < t->n; i++)
+		if (memcmp(t->node[i].rt->rsa_id, id, 20) == 0)
+			return (long)i;
+	return -1;
+}
+
+/* Stops hearing of the slot's circuit and request and lets them go. */
+static void
+slot_clear(struct slot *s)
+{
+	tk_circuit *c;
+	if (s->req) {
+		tk_dir_cancel(s->req);
+		s->req = NULL;
+	}
+	if (s->oc) {
+		if ((c = tk_ocirc_circuit(s->oc)) != NULL)
+			tk_circuit_set_control_cb(c, NULL, NULL);
+		tk_ocirc_close(s->oc);
+		s->oc = NULL;
+	}
+}
+
+static int
+slot_busy(const struct slot *s)
+{
+	return s->oc || s->req;
+}
+
+static void
+f_free(tk_hs_fetch *f)
+{
+	for (size_t i = 0; i < f->n_slots; i++)
+		slot_clear(&f->slot[i]);
+	tk_wipe(f->sk, sizeof f->sk);
+	tk_wipe(&f->keys, sizeof f->keys);
+	free(f);
+}
+
+/* Reports and frees: the other slots' requests are cancelled first, so
+ * that no answer arrives for a fetch that is gone. */
+static void
+finish(tk_hs_fetch *f, int reason, const char *why, struct tk_hs_desc *desc)
+{
+	tk_hs_fetch_cb cb = f->cb;
+	void *arg = f->arg;
+	for (size_t i = 0; i < f->n_slots; i++)
+		slot_clear(&f->slot[i]);
+	f_free(f);
+	cb(arg, reason, why, desc);
+}
+
+static void on_oc_event(void *arg, tk_ocirc *oc, int ev, const char *why);
+
+/* Puts the next HSDir of the list on slot s. 0, or -1 when the list is
+ * used up. */
+static int
+slot_launch(struct slot *s)
+{
+	tk_hs_fetch *f = s->f;
+	const struct tk_nodes *t = tk_circmgr_nodes(f->cm);
+	tk_circuit_hop_target h;
+	char err[200];
+
+	while (t && f->next < f->n_hsdirs) {
+		size_t i = f->next++;
+		long k = node_by_id(t, f->hsdir[i]);
+		if (k < 0 || !t->node[k].md)
+			continue; /* gone from the consensus since */
+		hop_from_node(&t->node[k], &h);
+		s->hsdir = i;
+		if (tk_circmgr_build_to(f->cm, &h, t->node[k].rt->nickname,
+					on_oc_event, s, &s->oc, err,
+					sizeof err) == 0)
+			return 0;
+		f_log(f, TK_LOG_INFO, "HSDir %zu: %s", i, err);
+	}
+	return -1;
+}
+
+/* Slot s is free again: the next HSDir on it, or, when none is left and
+ * no other slot is still waiting, the end. */
+static void
+slot_next(struct slot *s)
+{
+	tk_hs_fetch *f = s->f;
+	if (slot_launch(s) == 0)
+		return;
+	for (size_t i = 0; i < f->n_slots; i++)
+		if (slot_busy(&f->slot[i]))
+			return;
+	if (f->desc_err)
+		finish(f, f->desc_err, "no HSDir had a valid descriptor", NULL);
+	else
+		finish(f, TK_ONION_HS_NOT_FOUND, "no HSDir had the descriptor",
+		       NULL);
+}
+
+static void
+on_dir(tk_dir_req *r, int status, const tk_http_response *resp, void *arg)
+{
+	struct slot *s = arg;
+	tk_hs_fetch *f = s->f;
+	struct tk_hs_desc desc;
+	struct tk_hs_desc_opts o;
+	char err[200];
+	int rc;
+
+	(void)r;
+	s->req = NULL;
+	slot_clear(s);
+	if (status != 0 || resp->status != 200) {
+		f_log(f, TK_LOG_INFO, "HSDir %zu: %s %d", s->hsdir,
+		      status ? "request failed" : "HTTP",
+		      status ? status : resp->status);
+		slot_next(s);
+		return;
+	}
+	memset(&o, 0, sizeof o);
+	o.now = (time_t)f->now;
+	tk_hs_desc_init(&desc);
+	rc = tk_hs_desc_decode((const char *)resp->body, resp->body_len,
+			       &f->keys, f->has_sk ? f->sk : NULL, &o, &desc,
+			       err, sizeof err);
+	if (rc == TK_HS_DESC_ENEEDAUTH) {
+		tk_hs_desc_free(&desc);
+		finish(f, TK_ONION_HS_MISSING_AUTH,
+		       "the descriptor needs client authorization and we have "
+		       "no key for it",
+		       NULL);
+		return;
+	}
+	if (rc == TK_HS_DESC_EBADAUTH) {
+		tk_hs_desc_free(&desc);
+		finish(f, TK_ONION_HS_BAD_AUTH,
+		       "our client authorization key does not open the "
+		       "descriptor",
+		       NULL);
+		return;
+	}
+	if (rc != TK_HS_DESC_OK) {
+		tk_hs_desc_free(&desc);
+		f_log(f, TK_LOG_NOTICE, "descriptor does not decode: %s", err);
+		f->desc_err = TK_ONION_HS_BAD_DESC;
+		slot_next(s);
+		return;
+	}
+	f_log(f, TK_LOG_INFO, "descriptor from HSDir %zu", s->hsdir);
+	finish(f, 0, NULL, &desc);
+}
+
+static void
+on_oc_event(void *arg, tk_ocirc *oc, int ev, const char *why)
+{
+	struct slot *s = arg;
+	char path[TK_HS_DESC_PATH_LEN + 1];
+	tk_circuit *c;
+
+	if (oc != s->oc)
+		return;
+	if (ev != TK_OCIRC_EV_BUILT) {
+		s->oc = NULL; /* the manager has let it go */
+		if (s->req) {
+			tk_dir_cancel(s->req);
+			s->req = NULL;
+		}
+		f_log(s->f, TK_LOG_INFO, "HSDir %zu: circuit %s", s->hsdir,
+		      why ? why : "failed");
+		slot_next(s);
+		return;
+	}
+	c = tk_ocirc_circuit(oc);
+	tk_hs_desc_path(s->f->keys.blinded, path);
+	if (!c ||
+	    tk_dir_get(c, path, 0, DIR_TIMEOUT_MS, on_dir, s, &s->req) != 0) {
+		s->req = NULL;
+		slot_clear(s);
+		slot_next(s);
+	}
+}
+
+size_t
+tk_hs_fetch_hsdirs(const struct tk_nodes *t, const struct tk_hs_dirparams *p,
+		   const uint8_t blinded[32],
+		   uint8_t out[TK_HS_FETCH_MAX_HSDIRS][20])
+{
+	struct tk_hs_ring ring;
+	size_t idx[TK_HS_FETCH_MAX_HSDIRS], n;
+
+	if (tk_hs_ring_build(&ring, t, p->srv, p->period_num,
+			     p->period_len_min) != 0)
+		return 0;
+	n = tk_hs_ring_responsible(&ring, blinded, p->n_replicas,
+				   p->spread_fetch, idx,
+				   TK_HS_FETCH_MAX_HSDIRS);
+	tk_hs_ring_free(&ring);
+	/* Tor asks the responsible HSDirs in random order. */
+	for (size_t i = n; i > 1; i--) {
+		uint32_t j;
+		tk_random(&j, sizeof j);
+		j %= (uint32_t)i;
+		size_t tmp = idx[i - 1];
+		idx[i - 1] = idx[j];
+		idx[j] = tmp;
+	}
+	for (size_t i = 0; i < n; i++)
+		memcpy(out[i], t->node[idx[i]].rt->rsa_id, 20);
+	return n;
+}
+
+tk_hs_fetch *
+tk_hs_fetch_start(const struct tk_hs_fetch_params *p, int *reason, char *why,
+		  size_t whylen)
+{
+	tk_hs_fetch *f = calloc(1, sizeof *f);
+	size_t n = p->n_hsdirs < TK_HS_FETCH_MAX_HSDIRS
+			   ? p->n_hsdirs
+			   : TK_HS_FETCH_MAX_HSDIRS;
+	size_t launched = 0;
+
+	if (!f) {
+		*reason = TK_ONION_HS_NOT_FOUND;
+		snprintf(why, whylen, "out of memory");
+		return NULL;
+	}
+	f->cm = p->cm;
+	f->keys = *p->keys;
+	if (p->client_sk) {
+		memcpy(f->sk, p->client_sk, 32);
+		f->has_sk = 1;
+	}
+	f->now = p->now;
+	memcpy(f->hsdir, p->hsdirs, n * 20);
+	f->n_hsdirs = n;
+	f->n_slots = p->parallel ? p->parallel : TK_HS_FETCH_PARALLEL;
+	if (f->n_slots > TK_HS_FETCH_MAX_HSDIRS)
+		f->n_slots = TK_HS_FETCH_MAX_HSDIRS;
+	snprintf(f->name, sizeof f->name, "%s", p->name ? p->name : "?");
+	f->log = p->log;
+	f->log_arg = p->log_arg;
+	f->cb = p->cb;
+	f->arg = p->arg;
+	for (size_t i = 0; i < f->n_slots; i++) {
+		f->slot[i].f = f;
+		if (slot_launch(&f->slot[i]) == 0)
+			launched++;
+	}
+	if (launched == 0) {
+		*reason = TK_ONION_HS_NOT_FOUND;
+		snprintf(why, whylen, "no HSDir had the descriptor");
+		f_free(f);
+		return NULL;
+	}
+	return f;
+}
+
+void
+tk_hs_fetch_cancel(tk_hs_fetch *f)
+{
+	if (f)
+		f_free(f);
+}
+
+void
+tk_hs_fetch_abandon(tk_hs_fetch *f)
+{
+	if (!f)
+		return;
+	for (size_t i = 0; i < f->n_slots; i++)
+		f->slot[i].oc = NULL;
+	f_free(f);
+}

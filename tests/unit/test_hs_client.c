@@ -1,0 +1,704 @@
+/* The onion-service client's state machine (src/onion/client/hs_client.c
+ * and hs_fetch.c) against fakes of the circuit manager, the circuits and
+ * the directory client, with tornet's sample consensus as the network
+ * and hs_testsvc.c as the service: its descriptor, its introduction
+ * points and its half of hs-ntor. What tornet's real tor service cannot
+ * be made to do is done here: HSDirs that serve an invalid descriptor
+ * (F1), introduction points that refuse (another is tried, as tor does;
+ * all of them: F2), a rendezvous that fails (F3), introduction points
+ * that never answer (F7); and the parallel fetch (three HSDirs at once,
+ * the first valid answer wins), the introduction circuit built beside
+ * the rendezvous circuit, and the bound of 64 services. */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <uv.h>
+
+#include "../unit/hs_testsvc.h"
+#include "../unit/netdoc_testutil.h"
+#include "../unit/tap.h"
+#include "onion/base/crypto.h"
+#include "onion/client/hs_client.h"
+#include "onion/client/hs_fetch.h"
+#include "onion/client/ocirc.h"
+#include "onion/dir/dirclient.h"
+#include "onion/hs/hs_cell.h"
+#include "onion/hs/hs_keys.h"
+#include "onion/hs/hs_period.h"
+#include "onion/netdir/nodes.h"
+#include "onion/netdoc/consensus.h"
+#include "onion/netdoc/microdesc.h"
+#include "onion/onion.h"
+
+/* ---- fakes ------------------------------------------------------------ */
+
+struct tk_circmgr {
+	uv_loop_t *loop;
+	struct tk_nodes *nodes;
+	struct tk_defer *deferred;
+};
+
+#define MAX_FC 512
+struct fcirc {
+	tk_ocirc oc; /* first: tk_ocirc * and struct fcirc * are one */
+	char kind;   /* 'D' HSDir, 'R' rendezvous, 'I' introduction */
+	int built, closed;
+	tk_circuit_hop_target t;
+	void (*ev)(void *arg, tk_ocirc *oc, int event, const char *why);
+	void *evarg;
+	tk_circuit_stream_cb ctl;
+	void *ctlarg;
+	uint8_t cmd; /* the last cell sent */
+	uint8_t body[TK_RELAY_DATA_MAX];
+	size_t len;
+	int n_sent;
+	/* its directory request */
+	int has_req, req_cancelled;
+	tk_dir_done_cb dir_cb;
+	void *dir_arg;
+};
+static struct fcirc *fc[MAX_FC];
+static size_t n_fc;
+static char next_kind = 'D';
+
+int
+tk_circmgr_build_to(tk_circmgr *cm, const tk_circuit_hop_target *last,
+		    const char *nick,
+		    void (*ev)(void *arg, tk_ocirc *oc, int event,
+			       const char *why),
+		    void *arg, tk_ocirc **out, char *err, size_t errlen)
+{
+	struct fcirc *f;
+	(void)cm;
+	if (n_fc == MAX_FC || !(f = calloc(1, sizeof *f))) {
+		snprintf(err, errlen, "test: too many circuits");
+		return -1;
+	}
+	f->oc.serial = (uint32_t)n_fc + 1;
+	f->oc.state = TK_OCIRC_BUILDING;
+	f->kind = strcmp(nick, "intro") == 0 ? 'I' : next_kind;
+	f->t = *last;
+	f->ev = ev;
+	f->evarg = arg;
+	fc[n_fc++] = f;
+	*out = &f->oc;
+	return 0;
+}
+const struct tk_nodes *
+tk_circmgr_nodes(tk_circmgr *cm)
+{
+	return cm->nodes;
+}
+uv_loop_t *
+tk_circmgr_loop(const tk_circmgr *cm)
+{
+	return cm->loop;
+}
+int
+tk_circmgr_dying(const tk_circmgr *cm)
+{
+	(void)cm;
+	return 0;
+}
+void
+tk_circmgr_defer(tk_circmgr *cm, struct tk_defer *d)
+{
+	if (d->queued)
+		return;
+	d->queued = 1;
+	d->next = cm->deferred;
+	cm->deferred = d;
+}
+void
+tk_circmgr_undefer(tk_circmgr *cm, struct tk_defer *d)
+{
+	for (struct tk_defer **pp = &cm->deferred; *pp; pp = &(*pp)->next)
+		if (*pp == d) {
+			*pp = d->next;
+			d->queued = 0;
+			return;
+		}
+}
+tk_circuit *
+tk_ocirc_circuit(tk_ocirc *oc)
+{
+	struct fcirc *f = (struct fcirc *)oc;
+	return f->built && !f->closed ? (tk_circuit *)f : NULL;
+}
+void
+tk_ocirc_close(tk_ocirc *oc)
+{
+	((struct fcirc *)oc)->closed = 1;
+	oc->closed = 1;
+}
+void
+tk_ocirc_joined(tk_ocirc *oc)
+{
+	(void)oc;
+}
+uint32_t
+tk_ocirc_serial(const tk_ocirc *oc)
+{
+	return oc->serial;
+}
+void
+tk_circuit_set_control_cb(tk_circuit *c, tk_circuit_stream_cb cb, void *arg)
+{
+	struct fcirc *f = (struct fcirc *)c;
+	f->ctl = cb;
+	f->ctlarg = arg;
+}
+int
+tk_circuit_send(tk_circuit *c, int hop, uint8_t cmd, uint16_t stream_id,
+		const uint8_t *data, size_t len, int early)
+{
+	struct fcirc *f = (struct fcirc *)c;
+	(void)hop, (void)stream_id, (void)early;
+	f->cmd = cmd;
+	memcpy(f->body, data, len);
+	f->len = len;
+	f->n_sent++;
+	return 0;
+}
+int
+tk_circuit_add_virtual_hop(tk_circuit *c,
+			   const uint8_t keys[TK_RELAY_HS_KEYS_LEN])
+{
+	(void)c, (void)keys;
+	return 0;
+}
+const char *
+tk_circuit_strerror(int rc)
+{
+	(void)rc;
+	return "test";
+}
+int
+tk_dir_get(tk_circuit *c, const char *path, int deflate, unsigned stall_ms,
+	   tk_dir_done_cb cb, void *arg, tk_dir_req **out)
+{
+	struct fcirc *f = (struct fcirc *)c;
+	(void)path, (void)deflate, (void)stall_ms;
+	f->has_req = 1;
+	f->dir_cb = cb;
+	f->dir_arg = arg;
+	*out = (tk_dir_req *)f;
+	return 0;
+}
+void
+tk_dir_cancel(tk_dir_req *r)
+{
+	struct fcirc *f = (struct fcirc *)r;
+	f->has_req = 0;
+	f->req_cancelled = 1;
+}
+
+/* ---- the network and the service ------------------------------------ */
+
+static struct tk_circmgr cm;
+static struct tk_consensus *cons;
+static struct tk_nodes nodes;
+static uv_loop_t loop;
+static struct tk_hs_dirparams dp;
+static struct tsvc_key id_key, sign_key;
+static struct tsvc_intro ips[3];
+static struct tk_hs_keys svc_keys;
+static char *desc_text;
+
+static void
+net_setup(void)
+{
+	char err[2048], *doc;
+	size_t len, pos = 0;
+	struct tk_microdesc md;
+	const char *text;
+	size_t textlen;
+	int r;
+
+	doc = nd_load("consensus-microdesc.txt", &len);
+	tk_consensus_parse(doc, len, &cons, err, sizeof err);
+	free(doc);
+	tk_nodes_init(&nodes, cons);
+	doc = nd_load("microdescs.txt", &len);
+	tk_microdesc_init(&md);
+	while ((r = tk_microdesc_next(doc, len, &pos, &md, &text, &textlen, err,
+				      sizeof err)) != 0)
+		if (r > 0)
+			tk_nodes_add_md(&nodes, &md, err, sizeof err);
+	free(doc);
+	tk_microdesc_free(&md);
+	tk_hs_dirparams_init(&dp, cons, 1);
+	uv_loop_init(&loop);
+	cm.loop = &loop;
+	cm.nodes = &nodes;
+}
+
+/* The service's descriptor with n_ip introduction points. */
+static void
+svc_setup(size_t n_ip)
+{
+	uint8_t seed[32];
+	struct tsvc_buf b = { 0 };
+	struct tsvc_desc d;
+	uint32_t exp = (uint32_t)((cons->valid_after + 86400) / 3600);
+
+	memset(seed, 0x5a, 32);
+	tsvc_key_from_seed(seed, &id_key);
+	memset(seed, 0x6b, 32);
+	tsvc_key_from_seed(seed, &sign_key);
+	tsvc_printf(&b, "create2-formats 2\n");
+	for (size_t i = 0; i < n_ip; i++) {
+		tsvc_intro_make((uint8_t)(i + 1), &ips[i]);
+		tsvc_intro_text(&b, &ips[i], &sign_key, exp);
+	}
+	memset(&d, 0, sizeof d);
+	d.identity = &id_key;
+	d.period_num = dp.period_num;
+	d.period_len = dp.period_len_min;
+	d.signing = &sign_key;
+	d.cert_exp_hours = exp;
+	d.revision = 1;
+	d.lifetime_min = 180;
+	d.inner = b.p;
+	free(desc_text);
+	desc_text = tsvc_desc_build(&d, NULL, NULL);
+	tsvc_buf_free(&b);
+	tk_hs_keys_derive(id_key.pub, dp.period_num, dp.period_len_min,
+			  &svc_keys);
+}
+
+/* ---- driving --------------------------------------------------------- */
+
+static int answered, answer_reason;
+static tk_ocirc *answer_oc;
+
+static void
+on_answer(struct tk_circreq *r, int reason, tk_ocirc *oc)
+{
+	(void)r;
+	answered++;
+	answer_reason = reason;
+	answer_oc = oc;
+}
+
+static tk_hs_client *
+client_new(unsigned intro_timeout_ms)
+{
+	struct tk_hs_client_config cfg;
+	char err[256];
+	tk_hs_client_config_init(&cfg);
+	cfg.testing = 1;
+	cfg.scrub_hosts = 0;
+	if (intro_timeout_ms)
+		cfg.intro_timeout_ms = intro_timeout_ms;
+	answered = answer_reason = 0;
+	answer_oc = NULL;
+	next_kind = 'D';
+	return tk_hs_client_new(&cm, &cfg, err, sizeof err);
+}
+
+static void
+run_deferred(void)
+{
+	struct tk_defer *d;
+	while ((d = cm.deferred) != NULL) {
+		cm.deferred = d->next;
+		d->queued = 0;
+		d->fn(d);
+	}
+}
+
+static void
+client_free(tk_hs_client *hc)
+{
+	tk_hs_client_free(hc);
+	uv_run(&loop, UV_RUN_NOWAIT); /* the tick's close */
+	for (size_t i = 0; i < n_fc; i++)
+		free(fc[i]);
+	n_fc = 0;
+	cm.deferred = NULL;
+}
+
+static size_t
+count(char kind, int open_only)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < n_fc; i++)
+		if (fc[i]->kind == kind && (!open_only || !fc[i]->closed))
+			n++;
+	return n;
+}
+
+/* The newest circuit of a kind that is not closed. */
+static struct fcirc *
+newest(char kind)
+{
+	for (size_t i = n_fc; i-- > 0;)
+		if (fc[i]->kind == kind && !fc[i]->closed)
+			return fc[i];
+	return NULL;
+}
+
+static void
+build(struct fcirc *f)
+{
+	f->built = 1;
+	f->oc.state = TK_OCIRC_OPEN;
+	f->ev(f->evarg, &f->oc, TK_OCIRC_EV_BUILT, NULL);
+}
+
+static void
+fail_build(struct fcirc *f)
+{
+	f->closed = 1;
+	f->ev(f->evarg, &f->oc, TK_OCIRC_EV_FAILED, "test");
+}
+
+/* An HSDir circuit's request answered: status, and body when 200. */
+static void
+dir_answer(struct fcirc *f, int http, const char *body)
+{
+	tk_http_response resp;
+	memset(&resp, 0, sizeof resp);
+	resp.status = http;
+	resp.body = (uint8_t *)(body ? body : "");
+	resp.body_len = body ? strlen(body) : 0;
+	f->has_req = 0;
+	f->dir_cb((tk_dir_req *)f, 0, &resp, f->dir_arg);
+}
+
+static void
+cell(struct fcirc *f, uint8_t cmd, const uint8_t *body, size_t len)
+{
+	f->ctl(f->ctlarg, 0, 2, cmd, body, len);
+}
+
+static void
+intro_ack(struct fcirc *f, uint16_t status)
+{
+	uint8_t b[3] = { (uint8_t)(status >> 8), (uint8_t)status, 0 };
+	cell(f, TK_RELAY_INTRODUCE_ACK, b, sizeof b);
+}
+
+/* Which of the service's introduction points a circuit goes to: 1..n
+ * (tsvc_intro_make puts point n at 127.0.0.n), 0 for none. */
+static int
+intro_index(const struct fcirc *f)
+{
+	const struct sockaddr_in *sin = (const struct sockaddr_in *)&f->t.addr;
+	return (int)(ntohl(sin->sin_addr.s_addr) & 0xff);
+}
+
+/* Requests the service; answers the first HSDir circuits with what
+ * serve(i) gives until the fetch is over. */
+static int
+request(tk_hs_client *hc, struct tk_circreq *r)
+{
+	memset(r, 0, sizeof *r);
+	r->cb = on_answer;
+	return tk_hs_client_request(hc, id_key.pub, r);
+}
+
+/* The fetch: HSDir circuits are built, their first `n_404` requests
+ * answered 404, the next ones with the descriptor. */
+static void
+fetch(size_t n_404)
+{
+	size_t answered_dirs = 0;
+	struct fcirc *f;
+	int progress = 1;
+	while (progress && !answered) {
+		progress = 0;
+		for (size_t i = 0; i < n_fc; i++) {
+			f = fc[i];
+			if (f->kind != 'D' || f->closed)
+				continue;
+			if (!f->built) {
+				build(f);
+				progress = 1;
+			} else if (f->has_req) {
+				if (answered_dirs++ < n_404) {
+					dir_answer(f, 404, NULL);
+				} else {
+					next_kind = 'R';
+					dir_answer(f, 200, desc_text);
+					return;
+				}
+				progress = 1;
+			}
+		}
+		run_deferred();
+	}
+}
+
+/* The service's answer to the INTRODUCE1 on f, as RENDEZVOUS2 on rend. */
+static int
+rendezvous2(struct fcirc *intro, struct fcirc *rend)
+{
+	const struct tsvc_intro *ip = &ips[intro_index(intro) - 1];
+	uint8_t y[32], reply[64], seed[32], plain[512];
+	tk_random(y, sizeof y);
+	if (tsvc_ntor_server(intro->body, intro->len, ip->auth.pub, ip->enc_sk,
+			     svc_keys.subcred, y, reply, seed, plain,
+			     sizeof plain) < 0)
+		return -1;
+	cell(rend, TK_RELAY_RENDEZVOUS2, reply, sizeof reply);
+	return 0;
+}
+
+/* ---- tests ------------------------------------------------------------ */
+
+static void
+test_join(void)
+{
+	tk_hs_client *hc = client_new(0);
+	struct tk_circreq r;
+	struct fcirc *rend, *intro, *intro2;
+	size_t n_dirs;
+
+	svc_setup(2);
+	tap_ok(request(hc, &r) == 0, "a request for the service is taken");
+	if (!tap_eq_long((long)count('D', 0), 3,
+			 "three HSDirs are asked at once")) {
+		client_free(hc);
+		return;
+	}
+	/* One 404: its slot goes to a fourth HSDir; the next answer wins. */
+	for (size_t i = 0; i < 3; i++)
+		build(fc[i]);
+	dir_answer(fc[0], 404, NULL);
+	tap_eq_long((long)count('D', 0), 4,
+		    "a 404 frees its slot for the next HSDir");
+	next_kind = 'R';
+	dir_answer(fc[1], 200, desc_text);
+	n_dirs = count('D', 0);
+	tap_ok(count('D', 1) == 0 && !fc[2]->has_req && fc[2]->req_cancelled,
+	       "the first valid descriptor wins: the other requests are "
+	       "cancelled and their circuits closed");
+	tap_ok(count('R', 0) == 1 && count('I', 0) == 1,
+	       "the rendezvous and introduction circuits are launched "
+	       "together");
+	rend = newest('R');
+	intro = newest('I');
+	build(intro);
+	tap_eq_long(intro->n_sent, 0,
+		    "INTRODUCE1 waits for the rendezvous point");
+	build(rend);
+	tap_ok(rend->cmd == TK_RELAY_ESTABLISH_RENDEZVOUS,
+	       "ESTABLISH_RENDEZVOUS on the rendezvous circuit");
+	cell(rend, TK_RELAY_RENDEZVOUS_ESTABLISHED, NULL, 0);
+	tap_ok(intro->n_sent == 1 && intro->cmd == TK_RELAY_INTRODUCE1,
+	       "RENDEZVOUS_ESTABLISHED: INTRODUCE1 goes at once");
+	/* The first introduction point refuses: tor tries another. */
+	intro_ack(intro, TK_HS_INTRO_ACK_UNKNOWN_ID);
+	intro2 = newest('I');
+	tap_ok(intro->closed && intro2 && intro2 != intro &&
+		       intro_index(intro2) != intro_index(intro) &&
+		       !rend->closed,
+	       "a refusing INTRODUCE_ACK: the next introduction point, the "
+	       "rendezvous circuit kept");
+	if (!intro2 || intro2 == intro) {
+		client_free(hc);
+		return;
+	}
+	build(intro2);
+	tap_ok(intro2->cmd == TK_RELAY_INTRODUCE1,
+	       "INTRODUCE1 through the second introduction point");
+	intro_ack(intro2, TK_HS_INTRO_ACK_SUCCESS);
+	tap_ok(rendezvous2(intro2, rend) == 0, "the service opens it");
+	run_deferred();
+	tap_ok(answered == 1 && answer_reason == 0 && answer_oc == &rend->oc,
+	       "RENDEZVOUS2: joined on the rendezvous circuit");
+	tap_eq_long((long)count('D', 0), (long)n_dirs,
+		    "no HSDir asked after the descriptor came");
+	client_free(hc);
+}
+
+/* Runs a failure to its answer; returns the reason. */
+static int
+failure(const char *what, size_t n_ip)
+{
+	tk_hs_client *hc = client_new(0);
+	struct tk_circreq r;
+	struct fcirc *rend, *intro;
+	int reason;
+	svc_setup(n_ip ? n_ip : 2);
+	request(hc, &r);
+	if (strcmp(what, "bad desc") == 0) {
+		/* every HSDir serves something that does not verify */
+		for (int k = 0; k < 20 && !answered; k++) {
+			for (size_t i = 0; i < n_fc; i++) {
+				if (fc[i]->closed)
+					continue;
+				if (!fc[i]->built)
+					build(fc[i]);
+				else if (fc[i]->has_req)
+					dir_answer(fc[i], 200,
+						   "hs-descriptor 3\n");
+			}
+			run_deferred();
+		}
+		goto out;
+	}
+	if (strcmp(what, "not found") == 0) {
+		fetch(1000);
+		run_deferred();
+		goto out;
+	}
+	fetch(0);
+	rend = newest('R');
+	build(rend);
+	if (strcmp(what, "rend circuit") == 0) {
+		fail_build(rend);
+		run_deferred();
+		goto out;
+	}
+	cell(rend, TK_RELAY_RENDEZVOUS_ESTABLISHED, NULL, 0);
+	for (int k = 0; k < 10 && !answered; k++) {
+		intro = newest('I');
+		if (!intro)
+			break;
+		build(intro);
+		if (strcmp(what, "refused") == 0) {
+			intro_ack(intro, TK_HS_INTRO_ACK_CANT_RELAY);
+		} else if (strcmp(what, "bad rendezvous2") == 0) {
+			uint8_t junk[64];
+			intro_ack(intro, TK_HS_INTRO_ACK_SUCCESS);
+			memset(junk, 7, sizeof junk);
+			cell(rend, TK_RELAY_RENDEZVOUS2, junk, sizeof junk);
+		} else if (strcmp(what, "intro build") == 0) {
+			intro->built = 0;
+			fail_build(intro);
+		}
+		run_deferred();
+	}
+out:
+	reason = answered == 1 ? answer_reason : -1;
+	client_free(hc);
+	return reason;
+}
+
+static void
+test_failures(void)
+{
+	tap_eq_long(failure("not found", 0) - TK_ONION_HS_NOT_FOUND, 0,
+		    "every HSDir answers 404: F0");
+	tap_eq_long(failure("bad desc", 0) - TK_ONION_HS_NOT_FOUND, 1,
+		    "every HSDir serves an invalid descriptor: F1");
+	tap_eq_long(failure("refused", 3) - TK_ONION_HS_NOT_FOUND, 2,
+		    "all three introduction points refuse: F2");
+	tap_eq_long(failure("intro build", 2) - TK_ONION_HS_NOT_FOUND, 2,
+		    "no introduction circuit can be built: F2");
+	tap_eq_long(failure("rend circuit", 2) - TK_ONION_HS_NOT_FOUND, 3,
+		    "the rendezvous circuit fails: F3");
+	tap_eq_long(failure("bad rendezvous2", 2) - TK_ONION_HS_NOT_FOUND, 3,
+		    "a RENDEZVOUS2 that does not verify: F3");
+}
+
+static void
+stop_loop(uv_timer_t *t)
+{
+	uv_stop(t->loop);
+}
+
+/* Introduction points that take INTRODUCE1 and never answer: after
+ * intro_timeout each, the next; none left: F7. The client's tick runs
+ * every 500 ms: the loop runs in steps of 600 ms, at most 20 of them. */
+static void
+test_intro_timeout(void)
+{
+	tk_hs_client *hc = client_new(1);
+	struct tk_circreq r;
+	struct fcirc *rend, *intro;
+	uv_timer_t t;
+	size_t n_intro = 0;
+
+	svc_setup(2);
+	request(hc, &r);
+	fetch(0);
+	rend = newest('R');
+	build(rend);
+	cell(rend, TK_RELAY_RENDEZVOUS_ESTABLISHED, NULL, 0);
+	uv_timer_init(&loop, &t);
+	for (int k = 0; k < 20 && !answered; k++) {
+		if ((intro = newest('I')) != NULL && !intro->built) {
+			build(intro);
+			n_intro++;
+		}
+		uv_timer_start(&t, stop_loop, 600, 0);
+		uv_run(&loop, UV_RUN_DEFAULT);
+		run_deferred();
+	}
+	uv_close((uv_handle_t *)&t, NULL);
+	tap_ok(answered == 1 && answer_reason == TK_ONION_HS_INTRO_TIMEOUT &&
+		       n_intro == 2,
+	       "both introduction points time out, one after the other: F7 "
+	       "(reason %d after %zu points)",
+	       answer_reason - TK_ONION_HS_NOT_FOUND, n_intro);
+	client_free(hc);
+}
+
+/* TK_HS_CLIENT_MAX_SERVICES services in progress at once; one more is
+ * refused (the stream layer answers it F0) until one is done. */
+static void
+test_bound(void)
+{
+	tk_hs_client *hc = client_new(0);
+	static struct tk_circreq r[TK_HS_CLIENT_MAX_SERVICES + 2];
+	static struct tsvc_key k[TK_HS_CLIENT_MAX_SERVICES + 2];
+	uint8_t seed[32];
+	int ok = 1;
+
+	for (size_t i = 0; i < TK_HS_CLIENT_MAX_SERVICES + 2; i++) {
+		memset(seed, (int)i + 1, 32);
+		tsvc_key_from_seed(seed, &k[i]);
+		memset(&r[i], 0, sizeof r[i]);
+		r[i].cb = on_answer;
+	}
+	for (size_t i = 0; i < TK_HS_CLIENT_MAX_SERVICES; i++)
+		ok &= tk_hs_client_request(hc, k[i].pub, &r[i]) == 0;
+	tap_ok(ok && answered == 0, "%d services at once are taken",
+	       TK_HS_CLIENT_MAX_SERVICES);
+	tap_eq_long(tk_hs_client_request(hc, k[TK_HS_CLIENT_MAX_SERVICES].pub,
+					 &r[TK_HS_CLIENT_MAX_SERVICES]),
+		    -1, "one more service is refused");
+	tap_eq_long(tk_hs_client_request(hc, k[0].pub,
+					 &r[TK_HS_CLIENT_MAX_SERVICES + 1]),
+		    0, "another request for a service in progress shares it");
+	/* The first service's HSDir circuits all fail (its fetch slots are
+	 * the owners of the first three circuits): it ends F0 and is
+	 * freed, and a new service fits. */
+	void *slot[3] = { fc[0]->evarg, fc[1]->evarg, fc[2]->evarg };
+	for (int n = 0; n < 20 && !answered; n++) {
+		for (size_t i = 0; i < n_fc; i++)
+			if (!fc[i]->closed && (fc[i]->evarg == slot[0] ||
+					       fc[i]->evarg == slot[1] ||
+					       fc[i]->evarg == slot[2]))
+				fail_build(fc[i]);
+		run_deferred();
+	}
+	tap_ok(answered == 2 && answer_reason == TK_ONION_HS_NOT_FOUND,
+	       "its HSDirs all failed: both its requests answered F0");
+	tap_eq_long(tk_hs_client_request(hc, k[TK_HS_CLIENT_MAX_SERVICES].pub,
+					 &r[TK_HS_CLIENT_MAX_SERVICES]),
+		    0, "then the refused service is taken");
+	client_free(hc);
+}
+
+int
+main(void)
+{
+	if (tk_crypto_init() < 0)
+		return 1;
+	net_setup();
+	test_join();
+	test_failures();
+	test_intro_timeout();
+	test_bound();
+	free(desc_text);
+	tk_nodes_free(&nodes);
+	tk_consensus_free(cons);
+	uv_loop_close(&loop);
+	return tap_done();
+}
