@@ -48,8 +48,7 @@ TESTS += tests/unit/test_hs_auth
 # circmgr.c, circuit.c and dirclient.c)
 check_PROGRAMS += tests/unit/test_hs_client
 tests_unit_test_hs_client_SOURCES = tests/unit/test_hs_client.c \
-	src/onion/client/hs_client.c src/onion/client/hs_client_join.c \
-	src/onion/client/hs_fetch.c \
+	src/onion/client/hs_client.c src/onion/client/hs_fetch.c \
 	tests/unit/netdoc_testutil.h $(HS_TESTSVC)
 tests_unit_test_hs_client_CPPFLAGS = $(AM_CPPFLAGS) $(UV_CFLAGS)
 tests_unit_test_hs_client_LDADD = $(HS_TEST_LIBS) $(UV_LIBS)

@@ -1,8 +1,12 @@
 /* hs_client.h: the services and their requests, the descriptor cache
- * and the fetch (hs_fetch.h); the introduction and the rendezvous are
- * hs_client_join.c's (hs_client_int.h). */
+ * and the fetch (hs_fetch.h); then, below, the introduction and the
+ * rendezvous that follow a cached descriptor (rend-spec-v3 §3, §4). One
+ * file: the two halves call each other (a service's circuits report to
+ * its state, which starts and times out the join), and tools/layers
+ * allows no circle between files. */
 #include "onion/client/hs_client.h"
 
+#include <arpa/inet.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,9 +20,12 @@
 #include "onion/client/ocirc.h"
 #include "onion/hs/hs_auth.h"
 #include "onion/hs/hs_cache.h"
+#include "onion/hs/hs_cell.h"
 #include "onion/hs/hs_desc.h"
 #include "onion/hs/hs_keys.h"
+#include "onion/hs/hs_linkspec.h"
 #include "onion/hs/hs_period.h"
+#include "onion/netdir/path.h"
 #include "onion/onion.h"
 
 #define TICK_MS 500
@@ -435,4 +442,347 @@ tk_hs_client_free(tk_hs_client *hc)
 	tk_hs_cache_free(hc->cache);
 	tk_hs_auth_set_free(&hc->auth);
 	free(hc);
+}
+
+/* ---- the introduction and the rendezvous ---- */
+
+#define REND_TIMEOUT_MS 30000 /* for RENDEZVOUS_ESTABLISHED */
+
+static void
+hop_from_node(const struct tk_path_node *n, tk_circuit_hop_target *h)
+{
+	struct sockaddr_in *sin = (struct sockaddr_in *)&h->addr;
+	memset(h, 0, sizeof *h);
+	memcpy(h->rsa_id, n->rt->rsa_id, 20);
+	if (n->md->has_ed25519) {
+		h->has_ed_id = 1;
+		memcpy(h->ed_id, n->md->ed25519_id, 32);
+	}
+	memcpy(h->ntor_key, n->md->ntor_key, 32);
+	sin->sin_family = AF_INET;
+	sin->sin_addr.s_addr = htonl(n->rt->ipv4);
+	sin->sin_port = htons(n->rt->or_port);
+}
+
+static void intro_next(struct tk_hs_svc *v);
+
+static void
+joined(struct tk_hs_svc *v)
+{
+	char nb[TK_HS_ADDR_LEN + 7];
+	v->joined = v->rend_oc;
+	v->rend_oc = NULL;
+	tk_hs_drop_oc(&v->intro_oc);
+	tk_hs_ntor_client_wipe(&v->ntor);
+	v->rend_deadline = v->intro_deadline = 0;
+	v->st = S_JOINED;
+	tk_hs_log(v->hc, TK_LOG_INFO, "onion service %s: joined on circ %u",
+		  tk_hs_svc_name(v, nb), tk_ocirc_serial(v->joined));
+	tk_hs_svc_answer(v, 0);
+}
+
+static void intro_send(struct tk_hs_svc *v);
+
+static void
+on_rend_cell(void *arg, int status, int hop, uint8_t cmd, const uint8_t *data,
+	     size_t len)
+{
+	struct tk_hs_svc *v = arg;
+	uint8_t info[TK_HS_NTOR_REPLY_LEN], seed[32], keys[TK_HS_NTOR_KEYS_LEN];
+	tk_circuit *c;
+	(void)status;
+	if (!v->rend_oc || hop != 2)
+		return;
+	if (cmd == TK_RELAY_RENDEZVOUS_ESTABLISHED && !v->rend_ready) {
+		tk_hs_rendezvous_established_decode(data, len);
+		v->rend_ready = 1;
+		v->rend_deadline = 0;
+		/* the introduction circuit may have been waiting for this */
+		if (v->intro_built && !v->intro_sent)
+			intro_send(v);
+		return;
+	}
+	/* RENDEZVOUS2 answers our INTRODUCE1: none is expected before */
+	if (cmd != TK_RELAY_RENDEZVOUS2 || !v->intro_sent)
+		return;
+	c = tk_ocirc_circuit(v->rend_oc);
+	if (!c || tk_hs_rendezvous2_decode(data, len, info) != 0 ||
+	    tk_hs_ntor_client_finish(&v->ntor, info, seed) != 0) {
+		tk_hs_svc_fail(v, TK_ONION_HS_REND_FAILED,
+			       "RENDEZVOUS2 did not verify (hs-ntor)");
+		return;
+	}
+	tk_hs_ntor_expand(seed, keys);
+	tk_wipe(seed, sizeof seed);
+	tk_circuit_set_control_cb(c, NULL, NULL);
+	int rc = tk_circuit_add_virtual_hop(c, keys);
+	tk_wipe(keys, sizeof keys);
+	if (rc != 0) {
+		tk_hs_svc_fail(v, TK_ONION_HS_REND_FAILED,
+			       tk_circuit_strerror(rc));
+		return;
+	}
+	tk_ocirc_joined(v->rend_oc);
+	joined(v);
+}
+
+static void
+on_intro_cell(void *arg, int status, int hop, uint8_t cmd, const uint8_t *data,
+	      size_t len)
+{
+	struct tk_hs_svc *v = arg;
+	struct tk_hs_intro_ack ack;
+	char nb[TK_HS_ADDR_LEN + 7];
+	(void)status;
+	if (!v->intro_oc || hop != 2 || cmd != TK_RELAY_INTRODUCE_ACK)
+		return;
+	if (tk_hs_introduce_ack_decode(data, len, &ack) == 0 &&
+	    ack.status == TK_HS_INTRO_ACK_SUCCESS) {
+		/* The service has it: only RENDEZVOUS2 is missing now. As
+		 * tor, the introduction circuit is done. */
+		v->intro_acked = 1;
+		tk_hs_drop_oc(&v->intro_oc);
+		return;
+	}
+	tk_hs_log(v->hc, TK_LOG_INFO,
+		  "onion service %s: introduction point %zu refused (status "
+		  "%u)",
+		  tk_hs_svc_name(v, nb), v->intro_next, ack.status);
+	tk_hs_drop_oc(&v->intro_oc);
+	intro_next(v);
+}
+
+/* Both circuits are ready: INTRODUCE1 (rend-spec-v3 §3.2), which names
+ * the rendezvous point the service is to reach, so it goes only once the
+ * point has our cookie (RENDEZVOUS_ESTABLISHED). */
+static void
+intro_send(struct tk_hs_svc *v)
+{
+	struct tk_hs_intro1 in;
+	uint8_t body[TK_RELAY_DATA_MAX];
+	tk_circuit *c = tk_ocirc_circuit(v->intro_oc);
+	long n;
+
+	if (!c || tk_hs_ntor_client_init(&v->ntor, NULL, v->ip_enc, v->ip_auth,
+					 v->keys.subcred) != 0) {
+		tk_hs_drop_oc(&v->intro_oc);
+		intro_next(v);
+		return;
+	}
+	memset(&in, 0, sizeof in);
+	memcpy(in.auth_key, v->ip_auth, 32);
+	memcpy(in.rend_cookie, v->cookie, sizeof in.rend_cookie);
+	memcpy(in.rp_onion_key, v->rp_onion_key, 32);
+	in.rp_linkspecs = v->rp_ls;
+	in.rp_linkspecs_len = v->rp_ls_len;
+	n = tk_hs_introduce1_encode(&in, &v->ntor, body, sizeof body);
+	tk_circuit_set_control_cb(c, on_intro_cell, v);
+	if (n < 0 || tk_circuit_send(c, -1, TK_RELAY_INTRODUCE1, 0, body,
+				     (size_t)n, 0) < 0) {
+		tk_hs_drop_oc(&v->intro_oc);
+		intro_next(v);
+		return;
+	}
+	v->intro_sent = 1;
+	v->intro_deadline = tk_hs_now_ms(v->hc) + v->hc->cfg.intro_timeout_ms;
+}
+
+/* The next introduction point of the descriptor we can reach. */
+static void
+intro_next(struct tk_hs_svc *v)
+{
+	tk_hs_client *hc = v->hc;
+	const struct tk_hs_desc *d;
+	tk_circuit_hop_target t;
+	char err[200];
+
+	tk_hs_drop_oc(&v->intro_oc);
+	tk_hs_ntor_client_wipe(&v->ntor);
+	v->intro_built = v->intro_sent = v->intro_acked = 0;
+	v->intro_deadline = 0;
+	d = tk_hs_cache_get(hc->cache, v->keys.blinded, v->keys.period_num,
+			    v->now);
+	for (; d && v->intro_next < d->n_intro; v->intro_next++) {
+		const struct tk_hs_intro_point *ip = &d->intro[v->intro_next];
+		struct sockaddr_in *sin = (struct sockaddr_in *)&t.addr;
+		if (!ip->ls.has_legacy_id || !ip->ls.has_ipv4)
+			continue; /* tor needs both to extend */
+		memset(&t, 0, sizeof t);
+		memcpy(t.rsa_id, ip->ls.legacy_id, 20);
+		if (ip->ls.has_ed25519_id) {
+			t.has_ed_id = 1;
+			memcpy(t.ed_id, ip->ls.ed25519_id, 32);
+		}
+		memcpy(t.ntor_key, ip->onion_key, 32);
+		sin->sin_family = AF_INET;
+		memcpy(&sin->sin_addr, ip->ls.ipv4, 4);
+		sin->sin_port = htons(ip->ls.ipv4_port);
+		memcpy(v->ip_auth, ip->auth_key, 32);
+		memcpy(v->ip_enc, ip->enc_key, 32);
+		v->intro_next++;
+		if (tk_circmgr_build_to(hc->cm, &t, "intro", tk_hs_on_oc_event,
+					v, &v->intro_oc, err,
+					sizeof err) == 0) {
+			v->intro_deadline =
+				tk_hs_now_ms(hc) + hc->cfg.intro_timeout_ms +
+				60000; /* the build, then the answer */
+			return;
+		}
+	}
+	if (!d) {
+		tk_hs_svc_fail(v, TK_ONION_HS_NOT_FOUND,
+			       "descriptor gone from the cache");
+		return;
+	}
+	if (v->n_intro_timeouts > 0)
+		tk_hs_svc_fail(v, TK_ONION_HS_INTRO_TIMEOUT,
+			       "every introduction point timed out or failed");
+	else
+		tk_hs_svc_fail(v, TK_ONION_HS_INTRO_FAILED,
+			       "every introduction point failed");
+}
+
+/* ---------------------------------------------------------- rendezvous */
+
+/* The descriptor is in the cache: the rendezvous circuit and the first
+ * introduction circuit are built at once, as tor builds them, so that
+ * contact costs one circuit build rather than two in a row. */
+void
+tk_hs_join_start(struct tk_hs_svc *v)
+{
+	tk_hs_client *hc = v->hc;
+	const struct tk_nodes *t = tk_circmgr_nodes(hc->cm);
+	struct tk_path_opts po;
+	struct tk_path_weights w;
+	struct tk_path_rng rng = { tk_path_rng_system, NULL };
+	tk_circuit_hop_target h;
+	tk_linkspec ls[3];
+	size_t n = 0;
+	long rp;
+	char err[200];
+	long k;
+
+	if (!t) {
+		tk_hs_svc_fail(v, TK_ONION_HS_REND_FAILED,
+			       "no usable directory");
+		return;
+	}
+	tk_path_opts_init(&po);
+	po.enforce_distinct_subnets = 0; /* the guard is checked later */
+	tk_path_weights_init(&w, t->c);
+	rp = tk_path_pick(t->node, t->n, TK_PATH_MIDDLE, &w, &po, NULL, 0,
+			  &rng);
+	if (rp < 0) {
+		tk_hs_svc_fail(v, TK_ONION_HS_REND_FAILED,
+			       "no rendezvous point");
+		return;
+	}
+	hop_from_node(&t->node[rp], &h);
+	memcpy(v->rp_onion_key, h.ntor_key, 32);
+	{
+		uint8_t a[4];
+		uint32_t ip = htonl(t->node[rp].rt->ipv4);
+		memcpy(a, &ip, 4);
+		tk_linkspec_ipv4(&ls[n++], a, t->node[rp].rt->or_port);
+	}
+	tk_linkspec_legacy_id(&ls[n++], h.rsa_id);
+	if (h.has_ed_id)
+		tk_linkspec_ed25519_id(&ls[n++], h.ed_id);
+	k = tk_hs_linkspecs_encode(ls, n, v->rp_ls, sizeof v->rp_ls);
+	if (k < 0) {
+		tk_hs_svc_fail(v, TK_ONION_HS_REND_FAILED,
+			       "rendezvous point specifiers");
+		return;
+	}
+	v->rp_ls_len = (size_t)k;
+	v->st = S_CONNECT;
+	v->rend_ready = 0;
+	v->intro_next = 0;
+	v->n_intro_timeouts = 0;
+	if (tk_circmgr_build_to(hc->cm, &h, t->node[rp].rt->nickname,
+				tk_hs_on_oc_event, v, &v->rend_oc, err,
+				sizeof err) != 0) {
+		tk_hs_svc_fail(v, TK_ONION_HS_REND_FAILED, err);
+		return;
+	}
+	v->rend_deadline = tk_hs_now_ms(hc) + 60000 + REND_TIMEOUT_MS;
+	intro_next(v);
+}
+
+static void
+rend_established_wait(struct tk_hs_svc *v)
+{
+	uint8_t body[TK_HS_REND_COOKIE_LEN];
+	tk_circuit *c = tk_ocirc_circuit(v->rend_oc);
+	if (!c) {
+		tk_hs_svc_fail(v, TK_ONION_HS_REND_FAILED,
+			       "rendezvous circuit gone");
+		return;
+	}
+	tk_random(v->cookie, sizeof v->cookie);
+	tk_hs_establish_rendezvous_encode(v->cookie, body, sizeof body);
+	tk_circuit_set_control_cb(c, on_rend_cell, v);
+	if (tk_circuit_send(c, -1, TK_RELAY_ESTABLISH_RENDEZVOUS, 0, body,
+			    sizeof body, 0) < 0) {
+		tk_hs_svc_fail(v, TK_ONION_HS_REND_FAILED,
+			       "cannot send ESTABLISH_RENDEZVOUS");
+		return;
+	}
+	v->rend_deadline = tk_hs_now_ms(v->hc) + REND_TIMEOUT_MS;
+}
+
+/* ------------------------------------------------------- circuit events */
+
+int
+tk_hs_join_event(struct tk_hs_svc *v, tk_ocirc *oc, int ev, const char *why)
+{
+	char msg[300];
+
+	if (oc == v->rend_oc) {
+		if (ev == TK_OCIRC_EV_BUILT) {
+			rend_established_wait(v);
+			return 1;
+		}
+		v->rend_oc = NULL;
+		snprintf(msg, sizeof msg, "rendezvous circuit: %s",
+			 why ? why : "failed");
+		tk_hs_svc_fail(v, TK_ONION_HS_REND_FAILED, msg);
+		return 1;
+	}
+	if (oc == v->intro_oc) {
+		if (ev == TK_OCIRC_EV_BUILT) {
+			v->intro_built = 1;
+			if (v->rend_ready)
+				intro_send(v);
+			else
+				v->intro_deadline = 0; /* the rendezvous'
+							* deadline runs */
+			return 1;
+		}
+		v->intro_oc = NULL;
+		if (!v->intro_acked)
+			intro_next(v);
+		return 1;
+	}
+	return 0;
+}
+
+void
+tk_hs_join_tick(struct tk_hs_svc *v, uint64_t now)
+{
+	if (v->st != S_CONNECT)
+		return;
+	if (v->rend_deadline && now >= v->rend_deadline) {
+		tk_hs_svc_fail(v, TK_ONION_HS_REND_FAILED,
+			       "no RENDEZVOUS_ESTABLISHED in time");
+	} else if (v->intro_deadline && now >= v->intro_deadline) {
+		v->intro_deadline = 0;
+		if (v->intro_acked) {
+			tk_hs_svc_fail(v, TK_ONION_HS_REND_FAILED,
+				       "no RENDEZVOUS2 in time");
+		} else {
+			v->n_intro_timeouts++;
+			intro_next(v);
+		}
+	}
 }

@@ -1,8 +1,7 @@
-/* Private to hs_client.c and hs_client_join.c: one service's attempt,
- * shared by the requests for it. hs_client.c keeps the services, the
- * requests, the descriptor cache and the fetch (hs_fetch.h);
- * hs_client_join.c, the introduction and the rendezvous that follow a
- * descriptor (rend-spec-v3 §3, §4). */
+/* Private to hs_client.c (and its unit test): one service's attempt,
+ * shared by the requests for it — the services, the requests, the
+ * descriptor cache and the fetch (hs_fetch.h), then the introduction and
+ * the rendezvous that follow a descriptor (rend-spec-v3 §3, §4). */
 #ifndef TK_ONION_CLIENT_HS_CLIENT_INT_H
 #define TK_ONION_CLIENT_HS_CLIENT_INT_H
 
@@ -89,7 +88,7 @@ void tk_hs_svc_fail(struct tk_hs_svc *v, int reason, const char *why);
 /* The owner callback of every circuit built for a service. */
 void tk_hs_on_oc_event(void *arg, tk_ocirc *oc, int ev, const char *why);
 
-/* hs_client_join.c. The descriptor is cached: the rendezvous and first
+/* The join. The descriptor is cached: the rendezvous and first
  * introduction circuits, side by side. */
 void tk_hs_join_start(struct tk_hs_svc *v);
 /* oc's event if it is v's rendezvous or introduction circuit: 1, else

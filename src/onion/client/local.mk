@@ -11,7 +11,6 @@ src_onion_libonion_a_SOURCES += \
 	src/onion/client/hs_client.c \
 	src/onion/client/hs_client.h \
 	src/onion/client/hs_client_int.h \
-	src/onion/client/hs_client_join.c \
 	src/onion/client/hs_fetch.c \
 	src/onion/client/hs_fetch.h \
 	src/onion/client/ocirc.h \
