@@ -11,6 +11,7 @@
 
 #include "common/util.h"
 #include "onion/base/bytes.h"
+#include "onion/base/crypto.h"
 #include "onion/netdoc/netdoc.h"
 
 enum section { SEC_PREAMBLE, SEC_SOURCES, SEC_ROUTERS, SEC_FOOTER, SEC_SIGS };
@@ -217,13 +218,6 @@ parse_w(const struct tk_netdoc_item *it, struct tk_router *r)
 		}
 	}
 	return 0;
-}
-
-static int
-cmp_mdref(const void *a, const void *b)
-{
-	return memcmp(((const struct tk_cons_mdref *)a)->digest,
-		      ((const struct tk_cons_mdref *)b)->digest, 32);
 }
 
 void
@@ -624,6 +618,67 @@ parse_items(struct tk_netdoc_reader *rd, struct tk_consensus *c,
 	return 0;
 }
 
+/* The md index: an open-addressed table (linear probing) of router
+ * index + 1, at most half full, keyed by the m digest. 4 bytes a slot
+ * instead of a sorted copy of every digest, and one probe instead of a
+ * binary search of 32-byte compares: every microdescriptor loaded is
+ * looked up here. The digests come from a document not yet verified, so
+ * the hash is keyed with a secret drawn once per process and covers all
+ * 32 bytes: a peer cannot line thousands of entries up on one chain. An
+ * entry whose digest is already there is not added (a lookup finds the
+ * first router listing it, whatever the key). */
+static uint64_t
+mix64(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdULL;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ULL;
+	x ^= x >> 33;
+	return x;
+}
+
+static uint64_t
+md_hash(const uint8_t d[32])
+{
+	static uint64_t key;
+	static int keyed;
+	uint64_t h, w;
+	if (!keyed) {
+		tk_random(&key, sizeof key);
+		keyed = 1;
+	}
+	h = key;
+	for (int i = 0; i < 4; i++) {
+		memcpy(&w, d + 8 * i, 8);
+		h = mix64(h ^ w);
+	}
+	return h;
+}
+
+static int
+build_md_index(struct tk_consensus *c)
+{
+	size_t cap = 16;
+	while (cap < 2 * c->n_routers)
+		cap *= 2;
+	c->md_index = calloc(cap, sizeof *c->md_index);
+	if (!c->md_index)
+		return -1;
+	c->md_mask = cap - 1;
+	for (size_t i = 0; i < c->n_routers; i++) {
+		const uint8_t *d = c->routers[i].md_digest;
+		size_t s = (size_t)md_hash(d) & c->md_mask;
+		while (c->md_index[s] &&
+		       memcmp(c->routers[c->md_index[s] - 1].md_digest, d,
+			      32) != 0)
+			s = (s + 1) & c->md_mask;
+		if (!c->md_index[s])
+			c->md_index[s] = (uint32_t)(i + 1);
+	}
+	return 0;
+}
+
 int
 tk_consensus_parse(const char *doc, size_t len, struct tk_consensus **out,
 		   char *err, size_t errlen)
@@ -672,17 +727,10 @@ tk_consensus_parse(const char *doc, size_t len, struct tk_consensus **out,
 			break;
 		}
 	tk_sha256(doc, signed_end, c->digest_sha256);
-	c->md_index =
-		malloc((c->n_routers ? c->n_routers : 1) * sizeof *c->md_index);
-	if (!c->md_index) {
+	if (build_md_index(c) < 0) {
 		tk_consensus_free(c);
 		return tk_netdoc_err(err, errlen, "out of memory");
 	}
-	for (size_t i = 0; i < c->n_routers; i++) {
-		memcpy(c->md_index[i].digest, c->routers[i].md_digest, 32);
-		c->md_index[i].router = i;
-	}
-	qsort(c->md_index, c->n_routers, sizeof *c->md_index, cmp_mdref);
 	*out = c;
 	return 0;
 }
@@ -756,16 +804,12 @@ const struct tk_router *
 tk_consensus_router_by_md(const struct tk_consensus *c,
 			  const uint8_t digest[32])
 {
-	size_t lo = 0, hi = c->n_routers;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int d = memcmp(digest, c->md_index[mid].digest, 32);
-		if (d == 0)
-			return &c->routers[c->md_index[mid].router];
-		if (d < 0)
-			hi = mid;
-		else
-			lo = mid + 1;
+	size_t s = (size_t)md_hash(digest) & c->md_mask;
+	uint32_t r;
+	while ((r = c->md_index[s]) != 0) {
+		if (memcmp(c->routers[r - 1].md_digest, digest, 32) == 0)
+			return &c->routers[r - 1];
+		s = (s + 1) & c->md_mask;
 	}
 	return NULL;
 }

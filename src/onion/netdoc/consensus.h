@@ -109,10 +109,10 @@ struct tk_consensus {
 	/* Digests of the signed part. */
 	uint8_t digest_sha1[20];
 	uint8_t digest_sha256[32];
-	struct tk_cons_mdref { /* private: routers by md digest */
-		uint8_t digest[32];
-		size_t router;
-	} * md_index;
+	/* private: routers by md digest, an open-addressed table of
+	 * router index + 1 (0: empty), md_mask + 1 slots */
+	uint32_t *md_index;
+	size_t md_mask;
 };
 
 /* Parses a microdesc consensus. 0 and *out (free with tk_consensus_free),
@@ -161,7 +161,8 @@ int32_t tk_consensus_weight(const struct tk_consensus *c, const char *name,
 /* The router with RSA identity id, or NULL. */
 const struct tk_router *tk_consensus_router_by_id(const struct tk_consensus *c,
 						  const uint8_t id[20]);
-/* The router whose m line lists digest, or NULL (binary search). */
+/* The router whose m line lists digest, or NULL (a hash lookup). When
+ * several list it, the first in identity order. */
 const struct tk_router *tk_consensus_router_by_md(const struct tk_consensus *c,
 						  const uint8_t digest[32]);
 

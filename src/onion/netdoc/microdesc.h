@@ -24,7 +24,8 @@ struct tk_microdesc {
 	size_t n_family;
 	uint8_t (*family)[20];
 	/* "family-ids": opaque family identifiers (e.g. "ed25519:..."),
-	 * NUL-terminated, compared as strings. */
+	 * NUL-terminated, compared as strings; one allocation holds the
+	 * array and the strings. */
 	size_t n_family_ids;
 	char **family_ids;
 	struct tk_policy_summary p;  /* IPv4 exit summary; absent: reject */
