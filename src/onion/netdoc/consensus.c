@@ -450,9 +450,10 @@ parse_items(struct tk_netdoc_reader *rd, struct tk_consensus *c,
 						     !rs.m ? "m" : "s");
 			sec = SEC_ROUTERS;
 			if (c->n_routers == cap_routers) {
-				/* tk_consensus_parse() sized the table
-				 * exactly; this is for "r" lines it did not
-				 * count (none in a well-formed document) */
+				/* tk_consensus_parse() sized the table from
+				 * the document's length; this is for more
+				 * "r" lines than that allows (none in a
+				 * well-formed document) */
 				if (cap_routers >= TK_CONS_MAX_ROUTERS)
 					return tk_netdoc_err(
 						err, errlen,
@@ -696,17 +697,18 @@ tk_consensus_parse(const char *doc, size_t len, struct tk_consensus **out,
 		tk_consensus_free(c);
 		return tk_netdoc_err(err, errlen, "out of memory");
 	}
-	/* The router table at its exact size (a large consensus would
-	 * otherwise grow it by doubling, a third more memory at the peak):
+	/* The router table: room for as many routers as the document could
+	 * hold (an entry takes well over 64 bytes: its r line alone does),
+	 * cut to size once they are read. Only the pages written are ever
+	 * resident, so the room costs address space, not memory; counting
+	 * the "r" lines first was a pass over the whole document, and
+	 * growing by doubling a third more memory at the peak.
 	 * n_routers carries the capacity into parse_items(). */
 	{
-		size_t n = 0;
-		for (const char *p = doc, *end = doc + len;
-		     (p = memchr(p, '\n', (size_t)(end - p))) != NULL; p++)
-			n += end - p > 2 && p[1] == 'r' && p[2] == ' ';
+		size_t n = len / 64 + 1;
 		if (n > TK_CONS_MAX_ROUTERS)
 			n = TK_CONS_MAX_ROUTERS;
-		c->routers = malloc((n ? n : 1) * sizeof *c->routers);
+		c->routers = malloc(n * sizeof *c->routers);
 		if (!c->routers) {
 			tk_consensus_free(c);
 			return tk_netdoc_err(err, errlen, "out of memory");
@@ -717,6 +719,13 @@ tk_consensus_parse(const char *doc, size_t len, struct tk_consensus **out,
 	if (parse_items(&rd, c, &signed_end, err, errlen) < 0) {
 		tk_consensus_free(c);
 		return -1;
+	}
+	if (c->n_routers) {
+		/* cut to size: in place, the rest goes back to the heap */
+		struct tk_router *r =
+			realloc(c->routers, c->n_routers * sizeof *c->routers);
+		if (r)
+			c->routers = r;
 	}
 	c->signed_len = signed_end;
 	/* SHA-1 only if a signature needs it (no authority signs with it
