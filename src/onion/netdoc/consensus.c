@@ -264,6 +264,8 @@ parse_items(struct tk_netdoc_reader *rd, struct tk_consensus *c,
 	char why[TK_NETDOC_ERRLEN];
 	enum section sec = SEC_PREAMBLE;
 	struct rstate rs = { 0, 0, 0, 0, 0 };
+	struct tk_netdoc_span last_pr = { NULL, 0 }; /* pr line parsed last */
+	struct tk_protoset last_protos = { { 0 } };
 	size_t cap_routers = c->n_routers; /* allocated by the caller */
 	int seen_status = 0, seen_method = 0, seen_va = 0, seen_fu = 0;
 	int seen_vu = 0, seen_delay = 0, seen_flags = 0, seen_params = 0;
@@ -509,11 +511,18 @@ parse_items(struct tk_netdoc_reader *rd, struct tk_consensus *c,
 		} else if (tk_netdoc_kw_is(&it, "pr")) {
 			IN(sec == SEC_ROUTERS, "router section");
 			ONCE(rs.pr);
-			if (tk_protoset_parse(&it, &cur->protos) < 0)
+			/* Relays run a few versions of tor: most pr lines
+			 * repeat the one before, parsed once. */
+			if (last_pr.p && it.args.len == last_pr.len &&
+			    memcmp(it.args.p, last_pr.p, last_pr.len) == 0)
+				cur->protos = last_protos;
+			else if (tk_protoset_parse(&it, &cur->protos) < 0)
 				return tk_netdoc_err(err, errlen,
 						     "line %zu: malformed pr "
 						     "line for %s",
 						     it.lineno, cur->nickname);
+			last_pr = it.args;
+			last_protos = cur->protos;
 		} else if (tk_netdoc_kw_is(&it, "w")) {
 			IN(sec == SEC_ROUTERS, "router section");
 			ONCE(rs.w);

@@ -97,6 +97,12 @@ parse_family_ids(struct tk_microdesc *md, const struct tk_netdoc_item *it,
 	return 0;
 }
 
+static int
+span_eq(struct tk_netdoc_span a, struct tk_netdoc_span b)
+{
+	return a.len == b.len && memcmp(a.p, b.p, a.len) == 0;
+}
+
 int
 tk_microdesc_parse(const char *text, size_t len, struct tk_microdesc *md,
 		   char *err, size_t errlen)
@@ -106,6 +112,9 @@ tk_microdesc_parse(const char *text, size_t len, struct tk_microdesc *md,
 	int r, seen_ntor = 0, seen_ed = 0, seen_fam = 0, seen_famid = 0;
 	int seen_p = 0, seen_p6 = 0, first = 1;
 	char why[TK_NETDOC_ERRLEN];
+	/* the words of the p and p6 lines read (verb, ports) */
+	struct tk_netdoc_span pargs[2] = { { NULL, 0 }, { NULL, 0 } };
+	struct tk_netdoc_span pargs6[2] = { { NULL, 0 }, { NULL, 0 } };
 
 	tk_microdesc_free(md);
 	tk_sha256(text, len, md->digest);
@@ -195,12 +204,23 @@ tk_microdesc_parse(const char *text, size_t len, struct tk_microdesc *md,
 						     "|reject and a port list",
 						     it.lineno,
 						     six ? "p6" : "p");
-			if (tk_policy_summary_parse(six ? &md->p6 : &md->p,
-						    it.argv[0].p,
-						    it.argv[0].len,
-						    it.argv[1].p,
-						    it.argv[1].len, why,
-						    sizeof why) < 0)
+			/* An exit's p6 line is mostly its p line again:
+			 * the same words share the summary already read
+			 * (hundreds of ports, parsed once). */
+			struct tk_netdoc_span *mine = six ? pargs6 : pargs,
+					      *other = six ? pargs : pargs6;
+			mine[0] = it.argv[0];
+			mine[1] = it.argv[1];
+			if (other[1].p && span_eq(other[0], mine[0]) &&
+			    span_eq(other[1], mine[1]))
+				tk_policy_summary_share(six ? &md->p6 : &md->p,
+							six ? &md->p : &md->p6);
+			else if (tk_policy_summary_parse(six ? &md->p6 : &md->p,
+							 it.argv[0].p,
+							 it.argv[0].len,
+							 it.argv[1].p,
+							 it.argv[1].len, why,
+							 sizeof why) < 0)
 				return tk_netdoc_err(err, errlen,
 						     "line %zu: %s", it.lineno,
 						     why);
