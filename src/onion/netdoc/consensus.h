@@ -43,18 +43,18 @@ enum tk_router_flag {
 	TK_RF_VALID = 1u << 13,
 };
 
-struct tk_router {
+struct tk_router {	   /* fields by size: a consensus holds thousands */
 	char nickname[20]; /* 1..19 chars, NUL-terminated */
 	uint8_t rsa_id[20];
 	uint8_t md_digest[32]; /* from the m line */
-	uint32_t ipv4;	       /* host byte order */
-	uint16_t or_port, dir_port;
-	int has_ipv6; /* first "a" line with an IPv6 */
 	uint8_t ipv6[16];
+	uint32_t ipv4;	    /* host byte order */
+	uint32_t flags;	    /* TK_RF_* */
+	uint32_t bandwidth; /* w Bandwidth=, kilobytes/s */
+	uint16_t or_port, dir_port;
 	uint16_t ipv6_port;
-	uint32_t flags;		   /* TK_RF_* */
-	uint32_t bandwidth;	   /* w Bandwidth=, kilobytes/s */
-	int bw_unmeasured;	   /* w Unmeasured=1 */
+	uint8_t has_ipv6;	   /* first "a" line with an IPv6 */
+	uint8_t bw_unmeasured;	   /* w Unmeasured=1 */
 	struct tk_protoset protos; /* pr */
 };
 

@@ -12,12 +12,12 @@ struct tk_port_range {
 };
 
 struct tk_policy_summary {
-	int accept; /* 1: listed ports are the allowed ones */
-	size_t n;   /* sorted, merged, non-overlapping */
 	/* Counted reference to the ranges (NULL when n is 0): summaries
 	 * that say the same share one array (tk_policy_summary_share), as
 	 * most exits of a network publish one of a few policies. */
 	struct tk_port_range *r;
+	uint32_t n; /* sorted, merged, non-overlapping */
+	int accept; /* 1: listed ports are the allowed ones */
 };
 
 /* Sets p to "reject everything" (what a missing line means). */
