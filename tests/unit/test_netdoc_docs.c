@@ -726,6 +726,102 @@ out:
 		tk_authcert_free(&rc[i]);
 }
 
+/* The parsers' shortcuts give what a full reading gives: a pr line like
+ * the one before is not read again (and one unlike it is), a p6 line
+ * like the p line shares its summary, and a digest two m lines list
+ * finds the first of the two routers. */
+static void test_shortcuts(void)
+{
+	char err[TK_NETDOC_ERRLEN];
+	size_t len, l1, l2;
+	char *doc = nd_load("consensus-microdesc.txt", &len);
+	char *e1 = edit(doc, len, "m d6yaEWxB9adl6u7GTySKjRIAAsHpkCFl3KIZtiEx2JU",
+			"m KpkeA+VuavyaC4MihG9fj1OvaIMpAzF4KuIJ6tZ0SnQ", &l1);
+	char *e2 = e1 ? edit(e1, l1,
+			     "v Tor 0.4.9.11\npr Conflux=1 Cons=1-2 Desc=1-4 "
+			     "DirCache=2 FlowCtrl=1-2 HSDir=2 HSIntro=4-5 "
+			     "HSRend=1-2 Link=3-5 LinkAuth=3 Microdesc=1-3 "
+			     "Padding=2 Relay=2-6\nw Bandwidth=105",
+			     "v Tor 0.4.9.11\npr Link=1-2 Relay=1\n"
+			     "w Bandwidth=105",
+			     &l2)
+		      : NULL;
+	struct tk_consensus *c = NULL;
+	tap_ok(e2 && tk_consensus_parse(e2, l2, &c, err, sizeof err) == 0 &&
+		       c->n_routers > 3,
+	       "edited consensus parses");
+	if (c) {
+		const struct tk_router *r = c->routers;
+		tap_ok(strcmp(r[0].nickname, "tnexit0") == 0 &&
+			       strcmp(r[1].nickname, "tnauth0") == 0 &&
+			       memcmp(r[0].md_digest, r[1].md_digest, 32) == 0 &&
+			       tk_consensus_router_by_md(c, r[1].md_digest) ==
+				       &r[0],
+		       "a digest listed twice finds the first router");
+		tap_ok(tk_consensus_router_by_md(c, r[2].md_digest) == &r[2] &&
+			       tk_consensus_router_by_md(c, r[3].md_digest) ==
+				       &r[3],
+		       "the others still found");
+		tap_ok(memcmp(&r[1].protos, &r[0].protos, sizeof r->protos) ==
+				       0 &&
+			       tk_protoset_has(&r[1].protos, TK_PROTO_RELAY, 6),
+		       "a pr line like the one before: the same set");
+		tap_ok(strcmp(r[2].nickname, "tnmid1") == 0 &&
+			       tk_protoset_has(&r[2].protos, TK_PROTO_LINK, 1) &&
+			       !tk_protoset_has(&r[2].protos, TK_PROTO_LINK,
+						3) &&
+			       !tk_protoset_has(&r[2].protos, TK_PROTO_RELAY,
+						6),
+		       "a pr line unlike it: its own set");
+		tap_ok(tk_protoset_has(&r[3].protos, TK_PROTO_RELAY, 6) &&
+			       !tk_protoset_has(&r[3].protos, TK_PROTO_LINK,
+						1),
+		       "and the next one like the first again: read again");
+	}
+	tk_consensus_free(c);
+	free(e1);
+	free(e2);
+	free(doc);
+
+	static const char *const mds[] = {
+		"onion-key\n"
+		"ntor-onion-key AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=\n"
+		"p accept 80,443,1000-2000\np6 accept 80,443,1000-2000\n",
+		"onion-key\n"
+		"ntor-onion-key AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=\n"
+		"p6 reject 25\np reject 25\n",
+		"onion-key\n"
+		"ntor-onion-key AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=\n"
+		"p accept 80,443\np6 accept 80\n",
+		"onion-key\n"
+		"ntor-onion-key AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=\n"
+		"p accept 25\np6 reject 25\n",
+	};
+	struct tk_microdesc md;
+	tk_microdesc_init(&md);
+	for (size_t i = 0; i < 4; i++) {
+		int r = tk_microdesc_parse(mds[i], strlen(mds[i]), &md, err,
+					   sizeof err);
+		/* what p6 allows: ports 80, 443, 25 */
+		static const int want[4][3] = {
+			{ 1, 1, 0 }, { 1, 1, 0 }, { 1, 0, 0 }, { 1, 1, 0 }
+		};
+		int same = i < 2;
+		tap_ok(r == 0 && (md.p.r == md.p6.r) == same &&
+			       tk_policy_summary_equal(&md.p, &md.p6) == same &&
+			       tk_policy_summary_allows(&md.p6, 80) ==
+				       want[i][0] &&
+			       tk_policy_summary_allows(&md.p6, 443) ==
+				       want[i][1] &&
+			       tk_policy_summary_allows(&md.p6, 25) ==
+				       want[i][2] &&
+			       tk_policy_summary_allows(&md.p, 25) == (i == 3),
+		       "microdescriptor %zu: p6 %s p", i,
+		       same ? "shares the summary of" : "is read apart from");
+	}
+	tk_microdesc_free(&md);
+}
+
 int main(void)
 {
 	tk_crypto_init();
@@ -736,6 +832,7 @@ int main(void)
 	test_run2();
 	test_consensus_malformed();
 	test_certs_malformed();
+	test_shortcuts();
 	for (size_t i = 0; i < n_certs; i++)
 		tk_authcert_free(&certs[i]);
 	return tap_done();

@@ -334,6 +334,17 @@ static void test_nodes(void)
 			added += tk_nodes_add_md(&t, &md, err, sizeof err) == 1;
 	free(body);
 	tap_eq_long(added, 7, "all seven microdescriptors join the table");
+	{
+		/* tnexit0 and tnexit1 publish the same exit summary */
+		const struct tk_microdesc *ex[2] = { NULL, NULL };
+		size_t k = 0;
+		for (size_t i = 0; i < t.n && k < 2; i++)
+			if (t.node[i].md && t.node[i].md->p.r)
+				ex[k++] = t.node[i].md;
+		tap_ok(k == 2 && ex[0]->p.r == ex[1]->p.r &&
+			       tk_policy_summary_allows(&ex[1]->p, 443),
+		       "equal exit summaries share their ranges in the table");
+	}
 	tap_eq_long((long)tk_nodes_missing(&t, miss, 8), 0, "none missing");
 	tap_ok(tk_nodes_path_fraction(&t, &w, &o) == 1.0,
 	       "every path possible");

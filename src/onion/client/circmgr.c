@@ -678,16 +678,7 @@ static int
 copy_summary(struct tk_policy_summary *dst, const struct tk_policy_summary *src)
 {
 	tk_policy_summary_init(dst);
-	if (!src->n) {
-		dst->accept = src->accept;
-		return 0;
-	}
-	dst->r = malloc(src->n * sizeof *src->r);
-	if (!dst->r)
-		return -1;
-	memcpy(dst->r, src->r, src->n * sizeof *src->r);
-	dst->n = src->n;
-	dst->accept = src->accept;
+	tk_policy_summary_share(dst, src);
 	return 0;
 }
 

@@ -242,6 +242,13 @@ try_verify_pending(struct tk_dirdocs *d, int after_cert_fetch)
 		}
 		if (!fc)
 			tk_dirsources_succeeded(d->srcs, &d->pend_src);
+		else {
+			/* Its file has it, and only the file will: given
+			 * back before the relay tables are made, they reuse
+			 * its megabytes instead of adding to them. */
+			free(t);
+			t = NULL;
+		}
 		if (adopt(d, c, t, l, fc) != 0) {
 			say(d, TK_LOG_WARN,
 			    "out of memory adopting a consensus");

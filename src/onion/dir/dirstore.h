@@ -44,7 +44,8 @@ int tk_dirstore_enabled(const struct tk_dirstore *st);
 int tk_dirstore_read(struct tk_dirstore *st, enum tk_dircache_file f,
 		     char **buf, size_t *len);
 /* The consensus now held is text (taken over); in_file: read from the
- * file, so only the file keeps it. */
+ * file, so only the file keeps it (text may then be NULL: the caller
+ * gave it back already). */
 void tk_dirstore_hold_consensus(struct tk_dirstore *st, char *text, size_t len,
 				int in_file);
 /* The held consensus's text: in memory, or read back from the file

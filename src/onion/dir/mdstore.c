@@ -104,16 +104,14 @@ tk_mdstore_offer(struct tk_mdstore *ms, struct tk_nodes *t, const char *body,
 	tk_microdesc_init(&md);
 	while ((rc = tk_microdesc_next(body, len, &pos, &md, &text, &tlen, err,
 				       sizeof err)) != 0) {
-		const struct tk_router *rt;
-		uint8_t digest[32];
 		size_t i;
 		char *copy;
-		memcpy(digest, md.digest, 32);
-		tk_base64_encode(digest, 32, 0, b64, sizeof b64);
 		/* A hostile answer may hold thousands of bad ones: the
 		 * first few are named, the rest counted. */
 		if (rc < 0) {
-			if (from_net && refused++ < 3)
+			if (from_net && refused++ < 3 &&
+			    tk_base64_encode(md.digest, 32, 0, b64,
+					     sizeof b64) > 0)
 				ms_log(ms, TK_LOG_WARN,
 				       "refused "
 				       "microdescriptor %s from %s: %s",
@@ -122,7 +120,7 @@ tk_mdstore_offer(struct tk_mdstore *ms, struct tk_nodes *t, const char *body,
 				(*refused_docs)++;
 			continue;
 		}
-		rc = tk_nodes_add_md(t, &md, err, sizeof err);
+		rc = tk_nodes_add_md_at(t, &md, &i, err, sizeof err);
 		if (rc < 0) {
 			if (from_net && refused++ < 3)
 				ms_log(ms, TK_LOG_WARN,
@@ -137,8 +135,6 @@ tk_mdstore_offer(struct tk_mdstore *ms, struct tk_nodes *t, const char *body,
 		}
 		if (rc == 0)
 			continue;
-		rt = tk_consensus_router_by_md(t->c, digest);
-		i = (size_t)(rt - t->c->routers);
 		free(ms->text[i]);
 		ms->text[i] = NULL;
 		ms->in_file[i] = 0;

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "onion/base/crypto.h"
 #include "onion/netdoc/netdoc.h"
 
 int
@@ -36,9 +37,82 @@ tk_nodes_free(struct tk_nodes *t)
 {
 	for (size_t i = 0; i < t->n; i++)
 		tk_microdesc_free(&t->mds[i]);
+	if (t->pol)
+		for (size_t i = 0; i <= t->pol_mask; i++)
+			tk_policy_summary_free(&t->pol[i]);
 	free(t->node);
 	free(t->mds);
+	free(t->pol);
 	memset(t, 0, sizeof *t);
+}
+
+/* Exit summaries: a network has a few thousand exits and most publish
+ * one of a handful of policies (the default, the reduced one), each
+ * summary a few hundred bytes, twice (p and p6). The first of each is
+ * kept in a set; later equal ones give their ranges up and share it. The
+ * hash is keyed per process: the summaries come from relays. */
+static uint64_t
+pol_hash(const struct tk_policy_summary *p)
+{
+	static uint64_t key;
+	uint64_t h;
+	if (!key)
+		tk_random(&key, sizeof key);
+	h = key ^ ((uint64_t)p->accept << 63) ^ p->n;
+	for (size_t i = 0; i < p->n; i++) {
+		h ^= (uint64_t)p->r[i].lo << 16 | p->r[i].hi;
+		h *= 0x9e3779b97f4a7c15ULL;
+		h ^= h >> 29;
+	}
+	return h;
+}
+
+static int
+pol_grow(struct tk_nodes *t)
+{
+	size_t cap = t->pol ? 2 * (t->pol_mask + 1) : 64;
+	struct tk_policy_summary *np = calloc(cap, sizeof *np), *old = t->pol;
+	size_t old_cap = old ? t->pol_mask + 1 : 0;
+	if (!np)
+		return -1;
+	for (size_t i = 0; i < old_cap; i++) {
+		size_t s;
+		if (!old[i].r)
+			continue;
+		s = (size_t)pol_hash(&old[i]) & (cap - 1);
+		while (np[s].r)
+			s = (s + 1) & (cap - 1);
+		np[s] = old[i]; /* the reference moves */
+	}
+	free(old);
+	t->pol = np;
+	t->pol_mask = cap - 1;
+	return 0;
+}
+
+/* Makes *p share an equal summary already held, or holds it. Summaries
+ * without ranges (reject all) are left alone. Out of memory: p simply
+ * keeps its own ranges. */
+static void
+pol_intern(struct tk_nodes *t, struct tk_policy_summary *p)
+{
+	size_t s;
+	if (!p->r)
+		return;
+	if ((!t->pol || 4 * (t->n_pol + 1) > 3 * (t->pol_mask + 1)) &&
+	    pol_grow(t) < 0)
+		return;
+	s = (size_t)pol_hash(p) & t->pol_mask;
+	while (t->pol[s].r) {
+		if (tk_policy_summary_equal(&t->pol[s], p)) {
+			tk_policy_summary_share(p, &t->pol[s]);
+			return;
+		}
+		s = (s + 1) & t->pol_mask;
+	}
+	tk_policy_summary_init(&t->pol[s]);
+	tk_policy_summary_share(&t->pol[s], p);
+	t->n_pol++;
 }
 
 /* Index of the router whose m line is digest, or -1. */
@@ -52,6 +126,8 @@ slot_of(const struct tk_nodes *t, const uint8_t digest[32])
 static void
 put(struct tk_nodes *t, size_t i, struct tk_microdesc *md)
 {
+	pol_intern(t, &md->p);
+	pol_intern(t, &md->p6);
 	t->mds[i] = *md; /* the table takes over md's allocations */
 	tk_microdesc_init(md);
 	t->node[i].md = &t->mds[i];
@@ -59,16 +135,27 @@ put(struct tk_nodes *t, size_t i, struct tk_microdesc *md)
 }
 
 int
+tk_nodes_add_md_at(struct tk_nodes *t, struct tk_microdesc *md, size_t *slot,
+		   char *err, size_t errlen)
+{
+	const struct tk_router *r = tk_consensus_match_md(t->c, md->digest, err,
+							  errlen);
+	if (!r)
+		return -1;
+	size_t i = (size_t)(r - t->c->routers);
+	if (slot)
+		*slot = i;
+	if (t->node[i].md)
+		return 0;
+	put(t, i, md);
+	return 1;
+}
+
+int
 tk_nodes_add_md(struct tk_nodes *t, struct tk_microdesc *md, char *err,
 		size_t errlen)
 {
-	if (!tk_consensus_match_md(t->c, md->digest, err, errlen))
-		return -1;
-	long i = slot_of(t, md->digest);
-	if (i < 0 || t->node[i].md)
-		return 0;
-	put(t, (size_t)i, md);
-	return 1;
+	return tk_nodes_add_md_at(t, md, NULL, err, errlen);
 }
 
 size_t

@@ -19,6 +19,11 @@ struct tk_nodes {
 	struct tk_path_node *node; /* node[i].rt = &c->routers[i] */
 	struct tk_microdesc *mds;  /* slot i holds router i's md */
 	size_t n_have;		   /* slots filled */
+	/* private: the distinct exit summaries of the microdescriptors
+	 * taken in (a reference each), so that equal ones share their
+	 * ranges: an open-addressed set, pol_mask + 1 slots */
+	struct tk_policy_summary *pol;
+	size_t pol_mask, n_pol;
 };
 
 int tk_nodes_init(struct tk_nodes *t, const struct tk_consensus *c);
@@ -30,6 +35,10 @@ void tk_nodes_free(struct tk_nodes *t);
  * lists it (err says so; *md untouched). */
 int tk_nodes_add_md(struct tk_nodes *t, struct tk_microdesc *md, char *err,
 		    size_t errlen);
+/* The same, and *slot (if not NULL) is the router's index when 0 or 1
+ * is returned: one lookup for callers that keep books by slot. */
+int tk_nodes_add_md_at(struct tk_nodes *t, struct tk_microdesc *md,
+		       size_t *slot, char *err, size_t errlen);
 
 /* Moves the microdescriptors of old that t's consensus still lists into
  * t (after a consensus refresh most relays keep theirs). Returns how many

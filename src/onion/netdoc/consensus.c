@@ -11,6 +11,7 @@
 
 #include "common/util.h"
 #include "onion/base/bytes.h"
+#include "onion/base/crypto.h"
 #include "onion/netdoc/netdoc.h"
 
 enum section { SEC_PREAMBLE, SEC_SOURCES, SEC_ROUTERS, SEC_FOOTER, SEC_SIGS };
@@ -219,13 +220,6 @@ parse_w(const struct tk_netdoc_item *it, struct tk_router *r)
 	return 0;
 }
 
-static int
-cmp_mdref(const void *a, const void *b)
-{
-	return memcmp(((const struct tk_cons_mdref *)a)->digest,
-		      ((const struct tk_cons_mdref *)b)->digest, 32);
-}
-
 void
 tk_consensus_free(struct tk_consensus *c)
 {
@@ -270,6 +264,8 @@ parse_items(struct tk_netdoc_reader *rd, struct tk_consensus *c,
 	char why[TK_NETDOC_ERRLEN];
 	enum section sec = SEC_PREAMBLE;
 	struct rstate rs = { 0, 0, 0, 0, 0 };
+	struct tk_netdoc_span last_pr = { NULL, 0 }; /* pr line parsed last */
+	struct tk_protoset last_protos = { { 0 } };
 	size_t cap_routers = c->n_routers; /* allocated by the caller */
 	int seen_status = 0, seen_method = 0, seen_va = 0, seen_fu = 0;
 	int seen_vu = 0, seen_delay = 0, seen_flags = 0, seen_params = 0;
@@ -456,9 +452,10 @@ parse_items(struct tk_netdoc_reader *rd, struct tk_consensus *c,
 						     !rs.m ? "m" : "s");
 			sec = SEC_ROUTERS;
 			if (c->n_routers == cap_routers) {
-				/* tk_consensus_parse() sized the table
-				 * exactly; this is for "r" lines it did not
-				 * count (none in a well-formed document) */
+				/* tk_consensus_parse() sized the table from
+				 * the document's length; this is for more
+				 * "r" lines than that allows (none in a
+				 * well-formed document) */
 				if (cap_routers >= TK_CONS_MAX_ROUTERS)
 					return tk_netdoc_err(
 						err, errlen,
@@ -514,11 +511,18 @@ parse_items(struct tk_netdoc_reader *rd, struct tk_consensus *c,
 		} else if (tk_netdoc_kw_is(&it, "pr")) {
 			IN(sec == SEC_ROUTERS, "router section");
 			ONCE(rs.pr);
-			if (tk_protoset_parse(&it, &cur->protos) < 0)
+			/* Relays run a few versions of tor: most pr lines
+			 * repeat the one before, parsed once. */
+			if (last_pr.p && it.args.len == last_pr.len &&
+			    memcmp(it.args.p, last_pr.p, last_pr.len) == 0)
+				cur->protos = last_protos;
+			else if (tk_protoset_parse(&it, &cur->protos) < 0)
 				return tk_netdoc_err(err, errlen,
 						     "line %zu: malformed pr "
 						     "line for %s",
 						     it.lineno, cur->nickname);
+			last_pr = it.args;
+			last_protos = cur->protos;
 		} else if (tk_netdoc_kw_is(&it, "w")) {
 			IN(sec == SEC_ROUTERS, "router section");
 			ONCE(rs.w);
@@ -624,6 +628,67 @@ parse_items(struct tk_netdoc_reader *rd, struct tk_consensus *c,
 	return 0;
 }
 
+/* The md index: an open-addressed table (linear probing) of router
+ * index + 1, at most half full, keyed by the m digest. 4 bytes a slot
+ * instead of a sorted copy of every digest, and one probe instead of a
+ * binary search of 32-byte compares: every microdescriptor loaded is
+ * looked up here. The digests come from a document not yet verified, so
+ * the hash is keyed with a secret drawn once per process and covers all
+ * 32 bytes: a peer cannot line thousands of entries up on one chain. An
+ * entry whose digest is already there is not added (a lookup finds the
+ * first router listing it, whatever the key). */
+static uint64_t
+mix64(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdULL;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ULL;
+	x ^= x >> 33;
+	return x;
+}
+
+static uint64_t
+md_hash(const uint8_t d[32])
+{
+	static uint64_t key;
+	static int keyed;
+	uint64_t h, w;
+	if (!keyed) {
+		tk_random(&key, sizeof key);
+		keyed = 1;
+	}
+	h = key;
+	for (int i = 0; i < 4; i++) {
+		memcpy(&w, d + 8 * i, 8);
+		h = mix64(h ^ w);
+	}
+	return h;
+}
+
+static int
+build_md_index(struct tk_consensus *c)
+{
+	size_t cap = 16;
+	while (cap < 2 * c->n_routers)
+		cap *= 2;
+	c->md_index = calloc(cap, sizeof *c->md_index);
+	if (!c->md_index)
+		return -1;
+	c->md_mask = cap - 1;
+	for (size_t i = 0; i < c->n_routers; i++) {
+		const uint8_t *d = c->routers[i].md_digest;
+		size_t s = (size_t)md_hash(d) & c->md_mask;
+		while (c->md_index[s] &&
+		       memcmp(c->routers[c->md_index[s] - 1].md_digest, d,
+			      32) != 0)
+			s = (s + 1) & c->md_mask;
+		if (!c->md_index[s])
+			c->md_index[s] = (uint32_t)(i + 1);
+	}
+	return 0;
+}
+
 int
 tk_consensus_parse(const char *doc, size_t len, struct tk_consensus **out,
 		   char *err, size_t errlen)
@@ -641,17 +706,18 @@ tk_consensus_parse(const char *doc, size_t len, struct tk_consensus **out,
 		tk_consensus_free(c);
 		return tk_netdoc_err(err, errlen, "out of memory");
 	}
-	/* The router table at its exact size (a large consensus would
-	 * otherwise grow it by doubling, a third more memory at the peak):
+	/* The router table: room for as many routers as the document could
+	 * hold (an entry takes well over 64 bytes: its r line alone does),
+	 * cut to size once they are read. Only the pages written are ever
+	 * resident, so the room costs address space, not memory; counting
+	 * the "r" lines first was a pass over the whole document, and
+	 * growing by doubling a third more memory at the peak.
 	 * n_routers carries the capacity into parse_items(). */
 	{
-		size_t n = 0;
-		for (const char *p = doc, *end = doc + len;
-		     (p = memchr(p, '\n', (size_t)(end - p))) != NULL; p++)
-			n += end - p > 2 && p[1] == 'r' && p[2] == ' ';
+		size_t n = len / 64 + 1;
 		if (n > TK_CONS_MAX_ROUTERS)
 			n = TK_CONS_MAX_ROUTERS;
-		c->routers = malloc((n ? n : 1) * sizeof *c->routers);
+		c->routers = malloc(n * sizeof *c->routers);
 		if (!c->routers) {
 			tk_consensus_free(c);
 			return tk_netdoc_err(err, errlen, "out of memory");
@@ -663,6 +729,13 @@ tk_consensus_parse(const char *doc, size_t len, struct tk_consensus **out,
 		tk_consensus_free(c);
 		return -1;
 	}
+	if (c->n_routers) {
+		/* cut to size: in place, the rest goes back to the heap */
+		struct tk_router *r =
+			realloc(c->routers, c->n_routers * sizeof *c->routers);
+		if (r)
+			c->routers = r;
+	}
 	c->signed_len = signed_end;
 	/* SHA-1 only if a signature needs it (no authority signs with it
 	 * any more): each digest of a large consensus costs milliseconds */
@@ -672,17 +745,10 @@ tk_consensus_parse(const char *doc, size_t len, struct tk_consensus **out,
 			break;
 		}
 	tk_sha256(doc, signed_end, c->digest_sha256);
-	c->md_index =
-		malloc((c->n_routers ? c->n_routers : 1) * sizeof *c->md_index);
-	if (!c->md_index) {
+	if (build_md_index(c) < 0) {
 		tk_consensus_free(c);
 		return tk_netdoc_err(err, errlen, "out of memory");
 	}
-	for (size_t i = 0; i < c->n_routers; i++) {
-		memcpy(c->md_index[i].digest, c->routers[i].md_digest, 32);
-		c->md_index[i].router = i;
-	}
-	qsort(c->md_index, c->n_routers, sizeof *c->md_index, cmp_mdref);
 	*out = c;
 	return 0;
 }
@@ -756,16 +822,12 @@ const struct tk_router *
 tk_consensus_router_by_md(const struct tk_consensus *c,
 			  const uint8_t digest[32])
 {
-	size_t lo = 0, hi = c->n_routers;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int d = memcmp(digest, c->md_index[mid].digest, 32);
-		if (d == 0)
-			return &c->routers[c->md_index[mid].router];
-		if (d < 0)
-			hi = mid;
-		else
-			lo = mid + 1;
+	size_t s = (size_t)md_hash(digest) & c->md_mask;
+	uint32_t r;
+	while ((r = c->md_index[s]) != 0) {
+		if (memcmp(c->routers[r - 1].md_digest, digest, 32) == 0)
+			return &c->routers[r - 1];
+		s = (s + 1) & c->md_mask;
 	}
 	return NULL;
 }

@@ -43,18 +43,18 @@ enum tk_router_flag {
 	TK_RF_VALID = 1u << 13,
 };
 
-struct tk_router {
+struct tk_router {	   /* fields by size: a consensus holds thousands */
 	char nickname[20]; /* 1..19 chars, NUL-terminated */
 	uint8_t rsa_id[20];
 	uint8_t md_digest[32]; /* from the m line */
-	uint32_t ipv4;	       /* host byte order */
-	uint16_t or_port, dir_port;
-	int has_ipv6; /* first "a" line with an IPv6 */
 	uint8_t ipv6[16];
+	uint32_t ipv4;	    /* host byte order */
+	uint32_t flags;	    /* TK_RF_* */
+	uint32_t bandwidth; /* w Bandwidth=, kilobytes/s */
+	uint16_t or_port, dir_port;
 	uint16_t ipv6_port;
-	uint32_t flags;		   /* TK_RF_* */
-	uint32_t bandwidth;	   /* w Bandwidth=, kilobytes/s */
-	int bw_unmeasured;	   /* w Unmeasured=1 */
+	uint8_t has_ipv6;	   /* first "a" line with an IPv6 */
+	uint8_t bw_unmeasured;	   /* w Unmeasured=1 */
 	struct tk_protoset protos; /* pr */
 };
 
@@ -109,10 +109,10 @@ struct tk_consensus {
 	/* Digests of the signed part. */
 	uint8_t digest_sha1[20];
 	uint8_t digest_sha256[32];
-	struct tk_cons_mdref { /* private: routers by md digest */
-		uint8_t digest[32];
-		size_t router;
-	} * md_index;
+	/* private: routers by md digest, an open-addressed table of
+	 * router index + 1 (0: empty), md_mask + 1 slots */
+	uint32_t *md_index;
+	size_t md_mask;
 };
 
 /* Parses a microdesc consensus. 0 and *out (free with tk_consensus_free),
@@ -161,7 +161,8 @@ int32_t tk_consensus_weight(const struct tk_consensus *c, const char *name,
 /* The router with RSA identity id, or NULL. */
 const struct tk_router *tk_consensus_router_by_id(const struct tk_consensus *c,
 						  const uint8_t id[20]);
-/* The router whose m line lists digest, or NULL (binary search). */
+/* The router whose m line lists digest, or NULL (a hash lookup). When
+ * several list it, the first in identity order. */
 const struct tk_router *tk_consensus_router_by_md(const struct tk_consensus *c,
 						  const uint8_t digest[32]);
 

@@ -23,9 +23,7 @@ void
 tk_microdesc_free(struct tk_microdesc *md)
 {
 	free(md->family);
-	for (size_t i = 0; i < md->n_family_ids; i++)
-		free(md->family_ids[i]);
-	free(md->family_ids);
+	free(md->family_ids); /* the ids live in the same block */
 	tk_policy_summary_free(&md->p);
 	tk_policy_summary_free(&md->p6);
 	tk_microdesc_init(md);
@@ -70,26 +68,39 @@ parse_family(struct tk_microdesc *md, const struct tk_netdoc_item *it,
 	return 0;
 }
 
+/* The ids and the array pointing at them in one allocation: one malloc
+ * per microdescriptor instead of one per id, and no per-chunk overhead
+ * for strings of some fifty bytes. */
 static int
 parse_family_ids(struct tk_microdesc *md, const struct tk_netdoc_item *it,
 		 char *err, size_t errlen)
 {
-	size_t cur = 0, n = 0;
+	size_t cur = 0, n = 0, bytes = 0;
 	struct tk_netdoc_span a;
-	md->family_ids = calloc(it->argc ? it->argc : 1,
-				sizeof *md->family_ids);
+	char *s;
+	while (tk_netdoc_arg_next(it, &cur, &a) && n < TK_MD_MAX_FAMILY) {
+		bytes += a.len + 1;
+		n++;
+	}
+	md->family_ids = malloc((n ? n : 1) * sizeof *md->family_ids + bytes);
 	if (!md->family_ids)
 		return tk_netdoc_err(err, errlen, "out of memory");
-	while (tk_netdoc_arg_next(it, &cur, &a) && n < TK_MD_MAX_FAMILY) {
-		char *s = malloc(a.len + 1);
-		if (!s)
-			return tk_netdoc_err(err, errlen, "out of memory");
+	s = (char *)(md->family_ids + (n ? n : 1));
+	cur = 0;
+	for (size_t i = 0; i < n && tk_netdoc_arg_next(it, &cur, &a); i++) {
 		memcpy(s, a.p, a.len);
 		s[a.len] = '\0';
-		md->family_ids[n++] = s;
-		md->n_family_ids = n;
+		md->family_ids[i] = s;
+		s += a.len + 1;
 	}
+	md->n_family_ids = n;
 	return 0;
+}
+
+static int
+span_eq(struct tk_netdoc_span a, struct tk_netdoc_span b)
+{
+	return a.len == b.len && memcmp(a.p, b.p, a.len) == 0;
 }
 
 int
@@ -101,6 +112,9 @@ tk_microdesc_parse(const char *text, size_t len, struct tk_microdesc *md,
 	int r, seen_ntor = 0, seen_ed = 0, seen_fam = 0, seen_famid = 0;
 	int seen_p = 0, seen_p6 = 0, first = 1;
 	char why[TK_NETDOC_ERRLEN];
+	/* the words of the p and p6 lines read (verb, ports) */
+	struct tk_netdoc_span pargs[2] = { { NULL, 0 }, { NULL, 0 } };
+	struct tk_netdoc_span pargs6[2] = { { NULL, 0 }, { NULL, 0 } };
 
 	tk_microdesc_free(md);
 	tk_sha256(text, len, md->digest);
@@ -190,12 +204,23 @@ tk_microdesc_parse(const char *text, size_t len, struct tk_microdesc *md,
 						     "|reject and a port list",
 						     it.lineno,
 						     six ? "p6" : "p");
-			if (tk_policy_summary_parse(six ? &md->p6 : &md->p,
-						    it.argv[0].p,
-						    it.argv[0].len,
-						    it.argv[1].p,
-						    it.argv[1].len, why,
-						    sizeof why) < 0)
+			/* An exit's p6 line is mostly its p line again:
+			 * the same words share the summary already read
+			 * (hundreds of ports, parsed once). */
+			struct tk_netdoc_span *mine = six ? pargs6 : pargs,
+					      *other = six ? pargs : pargs6;
+			mine[0] = it.argv[0];
+			mine[1] = it.argv[1];
+			if (other[1].p && span_eq(other[0], mine[0]) &&
+			    span_eq(other[1], mine[1]))
+				tk_policy_summary_share(six ? &md->p6 : &md->p,
+							six ? &md->p : &md->p6);
+			else if (tk_policy_summary_parse(six ? &md->p6 : &md->p,
+							 it.argv[0].p,
+							 it.argv[0].len,
+							 it.argv[1].p,
+							 it.argv[1].len, why,
+							 sizeof why) < 0)
 				return tk_netdoc_err(err, errlen,
 						     "line %zu: %s", it.lineno,
 						     why);

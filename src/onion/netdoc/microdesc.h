@@ -12,20 +12,21 @@
 
 #define TK_MD_MAX_FAMILY 1024 /* entries kept from family / family-ids */
 
-struct tk_microdesc {
+struct tk_microdesc {	      /* fields by size: a table holds one per relay */
 	uint8_t digest[32];   /* SHA-256 of the text */
 	uint8_t ntor_key[32]; /* curve25519, always present */
-	int has_ed25519;
 	uint8_t ed25519_id[32];
-	int has_tap_key; /* onion-key carried an RSA key */
+	uint8_t has_ed25519;
+	uint8_t has_tap_key; /* onion-key carried an RSA key */
 	/* "family": RSA identities of the relays listed as $HEX (nickname
 	 * entries cannot be matched to relays safely and are dropped),
 	 * sorted. */
-	size_t n_family;
+	uint32_t n_family;
 	uint8_t (*family)[20];
 	/* "family-ids": opaque family identifiers (e.g. "ed25519:..."),
-	 * NUL-terminated, compared as strings. */
-	size_t n_family_ids;
+	 * NUL-terminated, compared as strings; one allocation holds the
+	 * array and the strings. */
+	uint32_t n_family_ids;
 	char **family_ids;
 	struct tk_policy_summary p;  /* IPv4 exit summary; absent: reject */
 	struct tk_policy_summary p6; /* IPv6 exit summary; absent: reject */

@@ -3,6 +3,7 @@
  * that mean the same thing look the same. */
 #include "onion/netdoc/policy_summary.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,11 +17,48 @@ tk_policy_summary_init(struct tk_policy_summary *p)
 	p->r = NULL;
 }
 
+/* The ranges live after a reference count in one allocation. */
+struct ranges {
+	size_t refs;
+	struct tk_port_range r[];
+};
+
+static struct ranges *
+ranges_of(const struct tk_port_range *r)
+{
+	return (struct ranges *)(void *)((char *)(uintptr_t)r -
+					 offsetof(struct ranges, r));
+}
+
 void
 tk_policy_summary_free(struct tk_policy_summary *p)
 {
-	free(p->r);
+	if (p->r) {
+		struct ranges *b = ranges_of(p->r);
+		if (--b->refs == 0)
+			free(b);
+	}
 	tk_policy_summary_init(p);
+}
+
+void
+tk_policy_summary_share(struct tk_policy_summary *dst,
+			const struct tk_policy_summary *src)
+{
+	if (dst == src)
+		return;
+	if (src->r)
+		ranges_of(src->r)->refs++;
+	tk_policy_summary_free(dst);
+	*dst = *src;
+}
+
+int
+tk_policy_summary_equal(const struct tk_policy_summary *a,
+			const struct tk_policy_summary *b)
+{
+	return a->accept == b->accept && a->n == b->n &&
+	       (a->r == b->r || memcmp(a->r, b->r, a->n * sizeof *a->r) == 0);
 }
 
 static int
@@ -67,9 +105,11 @@ tk_policy_summary_parse(struct tk_policy_summary *p, const char *verb,
 	size_t count = 1;
 	for (size_t i = 0; i < listlen; i++)
 		count += list[i] == ',';
-	struct tk_port_range *r = calloc(count, sizeof *r);
-	if (!r)
+	struct ranges *b = malloc(sizeof *b + count * sizeof *b->r);
+	if (!b)
 		return tk_netdoc_err(err, errlen, "out of memory");
+	b->refs = 1;
+	struct tk_port_range *r = b->r;
 	size_t n = 0, s = 0;
 	int unsorted = 0;
 	for (size_t i = 0; i <= listlen; i++) {
@@ -115,7 +155,7 @@ tk_policy_summary_parse(struct tk_policy_summary *p, const char *verb,
 	p->r = r;
 	return 0;
 bad:
-	free(r);
+	free(b);
 	return tk_netdoc_err(err, errlen,
 			     "malformed port list in policy summary "
 			     "(want N or N-M, comma-separated, 1..65535)");

@@ -12,14 +12,26 @@ struct tk_port_range {
 };
 
 struct tk_policy_summary {
-	int accept;		 /* 1: listed ports are the allowed ones */
-	size_t n;		 /* sorted, merged, non-overlapping */
-	struct tk_port_range *r; /* owned */
+	/* Counted reference to the ranges (NULL when n is 0): summaries
+	 * that say the same share one array (tk_policy_summary_share), as
+	 * most exits of a network publish one of a few policies. */
+	struct tk_port_range *r;
+	uint32_t n; /* sorted, merged, non-overlapping */
+	int accept; /* 1: listed ports are the allowed ones */
 };
 
 /* Sets p to "reject everything" (what a missing line means). */
 void tk_policy_summary_init(struct tk_policy_summary *p);
+/* Drops p's reference and sets it to "reject everything". */
 void tk_policy_summary_free(struct tk_policy_summary *p);
+
+/* Makes dst (freed first) say what src says, sharing its ranges. */
+void tk_policy_summary_share(struct tk_policy_summary *dst,
+			     const struct tk_policy_summary *src);
+
+/* 1 if a and b allow the same ports. */
+int tk_policy_summary_equal(const struct tk_policy_summary *a,
+			    const struct tk_policy_summary *b);
 
 /* Parses the two arguments of a p/p6 line ("accept", "22,80-81").
  * Ports are 1..65535, ranges lo <= hi; overlapping or unordered ranges are
