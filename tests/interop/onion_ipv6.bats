@@ -44,7 +44,7 @@ V6_PORT=$((TORNET_SPARE_PORT + 2))
 # v6_start_torkitd NAME [OPTION-LINE...]: a tor-engine torkitd on V6_PORT
 # with its own DataDirectory, the options given, and the pid in NAME.pid
 v6_start_torkitd() {
-	local d=$BATS_FILE_TMPDIR/$1
+	local d=$BATS_FILE_TMPDIR/$1 pid i
 	shift
 	mkdir -p "$d/data"
 	{
@@ -63,17 +63,24 @@ v6_start_torkitd() {
 		printf '%s\n' "$@"
 	} >"$d/torkitd.conf"
 	"$TK_TORKITD" -f "$d/torkitd.conf" </dev/null >"$d/torkitd.out" 2>&1 3>&- &
-	echo $! >"$BATS_FILE_TMPDIR/torkitd.pid"
-	wait_port "$V6_PORT" || { cat "$d/torkitd.out" >&2; return 1; }
-	wait_file "$d/torkitd.log" 'Bootstrapped 100%' 600 ||
-		{ cat "$d/torkitd.log" >&2; return 1; }
+	pid=$!
+	echo "$pid" >"$BATS_FILE_TMPDIR/torkitd.pid"
+	# until bootstrapped, or as soon as it exits (a taken port...)
+	for ((i = 0; i < 600; i++)); do
+		grep -q 'Bootstrapped 100%' "$d/torkitd.log" 2>/dev/null && return 0
+		[ -d "/proc/$pid" ] || break
+		sleep 0.1
+	done
+	echo "torkitd did not bootstrap:" >&2
+	cat "$d/torkitd.out" "$d/torkitd.log" >&2 2>/dev/null
+	return 1
 }
 
 # stops the torkitd started last, by its recorded pid
 v6_stop_torkitd() {
 	local f=$BATS_FILE_TMPDIR/torkitd.pid pid i
 	pid=$(cat "$f" 2>/dev/null) || return 0
-	if tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q "^$TK_TORKITD "; then
+	if tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" | grep -q "^$TK_TORKITD "; then
 		kill "$pid"
 		for ((i = 0; i < 100; i++)); do
 			[ -d "/proc/$pid" ] || break
