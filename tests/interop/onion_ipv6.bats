@@ -154,3 +154,23 @@ or_conns() {
 	echo "IPv6 OR connections: $output"
 	assert_output ""
 }
+
+@test "ClientUseIPv4 0 with no ipv6= on any DirAuthority line: torkitd says there is nothing to bootstrap from" {
+	local d=$BATS_FILE_TMPDIR/noip6 pid i
+	mkdir -p "$d/data"
+	{
+		sed -E 's/ ipv6=\[[^]]*\]:[0-9]+//' "$TORNET_DIRAUTHORITY_FILE"
+		echo "Engine tor"
+		echo "SocksPort 127.0.0.1:$V6_PORT"
+		echo "DataDirectory $d/data"
+		echo "ClientUseIPv4 0"
+		echo "Log notice file $d/torkitd.log"
+	} >"$d/torkitd.conf"
+	! grep -q 'ipv6=' "$d/torkitd.conf"
+	"$TK_TORKITD" -f "$d/torkitd.conf" </dev/null >"$d/torkitd.out" 2>&1 3>&- &
+	pid=$!
+	echo "$pid" >"$BATS_FILE_TMPDIR/torkitd.pid"
+	wait_file "$d/torkitd.log" 'nothing to bootstrap from' 100
+	run or_conns 4
+	assert_output ""
+}

@@ -576,6 +576,19 @@ tk_onion_new(uv_loop_t *loop, const struct tk_onion_config *cfg, tk_onion **out,
 	dc.data_dir = o->data_dir;
 	dc.enforce_distinct_subnets = cfg->enforce_distinct_subnets;
 	dc.reach = reach_of(cfg);
+	if (!cfg->client_use_ipv4) {
+		/* Nothing to bootstrap from: say so rather than sit at 0%. */
+		size_t n6 = 0;
+		for (size_t i = 0; i < o->n_auths; i++)
+			n6 += o->auths[i].has_ipv6 != 0;
+		for (size_t i = 0; i < o->n_fbs; i++)
+			n6 += o->fbs[i].has_ipv6 != 0;
+		if (n6 == 0)
+			logf_(o, TK_LOG_WARN,
+			      "ClientUseIPv4 0: no directory authority or "
+			      "fallback has an IPv6 ORPort (ipv6=), so there "
+			      "is nothing to bootstrap from");
+	}
 	if (cfg->testing_tor_network) {
 		/* tor's TestingTorNetwork schedule and stall */
 		dc.boot_authority_delay_ms = 0;
