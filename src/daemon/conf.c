@@ -40,7 +40,8 @@ static tk_option_parse_fn parse_socks_port, parse_socks_policy,
 	parse_exit_policy, parse_engine, parse_dns_server, parse_safe_logging,
 	parse_log, parse_dir_authority, parse_congestion_control,
 	parse_fallback_dir, parse_data_dir, parse_connection_padding,
-	parse_control_port, parse_control_socket, parse_long_lived_ports;
+	parse_control_port, parse_control_socket, parse_long_lived_ports,
+	parse_prefer_ipv6_orport;
 
 /* clang-format off */
 /* offsetof(), refusing to compile (a negative array size) when the field
@@ -148,6 +149,14 @@ static const struct tk_option options[] = {
 		 "21,22,706,1863,5050,5190,5222,5223,6523,6667,6697,8300", TOR,
 		 "PORT[,PORT...]",
 		 "streams to these ports get circuits of Stable relays"),
+	V_BOOL("ClientUseIPv4", client_use_ipv4, "1", TOR,
+	       "connect to guards and directory servers over IPv4"),
+	V_BOOL("ClientUseIPv6", client_use_ipv6, "0", TOR,
+	       "connect to guards and directory servers over IPv6 too"),
+	V_CUSTOM("ClientPreferIPv6ORPort", parse_prefer_ipv6_orport,
+		 client_prefer_ipv6_orport, "auto", TOR, "0|1|auto",
+		 "of a relay's IPv4 and IPv6 ORPorts, connect to the IPv6 one "
+		 "(auto: IPv4)"),
 	V_STRING("ClientOnionAuthDir", client_onion_auth_dir, NULL, TOR, "PATH",
 		 "client authorization keys for onion services "
 		 "(*.auth_private)"),
@@ -858,6 +867,27 @@ bad:
 		 "commas, not \"%s\"",
 		 value);
 	return -1;
+}
+
+/* Tor's autobool: auto behaves as 0 for a client of relays (it matters
+ * to tor only for bridges). */
+static int
+parse_prefer_ipv6_orport(struct tk_config *cfg, const struct tk_option *o,
+			 const char *value, char *err, size_t errlen)
+{
+	(void)o;
+	if (strcmp(value, "0") == 0 || strcmp(value, "1") == 0)
+		cfg->client_prefer_ipv6_orport = value[0] - '0';
+	else if (strcasecmp(value, "auto") == 0)
+		cfg->client_prefer_ipv6_orport = -1;
+	else {
+		snprintf(err, errlen,
+			 "ClientPreferIPv6ORPort must be 0, 1 or auto, not "
+			 "\"%s\"",
+			 value);
+		return -1;
+	}
+	return 0;
 }
 
 static int

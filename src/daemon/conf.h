@@ -62,6 +62,9 @@ struct tk_config {
 				       * TestingTorNetwork) */
 	uint16_t long_lived_ports[TK_CONFIG_MAX_LONG_LIVED_PORTS];
 	size_t n_long_lived_ports;	  /* tor engine: LongLivedPorts */
+	int client_use_ipv4;		  /* tor engine, default 1 */
+	int client_use_ipv6;		  /* tor engine, default 0 */
+	int client_prefer_ipv6_orport;	  /* tor engine: -1 auto, 0, 1 */
 	char *client_onion_auth_dir;	  /* tor engine */
 	unsigned half_close_linger;	  /* tor engine, seconds */
 	int congestion_control;		  /* tor engine: -1 auto, 0, 1 */

@@ -904,6 +904,9 @@ tk_engine_tor_config(const struct tk_config *cfg, struct tk_onion_config *oc,
 	memcpy(oc->long_lived_ports, cfg->long_lived_ports,
 	       cfg->n_long_lived_ports * sizeof cfg->long_lived_ports[0]);
 	oc->n_long_lived_ports = cfg->n_long_lived_ports;
+	oc->client_use_ipv4 = cfg->client_use_ipv4;
+	oc->client_use_ipv6 = cfg->client_use_ipv6;
+	oc->client_prefer_ipv6_orport = cfg->client_prefer_ipv6_orport;
 	oc->client_onion_auth_dir = cfg->client_onion_auth_dir;
 	/* In 64 bits: a year of seconds does not fit in 32 bits of ms. */
 	oc->linger_ms = (uint64_t)cfg->half_close_linger * 1000;

@@ -131,13 +131,21 @@ struct tk_onion_config {
 	 * windows); 1 also when the consensus does not say so (tor's
 	 * __AlwaysCongestionControl). */
 	int congestion_control;
+	/* Tor's ClientUseIPv4 (default 1), ClientUseIPv6 (default 0) and
+	 * ClientPreferIPv6ORPort (-1 auto, the default, prefers IPv4 as
+	 * 0 does; 1 prefers IPv6): which ORPort of a guard or directory
+	 * server we connect to, and which guards are usable at all (one
+	 * with no ORPort these allow is not). */
+	int client_use_ipv4;
+	int client_use_ipv6;
+	int client_prefer_ipv6_orport;
 	/* ClientOnionAuthDir: "<name>.auth_private" client authorization
 	 * keys, read once by tk_onion_new(); NULL: none. */
 	const char *client_onion_auth_dir;
 };
 
 /* Defaults: the built-in authorities and fallbacks, no DataDirectory,
- * subnets enforced, link padding as tor's defaults. */
+ * subnets enforced, link padding and IPv4/IPv6 use as tor's defaults. */
 void tk_onion_config_init(struct tk_onion_config *cfg);
 
 /* Checks a torrc DirAuthority line (the keyword is optional):

@@ -30,6 +30,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		tk_policy_summary_allows(&md.p, 443);
 		tk_policy_summary_allows(&md.p6, 1);
 		tk_policy_summary_rejects_all(&md.p);
+		/* "a": an address is kept only with its port. */
+		if (md.ipv6_port == 0)
+			for (int i = 0; i < 16; i++)
+				if (md.ipv6[i])
+					__builtin_trap();
 		if (have_prev)
 			tk_microdesc_same_family(&md, id_a, &prev, id_b);
 		tk_microdesc_free(&prev);

@@ -18,6 +18,7 @@ EXTRA_DIST += \
 	tests/interop/onion_bootstrap.bats \
 	tests/interop/onion_streams.bats \
 	tests/interop/onion_wire.bats \
+	tests/interop/onion_ipv6.bats \
 	tests/interop/daemon_tor.bats \
 	tests/interop/onion_cc.bats \
 	tests/interop/onion_fallback.bats \

@@ -623,6 +623,9 @@ static void log_cb(void *arg, int level, const char *msg)
 static unsigned build_timeout_ms;
 static unsigned n_preemptive; /* 0: the default */
 
+/* ClientUseIPv4/6, ClientPreferIPv6ORPort for the next new_cm(). */
+static struct tk_reach next_reach;
+
 /* LongLivedPorts for the next new_cm(); n_ll_ports 0: the default. */
 static uint16_t ll_ports[4];
 static size_t n_ll_ports;
@@ -643,6 +646,7 @@ static void new_cm(unsigned dirt_s, unsigned stream_timeout_ms,
 	cfg.transport = &fake_tp;
 	cfg.random = fx_random;
 	cfg.wall_s = fx_wall_s;
+	cfg.reach = next_reach;
 	sc.log = log_cb;
 	if (dirt_s)
 		cfg.max_dirtiness_s = dirt_s;
@@ -1273,6 +1277,94 @@ static void test_long_lived_option(void)
 	rts[3].flags |= TK_RF_STABLE;
 }
 
+/* The first hop's ORPort follows ClientUseIPv4/6 and
+ * ClientPreferIPv6ORPort; hops reached by EXTEND2 keep their IPv4
+ * ORPort, as tor's client names them. g1 and exitA have IPv6 ORPorts. */
+static int first_hop_family(const struct tk_reach *reach, const char *key,
+			    int *guard, int *later_v4)
+{
+	struct res a;
+	struct fc *f = NULL;
+	int fam = -1;
+	next_reach = *reach;
+	new_cm(0, 0, 0);
+	connect_to("echo.test", 7, key, &a, NULL);
+	run_until(&a.done, 5000);
+	if (a.reason == 0 && a.s)
+		f = circ_of(tk_onion_stream_circuit(a.s));
+	if (f) {
+		const struct tk_ocirc *oc = f->oc;
+		fam = oc->hop[0].addr.ss_family;
+		*guard = oc->hop[0].rsa_id[0] - 1;
+		*later_v4 = oc->hop[1].addr.ss_family == AF_INET &&
+			    oc->hop[2].addr.ss_family == AF_INET;
+		if (fam == AF_INET6) {
+			const struct sockaddr_in6 *s6 =
+				(const void *)&oc->hop[0].addr;
+			if (ntohs(s6->sin6_port) != 9101 ||
+			    s6->sin6_addr.s6_addr[15] != 1)
+				fam = -2;
+		}
+	}
+	if (a.s)
+		close_stream(&a);
+	free_cm();
+	memset(&next_reach, 0, sizeof next_reach);
+	return fam;
+}
+
+static void test_first_hop_ipv6(void)
+{
+	struct tk_reach r;
+	int g = -1, later = 0, fam, ok = 1, n6 = 0;
+	char key[16];
+
+	rts[1].has_ipv6 = 1; /* g1: [::1]:9101 */
+	memset(rts[1].ipv6, 0, 16);
+	rts[1].ipv6[15] = 1;
+	rts[1].ipv6_port = 9101;
+	rts[5].has_ipv6 = 1; /* exitA */
+	memcpy(rts[5].ipv6, rts[1].ipv6, 16);
+	rts[5].ipv6_port = 9105;
+
+	memset(&r, 0, sizeof r);
+	for (int k = 0; k < 4; k++) {
+		snprintf(key, sizeof key, "v6d%d", k);
+		fam = first_hop_family(&r, key, &g, &later);
+		ok &= fam == AF_INET && later;
+	}
+	tap_ok(ok, "ClientUseIPv6 0: the first hop over IPv4");
+
+	r.use_ipv6 = 1;
+	r.prefer_ipv6 = 1;
+	ok = 1;
+	for (int k = 0; k < 6; k++) {
+		snprintf(key, sizeof key, "v6p%d", k);
+		fam = first_hop_family(&r, key, &g, &later);
+		ok &= later && fam == (g == 1 ? AF_INET6 : AF_INET);
+		n6 += fam == AF_INET6;
+	}
+	tap_ok(ok && n6 > 0,
+	       "ClientUseIPv6 1 + ClientPreferIPv6ORPort 1: a first hop with "
+	       "an IPv6 ORPort over [::1]:9101 (%d of 6), one without over "
+	       "IPv4, later hops over IPv4",
+	       n6);
+
+	memset(&r, 0, sizeof r);
+	r.no_ipv4 = 1;
+	ok = 1;
+	for (int k = 0; k < 4; k++) {
+		snprintf(key, sizeof key, "v6o%d", k);
+		fam = first_hop_family(&r, key, &g, &later);
+		ok &= fam == AF_INET6 && g == 1 && later;
+	}
+	tap_ok(ok, "ClientUseIPv4 0: only g1, the guard with an IPv6 "
+		   "ORPort, is a first hop");
+
+	rts[1].has_ipv6 = rts[5].has_ipv6 = 0;
+	rts[1].ipv6_port = rts[5].ipv6_port = 0;
+}
+
 /* The FLAGS of a BEGIN follow the exit's "p6" line as tor's: IPv6 OK
  * when it may exit to IPv6 on the port, else no FLAGS field at all. Port
  * 7: only exitA allows it. body: the BEGIN's "host:port\0" without
@@ -1871,6 +1963,7 @@ int main(void)
 	test_build_failures();
 	test_long_lived();
 	test_long_lived_option();
+	test_first_hop_ipv6();
 	test_begin_flags();
 	test_portpred();
 	test_predicted_ports();

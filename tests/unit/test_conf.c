@@ -277,6 +277,10 @@ static void test_defaults(void)
 		       cfg.max_clients_per_address == 0 && cfg.user == NULL,
 	       "MaxMemInQueues auto, no IdleTimeout, no per-address limit, "
 	       "no User");
+	tap_ok(cfg.client_use_ipv4 == 1 && cfg.client_use_ipv6 == 0 &&
+		       cfg.client_prefer_ipv6_orport == -1,
+	       "ClientUseIPv4 1, ClientUseIPv6 0, ClientPreferIPv6ORPort "
+	       "auto, as Tor");
 	tap_eq_long(cfg.connection_padding, -1, "ConnectionPadding auto");
 	tap_eq_long(cfg.reduced_connection_padding, 0,
 		    "ReducedConnectionPadding 0");
@@ -442,6 +446,22 @@ static void test_long_lived_ports(void)
 	tk_config_free(&cfg);
 }
 
+/* The IP version options load as given (engine_tor.c passes them on:
+ * test_daemon_engine). */
+static void test_ip_versions(void)
+{
+	struct tk_config cfg;
+	tap_eq_long(load("ClientUseIPv4 0\nClientUseIPv6 1\n"
+			 "ClientPreferIPv6ORPort 1\n",
+			 NULL, 0, &cfg),
+		    0, "ClientUseIPv4 0, ClientUseIPv6 1, "
+		       "ClientPreferIPv6ORPort 1 load");
+	tap_ok(cfg.client_use_ipv4 == 0 && cfg.client_use_ipv6 == 1 &&
+		       cfg.client_prefer_ipv6_orport == 1,
+	       "... into the configuration");
+	tk_config_free(&cfg);
+}
+
 /* tk_config_set: what is accepted and the messages, as before. */
 static void test_values(void)
 {
@@ -490,6 +510,13 @@ static void test_values(void)
 		 "LongLivedPorts must be ports from 1 to 65535 separated by "
 		 "commas, not \"22,ssh\""},
 		{"LongLivedPorts", "", "LongLivedPorts needs a value"},
+		{"ClientUseIPv6", "1", NULL},
+		{"ClientUseIPv4", "auto",
+		 "ClientUseIPv4 must be 0 or 1, not \"auto\""},
+		{"ClientPreferIPv6ORPort", "auto", NULL},
+		{"ClientPreferIPv6ORPort", "0", NULL},
+		{"ClientPreferIPv6ORPort", "yes",
+		 "ClientPreferIPv6ORPort must be 0, 1 or auto, not \"yes\""},
 		{"PidFile", "", "PidFile needs a value"},
 		{"DNSServer", "", "DNSServer needs a value"},
 		{"SocksPort", "",
@@ -597,6 +624,7 @@ int main(void)
 	test_memunits();
 	test_defaults();
 	test_long_lived_ports();
+	test_ip_versions();
 	test_dependent_defaults();
 	test_values();
 	return tap_done();

@@ -46,6 +46,32 @@ test_times(void)
 	tk_config_free(&cfg);
 }
 
+/* ClientUseIPv4/6 and ClientPreferIPv6ORPort reach the engine, whose
+ * own defaults are tor's. */
+static void
+test_ip_versions(void)
+{
+	struct tk_config cfg;
+	struct tk_onion_config oc;
+	char err[256];
+
+	memset(&cfg, 0, sizeof(cfg));
+	set(&cfg, "DirAuthority", auth);
+	set(&cfg, "ClientUseIPv4", "0");
+	set(&cfg, "ClientUseIPv6", "1");
+	set(&cfg, "ClientPreferIPv6ORPort", "1");
+	tap_ok(tk_engine_tor_config(&cfg, &oc, err, sizeof(err)) == 0 &&
+		       oc.client_use_ipv4 == 0 && oc.client_use_ipv6 == 1 &&
+		       oc.client_prefer_ipv6_orport == 1,
+	       "ClientUseIPv4 0, ClientUseIPv6 1, ClientPreferIPv6ORPort 1 "
+	       "reach the onion configuration");
+	tk_config_free(&cfg);
+	tk_onion_config_init(&oc);
+	tap_ok(oc.client_use_ipv4 == 1 && oc.client_use_ipv6 == 0 &&
+		       oc.client_prefer_ipv6_orport == -1,
+	       "the engine's defaults: IPv4 1, IPv6 0, prefer auto");
+}
+
 static void
 test_iso_key(void)
 {
@@ -97,6 +123,7 @@ int
 main(void)
 {
 	test_times();
+	test_ip_versions();
 	test_iso_key();
 	return tap_done();
 }

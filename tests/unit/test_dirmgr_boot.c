@@ -213,6 +213,80 @@ static void t_pools(void)
 	tk_dirsources_free(ds);
 }
 
+/* ClientUseIPv4/6, ClientPreferIPv6ORPort in the pools (the public
+ * lists: 95 of 200 fallbacks and 8 of 9 authorities have an IPv6
+ * ORPort): the address connected to, and who may be picked at all. */
+static unsigned pick_v6(struct fk *f, const struct tk_reach *r,
+			unsigned *n_v4, unsigned *bad)
+{
+	tk_dirsources *ds;
+	struct tk_dirsources_config c = { 0 };
+	struct tk_dirsource s;
+	tk_channel_target t;
+	unsigned n6 = 0;
+	int64_t wake;
+
+	c.auths = f->auths;
+	c.n_auths = f->cfg.n_auths;
+	c.fallbacks = f->fbs;
+	c.fallback_names = f->fb_names;
+	c.n_fallbacks = f->cfg.n_fallbacks;
+	c.authority_weight = 0.1;
+	c.backoff_base_ms = 1000;
+	c.backoff_max_ms = 60000;
+	c.random = fk_random;
+	c.random_arg = f;
+	c.reach = *r;
+	ds = tk_dirsources_new(&c);
+	*n_v4 = *bad = 0;
+	for (unsigned i = 0; i < 2000; i++) {
+		if (tk_dirsources_pick(ds, TK_DIRSRC_FALLBACKS, NULL, 0, NULL,
+				       0, &s, &wake) != 0) {
+			(*bad)++;
+			continue;
+		}
+		tk_dirsource_target(&s, &t);
+		if (t.addr.ss_family == AF_INET6) {
+			n6++;
+			*bad += s.addr6.ss_family != AF_INET6;
+		} else {
+			(*n_v4)++;
+			/* IPv4 although IPv6 is preferred and there */
+			*bad += r->prefer_ipv6 &&
+				s.addr6.ss_family == AF_INET6;
+		}
+	}
+	tk_dirsources_free(ds);
+	return n6;
+}
+
+static void t_pools_ipv6(void)
+{
+	struct fk f;
+	struct tk_reach r;
+	unsigned n6, n4, bad;
+
+	fk_init_public(&f);
+	memset(&r, 0, sizeof r);
+	n6 = pick_v6(&f, &r, &n4, &bad);
+	tap_ok(n6 == 0 && n4 == 2000 && bad == 0,
+	       "defaults: every fallback over IPv4 (%u IPv6)", n6);
+	r.use_ipv6 = 1;
+	r.prefer_ipv6 = 1;
+	n6 = pick_v6(&f, &r, &n4, &bad);
+	tap_ok(n6 > 600 && n4 > 600 && bad == 0,
+	       "ClientUseIPv6 1 + ClientPreferIPv6ORPort 1: IPv6 where a "
+	       "source has it (%u), IPv4 elsewhere (%u)",
+	       n6, n4);
+	memset(&r, 0, sizeof r);
+	r.no_ipv4 = 1;
+	n6 = pick_v6(&f, &r, &n4, &bad);
+	tap_ok(n6 == 2000 && bad == 0,
+	       "ClientUseIPv4 0: only sources with an IPv6 ORPort, over it "
+	       "(%u of 2000)",
+	       n6);
+}
+
 /* ---- 503, stalls, the report ---- */
 
 static void t_503(void)
@@ -565,6 +639,7 @@ int main(void)
 	t_fallbacks_first();
 	t_three_at_once();
 	t_pools();
+	t_pools_ipv6();
 	t_503();
 	t_trickle();
 	t_stall();

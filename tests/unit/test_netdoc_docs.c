@@ -441,6 +441,11 @@ static void test_microdescs(void)
 	tap_ok(tk_policy_summary_allows(&md.p6, 443) &&
 		       !tk_policy_summary_allows(&md.p6, 22),
 	       "p6 accept summary");
+	{
+		static const uint8_t lo[16] = {[15] = 1};
+		tap_ok(md.ipv6_port == 9001 && memcmp(md.ipv6, lo, 16) == 0,
+		       "a [::1]:9001 is the IPv6 ORPort");
+	}
 	uint8_t d[32];
 	tk_sha256(one, sizeof one - 1, d);
 	tap_ok(tk_microdesc_digest_is(&md, d), "digest is SHA-256 of the text");
@@ -477,6 +482,55 @@ static void test_microdescs(void)
 	}
 	tk_microdesc_free(&md);
 	tk_consensus_free(c);
+}
+
+/* "a" lines (dir-spec 3.3): the first IPv6 ORPort is kept; IPv4 ones and
+ * unreadable ones are skipped, as tor's parser skips them; a line with
+ * no address at all is malformed. */
+static void test_microdesc_a_lines(void)
+{
+#define MD_HEAD "onion-key\nntor-onion-key " \
+	"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8\n"
+	static const struct {
+		const char *lines;
+		uint16_t port;
+		uint8_t last; /* last byte of the address kept */
+	} v[] = {
+		{"", 0, 0},
+		{"a [2001:db8::7]:443\n", 443, 7},
+		{"a [2001:db8::7]:443\na [2001:db8::8]:9001\n", 443, 7},
+		{"a 192.0.2.1:9001\na [2001:db8::8]:9001\n", 9001, 8},
+		{"a [2001:db8::7]:0\na [2001:db8::8]:9001\n", 9001, 8},
+		{"a [::]:9001\n", 0, 0},
+		{"a [2001:db8::7]\n", 0, 0},
+		{"a [2001:db8::7:9001\n", 0, 0},
+		{"a [2001:db8:::7]:9001\n", 0, 0},
+		{"a [2001:db8::7]:65536\n", 0, 0},
+		{"a [2001:db8::7]:x\na [2001:db8::9]:1 extra\n", 1, 9},
+	};
+	struct tk_microdesc md;
+	char err[TK_NETDOC_ERRLEN], text[512];
+	tk_microdesc_init(&md);
+	for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+		int n = snprintf(text, sizeof text, MD_HEAD "%s", v[i].lines);
+		int r = tk_microdesc_parse(text, (size_t)n, &md, err,
+					   sizeof err);
+		tap_ok(r == 0 && md.ipv6_port == v[i].port &&
+		       md.ipv6[15] == v[i].last &&
+		       (v[i].port == 0 ||
+			(md.ipv6[0] == 0x20 && md.ipv6[1] == 0x01)),
+		       "a lines %zu: port %u (%s)", i, md.ipv6_port,
+		       r ? err : "parsed");
+	}
+	{
+		int n = snprintf(text, sizeof text, MD_HEAD "a\n");
+		int r = tk_microdesc_parse(text, (size_t)n, &md, err,
+					   sizeof err);
+		tap_ok(r < 0 && contains(err, "a needs an address"),
+		       "an a line without an address is malformed: %s", err);
+	}
+	tk_microdesc_free(&md);
+#undef MD_HEAD
 }
 
 /* Replaces the first `from` in text (a malloc'ed copy) with `to`. */
@@ -829,6 +883,7 @@ int main(void)
 	test_certs();
 	test_consensus();
 	test_microdescs();
+	test_microdesc_a_lines();
 	test_run2();
 	test_consensus_malformed();
 	test_certs_malformed();

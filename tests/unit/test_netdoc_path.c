@@ -3,6 +3,7 @@
  * weights. The generator is a seeded splitmix64, so every run draws the
  * same paths: the statistical bounds are checked once, not gambled on. */
 #include <math.h>
+#include <netinet/in.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -463,8 +464,97 @@ static void test_samples(void)
 	tk_consensus_free(c);
 }
 
+/* ClientUseIPv4 / ClientUseIPv6 / ClientPreferIPv6ORPort: which ORPort
+ * a first hop is reached on, and which guards are usable at all. */
+static void test_reach(void)
+{
+	struct tk_reach r;
+	struct tk_path_opts o;
+	struct sockaddr_storage ss;
+	const struct sockaddr_in6 *s6 = (const void *)&ss;
+	static const uint8_t v6[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 5};
+	size_t both, four, six;
+	int n4, n6, nall, bad = 0;
+
+	/* tor's rules (policies.c): by default IPv4 only */
+	tk_reach_init(&r);
+	tap_ok(tk_reach_choose(&r, 1, 1) == AF_INET &&
+	       tk_reach_choose(&r, 0, 1) == 0 && !tk_reach_uses_ipv6(&r),
+	       "defaults: IPv4, an IPv6-only relay is unreachable");
+	r.use_ipv6 = 1;
+	tap_ok(tk_reach_choose(&r, 1, 1) == AF_INET &&
+	       tk_reach_choose(&r, 0, 1) == AF_INET6,
+	       "ClientUseIPv6 1: still IPv4 first, IPv6 where that is all");
+	r.prefer_ipv6 = 1;
+	tap_ok(tk_reach_choose(&r, 1, 1) == AF_INET6 &&
+	       tk_reach_choose(&r, 1, 0) == AF_INET,
+	       "ClientUseIPv6 1 + ClientPreferIPv6ORPort 1: IPv6 first");
+	tk_reach_init(&r);
+	r.prefer_ipv6 = 1;
+	tap_ok(tk_reach_uses_ipv6(&r) && tk_reach_choose(&r, 1, 1) == AF_INET6,
+	       "ClientPreferIPv6ORPort 1 alone turns IPv6 on, as in tor");
+	tk_reach_init(&r);
+	r.no_ipv4 = 1;
+	tap_ok(tk_reach_choose(&r, 1, 1) == AF_INET6 &&
+	       tk_reach_choose(&r, 1, 0) == 0,
+	       "ClientUseIPv4 0: IPv6 only, even with ClientUseIPv6 0");
+
+	/* A relay's IPv6 ORPort: the consensus a line, else the md's. */
+	reset();
+	both = add("both", IP(10, 1, 0, 1), TK_RF_GUARD, 100, "");
+	four = add("four", IP(10, 2, 0, 1), TK_RF_GUARD, 100, "");
+	six = add("six", IP(10, 3, 0, 1), TK_RF_GUARD, 100, "");
+	rts[both].has_ipv6 = 1;
+	memcpy(rts[both].ipv6, v6, 16);
+	rts[both].ipv6_port = 9101;
+	memcpy(mds[six].ipv6, v6, 16);
+	mds[six].ipv6[15] = 6;
+	mds[six].ipv6_port = 9106;
+	tk_reach_init(&r);
+	tap_ok(tk_reach_node_orport(&r, &rts[both], &mds[both], &ss) ==
+	       AF_INET && ntohs(((struct sockaddr_in *)&ss)->sin_port) == 9001,
+	       "default: the IPv4 ORPort of a dual-stack relay");
+	r.use_ipv6 = 1;
+	r.prefer_ipv6 = 1;
+	tap_ok(tk_reach_node_orport(&r, &rts[both], &mds[both], &ss) ==
+	       AF_INET6 && ntohs(s6->sin6_port) == 9101 &&
+	       memcmp(&s6->sin6_addr, v6, 16) == 0,
+	       "prefer IPv6: the consensus a line's ORPort");
+	tap_ok(tk_reach_node_orport(&r, &rts[six], &mds[six], &ss) ==
+	       AF_INET6 && ntohs(s6->sin6_port) == 9106,
+	       "an ORPort only the microdescriptor names is used");
+
+	/* The guard filter: ClientUseIPv4 0 leaves only IPv6 relays. */
+	tk_path_opts_init(&o);
+	nall = tk_path_usable(&nodes[four], TK_PATH_GUARD, &o) +
+	       tk_path_usable(&nodes[both], TK_PATH_GUARD, &o) +
+	       tk_path_usable(&nodes[six], TK_PATH_GUARD, &o);
+	tap_ok(nall == 3, "default: all three are usable guards");
+	o.reach.no_ipv4 = 1;
+	n4 = tk_path_usable(&nodes[four], TK_PATH_GUARD, &o);
+	n6 = tk_path_usable(&nodes[both], TK_PATH_GUARD, &o) +
+	     tk_path_usable(&nodes[six], TK_PATH_GUARD, &o);
+	tap_ok(n4 == 0 && n6 == 2,
+	       "ClientUseIPv4 0: only relays with an IPv6 ORPort are guards");
+	tap_ok(tk_path_usable(&nodes[four], TK_PATH_MIDDLE, &o),
+	       "... while an IPv4-only relay may still be a middle");
+	{
+		struct tk_path_weights w;
+		uint64_t seed = 7;
+		struct tk_path_rng rng = {splitmix, &seed};
+		tk_path_weights_init(&w, NULL);
+		for (int i = 0; i < 200; i++)
+			if (tk_path_pick(nodes, nn, TK_PATH_GUARD, &w, &o, NULL,
+					 0, &rng) == (long)four)
+				bad++;
+	}
+	tap_ok(bad == 0, "200 guard picks never take the IPv4-only relay");
+	reset();
+}
+
 int main(void)
 {
+	test_reach();
 	test_weighting();
 	test_rules();
 	test_samples();

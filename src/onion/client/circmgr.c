@@ -674,6 +674,19 @@ hop_from_node(const struct tk_path_node *n, tk_circuit_hop_target *h,
 	snprintf(nick, 20, "%s", n->rt->nickname);
 }
 
+/* The first hop is the one relay we connect to ourselves: its ORPort is
+ * the one ClientUseIPv4/6 and ClientPreferIPv6ORPort choose (the guard
+ * filter made sure there is one). Later hops keep the IPv4 ORPort that
+ * hop_from_node gave them: tor's client names only that in EXTEND2. */
+static void
+first_hop_addr(const tk_circmgr *cm, const struct tk_path_node *n,
+	       tk_circuit_hop_target *h)
+{
+	struct sockaddr_storage ss;
+	if (tk_reach_node_orport(&cm->cfg.reach, n->rt, n->md, &ss) != 0)
+		h->addr = ss;
+}
+
 static int
 copy_summary(struct tk_policy_summary *dst, const struct tk_policy_summary *src)
 {
@@ -732,6 +745,7 @@ launch(tk_circmgr *cm, uint16_t port, const struct tk_circreq *r,
 		return LAUNCH_NODIR;
 	tk_path_opts_init(&po);
 	po.enforce_distinct_subnets = cm->cfg.enforce_distinct_subnets;
+	po.reach = cm->cfg.reach;
 	po.exit_port = port;
 	po.need_stable = long_lived(cm, port);
 	tk_path_weights_init(&w, t->c);
@@ -820,6 +834,7 @@ launch(tk_circmgr *cm, uint16_t port, const struct tk_circreq *r,
 	oc->serial = ++cm->serial;
 	oc->state = TK_OCIRC_BUILDING;
 	hop_from_node(&t->node[g], &oc->hop[0], oc->nick[0]);
+	first_hop_addr(cm, &t->node[g], &oc->hop[0]);
 	hop_from_node(&t->node[m], &oc->hop[1], oc->nick[1]);
 	hop_from_node(&t->node[x], &oc->hop[2], oc->nick[2]);
 	for (int i = 0; i < 3; i++)
@@ -884,6 +899,7 @@ tk_circmgr_build_to(tk_circmgr *cm, const tk_circuit_hop_target *last,
 	}
 	tk_path_opts_init(&po);
 	po.enforce_distinct_subnets = cm->cfg.enforce_distinct_subnets;
+	po.reach = cm->cfg.reach;
 	tk_path_weights_init(&w, t->c);
 	/* The last hop may be a relay of the consensus (HSDir, rendezvous
 	 * point) or not (an introduction point we only know from a
@@ -923,6 +939,7 @@ tk_circmgr_build_to(tk_circmgr *cm, const tk_circuit_hop_target *last,
 	oc->state = TK_OCIRC_BUILDING;
 	oc->private_use = 1;
 	hop_from_node(&t->node[g], &oc->hop[0], oc->nick[0]);
+	first_hop_addr(cm, &t->node[g], &oc->hop[0]);
 	hop_from_node(&t->node[m], &oc->hop[1], oc->nick[1]);
 	oc->hop[2] = *last;
 	snprintf(oc->nick[2], sizeof oc->nick[2], "%s", nick ? nick : "?");

@@ -86,6 +86,10 @@ struct tk_circmgr_config {
 	 * that support it when the consensus says cc_alg != 0; 0: never;
 	 * 1: also without cc_alg (tk_onion_config.congestion_control) */
 	int congestion_control;
+	/* ClientUseIPv4/6, ClientPreferIPv6ORPort (reach.h): which guards
+	 * may be first hops and which of their ORPorts we connect to.
+	 * Zero: tor's defaults (IPv4). */
+	struct tk_reach reach;
 	tk_log_fn log; /* enum tk_log_level; NULL: silent */
 	void *log_arg;
 	/* NULL: tk_ocirc_chan_transport (ocirc.h); tests script one */

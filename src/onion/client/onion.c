@@ -7,6 +7,7 @@
 #include "onion/onion.h"
 
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,6 +47,18 @@ struct tk_onion {
 	const char *tag, *summary;
 };
 
+/* The facade's IP version options in the form reach.h takes. */
+static struct tk_reach
+reach_of(const struct tk_onion_config *cfg)
+{
+	struct tk_reach r;
+	tk_reach_init(&r);
+	r.no_ipv4 = !cfg->client_use_ipv4;
+	r.use_ipv6 = cfg->client_use_ipv6 != 0;
+	r.prefer_ipv6 = cfg->client_prefer_ipv6_orport == 1;
+	return r;
+}
+
 void
 tk_onion_config_init(struct tk_onion_config *cfg)
 {
@@ -54,6 +67,8 @@ tk_onion_config_init(struct tk_onion_config *cfg)
 	cfg->congestion_control = -1;
 	cfg->use_default_fallbacks = 1;
 	cfg->connection_padding = -1;
+	cfg->client_use_ipv4 = 1;
+	cfg->client_prefer_ipv6_orport = -1;
 	{
 		struct tk_circmgr_config cc;
 		tk_circmgr_config_init(&cc);
@@ -211,11 +226,24 @@ env_dir_guard(void *arg, const struct tk_nodes *t, struct tk_dirsource *out)
 		return -1;
 	tk_path_opts_init(&po);
 	po.enforce_distinct_subnets = o->cfg.enforce_distinct_subnets;
+	po.reach = reach_of(&o->cfg);
 	k = tk_guards_pick_dir(tk_circmgr_guards(o->cm), t, &po, &rng,
 			       (int64_t)time(NULL), err, sizeof err);
 	if (k < 0 || (md = t->node[k].md) == NULL)
 		return -1;
 	tk_dirsource_from_router(t->node[k].rt, out);
+	if (out->addr6.ss_family != AF_INET6) {
+		/* An IPv6 ORPort only its microdescriptor names. */
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&out->addr6;
+		uint8_t a6[16];
+		uint16_t p6;
+		if (tk_reach_node_ipv6(t->node[k].rt, md, a6, &p6)) {
+			sin6->sin6_family = AF_INET6;
+			memcpy(&sin6->sin6_addr, a6, 16);
+			sin6->sin6_port = htons(p6);
+		}
+	}
+	tk_dirsource_choose(out, &po.reach);
 	out->has_ntor = 1;
 	memcpy(out->ntor_key, md->ntor_key, 32);
 	if (md->has_ed25519) {
@@ -429,6 +457,7 @@ start_circuits(tk_onion *o, char *err, size_t errlen)
 	cc.data_dir = o->data_dir;
 	cc.enforce_distinct_subnets = o->cfg.enforce_distinct_subnets;
 	cc.congestion_control = o->cfg.congestion_control;
+	cc.reach = reach_of(&o->cfg);
 	_Static_assert(TK_ONION_MAX_LONG_LIVED_PORTS <=
 			       TK_CIRCMGR_MAX_LONG_LIVED,
 		       "LongLivedPorts fit the circuit manager");
@@ -528,6 +557,20 @@ tk_onion_new(uv_loop_t *loop, const struct tk_onion_config *cfg, tk_onion **out,
 	dc.n_fallbacks = o->n_fbs;
 	dc.data_dir = o->data_dir;
 	dc.enforce_distinct_subnets = cfg->enforce_distinct_subnets;
+	dc.reach = reach_of(cfg);
+	if (!cfg->client_use_ipv4) {
+		/* Nothing to bootstrap from: say so rather than sit at 0%. */
+		size_t n6 = 0;
+		for (size_t i = 0; i < o->n_auths; i++)
+			n6 += o->auths[i].has_ipv6 != 0;
+		for (size_t i = 0; i < o->n_fbs; i++)
+			n6 += o->fbs[i].has_ipv6 != 0;
+		if (n6 == 0)
+			logf_(o, TK_LOG_WARN,
+			      "ClientUseIPv4 0: no directory authority or "
+			      "fallback has an IPv6 ORPort (ipv6=), so there "
+			      "is nothing to bootstrap from");
+	}
 	if (cfg->testing_tor_network) {
 		/* tor's TestingTorNetwork schedule and stall */
 		dc.boot_authority_delay_ms = 0;
@@ -621,6 +664,7 @@ tk_onion_get_status(const tk_onion *o, struct tk_onion_status *st)
 		return;
 	tk_path_opts_init(&po);
 	po.enforce_distinct_subnets = o->cfg.enforce_distinct_subnets;
+	po.reach = reach_of(&o->cfg);
 	st->n_relays = t->n;
 	st->valid_after = t->c->valid_after;
 	st->valid_until = t->c->valid_until;

@@ -1,6 +1,7 @@
 /* dirfetch.h: a small pool of one-hop directory circuits. */
 #include "onion/dir/dirfetch.h"
 
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -255,7 +256,7 @@ on_open(tk_channel *ch, int status, void *arg)
 		memcpy(hop.ntor_key, c->src.ntor_key, 32);
 		hop.has_ed_id = c->src.has_ed;
 		memcpy(hop.ed_id, c->src.ed_id, 32);
-		hop.addr = c->src.addr;
+		hop.addr = *tk_dirsource_addr(&c->src);
 		status = tk_circuit_create_ntor(ch, &hop, f->cfg.timeout_ms,
 						on_built, on_circ_lost, c,
 						&c->circ);
@@ -287,6 +288,24 @@ on_defer(uv_timer_t *t)
 	}
 }
 
+/* "1.2.3.4:9001" or "[::1]:9001", for messages. */
+static void
+addr_text(const struct sockaddr_storage *ss, char *buf, size_t len)
+{
+	char a[INET6_ADDRSTRLEN] = "?";
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *sin = (const void *)ss;
+		inet_ntop(AF_INET, &sin->sin_addr, a, sizeof a);
+		snprintf(buf, len, "%s:%u", a, ntohs(sin->sin_port));
+	} else if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *sin6 = (const void *)ss;
+		inet_ntop(AF_INET6, &sin6->sin6_addr, a, sizeof a);
+		snprintf(buf, len, "[%s]:%u", a, ntohs(sin6->sin6_port));
+	} else {
+		snprintf(buf, len, "?");
+	}
+}
+
 /* The connection could not even start: the answer (a failure saying
  * why) comes from the loop, as every other. */
 static int
@@ -294,14 +313,7 @@ fail_later(tk_dirfetch *f, struct job *j, const struct tk_dirsource *src,
 	   int rc)
 {
 	char addr[64] = "?", why[300];
-	const struct sockaddr_in *sin = (const struct sockaddr_in *)&src->addr;
-	if (sin->sin_family == AF_INET)
-		snprintf(addr, sizeof addr, "%u.%u.%u.%u:%u",
-			 ((const uint8_t *)&sin->sin_addr)[0],
-			 ((const uint8_t *)&sin->sin_addr)[1],
-			 ((const uint8_t *)&sin->sin_addr)[2],
-			 ((const uint8_t *)&sin->sin_addr)[3],
-			 ntohs(sin->sin_port));
+	addr_text(tk_dirsource_addr(src), addr, sizeof addr);
 	snprintf(why, sizeof why, "cannot connect to %s at %s: %s",
 		 src->nickname, addr, tk_channel_strerror(rc));
 	free(j->path);

@@ -587,6 +587,7 @@ tk_dirmgr_new(const struct tk_dirmgr_config *cfg,
 			.backoff_max_ms = m->cfg.backoff_max_ms,
 			.random = env->random,
 			.random_arg = env->arg,
+			.reach = m->cfg.reach,
 		};
 		if (!fn)
 			goto nomem;

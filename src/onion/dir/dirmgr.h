@@ -136,6 +136,10 @@ struct tk_dirmgr_config {
 	int no_diffs;			  /* never ask for consensus diffs */
 	/* The protocols this client speaks (protover.h); NULL: ours. */
 	const char *supported_protocols;
+	/* ClientUseIPv4/6, ClientPreferIPv6ORPort for the one-hop
+	 * connections to fallbacks, authorities and caches (reach.h;
+	 * zero: tor's defaults, IPv4). */
+	struct tk_reach reach;
 };
 
 /* Defaults: no authorities, no fallbacks, no cache, subnets enforced,

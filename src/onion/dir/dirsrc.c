@@ -31,6 +31,8 @@ tk_dirsource_from_auth(const tk_dirauth *a, struct tk_dirsource *s)
 	snprintf(s->nickname, sizeof s->nickname, "%s",
 		 a->nickname[0] ? a->nickname : "authority");
 	memcpy(&s->addr, &a->or_addr, sizeof s->addr);
+	if (a->has_ipv6)
+		memcpy(&s->addr6, &a->or_addr6, sizeof s->addr6);
 	memcpy(s->rsa_id, a->rsa_id, 20);
 	s->is_authority = 1;
 }
@@ -49,6 +51,8 @@ tk_dirsource_from_fallback(const tk_dirfallback *f, const char *nickname,
 			 f->rsa_id[1], f->rsa_id[2], f->rsa_id[3]);
 	}
 	memcpy(&s->addr, &f->or_addr, sizeof s->addr);
+	if (f->has_ipv6)
+		memcpy(&s->addr6, &f->or_addr6, sizeof s->addr6);
 	memcpy(s->rsa_id, f->rsa_id, 20);
 	s->is_fallback = 1;
 }
@@ -62,15 +66,36 @@ tk_dirsource_from_router(const struct tk_router *r, struct tk_dirsource *s)
 	sin->sin_family = AF_INET;
 	sin->sin_port = htons(r->or_port);
 	sin->sin_addr.s_addr = htonl(r->ipv4);
+	if (r->has_ipv6 && r->ipv6_port) {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&s->addr6;
+		sin6->sin6_family = AF_INET6;
+		memcpy(&sin6->sin6_addr, r->ipv6, 16);
+		sin6->sin6_port = htons(r->ipv6_port);
+	}
 	memcpy(s->rsa_id, r->rsa_id, 20);
 	s->is_authority = (r->flags & TK_RF_AUTHORITY) != 0;
+}
+
+int
+tk_dirsource_choose(struct tk_dirsource *s, const struct tk_reach *r)
+{
+	int fam = tk_reach_choose(r, s->addr.ss_family == AF_INET,
+				  s->addr6.ss_family == AF_INET6);
+	s->use_ipv6 = fam == AF_INET6;
+	return fam;
+}
+
+const struct sockaddr_storage *
+tk_dirsource_addr(const struct tk_dirsource *s)
+{
+	return s->use_ipv6 ? &s->addr6 : &s->addr;
 }
 
 void
 tk_dirsource_target(const struct tk_dirsource *s, tk_channel_target *t)
 {
 	memset(t, 0, sizeof *t);
-	t->addr = s->addr;
+	t->addr = *tk_dirsource_addr(s);
 	memcpy(t->rsa_id, s->rsa_id, 20);
 }
 
@@ -253,6 +278,14 @@ struct pool {
 	int auth_caches;
 };
 
+/* 1 if the configured IP versions let us reach an ORPort of a fallback
+ * or authority (has4: an IPv4 ORPort, has6: an IPv6 one). */
+static int
+reachable(const tk_dirsources *ds, int has4, int has6)
+{
+	return tk_reach_choose(&ds->cfg.reach, has4, has6) != 0;
+}
+
 static double
 candidate(const tk_dirsources *ds, const struct pool *p, size_t i,
 	  const uint8_t **id)
@@ -260,19 +293,25 @@ candidate(const tk_dirsources *ds, const struct pool *p, size_t i,
 	switch (p->kind) {
 	case TK_DIRSRC_FALLBACKS:
 		if (i < ds->cfg.n_fallbacks) {
-			*id = ds->fallbacks[i].rsa_id;
-			return ds->fallbacks[i].weight;
+			const tk_dirfallback *f = &ds->fallbacks[i];
+			*id = f->rsa_id;
+			if (!reachable(ds, 1, f->has_ipv6))
+				return 0;
+			return f->weight;
 		}
 		i -= ds->cfg.n_fallbacks;
 		*id = ds->auths[i].rsa_id;
+		if (!reachable(ds, 1, ds->auths[i].has_ipv6))
+			return 0;
 		return ds->cfg.authority_weight * ds->auths[i].weight;
 	case TK_DIRSRC_AUTHORITIES:
 		*id = ds->auths[i].rsa_id;
-		return 1.0;
+		return reachable(ds, 1, ds->auths[i].has_ipv6) ? 1.0 : 0;
 	case TK_DIRSRC_CACHES: {
 		const struct tk_router *r = &p->c->routers[i];
 		int is_auth;
-		if (!router_is_cache(r))
+		if (!router_is_cache(r) ||
+		    !reachable(ds, 1, r->has_ipv6 && r->ipv6_port))
 			return 0;
 		is_auth = (r->flags & TK_RF_AUTHORITY) ||
 			  tk_dirsources_authority(ds, r->rsa_id) >= 0;
@@ -294,20 +333,21 @@ make_source(const tk_dirsources *ds, const struct pool *p, size_t i,
 		if (i < ds->cfg.n_fallbacks) {
 			tk_dirsource_from_fallback(&ds->fallbacks[i],
 						   ds->fallback_names[i], out);
-			return;
+			break;
 		}
 		tk_dirsource_from_auth(&ds->auths[i - ds->cfg.n_fallbacks],
 				       out);
-		return;
+		break;
 	case TK_DIRSRC_AUTHORITIES:
 		tk_dirsource_from_auth(&ds->auths[i], out);
-		return;
+		break;
 	case TK_DIRSRC_CACHES:
 		tk_dirsource_from_router(&p->c->routers[i], out);
 		if (tk_dirsources_authority(ds, out->rsa_id) >= 0)
 			out->is_authority = 1;
-		return;
+		break;
 	}
+	tk_dirsource_choose(out, &ds->cfg.reach);
 }
 
 static int

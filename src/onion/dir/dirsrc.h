@@ -22,6 +22,7 @@
 #include <sys/socket.h>
 
 #include "onion/link/channel.h"
+#include "onion/netdir/reach.h"
 #include "onion/netdoc/consensus.h"
 #include "onion/netdoc/dirauth.h"
 
@@ -30,7 +31,9 @@
  * CREATE2/ntor, otherwise with CREATE_FAST, as tor does. */
 struct tk_dirsource {
 	char nickname[20];
-	struct sockaddr_storage addr; /* IPv4 ORPort */
+	struct sockaddr_storage addr;  /* IPv4 ORPort */
+	struct sockaddr_storage addr6; /* IPv6 ORPort, or ss_family 0 */
+	int use_ipv6; /* connect to addr6 (tk_dirsource_choose) */
 	uint8_t rsa_id[20];
 	int is_authority, is_fallback, is_guard;
 	int has_ntor;
@@ -44,7 +47,12 @@ void tk_dirsource_from_fallback(const tk_dirfallback *f, const char *nickname,
 				struct tk_dirsource *s);
 void tk_dirsource_from_router(const struct tk_router *r,
 			      struct tk_dirsource *s);
-/* The channel target for the source's ORPort and RSA identity. */
+/* Chooses which of the source's ORPorts to connect to (reach.h): sets
+ * use_ipv6 and returns the family, or 0 if r allows neither. */
+int tk_dirsource_choose(struct tk_dirsource *s, const struct tk_reach *r);
+/* The ORPort chosen (IPv4 unless tk_dirsource_choose said IPv6). */
+const struct sockaddr_storage *tk_dirsource_addr(const struct tk_dirsource *s);
+/* The channel target for that ORPort and the source's RSA identity. */
 void tk_dirsource_target(const struct tk_dirsource *s, tk_channel_target *t);
 
 /* What a request asks a source for. */
@@ -69,6 +77,10 @@ struct tk_dirsources_config {
 	int64_t backoff_max_ms;
 	uint64_t (*random)(void *arg); /* uniform 64-bit numbers */
 	void *random_arg;
+	/* ClientUseIPv4/6, ClientPreferIPv6ORPort: a source none of whose
+	 * ORPorts these allow is never picked (as tor's directory server
+	 * choice); a picked one connects over the preferred family. */
+	struct tk_reach reach;
 };
 
 /* NULL if out of memory. */

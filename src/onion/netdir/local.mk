@@ -4,4 +4,6 @@ src_onion_libonion_a_SOURCES += \
 	src/onion/netdir/path.c \
 	src/onion/netdir/path.h \
 	src/onion/netdir/nodes.c \
-	src/onion/netdir/nodes.h
+	src/onion/netdir/nodes.h \
+	src/onion/netdir/reach.c \
+	src/onion/netdir/reach.h

@@ -49,6 +49,7 @@ tk_path_opts_init(struct tk_path_opts *o)
 	memset(o, 0, sizeof *o);
 	o->enforce_distinct_subnets = 1;
 	o->need_fast = 1;
+	tk_reach_init(&o->reach);
 }
 
 static int
@@ -92,8 +93,11 @@ tk_path_usable(const struct tk_path_node *node, enum tk_path_role role,
 	       const struct tk_path_opts *o)
 {
 	const struct tk_microdesc *md = node->md;
+	struct sockaddr_storage ss;
 	if (!md || !tk_path_flags_ok(node->rt, role, o))
 		return 0;
+	if (role == TK_PATH_GUARD)
+		return tk_reach_node_orport(&o->reach, node->rt, md, &ss) != 0;
 	if (role != TK_PATH_EXIT)
 		return 1;
 	return o->exit_port ? tk_policy_summary_allows(&md->p, o->exit_port)

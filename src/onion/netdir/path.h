@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "onion/netdir/reach.h"
 #include "onion/netdoc/consensus.h"
 #include "onion/netdoc/microdesc.h"
 
@@ -52,8 +53,12 @@ struct tk_path_opts {
 	/* Exit must allow this port per its "p" summary; 0 means any exit
 	 * whose summary is not reject-all (RESOLVE, or a port unknown yet). */
 	uint16_t exit_port;
+	/* ClientUseIPv4/6, ClientPreferIPv6ORPort: a guard (a first hop)
+	 * must have an ORPort we may connect to (tor's guard filter). */
+	struct tk_reach reach;
 };
-/* Defaults: subnets enforced, Fast required, Stable not, any port. */
+/* Defaults: subnets enforced, Fast required, Stable not, any port,
+ * IPv4 first hops (tk_reach_init). */
 void tk_path_opts_init(struct tk_path_opts *o);
 
 /* 1 if the consensus entry alone (flags, protocols) allows role. */

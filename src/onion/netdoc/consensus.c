@@ -172,19 +172,15 @@ parse_r(const struct tk_netdoc_item *it, struct tk_router *r, char *err,
 static void
 parse_a(const struct tk_netdoc_item *it, struct tk_router *r)
 {
+	/* The first IPv6 ORPort only; IPv4 and unreadable ones are ignored,
+	 * as tor does. */
 	if (r->has_ipv6 || it->argc < 1)
 		return;
-	struct tk_netdoc_span a = it->argv[0];
-	if (a.len < 4 || a.p[0] != '[')
-		return; /* not IPv6: ignore */
-	const char *close = memchr(a.p, ']', a.len);
-	if (!close || close + 1 >= a.p + a.len || close[1] != ':')
+	if (tk_netdoc_ipv6_orport(it->argv[0], r->ipv6, &r->ipv6_port) < 0) {
+		memset(r->ipv6, 0, sizeof r->ipv6);
+		r->ipv6_port = 0;
 		return;
-	struct tk_netdoc_span port = { close + 2,
-				       (size_t)(a.p + a.len - close - 2) };
-	if (tk_netdoc_ipv6(a.p + 1, (size_t)(close - a.p - 1), r->ipv6) < 0 ||
-	    tk_netdoc_port(port, &r->ipv6_port) < 0 || r->ipv6_port == 0)
-		return;
+	}
 	r->has_ipv6 = 1;
 }
 

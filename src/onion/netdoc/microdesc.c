@@ -224,6 +224,22 @@ tk_microdesc_parse(const char *text, size_t len, struct tk_microdesc *md,
 				return tk_netdoc_err(err, errlen,
 						     "line %zu: %s", it.lineno,
 						     why);
+		} else if (tk_netdoc_kw_is(&it, "a")) {
+			/* dir-spec: "a" SP address ":" port, any number; the
+			 * first IPv6 one is the relay's IPv6 ORPort. As tor:
+			 * a line without an address is malformed, IPv4 and
+			 * unreadable addresses are ignored. */
+			if (it.argc < 1)
+				return tk_netdoc_err(err, errlen,
+						     "line %zu: a needs an "
+						     "address and port",
+						     it.lineno);
+			if (md->ipv6_port == 0 &&
+			    tk_netdoc_ipv6_orport(it.argv[0], md->ipv6,
+						  &md->ipv6_port) < 0) {
+				memset(md->ipv6, 0, sizeof md->ipv6);
+				md->ipv6_port = 0;
+			}
 		} else if (it.kw.p[0] == '@') {
 			return tk_netdoc_err(err, errlen,
 					     "line %zu: annotation inside a "

@@ -30,6 +30,11 @@ struct tk_microdesc {	      /* fields by size: a table holds one per relay */
 	char **family_ids;
 	struct tk_policy_summary p;  /* IPv4 exit summary; absent: reject */
 	struct tk_policy_summary p6; /* IPv6 exit summary; absent: reject */
+	/* "a": the first IPv6 ORPort, ipv6_port 0 if none. Only documents
+	 * of consensus methods 14..27 carry it; later methods put it on
+	 * the consensus's own "a" line (tk_router), which wins. */
+	uint16_t ipv6_port;
+	uint8_t ipv6[16];
 };
 
 void tk_microdesc_init(struct tk_microdesc *md);

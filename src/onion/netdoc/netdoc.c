@@ -600,3 +600,23 @@ tk_netdoc_ipv6(const char *p, size_t n, uint8_t out[16])
 	}
 	return 0;
 }
+
+int
+tk_netdoc_ipv6_orport(struct tk_netdoc_span s, uint8_t addr[16], uint16_t *port)
+{
+	static const uint8_t zero[16];
+	const char *close;
+	struct tk_netdoc_span ps;
+	if (s.len < 4 || s.p[0] != '[')
+		return -1;
+	close = memchr(s.p, ']', s.len);
+	if (!close || close + 1 >= s.p + s.len || close[1] != ':')
+		return -1;
+	ps.p = close + 2;
+	ps.len = (size_t)(s.p + s.len - ps.p);
+	if (tk_netdoc_ipv6(s.p + 1, (size_t)(close - s.p - 1), addr) < 0 ||
+	    tk_netdoc_port(ps, port) < 0 || *port == 0 ||
+	    memcmp(addr, zero, 16) == 0)
+		return -1;
+	return 0;
+}

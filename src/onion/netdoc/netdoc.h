@@ -138,6 +138,12 @@ int tk_netdoc_ipv4(struct tk_netdoc_span s, uint32_t *out);
 int tk_netdoc_port(struct tk_netdoc_span s, uint16_t *out);
 /* IPv6 text (without brackets, no embedded IPv4 tail) into 16 bytes. */
 int tk_netdoc_ipv6(const char *p, size_t n, uint8_t out[16]);
+/* An IPv6 ORPort as the "a" lines of consensuses and microdescriptors
+ * write it, "[ADDR]:PORT". 0, or -1 if s is not that form, or names the
+ * unspecified address or port 0 (tor never connects to those). An IPv4
+ * "ADDR:PORT" is -1 too: both "a" lines ignore it. */
+int tk_netdoc_ipv6_orport(struct tk_netdoc_span s, uint8_t addr[16],
+			  uint16_t *port);
 
 /* Parses "YYYY-MM-DD" and "HH:MM:SS" (two arguments, UTC) into seconds
  * since the epoch. 0 or -1. */
