@@ -240,6 +240,18 @@ d_stream_start(struct tk_stream *base, const struct tk_stream_cbs *cbs,
 	uv_read_start((uv_stream_t *)&s->tcp, alloc_cb, read_cb);
 }
 
+static int
+d_stream_socket(struct tk_stream *base, const struct tk_stream_cbs *cbs,
+		void *arg)
+{
+	struct direct_stream *s = (struct direct_stream *)base;
+	uv_os_fd_t fd;
+
+	s->cbs = cbs;
+	s->arg = arg;
+	return uv_fileno((uv_handle_t *)&s->tcp, &fd) == 0 ? (int)fd : -1;
+}
+
 static void
 d_stream_read_stop(struct tk_stream *base)
 {
@@ -803,6 +815,7 @@ static const struct tk_engine_ops direct_ops = {
 	.stream_read_stop = d_stream_read_stop,
 	.stream_read_start = d_stream_read_start,
 	.stream_write = d_stream_write,
+	.stream_socket = d_stream_socket,
 	.stream_shutdown = d_stream_shutdown,
 	.stream_close = d_stream_close,
 	.reload = d_reload,
