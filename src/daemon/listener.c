@@ -337,6 +337,12 @@ listener_open(struct tk_server *srv, const struct tk_port_cfg *pc,
 		if (rc == 0)
 			rc = uv_tcp_getsockname(&l->h.tcp,
 						(struct sockaddr *)&ss, &len);
+#ifdef __linux__
+		/* Accepted sockets inherit TCP_NODELAY from the listener on
+		 * Linux: one system call here instead of one per client. */
+		if (rc == 0)
+			rc = uv_tcp_nodelay(&l->h.tcp, 1);
+#endif
 		if (rc == 0)
 			format_sockaddr((struct sockaddr *)&ss, l->name,
 					sizeof(l->name), &l->port);

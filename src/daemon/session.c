@@ -264,7 +264,25 @@ int
 tk__client_write_copy(struct tk_session *s, const uint8_t *data, size_t len,
 		      int final)
 {
-	uint8_t *buf = malloc(len ? len : 1);
+	uint8_t *buf;
+
+	/* A reply nearly always fits the socket at once: written there and
+	 * then, with no copy and no request to allocate and free (libuv
+	 * would write it at once too, and call back on the next turn). */
+	if (final == 0 && len > 0 &&
+	    uv_stream_get_write_queue_size(&s->h.stream) == 0) {
+		uv_buf_t b = uv_buf_init((char *)data, (unsigned)len);
+		int n = uv_try_write(&s->h.stream, &b, 1);
+
+		if (n == (int)len)
+			return 0;
+		if (n > 0) {
+			data += n;
+			len -= (size_t)n;
+		} else if (n != UV_EAGAIN)
+			return n;
+	}
+	buf = malloc(len ? len : 1);
 
 	if (buf == NULL)
 		return UV_ENOMEM;
@@ -742,8 +760,11 @@ tk_session_start(struct tk_server *srv, uv_stream_t *client,
 	cc.prefer_no_auth = (pi->flags & TK_PORT_PREFER_NO_AUTH) != 0;
 	cc.client_family = pi->family;
 	tk_socks_server_init(&s->codec, &cc);
+#ifndef __linux__
+	/* Linux: inherited from the listener (listener.c). */
 	if (!s->is_unix)
 		uv_tcp_nodelay(&s->h.tcp, 1);
+#endif
 	tk__set_state(s, S_HANDSHAKE);
 	uv_timer_start(&s->timer, socks_timeout,
 		       (uint64_t)srv->cfg->socks_timeout * 1000, 0);
