@@ -46,6 +46,11 @@
 /* Rounds of both directions per event before the loop gets a turn. */
 #define ROUNDS 16
 #define EVENTS 64
+/* A direction that fills its pipe in one splice is a bulk transfer: its
+ * pipe grows to this, for a quarter of the system calls per byte (it
+ * counts for MaxMemInQueues at this size then, twice a copying
+ * direction's 128 KiB). Interactive traffic keeps the 64 KiB default. */
+#define PIPE_BULK (256 * 1024)
 /* Descriptors left for clients, targets, the resolver and logs: a relay
  * only takes new pipes while this many stay free after them (listener.c
  * keeps 16 for a client's target and the rest). */
@@ -334,7 +339,16 @@ step(struct tk_splice *sp, int d)
 		did = 1;
 	}
 	if (!dr->eof && sp->rd[d] && dr->p.len < dr->p.cap) {
-		n = do_splice(sp, d, src, dr->p.w, dr->p.cap - dr->p.len, 0);
+		size_t room = dr->p.cap - dr->p.len;
+
+		n = do_splice(sp, d, src, dr->p.w, room, 0);
+		if (n > 0 && (size_t)n == room && room == dr->p.cap &&
+		    dr->p.cap < PIPE_BULK) {
+			int sz = fcntl(dr->p.w, F_SETPIPE_SZ, PIPE_BULK);
+
+			if (sz > 0) /* else (pipe-user-pages-soft) as it is */
+				dr->p.cap = (size_t)sz;
+		}
 		if (n > 0) {
 			dr->p.len += (size_t)n;
 			dr->used_in = 1;
