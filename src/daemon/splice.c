@@ -589,7 +589,13 @@ tk_splice_stop(struct tk_splice *sp)
 int
 tk_splice_wanted(int setting)
 {
-	(void)setting;
+	static int said;
+
+	if (setting == 1 && !said) {
+		tk_notice("RelaySplice 1: splice(2) is Linux only; relaying "
+			  "by copying");
+		said = 1;
+	}
 	return 0;
 }
 
