@@ -327,11 +327,17 @@ step(struct tk_splice *sp, int d)
 			return fail(sp, d, 1, n < 0 ? errno : EPIPE);
 	}
 	if (dr->p.len == 0 && dr->eof && !dr->shut) {
+		const struct tk_splice_dir *other = &sp->dir[!d];
+
 		dr->shut = 1;
 		account(sp, d);
 		/* A target that is gone shows it on the next read; a client
-		 * that is gone is an error, as for uv_shutdown. */
-		if (shutdown(dst, SHUT_WR) < 0 && d == TK_SPLICE_DOWN)
+		 * that is gone is an error, as for uv_shutdown. When the
+		 * other way is over too, the owner closes both sockets now
+		 * (splice.h), with nothing left unread: close() sends the
+		 * FIN, a system call fewer per connection. */
+		if (!(other->eof && other->shut) &&
+		    shutdown(dst, SHUT_WR) < 0 && d == TK_SPLICE_DOWN)
 			return fail(sp, d, 1, errno);
 		sp->cbs->eof_sent(sp->arg, d);
 		if (!sp->active)

@@ -30,7 +30,9 @@ struct tk_splice_cbs {
 	/* dir's source sent its EOF (its bytes may still be in the pipe). */
 	void (*eof_read)(void *arg, int dir);
 	/* dir's pipe is empty after the EOF and its destination is shut
-	 * (shutdown(SHUT_WR)): the peer sees the EOF. */
+	 * (shutdown(SHUT_WR)): the peer sees the EOF. When this ends the
+	 * second direction, the shutdown is left to the caller, which
+	 * must close both sockets now (their close sends the FIN). */
 	void (*eof_sent)(void *arg, int dir);
 	/* Reading dir's source (`writing` 0) or writing its destination
 	 * failed: errno value. The relay stopped; the caller closes. */
