@@ -12,6 +12,9 @@ EXTRA_DIST += tests/bats/tkdelay.bats
 # Benchmarks (tools/bench/): each runs its peers in the same run and prints
 # ratios. socksload is the libuv load generator socks-bench builds itself.
 dist_noinst_SCRIPTS += tools/bench/socks-bench
+# socks-syscalls: torkitd's system calls per CONNECT (strace -c -f), with
+# socksload; counts, not speed.
+dist_noinst_SCRIPTS += tools/bench/socks-syscalls
 EXTRA_DIST += tools/bench/socksload.c
 dist_noinst_SCRIPTS += tools/bench/onion-bench tools/bench/onion-hs-bench \
 	tools/bench/dir-bench

@@ -41,7 +41,7 @@ static tk_option_parse_fn parse_socks_port, parse_socks_policy,
 	parse_log, parse_dir_authority, parse_congestion_control,
 	parse_fallback_dir, parse_data_dir, parse_connection_padding,
 	parse_control_port, parse_control_socket, parse_long_lived_ports,
-	parse_prefer_ipv6_orport;
+	parse_prefer_ipv6_orport, parse_relay_splice;
 
 /* clang-format off */
 /* offsetof(), refusing to compile (a negative array size) when the field
@@ -101,6 +101,10 @@ static const struct tk_option options[] = {
 	       "refuse private and local addresses before ExitPolicy"),
 	V_BOOL("ExitPolicyRejectLocalInterfaces", exit_reject_local_interfaces,
 	       "1", DIRECT, "refuse this host's own interface addresses"),
+	V_CUSTOM("RelaySplice", parse_relay_splice, relay_splice, "auto",
+		 DIRECT, "0|1|auto",
+		 "relay with splice(2), in the kernel (Linux; auto: where "
+		 "it works)"),
 	V_BOOL("SafeSocks", safe_socks, "0", 0,
 	       "refuse requests that carry only an IP address"),
 	V_BOOL("TestSocks", test_socks, "0", 0,
@@ -905,6 +909,25 @@ parse_connection_padding(struct tk_config *cfg, const struct tk_option *o,
 		snprintf(err, errlen,
 			 "ConnectionPadding must be 0, 1 or auto, not \"%s\"",
 			 value);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+parse_relay_splice(struct tk_config *cfg, const struct tk_option *o,
+		   const char *value, char *err, size_t errlen)
+{
+	(void)o;
+	if (strcmp(value, "0") == 0)
+		cfg->relay_splice = 0;
+	else if (strcmp(value, "1") == 0)
+		cfg->relay_splice = 1;
+	else if (strcasecmp(value, "auto") == 0)
+		cfg->relay_splice = -1;
+	else {
+		snprintf(err, errlen,
+			 "RelaySplice must be 0, 1 or auto, not \"%s\"", value);
 		return -1;
 	}
 	return 0;

@@ -76,6 +76,7 @@ struct tk_config {
 					   * TestingTorNetwork) */
 	int client_dns_reject_internal;	  /* the same */
 	int exit_reject_local_interfaces; /* direct engine, default 1 */
+	int relay_splice;		  /* direct engine: -1 auto, 0, 1 */
 	int connection_padding;		  /* tor engine: -1 auto, 0, 1 */
 	int reduced_connection_padding;	  /* tor engine */
 	struct tk_port_cfg *control_ports; /* ControlPort, ControlSocket */

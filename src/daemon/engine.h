@@ -184,6 +184,15 @@ struct tk_engine_ops {
 	void (*stream_read_stop)(struct tk_stream *s);
 	void (*stream_read_start)(struct tk_stream *s);
 	int (*stream_write)(struct tk_stream *s, uint8_t *buf, size_t len);
+	/* Instead of stream_start, for a front-end that moves the bytes
+	 * itself (splice(2), splice.h): sets the callbacks as stream_start
+	 * does but reads nothing, and gives the stream's socket, which the
+	 * front-end reads, writes and shuts itself, or hands back by going
+	 * on with stream_read_start and stream_write (a fallback). Until
+	 * then the engine calls nothing but `closed`. -1: no plain socket
+	 * (the front-end calls stream_start). NULL: never one. */
+	int (*stream_socket)(struct tk_stream *s,
+			     const struct tk_stream_cbs *cbs, void *arg);
 	/* No more writes: the target sees EOF after the queued bytes (an
 	 * engine without half-close documents what it does instead). */
 	void (*stream_shutdown)(struct tk_stream *s);
@@ -291,6 +300,16 @@ static inline void
 tk_stream_start(struct tk_stream *s, const struct tk_stream_cbs *cbs, void *arg)
 {
 	s->engine->ops->stream_start(s, cbs, arg);
+}
+
+/* The stream's socket for splicing, or -1 (see stream_socket). */
+static inline int
+tk_stream_socket(struct tk_stream *s, const struct tk_stream_cbs *cbs,
+		 void *arg)
+{
+	return s->engine->ops->stream_socket != NULL
+		       ? s->engine->ops->stream_socket(s, cbs, arg)
+		       : -1;
 }
 
 static inline void

@@ -240,6 +240,18 @@ d_stream_start(struct tk_stream *base, const struct tk_stream_cbs *cbs,
 	uv_read_start((uv_stream_t *)&s->tcp, alloc_cb, read_cb);
 }
 
+static int
+d_stream_socket(struct tk_stream *base, const struct tk_stream_cbs *cbs,
+		void *arg)
+{
+	struct direct_stream *s = (struct direct_stream *)base;
+	uv_os_fd_t fd;
+
+	s->cbs = cbs;
+	s->arg = arg;
+	return uv_fileno((uv_handle_t *)&s->tcp, &fd) == 0 ? (int)fd : -1;
+}
+
 static void
 d_stream_read_stop(struct tk_stream *base)
 {
@@ -336,30 +348,25 @@ attempt_closed(uv_handle_t *h)
 
 /* A connection to one of this host's own public addresses has its own
  * address at both ends (the kernel picks the destination as the source
- * for a local route). Internal addresses are ExitPolicyRejectPrivate's. */
+ * for a local route). Internal addresses are ExitPolicyRejectPrivate's.
+ * The peer is the address we connected to (`a`): only our end costs a
+ * system call, and none for an internal one. */
 static int
-connected_to_self(struct direct_stream *s)
+connected_to_self(struct direct_stream *s, const struct tk_resolved_addr *a)
 {
-	struct sockaddr_storage me, peer;
-	int ml = sizeof(me), pl = sizeof(peer);
-	const uint8_t *a, *b;
-	size_t alen;
+	struct sockaddr_storage me;
+	int ml = sizeof(me);
+	const uint8_t *mine;
 
-	if (uv_tcp_getsockname(&s->tcp, (struct sockaddr *)&me, &ml) < 0 ||
-	    uv_tcp_getpeername(&s->tcp, (struct sockaddr *)&peer, &pl) < 0 ||
-	    me.ss_family != peer.ss_family)
+	if (tk_addr_is_internal(a->family, a->addr) ||
+	    uv_tcp_getsockname(&s->tcp, (struct sockaddr *)&me, &ml) < 0 ||
+	    me.ss_family != a->family)
 		return 0;
-	if (peer.ss_family == AF_INET) {
-		a = (const uint8_t *)&((struct sockaddr_in *)&me)->sin_addr;
-		b = (const uint8_t *)&((struct sockaddr_in *)&peer)->sin_addr;
-		alen = 4;
-	} else {
-		a = (const uint8_t *)&((struct sockaddr_in6 *)&me)->sin6_addr;
-		b = (const uint8_t *)&((struct sockaddr_in6 *)&peer)->sin6_addr;
-		alen = 16;
-	}
-	return memcmp(a, b, alen) == 0 &&
-	       !tk_addr_is_internal(peer.ss_family, b);
+	mine = a->family == AF_INET
+		       ? (const uint8_t *)&((struct sockaddr_in *)&me)->sin_addr
+		       : (const uint8_t *)&((struct sockaddr_in6 *)&me)
+				 ->sin6_addr;
+	return memcmp(mine, a->addr, a->family == AF_INET ? 4 : 16) == 0;
 }
 
 static void
@@ -375,7 +382,8 @@ connect_cb(uv_connect_t *c, int status)
 		req_free(r);
 		return;
 	}
-	if (status == 0 && r->e->reject_ifaces && connected_to_self(s)) {
+	if (status == 0 && r->e->reject_ifaces &&
+	    connected_to_self(s, &r->cand.addrs[r->next_cand - 1])) {
 		/* An interface address that appeared within the last second:
 		 * nothing has been relayed; refuse it as the policy would. */
 		tk_info("ExitPolicyRejectLocalInterfaces: %s:%u is this host",
@@ -803,6 +811,7 @@ static const struct tk_engine_ops direct_ops = {
 	.stream_read_stop = d_stream_read_stop,
 	.stream_read_start = d_stream_read_start,
 	.stream_write = d_stream_write,
+	.stream_socket = d_stream_socket,
 	.stream_shutdown = d_stream_shutdown,
 	.stream_close = d_stream_close,
 	.reload = d_reload,

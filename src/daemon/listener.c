@@ -5,12 +5,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "daemon/log.h"
+#include "daemon/privs.h"
 #include "daemon/server.h"
+#include "daemon/splice.h"
 
 struct tk_listener {
 	union {
@@ -178,24 +179,22 @@ on_connection(uv_stream_t *server, int status)
 	 * use. libuv's reserve-descriptor trick covers the hard EMFILE. */
 	{
 		uv_os_fd_t fd;
-		struct rlimit rl;
+		unsigned long lim = tk_fd_limit();
 
-		if (uv_fileno((uv_handle_t *)client, &fd) == 0 &&
-		    getrlimit(RLIMIT_NOFILE, &rl) == 0 &&
-		    rl.rlim_cur != RLIM_INFINITY &&
-		    (rlim_t)fd + FD_RESERVE >= rl.rlim_cur &&
-		    tk_sessions_shed_lingering(srv, 2, "Descriptors short") ==
-			    0) {
+		if (lim != 0 && uv_fileno((uv_handle_t *)client, &fd) == 0 &&
+		    (unsigned long)fd + FD_RESERVE >= lim &&
+		    (tk_splice_pool_free(), /* spare pipes: unused fds */
+		     tk_sessions_shed_lingering(srv, 2, "Descriptors short") ==
+			     0)) {
 			uint64_t now = uv_now(srv->loop);
 
 			if (now - srv->last_fd_log >= 5000 ||
 			    srv->last_fd_log == 0) {
 				tk_warn("Running out of file descriptors (%d "
-					"of %llu in use): refusing new clients "
+					"of %lu in use): refusing new clients "
 					"until some close. Raise the limit "
 					"(ulimit -n) or lower MaxClients.",
-					(int)fd,
-					(unsigned long long)rl.rlim_cur);
+					(int)fd, lim);
 				srv->last_fd_log = now;
 			}
 			tk_session_free_handle(client);
@@ -338,6 +337,12 @@ listener_open(struct tk_server *srv, const struct tk_port_cfg *pc,
 		if (rc == 0)
 			rc = uv_tcp_getsockname(&l->h.tcp,
 						(struct sockaddr *)&ss, &len);
+#ifdef __linux__
+		/* Accepted sockets inherit TCP_NODELAY from the listener on
+		 * Linux: one system call here instead of one per client. */
+		if (rc == 0)
+			rc = uv_tcp_nodelay(&l->h.tcp, 1);
+#endif
 		if (rc == 0)
 			format_sockaddr((struct sockaddr *)&ss, l->name,
 					sizeof(l->name), &l->port);

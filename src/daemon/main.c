@@ -393,6 +393,10 @@ run(struct tk_config *cfg, int verify)
 						   : 1) +
 				  64,
 			  cfg->max_clients);
+	/* Splicing takes two pipes more per client: had if the hard limit
+	 * allows, else clients past it copy (session_relay.c). */
+	if (cfg->engine == TK_ENGINE_DIRECT && cfg->relay_splice != 0)
+		tk_fd_limit_want((unsigned long)cfg->max_clients * 6 + 64);
 
 	/* Writes to a closed client must fail with EPIPE, not kill us. */
 	signal(SIGPIPE, SIG_IGN);

@@ -90,11 +90,46 @@ tk_privs_drop(const char *name)
 	return 0;
 }
 
+/* The soft limit, read again after we change it. */
+static unsigned long fd_limit;
+static int fd_limit_known;
+
+unsigned long
+tk_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (!fd_limit_known) {
+		fd_limit = getrlimit(RLIMIT_NOFILE, &rl) == 0 &&
+					   rl.rlim_cur != RLIM_INFINITY
+				   ? (unsigned long)rl.rlim_cur
+				   : 0;
+		fd_limit_known = 1;
+	}
+	return fd_limit;
+}
+
+void
+tk_fd_limit_want(unsigned long want)
+{
+	struct rlimit rl;
+
+	fd_limit_known = 0;
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY ||
+	    rl.rlim_cur >= want)
+		return;
+	rl.rlim_cur = rl.rlim_max != RLIM_INFINITY && rl.rlim_max < want
+			      ? rl.rlim_max
+			      : want;
+	(void)setrlimit(RLIMIT_NOFILE, &rl);
+}
+
 void
 tk_fd_limit_raise(unsigned long need, unsigned max_clients)
 {
 	struct rlimit rl;
 
+	fd_limit_known = 0;
 	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
 		return;
 	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur >= need)

@@ -16,5 +16,11 @@ int tk_privs_drop(const char *name);
  * the hard one, the hard one too when we may), and say so when it
  * cannot be had. */
 void tk_fd_limit_raise(unsigned long need, unsigned max_clients);
+/* Raise the soft limit towards `want` (never past the hard one), quietly:
+ * descriptors that are nice to have (splice pipes), not needed. */
+void tk_fd_limit_want(unsigned long want);
+/* The soft limit as last set or read (0: none), without a system call
+ * per connection. */
+unsigned long tk_fd_limit(void);
 
 #endif

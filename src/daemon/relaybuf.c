@@ -4,7 +4,8 @@
  * it (and fault in fresh pages) on every read, so a few spare buffers are
  * kept, and main() raises glibc's trim threshold. The price of both is
  * memory that stays resident after a burst of traffic; the idle timer
- * gives it back once no client has been connected for IDLE_MS. */
+ * gives it back once no client has been connected for IDLE_MS, and the
+ * spare splice pipes too (splice.c). */
 #include <stdlib.h>
 #ifdef __GLIBC__ /* defined by now: <stdlib.h> pulls in <features.h> */
 #include <malloc.h>
@@ -14,6 +15,7 @@
 
 #include "daemon/relaybuf.h"
 #include "daemon/server.h"
+#include "daemon/splice.h"
 
 #define POOL_MAX 16
 #define IDLE_MS 2000
@@ -55,6 +57,7 @@ idle_cb(uv_timer_t *t)
 	if (srv->n_clients > 0)
 		return;
 	tk_relaybuf_free_all();
+	tk_splice_pool_free(); /* spare pipes hold descriptors */
 #ifdef __GLIBC__
 	malloc_trim(0);
 #endif

@@ -22,6 +22,18 @@ unhold(struct tk_relayq *q, size_t n)
 	total -= n;
 }
 
+void
+tk_relayq_hold(struct tk_relayq *q, size_t n)
+{
+	hold(q, n);
+}
+
+void
+tk_relayq_unhold(struct tk_relayq *q, size_t n)
+{
+	unhold(q, n);
+}
+
 size_t
 tk_relayq_total(void)
 {

@@ -47,6 +47,10 @@ tk_relayq_pending(const struct tk_relayq *q)
 {
 	return q->fill_len;
 }
+/* Memory this direction holds outside its buffers (a splice pipe's
+ * pages, splice.c): counted in `held` and in the total like them. */
+void tk_relayq_hold(struct tk_relayq *q, size_t n);
+void tk_relayq_unhold(struct tk_relayq *q, size_t n);
 /* What every queue holds together. */
 size_t tk_relayq_total(void);
 

@@ -8,6 +8,7 @@
  *   ENGINE     the request is with the engine; the client is not read, so
  *              bytes it sends early stay queued and reach the target
  *   RELAY      both ways, with backpressure and half-close
+ *              (session_relay.c: by copying, or with splice(2))
  *   LINGER     the last reply is written: shut our side, drain what the
  *              client still sends (so the reply is not lost to a RST),
  *              close on its EOF or after a bounded time
@@ -26,10 +27,8 @@
 #include "daemon/relayq.h"
 #include "daemon/server.h"
 #include "daemon/session_int.h"
+#include "daemon/splice.h"
 
-/* Stop reading a side once its queue holds this much memory (the fill
- * buffer and one full buffer with the writer, or many small ones). */
-#define RELAY_HIGH (2 * TK_RELAY_BUF)
 #define LINGER_MS 5000
 
 static const char *const state_names[] = {
@@ -46,12 +45,11 @@ struct client_write {
 };
 
 static void session_close(struct tk_session *s);
-static void start_relay(struct tk_session *s);
 
 /* A queue grew: the server's memory check (session_shed.c, wired by
  * main.c, which keeps that policy above the sessions). */
-static void
-mem_grew(struct tk_server *srv)
+void
+tk__mem_grew(struct tk_server *srv)
 {
 	if (srv->mem_grew != NULL)
 		srv->mem_grew(srv);
@@ -60,8 +58,8 @@ mem_grew(struct tk_server *srv)
 /* Lingering sessions (the last reply is out, or the client finished
  * sending and the target may still answer) are the first to go when
  * descriptors, MaxClients or memory run short: a list, oldest first. */
-static void
-linger_mark(struct tk_session *s, int on)
+void
+tk__linger_mark(struct tk_session *s, int on)
 {
 	struct tk_server *srv = s->srv;
 
@@ -91,14 +89,14 @@ linger_mark(struct tk_session *s, int on)
 	srv->n_lingering--;
 }
 
-static void
-set_state(struct tk_session *s, enum sess_state st)
+void
+tk__set_state(struct tk_session *s, enum sess_state st)
 {
 	tk_debug("session %p: %s -> %s", (void *)s, state_names[s->state],
 		 state_names[st]);
 	s->state = st;
 	if (st == S_LINGER)
-		linger_mark(s, 1);
+		tk__linger_mark(s, 1);
 }
 
 uv_stream_t *
@@ -146,8 +144,8 @@ handle_closed(uv_handle_t *h)
 	unref(h->data);
 }
 
-static void
-stream_closed(void *arg)
+void
+tk__stream_closed(void *arg)
 {
 	unref(arg);
 }
@@ -159,8 +157,8 @@ session_close(struct tk_session *s)
 
 	if (s->state == S_CLOSING)
 		return;
-	set_state(s, S_CLOSING);
-	linger_mark(s, 0);
+	tk__set_state(s, S_CLOSING);
+	tk__linger_mark(s, 0);
 	tk_relayq_drop_fill(&s->up);
 	tk_relayq_drop_fill(&s->down);
 	if (s->counted) {
@@ -179,8 +177,9 @@ session_close(struct tk_session *s)
 		tk_engine_cancel(srv->engine, s->req);
 		s->req = NULL;
 	}
+	tk__relay_stop(s);
 	if (s->stream != NULL)
-		tk_stream_close(s->stream); /* stream_closed unrefs */
+		tk_stream_close(s->stream); /* tk__stream_closed unrefs */
 	uv_close(&s->h.handle, handle_closed);
 	uv_close((uv_handle_t *)&s->timer, handle_closed);
 }
@@ -197,13 +196,12 @@ tk_sessions_close_all(struct tk_server *srv)
 	while (srv->sessions != NULL)
 		session_close(srv->sessions);
 	tk_relaybuf_idle_stop();
+	tk_splice_shutdown();
 }
 
 /* ---- writing to the client */
 
 static void linger_start(struct tk_session *s);
-
-static void down_flush(struct tk_session *s);
 
 static void
 client_write_cb(uv_write_t *w, int status)
@@ -217,18 +215,7 @@ client_write_cb(uv_write_t *w, int status)
 		free(cw->buf);
 	if (s->state == S_RELAY && cw->relayed) {
 		free(cw);
-		if (status < 0) {
-			tk_info("writing to client %s failed: %s",
-				tk_dlog_safe(s->peer), uv_strerror(status));
-			session_close(s);
-			return;
-		}
-		down_flush(s);
-		if (s->state == S_RELAY && !s->target_reading &&
-		    !s->target_eof && s->down.held < RELAY_HIGH) {
-			s->target_reading = 1;
-			tk_stream_read_start(s->stream);
-		}
+		tk__relay_written(s, status);
 		return;
 	} else if (cw->final && s->state == S_LINGER) {
 		free(cw);
@@ -243,8 +230,8 @@ client_write_cb(uv_write_t *w, int status)
 
 /* Takes ownership of buf: malloc'd, or (`final` 2) taken from s->down.
  * `final` 1: the session's last bytes (linger after). */
-static int
-client_write(struct tk_session *s, uint8_t *buf, size_t len, int final)
+int
+tk__client_write(struct tk_session *s, uint8_t *buf, size_t len, int final)
 {
 	struct client_write *cw = malloc(sizeof(*cw));
 	uv_buf_t b = uv_buf_init((char *)buf, (unsigned)len);
@@ -273,16 +260,34 @@ client_write(struct tk_session *s, uint8_t *buf, size_t len, int final)
 	return rc;
 }
 
-static int
-client_write_copy(struct tk_session *s, const uint8_t *data, size_t len,
-		  int final)
+int
+tk__client_write_copy(struct tk_session *s, const uint8_t *data, size_t len,
+		      int final)
 {
-	uint8_t *buf = malloc(len ? len : 1);
+	uint8_t *buf;
+
+	/* A reply nearly always fits the socket at once: written there and
+	 * then, with no copy and no request to allocate and free (libuv
+	 * would write it at once too, and call back on the next turn). */
+	if (final == 0 && len > 0 &&
+	    uv_stream_get_write_queue_size(&s->h.stream) == 0) {
+		uv_buf_t b = uv_buf_init((char *)data, (unsigned)len);
+		int n = uv_try_write(&s->h.stream, &b, 1);
+
+		if (n == (int)len)
+			return 0;
+		if (n > 0) {
+			data += n;
+			len -= (size_t)n;
+		} else if (n != UV_EAGAIN)
+			return n;
+	}
+	buf = malloc(len ? len : 1);
 
 	if (buf == NULL)
 		return UV_ENOMEM;
 	memcpy(buf, data, len);
-	return client_write(s, buf, len, final);
+	return tk__client_write(s, buf, len, final);
 }
 
 /* ---- lingering close */
@@ -341,12 +346,12 @@ finish(struct tk_session *s, const uint8_t *reply, size_t len)
 {
 	uv_read_stop(&s->h.stream);
 	uv_timer_stop(&s->timer);
-	set_state(s, S_LINGER);
+	tk__set_state(s, S_LINGER);
 	if (len == 0) {
 		linger_start(s);
 		return;
 	}
-	if (client_write_copy(s, reply, len, 1) < 0)
+	if (tk__client_write_copy(s, reply, len, 1) < 0)
 		session_close(s);
 }
 
@@ -416,8 +421,8 @@ connect_done(void *arg, int end_reason, struct tk_stream *stream)
 		return;
 	}
 	s->stream = stream;
-	s->open_handles++; /* released by stream_closed */
-	start_relay(s);
+	s->open_handles++; /* released by tk__stream_closed */
+	tk__start_relay(s);
 }
 
 static void
@@ -546,7 +551,7 @@ handle_request(struct tk_session *s)
 		return;
 	}
 
-	set_state(s, S_ENGINE);
+	tk__set_state(s, S_ENGINE);
 	switch (rq->command) {
 	case TK_SOCKS_CMD_CONNECT:
 		if (rq->port == 0) {
@@ -679,7 +684,7 @@ hs_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *b)
 		return;
 	case TK_SOCKS_NEED_MORE:
 		if (res.reply_len > 0 &&
-		    client_write_copy(s, res.reply, res.reply_len, 0) < 0) {
+		    tk__client_write_copy(s, res.reply, res.reply_len, 0) < 0) {
 			session_close(s);
 			return;
 		}
@@ -694,7 +699,7 @@ hs_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *b)
 	case TK_SOCKS_DONE:
 		/* Replies to earlier messages (methods, auth) first. */
 		if (res.reply_len > 0 &&
-		    client_write_copy(s, res.reply, res.reply_len, 0) < 0) {
+		    tk__client_write_copy(s, res.reply, res.reply_len, 0) < 0) {
 			session_close(s);
 			return;
 		}
@@ -755,304 +760,14 @@ tk_session_start(struct tk_server *srv, uv_stream_t *client,
 	cc.prefer_no_auth = (pi->flags & TK_PORT_PREFER_NO_AUTH) != 0;
 	cc.client_family = pi->family;
 	tk_socks_server_init(&s->codec, &cc);
+#ifndef __linux__
+	/* Linux: inherited from the listener (listener.c). */
 	if (!s->is_unix)
 		uv_tcp_nodelay(&s->h.tcp, 1);
-	set_state(s, S_HANDSHAKE);
+#endif
+	tk__set_state(s, S_HANDSHAKE);
 	uv_timer_start(&s->timer, socks_timeout,
 		       (uint64_t)srv->cfg->socks_timeout * 1000, 0);
 	if (uv_read_start(client, hs_alloc, hs_read) < 0)
-		session_close(s);
-}
-
-/* ---- relay */
-
-static void
-maybe_done(struct tk_session *s)
-{
-	/* Both directions finished: client EOF passed on and every byte
-	 * delivered, target EOF passed on as our FIN. */
-	if (s->client_eof && s->up.out == 0 && tk_relayq_pending(&s->up) == 0 &&
-	    s->target_eof && s->client_shut && s->state == S_RELAY)
-		session_close(s);
-}
-
-/* Hands the engine what the client sent, when it is due (relayq.h). */
-static int
-up_flush(struct tk_session *s, int force)
-{
-	uint8_t *buf;
-	size_t len;
-	int rc;
-
-	while ((rc = tk_relayq_take(&s->up, force, &buf, &len)) == 1) {
-		rc = tk_stream_write(s->stream, buf, len);
-		if (rc < 0) {
-			tk_relayq_returned(&s->up, buf, len);
-			return rc;
-		}
-	}
-	return rc < 0 ? UV_ENOMEM : 0;
-}
-
-/* Writes to the client what the target sent, when it is due. */
-static void
-down_flush(struct tk_session *s)
-{
-	uint8_t *buf;
-	size_t len;
-	int rc;
-
-	if (s->state != S_RELAY)
-		return;
-	while ((rc = tk_relayq_take(&s->down, 0, &buf, &len)) == 1)
-		if (client_write(s, buf, len, 2) < 0) {
-			session_close(s);
-			return;
-		}
-	if (rc < 0)
-		session_close(s);
-}
-
-static void
-relay_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *b)
-{
-	struct tk_session *s = h->data;
-	uint8_t *p;
-	size_t len;
-
-	(void)suggested;
-	if (tk_relayq_space(&s->up, &p, &len) < 0)
-		*b = uv_buf_init(NULL, 0); /* UV_ENOBUFS: the read fails */
-	else
-		*b = uv_buf_init((char *)p, (unsigned)len);
-}
-
-static void
-relay_from_client(uv_stream_t *st, ssize_t nread, const uv_buf_t *b)
-{
-	struct tk_session *s = st->data;
-
-	(void)b;
-	if (s->state != S_RELAY)
-		return;
-	if (nread > 0) {
-		tk_relayq_filled(&s->up, (size_t)nread);
-		s->last_active = uv_now(s->srv->loop);
-		if (up_flush(s, 0) < 0) {
-			session_close(s);
-			return;
-		}
-		if (s->up.held >= RELAY_HIGH) {
-			uv_read_stop(st);
-			s->client_reading = 0;
-		}
-		mem_grew(s->srv);
-		return;
-	}
-	if (tk_relayq_pending(&s->up) == 0)
-		tk_relayq_drop_fill(&s->up); /* unused: back to the pool */
-	if (nread == 0)
-		return;
-	uv_read_stop(st);
-	s->client_reading = 0;
-	if (nread == UV_EOF) {
-		/* Half-close: the target sees EOF after our queued bytes,
-		 * and its answers keep flowing back. */
-		s->client_eof = 1;
-		if (up_flush(s, 1) < 0) {
-			session_close(s);
-			return;
-		}
-		tk_stream_shutdown(s->stream);
-		if (!s->target_eof)
-			linger_mark(s, 1);
-		maybe_done(s);
-		return;
-	}
-	tk_info("reading from client %s failed: %s", tk_dlog_safe(s->peer),
-		uv_strerror((int)nread));
-	session_close(s);
-}
-
-static void
-st_alloc(void *arg, size_t suggested, uint8_t **buf, size_t *cap)
-{
-	struct tk_session *s = arg;
-
-	(void)suggested;
-	if (s->state != S_RELAY || tk_relayq_space(&s->down, buf, cap) < 0) {
-		*buf = NULL;
-		*cap = 0;
-	}
-}
-
-static void
-client_shutdown_cb(uv_shutdown_t *r, int status)
-{
-	struct tk_session *s = r->data;
-
-	free(r);
-	if (s->state != S_RELAY)
-		return;
-	if (status < 0) {
-		session_close(s);
-		return;
-	}
-	s->client_shut = 1;
-	maybe_done(s);
-}
-
-static void
-st_read(void *arg, uint8_t *buf, size_t len, int eof)
-{
-	struct tk_session *s = arg;
-
-	(void)buf; /* it is s->down's fill buffer */
-	if (s->state != S_RELAY)
-		return;
-	if (len > 0) {
-		tk_relayq_filled(&s->down, len);
-		s->last_active = uv_now(s->srv->loop);
-		down_flush(s);
-		if (s->state == S_RELAY && s->down.held >= RELAY_HIGH &&
-		    s->target_reading) {
-			s->target_reading = 0;
-			tk_stream_read_stop(s->stream);
-		}
-		mem_grew(s->srv);
-		return;
-	}
-	if (!eof) {
-		if (tk_relayq_pending(&s->down) == 0)
-			tk_relayq_drop_fill(&s->down);
-		return;
-	}
-	{
-		uint8_t *last;
-		size_t n;
-		uv_shutdown_t *r;
-		int rc;
-
-		s->target_eof = 1;
-		s->target_reading = 0;
-		linger_mark(s, 0);
-		/* What is left goes out, then our FIN (libuv sends it after
-		 * the queued writes). */
-		while ((rc = tk_relayq_take(&s->down, 1, &last, &n)) == 1)
-			if (client_write(s, last, n, 2) < 0)
-				rc = -1;
-		tk_relayq_drop_fill(&s->down);
-		r = rc < 0 ? NULL : malloc(sizeof(*r));
-		if (r == NULL ||
-		    (r->data = s,
-		     uv_shutdown(r, &s->h.stream, client_shutdown_cb)) < 0) {
-			free(r);
-			session_close(s);
-		}
-	}
-}
-
-static void
-st_written(void *arg, uint8_t *buf, size_t len, int status)
-{
-	struct tk_session *s = arg;
-
-	tk_relayq_returned(&s->up, buf, len);
-	if (s->state != S_RELAY)
-		return;
-	if (status != 0)
-		return; /* the engine reports the error itself */
-	if (s->up.out == 0 && up_flush(s, s->client_eof) < 0) {
-		session_close(s);
-		return;
-	}
-	if (!s->client_reading && !s->client_eof && s->up.held < RELAY_HIGH) {
-		s->client_reading = 1;
-		uv_read_start(&s->h.stream, relay_alloc, relay_from_client);
-	}
-	maybe_done(s);
-}
-
-static void
-st_error(void *arg, int end_reason)
-{
-	struct tk_session *s = arg;
-
-	tk_info("stream to %s failed: END reason %d", tk_dlog_safe(s->target),
-		TK_END_BASE(end_reason));
-	session_close(s);
-}
-
-static const struct tk_stream_cbs stream_cbs = {
-	.alloc = st_alloc,
-	.read = st_read,
-	.written = st_written,
-	.error = st_error,
-	.closed = stream_closed,
-};
-
-/* IdleTimeout: nothing moved either way for that long. The timer is
- * armed once and re-armed for what is left, rather than reset on every
- * read. */
-static void
-idle_timeout(uv_timer_t *t)
-{
-	struct tk_session *s = t->data;
-	uint64_t limit = (uint64_t)s->srv->cfg->idle_timeout * 1000;
-	uint64_t now = uv_now(s->srv->loop), idle = now - s->last_active;
-
-	if (s->state != S_RELAY || limit == 0)
-		return;
-	if (idle < limit) {
-		uv_timer_start(&s->timer, idle_timeout, limit - idle, 0);
-		return;
-	}
-	tk_info("connection of %s to %s idle for %llu s (IdleTimeout); "
-		"closing it",
-		tk_dlog_safe(s->peer), tk_dlog_safe(s->target),
-		(unsigned long long)(idle / 1000));
-	session_close(s);
-}
-
-static void
-start_relay(struct tk_session *s)
-{
-	uint8_t ok[32];
-	size_t n = tk_socks_reply_connect(ok, sizeof(ok), s->codec.version,
-					  TK_SOCKS5_SUCCEEDED, s->port.family);
-
-	uv_timer_stop(&s->timer);
-	set_state(s, S_RELAY);
-	s->last_active = uv_now(s->srv->loop);
-	if (s->srv->cfg->idle_timeout > 0)
-		uv_timer_start(&s->timer, idle_timeout,
-			       (uint64_t)s->srv->cfg->idle_timeout * 1000, 0);
-	tk_stream_start(s->stream, &stream_cbs, s);
-	s->target_reading = 1;
-	/* The reply goes first; the target's bytes queue behind it. */
-	if (client_write_copy(s, ok, n, 0) < 0) {
-		session_close(s);
-		return;
-	}
-	/* Bytes the client sent after its request (optimistic data) go to
-	 * the target before anything else it sends. */
-	if (s->in_len > 0) {
-		uint8_t *p;
-		size_t room;
-
-		if (tk_relayq_space(&s->up, &p, &room) < 0) {
-			session_close(s);
-			return;
-		}
-		memcpy(p, s->in, s->in_len); /* in_len <= HS_BUF < room */
-		tk_relayq_filled(&s->up, s->in_len);
-		s->in_len = 0;
-		if (up_flush(s, 1) < 0) {
-			session_close(s);
-			return;
-		}
-	}
-	s->client_reading = 1;
-	if (uv_read_start(&s->h.stream, relay_alloc, relay_from_client) < 0)
 		session_close(s);
 }

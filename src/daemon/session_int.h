@@ -6,10 +6,15 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "daemon/relaybuf.h"
 #include "daemon/relayq.h"
 #include "daemon/server.h"
+#include "daemon/splice.h"
 
 #define HS_BUF 2048
+/* Stop reading a side once its queue holds this much memory (the fill
+ * buffer and one full buffer with the writer, or many small ones). */
+#define RELAY_HIGH (2 * TK_RELAY_BUF)
 
 enum sess_state {
 	S_HANDSHAKE,
@@ -53,9 +58,31 @@ struct tk_session {
 	unsigned client_shut : 1; /* our FIN to the client is out */
 	unsigned target_reading : 1;
 	unsigned counted : 1;
+	unsigned splicing : 1; /* the relay is sp's (session_relay.c) */
+	struct tk_splice sp;
 };
 
-/* Closes s: every handle, the engine's stream or request (session.c). */
+/* session.c */
+/* Closes s: every handle, the engine's stream or request. */
 void tk__session_close(struct tk_session *s);
+void tk__set_state(struct tk_session *s, enum sess_state st);
+void tk__linger_mark(struct tk_session *s, int on);
+/* A queue grew: the memory check (MaxMemInQueues). */
+void tk__mem_grew(struct tk_server *srv);
+/* Writes to the client; takes buf (malloc'd, or from s->down with
+ * `final` 2; `final` 1: the last bytes, linger after). */
+int tk__client_write(struct tk_session *s, uint8_t *buf, size_t len, int final);
+int tk__client_write_copy(struct tk_session *s, const uint8_t *data, size_t len,
+			  int final);
+/* The engine's `closed` for s's stream. */
+void tk__stream_closed(void *arg);
+
+/* session_relay.c */
+/* CONNECT succeeded: the reply, then relay both ways. */
+void tk__start_relay(struct tk_session *s);
+/* A write of relayed bytes (from s->down) to the client finished. */
+void tk__relay_written(struct tk_session *s, int status);
+/* s is closing: the splice relay stops (its pipes go back). */
+void tk__relay_stop(struct tk_session *s);
 
 #endif

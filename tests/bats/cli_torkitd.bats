@@ -3,7 +3,7 @@
 # a local dnsmasq that alone knows the test names, an echo server behind
 # it, and Debian's tor-resolve as the reference for output.
 
-load cli_helpers
+load "$TK_SRCDIR/tests/bats/cli_helpers" # also from copy/ (daemon.mk)
 
 setup_file() {
 	local dir="$BATS_FILE_TMPDIR" i recs=()

@@ -175,7 +175,9 @@ EOS
 	dh_target STALL stall
 	dh_torkitd "ExitPolicyRejectPrivate 0" "MaxMemInQueues 1 MB"
 	before=$(hwm_kb "$DH_PID")
-	for i in $(seq 1 16); do
+	# A stalled connection holds 128 KiB when copying, one 64 KiB pipe
+	# when splicing (RelaySplice): 24 of them are past 1 MB either way.
+	for i in $(seq 1 24); do
 		timeout 30 nc.openbsd -X 5 -x "127.0.0.1:$DH_PORT" 127.0.0.1 "$STALL" \
 			</dev/zero >/dev/null 2>&1 &
 		tk_track $!

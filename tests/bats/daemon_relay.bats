@@ -92,3 +92,13 @@ teardown() { tk_stop_all; }
 		[ "$(cat "$BATS_TEST_TMPDIR/c$i")" = "stream $i" ]
 	done
 }
+
+@test "the relay splices (the default, on Linux), or copies in the .copy run (RelaySplice 0)" {
+	run bash -c "printf 'x\n' | timeout 20 nc.openbsd -N -X 5 -x 127.0.0.1:$DH_PORT 127.0.0.1 $ECHO"
+	[ "$output" = x ]
+	if [ "${TK_RELAY_SPLICE:-auto}" = 0 ] || [ "$(uname -s)" != Linux ]; then
+		! grep -q "with splice(2)" "$DH_LOG"
+	else
+		grep -q "with splice(2)" "$DH_LOG"
+	fi
+}

@@ -15,6 +15,20 @@ TK_RESOLVE="$TK_BUILDDIR/src/cli/tor-resolve"
 TK_PTR="$TK_BUILDDIR/src/cli/tor-ptr"
 TK_CONNECT="$TK_BUILDDIR/src/cli/tor-connect"
 
+# TK_RELAY_SPLICE=0|1|auto: every torkitd a test starts gets --RelaySplice
+# with it, through a wrapper (the .copy runs of the direct engine's bats
+# files, tests/bats/daemon.mk, relay by copying). The wrapper execs, so
+# the pid is torkitd's.
+if [ -n "${TK_RELAY_SPLICE:-}" ] && [ -n "${BATS_RUN_TMPDIR:-}" ]; then
+	if [ ! -x "$BATS_RUN_TMPDIR/torkitd" ]; then
+		printf '#!/bin/sh\nexec %q "$@" --RelaySplice %q\n' \
+			"$TK_TORKITD" "$TK_RELAY_SPLICE" >"$BATS_RUN_TMPDIR/torkitd.tmp"
+		chmod +x "$BATS_RUN_TMPDIR/torkitd.tmp"
+		mv "$BATS_RUN_TMPDIR/torkitd.tmp" "$BATS_RUN_TMPDIR/torkitd"
+	fi
+	TK_TORKITD="$BATS_RUN_TMPDIR/torkitd"
+fi
+
 # Records every pid a test starts, so teardown can stop exactly those.
 TK_PIDS=()
 

@@ -282,6 +282,7 @@ static void test_defaults(void)
 	       "ClientUseIPv4 1, ClientUseIPv6 0, ClientPreferIPv6ORPort "
 	       "auto, as Tor");
 	tap_eq_long(cfg.connection_padding, -1, "ConnectionPadding auto");
+	tap_eq_long(cfg.relay_splice, -1, "RelaySplice auto");
 	tap_eq_long(cfg.reduced_connection_padding, 0,
 		    "ReducedConnectionPadding 0");
 	tap_ok(cfg.safe_socks == 0 && cfg.test_socks == 0 &&
@@ -536,6 +537,10 @@ static void test_values(void)
 		{"ConnectionPadding", "AUTO", NULL},
 		{"ConnectionPadding", "yes",
 		 "ConnectionPadding must be 0, 1 or auto, not \"yes\""},
+		{"RelaySplice", "0", NULL},
+		{"RelaySplice", "Auto", NULL},
+		{"RelaySplice", "on",
+		 "RelaySplice must be 0, 1 or auto, not \"on\""},
 		{"ReducedConnectionPadding", "1", NULL},
 		{"ReducedConnectionPadding", "2",
 		 "ReducedConnectionPadding must be 0 or 1, not \"2\""},
