@@ -14,7 +14,7 @@ src_daemon_torkitd_SOURCES = \
 	src/daemon/listener.c src/daemon/server.h \
 	src/daemon/session.c src/daemon/session_int.h \
 	src/daemon/session_shed.c \
-	src/daemon/session_relay.c \
+	src/daemon/session_relay.c src/daemon/session_socks.c \
 	src/daemon/splice.c src/daemon/splice.h \
 	src/daemon/relaybuf.c src/daemon/relaybuf.h \
 	src/daemon/relayq.c src/daemon/relayq.h \

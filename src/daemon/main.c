@@ -21,6 +21,7 @@
 #include "daemon/relaybuf.h"
 #include "daemon/sdnotify.h"
 #include "daemon/server.h"
+#include "daemon/splice.h"
 
 #ifndef PACKAGE_VERSION
 #define PACKAGE_VERSION "0"
@@ -397,6 +398,8 @@ run(struct tk_config *cfg, int verify)
 	 * allows, else clients past it copy (session_relay.c). */
 	if (cfg->engine == TK_ENGINE_DIRECT && cfg->relay_splice != 0)
 		tk_fd_limit_want((unsigned long)cfg->max_clients * 6 + 64);
+	/* Spare pipes hold descriptors: freed with the idle buffers. */
+	tk_relaybuf_on_idle(tk_splice_pool_free);
 
 	/* Writes to a closed client must fail with EPIPE, not kill us. */
 	signal(SIGPIPE, SIG_IGN);

@@ -4,8 +4,9 @@
  * it (and fault in fresh pages) on every read, so a few spare buffers are
  * kept, and main() raises glibc's trim threshold. The price of both is
  * memory that stays resident after a burst of traffic; the idle timer
- * gives it back once no client has been connected for IDLE_MS, and the
- * spare splice pipes too (splice.c). */
+ * gives it back once no client has been connected for IDLE_MS, and calls
+ * the hook main.c sets (the spare splice pipes: splice.c sits above this
+ * file, so it is not named here). */
 #include <stdlib.h>
 #ifdef __GLIBC__ /* defined by now: <stdlib.h> pulls in <features.h> */
 #include <malloc.h>
@@ -15,10 +16,17 @@
 
 #include "daemon/relaybuf.h"
 #include "daemon/server.h"
-#include "daemon/splice.h"
 
 #define POOL_MAX 16
 #define IDLE_MS 2000
+
+static void (*idle_hook)(void);
+
+void
+tk_relaybuf_on_idle(void (*fn)(void))
+{
+	idle_hook = fn;
+}
 
 static uint8_t *pool[POOL_MAX];
 static int n_pool;
@@ -57,7 +65,8 @@ idle_cb(uv_timer_t *t)
 	if (srv->n_clients > 0)
 		return;
 	tk_relaybuf_free_all();
-	tk_splice_pool_free(); /* spare pipes hold descriptors */
+	if (idle_hook != NULL)
+		idle_hook();
 #ifdef __GLIBC__
 	malloc_trim(0);
 #endif

@@ -16,6 +16,8 @@ void tk_relaybuf_put(uint8_t *b);
 /* The last client is gone: if none comes within a short while, free the
  * pool and let the C library return free heap pages to the system. */
 void tk_relaybuf_idle(struct tk_server *srv);
+/* What else to free at that moment (spare splice pipes). */
+void tk_relaybuf_on_idle(void (*fn)(void));
 /* Shutdown, while the loop still runs: no more idle timer. */
 void tk_relaybuf_idle_stop(void);
 /* At exit, after the loop: free the spare buffers. */

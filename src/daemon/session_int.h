@@ -1,5 +1,5 @@
-/* session_int.h — a session's insides, shared by session.c and
- * session_shed.c only. */
+/* session_int.h — a session's insides, shared by session.c and the
+ * session_*.c files above it (socks, relay, shed) only. */
 #ifndef TK_DAEMON_SESSION_INT_H
 #define TK_DAEMON_SESSION_INT_H
 
@@ -60,6 +60,12 @@ struct tk_session {
 	unsigned counted : 1;
 	unsigned splicing : 1; /* the relay is sp's (session_relay.c) */
 	struct tk_splice sp;
+	/* Set by the relay when it starts: session.c calls up through
+	 * them, never by name (src/layers: no circle between files). A
+	 * write of relayed bytes (from down) to the client finished; s is
+	 * closing, the relay stops (splice's pipes go back). */
+	void (*relay_written)(struct tk_session *s, int status);
+	void (*relay_stop)(struct tk_session *s);
 };
 
 /* session.c */
@@ -74,15 +80,13 @@ void tk__mem_grew(struct tk_server *srv);
 int tk__client_write(struct tk_session *s, uint8_t *buf, size_t len, int final);
 int tk__client_write_copy(struct tk_session *s, const uint8_t *data, size_t len,
 			  int final);
+/* The last bytes of the session (len may be 0), then linger and close. */
+void tk__session_finish(struct tk_session *s, const uint8_t *reply, size_t len);
 /* The engine's `closed` for s's stream. */
 void tk__stream_closed(void *arg);
 
 /* session_relay.c */
 /* CONNECT succeeded: the reply, then relay both ways. */
 void tk__start_relay(struct tk_session *s);
-/* A write of relayed bytes (from s->down) to the client finished. */
-void tk__relay_written(struct tk_session *s, int status);
-/* s is closing: the splice relay stops (its pipes go back). */
-void tk__relay_stop(struct tk_session *s);
 
 #endif

@@ -273,8 +273,8 @@ idle_timeout(uv_timer_t *t)
 	tk__session_close(s);
 }
 
-void
-tk__relay_written(struct tk_session *s, int status)
+static void
+relay_written(struct tk_session *s, int status)
 {
 	if (status < 0) {
 		tk_info("writing to client %s failed: %s",
@@ -411,7 +411,7 @@ sp_fallback(void *arg, int err)
 		tk_stream_shutdown(s->stream); /* after the queued bytes */
 	}
 	if (!down_eof) {
-		/* tk__relay_written reads on under the mark. */
+		/* relay_written reads on under the mark. */
 		if (s->down.held < RELAY_HIGH) {
 			s->target_reading = 1;
 			tk_stream_read_start(s->stream);
@@ -494,8 +494,8 @@ splice_begin(struct tk_session *s, const uint8_t *ok, size_t n)
 	return 1;
 }
 
-void
-tk__relay_stop(struct tk_session *s)
+static void
+relay_stop(struct tk_session *s)
 {
 	s->splicing = 0;
 	tk_splice_stop(&s->sp);
@@ -511,6 +511,8 @@ tk__start_relay(struct tk_session *s)
 					  TK_SOCKS5_SUCCEEDED, s->port.family);
 
 	uv_timer_stop(&s->timer);
+	s->relay_written = relay_written;
+	s->relay_stop = relay_stop;
 	tk__set_state(s, S_RELAY);
 	s->last_active = uv_now(s->srv->loop);
 	if (s->srv->cfg->idle_timeout > 0)
