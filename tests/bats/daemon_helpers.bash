@@ -96,7 +96,9 @@ dh_alive() {
 # refuses its configuration.
 dh_sshd() {
 	local sshd=$1 d="$BATS_TEST_TMPDIR/ssh" port
-	mkdir -p "$d"
+	# sshd wants its privilege separation directory, which only its
+	# service would have made (tools/deps keeps services from starting)
+	mkdir -p "$d" /run/sshd
 	ssh-keygen -q -t ed25519 -N '' -f "$d/hostkey"
 	ssh-keygen -q -t ed25519 -N '' -f "$d/userkey"
 	cp "$d/userkey.pub" "$d/authorized_keys"

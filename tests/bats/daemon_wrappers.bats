@@ -31,7 +31,7 @@ setup() {
 teardown() { tk_stop_all; }
 
 @test "proxychains4 proxy_dns: curl fetches by name, the name goes to torkitd" {
-	command -v proxychains4 >/dev/null || fail "proxychains4 missing (tools/deps)"
+	command -v proxychains4 >/dev/null || { echo "proxychains4 missing (tools/deps)" >&2; false; }
 	run timeout 30 proxychains4 -q -f "$PC" curl -sS --max-time 20 "http://echo.example.test:$WEB/x"
 	[ "$status" -eq 0 ]
 	[ "$output" = "hello, curl" ]
@@ -55,7 +55,7 @@ print(socket.gethostbyname("echo.example.test"))
 }
 
 @test "torsocks: Python's getaddrinfo is a RESOLVE and gethostbyaddr a RESOLVE_PTR to torkitd" {
-	command -v torsocks >/dev/null || fail "torsocks missing (tools/deps)"
+	command -v torsocks >/dev/null || { echo "torsocks missing (tools/deps)" >&2; false; }
 	run env TORSOCKS_CONF_FILE="$TS" timeout 30 torsocks "$PY" -c '
 import socket
 print(sorted({a[4][0] for a in socket.getaddrinfo("www.example.test", 80, socket.AF_INET)}))
@@ -79,8 +79,8 @@ except socket.gaierror:
 
 @test "proxychains4 proxy_dns: ssh logs in to a real sshd by a name only torkitd can resolve" {
 	sshd=$(command -v sshd || echo /usr/sbin/sshd)
-	[ -x "$sshd" ] || fail "sshd missing (tools/deps: openssh-server)"
-	dh_sshd "$sshd" || fail "sshd refuses its configuration: $(cat "$DH_SSH_DIR/check")"
+	[ -x "$sshd" ] || { echo "sshd missing (tools/deps: openssh-server)" >&2; false; }
+	dh_sshd "$sshd" || { echo "sshd refuses its configuration: $(cat "$DH_SSH_DIR/check")" >&2; false; }
 	d=$DH_SSH_DIR port=$DH_SSH_PORT
 	run timeout 60 proxychains4 -q -f "$PC" ssh -F /dev/null -i "$d/userkey" \
 		-o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
