@@ -15,6 +15,7 @@
 #include "common/util.h"
 #include "onion/base/bytes.h"
 #include "onion/base/crypto.h"
+#include "onion/client/hop.h"
 #include "onion/client/hs_client_int.h"
 #include "onion/client/hs_fetch.h"
 #include "onion/client/ocirc.h"
@@ -448,22 +449,6 @@ tk_hs_client_free(tk_hs_client *hc)
 
 #define REND_TIMEOUT_MS 30000 /* for RENDEZVOUS_ESTABLISHED */
 
-static void
-hop_from_node(const struct tk_path_node *n, tk_circuit_hop_target *h)
-{
-	struct sockaddr_in *sin = (struct sockaddr_in *)&h->addr;
-	memset(h, 0, sizeof *h);
-	memcpy(h->rsa_id, n->rt->rsa_id, 20);
-	if (n->md->has_ed25519) {
-		h->has_ed_id = 1;
-		memcpy(h->ed_id, n->md->ed25519_id, 32);
-	}
-	memcpy(h->ntor_key, n->md->ntor_key, 32);
-	sin->sin_family = AF_INET;
-	sin->sin_addr.s_addr = htonl(n->rt->ipv4);
-	sin->sin_port = htons(n->rt->or_port);
-}
-
 static void intro_next(struct tk_hs_svc *v);
 
 static void
@@ -677,7 +662,7 @@ tk_hs_join_start(struct tk_hs_svc *v)
 			       "no rendezvous point");
 		return;
 	}
-	hop_from_node(&t->node[rp], &h);
+	tk_hop_from_node(&t->node[rp], &h);
 	memcpy(v->rp_onion_key, h.ntor_key, 32);
 	{
 		uint8_t a[4];

@@ -9,6 +9,7 @@
 
 #include "onion/base/bytes.h"
 #include "onion/base/crypto.h"
+#include "onion/client/hop.h"
 #include "onion/client/ocirc.h"
 #include "onion/dir/dirclient.h"
 #include "onion/hs/hs_ring.h"
@@ -56,22 +57,6 @@ f_log(tk_hs_fetch *f, int level, const char *fmt, ...)
 	vsnprintf(msg + n, sizeof msg - (size_t)n, fmt, ap);
 	va_end(ap);
 	f->log(f->log_arg, level, msg);
-}
-
-static void
-hop_from_node(const struct tk_path_node *n, tk_circuit_hop_target *h)
-{
-	struct sockaddr_in *sin = (struct sockaddr_in *)&h->addr;
-	memset(h, 0, sizeof *h);
-	memcpy(h->rsa_id, n->rt->rsa_id, 20);
-	if (n->md->has_ed25519) {
-		h->has_ed_id = 1;
-		memcpy(h->ed_id, n->md->ed25519_id, 32);
-	}
-	memcpy(h->ntor_key, n->md->ntor_key, 32);
-	sin->sin_family = AF_INET;
-	sin->sin_addr.s_addr = htonl(n->rt->ipv4);
-	sin->sin_port = htons(n->rt->or_port);
 }
 
 static long
@@ -146,7 +131,7 @@ slot_launch(struct slot *s)
 		long k = node_by_id(t, f->hsdir[i]);
 		if (k < 0 || !t->node[k].md)
 			continue; /* gone from the consensus since */
-		hop_from_node(&t->node[k], &h);
+		tk_hop_from_node(&t->node[k], &h);
 		s->hsdir = i;
 		if (tk_circmgr_build_to(f->cm, &h, t->node[k].rt->nickname,
 					on_oc_event, s, &s->oc, err,

@@ -8,6 +8,7 @@ src_onion_libonion_a_SOURCES += \
 	src/onion/client/cbt.h \
 	src/onion/client/circmgr.c \
 	src/onion/client/circmgr.h \
+	src/onion/client/hop.c src/onion/client/hop.h \
 	src/onion/client/hs_client.c \
 	src/onion/client/hs_client.h \
 	src/onion/client/hs_client_int.h \
