@@ -235,7 +235,7 @@ env_dir_guard(void *arg, const struct tk_nodes *t, struct tk_dirsource *out)
 	if (out->addr6.ss_family != AF_INET6) {
 		/* An IPv6 ORPort only its microdescriptor names. */
 		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&out->addr6;
-		uint8_t a6[16];
+		uint8_t a6[16] = { 0 };
 		uint16_t p6;
 		if (tk_reach_node_ipv6(t->node[k].rt, md, a6, &p6)) {
 			sin6->sin6_family = AF_INET6;

@@ -65,7 +65,7 @@ tk_reach_node_orport(const struct tk_reach *r, const struct tk_router *rt,
 		     const struct tk_microdesc *md,
 		     struct sockaddr_storage *out)
 {
-	uint8_t a6[16];
+	uint8_t a6[16] = { 0 };
 	uint16_t p6 = 0;
 	int has4 = rt && rt->ipv4 != 0 && rt->or_port != 0;
 	int has6 = tk_reach_node_ipv6(rt, md, a6, &p6);
