@@ -421,7 +421,7 @@ static void open_stream(struct st *s, const char *key)
 	}
 	s->t_req = uv_hrtime();
 	rc = tk_onion_stream_connect(g.o, g.args[0],
-				     (uint16_t)atoi(g.args[1]), key,
+				     (uint16_t)atoi(g.args[1]), 0, key,
 				     key ? strlen(key) : 0, on_connect, s,
 				     &s->req);
 	if (rc) {

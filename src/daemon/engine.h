@@ -100,6 +100,7 @@ struct tk_target {
 	int family;
 	uint8_t addr[16];
 	uint16_t port;
+	int prefer_ipv6; /* the SocksPort's PreferIPv6 (CONNECT) */
 };
 
 /* What a resolve found. The front-end answers with the first IPv4 address

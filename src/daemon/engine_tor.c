@@ -616,8 +616,9 @@ t_connect(struct tk_engine *base, const struct tk_target *t,
 		log_private(e, t->host);
 		return fail_later(r, TK_END_PRIVATE_ADDR, out);
 	}
-	rc = tk_onion_stream_connect(e->o, t->host, t->port, key, klen,
-				     connect_cb, r, &r->oreq);
+	rc = tk_onion_stream_connect(e->o, t->host, t->port,
+				     t->prefer_ipv6 ? TK_ONION_PREFER_IPV6 : 0,
+				     key, klen, connect_cb, r, &r->oreq);
 	return req_launched(r, rc, out);
 }
 

@@ -166,6 +166,7 @@ handle_request(struct tk_session *s)
 		t.family = AF_UNSPEC;
 	t.host = host;
 	t.port = rq->port;
+	t.prefer_ipv6 = (s->port.flags & TK_PORT_PREFER_IPV6) != 0;
 	snprintf(s->target, sizeof(s->target),
 		 t.family == AF_INET6 ? "[%s]:%u" : "%s:%u", host, rq->port);
 

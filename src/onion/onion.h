@@ -295,8 +295,11 @@ struct tk_onion_stream_cbs {
  * resolves names. iso/iso_len: the isolation key (copied; may be empty):
  * streams share a circuit only if their keys are equal. 0 and *req, or a
  * negative errno-style code (-EINVAL bad target, -ENOMEM). */
+/* prefs: TK_ONION_PREFER_IPV6 (the SocksPort's PreferIPv6: the BEGIN asks
+ * the exit for IPv6 first, as tor's client does), or 0. */
+#define TK_ONION_PREFER_IPV6 1u
 int tk_onion_stream_connect(tk_onion *o, const char *host, uint16_t port,
-			    const void *iso, size_t iso_len,
+			    unsigned prefs, const void *iso, size_t iso_len,
 			    tk_onion_connect_cb cb, void *arg,
 			    tk_onion_req **req);
 /* families: TK_ONION_RESOLVE_* bits; answers of other families are left

@@ -136,6 +136,7 @@ static int cc_mode;
 static tk_circ_flow cc_flow;
 static int n_stream_sendmes_got;
 static char exit_of_last_begin[20];
+static unsigned connect_prefs; /* tk_streams_connect's prefs */
 static uint32_t last_begin_flags; /* and its body's length */
 static size_t last_begin_len;
 static char last_exit_refused[2][20];
@@ -800,7 +801,8 @@ static void connect_to(const char *host, uint16_t port, const char *key,
 {
 	tk_onion_req *q;
 	memset(r, 0, sizeof *r);
-	if (tk_streams_connect(ss, host, port, key, key ? strlen(key) : 0,
+	if (tk_streams_connect(ss, host, port, connect_prefs, key,
+			       key ? strlen(key) : 0,
 				    on_conn, r, req ? req : &q) != 0)
 		tap_ok(0, "connect %s accepted", host);
 }
@@ -1409,6 +1411,19 @@ static void test_begin_flags(void)
 	begin_through_exit_a(NULL, "2001:db8::7", "[2001:db8::7]:7", "bf4",
 			     TK_BEGIN_FLAG_IPV6_OK,
 			     "exit without p6, an IPv6 literal");
+	/* PreferIPv6 on the SocksPort: said only beside IPV6_OK, as tor */
+	connect_prefs = TK_ONION_PREFER_IPV6;
+	begin_through_exit_a("1-65535", "echo.test", "echo.test:7", "bf5",
+			     TK_BEGIN_FLAG_IPV6_OK |
+				     TK_BEGIN_FLAG_IPV6_PREFERRED,
+			     "PreferIPv6, p6 accept 1-65535, a name");
+	begin_through_exit_a("80,443", "echo.test", "echo.test:7", "bf6", 0,
+			     "PreferIPv6, p6 accept 80,443 (not 7): no flags");
+	begin_through_exit_a(NULL, "2001:db8::7", "[2001:db8::7]:7", "bf7",
+			     TK_BEGIN_FLAG_IPV6_OK |
+				     TK_BEGIN_FLAG_IPV6_PREFERRED,
+			     "PreferIPv6, an IPv6 literal");
+	connect_prefs = 0;
 	tk_policy_summary_free(&mds[5].p6);
 }
 

@@ -724,13 +724,13 @@ no_circuits(tk_onion_req **req)
 
 int
 tk_onion_stream_connect(tk_onion *o, const char *host, uint16_t port,
-			const void *iso, size_t iso_len, tk_onion_connect_cb cb,
-			void *arg, tk_onion_req **req)
+			unsigned prefs, const void *iso, size_t iso_len,
+			tk_onion_connect_cb cb, void *arg, tk_onion_req **req)
 {
 	if (!o->streams)
 		return no_circuits(req);
-	return tk_streams_connect(o->streams, host, port, iso, iso_len, cb, arg,
-				  req);
+	return tk_streams_connect(o->streams, host, port, prefs, iso, iso_len,
+				  cb, arg, req);
 }
 
 int

@@ -73,7 +73,8 @@ struct tk_onion_stream {
 	enum os_phase phase;
 	char host[256];
 	uint16_t port;
-	int onion; /* host is an onion service: circuits from ss->hs */
+	int onion;	 /* host is an onion service: circuits from ss->hs */
+	int prefer_ipv6; /* the SocksPort's PreferIPv6 (BEGIN flags) */
 	uint8_t onion_id[TK_HS_ID_LEN];
 	int families;
 	tk_relay_addr ptr_addr;
@@ -360,7 +361,8 @@ on_circ(struct tk_circreq *r, int reason, tk_ocirc *oc)
 						    s->port, sid, s, &s->os);
 			break;
 		}
-		flags = tk_begin_flags(s->host, s->port, tk_ocirc_exit_p6(oc));
+		flags = tk_begin_flags(s->host, s->port, tk_ocirc_exit_p6(oc),
+				       s->prefer_ipv6);
 		rc = tk_ostream_begin(tk_ocirc_streams(oc), s->host, s->port,
 				      flags, sid, s, &s->os);
 		break;
@@ -899,8 +901,8 @@ onion_refusal(tk_streams *ss, const char *host, int connect,
 
 int
 tk_streams_connect(tk_streams *ss, const char *host, uint16_t port,
-		   const void *iso, size_t iso_len, tk_onion_connect_cb cb,
-		   void *arg, tk_onion_req **req)
+		   unsigned prefs, const void *iso, size_t iso_len,
+		   tk_onion_connect_cb cb, void *arg, tk_onion_req **req)
 {
 	uint8_t body[TK_RELAY_DATA_MAX];
 	ostrm *s;
@@ -915,6 +917,7 @@ tk_streams_connect(tk_streams *ss, const char *host, uint16_t port,
 		return -ENOMEM;
 	snprintf(s->host, sizeof s->host, "%s", host);
 	s->port = port;
+	s->prefer_ipv6 = (prefs & TK_ONION_PREFER_IPV6) != 0;
 	s->ccb = cb;
 	s->creq.port = port;
 	refusal = onion_refusal(ss, host, 1, s->onion_id);

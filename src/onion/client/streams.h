@@ -40,8 +40,8 @@ tk_streams *tk_streams_new(tk_circmgr *cm, const struct tk_streams_config *cfg);
 
 /* As onion.h's tk_onion_stream_connect, resolve and resolve_ptr. */
 int tk_streams_connect(tk_streams *ss, const char *host, uint16_t port,
-		       const void *iso, size_t iso_len, tk_onion_connect_cb cb,
-		       void *arg, tk_onion_req **req);
+		       unsigned prefs, const void *iso, size_t iso_len,
+		       tk_onion_connect_cb cb, void *arg, tk_onion_req **req);
 int tk_streams_resolve(tk_streams *ss, const char *name, int families,
 		       const void *iso, size_t iso_len, tk_onion_resolve_cb cb,
 		       void *arg, tk_onion_req **req);
