@@ -18,7 +18,7 @@ conf() {
 	run "$TK_TORKITD" -f "$CONF"
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"$CONF:3: unknown option \"Bogus\""* ]]
-	! tk_port_in_use "$port"
+	refute tk_port_in_use "$port"
 }
 
 @test "bad values name the file, the line and what is allowed" {
@@ -101,7 +101,7 @@ conf() {
 	run "$TK_TORKITD" -f "$CONF" --verify-config
 	[ "$status" -eq 0 ]
 	[ "$output" = "Configuration was valid" ]
-	! tk_port_in_use "$port"
+	refute tk_port_in_use "$port"
 	[ ! -e "$BATS_TEST_TMPDIR/data dir" ]
 }
 
@@ -140,8 +140,8 @@ conf() {
 	"$TK_TORKITD" -f "$CONF" --SocksPort "127.0.0.1:$b" &
 	tk_track $!
 	tk_wait_log "$BATS_TEST_TMPDIR/log" "Opened Socks listener connection \(ready\) on 127.0.0.1:$b"
-	! grep -q ":$a" "$BATS_TEST_TMPDIR/log"
-	! tk_port_in_use "$a"
+	refute grep -q ":$a" "$BATS_TEST_TMPDIR/log"
+	refute tk_port_in_use "$a"
 }
 
 @test "log lines are timestamped like Tor's" {
@@ -166,8 +166,8 @@ conf() {
 	run dh_raw "$DH_PORT" "050100 05010003 $(dh_hexname 'bad!name.secret.test') 0050"
 	[ "${lines[0]}" = "05 00 05 01 00 01 00 00 00 00 00 00" ]
 	tk_wait_log "$DH_LOG" "malformed hostname: \[scrubbed\]. Rejecting"
-	! grep -q "www.example.test" "$DH_LOG"
-	! grep -q "secret" "$DH_LOG"
+	refute grep -q "www.example.test" "$DH_LOG"
+	refute grep -q "secret" "$DH_LOG"
 }
 
 @test "SocksPolicy: a rejected client is closed without a reply" {
@@ -188,7 +188,7 @@ conf() {
 	grep -q "Catching signal TERM, exiting cleanly." "$DH_LOG"
 	grep -q "Clean shutdown finished" "$DH_LOG"
 	[ ! -e "$pidf" ]
-	! tk_port_in_use "$DH_PORT"
+	refute tk_port_in_use "$DH_PORT"
 
 	dh_torkitd
 	kill -INT "$DH_PID"
@@ -295,7 +295,7 @@ conf() {
 	sed -i "s/^SocksPort .*/SocksPort 127.0.0.1:$second/" t.conf
 	kill -HUP "$pid"
 	tk_wait_log t.log "Opened Socks listener connection \(ready\) on 127.0.0.1:$second"
-	! grep -q "Keeping the old configuration" t.log
+	refute grep -q "Keeping the old configuration" t.log
 	kill -TERM "$pid"
 	tk_wait_exit "$pid"
 	tk_wait_log t.log "Clean shutdown finished"
@@ -402,5 +402,5 @@ conf() {
 		--Log "notice file $BATS_TEST_TMPDIR/p.log" --DNSServer 127.0.0.1:1 &
 	tk_track $!
 	tk_wait_log "$BATS_TEST_TMPDIR/p.log" "Opened Socks listener connection \(ready\) on 0.0.0.0:$port2"
-	! grep -q "public address" "$BATS_TEST_TMPDIR/p.log"
+	refute grep -q "public address" "$BATS_TEST_TMPDIR/p.log"
 }

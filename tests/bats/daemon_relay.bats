@@ -97,7 +97,7 @@ teardown() { tk_stop_all; }
 	run bash -c "printf 'x\n' | timeout 20 nc.openbsd -N -X 5 -x 127.0.0.1:$DH_PORT 127.0.0.1 $ECHO"
 	[ "$output" = x ]
 	if [ "${TK_RELAY_SPLICE:-auto}" = 0 ] || [ "$(uname -s)" != Linux ]; then
-		! grep -q "with splice(2)" "$DH_LOG"
+		refute grep -q "with splice(2)" "$DH_LOG"
 	else
 		grep -q "with splice(2)" "$DH_LOG"
 	fi

@@ -81,14 +81,14 @@ OK5="05 00 00 01 00 00 00 00 00 00"
 	[ "${lines[0]}" = "$R5 05 00 00 01 c6 33 64 07 00 00" ]
 	run dh_raw "$DH_PORT" "$G5 05f00003 $(dh_hexname '[2001:db8::77]') 0000"
 	[ "${lines[0]}" = "$R5 05 00 00 04 20 01 0d b8 00 00 00 00 00 00 00 00 00 00 00 77 00 00" ]
-	! grep -q "198.51.100.7\|2001:db8::77" "$TK_DNS_LOG"
+	refute grep -q "198.51.100.7\|2001:db8::77" "$TK_DNS_LOG"
 }
 
 @test "RESOLVE of .onion is refused without DNS" {
 	name=duckduckgogg42xjoc72x3sjasowoarfbgcmvfimaftt6twagswzczad.onion
 	run dh_raw "$DH_PORT" "$G5 05f00003 $(dh_hexname $name) 0000"
 	[ "${lines[0]}" = "$R5 05 04 00 01 00 00 00 00 00 00" ]
-	! grep -q onion "$TK_DNS_LOG"
+	refute grep -q onion "$TK_DNS_LOG"
 	grep -q "Resolve requests to hidden services not allowed" "$DH_LOG"
 }
 
@@ -108,7 +108,7 @@ OK5="05 00 00 01 00 00 00 00 00 00"
 	[ "${lines[0]}" = "$R5 05 04 00 01 00 00 00 00 00 00" ]
 	run dh_raw "$DH_PORT" "$G5 05f10004 fe800000000000000000000000000001 0000"
 	[ "${lines[0]}" = "$R5 05 04 00 01 00 00 00 00 00 00" ]
-	! grep -q "in-addr.arpa\|ip6.arpa" "$TK_DNS_LOG"
+	refute grep -q "in-addr.arpa\|ip6.arpa" "$TK_DNS_LOG"
 }
 
 @test "RESOLVE_PTR of a name is REP 08; SOCKS4 RESOLVE_PTR is 5B" {

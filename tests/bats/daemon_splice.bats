@@ -60,7 +60,7 @@ hwm_kb() { awk '/^VmHWM:/ { print $2 }' "/proc/$1/status"; }
 	done
 	for i in "${pids[@]}"; do wait "$i"; done
 	[ "$(grep -Ec "$SPLICED" "$DH_LOG")" -eq 9 ]
-	! grep -Eq "refused|copying|failed" "$DH_LOG"
+	refute grep -Eq "refused|copying|failed" "$DH_LOG"
 }
 
 @test "splice: a 64 MiB download from a source target, byte for byte" {
@@ -205,7 +205,7 @@ print("sent", sent)' "$DH_PORT" "$ECHO"
 @test "RelaySplice 0: the relay copies" {
 	dh_torkitd "ExitPolicyRejectPrivate 0" "RelaySplice 0"
 	echo_cmp 4
-	! grep -q "splice" "$DH_LOG"
+	refute grep -q "splice" "$DH_LOG"
 }
 
 @test "fallback einval-in: splice refuses a socket at its first read; the session copies, intact" {
@@ -241,7 +241,7 @@ print("sent", sent)' "$DH_PORT" "$ECHO"
 	dh_torkitd "ExitPolicyRejectPrivate 0"
 	echo_cmp 4
 	grep -q "Descriptors are short: relaying new connections by copying" "$DH_LOG"
-	! grep -Eq "$SPLICED" "$DH_LOG"
+	refute grep -Eq "$SPLICED" "$DH_LOG"
 }
 
 @test "few descriptors: no pipes (they take 4 per connection), the relay copies" {
@@ -257,5 +257,5 @@ print("sent", sent)' "$DH_PORT" "$ECHO"
 	tk_wait_log "$DH_LOG" "Opened Socks listener connection \(ready\) on 127.0.0.1:$DH_PORT"
 	echo_cmp 4
 	grep -q "Descriptors are short: relaying new connections by copying" "$DH_LOG"
-	! grep -Eq "$SPLICED" "$DH_LOG"
+	refute grep -Eq "$SPLICED" "$DH_LOG"
 }

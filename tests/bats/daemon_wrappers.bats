@@ -51,7 +51,7 @@ print(socket.gethostbyname("echo.example.test"))
 	# proxychains' own answer (remote_dns_subnet 224), not a lookup
 	[[ "${lines[1]}" == 224.* ]]
 	grep -q "CONNECT echo.example.test:$ECHO (socks5)" "$DH_LOG"
-	! grep -q "RESOLVE" "$DH_LOG"
+	refute grep -q "RESOLVE" "$DH_LOG"
 }
 
 @test "torsocks: Python's getaddrinfo is a RESOLVE and gethostbyaddr a RESOLVE_PTR to torkitd" {

@@ -219,3 +219,12 @@ tk_start_torkitd() {
 
 # tk_hex FILE: the bytes of FILE as lowercase hex pairs separated by spaces.
 tk_hex() { od -An -v -tx1 "$1" | tr -s ' \n' ' ' | sed 's/^ //; s/ $//'; }
+
+# refute CMD [ARG...]: fails when CMD succeeds. A bare `! CMD` fails a
+# test only as its last line: bats runs tests under errexit, which ignores
+# a negated command.
+refute() {
+	if "$@"; then
+		return 1
+	fi
+}

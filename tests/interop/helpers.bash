@@ -153,3 +153,12 @@ stop_torkitd() {
 	fi
 	rm -f "$dir/torkitd.pid"
 }
+
+# refute CMD [ARG...]: fails when CMD succeeds. A bare `! CMD` fails a
+# test only as its last line: bats runs tests under errexit, which ignores
+# a negated command.
+refute() {
+	if "$@"; then
+		return 1
+	fi
+}

@@ -73,7 +73,7 @@ cached_counts() {
 	[ -s "$dd/cached-certs" ]
 	[ -s "$dd/cached-microdescs" ]
 	head -n 1 "$dd/cached-microdesc-consensus" | grep -q '^network-status-version 3 microdesc'
-	! ls "$dd"/*.tmp 2>/dev/null
+	refute ls "$dd"/*.tmp 2>/dev/null
 }
 
 @test "every Running, Valid, Fast relay of the consensus is usable, the exits among them" {
@@ -112,8 +112,8 @@ cached_counts() {
 	grep -q '^fetches: 0 before usable' "$out"
 	grep -q 'Bootstrapped 100% (done): Done' "$err"
 	# no connection step: nothing was fetched on the way to 100 %
-	! grep -q 'Bootstrapped 5% (conn)' "$err"
-	! sed '/Bootstrapped 100%/q' "$err" | grep -q 'fetching '
+	refute grep -q 'Bootstrapped 5% (conn)' "$err"
+	[ -z "$(sed '/Bootstrapped 100%/q' "$err" | grep 'fetching ')" ]
 }
 
 @test "a tampered cached consensus is refused and fetched anew" {
@@ -139,7 +139,7 @@ cached_counts() {
 	grep -q 'no usable directory after 4 s' "$err"
 	# the authorities answer 404: the consensus is not signed by them
 	grep -q 'consensus from tnauth[0-9] failed: HTTP status 404' "$err"
-	! grep -q 'Bootstrapped 100%' "$err"
+	refute grep -q 'Bootstrapped 100%' "$err"
 }
 
 @test "the consensus is refreshed before valid-until (50 s)" {
@@ -150,7 +150,7 @@ cached_counts() {
 	# falls 35-39 s after valid-after: in 50 s at least one newer
 	# consensus must have replaced the first
 	[ "$(grep -c 'new consensus of .* verified' "$err")" -ge 2 ]
-	! grep -q 'directory no longer usable' "$err"
+	refute grep -q 'directory no longer usable' "$err"
 	# the summary's consensus is still live at the end
 	vu=$(sed -nE 's/^consensus: .* \.\. ([0-9-]+ [0-9:]+) UTC .*/\1/p' "$out")
 	[ "$(date -u -d "$vu" +%s)" -ge "$(date -u +%s)" ]

@@ -98,8 +98,8 @@ echo_through_kd() {
 	grep -qE 'fetching consensus from fallback\$[0-9A-F]{8} \(fallback\)' "$LOG"
 	grep -qE 'new consensus of .* verified' "$LOG"
 	grep -q "from tnauth[0-9] failed: link handshake with tnauth[0-9] failed: connection refused" "$LOG" ||
-		! grep -q 'fetching consensus from tnauth' "$LOG"
-	! grep -qE 'fetching microdescriptors from tnauth' "$LOG"
+		refute grep -q 'fetching consensus from tnauth' "$LOG"
+	refute grep -qE 'fetching microdescriptors from tnauth' "$LOG"
 	echo_through_kd fallbacks
 }
 
@@ -121,7 +121,7 @@ echo_through_kd() {
 	# the consensus and its certificates came through the slow path
 	grep -qE "new consensus of .* verified" "$LOG"
 	grep -qE "authority certificates from fallback\\\$${fp:0:8}" "$LOG"
-	! grep -q 'stalled' "$LOG"
+	refute grep -q 'stalled' "$LOG"
 	[ "$(cat "$T/proxy.port.bytes")" -gt 5000 ]
 	echo_through_kd slow-fallback
 }
@@ -141,7 +141,7 @@ echo_through_kd() {
 	grep 'connect(' "$T/strace" | grep -E 'AF_INET6?' >"$T/inet" || true
 	cat "$T/inet"
 	[ -s "$T/inet" ]
-	! grep -vE 'sin_addr=inet_addr\("127\.0\.0\.1"\)' "$T/inet"
+	refute grep -vE 'sin_addr=inet_addr\("127\.0\.0\.1"\)' "$T/inet"
 }
 
 # the synthetic directory: NAME flags /16 of each relay, from the cache
@@ -166,7 +166,7 @@ relay_table() {
 	grep -qE 'cached consensus of .* verified .*: 9000 relays' "$LOG"
 	grep -q 'directory usable: 9000 of 9000 microdescriptors' "$LOG"
 	# nothing fetched on the way
-	! sed '/Bootstrapped 75%/q' "$LOG" | grep -q 'fetching '
+	[ -z "$(sed '/Bootstrapped 75%/q' "$LOG" | grep 'fetching ')" ]
 	# the relays refuse connections (nobody listens on 127.x.y.1):
 	# circuits fail, and are launched again slowly, not in a loop; wait
 	# for the third path

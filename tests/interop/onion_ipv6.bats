@@ -166,7 +166,7 @@ or_conns() {
 		echo "ClientUseIPv4 0"
 		echo "Log notice file $d/torkitd.log"
 	} >"$d/torkitd.conf"
-	! grep -q 'ipv6=' "$d/torkitd.conf"
+	refute grep -q 'ipv6=' "$d/torkitd.conf"
 	"$TK_TORKITD" -f "$d/torkitd.conf" </dev/null >"$d/torkitd.out" 2>&1 3>&- &
 	pid=$!
 	echo "$pid" >"$BATS_FILE_TMPDIR/torkitd.pid"

@@ -221,7 +221,7 @@ print(socket.gethostbyname(sys.argv[1]))
 		[[ "${lines[1]}" == 224.* ]]
 		if [ "$name" = torkitd ]; then
 			log_since "$from" | grep -q "CONNECT $TORNET_ECHO_NAME:$TORNET_ECHO_PORT open on circ"
-			! log_since "$from" | grep -q "RESOLVE"
+			[ -z "$(log_since "$from" | grep "RESOLVE")" ]
 		fi
 	done
 }
@@ -326,7 +326,7 @@ print(buf.decode().strip())
 			# the name was resolved through torkitd, the connect never
 			# came to it
 			log_since "$from" | grep -q "RESOLVE $TORNET_ECHO_NAME"
-			! log_since "$from" | grep -q "CONNECT 127.0.0.1:"
+			[ -z "$(log_since "$from" | grep "CONNECT 127.0.0.1:")" ]
 		fi
 	done
 }
@@ -384,7 +384,7 @@ print(he.h_name.decode(), "aliases:", "NULL" if he.h_aliases is None else "a lis
 			# the lookups were answered before getent crashed
 			log_since "$from" | grep -q "RESOLVE $TORNET_NAME_A (socks5)"
 			log_since "$from" | grep -q "RESOLVE_PTR $TORNET_PTR4_ADDR"
-			! log_since "$from" | grep -q "RESOLVE_PTR $TORNET_PTR4_ADDR.*failed"
+			[ -z "$(log_since "$from" | grep "RESOLVE_PTR $TORNET_PTR4_ADDR.*failed")" ]
 		fi
 	done
 }
