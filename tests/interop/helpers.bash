@@ -117,11 +117,37 @@ tornet_relaunch() {
 		echo "tornet_relaunch: the client tor refused NEWNYM" >&2
 	for ((i = 0; i < 30; i++)); do
 		timeout 20 "$TK_RESOLVE" "$TORNET_NAME_A" "$TORNET_SOCKS" \
-			>/dev/null 2>&1 && return 0
+			>/dev/null 2>&1 && break
 		sleep 1
 	done
-	echo "tornet_relaunch: tornet's client tor answers no RESOLVE since $n was restarted" >&2
+	if [ "$i" -eq 30 ]; then
+		echo "tornet_relaunch: tornet's client tor answers no RESOLVE since $n was restarted" >&2
+		return 1
+	fi
+	# A relay that held an introduction point of an onion service leaves
+	# the service's descriptor stale until the service notices and
+	# uploads a new one (minutes): the onion tests after this one must
+	# not meet the old one. tor's client refetches a descriptor whose
+	# introduction points fail, so once it echoes through both services,
+	# the HSDirs hold fresh ones (as tornet start waits for it).
+	for ((i = 0; i < 15; i++)); do
+		onion_echo "$TORNET_ONION_PLAIN" && onion_echo "$TORNET_ONION_AUTH" &&
+			return 0
+		sleep 2
+	done
+	echo "tornet_relaunch: tornet's client tor reaches no onion service since $n was restarted" >&2
 	return 1
+}
+
+# onion_echo ONION: a line echoed through tornet's client tor and the
+# onion service's echo port (stdin held open until the echo is back:
+# tor ends a stream at the client's half-close)
+onion_echo() {
+	local o=$BATS_TEST_TMPDIR/onion_echo.out
+	rm -f "$o"
+	{ printf 'onion echo\n'; wait_file "$o" '^onion echo$' 200 2>/dev/null; } |
+		timeout 25 "$TK_CONNECT" -P "$TORNET_SOCKS" "$1" "$TORNET_ONION_ECHO_PORT" >"$o" 2>/dev/null
+	grep -qx 'onion echo' "$o"
 }
 
 # the SOCKS_USERNAME a circuit is isolated to ("" if none)
