@@ -130,12 +130,19 @@ tornet_relaunch() {
 	# not meet the old one. tor's client refetches a descriptor whose
 	# introduction points fail, so once it echoes through both services,
 	# the HSDirs hold fresh ones (as tornet start waits for it).
+	tornet_onions_wait ||
+		{ echo "tornet_relaunch: tornet's client tor reaches no onion service since $n was restarted" >&2; return 1; }
+}
+
+# tornet_onions_wait: 0 once tornet's client tor echoes through both
+# onion services (bounded: 15 tries), 1 if it never does
+tornet_onions_wait() {
+	local i
 	for ((i = 0; i < 15; i++)); do
 		onion_echo "$TORNET_ONION_PLAIN" && onion_echo "$TORNET_ONION_AUTH" &&
 			return 0
 		sleep 2
 	done
-	echo "tornet_relaunch: tornet's client tor reaches no onion service since $n was restarted" >&2
 	return 1
 }
 
@@ -143,7 +150,7 @@ tornet_relaunch() {
 # onion service's echo port (stdin held open until the echo is back:
 # tor ends a stream at the client's half-close)
 onion_echo() {
-	local o=$BATS_TEST_TMPDIR/onion_echo.out
+	local o=${BATS_TEST_TMPDIR:-$BATS_FILE_TMPDIR}/onion_echo.out
 	rm -f "$o"
 	{ printf 'onion echo\n'; wait_file "$o" '^onion echo$' 200 2>/dev/null; } |
 		timeout 25 "$TK_CONNECT" -P "$TORNET_SOCKS" "$1" "$TORNET_ONION_ECHO_PORT" >"$o" 2>/dev/null

@@ -66,6 +66,11 @@ stop_kd() {
 
 setup_file() {
 	local f=$BATS_FILE_TMPDIR wrong der priv
+	# A relay an earlier file restarted may have been the service's guard
+	# or an introduction point: until the service uploads a new
+	# descriptor the HSDirs hold a stale one. tornet's client tor
+	# refetches until it works; start once it does.
+	tornet_onions_wait || { echo "tornet's client tor reaches no onion service" >&2; return 1; }
 	# C's key: a fresh x25519 key the service never authorized
 	mkdir -p "$f/wrongauth"
 	chmod 700 "$f/wrongauth"
