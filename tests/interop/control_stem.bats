@@ -37,20 +37,8 @@ setup_file() {
 	auth_pids >"$d/auths"
 	[ "$(wc -l <"$d/auths")" -eq 3 ] || { echo "tornet has not 3 authorities running" >&2; return 1; }
 	for pid in $(cat "$d/auths"); do kill -STOP "$pid"; done
-	{
-		cat "$TORNET_DIRAUTHORITY_FILE"
-		echo "Engine tor"
-		echo "SocksPort 127.0.0.1:$KS_PORT"
-		echo "ControlPort 127.0.0.1:$KS_CTL"
-		echo "CookieAuthentication 1"
-		echo "EnforceDistinctSubnets 0"
-		# tornet's names resolve to 127.0.0.1 (doc/differences.md)
-		echo "ClientRejectInternalAddresses 0"
-		echo "ClientDNSRejectInternalAddresses 0"
-		echo "DataDirectory $d/data"
-		echo "SafeLogging 0"
-		echo "Log info file $d/torkitd.log"
-	} >"$d/torkitd.conf"
+	tornet_torkitd_conf "$d" "SocksPort 127.0.0.1:$KS_PORT" \
+		"ControlPort 127.0.0.1:$KS_CTL" "CookieAuthentication 1" "SafeLogging 0"
 	"$TK_TORKITD" -f "$d/torkitd.conf" </dev/null >"$d/torkitd.out" 2>&1 3>&- &
 	echo $! >"$d/torkitd.pid"
 	# only the port: stem follows the bootstrap itself

@@ -29,20 +29,10 @@ ClientDNSRejectInternalAddresses 0"
 
 setup_file() {
 	local d=$BATS_FILE_TMPDIR
-	mkdir -p "$d/data"
-	{
-		cat "$TORNET_DIRAUTHORITY_FILE"
-		echo "Engine tor"
-		echo "SocksPort $KT"
-		echo "SocksPort $KT_DP IsolateDestPort"
-		echo "SocksPort $KT_EE ExtendedErrors"
-		echo "EnforceDistinctSubnets 0"
-		echo "$CLIENT_REJECT"
-		echo "DataDirectory $d/data"
-		echo "HalfCloseLinger 2"
-		echo "SafeLogging 0"
-		echo "Log info file $d/torkitd.log"
-	} >"$d/torkitd.conf"
+	tornet_torkitd_conf "$d" "SocksPort $KT" "SocksPort $KT_DP IsolateDestPort" \
+		"SocksPort $KT_EE ExtendedErrors" "HalfCloseLinger 2" "SafeLogging 0"
+	# reconfigure swaps these lines in the file
+	grep -qF "$CLIENT_REJECT" "$d/torkitd.conf"
 	"$TK_TORKITD" -f "$d/torkitd.conf" </dev/null >"$d/torkitd.out" 2>&1 3>&- &
 	echo $! >"$d/torkitd.pid"
 	wait_port "$KT_PORT" || { cat "$d/torkitd.out" >&2; return 1; }

@@ -14,29 +14,18 @@ load helpers
 V6_BASE=$((TORNET_BASE + 500))
 
 setup_file() {
-	local w=$BATS_FILE_TMPDIR/net d=$BATS_FILE_TMPDIR
-	"$TK_SRCDIR/tools/tornet" start "$w" --base "$V6_BASE" --ipv6 \
-		>"$d/tornet.log" 2>&1 || {
-		cat "$d/tornet.log" >&2
-		"$TK_SRCDIR/tools/tornet" stop "$w" >/dev/null 2>&1
-		return 1
-	}
-	# from here on helpers.bash (loaded again by every test) describes
-	# this network
-	export TORNET_DIR=$w
-	eval "$("$TK_SRCDIR/tools/tornet" env "$w")"
+	tornet_own_start "$V6_BASE" --ipv6
 	[ "$TORNET_IPV6" = 1 ]
 }
 
 teardown_file() {
-	local d=$BATS_FILE_TMPDIR
-	v6_stop_torkitd
-	"$TK_SRCDIR/tools/tornet" stop "$d/net" >&2
+	stop_torkitd "$BATS_FILE_TMPDIR"
+	tornet_own_stop
 }
 
 # a test that failed half way leaves no torkitd behind for the next
 teardown() {
-	v6_stop_torkitd
+	stop_torkitd "$BATS_FILE_TMPDIR"
 }
 
 V6_PORT=$((TORNET_SPARE_PORT + 2))
@@ -46,22 +35,9 @@ V6_PORT=$((TORNET_SPARE_PORT + 2))
 v6_start_torkitd() {
 	local d=$BATS_FILE_TMPDIR/$1 pid i
 	shift
-	mkdir -p "$d/data"
-	{
-		cat "$TORNET_DIRAUTHORITY_FILE"
-		echo "Engine tor"
-		echo "SocksPort 127.0.0.1:$V6_PORT"
-		echo "EnforceDistinctSubnets 0"
-		# tornet's names resolve to 127.0.0.1 (doc/differences.md)
-		echo "ClientRejectInternalAddresses 0"
-		echo "ClientDNSRejectInternalAddresses 0"
-		echo "DataDirectory $d/data"
-		echo "SafeLogging 0"
-		# the echo's half-close ends its stream in 2 s, not 30 s
-		echo "HalfCloseLinger 2"
-		echo "Log info file $d/torkitd.log"
-		printf '%s\n' "$@"
-	} >"$d/torkitd.conf"
+	# the echo's half-close ends its stream in 2 s, not 30 s
+	tornet_torkitd_conf "$d" "SocksPort 127.0.0.1:$V6_PORT" "SafeLogging 0" \
+		"HalfCloseLinger 2" "$@"
 	"$TK_TORKITD" -f "$d/torkitd.conf" </dev/null >"$d/torkitd.out" 2>&1 3>&- &
 	pid=$!
 	echo "$pid" >"$BATS_FILE_TMPDIR/torkitd.pid"
@@ -74,20 +50,6 @@ v6_start_torkitd() {
 	echo "torkitd did not bootstrap:" >&2
 	cat "$d/torkitd.out" "$d/torkitd.log" >&2 2>/dev/null
 	return 1
-}
-
-# stops the torkitd started last, by its recorded pid
-v6_stop_torkitd() {
-	local f=$BATS_FILE_TMPDIR/torkitd.pid pid i
-	pid=$(cat "$f" 2>/dev/null) || return 0
-	if tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" | grep -q "^$TK_TORKITD "; then
-		kill "$pid"
-		for ((i = 0; i < 100; i++)); do
-			[ -d "/proc/$pid" ] || break
-			sleep 0.1
-		done
-	fi
-	rm -f "$f"
 }
 
 # echo_through NAME: an echo round trip through the torkitd on V6_PORT,

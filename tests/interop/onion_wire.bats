@@ -12,24 +12,13 @@ load helpers
 WIRE_BASE=$((TORNET_BASE + 1000))
 
 setup_file() {
-	local w=$BATS_FILE_TMPDIR/net d=$BATS_FILE_TMPDIR
-	"$TK_SRCDIR/tools/tornet" start "$w" --base "$WIRE_BASE" \
-		--tls13-only --cell-log >"$d/tornet.log" 2>&1 || {
-		cat "$d/tornet.log" >&2
-		"$TK_SRCDIR/tools/tornet" stop "$w" >/dev/null 2>&1
-		return 1
-	}
-	# from here on helpers.bash (loaded again by every test) describes
-	# this network
-	export TORNET_DIR=$w
-	eval "$("$TK_SRCDIR/tools/tornet" env "$w")"
+	tornet_own_start "$WIRE_BASE" --tls13-only --cell-log
 	[ "$TORNET_TLS13_ONLY" = 1 ] && [ "$TORNET_CELL_LOG" = 1 ]
 }
 
 teardown_file() {
-	local d=$BATS_FILE_TMPDIR
-	wire_stop_torkitd
-	"$TK_SRCDIR/tools/tornet" stop "$d/net" >&2
+	stop_torkitd "$BATS_FILE_TMPDIR"
+	tornet_own_stop
 }
 
 KW_PORT=$((TORNET_SPARE_PORT + 1))
@@ -37,38 +26,13 @@ KW_PORT=$((TORNET_SPARE_PORT + 1))
 wire_start_torkitd() {
 	local d=$BATS_FILE_TMPDIR
 	[ -f "$d/torkitd.pid" ] && return 0
-	mkdir -p "$d/data"
-	{
-		cat "$TORNET_DIRAUTHORITY_FILE"
-		echo "Engine tor"
-		echo "SocksPort 127.0.0.1:$KW_PORT"
-		echo "EnforceDistinctSubnets 0"
-		# tornet's names resolve to 127.0.0.1 (doc/differences.md)
-		echo "ClientRejectInternalAddresses 0"
-		echo "ClientDNSRejectInternalAddresses 0"
-		echo "DataDirectory $d/data"
-		echo "SafeLogging 0"
-		echo "HalfCloseLinger 2"
-		echo "Log info file $d/torkitd.log"
-	} >"$d/torkitd.conf"
+	tornet_torkitd_conf "$d" "SocksPort 127.0.0.1:$KW_PORT" "SafeLogging 0" \
+		"HalfCloseLinger 2"
 	"$TK_TORKITD" -f "$d/torkitd.conf" </dev/null >"$d/torkitd.out" 2>&1 3>&- &
 	echo $! >"$d/torkitd.pid"
 	wait_port "$KW_PORT" || { cat "$d/torkitd.out" >&2; return 1; }
 	wait_file "$d/torkitd.log" 'Bootstrapped 100%' 1200 ||
 		{ cat "$d/torkitd.log" >&2; return 1; }
-}
-
-wire_stop_torkitd() {
-	local d=$BATS_FILE_TMPDIR pid i
-	pid=$(cat "$d/torkitd.pid" 2>/dev/null) || return 0
-	if tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q "^$TK_TORKITD "; then
-		kill "$pid"
-		for ((i = 0; i < 100; i++)); do
-			[ -d "/proc/$pid" ] || break
-			sleep 0.1
-		done
-	fi
-	rm -f "$d/torkitd.pid"
 }
 
 # the ORPort and fingerprint of the first authority

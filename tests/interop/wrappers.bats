@@ -30,20 +30,7 @@ PY=/usr/bin/python3
 
 setup_file() {
 	local d=$BATS_FILE_TMPDIR s i
-	mkdir -p "$d/data"
-	{
-		cat "$TORNET_DIRAUTHORITY_FILE"
-		echo "Engine tor"
-		echo "SocksPort $KT"
-		# tornet is all 127.0.0.1, its network a test network
-		echo "EnforceDistinctSubnets 0"
-		echo "ClientRejectInternalAddresses 0"
-		echo "ClientDNSRejectInternalAddresses 0"
-		echo "TestingTorNetwork 1"
-		echo "DataDirectory $d/data"
-		echo "SafeLogging 0"
-		echo "Log info file $d/torkitd.log"
-	} >"$d/torkitd.conf"
+	tornet_torkitd_conf "$d" "SocksPort $KT" "TestingTorNetwork 1" "SafeLogging 0"
 	"$TK_TORKITD" -f "$d/torkitd.conf" </dev/null >"$d/torkitd.out" 2>&1 3>&- &
 	echo $! >"$d/torkitd.pid"
 
