@@ -22,6 +22,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "common/util.h"
 #include "daemon/torrc.h"
 
 #ifndef TK_SYSCONFDIR
@@ -320,66 +321,17 @@ parse_uint(const char *v, unsigned long max, unsigned *out)
 	return 0;
 }
 
-/* Tor's interval syntax: "N" (seconds) or "N unit". */
+struct conf_unit {
+	const char *name;
+	uint64_t mul;
+};
+
+/* Tor's "N" or "N unit" (the unit in any case, one of TABLE's): N times
+ * the unit, refused where that leaves 64 bits. */
 static int
-parse_interval(const char *v, unsigned long min, unsigned long max,
-	       unsigned *out)
+parse_with_unit(const char *v, const struct conf_unit *table, size_t n_units,
+		uint64_t *out)
 {
-	static const struct {
-		const char *u;
-		unsigned long mul;
-	} units[] = {
-		{ "second", 1 },  { "seconds", 1 },  { "sec", 1 },
-		{ "s", 1 },	  { "minute", 60 },  { "minutes", 60 },
-		{ "min", 60 },	  { "hour", 3600 },  { "hours", 3600 },
-		{ "day", 86400 }, { "days", 86400 },
-	};
-	char *end;
-	unsigned long n;
-
-	if (!isdigit((unsigned char)*v))
-		return -1;
-	errno = 0;
-	n = strtoul(v, &end, 10);
-	if (errno != 0)
-		return -1;
-	while (isspace((unsigned char)*end))
-		end++;
-	if (*end != '\0') {
-		size_t i;
-
-		for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
-			if (strcasecmp(end, units[i].u) == 0)
-				break;
-		if (i == sizeof(units) / sizeof(units[0]))
-			return -1;
-		if (n > 0xffffffffUL / units[i].mul)
-			return -1;
-		n *= units[i].mul;
-	}
-	if (n < min || n > max)
-		return -1;
-	*out = (unsigned)n;
-	return 0;
-}
-
-/* Tor's memory units: "N" (bytes) or "N unit", the unit in any case. */
-static int
-parse_memunit(const char *v, unsigned long long max, uint64_t *out)
-{
-	static const struct {
-		const char *u;
-		int shift;
-	} units[] = {
-		{ "b", 0 },	     { "byte", 0 },	  { "bytes", 0 },
-		{ "kb", 10 },	     { "kbyte", 10 },	  { "kbytes", 10 },
-		{ "kilobyte", 10 },  { "kilobytes", 10 }, { "mb", 20 },
-		{ "mbyte", 20 },     { "mbytes", 20 },	  { "megabyte", 20 },
-		{ "megabytes", 20 }, { "gb", 30 },	  { "gbyte", 30 },
-		{ "gbytes", 30 },    { "gigabyte", 30 },  { "gigabytes", 30 },
-		{ "tb", 40 },	     { "tbyte", 40 },	  { "tbytes", 40 },
-		{ "terabyte", 40 },  { "terabytes", 40 },
-	};
 	char *end;
 	unsigned long long n;
 
@@ -394,16 +346,59 @@ parse_memunit(const char *v, unsigned long long max, uint64_t *out)
 	if (*end != '\0') {
 		size_t i;
 
-		for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
-			if (strcasecmp(end, units[i].u) == 0)
+		for (i = 0; i < n_units; i++)
+			if (strcasecmp(end, table[i].name) == 0)
 				break;
-		if (i == sizeof(units) / sizeof(units[0]))
+		if (i == n_units || n > UINT64_MAX / table[i].mul)
 			return -1;
-		if (n > (~0ULL >> units[i].shift))
-			return -1;
-		n <<= units[i].shift;
+		n *= table[i].mul;
 	}
-	if (max != 0 && n > max)
+	*out = n;
+	return 0;
+}
+
+/* Tor's interval syntax: "N" (seconds) or "N unit". */
+static int
+parse_interval(const char *v, unsigned long min, unsigned long max,
+	       unsigned *out)
+{
+	static const struct conf_unit units[] = {
+		{ "second", 1 },  { "seconds", 1 },  { "sec", 1 },
+		{ "s", 1 },	  { "minute", 60 },  { "minutes", 60 },
+		{ "min", 60 },	  { "hour", 3600 },  { "hours", 3600 },
+		{ "day", 86400 }, { "days", 86400 },
+	};
+	uint64_t n;
+
+	if (parse_with_unit(v, units, ARRAY_SIZE(units), &n) < 0 || n < min ||
+	    n > max)
+		return -1;
+	*out = (unsigned)n;
+	return 0;
+}
+
+/* Tor's memory units: "N" (bytes) or "N unit". */
+static int
+parse_memunit(const char *v, unsigned long long max, uint64_t *out)
+{
+	static const struct conf_unit units[] = {
+		{ "b", 1ULL << 0 },	     { "byte", 1ULL << 0 },
+		{ "bytes", 1ULL << 0 },	     { "kb", 1ULL << 10 },
+		{ "kbyte", 1ULL << 10 },     { "kbytes", 1ULL << 10 },
+		{ "kilobyte", 1ULL << 10 },  { "kilobytes", 1ULL << 10 },
+		{ "mb", 1ULL << 20 },	     { "mbyte", 1ULL << 20 },
+		{ "mbytes", 1ULL << 20 },    { "megabyte", 1ULL << 20 },
+		{ "megabytes", 1ULL << 20 }, { "gb", 1ULL << 30 },
+		{ "gbyte", 1ULL << 30 },     { "gbytes", 1ULL << 30 },
+		{ "gigabyte", 1ULL << 30 },  { "gigabytes", 1ULL << 30 },
+		{ "tb", 1ULL << 40 },	     { "tbyte", 1ULL << 40 },
+		{ "tbytes", 1ULL << 40 },    { "terabyte", 1ULL << 40 },
+		{ "terabytes", 1ULL << 40 },
+	};
+	uint64_t n;
+
+	if (parse_with_unit(v, units, ARRAY_SIZE(units), &n) < 0 ||
+	    (max != 0 && n > max))
 		return -1;
 	*out = n;
 	return 0;
