@@ -545,13 +545,29 @@ parse_port_flag(const char *flag, unsigned *flags)
 	return -1;
 }
 
+/* Append PC to a list of ports; on failure PC's key is freed. */
+static int
+ports_push(struct tk_port_cfg **v, size_t *n, struct tk_port_cfg *pc, char *err,
+	   size_t errlen)
+{
+	struct tk_port_cfg *nv = realloc(*v, (*n + 1) * sizeof(*nv));
+
+	if (nv == NULL) {
+		free(pc->key);
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	*v = nv;
+	nv[(*n)++] = *pc;
+	return 0;
+}
+
 static int
 parse_socks_port(struct tk_config *cfg, const struct tk_option *o,
 		 const char *value, char *err, size_t errlen)
 {
 	char *copy = strdup(value), *save = NULL, *addr, *flag;
 	struct tk_port_cfg pc = { .flags = TK_PORT_ISOLATE_CLIENT_ADDR };
-	struct tk_port_cfg *v;
 	int rc;
 
 	if (copy == NULL)
@@ -591,14 +607,7 @@ parse_socks_port(struct tk_config *cfg, const struct tk_option *o,
 		pc.flags |= TK_PORT_PREFER_NO_AUTH;
 	if (pc.key == NULL)
 		goto oom;
-	v = realloc(cfg->ports, (cfg->n_ports + 1) * sizeof(*v));
-	if (v == NULL) {
-		free(pc.key);
-		goto oom;
-	}
-	cfg->ports = v;
-	cfg->ports[cfg->n_ports++] = pc;
-	return 0;
+	return ports_push(&cfg->ports, &cfg->n_ports, &pc, err, errlen);
 oom:
 	snprintf(err, errlen, "out of memory");
 	return -1;
@@ -613,7 +622,6 @@ add_control(struct tk_config *cfg, const char *what, const char *value,
 	char *copy = strdup(value), *save = NULL, *addr, *flag;
 	char path[sizeof(((struct tk_port_cfg *)0)->path) + 8];
 	struct tk_port_cfg pc = { 0 };
-	struct tk_port_cfg *v;
 	int rc;
 
 	if (copy == NULL)
@@ -665,15 +673,8 @@ add_control(struct tk_config *cfg, const char *what, const char *value,
 	free(copy);
 	if (pc.key == NULL)
 		goto oom;
-	v = realloc(cfg->control_ports,
-		    (cfg->n_control_ports + 1) * sizeof(*v));
-	if (v == NULL) {
-		free(pc.key);
-		goto oom;
-	}
-	cfg->control_ports = v;
-	cfg->control_ports[cfg->n_control_ports++] = pc;
-	return 0;
+	return ports_push(&cfg->control_ports, &cfg->n_control_ports, &pc, err,
+			  errlen);
 oom:
 	snprintf(err, errlen, "out of memory");
 	return -1;
