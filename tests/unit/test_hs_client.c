@@ -202,7 +202,7 @@ static struct tk_nodes nodes;
 static uv_loop_t loop;
 static struct tk_hs_dirparams dp;
 static struct tsvc_key id_key, sign_key;
-static struct tsvc_intro ips[3];
+static struct tsvc_intro ips[8]; /* point n is ips[n - 1] */
 static struct tk_hs_keys svc_keys;
 static char *desc_text;
 
@@ -234,9 +234,10 @@ net_setup(void)
 	cm.nodes = &nodes;
 }
 
-/* The service's descriptor with n_ip introduction points. */
+/* The service's descriptor, revision rev, with n_ip introduction points
+ * numbered from first: a restarted service has new ones. */
 static void
-svc_setup(size_t n_ip)
+svc_setup_at(uint8_t first, size_t n_ip, uint64_t rev)
 {
 	uint8_t seed[32];
 	struct tsvc_buf b = { 0 };
@@ -248,7 +249,7 @@ svc_setup(size_t n_ip)
 	memset(seed, 0x6b, 32);
 	tsvc_key_from_seed(seed, &sign_key);
 	tsvc_printf(&b, "create2-formats 2\n");
-	for (size_t i = 0; i < n_ip; i++) {
+	for (size_t i = first - 1u; i < first - 1u + n_ip; i++) {
 		tsvc_intro_make((uint8_t)(i + 1), &ips[i]);
 		tsvc_intro_text(&b, &ips[i], &sign_key, exp);
 	}
@@ -258,7 +259,7 @@ svc_setup(size_t n_ip)
 	d.period_len = dp.period_len_min;
 	d.signing = &sign_key;
 	d.cert_exp_hours = exp;
-	d.revision = 1;
+	d.revision = rev;
 	d.lifetime_min = 180;
 	d.inner = b.p;
 	free(desc_text);
@@ -266,6 +267,12 @@ svc_setup(size_t n_ip)
 	tsvc_buf_free(&b);
 	tk_hs_keys_derive(id_key.pub, dp.period_num, dp.period_len_min,
 			  &svc_keys);
+}
+
+static void
+svc_setup(size_t n_ip)
+{
+	svc_setup_at(1, n_ip, 1);
 }
 
 /* ---- driving --------------------------------------------------------- */
@@ -515,6 +522,8 @@ test_join(void)
 	client_free(hc);
 }
 
+static size_t failure_n_intro; /* introduction circuits it built */
+
 /* Runs a failure to its answer; returns the reason. */
 static int
 failure(const char *what, size_t n_ip)
@@ -547,6 +556,7 @@ failure(const char *what, size_t n_ip)
 		goto out;
 	}
 	fetch(0);
+	next_kind = 'D'; /* a refetch's circuits */
 	rend = newest('R');
 	build(rend);
 	if (strcmp(what, "rend circuit") == 0) {
@@ -557,6 +567,12 @@ failure(const char *what, size_t n_ip)
 	cell(rend, TK_RELAY_RENDEZVOUS_ESTABLISHED, NULL, 0);
 	for (int k = 0; k < 10 && !answered; k++) {
 		intro = newest('I');
+		if (!intro && count('D', 1) > 0) {
+			fetch(0); /* the refetch: the same descriptor */
+			next_kind = 'D';
+			run_deferred();
+			continue;
+		}
 		if (!intro)
 			break;
 		build(intro);
@@ -575,6 +591,7 @@ failure(const char *what, size_t n_ip)
 	}
 out:
 	reason = answered == 1 ? answer_reason : -1;
+	failure_n_intro = count('I', 0);
 	client_free(hc);
 	return reason;
 }
@@ -588,6 +605,9 @@ test_failures(void)
 		    "every HSDir serves an invalid descriptor: F1");
 	tap_eq_long(failure("refused", 3) - TK_ONION_HS_NOT_FOUND, 2,
 		    "all three introduction points refuse: F2");
+	tap_eq_long((long)failure_n_intro, 3,
+		    "each tried once: the refetched descriptor lists the "
+		    "same three");
 	tap_eq_long(failure("intro build", 2) - TK_ONION_HS_NOT_FOUND, 2,
 		    "no introduction circuit can be built: F2");
 	tap_eq_long(failure("rend circuit", 2) - TK_ONION_HS_NOT_FOUND, 3,
@@ -621,10 +641,15 @@ test_intro_timeout(void)
 	build(rend);
 	cell(rend, TK_RELAY_RENDEZVOUS_ESTABLISHED, NULL, 0);
 	uv_timer_init(&loop, &t);
+	next_kind = 'D';
 	for (int k = 0; k < 20 && !answered; k++) {
 		if ((intro = newest('I')) != NULL && !intro->built) {
 			build(intro);
 			n_intro++;
+		}
+		if (count('D', 1) > 0) {
+			fetch(0); /* the refetch: the same descriptor */
+			next_kind = 'D';
 		}
 		uv_timer_start(&t, stop_loop, 600, 0);
 		uv_run(&loop, UV_RUN_DEFAULT);
@@ -636,6 +661,106 @@ test_intro_timeout(void)
 	       "both introduction points time out, one after the other: F7 "
 	       "(reason %d after %zu points)",
 	       answer_reason - TK_ONION_HS_NOT_FOUND, n_intro);
+	client_free(hc);
+}
+
+/* A request while the descriptor of introduction points 1 and 2 is
+ * cached, which both fail; the HSDirs then serve the same descriptor, or
+ * (restarted) one with points 3 and 4. */
+static void
+refetch_attempt(tk_hs_client *hc, int restarted)
+{
+	struct tk_circreq r;
+	struct fcirc *rend, *intro;
+	size_t n_dirs = count('D', 0), n_rend = count('R', 0), n_intro = 0;
+	int refused_old = 1;
+
+	answered = 0;
+	next_kind = 'R';
+	request(hc, &r);
+	tap_ok(count('D', 0) == n_dirs && count('R', 1) == 1,
+	       "the descriptor is cached: no HSDir asked, the rendezvous "
+	       "circuit launched");
+	rend = newest('R');
+	next_kind = 'D';
+	build(rend);
+	cell(rend, TK_RELAY_RENDEZVOUS_ESTABLISHED, NULL, 0);
+	if (restarted)
+		svc_setup_at(3, 2, 2); /* new introduction points 3 and 4 */
+	/* Points 1 and 2 are gone: one refuses, one cannot be reached. */
+	for (int k = 0; k < 2 && (intro = newest('I')) != NULL; k++) {
+		refused_old &= intro_index(intro) <= 2;
+		n_intro++;
+		if (k == 0) {
+			build(intro);
+			intro_ack(intro, TK_HS_INTRO_ACK_UNKNOWN_ID);
+		} else {
+			fail_build(intro);
+		}
+		run_deferred();
+	}
+	tap_ok(refused_old && n_intro == 2 && answered == 0 &&
+		       count('D', 1) > 0 && !rend->closed,
+	       "every introduction point of the cached descriptor failed: "
+	       "the descriptor is fetched again, the rendezvous circuit "
+	       "waits (answered %d)",
+	       answered);
+	n_dirs = count('D', 0);
+	fetch(0);
+	run_deferred();
+	intro = newest('I');
+	if (!restarted) {
+		tap_ok(answered == 1 &&
+			       answer_reason == TK_ONION_HS_INTRO_FAILED &&
+			       count('D', 0) == n_dirs && !intro,
+		       "the same descriptor again: F2 at once, no point "
+		       "tried twice, no third fetch");
+		return;
+	}
+	if (!tap_ok(intro && intro_index(intro) >= 3 &&
+			    count('R', 0) == n_rend + 1 && !rend->closed,
+		    "the new descriptor: its introduction points, the same "
+		    "rendezvous circuit")) {
+		return;
+	}
+	build(intro);
+	tap_ok(intro->cmd == TK_RELAY_INTRODUCE1,
+	       "INTRODUCE1 at once: the rendezvous point was ready");
+	intro_ack(intro, TK_HS_INTRO_ACK_SUCCESS);
+	tap_ok(rendezvous2(intro, rend) == 0, "the service opens it");
+	run_deferred();
+	tap_ok(answered == 1 && answer_reason == 0 && answer_oc == &rend->oc,
+	       "joined through the new descriptor, without a restart");
+}
+
+/* A service whose tor restarted has new introduction points, while the
+ * client holds its old descriptor (tor drops a descriptor whose points
+ * all failed and fetches it again: hs_client_refetch_hsdesc). Once per
+ * attempt: the same descriptor again gives F2. */
+static void
+test_refetch(void)
+{
+	tk_hs_client *hc = client_new(0);
+	struct tk_circreq r;
+	struct fcirc *rend, *intro;
+
+	svc_setup(2);
+	request(hc, &r);
+	fetch(0);
+	rend = newest('R');
+	intro = newest('I');
+	build(rend);
+	cell(rend, TK_RELAY_RENDEZVOUS_ESTABLISHED, NULL, 0);
+	build(intro);
+	intro_ack(intro, TK_HS_INTRO_ACK_SUCCESS);
+	rendezvous2(intro, rend);
+	run_deferred();
+	tap_ok(answered == 1 && answer_reason == 0, "first contact");
+	/* The service goes away: the joined circuit dies. */
+	rend->closed = 1;
+	rend->ev(rend->evarg, &rend->oc, TK_OCIRC_EV_LOST, "test");
+	refetch_attempt(hc, 0);
+	refetch_attempt(hc, 1);
 	client_free(hc);
 }
 
@@ -695,6 +820,7 @@ main(void)
 	test_join();
 	test_failures();
 	test_intro_timeout();
+	test_refetch();
 	test_bound();
 	free(desc_text);
 	tk_nodes_free(&nodes);

@@ -193,6 +193,9 @@ on_fetched(void *arg, int reason, const char *why, struct tk_hs_desc *desc)
 	tk_hs_join_start(v);
 }
 
+/* The descriptor from the cache, or fetched. Also the refetch of an
+ * attempt whose introduction points all failed (intro_next): the
+ * rendezvous circuit, if any, stays. */
 static void
 svc_start(struct tk_hs_svc *v)
 {
@@ -324,8 +327,13 @@ tk_hs_client_request(tk_hs_client *hc, const uint8_t id[TK_HS_ID_LEN],
 		v->joined = NULL;
 		v->st = S_IDLE;
 	}
-	if (v->st == S_IDLE)
+	if (v->st == S_IDLE) {
+		/* a new attempt: its own refetch and introduction points */
+		v->refetched = 0;
+		v->n_tried = 0;
+		v->n_intro_timeouts = 0;
 		svc_start(v);
+	}
 	return 0;
 }
 
@@ -572,6 +580,37 @@ intro_send(struct tk_hs_svc *v)
 	v->intro_deadline = tk_hs_now_ms(v->hc) + v->hc->cfg.intro_timeout_ms;
 }
 
+static int
+intro_tried(const struct tk_hs_svc *v, const uint8_t auth_key[32])
+{
+	for (size_t i = 0; i < v->n_tried; i++)
+		if (memcmp(v->tried[i], auth_key, 32) == 0)
+			return 1;
+	return 0;
+}
+
+/* Every introduction point of the descriptor failed (or it left the
+ * cache): the service may have moved them — its tor restarted, or the
+ * relays that held them did — and published a new descriptor. As tor
+ * (hs_client_refetch_hsdesc once no introduction point is usable), the
+ * cached one is dropped and fetched again, once per attempt; the
+ * rendezvous circuit waits. 1 if the fetch is under way. */
+static int
+refetch(struct tk_hs_svc *v)
+{
+	char nb[TK_HS_ADDR_LEN + 7];
+	if (v->refetched)
+		return 0;
+	v->refetched = 1;
+	tk_hs_log(v->hc, TK_LOG_INFO,
+		  "onion service %s: no usable introduction point left: "
+		  "fetching its descriptor again",
+		  tk_hs_svc_name(v, nb));
+	tk_hs_cache_remove(v->hc->cache, v->keys.blinded, v->keys.period_num);
+	svc_start(v);
+	return 1;
+}
+
 /* The next introduction point of the descriptor we can reach. */
 static void
 intro_next(struct tk_hs_svc *v)
@@ -592,6 +631,10 @@ intro_next(struct tk_hs_svc *v)
 		struct sockaddr_in *sin = (struct sockaddr_in *)&t.addr;
 		if (!ip->ls.has_legacy_id || !ip->ls.has_ipv4)
 			continue; /* tor needs both to extend */
+		if (intro_tried(v, ip->auth_key))
+			continue; /* failed already, in the old descriptor */
+		if (v->n_tried < sizeof v->tried / sizeof v->tried[0])
+			memcpy(v->tried[v->n_tried++], ip->auth_key, 32);
 		memset(&t, 0, sizeof t);
 		memcpy(t.rsa_id, ip->ls.legacy_id, 20);
 		if (ip->ls.has_ed25519_id) {
@@ -614,6 +657,8 @@ intro_next(struct tk_hs_svc *v)
 			return;
 		}
 	}
+	if (refetch(v))
+		return;
 	if (!d) {
 		tk_hs_svc_fail(v, TK_ONION_HS_NOT_FOUND,
 			       "descriptor gone from the cache");
@@ -652,6 +697,13 @@ tk_hs_join_start(struct tk_hs_svc *v)
 			       "no usable directory");
 		return;
 	}
+	v->st = S_CONNECT;
+	v->intro_next = 0;
+	if (v->rend_oc) {
+		/* a refetched descriptor: the rendezvous circuit is kept */
+		intro_next(v);
+		return;
+	}
 	tk_path_opts_init(&po);
 	po.enforce_distinct_subnets = 0; /* the guard is checked later */
 	tk_path_weights_init(&w, t->c);
@@ -680,10 +732,7 @@ tk_hs_join_start(struct tk_hs_svc *v)
 		return;
 	}
 	v->rp_ls_len = (size_t)k;
-	v->st = S_CONNECT;
 	v->rend_ready = 0;
-	v->intro_next = 0;
-	v->n_intro_timeouts = 0;
 	if (tk_circmgr_build_to(hc->cm, &h, t->node[rp].rt->nickname,
 				tk_hs_on_oc_event, v, &v->rend_oc, err,
 				sizeof err) != 0) {

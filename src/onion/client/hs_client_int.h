@@ -15,6 +15,7 @@
 #include "onion/hs/hs_auth.h"
 #include "onion/hs/hs_cache.h"
 #include "onion/hs/hs_cell.h"
+#include "onion/hs/hs_desc.h"
 #include "onion/hs/hs_keys.h"
 #include "onion/hs/hs_ntor.h"
 
@@ -60,6 +61,14 @@ struct tk_hs_svc {
 	uint8_t ip_auth[32], ip_enc[32];
 	struct tk_hs_ntor_client ntor;
 	int n_intro_timeouts;
+	/* Once every introduction point of the cached descriptor failed,
+	 * the descriptor is dropped and fetched again, once per attempt
+	 * (tor: hs_client_refetch_hsdesc when no introduction point is
+	 * usable). The points tried in this attempt, by auth key, are not
+	 * tried again from the new descriptor (tor's failure cache). */
+	int refetched;
+	size_t n_tried;
+	uint8_t tried[2 * TK_HS_DESC_MAX_INTRO][32];
 	tk_ocirc *joined;
 };
 
