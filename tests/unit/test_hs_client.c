@@ -20,6 +20,7 @@
 #include "../unit/tap.h"
 #include "onion/base/crypto.h"
 #include "onion/client/hs_client.h"
+#include "onion/client/hs_client_int.h"
 #include "onion/client/hs_fetch.h"
 #include "onion/client/ocirc.h"
 #include "onion/dir/dirclient.h"
@@ -60,7 +61,6 @@ struct fcirc {
 };
 static struct fcirc *fc[MAX_FC];
 static size_t n_fc;
-static char next_kind = 'D';
 
 int
 tk_circmgr_build_to(tk_circmgr *cm, const tk_circuit_hop_target *last,
@@ -77,7 +77,11 @@ tk_circmgr_build_to(tk_circmgr *cm, const tk_circuit_hop_target *last,
 	}
 	f->oc.serial = (uint32_t)n_fc + 1;
 	f->oc.state = TK_OCIRC_BUILDING;
-	f->kind = strcmp(nick, "intro") == 0 ? 'I' : next_kind;
+	/* the rendezvous circuits are the service's own; the HSDir
+	 * circuits the fetch's */
+	f->kind = strcmp(nick, "intro") == 0 ? 'I'
+		  : ev == tk_hs_on_oc_event  ? 'R'
+					     : 'D';
 	f->t = *last;
 	f->ev = ev;
 	f->evarg = arg;
@@ -289,6 +293,8 @@ on_answer(struct tk_circreq *r, int reason, tk_ocirc *oc)
 	answer_oc = oc;
 }
 
+static unsigned rend_timeout_ms; /* the next client's; 0: default */
+
 static tk_hs_client *
 client_new(unsigned intro_timeout_ms)
 {
@@ -299,9 +305,10 @@ client_new(unsigned intro_timeout_ms)
 	cfg.scrub_hosts = 0;
 	if (intro_timeout_ms)
 		cfg.intro_timeout_ms = intro_timeout_ms;
+	cfg.rend_timeout_ms = rend_timeout_ms;
+	rend_timeout_ms = 0;
 	answered = answer_reason = 0;
 	answer_oc = NULL;
-	next_kind = 'D';
 	return tk_hs_client_new(&cm, &cfg, err, sizeof err);
 }
 
@@ -428,7 +435,6 @@ fetch(size_t n_404)
 				if (answered_dirs++ < n_404) {
 					dir_answer(f, 404, NULL);
 				} else {
-					next_kind = 'R';
 					dir_answer(f, 200, desc_text);
 					return;
 				}
@@ -477,7 +483,6 @@ test_join(void)
 	dir_answer(fc[0], 404, NULL);
 	tap_eq_long((long)count('D', 0), 4,
 		    "a 404 frees its slot for the next HSDir");
-	next_kind = 'R';
 	dir_answer(fc[1], 200, desc_text);
 	n_dirs = count('D', 0);
 	tap_ok(count('D', 1) == 0 && !fc[2]->has_req && fc[2]->req_cancelled,
@@ -523,6 +528,7 @@ test_join(void)
 }
 
 static size_t failure_n_intro; /* introduction circuits it built */
+static size_t failure_n_rend;  /* rendezvous circuits */
 
 /* Runs a failure to its answer; returns the reason. */
 static int
@@ -556,12 +562,16 @@ failure(const char *what, size_t n_ip)
 		goto out;
 	}
 	fetch(0);
-	next_kind = 'D'; /* a refetch's circuits */
 	rend = newest('R');
 	build(rend);
 	if (strcmp(what, "rend circuit") == 0) {
-		fail_build(rend);
-		run_deferred();
+		/* each failure: another rendezvous point, three at most */
+		for (int k = 0; k < 10 && !answered && rend; k++) {
+			fail_build(rend);
+			run_deferred();
+			rend = newest('R');
+		}
+		failure_n_rend = count('R', 0);
 		goto out;
 	}
 	cell(rend, TK_RELAY_RENDEZVOUS_ESTABLISHED, NULL, 0);
@@ -569,7 +579,6 @@ failure(const char *what, size_t n_ip)
 		intro = newest('I');
 		if (!intro && count('D', 1) > 0) {
 			fetch(0); /* the refetch: the same descriptor */
-			next_kind = 'D';
 			run_deferred();
 			continue;
 		}
@@ -611,7 +620,8 @@ test_failures(void)
 	tap_eq_long(failure("intro build", 2) - TK_ONION_HS_NOT_FOUND, 2,
 		    "no introduction circuit can be built: F2");
 	tap_eq_long(failure("rend circuit", 2) - TK_ONION_HS_NOT_FOUND, 3,
-		    "the rendezvous circuit fails: F3");
+		    "every rendezvous circuit fails: F3");
+	tap_eq_long((long)failure_n_rend, 3, "after three rendezvous circuits");
 	tap_eq_long(failure("bad rendezvous2", 2) - TK_ONION_HS_NOT_FOUND, 3,
 		    "a RENDEZVOUS2 that does not verify: F3");
 }
@@ -641,7 +651,6 @@ test_intro_timeout(void)
 	build(rend);
 	cell(rend, TK_RELAY_RENDEZVOUS_ESTABLISHED, NULL, 0);
 	uv_timer_init(&loop, &t);
-	next_kind = 'D';
 	for (int k = 0; k < 20 && !answered; k++) {
 		if ((intro = newest('I')) != NULL && !intro->built) {
 			build(intro);
@@ -649,7 +658,6 @@ test_intro_timeout(void)
 		}
 		if (count('D', 1) > 0) {
 			fetch(0); /* the refetch: the same descriptor */
-			next_kind = 'D';
 		}
 		uv_timer_start(&t, stop_loop, 600, 0);
 		uv_run(&loop, UV_RUN_DEFAULT);
@@ -661,6 +669,57 @@ test_intro_timeout(void)
 	       "both introduction points time out, one after the other: F7 "
 	       "(reason %d after %zu points)",
 	       answer_reason - TK_ONION_HS_NOT_FOUND, n_intro);
+	client_free(hc);
+}
+
+/* A rendezvous point that never answers ESTABLISH_RENDEZVOUS: after
+ * rend_timeout another one, as tor builds a new rendezvous circuit; the
+ * introduction circuit waits for it. */
+static void
+test_rend_retry(void)
+{
+	tk_hs_client *hc;
+	struct tk_circreq r;
+	struct fcirc *rend, *rend2 = NULL, *intro;
+	uv_timer_t t;
+
+	rend_timeout_ms = 1;
+	hc = client_new(0);
+	svc_setup(2);
+	request(hc, &r);
+	fetch(0);
+	rend = newest('R');
+	intro = newest('I');
+	build(rend);
+	build(intro);
+	uv_timer_init(&loop, &t);
+	for (int k = 0; k < 10 && !answered && !rend2; k++) {
+		uv_timer_start(&t, stop_loop, 600, 0);
+		uv_run(&loop, UV_RUN_DEFAULT);
+		run_deferred();
+		if (newest('R') != rend)
+			rend2 = newest('R');
+	}
+	uv_close((uv_handle_t *)&t, NULL);
+	uv_run(&loop, UV_RUN_NOWAIT);
+	tap_ok(rend2 && rend->closed && answered == 0 && !intro->closed &&
+		       intro->n_sent == 0,
+	       "no RENDEZVOUS_ESTABLISHED in time: another rendezvous "
+	       "circuit, the introduction circuit waiting (answered %d)",
+	       answered);
+	if (!rend2) {
+		client_free(hc);
+		return;
+	}
+	build(rend2);
+	cell(rend2, TK_RELAY_RENDEZVOUS_ESTABLISHED, NULL, 0);
+	tap_ok(intro->cmd == TK_RELAY_INTRODUCE1,
+	       "INTRODUCE1 once the second point answered");
+	intro_ack(intro, TK_HS_INTRO_ACK_SUCCESS);
+	rendezvous2(intro, rend2);
+	run_deferred();
+	tap_ok(answered == 1 && answer_reason == 0 && answer_oc == &rend2->oc,
+	       "joined on the second rendezvous circuit");
 	client_free(hc);
 }
 
@@ -676,13 +735,11 @@ refetch_attempt(tk_hs_client *hc, int restarted)
 	int refused_old = 1;
 
 	answered = 0;
-	next_kind = 'R';
 	request(hc, &r);
 	tap_ok(count('D', 0) == n_dirs && count('R', 1) == 1,
 	       "the descriptor is cached: no HSDir asked, the rendezvous "
 	       "circuit launched");
 	rend = newest('R');
-	next_kind = 'D';
 	build(rend);
 	cell(rend, TK_RELAY_RENDEZVOUS_ESTABLISHED, NULL, 0);
 	if (restarted)
@@ -821,6 +878,7 @@ main(void)
 	test_failures();
 	test_intro_timeout();
 	test_refetch();
+	test_rend_retry();
 	test_bound();
 	free(desc_text);
 	tk_nodes_free(&nodes);

@@ -36,6 +36,7 @@ tk_hs_client_config_init(struct tk_hs_client_config *cfg)
 {
 	memset(cfg, 0, sizeof *cfg);
 	cfg->intro_timeout_ms = 20000;
+	cfg->rend_timeout_ms = 10000;
 	cfg->scrub_hosts = 1;
 }
 
@@ -332,6 +333,7 @@ tk_hs_client_request(tk_hs_client *hc, const uint8_t id[TK_HS_ID_LEN],
 		v->refetched = 0;
 		v->n_tried = 0;
 		v->n_intro_timeouts = 0;
+		v->n_rend = 0;
 		svc_start(v);
 	}
 	return 0;
@@ -405,6 +407,8 @@ tk_hs_client_new(tk_circmgr *cm, const struct tk_hs_client_config *cfg,
 	hc->cfg.auth_dir = NULL; /* only read here */
 	if (!hc->cfg.intro_timeout_ms)
 		hc->cfg.intro_timeout_ms = 20000;
+	if (!hc->cfg.rend_timeout_ms)
+		hc->cfg.rend_timeout_ms = 10000;
 	hc->cache = tk_hs_cache_new(0, 0);
 	hc->tick = calloc(1, sizeof *hc->tick);
 	if (!hc->cache || !hc->tick) {
@@ -455,7 +459,11 @@ tk_hs_client_free(tk_hs_client *hc)
 
 /* ---- the introduction and the rendezvous ---- */
 
-#define REND_TIMEOUT_MS 30000 /* for RENDEZVOUS_ESTABLISHED */
+/* Rendezvous circuits an attempt builds at most: one that fails, or
+ * whose point does not answer ESTABLISH_RENDEZVOUS in rend_timeout_ms,
+ * gives way to another (tor builds a new one too) as long as no
+ * INTRODUCE1 named its point. */
+#define REND_TRIES 3
 
 static void intro_next(struct tk_hs_svc *v);
 
@@ -674,11 +682,10 @@ intro_next(struct tk_hs_svc *v)
 
 /* ---------------------------------------------------------- rendezvous */
 
-/* The descriptor is in the cache: the rendezvous circuit and the first
- * introduction circuit are built at once, as tor builds them, so that
- * contact costs one circuit build rather than two in a row. */
-void
-tk_hs_join_start(struct tk_hs_svc *v)
+/* A circuit to a random rendezvous point; -1 (the attempt failed F3)
+ * if none can be built. */
+static int
+rend_launch(struct tk_hs_svc *v)
 {
 	tk_hs_client *hc = v->hc;
 	const struct tk_nodes *t = tk_circmgr_nodes(hc->cm);
@@ -695,14 +702,7 @@ tk_hs_join_start(struct tk_hs_svc *v)
 	if (!t) {
 		tk_hs_svc_fail(v, TK_ONION_HS_REND_FAILED,
 			       "no usable directory");
-		return;
-	}
-	v->st = S_CONNECT;
-	v->intro_next = 0;
-	if (v->rend_oc) {
-		/* a refetched descriptor: the rendezvous circuit is kept */
-		intro_next(v);
-		return;
+		return -1;
 	}
 	tk_path_opts_init(&po);
 	po.enforce_distinct_subnets = 0; /* the guard is checked later */
@@ -712,7 +712,7 @@ tk_hs_join_start(struct tk_hs_svc *v)
 	if (rp < 0) {
 		tk_hs_svc_fail(v, TK_ONION_HS_REND_FAILED,
 			       "no rendezvous point");
-		return;
+		return -1;
 	}
 	tk_hop_from_node(&t->node[rp], &h);
 	memcpy(v->rp_onion_key, h.ntor_key, 32);
@@ -729,17 +729,51 @@ tk_hs_join_start(struct tk_hs_svc *v)
 	if (k < 0) {
 		tk_hs_svc_fail(v, TK_ONION_HS_REND_FAILED,
 			       "rendezvous point specifiers");
-		return;
+		return -1;
 	}
 	v->rp_ls_len = (size_t)k;
 	v->rend_ready = 0;
+	v->n_rend++;
 	if (tk_circmgr_build_to(hc->cm, &h, t->node[rp].rt->nickname,
 				tk_hs_on_oc_event, v, &v->rend_oc, err,
 				sizeof err) != 0) {
 		tk_hs_svc_fail(v, TK_ONION_HS_REND_FAILED, err);
+		return -1;
+	}
+	v->rend_deadline = tk_hs_now_ms(hc) + 60000 + hc->cfg.rend_timeout_ms;
+	return 0;
+}
+
+/* The rendezvous circuit failed, or its point did not answer: another
+ * one while no INTRODUCE1 named this point, and tries are left; else
+ * F3. */
+static void
+rend_retry(struct tk_hs_svc *v, const char *why)
+{
+	char nb[TK_HS_ADDR_LEN + 7];
+	tk_hs_drop_oc(&v->rend_oc);
+	v->rend_deadline = 0;
+	if (v->intro_sent || v->n_rend >= REND_TRIES) {
+		tk_hs_svc_fail(v, TK_ONION_HS_REND_FAILED, why);
 		return;
 	}
-	v->rend_deadline = tk_hs_now_ms(hc) + 60000 + REND_TIMEOUT_MS;
+	tk_hs_log(v->hc, TK_LOG_INFO,
+		  "onion service %s: %s: another rendezvous point",
+		  tk_hs_svc_name(v, nb), why);
+	rend_launch(v);
+}
+
+/* The descriptor is in the cache: the rendezvous circuit and the first
+ * introduction circuit are built at once, as tor builds them, so that
+ * contact costs one circuit build rather than two in a row. A refetched
+ * descriptor keeps the rendezvous circuit there is. */
+void
+tk_hs_join_start(struct tk_hs_svc *v)
+{
+	v->st = S_CONNECT;
+	v->intro_next = 0;
+	if (!v->rend_oc && rend_launch(v) != 0)
+		return;
 	intro_next(v);
 }
 
@@ -762,7 +796,7 @@ rend_established_wait(struct tk_hs_svc *v)
 			       "cannot send ESTABLISH_RENDEZVOUS");
 		return;
 	}
-	v->rend_deadline = tk_hs_now_ms(v->hc) + REND_TIMEOUT_MS;
+	v->rend_deadline = tk_hs_now_ms(v->hc) + v->hc->cfg.rend_timeout_ms;
 }
 
 /* ------------------------------------------------------- circuit events */
@@ -777,10 +811,10 @@ tk_hs_join_event(struct tk_hs_svc *v, tk_ocirc *oc, int ev, const char *why)
 			rend_established_wait(v);
 			return 1;
 		}
-		v->rend_oc = NULL;
+		v->rend_oc = NULL; /* the manager's now */
 		snprintf(msg, sizeof msg, "rendezvous circuit: %s",
 			 why ? why : "failed");
-		tk_hs_svc_fail(v, TK_ONION_HS_REND_FAILED, msg);
+		rend_retry(v, msg);
 		return 1;
 	}
 	if (oc == v->intro_oc) {
@@ -807,8 +841,7 @@ tk_hs_join_tick(struct tk_hs_svc *v, uint64_t now)
 	if (v->st != S_CONNECT)
 		return;
 	if (v->rend_deadline && now >= v->rend_deadline) {
-		tk_hs_svc_fail(v, TK_ONION_HS_REND_FAILED,
-			       "no RENDEZVOUS_ESTABLISHED in time");
+		rend_retry(v, "no RENDEZVOUS_ESTABLISHED in time");
 	} else if (v->intro_deadline && now >= v->intro_deadline) {
 		v->intro_deadline = 0;
 		if (v->intro_acked) {

@@ -48,6 +48,7 @@ struct tk_hs_svc {
 	/* rendezvous */
 	tk_ocirc *rend_oc;
 	int rend_ready;		/* RENDEZVOUS_ESTABLISHED is in */
+	int n_rend;		/* rendezvous circuits this attempt built */
 	uint64_t rend_deadline; /* uv_now ms, 0: none */
 	uint8_t cookie[TK_HS_REND_COOKIE_LEN];
 	uint8_t rp_onion_key[32];
