@@ -54,6 +54,11 @@ struct fcirc {
 	uint8_t body[TK_RELAY_DATA_MAX];
 	size_t len;
 	int n_sent;
+	/* the virtual hop: congestion control, SENDME increment, Vegas
+	 * alpha; whether the stream table was told */
+	int hop_cc, joined_cc;
+	unsigned hop_sendme_inc;
+	int32_t hop_alpha;
 	/* its directory request */
 	int has_req, req_cancelled;
 	tk_dir_done_cb dir_cb;
@@ -137,9 +142,9 @@ tk_ocirc_close(tk_ocirc *oc)
 	oc->closed = 1;
 }
 void
-tk_ocirc_joined(tk_ocirc *oc)
+tk_ocirc_joined(tk_ocirc *oc, const struct tk_cc_params *cc)
 {
-	(void)oc;
+	((struct fcirc *)oc)->joined_cc = cc != NULL;
 }
 uint32_t
 tk_ocirc_serial(const tk_ocirc *oc)
@@ -167,9 +172,15 @@ tk_circuit_send(tk_circuit *c, int hop, uint8_t cmd, uint16_t stream_id,
 }
 int
 tk_circuit_add_virtual_hop(tk_circuit *c,
-			   const uint8_t keys[TK_RELAY_HS_KEYS_LEN])
+			   const uint8_t keys[TK_RELAY_HS_KEYS_LEN],
+			   const struct tk_cc_params *cc, unsigned sendme_inc)
 {
-	(void)c, (void)keys;
+	struct fcirc *f = (struct fcirc *)c;
+	(void)keys;
+	f->hop_cc = cc != NULL;
+	f->hop_sendme_inc = sendme_inc;
+	if (cc)
+		f->hop_alpha = cc->cc_vegas_alpha_exit;
 	return 0;
 }
 const char *
@@ -238,6 +249,9 @@ net_setup(void)
 	cm.nodes = &nodes;
 }
 
+static const char *svc_flow_control; /* its FlowCtrl versions; NULL: no
+				      * flow-control line */
+
 /* The service's descriptor, revision rev, with n_ip introduction points
  * numbered from first: a restarted service has new ones. */
 static void
@@ -253,6 +267,8 @@ svc_setup_at(uint8_t first, size_t n_ip, uint64_t rev)
 	memset(seed, 0x6b, 32);
 	tsvc_key_from_seed(seed, &sign_key);
 	tsvc_printf(&b, "create2-formats 2\n");
+	if (svc_flow_control)
+		tsvc_printf(&b, "flow-control %s 31\n", svc_flow_control);
 	for (size_t i = first - 1u; i < first - 1u + n_ip; i++) {
 		tsvc_intro_make((uint8_t)(i + 1), &ips[i]);
 		tsvc_intro_text(&b, &ips[i], &sign_key, exp);
@@ -294,6 +310,7 @@ on_answer(struct tk_circreq *r, int reason, tk_ocirc *oc)
 }
 
 static unsigned rend_timeout_ms; /* the next client's; 0: default */
+static int cc_option = -1;	 /* the next client's congestion_control */
 
 static tk_hs_client *
 client_new(unsigned intro_timeout_ms)
@@ -307,6 +324,8 @@ client_new(unsigned intro_timeout_ms)
 		cfg.intro_timeout_ms = intro_timeout_ms;
 	cfg.rend_timeout_ms = rend_timeout_ms;
 	rend_timeout_ms = 0;
+	cfg.congestion_control = cc_option;
+	cc_option = -1;
 	answered = answer_reason = 0;
 	answer_oc = NULL;
 	return tk_hs_client_new(&cm, &cfg, err, sizeof err);
@@ -415,9 +434,10 @@ request(tk_hs_client *hc, struct tk_circreq *r)
 }
 
 /* The fetch: HSDir circuits are built, their first `n_404` requests
- * answered 404, the next ones with the descriptor. */
+ * answered 404, the next `n_old` with old_text, then the descriptor,
+ * until the fetch is over (its circuits closed). */
 static void
-fetch(size_t n_404)
+fetch_serve(size_t n_404, const char *old_text, size_t n_old)
 {
 	size_t answered_dirs = 0;
 	struct fcirc *f;
@@ -432,17 +452,24 @@ fetch(size_t n_404)
 				build(f);
 				progress = 1;
 			} else if (f->has_req) {
-				if (answered_dirs++ < n_404) {
+				if (answered_dirs < n_404)
 					dir_answer(f, 404, NULL);
-				} else {
+				else if (answered_dirs < n_404 + n_old)
+					dir_answer(f, 200, old_text);
+				else
 					dir_answer(f, 200, desc_text);
-					return;
-				}
+				answered_dirs++;
 				progress = 1;
 			}
 		}
 		run_deferred();
 	}
+}
+
+static void
+fetch(size_t n_404)
+{
+	fetch_serve(n_404, NULL, 0);
 }
 
 /* The service's answer to the INTRODUCE1 on f, as RENDEZVOUS2 on rend. */
@@ -672,6 +699,78 @@ test_intro_timeout(void)
 	client_free(hc);
 }
 
+/* Joins a service whose descriptor says flow-control flowctl (NULL: no
+ * line) with CongestionControl opt: whether INTRODUCE1 asked for
+ * congestion control (its CC_REQUEST extension), and *joined_cc whether
+ * the virtual hop then does Vegas with the onion parameters, SENDMEs
+ * every 31 cells, and the streams XON/XOFF. */
+static int
+cc_join(const char *flowctl, int opt, int *joined_cc)
+{
+	tk_hs_client *hc;
+	struct tk_circreq r;
+	struct fcirc *rend, *intro;
+	const struct tsvc_intro *ip;
+	uint8_t y[32], reply[64], seed[32], plain[512];
+	long n;
+	int asked = -1;
+
+	cc_option = opt;
+	hc = client_new(0);
+	svc_flow_control = flowctl;
+	svc_setup(1);
+	svc_flow_control = NULL;
+	request(hc, &r);
+	fetch(0);
+	rend = newest('R');
+	intro = newest('I');
+	build(rend);
+	cell(rend, TK_RELAY_RENDEZVOUS_ESTABLISHED, NULL, 0);
+	build(intro);
+	*joined_cc = -1;
+	ip = &ips[intro_index(intro) - 1];
+	tk_random(y, sizeof y);
+	n = tsvc_ntor_server(intro->body, intro->len, ip->auth.pub, ip->enc_sk,
+			     svc_keys.subcred, y, reply, seed, plain,
+			     sizeof plain);
+	/* COOKIE, N_EXTENSIONS, then its extensions */
+	if (n > 21)
+		asked = plain[20] == 1 &&
+			plain[21] == TK_HS_INTRO_EXT_CC_REQUEST;
+	intro_ack(intro, TK_HS_INTRO_ACK_SUCCESS);
+	cell(rend, TK_RELAY_RENDEZVOUS2, reply, sizeof reply);
+	run_deferred();
+	if (answered == 1 && answer_reason == 0)
+		*joined_cc = rend->hop_cc && rend->joined_cc &&
+			     rend->hop_sendme_inc == 31 &&
+			     rend->hop_alpha == 3 * 62;
+	client_free(hc);
+	return asked;
+}
+
+static void
+test_cc(void)
+{
+	int joined_cc;
+	tap_eq_long(cc_join("1-2", 1, &joined_cc), 1,
+		    "the descriptor offers FlowCtrl=2: INTRODUCE1 asks for "
+		    "congestion control");
+	tap_eq_long(joined_cc, 1,
+		    "the joined circuit's last hop: Vegas with the onion "
+		    "parameters, the descriptor's SENDME increment, XON/XOFF "
+		    "streams");
+	tap_eq_long(cc_join("1", 1, &joined_cc), 0,
+		    "FlowCtrl=1 only: no request");
+	tap_eq_long(joined_cc, 0, "and fixed windows");
+	tap_eq_long(cc_join(NULL, 1, &joined_cc), 0,
+		    "no flow-control line: no request");
+	tap_eq_long(cc_join("1-2", 0, &joined_cc), 0,
+		    "CongestionControl 0: no request");
+	tap_eq_long(joined_cc, 0, "and fixed windows");
+	tap_eq_long(cc_join("1-2", -1, &joined_cc), 0,
+		    "the consensus says no cc_alg: no request");
+}
+
 /* A rendezvous point that never answers ESTABLISH_RENDEZVOUS: after
  * rend_timeout another one, as tor builds a new rendezvous circuit; the
  * introduction circuit waits for it. */
@@ -732,6 +831,7 @@ refetch_attempt(tk_hs_client *hc, int restarted)
 	struct tk_circreq r;
 	struct fcirc *rend, *intro;
 	size_t n_dirs = count('D', 0), n_rend = count('R', 0), n_intro = 0;
+	char *old_text = NULL;
 	int refused_old = 1;
 
 	answered = 0;
@@ -742,8 +842,10 @@ refetch_attempt(tk_hs_client *hc, int restarted)
 	rend = newest('R');
 	build(rend);
 	cell(rend, TK_RELAY_RENDEZVOUS_ESTABLISHED, NULL, 0);
-	if (restarted)
+	if (restarted) {
+		old_text = strdup(desc_text);
 		svc_setup_at(3, 2, 2); /* new introduction points 3 and 4 */
+	}
 	/* Points 1 and 2 are gone: one refuses, one cannot be reached. */
 	for (int k = 0; k < 2 && (intro = newest('I')) != NULL; k++) {
 		refused_old &= intro_index(intro) <= 2;
@@ -763,21 +865,27 @@ refetch_attempt(tk_hs_client *hc, int restarted)
 	       "waits (answered %d)",
 	       answered);
 	n_dirs = count('D', 0);
-	fetch(0);
+	/* an HSDir the service did not reach again serves the old one: it
+	 * is set aside, the next HSDir asked */
+	fetch_serve(0, old_text, 1);
+	free(old_text);
 	run_deferred();
 	intro = newest('I');
 	if (!restarted) {
 		tap_ok(answered == 1 &&
 			       answer_reason == TK_ONION_HS_INTRO_FAILED &&
-			       count('D', 0) == n_dirs && !intro,
-		       "the same descriptor again: F2 at once, no point "
-		       "tried twice, no third fetch");
+			       count('D', 0) > n_dirs && !intro,
+		       "every HSDir has the same descriptor: it is used after "
+		       "all of them were asked, F2 at once, no point tried "
+		       "twice (answered %d reason %d, %zu HSDirs)",
+		       answered, answer_reason - TK_ONION_HS_NOT_FOUND,
+		       count('D', 0) - n_dirs);
 		return;
 	}
 	if (!tap_ok(intro && intro_index(intro) >= 3 &&
 			    count('R', 0) == n_rend + 1 && !rend->closed,
-		    "the new descriptor: its introduction points, the same "
-		    "rendezvous circuit")) {
+		    "the new descriptor from the next HSDir: its introduction "
+		    "points, the same rendezvous circuit")) {
 		return;
 	}
 	build(intro);
@@ -879,6 +987,7 @@ main(void)
 	test_intro_timeout();
 	test_refetch();
 	test_rend_retry();
+	test_cc();
 	test_bound();
 	free(desc_text);
 	tk_nodes_free(&nodes);

@@ -27,6 +27,7 @@
 #include "onion/hs/hs_linkspec.h"
 #include "onion/hs/hs_period.h"
 #include "onion/netdir/path.h"
+#include "onion/netdoc/consensus.h"
 #include "onion/onion.h"
 
 #define TICK_MS 500
@@ -37,6 +38,7 @@ tk_hs_client_config_init(struct tk_hs_client_config *cfg)
 	memset(cfg, 0, sizeof *cfg);
 	cfg->intro_timeout_ms = 20000;
 	cfg->rend_timeout_ms = 10000;
+	cfg->congestion_control = -1;
 	cfg->scrub_hosts = 1;
 }
 
@@ -235,6 +237,8 @@ svc_start(struct tk_hs_svc *v)
 	fp.hsdirs = (const uint8_t(*)[20])hsdir;
 	fp.n_hsdirs = n;
 	fp.parallel = hc->cfg.fetch_parallel;
+	fp.has_stale = v->refetched && v->has_stale;
+	fp.stale_revision = v->stale_rev;
 	fp.name = tk_hs_svc_name(v, nb);
 	fp.log = hc->cfg.log;
 	fp.log_arg = hc->cfg.log_arg;
@@ -477,6 +481,11 @@ joined(struct tk_hs_svc *v)
 	tk_hs_ntor_client_wipe(&v->ntor);
 	v->rend_deadline = v->intro_deadline = 0;
 	v->st = S_JOINED;
+	if (v->cc)
+		tk_hs_log(v->hc, TK_LOG_INFO,
+			  "onion service %s: congestion control with the "
+			  "service: Vegas, sendme_inc %u",
+			  tk_hs_svc_name(v, nb), v->cc_sendme_inc);
 	tk_hs_log(v->hc, TK_LOG_INFO, "onion service %s: joined on circ %u",
 		  tk_hs_svc_name(v, nb), tk_ocirc_serial(v->joined));
 	tk_hs_svc_answer(v, 0);
@@ -516,14 +525,16 @@ on_rend_cell(void *arg, int status, int hop, uint8_t cmd, const uint8_t *data,
 	tk_hs_ntor_expand(seed, keys);
 	tk_wipe(seed, sizeof seed);
 	tk_circuit_set_control_cb(c, NULL, NULL);
-	int rc = tk_circuit_add_virtual_hop(c, keys);
+	int rc = tk_circuit_add_virtual_hop(c, keys,
+					    v->cc ? &v->cc_params : NULL,
+					    v->cc_sendme_inc);
 	tk_wipe(keys, sizeof keys);
 	if (rc != 0) {
 		tk_hs_svc_fail(v, TK_ONION_HS_REND_FAILED,
 			       tk_circuit_strerror(rc));
 		return;
 	}
-	tk_ocirc_joined(v->rend_oc);
+	tk_ocirc_joined(v->rend_oc, v->cc ? &v->cc_params : NULL);
 	joined(v);
 }
 
@@ -553,6 +564,57 @@ on_intro_cell(void *arg, int status, int hop, uint8_t cmd, const uint8_t *data,
 	intro_next(v);
 }
 
+static int32_t
+cons_param(void *arg, const char *name, int32_t dflt, int32_t min, int32_t max)
+{
+	return tk_consensus_param(arg, name, dflt, min, max);
+}
+
+/* Whether a FlowCtrl version list ("1-2", "2", "1,2") holds 2. */
+static int
+flowctrl_has_2(const char *s)
+{
+	while (*s) {
+		char *e;
+		unsigned long lo = strtoul(s, &e, 10), hi = lo;
+		if (e == s)
+			return 0;
+		if (*e == '-') {
+			s = e + 1;
+			hi = strtoul(s, &e, 10);
+			if (e == s)
+				return 0;
+		}
+		if (lo <= 2 && 2 <= hi)
+			return 1;
+		if (*e != ',')
+			return 0;
+		s = e + 1;
+	}
+	return 0;
+}
+
+/* Congestion control with the service (prop 324 for onion services, as
+ * tor 0.4.8 clients ask for it): its descriptor says it does FlowCtrl=2,
+ * and we do (the consensus's cc_alg, or the CongestionControl option).
+ * Then v->cc_params are the onion circuits' Vegas parameters and
+ * v->cc_sendme_inc the descriptor's increment. */
+static int
+cc_with_service(struct tk_hs_svc *v, const struct tk_hs_desc *d)
+{
+	const struct tk_nodes *t = tk_circmgr_nodes(v->hc->cm);
+	int want = v->hc->cfg.congestion_control;
+	if (!d || !d->has_flow_control || !flowctrl_has_2(d->flow_control) ||
+	    want == 0 || !t)
+		return 0;
+	tk_cc_params_load(&v->cc_params, cons_param, (void *)t->c);
+	if (want < 0 && v->cc_params.cc_alg == 0)
+		return 0;
+	tk_cc_params_onion(&v->cc_params);
+	v->cc_sendme_inc = d->sendme_inc;
+	return 1;
+}
+
 /* Both circuits are ready: INTRODUCE1 (rend-spec-v3 §3.2), which names
  * the rendezvous point the service is to reach, so it goes only once the
  * point has our cookie (RENDEZVOUS_ESTABLISHED). */
@@ -571,6 +633,10 @@ intro_send(struct tk_hs_svc *v)
 		return;
 	}
 	memset(&in, 0, sizeof in);
+	v->cc = cc_with_service(v,
+				tk_hs_cache_get(v->hc->cache, v->keys.blinded,
+						v->keys.period_num, v->now));
+	in.cc_request = v->cc;
 	memcpy(in.auth_key, v->ip_auth, 32);
 	memcpy(in.rend_cookie, v->cookie, sizeof in.rend_cookie);
 	memcpy(in.rp_onion_key, v->rp_onion_key, 32);
@@ -609,7 +675,12 @@ refetch(struct tk_hs_svc *v)
 	char nb[TK_HS_ADDR_LEN + 7];
 	if (v->refetched)
 		return 0;
+	const struct tk_hs_desc *d =
+		tk_hs_cache_get(v->hc->cache, v->keys.blinded,
+				v->keys.period_num, v->now);
 	v->refetched = 1;
+	v->has_stale = d != NULL;
+	v->stale_rev = d ? d->revision : 0;
 	tk_hs_log(v->hc, TK_LOG_INFO,
 		  "onion service %s: no usable introduction point left: "
 		  "fetching its descriptor again",

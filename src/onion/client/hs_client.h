@@ -20,7 +20,9 @@
  *     circuit staying as it is; when none is left, the descriptor is
  *     fetched again, once per attempt;
  *  4. RENDEZVOUS2 on the rendezvous circuit completes hs-ntor: the
- *     service's virtual hop joins that circuit (SHA3-256, AES-256).
+ *     service's virtual hop joins that circuit (SHA3-256, AES-256), with
+ *     congestion control (Vegas, XON/XOFF streams) when INTRODUCE1 asked
+ *     for it: the descriptor offered it (flow-control) and we do it.
  * Every circuit here is built by the circuit manager
  * (tk_circmgr_build_to) and never given to exit streams.
  *
@@ -51,7 +53,11 @@ struct tk_hs_client_config {
 	unsigned rend_timeout_ms;  /* RENDEZVOUS_ESTABLISHED, 10000; then
 				    * another rendezvous point (3 at most) */
 	unsigned fetch_parallel;   /* HSDirs asked at once; 0: 3 */
-	int scrub_hosts;	   /* SafeLogging */
+	/* congestion control with services whose descriptor offers it:
+	 * -1 (default) when the consensus's cc_alg != 0, 0 never, 1 also
+	 * without cc_alg (the CongestionControl option) */
+	int congestion_control;
+	int scrub_hosts; /* SafeLogging */
 	tk_log_fn log;
 	void *log_arg;
 };

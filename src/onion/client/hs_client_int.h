@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "onion/circ/congestion.h"
 #include "onion/client/circmgr.h"
 #include "onion/client/hs_client.h"
 #include "onion/client/hs_fetch.h"
@@ -61,6 +62,10 @@ struct tk_hs_svc {
 	uint64_t intro_deadline; /* uv_now ms, 0: none */
 	uint8_t ip_auth[32], ip_enc[32];
 	struct tk_hs_ntor_client ntor;
+	/* congestion control asked for in INTRODUCE1 (cc_with_service) */
+	int cc;
+	unsigned cc_sendme_inc;
+	struct tk_cc_params cc_params;
 	int n_intro_timeouts;
 	/* Once every introduction point of the cached descriptor failed,
 	 * the descriptor is dropped and fetched again, once per attempt
@@ -68,6 +73,8 @@ struct tk_hs_svc {
 	 * usable). The points tried in this attempt, by auth key, are not
 	 * tried again from the new descriptor (tor's failure cache). */
 	int refetched;
+	int has_stale;	    /* the refetched one's revision: */
+	uint64_t stale_rev; /* HSDirs with a newer one are preferred */
 	size_t n_tried;
 	uint8_t tried[2 * TK_HS_DESC_MAX_INTRO][32];
 	tk_ocirc *joined;
