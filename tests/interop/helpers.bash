@@ -86,19 +86,11 @@ control() {
 	) | tr -d '\r'
 }
 
-# tornet_relaunch NODE: starts a relay a test killed, exactly as tornet
+# tornet_start_node NODE: starts a node a test killed, exactly as tornet
 # did (its recorded command line; tornet stop finds it by the new pid),
-# waits for its ORPort, and has tornet's client tor drop the circuits it
-# built before (SIGNAL NEWNYM). The guard of a circuit through the dead
-# relay may hold that circuit's DESTROY a long time (tor flushes queued
-# DESTROYs only with other cells), so without NEWNYM the tests after
-# this one could have Tor's client put their requests on dead circuits.
-# Even then Tor's client has failed a RESOLVE in the seconds after (CI,
-# twice), so it returns only once that client answers one again, as
-# tornet start does before it calls a network ready (bounded: 1 if not
-# within about a minute).
-tornet_relaunch() {
-	local n=$1 args=() a orport i lib="" tls="" cells=""
+# and waits for its ORPort if it has one.
+tornet_start_node() {
+	local n=$1 args=() a orport lib="" tls="" cells=""
 	while IFS= read -r -d '' a; do args+=("$a"); done <"$TORNET_DIR/run/$n.cmdline"
 	# a network started with --tls13-only / --cell-log: the relay comes
 	# back as it was (tools/tornet launch_tor)
@@ -112,7 +104,22 @@ tornet_relaunch() {
 	echo $! >"$TORNET_DIR/run/$n.pid"
 	# the port it listens on (with --latency, not the advertised one)
 	orport=$(sed -nE '/NoListen/d; s/^ORPort 127\.0\.0\.1:([0-9]+).*/\1/p' "$TORNET_DIR/nodes/$n/torrc")
-	[ -n "$orport" ] && wait_port "$orport" 300
+	[ -z "$orport" ] || wait_port "$orport" 300
+}
+
+# tornet_relaunch NODE: starts a relay a test killed (tornet_start_node)
+# and has tornet's client tor drop the circuits it built before (SIGNAL
+# NEWNYM). The guard of a circuit through the dead
+# relay may hold that circuit's DESTROY a long time (tor flushes queued
+# DESTROYs only with other cells), so without NEWNYM the tests after
+# this one could have Tor's client put their requests on dead circuits.
+# Even then Tor's client has failed a RESOLVE in the seconds after (CI,
+# twice), so it returns only once that client answers one again, as
+# tornet start does before it calls a network ready (bounded: 1 if not
+# within about a minute).
+tornet_relaunch() {
+	local n=$1 i
+	tornet_start_node "$n"
 	control "SIGNAL NEWNYM" | grep -q '^250 OK' ||
 		echo "tornet_relaunch: the client tor refused NEWNYM" >&2
 	for ((i = 0; i < 30; i++)); do

@@ -7,7 +7,9 @@
 # checksum, F0 for an address no HSDir knows; a RESOLVE of an onion name
 # refused; the names never reach an exit, and SafeLogging keeps them out
 # of the log; ncat and OpenBSD nc as SOCKS5 clients; NEWNYM drops the
-# cached descriptors; a reload reads ClientOnionAuthDir again. Three
+# cached descriptors; a reload reads ClientOnionAuthDir again; a service
+# whose tor restarted is reached again through a refetched descriptor
+# (the last test: it restarts tornet's onion tor). Three
 # torkitd (Engine tor): A with the tornet key (and a control socket), B
 # with no ClientOnionAuthDir (SafeLogging on; a reload gives it one), C
 # with a wrong key.
@@ -260,4 +262,65 @@ ctl_a() {
 	echo "ClientOnionAuthDir $d/no-such-dir" >>"$d/torkitd.conf"
 	kill -HUP "$pid"
 	wait_file "$d/torkitd.log" 'ClientOnionAuthDir: .*; keeping the keys read before' 200
+}
+
+# restart_service: the onion services' tor killed and started again
+# (same keys: new introduction points, new descriptors); returns once the
+# plain service's current descriptor is uploaded and every upload the
+# restarted tor began has its answer, so the HSDirs hold only the new
+# descriptors (bounded: 60 s)
+restart_service() {
+	local rl=$TORNET_DIR/nodes/onion/rend.log pid i rfrom
+	rfrom=$(($(log_lines "$rl") + 1))
+	pid=$(cat "$TORNET_DIR/run/onion.pid")
+	tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q '^tor '
+	kill -KILL "$pid"
+	for ((i = 0; i < 100; i++)); do
+		[ -d "/proc/$pid" ] || break
+		sleep 0.1
+	done
+	[ ! -d "/proc/$pid" ]
+	tornet_start_node onion
+	for ((i = 0; i < 600; i++)); do
+		if tail -n +"$rfrom" "$rl" | grep -q "Initiating upload for hidden service current descriptor for service ${TORNET_ONION_PLAIN%.onion}" &&
+			[ "$(tail -n +"$rfrom" "$rl" | grep -c 'Uploaded hidden service descriptor (status 200')" -ge \
+				"$(tail -n +"$rfrom" "$rl" | grep -c 'initiated upload request')" ]; then
+			return 0
+		fi
+		sleep 0.1
+	done
+	echo "the restarted service uploaded no descriptor in 60 s" >&2
+	return 1
+}
+
+@test "the service's tor restarted (new introduction points, a new descriptor) while A holds the old descriptor: the next CONNECT fetches it again and works" {
+	local T=$BATS_TEST_TMPDIR from round ok=
+	# Twice at most: a time period that ends between the two CONNECTs
+	# (8 minutes on tornet) leaves A no cached descriptor for the new
+	# one, which it then fetches afresh and nothing is tested.
+	for round in 1 2; do
+		# A holds the plain service's descriptor (and a joined circuit)
+		hold_stdin "$T/o1" 'before restart' $'before restart\n' |
+			timeout 90 "$TK_CONNECT" "$TORNET_ONION_PLAIN" "$TORNET_ONION_ECHO_PORT" >"$T/o1"
+		assert_equal "$(cat "$T/o1")" "before restart"
+		from=$(($(log_lines "$LOG") + 1))
+		restart_service
+		# A's joined circuit died with the service's tor; its cached
+		# descriptor names introduction points that are gone
+		hold_stdin "$T/o2" 'after restart' $'after restart\n' |
+			timeout 120 "$TK_CONNECT" "$TORNET_ONION_PLAIN" "$TORNET_ONION_ECHO_PORT" >"$T/o2"
+		assert_equal "$(cat "$T/o2")" "after restart"
+		if tail -n +"$from" "$LOG" | grep -q "onion service $TORNET_ONION_PLAIN: no usable introduction point left: fetching its descriptor again"; then
+			ok=1
+			break
+		fi
+		tail -n +"$from" "$LOG" | grep -q "onion service $TORNET_ONION_PLAIN: descriptor from HSDir"
+		echo "round $round: a new time period, the descriptor fetched afresh" >&2
+	done
+	[ -n "$ok" ]
+	tail -n +"$from" "$LOG" | grep -q "onion service $TORNET_ONION_PLAIN: descriptor from HSDir"
+	# tornet's client tor holds the old descriptors too: NEWNYM drops
+	# them, and the files after this one find both services reachable
+	control "SIGNAL NEWNYM" | grep -q '^250 OK'
+	tornet_onions_wait
 }

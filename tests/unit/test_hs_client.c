@@ -20,6 +20,7 @@
 #include "../unit/tap.h"
 #include "onion/base/crypto.h"
 #include "onion/client/hs_client.h"
+#include "onion/client/hs_client_int.h"
 #include "onion/client/hs_fetch.h"
 #include "onion/client/ocirc.h"
 #include "onion/dir/dirclient.h"
@@ -53,6 +54,11 @@ struct fcirc {
 	uint8_t body[TK_RELAY_DATA_MAX];
 	size_t len;
 	int n_sent;
+	/* the virtual hop: congestion control, SENDME increment, Vegas
+	 * alpha; whether the stream table was told */
+	int hop_cc, joined_cc;
+	unsigned hop_sendme_inc;
+	int32_t hop_alpha;
 	/* its directory request */
 	int has_req, req_cancelled;
 	tk_dir_done_cb dir_cb;
@@ -60,7 +66,6 @@ struct fcirc {
 };
 static struct fcirc *fc[MAX_FC];
 static size_t n_fc;
-static char next_kind = 'D';
 
 int
 tk_circmgr_build_to(tk_circmgr *cm, const tk_circuit_hop_target *last,
@@ -77,7 +82,11 @@ tk_circmgr_build_to(tk_circmgr *cm, const tk_circuit_hop_target *last,
 	}
 	f->oc.serial = (uint32_t)n_fc + 1;
 	f->oc.state = TK_OCIRC_BUILDING;
-	f->kind = strcmp(nick, "intro") == 0 ? 'I' : next_kind;
+	/* the rendezvous circuits are the service's own; the HSDir
+	 * circuits the fetch's */
+	f->kind = strcmp(nick, "intro") == 0 ? 'I'
+		  : ev == tk_hs_on_oc_event  ? 'R'
+					     : 'D';
 	f->t = *last;
 	f->ev = ev;
 	f->evarg = arg;
@@ -133,9 +142,9 @@ tk_ocirc_close(tk_ocirc *oc)
 	oc->closed = 1;
 }
 void
-tk_ocirc_joined(tk_ocirc *oc)
+tk_ocirc_joined(tk_ocirc *oc, const struct tk_cc_params *cc)
 {
-	(void)oc;
+	((struct fcirc *)oc)->joined_cc = cc != NULL;
 }
 uint32_t
 tk_ocirc_serial(const tk_ocirc *oc)
@@ -163,9 +172,15 @@ tk_circuit_send(tk_circuit *c, int hop, uint8_t cmd, uint16_t stream_id,
 }
 int
 tk_circuit_add_virtual_hop(tk_circuit *c,
-			   const uint8_t keys[TK_RELAY_HS_KEYS_LEN])
+			   const uint8_t keys[TK_RELAY_HS_KEYS_LEN],
+			   const struct tk_cc_params *cc, unsigned sendme_inc)
 {
-	(void)c, (void)keys;
+	struct fcirc *f = (struct fcirc *)c;
+	(void)keys;
+	f->hop_cc = cc != NULL;
+	f->hop_sendme_inc = sendme_inc;
+	if (cc)
+		f->hop_alpha = cc->cc_vegas_alpha_exit;
 	return 0;
 }
 const char *
@@ -202,7 +217,7 @@ static struct tk_nodes nodes;
 static uv_loop_t loop;
 static struct tk_hs_dirparams dp;
 static struct tsvc_key id_key, sign_key;
-static struct tsvc_intro ips[3];
+static struct tsvc_intro ips[8]; /* point n is ips[n - 1] */
 static struct tk_hs_keys svc_keys;
 static char *desc_text;
 
@@ -234,9 +249,13 @@ net_setup(void)
 	cm.nodes = &nodes;
 }
 
-/* The service's descriptor with n_ip introduction points. */
+static const char *svc_flow_control; /* its FlowCtrl versions; NULL: no
+				      * flow-control line */
+
+/* The service's descriptor, revision rev, with n_ip introduction points
+ * numbered from first: a restarted service has new ones. */
 static void
-svc_setup(size_t n_ip)
+svc_setup_at(uint8_t first, size_t n_ip, uint64_t rev)
 {
 	uint8_t seed[32];
 	struct tsvc_buf b = { 0 };
@@ -248,7 +267,9 @@ svc_setup(size_t n_ip)
 	memset(seed, 0x6b, 32);
 	tsvc_key_from_seed(seed, &sign_key);
 	tsvc_printf(&b, "create2-formats 2\n");
-	for (size_t i = 0; i < n_ip; i++) {
+	if (svc_flow_control)
+		tsvc_printf(&b, "flow-control %s 31\n", svc_flow_control);
+	for (size_t i = first - 1u; i < first - 1u + n_ip; i++) {
 		tsvc_intro_make((uint8_t)(i + 1), &ips[i]);
 		tsvc_intro_text(&b, &ips[i], &sign_key, exp);
 	}
@@ -258,7 +279,7 @@ svc_setup(size_t n_ip)
 	d.period_len = dp.period_len_min;
 	d.signing = &sign_key;
 	d.cert_exp_hours = exp;
-	d.revision = 1;
+	d.revision = rev;
 	d.lifetime_min = 180;
 	d.inner = b.p;
 	free(desc_text);
@@ -266,6 +287,12 @@ svc_setup(size_t n_ip)
 	tsvc_buf_free(&b);
 	tk_hs_keys_derive(id_key.pub, dp.period_num, dp.period_len_min,
 			  &svc_keys);
+}
+
+static void
+svc_setup(size_t n_ip)
+{
+	svc_setup_at(1, n_ip, 1);
 }
 
 /* ---- driving --------------------------------------------------------- */
@@ -282,6 +309,9 @@ on_answer(struct tk_circreq *r, int reason, tk_ocirc *oc)
 	answer_oc = oc;
 }
 
+static unsigned rend_timeout_ms; /* the next client's; 0: default */
+static int cc_option = -1;	 /* the next client's congestion_control */
+
 static tk_hs_client *
 client_new(unsigned intro_timeout_ms)
 {
@@ -292,9 +322,12 @@ client_new(unsigned intro_timeout_ms)
 	cfg.scrub_hosts = 0;
 	if (intro_timeout_ms)
 		cfg.intro_timeout_ms = intro_timeout_ms;
+	cfg.rend_timeout_ms = rend_timeout_ms;
+	rend_timeout_ms = 0;
+	cfg.congestion_control = cc_option;
+	cc_option = -1;
 	answered = answer_reason = 0;
 	answer_oc = NULL;
-	next_kind = 'D';
 	return tk_hs_client_new(&cm, &cfg, err, sizeof err);
 }
 
@@ -401,9 +434,10 @@ request(tk_hs_client *hc, struct tk_circreq *r)
 }
 
 /* The fetch: HSDir circuits are built, their first `n_404` requests
- * answered 404, the next ones with the descriptor. */
+ * answered 404, the next `n_old` with old_text, then the descriptor,
+ * until the fetch is over (its circuits closed). */
 static void
-fetch(size_t n_404)
+fetch_serve(size_t n_404, const char *old_text, size_t n_old)
 {
 	size_t answered_dirs = 0;
 	struct fcirc *f;
@@ -418,18 +452,24 @@ fetch(size_t n_404)
 				build(f);
 				progress = 1;
 			} else if (f->has_req) {
-				if (answered_dirs++ < n_404) {
+				if (answered_dirs < n_404)
 					dir_answer(f, 404, NULL);
-				} else {
-					next_kind = 'R';
+				else if (answered_dirs < n_404 + n_old)
+					dir_answer(f, 200, old_text);
+				else
 					dir_answer(f, 200, desc_text);
-					return;
-				}
+				answered_dirs++;
 				progress = 1;
 			}
 		}
 		run_deferred();
 	}
+}
+
+static void
+fetch(size_t n_404)
+{
+	fetch_serve(n_404, NULL, 0);
 }
 
 /* The service's answer to the INTRODUCE1 on f, as RENDEZVOUS2 on rend. */
@@ -470,7 +510,6 @@ test_join(void)
 	dir_answer(fc[0], 404, NULL);
 	tap_eq_long((long)count('D', 0), 4,
 		    "a 404 frees its slot for the next HSDir");
-	next_kind = 'R';
 	dir_answer(fc[1], 200, desc_text);
 	n_dirs = count('D', 0);
 	tap_ok(count('D', 1) == 0 && !fc[2]->has_req && fc[2]->req_cancelled,
@@ -515,6 +554,9 @@ test_join(void)
 	client_free(hc);
 }
 
+static size_t failure_n_intro; /* introduction circuits it built */
+static size_t failure_n_rend;  /* rendezvous circuits */
+
 /* Runs a failure to its answer; returns the reason. */
 static int
 failure(const char *what, size_t n_ip)
@@ -550,13 +592,23 @@ failure(const char *what, size_t n_ip)
 	rend = newest('R');
 	build(rend);
 	if (strcmp(what, "rend circuit") == 0) {
-		fail_build(rend);
-		run_deferred();
+		/* each failure: another rendezvous point, three at most */
+		for (int k = 0; k < 10 && !answered && rend; k++) {
+			fail_build(rend);
+			run_deferred();
+			rend = newest('R');
+		}
+		failure_n_rend = count('R', 0);
 		goto out;
 	}
 	cell(rend, TK_RELAY_RENDEZVOUS_ESTABLISHED, NULL, 0);
 	for (int k = 0; k < 10 && !answered; k++) {
 		intro = newest('I');
+		if (!intro && count('D', 1) > 0) {
+			fetch(0); /* the refetch: the same descriptor */
+			run_deferred();
+			continue;
+		}
 		if (!intro)
 			break;
 		build(intro);
@@ -575,6 +627,7 @@ failure(const char *what, size_t n_ip)
 	}
 out:
 	reason = answered == 1 ? answer_reason : -1;
+	failure_n_intro = count('I', 0);
 	client_free(hc);
 	return reason;
 }
@@ -588,10 +641,14 @@ test_failures(void)
 		    "every HSDir serves an invalid descriptor: F1");
 	tap_eq_long(failure("refused", 3) - TK_ONION_HS_NOT_FOUND, 2,
 		    "all three introduction points refuse: F2");
+	tap_eq_long((long)failure_n_intro, 3,
+		    "each tried once: the refetched descriptor lists the "
+		    "same three");
 	tap_eq_long(failure("intro build", 2) - TK_ONION_HS_NOT_FOUND, 2,
 		    "no introduction circuit can be built: F2");
 	tap_eq_long(failure("rend circuit", 2) - TK_ONION_HS_NOT_FOUND, 3,
-		    "the rendezvous circuit fails: F3");
+		    "every rendezvous circuit fails: F3");
+	tap_eq_long((long)failure_n_rend, 3, "after three rendezvous circuits");
 	tap_eq_long(failure("bad rendezvous2", 2) - TK_ONION_HS_NOT_FOUND, 3,
 		    "a RENDEZVOUS2 that does not verify: F3");
 }
@@ -626,6 +683,9 @@ test_intro_timeout(void)
 			build(intro);
 			n_intro++;
 		}
+		if (count('D', 1) > 0) {
+			fetch(0); /* the refetch: the same descriptor */
+		}
 		uv_timer_start(&t, stop_loop, 600, 0);
 		uv_run(&loop, UV_RUN_DEFAULT);
 		run_deferred();
@@ -636,6 +696,236 @@ test_intro_timeout(void)
 	       "both introduction points time out, one after the other: F7 "
 	       "(reason %d after %zu points)",
 	       answer_reason - TK_ONION_HS_NOT_FOUND, n_intro);
+	client_free(hc);
+}
+
+/* Joins a service whose descriptor says flow-control flowctl (NULL: no
+ * line) with CongestionControl opt: whether INTRODUCE1 asked for
+ * congestion control (its CC_REQUEST extension), and *joined_cc whether
+ * the virtual hop then does Vegas with the onion parameters, SENDMEs
+ * every 31 cells, and the streams XON/XOFF. */
+static int
+cc_join(const char *flowctl, int opt, int *joined_cc)
+{
+	tk_hs_client *hc;
+	struct tk_circreq r;
+	struct fcirc *rend, *intro;
+	const struct tsvc_intro *ip;
+	uint8_t y[32], reply[64], seed[32], plain[512];
+	long n;
+	int asked = -1;
+
+	cc_option = opt;
+	hc = client_new(0);
+	svc_flow_control = flowctl;
+	svc_setup(1);
+	svc_flow_control = NULL;
+	request(hc, &r);
+	fetch(0);
+	rend = newest('R');
+	intro = newest('I');
+	build(rend);
+	cell(rend, TK_RELAY_RENDEZVOUS_ESTABLISHED, NULL, 0);
+	build(intro);
+	*joined_cc = -1;
+	ip = &ips[intro_index(intro) - 1];
+	tk_random(y, sizeof y);
+	n = tsvc_ntor_server(intro->body, intro->len, ip->auth.pub, ip->enc_sk,
+			     svc_keys.subcred, y, reply, seed, plain,
+			     sizeof plain);
+	/* COOKIE, N_EXTENSIONS, then its extensions */
+	if (n > 21)
+		asked = plain[20] == 1 &&
+			plain[21] == TK_HS_INTRO_EXT_CC_REQUEST;
+	intro_ack(intro, TK_HS_INTRO_ACK_SUCCESS);
+	cell(rend, TK_RELAY_RENDEZVOUS2, reply, sizeof reply);
+	run_deferred();
+	if (answered == 1 && answer_reason == 0)
+		*joined_cc = rend->hop_cc && rend->joined_cc &&
+			     rend->hop_sendme_inc == 31 &&
+			     rend->hop_alpha == 3 * 62;
+	client_free(hc);
+	return asked;
+}
+
+static void
+test_cc(void)
+{
+	int joined_cc;
+	tap_eq_long(cc_join("1-2", 1, &joined_cc), 1,
+		    "the descriptor offers FlowCtrl=2: INTRODUCE1 asks for "
+		    "congestion control");
+	tap_eq_long(joined_cc, 1,
+		    "the joined circuit's last hop: Vegas with the onion "
+		    "parameters, the descriptor's SENDME increment, XON/XOFF "
+		    "streams");
+	tap_eq_long(cc_join("1", 1, &joined_cc), 0,
+		    "FlowCtrl=1 only: no request");
+	tap_eq_long(joined_cc, 0, "and fixed windows");
+	tap_eq_long(cc_join(NULL, 1, &joined_cc), 0,
+		    "no flow-control line: no request");
+	tap_eq_long(cc_join("1-2", 0, &joined_cc), 0,
+		    "CongestionControl 0: no request");
+	tap_eq_long(joined_cc, 0, "and fixed windows");
+	tap_eq_long(cc_join("1-2", -1, &joined_cc), 0,
+		    "the consensus says no cc_alg: no request");
+}
+
+/* A rendezvous point that never answers ESTABLISH_RENDEZVOUS: after
+ * rend_timeout another one, as tor builds a new rendezvous circuit; the
+ * introduction circuit waits for it. */
+static void
+test_rend_retry(void)
+{
+	tk_hs_client *hc;
+	struct tk_circreq r;
+	struct fcirc *rend, *rend2 = NULL, *intro;
+	uv_timer_t t;
+
+	rend_timeout_ms = 1;
+	hc = client_new(0);
+	svc_setup(2);
+	request(hc, &r);
+	fetch(0);
+	rend = newest('R');
+	intro = newest('I');
+	build(rend);
+	build(intro);
+	uv_timer_init(&loop, &t);
+	for (int k = 0; k < 10 && !answered && !rend2; k++) {
+		uv_timer_start(&t, stop_loop, 600, 0);
+		uv_run(&loop, UV_RUN_DEFAULT);
+		run_deferred();
+		if (newest('R') != rend)
+			rend2 = newest('R');
+	}
+	uv_close((uv_handle_t *)&t, NULL);
+	uv_run(&loop, UV_RUN_NOWAIT);
+	tap_ok(rend2 && rend->closed && answered == 0 && !intro->closed &&
+		       intro->n_sent == 0,
+	       "no RENDEZVOUS_ESTABLISHED in time: another rendezvous "
+	       "circuit, the introduction circuit waiting (answered %d)",
+	       answered);
+	if (!rend2) {
+		client_free(hc);
+		return;
+	}
+	build(rend2);
+	cell(rend2, TK_RELAY_RENDEZVOUS_ESTABLISHED, NULL, 0);
+	tap_ok(intro->cmd == TK_RELAY_INTRODUCE1,
+	       "INTRODUCE1 once the second point answered");
+	intro_ack(intro, TK_HS_INTRO_ACK_SUCCESS);
+	rendezvous2(intro, rend2);
+	run_deferred();
+	tap_ok(answered == 1 && answer_reason == 0 && answer_oc == &rend2->oc,
+	       "joined on the second rendezvous circuit");
+	client_free(hc);
+}
+
+/* A request while the descriptor of introduction points 1 and 2 is
+ * cached, which both fail; the HSDirs then serve the same descriptor, or
+ * (restarted) one with points 3 and 4. */
+static void
+refetch_attempt(tk_hs_client *hc, int restarted)
+{
+	struct tk_circreq r;
+	struct fcirc *rend, *intro;
+	size_t n_dirs = count('D', 0), n_rend = count('R', 0), n_intro = 0;
+	char *old_text = NULL;
+	int refused_old = 1;
+
+	answered = 0;
+	request(hc, &r);
+	tap_ok(count('D', 0) == n_dirs && count('R', 1) == 1,
+	       "the descriptor is cached: no HSDir asked, the rendezvous "
+	       "circuit launched");
+	rend = newest('R');
+	build(rend);
+	cell(rend, TK_RELAY_RENDEZVOUS_ESTABLISHED, NULL, 0);
+	if (restarted) {
+		old_text = strdup(desc_text);
+		svc_setup_at(3, 2, 2); /* new introduction points 3 and 4 */
+	}
+	/* Points 1 and 2 are gone: one refuses, one cannot be reached. */
+	for (int k = 0; k < 2 && (intro = newest('I')) != NULL; k++) {
+		refused_old &= intro_index(intro) <= 2;
+		n_intro++;
+		if (k == 0) {
+			build(intro);
+			intro_ack(intro, TK_HS_INTRO_ACK_UNKNOWN_ID);
+		} else {
+			fail_build(intro);
+		}
+		run_deferred();
+	}
+	tap_ok(refused_old && n_intro == 2 && answered == 0 &&
+		       count('D', 1) > 0 && !rend->closed,
+	       "every introduction point of the cached descriptor failed: "
+	       "the descriptor is fetched again, the rendezvous circuit "
+	       "waits (answered %d)",
+	       answered);
+	n_dirs = count('D', 0);
+	/* an HSDir the service did not reach again serves the old one: it
+	 * is set aside, the next HSDir asked */
+	fetch_serve(0, old_text, 1);
+	free(old_text);
+	run_deferred();
+	intro = newest('I');
+	if (!restarted) {
+		tap_ok(answered == 1 &&
+			       answer_reason == TK_ONION_HS_INTRO_FAILED &&
+			       count('D', 0) > n_dirs && !intro,
+		       "every HSDir has the same descriptor: it is used after "
+		       "all of them were asked, F2 at once, no point tried "
+		       "twice (answered %d reason %d, %zu HSDirs)",
+		       answered, answer_reason - TK_ONION_HS_NOT_FOUND,
+		       count('D', 0) - n_dirs);
+		return;
+	}
+	if (!tap_ok(intro && intro_index(intro) >= 3 &&
+			    count('R', 0) == n_rend + 1 && !rend->closed,
+		    "the new descriptor from the next HSDir: its introduction "
+		    "points, the same rendezvous circuit")) {
+		return;
+	}
+	build(intro);
+	tap_ok(intro->cmd == TK_RELAY_INTRODUCE1,
+	       "INTRODUCE1 at once: the rendezvous point was ready");
+	intro_ack(intro, TK_HS_INTRO_ACK_SUCCESS);
+	tap_ok(rendezvous2(intro, rend) == 0, "the service opens it");
+	run_deferred();
+	tap_ok(answered == 1 && answer_reason == 0 && answer_oc == &rend->oc,
+	       "joined through the new descriptor, without a restart");
+}
+
+/* A service whose tor restarted has new introduction points, while the
+ * client holds its old descriptor (tor drops a descriptor whose points
+ * all failed and fetches it again: hs_client_refetch_hsdesc). Once per
+ * attempt: the same descriptor again gives F2. */
+static void
+test_refetch(void)
+{
+	tk_hs_client *hc = client_new(0);
+	struct tk_circreq r;
+	struct fcirc *rend, *intro;
+
+	svc_setup(2);
+	request(hc, &r);
+	fetch(0);
+	rend = newest('R');
+	intro = newest('I');
+	build(rend);
+	cell(rend, TK_RELAY_RENDEZVOUS_ESTABLISHED, NULL, 0);
+	build(intro);
+	intro_ack(intro, TK_HS_INTRO_ACK_SUCCESS);
+	rendezvous2(intro, rend);
+	run_deferred();
+	tap_ok(answered == 1 && answer_reason == 0, "first contact");
+	/* The service goes away: the joined circuit dies. */
+	rend->closed = 1;
+	rend->ev(rend->evarg, &rend->oc, TK_OCIRC_EV_LOST, "test");
+	refetch_attempt(hc, 0);
+	refetch_attempt(hc, 1);
 	client_free(hc);
 }
 
@@ -695,6 +985,9 @@ main(void)
 	test_join();
 	test_failures();
 	test_intro_timeout();
+	test_refetch();
+	test_rend_retry();
+	test_cc();
 	test_bound();
 	free(desc_text);
 	tk_nodes_free(&nodes);

@@ -740,7 +740,8 @@ tk_circuit_extend(tk_circuit *c, const tk_circuit_hop_target *next,
 
 int
 tk_circuit_add_virtual_hop(tk_circuit *c,
-			   const uint8_t keys[TK_RELAY_HS_KEYS_LEN])
+			   const uint8_t keys[TK_RELAY_HS_KEYS_LEN],
+			   const struct tk_cc_params *cc, unsigned sendme_inc)
 {
 	if (c->state != CIRC_OPEN || c->extending)
 		return TK_CIRC_ESTATE;
@@ -748,7 +749,13 @@ tk_circuit_add_virtual_hop(tk_circuit *c,
 		return TK_CIRC_ESTATE;
 	if (tk_relay_hop_init_hs(&c->crypto[c->n_hops], keys) != 0)
 		return TK_CIRC_ENOMEM;
-	tk_circ_flow_init(&c->flow[c->n_hops]);
+	if (cc && sendme_inc) {
+		/* the last hop's parameters are the circuit's */
+		c->params = *cc;
+		tk_circ_flow_init_cc(&c->flow[c->n_hops], cc, sendme_inc);
+	} else {
+		tk_circ_flow_init(&c->flow[c->n_hops]);
+	}
 	c->n_hops++;
 	return 0;
 }

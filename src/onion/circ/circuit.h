@@ -110,10 +110,15 @@ int tk_circuit_extend(tk_circuit *c, const tk_circuit_hop_target *next,
 
 /* Adds an onion service's virtual hop after the last one (rend-spec-v3
  * §4.2.1: the rendezvous point joined us to the service; keys from
- * hs-ntor, SHA3-256 digests and AES-256). No cell is sent. 0, or
- * TK_CIRC_ESTATE (not open, extending, no room), TK_CIRC_ENOMEM. */
+ * hs-ntor, SHA3-256 digests and AES-256). With cc (the service took our
+ * congestion-control request, prop 324): Vegas with those parameters and
+ * SENDMEs every sendme_inc cells (the descriptor's flow-control); NULL:
+ * fixed windows. No cell is sent. 0, or TK_CIRC_ESTATE (not open,
+ * extending, no room), TK_CIRC_ENOMEM. */
 int tk_circuit_add_virtual_hop(tk_circuit *c,
-			       const uint8_t keys[TK_RELAY_HS_KEYS_LEN]);
+			       const uint8_t keys[TK_RELAY_HS_KEYS_LEN],
+			       const struct tk_cc_params *cc,
+			       unsigned sendme_inc);
 
 /* For a stream layer that allocates its own stream ids (stream.h): every
  * relay message with a stream id no tk_circuit_stream_add() stream

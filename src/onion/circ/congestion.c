@@ -41,6 +41,12 @@ static const struct param_row {
 	ROW(cc_vegas_gamma_exit, 3 * 62, 0, 1000),
 	ROW(cc_vegas_delta_exit, 6 * 62, 0, I32MAX),
 	ROW(cc_sscap_exit, 500, 100, I32MAX),
+	/* rendezvous circuits are six hops: six outbufs of cells */
+	ROW(cc_vegas_alpha_onion, 3 * 62, 0, 1000),
+	ROW(cc_vegas_beta_onion, 6 * 62, 0, 1000),
+	ROW(cc_vegas_gamma_onion, 4 * 62, 0, 1000),
+	ROW(cc_vegas_delta_onion, 7 * 62, 0, I32MAX),
+	ROW(cc_sscap_onion, 475, 100, I32MAX),
 	ROW(cc_ss_max, 5000, 500, I32MAX),
 	ROW(cc_cwnd_full_gap, 1, 0, 32767),
 	ROW(cc_cwnd_full_minpct, 75, 0, 100),
@@ -65,6 +71,16 @@ tk_cc_params_load(struct tk_cc_params *p, tk_cc_param_fn get, void *arg)
 				: r->dflt;
 		memcpy((char *)p + r->off, &v, sizeof v);
 	}
+}
+
+void
+tk_cc_params_onion(struct tk_cc_params *p)
+{
+	p->cc_vegas_alpha_exit = p->cc_vegas_alpha_onion;
+	p->cc_vegas_beta_exit = p->cc_vegas_beta_onion;
+	p->cc_vegas_gamma_exit = p->cc_vegas_gamma_onion;
+	p->cc_vegas_delta_exit = p->cc_vegas_delta_onion;
+	p->cc_sscap_exit = p->cc_sscap_onion;
 }
 
 int

@@ -41,6 +41,12 @@ struct tk_cc_params {
 	int32_t cc_vegas_gamma_exit;
 	int32_t cc_vegas_delta_exit;
 	int32_t cc_sscap_exit;
+	/* the same for onion-service rendezvous circuits (six hops) */
+	int32_t cc_vegas_alpha_onion;
+	int32_t cc_vegas_beta_onion;
+	int32_t cc_vegas_gamma_onion;
+	int32_t cc_vegas_delta_onion;
+	int32_t cc_sscap_onion;
 	int32_t cc_ss_max;
 	int32_t cc_cwnd_full_gap;
 	int32_t cc_cwnd_full_minpct;
@@ -67,6 +73,10 @@ typedef int32_t (*tk_cc_param_fn)(void *arg, const char *name, int32_t dflt,
 /* Fills p from a consensus through get (NULL: no consensus, tor's
  * built-in defaults, which say cc_alg=0). */
 void tk_cc_params_load(struct tk_cc_params *p, tk_cc_param_fn get, void *arg);
+/* An onion-service circuit's Vegas (prop 324: tor's CC_PATH_ONION): the
+ * _onion alpha, beta, gamma, delta and slow-start cap put in place of
+ * the _exit ones, which tk_cc_init reads. */
+void tk_cc_params_onion(struct tk_cc_params *p);
 
 /* The exit's sendme_inc from its CC response is acceptable if within a
  * factor of two of ours (prop 324 §10.5; tor closes the circuit). */

@@ -980,9 +980,11 @@ tk_ocirc_close(tk_ocirc *oc)
 }
 
 void
-tk_ocirc_joined(tk_ocirc *oc)
+tk_ocirc_joined(tk_ocirc *oc, const struct tk_cc_params *cc)
 {
 	oc->n_hops++; /* streams now speak from the virtual hop */
+	if (cc && oc->tbl)
+		tk_ostream_table_set_cc(oc->tbl, cc);
 }
 
 /* ----------------------------------------------------------- requests */

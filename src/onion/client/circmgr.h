@@ -213,8 +213,10 @@ tk_circuit *tk_ocirc_circuit(tk_ocirc *oc);
 /* The owner is done with a private circuit: its streams fail, it goes. */
 void tk_ocirc_close(tk_ocirc *oc);
 /* The circuit grew the onion service's virtual hop
- * (tk_circuit_add_virtual_hop): streams are the service's from now on. */
-void tk_ocirc_joined(tk_ocirc *oc);
+ * (tk_circuit_add_virtual_hop): streams are the service's from now on;
+ * with cc (congestion control with the service), they use XON/XOFF with
+ * those parameters instead of stream SENDMEs. */
+void tk_ocirc_joined(tk_ocirc *oc, const struct tk_cc_params *cc);
 
 /* ---- requests */
 

@@ -27,6 +27,7 @@
 #include "onion/hs/hs_linkspec.h"
 #include "onion/hs/hs_period.h"
 #include "onion/netdir/path.h"
+#include "onion/netdoc/consensus.h"
 #include "onion/onion.h"
 
 #define TICK_MS 500
@@ -36,6 +37,8 @@ tk_hs_client_config_init(struct tk_hs_client_config *cfg)
 {
 	memset(cfg, 0, sizeof *cfg);
 	cfg->intro_timeout_ms = 20000;
+	cfg->rend_timeout_ms = 10000;
+	cfg->congestion_control = -1;
 	cfg->scrub_hosts = 1;
 }
 
@@ -193,6 +196,9 @@ on_fetched(void *arg, int reason, const char *why, struct tk_hs_desc *desc)
 	tk_hs_join_start(v);
 }
 
+/* The descriptor from the cache, or fetched. Also the refetch of an
+ * attempt whose introduction points all failed (intro_next): the
+ * rendezvous circuit, if any, stays. */
 static void
 svc_start(struct tk_hs_svc *v)
 {
@@ -231,6 +237,8 @@ svc_start(struct tk_hs_svc *v)
 	fp.hsdirs = (const uint8_t(*)[20])hsdir;
 	fp.n_hsdirs = n;
 	fp.parallel = hc->cfg.fetch_parallel;
+	fp.has_stale = v->refetched && v->has_stale;
+	fp.stale_revision = v->stale_rev;
 	fp.name = tk_hs_svc_name(v, nb);
 	fp.log = hc->cfg.log;
 	fp.log_arg = hc->cfg.log_arg;
@@ -324,8 +332,14 @@ tk_hs_client_request(tk_hs_client *hc, const uint8_t id[TK_HS_ID_LEN],
 		v->joined = NULL;
 		v->st = S_IDLE;
 	}
-	if (v->st == S_IDLE)
+	if (v->st == S_IDLE) {
+		/* a new attempt: its own refetch and introduction points */
+		v->refetched = 0;
+		v->n_tried = 0;
+		v->n_intro_timeouts = 0;
+		v->n_rend = 0;
 		svc_start(v);
+	}
 	return 0;
 }
 
@@ -397,6 +411,8 @@ tk_hs_client_new(tk_circmgr *cm, const struct tk_hs_client_config *cfg,
 	hc->cfg.auth_dir = NULL; /* only read here */
 	if (!hc->cfg.intro_timeout_ms)
 		hc->cfg.intro_timeout_ms = 20000;
+	if (!hc->cfg.rend_timeout_ms)
+		hc->cfg.rend_timeout_ms = 10000;
 	hc->cache = tk_hs_cache_new(0, 0);
 	hc->tick = calloc(1, sizeof *hc->tick);
 	if (!hc->cache || !hc->tick) {
@@ -447,7 +463,11 @@ tk_hs_client_free(tk_hs_client *hc)
 
 /* ---- the introduction and the rendezvous ---- */
 
-#define REND_TIMEOUT_MS 30000 /* for RENDEZVOUS_ESTABLISHED */
+/* Rendezvous circuits an attempt builds at most: one that fails, or
+ * whose point does not answer ESTABLISH_RENDEZVOUS in rend_timeout_ms,
+ * gives way to another (tor builds a new one too) as long as no
+ * INTRODUCE1 named its point. */
+#define REND_TRIES 3
 
 static void intro_next(struct tk_hs_svc *v);
 
@@ -461,6 +481,11 @@ joined(struct tk_hs_svc *v)
 	tk_hs_ntor_client_wipe(&v->ntor);
 	v->rend_deadline = v->intro_deadline = 0;
 	v->st = S_JOINED;
+	if (v->cc)
+		tk_hs_log(v->hc, TK_LOG_INFO,
+			  "onion service %s: congestion control with the "
+			  "service: Vegas, sendme_inc %u",
+			  tk_hs_svc_name(v, nb), v->cc_sendme_inc);
 	tk_hs_log(v->hc, TK_LOG_INFO, "onion service %s: joined on circ %u",
 		  tk_hs_svc_name(v, nb), tk_ocirc_serial(v->joined));
 	tk_hs_svc_answer(v, 0);
@@ -500,14 +525,16 @@ on_rend_cell(void *arg, int status, int hop, uint8_t cmd, const uint8_t *data,
 	tk_hs_ntor_expand(seed, keys);
 	tk_wipe(seed, sizeof seed);
 	tk_circuit_set_control_cb(c, NULL, NULL);
-	int rc = tk_circuit_add_virtual_hop(c, keys);
+	int rc = tk_circuit_add_virtual_hop(c, keys,
+					    v->cc ? &v->cc_params : NULL,
+					    v->cc_sendme_inc);
 	tk_wipe(keys, sizeof keys);
 	if (rc != 0) {
 		tk_hs_svc_fail(v, TK_ONION_HS_REND_FAILED,
 			       tk_circuit_strerror(rc));
 		return;
 	}
-	tk_ocirc_joined(v->rend_oc);
+	tk_ocirc_joined(v->rend_oc, v->cc ? &v->cc_params : NULL);
 	joined(v);
 }
 
@@ -537,6 +564,57 @@ on_intro_cell(void *arg, int status, int hop, uint8_t cmd, const uint8_t *data,
 	intro_next(v);
 }
 
+static int32_t
+cons_param(void *arg, const char *name, int32_t dflt, int32_t min, int32_t max)
+{
+	return tk_consensus_param(arg, name, dflt, min, max);
+}
+
+/* Whether a FlowCtrl version list ("1-2", "2", "1,2") holds 2. */
+static int
+flowctrl_has_2(const char *s)
+{
+	while (*s) {
+		char *e;
+		unsigned long lo = strtoul(s, &e, 10), hi = lo;
+		if (e == s)
+			return 0;
+		if (*e == '-') {
+			s = e + 1;
+			hi = strtoul(s, &e, 10);
+			if (e == s)
+				return 0;
+		}
+		if (lo <= 2 && 2 <= hi)
+			return 1;
+		if (*e != ',')
+			return 0;
+		s = e + 1;
+	}
+	return 0;
+}
+
+/* Congestion control with the service (prop 324 for onion services, as
+ * tor 0.4.8 clients ask for it): its descriptor says it does FlowCtrl=2,
+ * and we do (the consensus's cc_alg, or the CongestionControl option).
+ * Then v->cc_params are the onion circuits' Vegas parameters and
+ * v->cc_sendme_inc the descriptor's increment. */
+static int
+cc_with_service(struct tk_hs_svc *v, const struct tk_hs_desc *d)
+{
+	const struct tk_nodes *t = tk_circmgr_nodes(v->hc->cm);
+	int want = v->hc->cfg.congestion_control;
+	if (!d || !d->has_flow_control || !flowctrl_has_2(d->flow_control) ||
+	    want == 0 || !t)
+		return 0;
+	tk_cc_params_load(&v->cc_params, cons_param, (void *)t->c);
+	if (want < 0 && v->cc_params.cc_alg == 0)
+		return 0;
+	tk_cc_params_onion(&v->cc_params);
+	v->cc_sendme_inc = d->sendme_inc;
+	return 1;
+}
+
 /* Both circuits are ready: INTRODUCE1 (rend-spec-v3 §3.2), which names
  * the rendezvous point the service is to reach, so it goes only once the
  * point has our cookie (RENDEZVOUS_ESTABLISHED). */
@@ -555,6 +633,10 @@ intro_send(struct tk_hs_svc *v)
 		return;
 	}
 	memset(&in, 0, sizeof in);
+	v->cc = cc_with_service(v,
+				tk_hs_cache_get(v->hc->cache, v->keys.blinded,
+						v->keys.period_num, v->now));
+	in.cc_request = v->cc;
 	memcpy(in.auth_key, v->ip_auth, 32);
 	memcpy(in.rend_cookie, v->cookie, sizeof in.rend_cookie);
 	memcpy(in.rp_onion_key, v->rp_onion_key, 32);
@@ -570,6 +652,42 @@ intro_send(struct tk_hs_svc *v)
 	}
 	v->intro_sent = 1;
 	v->intro_deadline = tk_hs_now_ms(v->hc) + v->hc->cfg.intro_timeout_ms;
+}
+
+static int
+intro_tried(const struct tk_hs_svc *v, const uint8_t auth_key[32])
+{
+	for (size_t i = 0; i < v->n_tried; i++)
+		if (memcmp(v->tried[i], auth_key, 32) == 0)
+			return 1;
+	return 0;
+}
+
+/* Every introduction point of the descriptor failed (or it left the
+ * cache): the service may have moved them — its tor restarted, or the
+ * relays that held them did — and published a new descriptor. As tor
+ * (hs_client_refetch_hsdesc once no introduction point is usable), the
+ * cached one is dropped and fetched again, once per attempt; the
+ * rendezvous circuit waits. 1 if the fetch is under way. */
+static int
+refetch(struct tk_hs_svc *v)
+{
+	char nb[TK_HS_ADDR_LEN + 7];
+	if (v->refetched)
+		return 0;
+	const struct tk_hs_desc *d =
+		tk_hs_cache_get(v->hc->cache, v->keys.blinded,
+				v->keys.period_num, v->now);
+	v->refetched = 1;
+	v->has_stale = d != NULL;
+	v->stale_rev = d ? d->revision : 0;
+	tk_hs_log(v->hc, TK_LOG_INFO,
+		  "onion service %s: no usable introduction point left: "
+		  "fetching its descriptor again",
+		  tk_hs_svc_name(v, nb));
+	tk_hs_cache_remove(v->hc->cache, v->keys.blinded, v->keys.period_num);
+	svc_start(v);
+	return 1;
 }
 
 /* The next introduction point of the descriptor we can reach. */
@@ -592,6 +710,10 @@ intro_next(struct tk_hs_svc *v)
 		struct sockaddr_in *sin = (struct sockaddr_in *)&t.addr;
 		if (!ip->ls.has_legacy_id || !ip->ls.has_ipv4)
 			continue; /* tor needs both to extend */
+		if (intro_tried(v, ip->auth_key))
+			continue; /* failed already, in the old descriptor */
+		if (v->n_tried < sizeof v->tried / sizeof v->tried[0])
+			memcpy(v->tried[v->n_tried++], ip->auth_key, 32);
 		memset(&t, 0, sizeof t);
 		memcpy(t.rsa_id, ip->ls.legacy_id, 20);
 		if (ip->ls.has_ed25519_id) {
@@ -614,6 +736,8 @@ intro_next(struct tk_hs_svc *v)
 			return;
 		}
 	}
+	if (refetch(v))
+		return;
 	if (!d) {
 		tk_hs_svc_fail(v, TK_ONION_HS_NOT_FOUND,
 			       "descriptor gone from the cache");
@@ -629,11 +753,10 @@ intro_next(struct tk_hs_svc *v)
 
 /* ---------------------------------------------------------- rendezvous */
 
-/* The descriptor is in the cache: the rendezvous circuit and the first
- * introduction circuit are built at once, as tor builds them, so that
- * contact costs one circuit build rather than two in a row. */
-void
-tk_hs_join_start(struct tk_hs_svc *v)
+/* A circuit to a random rendezvous point; -1 (the attempt failed F3)
+ * if none can be built. */
+static int
+rend_launch(struct tk_hs_svc *v)
 {
 	tk_hs_client *hc = v->hc;
 	const struct tk_nodes *t = tk_circmgr_nodes(hc->cm);
@@ -650,7 +773,7 @@ tk_hs_join_start(struct tk_hs_svc *v)
 	if (!t) {
 		tk_hs_svc_fail(v, TK_ONION_HS_REND_FAILED,
 			       "no usable directory");
-		return;
+		return -1;
 	}
 	tk_path_opts_init(&po);
 	po.enforce_distinct_subnets = 0; /* the guard is checked later */
@@ -660,7 +783,7 @@ tk_hs_join_start(struct tk_hs_svc *v)
 	if (rp < 0) {
 		tk_hs_svc_fail(v, TK_ONION_HS_REND_FAILED,
 			       "no rendezvous point");
-		return;
+		return -1;
 	}
 	tk_hop_from_node(&t->node[rp], &h);
 	memcpy(v->rp_onion_key, h.ntor_key, 32);
@@ -677,20 +800,51 @@ tk_hs_join_start(struct tk_hs_svc *v)
 	if (k < 0) {
 		tk_hs_svc_fail(v, TK_ONION_HS_REND_FAILED,
 			       "rendezvous point specifiers");
-		return;
+		return -1;
 	}
 	v->rp_ls_len = (size_t)k;
-	v->st = S_CONNECT;
 	v->rend_ready = 0;
-	v->intro_next = 0;
-	v->n_intro_timeouts = 0;
+	v->n_rend++;
 	if (tk_circmgr_build_to(hc->cm, &h, t->node[rp].rt->nickname,
 				tk_hs_on_oc_event, v, &v->rend_oc, err,
 				sizeof err) != 0) {
 		tk_hs_svc_fail(v, TK_ONION_HS_REND_FAILED, err);
+		return -1;
+	}
+	v->rend_deadline = tk_hs_now_ms(hc) + 60000 + hc->cfg.rend_timeout_ms;
+	return 0;
+}
+
+/* The rendezvous circuit failed, or its point did not answer: another
+ * one while no INTRODUCE1 named this point, and tries are left; else
+ * F3. */
+static void
+rend_retry(struct tk_hs_svc *v, const char *why)
+{
+	char nb[TK_HS_ADDR_LEN + 7];
+	tk_hs_drop_oc(&v->rend_oc);
+	v->rend_deadline = 0;
+	if (v->intro_sent || v->n_rend >= REND_TRIES) {
+		tk_hs_svc_fail(v, TK_ONION_HS_REND_FAILED, why);
 		return;
 	}
-	v->rend_deadline = tk_hs_now_ms(hc) + 60000 + REND_TIMEOUT_MS;
+	tk_hs_log(v->hc, TK_LOG_INFO,
+		  "onion service %s: %s: another rendezvous point",
+		  tk_hs_svc_name(v, nb), why);
+	rend_launch(v);
+}
+
+/* The descriptor is in the cache: the rendezvous circuit and the first
+ * introduction circuit are built at once, as tor builds them, so that
+ * contact costs one circuit build rather than two in a row. A refetched
+ * descriptor keeps the rendezvous circuit there is. */
+void
+tk_hs_join_start(struct tk_hs_svc *v)
+{
+	v->st = S_CONNECT;
+	v->intro_next = 0;
+	if (!v->rend_oc && rend_launch(v) != 0)
+		return;
 	intro_next(v);
 }
 
@@ -713,7 +867,7 @@ rend_established_wait(struct tk_hs_svc *v)
 			       "cannot send ESTABLISH_RENDEZVOUS");
 		return;
 	}
-	v->rend_deadline = tk_hs_now_ms(v->hc) + REND_TIMEOUT_MS;
+	v->rend_deadline = tk_hs_now_ms(v->hc) + v->hc->cfg.rend_timeout_ms;
 }
 
 /* ------------------------------------------------------- circuit events */
@@ -728,10 +882,10 @@ tk_hs_join_event(struct tk_hs_svc *v, tk_ocirc *oc, int ev, const char *why)
 			rend_established_wait(v);
 			return 1;
 		}
-		v->rend_oc = NULL;
+		v->rend_oc = NULL; /* the manager's now */
 		snprintf(msg, sizeof msg, "rendezvous circuit: %s",
 			 why ? why : "failed");
-		tk_hs_svc_fail(v, TK_ONION_HS_REND_FAILED, msg);
+		rend_retry(v, msg);
 		return 1;
 	}
 	if (oc == v->intro_oc) {
@@ -758,8 +912,7 @@ tk_hs_join_tick(struct tk_hs_svc *v, uint64_t now)
 	if (v->st != S_CONNECT)
 		return;
 	if (v->rend_deadline && now >= v->rend_deadline) {
-		tk_hs_svc_fail(v, TK_ONION_HS_REND_FAILED,
-			       "no RENDEZVOUS_ESTABLISHED in time");
+		rend_retry(v, "no RENDEZVOUS_ESTABLISHED in time");
 	} else if (v->intro_deadline && now >= v->intro_deadline) {
 		v->intro_deadline = 0;
 		if (v->intro_acked) {

@@ -10,14 +10,19 @@
  *     once (hs_fetch.h); the first one that decodes wins, opened with our
  *     ClientOnionAuthDir key when the service wants one;
  *  2. builds, side by side, a circuit to a rendezvous point (where it
- *     sends ESTABLISH_RENDEZVOUS with a fresh cookie) and one to an
- *     introduction point (named by its link specifiers and ntor key);
+ *     sends ESTABLISH_RENDEZVOUS with a fresh cookie; a circuit that
+ *     fails or a point that does not answer gives way to another, three
+ *     at most) and one to an introduction point (named by its link
+ *     specifiers and ntor key);
  *  3. once both are ready (RENDEZVOUS_ESTABLISHED in), sends INTRODUCE1
  *     (hs-ntor); a refusing INTRODUCE_ACK, a failed build or no answer in
  *     time moves on to the next introduction point, the rendezvous
- *     circuit staying as it is;
+ *     circuit staying as it is; when none is left, the descriptor is
+ *     fetched again, once per attempt;
  *  4. RENDEZVOUS2 on the rendezvous circuit completes hs-ntor: the
- *     service's virtual hop joins that circuit (SHA3-256, AES-256).
+ *     service's virtual hop joins that circuit (SHA3-256, AES-256), with
+ *     congestion control (Vegas, XON/XOFF streams) when INTRODUCE1 asked
+ *     for it: the descriptor offered it (flow-control) and we do it.
  * Every circuit here is built by the circuit manager
  * (tk_circmgr_build_to) and never given to exit streams.
  *
@@ -45,8 +50,14 @@ struct tk_hs_client_config {
 	const char *auth_dir;	   /* ClientOnionAuthDir; NULL: none */
 	int testing;		   /* TestingTorNetwork: short time periods */
 	unsigned intro_timeout_ms; /* INTRODUCE_ACK + RENDEZVOUS2, 20000 */
+	unsigned rend_timeout_ms;  /* RENDEZVOUS_ESTABLISHED, 10000; then
+				    * another rendezvous point (3 at most) */
 	unsigned fetch_parallel;   /* HSDirs asked at once; 0: 3 */
-	int scrub_hosts;	   /* SafeLogging */
+	/* congestion control with services whose descriptor offers it:
+	 * -1 (default) when the consensus's cc_alg != 0, 0 never, 1 also
+	 * without cc_alg (the CongestionControl option) */
+	int congestion_control;
+	int scrub_hosts; /* SafeLogging */
 	tk_log_fn log;
 	void *log_arg;
 };

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "onion/circ/congestion.h"
 #include "onion/client/circmgr.h"
 #include "onion/client/hs_client.h"
 #include "onion/client/hs_fetch.h"
@@ -15,6 +16,7 @@
 #include "onion/hs/hs_auth.h"
 #include "onion/hs/hs_cache.h"
 #include "onion/hs/hs_cell.h"
+#include "onion/hs/hs_desc.h"
 #include "onion/hs/hs_keys.h"
 #include "onion/hs/hs_ntor.h"
 
@@ -47,6 +49,7 @@ struct tk_hs_svc {
 	/* rendezvous */
 	tk_ocirc *rend_oc;
 	int rend_ready;		/* RENDEZVOUS_ESTABLISHED is in */
+	int n_rend;		/* rendezvous circuits this attempt built */
 	uint64_t rend_deadline; /* uv_now ms, 0: none */
 	uint8_t cookie[TK_HS_REND_COOKIE_LEN];
 	uint8_t rp_onion_key[32];
@@ -59,7 +62,21 @@ struct tk_hs_svc {
 	uint64_t intro_deadline; /* uv_now ms, 0: none */
 	uint8_t ip_auth[32], ip_enc[32];
 	struct tk_hs_ntor_client ntor;
+	/* congestion control asked for in INTRODUCE1 (cc_with_service) */
+	int cc;
+	unsigned cc_sendme_inc;
+	struct tk_cc_params cc_params;
 	int n_intro_timeouts;
+	/* Once every introduction point of the cached descriptor failed,
+	 * the descriptor is dropped and fetched again, once per attempt
+	 * (tor: hs_client_refetch_hsdesc when no introduction point is
+	 * usable). The points tried in this attempt, by auth key, are not
+	 * tried again from the new descriptor (tor's failure cache). */
+	int refetched;
+	int has_stale;	    /* the refetched one's revision: */
+	uint64_t stale_rev; /* HSDirs with a newer one are preferred */
+	size_t n_tried;
+	uint8_t tried[2 * TK_HS_DESC_MAX_INTRO][32];
 	tk_ocirc *joined;
 };
 

@@ -35,6 +35,11 @@ struct tk_hs_fetch {
 	struct slot slot[TK_HS_FETCH_MAX_HSDIRS];
 	size_t n_slots; /* the parallelism */
 	int desc_err;	/* a descriptor did not decode */
+	/* a refetch: descriptors at or below stale_rev are kept aside (the
+	 * first one in `kept`) while other HSDirs are asked */
+	int has_stale, has_kept;
+	uint64_t stale_rev;
+	struct tk_hs_desc kept;
 	char name[80];
 	tk_log_fn log;
 	void *log_arg;
@@ -98,6 +103,8 @@ f_free(tk_hs_fetch *f)
 		slot_clear(&f->slot[i]);
 	tk_wipe(f->sk, sizeof f->sk);
 	tk_wipe(&f->keys, sizeof f->keys);
+	if (f->has_kept)
+		tk_hs_desc_free(&f->kept);
 	free(f);
 }
 
@@ -153,6 +160,13 @@ slot_next(struct slot *s)
 	for (size_t i = 0; i < f->n_slots; i++)
 		if (slot_busy(&f->slot[i]))
 			return;
+	if (f->has_kept) {
+		/* no HSDir has a newer one: the one we had, after all */
+		struct tk_hs_desc d = f->kept;
+		f->has_kept = 0;
+		finish(f, 0, NULL, &d);
+		return;
+	}
 	if (f->desc_err)
 		finish(f, f->desc_err, "no HSDir had a valid descriptor", NULL);
 	else
@@ -206,6 +220,20 @@ on_dir(tk_dir_req *r, int status, const tk_http_response *resp, void *arg)
 		tk_hs_desc_free(&desc);
 		f_log(f, TK_LOG_NOTICE, "descriptor does not decode: %s", err);
 		f->desc_err = TK_ONION_HS_BAD_DESC;
+		slot_next(s);
+		return;
+	}
+	if (f->has_stale && desc.revision <= f->stale_rev) {
+		f_log(f, TK_LOG_INFO,
+		      "HSDir %zu: the descriptor we had (revision %llu): asking "
+		      "the next one",
+		      s->hsdir, (unsigned long long)desc.revision);
+		if (f->has_kept) {
+			tk_hs_desc_free(&desc);
+		} else {
+			f->kept = desc;
+			f->has_kept = 1;
+		}
 		slot_next(s);
 		return;
 	}
@@ -294,6 +322,8 @@ tk_hs_fetch_start(const struct tk_hs_fetch_params *p, int *reason, char *why,
 		f->has_sk = 1;
 	}
 	f->now = p->now;
+	f->has_stale = p->has_stale;
+	f->stale_rev = p->stale_revision;
 	memcpy(f->hsdir, p->hsdirs, n * 20);
 	f->n_hsdirs = n;
 	f->n_slots = p->parallel ? p->parallel : TK_HS_FETCH_PARALLEL;

@@ -44,7 +44,13 @@ struct tk_hs_fetch_params {
 	const uint8_t (*hsdirs)[20];   /* RSA ids, in the order to ask */
 	size_t n_hsdirs;	       /* at most TK_HS_FETCH_MAX_HSDIRS */
 	size_t parallel;	       /* 0: TK_HS_FETCH_PARALLEL */
-	const char *name;	       /* the service, for the log */
+	/* A refetch of a descriptor that failed us: one at or below
+	 * stale_revision is set aside while the other HSDirs are asked
+	 * (one may not have the service's new descriptor yet); it wins
+	 * only if none has a newer one. */
+	int has_stale;
+	uint64_t stale_revision;
+	const char *name; /* the service, for the log */
 	tk_log_fn log;
 	void *log_arg;
 	tk_hs_fetch_cb cb;

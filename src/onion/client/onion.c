@@ -489,6 +489,7 @@ start_circuits(tk_onion *o, char *err, size_t errlen)
 	hc.auth_dir = o->cfg.client_onion_auth_dir;
 	hc.testing = o->cfg.testing_tor_network;
 	hc.scrub_hosts = o->cfg.scrub_hosts;
+	hc.congestion_control = o->cfg.congestion_control;
 	hc.log = o->cfg.log;
 	hc.log_arg = o->cfg.log_arg;
 	hs = tk_hs_client_new(o->cm, &hc, err, errlen);
