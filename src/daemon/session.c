@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "daemon/addrcount.h"
 #include "daemon/log.h"
 #include "daemon/policy.h"
 #include "daemon/relaybuf.h"
@@ -166,6 +167,10 @@ session_close(struct tk_session *s)
 	tk_relayq_drop_fill(&s->down);
 	if (s->counted) {
 		srv->n_clients--;
+		atomic_store_explicit(&srv->clients_own, srv->n_clients,
+				      memory_order_relaxed);
+		atomic_fetch_sub(srv->clients_all, 1);
+		tk_addrcount_drop(s->port.family, s->port.addr);
 		if (s->prev)
 			s->prev->next = s->next;
 		else

@@ -62,6 +62,10 @@ tk_pressure_configure(struct tk_server *srv)
 		if (v < 64 * MIB)
 			v = 64 * MIB;
 	}
+	/* Each loop checks what its own sessions hold against its share
+	 * (NumCPUs): no lock on the data path. */
+	if (srv->n_loops > 1)
+		v /= srv->n_loops;
 	srv->mem_limit = v > SIZE_MAX ? SIZE_MAX : (size_t)v;
 }
 
@@ -166,18 +170,4 @@ tk_pressure_stop(struct tk_server *srv)
 		uv_close((uv_handle_t *)&srv->pressure_timer, NULL);
 		srv->pressure_timer_open = 0;
 	}
-}
-
-unsigned
-tk_sessions_of_address(const struct tk_server *srv,
-		       const struct tk_port_info *pi)
-{
-	size_t alen = pi->family == AF_INET ? 4 : 16;
-	unsigned n = 0;
-
-	for (const struct tk_session *s = srv->sessions; s != NULL; s = s->next)
-		if (s->port.family == pi->family &&
-		    memcmp(s->port.addr, pi->addr, alen) == 0)
-			n++;
-	return n;
 }

@@ -58,7 +58,8 @@
 
 enum { F_NONE, F_EINVAL_IN, F_EINVAL_OUT, F_ENOSYS, F_EMFILE };
 
-static struct {
+/* One reactor and pool per loop's thread (NumCPUs). */
+static _Thread_local struct {
 	uv_loop_t *loop;
 	int epfd;
 	uv_poll_t poll;
