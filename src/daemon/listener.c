@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "daemon/addrcount.h"
+#include "daemon/admit.h"
 #include "daemon/log.h"
 #include "daemon/privs.h"
 #include "daemon/server.h"
@@ -146,22 +146,6 @@ client_allowed(struct tk_server *srv, const struct sockaddr_storage *ss)
 	return r == 1;
 }
 
-/* One more client if MaxClients allows, counted across every loop
- * (session.c uncounts it at its close). */
-static int
-admit(struct tk_server *srv)
-{
-	unsigned max = srv->cfg->max_clients;
-	unsigned n = atomic_load_explicit(srv->clients_all,
-					  memory_order_relaxed);
-
-	do
-		if (n >= max)
-			return 0;
-	while (!atomic_compare_exchange_weak(srv->clients_all, &n, n + 1));
-	return 1;
-}
-
 static void
 on_connection(uv_stream_t *server, int status)
 {
@@ -258,47 +242,10 @@ on_connection(uv_stream_t *server, int status)
 			return;
 		}
 	}
-	/* MaxClients: refuse at once rather than stop accepting, so one
-	 * flood of idle clients cannot make the port look dead and the
-	 * loop never waits on anything. The count is every loop's. */
-	if (!admit(srv) &&
-	    (tk_sessions_shed_lingering(srv, 1, "MaxClients reached") == 0 ||
-	     !admit(srv))) {
-		uint64_t now = uv_now(srv->loop);
-
-		srv->refused_full++;
-		if (now - srv->last_full_log >= 5000 ||
-		    srv->last_full_log == 0) {
-			tk_warn("MaxClients (%u) reached: refusing new "
-				"connections (%llu so far)",
-				srv->cfg->max_clients,
-				(unsigned long long)srv->refused_full);
-			srv->last_full_log = now;
-		}
-		tk_session_free_handle(client);
-		return;
-	}
-	rc = tk_addrcount_take(pi.family, pi.addr,
-			       srv->cfg->max_clients_per_address);
-	if (rc <= 0) {
-		uint64_t now = uv_now(srv->loop);
-
-		atomic_fetch_sub(srv->clients_all, 1);
-		if (rc == 0 && (now - srv->last_full_log >= 5000 ||
-				srv->last_full_log == 0)) {
-			tk_warn("MaxClientsPerAddress (%u) reached for %s: "
-				"refusing its new connections",
-				srv->cfg->max_clients_per_address,
-				tk_dlog_safe(peer));
-			srv->last_full_log = now;
-		}
-		tk_session_free_handle(client);
-		return;
-	}
 	pi.id = l->id;
 	pi.flags = l->flags;
 	pi.port = l->port;
-	tk_session_start(srv, client, &pi, peer);
+	tk_admit(srv, client, &pi, peer);
 }
 
 /* Tor's warnings for a SocksPort others can reach, unless a SocksPolicy
@@ -493,6 +440,7 @@ tk_listeners_apply(struct tk_server *srv, const struct tk_config *cfg,
 void
 tk_listeners_close_all(struct tk_server *srv)
 {
+	tk_admit_loop_close(srv);
 	while (srv->listeners != NULL) {
 		struct tk_listener *l = srv->listeners;
 

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "daemon/admit.h"
 #include "daemon/engine.h"
 #include "daemon/log.h"
 #include "daemon/relaybuf.h"
@@ -41,6 +42,7 @@ static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t cond = PTHREAD_COND_INITIALIZER;
 static struct tk_server *main_srv;
 static struct worker *workers;
+static struct tk_server **all; /* every loop's, for admit.c */
 static unsigned n_workers;
 static const struct tk_config *next_cfg; /* during a reload */
 static unsigned arrived;		 /* workers waiting in a reload */
@@ -220,8 +222,19 @@ tk_loops_start(struct tk_server *main, unsigned n)
 	if (n <= 1)
 		return 0;
 	workers = calloc(n - 1, sizeof(*workers));
-	if (workers == NULL)
+	all = calloc(n, sizeof(*all));
+	if (workers == NULL || all == NULL) {
+		free(workers);
+		free(all);
+		workers = NULL;
+		all = NULL;
 		return -1;
+	}
+	all[0] = main;
+	for (unsigned i = 0; i < n - 1; i++)
+		all[i + 1] = &workers[i].srv;
+	main->all = all;
+	tk_admit_loop_open(main);
 	for (unsigned i = 0; i < n - 1; i++) {
 		struct worker *w = &workers[i];
 
@@ -231,13 +244,16 @@ tk_loops_start(struct tk_server *main, unsigned n)
 		w->srv.clients_all = main->clients_all;
 		w->srv.mem_grew = tk_mem_check;
 		w->srv.loop = &w->loop;
+		w->srv.all = all;
 		tk_pressure_configure(&w->srv);
 		if (uv_loop_init(&w->loop) < 0)
 			break;
 		uv_async_init(&w->loop, &w->async, async_cb);
 		w->async.data = w;
+		tk_admit_loop_open(&w->srv);
 		if (pthread_create(&w->thread, NULL, worker_main, w) != 0) {
 			uv_close((uv_handle_t *)&w->async, NULL);
+			tk_admit_loop_close(&w->srv);
 			uv_run(&w->loop, UV_RUN_DEFAULT);
 			uv_loop_close(&w->loop);
 			break;
@@ -328,6 +344,7 @@ tk_loops_join(void)
 	free(workers);
 	workers = NULL;
 	n_workers = 0;
+	/* all stays: the main loop's server points to it till exit. */
 }
 
 static void

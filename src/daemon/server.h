@@ -11,6 +11,7 @@
 
 struct tk_session;
 struct tk_listener;
+struct tk_parked;
 
 /* One per event loop (NumCPUs, loops.c): the main loop's, which also
  * owns signals, the ControlPort and the configuration, and one per
@@ -25,7 +26,18 @@ struct tk_server {
 	atomic_uint *clients_all;
 	atomic_uint clients_own; /* live clients, for statistics */
 	atomic_ullong accepted;	 /* clients admitted since start */
-	struct tk_config *cfg;	 /* current configuration */
+	/* Making room across loops (admit.c): every loop's server (NULL
+	 * with one loop), this one's wake-up, the lingering sessions it
+	 * could close for another, and its clients waiting for room. */
+	struct tk_server *const *all;
+	uv_async_t wake;
+	int wake_open;
+	atomic_uint shed_wanted;
+	atomic_uint lingering_stat;
+	atomic_uint parked_stat;
+	struct tk_parked *parked;
+	uv_timer_t park_timer;
+	struct tk_config *cfg; /* current configuration */
 	struct tk_engine *engine;
 	struct tk_listener *listeners;
 	struct tk_session *sessions; /* every live client */
@@ -40,7 +52,8 @@ struct tk_server {
 	 * when descriptors, MaxClients or memory run short. */
 	struct tk_session *linger_head, *linger_tail;
 	unsigned n_lingering;
-	size_t mem_limit; /* MaxMemInQueues in bytes, resolved */
+	size_t mem_limit;     /* this loop's share of MaxMemInQueues */
+	size_t mem_limit_all; /* MaxMemInQueues in bytes, resolved */
 	void (*mem_grew)(struct tk_server *srv); /* after a queue grew */
 	uv_timer_t pressure_timer;
 	int pressure_timer_open;

@@ -79,6 +79,8 @@ tk__linger_mark(struct tk_session *s, int on)
 			srv->linger_head = s;
 		srv->linger_tail = s;
 		srv->n_lingering++;
+		atomic_store_explicit(&srv->lingering_stat, srv->n_lingering,
+				      memory_order_relaxed);
 		return;
 	}
 	if (s->lprev)
@@ -91,6 +93,8 @@ tk__linger_mark(struct tk_session *s, int on)
 		srv->linger_tail = s->lprev;
 	s->lprev = s->lnext = NULL;
 	srv->n_lingering--;
+	atomic_store_explicit(&srv->lingering_stat, srv->n_lingering,
+			      memory_order_relaxed);
 }
 
 void

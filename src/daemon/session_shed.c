@@ -64,6 +64,7 @@ tk_pressure_configure(struct tk_server *srv)
 	}
 	/* Each loop checks what its own sessions hold against its share
 	 * (NumCPUs): no lock on the data path. */
+	srv->mem_limit_all = v > SIZE_MAX ? SIZE_MAX : (size_t)v;
 	if (srv->n_loops > 1)
 		v /= srv->n_loops;
 	srv->mem_limit = v > SIZE_MAX ? SIZE_MAX : (size_t)v;
@@ -120,10 +121,18 @@ tk_mem_check(struct tk_server *srv)
 		}
 		free(v);
 	}
-	tk_warn("MaxMemInQueues (%zu bytes) exceeded: %zu bytes queued; "
-		"closed %u connections (%u lingering) holding %zu bytes, "
-		"largest first",
-		srv->mem_limit, total, closed, lingering, freed);
+	if (srv->n_loops > 1)
+		tk_warn("MaxMemInQueues (%zu bytes) exceeded: %zu bytes queued; "
+			"closed %u connections (%u lingering) holding %zu "
+			"bytes, largest first (loop %u of %u, whose share is "
+			"%zu bytes)",
+			srv->mem_limit_all, total, closed, lingering, freed,
+			srv->loop_id, srv->n_loops, srv->mem_limit);
+	else
+		tk_warn("MaxMemInQueues (%zu bytes) exceeded: %zu bytes "
+			"queued; closed %u connections (%u lingering) holding "
+			"%zu bytes, largest first",
+			srv->mem_limit, total, closed, lingering, freed);
 }
 
 unsigned
