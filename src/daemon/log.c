@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,7 +35,7 @@ static int n_sinks = 1;
  * line is one write(2) either way, so the lock only keeps the sink list
  * whole while it is read or replaced. */
 static pthread_mutex_t sinks_lock = PTHREAD_MUTEX_INITIALIZER;
-static int safe_logging = 1;
+static atomic_int safe_logging = 1; /* read by every loop */
 static int syslog_open;
 
 int
