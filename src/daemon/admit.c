@@ -7,11 +7,12 @@
  * (and cannot divide a MaxClients smaller than the number of loops).
  * A client is counted from here to its close (session.c).
  *
- * When MaxClients is reached, the oldest lingering session makes room
- * (session_shed.c). Sessions belong to their loop's thread, so when
- * only another loop has one, that loop is asked through its wake-up
- * (uv_async) to close it, and the new client waits, parked, until a
- * wake-up says room was made, or PARK_MS at most. */
+ * When MaxClients is reached, the oldest lingering session of all makes
+ * room (session_shed.c; each loop publishes since when its oldest one
+ * lingers, on uv_hrtime's clock). Sessions belong to their loop's
+ * thread, so when that one is another loop's, that loop is asked
+ * through its wake-up (uv_async) to close it, and the new client waits,
+ * parked, until a wake-up says room was made, or PARK_MS at most. */
 #include "daemon/admit.h"
 
 #include <pthread.h>
@@ -74,21 +75,24 @@ wake(struct tk_server *to)
 	pthread_mutex_unlock(&wake_lock);
 }
 
-/* Ask another loop with a lingering session to close one: 1 asked. */
-static int
-ask_other_loop(struct tk_server *srv)
+/* The other loop whose oldest lingering session is the oldest of all,
+ * and since when it lingers; NULL if none has one. */
+static struct tk_server *
+oldest_elsewhere(struct tk_server *srv, uint64_t *since)
 {
+	struct tk_server *best = NULL;
+
 	for (unsigned i = 0; srv->all != NULL && i < srv->n_loops; i++) {
 		struct tk_server *o = srv->all[i];
+		uint64_t t = atomic_load_explicit(&o->linger_oldest,
+						  memory_order_relaxed);
 
-		if (o == srv || atomic_load_explicit(&o->lingering_stat,
-						     memory_order_relaxed) == 0)
+		if (o == srv || t == 0 || (best != NULL && t >= *since))
 			continue;
-		atomic_fetch_add(&o->shed_wanted, 1);
-		wake(o);
-		return 1;
+		best = o;
+		*since = t;
 	}
-	return 0;
+	return best;
 }
 
 /* Counted in clients_all already: MaxClientsPerAddress, then start. */
@@ -119,9 +123,11 @@ start_counted(struct tk_server *srv, uv_stream_t *client,
 
 static void park_expired(uv_timer_t *t);
 
+/* Ask loop o to close its oldest lingering session; the client waits
+ * here meanwhile. 0: it cannot wait. */
 static int
 park(struct tk_server *srv, uv_stream_t *client, const struct tk_port_info *pi,
-     const char *peer)
+     const char *peer, struct tk_server *o)
 {
 	struct tk_parked *p;
 
@@ -130,10 +136,8 @@ park(struct tk_server *srv, uv_stream_t *client, const struct tk_port_info *pi,
 	p = calloc(1, sizeof(*p));
 	if (p == NULL)
 		return 0;
-	if (!ask_other_loop(srv)) {
-		free(p);
-		return 0;
-	}
+	atomic_fetch_add(&o->shed_wanted, 1);
+	wake(o);
 	p->client = client;
 	p->pi = *pi;
 	strncpy(p->peer, peer, sizeof(p->peer) - 1);
@@ -149,17 +153,29 @@ void
 tk_admit(struct tk_server *srv, uv_stream_t *client,
 	 const struct tk_port_info *pi, const char *peer)
 {
-	/* MaxClients: refuse at once rather than stop accepting, so one
-	 * flood of idle clients cannot make the port look dead and the
-	 * loop never waits on anything. */
-	if (!count_one(srv) &&
-	    (tk_sessions_shed_lingering(srv, 1, "MaxClients reached") == 0 ||
-	     !count_one(srv))) {
-		if (!park(srv, client, pi, peer))
-			refuse_full(srv, client);
+	struct tk_server *o;
+	uint64_t own, other = 0;
+
+	if (count_one(srv)) {
+		start_counted(srv, client, pi, peer);
 		return;
 	}
-	start_counted(srv, client, pi, peer);
+	/* MaxClients: the oldest lingering session of all makes room, on
+	 * this loop or another; else refuse at once rather than stop
+	 * accepting, so one flood of idle clients cannot make the port
+	 * look dead and the loop never waits on anything. */
+	own = atomic_load_explicit(&srv->linger_oldest, memory_order_relaxed);
+	o = oldest_elsewhere(srv, &other);
+	if (o != NULL && (own == 0 || other < own)) {
+		if (park(srv, client, pi, peer, o))
+			return;
+	} else if (tk_sessions_shed_lingering(srv, 1, "MaxClients reached") >
+			   0 &&
+		   count_one(srv)) {
+		start_counted(srv, client, pi, peer);
+		return;
+	}
+	refuse_full(srv, client);
 }
 
 /* Parked clients: start those there is room for now; with `expire`,

@@ -34,6 +34,7 @@ struct tk_server {
 	int wake_open;
 	atomic_uint shed_wanted;
 	atomic_uint lingering_stat;
+	atomic_ullong linger_oldest; /* uv_hrtime; 0: none lingers */
 	atomic_uint parked_stat;
 	struct tk_parked *parked;
 	uv_timer_t park_timer;
