@@ -115,6 +115,8 @@ static const struct tk_option options[] = {
 	V_CUSTOM("Log", parse_log, logs, "notice stdout", LIST,
 		 "SEVERITY[-SEVERITY] stdout|stderr|syslog|file PATH",
 		 "where log messages go"),
+	V_UINT("NumCPUs", num_cpus, "0", 0, 128, DIRECT, "N",
+	       "event loops, one per thread (0: one per core, at most 16)"),
 	V_UINT("MaxClients", max_clients, "4096", 1, 1000000, 0, "N",
 	       "close new clients while this many are connected"),
 	V_UINT("MaxClientsPerAddress", max_clients_per_address, "0", 0, 1000000,

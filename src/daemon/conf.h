@@ -47,6 +47,7 @@ struct tk_config {
 	int safe_socks, test_socks, safe_logging;
 	struct tk_log_sink *logs;
 	int n_logs;
+	unsigned num_cpus; /* NumCPUs: 0 auto (loops.c) */
 	unsigned max_clients;
 	unsigned socks_timeout; /* seconds */
 	char *pid_file;

@@ -16,6 +16,7 @@
 #include "daemon/conf.h"
 #include "daemon/control_session.h"
 #include "daemon/log.h"
+#include "daemon/loops.h"
 #include "daemon/server.h"
 
 #ifndef PACKAGE_VERSION
@@ -266,6 +267,8 @@ h_getinfo(void *arg, const char *key, char *out, size_t cap)
 		tk_listeners_foreach(ctl.srv, socks_name, &n);
 		return 0;
 	}
+	if (strncmp(key, "torkit/", 7) == 0)
+		return tk_loops_getinfo(key, out, cap);
 	if (strcmp(key, "net/listeners/control") == 0) {
 		for (struct ctl_listener *l = ctl.listeners; l != NULL;
 		     l = l->next)

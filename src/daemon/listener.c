@@ -5,9 +5,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "daemon/admit.h"
 #include "daemon/log.h"
 #include "daemon/privs.h"
 #include "daemon/server.h"
@@ -26,7 +28,8 @@ struct tk_listener {
 	int is_unix;
 	char path[108];
 	int family;
-	uint16_t port; /* actual port (after "auto") */
+	uint16_t port;		       /* actual port (after "auto") */
+	struct sockaddr_storage bound; /* actual address, for mirrors */
 	uint32_t id;
 	unsigned flags;
 	char name[128]; /* for logs */
@@ -71,10 +74,48 @@ listener_closed(uv_handle_t *h)
 static void
 listener_close(struct tk_listener *l)
 {
-	tk_notice("Closing Socks listener on %s", l->name);
+	/* The main loop's listener speaks for its mirrors (NumCPUs). */
+	if (l->srv->loop_id == 0)
+		tk_notice("Closing Socks listener on %s", l->name);
+	else
+		tk_debug("Loop %u: closing its Socks listener on %s",
+			 l->srv->loop_id, l->name);
 	if (l->is_unix)
 		unlink(l->path);
 	uv_close(&l->h.handle, listener_closed);
+}
+
+static int
+set_reuseport(uv_handle_t *h)
+{
+#ifdef SO_REUSEPORT
+	uv_os_fd_t fd;
+	int on = 1, rc = uv_fileno(h, &fd);
+
+	if (rc == 0 &&
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on)) < 0)
+		rc = uv_translate_sys_error(errno);
+	return rc;
+#else
+	(void)h;
+	return UV_ENOTSUP;
+#endif
+}
+
+int
+tk_listeners_reuseport_works(void)
+{
+#ifdef SO_REUSEPORT
+	int fd = socket(AF_INET, SOCK_STREAM, 0), on = 1, rc;
+
+	if (fd < 0)
+		return 0;
+	rc = setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on));
+	close(fd);
+	return rc == 0;
+#else
+	return 0;
+#endif
 }
 
 /* SocksPolicy: like Tor, judge the client's address, not its port. */
@@ -201,45 +242,10 @@ on_connection(uv_stream_t *server, int status)
 			return;
 		}
 	}
-	/* MaxClients: refuse at once rather than stop accepting, so one
-	 * flood of idle clients cannot make the port look dead and the
-	 * loop never waits on anything. */
-	if (srv->n_clients >= srv->cfg->max_clients &&
-	    tk_sessions_shed_lingering(srv, 1, "MaxClients reached") == 0) {
-		uint64_t now = uv_now(srv->loop);
-
-		srv->refused_full++;
-		if (now - srv->last_full_log >= 5000 ||
-		    srv->last_full_log == 0) {
-			tk_warn("MaxClients (%u) reached: refusing new "
-				"connections (%llu so far)",
-				srv->cfg->max_clients,
-				(unsigned long long)srv->refused_full);
-			srv->last_full_log = now;
-		}
-		tk_session_free_handle(client);
-		return;
-	}
-	if (srv->cfg->max_clients_per_address > 0 && !l->is_unix &&
-	    tk_sessions_of_address(srv, &pi) >=
-		    srv->cfg->max_clients_per_address) {
-		uint64_t now = uv_now(srv->loop);
-
-		if (now - srv->last_full_log >= 5000 ||
-		    srv->last_full_log == 0) {
-			tk_warn("MaxClientsPerAddress (%u) reached for %s: "
-				"refusing its new connections",
-				srv->cfg->max_clients_per_address,
-				tk_dlog_safe(peer));
-			srv->last_full_log = now;
-		}
-		tk_session_free_handle(client);
-		return;
-	}
 	pi.id = l->id;
 	pi.flags = l->flags;
 	pi.port = l->port;
-	tk_session_start(srv, client, &pi, peer);
+	tk_admit(srv, client, &pi, peer);
 }
 
 /* Tor's warnings for a SocksPort others can reach, unless a SocksPolicy
@@ -334,9 +340,17 @@ listener_open(struct tk_server *srv, const struct tk_port_cfg *pc,
 				 l->family == AF_INET6 ? UV_TCP_IPV6ONLY : 0);
 		format_sockaddr((const struct sockaddr *)&pc->ss, l->name,
 				sizeof(l->name), &l->port);
+		/* Other loops will listen beside this one (NumCPUs). Set
+		 * after the bind, so a port some other process holds is
+		 * still refused, and a second torkitd cannot join ours:
+		 * its own first socket is bound without the option. */
+		if (rc == 0 && srv->n_loops > 1)
+			rc = set_reuseport(&l->h.handle);
 		if (rc == 0)
 			rc = uv_tcp_getsockname(&l->h.tcp,
 						(struct sockaddr *)&ss, &len);
+		if (rc == 0)
+			memcpy(&l->bound, &ss, sizeof(ss));
 #ifdef __linux__
 		/* Accepted sockets inherit TCP_NODELAY from the listener on
 		 * Linux: one system call here instead of one per client. */
@@ -426,6 +440,7 @@ tk_listeners_apply(struct tk_server *srv, const struct tk_config *cfg,
 void
 tk_listeners_close_all(struct tk_server *srv)
 {
+	tk_admit_loop_close(srv);
 	while (srv->listeners != NULL) {
 		struct tk_listener *l = srv->listeners;
 
@@ -441,4 +456,87 @@ tk_listeners_foreach(const struct tk_server *srv,
 	for (const struct tk_listener *l = srv->listeners; l != NULL;
 	     l = l->next)
 		fn(arg, l->name);
+}
+
+/* A worker loop's copy of the main loop's TCP listener m: the same
+ * address and port, beside it through SO_REUSEPORT. */
+static int
+mirror_open(struct tk_server *srv, const struct tk_listener *m)
+{
+	struct tk_listener *l = calloc(1, sizeof(*l));
+	int rc;
+
+	if (l == NULL)
+		return UV_ENOMEM;
+	l->srv = srv;
+	l->key = strdup(m->key);
+	l->flags = m->flags;
+	l->id = m->id;
+	l->family = m->family;
+	l->port = m->port;
+	l->bound = m->bound;
+	memcpy(l->name, m->name, sizeof(l->name));
+	l->h.handle.data = l;
+	if (l->key == NULL) {
+		free(l);
+		return UV_ENOMEM;
+	}
+	rc = uv_tcp_init_ex(srv->loop, &l->h.tcp, (unsigned)m->family);
+	if (rc < 0) {
+		free(l->key);
+		free(l);
+		return rc;
+	}
+	rc = set_reuseport(&l->h.handle);
+	if (rc == 0)
+		rc = uv_tcp_bind(&l->h.tcp, (const struct sockaddr *)&m->bound,
+				 m->family == AF_INET6 ? UV_TCP_IPV6ONLY : 0);
+#ifdef __linux__
+	if (rc == 0)
+		rc = uv_tcp_nodelay(&l->h.tcp, 1);
+#endif
+	if (rc == 0)
+		rc = uv_listen(&l->h.stream, 511, on_connection);
+	if (rc < 0) {
+		tk_err("Loop %u could not listen beside the main loop on %s: "
+		       "%s.",
+		       srv->loop_id, l->name, uv_strerror(rc));
+		uv_close(&l->h.handle, listener_closed);
+		return rc;
+	}
+	tk_debug("Loop %u: listening on %s", srv->loop_id, l->name);
+	l->next = srv->listeners;
+	srv->listeners = l;
+	return 0;
+}
+
+int
+tk_listeners_mirror(struct tk_server *srv, const struct tk_server *model)
+{
+	struct tk_listener **pp, *l;
+	const struct tk_listener *m;
+	int failed = 0;
+
+	for (pp = &srv->listeners; (l = *pp) != NULL;) {
+		for (m = model->listeners; m != NULL && m->id != l->id;
+		     m = m->next)
+			;
+		if (m != NULL) {
+			l->flags = m->flags;
+			pp = &l->next;
+			continue;
+		}
+		*pp = l->next;
+		listener_close(l);
+	}
+	for (m = model->listeners; m != NULL; m = m->next) {
+		if (m->is_unix)
+			continue; /* the main loop alone accepts there */
+		for (l = srv->listeners; l != NULL && l->id != m->id;
+		     l = l->next)
+			;
+		if (l == NULL && mirror_open(srv, m) < 0)
+			failed = 1;
+	}
+	return failed ? -1 : 0;
 }

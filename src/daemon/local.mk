@@ -12,6 +12,9 @@ src_daemon_torkitd_SOURCES = \
 	src/daemon/log.c src/daemon/log.h \
 	src/daemon/policy.c src/daemon/policy.h \
 	src/daemon/listener.c src/daemon/server.h \
+	src/daemon/loops.c src/daemon/loops.h \
+	src/daemon/addrcount.c src/daemon/addrcount.h \
+	src/daemon/admit.c src/daemon/admit.h \
 	src/daemon/session.c src/daemon/session_int.h \
 	src/daemon/session_shed.c \
 	src/daemon/session_relay.c src/daemon/session_socks.c \

@@ -3,6 +3,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,7 +31,11 @@ static struct active_sink sinks[LOG_SINKS_MAX] = {
 	{ TK_LOG_NOTICE, TK_LOG_ERR, TK_LOG_STDERR, STDERR_FILENO },
 };
 static int n_sinks = 1;
-static int safe_logging = 1;
+/* Every loop's thread logs (NumCPUs); the sinks change on reload. A
+ * line is one write(2) either way, so the lock only keeps the sink list
+ * whole while it is read or replaced. */
+static pthread_mutex_t sinks_lock = PTHREAD_MUTEX_INITIALIZER;
+static atomic_int safe_logging = 1; /* read by every loop */
 static int syslog_open;
 
 int
@@ -174,6 +180,7 @@ tk_dlog_configure(const struct tk_log_sink *in, int n, int safe, char *err,
 			break;
 		}
 	}
+	pthread_mutex_lock(&sinks_lock);
 	close_sinks(sinks, n_sinks);
 	memcpy(sinks, next, sizeof(next[0]) * (size_t)n);
 	n_sinks = n;
@@ -182,6 +189,7 @@ tk_dlog_configure(const struct tk_log_sink *in, int n, int safe, char *err,
 		openlog("torkitd", LOG_PID | LOG_NDELAY, LOG_DAEMON);
 		syslog_open = 1;
 	}
+	pthread_mutex_unlock(&sinks_lock);
 	return 0;
 }
 
@@ -190,30 +198,37 @@ tk_dlog_detach_tty(void)
 {
 	int j = 0;
 
+	pthread_mutex_lock(&sinks_lock);
 	for (int i = 0; i < n_sinks; i++)
 		if (sinks[i].kind != TK_LOG_STDOUT &&
 		    sinks[i].kind != TK_LOG_STDERR)
 			sinks[j++] = sinks[i];
 	n_sinks = j;
+	pthread_mutex_unlock(&sinks_lock);
 }
 
 void
 tk_dlog_shutdown(void)
 {
+	pthread_mutex_lock(&sinks_lock);
 	close_sinks(sinks, n_sinks);
 	n_sinks = 0;
 	if (syslog_open)
 		closelog();
 	syslog_open = 0;
+	pthread_mutex_unlock(&sinks_lock);
 }
 
 int
 tk_dlog_enabled(int level)
 {
-	for (int i = 0; i < n_sinks; i++)
-		if (level >= sinks[i].min && level <= sinks[i].max)
-			return 1;
-	return 0;
+	int on = 0;
+
+	pthread_mutex_lock(&sinks_lock);
+	for (int i = 0; i < n_sinks && !on; i++)
+		on = level >= sinks[i].min && level <= sinks[i].max;
+	pthread_mutex_unlock(&sinks_lock);
+	return on;
 }
 
 int
@@ -275,6 +290,7 @@ tk_dlog_v(int level, const char *fmt, va_list ap)
 		return;
 	n += (size_t)len < sizeof(line) - n ? (size_t)len
 					    : sizeof(line) - n - 1;
+	pthread_mutex_lock(&sinks_lock);
 	for (int i = 0; i < n_sinks; i++) {
 		if (level < sinks[i].min || level > sinks[i].max)
 			continue;
@@ -283,6 +299,7 @@ tk_dlog_v(int level, const char *fmt, va_list ap)
 		else
 			write_all(sinks[i].fd, line, n);
 	}
+	pthread_mutex_unlock(&sinks_lock);
 }
 
 void

@@ -17,6 +17,7 @@
 #include "daemon/datadir.h"
 #include "daemon/engine.h"
 #include "daemon/log.h"
+#include "daemon/loops.h"
 #include "daemon/privs.h"
 #include "daemon/relaybuf.h"
 #include "daemon/sdnotify.h"
@@ -27,7 +28,8 @@
 #define PACKAGE_VERSION "0"
 #endif
 
-static struct tk_server srv;
+static struct tk_server srv;	/* the main loop's (loops.h) */
+static atomic_uint clients_all; /* every loop's live clients */
 static struct tk_config_source src;
 static uv_signal_t sig_hup, sig_term, sig_int;
 static uv_timer_t fatal_timer; /* runs the shutdown after an engine error */
@@ -145,6 +147,7 @@ shut_down(void)
 {
 	sd_say("STOPPING=1");
 	tk_control_close_all();
+	tk_loops_stop();
 	tk_listeners_close_all(&srv);
 	tk_sessions_close_all(&srv);
 	tk_pressure_stop(&srv);
@@ -205,8 +208,14 @@ reload(void)
 	if (next->engine != srv.cfg->engine)
 		tk_warn("Engine cannot change while torkitd runs; restart it "
 			"to switch engines.");
+	if (next->num_cpus != srv.cfg->num_cpus)
+		tk_warn("NumCPUs cannot change while torkitd runs; restart it "
+			"to change the number of loops.");
 	apply_logs(next, srv.cfg->run_as_daemon);
 	tk_listeners_apply(&srv, next, 0);
+	/* The other loops follow the listeners just applied, reload their
+	 * engines, and wait while the configuration they share changes. */
+	tk_loops_hold(next);
 	srv.engine->ops->reload(srv.engine, next);
 	/* Sessions copied what they need; the old config can go. The
 	 * struct stays where it is, so pointers to it stay valid. */
@@ -214,6 +223,7 @@ reload(void)
 	*srv.cfg = *next;
 	free(next);
 	tk_pressure_configure(&srv);
+	tk_loops_release();
 	sd_say("READY=1");
 }
 
@@ -332,6 +342,8 @@ static int
 startup_failed(void)
 {
 	tk_control_close_all();
+	tk_loops_stop();
+	tk_loops_join();
 	tk_listeners_close_all(&srv);
 	if (srv.engine != NULL)
 		srv.engine->ops->close(srv.engine, engine_closed, NULL);
@@ -418,6 +430,8 @@ run(struct tk_config *cfg, int verify)
 #endif
 	srv.loop = uv_default_loop();
 	srv.cfg = cfg;
+	srv.clients_all = &clients_all;
+	srv.n_loops = tk_loops_wanted(cfg);
 	uv_timer_init(srv.loop, &fatal_timer);
 	srv.mem_grew = tk_mem_check;
 	tk_pressure_configure(&srv);
@@ -436,6 +450,9 @@ run(struct tk_config *cfg, int verify)
 		tk_err("Failed to open a SocksPort. Exiting.");
 		return startup_failed();
 	}
+	/* Beside them, before privileges go (a port below 1024). */
+	if (tk_loops_start(&srv, srv.n_loops) < 0)
+		return startup_failed();
 	if (cfg->pid_file != NULL && write_pid_file(cfg->pid_file) < 0)
 		return startup_failed();
 	if (tk_control_open(&srv, cfg, uid, gid, &control_hooks) < 0)
@@ -448,10 +465,15 @@ run(struct tk_config *cfg, int verify)
 		return startup_failed();
 	srv.engine->fatal = engine_fatal;
 	srv.engine->progress = on_progress;
+	if (tk_loops_run() < 0) {
+		tk_err("An event loop could not start its engine. Exiting.");
+		return startup_failed();
+	}
 	tk_pressure_start(&srv);
 	daemon_ready();
 
 	uv_run(srv.loop, UV_RUN_DEFAULT);
+	tk_loops_join();
 
 	rc = uv_loop_close(srv.loop);
 	if (rc != 0)

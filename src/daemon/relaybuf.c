@@ -28,10 +28,12 @@ tk_relaybuf_on_idle(void (*fn)(void))
 	idle_hook = fn;
 }
 
-static uint8_t *pool[POOL_MAX];
-static int n_pool;
-static uv_timer_t idle_timer;
-static int idle_timer_open;
+/* Per loop (NumCPUs): each loop's thread has its own spares and timer,
+ * so the data path takes no lock. */
+static _Thread_local uint8_t *pool[POOL_MAX];
+static _Thread_local int n_pool;
+static _Thread_local uv_timer_t idle_timer;
+static _Thread_local int idle_timer_open;
 
 uint8_t *
 tk_relaybuf_get(void)

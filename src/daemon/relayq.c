@@ -6,7 +6,9 @@
 
 #include "daemon/relaybuf.h"
 
-static size_t total;
+/* What this loop's queues hold (each loop checks its share of
+ * MaxMemInQueues, session_shed.c). */
+static _Thread_local size_t total;
 
 static void
 hold(struct tk_relayq *q, size_t n)

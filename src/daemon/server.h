@@ -2,6 +2,7 @@
 #ifndef TK_DAEMON_SERVER_H
 #define TK_DAEMON_SERVER_H
 
+#include <stdatomic.h>
 #include <stdint.h>
 #include <uv.h>
 
@@ -10,9 +11,33 @@
 
 struct tk_session;
 struct tk_listener;
+struct tk_parked;
 
+/* One per event loop (NumCPUs, loops.c): the main loop's, which also
+ * owns signals, the ControlPort and the configuration, and one per
+ * worker thread. Nothing here is touched by another loop's thread but
+ * the atomics and what loops.c reads while the others are held. */
 struct tk_server {
 	uv_loop_t *loop;
+	unsigned loop_id; /* 0: the main loop */
+	unsigned n_loops; /* how many loops run (MaxMemInQueues' share) */
+	/* Live clients of every loop, shared (MaxClients): a client is
+	 * counted from its admission (listener.c) to its close. */
+	atomic_uint *clients_all;
+	atomic_uint clients_own; /* live clients, for statistics */
+	atomic_ullong accepted;	 /* clients admitted since start */
+	/* Making room across loops (admit.c): every loop's server (NULL
+	 * with one loop), this one's wake-up, the lingering sessions it
+	 * could close for another, and its clients waiting for room. */
+	struct tk_server *const *all;
+	uv_async_t wake;
+	int wake_open;
+	atomic_uint shed_wanted;
+	atomic_uint lingering_stat;
+	atomic_ullong linger_oldest; /* uv_hrtime; 0: none lingers */
+	atomic_uint parked_stat;
+	struct tk_parked *parked;
+	uv_timer_t park_timer;
 	struct tk_config *cfg; /* current configuration */
 	struct tk_engine *engine;
 	struct tk_listener *listeners;
@@ -28,7 +53,8 @@ struct tk_server {
 	 * when descriptors, MaxClients or memory run short. */
 	struct tk_session *linger_head, *linger_tail;
 	unsigned n_lingering;
-	size_t mem_limit; /* MaxMemInQueues in bytes, resolved */
+	size_t mem_limit;     /* this loop's share of MaxMemInQueues */
+	size_t mem_limit_all; /* MaxMemInQueues in bytes, resolved */
 	void (*mem_grew)(struct tk_server *srv); /* after a queue grew */
 	uv_timer_t pressure_timer;
 	int pressure_timer_open;
@@ -41,6 +67,13 @@ struct tk_server {
 int tk_listeners_apply(struct tk_server *srv, const struct tk_config *cfg,
 		       int strict);
 void tk_listeners_close_all(struct tk_server *srv);
+/* A worker loop (NumCPUs): open, close and update srv's listeners so it
+ * listens beside each of model's (the main loop's) TCP SocksPorts, with
+ * SO_REUSEPORT; unix sockets stay the main loop's. Called while model's
+ * thread waits (loops.c). -1 if one failed (logged). */
+int tk_listeners_mirror(struct tk_server *srv, const struct tk_server *model);
+/* Whether SO_REUSEPORT can be set here (else NumCPUs runs one loop). */
+int tk_listeners_reuseport_works(void);
 /* fn(arg, name) for each open SocksPort: "127.0.0.1:9050", "[::1]:9050"
  * or "unix:/path", with the port a listener actually got ("auto"). */
 void tk_listeners_foreach(const struct tk_server *srv,
@@ -79,9 +112,4 @@ void tk_mem_check(struct tk_server *srv);
  * short; returns how many. */
 unsigned tk_sessions_shed_lingering(struct tk_server *srv, unsigned n,
 				    const char *why);
-/* MaxClientsPerAddress: how many sessions have this client address
- * (pi->family and pi->addr). */
-unsigned tk_sessions_of_address(const struct tk_server *srv,
-				const struct tk_port_info *pi);
-
 #endif

@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "daemon/addrcount.h"
 #include "daemon/log.h"
 #include "daemon/policy.h"
 #include "daemon/relaybuf.h"
@@ -61,6 +62,20 @@ tk__mem_grew(struct tk_server *srv)
 /* Lingering sessions (the last reply is out, or the client finished
  * sending and the target may still answer) are the first to go when
  * descriptors, MaxClients or memory run short: a list, oldest first. */
+/* For the other loops (admit.c): how many linger here, since when the
+ * oldest. */
+static void
+linger_publish(struct tk_server *srv)
+{
+	atomic_store_explicit(&srv->lingering_stat, srv->n_lingering,
+			      memory_order_relaxed);
+	atomic_store_explicit(&srv->linger_oldest,
+			      srv->linger_head != NULL
+				      ? srv->linger_head->linger_since
+				      : 0,
+			      memory_order_relaxed);
+}
+
 void
 tk__linger_mark(struct tk_session *s, int on)
 {
@@ -78,6 +93,10 @@ tk__linger_mark(struct tk_session *s, int on)
 			srv->linger_head = s;
 		srv->linger_tail = s;
 		srv->n_lingering++;
+		/* uv_hrtime: one clock for every loop, so admit.c can find
+		 * the oldest lingering session of all. */
+		s->linger_since = uv_hrtime();
+		linger_publish(srv);
 		return;
 	}
 	if (s->lprev)
@@ -90,6 +109,7 @@ tk__linger_mark(struct tk_session *s, int on)
 		srv->linger_tail = s->lprev;
 	s->lprev = s->lnext = NULL;
 	srv->n_lingering--;
+	linger_publish(srv);
 }
 
 void
@@ -166,6 +186,10 @@ session_close(struct tk_session *s)
 	tk_relayq_drop_fill(&s->down);
 	if (s->counted) {
 		srv->n_clients--;
+		atomic_store_explicit(&srv->clients_own, srv->n_clients,
+				      memory_order_relaxed);
+		atomic_fetch_sub(srv->clients_all, 1);
+		tk_addrcount_drop(s->port.family, s->port.addr);
 		if (s->prev)
 			s->prev->next = s->next;
 		else

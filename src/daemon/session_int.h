@@ -51,6 +51,7 @@ struct tk_session {
 	struct tk_relayq down; /* engine -> client */
 	uint64_t last_active;  /* uv_now of the last byte either way */
 	struct tk_session *lprev, *lnext; /* srv->lingering, oldest first */
+	uint64_t linger_since; /* uv_hrtime when it began lingering */
 	unsigned lingering : 1;
 	unsigned client_reading : 1;
 	unsigned client_eof : 1;

@@ -62,6 +62,11 @@ tk_pressure_configure(struct tk_server *srv)
 		if (v < 64 * MIB)
 			v = 64 * MIB;
 	}
+	/* Each loop checks what its own sessions hold against its share
+	 * (NumCPUs): no lock on the data path. */
+	srv->mem_limit_all = v > SIZE_MAX ? SIZE_MAX : (size_t)v;
+	if (srv->n_loops > 1)
+		v /= srv->n_loops;
 	srv->mem_limit = v > SIZE_MAX ? SIZE_MAX : (size_t)v;
 }
 
@@ -116,10 +121,18 @@ tk_mem_check(struct tk_server *srv)
 		}
 		free(v);
 	}
-	tk_warn("MaxMemInQueues (%zu bytes) exceeded: %zu bytes queued; "
-		"closed %u connections (%u lingering) holding %zu bytes, "
-		"largest first",
-		srv->mem_limit, total, closed, lingering, freed);
+	if (srv->n_loops > 1)
+		tk_warn("MaxMemInQueues (%zu bytes) exceeded: %zu bytes queued; "
+			"closed %u connections (%u lingering) holding %zu "
+			"bytes, largest first (loop %u of %u, whose share is "
+			"%zu bytes)",
+			srv->mem_limit_all, total, closed, lingering, freed,
+			srv->loop_id, srv->n_loops, srv->mem_limit);
+	else
+		tk_warn("MaxMemInQueues (%zu bytes) exceeded: %zu bytes "
+			"queued; closed %u connections (%u lingering) holding "
+			"%zu bytes, largest first",
+			srv->mem_limit, total, closed, lingering, freed);
 }
 
 unsigned
@@ -166,18 +179,4 @@ tk_pressure_stop(struct tk_server *srv)
 		uv_close((uv_handle_t *)&srv->pressure_timer, NULL);
 		srv->pressure_timer_open = 0;
 	}
-}
-
-unsigned
-tk_sessions_of_address(const struct tk_server *srv,
-		       const struct tk_port_info *pi)
-{
-	size_t alen = pi->family == AF_INET ? 4 : 16;
-	unsigned n = 0;
-
-	for (const struct tk_session *s = srv->sessions; s != NULL; s = s->next)
-		if (s->port.family == pi->family &&
-		    memcmp(s->port.addr, pi->addr, alen) == 0)
-			n++;
-	return n;
 }

@@ -407,8 +407,11 @@ tk_session_start(struct tk_server *srv, uv_stream_t *client,
 	s->open_handles = 2;
 	uv_timer_init(srv->loop, &s->timer);
 	s->timer.data = s;
-	s->counted = 1;
+	s->counted = 1; /* admitted: in clients_all and addrcount */
 	srv->n_clients++;
+	atomic_store_explicit(&srv->clients_own, srv->n_clients,
+			      memory_order_relaxed);
+	atomic_fetch_add_explicit(&srv->accepted, 1, memory_order_relaxed);
 	s->next = srv->sessions;
 	if (s->next)
 		s->next->prev = s;

@@ -37,6 +37,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdatomic.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -58,13 +59,16 @@
 
 enum { F_NONE, F_EINVAL_IN, F_EINVAL_OUT, F_ENOSYS, F_EMFILE };
 
-static struct {
+/* ENOSYS/EPERM once, on any loop: never again (the kernel's). */
+static atomic_int broken;
+
+/* One reactor and pool per loop's thread (NumCPUs). */
+static _Thread_local struct {
 	uv_loop_t *loop;
 	int epfd;
 	uv_poll_t poll;
 	uv_idle_t idle;
 	int open;
-	int broken; /* ENOSYS/EPERM once: never again */
 	int fault;
 	struct tk_splice *again_head, *again_tail;
 	struct tk_splice_pipe pool[POOL_MAX];
@@ -287,11 +291,10 @@ fail(struct tk_splice *sp, int d, int writing, int err)
 
 	if (first && (err == ENOSYS || err == EPERM)) {
 		/* Not in this kernel (or filtered): say so once. */
-		if (!R.broken)
+		if (atomic_exchange(&broken, 1) == 0)
 			tk_notice("splice(2) is not available here (%s): "
 				  "relaying by copying from now on",
 				  strerror(err));
-		R.broken = 1;
 	}
 	if (first && (err == ENOSYS || err == EPERM || err == EINVAL ||
 		      err == EOPNOTSUPP)) {
@@ -462,7 +465,7 @@ idle_cb(uv_idle_t *h)
 int
 tk_splice_wanted(int setting)
 {
-	return setting != 0 && !R.broken;
+	return setting != 0 && !atomic_load(&broken);
 }
 
 int
@@ -478,7 +481,7 @@ tk_splice_start(struct tk_splice *sp, uv_loop_t *loop, int fd_a, int fd_b,
 	sp->dir[0].p.r = sp->dir[0].p.w = -1;
 	sp->dir[1].p.r = sp->dir[1].p.w = -1;
 	sp->inited = 1;
-	if (R.broken || reactor_open(loop) < 0)
+	if (atomic_load(&broken) || reactor_open(loop) < 0)
 		return UV_ENOSYS;
 	/* Descriptors are handed out lowest first: the highest of ours is
 	 * about how many are in use. New pipes take 4. */

@@ -10,12 +10,14 @@ DAEMON_BATS = \
 	tests/bats/daemon_config.bats \
 	tests/bats/daemon_limits.bats \
 	tests/bats/daemon_splice.bats \
+	tests/bats/daemon_loops.bats \
 	tests/bats/daemon_default.bats \
 	tests/bats/daemon_control.bats \
 	tests/bats/install.bats \
 	tests/bats/daemon_wrappers.bats
 TESTS += $(DAEMON_BATS)
-EXTRA_DIST += $(DAEMON_BATS) tests/bats/daemon_helpers.bash tests/bats/ctl.py
+EXTRA_DIST += $(DAEMON_BATS) tests/bats/daemon_helpers.bash tests/bats/ctl.py \
+	tests/bats/socksbulk.py
 
 # The direct engine's relay tests once more with RelaySplice 0: the .bats
 # runs splice (the default, on Linux), the .copy runs copy. Each
