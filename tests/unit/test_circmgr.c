@@ -135,6 +135,10 @@ static int builds_silent; /* builds never finish (build timeout test) */
 static int cc_mode;
 static tk_circ_flow cc_flow;
 static int n_stream_sendmes_got;
+/* test_cc_rate: the longest pause between DATA cells on one stream, in
+ * loop ms (printed, not asserted: it is a time) */
+static struct xs *gap_xs;
+static uint64_t gap_at, gap_max;
 static char exit_of_last_begin[20];
 static unsigned connect_prefs; /* tk_streams_connect's prefs */
 static uint32_t last_begin_flags; /* and its body's length */
@@ -478,6 +482,12 @@ static void exit_handle(struct msg *m)
 				fx_ev->writable(fc->oc);
 		}
 		x->data_cells_got++;
+		if (x == gap_xs) {
+			uint64_t t = uv_now(loop);
+			if (gap_at && t - gap_at > gap_max)
+				gap_max = t - gap_at;
+			gap_at = t;
+		}
 		if (cc_mode && x->blackhole) {
 			/* a destination slower than the circuit: past
 			 * cc_xoff_exit (500 cells) the exit says XOFF */
@@ -1100,6 +1110,108 @@ static void test_cc_streams(void)
 		uv_run(loop, UV_RUN_ONCE);
 	tap_eq_long(b.written_ok, 2, "the exit's XON: written again");
 	close_stream(&b);
+	free(src);
+	free_cm();
+	cc_mode = 0;
+	tk_circ_flow_free(&cc_flow);
+}
+
+/* uv_walk: the handles tk_streams made for itself (their data is ss),
+ * and how many of them are armed. */
+static int ss_handles, ss_armed;
+static void count_ss_handle(uv_handle_t *h, void *arg)
+{
+	(void)arg;
+	if (h->data == (void *)ss && !uv_is_closing(h)) {
+		ss_handles++;
+		ss_armed += uv_is_active(h);
+	}
+}
+static void count_ss_timers(void)
+{
+	ss_handles = ss_armed = 0;
+	uv_walk(loop, count_ss_handle, NULL);
+}
+
+/* The exit's XON advises a rate: our writes keep to it, woken by one
+ * timer of the stream layer (armed only while a stream waits on its
+ * rate, one for all of them) rather than by the manager's 500 ms tick,
+ * under which a stream out of tokens sat idle until the next tick. */
+static void test_cc_rate(void)
+{
+	enum { KBPS = 100, N = 2 };
+	size_t total = 250 * 1000; /* a 100 KB burst, then 1.5 s at the rate */
+	uint8_t *src = malloc(total);
+	struct res r[N];
+	struct xs *x[N] = { NULL };
+	struct tk_cc_params p;
+	int all = 0, armed_max = 0, handles_max = 0, waited = 0;
+
+	tk_cc_params_load(&p, NULL, NULL);
+	tk_circ_flow_init_cc(&cc_flow, &p, 31);
+	cc_mode = 1;
+	for (size_t i = 0; i < total; i++)
+		src[i] = (uint8_t)(i * 13 + (i >> 8));
+	new_cm(0, 0, 0);
+	count_ss_timers();
+	tap_ok(ss_handles == 1 && ss_armed == 0,
+	       "one rate timer, not armed while no stream is limited");
+	for (int k = 0; k < N; k++) {
+		connect_to("echo.test", 7, NULL, &r[k], NULL);
+		run_until(&r[k].done, 500);
+		start(&r[k]);
+		struct fc *f = circ_of(tk_onion_stream_circuit(r[k].s));
+		for (int i = 0; f && i < MAXSTREAMS; i++)
+			if (f->s[i].used && f->s[i].echo &&
+			    (k == 0 || &f->s[i] != x[0]))
+				x[k] = &f->s[i];
+		if (x[k]) {
+			uint8_t xb[8];
+			int n = tk_relay_xon_encode(KBPS, xb, sizeof xb);
+			to_client(f, TK_RELAY_XON, x[k]->sid, xb, (size_t)n);
+		}
+	}
+	tap_ok(x[0] && x[1] && x[0] != x[1], "two echo streams on CC circuits");
+	for (int i = 0; i < 100; i++)
+		uv_run(loop, UV_RUN_NOWAIT);
+	gap_xs = x[0];
+	gap_at = gap_max = 0;
+	uint64_t t0 = uv_now(loop);
+	for (int k = 0; k < N; k++)
+		tk_onion_stream_write(r[k].s, src, total);
+	for (int i = 0; i < 200000 && !all; i++) {
+		uv_run(loop, UV_RUN_ONCE);
+		count_ss_timers();
+		if (ss_armed)
+			waited = 1;
+		if (ss_armed > armed_max)
+			armed_max = ss_armed;
+		if (ss_handles > handles_max)
+			handles_max = ss_handles;
+		all = r[0].nrx == total && r[1].nrx == total;
+	}
+	tap_ok(all && memcmp(r[0].rx, src, total) == 0 &&
+	       memcmp(r[1].rx, src, total) == 0,
+	       "both streams' data went through at the advised rate");
+	printf("# %zu bytes each at %d KB/s: %llu ms, longest pause between "
+	       "cells %llu ms\n",
+	       total, KBPS, (unsigned long long)(uv_now(loop) - t0),
+	       (unsigned long long)gap_max);
+	gap_xs = NULL;
+	tap_ok(waited, "out of tokens, they waited on the stream layer's timer");
+	tap_ok(handles_max == 1 && armed_max == 1,
+	       "one timer for both rate-limited streams (%d handles, %d armed)",
+	       handles_max, armed_max);
+	/* the last wake finds nothing waiting and re-arms nothing */
+	for (int i = 0; i < 1000; i++) {
+		count_ss_timers();
+		if (!ss_armed)
+			break;
+		uv_run(loop, UV_RUN_ONCE);
+	}
+	tap_ok(ss_armed == 0, "no stream waits: the timer is not armed");
+	for (int k = 0; k < N; k++)
+		close_stream(&r[k]);
 	free(src);
 	free_cm();
 	cc_mode = 0;
@@ -1974,6 +2086,7 @@ int main(void)
 	test_echo_and_windows();
 	test_write_backpressure();
 	test_cc_streams();
+	test_cc_rate();
 	test_failures_and_retries();
 	test_build_failures();
 	test_long_lived();

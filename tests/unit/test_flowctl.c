@@ -1,6 +1,7 @@
 /* Flow control: circuit and stream windows over long runs, the SENDME v1
  * tag FIFO (the 100th, 200th, ... cell), protocol violations, and the
  * half-closed stream allowance. */
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -313,6 +314,82 @@ static void test_half_closed(void)
 	       "error strings");
 }
 
+/* The exit's advised rate, on a fake clock: a sender with endless data
+ * that sends whatever the bucket allows, then sleeps as long as the
+ * bucket says, delivers the one-second burst plus rate * t, and is never
+ * idle longer than it takes the rate to earn a cell (or the minimum
+ * wait): no pause until some coarse tick. */
+static void run_bucket(uint32_t rate, uint64_t min_wait, uint64_t secs,
+		       uint64_t *sent_out, uint64_t *max_gap_out)
+{
+	tk_send_bucket b;
+	uint64_t now = 1000, sent = 0, last = now, max_gap = 0;
+	memset(&b, 0, sizeof b);
+	while (now <= 1000 + secs * 1000000) {
+		size_t allow = tk_send_bucket_allow(&b, rate, now);
+		if (allow >= TK_RELAY_DATA_MAX) {
+			if (now - last > max_gap)
+				max_gap = now - last;
+			last = now;
+			sent += allow;
+			tk_send_bucket_spend(&b, allow);
+			continue;
+		}
+		now += tk_send_bucket_wait_usec(&b, min_wait);
+	}
+	*sent_out = sent;
+	*max_gap_out = max_gap;
+}
+
+static void test_send_bucket(void)
+{
+	tk_send_bucket b;
+	uint64_t sent, gap;
+
+	memset(&b, 0, sizeof b);
+	tap_eq_long((long)(tk_send_bucket_allow(&b, 0, 5) == SIZE_MAX), 1,
+		    "no advice: no limit");
+	tap_eq_long((long)tk_send_bucket_allow(&b, 100000, 5), 100000,
+		    "a fresh bucket holds one second's worth");
+	tk_send_bucket_spend(&b, 100000);
+	tap_eq_long((long)tk_send_bucket_wait_usec(&b, 0), 4980,
+		    "empty at 100 KB/s: a cell's worth in 4.98 ms");
+	tap_eq_long((long)tk_send_bucket_wait_usec(&b, 10000), 10000,
+		    "but not sooner than the minimum wait");
+	tap_eq_long((long)tk_send_bucket_allow(&b, 100000, 5 + 4980), 498,
+		    "and then it holds that cell");
+	tap_eq_long((long)tk_send_bucket_allow(&b, 100000, 5 + 5000000),
+		    100000, "never more than a second's worth");
+	tap_eq_long((long)tk_send_bucket_allow(&b, 20000, 5 + 5000000), 20000,
+		    "a lower rate caps what it holds");
+
+	/* many small steps lose no fraction of a byte: the last step, at
+	 * 499996 us, has earned 1499.988 bytes */
+	(void)tk_send_bucket_allow(&b, 3000, 10000000);
+	tk_send_bucket_spend(&b, 3000);
+	for (uint64_t t = 10000000; t <= 10500000; t += 7)
+		(void)tk_send_bucket_allow(&b, 3000, t);
+	tap_eq_long((long)b.tokens, 1499,
+		    "7 us steps for 0.5 s at 3000 B/s: every byte earned");
+	tk_send_bucket_spend(&b, 1499);
+	tap_eq_long((long)tk_send_bucket_wait_usec(&b, 0), 165671,
+		    "and the 0.988 byte counts toward the next cell");
+
+	run_bucket(100000, 10000, 5, &sent, &gap);
+	tap_ok(sent >= 600000 - TK_RELAY_DATA_MAX - 1000 && sent <= 600000,
+	       "100 KB/s for 5 s: the burst and 5 s' worth (%llu)",
+	       (unsigned long long)sent);
+	tap_eq_long((long)gap, 10000, "never idle more than 10 ms");
+	run_bucket(1000, 10000, 10, &sent, &gap);
+	tap_ok(sent >= 11000 - TK_RELAY_DATA_MAX && sent <= 11000,
+	       "1 KB/s for 10 s: %llu bytes", (unsigned long long)sent);
+	tap_ok(gap <= 498000, "idle at most the 498 ms a cell takes (%llu)",
+	       (unsigned long long)gap);
+	run_bucket(10000000, 10000, 2, &sent, &gap);
+	tap_ok(sent >= 30000000 - 100000 && sent <= 30000000,
+	       "10 MB/s for 2 s: %llu bytes", (unsigned long long)sent);
+}
+
 int main(void)
 {
 	test_circ_package();
@@ -320,5 +397,6 @@ int main(void)
 	test_circ_long_run();
 	test_stream();
 	test_half_closed();
+	test_send_bucket();
 	return tap_done();
 }

@@ -456,6 +456,55 @@ tk_stream_xon_got_xon(tk_stream_xon *x, uint32_t kbps)
 	return rc;
 }
 
+size_t
+tk_send_bucket_allow(tk_send_bucket *b, uint32_t rate, uint64_t now_usec)
+{
+	if (!rate)
+		return SIZE_MAX;
+	if (!b->rate) {
+		b->tokens = rate; /* a fresh bucket starts full */
+		b->frac = 0;
+	} else if (now_usec > b->at_usec) {
+		uint64_t dt = now_usec - b->at_usec;
+		if (dt >= 1000000) {
+			b->tokens = rate; /* a second refills it */
+			b->frac = 0;
+		} else {
+			/* dt * rate < 2^20 * 2^31: no overflow; the fraction
+			 * of a byte is kept, so frequent calls lose nothing */
+			uint64_t num = b->frac + dt * rate;
+			b->tokens += num / 1000000;
+			b->frac = (uint32_t)(num % 1000000);
+		}
+	}
+	b->rate = rate;
+	if (now_usec > b->at_usec)
+		b->at_usec = now_usec;
+	if (b->tokens >= rate) {
+		b->tokens = rate;
+		b->frac = 0;
+	}
+	return (size_t)b->tokens;
+}
+
+void
+tk_send_bucket_spend(tk_send_bucket *b, size_t n)
+{
+	b->tokens = n < b->tokens ? b->tokens - n : 0;
+}
+
+uint64_t
+tk_send_bucket_wait_usec(const tk_send_bucket *b, uint64_t min_usec)
+{
+	uint64_t need, w;
+	if (!b->rate || b->tokens >= TK_RELAY_DATA_MAX)
+		return 0;
+	need = (TK_RELAY_DATA_MAX - b->tokens) * 1000000 - b->frac;
+	/* rounded up: waking early would find less than a cell */
+	w = (need + b->rate - 1) / b->rate;
+	return w < min_usec ? min_usec : w;
+}
+
 void
 tk_half_stream_init(tk_half_stream *h, uint16_t stream_id,
 		    const tk_stream_flow *f, int connected_pending)

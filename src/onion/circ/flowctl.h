@@ -204,6 +204,32 @@ void tk_stream_xon_data_sent(tk_stream_xon *x, uint64_t len);
 int tk_stream_xon_got_xoff(tk_stream_xon *x);
 int tk_stream_xon_got_xon(tk_stream_xon *x, uint32_t kbps);
 
+/* The exit's advised rate (its XON's kbps_ewma, prop 324 §4.1.2) as a
+ * token bucket: at most rate bytes/s, with a burst of one second's
+ * worth, as tor's client applies it to its edge connection's bucket.
+ * Tor refills that bucket every TokenBucketRefillInterval (100 ms by
+ * default); ours is refilled from the elapsed time whenever it is asked,
+ * and says how long until it holds a cell's worth again, so that its
+ * owner sleeps exactly that long rather than until some coarse tick. */
+typedef struct tk_send_bucket {
+	uint64_t tokens;
+	uint64_t at_usec; /* when tokens was last brought up to date */
+	uint32_t frac;	  /* and the millionths of a byte earned beyond */
+	uint32_t rate;	  /* bytes/s it was last refilled at; 0: never */
+} tk_send_bucket;
+
+/* Bytes that may be sent at now_usec at rate bytes/s (0: no advice, then
+ * SIZE_MAX). A rate change keeps what the bucket holds (capped at the new
+ * burst). */
+size_t tk_send_bucket_allow(tk_send_bucket *b, uint32_t rate,
+			    uint64_t now_usec);
+/* n bytes allowed by the last tk_send_bucket_allow went out. */
+void tk_send_bucket_spend(tk_send_bucket *b, size_t n);
+/* Microseconds from the last tk_send_bucket_allow until the bucket holds
+ * a full cell's worth of DATA (0 if it does already), at least min_usec:
+ * when its owner should wake to send again. */
+uint64_t tk_send_bucket_wait_usec(const tk_send_bucket *b, uint64_t min_usec);
+
 /* ---- half-closed streams --------------------------------------------- */
 
 /* After we send END, the exit may still have cells for that stream in

@@ -16,6 +16,7 @@
 
 #include "common/util.h"
 #include "onion/cell/relay_msg.h"
+#include "onion/circ/flowctl.h"
 #include "onion/circ/stream.h"
 #include "onion/client/begin_flags.h"
 #include "onion/client/hs_client.h"
@@ -56,6 +57,13 @@ struct tk_streams {
 	struct tk_streams_config cfg;
 	struct link all;
 	size_t held; /* what every stream holds (queued()) */
+	/* One timer for every stream waiting on its exit's advised rate
+	 * (out of tokens), armed for the earliest of them and only while
+	 * one waits: what an exit's XON can make us keep is one timer,
+	 * however many streams it limits. Allocated apart, since
+	 * uv_close() finishes after ss_shutdown() frees ss. */
+	uv_timer_t *rate_timer;
+	uint64_t rate_due; /* loop ms it fires at; 0: not armed */
 };
 
 /* What one queued entry costs beyond its bytes: the allocator's header
@@ -106,10 +114,9 @@ struct tk_onion_stream {
 	uint64_t bytes_up, bytes_down;
 	unsigned xoff_sent, xon_sent, xoff_got, xon_got;
 	uint32_t xon_rate; /* KB/s in the last XON we sent */
-	/* the exit's advice in its last XON (prop 324 §4.1.2): a token
-	 * bucket of one second's worth, refilled as time passes */
-	uint64_t tokens, tokens_at;
-	int rate_wait; /* out of tokens: the tick refills and kicks */
+	/* the exit's advice in its last XON (prop 324 §4.1.2) */
+	tk_send_bucket bucket;
+	int rate_wait; /* out of tokens: ss->rate_timer kicks it */
 };
 
 typedef struct tk_onion_stream ostrm;
@@ -266,6 +273,12 @@ os_free(ostrm *s)
 	free(s);
 }
 
+static void
+free_handle(uv_handle_t *h)
+{
+	free(h);
+}
+
 /* tk_circmgr_free(): every stream and request goes, without callbacks,
  * and so does ss. */
 static void
@@ -275,6 +288,7 @@ ss_shutdown(void *arg)
 	struct link *head = &ss->all;
 	while (head->next != head)
 		os_free(container_of(head->next, ostrm, link));
+	uv_close((uv_handle_t *)ss->rate_timer, free_handle);
 	tk_hs_client_free(ss->hs);
 	free(ss);
 }
@@ -637,10 +651,6 @@ os_tick(void *arg, uint64_t now)
 	for (l = head->next; l != head; l = next) {
 		ostrm *s = container_of(l, ostrm, link);
 		next = l->next;
-		if (s->rate_wait) {
-			s->rate_wait = 0;
-			kick(s);
-		}
 		if ((s->phase == P_WAIT_CIRC || s->phase == P_SENT) &&
 		    !s->done_pending && now >= s->req_deadline) {
 			if (s->os)
@@ -702,24 +712,43 @@ give_back_all(ostrm *s, int status)
 	}
 }
 
-/* How many bytes the exit's advised rate lets us send now (SIZE_MAX: no
- * advice). Tor's edge bucket: rate bytes/s, a burst of one second. */
-static size_t
-rate_allowance(ostrm *s)
+/* The streams out of tokens have waited long enough for at least the
+ * earliest of them to send a cell: each tries again, and whichever is
+ * still short re-arms the timer. */
+static void
+rate_timer_cb(uv_timer_t *t)
 {
-	uint32_t rate = tk_ostream_send_rate(s->os);
-	uint64_t now = now_ms(s->ss);
-	if (!rate)
-		return SIZE_MAX;
-	if (!s->tokens_at) {
-		s->tokens = rate;
-	} else if (now > s->tokens_at) {
-		s->tokens += (now - s->tokens_at) * rate / 1000;
-		if (s->tokens > rate)
-			s->tokens = rate;
+	tk_streams *ss = t->data;
+	struct link *head = &ss->all, *l;
+	ss->rate_due = 0;
+	for (l = head->next; l != head; l = l->next) {
+		ostrm *s = container_of(l, ostrm, link);
+		if (s->rate_wait) {
+			s->rate_wait = 0;
+			kick(s);
+		}
 	}
-	s->tokens_at = now;
-	return (size_t)s->tokens;
+}
+
+/* s is out of tokens: wake it once its bucket holds a cell's worth. Not
+ * sooner than RATE_MIN_WAIT_MS, which bounds the wake-ups (each walks
+ * the streams) at a granularity ten times finer than tor's 100 ms. */
+#define RATE_MIN_WAIT_MS 10
+static void
+rate_wait(ostrm *s)
+{
+	tk_streams *ss = s->ss;
+	uint64_t now = now_ms(ss), wait_ms, due;
+	wait_ms =
+		(tk_send_bucket_wait_usec(&s->bucket, RATE_MIN_WAIT_MS * 1000) +
+		 999) /
+		1000;
+	due = now + wait_ms;
+	s->rate_wait = 1;
+	if (ss->rate_due && ss->rate_due <= due)
+		return; /* armed for an earlier stream, which kicks us all */
+	ss->rate_due = due;
+	uv_timer_start(ss->rate_timer, rate_timer_cb, wait_ms, 0);
 }
 
 static void
@@ -727,9 +756,14 @@ pump_writes(ostrm *s)
 {
 	while (s->wq && s->os && s->oc && s->phase == P_OPEN) {
 		struct wbuf *w = s->wq;
-		size_t want = w->len - w->off, allow = rate_allowance(s);
-		if (allow == 0) {
-			s->rate_wait = 1; /* os_tick refills */
+		size_t want = w->len - w->off;
+		size_t allow = tk_send_bucket_allow(&s->bucket,
+						    tk_ostream_send_rate(s->os),
+						    now_usec());
+		/* less than asked and than a cell: wait for a whole cell
+		 * rather than send a runt */
+		if (allow < want && allow < TK_RELAY_DATA_MAX) {
+			rate_wait(s);
 			break;
 		}
 		if (want > allow)
@@ -739,7 +773,7 @@ pump_writes(ostrm *s)
 		if (n <= 0)
 			break; /* windows closed (writable follows) or gone */
 		if (allow != SIZE_MAX)
-			s->tokens -= (uint64_t)n;
+			tk_send_bucket_spend(&s->bucket, (size_t)n);
 		s->bytes_up += (uint64_t)n;
 		note_xon(s);
 		w->off += (size_t)n;
@@ -1120,6 +1154,13 @@ tk_streams_new(tk_circmgr *cm, const struct tk_streams_config *cfg)
 	tk_streams *ss = calloc(1, sizeof *ss);
 	if (!ss)
 		return NULL;
+	ss->rate_timer = malloc(sizeof *ss->rate_timer);
+	if (!ss->rate_timer) {
+		free(ss);
+		return NULL;
+	}
+	uv_timer_init(tk_circmgr_loop(cm), ss->rate_timer);
+	ss->rate_timer->data = ss;
 	ss->cm = cm;
 	ss->cfg = *cfg;
 	if (!ss->cfg.stream_attempts)
