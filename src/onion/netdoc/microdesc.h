@@ -70,4 +70,21 @@ int tk_microdesc_same_family(const struct tk_microdesc *a,
 			     const struct tk_microdesc *b,
 			     const uint8_t id_b[20]);
 
+/* Sets md's "family" list to the n identities (copied, sorted, at most
+ * TK_MD_MAX_FAMILY), as the parser would. 0, or -1 out of memory (md
+ * untouched). */
+int tk_microdesc_set_family(struct tk_microdesc *md, const uint8_t (*ids)[20],
+			    size_t n);
+
+/* 1 if a and b have the same family and family-ids lists (as parsed:
+ * sorted identities, ids in document order). */
+int tk_microdesc_family_equal(const struct tk_microdesc *a,
+			      const struct tk_microdesc *b);
+
+/* dst gives up its family lists and shares src's (a reference each):
+ * for equal lists (tk_microdesc_family_equal), so that a table holds one
+ * copy. Both stay valid until the last holder is freed. */
+void tk_microdesc_share_family(struct tk_microdesc *dst,
+			       const struct tk_microdesc *src);
+
 #endif
