@@ -96,7 +96,7 @@ parse_family(struct tk_microdesc *md, const struct tk_netdoc_item *it,
 	/* Sorted so that "does a list b" is a binary search: path selection
 	 * asks it for every candidate, and big families list hundreds. */
 	qsort(md->family, n, sizeof *md->family, cmp_id);
-	md->n_family = n;
+	md->n_family = (uint16_t)n;
 	return 0;
 }
 
@@ -126,7 +126,7 @@ parse_family_ids(struct tk_microdesc *md, const struct tk_netdoc_item *it,
 		md->family_ids[i] = s;
 		s += a.len + 1;
 	}
-	md->n_family_ids = n;
+	md->n_family_ids = (uint16_t)n;
 	return 0;
 }
 
@@ -371,7 +371,7 @@ tk_microdesc_set_family(struct tk_microdesc *md, const uint8_t (*ids)[20],
 	qsort(f, n, sizeof *f, cmp_id);
 	counted_unref(md->family);
 	md->family = f;
-	md->n_family = (uint32_t)n;
+	md->n_family = (uint16_t)n;
 	return 0;
 }
 

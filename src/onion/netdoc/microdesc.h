@@ -16,25 +16,26 @@ struct tk_microdesc {	      /* fields by size: a table holds one per relay */
 	uint8_t digest[32];   /* SHA-256 of the text */
 	uint8_t ntor_key[32]; /* curve25519, always present */
 	uint8_t ed25519_id[32];
-	uint8_t has_ed25519;
-	uint8_t has_tap_key; /* onion-key carried an RSA key */
 	/* "family": RSA identities of the relays listed as $HEX (nickname
 	 * entries cannot be matched to relays safely and are dropped),
-	 * sorted. */
-	uint32_t n_family;
+	 * sorted. A counted block, shared by equal lists in a node table
+	 * (tk_microdesc_share_family). */
 	uint8_t (*family)[20];
 	/* "family-ids": opaque family identifiers (e.g. "ed25519:..."),
-	 * NUL-terminated, compared as strings; one allocation holds the
-	 * array and the strings. */
-	uint32_t n_family_ids;
+	 * NUL-terminated, compared as strings; one counted allocation holds
+	 * the array and the strings. */
 	char **family_ids;
 	struct tk_policy_summary p;  /* IPv4 exit summary; absent: reject */
 	struct tk_policy_summary p6; /* IPv6 exit summary; absent: reject */
 	/* "a": the first IPv6 ORPort, ipv6_port 0 if none. Only documents
 	 * of consensus methods 14..27 carry it; later methods put it on
 	 * the consensus's own "a" line (tk_router), which wins. */
-	uint16_t ipv6_port;
 	uint8_t ipv6[16];
+	uint16_t ipv6_port;
+	uint16_t n_family;     /* at most TK_MD_MAX_FAMILY */
+	uint16_t n_family_ids; /* at most TK_MD_MAX_FAMILY */
+	uint8_t has_ed25519;
+	uint8_t has_tap_key; /* onion-key carried an RSA key */
 };
 
 void tk_microdesc_init(struct tk_microdesc *md);
