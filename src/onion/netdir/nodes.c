@@ -123,6 +123,30 @@ pol_intern(struct tk_nodes *t, struct tk_policy_summary *p)
  * keep the set small beside what it saves. Keyed per process, as the
  * exit summaries. */
 static uint64_t
+fam_mix(uint64_t h, uint64_t w)
+{
+	h ^= w;
+	h *= 0x9e3779b97f4a7c15ULL;
+	return h ^ (h >> 29);
+}
+
+/* Eight bytes a step: a table takes in thousands of lists at once. */
+static uint64_t
+fam_bytes(uint64_t h, const void *p, size_t n)
+{
+	const unsigned char *b = p;
+	uint64_t w;
+	for (; n >= 8; b += 8, n -= 8) {
+		memcpy(&w, b, 8);
+		h = fam_mix(h, w);
+	}
+	w = 0;
+	if (n)
+		memcpy(&w, b, n);
+	return fam_mix(h, w ^ (uint64_t)n << 56);
+}
+
+static uint64_t
 fam_hash(const struct tk_microdesc *md)
 {
 	static uint64_t key;
@@ -130,26 +154,24 @@ fam_hash(const struct tk_microdesc *md)
 	if (!key)
 		tk_random(&key, sizeof key);
 	h = key ^ ((uint64_t)md->n_family << 32) ^ md->n_family_ids;
-	for (size_t i = 0; i < md->n_family; i++)
-		for (size_t j = 0; j < 20; j++) {
-			h ^= md->family[i][j];
-			h *= 0x100000001b3ULL;
-		}
+	if (md->n_family)
+		h = fam_bytes(h, md->family, md->n_family * sizeof *md->family);
 	for (size_t i = 0; i < md->n_family_ids; i++)
-		for (const char *c = md->family_ids[i];; c++) {
-			h ^= (unsigned char)*c;
-			h *= 0x100000001b3ULL;
-			if (!*c)
-				break;
-		}
-	return h ^ (h >> 29);
+		h = fam_bytes(h, md->family_ids[i], strlen(md->family_ids[i]));
+	return h;
 }
 
 static int
 fam_grow(struct tk_nodes *t)
 {
-	size_t cap = t->fam ? 2 * (t->fam_mask + 1) : 64;
-	uint32_t *nf = calloc(cap, sizeof *nf), *old = t->fam;
+	size_t cap = 64;
+	uint32_t *nf, *old = t->fam;
+	if (old)
+		cap = 2 * (t->fam_mask + 1);
+	else
+		while (cap < t->n / 2) /* room at once for pairs of relays */
+			cap *= 2;
+	nf = calloc(cap, sizeof *nf);
 	size_t old_cap = old ? t->fam_mask + 1 : 0;
 	if (!nf)
 		return -1;
