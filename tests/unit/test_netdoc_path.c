@@ -65,10 +65,11 @@ static size_t add(const char *nick, uint32_t ip, uint32_t flags, uint32_t bw,
 static void make_family(size_t a, size_t b)
 {
 	struct tk_microdesc *x = &mds[a], *y = &mds[b];
-	x->family = realloc(x->family, (x->n_family + 1) * 20);
-	memcpy(x->family[x->n_family++], rts[b].rsa_id, 20);
-	y->family = realloc(y->family, (y->n_family + 1) * 20);
-	memcpy(y->family[y->n_family++], rts[a].rsa_id, 20);
+	uint8_t ids[2][20];
+	memcpy(ids[0], rts[a].rsa_id, 20);
+	memcpy(ids[1], rts[b].rsa_id, 20);
+	tk_microdesc_set_family(x, (const uint8_t(*)[20])ids, 2);
+	tk_microdesc_set_family(y, (const uint8_t(*)[20])ids, 2);
 }
 
 #define IP(a, b, c, d) ((uint32_t)(a) << 24 | (b) << 16 | (c) << 8 | (d))

@@ -15,6 +15,7 @@
 #include "onion/netdoc/microdesc.h"
 #include "onion/netdoc/netdoc.h"
 #include "onion/netdoc/protover.h"
+#include "onion/netdir/nodes.h"
 #include "tap.h"
 
 static char *load(const char *name, size_t *len)
@@ -114,6 +115,53 @@ static void t_consensus_and_mds(void)
 	       "d2d4: an exit with p and p6 summaries");
 	tap_ok(r[4] && (r[4]->flags & TK_RF_AUTHORITY) && r[4]->dir_port == 9231,
 	       "moria1: the Authority flag and its DirPort");
+	{
+		/* In the node table, Akka and Ukko's equal lists are one
+		 * copy; the family holds as before, and each table and
+		 * microdescriptor frees its references (ASan's leak and
+		 * use-after-free checks run this in CI). */
+		struct tk_nodes t, t2;
+		struct tk_microdesc copy;
+		const struct tk_microdesc *a, *u;
+		int joined = 0;
+		tk_nodes_init(&t, c);
+		tk_microdesc_init(&copy);
+		tk_microdesc_share_family(&copy, &md[0]);
+		for (int i = 0; i < 5; i++)
+			joined += tk_nodes_add_md(&t, &md[i], err,
+						  sizeof err) == 1;
+		a = r[0] ? t.node[r[0] - c->routers].md : NULL;
+		u = r[1] ? t.node[r[1] - c->routers].md : NULL;
+		tap_ok(joined == 5 && a && u && a->family == u->family &&
+			       a->family_ids == u->family_ids &&
+			       a->n_family == 2 && u->n_family_ids == 1,
+		       "node table: Akka and Ukko share one copy of their "
+		       "family lists");
+		tap_ok(a && u &&
+			       tk_microdesc_same_family(a, r[0]->rsa_id, u,
+							r[1]->rsa_id),
+		       "and are still one family there");
+		tap_ok(a && tk_microdesc_family_equal(&copy, a) &&
+			       !tk_microdesc_family_equal(&copy,
+							  &t.mds[r[2] -
+								 c->routers]),
+		       "family_equal: the same lists, not d2d4's");
+		tk_nodes_init(&t2, c);
+		tk_nodes_adopt(&t2, &t);
+		tk_nodes_free(&t);
+		a = t2.node[r[0] - c->routers].md;
+		u = t2.node[r[1] - c->routers].md;
+		tap_ok(a && u && a->family == u->family &&
+			       strcmp(u->family_ids[0], copy.family_ids[0]) ==
+				       0,
+		       "a new table adopting them keeps them shared, the "
+		       "old one freed");
+		tk_nodes_free(&t2);
+		tap_ok(copy.n_family == 2 && copy.family_ids &&
+			       strncmp(copy.family_ids[0], "ed25519:", 8) == 0,
+		       "a reference taken before outlives both tables");
+		tk_microdesc_free(&copy);
+	}
 	for (int i = 0; i < 5; i++)
 		tk_microdesc_free(&md[i]);
 	tk_consensus_free(c);

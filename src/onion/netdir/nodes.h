@@ -24,6 +24,11 @@ struct tk_nodes {
 	 * ranges: an open-addressed set, pol_mask + 1 slots */
 	struct tk_policy_summary *pol;
 	size_t pol_mask, n_pol;
+	/* private: the distinct family lists, each as the slot (+ 1) of a
+	 * microdescriptor holding them, so that equal ones are shared:
+	 * open-addressed, fam_mask + 1 slots, 0 empty */
+	uint32_t *fam;
+	size_t fam_mask, n_fam;
 };
 
 int tk_nodes_init(struct tk_nodes *t, const struct tk_consensus *c);

@@ -4,6 +4,7 @@
  * (dir-spec: clients must accept new keywords). */
 #include "onion/netdoc/microdesc.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,11 +20,42 @@ tk_microdesc_init(struct tk_microdesc *md)
 	tk_policy_summary_init(&md->p6);
 }
 
+/* The family lists live after a reference count in one allocation, as
+ * exit summaries' ranges do: the members of a family publish the same
+ * lists (each lists them all, itself included), and the node table keeps
+ * one copy of each (tk_microdesc_share_family). On the public network
+ * a family of fifty relays would otherwise hold fifty copies of a
+ * kilobyte-long list. */
+static void *
+counted_new(size_t bytes)
+{
+	size_t *h = malloc(sizeof *h + (bytes ? bytes : 1));
+	if (!h)
+		return NULL;
+	*h = 1;
+	return h + 1;
+}
+
+static void
+counted_ref(const void *p)
+{
+	if (p)
+		((size_t *)(uintptr_t)p)[-1]++;
+}
+
+static void
+counted_unref(void *p)
+{
+	size_t *h = p;
+	if (h && --h[-1] == 0)
+		free(h - 1);
+}
+
 void
 tk_microdesc_free(struct tk_microdesc *md)
 {
-	free(md->family);
-	free(md->family_ids); /* the ids live in the same block */
+	counted_unref(md->family);
+	counted_unref(md->family_ids); /* the ids live in the same block */
 	tk_policy_summary_free(&md->p);
 	tk_policy_summary_free(&md->p6);
 	tk_microdesc_init(md);
@@ -41,7 +73,7 @@ parse_family(struct tk_microdesc *md, const struct tk_netdoc_item *it,
 {
 	size_t cur = 0, n = 0;
 	struct tk_netdoc_span a;
-	md->family = calloc(it->argc ? it->argc : 1, sizeof *md->family);
+	md->family = counted_new(it->argc * sizeof *md->family);
 	if (!md->family)
 		return tk_netdoc_err(err, errlen, "out of memory");
 	while (tk_netdoc_arg_next(it, &cur, &a) && n < TK_MD_MAX_FAMILY) {
@@ -64,7 +96,7 @@ parse_family(struct tk_microdesc *md, const struct tk_netdoc_item *it,
 	/* Sorted so that "does a list b" is a binary search: path selection
 	 * asks it for every candidate, and big families list hundreds. */
 	qsort(md->family, n, sizeof *md->family, cmp_id);
-	md->n_family = n;
+	md->n_family = (uint16_t)n;
 	return 0;
 }
 
@@ -82,7 +114,8 @@ parse_family_ids(struct tk_microdesc *md, const struct tk_netdoc_item *it,
 		bytes += a.len + 1;
 		n++;
 	}
-	md->family_ids = malloc((n ? n : 1) * sizeof *md->family_ids + bytes);
+	md->family_ids =
+		counted_new((n ? n : 1) * sizeof *md->family_ids + bytes);
 	if (!md->family_ids)
 		return tk_netdoc_err(err, errlen, "out of memory");
 	s = (char *)(md->family_ids + (n ? n : 1));
@@ -93,7 +126,7 @@ parse_family_ids(struct tk_microdesc *md, const struct tk_netdoc_item *it,
 		md->family_ids[i] = s;
 		s += a.len + 1;
 	}
-	md->n_family_ids = n;
+	md->n_family_ids = (uint16_t)n;
 	return 0;
 }
 
@@ -321,4 +354,55 @@ tk_microdesc_same_family(const struct tk_microdesc *a, const uint8_t id_a[20],
 			if (strcmp(a->family_ids[i], b->family_ids[j]) == 0)
 				return 1;
 	return 0;
+}
+
+int
+tk_microdesc_set_family(struct tk_microdesc *md, const uint8_t (*ids)[20],
+			size_t n)
+{
+	uint8_t(*f)[20];
+	if (n > TK_MD_MAX_FAMILY)
+		n = TK_MD_MAX_FAMILY;
+	f = counted_new(n * sizeof *f);
+	if (!f)
+		return -1;
+	if (n)
+		memcpy(f, ids, n * sizeof *f);
+	qsort(f, n, sizeof *f, cmp_id);
+	counted_unref(md->family);
+	md->family = f;
+	md->n_family = (uint16_t)n;
+	return 0;
+}
+
+int
+tk_microdesc_family_equal(const struct tk_microdesc *a,
+			  const struct tk_microdesc *b)
+{
+	if (a->n_family != b->n_family || a->n_family_ids != b->n_family_ids)
+		return 0;
+	if (a->family != b->family && a->n_family &&
+	    memcmp(a->family, b->family, a->n_family * sizeof *a->family) != 0)
+		return 0;
+	if (a->family_ids != b->family_ids)
+		for (size_t i = 0; i < a->n_family_ids; i++)
+			if (strcmp(a->family_ids[i], b->family_ids[i]) != 0)
+				return 0;
+	return 1;
+}
+
+void
+tk_microdesc_share_family(struct tk_microdesc *dst,
+			  const struct tk_microdesc *src)
+{
+	if (dst == src)
+		return;
+	counted_ref(src->family);
+	counted_ref(src->family_ids);
+	counted_unref(dst->family);
+	counted_unref(dst->family_ids);
+	dst->family = src->family;
+	dst->n_family = src->n_family;
+	dst->family_ids = src->family_ids;
+	dst->n_family_ids = src->n_family_ids;
 }

@@ -16,25 +16,26 @@ struct tk_microdesc {	      /* fields by size: a table holds one per relay */
 	uint8_t digest[32];   /* SHA-256 of the text */
 	uint8_t ntor_key[32]; /* curve25519, always present */
 	uint8_t ed25519_id[32];
-	uint8_t has_ed25519;
-	uint8_t has_tap_key; /* onion-key carried an RSA key */
 	/* "family": RSA identities of the relays listed as $HEX (nickname
 	 * entries cannot be matched to relays safely and are dropped),
-	 * sorted. */
-	uint32_t n_family;
+	 * sorted. A counted block, shared by equal lists in a node table
+	 * (tk_microdesc_share_family). */
 	uint8_t (*family)[20];
 	/* "family-ids": opaque family identifiers (e.g. "ed25519:..."),
-	 * NUL-terminated, compared as strings; one allocation holds the
-	 * array and the strings. */
-	uint32_t n_family_ids;
+	 * NUL-terminated, compared as strings; one counted allocation holds
+	 * the array and the strings. */
 	char **family_ids;
 	struct tk_policy_summary p;  /* IPv4 exit summary; absent: reject */
 	struct tk_policy_summary p6; /* IPv6 exit summary; absent: reject */
 	/* "a": the first IPv6 ORPort, ipv6_port 0 if none. Only documents
 	 * of consensus methods 14..27 carry it; later methods put it on
 	 * the consensus's own "a" line (tk_router), which wins. */
-	uint16_t ipv6_port;
 	uint8_t ipv6[16];
+	uint16_t ipv6_port;
+	uint16_t n_family;     /* at most TK_MD_MAX_FAMILY */
+	uint16_t n_family_ids; /* at most TK_MD_MAX_FAMILY */
+	uint8_t has_ed25519;
+	uint8_t has_tap_key; /* onion-key carried an RSA key */
 };
 
 void tk_microdesc_init(struct tk_microdesc *md);
@@ -69,5 +70,22 @@ int tk_microdesc_same_family(const struct tk_microdesc *a,
 			     const uint8_t id_a[20],
 			     const struct tk_microdesc *b,
 			     const uint8_t id_b[20]);
+
+/* Sets md's "family" list to the n identities (copied, sorted, at most
+ * TK_MD_MAX_FAMILY), as the parser would. 0, or -1 out of memory (md
+ * untouched). */
+int tk_microdesc_set_family(struct tk_microdesc *md, const uint8_t (*ids)[20],
+			    size_t n);
+
+/* 1 if a and b have the same family and family-ids lists (as parsed:
+ * sorted identities, ids in document order). */
+int tk_microdesc_family_equal(const struct tk_microdesc *a,
+			      const struct tk_microdesc *b);
+
+/* dst gives up its family lists and shares src's (a reference each):
+ * for equal lists (tk_microdesc_family_equal), so that a table holds one
+ * copy. Both stay valid until the last holder is freed. */
+void tk_microdesc_share_family(struct tk_microdesc *dst,
+			       const struct tk_microdesc *src);
 
 #endif
