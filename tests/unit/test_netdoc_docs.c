@@ -204,9 +204,9 @@ static void test_consensus(void)
 		       &c->routers[5],
 	       "router_by_md finds a router by its m digest");
 
-	tap_eq_long(verify(c, ND_NOW, err, sizeof err), 0,
-		    "signatures of all three authorities verify");
-	if (err[0] && verify(c, ND_NOW, err, sizeof err) < 0)
+	int vrc = verify(c, ND_NOW, err, sizeof err);
+	tap_eq_long(vrc, 0, "signatures of all three authorities verify");
+	if (vrc < 0) /* err is written only on failure */
 		tap_diag("%s", err);
 	tap_eq_long(verify(c, c->valid_until, err, sizeof err), 0,
 		    "still valid at valid-until");
