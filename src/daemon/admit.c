@@ -136,14 +136,16 @@ park(struct tk_server *srv, uv_stream_t *client, const struct tk_port_info *pi,
 	p = calloc(1, sizeof(*p));
 	if (p == NULL)
 		return 0;
-	atomic_fetch_add(&o->shed_wanted, 1);
-	wake(o);
 	p->client = client;
 	p->pi = *pi;
 	strncpy(p->peer, peer, sizeof(p->peer) - 1);
 	p->next = srv->parked;
 	srv->parked = p;
+	/* Counted as parked before the other loop is woken: once it has
+	 * made room it wakes only loops that show a parked client. */
 	atomic_fetch_add(&srv->parked_stat, 1);
+	atomic_fetch_add(&o->shed_wanted, 1);
+	wake(o);
 	if (!uv_is_active((uv_handle_t *)&srv->park_timer))
 		uv_timer_start(&srv->park_timer, park_expired, PARK_MS, 0);
 	return 1;
