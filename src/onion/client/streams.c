@@ -412,6 +412,16 @@ tk_ss_closed(void *ud, tk_ostream *os, int remote, const tk_relay_end *end)
 	tk_ss_kick(s);
 }
 
+/* s's stream in the circuit's table, if it has one, is ended (END to
+ * the exit); s keeps its circuit. */
+void
+tk_ss_end_os(ostrm *s)
+{
+	if (s->os && s->oc)
+		(void)tk_ostream_close(tk_ocirc_streams(s->oc), s->os);
+	s->os = NULL;
+}
+
 /* Once a tick: request and try deadlines, lingering streams. */
 void
 tk_ss_tick(void *arg, uint64_t now)
@@ -425,18 +435,12 @@ tk_ss_tick(void *arg, uint64_t now)
 		next = l->next;
 		if ((s->phase == P_WAIT_CIRC || s->phase == P_SENT) &&
 		    !s->done_pending && now >= s->req_deadline) {
-			if (s->os)
-				(void)tk_ostream_close(tk_ocirc_streams(s->oc),
-						       s->os);
-			s->os = NULL;
+			tk_ss_end_os(s);
 			cancel_circ(s);
 			tk_ss_finish(s, TK_RELAY_END_TIMEOUT);
 		} else if (s->phase == P_SENT && now >= s->try_deadline) {
 			tk_ocirc *oc = s->oc;
-			if (s->os)
-				(void)tk_ostream_close(tk_ocirc_streams(oc),
-						       s->os);
-			s->os = NULL;
+			tk_ss_end_os(s);
 			tk_ocirc_retire(oc);
 			retry(s, NULL, TK_RELAY_END_TIMEOUT, 0);
 		} else if (s->phase == P_OPEN && s->shut && !s->wq && s->os &&
@@ -448,8 +452,7 @@ tk_ss_tick(void *arg, uint64_t now)
 				  tk_ss_host(ss, s->host), s->port,
 				  (unsigned long long)cfg->linger_ms);
 			tk_ss_note_xon(s);
-			(void)tk_ostream_close(tk_ocirc_streams(s->oc), s->os);
-			s->os = NULL;
+			tk_ss_end_os(s);
 			s->oc = NULL;
 			s->eof_got = 1;
 			tk_ss_kick(s);

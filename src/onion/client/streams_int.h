@@ -128,6 +128,8 @@ void tk_ss_finish(ostrm *s, int reason);
 /* Keeps s's XON/XOFF counts; its last word in the log. */
 void tk_ss_note_xon(ostrm *s);
 void tk_ss_log_closed(ostrm *s);
+/* s's stream in the circuit's table, if any, is ended. */
+void tk_ss_end_os(ostrm *s);
 /* s leaves the table and is freed, without callbacks. */
 void tk_ss_free(ostrm *s);
 /* The circuit manager's user callbacks (tk_circmgr_user). */

@@ -122,29 +122,47 @@ tk_ss_writable(void *ud, tk_ostream *os)
 
 /* ------------------------------------------------------- the service */
 
+/* The write queues, wq (waiting for the exit) and wdone (sent, to be
+ * given back), are lists with a tail. */
+static void
+wq_push(struct wbuf **head, struct wbuf **tail, struct wbuf *w)
+{
+	w->next = NULL;
+	if (*tail)
+		(*tail)->next = w;
+	else
+		*head = w;
+	*tail = w;
+}
+
+static struct wbuf *
+wq_pop(struct wbuf **head, struct wbuf **tail)
+{
+	struct wbuf *w = *head;
+	*head = w->next;
+	if (!*head)
+		*tail = NULL;
+	return w;
+}
+
+/* w goes back to the writer, with status st. */
+static void
+give_back(ostrm *s, struct wbuf *w, int st)
+{
+	unhold(s, WBUF_COST);
+	if (s->started && s->cbs.written)
+		s->cbs.written(s->uarg, w->buf, w->len, st);
+	free(w);
+}
+
+/* Every buffer back: those sent with 0, those not with status. */
 static void
 give_back_all(ostrm *s, int status)
 {
-	while (s->wdone || s->wq) {
-		struct wbuf *w;
-		int st = 0;
-		if (s->wdone) {
-			w = s->wdone;
-			s->wdone = w->next;
-			if (!s->wdone)
-				s->wdone_tail = NULL;
-		} else {
-			w = s->wq;
-			s->wq = w->next;
-			if (!s->wq)
-				s->wq_tail = NULL;
-			st = status;
-		}
-		unhold(s, WBUF_COST);
-		if (s->started && s->cbs.written)
-			s->cbs.written(s->uarg, w->buf, w->len, st);
-		free(w);
-	}
+	while (s->wdone)
+		give_back(s, wq_pop(&s->wdone, &s->wdone_tail), 0);
+	while (s->wq)
+		give_back(s, wq_pop(&s->wq, &s->wq_tail), status);
 }
 
 /* The streams out of tokens have waited long enough for at least the
@@ -215,15 +233,7 @@ pump_writes(ostrm *s)
 		s->last_activity = tk_ss_now_ms(s->ss);
 		if (w->off < w->len)
 			break;
-		s->wq = w->next;
-		if (!s->wq)
-			s->wq_tail = NULL;
-		w->next = NULL;
-		if (s->wdone_tail)
-			s->wdone_tail->next = w;
-		else
-			s->wdone = w;
-		s->wdone_tail = w;
+		wq_push(&s->wdone, &s->wdone_tail, wq_pop(&s->wq, &s->wq_tail));
 	}
 }
 
@@ -266,13 +276,7 @@ tk_ss_service(struct tk_defer *d)
 			return;
 		pump_writes(s);
 		if (s->wdone) {
-			struct wbuf *w = s->wdone;
-			s->wdone = w->next;
-			if (!s->wdone)
-				s->wdone_tail = NULL;
-			unhold(s, WBUF_COST);
-			s->cbs.written(s->uarg, w->buf, w->len, 0);
-			free(w);
+			give_back(s, wq_pop(&s->wdone, &s->wdone_tail), 0);
 			continue;
 		}
 		if (s->reading && s->rq) {
@@ -377,11 +381,7 @@ tk_onion_stream_write(tk_onion_stream *s, uint8_t *buf, size_t len)
 	w->buf = buf;
 	w->len = len;
 	hold(s, WBUF_COST);
-	if (s->wq_tail)
-		s->wq_tail->next = w;
-	else
-		s->wq = w;
-	s->wq_tail = w;
+	wq_push(&s->wq, &s->wq_tail, w);
 	tk_ss_kick(s);
 	return 0;
 }
@@ -403,9 +403,7 @@ tk_onion_stream_close(tk_onion_stream *s)
 		return;
 	s->user_closed = 1;
 	tk_ss_note_xon(s);
-	if (s->os && s->oc)
-		(void)tk_ostream_close(tk_ocirc_streams(s->oc), s->os);
-	s->os = NULL;
+	tk_ss_end_os(s);
 	s->oc = NULL;
 	tk_ss_kick(s);
 }

@@ -171,9 +171,7 @@ void
 tk_onion_stream_cancel(tk_onion_req *req)
 {
 	ostrm *s = (ostrm *)req;
-	if (s->os && s->oc)
-		(void)tk_ostream_close(tk_ocirc_streams(s->oc), s->os);
-	s->os = NULL;
+	tk_ss_end_os(s);
 	tk_ss_free(s);
 }
 
