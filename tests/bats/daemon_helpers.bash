@@ -26,7 +26,9 @@ dh_target() {
 # default, tor, would go to the public network), a SocksPort on a free
 # port, the test dnsmasq as DNSServer, info logs to a file, and the given
 # extra lines; start torkitd -f on it and wait for the listener log line.
-# Sets DH_PORT, DH_PID, DH_LOG, DH_CONF.
+# Sets DH_PORT, DH_PID, DH_LOG, DH_CONF. DH_WRAP, if set, is a command
+# that runs torkitd (and execs it: DH_PID stays torkitd's), e.g.
+# DH_WRAP="prlimit --nofile=48:48" dh_torkitd.
 dh_torkitd() {
 	local dir="$BATS_TEST_TMPDIR/torkitd.$RANDOM" line try rc
 	mkdir -p "$dir"
@@ -44,7 +46,8 @@ dh_torkitd() {
 			echo "DNSServer 127.0.0.1:${TK_DNS_PORT:-$(tk_free_port)}"
 			for line in "$@"; do echo "$line"; done
 		} >"$DH_CONF"
-		"$TK_TORKITD" -f "$DH_CONF" 2>"$dir/stderr" &
+		# shellcheck disable=SC2086 # DH_WRAP: a command and its words
+		${DH_WRAP-} "$TK_TORKITD" -f "$DH_CONF" 2>"$dir/stderr" &
 		DH_PID=$!
 		tk_track "$DH_PID"
 		rc=0
@@ -59,6 +62,53 @@ dh_torkitd() {
 		cat "$dir/stderr" >&2
 		return 1
 	fi
+}
+
+# dh_hold N: open N idle TCP connections to DH_PORT, kept in DH_HELD
+# until dh_release (or dh_teardown) closes them.
+DH_HELD=()
+dh_hold() {
+	local i fd
+	for ((i = 0; i < $1; i++)); do
+		exec {fd}<>"/dev/tcp/127.0.0.1/$DH_PORT" || return 1
+		DH_HELD+=("$fd")
+	done
+}
+
+dh_release() {
+	local fd
+	for fd in "${DH_HELD[@]}"; do
+		exec {fd}>&-
+	done
+	DH_HELD=()
+}
+
+# dh_teardown: a test file's teardown: the held connections closed and
+# everything the test started stopped.
+dh_teardown() {
+	local fd
+	for fd in "${DH_HELD[@]}"; do
+		exec {fd}>&- 2>/dev/null || true
+	done
+	DH_HELD=()
+	tk_stop_all
+}
+
+# dh_linger N TARGET: N lingering sessions through DH_PORT to the
+# loopback port TARGET (a `dh_target NAME hold`): each client sends its
+# CONNECT and "hi" and half-closes, the target neither answers nor
+# closes. Returns once torkitd's N connections to the target are up (the
+# clients' EOFs follow at once); client i's output is in
+# BATS_TEST_TMPDIR/linger.i.
+dh_linger() {
+	local n=$1 target=$2 i
+	for ((i = 1; i <= n; i++)); do
+		"$DH_RAW" -W -t 60 "$DH_PORT" \
+			"050100 0501 0001 7f000001 $(dh_hexport "$target") 6869" \
+			>"$BATS_TEST_TMPDIR/linger.$i" &
+		tk_track $!
+		tk_poll 20 "" eval "[ \$(ss -Htn '( dport = :$target )' | wc -l) -ge $i ]"
+	done
 }
 
 # dh_raw ARGS...: daemon_rawsocks against DH_PORT (see its header).

@@ -5,32 +5,7 @@
 load "$TK_SRCDIR/tests/bats/helpers"
 load "$TK_SRCDIR/tests/bats/daemon_helpers"
 
-teardown() {
-	local fd
-	for fd in "${HELD[@]}"; do
-		exec {fd}>&- 2>/dev/null || true
-	done
-	tk_stop_all
-}
-
-HELD=()
-
-# hold N: open N idle TCP connections to DH_PORT, kept in HELD.
-hold() {
-	local i fd
-	for ((i = 0; i < $1; i++)); do
-		exec {fd}<>"/dev/tcp/127.0.0.1/$DH_PORT" || return 1
-		HELD+=("$fd")
-	done
-}
-
-release() {
-	local fd
-	for fd in "${HELD[@]}"; do
-		exec {fd}>&-
-	done
-	HELD=()
-}
+teardown() { dh_teardown; }
 
 # until_alive: poll (bounded) until torkitd serves a greeting again.
 until_alive() {
@@ -70,31 +45,22 @@ until_alive() {
 
 @test "MaxClients: extra clients are closed at once, service resumes" {
 	dh_torkitd "MaxClients 3"
-	hold 3
+	dh_hold 3
 	# The held connections are accepted in order, so the next one is
 	# the fourth.
 	run "$DH_RAW" -t 60 "$DH_PORT" 050100
 	dh_closed "$output"
 	tk_wait_log "$DH_LOG" "MaxClients \(3\) reached"
-	release
+	dh_release
 	until_alive
 }
 
 @test "out of file descriptors (EMFILE): survived, and serving resumes" {
-	dir="$BATS_TEST_TMPDIR/emfile"
-	mkdir -p "$dir"
-	DH_PORT=$(tk_free_port)
-	DH_LOG="$dir/log"
-	prlimit --nofile=48:48 "$TK_TORKITD" -f /dev/null --Engine direct \
-		--SocksPort "127.0.0.1:$DH_PORT" --Log "info file $DH_LOG" \
-		--DNSServer "127.0.0.1:$(tk_free_port)" &
-	DH_PID=$!
-	tk_track $DH_PID
-	tk_wait_log "$DH_LOG" "Opened Socks listener connection \(ready\) on 127.0.0.1:$DH_PORT"
-	hold 80
+	DH_WRAP="prlimit --nofile=48:48" dh_torkitd
+	dh_hold 80
 	tk_wait_log "$DH_LOG" "Running out of file descriptors \([0-9]+ of 48 in use\)"
 	kill -0 "$DH_PID"
-	release
+	dh_release
 	until_alive
 	kill -0 "$DH_PID"
 }
@@ -191,11 +157,11 @@ EOS
 
 @test "MaxClientsPerAddress: a further connection from the same address is closed" {
 	dh_torkitd "MaxClientsPerAddress 2"
-	hold 2
+	dh_hold 2
 	run "$DH_RAW" -t 60 "$DH_PORT" 050100
 	dh_closed "$output"
 	tk_wait_log "$DH_LOG" "MaxClientsPerAddress \(2\) reached for 127\.0\.0\.1"
-	release
+	dh_release
 	until_alive
 }
 
@@ -215,15 +181,7 @@ EOS
 	# until the target closed, and new clients were refused.
 	dh_target HOLD hold
 	dh_torkitd "ExitPolicyRejectPrivate 0" "MaxClients 3"
-	P=$(dh_hexport "$HOLD")
-	for i in 1 2 3; do
-		"$DH_RAW" -W -t 60 "$DH_PORT" "050100 0501 0001 7f000001 $P 6869" \
-			>"$BATS_TEST_TMPDIR/linger.$i" &
-		tk_track $!
-		# torkitd's connection to the target is up (and the client's
-		# EOF follows at once)
-		tk_poll 20 "" eval "[ \$(ss -Htn '( dport = :$HOLD )' | wc -l) -ge $i ]"
-	done
+	dh_linger 3 "$HOLD"
 	run "$DH_RAW" -t 20 -W "$DH_PORT" 050100
 	[ "${lines[0]}" = "05 00" ]
 	tk_wait_log "$DH_LOG" "MaxClients reached: closed the oldest lingering connection"

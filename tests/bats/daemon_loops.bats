@@ -9,15 +9,8 @@ load "$TK_SRCDIR/tests/bats/daemon_helpers"
 
 CTL="$TK_SRCDIR/tests/bats/ctl.py"
 BULK="$TK_SRCDIR/tests/bats/socksbulk.py"
-HELD=()
 
-teardown() {
-	local fd
-	for fd in "${HELD[@]}"; do
-		exec {fd}>&- 2>/dev/null || true
-	done
-	tk_stop_all
-}
+teardown() { dh_teardown; }
 
 # loops_torkitd [torrc lines...]: dh_torkitd with NumCPUs 2 and a
 # ControlSocket (CSOCK), once both loops run.
@@ -37,15 +30,6 @@ getinfo() {
 # accepted ID: how many clients loop ID accepted so far.
 accepted() {
 	getinfo torkit/loops | tr ' ' '\n' | sed -n "s/^$1:clients=[0-9]*,accepted=//p"
-}
-
-# hold N: open N idle TCP connections to DH_PORT, kept in HELD.
-hold() {
-	local i fd
-	for ((i = 0; i < $1; i++)); do
-		exec {fd}<>"/dev/tcp/127.0.0.1/$DH_PORT" || return 1
-		HELD+=("$fd")
-	done
 }
 
 @test "NumCPUs 2: 200 concurrent bulk streams, each checked byte for byte, on both loops" {
@@ -92,7 +76,7 @@ hold() {
 
 @test "NumCPUs 2: MaxClients counts the clients of both loops" {
 	loops_torkitd "MaxClients 4"
-	hold 4
+	dh_hold 4
 	tk_poll 100 "" eval '[ "$(getinfo torkit/clients)" = 4 ]'
 	# 20 more, whichever loop the kernel gives each to: all refused
 	for i in $(seq 1 20); do
@@ -108,20 +92,12 @@ hold() {
 @test "NumCPUs 2: at MaxClients a lingering connection on either loop makes room" {
 	dh_target HOLD hold
 	loops_torkitd "ExitPolicyRejectPrivate 0" "MaxClients 8"
-	P=$(dh_hexport "$HOLD")
-	# 8 lingering sessions: their clients finished sending, the target
-	# neither answers nor closes.
-	for i in $(seq 1 8); do
-		"$DH_RAW" -W -t 60 "$DH_PORT" "050100 0501 0001 7f000001 $P 6869" \
-			>"$BATS_TEST_TMPDIR/linger.$i" &
-		tk_track $!
-		tk_poll 20 "" eval "[ \$(ss -Htn '( dport = :$HOLD )' | wc -l) -ge $i ]"
-	done
+	dh_linger 8 "$HOLD"
 	# 8 new clients, held open: each one needs a lingering session
 	# closed, on its own loop or, when that has none left, the other.
 	for i in $(seq 1 8); do
-		exec {fd}<>"/dev/tcp/127.0.0.1/$DH_PORT"
-		HELD+=("$fd")
+		dh_hold 1
+		fd=${DH_HELD[-1]}
 		printf '\x05\x01\x00' >&"$fd"
 		reply=$(timeout 20 head -c 2 <&"$fd" | od -An -tx1 | tr -d ' ')
 		[ "$reply" = 0500 ]

@@ -245,16 +245,7 @@ print("sent", sent)' "$DH_PORT" "$ECHO"
 }
 
 @test "few descriptors: no pipes (they take 4 per connection), the relay copies" {
-	dir="$BATS_TEST_TMPDIR/fewfd"
-	mkdir -p "$dir"
-	DH_PORT=$(tk_free_port)
-	DH_LOG="$dir/log"
-	prlimit --nofile=48:48 "$TK_TORKITD" -f /dev/null --Engine direct \
-		--SocksPort "127.0.0.1:$DH_PORT" --Log "info file $DH_LOG" \
-		--ExitPolicyRejectPrivate 0 --DNSServer "127.0.0.1:$TK_DNS_PORT" &
-	DH_PID=$!
-	tk_track $DH_PID
-	tk_wait_log "$DH_LOG" "Opened Socks listener connection \(ready\) on 127.0.0.1:$DH_PORT"
+	DH_WRAP="prlimit --nofile=48:48" dh_torkitd "ExitPolicyRejectPrivate 0"
 	echo_cmp 4
 	grep -q "Descriptors are short: relaying new connections by copying" "$DH_LOG"
 	refute grep -Eq "$SPLICED" "$DH_LOG"

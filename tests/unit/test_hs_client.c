@@ -487,6 +487,25 @@ rendezvous2(struct fcirc *intro, struct fcirc *rend)
 	return 0;
 }
 
+/* The end of a join: INTRODUCE1 has gone on intro (when: `when`); the
+ * service acknowledges it and answers on rend with RENDEZVOUS2; the
+ * request is answered, joined on rend (`joined` says how). A TAP line a
+ * step; 1 if all passed. */
+static int
+join_end(struct fcirc *intro, struct fcirc *rend, const char *when,
+	 const char *joined)
+{
+	int ok = tap_ok(intro->cmd == TK_RELAY_INTRODUCE1, "INTRODUCE1 %s",
+			when);
+	intro_ack(intro, TK_HS_INTRO_ACK_SUCCESS);
+	ok &= tap_ok(rendezvous2(intro, rend) == 0, "the service opens it");
+	run_deferred();
+	ok &= tap_ok(answered == 1 && answer_reason == 0 &&
+			     answer_oc == &rend->oc,
+		     "joined %s", joined);
+	return ok;
+}
+
 /* ---- tests ------------------------------------------------------------ */
 
 static void
@@ -542,13 +561,8 @@ test_join(void)
 		return;
 	}
 	build(intro2);
-	tap_ok(intro2->cmd == TK_RELAY_INTRODUCE1,
-	       "INTRODUCE1 through the second introduction point");
-	intro_ack(intro2, TK_HS_INTRO_ACK_SUCCESS);
-	tap_ok(rendezvous2(intro2, rend) == 0, "the service opens it");
-	run_deferred();
-	tap_ok(answered == 1 && answer_reason == 0 && answer_oc == &rend->oc,
-	       "RENDEZVOUS2: joined on the rendezvous circuit");
+	join_end(intro2, rend, "through the second introduction point",
+		 "on the rendezvous circuit");
 	tap_eq_long((long)count('D', 0), (long)n_dirs,
 		    "no HSDir asked after the descriptor came");
 	client_free(hc);
@@ -812,13 +826,8 @@ test_rend_retry(void)
 	}
 	build(rend2);
 	cell(rend2, TK_RELAY_RENDEZVOUS_ESTABLISHED, NULL, 0);
-	tap_ok(intro->cmd == TK_RELAY_INTRODUCE1,
-	       "INTRODUCE1 once the second point answered");
-	intro_ack(intro, TK_HS_INTRO_ACK_SUCCESS);
-	rendezvous2(intro, rend2);
-	run_deferred();
-	tap_ok(answered == 1 && answer_reason == 0 && answer_oc == &rend2->oc,
-	       "joined on the second rendezvous circuit");
+	join_end(intro, rend2, "once the second point answered",
+		 "on the second rendezvous circuit");
 	client_free(hc);
 }
 
@@ -889,13 +898,8 @@ refetch_attempt(tk_hs_client *hc, int restarted)
 		return;
 	}
 	build(intro);
-	tap_ok(intro->cmd == TK_RELAY_INTRODUCE1,
-	       "INTRODUCE1 at once: the rendezvous point was ready");
-	intro_ack(intro, TK_HS_INTRO_ACK_SUCCESS);
-	tap_ok(rendezvous2(intro, rend) == 0, "the service opens it");
-	run_deferred();
-	tap_ok(answered == 1 && answer_reason == 0 && answer_oc == &rend->oc,
-	       "joined through the new descriptor, without a restart");
+	join_end(intro, rend, "at once: the rendezvous point was ready",
+		 "through the new descriptor, without a restart");
 }
 
 /* A service whose tor restarted has new introduction points, while the
@@ -917,10 +921,7 @@ test_refetch(void)
 	build(rend);
 	cell(rend, TK_RELAY_RENDEZVOUS_ESTABLISHED, NULL, 0);
 	build(intro);
-	intro_ack(intro, TK_HS_INTRO_ACK_SUCCESS);
-	rendezvous2(intro, rend);
-	run_deferred();
-	tap_ok(answered == 1 && answer_reason == 0, "first contact");
+	join_end(intro, rend, "on the first contact", "on the first contact");
 	/* The service goes away: the joined circuit dies. */
 	rend->closed = 1;
 	rend->ev(rend->evarg, &rend->oc, TK_OCIRC_EV_LOST, "test");

@@ -22,4 +22,7 @@ src_onion_libonion_a_SOURCES += \
 	src/onion/client/statefile.h \
 	src/onion/client/streams.c \
 	src/onion/client/streams.h \
+	src/onion/client/streams_int.h \
+	src/onion/client/streams_io.c \
+	src/onion/client/streams_req.c \
 	src/onion/client/onion.c

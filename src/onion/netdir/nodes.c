@@ -47,24 +47,35 @@ tk_nodes_free(struct tk_nodes *t)
 	memset(t, 0, sizeof *t);
 }
 
+/* The sets below hash what relays publish, so their hash is keyed per
+ * process (drawn on first use) lest a relay choose entries that collide. */
+static uint64_t
+hash_key(void)
+{
+	static uint64_t key;
+	if (!key)
+		tk_random(&key, sizeof key);
+	return key;
+}
+
+static uint64_t
+hash_mix(uint64_t h, uint64_t w)
+{
+	h ^= w;
+	h *= 0x9e3779b97f4a7c15ULL;
+	return h ^ (h >> 29);
+}
+
 /* Exit summaries: a network has a few thousand exits and most publish
  * one of a handful of policies (the default, the reduced one), each
  * summary a few hundred bytes, twice (p and p6). The first of each is
- * kept in a set; later equal ones give their ranges up and share it. The
- * hash is keyed per process: the summaries come from relays. */
+ * kept in a set; later equal ones give their ranges up and share it. */
 static uint64_t
 pol_hash(const struct tk_policy_summary *p)
 {
-	static uint64_t key;
-	uint64_t h;
-	if (!key)
-		tk_random(&key, sizeof key);
-	h = key ^ ((uint64_t)p->accept << 63) ^ p->n;
-	for (size_t i = 0; i < p->n; i++) {
-		h ^= (uint64_t)p->r[i].lo << 16 | p->r[i].hi;
-		h *= 0x9e3779b97f4a7c15ULL;
-		h ^= h >> 29;
-	}
+	uint64_t h = hash_key() ^ ((uint64_t)p->accept << 63) ^ p->n;
+	for (size_t i = 0; i < p->n; i++)
+		h = hash_mix(h, (uint64_t)p->r[i].lo << 16 | p->r[i].hi);
 	return h;
 }
 
@@ -120,15 +131,7 @@ pol_intern(struct tk_nodes *t, struct tk_policy_summary *p)
  * table keeps one copy of each (tk_microdesc_share_family). The set
  * holds slots, not lists: a slot, once filled, keeps its
  * microdescriptor as long as the table lives, and four bytes an entry
- * keep the set small beside what it saves. Keyed per process, as the
- * exit summaries. */
-static uint64_t
-fam_mix(uint64_t h, uint64_t w)
-{
-	h ^= w;
-	h *= 0x9e3779b97f4a7c15ULL;
-	return h ^ (h >> 29);
-}
+ * keep the set small beside what it saves. */
 
 /* Eight bytes a step: a table takes in thousands of lists at once. */
 static uint64_t
@@ -138,22 +141,19 @@ fam_bytes(uint64_t h, const void *p, size_t n)
 	uint64_t w;
 	for (; n >= 8; b += 8, n -= 8) {
 		memcpy(&w, b, 8);
-		h = fam_mix(h, w);
+		h = hash_mix(h, w);
 	}
 	w = 0;
 	if (n)
 		memcpy(&w, b, n);
-	return fam_mix(h, w ^ (uint64_t)n << 56);
+	return hash_mix(h, w ^ (uint64_t)n << 56);
 }
 
 static uint64_t
 fam_hash(const struct tk_microdesc *md)
 {
-	static uint64_t key;
-	uint64_t h;
-	if (!key)
-		tk_random(&key, sizeof key);
-	h = key ^ ((uint64_t)md->n_family << 32) ^ md->n_family_ids;
+	uint64_t h = hash_key() ^ ((uint64_t)md->n_family << 32) ^
+		     md->n_family_ids;
 	if (md->n_family)
 		h = fam_bytes(h, md->family, md->n_family * sizeof *md->family);
 	for (size_t i = 0; i < md->n_family_ids; i++)
