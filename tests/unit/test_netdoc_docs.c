@@ -188,9 +188,9 @@ static void test_consensus(void)
 			    TK_RF_VALID | TK_RF_FAST | TK_RF_V2DIR) &&
 		       !(r->flags & TK_RF_AUTHORITY),
 	       "flags of tnexit0");
-	tap_ok(tk_protoset_has(&r->protos, TK_PROTO_RELAY, 6) &&
-		       tk_protoset_has(&r->protos, TK_PROTO_LINK, 3) &&
-		       !tk_protoset_has(&r->protos, TK_PROTO_LINK, 2),
+	tap_ok(tk_protoset_has(r->protos, TK_PROTO_RELAY, 6) &&
+		       tk_protoset_has(r->protos, TK_PROTO_LINK, 3) &&
+		       !tk_protoset_has(r->protos, TK_PROTO_LINK, 2),
 	       "pr Relay=2-6 Link=3-5");
 	uint8_t id[20];
 	struct tk_netdoc_span hex = {"1E0D83A7D1FFB0347D898D17FC520F65474FE950",
@@ -816,21 +816,22 @@ static void test_shortcuts(void)
 			       tk_consensus_router_by_md(c, r[3].md_digest) ==
 				       &r[3],
 		       "the others still found");
-		tap_ok(memcmp(&r[1].protos, &r[0].protos, sizeof r->protos) ==
-				       0 &&
-			       tk_protoset_has(&r[1].protos, TK_PROTO_RELAY, 6),
+		tap_ok(r[1].protos == r[0].protos &&
+			       tk_protoset_has(r[1].protos, TK_PROTO_RELAY, 6),
 		       "a pr line like the one before: the same set");
 		tap_ok(strcmp(r[2].nickname, "tnmid1") == 0 &&
-			       tk_protoset_has(&r[2].protos, TK_PROTO_LINK, 1) &&
-			       !tk_protoset_has(&r[2].protos, TK_PROTO_LINK,
+			       tk_protoset_has(r[2].protos, TK_PROTO_LINK, 1) &&
+			       !tk_protoset_has(r[2].protos, TK_PROTO_LINK,
 						3) &&
-			       !tk_protoset_has(&r[2].protos, TK_PROTO_RELAY,
+			       !tk_protoset_has(r[2].protos, TK_PROTO_RELAY,
 						6),
 		       "a pr line unlike it: its own set");
-		tap_ok(tk_protoset_has(&r[3].protos, TK_PROTO_RELAY, 6) &&
-			       !tk_protoset_has(&r[3].protos, TK_PROTO_LINK,
+		tap_ok(tk_protoset_has(r[3].protos, TK_PROTO_RELAY, 6) &&
+			       !tk_protoset_has(r[3].protos, TK_PROTO_LINK,
 						1),
 		       "and the next one like the first again: read again");
+		tap_ok(r[3].protos == r[0].protos && r[2].protos != r[0].protos,
+		       "equal sets are one shared copy, not one per router");
 	}
 	tk_consensus_free(c);
 	free(e1);

@@ -25,6 +25,8 @@ static uint64_t splitmix(void *arg)
 }
 
 #define MAXN 16
+/* Relay=1-2 */
+static const struct tk_protoset relay12 = { .v[TK_PROTO_RELAY] = 0x6 };
 static struct tk_router rts[MAXN];
 static struct tk_microdesc mds[MAXN];
 static struct tk_path_node nodes[MAXN];
@@ -50,7 +52,7 @@ static size_t add(const char *nick, uint32_t ip, uint32_t flags, uint32_t bw,
 	r->or_port = 9001;
 	r->flags = flags | TK_RF_RUNNING | TK_RF_VALID | TK_RF_FAST;
 	r->bandwidth = bw;
-	r->protos.v[TK_PROTO_RELAY] = 0x6;	/* Relay=1-2 */
+	r->protos = &relay12;
 	tk_microdesc_init(&mds[i]);
 	if (accept[0]) {
 		char err[TK_NETDOC_ERRLEN];
@@ -201,7 +203,8 @@ static void test_rules(void)
 	size_t slow = add("slow", IP(10, 10, 0, 1), TK_RF_GUARD, 1000, "");
 	rts[slow].flags &= ~TK_RF_FAST;
 	size_t oldp = add("oldp", IP(10, 11, 0, 1), 0, 1000, "");
-	rts[oldp].protos.v[TK_PROTO_RELAY] = 0x2;	/* Relay=1 only */
+	static const struct tk_protoset relay1 = { .v[TK_PROTO_RELAY] = 0x2 };
+	rts[oldp].protos = &relay1; /* Relay=1 only */
 	make_family(e80, m1);
 
 	int n_ok = 0, rules = 1, e80_with_m1 = 0;
