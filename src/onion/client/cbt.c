@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "onion/base/fmath.h"
 #include "onion/netdoc/consensus.h"
 
 #define NBINS (TK_CBT_MAX_TIMEOUT_MS / TK_CBT_BIN_MS + 1)
@@ -96,6 +97,15 @@ forget(tk_cbt *b)
 	b->dirty = 1;
 }
 
+/* ceil() for the fit's results, finite and within 0..TK_CBT_MAX_TIMEOUT_MS
+ * by then (without libm: see base/fmath.h) */
+static uint32_t
+ceil_ms(double t)
+{
+	uint32_t i = (uint32_t)t;
+	return i + (t > (double)i);
+}
+
 /* path-spec 2.4.3 */
 static void
 fit(tk_cbt *b)
@@ -163,14 +173,14 @@ fit(tk_cbt *b)
 	 * censored times too (they lasted at least that long), n only over
 	 * completed builds; without censored times this is path-spec's. */
 	for (size_t i = 0; i < b->n; i++)
-		logs += log(b->ms[i] > xm ? (double)b->ms[i] : xm);
-	logs -= (double)b->n * log(xm);
+		logs += tk_ln(b->ms[i] > xm ? (double)b->ms[i] : xm);
+	logs -= (double)b->n * tk_ln(xm);
 	if (!(logs > 0))
 		return; /* every build at Xm: no tail to fit */
 	alpha = (double)n_done / logs;
 	q = b->p.quantile / 100.0;
-	t = xm / pow(1.0 - q, 1.0 / alpha);
-	c = xm / pow(1.0 - b->p.close_quantile / 100.0, 1.0 / alpha);
+	t = xm / tk_pow(1.0 - q, 1.0 / alpha);
+	c = xm / tk_pow(1.0 - b->p.close_quantile / 100.0, 1.0 / alpha);
 	if (!isfinite(t) || !isfinite(c))
 		return;
 	if (t > max_ms)
@@ -187,8 +197,8 @@ fit(tk_cbt *b)
 		c = TK_CBT_MAX_TIMEOUT_MS;
 	b->xm = xm;
 	b->alpha = alpha;
-	b->timeout_ms = (uint32_t)ceil(t);
-	b->close_ms = (uint32_t)ceil(c);
+	b->timeout_ms = ceil_ms(t);
+	b->close_ms = ceil_ms(c);
 	b->learned = 1;
 }
 
