@@ -255,8 +255,11 @@ test_ring(void)
 	tk_microdesc_init(&md);
 	while ((r = tk_microdesc_next(doc, len, &pos, &md, &text, &textlen,
 				      err, sizeof err)) != 0)
-		if (r > 0)
-			tk_nodes_add_md(&t, &md, err, sizeof err);
+		if (r > 0) {
+			uint8_t dg[32];
+			tk_microdesc_digest(text, textlen, dg);
+			tk_nodes_add_md(&t, &md, dg, err, sizeof err);
+		}
 	free(doc);
 	tk_microdesc_free(&md);
 	tap_ok(tk_hs_ring_build(&ring, &t, p.srv, p.period_num,

@@ -335,8 +335,12 @@ static void test_nodes(void)
 	tk_microdesc_init(&md);
 	while ((r = tk_microdesc_next(body, len, &pos, &md, &text, &textlen,
 				      err, sizeof err)) != 0)
-		if (r > 0)
-			added += tk_nodes_add_md(&t, &md, err, sizeof err) == 1;
+		if (r > 0) {
+			uint8_t dg[32];
+			tk_microdesc_digest(text, textlen, dg);
+			added += tk_nodes_add_md(&t, &md, dg, err,
+						 sizeof err) == 1;
+		}
 	free(body);
 	tap_eq_long(added, 7, "all seven microdescriptors join the table");
 	{
@@ -358,8 +362,10 @@ static void test_nodes(void)
 	static const char stray[] =
 		"onion-key\n"
 		"ntor-onion-key AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8\n";
+	uint8_t stray_dg[32];
 	tk_microdesc_parse(stray, sizeof stray - 1, &md, err, sizeof err);
-	tap_ok(tk_nodes_add_md(&t, &md, err, sizeof err) < 0 &&
+	tk_microdesc_digest(stray, sizeof stray - 1, stray_dg);
+	tap_ok(tk_nodes_add_md(&t, &md, stray_dg, err, sizeof err) < 0 &&
 		       strstr(err, "listed by no m line"),
 	       "stray microdescriptor refused: %s", err);
 
@@ -418,8 +424,9 @@ static void test_samples(void)
 	tk_microdesc_init(&smd[0]);
 	while (n < 8 && tk_microdesc_next(body, len, &pos, &smd[n], &text,
 					  &textlen, err, sizeof err) == 1) {
-		const struct tk_router *r =
-			tk_consensus_router_by_md(c, smd[n].digest);
+		uint8_t dg[32];
+		tk_microdesc_digest(text, textlen, dg);
+		const struct tk_router *r = tk_consensus_router_by_md(c, dg);
 		if (!r)
 			continue;
 		sn[n].rt = r;

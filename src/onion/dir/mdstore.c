@@ -108,7 +108,8 @@ tk_mdstore_adopt(struct tk_mdstore *ms, const struct tk_nodes *t,
 		size_t oi;
 		if (!t->node[i].md)
 			continue;
-		o = tk_consensus_router_by_md(old_cons, t->mds[i].digest);
+		o = tk_consensus_router_by_md(old_cons,
+					      t->node[i].rt->md_digest);
 		if (!o)
 			continue;
 		oi = (size_t)(o - old_cons->routers);
@@ -141,12 +142,14 @@ tk_mdstore_offer(struct tk_mdstore *ms, struct tk_nodes *t, const char *body,
 				       sizeof err)) != 0) {
 		size_t i;
 		char *copy;
+		uint8_t digest[32];
 		/* A hostile answer may hold thousands of bad ones: the
 		 * first few are named, the rest counted. */
+		tk_microdesc_digest(text, tlen, digest);
 		if (rc < 0) {
 			if (from_net && refused++ < 3 &&
-			    tk_base64_encode(md.digest, 32, 0, b64,
-					     sizeof b64) > 0)
+			    tk_base64_encode(digest, 32, 0, b64, sizeof b64) >
+				    0)
 				ms_log(ms, TK_LOG_WARN,
 				       "refused "
 				       "microdescriptor %s from %s: %s",
@@ -155,7 +158,7 @@ tk_mdstore_offer(struct tk_mdstore *ms, struct tk_nodes *t, const char *body,
 				(*refused_docs)++;
 			continue;
 		}
-		rc = tk_nodes_add_md_at(t, &md, &i, err, sizeof err);
+		rc = tk_nodes_add_md_at(t, &md, digest, &i, err, sizeof err);
 		if (rc < 0) {
 			if (from_net && refused++ < 3)
 				ms_log(ms, TK_LOG_WARN,
