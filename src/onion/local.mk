@@ -9,11 +9,11 @@ src_onion_libonion_a_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS) $(UV_CFLAGS) \
 
 # Link lines: the core needs libsodium and mbedTLS; anything that does
 # I/O (link layer and up) needs libuv and zlib (deflated directory
-# answers) too, libm (the build-timeout fit), and OpenSSL when configure
-# chose it for TLS.
+# answers) too, and OpenSSL when configure chose it for TLS. Not libm:
+# the build-timeout fit has its own ln and exp (base/fmath.h says why).
 ONION_CORE_LIBS = src/onion/libonion.a $(SODIUM_LIBS) $(MBEDTLS_LIBS) \
 	$(OPENSSL_LIBS)
-ONION_LINK_LIBS = $(ONION_CORE_LIBS) $(UV_LIBS) -lz -lm
+ONION_LINK_LIBS = $(ONION_CORE_LIBS) $(UV_LIBS) -lz
 
 include src/onion/base/local.mk
 include src/onion/cell/local.mk

@@ -14,5 +14,5 @@ tests_unit_test_guards_LDFLAGS = -Wl,--wrap=fsync -Wl,--wrap=rename
 TESTS += tests/unit/test_guards
 check_PROGRAMS += tests/unit/test_cbt
 tests_unit_test_cbt_SOURCES = tests/unit/test_cbt.c tests/unit/tap.h
-tests_unit_test_cbt_LDADD = $(ONION_LINK_LIBS)
+tests_unit_test_cbt_LDADD = $(ONION_LINK_LIBS) -lm
 TESTS += tests/unit/test_cbt

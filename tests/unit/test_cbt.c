@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "../unit/tap.h"
+#include "onion/base/fmath.h"
 #include "onion/client/cbt.h"
 #include "onion/netdoc/consensus.h"
 
@@ -40,6 +41,39 @@ static int near(double a, double b, double eps)
 	return fabs(a - b) <= eps;
 }
 
+/* base/fmath.h against libm, over the fit's range and beyond: ln of
+ * 1e-300..1e300 and of the times it sees (1..300000 ms), e^x for
+ * -700..700 (within 4 units in the last place), x^y for the quantiles. */
+static void test_fmath(void)
+{
+	double worst_ln = 0, worst_exp = 0, worst_pow = 0;
+	for (double x = 1e-300; x < 1e300; x *= 1.0173)
+		worst_ln = fmax(worst_ln, fabs(tk_ln(x) - log(x)) /
+						  fmax(fabs(log(x)), 1e-300));
+	for (double x = 0.5; x <= 300000; x += 0.75) {
+		double d = fabs(tk_ln(x) - log(x));
+		worst_ln = fmax(worst_ln, log(x) != 0 ? d / fabs(log(x)) : d);
+	}
+	for (double x = -700; x <= 700; x += 0.0137)
+		worst_exp = fmax(worst_exp, fabs(tk_exp(x) - exp(x)) / exp(x));
+	for (double q = 0.01; q < 0.995; q += 0.01)
+		for (double a = 0.05; a < 20; a *= 1.1)
+			worst_pow = fmax(worst_pow,
+					 fabs(tk_pow(q, 1 / a) - pow(q, 1 / a)) /
+						 pow(q, 1 / a));
+	tap_ok(worst_ln < 4 * 2.22e-16, "tk_ln as libm's log: %.3g", worst_ln);
+	tap_ok(worst_exp < 4 * 2.22e-16, "tk_exp as libm's exp: %.3g",
+	       worst_exp);
+	/* e^(y ln x) carries ln x's error times |y ln x| (up to ~90
+	 * here): far below what a timeout in whole milliseconds shows */
+	tap_ok(worst_pow < 1e-13, "tk_pow as libm's pow: %.3g", worst_pow);
+	tap_ok(tk_ln(1) == 0 && isinf(tk_ln(0)) && tk_ln(0) < 0 &&
+		       isnan(tk_ln(-1)) && tk_exp(0) == 1 &&
+		       isinf(tk_exp(710)) && tk_exp(-746) == 0 &&
+		       isnan(tk_pow(0, 1)),
+	       "edges: ln 1, ln 0, ln -1, e^0, overflow, underflow, 0^y");
+}
+
 int main(void)
 {
 	tk_cbt *b, *b2;
@@ -52,6 +86,7 @@ int main(void)
 	memset(&c, 0, sizeof c);
 	c.params = params;
 
+	test_fmath();
 	b = tk_cbt_new();
 	tap_eq_long(tk_cbt_timeout_ms(b), 60000, "initial timeout: 60 s");
 	for (int i = 0; i < 99; i++)

@@ -29,6 +29,7 @@
 /* ---------------------------------------------------------- the net */
 
 #define NN 7
+static const struct tk_protoset relay12 = { .v[TK_PROTO_RELAY] = 0x6 };
 static struct tk_router rts[NN];
 static struct tk_microdesc mds[NN];
 static struct tk_path_node nodes[NN];
@@ -45,7 +46,7 @@ static void add(size_t i, const char *nick, uint32_t flags, const char *accept)
 	r->or_port = (uint16_t)(9000 + i);
 	r->flags = flags | TK_RF_RUNNING | TK_RF_VALID | TK_RF_FAST |
 		   TK_RF_STABLE | TK_RF_V2DIR;
-	r->protos.v[TK_PROTO_RELAY] = 0x6;
+	r->protos = &relay12;
 	tk_microdesc_init(&mds[i]);
 	memset(mds[i].ntor_key, 0x40 + (int)i, 32);
 	if (accept) {

@@ -40,6 +40,7 @@ int __wrap_rename(const char *a, const char *b)
 
 #define NMAX 400
 #define DAY 86400
+static const struct tk_protoset relay12 = { .v[TK_PROTO_RELAY] = 0x6 };
 static struct tk_router rts[NMAX];
 static struct tk_microdesc mds[NMAX];
 static struct tk_path_node nodes[NMAX];
@@ -76,7 +77,7 @@ static void make_net(size_t n, size_t n_guard)
 		r->flags = TK_RF_RUNNING | TK_RF_VALID | TK_RF_FAST |
 			   TK_RF_STABLE | TK_RF_V2DIR |
 			   (i < n_guard ? TK_RF_GUARD : 0);
-		r->protos.v[TK_PROTO_RELAY] = 0x6;
+		r->protos = &relay12;
 		tk_microdesc_free(&mds[i]);
 		tk_microdesc_init(&mds[i]);
 		nodes[i].rt = r;

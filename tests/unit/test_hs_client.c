@@ -239,8 +239,11 @@ net_setup(void)
 	tk_microdesc_init(&md);
 	while ((r = tk_microdesc_next(doc, len, &pos, &md, &text, &textlen, err,
 				      sizeof err)) != 0)
-		if (r > 0)
-			tk_nodes_add_md(&nodes, &md, err, sizeof err);
+		if (r > 0) {
+			uint8_t dg[32];
+			tk_microdesc_digest(text, textlen, dg);
+			tk_nodes_add_md(&nodes, &md, dg, err, sizeof err);
+		}
 	free(doc);
 	tk_microdesc_free(&md);
 	tk_hs_dirparams_init(&dp, cons, 1);

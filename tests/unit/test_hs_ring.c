@@ -255,8 +255,11 @@ test_ring(void)
 	tk_microdesc_init(&md);
 	while ((r = tk_microdesc_next(doc, len, &pos, &md, &text, &textlen,
 				      err, sizeof err)) != 0)
-		if (r > 0)
-			tk_nodes_add_md(&t, &md, err, sizeof err);
+		if (r > 0) {
+			uint8_t dg[32];
+			tk_microdesc_digest(text, textlen, dg);
+			tk_nodes_add_md(&t, &md, dg, err, sizeof err);
+		}
 	free(doc);
 	tk_microdesc_free(&md);
 	tap_ok(tk_hs_ring_build(&ring, &t, p.srv, p.period_num,
@@ -281,7 +284,11 @@ test_ring(void)
 	/* Eligibility: the HSDir flag, HSDir=2 and an Ed25519 id. */
 	t.node[0].md = NULL;
 	((struct tk_router *)t.node[1].rt)->flags &= ~(uint32_t)TK_RF_HSDIR;
-	((struct tk_router *)t.node[2].rt)->protos.v[TK_PROTO_HSDIR] = 1u << 1;
+	static struct tk_protoset hsdir1;
+	if (t.node[2].rt->protos)
+		hsdir1 = *t.node[2].rt->protos;
+	hsdir1.v[TK_PROTO_HSDIR] = 1u << 1;
+	((struct tk_router *)t.node[2].rt)->protos = &hsdir1;
 	tap_ok(!tk_hs_ring_eligible(&t, 0) && !tk_hs_ring_eligible(&t, 1) &&
 		       !tk_hs_ring_eligible(&t, 2) &&
 		       tk_hs_ring_eligible(&t, 3),

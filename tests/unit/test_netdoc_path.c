@@ -25,6 +25,8 @@ static uint64_t splitmix(void *arg)
 }
 
 #define MAXN 16
+/* Relay=1-2 */
+static const struct tk_protoset relay12 = { .v[TK_PROTO_RELAY] = 0x6 };
 static struct tk_router rts[MAXN];
 static struct tk_microdesc mds[MAXN];
 static struct tk_path_node nodes[MAXN];
@@ -50,7 +52,7 @@ static size_t add(const char *nick, uint32_t ip, uint32_t flags, uint32_t bw,
 	r->or_port = 9001;
 	r->flags = flags | TK_RF_RUNNING | TK_RF_VALID | TK_RF_FAST;
 	r->bandwidth = bw;
-	r->protos.v[TK_PROTO_RELAY] = 0x6;	/* Relay=1-2 */
+	r->protos = &relay12;
 	tk_microdesc_init(&mds[i]);
 	if (accept[0]) {
 		char err[TK_NETDOC_ERRLEN];
@@ -201,7 +203,8 @@ static void test_rules(void)
 	size_t slow = add("slow", IP(10, 10, 0, 1), TK_RF_GUARD, 1000, "");
 	rts[slow].flags &= ~TK_RF_FAST;
 	size_t oldp = add("oldp", IP(10, 11, 0, 1), 0, 1000, "");
-	rts[oldp].protos.v[TK_PROTO_RELAY] = 0x2;	/* Relay=1 only */
+	static const struct tk_protoset relay1 = { .v[TK_PROTO_RELAY] = 0x2 };
+	rts[oldp].protos = &relay1; /* Relay=1 only */
 	make_family(e80, m1);
 
 	int n_ok = 0, rules = 1, e80_with_m1 = 0;
@@ -332,8 +335,12 @@ static void test_nodes(void)
 	tk_microdesc_init(&md);
 	while ((r = tk_microdesc_next(body, len, &pos, &md, &text, &textlen,
 				      err, sizeof err)) != 0)
-		if (r > 0)
-			added += tk_nodes_add_md(&t, &md, err, sizeof err) == 1;
+		if (r > 0) {
+			uint8_t dg[32];
+			tk_microdesc_digest(text, textlen, dg);
+			added += tk_nodes_add_md(&t, &md, dg, err,
+						 sizeof err) == 1;
+		}
 	free(body);
 	tap_eq_long(added, 7, "all seven microdescriptors join the table");
 	{
@@ -355,8 +362,10 @@ static void test_nodes(void)
 	static const char stray[] =
 		"onion-key\n"
 		"ntor-onion-key AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8\n";
+	uint8_t stray_dg[32];
 	tk_microdesc_parse(stray, sizeof stray - 1, &md, err, sizeof err);
-	tap_ok(tk_nodes_add_md(&t, &md, err, sizeof err) < 0 &&
+	tk_microdesc_digest(stray, sizeof stray - 1, stray_dg);
+	tap_ok(tk_nodes_add_md(&t, &md, stray_dg, err, sizeof err) < 0 &&
 		       strstr(err, "listed by no m line"),
 	       "stray microdescriptor refused: %s", err);
 
@@ -415,8 +424,9 @@ static void test_samples(void)
 	tk_microdesc_init(&smd[0]);
 	while (n < 8 && tk_microdesc_next(body, len, &pos, &smd[n], &text,
 					  &textlen, err, sizeof err) == 1) {
-		const struct tk_router *r =
-			tk_consensus_router_by_md(c, smd[n].digest);
+		uint8_t dg[32];
+		tk_microdesc_digest(text, textlen, dg);
+		const struct tk_router *r = tk_consensus_router_by_md(c, dg);
 		if (!r)
 			continue;
 		sn[n].rt = r;

@@ -55,6 +55,7 @@ static void t_consensus_and_mds(void)
 	char *doc = load("consensus-microdesc", &len), err[TK_NETDOC_ERRLEN];
 	struct tk_consensus *c = NULL;
 	struct tk_microdesc md[5];
+	uint8_t dg[5][32];
 	const struct tk_router *r[5];
 	char missing[128];
 
@@ -94,7 +95,8 @@ static void t_consensus_and_mds(void)
 		tap_ok(tk_microdesc_parse(text, tl, &md[i], err, sizeof err) ==
 			       0,
 		       "microdescriptor of %s parses", names[i]);
-		r[i] = tk_consensus_router_by_md(c, md[i].digest);
+		tk_microdesc_digest(text, tl, dg[i]);
+		r[i] = tk_consensus_router_by_md(c, dg[i]);
 		tap_ok(r[i] && strcmp(r[i]->nickname, names[i]) == 0,
 		       "its SHA-256 is on %s's m line", names[i]);
 		free(text);
@@ -128,7 +130,7 @@ static void t_consensus_and_mds(void)
 		tk_microdesc_init(&copy);
 		tk_microdesc_share_family(&copy, &md[0]);
 		for (int i = 0; i < 5; i++)
-			joined += tk_nodes_add_md(&t, &md[i], err,
+			joined += tk_nodes_add_md(&t, &md[i], dg[i], err,
 						  sizeof err) == 1;
 		a = r[0] ? t.node[r[0] - c->routers].md : NULL;
 		u = r[1] ? t.node[r[1] - c->routers].md : NULL;

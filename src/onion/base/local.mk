@@ -1,6 +1,6 @@
 # base: bytes and encodings, crypto wrappers (mbedTLS, libsodium), KDFs,
 # Keccak (SHA3-256, SHAKE-256), which mbedTLS 2.28 lacks, and SHA-256 on
-# the x86 SHA instructions.
+# the x86 SHA instructions; ln and exp without libm (fmath).
 src_onion_libonion_a_SOURCES += \
 	src/onion/base/atomicfile.c \
 	src/onion/base/atomicfile.h \
@@ -8,6 +8,8 @@ src_onion_libonion_a_SOURCES += \
 	src/onion/base/bytes.h \
 	src/onion/base/crypto.c \
 	src/onion/base/crypto.h \
+	src/onion/base/fmath.c \
+	src/onion/base/fmath.h \
 	src/onion/base/kdf.c \
 	src/onion/base/kdf.h \
 	src/onion/base/keccak.c \

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "onion/base/fmath.h"
 #include "onion/netdoc/consensus.h"
 
 #define NBINS (TK_CBT_MAX_TIMEOUT_MS / TK_CBT_BIN_MS + 1)
@@ -21,7 +22,6 @@ struct tk_cbt {
 	int learned;
 	double xm, alpha;
 	int dirty;
-	uint32_t bins[NBINS]; /* scratch for the fit */
 };
 
 void
@@ -97,12 +97,21 @@ forget(tk_cbt *b)
 	b->dirty = 1;
 }
 
+/* ceil() for the fit's results, finite and within 0..TK_CBT_MAX_TIMEOUT_MS
+ * by then (without libm: see base/fmath.h) */
+static uint32_t
+ceil_ms(double t)
+{
+	uint32_t i = (uint32_t)t;
+	return i + (t > (double)i);
+}
+
 /* path-spec 2.4.3 */
 static void
 fit(tk_cbt *b)
 {
 	size_t n_done = 0, top[20];
-	uint32_t max_ms = 0, nb = 0;
+	uint32_t max_ms = 0, nb, *bins;
 	double wsum = 0, cnt = 0, logs = 0, xm, alpha, q, t, c;
 	unsigned modes = b->p.num_modes < 20 ? b->p.num_modes : 20, nt = 0;
 
@@ -116,19 +125,26 @@ fit(tk_cbt *b)
 			n_done++;
 	if (n_done < b->p.min_circs || n_done == 0)
 		return; /* keep what we have: initial, or a reset's */
-	memset(b->bins, 0, sizeof b->bins);
+	/* The histogram is scratch, as long as the slowest build needs:
+	 * kept in the struct at its largest (NBINS), it was 120 KB resident
+	 * for the daemon's life, before any circuit was built. */
+	for (size_t i = 0; i < b->n; i++)
+		if (!b->censored[i] && b->ms[i] > max_ms)
+			max_ms = b->ms[i];
+	nb = max_ms / TK_CBT_BIN_MS + 1;
+	if (nb > NBINS)
+		nb = NBINS;
+	bins = calloc(nb, sizeof *bins);
+	if (!bins)
+		return; /* keep what we have, as with too few builds */
 	for (size_t i = 0; i < b->n; i++) {
 		uint32_t bin;
 		if (b->censored[i])
 			continue;
 		bin = b->ms[i] / TK_CBT_BIN_MS;
-		if (bin >= NBINS)
-			bin = NBINS - 1;
-		b->bins[bin]++;
-		if (bin + 1 > nb)
-			nb = bin + 1;
-		if (b->ms[i] > max_ms)
-			max_ms = b->ms[i];
+		if (bin >= nb)
+			bin = nb - 1;
+		bins[bin]++;
 	}
 	/* The most frequent bins; ties go to the earlier (shorter) bin. */
 	for (unsigned k = 0; k < modes; k++) {
@@ -137,8 +153,8 @@ fit(tk_cbt *b)
 			int taken = 0;
 			for (unsigned j = 0; j < nt; j++)
 				taken |= top[j] == i;
-			if (!taken && b->bins[i] &&
-			    (best < 0 || b->bins[i] > b->bins[best]))
+			if (!taken && bins[i] &&
+			    (best < 0 || bins[i] > bins[best]))
 				best = (long)i;
 		}
 		if (best < 0)
@@ -148,22 +164,23 @@ fit(tk_cbt *b)
 	for (unsigned j = 0; j < nt; j++) {
 		double mid = (double)top[j] * TK_CBT_BIN_MS +
 			     TK_CBT_BIN_MS / 2.0;
-		wsum += mid * b->bins[top[j]];
-		cnt += b->bins[top[j]];
+		wsum += mid * bins[top[j]];
+		cnt += bins[top[j]];
 	}
+	free(bins);
 	xm = wsum / cnt;
 	/* alpha = n / (sum ln(max(Xm, x_i)) - N ln Xm): the sum runs over
 	 * censored times too (they lasted at least that long), n only over
 	 * completed builds; without censored times this is path-spec's. */
 	for (size_t i = 0; i < b->n; i++)
-		logs += log(b->ms[i] > xm ? (double)b->ms[i] : xm);
-	logs -= (double)b->n * log(xm);
+		logs += tk_ln(b->ms[i] > xm ? (double)b->ms[i] : xm);
+	logs -= (double)b->n * tk_ln(xm);
 	if (!(logs > 0))
 		return; /* every build at Xm: no tail to fit */
 	alpha = (double)n_done / logs;
 	q = b->p.quantile / 100.0;
-	t = xm / pow(1.0 - q, 1.0 / alpha);
-	c = xm / pow(1.0 - b->p.close_quantile / 100.0, 1.0 / alpha);
+	t = xm / tk_pow(1.0 - q, 1.0 / alpha);
+	c = xm / tk_pow(1.0 - b->p.close_quantile / 100.0, 1.0 / alpha);
 	if (!isfinite(t) || !isfinite(c))
 		return;
 	if (t > max_ms)
@@ -180,8 +197,8 @@ fit(tk_cbt *b)
 		c = TK_CBT_MAX_TIMEOUT_MS;
 	b->xm = xm;
 	b->alpha = alpha;
-	b->timeout_ms = (uint32_t)ceil(t);
-	b->close_ms = (uint32_t)ceil(c);
+	b->timeout_ms = ceil_ms(t);
+	b->close_ms = ceil_ms(c);
 	b->learned = 1;
 }
 

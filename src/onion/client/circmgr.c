@@ -653,8 +653,8 @@ hop_flow_facts(const struct tk_nodes *t, const struct tk_path_node *n,
 	       tk_circuit_hop_target *h, uint8_t *supports_cc)
 {
 	tk_cc_params_load(&h->params, cons_param, (void *)t->c);
-	*supports_cc = tk_protoset_has(&n->rt->protos, TK_PROTO_FLOWCTRL, 2) &&
-		       tk_protoset_has(&n->rt->protos, TK_PROTO_RELAY, 4);
+	*supports_cc = tk_protoset_has(n->rt->protos, TK_PROTO_FLOWCTRL, 2) &&
+		       tk_protoset_has(n->rt->protos, TK_PROTO_RELAY, 4);
 }
 
 static void

@@ -36,15 +36,14 @@ tk_mdstore_init(struct tk_mdstore *ms, size_t n, int keep_text, tk_log_fn log,
 	ms->keep_text = keep_text;
 	ms->log = log;
 	ms->log_arg = log_arg;
-	ms->text = calloc(k, sizeof *ms->text);
+	/* text, fails and retry_at wait for their first use (texts_room(),
+	 * retry_room()): a directory loaded whole from the cache file needs
+	 * none of them (180 KB for 9,000 relays). */
 	ms->len = calloc(k, sizeof *ms->len);
 	ms->file_off = calloc(k, sizeof *ms->file_off);
 	ms->in_file = calloc(k, 1);
 	ms->inflight = calloc(k, 1);
-	ms->fails = calloc(k, sizeof *ms->fails);
-	ms->retry_at = calloc(k, sizeof *ms->retry_at);
-	if (!ms->text || !ms->len || !ms->file_off || !ms->in_file ||
-	    !ms->inflight || !ms->fails || !ms->retry_at) {
+	if (!ms->len || !ms->file_off || !ms->in_file || !ms->inflight) {
 		tk_mdstore_free(ms);
 		return -1;
 	}
@@ -68,6 +67,38 @@ tk_mdstore_free(struct tk_mdstore *ms)
 	memset(ms, 0, sizeof *ms);
 }
 
+/* The per-slot arrays allocated on first use: 0, or -1 if out of
+ * memory. */
+static int
+texts_room(struct tk_mdstore *ms)
+{
+	if (!ms->text)
+		ms->text = calloc(ms->n ? ms->n : 1, sizeof *ms->text);
+	return ms->text ? 0 : -1;
+}
+
+static int
+retry_room(struct tk_mdstore *ms)
+{
+	if (!ms->fails)
+		ms->fails = calloc(ms->n ? ms->n : 1, sizeof *ms->fails);
+	if (!ms->retry_at)
+		ms->retry_at = calloc(ms->n ? ms->n : 1, sizeof *ms->retry_at);
+	return ms->fails && ms->retry_at ? 0 : -1;
+}
+
+static const char *
+text_of(const struct tk_mdstore *ms, size_t i)
+{
+	return ms->text ? ms->text[i] : NULL;
+}
+
+static int64_t
+retry_at_of(const struct tk_mdstore *ms, size_t i)
+{
+	return ms->retry_at ? ms->retry_at[i] : 0;
+}
+
 void
 tk_mdstore_adopt(struct tk_mdstore *ms, const struct tk_nodes *t,
 		 struct tk_mdstore *old, const struct tk_consensus *old_cons)
@@ -77,15 +108,20 @@ tk_mdstore_adopt(struct tk_mdstore *ms, const struct tk_nodes *t,
 		size_t oi;
 		if (!t->node[i].md)
 			continue;
-		o = tk_consensus_router_by_md(old_cons, t->mds[i].digest);
+		o = tk_consensus_router_by_md(old_cons,
+					      t->node[i].rt->md_digest);
 		if (!o)
 			continue;
 		oi = (size_t)(o - old_cons->routers);
-		ms->text[i] = old->text[oi];
+		/* a text that finds no room stays with old and is freed with
+		 * it: the microdescriptor is kept, only not written out */
+		if (text_of(old, oi) && texts_room(ms) == 0) {
+			ms->text[i] = old->text[oi];
+			old->text[oi] = NULL;
+		}
 		ms->len[i] = old->len[oi];
 		ms->file_off[i] = old->file_off[oi];
 		ms->in_file[i] = old->in_file[oi];
-		old->text[oi] = NULL;
 	}
 }
 
@@ -106,12 +142,14 @@ tk_mdstore_offer(struct tk_mdstore *ms, struct tk_nodes *t, const char *body,
 				       sizeof err)) != 0) {
 		size_t i;
 		char *copy;
+		uint8_t digest[32];
 		/* A hostile answer may hold thousands of bad ones: the
 		 * first few are named, the rest counted. */
+		tk_microdesc_digest(text, tlen, digest);
 		if (rc < 0) {
 			if (from_net && refused++ < 3 &&
-			    tk_base64_encode(md.digest, 32, 0, b64,
-					     sizeof b64) > 0)
+			    tk_base64_encode(digest, 32, 0, b64, sizeof b64) >
+				    0)
 				ms_log(ms, TK_LOG_WARN,
 				       "refused "
 				       "microdescriptor %s from %s: %s",
@@ -120,7 +158,7 @@ tk_mdstore_offer(struct tk_mdstore *ms, struct tk_nodes *t, const char *body,
 				(*refused_docs)++;
 			continue;
 		}
-		rc = tk_nodes_add_md_at(t, &md, &i, err, sizeof err);
+		rc = tk_nodes_add_md_at(t, &md, digest, &i, err, sizeof err);
 		if (rc < 0) {
 			if (from_net && refused++ < 3)
 				ms_log(ms, TK_LOG_WARN,
@@ -135,15 +173,17 @@ tk_mdstore_offer(struct tk_mdstore *ms, struct tk_nodes *t, const char *body,
 		}
 		if (rc == 0)
 			continue;
-		free(ms->text[i]);
-		ms->text[i] = NULL;
+		if (ms->text) {
+			free(ms->text[i]);
+			ms->text[i] = NULL;
+		}
 		ms->in_file[i] = 0;
 		ms->len[i] = (uint32_t)tlen;
 		if (file_off >= 0) {
 			ms->in_file[i] = 1;
 			ms->file_off[i] =
 				(uint32_t)(file_off + (int64_t)(text - body));
-		} else if (ms->keep_text) {
+		} else if (ms->keep_text && texts_room(ms) == 0) {
 			copy = malloc(tlen ? tlen : 1);
 			if (copy) {
 				memcpy(copy, text, tlen);
@@ -182,8 +222,8 @@ tk_mdstore_batch(const struct tk_mdstore *ms, const struct tk_nodes *t,
 		int dup = 0;
 		if (t->node[i].md || ms->inflight[i])
 			continue;
-		if (ms->retry_at[i] > now) {
-			*wake = earliest(*wake, ms->retry_at[i]);
+		if (retry_at_of(ms, i) > now) {
+			*wake = earliest(*wake, retry_at_of(ms, i));
 			continue;
 		}
 		/* One slot per digest (two routers could list the same). */
@@ -192,7 +232,7 @@ tk_mdstore_batch(const struct tk_mdstore *ms, const struct tk_nodes *t,
 				     t->c->routers[i].md_digest, 32) == 0;
 		if (dup)
 			continue;
-		*retry |= ms->fails[i] > 0;
+		*retry |= ms->fails && ms->fails[i] > 0;
 		slots[k++] = (uint32_t)i;
 	}
 	return k;
@@ -204,9 +244,9 @@ tk_mdstore_pieces(const struct tk_mdstore *ms, const struct tk_nodes *t,
 {
 	size_t n = 0;
 	for (size_t i = 0; i < t->n; i++) {
-		if (!t->node[i].md || (!ms->text[i] && !ms->in_file[i]))
+		if (!t->node[i].md || (!text_of(ms, i) && !ms->in_file[i]))
 			continue;
-		pieces[n].p = ms->text[i];
+		pieces[n].p = text_of(ms, i);
 		pieces[n].off = ms->file_off[i];
 		pieces[n].len = ms->len[i];
 		slots[n++] = (uint32_t)i;
@@ -221,8 +261,10 @@ tk_mdstore_saved(struct tk_mdstore *ms, const struct tk_dircache_piece *pieces,
 	uint64_t off = 0;
 	for (size_t k = 0; k < n; k++) {
 		uint32_t i = slots[k];
-		free(ms->text[i]);
-		ms->text[i] = NULL;
+		if (ms->text) {
+			free(ms->text[i]);
+			ms->text[i] = NULL;
+		}
 		ms->in_file[i] = 1;
 		ms->file_off[i] = (uint32_t)off;
 		off += pieces[k].len;
@@ -237,8 +279,8 @@ tk_mdstore_downloadable(const struct tk_mdstore *ms, const struct tk_nodes *t,
 	for (size_t i = 0; i < t->n; i++) {
 		if (t->node[i].md || ms->inflight[i])
 			continue;
-		if (ms->retry_at[i] > now) {
-			*wake = earliest(*wake, ms->retry_at[i]);
+		if (retry_at_of(ms, i) > now) {
+			*wake = earliest(*wake, retry_at_of(ms, i));
 			continue;
 		}
 		n++;
@@ -312,9 +354,11 @@ tk_mdstore_answered(struct tk_mdstore *ms, const struct tk_nodes *t,
 		if (t->node[i].md)
 			continue;
 		missing++;
-		if (!ok) {
-			/* the transport's fault: ask again, elsewhere */
-			ms->retry_at[i] = 0;
+		/* !ok: the transport's fault, ask again, elsewhere; so too
+		 * when there is no memory to count the failure in */
+		if (!ok || retry_room(ms) < 0) {
+			if (ms->retry_at)
+				ms->retry_at[i] = 0;
 			continue;
 		}
 		ms->fails[i]++;

@@ -21,15 +21,16 @@
 #include "onion/netdir/nodes.h"
 
 struct tk_mdstore {
-	size_t n;      /* = the node table's n */
-	int keep_text; /* a cache file is kept (texts are needed) */
-	char **text;   /* fetched text not in the cache file yet, or NULL */
-	uint32_t *len; /* its length (in memory or in the file) */
+	size_t n;	    /* = the node table's n */
+	int keep_text;	    /* a cache file is kept (texts are needed) */
+	char **text;	    /* fetched text not in the cache file yet, or NULL
+			     * (the array itself NULL until a text is kept) */
+	uint32_t *len;	    /* its length (in memory or in the file) */
 	uint32_t *file_off; /* where the file has it, if in_file */
 	uint8_t *in_file;
 	uint8_t *inflight; /* asked for, no answer yet */
-	unsigned *fails;   /* answers without it */
-	int64_t *retry_at; /* not asked for before (ms) */
+	unsigned *fails;   /* answers without it (NULL until one) */
+	int64_t *retry_at; /* not asked for before (ms); NULL with fails */
 	/* Sources that answered without a slot's microdescriptor: the next
 	 * request for it goes elsewhere. Few slots ever have one. */
 	struct tk_mdstore_lack {

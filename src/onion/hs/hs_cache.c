@@ -17,7 +17,7 @@ struct entry {
 
 struct tk_hs_cache {
 	size_t max_entries, max_bytes;
-	size_t n, bytes;
+	size_t n, cap, bytes;
 	uint64_t clock; /* counts uses, for least-recently-used order */
 	struct entry *e;
 };
@@ -31,12 +31,31 @@ tk_hs_cache_new(size_t max_entries, size_t max_bytes)
 	c->max_entries = max_entries ? max_entries
 				     : TK_HS_CACHE_MAX_ENTRIES_DEFAULT;
 	c->max_bytes = max_bytes ? max_bytes : TK_HS_CACHE_MAX_BYTES_DEFAULT;
-	c->e = calloc(c->max_entries, sizeof *c->e);
-	if (!c->e) {
-		free(c);
-		return NULL;
-	}
+	/* The entries come as descriptors do (room() below): an entry
+	 * holds a whole parsed descriptor (4.5 KB), and the bound's worth
+	 * up front was 4.5 MB of heap before any onion service was asked
+	 * for, in the middle of which the directory was then loaded. */
 	return c;
+}
+
+/* Room for one more entry: 0, or -1 if out of memory. */
+static int
+room(struct tk_hs_cache *c)
+{
+	size_t cap;
+	struct entry *e;
+	if (c->n < c->cap)
+		return 0;
+	cap = c->cap ? 2 * c->cap : 8;
+	if (cap > c->max_entries)
+		cap = c->max_entries;
+	e = realloc(c->e, cap * sizeof *e);
+	if (!e)
+		return -1;
+	memset(e + c->cap, 0, (cap - c->cap) * sizeof *e);
+	c->e = e;
+	c->cap = cap;
+	return 0;
 }
 
 static void
@@ -103,6 +122,10 @@ tk_hs_cache_put(struct tk_hs_cache *c, uint64_t period_num,
 	while (c->n > 0 &&
 	       (c->n == c->max_entries || c->bytes + bytes > c->max_bytes))
 		drop(c, least_used(c));
+	if (room(c) < 0) {
+		tk_hs_desc_free(desc);
+		return TK_HS_CACHE_NOMEM;
+	}
 	e = &c->e[c->n++];
 	memcpy(e->blinded, desc->blinded, 32);
 	e->period_num = period_num;

@@ -51,7 +51,7 @@ tk_hs_ring_eligible(const struct tk_nodes *t, size_t node)
 {
 	const struct tk_path_node *n = &t->node[node];
 	return (n->rt->flags & TK_RF_HSDIR) &&
-	       tk_protoset_has(&n->rt->protos, TK_PROTO_HSDIR, 2) && n->md &&
+	       tk_protoset_has(n->rt->protos, TK_PROTO_HSDIR, 2) && n->md &&
 	       n->md->has_ed25519;
 }
 

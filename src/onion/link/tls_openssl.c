@@ -64,6 +64,16 @@ context(void)
 	SSL_CTX *c;
 	if (client_ctx)
 		return client_ctx;
+	/* Without OpenSSL's error strings: loading them (on by default, and
+	 * SSL_CTX_new asks for them) builds a table of every reason of every
+	 * OpenSSL library, about 0.5 MB of resident code and heap for a
+	 * daemon that only ever reports the few reasons a link sees
+	 * (reason() below). The configuration file is still read, as tor
+	 * reads it: a system crypto policy shapes both ClientHellos alike. */
+	if (!OPENSSL_init_ssl(OPENSSL_INIT_NO_LOAD_SSL_STRINGS |
+				      OPENSSL_INIT_NO_LOAD_CRYPTO_STRINGS,
+			      NULL))
+		return NULL;
 	c = SSL_CTX_new(TLS_client_method());
 	if (!c)
 		return NULL;
@@ -87,15 +97,69 @@ context(void)
 	return c;
 }
 
+/* OpenSSL's words for the reasons a link to a relay fails with (its
+ * string tables are not loaded: see context()). Anything else is named
+ * by its code, which `openssl errstr CODE` spells out. */
+static const char *
+reason(unsigned long code)
+{
+	static const struct {
+		int reason;
+		const char *text;
+	} known[] = {
+		{ SSL_R_WRONG_VERSION_NUMBER, "wrong version number" },
+		{ SSL_R_PACKET_LENGTH_TOO_LONG, "packet length too long" },
+		{ SSL_R_HTTP_REQUEST, "http request" },
+		{ SSL_R_UNEXPECTED_EOF_WHILE_READING,
+		  "unexpected eof while reading" },
+		{ SSL_R_UNEXPECTED_MESSAGE, "unexpected message" },
+		{ SSL_R_UNEXPECTED_RECORD, "unexpected record" },
+		{ SSL_R_UNSUPPORTED_PROTOCOL, "unsupported protocol" },
+		{ SSL_R_NO_PROTOCOLS_AVAILABLE, "no protocols available" },
+		{ SSL_R_WRONG_SSL_VERSION, "wrong ssl version" },
+		{ SSL_R_WRONG_CURVE, "wrong curve" },
+		{ SSL_R_BAD_KEY_SHARE, "bad key share" },
+		{ SSL_R_BAD_SIGNATURE, "bad signature" },
+		{ SSL_R_LENGTH_MISMATCH, "length mismatch" },
+		{ SSL_R_EXCESSIVE_MESSAGE_SIZE, "excessive message size" },
+		{ SSL_R_DECRYPTION_FAILED_OR_BAD_RECORD_MAC,
+		  "decryption failed or bad record mac" },
+		{ SSL_R_SSLV3_ALERT_HANDSHAKE_FAILURE,
+		  "sslv3 alert handshake failure" },
+		{ SSL_R_SSLV3_ALERT_UNEXPECTED_MESSAGE,
+		  "sslv3 alert unexpected message" },
+		{ SSL_R_SSLV3_ALERT_BAD_RECORD_MAC,
+		  "sslv3 alert bad record mac" },
+		{ SSL_R_SSLV3_ALERT_ILLEGAL_PARAMETER,
+		  "sslv3 alert illegal parameter" },
+		{ SSL_R_TLSV1_ALERT_PROTOCOL_VERSION,
+		  "tlsv1 alert protocol version" },
+		{ SSL_R_TLSV1_ALERT_DECODE_ERROR, "tlsv1 alert decode error" },
+		{ SSL_R_TLSV1_ALERT_DECRYPT_ERROR,
+		  "tlsv1 alert decrypt error" },
+		{ SSL_R_TLSV1_ALERT_INTERNAL_ERROR,
+		  "tlsv1 alert internal error" },
+	};
+	if (ERR_GET_LIB(code) != ERR_LIB_SSL)
+		return NULL;
+	for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
+		if (known[i].reason == ERR_GET_REASON(code))
+			return known[i].text;
+	return NULL;
+}
+
 /* The oldest queued OpenSSL error, in words, after `what`; the queue is
  * emptied (it is per thread, and the next call must not see ours). */
 static void
 set_err(tk_tls_engine *e, const char *what, int ssl_err)
 {
 	unsigned long code = ERR_get_error();
-	const char *reason = code ? ERR_reason_error_string(code) : NULL;
-	if (reason)
-		snprintf(e->err, sizeof e->err, "%s: %s", what, reason);
+	const char *text = code ? reason(code) : NULL;
+	if (text)
+		snprintf(e->err, sizeof e->err, "%s: %s", what, text);
+	else if (code)
+		snprintf(e->err, sizeof e->err, "%s: OpenSSL error %08lX", what,
+			 code);
 	else
 		snprintf(e->err, sizeof e->err, "%s: error %d", what, ssl_err);
 	ERR_clear_error();

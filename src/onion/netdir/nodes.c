@@ -237,10 +237,11 @@ put(struct tk_nodes *t, size_t i, struct tk_microdesc *md)
 }
 
 int
-tk_nodes_add_md_at(struct tk_nodes *t, struct tk_microdesc *md, size_t *slot,
-		   char *err, size_t errlen)
+tk_nodes_add_md_at(struct tk_nodes *t, struct tk_microdesc *md,
+		   const uint8_t digest[32], size_t *slot, char *err,
+		   size_t errlen)
 {
-	const struct tk_router *r = tk_consensus_match_md(t->c, md->digest, err,
+	const struct tk_router *r = tk_consensus_match_md(t->c, digest, err,
 							  errlen);
 	if (!r)
 		return -1;
@@ -254,10 +255,10 @@ tk_nodes_add_md_at(struct tk_nodes *t, struct tk_microdesc *md, size_t *slot,
 }
 
 int
-tk_nodes_add_md(struct tk_nodes *t, struct tk_microdesc *md, char *err,
-		size_t errlen)
+tk_nodes_add_md(struct tk_nodes *t, struct tk_microdesc *md,
+		const uint8_t digest[32], char *err, size_t errlen)
 {
-	return tk_nodes_add_md_at(t, md, NULL, err, errlen);
+	return tk_nodes_add_md_at(t, md, digest, NULL, err, errlen);
 }
 
 size_t
@@ -267,7 +268,7 @@ tk_nodes_adopt(struct tk_nodes *t, struct tk_nodes *old)
 	for (size_t k = 0; k < old->n; k++) {
 		if (!old->node[k].md)
 			continue;
-		long i = slot_of(t, old->mds[k].digest);
+		long i = slot_of(t, old->node[k].rt->md_digest);
 		if (i < 0 || t->node[i].md)
 			continue;
 		put(t, (size_t)i, &old->mds[k]);

@@ -34,16 +34,18 @@ struct tk_nodes {
 int tk_nodes_init(struct tk_nodes *t, const struct tk_consensus *c);
 void tk_nodes_free(struct tk_nodes *t);
 
-/* Offers a parsed microdescriptor. If a router's m line lists its digest
- * (and that slot is empty) it is moved into the table (*md is left
- * re-initialised) and 1 is returned; 0 if already held; -1 if no m line
- * lists it (err says so; *md untouched). */
-int tk_nodes_add_md(struct tk_nodes *t, struct tk_microdesc *md, char *err,
-		    size_t errlen);
+/* Offers a parsed microdescriptor whose text has `digest`
+ * (tk_microdesc_digest). If a router's m line lists it (and that slot is
+ * empty) it is moved into the table (*md is left re-initialised) and 1
+ * is returned; 0 if already held; -1 if no m line lists it (err says so;
+ * *md untouched). */
+int tk_nodes_add_md(struct tk_nodes *t, struct tk_microdesc *md,
+		    const uint8_t digest[32], char *err, size_t errlen);
 /* The same, and *slot (if not NULL) is the router's index when 0 or 1
  * is returned: one lookup for callers that keep books by slot. */
 int tk_nodes_add_md_at(struct tk_nodes *t, struct tk_microdesc *md,
-		       size_t *slot, char *err, size_t errlen);
+		       const uint8_t digest[32], size_t *slot, char *err,
+		       size_t errlen);
 
 /* Moves the microdescriptors of old that t's consensus still lists into
  * t (after a consensus refresh most relays keep theirs). Returns how many

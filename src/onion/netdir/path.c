@@ -71,9 +71,9 @@ tk_path_flags_ok(const struct tk_router *r, enum tk_path_role role,
 		return 0;
 	/* Relay=2 is what our relay cells need; a missing pr line (no
 	 * protocol at all) is read as "old but fine". */
-	if (!tk_protoset_has(&r->protos, TK_PROTO_RELAY, 2)) {
+	if (!tk_protoset_has(r->protos, TK_PROTO_RELAY, 2) && r->protos) {
 		for (int p = 0; p < TK_PROTO_COUNT; p++)
-			if (r->protos.v[p])
+			if (r->protos->v[p])
 				return 0;
 	}
 	switch (role) {

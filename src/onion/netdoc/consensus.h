@@ -53,9 +53,12 @@ struct tk_router {	   /* fields by size: a consensus holds thousands */
 	uint32_t bandwidth; /* w Bandwidth=, kilobytes/s */
 	uint16_t or_port, dir_port;
 	uint16_t ipv6_port;
-	uint8_t has_ipv6;	   /* first "a" line with an IPv6 */
-	uint8_t bw_unmeasured;	   /* w Unmeasured=1 */
-	struct tk_protoset protos; /* pr */
+	uint8_t has_ipv6;      /* first "a" line with an IPv6 */
+	uint8_t bw_unmeasured; /* w Unmeasured=1 */
+	/* pr: one of the consensus's shared sets (relays run a few
+	 * versions of tor, so a few dozen sets serve thousands of relays);
+	 * NULL, as no pr line, is the empty set. */
+	const struct tk_protoset *protos;
 };
 
 struct tk_cons_param {
@@ -113,6 +116,9 @@ struct tk_consensus {
 	 * router index + 1 (0: empty), md_mask + 1 slots */
 	uint32_t *md_index;
 	size_t md_mask;
+	/* private: the distinct pr sets routers point to, in blocks that
+	 * never move */
+	struct tk_protoset_block *protosets;
 };
 
 /* Parses a microdesc consensus. 0 and *out (free with tk_consensus_free),

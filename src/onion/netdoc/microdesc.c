@@ -150,7 +150,6 @@ tk_microdesc_parse(const char *text, size_t len, struct tk_microdesc *md,
 	struct tk_netdoc_span pargs6[2] = { { NULL, 0 }, { NULL, 0 } };
 
 	tk_microdesc_free(md);
-	tk_sha256(text, len, md->digest);
 	tk_netdoc_reader_init(&rd, text, len);
 	while ((r = tk_netdoc_next(&rd, &it, why, sizeof why)) == 1) {
 		int is_first = first;
@@ -330,10 +329,10 @@ tk_microdesc_next(const char *body, size_t len, size_t *pos,
 	return 1;
 }
 
-int
-tk_microdesc_digest_is(const struct tk_microdesc *md, const uint8_t want[32])
+void
+tk_microdesc_digest(const char *text, size_t len, uint8_t out[32])
 {
-	return memcmp(md->digest, want, 32) == 0;
+	tk_sha256(text, len, out);
 }
 
 static int

@@ -12,8 +12,10 @@
 
 #define TK_MD_MAX_FAMILY 1024 /* entries kept from family / family-ids */
 
+/* Its digest is not kept: the consensus's m line, which a node table
+ * joins it by, holds the same 32 bytes (tk_microdesc_digest makes it
+ * from the text). */
 struct tk_microdesc {	      /* fields by size: a table holds one per relay */
-	uint8_t digest[32];   /* SHA-256 of the text */
 	uint8_t ntor_key[32]; /* curve25519, always present */
 	uint8_t ed25519_id[32];
 	/* "family": RSA identities of the relays listed as $HEX (nickname
@@ -42,9 +44,8 @@ void tk_microdesc_init(struct tk_microdesc *md);
 void tk_microdesc_free(struct tk_microdesc *md);
 
 /* Parses exactly one microdescriptor text[0..len) (no annotation lines)
- * into md, computing its digest first (so md->digest is set even when
- * parsing fails). 0, or -1 with err saying what is wrong. md must have
- * been tk_microdesc_init()ed; it is freed and refilled. */
+ * into md. 0, or -1 with err saying what is wrong. md must have been
+ * tk_microdesc_init()ed; it is freed and refilled. */
 int tk_microdesc_parse(const char *text, size_t len, struct tk_microdesc *md,
 		       char *err, size_t errlen);
 
@@ -53,15 +54,15 @@ int tk_microdesc_parse(const char *text, size_t len, struct tk_microdesc *md,
  * lines between them are skipped and are not part of any digest).
  * Start with *pos = 0. Returns 1 with md parsed and [*text, *text+*textlen)
  * its exact bytes; 0 at the end; -1 if this one is malformed (err says
- * why, md->digest and *text still identify it, *pos is past it so the
+ * why, *text still identifies it, *pos is past it so the
  * caller can go on with the next). */
 int tk_microdesc_next(const char *body, size_t len, size_t *pos,
 		      struct tk_microdesc *md, const char **text,
 		      size_t *textlen, char *err, size_t errlen);
 
-/* 1 if md's digest equals want (e.g. the consensus "m" digest). */
-int tk_microdesc_digest_is(const struct tk_microdesc *md,
-			   const uint8_t want[32]);
+/* The digest of a microdescriptor's text (what an m line lists): its
+ * SHA-256. */
+void tk_microdesc_digest(const char *text, size_t len, uint8_t out[32]);
 
 /* 1 if a and b declare each other family: a lists b's identity and b
  * lists a's (id_a/id_b are their RSA identities), or they share a

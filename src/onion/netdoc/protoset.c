@@ -19,7 +19,8 @@ int
 tk_protoset_has(const struct tk_protoset *s, enum tk_proto proto,
 		unsigned version)
 {
-	if ((unsigned)proto >= TK_PROTO_COUNT || version > TK_PROTO_MAX_VERSION)
+	if (!s || (unsigned)proto >= TK_PROTO_COUNT ||
+	    version > TK_PROTO_MAX_VERSION)
 		return 0;
 	return (s->v[proto] >> version) & 1;
 }

@@ -34,7 +34,8 @@ struct tk_protoset {
 	uint16_t v[TK_PROTO_COUNT];
 };
 
-/* 1 if the set has version `version` of `proto`. */
+/* 1 if the set has version `version` of `proto` (s NULL: the empty
+ * set). */
 int tk_protoset_has(const struct tk_protoset *s, enum tk_proto proto,
 		    unsigned version);
 
