@@ -18,10 +18,12 @@
 #include "../unit/hs_testsvc.h"
 #include "../unit/netdoc_testutil.h"
 #include "../unit/tap.h"
+#include "common/util.h"
 #include "onion/base/crypto.h"
 #include "onion/client/hs_client.h"
 #include "onion/client/hs_client_int.h"
 #include "onion/client/hs_fetch.h"
+#include "onion/client/hop.h"
 #include "onion/client/ocirc.h"
 #include "onion/dir/dirclient.h"
 #include "onion/hs/hs_cell.h"
@@ -40,10 +42,12 @@ struct tk_circmgr {
 	struct tk_defer *deferred;
 };
 
+static tk_circmgr *cm_of_test(void);
 #define MAX_FC 512
 struct fcirc {
 	tk_ocirc oc; /* first: tk_ocirc * and struct fcirc * are one */
-	char kind;   /* 'D' HSDir, 'R' rendezvous, 'I' introduction */
+	char kind;   /* 'D' HSDir, 'R' rendezvous, 'I' introduction, 'P' an
+		      * internal circuit of the pool (circ_pool.c) */
 	int built, closed;
 	tk_circuit_hop_target t;
 	void (*ev)(void *arg, tk_ocirc *oc, int event, const char *why);
@@ -63,9 +67,15 @@ struct fcirc {
 	int has_req, req_cancelled;
 	tk_dir_done_cb dir_cb;
 	void *dir_arg;
+	/* adopted from the pool without a new hop: BUILT from here */
+	struct tk_defer adopted;
 };
 static struct fcirc *fc[MAX_FC];
 static size_t n_fc;
+/* tk_ocirc_adopt: pool circuits handed over with a hop to add (one
+ * EXTEND2 each, in circmgr.c) and as they are */
+static int n_adopt_ext, n_adopt_plain;
+static struct tk_nodes nodes;
 
 int
 tk_circmgr_build_to(tk_circmgr *cm, const tk_circuit_hop_target *last,
@@ -82,16 +92,69 @@ tk_circmgr_build_to(tk_circmgr *cm, const tk_circuit_hop_target *last,
 	}
 	f->oc.serial = (uint32_t)n_fc + 1;
 	f->oc.state = TK_OCIRC_BUILDING;
+	f->oc.n_hops = 3; /* once built: the chosen hop is the third */
 	/* the rendezvous circuits are the service's own; the HSDir
-	 * circuits the fetch's */
-	f->kind = strcmp(nick, "intro") == 0 ? 'I'
-		  : ev == tk_hs_on_oc_event  ? 'R'
-					     : 'D';
-	f->t = *last;
+	 * circuits the fetch's; the pool's have no chosen last hop */
+	f->kind = !last			     ? 'P'
+		  : strcmp(nick, "intro") == 0 ? 'I'
+		  : ev == tk_hs_on_oc_event    ? 'R'
+					       : 'D';
+	if (last) {
+		f->t = *last;
+	} else {
+		size_t k = n_fc % nodes.n;
+		while (!nodes.node[k].md)
+			k = (k + 1) % nodes.n;
+		tk_hop_from_node(&nodes.node[k], &f->t);
+	}
+	f->oc.hop[2] = f->t;
+	f->oc.private_use = 1;
 	f->ev = ev;
 	f->evarg = arg;
 	fc[n_fc++] = f;
 	*out = &f->oc;
+	return 0;
+}
+static void
+adopted_cb(struct tk_defer *d)
+{
+	struct fcirc *f = container_of(d, struct fcirc, adopted);
+	if (!f->closed)
+		f->ev(f->evarg, &f->oc, TK_OCIRC_EV_BUILT, NULL);
+}
+int
+tk_ocirc_adopt(tk_ocirc *oc, const tk_circuit_hop_target *last,
+	       const char *nick,
+	       void (*ev)(void *arg, tk_ocirc *oc, int event, const char *why),
+	       void *arg)
+{
+	struct fcirc *f = (struct fcirc *)oc;
+	if (!f->built || f->closed || f->kind != 'P')
+		return -1;
+	f->kind = nick && strcmp(nick, "intro") == 0 ? 'I'
+		  : ev == tk_hs_on_oc_event	     ? 'R'
+						     : 'D';
+	f->ev = ev;
+	f->evarg = arg;
+	if (!last) {
+		n_adopt_plain++;
+		f->adopted.fn = adopted_cb;
+		tk_circmgr_defer(cm_of_test(), &f->adopted);
+		return 0;
+	}
+	/* extending: open again once the test "builds" it */
+	n_adopt_ext++;
+	f->t = *last;
+	f->oc.hop[3] = *last;
+	f->oc.n_hops = 4;
+	f->built = 0;
+	f->oc.state = TK_OCIRC_BUILDING;
+	return 0;
+}
+int
+tk_circmgr_distinct_subnets(const tk_circmgr *cm)
+{
+	(void)cm;
 	return 0;
 }
 const struct tk_nodes *
@@ -213,7 +276,11 @@ tk_dir_cancel(tk_dir_req *r)
 
 static struct tk_circmgr cm;
 static struct tk_consensus *cons;
-static struct tk_nodes nodes;
+static tk_circmgr *
+cm_of_test(void)
+{
+	return &cm;
+}
 static uv_loop_t loop;
 static struct tk_hs_dirparams dp;
 static struct tsvc_key id_key, sign_key;
