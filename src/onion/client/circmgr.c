@@ -890,6 +890,7 @@ tk_circmgr_build_to(tk_circmgr *cm, const tk_circuit_hop_target *last,
 	struct tk_ocirc *oc;
 	tk_circuit_hop_target any;
 	char any_nick[20];
+	int internal = !last;
 
 	*out = NULL;
 	if (!t || !t->n) {
@@ -975,8 +976,9 @@ tk_circmgr_build_to(tk_circmgr *cm, const tk_circuit_hop_target *last,
 		cm->circs->prev = oc;
 	cm->circs = oc;
 	cm->st.launched++;
-	cm_log(cm, TK_LOG_INFO, "circ %u: building %s~%s~%s (onion service)",
-	       oc->serial, oc->nick[0], oc->nick[1], oc->nick[2]);
+	cm_log(cm, TK_LOG_INFO, "circ %u: building %s~%s~%s (%s)", oc->serial,
+	       oc->nick[0], oc->nick[1], oc->nick[2],
+	       internal ? "internal" : "onion service");
 	if (cm->tp->build(cm->tp_state, oc) != 0) {
 		snprintf(err, errlen, "cannot start the build");
 		oc_fail(oc, "cannot start the build");
@@ -1012,6 +1014,8 @@ tk_ocirc_adopt(tk_ocirc *oc, const tk_circuit_hop_target *last,
 		oc->owner_ev = ev;
 		oc->owner_arg = arg;
 		tk_circmgr_defer(cm, &full(oc)->adopted);
+		cm_log(cm, TK_LOG_INFO, "circ %u: taken as it is (%s~%s~%s)",
+		       oc->serial, oc->nick[0], oc->nick[1], oc->nick[h - 1]);
 		return 0;
 	}
 	if (h >= TK_OCIRC_MAX_HOPS || !cm->tp->extend)
