@@ -45,10 +45,12 @@ TESTS += tests/unit/test_hs_auth
 
 # the client's state machine over fakes of the circuit manager, circuits
 # and directory requests (its sources built in, the fakes replacing
-# circmgr.c, circuit.c and dirclient.c)
+# circmgr.c, circuit.c and dirclient.c; the pool of clean internal
+# circuits, circ_pool.c, is real)
 check_PROGRAMS += tests/unit/test_hs_client
 tests_unit_test_hs_client_SOURCES = tests/unit/test_hs_client.c \
 	src/onion/client/hs_client.c src/onion/client/hs_fetch.c \
+	src/onion/client/circ_pool.c \
 	tests/unit/netdoc_testutil.h $(HS_TESTSVC)
 tests_unit_test_hs_client_CPPFLAGS = $(AM_CPPFLAGS) $(UV_CFLAGS)
 tests_unit_test_hs_client_LDADD = $(HS_TEST_LIBS) $(UV_LIBS)

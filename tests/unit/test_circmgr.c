@@ -21,7 +21,9 @@
 #include <unistd.h>
 
 #include "../unit/tap.h"
+#include "onion/client/circ_pool.h"
 #include "onion/client/circmgr.h"
+#include "onion/client/hop.h"
 #include "onion/client/ocirc.h"
 #include "onion/client/portpred.h"
 #include "onion/client/streams.h"
@@ -131,6 +133,11 @@ static struct fc *circs;
 static int guard_down[NN];
 static int n_builds, n_begins, flaky_left, destroy_left, badmid_on;
 static int builds_silent; /* builds never finish (build timeout test) */
+/* circ_pool: EXTEND2s asked of the transport for adopted circuits (each
+ * one cell on the wire in ocirc_chan.c), private circuits built, and
+ * whether the next extension is refused */
+static int n_extends, n_private_builds, extend_fail;
+static int enforce_subnets; /* the next manager's */
 /* The exit negotiated congestion control: no stream windows, XON/XOFF
  * (the transport's exit_flow says so, the scripted exit acts so). */
 static int cc_mode;
@@ -193,6 +200,8 @@ static int fx_build(void *st, struct tk_ocirc *oc)
 	circs = fc;
 	oc->tp = fc;
 	n_builds++;
+	if (oc->private_use)
+		n_private_builds++;
 	if (!builds_silent)
 		push(fc, 1, 0xff, 0, NULL, 0); /* "build step" marker */
 	return 0;
@@ -204,6 +213,16 @@ static struct xs *find_xs(struct fc *fc, uint16_t sid)
 		if (fc->s[i].used && fc->s[i].sid == sid)
 			return &fc->s[i];
 	return NULL;
+}
+
+static int fx_extend(struct tk_ocirc *oc)
+{
+	struct fc *fc = oc->tp;
+	if (!fc || fc->dead)
+		return -1;
+	n_extends++;
+	push(fc, 1, 0xfe, 0, NULL, 0); /* "extension" marker */
+	return 0;
 }
 
 static int fx_send(struct tk_ocirc *oc, uint8_t cmd, uint16_t sid,
@@ -301,6 +320,7 @@ static const struct tk_ocirc_transport fake_tp = {
 	.create = fx_create,
 	.destroy = fx_destroy,
 	.build = fx_build,
+	.extend = fx_extend,
 	.send = fx_send,
 	.can_package = fx_can_package,
 	.stream_add = fx_stream_add,
@@ -441,6 +461,15 @@ static void exit_handle(struct msg *m)
 			}
 		fc->built = 1;
 		fx_ev->build_done(oc, 0, -1, NULL);
+		return;
+	}
+	if (m->cmd == 0xfe) { /* the EXTENDED2, or a refusal */
+		if (extend_fail) {
+			fc->dead = 1;
+			fx_ev->extended(fc->oc, -1, "scripted: extend refused");
+		} else {
+			fx_ev->extended(fc->oc, 0, NULL);
+		}
 		return;
 	}
 	if (fc->dead)
@@ -652,7 +681,7 @@ static void new_cm(unsigned dirt_s, unsigned stream_timeout_ms,
 	tk_streams_config_init(&sc);
 	cfg.nodes = nodes_fn;
 	cfg.data_dir = tmpdir;
-	cfg.enforce_distinct_subnets = 0;
+	cfg.enforce_distinct_subnets = enforce_subnets;
 	cfg.preemptive_port = 80;
 	cfg.log = log_cb;
 	cfg.transport = &fake_tp;
@@ -2070,6 +2099,211 @@ static void test_free_in_callback(void)
 	free_cm();
 }
 
+/* ---- circ_pool.h: clean internal circuits for onion services */
+
+static int adopt_built, adopt_failed;
+static void adopt_ev(void *arg, tk_ocirc *oc, int event, const char *why)
+{
+	(void)arg, (void)oc, (void)why;
+	if (event == TK_OCIRC_EV_BUILT)
+		adopt_built++;
+	else if (event == TK_OCIRC_EV_FAILED)
+		adopt_failed++;
+}
+
+static int pool_ready(tk_circ_pool *p, size_t n)
+{
+	for (int i = 0; i < 2000 && tk_circ_pool_ready(p) < n; i++)
+		uv_run(loop, UV_RUN_ONCE);
+	return tk_circ_pool_ready(p) == n;
+}
+
+static int wait_count(const int *c, int n)
+{
+	for (int i = 0; i < 2000 && *c < n; i++)
+		uv_run(loop, UV_RUN_ONCE);
+	return *c == n;
+}
+
+/* An introduction point the consensus does not list, at 10.<b>.0.9. */
+static void intro_target(tk_circuit_hop_target *t, uint8_t b)
+{
+	struct sockaddr_in *sin = (struct sockaddr_in *)&t->addr;
+	memset(t, 0, sizeof *t);
+	memset(t->rsa_id, 0xee, 20);
+	memset(t->ntor_key, 0x77, 32);
+	sin->sin_family = AF_INET;
+	sin->sin_addr.s_addr = htonl(0x0a000009u | (uint32_t)b << 16);
+	sin->sin_port = htons(9001);
+}
+
+/* The pool's one open circuit (owned by p). */
+static tk_ocirc *pool_circ(tk_circ_pool *p)
+{
+	for (struct fc *f = circs; f; f = f->next)
+		if (f->oc && f->oc->private_use && f->oc->owner_arg == p &&
+		    f->oc->state == TK_OCIRC_OPEN)
+			return f->oc;
+	return NULL;
+}
+
+static void test_circ_pool(void)
+{
+	tk_circ_pool *p;
+	tk_circuit_hop_target ip;
+	tk_ocirc *oc = NULL, *oc2 = NULL;
+	int b0, e0, rc;
+
+	new_cm(0, 0, 0);
+	settle();
+	p = tk_circ_pool_new(cm, 2);
+	b0 = n_private_builds;
+	settle();
+	tap_ok(tk_circ_pool_size(p) == 0 && n_private_builds == b0,
+	       "pool: nothing is built before an onion service is asked for");
+	tk_circ_pool_note_use(p);
+	tap_ok(pool_ready(p, 2),
+	       "pool: two clean internal circuits once one is");
+
+	b0 = n_private_builds;
+	e0 = n_extends;
+	adopt_built = 0;
+	intro_target(&ip, 1);
+	rc = tk_circ_pool_take(p, &ip, "intro", adopt_ev, NULL, &oc);
+	tap_ok(rc == 0 && oc && oc->state == TK_OCIRC_BUILDING &&
+		       !tk_ocirc_circuit(oc),
+	       "pool: an introduction circuit is taken; not open until the "
+	       "new hop is in");
+	wait_count(&adopt_built, 1);
+	tap_ok(adopt_built == 1 && n_extends == e0 + 1 && oc->n_hops == 4 &&
+		       oc->state == TK_OCIRC_OPEN &&
+		       memcmp(oc->hop[3].rsa_id, ip.rsa_id, 20) == 0,
+	       "pool: the introduction circuit costs exactly one EXTEND2 "
+	       "(%d), and is 4 hops long",
+	       n_extends - e0);
+	tap_eq_long(n_private_builds - b0, 1,
+		    "pool: no circuit built for it, one to refill the pool");
+
+	e0 = n_extends;
+	b0 = n_private_builds;
+	rc = tk_circ_pool_take(p, NULL, NULL, adopt_ev, NULL, &oc2);
+	tap_ok(rc == 0 && oc2 && oc2->n_hops == 3 && oc2 != oc,
+	       "pool: a rendezvous circuit is taken as it is (its last hop "
+	       "is the point)");
+	wait_count(&adopt_built, 2);
+	tap_ok(adopt_built == 2 && n_extends == e0,
+	       "pool: its new owner hears BUILT, and no EXTEND2 was sent");
+	tap_ok(pool_ready(p, 2) && n_private_builds == b0 + 1,
+	       "pool: refilled to two after each use");
+	tk_ocirc_close(oc);
+	tk_ocirc_close(oc2);
+	tk_circ_pool_free(p);
+	settle();
+
+	/* a hop of the circuit's own, or of its family: not taken */
+	p = tk_circ_pool_new(cm, 1);
+	tk_circ_pool_note_use(p);
+	pool_ready(p, 1);
+	oc = pool_circ(p);
+	if (tap_ok(oc != NULL, "pool: one circuit ready")) {
+		tk_circuit_hop_target mid = oc->hop[1], other;
+		size_t k = 0, m = (size_t)(oc->hop[1].rsa_id[0] - 1);
+		e0 = n_extends;
+		tap_ok(tk_circ_pool_take(p, &mid, "m", adopt_ev, NULL, &oc2) ==
+				       -1 &&
+			       n_extends == e0 && tk_circ_pool_ready(p) == 1,
+		       "pool: a circuit is not extended to one of its own "
+		       "relays");
+		/* a relay not on the circuit, made family of its middle */
+		for (k = 0; k < NN; k++) {
+			int on = 0;
+			for (int h = 0; h < 3; h++)
+				on |= memcmp(oc->hop[h].rsa_id, rts[k].rsa_id,
+					     20) == 0;
+			if (!on)
+				break;
+		}
+		tk_microdesc_set_family(&mds[k], &rts[m].rsa_id, 1);
+		tk_microdesc_set_family(&mds[m], &rts[k].rsa_id, 1);
+		tk_hop_from_node(&nodes[k], &other);
+		tap_ok(tk_circ_pool_take(p, &other, rts[k].nickname, adopt_ev,
+					 NULL, &oc2) == -1 &&
+			       n_extends == e0,
+		       "pool: nor to a relay of its middle's family (%s, %s)",
+		       rts[k].nickname, rts[m].nickname);
+		tk_microdesc_set_family(&mds[k], NULL, 0);
+		tk_microdesc_set_family(&mds[m], NULL, 0);
+		adopt_built = 0;
+		tap_ok(tk_circ_pool_take(p, &other, rts[k].nickname, adopt_ev,
+					 NULL, &oc2) == 0 &&
+			       wait_count(&adopt_built, 1) &&
+			       n_extends == e0 + 1,
+		       "pool: the same relay without that family is taken");
+		tk_ocirc_close(oc2);
+	}
+
+	/* a refused EXTEND2: the owner hears FAILED */
+	pool_ready(p, 1);
+	extend_fail = 1;
+	adopt_failed = 0;
+	intro_target(&ip, 1);
+	rc = tk_circ_pool_take(p, &ip, "intro", adopt_ev, NULL, &oc);
+	tap_ok(rc == 0 && wait_count(&adopt_failed, 1),
+	       "pool: a refused extension is the new owner's FAILED");
+	extend_fail = 0;
+	tap_ok(pool_ready(p, 1), "pool: and the pool is full again");
+	tk_circ_pool_free(p);
+
+	/* the bound: asked for more, it keeps TK_CIRC_POOL_MAX */
+	p = tk_circ_pool_new(cm, 1000);
+	tk_circ_pool_note_use(p);
+	tap_ok(tk_circ_pool_size(p) == TK_CIRC_POOL_MAX &&
+		       pool_ready(p, TK_CIRC_POOL_MAX),
+	       "pool: bounded at %d circuits, whatever is asked",
+	       TK_CIRC_POOL_MAX);
+	for (int i = 0; i < 3; i++) {
+		if (tk_circ_pool_take(p, NULL, NULL, adopt_ev, NULL, &oc) == 0)
+			tk_ocirc_close(oc);
+		tk_circ_pool_note_use(p);
+	}
+	tap_eq_long((long)tk_circ_pool_size(p), TK_CIRC_POOL_MAX,
+		    "pool: taken and refilled, still at the bound");
+	tk_circ_pool_free(p);
+	free_cm();
+
+	/* EnforceDistinctSubnets: not beside a hop of the same /16 */
+	for (int i = 0; i < NN; i++)
+		rts[i].ipv4 = 0x0a000001u | (uint32_t)(i + 1) << 16;
+	enforce_subnets = 1;
+	new_cm(0, 0, 0);
+	p = tk_circ_pool_new(cm, 1);
+	tk_circ_pool_note_use(p);
+	pool_ready(p, 1);
+	oc = pool_circ(p);
+	if (tap_ok(oc != NULL, "pool: one circuit ready, subnets enforced")) {
+		uint8_t g16 = (uint8_t)(oc->hop[0].rsa_id[0]);
+		e0 = n_extends;
+		intro_target(&ip, g16); /* the guard's /16 */
+		tap_ok(tk_circ_pool_take(p, &ip, "intro", adopt_ev, NULL,
+					 &oc2) == -1 &&
+			       n_extends == e0,
+		       "pool: not extended to a point in its guard's /16");
+		intro_target(&ip, 200);
+		adopt_built = 0;
+		tap_ok(tk_circ_pool_take(p, &ip, "intro", adopt_ev, NULL,
+					 &oc2) == 0 &&
+			       wait_count(&adopt_built, 1) &&
+			       n_extends == e0 + 1,
+		       "pool: extended to one in another /16");
+		tk_ocirc_close(oc2);
+	}
+	tk_circ_pool_free(p);
+	free_cm();
+	enforce_subnets = 0;
+	for (int i = 0; i < NN; i++)
+		rts[i].ipv4 = 0x7f000001;
+}
+
 int main(void)
 {
 	snprintf(tmpdir, sizeof tmpdir, "/tmp/tk-circmgr-XXXXXX");
@@ -2105,6 +2339,7 @@ int main(void)
 	test_build_to_timeout();
 	test_guard_stalled();
 	test_free_in_callback();
+	test_circ_pool();
 	tap_eq_long(n_host_logged, 0, "no destination in the log (scrub_hosts "
 				      "by default)");
 	tap_ok(n_scrubbed > 0, "stream lines say [scrubbed] (%u)", n_scrubbed);

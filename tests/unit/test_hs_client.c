@@ -18,7 +18,9 @@
 #include "../unit/hs_testsvc.h"
 #include "../unit/netdoc_testutil.h"
 #include "../unit/tap.h"
+#include "common/util.h"
 #include "onion/base/crypto.h"
+#include "onion/client/hop.h"
 #include "onion/client/hs_client.h"
 #include "onion/client/hs_client_int.h"
 #include "onion/client/hs_fetch.h"
@@ -40,10 +42,12 @@ struct tk_circmgr {
 	struct tk_defer *deferred;
 };
 
+static tk_circmgr *cm_of_test(void);
 #define MAX_FC 512
 struct fcirc {
 	tk_ocirc oc; /* first: tk_ocirc * and struct fcirc * are one */
-	char kind;   /* 'D' HSDir, 'R' rendezvous, 'I' introduction */
+	char kind;   /* 'D' HSDir, 'R' rendezvous, 'I' introduction, 'P' an
+		      * internal circuit of the pool (circ_pool.c) */
 	int built, closed;
 	tk_circuit_hop_target t;
 	void (*ev)(void *arg, tk_ocirc *oc, int event, const char *why);
@@ -63,9 +67,15 @@ struct fcirc {
 	int has_req, req_cancelled;
 	tk_dir_done_cb dir_cb;
 	void *dir_arg;
+	/* adopted from the pool without a new hop: BUILT from here */
+	struct tk_defer adopted;
 };
 static struct fcirc *fc[MAX_FC];
 static size_t n_fc;
+/* tk_ocirc_adopt: pool circuits handed over with a hop to add (one
+ * EXTEND2 each, in circmgr.c) and as they are */
+static int n_adopt_ext, n_adopt_plain;
+static struct tk_nodes nodes;
 
 int
 tk_circmgr_build_to(tk_circmgr *cm, const tk_circuit_hop_target *last,
@@ -82,16 +92,69 @@ tk_circmgr_build_to(tk_circmgr *cm, const tk_circuit_hop_target *last,
 	}
 	f->oc.serial = (uint32_t)n_fc + 1;
 	f->oc.state = TK_OCIRC_BUILDING;
+	f->oc.n_hops = 3; /* once built: the chosen hop is the third */
 	/* the rendezvous circuits are the service's own; the HSDir
-	 * circuits the fetch's */
-	f->kind = strcmp(nick, "intro") == 0 ? 'I'
-		  : ev == tk_hs_on_oc_event  ? 'R'
-					     : 'D';
-	f->t = *last;
+	 * circuits the fetch's; the pool's have no chosen last hop */
+	f->kind = !last			       ? 'P'
+		  : strcmp(nick, "intro") == 0 ? 'I'
+		  : ev == tk_hs_on_oc_event    ? 'R'
+					       : 'D';
+	if (last) {
+		f->t = *last;
+	} else {
+		size_t k = n_fc % nodes.n;
+		while (!nodes.node[k].md)
+			k = (k + 1) % nodes.n;
+		tk_hop_from_node(&nodes.node[k], &f->t);
+	}
+	f->oc.hop[2] = f->t;
+	f->oc.private_use = 1;
 	f->ev = ev;
 	f->evarg = arg;
 	fc[n_fc++] = f;
 	*out = &f->oc;
+	return 0;
+}
+static void
+adopted_cb(struct tk_defer *d)
+{
+	struct fcirc *f = container_of(d, struct fcirc, adopted);
+	if (!f->closed)
+		f->ev(f->evarg, &f->oc, TK_OCIRC_EV_BUILT, NULL);
+}
+int
+tk_ocirc_adopt(tk_ocirc *oc, const tk_circuit_hop_target *last,
+	       const char *nick,
+	       void (*ev)(void *arg, tk_ocirc *oc, int event, const char *why),
+	       void *arg)
+{
+	struct fcirc *f = (struct fcirc *)oc;
+	if (!f->built || f->closed || f->kind != 'P')
+		return -1;
+	f->kind = nick && strcmp(nick, "intro") == 0 ? 'I'
+		  : ev == tk_hs_on_oc_event	     ? 'R'
+						     : 'D';
+	f->ev = ev;
+	f->evarg = arg;
+	if (!last) {
+		n_adopt_plain++;
+		f->adopted.fn = adopted_cb;
+		tk_circmgr_defer(cm_of_test(), &f->adopted);
+		return 0;
+	}
+	/* extending: open again once the test "builds" it */
+	n_adopt_ext++;
+	f->t = *last;
+	f->oc.hop[3] = *last;
+	f->oc.n_hops = 4;
+	f->built = 0;
+	f->oc.state = TK_OCIRC_BUILDING;
+	return 0;
+}
+int
+tk_circmgr_distinct_subnets(const tk_circmgr *cm)
+{
+	(void)cm;
 	return 0;
 }
 const struct tk_nodes *
@@ -213,7 +276,11 @@ tk_dir_cancel(tk_dir_req *r)
 
 static struct tk_circmgr cm;
 static struct tk_consensus *cons;
-static struct tk_nodes nodes;
+static tk_circmgr *
+cm_of_test(void)
+{
+	return &cm;
+}
 static uv_loop_t loop;
 static struct tk_hs_dirparams dp;
 static struct tsvc_key id_key, sign_key;
@@ -980,6 +1047,86 @@ test_bound(void)
 	client_free(hc);
 }
 
+/* With the pool of clean internal circuits (circ_pool.c, real here over
+ * the fake manager): once a service was asked for and the pool is
+ * built, a request costs one EXTEND2 for the first HSDir, one for the
+ * introduction circuit and none for the rendezvous circuit, whose last
+ * hop is the point; and the cells of the 4-hop introduction circuit
+ * count only from its fourth hop, the point. */
+static void
+test_pool(void)
+{
+	struct tk_hs_client_config cfg;
+	tk_hs_client *hc;
+	struct tk_circreq r;
+	struct fcirc *rend, *intro;
+	uint8_t ack[3] = { 0, 2, 0 }; /* status 2: refused */
+	char err[256];
+
+	tk_hs_client_config_init(&cfg);
+	cfg.testing = 1;
+	cfg.scrub_hosts = 0;
+	cfg.internal_circs = 3;
+	answered = answer_reason = 0;
+	answer_oc = NULL;
+	n_adopt_ext = n_adopt_plain = 0;
+	hc = tk_hs_client_new(&cm, &cfg, err, sizeof err);
+	svc_setup(2);
+	if (!tap_ok(hc && hc->pool && count('P', 0) == 0,
+		    "pool: no internal circuit before an onion service is "
+		    "asked for")) {
+		if (hc)
+			client_free(hc);
+		return;
+	}
+	/* a service was asked for a while ago: the pool is built */
+	tk_circ_pool_note_use(hc->pool);
+	for (size_t i = 0; i < n_fc; i++)
+		if (fc[i]->kind == 'P')
+			build(fc[i]);
+	tap_eq_long((long)count('P', 0), 3,
+		    "pool: three internal circuits once one was asked for");
+	request(hc, &r);
+	tap_ok(n_adopt_ext == 1 && count('D', 0) == 3 && count('P', 1) == 3,
+	       "pool: the first HSDir gets an internal circuit extended to "
+	       "it, two more are built, and the pool is refilled");
+	fetch(0);
+	rend = newest('R');
+	intro = newest('I');
+	tap_ok(rend && intro && count('R', 0) == 1 && count('I', 0) == 1 &&
+		       n_adopt_plain == 1 && n_adopt_ext == 2 &&
+		       intro->oc.n_hops == 4 && rend->oc.n_hops == 3,
+	       "pool: the rendezvous circuit is an internal one as it is, "
+	       "the introduction circuit one extended to the point: no "
+	       "circuit built for either");
+	if (!rend || !intro) {
+		client_free(hc);
+		return;
+	}
+	run_deferred(); /* the rendezvous circuit's BUILT */
+	tap_ok(rend->cmd == TK_RELAY_ESTABLISH_RENDEZVOUS &&
+		       memcmp(&rend->t, &rend->oc.hop[2], sizeof rend->t) == 0,
+	       "pool: ESTABLISH_RENDEZVOUS to the circuit's last hop");
+	cell(rend, TK_RELAY_RENDEZVOUS_ESTABLISHED, NULL, 0);
+	build(intro); /* the EXTEND2 answered */
+	tap_ok(intro->cmd == TK_RELAY_INTRODUCE1,
+	       "pool: INTRODUCE1 once the point is reached");
+	intro->ctl(intro->ctlarg, 0, 2, TK_RELAY_INTRODUCE_ACK, ack,
+		   sizeof ack);
+	tap_ok(!intro->closed && count('I', 0) == 1,
+	       "pool: an INTRODUCE_ACK from the hop before the point is "
+	       "ignored");
+	ack[1] = 0; /* success */
+	intro->ctl(intro->ctlarg, 0, 3, TK_RELAY_INTRODUCE_ACK, ack,
+		   sizeof ack);
+	tap_ok(intro->closed, "pool: the point's INTRODUCE_ACK is heard");
+	rendezvous2(intro, rend);
+	run_deferred();
+	tap_ok(answered == 1 && answer_reason == 0 && answer_oc == &rend->oc,
+	       "pool: joined on the circuit taken from the pool");
+	client_free(hc);
+}
+
 int
 main(void)
 {
@@ -993,6 +1140,7 @@ main(void)
 	test_rend_retry();
 	test_cc();
 	test_bound();
+	test_pool();
 	free(desc_text);
 	tk_nodes_free(&nodes);
 	tk_consensus_free(cons);

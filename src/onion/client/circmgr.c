@@ -37,6 +37,9 @@ struct oc_full {
 	struct tk_ocirc oc;
 	struct tk_defer teardown;
 	int preemptive; /* launched with no request, by keep_preemptive() */
+	/* tk_ocirc_adopt: the new owner's BUILT, when no hop is added */
+	struct tk_defer adopted;
+	int extending; /* adopted with a hop to add: the EXTEND2 is out */
 };
 
 /* A preemptive circuit that failed is not replaced at once: with no
@@ -301,6 +304,7 @@ expire_bad(tk_circmgr *cm, uint64_t now)
 }
 
 static void oc_fail(struct tk_ocirc *oc, const char *why);
+static void adopted_cb(struct tk_defer *d);
 
 /* ----------------------------------------------------------- circuits */
 
@@ -330,6 +334,7 @@ oc_teardown(struct tk_ocirc *oc)
 	struct tk_ocirc_slot *s, *n;
 
 	tk_circmgr_undefer(cm, &full(oc)->teardown);
+	tk_circmgr_undefer(cm, &full(oc)->adopted);
 	if (oc->tbl && oc->state == TK_OCIRC_OPEN) {
 		/* Closed by us while streams were on it (retired, freed):
 		 * they learn it like a DESTROY. */
@@ -821,6 +826,7 @@ launch(tk_circmgr *cm, uint16_t port, const struct tk_circreq *r,
 		return LAUNCH_NOPATH;
 	oc = &f->oc;
 	f->teardown.fn = teardown_cb;
+	f->adopted.fn = adopted_cb;
 	oc->cm = cm;
 	oc->serial = ++cm->serial;
 	oc->state = TK_OCIRC_BUILDING;
@@ -882,6 +888,9 @@ tk_circmgr_build_to(tk_circmgr *cm, const tk_circuit_hop_target *last,
 	long g, m, x;
 	struct oc_full *f;
 	struct tk_ocirc *oc;
+	tk_circuit_hop_target any;
+	char any_nick[20];
+	int internal = !last;
 
 	*out = NULL;
 	if (!t || !t->n) {
@@ -892,6 +901,29 @@ tk_circmgr_build_to(tk_circmgr *cm, const tk_circuit_hop_target *last,
 	po.enforce_distinct_subnets = cm->cfg.enforce_distinct_subnets;
 	po.reach = cm->cfg.reach;
 	tk_path_weights_init(&w, t->c);
+	if (!last) {
+		/* An internal circuit: its last hop is picked as a middle
+		 * is (it may serve as a rendezvous point, or be extended
+		 * to the relay an onion service names). */
+		for (size_t i = 0; i < cm->n_bad; i++) {
+			long k = node_by_id(t, cm->bad[i].id);
+			if (k >= 0)
+				avoid[n_avoid++] = (size_t)k;
+		}
+		x = tk_path_pick(t->node, t->n, TK_PATH_MIDDLE, &w, &po, avoid,
+				 n_avoid, &rng);
+		if (x < 0)
+			x = tk_path_pick(t->node, t->n, TK_PATH_MIDDLE, &w, &po,
+					 NULL, 0, &rng);
+		if (x < 0) {
+			snprintf(err, errlen, "no relay for the last hop");
+			return -1;
+		}
+		n_avoid = 0;
+		hop_from_node(&t->node[x], &any, any_nick);
+		last = &any;
+		nick = any_nick;
+	}
 	/* The last hop may be a relay of the consensus (HSDir, rendezvous
 	 * point) or not (an introduction point we only know from a
 	 * descriptor): avoid it as guard and middle when we know it. */
@@ -925,6 +957,7 @@ tk_circmgr_build_to(tk_circmgr *cm, const tk_circuit_hop_target *last,
 	}
 	oc = &f->oc;
 	f->teardown.fn = teardown_cb;
+	f->adopted.fn = adopted_cb;
 	oc->cm = cm;
 	oc->serial = ++cm->serial;
 	oc->state = TK_OCIRC_BUILDING;
@@ -943,8 +976,9 @@ tk_circmgr_build_to(tk_circmgr *cm, const tk_circuit_hop_target *last,
 		cm->circs->prev = oc;
 	cm->circs = oc;
 	cm->st.launched++;
-	cm_log(cm, TK_LOG_INFO, "circ %u: building %s~%s~%s (onion service)",
-	       oc->serial, oc->nick[0], oc->nick[1], oc->nick[2]);
+	cm_log(cm, TK_LOG_INFO, "circ %u: building %s~%s~%s (%s)", oc->serial,
+	       oc->nick[0], oc->nick[1], oc->nick[2],
+	       internal ? "internal" : "onion service");
 	if (cm->tp->build(cm->tp_state, oc) != 0) {
 		snprintf(err, errlen, "cannot start the build");
 		oc_fail(oc, "cannot start the build");
@@ -954,6 +988,80 @@ tk_circmgr_build_to(tk_circmgr *cm, const tk_circuit_hop_target *last,
 	oc->owner_arg = arg;
 	*out = oc;
 	return 0;
+}
+
+static void
+adopted_cb(struct tk_defer *d)
+{
+	struct oc_full *f = container_of(d, struct oc_full, adopted);
+	if (f->oc.state == TK_OCIRC_OPEN && !f->oc.closed)
+		owner_event(&f->oc, TK_OCIRC_EV_BUILT, NULL);
+}
+
+int
+tk_ocirc_adopt(tk_ocirc *oc, const tk_circuit_hop_target *last,
+	       const char *nick,
+	       void (*ev)(void *arg, tk_ocirc *oc, int event, const char *why),
+	       void *arg)
+{
+	tk_circmgr *cm = oc->cm;
+	int h = oc->n_hops;
+
+	if (oc->state != TK_OCIRC_OPEN || oc->closed || oc->unusable ||
+	    !oc->private_use || tk_circmgr_dying(cm))
+		return -1;
+	if (!last) {
+		oc->owner_ev = ev;
+		oc->owner_arg = arg;
+		tk_circmgr_defer(cm, &full(oc)->adopted);
+		cm_log(cm, TK_LOG_INFO, "circ %u: taken as it is (%s~%s~%s)",
+		       oc->serial, oc->nick[0], oc->nick[1], oc->nick[h - 1]);
+		return 0;
+	}
+	if (h >= TK_OCIRC_MAX_HOPS || !cm->tp->extend)
+		return -1;
+	oc->hop[h] = *last;
+	oc->supports_cc[h] = 0;
+	snprintf(oc->nick[h], sizeof oc->nick[h], "%s", nick ? nick : "?");
+	oc->started = uv_now(cm->loop);
+	oc->deadline = oc->started + build_timeout_ms(cm);
+	if (cm->tp->extend(oc) != 0)
+		return -1; /* nothing was sent: oc is as it was */
+	oc->state = TK_OCIRC_BUILDING;
+	full(oc)->extending = 1;
+	oc->owner_ev = ev;
+	oc->owner_arg = arg;
+	cm_log(cm, TK_LOG_INFO, "circ %u: extending %s~%s~%s to %s", oc->serial,
+	       oc->nick[0], oc->nick[1], oc->nick[2], oc->nick[h]);
+	return 0;
+}
+
+/* The adopted circuit's new hop is in, or it failed (oc_fail: the
+ * owner hears FAILED). Its time is not a build time: cbt.h never sees
+ * it. */
+static void
+oc_extended(struct tk_ocirc *oc, int status, const char *why)
+{
+	tk_circmgr *cm = oc->cm;
+	if (oc->state != TK_OCIRC_BUILDING || !full(oc)->extending)
+		return;
+	full(oc)->extending = 0;
+	if (status != 0) {
+		oc_fail(oc, why ? why : "extension failed");
+		return;
+	}
+	oc->n_hops++;
+	oc->state = TK_OCIRC_OPEN;
+	cm_log(cm, TK_LOG_INFO, "circ %u extended to %s in %.0f ms", oc->serial,
+	       oc->nick[oc->n_hops - 1],
+	       (double)(uv_now(cm->loop) - oc->started));
+	owner_event(oc, TK_OCIRC_EV_BUILT, NULL);
+}
+
+int
+tk_circmgr_distinct_subnets(const tk_circmgr *cm)
+{
+	return cm->cfg.enforce_distinct_subnets;
 }
 
 tk_circuit *
@@ -1325,7 +1433,8 @@ tick_cb(uv_timer_t *t)
 		if (oc->state == TK_OCIRC_BUILDING && now >= oc->deadline) {
 			/* Past the first hop, a timeout says how slow paths
 			 * are; before it, only that the guard is away. */
-			if (oc->n_hops >= 1 && !cm->cfg.build_timeout_ms)
+			if (oc->n_hops >= 1 && !cm->cfg.build_timeout_ms &&
+			    !full(oc)->extending)
 				tk_cbt_timed_out(cm->cbt,
 						 (uint32_t)(now - oc->started));
 			oc_fail(oc, "build timed out");
@@ -1364,6 +1473,7 @@ static const struct tk_ocirc_events events = {
 	.lost = oc_lost,
 	.writable = oc_writable,
 	.guard_stalled = oc_guard_stalled,
+	.extended = oc_extended,
 };
 
 /* Until a user registers, nobody opens streams; closed() is the one

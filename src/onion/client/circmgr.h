@@ -207,6 +207,26 @@ int tk_circmgr_build_to(tk_circmgr *cm, const tk_circuit_hop_target *last,
 			void (*ev)(void *arg, tk_ocirc *oc, int event,
 				   const char *why),
 			void *arg, tk_ocirc **out, char *err, size_t errlen);
+/* With last NULL, the manager picks the last hop as it picks a middle:
+ * an internal circuit (circ_pool.h keeps a few ready), whose last hop
+ * may serve as a rendezvous point or be extended with tk_ocirc_adopt. */
+
+/* Hands the open private circuit oc to a new owner (ev, arg), who hears
+ * BUILT, then at most one of FAILED, LOST, GONE, as from build_to; the
+ * old owner hears nothing more. With last, oc is first extended to it
+ * (one EXTEND2: path-spec 2.1.4's cannibalized circuit, one hop longer)
+ * and BUILT comes once that hop is in, or FAILED; without, BUILT comes
+ * from deferred work. Never from inside this call. 0, or -1 (oc not
+ * open or retired, no room for a hop): oc and its owner are as they
+ * were. */
+int tk_ocirc_adopt(tk_ocirc *oc, const tk_circuit_hop_target *last,
+		   const char *nick,
+		   void (*ev)(void *arg, tk_ocirc *oc, int event,
+			      const char *why),
+		   void *arg);
+/* EnforceDistinctSubnets, for those who choose a hop beside ours. */
+int tk_circmgr_distinct_subnets(const tk_circmgr *cm);
+
 /* The circuit of an open oc (NULL otherwise), for the onion-service
  * cells that go beside streams. */
 tk_circuit *tk_ocirc_circuit(tk_ocirc *oc);

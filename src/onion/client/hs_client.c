@@ -239,6 +239,7 @@ svc_start(struct tk_hs_svc *v)
 	fp.parallel = hc->cfg.fetch_parallel;
 	fp.has_stale = v->refetched && v->has_stale;
 	fp.stale_revision = v->stale_rev;
+	fp.pool = hc->pool;
 	fp.name = tk_hs_svc_name(v, nb);
 	fp.log = hc->cfg.log;
 	fp.log_arg = hc->cfg.log_arg;
@@ -340,6 +341,8 @@ tk_hs_client_request(tk_hs_client *hc, const uint8_t id[TK_HS_ID_LEN],
 		v->n_rend = 0;
 		svc_start(v);
 	}
+	/* onion use: keep clean internal circuits for the next ones */
+	tk_circ_pool_note_use(hc->pool);
 	return 0;
 }
 
@@ -415,7 +418,9 @@ tk_hs_client_new(tk_circmgr *cm, const struct tk_hs_client_config *cfg,
 		hc->cfg.rend_timeout_ms = 10000;
 	hc->cache = tk_hs_cache_new(0, 0);
 	hc->tick = calloc(1, sizeof *hc->tick);
-	if (!hc->cache || !hc->tick) {
+	if (cfg->internal_circs)
+		hc->pool = tk_circ_pool_new(cm, cfg->internal_circs);
+	if (!hc->cache || !hc->tick || (cfg->internal_circs && !hc->pool)) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
@@ -427,6 +432,7 @@ tk_hs_client_new(tk_circmgr *cm, const struct tk_hs_client_config *cfg,
 	uv_unref((uv_handle_t *)hc->tick);
 	return hc;
 fail:
+	tk_circ_pool_free(hc->pool);
 	tk_hs_cache_free(hc->cache);
 	free(hc->tick);
 	tk_hs_auth_set_free(&hc->auth);
@@ -455,6 +461,7 @@ tk_hs_client_free(tk_hs_client *hc)
 		}
 		svc_free(hc->svcs);
 	}
+	tk_circ_pool_free(hc->pool);
 	uv_close((uv_handle_t *)hc->tick, tick_closed);
 	tk_hs_cache_free(hc->cache);
 	tk_hs_auth_set_free(&hc->auth);
@@ -501,7 +508,7 @@ on_rend_cell(void *arg, int status, int hop, uint8_t cmd, const uint8_t *data,
 	uint8_t info[TK_HS_NTOR_REPLY_LEN], seed[32], keys[TK_HS_NTOR_KEYS_LEN];
 	tk_circuit *c;
 	(void)status;
-	if (!v->rend_oc || hop != 2)
+	if (!v->rend_oc || hop != v->rend_hop)
 		return;
 	if (cmd == TK_RELAY_RENDEZVOUS_ESTABLISHED && !v->rend_ready) {
 		tk_hs_rendezvous_established_decode(data, len);
@@ -546,7 +553,8 @@ on_intro_cell(void *arg, int status, int hop, uint8_t cmd, const uint8_t *data,
 	struct tk_hs_intro_ack ack;
 	char nb[TK_HS_ADDR_LEN + 7];
 	(void)status;
-	if (!v->intro_oc || hop != 2 || cmd != TK_RELAY_INTRODUCE_ACK)
+	if (!v->intro_oc || hop != v->intro_hop ||
+	    cmd != TK_RELAY_INTRODUCE_ACK)
 		return;
 	if (tk_hs_introduce_ack_decode(data, len, &ack) == 0 &&
 	    ack.status == TK_HS_INTRO_ACK_SUCCESS) {
@@ -727,7 +735,11 @@ intro_next(struct tk_hs_svc *v)
 		memcpy(v->ip_auth, ip->auth_key, 32);
 		memcpy(v->ip_enc, ip->enc_key, 32);
 		v->intro_next++;
-		if (tk_circmgr_build_to(hc->cm, &t, "intro", tk_hs_on_oc_event,
+		/* a clean internal circuit extended to the point if one
+		 * fits beside it, else one built to it */
+		if (tk_circ_pool_take(hc->pool, &t, "intro", tk_hs_on_oc_event,
+				      v, &v->intro_oc) == 0 ||
+		    tk_circmgr_build_to(hc->cm, &t, "intro", tk_hs_on_oc_event,
 					v, &v->intro_oc, err,
 					sizeof err) == 0) {
 			v->intro_deadline =
@@ -753,8 +765,34 @@ intro_next(struct tk_hs_svc *v)
 
 /* ---------------------------------------------------------- rendezvous */
 
-/* A circuit to a random rendezvous point; -1 (the attempt failed F3)
- * if none can be built. */
+/* What INTRODUCE1 says of the rendezvous point h: its ntor key and link
+ * specifiers (IPv4 ORPort, RSA and Ed25519 identities). 0 or -1. */
+static int
+rend_point(struct tk_hs_svc *v, const tk_circuit_hop_target *h)
+{
+	const struct sockaddr_in *sin = (const struct sockaddr_in *)&h->addr;
+	tk_linkspec ls[3];
+	size_t n = 0;
+	long k;
+
+	if (h->addr.ss_family != AF_INET)
+		return -1;
+	memcpy(v->rp_onion_key, h->ntor_key, 32);
+	tk_linkspec_ipv4(&ls[n++], (const uint8_t *)&sin->sin_addr,
+			 ntohs(sin->sin_port));
+	tk_linkspec_legacy_id(&ls[n++], h->rsa_id);
+	if (h->has_ed_id)
+		tk_linkspec_ed25519_id(&ls[n++], h->ed_id);
+	k = tk_hs_linkspecs_encode(ls, n, v->rp_ls, sizeof v->rp_ls);
+	if (k < 0)
+		return -1;
+	v->rp_ls_len = (size_t)k;
+	return 0;
+}
+
+/* A circuit to a rendezvous point: a clean internal circuit as it is,
+ * its last hop the point (path-spec 2.1.4), or one built to a random
+ * point; -1 (the attempt failed F3) if none can be had. */
 static int
 rend_launch(struct tk_hs_svc *v)
 {
@@ -764,16 +802,25 @@ rend_launch(struct tk_hs_svc *v)
 	struct tk_path_weights w;
 	struct tk_path_rng rng = { tk_path_rng_system, NULL };
 	tk_circuit_hop_target h;
-	tk_linkspec ls[3];
-	size_t n = 0;
 	long rp;
 	char err[200];
-	long k;
 
 	if (!t) {
 		tk_hs_svc_fail(v, TK_ONION_HS_REND_FAILED,
 			       "no usable directory");
 		return -1;
+	}
+	v->rend_ready = 0;
+	if (tk_circ_pool_take(hc->pool, NULL, NULL, tk_hs_on_oc_event, v,
+			      &v->rend_oc) == 0) {
+		if (rend_point(v, &v->rend_oc->hop[v->rend_oc->n_hops - 1]) ==
+		    0) {
+			v->n_rend++;
+			v->rend_deadline = tk_hs_now_ms(hc) +
+					   hc->cfg.rend_timeout_ms;
+			return 0;
+		}
+		tk_hs_drop_oc(&v->rend_oc);
 	}
 	tk_path_opts_init(&po);
 	po.enforce_distinct_subnets = 0; /* the guard is checked later */
@@ -786,24 +833,11 @@ rend_launch(struct tk_hs_svc *v)
 		return -1;
 	}
 	tk_hop_from_node(&t->node[rp], &h);
-	memcpy(v->rp_onion_key, h.ntor_key, 32);
-	{
-		uint8_t a[4];
-		uint32_t ip = htonl(t->node[rp].rt->ipv4);
-		memcpy(a, &ip, 4);
-		tk_linkspec_ipv4(&ls[n++], a, t->node[rp].rt->or_port);
-	}
-	tk_linkspec_legacy_id(&ls[n++], h.rsa_id);
-	if (h.has_ed_id)
-		tk_linkspec_ed25519_id(&ls[n++], h.ed_id);
-	k = tk_hs_linkspecs_encode(ls, n, v->rp_ls, sizeof v->rp_ls);
-	if (k < 0) {
+	if (rend_point(v, &h) != 0) {
 		tk_hs_svc_fail(v, TK_ONION_HS_REND_FAILED,
 			       "rendezvous point specifiers");
 		return -1;
 	}
-	v->rp_ls_len = (size_t)k;
-	v->rend_ready = 0;
 	v->n_rend++;
 	if (tk_circmgr_build_to(hc->cm, &h, t->node[rp].rt->nickname,
 				tk_hs_on_oc_event, v, &v->rend_oc, err,
@@ -879,6 +913,7 @@ tk_hs_join_event(struct tk_hs_svc *v, tk_ocirc *oc, int ev, const char *why)
 
 	if (oc == v->rend_oc) {
 		if (ev == TK_OCIRC_EV_BUILT) {
+			v->rend_hop = oc->n_hops - 1;
 			rend_established_wait(v);
 			return 1;
 		}
@@ -890,6 +925,7 @@ tk_hs_join_event(struct tk_hs_svc *v, tk_ocirc *oc, int ev, const char *why)
 	}
 	if (oc == v->intro_oc) {
 		if (ev == TK_OCIRC_EV_BUILT) {
+			v->intro_hop = oc->n_hops - 1;
 			v->intro_built = 1;
 			if (v->rend_ready)
 				intro_send(v);

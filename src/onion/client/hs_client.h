@@ -58,6 +58,12 @@ struct tk_hs_client_config {
 	 * without cc_alg (the CongestionControl option) */
 	int congestion_control;
 	int scrub_hosts; /* SafeLogging */
+	/* Clean internal circuits kept ready once an onion service was
+	 * asked for, and taken for the HSDir, introduction and rendezvous
+	 * circuits (circ_pool.h). 0 (the default here, so that a test
+	 * sees only the circuits it scripts): none, every circuit is built
+	 * when needed; onion.c asks for TK_CIRC_POOL_DEFAULT. */
+	unsigned internal_circs;
 	tk_log_fn log;
 	void *log_arg;
 };

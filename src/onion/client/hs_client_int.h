@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "onion/circ/congestion.h"
+#include "onion/client/circ_pool.h"
 #include "onion/client/circmgr.h"
 #include "onion/client/hs_client.h"
 #include "onion/client/hs_fetch.h"
@@ -55,9 +56,11 @@ struct tk_hs_svc {
 	uint8_t rp_onion_key[32];
 	uint8_t rp_ls[128];
 	size_t rp_ls_len;
+	int rend_hop; /* the rendezvous point's hop on rend_oc */
 	/* introduction */
 	size_t intro_next;
 	tk_ocirc *intro_oc;
+	int intro_hop; /* the introduction point's: 3 if cannibalized */
 	int intro_built, intro_sent, intro_acked;
 	uint64_t intro_deadline; /* uv_now ms, 0: none */
 	uint8_t ip_auth[32], ip_enc[32];
@@ -85,6 +88,7 @@ struct tk_hs_client {
 	struct tk_hs_client_config cfg;
 	struct tk_hs_auth_set auth;
 	struct tk_hs_cache *cache;
+	tk_circ_pool *pool; /* NULL: internal_circs 0 */
 	struct tk_hs_svc *svcs;
 	size_t n_svcs;
 	uv_timer_t *tick;

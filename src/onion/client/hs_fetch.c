@@ -34,7 +34,9 @@ struct tk_hs_fetch {
 	size_t n_hsdirs, next;
 	struct slot slot[TK_HS_FETCH_MAX_HSDIRS];
 	size_t n_slots; /* the parallelism */
-	int desc_err;	/* a descriptor did not decode */
+	tk_circ_pool *pool;
+	int took;     /* a pool circuit went to one HSDir: the rest are built */
+	int desc_err; /* a descriptor did not decode */
 	/* a refetch: descriptors at or below stale_rev are kept aside (the
 	 * first one in `kept`) while other HSDirs are asked */
 	int has_stale, has_kept;
@@ -140,6 +142,12 @@ slot_launch(struct slot *s)
 			continue; /* gone from the consensus since */
 		tk_hop_from_node(&t->node[k], &h);
 		s->hsdir = i;
+		if (!f->took &&
+		    tk_circ_pool_take(f->pool, &h, t->node[k].rt->nickname,
+				      on_oc_event, s, &s->oc) == 0) {
+			f->took = 1;
+			return 0;
+		}
 		if (tk_circmgr_build_to(f->cm, &h, t->node[k].rt->nickname,
 					on_oc_event, s, &s->oc, err,
 					sizeof err) == 0)
@@ -316,6 +324,7 @@ tk_hs_fetch_start(const struct tk_hs_fetch_params *p, int *reason, char *why,
 		return NULL;
 	}
 	f->cm = p->cm;
+	f->pool = p->pool;
 	f->keys = *p->keys;
 	if (p->client_sk) {
 		memcpy(f->sk, p->client_sk, 32);

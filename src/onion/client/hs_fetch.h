@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "common/log_level.h"
+#include "onion/client/circ_pool.h"
 #include "onion/client/circmgr.h"
 #include "onion/hs/hs_desc.h"
 #include "onion/hs/hs_keys.h"
@@ -50,6 +51,10 @@ struct tk_hs_fetch_params {
 	 * only if none has a newer one. */
 	int has_stale;
 	uint64_t stale_revision;
+	/* Clean internal circuits: the first HSDir whose circuit can be
+	 * one takes one (extended to it); the others are built, so that
+	 * the introduction and the rendezvous find the rest. NULL: none. */
+	tk_circ_pool *pool;
 	const char *name; /* the service, for the log */
 	tk_log_fn log;
 	void *log_arg;

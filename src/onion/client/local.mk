@@ -6,6 +6,8 @@ src_onion_libonion_a_SOURCES += \
 	src/onion/client/begin_flags.h \
 	src/onion/client/cbt.c \
 	src/onion/client/cbt.h \
+	src/onion/client/circ_pool.c \
+	src/onion/client/circ_pool.h \
 	src/onion/client/circmgr.c \
 	src/onion/client/circmgr.h \
 	src/onion/client/hop.c src/onion/client/hop.h \

@@ -19,22 +19,28 @@ struct tk_ocirc_slot;
 
 enum tk_ocirc_state { TK_OCIRC_BUILDING, TK_OCIRC_OPEN, TK_OCIRC_DEAD };
 
+/* Hops at most: three built, and one an onion service's circuit adds to
+ * a clean internal circuit it takes (tk_ocirc_adopt, circ_pool.h). */
+#define TK_OCIRC_MAX_HOPS 4
+
 struct tk_ocirc {
 	struct tk_circmgr *cm;
 	struct tk_ocirc *next, *prev;
 	uint32_t serial;
 	enum tk_ocirc_state state;
-	int closed;		      /* teardown queued */
-	void *tp;		      /* the transport's circuit */
-	int n_hops;		      /* hops built */
-	int stable;		      /* every hop has the Stable flag */
-	tk_circuit_hop_target hop[3]; /* guard, middle, exit */
+	int closed; /* teardown queued */
+	void *tp;   /* the transport's circuit */
+	int n_hops; /* hops built */
+	int stable; /* every hop has the Stable flag */
+	/* guard, middle, exit (or the chosen last hop), and the hop an
+	 * adopted internal circuit was extended to */
+	tk_circuit_hop_target hop[TK_OCIRC_MAX_HOPS];
 	/* From the consensus, for the transport's choice of handshake:
 	 * which hops can do congestion control, and whether we want it
 	 * (cc_alg != 0, or the CongestionControl option). */
-	uint8_t supports_cc[3];
+	uint8_t supports_cc[TK_OCIRC_MAX_HOPS];
 	int cc_enabled;
-	char nick[3][20];
+	char nick[TK_OCIRC_MAX_HOPS][20];
 	struct tk_policy_summary exit_p;  /* copy of the exit's "p" */
 	struct tk_policy_summary exit_p6; /* and of its "p6" (BEGIN flags) */
 	int has_iso;
@@ -65,6 +71,10 @@ struct tk_ocirc_events {
 	void (*lost)(tk_ocirc *oc, const char *why);
 	void (*writable)(tk_ocirc *oc);
 	void (*guard_stalled)(tk_ocirc *oc);
+	/* The extension started by the transport's extend() is over:
+	 * status 0 (the hop is in), or why it failed (the circuit is then
+	 * dead: only close() remains). Never from inside extend(). */
+	void (*extended)(tk_ocirc *oc, int status, const char *why);
 };
 
 struct tk_ocirc_transport {
@@ -74,6 +84,10 @@ struct tk_ocirc_transport {
 	void (*destroy)(void *st); /* everything closed, no callbacks */
 	/* Starts building oc->hop[0..3) by oc->deadline. 0 or -1. */
 	int (*build)(void *st, tk_ocirc *oc);
+	/* Extends the open oc by oc->hop[oc->n_hops] (EXTEND2) by
+	 * oc->deadline; events->extended follows. 0 or -1. May be NULL: no
+	 * circuit is then adopted with a new hop. */
+	int (*extend)(tk_ocirc *oc);
 	/* A relay message to the exit; DATA counts against the circuit's
 	 * package window. 0 or -1 (circuit gone). */
 	int (*send)(tk_ocirc *oc, uint8_t cmd, uint16_t sid,

@@ -232,6 +232,36 @@ rt_build(void *st, struct tk_ocirc *oc)
 	return 0;
 }
 
+static void
+on_added(tk_circuit *c, int status, void *arg)
+{
+	struct rt_circ *rc = arg;
+	char why[300];
+
+	if (status != 0) {
+		snprintf(why, sizeof why, "extending to %s: %s",
+			 rc->oc->nick[rc->hops], tk_circuit_errmsg(c));
+		rc->rt->ev->extended(rc->oc, status, why);
+		return;
+	}
+	rc->hops++;
+	rc->rt->ev->extended(rc->oc, 0, NULL);
+}
+
+/* One more hop on a built circuit (an adopted internal circuit): ntor
+ * v1, as target() gives every hop but an exit's. */
+static int
+rt_extend(struct tk_ocirc *oc)
+{
+	struct rt_circ *rc = oc->tp;
+	if (!rc || !rc->c || rc->hops >= TK_OCIRC_MAX_HOPS)
+		return -1;
+	return tk_circuit_extend(rc->c, target(oc, rc->hops), remaining_ms(rc),
+				 on_added, rc) == 0
+		       ? 0
+		       : -1;
+}
+
 static int
 rt_send(struct tk_ocirc *oc, uint8_t cmd, uint16_t sid, const uint8_t *body,
 	size_t len)
@@ -305,6 +335,7 @@ const struct tk_ocirc_transport tk_ocirc_chan_transport = {
 	.create = rt_new,
 	.destroy = rt_free,
 	.build = rt_build,
+	.extend = rt_extend,
 	.send = rt_send,
 	.can_package = rt_can_package,
 	.stream_add = rt_stream_add,

@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "onion/base/crypto.h"
+#include "onion/client/circ_pool.h"
 #include "onion/client/circmgr.h"
 #include "onion/client/hs_client.h"
 #include "onion/client/streams.h"
@@ -490,6 +491,7 @@ start_circuits(tk_onion *o, char *err, size_t errlen)
 	hc.testing = o->cfg.testing_tor_network;
 	hc.scrub_hosts = o->cfg.scrub_hosts;
 	hc.congestion_control = o->cfg.congestion_control;
+	hc.internal_circs = TK_CIRC_POOL_DEFAULT;
 	hc.log = o->cfg.log;
 	hc.log_arg = o->cfg.log_arg;
 	hs = tk_hs_client_new(o->cm, &hc, err, errlen);
