@@ -67,6 +67,7 @@ struct tk_hs_svc {
 	unsigned cc_sendme_inc;
 	struct tk_cc_params cc_params;
 	int n_intro_timeouts;
+	int n_rend_timeouts; /* of which acked, then no RENDEZVOUS2 */
 	/* Once every introduction point of the cached descriptor failed,
 	 * the descriptor is dropped and fetched again, once per attempt
 	 * (tor: hs_client_refetch_hsdesc when no introduction point is
