@@ -266,11 +266,15 @@ ctl_a() {
 
 # restart_service: the onion services' tor killed and started again
 # (same keys: new introduction points, new descriptors); returns once the
-# plain service's current descriptor is uploaded and every upload the
-# restarted tor began has its answer, so the HSDirs hold only the new
-# descriptors (bounded: 60 s)
+# plain service's current and next descriptors are uploaded and every
+# upload the restarted tor began has its answer, so the HSDirs hold only
+# the new descriptors (bounded: 60 s). Both: from the start of a time
+# period to the start of the next shared-random run (the first half of
+# each 8-minute period on tornet) clients fetch the service's "next"
+# descriptor, in the second half its "current" one (rend-spec-v3
+# §2.2.4); the restarted tor may upload one a second after the other.
 restart_service() {
-	local rl=$TORNET_DIR/nodes/onion/rend.log pid i rfrom
+	local rl=$TORNET_DIR/nodes/onion/rend.log pid i rfrom kind up
 	rfrom=$(($(log_lines "$rl") + 1))
 	pid=$(cat "$TORNET_DIR/run/onion.pid")
 	tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q '^tor '
@@ -282,7 +286,11 @@ restart_service() {
 	[ ! -d "/proc/$pid" ]
 	tornet_start_node onion
 	for ((i = 0; i < 600; i++)); do
-		if tail -n +"$rfrom" "$rl" | grep -q "Initiating upload for hidden service current descriptor for service ${TORNET_ONION_PLAIN%.onion}" &&
+		up=1
+		for kind in current next; do
+			tail -n +"$rfrom" "$rl" | grep -q "Initiating upload for hidden service $kind descriptor for service ${TORNET_ONION_PLAIN%.onion}" || up=
+		done
+		if [ -n "$up" ] &&
 			[ "$(tail -n +"$rfrom" "$rl" | grep -c 'Uploaded hidden service descriptor (status 200')" -ge \
 				"$(tail -n +"$rfrom" "$rl" | grep -c 'initiated upload request')" ]; then
 			return 0
