@@ -1043,6 +1043,81 @@ test_stale_intro_ack(void)
 	client_free(hc);
 }
 
+/* Moves the network by `periods` time periods (the consensus's times,
+ * the voting interval kept) and recomputes dp. */
+static void
+net_shift(long periods)
+{
+	int64_t d = periods * (int64_t)dp.period_len_min * 60;
+	cons->valid_after += d;
+	cons->fresh_until += d;
+	cons->valid_until += d;
+	tk_hs_dirparams_init(&dp, cons, 1);
+}
+
+/* A time period ends while the client tries the cached descriptor's
+ * points: the refetch is of the new period's descriptor, another blinded
+ * key, whose revision counter has nothing to do with the old one's
+ * (tor's counter counts seconds from the start of an SRV run, and the
+ * new period's is the younger one: a lower number). It is not "the
+ * descriptor we had": the first HSDir's answer wins, no HSDir is asked
+ * after it. */
+static void
+test_refetch_new_period(void)
+{
+	tk_hs_client *hc = client_new(0);
+	struct tk_circreq r;
+	struct fcirc *rend, *intro;
+	size_t n_dirs;
+	uint64_t p0 = dp.period_num;
+
+	svc_setup_at(1, 2, 1000);
+	request(hc, &r);
+	fetch(0);
+	rend = newest('R');
+	intro = newest('I');
+	build(rend);
+	cell(rend, TK_RELAY_RENDEZVOUS_ESTABLISHED, NULL, 0);
+	build(intro);
+	intro_ack(intro, TK_HS_INTRO_ACK_SUCCESS);
+	rendezvous2(intro, rend);
+	run_deferred();
+	tap_ok(answered == 1 && answer_reason == 0,
+	       "new period: first contact");
+	rend->closed = 1;
+	rend->ev(rend->evarg, &rend->oc, TK_OCIRC_EV_LOST, "test");
+	answered = 0;
+	request(hc, &r);
+	rend = newest('R');
+	build(rend);
+	cell(rend, TK_RELAY_RENDEZVOUS_ESTABLISHED, NULL, 0);
+	intro = newest('I');
+	build(intro);
+	intro_ack(intro, TK_HS_INTRO_ACK_UNKNOWN_ID); /* point 1 */
+	/* the next period begins; the service's descriptor for it: points
+	 * 3 and 4, revision 5 */
+	net_shift(1);
+	svc_setup_at(3, 2, 5);
+	intro = newest('I');
+	build(intro);
+	intro_ack(intro, TK_HS_INTRO_ACK_UNKNOWN_ID); /* point 2 */
+	n_dirs = count('D', 0);
+	tap_ok(dp.period_num == p0 + 1 && count('D', 1) == 3 && !answered,
+	       "new period: every point failed, the new period's descriptor "
+	       "fetched");
+	fetch(0);
+	run_deferred();
+	tap_eq_long((long)(count('D', 0) - n_dirs), 0,
+		    "new period: its revision 5 is not the old period's 1000: "
+		    "the first answer wins, no HSDir asked after the first "
+		    "three");
+	intro = newest('I');
+	tap_ok(intro && intro_index(intro) == 3,
+	       "new period: its introduction point");
+	net_shift(-1);
+	client_free(hc);
+}
+
 static int
 answered_p(void)
 {
@@ -1147,6 +1222,7 @@ main(void)
 	test_refetch();
 	test_stale_intro_ack();
 	test_silent_service();
+	test_refetch_new_period();
 	test_rend_retry();
 	test_cc();
 	test_bound();

@@ -237,7 +237,10 @@ svc_start(struct tk_hs_svc *v)
 	fp.hsdirs = (const uint8_t(*)[20])hsdir;
 	fp.n_hsdirs = n;
 	fp.parallel = hc->cfg.fetch_parallel;
-	fp.has_stale = v->refetched && v->has_stale;
+	/* A period that began since has its own blinded key and a revision
+	 * counter of its own: nothing to compare with. */
+	fp.has_stale = v->refetched && v->has_stale &&
+		       v->stale_period == p.period_num;
 	fp.stale_revision = v->stale_rev;
 	fp.name = tk_hs_svc_name(v, nb);
 	fp.log = hc->cfg.log;
@@ -682,6 +685,7 @@ refetch(struct tk_hs_svc *v)
 	v->refetched = 1;
 	v->has_stale = d != NULL;
 	v->stale_rev = d ? d->revision : 0;
+	v->stale_period = v->keys.period_num;
 	tk_hs_log(v->hc, TK_LOG_INFO,
 		  "onion service %s: no usable introduction point left: "
 		  "fetching its descriptor again",

@@ -74,8 +74,9 @@ struct tk_hs_svc {
 	 * usable). The points tried in this attempt, by auth key, are not
 	 * tried again from the new descriptor (tor's failure cache). */
 	int refetched;
-	int has_stale;	    /* the refetched one's revision: */
-	uint64_t stale_rev; /* HSDirs with a newer one are preferred */
+	int has_stale;	       /* the refetched one's revision: */
+	uint64_t stale_rev;    /* HSDirs with a newer one are preferred */
+	uint64_t stale_period; /* ...in its period only */
 	size_t n_tried;
 	uint8_t tried[2 * TK_HS_DESC_MAX_INTRO][32];
 	tk_ocirc *joined;
