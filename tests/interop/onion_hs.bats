@@ -266,11 +266,15 @@ ctl_a() {
 
 # restart_service: the onion services' tor killed and started again
 # (same keys: new introduction points, new descriptors); returns once the
-# plain service's current descriptor is uploaded and every upload the
-# restarted tor began has its answer, so the HSDirs hold only the new
-# descriptors (bounded: 60 s)
+# plain service's current and next descriptors are being uploaded (60 s
+# at most) and every upload the restarted tor began has its answer (30 s
+# at most), so the HSDirs hold the new descriptors. Both: from the start
+# of a time period to the start of the next shared-random run (the first
+# half of each 8-minute period on tornet) clients fetch the service's
+# "next" descriptor, in the second half its "current" one (rend-spec-v3
+# §2.2.4); the restarted tor may upload one a second after the other.
 restart_service() {
-	local rl=$TORNET_DIR/nodes/onion/rend.log pid i rfrom
+	local rl=$TORNET_DIR/nodes/onion/rend.log pid i rfrom kind up end
 	rfrom=$(($(log_lines "$rl") + 1))
 	pid=$(cat "$TORNET_DIR/run/onion.pid")
 	tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q '^tor '
@@ -281,28 +285,44 @@ restart_service() {
 	done
 	[ ! -d "/proc/$pid" ]
 	tornet_start_node onion
-	for ((i = 0; i < 600; i++)); do
-		if tail -n +"$rfrom" "$rl" | grep -q "Initiating upload for hidden service current descriptor for service ${TORNET_ONION_PLAIN%.onion}" &&
-			[ "$(tail -n +"$rfrom" "$rl" | grep -c 'Uploaded hidden service descriptor (status 200')" -ge \
-				"$(tail -n +"$rfrom" "$rl" | grep -c 'initiated upload request')" ]; then
-			return 0
-		fi
+	# (deadlines in seconds: on a loaded machine each look at a long
+	# rend.log takes a while)
+	end=$((SECONDS + 60))
+	while [ "$SECONDS" -lt "$end" ]; do
+		up=1
+		for kind in current next; do
+			tail -n +"$rfrom" "$rl" | grep -q "Initiating upload for hidden service $kind descriptor for service ${TORNET_ONION_PLAIN%.onion}" || up=
+		done
+		[ -n "$up" ] && break
 		sleep 0.1
 	done
-	echo "the restarted service uploaded no descriptor in 60 s" >&2
-	return 1
+	if [ -z "$up" ]; then
+		echo "the restarted service uploaded no descriptor in 60 s" >&2
+		return 1
+	fi
+	# Every upload answered, or 30 s: an upload whose circuit fails
+	# (tornet's relays time circuits out under load) is answered nowhere
+	# in rend.log, and an HSDir it missed still serves the old
+	# descriptor, which torkitd sets aside while it asks the others.
+	end=$((SECONDS + 30))
+	while [ "$SECONDS" -lt "$end" ]; do
+		[ "$(tail -n +"$rfrom" "$rl" | grep -c 'Uploaded hidden service descriptor (status 200')" -ge \
+			"$(tail -n +"$rfrom" "$rl" | grep -c 'initiated upload request')" ] && return 0
+		sleep 0.1
+	done
+	echo "restart_service: some uploads unanswered after 30 s; going on" >&2
+	return 0
 }
 
 @test "the service's tor restarted (new introduction points, a new descriptor) while A holds the old descriptor: the next CONNECT fetches it again and works" {
 	local T=$BATS_TEST_TMPDIR from round ok=
-	# CI's first interop pass on 0085361 failed here once: the CONNECT
-	# after the restart got REP 04 (the retry pass and the helper's runs
-	# passed; A's log went with bats' temporary directory). Off in the
-	# suite until that is understood; by hand: TK_INTEROP_HS_RESTART=1
-	# tests/interop/run tests/interop/onion_hs.bats — a failure now
-	# prints A's log from the restart on.
-	[ "${TK_INTEROP_HS_RESTART:-0}" = 1 ] ||
-		skip "flaky (1 of 2 CI passes), cause not found; TK_INTEROP_HS_RESTART=1 runs it"
+	# (CI on 0085361 once got REP 04 here, A's log lost. Reproduced: an
+	# old introduction point whose relay had not yet seen the killed
+	# service's DESTROY acked INTRODUCE1, and torkitd gave up with F3
+	# after 20 s without RENDEZVOUS2; it now moves on to the next point
+	# with a new rendezvous circuit, as tor does. The CI run was in the
+	# first half of a period, where restart_service also waited for the
+	# wrong descriptor.) A failure prints A's log from the restart on.
 	# Twice at most: a time period that ends between the two CONNECTs
 	# (8 minutes on tornet) leaves A no cached descriptor for the new
 	# one, which it then fetches afresh and nothing is tested.

@@ -1000,6 +1000,240 @@ test_refetch(void)
 	client_free(hc);
 }
 
+/* Runs the loop (the client's 500 ms tick) until pred() or 20 steps of
+ * 600 ms. */
+static void
+run_until(int (*pred)(void))
+{
+	uv_timer_t t;
+	uv_timer_init(&loop, &t);
+	for (int k = 0; k < 20 && !pred(); k++) {
+		uv_timer_start(&t, stop_loop, 600, 0);
+		uv_run(&loop, UV_RUN_DEFAULT);
+		run_deferred();
+	}
+	uv_close((uv_handle_t *)&t, NULL);
+	uv_run(&loop, UV_RUN_NOWAIT);
+}
+
+static struct fcirc *silent_rend; /* the rendezvous circuit that waits */
+
+static int
+rend_replaced(void)
+{
+	return answered || newest('R') != silent_rend || count('D', 1) > 0;
+}
+
+/* tornet's interop failure (CI, and reproduced): the service's tor was
+ * killed and started again with new introduction points; the client
+ * holds the old descriptor (points 1 and 2). Point 1 refuses (it has
+ * seen its circuit's DESTROY), but point 2's relay has not yet (tor
+ * relays may hold a DESTROY a long time): it takes INTRODUCE1, acks it,
+ * and the INTRODUCE2 goes nowhere, so no RENDEZVOUS2 ever comes. As tor
+ * (which times out the acked rendezvous circuit, notes the point as
+ * timed out and introduces again), the client gives up on that point
+ * and that rendezvous circuit, not on the service: a new rendezvous
+ * circuit, and with no point of the old descriptor left the descriptor
+ * is fetched again; the restarted service's point 3 joins. */
+static void
+test_stale_intro_ack(void)
+{
+	tk_hs_client *hc = client_new(1);
+	struct tk_circreq r;
+	struct fcirc *rend, *rend2, *intro;
+	char *old_text;
+
+	svc_setup(2);
+	request(hc, &r);
+	fetch(0);
+	rend = newest('R');
+	intro = newest('I');
+	build(rend);
+	cell(rend, TK_RELAY_RENDEZVOUS_ESTABLISHED, NULL, 0);
+	build(intro);
+	intro_ack(intro, TK_HS_INTRO_ACK_SUCCESS);
+	rendezvous2(intro, rend);
+	run_deferred();
+	tap_ok(answered == 1 && answer_reason == 0, "stale ack: first contact");
+	/* The service's tor is killed: the joined circuit dies; it comes
+	 * back with points 3 and 4 and a new descriptor. */
+	rend->closed = 1;
+	rend->ev(rend->evarg, &rend->oc, TK_OCIRC_EV_LOST, "test");
+	old_text = strdup(desc_text);
+	svc_setup_at(3, 2, 2);
+	answered = 0;
+	request(hc, &r);
+	rend = newest('R');
+	build(rend);
+	cell(rend, TK_RELAY_RENDEZVOUS_ESTABLISHED, NULL, 0);
+	intro = newest('I');
+	build(intro);
+	intro_ack(intro, TK_HS_INTRO_ACK_UNKNOWN_ID); /* point 1 */
+	intro = newest('I');
+	build(intro);
+	tap_ok(intro && intro_index(intro) == 2 &&
+		       intro->cmd == TK_RELAY_INTRODUCE1,
+	       "stale ack: point 1 refused, INTRODUCE1 through point 2");
+	intro_ack(intro, TK_HS_INTRO_ACK_SUCCESS); /* a stale circuit */
+	silent_rend = rend;
+	run_until(rend_replaced);
+	rend2 = newest('R');
+	tap_ok(answered == 0 && rend->closed && rend2 && rend2 != rend &&
+		       count('D', 1) > 0,
+	       "stale ack: no RENDEZVOUS2 in time: that rendezvous circuit "
+	       "closed, a new one, the descriptor fetched again (answered "
+	       "%d reason %d)",
+	       answered, answer_reason - TK_ONION_HS_NOT_FOUND);
+	if (answered || !rend2 || rend2 == rend) {
+		free(old_text);
+		client_free(hc);
+		return;
+	}
+	/* an HSDir the service did not reach again serves the old one */
+	fetch_serve(0, old_text, 1);
+	free(old_text);
+	run_deferred();
+	build(rend2);
+	tap_ok(rend2->cmd == TK_RELAY_ESTABLISH_RENDEZVOUS,
+	       "stale ack: a fresh cookie on the new rendezvous circuit");
+	cell(rend2, TK_RELAY_RENDEZVOUS_ESTABLISHED, NULL, 0);
+	intro = newest('I');
+	if (!tap_ok(intro && intro_index(intro) >= 3 && count('R', 1) == 1,
+		    "stale ack: the new descriptor's point, one rendezvous "
+		    "circuit")) {
+		client_free(hc);
+		return;
+	}
+	build(intro);
+	intro_ack(intro, TK_HS_INTRO_ACK_SUCCESS);
+	tap_ok(rendezvous2(intro, rend2) == 0,
+	       "stale ack: the service answers");
+	run_deferred();
+	tap_ok(answered == 1 && answer_reason == 0 && answer_oc == &rend2->oc,
+	       "stale ack: joined through the new descriptor");
+	client_free(hc);
+}
+
+/* Moves the network by `periods` time periods (the consensus's times,
+ * the voting interval kept) and recomputes dp. */
+static void
+net_shift(long periods)
+{
+	int64_t d = periods * (int64_t)dp.period_len_min * 60;
+	cons->valid_after += d;
+	cons->fresh_until += d;
+	cons->valid_until += d;
+	tk_hs_dirparams_init(&dp, cons, 1);
+}
+
+/* A time period ends while the client tries the cached descriptor's
+ * points: the refetch is of the new period's descriptor, another blinded
+ * key, whose revision counter has nothing to do with the old one's
+ * (tor's counter counts seconds from the start of an SRV run, and the
+ * new period's is the younger one: a lower number). It is not "the
+ * descriptor we had": the first HSDir's answer wins, no HSDir is asked
+ * after it. */
+static void
+test_refetch_new_period(void)
+{
+	tk_hs_client *hc = client_new(0);
+	struct tk_circreq r;
+	struct fcirc *rend, *intro;
+	size_t n_dirs;
+	uint64_t p0 = dp.period_num;
+
+	svc_setup_at(1, 2, 1000);
+	request(hc, &r);
+	fetch(0);
+	rend = newest('R');
+	intro = newest('I');
+	build(rend);
+	cell(rend, TK_RELAY_RENDEZVOUS_ESTABLISHED, NULL, 0);
+	build(intro);
+	intro_ack(intro, TK_HS_INTRO_ACK_SUCCESS);
+	rendezvous2(intro, rend);
+	run_deferred();
+	tap_ok(answered == 1 && answer_reason == 0,
+	       "new period: first contact");
+	rend->closed = 1;
+	rend->ev(rend->evarg, &rend->oc, TK_OCIRC_EV_LOST, "test");
+	answered = 0;
+	request(hc, &r);
+	rend = newest('R');
+	build(rend);
+	cell(rend, TK_RELAY_RENDEZVOUS_ESTABLISHED, NULL, 0);
+	intro = newest('I');
+	build(intro);
+	intro_ack(intro, TK_HS_INTRO_ACK_UNKNOWN_ID); /* point 1 */
+	/* the next period begins; the service's descriptor for it: points
+	 * 3 and 4, revision 5 */
+	net_shift(1);
+	svc_setup_at(3, 2, 5);
+	intro = newest('I');
+	build(intro);
+	intro_ack(intro, TK_HS_INTRO_ACK_UNKNOWN_ID); /* point 2 */
+	n_dirs = count('D', 0);
+	tap_ok(dp.period_num == p0 + 1 && count('D', 1) == 3 && !answered,
+	       "new period: every point failed, the new period's descriptor "
+	       "fetched");
+	fetch(0);
+	run_deferred();
+	tap_eq_long((long)(count('D', 0) - n_dirs), 0,
+		    "new period: its revision 5 is not the old period's 1000: "
+		    "the first answer wins, no HSDir asked after the first "
+		    "three");
+	intro = newest('I');
+	tap_ok(intro && intro_index(intro) == 3,
+	       "new period: its introduction point");
+	net_shift(-1);
+	client_free(hc);
+}
+
+static int
+answered_p(void)
+{
+	return answered;
+}
+
+/* The bound of the above: points that all ack and never answer. Each is
+ * tried once, with a rendezvous circuit of its own; the refetched
+ * descriptor has the same points: F3 (the service never reached our
+ * rendezvous point), after n_ip + 1 rendezvous circuits (the last one
+ * built while the descriptor was fetched again). */
+static void
+test_silent_service(void)
+{
+	tk_hs_client *hc = client_new(1);
+	struct tk_circreq r;
+	struct fcirc *f;
+	size_t n_intro = 0;
+
+	svc_setup(3);
+	request(hc, &r);
+	fetch(0);
+	for (int k = 0; k < 40 && !answered; k++) {
+		if (count('D', 1) > 0)
+			fetch(0); /* the refetch: the same descriptor */
+		if ((f = newest('R')) != NULL && !f->built) {
+			build(f);
+			cell(f, TK_RELAY_RENDEZVOUS_ESTABLISHED, NULL, 0);
+		}
+		if ((f = newest('I')) != NULL && !f->built) {
+			build(f);
+			n_intro++;
+			intro_ack(f, TK_HS_INTRO_ACK_SUCCESS);
+		}
+		run_until(answered_p);
+	}
+	tap_ok(answered == 1 && answer_reason == TK_ONION_HS_REND_FAILED &&
+		       n_intro == 3 && count('R', 0) == 4,
+	       "silent service: each point once, a rendezvous circuit each "
+	       "and one beside the refetch, then F3 (reason %d, %zu points, "
+	       "%zu rendezvous circuits)",
+	       answer_reason - TK_ONION_HS_NOT_FOUND, n_intro, count('R', 0));
+	client_free(hc);
+}
+
 /* TK_HS_CLIENT_MAX_SERVICES services in progress at once; one more is
  * refused (the stream layer answers it F0) until one is done. */
 static void
@@ -1137,6 +1371,9 @@ main(void)
 	test_failures();
 	test_intro_timeout();
 	test_refetch();
+	test_stale_intro_ack();
+	test_silent_service();
+	test_refetch_new_period();
 	test_rend_retry();
 	test_cc();
 	test_bound();

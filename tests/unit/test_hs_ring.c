@@ -58,6 +58,9 @@ test_periods(void)
 }
 
 /* A consensus as the period code reads it: times, params, SRVs. */
+/* 2026-12-07 13:03:40 UTC */
+#define DEC07_1303_40 INT64_C(1796648620)
+
 static void
 fake_consensus(struct tk_consensus *c, int64_t va, int64_t interval)
 {
@@ -130,6 +133,38 @@ test_dirparams(void)
 	tap_eq_long((long)p.period_len_min, 4, "testing, 10 s votes: 4 minutes");
 	tap_eq_long((long)p.period_end, (long)(APR13_1100 - 11 * 3600 + 120),
 		    "the next period starts at 00:02:00 (C tor's vector)");
+	/* tornet, voting every 20 s: periods of 8 minutes from xx:x4 and
+	 * xx:x0 + 4 min (13:00, 13:08), SRV runs from 13:04, 13:12. Around
+	 * the run that began at 13:04 (where CI's restart test failed,
+	 * 2026-12-07), the client stays on one descriptor: in 13:00-13:04
+	 * the current SRV (the one the service's "next" descriptor was
+	 * stored with), from 13:04 the same value as the previous SRV. */
+	{
+		const int64_t t = DEC07_1303_40;
+		struct tk_hs_dirparams before, after;
+		fake_consensus(&c, t, 20);
+		tk_hs_dirparams_init(&before, &c, 1);
+		fake_consensus(&c, t + 20, 20);
+		memset(c.srv_previous, 0x11, 32); /* the run turned over */
+		memset(c.srv_current, 0x33, 32);
+		tk_hs_dirparams_init(&after, &c, 1);
+		tap_ok(before.period_len_min == 8 &&
+			       before.period_start == t - 220 &&
+			       before.period_end == t + 260 &&
+			       before.srv_is_current && before.srv[0] == 0x11,
+		       "tornet 13:03:40: the period of 13:00-13:08, the "
+		       "current SRV");
+		tap_ok(after.period_num == before.period_num &&
+			       !after.srv_is_current &&
+			       memcmp(after.srv, before.srv, 32) == 0,
+		       "13:04:00, a new SRV run: the same period and SRV value "
+		       "(now the previous one): the same HSDirs");
+		fake_consensus(&c, t + 260, 20);
+		tk_hs_dirparams_init(&after, &c, 1);
+		tap_ok(after.period_num == before.period_num + 1 &&
+			       after.srv_is_current && after.srv[0] == 0x11,
+		       "13:08:00: the next period, the current SRV");
+	}
 }
 
 static void

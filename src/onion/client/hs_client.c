@@ -237,7 +237,10 @@ svc_start(struct tk_hs_svc *v)
 	fp.hsdirs = (const uint8_t(*)[20])hsdir;
 	fp.n_hsdirs = n;
 	fp.parallel = hc->cfg.fetch_parallel;
-	fp.has_stale = v->refetched && v->has_stale;
+	/* A period that began since has its own blinded key and a revision
+	 * counter of its own: nothing to compare with. */
+	fp.has_stale = v->refetched && v->has_stale &&
+		       v->stale_period == p.period_num;
 	fp.stale_revision = v->stale_rev;
 	fp.pool = hc->pool;
 	fp.name = tk_hs_svc_name(v, nb);
@@ -338,6 +341,7 @@ tk_hs_client_request(tk_hs_client *hc, const uint8_t id[TK_HS_ID_LEN],
 		v->refetched = 0;
 		v->n_tried = 0;
 		v->n_intro_timeouts = 0;
+		v->n_rend_timeouts = 0;
 		v->n_rend = 0;
 		svc_start(v);
 	}
@@ -689,6 +693,7 @@ refetch(struct tk_hs_svc *v)
 	v->refetched = 1;
 	v->has_stale = d != NULL;
 	v->stale_rev = d ? d->revision : 0;
+	v->stale_period = v->keys.period_num;
 	tk_hs_log(v->hc, TK_LOG_INFO,
 		  "onion service %s: no usable introduction point left: "
 		  "fetching its descriptor again",
@@ -755,7 +760,12 @@ intro_next(struct tk_hs_svc *v)
 			       "descriptor gone from the cache");
 		return;
 	}
-	if (v->n_intro_timeouts > 0)
+	if (v->n_intro_timeouts > 0 &&
+	    v->n_rend_timeouts == v->n_intro_timeouts)
+		tk_hs_svc_fail(v, TK_ONION_HS_REND_FAILED,
+			       "no RENDEZVOUS2 in time through any "
+			       "introduction point");
+	else if (v->n_intro_timeouts > 0)
 		tk_hs_svc_fail(v, TK_ONION_HS_INTRO_TIMEOUT,
 			       "every introduction point timed out or failed");
 	else
@@ -868,6 +878,32 @@ rend_retry(struct tk_hs_svc *v, const char *why)
 	rend_launch(v);
 }
 
+/* The introduction point acked INTRODUCE1 but no RENDEZVOUS2 came in
+ * time. The point may hold a circuit of a service that is gone (its tor
+ * restarted, and a relay on the way has not passed the DESTROY on yet:
+ * the ack then means nothing), or the service could not reach our
+ * rendezvous point. As tor (its acked rendezvous circuit times out, the
+ * point is noted as timed out, the stream introduces again): this
+ * rendezvous circuit goes, its cookie with it, and the next point gets
+ * a fresh one (the caller launches it). Each point is tried once per
+ * attempt, so this happens at most once per point. */
+static void
+rend_silent(struct tk_hs_svc *v)
+{
+	char nb[TK_HS_ADDR_LEN + 7];
+	tk_hs_log(v->hc, TK_LOG_INFO,
+		  "onion service %s: introduction point %zu acked, but no "
+		  "RENDEZVOUS2 in time: a new rendezvous circuit, the next "
+		  "introduction point",
+		  tk_hs_svc_name(v, nb), v->intro_next);
+	v->n_rend_timeouts++;
+	tk_hs_drop_oc(&v->rend_oc);
+	tk_wipe(v->cookie, sizeof v->cookie);
+	v->rend_ready = 0;
+	v->rend_deadline = 0;
+	v->n_rend = 0; /* a new point: its own REND_TRIES */
+}
+
 /* The descriptor is in the cache: the rendezvous circuit and the first
  * introduction circuit are built at once, as tor builds them, so that
  * contact costs one circuit build rather than two in a row. A refetched
@@ -877,9 +913,12 @@ tk_hs_join_start(struct tk_hs_svc *v)
 {
 	v->st = S_CONNECT;
 	v->intro_next = 0;
-	if (!v->rend_oc && rend_launch(v) != 0)
-		return;
+	/* the introduction circuit first: with no point left to try (a
+	 * refetched descriptor whose points all failed) no rendezvous
+	 * circuit is built for nothing */
 	intro_next(v);
+	if (v->st == S_CONNECT && !v->rend_oc)
+		rend_launch(v);
 }
 
 static void
@@ -951,12 +990,12 @@ tk_hs_join_tick(struct tk_hs_svc *v, uint64_t now)
 		rend_retry(v, "no RENDEZVOUS_ESTABLISHED in time");
 	} else if (v->intro_deadline && now >= v->intro_deadline) {
 		v->intro_deadline = 0;
-		if (v->intro_acked) {
-			tk_hs_svc_fail(v, TK_ONION_HS_REND_FAILED,
-				       "no RENDEZVOUS2 in time");
-		} else {
-			v->n_intro_timeouts++;
-			intro_next(v);
-		}
+		v->n_intro_timeouts++;
+		if (v->intro_acked)
+			rend_silent(v);
+		intro_next(v);
+		/* the next point's, or the refetched descriptor's */
+		if ((v->st == S_CONNECT || v->st == S_FETCH) && !v->rend_oc)
+			rend_launch(v);
 	}
 }

@@ -17,7 +17,8 @@
  *  3. once both are ready (RENDEZVOUS_ESTABLISHED in), sends INTRODUCE1
  *     (hs-ntor); a refusing INTRODUCE_ACK, a failed build or no answer in
  *     time moves on to the next introduction point, the rendezvous
- *     circuit staying as it is; when none is left, the descriptor is
+ *     circuit staying as it is (an ack with no RENDEZVOUS2 in time: a
+ *     new rendezvous circuit too); when none is left, the descriptor is
  *     fetched again, once per attempt;
  *  4. RENDEZVOUS2 on the rendezvous circuit completes hs-ntor: the
  *     service's virtual hop joins that circuit (SHA3-256, AES-256), with

@@ -70,14 +70,16 @@ struct tk_hs_svc {
 	unsigned cc_sendme_inc;
 	struct tk_cc_params cc_params;
 	int n_intro_timeouts;
+	int n_rend_timeouts; /* of which acked, then no RENDEZVOUS2 */
 	/* Once every introduction point of the cached descriptor failed,
 	 * the descriptor is dropped and fetched again, once per attempt
 	 * (tor: hs_client_refetch_hsdesc when no introduction point is
 	 * usable). The points tried in this attempt, by auth key, are not
 	 * tried again from the new descriptor (tor's failure cache). */
 	int refetched;
-	int has_stale;	    /* the refetched one's revision: */
-	uint64_t stale_rev; /* HSDirs with a newer one are preferred */
+	int has_stale;	       /* the refetched one's revision: */
+	uint64_t stale_rev;    /* HSDirs with a newer one are preferred */
+	uint64_t stale_period; /* ...in its period only */
 	size_t n_tried;
 	uint8_t tried[2 * TK_HS_DESC_MAX_INTRO][32];
 	tk_ocirc *joined;
