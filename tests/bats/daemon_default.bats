@@ -24,7 +24,7 @@ teardown() {
 	# torkitd first (strace, stopped, would only detach from it)
 	if [ -n "${pid:-}" ]; then
 		for k in $(pgrep -P "$pid"); do
-			kill -INT "$k" 2>/dev/null
+			kill -INT "$k" 2>/dev/null || true
 			tk_wait_exit "$k" 10 || kill -KILL "$k" 2>/dev/null
 		done
 	fi

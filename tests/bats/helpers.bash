@@ -106,10 +106,13 @@ tk_wait_exit() {
 tk_stop() {
 	local pid=$1 sig=${2:-TERM}
 	[ -n "$pid" ] || return 0
-	kill -0 "$pid" 2>/dev/null || return 0
-	kill -"$sig" "$pid" 2>/dev/null
+	# A process that ends on its own (a scripted peer after its last
+	# connection) can go between the check and the signal: that is a
+	# stop, not a failure.
+	kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || true; return 0; }
+	kill -"$sig" "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || true; return 0; }
 	if ! tk_wait_exit "$pid" 10; then
-		kill -KILL "$pid" 2>/dev/null
+		kill -KILL "$pid" 2>/dev/null || true
 		tk_wait_exit "$pid" 5
 	fi
 	wait "$pid" 2>/dev/null || true
