@@ -46,16 +46,8 @@ setup_file() {
 }
 
 teardown_file() {
-	local d=$BATS_FILE_TMPDIR pid i
 	release_auths
-	pid=$(cat "$d/torkitd.pid" 2>/dev/null) || return 0
-	if tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q "^$TK_TORKITD "; then
-		kill "$pid"
-		for ((i = 0; i < 100; i++)); do
-			[ -d "/proc/$pid" ] || break
-			sleep 0.1
-		done
-	fi
+	stop_torkitd "$BATS_FILE_TMPDIR"
 }
 
 @test "stem: authenticate, bootstrap phase, listeners, NEWNYM puts new streams on a new circuit, 510" {

@@ -41,16 +41,8 @@ setup_file() {
 }
 
 teardown_file() {
-	local d=$BATS_FILE_TMPDIR pid i
-	pid=$(cat "$d/torkitd.pid" 2>/dev/null) || return 0
-	if tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q "^$TK_TORKITD "; then
-		kill "$pid"
-		for ((i = 0; i < 100; i++)); do
-			[ -d "/proc/$pid" ] || break
-			sleep 0.1
-		done
-	fi
-	grep -q 'Clean shutdown finished' "$d/torkitd.log" ||
+	stop_torkitd "$BATS_FILE_TMPDIR"
+	grep -q 'Clean shutdown finished' "$BATS_FILE_TMPDIR/torkitd.log" ||
 		echo "torkitd did not log a clean shutdown" >&2
 }
 

@@ -185,14 +185,15 @@ stop_torkitd() {
 	stop_pidfile "$1/torkitd.pid"
 }
 
-# stop_pidfile FILE: stops the torkitd whose pid FILE holds — only while
-# that pid is still our torkitd — waits (bounded) until it is gone, and
-# removes FILE
+# stop_pidfile FILE [TEXT]: stops the process whose pid FILE holds — only
+# while that pid is still ours: a torkitd, or a command line containing
+# TEXT — waits (bounded) until it is gone, and removes FILE
 stop_pidfile() {
 	local f=$1 pid i
 	pid=$(cat "$f" 2>/dev/null) || return 0
-	if tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q "^$TK_TORKITD "; then
-		kill "$pid"
+	if tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null |
+		if [ $# -gt 1 ]; then grep -qF -- "$2"; else grep -q "^$TK_TORKITD "; fi; then
+		kill "$pid" 2>/dev/null || true
 		for ((i = 0; i < 100; i++)); do
 			[ -d "/proc/$pid" ] || break
 			sleep 0.1

@@ -40,26 +40,14 @@ start_torkitd() {
 		{ cat "$d/torkitd.log" >&2; return 1; }
 }
 
-stop_torkitd() {
-	local d=$BATS_FILE_TMPDIR/$1 pid i
-	pid=$(cat "$d/torkitd.pid" 2>/dev/null) || return 0
-	if tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q "^$TK_TORKITD "; then
-		kill "$pid"
-		for ((i = 0; i < 100; i++)); do
-			[ -d "/proc/$pid" ] || break
-			sleep 0.1
-		done
-	fi
-}
-
 setup_file() {
 	start_torkitd cc "$KC_PORT"
 	start_torkitd fw "$KF_PORT" "CongestionControl 0"
 }
 
 teardown_file() {
-	stop_torkitd cc
-	stop_torkitd fw
+	stop_torkitd "$BATS_FILE_TMPDIR/cc"
+	stop_torkitd "$BATS_FILE_TMPDIR/fw"
 }
 
 setup() {

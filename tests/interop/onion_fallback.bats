@@ -65,7 +65,7 @@ stop_kd() {
 		[ -n "$target" ] || target=$kd_pid
 	fi
 	if kill -0 "$target" 2>/dev/null; then
-		kill "$target"
+		kill "$target" 2>/dev/null || true
 		for ((i = 0; i < 100; i++)); do
 			kill -0 "$kd_pid" 2>/dev/null || break
 			sleep 0.1

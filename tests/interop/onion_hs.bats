@@ -54,18 +54,6 @@ wait_kd() {
 		{ cat "$d/torkitd.log" >&2; return 1; }
 }
 
-stop_kd() {
-	local d=$BATS_FILE_TMPDIR/$1 pid i
-	pid=$(cat "$d/torkitd.pid" 2>/dev/null) || return 0
-	if tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q "^$TK_TORKITD "; then
-		kill "$pid"
-		for ((i = 0; i < 100; i++)); do
-			[ -d "/proc/$pid" ] || break
-			sleep 0.1
-		done
-	fi
-}
-
 setup_file() {
 	local f=$BATS_FILE_TMPDIR wrong der priv
 	# A relay an earlier file restarted may have been the service's guard
@@ -92,9 +80,9 @@ ClientOnionAuthDir $f/wrongauth"
 }
 
 teardown_file() {
-	stop_kd A
-	stop_kd B
-	stop_kd C
+	stop_torkitd "$BATS_FILE_TMPDIR/A"
+	stop_torkitd "$BATS_FILE_TMPDIR/B"
+	stop_torkitd "$BATS_FILE_TMPDIR/C"
 }
 
 setup() {

@@ -97,25 +97,11 @@ setup_file() {
 	return 1
 }
 
-# stop_pid PIDFILE TEXT: stop the process if its command line still has
-# TEXT (sshd rewrites its own to "sshd: /usr/sbin/sshd -D ...")
-stop_pid() {
-	local pid i
-	pid=$(cat "$1" 2>/dev/null) || return 0
-	if tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$2"; then
-		kill "$pid"
-		for ((i = 0; i < 100; i++)); do
-			[ -d "/proc/$pid" ] || break
-			sleep 0.1
-		done
-	fi
-}
-
 teardown_file() {
 	local d=$BATS_FILE_TMPDIR
-	stop_pid "$d/hs/tor.pid" "tor -f $d/hs/torrc"
-	stop_pid "$d/ssh/sshd.run" "-f $d/ssh/sshd_config"
-	stop_pid "$d/torkitd.pid" "$TK_TORKITD -f $d/torkitd.conf"
+	stop_pidfile "$d/hs/tor.pid" "tor -f $d/hs/torrc"
+	stop_pidfile "$d/ssh/sshd.run" "-f $d/ssh/sshd_config"
+	stop_pidfile "$d/torkitd.pid" "$TK_TORKITD -f $d/torkitd.conf"
 	grep -q 'Clean shutdown finished' "$d/torkitd.log" ||
 		echo "torkitd did not log a clean shutdown" >&2
 	# the logs stay with the network's (kept when the run fails)
