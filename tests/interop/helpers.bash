@@ -54,6 +54,27 @@ wait_size() {
 	return 1
 }
 
+# echo_through LINE CMD...: runs CMD, a client of tornet's echo service,
+# with LINE on its standard input, which stays open until the echo is back
+# (or CMD ended): Tor has no half-close, and on a loaded machine the echo
+# can take longer than a short HalfCloseLinger. Sets status and output as
+# `run` does.
+echo_through() {
+	local line=$1 out
+	shift
+	out=$(mktemp "$BATS_TEST_TMPDIR/echo.XXXXXX")
+	run bash -c '
+		{
+			printf "%s\n" "$1"
+			for ((i = 0; i < 1200; i++)); do
+				[ -e "$2.st" ] || [ "$(stat -c %s "$2")" -gt "${#1}" ] && break
+				sleep 0.1
+			done
+		} | { "${@:3}" >"$2"; echo $? >"$2.st"; }
+		cat "$2"
+		exit "$(cat "$2.st")"' _ "$line" "$out" "$@"
+}
+
 # wait_port PORT [TENTHS]: until something listens on 127.0.0.1:PORT
 wait_port() {
 	local i
