@@ -146,11 +146,11 @@ circs_aba() {
 
 @test "our tor-connect: SOCKS5 and SOCKS4a by name, SOCKS4 by address, through 3 hops" {
 	for v in -5 -4a; do
-		echo_through "hello $v" "$TK_CONNECT" $v "$TORNET_ECHO_NAME" "$TORNET_ECHO_PORT"
+		run_echo "hello $v" "$TK_CONNECT" $v "$TORNET_ECHO_NAME" "$TORNET_ECHO_PORT"
 		assert_success
 		assert_output "hello $v"
 	done
-	echo_through "hello v4" "$TK_CONNECT" -4 "$TORNET_ECHO_HOST" "$TORNET_ECHO_PORT"
+	run_echo "hello v4" "$TK_CONNECT" -4 "$TORNET_ECHO_HOST" "$TORNET_ECHO_PORT"
 	assert_success
 	assert_output "hello v4"
 	# the client's half-close did not end the stream
@@ -172,12 +172,12 @@ circs_aba() {
 }
 
 @test "ncat --proxy-type socks5 (name sent to the proxy) and socks4 (address)" {
-	echo_through ncat5 timeout 60 ncat --proxy "$KT" \
+	run_echo ncat5 timeout 60 ncat --proxy "$KT" \
 		--proxy-type socks5 --proxy-dns remote "$TORNET_ECHO_NAME" \
 		"$TORNET_ECHO_PORT"
 	assert_success
 	assert_output "ncat5"
-	echo_through ncat4 timeout 60 ncat --proxy "$KT" \
+	run_echo ncat4 timeout 60 ncat --proxy "$KT" \
 		--proxy-type socks4 "$TORNET_ECHO_HOST" "$TORNET_ECHO_PORT"
 	assert_success
 	assert_output "ncat4"
@@ -232,7 +232,7 @@ echo_check() {
 	local from
 	from=$(($(log_lines) + 1))
 	for u in a b a; do
-		echo_through "iso $u" env TOR_SOCKS_PASSWORD=pw "$TK_CONNECT" -u "$u" \
+		run_echo "iso $u" env TOR_SOCKS_PASSWORD=pw "$TK_CONNECT" -u "$u" \
 			"$TORNET_ECHO_NAME" "$TORNET_ECHO_PORT"
 		assert_success
 		assert_output "iso $u"
@@ -260,7 +260,7 @@ echo_check() {
 	# the IsolateDestPort port: HTTP, echo, HTTP again
 	run curl -sS --max-time 60 --socks5-hostname "$KT_DP" --proxy-user 'dp:pw' "$url"
 	assert_success
-	echo_through dp env TOR_SOCKS_PORT="$KT_DP_PORT" TOR_SOCKS_PASSWORD=pw "$TK_CONNECT" -u dp "$TORNET_ECHO_NAME" "$TORNET_ECHO_PORT"
+	run_echo dp env TOR_SOCKS_PORT="$KT_DP_PORT" TOR_SOCKS_PASSWORD=pw "$TK_CONNECT" -u dp "$TORNET_ECHO_NAME" "$TORNET_ECHO_PORT"
 	assert_success
 	assert_output "dp"
 	run curl -sS --max-time 60 --socks5-hostname "$KT_DP" --proxy-user 'dp:pw' "$url"
@@ -271,7 +271,7 @@ echo_check() {
 	# the default port: HTTP then echo, one circuit
 	run curl -sS --max-time 60 --socks5-hostname "$KT" --proxy-user 'nodp:pw' "$url"
 	assert_success
-	echo_through nodp env TOR_SOCKS_PASSWORD=pw "$TK_CONNECT" -u nodp "$TORNET_ECHO_NAME" "$TORNET_ECHO_PORT"
+	run_echo nodp env TOR_SOCKS_PASSWORD=pw "$TK_CONNECT" -u nodp "$TORNET_ECHO_NAME" "$TORNET_ECHO_PORT"
 	assert_success
 	h3=$(circ_of "$from" "$http" 3)
 	e3=$(circ_of "$from" "$echo" 2)
@@ -353,7 +353,7 @@ echo_check() {
 	tail -n +"$from" "$LOG" | grep -E 'circ|stream|CONNECT'
 	grep -q "stream to $TORNET_ECHO_NAME:$TORNET_ECHO_PORT failed: END DESTROY" "$LOG"
 	# the next request with the same credentials gets a new circuit
-	echo_through after env TOR_SOCKS_PASSWORD=me "$TK_CONNECT" -u kill "$TORNET_ECHO_NAME" "$TORNET_ECHO_PORT"
+	run_echo after env TOR_SOCKS_PASSWORD=me "$TK_CONNECT" -u kill "$TORNET_ECHO_NAME" "$TORNET_ECHO_PORT"
 	assert_success
 	assert_output "after"
 	second=$(circ_of "$from" "$TORNET_ECHO_NAME:$TORNET_ECHO_PORT" 2)
@@ -381,7 +381,7 @@ primary_guards() {
 @test "a guard killed: the next circuit goes through another primary guard, as guard-spec says" {
 	local from guard node next
 	from=$(($(log_lines) + 1))
-	echo_through one env TOR_SOCKS_PASSWORD=g "$TK_CONNECT" -u guard1 "$TORNET_ECHO_NAME" "$TORNET_ECHO_PORT"
+	run_echo one env TOR_SOCKS_PASSWORD=g "$TK_CONNECT" -u guard1 "$TORNET_ECHO_NAME" "$TORNET_ECHO_PORT"
 	assert_success
 	guard=$(first_hops "$from" | tail -n 1)
 	node=${guard#tn}
@@ -390,7 +390,7 @@ primary_guards() {
 	kill -KILL "$(cat "$TORNET_DIR/run/$node.pid")"
 	from=$(($(log_lines) + 1))
 	# a new isolation key: a new circuit, which cannot use the dead guard
-	echo_through two env TOR_SOCKS_PASSWORD=g "$TK_CONNECT" -u guard2 "$TORNET_ECHO_NAME" "$TORNET_ECHO_PORT"
+	run_echo two env TOR_SOCKS_PASSWORD=g "$TK_CONNECT" -u guard2 "$TORNET_ECHO_NAME" "$TORNET_ECHO_PORT"
 	echo "$output"
 	tail -n +"$from" "$LOG" | grep -E 'circ|guard' | head -n 20
 	tornet_relaunch "$node"
@@ -432,7 +432,7 @@ ONION_BAD=duckduckgogg42xjoc72x3sjasowoarfbgcmvfimaftt6twagswzczae.onion
 	hexv3=$(printf '%02x' ${#ONION_V3})$(printf '%s' "$ONION_V3" | xxd -p | tr -d '\n')
 	hexbad=$(printf '%02x' ${#ONION_BAD})$(printf '%s' "$ONION_BAD" | xxd -p | tr -d '\n')
 	# the control: a BEGIN for an ordinary name is logged
-	echo_through ctl "$TK_CONNECT" "$TORNET_ECHO_NAME" "$TORNET_ECHO_PORT"
+	run_echo ctl "$TK_CONNECT" "$TORNET_ECHO_NAME" "$TORNET_ECHO_PORT"
 	assert_success
 	tail -n +"$from" "$LOG" | grep -q "BEGIN $TORNET_ECHO_NAME:$TORNET_ECHO_PORT sent on circ"
 	# a well-formed v3 address no HSDir has: REP 04 (descriptor not

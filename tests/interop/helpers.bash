@@ -54,12 +54,12 @@ wait_size() {
 	return 1
 }
 
-# echo_through LINE CMD...: runs CMD, a client of tornet's echo service,
+# run_echo LINE CMD...: runs CMD, a client of tornet's echo service,
 # with LINE on its standard input, which stays open until the echo is back
 # (or CMD ended): Tor has no half-close, and on a loaded machine the echo
 # can take longer than a short HalfCloseLinger. Sets status and output as
 # `run` does.
-echo_through() {
+run_echo() {
 	local line=$1 out
 	shift
 	out=$(mktemp "$BATS_TEST_TMPDIR/echo.XXXXXX")

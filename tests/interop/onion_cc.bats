@@ -79,8 +79,8 @@ closed_line() {
 	echo "$output"
 	assert_success
 	refute_output --partial "did not accept congestion control"
-	run bash -c "printf 'cc hello\n' | TOR_SOCKS_HOST=127.0.0.1 TOR_SOCKS_PORT=$KC_PORT \
-		'$TK_CONNECT' '$TORNET_ECHO_NAME' '$TORNET_ECHO_PORT'"
+	run_echo "cc hello" env TOR_SOCKS_HOST=127.0.0.1 TOR_SOCKS_PORT="$KC_PORT" \
+		"$TK_CONNECT" "$TORNET_ECHO_NAME" "$TORNET_ECHO_PORT"
 	assert_success
 	assert_output "cc hello"
 	# the stream's circuit is the congestion-controlled one

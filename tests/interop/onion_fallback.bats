@@ -77,9 +77,8 @@ stop_kd() {
 
 # an echo round trip through torkitd (3 hops)
 echo_through_kd() {
-	local out
-	out=$(printf 'through-%s\n' "$1" | timeout 60 "$TK_CONNECT" -P "127.0.0.1:$KF_PORT" "$TORNET_NAME_A" "$TORNET_ECHO_PORT")
-	[ "$out" = "through-$1" ]
+	run_echo "through-$1" timeout 60 "$TK_CONNECT" -P "127.0.0.1:$KF_PORT" "$TORNET_NAME_A" "$TORNET_ECHO_PORT"
+	[ "$output" = "through-$1" ]
 }
 
 @test "authorities unreachable, FallbackDir lines for tornet's relays: bootstrap from the fallbacks to 100%, then streams" {

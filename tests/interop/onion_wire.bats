@@ -108,7 +108,7 @@ skip_without_tls13() {
 	run timeout 60 "$TK_RESOLVE" "$TORNET_NAME_A" "127.0.0.1:$KW_PORT"
 	assert_success
 	assert_output "$TORNET_ADDR_A"
-	run bash -c "printf 'through tls 1.3\n' | timeout 60 '$TK_CONNECT' -P '127.0.0.1:$KW_PORT' '$TORNET_ECHO_NAME' '$TORNET_ECHO_PORT'"
+	run_echo "through tls 1.3" timeout 60 "$TK_CONNECT" -P "127.0.0.1:$KW_PORT" "$TORNET_ECHO_NAME" "$TORNET_ECHO_PORT"
 	assert_success
 	assert_output "through tls 1.3"
 	grep -E 'CONNECT .* open on circ [0-9]+ ' "$BATS_FILE_TMPDIR/torkitd.log"
