@@ -2,7 +2,6 @@
  * part is the bottom of them (circmgr_int.h): the manager's state, the
  * deferred work, a circuit's end, freeing, the log, stats and
  * descriptions. */
-#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,19 +38,6 @@ tk_circmgr_config_init(struct tk_circmgr_config *cfg)
 		memcpy(cfg->long_lived_ports, dflt, sizeof dflt);
 		cfg->n_long_lived_ports = sizeof dflt / sizeof dflt[0];
 	}
-}
-
-void
-tk_cm_log(tk_circmgr *cm, int level, const char *fmt, ...)
-{
-	char msg[512];
-	va_list ap;
-	if (!cm->cfg.log)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
-	cm->cfg.log(cm->cfg.log_arg, level, msg);
 }
 
 /* The wall clock, for the guard set's dates and retry times. */

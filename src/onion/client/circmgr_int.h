@@ -32,6 +32,7 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "onion/base/logf.h"
 #include "onion/circ/stream.h"
 #include "onion/client/cbt.h"
 #include "onion/client/circmgr.h"
@@ -103,8 +104,9 @@ tk_cm_full(struct tk_ocirc *oc)
 
 /* ------------------------------------------------------------ circmgr.c */
 
-void tk_cm_log(tk_circmgr *cm, int level, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+/* A line to the configuration's log (logf.h). */
+#define tk_cm_log(cm, level, ...) \
+	tk_logf((cm)->cfg.log, (cm)->cfg.log_arg, (level), __VA_ARGS__)
 /* The wall clock, for the guard set's dates and retry times. */
 int64_t tk_cm_wall_s(const tk_circmgr *cm);
 /* A fixed CircuitBuildTimeout, or the learned one. */
