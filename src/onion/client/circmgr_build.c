@@ -196,6 +196,70 @@ node_by_id(const struct tk_nodes *t, const uint8_t id[20])
 	return -1;
 }
 
+/* Appends the relays that failed an extension lately to avoid[n..);
+ * the new count. */
+static size_t
+avoid_bad(const tk_circmgr *cm, const struct tk_nodes *t, size_t *avoid,
+	  size_t n)
+{
+	for (size_t i = 0; i < cm->n_bad; i++) {
+		long k = node_by_id(t, cm->bad[i].id);
+		if (k >= 0)
+			avoid[n++] = (size_t)k;
+	}
+	return n;
+}
+
+/* A middle beside none of avoid[0..n), else beside none of
+ * avoid[0..must): the relays that failed lately come after `must`, and
+ * avoiding them is a wish, not a rule. */
+static long
+pick_middle(const struct tk_nodes *t, const struct tk_path_weights *w,
+	    const struct tk_path_opts *po, const size_t *avoid, size_t n,
+	    size_t must, struct tk_path_rng *rng)
+{
+	long m = tk_path_pick(t->node, t->n, TK_PATH_MIDDLE, w, po, avoid, n,
+			      rng);
+	if (m < 0)
+		m = tk_path_pick(t->node, t->n, TK_PATH_MIDDLE, w, po, avoid,
+				 must, rng);
+	return m;
+}
+
+/* A circuit to build through guard g and middle m (its first two hops);
+ * the caller sets its last hop, then oc_enlist(). NULL: no memory. */
+static struct oc_full *
+oc_new(tk_circmgr *cm, const struct tk_nodes *t, long g, long m)
+{
+	struct oc_full *f = calloc(1, sizeof *f);
+	struct tk_ocirc *oc;
+	if (!f)
+		return NULL;
+	oc = &f->oc;
+	f->teardown.fn = tk_cm_teardown_cb;
+	f->adopted.fn = tk_cm_adopted_cb;
+	oc->cm = cm;
+	oc->serial = ++cm->serial;
+	oc->state = TK_OCIRC_BUILDING;
+	hop_from_node(&t->node[g], &oc->hop[0], oc->nick[0]);
+	first_hop_addr(cm, &t->node[g], &oc->hop[0]);
+	hop_from_node(&t->node[m], &oc->hop[1], oc->nick[1]);
+	return f;
+}
+
+/* oc joins the manager's circuits; its build deadline runs from now. */
+static void
+oc_enlist(tk_circmgr *cm, struct tk_ocirc *oc)
+{
+	oc->started = uv_now(cm->loop);
+	oc->deadline = oc->started + tk_cm_build_timeout_ms(cm);
+	oc->next = cm->circs;
+	if (cm->circs)
+		cm->circs->prev = oc;
+	cm->circs = oc;
+	cm->st.launched++;
+}
+
 /* Picks guard, exit (allowing port, not excluded), middle, and starts the
  * build. want_guard: that guard or nothing (guard_stalled). */
 int
@@ -239,12 +303,7 @@ tk_cm_launch(tk_circmgr *cm, uint16_t port, const struct tk_circreq *r,
 	if (wg >= 0)
 		avoid[n_strict++] = (size_t)wg; /* not as the exit */
 	for (int tries = 0;; tries++) {
-		n_avoid = n_strict;
-		for (size_t i = 0; i < cm->n_bad; i++) {
-			long k = node_by_id(t, cm->bad[i].id);
-			if (k >= 0)
-				avoid[n_avoid++] = (size_t)k;
-		}
+		n_avoid = avoid_bad(cm, t, avoid, n_strict);
 		x = tk_path_pick(t->node, t->n, TK_PATH_EXIT, &w, &po, avoid,
 				 n_avoid, &rng);
 		if (x < 0 && n_avoid > n_strict)
@@ -280,17 +339,8 @@ tk_cm_launch(tk_circmgr *cm, uint16_t port, const struct tk_circreq *r,
 	/* The middle avoids guard, exit and recently failed relays. */
 	avoid[0] = (size_t)g;
 	avoid[1] = (size_t)x;
-	n_avoid = 2;
-	for (size_t i = 0; i < cm->n_bad; i++) {
-		long k = node_by_id(t, cm->bad[i].id);
-		if (k >= 0)
-			avoid[n_avoid++] = (size_t)k;
-	}
-	m = tk_path_pick(t->node, t->n, TK_PATH_MIDDLE, &w, &po, avoid, n_avoid,
-			 &rng);
-	if (m < 0)
-		m = tk_path_pick(t->node, t->n, TK_PATH_MIDDLE, &w, &po, avoid,
-				 2, &rng);
+	n_avoid = avoid_bad(cm, t, avoid, 2);
+	m = pick_middle(t, &w, &po, avoid, n_avoid, 2, &rng);
 	if (m < 0) {
 		tk_cm_log(cm, TK_LOG_WARN,
 			  "cannot build a circuit: no middle relay "
@@ -299,18 +349,10 @@ tk_cm_launch(tk_circmgr *cm, uint16_t port, const struct tk_circreq *r,
 		return LAUNCH_NOPATH;
 	}
 
-	f = calloc(1, sizeof *f);
+	f = oc_new(cm, t, g, m);
 	if (!f)
 		return LAUNCH_NOPATH;
 	oc = &f->oc;
-	f->teardown.fn = tk_cm_teardown_cb;
-	f->adopted.fn = tk_cm_adopted_cb;
-	oc->cm = cm;
-	oc->serial = ++cm->serial;
-	oc->state = TK_OCIRC_BUILDING;
-	hop_from_node(&t->node[g], &oc->hop[0], oc->nick[0]);
-	first_hop_addr(cm, &t->node[g], &oc->hop[0]);
-	hop_from_node(&t->node[m], &oc->hop[1], oc->nick[1]);
 	hop_from_node(&t->node[x], &oc->hop[2], oc->nick[2]);
 	for (int i = 0; i < 3; i++)
 		hop_flow_facts(t,
@@ -332,13 +374,7 @@ tk_cm_launch(tk_circmgr *cm, uint16_t port, const struct tk_circreq *r,
 		free(f);
 		return LAUNCH_NOPATH;
 	}
-	oc->started = uv_now(cm->loop);
-	oc->deadline = oc->started + tk_cm_build_timeout_ms(cm);
-	oc->next = cm->circs;
-	if (cm->circs)
-		cm->circs->prev = oc;
-	cm->circs = oc;
-	cm->st.launched++;
+	oc_enlist(cm, oc);
 	tk_cm_log(cm, TK_LOG_INFO, "circ %u: building %s~%s~%s (exit port %u)",
 		  oc->serial, oc->nick[0], oc->nick[1], oc->nick[2], port);
 
@@ -383,16 +419,8 @@ tk_circmgr_build_to(tk_circmgr *cm, const tk_circuit_hop_target *last,
 		/* An internal circuit: its last hop is picked as a middle
 		 * is (it may serve as a rendezvous point, or be extended
 		 * to the relay an onion service names). */
-		for (size_t i = 0; i < cm->n_bad; i++) {
-			long k = node_by_id(t, cm->bad[i].id);
-			if (k >= 0)
-				avoid[n_avoid++] = (size_t)k;
-		}
-		x = tk_path_pick(t->node, t->n, TK_PATH_MIDDLE, &w, &po, avoid,
-				 n_avoid, &rng);
-		if (x < 0)
-			x = tk_path_pick(t->node, t->n, TK_PATH_MIDDLE, &w, &po,
-					 NULL, 0, &rng);
+		n_avoid = avoid_bad(cm, t, avoid, 0);
+		x = pick_middle(t, &w, &po, avoid, n_avoid, 0, &rng);
 		if (x < 0) {
 			snprintf(err, errlen, "no relay for the last hop");
 			return -1;
@@ -413,47 +441,25 @@ tk_circmgr_build_to(tk_circmgr *cm, const tk_circuit_hop_target *last,
 	avoid[n_avoid++] = (size_t)g;
 	if (x >= 0)
 		avoid[n_avoid++] = (size_t)x;
-	for (size_t i = 0; i < cm->n_bad; i++) {
-		long k = node_by_id(t, cm->bad[i].id);
-		if (k >= 0)
-			avoid[n_avoid++] = (size_t)k;
-	}
-	m = tk_path_pick(t->node, t->n, TK_PATH_MIDDLE, &w, &po, avoid, n_avoid,
-			 &rng);
-	if (m < 0)
-		m = tk_path_pick(t->node, t->n, TK_PATH_MIDDLE, &w, &po, avoid,
-				 x >= 0 ? 2 : 1, &rng);
+	n_avoid = avoid_bad(cm, t, avoid, n_avoid);
+	m = pick_middle(t, &w, &po, avoid, n_avoid, x >= 0 ? 2 : 1, &rng);
 	if (m < 0) {
 		snprintf(err, errlen, "no middle relay fits beside guard %s",
 			 t->node[g].rt->nickname);
 		return -1;
 	}
-	f = calloc(1, sizeof *f);
+	f = oc_new(cm, t, g, m);
 	if (!f) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
 	oc = &f->oc;
-	f->teardown.fn = tk_cm_teardown_cb;
-	f->adopted.fn = tk_cm_adopted_cb;
-	oc->cm = cm;
-	oc->serial = ++cm->serial;
-	oc->state = TK_OCIRC_BUILDING;
 	oc->private_use = 1;
-	hop_from_node(&t->node[g], &oc->hop[0], oc->nick[0]);
-	first_hop_addr(cm, &t->node[g], &oc->hop[0]);
-	hop_from_node(&t->node[m], &oc->hop[1], oc->nick[1]);
 	oc->hop[2] = *last;
 	snprintf(oc->nick[2], sizeof oc->nick[2], "%s", nick ? nick : "?");
 	tk_policy_summary_init(&oc->exit_p); /* rejects every port */
 	tk_policy_summary_init(&oc->exit_p6);
-	oc->started = uv_now(cm->loop);
-	oc->deadline = oc->started + tk_cm_build_timeout_ms(cm);
-	oc->next = cm->circs;
-	if (cm->circs)
-		cm->circs->prev = oc;
-	cm->circs = oc;
-	cm->st.launched++;
+	oc_enlist(cm, oc);
 	tk_cm_log(cm, TK_LOG_INFO, "circ %u: building %s~%s~%s (%s)",
 		  oc->serial, oc->nick[0], oc->nick[1], oc->nick[2],
 		  internal ? "internal" : "onion service");
