@@ -187,15 +187,6 @@ tk_cm_long_lived(const tk_circmgr *cm, uint16_t port)
 	return 0;
 }
 
-static long
-node_by_id(const struct tk_nodes *t, const uint8_t id[20])
-{
-	for (size_t i = 0; i < t->n; i++)
-		if (memcmp(t->node[i].rt->rsa_id, id, 20) == 0)
-			return (long)i;
-	return -1;
-}
-
 /* Appends the relays that failed an extension lately to avoid[n..);
  * the new count. */
 static size_t
@@ -203,7 +194,7 @@ avoid_bad(const tk_circmgr *cm, const struct tk_nodes *t, size_t *avoid,
 	  size_t n)
 {
 	for (size_t i = 0; i < cm->n_bad; i++) {
-		long k = node_by_id(t, cm->bad[i].id);
+		long k = tk_nodes_find(t, cm->bad[i].id);
 		if (k >= 0)
 			avoid[n++] = (size_t)k;
 	}
@@ -288,7 +279,7 @@ tk_cm_launch(tk_circmgr *cm, uint16_t port, const struct tk_circreq *r,
 	po.need_stable = tk_cm_long_lived(cm, port);
 	tk_path_weights_init(&w, t->c);
 	follow_consensus(cm, t->c);
-	if (want_guard && (wg = node_by_id(t, want_guard)) < 0)
+	if (want_guard && (wg = tk_nodes_find(t, want_guard)) < 0)
 		return LAUNCH_NOPATH;
 
 	/* The exit first, then a guard that may share its path (tor's
@@ -296,7 +287,7 @@ tk_cm_launch(tk_circmgr *cm, uint16_t port, const struct tk_circreq *r,
 	 * our guard, and a request whose other exits refused could find
 	 * none. Up to 4 exits, in case one conflicts with every guard. */
 	for (size_t i = 0; r && i < r->n_excluded; i++) {
-		long k = node_by_id(t, r->excluded[i]);
+		long k = tk_nodes_find(t, r->excluded[i]);
 		if (k >= 0)
 			avoid[n_strict++] = (size_t)k;
 	}
@@ -433,7 +424,7 @@ tk_circmgr_build_to(tk_circmgr *cm, const tk_circuit_hop_target *last,
 	/* The last hop may be a relay of the consensus (HSDir, rendezvous
 	 * point) or not (an introduction point we only know from a
 	 * descriptor): avoid it as guard and middle when we know it. */
-	x = node_by_id(t, last->rsa_id);
+	x = tk_nodes_find(t, last->rsa_id);
 	g = tk_guards_pick_beside(cm->guards, t, &po, &rng, tk_cm_wall_s(cm), x,
 				  err, errlen);
 	if (g < 0)
