@@ -7,6 +7,11 @@ tests_unit_test_onion_crypto_LDADD = $(ONION_CORE_LIBS)
 TESTS += tests/unit/test_onion_crypto
 EXTRA_DIST += tests/unit/data/tor1_shake256.bin tests/unit/data/authcert1.txt
 
+check_PROGRAMS += tests/unit/test_logf
+tests_unit_test_logf_SOURCES = tests/unit/test_logf.c tests/unit/tap.h
+tests_unit_test_logf_LDADD = $(ONION_CORE_LIBS)
+TESTS += tests/unit/test_logf
+
 check_PROGRAMS += tests/unit/test_onion_certs
 tests_unit_test_onion_certs_SOURCES = tests/unit/test_onion_certs.c \
 	tests/unit/tap.h

@@ -320,6 +320,13 @@ static void test_nodes(void)
 	tk_path_opts_init(&o);
 	o.enforce_distinct_subnets = 0;
 	uint8_t miss[8][32];
+	tap_eq_long(tk_nodes_find(&t, c->routers[0].rsa_id), 0,
+		    "tk_nodes_find: the first router");
+	tap_eq_long(tk_nodes_find(&t, c->routers[t.n - 1].rsa_id),
+		    (long)t.n - 1, "tk_nodes_find: the last");
+	memset(miss[0], 0xee, 20);
+	tap_eq_long(tk_nodes_find(&t, miss[0]), -1,
+		    "tk_nodes_find: an identity no router has");
 	tap_eq_long((long)tk_nodes_missing(&t, miss, 8), 7,
 		    "empty table misses all seven microdescriptors");
 	tap_ok(memcmp(miss[0], c->routers[0].md_digest, 32) == 0,

@@ -1,6 +1,7 @@
 # base: bytes and encodings, crypto wrappers (mbedTLS, libsodium), KDFs,
 # Keccak (SHA3-256, SHAKE-256), which mbedTLS 2.28 lacks, and SHA-256 on
-# the x86 SHA instructions; ln and exp without libm (fmath).
+# the x86 SHA instructions; ln and exp without libm (fmath); one formatted
+# line to a log callback (logf).
 src_onion_libonion_a_SOURCES += \
 	src/onion/base/atomicfile.c \
 	src/onion/base/atomicfile.h \
@@ -14,5 +15,7 @@ src_onion_libonion_a_SOURCES += \
 	src/onion/base/kdf.h \
 	src/onion/base/keccak.c \
 	src/onion/base/keccak.h \
+	src/onion/base/logf.c \
+	src/onion/base/logf.h \
 	src/onion/base/sha256_hw.c \
 	src/onion/base/sha256_hw.h

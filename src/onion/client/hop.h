@@ -6,7 +6,7 @@
 #include "onion/netdir/path.h"
 
 /* n's identities, ntor key and IPv4 ORPort: what tor's client names in
- * EXTEND2 (only a first hop may go to an IPv6 ORPort, circmgr.c). */
+ * EXTEND2 (only a first hop may go to an IPv6 ORPort, circmgr_build.c). */
 void tk_hop_from_node(const struct tk_path_node *n, tk_circuit_hop_target *h);
 
 #endif

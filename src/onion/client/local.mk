@@ -10,6 +10,12 @@ src_onion_libonion_a_SOURCES += \
 	src/onion/client/circ_pool.h \
 	src/onion/client/circmgr.c \
 	src/onion/client/circmgr.h \
+	src/onion/client/circmgr_adopt.c \
+	src/onion/client/circmgr_build.c \
+	src/onion/client/circmgr_int.h \
+	src/onion/client/circmgr_new.c \
+	src/onion/client/circmgr_req.c \
+	src/onion/client/circmgr_table.c \
 	src/onion/client/hop.c src/onion/client/hop.h \
 	src/onion/client/hs_client.c \
 	src/onion/client/hs_client.h \

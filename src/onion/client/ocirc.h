@@ -1,5 +1,5 @@
 /* A circuit as the circuit manager keeps it, and the transport that
- * builds it and carries its cells. circmgr.c decides which circuits to
+ * builds it and carries its cells. circmgr*.c decide which circuits to
  * build and who gets them; a transport only builds and carries. The real
  * transport (ocirc_chan.c) runs over channels and circuit.h; unit tests
  * script an exit in its place (tk_circmgr_config.transport). */

@@ -9,7 +9,6 @@
  * stream, and the log. streams_int.h says how the parts stack. */
 #include "onion/client/streams.h"
 
-#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -53,19 +52,6 @@ tk_streams_config_init(struct tk_streams_config *cfg)
 	cfg->request_timeout_ms = 120000;
 	cfg->linger_ms = 30000;
 	cfg->scrub_hosts = 1;
-}
-
-void
-tk_ss_log(tk_streams *ss, int level, const char *fmt, ...)
-{
-	char msg[512];
-	va_list ap;
-	if (!ss->cfg.log)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
-	ss->cfg.log(ss->cfg.log_arg, level, msg);
 }
 
 /* host, or "[scrubbed]" when destinations stay out of the log. */

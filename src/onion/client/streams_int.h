@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "onion/base/logf.h"
 #include "onion/cell/relay_msg.h"
 #include "onion/circ/flowctl.h"
 #include "onion/circ/stream.h"
@@ -112,8 +113,9 @@ typedef struct tk_onion_stream ostrm;
 
 /* ------------------------------------------------------------ streams.c */
 
-void tk_ss_log(tk_streams *ss, int level, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+/* A line to the configuration's log (logf.h). */
+#define tk_ss_log(ss, level, ...) \
+	tk_logf((ss)->cfg.log, (ss)->cfg.log_arg, (level), __VA_ARGS__)
 /* host, or "[scrubbed]" when destinations stay out of the log. */
 const char *tk_ss_host(const tk_streams *ss, const char *host);
 uint64_t tk_ss_now_ms(tk_streams *ss);

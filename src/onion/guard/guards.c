@@ -125,15 +125,6 @@ find_member(tk_guards *g, const uint8_t id[20])
 	return NULL;
 }
 
-static long
-find_node(const struct tk_nodes *t, const uint8_t id[20])
-{
-	for (size_t i = 0; i < t->n; i++)
-		if (memcmp(t->node[i].rt->rsa_id, id, 20) == 0)
-			return (long)i;
-	return -1;
-}
-
 /* In {GUARDS}: what the consensus must say for a relay to be sampled. */
 static int
 eligible(const struct tk_path_node *n, const struct tk_path_opts *o)
@@ -189,7 +180,7 @@ update_listed(tk_guards *g, const struct tk_nodes *t,
 	g->seen_valid_after = t->c->valid_after;
 	for (size_t i = 0; i < g->n; i++) {
 		struct tk__guard *m = &g->m[i];
-		long k = find_node(t, m->rsa_id);
+		long k = tk_nodes_find(t, m->rsa_id);
 		int listed = k >= 0 && eligible(&t->node[k], o);
 		if (listed && !m->listed) {
 			m->listed = 1;
@@ -268,7 +259,7 @@ map_nodes(const tk_guards *g, const struct tk_nodes *t,
 	  const struct tk_path_opts *o, long *node_of)
 {
 	for (size_t i = 0; i < g->n; i++) {
-		long k = g->m[i].listed ? find_node(t, g->m[i].rsa_id) : -1;
+		long k = g->m[i].listed ? tk_nodes_find(t, g->m[i].rsa_id) : -1;
 		if (k >= 0 && (!eligible(&t->node[k], o) ||
 			       !tk_path_usable(&t->node[k], TK_PATH_GUARD, o)))
 			k = -1;
@@ -303,7 +294,7 @@ expand_sample(tk_guards *g, const struct tk_nodes *t,
 		return;
 	tk_path_weights_init(&w, t->c);
 	for (size_t i = 0; i < g->n; i++) {
-		long k = find_node(t, g->m[i].rsa_id);
+		long k = tk_nodes_find(t, g->m[i].rsa_id);
 		if (k >= 0) {
 			in[k] = 1;
 			sampled_bw += tk_path_weight(&t->node[k], TK_PATH_GUARD,
@@ -576,7 +567,7 @@ tk_guards_usable(tk_guards *g, const struct tk_nodes *t,
 	if (!m || !t || !t->c || !m->listed)
 		return 0;
 	update_retries(g, now_s);
-	k = find_node(t, rsa_id);
+	k = tk_nodes_find(t, rsa_id);
 	return k >= 0 && eligible(&t->node[k], o) &&
 	       tk_path_usable(&t->node[k], TK_PATH_GUARD, o) &&
 	       m->reach != TK__REACH_NO && beside(t, k, exit, o);

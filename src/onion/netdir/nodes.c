@@ -326,3 +326,12 @@ tk_nodes_path_fraction(const struct tk_nodes *t,
 	       role_fraction(t, w, o, TK_PATH_MIDDLE) *
 	       role_fraction(t, w, o, TK_PATH_EXIT);
 }
+
+long
+tk_nodes_find(const struct tk_nodes *t, const uint8_t rsa_id[20])
+{
+	for (size_t i = 0; i < t->n; i++)
+		if (memcmp(t->node[i].rt->rsa_id, rsa_id, 20) == 0)
+			return (long)i;
+	return -1;
+}

@@ -47,6 +47,9 @@ int tk_nodes_add_md_at(struct tk_nodes *t, struct tk_microdesc *md,
 		       const uint8_t digest[32], size_t *slot, char *err,
 		       size_t errlen);
 
+/* The index of the router whose RSA identity is rsa_id, or -1. */
+long tk_nodes_find(const struct tk_nodes *t, const uint8_t rsa_id[20]);
+
 /* Moves the microdescriptors of old that t's consensus still lists into
  * t (after a consensus refresh most relays keep theirs). Returns how many
  * moved. */
