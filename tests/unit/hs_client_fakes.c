@@ -575,3 +575,10 @@ introduce(tk_hs_client *hc, struct tk_circreq *r, struct fcirc **rend)
 	build(intro);
 	return intro;
 }
+
+void
+ipfail_age(tk_hs_client *hc)
+{
+	tk_hs_ipfail_expire(&hc->ipfail,
+			    tk_hs_now_ms(hc) + TK_HS_IPFAIL_AGE_MS);
+}

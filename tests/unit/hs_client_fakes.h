@@ -141,6 +141,10 @@ int rendezvous2(struct fcirc *intro, struct fcirc *rend);
 struct fcirc *introduce(tk_hs_client *hc, struct tk_circreq *r,
 			struct fcirc **rend);
 
+/* The introduction points' failures as they are TK_HS_IPFAIL_AGE_MS
+ * from now (hs_ipfail.h): all expired. */
+void ipfail_age(tk_hs_client *hc);
+
 /* The steps that report TAP lines are here, inline: tap.h counts per
  * program file, so they run in the test's own. */
 

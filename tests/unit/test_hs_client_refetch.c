@@ -103,6 +103,8 @@ test_refetch(void)
 	/* The service goes away: the joined circuit dies. */
 	lose(rend);
 	refetch_attempt(hc, 0);
+	/* two minutes later: the failures of points 1 and 2 forgotten */
+	ipfail_age(hc);
 	refetch_attempt(hc, 1);
 	client_free(hc);
 }

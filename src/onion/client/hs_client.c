@@ -289,6 +289,7 @@ on_tick(uv_timer_t *tm)
 			continue;
 		tk_hs_join_tick(v, now);
 	}
+	tk_hs_ipfail_expire(&hc->ipfail, now);
 }
 
 /* ------------------------------------------------------------- requests */
@@ -368,9 +369,11 @@ void
 tk_hs_client_purge(tk_hs_client *hc)
 {
 	size_t n = tk_hs_cache_expire(hc->cache, INT64_MAX);
+	size_t k = tk_hs_ipfail_clear(&hc->ipfail);
 	tk_hs_log(hc, TK_LOG_INFO,
-		  "NEWNYM: %zu onion service descriptor%s dropped", n,
-		  n == 1 ? "" : "s");
+		  "NEWNYM: %zu onion service descriptor%s and %zu "
+		  "introduction point failure%s dropped",
+		  n, n == 1 ? "" : "s", k, k == 1 ? "" : "s");
 }
 
 void
@@ -482,6 +485,15 @@ tk_hs_client_free(tk_hs_client *hc)
 
 static void intro_next(struct tk_hs_svc *v);
 
+/* The point being tried (v->ip_auth) failed: remembered for the next
+ * requests too, as tor remembers it (hs_ipfail.h). */
+static void
+ip_failed(struct tk_hs_svc *v, enum tk_hs_ipfail_kind kind)
+{
+	tk_hs_ipfail_note(&v->hc->ipfail, v->id, v->ip_auth, kind,
+			  tk_hs_now_ms(v->hc));
+}
+
 static void
 joined(struct tk_hs_svc *v)
 {
@@ -572,6 +584,7 @@ on_intro_cell(void *arg, int status, int hop, uint8_t cmd, const uint8_t *data,
 		  "onion service %s: introduction point %zu refused (status "
 		  "%u)",
 		  tk_hs_svc_name(v, nb), v->intro_next, ack.status);
+	ip_failed(v, TK_HS_IPFAIL_ERROR);
 	tk_hs_drop_oc(&v->intro_oc);
 	intro_next(v);
 }
@@ -703,6 +716,20 @@ refetch(struct tk_hs_svc *v)
 	return 1;
 }
 
+/* Every point of d timed out lately (in this attempt or an earlier
+ * one): the attempt ends F7, as tor's does when all its points' records
+ * say timed out. */
+static int
+all_timed_out(struct tk_hs_svc *v, const struct tk_hs_desc *d)
+{
+	uint64_t now = tk_hs_now_ms(v->hc);
+	for (size_t i = 0; i < d->n_intro; i++)
+		if (!tk_hs_ipfail_timed_out(&v->hc->ipfail, v->id,
+					    d->intro[i].auth_key, now))
+			return 0;
+	return d->n_intro > 0;
+}
+
 /* The next introduction point of the descriptor we can reach. */
 static void
 intro_next(struct tk_hs_svc *v)
@@ -725,6 +752,15 @@ intro_next(struct tk_hs_svc *v)
 			continue; /* tor needs both to extend */
 		if (intro_tried(v, ip->auth_key))
 			continue; /* failed already, in the old descriptor */
+		if (!tk_hs_ipfail_usable(&hc->ipfail, v->id, ip->auth_key,
+					 tk_hs_now_ms(hc))) {
+			char nb[TK_HS_ADDR_LEN + 7];
+			tk_hs_log(hc, TK_LOG_INFO,
+				  "onion service %s: introduction point %zu "
+				  "failed lately: skipped",
+				  tk_hs_svc_name(v, nb), v->intro_next);
+			continue;
+		}
 		if (v->n_tried < sizeof v->tried / sizeof v->tried[0])
 			memcpy(v->tried[v->n_tried++], ip->auth_key, 32);
 		memset(&t, 0, sizeof t);
@@ -765,7 +801,7 @@ intro_next(struct tk_hs_svc *v)
 		tk_hs_svc_fail(v, TK_ONION_HS_REND_FAILED,
 			       "no RENDEZVOUS2 in time through any "
 			       "introduction point");
-	else if (v->n_intro_timeouts > 0)
+	else if (v->n_intro_timeouts > 0 || all_timed_out(v, d))
 		tk_hs_svc_fail(v, TK_ONION_HS_INTRO_TIMEOUT,
 			       "every introduction point timed out or failed");
 	else
@@ -974,8 +1010,13 @@ tk_hs_join_event(struct tk_hs_svc *v, tk_ocirc *oc, int ev, const char *why)
 			return 1;
 		}
 		v->intro_oc = NULL;
-		if (!v->intro_acked)
+		if (!v->intro_acked) {
+			/* never built: unreachable (tor retries such a
+			 * point in later requests, up to five failures) */
+			ip_failed(v, v->intro_built ? TK_HS_IPFAIL_ERROR
+						    : TK_HS_IPFAIL_UNREACHABLE);
 			intro_next(v);
+		}
 		return 1;
 	}
 	return 0;
@@ -991,6 +1032,7 @@ tk_hs_join_tick(struct tk_hs_svc *v, uint64_t now)
 	} else if (v->intro_deadline && now >= v->intro_deadline) {
 		v->intro_deadline = 0;
 		v->n_intro_timeouts++;
+		ip_failed(v, TK_HS_IPFAIL_TIMEOUT);
 		if (v->intro_acked)
 			rend_silent(v);
 		intro_next(v);

@@ -18,6 +18,7 @@
 #include "onion/hs/hs_cache.h"
 #include "onion/hs/hs_cell.h"
 #include "onion/hs/hs_desc.h"
+#include "onion/hs/hs_ipfail.h"
 #include "onion/hs/hs_keys.h"
 #include "onion/hs/hs_ntor.h"
 
@@ -75,7 +76,8 @@ struct tk_hs_svc {
 	 * the descriptor is dropped and fetched again, once per attempt
 	 * (tor: hs_client_refetch_hsdesc when no introduction point is
 	 * usable). The points tried in this attempt, by auth key, are not
-	 * tried again from the new descriptor (tor's failure cache). */
+	 * tried again from the new descriptor; those that failed lately,
+	 * in any attempt, are skipped too (hc->ipfail, hs_ipfail.h). */
 	int refetched;
 	int has_stale;	       /* the refetched one's revision: */
 	uint64_t stale_rev;    /* HSDirs with a newer one are preferred */
@@ -91,6 +93,8 @@ struct tk_hs_client {
 	struct tk_hs_auth_set auth;
 	struct tk_hs_cache *cache;
 	tk_circ_pool *pool; /* NULL: internal_circs 0 */
+	/* introduction points that failed lately, across requests */
+	struct tk_hs_ipfail ipfail;
 	struct tk_hs_svc *svcs;
 	size_t n_svcs;
 	uv_timer_t *tick;
