@@ -41,7 +41,8 @@ tk_circmgr_build_to(tk_circmgr *cm, const tk_circuit_hop_target *last,
 	}
 	f->oc.serial = (uint32_t)n_fc + 1;
 	f->oc.state = TK_OCIRC_BUILDING;
-	f->oc.n_hops = 3; /* once built: the chosen hop is the third */
+	/* hops built: none yet; once built, the chosen hop is the third */
+	f->oc.n_hops = 0;
 	/* the rendezvous circuits are the service's own; the HSDir
 	 * circuits the fetch's; the pool's have no chosen last hop */
 	f->kind = !last			       ? 'P'
@@ -60,6 +61,8 @@ tk_circmgr_build_to(tk_circmgr *cm, const tk_circuit_hop_target *last,
 	f->oc.private_use = 1;
 	f->ev = ev;
 	f->evarg = arg;
+	f->oc.owner_ev = ev;
+	f->oc.owner_arg = arg;
 	fc[n_fc++] = f;
 	*out = &f->oc;
 	return 0;
@@ -68,8 +71,9 @@ static void
 adopted_cb(struct tk_defer *d)
 {
 	struct fcirc *f = container_of(d, struct fcirc, adopted);
-	if (!f->closed)
-		f->ev(f->evarg, &f->oc, TK_OCIRC_EV_BUILT, NULL);
+	if (!f->closed && f->oc.owner_ev)
+		f->oc.owner_ev(f->oc.owner_arg, &f->oc, TK_OCIRC_EV_BUILT,
+			       NULL);
 }
 int
 tk_ocirc_adopt(tk_ocirc *oc, const tk_circuit_hop_target *last,
@@ -85,6 +89,8 @@ tk_ocirc_adopt(tk_ocirc *oc, const tk_circuit_hop_target *last,
 						     : 'D';
 	f->ev = ev;
 	f->evarg = arg;
+	f->oc.owner_ev = ev;
+	f->oc.owner_arg = arg;
 	if (!last) {
 		n_adopt_plain++;
 		f->adopted.fn = adopted_cb;
@@ -152,6 +158,7 @@ tk_ocirc_close(tk_ocirc *oc)
 {
 	((struct fcirc *)oc)->closed = 1;
 	oc->closed = 1;
+	oc->owner_ev = NULL;
 }
 void
 tk_ocirc_joined(tk_ocirc *oc, const struct tk_cc_params *cc)
@@ -387,19 +394,35 @@ newest(char kind)
 	return NULL;
 }
 
+/* The circuit's owner hears ev, as the manager's owner_event() tells
+ * it: whoever oc->owner_ev names now (the pool hands circuits over by
+ * setting it); after anything but BUILT, no one. */
+static void
+owner_event(struct fcirc *f, int ev, const char *why)
+{
+	void (*fn)(void *, tk_ocirc *, int, const char *) = f->oc.owner_ev;
+	if (!fn)
+		return;
+	if (ev != TK_OCIRC_EV_BUILT)
+		f->oc.owner_ev = NULL;
+	fn(f->oc.owner_arg, &f->oc, ev, why);
+}
+
 void
 build(struct fcirc *f)
 {
 	f->built = 1;
 	f->oc.state = TK_OCIRC_OPEN;
-	f->ev(f->evarg, &f->oc, TK_OCIRC_EV_BUILT, NULL);
+	if (f->oc.n_hops < 3)
+		f->oc.n_hops = 3;
+	owner_event(f, TK_OCIRC_EV_BUILT, NULL);
 }
 
 void
 fail_build(struct fcirc *f)
 {
 	f->closed = 1;
-	f->ev(f->evarg, &f->oc, TK_OCIRC_EV_FAILED, "test");
+	owner_event(f, TK_OCIRC_EV_FAILED, "test");
 }
 
 /* An HSDir circuit's request answered: status, and body when 200. */
@@ -556,7 +579,7 @@ void
 lose(struct fcirc *f)
 {
 	f->closed = 1;
-	f->ev(f->evarg, &f->oc, TK_OCIRC_EV_LOST, "test");
+	owner_event(f, TK_OCIRC_EV_LOST, "test");
 }
 
 struct fcirc *

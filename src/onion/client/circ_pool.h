@@ -51,6 +51,23 @@ int tk_circ_pool_take(tk_circ_pool *p, const tk_circuit_hop_target *last,
 				 const char *why),
 		      void *arg, tk_ocirc **out);
 
+/* As tk_circ_pool_take, or, when no open circuit fits, a building one
+ * if waiting for it is faster than building a circuit now: the pool's
+ * circuits were launched earlier, so one that will be used as it is
+ * (last NULL: a rendezvous circuit) is always taken, the most advanced
+ * first; one to extend only when its last hop alone is missing (then
+ * its build and one EXTEND2 are two hop round trips, a new circuit
+ * three). A building circuit is handed over as it is, ev and arg its
+ * owner from now on: it hears BUILT (or FAILED) as for a circuit it
+ * built with tk_circmgr_build_to; with last, it is then the caller's
+ * to extend (tk_ocirc_adopt). Its last hop is oc->hop[2] from now.
+ * *building says which: 0 as tk_circ_pool_take, 1 handed over
+ * building. */
+int tk_circ_pool_take_or_wait(
+	tk_circ_pool *p, const tk_circuit_hop_target *last, const char *nick,
+	void (*ev)(void *arg, tk_ocirc *oc, int event, const char *why),
+	void *arg, tk_ocirc **out, int *building);
+
 /* The pool's circuits: open ones, and open or building ones. */
 size_t tk_circ_pool_ready(const tk_circ_pool *p);
 size_t tk_circ_pool_size(const tk_circ_pool *p);

@@ -99,6 +99,7 @@ svc_reset(struct tk_hs_svc *v)
 	tk_hs_ntor_client_wipe(&v->ntor);
 	tk_wipe(v->cookie, sizeof v->cookie);
 	v->rend_ready = v->intro_built = v->intro_sent = v->intro_acked = 0;
+	v->intro_extend = 0;
 	v->rend_deadline = v->intro_deadline = 0;
 }
 
@@ -742,6 +743,7 @@ intro_next(struct tk_hs_svc *v)
 	tk_hs_drop_oc(&v->intro_oc);
 	tk_hs_ntor_client_wipe(&v->ntor);
 	v->intro_built = v->intro_sent = v->intro_acked = 0;
+	v->intro_extend = 0;
 	v->intro_deadline = 0;
 	d = tk_hs_cache_get(hc->cache, v->keys.blinded, v->keys.period_num,
 			    v->now);
@@ -777,12 +779,16 @@ intro_next(struct tk_hs_svc *v)
 		memcpy(v->ip_enc, ip->enc_key, 32);
 		v->intro_next++;
 		/* a clean internal circuit extended to the point if one
-		 * fits beside it, else one built to it */
-		if (tk_circ_pool_take(hc->pool, &t, "intro", tk_hs_on_oc_event,
-				      v, &v->intro_oc) == 0 ||
+		 * fits beside it (one still building if that is sooner),
+		 * else one built to it */
+		if (tk_circ_pool_take_or_wait(hc->pool, &t, "intro",
+					      tk_hs_on_oc_event, v,
+					      &v->intro_oc,
+					      &v->intro_extend) == 0 ||
 		    tk_circmgr_build_to(hc->cm, &t, "intro", tk_hs_on_oc_event,
 					v, &v->intro_oc, err,
 					sizeof err) == 0) {
+			v->intro_t = t;
 			v->intro_deadline =
 				tk_hs_now_ms(hc) + hc->cfg.intro_timeout_ms +
 				60000; /* the build, then the answer */
@@ -850,6 +856,7 @@ rend_launch(struct tk_hs_svc *v)
 	tk_circuit_hop_target h;
 	long rp;
 	char err[200];
+	int building;
 
 	if (!t) {
 		tk_hs_svc_fail(v, TK_ONION_HS_REND_FAILED,
@@ -857,12 +864,14 @@ rend_launch(struct tk_hs_svc *v)
 		return -1;
 	}
 	v->rend_ready = 0;
-	if (tk_circ_pool_take(hc->pool, NULL, NULL, tk_hs_on_oc_event, v,
-			      &v->rend_oc) == 0) {
-		if (rend_point(v, &v->rend_oc->hop[v->rend_oc->n_hops - 1]) ==
-		    0) {
+	/* an open pool circuit, or one still building: launched earlier,
+	 * it is ready sooner than one built now */
+	if (tk_circ_pool_take_or_wait(hc->pool, NULL, NULL, tk_hs_on_oc_event,
+				      v, &v->rend_oc, &building) == 0) {
+		if (rend_point(v, &v->rend_oc->hop[2]) == 0) {
 			v->n_rend++;
 			v->rend_deadline = tk_hs_now_ms(hc) +
+					   (building ? 60000 : 0) +
 					   hc->cfg.rend_timeout_ms;
 			return 0;
 		}
@@ -999,6 +1008,16 @@ tk_hs_join_event(struct tk_hs_svc *v, tk_ocirc *oc, int ev, const char *why)
 		return 1;
 	}
 	if (oc == v->intro_oc) {
+		if (ev == TK_OCIRC_EV_BUILT && v->intro_extend) {
+			/* the pool circuit waited for: now its EXTEND2 */
+			v->intro_extend = 0;
+			if (tk_ocirc_adopt(oc, &v->intro_t, "intro",
+					   tk_hs_on_oc_event, v) != 0) {
+				tk_hs_drop_oc(&v->intro_oc);
+				intro_next(v);
+			}
+			return 1;
+		}
 		if (ev == TK_OCIRC_EV_BUILT) {
 			v->intro_hop = oc->n_hops - 1;
 			v->intro_built = 1;
@@ -1010,6 +1029,17 @@ tk_hs_join_event(struct tk_hs_svc *v, tk_ocirc *oc, int ev, const char *why)
 			return 1;
 		}
 		v->intro_oc = NULL;
+		if (v->intro_extend) {
+			/* the pool circuit failed, not the point: the same
+			 * point again, on another circuit */
+			v->intro_extend = 0;
+			if (v->n_tried &&
+			    memcmp(v->tried[v->n_tried - 1], v->ip_auth, 32) == 0)
+				v->n_tried--;
+			v->intro_next--;
+			intro_next(v);
+			return 1;
+		}
 		if (!v->intro_acked) {
 			/* never built: unreachable (tor retries such a
 			 * point in later requests, up to five failures) */

@@ -62,6 +62,10 @@ struct tk_hs_svc {
 	size_t intro_next;
 	tk_ocirc *intro_oc;
 	int intro_hop; /* the introduction point's: 3 if cannibalized */
+	/* intro_oc is a pool circuit still building, to be extended to
+	 * intro_t once built (tk_circ_pool_take_or_wait) */
+	int intro_extend;
+	tk_circuit_hop_target intro_t;
 	int intro_built, intro_sent, intro_acked;
 	uint64_t intro_deadline; /* uv_now ms, 0: none */
 	uint8_t ip_auth[32], ip_enc[32];
