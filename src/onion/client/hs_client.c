@@ -372,9 +372,11 @@ tk_hs_client_purge(tk_hs_client *hc)
 	size_t n = tk_hs_cache_expire(hc->cache, INT64_MAX);
 	size_t k = tk_hs_ipfail_clear(&hc->ipfail);
 	tk_hs_log(hc, TK_LOG_INFO,
-		  "NEWNYM: %zu onion service descriptor%s and %zu "
-		  "introduction point failure%s dropped",
-		  n, n == 1 ? "" : "s", k, k == 1 ? "" : "s");
+		  "NEWNYM: %zu onion service descriptor%s dropped", n,
+		  n == 1 ? "" : "s");
+	tk_hs_log(hc, TK_LOG_INFO,
+		  "NEWNYM: %zu introduction point failure%s forgotten", k,
+		  k == 1 ? "" : "s");
 }
 
 void
@@ -1033,8 +1035,8 @@ tk_hs_join_event(struct tk_hs_svc *v, tk_ocirc *oc, int ev, const char *why)
 			/* the pool circuit failed, not the point: the same
 			 * point again, on another circuit */
 			v->intro_extend = 0;
-			if (v->n_tried &&
-			    memcmp(v->tried[v->n_tried - 1], v->ip_auth, 32) == 0)
+			if (v->n_tried && memcmp(v->tried[v->n_tried - 1],
+						 v->ip_auth, 32) == 0)
 				v->n_tried--;
 			v->intro_next--;
 			intro_next(v);
