@@ -38,20 +38,41 @@ tests_unit_test_hs_cache_SOURCES = tests/unit/test_hs_cache.c tests/unit/tap.h
 tests_unit_test_hs_cache_LDADD = $(HS_TEST_LIBS)
 TESTS += tests/unit/test_hs_cache
 
+check_PROGRAMS += tests/unit/test_hs_ipfail
+tests_unit_test_hs_ipfail_SOURCES = tests/unit/test_hs_ipfail.c tests/unit/tap.h
+tests_unit_test_hs_ipfail_LDADD = $(HS_TEST_LIBS)
+TESTS += tests/unit/test_hs_ipfail
+
 check_PROGRAMS += tests/unit/test_hs_auth
 tests_unit_test_hs_auth_SOURCES = tests/unit/test_hs_auth.c $(HS_TESTSVC)
 tests_unit_test_hs_auth_LDADD = $(HS_TEST_LIBS)
 TESTS += tests/unit/test_hs_auth
 
 # the client's state machine over fakes of the circuit manager, circuits
-# and directory requests (its sources built in, the fakes replacing
-# circmgr.c, circuit.c and dirclient.c; the pool of clean internal
-# circuits, circ_pool.c, is real)
-check_PROGRAMS += tests/unit/test_hs_client
-tests_unit_test_hs_client_SOURCES = tests/unit/test_hs_client.c \
+# and directory requests (hs_client_fakes.[ch]: its sources built in, the
+# fakes replacing circmgr.c, circuit.c and dirclient.c; the pool of clean
+# internal circuits, circ_pool.c, is real), one program per subject
+HS_CLIENT_FAKES = tests/unit/hs_client_fakes.c tests/unit/hs_client_fakes.h \
 	src/onion/client/hs_client.c src/onion/client/hs_fetch.c \
 	src/onion/client/circ_pool.c \
 	tests/unit/netdoc_testutil.h $(HS_TESTSVC)
+HS_CLIENT_TESTS = tests/unit/test_hs_client tests/unit/test_hs_client_refetch \
+	tests/unit/test_hs_client_ipfail tests/unit/test_hs_client_pool
+check_PROGRAMS += $(HS_CLIENT_TESTS)
+TESTS += $(HS_CLIENT_TESTS)
+tests_unit_test_hs_client_SOURCES = tests/unit/test_hs_client.c \
+	$(HS_CLIENT_FAKES)
 tests_unit_test_hs_client_CPPFLAGS = $(AM_CPPFLAGS) $(UV_CFLAGS)
 tests_unit_test_hs_client_LDADD = $(HS_TEST_LIBS) $(UV_LIBS)
-TESTS += tests/unit/test_hs_client
+tests_unit_test_hs_client_refetch_SOURCES = \
+	tests/unit/test_hs_client_refetch.c $(HS_CLIENT_FAKES)
+tests_unit_test_hs_client_refetch_CPPFLAGS = $(AM_CPPFLAGS) $(UV_CFLAGS)
+tests_unit_test_hs_client_refetch_LDADD = $(HS_TEST_LIBS) $(UV_LIBS)
+tests_unit_test_hs_client_ipfail_SOURCES = \
+	tests/unit/test_hs_client_ipfail.c $(HS_CLIENT_FAKES)
+tests_unit_test_hs_client_ipfail_CPPFLAGS = $(AM_CPPFLAGS) $(UV_CFLAGS)
+tests_unit_test_hs_client_ipfail_LDADD = $(HS_TEST_LIBS) $(UV_LIBS)
+tests_unit_test_hs_client_pool_SOURCES = tests/unit/test_hs_client_pool.c \
+	$(HS_CLIENT_FAKES)
+tests_unit_test_hs_client_pool_CPPFLAGS = $(AM_CPPFLAGS) $(UV_CFLAGS)
+tests_unit_test_hs_client_pool_LDADD = $(HS_TEST_LIBS) $(UV_LIBS)

@@ -219,7 +219,9 @@ fits(const tk_circ_pool *p, const tk_ocirc *oc,
 	tk_path_opts_init(&po);
 	po.enforce_distinct_subnets = tk_circmgr_distinct_subnets(p->cm);
 	x = as_node(t, last, &rx);
-	for (int i = 0; i < oc->n_hops; i++) {
+	/* a building circuit's hops are all chosen already */
+	int nh = oc->state == TK_OCIRC_BUILDING ? 3 : oc->n_hops;
+	for (int i = 0; i < nh; i++) {
 		h = as_node(t, &oc->hop[i], &rh);
 		if (tk_path_conflict(&x, &h, &po))
 			return 0;
@@ -254,6 +256,46 @@ tk_circ_pool_take(tk_circ_pool *p, const tk_circuit_hop_target *last,
 		return 0;
 	}
 	return -1;
+}
+
+/* Hops built of a circuit worth waiting for to extend: all but its
+ * last. */
+#define WAIT_EXTEND_MIN_HOPS 2
+
+int
+tk_circ_pool_take_or_wait(tk_circ_pool *p, const tk_circuit_hop_target *last,
+			  const char *nick,
+			  void (*ev)(void *arg, tk_ocirc *oc, int event,
+				     const char *why),
+			  void *arg, tk_ocirc **out, int *building)
+{
+	long best = -1;
+	*building = 0;
+	if (tk_circ_pool_take(p, last, nick, ev, arg, out) == 0 || !p)
+		return *out ? 0 : -1;
+	for (size_t i = 0; i < p->n; i++) {
+		const tk_ocirc *oc = p->e[i].oc;
+		if (p->e[i].open || oc->closed ||
+		    oc->state != TK_OCIRC_BUILDING)
+			continue;
+		if (last &&
+		    (oc->n_hops < WAIT_EXTEND_MIN_HOPS || !fits(p, oc, last)))
+			continue;
+		/* the most advanced, then the one launched first */
+		if (best < 0 || oc->n_hops > p->e[best].oc->n_hops ||
+		    (oc->n_hops == p->e[best].oc->n_hops &&
+		     oc->started < p->e[best].oc->started))
+			best = (long)i;
+	}
+	if (best < 0)
+		return -1;
+	*out = p->e[best].oc;
+	drop(p, (size_t)best);
+	(*out)->owner_ev = ev;
+	(*out)->owner_arg = arg;
+	*building = 1;
+	refill(p);
+	return 0;
 }
 
 size_t

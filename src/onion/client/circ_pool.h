@@ -12,8 +12,9 @@
  * the rendezvous point as it stands. A circuit whose relays conflict
  * with the relay to add (the same relay, one family, one /16 when
  * subnets are enforced: tk_path_conflict) is not taken for it. What is
- * taken is replaced at once; a failed build delays the next one (1 s,
- * doubling to a minute). Every circuit is the circuit manager's private
+ * taken is replaced at once (with none open, a building one may be
+ * handed over: tk_circ_pool_take_or_wait); a failed build delays the
+ * next one (1 s, doubling to a minute). Every circuit is the circuit manager's private
  * circuit, owned by the pool until taken. */
 #ifndef TK_ONION_CLIENT_CIRC_POOL_H
 #define TK_ONION_CLIENT_CIRC_POOL_H
@@ -50,6 +51,23 @@ int tk_circ_pool_take(tk_circ_pool *p, const tk_circuit_hop_target *last,
 		      void (*ev)(void *arg, tk_ocirc *oc, int event,
 				 const char *why),
 		      void *arg, tk_ocirc **out);
+
+/* As tk_circ_pool_take, or, when no open circuit fits, a building one
+ * if waiting for it is faster than building a circuit now: the pool's
+ * circuits were launched earlier, so one that will be used as it is
+ * (last NULL: a rendezvous circuit) is always taken, the most advanced
+ * first; one to extend only when its last hop alone is missing (then
+ * its build and one EXTEND2 are two hop round trips, a new circuit
+ * three). A building circuit is handed over as it is, ev and arg its
+ * owner from now on: it hears BUILT (or FAILED) as for a circuit it
+ * built with tk_circmgr_build_to; with last, it is then the caller's
+ * to extend (tk_ocirc_adopt). Its last hop is oc->hop[2] from now.
+ * *building says which: 0 as tk_circ_pool_take, 1 handed over
+ * building. */
+int tk_circ_pool_take_or_wait(
+	tk_circ_pool *p, const tk_circuit_hop_target *last, const char *nick,
+	void (*ev)(void *arg, tk_ocirc *oc, int event, const char *why),
+	void *arg, tk_ocirc **out, int *building);
 
 /* The pool's circuits: open ones, and open or building ones. */
 size_t tk_circ_pool_ready(const tk_circ_pool *p);

@@ -99,6 +99,7 @@ svc_reset(struct tk_hs_svc *v)
 	tk_hs_ntor_client_wipe(&v->ntor);
 	tk_wipe(v->cookie, sizeof v->cookie);
 	v->rend_ready = v->intro_built = v->intro_sent = v->intro_acked = 0;
+	v->intro_extend = 0;
 	v->rend_deadline = v->intro_deadline = 0;
 }
 
@@ -289,6 +290,7 @@ on_tick(uv_timer_t *tm)
 			continue;
 		tk_hs_join_tick(v, now);
 	}
+	tk_hs_ipfail_expire(&hc->ipfail, now);
 }
 
 /* ------------------------------------------------------------- requests */
@@ -368,9 +370,13 @@ void
 tk_hs_client_purge(tk_hs_client *hc)
 {
 	size_t n = tk_hs_cache_expire(hc->cache, INT64_MAX);
+	size_t k = tk_hs_ipfail_clear(&hc->ipfail);
 	tk_hs_log(hc, TK_LOG_INFO,
 		  "NEWNYM: %zu onion service descriptor%s dropped", n,
 		  n == 1 ? "" : "s");
+	tk_hs_log(hc, TK_LOG_INFO,
+		  "NEWNYM: %zu introduction point failure%s forgotten", k,
+		  k == 1 ? "" : "s");
 }
 
 void
@@ -482,6 +488,15 @@ tk_hs_client_free(tk_hs_client *hc)
 
 static void intro_next(struct tk_hs_svc *v);
 
+/* The point being tried (v->ip_auth) failed: remembered for the next
+ * requests too, as tor remembers it (hs_ipfail.h). */
+static void
+ip_failed(struct tk_hs_svc *v, enum tk_hs_ipfail_kind kind)
+{
+	tk_hs_ipfail_note(&v->hc->ipfail, v->id, v->ip_auth, kind,
+			  tk_hs_now_ms(v->hc));
+}
+
 static void
 joined(struct tk_hs_svc *v)
 {
@@ -572,6 +587,7 @@ on_intro_cell(void *arg, int status, int hop, uint8_t cmd, const uint8_t *data,
 		  "onion service %s: introduction point %zu refused (status "
 		  "%u)",
 		  tk_hs_svc_name(v, nb), v->intro_next, ack.status);
+	ip_failed(v, TK_HS_IPFAIL_ERROR);
 	tk_hs_drop_oc(&v->intro_oc);
 	intro_next(v);
 }
@@ -703,6 +719,20 @@ refetch(struct tk_hs_svc *v)
 	return 1;
 }
 
+/* Every point of d timed out lately (in this attempt or an earlier
+ * one): the attempt ends F7, as tor's does when all its points' records
+ * say timed out. */
+static int
+all_timed_out(struct tk_hs_svc *v, const struct tk_hs_desc *d)
+{
+	uint64_t now = tk_hs_now_ms(v->hc);
+	for (size_t i = 0; i < d->n_intro; i++)
+		if (!tk_hs_ipfail_timed_out(&v->hc->ipfail, v->id,
+					    d->intro[i].auth_key, now))
+			return 0;
+	return d->n_intro > 0;
+}
+
 /* The next introduction point of the descriptor we can reach. */
 static void
 intro_next(struct tk_hs_svc *v)
@@ -715,6 +745,7 @@ intro_next(struct tk_hs_svc *v)
 	tk_hs_drop_oc(&v->intro_oc);
 	tk_hs_ntor_client_wipe(&v->ntor);
 	v->intro_built = v->intro_sent = v->intro_acked = 0;
+	v->intro_extend = 0;
 	v->intro_deadline = 0;
 	d = tk_hs_cache_get(hc->cache, v->keys.blinded, v->keys.period_num,
 			    v->now);
@@ -725,6 +756,15 @@ intro_next(struct tk_hs_svc *v)
 			continue; /* tor needs both to extend */
 		if (intro_tried(v, ip->auth_key))
 			continue; /* failed already, in the old descriptor */
+		if (!tk_hs_ipfail_usable(&hc->ipfail, v->id, ip->auth_key,
+					 tk_hs_now_ms(hc))) {
+			char nb[TK_HS_ADDR_LEN + 7];
+			tk_hs_log(hc, TK_LOG_INFO,
+				  "onion service %s: introduction point %zu "
+				  "failed lately: skipped",
+				  tk_hs_svc_name(v, nb), v->intro_next);
+			continue;
+		}
 		if (v->n_tried < sizeof v->tried / sizeof v->tried[0])
 			memcpy(v->tried[v->n_tried++], ip->auth_key, 32);
 		memset(&t, 0, sizeof t);
@@ -741,12 +781,16 @@ intro_next(struct tk_hs_svc *v)
 		memcpy(v->ip_enc, ip->enc_key, 32);
 		v->intro_next++;
 		/* a clean internal circuit extended to the point if one
-		 * fits beside it, else one built to it */
-		if (tk_circ_pool_take(hc->pool, &t, "intro", tk_hs_on_oc_event,
-				      v, &v->intro_oc) == 0 ||
+		 * fits beside it (one still building if that is sooner),
+		 * else one built to it */
+		if (tk_circ_pool_take_or_wait(hc->pool, &t, "intro",
+					      tk_hs_on_oc_event, v,
+					      &v->intro_oc,
+					      &v->intro_extend) == 0 ||
 		    tk_circmgr_build_to(hc->cm, &t, "intro", tk_hs_on_oc_event,
 					v, &v->intro_oc, err,
 					sizeof err) == 0) {
+			v->intro_t = t;
 			v->intro_deadline =
 				tk_hs_now_ms(hc) + hc->cfg.intro_timeout_ms +
 				60000; /* the build, then the answer */
@@ -765,7 +809,7 @@ intro_next(struct tk_hs_svc *v)
 		tk_hs_svc_fail(v, TK_ONION_HS_REND_FAILED,
 			       "no RENDEZVOUS2 in time through any "
 			       "introduction point");
-	else if (v->n_intro_timeouts > 0)
+	else if (v->n_intro_timeouts > 0 || all_timed_out(v, d))
 		tk_hs_svc_fail(v, TK_ONION_HS_INTRO_TIMEOUT,
 			       "every introduction point timed out or failed");
 	else
@@ -814,6 +858,7 @@ rend_launch(struct tk_hs_svc *v)
 	tk_circuit_hop_target h;
 	long rp;
 	char err[200];
+	int building;
 
 	if (!t) {
 		tk_hs_svc_fail(v, TK_ONION_HS_REND_FAILED,
@@ -821,12 +866,14 @@ rend_launch(struct tk_hs_svc *v)
 		return -1;
 	}
 	v->rend_ready = 0;
-	if (tk_circ_pool_take(hc->pool, NULL, NULL, tk_hs_on_oc_event, v,
-			      &v->rend_oc) == 0) {
-		if (rend_point(v, &v->rend_oc->hop[v->rend_oc->n_hops - 1]) ==
-		    0) {
+	/* an open pool circuit, or one still building: launched earlier,
+	 * it is ready sooner than one built now */
+	if (tk_circ_pool_take_or_wait(hc->pool, NULL, NULL, tk_hs_on_oc_event,
+				      v, &v->rend_oc, &building) == 0) {
+		if (rend_point(v, &v->rend_oc->hop[2]) == 0) {
 			v->n_rend++;
 			v->rend_deadline = tk_hs_now_ms(hc) +
+					   (building ? 60000 : 0) +
 					   hc->cfg.rend_timeout_ms;
 			return 0;
 		}
@@ -963,6 +1010,16 @@ tk_hs_join_event(struct tk_hs_svc *v, tk_ocirc *oc, int ev, const char *why)
 		return 1;
 	}
 	if (oc == v->intro_oc) {
+		if (ev == TK_OCIRC_EV_BUILT && v->intro_extend) {
+			/* the pool circuit waited for: now its EXTEND2 */
+			v->intro_extend = 0;
+			if (tk_ocirc_adopt(oc, &v->intro_t, "intro",
+					   tk_hs_on_oc_event, v) != 0) {
+				tk_hs_drop_oc(&v->intro_oc);
+				intro_next(v);
+			}
+			return 1;
+		}
 		if (ev == TK_OCIRC_EV_BUILT) {
 			v->intro_hop = oc->n_hops - 1;
 			v->intro_built = 1;
@@ -974,8 +1031,24 @@ tk_hs_join_event(struct tk_hs_svc *v, tk_ocirc *oc, int ev, const char *why)
 			return 1;
 		}
 		v->intro_oc = NULL;
-		if (!v->intro_acked)
+		if (v->intro_extend) {
+			/* the pool circuit failed, not the point: the same
+			 * point again, on another circuit */
+			v->intro_extend = 0;
+			if (v->n_tried && memcmp(v->tried[v->n_tried - 1],
+						 v->ip_auth, 32) == 0)
+				v->n_tried--;
+			v->intro_next--;
 			intro_next(v);
+			return 1;
+		}
+		if (!v->intro_acked) {
+			/* never built: unreachable (tor retries such a
+			 * point in later requests, up to five failures) */
+			ip_failed(v, v->intro_built ? TK_HS_IPFAIL_ERROR
+						    : TK_HS_IPFAIL_UNREACHABLE);
+			intro_next(v);
+		}
 		return 1;
 	}
 	return 0;
@@ -991,6 +1064,7 @@ tk_hs_join_tick(struct tk_hs_svc *v, uint64_t now)
 	} else if (v->intro_deadline && now >= v->intro_deadline) {
 		v->intro_deadline = 0;
 		v->n_intro_timeouts++;
+		ip_failed(v, TK_HS_IPFAIL_TIMEOUT);
 		if (v->intro_acked)
 			rend_silent(v);
 		intro_next(v);

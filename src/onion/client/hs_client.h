@@ -19,7 +19,9 @@
  *     time moves on to the next introduction point, the rendezvous
  *     circuit staying as it is (an ack with no RENDEZVOUS2 in time: a
  *     new rendezvous circuit too); when none is left, the descriptor is
- *     fetched again, once per attempt;
+ *     fetched again, once per attempt; points that failed lately, in
+ *     this request or an earlier one, are skipped (hs_ipfail.h, as
+ *     tor's client remembers them for two minutes);
  *  4. RENDEZVOUS2 on the rendezvous circuit completes hs-ntor: the
  *     service's virtual hop joins that circuit (SHA3-256, AES-256), with
  *     congestion control (Vegas, XON/XOFF streams) when INTRODUCE1 asked

@@ -18,6 +18,7 @@
 #include "onion/hs/hs_cache.h"
 #include "onion/hs/hs_cell.h"
 #include "onion/hs/hs_desc.h"
+#include "onion/hs/hs_ipfail.h"
 #include "onion/hs/hs_keys.h"
 #include "onion/hs/hs_ntor.h"
 
@@ -61,6 +62,10 @@ struct tk_hs_svc {
 	size_t intro_next;
 	tk_ocirc *intro_oc;
 	int intro_hop; /* the introduction point's: 3 if cannibalized */
+	/* intro_oc is a pool circuit still building, to be extended to
+	 * intro_t once built (tk_circ_pool_take_or_wait) */
+	int intro_extend;
+	tk_circuit_hop_target intro_t;
 	int intro_built, intro_sent, intro_acked;
 	uint64_t intro_deadline; /* uv_now ms, 0: none */
 	uint8_t ip_auth[32], ip_enc[32];
@@ -75,7 +80,8 @@ struct tk_hs_svc {
 	 * the descriptor is dropped and fetched again, once per attempt
 	 * (tor: hs_client_refetch_hsdesc when no introduction point is
 	 * usable). The points tried in this attempt, by auth key, are not
-	 * tried again from the new descriptor (tor's failure cache). */
+	 * tried again from the new descriptor; those that failed lately,
+	 * in any attempt, are skipped too (hc->ipfail, hs_ipfail.h). */
 	int refetched;
 	int has_stale;	       /* the refetched one's revision: */
 	uint64_t stale_rev;    /* HSDirs with a newer one are preferred */
@@ -91,6 +97,8 @@ struct tk_hs_client {
 	struct tk_hs_auth_set auth;
 	struct tk_hs_cache *cache;
 	tk_circ_pool *pool; /* NULL: internal_circs 0 */
+	/* introduction points that failed lately, across requests */
+	struct tk_hs_ipfail ipfail;
 	struct tk_hs_svc *svcs;
 	size_t n_svcs;
 	uv_timer_t *tick;

@@ -18,6 +18,8 @@ src_onion_libonion_a_SOURCES += \
 	src/onion/hs/hs_desc_int.h \
 	src/onion/hs/hs_desc_layer.c \
 	src/onion/hs/hs_desc_outer.c \
+	src/onion/hs/hs_ipfail.c \
+	src/onion/hs/hs_ipfail.h \
 	src/onion/hs/hs_keys.c \
 	src/onion/hs/hs_keys.h \
 	src/onion/hs/hs_linkspec.c \
