@@ -14,8 +14,8 @@
  * subnets are enforced: tk_path_conflict) is not taken for it. What is
  * taken is replaced at once (with none open, a building one may be
  * handed over: tk_circ_pool_take_or_wait); a failed build delays the
- * next one (1 s, doubling to a minute). Every circuit is the circuit manager's private
- * circuit, owned by the pool until taken. */
+ * next one (1 s, doubling to a minute). Every circuit is the circuit manager's
+ * private circuit, owned by the pool until taken. */
 #ifndef TK_ONION_CLIENT_CIRC_POOL_H
 #define TK_ONION_CLIENT_CIRC_POOL_H
 
