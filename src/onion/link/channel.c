@@ -54,6 +54,7 @@ struct tk_channel {
 	uint64_t last_rx_ms, last_tx_ms;
 	uint64_t stall_from;  /* silence counts from here */
 	unsigned stall_ms;    /* the current wait; doubles while it lasts */
+	uint64_t stall_check; /* 0, or: the wait ran out, decide from here */
 	int destroy_reported; /* until a circuit cell other than DESTROY */
 	uint64_t no_circs_since;
 	struct tk_channel_hooks hooks;
@@ -371,7 +372,24 @@ find_circ(tk_channel *ch, uint32_t id)
  * both sides' timers, and each side's timeout is drawn alike, so each
  * pads first half the time), so a healthy relay is silent for a minute
  * only if we padded first about ten times in a row: on a quiet channel
- * that happens about once in four hours, and costs one circuit. */
+ * that happens about once in four hours, and costs one circuit.
+ *
+ * The silence must be the relay's, not ours: libuv runs due timers
+ * before it polls the sockets, so a daemon the OS did not schedule for
+ * longer than the wait (a loaded machine, a swapped-out process, a slow
+ * callback) would find the wait over while the relay's cells sit unread
+ * in the socket. So when the wait runs out the channel only notes it,
+ * and decides at its next tick, at least 1 ms later: the loop polls in
+ * between (a timer due later than the loop's time never runs in the same
+ * pass), and a cell read there restarts the wait. */
+
+/* Silence counts afresh from `now`. */
+static void
+stall_restart(tk_channel *ch, uint64_t now)
+{
+	ch->stall_from = now;
+	ch->stall_check = 0;
+}
 
 static uint64_t
 pad_rng(void *arg)
@@ -407,6 +425,7 @@ next_due(tk_channel *ch)
 	}
 	if (stall_watch(ch)) {
 		t = ch->stall_from + ch->stall_ms;
+		t = ch->stall_check > t ? ch->stall_check : t;
 		due = t < due ? t : due;
 	}
 	if (ch->n_circs == 0 && ch->hooks.idle && ch->hooks.idle_ms) {
@@ -476,8 +495,12 @@ on_tick(uv_timer_t *h)
 		   now - ch->last_tx_ms >= keepalive_ms(ch)) {
 		send_padding(ch);
 	}
-	if (stall_watch(ch) && now - ch->stall_from >= ch->stall_ms) {
-		ch->stall_from = now;
+	if (!stall_watch(ch) || now - ch->stall_from < ch->stall_ms) {
+		ch->stall_check = 0;
+	} else if (!ch->stall_check) {
+		ch->stall_check = now + 1; /* after a poll: see above */
+	} else if (now >= ch->stall_check) {
+		stall_restart(ch, now);
 		ch->stall_ms = ch->stall_ms >= TK_CHAN_STALL_MAX_MS / 2
 				       ? TK_CHAN_STALL_MAX_MS
 				       : ch->stall_ms * 2;
@@ -503,7 +526,8 @@ open_actions(tk_channel *ch)
 	uint8_t p[TK_CELL_PAYLOAD_LEN];
 	uint64_t now = uv_now(ch->loop);
 	int rc;
-	ch->last_rx_ms = ch->last_tx_ms = ch->stall_from = now;
+	ch->last_rx_ms = ch->last_tx_ms = now;
+	stall_restart(ch, now);
 	ch->no_circs_since = now;
 	if (!ch->stall_ms)
 		ch->stall_ms = TK_CHAN_STALL_FIRST_MS;
@@ -526,7 +550,7 @@ tk_channel_set_hooks(tk_channel *ch, const struct tk_channel_hooks *h)
 	ch->hooks = *h;
 	ch->stall_ms = h->stall_first_ms ? h->stall_first_ms
 					 : TK_CHAN_STALL_FIRST_MS;
-	ch->stall_from = uv_now(ch->loop);
+	stall_restart(ch, uv_now(ch->loop));
 	if (ch->timer_due) { /* the new hooks may want it earlier */
 		uv_timer_stop(&ch->timer);
 		ch->timer_due = 0;
@@ -548,11 +572,18 @@ static void
 note_rx(tk_channel *ch, const tk_cell_view *v)
 {
 	uint64_t now = uv_now(ch->loop);
+	unsigned first = ch->hooks.stall_first_ms ? ch->hooks.stall_first_ms
+						  : TK_CHAN_STALL_FIRST_MS;
 	ch->last_rx_ms = now;
 	tk_chanpad_note_cell(&ch->pad, now);
-	ch->stall_from = now;
-	ch->stall_ms = ch->hooks.stall_first_ms ? ch->hooks.stall_first_ms
-						: TK_CHAN_STALL_FIRST_MS;
+	stall_restart(ch, now);
+	if (ch->stall_ms != first) {
+		/* The wait had doubled and the timer may be set for the
+		 * long one: the short one is due first now. Rare (only
+		 * after a `stalled`), so not every cell pays for arm(). */
+		ch->stall_ms = first;
+		arm(ch);
+	}
 	if (v->circ_id != 0 && v->cmd != TK_CELL_DESTROY)
 		ch->destroy_reported = 0;
 }
@@ -888,7 +919,7 @@ tk_channel_circ_add(tk_channel *ch, tk_channel_circ_cb cb, void *circ,
 	if (ch->n_circs == 1) {
 		/* the first circuit after a spell without any: silence
 		 * counts from now */
-		ch->stall_from = uv_now(ch->loop);
+		stall_restart(ch, uv_now(ch->loop));
 		arm(ch);
 	}
 	return 0;
