@@ -37,6 +37,7 @@ struct run {
 	int fail_timer; /* the fetch's uv_timer_init fails */
 	int wrong_id;
 	unsigned chan_timeout, circ_timeout;
+	unsigned ext_timeout; /* the EXTEND2's alone (0: the default) */
 	/* outputs */
 	int chan_status, circ_status, dir_status;
 	int chan_lost;
@@ -171,7 +172,7 @@ static void on_built(tk_circuit *c, int status, void *arg)
 		}
 		uv_ip4_addr("127.0.0.1", 9, &sa);
 		memcpy(&t.addr, &sa, sizeof sa);
-		r->ext_status = tk_circuit_extend(c, &t, r->circ_timeout,
+		r->ext_status = tk_circuit_extend(c, &t, r->ext_timeout,
 						  on_extended, r);
 		if (r->ext_status < 0)
 			finish(r);
@@ -520,7 +521,7 @@ static void test_ntor_and_extend(void)
 
 	struct run r6 = {.fr = {.close_after_cells = -1,
 				.extend = FR_EXTEND_SILENT},
-			 .upto = STEP_CIRCUIT, .extend = 1, .circ_timeout = 1500};
+			 .upto = STEP_CIRCUIT, .extend = 1, .ext_timeout = 1500};
 	run(&r6);
 	tap_eq_long(r6.ext_status, TK_CIRC_ETIMEDOUT, "no EXTENDED2: %s",
 		    r6.errmsg);
