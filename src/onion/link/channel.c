@@ -34,6 +34,8 @@ struct tk_channel {
 	tk_tls *tls;
 	uv_timer_t timer;
 	int timer_open;
+	uv_check_t polled; /* runs after the loop's next poll (stalls) */
+	int polled_open;
 	int tls_open;
 	enum chan_state state;
 	tk_channel_target target;
@@ -55,6 +57,7 @@ struct tk_channel {
 	uint64_t stall_from;  /* silence counts from here */
 	unsigned stall_ms;    /* the current wait; doubles while it lasts */
 	uint64_t stall_check; /* 0, or: the wait ran out, decide from here */
+	int stall_polled;     /* the loop polled since the wait ran out */
 	int destroy_reported; /* until a circuit cell other than DESTROY */
 	uint64_t no_circs_since;
 	struct tk_channel_hooks hooks;
@@ -131,6 +134,8 @@ fail(tk_channel *ch, int status)
 	ch->state = CHAN_DEAD;
 	if (ch->timer_open)
 		uv_timer_stop(&ch->timer);
+	if (ch->polled_open)
+		uv_check_stop(&ch->polled);
 	if (!ch->errmsg[0])
 		set_errmsg(ch, "%s", tk_channel_strerror(status));
 	if (was == CHAN_OPEN) {
@@ -379,9 +384,10 @@ find_circ(tk_channel *ch, uint32_t id)
  * longer than the wait (a loaded machine, a swapped-out process, a slow
  * callback) would find the wait over while the relay's cells sit unread
  * in the socket. So when the wait runs out the channel only notes it,
- * and decides at its next tick, at least 1 ms later: the loop polls in
- * between (a timer due later than the loop's time never runs in the same
- * pass), and a cell read there restarts the wait. */
+ * starts `polled` (a check handle: it runs right after the loop's poll)
+ * and decides at a tick after that has run; a cell read in that poll
+ * restarts the wait. A 1 ms timer alone is not enough: uv_run(ONCE)
+ * runs timers after its poll and again before the next one. */
 
 /* Silence counts afresh from `now`. */
 static void
@@ -389,6 +395,17 @@ stall_restart(tk_channel *ch, uint64_t now)
 {
 	ch->stall_from = now;
 	ch->stall_check = 0;
+	ch->stall_polled = 0;
+	if (ch->polled_open)
+		uv_check_stop(&ch->polled);
+}
+
+static void
+on_polled(uv_check_t *h)
+{
+	tk_channel *ch = h->data;
+	ch->stall_polled = 1;
+	uv_check_stop(h);
 }
 
 static uint64_t
@@ -497,9 +514,14 @@ on_tick(uv_timer_t *h)
 	}
 	if (!stall_watch(ch) || now - ch->stall_from < ch->stall_ms) {
 		ch->stall_check = 0;
-	} else if (!ch->stall_check) {
-		ch->stall_check = now + 1; /* after a poll: see above */
-	} else if (now >= ch->stall_check) {
+	} else if (!ch->stall_check || (!ch->stall_polled && ch->polled_open)) {
+		/* after a poll: see above; wake again 1 ms on */
+		if (!ch->stall_check && ch->polled_open) {
+			ch->stall_polled = 0;
+			uv_check_start(&ch->polled, on_polled);
+		}
+		ch->stall_check = now + 1;
+	} else {
 		stall_restart(ch, now);
 		ch->stall_ms = ch->stall_ms >= TK_CHAN_STALL_MAX_MS / 2
 				       ? TK_CHAN_STALL_MAX_MS
@@ -847,6 +869,10 @@ tk_channel_open(uv_loop_t *loop, const tk_channel_target *target,
 	}
 	ch->timer_open = 1;
 	ch->timer.data = ch;
+	if (uv_check_init(loop, &ch->polled) == 0) {
+		ch->polled_open = 1;
+		ch->polled.data = ch;
+	}
 	rc = uv_timer_start(&ch->timer, on_timeout,
 			    timeout_ms ? timeout_ms
 				       : TK_CHAN_DEFAULT_TIMEOUT_MS,
@@ -947,7 +973,7 @@ tk_channel_circ_count(const tk_channel *ch)
 static void
 maybe_free(tk_channel *ch)
 {
-	if (ch->timer_open || ch->tls_open)
+	if (ch->timer_open || ch->polled_open || ch->tls_open)
 		return;
 	if (ch->close_cb)
 		ch->close_cb(ch, ch->arg);
@@ -961,6 +987,14 @@ on_timer_closed(uv_handle_t *h)
 {
 	tk_channel *ch = h->data;
 	ch->timer_open = 0;
+	maybe_free(ch);
+}
+
+static void
+on_polled_closed(uv_handle_t *h)
+{
+	tk_channel *ch = h->data;
+	ch->polled_open = 0;
 	maybe_free(ch);
 }
 
@@ -985,6 +1019,8 @@ tk_channel_close(tk_channel *ch, tk_channel_close_cb close_cb)
 		tk_tls_close(ch->tls, on_tls_closed);
 	if (ch->timer_open)
 		uv_close((uv_handle_t *)&ch->timer, on_timer_closed);
-	if (!ch->timer_open && !ch->tls_open)
+	if (ch->polled_open)
+		uv_close((uv_handle_t *)&ch->polled, on_polled_closed);
+	if (!ch->timer_open && !ch->polled_open && !ch->tls_open)
 		maybe_free(ch); /* only when open failed before any handle */
 }
