@@ -257,7 +257,9 @@ static const struct tk_stream_cbs stream_cbs = {
  * timeout would find it over with the peers' bytes unread in the
  * sockets. So the first time it runs out we only note it and look again
  * 1 ms on, after the loop polled (a timer due later than the loop's time
- * never runs in the same pass); bytes read there restart it. */
+ * never runs in the same pass, and torkitd's loops run UV_RUN_DEFAULT,
+ * whose only timer pass comes before its poll); bytes read there restart
+ * it. */
 static void
 idle_timeout(uv_timer_t *t)
 {
