@@ -50,6 +50,8 @@ struct tk_session {
 	struct tk_relayq up;   /* client -> engine */
 	struct tk_relayq down; /* engine -> client */
 	uint64_t last_active;  /* uv_now of the last byte either way */
+	uint64_t idle_seen;    /* 0, or when IdleTimeout ran out (see
+				  session_relay.c) */
 	struct tk_session *lprev, *lnext; /* srv->lingering, oldest first */
 	uint64_t linger_since; /* uv_hrtime when it began lingering */
 	unsigned lingering : 1;

@@ -252,7 +252,14 @@ static const struct tk_stream_cbs stream_cbs = {
 
 /* IdleTimeout: nothing moved either way for that long. The timer is
  * armed once and re-armed for what is left, rather than reset on every
- * read. */
+ * read. The idleness must be the peers', not ours: libuv runs due timers
+ * before it polls, so a daemon the OS did not run for longer than the
+ * timeout would find it over with the peers' bytes unread in the
+ * sockets. So the first time it runs out we only note it and look again
+ * 1 ms on, after the loop polled (a timer due later than the loop's time
+ * never runs in the same pass, and torkitd's loops run UV_RUN_DEFAULT,
+ * whose only timer pass comes before its poll); bytes read there restart
+ * it. */
 static void
 idle_timeout(uv_timer_t *t)
 {
@@ -263,7 +270,13 @@ idle_timeout(uv_timer_t *t)
 	if (s->state != S_RELAY || limit == 0)
 		return;
 	if (idle < limit) {
+		s->idle_seen = 0;
 		uv_timer_start(&s->timer, idle_timeout, limit - idle, 0);
+		return;
+	}
+	if (!s->idle_seen) {
+		s->idle_seen = now;
+		uv_timer_start(&s->timer, idle_timeout, 1, 0);
 		return;
 	}
 	tk_info("connection of %s to %s idle for %llu s (IdleTimeout); "

@@ -47,6 +47,12 @@ static int get(tk_chanmgr *m, const tk_channel_target *t, struct got *g,
 }
 
 /* Runs the loop until cond holds (or nothing is left to run). */
+/* The link handshake's timeout: only a bound on a hang. No test here is
+ * about it, and under sanitizers on a loaded machine the handshake took
+ * more than the 5 s it once was (test 6 saw an error, test_stall_report
+ * a NULL channel). */
+#define HANDSHAKE_MS 60000
+
 #define RUN_UNTIL(loop, cond)                                              \
 	while (!(cond) && uv_run((loop), UV_RUN_ONCE))                     \
 		;
@@ -66,7 +72,7 @@ static void test_share_and_lose(void)
 	uv_loop_init(&loop);
 	fake_relay_start(&loop, &o, &fr, &port, id);
 	target_for(port, id, &t);
-	m = tk_chanmgr_new(&loop, 5000);
+	m = tk_chanmgr_new(&loop, HANDSHAKE_MS);
 	tap_eq_long(get(m, &t, &g1, &r1), 0, "first get");
 	tap_eq_long(get(m, &t, &g2, &r2), 0, "second get while opening");
 	tap_eq_long((long)tk_chanmgr_count(m), 1, "one channel for both");
@@ -107,7 +113,7 @@ static void test_wrong_identity(void)
 	fake_relay_start(&loop, &o, &fr, &port, id);
 	id[0] ^= 1;
 	target_for(port, id, &t);
-	m = tk_chanmgr_new(&loop, 5000);
+	m = tk_chanmgr_new(&loop, HANDSHAKE_MS);
 	get(m, &t, &g1, &r1);
 	get(m, &t, &g2, &r2);
 	RUN_UNTIL(&loop, g1.calls && g2.calls);
@@ -139,7 +145,7 @@ static void test_reconnect_after_loss(void)
 	uv_loop_init(&loop);
 	fake_relay_start(&loop, &o, &fr, &port, id);
 	target_for(port, id, &t);
-	m = tk_chanmgr_new(&loop, 5000);
+	m = tk_chanmgr_new(&loop, HANDSHAKE_MS);
 	get(m, &t, &g1, &r1);
 	RUN_UNTIL(&loop, g1.calls);
 	/* The relay hangs up right after the handshake; the channel is
@@ -196,7 +202,7 @@ static void test_idle_close(void)
 	uv_loop_init(&loop);
 	fake_relay_start(&loop, &o, &fr, &port, id);
 	target_for(port, id, &t);
-	m = tk_chanmgr_new(&loop, 5000);
+	m = tk_chanmgr_new(&loop, HANDSHAKE_MS);
 	tk_chanmgr_set_timing(m, 300, 0);
 	get(m, &t, &g1, &r1);
 	RUN_UNTIL(&loop, g1.calls);
@@ -250,11 +256,15 @@ static void test_stall_report(void)
 	uv_loop_init(&loop);
 	fake_relay_start(&loop, &o, &fr, &port, id);
 	target_for(port, id, &t);
-	m = tk_chanmgr_new(&loop, 5000);
+	m = tk_chanmgr_new(&loop, HANDSHAKE_MS);
 	tk_chanmgr_set_timing(m, 0, 200);
 	tk_chanmgr_set_stall_cb(m, on_stall, &st);
 	get(m, &t, &g1, &r1);
 	RUN_UNTIL(&loop, g1.calls);
+	if (!g1.ch) {
+		tap_ok(0, "stall: channel open (%d)", g1.status);
+		return;
+	}
 	tk_channel_note_multihop(g1.ch);
 	tk_channel_circ_add(g1.ch, no_cells, NULL, &cid);
 	RUN_UNTIL(&loop, st.calls > 0);

@@ -37,6 +37,7 @@ struct run {
 	int fail_timer; /* the fetch's uv_timer_init fails */
 	int wrong_id;
 	unsigned chan_timeout, circ_timeout;
+	unsigned ext_timeout; /* the EXTEND2's alone (0: the default) */
 	/* outputs */
 	int chan_status, circ_status, dir_status;
 	int chan_lost;
@@ -171,7 +172,7 @@ static void on_built(tk_circuit *c, int status, void *arg)
 		}
 		uv_ip4_addr("127.0.0.1", 9, &sa);
 		memcpy(&t.addr, &sa, sizeof sa);
-		r->ext_status = tk_circuit_extend(c, &t, r->circ_timeout,
+		r->ext_status = tk_circuit_extend(c, &t, r->ext_timeout,
 						  on_extended, r);
 		if (r->ext_status < 0)
 			finish(r);
@@ -520,7 +521,7 @@ static void test_ntor_and_extend(void)
 
 	struct run r6 = {.fr = {.close_after_cells = -1,
 				.extend = FR_EXTEND_SILENT},
-			 .upto = STEP_CIRCUIT, .extend = 1, .circ_timeout = 1500};
+			 .upto = STEP_CIRCUIT, .extend = 1, .ext_timeout = 1500};
 	run(&r6);
 	tap_eq_long(r6.ext_status, TK_CIRC_ETIMEDOUT, "no EXTENDED2: %s",
 		    r6.errmsg);
@@ -727,13 +728,23 @@ struct held {
 	tk_circuit *c[2];
 	tk_circuit *flush; /* the owner's answer to `stalled` */
 	int built, lost[2];
-	int hooked;	    /* set the hooks (the owner builds) */
+	int hooked;	    /* set the hooks (1: the owner builds, 2: no
+			       `stalled` hook) */
 	int multihop;	    /* the channel carries multi-hop circuits */
 	unsigned stall_ms;  /* hooks.stall_first_ms */
 	int stalls[3];	    /* by enum tk_channel_stall */
 	int run_to_deadline; /* do not stop when both circuits are gone */
+	/* Stop instead once the relay sent this many PADDING, or once the
+	 * channel reported this many silences (0: not). */
+	int until_padding_out, until_silences;
+	size_t until_chan_stalls; /* the channel's own count (info.stalls) */
+	/* Starve the loop: the test's own callback blocks it this long,
+	 * block_after_ms after the hooks are set (0: never). */
+	unsigned block_ms, block_after_ms;
+	uint64_t hooks_at;	/* loop time the hooks were set */
+	uint64_t silence_at[3]; /* loop time of the first silences */
 	uint8_t rsa_id[20];
-	uv_timer_t deadline;
+	uv_timer_t deadline, block;
 	struct fr_seen seen;
 	tk_channel_info info;
 };
@@ -755,6 +766,7 @@ static void held_finish(struct held *h)
 		h->ch = NULL;
 	}
 	uv_timer_stop(&h->deadline);
+	uv_timer_stop(&h->block);
 }
 
 static void held_lost(tk_circuit *c, int status, void *arg)
@@ -776,6 +788,15 @@ static void held_lost(tk_circuit *c, int status, void *arg)
  * owner built. */
 static int held_done(const struct held *h)
 {
+	if (h->until_padding_out &&
+	    fake_relay_seen(h->relay)->n_padding_out >= h->until_padding_out)
+		return 1;
+	if (h->until_silences &&
+	    h->stalls[TK_CHAN_STALL_SILENCE] >= h->until_silences)
+		return 1;
+	if (h->until_chan_stalls &&
+	    tk_channel_get_info(h->ch)->stalls >= h->until_chan_stalls)
+		return 1;
 	return !h->run_to_deadline && h->built == 2 && !h->c[0] && !h->c[1];
 }
 
@@ -795,6 +816,8 @@ static void held_stalled(tk_channel *ch, enum tk_channel_stall why,
 {
 	struct held *h = arg;
 	tk_circuit_hop_target t;
+	if (why == TK_CHAN_STALL_SILENCE && h->stalls[why] < 3)
+		h->silence_at[h->stalls[why]] = uv_now(h->deadline.loop);
 	h->stalls[why]++;
 	if (h->flush)
 		return;
@@ -806,16 +829,29 @@ static void held_stalled(tk_channel *ch, enum tk_channel_stall why,
 		h->flush = NULL;
 }
 
+/* The whole process stops, as when the OS does not schedule it: the
+ * relay (on this loop too) cannot pad meanwhile, and both sides' timers
+ * are overdue once it returns. */
+static void held_block(uv_timer_t *t)
+{
+	struct held *h = t->data;
+	uv_sleep(h->block_ms);
+}
+
 static void held_open(tk_channel *ch, int status, void *arg)
 {
 	struct held *h = arg;
 	if (status == 0 && h->hooked) {
 		struct tk_channel_hooks hk = {
-			.stalled = held_stalled,
+			.stalled = h->hooked == 1 ? held_stalled : NULL,
 			.arg = h,
 			.stall_first_ms = h->stall_ms,
 		};
 		tk_channel_set_hooks(ch, &hk);
+		h->hooks_at = uv_now(h->deadline.loop);
+		if (h->block_ms)
+			uv_timer_start(&h->block, held_block, h->block_after_ms,
+				       0);
 	}
 	if (status == 0 && h->multihop)
 		tk_channel_note_multihop(ch);
@@ -851,7 +887,8 @@ static void run_held(struct held *hp, const struct fr_opts *fo_in,
 	memcpy(&t.addr, &sa, sizeof sa);
 	memcpy(t.rsa_id, h.rsa_id, 20);
 	uv_timer_init(&loop, &h.deadline);
-	h.deadline.data = &h;
+	uv_timer_init(&loop, &h.block);
+	h.deadline.data = h.block.data = &h;
 	uv_timer_start(&h.deadline, held_timeout, deadline_ms, 0);
 	if (tk_channel_open(&loop, &t, 0, held_open, NULL, &h, &h.ch) != 0)
 		held_finish(&h);
@@ -863,6 +900,7 @@ static void run_held(struct held *hp, const struct fr_opts *fo_in,
 	hp->seen = *fake_relay_seen(h.relay);
 	fake_relay_stop(h.relay);
 	uv_close((uv_handle_t *)&h.deadline, NULL);
+	uv_close((uv_handle_t *)&h.block, NULL);
 	uv_run(&loop, UV_RUN_DEFAULT);
 	uv_loop_close(&loop);
 }
@@ -875,7 +913,7 @@ static void test_held_destroys(void)
 
 	memset(&h, 0, sizeof h);
 	h.hooked = 1;
-	run_held(&h, &fo, 10000);
+	run_held(&h, &fo, 60000); /* the deadline only bounds a hang */
 	tap_eq_long(h.built, 2, "two circuits built");
 	tap_eq_long(h.lost[0], TK_CIRC_EDESTROYED, "the first DESTROY arrives");
 	tap_eq_long(h.stalls[TK_CHAN_STALL_DESTROY], 1,
@@ -894,7 +932,7 @@ static void test_held_destroys(void)
 	memset(&h, 0, sizeof h);
 	h.hooked = h.multihop = 1;
 	h.stall_ms = 300;
-	run_held(&h, &fo, 10000);
+	run_held(&h, &fo, 60000);
 	tap_eq_long(h.built, 2, "all held: two circuits built");
 	tap_ok(h.stalls[TK_CHAN_STALL_SILENCE] >= 1,
 	       "a padding relay fell silent: `stalled` (%d)",
@@ -907,46 +945,86 @@ static void test_held_destroys(void)
 	tap_eq_long(seen->n_create_fast, 2, "no CREATE_FAST from the channel");
 
 	/* The same without an owner that builds: nobody learns, and the
-	 * channel itself sends no circuit cell at all. */
+	 * channel itself sends no circuit cell at all, though it found the
+	 * relay silent twice (the run ends there). */
 	memset(&h, 0, sizeof h);
+	h.hooked = 2;
 	h.multihop = 1;
 	h.stall_ms = 300;
-	run_held(&h, &fo, 1500);
+	h.run_to_deadline = 1;
+	h.until_chan_stalls = 2;
+	run_held(&h, &fo, 60000);
 	tap_eq_long(h.built, 2, "no owner: two circuits built");
+	tap_eq_long((long)h.info.stalls, 2,
+		    "no owner: the channel found the relay silent twice");
 	tap_ok(h.lost[0] != TK_CIRC_EDESTROYED &&
 		       h.lost[1] != TK_CIRC_EDESTROYED,
-	       "no owner: no DESTROY within 1.5 s (%d, %d)", h.lost[0],
+	       "no owner: no DESTROY meanwhile (%d, %d)", h.lost[0],
 	       h.lost[1]);
 	tap_ok(seen->n_create_fast == 2 && seen->n_create2 == 0,
 	       "no owner: no CREATE_FAST or CREATE2 from the channel (%d, %d)",
 	       seen->n_create_fast, seen->n_create2);
 
-	/* A relay that pads is alive: its padding keeps `stalled` away. */
+	/* A relay that pads is alive: its padding keeps `stalled` away.
+	 * The run lasts until the relay padded 20 times (a second at the
+	 * least, over the 600 ms wait), however slow the machine; the
+	 * deadline only bounds a hang. */
 	fo.destroy_after = 0;
 	fo.destroy_hold_all = 0;
 	memset(&h, 0, sizeof h);
 	h.hooked = h.multihop = 1;
 	h.stall_ms = 600;
 	h.run_to_deadline = 1;
-	run_held(&h, &fo, 1500);
-	tap_ok(seen->n_padding_out >= 5,
+	h.until_padding_out = 20;
+	run_held(&h, &fo, 60000);
+	tap_ok(seen->n_padding_out >= 20,
 	       "a relay padding every 50 ms (%d PADDING) ...",
 	       seen->n_padding_out);
 	tap_eq_long(h.stalls[TK_CHAN_STALL_SILENCE], 0,
 		    "... is never taken for stalled");
 	tap_eq_long(seen->n_create2, 0, "and nothing is built");
 
-	/* A silent one is, after 300 ms and again after 600 ms (doubling). */
+	/* Nor when the OS does not run us for longer than the wait: the
+	 * relay's padding waits in the socket while our timers come due
+	 * first. The silence was ours, and the channel reads before it
+	 * decides. */
+	memset(&h, 0, sizeof h);
+	h.hooked = h.multihop = 1;
+	h.stall_ms = 300;
+	h.run_to_deadline = 1;
+	h.until_padding_out = 20;
+	h.block_after_ms = 100;
+	h.block_ms = 700;
+	run_held(&h, &fo, 60000);
+	tap_ok(seen->n_padding_out >= 20,
+	       "a padding relay, our process starved 700 ms (%d PADDING) ...",
+	       seen->n_padding_out);
+	tap_eq_long(h.stalls[TK_CHAN_STALL_SILENCE], 0,
+		    "... is not taken for stalled either");
+
+	/* A silent one is, after 300 ms; the owner's CREATED2 restarts the
+	 * wait, and after it the wait doubles: 300 ms, then 600 ms. The run
+	 * ends at the third report. The loop's clock says only "not before"
+	 * (a timer never fires early), so those are the bounds checked. */
 	fo.pad_ms = 0;
 	memset(&h, 0, sizeof h);
 	h.hooked = h.multihop = 1;
 	h.stall_ms = 300;
 	h.run_to_deadline = 1;
-	run_held(&h, &fo, 1500);
-	tap_ok(h.stalls[TK_CHAN_STALL_SILENCE] >= 1 &&
-		       h.stalls[TK_CHAN_STALL_SILENCE] <= 3,
-	       "a silent relay: `stalled` once or twice in 1.5 s (%d)",
-	       h.stalls[TK_CHAN_STALL_SILENCE]);
+	h.until_silences = 3;
+	run_held(&h, &fo, 60000);
+	tap_eq_long(h.stalls[TK_CHAN_STALL_SILENCE], 3,
+		    "a silent relay: `stalled` (three times, then the run "
+		    "ends)");
+	tap_ok(h.silence_at[0] >= h.hooks_at + 300,
+	       "the first after the 300 ms wait (%llu ms)",
+	       (unsigned long long)(h.silence_at[0] - h.hooks_at));
+	tap_ok(h.silence_at[1] >= h.silence_at[0] + 300,
+	       "the second 300 ms after the owner's CREATED2 (%llu ms)",
+	       (unsigned long long)(h.silence_at[1] - h.silence_at[0]));
+	tap_ok(h.silence_at[2] >= h.silence_at[1] + 600,
+	       "the third after twice that (%llu ms)",
+	       (unsigned long long)(h.silence_at[2] - h.silence_at[1]));
 }
 
 /* ---- link padding against the fake relay */

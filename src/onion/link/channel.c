@@ -34,6 +34,8 @@ struct tk_channel {
 	tk_tls *tls;
 	uv_timer_t timer;
 	int timer_open;
+	uv_check_t polled; /* runs after the loop's next poll (stalls) */
+	int polled_open;
 	int tls_open;
 	enum chan_state state;
 	tk_channel_target target;
@@ -54,6 +56,8 @@ struct tk_channel {
 	uint64_t last_rx_ms, last_tx_ms;
 	uint64_t stall_from;  /* silence counts from here */
 	unsigned stall_ms;    /* the current wait; doubles while it lasts */
+	uint64_t stall_check; /* 0, or: the wait ran out, decide from here */
+	int stall_polled;     /* the loop polled since the wait ran out */
 	int destroy_reported; /* until a circuit cell other than DESTROY */
 	uint64_t no_circs_since;
 	struct tk_channel_hooks hooks;
@@ -130,6 +134,8 @@ fail(tk_channel *ch, int status)
 	ch->state = CHAN_DEAD;
 	if (ch->timer_open)
 		uv_timer_stop(&ch->timer);
+	if (ch->polled_open)
+		uv_check_stop(&ch->polled);
 	if (!ch->errmsg[0])
 		set_errmsg(ch, "%s", tk_channel_strerror(status));
 	if (was == CHAN_OPEN) {
@@ -371,7 +377,36 @@ find_circ(tk_channel *ch, uint32_t id)
  * both sides' timers, and each side's timeout is drawn alike, so each
  * pads first half the time), so a healthy relay is silent for a minute
  * only if we padded first about ten times in a row: on a quiet channel
- * that happens about once in four hours, and costs one circuit. */
+ * that happens about once in four hours, and costs one circuit.
+ *
+ * The silence must be the relay's, not ours: libuv runs due timers
+ * before it polls the sockets, so a daemon the OS did not schedule for
+ * longer than the wait (a loaded machine, a swapped-out process, a slow
+ * callback) would find the wait over while the relay's cells sit unread
+ * in the socket. So when the wait runs out the channel only notes it,
+ * starts `polled` (a check handle: it runs right after the loop's poll)
+ * and decides at a tick after that has run; a cell read in that poll
+ * restarts the wait. A 1 ms timer alone is not enough: uv_run(ONCE)
+ * runs timers after its poll and again before the next one. */
+
+/* Silence counts afresh from `now`. */
+static void
+stall_restart(tk_channel *ch, uint64_t now)
+{
+	ch->stall_from = now;
+	ch->stall_check = 0;
+	ch->stall_polled = 0;
+	if (ch->polled_open)
+		uv_check_stop(&ch->polled);
+}
+
+static void
+on_polled(uv_check_t *h)
+{
+	tk_channel *ch = h->data;
+	ch->stall_polled = 1;
+	uv_check_stop(h);
+}
 
 static uint64_t
 pad_rng(void *arg)
@@ -407,6 +442,7 @@ next_due(tk_channel *ch)
 	}
 	if (stall_watch(ch)) {
 		t = ch->stall_from + ch->stall_ms;
+		t = ch->stall_check > t ? ch->stall_check : t;
 		due = t < due ? t : due;
 	}
 	if (ch->n_circs == 0 && ch->hooks.idle && ch->hooks.idle_ms) {
@@ -476,8 +512,17 @@ on_tick(uv_timer_t *h)
 		   now - ch->last_tx_ms >= keepalive_ms(ch)) {
 		send_padding(ch);
 	}
-	if (stall_watch(ch) && now - ch->stall_from >= ch->stall_ms) {
-		ch->stall_from = now;
+	if (!stall_watch(ch) || now - ch->stall_from < ch->stall_ms) {
+		ch->stall_check = 0;
+	} else if (!ch->stall_check || (!ch->stall_polled && ch->polled_open)) {
+		/* after a poll: see above; wake again 1 ms on */
+		if (!ch->stall_check && ch->polled_open) {
+			ch->stall_polled = 0;
+			uv_check_start(&ch->polled, on_polled);
+		}
+		ch->stall_check = now + 1;
+	} else {
+		stall_restart(ch, now);
 		ch->stall_ms = ch->stall_ms >= TK_CHAN_STALL_MAX_MS / 2
 				       ? TK_CHAN_STALL_MAX_MS
 				       : ch->stall_ms * 2;
@@ -503,7 +548,8 @@ open_actions(tk_channel *ch)
 	uint8_t p[TK_CELL_PAYLOAD_LEN];
 	uint64_t now = uv_now(ch->loop);
 	int rc;
-	ch->last_rx_ms = ch->last_tx_ms = ch->stall_from = now;
+	ch->last_rx_ms = ch->last_tx_ms = now;
+	stall_restart(ch, now);
 	ch->no_circs_since = now;
 	if (!ch->stall_ms)
 		ch->stall_ms = TK_CHAN_STALL_FIRST_MS;
@@ -526,7 +572,7 @@ tk_channel_set_hooks(tk_channel *ch, const struct tk_channel_hooks *h)
 	ch->hooks = *h;
 	ch->stall_ms = h->stall_first_ms ? h->stall_first_ms
 					 : TK_CHAN_STALL_FIRST_MS;
-	ch->stall_from = uv_now(ch->loop);
+	stall_restart(ch, uv_now(ch->loop));
 	if (ch->timer_due) { /* the new hooks may want it earlier */
 		uv_timer_stop(&ch->timer);
 		ch->timer_due = 0;
@@ -548,11 +594,18 @@ static void
 note_rx(tk_channel *ch, const tk_cell_view *v)
 {
 	uint64_t now = uv_now(ch->loop);
+	unsigned first = ch->hooks.stall_first_ms ? ch->hooks.stall_first_ms
+						  : TK_CHAN_STALL_FIRST_MS;
 	ch->last_rx_ms = now;
 	tk_chanpad_note_cell(&ch->pad, now);
-	ch->stall_from = now;
-	ch->stall_ms = ch->hooks.stall_first_ms ? ch->hooks.stall_first_ms
-						: TK_CHAN_STALL_FIRST_MS;
+	stall_restart(ch, now);
+	if (ch->stall_ms != first) {
+		/* The wait had doubled and the timer may be set for the
+		 * long one: the short one is due first now. Rare (only
+		 * after a `stalled`), so not every cell pays for arm(). */
+		ch->stall_ms = first;
+		arm(ch);
+	}
 	if (v->circ_id != 0 && v->cmd != TK_CELL_DESTROY)
 		ch->destroy_reported = 0;
 }
@@ -816,6 +869,10 @@ tk_channel_open(uv_loop_t *loop, const tk_channel_target *target,
 	}
 	ch->timer_open = 1;
 	ch->timer.data = ch;
+	if (uv_check_init(loop, &ch->polled) == 0) {
+		ch->polled_open = 1;
+		ch->polled.data = ch;
+	}
 	rc = uv_timer_start(&ch->timer, on_timeout,
 			    timeout_ms ? timeout_ms
 				       : TK_CHAN_DEFAULT_TIMEOUT_MS,
@@ -888,7 +945,7 @@ tk_channel_circ_add(tk_channel *ch, tk_channel_circ_cb cb, void *circ,
 	if (ch->n_circs == 1) {
 		/* the first circuit after a spell without any: silence
 		 * counts from now */
-		ch->stall_from = uv_now(ch->loop);
+		stall_restart(ch, uv_now(ch->loop));
 		arm(ch);
 	}
 	return 0;
@@ -916,7 +973,7 @@ tk_channel_circ_count(const tk_channel *ch)
 static void
 maybe_free(tk_channel *ch)
 {
-	if (ch->timer_open || ch->tls_open)
+	if (ch->timer_open || ch->polled_open || ch->tls_open)
 		return;
 	if (ch->close_cb)
 		ch->close_cb(ch, ch->arg);
@@ -930,6 +987,14 @@ on_timer_closed(uv_handle_t *h)
 {
 	tk_channel *ch = h->data;
 	ch->timer_open = 0;
+	maybe_free(ch);
+}
+
+static void
+on_polled_closed(uv_handle_t *h)
+{
+	tk_channel *ch = h->data;
+	ch->polled_open = 0;
 	maybe_free(ch);
 }
 
@@ -954,6 +1019,8 @@ tk_channel_close(tk_channel *ch, tk_channel_close_cb close_cb)
 		tk_tls_close(ch->tls, on_tls_closed);
 	if (ch->timer_open)
 		uv_close((uv_handle_t *)&ch->timer, on_timer_closed);
-	if (!ch->timer_open && !ch->tls_open)
+	if (ch->polled_open)
+		uv_close((uv_handle_t *)&ch->polled, on_polled_closed);
+	if (!ch->timer_open && !ch->polled_open && !ch->tls_open)
 		maybe_free(ch); /* only when open failed before any handle */
 }
