@@ -512,7 +512,7 @@ static void on_relay_cell(fake_relay *fr, const uint8_t *cellp, int early)
 		if (fr->opts.end_before_connected) {
 			uint8_t r = 14;
 			send_relay(fr, TK_RELAY_END, h.stream_id, &r, 1);
-		} else {
+		} else if (!fr->opts.connected_late) {
 			send_relay(fr, TK_RELAY_CONNECTED, h.stream_id, NULL, 0);
 		}
 		break;
@@ -543,6 +543,9 @@ static void on_relay_cell(fake_relay *fr, const uint8_t *cellp, int early)
 		if (fr->req.len >= 4 &&
 		    memcmp(fr->req.p + fr->req.len - 4, "\r\n\r\n", 4) == 0) {
 			fr->req.len = 0;
+			if (fr->opts.connected_late)
+				send_relay(fr, TK_RELAY_CONNECTED,
+					   fr->stream_id, NULL, 0);
 			serve_directory(fr);
 		}
 		break;

@@ -54,6 +54,9 @@ struct fr_opts {
 	int oversized;         /* send a cell whose length runs past EOF */
 	int end_before_connected; /* refuse BEGIN_DIR with END NOTDIRECTORY */
 	int close_on_begin_dir;   /* hang up when BEGIN_DIR arrives */
+	int connected_late;       /* CONNECTED only once the whole request
+				   is in: a client that waits for it
+				   before sending deadlocks */
 	int close_after_netinfo;  /* hang up once the client's NETINFO is in */
 	enum fr_extend extend;
 	int end_reason;           /* END after the response (0: DONE) */

@@ -421,6 +421,22 @@ static void test_fetch(void)
 	free(r.body);
 }
 
+/* The request goes out behind BEGIN_DIR without waiting for CONNECTED,
+ * as tor's client sends it: a relay that answers only once the request
+ * is in gets it (waiting for CONNECTED would stall until the timeout). */
+static void test_fetch_optimistic(void)
+{
+	struct run r = {.fr = {.close_after_cells = -1, .connected_late = 1},
+			.upto = STEP_FETCH};
+	run(&r);
+	tap_eq_long(r.dir_status, 0, "request sent before CONNECTED: %s",
+		    r.errmsg);
+	tap_eq_str(r.seen.request, "GET /tor/keys/all HTTP/1.0\r\n\r\n",
+		   "the relay had the whole request before its CONNECTED");
+	tap_eq_bytes(r.body, r.body_len, "hello", 5, "body after a late CONNECTED");
+	free(r.body);
+}
+
 /* An error path of tk_dir_get after the request line is built: nothing
  * may leak (LeakSanitizer checks this in the ASan build). */
 static void test_fetch_setup_fails(void)
@@ -1236,6 +1252,7 @@ int main(void)
 	test_lost();
 	test_padding();
 	test_fetch();
+	test_fetch_optimistic();
 	test_big_fetch();
 	test_fetch_setup_fails();
 	test_long_request();

@@ -11,8 +11,8 @@
 #include "onion/circ/flowctl.h"
 
 enum dir_state {
-	DIR_CONNECTING, /* BEGIN_DIR sent, waiting for CONNECTED */
-	DIR_RECEIVING,	/* request sent, collecting the response */
+	DIR_CONNECTING, /* BEGIN_DIR and the request sent, awaiting CONNECTED */
+	DIR_RECEIVING,	/* CONNECTED: collecting the response */
 	DIR_DONE,	/* callback ran or cancelled; timer closing */
 };
 
@@ -140,6 +140,29 @@ complete(tk_dir_req *r, int status, int send_end)
 	r->cb(r, status, NULL, r->arg);
 }
 
+/* The request goes out right behind BEGIN_DIR, before CONNECTED, as
+ * tor's client sends it (optimistic data, prop 181): a relay opens a
+ * BEGIN_DIR stream as soon as it reads the cell, so the GET saves a
+ * round trip of the whole circuit. A relay that refuses the stream drops
+ * the DATA as data for a stream it does not know. Long requests (many
+ * microdescriptor digests) span several DATA cells; TK_DIR_MAX_PATH keeps
+ * them well inside the windows. */
+static int
+send_request(tk_dir_req *r)
+{
+	for (size_t off = 0; off < r->request_len; off += TK_RELAY_DATA_MAX) {
+		size_t n = r->request_len - off;
+		int rc;
+		if (n > TK_RELAY_DATA_MAX)
+			n = TK_RELAY_DATA_MAX;
+		rc = tk_circuit_send(r->circ, -1, TK_RELAY_DATA, r->stream_id,
+				     (const uint8_t *)r->request + off, n, 0);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
 static void on_timeout(uv_timer_t *t);
 
 static void
@@ -170,24 +193,6 @@ on_stream(void *arg, int status, int hop, uint8_t cmd, const uint8_t *data,
 			return;
 		}
 		r->state = DIR_RECEIVING;
-		/* Long requests (many microdescriptor digests) span several
-		 * DATA cells; TK_DIR_MAX_PATH keeps them well inside the
-		 * windows. */
-		for (size_t off = 0; off < r->request_len;
-		     off += TK_RELAY_DATA_MAX) {
-			size_t n = r->request_len - off;
-			if (n > TK_RELAY_DATA_MAX)
-				n = TK_RELAY_DATA_MAX;
-			status = tk_circuit_send(r->circ, -1, TK_RELAY_DATA,
-						 r->stream_id,
-						 (const uint8_t *)r->request +
-							 off,
-						 n, 0);
-			if (status < 0) {
-				complete(r, status, 1);
-				return;
-			}
-		}
 		return;
 	case TK_RELAY_DATA:
 		if (r->state != DIR_RECEIVING) {
@@ -343,6 +348,8 @@ tk_dir_get_hdrs(tk_circuit *c, const char *path, const char *headers,
 		rc = tk_circuit_send(c, -1, TK_RELAY_BEGIN_DIR, r->stream_id,
 				     NULL, 0, 0);
 	}
+	if (rc == 0)
+		rc = send_request(r);
 	if (rc == 0)
 		rc = uv_timer_start(&r->timer, on_timeout, r->stall_ms, 0);
 	if (rc < 0) {
