@@ -7,7 +7,6 @@
 #include "onion/client/hs_client.h"
 
 #include <arpa/inet.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,19 +39,6 @@ tk_hs_client_config_init(struct tk_hs_client_config *cfg)
 	cfg->rend_timeout_ms = 10000;
 	cfg->congestion_control = -1;
 	cfg->scrub_hosts = 1;
-}
-
-void
-tk_hs_log(tk_hs_client *hc, int level, const char *fmt, ...)
-{
-	char msg[512];
-	va_list ap;
-	if (!hc->cfg.log)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
-	hc->cfg.log(hc->cfg.log_arg, level, msg);
 }
 
 /* The service's address for the log, or "[scrubbed]" (SafeLogging). */
@@ -388,7 +374,8 @@ tk_hs_client_set_scrub(tk_hs_client *hc, int on)
 static void
 auth_warn(void *arg, const char *msg)
 {
-	tk_hs_log(arg, TK_LOG_WARN, "ClientOnionAuthDir: %s", msg);
+	tk_hs_client *hc = arg;
+	tk_hs_log(hc, TK_LOG_WARN, "ClientOnionAuthDir: %s", msg);
 }
 
 int

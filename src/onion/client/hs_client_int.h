@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "onion/base/logf.h"
 #include "onion/circ/congestion.h"
 #include "onion/client/circ_pool.h"
 #include "onion/client/circmgr.h"
@@ -105,8 +106,8 @@ struct tk_hs_client {
 };
 
 /* The log, with the service's name as SafeLogging allows. */
-void tk_hs_log(tk_hs_client *hc, int level, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+#define tk_hs_log(hc, level, ...) \
+	tk_logf((hc)->cfg.log, (hc)->cfg.log_arg, (level), __VA_ARGS__)
 const char *tk_hs_svc_name(const struct tk_hs_svc *v,
 			   char buf[TK_HS_ADDR_LEN + 7]);
 uint64_t tk_hs_now_ms(const tk_hs_client *hc);

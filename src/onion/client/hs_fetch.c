@@ -13,6 +13,7 @@
 #include "onion/client/ocirc.h"
 #include "onion/dir/dirclient.h"
 #include "onion/hs/hs_ring.h"
+#include "onion/netdir/nodes.h"
 #include "onion/onion.h"
 
 #define DIR_TIMEOUT_MS 30000
@@ -64,15 +65,6 @@ f_log(tk_hs_fetch *f, int level, const char *fmt, ...)
 	vsnprintf(msg + n, sizeof msg - (size_t)n, fmt, ap);
 	va_end(ap);
 	f->log(f->log_arg, level, msg);
-}
-
-static long
-node_by_id(const struct tk_nodes *t, const uint8_t id[20])
-{
-	for (size_t i = 0; i < t->n; i++)
-		if (memcmp(t->node[i].rt->rsa_id, id, 20) == 0)
-			return (long)i;
-	return -1;
 }
 
 /* Stops hearing of the slot's circuit and request and lets them go. */
@@ -137,7 +129,7 @@ slot_launch(struct slot *s)
 
 	while (t && f->next < f->n_hsdirs) {
 		size_t i = f->next++;
-		long k = node_by_id(t, f->hsdir[i]);
+		long k = tk_nodes_find(t, f->hsdir[i]);
 		if (k < 0 || !t->node[k].md)
 			continue; /* gone from the consensus since */
 		tk_hop_from_node(&t->node[k], &h);
