@@ -2,13 +2,13 @@
 #include "onion/client/hs_fetch.h"
 
 #include <arpa/inet.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "onion/base/bytes.h"
 #include "onion/base/crypto.h"
+#include "onion/base/logf.h"
 #include "onion/client/hop.h"
 #include "onion/client/ocirc.h"
 #include "onion/dir/dirclient.h"
@@ -50,22 +50,11 @@ struct tk_hs_fetch {
 	void *arg;
 };
 
-static void f_log(tk_hs_fetch *f, int level, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void
-f_log(tk_hs_fetch *f, int level, const char *fmt, ...)
-{
-	char msg[512];
-	int n;
-	va_list ap;
-	if (!f->log)
-		return;
-	n = snprintf(msg, sizeof msg, "onion service %s: ", f->name);
-	va_start(ap, fmt);
-	vsnprintf(msg + n, sizeof msg - (size_t)n, fmt, ap);
-	va_end(ap);
-	f->log(f->log_arg, level, msg);
-}
+/* The log, each line naming the service (its name as SafeLogging
+ * allows). fmt is a literal with at least one argument. */
+#define f_log(f, level, fmt, ...)                                          \
+	tk_logf((f)->log, (f)->log_arg, (level), "onion service %s: " fmt, \
+		(f)->name, __VA_ARGS__)
 
 /* Stops hearing of the slot's circuit and request and lets them go. */
 static void
