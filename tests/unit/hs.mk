@@ -53,7 +53,9 @@ TESTS += tests/unit/test_hs_auth
 # fakes replacing circmgr.c, circuit.c and dirclient.c; the pool of clean
 # internal circuits, circ_pool.c, is real), one program per subject
 HS_CLIENT_FAKES = tests/unit/hs_client_fakes.c tests/unit/hs_client_fakes.h \
-	src/onion/client/hs_client.c src/onion/client/hs_fetch.c \
+	src/onion/client/hs_client.c src/onion/client/hs_client_desc.c \
+	src/onion/client/hs_client_intro.c src/onion/client/hs_client_rend.c \
+	src/onion/client/hs_client_svc.c src/onion/client/hs_fetch.c \
 	src/onion/client/circ_pool.c \
 	tests/unit/netdoc_testutil.h $(HS_TESTSVC)
 HS_CLIENT_TESTS = tests/unit/test_hs_client tests/unit/test_hs_client_refetch \

@@ -8,6 +8,7 @@
 #include "../unit/hs_client_fakes.h"
 #include "onion/base/crypto.h"
 #include "onion/client/hs_client_int.h"
+#include "onion/client/hs_fetch.h"
 #include "onion/hs/hs_cell.h"
 
 /* With the pool of clean internal circuits (circ_pool.c, real here over
@@ -194,6 +195,79 @@ test_pool_wait(void)
 	client_free(hc);
 }
 
+/* An HSDir circuit of the fetch taken from the pool. */
+static int
+owned_by_fetch(const struct fcirc *f)
+{
+	return f->oc.owner_ev && f->oc.owner_ev != tk_hs_on_oc_event;
+}
+
+/* The descriptor fetch, like the introduction, waits for a pool circuit
+ * whose last hop alone is missing rather than building one: once built,
+ * one EXTEND2 to the HSDir, then the request. When that circuit fails,
+ * it was not the HSDir's fault: the same HSDir is asked again, on a
+ * circuit built to it, and no HSDir is skipped. */
+static void
+test_pool_wait_fetch(void)
+{
+	tk_hs_client *hc = pool_client();
+	struct tk_circreq r;
+	struct fcirc *p[3];
+	uint8_t hsdir[TK_HS_FETCH_MAX_HSDIRS][20];
+	size_t n_hsdirs, n_d = 0;
+	int distinct = 1;
+
+	svc_setup(2);
+	if (!hc || !pool_launched(hc, p)) {
+		tap_ok(0, "fetch wait: three launched");
+		if (hc)
+			client_free(hc);
+		return;
+	}
+	p[0]->oc.n_hops = 2; /* its last hop alone missing; none open */
+	request(hc, &r);
+	tap_ok(owned_by_fetch(p[0]) && !p[0]->closed && p[0]->kind == 'P' &&
+		       count('D', 0) == 2,
+	       "fetch wait: the first HSDir waits for a pool circuit still "
+	       "building, the two others are built");
+	build(p[0]);
+	tap_ok(n_adopt_ext == 1 && p[0]->kind == 'D' && p[0]->oc.n_hops == 4 &&
+		       !p[0]->has_req,
+	       "fetch wait: once built, its EXTEND2 to the HSDir");
+	build(p[0]);
+	tap_ok(p[0]->has_req && !p[0]->req_cancelled,
+	       "fetch wait: once extended, the request to the HSDir");
+	dir_answer(p[0], 200, desc_text);
+	run_deferred();
+	tap_ok(count('D', 1) == 0 && count('R', 0) + count('I', 0) >= 1 &&
+		       !answered,
+	       "fetch wait: the descriptor came over it, the join begins");
+	client_free(hc);
+
+	hc = pool_client();
+	pool_launched(hc, p);
+	p[0]->oc.n_hops = 2;
+	request(hc, &r);
+	fail_build(p[0]);
+	fetch(TK_HS_FETCH_MAX_HSDIRS); /* every HSDir answers 404 */
+	n_hsdirs = tk_hs_fetch_hsdirs(&nodes, &dp, svc_keys.blinded, hsdir);
+	for (size_t i = 0; i < n_fc; i++) {
+		if (fc[i]->kind != 'D' || fc[i] == p[0])
+			continue;
+		n_d++;
+		for (size_t j = 0; j < i; j++)
+			if (fc[j]->kind == 'D' && fc[j] != p[0] &&
+			    memcmp(fc[j]->t.rsa_id, fc[i]->t.rsa_id, 20) == 0)
+				distinct = 0;
+	}
+	tap_ok(n_hsdirs > 3 && n_d == n_hsdirs && distinct && answered == 1 &&
+		       answer_reason == TK_ONION_HS_NOT_FOUND,
+	       "fetch wait: its pool circuit failed: that HSDir asked on a "
+	       "new circuit, every HSDir asked once (%zu of %zu), then F0",
+	       n_d, n_hsdirs);
+	client_free(hc);
+}
+
 int
 main(void)
 {
@@ -202,6 +276,7 @@ main(void)
 	net_setup();
 	test_pool();
 	test_pool_wait();
+	test_pool_wait_fetch();
 	net_teardown();
 	return tap_done();
 }

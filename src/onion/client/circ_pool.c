@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "onion/client/ocirc.h"
+#include "onion/netdir/nodes.h"
 #include "onion/netdir/path.h"
 
 #define TICK_MS 1000
@@ -190,9 +191,9 @@ as_node(const struct tk_nodes *t, const tk_circuit_hop_target *h,
 {
 	struct tk_path_node n = { NULL, NULL };
 	const struct sockaddr_in *sin = (const struct sockaddr_in *)&h->addr;
-	for (size_t i = 0; t && i < t->n; i++)
-		if (memcmp(t->node[i].rt->rsa_id, h->rsa_id, 20) == 0)
-			return t->node[i];
+	long k = t ? tk_nodes_find(t, h->rsa_id) : -1;
+	if (k >= 0)
+		return t->node[k];
 	memset(scratch, 0, sizeof *scratch);
 	memcpy(scratch->rsa_id, h->rsa_id, 20);
 	if (h->addr.ss_family == AF_INET)

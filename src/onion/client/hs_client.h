@@ -43,33 +43,11 @@
 
 #include "common/log_level.h"
 #include "onion/client/circmgr.h"
+#include "onion/client/hs_client_config.h"
 #include "onion/hs/hs_addr.h"
 
 #define TK_HS_CLIENT_MAX_SERVICES 64
 
-typedef struct tk_hs_client tk_hs_client;
-
-struct tk_hs_client_config {
-	const char *auth_dir;	   /* ClientOnionAuthDir; NULL: none */
-	int testing;		   /* TestingTorNetwork: short time periods */
-	unsigned intro_timeout_ms; /* INTRODUCE_ACK + RENDEZVOUS2, 20000 */
-	unsigned rend_timeout_ms;  /* RENDEZVOUS_ESTABLISHED, 10000; then
-				    * another rendezvous point (3 at most) */
-	unsigned fetch_parallel;   /* HSDirs asked at once; 0: 3 */
-	/* congestion control with services whose descriptor offers it:
-	 * -1 (default) when the consensus's cc_alg != 0, 0 never, 1 also
-	 * without cc_alg (the CongestionControl option) */
-	int congestion_control;
-	int scrub_hosts; /* SafeLogging */
-	/* Clean internal circuits kept ready once an onion service was
-	 * asked for, and taken for the HSDir, introduction and rendezvous
-	 * circuits (circ_pool.h). 0 (the default here, so that a test
-	 * sees only the circuits it scripts): none, every circuit is built
-	 * when needed; onion.c asks for TK_CIRC_POOL_DEFAULT. */
-	unsigned internal_circs;
-	tk_log_fn log;
-	void *log_arg;
-};
 void tk_hs_client_config_init(struct tk_hs_client_config *cfg);
 
 /* NULL with err if the auth directory cannot be loaded or no memory. */

@@ -2,17 +2,18 @@
 #include "onion/client/hs_fetch.h"
 
 #include <arpa/inet.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "onion/base/bytes.h"
 #include "onion/base/crypto.h"
+#include "onion/base/logf.h"
 #include "onion/client/hop.h"
 #include "onion/client/ocirc.h"
 #include "onion/dir/dirclient.h"
 #include "onion/hs/hs_ring.h"
+#include "onion/netdir/nodes.h"
 #include "onion/onion.h"
 
 #define DIR_TIMEOUT_MS 30000
@@ -22,6 +23,11 @@ struct slot {
 	size_t hsdir; /* its index in f->hsdir, for the log */
 	tk_ocirc *oc;
 	tk_dir_req *req;
+	/* oc is a pool circuit still building, to be extended to the HSDir
+	 * (t, nick) once built (tk_circ_pool_take_or_wait) */
+	int extend;
+	tk_circuit_hop_target t;
+	char nick[20];
 };
 
 struct tk_hs_fetch {
@@ -35,7 +41,8 @@ struct tk_hs_fetch {
 	struct slot slot[TK_HS_FETCH_MAX_HSDIRS];
 	size_t n_slots; /* the parallelism */
 	tk_circ_pool *pool;
-	int took;     /* a pool circuit went to one HSDir: the rest are built */
+	int took; /* a pool circuit (open or building) went to one HSDir: the
+		   * rest are built */
 	int desc_err; /* a descriptor did not decode */
 	/* a refetch: descriptors at or below stale_rev are kept aside (the
 	 * first one in `kept`) while other HSDirs are asked */
@@ -49,31 +56,11 @@ struct tk_hs_fetch {
 	void *arg;
 };
 
-static void f_log(tk_hs_fetch *f, int level, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void
-f_log(tk_hs_fetch *f, int level, const char *fmt, ...)
-{
-	char msg[512];
-	int n;
-	va_list ap;
-	if (!f->log)
-		return;
-	n = snprintf(msg, sizeof msg, "onion service %s: ", f->name);
-	va_start(ap, fmt);
-	vsnprintf(msg + n, sizeof msg - (size_t)n, fmt, ap);
-	va_end(ap);
-	f->log(f->log_arg, level, msg);
-}
-
-static long
-node_by_id(const struct tk_nodes *t, const uint8_t id[20])
-{
-	for (size_t i = 0; i < t->n; i++)
-		if (memcmp(t->node[i].rt->rsa_id, id, 20) == 0)
-			return (long)i;
-	return -1;
-}
+/* The log, each line naming the service (its name as SafeLogging
+ * allows). fmt is a literal with at least one argument. */
+#define f_log(f, level, fmt, ...)                                          \
+	tk_logf((f)->log, (f)->log_arg, (level), "onion service %s: " fmt, \
+		(f)->name, __VA_ARGS__)
 
 /* Stops hearing of the slot's circuit and request and lets them go. */
 static void
@@ -125,35 +112,47 @@ finish(tk_hs_fetch *f, int reason, const char *why, struct tk_hs_desc *desc)
 
 static void on_oc_event(void *arg, tk_ocirc *oc, int ev, const char *why);
 
+/* A circuit to HSDir i on slot s: with pool, a clean internal circuit
+ * extended to it, or one still building whose last hop alone is missing
+ * (extended once built: launched earlier, it is ready sooner than one
+ * built now); else one built to it. 0, or -1 (i is gone from the
+ * consensus, or no circuit). */
+static int
+slot_connect(struct slot *s, size_t i, int pool)
+{
+	tk_hs_fetch *f = s->f;
+	const struct tk_nodes *t = tk_circmgr_nodes(f->cm);
+	long k = t ? tk_nodes_find(t, f->hsdir[i]) : -1;
+	char err[200];
+
+	if (k < 0 || !t->node[k].md)
+		return -1; /* gone from the consensus since */
+	tk_hop_from_node(&t->node[k], &s->t);
+	snprintf(s->nick, sizeof s->nick, "%s", t->node[k].rt->nickname);
+	s->hsdir = i;
+	s->extend = 0;
+	if (pool &&
+	    tk_circ_pool_take_or_wait(f->pool, &s->t, s->nick, on_oc_event, s,
+				      &s->oc, &s->extend) == 0) {
+		f->took = 1;
+		return 0;
+	}
+	if (tk_circmgr_build_to(f->cm, &s->t, s->nick, on_oc_event, s, &s->oc,
+				err, sizeof err) == 0)
+		return 0;
+	f_log(f, TK_LOG_INFO, "HSDir %zu: %s", i, err);
+	return -1;
+}
+
 /* Puts the next HSDir of the list on slot s. 0, or -1 when the list is
  * used up. */
 static int
 slot_launch(struct slot *s)
 {
 	tk_hs_fetch *f = s->f;
-	const struct tk_nodes *t = tk_circmgr_nodes(f->cm);
-	tk_circuit_hop_target h;
-	char err[200];
-
-	while (t && f->next < f->n_hsdirs) {
-		size_t i = f->next++;
-		long k = node_by_id(t, f->hsdir[i]);
-		if (k < 0 || !t->node[k].md)
-			continue; /* gone from the consensus since */
-		tk_hop_from_node(&t->node[k], &h);
-		s->hsdir = i;
-		if (!f->took &&
-		    tk_circ_pool_take(f->pool, &h, t->node[k].rt->nickname,
-				      on_oc_event, s, &s->oc) == 0) {
-			f->took = 1;
+	while (tk_circmgr_nodes(f->cm) && f->next < f->n_hsdirs)
+		if (slot_connect(s, f->next++, !f->took) == 0)
 			return 0;
-		}
-		if (tk_circmgr_build_to(f->cm, &h, t->node[k].rt->nickname,
-					on_oc_event, s, &s->oc, err,
-					sizeof err) == 0)
-			return 0;
-		f_log(f, TK_LOG_INFO, "HSDir %zu: %s", i, err);
-	}
 	return -1;
 }
 
@@ -258,6 +257,16 @@ on_oc_event(void *arg, tk_ocirc *oc, int ev, const char *why)
 
 	if (oc != s->oc)
 		return;
+	if (ev == TK_OCIRC_EV_BUILT && s->extend) {
+		/* the pool circuit waited for: now its EXTEND2 */
+		s->extend = 0;
+		if (tk_ocirc_adopt(oc, &s->t, s->nick, on_oc_event, s) != 0) {
+			slot_clear(s);
+			if (slot_connect(s, s->hsdir, 0) != 0)
+				slot_next(s);
+		}
+		return;
+	}
 	if (ev != TK_OCIRC_EV_BUILT) {
 		s->oc = NULL; /* the manager has let it go */
 		if (s->req) {
@@ -266,6 +275,13 @@ on_oc_event(void *arg, tk_ocirc *oc, int ev, const char *why)
 		}
 		f_log(s->f, TK_LOG_INFO, "HSDir %zu: circuit %s", s->hsdir,
 		      why ? why : "failed");
+		/* a pool circuit waited for failed, not the HSDir: the same
+		 * HSDir again, on a circuit built to it */
+		if (s->extend) {
+			s->extend = 0;
+			if (slot_connect(s, s->hsdir, 0) == 0)
+				return;
+		}
 		slot_next(s);
 		return;
 	}

@@ -52,8 +52,10 @@ struct tk_hs_fetch_params {
 	int has_stale;
 	uint64_t stale_revision;
 	/* Clean internal circuits: the first HSDir whose circuit can be
-	 * one takes one (extended to it); the others are built, so that
-	 * the introduction and the rendezvous find the rest. NULL: none. */
+	 * one takes one (extended to it), an open one or else one whose
+	 * last hop alone is missing (extended once built:
+	 * tk_circ_pool_take_or_wait); the others are built, so that the
+	 * introduction and the rendezvous find the rest. NULL: none. */
 	tk_circ_pool *pool;
 	const char *name; /* the service, for the log */
 	tk_log_fn log;

@@ -20,6 +20,15 @@ src_onion_libonion_a_SOURCES += \
 	src/onion/client/hs_client.c \
 	src/onion/client/hs_client.h \
 	src/onion/client/hs_client_int.h \
+	src/onion/client/hs_client_config.h \
+	src/onion/client/hs_client_desc.c \
+	src/onion/client/hs_client_desc.h \
+	src/onion/client/hs_client_intro.c \
+	src/onion/client/hs_client_intro.h \
+	src/onion/client/hs_client_rend.c \
+	src/onion/client/hs_client_rend.h \
+	src/onion/client/hs_client_svc.c \
+	src/onion/client/hs_client_svc.h \
 	src/onion/client/hs_fetch.c \
 	src/onion/client/hs_fetch.h \
 	src/onion/client/ocirc.h \
