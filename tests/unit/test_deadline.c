@@ -79,6 +79,25 @@ test_plain_expiry(uv_loop_t *loop)
 	tap_eq_long(closed_count, 1, "closed once");
 }
 
+/* ---- driven by uv_run(ONCE) with pauses between the calls, as test
+ * drivers do: under libuv < 1.45 the expiry then falls in the timer run
+ * that ends an iteration, and the next call runs timers before its poll.
+ * The deadline must still fire, not leave the poll blocking for ever
+ * (alarm() in main turns such a hang into a failure). */
+static void
+test_run_once(uv_loop_t *loop)
+{
+	tk_deadline d = { 0 };
+	reset();
+	tap_ok(tk_deadline_init(loop, &d) == 0, "init");
+	tk_deadline_start(&d, 1, on_deadline);
+	while (uv_run(loop, UV_RUN_ONCE))
+		block_ms(5);
+	tap_eq_str(trace, "D", "uv_run(ONCE) with pauses: the deadline fires");
+	tk_deadline_close(&d, NULL);
+	uv_run(loop, UV_RUN_DEFAULT);
+}
+
 /* ---- the starved loop */
 struct starve {
 	tk_deadline d;
@@ -288,8 +307,10 @@ int
 main(void)
 {
 	uv_loop_t loop;
+	alarm(60); /* a hang bound only: a deadline that never fires */
 	uv_loop_init(&loop);
 	test_plain_expiry(&loop);
+	test_run_once(&loop);
 	starved_case(&loop, 0);
 	starved_case(&loop, 1);
 	test_restart(&loop);

@@ -33,8 +33,16 @@ on_timer(uv_timer_t *h)
 {
 	tk_deadline *d = h->data;
 	uint64_t now = uv_now(h->loop);
+	if (d->state == DL_EXPIRED) {
+		/* The nudge (below) came before the poll: under uv_run(ONCE)
+		 * the expiry can fall in the timer run after an iteration's
+		 * check phase, and the next call runs timers first. Keep the
+		 * coming poll bounded until `check` has decided. */
+		(void)uv_timer_start(&d->timer, on_timer, 1, 0);
+		return;
+	}
 	if (d->state != DL_ARMED)
-		return; /* the nudge after an expiry: it only woke the poll */
+		return;
 	if (now - d->from < d->ms) {
 		/* restarted since it was armed: wait for the rest */
 		arm_at(d, d->from + d->ms);
