@@ -9,6 +9,7 @@
 
 #include "onion/base/bytes.h"
 #include "onion/base/crypto.h"
+#include "onion/base/deadline.h"
 #include "onion/cell/certs.h"
 #include "onion/link/padding.h"
 #include "onion/link/tls.h"
@@ -32,10 +33,12 @@ struct chan_circ {
 struct tk_channel {
 	uv_loop_t *loop;
 	tk_tls *tls;
-	uv_timer_t timer;
+	uv_timer_t timer; /* the open channel's tick: padding, idleness */
 	int timer_open;
-	uv_check_t polled; /* runs after the loop's next poll (stalls) */
-	int polled_open;
+	tk_deadline handshake; /* the link handshake's timeout */
+	int handshake_open;
+	tk_deadline stall; /* the relay's silence: see "stalled" below */
+	int stall_open;
 	int tls_open;
 	enum chan_state state;
 	tk_channel_target target;
@@ -54,10 +57,7 @@ struct tk_channel {
 	uint64_t timer_due; /* 0: not armed */
 	struct tk_chanpad pad;
 	uint64_t last_rx_ms, last_tx_ms;
-	uint64_t stall_from;  /* silence counts from here */
 	unsigned stall_ms;    /* the current wait; doubles while it lasts */
-	uint64_t stall_check; /* 0, or: the wait ran out, decide from here */
-	int stall_polled;     /* the loop polled since the wait ran out */
 	int destroy_reported; /* until a circuit cell other than DESTROY */
 	uint64_t no_circs_since;
 	struct tk_channel_hooks hooks;
@@ -134,8 +134,10 @@ fail(tk_channel *ch, int status)
 	ch->state = CHAN_DEAD;
 	if (ch->timer_open)
 		uv_timer_stop(&ch->timer);
-	if (ch->polled_open)
-		uv_check_stop(&ch->polled);
+	if (ch->handshake_open)
+		tk_deadline_stop(&ch->handshake);
+	if (ch->stall_open)
+		tk_deadline_stop(&ch->stall);
 	if (!ch->errmsg[0])
 		set_errmsg(ch, "%s", tk_channel_strerror(status));
 	if (was == CHAN_OPEN) {
@@ -340,7 +342,7 @@ on_netinfo(tk_channel *ch, const tk_cell_view *v)
 		return;
 	}
 	ch->state = CHAN_OPEN;
-	uv_timer_stop(&ch->timer); /* from now on the channel's timer */
+	tk_deadline_stop(&ch->handshake);
 	if (open_actions(ch) < 0)
 		return;
 	ch->open_cb(ch, 0, ch->arg);
@@ -379,33 +381,21 @@ find_circ(tk_channel *ch, uint32_t id)
  * only if we padded first about ten times in a row: on a quiet channel
  * that happens about once in four hours, and costs one circuit.
  *
- * The silence must be the relay's, not ours: libuv runs due timers
- * before it polls the sockets, so a daemon the OS did not schedule for
- * longer than the wait (a loaded machine, a swapped-out process, a slow
- * callback) would find the wait over while the relay's cells sit unread
- * in the socket. So when the wait runs out the channel only notes it,
- * starts `polled` (a check handle: it runs right after the loop's poll)
- * and decides at a tick after that has run; a cell read in that poll
- * restarts the wait. A 1 ms timer alone is not enough: uv_run(ONCE)
- * runs timers after its poll and again before the next one. */
+ * The silence must be the relay's, not ours: the wait is a tk_deadline
+ * (base/deadline.h), decided only after the loop has polled the socket
+ * since the time ran out, so a daemon the OS did not schedule for longer
+ * than the wait reads the relay's cells before it decides. */
 
-/* Silence counts afresh from `now`. */
-static void
-stall_restart(tk_channel *ch, uint64_t now)
-{
-	ch->stall_from = now;
-	ch->stall_check = 0;
-	ch->stall_polled = 0;
-	if (ch->polled_open)
-		uv_check_stop(&ch->polled);
-}
+static void on_stall(tk_deadline *d);
 
+/* The wait runs while the open channel carries circuits (whether the
+ * relay should pad is asked when it runs out: that can change with each
+ * cell we send). */
 static void
-on_polled(uv_check_t *h)
+stall_start(tk_channel *ch)
 {
-	tk_channel *ch = h->data;
-	ch->stall_polled = 1;
-	uv_check_stop(h);
+	if (ch->stall_open && ch->state == CHAN_OPEN && ch->n_circs > 0)
+		tk_deadline_start(&ch->stall, ch->stall_ms, on_stall);
 }
 
 static uint64_t
@@ -438,11 +428,6 @@ next_due(tk_channel *ch)
 	uint64_t due = tk_chanpad_due(&ch->pad, pad_rng, NULL), t;
 	if (!tk_chanpad_active(&ch->pad)) {
 		t = ch->last_tx_ms + keepalive_ms(ch);
-		due = t < due ? t : due;
-	}
-	if (stall_watch(ch)) {
-		t = ch->stall_from + ch->stall_ms;
-		t = ch->stall_check > t ? ch->stall_check : t;
 		due = t < due ? t : due;
 	}
 	if (ch->n_circs == 0 && ch->hooks.idle && ch->hooks.idle_ms) {
@@ -512,24 +497,6 @@ on_tick(uv_timer_t *h)
 		   now - ch->last_tx_ms >= keepalive_ms(ch)) {
 		send_padding(ch);
 	}
-	if (!stall_watch(ch) || now - ch->stall_from < ch->stall_ms) {
-		ch->stall_check = 0;
-	} else if (!ch->stall_check || (!ch->stall_polled && ch->polled_open)) {
-		/* after a poll: see above; wake again 1 ms on */
-		if (!ch->stall_check && ch->polled_open) {
-			ch->stall_polled = 0;
-			uv_check_start(&ch->polled, on_polled);
-		}
-		ch->stall_check = now + 1;
-	} else {
-		stall_restart(ch, now);
-		ch->stall_ms = ch->stall_ms >= TK_CHAN_STALL_MAX_MS / 2
-				       ? TK_CHAN_STALL_MAX_MS
-				       : ch->stall_ms * 2;
-		report_stall(ch, TK_CHAN_STALL_SILENCE);
-		if (ch->state != CHAN_OPEN)
-			return;
-	}
 	if (ch->n_circs == 0 && ch->hooks.idle && ch->hooks.idle_ms &&
 	    now - ch->no_circs_since >= ch->hooks.idle_ms) {
 		ch->hooks.idle(ch, ch->hooks.arg);
@@ -538,6 +505,25 @@ on_tick(uv_timer_t *h)
 		ch->no_circs_since = now; /* kept after all: wait again */
 	}
 	arm(ch);
+}
+
+/* The relay was silent for the whole wait, and the loop has polled its
+ * socket since. */
+static void
+on_stall(tk_deadline *d)
+{
+	tk_channel *ch = d->data;
+	if (ch->state != CHAN_OPEN || ch->n_circs == 0)
+		return;
+	if (!stall_watch(ch)) { /* it need not pad (yet): wait again */
+		stall_start(ch);
+		return;
+	}
+	ch->stall_ms = ch->stall_ms >= TK_CHAN_STALL_MAX_MS / 2
+			       ? TK_CHAN_STALL_MAX_MS
+			       : ch->stall_ms * 2;
+	stall_start(ch);
+	report_stall(ch, TK_CHAN_STALL_SILENCE);
 }
 
 /* What tor's client does as a channel opens, after its NETINFO. */
@@ -549,10 +535,10 @@ open_actions(tk_channel *ch)
 	uint64_t now = uv_now(ch->loop);
 	int rc;
 	ch->last_rx_ms = ch->last_tx_ms = now;
-	stall_restart(ch, now);
 	ch->no_circs_since = now;
 	if (!ch->stall_ms)
 		ch->stall_ms = TK_CHAN_STALL_FIRST_MS;
+	stall_start(ch);
 	if (tk_chanpad_open(&ch->pad, ch->info.link_version, now, &neg)) {
 		tk_padding_negotiate_write(&neg, p);
 		rc = tk_channel_send(ch, 0, TK_CELL_PADDING_NEGOTIATE, p,
@@ -572,7 +558,7 @@ tk_channel_set_hooks(tk_channel *ch, const struct tk_channel_hooks *h)
 	ch->hooks = *h;
 	ch->stall_ms = h->stall_first_ms ? h->stall_first_ms
 					 : TK_CHAN_STALL_FIRST_MS;
-	stall_restart(ch, uv_now(ch->loop));
+	stall_start(ch);
 	if (ch->timer_due) { /* the new hooks may want it earlier */
 		uv_timer_stop(&ch->timer);
 		ch->timer_due = 0;
@@ -598,13 +584,13 @@ note_rx(tk_channel *ch, const tk_cell_view *v)
 						  : TK_CHAN_STALL_FIRST_MS;
 	ch->last_rx_ms = now;
 	tk_chanpad_note_cell(&ch->pad, now);
-	stall_restart(ch, now);
 	if (ch->stall_ms != first) {
-		/* The wait had doubled and the timer may be set for the
-		 * long one: the short one is due first now. Rare (only
-		 * after a `stalled`), so not every cell pays for arm(). */
+		/* The wait had doubled (after a `stalled`): the short one
+		 * counts again. Rare, so not every cell pays for a start. */
 		ch->stall_ms = first;
-		arm(ch);
+		stall_start(ch);
+	} else if (ch->stall_open) {
+		tk_deadline_restart(&ch->stall); /* cheap: no timer call */
 	}
 	if (v->circ_id != 0 && v->cmd != TK_CELL_DESTROY)
 		ch->destroy_reported = 0;
@@ -810,9 +796,9 @@ on_tls_connect(tk_tls *t, int status, void *arg)
 }
 
 static void
-on_timeout(uv_timer_t *h)
+on_timeout(tk_deadline *d)
 {
-	tk_channel *ch = h->data;
+	tk_channel *ch = d->data;
 	static const char *const what[] = {
 		"TCP connect or TLS handshake",
 		"VERSIONS",
@@ -869,19 +855,22 @@ tk_channel_open(uv_loop_t *loop, const tk_channel_target *target,
 	}
 	ch->timer_open = 1;
 	ch->timer.data = ch;
-	if (uv_check_init(loop, &ch->polled) == 0) {
-		ch->polled_open = 1;
-		ch->polled.data = ch;
-	}
-	rc = uv_timer_start(&ch->timer, on_timeout,
-			    timeout_ms ? timeout_ms
-				       : TK_CHAN_DEFAULT_TIMEOUT_MS,
-			    0);
+	ch->handshake.data = ch->stall.data = ch;
+	rc = tk_deadline_init(loop, &ch->handshake);
+	ch->handshake_open = rc == 0;
 	if (rc == 0)
+		rc = tk_deadline_init(loop, &ch->stall);
+	ch->stall_open = rc == 0;
+	if (rc == 0) {
+		tk_deadline_start(&ch->handshake,
+				  timeout_ms ? timeout_ms
+					     : TK_CHAN_DEFAULT_TIMEOUT_MS,
+				  on_timeout);
 		rc = tk_tls_connect(loop,
 				    (const struct sockaddr *)&target->addr,
 				    ch->sni, on_tls_connect, on_tls_read, ch,
 				    &ch->tls);
+	}
 	if (rc < 0) {
 		ch->state = CHAN_DEAD;
 		tk_channel_close(ch, NULL);
@@ -945,7 +934,7 @@ tk_channel_circ_add(tk_channel *ch, tk_channel_circ_cb cb, void *circ,
 	if (ch->n_circs == 1) {
 		/* the first circuit after a spell without any: silence
 		 * counts from now */
-		stall_restart(ch, uv_now(ch->loop));
+		stall_start(ch);
 		arm(ch);
 	}
 	return 0;
@@ -960,6 +949,8 @@ tk_channel_circ_remove(tk_channel *ch, uint32_t circ_id)
 	*c = ch->circs[--ch->n_circs];
 	if (ch->n_circs == 0 && ch->state == CHAN_OPEN) {
 		ch->no_circs_since = uv_now(ch->loop);
+		if (ch->stall_open)
+			tk_deadline_stop(&ch->stall);
 		arm(ch);
 	}
 }
@@ -973,7 +964,8 @@ tk_channel_circ_count(const tk_channel *ch)
 static void
 maybe_free(tk_channel *ch)
 {
-	if (ch->timer_open || ch->polled_open || ch->tls_open)
+	if (ch->timer_open || ch->handshake_open || ch->stall_open ||
+	    ch->tls_open)
 		return;
 	if (ch->close_cb)
 		ch->close_cb(ch, ch->arg);
@@ -991,10 +983,18 @@ on_timer_closed(uv_handle_t *h)
 }
 
 static void
-on_polled_closed(uv_handle_t *h)
+on_handshake_closed(tk_deadline *d)
 {
-	tk_channel *ch = h->data;
-	ch->polled_open = 0;
+	tk_channel *ch = d->data;
+	ch->handshake_open = 0;
+	maybe_free(ch);
+}
+
+static void
+on_stall_closed(tk_deadline *d)
+{
+	tk_channel *ch = d->data;
+	ch->stall_open = 0;
 	maybe_free(ch);
 }
 
@@ -1019,8 +1019,11 @@ tk_channel_close(tk_channel *ch, tk_channel_close_cb close_cb)
 		tk_tls_close(ch->tls, on_tls_closed);
 	if (ch->timer_open)
 		uv_close((uv_handle_t *)&ch->timer, on_timer_closed);
-	if (ch->polled_open)
-		uv_close((uv_handle_t *)&ch->polled, on_polled_closed);
-	if (!ch->timer_open && !ch->polled_open && !ch->tls_open)
+	if (ch->handshake_open)
+		tk_deadline_close(&ch->handshake, on_handshake_closed);
+	if (ch->stall_open)
+		tk_deadline_close(&ch->stall, on_stall_closed);
+	if (!ch->timer_open && !ch->handshake_open && !ch->stall_open &&
+	    !ch->tls_open)
 		maybe_free(ch); /* only when open failed before any handle */
 }
