@@ -12,6 +12,7 @@
 #include "onion/base/deadline.h"
 #include "onion/cell/certs.h"
 #include "onion/link/channel_clock.h"
+#include "onion/link/channel_hello.h"
 #include "onion/link/padding.h"
 #include "onion/link/tls.h"
 
@@ -176,31 +177,11 @@ tk_channel_write_queue_size(const tk_channel *ch)
 static int
 send_netinfo(tk_channel *ch)
 {
-	tk_netinfo ni;
 	struct sockaddr_storage ss;
-	uint8_t payload[TK_CELL_PAYLOAD_LEN];
 	uint8_t cell[TK_CELL_LEN];
-	memset(&ni, 0, sizeof ni);
 	memset(&ss, 0, sizeof ss);
-	/* TIME 0 and no addresses of our own: a client need not reveal its
-	 * clock or addresses (tor-spec §4.5). */
-	ni.time = 0;
 	(void)tk_tls_peername(ch->tls, &ss);
-	if (ss.ss_family == AF_INET) {
-		ni.other.type = TK_NETINFO_ADDR_IPV4;
-		ni.other.len = 4;
-		memcpy(ni.other.addr, &((struct sockaddr_in *)&ss)->sin_addr,
-		       4);
-	} else if (ss.ss_family == AF_INET6) {
-		ni.other.type = TK_NETINFO_ADDR_IPV6;
-		ni.other.len = 16;
-		memcpy(ni.other.addr, &((struct sockaddr_in6 *)&ss)->sin6_addr,
-		       16);
-	}
-	ni.n_my = 0;
-	if (tk_netinfo_write(&ni, payload) != TK_CELL_OK ||
-	    tk_cell_write_fixed(cell, 0, TK_CELL_NETINFO, payload,
-				sizeof payload) != TK_CELL_OK)
+	if (tk_chanhello_netinfo(&ss, cell) != 0)
 		return TK_CHAN_EPROTO;
 	return send_raw(ch, cell, sizeof cell);
 }
@@ -221,13 +202,10 @@ on_versions(tk_channel *ch, const tk_cell_view *v)
 	rc = tk_versions_choose(our_versions, 2, ch->info.their_versions,
 				ch->info.n_their_versions, &chosen);
 	if (rc != TK_CELL_OK) {
-		char list[128] = "";
-		size_t off = 0;
-		for (size_t i = 0; i < ch->info.n_their_versions && off < 100;
-		     i++)
-			off += (size_t)snprintf(list + off, sizeof list - off,
-						"%s%u", i ? "," : "",
-						ch->info.their_versions[i]);
+		char list[128];
+		tk_chanhello_versions(ch->info.their_versions,
+				      ch->info.n_their_versions, list,
+				      sizeof list);
 		set_errmsg(ch,
 			   "no common link protocol: relay offers {%s}, we "
 			   "speak 4,5",
@@ -237,16 +215,6 @@ on_versions(tk_channel *ch, const tk_cell_view *v)
 	}
 	ch->info.link_version = chosen;
 	ch->state = CHAN_WAIT_CERTS;
-}
-
-/* Fingerprints as tor prints them: upper-case hex. */
-static void
-hex_upper(const uint8_t id[20], char out[41])
-{
-	tk_hex_encode(id, 20, out);
-	for (char *p = out; *p; p++)
-		if (*p >= 'a' && *p <= 'f')
-			*p = (char)(*p - 'a' + 'A');
 }
 
 static void
@@ -284,8 +252,8 @@ on_certs(tk_channel *ch, const tk_cell_view *v)
 		memcpy(ch->info.ed_id, res.ed_id, 32);
 	if (!tk_ct_memeq(res.rsa_id, ch->target.rsa_id, 20)) {
 		char got[41], want[41];
-		hex_upper(res.rsa_id, got);
-		hex_upper(ch->target.rsa_id, want);
+		tk_chanhello_fingerprint(res.rsa_id, got);
+		tk_chanhello_fingerprint(ch->target.rsa_id, want);
 		set_errmsg(ch,
 			   "wrong relay identity: the relay proved RSA "
 			   "identity %s but we expected %s",
@@ -658,22 +626,6 @@ on_timeout(tk_deadline *d)
 	fail(ch, TK_CHAN_ETIMEDOUT);
 }
 
-static void
-random_sni(char *out, size_t cap)
-{
-	/* As tor: "www." and 4 to 25 random base32 characters, ".com", so
-	 * that the server name says nothing and its length matches tor's. */
-	static const char alpha[] = "abcdefghijklmnopqrstuvwxyz234567";
-	uint8_t r[4 + 25];
-	size_t n, i;
-	tk_random(r, sizeof r);
-	n = 4 + tk_get_u32(r) % 22;
-	snprintf(out, cap, "www.");
-	for (i = 0; i < n && 4 + i + 5 < cap; i++)
-		out[4 + i] = alpha[r[4 + i] & 31];
-	snprintf(out + 4 + i, cap - 4 - i, ".com");
-}
-
 int
 tk_channel_open(uv_loop_t *loop, const tk_channel_target *target,
 		unsigned timeout_ms, tk_channel_open_cb open_cb,
@@ -693,7 +645,7 @@ tk_channel_open(uv_loop_t *loop, const tk_channel_target *target,
 	ch->lost_cb = lost_cb;
 	ch->arg = arg;
 	ch->state = CHAN_CONNECTING;
-	random_sni(ch->sni, sizeof ch->sni);
+	tk_chanhello_sni(ch->sni, sizeof ch->sni);
 	ch->handshake.data = ch;
 	rc = tk_deadline_init(loop, &ch->handshake);
 	if (rc < 0) {
