@@ -12,6 +12,13 @@ tests_unit_test_logf_SOURCES = tests/unit/test_logf.c tests/unit/tap.h
 tests_unit_test_logf_LDADD = $(ONION_CORE_LIBS)
 TESTS += tests/unit/test_logf
 
+# base/deadline.h on a real libuv loop, starved and not.
+check_PROGRAMS += tests/unit/test_deadline
+tests_unit_test_deadline_SOURCES = tests/unit/test_deadline.c tests/unit/tap.h
+tests_unit_test_deadline_CFLAGS = $(AM_CFLAGS) $(UV_CFLAGS)
+tests_unit_test_deadline_LDADD = $(ONION_CORE_LIBS) $(UV_LIBS)
+TESTS += tests/unit/test_deadline
+
 check_PROGRAMS += tests/unit/test_onion_certs
 tests_unit_test_onion_certs_SOURCES = tests/unit/test_onion_certs.c \
 	tests/unit/tap.h

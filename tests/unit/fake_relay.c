@@ -62,6 +62,7 @@ struct fake_relay {
 	int stopping;
 	uv_timer_t pad_timer; /* pad_ms */
 	uint64_t last_cell;   /* either way, for pad_ms */
+	uint64_t starve_hs, starve_created; /* fake_relay_starve */
 };
 
 static int buf_add(struct buf *b, const uint8_t *p, size_t n)
@@ -592,6 +593,26 @@ static void destroy_answered(fake_relay *fr, uint32_t circ)
 		fr->held[fr->n_held++] = fr->answered[i];
 }
 
+void fake_relay_starve(fake_relay *fr, uint64_t handshake_until,
+		       uint64_t created_until)
+{
+	fr->starve_hs = handshake_until;
+	fr->starve_created = created_until;
+}
+
+/* Blocks the loop until *until (then forgets it): the answer is in the
+ * client's socket already, flush() wrote it. */
+static void starve(fake_relay *fr, uint64_t *until)
+{
+	uint64_t now;
+	if (!*until)
+		return;
+	while ((now = uv_hrtime()) < *until)
+		uv_sleep((unsigned)((*until - now) / 1000000) + 1);
+	*until = 0;
+	fr->seen.n_starved++;
+}
+
 static void on_create_fast(fake_relay *fr, uint32_t circ, const uint8_t *x)
 {
 	uint8_t k0[40], k[92], reply[40];
@@ -620,6 +641,7 @@ static void on_create_fast(fake_relay *fr, uint32_t circ, const uint8_t *x)
 	flush_held(fr);
 	send_fixed(fr, circ, TK_CELL_CREATED_FAST, reply, sizeof reply);
 	destroy_answered(fr, circ);
+	starve(fr, &fr->starve_created);
 }
 
 static void on_create2(fake_relay *fr, uint32_t circ, const uint8_t *p,
@@ -654,6 +676,7 @@ static void on_create2(fake_relay *fr, uint32_t circ, const uint8_t *p,
 	flush_held(fr);
 	tk_created2_write(reply, (size_t)rlen, out);
 	send_fixed(fr, circ, TK_CELL_CREATED2, out, 2 + (size_t)rlen);
+	starve(fr, &fr->starve_created);
 }
 
 static void on_cells(fake_relay *fr)
@@ -673,6 +696,8 @@ static void on_cells(fake_relay *fr)
 			buf_drop(&fr->cells, used);
 			if (!fr->opts.silent)
 				send_handshake(fr);
+			if (fr->conn_open)
+				starve(fr, &fr->starve_hs);
 			if (!fr->conn_open || uv_is_closing((uv_handle_t *)&fr->conn))
 				return;
 			continue;

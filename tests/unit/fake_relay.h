@@ -110,6 +110,7 @@ struct fr_seen {
 	uint8_t padneg_cmd;        /* the last one's command */
 	int padneg_before_padding; /* it came before any PADDING */
 	int n_padding_out;         /* PADDING we sent (pad_ms) */
+	int n_starved;             /* fake_relay_starve blocks done */
 };
 
 typedef struct fake_relay fake_relay;
@@ -130,6 +131,14 @@ const struct fr_seen *fake_relay_seen(const fake_relay *fr);
 /* 1 while a client connection is open (the test waits for the relay to
  * have seen everything the client sent before it stops). */
 int fake_relay_busy(const fake_relay *fr);
+/* Starves the whole loop (the client's too, as an OS that does not run
+ * the process would) right after the relay answered: it blocks until
+ * uv_hrtime() reaches handshake_until after sending its handshake
+ * cells, and created_until after its first CREATED_FAST or CREATED2
+ * (ns; 0: never). The client's timeout comes due while the answer waits
+ * unread in its socket. */
+void fake_relay_starve(fake_relay *fr, uint64_t handshake_until,
+		       uint64_t created_until);
 /* Closes the listener and any connection; frees on the loop. */
 void fake_relay_stop(fake_relay *fr);
 

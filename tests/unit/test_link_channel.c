@@ -38,6 +38,9 @@ struct run {
 	int wrong_id;
 	unsigned chan_timeout, circ_timeout;
 	unsigned ext_timeout; /* the EXTEND2's alone (0: the default) */
+	/* the relay starves the loop past chan_timeout (circ_timeout) with
+	 * its handshake cells (CREATED_FAST) unread in our socket */
+	int starve_handshake, starve_created;
 	/* outputs */
 	int chan_status, circ_status, dir_status;
 	int chan_lost;
@@ -234,6 +237,10 @@ static void on_open(tk_channel *ch, int status, void *arg)
 	}
 	if (r->upto == STEP_IDLE)
 		return; /* keep the channel open until the relay drops it */
+	if (r->starve_created)
+		fake_relay_starve(r->relay, 0,
+				  uv_hrtime() +
+					  (r->circ_timeout + 200) * 1000000ull);
 	if (r->use_ntor) {
 		tk_circuit_hop_target t;
 		memset(&t, 0, sizeof t);
@@ -284,6 +291,11 @@ static void run(struct run *r)
 	memcpy(t.rsa_id, r->rsa_id, 20);
 	if (r->wrong_id)
 		t.rsa_id[19] ^= 0x01;
+	if (r->starve_handshake)
+		fake_relay_starve(r->relay,
+				  uv_hrtime() +
+					  (r->chan_timeout + 200) * 1000000ull,
+				  0);
 	rc = tk_channel_open(&loop, &t, r->chan_timeout, on_open, on_lost, r,
 			     &r->ch);
 	if (rc < 0)
@@ -391,6 +403,37 @@ static void test_timeout(void)
 	/* Which step it waited for depends on the machine's speed. */
 	tap_ok(strstr(r.errmsg, "timed out waiting for") != NULL, "message: %s",
 	       r.errmsg);
+}
+
+/* The relay answers at once, but the OS does not run us until after the
+ * timeout (here: the relay blocks the shared loop past it with its
+ * answer written). libuv runs the due timer before it polls the socket:
+ * the timeout must wait for that poll, which reads the answer. */
+static void test_starved_timeouts(void)
+{
+	struct run r = {.fr = {.close_after_cells = -1},
+			.chan_timeout = 1000, .starve_handshake = 1};
+	struct run c = {.fr = {.close_after_cells = -1},
+			.upto = STEP_CIRCUIT, .circ_timeout = 300,
+			.starve_created = 1};
+	struct run n = {.fr = {.close_after_cells = -1},
+			.upto = STEP_CIRCUIT, .circ_timeout = 300,
+			.use_ntor = 1, .starve_created = 1};
+	run(&r);
+	tap_eq_long(r.seen.n_starved, 1,
+		    "the relay starved us past the link handshake timeout");
+	tap_eq_long(r.chan_status, 0,
+		    "with VERSIONS..NETINFO unread: the handshake succeeds "
+		    "(%s)", r.errmsg);
+	run(&c);
+	tap_eq_long(c.seen.n_starved, 1,
+		    "the relay starved us past the circuit build timeout");
+	tap_eq_long(c.circ_status, 0,
+		    "with CREATED_FAST unread: the circuit is built (%s)",
+		    c.errmsg);
+	run(&n);
+	tap_ok(n.seen.n_starved == 1 && n.circ_status == 0,
+	       "the same with CREATED2 (%d, %s)", n.circ_status, n.errmsg);
 }
 
 static void test_padding(void)
@@ -1249,6 +1292,7 @@ int main(void)
 	test_wrong_identity();
 	test_handshake_failures();
 	test_timeout();
+	test_starved_timeouts();
 	test_lost();
 	test_padding();
 	test_fetch();

@@ -11,6 +11,7 @@
 
 #include "onion/base/bytes.h"
 #include "onion/base/crypto.h"
+#include "onion/base/deadline.h"
 #include "onion/base/kdf.h"
 #include "onion/cell/cell.h"
 #include "onion/cell/relay_msg.h"
@@ -38,7 +39,10 @@ struct tk_circuit {
 	tk_channel *ch;
 	uint32_t id;
 	enum circ_state state;
-	uv_timer_t timer;
+	/* CREATED* or EXTENDED2 is due: decided after a poll (deadline.h
+	 * says why), so a starved daemon reads an answer already here */
+	tk_deadline timeout;
+	uv_loop_t *loop;
 	int n_hops;
 	tk_relay_hop crypto[TK_CIRC_MAX_HOPS]; /* contiguous for seal/open */
 	tk_circ_flow flow[TK_CIRC_MAX_HOPS];
@@ -152,7 +156,7 @@ fail(tk_circuit *c, int status, int send_destroy)
 	if (was == CIRC_DEAD || was == CIRC_CLOSING)
 		return;
 	c->state = CIRC_DEAD;
-	uv_timer_stop(&c->timer);
+	tk_deadline_stop(&c->timeout);
 	if (!c->errmsg[0])
 		set_errmsg(c, "%s", tk_circuit_strerror(status));
 	if (c->ch) {
@@ -336,7 +340,7 @@ on_created2(tk_circuit *c, const tk_cell_view *v)
 		return;
 	}
 	c->state = CIRC_OPEN;
-	uv_timer_stop(&c->timer);
+	tk_deadline_stop(&c->timeout);
 	c->built_cb(c, 0, c->arg);
 }
 
@@ -369,7 +373,7 @@ on_extended2(tk_circuit *c, int hop, const uint8_t *data, size_t len)
 		fail(c, rc, 1);
 		return;
 	}
-	uv_timer_stop(&c->timer);
+	tk_deadline_stop(&c->timeout);
 	cb = c->ext_cb;
 	c->extending = 0;
 	cb(c, 0, c->ext_arg);
@@ -398,7 +402,7 @@ on_created_fast(tk_circuit *c, const tk_cell_view *v)
 		return;
 	}
 	c->state = CIRC_OPEN;
-	uv_timer_stop(&c->timer);
+	tk_deadline_stop(&c->timeout);
 	c->built_cb(c, 0, c->arg);
 }
 
@@ -575,9 +579,9 @@ on_channel_cell(void *arg, int status, const tk_cell_view *v)
 }
 
 static void
-on_timeout(uv_timer_t *t)
+on_timeout(tk_deadline *d)
 {
-	tk_circuit *c = t->data;
+	tk_circuit *c = d->data;
 	if (c->state == CIRC_CREATING)
 		set_errmsg(c, "no %s from the relay in time",
 			   c->use_ntor ? "CREATED2" : "CREATED_FAST");
@@ -612,12 +616,13 @@ circuit_start(tk_channel *ch, const tk_circuit_hop_target *first,
 	c->state = CIRC_CREATING;
 	c->blocked_high = 256 * TK_CELL_LEN; /* tor's cellq_high, cellq_low */
 	c->blocked_low = 10 * TK_CELL_LEN;
-	rc = uv_timer_init(tk_channel_loop(ch), &c->timer);
+	c->loop = tk_channel_loop(ch);
+	c->timeout.data = c;
+	rc = tk_deadline_init(c->loop, &c->timeout);
 	if (rc < 0) {
 		free(c);
 		return rc;
 	}
-	c->timer.data = c;
 	rc = tk_channel_circ_add(ch, on_channel_cell, c, &c->id);
 	if (rc < 0)
 		goto fail;
@@ -638,13 +643,11 @@ circuit_start(tk_channel *ch, const tk_circuit_hop_target *first,
 		rc = tk_channel_send(ch, c->id, TK_CELL_CREATE_FAST, p,
 				     TK_FAST_X_LEN);
 	}
-	if (rc == 0)
-		rc = uv_timer_start(&c->timer, on_timeout,
-				    timeout_ms ? timeout_ms
-					       : TK_CIRC_DEFAULT_TIMEOUT_MS,
-				    0);
 	if (rc < 0)
 		goto fail;
+	tk_deadline_start(&c->timeout,
+			  timeout_ms ? timeout_ms : TK_CIRC_DEFAULT_TIMEOUT_MS,
+			  on_timeout);
 	*out = c;
 	return 0;
 fail:
@@ -723,10 +726,10 @@ tk_circuit_extend(tk_circuit *c, const tk_circuit_hop_target *next,
 	/* EXTEND2 must come in RELAY_EARLY or relays drop it silently. */
 	rc = tk_circuit_send(c, -1, TK_RELAY_EXTEND2, 0, body, (size_t)n, 1);
 	if (rc == 0)
-		rc = uv_timer_start(&c->timer, on_timeout,
-				    timeout_ms ? timeout_ms
-					       : TK_CIRC_DEFAULT_TIMEOUT_MS,
-				    0);
+		tk_deadline_start(&c->timeout,
+				  timeout_ms ? timeout_ms
+					     : TK_CIRC_DEFAULT_TIMEOUT_MS,
+				  on_timeout);
 	if (rc < 0) {
 		tk_ntor_state_wipe(&c->ntor);
 		tk_ntor3_state_wipe(&c->ntor3);
@@ -797,7 +800,7 @@ tk_circuit_is_open(const tk_circuit *c)
 uv_loop_t *
 tk_circuit_loop(const tk_circuit *c)
 {
-	return c->timer.loop;
+	return c->loop;
 }
 
 int
@@ -907,9 +910,9 @@ tk_circuit_send(tk_circuit *c, int hop, uint8_t cmd, uint16_t stream_id,
 }
 
 static void
-on_timer_closed(uv_handle_t *h)
+on_timeout_closed(tk_deadline *d)
 {
-	tk_circuit *c = h->data;
+	tk_circuit *c = d->data;
 	for (int i = 0; i < c->n_hops; i++) {
 		tk_relay_hop_free(&c->crypto[i]);
 		tk_circ_flow_free(&c->flow[i]);
@@ -936,5 +939,5 @@ tk_circuit_close(tk_circuit *c)
 		c->ch = NULL;
 	}
 	notify_streams(c, TK_CIRC_ECLOSED);
-	uv_close((uv_handle_t *)&c->timer, on_timer_closed);
+	tk_deadline_close(&c->timeout, on_timeout_closed);
 }

@@ -7,13 +7,14 @@
 #include <string.h>
 
 #include "common/util.h"
+#include "onion/base/deadline.h"
 #include "onion/cell/cell.h"
 #include "onion/circ/flowctl.h"
 
 enum dir_state {
 	DIR_CONNECTING, /* BEGIN_DIR and the request sent, awaiting CONNECTED */
 	DIR_RECEIVING,	/* CONNECTED: collecting the response */
-	DIR_DONE,	/* callback ran or cancelled; timer closing */
+	DIR_DONE,	/* callback ran or cancelled; deadline closing */
 };
 
 struct tk_dir_req {
@@ -21,7 +22,9 @@ struct tk_dir_req {
 	uint16_t stream_id;
 	int registered;
 	enum dir_state state;
-	uv_timer_t timer;
+	/* the stall wait: each cell restarts it, and it is decided after a
+	 * poll (deadline.h), so a starved daemon reads a cell already here */
+	tk_deadline stall;
 	char *request;
 	size_t request_len;
 	uint8_t *buf;
@@ -90,15 +93,15 @@ set_errmsg(tk_dir_req *r, const char *fmt, ...)
 }
 
 static void
-on_timer_closed(uv_handle_t *h)
+on_stall_closed(tk_deadline *d)
 {
-	tk_dir_req *r = h->data;
+	tk_dir_req *r = d->data;
 	free(r->request);
 	free(r->buf);
 	free(r);
 }
 
-/* Stops everything and frees r once the timer handle is closed. */
+/* Stops everything and frees r once the deadline is closed. */
 static void
 finish(tk_dir_req *r, int send_end)
 {
@@ -112,7 +115,7 @@ finish(tk_dir_req *r, int send_end)
 		tk_circuit_stream_remove(r->circ, r->stream_id);
 		r->registered = 0;
 	}
-	uv_close((uv_handle_t *)&r->timer, on_timer_closed);
+	tk_deadline_close(&r->stall, on_stall_closed);
 }
 
 static void
@@ -163,8 +166,6 @@ send_request(tk_dir_req *r)
 	return 0;
 }
 
-static void on_timeout(uv_timer_t *t);
-
 static void
 on_stream(void *arg, int status, int hop, uint8_t cmd, const uint8_t *data,
 	  size_t len)
@@ -174,7 +175,7 @@ on_stream(void *arg, int status, int hop, uint8_t cmd, const uint8_t *data,
 	if (r->state == DIR_DONE)
 		return;
 	if (status == 0) /* a cell: the stall time starts over */
-		uv_timer_start(&r->timer, on_timeout, r->stall_ms, 0);
+		tk_deadline_restart(&r->stall);
 	if (status < 0) {
 		r->registered = 0; /* the circuit already forgot the stream */
 		set_errmsg(r,
@@ -278,9 +279,9 @@ on_stream(void *arg, int status, int hop, uint8_t cmd, const uint8_t *data,
 }
 
 static void
-on_timeout(uv_timer_t *t)
+on_timeout(tk_deadline *d)
 {
-	tk_dir_req *r = t->data;
+	tk_dir_req *r = d->data;
 	set_errmsg(r,
 		   "directory request stalled: nothing for %u s %s (%zu "
 		   "bytes received)",
@@ -335,13 +336,13 @@ tk_dir_get_hdrs(tk_circuit *c, const char *path, const char *headers,
 	r->stall_ms = stall_ms ? stall_ms : TK_DIR_DEFAULT_TIMEOUT_MS;
 	tk_stream_flow_init(&r->flow);
 	r->state = DIR_CONNECTING;
-	rc = uv_timer_init(tk_circuit_loop(c), &r->timer);
+	r->stall.data = r;
+	rc = tk_deadline_init(tk_circuit_loop(c), &r->stall);
 	if (rc < 0) {
 		free(r->request);
 		free(r);
 		return rc;
 	}
-	r->timer.data = r;
 	rc = tk_circuit_stream_add(c, on_stream, r, &r->stream_id);
 	if (rc == 0) {
 		r->registered = 1;
@@ -351,7 +352,7 @@ tk_dir_get_hdrs(tk_circuit *c, const char *path, const char *headers,
 	if (rc == 0)
 		rc = send_request(r);
 	if (rc == 0)
-		rc = uv_timer_start(&r->timer, on_timeout, r->stall_ms, 0);
+		tk_deadline_start(&r->stall, r->stall_ms, on_timeout);
 	if (rc < 0) {
 		finish(r, 0);
 		return rc;

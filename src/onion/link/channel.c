@@ -9,7 +9,10 @@
 
 #include "onion/base/bytes.h"
 #include "onion/base/crypto.h"
+#include "onion/base/deadline.h"
 #include "onion/cell/certs.h"
+#include "onion/link/channel_clock.h"
+#include "onion/link/channel_hello.h"
 #include "onion/link/padding.h"
 #include "onion/link/tls.h"
 
@@ -32,10 +35,10 @@ struct chan_circ {
 struct tk_channel {
 	uv_loop_t *loop;
 	tk_tls *tls;
-	uv_timer_t timer;
-	int timer_open;
-	uv_check_t polled; /* runs after the loop's next poll (stalls) */
-	int polled_open;
+	tk_deadline handshake; /* the link handshake's timeout */
+	int handshake_open;
+	struct tk_chanclock clock; /* padding, stalls, idleness */
+	int clock_open;
 	int tls_open;
 	enum chan_state state;
 	tk_channel_target target;
@@ -48,18 +51,7 @@ struct tk_channel {
 	size_t in_len, in_cap;
 	struct chan_circ *circs;
 	size_t n_circs, cap_circs;
-	/* Once open, the timer wakes us for whatever is due first: the next
-	 * PADDING, a keepalive, the stall wait, the idle time. Cells only
-	 * move timestamps; the timer re-arms when it fires. */
-	uint64_t timer_due; /* 0: not armed */
-	struct tk_chanpad pad;
-	uint64_t last_rx_ms, last_tx_ms;
-	uint64_t stall_from;  /* silence counts from here */
-	unsigned stall_ms;    /* the current wait; doubles while it lasts */
-	uint64_t stall_check; /* 0, or: the wait ran out, decide from here */
-	int stall_polled;     /* the loop polled since the wait ran out */
 	int destroy_reported; /* until a circuit cell other than DESTROY */
-	uint64_t no_circs_since;
 	struct tk_channel_hooks hooks;
 	char sni[40];
 	char errmsg[256];
@@ -132,10 +124,10 @@ fail(tk_channel *ch, int status)
 	if (was == CHAN_DEAD || was == CHAN_CLOSING)
 		return;
 	ch->state = CHAN_DEAD;
-	if (ch->timer_open)
-		uv_timer_stop(&ch->timer);
-	if (ch->polled_open)
-		uv_check_stop(&ch->polled);
+	if (ch->handshake_open)
+		tk_deadline_stop(&ch->handshake);
+	if (ch->clock_open)
+		tk_chanclock_stop(&ch->clock);
 	if (!ch->errmsg[0])
 		set_errmsg(ch, "%s", tk_channel_strerror(status));
 	if (was == CHAN_OPEN) {
@@ -153,13 +145,11 @@ send_raw(tk_channel *ch, const uint8_t *p, size_t n)
 	int rc = tk_tls_write(ch->tls, p, n);
 	if (rc == 0) {
 		ch->info.cells_out++;
-		ch->last_tx_ms = uv_now(ch->loop);
-		tk_chanpad_note_cell(&ch->pad, ch->last_tx_ms);
+		tk_chanclock_note_tx(&ch->clock);
 	}
 	return rc;
 }
 
-static void arm(tk_channel *ch);
 static int open_actions(tk_channel *ch);
 
 int
@@ -167,18 +157,14 @@ tk_channel_send(tk_channel *ch, uint32_t circ_id, uint8_t cmd,
 		const uint8_t *payload, size_t len)
 {
 	uint8_t cell[TK_CELL_LEN];
-	int was_active, rc;
+	int rc;
 	if (ch->state != CHAN_OPEN)
 		return TK_CHAN_ESTATE;
 	if (tk_cell_write_fixed(cell, circ_id, cmd, payload, len) != TK_CELL_OK)
 		return TK_CHAN_EPROTO;
 	rc = send_raw(ch, cell, sizeof cell);
-	if (rc == 0) {
-		was_active = tk_chanpad_active(&ch->pad);
-		tk_chanpad_note_sent(&ch->pad, cmd);
-		if (!was_active && tk_chanpad_active(&ch->pad))
-			arm(ch); /* padding starts: a deadline appears */
-	}
+	if (rc == 0)
+		tk_chanclock_note_sent(&ch->clock, cmd);
 	return rc;
 }
 
@@ -191,31 +177,11 @@ tk_channel_write_queue_size(const tk_channel *ch)
 static int
 send_netinfo(tk_channel *ch)
 {
-	tk_netinfo ni;
 	struct sockaddr_storage ss;
-	uint8_t payload[TK_CELL_PAYLOAD_LEN];
 	uint8_t cell[TK_CELL_LEN];
-	memset(&ni, 0, sizeof ni);
 	memset(&ss, 0, sizeof ss);
-	/* TIME 0 and no addresses of our own: a client need not reveal its
-	 * clock or addresses (tor-spec §4.5). */
-	ni.time = 0;
 	(void)tk_tls_peername(ch->tls, &ss);
-	if (ss.ss_family == AF_INET) {
-		ni.other.type = TK_NETINFO_ADDR_IPV4;
-		ni.other.len = 4;
-		memcpy(ni.other.addr, &((struct sockaddr_in *)&ss)->sin_addr,
-		       4);
-	} else if (ss.ss_family == AF_INET6) {
-		ni.other.type = TK_NETINFO_ADDR_IPV6;
-		ni.other.len = 16;
-		memcpy(ni.other.addr, &((struct sockaddr_in6 *)&ss)->sin6_addr,
-		       16);
-	}
-	ni.n_my = 0;
-	if (tk_netinfo_write(&ni, payload) != TK_CELL_OK ||
-	    tk_cell_write_fixed(cell, 0, TK_CELL_NETINFO, payload,
-				sizeof payload) != TK_CELL_OK)
+	if (tk_chanhello_netinfo(&ss, cell) != 0)
 		return TK_CHAN_EPROTO;
 	return send_raw(ch, cell, sizeof cell);
 }
@@ -236,13 +202,10 @@ on_versions(tk_channel *ch, const tk_cell_view *v)
 	rc = tk_versions_choose(our_versions, 2, ch->info.their_versions,
 				ch->info.n_their_versions, &chosen);
 	if (rc != TK_CELL_OK) {
-		char list[128] = "";
-		size_t off = 0;
-		for (size_t i = 0; i < ch->info.n_their_versions && off < 100;
-		     i++)
-			off += (size_t)snprintf(list + off, sizeof list - off,
-						"%s%u", i ? "," : "",
-						ch->info.their_versions[i]);
+		char list[128];
+		tk_chanhello_versions(ch->info.their_versions,
+				      ch->info.n_their_versions, list,
+				      sizeof list);
 		set_errmsg(ch,
 			   "no common link protocol: relay offers {%s}, we "
 			   "speak 4,5",
@@ -252,16 +215,6 @@ on_versions(tk_channel *ch, const tk_cell_view *v)
 	}
 	ch->info.link_version = chosen;
 	ch->state = CHAN_WAIT_CERTS;
-}
-
-/* Fingerprints as tor prints them: upper-case hex. */
-static void
-hex_upper(const uint8_t id[20], char out[41])
-{
-	tk_hex_encode(id, 20, out);
-	for (char *p = out; *p; p++)
-		if (*p >= 'a' && *p <= 'f')
-			*p = (char)(*p - 'a' + 'A');
 }
 
 static void
@@ -299,8 +252,8 @@ on_certs(tk_channel *ch, const tk_cell_view *v)
 		memcpy(ch->info.ed_id, res.ed_id, 32);
 	if (!tk_ct_memeq(res.rsa_id, ch->target.rsa_id, 20)) {
 		char got[41], want[41];
-		hex_upper(res.rsa_id, got);
-		hex_upper(ch->target.rsa_id, want);
+		tk_chanhello_fingerprint(res.rsa_id, got);
+		tk_chanhello_fingerprint(ch->target.rsa_id, want);
 		set_errmsg(ch,
 			   "wrong relay identity: the relay proved RSA "
 			   "identity %s but we expected %s",
@@ -340,11 +293,10 @@ on_netinfo(tk_channel *ch, const tk_cell_view *v)
 		return;
 	}
 	ch->state = CHAN_OPEN;
-	uv_timer_stop(&ch->timer); /* from now on the channel's timer */
+	tk_deadline_stop(&ch->handshake);
 	if (open_actions(ch) < 0)
 		return;
 	ch->open_cb(ch, 0, ch->arg);
-	arm(ch);
 }
 
 static struct chan_circ *
@@ -356,133 +308,22 @@ find_circ(tk_channel *ch, uint32_t id)
 	return NULL;
 }
 
-/* ---- padding, stalls, idleness: everything the open channel's timer
- * does.
- *
- * Why "stalled": tor relays queue DESTROY cells apart from circuit cells
- * (circuitmux), send the first one at once only when nothing else waits
- * for the socket, and otherwise flush that queue only when a circuit cell
- * gets queued on the channel too. When a relay loses its link to the next
- * hop it destroys every circuit over that link: on a quiet channel only
- * the first DESTROY reaches us, and none at all if data toward us was in
- * flight at that moment. Streams on those circuits would wait forever.
- * The same relay does not pad a channel that has cells queued, so a
- * relay that should pad (link 5, padding on) and has sent nothing at all
- * for TK_CHAN_STALL_FIRST_MS is holding cells for us; so is one whose
- * DESTROY says it lost a link while other circuits of ours remain. We do
- * not poke it ourselves (a CREATE_FAST torn down at once would mark us
- * to every guard): the owner hears `stalled` and builds a circuit through
- * it, as tor's clients build circuits, and the relay's answer flushes the
- * queue. Our own padding delays the relay's (a cell either way restarts
- * both sides' timers, and each side's timeout is drawn alike, so each
- * pads first half the time), so a healthy relay is silent for a minute
- * only if we padded first about ten times in a row: on a quiet channel
- * that happens about once in four hours, and costs one circuit.
- *
- * The silence must be the relay's, not ours: libuv runs due timers
- * before it polls the sockets, so a daemon the OS did not schedule for
- * longer than the wait (a loaded machine, a swapped-out process, a slow
- * callback) would find the wait over while the relay's cells sit unread
- * in the socket. So when the wait runs out the channel only notes it,
- * starts `polled` (a check handle: it runs right after the loop's poll)
- * and decides at a tick after that has run; a cell read in that poll
- * restarts the wait. A 1 ms timer alone is not enough: uv_run(ONCE)
- * runs timers after its poll and again before the next one. */
-
-/* Silence counts afresh from `now`. */
-static void
-stall_restart(tk_channel *ch, uint64_t now)
-{
-	ch->stall_from = now;
-	ch->stall_check = 0;
-	ch->stall_polled = 0;
-	if (ch->polled_open)
-		uv_check_stop(&ch->polled);
-}
-
-static void
-on_polled(uv_check_t *h)
-{
-	tk_channel *ch = h->data;
-	ch->stall_polled = 1;
-	uv_check_stop(h);
-}
-
-static uint64_t
-pad_rng(void *arg)
-{
-	uint64_t v;
-	(void)arg;
-	tk_random(&v, sizeof v);
-	return v;
-}
+/* ---- the clocks (channel_clock.h): padding, stalls, idleness */
 
 static int
-stall_watch(const tk_channel *ch)
+clock_send_padding(void *arg)
 {
-	return ch->n_circs > 0 && ch->stall_ms > 0 &&
-	       tk_chanpad_relay_pads(&ch->pad, ch->info.link_version);
-}
-
-static uint64_t
-keepalive_ms(const tk_channel *ch)
-{
-	return ch->hooks.keepalive_ms ? ch->hooks.keepalive_ms
-				      : TK_CHAN_KEEPALIVE_MS;
-}
-
-/* When the timer must wake us next (UINT64_MAX: never). */
-static uint64_t
-next_due(tk_channel *ch)
-{
-	uint64_t due = tk_chanpad_due(&ch->pad, pad_rng, NULL), t;
-	if (!tk_chanpad_active(&ch->pad)) {
-		t = ch->last_tx_ms + keepalive_ms(ch);
-		due = t < due ? t : due;
-	}
-	if (stall_watch(ch)) {
-		t = ch->stall_from + ch->stall_ms;
-		t = ch->stall_check > t ? ch->stall_check : t;
-		due = t < due ? t : due;
-	}
-	if (ch->n_circs == 0 && ch->hooks.idle && ch->hooks.idle_ms) {
-		t = ch->no_circs_since + ch->hooks.idle_ms;
-		due = t < due ? t : due;
-	}
-	return due;
-}
-
-static void on_tick(uv_timer_t *h);
-
-/* Arms the timer for the earliest deadline, unless it is armed earlier
- * already (then it re-arms when it fires). */
-static void
-arm(tk_channel *ch)
-{
-	uint64_t due, now;
-	if (ch->state != CHAN_OPEN || !ch->timer_open)
-		return;
-	due = next_due(ch);
-	if (due == UINT64_MAX || (ch->timer_due && ch->timer_due <= due))
-		return;
-	now = uv_now(ch->loop);
-	ch->timer_due = due;
-	(void)uv_timer_start(&ch->timer, on_tick, due > now ? due - now : 0, 0);
-}
-
-static void
-send_padding(tk_channel *ch)
-{
-	uint64_t now;
-	if (tk_channel_send(ch, 0, TK_CELL_PADDING, NULL, 0) == 0) {
+	tk_channel *ch = arg;
+	int rc = tk_channel_send(ch, 0, TK_CELL_PADDING, NULL, 0);
+	if (rc == 0)
 		ch->info.padding_sent++;
-		return;
-	}
-	/* The link is going (its read side will say so): count the try
-	 * as sent, or the deadline stays in the past and the timer spins. */
-	now = uv_now(ch->loop);
-	ch->last_tx_ms = now;
-	tk_chanpad_note_cell(&ch->pad, now);
+	return rc;
+}
+
+static size_t
+clock_write_queue_size(void *arg)
+{
+	return tk_channel_write_queue_size(arg);
 }
 
 static void
@@ -494,50 +335,36 @@ report_stall(tk_channel *ch, enum tk_channel_stall why)
 }
 
 static void
-on_tick(uv_timer_t *h)
+clock_stalled(void *arg)
 {
-	tk_channel *ch = h->data;
-	uint64_t now = uv_now(ch->loop);
-	ch->timer_due = 0;
-	if (ch->state != CHAN_OPEN)
-		return;
-	if (tk_chanpad_due(&ch->pad, pad_rng, NULL) <= now) {
-		/* Not while bytes wait for the socket: the channel is busy
-		 * (padding-spec §2.2); count that as activity. */
-		if (tk_channel_write_queue_size(ch) == 0)
-			send_padding(ch);
-		else
-			tk_chanpad_note_cell(&ch->pad, now);
-	} else if (!tk_chanpad_active(&ch->pad) &&
-		   now - ch->last_tx_ms >= keepalive_ms(ch)) {
-		send_padding(ch);
-	}
-	if (!stall_watch(ch) || now - ch->stall_from < ch->stall_ms) {
-		ch->stall_check = 0;
-	} else if (!ch->stall_check || (!ch->stall_polled && ch->polled_open)) {
-		/* after a poll: see above; wake again 1 ms on */
-		if (!ch->stall_check && ch->polled_open) {
-			ch->stall_polled = 0;
-			uv_check_start(&ch->polled, on_polled);
-		}
-		ch->stall_check = now + 1;
-	} else {
-		stall_restart(ch, now);
-		ch->stall_ms = ch->stall_ms >= TK_CHAN_STALL_MAX_MS / 2
-				       ? TK_CHAN_STALL_MAX_MS
-				       : ch->stall_ms * 2;
-		report_stall(ch, TK_CHAN_STALL_SILENCE);
-		if (ch->state != CHAN_OPEN)
-			return;
-	}
-	if (ch->n_circs == 0 && ch->hooks.idle && ch->hooks.idle_ms &&
-	    now - ch->no_circs_since >= ch->hooks.idle_ms) {
-		ch->hooks.idle(ch, ch->hooks.arg);
-		if (ch->state != CHAN_OPEN)
-			return;
-		ch->no_circs_since = now; /* kept after all: wait again */
-	}
-	arm(ch);
+	report_stall(arg, TK_CHAN_STALL_SILENCE);
+}
+
+static void
+clock_idle(void *arg)
+{
+	tk_channel *ch = arg;
+	ch->hooks.idle(ch, ch->hooks.arg);
+}
+
+static const struct tk_chanclock_ops clock_ops = {
+	clock_send_padding,
+	clock_write_queue_size,
+	clock_stalled,
+	clock_idle,
+};
+
+static struct tk_chanclock_conf
+clock_conf(const struct tk_channel_hooks *h)
+{
+	struct tk_chanclock_conf c;
+	c.stall_first_ms = h->stall_first_ms ? h->stall_first_ms
+					     : TK_CHAN_STALL_FIRST_MS;
+	c.stall_max_ms = TK_CHAN_STALL_MAX_MS;
+	c.keepalive_ms = h->keepalive_ms ? h->keepalive_ms
+					 : TK_CHAN_KEEPALIVE_MS;
+	c.idle_ms = h->idle ? h->idle_ms : 0;
+	return c;
 }
 
 /* What tor's client does as a channel opens, after its NETINFO. */
@@ -546,14 +373,8 @@ open_actions(tk_channel *ch)
 {
 	tk_padding_negotiate neg;
 	uint8_t p[TK_CELL_PAYLOAD_LEN];
-	uint64_t now = uv_now(ch->loop);
 	int rc;
-	ch->last_rx_ms = ch->last_tx_ms = now;
-	stall_restart(ch, now);
-	ch->no_circs_since = now;
-	if (!ch->stall_ms)
-		ch->stall_ms = TK_CHAN_STALL_FIRST_MS;
-	if (tk_chanpad_open(&ch->pad, ch->info.link_version, now, &neg)) {
+	if (tk_chanclock_open(&ch->clock, ch->info.link_version, &neg)) {
 		tk_padding_negotiate_write(&neg, p);
 		rc = tk_channel_send(ch, 0, TK_CELL_PADDING_NEGOTIATE, p,
 				     sizeof p);
@@ -569,43 +390,22 @@ open_actions(tk_channel *ch)
 void
 tk_channel_set_hooks(tk_channel *ch, const struct tk_channel_hooks *h)
 {
+	struct tk_chanclock_conf c = clock_conf(h);
 	ch->hooks = *h;
-	ch->stall_ms = h->stall_first_ms ? h->stall_first_ms
-					 : TK_CHAN_STALL_FIRST_MS;
-	stall_restart(ch, uv_now(ch->loop));
-	if (ch->timer_due) { /* the new hooks may want it earlier */
-		uv_timer_stop(&ch->timer);
-		ch->timer_due = 0;
-	}
-	arm(ch);
+	tk_chanclock_configure(&ch->clock, &c);
 }
 
 void
 tk_channel_note_multihop(tk_channel *ch)
 {
-	int was = tk_chanpad_active(&ch->pad);
-	tk_chanpad_note_multihop(&ch->pad);
-	if (!was && tk_chanpad_active(&ch->pad))
-		arm(ch);
+	tk_chanclock_note_multihop(&ch->clock);
 }
 
 /* A cell arrived on the open channel. */
 static void
 note_rx(tk_channel *ch, const tk_cell_view *v)
 {
-	uint64_t now = uv_now(ch->loop);
-	unsigned first = ch->hooks.stall_first_ms ? ch->hooks.stall_first_ms
-						  : TK_CHAN_STALL_FIRST_MS;
-	ch->last_rx_ms = now;
-	tk_chanpad_note_cell(&ch->pad, now);
-	stall_restart(ch, now);
-	if (ch->stall_ms != first) {
-		/* The wait had doubled and the timer may be set for the
-		 * long one: the short one is due first now. Rare (only
-		 * after a `stalled`), so not every cell pays for arm(). */
-		ch->stall_ms = first;
-		arm(ch);
-	}
+	tk_chanclock_note_rx(&ch->clock);
 	if (v->circ_id != 0 && v->cmd != TK_CELL_DESTROY)
 		ch->destroy_reported = 0;
 }
@@ -810,9 +610,9 @@ on_tls_connect(tk_tls *t, int status, void *arg)
 }
 
 static void
-on_timeout(uv_timer_t *h)
+on_timeout(tk_deadline *d)
 {
-	tk_channel *ch = h->data;
+	tk_channel *ch = d->data;
 	static const char *const what[] = {
 		"TCP connect or TLS handshake",
 		"VERSIONS",
@@ -824,22 +624,6 @@ on_timeout(uv_timer_t *h)
 	set_errmsg(ch, "link handshake timed out waiting for %s",
 		   what[ch->state]);
 	fail(ch, TK_CHAN_ETIMEDOUT);
-}
-
-static void
-random_sni(char *out, size_t cap)
-{
-	/* As tor: "www." and 4 to 25 random base32 characters, ".com", so
-	 * that the server name says nothing and its length matches tor's. */
-	static const char alpha[] = "abcdefghijklmnopqrstuvwxyz234567";
-	uint8_t r[4 + 25];
-	size_t n, i;
-	tk_random(r, sizeof r);
-	n = 4 + tk_get_u32(r) % 22;
-	snprintf(out, cap, "www.");
-	for (i = 0; i < n && 4 + i + 5 < cap; i++)
-		out[4 + i] = alpha[r[4 + i] & 31];
-	snprintf(out + 4 + i, cap - 4 - i, ".com");
 }
 
 int
@@ -861,27 +645,29 @@ tk_channel_open(uv_loop_t *loop, const tk_channel_target *target,
 	ch->lost_cb = lost_cb;
 	ch->arg = arg;
 	ch->state = CHAN_CONNECTING;
-	random_sni(ch->sni, sizeof ch->sni);
-	rc = uv_timer_init(loop, &ch->timer);
+	tk_chanhello_sni(ch->sni, sizeof ch->sni);
+	ch->handshake.data = ch;
+	rc = tk_deadline_init(loop, &ch->handshake);
 	if (rc < 0) {
 		free(ch);
 		return rc;
 	}
-	ch->timer_open = 1;
-	ch->timer.data = ch;
-	if (uv_check_init(loop, &ch->polled) == 0) {
-		ch->polled_open = 1;
-		ch->polled.data = ch;
+	ch->handshake_open = 1;
+	{
+		struct tk_chanclock_conf c = clock_conf(&ch->hooks);
+		rc = tk_chanclock_init(&ch->clock, loop, &clock_ops, ch, &c);
+		ch->clock_open = rc == 0 || ch->clock.tick_open;
 	}
-	rc = uv_timer_start(&ch->timer, on_timeout,
-			    timeout_ms ? timeout_ms
-				       : TK_CHAN_DEFAULT_TIMEOUT_MS,
-			    0);
-	if (rc == 0)
+	if (rc == 0) {
+		tk_deadline_start(&ch->handshake,
+				  timeout_ms ? timeout_ms
+					     : TK_CHAN_DEFAULT_TIMEOUT_MS,
+				  on_timeout);
 		rc = tk_tls_connect(loop,
 				    (const struct sockaddr *)&target->addr,
 				    ch->sni, on_tls_connect, on_tls_read, ch,
 				    &ch->tls);
+	}
 	if (rc < 0) {
 		ch->state = CHAN_DEAD;
 		tk_channel_close(ch, NULL);
@@ -942,12 +728,7 @@ tk_channel_circ_add(tk_channel *ch, tk_channel_circ_cb cb, void *circ,
 	ch->circs[ch->n_circs].circ = circ;
 	ch->n_circs++;
 	*circ_id = id;
-	if (ch->n_circs == 1) {
-		/* the first circuit after a spell without any: silence
-		 * counts from now */
-		stall_restart(ch, uv_now(ch->loop));
-		arm(ch);
-	}
+	tk_chanclock_set_circs(&ch->clock, ch->n_circs);
 	return 0;
 }
 
@@ -958,10 +739,8 @@ tk_channel_circ_remove(tk_channel *ch, uint32_t circ_id)
 	if (!c)
 		return;
 	*c = ch->circs[--ch->n_circs];
-	if (ch->n_circs == 0 && ch->state == CHAN_OPEN) {
-		ch->no_circs_since = uv_now(ch->loop);
-		arm(ch);
-	}
+	if (ch->state == CHAN_OPEN)
+		tk_chanclock_set_circs(&ch->clock, ch->n_circs);
 }
 
 size_t
@@ -973,7 +752,7 @@ tk_channel_circ_count(const tk_channel *ch)
 static void
 maybe_free(tk_channel *ch)
 {
-	if (ch->timer_open || ch->polled_open || ch->tls_open)
+	if (ch->handshake_open || ch->clock_open || ch->tls_open)
 		return;
 	if (ch->close_cb)
 		ch->close_cb(ch, ch->arg);
@@ -983,18 +762,18 @@ maybe_free(tk_channel *ch)
 }
 
 static void
-on_timer_closed(uv_handle_t *h)
+on_handshake_closed(tk_deadline *d)
 {
-	tk_channel *ch = h->data;
-	ch->timer_open = 0;
+	tk_channel *ch = d->data;
+	ch->handshake_open = 0;
 	maybe_free(ch);
 }
 
 static void
-on_polled_closed(uv_handle_t *h)
+on_clock_closed(void *arg)
 {
-	tk_channel *ch = h->data;
-	ch->polled_open = 0;
+	tk_channel *ch = arg;
+	ch->clock_open = 0;
 	maybe_free(ch);
 }
 
@@ -1017,10 +796,10 @@ tk_channel_close(tk_channel *ch, tk_channel_close_cb close_cb)
 	notify_circs(ch, TK_CHAN_ECLOSED);
 	if (ch->tls)
 		tk_tls_close(ch->tls, on_tls_closed);
-	if (ch->timer_open)
-		uv_close((uv_handle_t *)&ch->timer, on_timer_closed);
-	if (ch->polled_open)
-		uv_close((uv_handle_t *)&ch->polled, on_polled_closed);
-	if (!ch->timer_open && !ch->polled_open && !ch->tls_open)
+	if (ch->handshake_open)
+		tk_deadline_close(&ch->handshake, on_handshake_closed);
+	if (ch->clock_open)
+		tk_chanclock_close(&ch->clock, on_clock_closed);
+	if (!ch->handshake_open && !ch->clock_open && !ch->tls_open)
 		maybe_free(ch); /* only when open failed before any handle */
 }

@@ -9,6 +9,10 @@ src_onion_libonion_a_SOURCES += \
 	src/onion/link/padding.h \
 	src/onion/link/channel.c \
 	src/onion/link/channel.h \
+	src/onion/link/channel_clock.c \
+	src/onion/link/channel_clock.h \
+	src/onion/link/channel_hello.c \
+	src/onion/link/channel_hello.h \
 	src/onion/link/chanmgr.c \
 	src/onion/link/chanmgr.h
 if TLS_OPENSSL
