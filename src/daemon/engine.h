@@ -84,7 +84,7 @@ struct tk_isolation {
 };
 
 /* The tor engine's isolation key for iso: every field tagged and
- * length-prefixed in full (engine_tor.c). No field is longer than
+ * length-prefixed in full (engine_tor_iso.c). No field is longer than
  * TK_ISO_FIELD_MAX (a SOCKS4 userid: 512 bytes). */
 #define TK_ISO_FIELD_MAX 512
 #define TK_ISO_KEY_MAX \

@@ -25,7 +25,10 @@ src_daemon_torkitd_SOURCES = \
 	src/daemon/privs.c src/daemon/privs.h \
 	src/daemon/engine.h \
 	src/daemon/engine_direct.c \
-	src/daemon/engine_tor.c \
+	src/daemon/engine_tor.c src/daemon/engine_tor_int.h \
+	src/daemon/engine_tor_stream.c src/daemon/engine_tor_req.c \
+	src/daemon/engine_tor_new.c \
+	src/daemon/engine_tor_iso.c src/daemon/engine_tor_config.c \
 	src/daemon/dns.c src/daemon/dns.h
 src_daemon_torkitd_CPPFLAGS = $(AM_CPPFLAGS) \
 	-DTK_SYSCONFDIR='"$(sysconfdir)"' \

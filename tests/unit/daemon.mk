@@ -13,7 +13,8 @@ TESTS += tests/unit/test_conf
 # The tor engine's translations of torkitd's configuration and requests.
 check_PROGRAMS += tests/unit/test_daemon_engine
 tests_unit_test_daemon_engine_SOURCES = tests/unit/test_daemon_engine.c \
-	tests/unit/tap.h src/daemon/engine_tor.c \
+	tests/unit/tap.h src/daemon/engine_tor_iso.c \
+	src/daemon/engine_tor_config.c \
 	src/daemon/conf.c src/daemon/torrc.c src/daemon/log.c \
 	src/daemon/policy.c
 tests_unit_test_daemon_engine_CPPFLAGS = $(AM_CPPFLAGS) $(UV_CFLAGS)

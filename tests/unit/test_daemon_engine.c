@@ -1,6 +1,7 @@
-/* Unit tests of what engine_tor.c makes of torkitd's configuration and
- * requests, without starting an engine: the onion configuration (times
- * in 64-bit milliseconds) and the isolation key. */
+/* Unit tests of what engine_tor_config.c and engine_tor_iso.c make of
+ * torkitd's configuration and requests, without starting an engine: the
+ * onion configuration (times in 64-bit milliseconds) and the isolation
+ * key. */
 #include <stdio.h>
 #include <string.h>
 

@@ -14,4 +14,6 @@ src_onion_libonion_a_SOURCES += \
 	src/onion/circ/flowctl.c \
 	src/onion/circ/flowctl.h \
 	src/onion/circ/stream.c \
-	src/onion/circ/stream.h
+	src/onion/circ/stream.h \
+	src/onion/circ/stream_int.h \
+	src/onion/circ/stream_deliver.c

@@ -1,5 +1,6 @@
 /* Per-circuit stream table: ids, states, stream windows or XON/XOFF,
- * half-closed ids. */
+ * half-closed ids. What the exit sends is read in stream_deliver.c
+ * (stream_int.h has the map). */
 #include "onion/circ/stream.h"
 
 #include <stdio.h>
@@ -7,38 +8,7 @@
 #include <string.h>
 
 #include "onion/base/crypto.h"
-
-struct tk_ostream {
-	uint16_t id;
-	uint8_t kind;
-	uint8_t state;
-	uint8_t optimistic;
-	uint8_t backed_up;
-	uint8_t want_write;  /* a write came up short: owe `writable` */
-	tk_stream_flow flow; /* fixed windows */
-	tk_stream_xon xon;   /* congestion control */
-	void *data;
-	tk_ostream *next_zombie;
-};
-
-struct tk_ostream_table {
-	tk_ostream_ops ops;
-	void *ud;
-	int cc; /* the exit negotiated congestion control: XON/XOFF */
-	struct tk_cc_params params;
-	tk_ostream **live;
-	size_t n_live, cap_live;
-	tk_half_stream *half; /* oldest first */
-	size_t n_half, cap_half;
-	/* Streams closed while a callback may still hold them: freed when
-	 * the outermost call into the table returns. */
-	tk_ostream *zombies;
-	int depth;
-	uint64_t dropped, suspect;
-	/* Ids taken by live or half-closed streams: picking a free id stays
-	 * cheap however crowded the circuit is. */
-	uint8_t used[65536 / 8];
-};
+#include "onion/circ/stream_int.h"
 
 const char *
 tk_ostream_strerror(int err)
@@ -128,21 +98,21 @@ tk_ostream_table_free(tk_ostream_table *t)
 	free(t);
 }
 
-static void
-enter(tk_ostream_table *t)
+void
+tk_ost_enter(tk_ostream_table *t)
 {
 	t->depth++;
 }
 
-static void
-leave(tk_ostream_table *t)
+void
+tk_ost_leave(tk_ostream_table *t)
 {
 	if (--t->depth == 0)
 		free_zombies(t);
 }
 
-static tk_ostream *
-find_live(const tk_ostream_table *t, uint16_t id, size_t *idx)
+tk_ostream *
+tk_ost_find_live(const tk_ostream_table *t, uint16_t id, size_t *idx)
 {
 	for (size_t i = 0; i < t->n_live; i++) {
 		if (t->live[i]->id == id) {
@@ -154,8 +124,8 @@ find_live(const tk_ostream_table *t, uint16_t id, size_t *idx)
 	return NULL;
 }
 
-static tk_half_stream *
-find_half(const tk_ostream_table *t, uint16_t id, size_t *idx)
+tk_half_stream *
+tk_ost_find_half(const tk_ostream_table *t, uint16_t id, size_t *idx)
 {
 	for (size_t i = 0; i < t->n_half; i++) {
 		if (t->half[i].stream_id == id) {
@@ -191,8 +161,8 @@ released(tk_ostream_table *t, uint16_t id)
 		t->ops.released(t->ud, id);
 }
 
-static void
-half_remove_at(tk_ostream_table *t, size_t i)
+void
+tk_ost_half_remove_at(tk_ostream_table *t, size_t i)
 {
 	uint16_t id = t->half[i].stream_id;
 	memmove(&t->half[i], &t->half[i + 1],
@@ -206,7 +176,7 @@ static void
 half_add(tk_ostream_table *t, const tk_ostream *s, int connected_pending)
 {
 	if (t->n_half == TK_OSTREAM_MAX_HALF)
-		half_remove_at(t, 0);
+		tk_ost_half_remove_at(t, 0);
 	if (t->n_half == t->cap_half) {
 		size_t cap = t->cap_half ? t->cap_half * 2 : 8;
 		tk_half_stream *h = realloc(t->half, cap * sizeof *h);
@@ -231,7 +201,7 @@ static void
 unlink_stream(tk_ostream_table *t, tk_ostream *s)
 {
 	size_t i;
-	if (find_live(t, s->id, &i) == s) {
+	if (tk_ost_find_live(t, s->id, &i) == s) {
 		memmove(&t->live[i], &t->live[i + 1],
 			(t->n_live - i - 1) * sizeof t->live[0]);
 		t->n_live--;
@@ -311,21 +281,21 @@ open_stream(tk_ostream_table *t, int kind, uint8_t cmd, const uint8_t *body,
 	 * hands back an answer at once. */
 	t->live[t->n_live++] = s;
 	mark_id(t, id, 1);
-	enter(t);
+	tk_ost_enter(t);
 	rc = t->ops.send(t->ud, cmd, id, body, len);
 	if (rc < 0) {
 		if (s->state != TK_OSTREAM_CLOSED) {
 			unlink_stream(t, s);
 			mark_id(t, id, 0); /* never announced: no `released` */
 		}
-		leave(t);
+		tk_ost_leave(t);
 		return TK_OSTREAM_ESEND;
 	}
 	/* Already finished by a synchronous answer: its terminal callback
 	 * has run, so the caller gets no handle. */
 	if (out)
 		*out = s->state == TK_OSTREAM_CLOSED ? NULL : s;
-	leave(t);
+	tk_ost_leave(t);
 	return 0;
 }
 
@@ -394,8 +364,8 @@ tk_ostream_set_optimistic(tk_ostream *s, int on)
 	s->optimistic = on && s->kind == TK_OSTREAM_CONNECT;
 }
 
-static int
-can_write_now(tk_ostream_table *t, const tk_ostream *s)
+int
+tk_ost_can_write_now(tk_ostream_table *t, const tk_ostream *s)
 {
 	if (t->cc ? s->xon.xoff_received
 		  : !tk_stream_flow_can_package(&s->flow))
@@ -410,11 +380,11 @@ tk_ostream_write(tk_ostream_table *t, tk_ostream *s, const void *buf,
 	if (s->state != TK_OSTREAM_OPEN &&
 	    !(s->state == TK_OSTREAM_BEGIN_SENT && s->optimistic))
 		return TK_OSTREAM_ESTATE;
-	enter(t);
+	tk_ost_enter(t);
 	const uint8_t *p = buf;
 	size_t done = 0;
 	long rc = 0;
-	while (done < len && can_write_now(t, s)) {
+	while (done < len && tk_ost_can_write_now(t, s)) {
 		size_t n = len - done;
 		if (n > TK_RELAY_DATA_MAX)
 			n = TK_RELAY_DATA_MAX;
@@ -433,14 +403,14 @@ tk_ostream_write(tk_ostream_table *t, tk_ostream *s, const void *buf,
 		s->want_write = done < len;
 		rc = (long)done;
 	}
-	leave(t);
+	tk_ost_leave(t);
 	return rc;
 }
 
 /* Sends the stream SENDMEs the deliver window owes, unless the local
  * reader is backed up. */
-static int
-send_sendmes(tk_ostream_table *t, tk_ostream *s)
+int
+tk_ost_send_sendmes(tk_ostream_table *t, tk_ostream *s)
 {
 	if (t->cc)
 		return 0; /* no stream SENDMEs with congestion control */
@@ -457,9 +427,9 @@ tk_ostream_set_backed_up(tk_ostream_table *t, tk_ostream *s, int on)
 	s->backed_up = on != 0;
 	if (on || s->state != TK_OSTREAM_OPEN)
 		return 0;
-	enter(t);
-	int rc = send_sendmes(t, s);
-	leave(t);
+	tk_ost_enter(t);
+	int rc = tk_ost_send_sendmes(t, s);
+	tk_ost_leave(t);
 	return rc;
 }
 
@@ -491,11 +461,11 @@ tk_ostream_data_queued(tk_ostream_table *t, tk_ostream *s, uint64_t buffered,
 {
 	if (!t->cc || s->state != TK_OSTREAM_OPEN)
 		return 0;
-	enter(t);
+	tk_ost_enter(t);
 	int rc = send_xon_action(t, s,
 				 tk_stream_xon_data_arrived(&s->xon, buffered,
 							    now_usec));
-	leave(t);
+	tk_ost_leave(t);
 	return rc;
 }
 
@@ -505,11 +475,11 @@ tk_ostream_data_drained(tk_ostream_table *t, tk_ostream *s, uint64_t n,
 {
 	if (!t->cc || s->state != TK_OSTREAM_OPEN)
 		return 0;
-	enter(t);
+	tk_ost_enter(t);
 	int rc = send_xon_action(t, s,
 				 tk_stream_xon_drained(&s->xon, n, buffered,
 						       now_usec));
-	leave(t);
+	tk_ost_leave(t);
 	return rc;
 }
 
@@ -527,7 +497,7 @@ tk_ostream_close(tk_ostream_table *t, tk_ostream *s)
 {
 	if (s->state == TK_OSTREAM_CLOSED)
 		return TK_OSTREAM_ESTATE;
-	enter(t);
+	tk_ost_enter(t);
 	int rc = 0;
 	int was_begin = s->state == TK_OSTREAM_BEGIN_SENT;
 	/* The exit keeps no stream for a lookup, so there is nothing to
@@ -536,14 +506,14 @@ tk_ostream_close(tk_ostream_table *t, tk_ostream *s)
 		rc = TK_OSTREAM_ESEND;
 	unlink_stream(t, s);
 	half_add(t, s, was_begin);
-	leave(t);
+	tk_ost_leave(t);
 	return rc;
 }
 
 /* We end the stream because the exit broke the stream protocol: END to
  * the exit, closed(remote = 0, TORPROTOCOL) to the owner. */
-static void
-fail_stream(tk_ostream_table *t, tk_ostream *s)
+void
+tk_ost_fail(tk_ostream_table *t, tk_ostream *s)
 {
 	tk_relay_end e = { .reason = TK_RELAY_END_TORPROTOCOL,
 			   .ttl = TK_TTL_NONE };
@@ -561,216 +531,11 @@ fail_stream(tk_ostream_table *t, tk_ostream *s)
 
 /* The exit ended the stream (or answered the lookup): nothing more will
  * come for this id, so it is free at once. */
-static void
-finish_stream(tk_ostream_table *t, tk_ostream *s)
+void
+tk_ost_finish(tk_ostream_table *t, tk_ostream *s)
 {
 	unlink_stream(t, s);
 	released(t, s->id);
-}
-
-static int
-on_connected(tk_ostream_table *t, tk_ostream *s, const uint8_t *body,
-	     size_t len)
-{
-	/* C tor: "'connected' unsupported while open. Closing circ." */
-	if (s->state == TK_OSTREAM_OPEN)
-		return TK_OSTREAM_EPROTO;
-	if (s->state != TK_OSTREAM_BEGIN_SENT) {
-		t->dropped++; /* on a lookup: dropped, as C tor does */
-		return 0;
-	}
-	tk_relay_connected c;
-	static const uint8_t zero[16];
-	/* C tor also refuses "connected" to the null address (only the IPv6
-	 * form can say that: an IPv4 0.0.0.0 reads as the IPv6 layout). Which
-	 * internal addresses to refuse is the owner's policy. */
-	if (tk_relay_connected_decode(body, len, &c) < 0 ||
-	    (c.addr.family == 6 && memcmp(c.addr.a, zero, 16) == 0)) {
-		fail_stream(t, s);
-		return 0;
-	}
-	s->state = TK_OSTREAM_OPEN;
-	if (t->ops.connected)
-		t->ops.connected(t->ud, s, &c);
-	if (s->state == TK_OSTREAM_OPEN && s->want_write &&
-	    can_write_now(t, s)) {
-		s->want_write = 0;
-		if (t->ops.writable)
-			t->ops.writable(t->ud, s);
-	}
-	return 0;
-}
-
-static int
-on_data(tk_ostream_table *t, tk_ostream *s, const uint8_t *body, size_t len)
-{
-	if (s->state != TK_OSTREAM_OPEN) {
-		t->dropped++;
-		return 0;
-	}
-	/* The exit overran the stream window: C tor kills the whole circuit
-	 * ("conn deliver_window below 0"). With congestion control there
-	 * is no stream window: the owner's XON/XOFF pace the exit. */
-	if (!t->cc && tk_stream_flow_data_received(&s->flow) < 0)
-		return TK_OSTREAM_EPROTO;
-	if (len && t->ops.data)
-		t->ops.data(t->ud, s, body, len);
-	if (s->state == TK_OSTREAM_OPEN)
-		(void)send_sendmes(t, s); /* a send failure: circuit is gone */
-	return 0;
-}
-
-static int
-on_sendme(tk_ostream_table *t, tk_ostream *s)
-{
-	if (s->state != TK_OSTREAM_OPEN && s->state != TK_OSTREAM_BEGIN_SENT) {
-		t->dropped++;
-		return 0;
-	}
-	/* C tor closes the circuit for a stream SENDME on a stream under
-	 * flow control, and for one past the window. */
-	if (t->cc || tk_stream_flow_sendme_received(&s->flow) < 0)
-		return TK_OSTREAM_EPROTO;
-	if (s->want_write && can_write_now(t, s)) {
-		s->want_write = 0;
-		if (t->ops.writable)
-			t->ops.writable(t->ud, s);
-	}
-	return 0;
-}
-
-/* The exit's XOFF / XON for a stream of ours (prop 324 §4.1). C tor
- * ignores them on streams without flow control, and XONs that do not
- * parse; suspect ones (earlier than our data explains) are obeyed and
- * counted. */
-static void
-on_xoff(tk_ostream_table *t, tk_ostream *s, const uint8_t *body, size_t len)
-{
-	(void)body, (void)len; /* C tor reads nothing of an XOFF's body */
-	if (!t->cc || s->state != TK_OSTREAM_OPEN) {
-		t->dropped++;
-		return;
-	}
-	int rc = tk_stream_xon_got_xoff(&s->xon);
-	if (rc < 0)
-		t->dropped++;
-	else if (rc > 0)
-		t->suspect++;
-}
-
-static void
-on_xon(tk_ostream_table *t, tk_ostream *s, const uint8_t *body, size_t len)
-{
-	uint32_t kbps;
-	if (!t->cc || s->state != TK_OSTREAM_OPEN ||
-	    tk_relay_xon_decode(body, len, &kbps) != TK_RELAY_OK) {
-		t->dropped++;
-		return;
-	}
-	if (tk_stream_xon_got_xon(&s->xon, kbps) > 0)
-		t->suspect++;
-	if (s->want_write && can_write_now(t, s)) {
-		s->want_write = 0;
-		if (t->ops.writable)
-			t->ops.writable(t->ud, s);
-	}
-}
-
-static void
-on_end(tk_ostream_table *t, tk_ostream *s, const uint8_t *body, size_t len)
-{
-	tk_relay_end e;
-	if (tk_relay_end_decode(body, len, &e) < 0) {
-		e.reason = TK_RELAY_END_MISC; /* cannot fail within 498 bytes */
-		e.addr.family = 0;
-		e.ttl = TK_TTL_NONE;
-	}
-	finish_stream(t, s);
-	t->ops.closed(t->ud, s, 1, &e);
-}
-
-static void
-on_resolved(tk_ostream_table *t, tk_ostream *s, const uint8_t *body, size_t len)
-{
-	if (s->state != TK_OSTREAM_RESOLVE_SENT) {
-		t->dropped++;
-		return;
-	}
-	tk_relay_resolved *r = malloc(sizeof *r);
-	if (!r || tk_relay_resolved_decode(body, len, r) < 0) {
-		/* C tor: "Dropping malformed 'resolved' cell" and the
-		 * lookup fails with TORPROTOCOL. */
-		free(r);
-		fail_stream(t, s);
-		return;
-	}
-	finish_stream(t, s);
-	if (t->ops.resolved)
-		t->ops.resolved(t->ud, s, r);
-	free(r);
-}
-
-int
-tk_ostream_table_deliver(tk_ostream_table *t, uint8_t cmd, uint16_t stream_id,
-			 const uint8_t *body, size_t len)
-{
-	int rc = 0;
-	if (stream_id == 0 || len > TK_RELAY_DATA_MAX) {
-		t->dropped++;
-		return 0;
-	}
-	enter(t);
-	tk_ostream *s = find_live(t, stream_id, NULL);
-	if (!s) {
-		size_t i;
-		tk_half_stream *h = find_half(t, stream_id, &i);
-		if (!h) {
-			t->dropped++;
-		} else {
-			switch (tk_half_stream_on_msg(h, cmd)) {
-			case TK_HALF_ACCEPT:
-				break;
-			case TK_HALF_DONE:
-				half_remove_at(t, i);
-				break;
-			default:
-				t->dropped++;
-				break;
-			}
-		}
-		leave(t);
-		return 0;
-	}
-	switch (cmd) {
-	case TK_RELAY_CONNECTED:
-		rc = on_connected(t, s, body, len);
-		break;
-	case TK_RELAY_DATA:
-		rc = on_data(t, s, body, len);
-		break;
-	case TK_RELAY_SENDME:
-		rc = on_sendme(t, s);
-		break;
-	case TK_RELAY_END:
-		on_end(t, s, body, len);
-		break;
-	case TK_RELAY_RESOLVED:
-		on_resolved(t, s, body, len);
-		break;
-	case TK_RELAY_XOFF:
-		on_xoff(t, s, body, len);
-		break;
-	case TK_RELAY_XON:
-		on_xon(t, s, body, len);
-		break;
-	default:
-		/* For forward compatibility C tor drops what it does not
-		 * expect rather than killing the circuit. */
-		t->dropped++;
-		break;
-	}
-	leave(t);
-	return rc;
 }
 
 void
@@ -778,7 +543,7 @@ tk_ostream_table_circ_writable(tk_ostream_table *t)
 {
 	if (t->n_live == 0)
 		return;
-	enter(t);
+	tk_ost_enter(t);
 	/* Callbacks may open or close streams: work from a list of ids. */
 	size_t n = t->n_live;
 	uint16_t *ids = malloc(n * sizeof *ids);
@@ -786,8 +551,8 @@ tk_ostream_table_circ_writable(tk_ostream_table *t)
 		for (size_t i = 0; i < n; i++)
 			ids[i] = t->live[i]->id;
 		for (size_t i = 0; i < n; i++) {
-			tk_ostream *s = find_live(t, ids[i], NULL);
-			if (!s || !s->want_write || !can_write_now(t, s))
+			tk_ostream *s = tk_ost_find_live(t, ids[i], NULL);
+			if (!s || !s->want_write || !tk_ost_can_write_now(t, s))
 				continue;
 			s->want_write = 0;
 			if (t->ops.writable)
@@ -795,13 +560,13 @@ tk_ostream_table_circ_writable(tk_ostream_table *t)
 		}
 		free(ids);
 	}
-	leave(t);
+	tk_ost_leave(t);
 }
 
 void
 tk_ostream_table_fail_all(tk_ostream_table *t, uint8_t reason)
 {
-	enter(t);
+	tk_ost_enter(t);
 	tk_ostream **l = t->live;
 	size_t n = t->n_live;
 	t->live = NULL;
@@ -817,17 +582,17 @@ tk_ostream_table_fail_all(tk_ostream_table *t, uint8_t reason)
 	}
 	free(l);
 	while (t->n_half)
-		half_remove_at(t, t->n_half - 1);
-	leave(t);
+		tk_ost_half_remove_at(t, t->n_half - 1);
+	tk_ost_leave(t);
 }
 
 int
 tk_ostream_table_id_state(const tk_ostream_table *t, uint16_t stream_id)
 {
-	const tk_ostream *s = find_live(t, stream_id, NULL);
+	const tk_ostream *s = tk_ost_find_live(t, stream_id, NULL);
 	if (s)
 		return s->state;
-	if (find_half(t, stream_id, NULL))
+	if (tk_ost_find_half(t, stream_id, NULL))
 		return TK_OSTREAM_HALF_CLOSED;
 	return TK_OSTREAM_CLOSED;
 }

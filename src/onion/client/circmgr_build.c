@@ -168,12 +168,13 @@ first_hop_addr(const tk_circmgr *cm, const struct tk_path_node *n,
 		h->addr = ss;
 }
 
-static int
+/* dst shares src's ranges (counted references), so copying cannot
+ * fail. */
+static void
 copy_summary(struct tk_policy_summary *dst, const struct tk_policy_summary *src)
 {
 	tk_policy_summary_init(dst);
 	tk_policy_summary_share(dst, src);
-	return 0;
 }
 
 /* LongLivedPorts: streams expected to stay open long want a circuit of
@@ -356,15 +357,8 @@ tk_cm_launch(tk_circmgr *cm, uint16_t port, const struct tk_circreq *r,
 			  oc->hop[2].params.cc_alg != 0);
 	oc->stable = (t->node[g].rt->flags & t->node[m].rt->flags &
 		      t->node[x].rt->flags & TK_RF_STABLE) != 0;
-	if (copy_summary(&oc->exit_p, &t->node[x].md->p) != 0) {
-		free(f);
-		return LAUNCH_NOPATH;
-	}
-	if (copy_summary(&oc->exit_p6, &t->node[x].md->p6) != 0) {
-		tk_policy_summary_free(&oc->exit_p);
-		free(f);
-		return LAUNCH_NOPATH;
-	}
+	copy_summary(&oc->exit_p, &t->node[x].md->p);
+	copy_summary(&oc->exit_p6, &t->node[x].md->p6);
 	oc_enlist(cm, oc);
 	tk_cm_log(cm, TK_LOG_INFO, "circ %u: building %s~%s~%s (exit port %u)",
 		  oc->serial, oc->nick[0], oc->nick[1], oc->nick[2], port);

@@ -8,7 +8,6 @@
 
 #include <errno.h>
 #include <netinet/in.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +15,7 @@
 #include <time.h>
 
 #include "onion/base/crypto.h"
+#include "onion/base/logf.h"
 #include "onion/client/circ_pool.h"
 #include "onion/client/circmgr.h"
 #include "onion/client/hs_client.h"
@@ -147,20 +147,9 @@ tk_onion_config_add_authority(struct tk_onion_config *cfg, const char *line,
 	return 0;
 }
 
-static void logf_(tk_onion *o, int level, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void
-logf_(tk_onion *o, int level, const char *fmt, ...)
-{
-	char buf[512];
-	va_list ap;
-	if (!o->cfg.log)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof buf, fmt, ap);
-	va_end(ap);
-	o->cfg.log(o->cfg.log_arg, level, buf);
-}
+/* A line to the configuration's log (logf.h). */
+#define onion_log(o, level, ...) \
+	tk_logf((o)->cfg.log, (o)->cfg.log_arg, (level), __VA_ARGS__)
 
 static void
 report(tk_onion *o, int pct, const char *tag, const char *summary)
@@ -170,8 +159,8 @@ report(tk_onion *o, int pct, const char *tag, const char *summary)
 	o->percent = pct;
 	o->tag = tag;
 	o->summary = summary;
-	logf_(o, TK_LOG_NOTICE, "Bootstrapped %d%% (%s): %s", pct, tag,
-	      summary);
+	onion_log(o, TK_LOG_NOTICE, "Bootstrapped %d%% (%s): %s", pct, tag,
+		  summary);
 	if (o->cm)
 		tk_circmgr_dir_changed(o->cm);
 	if (o->cfg.progress)
@@ -569,10 +558,11 @@ tk_onion_new(uv_loop_t *loop, const struct tk_onion_config *cfg, tk_onion **out,
 		for (size_t i = 0; i < o->n_fbs; i++)
 			n6 += o->fbs[i].has_ipv6 != 0;
 		if (n6 == 0)
-			logf_(o, TK_LOG_WARN,
-			      "ClientUseIPv4 0: no directory authority or "
-			      "fallback has an IPv6 ORPort (ipv6=), so there "
-			      "is nothing to bootstrap from");
+			onion_log(
+				o, TK_LOG_WARN,
+				"ClientUseIPv4 0: no directory authority or "
+				"fallback has an IPv6 ORPort (ipv6=), so there "
+				"is nothing to bootstrap from");
 	}
 	if (cfg->testing_tor_network) {
 		/* tor's TestingTorNetwork schedule and stall */

@@ -2,27 +2,16 @@
  * authorities only. */
 #include "onion/dir/certstore.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "onion/base/logf.h"
 #include "onion/netdoc/netdoc.h"
 
-static void cs_log(struct tk_certstore *cs, int level, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void
-cs_log(struct tk_certstore *cs, int level, const char *fmt, ...)
-{
-	char buf[512];
-	va_list ap;
-	if (!cs->log)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof buf, fmt, ap);
-	va_end(ap);
-	cs->log(cs->log_arg, level, buf);
-}
+/* A line to the store's log (logf.h). */
+#define cs_log(cs, level, ...) \
+	tk_logf((cs)->log, (cs)->log_arg, (level), __VA_ARGS__)
 
 int
 tk_certstore_init(struct tk_certstore *cs, const uint8_t (*v3ids)[20],

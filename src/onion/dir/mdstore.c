@@ -1,30 +1,19 @@
 /* mdstore.h: microdescriptors, slot by slot of the node table. */
 #include "onion/dir/mdstore.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "onion/base/bytes.h"
+#include "onion/base/logf.h"
 #include "onion/dir/dircache.h"
 #include "onion/netdoc/microdesc.h"
 #include "onion/netdoc/netdoc.h"
 
-static void ms_log(struct tk_mdstore *ms, int level, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void
-ms_log(struct tk_mdstore *ms, int level, const char *fmt, ...)
-{
-	char buf[512];
-	va_list ap;
-	if (!ms->log)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof buf, fmt, ap);
-	va_end(ap);
-	ms->log(ms->log_arg, level, buf);
-}
+/* A line to the store's log (logf.h). */
+#define ms_log(ms, level, ...) \
+	tk_logf((ms)->log, (ms)->log_arg, (level), __VA_ARGS__)
 
 int
 tk_mdstore_init(struct tk_mdstore *ms, size_t n, int keep_text, tk_log_fn log,
