@@ -83,7 +83,7 @@ static _Thread_local struct {
 	int open;
 	int fault;
 	size_t page;	/* a pipe has a slot per page of its size */
-	size_t def_cap; /* a new pipe's size */
+	size_t def_cap; /* a new pipe's size: the pool shrinks to it */
 	struct tk_splice *again_head, *again_tail;
 	struct tk_splice_pipe pool[POOL_MAX];
 	int n_pool;
@@ -239,7 +239,7 @@ pipe_get(struct tk_splice_pipe *p)
 	p->w = fds[1];
 	p->len = 0;
 	p->cap = sz > 0 ? (size_t)sz : 65536;
-	if (R.def_cap == 0)
+	if (p->cap > R.def_cap) /* not a rationed one (two pages) */
 		R.def_cap = p->cap;
 	return 0;
 }
