@@ -63,9 +63,10 @@ struct tk_splice_dir {
 /* One relayed pair; embedded in its owner, which must keep it (and the
  * sockets) until tk_splice_stop(). */
 struct tk_splice {
-	int fd[2];	     /* A, B */
-	unsigned char rd[2]; /* the socket may have bytes or EOF to read */
-	unsigned char wr[2]; /* ... may take bytes */
+	int fd[2];	      /* A, B */
+	unsigned char rd[2];  /* the socket may have bytes or EOF to read */
+	unsigned char wr[2];  /* ... may take bytes */
+	unsigned char hup[2]; /* its EOF or error was reported already */
 	struct tk_splice_dir dir[2];
 	const struct tk_splice_cbs *cbs;
 	void *arg;

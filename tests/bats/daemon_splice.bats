@@ -250,3 +250,75 @@ print("sent", sent)' "$DH_PORT" "$ECHO"
 	grep -q "Descriptors are short: relaying new connections by copying" "$DH_LOG"
 	refute grep -Eq "$SPLICED" "$DH_LOG"
 }
+
+# pipes PID: the sizes of PID's pipes, counted: "BIG MID SMALL" (1 MiB,
+# 256 KiB, the rest), each pipe once (both its ends are PID's).
+pipes() {
+	python3 -c '
+import fcntl, os, sys
+seen, n = set(), [0, 0, 0]
+d = "/proc/%s/fd" % sys.argv[1]
+for f in os.listdir(d):
+    try:
+        if not os.readlink(os.path.join(d, f)).startswith("pipe:"):
+            continue
+        ino = os.stat(os.path.join(d, f)).st_ino
+        if ino in seen:
+            continue
+        seen.add(ino)
+        fd = os.open(os.path.join(d, f), os.O_RDONLY | os.O_NONBLOCK)
+    except OSError:
+        continue
+    sz = fcntl.fcntl(fd, 1032)  # F_GETPIPE_SZ
+    os.close(fd)
+    n[0 if sz >= 1 << 20 else 1 if sz >= 256 << 10 else 2] += 1
+print(*n)' "$1"
+}
+big_at_least() { [ "$(pipes "$1" | cut -d' ' -f1)" -ge "$2" ]; }
+mid_at_least() { set -- $(pipes "$1") "$2"; [ "$2" -ge "$4" ]; }
+none_grown() { set -- $(pipes "$1"); [ "$1" -eq 0 ] && [ "$2" -eq 0 ]; }
+
+# stall_clients N: N clients that each ask for $SRC and never read, in
+# one process (its pid in $hold).
+stall_clients() {
+	python3 -c '
+import socket, sys, time
+ss = []
+for i in range(int(sys.argv[3])):
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    s.connect(("127.0.0.1", int(sys.argv[1])))
+    s.sendall(bytes.fromhex("050100") + bytes.fromhex("050100017f000001") +
+              int(sys.argv[2]).to_bytes(2, "big"))
+    ss.append(s)
+time.sleep(120)' "$DH_PORT" "$SRC" "$1" &
+	hold=$!
+	tk_track $hold
+}
+
+@test "splice: bulk pipes grow to 1 MiB, no more of them than half of pipe-user-pages-soft, then 256 KiB; closing them frees the budget" {
+	soft=$(cat /proc/sys/fs/pipe-user-pages-soft)
+	page=$(getconf PAGESIZE)
+	[ "$soft" -gt 0 ] || skip "pipe-user-pages-soft is 0: no budget"
+	budget=$((soft / 2 * page / (1024 * 1024)))
+	[ "$budget" -le 64 ] || skip "a budget of $budget big pipes: too many to push here"
+	dh_target SRC source $((1024 * 1024 * 1024))
+	dh_torkitd "ExitPolicyRejectPrivate 0"
+	# budget + 4 clients that never read a 1 GiB download: each stalled
+	# direction fills its pipe
+	stall_clients $((budget + 4))
+	tk_poll 60 "" big_at_least "$DH_PID" "$budget"
+	tk_poll 60 "" mid_at_least "$DH_PID" 1
+	read -r big mid small < <(pipes "$DH_PID")
+	echo "pipes: $big of 1 MiB, $mid of 256 KiB, $small smaller; budget $budget"
+	[ "$big" -eq "$budget" ]
+	# the clients go: their pipes (full) are closed, the budget is free
+	tk_stop "$hold"
+	tk_poll 30 "" none_grown "$DH_PID"
+	# the budget is free again: a new stalled download grows its pipe to
+	# 1 MiB
+	stall_clients 1
+	tk_poll 30 "" big_at_least "$DH_PID" 1
+	grep -Eq "$SPLICED" "$DH_LOG"
+	dh_alive
+}

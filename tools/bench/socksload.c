@@ -413,9 +413,10 @@ main(int argc, char **argv)
 	uv_run(loop, UV_RUN_DEFAULT);
 	dt = (double)(t_end - t_start) / 1e9;
 	if (mode == 0)
-		printf("cps %.0f conn/s\n", (double)done_conns / dt);
+		printf("cps %.0f conn/s %.0f conns\n",
+		       (double)done_conns / dt, (double)done_conns);
 	else
-		printf("%s %.1f MB/s\n", mode == 1 ? "down" : "up",
-		       (double)bytes / dt / 1e6);
+		printf("%s %.1f MB/s %.0f bytes\n", mode == 1 ? "down" : "up",
+		       (double)bytes / dt / 1e6, (double)bytes);
 	return 0;
 }
