@@ -433,7 +433,7 @@ tk_cbt_state_text(const tk_cbt *b)
 	p += sprintf(p, "CircuitBuildAbandonedCount %zu\n", abandoned);
 	/* Bins in order of first appearance; each once with its count. */
 	for (size_t i = 0; i < b->n; i++) {
-		uint32_t bin, count = 0;
+		uint32_t bin, mid, count = 0;
 		if (b->censored[i] || seen[i])
 			continue;
 		bin = b->ms[i] / TK_CBT_BIN_MS;
@@ -443,9 +443,13 @@ tk_cbt_state_text(const tk_cbt *b)
 				seen[j] = 1;
 				count++;
 			}
-		p += sprintf(p, "CircuitBuildTimeBin %u %u\n",
-			     (unsigned)(bin * TK_CBT_BIN_MS +
-					TK_CBT_BIN_MS / 2),
+		/* The bin's middle, but never past the longest time the
+		 * loader takes: a build of TK_CBT_MAX_TIMEOUT_MS would
+		 * otherwise come back as a line we refuse (fuzz_statefile) */
+		mid = bin * TK_CBT_BIN_MS + TK_CBT_BIN_MS / 2;
+		if (mid > TK_CBT_MAX_TIMEOUT_MS)
+			mid = TK_CBT_MAX_TIMEOUT_MS;
+		p += sprintf(p, "CircuitBuildTimeBin %u %u\n", (unsigned)mid,
 			     (unsigned)count);
 	}
 	free(seen);
