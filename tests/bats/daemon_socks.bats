@@ -256,7 +256,7 @@ OK5="05 00 00 01 00 00 00 00 00 00"
 set -e
 ip link set lo up
 ip addr add 198.51.100.7/32 dev lo
-socat TCP-LISTEN:7777,bind=0.0.0.0,fork,reuseaddr EXEC:/bin/cat & s=\$!
+socat TCP-LISTEN:7777,bind=0.0.0.0,fork,reuseaddr,backlog=1024 EXEC:/bin/cat & s=\$!
 for i in \$(seq 200); do (exec 3<>/dev/tcp/127.0.0.1/7777) 2>/dev/null && break; sleep 0.05; done
 run_torkitd() {
 	rm -f "$BATS_TEST_TMPDIR/k.log"

@@ -179,7 +179,7 @@ tk_start_echo() {
 	local try rc
 	for try in 1 2 3; do
 		TK_ECHO_PORT=$(tk_free_port) || return 1
-		socat "TCP-LISTEN:$TK_ECHO_PORT,bind=127.0.0.1,fork,reuseaddr" EXEC:/bin/cat &
+		socat "TCP-LISTEN:$TK_ECHO_PORT,bind=127.0.0.1,fork,reuseaddr,backlog=1024" EXEC:/bin/cat &
 		TK_ECHO_PID=$!
 		tk_track "$TK_ECHO_PID"
 		rc=0

@@ -89,6 +89,16 @@ TORNET=$TK_SRCDIR/tools/tornet
 	[ "$(grep '^s ' "$c" | grep -c ' Exit')" -eq 2 ]
 }
 
+@test "the echo, count and HTTP servers listen with a backlog of 1024, not socat's 5" {
+	# a LISTEN socket's Send-Q is its backlog
+	local port q
+	for port in "$TORNET_ECHO_PORT" "$TORNET_COUNT_PORT" "$TORNET_HTTP_PORT"; do
+		q=$(ss -Hltn "sport = :$port" | awk '{print $3}')
+		echo "port $port: backlog ${q:-none}"
+		[ "$q" = 1024 ]
+	done
+}
+
 @test "a second start on the same directory refuses and leaves the network alone" {
 	run "$TORNET" start "$TORNET_DIR" --base "$TORNET_BASE"
 	assert_failure 1
