@@ -15,7 +15,7 @@ dist_noinst_SCRIPTS += tools/bench/socks-bench
 # socks-syscalls: torkitd's system calls per CONNECT (strace -c -f), with
 # socksload; counts, not speed.
 dist_noinst_SCRIPTS += tools/bench/socks-syscalls
-EXTRA_DIST += tools/bench/socksload.c
+EXTRA_DIST += tools/bench/socksload.c tools/bench/proctree.sh
 dist_noinst_SCRIPTS += tools/bench/onion-bench tools/bench/onion-hs-bench \
 	tools/bench/dir-bench
 # trickle-bench: RSS of torkitd, dante and microsocks under 1-byte
